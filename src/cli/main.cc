@@ -1,0 +1,95 @@
+// The loupe binary: `loupe serve` and `loupe version`.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "store/store.h"
+#include "tracking/tracking_service.h"
+#include "web/api_routes.h"
+#include "web/http_server.h"
+
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? v : fallback;
+}
+
+int Serve(const std::string& host, int port, const std::string& data_dir, int heartbeat_timeout,
+          int threads, bool sync_full) {
+  loupe::StoreOptions store_options;
+  store_options.data_dir = data_dir;
+  store_options.sync_full = sync_full;
+  auto store = loupe::OpenSqliteStore(store_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "loupe: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  loupe::TrackingOptions tracking_options;
+  tracking_options.data_dir = data_dir;
+  tracking_options.heartbeat_timeout_seconds = heartbeat_timeout;
+  {
+    loupe::TrackingService tracking(**store, tracking_options);
+    std::vector<loupe::Route> routes = loupe::NativeApiRoutes(tracking);
+    for (auto& r : loupe::SwanlabApiRoutes(tracking)) routes.push_back(std::move(r));
+
+    loupe::HttpServerOptions http;
+    http.host = host;
+    http.port = static_cast<uint16_t>(port);
+    http.threads = threads;
+    loupe::HttpServer server(http, std::move(routes));
+    loupe::Status st = server.Start();
+    if (!st.ok()) {
+      std::fprintf(stderr, "loupe: %s\n", st.message().c_str());
+      (*store)->Close();
+      return 1;
+    }
+    server.WatchSignals();
+    std::printf("Loupe is serving http://%s:%d (data in %s)\n", host.c_str(), port, data_dir.c_str());
+    std::fflush(stdout);
+    server.Run();
+  }
+  (*store)->Close();  // commits everything accepted before returning
+  std::printf("Loupe stopped; all accepted data is stored.\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Loupe: a self-hosted ML lab in one binary"};
+  app.require_subcommand(1);
+
+  std::string host = EnvOr("LOUPE_HOST", "127.0.0.1");
+  int port = std::atoi(EnvOr("LOUPE_PORT", "8080").c_str());
+  std::string data_dir = EnvOr("LOUPE_DATA_DIR", "./data");
+  int heartbeat_timeout = 120;
+  int threads = 8;
+  bool no_fsync = false;
+
+  CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");
+  serve->add_option("--host", host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
+  serve->add_option("--port", port, "Port to listen on (env LOUPE_PORT)")->capture_default_str()->check(CLI::Range(1, 65535));
+  serve->add_option("--data-dir", data_dir, "Where Loupe keeps its data (env LOUPE_DATA_DIR)")->capture_default_str();
+  serve->add_option("--heartbeat-timeout", heartbeat_timeout,
+                    "Seconds without a heartbeat before a running experiment is marked crashed (0: never)")
+      ->capture_default_str()->check(CLI::Range(0, 86400 * 30));
+  serve->add_option("--threads", threads, "HTTP handler threads")->capture_default_str()->check(CLI::Range(1, 256));
+  serve->add_flag("--no-fsync", no_fsync,
+                  "Commit without fsync: survives a crash of Loupe, not of the machine");
+
+  app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  if (app.got_subcommand("version")) {
+    std::printf("loupe %s\n", LOUPE_VERSION);
+    return 0;
+  }
+  if (port < 1 || port > 65535) {
+    std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 1 to 65535\n");
+    return 1;
+  }
+  return Serve(host, port, data_dir, heartbeat_timeout, threads, !no_fsync);
+}

@@ -1,0 +1,79 @@
+// Status and Result<T>: errors as values.
+//
+// Every service and store call returns a Status (or a Result<T> carrying a value
+// or a Status). A Status has a code that maps one-to-one onto an HTTP status, and a
+// message written for the user who sent the request. Exceptions never cross module
+// boundaries. Both types are plain values: copy them, return them, any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace loupe {
+
+enum class Code {
+  kOk = 0,
+  kInvalidArgument,   // 422: a field is missing or has the wrong type/value
+  kBadRequest,        // 400: the request itself is malformed (bad JSON, bad path)
+  kNotFound,          // 404
+  kConflict,          // 409
+  kTooLarge,          // 413
+  kUnavailable,       // 503: shutting down, overloaded
+  kCorrupt,           // 500: stored data cannot be read
+  kInternal,          // 500: anything unexpected
+};
+
+class Status {
+ public:
+  Status() = default;
+  static Status Ok() { return Status(); }
+  static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
+  static Status BadRequest(std::string m) { return {Code::kBadRequest, std::move(m)}; }
+  static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
+  static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
+  static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status Corrupt(std::string m) { return {Code::kCorrupt, std::move(m)}; }
+  static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  int http_status() const;
+  std::string ToString() const;
+
+ private:
+  Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+// A value or the Status explaining why there is none.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+  T& value() { return *value_; }
+  const T& value() const { return *value_; }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  T& operator*() { return *value_; }
+  const T& operator*() const { return *value_; }
+
+ private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+}  // namespace loupe
+
+#define LOUPE_RETURN_IF_ERROR(expr)          \
+  do {                                       \
+    ::loupe::Status _st = (expr);            \
+    if (!_st.ok()) return _st;               \
+  } while (0)

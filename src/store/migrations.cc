@@ -1,0 +1,107 @@
+#include "store/migrations.h"
+
+#include <string>
+#include <vector>
+
+namespace loupe {
+
+namespace {
+
+// Index i holds the SQL that takes the schema from version i to i + 1.
+const std::vector<std::string>& Steps() {
+  static const std::vector<std::string> steps = {
+      R"sql(
+CREATE TABLE projects(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+CREATE TABLE experiments(
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  run_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL, show INTEGER NOT NULL DEFAULT 1,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  finish_time INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}', system TEXT NOT NULL DEFAULT '{}',
+  requirements TEXT NOT NULL DEFAULT '',
+  UNIQUE(project_id, run_id));
+CREATE INDEX experiments_by_status ON experiments(status, last_seen);
+CREATE TABLE namespaces(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, opened INTEGER NOT NULL DEFAULT 1, sort INTEGER NOT NULL,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  UNIQUE(experiment_id, name));
+CREATE TABLE charts(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, type TEXT NOT NULL, status INTEGER NOT NULL DEFAULT 0,
+  sort INTEGER NOT NULL, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  UNIQUE(experiment_id, name));
+CREATE TABLE series(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, type TEXT NOT NULL, chart_id INTEGER NOT NULL,
+  first_step INTEGER NOT NULL DEFAULT 0, last_step INTEGER NOT NULL DEFAULT -1,
+  last_value REAL, last_ts INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL,
+  UNIQUE(experiment_id, key));
+-- Raw points, one blob per (series, 4096-step window, write); see series_layout.h.
+CREATE TABLE chunks(
+  series_id INTEGER NOT NULL, win INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY(series_id, win, seq)) WITHOUT ROWID;
+-- Per-bucket summaries at several bucket widths; NULL value columns mean NaN.
+CREATE TABLE summaries(
+  series_id INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+  min_step INTEGER, min_v REAL, min_ts INTEGER, max_step INTEGER, max_v REAL, max_ts INTEGER,
+  nf_step INTEGER, nf_v REAL, nf_ts INTEGER,
+  PRIMARY KEY(series_id, level, bucket)) WITHOUT ROWID;
+-- Client sequence numbers already applied, so a retried batch is not counted twice.
+CREATE TABLE applied_batches(
+  experiment_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(experiment_id, seq)) WITHOUT ROWID;
+CREATE TABLE console(
+  experiment_id INTEGER NOT NULL, line_no INTEGER NOT NULL, stream INTEGER NOT NULL,
+  ts INTEGER NOT NULL, text TEXT NOT NULL,
+  PRIMARY KEY(experiment_id, line_no)) WITHOUT ROWID;
+CREATE TABLE media(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, step INTEGER NOT NULL, filename TEXT NOT NULL,
+  content_type TEXT NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX media_by_key ON media(experiment_id, key, step);
+CREATE TABLE ui_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+  };
+  return steps;
+}
+
+}  // namespace
+
+Status Migrate(SqliteDb& db) {
+  LOUPE_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto fail = [&](Status st) {
+    db.Exec("ROLLBACK");
+    return st;
+  };
+  SqliteStmt& get = db.Prepare("PRAGMA user_version");
+  int version = get.Step() ? static_cast<int>(get.Int(0)) : 0;
+  get.Done();
+  if (version > kSchemaVersion) {
+    return fail(Status::Corrupt("the database has schema version " + std::to_string(version) +
+                                ", newer than this Loupe (" + std::to_string(kSchemaVersion) +
+                                "); upgrade Loupe"));
+  }
+  const auto& steps = Steps();
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Status st = db.Exec(steps[static_cast<size_t>(v)]);
+    if (!st.ok()) return fail(Status::Internal("migration to version " + std::to_string(v + 1) +
+                                               " failed: " + st.message()));
+  }
+  if (version != kSchemaVersion) {
+    Status st = db.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+    if (!st.ok()) return fail(st);
+  }
+  return db.Exec("COMMIT");
+}
+
+}  // namespace loupe

@@ -1,0 +1,15 @@
+// Versioned schema migrations for the SQLite store. Migrate() brings a database of
+// any older version to the current one inside one transaction; a database newer than
+// this binary is refused rather than guessed at.
+#pragma once
+
+#include "common/status.h"
+#include "store/sqlite_db.h"
+
+namespace loupe {
+
+inline constexpr int kSchemaVersion = 1;
+
+Status Migrate(SqliteDb& db);
+
+}  // namespace loupe

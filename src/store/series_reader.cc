@@ -1,0 +1,121 @@
+#include "store/series_reader.h"
+
+#include <algorithm>
+
+#include "store/series_layout.h"
+#include "store/series_rows.h"
+
+namespace loupe {
+
+namespace {
+
+constexpr int64_t kMaxRowsPerQuery = 4096;
+constexpr int64_t kMaxRawSpan = 2 << kWindowShift;  // steps read raw without summaries
+
+// Summaries (or raw points as one-point buckets) that cover [lo, hi] exactly.
+Status Collect(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi, int level,
+               std::vector<Bucket>& out) {
+  if (level == 0) {
+    std::vector<SeriesPoint> pts;
+    LOUPE_RETURN_IF_ERROR(ReadRawRange(db, series_id, lo, hi, pts));
+    for (const SeriesPoint& p : pts) {
+      Bucket b;
+      b.index = p.step;
+      b.Add(p);
+      out.push_back(b);
+    }
+    return Status::Ok();
+  }
+  const int shift = kLevelShift[level];
+  const int64_t width = int64_t{1} << shift;
+  const int64_t first_full = (lo + width - 1) >> shift;
+  const int64_t last_full = ((hi + 1) >> shift) - 1;
+  if (first_full > last_full) return Collect(db, series_id, lo, hi, level - 1, out);
+  if (lo < (first_full << shift)) {
+    LOUPE_RETURN_IF_ERROR(Collect(db, series_id, lo, (first_full << shift) - 1, level - 1, out));
+  }
+  LOUPE_RETURN_IF_ERROR(ReadBuckets(db, series_id, level, first_full, last_full, out));
+  if (((last_full + 1) << shift) <= hi) {
+    LOUPE_RETURN_IF_ERROR(Collect(db, series_id, (last_full + 1) << shift, hi, level - 1, out));
+  }
+  return Status::Ok();
+}
+
+int ChooseLevel(int64_t span) {
+  if (span <= kMaxRawSpan) return 0;
+  for (int level = 1; level <= kLevels; ++level) {
+    if ((span >> kLevelShift[level]) + 2 <= kMaxRowsPerQuery) return level;
+  }
+  return kLevels;
+}
+
+// The first (or last) stored point inside [lo, hi], searched window by window.
+Result<SeriesPoint> EdgePoint(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi, bool first) {
+  SqliteStmt& next = first
+      ? db.Prepare("SELECT min(win) FROM chunks WHERE series_id=? AND win>=? AND win<=?")
+      : db.Prepare("SELECT max(win) FROM chunks WHERE series_id=? AND win>=? AND win<=?");
+  int64_t wlo = WindowOf(lo), whi = WindowOf(hi);
+  while (wlo <= whi) {
+    next.Bind(1, series_id).Bind(2, wlo).Bind(3, whi);
+    std::optional<int64_t> win;
+    if (next.Step() && !next.IsNull(0)) win = next.Int(0);
+    LOUPE_RETURN_IF_ERROR(next.Done());
+    if (!win) break;
+    std::vector<SeriesPoint> pts;
+    LOUPE_RETURN_IF_ERROR(ReadWindow(db, series_id, *win, pts));
+    if (first) {
+      for (const SeriesPoint& p : pts) if (p.step >= lo && p.step <= hi) return p;
+      wlo = *win + 1;
+    } else {
+      for (auto it = pts.rbegin(); it != pts.rend(); ++it) {
+        if (it->step >= lo && it->step <= hi) return *it;
+      }
+      whi = *win - 1;
+    }
+  }
+  return Status::NotFound("no point in range");
+}
+
+}  // namespace
+
+Result<SeriesResult> QuerySeriesPoints(SqliteDb& db, int64_t series_id, int64_t first_step,
+                                       int64_t last_step, const SeriesQuery& q) {
+  SeriesResult r;
+  if (last_step < 0) return r;
+  const int64_t a = std::max(q.from, first_step);
+  const int64_t b = std::min(q.to, last_step);
+  if (a > b) return r;
+
+  const int level = ChooseLevel(b - a + 1);
+  std::vector<Bucket> pieces;
+  LOUPE_RETURN_IF_ERROR(Collect(db, series_id, a, b, level, pieces));
+  Bucket total;
+  for (const Bucket& p : pieces) total.Merge(p);
+  r.count = total.n;
+  if (total.has_finite) {
+    r.min = total.min.value;
+    r.max = total.max.value;
+  }
+  if (total.n == 0) return r;
+
+  if (total.n <= q.max_points) {
+    if (level == 0) {
+      for (const Bucket& p : pieces) r.points.push_back(p.has_finite ? p.min : p.nonfinite);
+    } else {
+      LOUPE_RETURN_IF_ERROR(ReadRawRange(db, series_id, a, b, r.points));
+    }
+    std::sort(r.points.begin(), r.points.end(),
+              [](const SeriesPoint& x, const SeriesPoint& y) { return x.step < y.step; });
+    return r;
+  }
+
+  Result<SeriesPoint> first = EdgePoint(db, series_id, a, b, true);
+  if (!first.ok()) return first.status();
+  Result<SeriesPoint> last = EdgePoint(db, series_id, a, b, false);
+  if (!last.ok()) return last.status();
+  r.points = Downsample(pieces, a, b, *first, *last, q.max_points);
+  r.downsampled = true;
+  return r;
+}
+
+}  // namespace loupe

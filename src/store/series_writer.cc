@@ -1,0 +1,279 @@
+#include "store/series_writer.h"
+
+#include <algorithm>
+#include <set>
+
+#include "common/time_util.h"
+#include "store/series_rows.h"
+
+namespace loupe {
+
+namespace {
+
+std::string NamespaceOf(const std::string& key) {
+  size_t slash = key.find('/');
+  return slash == std::string::npos ? "default" : key.substr(0, slash);
+}
+
+Result<int64_t> EnsureNamespace(SqliteDb& db, int64_t experiment_id, const std::string& name,
+                                int64_t now) {
+  SqliteStmt& find = db.Prepare("SELECT id FROM namespaces WHERE experiment_id=? AND name=?");
+  find.Bind(1, experiment_id).Bind(2, name);
+  std::optional<int64_t> id;
+  if (find.Step()) id = find.Int(0);
+  LOUPE_RETURN_IF_ERROR(find.Done());
+  if (id) return *id;
+  LOUPE_RETURN_IF_ERROR(
+      db.Prepare("INSERT INTO namespaces(experiment_id, name, opened, sort, create_time, update_time) "
+                 "VALUES(?, ?, 1, (SELECT count(*) FROM namespaces WHERE experiment_id=?), ?, ?)")
+          .Bind(1, experiment_id).Bind(2, name).Bind(3, experiment_id).Bind(4, now).Bind(5, now)
+          .Run());
+  return db.LastInsertId();
+}
+
+}  // namespace
+
+Result<int64_t> SeriesWriter::EnsureSeries(SqliteDb& db, int64_t experiment_id,
+                                           const std::string& key, const std::string& type) {
+  Result<State*> s = StateFor(db, experiment_id, key, type);
+  if (!s.ok()) return s.status();
+  return (*s)->id;
+}
+
+Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experiment_id,
+                                                    const std::string& key,
+                                                    const std::string& type) {
+  ExperimentSeries& series = experiments_[experiment_id];
+  auto it = series.find(key);
+  if (it != series.end()) {
+    if (it->second.type != type) {
+      return Status::InvalidArgument("key '" + key + "' already holds " + it->second.type +
+                                     " data; log " + type + " data under another key");
+    }
+    return &it->second;
+  }
+
+  State st;
+  SqliteStmt& find = db.Prepare(
+      "SELECT id, first_step, last_step, type FROM series WHERE experiment_id=? AND key=?");
+  find.Bind(1, experiment_id).Bind(2, key);
+  bool found = find.Step();
+  if (found) {
+    st.id = find.Int(0);
+    st.first_step = find.Int(1);
+    st.last_step = find.Int(2);
+    st.type = find.Text(3);
+  }
+  LOUPE_RETURN_IF_ERROR(find.Done());
+  if (!found) {
+    int64_t now = NowMicros();
+    Result<int64_t> ns = EnsureNamespace(db, experiment_id, NamespaceOf(key), now);
+    if (!ns.ok()) return ns.status();
+    LOUPE_RETURN_IF_ERROR(
+        db.Prepare("INSERT INTO charts(experiment_id, namespace_id, name, type, status, sort, "
+                   "create_time, update_time) VALUES(?, ?, ?, ?, 0, "
+                   "(SELECT count(*) FROM charts WHERE experiment_id=?), ?, ?)")
+            .Bind(1, experiment_id).Bind(2, *ns).Bind(3, key).Bind(4, type).Bind(5, experiment_id)
+            .Bind(6, now).Bind(7, now).Run());
+    int64_t chart_id = db.LastInsertId();
+    LOUPE_RETURN_IF_ERROR(
+        db.Prepare("INSERT INTO series(experiment_id, key, type, chart_id, create_time) "
+                   "VALUES(?, ?, ?, ?, ?)")
+            .Bind(1, experiment_id).Bind(2, key).Bind(3, type).Bind(4, chart_id).Bind(5, now).Run());
+    st.id = db.LastInsertId();
+    st.type = type;
+  }
+  if (st.type != type) {
+    return Status::InvalidArgument("key '" + key + "' already holds " + st.type +
+                                   " data; log " + type + " data under another key");
+  }
+  return &series.emplace(key, st).first->second;
+}
+
+Status SeriesWriter::Write(SqliteDb& db, int64_t experiment_id,
+                           const std::vector<MetricPoint>& points, int64_t ts) {
+  // Group by key, keeping arrival order inside a key so the last write of a step wins.
+  std::unordered_map<std::string_view, std::vector<SeriesPoint>> by_key;
+  std::vector<std::string_view> order;
+  for (const MetricPoint& p : points) {
+    auto [it, inserted] = by_key.try_emplace(p.key);
+    if (inserted) order.push_back(p.key);
+    it->second.push_back(SeriesPoint{p.step, p.value, p.ts != 0 ? p.ts : ts});
+  }
+  for (std::string_view key : order) {
+    Result<State*> s = StateFor(db, experiment_id, std::string(key), "line");
+    if (!s.ok()) return s.status();
+    std::vector<SeriesPoint>& pts = by_key[key];
+    SortDedupeKeepLast(pts);
+    LOUPE_RETURN_IF_ERROR(WriteSeries(db, **s, pts));
+  }
+  return Status::Ok();
+}
+
+Status SeriesWriter::WriteSeries(SqliteDb& db, State& s, std::vector<SeriesPoint>& pts) {
+  const bool append = pts.front().step > s.last_step;
+  std::vector<int64_t> dirty_l1;
+  size_t begin = 0;
+  while (begin < pts.size()) {
+    int64_t window = WindowOf(pts[begin].step);
+    size_t end = begin;
+    while (end < pts.size() && WindowOf(pts[end].step) == window) ++end;
+    std::vector<SeriesPoint> slice(pts.begin() + static_cast<long>(begin),
+                                   pts.begin() + static_cast<long>(end));
+    LOUPE_RETURN_IF_ERROR(WriteWindow(db, s, window, slice, append, dirty_l1));
+    begin = end;
+  }
+  if (append) {
+    LOUPE_RETURN_IF_ERROR(AppendToTails(db, s, pts));
+  } else {
+    LOUPE_RETURN_IF_ERROR(RecomputeLevels(db, s, std::move(dirty_l1)));
+  }
+
+  bool was_empty = s.last_step < 0;
+  s.first_step = was_empty ? pts.front().step : std::min(s.first_step, pts.front().step);
+  const SeriesPoint& last = pts.back();
+  SqliteStmt& upd = last.step >= s.last_step
+      ? db.Prepare("UPDATE series SET first_step=?, last_step=?, last_value=?, last_ts=? WHERE id=?")
+      : db.Prepare("UPDATE series SET first_step=? WHERE id=?");
+  upd.Bind(1, s.first_step);
+  if (last.step >= s.last_step) {
+    upd.Bind(2, last.step);
+    if (std::isnan(last.value)) upd.BindNull(3); else upd.Bind(3, last.value);
+    upd.Bind(4, last.ts).Bind(5, s.id);
+    s.last_step = last.step;
+  } else {
+    upd.Bind(2, s.id);
+  }
+  return upd.Run();
+}
+
+Status SeriesWriter::WriteWindow(SqliteDb& db, State& s, int64_t window,
+                                 const std::vector<SeriesPoint>& pts, bool append,
+                                 std::vector<int64_t>& dirty_l1) {
+  int chunks = 0;
+  int64_t next_seq = 0;
+  if (window == s.tail_window) {
+    chunks = s.tail_window_chunks;
+    next_seq = s.tail_window_seq;
+  } else {
+    SqliteStmt& q = db.Prepare(
+        "SELECT count(*), coalesce(max(seq) + 1, 0) FROM chunks WHERE series_id=? AND win=?");
+    q.Bind(1, s.id).Bind(2, window);
+    if (q.Step()) {
+      chunks = static_cast<int>(q.Int(0));
+      next_seq = q.Int(1);
+    }
+    LOUPE_RETURN_IF_ERROR(q.Done());
+  }
+
+  SqliteStmt& insert = db.Prepare("INSERT INTO chunks(series_id, win, seq, data) VALUES(?,?,?,?)");
+  if (append && chunks + 1 < kMaxChunksPerWindow) {
+    std::string blob = EncodeChunk(window, pts);
+    LOUPE_RETURN_IF_ERROR(insert.Bind(1, s.id).Bind(2, window).Bind(3, next_seq)
+                              .BindBlob(4, blob.data(), blob.size()).Run());
+    ++chunks;
+  } else {
+    // Compact: fold the window's chunks and the new points into one chunk.
+    std::vector<SeriesPoint> existing;
+    LOUPE_RETURN_IF_ERROR(ReadWindow(db, s.id, window, existing));
+    std::vector<SeriesPoint> merged = MergePoints(existing, pts);
+    LOUPE_RETURN_IF_ERROR(
+        db.Prepare("DELETE FROM chunks WHERE series_id=? AND win=?").Bind(1, s.id).Bind(2, window).Run());
+    std::string blob = EncodeChunk(window, merged);
+    LOUPE_RETURN_IF_ERROR(insert.Bind(1, s.id).Bind(2, window).Bind(3, next_seq)
+                              .BindBlob(4, blob.data(), blob.size()).Run());
+    chunks = 1;
+    if (!append) {
+      // Level-1 buckets lie inside one window: recompute the touched ones from it.
+      std::set<int64_t> touched;
+      for (const SeriesPoint& p : pts) touched.insert(BucketOf(p.step, 1));
+      for (int64_t b : touched) {
+        Bucket sum;
+        sum.index = b;
+        for (const SeriesPoint& p : merged) {
+          if (BucketOf(p.step, 1) == b) sum.Add(p);
+        }
+        LOUPE_RETURN_IF_ERROR(WriteBucket(db, s.id, 1, sum));
+        dirty_l1.push_back(b);
+      }
+    }
+  }
+  if (window >= s.tail_window) {
+    s.tail_window = window;
+    s.tail_window_chunks = chunks;
+    s.tail_window_seq = next_seq + 1;
+  }
+  return Status::Ok();
+}
+
+Status SeriesWriter::LoadTails(SqliteDb& db, State& s) {
+  SqliteStmt& q = db.Prepare(
+      "SELECT max(bucket) FROM summaries WHERE series_id=? AND level=?");
+  for (int level = 1; level <= kLevels; ++level) {
+    s.tails[level].reset();
+    s.tail_dirty[level] = false;
+    q.Bind(1, s.id).Bind(2, level);
+    std::optional<int64_t> newest;
+    if (q.Step() && !q.IsNull(0)) newest = q.Int(0);
+    LOUPE_RETURN_IF_ERROR(q.Done());
+    if (!newest) continue;
+    std::vector<Bucket> rows;
+    LOUPE_RETURN_IF_ERROR(ReadBuckets(db, s.id, level, *newest, *newest, rows));
+    if (!rows.empty()) s.tails[level] = rows.front();
+  }
+  s.tails_loaded = true;
+  return Status::Ok();
+}
+
+Status SeriesWriter::AppendToTails(SqliteDb& db, State& s, const std::vector<SeriesPoint>& pts) {
+  if (!s.tails_loaded) LOUPE_RETURN_IF_ERROR(LoadTails(db, s));
+  for (const SeriesPoint& p : pts) {
+    for (int level = 1; level <= kLevels; ++level) {
+      int64_t b = BucketOf(p.step, level);
+      std::optional<Bucket>& tail = s.tails[level];
+      if (!tail || tail->index != b) {
+        if (tail && s.tail_dirty[level]) LOUPE_RETURN_IF_ERROR(WriteBucket(db, s.id, level, *tail));
+        tail = Bucket{};
+        tail->index = b;
+      }
+      tail->Add(p);
+      s.tail_dirty[level] = true;
+    }
+  }
+  for (int level = 1; level <= kLevels; ++level) {
+    if (!s.tail_dirty[level]) continue;
+    LOUPE_RETURN_IF_ERROR(WriteBucket(db, s.id, level, *s.tails[level]));
+    s.tail_dirty[level] = false;
+  }
+  return Status::Ok();
+}
+
+Status SeriesWriter::RecomputeLevels(SqliteDb& db, State& s, std::vector<int64_t> dirty) {
+  for (int level = 2; level <= kLevels; ++level) {
+    std::set<int64_t> parents;
+    for (int64_t child : dirty) parents.insert(child >> (kLevelShift[level] - kLevelShift[level - 1]));
+    dirty.assign(parents.begin(), parents.end());
+    int fan = kLevelShift[level] - kLevelShift[level - 1];
+    for (int64_t b : dirty) {
+      std::vector<Bucket> children;
+      LOUPE_RETURN_IF_ERROR(ReadBuckets(db, s.id, level - 1, b << fan, ((b + 1) << fan) - 1, children));
+      Bucket sum;
+      sum.index = b;
+      for (const Bucket& c : children) sum.Merge(c);
+      LOUPE_RETURN_IF_ERROR(sum.n == 0 ? DeleteBucket(db, s.id, level, b)
+                                       : WriteBucket(db, s.id, level, sum));
+    }
+  }
+  s.tails_loaded = false;  // newest buckets may have changed under the cache
+  return Status::Ok();
+}
+
+Status SeriesWriter::TouchMediaSeries(SqliteDb& db, int64_t series_id, int64_t step, int64_t ts) {
+  return db.Prepare(
+             "UPDATE series SET first_step = CASE WHEN last_step < 0 THEN ?1 ELSE min(first_step, ?1) END, "
+             "last_ts = CASE WHEN ?1 >= last_step THEN ?2 ELSE last_ts END, "
+             "last_step = max(last_step, ?1) WHERE id=?3")
+      .Bind(1, step).Bind(2, ts).Bind(3, series_id).Run();
+}
+
+}  // namespace loupe

@@ -1,0 +1,84 @@
+// Thin RAII wrapper over one SQLite connection and its prepared statements.
+//
+// A SqliteDb is owned by exactly one thread at a time (the writer thread, or a
+// reader borrowed from the pool); it is not internally synchronized. Statements
+// prepared through Prepare() are cached per connection and reset on each use.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/status.h"
+
+namespace loupe {
+
+class SqliteStmt {
+ public:
+  explicit SqliteStmt(sqlite3_stmt* s) : stmt_(s) {}
+  ~SqliteStmt() { sqlite3_finalize(stmt_); }
+  SqliteStmt(const SqliteStmt&) = delete;
+  SqliteStmt& operator=(const SqliteStmt&) = delete;
+
+  // Binders take 1-based indexes, as SQLite does, and return *this to chain.
+  SqliteStmt& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  SqliteStmt& Bind(int i, int v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  SqliteStmt& Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); return *this; }
+  SqliteStmt& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  SqliteStmt& BindBlob(int i, const void* p, size_t n) {
+    sqlite3_bind_blob(stmt_, i, p, static_cast<int>(n), SQLITE_TRANSIENT);
+    return *this;
+  }
+  SqliteStmt& BindNull(int i) { sqlite3_bind_null(stmt_, i); return *this; }
+
+  // Advances; returns true while a row is available. Errors are kept for Done().
+  bool Step();
+  // Runs a statement that returns no rows. Resets it afterwards.
+  Status Run();
+  // Status of the last Step() sequence; resets the statement for reuse.
+  Status Done();
+  void Reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Text(int col) const;
+  std::string_view Blob(int col) const;
+
+ private:
+  sqlite3_stmt* stmt_;
+  int last_rc_ = SQLITE_OK;
+};
+
+class SqliteDb {
+ public:
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  // Opens (creating if asked) the database file and applies the connection pragmas.
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool read_only,
+                                               bool sync_full);
+
+  Status Exec(const std::string& sql);
+  // Returns a cached, reset statement; aborts on SQL that does not compile
+  // (a programming error, caught by every test that touches the statement).
+  SqliteStmt& Prepare(const std::string& sql);
+  int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+  int Changes() const { return sqlite3_changes(db_); }
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<SqliteStmt>> stmts_;
+};
+
+}  // namespace loupe

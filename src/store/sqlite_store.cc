@@ -1,0 +1,485 @@
+// SqliteStore: opening, the reader pool, projects and experiments.
+#include "store/sqlite_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "common/time_util.h"
+#include "store/migrations.h"
+
+namespace loupe {
+
+namespace {
+
+constexpr const char* kExperimentColumns =
+    "id, project_id, run_id, name, description, status, show, create_time, update_time, "
+    "finish_time, last_seen, config, system, requirements";
+
+Experiment ExperimentFromRow(const SqliteStmt& q) {
+  Experiment e;
+  e.id = q.Int(0);
+  e.project_id = q.Int(1);
+  e.run_id = q.Text(2);
+  e.name = q.Text(3);
+  e.description = q.Text(4);
+  e.status = ParseRunStatus(q.Text(5)).value_or(RunStatus::kCrashed);
+  e.show = q.Int(6) != 0;
+  e.create_time = q.Int(7);
+  e.update_time = q.Int(8);
+  e.finish_time = q.Int(9);
+  e.last_seen = q.Int(10);
+  e.config_json = q.Text(11);
+  e.system_json = q.Text(12);
+  e.requirements = q.Text(13);
+  return e;
+}
+
+Result<Experiment> LoadExperiment(SqliteDb& db, int64_t id) {
+  SqliteStmt& q = db.Prepare(std::string("SELECT ") + kExperimentColumns +
+                             " FROM experiments WHERE id=?");
+  q.Bind(1, id);
+  std::optional<Experiment> e;
+  if (q.Step()) e = ExperimentFromRow(q);
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  if (!e) return Status::NotFound("experiment " + std::to_string(id) + " not found");
+  return *e;
+}
+
+std::string NewRunId(int64_t now) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  time_t secs = static_cast<time_t>(now / 1000000);
+  struct tm tm_utc;
+  gmtime_r(&secs, &tm_utc);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "run-%04d%02d%02d_%02d%02d%02d-%08llx", tm_utc.tm_year + 1900,
+                tm_utc.tm_mon + 1, tm_utc.tm_mday, tm_utc.tm_hour, tm_utc.tm_min, tm_utc.tm_sec,
+                static_cast<unsigned long long>(rng() & 0xffffffffULL));
+  return buf;
+}
+
+Result<std::string> MergeJsonObjects(const std::string& base, const std::string& update) {
+  nlohmann::json b = nlohmann::json::parse(base, nullptr, false);
+  nlohmann::json u = nlohmann::json::parse(update, nullptr, false);
+  if (b.is_discarded() || !b.is_object()) b = nlohmann::json::object();
+  if (u.is_discarded() || !u.is_object()) return Status::InvalidArgument("config must be a JSON object");
+  for (auto it = u.begin(); it != u.end(); ++it) b[it.key()] = it.value();
+  return b.dump();
+}
+
+Status RequireExperiment(SqliteDb& db, int64_t id) {
+  SqliteStmt& q = db.Prepare("SELECT 1 FROM experiments WHERE id=?");
+  q.Bind(1, id);
+  bool found = q.Step();
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return found ? Status::Ok() : Status::NotFound("experiment " + std::to_string(id) + " not found");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options) {
+  Result<std::unique_ptr<SqliteStore>> s = SqliteStore::Open(options);
+  if (!s.ok()) return s.status();
+  return std::unique_ptr<Store>(std::move(*s));
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Status::Unavailable("cannot create data dir " + options.data_dir + ": " + ec.message());
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options));
+  store->path_ = (std::filesystem::path(options.data_dir) / "loupe.db").string();
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(store->path_, false, options.sync_full);
+  if (!db.ok()) return db.status();
+  // Probe that the file is a database we can write before serving anything.
+  Status probe = (*db)->Exec("CREATE TABLE IF NOT EXISTS _probe(x); DROP TABLE _probe;");
+  if (!probe.ok()) return Status::Unavailable("data dir " + options.data_dir + " is unusable: " + probe.message());
+  LOUPE_RETURN_IF_ERROR(Migrate(**db));
+  SqliteStore* raw = store.get();
+  store->writer_ = std::make_unique<GroupCommitWriter>(
+      std::move(*db), options.max_points_per_commit, [raw] { raw->series_writer_.Reset(); });
+  return store;
+}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+void SqliteStore::Close() {
+  if (writer_) writer_->Stop();
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  pool_.clear();
+}
+
+SqliteStore::Reader::~Reader() {
+  if (!db_) return;
+  std::lock_guard<std::mutex> lock(store_->pool_mu_);
+  store_->pool_.push_back(std::move(db_));
+}
+
+Result<SqliteStore::Reader> SqliteStore::Borrow() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!pool_.empty()) {
+      std::unique_ptr<SqliteDb> db = std::move(pool_.back());
+      pool_.pop_back();
+      return Reader(this, std::move(db));
+    }
+  }
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path_, true, false);
+  if (!db.ok()) return db.status();
+  return Reader(this, std::move(*db));
+}
+
+Status SqliteStore::Write(GroupCommitWriter::Op op, size_t weight) {
+  return writer_->Run(std::move(op), weight);
+}
+
+// ---- Projects -------------------------------------------------------------------
+
+Result<std::vector<Project>> SqliteStore::ListProjects() {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare(
+      "SELECT id, name, description, create_time, update_time FROM projects ORDER BY id");
+  std::vector<Project> out;
+  while (q.Step()) out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)});
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return out;
+}
+
+Result<Project> SqliteStore::GetProject(int64_t id) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare(
+      "SELECT id, name, description, create_time, update_time FROM projects WHERE id=?");
+  q.Bind(1, id);
+  std::optional<Project> p;
+  if (q.Step()) p = Project{q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)};
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  if (!p) return Status::NotFound("project " + std::to_string(id) + " not found");
+  return *p;
+}
+
+Status SqliteStore::UpdateProject(int64_t id, const std::string& name, const std::string& description) {
+  return Write([&](SqliteDb& db) -> Status {
+    SqliteStmt& clash = db.Prepare("SELECT 1 FROM projects WHERE name=? AND id<>?");
+    clash.Bind(1, name).Bind(2, id);
+    bool taken = clash.Step();
+    LOUPE_RETURN_IF_ERROR(clash.Done());
+    if (taken) return Status::Conflict("a project named '" + name + "' already exists");
+    LOUPE_RETURN_IF_ERROR(db.Prepare("UPDATE projects SET name=?, description=?, update_time=? WHERE id=?")
+                              .Bind(1, name).Bind(2, description).Bind(3, NowMicros()).Bind(4, id).Run());
+    if (db.Changes() == 0) return Status::NotFound("project " + std::to_string(id) + " not found");
+    return Status::Ok();
+  });
+}
+
+namespace {
+Status DeleteExperimentRows(SqliteDb& db, int64_t id) {
+  const char* stmts[] = {
+      "DELETE FROM chunks WHERE series_id IN (SELECT id FROM series WHERE experiment_id=?)",
+      "DELETE FROM summaries WHERE series_id IN (SELECT id FROM series WHERE experiment_id=?)",
+      "DELETE FROM console WHERE experiment_id=?",
+      "DELETE FROM applied_batches WHERE experiment_id=?",
+      "DELETE FROM experiments WHERE id=?",  // cascades to series, charts, namespaces, media
+  };
+  for (const char* sql : stmts) LOUPE_RETURN_IF_ERROR(db.Prepare(sql).Bind(1, id).Run());
+  return Status::Ok();
+}
+}  // namespace
+
+Status SqliteStore::DeleteProject(int64_t id) {
+  return Write([&](SqliteDb& db) -> Status {
+    SqliteStmt& p = db.Prepare("SELECT 1 FROM projects WHERE id=?");
+    p.Bind(1, id);
+    bool found = p.Step();
+    LOUPE_RETURN_IF_ERROR(p.Done());
+    if (!found) return Status::NotFound("project " + std::to_string(id) + " not found");
+    SqliteStmt& running = db.Prepare(
+        "SELECT count(*) FROM experiments WHERE project_id=? AND status='running'");
+    running.Bind(1, id);
+    int64_t n = running.Step() ? running.Int(0) : 0;
+    LOUPE_RETURN_IF_ERROR(running.Done());
+    if (n > 0) {
+      return Status::Conflict("project " + std::to_string(id) + " has " + std::to_string(n) +
+                              " running experiment(s); stop or finish them first");
+    }
+    std::vector<int64_t> ids;
+    SqliteStmt& list = db.Prepare("SELECT id FROM experiments WHERE project_id=?");
+    list.Bind(1, id);
+    while (list.Step()) ids.push_back(list.Int(0));
+    LOUPE_RETURN_IF_ERROR(list.Done());
+    for (int64_t e : ids) {
+      LOUPE_RETURN_IF_ERROR(DeleteExperimentRows(db, e));
+      series_writer_.Forget(e);
+    }
+    return db.Prepare("DELETE FROM projects WHERE id=?").Bind(1, id).Run();
+  });
+}
+
+// ---- Experiments ----------------------------------------------------------------
+
+Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperiment& e) {
+  CreatedExperiment out;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    int64_t now = NowMicros();
+    SqliteStmt& findp = db.Prepare("SELECT id FROM projects WHERE name=?");
+    findp.Bind(1, e.project);
+    std::optional<int64_t> project_id;
+    if (findp.Step()) project_id = findp.Int(0);
+    LOUPE_RETURN_IF_ERROR(findp.Done());
+    if (!project_id) {
+      LOUPE_RETURN_IF_ERROR(
+          db.Prepare("INSERT INTO projects(name, create_time, update_time) VALUES(?,?,?)")
+              .Bind(1, e.project).Bind(2, now).Bind(3, now).Run());
+      project_id = db.LastInsertId();
+    }
+    std::optional<int64_t> id;
+    if (!e.run_id.empty()) {
+      SqliteStmt& finde = db.Prepare("SELECT id FROM experiments WHERE project_id=? AND run_id=?");
+      finde.Bind(1, *project_id).Bind(2, e.run_id);
+      if (finde.Step()) id = finde.Int(0);
+      LOUPE_RETURN_IF_ERROR(finde.Done());
+    }
+    if (id) {
+      out.resumed = true;
+      LOUPE_RETURN_IF_ERROR(
+          db.Prepare("UPDATE experiments SET status='running', finish_time=0, last_seen=?, "
+                     "update_time=? WHERE id=?")
+              .Bind(1, now).Bind(2, now).Bind(3, *id).Run());
+      if (e.config_json != "{}") {
+        Result<Experiment> cur = LoadExperiment(db, *id);
+        if (!cur.ok()) return cur.status();
+        Result<std::string> merged = MergeJsonObjects(cur->config_json, e.config_json);
+        if (!merged.ok()) return merged.status();
+        LOUPE_RETURN_IF_ERROR(db.Prepare("UPDATE experiments SET config=? WHERE id=?")
+                                  .Bind(1, *merged).Bind(2, *id).Run());
+      }
+    } else {
+      std::string run_id = e.run_id.empty() ? NewRunId(now) : e.run_id;
+      LOUPE_RETURN_IF_ERROR(
+          db.Prepare("INSERT INTO experiments(project_id, run_id, name, description, status, "
+                     "create_time, update_time, last_seen, config) VALUES(?,?,?,?,'running',?,?,?,?)")
+              .Bind(1, *project_id).Bind(2, run_id).Bind(3, e.name.empty() ? run_id : e.name)
+              .Bind(4, e.description).Bind(5, now).Bind(6, now).Bind(7, now).Bind(8, e.config_json)
+              .Run());
+      id = db.LastInsertId();
+    }
+    Result<Experiment> loaded = LoadExperiment(db, *id);
+    if (!loaded.ok()) return loaded.status();
+    out.experiment = *loaded;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<Experiment> SqliteStore::GetExperiment(int64_t id) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  return LoadExperiment(r->db(), id);
+}
+
+Result<std::vector<Experiment>> SqliteStore::ListExperiments(int64_t project_id) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare(std::string("SELECT ") + kExperimentColumns +
+                                  " FROM experiments WHERE project_id=? ORDER BY id");
+  q.Bind(1, project_id);
+  std::vector<Experiment> out;
+  while (q.Step()) out.push_back(ExperimentFromRow(q));
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return out;
+}
+
+Status SqliteStore::UpdateExperiment(const Experiment& e) {
+  return Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(
+        db.Prepare("UPDATE experiments SET name=?, description=?, show=?, update_time=? WHERE id=?")
+            .Bind(1, e.name).Bind(2, e.description).Bind(3, e.show ? 1 : 0).Bind(4, NowMicros())
+            .Bind(5, e.id).Run());
+    if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(e.id) + " not found");
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::MergeConfig(int64_t id, const std::string& config_json) {
+  return Write([&](SqliteDb& db) -> Status {
+    Result<Experiment> cur = LoadExperiment(db, id);
+    if (!cur.ok()) return cur.status();
+    Result<std::string> merged = MergeJsonObjects(cur->config_json, config_json);
+    if (!merged.ok()) return merged.status();
+    return db.Prepare("UPDATE experiments SET config=?, update_time=? WHERE id=?")
+        .Bind(1, *merged).Bind(2, NowMicros()).Bind(3, id).Run();
+  });
+}
+
+Status SqliteStore::SetSystem(int64_t id, const std::string& system_json,
+                              const std::string& requirements) {
+  return Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(
+        db.Prepare("UPDATE experiments SET system=?, requirements=?, update_time=? WHERE id=?")
+            .Bind(1, system_json).Bind(2, requirements).Bind(3, NowMicros()).Bind(4, id).Run());
+    if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(id) + " not found");
+    return Status::Ok();
+  });
+}
+
+namespace {
+// A write is a sign of life: refresh last_seen, and revive a run the heartbeat
+// monitor had given up on. Stopped and finished runs keep their status.
+Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now) {
+  LOUPE_RETURN_IF_ERROR(
+      db.Prepare("UPDATE experiments SET last_seen=?1, update_time=?1, "
+                 "status = CASE WHEN status='crashed' THEN 'running' ELSE status END, "
+                 "finish_time = CASE WHEN status='crashed' THEN 0 ELSE finish_time END WHERE id=?2")
+          .Bind(1, now).Bind(2, id).Run());
+  if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(id) + " not found");
+  SqliteStmt& q = db.Prepare("SELECT status FROM experiments WHERE id=?");
+  q.Bind(1, id);
+  RunStatus s = RunStatus::kRunning;
+  if (q.Step()) s = ParseRunStatus(q.Text(0)).value_or(RunStatus::kCrashed);
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return s;
+}
+
+// Records a client sequence number; false when it was already applied.
+Result<bool> ClaimSequence(SqliteDb& db, int64_t experiment_id, int64_t seq) {
+  if (seq < 0) return true;
+  LOUPE_RETURN_IF_ERROR(db.Prepare("INSERT OR IGNORE INTO applied_batches VALUES(?, ?)")
+                            .Bind(1, experiment_id).Bind(2, seq).Run());
+  return db.Changes() > 0;
+}
+}  // namespace
+
+Result<RunStatus> SqliteStore::SetStatus(int64_t id, RunStatus s) {
+  RunStatus now_status = s;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    Result<Experiment> cur = LoadExperiment(db, id);
+    if (!cur.ok()) return cur.status();
+    // A stop requested from the UI wins over the client's later "finished".
+    if (cur->status == RunStatus::kStopped && s != RunStatus::kRunning) {
+      now_status = RunStatus::kStopped;
+      return Status::Ok();
+    }
+    int64_t now = NowMicros();
+    return db.Prepare("UPDATE experiments SET status=?, finish_time=?, update_time=?, last_seen=? WHERE id=?")
+        .Bind(1, std::string(RunStatusName(s))).Bind(2, s == RunStatus::kRunning ? int64_t{0} : now)
+        .Bind(3, now).Bind(4, now).Bind(5, id).Run();
+  });
+  if (!st.ok()) return st;
+  return now_status;
+}
+
+Result<RunStatus> SqliteStore::Heartbeat(int64_t id) {
+  RunStatus out = RunStatus::kRunning;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    Result<RunStatus> s = TouchExperiment(db, id, NowMicros());
+    if (!s.ok()) return s.status();
+    out = *s;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<int> SqliteStore::CrashStaleRuns(int64_t cutoff_micros) {
+  int changed = 0;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    int64_t now = NowMicros();
+    LOUPE_RETURN_IF_ERROR(
+        db.Prepare("UPDATE experiments SET status='crashed', finish_time=?, update_time=? "
+                   "WHERE status='running' AND last_seen < ?")
+            .Bind(1, now).Bind(2, now).Bind(3, cutoff_micros).Run());
+    changed = db.Changes();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Status SqliteStore::DeleteExperiment(int64_t id) {
+  return Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(RequireExperiment(db, id));
+    LOUPE_RETURN_IF_ERROR(DeleteExperimentRows(db, id));
+    series_writer_.Forget(id);
+    return Status::Ok();
+  });
+}
+
+// ---- Metrics ----------------------------------------------------------------------
+
+Result<WriteAck> SqliteStore::WriteMetrics(const MetricBatch& batch) {
+  WriteAck ack;
+  Status st = Write(
+      [&](SqliteDb& db) -> Status {
+        Result<RunStatus> s = TouchExperiment(db, batch.experiment_id, batch.ts);
+        if (!s.ok()) return s.status();
+        ack.status = *s;
+        Result<bool> fresh = ClaimSequence(db, batch.experiment_id, batch.seq);
+        if (!fresh.ok()) return fresh.status();
+        if (!*fresh) {
+          ack.duplicate = true;
+          return Status::Ok();
+        }
+        if (batch.points.empty()) return Status::Ok();
+        return series_writer_.Write(db, batch.experiment_id, batch.points, batch.ts);
+      },
+      batch.points.size() + 1);
+  if (!st.ok()) return st;
+  return ack;
+}
+
+Result<WriteAck> SqliteStore::AppendConsole(const ConsoleBatch& batch) {
+  WriteAck ack;
+  Status st = Write(
+      [&](SqliteDb& db) -> Status {
+        Result<RunStatus> s = TouchExperiment(db, batch.experiment_id, NowMicros());
+        if (!s.ok()) return s.status();
+        ack.status = *s;
+        Result<bool> fresh = ClaimSequence(db, batch.experiment_id, batch.seq);
+        if (!fresh.ok()) return fresh.status();
+        if (!*fresh) {
+          ack.duplicate = true;
+          return Status::Ok();
+        }
+        SqliteStmt& last = db.Prepare("SELECT coalesce(max(line_no), 0) FROM console WHERE experiment_id=?");
+        last.Bind(1, batch.experiment_id);
+        int64_t line_no = last.Step() ? last.Int(0) : 0;
+        LOUPE_RETURN_IF_ERROR(last.Done());
+        SqliteStmt& ins = db.Prepare("INSERT INTO console VALUES(?,?,?,?,?)");
+        for (const ConsoleLine& l : batch.lines) {
+          LOUPE_RETURN_IF_ERROR(ins.Bind(1, batch.experiment_id).Bind(2, ++line_no).Bind(3, l.stream)
+                                    .Bind(4, l.ts).Bind(5, l.text).Run());
+        }
+        return Status::Ok();
+      },
+      batch.lines.size() + 1);
+  if (!st.ok()) return st;
+  return ack;
+}
+
+Result<WriteAck> SqliteStore::AddMedia(const MediaItem& item) {
+  WriteAck ack;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    Result<RunStatus> s = TouchExperiment(db, item.experiment_id, item.ts);
+    if (!s.ok()) return s.status();
+    ack.status = *s;
+    std::string type = item.content_type.rfind("audio/", 0) == 0 ? "audio" : "image";
+    Result<int64_t> series = series_writer_.EnsureSeries(db, item.experiment_id, item.key, type);
+    if (!series.ok()) return series.status();
+    LOUPE_RETURN_IF_ERROR(
+        db.Prepare("INSERT INTO media(experiment_id, key, step, filename, content_type, ts) "
+                   "VALUES(?,?,?,?,?,?)")
+            .Bind(1, item.experiment_id).Bind(2, item.key).Bind(3, item.step).Bind(4, item.filename)
+            .Bind(5, item.content_type).Bind(6, item.ts).Run());
+    return series_writer_.TouchMediaSeries(db, *series, item.step, item.ts);
+  });
+  if (!st.ok()) return st;
+  return ack;
+}
+
+}  // namespace loupe

@@ -1,0 +1,83 @@
+// SqliteStore: the embedded Store. One database file (WAL mode) under the data dir;
+// writes go through a GroupCommitWriter, reads through a pool of read-only
+// connections, each borrowed by one thread for one call.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "store/group_commit_writer.h"
+#include "store/series_writer.h"
+#include "store/store.h"
+
+namespace loupe {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> Open(const StoreOptions& options);
+  ~SqliteStore() override;
+
+  Result<std::vector<Project>> ListProjects() override;
+  Result<Project> GetProject(int64_t id) override;
+  Status UpdateProject(int64_t id, const std::string& name, const std::string& description) override;
+  Status DeleteProject(int64_t id) override;
+
+  Result<CreatedExperiment> CreateOrResumeExperiment(const NewExperiment& e) override;
+  Result<Experiment> GetExperiment(int64_t id) override;
+  Result<std::vector<Experiment>> ListExperiments(int64_t project_id) override;
+  Status UpdateExperiment(const Experiment& e) override;
+  Status MergeConfig(int64_t id, const std::string& config_json) override;
+  Status SetSystem(int64_t id, const std::string& system_json, const std::string& requirements) override;
+  Result<RunStatus> SetStatus(int64_t id, RunStatus s) override;
+  Result<RunStatus> Heartbeat(int64_t id) override;
+  Result<int> CrashStaleRuns(int64_t cutoff_micros) override;
+  Status DeleteExperiment(int64_t id) override;
+
+  Result<WriteAck> WriteMetrics(const MetricBatch& batch) override;
+  Result<std::vector<Series>> ListSeries(int64_t experiment_id) override;
+  Result<Series> GetSeries(int64_t experiment_id, const std::string& key) override;
+  Result<SeriesResult> QuerySeries(int64_t series_id, const SeriesQuery& q) override;
+
+  Result<std::vector<Chart>> ListCharts(int64_t experiment_id) override;
+  Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) override;
+  Result<Chart> SetChartStatus(int64_t chart_id, int status) override;
+  Status SetNamespaceOpened(int64_t namespace_id, int opened) override;
+  Status SetUiState(const std::string& key, const std::string& value) override;
+  Result<std::string> GetUiState(const std::string& key) override;
+
+  Result<WriteAck> AppendConsole(const ConsoleBatch& batch) override;
+  Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) override;
+  Result<WriteAck> AddMedia(const MediaItem& item) override;
+  Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id, const std::string& key,
+                                           int limit) override;
+
+  void Close() override;
+
+ private:
+  // A read connection borrowed from the pool for the lifetime of the lease.
+  class Reader {
+   public:
+    Reader(SqliteStore* store, std::unique_ptr<SqliteDb> db) : store_(store), db_(std::move(db)) {}
+    ~Reader();
+    Reader(Reader&&) = default;
+    SqliteDb& db() { return *db_; }
+   private:
+    SqliteStore* store_;
+    std::unique_ptr<SqliteDb> db_;
+  };
+
+  explicit SqliteStore(StoreOptions options) : options_(std::move(options)) {}
+  Result<Reader> Borrow();
+  // Runs a write op on the writer thread; blocks until committed.
+  Status Write(GroupCommitWriter::Op op, size_t weight = 1);
+
+  StoreOptions options_;
+  std::string path_;
+  SeriesWriter series_writer_;  // writer thread only
+  std::unique_ptr<GroupCommitWriter> writer_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<SqliteDb>> pool_;
+};
+
+}  // namespace loupe

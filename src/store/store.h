@@ -1,0 +1,82 @@
+// Store: everything Loupe keeps, behind one interface.
+//
+// SqliteStore (store/sqlite_store.h) is the embedded default. A PostgreSQL store
+// implements the same class: see docs/architecture.md. All methods are thread-safe.
+// Writes are durable when they return OK: they pass through one writer that
+// group-commits whatever requests are waiting, so a caller blocks for about one
+// commit. Reads never wait for writes (WAL snapshots).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/store_types.h"
+
+namespace loupe {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Projects.
+  virtual Result<std::vector<Project>> ListProjects() = 0;
+  virtual Result<Project> GetProject(int64_t id) = 0;
+  virtual Status UpdateProject(int64_t id, const std::string& name,
+                               const std::string& description) = 0;
+  virtual Status DeleteProject(int64_t id) = 0;  // Conflict while a run is running
+
+  // Experiments.
+  virtual Result<CreatedExperiment> CreateOrResumeExperiment(const NewExperiment& e) = 0;
+  virtual Result<Experiment> GetExperiment(int64_t id) = 0;
+  virtual Result<std::vector<Experiment>> ListExperiments(int64_t project_id) = 0;
+  virtual Status UpdateExperiment(const Experiment& e) = 0;  // name, description, show
+  virtual Status MergeConfig(int64_t id, const std::string& config_json) = 0;
+  virtual Status SetSystem(int64_t id, const std::string& system_json,
+                           const std::string& requirements) = 0;
+  // Sets status (and finish_time unless running). Returns the status now stored.
+  virtual Result<RunStatus> SetStatus(int64_t id, RunStatus s) = 0;
+  virtual Result<RunStatus> Heartbeat(int64_t id) = 0;
+  // Marks running experiments whose last sign of life is older than `cutoff` crashed.
+  virtual Result<int> CrashStaleRuns(int64_t cutoff_micros) = 0;
+  virtual Status DeleteExperiment(int64_t id) = 0;
+
+  // Metrics.
+  virtual Result<WriteAck> WriteMetrics(const MetricBatch& batch) = 0;
+  virtual Result<std::vector<Series>> ListSeries(int64_t experiment_id) = 0;
+  virtual Result<Series> GetSeries(int64_t experiment_id, const std::string& key) = 0;
+  virtual Result<SeriesResult> QuerySeries(int64_t series_id, const SeriesQuery& q) = 0;
+
+  // Charts and their groups, created with the series.
+  virtual Result<std::vector<Chart>> ListCharts(int64_t experiment_id) = 0;
+  virtual Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) = 0;
+  virtual Result<Chart> SetChartStatus(int64_t chart_id, int status) = 0;
+  virtual Status SetNamespaceOpened(int64_t namespace_id, int opened) = 0;
+  // UI state with no row of its own: pinned/hidden groups, project-level namespaces.
+  virtual Status SetUiState(const std::string& key, const std::string& value) = 0;
+  virtual Result<std::string> GetUiState(const std::string& key) = 0;
+
+  // Console and media.
+  virtual Result<WriteAck> AppendConsole(const ConsoleBatch& batch) = 0;
+  virtual Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) = 0;
+  virtual Result<WriteAck> AddMedia(const MediaItem& item) = 0;
+  virtual Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id,
+                                                   const std::string& key, int limit) = 0;
+
+  // Blocks until every accepted write is committed, then stops the writer.
+  virtual void Close() = 0;
+};
+
+struct StoreOptions {
+  std::string data_dir = "./data";  // the database lives at <data_dir>/loupe.db
+  // FULL fsyncs the WAL on every group commit (survives power loss); NORMAL survives
+  // a process crash (kill -9) but not a power cut. Default FULL.
+  bool sync_full = true;
+  // A group commit closes after this many points even if more are waiting.
+  size_t max_points_per_commit = 500000;
+};
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options);
+
+}  // namespace loupe

@@ -1,0 +1,156 @@
+// Plain value types that cross the store interface. No behaviour beyond small helpers.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loupe {
+
+enum class RunStatus { kRunning, kFinished, kCrashed, kStopped };
+
+const char* RunStatusName(RunStatus s);                    // "running", "finished", ...
+std::optional<RunStatus> ParseRunStatus(const std::string& s);
+int SwanlabStatusCode(RunStatus s);                        // 0 running, 1 finished, -1 otherwise
+
+struct Project {
+  int64_t id = 0;
+  std::string name;
+  std::string description;
+  int64_t create_time = 0;  // micros since epoch
+  int64_t update_time = 0;
+};
+
+struct Experiment {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string run_id;
+  std::string name;
+  std::string description;
+  RunStatus status = RunStatus::kRunning;
+  bool show = true;
+  int64_t create_time = 0;
+  int64_t update_time = 0;
+  int64_t finish_time = 0;  // 0 while running
+  int64_t last_seen = 0;    // last heartbeat or write
+  std::string config_json = "{}";
+  std::string system_json = "{}";
+  std::string requirements;  // newline-separated
+};
+
+struct NewExperiment {
+  std::string project;       // created when missing
+  std::string run_id;        // empty: the store generates one
+  std::string name;          // empty: the run id
+  std::string description;
+  std::string config_json = "{}";
+};
+
+struct CreatedExperiment {
+  Experiment experiment;
+  bool resumed = false;
+};
+
+// One scalar at one step. Non-finite values are stored as they are.
+struct MetricPoint {
+  std::string key;
+  int64_t step = 0;
+  double value = 0;
+  int64_t ts = 0;  // when the client logged it, micros; 0: the batch's receive time
+};
+
+struct MetricBatch {
+  int64_t experiment_id = 0;
+  int64_t seq = -1;  // client sequence number; -1 when the client sent none
+  int64_t ts = 0;    // receive time, micros
+  std::vector<MetricPoint> points;
+};
+
+struct ConsoleLine {
+  int64_t line_no = 0;
+  int stream = 0;  // 0 stdout, 1 stderr
+  int64_t ts = 0;
+  std::string text;
+};
+
+struct ConsoleBatch {
+  int64_t experiment_id = 0;
+  int64_t seq = -1;
+  std::vector<ConsoleLine> lines;  // line_no is assigned by the store
+};
+
+// What a write request learns back: whether it was a retry already applied, and the
+// run's status now (so a client sees a stop requested from the UI).
+struct WriteAck {
+  bool duplicate = false;
+  RunStatus status = RunStatus::kRunning;
+};
+
+struct Series {
+  int64_t id = 0;
+  int64_t experiment_id = 0;
+  std::string key;
+  std::string type = "line";  // line | image | audio
+  int64_t chart_id = 0;
+  int64_t first_step = 0;
+  int64_t last_step = -1;  // -1: no points yet
+  double last_value = 0;
+  int64_t last_ts = 0;
+  int64_t create_time = 0;
+};
+
+struct Chart {
+  int64_t id = 0;
+  int64_t experiment_id = 0;
+  int64_t namespace_id = 0;
+  std::string name;  // the metric key it draws
+  std::string type = "line";
+  int status = 0;  // 0 normal, 1 pinned, -1 hidden
+  int64_t sort = 0;
+  int64_t create_time = 0;
+  int64_t update_time = 0;
+};
+
+struct Namespace {
+  int64_t id = 0;
+  int64_t experiment_id = 0;
+  std::string name;
+  int opened = 1;
+  int64_t sort = 0;
+  int64_t create_time = 0;
+  int64_t update_time = 0;
+};
+
+struct SeriesPoint {
+  int64_t step = 0;
+  double value = 0;
+  int64_t ts = 0;
+};
+
+struct SeriesQuery {
+  int64_t from = 0;
+  int64_t to = std::numeric_limits<int64_t>::max();
+  int max_points = 1500;  // >= 4
+};
+
+struct SeriesResult {
+  int64_t count = 0;  // points stored in [from, to]
+  double min = std::numeric_limits<double>::quiet_NaN();  // over finite values
+  double max = std::numeric_limits<double>::quiet_NaN();
+  bool downsampled = false;
+  std::vector<SeriesPoint> points;  // ascending steps
+};
+
+struct MediaItem {
+  int64_t id = 0;
+  int64_t experiment_id = 0;
+  std::string key;
+  int64_t step = 0;
+  std::string filename;  // generated, safe: [A-Za-z0-9._-]+
+  std::string content_type;
+  int64_t ts = 0;
+};
+
+}  // namespace loupe

@@ -1,0 +1,247 @@
+#include "tracking/tracking_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <unordered_set>
+
+#include "common/time_util.h"
+#include "tracking/validation.h"
+
+namespace fs = std::filesystem;
+
+namespace loupe {
+
+TrackingService::TrackingService(Store& store, TrackingOptions options)
+    : store_(store), options_(std::move(options)) {
+  if (options_.heartbeat_timeout_seconds > 0) monitor_ = std::thread([this] { MonitorLoop(); });
+}
+
+TrackingService::~TrackingService() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (monitor_.joinable()) monitor_.join();
+}
+
+void TrackingService::MonitorLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::seconds(options_.heartbeat_check_seconds));
+    if (stopping_) break;
+    lock.unlock();
+    CrashSilentRuns();
+    lock.lock();
+  }
+}
+
+Result<int> TrackingService::CrashSilentRuns() {
+  int64_t cutoff = NowMicros() - int64_t{options_.heartbeat_timeout_seconds} * 1000000;
+  return store_.CrashStaleRuns(cutoff);
+}
+
+Result<CreatedExperiment> TrackingService::StartRun(NewExperiment e) {
+  const Limits& l = options_.limits;
+  if (e.project.empty()) e.project = "default";
+  LOUPE_RETURN_IF_ERROR(ValidateName("project", e.project, l));
+  if (!e.run_id.empty()) LOUPE_RETURN_IF_ERROR(ValidateRunId(e.run_id));
+  if (!e.name.empty()) LOUPE_RETURN_IF_ERROR(ValidateName("name", e.name, l));
+  if (e.description.size() > l.max_json_field_bytes) {
+    return Status::TooLarge("description is larger than " + std::to_string(l.max_json_field_bytes) + " bytes");
+  }
+  if (e.config_json.size() > l.max_json_field_bytes) {
+    return Status::TooLarge("config is larger than " + std::to_string(l.max_json_field_bytes) + " bytes");
+  }
+  return store_.CreateOrResumeExperiment(e);
+}
+
+Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
+  const Limits& l = options_.limits;
+  if (batch.points.size() > l.max_points_per_request) {
+    return Status::TooLarge("a batch may carry at most " + std::to_string(l.max_points_per_request) +
+                            " points; this one has " + std::to_string(batch.points.size()));
+  }
+  std::unordered_set<std::string_view> keys;
+  for (const MetricPoint& p : batch.points) {
+    if (keys.insert(p.key).second) {
+      LOUPE_RETURN_IF_ERROR(ValidateKey(p.key, l));
+      if (keys.size() > l.max_keys_per_request) {
+        return Status::TooLarge("a batch may carry at most " + std::to_string(l.max_keys_per_request) +
+                                " distinct keys");
+      }
+    }
+    if (p.step < 0 || p.step > l.max_step) {
+      return Status::InvalidArgument("step " + std::to_string(p.step) + " of key '" + p.key +
+                                     "' is out of range: steps are integers from 0 to 2^53");
+    }
+  }
+  if (batch.ts == 0) batch.ts = NowMicros();
+  return store_.WriteMetrics(batch);
+}
+
+Result<WriteAck> TrackingService::LogConsole(ConsoleBatch batch) {
+  const Limits& l = options_.limits;
+  if (batch.lines.size() > l.max_console_lines_per_request) {
+    return Status::TooLarge("a console batch may carry at most " +
+                            std::to_string(l.max_console_lines_per_request) + " lines");
+  }
+  int64_t now = NowMicros();
+  for (size_t i = 0; i < batch.lines.size(); ++i) {
+    ConsoleLine& line = batch.lines[i];
+    if (line.text.size() > l.max_console_line_bytes) {
+      return Status::TooLarge("lines[" + std::to_string(i) + "] is longer than " +
+                              std::to_string(l.max_console_line_bytes) + " bytes; split it");
+    }
+    if (line.ts == 0) line.ts = now;
+  }
+  return store_.AppendConsole(batch);
+}
+
+Status TrackingService::LogConfig(int64_t experiment_id, const std::string& config_json) {
+  if (config_json.size() > options_.limits.max_json_field_bytes) {
+    return Status::TooLarge("config is larger than " + std::to_string(options_.limits.max_json_field_bytes) + " bytes");
+  }
+  return store_.MergeConfig(experiment_id, config_json);
+}
+
+Status TrackingService::LogSystem(int64_t experiment_id, const std::string& system_json,
+                                  const std::vector<std::string>& requirements) {
+  std::string reqs;
+  for (const std::string& r : requirements) {
+    if (r.find('\n') != std::string::npos) {
+      return Status::InvalidArgument("requirements entries must be single lines");
+    }
+    reqs += r;
+    reqs += '\n';
+  }
+  if (system_json.size() + reqs.size() > options_.limits.max_json_field_bytes) {
+    return Status::TooLarge("system metadata is larger than " +
+                            std::to_string(options_.limits.max_json_field_bytes) + " bytes");
+  }
+  return store_.SetSystem(experiment_id, system_json, reqs);
+}
+
+std::string TrackingService::ContentTypeFor(const std::string& filename) {
+  std::string ext = fs::path(filename).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".png") return "image/png";
+  if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
+  if (ext == ".gif") return "image/gif";
+  if (ext == ".webp") return "image/webp";
+  if (ext == ".wav") return "audio/wav";
+  if (ext == ".mp3") return "audio/mpeg";
+  if (ext == ".ogg") return "audio/ogg";
+  if (ext == ".flac") return "audio/flac";
+  return "";
+}
+
+std::string TrackingService::MediaDir(int64_t experiment_id) const {
+  return (fs::path(options_.data_dir) / "media" / std::to_string(experiment_id)).string();
+}
+
+Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::string& key, int64_t step,
+                                           const std::string& filename, const std::string& bytes) {
+  const Limits& l = options_.limits;
+  LOUPE_RETURN_IF_ERROR(ValidateKey(key, l));
+  if (step < 0 || step > l.max_step) {
+    return Status::InvalidArgument("step must be an integer from 0 to 2^53");
+  }
+  std::string type = ContentTypeFor(filename);
+  if (type.empty()) {
+    return Status::InvalidArgument("unsupported media file '" + filename +
+                                   "': use .png, .jpg, .jpeg, .gif, .webp, .wav, .mp3, .ogg or .flac");
+  }
+  if (bytes.empty()) return Status::InvalidArgument("the media file is empty");
+  if (bytes.size() > l.max_media_bytes) {
+    return Status::TooLarge("media files are limited to " + std::to_string(l.max_media_bytes) + " bytes");
+  }
+  LOUPE_RETURN_IF_ERROR(store_.GetExperiment(experiment_id).status());
+
+  // The stored name is ours, never the client's: step, a unique counter, the extension.
+  static std::atomic<uint64_t> counter{0};
+  std::string ext = fs::path(filename).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string stored = std::to_string(step) + "-" + std::to_string(NowMicros()) + "-" +
+                       std::to_string(counter.fetch_add(1)) + ext;
+  std::error_code ec;
+  fs::create_directories(MediaDir(experiment_id), ec);
+  if (ec) return Status::Unavailable("cannot create media dir: " + ec.message());
+  fs::path final_path = fs::path(MediaDir(experiment_id)) / stored;
+  fs::path tmp = final_path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return Status::Unavailable("cannot write media file");
+  }
+  fs::rename(tmp, final_path, ec);
+  if (ec) return Status::Unavailable("cannot store media file: " + ec.message());
+
+  MediaItem item;
+  item.experiment_id = experiment_id;
+  item.key = key;
+  item.step = step;
+  item.filename = stored;
+  item.content_type = type;
+  item.ts = NowMicros();
+  Result<WriteAck> ack = store_.AddMedia(item);
+  if (!ack.ok()) fs::remove(final_path, ec);
+  return ack;
+}
+
+Result<std::string> TrackingService::MediaPath(int64_t experiment_id, const std::string& filename) const {
+  if (filename.empty() || filename.size() > 255 ||
+      filename.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          std::string::npos ||
+      filename.front() == '.') {
+    return Status::NotFound("media file '" + filename.substr(0, 100) + "' not found");
+  }
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(MediaDir(experiment_id), ec);
+  fs::path full = fs::weakly_canonical(fs::path(MediaDir(experiment_id)) / filename, ec);
+  if (ec || full.parent_path() != root || !fs::is_regular_file(full)) {
+    return Status::NotFound("media file '" + filename + "' not found");
+  }
+  return full.string();
+}
+
+Result<RunStatus> TrackingService::Finish(int64_t experiment_id, RunStatus status) {
+  return store_.SetStatus(experiment_id, status);
+}
+
+Result<RunStatus> TrackingService::Heartbeat(int64_t experiment_id) {
+  return store_.Heartbeat(experiment_id);
+}
+
+Result<Experiment> TrackingService::Stop(int64_t experiment_id) {
+  Result<Experiment> e = store_.GetExperiment(experiment_id);
+  if (!e.ok()) return e.status();
+  if (e->status == RunStatus::kRunning) {
+    Result<RunStatus> s = store_.SetStatus(experiment_id, RunStatus::kStopped);
+    if (!s.ok()) return s.status();
+  }
+  return store_.GetExperiment(experiment_id);
+}
+
+Status TrackingService::DeleteExperiment(int64_t experiment_id) {
+  LOUPE_RETURN_IF_ERROR(store_.DeleteExperiment(experiment_id));
+  std::error_code ec;
+  fs::remove_all(MediaDir(experiment_id), ec);
+  return Status::Ok();
+}
+
+Status TrackingService::DeleteProject(int64_t project_id) {
+  Result<std::vector<Experiment>> exps = store_.ListExperiments(project_id);
+  if (!exps.ok()) return exps.status();
+  LOUPE_RETURN_IF_ERROR(store_.DeleteProject(project_id));
+  std::error_code ec;
+  for (const Experiment& e : *exps) fs::remove_all(MediaDir(e.id), ec);
+  return Status::Ok();
+}
+
+}  // namespace loupe

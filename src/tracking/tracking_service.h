@@ -1,0 +1,72 @@
+// TrackingService: the rules of experiment tracking, between the HTTP handlers and
+// the store. It validates what clients send (names, keys, steps, sizes), stores
+// media files under <data_dir>/media, and runs the heartbeat monitor thread that
+// marks runs crashed when their client goes silent. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "store/store.h"
+#include "tracking/limits.h"
+
+namespace loupe {
+
+struct TrackingOptions {
+  std::string data_dir = "./data";
+  Limits limits;
+  // A running experiment with no write or heartbeat for this long becomes crashed.
+  int heartbeat_timeout_seconds = 120;
+  // How often the monitor looks for silent runs.
+  int heartbeat_check_seconds = 5;
+};
+
+class TrackingService {
+ public:
+  TrackingService(Store& store, TrackingOptions options);
+  ~TrackingService();
+
+  const Limits& limits() const { return options_.limits; }
+  Store& store() { return store_; }
+
+  Result<CreatedExperiment> StartRun(NewExperiment e);
+  Result<WriteAck> LogMetrics(MetricBatch batch);   // validates keys and steps
+  Result<WriteAck> LogConsole(ConsoleBatch batch);
+  Status LogConfig(int64_t experiment_id, const std::string& config_json);
+  Status LogSystem(int64_t experiment_id, const std::string& system_json,
+                   const std::vector<std::string>& requirements);
+  // Saves the file and records it as a media point of `key` at `step`.
+  Result<WriteAck> LogMedia(int64_t experiment_id, const std::string& key, int64_t step,
+                            const std::string& filename, const std::string& bytes);
+  Result<RunStatus> Finish(int64_t experiment_id, RunStatus status);
+  Result<RunStatus> Heartbeat(int64_t experiment_id);
+  // Marks a running experiment stopped (the UI's stop button).
+  Result<Experiment> Stop(int64_t experiment_id);
+  Status DeleteExperiment(int64_t experiment_id);
+  Status DeleteProject(int64_t project_id);
+  // The file of a media point, as a path that is guaranteed to lie under the media root.
+  Result<std::string> MediaPath(int64_t experiment_id, const std::string& filename) const;
+  static std::string ContentTypeFor(const std::string& filename);  // "" when not allowed
+
+  // Runs one pass of the heartbeat monitor now (the thread calls it periodically).
+  Result<int> CrashSilentRuns();
+
+ private:
+  void MonitorLoop();
+  std::string MediaDir(int64_t experiment_id) const;
+
+  Store& store_;
+  TrackingOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread monitor_;
+};
+
+}  // namespace loupe

@@ -1,0 +1,62 @@
+#include "tracking/validation.h"
+
+namespace loupe {
+
+namespace {
+bool KeyChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.' || c == '/' || c == ' ';
+}
+}  // namespace
+
+Status ValidateKey(std::string_view key, const Limits& limits) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("invalid key '" + std::string(key.substr(0, 300)) + "': " + why);
+  };
+  if (key.empty()) return Status::InvalidArgument("invalid key '': a key must not be empty");
+  if (key.size() > limits.max_key_length) {
+    return bad("longer than " + std::to_string(limits.max_key_length) + " bytes");
+  }
+  for (char c : key) {
+    if (!KeyChar(c)) return bad("only letters, digits, '_', '-', '.', '/' and spaces are allowed");
+  }
+  if (key.front() == ' ' || key.back() == ' ') return bad("must not start or end with a space");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view seg = key.substr(start, end - start);
+    if (seg.empty()) return bad("empty segment between '/'");
+    if (seg == "." || seg == "..") return bad("'.' and '..' segments are not allowed");
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+Status ValidateRunId(std::string_view run_id) {
+  if (run_id.empty() || run_id.size() > 128) {
+    return Status::InvalidArgument("run_id must be 1 to 128 characters long");
+  }
+  for (char c : run_id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok) return Status::InvalidArgument("run_id may only contain letters, digits, '_', '-' and '.'");
+  }
+  return Status::Ok();
+}
+
+Status ValidateName(std::string_view what, std::string_view name, const Limits& limits) {
+  if (name.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty");
+  if (name.size() > limits.max_name_length) {
+    return Status::InvalidArgument(std::string(what) + " is longer than " +
+                                   std::to_string(limits.max_name_length) + " bytes");
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument(std::string(what) + " must not contain control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace loupe

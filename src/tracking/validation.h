@@ -1,0 +1,21 @@
+// Rules for names that users choose. Each returns OK or a message saying exactly
+// what is wrong and what is allowed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "tracking/limits.h"
+
+namespace loupe {
+
+// Metric keys: 1..max_key_length bytes of [A-Za-z0-9_.-/ ], segments separated by
+// single '/', no empty segment, no '.' or '..' segment, no leading/trailing space.
+Status ValidateKey(std::string_view key, const Limits& limits);
+// Run ids: 1..128 bytes of [A-Za-z0-9_.-].
+Status ValidateRunId(std::string_view run_id);
+// Project and experiment names: 1..max_name_length bytes of printable UTF-8, no control characters.
+Status ValidateName(std::string_view what, std::string_view name, const Limits& limits);
+
+}  // namespace loupe

@@ -1,0 +1,16 @@
+// The route tables served under /api/v1: Loupe's native tracking API (what the
+// SDK speaks) and the SwanLab offline-dashboard API. Handlers parse and validate
+// input, call the tracking service, and render JSON; they hold no rules of their own.
+#pragma once
+
+#include <vector>
+
+#include "tracking/tracking_service.h"
+#include "web/http_types.h"
+
+namespace loupe {
+
+std::vector<Route> NativeApiRoutes(TrackingService& tracking);
+std::vector<Route> SwanlabApiRoutes(TrackingService& tracking);
+
+}  // namespace loupe

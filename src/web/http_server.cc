@@ -1,0 +1,169 @@
+// The only translation unit that includes RESTinio.
+#include "web/http_server.h"
+
+#include <restinio/all.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <regex>
+#include <thread>
+
+#include "web/json_util.h"
+
+namespace loupe {
+
+namespace {
+
+using Router = restinio::router::express_router_t<>;
+struct Traits : public restinio::default_traits_t {
+  using request_handler_t = Router;
+};
+using Server = restinio::http_server_t<Traits>;
+
+restinio::http_method_id_t MethodOf(const std::string& m) {
+  if (m == "GET") return restinio::http_method_get();
+  if (m == "POST") return restinio::http_method_post();
+  if (m == "PUT") return restinio::http_method_put();
+  if (m == "PATCH") return restinio::http_method_patch();
+  if (m == "DELETE") return restinio::http_method_delete();
+  return restinio::http_method_get();
+}
+
+std::vector<std::string> ParamNames(const std::string& pattern) {
+  std::vector<std::string> names;
+  static const std::regex re(":([A-Za-z_][A-Za-z0-9_]*)");
+  for (auto it = std::sregex_iterator(pattern.begin(), pattern.end(), re); it != std::sregex_iterator(); ++it) {
+    names.push_back((*it)[1]);
+  }
+  return names;
+}
+
+restinio::request_handling_status_t Respond(const restinio::request_handle_t& req, HttpResponse r,
+                                            std::chrono::steady_clock::time_point start, bool api) {
+  auto resp = req->create_response(restinio::http_status_line_t{
+      restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)}, ""});
+  resp.append_header(restinio::http_field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) resp.append_header(k, v);
+  if (api) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.6f", secs);
+    resp.append_header("SwanLab-Process-Time", buf);
+    resp.append_header("SwanLab-Version", LOUPE_VERSION);
+  }
+  resp.set_body(std::move(r.body));
+  return resp.done();
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  asio::io_context ioctx;
+  std::unique_ptr<Server> server;
+  std::unique_ptr<asio::signal_set> signals;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+};
+
+HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : impl_(new Impl) {
+  impl_->options = options;
+  auto router = std::make_unique<Router>();
+  for (Route& route : routes) {
+    std::vector<std::string> names = ParamNames(route.pattern);
+    bool api = route.pattern.rfind("/api/", 0) == 0;
+    router->add_handler(
+        MethodOf(route.method), route.pattern,
+        [handler = route.handler, names, method = route.method, api](const restinio::request_handle_t& req,
+                                                                      restinio::router::route_params_t params) {
+          auto start = std::chrono::steady_clock::now();
+          HttpRequest r;
+          r.method = method;
+          r.path = std::string(req->header().path());
+          for (const std::string& n : names) {
+            auto v = params.get_param(n);
+            if (v) r.params[n] = restinio::utils::unescape_percent_encoding<restinio::utils::relaxed_unescape_traits>(*v);
+          }
+          auto query = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(
+              req->header().query());
+          if (!query) {
+            return Respond(req, JsonError(Status::BadRequest("malformed query string")), start, api);
+          }
+          for (const auto& [k, v] : *query) r.query[std::string(k)] = std::string(v);
+          r.content_type = req->header().get_field_or(restinio::http_field::content_type, "");
+          r.body = req->body();
+          HttpResponse out;
+          try {
+            out = handler(r);
+          } catch (const std::exception& e) {
+            out = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
+          }
+          return Respond(req, std::move(out), start, api);
+        });
+  }
+  router->non_matched_request_handler([](const restinio::request_handle_t& req) {
+    std::string path(req->header().path());
+    return Respond(req, JsonError(Status::NotFound("no route for " + std::string(req->header().method().c_str()) +
+                                                   " " + path.substr(0, 200))),
+                   std::chrono::steady_clock::now(), path.rfind("/api/", 0) == 0);
+  });
+
+  impl_->server = std::make_unique<Server>(
+      restinio::external_io_context(impl_->ioctx),
+      restinio::server_settings_t<Traits>{}
+          .address(options.host)
+          .port(options.port)
+          .request_handler(std::move(router))
+          .max_pipelined_requests(4)
+          .read_next_http_message_timelimit(std::chrono::seconds(60))
+          .handle_request_timeout(std::chrono::seconds(120))
+          .write_http_response_timelimit(std::chrono::seconds(120))
+          .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(options.hard_body_limit)));
+}
+
+HttpServer::~HttpServer() {
+  Stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+Status HttpServer::Start() {
+  try {
+    impl_->server->open_sync();
+  } catch (const std::exception& e) {
+    return Status::Unavailable("cannot listen on " + impl_->options.host + ":" +
+                               std::to_string(impl_->options.port) + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+void HttpServer::WatchSignals() {
+  impl_->signals = std::make_unique<asio::signal_set>(impl_->ioctx, SIGINT, SIGTERM);
+  impl_->signals->async_wait([this](const asio::error_code& ec, int) {
+    if (!ec) Stop();
+  });
+}
+
+void HttpServer::Run() {
+  int n = std::max(1, impl_->options.threads);
+  for (int i = 1; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioctx.run(); });
+  impl_->ioctx.run();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+}
+
+void HttpServer::Stop() {
+  if (impl_->stopped.exchange(true)) return;
+  impl_->server->close_async(
+      [this] {
+        if (impl_->signals) impl_->signals->cancel();
+        impl_->ioctx.stop();
+      },
+      [this](std::exception_ptr) { impl_->ioctx.stop(); });
+}
+
+}  // namespace loupe

@@ -1,0 +1,40 @@
+// HttpServer: serves a route table over HTTP/1.1 (RESTinio underneath) on a pool of
+// threads. Start() binds and returns an error when the address is taken, so the
+// caller can report it; Run() serves until Stop() (safe from any thread or a
+// signal-watching thread) and returns after in-flight requests are answered.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "web/http_types.h"
+
+namespace loupe {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int threads = 4;  // handler threads; writes block on the group commit, so > cores
+  // Bodies above this are refused by the HTTP layer itself (connection closed);
+  // the handlers answer bodies between their own limits and this one with 413.
+  uint64_t hard_body_limit = 96ull << 20;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, std::vector<Route> routes);
+  ~HttpServer();
+  Status Start();
+  void Run();   // blocks until Stop()
+  void Stop();  // idempotent; also stops on SIGINT/SIGTERM when WatchSignals() was called
+  void WatchSignals();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace loupe

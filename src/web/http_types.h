@@ -1,0 +1,48 @@
+// The HTTP surface as plain values, independent of the server library: handlers
+// take an HttpRequest and return an HttpResponse. Only web/http_server.cc knows
+// RESTinio, so routes are testable without a socket and cheap to compile.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace loupe {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;
+  std::map<std::string, std::string> params;  // from the route pattern
+  std::map<std::string, std::string> query;   // decoded query string
+  std::string content_type;
+  std::string body;
+
+  const std::string* Param(const std::string& name) const {
+    auto it = params.find(name);
+    return it == params.end() ? nullptr : &it->second;
+  }
+  const std::string* Query(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? nullptr : &it->second;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;  // express-style: /api/v1/experiment/:id/tag/:tag(.*)
+  Handler handler;
+};
+
+}  // namespace loupe

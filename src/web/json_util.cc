@@ -1,0 +1,87 @@
+#include "web/json_util.h"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+
+namespace loupe {
+
+namespace {
+int EnvelopeCode(const Status& st) {
+  if (st.code() == Code::kCorrupt) return 3500;
+  if (st.code() == Code::kInternal) return 3555;
+  return 3000 + st.http_status();
+}
+}  // namespace
+
+HttpResponse JsonOk(const nlohmann::json& data) {
+  nlohmann::json env = {{"code", 0}, {"message", "success"}};
+  if (!data.is_null()) env["data"] = data;
+  HttpResponse r;
+  r.body = env.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse JsonOkRaw(const std::string& data_json) {
+  HttpResponse r;
+  r.body.reserve(data_json.size() + 48);
+  r.body = "{\"code\":0,\"message\":\"success\",\"data\":";
+  r.body += data_json;
+  r.body += '}';
+  return r;
+}
+
+HttpResponse JsonError(const Status& st) {
+  nlohmann::json env = {{"code", EnvelopeCode(st)}, {"message", st.message()}};
+  HttpResponse r;
+  r.status = st.http_status();
+  r.body = env.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+nlohmann::json JsonNumber(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return v;
+}
+
+void AppendJsonNumber(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "\"NaN\"";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  } else {
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof(buf), v);
+    out.append(buf, res.ptr);
+  }
+}
+
+void AppendJsonString(std::string& out, const std::string& s) {
+  out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<nlohmann::json> ParseJsonObject(const HttpRequest& req, size_t max_bytes) {
+  if (req.body.size() > max_bytes) {
+    return Status::TooLarge("request body is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (req.body.empty()) return Status::BadRequest("request body must be a JSON object; it is empty");
+  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return Status::BadRequest("request body is not valid JSON");
+  if (!j.is_object()) return Status::BadRequest("request body must be a JSON object");
+  return j;
+}
+
+Result<int64_t> ParseId(const std::string* text, const std::string& what) {
+  if (!text || text->empty()) return Status::InvalidArgument(what + " is required");
+  int64_t v = 0;
+  auto res = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (res.ec != std::errc() || res.ptr != text->data() + text->size() || v < 0) {
+    return Status::InvalidArgument(what + " must be a non-negative integer, got '" +
+                                   text->substr(0, 64) + "'");
+  }
+  return v;
+}
+
+}  // namespace loupe

@@ -1,0 +1,33 @@
+// JSON helpers shared by the API handlers: the {code, message, data} envelope every
+// /api route answers with, non-finite numbers, and parsing small request bodies.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "web/http_types.h"
+
+namespace loupe {
+
+// {"code": 0, "message": "success", "data": data}; data left out when null.
+HttpResponse JsonOk(const nlohmann::json& data);
+// Same envelope around an already serialized data object (for hot paths).
+HttpResponse JsonOkRaw(const std::string& data_json);
+// {"code": 3000 + HTTP status (3500 corrupt, 3555 unexpected), "message": ...}.
+HttpResponse JsonError(const Status& st);
+
+// Finite numbers as JSON numbers; NaN, Infinity and -Infinity as those strings
+// (JSON has no literal for them).
+nlohmann::json JsonNumber(double v);
+void AppendJsonNumber(std::string& out, double v);
+void AppendJsonString(std::string& out, const std::string& s);
+
+// Parses a request body that must be a JSON object.
+Result<nlohmann::json> ParseJsonObject(const HttpRequest& req, size_t max_bytes);
+// Parses a path parameter or query value as a non-negative integer id.
+Result<int64_t> ParseId(const std::string* text, const std::string& what);
+
+}  // namespace loupe

@@ -1,0 +1,120 @@
+#include "web/metric_batch_parser.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <limits>
+#include <strings.h>
+
+namespace loupe {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+std::optional<double> NonFinite(std::string_view s) {
+  auto eq = [&](const char* w) { return s.size() == strlen(w) && strncasecmp(s.data(), w, s.size()) == 0; };
+  if (eq("nan")) return std::numeric_limits<double>::quiet_NaN();
+  if (eq("infinity") || eq("inf") || eq("+infinity") || eq("+inf")) return std::numeric_limits<double>::infinity();
+  if (eq("-infinity") || eq("-inf")) return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
+}
+
+Status ParseValue(element v, double& out, const std::string& where) {
+  switch (v.type()) {
+    case element_type::DOUBLE: out = double(v); return Status::Ok();
+    case element_type::INT64: out = static_cast<double>(int64_t(v)); return Status::Ok();
+    case element_type::UINT64: out = static_cast<double>(uint64_t(v)); return Status::Ok();
+    case element_type::STRING: {
+      std::optional<double> nf = NonFinite(std::string_view(v));
+      if (nf) {
+        out = *nf;
+        return Status::Ok();
+      }
+      break;
+    }
+    default: break;
+  }
+  return Status::InvalidArgument(where + ": value must be a number or \"NaN\", \"Infinity\", \"-Infinity\"");
+}
+
+Status ParseStep(element s, int64_t& out, const std::string& where) {
+  switch (s.type()) {
+    case element_type::INT64: out = int64_t(s); break;
+    case element_type::UINT64: return Status::InvalidArgument(where + ": step is too large (max 2^53)");
+    case element_type::DOUBLE: return Status::InvalidArgument(where + ": step must be an integer");
+    default: return Status::InvalidArgument(where + ": step must be a non-negative integer");
+  }
+  if (out < 0) return Status::InvalidArgument(where + ": step must be a non-negative integer");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseMetricBatch(const std::string& body, const Limits& limits, MetricBatch& out) {
+  if (body.size() > limits.max_body_bytes) {
+    return Status::TooLarge("request body is larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+  }
+  thread_local simdjson::dom::parser parser;
+  element root;
+  if (auto err = parser.parse(body).get(root); err) {
+    return Status::BadRequest(std::string("request body is not valid JSON: ") + simdjson::error_message(err));
+  }
+  if (root.type() != element_type::OBJECT) return Status::BadRequest("request body must be a JSON object");
+
+  element seq;
+  if (root["seq"].get(seq) == simdjson::SUCCESS && !seq.is_null()) {
+    if (seq.type() != element_type::INT64 || int64_t(seq) < 0) {
+      return Status::InvalidArgument("seq must be a non-negative integer");
+    }
+    out.seq = int64_t(seq);
+  }
+  simdjson::dom::array steps;
+  if (root["steps"].get(steps) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("steps is required and must be an array");
+  }
+  size_t i = 0;
+  for (element entry : steps) {
+    std::string where = "steps[" + std::to_string(i) + "]";
+    if (entry.type() != element_type::OBJECT) return Status::InvalidArgument(where + " must be an object");
+    element step_el;
+    if (entry["step"].get(step_el) != simdjson::SUCCESS) {
+      return Status::InvalidArgument(where + ".step is required");
+    }
+    int64_t step = 0;
+    LOUPE_RETURN_IF_ERROR(ParseStep(step_el, step, where + ".step"));
+    int64_t ts = 0;
+    element ts_el;
+    if (entry["ts"].get(ts_el) == simdjson::SUCCESS && !ts_el.is_null()) {
+      double secs = 0;
+      if (!ParseValue(ts_el, secs, where).ok() || !std::isfinite(secs) || secs < 0) {
+        return Status::InvalidArgument(where + ".ts must be Unix time in seconds");
+      }
+      ts = static_cast<int64_t>(secs * 1e6);
+    }
+    simdjson::dom::object values;
+    if (entry["values"].get(values) != simdjson::SUCCESS) {
+      return Status::InvalidArgument(where + ".values is required and must be an object");
+    }
+    for (auto field : values) {
+      MetricPoint p;
+      p.key = std::string(field.key);
+      p.step = step;
+      p.ts = ts;
+      if (Status st = ParseValue(field.value, p.value, where + ".values[\"" + p.key.substr(0, 300) + "\"]");
+          !st.ok()) {
+        return st;
+      }
+      out.points.push_back(std::move(p));
+      if (out.points.size() > limits.max_points_per_request) {
+        return Status::TooLarge("a batch may carry at most " + std::to_string(limits.max_points_per_request) +
+                                " points");
+      }
+    }
+    ++i;
+  }
+  return Status::Ok();
+}
+
+}  // namespace loupe

@@ -1,0 +1,334 @@
+// Loupe's native tracking API: create/resume runs, log metrics, config, system
+// metadata, console lines and media, heartbeat, finish, and read series back.
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+#include "common/time_util.h"
+#include "web/api_routes.h"
+#include "web/json_util.h"
+#include "web/metric_batch_parser.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+
+json ExperimentJson(const Experiment& e) {
+  return {
+      {"id", e.id},
+      {"project_id", e.project_id},
+      {"run_id", e.run_id},
+      {"name", e.name},
+      {"description", e.description},
+      {"status", RunStatusName(e.status)},
+      {"show", e.show},
+      {"create_time", FormatIsoMicros(e.create_time)},
+      {"update_time", FormatIsoMicros(e.update_time)},
+      {"finish_time", e.finish_time ? json(FormatIsoMicros(e.finish_time)) : json(nullptr)},
+      {"last_seen", FormatIsoMicros(e.last_seen)},
+      {"config", json::parse(e.config_json, nullptr, false)},
+      {"system", json::parse(e.system_json, nullptr, false)},
+  };
+}
+
+json AckJson(const WriteAck& ack) {
+  return {{"status", RunStatusName(ack.status)}, {"duplicate", ack.duplicate}};
+}
+
+// Wraps a handler that needs the experiment id from the path.
+Handler WithExperiment(std::function<HttpResponse(const HttpRequest&, int64_t)> f) {
+  return [f = std::move(f)](const HttpRequest& req) {
+    Result<int64_t> id = ParseId(req.Param("id"), "experiment id");
+    if (!id.ok()) return JsonError(id.status());
+    return f(req, *id);
+  };
+}
+
+Result<int64_t> OptionalInt(const HttpRequest& req, const std::string& name, int64_t fallback) {
+  const std::string* v = req.Query(name);
+  if (!v) return fallback;
+  int64_t out = 0;
+  auto res = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (res.ec != std::errc() || res.ptr != v->data() + v->size()) {
+    return Status::InvalidArgument(name + " must be an integer");
+  }
+  return out;
+}
+
+std::optional<std::string> OptionalString(const json& body, const char* field, Status& err) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) {
+    err = Status::InvalidArgument(std::string(field) + " must be a string");
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
+  Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
+  if (!body.ok()) return JsonError(body.status());
+  NewExperiment e;
+  Status err;
+  e.project = OptionalString(*body, "project", err).value_or("");
+  e.name = OptionalString(*body, "name", err).value_or("");
+  e.run_id = OptionalString(*body, "run_id", err).value_or("");
+  e.description = OptionalString(*body, "description", err).value_or("");
+  if (!err.ok()) return JsonError(err);
+  if (auto c = body->find("config"); c != body->end() && !c->is_null()) {
+    if (!c->is_object()) return JsonError(Status::InvalidArgument("config must be a JSON object"));
+    e.config_json = c->dump();
+  }
+  Result<CreatedExperiment> created = t.StartRun(e);
+  if (!created.ok()) return JsonError(created.status());
+  json out = ExperimentJson(created->experiment);
+  out["resumed"] = created->resumed;
+  HttpResponse r = JsonOk(out);
+  if (!created->resumed) r.status = 201;
+  return r;
+}
+
+HttpResponse LogMetrics(TrackingService& t, const HttpRequest& req, int64_t id) {
+  MetricBatch batch;
+  batch.experiment_id = id;
+  if (Status st = ParseMetricBatch(req.body, t.limits(), batch); !st.ok()) return JsonError(st);
+  size_t n = batch.points.size();
+  Result<WriteAck> ack = t.LogMetrics(std::move(batch));
+  if (!ack.ok()) return JsonError(ack.status());
+  json out = AckJson(*ack);
+  out["accepted"] = ack->duplicate ? 0 : n;
+  return JsonOk(out);
+}
+
+HttpResponse ReadSeries(TrackingService& t, const HttpRequest& req, int64_t id) {
+  const std::string* key = req.Query("key");
+  if (!key || key->empty()) return JsonError(Status::InvalidArgument("key is required"));
+  Result<int64_t> from = OptionalInt(req, "from", 0);
+  Result<int64_t> to = OptionalInt(req, "to", std::numeric_limits<int64_t>::max());
+  Result<int64_t> max_points = OptionalInt(req, "max_points", 1500);
+  for (const auto* r : {&from, &to, &max_points}) {
+    if (!r->ok()) return JsonError(r->status());
+  }
+  if (*max_points < 4 || *max_points > 100000) {
+    return JsonError(Status::InvalidArgument("max_points must be between 4 and 100000"));
+  }
+  if (*from > *to) return JsonError(Status::InvalidArgument("from must not be greater than to"));
+  Result<Experiment> e = t.store().GetExperiment(id);
+  if (!e.ok()) return JsonError(e.status());
+  Result<Series> s = t.store().GetSeries(id, *key);
+  if (!s.ok()) return JsonError(s.status());
+  SeriesQuery q{*from, *to, static_cast<int>(*max_points)};
+  Result<SeriesResult> r = t.store().QuerySeries(s->id, q);
+  if (!r.ok()) return JsonError(r.status());
+  std::string data;
+  data.reserve(64 + r->points.size() * 40);
+  data += "{\"key\":";
+  AppendJsonString(data, *key);
+  data += ",\"type\":\"" + s->type + "\",\"count\":" + std::to_string(r->count) + ",\"min\":";
+  AppendJsonNumber(data, r->min);
+  data += ",\"max\":";
+  AppendJsonNumber(data, r->max);
+  data += r->downsampled ? ",\"downsampled\":true" : ",\"downsampled\":false";
+  data += ",\"points\":[";
+  bool first = true;
+  for (const SeriesPoint& p : r->points) {
+    if (!first) data += ',';
+    first = false;
+    data += '[';
+    data += std::to_string(p.step);
+    data += ',';
+    AppendJsonNumber(data, p.value);
+    data += ',';
+    AppendJsonNumber(data, static_cast<double>(p.ts) / 1e6);
+    data += ']';
+  }
+  data += "]}";
+  return JsonOkRaw(data);
+}
+
+HttpResponse LogConsole(TrackingService& t, const HttpRequest& req, int64_t id) {
+  Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
+  if (!body.ok()) return JsonError(body.status());
+  ConsoleBatch batch;
+  batch.experiment_id = id;
+  if (auto s = body->find("seq"); s != body->end() && !s->is_null()) {
+    if (!s->is_number_integer() || s->get<int64_t>() < 0) {
+      return JsonError(Status::InvalidArgument("seq must be a non-negative integer"));
+    }
+    batch.seq = s->get<int64_t>();
+  }
+  auto lines = body->find("lines");
+  if (lines == body->end() || !lines->is_array()) {
+    return JsonError(Status::InvalidArgument("lines is required and must be an array"));
+  }
+  size_t i = 0;
+  for (const json& l : *lines) {
+    std::string where = "lines[" + std::to_string(i++) + "]";
+    if (!l.is_object()) return JsonError(Status::InvalidArgument(where + " must be an object"));
+    ConsoleLine line;
+    auto text = l.find("text");
+    if (text == l.end() || !text->is_string()) {
+      return JsonError(Status::InvalidArgument(where + ".text is required and must be a string"));
+    }
+    line.text = text->get<std::string>();
+    std::string stream = l.value("stream", std::string("stdout"));
+    if (stream != "stdout" && stream != "stderr") {
+      return JsonError(Status::InvalidArgument(where + ".stream must be \"stdout\" or \"stderr\""));
+    }
+    line.stream = stream == "stderr" ? 1 : 0;
+    if (auto ts = l.find("ts"); ts != l.end() && !ts->is_null()) {
+      if (!ts->is_number() || ts->get<double>() < 0) {
+        return JsonError(Status::InvalidArgument(where + ".ts must be Unix time in seconds"));
+      }
+      line.ts = static_cast<int64_t>(ts->get<double>() * 1e6);
+    }
+    batch.lines.push_back(std::move(line));
+  }
+  Result<WriteAck> ack = t.LogConsole(std::move(batch));
+  if (!ack.ok()) return JsonError(ack.status());
+  return JsonOk(AckJson(*ack));
+}
+
+HttpResponse ReadConsole(TrackingService& t, const HttpRequest& req, int64_t id) {
+  Result<int64_t> limit = OptionalInt(req, "limit", 1000);
+  if (!limit.ok()) return JsonError(limit.status());
+  if (*limit < 1 || *limit > 100000) return JsonError(Status::InvalidArgument("limit must be between 1 and 100000"));
+  Result<Experiment> e = t.store().GetExperiment(id);
+  if (!e.ok()) return JsonError(e.status());
+  Result<std::vector<ConsoleLine>> lines = t.store().TailConsole(id, static_cast<int>(*limit));
+  if (!lines.ok()) return JsonError(lines.status());
+  json arr = json::array();
+  for (const ConsoleLine& l : *lines) {
+    arr.push_back({{"line", l.line_no}, {"stream", l.stream ? "stderr" : "stdout"},
+                   {"ts", static_cast<double>(l.ts) / 1e6}, {"text", l.text}});
+  }
+  return JsonOk({{"lines", arr}});
+}
+
+HttpResponse LogMedia(TrackingService& t, const HttpRequest& req, int64_t id) {
+  const std::string* key = req.Query("key");
+  const std::string* filename = req.Query("filename");
+  if (!key) return JsonError(Status::InvalidArgument("key is required"));
+  if (!filename) return JsonError(Status::InvalidArgument("filename is required"));
+  Result<int64_t> step = ParseId(req.Query("step"), "step");
+  if (!step.ok()) return JsonError(step.status());
+  Result<WriteAck> ack = t.LogMedia(id, *key, *step, *filename, req.body);
+  if (!ack.ok()) return JsonError(ack.status());
+  return JsonOk(AckJson(*ack));
+}
+
+}  // namespace
+
+std::vector<Route> NativeApiRoutes(TrackingService& t) {
+  std::vector<Route> r;
+  r.push_back({"GET", "/api/v1/health", [](const HttpRequest&) {
+                 return JsonOk({{"status", "ok"}, {"version", LOUPE_VERSION}});
+               }});
+  r.push_back({"GET", "/api/v1/projects", [&t](const HttpRequest&) {
+                 Result<std::vector<Project>> ps = t.store().ListProjects();
+                 if (!ps.ok()) return JsonError(ps.status());
+                 json arr = json::array();
+                 for (const Project& p : *ps) {
+                   arr.push_back({{"id", p.id}, {"name", p.name}, {"description", p.description},
+                                  {"create_time", FormatIsoMicros(p.create_time)},
+                                  {"update_time", FormatIsoMicros(p.update_time)}});
+                 }
+                 return JsonOk({{"projects", arr}});
+               }});
+  r.push_back({"GET", "/api/v1/projects/:id/experiments", [&t](const HttpRequest& req) {
+                 Result<int64_t> id = ParseId(req.Param("id"), "project id");
+                 if (!id.ok()) return JsonError(id.status());
+                 Result<Project> p = t.store().GetProject(*id);
+                 if (!p.ok()) return JsonError(p.status());
+                 Result<std::vector<Experiment>> es = t.store().ListExperiments(*id);
+                 if (!es.ok()) return JsonError(es.status());
+                 json arr = json::array();
+                 for (const Experiment& e : *es) arr.push_back(ExperimentJson(e));
+                 return JsonOk({{"experiments", arr}});
+               }});
+  r.push_back({"POST", "/api/v1/experiments", [&t](const HttpRequest& req) { return CreateExperiment(t, req); }});
+  r.push_back({"GET", "/api/v1/experiments/:id", WithExperiment([&t](const HttpRequest&, int64_t id) {
+                 Result<Experiment> e = t.store().GetExperiment(id);
+                 if (!e.ok()) return JsonError(e.status());
+                 return JsonOk(ExperimentJson(*e));
+               })});
+  r.push_back({"POST", "/api/v1/experiments/:id/metrics", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 return LogMetrics(t, req, id);
+               })});
+  r.push_back({"GET", "/api/v1/experiments/:id/series", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 return ReadSeries(t, req, id);
+               })});
+  r.push_back({"GET", "/api/v1/experiments/:id/keys", WithExperiment([&t](const HttpRequest&, int64_t id) {
+                 Result<Experiment> e = t.store().GetExperiment(id);
+                 if (!e.ok()) return JsonError(e.status());
+                 Result<std::vector<Series>> ss = t.store().ListSeries(id);
+                 if (!ss.ok()) return JsonError(ss.status());
+                 json arr = json::array();
+                 for (const Series& s : *ss) {
+                   arr.push_back({{"key", s.key}, {"type", s.type}, {"chart_id", s.chart_id},
+                                  {"first_step", s.first_step}, {"last_step", s.last_step},
+                                  {"last_value", s.type == "line" ? JsonNumber(s.last_value) : json(nullptr)}});
+                 }
+                 return JsonOk({{"keys", arr}});
+               })});
+  r.push_back({"PUT", "/api/v1/experiments/:id/config", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
+                 if (!body.ok()) return JsonError(body.status());
+                 auto c = body->find("config");
+                 if (c == body->end() || !c->is_object()) {
+                   return JsonError(Status::InvalidArgument("config is required and must be a JSON object"));
+                 }
+                 Status st = t.LogConfig(id, c->dump());
+                 return st.ok() ? JsonOk(nullptr) : JsonError(st);
+               })});
+  r.push_back({"PUT", "/api/v1/experiments/:id/system", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
+                 if (!body.ok()) return JsonError(body.status());
+                 auto s = body->find("system");
+                 if (s == body->end() || !s->is_object()) {
+                   return JsonError(Status::InvalidArgument("system is required and must be a JSON object"));
+                 }
+                 std::vector<std::string> reqs;
+                 if (auto rq = body->find("requirements"); rq != body->end() && !rq->is_null()) {
+                   if (!rq->is_array()) return JsonError(Status::InvalidArgument("requirements must be an array of strings"));
+                   for (const json& line : *rq) {
+                     if (!line.is_string()) return JsonError(Status::InvalidArgument("requirements must be an array of strings"));
+                     reqs.push_back(line.get<std::string>());
+                   }
+                 }
+                 Status st = t.LogSystem(id, s->dump(), reqs);
+                 return st.ok() ? JsonOk(nullptr) : JsonError(st);
+               })});
+  r.push_back({"POST", "/api/v1/experiments/:id/console", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 return LogConsole(t, req, id);
+               })});
+  r.push_back({"GET", "/api/v1/experiments/:id/console", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 return ReadConsole(t, req, id);
+               })});
+  r.push_back({"POST", "/api/v1/experiments/:id/media", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 return LogMedia(t, req, id);
+               })});
+  r.push_back({"POST", "/api/v1/experiments/:id/heartbeat", WithExperiment([&t](const HttpRequest&, int64_t id) {
+                 Result<RunStatus> s = t.Heartbeat(id);
+                 if (!s.ok()) return JsonError(s.status());
+                 return JsonOk({{"status", RunStatusName(*s)}});
+               })});
+  r.push_back({"POST", "/api/v1/experiments/:id/finish", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
+                 if (!body.ok()) return JsonError(body.status());
+                 std::string name = body->value("status", std::string("finished"));
+                 std::optional<RunStatus> s = ParseRunStatus(name);
+                 if (!s || *s == RunStatus::kRunning) {
+                   return JsonError(Status::InvalidArgument(
+                       "status must be \"finished\", \"crashed\", \"failed\" or \"stopped\""));
+                 }
+                 Result<RunStatus> now = t.Finish(id, *s);
+                 if (!now.ok()) return JsonError(now.status());
+                 return JsonOk({{"status", RunStatusName(*now)}});
+               })});
+  return r;
+}
+
+}  // namespace loupe
