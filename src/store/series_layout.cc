@@ -100,7 +100,12 @@ void SortDedupeKeepLast(std::vector<SeriesPoint>& points) {
 std::vector<SeriesPoint> Downsample(const std::vector<Bucket>& pieces, int64_t from, int64_t to,
                                     const SeriesPoint& first, const SeriesPoint& last,
                                     int max_points) {
-  const int64_t nbuckets = std::max(1, (max_points - 2) / 2);
+  // A NaN or Inf is a signal (a diverged loss), so when the range holds any, every
+  // output bucket may show one beside its min and max: three slots a bucket, not two.
+  bool any_nonfinite = false;
+  for (const Bucket& b : pieces) any_nonfinite |= b.has_nonfinite;
+  const int64_t per_bucket = any_nonfinite && max_points >= 5 ? 3 : 2;
+  const int64_t nbuckets = std::max<int64_t>(1, (max_points - 2) / per_bucket);
   const int64_t span = to - from + 1;
   const int64_t width = std::max<int64_t>(1, (span + nbuckets - 1) / nbuckets);
   std::vector<Bucket> out(static_cast<size_t>((span + width - 1) / width));
@@ -115,17 +120,14 @@ std::vector<SeriesPoint> Downsample(const std::vector<Bucket>& pieces, int64_t f
     if (b.has_nonfinite) slot(b.nonfinite.step).Add(b.nonfinite);
   }
   std::vector<SeriesPoint> points;
-  points.reserve(out.size() * 2 + 2);
+  points.reserve(out.size() * static_cast<size_t>(per_bucket) + 2);
   points.push_back(first);
   for (const Bucket& b : out) {
     if (b.has_finite) {
-      const SeriesPoint& lo = b.min.step <= b.max.step ? b.min : b.max;
-      const SeriesPoint& hi = b.min.step <= b.max.step ? b.max : b.min;
-      points.push_back(lo);
-      if (hi.step != lo.step) points.push_back(hi);
-    } else if (b.has_nonfinite) {
-      points.push_back(b.nonfinite);
+      points.push_back(b.min);
+      if (b.max.step != b.min.step) points.push_back(b.max);
     }
+    if (b.has_nonfinite && (per_bucket == 3 || !b.has_finite)) points.push_back(b.nonfinite);
   }
   points.push_back(last);
   std::stable_sort(points.begin(), points.end(),

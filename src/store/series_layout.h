@@ -57,8 +57,8 @@ std::vector<SeriesPoint> MergePoints(const std::vector<SeriesPoint>& base,
 void SortDedupeKeepLast(std::vector<SeriesPoint>& points);
 
 // Picks at most max_points from the summaries covering [from, to]: the first and last
-// points, then per output bucket the minimum and maximum (or one non-finite point
-// where a bucket has nothing finite). Extremes are never dropped.
+// points, then per output bucket its finite minimum and maximum and, when the range
+// holds any NaN or Inf, its first non-finite point. Extremes are never dropped.
 std::vector<SeriesPoint> Downsample(const std::vector<Bucket>& pieces, int64_t from, int64_t to,
                                     const SeriesPoint& first, const SeriesPoint& last,
                                     int max_points);

@@ -1,0 +1,253 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+#include "common/temp_dir.h"
+#include "common/time_util.h"
+#include "store/store.h"
+
+namespace loupe {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    store_.reset();
+    StoreOptions o;
+    o.data_dir = dir_.path();
+    o.sync_full = false;
+    auto s = OpenSqliteStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  int64_t NewRun(const std::string& run_id = "") {
+    NewExperiment e;
+    e.project = "p";
+    e.run_id = run_id;
+    auto r = store_->CreateOrResumeExperiment(e);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r->experiment.id;
+  }
+  Result<WriteAck> Log(int64_t id, std::vector<MetricPoint> pts, int64_t seq = -1) {
+    MetricBatch b;
+    b.experiment_id = id;
+    b.seq = seq;
+    b.ts = NowMicros();
+    b.points = std::move(pts);
+    return store_->WriteMetrics(b);
+  }
+  SeriesResult Query(int64_t id, const std::string& key, SeriesQuery q = {}) {
+    auto s = store_->GetSeries(id, key);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    auto r = store_->QuerySeries(s->id, q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return *r;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, CreatesProjectAndExperimentThenResumesByRunId) {
+  NewExperiment e;
+  e.project = "vision";
+  e.run_id = "run-a";
+  e.config_json = R"({"lr":0.1})";
+  auto first = store_->CreateOrResumeExperiment(e);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->resumed);
+  EXPECT_EQ(first->experiment.name, "run-a");
+  ASSERT_TRUE(store_->SetStatus(first->experiment.id, RunStatus::kFinished).ok());
+  e.config_json = R"({"batch":32})";
+  auto again = store_->CreateOrResumeExperiment(e);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->resumed);
+  EXPECT_EQ(again->experiment.id, first->experiment.id);
+  EXPECT_EQ(again->experiment.status, RunStatus::kRunning);
+  EXPECT_EQ(again->experiment.config_json, R"({"batch":32,"lr":0.1})");
+}
+
+TEST_F(StoreTest, GeneratedRunIdsAreUnique) {
+  auto a = store_->GetExperiment(NewRun());
+  auto b = store_->GetExperiment(NewRun());
+  EXPECT_NE(a->run_id, b->run_id);
+  EXPECT_EQ(a->run_id.rfind("run-", 0), 0u);
+}
+
+TEST_F(StoreTest, MetricsCreateSeriesChartsAndNamespaces) {
+  int64_t id = NewRun();
+  ASSERT_TRUE(Log(id, {{"train/loss", 0, 1.0}, {"train/acc", 0, 0.5}, {"lr", 0, 0.1}}).ok());
+  auto charts = store_->ListCharts(id);
+  ASSERT_EQ(charts->size(), 3u);
+  auto spaces = store_->ListNamespaces(id);
+  ASSERT_EQ(spaces->size(), 2u);
+  EXPECT_EQ((*spaces)[0].name, "train");
+  EXPECT_EQ((*spaces)[1].name, "default");
+  EXPECT_EQ((*charts)[0].namespace_id, (*spaces)[0].id);
+}
+
+TEST_F(StoreTest, OverwritingAStepReplacesItsValueAndCountsOnce) {
+  int64_t id = NewRun();
+  ASSERT_TRUE(Log(id, {{"m", 0, 1.0}, {"m", 1, 100.0}, {"m", 2, 3.0}}).ok());
+  ASSERT_TRUE(Log(id, {{"m", 1, 2.0}}).ok());
+  auto r = Query(id, "m");
+  ASSERT_EQ(r.count, 3);
+  EXPECT_EQ(r.points[1].value, 2.0);
+  EXPECT_EQ(r.max, 3.0);  // the overwritten 100 is gone from the summaries too
+}
+
+TEST_F(StoreTest, OutOfOrderStepsAreStoredInOrder) {
+  int64_t id = NewRun();
+  ASSERT_TRUE(Log(id, {{"m", 10, 10.0}}).ok());
+  ASSERT_TRUE(Log(id, {{"m", 5, 5.0}, {"m", 7, 7.0}}).ok());
+  auto r = Query(id, "m");
+  ASSERT_EQ(r.count, 3);
+  EXPECT_EQ(r.points[0].step, 5);
+  EXPECT_EQ(r.points[2].step, 10);
+  auto s = store_->GetSeries(id, "m");
+  EXPECT_EQ(s->first_step, 5);
+  EXPECT_EQ(s->last_step, 10);
+  EXPECT_EQ(s->last_value, 10.0);
+}
+
+TEST_F(StoreTest, RetriedBatchWithSameSeqIsAppliedOnce) {
+  int64_t id = NewRun();
+  auto a = Log(id, {{"m", 0, 1.0}}, 7);
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->duplicate);
+  auto b = Log(id, {{"m", 1, 1.0}}, 7);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->duplicate);
+  EXPECT_EQ(Query(id, "m").count, 1);
+}
+
+TEST_F(StoreTest, NonFiniteValuesAreStoredAsSuch) {
+  int64_t id = NewRun();
+  double nan = std::numeric_limits<double>::quiet_NaN();
+  double inf = std::numeric_limits<double>::infinity();
+  ASSERT_TRUE(Log(id, {{"m", 0, nan}, {"m", 1, inf}, {"m", 2, -inf}, {"m", 3, 1.0}}).ok());
+  auto r = Query(id, "m");
+  ASSERT_EQ(r.points.size(), 4u);
+  EXPECT_TRUE(std::isnan(r.points[0].value));
+  EXPECT_EQ(r.points[1].value, inf);
+  EXPECT_EQ(r.points[2].value, -inf);
+  EXPECT_EQ(r.min, 1.0);
+  EXPECT_EQ(r.max, 1.0);
+  ASSERT_TRUE(Log(id, {{"m", 4, nan}}).ok());
+  EXPECT_TRUE(std::isnan(store_->GetSeries(id, "m")->last_value));
+}
+
+TEST_F(StoreTest, UnknownExperimentIsNotFound) {
+  auto r = Log(999, {{"m", 0, 1.0}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+}
+
+TEST_F(StoreTest, KeyCannotHoldBothScalarsAndImages) {
+  int64_t id = NewRun();
+  ASSERT_TRUE(Log(id, {{"m", 0, 1.0}}).ok());
+  MediaItem item{0, id, "m", 0, "0-1.png", "image/png", NowMicros()};
+  auto r = store_->AddMedia(item);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  // The failed write left the store consistent: scalars still flow.
+  ASSERT_TRUE(Log(id, {{"m", 1, 2.0}}).ok());
+  EXPECT_EQ(Query(id, "m").count, 2);
+}
+
+TEST_F(StoreTest, DataSurvivesReopen) {
+  int64_t id = NewRun("keep");
+  std::vector<MetricPoint> pts;
+  for (int s = 0; s < 20000; ++s) pts.push_back({"m", s, static_cast<double>(s)});
+  ASSERT_TRUE(Log(id, pts).ok());
+  Reopen();
+  auto r = Query(id, "m");
+  EXPECT_EQ(r.count, 20000);
+  EXPECT_EQ(r.max, 19999.0);
+  // Appending after reopen continues the summaries from the stored tails.
+  ASSERT_TRUE(Log(id, {{"m", 20000, 1e6}}).ok());
+  r = Query(id, "m");
+  EXPECT_EQ(r.count, 20001);
+  EXPECT_EQ(r.max, 1e6);
+}
+
+TEST_F(StoreTest, CrashStaleRunsMarksOnlySilentRunningExperiments) {
+  int64_t silent = NewRun();
+  int64_t done = NewRun();
+  ASSERT_TRUE(store_->SetStatus(done, RunStatus::kFinished).ok());
+  auto n = store_->CrashStaleRuns(NowMicros() + 1);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(store_->GetExperiment(silent)->status, RunStatus::kCrashed);
+  EXPECT_EQ(store_->GetExperiment(done)->status, RunStatus::kFinished);
+  // A heartbeat from a run given up on brings it back.
+  EXPECT_EQ(*store_->Heartbeat(silent), RunStatus::kRunning);
+}
+
+TEST_F(StoreTest, StopWinsOverLaterFinish) {
+  int64_t id = NewRun();
+  ASSERT_TRUE(store_->SetStatus(id, RunStatus::kStopped).ok());
+  EXPECT_EQ(*store_->SetStatus(id, RunStatus::kFinished), RunStatus::kStopped);
+  EXPECT_EQ(*store_->Heartbeat(id), RunStatus::kStopped);
+}
+
+TEST_F(StoreTest, DeleteProjectRefusedWhileRunning) {
+  int64_t id = NewRun();
+  auto project = store_->GetExperiment(id)->project_id;
+  Status st = store_->DeleteProject(project);
+  EXPECT_EQ(st.code(), Code::kConflict);
+  ASSERT_TRUE(store_->SetStatus(id, RunStatus::kFinished).ok());
+  EXPECT_TRUE(store_->DeleteProject(project).ok());
+  EXPECT_EQ(store_->GetExperiment(id).status().code(), Code::kNotFound);
+}
+
+TEST_F(StoreTest, ConsoleAppendsInOrderAndTails) {
+  int64_t id = NewRun();
+  ConsoleBatch b;
+  b.experiment_id = id;
+  for (int i = 0; i < 5; ++i) b.lines.push_back({0, i % 2, NowMicros(), "line " + std::to_string(i)});
+  ASSERT_TRUE(store_->AppendConsole(b).ok());
+  auto tail = store_->TailConsole(id, 2);
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ((*tail)[0].text, "line 3");
+  EXPECT_EQ((*tail)[1].line_no, 5);
+}
+
+TEST_F(StoreTest, ConcurrentWritersAllLand) {
+  int64_t id = NewRun();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < 20; ++b) {
+        std::vector<MetricPoint> pts;
+        for (int s = 0; s < 50; ++s) pts.push_back({"k" + std::to_string(t), b * 50 + s, 1.0 * s});
+        EXPECT_TRUE(Log(id, pts).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 8; ++t) EXPECT_EQ(Query(id, "k" + std::to_string(t)).count, 1000);
+}
+
+TEST_F(StoreTest, RefusesDatabaseFromNewerSchema) {
+  store_->Close();
+  store_.reset();
+  {
+    StoreOptions o;
+    o.data_dir = dir_.path();
+    auto s = OpenSqliteStore(o);
+    ASSERT_TRUE(s.ok());
+  }
+  std::string cmd = "sqlite3 " + dir_.path() + "/loupe.db 'PRAGMA user_version=99'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  StoreOptions o;
+  o.data_dir = dir_.path();
+  auto s = OpenSqliteStore(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("newer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace loupe

@@ -1,0 +1,64 @@
+#include "web/metric_batch_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace loupe {
+namespace {
+
+Status Parse(const std::string& body, MetricBatch& b) { return ParseMetricBatch(body, Limits{}, b); }
+
+TEST(MetricBatchParser, ParsesStepsValuesSeqAndTime) {
+  MetricBatch b;
+  ASSERT_TRUE(Parse(R"({"seq":3,"steps":[{"step":1,"ts":1700000000.5,"values":{"a":1,"b":-2.5e3}},
+                                         {"step":2,"values":{"a":"NaN","b":"-Infinity","c":"inf"}}]})", b).ok());
+  EXPECT_EQ(b.seq, 3);
+  ASSERT_EQ(b.points.size(), 5u);
+  EXPECT_EQ(b.points[0].ts, 1700000000500000);
+  EXPECT_EQ(b.points[1].value, -2500);
+  EXPECT_TRUE(std::isnan(b.points[2].value));
+  EXPECT_EQ(b.points[3].value, -INFINITY);
+  EXPECT_EQ(b.points[4].value, INFINITY);
+}
+
+TEST(MetricBatchParser, ErrorsNameTheExactPlace) {
+  MetricBatch b;
+  EXPECT_EQ(Parse(R"({"steps":[{"step":1,"values":{"a":1}},{"step":2,"values":{"x":"high"}}]})", b).message(),
+            R"(steps[1].values["x"]: value must be a number or "NaN", "Infinity", "-Infinity")");
+  b = {};
+  EXPECT_EQ(Parse(R"({"steps":[{"step":1.5,"values":{}}]})", b).message(), "steps[0].step: step must be an integer");
+  b = {};
+  EXPECT_EQ(Parse(R"({"steps":[{"step":-1,"values":{}}]})", b).message(),
+            "steps[0].step: step must be a non-negative integer");
+  b = {};
+  EXPECT_EQ(Parse(R"({"steps":[{"values":{}}]})", b).message(), "steps[0].step is required");
+  b = {};
+  EXPECT_EQ(Parse(R"({"steps":[{"step":0,"values":{"a":true}}]})", b).code(), Code::kInvalidArgument);
+  b = {};
+  EXPECT_EQ(Parse(R"({"steps":[{"step":0,"values":{"a":null}}]})", b).code(), Code::kInvalidArgument);
+  b = {};
+  EXPECT_EQ(Parse(R"({"steps": 5})", b).message(), "steps is required and must be an array");
+  b = {};
+  EXPECT_EQ(Parse(R"({"seq":-1,"steps":[]})", b).message(), "seq must be a non-negative integer");
+}
+
+TEST(MetricBatchParser, RejectsMalformedJsonAndOversizedBodies) {
+  MetricBatch b;
+  EXPECT_EQ(Parse("{\"steps\":[", b).code(), Code::kBadRequest);
+  EXPECT_EQ(Parse("[1,2]", b).code(), Code::kBadRequest);
+  Limits small;
+  small.max_body_bytes = 10;
+  EXPECT_EQ(ParseMetricBatch(R"({"steps":[{"step":0,"values":{}}]})", small, b).code(), Code::kTooLarge);
+}
+
+TEST(MetricBatchParser, StopsAtThePointLimit) {
+  Limits l;
+  l.max_points_per_request = 2;
+  MetricBatch b;
+  Status st = ParseMetricBatch(R"({"steps":[{"step":0,"values":{"a":1,"b":2,"c":3}}]})", l, b);
+  EXPECT_EQ(st.code(), Code::kTooLarge);
+}
+
+}  // namespace
+}  // namespace loupe
