@@ -1,0 +1,89 @@
+"""A real `loupe serve` on a free port with a temporary data dir, for tests.
+
+LoupeServer starts the binary named by $LOUPE_BIN, waits for its ready line, and
+offers small JSON helpers over urllib. Nothing here is mocked: requests go over
+loopback HTTP to the real server.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LoupeServer:
+    def __init__(self, data_dir=None, extra_args=(), port=None):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="loupe-api-")
+        self.port = port or free_port()
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        binary = os.environ.get("LOUPE_BIN", "build/loupe")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--port", str(self.port), "--data-dir", self.data_dir, *self.extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        if "serving" not in line:
+            self.proc.wait(timeout=30)
+            rest = self.proc.stdout.read()
+            self.proc.stdout.close()
+            raise RuntimeError(f"loupe did not start: {line}{rest}")
+        return self
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc.stdout.close()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and not self.proc.stdout.closed:
+            self.proc.stdout.close()
+
+    def cleanup(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def request(self, method, path, body=None, raw=None, headers=None):
+        """Returns (http_status, parsed JSON or raw bytes, response headers)."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+        if data is not None and raw is None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                payload, status, hdrs = resp.read(), resp.status, resp.headers
+        except urllib.error.HTTPError as e:
+            payload, status, hdrs = e.read(), e.code, e.headers
+        ctype = hdrs.get("Content-Type", "")
+        return status, (json.loads(payload) if ctype.startswith("application/json") else payload), hdrs
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, body=None, raw=None):
+        return self.request("POST", path, body=body, raw=raw)
