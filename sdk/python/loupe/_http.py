@@ -1,0 +1,51 @@
+"""JSON over HTTP with the standard library. Errors come back as values, not raises."""
+import json
+import urllib.error
+import urllib.request
+
+
+class Response:
+    def __init__(self, status, payload):
+        self.status = status      # HTTP status, or 0 when the server could not be reached
+        self.payload = payload    # parsed JSON envelope, or None
+
+    @property
+    def ok(self):
+        return self.status == 200 or self.status == 201
+
+    @property
+    def data(self):
+        return (self.payload or {}).get("data") or {}
+
+    @property
+    def message(self):
+        return (self.payload or {}).get("message", "server unreachable" if self.status == 0 else "")
+
+    @property
+    def retryable(self):
+        """Worth sending again later: unreachable, overloaded or failing server."""
+        return self.status == 0 or self.status == 429 or self.status >= 500
+
+
+def request(base_url, method, path, body=None, raw=None, timeout=30.0):
+    if raw is not None:
+        data, headers = raw, {"Content-Type": "application/octet-stream"}
+    elif body is not None:
+        data, headers = json.dumps(body, allow_nan=False).encode(), {"Content-Type": "application/json"}
+    else:
+        data, headers = None, {}
+    req = urllib.request.Request(base_url.rstrip("/") + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return Response(resp.status, _parse(resp.read()))
+    except urllib.error.HTTPError as e:
+        return Response(e.code, _parse(e.read()))
+    except (urllib.error.URLError, OSError, ValueError):
+        return Response(0, None)
+
+
+def _parse(raw):
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None

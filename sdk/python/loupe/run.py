@@ -1,0 +1,324 @@
+"""A Run logs to one Loupe experiment from a training script.
+
+log() only buffers; a background sender thread turns the buffer into records
+about once a second (or when it grows past max_buffered_points), puts each record
+in the on-disk spool, and sends the spool in order, retrying with backoff while the
+server is unreachable. Records carry sequence numbers, so a record sent twice is
+applied once. The sender also sends heartbeats and system metrics, and notices
+when the server says the run was stopped.
+"""
+import atexit
+import math
+import os
+import random
+import re
+import sys
+import threading
+import time
+import _thread
+from datetime import datetime, timezone
+
+from . import _http, _system
+from ._console import ConsoleCapture, original_stderr
+from ._spool import Spool, default_root
+
+_KEY = re.compile(r"^[A-Za-z0-9_.\-/ ]{1,255}$")
+_MAX_LINE = 65536
+_MAX_LINES_PER_RECORD = 10000
+
+
+def validate_key(key):
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise ValueError(f"invalid key {key!r}: use 1-255 letters, digits, '_', '-', '.', '/' or spaces")
+    if key != key.strip() or any(seg in ("", ".", "..") for seg in key.split("/")):
+        raise ValueError(f"invalid key {key!r}: no empty, '.' or '..' segments, no leading/trailing spaces")
+
+
+def encode_value(key, value):
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()  # numpy and torch scalars
+    if isinstance(value, bool):
+        value = int(value)
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"value of {key!r} must be a number, got {type(value).__name__}")
+    value = float(value) if isinstance(value, int) and abs(value) > 2 ** 53 else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return value
+
+
+def new_run_id():
+    return datetime.now(timezone.utc).strftime("run-%Y%m%d_%H%M%S-") + f"{random.getrandbits(32):08x}"
+
+
+class Run:
+    def __init__(self, project="default", name=None, config=None, host=None, run_id=None, description="",
+                 capture_console=True, system_metrics_interval=10.0, heartbeat_interval=15.0,
+                 flush_interval=1.0, max_buffered_points=20000, stop_behavior="interrupt", spool_dir=None,
+                 log_system_metadata=True):
+        if stop_behavior not in ("interrupt", "flag"):
+            raise ValueError("stop_behavior must be 'interrupt' or 'flag'")
+        self.host = (host or os.environ.get("LOUPE_URL") or "http://127.0.0.1:8080").rstrip("/")
+        self.project = project
+        self.run_id = run_id or new_run_id()
+        self.name = name or self.run_id
+        self.id = None  # the server's experiment id, known once connected
+        self.stopped = False
+        self.finished = False
+        self._stop_behavior = stop_behavior
+        self._flush_interval = flush_interval
+        self._heartbeat_interval = heartbeat_interval
+        self._max_buffered = max_buffered_points
+        self._session = random.getrandbits(30) << 32
+        self._counter = 0
+        self._lock = threading.Lock()
+        self._drain_lock = threading.Lock()  # the sender and finish() may both drain
+        self._steps = {}
+        self._buffered = 0
+        self._auto_step = 0
+        self._console = []
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._retry_at = 0.0
+        self._backoff = 0.5
+        self._last_contact = 0.0
+        self._failed = False
+        self._warned_offline = False
+
+        self.spool = Spool(os.path.join(spool_dir or default_root(), self.run_id))
+        self._create_body = {"project": project, "name": self.name, "run_id": self.run_id,
+                             "description": description, "config": _jsonable(config or {})}
+        self.spool.write_meta({"host": self.host, "create": self._create_body})
+
+        if log_system_metadata:
+            self.spool.put({"kind": "system", "body": {"system": _system.metadata(),
+                                                       "requirements": _system.requirements()}})
+        self._sampler = _system.Sampler() if system_metrics_interval else None
+        self._system_interval = system_metrics_interval
+        self._next_sample = time.time() + (system_metrics_interval or 0)
+        self._system_step = 0
+
+        self._capture = ConsoleCapture(self._on_console) if capture_console else None
+        self._connect_once()
+        self._thread = threading.Thread(target=self._loop, name="loupe-sender", daemon=True)
+        self._thread.start()
+        if self._capture:
+            self._capture.start()
+        self._prev_excepthook = sys.excepthook
+        sys.excepthook = self._excepthook
+        atexit.register(self._at_exit)
+
+    # ---- user API -----------------------------------------------------------------
+
+    def log(self, data, step=None):
+        """Buffers {key: number}; step defaults to one past the last step logged."""
+        if not isinstance(data, dict):
+            raise TypeError("log() takes a dict of {key: number}")
+        encoded = {}
+        for key, value in data.items():
+            validate_key(key)
+            encoded[key] = encode_value(key, value)
+        with self._lock:
+            if step is None:
+                step = self._auto_step
+            elif not isinstance(step, int) or isinstance(step, bool) or step < 0:
+                raise ValueError("step must be a non-negative integer")
+            self._auto_step = max(self._auto_step, step + 1)
+            self._steps.setdefault(step, {}).update(encoded)
+            self._buffered += len(encoded)
+            full = self._buffered >= self._max_buffered
+        if full:
+            self._wake.set()
+
+    def log_image(self, key, image, step=None):
+        """Logs an image (a file path, or PNG/JPEG bytes) under `key` at `step`."""
+        validate_key(key)
+        if isinstance(image, (bytes, bytearray)):
+            blob, filename = bytes(image), "image.jpg" if bytes(image[:3]) == b"\xff\xd8\xff" else "image.png"
+        else:
+            with open(image, "rb") as f:
+                blob, filename = f.read(), os.path.basename(str(image))
+        with self._lock:
+            if step is None:
+                step = max(self._auto_step - 1, 0)
+        self.spool.put({"kind": "media", "key": key, "step": step, "filename": filename}, blob=blob)
+        self._wake.set()
+
+    def update_config(self, config):
+        self.spool.put({"kind": "config", "body": {"config": _jsonable(config)}})
+        self._wake.set()
+
+    def finish(self, status="finished", timeout=30.0):
+        """Sends everything, marks the run finished, stops capturing. Returns True when
+        every record reached the server; otherwise they stay spooled for `loupe sync`."""
+        if self.finished:
+            return not self.spool.pending()
+        self.finished = True
+        if self._capture:
+            self._capture.stop()
+        self._drain_buffers()
+        self.spool.put({"kind": "finish", "body": {"status": status}})
+        self._closing.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        left = self.spool.pending()
+        if left:
+            print(f"loupe: {len(left)} record(s) of run {self.run_id} could not be sent to {self.host}; "
+                  f"they are kept in {self.spool.dir} and sent by `python3 -m loupe sync`",
+                  file=original_stderr())
+        else:
+            self.spool.remove_if_empty()
+        sys.excepthook = self._prev_excepthook
+        return not left
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is KeyboardInterrupt and self.stopped:
+            self.finish("stopped")
+            return True  # a stop from the dashboard ends the block cleanly
+        self.finish("finished" if exc_type is None else "crashed")
+        return False
+
+    # ---- sender ---------------------------------------------------------------------
+
+    def _next_seq(self):
+        self._counter += 1
+        return self._session | self._counter
+
+    def _on_console(self, stream, line):
+        now = time.time()
+        with self._lock:
+            for i in range(0, max(len(line), 1), _MAX_LINE):
+                self._console.append({"stream": stream, "text": line[i:i + _MAX_LINE], "ts": now})
+
+    def _drain_buffers(self):
+        with self._drain_lock:
+            self._drain_buffers_locked()
+
+    def _drain_buffers_locked(self):
+        with self._lock:
+            steps, self._steps, self._buffered = self._steps, {}, 0
+            console, self._console = self._console, []
+        now = time.time()
+        if steps:
+            body = {"seq": self._next_seq(),
+                    "steps": [{"step": s, "ts": now, "values": v} for s, v in sorted(steps.items())]}
+            self.spool.put({"kind": "metrics", "body": body})
+        for i in range(0, len(console), _MAX_LINES_PER_RECORD):
+            self.spool.put({"kind": "console",
+                            "body": {"seq": self._next_seq(), "lines": console[i:i + _MAX_LINES_PER_RECORD]}})
+        if self._sampler and time.time() >= self._next_sample:
+            values = self._sampler.sample()
+            if values:
+                self.spool.put({"kind": "metrics", "body": {"seq": self._next_seq(), "steps": [
+                    {"step": self._system_step, "ts": now, "values": values}]}})
+                self._system_step += 1
+            self._next_sample = time.time() + self._system_interval
+
+    def _loop(self):
+        while True:
+            self._wake.wait(self._flush_interval)
+            self._wake.clear()
+            closing = self._closing.is_set()
+            if not closing:
+                self._drain_buffers()
+            if time.time() >= self._retry_at:
+                self._send_pending()
+            if closing and not self.spool.pending():
+                return
+            if closing and time.time() < self._retry_at:
+                time.sleep(min(0.2, self._retry_at - time.time()))
+
+    def _connect_once(self):
+        if self.id is not None:
+            return True
+        r = _http.request(self.host, "POST", "/api/v1/experiments", self._create_body)
+        if r.ok:
+            self.id = r.data["id"]
+            self._on_status(r.data.get("status"))
+            return True
+        self._on_failure(r)
+        return False
+
+    def _send_pending(self):
+        if not self._connect_once():
+            return
+        for name in self.spool.pending():
+            record, blob = self.spool.read(name)
+            r = self._send(record, blob)
+            if r.retryable:
+                self._on_failure(r)
+                return
+            if not r.ok:
+                print(f"loupe: the server rejected a {record['kind']} record: {r.message}", file=original_stderr())
+            self.spool.remove(name, record)
+            self._on_status(r.data.get("status"))
+        self._backoff = 0.5
+        if time.time() - self._last_contact > self._heartbeat_interval:
+            r = _http.request(self.host, "POST", f"/api/v1/experiments/{self.id}/heartbeat")
+            if r.ok:
+                self._on_status(r.data.get("status"))
+
+    def _send(self, record, blob):
+        base = f"/api/v1/experiments/{self.id}"
+        kind = record["kind"]
+        if kind == "metrics":
+            return _http.request(self.host, "POST", base + "/metrics", record["body"])
+        if kind == "console":
+            return _http.request(self.host, "POST", base + "/console", record["body"])
+        if kind == "config":
+            return _http.request(self.host, "PUT", base + "/config", record["body"])
+        if kind == "system":
+            return _http.request(self.host, "PUT", base + "/system", record["body"])
+        if kind == "finish":
+            return _http.request(self.host, "POST", base + "/finish", record["body"])
+        if kind == "media":
+            from urllib.parse import urlencode
+            q = urlencode({"key": record["key"], "step": record["step"], "filename": record["filename"]})
+            return _http.request(self.host, "POST", base + "/media?" + q, raw=blob)
+        return _http.Response(400, {"message": f"unknown record kind {kind}"})
+
+    def _on_failure(self, r):
+        self._retry_at = time.time() + self._backoff
+        self._backoff = min(self._backoff * 2, 30.0)
+        if not self._warned_offline and r.status == 0:
+            self._warned_offline = True
+            print(f"loupe: cannot reach {self.host}; spooling to {self.spool.dir} and retrying",
+                  file=original_stderr())
+
+    def _on_status(self, status):
+        self._last_contact = time.time()
+        self._warned_offline = False
+        if status == "stopped" and not self.stopped:
+            self.stopped = True
+            if self._stop_behavior == "interrupt" and not self.finished:
+                _thread.interrupt_main()
+
+    def _excepthook(self, exc_type, exc, tb):
+        if not (exc_type is KeyboardInterrupt and self.stopped):
+            self._failed = True
+        self._prev_excepthook(exc_type, exc, tb)
+
+    def _at_exit(self):
+        if not self.finished:
+            self.finish("stopped" if self.stopped else ("crashed" if self._failed else "finished"))
+
+
+def _jsonable(obj):
+    """Config values the JSON encoder can take: numbers, strings, lists, dicts; others as str."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if hasattr(obj, "item") and callable(obj.item):
+        try:
+            return _jsonable(obj.item())
+        except (TypeError, ValueError):
+            pass
+    return str(obj)
