@@ -23,8 +23,9 @@ namespace loupe {
 inline constexpr int kWindowShift = 12;  // 4096 steps per chunk window
 inline constexpr int kLevels = 8;        // summary levels 1..8; level 0 means raw
 inline constexpr std::array<int, kLevels + 1> kLevelShift = {0, 6, 9, 12, 15, 18, 21, 24, 27};
-// Compaction merges a window's chunks into one when it holds this many.
-inline constexpr int kMaxChunksPerWindow = 8;
+// A window's chunks are merged into one when the series moves on to a later window,
+// or earlier if the window reaches this many chunks.
+inline constexpr int kMaxChunksPerWindow = 64;
 
 inline int64_t WindowOf(int64_t step) { return step >> kWindowShift; }
 inline int64_t BucketOf(int64_t step, int level) { return step >> kLevelShift[level]; }

@@ -21,12 +21,10 @@ void BindValue(SqliteStmt& s, int i, double v) {
 
 Status DecodeInto(int64_t series_id, int64_t win, std::string_view blob,
                   std::vector<SeriesPoint>& merged) {
-  std::vector<SeriesPoint> pts;
-  if (!DecodeChunk(win, blob, pts)) {
+  if (!DecodeChunk(win, blob, merged)) {
     return Status::Corrupt("chunk " + std::to_string(win) + " of series " +
                            std::to_string(series_id) + " is malformed");
   }
-  merged = merged.empty() ? std::move(pts) : MergePoints(merged, pts);
   return Status::Ok();
 }
 
@@ -37,10 +35,15 @@ Status ReadWindow(SqliteDb& db, int64_t series_id, int64_t window, std::vector<S
   q.Bind(1, series_id).Bind(2, window);
   std::vector<SeriesPoint> merged;
   Status st;
-  while (st.ok() && q.Step()) st = DecodeInto(series_id, window, q.Blob(0), merged);
+  int chunks = 0;
+  while (st.ok() && q.Step()) {
+    st = DecodeInto(series_id, window, q.Blob(0), merged);
+    ++chunks;
+  }
   Status done = q.Done();
   if (!st.ok()) return st;
   LOUPE_RETURN_IF_ERROR(done);
+  if (chunks > 1) SortDedupeKeepLast(merged);  // chunks were read in write order
   out.insert(out.end(), merged.begin(), merged.end());
   return Status::Ok();
 }
@@ -53,7 +56,10 @@ Status ReadRawRange(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi,
   std::vector<SeriesPoint> window;
   int64_t current = -1;
   Status st;
+  int chunks = 0;
   auto flush = [&] {
+    if (chunks > 1) SortDedupeKeepLast(window);
+    chunks = 0;
     for (const SeriesPoint& p : window) {
       if (p.step >= lo && p.step <= hi) out.push_back(p);
     }
@@ -66,6 +72,7 @@ Status ReadRawRange(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi,
       current = win;
     }
     st = DecodeInto(series_id, win, q.Blob(1), window);
+    ++chunks;
   }
   Status done = q.Done();
   flush();

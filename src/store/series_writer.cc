@@ -150,6 +150,10 @@ Status SeriesWriter::WriteSeries(SqliteDb& db, State& s, std::vector<SeriesPoint
 Status SeriesWriter::WriteWindow(SqliteDb& db, State& s, int64_t window,
                                  const std::vector<SeriesPoint>& pts, bool append,
                                  std::vector<int64_t>& dirty_l1) {
+  // Moving past the newest window closes it: fold its chunks into one.
+  if (append && s.tail_window >= 0 && window > s.tail_window && s.tail_window_chunks > 1) {
+    LOUPE_RETURN_IF_ERROR(CompactWindow(db, s.id, s.tail_window, s.tail_window_seq, {}, nullptr));
+  }
   int chunks = 0;
   int64_t next_seq = 0;
   if (window == s.tail_window) {
@@ -166,22 +170,15 @@ Status SeriesWriter::WriteWindow(SqliteDb& db, State& s, int64_t window,
     LOUPE_RETURN_IF_ERROR(q.Done());
   }
 
-  SqliteStmt& insert = db.Prepare("INSERT INTO chunks(series_id, win, seq, data) VALUES(?,?,?,?)");
   if (append && chunks + 1 < kMaxChunksPerWindow) {
     std::string blob = EncodeChunk(window, pts);
-    LOUPE_RETURN_IF_ERROR(insert.Bind(1, s.id).Bind(2, window).Bind(3, next_seq)
+    LOUPE_RETURN_IF_ERROR(db.Prepare("INSERT INTO chunks(series_id, win, seq, data) VALUES(?,?,?,?)")
+                              .Bind(1, s.id).Bind(2, window).Bind(3, next_seq)
                               .BindBlob(4, blob.data(), blob.size()).Run());
     ++chunks;
   } else {
-    // Compact: fold the window's chunks and the new points into one chunk.
-    std::vector<SeriesPoint> existing;
-    LOUPE_RETURN_IF_ERROR(ReadWindow(db, s.id, window, existing));
-    std::vector<SeriesPoint> merged = MergePoints(existing, pts);
-    LOUPE_RETURN_IF_ERROR(
-        db.Prepare("DELETE FROM chunks WHERE series_id=? AND win=?").Bind(1, s.id).Bind(2, window).Run());
-    std::string blob = EncodeChunk(window, merged);
-    LOUPE_RETURN_IF_ERROR(insert.Bind(1, s.id).Bind(2, window).Bind(3, next_seq)
-                              .BindBlob(4, blob.data(), blob.size()).Run());
+    std::vector<SeriesPoint> merged;
+    LOUPE_RETURN_IF_ERROR(CompactWindow(db, s.id, window, next_seq, pts, &merged));
     chunks = 1;
     if (!append) {
       // Level-1 buckets lie inside one window: recompute the touched ones from it.
@@ -203,6 +200,22 @@ Status SeriesWriter::WriteWindow(SqliteDb& db, State& s, int64_t window,
     s.tail_window_chunks = chunks;
     s.tail_window_seq = next_seq + 1;
   }
+  return Status::Ok();
+}
+
+Status SeriesWriter::CompactWindow(SqliteDb& db, int64_t series_id, int64_t window, int64_t seq,
+                                   const std::vector<SeriesPoint>& newer,
+                                   std::vector<SeriesPoint>* merged_out) {
+  std::vector<SeriesPoint> existing;
+  LOUPE_RETURN_IF_ERROR(ReadWindow(db, series_id, window, existing));
+  std::vector<SeriesPoint> merged = newer.empty() ? std::move(existing) : MergePoints(existing, newer);
+  LOUPE_RETURN_IF_ERROR(db.Prepare("DELETE FROM chunks WHERE series_id=? AND win=?")
+                            .Bind(1, series_id).Bind(2, window).Run());
+  std::string blob = EncodeChunk(window, merged);
+  LOUPE_RETURN_IF_ERROR(db.Prepare("INSERT INTO chunks(series_id, win, seq, data) VALUES(?,?,?,?)")
+                            .Bind(1, series_id).Bind(2, window).Bind(3, seq)
+                            .BindBlob(4, blob.data(), blob.size()).Run());
+  if (merged_out) *merged_out = std::move(merged);
   return Status::Ok();
 }
 

@@ -55,6 +55,9 @@ class SeriesWriter {
   Status WriteSeries(SqliteDb& db, State& s, std::vector<SeriesPoint>& pts);
   Status WriteWindow(SqliteDb& db, State& s, int64_t window, const std::vector<SeriesPoint>& pts,
                      bool append, std::vector<int64_t>& dirty_l1);
+  // Rewrites a window as one chunk (with `newer` merged in, newer winning).
+  Status CompactWindow(SqliteDb& db, int64_t series_id, int64_t window, int64_t seq,
+                       const std::vector<SeriesPoint>& newer, std::vector<SeriesPoint>* merged_out);
   Status AppendToTails(SqliteDb& db, State& s, const std::vector<SeriesPoint>& pts);
   Status RecomputeLevels(SqliteDb& db, State& s, std::vector<int64_t> dirty);
   Status LoadTails(SqliteDb& db, State& s);

@@ -64,9 +64,13 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool r
   }
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
   sqlite3_busy_timeout(raw, 5000);
-  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;";
-  if (!read_only) {
-    pragmas += "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=4000;";
+  // The writer gets a large page cache and rare checkpoints: ingest touches the same
+  // hot pages (series tails, newest chunks) over and over. Readers need little.
+  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+  if (read_only) {
+    pragmas += "PRAGMA cache_size=-8192;";
+  } else {
+    pragmas += "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536;";
     pragmas += sync_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
   }
   LOUPE_RETURN_IF_ERROR(db->Exec(pragmas));
