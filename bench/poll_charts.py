@@ -1,0 +1,49 @@
+"""Polls an experiment the way an open dashboard does: /status plus every chart's /tag
+once a second, for DURATION seconds, over one keep-alive connection. Prints the
+server's CPU use (from /proc/PID/stat) as a percentage of one core.
+
+    python3 bench/poll_charts.py PORT PID EXPERIMENT_ID DURATION
+"""
+import http.client
+import json
+import os
+import sys
+import time
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main():
+    port, pid, exp, duration = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def get(path):
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        assert resp.status == 200, body[:200]
+        return body
+
+    charts = json.loads(get(f"/api/v1/experiment/{exp}/chart"))["data"]["charts"]
+    tags = [c["name"] for c in charts]
+    start_cpu, start = cpu_seconds(pid), time.time()
+    polls = 0
+    while time.time() - start < duration:
+        tick = time.time()
+        get(f"/api/v1/experiment/{exp}/status")
+        for tag in tags:
+            get(f"/api/v1/experiment/{exp}/tag/{tag}")
+        polls += 1
+        time.sleep(max(0.0, 1.0 - (time.time() - tick)))
+    wall = time.time() - start
+    used = cpu_seconds(pid) - start_cpu
+    print(f"poll: {len(tags)} charts + /status once a second for {wall:.0f} s ({polls} rounds): "
+          f"server CPU {100 * used / wall:.2f}% of one core")
+
+
+if __name__ == "__main__":
+    main()

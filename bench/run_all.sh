@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs Loupe's benchmarks against a Release build and prints the figures that
+# docs/benchmarks.md records. Usage: bench/run_all.sh BUILD_DIR
+# LOUPE_BENCH_BIG=1 adds the memory run (10,000 experiments, 1e8 points, ~2 GB disk).
+set -euo pipefail
+build=${1:-build-bench}
+port=${LOUPE_BENCH_PORT:-18477}
+data=$(mktemp -d /tmp/loupe-bench-XXXXXX)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+
+start_server() {
+  "$build/loupe" serve --port "$port" --data-dir "$data" > "$data.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do grep -q serving "$data.log" 2>/dev/null && return; sleep 0.1; done
+  cat "$data.log"; exit 1
+}
+rss_mb() { echo $(( $(awk '/VmRSS/{print $2}' /proc/$pid/status) / 1024 )); }
+
+echo "== chart queries in process (Google Benchmark)"
+"$build/series_query_bench" --benchmark_min_time=0.5
+
+start_server
+echo "== ingest over HTTP, durable (synchronous=FULL), client in a separate process"
+"$build/http_load" ingest "$port" 1 100 10000 100 1
+"$build/http_load" ingest "$port" 4 100 10000 100 4
+"$build/http_load" ingest "$port" 4 100 10000 500 4
+"$build/http_load" ingest "$port" 4 100 10000 1000 4
+
+echo "== chart queries over HTTP (/tag, downsampled to <= 1500 points)"
+for n in 100000 1000000 10000000; do
+  id=$("$build/http_load" ingest "$port" 1 1 "$n" 50000 1 | awk '/first_experiment_id/{print $2}')
+  "$build/http_load" query "$port" "/api/v1/experiment/$id/tag/train/metric_0" 200
+  "$build/http_load" query "$port" "/api/v1/experiments/$id/series?key=train/metric_0&from=$((n/3))&to=$((n/3+n/10))" 200
+done
+
+echo "== 100 charts of 1e5 points polled once a second, plus /status"
+id=$("$build/http_load" ingest "$port" 1 100 100000 1000 1 | awk '/first_experiment_id/{print $2}')
+python3 bench/poll_charts.py "$port" "$pid" "$id" 30
+echo "server RSS after the runs above: $(rss_mb) MB"
+
+if [ "${LOUPE_BENCH_BIG:-0}" = 1 ]; then
+  echo "== memory: 10,000 experiments, 1e8 points"
+  kill $pid; wait $pid || true; rm -rf "$data"; mkdir -p "$data"
+  start_server
+  "$build/http_load" ingest "$port" 10000 10 1000 1000 4
+  echo "server RSS after ingest: $(rss_mb) MB"
+  for id in 1 2500 5000 7500 10000; do
+    "$build/http_load" query "$port" "/api/v1/experiment/$id/tag/train/metric_3" 20 > /dev/null
+  done
+  "$build/http_load" query "$port" "/api/v1/project" 5
+  sleep 3
+  echo "server RSS after queries and 3 s idle: $(rss_mb) MB; database $(du -sh "$data" | cut -f1)"
+fi
