@@ -36,6 +36,7 @@ done
 echo "== 100 charts of 1e5 points polled once a second, plus /status"
 id=$("$build/http_load" ingest "$port" 1 100 100000 1000 1 | awk '/first_experiment_id/{print $2}')
 python3 bench/poll_charts.py "$port" "$pid" "$id" 30
+python3 bench/poll_charts.py "$port" "$pid" "$id" 30 live
 echo "server RSS after the runs above: $(rss_mb) MB"
 
 if [ "${LOUPE_BENCH_BIG:-0}" = 1 ]; then

@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   int port = std::atoi(EnvOr("LOUPE_PORT", "8080").c_str());
   std::string data_dir = EnvOr("LOUPE_DATA_DIR", "./data");
   int heartbeat_timeout = 120;
-  int threads = 8;
+  int threads = 4;
   bool no_fsync = false;
 
   CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");

@@ -1,8 +1,6 @@
 #include "common/time_util.h"
 
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 
 namespace loupe {
 
@@ -11,6 +9,34 @@ int64_t NowMicros() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+// Days since 1970-01-01 to a civil date (proleptic Gregorian); Howard Hinnant's
+// days_from_civil inverse. Chart responses format 1,500 timestamps, so this avoids
+// gmtime_r and snprintf on that path.
+void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += (m <= 2);
+}
+
+char* Digits(char* p, int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+}  // namespace
+
 void AppendIsoMicros(std::string& out, int64_t micros) {
   int64_t secs = micros / 1000000;
   int64_t frac = micros % 1000000;
@@ -18,15 +44,32 @@ void AppendIsoMicros(std::string& out, int64_t micros) {
     frac += 1000000;
     secs -= 1;
   }
-  time_t t = static_cast<time_t>(secs);
-  struct tm tm_utc;
-  gmtime_r(&t, &tm_utc);
-  char buf[48];
-  int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lld+00:00",
-                        tm_utc.tm_year + 1900, tm_utc.tm_mon + 1, tm_utc.tm_mday,
-                        tm_utc.tm_hour, tm_utc.tm_min, tm_utc.tm_sec,
-                        static_cast<long long>(frac));
-  out.append(buf, static_cast<size_t>(n));
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days -= 1;
+  }
+  int64_t year;
+  unsigned month, day;
+  CivilFromDays(days, year, month, day);
+  char buf[40];
+  char* p = buf;
+  p = Digits(p, year, 4);
+  *p++ = '-';
+  p = Digits(p, month, 2);
+  *p++ = '-';
+  p = Digits(p, day, 2);
+  *p++ = 'T';
+  p = Digits(p, rem / 3600, 2);
+  *p++ = ':';
+  p = Digits(p, rem / 60 % 60, 2);
+  *p++ = ':';
+  p = Digits(p, rem % 60, 2);
+  *p++ = '.';
+  p = Digits(p, frac, 6);
+  for (const char* tz = "+00:00"; *tz;) *p++ = *tz++;
+  out.append(buf, static_cast<size_t>(p - buf));
 }
 
 std::string FormatIsoMicros(int64_t micros) {

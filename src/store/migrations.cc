@@ -71,13 +71,17 @@ CREATE TABLE media(
 CREATE INDEX media_by_key ON media(experiment_id, key, step);
 CREATE TABLE ui_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
+      // v2: a per-series version, bumped on every write, behind chart ETags.
+      R"sql(
+ALTER TABLE series ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return steps;
 }
 
 }  // namespace
 
-Status Migrate(SqliteDb& db) {
+Status Migrate(SqliteDb& db, int target) {
   LOUPE_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   auto fail = [&](Status st) {
     db.Exec("ROLLBACK");
@@ -92,13 +96,13 @@ Status Migrate(SqliteDb& db) {
                                 "); upgrade Loupe"));
   }
   const auto& steps = Steps();
-  for (int v = version; v < kSchemaVersion; ++v) {
+  for (int v = version; v < target; ++v) {
     Status st = db.Exec(steps[static_cast<size_t>(v)]);
     if (!st.ok()) return fail(Status::Internal("migration to version " + std::to_string(v + 1) +
                                                " failed: " + st.message()));
   }
-  if (version != kSchemaVersion) {
-    Status st = db.Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+  if (version < target) {
+    Status st = db.Exec("PRAGMA user_version=" + std::to_string(target));
     if (!st.ok()) return fail(st);
   }
   return db.Exec("COMMIT");

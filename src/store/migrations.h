@@ -8,8 +8,9 @@
 
 namespace loupe {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
-Status Migrate(SqliteDb& db);
+// Migrates to `target` (tests use an older target to build old databases).
+Status Migrate(SqliteDb& db, int target = kSchemaVersion);
 
 }  // namespace loupe

@@ -133,8 +133,9 @@ Status SeriesWriter::WriteSeries(SqliteDb& db, State& s, std::vector<SeriesPoint
   s.first_step = was_empty ? pts.front().step : std::min(s.first_step, pts.front().step);
   const SeriesPoint& last = pts.back();
   SqliteStmt& upd = last.step >= s.last_step
-      ? db.Prepare("UPDATE series SET first_step=?, last_step=?, last_value=?, last_ts=? WHERE id=?")
-      : db.Prepare("UPDATE series SET first_step=? WHERE id=?");
+      ? db.Prepare("UPDATE series SET first_step=?, last_step=?, last_value=?, last_ts=?, "
+                   "version=version+1 WHERE id=?")
+      : db.Prepare("UPDATE series SET first_step=?, version=version+1 WHERE id=?");
   upd.Bind(1, s.first_step);
   if (last.step >= s.last_step) {
     upd.Bind(2, last.step);
@@ -285,7 +286,7 @@ Status SeriesWriter::TouchMediaSeries(SqliteDb& db, int64_t series_id, int64_t s
   return db.Prepare(
              "UPDATE series SET first_step = CASE WHEN last_step < 0 THEN ?1 ELSE min(first_step, ?1) END, "
              "last_ts = CASE WHEN ?1 >= last_step THEN ?2 ELSE last_ts END, "
-             "last_step = max(last_step, ?1) WHERE id=?3")
+             "last_step = max(last_step, ?1), version=version+1 WHERE id=?3")
       .Bind(1, step).Bind(2, ts).Bind(3, series_id).Run();
 }
 

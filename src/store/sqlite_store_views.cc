@@ -11,7 +11,7 @@ namespace loupe {
 namespace {
 
 constexpr const char* kSeriesColumns =
-    "id, experiment_id, key, type, chart_id, first_step, last_step, last_value, last_ts, create_time";
+    "id, experiment_id, key, type, chart_id, first_step, last_step, last_value, last_ts, create_time, version";
 
 Series SeriesFromRow(const SqliteStmt& q) {
   Series s;
@@ -25,6 +25,7 @@ Series SeriesFromRow(const SqliteStmt& q) {
   s.last_value = q.IsNull(7) ? std::numeric_limits<double>::quiet_NaN() : q.Double(7);
   s.last_ts = q.Int(8);
   s.create_time = q.Int(9);
+  s.version = q.Int(10);
   return s;
 }
 

@@ -99,6 +99,7 @@ struct Series {
   double last_value = 0;
   int64_t last_ts = 0;
   int64_t create_time = 0;
+  int64_t version = 0;  // bumped by every write to the series
 };
 
 struct Chart {

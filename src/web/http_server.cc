@@ -43,7 +43,7 @@ restinio::request_handling_status_t Respond(const restinio::request_handle_t& re
                                             std::chrono::steady_clock::time_point start, bool api) {
   auto resp = req->create_response(restinio::http_status_line_t{
       restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)}, ""});
-  resp.append_header(restinio::http_field::content_type, r.content_type);
+  if (!r.content_type.empty()) resp.append_header(restinio::http_field::content_type, r.content_type);
   for (auto& [k, v] : r.headers) resp.append_header(k, v);
   if (api) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -92,6 +92,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           }
           for (const auto& [k, v] : *query) r.query[std::string(k)] = std::string(v);
           r.content_type = req->header().get_field_or(restinio::http_field::content_type, "");
+          r.if_none_match = req->header().get_field_or(restinio::http_field::if_none_match, "");
           r.body = req->body();
           HttpResponse out;
           try {

@@ -18,6 +18,7 @@ struct HttpRequest {
   std::map<std::string, std::string> params;  // from the route pattern
   std::map<std::string, std::string> query;   // decoded query string
   std::string content_type;
+  std::string if_none_match;  // the If-None-Match header, for conditional GETs
   std::string body;
 
   const std::string* Param(const std::string& name) const {

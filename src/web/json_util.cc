@@ -62,6 +62,25 @@ void AppendJsonString(std::string& out, const std::string& s) {
   out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string SeriesEtag(int64_t series_id, int64_t version, const std::string& query_key) {
+  return "\"s" + std::to_string(series_id) + "v" + std::to_string(version) +
+         (query_key.empty() ? "" : "q" + std::to_string(std::hash<std::string>{}(query_key))) + "\"";
+}
+
+bool NotModified(const HttpRequest& req, const std::string& etag, HttpResponse& out) {
+  if (req.if_none_match.empty() || req.if_none_match.find(etag) == std::string::npos) return false;
+  out = HttpResponse{};
+  out.status = 304;
+  out.content_type.clear();  // 304 has no body
+  SetEtag(out, etag);
+  return true;
+}
+
+void SetEtag(HttpResponse& r, const std::string& etag) {
+  r.headers.push_back({"ETag", etag});
+  r.headers.push_back({"Cache-Control", "no-cache"});
+}
+
 Result<nlohmann::json> ParseJsonObject(const HttpRequest& req, size_t max_bytes) {
   if (req.body.size() > max_bytes) {
     return Status::TooLarge("request body is larger than " + std::to_string(max_bytes) + " bytes");

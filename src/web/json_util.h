@@ -25,6 +25,12 @@ nlohmann::json JsonNumber(double v);
 void AppendJsonNumber(std::string& out, double v);
 void AppendJsonString(std::string& out, const std::string& s);
 
+// Chart data is revalidated, not re-sent: an ETag derived from the series version
+// (and the query), and 304 Not Modified when the client already holds it.
+std::string SeriesEtag(int64_t series_id, int64_t version, const std::string& query_key);
+bool NotModified(const HttpRequest& req, const std::string& etag, HttpResponse& out);
+void SetEtag(HttpResponse& r, const std::string& etag);
+
 // Parses a request body that must be a JSON object.
 Result<nlohmann::json> ParseJsonObject(const HttpRequest& req, size_t max_bytes);
 // Parses a path parameter or query value as a non-negative integer id.

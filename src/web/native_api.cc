@@ -119,6 +119,9 @@ HttpResponse ReadSeries(TrackingService& t, const HttpRequest& req, int64_t id) 
   if (!e.ok()) return JsonError(e.status());
   Result<Series> s = t.store().GetSeries(id, *key);
   if (!s.ok()) return JsonError(s.status());
+  const std::string etag = SeriesEtag(s->id, s->version, std::to_string(*from) + "/" + std::to_string(*to) +
+                                                              "/" + std::to_string(*max_points));
+  if (HttpResponse not_modified; NotModified(req, etag, not_modified)) return not_modified;
   SeriesQuery q{*from, *to, static_cast<int>(*max_points)};
   Result<SeriesResult> r = t.store().QuerySeries(s->id, q);
   if (!r.ok()) return JsonError(r.status());
@@ -145,7 +148,9 @@ HttpResponse ReadSeries(TrackingService& t, const HttpRequest& req, int64_t id) 
     data += ']';
   }
   data += "]}";
-  return JsonOkRaw(data);
+  HttpResponse out = JsonOkRaw(data);
+  SetEtag(out, etag);
+  return out;
 }
 
 HttpResponse LogConsole(TrackingService& t, const HttpRequest& req, int64_t id) {

@@ -275,6 +275,8 @@ HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experimen
   if (!tag || tag->empty()) return JsonError(Status::InvalidArgument("tag is required"));
   Result<Series> s = t.store().GetSeries(e.id, *tag);
   if (!s.ok()) return JsonError(s.status());
+  const std::string etag = SeriesEtag(s->id, s->version, "");
+  if (HttpResponse not_modified; NotModified(req, etag, not_modified)) return not_modified;
   std::string data = "{\"experiment_id\":" + std::to_string(e.id);
   if (s->type != "line") {
     Result<std::vector<MediaItem>> items = t.store().ListMedia(e.id, *tag, 1500);
@@ -290,7 +292,9 @@ HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experimen
     }
     if (!list.empty()) list.back()["_last"] = true;
     data += ",\"sum\":" + std::to_string(list.size()) + ",\"list\":" + list.dump() + "}";
-    return JsonOkRaw(data);
+    HttpResponse out = JsonOkRaw(data);
+    SetEtag(out, etag);
+    return out;
   }
   Result<SeriesResult> r = t.store().QuerySeries(s->id, SeriesQuery{});
   if (!r.ok()) return JsonError(r.status());
@@ -315,7 +319,9 @@ HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experimen
     data += '}';
   }
   data += "]}";
-  return JsonOkRaw(data);
+  HttpResponse out = JsonOkRaw(data);
+  SetEtag(out, etag);
+  return out;
 }
 
 HttpResponse RecentLog(TrackingService& t, const Experiment& e) {

@@ -161,6 +161,24 @@ class NativeApiTest(ApiTestBase):
         self.call("GET", f"/api/v1/media/..%2F..%2Floupe.db?experiment_id={rid}", status=404, code=3404)
         self.call("GET", f"/api/v1/media/{name}", status=422, code=3422)
 
+    def test_chart_data_is_revalidated_with_etags(self):
+        run = self.new_run()
+        rid = run["id"]
+        self.log(rid, [{"step": 0, "values": {"m": 1}}])
+        for path in (f"/api/v1/experiment/{rid}/tag/m", f"/api/v1/experiments/{rid}/series?key=m"):
+            status, _, headers = self.server.request("GET", path)
+            etag = headers["ETag"]
+            self.assertEqual(status, 200)
+            status, body, _ = self.server.request("GET", path, headers={"If-None-Match": etag})
+            self.assertEqual((status, body), (304, b""))
+        _, _, h1 = self.server.request("GET", f"/api/v1/experiments/{rid}/series?key=m&max_points=10")
+        self.assertNotEqual(h1["ETag"], etag, "the query is part of the tag")
+        self.log(rid, [{"step": 0, "values": {"m": 2}}])  # an overwrite changes the data
+        status, body, headers = self.server.request("GET", f"/api/v1/experiment/{rid}/tag/m",
+                                                    headers={"If-None-Match": etag})
+        self.assertEqual(status, 200)
+        self.assertEqual(body["data"]["list"][0]["data"], 2)
+
     def test_unknown_route_is_json_404(self):
         self.call("GET", "/api/v1/nothing/here", status=404, code=3404)
 
