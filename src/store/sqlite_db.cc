@@ -68,7 +68,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool r
   // hot pages (series tails, newest chunks) over and over. Readers need little.
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
   if (read_only) {
-    pragmas += "PRAGMA cache_size=-8192;";
+    pragmas += "PRAGMA cache_size=-2048;";
   } else {
     pragmas += "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536;";
     pragmas += sync_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";

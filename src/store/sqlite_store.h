@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
   Result<SeriesResult> QuerySeries(int64_t series_id, const SeriesQuery& q) override;
 
   Result<std::vector<Chart>> ListCharts(int64_t experiment_id) override;
+  Result<int64_t> CountProjectCharts(int64_t project_id) override;
   Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) override;
   Result<Chart> SetChartStatus(int64_t chart_id, int status) override;
   Status SetNamespaceOpened(int64_t namespace_id, int opened) override;

@@ -104,6 +104,17 @@ Result<std::vector<Chart>> SqliteStore::ListCharts(int64_t experiment_id) {
   return out;
 }
 
+Result<int64_t> SqliteStore::CountProjectCharts(int64_t project_id) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare(
+      "SELECT count(*) FROM charts WHERE experiment_id IN (SELECT id FROM experiments WHERE project_id=?)");
+  q.Bind(1, project_id);
+  int64_t n = q.Step() ? q.Int(0) : 0;
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return n;
+}
+
 Result<std::vector<Namespace>> SqliteStore::ListNamespaces(int64_t experiment_id) {
   Result<Reader> r = Borrow();
   if (!r.ok()) return r.status();

@@ -50,6 +50,7 @@ class Store {
 
   // Charts and their groups, created with the series.
   virtual Result<std::vector<Chart>> ListCharts(int64_t experiment_id) = 0;
+  virtual Result<int64_t> CountProjectCharts(int64_t project_id) = 0;
   virtual Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) = 0;
   virtual Result<Chart> SetChartStatus(int64_t chart_id, int status) = 0;
   virtual Status SetNamespaceOpened(int64_t namespace_id, int opened) = 0;

@@ -178,7 +178,11 @@ HttpResponse LogConsole(TrackingService& t, const HttpRequest& req, int64_t id) 
       return JsonError(Status::InvalidArgument(where + ".text is required and must be a string"));
     }
     line.text = text->get<std::string>();
-    std::string stream = l.value("stream", std::string("stdout"));
+    auto stream_it = l.find("stream");
+    std::string stream = "stdout";
+    if (stream_it != l.end() && !stream_it->is_null()) {
+      stream = stream_it->is_string() ? stream_it->get<std::string>() : "";
+    }
     if (stream != "stdout" && stream != "stderr") {
       return JsonError(Status::InvalidArgument(where + ".stream must be \"stdout\" or \"stderr\""));
     }
@@ -323,9 +327,10 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
   r.push_back({"POST", "/api/v1/experiments/:id/finish", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
                  if (!body.ok()) return JsonError(body.status());
-                 std::string name = body->value("status", std::string("finished"));
+                 Status err;
+                 std::string name = OptionalString(*body, "status", err).value_or("finished");
                  std::optional<RunStatus> s = ParseRunStatus(name);
-                 if (!s || *s == RunStatus::kRunning) {
+                 if (!err.ok() || !s || *s == RunStatus::kRunning) {
                    return JsonError(Status::InvalidArgument(
                        "status must be \"finished\", \"crashed\", \"failed\" or \"stopped\""));
                  }

@@ -153,17 +153,14 @@ HttpResponse GetProject(TrackingService& t, const HttpRequest& req) {
   Result<std::vector<Experiment>> es = t.store().ListExperiments(p->id);
   if (!es.ok()) return JsonError(es.status());
   json exps = json::array();
-  size_t charts = 0;
-  for (size_t i = 0; i < es->size(); ++i) {
-    exps.push_back(ExperimentRow((*es)[i], i));
-    Result<std::vector<Chart>> cs = t.store().ListCharts((*es)[i].id);
-    if (cs.ok()) charts += cs->size();
-  }
+  for (size_t i = 0; i < es->size(); ++i) exps.push_back(ExperimentRow((*es)[i], i));
+  Result<int64_t> charts = t.store().CountProjectCharts(p->id);
+  if (!charts.ok()) return JsonError(charts.status());
   return JsonOk({{"id", p->id},
                  {"name", p->name},
                  {"description", p->description},
                  {"sum", es->size()},
-                 {"charts", charts},
+                 {"charts", *charts},
                  {"more", nullptr},
                  {"pinned_opened", UiOpened(t, GroupKey("project", p->id, -1), 1)},
                  {"hidden_opened", UiOpened(t, GroupKey("project", p->id, -2), 0)},

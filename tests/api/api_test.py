@@ -141,6 +141,9 @@ class NativeApiTest(ApiTestBase):
         self.assertEqual([l["stream"] for l in lines], ["stdout", "stderr"])
         self.assertEqual(self.call("POST", f"/api/v1/experiments/{rid}/heartbeat")["status"], "running")
         self.call("POST", f"/api/v1/experiments/{rid}/finish", {"status": "exploded"}, status=422, code=3422)
+        self.call("POST", f"/api/v1/experiments/{rid}/finish", {"status": 5}, status=422, code=3422)
+        self.call("POST", f"/api/v1/experiments/{rid}/console", {"lines": [{"stream": 1, "text": "x"}]},
+                  status=422, code=3422)
         self.assertEqual(self.call("POST", f"/api/v1/experiments/{rid}/finish", {"status": "crashed"})["status"],
                          "crashed")
 
