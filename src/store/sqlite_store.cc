@@ -346,12 +346,18 @@ Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now) {
   return s;
 }
 
-// Records a client sequence number; false when it was already applied.
-Result<bool> ClaimSequence(SqliteDb& db, int64_t experiment_id, int64_t seq) {
+// The start of every client write: a sign of life, then the client's sequence number
+// claimed. Fills `ack`; returns false when the batch was applied before (a retry).
+Result<bool> BeginClientWrite(SqliteDb& db, int64_t experiment_id, int64_t seq, int64_t now,
+                              WriteAck& ack) {
+  Result<RunStatus> s = TouchExperiment(db, experiment_id, now);
+  if (!s.ok()) return s.status();
+  ack.status = *s;
   if (seq < 0) return true;
   LOUPE_RETURN_IF_ERROR(db.Prepare("INSERT OR IGNORE INTO applied_batches VALUES(?, ?)")
                             .Bind(1, experiment_id).Bind(2, seq).Run());
-  return db.Changes() > 0;
+  ack.duplicate = db.Changes() == 0;
+  return !ack.duplicate;
 }
 }  // namespace
 
@@ -416,16 +422,9 @@ Result<WriteAck> SqliteStore::WriteMetrics(const MetricBatch& batch) {
   WriteAck ack;
   Status st = Write(
       [&](SqliteDb& db) -> Status {
-        Result<RunStatus> s = TouchExperiment(db, batch.experiment_id, batch.ts);
-        if (!s.ok()) return s.status();
-        ack.status = *s;
-        Result<bool> fresh = ClaimSequence(db, batch.experiment_id, batch.seq);
+        Result<bool> fresh = BeginClientWrite(db, batch.experiment_id, batch.seq, batch.ts, ack);
         if (!fresh.ok()) return fresh.status();
-        if (!*fresh) {
-          ack.duplicate = true;
-          return Status::Ok();
-        }
-        if (batch.points.empty()) return Status::Ok();
+        if (!*fresh || batch.points.empty()) return Status::Ok();
         return series_writer_.Write(db, batch.experiment_id, batch.points, batch.ts);
       },
       batch.points.size() + 1);
@@ -437,15 +436,9 @@ Result<WriteAck> SqliteStore::AppendConsole(const ConsoleBatch& batch) {
   WriteAck ack;
   Status st = Write(
       [&](SqliteDb& db) -> Status {
-        Result<RunStatus> s = TouchExperiment(db, batch.experiment_id, NowMicros());
-        if (!s.ok()) return s.status();
-        ack.status = *s;
-        Result<bool> fresh = ClaimSequence(db, batch.experiment_id, batch.seq);
+        Result<bool> fresh = BeginClientWrite(db, batch.experiment_id, batch.seq, NowMicros(), ack);
         if (!fresh.ok()) return fresh.status();
-        if (!*fresh) {
-          ack.duplicate = true;
-          return Status::Ok();
-        }
+        if (!*fresh) return Status::Ok();
         SqliteStmt& last = db.Prepare("SELECT coalesce(max(line_no), 0) FROM console WHERE experiment_id=?");
         last.Bind(1, batch.experiment_id);
         int64_t line_no = last.Step() ? last.Int(0) : 0;
