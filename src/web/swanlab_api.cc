@@ -410,6 +410,7 @@ HttpResponse Media(TrackingService& t, const HttpRequest& req) {
   r.content_type = TrackingService::ContentTypeFor(name);
   r.body = ss.str();
   r.headers.push_back({"Cache-Control", "private, max-age=86400, immutable"});
+  r.headers.push_back({"X-Content-Type-Options", "nosniff"});
   return r;
 }
 

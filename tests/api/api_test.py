@@ -159,8 +159,10 @@ class NativeApiTest(ApiTestBase):
         tag = self.call("GET", f"/api/v1/experiment/{rid}/tag/samples/img")
         self.assertEqual(tag["list"][0]["index"], 3)
         name = tag["list"][0]["data"][0]
-        body = self.call("GET", f"/api/v1/media/{name}?tag=samples/img&experiment_id={rid}")
-        self.assertEqual(body, png)
+        status, body, headers = self.server.request("GET", f"/api/v1/media/{name}?tag=samples/img&experiment_id={rid}")
+        self.assertEqual((status, body), (200, png))
+        self.assertEqual(headers["Content-Type"], "image/png")
+        self.assertEqual(headers["X-Content-Type-Options"], "nosniff")
         self.call("GET", f"/api/v1/media/..%2F..%2Floupe.db?experiment_id={rid}", status=404, code=3404)
         self.call("GET", f"/api/v1/media/{name}", status=422, code=3422)
 
