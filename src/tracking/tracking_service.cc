@@ -210,6 +210,25 @@ Result<std::string> TrackingService::MediaPath(int64_t experiment_id, const std:
   return full.string();
 }
 
+namespace {
+Status ValidateDescription(const std::string& d) {
+  if (d.size() > 65536) return Status::InvalidArgument("description is longer than 65536 bytes");
+  return Status::Ok();
+}
+}  // namespace
+
+Status TrackingService::RenameProject(int64_t id, const std::string& name, const std::string& description) {
+  LOUPE_RETURN_IF_ERROR(ValidateName("name", name, options_.limits));
+  LOUPE_RETURN_IF_ERROR(ValidateDescription(description));
+  return store_.UpdateProject(id, name, description);
+}
+
+Status TrackingService::UpdateExperiment(const Experiment& e) {
+  LOUPE_RETURN_IF_ERROR(ValidateName("name", e.name, options_.limits));
+  LOUPE_RETURN_IF_ERROR(ValidateDescription(e.description));
+  return store_.UpdateExperiment(e);
+}
+
 Result<RunStatus> TrackingService::Finish(int64_t experiment_id, RunStatus status) {
   return store_.SetStatus(experiment_id, status);
 }

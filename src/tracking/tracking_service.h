@@ -33,7 +33,6 @@ class TrackingService {
   ~TrackingService();
 
   const Limits& limits() const { return options_.limits; }
-  Store& store() { return store_; }
 
   Result<CreatedExperiment> StartRun(NewExperiment e);
   Result<WriteAck> LogMetrics(MetricBatch batch);   // validates keys and steps
@@ -53,6 +52,30 @@ class TrackingService {
   // The file of a media point, as a path that is guaranteed to lie under the media root.
   Result<std::string> MediaPath(int64_t experiment_id, const std::string& filename) const;
   static std::string ContentTypeFor(const std::string& filename);  // "" when not allowed
+
+  // Reads, for the API handlers (they never reach the store themselves).
+  Result<std::vector<Project>> ListProjects() { return store_.ListProjects(); }
+  Result<Project> GetProject(int64_t id) { return store_.GetProject(id); }
+  Result<std::vector<Experiment>> ListExperiments(int64_t project_id) { return store_.ListExperiments(project_id); }
+  Result<Experiment> GetExperiment(int64_t id) { return store_.GetExperiment(id); }
+  Result<std::vector<Series>> ListSeries(int64_t experiment_id) { return store_.ListSeries(experiment_id); }
+  Result<Series> GetSeries(int64_t experiment_id, const std::string& key) { return store_.GetSeries(experiment_id, key); }
+  Result<SeriesResult> QuerySeries(int64_t series_id, const SeriesQuery& q) { return store_.QuerySeries(series_id, q); }
+  Result<std::vector<Chart>> ListCharts(int64_t experiment_id) { return store_.ListCharts(experiment_id); }
+  Result<int64_t> CountProjectCharts(int64_t project_id) { return store_.CountProjectCharts(project_id); }
+  Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) { return store_.ListNamespaces(experiment_id); }
+  Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) { return store_.TailConsole(experiment_id, limit); }
+  Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id, const std::string& key, int limit) {
+    return store_.ListMedia(experiment_id, key, limit);
+  }
+
+  // Renames and dashboard state. Names follow ValidateName; descriptions are <= 64 KiB.
+  Status RenameProject(int64_t id, const std::string& name, const std::string& description);
+  Status UpdateExperiment(const Experiment& e);  // name, description, show
+  Result<Chart> SetChartStatus(int64_t chart_id, int status) { return store_.SetChartStatus(chart_id, status); }
+  Status SetNamespaceOpened(int64_t namespace_id, int opened) { return store_.SetNamespaceOpened(namespace_id, opened); }
+  Status SetUiState(const std::string& key, const std::string& value) { return store_.SetUiState(key, value); }
+  Result<std::string> GetUiState(const std::string& key) { return store_.GetUiState(key); }
 
   // Runs one pass of the heartbeat monitor now (the thread calls it periodically).
   Result<int> CrashSilentRuns();

@@ -115,15 +115,15 @@ HttpResponse ReadSeries(TrackingService& t, const HttpRequest& req, int64_t id) 
     return JsonError(Status::InvalidArgument("max_points must be between 4 and 100000"));
   }
   if (*from > *to) return JsonError(Status::InvalidArgument("from must not be greater than to"));
-  Result<Experiment> e = t.store().GetExperiment(id);
+  Result<Experiment> e = t.GetExperiment(id);
   if (!e.ok()) return JsonError(e.status());
-  Result<Series> s = t.store().GetSeries(id, *key);
+  Result<Series> s = t.GetSeries(id, *key);
   if (!s.ok()) return JsonError(s.status());
   const std::string etag = SeriesEtag(s->id, s->version, std::to_string(*from) + "/" + std::to_string(*to) +
                                                               "/" + std::to_string(*max_points));
   if (HttpResponse not_modified; NotModified(req, etag, not_modified)) return not_modified;
   SeriesQuery q{*from, *to, static_cast<int>(*max_points)};
-  Result<SeriesResult> r = t.store().QuerySeries(s->id, q);
+  Result<SeriesResult> r = t.QuerySeries(s->id, q);
   if (!r.ok()) return JsonError(r.status());
   std::string data;
   data.reserve(64 + r->points.size() * 40);
@@ -204,9 +204,9 @@ HttpResponse ReadConsole(TrackingService& t, const HttpRequest& req, int64_t id)
   Result<int64_t> limit = OptionalInt(req, "limit", 1000);
   if (!limit.ok()) return JsonError(limit.status());
   if (*limit < 1 || *limit > 100000) return JsonError(Status::InvalidArgument("limit must be between 1 and 100000"));
-  Result<Experiment> e = t.store().GetExperiment(id);
+  Result<Experiment> e = t.GetExperiment(id);
   if (!e.ok()) return JsonError(e.status());
-  Result<std::vector<ConsoleLine>> lines = t.store().TailConsole(id, static_cast<int>(*limit));
+  Result<std::vector<ConsoleLine>> lines = t.TailConsole(id, static_cast<int>(*limit));
   if (!lines.ok()) return JsonError(lines.status());
   json arr = json::array();
   for (const ConsoleLine& l : *lines) {
@@ -236,7 +236,7 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  return JsonOk({{"status", "ok"}, {"version", LOUPE_VERSION}});
                }});
   r.push_back({"GET", "/api/v1/projects", [&t](const HttpRequest&) {
-                 Result<std::vector<Project>> ps = t.store().ListProjects();
+                 Result<std::vector<Project>> ps = t.ListProjects();
                  if (!ps.ok()) return JsonError(ps.status());
                  json arr = json::array();
                  for (const Project& p : *ps) {
@@ -249,9 +249,9 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
   r.push_back({"GET", "/api/v1/projects/:id/experiments", [&t](const HttpRequest& req) {
                  Result<int64_t> id = ParseId(req.Param("id"), "project id");
                  if (!id.ok()) return JsonError(id.status());
-                 Result<Project> p = t.store().GetProject(*id);
+                 Result<Project> p = t.GetProject(*id);
                  if (!p.ok()) return JsonError(p.status());
-                 Result<std::vector<Experiment>> es = t.store().ListExperiments(*id);
+                 Result<std::vector<Experiment>> es = t.ListExperiments(*id);
                  if (!es.ok()) return JsonError(es.status());
                  json arr = json::array();
                  for (const Experiment& e : *es) arr.push_back(ExperimentJson(e));
@@ -259,7 +259,7 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                }});
   r.push_back({"POST", "/api/v1/experiments", [&t](const HttpRequest& req) { return CreateExperiment(t, req); }});
   r.push_back({"GET", "/api/v1/experiments/:id", WithExperiment([&t](const HttpRequest&, int64_t id) {
-                 Result<Experiment> e = t.store().GetExperiment(id);
+                 Result<Experiment> e = t.GetExperiment(id);
                  if (!e.ok()) return JsonError(e.status());
                  return JsonOk(ExperimentJson(*e));
                })});
@@ -270,9 +270,9 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  return ReadSeries(t, req, id);
                })});
   r.push_back({"GET", "/api/v1/experiments/:id/keys", WithExperiment([&t](const HttpRequest&, int64_t id) {
-                 Result<Experiment> e = t.store().GetExperiment(id);
+                 Result<Experiment> e = t.GetExperiment(id);
                  if (!e.ok()) return JsonError(e.status());
-                 Result<std::vector<Series>> ss = t.store().ListSeries(id);
+                 Result<std::vector<Series>> ss = t.ListSeries(id);
                  if (!ss.ok()) return JsonError(ss.status());
                  json arr = json::array();
                  for (const Series& s : *ss) {

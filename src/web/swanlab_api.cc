@@ -74,7 +74,7 @@ json ChartJson(const Chart& c, int64_t experiment_id) {
 }
 
 int UiOpened(TrackingService& t, const std::string& key, int fallback) {
-  Result<std::string> v = t.store().GetUiState(key);
+  Result<std::string> v = t.GetUiState(key);
   return v.ok() ? std::atoi(v->c_str()) : fallback;
 }
 
@@ -85,9 +85,9 @@ std::string GroupKey(const std::string& scope, int64_t scope_id, int64_t ns_id) 
 // {charts, namespaces}, with the synthetic pinned (-1) and hidden (-2) groups.
 // When `inline_charts`, each namespace carries its chart objects instead of ids.
 Result<json> ExperimentCharts(TrackingService& t, int64_t id, bool inline_charts) {
-  Result<std::vector<Chart>> charts = t.store().ListCharts(id);
+  Result<std::vector<Chart>> charts = t.ListCharts(id);
   if (!charts.ok()) return charts.status();
-  Result<std::vector<Namespace>> spaces = t.store().ListNamespaces(id);
+  Result<std::vector<Namespace>> spaces = t.ListNamespaces(id);
   if (!spaces.ok()) return spaces.status();
   json chart_arr = json::array();
   std::map<int64_t, json> by_ns;
@@ -121,9 +121,9 @@ Result<Project> SelectProject(TrackingService& t, const HttpRequest& req) {
   if (const std::string* pid = req.Query("project_id")) {
     Result<int64_t> id = ParseId(pid, "project_id");
     if (!id.ok()) return id.status();
-    return t.store().GetProject(*id);
+    return t.GetProject(*id);
   }
-  Result<std::vector<Project>> ps = t.store().ListProjects();
+  Result<std::vector<Project>> ps = t.ListProjects();
   if (!ps.ok()) return ps.status();
   if (ps->empty()) return Status::NotFound("no project has been logged yet");
   return ps->front();
@@ -134,7 +134,7 @@ Handler WithExperiment(TrackingService& t,
   return [&t, f = std::move(f)](const HttpRequest& req) {
     Result<int64_t> id = ParseId(req.Param("id"), "experiment id");
     if (!id.ok()) return JsonError(id.status());
-    Result<Experiment> e = t.store().GetExperiment(*id);
+    Result<Experiment> e = t.GetExperiment(*id);
     if (!e.ok()) return JsonError(e.status());
     return f(req, *e);
   };
@@ -150,11 +150,11 @@ std::string FirstToken(const std::string& line) {
 HttpResponse GetProject(TrackingService& t, const HttpRequest& req) {
   Result<Project> p = SelectProject(t, req);
   if (!p.ok()) return JsonError(p.status());
-  Result<std::vector<Experiment>> es = t.store().ListExperiments(p->id);
+  Result<std::vector<Experiment>> es = t.ListExperiments(p->id);
   if (!es.ok()) return JsonError(es.status());
   json exps = json::array();
   for (size_t i = 0; i < es->size(); ++i) exps.push_back(ExperimentRow((*es)[i], i));
-  Result<int64_t> charts = t.store().CountProjectCharts(p->id);
+  Result<int64_t> charts = t.CountProjectCharts(p->id);
   if (!charts.ok()) return JsonError(charts.status());
   return JsonOk({{"id", p->id},
                  {"name", p->name},
@@ -175,13 +175,13 @@ HttpResponse GetProject(TrackingService& t, const HttpRequest& req) {
 HttpResponse ProjectSummaries(TrackingService& t, const HttpRequest& req) {
   Result<Project> p = SelectProject(t, req);
   if (!p.ok()) return JsonError(p.status());
-  Result<std::vector<Experiment>> es = t.store().ListExperiments(p->id);
+  Result<std::vector<Experiment>> es = t.ListExperiments(p->id);
   if (!es.ok()) return JsonError(es.status());
   json tags = json::array();
   std::vector<std::string> seen;
   json summaries = json::object();
   for (const Experiment& e : *es) {
-    Result<std::vector<Series>> ss = t.store().ListSeries(e.id);
+    Result<std::vector<Series>> ss = t.ListSeries(e.id);
     if (!ss.ok()) return JsonError(ss.status());
     json row = json::object();
     for (const Series& s : *ss) {
@@ -200,7 +200,7 @@ HttpResponse ProjectSummaries(TrackingService& t, const HttpRequest& req) {
 HttpResponse ProjectCharts(TrackingService& t, const HttpRequest& req) {
   Result<Project> p = SelectProject(t, req);
   if (!p.ok()) return JsonError(p.status());
-  Result<std::vector<Experiment>> es = t.store().ListExperiments(p->id);
+  Result<std::vector<Experiment>> es = t.ListExperiments(p->id);
   if (!es.ok()) return JsonError(es.status());
   // One multi-experiment chart per key; its id is the smallest chart id of that key.
   struct Multi { Chart first; json source = json::array(); json source_map = json::object(); std::string ns; };
@@ -209,9 +209,9 @@ HttpResponse ProjectCharts(TrackingService& t, const HttpRequest& req) {
   std::map<std::string, int64_t> ns_ids;
   std::vector<std::string> ns_order;
   for (const Experiment& e : *es) {
-    Result<std::vector<Chart>> cs = t.store().ListCharts(e.id);
+    Result<std::vector<Chart>> cs = t.ListCharts(e.id);
     if (!cs.ok()) return JsonError(cs.status());
-    Result<std::vector<Namespace>> ns = t.store().ListNamespaces(e.id);
+    Result<std::vector<Namespace>> ns = t.ListNamespaces(e.id);
     if (!ns.ok()) return JsonError(ns.status());
     std::map<int64_t, std::string> ns_name;
     for (const Namespace& n : *ns) {
@@ -259,24 +259,20 @@ Result<std::pair<std::string, std::string>> NameAndDescription(const json& body)
     return Status::InvalidArgument("description must be a string");
   }
   if (name == body.end()) return Status::InvalidArgument("name is required");
-  std::string n = name->get<std::string>();
-  if (n.empty()) return Status::InvalidArgument("name must not be empty");
-  if (n.size() > 255) return Status::InvalidArgument("name is longer than 255 bytes");
   std::string d = (desc != body.end() && desc->is_string()) ? desc->get<std::string>() : "";
-  if (d.size() > 65536) return Status::InvalidArgument("description is longer than 65536 bytes");
-  return std::make_pair(n, d);
+  return std::make_pair(name->get<std::string>(), d);
 }
 
 HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experiment& e) {
   const std::string* tag = req.Param("tag");
   if (!tag || tag->empty()) return JsonError(Status::InvalidArgument("tag is required"));
-  Result<Series> s = t.store().GetSeries(e.id, *tag);
+  Result<Series> s = t.GetSeries(e.id, *tag);
   if (!s.ok()) return JsonError(s.status());
   const std::string etag = SeriesEtag(s->id, s->version, "");
   if (HttpResponse not_modified; NotModified(req, etag, not_modified)) return not_modified;
   std::string data = "{\"experiment_id\":" + std::to_string(e.id);
   if (s->type != "line") {
-    Result<std::vector<MediaItem>> items = t.store().ListMedia(e.id, *tag, 1500);
+    Result<std::vector<MediaItem>> items = t.ListMedia(e.id, *tag, 1500);
     if (!items.ok()) return JsonError(items.status());
     // One entry per step, its files as the data list.
     json list = json::array();
@@ -293,7 +289,7 @@ HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experimen
     SetEtag(out, etag);
     return out;
   }
-  Result<SeriesResult> r = t.store().QuerySeries(s->id, SeriesQuery{});
+  Result<SeriesResult> r = t.QuerySeries(s->id, SeriesQuery{});
   if (!r.ok()) return JsonError(r.status());
   data += ",\"sum\":" + std::to_string(r->count);
   if (r->count > 0) {
@@ -322,7 +318,7 @@ HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experimen
 }
 
 HttpResponse RecentLog(TrackingService& t, const Experiment& e) {
-  Result<std::vector<ConsoleLine>> lines = t.store().TailConsole(e.id, 1000);
+  Result<std::vector<ConsoleLine>> lines = t.TailConsole(e.id, 1000);
   if (!lines.ok()) return JsonError(lines.status());
   if (lines->empty()) {
     return JsonError(Status::NotFound("experiment " + std::to_string(e.id) + " has no console log"));
@@ -358,21 +354,21 @@ HttpResponse SetOpened(TrackingService& t, const HttpRequest& req) {
     return it->get<int64_t>();
   };
   if (auto pid = scope_id("project_id")) {
-    Result<Project> p = t.store().GetProject(*pid);
+    Result<Project> p = t.GetProject(*pid);
     if (!p.ok()) return JsonError(p.status());
-    Status st = t.store().SetUiState(GroupKey("project", *pid, id), std::to_string(opened));
+    Status st = t.SetUiState(GroupKey("project", *pid, id), std::to_string(opened));
     return st.ok() ? JsonOk(nullptr) : JsonError(st);
   }
   if (id < 0) {
     auto eid = scope_id("experiment_id");
     if (!eid) return JsonError(Status::InvalidArgument("experiment_id or project_id is required for the pinned and hidden groups"));
-    Result<Experiment> e = t.store().GetExperiment(*eid);
+    Result<Experiment> e = t.GetExperiment(*eid);
     if (!e.ok()) return JsonError(e.status());
     if (id != -1 && id != -2) return JsonError(Status::NotFound("namespace " + std::to_string(id) + " not found"));
-    Status st = t.store().SetUiState(GroupKey("exp", *eid, id), std::to_string(opened));
+    Status st = t.SetUiState(GroupKey("exp", *eid, id), std::to_string(opened));
     return st.ok() ? JsonOk(nullptr) : JsonError(st);
   }
-  Status st = t.store().SetNamespaceOpened(id, opened);
+  Status st = t.SetNamespaceOpened(id, opened);
   return st.ok() ? JsonOk(nullptr) : JsonError(st);
 }
 
@@ -386,7 +382,7 @@ HttpResponse SetChartStatus(TrackingService& t, const HttpRequest& req) {
       (s->get<int64_t>() != 0 && s->get<int64_t>() != 1 && s->get<int64_t>() != -1)) {
     return JsonError(Status::InvalidArgument("status is required and must be 1 (pinned), -1 (hidden) or 0"));
   }
-  Result<Chart> c = t.store().SetChartStatus(*id, static_cast<int>(s->get<int64_t>()));
+  Result<Chart> c = t.SetChartStatus(*id, static_cast<int>(s->get<int64_t>()));
   if (!c.ok()) return JsonError(c.status());
   Result<json> groups = ExperimentCharts(t, c->experiment_id, true);
   if (!groups.ok()) return JsonError(groups.status());
@@ -396,7 +392,7 @@ HttpResponse SetChartStatus(TrackingService& t, const HttpRequest& req) {
 HttpResponse Media(TrackingService& t, const HttpRequest& req) {
   Result<int64_t> eid = ParseId(req.Query("experiment_id"), "experiment_id");
   if (!eid.ok()) return JsonError(eid.status());
-  Result<Experiment> e = t.store().GetExperiment(*eid);
+  Result<Experiment> e = t.GetExperiment(*eid);
   if (!e.ok()) return JsonError(e.status());
   const std::string* path = req.Param("path");
   std::string name = path ? *path : "";
@@ -428,7 +424,7 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  if (!body.ok()) return JsonError(body.status());
                  auto nd = NameAndDescription(*body);
                  if (!nd.ok()) return JsonError(nd.status());
-                 Status st = t.store().UpdateProject(p->id, nd->first, nd->second);
+                 Status st = t.RenameProject(p->id, nd->first, nd->second);
                  if (!st.ok()) return JsonError(st);
                  return JsonOk({{"updates", *body}});
                }});
@@ -458,7 +454,7 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                                 {"finish_time", Iso(e.finish_time)}, {"charts", *c}});
                })});
   r.push_back({"GET", "/api/v1/experiment/:id/summary", WithExperiment(t, [&t](const HttpRequest&, const Experiment& e) {
-                 Result<std::vector<Series>> ss = t.store().ListSeries(e.id);
+                 Result<std::vector<Series>> ss = t.ListSeries(e.id);
                  if (!ss.ok()) return JsonError(ss.status());
                  json arr = json::array();
                  for (const Series& s : *ss) {
@@ -492,7 +488,7 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  Experiment updated = e;
                  updated.name = nd->first;
                  updated.description = nd->second;
-                 Status st = t.store().UpdateExperiment(updated);
+                 Status st = t.UpdateExperiment(updated);
                  if (!st.ok()) return JsonError(st);
                  return JsonOk({{"experiment", ExperimentRow(updated, 0)}});
                })});
@@ -509,7 +505,7 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  }
                  Experiment updated = e;
                  updated.show = s->get<bool>();
-                 Status st = t.store().UpdateExperiment(updated);
+                 Status st = t.UpdateExperiment(updated);
                  if (!st.ok()) return JsonError(st);
                  return JsonOk({{"experiment", ExperimentRow(updated, 0)}});
                })});

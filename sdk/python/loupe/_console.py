@@ -1,7 +1,6 @@
 """Captures stdout and stderr into the run's console log while still printing them."""
 import sys
 import threading
-import time
 
 
 class _Tee:
@@ -57,6 +56,3 @@ def original_stderr():
     err = sys.stderr
     return err._original if isinstance(err, _Tee) else err
 
-
-def stamp():
-    return time.time()

@@ -4,7 +4,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import time
 
 
 def _read(path):
@@ -145,6 +144,3 @@ class Sampler:
                     values[f"system/gpu.{i}.power_w"] = power
         return values
 
-
-def now():
-    return time.time()
