@@ -38,8 +38,8 @@ Experiment ExperimentFromRow(const SqliteStmt& q) {
 }
 
 Result<Experiment> LoadExperiment(SqliteDb& db, int64_t id) {
-  SqliteStmt& q = db.Prepare(std::string("SELECT ") + kExperimentColumns +
-                             " FROM experiments WHERE id=?");
+  static const std::string kSql = std::string("SELECT ") + kExperimentColumns + " FROM experiments WHERE id=?";
+  SqliteStmt& q = db.Prepare(kSql);
   q.Bind(1, id);
   std::optional<Experiment> e;
   if (q.Step()) e = ExperimentFromRow(q);
@@ -286,8 +286,8 @@ Result<Experiment> SqliteStore::GetExperiment(int64_t id) {
 Result<std::vector<Experiment>> SqliteStore::ListExperiments(int64_t project_id) {
   Result<Reader> r = Borrow();
   if (!r.ok()) return r.status();
-  SqliteStmt& q = r->db().Prepare(std::string("SELECT ") + kExperimentColumns +
-                                  " FROM experiments WHERE project_id=? ORDER BY id");
+  static const std::string kSql = std::string("SELECT ") + kExperimentColumns + " FROM experiments WHERE project_id=? ORDER BY id";
+  SqliteStmt& q = r->db().Prepare(kSql);
   q.Bind(1, project_id);
   std::vector<Experiment> out;
   while (q.Step()) out.push_back(ExperimentFromRow(q));

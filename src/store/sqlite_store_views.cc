@@ -51,8 +51,8 @@ Chart ChartFromRow(const SqliteStmt& q) {
 Result<std::vector<Series>> SqliteStore::ListSeries(int64_t experiment_id) {
   Result<Reader> r = Borrow();
   if (!r.ok()) return r.status();
-  SqliteStmt& q = r->db().Prepare(std::string("SELECT ") + kSeriesColumns +
-                                  " FROM series WHERE experiment_id=? ORDER BY id");
+  static const std::string kSql = std::string("SELECT ") + kSeriesColumns + " FROM series WHERE experiment_id=? ORDER BY id";
+  SqliteStmt& q = r->db().Prepare(kSql);
   q.Bind(1, experiment_id);
   std::vector<Series> out;
   while (q.Step()) out.push_back(SeriesFromRow(q));
@@ -63,8 +63,8 @@ Result<std::vector<Series>> SqliteStore::ListSeries(int64_t experiment_id) {
 Result<Series> SqliteStore::GetSeries(int64_t experiment_id, const std::string& key) {
   Result<Reader> r = Borrow();
   if (!r.ok()) return r.status();
-  SqliteStmt& q = r->db().Prepare(std::string("SELECT ") + kSeriesColumns +
-                                  " FROM series WHERE experiment_id=? AND key=?");
+  static const std::string kSql = std::string("SELECT ") + kSeriesColumns + " FROM series WHERE experiment_id=? AND key=?";
+  SqliteStmt& q = r->db().Prepare(kSql);
   q.Bind(1, experiment_id).Bind(2, key);
   std::optional<Series> s;
   if (q.Step()) s = SeriesFromRow(q);
@@ -95,8 +95,8 @@ Result<SeriesResult> SqliteStore::QuerySeries(int64_t series_id, const SeriesQue
 Result<std::vector<Chart>> SqliteStore::ListCharts(int64_t experiment_id) {
   Result<Reader> r = Borrow();
   if (!r.ok()) return r.status();
-  SqliteStmt& q = r->db().Prepare(std::string("SELECT ") + kChartColumns +
-                                  " FROM charts WHERE experiment_id=? ORDER BY sort, id");
+  static const std::string kSql = std::string("SELECT ") + kChartColumns + " FROM charts WHERE experiment_id=? ORDER BY sort, id";
+  SqliteStmt& q = r->db().Prepare(kSql);
   q.Bind(1, experiment_id);
   std::vector<Chart> out;
   while (q.Step()) out.push_back(ChartFromRow(q));
@@ -136,7 +136,8 @@ Result<Chart> SqliteStore::SetChartStatus(int64_t chart_id, int status) {
     LOUPE_RETURN_IF_ERROR(db.Prepare("UPDATE charts SET status=?, update_time=? WHERE id=?")
                               .Bind(1, status).Bind(2, NowMicros()).Bind(3, chart_id).Run());
     if (db.Changes() == 0) return Status::NotFound("chart " + std::to_string(chart_id) + " not found");
-    SqliteStmt& q = db.Prepare(std::string("SELECT ") + kChartColumns + " FROM charts WHERE id=?");
+    static const std::string kSql = std::string("SELECT ") + kChartColumns + " FROM charts WHERE id=?";
+    SqliteStmt& q = db.Prepare(kSql);
     q.Bind(1, chart_id);
     if (q.Step()) chart = ChartFromRow(q);
     return q.Done();

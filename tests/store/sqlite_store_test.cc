@@ -5,6 +5,8 @@
 
 #include "common/temp_dir.h"
 #include "common/time_util.h"
+#include "store/series_layout.h"
+#include "store/sqlite_db.h"
 #include "store/store.h"
 
 namespace loupe {
@@ -110,6 +112,30 @@ TEST_F(StoreTest, OutOfOrderStepsAreStoredInOrder) {
   EXPECT_EQ(s->first_step, 5);
   EXPECT_EQ(s->last_step, 10);
   EXPECT_EQ(s->last_value, 10.0);
+}
+
+TEST_F(StoreTest, SmallAppendsAreCompactedPerWindow) {
+  int64_t id = NewRun();
+  // 10 steps a write: ~410 writes per 4096-step window, far past the 64-chunk cap.
+  const int64_t steps = 2 * (int64_t{1} << kWindowShift) + 500;
+  for (int64_t s0 = 0; s0 < steps; s0 += 10) {
+    std::vector<MetricPoint> pts;
+    for (int64_t s = s0; s < s0 + 10 && s < steps; ++s) pts.push_back({"m", s, static_cast<double>(s)});
+    ASSERT_TRUE(Log(id, pts).ok());
+  }
+  auto db = SqliteDb::Open(dir_.path() + "/loupe.db", true, false);
+  ASSERT_TRUE(db.ok());
+  SqliteStmt& q = (*db)->Prepare("SELECT win, count(*) FROM chunks GROUP BY win ORDER BY win");
+  std::vector<std::pair<int64_t, int64_t>> per_window;
+  while (q.Step()) per_window.push_back({q.Int(0), q.Int(1)});
+  ASSERT_TRUE(q.Done().ok());
+  ASSERT_EQ(per_window.size(), 3u);
+  EXPECT_EQ(per_window[0].second, 1);  // closed windows hold one chunk
+  EXPECT_EQ(per_window[1].second, 1);
+  EXPECT_LT(per_window[2].second, kMaxChunksPerWindow);  // the open window stays under the cap
+  auto r = Query(id, "m", {0, steps, 100000});
+  ASSERT_EQ(r.count, steps);
+  for (int64_t s = 0; s < steps; ++s) ASSERT_EQ(r.points[static_cast<size_t>(s)].value, static_cast<double>(s));
 }
 
 TEST_F(StoreTest, RetriedBatchWithSameSeqIsAppliedOnce) {
