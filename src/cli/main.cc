@@ -15,6 +15,8 @@
 #include "tracking/tracking_service.h"
 #include "web/api_routes.h"
 #include "web/http_server.h"
+#include "ui/claas_pages.h"
+#include "ui/static_routes.h"
 
 namespace {
 
@@ -49,8 +51,21 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return (v && *v) ? v : fallback;
 }
 
-int Serve(const std::string& host, int port, const std::string& data_dir, int heartbeat_timeout,
-          int threads, bool sync_full) {
+struct ServeOptions {
+  std::string host;
+  int port = 8080;
+  std::string data_dir;
+  std::string feedback_dir;  // empty: <data_dir>/feedback
+  int heartbeat_timeout = 120;
+  int threads = 4;
+  bool sync_full = true;
+};
+
+int Serve(const ServeOptions& o) {
+  const std::string& host = o.host;
+  const std::string& data_dir = o.data_dir;
+  int port = o.port, heartbeat_timeout = o.heartbeat_timeout, threads = o.threads;
+  bool sync_full = o.sync_full;
   loupe::StoreOptions store_options;
   store_options.data_dir = data_dir;
   store_options.sync_full = sync_full;
@@ -66,6 +81,11 @@ int Serve(const std::string& host, int port, const std::string& data_dir, int he
     loupe::TrackingService tracking(**store, tracking_options);
     std::vector<loupe::Route> routes = loupe::NativeApiRoutes(tracking);
     for (auto& r : loupe::SwanlabApiRoutes(tracking)) routes.push_back(std::move(r));
+    loupe::ClaasPageOptions claas;
+    claas.feedback_dir = o.feedback_dir.empty() ? data_dir + "/feedback" : o.feedback_dir;
+    claas.evals_root = data_dir + "/evals";
+    for (auto& r : loupe::ClaasPageRoutes(claas)) routes.push_back(std::move(r));
+    for (auto& r : loupe::StaticRoutes()) routes.push_back(std::move(r));
 
     loupe::HttpServerOptions http;
     http.host = host;
@@ -102,6 +122,7 @@ int main(int argc, char** argv) {
   int heartbeat_timeout = 120;
   int threads = 4;
   bool no_fsync = false;
+  std::string feedback_dir = EnvOr("FEEDBACK_LOG_DIR", "");
 
   CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");
   serve->add_option("--host", host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
@@ -111,6 +132,8 @@ int main(int argc, char** argv) {
                     "Seconds without a heartbeat before a running experiment is marked crashed (0: never)")
       ->capture_default_str()->check(CLI::Range(0, 86400 * 30));
   serve->add_option("--threads", threads, "HTTP handler threads")->capture_default_str()->check(CLI::Range(1, 256));
+  serve->add_option("--feedback-log-dir", feedback_dir,
+                    "CLaaS feedback logs for /v1/dashboard (env FEEDBACK_LOG_DIR; default <data-dir>/feedback)");
   serve->add_flag("--no-fsync", no_fsync,
                   "Commit without fsync: survives a crash of Loupe, not of the machine");
 
@@ -125,5 +148,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 1 to 65535\n");
     return 1;
   }
-  return Serve(host, port, data_dir, heartbeat_timeout, threads, !no_fsync);
+  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync});
 }

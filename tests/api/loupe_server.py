@@ -23,8 +23,9 @@ def free_port():
 
 
 class LoupeServer:
-    def __init__(self, data_dir=None, extra_args=(), port=None):
+    def __init__(self, data_dir=None, extra_args=(), port=None, cwd=None):
         self.own_dir = data_dir is None
+        self.cwd = cwd
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="loupe-api-")
         self.port = port or free_port()
         self.extra_args = list(extra_args)
@@ -35,10 +36,10 @@ class LoupeServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        binary = os.environ.get("LOUPE_BIN", "build/loupe")
+        binary = os.path.abspath(os.environ.get("LOUPE_BIN", "build/loupe"))
         self.proc = subprocess.Popen(
             [binary, "serve", "--port", str(self.port), "--data-dir", self.data_dir, *self.extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.cwd)
         line = self.proc.stdout.readline()
         if "serving" not in line:
             self.proc.wait(timeout=30)
@@ -84,6 +85,11 @@ class LoupeServer:
 
     def get(self, path):
         return self.request("GET", path)
+
+    def html(self, path):
+        """GET a page: (status, text)."""
+        status, body, _ = self.request("GET", path)
+        return status, body.decode("utf-8") if isinstance(body, bytes) else json.dumps(body)
 
     def post(self, path, body=None, raw=None):
         return self.request("POST", path, body=body, raw=raw)

@@ -1,0 +1,32 @@
+#include "claas/results_path.h"
+
+#include <filesystem>
+
+namespace loupe::claas {
+
+namespace fs = std::filesystem;
+
+Result<std::string> ResolveInsideRoot(const std::string& requested, const std::string& root) {
+  if (requested.empty()) return Status::BadRequest("results_dir must not be empty");
+  if (requested.size() > 4096 || requested.find('\0') != std::string::npos) {
+    return Status::BadRequest("results_dir is not a valid path");
+  }
+  std::error_code ec;
+  fs::path resolved = fs::weakly_canonical(fs::absolute(requested, ec), ec);
+  if (ec) return Status::BadRequest("results_dir cannot be resolved: " + ec.message());
+  fs::path base = fs::weakly_canonical(fs::absolute(root, ec), ec);
+  if (ec) return Status::Internal("the eval root cannot be resolved: " + ec.message());
+  // weakly_canonical keeps a trailing separator as an empty last component.
+  for (fs::path* p : {&resolved, &base}) {
+    if (!p->has_filename() && p->has_relative_path()) *p = p->parent_path();
+  }
+  auto r = resolved.begin();
+  for (auto b = base.begin(); b != base.end(); ++b, ++r) {
+    if (r == resolved.end() || *r != *b) {
+      return Status::BadRequest("results_dir must be inside " + root);
+    }
+  }
+  return resolved.string();
+}
+
+}  // namespace loupe::claas

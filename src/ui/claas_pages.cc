@@ -1,0 +1,244 @@
+#include "ui/claas_pages.h"
+
+#include <nlohmann/json.hpp>
+
+#include <ctime>
+
+#include "claas/eval_results.h"
+#include "claas/feedback_log.h"
+#include "claas/results_path.h"
+#include "ui/page.h"
+#include "ui/template_renderer.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+namespace cl = claas;
+
+constexpr size_t kPreviewChars = 80;
+
+// Sets `key` only for non-empty text: a mustache section on it then means "present".
+void SetText(json& view, const char* key, const std::string& text) {
+  if (!text.empty()) view[key] = text;
+}
+
+// The first `n` characters (not bytes) of UTF-8 text, with an ellipsis when cut.
+std::string Preview(const std::string& text, size_t n) {
+  size_t chars = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == n) break;
+      ++chars;
+    }
+  }
+  std::string out = text.substr(0, i);
+  for (char& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return i < text.size() ? out + "…" : out;
+}
+
+std::string ValueText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) return FormatNumber(v.get<double>(), 6);
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json KeyValues(const json& obj) {
+  json rows = json::array();
+  if (!obj.is_object()) return rows;
+  for (auto it = obj.begin(); it != obj.end(); ++it) rows.push_back({{"k", it.key()}, {"v", ValueText(it.value())}});
+  return rows;
+}
+
+std::string SkippedHtml(const std::vector<cl::SkippedFile>& skipped) {
+  json view = {{"has_skipped", !skipped.empty()}, {"skipped_count", skipped.size()}, {"skipped", json::array()}};
+  for (const auto& s : skipped) view["skipped"].push_back({{"name", s.name}, {"reason", s.reason}});
+  return RenderTemplate("skipped", view);
+}
+
+std::string StatusClass(const std::string& status) {
+  if (status == "ok") return "ok";
+  if (status == "error") return "error";
+  return "stopped";
+}
+
+json BatchView(const cl::FeedbackBatch& b, size_t index, const std::vector<cl::EngineMode>& modes, int colspan) {
+  json v = {{"index", index}, {"request_id", b.request_id}, {"timestamp", b.timestamp_utc},
+            {"status", b.status.empty() ? "unknown" : b.status}, {"status_class", StatusClass(b.status)},
+            {"phase", b.phase}, {"lora_id", b.lora_id}, {"sample_count", b.samples.size()}, {"colspan", colspan}};
+  v["request_id_short"] = b.request_id.size() > 12 ? b.request_id.substr(0, 12) + "…" : b.request_id;
+  if (b.request_id.empty()) v["request_id_short"] = b.file_name;
+  json timing = json::array();
+  for (const char* k : {"total", "distill", "sleep", "wake"}) {
+    auto t = b.Timing(k);
+    timing.push_back(t ? std::to_string(*t) : "—");
+  }
+  v["timing"] = timing;
+  json timing_all = json::array();
+  for (const auto& [k, t] : b.timing_ms) timing_all.push_back({{"k", k}, {"v", t ? std::to_string(*t) : "—"}});
+  v["timing_all"] = timing_all;
+  json metric_values = json::array();
+  for (cl::EngineMode mode : modes) {
+    for (const auto& [title, key] : cl::MetricColumns(mode)) {
+      std::optional<double> value;
+      if (b.mode == mode) {
+        for (const auto& m : b.metrics) {
+          if (m.key == key) value = m.value;
+        }
+      }
+      metric_values.push_back(FormatNumber(value));
+    }
+  }
+  v["metric_values"] = metric_values;
+  SetText(v, "mode", cl::EngineModeName(b.mode));
+  v["has_metadata"] = b.metadata.is_object() && !b.metadata.empty();
+  v["metadata"] = KeyValues(b.metadata);
+  v["slept"] = b.vllm_slept ? (*b.vllm_slept ? "yes" : "no") : "—";
+  v["woke"] = b.vllm_woke ? (*b.vllm_woke ? "yes" : "no") : "—";
+  SetText(v, "error", b.error);
+  json samples = json::array();
+  for (size_t i = 0; i < b.samples.size(); ++i) {
+    const cl::FeedbackSample& s = b.samples[i];
+    json sv = {{"n", i + 1}, {"of", b.samples.size()}, {"preview", Preview(s.prompt, kPreviewChars)},
+               {"prompt", s.prompt}, {"response", s.response}, {"feedback", s.feedback}};
+    SetText(sv, "system_prompt", s.system_prompt);
+    SetText(sv, "chat_prompt", s.chat_prompt);
+    SetText(sv, "teacher", s.teacher_scored_text);
+    samples.push_back(std::move(sv));
+  }
+  v["samples"] = samples;
+  return v;
+}
+
+HttpResponse FeedbackDashboard(const ClaasPageOptions& opt, const HttpRequest& req) {
+  PageFrame frame{"Training feedback", {{"Home", "/"}, {"Training feedback", ""}}, "feedback", false, {"expand.js"}};
+  int64_t page = ParsePageNumber(req.Query("page"), 1);
+  int64_t per_page = ParsePageNumber(req.Query("per_page"), 20);
+  Result<cl::FeedbackPage> result = cl::ReadFeedbackPage(opt.feedback_dir, page, per_page);
+  if (!result.ok()) return HtmlErrorPage(result.status(), frame);
+  const cl::FeedbackPage& fp = *result;
+
+  // Named metric columns for each engine mode present on the page, local first.
+  std::vector<cl::EngineMode> modes;
+  for (cl::EngineMode m : {cl::EngineMode::kLocal, cl::EngineMode::kTinker}) {
+    for (const auto& b : fp.batches) {
+      if (b.mode == m) {
+        modes.push_back(m);
+        break;
+      }
+    }
+  }
+  json cols = json::array();
+  for (cl::EngineMode m : modes) {
+    for (const auto& [title, key] : cl::MetricColumns(m)) {
+      cols.push_back({{"title", title}, {"key", key}, {"mode", cl::EngineModeName(m)}});
+    }
+  }
+  int colspan = 9 + static_cast<int>(cols.size());
+  json view = {{"dir", opt.feedback_dir}, {"folder_missing", fp.folder_missing},
+               {"has_batches", !fp.batches.empty()}, {"metric_cols", cols}, {"batches", json::array()}};
+  view["no_batches"] = fp.batches.empty() && !fp.folder_missing;
+  for (size_t i = 0; i < fp.batches.size(); ++i) view["batches"].push_back(BatchView(fp.batches[i], i, modes, colspan));
+  view["skipped_html"] = SkippedHtml(fp.skipped);
+  view["pagination"] = PaginationNav(fp.page, "/v1/dashboard", req.query);
+  return HtmlPage(frame, RenderTemplate("claas_dashboard", view));
+}
+
+std::string Anchor(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  return out;
+}
+
+json MetricsRows(const cl::EvalMetrics& m) {
+  json rows = KeyValues(m.raw);
+  return rows;
+}
+
+json StepView(const cl::EvalStep& s, const std::string& detail_id) {
+  json v = {{"detail_id", detail_id}, {"step", s.step}, {"timestamp", s.timestamp},
+            {"margin", FormatNumber(s.eval.margin)}, {"delta", FormatNumber(s.eval.margin_delta)},
+            {"compliance", FormatNumber(s.eval.compliance)}, {"loss", FormatNumber(s.loss)},
+            {"loss_key", s.sdpo_mode == cl::EngineMode::kTinker ? "adv_mean" : "distill_loss"},
+            {"time", FormatNumber(s.timing_s)}, {"feedback", s.feedback}, {"prompt", s.prompt},
+            {"response", s.response}};
+  SetText(v, "mode", cl::EngineModeName(s.sdpo_mode));
+  v["has_sdpo"] = s.sdpo_metrics.is_object() && !s.sdpo_metrics.empty();
+  v["sdpo"] = KeyValues(s.sdpo_metrics);
+  v["eval"] = MetricsRows(s.eval);
+  json rollouts = json::array();
+  for (size_t i = 0; i < s.eval.rollouts.size(); ++i) {
+    const cl::Rollout& r = s.eval.rollouts[i];
+    json rv = {{"n", i + 1}, {"metric", r.metric.empty() ? "rollout" : r.metric}, {"messages", json::array()}};
+    for (const auto& m : r.messages) rv["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    if (!r.metadata.is_null() && !r.metadata.empty()) rv["meta"] = r.metadata.dump(2, ' ', false, json::error_handler_t::replace);
+    rollouts.push_back(std::move(rv));
+  }
+  v["rollouts"] = rollouts;
+  return v;
+}
+
+json RunView(const cl::EvalRun& run, bool open) {
+  std::string run_anchor = Anchor(run.id);
+  char when[32] = "";
+  std::time_t t = static_cast<std::time_t>(run.mtime);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+  json v = {{"id", run.id}, {"anchor", run_anchor}, {"open", open}, {"in_progress", run.in_progress},
+            {"mtime", when}, {"has_summary", !run.summary.empty()}, {"has_plots", !run.plots.empty()}};
+  v["skipped_html"] = SkippedHtml(run.skipped);
+  json summary = json::array();
+  for (const auto& r : run.summary) {
+    summary.push_back({{"preference", r.preference}, {"lora_id", r.lora_id}, {"margin_delta", FormatNumber(r.margin_delta)},
+                       {"compliance", FormatNumber(r.compliance)}, {"capability", FormatNumber(r.capability_ratio)},
+                       {"anchor", run_anchor + "-" + Anchor(r.preference)}});
+  }
+  v["summary"] = summary;
+  json plots = json::array();
+  for (const auto& [name, data] : run.plots) plots.push_back({{"name", name}, {"data", data}});
+  v["plots"] = plots;
+  json prefs = json::array();
+  for (const auto& p : run.preferences) {
+    std::string anchor = run_anchor + "-" + Anchor(p.name);
+    json pv = {{"name", p.name}, {"anchor", anchor}, {"has_steps", !p.steps.empty()}, {"steps", json::array()}};
+    SetText(pv, "lora_id", p.lora_id);
+    if (p.baseline) pv["baseline"] = {{"rows", MetricsRows(*p.baseline)}};
+    for (size_t i = 0; i < p.steps.size(); ++i) {
+      pv["steps"].push_back(StepView(p.steps[i], "step-" + anchor + "-" + std::to_string(i)));
+    }
+    prefs.push_back(std::move(pv));
+  }
+  v["preferences"] = prefs;
+  return v;
+}
+
+HttpResponse EvalDashboard(const ClaasPageOptions& opt, const HttpRequest& req) {
+  PageFrame frame{"Evals", {{"Home", "/"}, {"Evals", ""}}, "eval", false, {"expand.js"}};
+  const std::string* requested = req.Query("results_dir");
+  Result<std::string> dir = cl::ResolveInsideRoot(requested ? *requested : opt.evals_root, opt.evals_root);
+  if (!dir.ok()) return HtmlErrorPage(dir.status(), frame);
+  int64_t page = ParsePageNumber(req.Query("page"), 1);
+  int64_t per_page = ParsePageNumber(req.Query("per_page"), 20);
+  Result<cl::EvalPage> result = cl::ReadEvalPage(*dir, page, per_page);
+  if (!result.ok()) return HtmlErrorPage(result.status(), frame);
+  json view = {{"dir", requested ? *requested : opt.evals_root}, {"folder_missing", result->folder_missing},
+               {"no_runs", result->runs.empty() && !result->folder_missing}, {"runs", json::array()}};
+  for (size_t i = 0; i < result->runs.size(); ++i) view["runs"].push_back(RunView(result->runs[i], i == 0));
+  view["pagination"] = PaginationNav(result->page, "/v1/eval", req.query);
+  return HtmlPage(frame, RenderTemplate("claas_eval", view));
+}
+
+}  // namespace
+
+std::vector<Route> ClaasPageRoutes(ClaasPageOptions options) {
+  std::vector<Route> r;
+  r.push_back({"GET", "/v1/dashboard", [options](const HttpRequest& req) { return FeedbackDashboard(options, req); }});
+  r.push_back({"GET", "/v1/eval", [options](const HttpRequest& req) { return EvalDashboard(options, req); }});
+  return r;
+}
+
+}  // namespace loupe

@@ -1,0 +1,106 @@
+#include "ui/page.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "ui/template_renderer.h"
+
+namespace loupe {
+
+HttpResponse HtmlPage(const PageFrame& frame, const std::string& body, int status) {
+  nlohmann::json view = {{"title", frame.title}, {"body", body}, {"version", LOUPE_VERSION},
+                         {"uplot", frame.uplot}, {"scripts", frame.scripts},
+                         {"has_crumbs", !frame.crumbs.empty()}, {"crumbs", nlohmann::json::array()}};
+  if (!frame.nav.empty()) view["nav_" + frame.nav] = true;
+  for (const Crumb& c : frame.crumbs) {
+    nlohmann::json crumb = {{"label", c.label}};
+    if (!c.href.empty()) crumb["href"] = c.href;  // absent: the current page, not a link
+    view["crumbs"].push_back(std::move(crumb));
+  }
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = RenderTemplate("layout", view);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame) {
+  std::string body = "<h1>" + HtmlEscape(frame.title) + "</h1><div class=\"error-box\" role=\"alert\">" +
+                     HtmlEscape(status.message()) + "</div>";
+  return HtmlPage(frame, body, status.http_status());
+}
+
+std::string UrlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string QueryString(const std::map<std::string, std::string>& query) {
+  std::string out;
+  for (const auto& [k, v] : query) {
+    out += out.empty() ? "?" : "&";
+    out += UrlEncode(k) + "=" + UrlEncode(v);
+  }
+  return out;
+}
+
+std::string PaginationNav(const Page& page, const std::string& path, const std::map<std::string, std::string>& query) {
+  auto href = [&](int64_t n) {
+    auto q = query;
+    q["page"] = std::to_string(n);
+    q["per_page"] = std::to_string(page.per_page);
+    return path + QueryString(q);
+  };
+  nlohmann::json view = {{"show", page.total > 0}, {"page", page.page}, {"total_pages", page.total_pages},
+                         {"total", page.total}, {"has_prev", page.has_prev}, {"has_next", page.has_next},
+                         {"prev_href", href(page.page - 1)}, {"next_href", href(page.page + 1)}};
+  return RenderTemplate("pagination", view);
+}
+
+std::string FormatNumber(std::optional<double> v, int precision) {
+  if (!v) return "—";
+  if (std::isnan(*v)) return "NaN";
+  if (std::isinf(*v)) return *v > 0 ? "+Inf" : "-Inf";
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.*g", precision, *v);
+  return buf;
+}
+
+std::string FormatMicrosUtc(int64_t micros) {
+  if (micros <= 0) return "—";
+  std::time_t t = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string FormatDuration(int64_t micros) {
+  if (micros < 0) return "—";
+  double s = micros / 1e6;
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof(buf), "%.1fs", s);
+  } else if (s < 3600) {
+    std::snprintf(buf, sizeof(buf), "%dm %02ds", int(s / 60), int(s) % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%dh %02dm", int(s / 3600), int(s / 60) % 60);
+  }
+  return buf;
+}
+
+}  // namespace loupe

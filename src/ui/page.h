@@ -1,0 +1,47 @@
+// Shared pieces of every HTML page: the layout (header, breadcrumbs), error pages,
+// the pagination nav, and the number/time formatting the tables use.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/pagination.h"
+#include "common/status.h"
+#include "web/http_types.h"
+
+namespace loupe {
+
+struct Crumb {
+  std::string label;
+  std::string href;  // empty: the current page
+};
+
+struct PageFrame {
+  std::string title;
+  std::vector<Crumb> crumbs;
+  std::string nav;                   // "projects", "feedback", "eval": the active header link
+  bool uplot = false;                // load the chart library
+  std::vector<std::string> scripts;  // /static/<name> scripts to load at the end
+};
+
+// Wraps `body` (trusted HTML) in the layout.
+HttpResponse HtmlPage(const PageFrame& frame, const std::string& body, int status = 200);
+// A page that explains an error; the status follows the error code.
+HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame);
+
+// Prev / "Page X of N (T total)" / Next, keeping the request's other query params.
+// Empty when there are no items.
+std::string PaginationNav(const Page& page, const std::string& path,
+                          const std::map<std::string, std::string>& query);
+
+// URL-encodes a query component.
+std::string UrlEncode(const std::string& s);
+std::string QueryString(const std::map<std::string, std::string>& query);
+
+std::string FormatNumber(std::optional<double> v, int precision = 4);  // "—" when absent
+std::string FormatMicrosUtc(int64_t micros);                           // "2026-02-24 19:35:12"
+std::string FormatDuration(int64_t micros);                            // "1h 02m", "12.3s"
+
+}  // namespace loupe

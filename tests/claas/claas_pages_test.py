@@ -1,0 +1,232 @@
+"""/v1/dashboard and /v1/eval against a live server and CLaaS folders on disk."""
+import html
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
+from loupe_server import LoupeServer  # noqa: E402
+import claas_fixtures as fx  # noqa: E402
+
+
+class PageCase(unittest.TestCase):
+    def assertIn(self, member, container, msg=None):  # noqa: N802 -- keep failures short, pages are large
+        if member not in container:
+            self.fail(msg or f"{member[:300]!r} not found in the page ({len(container)} chars)")
+
+    def assertNotIn(self, member, container, msg=None):  # noqa: N802
+        if member in container:
+            i = container.index(member)
+            self.fail(msg or f"{member[:300]!r} unexpectedly found: ...{container[max(0, i - 200):i + 200]}...")
+
+
+def rows(page, cls):
+    return re.findall(r'<tr class="%s"' % cls, page)
+
+
+class FeedbackDashboardTest(PageCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="loupe-claas-")
+        fb = os.path.join(cls.root, "data", "feedback")
+        for i in range(20):
+            fx.write_feedback(fb, i, fx.feedback_log(fx.request_id(i), fx.timestamp(i), mode="local", step=i + 1))
+        for i in range(20, 24):
+            fx.write_feedback(fb, i, fx.feedback_log(fx.request_id(i), fx.timestamp(i), lora="user/tinker-lora",
+                                                     mode="tinker", step=i))
+        nasty = [{"prompt": "<script>alert('x')</script> héllo — 日本語 🙂", "response": "</pre><b>bold</b>",
+                  "feedback": "& more"},
+                 {"prompt": "P" * 1_000_000, "response": "long", "feedback": "ok"}]
+        fx.write_feedback(fb, 24, fx.feedback_log(fx.request_id(24), fx.timestamp(24), samples=nasty))
+        fx.write_feedback(fb, 25, fx.feedback_log(fx.request_id(25), fx.timestamp(25), mode=None, status="error",
+                                                  phase="distill", error="CUDA out of memory <oops>"))
+        with open(os.path.join(fb, "20260224T235958-" + "e" * 32 + ".json"), "w") as f:
+            f.write('{"request_id": "broken", "status": ')  # truncated
+        with open(os.path.join(fb, "20260224T235959-" + "f" * 32 + ".json"), "w") as f:
+            json.dump({"request_id": "x", "timing_ms": "slow"}, f)
+        with open(os.path.join(fb, "20260224T235957-" + "d" * 32 + ".json"), "w") as f:
+            json.dump([1, 2, 3], f)
+        with open(os.path.join(fb, "notes.txt"), "w") as f:
+            f.write("not a log")
+        cls.server = LoupeServer(cwd=cls.root, data_dir="./data").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def test_first_page_lists_newest_first_with_bad_files_reported(self):
+        status, page = self.server.html("/v1/dashboard")
+        self.assertEqual(status, 200)
+        self.assertIn("Page 1 of 2 (29 total)", page)
+        # 20 per page, 3 of them broken files: 17 rows, the broken ones listed with reasons.
+        self.assertEqual(len(rows(page, "batch")), 17)
+        self.assertIn("3 file(s) skipped", page)
+        self.assertIn("20260224T235959-" + "f" * 32 + ".json</code>: timing_ms: expected an object", page)
+        self.assertIn("20260224T235958-" + "e" * 32 + ".json</code>: not valid JSON", page)
+        self.assertIn("expected a JSON object at the top level", page)
+        ids = re.findall(r'<code title="([0-9a-f]{32})"', page)
+        self.assertEqual(ids[0], fx.request_id(25))
+        self.assertEqual(ids, sorted(ids, reverse=True))
+
+    def test_named_metric_columns_for_both_modes(self):
+        _, page = self.server.html("/v1/dashboard?per_page=200")
+        for title in ("Loss", "KL reg", "IS ratio", "Clip frac", "adv_mean", "kl_mean", "Eff. KL coef"):
+            self.assertIn(f">{title}</th>", page)
+        # Local row step 20: loss 0.41/20 = 0.0205; Tinker step 23: adv_mean 0.12/23.
+        self.assertIn('<td class="num">0.0205</td>', page)
+        self.assertIn('<td class="num">%s</td>' % format(0.12 / 23, ".4g"), page)
+        self.assertIn("<dt>future_key</dt><dd class=\"mono\">kept</dd>", page)  # unknown keys kept
+        self.assertIn("Teacher Scored Text", page)
+        self.assertIn("1 sample(s)", page)
+        self.assertIn('<td class="num">11020</td>', page)
+
+    def test_text_is_escaped_and_unicode_kept(self):
+        _, page = self.server.html("/v1/dashboard?per_page=200")
+        self.assertNotIn("<script>alert", page)
+        self.assertIn("&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; héllo — 日本語 🙂", page)
+        self.assertNotIn("</pre><b>bold</b>", page)
+        self.assertIn("CUDA out of memory &lt;oops&gt;", page)
+        self.assertIn("P" * 1_000_000, page)  # huge prompts are shown whole in the detail row
+        self.assertIn("Sample 2/2 — " + "P" * 80 + "…", page)
+
+    def test_pagination_clamps_and_keeps_params(self):
+        _, page = self.server.html("/v1/dashboard?page=99&per_page=10")
+        self.assertIn("Page 3 of 3 (29 total)", page)
+        self.assertIn('href="/v1/dashboard?page=2&amp;per_page=10"', page)
+        self.assertIn('<span class="btn disabled">Next &rarr;</span>', page)
+        _, page = self.server.html("/v1/dashboard?page=-4&per_page=0")
+        self.assertIn("Page 1 of 29 (29 total)", page)
+        _, page = self.server.html("/v1/dashboard?per_page=5000")
+        self.assertIn("Page 1 of 1 (29 total)", page)
+        _, page = self.server.html("/v1/dashboard?page=abc")
+        self.assertIn("Page 1 of 2 (29 total)", page)
+
+    def test_missing_and_empty_folders(self):
+        empty = tempfile.mkdtemp(prefix="loupe-empty-")
+        for folder, text in ((os.path.join(empty, "nope"), "does not exist yet"), (empty, "No feedback batches")):
+            srv = LoupeServer(extra_args=["--feedback-log-dir", folder]).start()
+            try:
+                status, page = srv.html("/v1/dashboard")
+                self.assertEqual(status, 200)
+                self.assertIn(text, page)
+                self.assertNotIn("Page 1 of", page)
+            finally:
+                srv.cleanup()
+        shutil.rmtree(empty)
+
+    def test_env_variable_selects_the_folder(self):
+        other = tempfile.mkdtemp(prefix="loupe-fb-")
+        fx.write_feedback(other, 0, fx.feedback_log("a" * 32, fx.timestamp(1), lora="env/lora"))
+        os.environ["FEEDBACK_LOG_DIR"] = other
+        try:
+            srv = LoupeServer().start()
+        finally:
+            del os.environ["FEEDBACK_LOG_DIR"]
+        try:
+            _, page = srv.html("/v1/dashboard")
+            self.assertIn("env/lora", page)
+            self.assertIn("(1 total)", page)
+        finally:
+            srv.cleanup()
+            shutil.rmtree(other)
+
+
+class EvalDashboardTest(PageCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="loupe-evals-")
+        cls.evals = os.path.join(cls.root, "data", "evals")
+        fx.write_eval_run(cls.evals, "20260224-101500Z", mtime=1_700_000_000)
+        fx.write_eval_run(cls.evals, "20260225-090000Z", mode="tinker", mtime=1_700_100_000)
+        fx.write_eval_run(cls.evals, "20260226-120000Z", finished=False, preferences=("identity",),
+                          mtime=1_700_200_000)
+        broken = fx.write_eval_run(cls.evals, "20260223-000000Z", mtime=1_600_000_000)
+        with open(os.path.join(broken, "concise", "steps.jsonl"), "a") as f:
+            f.write('{"step": 9, "eval": \n')
+        with open(os.path.join(broken, "plots", "fake.png"), "w") as f:
+            f.write("not a png")
+        with open(os.path.join(broken, "no_emoji", "baseline.json"), "w") as f:
+            f.write("[1,")
+        os.makedirs(os.path.join(cls.evals, "empty-dir"))
+        os.makedirs(os.path.join(cls.root, "data", "evals2", "x"))
+        fx.write_eval_run(os.path.join(cls.root, "data", "evals2"), "outside")
+        os.makedirs(os.path.join(cls.root, "secret"))
+        fx.write_eval_run(os.path.join(cls.root, "secret"), "leak")
+        os.symlink(os.path.join(cls.root, "secret"), os.path.join(cls.evals, "link-out"))
+        os.symlink(os.path.join(cls.evals, "20260224-101500Z"), os.path.join(cls.root, "data", "link-in"))
+        cls.server = LoupeServer(cwd=cls.root, data_dir="./data").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def get(self, results_dir=None, extra=""):
+        q = "" if results_dir is None else "results_dir=" + urllib.parse.quote(results_dir, safe="")
+        return self.server.html("/v1/eval?" + q + extra)
+
+    def test_runs_newest_first_with_in_progress_marked(self):
+        status, page = self.get("./data/evals")
+        self.assertEqual(status, 200)
+        ids = re.findall(r'<details class="run-section card" id="run-([^"]+)"', page)
+        self.assertEqual(ids, ["20260226-120000Z", "20260225-090000Z", "20260224-101500Z", "20260223-000000Z"])
+        self.assertIn('20260226-120000Z <span class="badge in-progress">in progress</span>', page)
+        self.assertIn("Page 1 of 1 (4 total)", page)
+
+    def test_summary_plots_steps_and_rollouts(self):
+        _, page = self.get()
+        self.assertIn("<td>concise</td><td><code>eval/concise</code></td>", page)
+        self.assertIn('<td class="num">0.8</td><td class="num">0.7</td><td class="num">0.97</td>', page)
+        self.assertEqual(page.count("data:image/png;base64,iVBORw0KGgo"), 8)  # 4 runs x 2 plots
+        self.assertIn("learning_curves.png", page)
+        self.assertIn("Baseline metrics", page)
+        self.assertEqual(len(rows(page, "step")), 3 * 2 * 3 + 3)  # 3 finished runs x 2 prefs x 3 steps + the running one
+        self.assertIn('title="adv_mean">0.1</td>', page)      # Tinker loss column
+        self.assertIn('title="distill_loss">0.5</td>', page)  # local loss column
+        self.assertIn("Rollout 1: compliance", page)
+        self.assertIn("Sure! Here is the answer.", page)
+
+    def test_bad_files_are_skipped_not_fatal(self):
+        _, page = self.get()
+        self.assertIn("<code>concise/steps.jsonl line 4</code>: not valid JSON", page)
+        self.assertIn("<code>plots/fake.png</code>: not a PNG file", page)
+        self.assertIn("<code>no_emoji/baseline.json</code>: not valid JSON", page)
+
+    def test_paths_outside_the_root_are_refused(self):
+        for bad in ("./data/evals/../feedback", "../", "/etc", "/", "./data/evals2", "data/evals2/outside",
+                    "./data/evals/link-out", "./data/evals/link-out/leak", "./data", "", "./data/evals/../evals2"):
+            status, page = self.get(bad)
+            self.assertEqual(status, 400, bad)
+            self.assertIn("results_dir", page)
+            self.assertNotIn("leak", page.replace(html.escape(bad), ""))
+            self.assertNotIn("run-section", page)
+
+    def test_paths_inside_the_root_are_served(self):
+        for good, runs in (("./data/evals/", 4), ("data/evals/./", 4), ("./data/evals/x/../", 4),
+                           ("./data/evals/20260224-101500Z", 1), (os.path.join(self.root, "data/evals"), 4),
+                           ("./data/link-in", 1)):
+            status, page = self.get(good)
+            self.assertEqual(status, 200, good)
+            self.assertIn(f"({runs} total)", page, good)
+
+    def test_pagination(self):
+        _, page = self.get("./data/evals", "&per_page=1&page=2")
+        self.assertIn("Page 2 of 4 (4 total)", page)
+        self.assertIn('href="/v1/eval?page=1&amp;per_page=1&amp;results_dir=./data/evals"', page)
+        ids = re.findall(r'<details class="run-section card" id="run-([^"]+)"', page)
+        self.assertEqual(ids, ["20260225-090000Z"])
+
+    def test_missing_folder_inside_root(self):
+        status, page = self.get("./data/evals/not-there")
+        self.assertEqual(status, 200)
+        self.assertIn("does not exist yet", page)
+
+
+if __name__ == "__main__":
+    unittest.main()
