@@ -16,6 +16,8 @@
 #include "web/api_routes.h"
 #include "web/http_server.h"
 #include "ui/claas_pages.h"
+#include "ui/tracking_pages.h"
+#include "web/live_events.h"
 #include "ui/static_routes.h"
 
 namespace {
@@ -86,6 +88,10 @@ int Serve(const ServeOptions& o) {
     claas.evals_root = data_dir + "/evals";
     for (auto& r : loupe::ClaasPageRoutes(claas)) routes.push_back(std::move(r));
     for (auto& r : loupe::StaticRoutes()) routes.push_back(std::move(r));
+    for (auto& r : loupe::DashboardApiRoutes(tracking)) routes.push_back(std::move(r));
+    for (auto& r : loupe::TrackingPageRoutes(tracking)) routes.push_back(std::move(r));
+    loupe::LiveEvents live(tracking);
+    for (auto& r : loupe::LiveEventRoutes(tracking, live)) routes.push_back(std::move(r));
 
     loupe::HttpServerOptions http;
     http.host = host;
@@ -103,6 +109,7 @@ int Serve(const ServeOptions& o) {
     std::printf("Loupe is serving http://%s:%d (data in %s)\n", host.c_str(), port, data_dir.c_str());
     std::fflush(stdout);
     server.Run();
+    live.Shutdown();
   }
   (*store)->Close();  // commits everything accepted before returning
   std::printf("Loupe stopped; all accepted data is stored.\n");

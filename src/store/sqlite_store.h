@@ -49,6 +49,12 @@ class SqliteStore final : public Store {
 
   Result<WriteAck> AppendConsole(const ConsoleBatch& batch) override;
   Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) override;
+  Result<std::vector<ConsoleLine>> ReadConsole(int64_t experiment_id, int64_t from_line, int limit) override;
+  Result<int64_t> CountConsole(int64_t experiment_id) override;
+  Result<std::vector<ConsoleLine>> SearchConsole(int64_t experiment_id, const std::string& needle, int stream,
+                                                 int limit) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> ListProjectKeys(int64_t project_id) override;
+  Result<std::vector<std::pair<int64_t, double>>> LastValues(int64_t project_id, const std::string& key) override;
   Result<WriteAck> AddMedia(const MediaItem& item) override;
   Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id, const std::string& key,
                                            int limit) override;

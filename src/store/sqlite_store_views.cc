@@ -204,4 +204,68 @@ Result<std::vector<MediaItem>> SqliteStore::ListMedia(int64_t experiment_id, con
   return out;
 }
 
+Result<std::vector<ConsoleLine>> SqliteStore::ReadConsole(int64_t experiment_id, int64_t from_line, int limit) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare(
+      "SELECT line_no, stream, ts, text FROM console WHERE experiment_id=? AND line_no>=? "
+      "ORDER BY line_no LIMIT ?");
+  q.Bind(1, experiment_id).Bind(2, from_line).Bind(3, limit);
+  std::vector<ConsoleLine> out;
+  while (q.Step()) out.push_back({q.Int(0), static_cast<int>(q.Int(1)), q.Int(2), q.Text(3)});
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return out;
+}
+
+Result<int64_t> SqliteStore::CountConsole(int64_t experiment_id) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare("SELECT COALESCE(MAX(line_no), 0) FROM console WHERE experiment_id=?");
+  q.Bind(1, experiment_id);
+  int64_t n = q.Step() ? q.Int(0) : 0;
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return n;
+}
+
+Result<std::vector<ConsoleLine>> SqliteStore::SearchConsole(int64_t experiment_id, const std::string& needle,
+                                                            int stream, int limit) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  // instr on lower() keeps '%' and '_' in the needle literal, unlike LIKE.
+  SqliteStmt& q = r->db().Prepare(
+      "SELECT line_no, stream, ts, text FROM console WHERE experiment_id=? AND (?=-1 OR stream=?) "
+      "AND (?='' OR instr(lower(text), lower(?))>0) ORDER BY line_no LIMIT ?");
+  q.Bind(1, experiment_id).Bind(2, stream).Bind(3, stream).Bind(4, needle).Bind(5, needle).Bind(6, limit);
+  std::vector<ConsoleLine> out;
+  while (q.Step()) out.push_back({q.Int(0), static_cast<int>(q.Int(1)), q.Int(2), q.Text(3)});
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::ListProjectKeys(int64_t project_id) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare(
+      "SELECT s.key, COUNT(*) AS n FROM experiments e JOIN series s ON s.experiment_id=e.id "
+      "WHERE e.project_id=? AND s.type='line' GROUP BY s.key ORDER BY n DESC, MIN(s.id)");
+  q.Bind(1, project_id);
+  std::vector<std::pair<std::string, int64_t>> out;
+  while (q.Step()) out.emplace_back(q.Text(0), q.Int(1));
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return out;
+}
+
+Result<std::vector<std::pair<int64_t, double>>> SqliteStore::LastValues(int64_t project_id, const std::string& key) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare(
+      "SELECT e.id, s.last_value FROM experiments e JOIN series s ON s.experiment_id=e.id AND s.key=? "
+      "WHERE e.project_id=? AND s.last_step>=0");
+  q.Bind(1, key).Bind(2, project_id);
+  std::vector<std::pair<int64_t, double>> out;
+  while (q.Step()) out.emplace_back(q.Int(0), q.IsNull(1) ? std::numeric_limits<double>::quiet_NaN() : q.Double(1));
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return out;
+}
+
 }  // namespace loupe

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -43,6 +44,10 @@ class Store {
   virtual Status DeleteExperiment(int64_t id) = 0;
 
   // Metrics.
+  // Keys of a project's experiments with how many experiments have each, most common first.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> ListProjectKeys(int64_t project_id) = 0;
+  // The last value of `key` for every experiment of the project that has it.
+  virtual Result<std::vector<std::pair<int64_t, double>>> LastValues(int64_t project_id, const std::string& key) = 0;
   virtual Result<WriteAck> WriteMetrics(const MetricBatch& batch) = 0;
   virtual Result<std::vector<Series>> ListSeries(int64_t experiment_id) = 0;
   virtual Result<Series> GetSeries(int64_t experiment_id, const std::string& key) = 0;
@@ -61,6 +66,13 @@ class Store {
   // Console and media.
   virtual Result<WriteAck> AppendConsole(const ConsoleBatch& batch) = 0;
   virtual Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) = 0;
+  // Lines with line_no >= from_line, in order; line numbers start at 1 and have no gaps.
+  virtual Result<std::vector<ConsoleLine>> ReadConsole(int64_t experiment_id, int64_t from_line, int limit) = 0;
+  virtual Result<int64_t> CountConsole(int64_t experiment_id) = 0;
+  // Lines whose text contains `needle` (ASCII case-insensitive; empty matches all), in
+  // order, at most `limit`; `stream` -1 for both.
+  virtual Result<std::vector<ConsoleLine>> SearchConsole(int64_t experiment_id, const std::string& needle,
+                                                         int stream, int limit) = 0;
   virtual Result<WriteAck> AddMedia(const MediaItem& item) = 0;
   virtual Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id,
                                                    const std::string& key, int limit) = 0;

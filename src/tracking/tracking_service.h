@@ -65,6 +65,20 @@ class TrackingService {
   Result<int64_t> CountProjectCharts(int64_t project_id) { return store_.CountProjectCharts(project_id); }
   Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) { return store_.ListNamespaces(experiment_id); }
   Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) { return store_.TailConsole(experiment_id, limit); }
+  Result<std::vector<ConsoleLine>> ReadConsole(int64_t experiment_id, int64_t from_line, int limit) {
+    return store_.ReadConsole(experiment_id, from_line, limit);
+  }
+  Result<int64_t> CountConsole(int64_t experiment_id) { return store_.CountConsole(experiment_id); }
+  Result<std::vector<ConsoleLine>> SearchConsole(int64_t experiment_id, const std::string& needle, int stream,
+                                                 int limit) {
+    return store_.SearchConsole(experiment_id, needle, stream, limit);
+  }
+  Result<std::vector<std::pair<std::string, int64_t>>> ListProjectKeys(int64_t project_id) {
+    return store_.ListProjectKeys(project_id);
+  }
+  Result<std::vector<std::pair<int64_t, double>>> LastValues(int64_t project_id, const std::string& key) {
+    return store_.LastValues(project_id, key);
+  }
   Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id, const std::string& key, int limit) {
     return store_.ListMedia(experiment_id, key, limit);
   }

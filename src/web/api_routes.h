@@ -12,5 +12,7 @@ namespace loupe {
 
 std::vector<Route> NativeApiRoutes(TrackingService& tracking);
 std::vector<Route> SwanlabApiRoutes(TrackingService& tracking);
+// Series export and console paging/search for the dashboard pages.
+std::vector<Route> DashboardApiRoutes(TrackingService& tracking);
 
 }  // namespace loupe

@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstdio>
 #include <regex>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "web/json_util.h"
@@ -56,6 +58,37 @@ restinio::request_handling_status_t Respond(const restinio::request_handle_t& re
   return resp.done();
 }
 
+// Holds a chunked RESTinio response open; every Send() is one flushed chunk.
+class RestinioEventStream final : public EventStream {
+ public:
+  using Builder = restinio::response_builder_t<restinio::chunked_output_t>;
+  explicit RestinioEventStream(Builder builder) : builder_(std::move(builder)) {}
+  ~RestinioEventStream() override { Close(); }
+
+  bool Send(std::string data) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || gone_->load()) return false;
+    builder_->append_chunk(std::move(data));
+    builder_->flush([gone = gone_](const asio::error_code& ec) {
+      if (ec) gone->store(true);
+    });
+    return true;
+  }
+
+  void Close() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    builder_->done();
+  }
+
+ private:
+  std::mutex mu_;
+  bool closed_ = false;
+  std::shared_ptr<std::atomic<bool>> gone_ = std::make_shared<std::atomic<bool>>(false);
+  std::optional<Builder> builder_;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -75,7 +108,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
     bool api = route.pattern.rfind("/api/", 0) == 0;
     router->add_handler(
         MethodOf(route.method), route.pattern,
-        [handler = route.handler, names, method = route.method, api](const restinio::request_handle_t& req,
+        [handler = route.handler, stream = route.stream, names, method = route.method, api](const restinio::request_handle_t& req,
                                                                       restinio::router::route_params_t params) {
           auto start = std::chrono::steady_clock::now();
           HttpRequest r;
@@ -94,6 +127,22 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           r.content_type = req->header().get_field_or(restinio::http_field::content_type, "");
           r.if_none_match = req->header().get_field_or(restinio::http_field::if_none_match, "");
           r.body = req->body();
+          if (stream) {
+            StreamStart st;
+            try {
+              st = stream(r);
+            } catch (const std::exception& e) {
+              st.error = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
+            }
+            if (st.error) return Respond(req, std::move(*st.error), start, api);
+            auto resp = req->create_response<restinio::chunked_output_t>();
+            resp.append_header(restinio::http_field::content_type, "text/event-stream; charset=utf-8");
+            resp.append_header(restinio::http_field::cache_control, "no-cache");
+            resp.append_header("X-Accel-Buffering", "no");
+            resp.flush();
+            st.on_open(std::make_shared<RestinioEventStream>(std::move(resp)));
+            return restinio::request_accepted();
+          }
           HttpResponse out;
           try {
             out = handler(r);

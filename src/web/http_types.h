@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -40,10 +41,27 @@ struct HttpResponse {
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
+// A server-sent-events response the server keeps open. Send() and Close() may be
+// called from any thread; Send() returns false once the client is gone.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  virtual bool Send(std::string data) = 0;
+  virtual void Close() = 0;
+};
+
+// A streaming route either refuses at once (`error`) or is handed its open stream.
+struct StreamStart {
+  std::optional<HttpResponse> error;
+  std::function<void(std::shared_ptr<EventStream>)> on_open;
+};
+using StreamHandler = std::function<StreamStart(const HttpRequest&)>;
+
 struct Route {
   std::string method;
   std::string pattern;  // express-style: /api/v1/experiment/:id/tag/:tag(.*)
   Handler handler;
+  StreamHandler stream;  // set instead of `handler` for text/event-stream routes
 };
 
 }  // namespace loupe

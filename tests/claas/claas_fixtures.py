@@ -122,3 +122,21 @@ def write_eval_run(root, run_id, preferences=("concise", "no_emoji"), steps=3, f
         target = os.path.join(run, "summary.json") if finished else os.path.join(run, preferences[0], "steps.jsonl")
         os.utime(target, (mtime, mtime))
     return run
+
+
+def write_demo(data_dir):
+    """A small CLaaS data folder: feedback logs of both engines and three eval runs."""
+    fb = os.path.join(data_dir, "feedback")
+    for i in range(30):
+        mode = "tinker" if i % 3 == 0 else "local"
+        write_feedback(fb, i, feedback_log(request_id(i), timestamp(i), mode=mode, step=i + 1,
+                                           lora="user/tinker-lora" if mode == "tinker" else "user/my-lora"))
+    evals = os.path.join(data_dir, "evals")
+    write_eval_run(evals, "20260224-101500Z", mtime=1_700_000_000)
+    write_eval_run(evals, "20260225-090000Z", mode="tinker", mtime=1_700_100_000)
+    write_eval_run(evals, "20260226-120000Z", finished=False, preferences=("identity",), mtime=1_700_200_000)
+
+
+if __name__ == "__main__":
+    import sys
+    write_demo(sys.argv[1])

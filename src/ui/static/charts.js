@@ -1,0 +1,347 @@
+// Loupe charts: one LoupeChart per metric chart, drawn with uPlot. Data always comes
+// from the server's downsampled series endpoint (first/last and every bucket's min and
+// max are kept), so a zoom re-queries the server for the new step range instead of
+// thinning points in the browser.
+(function () {
+  'use strict';
+
+  const WIDTH_FALLBACK = 480;
+
+  function num(v) {
+    return typeof v === 'number' ? v : null;  // "NaN", "Infinity" and "-Infinity" arrive as strings
+  }
+
+  async function fetchSeries(expId, key, range, maxPoints) {
+    const params = new URLSearchParams({ key: key, max_points: String(maxPoints) });
+    if (range) {
+      params.set('from', String(Math.max(0, Math.floor(range.from))));
+      params.set('to', String(Math.max(0, Math.ceil(range.to))));
+    }
+    const resp = await fetch('/api/v1/experiments/' + expId + '/series?' + params.toString());
+    const body = await resp.json();
+    if (!resp.ok) throw new Error(body.message || ('HTTP ' + resp.status));
+    const d = body.data;
+    const steps = [], values = [], ts = [];
+    let nonFinite = 0;
+    for (const p of d.points) {
+      steps.push(p[0]);
+      const v = num(p[1]);
+      if (v === null) nonFinite++;
+      values.push(v);
+      ts.push(p[2]);
+    }
+    return { steps, values, ts, count: d.count, downsampled: d.downsampled, nonFinite };
+  }
+
+  // TensorBoard's debiased exponential moving average; gaps (null) are carried over.
+  function smooth(values, weight) {
+    if (!weight) return values;
+    const out = new Array(values.length);
+    let last = 0, n = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === null || !isFinite(v)) { out[i] = null; continue; }
+      last = last * weight + (1 - weight) * v;
+      n++;
+      out[i] = last / (1 - Math.pow(weight, n));
+    }
+    return out;
+  }
+
+  function fade(color) {
+    return color + '40';
+  }
+
+  function download(name, href) {
+    const a = document.createElement('a');
+    a.href = href;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+
+  function safeName(s) {
+    return s.replace(/[^A-Za-z0-9._-]+/g, '_');
+  }
+
+  function fmtTime(secs) {
+    const d = new Date(secs * 1000);
+    return d.toISOString().slice(11, 19);
+  }
+
+  class LoupeChart {
+    // opts: {title, sources: [{expId, key, label, color, axis?: 'right'}], settings, chartId?,
+    //        onPin?, onHide?, status?}
+    constructor(container, opts) {
+      this.opts = opts;
+      this.settings = opts.settings;  // shared {smoothing, xmode, log}
+      this.range = null;              // zoomed step range, null = everything
+      this.data = [];                 // per source: fetched series
+      this.plot = null;
+      this.el = document.createElement('div');
+      this.el.className = 'chart';
+      this.el.dataset.key = opts.title;
+      this.el.dataset.state = 'loading';
+      const head = document.createElement('div');
+      head.className = 'head';
+      const title = document.createElement('span');
+      title.className = 'title';
+      title.textContent = opts.title;
+      title.title = opts.title;
+      head.appendChild(title);
+      const actions = document.createElement('span');
+      actions.className = 'actions';
+      const add = (label, tip, fn) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = label;
+        b.title = tip;
+        b.dataset.action = label.toLowerCase();
+        b.addEventListener('click', fn);
+        actions.appendChild(b);
+      };
+      if (opts.onPin) add('Pin', 'pin to the top', () => opts.onPin(this));
+      if (opts.onHide) add('Hide', 'hide this chart', () => opts.onHide(this));
+      add('Reset', 'reset zoom', () => this.zoom(null));
+      add('PNG', 'download as PNG', () => this.exportPng());
+      add('SVG', 'download as SVG', () => this.exportSvg());
+      if (opts.sources.length === 1 || opts.exportAll) {
+        add('CSV', 'download the series (full resolution) as CSV', () => this.exportData('csv'));
+        add('JSON', 'download the series (full resolution) as JSON', () => this.exportData('json'));
+      }
+      head.appendChild(actions);
+      this.el.appendChild(head);
+      this.meta = document.createElement('div');
+      this.meta.className = 'meta';
+      this.el.appendChild(this.meta);
+      this.body = document.createElement('div');
+      this.el.appendChild(this.body);
+      container.appendChild(this.el);
+    }
+
+    width() {
+      return Math.max(200, (this.el.clientWidth || WIDTH_FALLBACK) - 16);
+    }
+
+    async load() {
+      const maxPoints = Math.min(4000, Math.max(200, Math.round(this.width())));
+      const range = this.range;
+      this.el.dataset.state = 'loading';
+      try {
+        this.data = await Promise.all(this.opts.sources.map(s =>
+          fetchSeries(s.expId, s.key, range, maxPoints).catch(err => ({ error: err, steps: [], values: [], ts: [], count: 0 }))));
+      } catch (err) {
+        this.meta.textContent = 'failed: ' + err.message;
+        this.el.dataset.state = 'error';
+        return;
+      }
+      this.lastRange = range;
+      this.draw();
+    }
+
+    xOf(i, d) {
+      const mode = this.settings.xmode;
+      if (mode === 'step') return d.steps;
+      if (mode === 'wall') return d.ts;
+      const src = this.opts.sources[i];
+      const t0 = src.t0 !== undefined ? src.t0 : (d.ts.length ? d.ts[0] : 0);
+      if (src.t0 === undefined && !this.range && d.ts.length) src.t0 = d.ts[0];
+      return d.ts.map(t => t - t0);
+    }
+
+    draw() {
+      const srcs = this.opts.sources;
+      const tables = [];
+      const series = [{ label: this.settings.xmode === 'step' ? 'step' : 'time' }];
+      const weight = this.settings.smoothing;
+      const log = this.settings.log;
+      let total = 0, shown = 0, nonFinite = 0, downsampled = false;
+      const fix = v => (v === null || (log && v <= 0)) ? null : v;
+      srcs.forEach((s, i) => {
+        const d = this.data[i];
+        if (!d || d.error) return;
+        // The meta line and data-points describe the chart's own series (the first source);
+        // overlays and other runs are in the legend.
+        if (i === 0) { total = d.count; shown = d.steps.length; downsampled = d.downsampled; }
+        nonFinite += d.nonFinite || 0;
+        const xs = this.xOf(i, d);
+        const scale = s.axis === 'right' ? 'y2' : 'y';
+        if (weight > 0) {
+          tables.push([xs, d.values.map(fix)]);
+          series.push({ label: s.label + ' (raw)', stroke: fade(s.color), width: 1, scale, spanGaps: false });
+          tables.push([xs, smooth(d.values, weight).map(fix)]);
+          series.push({ label: s.label, stroke: s.color, width: 1.5, scale, spanGaps: false });
+        } else {
+          tables.push([xs, d.values.map(fix)]);
+          series.push({ label: s.label, stroke: s.color, width: 1.5, scale, spanGaps: false,
+                        dash: s.axis === 'right' ? [4, 3] : undefined });
+        }
+      });
+      const errors = this.data.filter(d => d && d.error).map(d => d.error.message);
+      let meta = total + ' points';
+      if (downsampled) meta += ' · ' + shown + ' drawn (min/max per bucket)';
+      if (nonFinite) meta += ' · ' + nonFinite + ' NaN/Inf';
+      if (this.range) meta += ' · zoomed to steps ' + Math.floor(this.range.from) + '–' + Math.ceil(this.range.to);
+      if (errors.length) meta += ' · ' + errors.join('; ');
+      this.meta.textContent = meta;
+      if (!tables.length) {
+        this.el.dataset.state = 'drawn';
+        return;
+      }
+      const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
+      const timeX = this.settings.xmode === 'wall';
+      const rightAxis = srcs.some(s => s.axis === 'right');
+      const axes = [
+        { values: this.settings.xmode === 'relative' ? (u, vals) => vals.map(v => v == null ? '' : v.toFixed(0) + 's') : undefined },
+        { size: 60 },
+      ];
+      if (rightAxis) axes.push({ side: 1, scale: 'y2', grid: { show: false }, size: 60 });
+      const opts = {
+        width: this.width(),
+        height: 200,
+        series,
+        scales: {
+          // A run logged within a second has a zero-width time span; give it one.
+          x: { time: timeX, range: (u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) },
+          y: { distr: log ? 3 : 1 },
+          y2: { distr: 1 },
+        },
+        axes,
+        legend: { show: srcs.length > 1 || weight > 0 || rightAxis },
+        cursor: { drag: { x: true, y: false, setScale: false } },
+        hooks: {
+          setSelect: [u => {
+            if (u.select.width > 4) {
+              const a = u.posToVal(u.select.left, 'x');
+              const b = u.posToVal(u.select.left + u.select.width, 'x');
+              this.zoomX(a, b);
+            }
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          }],
+        },
+      };
+      if (this.plot) this.plot.destroy();
+      this.body.textContent = '';
+      this.plot = new uPlot(opts, data, this.body);
+      this.plot.over.addEventListener('dblclick', () => this.zoom(null));
+      this.el.dataset.state = 'drawn';
+      this.el.dataset.points = String(shown);
+    }
+
+    // Converts a selected x range (steps or seconds) to a step range and re-queries.
+    zoomX(a, b) {
+      if (this.settings.xmode === 'step') return this.zoom({ from: a, to: b });
+      const d = this.data[0];
+      const xs = this.xOf(0, d);
+      let from = null, to = null;
+      for (let i = 0; i < xs.length; i++) {
+        if (xs[i] >= a && from === null) from = d.steps[i];
+        if (xs[i] <= b) to = d.steps[i];
+      }
+      if (from === null || to === null || to < from) return;
+      this.zoom({ from, to });
+    }
+
+    zoom(range) {
+      this.range = range;
+      this.el.classList.toggle('zoomed', !!range);
+      return this.load();
+    }
+
+    exportPng() {
+      if (!this.plot) return;
+      const src = this.plot.ctx.canvas;
+      const c = document.createElement('canvas');
+      c.width = src.width; c.height = src.height;
+      const ctx = c.getContext('2d');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, c.width, c.height);
+      ctx.drawImage(src, 0, 0);
+      download(safeName(this.opts.title) + '.png', c.toDataURL('image/png'));
+    }
+
+    svgText() {
+      const u = this.plot;
+      const w = u.width, h = u.height;
+      const left = u.bbox.left / devicePixelRatio, top = u.bbox.top / devicePixelRatio;
+      const pw = u.bbox.width / devicePixelRatio, ph = u.bbox.height / devicePixelRatio;
+      const esc = s => String(s).replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+      let out = '<svg xmlns="http://www.w3.org/2000/svg" width="' + w + '" height="' + (h + 20) + '" font-family="sans-serif" font-size="11">';
+      out += '<rect width="100%" height="100%" fill="#fff"/>';
+      out += '<text x="' + left + '" y="14" font-weight="bold">' + esc(this.opts.title) + '</text>';
+      out += '<g transform="translate(0,20)"><rect x="' + left + '" y="' + top + '" width="' + pw + '" height="' + ph + '" fill="none" stroke="#ccc"/>';
+      for (const [scale, side] of [['x', 'x'], ['y', 'y']]) {
+        const sc = u.scales[scale];
+        if (sc.min == null) continue;
+        for (const v of [sc.min, (sc.min + sc.max) / 2, sc.max]) {
+          const p = u.valToPos(v, scale);
+          const label = side === 'x' && this.settings.xmode === 'wall' ? fmtTime(v) : (+v.toPrecision(4)).toString();
+          out += side === 'x'
+            ? '<text x="' + (left + p) + '" y="' + (top + ph + 14) + '" text-anchor="middle">' + esc(label) + '</text>'
+            : '<text x="' + (left - 4) + '" y="' + (top + p + 4) + '" text-anchor="end">' + esc(label) + '</text>';
+        }
+      }
+      for (let s = 1; s < u.series.length; s++) {
+        const ser = u.series[s];
+        if (!ser.show) continue;
+        let d = '', pen = false;
+        const xs = u.data[0], ys = u.data[s];
+        for (let i = 0; i < xs.length; i++) {
+          if (ys[i] == null) { pen = false; continue; }
+          const x = left + u.valToPos(xs[i], 'x'), y = top + u.valToPos(ys[i], ser.scale);
+          d += (pen ? 'L' : 'M') + x.toFixed(1) + ' ' + y.toFixed(1);
+          pen = true;
+        }
+        const stroke = typeof ser.stroke === 'function' ? ser.stroke(u, s) : ser.stroke;
+        out += '<path d="' + d + '" fill="none" stroke="' + esc(stroke) + '" stroke-width="1.5"/>';
+      }
+      return out + '</g></svg>';
+    }
+
+    exportSvg() {
+      if (!this.plot) return;
+      const blob = new Blob([this.svgText()], { type: 'image/svg+xml' });
+      const url = URL.createObjectURL(blob);
+      download(safeName(this.opts.title) + '.svg', url);
+      setTimeout(() => URL.revokeObjectURL(url), 5000);
+    }
+
+    exportData(format) {
+      const s = this.opts.sources[0];
+      download(safeName(s.key) + '.' + format, '/api/v1/experiments/' + s.expId + '/series/export?key=' +
+        encodeURIComponent(s.key) + '&format=' + format);
+    }
+
+    resize() {
+      if (this.plot) this.plot.setSize({ width: this.width(), height: 200 });
+    }
+  }
+
+  // Runs async jobs with at most `limit` in flight (the browser allows 6 connections).
+  function queue(limit) {
+    let active = 0;
+    const waiting = [];
+    const next = () => {
+      if (active >= limit || !waiting.length) return;
+      active++;
+      const [job, resolve] = waiting.shift();
+      job().finally(() => { active--; resolve(); next(); });
+    };
+    return job => new Promise(resolve => { waiting.push([job, resolve]); next(); });
+  }
+
+  function bindControls(settings, onChange) {
+    const sm = document.getElementById('smoothing');
+    const smv = document.getElementById('smoothing-value');
+    if (sm) sm.addEventListener('input', () => { settings.smoothing = +sm.value; smv.textContent = sm.value; onChange('redraw'); });
+    const x = document.getElementById('xaxis');
+    if (x) x.addEventListener('change', () => { settings.xmode = x.value; onChange('redraw'); });
+    const lg = document.getElementById('logscale');
+    if (lg) lg.addEventListener('change', () => { settings.log = lg.checked; onChange('redraw'); });
+  }
+
+  window.Loupe = { LoupeChart, fetchSeries, smooth, queue, bindControls,
+    palette: ['#3b5bdb', '#e8590c', '#2b8a3e', '#c2255c', '#7048e8', '#0c8599', '#f08c00', '#5c940d', '#862e9c', '#1864ab',
+              '#d9480f', '#087f5b', '#a61e4d', '#364fc7', '#e67700', '#2f9e44', '#9c36b5', '#0b7285', '#c92a2a', '#495057'] };
+})();

@@ -1,0 +1,156 @@
+// The experiment page: charts grouped by namespace (pinned first, hidden last), shared
+// smoothing / x-axis / log controls, the learning rate overlaid on loss charts, and
+// live updates from the server-sent event stream.
+(function () {
+  'use strict';
+  const data = JSON.parse(document.getElementById('experiment-data').textContent);
+  const root = document.getElementById('charts-root');
+  const settings = { smoothing: 0, xmode: 'step', log: false };
+  const run = Loupe.queue(6);
+  const charts = new Map();   // key -> {chart, info, visible, stale}
+  const groups = new Map();   // group name -> grid element
+  const versions = new Map(); // key -> version drawn
+  let showHidden = false;
+
+  const LR = /(^|\/)(lr|learning[_-]?rate)$/i;
+  const lrKey = () => (data.keys.find(k => LR.test(k.key) && k.type === 'line') || {}).key;
+
+  const observer = new IntersectionObserver(entries => {
+    for (const e of entries) {
+      const c = [...charts.values()].find(c => c.chart.el === e.target);
+      if (!c) continue;
+      c.visible = e.isIntersecting;
+      if (c.visible && c.stale) { c.stale = false; run(() => c.chart.load()); }
+    }
+  }, { rootMargin: '200px' });
+
+  function group(name, title, opened) {
+    if (groups.has(name)) return groups.get(name);
+    const det = document.createElement('details');
+    det.className = 'ns';
+    det.dataset.group = name;
+    det.open = opened;
+    const sum = document.createElement('summary');
+    sum.textContent = title;
+    det.appendChild(sum);
+    const grid = document.createElement('div');
+    grid.className = 'charts';
+    det.appendChild(grid);
+    // Pinned first, system and hidden last, the rest in order of appearance.
+    const order = n => n === '__pinned' ? 0 : n === '__hidden' ? 3 : n === 'system' ? 2 : 1;
+    const after = [...root.children].find(el => order(el.dataset.group) > order(name));
+    root.insertBefore(det, after || null);
+    if (name === '__hidden') det.hidden = !showHidden;
+    groups.set(name, grid);
+    return grid;
+  }
+
+  function placeOf(info) {
+    if (info.status === 1) return group('__pinned', 'Pinned', true);
+    if (info.status === -1) return group('__hidden', 'Hidden', true);
+    const ns = (data.namespaces.find(n => n.name === info.namespace) || { opened: true });
+    return group(info.namespace, info.namespace === 'default' ? 'Charts' : info.namespace, ns.opened);
+  }
+
+  async function setStatus(c, status) {
+    const resp = await fetch('/api/v1/chart/' + c.info.chart_id + '/status', {
+      method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ status }) });
+    if (!resp.ok) return;
+    c.info.status = status;
+    placeOf(c.info).appendChild(c.chart.el);
+    c.chart.el.classList.toggle('pinned', status === 1);
+    c.chart.el.querySelector('[data-action=pin]').textContent = status === 1 ? 'Unpin' : 'Pin';
+    c.chart.el.querySelector('[data-action=hide]').textContent = status === -1 ? 'Show' : 'Hide';
+    c.chart.resize();
+  }
+
+  function addChart(info) {
+    if (info.type !== 'line' || charts.has(info.key)) return;
+    const sources = [{ expId: data.id, key: info.key, label: info.key, color: '#3b5bdb', t0: data.start_ts }];
+    const lr = lrKey();
+    if (lr && lr !== info.key && /loss/i.test(info.key)) {
+      sources.push({ expId: data.id, key: lr, label: lr, color: '#e8590c', axis: 'right', t0: data.start_ts });
+    }
+    const entry = { info, visible: false, stale: false };
+    entry.chart = new Loupe.LoupeChart(placeOf(info), {
+      title: info.key, sources, settings, chartId: info.chart_id,
+      onPin: () => setStatus(entry, entry.info.status === 1 ? 0 : 1),
+      onHide: () => setStatus(entry, entry.info.status === -1 ? 0 : -1),
+    });
+    if (info.status === 1) entry.chart.el.classList.add('pinned');
+    if (info.status === 1) entry.chart.el.querySelector('[data-action=pin]').textContent = 'Unpin';
+    if (info.status === -1) entry.chart.el.querySelector('[data-action=hide]').textContent = 'Show';
+    charts.set(info.key, entry);
+    versions.set(info.key, info.version);
+    observer.observe(entry.chart.el);
+    run(() => entry.chart.load());
+  }
+
+  data.keys.forEach(addChart);
+
+  Loupe.bindControls(settings, () => {
+    for (const c of charts.values()) {
+      if (c.chart.data.length) c.chart.draw();
+    }
+  });
+  document.getElementById('show-hidden').addEventListener('click', ev => {
+    showHidden = !showHidden;
+    ev.target.textContent = showHidden ? 'Hide hidden charts' : 'Show hidden charts';
+    const det = root.querySelector('[data-group=__hidden]');
+    if (det) det.hidden = !showHidden;
+  });
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { for (const c of charts.values()) c.chart.resize(); }, 150);
+  });
+
+  // Live updates: the server sends a snapshot whenever something changed.
+  const liveState = document.getElementById('live-state');
+  const statusBadge = document.getElementById('run-status');
+  let source = null;
+  function onSnapshot(snap) {
+    if (statusBadge.textContent !== snap.status) {
+      statusBadge.textContent = snap.status;
+      statusBadge.className = 'badge ' + snap.status;
+    }
+    for (const [key, type, lastStep, version, chartId] of snap.keys) {
+      const known = data.keys.find(k => k.key === key);
+      if (!known) {
+        const ns = key.includes('/') ? key.slice(0, key.indexOf('/')) : 'default';
+        const info = { key, type, namespace: ns, status: 0, chart_id: chartId, last_step: lastStep, version };
+        data.keys.push(info);
+        const empty = document.getElementById('no-charts');
+        if (empty) empty.remove();
+        addChart(info);
+        continue;
+      }
+      if (versions.get(key) === version) continue;
+      versions.set(key, version);
+      const c = charts.get(key);
+      if (!c || c.chart.range) continue;  // a zoomed chart keeps its range
+      if (c.visible) run(() => c.chart.load()); else c.stale = true;
+      // Loss charts that overlay the learning rate follow its changes too.
+      if (LR.test(key)) {
+        for (const other of charts.values()) {
+          if (other !== c && /loss/i.test(other.info.key) && !other.chart.range) {
+            if (other.visible) run(() => other.chart.load()); else other.stale = true;
+          }
+        }
+      }
+    }
+    if (snap.status !== 'running') {
+      liveState.textContent = 'run ' + snap.status;
+      source.close();
+    } else {
+      liveState.textContent = 'live';
+    }
+  }
+  if (data.status === 'running') {
+    source = new EventSource('/api/v1/experiments/' + data.id + '/events');
+    source.onmessage = ev => onSnapshot(JSON.parse(ev.data));
+    source.addEventListener('gone', () => { liveState.textContent = 'experiment deleted'; source.close(); });
+    source.onerror = () => { liveState.textContent = 'reconnecting…'; };
+  }
+  window.loupeExperiment = { charts, settings };
+})();

@@ -1,0 +1,381 @@
+#include "ui/tracking_pages.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "common/time_util.h"
+#include "tracking/experiment_table.h"
+#include "ui/page.h"
+#include "ui/template_renderer.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxCompare = 20;
+const char* const kPalette[] = {"#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#f08c00",
+                                "#5c940d", "#862e9c", "#1864ab", "#d9480f", "#087f5b", "#a61e4d", "#364fc7",
+                                "#e67700", "#2f9e44", "#9c36b5", "#0b7285", "#c92a2a", "#495057"};
+
+Result<int64_t> PathId(const HttpRequest& req, const char* what) {
+  const std::string* text = req.Param("id");
+  int64_t id = 0;
+  if (!text || text->empty()) return Status::BadRequest(std::string(what) + " id is missing");
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
+  if (ec != std::errc() || end != text->data() + text->size() || id <= 0) {
+    return Status::BadRequest(std::string(what) + " id must be a positive integer");
+  }
+  return id;
+}
+
+// JSON embedded in a <script> element must not close it.
+std::string ScriptJson(const json& j) {
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '<') {
+      out += "\\u003c";
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string ValueText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Nested objects become dotted keys: {"opt": {"lr": 1}} -> opt.lr = 1.
+void Flatten(const json& v, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  if (v.is_object() && !v.empty()) {
+    for (auto it = v.begin(); it != v.end(); ++it) Flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+  } else if (!prefix.empty()) {
+    out.emplace_back(prefix, ValueText(v));
+  }
+}
+
+json KeyValueRows(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> flat;
+  Flatten(json::parse(text, nullptr, false), "", flat);
+  json rows = json::array();
+  for (auto& [k, v] : flat) rows.push_back({{"k", k}, {"v", v}});
+  return rows;
+}
+
+std::string DurationOf(const Experiment& e, int64_t now) {
+  int64_t end = (e.status == RunStatus::kRunning || e.finish_time == 0) ? now : e.finish_time;
+  return FormatDuration(std::max<int64_t>(0, end - e.create_time));
+}
+
+HttpResponse Home(TrackingService& t) {
+  PageFrame frame{"Home", {}, "", false, {}};
+  Result<std::vector<Project>> projects = t.ListProjects();
+  if (!projects.ok()) return HtmlErrorPage(projects.status(), frame);
+  int64_t now = NowMicros();
+  std::vector<std::pair<Experiment, std::string>> recent;
+  json pviews = json::array();
+  for (const Project& p : *projects) {
+    Result<std::vector<Experiment>> exps = t.ListExperiments(p.id);
+    if (!exps.ok()) return HtmlErrorPage(exps.status(), frame);
+    pviews.push_back({{"id", p.id}, {"name", p.name}, {"count", exps->size()}});
+    for (Experiment& e : *exps) recent.emplace_back(std::move(e), p.name);
+    std::sort(recent.begin(), recent.end(),
+              [](const auto& a, const auto& b) { return a.first.update_time > b.first.update_time; });
+    if (recent.size() > 20) recent.resize(20);
+  }
+  json rows = json::array();
+  for (const auto& [e, project] : recent) {
+    rows.push_back({{"id", e.id}, {"name", e.name}, {"project", project}, {"project_id", e.project_id},
+                    {"status", RunStatusName(e.status)}, {"start", FormatMicrosUtc(e.create_time)},
+                    {"duration", DurationOf(e, now)}});
+  }
+  json view = {{"has_recent", !rows.empty()}, {"recent", rows}, {"projects", pviews}};
+  return HtmlPage(frame, RenderTemplate("home", view));
+}
+
+HttpResponse Projects(TrackingService& t) {
+  PageFrame frame{"Projects", {{"Home", "/"}, {"Projects", ""}}, "projects", false, {}};
+  Result<std::vector<Project>> projects = t.ListProjects();
+  if (!projects.ok()) return HtmlErrorPage(projects.status(), frame);
+  json rows = json::array();
+  for (const Project& p : *projects) {
+    Result<std::vector<Experiment>> exps = t.ListExperiments(p.id);
+    if (!exps.ok()) return HtmlErrorPage(exps.status(), frame);
+    int64_t running = std::count_if(exps->begin(), exps->end(),
+                                    [](const Experiment& e) { return e.status == RunStatus::kRunning; });
+    rows.push_back({{"id", p.id}, {"name", p.name}, {"count", exps->size()}, {"running", running},
+                    {"updated", FormatMicrosUtc(p.update_time)}, {"description", p.description}});
+  }
+  return HtmlPage(frame, RenderTemplate("projects", {{"has_projects", !rows.empty()}, {"projects", rows}}));
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<TableQuery> ReadTableQuery(const HttpRequest& req) {
+  TableQuery q;
+  if (auto v = req.Query("q")) q.search = v->substr(0, 500);
+  if (auto v = req.Query("status")) q.status = *v;
+  if (auto v = req.Query("sort"); v && !v->empty()) q.sort = *v;
+  if (auto v = req.Query("dir")) q.descending = *v != "asc";
+  // Several cols=... parameters arrive joined by the form; a comma list works too.
+  if (auto v = req.Query("cols")) q.metric_columns = SplitList(*v);
+  if (q.metric_columns.size() > 20) q.metric_columns.resize(20);
+  q.page = ParsePageNumber(req.Query("page"), 1);
+  q.per_page = ParsePageNumber(req.Query("per_page"), 50);
+  return q;
+}
+
+HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
+  PageFrame frame{"Experiments", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", false, {"experiments.js"}};
+  Result<int64_t> id = PathId(req, "project");
+  if (!id.ok()) return HtmlErrorPage(id.status(), frame);
+  Result<TableQuery> q = ReadTableQuery(req);
+  Result<ExperimentTable> table = BuildExperimentTable(t, *id, *q, NowMicros());
+  if (!table.ok()) return HtmlErrorPage(table.status(), frame);
+  frame.title = table->project.name;
+  frame.crumbs.push_back({table->project.name, ""});
+
+  std::map<std::string, std::string> base = req.query;
+  base.erase("page");
+  auto sort_href = [&](const std::string& key) {
+    auto qq = base;
+    bool same = q->sort == key;
+    qq["sort"] = key;
+    qq["dir"] = same && q->descending ? "asc" : "desc";
+    return "/projects/" + std::to_string(*id) + QueryString(qq);
+  };
+  json columns = json::array();
+  auto add_col = [&](const std::string& label, const std::string& key, bool num) {
+    std::string arrow = q->sort == key ? (q->descending ? "▼" : "▲") : "";
+    json c = {{"label", label}, {"href", sort_href(key)}, {"cls", num ? "num" : ""}};
+    if (!arrow.empty()) c["arrow"] = arrow;
+    columns.push_back(std::move(c));
+  };
+  add_col("Name", "name", false);
+  add_col("Status", "status", false);
+  add_col("Started (UTC)", "start", false);
+  add_col("Duration", "duration", true);
+  for (const std::string& k : table->metric_columns) add_col(k, "metric:" + k, true);
+
+  int64_t now = NowMicros();
+  json rows = json::array();
+  for (const TableRow& r : table->rows) {
+    json metrics = json::array();
+    for (const auto& v : r.metrics) metrics.push_back(FormatNumber(v, 5));
+    rows.push_back({{"id", r.experiment.id}, {"name", r.experiment.name}, {"status", RunStatusName(r.experiment.status)},
+                    {"start", FormatMicrosUtc(r.experiment.create_time)}, {"duration", DurationOf(r.experiment, now)},
+                    {"metrics", metrics}});
+  }
+  json statuses = json::array();
+  for (const char* s : {"", "running", "finished", "crashed", "stopped"}) {
+    statuses.push_back({{"value", s}, {"label", *s ? s : "any status"}, {"selected", q->status == s}});
+  }
+  json keys = json::array();
+  std::set<std::string> chosen(table->metric_columns.begin(), table->metric_columns.end());
+  for (const std::string& k : table->available_keys) keys.push_back({{"key", k}, {"selected", chosen.count(k) > 0}});
+  json per_pages = json::array();
+  for (int n : {20, 50, 100, 200}) per_pages.push_back({{"n", n}, {"selected", table->page.per_page == n}});
+  auto csv_query = base;
+  csv_query.erase("per_page");
+  json view = {{"project", table->project.name}, {"project_id", *id}, {"q", q->search}, {"sort", q->sort},
+               {"dir", q->descending ? "desc" : "asc"}, {"statuses", statuses}, {"keys", keys},
+               {"per_pages", per_pages}, {"columns", columns}, {"rows", rows}, {"has_rows", !rows.empty()},
+               {"shown", table->page.total}, {"total_experiments", table->total_experiments},
+               {"csv_href", "/projects/" + std::to_string(*id) + "/experiments.csv" + QueryString(csv_query)}};
+  if (!table->project.description.empty()) view["description"] = table->project.description;
+  view["pagination"] = PaginationNav(table->page, "/projects/" + std::to_string(*id), req.query);
+  return HtmlPage(frame, RenderTemplate("experiments", view));
+}
+
+HttpResponse ExperimentsCsv(TrackingService& t, const HttpRequest& req) {
+  Result<int64_t> id = PathId(req, "project");
+  Result<TableQuery> q = ReadTableQuery(req);
+  HttpResponse resp;
+  resp.content_type = "text/plain; charset=utf-8";
+  if (!id.ok()) {
+    resp.status = id.status().http_status();
+    resp.body = id.status().message();
+    return resp;
+  }
+  q->all_rows = true;
+  Result<ExperimentTable> table = BuildExperimentTable(t, *id, *q, NowMicros());
+  if (!table.ok()) {
+    resp.status = table.status().http_status();
+    resp.body = table.status().message();
+    return resp;
+  }
+  resp.content_type = "text/csv; charset=utf-8";
+  resp.body = ExperimentTableCsv(*table);
+  resp.headers.emplace_back("Content-Disposition", "attachment; filename=\"experiments-" + std::to_string(*id) + ".csv\"");
+  return resp;
+}
+
+Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const HttpRequest& req) {
+  Result<int64_t> id = PathId(req, "experiment");
+  if (!id.ok()) return id.status();
+  Result<Experiment> e = t.GetExperiment(*id);
+  if (!e.ok()) return e.status();
+  Result<Project> p = t.GetProject(e->project_id);
+  if (!p.ok()) return p.status();
+  return std::make_pair(*e, *p);
+}
+
+HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
+  PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true, {"charts.js", "experiment.js"}};
+  Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
+  if (!loaded.ok()) return HtmlErrorPage(loaded.status(), frame);
+  const auto& [e, p] = *loaded;
+  frame.title = e.name;
+  frame.crumbs.push_back({p.name, "/projects/" + std::to_string(p.id)});
+  frame.crumbs.push_back({e.name, ""});
+  Result<std::vector<Series>> series = t.ListSeries(e.id);
+  Result<std::vector<Chart>> charts = t.ListCharts(e.id);
+  Result<std::vector<Namespace>> namespaces = t.ListNamespaces(e.id);
+  for (const Status* st : {&series.status(), &charts.status(), &namespaces.status()}) {
+    if (!st->ok()) return HtmlErrorPage(*st, frame);
+  }
+  std::map<int64_t, std::string> ns_names;
+  json ns = json::array();
+  for (const Namespace& n : *namespaces) {
+    ns_names[n.id] = n.name;
+    ns.push_back({{"id", n.id}, {"name", n.name}, {"opened", n.opened != 0}});
+  }
+  std::map<int64_t, const Chart*> chart_by_id;
+  for (const Chart& c : *charts) chart_by_id[c.id] = &c;
+  json keys = json::array();
+  for (const Series& s : *series) {
+    auto it = chart_by_id.find(s.chart_id);
+    const Chart* c = it == chart_by_id.end() ? nullptr : it->second;
+    keys.push_back({{"key", s.key}, {"type", s.type}, {"chart_id", s.chart_id}, {"status", c ? c->status : 0},
+                    {"namespace", c ? ns_names[c->namespace_id] : "default"}, {"last_step", s.last_step},
+                    {"version", s.version}});
+  }
+  json data = {{"id", e.id}, {"status", RunStatusName(e.status)}, {"keys", keys}, {"namespaces", ns},
+               {"start_ts", e.create_time / 1e6}};
+  json config = KeyValueRows(e.config_json);
+  json system = KeyValueRows(e.system_json);
+  json view = {{"id", e.id}, {"name", e.name}, {"run_id", e.run_id}, {"status", RunStatusName(e.status)},
+               {"running", e.status == RunStatus::kRunning}, {"start", FormatMicrosUtc(e.create_time) + " UTC"},
+               {"duration", DurationOf(e, NowMicros())}, {"has_charts", !keys.empty()},
+               {"config", config}, {"has_config", !config.empty()}, {"system", system}, {"has_system", !system.empty()},
+               {"has_requirements", !e.requirements.empty()}, {"requirements", e.requirements},
+               {"data_json", ScriptJson(data)}};
+  if (!e.description.empty()) view["description"] = e.description;
+  return HtmlPage(frame, RenderTemplate("experiment", view));
+}
+
+HttpResponse ConsolePage(TrackingService& t, const HttpRequest& req) {
+  PageFrame frame{"Console", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", false, {"console.js"}};
+  Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
+  if (!loaded.ok()) return HtmlErrorPage(loaded.status(), frame);
+  const auto& [e, p] = *loaded;
+  frame.title = "Console · " + e.name;
+  frame.crumbs.push_back({p.name, "/projects/" + std::to_string(p.id)});
+  frame.crumbs.push_back({e.name, "/experiments/" + std::to_string(e.id)});
+  frame.crumbs.push_back({"Console", ""});
+  json data = {{"id", e.id}, {"status", RunStatusName(e.status)}};
+  json view = {{"name", e.name}, {"status", RunStatusName(e.status)}, {"data_json", ScriptJson(data)}};
+  return HtmlPage(frame, RenderTemplate("console", view));
+}
+
+HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
+  PageFrame frame{"Compare", {{"Home", "/"}, {"Projects", "/projects"}, {"Compare", ""}}, "projects", true,
+                  {"charts.js", "compare.js"}};
+  const std::string* ids_text = req.Query("ids");
+  std::vector<int64_t> ids;
+  for (const std::string& part : SplitList(ids_text ? *ids_text : "")) {
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), id);
+    if (ec != std::errc() || end != part.data() + part.size() || id <= 0) {
+      return HtmlErrorPage(Status::BadRequest("ids must be experiment ids separated by commas, got \"" +
+                                              part.substr(0, 40) + "\""), frame);
+    }
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  if (ids.size() > kMaxCompare) {
+    return HtmlErrorPage(Status::BadRequest("compare at most 20 experiments at a time (got " +
+                                            std::to_string(ids.size()) + ")"), frame);
+  }
+  std::vector<Experiment> exps;
+  std::map<int64_t, std::string> project_names;
+  for (int64_t id : ids) {
+    Result<Experiment> e = t.GetExperiment(id);
+    if (!e.ok()) return HtmlErrorPage(e.status(), frame);
+    if (!project_names.count(e->project_id)) {
+      Result<Project> p = t.GetProject(e->project_id);
+      project_names[e->project_id] = p.ok() ? p->name : "?";
+    }
+    exps.push_back(*e);
+  }
+  // Union of keys in first-seen order, and the flattened configs for the diff.
+  std::vector<std::string> keys;
+  std::set<std::string> seen;
+  std::vector<std::map<std::string, std::string>> configs;
+  std::set<std::string> config_keys;
+  json experiments = json::array();
+  for (size_t i = 0; i < exps.size(); ++i) {
+    const Experiment& e = exps[i];
+    Result<std::vector<Series>> series = t.ListSeries(e.id);
+    if (!series.ok()) return HtmlErrorPage(series.status(), frame);
+    for (const Series& s : *series) {
+      if (s.type == "line" && seen.insert(s.key).second) keys.push_back(s.key);
+    }
+    std::vector<std::pair<std::string, std::string>> flat;
+    Flatten(json::parse(e.config_json, nullptr, false), "", flat);
+    configs.emplace_back(flat.begin(), flat.end());
+    for (auto& [k, v] : flat) config_keys.insert(k);
+    experiments.push_back({{"id", e.id}, {"name", e.name}, {"project", project_names[e.project_id]},
+                           {"status", RunStatusName(e.status)}, {"color", kPalette[i % 20]}});
+  }
+  json config_rows = json::array();
+  for (const std::string& k : config_keys) {
+    json values = json::array();
+    std::set<std::string> distinct;
+    for (const auto& c : configs) {
+      auto it = c.find(k);
+      std::string v = it == c.end() ? "—" : it->second;
+      distinct.insert(v);
+      values.push_back(v);
+    }
+    config_rows.push_back({{"key", k}, {"values", values}, {"differs", distinct.size() > 1}});
+  }
+  json data = {{"experiments", experiments}, {"keys", keys}};
+  std::string id_list;
+  for (int64_t id : ids) id_list += (id_list.empty() ? "" : ",") + std::to_string(id);
+  json view = {{"count", exps.size()}, {"ids", id_list}, {"experiments", experiments}, {"config_rows", config_rows},
+               {"data_json", ScriptJson(data)}};
+  return HtmlPage(frame, RenderTemplate("compare", view));
+}
+
+}  // namespace
+
+std::vector<Route> TrackingPageRoutes(TrackingService& t) {
+  std::vector<Route> r;
+  r.push_back({"GET", "/", [&t](const HttpRequest&) { return Home(t); }});
+  r.push_back({"GET", "/projects", [&t](const HttpRequest&) { return Projects(t); }});
+  r.push_back({"GET", "/projects/:id", [&t](const HttpRequest& req) { return ExperimentsPage(t, req); }});
+  r.push_back({"GET", "/projects/:id/experiments.csv", [&t](const HttpRequest& req) { return ExperimentsCsv(t, req); }});
+  r.push_back({"GET", "/experiments/:id", [&t](const HttpRequest& req) { return ExperimentPage(t, req); }});
+  r.push_back({"GET", "/experiments/:id/console", [&t](const HttpRequest& req) { return ConsolePage(t, req); }});
+  r.push_back({"GET", "/compare", [&t](const HttpRequest& req) { return ComparePage(t, req); }});
+  return r;
+}
+
+}  // namespace loupe

@@ -1,0 +1,178 @@
+// JSON and file routes the dashboard pages call besides the tracking API: a series
+// exported at full resolution (CSV or JSON), and console lines by range or search.
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <limits>
+
+#include "common/time_util.h"
+#include "web/api_routes.h"
+#include "web/json_util.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxConsolePage = 5000;
+constexpr int kMaxConsoleMatches = 100000;
+
+Result<int64_t> IntQuery(const HttpRequest& req, const char* name, int64_t fallback, int64_t lo, int64_t hi) {
+  const std::string* v = req.Query(name);
+  if (!v) return fallback;
+  int64_t out = 0;
+  auto res = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (res.ec != std::errc() || res.ptr != v->data() + v->size() || out < lo || out > hi) {
+    return Status::InvalidArgument(std::string(name) + " must be an integer from " + std::to_string(lo) + " to " +
+                                   std::to_string(hi));
+  }
+  return out;
+}
+
+// Level of a console line for the filter: from its text, the way people read logs.
+const char* LineLevel(const ConsoleLine& l) {
+  const std::string& t = l.text;
+  auto has = [&](const char* w) { return t.find(w) != std::string::npos; };
+  if (has("ERROR") || has("CRITICAL") || has("FATAL") || has("Traceback") || has("Error:") || has("Exception")) {
+    return "error";
+  }
+  if (has("WARN")) return "warning";
+  if (has("DEBUG")) return "debug";
+  return "info";
+}
+
+json LineJson(const ConsoleLine& l) {
+  return {{"line", l.line_no}, {"stream", l.stream == 1 ? "stderr" : "stdout"}, {"ts", l.ts / 1e6},
+          {"level", LineLevel(l)}, {"text", l.text}};
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+HttpResponse ExportSeries(TrackingService& t, const HttpRequest& req, int64_t id) {
+  const std::string* key = req.Query("key");
+  if (!key || key->empty()) return JsonError(Status::InvalidArgument("key is required"));
+  const std::string* format = req.Query("format");
+  std::string fmt = format ? *format : "csv";
+  if (fmt != "csv" && fmt != "json") return JsonError(Status::InvalidArgument("format must be csv or json"));
+  Result<Experiment> e = t.GetExperiment(id);
+  if (!e.ok()) return JsonError(e.status());
+  Result<Series> s = t.GetSeries(id, *key);
+  if (!s.ok()) return JsonError(s.status());
+  if (s->type != "line") return JsonError(Status::InvalidArgument("key " + *key + " holds media, not scalars"));
+  SeriesQuery q{0, std::numeric_limits<int64_t>::max(), std::numeric_limits<int>::max()};
+  Result<SeriesResult> r = t.QuerySeries(s->id, q);
+  if (!r.ok()) return JsonError(r.status());
+  HttpResponse resp;
+  std::string base;
+  for (char c : e->name + "-" + *key) base += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  if (fmt == "csv") {
+    resp.content_type = "text/csv; charset=utf-8";
+    resp.body.reserve(32 + r->points.size() * 48);
+    resp.body = "step,value,timestamp\n";
+    for (const SeriesPoint& p : r->points) {
+      resp.body += std::to_string(p.step);
+      resp.body += ',';
+      AppendJsonNumber(resp.body, p.value);
+      resp.body += ',';
+      resp.body += FormatIsoMicros(p.ts);
+      resp.body += '\n';
+    }
+  } else {
+    resp.content_type = "application/json";
+    resp.body.reserve(64 + r->points.size() * 48);
+    resp.body = "{\"experiment_id\":" + std::to_string(id) + ",\"key\":";
+    AppendJsonString(resp.body, *key);
+    resp.body += ",\"points\":[";
+    bool first = true;
+    for (const SeriesPoint& p : r->points) {
+      if (!first) resp.body += ',';
+      first = false;
+      resp.body += "{\"step\":" + std::to_string(p.step) + ",\"value\":";
+      AppendJsonNumber(resp.body, p.value);
+      resp.body += ",\"timestamp\":\"" + FormatIsoMicros(p.ts) + "\"}";
+    }
+    resp.body += "]}";
+  }
+  resp.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + base + "." + fmt + "\"");
+  return resp;
+}
+
+HttpResponse ConsoleLines(TrackingService& t, const HttpRequest& req, int64_t id) {
+  Result<int64_t> from = IntQuery(req, "from", 1, 1, std::numeric_limits<int64_t>::max());
+  Result<int64_t> limit = IntQuery(req, "limit", 500, 1, kMaxConsolePage);
+  if (!from.ok()) return JsonError(from.status());
+  if (!limit.ok()) return JsonError(limit.status());
+  Result<Experiment> e = t.GetExperiment(id);
+  if (!e.ok()) return JsonError(e.status());
+  Result<int64_t> total = t.CountConsole(id);
+  if (!total.ok()) return JsonError(total.status());
+  Result<std::vector<ConsoleLine>> lines = t.ReadConsole(id, *from, static_cast<int>(*limit));
+  if (!lines.ok()) return JsonError(lines.status());
+  json out = {{"total", *total}, {"lines", json::array()}};
+  for (const ConsoleLine& l : *lines) out["lines"].push_back(LineJson(l));
+  return JsonOk(out);
+}
+
+HttpResponse ConsoleSearch(TrackingService& t, const HttpRequest& req, int64_t id) {
+  const std::string* q = req.Query("q");
+  const std::string* level = req.Query("level");
+  const std::string* stream = req.Query("stream");
+  std::string needle = q ? *q : "";
+  if (needle.size() > 1000) return JsonError(Status::InvalidArgument("q must be at most 1000 bytes"));
+  std::string lvl = level ? *level : "";
+  if (!lvl.empty() && lvl != "error" && lvl != "warning" && lvl != "info" && lvl != "debug") {
+    return JsonError(Status::InvalidArgument("level must be error, warning, info or debug"));
+  }
+  int stream_no = -1;
+  if (stream && !stream->empty()) {
+    if (*stream != "stdout" && *stream != "stderr") {
+      return JsonError(Status::InvalidArgument("stream must be stdout or stderr"));
+    }
+    stream_no = *stream == "stderr" ? 1 : 0;
+  }
+  Result<int64_t> limit = IntQuery(req, "limit", 10000, 1, kMaxConsoleMatches);
+  if (!limit.ok()) return JsonError(limit.status());
+  Result<Experiment> e = t.GetExperiment(id);
+  if (!e.ok()) return JsonError(e.status());
+  // Level is derived from text, so it is filtered here; the store narrows by keyword and stream.
+  int fetch = lvl.empty() ? static_cast<int>(*limit) + 1 : std::numeric_limits<int>::max();
+  Result<std::vector<ConsoleLine>> lines = t.SearchConsole(id, needle, stream_no, fetch);
+  if (!lines.ok()) return JsonError(lines.status());
+  json matches = json::array();
+  bool truncated = false;
+  for (const ConsoleLine& l : *lines) {
+    if (!lvl.empty() && lvl != LineLevel(l)) continue;
+    if (static_cast<int64_t>(matches.size()) == *limit) {
+      truncated = true;
+      break;
+    }
+    matches.push_back(LineJson(l));
+  }
+  return JsonOk({{"matches", matches}, {"truncated", truncated}});
+}
+
+Handler WithId(std::function<HttpResponse(TrackingService&, const HttpRequest&, int64_t)> f, TrackingService& t) {
+  return [f = std::move(f), &t](const HttpRequest& req) {
+    Result<int64_t> id = ParseId(req.Param("id"), "experiment id");
+    if (!id.ok()) return JsonError(id.status());
+    return f(t, req, *id);
+  };
+}
+
+}  // namespace
+
+std::vector<Route> DashboardApiRoutes(TrackingService& t) {
+  std::vector<Route> r;
+  r.push_back({"GET", "/api/v1/experiments/:id/series/export", WithId(ExportSeries, t)});
+  r.push_back({"GET", "/api/v1/experiments/:id/console/lines", WithId(ConsoleLines, t)});
+  r.push_back({"GET", "/api/v1/experiments/:id/console/search", WithId(ConsoleSearch, t)});
+  return r;
+}
+
+}  // namespace loupe

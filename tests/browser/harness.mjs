@@ -1,0 +1,75 @@
+// Shared pieces of the browser tests: a real `loupe serve` on a free port, the SDK
+// logging real runs into it, and headless Debian Chromium driven by playwright-core.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..', '..');
+export const artifacts = process.env.LOUPE_ARTIFACTS || path.join(root, 'build', 'test-artifacts', 'screenshots');
+const bin = process.env.LOUPE_BIN || path.join(root, 'build', 'loupe');
+const python = '/usr/bin/python3';
+
+export async function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+export async function startServer() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-browser-'));
+  execFileSync(python, [path.join(root, 'tests', 'claas', 'claas_fixtures.py'), path.join(dir, 'data')]);
+  const port = await freePort();
+  const proc = spawn(bin, ['serve', '--port', String(port), '--data-dir', './data'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    proc.stdout.once('data', (d) => (String(d).includes('serving') ? resolve() : reject(new Error(String(d)))));
+    proc.once('exit', (code) => reject(new Error('loupe exited ' + code)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url, dir, proc,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function logRun(url, args, { wait = true } = {}) {
+  const env = { ...process.env, PYTHONPATH: path.join(root, 'sdk', 'python'), PYTHONDONTWRITEBYTECODE: '1' };
+  const child = spawn(python, [path.join(here, 'log_run.py'), '--host', url, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!wait) return child;
+  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error('log_run exited ' + code)))));
+}
+
+export async function launch() {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],  // playwright gives each launch a fresh, empty profile
+  });
+  return {
+    browser,
+    async close() { await browser.close(); },
+  };
+}
+
+// A page that records console errors and page errors; tests assert the list is empty.
+export async function newPage(browser, errors) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`${page.url()}: ${msg.text()}`); });
+  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
+  return page;
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, name + '.png'), fullPage: false });
+}
