@@ -15,6 +15,7 @@
 #include "tracking/tracking_service.h"
 #include "web/api_routes.h"
 #include "web/http_server.h"
+#include "claas/claas_importer.h"
 #include "ui/claas_pages.h"
 #include "ui/tracking_pages.h"
 #include "web/live_events.h"
@@ -61,6 +62,7 @@ struct ServeOptions {
   int heartbeat_timeout = 120;
   int threads = 4;
   bool sync_full = true;
+  int claas_import_interval = 10;
 };
 
 int Serve(const ServeOptions& o) {
@@ -91,6 +93,8 @@ int Serve(const ServeOptions& o) {
     for (auto& r : loupe::DashboardApiRoutes(tracking)) routes.push_back(std::move(r));
     for (auto& r : loupe::TrackingPageRoutes(tracking)) routes.push_back(std::move(r));
     loupe::LiveEvents live(tracking);
+    loupe::claas::ClaasImporter importer(tracking, {claas.feedback_dir, claas.evals_root, o.claas_import_interval});
+    importer.StartBackground();
     for (auto& r : loupe::LiveEventRoutes(tracking, live)) routes.push_back(std::move(r));
 
     loupe::HttpServerOptions http;
@@ -130,6 +134,7 @@ int main(int argc, char** argv) {
   int threads = 4;
   bool no_fsync = false;
   std::string feedback_dir = EnvOr("FEEDBACK_LOG_DIR", "");
+  int claas_import_interval = 10;
 
   CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");
   serve->add_option("--host", host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
@@ -141,6 +146,9 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", threads, "HTTP handler threads")->capture_default_str()->check(CLI::Range(1, 256));
   serve->add_option("--feedback-log-dir", feedback_dir,
                     "CLaaS feedback logs for /v1/dashboard (env FEEDBACK_LOG_DIR; default <data-dir>/feedback)");
+  serve->add_option("--claas-import-interval", claas_import_interval,
+                    "Seconds between imports of CLaaS feedback logs and eval results as experiments (0: off)")
+      ->capture_default_str()->check(CLI::Range(0, 86400));
   serve->add_flag("--no-fsync", no_fsync,
                   "Commit without fsync: survives a crash of Loupe, not of the machine");
 
@@ -155,5 +163,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 1 to 65535\n");
     return 1;
   }
-  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync});
+  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync, claas_import_interval});
 }

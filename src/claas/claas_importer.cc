@@ -1,0 +1,213 @@
+#include "claas/claas_importer.h"
+
+#include <sys/stat.h>
+
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "claas/eval_results.h"
+#include "claas/feedback_log.h"
+#include "common/time_util.h"
+
+namespace loupe::claas {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// "2026-02-24T19:35:12Z" -> micros; 0 when it does not parse.
+int64_t ParseUtc(const std::string& s) {
+  std::tm tm{};
+  if (s.size() < 19 || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
+  return static_cast<int64_t>(timegm(&tm)) * 1000000;
+}
+
+// Metric keys allow [A-Za-z0-9_./-]; anything else becomes '_'.
+std::string KeyPart(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') ? c : '_';
+  return out.empty() ? "_" : out;
+}
+
+// Run ids allow [A-Za-z0-9_.-]: a readable part plus a hash of the original, so
+// "user/a" and "user_a" stay different experiments.
+std::string RunId(const std::string& prefix, const std::string& text) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : text) h = (h ^ c) * 16777619u;
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08x", h);
+  std::string readable;
+  for (char c : text.substr(0, 80)) readable += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  return prefix + readable + "-" + hex;
+}
+
+void AddNumbers(const json& obj, const std::string& prefix, int64_t step, int64_t ts, std::vector<MetricPoint>& out) {
+  if (!obj.is_object()) return;
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (it->is_number()) out.push_back({prefix + KeyPart(it.key()), step, it->get<double>(), ts});
+  }
+}
+
+std::string Signature(const fs::path& p) {
+  struct stat st;
+  if (::stat(p.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_size) + "/" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+ClaasImporter::ClaasImporter(TrackingService& tracking, ImportOptions options)
+    : tracking_(tracking), options_(std::move(options)) {}
+
+ClaasImporter::~ClaasImporter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ClaasImporter::StartBackground() {
+  if (options_.interval_seconds <= 0 || thread_.joinable()) return;
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      ImportOnce();  // errors are retried on the next pass; pages show the files' state
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::seconds(options_.interval_seconds), [this] { return stopping_; });
+    }
+  });
+}
+
+Result<ImportStats> ClaasImporter::ImportOnce() {
+  std::lock_guard<std::mutex> lock(pass_mu_);
+  ImportStats stats;
+  LOUPE_RETURN_IF_ERROR(ImportFeedback(stats));
+  LOUPE_RETURN_IF_ERROR(ImportEvals(stats));
+  return stats;
+}
+
+Result<int64_t> ClaasImporter::Experiment(const std::string& project, const std::string& run_id,
+                                          const std::string& name, const std::string& config_json) {
+  if (auto it = experiment_ids_.find(run_id); it != experiment_ids_.end()) return it->second;
+  NewExperiment e;
+  e.project = project;
+  e.run_id = run_id;
+  e.name = name;
+  e.config_json = config_json;
+  Result<CreatedExperiment> created = tracking_.StartRun(e);
+  if (!created.ok()) return created.status();
+  experiment_ids_[run_id] = created->experiment.id;
+  return created->experiment.id;
+}
+
+Status ClaasImporter::ImportFeedback(ImportStats& stats) {
+  if (options_.feedback_dir.empty()) return Status::Ok();
+  Result<std::vector<std::string>> names = ListFeedbackFiles(options_.feedback_dir);
+  if (!names.ok()) return names.status();
+  std::set<int64_t> touched;
+  // Oldest first, so a LoRA's steps follow time.
+  for (auto it = names->rbegin(); it != names->rend(); ++it) {
+    const std::string& name = *it;
+    if (feedback_done_.count(name)) continue;
+    Result<std::string> content = ReadSmallFile(options_.feedback_dir + "/" + name, 64ull << 20);
+    Result<FeedbackBatch> batch = content.ok() ? ParseFeedbackLog(name, *content) : Result<FeedbackBatch>(content.status());
+    if (!batch.ok()) {
+      ++stats.skipped_files;
+      feedback_done_.insert(name);  // the page reports it; a rewritten file keeps its name and is not re-read
+      continue;
+    }
+    std::string lora = batch->lora_id.empty() ? "unknown" : batch->lora_id;
+    json config = {{"lora_id", lora}, {"source", "CLaaS feedback logs"}, {"engine", EngineModeName(batch->mode)}};
+    Result<int64_t> id = Experiment("claas-feedback", RunId("claas-feedback-", lora), lora, config.dump());
+    if (!id.ok()) return id.status();
+    int64_t step = lora_steps_[lora]++;
+    int64_t ts = ParseUtc(batch->timestamp_utc);
+    MetricBatch mb;
+    mb.experiment_id = *id;
+    mb.seq = step;
+    AddNumbers(batch->metadata, "sdpo/", step, ts, mb.points);
+    for (const auto& [k, v] : batch->timing_ms) {
+      if (v) mb.points.push_back({"timing/" + k + "_ms", step, static_cast<double>(*v), ts});
+    }
+    mb.points.push_back({"batch/samples", step, static_cast<double>(batch->samples.size()), ts});
+    mb.points.push_back({"batch/ok", step, batch->status == "ok" ? 1.0 : 0.0, ts});
+    Result<WriteAck> ack = tracking_.LogMetrics(mb);
+    if (!ack.ok()) return ack.status();
+    feedback_done_.insert(name);
+    touched.insert(*id);
+    ++stats.feedback_batches;
+  }
+  // A LoRA's log has no end; between batches it is shown finished, not silent-and-crashed.
+  for (int64_t id : touched) {
+    Result<RunStatus> st = tracking_.Finish(id, RunStatus::kFinished);
+    if (!st.ok()) return st.status();
+  }
+  return Status::Ok();
+}
+
+Status ClaasImporter::ImportEvals(ImportStats& stats) {
+  if (options_.evals_root.empty()) return Status::Ok();
+  Result<std::vector<EvalRunRef>> refs = DiscoverEvalRuns(options_.evals_root);
+  if (!refs.ok()) return refs.status();
+  for (const EvalRunRef& ref : *refs) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(ref.path, ec)) {
+      fs::path steps = entry.path() / "steps.jsonl";
+      std::string sig = Signature(steps);
+      std::string pref = entry.path().filename().string();
+      std::string run_id = RunId("claas-eval-", ref.id + "/" + pref);
+      bool finished = !ref.in_progress;
+      if (sig.empty()) continue;
+      bool steps_changed = eval_seen_[steps.string()] != sig;
+      bool newly_finished = finished && !eval_finished_.count(run_id);
+      if (!steps_changed && !newly_finished) continue;
+      // Reads this one preference through the same reader the page uses.
+      EvalRun run = ReadEvalRun(ref);
+      const EvalPreference* p = nullptr;
+      for (const auto& candidate : run.preferences) {
+        if (candidate.name == pref) p = &candidate;
+      }
+      if (!p) continue;
+      json config = p->config.is_object() ? p->config : json::object();
+      config["lora_id"] = p->lora_id;
+      config["preference"] = pref;
+      config["eval_run"] = ref.id;
+      Result<int64_t> id = Experiment("claas-evals", run_id, ref.id + "/" + pref, config.dump());
+      if (!id.ok()) return id.status();
+      for (const EvalStep& s : p->steps) {
+        MetricBatch mb;
+        mb.experiment_id = *id;
+        mb.seq = s.step;
+        int64_t ts = ParseUtc(s.timestamp);
+        auto add = [&](const char* key, std::optional<double> v) {
+          if (v) mb.points.push_back({key, s.step, *v, ts});
+        };
+        add("eval/margin", s.eval.margin);
+        add("eval/margin_delta", s.eval.margin_delta);
+        add("eval/compliance", s.eval.compliance);
+        add("eval/general_score", s.eval.general_score);
+        add("eval/timing_s", s.timing_s);
+        AddNumbers(s.sdpo_metrics, "sdpo/", s.step, ts, mb.points);
+        if (mb.points.empty()) continue;
+        Result<WriteAck> ack = tracking_.LogMetrics(mb);
+        if (!ack.ok()) return ack.status();
+        if (!ack->duplicate) ++stats.eval_steps;
+      }
+      stats.skipped_files += static_cast<int>(run.skipped.size());
+      eval_seen_[steps.string()] = sig;
+      if (finished) {
+        Result<RunStatus> st = tracking_.Finish(*id, RunStatus::kFinished);
+        if (!st.ok()) return st.status();
+        eval_finished_.insert(run_id);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace loupe::claas

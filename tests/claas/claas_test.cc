@@ -1,0 +1,216 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "claas/claas_importer.h"
+#include "claas/eval_results.h"
+#include "claas/feedback_log.h"
+#include "claas/results_path.h"
+#include "common/pagination.h"
+#include "common/temp_dir.h"
+
+namespace loupe::claas {
+namespace {
+
+namespace fs = std::filesystem;
+
+void Write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+std::string LocalLog(const std::string& id, const std::string& ts, double loss) {
+  return R"({"request_id":")" + id + R"(","timestamp_utc":")" + ts +
+         R"(","status":"ok","phase":"done","lora_id":"user/a",
+  "batch_samples":[{"prompt":"<chat>","user_prompt":"hi","response":"yo","feedback":"shorter"}],
+  "distill_result":{"lora_id":"user/a","metadata":{"distill_loss":)" + std::to_string(loss) +
+         R"(,"kl_reg":0.5,"mean_is_ratio":1.0,"clip_fraction":0.25,"teacher_scored_texts":["t0"],"new_key":7}},
+  "timing_ms":{"total":100,"distill":60,"sleep":10,"wake":5},"vllm":{"slept":true,"woke":false},"error":null})";
+}
+
+TEST(Pagination, ClampsLikeClaas) {
+  Page p = Paginate(45, 9, 20);
+  EXPECT_EQ(p.page, 3);
+  EXPECT_EQ(p.total_pages, 3);
+  EXPECT_EQ(p.offset, 40);
+  EXPECT_TRUE(p.has_prev);
+  EXPECT_FALSE(p.has_next);
+  p = Paginate(0, 5, 0);
+  EXPECT_EQ(p.page, 1);
+  EXPECT_EQ(p.per_page, 1);
+  EXPECT_EQ(p.total_pages, 1);
+  EXPECT_EQ(Paginate(1000, 1, 5000).per_page, 200);
+  EXPECT_EQ(ParsePageNumber(nullptr, 7), 7);
+  std::string junk = "3x";
+  EXPECT_EQ(ParsePageNumber(&junk, 1), 1);
+}
+
+TEST(FeedbackLog, ParsesLocalModeWithNamedMetrics) {
+  auto b = ParseFeedbackLog("f.json", LocalLog("abc", "2026-02-24T19:35:12Z", 0.41));
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->mode, EngineMode::kLocal);
+  ASSERT_EQ(b->metrics.size(), 4u);
+  EXPECT_EQ(b->metrics[0].name, "Loss");
+  EXPECT_DOUBLE_EQ(*b->metrics[0].value, 0.41);
+  EXPECT_DOUBLE_EQ(*b->metrics[3].value, 0.25);
+  EXPECT_EQ(b->samples.at(0).prompt, "hi");
+  EXPECT_EQ(b->samples[0].chat_prompt, "<chat>");
+  EXPECT_EQ(b->samples[0].teacher_scored_text, "t0");
+  EXPECT_EQ(b->metadata["new_key"], 7);              // unknown keys kept
+  EXPECT_FALSE(b->metadata.contains("teacher_scored_texts"));
+  EXPECT_EQ(*b->Timing("distill"), 60);
+  EXPECT_FALSE(b->Timing("save").has_value());
+  EXPECT_FALSE(*b->vllm_woke);
+}
+
+TEST(FeedbackLog, DetectsTinkerAndToleratesMissingFields) {
+  auto b = ParseFeedbackLog("t.json", R"({"distill_result":{"metadata":{"adv_mean":0.1,"kl_mean":0.02}}})");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->mode, EngineMode::kTinker);
+  EXPECT_DOUBLE_EQ(*b->metrics[0].value, 0.1);
+  EXPECT_FALSE(b->metrics[2].value.has_value());  // effective_kl_coef missing
+  EXPECT_TRUE(b->samples.empty());
+}
+
+TEST(FeedbackLog, NamesTheBadField) {
+  EXPECT_EQ(ParseFeedbackLog("x", "{").status().message(), "not valid JSON");
+  EXPECT_EQ(ParseFeedbackLog("x", "[]").status().message(), "expected a JSON object at the top level");
+  EXPECT_EQ(ParseFeedbackLog("x", R"({"status": 3})").status().message(), "status: expected a string");
+  EXPECT_EQ(ParseFeedbackLog("x", R"({"timing_ms": {"total": "1"}})").status().message(),
+            "timing_ms.total: expected a number");
+  EXPECT_EQ(ParseFeedbackLog("x", R"({"batch_samples": [{"prompt": 1}]})").status().message(),
+            "batch_samples[0].prompt: expected a string");
+}
+
+TEST(FeedbackLog, PageParsesOnlyItsFilesNewestFirst) {
+  TempDir dir;
+  for (int i = 0; i < 5; ++i) {
+    Write(fs::path(dir.path()) / ("2026022" + std::to_string(i) + "T000000-x.json"),
+          LocalLog("id" + std::to_string(i), "2026-02-24T00:00:00Z", i));
+  }
+  Write(fs::path(dir.path()) / "20260229T000000-bad.json", "{oops");
+  auto page = ReadFeedbackPage(dir.path(), 1, 2);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->page.total, 6);
+  ASSERT_EQ(page->skipped.size(), 1u);
+  EXPECT_EQ(page->skipped[0].name, "20260229T000000-bad.json");
+  ASSERT_EQ(page->batches.size(), 1u);
+  EXPECT_EQ(page->batches[0].request_id, "id4");
+  auto missing = ReadFeedbackPage(dir.path() + "/nope", 1, 20);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(missing->folder_missing);
+}
+
+TEST(ResultsPath, StaysInsideTheRootByComponent) {
+  TempDir dir;
+  fs::path root = fs::path(dir.path()) / "data" / "evals";
+  fs::create_directories(root / "run1");
+  fs::create_directories(fs::path(dir.path()) / "data" / "evals2");
+  fs::create_directories(fs::path(dir.path()) / "outside");
+  fs::create_directory_symlink(fs::path(dir.path()) / "outside", root / "escape");
+  fs::create_directory_symlink(root / "run1", fs::path(dir.path()) / "into");
+  const std::string r = root.string();
+  EXPECT_TRUE(ResolveInsideRoot(r, r).ok());
+  EXPECT_TRUE(ResolveInsideRoot(r + "/", r).ok());
+  EXPECT_TRUE(ResolveInsideRoot(r + "/run1/../run1", r).ok());
+  EXPECT_TRUE(ResolveInsideRoot(r + "/not-yet", r).ok());
+  EXPECT_TRUE(ResolveInsideRoot(dir.path() + "/into", r).ok());
+  for (const std::string& bad : {r + "/..", r + "2", r + "/../evals2", r + "/escape", r + "/escape/x", std::string("/"),
+                                 std::string("/etc"), std::string("")}) {
+    auto res = ResolveInsideRoot(bad, r);
+    EXPECT_FALSE(res.ok()) << bad;
+    if (!res.ok()) EXPECT_EQ(res.status().code(), Code::kBadRequest);
+  }
+}
+
+TEST(EvalResults, Base64MatchesKnownVectors) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+}
+
+TEST(EvalResults, DiscoversFinishedAndRunningRunsNewestFirst) {
+  TempDir dir;
+  fs::path root(dir.path());
+  Write(root / "old" / "summary.json", R"({"p": {"preference": "p", "lora_id": "l", "logprob_margin_delta": 1.5,
+        "final_compliance": null, "capability_ratio": 0.9}})");
+  Write(root / "old" / "p" / "steps.jsonl",
+        R"({"step": 1, "eval": {"logprob_margin": {"margin": 2.0}}, "sdpo_metrics": {"adv_mean": 0.3}})" "\n"
+        R"({"step": 0, "eval": {"preference_compliance": 0.5}, "sdpo_metrics": {"distill_loss": 0.7}})" "\n"
+        "not json\n");
+  Write(root / "running" / "p" / "steps.jsonl", "{\"step\": 0}\n");
+  Write(root / "empty" / "readme.txt", "no run here");
+  fs::last_write_time(root / "old" / "summary.json", fs::file_time_type::clock::now() - std::chrono::hours(1));
+  auto refs = DiscoverEvalRuns(root.string());
+  ASSERT_TRUE(refs.ok());
+  ASSERT_EQ(refs->size(), 2u);
+  EXPECT_EQ((*refs)[0].id, "running");
+  EXPECT_TRUE((*refs)[0].in_progress);
+  EvalRun run = ReadEvalRun((*refs)[1]);
+  ASSERT_EQ(run.summary.size(), 1u);
+  EXPECT_DOUBLE_EQ(*run.summary[0].margin_delta, 1.5);
+  EXPECT_FALSE(run.summary[0].compliance.has_value());
+  ASSERT_EQ(run.preferences.size(), 1u);
+  const auto& steps = run.preferences[0].steps;
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].step, 0);  // sorted by step
+  EXPECT_DOUBLE_EQ(*steps[0].loss, 0.7);
+  EXPECT_EQ(steps[1].sdpo_mode, EngineMode::kTinker);
+  EXPECT_DOUBLE_EQ(*steps[1].loss, 0.3);
+  ASSERT_EQ(run.skipped.size(), 1u);
+  EXPECT_EQ(run.skipped[0].name, "p/steps.jsonl line 3");
+}
+
+TEST(ClaasImporter, ImportsOnceAndPicksUpNewFiles) {
+  TempDir dir;
+  fs::path fb = fs::path(dir.path()) / "feedback";
+  Write(fb / "20260224T000001-a.json", LocalLog("a", "2026-02-24T00:00:01Z", 0.5));
+  Write(fb / "20260224T000002-b.json", LocalLog("b", "2026-02-24T00:00:02Z", 0.25));
+  fs::path ev = fs::path(dir.path()) / "evals";
+  Write(ev / "r1" / "p" / "steps.jsonl", R"({"step": 0, "eval": {"preference_compliance": 0.5}})" "\n");
+
+  StoreOptions so;
+  so.data_dir = dir.path();
+  so.sync_full = false;
+  auto store = std::move(*OpenSqliteStore(so));
+  TrackingOptions to;
+  to.data_dir = dir.path();
+  to.heartbeat_timeout_seconds = 0;
+  TrackingService tracking(*store, to);
+  {
+    ClaasImporter importer(tracking, {fb.string(), ev.string(), 0});
+    auto stats = importer.ImportOnce();
+    ASSERT_TRUE(stats.ok()) << stats.status().message();
+    EXPECT_EQ(stats->feedback_batches, 2);
+    EXPECT_EQ(stats->eval_steps, 1);
+    EXPECT_EQ(importer.ImportOnce()->feedback_batches, 0);
+    Write(fb / "20260224T000003-c.json", LocalLog("c", "2026-02-24T00:00:03Z", 0.125));
+    Write(ev / "r1" / "summary.json", "{}");
+    auto again = importer.ImportOnce();
+    EXPECT_EQ(again->feedback_batches, 1);
+  }
+  // A new importer (a restart) writes the same steps again: nothing changes.
+  ClaasImporter restarted(tracking, {fb.string(), ev.string(), 0});
+  ASSERT_TRUE(restarted.ImportOnce().ok());
+  auto projects = tracking.ListProjects();
+  ASSERT_EQ(projects->size(), 2u);
+  auto exps = tracking.ListExperiments((*projects)[0].id);
+  ASSERT_EQ(exps->size(), 1u);
+  EXPECT_EQ((*exps)[0].name, "user/a");
+  auto loss = tracking.GetSeries((*exps)[0].id, "sdpo/distill_loss");
+  ASSERT_TRUE(loss.ok());
+  EXPECT_EQ(loss->last_step, 2);
+  EXPECT_DOUBLE_EQ(loss->last_value, 0.125);
+  auto q = tracking.QuerySeries(loss->id, SeriesQuery{});
+  EXPECT_EQ(q->count, 3);
+  auto evals = tracking.ListExperiments((*projects)[1].id);
+  ASSERT_EQ(evals->size(), 1u);
+  EXPECT_EQ((*evals)[0].name, "r1/p");
+  EXPECT_EQ((*evals)[0].status, RunStatus::kFinished);
+}
+
+}  // namespace
+}  // namespace loupe::claas

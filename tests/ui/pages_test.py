@@ -1,0 +1,158 @@
+"""The tracking pages and their JSON helpers, over HTTP against a live server, with
+runs logged through the SDK."""
+import json
+import os
+import re
+import sys
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
+from loupe_server import LoupeServer  # noqa: E402
+import loupe  # noqa: E402
+
+
+class PagesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = LoupeServer().start()
+        cls.ids = []
+        for i, lr in enumerate((0.1, 0.01, 0.001)):
+            run = loupe.init(project="pages", name=f"lr-{lr}", host=cls.server.url,
+                             config={"lr": lr, "seed": 1, "note": "</script><b>x</b>"})
+            for step in range(50):
+                run.log({"train/loss": (i + 1) / (step + 1), "val/acc": step / 50}, step=step)
+            print(f"epoch done <{i}>")
+            run.finish()
+            cls.ids.append(run.id)
+        status, body, _ = cls.server.post("/api/v1/experiments", {"project": "pages", "name": "still-running"})
+        cls.running = body["data"]["id"]
+        cls.server.post(f"/api/v1/experiments/{cls.running}/console",
+                        {"lines": [{"text": f"line {n} {'ERROR boom' if n % 100 == 0 else 'ok'}"} for n in range(1, 1001)]})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def page(self, path, status=200):
+        code, text = self.server.html(path)
+        self.assertEqual(code, status, path)
+        return text
+
+    def test_home_lists_recent_runs_and_projects(self):
+        p = self.page("/")
+        for name in ("lr-0.1", "lr-0.01", "still-running"):
+            self.assertIn(f">{name}</a>", p)
+        self.assertIn('href="/projects/1"', p)
+        self.assertIn('<a class="btn" href="/v1/dashboard">', p)
+
+    def test_projects_page(self):
+        p = self.page("/projects")
+        self.assertRegex(p, r'<a href="/projects/1">pages</a></td><td class="num">4</td><td class="num">1</td>')
+
+    def test_experiments_table(self):
+        p = self.page("/projects/1?sort=metric:train/loss&dir=asc")
+        names = re.findall(r'<a href="/experiments/\d+">([^<]+)</a>', p)
+        self.assertEqual(names, ["lr-0.1", "lr-0.01", "lr-0.001", "still-running"])  # no loss sorts last
+        self.assertIn("train/loss ▲", p)
+        self.assertIn('<span class="badge running">running</span>', p)
+        p = self.page("/projects/1?status=finished&q=lr%3D0.01")
+        self.assertEqual(re.findall(r'<a href="/experiments/\d+">([^<]+)</a>', p), ["lr-0.01"])
+        p = self.page("/projects/1?per_page=2&page=9")
+        self.assertIn("Page 2 of 2 (4 total)", p)
+        p = self.page("/projects/1?cols=val/acc")
+        self.assertIn(">val/acc", p)
+        self.assertNotIn(">train/loss</a>", p)
+        self.assertIn("must be name, status, start, duration", self.page("/projects/1?sort=bogus", 422))
+        self.assertIn("status must be", self.page("/projects/1?status=zombie", 422))
+        self.assertIn("project 99 not found", self.page("/projects/99", 404).lower())
+        self.assertIn("positive integer", self.page("/projects/abc", 400))
+
+    def test_experiments_csv(self):
+        status, body, headers = self.server.get("/projects/1/experiments.csv?sort=name&dir=asc")
+        self.assertEqual(status, 200)
+        self.assertIn("attachment", headers["Content-Disposition"])
+        lines = body.decode().strip().split("\n")
+        self.assertEqual(lines[0], "id,run_id,name,status,start,duration_seconds,train/loss,val/acc,config")
+        self.assertEqual(len(lines), 5)
+        self.assertIn(",lr-0.001,finished,", lines[1])
+
+    def test_experiment_page(self):
+        eid = self.ids[0]
+        p = self.page(f"/experiments/{eid}")
+        self.assertIn('<a href="/projects/1">pages</a>', p)  # breadcrumb to the project
+        self.assertIn("<code>lr</code></td><td class=\"mono\">0.1</td>", p)
+        self.assertNotIn("</script><b>x</b>", p)  # escaped in the table and in the embedded JSON
+        data = json.loads(re.search(r'<script type="application/json" id="experiment-data">(.*?)</script>', p, re.S).group(1))
+        self.assertEqual([k["key"] for k in data["keys"]], ["train/loss", "val/acc"])
+        self.assertEqual(data["keys"][0]["namespace"], "train")
+        self.assertIn('/static/uPlot.iife.min.js', p)
+        self.assertIn("not found", self.page("/experiments/9999", 404))
+
+    def test_console_page_and_api(self):
+        self.assertIn('id="console"', self.page(f"/experiments/{self.running}/console"))
+        _, body, _ = self.server.get(f"/api/v1/experiments/{self.running}/console/lines?from=995&limit=10")
+        self.assertEqual(body["data"]["total"], 1000)
+        self.assertEqual([l["line"] for l in body["data"]["lines"]], list(range(995, 1001)))
+        _, body, _ = self.server.get(f"/api/v1/experiments/{self.running}/console/search?level=error")
+        self.assertEqual([l["line"] for l in body["data"]["matches"]], list(range(100, 1001, 100)))
+        _, body, _ = self.server.get(f"/api/v1/experiments/{self.running}/console/search?q=LINE%2099&limit=3")
+        self.assertEqual([l["line"] for l in body["data"]["matches"]], [99, 990, 991])
+        self.assertTrue(body["data"]["truncated"])
+        for bad in ("lines?limit=0", "lines?from=abc", "search?level=loud", "search?stream=both", "search?limit=999999"):
+            status, body, _ = self.server.get(f"/api/v1/experiments/{self.running}/console/{bad}")
+            self.assertEqual(status, 422, bad)
+
+    def test_series_export(self):
+        eid = self.ids[1]
+        status, body, headers = self.server.get(f"/api/v1/experiments/{eid}/series/export?key=train/loss&format=csv")
+        self.assertEqual(status, 200)
+        rows = body.decode().strip().split("\n")
+        self.assertEqual(rows[0], "step,value,timestamp")
+        self.assertEqual(len(rows), 51)
+        self.assertTrue(rows[2].startswith("1,1,"))  # 2 / (1 + 1)
+        status, body, _ = self.server.get(f"/api/v1/experiments/{eid}/series/export?key=val/acc&format=json")
+        self.assertEqual(len(body["points"]), 50)
+        self.assertEqual(self.server.get(f"/api/v1/experiments/{eid}/series/export?key=nope")[0], 404)
+        self.assertEqual(self.server.get(f"/api/v1/experiments/{eid}/series/export?key=val/acc&format=xml")[0], 422)
+
+    def test_compare_page(self):
+        ids = ",".join(map(str, self.ids))
+        p = self.page(f"/compare?ids={ids}")
+        self.assertIn("Compare 3 experiments", p)
+        diff = re.findall(r'<tr class="(diff|same)"><td><code>([^<]+)</code>', p)
+        self.assertEqual(dict((k, c) for c, k in diff), {"lr": "diff", "note": "same", "seed": "same"})
+        self.assertIn("at most 20", self.page("/compare?ids=" + ",".join(str(i) for i in range(1, 22)), 400))
+        self.assertIn("separated by commas", self.page("/compare?ids=1,x", 400))
+        self.assertIn("Pick experiments", self.page("/compare") + "Pick experiments")  # empty compare renders
+
+    def test_static_assets_are_embedded(self):
+        status, body, headers = self.server.get("/static/uPlot.iife.min.js")
+        self.assertEqual(status, 200)
+        self.assertIn("immutable", headers["Cache-Control"])
+        self.assertGreater(len(body), 30000)
+        self.assertEqual(self.server.get("/static/nope.js")[0], 404)
+
+    def test_live_events_stream_a_snapshot(self):
+        req = urllib.request.Request(self.server.url + f"/api/v1/experiments/{self.running}/events")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            self.assertTrue(resp.headers["Content-Type"].startswith("text/event-stream"))
+            self.assertEqual(resp.readline().decode().strip(), "retry: 1000")
+            resp.readline()
+            line = resp.readline().decode()
+            self.assertTrue(line.startswith("data: "), line)
+            snap = json.loads(line[6:])
+            self.assertEqual(snap["status"], "running")
+            self.assertEqual(snap["console_lines"], 1000)
+            # A new metric shows up in the next snapshot.
+            status, _, _ = self.server.post(f"/api/v1/experiments/{self.running}/metrics",
+                                            {"steps": [{"step": 0, "values": {"late": 1}}]})
+            self.assertEqual(status, 200)
+            resp.readline()
+            line = resp.readline().decode()
+            self.assertIn('"late"', line)
+        self.assertEqual(self.server.get("/api/v1/experiments/9999/events")[0], 404)
+
+
+if __name__ == "__main__":
+    unittest.main()
