@@ -69,7 +69,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     return Status::InvalidArgument("sort must be name, status, start, duration or metric:<key>");
   }
 
-  Result<std::vector<std::pair<std::string, int64_t>>> keys = t.ListProjectKeys(project_id);
+  Result<std::vector<std::pair<std::string, int64_t>>> keys = t.ProjectKeys(project_id);
   if (!keys.ok()) return keys.status();
   for (const auto& [k, n] : *keys) table.available_keys.push_back(k);
   table.metric_columns = q.metric_columns;
@@ -102,14 +102,17 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     row.experiment = std::move(e);
     rows.push_back(std::move(row));
   }
+  // Only a metric sort needs every row's value; otherwise the page's rows are looked up
+  // after paging (a handful of indexed reads instead of one scan per column).
+  // The CSV export needs every row's values, so it scans every column.
   for (size_t c = 0; c < table.metric_columns.size(); ++c) {
+    if (!q.all_rows && table.metric_columns[c] != sort_key) continue;
     Result<std::vector<std::pair<int64_t, double>>> values = t.LastValues(project_id, table.metric_columns[c]);
     if (!values.ok()) return values.status();
     for (const auto& [id, v] : *values) {
       if (auto it = index.find(id); it != index.end()) rows[it->second].metrics[c] = v;
     }
   }
-
   size_t sort_col = sort_key.empty() ? 0
                                      : static_cast<size_t>(std::find(table.metric_columns.begin(), table.metric_columns.end(), sort_key) -
                                                            table.metric_columns.begin());
@@ -150,11 +153,19 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     table.page = Paginate(static_cast<int64_t>(rows.size()), 1, std::max<int64_t>(1, rows.size()),
                           std::max<int64_t>(1, rows.size()));
     table.rows = std::move(rows);
-    return table;
+  } else {
+    table.page = Paginate(static_cast<int64_t>(rows.size()), q.page, q.per_page);
+    int64_t end = std::min<int64_t>(table.page.offset + table.page.per_page, table.page.total);
+    for (int64_t i = table.page.offset; i < end; ++i) table.rows.push_back(std::move(rows[i]));
   }
-  table.page = Paginate(static_cast<int64_t>(rows.size()), q.page, q.per_page);
-  int64_t end = std::min<int64_t>(table.page.offset + table.page.per_page, table.page.total);
-  for (int64_t i = table.page.offset; i < end; ++i) table.rows.push_back(std::move(rows[i]));
+  for (TableRow& row : table.rows) {
+    if (q.all_rows) break;
+    for (size_t c = 0; c < table.metric_columns.size(); ++c) {
+      if (row.metrics[c] || table.metric_columns[c] == sort_key) continue;
+      Result<Series> s = t.GetSeries(row.experiment.id, table.metric_columns[c]);
+      if (s.ok() && s->last_step >= 0) row.metrics[c] = s->last_value;
+    }
+  }
   return table;
 }
 

@@ -263,4 +263,20 @@ Status TrackingService::DeleteProject(int64_t project_id) {
   return Status::Ok();
 }
 
+Result<std::vector<std::pair<std::string, int64_t>>> TrackingService::ProjectKeys(int64_t project_id) {
+  constexpr int64_t kTtlMicros = 5'000'000;
+  int64_t now = NowMicros();
+  {
+    std::lock_guard<std::mutex> lock(keys_mu_);
+    auto it = project_keys_.find(project_id);
+    if (it != project_keys_.end() && now - it->second.fetched_micros < kTtlMicros) return it->second.keys;
+  }
+  Result<std::vector<std::pair<std::string, int64_t>>> keys = store_.ListProjectKeys(project_id);
+  if (!keys.ok()) return keys.status();
+  std::lock_guard<std::mutex> lock(keys_mu_);
+  if (project_keys_.size() > 1000) project_keys_.clear();  // bounded; refilled on demand
+  project_keys_[project_id] = {now, *keys};
+  return keys;
+}
+
 }  // namespace loupe

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -73,9 +74,9 @@ class TrackingService {
                                                  int limit) {
     return store_.SearchConsole(experiment_id, needle, stream, limit);
   }
-  Result<std::vector<std::pair<std::string, int64_t>>> ListProjectKeys(int64_t project_id) {
-    return store_.ListProjectKeys(project_id);
-  }
+  // The project's metric keys, most common first. Cached for a few seconds: the
+  // experiments table asks on every page and the answer changes rarely.
+  Result<std::vector<std::pair<std::string, int64_t>>> ProjectKeys(int64_t project_id);
   Result<std::vector<std::pair<int64_t, double>>> LastValues(int64_t project_id, const std::string& key) {
     return store_.LastValues(project_id, key);
   }
@@ -104,6 +105,12 @@ class TrackingService {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread monitor_;
+  struct KeysEntry {
+    int64_t fetched_micros = 0;
+    std::vector<std::pair<std::string, int64_t>> keys;
+  };
+  std::mutex keys_mu_;
+  std::map<int64_t, KeysEntry> project_keys_;
 };
 
 }  // namespace loupe

@@ -11,7 +11,8 @@ namespace loupe {
 HttpResponse HtmlPage(const PageFrame& frame, const std::string& body, int status) {
   nlohmann::json view = {{"title", frame.title}, {"body", body}, {"version", LOUPE_VERSION},
                          {"uplot", frame.uplot}, {"scripts", frame.scripts},
-                         {"has_crumbs", !frame.crumbs.empty()}, {"crumbs", nlohmann::json::array()}};
+                         {"has_crumbs", !frame.crumbs.empty()}, {"crumbs", nlohmann::json::array()},
+                         {"preloads", frame.preload_fetches}};
   if (!frame.nav.empty()) view["nav_" + frame.nav] = true;
   for (const Crumb& c : frame.crumbs) {
     nlohmann::json crumb = {{"label", c.label}};

@@ -24,6 +24,7 @@ struct PageFrame {
   std::string nav;                   // "projects", "feedback", "eval": the active header link
   bool uplot = false;                // load the chart library
   std::vector<std::string> scripts;  // /static/<name> scripts to load at the end
+  std::vector<std::string> preload_fetches;  // same-origin URLs the page's scripts will fetch()
 };
 
 // Wraps `body` (trusted HTML) in the layout.

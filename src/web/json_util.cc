@@ -103,4 +103,29 @@ Result<int64_t> ParseId(const std::string* text, const std::string& what) {
   return v;
 }
 
+void AppendSeriesData(std::string& data, const std::string& key, const std::string& type, const SeriesResult& r) {
+  data.reserve(data.size() + 64 + r.points.size() * 40);
+  data += "{\"key\":";
+  AppendJsonString(data, key);
+  data += ",\"type\":\"" + type + "\",\"count\":" + std::to_string(r.count) + ",\"min\":";
+  AppendJsonNumber(data, r.min);
+  data += ",\"max\":";
+  AppendJsonNumber(data, r.max);
+  data += r.downsampled ? ",\"downsampled\":true" : ",\"downsampled\":false";
+  data += ",\"points\":[";
+  bool first = true;
+  for (const SeriesPoint& p : r.points) {
+    if (!first) data += ',';
+    first = false;
+    data += '[';
+    data += std::to_string(p.step);
+    data += ',';
+    AppendJsonNumber(data, p.value);
+    data += ',';
+    AppendJsonNumber(data, static_cast<double>(p.ts) / 1e6);
+    data += ']';
+  }
+  data += "]}";
+}
+
 }  // namespace loupe

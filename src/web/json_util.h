@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "store/store_types.h"
 #include "web/http_types.h"
 
 namespace loupe {
@@ -24,6 +25,9 @@ HttpResponse JsonError(const Status& st);
 nlohmann::json JsonNumber(double v);
 void AppendJsonNumber(std::string& out, double v);
 void AppendJsonString(std::string& out, const std::string& s);
+
+// {key, type, count, min, max, downsampled, points: [[step, value, unix_seconds]]}
+void AppendSeriesData(std::string& out, const std::string& key, const std::string& type, const SeriesResult& r);
 
 // Chart data is revalidated, not re-sent: an ETag derived from the series version
 // (and the query), and 304 Not Modified when the client already holds it.

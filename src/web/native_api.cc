@@ -126,28 +126,7 @@ HttpResponse ReadSeries(TrackingService& t, const HttpRequest& req, int64_t id) 
   Result<SeriesResult> r = t.QuerySeries(s->id, q);
   if (!r.ok()) return JsonError(r.status());
   std::string data;
-  data.reserve(64 + r->points.size() * 40);
-  data += "{\"key\":";
-  AppendJsonString(data, *key);
-  data += ",\"type\":\"" + s->type + "\",\"count\":" + std::to_string(r->count) + ",\"min\":";
-  AppendJsonNumber(data, r->min);
-  data += ",\"max\":";
-  AppendJsonNumber(data, r->max);
-  data += r->downsampled ? ",\"downsampled\":true" : ",\"downsampled\":false";
-  data += ",\"points\":[";
-  bool first = true;
-  for (const SeriesPoint& p : r->points) {
-    if (!first) data += ',';
-    first = false;
-    data += '[';
-    data += std::to_string(p.step);
-    data += ',';
-    AppendJsonNumber(data, p.value);
-    data += ',';
-    AppendJsonNumber(data, static_cast<double>(p.ts) / 1e6);
-    data += ']';
-  }
-  data += "]}";
+  AppendSeriesData(data, *key, s->type, *r);
   HttpResponse out = JsonOkRaw(data);
   SetEtag(out, etag);
   return out;

@@ -2,15 +2,16 @@
 // through the SDK and a CLaaS data folder. Fails on any console error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, logRun, launch, newPage, shot } from './harness.mjs';
+import { startServer, logRun, launch, newPage, shot, idsOf } from './harness.mjs';
 
-let server, chrome, page;
+let server, chrome, page, ids;
 const errors = [];
 
 before(async () => {
   server = await startServer();
   await logRun(server.url, ['--mode', 'finished', '--name', 'baseline', '--lr', '0.01']);
   await logRun(server.url, ['--mode', 'finished', '--name', 'higher-lr', '--lr', '0.05']);
+  ids = await idsOf(server.url, 'browser-demo');
   chrome = await launch();
   page = await newPage(chrome.browser, errors);
 });
@@ -35,7 +36,7 @@ test('home and projects pages link to the runs', async () => {
 });
 
 test('experiments table sorts, filters and exports', async () => {
-  await page.goto(server.url + '/projects/1');
+  await page.goto(`${server.url}/projects/${ids.project}`);
   assert.equal(await page.locator('table.experiments tbody tr').count(), 2);
   await page.click('table.experiments th a:has-text("Name")');
   const names = await page.locator('table.experiments tbody td:nth-child(2)').allTextContents();
@@ -49,12 +50,12 @@ test('experiments table sorts, filters and exports', async () => {
   assert.equal(await page.textContent('#compare-btn'), 'Compare 2');
   await shot(page, 'experiments-table');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('a:has-text("Export CSV")')]);
-  assert.match(download.suggestedFilename(), /experiments-1\.csv/);
+  assert.match(download.suggestedFilename(), new RegExp(`experiments-${ids.project}\\.csv`));
   await noErrors();
 });
 
 test('experiment page draws every chart, zoom re-queries the server', async () => {
-  await page.goto(server.url + '/experiments/1');
+  await page.goto(`${server.url}/experiments/${ids.experiments.baseline}`);
   await page.waitForFunction(() => document.querySelectorAll('.chart').length === 3 &&
     [...document.querySelectorAll('.chart')].every((c) => c.dataset.state === 'drawn'));
   assert.match(await page.textContent('.chart[data-key="train/loss"] .meta'), /2000 points/);
@@ -102,11 +103,12 @@ test('experiment page draws every chart, zoom re-queries the server', async () =
 test('a live run updates without a reload', async () => {
   const child = logRun(server.url, ['--mode', 'live', '--name', 'live-run', '--seconds', '12'], { wait: false });
   try {
-    await page.goto(server.url + '/projects/1');
-    await page.waitForFunction(() => document.body.textContent.includes('live-run'), null, { timeout: 10000 }).catch(async () => {
-      await page.reload();
-    });
-    await page.goto(server.url + '/projects/1?q=live-run');
+    // The run appears in the table once the SDK has created it.
+    for (let i = 0; i < 50; i++) {
+      await page.goto(`${server.url}/projects/${ids.project}?q=live-run`);
+      if (await page.locator('table.experiments a:has-text("live-run")').count()) break;
+      await page.waitForTimeout(200);
+    }
     await page.click('table.experiments a:has-text("live-run")');
     await page.waitForSelector('.chart[data-key="train/loss"][data-state=drawn]');
     const before = Number(await page.getAttribute('.chart[data-key="train/loss"]', 'data-points'));
@@ -124,7 +126,7 @@ test('a live run updates without a reload', async () => {
 });
 
 test('console view filters and jumps to matches', async () => {
-  await page.goto(server.url + '/experiments/1/console');
+  await page.goto(`${server.url}/experiments/${ids.experiments.baseline}/console`);
   await page.waitForFunction(() => document.querySelectorAll('#console .line[data-line]').length > 5);
   assert.match(await page.textContent('#line-count'), /^21 lines/);
   await page.fill('#search', 'step 1500');
@@ -138,7 +140,7 @@ test('console view filters and jumps to matches', async () => {
 });
 
 test('compare page overlays runs and highlights config differences', async () => {
-  await page.goto(server.url + '/compare?ids=1,2');
+  await page.goto(`${server.url}/compare?ids=${ids.experiments.baseline},${ids.experiments['higher-lr']}`);
   await page.waitForFunction(() => document.querySelectorAll('.chart').length === 3 &&
     [...document.querySelectorAll('.chart')].every((c) => c.dataset.state === 'drawn'));
   assert.equal(await page.locator('table.config-diff tr.diff').count(), 1);  // only lr differs
@@ -146,6 +148,16 @@ test('compare page overlays runs and highlights config differences', async () =>
   await page.check('#only-diff');
   assert.equal(await page.locator('table.config-diff tr.same:visible').count(), 0);
   await shot(page, 'compare');
+  await noErrors();
+});
+
+test('CLaaS feedback and eval runs are experiments too', async () => {
+  await page.goto(server.url + '/projects');
+  await page.click('table.projects a:has-text("claas-feedback")');
+  await page.click('table.experiments a:has-text("user/tinker-lora")');
+  await page.waitForSelector('.chart[data-key="sdpo/adv_mean"][data-state=drawn]');
+  assert.match(await page.textContent('.chart[data-key="sdpo/adv_mean"] .meta'), /^10 points/);
+  await shot(page, 'claas-feedback-experiment');
   await noErrors();
 });
 

@@ -48,6 +48,14 @@ export function logRun(url, args, { wait = true } = {}) {
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error('log_run exited ' + code)))));
 }
 
+// Ids by name: {project, experiments: {name: id}} (the CLaaS importer creates projects too).
+export async function idsOf(url, projectName) {
+  const projects = (await (await fetch(url + '/api/v1/projects')).json()).data.projects;
+  const project = projects.find((p) => p.name === projectName);
+  const exps = (await (await fetch(`${url}/api/v1/projects/${project.id}/experiments`)).json()).data.experiments;
+  return { project: project.id, experiments: Object.fromEntries(exps.map((e) => [e.name, e.id])) };
+}
+
 export async function launch() {
   fs.mkdirSync(artifacts, { recursive: true });
   const browser = await chromium.launch({

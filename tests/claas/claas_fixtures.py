@@ -137,6 +137,19 @@ def write_demo(data_dir):
     write_eval_run(evals, "20260226-120000Z", finished=False, preferences=("identity",), mtime=1_700_200_000)
 
 
+
+
+def write_bench(data_dir, feedback_files=10000, eval_runs=500):
+    """The benchmark folder: 10,000 feedback files and 500 eval runs."""
+    fb = os.path.join(data_dir, "feedback")
+    for i in range(feedback_files):
+        write_feedback(fb, i, feedback_log(request_id(i), f"2026-0{1 + i // 5000}-{1 + i // 200 % 25:02d}T"
+                                           f"{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                                           mode="tinker" if i % 2 else "local", step=i + 1))
+    for r in range(eval_runs):
+        write_eval_run(os.path.join(data_dir, "evals"), f"run-{r:04d}", mtime=1_700_000_000 + r)
+
+
 if __name__ == "__main__":
     import sys
-    write_demo(sys.argv[1])
+    (write_bench if sys.argv[2:] == ["bench"] else write_demo)(sys.argv[1])

@@ -11,16 +11,7 @@
     return typeof v === 'number' ? v : null;  // "NaN", "Infinity" and "-Infinity" arrive as strings
   }
 
-  async function fetchSeries(expId, key, range, maxPoints) {
-    const params = new URLSearchParams({ key: key, max_points: String(maxPoints) });
-    if (range) {
-      params.set('from', String(Math.max(0, Math.floor(range.from))));
-      params.set('to', String(Math.max(0, Math.ceil(range.to))));
-    }
-    const resp = await fetch('/api/v1/experiments/' + expId + '/series?' + params.toString());
-    const body = await resp.json();
-    if (!resp.ok) throw new Error(body.message || ('HTTP ' + resp.status));
-    const d = body.data;
+  function parseSeries(d) {
     const steps = [], values = [], ts = [];
     let nonFinite = 0;
     for (const p of d.points) {
@@ -31,6 +22,28 @@
       ts.push(p[2]);
     }
     return { steps, values, ts, count: d.count, downsampled: d.downsampled, nonFinite };
+  }
+
+  // First draw of many charts of one experiment: one request per group of keys.
+  async function fetchBatchUrl(url) {
+    const resp = await fetch(url);
+    const body = await resp.json();
+    if (!resp.ok) throw new Error(body.message || ('HTTP ' + resp.status));
+    const out = new Map();
+    for (const d of body.data.series) out.set(d.key, parseSeries(d));
+    return out;
+  }
+
+  async function fetchSeries(expId, key, range, maxPoints) {
+    const params = new URLSearchParams({ key: key, max_points: String(maxPoints) });
+    if (range) {
+      params.set('from', String(Math.max(0, Math.floor(range.from))));
+      params.set('to', String(Math.max(0, Math.ceil(range.to))));
+    }
+    const resp = await fetch('/api/v1/experiments/' + expId + '/series?' + params.toString());
+    const body = await resp.json();
+    if (!resp.ok) throw new Error(body.message || ('HTTP ' + resp.status));
+    return parseSeries(body.data);
   }
 
   // TensorBoard's debiased exponential moving average; gaps (null) are carried over.
@@ -120,12 +133,29 @@
       container.appendChild(this.el);
     }
 
+    maxPoints() {
+      return Math.min(4000, Math.max(200, Math.round(this.width())));
+    }
+
+    // Draws data fetched elsewhere (a batch): a Map key -> series for this chart's sources.
+    accept(byKey) {
+      this.data = this.opts.sources.map(s => byKey.get(s.key) || { error: new Error('no data for ' + s.key), steps: [], values: [], ts: [], count: 0 });
+      this.el.dataset.fetchedMs = String(Math.round(performance.now()));
+      this.draw();
+      this.el.dataset.drawnMs = String(Math.round(performance.now()));
+    }
+
+    // Charts in a grid share one width: reading it once per layout change, not per chart,
+    // avoids a forced layout for every chart on a 100-chart page.
     width() {
-      return Math.max(200, (this.el.clientWidth || WIDTH_FALLBACK) - 16);
+      const grid = this.el.parentElement;
+      if (!grid) return WIDTH_FALLBACK;
+      if (!grid._loupeWidth) grid._loupeWidth = Math.max(200, (this.el.clientWidth || WIDTH_FALLBACK) - 16);
+      return grid._loupeWidth;
     }
 
     async load() {
-      const maxPoints = Math.min(4000, Math.max(200, Math.round(this.width())));
+      const maxPoints = this.maxPoints();
       const range = this.range;
       this.el.dataset.state = 'loading';
       try {
@@ -137,7 +167,9 @@
         return;
       }
       this.lastRange = range;
+      this.el.dataset.fetchedMs = String(Math.round(performance.now()));
       this.draw();
+      this.el.dataset.drawnMs = String(Math.round(performance.now()));
     }
 
     xOf(i, d) {
@@ -314,6 +346,7 @@
     }
 
     resize() {
+      if (this.el.parentElement) this.el.parentElement._loupeWidth = 0;
       if (this.plot) this.plot.setSize({ width: this.width(), height: 200 });
     }
   }
@@ -341,7 +374,7 @@
     if (lg) lg.addEventListener('change', () => { settings.log = lg.checked; onChange('redraw'); });
   }
 
-  window.Loupe = { LoupeChart, fetchSeries, smooth, queue, bindControls,
+  window.Loupe = { LoupeChart, fetchSeries, fetchBatchUrl, smooth, queue, bindControls,
     palette: ['#3b5bdb', '#e8590c', '#2b8a3e', '#c2255c', '#7048e8', '#0c8599', '#f08c00', '#5c940d', '#862e9c', '#1864ab',
               '#d9480f', '#087f5b', '#a61e4d', '#364fc7', '#e67700', '#2f9e44', '#9c36b5', '#0b7285', '#c92a2a', '#495057'] };
 })();

@@ -64,6 +64,9 @@
     c.chart.resize();
   }
 
+  // Charts present at page load are fetched in groups; later ones (live) one by one.
+  let initial = null;
+
   function addChart(info) {
     if (info.type !== 'line' || charts.has(info.key)) return;
     const sources = [{ expId: data.id, key: info.key, label: info.key, color: '#3b5bdb', t0: data.start_ts }];
@@ -83,10 +86,29 @@
     charts.set(info.key, entry);
     versions.set(info.key, info.version);
     observer.observe(entry.chart.el);
-    run(() => entry.chart.load());
+    if (initial) initial.push(entry.chart); else run(() => entry.chart.load());
   }
 
+  initial = [];
   data.keys.forEach(addChart);
+  // The server names the batch requests for the charts present at load and the page
+  // preloads them (<link rel=preload>), so the data is on its way before this script
+  // runs. A chart is drawn as soon as all of its series have arrived.
+  const arrived = new Map();
+  const waiting = initial;
+  initial = null;
+  const drawReady = () => {
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      const c = waiting[i];
+      if (c.opts.sources.every(s => arrived.has(s.key))) { c.accept(arrived); waiting.splice(i, 1); }
+    }
+  };
+  const pending = data.batches.map(url => Loupe.fetchBatchUrl(url)
+    .then(byKey => { byKey.forEach((v, k) => arrived.set(k, v)); drawReady(); })
+    .catch(() => {}));
+  // Anything a failed batch left undrawn loads chart by chart.
+  const settled = Promise.all(pending).then(() => Promise.all(waiting.splice(0).map(c => c.load())));
+  settled.then(() => { window.loupeAllDrawnAt = performance.now(); });
 
   Loupe.bindControls(settings, () => {
     for (const c of charts.values()) {
