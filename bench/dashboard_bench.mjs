@@ -4,7 +4,11 @@
 //   node bench/dashboard_bench.mjs experiment URL EXPERIMENT_ID
 //   node bench/dashboard_bench.mjs table URL PROJECT_ID
 //   node bench/dashboard_bench.mjs claas URL
+//   node bench/dashboard_bench.mjs console URL       (logs 1,000,000 console lines first)
 import { chromium } from 'playwright-core';
+
+const chromeArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const [mode, url, id] = process.argv.slice(2);
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -25,9 +29,7 @@ async function pageTime(path, n = 7) {
 }
 
 async function experimentPage() {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromeArgs });
   const results = [];
   for (let run = 0; run < 4; run++) {
     // A fresh context each time: no HTTP cache, so every chart is fetched and drawn.
@@ -88,4 +90,49 @@ async function claas() {
   }
 }
 
-await ({ experiment: experimentPage, table, claas }[mode])();
+async function consoleView() {
+  const post = (path, body) => fetch(url + path, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body) }).then((r) => r.json());
+  const exp = (await post('/api/v1/experiments', { project: 'console-bench', name: 'million-lines' })).data.id;
+  const t0 = performance.now();
+  for (let b = 0; b < 100; b++) {
+    const lines = [];
+    for (let i = 0; i < 10000; i++) {
+      const n = b * 10000 + i + 1;
+      lines.push({ text: `${n % 1000 === 0 ? 'ERROR' : 'INFO'} step ${n}: loss=${(1 / n).toFixed(6)} lr=0.001 tokens/s=12345` });
+    }
+    await post(`/api/v1/experiments/${exp}/console`, { seq: b, lines });
+  }
+  console.log(JSON.stringify({ logged_lines: 1000000, seconds: +((performance.now() - t0) / 1000).toFixed(1) }));
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromeArgs });
+  const page = await (await browser.newContext({ viewport: { width: 1600, height: 1000 } })).newPage();
+  await page.goto(`${url}/experiments/${exp}/console`);
+  await page.waitForFunction(() => document.querySelector('#console .line[data-line="1000000"]'), null, { polling: 50 });
+  const firstMs = await page.evaluate(() => performance.now());
+  // Jumps to 20 places in the log: time until the rows there are on screen.
+  const jumps = await page.evaluate(async () => {
+    const box = document.getElementById('console');
+    const out = [];
+    for (let k = 0; k < 20; k++) {
+      const target = Math.floor(Math.random() * 999000) + 1;
+      const t = performance.now();
+      box.scrollTop = (target - 1) * 18;
+      await new Promise((resolve) => {
+        const check = () => (box.querySelector(`.line[data-line="${target}"]`) ? resolve() : requestAnimationFrame(check));
+        check();
+      });
+      out.push(performance.now() - t);
+    }
+    return out;
+  });
+  const dom = await page.evaluate(() => document.querySelectorAll('#console .line').length);
+  const t1 = Date.now();
+  await page.selectOption('#level', 'error');
+  await page.waitForFunction(() => /^1000 of 1000000 lines/.test(document.getElementById('line-count').textContent), null, { polling: 20 });
+  const filterMs = Date.now() - t1;
+  console.log(JSON.stringify({ tail_shown_ms: Math.round(firstMs), jump_ms_median: +median(jumps).toFixed(1),
+    jump_ms_max: +Math.max(...jumps).toFixed(1), rows_in_dom: dom, level_filter_ms: filterMs }));
+  await browser.close();
+}
+
+await ({ experiment: experimentPage, table, claas, console: consoleView }[mode])();

@@ -39,10 +39,32 @@ python3 bench/poll_charts.py "$port" "$pid" "$id" 30
 python3 bench/poll_charts.py "$port" "$pid" "$id" 30 live
 echo "server RSS after the runs above: $(rss_mb) MB"
 
-if [ "${LOUPE_BENCH_BIG:-0}" = 1 ]; then
-  echo "== memory: 10,000 experiments, 1e8 points"
+fresh_server() {
   kill $pid; wait $pid || true; rm -rf "$data"; mkdir -p "$data"
   start_server
+}
+
+echo "== dashboard (issue 3): experiment page with 100 charts of 1e6 points in headless Chromium"
+fresh_server
+id=$("$build/http_load" ingest "$port" 1 100 1000000 1000 1 | awk '/first_experiment_id/{print $2}')
+node bench/dashboard_bench.mjs experiment "http://127.0.0.1:$port" "$id"
+echo "== dashboard: console view with 1,000,000 lines"
+node bench/dashboard_bench.mjs console "http://127.0.0.1:$port"
+echo "== dashboard: experiments table of a 10,000-experiment project"
+fresh_server
+"$build/http_load" ingest "$port" 10000 4 10 10 4 > /dev/null
+node bench/dashboard_bench.mjs table "http://127.0.0.1:$port" 1
+echo "== CLaaS pages: 10,000 feedback files, 500 eval runs"
+kill $pid; wait $pid || true; rm -rf "$data"; mkdir -p "$data"
+python3 tests/claas/claas_fixtures.py "$data" bench
+"$build/loupe" serve --port "$port" --data-dir "$data" --claas-import-interval 0 > "$data.log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q serving "$data.log" 2>/dev/null && break; sleep 0.1; done
+node bench/dashboard_bench.mjs claas "http://127.0.0.1:$port"
+
+if [ "${LOUPE_BENCH_BIG:-0}" = 1 ]; then
+  echo "== memory: 10,000 experiments, 1e8 points"
+  fresh_server
   "$build/http_load" ingest "$port" 10000 10 1000 1000 4
   echo "server RSS after ingest: $(rss_mb) MB"
   for id in 1 2500 5000 7500 10000; do

@@ -170,6 +170,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
 }
 
 std::string ExperimentTableCsv(const ExperimentTable& table) {
+  // RFC 4180: quote fields holding a comma, quote or line break; double inner quotes.
   auto field = [](const std::string& s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
     std::string out = "\"";

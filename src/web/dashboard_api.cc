@@ -48,13 +48,6 @@ json LineJson(const ConsoleLine& l) {
           {"level", LineLevel(l)}, {"text", l.text}};
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 HttpResponse ExportSeries(TrackingService& t, const HttpRequest& req, int64_t id) {
   const std::string* key = req.Query("key");
   if (!key || key->empty()) return JsonError(Status::InvalidArgument("key is required"));

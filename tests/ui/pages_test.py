@@ -116,6 +116,24 @@ class PagesTest(unittest.TestCase):
         self.assertEqual(self.server.get(f"/api/v1/experiments/{eid}/series/export?key=nope")[0], 404)
         self.assertEqual(self.server.get(f"/api/v1/experiments/{eid}/series/export?key=val/acc&format=xml")[0], 422)
 
+    def test_series_batch(self):
+        eid = self.ids[2]
+        status, body, _ = self.server.get(f"/api/v1/experiments/{eid}/series/batch?keys=train/loss,nope,val/acc&max_points=10")
+        self.assertEqual(status, 200)
+        self.assertEqual([s["key"] for s in body["data"]["series"]], ["train/loss", "val/acc"])
+        self.assertEqual(body["data"]["missing"], ["nope"])
+        self.assertEqual(body["data"]["series"][0]["count"], 50)
+        self.assertLessEqual(len(body["data"]["series"][0]["points"]), 10)
+        # Ten keys are read by two threads; the answer keeps the request's order.
+        keys = ["train/loss", "m1", "m2", "m3", "m4", "m5", "val/acc", "m6", "m7", "m8"]
+        _, body, _ = self.server.get(f"/api/v1/experiments/{eid}/series/batch?keys={','.join(keys)}")
+        self.assertEqual([s["key"] for s in body["data"]["series"]], ["train/loss", "val/acc"])
+        self.assertEqual(body["data"]["missing"], ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"])
+        self.assertEqual(self.server.get(f"/api/v1/experiments/{eid}/series/batch")[0], 422)
+        many = ",".join(f"k{i}" for i in range(201))
+        self.assertEqual(self.server.get(f"/api/v1/experiments/{eid}/series/batch?keys={many}")[0], 422)
+        self.assertEqual(self.server.get(f"/api/v1/experiments/{eid}/series/batch?keys=a&max_points=2")[0], 422)
+
     def test_compare_page(self):
         ids = ",".join(map(str, self.ids))
         p = self.page(f"/compare?ids={ids}")
