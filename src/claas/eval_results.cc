@@ -1,5 +1,7 @@
 #include "claas/eval_results.h"
 
+#include "claas/results_path.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -183,6 +185,8 @@ Result<std::vector<EvalRunRef>> DiscoverEvalRuns(const std::string& results_dir)
     if (!e.is_directory(ec)) continue;
     std::string name = e.path().filename().string();
     if (name.empty() || name[0] == '.') continue;
+    // A run folder that is a symlink to somewhere outside results_dir is not listed.
+    if (e.is_symlink(ec) && !ResolveInsideRoot(e.path().string(), results_dir).ok()) continue;
     if (int64_t m = MtimeOf(e.path() / "summary.json"); m >= 0) {
       runs.push_back({name, e.path().string(), false, m});
     } else if (int64_t s = NewestStepsMtime(e.path()); s >= 0) {
@@ -232,7 +236,8 @@ EvalRun ReadEvalRun(const EvalRunRef& ref) {
   // Plots, sorted by name.
   std::vector<fs::path> plots;
   for (const auto& e : fs::directory_iterator(dir / "plots", ec)) {
-    if (e.path().extension() == ".png" && e.is_regular_file(ec)) plots.push_back(e.path());
+    // Symlinked plots are skipped: they could point anywhere on the machine.
+    if (e.path().extension() == ".png" && e.is_regular_file(ec) && !e.is_symlink(ec)) plots.push_back(e.path());
   }
   std::sort(plots.begin(), plots.end());
   for (const fs::path& p : plots) {

@@ -159,6 +159,8 @@ class EvalDashboardTest(PageCase):
         os.makedirs(os.path.join(cls.root, "secret"))
         fx.write_eval_run(os.path.join(cls.root, "secret"), "leak")
         os.symlink(os.path.join(cls.root, "secret"), os.path.join(cls.evals, "link-out"))
+        os.symlink(os.path.join(cls.root, "secret", "leak"), os.path.join(cls.evals, "link-run"))
+        os.symlink("/etc/hostname", os.path.join(cls.evals, "20260224-101500Z", "plots", "zz_link.png"))
         os.symlink(os.path.join(cls.evals, "20260224-101500Z"), os.path.join(cls.root, "data", "link-in"))
         cls.server = LoupeServer(cwd=cls.root, data_dir="./data").start()
 
@@ -191,6 +193,11 @@ class EvalDashboardTest(PageCase):
         self.assertIn('title="distill_loss">0.5</td>', page)  # local loss column
         self.assertIn("Rollout 1: compliance", page)
         self.assertIn("Sure! Here is the answer.", page)
+
+    def test_symlinks_out_of_the_root_are_not_followed(self):
+        _, page = self.get()
+        self.assertNotIn("link-run", page)
+        self.assertNotIn("zz_link.png", page)
 
     def test_bad_files_are_skipped_not_fatal(self):
         _, page = self.get()
