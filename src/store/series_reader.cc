@@ -41,12 +41,21 @@ Status Collect(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi, int leve
   return Status::Ok();
 }
 
-int ChooseLevel(int64_t span) {
+// The finest level whose rows over the span fit the row budget, then coarser while
+// that still leaves at least one row for each output bucket: a small chart (few
+// points asked) reads a few hundred rows, not thousands, and loses nothing it could show.
+int ChooseLevel(int64_t span, int max_points) {
   if (span <= kMaxRawSpan) return 0;
-  for (int level = 1; level <= kLevels; ++level) {
-    if ((span >> kLevelShift[level]) + 2 <= kMaxRowsPerQuery) return level;
+  int level = kLevels;
+  for (int l = 1; l <= kLevels; ++l) {
+    if ((span >> kLevelShift[l]) + 2 <= kMaxRowsPerQuery) {
+      level = l;
+      break;
+    }
   }
-  return kLevels;
+  const int64_t buckets = std::max<int64_t>(1, (max_points - 2) / 2);
+  while (level < kLevels && (span >> kLevelShift[level + 1]) >= buckets) ++level;
+  return level;
 }
 
 // The first (or last) stored point inside [lo, hi], searched window by window.
@@ -86,7 +95,7 @@ Result<SeriesResult> QuerySeriesPoints(SqliteDb& db, int64_t series_id, int64_t 
   const int64_t b = std::min(q.to, last_step);
   if (a > b) return r;
 
-  const int level = ChooseLevel(b - a + 1);
+  const int level = ChooseLevel(b - a + 1, q.max_points);
   std::vector<Bucket> pieces;
   LOUPE_RETURN_IF_ERROR(Collect(db, series_id, a, b, level, pieces));
   Bucket total;

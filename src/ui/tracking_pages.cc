@@ -269,7 +269,7 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   }
   // The first draw of every chart comes from a few batch requests the page preloads.
   constexpr size_t kKeysPerBatch = 100;
-  constexpr int kFirstDrawPoints = 600;  // about a chart's width in pixels
+  constexpr int kFirstDrawPoints = 480;  // about a chart's plot width in pixels
   json batches = json::array();
   std::string keys_param;
   size_t in_batch = 0;
