@@ -1,0 +1,19 @@
+// The compact columnar file a dataset is kept in (<data-dir>/datasets/<id>/columns.bin):
+// "LOUPEDS1", a u32 header length, a JSON header (rows; per column name, type,
+// categories), then each column as a packed little-endian array: f64 numbers, i8
+// booleans, i64 datetimes, u32 category codes, or for text a missing mask, u64 offsets
+// and the bytes. Written to a temporary file and renamed, so a crash never leaves a
+// half-written dataset.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "datasets/table.h"
+
+namespace loupe::datasets {
+
+Status WriteColumnFile(const std::string& path, const Table& table);
+Result<Table> ReadColumnFile(const std::string& path);
+
+}  // namespace loupe::datasets

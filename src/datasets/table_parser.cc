@@ -1,0 +1,243 @@
+#include "datasets/table_parser.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace loupe::datasets {
+
+namespace {
+
+using nlohmann::json;
+
+std::string Where(size_t line, size_t column) {
+  return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": ";
+}
+
+std::optional<std::string> Cell(std::string value) {
+  if (IsMissingToken(value)) return std::nullopt;
+  return value;
+}
+
+Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimits& limits) {
+  RawTable table;
+  std::vector<std::string> record;
+  std::string field;
+  size_t line = 1, record_line = 1, col = 1;
+  bool header_done = false;
+  size_t i = 0;
+  if (in.size() >= 3 && in.substr(0, 3) == "\xEF\xBB\xBF") i = 3;  // UTF-8 BOM
+  auto end_record = [&]() -> Status {
+    if (record.size() == 1 && record[0].empty() && field.empty()) {  // blank line
+      record.clear();
+      return Status::Ok();
+    }
+    if (!header_done) {
+      if (record.size() > limits.max_columns) {
+        return Status::InvalidArgument("line 1: " + std::to_string(record.size()) + " columns; the limit is " +
+                                       std::to_string(limits.max_columns));
+      }
+      std::map<std::string, int> seen;
+      for (size_t c = 0; c < record.size(); ++c) {
+        std::string name = record[c];
+        if (name.empty()) name = "column_" + std::to_string(c + 1);
+        if (seen[name]++) {
+          return Status::InvalidArgument(Where(record_line, c + 1) + "duplicate column name \"" + name + "\"");
+        }
+        table.columns.push_back({name, {}});
+      }
+      header_done = true;
+    } else {
+      if (record.size() != table.columns.size()) {
+        return Status::InvalidArgument("line " + std::to_string(record_line) + ": expected " +
+                                       std::to_string(table.columns.size()) + " fields, found " +
+                                       std::to_string(record.size()));
+      }
+      if (table.rows() >= limits.max_rows) {
+        return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
+      }
+      for (size_t c = 0; c < record.size(); ++c) table.columns[c].cells.push_back(Cell(std::move(record[c])));
+    }
+    record.clear();
+    return Status::Ok();
+  };
+  while (i < in.size()) {
+    char c = in[i];
+    if (c == '"' && field.empty()) {
+      // Quoted field: runs to the closing quote; "" is a quote.
+      size_t start_line = line, start_col = col;
+      ++i;
+      while (true) {
+        if (i >= in.size()) return Status::InvalidArgument(Where(start_line, start_col) + "unterminated quoted field");
+        if (in[i] == '"') {
+          if (i + 1 < in.size() && in[i + 1] == '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        if (in[i] == '\n') ++line;
+        field += in[i++];
+      }
+      if (i < in.size() && in[i] != delim && in[i] != '\n' && in[i] != '\r') {
+        return Status::InvalidArgument(Where(line, col) + "unexpected character after a closing quote");
+      }
+      continue;
+    }
+    if (c == delim) {
+      record.push_back(std::move(field));
+      field.clear();
+      ++col;
+      ++i;
+      continue;
+    }
+    if (c == '\r' || c == '\n') {
+      record.push_back(std::move(field));
+      field.clear();
+      LOUPE_RETURN_IF_ERROR(end_record());
+      if (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n') ++i;
+      ++i;
+      ++line;
+      record_line = line;
+      col = 1;
+      continue;
+    }
+    field += c;
+    ++i;
+  }
+  if (!field.empty() || !record.empty()) {
+    record.push_back(std::move(field));
+    LOUPE_RETURN_IF_ERROR(end_record());
+  }
+  if (!header_done) return Status::InvalidArgument("the file is empty: expected a header line");
+  return table;
+}
+
+std::optional<std::string> JsonCell(const json& v) {
+  if (v.is_null()) return std::nullopt;
+  if (v.is_string()) return Cell(v.get<std::string>());
+  if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+  return v.dump();
+}
+
+// Records are objects; columns are the union of keys in first-seen order.
+Result<RawTable> FromRecords(const std::vector<json>& records, const std::vector<size_t>& lines, const ParseLimits& limits) {
+  RawTable table;
+  std::map<std::string, size_t> index;
+  for (size_t r = 0; r < records.size(); ++r) {
+    for (auto it = records[r].begin(); it != records[r].end(); ++it) {
+      if (!index.count(it.key())) {
+        if (index.size() >= limits.max_columns) return Status::InvalidArgument("more than " + std::to_string(limits.max_columns) + " columns");
+        index[it.key()] = table.columns.size();
+        table.columns.push_back({it.key(), std::vector<std::optional<std::string>>(r)});
+      }
+    }
+    for (RawColumn& c : table.columns) {
+      auto it = records[r].find(c.name);
+      if (it != records[r].end() && (it->is_object() || it->is_array())) {
+        return Status::InvalidArgument("record " + std::to_string(r + 1) + " (line " + std::to_string(lines[r]) +
+                                       "), field \"" + c.name + "\": nested values are not supported");
+      }
+      c.cells.push_back(it == records[r].end() ? std::nullopt : JsonCell(*it));
+    }
+  }
+  if (table.columns.empty()) return Status::InvalidArgument("no records with fields");
+  return table;
+}
+
+size_t LineOf(std::string_view in, size_t byte) {
+  return 1 + static_cast<size_t>(std::count(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(std::min(byte, in.size())), '\n'));
+}
+
+Result<RawTable> ParseJsonArray(std::string_view in, const ParseLimits& limits) {
+  json doc;
+  try {
+    doc = json::parse(in.begin(), in.end());
+  } catch (const json::parse_error& e) {
+    return Status::InvalidArgument("line " + std::to_string(LineOf(in, e.byte > 0 ? e.byte - 1 : 0)) + ": invalid JSON (" +
+                                   std::string(e.what()).substr(std::string(e.what()).find(':') + 2) + ")");
+  }
+  if (!doc.is_array()) return Status::InvalidArgument("expected a JSON array of objects");
+  if (doc.size() > limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
+  std::vector<json> records;
+  std::vector<size_t> lines;
+  for (size_t r = 0; r < doc.size(); ++r) {
+    if (!doc[r].is_object()) return Status::InvalidArgument("element " + std::to_string(r + 1) + ": expected an object");
+    records.push_back(std::move(doc[r]));
+    lines.push_back(0);
+  }
+  return FromRecords(records, lines, limits);
+}
+
+Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits) {
+  std::vector<json> records;
+  std::vector<size_t> lines;
+  size_t line = 0, start = 0;
+  while (start < in.size()) {
+    size_t nl = in.find('\n', start);
+    if (nl == std::string_view::npos) nl = in.size();
+    ++line;
+    std::string_view text = in.substr(start, nl - start);
+    start = nl + 1;
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    json j = json::parse(text.begin(), text.end(), nullptr, false);
+    if (j.is_discarded()) return Status::InvalidArgument("line " + std::to_string(line) + ": invalid JSON");
+    if (!j.is_object()) return Status::InvalidArgument("line " + std::to_string(line) + ": expected a JSON object");
+    if (records.size() >= limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
+    records.push_back(std::move(j));
+    lines.push_back(line);
+  }
+  if (records.empty()) return Status::InvalidArgument("the file has no records");
+  return FromRecords(records, lines, limits);
+}
+
+}  // namespace
+
+bool IsMissingToken(std::string_view cell) {
+  return cell.empty() || cell == "NA" || cell == "N/A" || cell == "null" || cell == "NULL" || cell == "None" ||
+         cell == "NaN" || cell == "nan";
+}
+
+std::optional<FileFormat> FormatFromName(const std::string& name) {
+  auto dot = name.rfind('.');
+  if (dot == std::string::npos) return std::nullopt;
+  std::string ext = name.substr(dot + 1);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == "csv") return FileFormat::kCsv;
+  if (ext == "tsv" || ext == "tab") return FileFormat::kTsv;
+  if (ext == "json") return FileFormat::kJson;
+  if (ext == "jsonl" || ext == "ndjson") return FileFormat::kJsonl;
+  return std::nullopt;
+}
+
+std::optional<FileFormat> ParseFormat(const std::string& s) {
+  for (FileFormat f : {FileFormat::kCsv, FileFormat::kTsv, FileFormat::kJson, FileFormat::kJsonl}) {
+    if (s == FormatName(f)) return f;
+  }
+  return std::nullopt;
+}
+
+const char* FormatName(FileFormat f) {
+  switch (f) {
+    case FileFormat::kCsv: return "csv";
+    case FileFormat::kTsv: return "tsv";
+    case FileFormat::kJson: return "json";
+    case FileFormat::kJsonl: return "jsonl";
+  }
+  return "csv";
+}
+
+Result<RawTable> ParseTable(std::string_view content, FileFormat format, const ParseLimits& limits) {
+  switch (format) {
+    case FileFormat::kCsv: return ParseDelimited(content, ',', limits);
+    case FileFormat::kTsv: return ParseDelimited(content, '\t', limits);
+    case FileFormat::kJson: return ParseJsonArray(content, limits);
+    case FileFormat::kJsonl: return ParseJsonLines(content, limits);
+  }
+  return Status::InvalidArgument("unknown format");
+}
+
+}  // namespace loupe::datasets

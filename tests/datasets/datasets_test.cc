@@ -1,0 +1,153 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "common/temp_dir.h"
+#include "datasets/column_file.h"
+#include "datasets/column_stats.h"
+#include "datasets/column_types.h"
+#include "datasets/table_parser.h"
+
+namespace loupe::datasets {
+namespace {
+
+RawTable Parse(const std::string& text, FileFormat f = FileFormat::kCsv) {
+  auto t = ParseTable(text, f);
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  return t.ok() ? *t : RawTable{};
+}
+
+std::string Error(const std::string& text, FileFormat f = FileFormat::kCsv) {
+  auto t = ParseTable(text, f);
+  return t.ok() ? "" : t.status().message();
+}
+
+TEST(TableParser, CsvQuotingAndMissingValues) {
+  RawTable t = Parse("\xEF\xBB\xBFname,note,score\r\n\"Smith, J\",\"said \"\"hi\"\"\nthen left\",1.5\r\nAda,,NA\n\n");
+  ASSERT_EQ(t.columns.size(), 3u);
+  ASSERT_EQ(t.rows(), 2u);
+  EXPECT_EQ(t.columns[0].name, "name");
+  EXPECT_EQ(*t.columns[0].cells[0], "Smith, J");
+  EXPECT_EQ(*t.columns[1].cells[0], "said \"hi\"\nthen left");
+  EXPECT_FALSE(t.columns[1].cells[1].has_value());
+  EXPECT_FALSE(t.columns[2].cells[1].has_value());
+}
+
+TEST(TableParser, ErrorsNameLineAndColumn) {
+  EXPECT_EQ(Error("a,b\n1,2\n3\n"), "line 3: expected 2 fields, found 1");
+  EXPECT_EQ(Error("a,b\n1,\"open\n"), "line 2, column 2: unterminated quoted field");
+  EXPECT_EQ(Error("a,b\n\"x\"y,2\n"), "line 2, column 1: unexpected character after a closing quote");
+  EXPECT_EQ(Error("a,a\n1,2\n"), "line 1, column 2: duplicate column name \"a\"");
+  EXPECT_EQ(Error(""), "the file is empty: expected a header line");
+  EXPECT_EQ(Error("[{\"a\": 1}, 3]", FileFormat::kJson), "element 2: expected an object");
+  EXPECT_EQ(Error("{\"a\": 1}\n{\"a\": \n", FileFormat::kJsonl), "line 2: invalid JSON");
+  EXPECT_EQ(Error("{\"a\": {\"b\": 1}}\n", FileFormat::kJsonl).substr(0, 28), "record 1 (line 1), field \"a\"");
+  EXPECT_NE(Error("[{\"a\": 1},\n{\"a\": }]", FileFormat::kJson).find("line 2: invalid JSON"), std::string::npos);
+}
+
+TEST(TableParser, JsonRecordsUnionTheirKeys) {
+  RawTable t = Parse(R"([{"a": 1, "b": "x"}, {"b": null, "c": true}])", FileFormat::kJson);
+  ASSERT_EQ(t.columns.size(), 3u);
+  EXPECT_EQ(*t.columns[0].cells[0], "1");
+  EXPECT_FALSE(t.columns[0].cells[1].has_value());
+  EXPECT_FALSE(t.columns[1].cells[1].has_value());
+  EXPECT_EQ(*t.columns[2].cells[1], "true");
+  RawTable tsv = Parse("x\ty\n1\t2\n", FileFormat::kTsv);
+  EXPECT_EQ(*tsv.columns[1].cells[0], "2");
+  EXPECT_EQ(FormatFromName("data.NDJSON"), FileFormat::kJsonl);
+  EXPECT_FALSE(FormatFromName("data.xlsx").has_value());
+}
+
+TEST(ColumnTypes, InfersEachType) {
+  RawTable t = Parse(
+      "n,b,d,c,txt\n"
+      "1.5,true,2026-01-02,cat,the quick brown fox jumps over the lazy dog again\n"
+      "-2e3,No,2026-01-03T10:00:00Z,dog,another rather long sentence that is free text\n"
+      ",yes,2026-01-04 08:30,cat,\n");
+  EXPECT_EQ(InferColumnType(t.columns[0]), ColumnType::kNumeric);
+  EXPECT_EQ(InferColumnType(t.columns[1]), ColumnType::kBoolean);
+  EXPECT_EQ(InferColumnType(t.columns[2]), ColumnType::kDatetime);
+  EXPECT_EQ(InferColumnType(t.columns[3]), ColumnType::kCategorical);
+  EXPECT_EQ(InferColumnType(t.columns[4]), ColumnType::kText);
+  RawColumn ids{"id", {"a1", "a2", "a3", "a4"}};
+  EXPECT_EQ(InferColumnType(ids), ColumnType::kText);  // all distinct: not labels
+  RawColumn empty{"e", {std::nullopt, std::nullopt}};
+  EXPECT_EQ(InferColumnType(empty), ColumnType::kText);
+}
+
+TEST(ColumnTypes, ParsersAreStrict) {
+  EXPECT_EQ(*ParseNumber(" 3.25 "), 3.25);
+  EXPECT_TRUE(std::isinf(*ParseNumber("-inf")));
+  EXPECT_FALSE(ParseNumber("3.2.1"));
+  EXPECT_FALSE(ParseNumber("0x10"));
+  EXPECT_FALSE(ParseNumber("1e999"));
+  EXPECT_EQ(*ParseDatetime("1970-01-01T00:00:01.5Z"), 1500000);
+  EXPECT_EQ(*ParseDatetime("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_FALSE(ParseDatetime("2026-13-01"));
+  EXPECT_FALSE(ParseDatetime("2026-01-01T25:00"));
+  EXPECT_FALSE(ParseDatetime("yesterday"));
+}
+
+TEST(ColumnTypes, ConversionNamesTheBadRow) {
+  RawColumn c{"age", {"31", "forty", std::nullopt}};
+  auto r = ConvertColumn(c, ColumnType::kNumeric);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "column \"age\", row 2: \"forty\" is not a numeric value");
+  auto text = ConvertColumn(c, ColumnType::kText);
+  ASSERT_TRUE(text.ok());
+  EXPECT_TRUE(text->IsMissing(2));
+  auto flags = ConvertColumn(RawColumn{"f", {"1", "0", "yes"}}, ColumnType::kBoolean);
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(flags->flags, (std::vector<int8_t>{1, 0, 1}));
+}
+
+TEST(ColumnFile, RoundTripsEveryType) {
+  RawTable raw = Parse(
+      "n,b,d,c,t\n1.5,true,2026-01-02,x,hello\n,false,,y,\n-0.25,,2026-01-03T04:05:06Z,x,\"multi\nline\"\n");
+  Table table;
+  for (const RawColumn& rc : raw.columns) table.columns.push_back(*ConvertColumn(rc, InferColumnType(rc)));
+  table.columns[4].type_overridden = true;
+  TempDir dir;
+  std::string path = dir.path() + "/columns.bin";
+  ASSERT_TRUE(WriteColumnFile(path, table).ok());
+  auto back = ReadColumnFile(path);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->rows(), 3u);
+  for (size_t c = 0; c < 5; ++c) {
+    EXPECT_EQ(back->columns[c].type, table.columns[c].type);
+    for (size_t r = 0; r < 3; ++r) EXPECT_EQ(back->columns[c].CellText(r), table.columns[c].CellText(r)) << c << "," << r;
+  }
+  EXPECT_TRUE(back->columns[4].type_overridden);
+  EXPECT_EQ(back->columns[2].CellText(2), "2026-01-03T04:05:06Z");
+  EXPECT_TRUE(back->columns[0].IsMissing(1));
+  // A truncated file is reported, not misread.
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 4);
+  auto broken = ReadColumnFile(path);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.status().code(), Code::kCorrupt);
+}
+
+TEST(ColumnStats, MatchesHandComputedValues) {
+  Column n = *ConvertColumn(RawColumn{"x", {"1", "2", "3", "4", std::nullopt}}, ColumnType::kNumeric);
+  auto s = ColumnStats(n);
+  EXPECT_EQ(s["count"], 4);
+  EXPECT_EQ(s["missing"], 1);
+  EXPECT_DOUBLE_EQ(s["mean"].get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(s["std"].get<double>(), std::sqrt(5.0 / 3.0));
+  EXPECT_DOUBLE_EQ(s["median"].get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(s["q25"].get<double>(), 1.75);
+  Column c = *ConvertColumn(RawColumn{"y", {"a", "b", "a", std::nullopt}}, ColumnType::kCategorical);
+  auto cs = ColumnStats(c);
+  EXPECT_EQ(cs["distinct"], 2);
+  EXPECT_EQ(cs["top"][0]["value"], "a");
+  EXPECT_EQ(cs["top"][0]["count"], 2);
+}
+
+}  // namespace
+}  // namespace loupe::datasets
