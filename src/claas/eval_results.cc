@@ -1,6 +1,6 @@
 #include "claas/eval_results.h"
 
-#include "claas/results_path.h"
+#include "common/path_rule.h"
 
 #include <sys/stat.h>
 

@@ -16,6 +16,7 @@
 #include "web/api_routes.h"
 #include "web/http_server.h"
 #include "claas/claas_importer.h"
+#include "datasets/dataset_service.h"
 #include "ui/claas_pages.h"
 #include "ui/tracking_pages.h"
 #include "web/live_events.h"
@@ -63,6 +64,8 @@ struct ServeOptions {
   int threads = 4;
   bool sync_full = true;
   int claas_import_interval = 10;
+  std::string import_root;  // empty: <data_dir>/imports
+  int max_upload_mb = 64;
 };
 
 int Serve(const ServeOptions& o) {
@@ -91,6 +94,12 @@ int Serve(const ServeOptions& o) {
     for (auto& r : loupe::ClaasPageRoutes(claas)) routes.push_back(std::move(r));
     for (auto& r : loupe::StaticRoutes()) routes.push_back(std::move(r));
     for (auto& r : loupe::DashboardApiRoutes(tracking)) routes.push_back(std::move(r));
+    loupe::datasets::DatasetOptions dataset_options;
+    dataset_options.data_dir = data_dir;
+    dataset_options.import_root = o.import_root;
+    dataset_options.max_upload_bytes = static_cast<size_t>(o.max_upload_mb) << 20;
+    loupe::datasets::DatasetService datasets(**store, dataset_options);
+    for (auto& r : loupe::DatasetApiRoutes(datasets)) routes.push_back(std::move(r));
     for (auto& r : loupe::TrackingPageRoutes(tracking)) routes.push_back(std::move(r));
     loupe::LiveEvents live(tracking);
     loupe::claas::ClaasImporter importer(tracking, {claas.feedback_dir, claas.evals_root, o.claas_import_interval});
@@ -135,6 +144,8 @@ int main(int argc, char** argv) {
   bool no_fsync = false;
   std::string feedback_dir = EnvOr("FEEDBACK_LOG_DIR", "");
   int claas_import_interval = 10;
+  std::string import_root;
+  int max_upload_mb = 64;
 
   CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");
   serve->add_option("--host", host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
@@ -149,6 +160,10 @@ int main(int argc, char** argv) {
   serve->add_option("--claas-import-interval", claas_import_interval,
                     "Seconds between imports of CLaaS feedback logs and eval results as experiments (0: off)")
       ->capture_default_str()->check(CLI::Range(0, 86400));
+  serve->add_option("--import-root", import_root,
+                    "Datasets may be imported from server-side paths inside this folder (default <data-dir>/imports)");
+  serve->add_option("--max-upload-mb", max_upload_mb, "Largest dataset file accepted, in MiB")
+      ->capture_default_str()->check(CLI::Range(1, 90));
   serve->add_flag("--no-fsync", no_fsync,
                   "Commit without fsync: survives a crash of Loupe, not of the machine");
 
@@ -163,5 +178,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 1 to 65535\n");
     return 1;
   }
-  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync, claas_import_interval});
+  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync, claas_import_interval, import_root, max_upload_mb});
 }

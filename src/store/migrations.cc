@@ -75,6 +75,13 @@ CREATE TABLE ui_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
       R"sql(
 ALTER TABLE series ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // v3: datasets for no-code training; the data itself is a columnar file on disk.
+      R"sql(
+CREATE TABLE datasets(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, format TEXT NOT NULL, source TEXT NOT NULL,
+  rows INTEGER NOT NULL, columns TEXT NOT NULL, bytes INTEGER NOT NULL,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+)sql",
   };
   return steps;
 }

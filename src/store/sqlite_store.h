@@ -49,6 +49,11 @@ class SqliteStore final : public Store {
 
   Result<WriteAck> AppendConsole(const ConsoleBatch& batch) override;
   Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) override;
+  Result<int64_t> CreateDataset(const DatasetRecord& d) override;
+  Status UpdateDataset(const DatasetRecord& d) override;
+  Result<DatasetRecord> GetDataset(int64_t id) override;
+  Result<std::vector<DatasetRecord>> ListDatasets() override;
+  Status DeleteDataset(int64_t id) override;
   Result<std::vector<ConsoleLine>> ReadConsole(int64_t experiment_id, int64_t from_line, int limit) override;
   Result<int64_t> CountConsole(int64_t experiment_id) override;
   Result<std::vector<ConsoleLine>> SearchConsole(int64_t experiment_id, const std::string& needle, int stream,

@@ -77,6 +77,13 @@ class Store {
   virtual Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id,
                                                    const std::string& key, int limit) = 0;
 
+  // Datasets. Names are unique (Conflict).
+  virtual Result<int64_t> CreateDataset(const DatasetRecord& d) = 0;
+  virtual Status UpdateDataset(const DatasetRecord& d) = 0;  // name, rows, columns, update_time
+  virtual Result<DatasetRecord> GetDataset(int64_t id) = 0;
+  virtual Result<std::vector<DatasetRecord>> ListDatasets() = 0;
+  virtual Status DeleteDataset(int64_t id) = 0;
+
   // Blocks until every accepted write is committed, then stops the writer.
   virtual void Close() = 0;
 };

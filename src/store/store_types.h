@@ -154,4 +154,17 @@ struct MediaItem {
   int64_t ts = 0;
 };
 
+// A dataset's catalogue row; its values live in <data-dir>/datasets/<id>/columns.bin.
+struct DatasetRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string format;  // csv | tsv | json | jsonl
+  std::string source;  // "upload:<file name>", "path:<path>", "sample:<name>"
+  int64_t rows = 0;
+  std::string columns_json = "[]";  // [{name, type, overridden}]
+  int64_t bytes = 0;                // size of the source file
+  int64_t create_time = 0;
+  int64_t update_time = 0;
+};
+
 }  // namespace loupe

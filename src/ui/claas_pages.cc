@@ -6,7 +6,7 @@
 
 #include "claas/eval_results.h"
 #include "claas/feedback_log.h"
-#include "claas/results_path.h"
+#include "common/path_rule.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 
@@ -219,8 +219,8 @@ json RunView(const cl::EvalRun& run, bool open) {
 HttpResponse EvalDashboard(const ClaasPageOptions& opt, const HttpRequest& req) {
   PageFrame frame{"Evals", {{"Home", "/"}, {"Evals", ""}}, "eval", false, {"expand.js"}};
   const std::string* requested = req.Query("results_dir");
-  Result<std::string> dir = cl::ResolveInsideRoot(requested ? *requested : opt.evals_root, opt.evals_root);
-  if (!dir.ok()) return HtmlErrorPage(dir.status(), frame);
+  Result<std::string> dir = ResolveInsideRoot(requested ? *requested : opt.evals_root, opt.evals_root);
+  if (!dir.ok()) return HtmlErrorPage(Status::BadRequest("results_dir: " + dir.status().message()), frame);
   int64_t page = ParsePageNumber(req.Query("page"), 1);
   int64_t per_page = ParsePageNumber(req.Query("per_page"), 20);
   Result<cl::EvalPage> result = cl::ReadEvalPage(*dir, page, per_page);

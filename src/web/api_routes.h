@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "datasets/dataset_service.h"
 #include "tracking/tracking_service.h"
 #include "web/http_types.h"
 
@@ -14,5 +15,7 @@ std::vector<Route> NativeApiRoutes(TrackingService& tracking);
 std::vector<Route> SwanlabApiRoutes(TrackingService& tracking);
 // Series export and console paging/search for the dashboard pages.
 std::vector<Route> DashboardApiRoutes(TrackingService& tracking);
+// Dataset upload, catalogue, preview, statistics and type overrides.
+std::vector<Route> DatasetApiRoutes(datasets::DatasetService& datasets);
 
 }  // namespace loupe

@@ -6,7 +6,7 @@
 #include "claas/claas_importer.h"
 #include "claas/eval_results.h"
 #include "claas/feedback_log.h"
-#include "claas/results_path.h"
+#include "common/path_rule.h"
 #include "common/pagination.h"
 #include "common/temp_dir.h"
 

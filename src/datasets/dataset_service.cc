@@ -1,0 +1,236 @@
+#include "datasets/dataset_service.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "common/path_rule.h"
+#include "datasets/column_file.h"
+#include "datasets/column_stats.h"
+#include "datasets/column_types.h"
+#include "datasets/samples.h"
+
+namespace loupe::datasets {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int64_t kMaxPreviewRows = 1000;
+
+Status ValidateName(const std::string& name) {
+  if (name.empty() || name.size() > 255) return Status::InvalidArgument("name must be 1 to 255 bytes");
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("name must not contain control characters");
+  }
+  return Status::Ok();
+}
+
+std::string Stem(const std::string& file_name) {
+  std::string base = fs::path(file_name).filename().string();
+  auto dot = base.rfind('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+json ColumnsJson(const Table& t) {
+  json cols = json::array();
+  for (const Column& c : t.columns) {
+    cols.push_back({{"name", c.name}, {"type", ColumnTypeName(c.type)}, {"overridden", c.type_overridden}});
+  }
+  return cols;
+}
+
+Result<std::string> ReadAll(const std::string& path, size_t max_bytes) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::NotFound("cannot open " + path);
+  f.seekg(0, std::ios::end);
+  std::streamoff size = f.tellg();
+  if (size < 0) return Status::Internal("cannot read the size of " + path);
+  if (static_cast<size_t>(size) > max_bytes) {
+    return Status::TooLarge("the file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes));
+  }
+  f.seekg(0);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  f.read(bytes.data(), size);
+  return bytes;
+}
+
+}  // namespace
+
+DatasetService::DatasetService(Store& store, DatasetOptions options) : store_(store), options_(std::move(options)) {
+  if (options_.import_root.empty()) options_.import_root = options_.data_dir + "/imports";
+}
+
+std::string DatasetService::Dir(int64_t id) const { return options_.data_dir + "/datasets/" + std::to_string(id); }
+
+Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
+                                    const std::map<std::string, ColumnType>& overrides) const {
+  Result<RawTable> raw = ParseTable(bytes, format, options_.limits);
+  if (!raw.ok()) return raw.status();
+  if (raw->rows() == 0) return Status::InvalidArgument("the file has a header but no rows");
+  Table table;
+  for (const RawColumn& rc : raw->columns) {
+    auto o = overrides.find(rc.name);
+    ColumnType type = o != overrides.end() ? o->second : InferColumnType(rc);
+    Result<Column> col = ConvertColumn(rc, type);
+    if (!col.ok()) return col.status();
+    col->type_overridden = o != overrides.end();
+    table.columns.push_back(std::move(*col));
+  }
+  return table;
+}
+
+Result<DatasetRecord> DatasetService::Create(std::string name, const std::string& file_name, const std::string& format,
+                                             const std::string& bytes, const std::string& source) {
+  if (bytes.size() > options_.max_upload_bytes) {
+    return Status::TooLarge("the file is " + std::to_string(bytes.size()) + " bytes; the limit is " +
+                            std::to_string(options_.max_upload_bytes));
+  }
+  std::optional<FileFormat> fmt = format.empty() ? FormatFromName(file_name) : ParseFormat(format);
+  if (!fmt) {
+    return Status::InvalidArgument(format.empty() ? "cannot tell the format from \"" + file_name +
+                                                        "\": name it .csv, .tsv, .json or .jsonl, or pass format"
+                                                  : "format must be csv, tsv, json or jsonl");
+  }
+  if (name.empty()) name = Stem(file_name);
+  LOUPE_RETURN_IF_ERROR(ValidateName(name));
+  Result<Table> table = Build(bytes, *fmt, {});
+  if (!table.ok()) return table.status();
+
+  std::lock_guard<std::mutex> lock(mu_);
+  DatasetRecord rec;
+  rec.name = name;
+  rec.format = FormatName(*fmt);
+  rec.source = source.empty() ? "upload:" + fs::path(file_name).filename().string() : source;
+  rec.rows = static_cast<int64_t>(table->rows());
+  rec.columns_json = ColumnsJson(*table).dump();
+  rec.bytes = static_cast<int64_t>(bytes.size());
+  Result<int64_t> id = store_.CreateDataset(rec);
+  if (!id.ok()) return id.status();
+  rec.id = *id;
+  // Files after the row: a failure here removes the row again, so nothing half-made stays.
+  std::error_code ec;
+  fs::create_directories(Dir(rec.id), ec);
+  Status written = ec ? Status::Internal("cannot create " + Dir(rec.id) + ": " + ec.message()) : Status::Ok();
+  if (written.ok()) {
+    std::ofstream src(Dir(rec.id) + "/source." + rec.format, std::ios::binary | std::ios::trunc);
+    if (!src.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !src.flush()) {
+      written = Status::Internal("cannot write the source file");
+    }
+  }
+  if (written.ok()) written = WriteColumnFile(Dir(rec.id) + "/columns.bin", *table);
+  if (!written.ok()) {
+    store_.DeleteDataset(rec.id);
+    fs::remove_all(Dir(rec.id), ec);
+    return written;
+  }
+  return store_.GetDataset(rec.id);
+}
+
+Result<DatasetRecord> DatasetService::CreateFromPath(const std::string& name, const std::string& path,
+                                                     const std::string& format) {
+  Result<std::string> resolved = ResolveInsideRoot(path, options_.import_root);
+  if (!resolved.ok()) return Status::BadRequest("path: " + resolved.status().message());
+  Result<std::string> bytes = ReadAll(*resolved, options_.max_upload_bytes);
+  if (!bytes.ok()) return bytes.status();
+  return Create(name, *resolved, format, *bytes, "path:" + path);
+}
+
+std::vector<SampleInfo> DatasetService::Samples() const {
+  std::vector<SampleInfo> out;
+  for (const Sample& s : BuiltinSamples()) {
+    std::error_code ec;
+    out.push_back({s.name, s.description, fs::exists(options_.sklearn_data_dir + "/" + s.file, ec)});
+  }
+  return out;
+}
+
+Result<DatasetRecord> DatasetService::ImportSample(const std::string& sample) {
+  for (const Sample& s : BuiltinSamples()) {
+    if (s.name != sample) continue;
+    Result<std::string> content = ReadAll(options_.sklearn_data_dir + "/" + s.file, 64u << 20);
+    if (!content.ok()) {
+      return Status::Unavailable("sample " + s.name + " needs Debian's python3-sklearn (scripts/install-deps): " +
+                                 content.status().message());
+    }
+    Result<std::string> csv = SklearnCsvToCsv(*content, s);
+    if (!csv.ok()) return csv.status();
+    return Create(s.name, s.name + ".csv", "csv", *csv, "sample:" + s.name);
+  }
+  return Status::NotFound("no sample named \"" + sample + "\"");
+}
+
+Result<Table> DatasetService::Load(int64_t id) {
+  Result<DatasetRecord> rec = store_.GetDataset(id);
+  if (!rec.ok()) return rec.status();
+  return ReadColumnFile(Dir(id) + "/columns.bin");
+}
+
+Result<json> DatasetService::Preview(int64_t id, int64_t offset, int64_t limit) {
+  if (offset < 0) return Status::InvalidArgument("offset must not be negative");
+  if (limit < 1 || limit > kMaxPreviewRows) return Status::InvalidArgument("limit must be between 1 and 1000");
+  Result<Table> t = Load(id);
+  if (!t.ok()) return t.status();
+  json out = {{"total", t->rows()}, {"offset", offset}, {"columns", ColumnsJson(*t)}, {"rows", json::array()}};
+  size_t end = std::min<size_t>(t->rows(), static_cast<size_t>(offset + limit));
+  for (size_t r = static_cast<size_t>(offset); r < end; ++r) {
+    json row = json::array();
+    for (const Column& c : t->columns) row.push_back(c.IsMissing(r) ? json(nullptr) : json(c.CellText(r)));
+    out["rows"].push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<json> DatasetService::Stats(int64_t id) {
+  Result<Table> t = Load(id);
+  if (!t.ok()) return t.status();
+  json cols = json::array();
+  for (const Column& c : t->columns) cols.push_back(ColumnStats(c));
+  return json{{"rows", t->rows()}, {"columns", cols}};
+}
+
+Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::string, std::string>& types) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<DatasetRecord> rec = store_.GetDataset(id);
+  if (!rec.ok()) return rec.status();
+  // Earlier overrides stay unless replaced; "auto" drops one.
+  Result<Table> current = ReadColumnFile(Dir(id) + "/columns.bin");
+  if (!current.ok()) return current.status();
+  std::map<std::string, ColumnType> overrides;
+  for (const Column& c : current->columns) {
+    if (c.type_overridden) overrides[c.name] = c.type;
+  }
+  for (const auto& [column, type] : types) {
+    bool known = std::any_of(current->columns.begin(), current->columns.end(),
+                             [&](const Column& c) { return c.name == column; });
+    if (!known) return Status::InvalidArgument("no column \"" + column + "\"");
+    if (type == "auto") {
+      overrides.erase(column);
+      continue;
+    }
+    auto t = ParseColumnType(type);
+    if (!t) return Status::InvalidArgument("column \"" + column + "\": type must be numeric, categorical, text, boolean, datetime or auto");
+    overrides[column] = *t;
+  }
+  Result<std::string> bytes = ReadAll(Dir(id) + "/source." + rec->format, SIZE_MAX);
+  if (!bytes.ok()) return bytes.status();
+  Result<Table> table = Build(*bytes, *ParseFormat(rec->format), overrides);
+  if (!table.ok()) return table.status();
+  LOUPE_RETURN_IF_ERROR(WriteColumnFile(Dir(id) + "/columns.bin", *table));
+  rec->columns_json = ColumnsJson(*table).dump();
+  LOUPE_RETURN_IF_ERROR(store_.UpdateDataset(*rec));
+  return store_.GetDataset(id);
+}
+
+Status DatasetService::Delete(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  LOUPE_RETURN_IF_ERROR(store_.DeleteDataset(id));
+  std::error_code ec;
+  fs::remove_all(Dir(id), ec);
+  return Status::Ok();
+}
+
+}  // namespace loupe::datasets

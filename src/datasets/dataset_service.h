@@ -1,0 +1,68 @@
+// DatasetService: the datasets users train on. Uploads (or files under the import
+// root) are parsed, typed and kept as a columnar file beside their source under
+// <data-dir>/datasets/<id>/; the catalogue row lives in the store. Types can be
+// overridden per column; the source is re-read and nothing changes unless every value
+// converts. Built-in samples come from packages that scripts/install-deps installs.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "datasets/table.h"
+#include "datasets/table_parser.h"
+#include "store/store.h"
+
+namespace loupe::datasets {
+
+struct DatasetOptions {
+  std::string data_dir = "./data";
+  std::string import_root;  // server-side paths must resolve inside it; "" = <data_dir>/imports
+  size_t max_upload_bytes = 64u << 20;  // below the HTTP layer's hard body limit (96 MiB)
+  ParseLimits limits;
+  std::string sklearn_data_dir = "/usr/lib/python3/dist-packages/sklearn/datasets/data";
+};
+
+struct SampleInfo {
+  std::string name;
+  std::string description;
+  bool available = false;  // its package is installed
+};
+
+class DatasetService {
+ public:
+  DatasetService(Store& store, DatasetOptions options);
+
+  // `name` empty: the file name without its extension. `format` empty: from the file name.
+  Result<DatasetRecord> Create(std::string name, const std::string& file_name, const std::string& format,
+                               const std::string& bytes, const std::string& source = "");
+  Result<DatasetRecord> CreateFromPath(const std::string& name, const std::string& path, const std::string& format);
+  std::vector<SampleInfo> Samples() const;
+  Result<DatasetRecord> ImportSample(const std::string& sample);
+
+  Result<std::vector<DatasetRecord>> List() { return store_.ListDatasets(); }
+  Result<DatasetRecord> Get(int64_t id) { return store_.GetDataset(id); }
+  Result<Table> Load(int64_t id);
+  // {columns: [{name, type}], total, offset, rows: [[cell text or null, ...]]}
+  Result<nlohmann::json> Preview(int64_t id, int64_t offset, int64_t limit);
+  Result<nlohmann::json> Stats(int64_t id);
+  Result<DatasetRecord> SetTypes(int64_t id, const std::map<std::string, std::string>& types);
+  Status Delete(int64_t id);
+
+  const DatasetOptions& options() const { return options_; }
+
+ private:
+  std::string Dir(int64_t id) const;
+  Result<Table> Build(const std::string& bytes, FileFormat format,
+                      const std::map<std::string, ColumnType>& overrides) const;
+
+  Store& store_;
+  DatasetOptions options_;
+  std::mutex mu_;  // one create / retype / delete at a time
+};
+
+}  // namespace loupe::datasets

@@ -1,0 +1,137 @@
+// Datasets over HTTP (DashAI-style paths):
+//   POST   /api/v1/dataset/            multipart (file, name?, format?) or JSON {name?, path, format?}
+//   GET    /api/v1/dataset/            list
+//   GET    /api/v1/dataset/samples     built-in samples;  POST /api/v1/dataset/samples/{name} imports one
+//   GET    /api/v1/dataset/{id}        catalogue row with its columns
+//   GET    /api/v1/dataset/{id}/preview?offset=&limit=
+//   GET    /api/v1/dataset/{id}/stats
+//   PATCH  /api/v1/dataset/{id}/types  {"column": "numeric"|...|"auto"}
+//   DELETE /api/v1/dataset/{id}
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+#include "common/time_util.h"
+#include "web/api_routes.h"
+#include "web/json_util.h"
+#include "web/multipart.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+using datasets::DatasetService;
+
+json DatasetJson(const DatasetRecord& d) {
+  return {{"id", d.id}, {"name", d.name}, {"format", d.format}, {"source", d.source}, {"rows", d.rows},
+          {"columns", json::parse(d.columns_json, nullptr, false)}, {"bytes", d.bytes},
+          {"created", FormatIsoMicros(d.create_time)}, {"last_modified", FormatIsoMicros(d.update_time)}};
+}
+
+HttpResponse Reply(const Result<DatasetRecord>& r, int status = 200) {
+  if (!r.ok()) return JsonError(r.status());
+  HttpResponse out = JsonOk(DatasetJson(*r));
+  out.status = status;
+  return out;
+}
+
+Result<int64_t> QueryInt(const HttpRequest& req, const char* name, int64_t fallback) {
+  const std::string* v = req.Query(name);
+  if (!v) return fallback;
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || end != v->data() + v->size()) return Status::InvalidArgument(std::string(name) + " must be an integer");
+  return out;
+}
+
+HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
+  if (IsMultipart(req)) {
+    Result<std::vector<FormPart>> parts = ParseMultipart(req);
+    if (!parts.ok()) return JsonError(parts.status());
+    const FormPart* file = nullptr;
+    std::string name, format;
+    for (const FormPart& p : *parts) {
+      if (p.name == "file") file = &p;
+      if (p.name == "name") name = p.body;
+      if (p.name == "format") format = p.body;
+    }
+    if (!file) return JsonError(Status::InvalidArgument("the form has no \"file\" field"));
+    return Reply(s.Create(name, file->filename.value_or(""), format, file->body), 201);
+  }
+  size_t limit = 1 << 20;
+  if (req.body.size() > limit) return JsonError(Status::TooLarge("a JSON body is at most 1 MiB; upload files as multipart/form-data"));
+  Result<json> body = ParseJsonObject(req, limit);
+  if (!body.ok()) return JsonError(body.status());
+  auto path = body->find("path");
+  if (path == body->end() || !path->is_string()) {
+    return JsonError(Status::InvalidArgument("send a multipart form with a \"file\" field, or JSON with a \"path\" string"));
+  }
+  std::string name = body->value("name", ""), format = body->value("format", "");
+  return Reply(s.CreateFromPath(name, path->get<std::string>(), format), 201);
+}
+
+Handler WithDataset(DatasetService& s, std::function<HttpResponse(DatasetService&, const HttpRequest&, int64_t)> f) {
+  return [&s, f = std::move(f)](const HttpRequest& req) {
+    Result<int64_t> id = ParseId(req.Param("id"), "dataset id");
+    if (!id.ok()) return JsonError(id.status());
+    return f(s, req, *id);
+  };
+}
+
+}  // namespace
+
+std::vector<Route> DatasetApiRoutes(DatasetService& s) {
+  std::vector<Route> r;
+  r.push_back({"POST", "/api/v1/dataset/", [&s](const HttpRequest& req) { return Upload(s, req); }});
+  r.push_back({"GET", "/api/v1/dataset/", [&s](const HttpRequest&) {
+                 Result<std::vector<DatasetRecord>> all = s.List();
+                 if (!all.ok()) return JsonError(all.status());
+                 json out = json::array();
+                 for (const DatasetRecord& d : *all) out.push_back(DatasetJson(d));
+                 return JsonOk(out);
+               }});
+  r.push_back({"GET", "/api/v1/dataset/samples", [&s](const HttpRequest&) {
+                 json out = json::array();
+                 for (const auto& x : s.Samples()) {
+                   out.push_back({{"name", x.name}, {"description", x.description}, {"available", x.available}});
+                 }
+                 return JsonOk(out);
+               }});
+  r.push_back({"POST", "/api/v1/dataset/samples/:name", [&s](const HttpRequest& req) {
+                 return Reply(s.ImportSample(*req.Param("name")), 201);
+               }});
+  r.push_back({"GET", "/api/v1/dataset/:id", WithDataset(s, [](DatasetService& s, const HttpRequest&, int64_t id) {
+                 return Reply(s.Get(id));
+               })});
+  r.push_back({"GET", "/api/v1/dataset/:id/preview", WithDataset(s, [](DatasetService& s, const HttpRequest& req, int64_t id) {
+                 Result<int64_t> offset = QueryInt(req, "offset", 0);
+                 Result<int64_t> limit = QueryInt(req, "limit", 100);
+                 if (!offset.ok()) return JsonError(offset.status());
+                 if (!limit.ok()) return JsonError(limit.status());
+                 Result<json> p = s.Preview(id, *offset, *limit);
+                 return p.ok() ? JsonOk(*p) : JsonError(p.status());
+               })});
+  r.push_back({"GET", "/api/v1/dataset/:id/stats", WithDataset(s, [](DatasetService& s, const HttpRequest&, int64_t id) {
+                 Result<json> st = s.Stats(id);
+                 return st.ok() ? JsonOk(*st) : JsonError(st.status());
+               })});
+  r.push_back({"PATCH", "/api/v1/dataset/:id/types", WithDataset(s, [](DatasetService& s, const HttpRequest& req, int64_t id) {
+                 Result<json> body = ParseJsonObject(req, 1 << 20);
+                 if (!body.ok()) return JsonError(body.status());
+                 std::map<std::string, std::string> types;
+                 for (auto it = body->begin(); it != body->end(); ++it) {
+                   if (!it->is_string()) return JsonError(Status::InvalidArgument("column \"" + it.key() + "\": the type must be a string"));
+                   types[it.key()] = it->get<std::string>();
+                 }
+                 if (types.empty()) return JsonError(Status::InvalidArgument("give at least one {\"column\": \"type\"}"));
+                 return Reply(s.SetTypes(id, types));
+               })});
+  r.push_back({"DELETE", "/api/v1/dataset/:id", WithDataset(s, [](DatasetService& s, const HttpRequest&, int64_t id) {
+                 Status st = s.Delete(id);
+                 return st.ok() ? JsonOk({{"id", id}}) : JsonError(st);
+               })});
+  return r;
+}
+
+}  // namespace loupe
