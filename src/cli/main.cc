@@ -18,6 +18,7 @@
 #include "claas/claas_importer.h"
 #include "datasets/dataset_service.h"
 #include "ui/claas_pages.h"
+#include "ui/dataset_pages.h"
 #include "ui/tracking_pages.h"
 #include "web/live_events.h"
 #include "ui/static_routes.h"
@@ -100,6 +101,7 @@ int Serve(const ServeOptions& o) {
     dataset_options.max_upload_bytes = static_cast<size_t>(o.max_upload_mb) << 20;
     loupe::datasets::DatasetService datasets(**store, dataset_options);
     for (auto& r : loupe::DatasetApiRoutes(datasets)) routes.push_back(std::move(r));
+    for (auto& r : loupe::DatasetPageRoutes(datasets)) routes.push_back(std::move(r));
     for (auto& r : loupe::TrackingPageRoutes(tracking)) routes.push_back(std::move(r));
     loupe::LiveEvents live(tracking);
     loupe::claas::ClaasImporter importer(tracking, {claas.feedback_dir, claas.evals_root, o.claas_import_interval});

@@ -1,0 +1,65 @@
+// The dataset pages in headless Chromium: upload with the progress bar, an error for
+// a malformed file, a type override, a sample import, paging and delete.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, newPage, shot } from './harness.mjs';
+
+let server, chrome, page;
+const errors = [];
+
+before(async () => {
+  server = await startServer();
+  chrome = await launch();
+  page = await newPage(chrome.browser, errors);
+});
+
+after(async () => {
+  if (chrome) await chrome.close();
+  if (server) await server.stop();
+});
+
+test('upload a CSV, override a type, page through the preview', async () => {
+  await page.goto(server.url + '/datasets');
+  assert.match(await page.textContent('.empty'), /No datasets yet/);
+  let csv = 'city,temp,rainy\n';
+  for (let i = 0; i < 120; i++) csv += `${['Oslo', 'Lima', 'Pune'][i % 3]},${(i * 0.7).toFixed(1)},${i % 2 ? 'yes' : 'no'}\n`;
+  await page.setInputFiles('#upload-file', { name: 'weather.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await Promise.all([page.waitForURL(/\/datasets\/\d+$/), page.click('#upload-form button[type=submit]')]);
+  assert.match(await page.textContent('h1'), /weather/);
+  assert.match(await page.textContent('main'), /120 rows · 3 columns/);
+  assert.equal(await page.inputValue('select.coltype[data-column="temp"]'), 'numeric');
+  assert.equal(await page.inputValue('select.coltype[data-column="rainy"]'), 'boolean');
+  assert.equal(await page.locator('table.preview tbody tr').count(), 50);
+  await shot(page, 'dataset');
+  await Promise.all([page.waitForLoadState('load'), page.selectOption('select.coltype[data-column="temp"]', 'text')]);
+  await page.waitForFunction(() => document.querySelector('select.coltype[data-column="temp"]').value === 'text');
+  // A conversion that cannot work is refused with the row named, and nothing changes.
+  await page.selectOption('select.coltype[data-column="city"]', 'numeric');
+  await page.waitForFunction(() => /row 1: "Oslo" is not a numeric value/.test(document.getElementById('type-status').textContent));
+  await page.click('.pager a[rel=next]');
+  assert.match(await page.textContent('.pager'), /Page 2 of 3 \(120 total\)/);
+  assert.equal(await page.textContent('table.preview tbody tr:first-child td:first-child'), '51');
+  assert.deepEqual(errors.filter((e) => !e.includes('422')), []);
+  errors.length = 0;  // the refused PATCH is logged by Chromium as a failed request
+});
+
+test('a malformed file is refused with its line and column', async () => {
+  await page.goto(server.url + '/datasets');
+  await page.setInputFiles('#upload-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,"2\n') });
+  await page.click('#upload-form button[type=submit]');
+  await page.waitForFunction(() => /line 2, column 2: unterminated quoted field/.test(document.getElementById('upload-status').textContent));
+  await shot(page, 'datasets-upload-error');
+  errors.length = 0;  // the 422 response is logged as a failed resource
+});
+
+test('import a sample and delete it', async () => {
+  await page.goto(server.url + '/datasets');
+  await Promise.all([page.waitForURL(/\/datasets\/\d+$/), page.click('button.sample[data-sample="iris"]')]);
+  assert.match(await page.textContent('main'), /150 rows · 5 columns/);
+  assert.match(await page.textContent('tr[data-column="species"]'), /3 distinct/);
+  await shot(page, 'dataset-iris');
+  page.once('dialog', (d) => d.accept());
+  await Promise.all([page.waitForURL(/\/datasets$/), page.click('#delete-dataset')]);
+  assert.doesNotMatch(await page.textContent('main'), />iris</);
+  assert.deepEqual(errors, []);
+});
