@@ -17,6 +17,8 @@
 #include "web/http_server.h"
 #include "claas/claas_importer.h"
 #include "datasets/dataset_service.h"
+#include "jobs/dataset_job.h"
+#include "jobs/job_queue.h"
 #include "ui/claas_pages.h"
 #include "ui/dataset_pages.h"
 #include "ui/tracking_pages.h"
@@ -67,6 +69,7 @@ struct ServeOptions {
   int claas_import_interval = 10;
   std::string import_root;  // empty: <data_dir>/imports
   int max_upload_mb = 64;
+  int workers = 2;
 };
 
 int Serve(const ServeOptions& o) {
@@ -102,6 +105,9 @@ int Serve(const ServeOptions& o) {
     loupe::datasets::DatasetService datasets(**store, dataset_options);
     for (auto& r : loupe::DatasetApiRoutes(datasets)) routes.push_back(std::move(r));
     for (auto& r : loupe::DatasetPageRoutes(datasets)) routes.push_back(std::move(r));
+    loupe::jobs::JobQueue jobs(**store, {o.workers});
+    jobs.Register("DatasetJob", loupe::jobs::DatasetJob(datasets));
+    for (auto& r : loupe::JobApiRoutes(jobs)) routes.push_back(std::move(r));
     for (auto& r : loupe::TrackingPageRoutes(tracking)) routes.push_back(std::move(r));
     loupe::LiveEvents live(tracking);
     loupe::claas::ClaasImporter importer(tracking, {claas.feedback_dir, claas.evals_root, o.claas_import_interval});
@@ -120,6 +126,13 @@ int Serve(const ServeOptions& o) {
       return 1;
     }
     server.WatchSignals();
+    st = jobs.Start();
+    if (!st.ok()) {
+      std::fprintf(stderr, "loupe: %s\n", st.message().c_str());
+      jobs.Stop();
+      (*store)->Close();
+      return 1;
+    }
     HeapTrimmer trimmer;
     std::printf("Loupe is serving http://%s:%d (data in %s)\n", host.c_str(), port, data_dir.c_str());
     std::fflush(stdout);
@@ -148,6 +161,7 @@ int main(int argc, char** argv) {
   int claas_import_interval = 10;
   std::string import_root;
   int max_upload_mb = 64;
+  int workers = 2;
 
   CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");
   serve->add_option("--host", host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
@@ -166,6 +180,8 @@ int main(int argc, char** argv) {
                     "Datasets may be imported from server-side paths inside this folder (default <data-dir>/imports)");
   serve->add_option("--max-upload-mb", max_upload_mb, "Largest dataset file accepted, in MiB")
       ->capture_default_str()->check(CLI::Range(1, 90));
+  serve->add_option("--workers", workers, "Job queue workers (training, imports)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
   serve->add_flag("--no-fsync", no_fsync,
                   "Commit without fsync: survives a crash of Loupe, not of the machine");
 
@@ -180,5 +196,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 1 to 65535\n");
     return 1;
   }
-  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync, claas_import_interval, import_root, max_upload_mb});
+  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync, claas_import_interval, import_root, max_upload_mb, workers});
 }

@@ -82,6 +82,14 @@ CREATE TABLE datasets(
   rows INTEGER NOT NULL, columns TEXT NOT NULL, bytes INTEGER NOT NULL,
   create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
 )sql",
+      // v4: the persistent job queue.
+      R"sql(
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY, type TEXT NOT NULL, kwargs TEXT NOT NULL, status TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null', attempts INTEGER NOT NULL DEFAULT 0,
+  create_time INTEGER NOT NULL, start_time INTEGER NOT NULL DEFAULT 0, finish_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX jobs_by_status ON jobs(status, id);
+)sql",
   };
   return steps;
 }

@@ -49,6 +49,15 @@ class SqliteStore final : public Store {
 
   Result<WriteAck> AppendConsole(const ConsoleBatch& batch) override;
   Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) override;
+  Result<int64_t> EnqueueJob(const std::string& type, const std::string& kwargs_json) override;
+  Result<std::optional<JobRecord>> ClaimJob() override;
+  Status FinishJob(int64_t id, const std::string& status, const std::string& error,
+                   const std::string& result_json) override;
+  Result<JobRecord> GetJob(int64_t id) override;
+  Result<std::vector<JobRecord>> ListJobs(int limit) override;
+  Status CancelJob(int64_t id) override;
+  Status RetryJob(int64_t id) override;
+  Result<int> FailInterruptedJobs(const std::string& reason) override;
   Result<int64_t> CreateDataset(const DatasetRecord& d) override;
   Status UpdateDataset(const DatasetRecord& d) override;
   Result<DatasetRecord> GetDataset(int64_t id) override;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -83,6 +84,21 @@ class Store {
   virtual Result<DatasetRecord> GetDataset(int64_t id) = 0;
   virtual Result<std::vector<DatasetRecord>> ListDatasets() = 0;
   virtual Status DeleteDataset(int64_t id) = 0;
+
+  // The job queue. Claim takes the oldest queued job and marks it STARTED in the same
+  // transaction, so two workers never get the same job.
+  virtual Result<int64_t> EnqueueJob(const std::string& type, const std::string& kwargs_json) = 0;
+  virtual Result<std::optional<JobRecord>> ClaimJob() = 0;
+  virtual Status FinishJob(int64_t id, const std::string& status, const std::string& error,
+                           const std::string& result_json) = 0;
+  virtual Result<JobRecord> GetJob(int64_t id) = 0;
+  virtual Result<std::vector<JobRecord>> ListJobs(int limit) = 0;
+  // NOT_STARTED -> CANCELLED; Conflict for a job already started or done.
+  virtual Status CancelJob(int64_t id) = 0;
+  // ERROR or CANCELLED -> NOT_STARTED; Conflict otherwise.
+  virtual Status RetryJob(int64_t id) = 0;
+  // At start-up: jobs left STARTED by a process that died become ERROR with `reason`.
+  virtual Result<int> FailInterruptedJobs(const std::string& reason) = 0;
 
   // Blocks until every accepted write is committed, then stops the writer.
   virtual void Close() = 0;

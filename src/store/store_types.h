@@ -167,4 +167,19 @@ struct DatasetRecord {
   int64_t update_time = 0;
 };
 
+// A job in the persistent queue. Status: NOT_STARTED (queued), STARTED, FINISHED,
+// ERROR (with the error text) or CANCELLED.
+struct JobRecord {
+  int64_t id = 0;
+  std::string type;
+  std::string kwargs_json = "{}";
+  std::string status = "NOT_STARTED";
+  std::string error;
+  std::string result_json = "null";
+  int64_t attempts = 0;
+  int64_t create_time = 0;
+  int64_t start_time = 0;
+  int64_t finish_time = 0;
+};
+
 }  // namespace loupe

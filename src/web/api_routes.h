@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "datasets/dataset_service.h"
+#include "jobs/job_queue.h"
 #include "tracking/tracking_service.h"
 #include "web/http_types.h"
 
@@ -17,5 +18,7 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& tracking);
 std::vector<Route> DashboardApiRoutes(TrackingService& tracking);
 // Dataset upload, catalogue, preview, statistics and type overrides.
 std::vector<Route> DatasetApiRoutes(datasets::DatasetService& datasets);
+// The persistent job queue: enqueue, status, list, cancel, retry.
+std::vector<Route> JobApiRoutes(jobs::JobQueue& jobs);
 
 }  // namespace loupe

@@ -1,0 +1,99 @@
+#include "jobs/job_queue.h"
+
+namespace loupe::jobs {
+
+JobQueue::JobQueue(Store& store, JobQueueOptions options) : store_(store), options_(options) {}
+
+JobQueue::~JobQueue() { Stop(); }
+
+void JobQueue::Register(const std::string& type, JobHandler handler) { handlers_[type] = std::move(handler); }
+
+bool JobQueue::Knows(const std::string& type) const { return handlers_.count(type) > 0; }
+
+std::vector<std::string> JobQueue::Types() const {
+  std::vector<std::string> out;
+  for (const auto& [type, h] : handlers_) out.push_back(type);
+  return out;
+}
+
+Status JobQueue::Start() {
+  Result<int> failed = store_.FailInterruptedJobs(
+      "interrupted: Loupe stopped while this job was running; retry it to run it again");
+  if (!failed.ok()) return failed.status();
+  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { Work(); });
+  return Status::Ok();
+}
+
+void JobQueue::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  workers_.clear();
+}
+
+Result<int64_t> JobQueue::Enqueue(const std::string& type, const nlohmann::json& kwargs) {
+  if (!Knows(type)) {
+    std::string known;
+    for (const auto& t : Types()) known += (known.empty() ? "" : ", ") + t;
+    return Status::InvalidArgument("unknown job_type \"" + type + "\" (known: " + known + ")");
+  }
+  if (!kwargs.is_object()) return Status::InvalidArgument("kwargs must be an object");
+  Result<int64_t> id = store_.EnqueueJob(type, kwargs.dump());
+  if (!id.ok()) return id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pending_wakeups_;
+  }
+  cv_.notify_one();
+  return id;
+}
+
+Status JobQueue::Retry(int64_t id) {
+  LOUPE_RETURN_IF_ERROR(store_.RetryJob(id));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pending_wakeups_;
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+void JobQueue::Work() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    Result<std::optional<JobRecord>> claimed = store_.ClaimJob();
+    if (!claimed.ok() || !*claimed) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
+                   [this] { return stopping_ || pending_wakeups_ > 0; });
+      if (pending_wakeups_ > 0) --pending_wakeups_;
+      continue;
+    }
+    const JobRecord& job = **claimed;
+    nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
+    auto it = handlers_.find(job.type);
+    Result<nlohmann::json> result = Status::Internal("no handler for job type " + job.type);
+    if (it != handlers_.end()) {
+      try {
+        result = it->second(kwargs);
+      } catch (const std::exception& e) {
+        result = Status::Internal(std::string("unexpected error: ") + e.what());
+      }
+    }
+    if (result.ok()) {
+      store_.FinishJob(job.id, "FINISHED", "", result->dump());
+    } else {
+      store_.FinishJob(job.id, "ERROR", result.status().message(), "null");
+    }
+  }
+}
+
+}  // namespace loupe::jobs

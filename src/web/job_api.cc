@@ -1,0 +1,117 @@
+// The job queue over HTTP (DashAI's flow):
+//   POST /api/v1/job/                 {"job_type", "kwargs": {...}} (kwargs may also be a JSON
+//                                     string, and the body a form, as DashAI's client sends)
+//   GET  /api/v1/job/status/{id}      {id, job_type, status, error, result, attempts, ...}
+//   GET  /api/v1/job/?limit=100       newest first
+//   POST /api/v1/job/{id}/cancel      queued jobs only (409 otherwise)
+//   POST /api/v1/job/{id}/retry       failed or cancelled jobs (409 otherwise)
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+#include "common/time_util.h"
+#include "web/api_routes.h"
+#include "web/json_util.h"
+#include "web/multipart.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+
+json JobJson(const JobRecord& j) {
+  auto t = [](int64_t micros) { return micros ? json(FormatIsoMicros(micros)) : json(nullptr); };
+  return {{"id", j.id}, {"job_type", j.type}, {"kwargs", json::parse(j.kwargs_json, nullptr, false)},
+          {"status", j.status}, {"error", j.error.empty() ? json(nullptr) : json(j.error)},
+          {"result", json::parse(j.result_json, nullptr, false)}, {"attempts", j.attempts},
+          {"created", t(j.create_time)}, {"started", t(j.start_time)}, {"finished", t(j.finish_time)}};
+}
+
+HttpResponse Enqueue(jobs::JobQueue& q, const HttpRequest& req) {
+  std::string type;
+  json kwargs = json::object();
+  auto kwargs_from_text = [&](const std::string& text) -> Status {
+    kwargs = json::parse(text, nullptr, false);
+    if (kwargs.is_discarded() || !kwargs.is_object()) return Status::InvalidArgument("kwargs must be a JSON object");
+    return Status::Ok();
+  };
+  if (IsMultipart(req)) {
+    Result<std::vector<FormPart>> parts = ParseMultipart(req);
+    if (!parts.ok()) return JsonError(parts.status());
+    for (const FormPart& p : *parts) {
+      if (p.name == "job_type") type = p.body;
+      if (p.name == "kwargs") {
+        Status st = kwargs_from_text(p.body);
+        if (!st.ok()) return JsonError(st);
+      }
+    }
+  } else {
+    Result<json> body = ParseJsonObject(req, 1 << 20);
+    if (!body.ok()) return JsonError(body.status());
+    auto t = body->find("job_type");
+    if (t != body->end() && t->is_string()) type = t->get<std::string>();
+    if (auto k = body->find("kwargs"); k != body->end()) {
+      if (k->is_string()) {
+        Status st = kwargs_from_text(k->get<std::string>());
+        if (!st.ok()) return JsonError(st);
+      } else if (k->is_object()) {
+        kwargs = *k;
+      } else {
+        return JsonError(Status::InvalidArgument("kwargs must be a JSON object"));
+      }
+    }
+  }
+  if (type.empty()) return JsonError(Status::InvalidArgument("job_type is required"));
+  Result<int64_t> id = q.Enqueue(type, kwargs);
+  if (!id.ok()) return JsonError(id.status());
+  HttpResponse out = JsonOk({{"job_id", *id}, {"status", "NOT_STARTED"}});
+  out.status = 201;
+  return out;
+}
+
+Handler WithJob(jobs::JobQueue& q, std::function<HttpResponse(jobs::JobQueue&, int64_t)> f) {
+  return [&q, f = std::move(f)](const HttpRequest& req) {
+    Result<int64_t> id = ParseId(req.Param("id"), "job id");
+    if (!id.ok()) return JsonError(id.status());
+    return f(q, *id);
+  };
+}
+
+}  // namespace
+
+std::vector<Route> JobApiRoutes(jobs::JobQueue& q) {
+  std::vector<Route> r;
+  r.push_back({"POST", "/api/v1/job/", [&q](const HttpRequest& req) { return Enqueue(q, req); }});
+  r.push_back({"GET", "/api/v1/job/", [&q](const HttpRequest& req) {
+                 int64_t limit = 100;
+                 if (const std::string* v = req.Query("limit")) {
+                   auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), limit);
+                   if (ec != std::errc() || end != v->data() + v->size() || limit < 1 || limit > 10000) {
+                     return JsonError(Status::InvalidArgument("limit must be an integer from 1 to 10000"));
+                   }
+                 }
+                 Result<std::vector<JobRecord>> all = q.List(static_cast<int>(limit));
+                 if (!all.ok()) return JsonError(all.status());
+                 json out = json::array();
+                 for (const JobRecord& j : *all) out.push_back(JobJson(j));
+                 return JsonOk(out);
+               }});
+  r.push_back({"GET", "/api/v1/job/status/:id", WithJob(q, [](jobs::JobQueue& q, int64_t id) {
+                 Result<JobRecord> j = q.Get(id);
+                 return j.ok() ? JsonOk(JobJson(*j)) : JsonError(j.status());
+               })});
+  r.push_back({"POST", "/api/v1/job/:id/cancel", WithJob(q, [](jobs::JobQueue& q, int64_t id) {
+                 Status st = q.Cancel(id);
+                 if (!st.ok()) return JsonError(st);
+                 return JsonOk(JobJson(*q.Get(id)));
+               })});
+  r.push_back({"POST", "/api/v1/job/:id/retry", WithJob(q, [](jobs::JobQueue& q, int64_t id) {
+                 Status st = q.Retry(id);
+                 if (!st.ok()) return JsonError(st);
+                 return JsonOk(JobJson(*q.Get(id)));
+               })});
+  return r;
+}
+
+}  // namespace loupe
