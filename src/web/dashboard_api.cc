@@ -209,22 +209,14 @@ HttpResponse ConsoleSearch(TrackingService& t, const HttpRequest& req, int64_t i
   return JsonOk({{"matches", matches}, {"truncated", truncated}});
 }
 
-Handler WithId(std::function<HttpResponse(TrackingService&, const HttpRequest&, int64_t)> f, TrackingService& t) {
-  return [f = std::move(f), &t](const HttpRequest& req) {
-    Result<int64_t> id = ParseId(req.Param("id"), "experiment id");
-    if (!id.ok()) return JsonError(id.status());
-    return f(t, req, *id);
-  };
-}
-
 }  // namespace
 
 std::vector<Route> DashboardApiRoutes(TrackingService& t) {
   std::vector<Route> r;
-  r.push_back({"GET", "/api/v1/experiments/:id/series/export", WithId(ExportSeries, t)});
-  r.push_back({"GET", "/api/v1/experiments/:id/series/batch", WithId(SeriesBatch, t)});
-  r.push_back({"GET", "/api/v1/experiments/:id/console/lines", WithId(ConsoleLines, t)});
-  r.push_back({"GET", "/api/v1/experiments/:id/console/search", WithId(ConsoleSearch, t)});
+  r.push_back({"GET", "/api/v1/experiments/:id/series/export", WithPathId("experiment id", [&t](const HttpRequest& req, int64_t id) { return ExportSeries(t, req, id); })});
+  r.push_back({"GET", "/api/v1/experiments/:id/series/batch", WithPathId("experiment id", [&t](const HttpRequest& req, int64_t id) { return SeriesBatch(t, req, id); })});
+  r.push_back({"GET", "/api/v1/experiments/:id/console/lines", WithPathId("experiment id", [&t](const HttpRequest& req, int64_t id) { return ConsoleLines(t, req, id); })});
+  r.push_back({"GET", "/api/v1/experiments/:id/console/search", WithPathId("experiment id", [&t](const HttpRequest& req, int64_t id) { return ConsoleSearch(t, req, id); })});
   return r;
 }
 

@@ -71,14 +71,6 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
   return Reply(s.CreateFromPath(name, path->get<std::string>(), format), 201);
 }
 
-Handler WithDataset(DatasetService& s, std::function<HttpResponse(DatasetService&, const HttpRequest&, int64_t)> f) {
-  return [&s, f = std::move(f)](const HttpRequest& req) {
-    Result<int64_t> id = ParseId(req.Param("id"), "dataset id");
-    if (!id.ok()) return JsonError(id.status());
-    return f(s, req, *id);
-  };
-}
-
 }  // namespace
 
 std::vector<Route> DatasetApiRoutes(DatasetService& s) {
@@ -101,10 +93,10 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
   r.push_back({"POST", "/api/v1/dataset/samples/:name", [&s](const HttpRequest& req) {
                  return Reply(s.ImportSample(*req.Param("name")), 201);
                }});
-  r.push_back({"GET", "/api/v1/dataset/:id", WithDataset(s, [](DatasetService& s, const HttpRequest&, int64_t id) {
+  r.push_back({"GET", "/api/v1/dataset/:id", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  return Reply(s.Get(id));
                })});
-  r.push_back({"GET", "/api/v1/dataset/:id/preview", WithDataset(s, [](DatasetService& s, const HttpRequest& req, int64_t id) {
+  r.push_back({"GET", "/api/v1/dataset/:id/preview", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
                  Result<int64_t> offset = QueryInt(req, "offset", 0);
                  Result<int64_t> limit = QueryInt(req, "limit", 100);
                  if (!offset.ok()) return JsonError(offset.status());
@@ -112,11 +104,11 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                  Result<json> p = s.Preview(id, *offset, *limit);
                  return p.ok() ? JsonOk(*p) : JsonError(p.status());
                })});
-  r.push_back({"GET", "/api/v1/dataset/:id/stats", WithDataset(s, [](DatasetService& s, const HttpRequest&, int64_t id) {
+  r.push_back({"GET", "/api/v1/dataset/:id/stats", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  Result<json> st = s.Stats(id);
                  return st.ok() ? JsonOk(*st) : JsonError(st.status());
                })});
-  r.push_back({"PATCH", "/api/v1/dataset/:id/types", WithDataset(s, [](DatasetService& s, const HttpRequest& req, int64_t id) {
+  r.push_back({"PATCH", "/api/v1/dataset/:id/types", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
                  Result<json> body = ParseJsonObject(req, 1 << 20);
                  if (!body.ok()) return JsonError(body.status());
                  std::map<std::string, std::string> types;
@@ -127,7 +119,7 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                  if (types.empty()) return JsonError(Status::InvalidArgument("give at least one {\"column\": \"type\"}"));
                  return Reply(s.SetTypes(id, types));
                })});
-  r.push_back({"DELETE", "/api/v1/dataset/:id", WithDataset(s, [](DatasetService& s, const HttpRequest&, int64_t id) {
+  r.push_back({"DELETE", "/api/v1/dataset/:id", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  Status st = s.Delete(id);
                  return st.ok() ? JsonOk({{"id", id}}) : JsonError(st);
                })});

@@ -70,14 +70,6 @@ HttpResponse Enqueue(jobs::JobQueue& q, const HttpRequest& req) {
   return out;
 }
 
-Handler WithJob(jobs::JobQueue& q, std::function<HttpResponse(jobs::JobQueue&, int64_t)> f) {
-  return [&q, f = std::move(f)](const HttpRequest& req) {
-    Result<int64_t> id = ParseId(req.Param("id"), "job id");
-    if (!id.ok()) return JsonError(id.status());
-    return f(q, *id);
-  };
-}
-
 }  // namespace
 
 std::vector<Route> JobApiRoutes(jobs::JobQueue& q) {
@@ -97,16 +89,16 @@ std::vector<Route> JobApiRoutes(jobs::JobQueue& q) {
                  for (const JobRecord& j : *all) out.push_back(JobJson(j));
                  return JsonOk(out);
                }});
-  r.push_back({"GET", "/api/v1/job/status/:id", WithJob(q, [](jobs::JobQueue& q, int64_t id) {
+  r.push_back({"GET", "/api/v1/job/status/:id", WithPathId("job id", [&q](const HttpRequest&, int64_t id) {
                  Result<JobRecord> j = q.Get(id);
                  return j.ok() ? JsonOk(JobJson(*j)) : JsonError(j.status());
                })});
-  r.push_back({"POST", "/api/v1/job/:id/cancel", WithJob(q, [](jobs::JobQueue& q, int64_t id) {
+  r.push_back({"POST", "/api/v1/job/:id/cancel", WithPathId("job id", [&q](const HttpRequest&, int64_t id) {
                  Status st = q.Cancel(id);
                  if (!st.ok()) return JsonError(st);
                  return JsonOk(JobJson(*q.Get(id)));
                })});
-  r.push_back({"POST", "/api/v1/job/:id/retry", WithJob(q, [](jobs::JobQueue& q, int64_t id) {
+  r.push_back({"POST", "/api/v1/job/:id/retry", WithPathId("job id", [&q](const HttpRequest&, int64_t id) {
                  Status st = q.Retry(id);
                  if (!st.ok()) return JsonError(st);
                  return JsonOk(JobJson(*q.Get(id)));

@@ -39,5 +39,8 @@ void SetEtag(HttpResponse& r, const std::string& etag);
 Result<nlohmann::json> ParseJsonObject(const HttpRequest& req, size_t max_bytes);
 // Parses a path parameter or query value as a non-negative integer id.
 Result<int64_t> ParseId(const std::string* text, const std::string& what);
+// Wraps a handler that needs the `:id` path parameter as an integer (`what` names it
+// in the error, e.g. "job id").
+Handler WithPathId(const std::string& what, std::function<HttpResponse(const HttpRequest&, int64_t)> f);
 
 }  // namespace loupe
