@@ -21,6 +21,7 @@
 #include "jobs/job_queue.h"
 #include "ui/claas_pages.h"
 #include "ui/dataset_pages.h"
+#include "ui/page.h"
 #include "ui/tracking_pages.h"
 #include "web/live_events.h"
 #include "ui/static_routes.h"
@@ -118,6 +119,7 @@ int Serve(const ServeOptions& o) {
     http.host = host;
     http.port = static_cast<uint16_t>(port);
     http.threads = threads;
+    http.not_found = loupe::NotFoundPage;
     loupe::HttpServer server(http, std::move(routes));
     loupe::Status st = server.Start();
     if (!st.ok()) {

@@ -34,6 +34,11 @@ HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame) {
   return HtmlPage(frame, body, status.http_status());
 }
 
+HttpResponse NotFoundPage(const HttpRequest& req) {
+  PageFrame frame{"Not found", {{"Home", "/"}, {"Not found", ""}}, "", false, {}};
+  return HtmlErrorPage(Status::NotFound("There is no page at " + req.path.substr(0, 200) + "."), frame);
+}
+
 std::string UrlEncode(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;

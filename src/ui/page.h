@@ -37,6 +37,9 @@ HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame);
 std::string PaginationNav(const Page& page, const std::string& path,
                           const std::map<std::string, std::string>& query);
 
+// The page for a path no route serves (404, with the way back).
+HttpResponse NotFoundPage(const HttpRequest& req);
+
 // URL-encodes a query component.
 std::string UrlEncode(const std::string& s);
 std::string QueryString(const std::map<std::string, std::string>& query);

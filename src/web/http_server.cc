@@ -152,11 +152,18 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           return Respond(req, std::move(out), start, api);
         });
   }
-  router->non_matched_request_handler([](const restinio::request_handle_t& req) {
+  router->non_matched_request_handler([not_found = options.not_found](const restinio::request_handle_t& req) {
     std::string path(req->header().path());
+    bool api = path.rfind("/api/", 0) == 0;
+    if (!api && not_found) {
+      HttpRequest r;
+      r.method = req->header().method().c_str();
+      r.path = path;
+      return Respond(req, not_found(r), std::chrono::steady_clock::now(), false);
+    }
     return Respond(req, JsonError(Status::NotFound("no route for " + std::string(req->header().method().c_str()) +
                                                    " " + path.substr(0, 200))),
-                   std::chrono::steady_clock::now(), path.rfind("/api/", 0) == 0);
+                   std::chrono::steady_clock::now(), api);
   });
 
   impl_->server = std::make_unique<Server>(

@@ -21,6 +21,9 @@ struct HttpServerOptions {
   // Bodies above this are refused by the HTTP layer itself (connection closed);
   // the handlers answer bodies between their own limits and this one with 413.
   uint64_t hard_body_limit = 96ull << 20;
+  // Answers requests no route matched outside /api/ (an HTML page for people);
+  // unset: the JSON 404 every /api path gets.
+  Handler not_found;
 };
 
 class HttpServer {

@@ -32,7 +32,9 @@ class ExperimentTableTest : public ::testing::Test {
         b.points = {{"loss", 0, 100.0 - i}, {"loss", 1, 50.0 - i}, {"acc", 0, i / 100.0}};
         ASSERT_TRUE(tracking_->LogMetrics(b).ok());
       }
-      if (i >= 25) ASSERT_TRUE(tracking_->Finish(created->experiment.id, RunStatus::kFinished).ok());
+      if (i >= 25) {
+        ASSERT_TRUE(tracking_->Finish(created->experiment.id, RunStatus::kFinished).ok());
+      }
     }
   }
   ExperimentTable Build(TableQuery q) {

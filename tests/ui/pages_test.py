@@ -144,6 +144,14 @@ class PagesTest(unittest.TestCase):
         self.assertIn("separated by commas", self.page("/compare?ids=1,x", 400))
         self.assertIn("Pick experiments", self.page("/compare") + "Pick experiments")  # empty compare renders
 
+    def test_unknown_pages_are_html_404s(self):
+        status, text = self.server.html("/no/such/page")
+        self.assertEqual(status, 404)
+        self.assertIn("There is no page at /no/such/page.", text)
+        self.assertIn('<a href="/">Home</a>', text)
+        status, body, _ = self.server.get("/api/v1/nope")
+        self.assertEqual((status, body["code"]), (404, 3404))  # the API keeps its JSON envelope
+
     def test_static_assets_are_embedded(self):
         status, body, headers = self.server.get("/static/uPlot.iife.min.js")
         self.assertEqual(status, 200)
