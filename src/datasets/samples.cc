@@ -84,21 +84,7 @@ Result<std::string> SpamAssassinToJsonl(const std::string& data_dir) {
     }
     const std::string& raw = msg["text"].get_ref<const std::string&>();
     std::string group = msg.value("group", p.parent_path().filename().string());
-    size_t split = raw.find("\n\n");
-    std::string headers = raw.substr(0, split);
-    std::string body = split == std::string::npos ? std::string() : raw.substr(split + 2);
-    std::string subject;
-    for (size_t at = 0; at < headers.size();) {
-      size_t nl = headers.find('\n', at);
-      std::string line = headers.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
-      if (line.rfind("Subject:", 0) == 0) {
-        subject = line.substr(8);
-        break;
-      }
-      if (nl == std::string::npos) break;
-      at = nl + 1;
-    }
-    nlohmann::ordered_json row = {{"text", subject + "\n" + body}, {"label", group.rfind("spam", 0) == 0 ? "spam" : "ham"},
+    nlohmann::ordered_json row = {{"text", raw}, {"label", group.rfind("spam", 0) == 0 ? "spam" : "ham"},
                           {"group", group}};
     out += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += '\n';

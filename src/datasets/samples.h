@@ -26,8 +26,8 @@ const std::vector<Sample>& BuiltinSamples();
 Result<std::string> SklearnCsvToCsv(const std::string& content, const Sample& sample);
 
 // The SpamAssassin corpus folder (data/<group>/<id>.json, each {id, group, text}) as
-// JSON Lines {text, label, group}: text is the Subject line and the body (the mail
-// headers are dropped), label "spam" for the spam-* groups and "ham" otherwise.
+// JSON Lines {text, label, group}: text is the whole message, headers included (they
+// carry much of the signal), label "spam" for the spam-* groups and "ham" otherwise.
 Result<std::string> SpamAssassinToJsonl(const std::string& data_dir);
 
 }  // namespace loupe::datasets
