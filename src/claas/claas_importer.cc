@@ -125,7 +125,7 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
     json config = {{"lora_id", lora}, {"source", "CLaaS feedback logs"}, {"engine", EngineModeName(batch->mode)}};
     Result<int64_t> id = Experiment("claas-feedback", RunId("claas-feedback-", lora), lora, config.dump());
     if (!id.ok()) return id.status();
-    int64_t step = lora_steps_[lora]++;
+    int64_t step = lora_steps_[lora];  // advanced only once the batch is written
     int64_t ts = ParseUtc(batch->timestamp_utc);
     MetricBatch mb;
     mb.experiment_id = *id;
@@ -138,6 +138,7 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
     mb.points.push_back({"batch/ok", step, batch->status == "ok" ? 1.0 : 0.0, ts});
     Result<WriteAck> ack = tracking_.LogMetrics(mb);
     if (!ack.ok()) return ack.status();
+    ++lora_steps_[lora];
     feedback_done_.insert(name);
     touched.insert(*id);
     ++stats.feedback_batches;
