@@ -64,7 +64,8 @@
     c.chart.resize();
   }
 
-  // Charts present at page load are fetched in groups; later ones (live) one by one.
+  // Charts present at page load get their data from the preloaded batches below; charts
+  // added later (new keys of a live run) load one by one.
   let initial = null;
 
   function addChart(info) {
