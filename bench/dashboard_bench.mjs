@@ -39,7 +39,7 @@ async function experimentPage() {
     page.on('response', (r) => {
       if (r.url().includes('/series/batch?')) serverTimes.push(1000 * Number(r.headers()['swanlab-process-time']));
     });
-    await page.goto(`${url}/experiments/${id}${process.env.QS || ''}`, { waitUntil: 'commit' });
+    await page.goto(`${url}/experiments/${id}`, { waitUntil: 'commit' });
     // The page stamps the time its last initial chart was drawn; polling slowly keeps
     // the measurement from competing with the page for the CPU.
     await page.waitForFunction(() => window.loupeAllDrawnAt !== undefined, null, { timeout: 60000, polling: 250 });

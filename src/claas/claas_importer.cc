@@ -2,12 +2,15 @@
 
 #include <sys/stat.h>
 
+#include "common/file_util.h"
+
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "claas/eval_results.h"
 #include "claas/feedback_log.h"
+#include "common/file_util.h"
 #include "common/time_util.h"
 
 namespace loupe::claas {
@@ -114,7 +117,7 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
   for (auto it = names->rbegin(); it != names->rend(); ++it) {
     const std::string& name = *it;
     if (feedback_done_.count(name)) continue;
-    Result<std::string> content = ReadSmallFile(options_.feedback_dir + "/" + name, 64ull << 20);
+    Result<std::string> content = ReadFileUpTo(options_.feedback_dir + "/" + name, 64ull << 20);
     Result<FeedbackBatch> batch = content.ok() ? ParseFeedbackLog(name, *content) : Result<FeedbackBatch>(content.status());
     if (!batch.ok()) {
       ++stats.skipped_files;
@@ -156,31 +159,34 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
   Result<std::vector<EvalRunRef>> refs = DiscoverEvalRuns(options_.evals_root);
   if (!refs.ok()) return refs.status();
   for (const EvalRunRef& ref : *refs) {
+    // Which preferences changed since the last pass (or just finished)?
+    const bool finished = !ref.in_progress;
+    std::map<std::string, std::string> changed;  // preference -> steps.jsonl signature
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(ref.path, ec)) {
       fs::path steps = entry.path() / "steps.jsonl";
       std::string sig = Signature(steps);
-      std::string pref = entry.path().filename().string();
-      std::string run_id = RunId("claas-eval-", ref.id + "/" + pref);
-      bool finished = !ref.in_progress;
       if (sig.empty()) continue;
+      std::string pref = entry.path().filename().string();
       bool steps_changed = eval_seen_[steps.string()] != sig;
-      bool newly_finished = finished && !eval_finished_.count(run_id);
-      if (!steps_changed && !newly_finished) continue;
-      // Reads this one preference through the same reader the page uses.
-      EvalRun run = ReadEvalRun(ref);
-      const EvalPreference* p = nullptr;
-      for (const auto& candidate : run.preferences) {
-        if (candidate.name == pref) p = &candidate;
-      }
-      if (!p) continue;
-      json config = p->config.is_object() ? p->config : json::object();
-      config["lora_id"] = p->lora_id;
-      config["preference"] = pref;
+      bool newly_finished = finished && !eval_finished_.count(RunId("claas-eval-", ref.id + "/" + pref));
+      if (steps_changed || newly_finished) changed[pref] = sig;
+    }
+    if (changed.empty()) continue;
+    // One read of the run, through the reader the page uses, without the plots.
+    EvalRun run = ReadEvalRun(ref, /*with_plots=*/false);
+    stats.skipped_files += static_cast<int>(run.skipped.size());
+    for (const EvalPreference& p : run.preferences) {
+      auto sig = changed.find(p.name);
+      if (sig == changed.end()) continue;
+      std::string run_id = RunId("claas-eval-", ref.id + "/" + p.name);
+      json config = p.config.is_object() ? p.config : json::object();
+      config["lora_id"] = p.lora_id;
+      config["preference"] = p.name;
       config["eval_run"] = ref.id;
-      Result<int64_t> id = Experiment("claas-evals", run_id, ref.id + "/" + pref, config.dump());
+      Result<int64_t> id = Experiment("claas-evals", run_id, ref.id + "/" + p.name, config.dump());
       if (!id.ok()) return id.status();
-      for (const EvalStep& s : p->steps) {
+      for (const EvalStep& s : p.steps) {
         MetricBatch mb;
         mb.experiment_id = *id;
         mb.seq = s.step;
@@ -199,8 +205,7 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
         if (!ack.ok()) return ack.status();
         if (!ack->duplicate) ++stats.eval_steps;
       }
-      stats.skipped_files += static_cast<int>(run.skipped.size());
-      eval_seen_[steps.string()] = sig;
+      eval_seen_[(fs::path(ref.path) / p.name / "steps.jsonl").string()] = sig->second;
       if (finished) {
         Result<RunStatus> st = tracking_.Finish(*id, RunStatus::kFinished);
         if (!st.ok()) return st.status();

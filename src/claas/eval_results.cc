@@ -1,5 +1,6 @@
 #include "claas/eval_results.h"
 
+#include "common/file_util.h"
 #include "common/path_rule.h"
 
 #include <sys/stat.h>
@@ -50,7 +51,7 @@ int64_t NewestStepsMtime(const fs::path& dir) {
 }
 
 Result<json> ReadJsonFile(const fs::path& path) {
-  Result<std::string> content = ReadSmallFile(path.string(), kMaxJsonBytes);
+  Result<std::string> content = ReadFileUpTo(path.string(), kMaxJsonBytes);
   if (!content.ok()) return content.status();
   json doc = json::parse(*content, nullptr, false);
   if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
@@ -100,7 +101,7 @@ void ReadPreference(const fs::path& dir, const std::string& name, EvalRun& run, 
       pref.baseline = ParseEvalMetrics(*base);
     }
   }
-  Result<std::string> steps = ReadSmallFile((dir / "steps.jsonl").string(), kMaxJsonBytes);
+  Result<std::string> steps = ReadFileUpTo((dir / "steps.jsonl").string(), kMaxJsonBytes);
   if (!steps.ok()) {
     if (fs::exists(dir / "steps.jsonl", ec)) run.skipped.push_back({name + "/steps.jsonl", steps.status().message()});
     return;
@@ -199,7 +200,7 @@ Result<std::vector<EvalRunRef>> DiscoverEvalRuns(const std::string& results_dir)
   return runs;
 }
 
-EvalRun ReadEvalRun(const EvalRunRef& ref) {
+EvalRun ReadEvalRun(const EvalRunRef& ref, bool with_plots) {
   EvalRun run;
   run.id = ref.id;
   run.path = ref.path;
@@ -207,7 +208,6 @@ EvalRun ReadEvalRun(const EvalRunRef& ref) {
   run.mtime = ref.mtime;
   fs::path dir(ref.path);
   std::error_code ec;
-  std::vector<std::string> summary_order;
   if (!ref.in_progress) {
     Result<json> summary = ReadJsonFile(dir / "summary.json");
     if (!summary.ok()) {
@@ -228,7 +228,6 @@ EvalRun ReadEvalRun(const EvalRunRef& ref) {
         r.margin_delta = Num(row, "logprob_margin_delta");
         r.compliance = Num(row, "final_compliance");
         r.capability_ratio = Num(row, "capability_ratio");
-        summary_order.push_back(it.key());
         run.summary.push_back(std::move(r));
       }
     }
@@ -236,12 +235,13 @@ EvalRun ReadEvalRun(const EvalRunRef& ref) {
   // Plots, sorted by name.
   std::vector<fs::path> plots;
   for (const auto& e : fs::directory_iterator(dir / "plots", ec)) {
+    if (!with_plots) break;
     // Symlinked plots are skipped: they could point anywhere on the machine.
     if (e.path().extension() == ".png" && e.is_regular_file(ec) && !e.is_symlink(ec)) plots.push_back(e.path());
   }
   std::sort(plots.begin(), plots.end());
   for (const fs::path& p : plots) {
-    Result<std::string> bytes = ReadSmallFile(p.string(), kMaxPlotBytes);
+    Result<std::string> bytes = ReadFileUpTo(p.string(), kMaxPlotBytes);
     if (!bytes.ok()) {
       run.skipped.push_back({"plots/" + p.filename().string(), bytes.status().message()});
     } else if (bytes->size() < 8 || bytes->compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) {

@@ -90,8 +90,9 @@ struct EvalRunRef {
 // Discovers runs newest first without parsing them. A missing folder lists nothing.
 Result<std::vector<EvalRunRef>> DiscoverEvalRuns(const std::string& results_dir);
 
-// Parses one run; bad files become `skipped` entries, never an error.
-EvalRun ReadEvalRun(const EvalRunRef& ref);
+// Parses one run; bad files become `skipped` entries, never an error. Without plots,
+// the PNGs are neither read nor encoded (the importer has no use for them).
+EvalRun ReadEvalRun(const EvalRunRef& ref, bool with_plots = true);
 
 EvalMetrics ParseEvalMetrics(const nlohmann::json& j);
 

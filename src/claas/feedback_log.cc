@@ -1,5 +1,7 @@
 #include "claas/feedback_log.h"
 
+#include "common/file_util.h"
+
 #include <dirent.h>
 
 #include <algorithm>
@@ -149,21 +151,6 @@ Result<FeedbackBatch> ParseFeedbackLog(const std::string& file_name, std::string
   return b;
 }
 
-Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(std::string("cannot open: ") + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) return Status::Internal("cannot read the file size");
-  if (static_cast<size_t>(size) > max_bytes) {
-    return Status::TooLarge("file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes));
-  }
-  in.seekg(0);
-  std::string content(static_cast<size_t>(size), '\0');
-  if (!in.read(content.data(), size)) return Status::Internal("read failed");
-  return content;
-}
-
 Result<std::vector<std::string>> ListFeedbackFiles(const std::string& dir) {
   std::vector<std::string> names;
   DIR* d = opendir(dir.c_str());
@@ -193,7 +180,7 @@ Result<FeedbackPage> ReadFeedbackPage(const std::string& dir, int64_t page, int6
   int64_t end = std::min<int64_t>(out.page.offset + out.page.per_page, out.page.total);
   for (int64_t i = out.page.offset; i < end; ++i) {
     const std::string& name = names[i];
-    Result<std::string> content = ReadSmallFile(dir + "/" + name, kMaxFileBytes);
+    Result<std::string> content = ReadFileUpTo(dir + "/" + name, kMaxFileBytes);
     if (!content.ok()) {
       out.skipped.push_back({name, content.status().message()});
       continue;

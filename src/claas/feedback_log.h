@@ -77,7 +77,4 @@ struct FeedbackPage {
 // Reads the files of one page; bad files are reported in `skipped`, never fatal.
 Result<FeedbackPage> ReadFeedbackPage(const std::string& dir, int64_t page, int64_t per_page);
 
-// Reads a whole file, refusing files above `max_bytes`.
-Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
-
 }  // namespace loupe::claas

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
+#include "common/file_util.h"
 #include "common/path_rule.h"
 #include "datasets/column_file.h"
 #include "datasets/column_stats.h"
@@ -41,21 +43,6 @@ json ColumnsJson(const Table& t) {
     cols.push_back({{"name", c.name}, {"type", ColumnTypeName(c.type)}, {"overridden", c.type_overridden}});
   }
   return cols;
-}
-
-Result<std::string> ReadAll(const std::string& path, size_t max_bytes) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::NotFound("cannot open " + path);
-  f.seekg(0, std::ios::end);
-  std::streamoff size = f.tellg();
-  if (size < 0) return Status::Internal("cannot read the size of " + path);
-  if (static_cast<size_t>(size) > max_bytes) {
-    return Status::TooLarge("the file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes));
-  }
-  f.seekg(0);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  f.read(bytes.data(), size);
-  return bytes;
 }
 
 }  // namespace
@@ -142,7 +129,7 @@ Result<DatasetRecord> DatasetService::CreateFromPath(const std::string& name, co
                                                      const std::string& format) {
   Result<std::string> resolved = ResolveInsideRoot(path, options_.import_root);
   if (!resolved.ok()) return Status::BadRequest("path: " + resolved.status().message());
-  Result<std::string> bytes = ReadAll(*resolved, options_.max_upload_bytes);
+  Result<std::string> bytes = ReadFileUpTo(*resolved, options_.max_upload_bytes);
   if (!bytes.ok()) return bytes.status();
   return Create(name, *resolved, format, *bytes, "path:" + path);
 }
@@ -171,7 +158,7 @@ Result<DatasetRecord> DatasetService::ImportSample(const std::string& sample) {
   }
   for (const Sample& s : BuiltinSamples()) {
     if (s.name != sample) continue;
-    Result<std::string> content = ReadAll(options_.sklearn_data_dir + "/" + s.file, 64u << 20);
+    Result<std::string> content = ReadFileUpTo(options_.sklearn_data_dir + "/" + s.file, 64u << 20);
     if (!content.ok()) {
       return Status::Unavailable("sample " + s.name + " needs Debian's python3-sklearn (scripts/install-deps): " +
                                  content.status().message());
@@ -190,15 +177,19 @@ Result<Table> DatasetService::Load(int64_t id) {
 }
 
 Result<json> DatasetService::Preview(int64_t id, int64_t offset, int64_t limit) {
-  if (offset < 0) return Status::InvalidArgument("offset must not be negative");
-  if (limit < 1 || limit > kMaxPreviewRows) return Status::InvalidArgument("limit must be between 1 and 1000");
   Result<Table> t = Load(id);
   if (!t.ok()) return t.status();
-  json out = {{"total", t->rows()}, {"offset", offset}, {"columns", ColumnsJson(*t)}, {"rows", json::array()}};
-  size_t end = std::min<size_t>(t->rows(), static_cast<size_t>(offset + limit));
+  return Preview(*t, offset, limit);
+}
+
+Result<json> DatasetService::Preview(const Table& table, int64_t offset, int64_t limit) {
+  if (offset < 0) return Status::InvalidArgument("offset must not be negative");
+  if (limit < 1 || limit > kMaxPreviewRows) return Status::InvalidArgument("limit must be between 1 and 1000");
+  json out = {{"total", table.rows()}, {"offset", offset}, {"columns", ColumnsJson(table)}, {"rows", json::array()}};
+  size_t end = std::min<size_t>(table.rows(), static_cast<size_t>(offset + limit));
   for (size_t r = static_cast<size_t>(offset); r < end; ++r) {
     json row = json::array();
-    for (const Column& c : t->columns) row.push_back(c.IsMissing(r) ? json(nullptr) : json(c.CellText(r)));
+    for (const Column& c : table.columns) row.push_back(c.IsMissing(r) ? json(nullptr) : json(c.CellText(r)));
     out["rows"].push_back(std::move(row));
   }
   return out;
@@ -207,26 +198,33 @@ Result<json> DatasetService::Preview(int64_t id, int64_t offset, int64_t limit) 
 Result<json> DatasetService::Stats(int64_t id) {
   Result<Table> t = Load(id);
   if (!t.ok()) return t.status();
+  return Stats(*t);
+}
+
+json DatasetService::Stats(const Table& t) {
   json cols = json::array();
-  for (const Column& c : t->columns) cols.push_back(ColumnStats(c));
-  return json{{"rows", t->rows()}, {"columns", cols}};
+  for (const Column& c : t.columns) cols.push_back(ColumnStats(c));
+  return json{{"rows", t.rows()}, {"columns", cols}};
 }
 
 Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::string, std::string>& types) {
   std::lock_guard<std::mutex> lock(mu_);
   Result<DatasetRecord> rec = store_.GetDataset(id);
   if (!rec.ok()) return rec.status();
-  // Earlier overrides stay unless replaced; "auto" drops one.
-  Result<Table> current = ReadColumnFile(Dir(id) + "/columns.bin");
-  if (!current.ok()) return current.status();
+  // Earlier overrides stay unless replaced; "auto" drops one. The catalogue row says
+  // which columns exist and which types were set by hand.
+  json columns = json::parse(rec->columns_json, nullptr, false);
+  if (!columns.is_array()) return Status::Corrupt("dataset " + std::to_string(id) + " has no column list");
   std::map<std::string, ColumnType> overrides;
-  for (const Column& c : current->columns) {
-    if (c.type_overridden) overrides[c.name] = c.type;
+  std::set<std::string> names;
+  for (const json& c : columns) {
+    names.insert(c.value("name", ""));
+    if (c.value("overridden", false)) {
+      if (auto t = ParseColumnType(c.value("type", ""))) overrides[c.value("name", "")] = *t;
+    }
   }
   for (const auto& [column, type] : types) {
-    bool known = std::any_of(current->columns.begin(), current->columns.end(),
-                             [&](const Column& c) { return c.name == column; });
-    if (!known) return Status::InvalidArgument("no column \"" + column + "\"");
+    if (!names.count(column)) return Status::InvalidArgument("no column \"" + column + "\"");
     if (type == "auto") {
       overrides.erase(column);
       continue;
@@ -235,7 +233,7 @@ Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::s
     if (!t) return Status::InvalidArgument("column \"" + column + "\": type must be numeric, categorical, text, boolean, datetime or auto");
     overrides[column] = *t;
   }
-  Result<std::string> bytes = ReadAll(Dir(id) + "/source." + rec->format, SIZE_MAX);
+  Result<std::string> bytes = ReadFileUpTo(Dir(id) + "/source." + rec->format, SIZE_MAX);
   if (!bytes.ok()) return bytes.status();
   Result<Table> table = Build(*bytes, *ParseFormat(rec->format), overrides);
   if (!table.ok()) return table.status();

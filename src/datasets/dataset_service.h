@@ -53,6 +53,9 @@ class DatasetService {
   // {columns: [{name, type}], total, offset, rows: [[cell text or null, ...]]}
   Result<nlohmann::json> Preview(int64_t id, int64_t offset, int64_t limit);
   Result<nlohmann::json> Stats(int64_t id);
+  // The same from a table already loaded (a page showing both reads the file once).
+  static Result<nlohmann::json> Preview(const Table& table, int64_t offset, int64_t limit);
+  static nlohmann::json Stats(const Table& table);
   Result<DatasetRecord> SetTypes(int64_t id, const std::map<std::string, std::string>& types);
   Status Delete(int64_t id);
 

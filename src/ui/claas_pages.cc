@@ -40,16 +40,10 @@ std::string Preview(const std::string& text, size_t n) {
   return i < text.size() ? out + "…" : out;
 }
 
-std::string ValueText(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) return FormatNumber(v.get<double>(), 6);
-  return v.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 json KeyValues(const json& obj) {
   json rows = json::array();
   if (!obj.is_object()) return rows;
-  for (auto it = obj.begin(); it != obj.end(); ++it) rows.push_back({{"k", it.key()}, {"v", ValueText(it.value())}});
+  for (auto it = obj.begin(); it != obj.end(); ++it) rows.push_back({{"k", it.key()}, {"v", JsonValueText(it.value(), true)}});
   return rows;
 }
 
@@ -153,11 +147,6 @@ std::string Anchor(const std::string& s) {
   return out;
 }
 
-json MetricsRows(const cl::EvalMetrics& m) {
-  json rows = KeyValues(m.raw);
-  return rows;
-}
-
 json StepView(const cl::EvalStep& s, const std::string& detail_id) {
   json v = {{"detail_id", detail_id}, {"step", s.step}, {"timestamp", s.timestamp},
             {"margin", FormatNumber(s.eval.margin)}, {"delta", FormatNumber(s.eval.margin_delta)},
@@ -168,7 +157,7 @@ json StepView(const cl::EvalStep& s, const std::string& detail_id) {
   SetText(v, "mode", cl::EngineModeName(s.sdpo_mode));
   v["has_sdpo"] = s.sdpo_metrics.is_object() && !s.sdpo_metrics.empty();
   v["sdpo"] = KeyValues(s.sdpo_metrics);
-  v["eval"] = MetricsRows(s.eval);
+  v["eval"] = KeyValues(s.eval.raw);
   json rollouts = json::array();
   for (size_t i = 0; i < s.eval.rollouts.size(); ++i) {
     const cl::Rollout& r = s.eval.rollouts[i];
@@ -206,7 +195,7 @@ json RunView(const cl::EvalRun& run, bool open) {
     std::string anchor = run_anchor + "-" + Anchor(p.name);
     json pv = {{"name", p.name}, {"anchor", anchor}, {"has_steps", !p.steps.empty()}, {"steps", json::array()}};
     SetText(pv, "lora_id", p.lora_id);
-    if (p.baseline) pv["baseline"] = {{"rows", MetricsRows(*p.baseline)}};
+    if (p.baseline) pv["baseline"] = {{"rows", KeyValues(p.baseline->raw)}};
     for (size_t i = 0; i < p.steps.size(); ++i) {
       pv["steps"].push_back(StepView(p.steps[i], "step-" + anchor + "-" + std::to_string(i)));
     }

@@ -74,10 +74,12 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
   if (!rec.ok()) return HtmlErrorPage(rec.status(), frame);
   frame.title = rec->name;
   frame.crumbs.push_back({rec->name, ""});
-  Result<json> stats = ds.Stats(id);
-  if (!stats.ok()) return HtmlErrorPage(stats.status(), frame);
-  Page page = Paginate((*stats)["rows"].get<int64_t>(), ParsePageNumber(req.Query("page"), 1), kPreviewRows, kPreviewRows);
-  Result<json> preview = ds.Preview(id, page.offset, kPreviewRows);
+  Result<datasets::Table> table = ds.Load(id);
+  if (!table.ok()) return HtmlErrorPage(table.status(), frame);
+  Result<json> stats = DatasetService::Stats(*table);
+  Page page = Paginate(static_cast<int64_t>(table->rows()), ParsePageNumber(req.Query("page"), 1), kPreviewRows,
+                       kPreviewRows);
+  Result<json> preview = DatasetService::Preview(*table, page.offset, kPreviewRows);
   if (!preview.ok()) return HtmlErrorPage(preview.status(), frame);
 
   json columns = json::array();

@@ -85,6 +85,12 @@ std::string FormatNumber(std::optional<double> v, int precision) {
   return buf;
 }
 
+std::string JsonValueText(const nlohmann::json& v, bool round_floats) {
+  if (v.is_string()) return v.get<std::string>();
+  if (round_floats && v.is_number_float()) return FormatNumber(v.get<double>(), 6);
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string FormatMicrosUtc(int64_t micros) {
   if (micros <= 0) return "—";
   std::time_t t = static_cast<std::time_t>(micros / 1000000);

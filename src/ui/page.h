@@ -45,6 +45,9 @@ std::string UrlEncode(const std::string& s);
 std::string QueryString(const std::map<std::string, std::string>& query);
 
 std::string FormatNumber(std::optional<double> v, int precision = 4);  // "—" when absent
+// A JSON value as table text: strings bare, the rest as JSON; with `round_floats`,
+// floats to 6 significant digits (metrics), else exact (configs, which are compared).
+std::string JsonValueText(const nlohmann::json& v, bool round_floats);
 std::string FormatMicrosUtc(int64_t micros);                           // "2026-02-24 19:35:12"
 std::string FormatDuration(int64_t micros);                            // "1h 02m", "12.3s"
 

@@ -49,14 +49,12 @@ std::string ScriptJson(const json& j) {
   return out;
 }
 
-std::string ValueText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 // Nested objects become dotted keys: {"opt": {"lr": 1}} -> opt.lr = 1.
 void Flatten(const json& v, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
   if (v.is_object() && !v.empty()) {
     for (auto it = v.begin(); it != v.end(); ++it) Flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
   } else if (!prefix.empty()) {
-    out.emplace_back(prefix, ValueText(v));
+    out.emplace_back(prefix, JsonValueText(v, false));
   }
 }
 
@@ -85,10 +83,12 @@ HttpResponse Home(TrackingService& t) {
     if (!exps.ok()) return HtmlErrorPage(exps.status(), frame);
     pviews.push_back({{"id", p.id}, {"name", p.name}, {"count", exps->size()}});
     for (Experiment& e : *exps) recent.emplace_back(std::move(e), p.name);
-    std::sort(recent.begin(), recent.end(),
-              [](const auto& a, const auto& b) { return a.first.update_time > b.first.update_time; });
-    if (recent.size() > 20) recent.resize(20);
   }
+  constexpr size_t kRecent = 20;
+  auto newest = recent.begin() + static_cast<std::ptrdiff_t>(std::min(kRecent, recent.size()));
+  std::partial_sort(recent.begin(), newest, recent.end(),
+                    [](const auto& a, const auto& b) { return a.first.update_time > b.first.update_time; });
+  recent.erase(newest, recent.end());
   json rows = json::array();
   for (const auto& [e, project] : recent) {
     rows.push_back({{"id", e.id}, {"name", e.name}, {"project", project}, {"project_id", e.project_id},

@@ -39,11 +39,7 @@ json AckJson(const WriteAck& ack) {
 
 // Wraps a handler that needs the experiment id from the path.
 Handler WithExperiment(std::function<HttpResponse(const HttpRequest&, int64_t)> f) {
-  return [f = std::move(f)](const HttpRequest& req) {
-    Result<int64_t> id = ParseId(req.Param("id"), "experiment id");
-    if (!id.ok()) return JsonError(id.status());
-    return f(req, *id);
-  };
+  return WithPathId("experiment id", std::move(f));
 }
 
 Result<int64_t> OptionalInt(const HttpRequest& req, const std::string& name, int64_t fallback) {

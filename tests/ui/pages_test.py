@@ -142,7 +142,9 @@ class PagesTest(unittest.TestCase):
         self.assertEqual(dict((k, c) for c, k in diff), {"lr": "diff", "note": "same", "seed": "same"})
         self.assertIn("at most 20", self.page("/compare?ids=" + ",".join(str(i) for i in range(1, 22)), 400))
         self.assertIn("separated by commas", self.page("/compare?ids=1,x", 400))
-        self.assertIn("Pick experiments", self.page("/compare") + "Pick experiments")  # empty compare renders
+        empty = self.page("/compare")  # nothing picked yet: the form, no charts
+        self.assertIn("Compare 0 experiments", empty)
+        self.assertIn('"keys":[]', empty)
 
     def test_unknown_pages_are_html_404s(self):
         status, text = self.server.html("/no/such/page")
