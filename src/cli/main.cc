@@ -18,6 +18,8 @@
 #include "claas/claas_importer.h"
 #include "datasets/dataset_service.h"
 #include "jobs/dataset_job.h"
+#include "jobs/explorer_job.h"
+#include "jobs/model_job.h"
 #include "jobs/job_queue.h"
 #include "ui/claas_pages.h"
 #include "ui/dataset_pages.h"
@@ -106,9 +108,16 @@ int Serve(const ServeOptions& o) {
     loupe::datasets::DatasetService datasets(**store, dataset_options);
     for (auto& r : loupe::DatasetApiRoutes(datasets)) routes.push_back(std::move(r));
     for (auto& r : loupe::DatasetPageRoutes(datasets)) routes.push_back(std::move(r));
+    // Declared before the queue, so its workers stop before the services they call go.
+    loupe::runs::RunService runs(**store, datasets, tracking, {data_dir});
+    loupe::explorers::ExplorerService explorers(**store, datasets);
     loupe::jobs::JobQueue jobs(**store, {o.workers});
     jobs.Register("DatasetJob", loupe::jobs::DatasetJob(datasets));
+    jobs.Register("ModelJob", loupe::jobs::ModelJob(runs));
+    jobs.Register("ExplorerJob", loupe::jobs::ExplorerJob(explorers));
     for (auto& r : loupe::JobApiRoutes(jobs)) routes.push_back(std::move(r));
+    for (auto& r : loupe::ModelApiRoutes(runs)) routes.push_back(std::move(r));
+    for (auto& r : loupe::ExplorerApiRoutes(explorers, jobs)) routes.push_back(std::move(r));
     for (auto& r : loupe::TrackingPageRoutes(tracking)) routes.push_back(std::move(r));
     loupe::LiveEvents live(tracking);
     loupe::claas::ClaasImporter importer(tracking, {claas.feedback_dir, claas.evals_root, o.claas_import_interval});
@@ -128,7 +137,8 @@ int Serve(const ServeOptions& o) {
       return 1;
     }
     server.WatchSignals();
-    st = jobs.Start();
+    st = runs.RecoverInterrupted();
+    if (st.ok()) st = jobs.Start();
     if (!st.ok()) {
       std::fprintf(stderr, "loupe: %s\n", st.message().c_str());
       jobs.Stop();

@@ -144,6 +144,11 @@ std::vector<SampleInfo> DatasetService::Samples() const {
   }
   out.push_back({kSpamAssassin, "SpamAssassin public corpus: about 6,000 e-mails, spam or ham (text classification)",
                  fs::exists(options_.spam_assassin_dir, ec)});
+  out.push_back({"digits", "Handwritten digits: 1,797 8x8 images as 64 pixel columns, digit 0-9 (tabular classification)",
+                 fs::exists(options_.sklearn_data_dir + "/digits.csv.gz", ec)});
+  out.push_back({"fashion_mnist", "Fashion-MNIST test set: 10,000 28x28 images as 784 pixel columns, 10 clothing "
+                                  "classes (tabular classification)",
+                 fs::exists(options_.fashion_mnist_dir + "/t10k-images-idx3-ubyte.gz", ec)});
   return out;
 }
 
@@ -155,6 +160,26 @@ Result<DatasetRecord> DatasetService::ImportSample(const std::string& sample) {
                                  jsonl.status().message());
     }
     return Save(sample, "spam_assassin.jsonl", "jsonl", *jsonl, "sample:spam_assassin");  // no upload limit: built in
+  }
+  if (sample == "digits") {
+    Result<std::string> content = ReadGzipFile(options_.sklearn_data_dir + "/digits.csv.gz", 64u << 20);
+    if (!content.ok()) {
+      return Status::Unavailable("sample digits needs Debian's python3-sklearn (scripts/install-deps): " + content.status().message());
+    }
+    Result<std::string> csv = DigitsToCsv(*content);
+    if (!csv.ok()) return csv.status();
+    return Save(sample, "digits.csv", "csv", *csv, "sample:digits");
+  }
+  if (sample == "fashion_mnist") {
+    Result<std::string> images = ReadGzipFile(options_.fashion_mnist_dir + "/t10k-images-idx3-ubyte.gz", 64u << 20);
+    Result<std::string> labels = ReadGzipFile(options_.fashion_mnist_dir + "/t10k-labels-idx1-ubyte.gz", 1u << 20);
+    if (!images.ok() || !labels.ok()) {
+      return Status::Unavailable("sample fashion_mnist needs Debian's dataset-fashion-mnist (scripts/install-deps): " +
+                                 (images.ok() ? labels : images).status().message());
+    }
+    Result<std::string> csv = FashionMnistToCsv(*images, *labels);
+    if (!csv.ok()) return csv.status();
+    return Save(sample, "fashion_mnist.csv", "csv", *csv, "sample:fashion_mnist");
   }
   for (const Sample& s : BuiltinSamples()) {
     if (s.name != sample) continue;

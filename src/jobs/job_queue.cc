@@ -6,7 +6,12 @@ JobQueue::JobQueue(Store& store, JobQueueOptions options) : store_(store), optio
 
 JobQueue::~JobQueue() { Stop(); }
 
-void JobQueue::Register(const std::string& type, JobHandler handler) { handlers_[type] = std::move(handler); }
+void JobQueue::Register(const std::string& type, JobType job_type) { handlers_[type] = std::move(job_type); }
+
+const JobType* JobQueue::Find(const std::string& type) const {
+  auto it = handlers_.find(type);
+  return it == handlers_.end() ? nullptr : &it->second;
+}
 
 bool JobQueue::Knows(const std::string& type) const { return handlers_.count(type) > 0; }
 
@@ -43,8 +48,14 @@ Result<int64_t> JobQueue::Enqueue(const std::string& type, const nlohmann::json&
     return Status::InvalidArgument("unknown job_type \"" + type + "\" (known: " + known + ")");
   }
   if (!kwargs.is_object()) return Status::InvalidArgument("kwargs must be an object");
+  const JobType& jt = *Find(type);
+  if (jt.admit) LOUPE_RETURN_IF_ERROR(jt.admit(kwargs));
   Result<int64_t> id = store_.EnqueueJob(type, kwargs.dump());
-  if (!id.ok()) return id;
+  if (!id.ok()) {
+    if (jt.released) jt.released(kwargs);
+    return id;
+  }
+  if (jt.queued) jt.queued(kwargs, *id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++pending_wakeups_;
@@ -53,8 +64,30 @@ Result<int64_t> JobQueue::Enqueue(const std::string& type, const nlohmann::json&
   return id;
 }
 
+Status JobQueue::Cancel(int64_t id) {
+  Result<JobRecord> job = store_.GetJob(id);
+  if (!job.ok()) return job.status();
+  LOUPE_RETURN_IF_ERROR(store_.CancelJob(id));
+  const JobType* jt = Find(job->type);
+  if (jt && jt->released) jt->released(nlohmann::json::parse(job->kwargs_json, nullptr, false));
+  return Status::Ok();
+}
+
 Status JobQueue::Retry(int64_t id) {
-  LOUPE_RETURN_IF_ERROR(store_.RetryJob(id));
+  Result<JobRecord> job = store_.GetJob(id);
+  if (!job.ok()) return job.status();
+  if (job->status != "ERROR" && job->status != "CANCELLED") {
+    return Status::Conflict("job " + std::to_string(id) + " is " + job->status + "; only failed or cancelled jobs can be retried");
+  }
+  const JobType* jt = Find(job->type);
+  nlohmann::json kwargs = nlohmann::json::parse(job->kwargs_json, nullptr, false);
+  if (jt && jt->admit) LOUPE_RETURN_IF_ERROR(jt->admit(kwargs));
+  Status st = store_.RetryJob(id);
+  if (!st.ok()) {
+    if (jt && jt->released) jt->released(kwargs);
+    return st;
+  }
+  if (jt && jt->queued) jt->queued(kwargs, id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++pending_wakeups_;
@@ -79,11 +112,11 @@ void JobQueue::Work() {
     }
     const JobRecord& job = **claimed;
     nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
-    auto it = handlers_.find(job.type);
+    const JobType* jt = Find(job.type);
     Result<nlohmann::json> result = Status::Internal("no handler for job type " + job.type);
-    if (it != handlers_.end()) {
+    if (jt) {
       try {
-        result = it->second(kwargs);
+        result = jt->run(kwargs);
       } catch (const std::exception& e) {
         result = Status::Internal(std::string("unexpected error: ") + e.what());
       }

@@ -21,6 +21,19 @@ namespace loupe::jobs {
 
 using JobHandler = std::function<Result<nlohmann::json>(const nlohmann::json& kwargs)>;
 
+// A job type: its handler, and hooks for the records a job works on (a ModelJob's run
+// follows its job: DELIVERED when queued, back to NOT_STARTED when cancelled).
+struct JobType {
+  JobHandler run;
+  // Before the job is queued or retried: checks kwargs and claims what the job works
+  // on; an error refuses the job with that status.
+  std::function<Status(const nlohmann::json& kwargs)> admit;
+  // After it is queued (or retried), with its id.
+  std::function<void(const nlohmann::json& kwargs, int64_t job_id)> queued;
+  // After a queued job is cancelled, or when queueing failed after `admit`.
+  std::function<void(const nlohmann::json& kwargs)> released;
+};
+
 struct JobQueueOptions {
   int workers = 2;
   int poll_ms = 1000;  // a worker also wakes at once on Enqueue
@@ -31,7 +44,8 @@ class JobQueue {
   JobQueue(Store& store, JobQueueOptions options);
   ~JobQueue();  // finishes the running jobs, leaves queued ones queued
 
-  void Register(const std::string& type, JobHandler handler);
+  void Register(const std::string& type, JobHandler handler) { Register(type, JobType{std::move(handler), {}, {}, {}}); }
+  void Register(const std::string& type, JobType job_type);
   bool Knows(const std::string& type) const;
   std::vector<std::string> Types() const;
 
@@ -42,7 +56,7 @@ class JobQueue {
   Result<int64_t> Enqueue(const std::string& type, const nlohmann::json& kwargs);
   Result<JobRecord> Get(int64_t id) { return store_.GetJob(id); }
   Result<std::vector<JobRecord>> List(int limit) { return store_.ListJobs(limit); }
-  Status Cancel(int64_t id) { return store_.CancelJob(id); }
+  Status Cancel(int64_t id);
   Status Retry(int64_t id);
 
  private:
@@ -50,7 +64,9 @@ class JobQueue {
 
   Store& store_;
   JobQueueOptions options_;
-  std::map<std::string, JobHandler> handlers_;
+  const JobType* Find(const std::string& type) const;
+
+  std::map<std::string, JobType> handlers_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -90,6 +90,31 @@ CREATE TABLE jobs(
   create_time INTEGER NOT NULL, start_time INTEGER NOT NULL DEFAULT 0, finish_time INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX jobs_by_status ON jobs(status, id);
 )sql",
+      // v5: model sessions, runs with their metrics and search trials, explorers.
+      R"sql(
+CREATE TABLE model_sessions(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, dataset_id INTEGER NOT NULL, task TEXT NOT NULL,
+  spec TEXT NOT NULL, create_time INTEGER NOT NULL);
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL,
+  parameters TEXT NOT NULL, optimizer TEXT NOT NULL DEFAULT '', optimizer_parameters TEXT NOT NULL DEFAULT '{}',
+  goal_metric TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+  experiment_id INTEGER NOT NULL DEFAULT 0, job_id INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '{}',
+  create_time INTEGER NOT NULL, delivered_time INTEGER NOT NULL DEFAULT 0, start_time INTEGER NOT NULL DEFAULT 0,
+  end_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX runs_by_session ON runs(session_id, id);
+CREATE TABLE run_metrics(
+  run_id INTEGER NOT NULL, split TEXT NOT NULL, name TEXT NOT NULL, level TEXT NOT NULL, step INTEGER NOT NULL,
+  value REAL, PRIMARY KEY(run_id, split, name, level, step)) WITHOUT ROWID;
+CREATE TABLE run_trials(
+  run_id INTEGER NOT NULL, trial INTEGER NOT NULL, parameters TEXT NOT NULL, value REAL, error TEXT NOT NULL,
+  metrics TEXT NOT NULL, seconds REAL NOT NULL, PRIMARY KEY(run_id, trial)) WITHOUT ROWID;
+CREATE TABLE explorers(
+  id INTEGER PRIMARY KEY, dataset_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, columns TEXT NOT NULL,
+  parameters TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null',
+  job_id INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL, end_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX explorers_by_dataset ON explorers(dataset_id, id);
+)sql",
   };
   return steps;
 }

@@ -8,7 +8,7 @@
 
 namespace loupe {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Migrates to `target` (tests use an older target to build old databases).
 Status Migrate(SqliteDb& db, int target = kSchemaVersion);

@@ -58,6 +58,27 @@ class SqliteStore final : public Store {
   Status CancelJob(int64_t id) override;
   Status RetryJob(int64_t id) override;
   Result<int> FailInterruptedJobs(const std::string& reason) override;
+
+  Result<int64_t> CreateModelSession(const ModelSessionRecord& s) override;
+  Result<ModelSessionRecord> GetModelSession(int64_t id) override;
+  Result<std::vector<ModelSessionRecord>> ListModelSessions() override;
+  Result<int64_t> CreateRun(const RunRecord& r) override;
+  Result<RunRecord> GetRun(int64_t id) override;
+  Result<std::vector<RunRecord>> ListRuns(int64_t session_id) override;
+  Status TransitionRun(int64_t id, const std::vector<std::string>& from, const std::string& status,
+                       const std::string& error, int64_t job_id) override;
+  Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) override;
+  Status ClearRunResults(int64_t id) override;
+  Status AddRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) override;
+  Result<std::vector<RunMetric>> ListRunMetrics(int64_t run_id) override;
+  Status AddRunTrial(const TrialRecord& t) override;
+  Result<std::vector<TrialRecord>> ListRunTrials(int64_t run_id) override;
+  Result<int64_t> CreateExplorer(const ExplorerRecord& e) override;
+  Result<ExplorerRecord> GetExplorer(int64_t id) override;
+  Result<std::vector<ExplorerRecord>> ListExplorers(int64_t dataset_id) override;
+  Status UpdateExplorer(const ExplorerRecord& e) override;
+  Status SetExplorerJob(int64_t id, int64_t job_id) override;
+  Result<int> FailInterruptedRuns(const std::string& reason) override;
   Result<int64_t> CreateDataset(const DatasetRecord& d) override;
   Status UpdateDataset(const DatasetRecord& d) override;
   Result<DatasetRecord> GetDataset(int64_t id) override;

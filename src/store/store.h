@@ -100,6 +100,38 @@ class Store {
   // At start-up: jobs left STARTED by a process that died become ERROR with `reason`.
   virtual Result<int> FailInterruptedJobs(const std::string& reason) = 0;
 
+  // Model sessions and runs.
+  virtual Result<int64_t> CreateModelSession(const ModelSessionRecord& s) = 0;
+  virtual Result<ModelSessionRecord> GetModelSession(int64_t id) = 0;
+  virtual Result<std::vector<ModelSessionRecord>> ListModelSessions() = 0;
+  virtual Result<int64_t> CreateRun(const RunRecord& r) = 0;
+  virtual Result<RunRecord> GetRun(int64_t id) = 0;
+  virtual Result<std::vector<RunRecord>> ListRuns(int64_t session_id) = 0;  // 0: every session
+  // Moves a run to `status` (setting the matching time, the error text and, when
+  // job_id > 0, its job) only from one of `from`; Conflict names the current status.
+  virtual Status TransitionRun(int64_t id, const std::vector<std::string>& from, const std::string& status,
+                               const std::string& error, int64_t job_id) = 0;
+  virtual Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) = 0;
+  // Forgets a run's metrics and trials (it is about to train again).
+  virtual Status ClearRunResults(int64_t id) = 0;
+  virtual Status AddRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) = 0;  // same key: replaced
+  virtual Result<std::vector<RunMetric>> ListRunMetrics(int64_t run_id) = 0;
+  virtual Status AddRunTrial(const TrialRecord& t) = 0;
+  virtual Result<std::vector<TrialRecord>> ListRunTrials(int64_t run_id) = 0;
+
+  // Explorers.
+  virtual Result<int64_t> CreateExplorer(const ExplorerRecord& e) = 0;
+  virtual Result<ExplorerRecord> GetExplorer(int64_t id) = 0;
+  virtual Result<std::vector<ExplorerRecord>> ListExplorers(int64_t dataset_id) = 0;  // 0: all
+  // status, error, result_json, end_time
+  virtual Status UpdateExplorer(const ExplorerRecord& e) = 0;
+  // Records the job that computes it; NOT_STARTED becomes DELIVERED (a job already
+  // running keeps its status).
+  virtual Status SetExplorerJob(int64_t id, int64_t job_id) = 0;
+
+  // At start-up: runs and explorers left STARTED by a process that died become ERROR.
+  virtual Result<int> FailInterruptedRuns(const std::string& reason) = 0;
+
   // Blocks until every accepted write is committed, then stops the writer.
   virtual void Close() = 0;
 };

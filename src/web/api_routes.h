@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "datasets/dataset_service.h"
+#include "explorers/explorer_service.h"
 #include "jobs/job_queue.h"
+#include "runs/run_service.h"
 #include "tracking/tracking_service.h"
 #include "web/http_types.h"
 
@@ -20,5 +22,9 @@ std::vector<Route> DashboardApiRoutes(TrackingService& tracking);
 std::vector<Route> DatasetApiRoutes(datasets::DatasetService& datasets);
 // The persistent job queue: enqueue, status, list, cancel, retry.
 std::vector<Route> JobApiRoutes(jobs::JobQueue& jobs);
+// Components, model sessions, runs, search plots, predictions and model downloads.
+std::vector<Route> ModelApiRoutes(runs::RunService& runs);
+// Dataset explorations (computed by ExplorerJob).
+std::vector<Route> ExplorerApiRoutes(explorers::ExplorerService& explorers, jobs::JobQueue& jobs);
 
 }  // namespace loupe

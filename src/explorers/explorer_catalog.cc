@@ -1,0 +1,173 @@
+#include "explorers/explorer_catalog.h"
+
+#include <algorithm>
+
+#include "explorers/figures.h"
+
+namespace loupe::explorers {
+
+namespace {
+
+using datasets::ColumnType;
+using nlohmann::json;
+using training::ParamSpec;
+using training::ParamType;
+
+const std::vector<ColumnType> kNumeric = {ColumnType::kNumeric};
+const std::vector<ColumnType> kAny = {ColumnType::kNumeric, ColumnType::kCategorical, ColumnType::kText,
+                                      ColumnType::kBoolean, ColumnType::kDatetime};
+
+ParamSpec ColumnParam(std::string name, std::string desc) {
+  return {std::move(name), ParamType::kString, "", std::nullopt, std::nullopt, {}, std::move(desc)};
+}
+ParamSpec Int(std::string name, int64_t def, double lo, double hi, std::string desc) {
+  return {std::move(name), ParamType::kInteger, def, lo, hi, {}, std::move(desc)};
+}
+
+std::string TypeList(const std::vector<ColumnType>& types) {
+  std::string out;
+  for (ColumnType t : types) out += (out.empty() ? "" : ", ") + std::string(datasets::ColumnTypeName(t));
+  return out;
+}
+
+}  // namespace
+
+const std::vector<ExplorerInfo>& ExplorerCatalog() {
+  static const std::vector<ExplorerInfo> kExplorers = {
+      {"ScatterPlotExplorer", "Scatter plot of two numeric columns, optionally coloured by a third.", 2, 2, kNumeric,
+       {ColumnParam("color", "Column to colour points by (categorical: one colour per value; numeric: a scale)."),
+        Int("max_points", 5000, 10, 200000, "Points drawn at most (an even sample of the rows beyond that).")},
+       {"color"}},
+      {"HistogramExplorer", "Histogram of a numeric column, optionally split by a category.", 1, 1, kNumeric,
+       {Int("bins", 30, 1, 500, "Number of equal-width bins."), ColumnParam("color", "Categorical column to split the bars by.")},
+       {"color"}},
+      {"BoxPlotExplorer", "Box plots (quartiles, 1.5 IQR whiskers) of numeric columns, optionally per category.", 1, 0,
+       kNumeric, {ColumnParam("group_by", "Categorical column: one box per value.")}, {"group_by"}},
+      {"BarCountExplorer", "Counts of the most frequent values of a column.", 1, 1,
+       {ColumnType::kCategorical, ColumnType::kBoolean, ColumnType::kText, ColumnType::kNumeric},
+       {Int("top", 20, 1, 500, "Values shown (the most frequent).")}, {}},
+      {"CorrelationMatrixExplorer", "Pearson correlation of numeric columns (all numeric columns when none are chosen).",
+       0, 0, kNumeric, {}, {}},
+      {"DescribeExplorer", "Statistics table: count, missing, distinct, mean, deviation, quartiles per column (all "
+                           "columns when none are chosen).",
+       0, 0, kAny, {}, {}},
+      {"WordFrequencyExplorer", "Most frequent words of a text column.", 1, 1,
+       {ColumnType::kText, ColumnType::kCategorical},
+       {Int("top", 30, 1, 500, "Words shown."), Int("min_length", 3, 1, 50, "Shorter words are skipped."),
+        {"stopwords", ParamType::kBoolean, true, std::nullopt, std::nullopt, {}, "Skip common English words."}},
+       {}},
+  };
+  return kExplorers;
+}
+
+const ExplorerInfo* FindExplorer(const std::string& name) {
+  for (const ExplorerInfo& e : ExplorerCatalog()) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+json ExplorerJson(const ExplorerInfo& e) {
+  json types = json::array();
+  for (ColumnType t : e.column_types) types.push_back(datasets::ColumnTypeName(t));
+  return {{"name", e.name}, {"type", "Explorer"}, {"description", e.description},
+          {"columns", {{"min", e.min_columns}, {"max", e.max_columns ? json(e.max_columns) : json(nullptr)}, {"types", types}}},
+          {"column_parameters", e.column_params}, {"schema", training::SchemaJson(e.params)}};
+}
+
+Result<json> ValidateExploration(const std::string& type, const std::vector<std::string>& columns, const json& parameters,
+                                 const std::vector<std::pair<std::string, ColumnType>>& dataset_columns) {
+  const ExplorerInfo* e = FindExplorer(type);
+  if (!e) {
+    std::string names;
+    for (const ExplorerInfo& x : ExplorerCatalog()) names += (names.empty() ? "" : ", ") + x.name;
+    return Status::InvalidArgument("unknown exploration_type \"" + type + "\" (known: " + names + ")");
+  }
+  if (columns.size() < e->min_columns || (e->max_columns && columns.size() > e->max_columns)) {
+    std::string want = e->min_columns == e->max_columns ? std::to_string(e->min_columns)
+                       : e->max_columns ? std::to_string(e->min_columns) + " to " + std::to_string(e->max_columns)
+                                        : "at least " + std::to_string(e->min_columns);
+    return Status::InvalidArgument(type + " takes " + want + " column(s); got " + std::to_string(columns.size()));
+  }
+  auto find = [&](const std::string& name) -> const std::pair<std::string, ColumnType>* {
+    for (const auto& c : dataset_columns) {
+      if (c.first == name) return &c;
+    }
+    return nullptr;
+  };
+  for (const std::string& name : columns) {
+    const auto* c = find(name);
+    if (!c) return Status::InvalidArgument("column \"" + name + "\" is not in the dataset");
+    if (std::find(e->column_types.begin(), e->column_types.end(), c->second) == e->column_types.end()) {
+      return Status::InvalidArgument("column \"" + name + "\" is " + datasets::ColumnTypeName(c->second) + "; " + type +
+                                     " takes " + TypeList(e->column_types) + " columns");
+    }
+  }
+  Result<training::ValidatedParams> p = training::ValidateAndTransform(e->params, parameters);
+  if (!p.ok()) return Status::InvalidArgument("parameters." + p.status().message());
+  for (const std::string& cp : e->column_params) {
+    std::string name = p->values.value(cp, "");
+    if (name.empty()) continue;
+    const auto* c = find(name);
+    if (!c) return Status::InvalidArgument("parameters." + cp + ": column \"" + name + "\" is not in the dataset");
+    if (cp == "group_by" && c->second != ColumnType::kCategorical && c->second != ColumnType::kBoolean) {
+      return Status::InvalidArgument("parameters.group_by: column \"" + name + "\" is " +
+                                     datasets::ColumnTypeName(c->second) + "; grouping needs a categorical or boolean column");
+    }
+    if (cp == "color" && type == "HistogramExplorer" && c->second != ColumnType::kCategorical && c->second != ColumnType::kBoolean) {
+      return Status::InvalidArgument("parameters.color: column \"" + name + "\" is " + datasets::ColumnTypeName(c->second) +
+                                     "; splitting a histogram needs a categorical or boolean column");
+    }
+    if (cp == "color" && c->second == ColumnType::kText) {
+      return Status::InvalidArgument("parameters.color: column \"" + name + "\" is text; colour by a categorical, boolean or numeric column");
+    }
+  }
+  return p->values;
+}
+
+Result<json> RunExploration(const std::string& type, const std::vector<std::string>& columns, const json& p,
+                            const datasets::Table& table) {
+  auto col = [&](const std::string& name) -> const datasets::Column* {
+    for (const datasets::Column& c : table.columns) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  };
+  std::vector<const datasets::Column*> cols;
+  for (const std::string& name : columns) {
+    const datasets::Column* c = col(name);
+    if (!c) return Status::InvalidArgument("column \"" + name + "\" is not in the dataset");
+    cols.push_back(c);
+  }
+  auto optional_col = [&](const char* param) { return col(p.value(param, "")); };
+  json figure;
+  if (type == "ScatterPlotExplorer") {
+    figure = ScatterFigure(*cols[0], *cols[1], optional_col("color"), p.value("max_points", 5000));
+  } else if (type == "HistogramExplorer") {
+    figure = HistogramFigure(*cols[0], p.value("bins", 30), optional_col("color"));
+  } else if (type == "BoxPlotExplorer") {
+    figure = BoxFigure(cols, optional_col("group_by"));
+  } else if (type == "BarCountExplorer") {
+    figure = BarCountFigure(*cols[0], p.value("top", 20));
+  } else if (type == "CorrelationMatrixExplorer") {
+    if (cols.empty()) {
+      for (const datasets::Column& c : table.columns) {
+        if (c.type == datasets::ColumnType::kNumeric) cols.push_back(&c);
+      }
+    }
+    if (cols.size() < 2) return Status::InvalidArgument("a correlation matrix needs at least two numeric columns");
+    figure = CorrelationFigure(cols);
+  } else if (type == "DescribeExplorer") {
+    if (cols.empty()) {
+      for (const datasets::Column& c : table.columns) cols.push_back(&c);
+    }
+    return json{{"type", "tabular"}, {"data", DescribeTable(cols)}, {"config", json::object()}};
+  } else if (type == "WordFrequencyExplorer") {
+    figure = WordFrequencyFigure(*cols[0], p.value("top", 30), p.value("min_length", 3), p.value("stopwords", true));
+  } else {
+    return Status::InvalidArgument("unknown exploration_type \"" + type + "\"");
+  }
+  return json{{"type", "plotly_json"}, {"data", figure}, {"config", {{"responsive", true}}}};
+}
+
+}  // namespace loupe::explorers

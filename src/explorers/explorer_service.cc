@@ -1,0 +1,74 @@
+#include "explorers/explorer_service.h"
+
+#include "common/time_util.h"
+#include "explorers/explorer_catalog.h"
+
+namespace loupe::explorers {
+
+using nlohmann::json;
+
+Result<json> ExplorerService::Validate(const json& body) {
+  if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  json id = body.contains("dataset_id") ? body["dataset_id"] : body.value("notebook_id", json(nullptr));
+  if (!id.is_number_integer() || id.get<int64_t>() < 1) return Status::InvalidArgument("dataset_id must be a positive integer");
+  auto type = body.find("exploration_type");
+  if (type == body.end() || !type->is_string()) return Status::InvalidArgument("exploration_type is required");
+  std::vector<std::string> columns;
+  if (auto c = body.find("columns"); c != body.end() && !c->is_null()) {
+    if (!c->is_array()) return Status::InvalidArgument("columns must be an array of column names");
+    for (const json& v : *c) {
+      if (!v.is_string()) return Status::InvalidArgument("columns must be an array of column names");
+      columns.push_back(v.get<std::string>());
+    }
+  }
+  json params = body.contains("parameters") && !body["parameters"].is_null() ? body["parameters"] : json::object();
+  Result<DatasetRecord> dataset = datasets_.Get(id.get<int64_t>());
+  if (!dataset.ok()) return dataset.status();
+  std::vector<std::pair<std::string, datasets::ColumnType>> dataset_columns;
+  for (const json& c : json::parse(dataset->columns_json, nullptr, false)) {
+    if (auto t = datasets::ParseColumnType(c.value("type", ""))) dataset_columns.emplace_back(c.value("name", ""), *t);
+  }
+  Result<json> checked = ValidateExploration(type->get<std::string>(), columns, params, dataset_columns);
+  if (!checked.ok()) return checked.status();
+  return json{{"dataset_id", id}, {"exploration_type", *type}, {"columns", columns}, {"parameters", *checked}};
+}
+
+Result<ExplorerRecord> ExplorerService::Create(const json& body) {
+  Result<json> v = Validate(body);
+  if (!v.ok()) return v.status();
+  ExplorerRecord e;
+  e.dataset_id = (*v)["dataset_id"].get<int64_t>();
+  e.type = (*v)["exploration_type"].get<std::string>();
+  e.columns_json = (*v)["columns"].dump();
+  e.parameters_json = (*v)["parameters"].dump();
+  std::string name = body.value("name", "");
+  if (name.size() > 200) return Status::InvalidArgument("name is longer than 200 bytes");
+  e.name = name.empty() ? e.type : name;
+  Result<int64_t> id = store_.CreateExplorer(e);
+  if (!id.ok()) return id.status();
+  return store_.GetExplorer(*id);
+}
+
+Status ExplorerService::SetJob(int64_t id, int64_t job_id) { return store_.SetExplorerJob(id, job_id); }
+
+Result<json> ExplorerService::Execute(int64_t id) {
+  Result<ExplorerRecord> e = store_.GetExplorer(id);
+  if (!e.ok()) return e.status();
+  e->status = "STARTED";
+  LOUPE_RETURN_IF_ERROR(store_.UpdateExplorer(*e));
+  auto finish = [&](const Result<json>& result) -> Result<json> {
+    e->status = result.ok() ? "FINISHED" : "ERROR";
+    e->error = result.ok() ? "" : result.status().message();
+    e->result_json = result.ok() ? result->dump() : "null";
+    e->end_time = NowMicros();
+    LOUPE_RETURN_IF_ERROR(store_.UpdateExplorer(*e));
+    if (!result.ok()) return result.status();
+    return json{{"explorer_id", id}, {"type", (*result)["type"]}};
+  };
+  Result<datasets::Table> table = datasets_.Load(e->dataset_id);
+  if (!table.ok()) return finish(table.status());
+  std::vector<std::string> columns = json::parse(e->columns_json).get<std::vector<std::string>>();
+  return finish(RunExploration(e->type, columns, json::parse(e->parameters_json), *table));
+}
+
+}  // namespace loupe::explorers

@@ -1,0 +1,38 @@
+#include "jobs/model_job.h"
+
+namespace loupe::jobs {
+
+namespace {
+
+Result<int64_t> RunId(const nlohmann::json& kwargs) {
+  auto it = kwargs.find("run_id");
+  if (it == kwargs.end() || !it->is_number_integer() || it->get<int64_t>() < 1) {
+    return Status::InvalidArgument("ModelJob needs kwargs.run_id, a positive integer");
+  }
+  return it->get<int64_t>();
+}
+
+}  // namespace
+
+JobType ModelJob(runs::RunService& runs) {
+  JobType t;
+  t.run = [&runs](const nlohmann::json& kwargs) -> Result<nlohmann::json> {
+    Result<int64_t> id = RunId(kwargs);
+    if (!id.ok()) return id.status();
+    return runs.Execute(*id);
+  };
+  t.admit = [&runs](const nlohmann::json& kwargs) -> Status {
+    Result<int64_t> id = RunId(kwargs);
+    if (!id.ok()) return id.status();
+    return runs.AdmitRun(*id);
+  };
+  t.queued = [&runs](const nlohmann::json& kwargs, int64_t job_id) {
+    if (Result<int64_t> id = RunId(kwargs); id.ok()) runs.RunQueued(*id, job_id);
+  };
+  t.released = [&runs](const nlohmann::json& kwargs) {
+    if (Result<int64_t> id = RunId(kwargs); id.ok()) runs.RunReleased(*id);
+  };
+  return t;
+}
+
+}  // namespace loupe::jobs

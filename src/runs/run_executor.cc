@@ -1,0 +1,248 @@
+// RunService::Execute: what a ModelJob does. Load the session's data, prepare it for
+// the task, split it, train (or search), score every split, save the model, and report
+// all of it to the run's tracking experiment as it happens.
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "common/time_util.h"
+#include "runs/run_service.h"
+#include "training/evaluation.h"
+#include "training/model_catalog.h"
+#include "training/search.h"
+#include "training/splits.h"
+#include "training/task.h"
+
+namespace loupe::runs {
+
+namespace {
+
+using nlohmann::json;
+using training::TaskKind;
+
+// Buffers curve points and writes them to the experiment a few times a second (a
+// boosting round can take microseconds; one write per point would dominate).
+class CurveWriter {
+ public:
+  CurveWriter(TrackingService& tracking, int64_t experiment_id) : tracking_(tracking), experiment_id_(experiment_id) {}
+  ~CurveWriter() { Flush(); }
+
+  void Add(const std::string& key, int64_t step, double value) {
+    batch_.points.push_back({key, step, value, NowMicros()});
+    if (batch_.points.size() >= 500 || NowMicros() - last_flush_ > 250'000) Flush();
+  }
+  void Flush() {
+    last_flush_ = NowMicros();
+    if (batch_.points.empty()) {
+      tracking_.Heartbeat(experiment_id_);
+      return;
+    }
+    batch_.experiment_id = experiment_id_;
+    tracking_.LogMetrics(batch_);  // a refused curve point must not fail the training
+    batch_.points.clear();
+  }
+
+ private:
+  TrackingService& tracking_;
+  int64_t experiment_id_;
+  MetricBatch batch_;
+  int64_t last_flush_ = 0;
+};
+
+json ConfusionJson(const std::vector<std::vector<int64_t>>& m) {
+  json out = json::array();
+  for (const auto& row : m) out.push_back(row);
+  return out;
+}
+
+}  // namespace
+
+Result<json> RunService::Execute(int64_t run_id) {
+  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"DELIVERED"}, "STARTED", "", 0));
+  int64_t experiment_id = 0;
+  auto fail = [&](const Status& st) -> Status {
+    store_.TransitionRun(run_id, {"STARTED"}, "ERROR", st.message(), 0);
+    if (experiment_id) tracking_.Finish(experiment_id, RunStatus::kCrashed);
+    return st;
+  };
+  store_.ClearRunResults(run_id);
+  Result<RunRecord> run = store_.GetRun(run_id);
+  if (!run.ok()) return fail(run.status());
+  Result<ModelSessionRecord> session = store_.GetModelSession(run->session_id);
+  if (!session.ok()) return fail(session.status());
+  const json spec = json::parse(session->spec_json);
+  const TaskKind task = *training::ParseTask(session->task);
+  const training::ModelInfo* model_info = training::FindModel(run->model);
+  if (!model_info) return fail(Status::InvalidArgument("unknown model " + run->model));
+  Result<training::ValidatedParams> params =
+      training::ValidateAndTransform(model_info->params, json::parse(run->parameters_json, nullptr, false));
+  if (!params.ok()) return fail(params.status());
+
+  // The data, as the session defined it.
+  Result<datasets::Table> table = datasets_.Load(session->dataset_id);
+  if (!table.ok()) return fail(table.status());
+  Result<training::PreparedData> data =
+      training::PrepareForTask(*table, task, spec["input_columns"].get<std::vector<std::string>>(),
+                               spec["output_columns"].get<std::vector<std::string>>());
+  if (!data.ok()) return fail(data.status());
+  table = Status::Ok();  // the encoded examples are all that is needed now
+  training::SplitRatios ratios{spec["splits"].value("train", 0.7), spec["splits"].value("validation", 0.15),
+                               spec["splits"].value("test", 0.15)};
+  Result<training::Split> split = training::MakeSplit(data->examples.rows, ratios, spec.value("seed", 0),
+                                                      spec.value("stratify", false) ? data->labels : std::vector<int>{});
+  if (!split.ok()) return fail(split.status());
+  const int num_classes = static_cast<int>(data->spec.classes.size());
+  struct Part {
+    std::string name;
+    training::Examples x;
+    std::vector<int> labels;
+    std::vector<double> targets;
+    training::TrainData view() const { return {&x, labels.empty() ? nullptr : &labels, targets.empty() ? nullptr : &targets}; }
+  };
+  std::vector<Part> parts;
+  for (auto [name, idx] : {std::pair{"train", &split->train}, std::pair{"validation", &split->validation},
+                           std::pair{"test", &split->test}}) {
+    Part p{name, data->examples.Take(*idx), {}, {}};
+    for (size_t i : *idx) {
+      if (!data->labels.empty()) p.labels.push_back(data->labels[i]);
+      if (!data->targets.empty()) p.targets.push_back(data->targets[i]);
+    }
+    parts.push_back(std::move(p));
+  }
+  data->examples = {};
+  const Part& train = parts[0];
+  const Part& validation = parts[1];
+
+  // The run's experiment.
+  NewExperiment e;
+  e.project = "Session " + std::to_string(session->id) + ": " + session->name;
+  e.name = run->name;
+  e.description = run->model + (run->optimizer.empty() ? "" : " with " + run->optimizer);
+  e.config_json = json{{"model", run->model}, {"parameters", params->values}, {"optimizer", run->optimizer},
+                       {"optimizer_parameters", json::parse(run->optimizer_parameters_json, nullptr, false)},
+                       {"goal_metric", run->goal_metric}, {"task", session->task}, {"dataset_id", session->dataset_id},
+                       {"session", spec}, {"loupe_run_id", run_id}}
+                      .dump();
+  Result<CreatedExperiment> created = tracking_.StartRun(e);
+  if (!created.ok()) return fail(created.status());
+  experiment_id = created->experiment.id;
+  store_.SaveRunResult(run_id, "{}", experiment_id);
+  CurveWriter curves(tracking_, experiment_id);
+
+  std::error_code ec;
+  std::filesystem::create_directories(RunDir(run_id), ec);
+  if (ec) return fail(Status::Internal("cannot create the run folder: " + ec.message()));
+
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  std::unique_ptr<training::Model> model;
+  json best_params = params->values;
+  json search_summary = nullptr;
+  const training::TrainData val_view = validation.view();
+  const training::TrainData* val = validation.x.rows > 0 ? &val_view : nullptr;
+
+  if (run->optimizer.empty()) {
+    Result<std::unique_ptr<training::Model>> m =
+        training::MakeModel(run->model, task, num_classes, params->values, RunDir(run_id));
+    if (!m.ok()) return fail(m.status());
+    Status st = (*m)->Train(train.view(), val,
+                            [&](const std::string& key, int64_t step, double v) { curves.Add(key, step, v); });
+    if (!st.ok()) return fail(st);
+    model = std::move(*m);
+  } else {
+    // Each trial trains on the train split and is scored on the validation split; the
+    // best trial's model is kept (not the last one's).
+    const bool maximize = training::HigherIsBetter(run->goal_metric);
+    const std::vector<std::string> val_metrics = spec["validation_metrics"].get<std::vector<std::string>>();
+    std::vector<std::string> scored = val_metrics;
+    if (std::find(scored.begin(), scored.end(), run->goal_metric) == scored.end()) scored.push_back(run->goal_metric);
+    double best_value = std::nan("");
+    training::Objective objective = [&](const json& p, json& metrics) -> Result<double> {
+      Result<std::unique_ptr<training::Model>> m = training::MakeModel(run->model, task, num_classes, p, RunDir(run_id));
+      if (!m.ok()) return m.status();
+      LOUPE_RETURN_IF_ERROR((*m)->Train(train.view(), nullptr, {}));
+      Result<training::Predictions> pred = (*m)->Predict(validation.x);
+      if (!pred.ok()) return pred.status();
+      training::SplitEvaluation ev = training::Evaluate(task, num_classes, *pred, validation.view(), scored);
+      for (const auto& [k, v] : ev.values) metrics[k] = v;
+      auto goal = ev.values.find(run->goal_metric);
+      if (goal == ev.values.end()) return Status::InvalidArgument(ev.errors[run->goal_metric]);
+      if (std::isnan(best_value) || (maximize ? goal->second > best_value : goal->second < best_value)) {
+        best_value = goal->second;
+        model = std::move(*m);
+      }
+      return goal->second;
+    };
+    double running_best = std::nan("");
+    auto on_trial = [&](const training::Trial& t) {
+      store_.AddRunTrial({run_id, t.number, t.params.dump(), t.value, t.error, t.metrics.dump(), t.seconds});
+      std::vector<RunMetric> level;
+      for (const auto& [k, v] : t.metrics.items()) level.push_back({"validation", k, "TRIAL", t.number, v.get<double>()});
+      store_.AddRunMetrics(run_id, level);
+      if (std::isfinite(t.value)) {
+        if (std::isnan(running_best) || (maximize ? t.value > running_best : t.value < running_best)) running_best = t.value;
+        curves.Add("search/" + run->goal_metric, t.number, t.value);
+        curves.Add("search/best_" + run->goal_metric, t.number, running_best);
+      }
+      curves.Flush();
+    };
+    Result<training::SearchResult> sr = training::RunSearch(
+        params->search_space, params->values,
+        training::SearchOptionsFrom(run->optimizer, json::parse(run->optimizer_parameters_json, nullptr, false)),
+        maximize, objective, on_trial);
+    if (!sr.ok()) return fail(sr.status());
+    if (sr->best < 0 || !model) {
+      std::string why = sr->trials.empty() ? "no trial ran" : sr->trials.back().error;
+      return fail(Status::InvalidArgument("every trial failed; the last one: " + why));
+    }
+    const training::Trial& best = sr->trials[static_cast<size_t>(sr->best)];
+    best_params = best.params;
+    json space = json::array();
+    for (const auto& d : params->search_space) {
+      space.push_back({{"name", d.name}, {"lower", d.lower}, {"upper", d.upper}, {"integer", d.integer}, {"log", d.log_scale}});
+    }
+    search_summary = {{"trials", sr->trials.size()}, {"best_trial", best.number}, {"best_value", best.value},
+                      {"search_space", space}};
+  }
+  const double train_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  // Score every split with the session's metrics.
+  json confusion = json::object(), metric_errors = json::object(), rows = json::object();
+  std::vector<RunMetric> last;
+  const std::map<std::string, const char*> fields = {{"train", "train_metrics"}, {"validation", "validation_metrics"},
+                                                     {"test", "test_metrics"}};
+  for (const Part& p : parts) {
+    rows[p.name] = p.x.rows;
+    if (p.x.rows == 0) continue;
+    Result<training::Predictions> pred = model->Predict(p.x);
+    if (!pred.ok()) return fail(pred.status());
+    std::vector<std::string> names = spec[fields.at(p.name)].get<std::vector<std::string>>();
+    training::SplitEvaluation ev = training::Evaluate(task, num_classes, *pred, p.view(), names);
+    for (const auto& [k, v] : ev.values) {
+      last.push_back({p.name, k, "LAST", 0, v});
+      curves.Add(p.name + "/" + k, 0, v);
+    }
+    for (const auto& [k, why] : ev.errors) metric_errors[p.name + "/" + k] = why;
+    if (training::IsClassification(task)) confusion[p.name] = ConfusionJson(ev.confusion);
+  }
+  curves.Flush();
+  LOUPE_RETURN_IF_ERROR(store_.AddRunMetrics(run_id, last));
+
+  const std::string file = "model." + model_info->file_extension;
+  Status saved = model->Save(RunDir(run_id) + "/" + file);
+  if (!saved.ok()) return fail(saved);
+  json result = {{"feature_spec", data->spec.ToJson()}, {"parameters", best_params}, {"confusion_matrix", confusion},
+                 {"metric_errors", metric_errors}, {"rows", rows}, {"dropped_rows", data->dropped_rows},
+                 {"train_seconds", train_seconds}, {"model_file", file},
+                 {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)}, {"search", search_summary}};
+  LOUPE_RETURN_IF_ERROR(store_.SaveRunResult(run_id, result.dump(), experiment_id));
+  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"STARTED"}, "FINISHED", "", 0));
+  tracking_.Finish(experiment_id, RunStatus::kFinished);
+  {
+    std::lock_guard<std::mutex> lock(models_mu_);
+    models_.erase(run_id);
+  }
+  return json{{"run_id", run_id}, {"experiment_id", experiment_id}, {"train_seconds", train_seconds}};
+}
+
+}  // namespace loupe::runs

@@ -1,0 +1,371 @@
+#include "runs/run_service.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "datasets/table_parser.h"
+#include "training/evaluation.h"
+#include "training/model_catalog.h"
+#include "training/search.h"
+#include "training/search_plots.h"
+#include "training/splits.h"
+#include "training/task.h"
+
+namespace loupe::runs {
+
+namespace {
+
+using nlohmann::json;
+using training::TaskKind;
+
+Result<std::vector<std::string>> StringList(const json& body, const char* field, bool required) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) {
+    if (required) return Status::InvalidArgument(std::string(field) + " is required");
+    return std::vector<std::string>{};
+  }
+  if (!it->is_array()) return Status::InvalidArgument(std::string(field) + " must be an array of strings");
+  std::vector<std::string> out;
+  for (const json& v : *it) {
+    if (!v.is_string() || v.get<std::string>().empty()) {
+      return Status::InvalidArgument(std::string(field) + " must be an array of non-empty strings");
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<int64_t> RequiredId(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_number_integer() || it->get<int64_t>() < 1) {
+    return Status::InvalidArgument(std::string(field) + " must be a positive integer");
+  }
+  return it->get<int64_t>();
+}
+
+Result<std::string> OptionalString(const json& body, const char* field, size_t max_len = 200) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return Status::InvalidArgument(std::string(field) + " must be a string");
+  std::string s = it->get<std::string>();
+  if (s.size() > max_len) return Status::InvalidArgument(std::string(field) + " is longer than " + std::to_string(max_len) + " bytes");
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument(std::string(field) + " must not contain control characters");
+  }
+  return s;
+}
+
+// splits: {"train", "validation", "test"}, or the same as a JSON string (DashAI's form).
+Result<training::SplitRatios> ParseSplits(const json& body) {
+  training::SplitRatios r;
+  auto it = body.find("splits");
+  if (it == body.end() || it->is_null()) return r;
+  json s = *it;
+  if (s.is_string()) s = json::parse(s.get<std::string>(), nullptr, false);
+  if (!s.is_object()) return Status::InvalidArgument("splits must be an object {train, validation, test}");
+  for (const auto& [k, v] : s.items()) {
+    if (k != "train" && k != "validation" && k != "test") {
+      return Status::InvalidArgument("splits: unknown split \"" + k + "\" (train, validation, test)");
+    }
+    if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1) {
+      return Status::InvalidArgument("splits." + k + " must be a number from 0 to 1");
+    }
+  }
+  r.train = s.value("train", 0.0);
+  r.validation = s.value("validation", 0.0);
+  r.test = s.value("test", 0.0);
+  double sum = r.train + r.validation + r.test;
+  if (std::fabs(sum - 1.0) > 1e-6) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", sum);
+    return Status::InvalidArgument(std::string("splits must add up to 1 (got ") + buf + ")");
+  }
+  if (r.train <= 0) return Status::InvalidArgument("splits.train must be above 0");
+  return r;
+}
+
+std::vector<std::string> DefaultMetrics(TaskKind task) {
+  if (training::IsClassification(task)) return {"Accuracy", "F1"};
+  return {"RMSE", "MAE", "R2"};
+}
+
+}  // namespace
+
+RunService::RunService(Store& store, datasets::DatasetService& datasets, TrackingService& tracking,
+                       RunServiceOptions options)
+    : store_(store), datasets_(datasets), tracking_(tracking), options_(std::move(options)) {}
+
+RunService::~RunService() = default;
+
+std::string RunService::RunDir(int64_t run_id) const { return options_.data_dir + "/runs/" + std::to_string(run_id); }
+
+Result<ModelSessionRecord> RunService::CreateSession(const json& body) {
+  if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  Result<int64_t> dataset_id = RequiredId(body, "dataset_id");
+  if (!dataset_id.ok()) return dataset_id.status();
+  auto task_field = body.find("task_name");
+  if (task_field == body.end() || !task_field->is_string()) return Status::InvalidArgument("task_name is required");
+  Result<TaskKind> task = training::ParseTask(task_field->get<std::string>());
+  if (!task.ok()) return task.status();
+  Result<std::vector<std::string>> inputs = StringList(body, "input_columns", true);
+  if (!inputs.ok()) return inputs.status();
+  Result<std::vector<std::string>> outputs = StringList(body, "output_columns", true);
+  if (!outputs.ok()) return outputs.status();
+  json metrics = json::object();
+  for (const char* field : {"train_metrics", "validation_metrics", "test_metrics"}) {
+    Result<std::vector<std::string>> m = StringList(body, field, false);
+    if (!m.ok()) return m.status();
+    if (m->empty()) *m = DefaultMetrics(*task);
+    // Probabilities are checked per run: a model without them skips those metrics.
+    LOUPE_RETURN_IF_ERROR(training::CheckMetrics(*task, *m, true, field));
+    metrics[field] = *m;
+  }
+  Result<training::SplitRatios> ratios = ParseSplits(body);
+  if (!ratios.ok()) return ratios.status();
+  int64_t seed = 0;
+  if (auto s = body.find("seed"); s != body.end() && !s->is_null()) {
+    if (!s->is_number_integer() || s->get<int64_t>() < 0) return Status::InvalidArgument("seed must be a non-negative integer");
+    seed = s->get<int64_t>();
+  }
+  bool stratify = body.value("stratify", training::IsClassification(*task));
+  Result<std::string> name = OptionalString(body, "name");
+  if (!name.ok()) return name.status();
+
+  Result<DatasetRecord> dataset = datasets_.Get(*dataset_id);
+  if (!dataset.ok()) return dataset.status();
+  Result<datasets::Table> table = datasets_.Load(*dataset_id);
+  if (!table.ok()) return table.status();
+  // The task checks the columns now, so a session that cannot train is refused here
+  // rather than failing in every run.
+  Result<training::PreparedData> data = training::PrepareForTask(*table, *task, *inputs, *outputs);
+  if (!data.ok()) return data.status();
+  Result<training::Split> split = training::MakeSplit(data->examples.rows, *ratios, static_cast<uint64_t>(seed),
+                                                      stratify ? data->labels : std::vector<int>{});
+  if (!split.ok()) return split.status();
+
+  ModelSessionRecord rec;
+  rec.dataset_id = *dataset_id;
+  rec.task = training::TaskName(*task);
+  rec.name = name->empty() ? dataset->name + " · " + rec.task : *name;
+  json spec = {{"input_columns", *inputs}, {"output_columns", *outputs},
+               {"train_metrics", metrics["train_metrics"]}, {"validation_metrics", metrics["validation_metrics"]},
+               {"test_metrics", metrics["test_metrics"]},
+               {"splits", {{"train", ratios->train}, {"validation", ratios->validation}, {"test", ratios->test}}},
+               {"seed", seed}, {"stratify", stratify}, {"rows", data->examples.rows},
+               {"dropped_rows", data->dropped_rows}, {"classes", data->spec.classes},
+               {"split_rows", {{"train", split->train.size()}, {"validation", split->validation.size()},
+                               {"test", split->test.size()}}}};
+  rec.spec_json = spec.dump();
+  Result<int64_t> id = store_.CreateModelSession(rec);
+  if (!id.ok()) return id.status();
+  return store_.GetModelSession(*id);
+}
+
+Result<RunRecord> RunService::CreateRun(const json& body) {
+  if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  Result<int64_t> session_id = RequiredId(body, "model_session_id");
+  if (!session_id.ok()) return session_id.status();
+  Result<ModelSessionRecord> session = store_.GetModelSession(*session_id);
+  if (!session.ok()) return session.status();
+  TaskKind task = *training::ParseTask(session->task);
+  json spec = json::parse(session->spec_json);
+
+  auto model_field = body.find("model_name");
+  if (model_field == body.end() || !model_field->is_string()) return Status::InvalidArgument("model_name is required");
+  const std::string model_name = model_field->get<std::string>();
+  const training::ModelInfo* model = training::FindModel(model_name);
+  if (!model || !training::ModelFitsTask(*model, task)) {
+    std::string fit;
+    for (const training::ModelInfo& m : training::ModelCatalog()) {
+      if (training::ModelFitsTask(m, task)) fit += (fit.empty() ? "" : ", ") + m.name;
+    }
+    return Status::InvalidArgument(std::string(model ? "model_name " + model_name + " does not fit " + session->task
+                                                     : "unknown model_name \"" + model_name + "\"") +
+                                   " (models for " + session->task + ": " + fit + ")");
+  }
+  json params = body.contains("parameters") ? body["parameters"] : json::object();
+  if (params.is_null()) params = json::object();
+  Result<training::ValidatedParams> validated = training::ValidateAndTransform(model->params, params);
+  if (!validated.ok()) return Status::InvalidArgument("parameters." + validated.status().message());
+
+  Result<std::string> optimizer = OptionalString(body, "optimizer_name");
+  if (!optimizer.ok()) return optimizer.status();
+  json optimizer_params = body.contains("optimizer_parameters") && !body["optimizer_parameters"].is_null()
+                              ? body["optimizer_parameters"] : json::object();
+  if (!optimizer->empty()) {
+    const training::OptimizerInfo* opt = training::FindOptimizer(*optimizer);
+    if (!opt) {
+      std::string names;
+      for (const auto& o : training::OptimizerCatalog()) names += (names.empty() ? "" : ", ") + o.name;
+      return Status::InvalidArgument("unknown optimizer_name \"" + *optimizer + "\" (known: " + names + ")");
+    }
+    Result<training::ValidatedParams> op = training::ValidateAndTransform(opt->params, optimizer_params);
+    if (!op.ok()) return Status::InvalidArgument("optimizer_parameters." + op.status().message());
+    if (validated->search_space.empty()) {
+      return Status::InvalidArgument("an optimizer needs at least one parameter sent as {\"optimize\": true, "
+                                     "\"lower_bound\": ..., \"upper_bound\": ...}");
+    }
+    if (spec["splits"].value("validation", 0.0) <= 0) {
+      return Status::InvalidArgument("a search scores trials on the validation split, and this session has none");
+    }
+    optimizer_params = op->values;
+  } else if (!validated->search_space.empty()) {
+    return Status::InvalidArgument("parameter " + validated->search_space[0].name +
+                                   " is marked optimize, but no optimizer_name was given");
+  }
+
+  Result<std::string> goal = OptionalString(body, "goal_metric");
+  if (!goal.ok()) return goal.status();
+  if (goal->empty()) {
+    const json& vm = spec["validation_metrics"];
+    *goal = vm.empty() ? DefaultMetrics(task)[0] : vm[0].get<std::string>();
+  }
+  LOUPE_RETURN_IF_ERROR(training::CheckMetrics(task, {*goal}, model->gives_proba, "goal_metric"));
+
+  Result<std::string> name = OptionalString(body, "name");
+  if (!name.ok()) return name.status();
+  if (name->empty()) {
+    Result<std::vector<RunRecord>> existing = store_.ListRuns(*session_id);
+    *name = model_name + " #" + std::to_string((existing.ok() ? existing->size() : 0) + 1);
+  }
+  RunRecord rec;
+  rec.session_id = *session_id;
+  rec.name = *name;
+  rec.model = model_name;
+  rec.parameters_json = params.dump();
+  rec.optimizer = *optimizer;
+  rec.optimizer_parameters_json = optimizer_params.dump();
+  rec.goal_metric = *goal;
+  Result<int64_t> id = store_.CreateRun(rec);
+  if (!id.ok()) return id.status();
+  return store_.GetRun(*id);
+}
+
+Status RunService::AdmitRun(int64_t run_id) {
+  return store_.TransitionRun(run_id, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "", 0);
+}
+
+void RunService::RunQueued(int64_t run_id, int64_t job_id) {
+  store_.TransitionRun(run_id, {"DELIVERED"}, "DELIVERED", "", job_id);
+}
+
+void RunService::RunReleased(int64_t run_id) { store_.TransitionRun(run_id, {"DELIVERED"}, "NOT_STARTED", "", 0); }
+
+Status RunService::RecoverInterrupted() {
+  Result<int> n = store_.FailInterruptedRuns(
+      "interrupted: Loupe stopped while this run was training; enqueue it again (or retry its job)");
+  return n.ok() ? Status::Ok() : n.status();
+}
+
+Result<json> RunService::RunPlot(int64_t id, const std::string& kind) {
+  Result<training::SearchPlot> plot = training::ParseSearchPlot(kind);
+  if (!plot.ok()) return plot.status();
+  Result<RunRecord> run = store_.GetRun(id);
+  if (!run.ok()) return run.status();
+  if (run->optimizer.empty()) return Status::NotFound("run " + std::to_string(id) + " has no hyperparameter search");
+  Result<std::vector<TrialRecord>> rows = store_.ListRunTrials(id);
+  if (!rows.ok()) return rows.status();
+  const training::ModelInfo* model = training::FindModel(run->model);
+  if (!model) return Status::Corrupt("unknown model " + run->model);
+  Result<training::ValidatedParams> params =
+      training::ValidateAndTransform(model->params, json::parse(run->parameters_json, nullptr, false));
+  if (!params.ok()) return params.status();
+  std::vector<training::Trial> trials;
+  for (const TrialRecord& r : *rows) {
+    training::Trial t;
+    t.number = static_cast<int>(r.trial);
+    t.params = json::parse(r.parameters_json, nullptr, false);
+    t.value = r.value;
+    t.error = r.error;
+    trials.push_back(std::move(t));
+  }
+  return training::MakeSearchPlot(*plot, trials, params->search_space, run->goal_metric,
+                                  training::HigherIsBetter(run->goal_metric));
+}
+
+Result<std::pair<std::string, std::string>> RunService::ModelFile(int64_t run_id) {
+  Result<RunRecord> run = store_.GetRun(run_id);
+  if (!run.ok()) return run.status();
+  if (run->status != "FINISHED") {
+    return Status::Conflict("run " + std::to_string(run_id) + " is " + run->status + "; it has no trained model yet");
+  }
+  json result = json::parse(run->result_json, nullptr, false);
+  std::string file = result.value("model_file", "");
+  if (file.empty() || file.find('/') != std::string::npos) return Status::NotFound("run " + std::to_string(run_id) + " has no model file");
+  std::string path = RunDir(run_id) + "/" + file;
+  if (!std::filesystem::exists(path)) return Status::NotFound("the model file of run " + std::to_string(run_id) + " is gone");
+  return std::make_pair(path, "run-" + std::to_string(run_id) + "-" + file);
+}
+
+Result<std::shared_ptr<training::Model>> RunService::LoadedModelFor(const RunRecord& run, const json& result) {
+  std::lock_guard<std::mutex> lock(models_mu_);
+  auto it = models_.find(run.id);
+  if (it != models_.end() && it->second.end_time == run.end_time) return it->second.model;
+  Result<std::pair<std::string, std::string>> file = ModelFile(run.id);
+  if (!file.ok()) return file.status();
+  Result<TaskKind> task = training::ParseTask(result["feature_spec"].value("task", ""));
+  if (!task.ok()) return task.status();
+  int classes = static_cast<int>(result["feature_spec"]["classes"].size());
+  Result<std::unique_ptr<training::Model>> model =
+      training::MakeModel(run.model, *task, classes, result.value("parameters", json::object()), RunDir(run.id));
+  if (!model.ok()) return model.status();
+  LOUPE_RETURN_IF_ERROR((*model)->Load(file->first));
+  if (models_.size() >= 8) models_.erase(models_.begin());
+  std::shared_ptr<training::Model> shared(std::move(*model));
+  models_[run.id] = {run.end_time, shared};
+  return shared;
+}
+
+Result<json> RunService::PredictWith(
+    int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode) {
+  Result<RunRecord> run = store_.GetRun(run_id);
+  if (!run.ok()) return run.status();
+  if (run->status != "FINISHED") {
+    return Status::Conflict("run " + std::to_string(run_id) + " is " + run->status + "; only finished runs predict");
+  }
+  json result = json::parse(run->result_json, nullptr, false);
+  Result<training::FeatureSpec> spec = training::FeatureSpec::FromJson(result.value("feature_spec", json::object()));
+  if (!spec.ok()) return spec.status();
+  Result<training::Examples> x = encode(*spec);
+  if (!x.ok()) return x.status();
+  if (x->rows > options_.max_predict_rows) {
+    return Status::TooLarge(std::to_string(x->rows) + " rows; at most " + std::to_string(options_.max_predict_rows) +
+                            " can be predicted per request");
+  }
+  Result<std::shared_ptr<training::Model>> model = LoadedModelFor(*run, result);
+  if (!model.ok()) return model.status();
+  Result<training::Predictions> p = (*model)->Predict(*x);
+  if (!p.ok()) return p.status();
+  json out = json::array();
+  for (size_t r = 0; r < x->rows; ++r) {
+    if (spec->task == TaskKind::kRegression) {
+      out.push_back({{"value", p->values[r]}});
+      continue;
+    }
+    json row = {{"label", spec->classes[static_cast<size_t>(p->classes[r])]}};
+    if (!p->proba.empty()) {
+      json probs = json::object();
+      for (size_t k = 0; k < spec->classes.size(); ++k) probs[spec->classes[k]] = p->proba[r][k];
+      row["probabilities"] = probs;
+    }
+    out.push_back(std::move(row));
+  }
+  return json{{"run_id", run_id}, {"model", run->model}, {"predictions", out}};
+}
+
+Result<json> RunService::Predict(int64_t run_id, const json& rows) {
+  return PredictWith(run_id, [&](const training::FeatureSpec& spec) { return training::EncodeRows(spec, rows); });
+}
+
+Result<json> RunService::PredictFile(int64_t run_id, const std::string& file_name, const std::string& bytes) {
+  std::optional<datasets::FileFormat> format = datasets::FormatFromName(file_name);
+  if (!format) return Status::InvalidArgument("the file name must end in .csv, .tsv, .json or .jsonl");
+  return PredictWith(run_id, [&](const training::FeatureSpec& spec) -> Result<training::Examples> {
+    Result<datasets::RawTable> raw = datasets::ParseTable(bytes, *format, datasets_.options().limits);
+    if (!raw.ok()) return raw.status();
+    if (raw->rows() == 0) return Status::InvalidArgument("the file has no rows");
+    return training::EncodeRawTable(spec, *raw);
+  });
+}
+
+}  // namespace loupe::runs

@@ -1,0 +1,88 @@
+// RunService: DashAI's model sessions and runs. A session fixes a dataset, a task, the
+// columns, the metrics per split and a seeded split; a run trains one model in it,
+// optionally under a hyperparameter search, as a ModelJob in the persistent queue.
+// Every run is also a tracking experiment (project "Session <id>: <name>"), so its
+// learning curves and final metrics show on the experiment dashboard. Trained models
+// live under <data-dir>/runs/<run id>/.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "datasets/dataset_service.h"
+#include "store/store.h"
+#include "tracking/tracking_service.h"
+
+namespace loupe::training {
+class Model;
+struct Examples;
+struct FeatureSpec;
+}
+
+namespace loupe::runs {
+
+struct RunServiceOptions {
+  std::string data_dir = "./data";
+  size_t max_predict_rows = 10000;
+};
+
+class RunService {
+ public:
+  RunService(Store& store, datasets::DatasetService& datasets, TrackingService& tracking, RunServiceOptions options);
+  ~RunService();
+
+  // DashAI's request bodies (see docs/api.md); errors name the field.
+  Result<ModelSessionRecord> CreateSession(const nlohmann::json& body);
+  Result<ModelSessionRecord> GetSession(int64_t id) { return store_.GetModelSession(id); }
+  Result<std::vector<ModelSessionRecord>> ListSessions() { return store_.ListModelSessions(); }
+
+  Result<RunRecord> CreateRun(const nlohmann::json& body);
+  Result<RunRecord> GetRun(int64_t id) { return store_.GetRun(id); }
+  Result<std::vector<RunRecord>> ListRuns(int64_t session_id) { return store_.ListRuns(session_id); }
+  Result<std::vector<RunMetric>> RunMetrics(int64_t id) { return store_.ListRunMetrics(id); }
+  Result<std::vector<TrialRecord>> RunTrials(int64_t id) { return store_.ListRunTrials(id); }
+  // history | slice | contour | importance (or 1-4), as a Plotly figure.
+  Result<nlohmann::json> RunPlot(int64_t id, const std::string& kind);
+
+  // ModelJob's hooks: admit moves the run to DELIVERED (Conflict while it is queued
+  // or training), queued records the job, released puts it back to NOT_STARTED.
+  Status AdmitRun(int64_t run_id);
+  void RunQueued(int64_t run_id, int64_t job_id);
+  void RunReleased(int64_t run_id);
+  // Trains the run (the job's work). The error is kept on the run and the job.
+  Result<nlohmann::json> Execute(int64_t run_id);
+  // At start-up: runs that were training when the process died become ERROR.
+  Status RecoverInterrupted();
+
+  // rows: [{column: value}], or a file's bytes in a dataset format. Returns
+  // {predictions: [{label, probabilities: {class: p}} | {value}]}.
+  Result<nlohmann::json> Predict(int64_t run_id, const nlohmann::json& rows);
+  Result<nlohmann::json> PredictFile(int64_t run_id, const std::string& file_name, const std::string& bytes);
+  // The trained model file and the name to download it as.
+  Result<std::pair<std::string, std::string>> ModelFile(int64_t run_id);
+
+ private:
+  std::string RunDir(int64_t run_id) const;
+  Result<nlohmann::json> PredictWith(
+      int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode);
+  Result<std::shared_ptr<training::Model>> LoadedModelFor(const RunRecord& run, const nlohmann::json& result);
+
+  Store& store_;
+  datasets::DatasetService& datasets_;
+  TrackingService& tracking_;
+  RunServiceOptions options_;
+  std::mutex models_mu_;
+  struct LoadedModel {
+    int64_t end_time = 0;
+    std::shared_ptr<training::Model> model;
+  };
+  std::map<int64_t, LoadedModel> models_;  // loaded for prediction; a few at most
+};
+
+}  // namespace loupe::runs

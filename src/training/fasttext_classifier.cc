@@ -1,0 +1,82 @@
+#include "training/fasttext_classifier.h"
+
+#include <cmath>
+
+#include "training/fasttext_model.h"
+
+namespace loupe::training {
+
+namespace {
+
+class FastTextClassifier : public Model {
+ public:
+  FastTextClassifier(int num_classes, const nlohmann::json& p, std::string work_dir)
+      : num_classes_(num_classes), work_dir_(std::move(work_dir)) {
+    params_.lr = p.value("lr", params_.lr);
+    params_.epoch = p.value("epoch", params_.epoch);
+    params_.dim = p.value("dim", params_.dim);
+    params_.word_ngrams = p.value("word_ngrams", params_.word_ngrams);
+    params_.min_count = p.value("min_count", params_.min_count);
+    params_.loss = p.value("loss", params_.loss);
+    params_.threads = p.value("threads", params_.threads);
+    params_.seed = p.value("seed", params_.seed);
+  }
+
+  Status Train(const TrainData& train, const TrainData*, const CurveCallback& curve) override {
+    // fastText reports progress many times a second; keep one point per 1% (and the
+    // end), which is plenty for a curve.
+    int last = -1;
+    TrainProgress progress = [&](double prog, double loss) {
+      int permille = static_cast<int>(std::lround(prog * 1000));
+      if (!curve || (permille / 10 == last / 10 && permille < 1000) || !std::isfinite(loss)) return;
+      last = permille;
+      curve("train/loss", permille, loss);
+    };
+    Result<FastTextModel> m =
+        FastTextModel::Train(train.examples->texts, *train.labels, num_classes_, params_, work_dir_, progress);
+    if (!m.ok()) return m.status();
+    model_ = std::move(*m);
+    trained_ = true;
+    return Status::Ok();
+  }
+
+  Result<Predictions> Predict(const Examples& x) const override {
+    if (!trained_) return Status::Conflict("the model is not trained");
+    Predictions p;
+    for (const std::string& t : x.texts) {
+      std::vector<double> pr = model_.PredictProba(t);
+      int best = 0;
+      for (size_t k = 1; k < pr.size(); ++k) {
+        if (pr[k] > pr[static_cast<size_t>(best)]) best = static_cast<int>(k);
+      }
+      p.classes.push_back(best);
+      p.proba.push_back(std::move(pr));
+    }
+    return p;
+  }
+
+  Status Save(const std::string& path) const override { return model_.Save(path); }
+
+  Status Load(const std::string& path) override {
+    Result<FastTextModel> m = FastTextModel::Load(path, num_classes_);
+    if (!m.ok()) return m.status();
+    model_ = std::move(*m);
+    trained_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  int num_classes_;
+  std::string work_dir_;
+  FastTextParams params_;
+  FastTextModel model_;
+  bool trained_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> MakeFastTextClassifier(int num_classes, const nlohmann::json& params, const std::string& work_dir) {
+  return std::make_unique<FastTextClassifier>(num_classes, params, work_dir);
+}
+
+}  // namespace loupe::training

@@ -1,0 +1,118 @@
+#include "training/model_catalog.h"
+
+#include "training/fasttext_classifier.h"
+#include "training/linear_model.h"
+#include "training/xgboost_model.h"
+
+namespace loupe::training {
+
+namespace {
+
+using nlohmann::json;
+using T = TaskKind;
+
+ParamSpec Int(std::string name, int64_t def, double lo, double hi, std::string desc, bool tunable = false) {
+  return {std::move(name), ParamType::kInteger, def, lo, hi, {}, std::move(desc), tunable, false};
+}
+ParamSpec Num(std::string name, double def, double lo, double hi, std::string desc, bool tunable = false, bool log = false) {
+  return {std::move(name), ParamType::kNumber, def, lo, hi, {}, std::move(desc), tunable, log};
+}
+ParamSpec Choice(std::string name, std::string def, std::vector<std::string> choices, std::string desc) {
+  return {std::move(name), ParamType::kString, def, std::nullopt, std::nullopt, std::move(choices), std::move(desc)};
+}
+ParamSpec Bool(std::string name, bool def, std::string desc) {
+  return {std::move(name), ParamType::kBoolean, def, std::nullopt, std::nullopt, {}, std::move(desc)};
+}
+
+std::vector<ParamSpec> XGBoostParams() {
+  return {
+      Int("n_estimators", 100, 1, 5000, "Boosting rounds (trees).", true),
+      Int("max_depth", 6, 1, 30, "Maximum depth of a tree.", true),
+      Num("learning_rate", 0.3, 1e-4, 1, "Step size shrinkage (eta).", true, true),
+      Num("subsample", 1, 0.05, 1, "Share of rows sampled for each tree.", true),
+      Num("colsample_bytree", 1, 0.05, 1, "Share of columns sampled for each tree.", true),
+      Num("min_child_weight", 1, 0, 1000, "Minimum hessian weight in a leaf.", true),
+      Num("reg_lambda", 1, 0, 1000, "L2 regularisation of leaf weights.", true),
+      Num("reg_alpha", 0, 0, 1000, "L1 regularisation of leaf weights.", true),
+      Num("gamma", 0, 0, 1000, "Minimum loss reduction to split a leaf.", true),
+      Choice("tree_method", "hist", {"hist", "approx", "exact"}, "Tree construction algorithm."),
+      Int("seed", 0, 0, 2147483647, "Random seed."),
+      Int("nthread", 0, 0, 256, "Threads (0: every core). Results do not depend on it."),
+  };
+}
+
+std::vector<ParamSpec> LinearParams(bool text, bool svr, bool balanced_choice) {
+  std::vector<ParamSpec> p = {
+      Num("C", 1, 1e-6, 1e6, "Inverse regularisation strength.", true, true),
+      Num("tol", svr ? 0.1 : 0.01, 1e-8, 1, "Stopping tolerance of the solver."),
+  };
+  if (svr) p.push_back(Num("epsilon", 0.1, 0, 1e6, "Width of the insensitive tube.", true));
+  if (balanced_choice) p.push_back(Choice("class_weight", "none", {"none", "balanced"}, "Weigh classes by inverse frequency."));
+  if (text) {
+    p.push_back(Int("max_features", 50000, 10, 2000000, "TF-IDF: most frequent terms kept."));
+    p.push_back(Int("min_df", 2, 1, 1000, "TF-IDF: terms in fewer training texts are dropped."));
+    p.push_back(Bool("bigrams", true, "TF-IDF: add word pairs."));
+  }
+  return p;
+}
+
+
+}  // namespace
+
+const std::vector<ModelInfo>& ModelCatalog() {
+  static const std::vector<ModelInfo> kModels = {
+      {"FastTextClassifier", "fastText supervised text classifier (bag of words and n-grams, linear softmax).",
+       "fastText (libfasttext)", {T::kTextClassification}, true,
+       {Num("lr", 0.1, 1e-4, 10, "Learning rate.", true, true),
+        Int("epoch", 5, 1, 1000, "Passes over the training data.", true),
+        Int("dim", 100, 2, 1000, "Size of word vectors.", true),
+        Int("word_ngrams", 1, 1, 5, "Longest word n-gram.", true),
+        Int("min_count", 1, 1, 1000, "Minimum number of word occurrences."),
+        Choice("loss", "softmax", {"softmax", "ns", "hs", "ova"}, "Loss function."),
+        Int("threads", 1, 0, 256, "Training threads (0: every core). More than one makes runs differ (hogwild SGD)."),
+        Int("seed", 0, 0, 2147483647, "Random seed.")},
+       "bin"},
+      {"XGBoostClassifier", "Gradient-boosted trees for classification.", "XGBoost (libxgboost)",
+       {T::kTabularClassification}, true, XGBoostParams(), "json"},
+      {"XGBoostRegressor", "Gradient-boosted trees for regression.", "XGBoost (libxgboost)", {T::kRegression}, false,
+       XGBoostParams(), "json"},
+      {"LogisticRegression", "L2-regularised logistic regression (one-vs-rest); text through TF-IDF features.",
+       "liblinear", {T::kTabularClassification, T::kTextClassification}, true,
+       LinearParams(true, false, true), "json"},
+      {"LinearSVM", "Linear support vector machine (L2-loss, dual); text through TF-IDF features. No probabilities.",
+       "liblinear", {T::kTabularClassification, T::kTextClassification}, false,
+       LinearParams(true, false, true), "json"},
+      {"LinearSVR", "Linear support vector regression (L2-loss, dual).", "liblinear", {T::kRegression}, false,
+       LinearParams(false, true, false), "json"},
+  };
+  return kModels;
+}
+
+const ModelInfo* FindModel(const std::string& name) {
+  for (const ModelInfo& m : ModelCatalog()) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+bool ModelFitsTask(const ModelInfo& m, TaskKind task) {
+  for (TaskKind t : m.tasks) {
+    if (t == task) return true;
+  }
+  return false;
+}
+
+Result<std::unique_ptr<Model>> MakeModel(const std::string& name, TaskKind task, int num_classes, const json& params,
+                                         const std::string& work_dir) {
+  const ModelInfo* info = FindModel(name);
+  if (!info) return Status::InvalidArgument("unknown model \"" + name + "\"");
+  if (!ModelFitsTask(*info, task)) return Status::InvalidArgument(name + " does not fit the task " + TaskName(task));
+  if (name == "FastTextClassifier") return MakeFastTextClassifier(num_classes, params, work_dir);
+  if (name == "XGBoostClassifier" || name == "XGBoostRegressor") return MakeXGBoostModel(task, num_classes, params);
+  if (name == "LogisticRegression") return MakeLinearModel(LinearKind::kLogisticRegression, task, num_classes, params);
+  if (name == "LinearSVM") return MakeLinearModel(LinearKind::kLinearSvm, task, num_classes, params);
+  if (name == "LinearSVR") return MakeLinearModel(LinearKind::kLinearSvr, task, num_classes, params);
+  return Status::Internal("no factory for " + name);
+}
+
+}  // namespace loupe::training

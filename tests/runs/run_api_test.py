@@ -1,0 +1,381 @@
+"""Model sessions, runs, search, predictions and explorers over HTTP against a live
+server (DashAI's flow), with real models (XGBoost, liblinear, fastText) on real data
+(scikit-learn's CSVs from Debian python3-sklearn, the SpamAssassin corpus from npm),
+and every error the flow can give."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
+from loupe_server import LoupeServer  # noqa: E402
+
+WINE_FEATURES = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+                 "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315_of_diluted_wines",
+                 "proline"]
+
+
+def multipart(files):
+    boundary = uuid.uuid4().hex
+    out = b""
+    for k, (filename, data) in files.items():
+        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{filename}"\r\n'
+                f'Content-Type: application/octet-stream\r\n\r\n').encode() + data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return out, f"multipart/form-data; boundary={boundary}"
+
+
+class RunApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="loupe-runs-")
+        cls.server = LoupeServer(data_dir=os.path.join(cls.dir, "data"), extra_args=["--workers", "2"]).start()
+        status, body, _ = cls.server.post("/api/v1/dataset/samples/wine")
+        assert status == 201, body
+        cls.wine = body["data"]["id"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    # helpers
+    def post(self, path, body, expect=None):
+        status, out, _ = self.server.post(path, body)
+        if expect is not None:
+            self.assertEqual(status, expect, out)
+        return status, out
+
+    def data(self, path, body=None, expect=201):
+        _, out = self.post(path, body, expect)
+        return out["data"]
+
+    def get(self, path):
+        status, out, _ = self.server.get(path)
+        self.assertEqual(status, 200, out)
+        return out["data"]
+
+    def session(self, **over):
+        body = {"dataset_id": self.wine, "task_name": "TabularClassification", "input_columns": WINE_FEATURES,
+                "output_columns": ["cultivar"], "train_metrics": ["Accuracy"],
+                "validation_metrics": ["Accuracy", "F1", "LogLoss"], "test_metrics": ["Accuracy", "F1", "ROCAUC"],
+                "splits": {"train": 0.7, "validation": 0.15, "test": 0.15}, "seed": 3}
+        body.update(over)
+        return self.data("/api/v1/model-session/", body)
+
+    def train(self, run_id, timeout=120):
+        job = self.data("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": run_id}})
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            j = self.get(f"/api/v1/job/status/{job['job_id']}")
+            if j["status"] in ("FINISHED", "ERROR"):
+                return j, self.get(f"/api/v1/run/{run_id}")
+            time.sleep(0.1)
+        self.fail(f"job {job['job_id']} did not finish")
+
+    def error(self, path, body, status, fragment):
+        got, out = self.post(path, body)
+        self.assertEqual(got, status, out)
+        self.assertIn(fragment, out["message"])
+
+    # the flow
+    def test_components_describe_tasks_models_metrics_optimizers_explorers(self):
+        all_ = self.get("/api/v1/component/")
+        types = {c["type"] for c in all_}
+        self.assertEqual(types, {"Task", "Model", "Metric", "Optimizer", "Explorer"})
+        models = self.get("/api/v1/component/?select_types=%5B%22Model%22%5D")  # ["Model"]
+        self.assertTrue(all(c["type"] == "Model" for c in models))
+        xgb = next(c for c in models if c["name"] == "XGBoostClassifier")
+        depth = xgb["schema"]["properties"]["max_depth"]
+        self.assertEqual((depth["type"], depth["default"], depth["minimum"], depth["maximum"]), ("integer", 6, 1, 30))
+        self.assertTrue(depth["tunable"])
+        self.assertEqual(xgb["compatible_components"], ["TabularClassification"])
+        explorers = self.get("/api/v1/component/?select_types=Explorer")
+        self.assertEqual(len(explorers), 7)
+        status, out, _ = self.server.get("/api/v1/component/?select_types=Gadget")
+        self.assertEqual(status, 422)
+        self.assertEqual(self.get("/api/v1/component/FastTextClassifier")["compatible_components"], ["TextClassification"])
+
+    def test_xgboost_run_trains_scores_every_split_is_tracked_and_predicts(self):
+        s = self.session()
+        self.assertEqual(s["classes"], ["class_0", "class_1", "class_2"])
+        self.assertEqual(sum(s["split_rows"].values()), 178)
+        run = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": "XGBoostClassifier",
+                                         "parameters": {"n_estimators": 40, "max_depth": 3}, "name": "xgb"})
+        self.assertEqual(run["status"], "NOT_STARTED")
+        job, r = self.train(run["id"])
+        self.assertEqual(job["status"], "FINISHED", job)
+        self.assertEqual(r["status"], "FINISHED")
+        self.assertIsNotNone(r["delivered"])
+        self.assertEqual(set(r["metrics"]), {"train", "validation", "test"})
+        self.assertEqual(set(r["metrics"]["test"]), {"Accuracy", "F1", "ROCAUC"})
+        self.assertGreater(r["metrics"]["test"]["Accuracy"], 0.85)
+        cm = r["result"]["confusion_matrix"]["test"]
+        self.assertEqual(sum(map(sum, cm)), s["split_rows"]["test"])
+        # The run is a tracking experiment with a loss curve per boosting round.
+        status, series, _ = self.server.get(
+            f"/api/v1/experiments/{r['experiment_id']}/series/export?key=validation/mlogloss&format=json")
+        self.assertEqual(status, 200, series)
+        text = series.decode() if isinstance(series, bytes) else json.dumps(series)
+        self.assertIn("40", text)  # the last boosting round
+        # Predictions for new rows, with probabilities that sum to 1.
+        row = {f: 13.0 for f in WINE_FEATURES}
+        out = self.data(f"/api/v1/run/{run['id']}/predict", {"rows": [row, dict(row, proline=1500)]}, expect=200)
+        self.assertEqual(len(out["predictions"]), 2)
+        for p in out["predictions"]:
+            self.assertIn(p["label"], s["classes"])
+            self.assertAlmostEqual(sum(p["probabilities"].values()), 1.0, places=5)
+        # ... and for a file.
+        csv = ",".join(WINE_FEATURES) + "\n" + ",".join("13" for _ in WINE_FEATURES) + "\n"
+        body, ctype = multipart({"file": ("new.csv", csv.encode())})
+        status, out, _ = self.server.request("POST", f"/api/v1/run/{run['id']}/predict", raw=body, headers={"Content-Type": ctype})
+        self.assertEqual(status, 200, out)
+        self.assertEqual(out["data"]["predictions"][0]["label"], self.data(f"/api/v1/run/{run['id']}/predict", {"rows": [row]}, 200)["predictions"][0]["label"])
+        # The model file downloads.
+        status, raw, headers = self.server.request("GET", f"/api/v1/run/{run['id']}/model")
+        self.assertEqual(status, 200)
+        self.assertIn("attachment", dict((k.lower(), v) for k, v in headers.items())["content-disposition"])
+        # Listed per session with metrics.
+        runs = self.get(f"/api/v1/run/?model_session_id={s['id']}")
+        self.assertEqual([x["id"] for x in runs], [run["id"]])
+        self.assertIn("test", runs[0]["metrics"])
+
+    def test_search_with_each_optimizer_keeps_trials_and_draws_four_plots(self):
+        s = self.session()
+        for opt in ("RandomSearchOptimizer", "GridSearchOptimizer", "DlibGlobalOptimizer"):
+            run = self.data("/api/v1/run/", {
+                "model_session_id": s["id"], "model_name": "XGBoostClassifier", "goal_metric": "F1",
+                "parameters": {"n_estimators": 20,
+                               "max_depth": {"optimize": True, "lower_bound": 1, "upper_bound": 6},
+                               "learning_rate": {"optimize": True, "lower_bound": 0.01, "upper_bound": 1}},
+                "optimizer_name": opt, "optimizer_parameters": {"n_trials": 8}})
+            job, r = self.train(run["id"])
+            self.assertEqual(job["status"], "FINISHED", job)
+            self.assertEqual(len(r["trials"]), 8, opt)
+            values = [t["value"] for t in r["trials"] if t["value"] is not None]
+            best = r["result"]["search"]["best_value"]
+            self.assertEqual(best, max(values))  # the best trial is kept, not the last
+            best_trial = r["trials"][r["result"]["search"]["best_trial"]]
+            self.assertEqual(r["result"]["parameters"]["max_depth"], best_trial["parameters"]["max_depth"])
+            for kind in ("history", "slice", "contour", "importance", "1", "4"):
+                fig = self.get(f"/api/v1/run/plot/{run['id']}/{kind}")
+                self.assertEqual(fig["type"], "plotly_json")
+                self.assertTrue(fig["data"]["data"], kind)
+        status, out, _ = self.server.get(f"/api/v1/run/plot/{run['id']}/pie")
+        self.assertEqual(status, 422, out)
+
+    def test_liblinear_and_fasttext_on_spam_and_text_prediction(self):
+        status, body, _ = self.server.post("/api/v1/dataset/samples/spam_assassin")
+        self.assertEqual(status, 201, body)
+        s = self.data("/api/v1/model-session/", {
+            "dataset_id": body["data"]["id"], "task_name": "TextClassificationTask", "input_columns": ["text"],
+            "output_columns": ["label"], "test_metrics": ["Accuracy", "F1", "ROCAUC"],
+            "splits": json.dumps({"train": 0.7, "validation": 0.15, "test": 0.15}), "seed": 42})
+        for model, floor in (("LogisticRegression", 0.95), ("FastTextClassifier", 0.9), ("LinearSVM", 0.95)):
+            run = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": model})
+            job, r = self.train(run["id"], timeout=300)
+            self.assertEqual(job["status"], "FINISHED", job)
+            print(f"{model} on SpamAssassin: test macro-F1 {r['metrics']['test']['F1']:.4f}", file=sys.stderr)
+            self.assertGreater(r["metrics"]["test"]["F1"], floor, model)
+            out = self.data(f"/api/v1/run/{run['id']}/predict", {"rows": [
+                {"text": "Subject: WIN A FREE PRIZE!!! Click here now to claim your cash, limited offer"},
+                {"text": "Subject: Re: patch review\n\nThanks, I merged your fix for the build script."}]}, 200)
+            self.assertEqual([p["label"] for p in out["predictions"]], ["spam", "ham"], model)
+            if model == "LinearSVM":
+                self.assertNotIn("ROCAUC", r["metrics"]["test"])
+                self.assertIn("probabilities", r["result"]["metric_errors"]["test/ROCAUC"])
+                self.assertNotIn("probabilities", out["predictions"][0])
+
+    def test_session_errors(self):
+        base = {"dataset_id": self.wine, "task_name": "TabularClassification", "input_columns": ["alcohol"],
+                "output_columns": ["cultivar"]}
+        cases = [
+            ({"dataset_id": "one"}, 422, "dataset_id must be a positive integer"),
+            ({"dataset_id": 999}, 404, "dataset 999 not found"),
+            ({"task_name": "Clustering"}, 422, "unknown task \"Clustering\""),
+            ({"input_columns": ["nope"]}, 422, "input column \"nope\" is not in the dataset"),
+            ({"output_columns": ["alcohol"], "input_columns": ["alcohol"]}, 422, "both an input and the output"),
+            ({"task_name": "Regression"}, 422, "Regression needs a numeric output column"),
+            ({"task_name": "TextClassification"}, 422, "TextClassification takes text or categorical"),
+            ({"output_columns": ["proline"]}, 422, "121 distinct numbers; use Regression"),
+            ({"splits": {"train": 0.5, "validation": 0.2, "test": 0.2}}, 422, "splits must add up to 1 (got 0.9)"),
+            ({"splits": {"train": 0.99, "validation": 0.005, "test": 0.005}}, 422, "split is empty"),
+            ({"test_metrics": ["RMSE"]}, 422, "test_metrics: \"RMSE\" is not a TabularClassification metric"),
+            ({"seed": -1}, 422, "seed must be a non-negative integer"),
+        ]
+        for over, status, fragment in cases:
+            with self.subTest(over=over):
+                self.error("/api/v1/model-session/", dict(base, **over), status, fragment)
+        status, out, _ = self.server.request("POST", "/api/v1/model-session/", raw=b"{not json")
+        self.assertEqual(status, 400, out)
+
+    def test_run_errors(self):
+        s = self.session()
+        base = {"model_session_id": s["id"], "model_name": "XGBoostClassifier"}
+        cases = [
+            ({"model_session_id": 12345}, 404, "model session 12345 not found"),
+            ({"model_name": "DistilBertTransformer"}, 422, "unknown model_name \"DistilBertTransformer\""),
+            ({"model_name": "FastTextClassifier"}, 422, "does not fit TabularClassification"),
+            ({"parameters": {"max_depth": 99}}, 422, "parameters.max_depth must be an integer from 1 to 30 (got 99)"),
+            ({"parameters": {"colour": 1}}, 422, "unknown parameter \"colour\""),
+            ({"optimizer_name": "RandomSearchOptimizer"}, 422, "an optimizer needs at least one parameter"),
+            ({"parameters": {"max_depth": {"optimize": True}}}, 422, "no optimizer_name was given"),
+            ({"optimizer_name": "Hyperopt", "parameters": {"max_depth": {"optimize": True}}}, 422, "unknown optimizer_name"),
+            ({"optimizer_name": "RandomSearchOptimizer", "parameters": {"max_depth": {"optimize": True}},
+              "optimizer_parameters": {"n_trials": 0}}, 422, "optimizer_parameters.n_trials must be an integer"),
+            ({"goal_metric": "RMSE"}, 422, "goal_metric: \"RMSE\" is not a TabularClassification metric"),
+            ({"model_name": "LinearSVM", "goal_metric": "LogLoss"}, 422, "needs class probabilities"),
+            ({"name": "x" * 300}, 422, "name is longer than 200 bytes"),
+        ]
+        for over, status, fragment in cases:
+            with self.subTest(over=over):
+                self.error("/api/v1/run/", dict(base, **over), status, fragment)
+        no_val = self.session(splits={"train": 0.8, "validation": 0, "test": 0.2})
+        self.error("/api/v1/run/", {"model_session_id": no_val["id"], "model_name": "XGBoostClassifier",
+                                    "optimizer_name": "RandomSearchOptimizer",
+                                    "parameters": {"max_depth": {"optimize": True}}}, 422, "has none")
+
+    def test_run_lifecycle_conflicts_cancel_and_unknown_ids(self):
+        s = self.session()
+        # One worker busy with a long search, so the next job waits in the queue.
+        slow = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": "XGBoostClassifier",
+                                          "parameters": {"n_estimators": 300, "max_depth": {"optimize": True}},
+                                          "optimizer_name": "RandomSearchOptimizer",
+                                          "optimizer_parameters": {"n_trials": 40}})
+        fast = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": "LogisticRegression"})
+        self.error(f"/api/v1/run/{fast['id']}/predict", {"rows": [{}]}, 409, "is NOT_STARTED")
+        jobs = [self.data("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": slow["id"]}}) for _ in range(1)]
+        busy = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": "XGBoostClassifier",
+                                          "parameters": {"n_estimators": 300, "max_depth": {"optimize": True}},
+                                          "optimizer_name": "RandomSearchOptimizer",
+                                          "optimizer_parameters": {"n_trials": 40}})
+        jobs.append(self.data("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": busy["id"]}}))
+        queued = self.data("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": fast["id"]}})
+        self.assertEqual(self.get(f"/api/v1/run/{fast['id']}")["status"], "DELIVERED")
+        self.assertEqual(self.get(f"/api/v1/run/{fast['id']}")["job_id"], queued["job_id"])
+        # A run cannot be queued twice.
+        self.error("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": fast["id"]}}, 409, "is DELIVERED")
+        self.error("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": 99999}}, 404, "run 99999 not found")
+        self.error("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {}}, 422, "kwargs.run_id")
+        # Cancelling the queued job puts the run back.
+        status, out, _ = self.server.post(f"/api/v1/job/{queued['job_id']}/cancel")
+        if status == 200:
+            self.assertEqual(self.get(f"/api/v1/run/{fast['id']}")["status"], "NOT_STARTED")
+            # ... and it can be queued again and trained.
+            job, r = self.train(fast["id"])
+            self.assertEqual(r["status"], "FINISHED")
+        else:  # a worker got to it first
+            self.assertEqual(status, 409, out)
+        for path in ("/api/v1/run/424242", "/api/v1/model-session/424242", "/api/v1/run/424242/model"):
+            status, out, _ = self.server.get(path)
+            self.assertEqual(status, 404, (path, out))
+        status, out, _ = self.server.get("/api/v1/run/abc")
+        self.assertEqual(status, 422, out)
+
+    def test_a_failing_run_keeps_its_error_on_run_and_job(self):
+        # A column retyped after the session was made: the job fails with the task's error.
+        csv = "x,label\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(40))
+        body, ctype = multipart({"file": ("tiny.csv", csv.encode())})
+        status, out, _ = self.server.request("POST", "/api/v1/dataset/", raw=body, headers={"Content-Type": ctype})
+        self.assertEqual(status, 201, out)
+        ds = out["data"]["id"]
+        s = self.data("/api/v1/model-session/", {"dataset_id": ds, "task_name": "TabularClassification",
+                                                 "input_columns": ["x"], "output_columns": ["label"]})
+        status, out, _ = self.server.request("PATCH", f"/api/v1/dataset/{ds}/types", body={"x": "text"})
+        self.assertEqual(status, 200, out)
+        run = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": "LogisticRegression"})
+        job, r = self.train(run["id"])
+        self.assertEqual(job["status"], "ERROR")
+        self.assertEqual(r["status"], "ERROR")
+        self.assertIn("input column \"x\" is text", r["error"])
+        self.assertEqual(r["error"], job["error"])
+
+    def test_explorers(self):
+        ok = {"dataset_id": self.wine, "exploration_type": "ScatterPlotExplorer", "columns": ["alcohol", "proline"],
+              "parameters": {"color": "cultivar"}}
+        v = self.data("/api/v1/explorer/validate", ok, expect=200)
+        self.assertTrue(v["valid"])
+        self.assertEqual(v["parameters"]["max_points"], 5000)
+        cases = [
+            ({"exploration_type": "PieExplorer"}, "unknown exploration_type"),
+            ({"columns": ["alcohol"]}, "takes 2 column(s); got 1"),
+            ({"columns": ["alcohol", "cultivar"]}, "column \"cultivar\" is categorical; ScatterPlotExplorer takes numeric"),
+            ({"parameters": {"color": "nope"}}, "parameters.color: column \"nope\" is not in the dataset"),
+            ({"parameters": {"max_points": 1}}, "parameters.max_points must be an integer from 10"),
+        ]
+        for over, fragment in cases:
+            with self.subTest(over=over):
+                self.error("/api/v1/explorer/validate", dict(ok, **over), 422, fragment)
+        self.error("/api/v1/explorer/validate", dict(ok, dataset_id=777), 404, "dataset 777 not found")
+        kinds = [("ScatterPlotExplorer", ["alcohol", "proline"], {"color": "cultivar"}, "scatter"),
+                 ("HistogramExplorer", ["alcohol"], {"bins": 12}, "bar"),
+                 ("BoxPlotExplorer", ["alcohol", "hue"], {"group_by": "cultivar"}, "box"),
+                 ("BarCountExplorer", ["cultivar"], {}, "bar"),
+                 ("CorrelationMatrixExplorer", [], {}, "heatmap"),
+                 ("DescribeExplorer", ["alcohol", "cultivar"], {}, None)]
+        for name, cols, params, trace in kinds:
+            e = self.data("/api/v1/explorer/", {"dataset_id": self.wine, "exploration_type": name, "columns": cols,
+                                                "parameters": params})
+            self.assertIsNotNone(e["job_id"])
+            deadline = time.time() + 30
+            while self.get(f"/api/v1/explorer/{e['id']}")["status"] not in ("FINISHED", "ERROR") and time.time() < deadline:
+                time.sleep(0.05)
+            res = self.get(f"/api/v1/explorer/{e['id']}/results")
+            if trace:
+                self.assertEqual(res["type"], "plotly_json")
+                self.assertEqual(res["data"]["data"][0]["type"], trace, name)
+            else:
+                self.assertEqual(res["type"], "tabular")
+                self.assertEqual([r[0] for r in res["data"]["rows"]], cols)
+        hist = [e for e in self.get(f"/api/v1/explorer/?dataset_id={self.wine}") if e["exploration_type"] == "HistogramExplorer"][0]
+        res = self.get(f"/api/v1/explorer/{hist['id']}/results")
+        self.assertEqual(sum(res["data"]["data"][0]["y"]), 178)  # every row in a bin
+        corr = [e for e in self.get(f"/api/v1/explorer/?dataset_id={self.wine}") if e["exploration_type"] == "CorrelationMatrixExplorer"][0]
+        z = self.get(f"/api/v1/explorer/{corr['id']}/results")["data"]["data"][0]["z"]
+        self.assertEqual(len(z), 13)
+        self.assertAlmostEqual(z[0][0], 1.0)
+
+
+class RunRestartTest(unittest.TestCase):
+    def test_run_training_when_killed_becomes_error_and_queued_runs_train_after_restart(self):
+        d = tempfile.mkdtemp(prefix="loupe-runs-restart-")
+        try:
+            data = os.path.join(d, "data")
+            srv = LoupeServer(data_dir=data, extra_args=["--workers", "1"]).start()
+            status, body, _ = srv.post("/api/v1/dataset/samples/wine")
+            s = srv.post("/api/v1/model-session/", {"dataset_id": body["data"]["id"], "task_name": "TabularClassification",
+                                                    "input_columns": WINE_FEATURES, "output_columns": ["cultivar"]})[1]["data"]
+            long_run = srv.post("/api/v1/run/", {"model_session_id": s["id"], "model_name": "XGBoostClassifier",
+                                                 "parameters": {"n_estimators": 2000, "max_depth": {"optimize": True}},
+                                                 "optimizer_name": "RandomSearchOptimizer",
+                                                 "optimizer_parameters": {"n_trials": 500}})[1]["data"]
+            later = srv.post("/api/v1/run/", {"model_session_id": s["id"], "model_name": "LogisticRegression"})[1]["data"]
+            for r in (long_run, later):
+                self.assertEqual(srv.post("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": r["id"]}})[0], 201)
+            deadline = time.time() + 30
+            while srv.get(f"/api/v1/run/{long_run['id']}")[1]["data"]["status"] != "STARTED" and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(srv.get(f"/api/v1/run/{later['id']}")[1]["data"]["status"], "DELIVERED")
+            srv.kill9()
+            srv = LoupeServer(data_dir=data, extra_args=["--workers", "1"], port=srv.port).start()
+            r = srv.get(f"/api/v1/run/{long_run['id']}")[1]["data"]
+            self.assertEqual(r["status"], "ERROR")
+            self.assertIn("interrupted", r["error"])
+            deadline = time.time() + 60
+            while srv.get(f"/api/v1/run/{later['id']}")[1]["data"]["status"] != "FINISHED" and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(srv.get(f"/api/v1/run/{later['id']}")[1]["data"]["status"], "FINISHED")
+            # The interrupted run's job can be retried, which queues the run again.
+            job = srv.get(f"/api/v1/job/status/{r['job_id']}")[1]["data"]
+            self.assertEqual(job["status"], "ERROR")
+            srv.stop()
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
