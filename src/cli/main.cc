@@ -23,6 +23,7 @@
 #include "jobs/job_queue.h"
 #include "ui/claas_pages.h"
 #include "ui/dataset_pages.h"
+#include "ui/model_pages.h"
 #include "ui/page.h"
 #include "ui/tracking_pages.h"
 #include "web/live_events.h"
@@ -118,6 +119,7 @@ int Serve(const ServeOptions& o) {
     for (auto& r : loupe::JobApiRoutes(jobs)) routes.push_back(std::move(r));
     for (auto& r : loupe::ModelApiRoutes(runs)) routes.push_back(std::move(r));
     for (auto& r : loupe::ExplorerApiRoutes(explorers, jobs)) routes.push_back(std::move(r));
+    for (auto& r : loupe::ModelPageRoutes(runs, datasets)) routes.push_back(std::move(r));
     for (auto& r : loupe::TrackingPageRoutes(tracking)) routes.push_back(std::move(r));
     loupe::LiveEvents live(tracking);
     loupe::claas::ClaasImporter importer(tracking, {claas.feedback_dir, claas.evals_root, o.claas_import_interval});

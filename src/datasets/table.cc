@@ -1,5 +1,6 @@
 #include "datasets/table.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -52,15 +53,10 @@ std::string Column::CellText(size_t row) const {
   if (IsMissing(row)) return "";
   switch (type) {
     case ColumnType::kNumeric: {
+      // Shortest form that reads back the same ("10", not "1e+01" as "%.1g" gives).
       char buf[32];
-      std::snprintf(buf, sizeof(buf), "%.17g", numbers[row]);
-      // Shortest form that reads back the same.
-      for (int p = 1; p <= 17; ++p) {
-        char shorter[32];
-        std::snprintf(shorter, sizeof(shorter), "%.*g", p, numbers[row]);
-        if (std::strtod(shorter, nullptr) == numbers[row]) return shorter;
-      }
-      return buf;
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), numbers[row]);
+      return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
     }
     case ColumnType::kBoolean: return flags[row] ? "true" : "false";
     case ColumnType::kDatetime: {

@@ -63,7 +63,8 @@ HttpResponse ListPage(DatasetService& ds) {
 }
 
 HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
-  PageFrame frame{"Dataset", {{"Home", "/"}, {"Datasets", "/datasets"}}, "datasets", false, {"datasets.js"}};
+  PageFrame frame{"Dataset", {{"Home", "/"}, {"Datasets", "/datasets"}}, "datasets", false,
+                  {"datasets.js", "plotly-cartesian.min.js", "forms.js", "explore.js"}};
   const std::string* text = req.Param("id");
   int64_t id = 0;
   auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
@@ -107,7 +108,10 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
     }
     rows.push_back({{"n", ++n}, {"cells", cells}});
   }
+  json column_types = json::array();
+  for (const json& s : (*stats)["columns"]) column_types.push_back({{"name", s["name"]}, {"type", s["type"]}});
   json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", columns.size()},
+               {"columns_json", column_types.dump()},
                {"format", rec->format}, {"source", rec->source}, {"columns", columns}, {"preview", rows}};
   std::map<std::string, std::string> query = req.query;
   query.erase("per_page");

@@ -348,6 +348,7 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
   // Union of keys in first-seen order, and the flattened configs for the diff.
   std::vector<std::string> keys;
   std::set<std::string> seen;
+  json has = json::object();  // key -> the experiments that log it (no request for the others)
   std::vector<std::map<std::string, std::string>> configs;
   std::set<std::string> config_keys;
   json experiments = json::array();
@@ -356,7 +357,9 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
     Result<std::vector<Series>> series = t.ListSeries(e.id);
     if (!series.ok()) return HtmlErrorPage(series.status(), frame);
     for (const Series& s : *series) {
-      if (s.type == "line" && seen.insert(s.key).second) keys.push_back(s.key);
+      if (s.type != "line") continue;
+      if (seen.insert(s.key).second) keys.push_back(s.key);
+      has[s.key].push_back(e.id);
     }
     std::vector<std::pair<std::string, std::string>> flat;
     Flatten(json::parse(e.config_json, nullptr, false), "", flat);
@@ -377,7 +380,7 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
     }
     config_rows.push_back({{"key", k}, {"values", values}, {"differs", distinct.size() > 1}});
   }
-  json data = {{"experiments", experiments}, {"keys", keys}};
+  json data = {{"experiments", experiments}, {"keys", keys}, {"has", has}};
   std::string id_list;
   for (int64_t id : ids) id_list += (id_list.empty() ? "" : ",") + std::to_string(id);
   json view = {{"count", exps.size()}, {"ids", id_list}, {"experiments", experiments}, {"config_rows", config_rows},

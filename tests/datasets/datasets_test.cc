@@ -151,5 +151,13 @@ TEST(ColumnStats, MatchesHandComputedValues) {
   EXPECT_EQ(cs["top"][0]["count"], 2);
 }
 
+TEST(ColumnTypes, NumbersPrintInTheirShortestExactForm) {
+  RawColumn raw{"x", {"10", "0.1", "1e20", "-2.5", "123456789012", "0.30000000000000004"}};
+  Column c = *ConvertColumn(raw, ColumnType::kNumeric);
+  std::vector<std::string> text;
+  for (size_t r = 0; r < c.size(); ++r) text.push_back(c.CellText(r));
+  EXPECT_EQ(text, (std::vector<std::string>{"10", "0.1", "1e+20", "-2.5", "123456789012", "0.30000000000000004"}));
+}
+
 }  // namespace
 }  // namespace loupe::datasets

@@ -11,7 +11,8 @@
   root.appendChild(grid);
   const charts = [];
   for (const key of data.keys) {
-    const sources = data.experiments.map(e => ({ expId: e.id, key, label: e.name, color: e.color }));
+    const sources = data.experiments.filter(e => data.has[key].includes(e.id))
+      .map(e => ({ expId: e.id, key, label: e.name, color: e.color }));
     const chart = new Loupe.LoupeChart(grid, { title: key, sources, settings });
     charts.push(chart);
     run(() => chart.load());

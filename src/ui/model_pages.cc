@@ -1,0 +1,261 @@
+#include "ui/model_pages.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "training/evaluation.h"
+#include "training/model_catalog.h"
+#include "training/search.h"
+#include "training/task.h"
+#include "ui/page.h"
+#include "ui/template_renderer.h"
+#include "web/json_util.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+
+std::string StatusClass(const std::string& s) {
+  if (s == "FINISHED") return "finished";
+  if (s == "ERROR") return "error";
+  if (s == "STARTED") return "running";
+  if (s == "DELIVERED") return "in-progress";
+  return "stopped";
+}
+
+std::string DatasetName(datasets::DatasetService& ds, int64_t id) {
+  Result<DatasetRecord> d = ds.Get(id);
+  return d.ok() ? d->name : "dataset " + std::to_string(id) + " (deleted)";
+}
+
+std::string Metric(double v) { return std::isfinite(v) ? FormatNumber(v, 4) : "—"; }
+
+// Mustache sections treat any string as true; an empty one must be false to hide one.
+json OrFalse(const std::string& s) { return s.empty() ? json(false) : json(s); }
+
+HttpResponse SessionsPage(runs::RunService& runs, datasets::DatasetService& ds, const HttpRequest& req) {
+  PageFrame frame{"Model sessions", {{"Home", "/"}, {"Models", ""}}, "models", false, {"forms.js", "models.js"}};
+  Result<std::vector<ModelSessionRecord>> sessions = runs.ListSessions();
+  if (!sessions.ok()) return HtmlErrorPage(sessions.status(), frame);
+  Result<std::vector<DatasetRecord>> all = ds.List();
+  if (!all.ok()) return HtmlErrorPage(all.status(), frame);
+  json datasets = json::array(), columns = json::object();
+  for (const DatasetRecord& d : *all) {
+    datasets.push_back({{"id", d.id}, {"name", d.name}, {"rows", d.rows}});
+    columns[std::to_string(d.id)] = json::parse(d.columns_json, nullptr, false);
+  }
+  json tasks = json::array(), task_metrics = json::object();
+  for (const training::TaskInfo& t : training::TaskCatalog()) {
+    tasks.push_back({{"name", t.name}});
+    task_metrics[t.name] = training::MetricsForTask(t.kind);
+  }
+  Result<std::vector<RunRecord>> run_list = runs.ListRuns(0);
+  std::map<int64_t, int> run_counts;
+  if (run_list.ok()) {
+    for (const RunRecord& r : *run_list) ++run_counts[r.session_id];
+  }
+  json rows = json::array();
+  for (auto it = sessions->rbegin(); it != sessions->rend(); ++it) {
+    json spec = json::parse(it->spec_json, nullptr, false);
+    rows.push_back({{"id", it->id}, {"name", it->name}, {"dataset_id", it->dataset_id},
+                    {"dataset", DatasetName(ds, it->dataset_id)}, {"task", it->task},
+                    {"output", spec["output_columns"].empty() ? "" : spec["output_columns"][0].get<std::string>()},
+                    {"rows", spec.value("rows", 0)}, {"runs", run_counts[it->id]}, {"created", FormatMicrosUtc(it->create_time)}});
+  }
+  const std::string* pre = req.Query("dataset");
+  json view = {{"sessions", rows}, {"has_sessions", !rows.empty()}, {"datasets", datasets},
+               {"datasets_json", columns.dump()}, {"tasks", tasks}, {"tasks_json", task_metrics.dump()},
+               {"preselect", pre ? *pre : ""}, {"open_wizard", rows.empty() || pre != nullptr}};
+  return HtmlPage(frame, RenderTemplate("sessions", view));
+}
+
+HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, int64_t id) {
+  PageFrame frame{"Session", {{"Home", "/"}, {"Models", "/sessions"}}, "models", false, {"forms.js", "models.js"}};
+  Result<ModelSessionRecord> s = runs.GetSession(id);
+  if (!s.ok()) return HtmlErrorPage(s.status(), frame);
+  frame.title = s->name;
+  frame.crumbs.push_back({s->name, ""});
+  json spec = json::parse(s->spec_json, nullptr, false);
+  training::TaskKind task = *training::ParseTask(s->task);
+  json models = json::array();
+  for (const training::ModelInfo& m : training::ModelCatalog()) {
+    if (training::ModelFitsTask(m, task)) models.push_back({{"name", m.name}});
+  }
+  json optimizers = json::array();
+  for (const auto& o : training::OptimizerCatalog()) optimizers.push_back({{"name", o.name}});
+  // Goal metric choices: the validation metrics first, then the rest of the task's.
+  std::vector<std::string> goals = spec.value("validation_metrics", std::vector<std::string>{});
+  for (const std::string& m : training::MetricsForTask(task)) {
+    if (std::find(goals.begin(), goals.end(), m) == goals.end()) goals.push_back(m);
+  }
+  // Columns: the validation and test metrics, as "validation F1", "test F1".
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (const char* split : {"validation", "test"}) {
+    for (const json& m : spec.value(std::string(split) + "_metrics", json::array())) shown.emplace_back(split, m.get<std::string>());
+  }
+  Result<std::vector<RunRecord>> list = runs.ListRuns(id);
+  if (!list.ok()) return HtmlErrorPage(list.status(), frame);
+  json rows = json::array();
+  bool live = false;
+  for (auto it = list->rbegin(); it != list->rend(); ++it) {
+    const RunRecord& r = *it;
+    live = live || r.status == "DELIVERED" || r.status == "STARTED";
+    std::map<std::string, double> last;
+    if (Result<std::vector<RunMetric>> m = runs.RunMetrics(r.id); m.ok()) {
+      for (const RunMetric& x : *m) {
+        if (x.level == "LAST") last[x.split + " " + x.name] = x.value;
+      }
+    }
+    json values = json::array();
+    for (const auto& [split, name] : shown) {
+      auto v = last.find(split + " " + name);
+      values.push_back({{"text", v == last.end() ? "—" : Metric(v->second)},
+                        {"raw", v == last.end() ? "" : FormatNumber(v->second, 17)}});
+    }
+    json result = json::parse(r.result_json, nullptr, false);
+    double secs = result.value("train_seconds", std::nan(""));
+    rows.push_back({{"id", r.id}, {"name", r.name}, {"model", r.model}, {"optimizer", OrFalse(r.optimizer)}, {"status", r.status},
+                    {"status_class", StatusClass(r.status)}, {"error", OrFalse(r.error)}, {"values", values},
+                    {"seconds", std::isfinite(secs) ? FormatNumber(secs, 3) : "—"},
+                    {"seconds_raw", std::isfinite(secs) ? FormatNumber(secs, 17) : ""},
+                    {"experiment_id", r.experiment_id ? json(r.experiment_id) : json(false)}});
+  }
+  json headers = json::array();
+  for (const auto& [split, name] : shown) headers.push_back(split + " " + name);
+  const json& splits = spec["splits"];
+  std::string split_text = FormatNumber(splits.value("train", 0.0), 3) + " / " + FormatNumber(splits.value("validation", 0.0), 3) +
+                           " / " + FormatNumber(splits.value("test", 0.0), 3);
+  json view = {{"id", id}, {"name", s->name}, {"task", s->task}, {"dataset_id", s->dataset_id},
+               {"dataset", DatasetName(ds, s->dataset_id)},
+               {"output", spec["output_columns"].empty() ? "" : spec["output_columns"][0].get<std::string>()},
+               {"input_count", spec["input_columns"].size()}, {"split_text", split_text}, {"seed", spec.value("seed", 0)},
+               {"stratify", spec.value("stratify", false)}, {"rows", spec.value("rows", 0)},
+               {"dropped", spec.value("dropped_rows", 0)}, {"models", models}, {"optimizers", optimizers},
+               {"goal_metrics", goals}, {"metrics_json", spec.dump()}, {"runs", rows}, {"has_runs", !rows.empty()},
+               {"metric_headers", headers}, {"live", live ? "true" : "false"}};
+  return HtmlPage(frame, RenderTemplate("session", view));
+}
+
+HttpResponse RunPage(runs::RunService& runs, int64_t id) {
+  PageFrame frame{"Run", {{"Home", "/"}, {"Models", "/sessions"}}, "models", false,
+                  {"plotly-cartesian.min.js", "forms.js", "models.js"}};
+  Result<RunRecord> r = runs.GetRun(id);
+  if (!r.ok()) return HtmlErrorPage(r.status(), frame);
+  Result<ModelSessionRecord> s = runs.GetSession(r->session_id);
+  if (!s.ok()) return HtmlErrorPage(s.status(), frame);
+  frame.title = r->name;
+  frame.crumbs.push_back({s->name, "/sessions/" + std::to_string(s->id)});
+  frame.crumbs.push_back({r->name, ""});
+  json spec = json::parse(s->spec_json, nullptr, false);
+  json result = json::parse(r->result_json, nullptr, false);
+  if (!result.is_object()) result = json::object();
+
+  // Metrics: one row per metric, one column per split.
+  const std::vector<std::string> splits = {"train", "validation", "test"};
+  std::map<std::string, std::map<std::string, double>> by_name;
+  std::vector<std::string> order;
+  if (Result<std::vector<RunMetric>> m = runs.RunMetrics(id); m.ok()) {
+    for (const RunMetric& x : *m) {
+      if (x.level != "LAST") continue;
+      if (!by_name.count(x.name)) order.push_back(x.name);
+      by_name[x.name][x.split] = x.value;
+    }
+  }
+  json metric_rows = json::array();
+  for (const std::string& name : order) {
+    json cells = json::array();
+    for (const std::string& sp : splits) {
+      auto v = by_name[name].find(sp);
+      cells.push_back(v == by_name[name].end() ? "—" : Metric(v->second));
+    }
+    metric_rows.push_back({{"name", name}, {"cells", cells}});
+  }
+  json metric_errors = json::array();
+  // Named, not chained: items() on a temporary would iterate a destroyed object.
+  const json errors = result.value("metric_errors", json::object());
+  for (const auto& [k, why] : errors.items()) metric_errors.push_back({{"key", k}, {"why", why}});
+  json params = json::array();
+  const json used = result.value("parameters", json::parse(r->parameters_json, nullptr, false));
+  for (const auto& [k, v] : used.items()) {
+    params.push_back({{"name", k}, {"value", JsonValueText(v, true)}});
+  }
+  // Confusion matrices (test first), shaded by each truth row's share.
+  json classes = spec.value("classes", json::array());
+  json confusion = json::array();
+  for (const std::string& sp : {"test", "validation", "train"}) {
+    const json& m = result.value("confusion_matrix", json::object()).value(sp, json());
+    if (!m.is_array() || m.empty()) continue;
+    json rows = json::array();
+    for (size_t i = 0; i < m.size(); ++i) {
+      int64_t total = 0;
+      for (const json& c : m[i]) total += c.get<int64_t>();
+      json cells = json::array();
+      for (const json& c : m[i]) {
+        double share = total ? static_cast<double>(c.get<int64_t>()) / static_cast<double>(total) : 0;
+        cells.push_back({{"n", c}, {"alpha", FormatNumber(0.08 + 0.6 * share, 3)}});
+      }
+      rows.push_back({{"label", i < classes.size() ? classes[i] : json(i)}, {"cells", cells}});
+    }
+    confusion.push_back({{"split", sp}, {"classes", classes}, {"rows", rows}});
+  }
+  // Trials.
+  json trials = json::array(), space = json::array();
+  const json search = result.value("search", json());
+  if (search.is_object()) {
+    for (const json& d : search.value("search_space", json::array())) space.push_back(d["name"]);
+  }
+  const int64_t best = search.is_object() ? search.value("best_trial", -1) : -1;
+  Result<std::vector<TrialRecord>> tr = runs.RunTrials(id);
+  if (tr.ok()) {
+    for (const TrialRecord& t : *tr) {
+      json p = json::parse(t.parameters_json, nullptr, false), values = json::array();
+      for (const json& name : space) values.push_back(JsonValueText(p.value(name.get<std::string>(), json()), true));
+      trials.push_back({{"n", t.trial}, {"value", Metric(t.value)}, {"params", values}, {"seconds", FormatNumber(t.seconds, 3)},
+                        {"best", t.trial == best}, {"error", OrFalse(t.error)}});
+    }
+  }
+  json plots = json::array({"history", "slice"});
+  if (space.size() >= 2) {
+    plots.push_back("contour");
+    plots.push_back("importance");
+  }
+  json inputs = json::array();
+  if (result.contains("feature_spec")) {
+    for (const json& c : result["feature_spec"]["inputs"]) inputs.push_back({{"name", c["name"]}, {"type", c["type"]}});
+  }
+  double secs = result.value("train_seconds", std::nan(""));
+  json view = {{"id", id}, {"name", r->name}, {"model", r->model}, {"status", r->status},
+               {"status_class", StatusClass(r->status)}, {"error", OrFalse(r->error)}, {"finished", r->status == "FINISHED"},
+               {"experiment_id", r->experiment_id ? json(r->experiment_id) : json(false)},
+               {"optimizer", OrFalse(r->optimizer)}, {"goal", r->goal_metric}, {"trial_count", trials.size()},
+               {"session", s->name}, {"session_id", s->id}, {"train_seconds", std::isfinite(secs) ? json(FormatNumber(secs, 3)) : json(false)},
+               {"splits", splits}, {"metric_rows", metric_rows}, {"has_metrics", !metric_rows.empty()},
+               {"metric_errors", metric_errors}, {"params", params}, {"confusion", confusion}, {"trials", trials},
+               {"space", space}, {"plots", plots}, {"inputs_json", inputs.dump()}, {"task", s->task}};
+  return HtmlPage(frame, RenderTemplate("run", view));
+}
+
+Handler PageWithId(const std::string& what, std::function<HttpResponse(int64_t)> f) {
+  return [what, f](const HttpRequest& req) {
+    Result<int64_t> id = ParseId(req.Param("id"), what);
+    if (!id.ok()) return HtmlErrorPage(Status::BadRequest(id.status().message()), PageFrame{"Error", {{"Home", "/"}}});
+    return f(*id);
+  };
+}
+
+}  // namespace
+
+std::vector<Route> ModelPageRoutes(runs::RunService& runs, datasets::DatasetService& ds) {
+  std::vector<Route> r;
+  r.push_back({"GET", "/sessions", [&runs, &ds](const HttpRequest& req) { return SessionsPage(runs, ds, req); }});
+  r.push_back({"GET", "/sessions/:id", PageWithId("session id", [&runs, &ds](int64_t id) { return SessionPage(runs, ds, id); })});
+  r.push_back({"GET", "/runs/:id", PageWithId("run id", [&runs](int64_t id) { return RunPage(runs, id); })});
+  return r;
+}
+
+}  // namespace loupe
