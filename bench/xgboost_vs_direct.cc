@@ -1,10 +1,10 @@
 // XGBoost inside Loupe against calling XGBoost's C API directly, same data, split and
 // parameters, timed in one process, runs interleaved:
 //   xgboost_vs_direct SKLEARN_DATA_DIR [RUNS]
-// Both sides build their DMatrix from the same float matrix, train the same number of
-// rounds and evaluate train and validation loss after each round (Loupe does, for its
-// learning curves; xgb.train(evals=...) does the same). A third column times the
-// direct loop without per-round evaluation, the cheapest way to call XGBoost.
+// Both sides build their DMatrix from the same float matrix and train the same number
+// of rounds. "direct" evaluates train and validation loss after every round, as
+// xgb.train(evals=...) does; "no-eval" never evaluates, the cheapest way to call
+// XGBoost. Loupe evaluates about 50 times per run, for its learning curves.
 #include <xgboost/c_api.h>
 
 #include <algorithm>

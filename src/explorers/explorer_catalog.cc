@@ -13,6 +13,10 @@ using nlohmann::json;
 using training::ParamSpec;
 using training::ParamType;
 
+// A plot of more columns is unreadable (and a correlation matrix of 784 pixel columns
+// is 600,000 cells computed over every row).
+constexpr size_t kMaxPlotColumns = 50;
+
 const std::vector<ColumnType> kNumeric = {ColumnType::kNumeric};
 const std::vector<ColumnType> kAny = {ColumnType::kNumeric, ColumnType::kCategorical, ColumnType::kText,
                                       ColumnType::kBoolean, ColumnType::kDatetime};
@@ -82,6 +86,10 @@ Result<json> ValidateExploration(const std::string& type, const std::vector<std:
     std::string names;
     for (const ExplorerInfo& x : ExplorerCatalog()) names += (names.empty() ? "" : ", ") + x.name;
     return Status::InvalidArgument("unknown exploration_type \"" + type + "\" (known: " + names + ")");
+  }
+  if (columns.size() > kMaxPlotColumns && type != "DescribeExplorer") {
+    return Status::InvalidArgument(type + " takes at most " + std::to_string(kMaxPlotColumns) + " columns; got " +
+                                   std::to_string(columns.size()));
   }
   if (columns.size() < e->min_columns || (e->max_columns && columns.size() > e->max_columns)) {
     std::string want = e->min_columns == e->max_columns ? std::to_string(e->min_columns)
@@ -156,6 +164,10 @@ Result<json> RunExploration(const std::string& type, const std::vector<std::stri
       }
     }
     if (cols.size() < 2) return Status::InvalidArgument("a correlation matrix needs at least two numeric columns");
+    if (cols.size() > kMaxPlotColumns) {
+      return Status::InvalidArgument("the dataset has " + std::to_string(cols.size()) + " numeric columns; choose at most " +
+                                     std::to_string(kMaxPlotColumns) + " for a correlation matrix");
+    }
     figure = CorrelationFigure(cols);
   } else if (type == "DescribeExplorer") {
     if (cols.empty()) {

@@ -3,7 +3,10 @@
 // all of it to the run's tracking experiment as it happens.
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "common/time_util.h"
 #include "runs/run_service.h"
@@ -47,6 +50,31 @@ class CurveWriter {
   int64_t experiment_id_;
   MetricBatch batch_;
   int64_t last_flush_ = 0;
+};
+
+// Keeps the run's experiment alive while a model trains without reporting (liblinear,
+// a slow trial): the tracking monitor marks experiments crashed after a silent
+// --heartbeat-timeout.
+class Keepalive {
+ public:
+  Keepalive(TrackingService& tracking, int64_t experiment_id) : thread_([&tracking, experiment_id, this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(20), [this] { return done_; })) tracking.Heartbeat(experiment_id);
+  }) {}
+  ~Keepalive() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
 };
 
 json ConfusionJson(const std::vector<std::vector<int64_t>>& m) {
@@ -128,6 +156,7 @@ Result<json> RunService::Execute(int64_t run_id) {
   experiment_id = created->experiment.id;
   store_.SaveRunResult(run_id, "{}", experiment_id);
   CurveWriter curves(tracking_, experiment_id);
+  Keepalive keepalive(tracking_, experiment_id);
 
   std::error_code ec;
   std::filesystem::create_directories(RunDir(run_id), ec);

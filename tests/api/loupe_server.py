@@ -14,6 +14,21 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
+
+
+def multipart(fields, files):
+    """A multipart/form-data body: fields {name: text}, files {name: (filename, bytes)}.
+    Returns (body, content type)."""
+    boundary = uuid.uuid4().hex
+    out = b""
+    for k, v in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+    for k, (filename, data) in files.items():
+        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{filename}"\r\n'
+                f'Content-Type: application/octet-stream\r\n\r\n').encode() + data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return out, f"multipart/form-data; boundary={boundary}"
 
 
 def free_port():

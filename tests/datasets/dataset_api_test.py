@@ -6,28 +6,15 @@ import shutil
 import sys
 import tempfile
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
-from loupe_server import LoupeServer  # noqa: E402
+from loupe_server import LoupeServer, multipart  # noqa: E402
 
 CSV = ("name,age,member,joined,city,bio\n"
        "Ada,36,yes,2024-01-02,London,\"Wrote the first program, \"\"notes\"\" and all\"\n"
        "Alan,41,no,2024-02-03,London,Broke codes and thought about machines thinking\n"
        "Grace,,yes,2024-03-04,Arlington,Invented the compiler and found a real moth bug\n"
        "Edsger,forty,no,2024-04-05,Austin,Considered goto harmful in a famous short letter\n")
-
-
-def multipart(fields, files):
-    boundary = uuid.uuid4().hex
-    out = b""
-    for k, v in fields.items():
-        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-    for k, (filename, data) in files.items():
-        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{filename}"\r\n'
-                f'Content-Type: application/octet-stream\r\n\r\n').encode() + data + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return out, f"multipart/form-data; boundary={boundary}"
 
 
 class DatasetApiTest(unittest.TestCase):

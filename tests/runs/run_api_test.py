@@ -9,24 +9,13 @@ import sys
 import tempfile
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
-from loupe_server import LoupeServer  # noqa: E402
+from loupe_server import LoupeServer, multipart  # noqa: E402
 
 WINE_FEATURES = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
                  "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315_of_diluted_wines",
                  "proline"]
-
-
-def multipart(files):
-    boundary = uuid.uuid4().hex
-    out = b""
-    for k, (filename, data) in files.items():
-        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{filename}"\r\n'
-                f'Content-Type: application/octet-stream\r\n\r\n').encode() + data + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return out, f"multipart/form-data; boundary={boundary}"
 
 
 class RunApiTest(unittest.TestCase):
@@ -131,7 +120,7 @@ class RunApiTest(unittest.TestCase):
             self.assertAlmostEqual(sum(p["probabilities"].values()), 1.0, places=5)
         # ... and for a file.
         csv = ",".join(WINE_FEATURES) + "\n" + ",".join("13" for _ in WINE_FEATURES) + "\n"
-        body, ctype = multipart({"file": ("new.csv", csv.encode())})
+        body, ctype = multipart({}, {"file": ("new.csv", csv.encode())})
         status, out, _ = self.server.request("POST", f"/api/v1/run/{run['id']}/predict", raw=body, headers={"Content-Type": ctype})
         self.assertEqual(status, 200, out)
         self.assertEqual(out["data"]["predictions"][0]["label"], self.data(f"/api/v1/run/{run['id']}/predict", {"rows": [row]}, 200)["predictions"][0]["label"])
@@ -279,7 +268,7 @@ class RunApiTest(unittest.TestCase):
     def test_a_failing_run_keeps_its_error_on_run_and_job(self):
         # A column retyped after the session was made: the job fails with the task's error.
         csv = "x,label\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(40))
-        body, ctype = multipart({"file": ("tiny.csv", csv.encode())})
+        body, ctype = multipart({}, {"file": ("tiny.csv", csv.encode())})
         status, out, _ = self.server.request("POST", "/api/v1/dataset/", raw=body, headers={"Content-Type": ctype})
         self.assertEqual(status, 201, out)
         ds = out["data"]["id"]
@@ -338,6 +327,21 @@ class RunApiTest(unittest.TestCase):
         z = self.get(f"/api/v1/explorer/{corr['id']}/results")["data"]["data"][0]["z"]
         self.assertEqual(len(z), 13)
         self.assertAlmostEqual(z[0][0], 1.0)
+        # 64 pixel columns are too many for one plot: refused up front when named, and
+        # the job fails with the reason when "all numeric columns" would be too many.
+        status, body, _ = self.server.post("/api/v1/dataset/samples/digits")
+        self.assertEqual(status, 201, body)
+        digits = body["data"]["id"]
+        pixels = [f"pixel_{i}" for i in range(64)]
+        self.error("/api/v1/explorer/validate", {"dataset_id": digits, "exploration_type": "BoxPlotExplorer",
+                                                 "columns": pixels}, 422, "takes at most 50 columns; got 64")
+        e = self.data("/api/v1/explorer/", {"dataset_id": digits, "exploration_type": "CorrelationMatrixExplorer"})
+        deadline = time.time() + 30
+        while self.get(f"/api/v1/explorer/{e['id']}")["status"] not in ("FINISHED", "ERROR") and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("choose at most 50", self.get(f"/api/v1/explorer/{e['id']}")["error"])
+        status, out, _ = self.server.get(f"/api/v1/explorer/{e['id']}/results")
+        self.assertEqual(status, 409, out)
 
 
 class RunRestartTest(unittest.TestCase):

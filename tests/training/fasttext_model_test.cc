@@ -1,6 +1,9 @@
 // fastText on the SpamAssassin corpus (npm, installed by scripts/install-deps): the
 // issue's quality bar, test macro-F1 >= 0.95 with default parameters on a seeded
-// 70/15/15 split, checked for real.
+// 70/15/15 split, checked for real on split seed 42 (0.958). The bar depends on the
+// split: with fastText's defaults (5 epochs) seeds 0-5 give 0.922-0.944, and 25
+// epochs give 0.968-0.990 (bench/search_bench.py, docs/benchmarks.md). This test
+// guards against regressions; it does not claim the bar holds on every split.
 #include <gtest/gtest.h>
 
 #include <chrono>
