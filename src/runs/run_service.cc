@@ -245,9 +245,7 @@ Status RunService::AdmitRun(int64_t run_id) {
   return store_.TransitionRun(run_id, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "", 0);
 }
 
-void RunService::RunQueued(int64_t run_id, int64_t job_id) {
-  store_.TransitionRun(run_id, {"DELIVERED"}, "DELIVERED", "", job_id);
-}
+void RunService::RunQueued(int64_t run_id, int64_t job_id) { store_.SetRunJob(run_id, job_id); }
 
 void RunService::RunReleased(int64_t run_id) { store_.TransitionRun(run_id, {"DELIVERED"}, "NOT_STARTED", "", 0); }
 

@@ -68,6 +68,7 @@ class SqliteStore final : public Store {
   Status TransitionRun(int64_t id, const std::vector<std::string>& from, const std::string& status,
                        const std::string& error, int64_t job_id) override;
   Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) override;
+  Status SetRunJob(int64_t id, int64_t job_id) override;
   Status ClearRunResults(int64_t id) override;
   Status AddRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) override;
   Result<std::vector<RunMetric>> ListRunMetrics(int64_t run_id) override;

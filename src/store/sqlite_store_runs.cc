@@ -138,6 +138,14 @@ Status SqliteStore::SaveRunResult(int64_t id, const std::string& result_json, in
   });
 }
 
+Status SqliteStore::SetRunJob(int64_t id, int64_t job_id) {
+  return Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(db.Prepare("UPDATE runs SET job_id=? WHERE id=?").Bind(1, job_id).Bind(2, id).Run());
+    if (db.Changes() == 0) return Status::NotFound("run " + std::to_string(id) + " not found");
+    return Status::Ok();
+  });
+}
+
 Status SqliteStore::ClearRunResults(int64_t id) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(db.Prepare("DELETE FROM run_metrics WHERE run_id=?").Bind(1, id).Run());

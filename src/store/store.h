@@ -112,6 +112,9 @@ class Store {
   virtual Status TransitionRun(int64_t id, const std::vector<std::string>& from, const std::string& status,
                                const std::string& error, int64_t job_id) = 0;
   virtual Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) = 0;
+  // Records the job that trains it, whatever its status by now (a worker may already
+  // have started it).
+  virtual Status SetRunJob(int64_t id, int64_t job_id) = 0;
   // Forgets a run's metrics and trials (it is about to train again).
   virtual Status ClearRunResults(int64_t id) = 0;
   virtual Status AddRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) = 0;  // same key: replaced

@@ -257,6 +257,47 @@ TEST_F(StoreTest, ConcurrentWritersAllLand) {
   for (int t = 0; t < 8; ++t) EXPECT_EQ(Query(id, "k" + std::to_string(t)).count, 1000);
 }
 
+TEST_F(StoreTest, RunsMoveOnlyAlongTheirLifecycle) {
+  ModelSessionRecord session{0, "s", 1, "TabularClassification", "{}", 0};
+  auto sid = store_->CreateModelSession(session);
+  ASSERT_TRUE(sid.ok());
+  RunRecord run;
+  run.session_id = *sid;
+  run.name = "r";
+  run.model = "XGBoostClassifier";
+  auto rid = store_->CreateRun(run);
+  ASSERT_TRUE(rid.ok());
+  run.session_id = 999;
+  EXPECT_EQ(store_->CreateRun(run).status().code(), Code::kNotFound);
+  // Queued once only: the second admission sees DELIVERED.
+  ASSERT_TRUE(store_->TransitionRun(*rid, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "", 0).ok());
+  auto again = store_->TransitionRun(*rid, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "", 0);
+  EXPECT_EQ(again.code(), Code::kConflict);
+  EXPECT_NE(again.message().find("is DELIVERED"), std::string::npos);
+  ASSERT_TRUE(store_->TransitionRun(*rid, {"DELIVERED"}, "STARTED", "", 0).ok());
+  ASSERT_TRUE(store_->SetRunJob(*rid, 42).ok());
+  // LAST metrics are replaced per split and name; trials accumulate; NaN is kept as missing.
+  ASSERT_TRUE(store_->AddRunMetrics(*rid, {{"test", "F1", "LAST", 0, 0.5}, {"test", "F1", "LAST", 0, 0.75},
+                                           {"validation", "F1", "TRIAL", 0, 0.1}, {"validation", "F1", "TRIAL", 1, NAN}}).ok());
+  auto metrics = *store_->ListRunMetrics(*rid);
+  ASSERT_EQ(metrics.size(), 3u);
+  EXPECT_EQ(metrics[0].value, 0.75);
+  EXPECT_TRUE(std::isnan(metrics[2].value));
+  ASSERT_TRUE(store_->AddRunTrial({*rid, 0, "{}", NAN, "odd x", "{}", 0.1}).ok());
+  // A crash mid-training: the run becomes ERROR with the reason, and keeps its job.
+  Reopen();
+  EXPECT_EQ(*store_->FailInterruptedRuns("interrupted"), 1);
+  auto r = *store_->GetRun(*rid);
+  EXPECT_EQ(r.status, "ERROR");
+  EXPECT_EQ(r.error, "interrupted");
+  EXPECT_EQ(r.job_id, 42);
+  EXPECT_GT(r.end_time, 0);
+  EXPECT_EQ(store_->ListRunTrials(*rid)->at(0).error, "odd x");
+  ASSERT_TRUE(store_->ClearRunResults(*rid).ok());
+  EXPECT_TRUE(store_->ListRunMetrics(*rid)->empty());
+  EXPECT_TRUE(store_->ListRunTrials(*rid)->empty());
+}
+
 TEST_F(StoreTest, RefusesDatabaseFromNewerSchema) {
   store_->Close();
   store_.reset();
