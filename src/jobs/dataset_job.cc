@@ -3,7 +3,7 @@
 namespace loupe::jobs {
 
 JobHandler DatasetJob(datasets::DatasetService& ds) {
-  return [&ds](const nlohmann::json& kwargs) -> Result<nlohmann::json> {
+  return [&ds](const nlohmann::json& kwargs, const std::function<bool()>&) -> Result<nlohmann::json> {
     auto text = [&](const char* key) {
       auto it = kwargs.find(key);
       return it != kwargs.end() && it->is_string() ? it->get<std::string>() : std::string();

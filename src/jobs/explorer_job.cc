@@ -3,7 +3,7 @@
 namespace loupe::jobs {
 
 JobHandler ExplorerJob(explorers::ExplorerService& explorers) {
-  return [&explorers](const nlohmann::json& kwargs) -> Result<nlohmann::json> {
+  return [&explorers](const nlohmann::json& kwargs, const std::function<bool()>&) -> Result<nlohmann::json> {
     auto it = kwargs.find("explorer_id");
     if (it == kwargs.end() || !it->is_number_integer()) {
       return Status::InvalidArgument("ExplorerJob needs kwargs.explorer_id, an integer");

@@ -67,6 +67,15 @@ Result<int64_t> JobQueue::Enqueue(const std::string& type, const nlohmann::json&
 Status JobQueue::Cancel(int64_t id) {
   Result<JobRecord> job = store_.GetJob(id);
   if (!job.ok()) return job.status();
+  if (job->status == "STARTED") {
+    const JobType* jt = Find(job->type);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (jt && jt->stoppable && running_.count(id)) {
+      stop_requested_.insert(id);
+      return Status::Ok();
+    }
+    return Status::Conflict("job " + std::to_string(id) + " is running and " + job->type + " cannot be stopped midway");
+  }
   LOUPE_RETURN_IF_ERROR(store_.CancelJob(id));
   const JobType* jt = Find(job->type);
   if (jt && jt->released) jt->released(nlohmann::json::parse(job->kwargs_json, nullptr, false));
@@ -113,15 +122,32 @@ void JobQueue::Work() {
     const JobRecord& job = **claimed;
     nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
     const JobType* jt = Find(job.type);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_.insert(job.id);
+    }
+    auto stop_requested = [this, id = job.id] {
+      std::lock_guard<std::mutex> lock(mu_);
+      return stop_requested_.count(id) > 0;
+    };
     Result<nlohmann::json> result = Status::Internal("no handler for job type " + job.type);
     if (jt) {
       try {
-        result = jt->run(kwargs);
+        result = jt->run(kwargs, stop_requested);
       } catch (const std::exception& e) {
         result = Status::Internal(std::string("unexpected error: ") + e.what());
       }
     }
-    if (result.ok()) {
+    bool stopped = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_.erase(job.id);
+      stopped = stop_requested_.erase(job.id) > 0;
+    }
+    // A cancel that came after the work was done is too late: the job finished.
+    if (stopped && !result.ok()) {
+      store_.FinishJob(job.id, "CANCELLED", "cancelled while running", "null");
+    } else if (result.ok()) {
       store_.FinishJob(job.id, "FINISHED", "", result->dump());
     } else {
       store_.FinishJob(job.id, "ERROR", result.status().message(), "null");

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -19,7 +20,11 @@
 
 namespace loupe::jobs {
 
-using JobHandler = std::function<Result<nlohmann::json>(const nlohmann::json& kwargs)>;
+// `stop_requested` turns true when the user cancels the job while it runs; handlers
+// that can stop early ask it between steps and return whatever error they like (the
+// job ends CANCELLED either way).
+using JobHandler =
+    std::function<Result<nlohmann::json>(const nlohmann::json& kwargs, const std::function<bool()>& stop_requested)>;
 
 // A job type: its handler, and hooks for the records a job works on (a ModelJob's run
 // follows its job: DELIVERED when queued, back to NOT_STARTED when cancelled).
@@ -32,6 +37,8 @@ struct JobType {
   std::function<void(const nlohmann::json& kwargs, int64_t job_id)> queued;
   // After a queued job is cancelled, or when queueing failed after `admit`.
   std::function<void(const nlohmann::json& kwargs)> released;
+  // Whether a running job of this type can be cancelled (its handler asks stop_requested).
+  bool stoppable = false;
 };
 
 struct JobQueueOptions {
@@ -44,7 +51,7 @@ class JobQueue {
   JobQueue(Store& store, JobQueueOptions options);
   ~JobQueue();  // finishes the running jobs, leaves queued ones queued
 
-  void Register(const std::string& type, JobHandler handler) { Register(type, JobType{std::move(handler), {}, {}, {}}); }
+  void Register(const std::string& type, JobHandler handler) { Register(type, JobType{std::move(handler), {}, {}, {}, false}); }
   void Register(const std::string& type, JobType job_type);
   bool Knows(const std::string& type) const;
   std::vector<std::string> Types() const;
@@ -56,6 +63,8 @@ class JobQueue {
   Result<int64_t> Enqueue(const std::string& type, const nlohmann::json& kwargs);
   Result<JobRecord> Get(int64_t id) { return store_.GetJob(id); }
   Result<std::vector<JobRecord>> List(int limit) { return store_.ListJobs(limit); }
+  // A queued job is cancelled at once; a running one of a stoppable type is asked to
+  // stop and ends CANCELLED when its handler returns (Conflict for other types).
   Status Cancel(int64_t id);
   Status Retry(int64_t id);
 
@@ -71,6 +80,8 @@ class JobQueue {
   std::condition_variable cv_;
   bool stopping_ = false;
   int pending_wakeups_ = 0;
+  std::set<int64_t> running_;         // jobs this process is running
+  std::set<int64_t> stop_requested_;  // running jobs the user cancelled
   std::vector<std::thread> workers_;
 };
 

@@ -16,11 +16,12 @@ Result<int64_t> RunId(const nlohmann::json& kwargs) {
 
 JobType ModelJob(runs::RunService& runs) {
   JobType t;
-  t.run = [&runs](const nlohmann::json& kwargs) -> Result<nlohmann::json> {
+  t.run = [&runs](const nlohmann::json& kwargs, const std::function<bool()>& stop) -> Result<nlohmann::json> {
     Result<int64_t> id = RunId(kwargs);
     if (!id.ok()) return id.status();
-    return runs.Execute(*id);
+    return runs.Execute(*id, stop);
   };
+  t.stoppable = true;
   t.admit = [&runs](const nlohmann::json& kwargs) -> Status {
     Result<int64_t> id = RunId(kwargs);
     if (!id.ok()) return id.status();

@@ -85,7 +85,7 @@ json ConfusionJson(const std::vector<std::vector<int64_t>>& m) {
 
 }  // namespace
 
-Result<json> RunService::Execute(int64_t run_id) {
+Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& stop) {
   LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"DELIVERED"}, "STARTED", "", 0));
   int64_t experiment_id = 0;
   auto fail = [&](const Status& st) -> Status {
@@ -174,8 +174,8 @@ Result<json> RunService::Execute(int64_t run_id) {
     Result<std::unique_ptr<training::Model>> m =
         training::MakeModel(run->model, task, num_classes, params->values, RunDir(run_id));
     if (!m.ok()) return fail(m.status());
-    Status st = (*m)->Train(train.view(), val,
-                            [&](const std::string& key, int64_t step, double v) { curves.Add(key, step, v); });
+    Status st = (*m)->Train(
+        train.view(), val, [&](const std::string& key, int64_t step, double v) { curves.Add(key, step, v); }, stop);
     if (!st.ok()) return fail(st);
     model = std::move(*m);
   } else {
@@ -189,7 +189,7 @@ Result<json> RunService::Execute(int64_t run_id) {
     training::Objective objective = [&](const json& p, json& metrics) -> Result<double> {
       Result<std::unique_ptr<training::Model>> m = training::MakeModel(run->model, task, num_classes, p, RunDir(run_id));
       if (!m.ok()) return m.status();
-      LOUPE_RETURN_IF_ERROR((*m)->Train(train.view(), nullptr, {}));
+      LOUPE_RETURN_IF_ERROR((*m)->Train(train.view(), nullptr, {}, stop));
       Result<training::Predictions> pred = (*m)->Predict(validation.x);
       if (!pred.ok()) return pred.status();
       training::SplitEvaluation ev = training::Evaluate(task, num_classes, *pred, validation.view(), scored);
@@ -218,7 +218,7 @@ Result<json> RunService::Execute(int64_t run_id) {
     Result<training::SearchResult> sr = training::RunSearch(
         params->search_space, params->values,
         training::SearchOptionsFrom(run->optimizer, json::parse(run->optimizer_parameters_json, nullptr, false)),
-        maximize, objective, on_trial);
+        maximize, objective, on_trial, stop);
     if (!sr.ok()) return fail(sr.status());
     if (sr->best < 0 || !model) {
       std::string why = sr->trials.empty() ? "no trial ran" : sr->trials.back().error;

@@ -56,7 +56,9 @@ class RunService {
   void RunQueued(int64_t run_id, int64_t job_id);
   void RunReleased(int64_t run_id);
   // Trains the run (the job's work). The error is kept on the run and the job.
-  Result<nlohmann::json> Execute(int64_t run_id);
+  // `stop` is asked between boosting rounds and trials: true ends the run as ERROR
+  // "cancelled while running".
+  Result<nlohmann::json> Execute(int64_t run_id, const std::function<bool()>& stop = {});
   // At start-up: runs that were training when the process died become ERROR.
   Status RecoverInterrupted();
 

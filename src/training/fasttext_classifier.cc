@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "training/fasttext_model.h"
+#include "training/model_catalog.h"
 
 namespace loupe::training {
 
@@ -22,18 +23,21 @@ class FastTextClassifier : public Model {
     params_.seed = p.value("seed", params_.seed);
   }
 
-  Status Train(const TrainData& train, const TrainData*, const CurveCallback& curve) override {
+  Status Train(const TrainData& train, const TrainData*, const CurveCallback& curve, const StopRequested& stop) override {
     // fastText reports progress many times a second; keep one point per 1% (and the
     // end), which is plenty for a curve.
     int last = -1;
     TrainProgress progress = [&](double prog, double loss) {
+      if (stop && stop()) return false;
       int permille = static_cast<int>(std::lround(prog * 1000));
-      if (!curve || (permille / 10 == last / 10 && permille < 1000) || !std::isfinite(loss)) return;
+      if (!curve || (permille / 10 == last / 10 && permille < 1000) || !std::isfinite(loss)) return true;
       last = permille;
       curve("train/loss", permille, loss);
+      return true;
     };
     Result<FastTextModel> m =
         FastTextModel::Train(train.examples->texts, *train.labels, num_classes_, params_, work_dir_, progress);
+    if (stop && stop()) return Cancelled();
     if (!m.ok()) return m.status();
     model_ = std::move(*m);
     trained_ = true;

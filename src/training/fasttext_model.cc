@@ -71,7 +71,7 @@ Result<FastTextModel> FastTextModel::Train(const std::vector<std::string>& texts
   m.num_classes_ = num_classes;
   try {
     m.ft_->train(args, [&](float prog, float loss, double, double, int64_t) {
-      if (progress) progress(prog, loss);
+      if (progress && !progress(prog, loss)) m.ft_->abort();
     });
   } catch (const std::exception& e) {
     std::remove(path.c_str());

@@ -31,8 +31,9 @@ struct FastTextParams {
   int seed = 0;
 };
 
-// progress in [0, 1] and the running training loss, as fastText reports them.
-using TrainProgress = std::function<void(double progress, double loss)>;
+// progress in [0, 1] and the running training loss, as fastText reports them; return
+// false to stop training (Train then fails with "fastText: Aborted.").
+using TrainProgress = std::function<bool(double progress, double loss)>;
 
 class FastTextModel {
  public:

@@ -33,7 +33,9 @@ class LinearModel : public Model {
     std::call_once(quiet, [] { set_print_string_function(&Quiet); });
   }
 
-  Status Train(const TrainData& train, const TrainData*, const CurveCallback&) override {
+  // liblinear's solvers cannot be interrupted; a stop is honoured before and after.
+  Status Train(const TrainData& train, const TrainData*, const CurveCallback&, const StopRequested& stop) override {
+    if (stop && stop()) return Cancelled();
     const Examples& ex = *train.examples;
     if (ex.rows == 0) return Status::InvalidArgument("no training rows");
     model_.reset();
@@ -88,6 +90,7 @@ class LinearModel : public Model {
     if (const char* err = check_parameter(&prob, &param)) return Status::InvalidArgument(std::string("liblinear: ") + err);
     model_.reset(train_model(&prob, &param));
     if (!model_) return Status::Internal("liblinear could not train");
+    if (stop && stop()) return Cancelled();
     return Status::Ok();
   }
 

@@ -20,6 +20,11 @@ struct TrainData {
 // A learning curve point the library reports while it trains: `key` such as
 // "train/mlogloss" or "validation/rmse", at `step` (boosting round, progress permille).
 using CurveCallback = std::function<void(const std::string& key, int64_t step, double value)>;
+// Asked between boosting rounds, fastText progress reports and search trials: true
+// stops training with a Cancelled error (the user cancelled the job).
+using StopRequested = std::function<bool()>;
+Status Cancelled();
+bool IsCancelled(const Status& st);
 
 struct Predictions {
   std::vector<int> classes;                 // classification
@@ -31,7 +36,8 @@ class Model {
  public:
   virtual ~Model() = default;
   // `validation` may be null; models that report curves evaluate on it too.
-  virtual Status Train(const TrainData& train, const TrainData* validation, const CurveCallback& curve) = 0;
+  virtual Status Train(const TrainData& train, const TrainData* validation, const CurveCallback& curve,
+                       const StopRequested& stop = {}) = 0;
   virtual Result<Predictions> Predict(const Examples& x) const = 0;
   // One file holding everything the model needs to predict again.
   virtual Status Save(const std::string& path) const = 0;

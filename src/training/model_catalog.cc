@@ -59,6 +59,9 @@ std::vector<ParamSpec> LinearParams(bool text, bool svr, bool balanced_choice) {
 
 }  // namespace
 
+Status Cancelled() { return Status::Conflict("cancelled while running"); }
+bool IsCancelled(const Status& st) { return st.code() == Code::kConflict && st.message() == "cancelled while running"; }
+
 const std::vector<ModelInfo>& ModelCatalog() {
   static const std::vector<ModelInfo> kModels = {
       {"FastTextClassifier", "fastText supervised text classifier (bag of words and n-grams, linear softmax).",

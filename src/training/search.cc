@@ -1,5 +1,7 @@
 #include "training/search.h"
 
+#include "training/model.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -127,7 +129,8 @@ SearchOptions SearchOptionsFrom(const std::string& optimizer, const json& v) {
 }
 
 Result<SearchResult> RunSearch(const std::vector<SearchDimension>& space, const json& base, const SearchOptions& options,
-                               bool maximize, const Objective& objective, const std::function<void(const Trial&)>& on_trial) {
+                               bool maximize, const Objective& objective, const std::function<void(const Trial&)>& on_trial,
+                               const std::function<bool()>& stop) {
   if (space.empty()) {
     return Status::InvalidArgument("a search needs at least one parameter sent as {\"optimize\": true, ...}");
   }
@@ -146,6 +149,7 @@ Result<SearchResult> RunSearch(const std::vector<SearchDimension>& space, const 
   SearchResult result;
   double worst = std::numeric_limits<double>::infinity();
   for (int t = 0; t < options.trials; ++t) {
+    if (stop && stop()) return Cancelled();
     if (options.time_budget_s > 0 &&
         std::chrono::duration<double>(Clock::now() - start).count() >= options.time_budget_s) {
       break;
@@ -164,6 +168,7 @@ Result<SearchResult> RunSearch(const std::vector<SearchDimension>& space, const 
     }
     const auto t0 = Clock::now();
     Result<double> value = objective(trial.params, trial.metrics);
+    if (!value.ok() && IsCancelled(value.status())) return value.status();
     trial.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (value.ok() && std::isfinite(*value)) {
       trial.value = *value;

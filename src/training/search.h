@@ -50,10 +50,12 @@ struct SearchResult {
 };
 
 // `base` holds every parameter; the search varies those in `space`. `maximize` says
-// which way the goal metric is better. `on_trial` runs after each trial.
+// which way the goal metric is better. `on_trial` runs after each trial; `stop` is
+// asked before each one (true: the search fails with Cancelled()).
 Result<SearchResult> RunSearch(const std::vector<SearchDimension>& space, const nlohmann::json& base,
                                const SearchOptions& options, bool maximize, const Objective& objective,
-                               const std::function<void(const Trial&)>& on_trial);
+                               const std::function<void(const Trial&)>& on_trial,
+                               const std::function<bool()>& stop = {});
 
 // Proposes points in the search space; `Tell` gets the score (higher is better).
 class Suggester {

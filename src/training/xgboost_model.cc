@@ -50,7 +50,8 @@ class XGBoostModel : public Model {
     if (booster_) XGBoosterFree(booster_);
   }
 
-  Status Train(const TrainData& train, const TrainData* validation, const CurveCallback& curve) override {
+  Status Train(const TrainData& train, const TrainData* validation, const CurveCallback& curve,
+               const StopRequested& stop) override {
     Matrix dtrain, dval;
     LOUPE_RETURN_IF_ERROR(MakeMatrix(*train.examples, dtrain));
     LOUPE_RETURN_IF_ERROR(SetLabels(train, dtrain));
@@ -72,6 +73,7 @@ class XGBoostModel : public Model {
     // points, the last round always among them.
     const int every = std::max(1, (rounds + kCurvePoints - 1) / kCurvePoints);
     for (int i = 0; i < rounds; ++i) {
+      if (stop && stop()) return Cancelled();
       if (XGBoosterUpdateOneIter(booster_, i, dtrain.h) != 0) return XgbError("training");
       if (!curve || ((i + 1) % every != 0 && i + 1 != rounds)) continue;
       const char* report = nullptr;

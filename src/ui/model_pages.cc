@@ -35,6 +35,11 @@ std::string DatasetName(datasets::DatasetService& ds, int64_t id) {
 
 std::string Metric(double v) { return std::isfinite(v) ? FormatNumber(v, 4) : "—"; }
 
+// The job to cancel for a run that is queued or training, else false.
+json CancelJob(const RunRecord& r) {
+  return (r.status == "DELIVERED" || r.status == "STARTED") && r.job_id ? json(r.job_id) : json(false);
+}
+
 // Mustache sections treat any string as true; an empty one must be false to hide one.
 json OrFalse(const std::string& s) { return s.empty() ? json(false) : json(s); }
 
@@ -123,7 +128,8 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
                     {"status_class", StatusClass(r.status)}, {"error", OrFalse(r.error)}, {"values", values},
                     {"seconds", std::isfinite(secs) ? FormatNumber(secs, 3) : "—"},
                     {"seconds_raw", std::isfinite(secs) ? FormatNumber(secs, 17) : ""},
-                    {"experiment_id", r.experiment_id ? json(r.experiment_id) : json(false)}});
+                    {"experiment_id", r.experiment_id ? json(r.experiment_id) : json(false)},
+                    {"cancel_job", CancelJob(r)}});
   }
   json headers = json::array();
   for (const auto& [split, name] : shown) headers.push_back(split + " " + name);
@@ -232,7 +238,7 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   json view = {{"id", id}, {"name", r->name}, {"model", r->model}, {"status", r->status},
                {"status_class", StatusClass(r->status)}, {"error", OrFalse(r->error)}, {"finished", r->status == "FINISHED"},
                {"experiment_id", r->experiment_id ? json(r->experiment_id) : json(false)},
-               {"optimizer", OrFalse(r->optimizer)}, {"goal", r->goal_metric}, {"trial_count", trials.size()},
+               {"optimizer", OrFalse(r->optimizer)}, {"goal", r->goal_metric}, {"cancel_job", CancelJob(*r)}, {"trial_count", trials.size()},
                {"session", s->name}, {"session_id", s->id}, {"train_seconds", std::isfinite(secs) ? json(FormatNumber(secs, 3)) : json(false)},
                {"splits", splits}, {"metric_rows", metric_rows}, {"has_metrics", !metric_rows.empty()},
                {"metric_errors", metric_errors}, {"params", params}, {"confusion", confusion}, {"trials", trials},

@@ -109,6 +109,21 @@ test('upload, explore, create a session, train, search, compare and predict', as
   await waitForRunStatus('FINISHED', 'xgb-search');
   await shot(page, 'session-runs');
 
+  // A long search, cancelled from the runs table: it stops (ERROR "cancelled while
+  // running") or, if no worker had it yet, goes back to NOT_STARTED.
+  await page.$eval('#new-run', (d) => { d.open = true; });
+  await page.selectOption('#r-optimizer', 'RandomSearchOptimizer');
+  await page.waitForSelector('#o-n_trials');
+  await page.fill('#o-n_trials', '1000');
+  await page.check('tr[data-name=max_depth] input.optimize');
+  await page.fill('#p-n_estimators', '3000');
+  await page.fill('#r-name', 'long');
+  await page.click('#run-form button[type=submit]');
+  await page.waitForSelector('table.runs tr:has-text("long") button.cancel-job');
+  await page.click('table.runs tr:has-text("long") button.cancel-job');
+  await page.waitForFunction(() => [...document.querySelectorAll('table.runs tr[data-run]')]
+    .some((tr) => tr.textContent.includes('long') && /^(ERROR|NOT_STARTED)$/.test(tr.querySelector('.badge').textContent)), null, { timeout: 30000 });
+
   // Sorting by a metric column, then comparing two runs' experiments.
   await page.click('table.runs th:has-text("test Accuracy")');
   await page.check('table.runs tr:has-text("xgb-30") input.pick');

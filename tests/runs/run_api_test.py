@@ -265,6 +265,45 @@ class RunApiTest(unittest.TestCase):
         status, out, _ = self.server.get("/api/v1/run/abc")
         self.assertEqual(status, 422, out)
 
+    def cancel_while_training(self, run_id, job=None):
+        job = job or self.data("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": run_id}})
+        deadline = time.time() + 60
+        while self.get(f"/api/v1/run/{run_id}")["status"] != "STARTED" and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # well into training
+        t0 = time.time()
+        self.data(f"/api/v1/job/{job['job_id']}/cancel", None, expect=200)
+        while self.get(f"/api/v1/job/status/{job['job_id']}")["status"] == "STARTED" and time.time() < deadline:
+            time.sleep(0.02)
+        stopped_in = time.time() - t0
+        j = self.get(f"/api/v1/job/status/{job['job_id']}")
+        r = self.get(f"/api/v1/run/{run_id}")
+        self.assertEqual(j["status"], "CANCELLED", j)
+        self.assertEqual(r["status"], "ERROR")
+        self.assertEqual(r["error"], "cancelled while running")
+        self.assertLess(stopped_in, 5.0)
+        return job["job_id"]
+
+    def test_a_running_training_can_be_cancelled_and_trained_again(self):
+        s = self.session()
+        search = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": "XGBoostClassifier",
+                                            "parameters": {"n_estimators": 3000, "max_depth": {"optimize": True}},
+                                            "optimizer_name": "RandomSearchOptimizer",
+                                            "optimizer_parameters": {"n_trials": 1000}})
+        job_id = self.cancel_while_training(search["id"])
+        # The cancelled job can be retried, which queues the run again.
+        self.data(f"/api/v1/job/{job_id}/retry", None, expect=200)
+        self.assertIn(self.get(f"/api/v1/run/{search['id']}")["status"], ("DELIVERED", "STARTED"))
+        self.cancel_while_training(search["id"], {"job_id": job_id})
+        # fastText stops mid-epoch too.
+        existing = [d for d in self.get("/api/v1/dataset/") if d["name"] == "spam_assassin"]
+        ds = existing[0]["id"] if existing else self.data("/api/v1/dataset/samples/spam_assassin")["id"]
+        text = self.data("/api/v1/model-session/", {"dataset_id": ds, "task_name": "TextClassification",
+                                                    "input_columns": ["text"], "output_columns": ["label"]})
+        ft = self.data("/api/v1/run/", {"model_session_id": text["id"], "model_name": "FastTextClassifier",
+                                        "parameters": {"epoch": 500}})
+        self.cancel_while_training(ft["id"])
+
     def test_a_failing_run_keeps_its_error_on_run_and_job(self):
         # A column retyped after the session was made: the job fails with the task's error.
         csv = "x,label\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(40))

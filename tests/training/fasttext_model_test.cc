@@ -39,7 +39,10 @@ TEST(FastTextModel, SpamAssassinMacroF1AboveTarget) {
   auto start = std::chrono::steady_clock::now();
   double last_progress = 0;
   auto model = FastTextModel::Train(xs, ys, 2, FastTextParams{}, dir.path(),
-                                    [&](double p, double) { last_progress = p; });
+                                    [&](double p, double) {
+                                      last_progress = p;
+                                      return true;
+                                    });
   ASSERT_TRUE(model.ok()) << model.status().message();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ClassificationData test{2, {}, {}, {}};

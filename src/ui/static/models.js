@@ -162,6 +162,12 @@
     }
   }
 
+  // Cancel a queued or training run (its job); the page follows the status.
+  document.querySelectorAll('button.cancel-job').forEach((b) => b.addEventListener('click', async () => {
+    b.disabled = true;
+    try { await api('POST', '/api/v1/job/' + b.dataset.job + '/cancel'); } catch (e) { b.title = e.message; b.disabled = false; }
+  }));
+
   // ---- run page ----
   const badge = document.getElementById('run-badge');
   if (badge && (badge.dataset.status === 'DELIVERED' || badge.dataset.status === 'STARTED' || badge.dataset.status === 'NOT_STARTED')) {
