@@ -56,6 +56,11 @@ class RunApiTest(unittest.TestCase):
         body.update(over)
         return self.data("/api/v1/model-session/", body)
 
+    def spam_assassin(self):
+        """The SpamAssassin sample's dataset id, imported once per server."""
+        existing = [d for d in self.get("/api/v1/dataset/") if d["name"] == "spam_assassin"]
+        return existing[0]["id"] if existing else self.data("/api/v1/dataset/samples/spam_assassin")["id"]
+
     def train(self, run_id, timeout=120):
         job = self.data("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": run_id}})
         deadline = time.time() + timeout
@@ -158,10 +163,8 @@ class RunApiTest(unittest.TestCase):
         self.assertEqual(status, 422, out)
 
     def test_liblinear_and_fasttext_on_spam_and_text_prediction(self):
-        status, body, _ = self.server.post("/api/v1/dataset/samples/spam_assassin")
-        self.assertEqual(status, 201, body)
         s = self.data("/api/v1/model-session/", {
-            "dataset_id": body["data"]["id"], "task_name": "TextClassificationTask", "input_columns": ["text"],
+            "dataset_id": self.spam_assassin(), "task_name": "TextClassificationTask", "input_columns": ["text"],
             "output_columns": ["label"], "test_metrics": ["Accuracy", "F1", "ROCAUC"],
             "splits": json.dumps({"train": 0.7, "validation": 0.15, "test": 0.15}), "seed": 42})
         for model, floor in (("LogisticRegression", 0.95), ("FastTextClassifier", 0.9), ("LinearSVM", 0.95)):
@@ -296,9 +299,7 @@ class RunApiTest(unittest.TestCase):
         self.assertIn(self.get(f"/api/v1/run/{search['id']}")["status"], ("DELIVERED", "STARTED"))
         self.cancel_while_training(search["id"], {"job_id": job_id})
         # fastText stops mid-epoch too.
-        existing = [d for d in self.get("/api/v1/dataset/") if d["name"] == "spam_assassin"]
-        ds = existing[0]["id"] if existing else self.data("/api/v1/dataset/samples/spam_assassin")["id"]
-        text = self.data("/api/v1/model-session/", {"dataset_id": ds, "task_name": "TextClassification",
+        text = self.data("/api/v1/model-session/", {"dataset_id": self.spam_assassin(), "task_name": "TextClassification",
                                                     "input_columns": ["text"], "output_columns": ["label"]})
         ft = self.data("/api/v1/run/", {"model_session_id": text["id"], "model_name": "FastTextClassifier",
                                         "parameters": {"epoch": 500}})
