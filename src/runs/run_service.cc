@@ -295,10 +295,10 @@ Result<std::pair<std::string, std::string>> RunService::ModelFile(int64_t run_id
   return std::make_pair(path, "run-" + std::to_string(run_id) + "-" + file);
 }
 
-Result<std::shared_ptr<training::Model>> RunService::LoadedModelFor(const RunRecord& run, const json& result) {
+Result<RunService::LoadedModel> RunService::LoadedModelFor(const RunRecord& run, const json& result) {
   std::lock_guard<std::mutex> lock(models_mu_);
   auto it = models_.find(run.id);
-  if (it != models_.end() && it->second.end_time == run.end_time) return it->second.model;
+  if (it != models_.end() && it->second.end_time == run.end_time) return it->second;
   Result<std::pair<std::string, std::string>> file = ModelFile(run.id);
   if (!file.ok()) return file.status();
   Result<TaskKind> task = training::ParseTask(result["feature_spec"].value("task", ""));
@@ -309,9 +309,9 @@ Result<std::shared_ptr<training::Model>> RunService::LoadedModelFor(const RunRec
   if (!model.ok()) return model.status();
   LOUPE_RETURN_IF_ERROR((*model)->Load(file->first));
   if (models_.size() >= 8) models_.erase(models_.begin());
-  std::shared_ptr<training::Model> shared(std::move(*model));
-  models_[run.id] = {run.end_time, shared};
-  return shared;
+  LoadedModel loaded{run.end_time, std::shared_ptr<training::Model>(std::move(*model)), std::make_shared<std::mutex>()};
+  models_[run.id] = loaded;
+  return loaded;
 }
 
 Result<json> RunService::PredictWith(
@@ -330,9 +330,13 @@ Result<json> RunService::PredictWith(
     return Status::TooLarge(std::to_string(x->rows) + " rows; at most " + std::to_string(options_.max_predict_rows) +
                             " can be predicted per request");
   }
-  Result<std::shared_ptr<training::Model>> model = LoadedModelFor(*run, result);
+  Result<LoadedModel> model = LoadedModelFor(*run, result);
   if (!model.ok()) return model.status();
-  Result<training::Predictions> p = (*model)->Predict(*x);
+  Result<training::Predictions> p = Status::Internal("no prediction");
+  {
+    std::lock_guard<std::mutex> lock(*model->mu);
+    p = model->model->Predict(*x);
+  }
   if (!p.ok()) return p.status();
   json out = json::array();
   for (size_t r = 0; r < x->rows; ++r) {

@@ -70,20 +70,24 @@ class RunService {
   Result<std::pair<std::string, std::string>> ModelFile(int64_t run_id);
 
  private:
+  // A model loaded for prediction, with a lock: the libraries do not all promise
+  // concurrent predictions on one model.
+  struct LoadedModel {
+    int64_t end_time = 0;
+    std::shared_ptr<training::Model> model;
+    std::shared_ptr<std::mutex> mu;
+  };
+
   std::string RunDir(int64_t run_id) const;
   Result<nlohmann::json> PredictWith(
       int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode);
-  Result<std::shared_ptr<training::Model>> LoadedModelFor(const RunRecord& run, const nlohmann::json& result);
+  Result<LoadedModel> LoadedModelFor(const RunRecord& run, const nlohmann::json& result);
 
   Store& store_;
   datasets::DatasetService& datasets_;
   TrackingService& tracking_;
   RunServiceOptions options_;
   std::mutex models_mu_;
-  struct LoadedModel {
-    int64_t end_time = 0;
-    std::shared_ptr<training::Model> model;
-  };
   std::map<int64_t, LoadedModel> models_;  // loaded for prediction; a few at most
 };
 
