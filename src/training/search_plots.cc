@@ -180,6 +180,7 @@ Result<json> MakeSearchPlot(SearchPlot kind, const std::vector<Trial>& trials, c
         py.push_back(ParamOf(*t, b.name));
       }
       json layout = Layout("Contour plot (interpolated between trials)");
+      layout["showlegend"] = false;
       layout["xaxis"] = Axis(a.name, LogAxis(a));
       layout["yaxis"] = Axis(b.name, LogAxis(b));
       return json{{"data", {{{"type", "contour"}, {"name", goal}, {"x", gx}, {"y", gy}, {"z", z},
@@ -196,9 +197,10 @@ Result<json> MakeSearchPlot(SearchPlot kind, const std::vector<Trial>& trials, c
         names.push_back(it->first);
         values.push_back(it->second);
       }
-      json layout = Layout("Parameter importance (share of the goal's variance each parameter explains alone)");
+      json layout = Layout("Parameter importance");
       layout["showlegend"] = false;
-      layout["xaxis"] = Axis("Importance", false);
+      layout["xaxis"] = Axis("Share of the goal's variance the parameter explains alone (η²)", false);
+      layout["yaxis"] = {{"automargin", true}};
       return json{{"data", {{{"type", "bar"}, {"orientation", "h"}, {"x", values}, {"y", names}, {"name", "importance"}}}},
                   {"layout", layout}};
     }

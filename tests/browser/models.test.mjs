@@ -153,6 +153,12 @@ test('upload, explore, create a session, train, search, compare and predict', as
   await page.click('#predict-form button[type=submit]');
   await page.waitForFunction(() => document.querySelectorAll('table.predictions td.prediction').length === 2);
   assert.deepEqual(await page.$$eval('table.predictions td.prediction', (t) => t.map((x) => x.textContent)), ['low', 'high']);
+  // ... and a file of rows.
+  await page.fill('#predict-json', '');
+  await page.setInputFiles('#predict-file', { name: 'new.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,shade\n1,1,red\n9,9,blue\n10,10,green\n') });
+  await page.click('#predict-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('table.predictions td.prediction').length === 3);
+  assert.deepEqual(await page.$$eval('table.predictions td.prediction', (t) => t.map((x) => x.textContent)), ['low', 'high', 'high']);
   await shot(page, 'run-search');
   assert.deepEqual(errors, []);
 });

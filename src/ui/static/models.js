@@ -198,7 +198,10 @@
       ev.preventDefault();
       let rows;
       const raw = document.getElementById('predict-json').value.trim();
-      if (raw) {
+      const file = document.getElementById('predict-file').files[0];
+      if (file) {
+        rows = null;
+      } else if (raw) {
         try { rows = JSON.parse(raw); } catch (e) { say('predict-status', 'the JSON rows do not parse: ' + e.message, true); return; }
       } else {
         const row = {};
@@ -210,7 +213,17 @@
       }
       say('predict-status', 'predicting…');
       try {
-        const out = await api('POST', '/api/v1/run/' + pform.dataset.run + '/predict', { rows });
+        let out;
+        if (file) {
+          const form = new FormData();
+          form.append('file', file);
+          const resp = await fetch('/api/v1/run/' + pform.dataset.run + '/predict', { method: 'POST', body: form });
+          const body = await resp.json();
+          if (!resp.ok) throw new Error(body.message || ('HTTP ' + resp.status));
+          out = body.data;
+        } else {
+          out = await api('POST', '/api/v1/run/' + pform.dataset.run + '/predict', { rows });
+        }
         say('predict-status', '');
         const t = el('table', { class: 'grid predictions' });
         t.append(el('thead', {}, el('tr', {}, el('th', { text: '#' }), el('th', { text: 'prediction' }), el('th', { text: 'probabilities' }))));
