@@ -41,7 +41,11 @@ Result<ExplorerRecord> ExplorerService::Create(const json& body) {
   e.type = (*v)["exploration_type"].get<std::string>();
   e.columns_json = (*v)["columns"].dump();
   e.parameters_json = (*v)["parameters"].dump();
-  std::string name = body.value("name", "");
+  std::string name;
+  if (auto n = body.find("name"); n != body.end() && !n->is_null()) {
+    if (!n->is_string()) return Status::InvalidArgument("name must be a string");
+    name = n->get<std::string>();
+  }
   if (name.size() > 200) return Status::InvalidArgument("name is longer than 200 bytes");
   e.name = name.empty() ? e.type : name;
   Result<int64_t> id = store_.CreateExplorer(e);

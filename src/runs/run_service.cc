@@ -127,7 +127,11 @@ Result<ModelSessionRecord> RunService::CreateSession(const json& body) {
     if (!s->is_number_integer() || s->get<int64_t>() < 0) return Status::InvalidArgument("seed must be a non-negative integer");
     seed = s->get<int64_t>();
   }
-  bool stratify = body.value("stratify", training::IsClassification(*task));
+  bool stratify = training::IsClassification(*task);
+  if (auto st = body.find("stratify"); st != body.end() && !st->is_null()) {
+    if (!st->is_boolean()) return Status::InvalidArgument("stratify must be true or false");
+    stratify = st->get<bool>();
+  }
   Result<std::string> name = OptionalString(body, "name");
   if (!name.ok()) return name.status();
 

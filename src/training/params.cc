@@ -116,6 +116,9 @@ Result<ValidatedParams> ValidateAndTransform(const std::vector<ParamSpec>& specs
     if (v.is_object()) {
       // DashAI's tunable form.
       if (!s.tunable) return Status::InvalidArgument(s.name + " cannot be optimized; give a plain value");
+      if (v.contains("optimize") && !v["optimize"].is_boolean()) {
+        return Status::InvalidArgument(s.name + ".optimize must be true or false");
+      }
       bool optimize = v.value("optimize", false);
       if (!optimize) {
         if (!v.contains("fixed_value")) return Status::InvalidArgument(s.name + ": fixed_value is required when optimize is false");

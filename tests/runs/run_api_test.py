@@ -198,6 +198,7 @@ class RunApiTest(unittest.TestCase):
             ({"splits": {"train": 0.99, "validation": 0.005, "test": 0.005}}, 422, "split is empty"),
             ({"test_metrics": ["RMSE"]}, 422, "test_metrics: \"RMSE\" is not a TabularClassification metric"),
             ({"seed": -1}, 422, "seed must be a non-negative integer"),
+            ({"stratify": "yes"}, 422, "stratify must be true or false"),
         ]
         for over, status, fragment in cases:
             with self.subTest(over=over):
@@ -222,6 +223,7 @@ class RunApiTest(unittest.TestCase):
             ({"goal_metric": "RMSE"}, 422, "goal_metric: \"RMSE\" is not a TabularClassification metric"),
             ({"model_name": "LinearSVM", "goal_metric": "LogLoss"}, 422, "needs class probabilities"),
             ({"name": "x" * 300}, 422, "name is longer than 200 bytes"),
+            ({"parameters": {"max_depth": {"optimize": "yes"}}}, 422, "max_depth.optimize must be true or false"),
         ]
         for over, status, fragment in cases:
             with self.subTest(over=over):
@@ -335,6 +337,7 @@ class RunApiTest(unittest.TestCase):
             ({"columns": ["alcohol", "cultivar"]}, "column \"cultivar\" is categorical; ScatterPlotExplorer takes numeric"),
             ({"parameters": {"color": "nope"}}, "parameters.color: column \"nope\" is not in the dataset"),
             ({"parameters": {"max_points": 1}}, "parameters.max_points must be an integer from 10"),
+            ({"columns": "alcohol"}, "columns must be an array of column names"),
         ]
         for over, fragment in cases:
             with self.subTest(over=over):
