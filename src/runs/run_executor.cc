@@ -106,14 +106,15 @@ Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& st
       training::ValidateAndTransform(model_info->params, json::parse(run->parameters_json, nullptr, false));
   if (!params.ok()) return fail(params.status());
 
-  // The data, as the session defined it.
-  Result<datasets::Table> table = datasets_.Load(session->dataset_id);
-  if (!table.ok()) return fail(table.status());
-  Result<training::PreparedData> data =
-      training::PrepareForTask(*table, task, spec["input_columns"].get<std::vector<std::string>>(),
-                               spec["output_columns"].get<std::vector<std::string>>());
+  // The data, as the session defined it. Only the encoded examples outlive this: the
+  // table is freed before training.
+  Result<training::PreparedData> data = [&]() -> Result<training::PreparedData> {
+    Result<datasets::Table> table = datasets_.Load(session->dataset_id);
+    if (!table.ok()) return table.status();
+    return training::PrepareForTask(*table, task, spec["input_columns"].get<std::vector<std::string>>(),
+                                    spec["output_columns"].get<std::vector<std::string>>());
+  }();
   if (!data.ok()) return fail(data.status());
-  table = Status::Ok();  // the encoded examples are all that is needed now
   training::SplitRatios ratios{spec["splits"].value("train", 0.7), spec["splits"].value("validation", 0.15),
                                spec["splits"].value("test", 0.15)};
   Result<training::Split> split = training::MakeSplit(data->examples.rows, ratios, spec.value("seed", 0),
