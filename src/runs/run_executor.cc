@@ -86,10 +86,10 @@ json ConfusionJson(const std::vector<std::vector<int64_t>>& m) {
 }  // namespace
 
 Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& stop) {
-  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"DELIVERED"}, "STARTED", "", 0));
+  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"DELIVERED"}, "STARTED", ""));
   int64_t experiment_id = 0;
   auto fail = [&](const Status& st) -> Status {
-    store_.TransitionRun(run_id, {"STARTED"}, "ERROR", st.message(), 0);
+    store_.TransitionRun(run_id, {"STARTED"}, "ERROR", st.message());
     if (experiment_id) tracking_.Finish(experiment_id, RunStatus::kCrashed);
     return st;
   };
@@ -266,7 +266,7 @@ Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& st
                  {"train_seconds", train_seconds}, {"model_file", file},
                  {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)}, {"search", search_summary}};
   LOUPE_RETURN_IF_ERROR(store_.SaveRunResult(run_id, result.dump(), experiment_id));
-  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"STARTED"}, "FINISHED", "", 0));
+  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"STARTED"}, "FINISHED", ""));
   tracking_.Finish(experiment_id, RunStatus::kFinished);
   {
     std::lock_guard<std::mutex> lock(models_mu_);

@@ -246,12 +246,12 @@ Result<RunRecord> RunService::CreateRun(const json& body) {
 }
 
 Status RunService::AdmitRun(int64_t run_id) {
-  return store_.TransitionRun(run_id, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "", 0);
+  return store_.TransitionRun(run_id, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "");
 }
 
 void RunService::RunQueued(int64_t run_id, int64_t job_id) { store_.SetRunJob(run_id, job_id); }
 
-void RunService::RunReleased(int64_t run_id) { store_.TransitionRun(run_id, {"DELIVERED"}, "NOT_STARTED", "", 0); }
+void RunService::RunReleased(int64_t run_id) { store_.TransitionRun(run_id, {"DELIVERED"}, "NOT_STARTED", ""); }
 
 Status RunService::RecoverInterrupted() {
   Result<int> n = store_.FailInterruptedRuns(

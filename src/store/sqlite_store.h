@@ -66,7 +66,7 @@ class SqliteStore final : public Store {
   Result<RunRecord> GetRun(int64_t id) override;
   Result<std::vector<RunRecord>> ListRuns(int64_t session_id) override;
   Status TransitionRun(int64_t id, const std::vector<std::string>& from, const std::string& status,
-                       const std::string& error, int64_t job_id) override;
+                       const std::string& error) override;
   Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) override;
   Status SetRunJob(int64_t id, int64_t job_id) override;
   Status ClearRunResults(int64_t id) override;

@@ -109,7 +109,7 @@ Result<std::vector<RunRecord>> SqliteStore::ListRuns(int64_t session_id) {
 }
 
 Status SqliteStore::TransitionRun(int64_t id, const std::vector<std::string>& from, const std::string& status,
-                                  const std::string& error, int64_t job_id) {
+                                  const std::string& error) {
   return Write([&](SqliteDb& db) -> Status {
     Result<RunRecord> run = LoadRun(db, id);
     if (!run.ok()) return run.status();
@@ -118,14 +118,16 @@ Status SqliteStore::TransitionRun(int64_t id, const std::vector<std::string>& fr
     if (!allowed) {
       return Status::Conflict("run " + std::to_string(id) + " is " + run->status + "; it cannot become " + status);
     }
-    const char* time_column = status == "DELIVERED" ? "delivered_time"
-                              : status == "STARTED" ? "start_time"
-                                                    : "end_time";
-    std::string sql = std::string("UPDATE runs SET status=?, error=?, job_id=CASE WHEN ?>0 THEN ? ELSE job_id END, ") +
-                      time_column + "=?" + (status == "DELIVERED" ? ", start_time=0, end_time=0" : "") +
-                      (status == "STARTED" ? ", end_time=0" : "") + " WHERE id=?";
-    return db.Prepare(sql).Bind(1, status).Bind(2, error).Bind(3, job_id).Bind(4, job_id).Bind(5, NowMicros())
-        .Bind(6, id).Run();
+    // The time of the new status is now; the times of later statuses are cleared.
+    const bool stamped = status != "NOT_STARTED";
+    const char* times = !stamped                ? "delivered_time=0, start_time=0, end_time=0"
+                        : status == "DELIVERED" ? "delivered_time=?, start_time=0, end_time=0"
+                        : status == "STARTED"   ? "start_time=?, end_time=0"
+                                                : "end_time=?";
+    SqliteStmt& q = db.Prepare(std::string("UPDATE runs SET status=?, error=?, ") + times + " WHERE id=?");
+    q.Bind(1, status).Bind(2, error);
+    if (stamped) q.Bind(3, NowMicros());
+    return q.Bind(stamped ? 4 : 3, id).Run();
   });
 }
 

@@ -107,10 +107,10 @@ class Store {
   virtual Result<int64_t> CreateRun(const RunRecord& r) = 0;
   virtual Result<RunRecord> GetRun(int64_t id) = 0;
   virtual Result<std::vector<RunRecord>> ListRuns(int64_t session_id) = 0;  // 0: every session
-  // Moves a run to `status` (setting the matching time, the error text and, when
-  // job_id > 0, its job) only from one of `from`; Conflict names the current status.
+  // Moves a run to `status` (setting the matching time and the error text) only from
+  // one of `from`; Conflict names the current status.
   virtual Status TransitionRun(int64_t id, const std::vector<std::string>& from, const std::string& status,
-                               const std::string& error, int64_t job_id) = 0;
+                               const std::string& error) = 0;
   virtual Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) = 0;
   // Records the job that trains it, whatever its status by now (a worker may already
   // have started it).
