@@ -245,6 +245,28 @@ Result<RunRecord> RunService::CreateRun(const json& body) {
   return store_.GetRun(*id);
 }
 
+Status RunService::DeleteRun(int64_t id) {
+  LOUPE_RETURN_IF_ERROR(store_.DeleteRun(id));
+  ForgetRunFiles(id);
+  return Status::Ok();
+}
+
+Status RunService::DeleteSession(int64_t id) {
+  Result<std::vector<int64_t>> runs = store_.DeleteModelSession(id);
+  if (!runs.ok()) return runs.status();
+  for (int64_t run_id : *runs) ForgetRunFiles(run_id);
+  return Status::Ok();
+}
+
+void RunService::ForgetRunFiles(int64_t run_id) {
+  {
+    std::lock_guard<std::mutex> lock(models_mu_);
+    models_.erase(run_id);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(RunDir(run_id), ec);  // a file left behind is harmless
+}
+
 Status RunService::AdmitRun(int64_t run_id) {
   return store_.TransitionRun(run_id, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "");
 }

@@ -43,6 +43,10 @@ class RunService {
   Result<std::vector<ModelSessionRecord>> ListSessions() { return store_.ListModelSessions(); }
 
   Result<RunRecord> CreateRun(const nlohmann::json& body);
+  // Deletes the run (or the session and its runs) and the model files; Conflict while
+  // a run is queued or training. Their tracking experiments stay, as tracked data.
+  Status DeleteRun(int64_t id);
+  Status DeleteSession(int64_t id);
   Result<RunRecord> GetRun(int64_t id) { return store_.GetRun(id); }
   Result<std::vector<RunRecord>> ListRuns(int64_t session_id) { return store_.ListRuns(session_id); }
   Result<std::vector<RunMetric>> RunMetrics(int64_t id) { return store_.ListRunMetrics(id); }
@@ -79,6 +83,7 @@ class RunService {
   };
 
   std::string RunDir(int64_t run_id) const;
+  void ForgetRunFiles(int64_t run_id);
   Result<nlohmann::json> PredictWith(
       int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode);
   Result<LoadedModel> LoadedModelFor(const RunRecord& run, const nlohmann::json& result);

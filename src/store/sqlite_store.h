@@ -70,6 +70,8 @@ class SqliteStore final : public Store {
   Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) override;
   Status SetRunJob(int64_t id, int64_t job_id) override;
   Status ClearRunResults(int64_t id) override;
+  Status DeleteRun(int64_t id) override;
+  Result<std::vector<int64_t>> DeleteModelSession(int64_t id) override;
   Status AddRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) override;
   Result<std::vector<RunMetric>> ListRunMetrics(int64_t run_id) override;
   Status AddRunTrial(const TrialRecord& t) override;

@@ -148,6 +148,57 @@ Status SqliteStore::SetRunJob(int64_t id, int64_t job_id) {
   });
 }
 
+namespace {
+
+Status DeleteRunRows(SqliteDb& db, int64_t id) {
+  LOUPE_RETURN_IF_ERROR(db.Prepare("DELETE FROM run_metrics WHERE run_id=?").Bind(1, id).Run());
+  LOUPE_RETURN_IF_ERROR(db.Prepare("DELETE FROM run_trials WHERE run_id=?").Bind(1, id).Run());
+  return db.Prepare("DELETE FROM runs WHERE id=?").Bind(1, id).Run();
+}
+
+Status RefuseActive(const RunRecord& r) {
+  if (r.status == "DELIVERED" || r.status == "STARTED") {
+    return Status::Conflict("run " + std::to_string(r.id) + " is " + r.status + "; cancel its job first");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SqliteStore::DeleteRun(int64_t id) {
+  return Write([&](SqliteDb& db) -> Status {
+    Result<RunRecord> run = LoadRun(db, id);
+    if (!run.ok()) return run.status();
+    LOUPE_RETURN_IF_ERROR(RefuseActive(*run));
+    return DeleteRunRows(db, id);
+  });
+}
+
+Result<std::vector<int64_t>> SqliteStore::DeleteModelSession(int64_t id) {
+  std::vector<int64_t> deleted;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    deleted.clear();
+    SqliteStmt& exists = db.Prepare("SELECT 1 FROM model_sessions WHERE id=?");
+    exists.Bind(1, id);
+    bool found = exists.Step();
+    LOUPE_RETURN_IF_ERROR(exists.Done());
+    if (!found) return Status::NotFound("model session " + std::to_string(id) + " not found");
+    SqliteStmt& q = db.Prepare("SELECT id FROM runs WHERE session_id=? ORDER BY id");
+    q.Bind(1, id);
+    while (q.Step()) deleted.push_back(q.Int(0));
+    LOUPE_RETURN_IF_ERROR(q.Done());
+    for (int64_t run_id : deleted) {
+      Result<RunRecord> run = LoadRun(db, run_id);
+      if (!run.ok()) return run.status();
+      LOUPE_RETURN_IF_ERROR(RefuseActive(*run));
+    }
+    for (int64_t run_id : deleted) LOUPE_RETURN_IF_ERROR(DeleteRunRows(db, run_id));
+    return db.Prepare("DELETE FROM model_sessions WHERE id=?").Bind(1, id).Run();
+  });
+  if (!st.ok()) return st;
+  return deleted;
+}
+
 Status SqliteStore::ClearRunResults(int64_t id) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(db.Prepare("DELETE FROM run_metrics WHERE run_id=?").Bind(1, id).Run());

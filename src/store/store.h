@@ -115,6 +115,11 @@ class Store {
   // Records the job that trains it, whatever its status by now (a worker may already
   // have started it).
   virtual Status SetRunJob(int64_t id, int64_t job_id) = 0;
+  // Deletes a run with its metrics and trials; Conflict while it is queued or training.
+  virtual Status DeleteRun(int64_t id) = 0;
+  // Deletes a session and all its runs; Conflict while one is queued or training.
+  // Returns the deleted runs' ids.
+  virtual Result<std::vector<int64_t>> DeleteModelSession(int64_t id) = 0;
   // Forgets a run's metrics and trials (it is about to train again).
   virtual Status ClearRunResults(int64_t id) = 0;
   virtual Status AddRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) = 0;  // same key: replaced

@@ -13,6 +13,7 @@
 //   GET  /api/v1/run/plot/{id}/{kind}                  history | slice | contour | importance | 1-4
 //   POST /api/v1/run/{id}/predict                      {"rows": [{...}]} or a multipart "file"
 //   GET  /api/v1/run/{id}/model                        the trained model file
+//   DELETE /api/v1/run/{id}, /api/v1/model-session/{id} (409 while a run is queued or training)
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -255,6 +256,14 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                })});
   r.push_back({"POST", "/api/v1/run/:id/predict", WithPathId("run id", [&s](const HttpRequest& req, int64_t id) {
                  return Predict(s, req, id);
+               })});
+  r.push_back({"DELETE", "/api/v1/run/:id", WithPathId("run id", [&s](const HttpRequest&, int64_t id) {
+                 Status st = s.DeleteRun(id);
+                 return st.ok() ? JsonOk({{"deleted", id}}) : JsonError(st);
+               })});
+  r.push_back({"DELETE", "/api/v1/model-session/:id", WithPathId("model session id", [&s](const HttpRequest&, int64_t id) {
+                 Status st = s.DeleteSession(id);
+                 return st.ok() ? JsonOk({{"deleted", id}}) : JsonError(st);
                })});
   r.push_back({"GET", "/api/v1/run/:id/model", WithPathId("run id", [&s](const HttpRequest&, int64_t id) {
                  Result<std::pair<std::string, std::string>> file = s.ModelFile(id);

@@ -186,5 +186,9 @@ test('text: SpamAssassin with fastText predicts a new e-mail', async () => {
   assert.equal(await page.textContent('table.predictions td.prediction'), 'spam');
   assert.match(await page.textContent('table.predictions'), /spam \d+\.\d%/);
   await shot(page, 'run-fasttext');
+  // Delete the run (after a confirmation): back on its session, with no runs left.
+  page.once('dialog', (d) => d.accept());
+  await Promise.all([page.waitForURL(/\/sessions\/\d+$/), page.click('button.delete-run')]);
+  assert.match(await page.textContent('.empty'), /No runs yet/);
   assert.deepEqual(errors, []);
 });

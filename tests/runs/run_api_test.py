@@ -307,6 +307,35 @@ class RunApiTest(unittest.TestCase):
                                         "parameters": {"epoch": 500}})
         self.cancel_while_training(ft["id"])
 
+    def test_delete_runs_and_sessions(self):
+        s = self.session()
+        run = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": "LogisticRegression"})
+        self.train(run["id"])
+        model_dir = os.path.join(self.dir, "data", "runs", str(run["id"]))
+        self.assertTrue(os.path.isdir(model_dir))
+        status, out, _ = self.server.request("DELETE", f"/api/v1/run/{run['id']}")
+        self.assertEqual(status, 200, out)
+        self.assertFalse(os.path.exists(model_dir))
+        status, out, _ = self.server.get(f"/api/v1/run/{run['id']}")
+        self.assertEqual(status, 404, out)
+        # A session with a queued run cannot go; once the run is cancelled it can.
+        busy = self.data("/api/v1/run/", {"model_session_id": s["id"], "model_name": "XGBoostClassifier",
+                                          "parameters": {"n_estimators": 3000, "max_depth": {"optimize": True}},
+                                          "optimizer_name": "RandomSearchOptimizer", "optimizer_parameters": {"n_trials": 1000}})
+        job = self.data("/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": busy["id"]}})
+        status, out, _ = self.server.request("DELETE", f"/api/v1/model-session/{s['id']}")
+        self.assertEqual(status, 409, out)
+        self.assertIn("cancel its job first", out["message"])
+        self.server.post(f"/api/v1/job/{job['job_id']}/cancel")
+        deadline = time.time() + 30
+        while self.get(f"/api/v1/run/{busy['id']}")["status"] in ("DELIVERED", "STARTED") and time.time() < deadline:
+            time.sleep(0.05)
+        status, out, _ = self.server.request("DELETE", f"/api/v1/model-session/{s['id']}")
+        self.assertEqual(status, 200, out)
+        self.assertEqual(self.server.get(f"/api/v1/model-session/{s['id']}")[0], 404)
+        self.assertEqual(self.server.get(f"/api/v1/run/{busy['id']}")[0], 404)
+        self.assertEqual(self.server.request("DELETE", "/api/v1/model-session/99999")[0], 404)
+
     def test_a_failing_run_keeps_its_error_on_run_and_job(self):
         # A column retyped after the session was made: the job fails with the task's error.
         csv = "x,label\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(40))

@@ -168,6 +168,20 @@
     try { await api('POST', '/api/v1/job/' + b.dataset.job + '/cancel'); } catch (e) { b.title = e.message; b.disabled = false; }
   }));
 
+  // Delete a run or a whole session (refused while a run is queued or training).
+  const delRun = document.querySelector('button.delete-run');
+  if (delRun) delRun.addEventListener('click', async () => {
+    if (!confirm('Delete this run and its model file? Its experiment stays.')) return;
+    try { await api('DELETE', '/api/v1/run/' + delRun.dataset.run); location.href = '/sessions/' + delRun.dataset.session; }
+    catch (e) { alert(e.message); }
+  });
+  const delSession = document.getElementById('delete-session');
+  if (delSession) delSession.addEventListener('click', async () => {
+    if (!confirm('Delete this session, its runs and their model files? Their experiments stay.')) return;
+    try { await api('DELETE', '/api/v1/model-session/' + delSession.dataset.session); location.href = '/sessions'; }
+    catch (e) { alert(e.message); }
+  });
+
   // ---- run page ----
   const badge = document.getElementById('run-badge');
   if (badge && (badge.dataset.status === 'DELIVERED' || badge.dataset.status === 'STARTED' || badge.dataset.status === 'NOT_STARTED')) {
