@@ -87,6 +87,17 @@ json ConfusionJson(const std::vector<std::vector<int64_t>>& m) {
 
 Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& stop) {
   LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"DELIVERED"}, "STARTED", ""));
+  try {
+    return Train(run_id, stop);
+  } catch (const std::exception& e) {
+    // A library or corrupt stored JSON threw: the run must not stay STARTED.
+    Status st = Status::Internal(std::string("unexpected error: ") + e.what());
+    store_.TransitionRun(run_id, {"STARTED"}, "ERROR", st.message());
+    return st;
+  }
+}
+
+Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop) {
   int64_t experiment_id = 0;
   auto fail = [&](const Status& st) -> Status {
     store_.TransitionRun(run_id, {"STARTED"}, "ERROR", st.message());
@@ -117,7 +128,7 @@ Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& st
   if (!data.ok()) return fail(data.status());
   training::SplitRatios ratios{spec["splits"].value("train", 0.7), spec["splits"].value("validation", 0.15),
                                spec["splits"].value("test", 0.15)};
-  Result<training::Split> split = training::MakeSplit(data->examples.rows, ratios, spec.value("seed", 0),
+  Result<training::Split> split = training::MakeSplit(data->examples.rows, ratios, spec.value("seed", uint64_t{0}),
                                                       spec.value("stratify", false) ? data->labels : std::vector<int>{});
   if (!split.ok()) return fail(split.status());
   const int num_classes = static_cast<int>(data->spec.classes.size());
@@ -256,7 +267,8 @@ Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& st
     if (training::IsClassification(task)) confusion[p.name] = ConfusionJson(ev.confusion);
   }
   curves.Flush();
-  LOUPE_RETURN_IF_ERROR(store_.AddRunMetrics(run_id, last));
+  // Every failure from here on must still end the run (fail), or it would stay STARTED.
+  if (Status st = store_.AddRunMetrics(run_id, last); !st.ok()) return fail(st);
 
   const std::string file = "model." + model_info->file_extension;
   Status saved = model->Save(RunDir(run_id) + "/" + file);
@@ -265,8 +277,8 @@ Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& st
                  {"metric_errors", metric_errors}, {"rows", rows}, {"dropped_rows", data->dropped_rows},
                  {"train_seconds", train_seconds}, {"model_file", file},
                  {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)}, {"search", search_summary}};
-  LOUPE_RETURN_IF_ERROR(store_.SaveRunResult(run_id, result.dump(), experiment_id));
-  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"STARTED"}, "FINISHED", ""));
+  if (Status st = store_.SaveRunResult(run_id, result.dump(), experiment_id); !st.ok()) return fail(st);
+  if (Status st = store_.TransitionRun(run_id, {"STARTED"}, "FINISHED", ""); !st.ok()) return fail(st);
   tracking_.Finish(experiment_id, RunStatus::kFinished);
   {
     std::lock_guard<std::mutex> lock(models_mu_);

@@ -82,6 +82,8 @@ class RunService {
     std::shared_ptr<std::mutex> mu;
   };
 
+  // Execute's work once the run is STARTED.
+  Result<nlohmann::json> Train(int64_t run_id, const std::function<bool()>& stop);
   std::string RunDir(int64_t run_id) const;
   void ForgetRunFiles(int64_t run_id);
   Result<nlohmann::json> PredictWith(
