@@ -74,4 +74,11 @@ std::string Column::CellText(size_t row) const {
   return "";
 }
 
+const Column* Table::Find(const std::string& name) const {
+  for (const Column& c : columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
 }  // namespace loupe::datasets

@@ -48,6 +48,7 @@ struct Column {
 struct Table {
   std::vector<Column> columns;
   size_t rows() const { return columns.empty() ? 0 : columns[0].size(); }
+  const Column* Find(const std::string& name) const;  // nullptr when absent
 };
 
 }  // namespace loupe::datasets

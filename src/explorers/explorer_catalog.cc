@@ -10,8 +10,9 @@ namespace {
 
 using datasets::ColumnType;
 using nlohmann::json;
-using training::ParamSpec;
-using training::ParamType;
+using training::BoolParam;
+using training::IntParam;
+using training::TextParam;
 
 // A plot of more columns is unreadable (and a correlation matrix of 784 pixel columns
 // is 600,000 cells computed over every row).
@@ -20,13 +21,6 @@ constexpr size_t kMaxPlotColumns = 50;
 const std::vector<ColumnType> kNumeric = {ColumnType::kNumeric};
 const std::vector<ColumnType> kAny = {ColumnType::kNumeric, ColumnType::kCategorical, ColumnType::kText,
                                       ColumnType::kBoolean, ColumnType::kDatetime};
-
-ParamSpec ColumnParam(std::string name, std::string desc) {
-  return {std::move(name), ParamType::kString, "", std::nullopt, std::nullopt, {}, std::move(desc)};
-}
-ParamSpec Int(std::string name, int64_t def, double lo, double hi, std::string desc) {
-  return {std::move(name), ParamType::kInteger, def, lo, hi, {}, std::move(desc)};
-}
 
 std::string TypeList(const std::vector<ColumnType>& types) {
   std::string out;
@@ -39,17 +33,17 @@ std::string TypeList(const std::vector<ColumnType>& types) {
 const std::vector<ExplorerInfo>& ExplorerCatalog() {
   static const std::vector<ExplorerInfo> kExplorers = {
       {"ScatterPlotExplorer", "Scatter plot of two numeric columns, optionally coloured by a third.", 2, 2, kNumeric,
-       {ColumnParam("color", "Column to colour points by (categorical: one colour per value; numeric: a scale)."),
-        Int("max_points", 5000, 10, 200000, "Points drawn at most (an even sample of the rows beyond that).")},
+       {TextParam("color", "Column to colour points by (categorical: one colour per value; numeric: a scale)."),
+        IntParam("max_points", 5000, 10, 200000, "Points drawn at most (an even sample of the rows beyond that).")},
        {"color"}},
       {"HistogramExplorer", "Histogram of a numeric column, optionally split by a category.", 1, 1, kNumeric,
-       {Int("bins", 30, 1, 500, "Number of equal-width bins."), ColumnParam("color", "Categorical column to split the bars by.")},
+       {IntParam("bins", 30, 1, 500, "Number of equal-width bins."), TextParam("color", "Categorical column to split the bars by.")},
        {"color"}},
       {"BoxPlotExplorer", "Box plots (quartiles, 1.5 IQR whiskers) of numeric columns, optionally per category.", 1, 0,
-       kNumeric, {ColumnParam("group_by", "Categorical column: one box per value.")}, {"group_by"}},
+       kNumeric, {TextParam("group_by", "Categorical column: one box per value.")}, {"group_by"}},
       {"BarCountExplorer", "Counts of the most frequent values of a column.", 1, 1,
        {ColumnType::kCategorical, ColumnType::kBoolean, ColumnType::kText, ColumnType::kNumeric},
-       {Int("top", 20, 1, 500, "Values shown (the most frequent).")}, {}},
+       {IntParam("top", 20, 1, 500, "Values shown (the most frequent).")}, {}},
       {"CorrelationMatrixExplorer", "Pearson correlation of numeric columns (all numeric columns when none are chosen).",
        0, 0, kNumeric, {}, {}},
       {"DescribeExplorer", "Statistics table: count, missing, distinct, mean, deviation, quartiles per column (all "
@@ -57,8 +51,8 @@ const std::vector<ExplorerInfo>& ExplorerCatalog() {
        0, 0, kAny, {}, {}},
       {"WordFrequencyExplorer", "Most frequent words of a text column.", 1, 1,
        {ColumnType::kText, ColumnType::kCategorical},
-       {Int("top", 30, 1, 500, "Words shown."), Int("min_length", 3, 1, 50, "Shorter words are skipped."),
-        {"stopwords", ParamType::kBoolean, true, std::nullopt, std::nullopt, {}, "Skip common English words."}},
+       {IntParam("top", 30, 1, 500, "Words shown."), IntParam("min_length", 3, 1, 50, "Shorter words are skipped."),
+        BoolParam("stopwords", true, "Skip common English words.")},
        {}},
   };
   return kExplorers;
@@ -135,19 +129,13 @@ Result<json> ValidateExploration(const std::string& type, const std::vector<std:
 
 Result<json> RunExploration(const std::string& type, const std::vector<std::string>& columns, const json& p,
                             const datasets::Table& table) {
-  auto col = [&](const std::string& name) -> const datasets::Column* {
-    for (const datasets::Column& c : table.columns) {
-      if (c.name == name) return &c;
-    }
-    return nullptr;
-  };
   std::vector<const datasets::Column*> cols;
   for (const std::string& name : columns) {
-    const datasets::Column* c = col(name);
+    const datasets::Column* c = table.Find(name);
     if (!c) return Status::InvalidArgument("column \"" + name + "\" is not in the dataset");
     cols.push_back(c);
   }
-  auto optional_col = [&](const char* param) { return col(p.value(param, "")); };
+  auto optional_col = [&](const char* param) { return table.Find(p.value(param, "")); };
   json figure;
   if (type == "ScatterPlotExplorer") {
     figure = ScatterFigure(*cols[0], *cols[1], optional_col("color"), p.value("max_points", 5000));

@@ -289,6 +289,8 @@ Result<json> RunService::RunPlot(int64_t id, const std::string& kind) {
   if (run->optimizer.empty()) return Status::NotFound("run " + std::to_string(id) + " has no hyperparameter search");
   Result<std::vector<TrialRecord>> rows = store_.ListRunTrials(id);
   if (!rows.ok()) return rows.status();
+  // The search space comes from the run's parameters, not its result, so the plots
+  // draw while the search is still running.
   const training::ModelInfo* model = training::FindModel(run->model);
   if (!model) return Status::Corrupt("unknown model " + run->model);
   Result<training::ValidatedParams> params =

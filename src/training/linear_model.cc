@@ -88,7 +88,7 @@ class LinearModel : public Model {
       param.weight = weight.data();
     }
     if (const char* err = check_parameter(&prob, &param)) return Status::InvalidArgument(std::string("liblinear: ") + err);
-    model_.reset(train_model(&prob, &param));
+    model_.reset(::train(&prob, &param));
     if (!model_) return Status::Internal("liblinear could not train");
     if (stop && stop()) return Cancelled();
     return Status::Ok();
@@ -166,8 +166,6 @@ class LinearModel : public Model {
   }
 
  private:
-  static model* train_model(const problem* prob, const parameter* param) { return ::train(prob, param); }
-
   size_t Features() const { return task_ == TaskKind::kTextClassification ? tfidf_.size() : mean_.size(); }
 
   void FitScaler(const Examples& ex) {

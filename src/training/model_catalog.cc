@@ -11,47 +11,34 @@ namespace {
 using nlohmann::json;
 using T = TaskKind;
 
-ParamSpec Int(std::string name, int64_t def, double lo, double hi, std::string desc, bool tunable = false) {
-  return {std::move(name), ParamType::kInteger, def, lo, hi, {}, std::move(desc), tunable, false};
-}
-ParamSpec Num(std::string name, double def, double lo, double hi, std::string desc, bool tunable = false, bool log = false) {
-  return {std::move(name), ParamType::kNumber, def, lo, hi, {}, std::move(desc), tunable, log};
-}
-ParamSpec Choice(std::string name, std::string def, std::vector<std::string> choices, std::string desc) {
-  return {std::move(name), ParamType::kString, def, std::nullopt, std::nullopt, std::move(choices), std::move(desc)};
-}
-ParamSpec Bool(std::string name, bool def, std::string desc) {
-  return {std::move(name), ParamType::kBoolean, def, std::nullopt, std::nullopt, {}, std::move(desc)};
-}
-
 std::vector<ParamSpec> XGBoostParams() {
   return {
-      Int("n_estimators", 100, 1, 5000, "Boosting rounds (trees).", true),
-      Int("max_depth", 6, 1, 30, "Maximum depth of a tree.", true),
-      Num("learning_rate", 0.3, 1e-4, 1, "Step size shrinkage (eta).", true, true),
-      Num("subsample", 1, 0.05, 1, "Share of rows sampled for each tree.", true),
-      Num("colsample_bytree", 1, 0.05, 1, "Share of columns sampled for each tree.", true),
-      Num("min_child_weight", 1, 0, 1000, "Minimum hessian weight in a leaf.", true),
-      Num("reg_lambda", 1, 0, 1000, "L2 regularisation of leaf weights.", true),
-      Num("reg_alpha", 0, 0, 1000, "L1 regularisation of leaf weights.", true),
-      Num("gamma", 0, 0, 1000, "Minimum loss reduction to split a leaf.", true),
-      Choice("tree_method", "hist", {"hist", "approx", "exact"}, "Tree construction algorithm."),
-      Int("seed", 0, 0, 2147483647, "Random seed."),
-      Int("nthread", 0, 0, 256, "Threads (0: every core). Results do not depend on it."),
+      IntParam("n_estimators", 100, 1, 5000, "Boosting rounds (trees).", true),
+      IntParam("max_depth", 6, 1, 30, "Maximum depth of a tree.", true),
+      NumberParam("learning_rate", 0.3, 1e-4, 1, "Step size shrinkage (eta).", true, true),
+      NumberParam("subsample", 1, 0.05, 1, "Share of rows sampled for each tree.", true),
+      NumberParam("colsample_bytree", 1, 0.05, 1, "Share of columns sampled for each tree.", true),
+      NumberParam("min_child_weight", 1, 0, 1000, "Minimum hessian weight in a leaf.", true),
+      NumberParam("reg_lambda", 1, 0, 1000, "L2 regularisation of leaf weights.", true),
+      NumberParam("reg_alpha", 0, 0, 1000, "L1 regularisation of leaf weights.", true),
+      NumberParam("gamma", 0, 0, 1000, "Minimum loss reduction to split a leaf.", true),
+      ChoiceParam("tree_method", "hist", {"hist", "approx", "exact"}, "Tree construction algorithm."),
+      IntParam("seed", 0, 0, 2147483647, "Random seed."),
+      IntParam("nthread", 0, 0, 256, "Threads (0: every core). Results do not depend on it."),
   };
 }
 
 std::vector<ParamSpec> LinearParams(bool text, bool svr, bool balanced_choice) {
   std::vector<ParamSpec> p = {
-      Num("C", 1, 1e-6, 1e6, "Inverse regularisation strength.", true, true),
-      Num("tol", svr ? 0.1 : 0.01, 1e-8, 1, "Stopping tolerance of the solver."),
+      NumberParam("C", 1, 1e-6, 1e6, "Inverse regularisation strength.", true, true),
+      NumberParam("tol", svr ? 0.1 : 0.01, 1e-8, 1, "Stopping tolerance of the solver."),
   };
-  if (svr) p.push_back(Num("epsilon", 0.1, 0, 1e6, "Width of the insensitive tube.", true));
-  if (balanced_choice) p.push_back(Choice("class_weight", "none", {"none", "balanced"}, "Weigh classes by inverse frequency."));
+  if (svr) p.push_back(NumberParam("epsilon", 0.1, 0, 1e6, "Width of the insensitive tube.", true));
+  if (balanced_choice) p.push_back(ChoiceParam("class_weight", "none", {"none", "balanced"}, "Weigh classes by inverse frequency."));
   if (text) {
-    p.push_back(Int("max_features", 50000, 10, 2000000, "TF-IDF: most frequent terms kept."));
-    p.push_back(Int("min_df", 2, 1, 1000, "TF-IDF: terms in fewer training texts are dropped."));
-    p.push_back(Bool("bigrams", true, "TF-IDF: add word pairs."));
+    p.push_back(IntParam("max_features", 50000, 10, 2000000, "TF-IDF: most frequent terms kept."));
+    p.push_back(IntParam("min_df", 2, 1, 1000, "TF-IDF: terms in fewer training texts are dropped."));
+    p.push_back(BoolParam("bigrams", true, "TF-IDF: add word pairs."));
   }
   return p;
 }
@@ -66,14 +53,14 @@ const std::vector<ModelInfo>& ModelCatalog() {
   static const std::vector<ModelInfo> kModels = {
       {"FastTextClassifier", "fastText supervised text classifier (bag of words and n-grams, linear softmax).",
        "fastText (libfasttext)", {T::kTextClassification}, true,
-       {Num("lr", 0.1, 1e-4, 10, "Learning rate.", true, true),
-        Int("epoch", 5, 1, 1000, "Passes over the training data.", true),
-        Int("dim", 100, 2, 1000, "Size of word vectors.", true),
-        Int("word_ngrams", 1, 1, 5, "Longest word n-gram.", true),
-        Int("min_count", 1, 1, 1000, "Minimum number of word occurrences."),
-        Choice("loss", "softmax", {"softmax", "ns", "hs", "ova"}, "Loss function."),
-        Int("threads", 1, 0, 256, "Training threads (0: every core). More than one makes runs differ (hogwild SGD)."),
-        Int("seed", 0, 0, 2147483647, "Random seed.")},
+       {NumberParam("lr", 0.1, 1e-4, 10, "Learning rate.", true, true),
+        IntParam("epoch", 5, 1, 1000, "Passes over the training data.", true),
+        IntParam("dim", 100, 2, 1000, "Size of word vectors.", true),
+        IntParam("word_ngrams", 1, 1, 5, "Longest word n-gram.", true),
+        IntParam("min_count", 1, 1, 1000, "Minimum number of word occurrences."),
+        ChoiceParam("loss", "softmax", {"softmax", "ns", "hs", "ova"}, "Loss function."),
+        IntParam("threads", 1, 0, 256, "Training threads (0: every core). More than one makes runs differ (hogwild SGD)."),
+        IntParam("seed", 0, 0, 2147483647, "Random seed.")},
        "bin"},
       {"XGBoostClassifier", "Gradient-boosted trees for classification.", "XGBoost (libxgboost)",
        {T::kTabularClassification}, true, XGBoostParams(), "json"},

@@ -46,6 +46,27 @@ Result<double> Bound(const ParamSpec& s, const json& v, const char* which) {
 
 }  // namespace
 
+ParamSpec IntParam(std::string name, int64_t def, double lo, double hi, std::string description, bool tunable) {
+  return {std::move(name), ParamType::kInteger, def, lo, hi, {}, std::move(description), tunable, false};
+}
+
+ParamSpec NumberParam(std::string name, double def, double lo, double hi, std::string description, bool tunable,
+                      bool log_scale) {
+  return {std::move(name), ParamType::kNumber, def, lo, hi, {}, std::move(description), tunable, log_scale};
+}
+
+ParamSpec ChoiceParam(std::string name, std::string def, std::vector<std::string> choices, std::string description) {
+  return {std::move(name), ParamType::kString, def, std::nullopt, std::nullopt, std::move(choices), std::move(description)};
+}
+
+ParamSpec BoolParam(std::string name, bool def, std::string description) {
+  return {std::move(name), ParamType::kBoolean, def, std::nullopt, std::nullopt, {}, std::move(description)};
+}
+
+ParamSpec TextParam(std::string name, std::string description) {
+  return {std::move(name), ParamType::kString, "", std::nullopt, std::nullopt, {}, std::move(description)};
+}
+
 json SchemaJson(const std::vector<ParamSpec>& specs) {
   json props = json::object();
   json order = json::array();

@@ -25,6 +25,15 @@ struct ParamSpec {
   bool log_scale = false;  // searched on a log scale (learning rates, C)
 };
 
+// Schema entries, as the catalogs declare them. `tunable` lets a search vary the
+// parameter; `log_scale` searches it on a log scale.
+ParamSpec IntParam(std::string name, int64_t def, double lo, double hi, std::string description, bool tunable = false);
+ParamSpec NumberParam(std::string name, double def, double lo, double hi, std::string description, bool tunable = false,
+                      bool log_scale = false);
+ParamSpec ChoiceParam(std::string name, std::string def, std::vector<std::string> choices, std::string description);
+ParamSpec BoolParam(std::string name, bool def, std::string description);
+ParamSpec TextParam(std::string name, std::string description);  // default ""
+
 // The schema as the component API serves it: JSON-Schema-like properties, with
 // DashAI's optimize form ({optimize, fixed_value, lower_bound, upper_bound}) noted on
 // tunable parameters.

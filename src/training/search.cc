@@ -14,13 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-ParamSpec IntP(std::string name, int64_t def, double lo, double hi, std::string desc) {
-  return {std::move(name), ParamType::kInteger, def, lo, hi, {}, std::move(desc)};
-}
-ParamSpec NumP(std::string name, double def, double lo, double hi, std::string desc) {
-  return {std::move(name), ParamType::kNumber, def, lo, hi, {}, std::move(desc)};
-}
-
 double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
 class RandomSuggester : public Suggester {
@@ -96,17 +89,17 @@ class GridSuggester : public Suggester {
 const std::vector<OptimizerInfo>& OptimizerCatalog() {
   static const std::vector<OptimizerInfo> kOptimizers = {
       {"RandomSearchOptimizer", "Samples parameters uniformly (log-uniformly for rates and C) within their bounds.",
-       {IntP("n_trials", 20, 1, 10000, "Trials to run."), NumP("time_budget_s", 0, 0, 604800, "Stop starting trials after this many seconds (0: no limit)."),
-        IntP("seed", 0, 0, 2147483647, "Random seed.")}},
+       {IntParam("n_trials", 20, 1, 10000, "Trials to run."), NumberParam("time_budget_s", 0, 0, 604800, "Stop starting trials after this many seconds (0: no limit)."),
+        IntParam("seed", 0, 0, 2147483647, "Random seed.")}},
       {"GridSearchOptimizer", "Tries every combination of evenly spaced values, in a shuffled order.",
-       {IntP("points_per_parameter", 5, 1, 100, "Values tried for each parameter."),
-        IntP("n_trials", 100, 1, 10000, "At most this many trials."),
-        NumP("time_budget_s", 0, 0, 604800, "Stop starting trials after this many seconds (0: no limit)."),
-        IntP("seed", 0, 0, 2147483647, "Order of the grid.")}},
+       {IntParam("points_per_parameter", 5, 1, 100, "Values tried for each parameter."),
+        IntParam("n_trials", 100, 1, 10000, "At most this many trials."),
+        NumberParam("time_budget_s", 0, 0, 604800, "Stop starting trials after this many seconds (0: no limit)."),
+        IntParam("seed", 0, 0, 2147483647, "Order of the grid.")}},
       {"DlibGlobalOptimizer", "dlib's global optimizer (MaxLIPO with a trust region, as find_max_global): models the "
                               "goal metric from earlier trials to pick the next.",
-       {IntP("n_trials", 30, 1, 10000, "Trials to run."), NumP("time_budget_s", 0, 0, 604800, "Stop starting trials after this many seconds (0: no limit)."),
-        IntP("seed", 0, 0, 2147483647, "Random seed.")}},
+       {IntParam("n_trials", 30, 1, 10000, "Trials to run."), NumberParam("time_budget_s", 0, 0, 604800, "Stop starting trials after this many seconds (0: no limit)."),
+        IntParam("seed", 0, 0, 2147483647, "Random seed.")}},
   };
   return kOptimizers;
 }

@@ -25,13 +25,6 @@ std::string ColumnList(const datasets::Table& t) {
   return out;
 }
 
-const Column* FindColumn(const datasets::Table& t, const std::string& name) {
-  for (const Column& c : t.columns) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
-
 // One feature column's values, written into `x` at `offset` for every row.
 void EncodeColumn(const FeatureColumn& fc, const Column& col, size_t offset, size_t cols, std::vector<float>& x) {
   const size_t rows = col.size();
@@ -288,7 +281,7 @@ Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
                                    std::to_string(output_columns.size()) + ")");
   }
   const std::string& output = output_columns[0];
-  const Column* out = FindColumn(table, output);
+  const Column* out = table.Find(output);
   if (!out) return Status::InvalidArgument("output column " + Quoted(output) + " is not in the dataset (columns: " + ColumnList(table) + ")");
 
   PreparedData data;
@@ -299,7 +292,7 @@ Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
   for (const std::string& name : input_columns) {
     if (!seen.insert(name).second) return Status::InvalidArgument("input column " + Quoted(name) + " is listed twice");
     if (name == output) return Status::InvalidArgument("column " + Quoted(name) + " is both an input and the output");
-    const Column* c = FindColumn(table, name);
+    const Column* c = table.Find(name);
     if (!c) return Status::InvalidArgument("input column " + Quoted(name) + " is not in the dataset (columns: " + ColumnList(table) + ")");
     LOUPE_RETURN_IF_ERROR(CheckInputType(task, *c));
     FeatureColumn fc{c->name, c->type, {}};

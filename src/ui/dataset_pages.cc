@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <charconv>
-
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 
@@ -65,12 +63,9 @@ HttpResponse ListPage(DatasetService& ds) {
 HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
   PageFrame frame{"Dataset", {{"Home", "/"}, {"Datasets", "/datasets"}}, "datasets", false,
                   {"datasets.js", "plotly-cartesian.min.js", "forms.js", "explore.js"}};
-  const std::string* text = req.Param("id");
-  int64_t id = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
-  if (ec != std::errc() || end != text->data() + text->size()) {
-    return HtmlErrorPage(Status::BadRequest("dataset id must be a positive integer"), frame);
-  }
+  Result<int64_t> parsed = PagePathId(req, "dataset");
+  if (!parsed.ok()) return HtmlErrorPage(parsed.status(), frame);
+  const int64_t id = *parsed;
   Result<DatasetRecord> rec = ds.Get(id);
   if (!rec.ok()) return HtmlErrorPage(rec.status(), frame);
   frame.title = rec->name;

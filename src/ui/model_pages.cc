@@ -12,7 +12,6 @@
 #include "training/task.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
-#include "web/json_util.h"
 
 namespace loupe {
 
@@ -248,8 +247,8 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
 
 Handler PageWithId(const std::string& what, std::function<HttpResponse(int64_t)> f) {
   return [what, f](const HttpRequest& req) {
-    Result<int64_t> id = ParseId(req.Param("id"), what);
-    if (!id.ok()) return HtmlErrorPage(Status::BadRequest(id.status().message()), PageFrame{"Error", {{"Home", "/"}}});
+    Result<int64_t> id = PagePathId(req, what);
+    if (!id.ok()) return HtmlErrorPage(id.status(), PageFrame{"Error", {{"Home", "/"}}});
     return f(*id);
   };
 }
@@ -259,8 +258,8 @@ Handler PageWithId(const std::string& what, std::function<HttpResponse(int64_t)>
 std::vector<Route> ModelPageRoutes(runs::RunService& runs, datasets::DatasetService& ds) {
   std::vector<Route> r;
   r.push_back({"GET", "/sessions", [&runs, &ds](const HttpRequest& req) { return SessionsPage(runs, ds, req); }});
-  r.push_back({"GET", "/sessions/:id", PageWithId("session id", [&runs, &ds](int64_t id) { return SessionPage(runs, ds, id); })});
-  r.push_back({"GET", "/runs/:id", PageWithId("run id", [&runs](int64_t id) { return RunPage(runs, id); })});
+  r.push_back({"GET", "/sessions/:id", PageWithId("session", [&runs, &ds](int64_t id) { return SessionPage(runs, ds, id); })});
+  r.push_back({"GET", "/runs/:id", PageWithId("run", [&runs](int64_t id) { return RunPage(runs, id); })});
   return r;
 }
 

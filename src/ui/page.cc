@@ -1,5 +1,7 @@
 #include "ui/page.h"
 
+#include <charconv>
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -32,6 +34,17 @@ HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame) {
   std::string body = "<h1>" + HtmlEscape(frame.title) + "</h1><div class=\"error-box\" role=\"alert\">" +
                      HtmlEscape(status.message()) + "</div>";
   return HtmlPage(frame, body, status.http_status());
+}
+
+Result<int64_t> PagePathId(const HttpRequest& req, const std::string& what) {
+  const std::string* text = req.Param("id");
+  int64_t id = 0;
+  if (!text || text->empty()) return Status::BadRequest(what + " id is missing");
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
+  if (ec != std::errc() || end != text->data() + text->size() || id <= 0) {
+    return Status::BadRequest(what + " id must be a positive integer");
+  }
+  return id;
 }
 
 HttpResponse NotFoundPage(const HttpRequest& req) {

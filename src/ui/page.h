@@ -37,6 +37,10 @@ HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame);
 std::string PaginationNav(const Page& page, const std::string& path,
                           const std::map<std::string, std::string>& query);
 
+// The positive integer in a page's ":id" path segment; BadRequest "<what> id must be
+// a positive integer" otherwise.
+Result<int64_t> PagePathId(const HttpRequest& req, const std::string& what);
+
 // The page for a path no route serves (404, with the way back).
 HttpResponse NotFoundPage(const HttpRequest& req);
 

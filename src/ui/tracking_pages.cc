@@ -23,17 +23,6 @@ const char* const kPalette[] = {"#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#70
                                 "#5c940d", "#862e9c", "#1864ab", "#d9480f", "#087f5b", "#a61e4d", "#364fc7",
                                 "#e67700", "#2f9e44", "#9c36b5", "#0b7285", "#c92a2a", "#495057"};
 
-Result<int64_t> PathId(const HttpRequest& req, const char* what) {
-  const std::string* text = req.Param("id");
-  int64_t id = 0;
-  if (!text || text->empty()) return Status::BadRequest(std::string(what) + " id is missing");
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
-  if (ec != std::errc() || end != text->data() + text->size() || id <= 0) {
-    return Status::BadRequest(std::string(what) + " id must be a positive integer");
-  }
-  return id;
-}
-
 // JSON embedded in a <script> element must not close it.
 std::string ScriptJson(const json& j) {
   std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -144,7 +133,7 @@ Result<TableQuery> ReadTableQuery(const HttpRequest& req) {
 
 HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Experiments", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", false, {"experiments.js"}};
-  Result<int64_t> id = PathId(req, "project");
+  Result<int64_t> id = PagePathId(req, "project");
   if (!id.ok()) return HtmlErrorPage(id.status(), frame);
   Result<TableQuery> q = ReadTableQuery(req);
   Result<ExperimentTable> table = BuildExperimentTable(t, *id, *q, NowMicros());
@@ -205,7 +194,7 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
 }
 
 HttpResponse ExperimentsCsv(TrackingService& t, const HttpRequest& req) {
-  Result<int64_t> id = PathId(req, "project");
+  Result<int64_t> id = PagePathId(req, "project");
   Result<TableQuery> q = ReadTableQuery(req);
   HttpResponse resp;
   resp.content_type = "text/plain; charset=utf-8";
@@ -228,7 +217,7 @@ HttpResponse ExperimentsCsv(TrackingService& t, const HttpRequest& req) {
 }
 
 Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const HttpRequest& req) {
-  Result<int64_t> id = PathId(req, "experiment");
+  Result<int64_t> id = PagePathId(req, "experiment");
   if (!id.ok()) return id.status();
   Result<Experiment> e = t.GetExperiment(*id);
   if (!e.ok()) return e.status();
