@@ -50,6 +50,9 @@ class RunService {
   Result<RunRecord> GetRun(int64_t id) { return store_.GetRun(id); }
   Result<std::vector<RunRecord>> ListRuns(int64_t session_id) { return store_.ListRuns(session_id); }
   Result<std::vector<RunMetric>> RunMetrics(int64_t id) { return store_.ListRunMetrics(id); }
+  Result<std::map<int64_t, std::vector<RunMetric>>> FinalRunMetrics(int64_t session_id) {
+    return store_.ListFinalRunMetrics(session_id);
+  }
   Result<std::vector<TrialRecord>> RunTrials(int64_t id) { return store_.ListRunTrials(id); }
   // history | slice | contour | importance (or 1-4), as a Plotly figure.
   Result<nlohmann::json> RunPlot(int64_t id, const std::string& kind);

@@ -74,6 +74,7 @@ class SqliteStore final : public Store {
   Result<std::vector<int64_t>> DeleteModelSession(int64_t id) override;
   Status AddRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) override;
   Result<std::vector<RunMetric>> ListRunMetrics(int64_t run_id) override;
+  Result<std::map<int64_t, std::vector<RunMetric>>> ListFinalRunMetrics(int64_t session_id) override;
   Status AddRunTrial(const TrialRecord& t) override;
   Result<std::vector<TrialRecord>> ListRunTrials(int64_t run_id) override;
   Result<int64_t> CreateExplorer(const ExplorerRecord& e) override;

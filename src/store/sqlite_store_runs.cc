@@ -232,6 +232,21 @@ Result<std::vector<RunMetric>> SqliteStore::ListRunMetrics(int64_t run_id) {
   return out;
 }
 
+Result<std::map<int64_t, std::vector<RunMetric>>> SqliteStore::ListFinalRunMetrics(int64_t session_id) {
+  Result<Reader> r = Borrow();
+  if (!r.ok()) return r.status();
+  SqliteStmt& q = r->db().Prepare(
+      "SELECT m.run_id, m.split, m.name, m.level, m.step, m.value FROM run_metrics m JOIN runs r ON r.id = m.run_id "
+      "WHERE m.level = 'LAST' AND (?1 = 0 OR r.session_id = ?1) ORDER BY m.run_id, m.split, m.name");
+  q.Bind(1, session_id);
+  std::map<int64_t, std::vector<RunMetric>> out;
+  while (q.Step()) {
+    out[q.Int(0)].push_back({q.Text(1), q.Text(2), q.Text(3), q.Int(4), q.IsNull(5) ? std::nan("") : q.Double(5)});
+  }
+  LOUPE_RETURN_IF_ERROR(q.Done());
+  return out;
+}
+
 Status SqliteStore::AddRunTrial(const TrialRecord& t) {
   return Write([&](SqliteDb& db) -> Status {
     SqliteStmt& q = db.Prepare(

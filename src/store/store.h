@@ -7,6 +7,7 @@
 // commit. Reads never wait for writes (WAL snapshots).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -124,6 +125,9 @@ class Store {
   virtual Status ClearRunResults(int64_t id) = 0;
   virtual Status AddRunMetrics(int64_t run_id, const std::vector<RunMetric>& metrics) = 0;  // same key: replaced
   virtual Result<std::vector<RunMetric>> ListRunMetrics(int64_t run_id) = 0;
+  // The final (LAST) metrics of every run of a session (0: every session) in one
+  // query, for run tables.
+  virtual Result<std::map<int64_t, std::vector<RunMetric>>> ListFinalRunMetrics(int64_t session_id) = 0;
   virtual Status AddRunTrial(const TrialRecord& t) = 0;
   virtual Result<std::vector<TrialRecord>> ListRunTrials(int64_t run_id) = 0;
 

@@ -104,17 +104,15 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
   }
   Result<std::vector<RunRecord>> list = runs.ListRuns(id);
   if (!list.ok()) return HtmlErrorPage(list.status(), frame);
+  Result<std::map<int64_t, std::vector<RunMetric>>> final_metrics = runs.FinalRunMetrics(id);
+  if (!final_metrics.ok()) return HtmlErrorPage(final_metrics.status(), frame);
   json rows = json::array();
   bool live = false;
   for (auto it = list->rbegin(); it != list->rend(); ++it) {
     const RunRecord& r = *it;
     live = live || r.status == "DELIVERED" || r.status == "STARTED";
     std::map<std::string, double> last;
-    if (Result<std::vector<RunMetric>> m = runs.RunMetrics(r.id); m.ok()) {
-      for (const RunMetric& x : *m) {
-        if (x.level == "LAST") last[x.split + " " + x.name] = x.value;
-      }
-    }
+    for (const RunMetric& x : (*final_metrics)[r.id]) last[x.split + " " + x.name] = x.value;
     json values = json::array();
     for (const auto& [split, name] : shown) {
       auto v = last.find(split + " " + name);

@@ -236,11 +236,13 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                  }
                  Result<std::vector<RunRecord>> all = s.ListRuns(session);
                  if (!all.ok()) return JsonError(all.status());
+                 Result<std::map<int64_t, std::vector<RunMetric>>> metrics = s.FinalRunMetrics(session);
+                 if (!metrics.ok()) return JsonError(metrics.status());
                  json out = json::array();
                  for (const RunRecord& x : *all) {
                    json j = RunJson(x);
-                   Result<std::vector<RunMetric>> m = s.RunMetrics(x.id);
-                   j["metrics"] = m.ok() ? FinalMetrics(*m) : json::object();
+                   auto m = metrics->find(x.id);
+                   j["metrics"] = m == metrics->end() ? json::object() : FinalMetrics(m->second);
                    out.push_back(std::move(j));
                  }
                  return JsonOk(out);

@@ -283,6 +283,11 @@ TEST_F(StoreTest, RunsMoveOnlyAlongTheirLifecycle) {
   ASSERT_EQ(metrics.size(), 3u);
   EXPECT_EQ(metrics[0].value, 0.75);
   EXPECT_TRUE(std::isnan(metrics[2].value));
+  auto finals = *store_->ListFinalRunMetrics(*sid);  // LAST only, keyed by run
+  ASSERT_EQ(finals[*rid].size(), 1u);
+  EXPECT_EQ(finals[*rid][0].value, 0.75);
+  EXPECT_EQ(store_->ListFinalRunMetrics(0)->size(), 1u);
+  EXPECT_TRUE(store_->ListFinalRunMetrics(*sid + 1)->empty());
   ASSERT_TRUE(store_->AddRunTrial({*rid, 0, "{}", NAN, "odd x", "{}", 0.1}).ok());
   // A crash mid-training: the run becomes ERROR with the reason, and keeps its job.
   Reopen();
