@@ -1,22 +1,12 @@
 // The dataset pages in headless Chromium: upload with the progress bar, an error for
 // a malformed file, a type override, a sample import, paging and delete.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, shot } from './harness.mjs';
+import { withServerAndPage, shot } from './harness.mjs';
 
-let server, chrome, page;
+let server, page;
 const errors = [];
-
-before(async () => {
-  server = await startServer();
-  chrome = await launch();
-  page = await newPage(chrome.browser, errors);
-});
-
-after(async () => {
-  if (chrome) await chrome.close();
-  if (server) await server.stop();
-});
+withServerAndPage(errors, (s, p) => { server = s; page = p; });
 
 test('upload a CSV, override a type, page through the preview', async () => {
   await page.goto(server.url + '/datasets');

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -80,4 +81,19 @@ export async function newPage(browser, errors) {
 
 export async function shot(page, name) {
   await page.screenshot({ path: path.join(artifacts, name + '.png'), fullPage: false });
+}
+
+// A test file's server and page: started before its tests, closed after them.
+// `ready(server, page)` hands them over; `errors` collects the page's console errors.
+export function withServerAndPage(errors, ready) {
+  let server, chrome;
+  before(async () => {
+    server = await startServer();
+    chrome = await launch();
+    ready(server, await newPage(chrome.browser, errors));
+  });
+  after(async () => {
+    if (chrome) await chrome.close();
+    if (server) await server.stop();
+  });
 }

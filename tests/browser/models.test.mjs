@@ -2,23 +2,13 @@
 // with the wizard, train runs from generated parameter forms (one with a search),
 // compare them, open a run with its confusion matrix and search plots, and predict.
 // Then the same for text: the SpamAssassin sample with fastText, predicting new e-mails.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, shot } from './harness.mjs';
+import { withServerAndPage, shot } from './harness.mjs';
 
-let server, chrome, page;
+let server, page;
 const errors = [];
-
-before(async () => {
-  server = await startServer();
-  chrome = await launch();
-  page = await newPage(chrome.browser, errors);
-});
-
-after(async () => {
-  if (chrome) await chrome.close();
-  if (server) await server.stop();
-});
+withServerAndPage(errors, (s, p) => { server = s; page = p; });
 
 // Two well separated groups the models must learn: y is "high" when a + b > 10.
 function csv() {
