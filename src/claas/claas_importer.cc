@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "claas/eval_results.h"
 #include "claas/feedback_log.h"
@@ -79,7 +80,10 @@ void ClaasImporter::StartBackground() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       lock.unlock();
-      ImportOnce();  // errors are retried on the next pass; pages show the files' state
+      // Errors are retried on the next pass; pages show the files' state.
+      Result<ImportStats> pass = ImportOnce();
+      if (!pass.ok()) spdlog::warn("CLaaS import failed (retried in {} s): {}", options_.interval_seconds,
+                                   pass.status().message());
       lock.lock();
       cv_.wait_for(lock, std::chrono::seconds(options_.interval_seconds), [this] { return stopping_; });
     }

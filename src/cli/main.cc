@@ -11,6 +11,9 @@
 #include <string>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
+#include "common/log.h"
 #include "store/store.h"
 #include "tracking/tracking_service.h"
 #include "web/api_routes.h"
@@ -74,6 +77,7 @@ struct ServeOptions {
   std::string import_root;  // empty: <data_dir>/imports
   int max_upload_mb = 64;
   int workers = 2;
+  int slow_request_ms = 1000;
 };
 
 int Serve(const ServeOptions& o) {
@@ -84,9 +88,13 @@ int Serve(const ServeOptions& o) {
   loupe::StoreOptions store_options;
   store_options.data_dir = data_dir;
   store_options.sync_full = sync_full;
+  spdlog::info("starting loupe {}: host {}, port {}, data dir {}, {} HTTP threads, {} job workers, "
+               "heartbeat timeout {} s, fsync {}, uploads up to {} MiB, CLaaS import every {} s",
+               LOUPE_VERSION, host, port, data_dir, threads, o.workers, heartbeat_timeout,
+               sync_full ? "on" : "off", o.max_upload_mb, o.claas_import_interval);
   auto store = loupe::OpenSqliteStore(store_options);
   if (!store.ok()) {
-    std::fprintf(stderr, "loupe: %s\n", store.status().message().c_str());
+    spdlog::critical("cannot open the store: {}", store.status().message());
     return 1;
   }
   loupe::TrackingOptions tracking_options;
@@ -130,11 +138,12 @@ int Serve(const ServeOptions& o) {
     http.host = host;
     http.port = static_cast<uint16_t>(port);
     http.threads = threads;
+    http.slow_request_ms = o.slow_request_ms;
     http.not_found = loupe::NotFoundPage;
     loupe::HttpServer server(http, std::move(routes));
     loupe::Status st = server.Start();
     if (!st.ok()) {
-      std::fprintf(stderr, "loupe: %s\n", st.message().c_str());
+      spdlog::critical("{}", st.message());
       (*store)->Close();
       return 1;
     }
@@ -142,18 +151,22 @@ int Serve(const ServeOptions& o) {
     st = runs.RecoverInterrupted();
     if (st.ok()) st = jobs.Start();
     if (!st.ok()) {
-      std::fprintf(stderr, "loupe: %s\n", st.message().c_str());
+      spdlog::critical("{}", st.message());
       jobs.Stop();
       (*store)->Close();
       return 1;
     }
     HeapTrimmer trimmer;
-    std::printf("Loupe is serving http://%s:%d (data in %s)\n", host.c_str(), port, data_dir.c_str());
+    // The one line on stdout while serving: tests and scripts read the port from it.
+    std::printf("Loupe is serving http://%s:%d (data in %s)\n", host.c_str(), server.port(), data_dir.c_str());
     std::fflush(stdout);
+    spdlog::info("serving http://{}:{}", host, server.port());
     server.Run();
+    spdlog::info("stopping: finishing requests and jobs in flight");
     live.Shutdown();
   }
   (*store)->Close();  // commits everything accepted before returning
+  spdlog::info("stopped; all accepted data is stored");
   std::printf("Loupe stopped; all accepted data is stored.\n");
   return 0;
 }
@@ -176,10 +189,14 @@ int main(int argc, char** argv) {
   std::string import_root;
   int max_upload_mb = 64;
   int workers = 2;
+  int slow_request_ms = 1000;
+  loupe::LogOptions log;
+  log.level = EnvOr("LOUPE_LOG_LEVEL", "info");
 
   CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");
   serve->add_option("--host", host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
-  serve->add_option("--port", port, "Port to listen on (env LOUPE_PORT)")->capture_default_str()->check(CLI::Range(1, 65535));
+  serve->add_option("--port", port, "Port to listen on, 0 for any free port (env LOUPE_PORT)")
+      ->capture_default_str()->check(CLI::Range(0, 65535));
   serve->add_option("--data-dir", data_dir, "Where Loupe keeps its data (env LOUPE_DATA_DIR)")->capture_default_str();
   serve->add_option("--heartbeat-timeout", heartbeat_timeout,
                     "Seconds without a heartbeat before a running experiment is marked crashed (0: never)")
@@ -196,6 +213,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1, 90));
   serve->add_option("--workers", workers, "Job queue workers (training, imports)")
       ->capture_default_str()->check(CLI::Range(1, 64));
+  serve->add_option("--log-level", log.level, "trace, debug, info, warn, error or off (env LOUPE_LOG_LEVEL)")
+      ->capture_default_str();
+  serve->add_option("--log-file", log.file, "Also append the log to this file (it always goes to stderr)");
+  serve->add_option("--slow-request-ms", slow_request_ms, "Requests slower than this are logged (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 3600000));
   serve->add_flag("--no-fsync", no_fsync,
                   "Commit without fsync: survives a crash of Loupe, not of the machine");
 
@@ -206,9 +228,14 @@ int main(int argc, char** argv) {
     std::printf("loupe %s\n", LOUPE_VERSION);
     return 0;
   }
-  if (port < 1 || port > 65535) {
-    std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 1 to 65535\n");
+  if (port < 0 || port > 65535) {
+    std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 0 to 65535\n");
     return 1;
   }
-  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync, claas_import_interval, import_root, max_upload_mb, workers});
+  if (loupe::Status st = loupe::ConfigureLogging(log); !st.ok()) {
+    std::fprintf(stderr, "loupe: %s\n", st.message().c_str());
+    return 1;
+  }
+  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync, claas_import_interval,
+                import_root, max_upload_mb, workers, slow_request_ms});
 }

@@ -2,24 +2,26 @@
 
 namespace loupe {
 
-int Status::http_status() const {
-  switch (code_) {
-    case Code::kOk: return 200;
-    case Code::kInvalidArgument: return 422;
-    case Code::kBadRequest: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kConflict: return 409;
-    case Code::kTooLarge: return 413;
-    case Code::kUnavailable: return 503;
-    case Code::kCorrupt: return 500;
-    case Code::kInternal: return 500;
+const char* CodeName(Code c) {
+  switch (c) {
+    case Code::kOk: return "OK";
+    case Code::kInvalidArgument: return "INVALID_ARGUMENT";
+    case Code::kBadRequest: return "BAD_REQUEST";
+    case Code::kNotFound: return "NOT_FOUND";
+    case Code::kConflict: return "CONFLICT";
+    case Code::kTooLarge: return "TOO_LARGE";
+    case Code::kUnavailable: return "UNAVAILABLE";
+    case Code::kNoSpace: return "NO_SPACE";
+    case Code::kCancelled: return "CANCELLED";
+    case Code::kCorrupt: return "CORRUPT";
+    case Code::kInternal: return "INTERNAL";
   }
-  return 500;
+  return "UNKNOWN";
 }
 
 std::string Status::ToString() const {
   if (ok()) return "OK";
-  return std::to_string(http_status()) + ": " + message_;
+  return std::string(CodeName(code_)) + ": " + message_;
 }
 
 }  // namespace loupe

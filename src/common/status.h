@@ -1,9 +1,10 @@
 // Status and Result<T>: errors as values.
 //
 // Every service and store call returns a Status (or a Result<T> carrying a value
-// or a Status). A Status has a code that maps one-to-one onto an HTTP status, and a
-// message written for the user who sent the request. Exceptions never cross module
-// boundaries. Both types are plain values: copy them, return them, any thread.
+// or a Status). A Status has a code (web/http_status.h maps each onto one HTTP status)
+// and a message written for the user who sent the request. Exceptions never cross
+// module boundaries. Both types are plain values: copy them, return them, any thread.
+// Both are [[nodiscard]]: an error is handled or explicitly ignored with a reason.
 #pragma once
 
 #include <optional>
@@ -19,12 +20,16 @@ enum class Code {
   kNotFound,          // 404
   kConflict,          // 409
   kTooLarge,          // 413
-  kUnavailable,       // 503: shutting down, overloaded
+  kUnavailable,       // 503: shutting down, overloaded, storage I/O failing
+  kNoSpace,           // 507: the disk (or a quota) is full
+  kCancelled,         // 499: the work was cancelled while it ran
   kCorrupt,           // 500: stored data cannot be read
   kInternal,          // 500: anything unexpected
 };
 
-class Status {
+const char* CodeName(Code c);
+
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
@@ -34,14 +39,18 @@ class Status {
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
   static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
+  static Status Cancelled(std::string m) { return {Code::kCancelled, std::move(m)}; }
   static Status Corrupt(std::string m) { return {Code::kCorrupt, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
-  int http_status() const;
+  // "NOT_FOUND: experiment 3 not found", for logs and test failures.
   std::string ToString() const;
+  // Drops the status on purpose; say why beside the call.
+  void IgnoreError() const {}
 
  private:
   Status(Code c, std::string m) : code_(c), message_(std::move(m)) {}
@@ -51,7 +60,7 @@ class Status {
 
 // A value or the Status explaining why there is none.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design

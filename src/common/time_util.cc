@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "common/clock.h"
+
 namespace loupe {
 
 int64_t NowMicros() {
@@ -76,6 +78,22 @@ std::string FormatIsoMicros(int64_t micros) {
   std::string s;
   AppendIsoMicros(s, micros);
   return s;
+}
+
+}  // namespace loupe
+
+namespace loupe {
+
+namespace {
+class WallClock final : public Clock {
+ public:
+  int64_t NowMicros() override { return loupe::NowMicros(); }
+};
+}  // namespace
+
+Clock& SystemClock() {
+  static WallClock clock;
+  return clock;
 }
 
 }  // namespace loupe

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <spdlog/spdlog.h>
 
 #include "common/file_util.h"
 #include "common/path_rule.h"
@@ -118,7 +119,10 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
   }
   if (written.ok()) written = WriteColumnFile(Dir(rec.id) + "/columns.bin", *table);
   if (!written.ok()) {
-    store_.DeleteDataset(rec.id);
+    if (Status del = store_.DeleteDataset(rec.id); !del.ok()) {
+      spdlog::error("dataset {}: its files could not be written and its catalogue row not removed: {}", rec.id,
+                    del.message());
+    }
     fs::remove_all(Dir(rec.id), ec);
     return written;
   }

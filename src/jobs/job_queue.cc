@@ -1,5 +1,10 @@
 #include "jobs/job_queue.h"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
 namespace loupe::jobs {
 
 JobQueue::JobQueue(Store& store, JobQueueOptions options) : store_(store), options_(options) {}
@@ -120,6 +125,8 @@ void JobQueue::Work() {
       continue;
     }
     const JobRecord& job = **claimed;
+    spdlog::info("job {} ({}) started, attempt {}", job.id, job.type, job.attempts);
+    const auto started = std::chrono::steady_clock::now();
     nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
     const JobType* jt = Find(job.type);
     {
@@ -144,14 +151,34 @@ void JobQueue::Work() {
       running_.erase(job.id);
       stopped = stop_requested_.erase(job.id) > 0;
     }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // A cancel that came after the work was done is too late: the job finished.
     if (stopped && !result.ok()) {
-      store_.FinishJob(job.id, "CANCELLED", "cancelled while running", "null");
+      spdlog::info("job {} ({}) cancelled after {:.1f} s", job.id, job.type, secs);
+      Finish(job.id, "CANCELLED", "cancelled while running", "null");
     } else if (result.ok()) {
-      store_.FinishJob(job.id, "FINISHED", "", result->dump());
+      spdlog::info("job {} ({}) finished in {:.1f} s", job.id, job.type, secs);
+      Finish(job.id, "FINISHED", "", result->dump());
     } else {
-      store_.FinishJob(job.id, "ERROR", result.status().message(), "null");
+      spdlog::warn("job {} ({}) failed after {:.1f} s: {}", job.id, job.type, secs, result.status().message());
+      Finish(job.id, "ERROR", result.status().message(), "null");
     }
+  }
+}
+
+void JobQueue::Finish(int64_t id, const std::string& status, const std::string& error, const std::string& result) {
+  // The writer refuses writes while it recovers from a failed disk (a full disk clears
+  // when space is freed): retry for a while before leaving the job STARTED, which the
+  // next start turns into ERROR "interrupted".
+  for (int attempt = 0;; ++attempt) {
+    Status st = store_.FinishJob(id, status, error, result);
+    if (st.ok()) return;
+    if (attempt == 10) {
+      spdlog::error("job {}: could not be marked {} after {} tries: {}", id, status, attempt + 1, st.message());
+      return;
+    }
+    spdlog::warn("job {}: could not be marked {} ({}); retrying", id, status, st.message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempt, 5)));
   }
 }
 

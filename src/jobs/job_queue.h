@@ -69,6 +69,8 @@ class JobQueue {
   Status Retry(int64_t id);
 
  private:
+  // Records how a job ended, retrying while the store is briefly unable to write.
+  void Finish(int64_t id, const std::string& status, const std::string& error, const std::string& result);
   void Work();
 
   Store& store_;

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "common/time_util.h"
 #include "runs/run_service.h"
 #include "training/evaluation.h"
@@ -36,16 +38,23 @@ class CurveWriter {
   }
   void Flush() {
     last_flush_ = NowMicros();
+    Status st;
     if (batch_.points.empty()) {
-      tracking_.Heartbeat(experiment_id_);
-      return;
+      st = tracking_.Heartbeat(experiment_id_).status();
+    } else {
+      batch_.experiment_id = experiment_id_;
+      st = tracking_.LogMetrics(batch_).status();
+      batch_.points.clear();
     }
-    batch_.experiment_id = experiment_id_;
-    tracking_.LogMetrics(batch_);  // a refused curve point must not fail the training
-    batch_.points.clear();
+    // A curve point the store refused must not fail the training; say so once a run.
+    if (!st.ok() && !warned_) {
+      warned_ = true;
+      spdlog::warn("experiment {}: training curves are not being stored: {}", experiment_id_, st.message());
+    }
   }
 
  private:
+  bool warned_ = false;
   TrackingService& tracking_;
   int64_t experiment_id_;
   MetricBatch batch_;
@@ -59,7 +68,10 @@ class Keepalive {
  public:
   Keepalive(TrackingService& tracking, int64_t experiment_id) : thread_([&tracking, experiment_id, this] {
     std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::seconds(20), [this] { return done_; })) tracking.Heartbeat(experiment_id);
+    while (!cv_.wait_for(lock, std::chrono::seconds(20), [this] { return done_; })) {
+      Status st = tracking.Heartbeat(experiment_id).status();
+      if (!st.ok()) spdlog::warn("experiment {}: keepalive heartbeat failed: {}", experiment_id, st.message());
+    }
   }) {}
   ~Keepalive() {
     {
@@ -85,6 +97,22 @@ json ConfusionJson(const std::vector<std::vector<int64_t>>& m) {
 
 }  // namespace
 
+void RunService::MarkFailed(int64_t run_id, const Status& why) {
+  spdlog::warn("run {} failed: {}", run_id, why.message());
+  Status st = store_.TransitionRun(run_id, {"STARTED"}, "ERROR", why.message());
+  if (!st.ok()) {
+    spdlog::error("run {} could not be marked ERROR ({}); it will be at the next start", run_id, st.message());
+  }
+}
+
+void RunService::EndExperiment(int64_t experiment_id, RunStatus status) {
+  Result<RunStatus> st = tracking_.Finish(experiment_id, status);
+  if (!st.ok()) {
+    spdlog::warn("experiment {} could not be marked {}: {}", experiment_id, RunStatusName(status),
+                 st.status().message());
+  }
+}
+
 Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& stop) {
   LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"DELIVERED"}, "STARTED", ""));
   try {
@@ -92,7 +120,7 @@ Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& st
   } catch (const std::exception& e) {
     // A library or corrupt stored JSON threw: the run must not stay STARTED.
     Status st = Status::Internal(std::string("unexpected error: ") + e.what());
-    store_.TransitionRun(run_id, {"STARTED"}, "ERROR", st.message());
+    MarkFailed(run_id, st);
     return st;
   }
 }
@@ -100,11 +128,11 @@ Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& st
 Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop) {
   int64_t experiment_id = 0;
   auto fail = [&](const Status& st) -> Status {
-    store_.TransitionRun(run_id, {"STARTED"}, "ERROR", st.message());
-    if (experiment_id) tracking_.Finish(experiment_id, RunStatus::kCrashed);
+    MarkFailed(run_id, st);
+    if (experiment_id) EndExperiment(experiment_id, RunStatus::kCrashed);
     return st;
   };
-  store_.ClearRunResults(run_id);
+  if (Status st = store_.ClearRunResults(run_id); !st.ok()) return fail(st);
   Result<RunRecord> run = store_.GetRun(run_id);
   if (!run.ok()) return fail(run.status());
   Result<ModelSessionRecord> session = store_.GetModelSession(run->session_id);
@@ -166,7 +194,7 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
   Result<CreatedExperiment> created = tracking_.StartRun(e);
   if (!created.ok()) return fail(created.status());
   experiment_id = created->experiment.id;
-  store_.SaveRunResult(run_id, "{}", experiment_id);
+  if (Status st = store_.SaveRunResult(run_id, "{}", experiment_id); !st.ok()) return fail(st);
   CurveWriter curves(tracking_, experiment_id);
   Keepalive keepalive(tracking_, experiment_id);
 
@@ -215,11 +243,13 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
       return goal->second;
     };
     double running_best = std::nan("");
+    Status trials_stored;  // the first trial the store refused ends the run after the search
     auto on_trial = [&](const training::Trial& t) {
-      store_.AddRunTrial({run_id, t.number, t.params.dump(), t.value, t.error, t.metrics.dump(), t.seconds});
+      Status st = store_.AddRunTrial({run_id, t.number, t.params.dump(), t.value, t.error, t.metrics.dump(), t.seconds});
       std::vector<RunMetric> level;
       for (const auto& [k, v] : t.metrics.items()) level.push_back({"validation", k, "TRIAL", t.number, v.get<double>()});
-      store_.AddRunMetrics(run_id, level);
+      if (st.ok()) st = store_.AddRunMetrics(run_id, level);
+      if (!st.ok() && trials_stored.ok()) trials_stored = st;
       if (std::isfinite(t.value)) {
         if (std::isnan(running_best) || (maximize ? t.value > running_best : t.value < running_best)) running_best = t.value;
         curves.Add("search/" + run->goal_metric, t.number, t.value);
@@ -232,6 +262,7 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
         training::SearchOptionsFrom(run->optimizer, json::parse(run->optimizer_parameters_json, nullptr, false)),
         maximize, objective, on_trial, stop);
     if (!sr.ok()) return fail(sr.status());
+    if (!trials_stored.ok()) return fail(trials_stored);
     if (sr->best < 0 || !model) {
       std::string why = sr->trials.empty() ? "no trial ran" : sr->trials.back().error;
       return fail(Status::InvalidArgument("every trial failed; the last one: " + why));
@@ -279,7 +310,7 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
                  {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)}, {"search", search_summary}};
   if (Status st = store_.SaveRunResult(run_id, result.dump(), experiment_id); !st.ok()) return fail(st);
   if (Status st = store_.TransitionRun(run_id, {"STARTED"}, "FINISHED", ""); !st.ok()) return fail(st);
-  tracking_.Finish(experiment_id, RunStatus::kFinished);
+  EndExperiment(experiment_id, RunStatus::kFinished);
   {
     std::lock_guard<std::mutex> lock(models_mu_);
     models_.erase(run_id);

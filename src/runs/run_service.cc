@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <spdlog/spdlog.h>
 
 #include "datasets/table_parser.h"
 #include "training/evaluation.h"
@@ -271,9 +272,15 @@ Status RunService::AdmitRun(int64_t run_id) {
   return store_.TransitionRun(run_id, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "");
 }
 
-void RunService::RunQueued(int64_t run_id, int64_t job_id) { store_.SetRunJob(run_id, job_id); }
+void RunService::RunQueued(int64_t run_id, int64_t job_id) {
+  Status st = store_.SetRunJob(run_id, job_id);
+  if (!st.ok()) spdlog::warn("run {}: could not record its job {}: {}", run_id, job_id, st.message());
+}
 
-void RunService::RunReleased(int64_t run_id) { store_.TransitionRun(run_id, {"DELIVERED"}, "NOT_STARTED", ""); }
+void RunService::RunReleased(int64_t run_id) {
+  Status st = store_.TransitionRun(run_id, {"DELIVERED"}, "NOT_STARTED", "");
+  if (!st.ok()) spdlog::warn("run {}: could not be put back to NOT_STARTED: {}", run_id, st.message());
+}
 
 Status RunService::RecoverInterrupted() {
   Result<int> n = store_.FailInterruptedRuns(

@@ -87,6 +87,10 @@ class RunService {
 
   // Execute's work once the run is STARTED.
   Result<nlohmann::json> Train(int64_t run_id, const std::function<bool()>& stop);
+  // STARTED -> ERROR with the reason, logged; a store failure here is logged too (the
+  // run then becomes ERROR at the next start, with the interrupted runs).
+  void MarkFailed(int64_t run_id, const Status& why);
+  void EndExperiment(int64_t experiment_id, RunStatus status);
   std::string RunDir(int64_t run_id) const;
   void ForgetRunFiles(int64_t run_id);
   Result<nlohmann::json> PredictWith(

@@ -1,14 +1,20 @@
 #include "store/group_commit_writer.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cassert>
 #include <utility>
 
 namespace loupe {
 
 GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SqliteDb> db, size_t max_weight_per_commit,
-                                     std::function<void()> on_rollback)
+                                     std::function<void()> on_rollback, Opener reopen,
+                                     AfterCommit after_commit)
     : db_(std::move(db)),
       max_weight_(max_weight_per_commit),
       on_rollback_(std::move(on_rollback)),
+      reopen_(std::move(reopen)),
+      after_commit_(std::move(after_commit)),
       thread_([this] { Loop(); }) {}
 
 GroupCommitWriter::~GroupCommitWriter() { Stop(); }
@@ -16,7 +22,7 @@ GroupCommitWriter::~GroupCommitWriter() { Stop(); }
 Status GroupCommitWriter::Run(Op op, size_t weight) {
   std::future<Status> fut;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return Status::Unavailable("the server is shutting down");
     queue_.push_back(Pending{std::move(op), weight, {}});
     fut = queue_.back().done.get_future();
@@ -27,20 +33,29 @@ Status GroupCommitWriter::Run(Op op, size_t weight) {
 
 void GroupCommitWriter::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
 }
 
+size_t GroupCommitWriter::Queued() const {
+  MutexLock lock(mu_);
+  return queue_.size();
+}
+
+Status GroupCommitWriter::Health() const {
+  MutexLock lock(mu_);
+  return broken_;
+}
+
 void GroupCommitWriter::Loop() {
   for (;;) {
     std::deque<Pending> group;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) cv_.wait(mu_);
       if (queue_.empty()) return;  // stopping and drained
       size_t weight = 0;
       while (!queue_.empty() && (group.empty() || weight + queue_.front().weight <= max_weight_)) {
@@ -53,42 +68,97 @@ void GroupCommitWriter::Loop() {
   }
 }
 
+void GroupCommitWriter::RolledBack() {
+  if (on_rollback_) on_rollback_();
+}
+
+void GroupCommitWriter::SetBroken(const Status& st) {
+  // The first failure is an error; while the fault lasts, one line per 100 failures.
+  if (failures_in_a_row_++ % 100 == 0) {
+    spdlog::error("writer: transaction failed ({} in a row); the writer reopens the database before the next "
+                  "one: {}", failures_in_a_row_, st.message());
+  }
+  MutexLock lock(mu_);
+  broken_ = st;
+}
+
+Status GroupCommitWriter::Recover() {
+  {
+    MutexLock lock(mu_);
+    if (broken_.ok()) return Status::Ok();
+  }
+  if (db_ && db_->InTransaction()) {
+    Status rb = db_->Exec("ROLLBACK");
+    if (!rb.ok()) spdlog::warn("writer: rollback before recovery failed: {}", rb.message());
+  }
+  RolledBack();
+  if (reopen_) {
+    db_.reset();  // close first: a reopen recovers the WAL from what is on disk
+    Result<std::unique_ptr<SqliteDb>> fresh = reopen_();
+    if (!fresh.ok()) {
+      spdlog::warn("writer: reopening the database failed: {}", fresh.status().message());
+      return fresh.status();
+    }
+    db_ = std::move(*fresh);
+  }
+  return Status::Ok();  // healthy again once a transaction commits
+}
+
+Status GroupCommitWriter::RunOps(std::deque<Pending>& group, std::vector<Status>& results) {
+  for (Pending& p : group) {
+    LOUPE_RETURN_IF_ERROR(db_->Exec("SAVEPOINT op"));
+    Status st;
+    try {
+      st = p.op(*db_);
+    } catch (const std::exception& e) {
+      st = Status::Internal(std::string("write failed: ") + e.what());
+    }
+    // SQLite rolls a whole transaction back by itself after some errors (a full disk,
+    // an I/O error): the earlier operations are gone too, so none may be acknowledged.
+    if (!db_->InTransaction()) {
+      return st.ok() ? Status::Internal("the transaction was rolled back by the database") : st;
+    }
+    if (st.ok()) {
+      LOUPE_RETURN_IF_ERROR(db_->Exec("RELEASE op"));
+    } else {
+      LOUPE_RETURN_IF_ERROR(db_->Exec("ROLLBACK TO op"));
+      LOUPE_RETURN_IF_ERROR(db_->Exec("RELEASE op"));
+      // Caches may describe rows this operation created and the rollback removed; the
+      // next operation of the same group must not build on them.
+      RolledBack();
+    }
+    results.push_back(std::move(st));
+  }
+  return db_->Exec("COMMIT");
+}
+
 void GroupCommitWriter::CommitGroup(std::deque<Pending>& group) {
   std::vector<Status> results;
   results.reserve(group.size());
-  Status begin = db_->Exec("BEGIN IMMEDIATE");
-  bool rolled_back = false;
-  if (begin.ok()) {
-    for (Pending& p : group) {
-      db_->Exec("SAVEPOINT op");
-      Status st;
-      try {
-        st = p.op(*db_);
-      } catch (const std::exception& e) {
-        st = Status::Internal(std::string("write failed: ") + e.what());
+  Status failed = Recover();
+  if (failed.ok()) {
+    failed = db_->Exec("BEGIN IMMEDIATE");
+    if (failed.ok()) failed = RunOps(group, results);
+    if (!failed.ok()) {
+      if (db_->InTransaction()) {
+        Status rb = db_->Exec("ROLLBACK");
+        if (!rb.ok()) spdlog::warn("writer: rollback failed (recovery retries it): {}", rb.message());
       }
-      if (st.ok()) {
-        db_->Exec("RELEASE op");
-      } else {
-        db_->Exec("ROLLBACK TO op; RELEASE op");
-        rolled_back = true;
-      }
-      results.push_back(std::move(st));
+      RolledBack();
+      SetBroken(failed);
     }
-    Status commit = db_->Exec("COMMIT");
-    if (!commit.ok()) {
-      db_->Exec("ROLLBACK");
-      rolled_back = true;
-      for (Status& r : results) {
-        if (r.ok()) r = commit;
-      }
-    }
-  } else {
-    rolled_back = true;
-    results.assign(group.size(), begin);
   }
-  if (rolled_back && on_rollback_) on_rollback_();
+  if (!failed.ok()) results.assign(group.size(), failed);
+  assert(results.size() == group.size());
   for (size_t i = 0; i < group.size(); ++i) group[i].done.set_value(std::move(results[i]));
+  if (!failed.ok()) return;
+  if (failures_in_a_row_ > 0) {
+    spdlog::info("writer: recovered; commits succeed again after {} failed transaction(s)", failures_in_a_row_);
+    failures_in_a_row_ = 0;
+    MutexLock lock(mu_);
+    broken_ = Status::Ok();
+  }
+  if (after_commit_) after_commit_(*db_);
 }
 
 }  // namespace loupe

@@ -124,12 +124,12 @@ CREATE INDEX explorers_by_dataset ON explorers(dataset_id, id);
 Status Migrate(SqliteDb& db, int target) {
   LOUPE_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   auto fail = [&](Status st) {
-    db.Exec("ROLLBACK");
+    db.Exec("ROLLBACK").IgnoreError();  // the failure being returned is what matters
     return st;
   };
   SqliteStmt& get = db.Prepare("PRAGMA user_version");
   int version = get.Step() ? static_cast<int>(get.Int(0)) : 0;
-  get.Done();
+  if (Status st = get.Done(); !st.ok()) return fail(st);
   if (version > kSchemaVersion) {
     return fail(Status::Corrupt("the database has schema version " + std::to_string(version) +
                                 ", newer than this Loupe (" + std::to_string(kSchemaVersion) +

@@ -5,12 +5,24 @@
 
 namespace loupe {
 
+Status StatusFromSqlite(int rc, std::string msg) {
+  switch (rc & 0xff) {  // the primary code; extended codes refine it
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return Status::Corrupt(msg);
+    case SQLITE_FULL: return Status::NoSpace("the disk is full: " + msg);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY: return Status::Unavailable("storage unavailable: " + msg);
+    default: return Status::Internal(msg);
+  }
+}
+
 namespace {
 Status FromSqlite(sqlite3* db, int rc, std::string_view what) {
-  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) return Status::Corrupt(msg);
-  if (rc == SQLITE_FULL) return Status::Unavailable(msg);
-  return Status::Internal(msg);
+  return StatusFromSqlite(rc, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 }  // namespace
 
@@ -52,18 +64,18 @@ SqliteDb::~SqliteDb() {
 }
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool read_only,
-                                                 bool sync_full) {
+                                                 bool sync_full, const std::string& vfs) {
   sqlite3* raw = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     Status st = FromSqlite(raw, rc, "cannot open database " + path);
     sqlite3_close_v2(raw);
     return st;
   }
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
-  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   // The writer gets a large page cache and rare checkpoints: ingest touches the same
   // hot pages (series tails, newest chunks) over and over. Readers need little.
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
@@ -83,8 +95,7 @@ Status SqliteDb::Exec(const std::string& sql) {
   if (rc == SQLITE_OK) return Status::Ok();
   std::string msg = err ? err : sqlite3_errstr(rc);
   sqlite3_free(err);
-  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) return Status::Corrupt(msg);
-  return Status::Internal(msg);
+  return StatusFromSqlite(sqlite3_extended_errcode(db_), std::move(msg));
 }
 
 SqliteStmt& SqliteDb::Prepare(const std::string& sql) {

@@ -17,6 +17,12 @@
 
 namespace loupe {
 
+// How long a connection waits for a lock another connection holds.
+constexpr int kBusyTimeoutMs = 5000;
+
+// The Status for an SQLite result code: 507 for a full disk, 503 for I/O errors.
+Status StatusFromSqlite(int rc, std::string message);
+
 class SqliteStmt {
  public:
   explicit SqliteStmt(sqlite3_stmt* s) : stmt_(s) {}
@@ -37,6 +43,15 @@ class SqliteStmt {
     return *this;
   }
   SqliteStmt& BindNull(int i) { sqlite3_bind_null(stmt_, i); return *this; }
+  // The same, returning SQLite's result code (sql::Rows checks every one).
+  int BindChecked(int i, int64_t v) { return sqlite3_bind_int64(stmt_, i, v); }
+  int BindChecked(int i, double v) { return sqlite3_bind_double(stmt_, i, v); }
+  int BindChecked(int i, std::string_view v) {
+    // A null data pointer would bind NULL: an empty string_view is still the empty text.
+    return sqlite3_bind_text64(stmt_, i, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  }
+  int BindBlobChecked(int i, const void* p, size_t n) { return sqlite3_bind_blob64(stmt_, i, p, n, SQLITE_TRANSIENT); }
+  int BindNullChecked(int i) { return sqlite3_bind_null(stmt_, i); }
 
   // Advances; returns true while a row is available. Errors are kept for Done().
   bool Step();
@@ -64,8 +79,9 @@ class SqliteDb {
   SqliteDb& operator=(const SqliteDb&) = delete;
 
   // Opens (creating if asked) the database file and applies the connection pragmas.
+  // `vfs` names a registered SQLite VFS (tests inject faults through one); empty: default.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool read_only,
-                                               bool sync_full);
+                                               bool sync_full, const std::string& vfs = "");
 
   Status Exec(const std::string& sql);
   // Returns a cached, reset statement; aborts on SQL that does not compile
@@ -73,6 +89,8 @@ class SqliteDb {
   SqliteStmt& Prepare(const std::string& sql);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
+  // False in autocommit mode: no BEGIN, or SQLite rolled the transaction back itself.
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
   sqlite3* raw() { return db_; }
 
  private:

@@ -93,15 +93,30 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(options));
   store->path_ = (std::filesystem::path(options.data_dir) / "loupe.db").string();
-  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(store->path_, false, options.sync_full);
+  constexpr int64_t kPage = 4096;  // SQLite's default page size: one WAL frame each
+  SqliteStore* raw = store.get();
+  auto open_writer = [path = store->path_, options, raw]() -> Result<std::unique_ptr<SqliteDb>> {
+    Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path, false, options.sync_full, options.vfs);
+    if (!db.ok()) return db.status();
+    LOUPE_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_size_limit=" + std::to_string(options.wal_limit_bytes)));
+    if (raw->checkpointer_) raw->checkpointer_->Watch(**db);
+    return db;
+  };
+  Result<std::unique_ptr<SqliteDb>> db = open_writer();
   if (!db.ok()) return db.status();
   // Probe that the file is a database we can write before serving anything.
   Status probe = (*db)->Exec("CREATE TABLE IF NOT EXISTS _probe(x); DROP TABLE _probe;");
   if (!probe.ok()) return Status::Unavailable("data dir " + options.data_dir + " is unusable: " + probe.message());
   LOUPE_RETURN_IF_ERROR(Migrate(**db));
-  SqliteStore* raw = store.get();
+  Result<std::unique_ptr<SqliteDb>> ckpt = SqliteDb::Open(store->path_, false, options.sync_full, options.vfs);
+  if (!ckpt.ok()) return ckpt.status();
+  store->checkpointer_ = std::make_unique<WalCheckpointer>(
+      std::move(*ckpt), std::max<int64_t>(1, options.wal_checkpoint_bytes / kPage),
+      std::max<int64_t>(1, options.wal_limit_bytes / kPage));
+  store->checkpointer_->Watch(**db);
   store->writer_ = std::make_unique<GroupCommitWriter>(
-      std::move(*db), options.max_points_per_commit, [raw] { raw->series_writer_.Reset(); });
+      std::move(*db), options.max_points_per_commit, [raw] { raw->series_writer_.Reset(); },
+      open_writer, [raw](SqliteDb& writer) { raw->checkpointer_->AfterCommit(writer); });
   return store;
 }
 
@@ -109,26 +124,30 @@ SqliteStore::~SqliteStore() { Close(); }
 
 void SqliteStore::Close() {
   if (writer_) writer_->Stop();
-  std::lock_guard<std::mutex> lock(pool_mu_);
+  checkpointer_.reset();
+  MutexLock lock(pool_mu_);
   pool_.clear();
 }
 
 SqliteStore::Reader::~Reader() {
   if (!db_) return;
-  std::lock_guard<std::mutex> lock(store_->pool_mu_);
+  // A connection still holding a snapshot (a failed COMMIT) would serve stale reads to
+  // its next borrower: end it, or drop the connection.
+  if (db_->InTransaction() && (!db_->Exec("ROLLBACK").ok() || db_->InTransaction())) return;
+  MutexLock lock(store_->pool_mu_);
   store_->pool_.push_back(std::move(db_));
 }
 
 Result<SqliteStore::Reader> SqliteStore::Borrow() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    MutexLock lock(pool_mu_);
     if (!pool_.empty()) {
       std::unique_ptr<SqliteDb> db = std::move(pool_.back());
       pool_.pop_back();
       return Reader(this, std::move(db));
     }
   }
-  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path_, true, false);
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path_, true, false, options_.vfs);
   if (!db.ok()) return db.status();
   return Reader(this, std::move(*db));
 }

@@ -10,6 +10,7 @@
 #include "store/group_commit_writer.h"
 #include "store/series_writer.h"
 #include "store/store.h"
+#include "store/wal_checkpointer.h"
 
 namespace loupe {
 
@@ -121,9 +122,10 @@ class SqliteStore final : public Store {
   StoreOptions options_;
   std::string path_;
   SeriesWriter series_writer_;  // writer thread only
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // outlives the writer, whose hook calls it
   std::unique_ptr<GroupCommitWriter> writer_;
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<SqliteDb>> pool_;
+  Mutex pool_mu_;
+  std::vector<std::unique_ptr<SqliteDb>> pool_ GUARDED_BY(pool_mu_);
 };
 
 }  // namespace loupe

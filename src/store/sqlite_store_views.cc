@@ -87,8 +87,9 @@ Result<SeriesResult> SqliteStore::QuerySeries(int64_t series_id, const SeriesQue
   Result<SeriesResult> out = SeriesResult{};
   if (st.ok() && !span) st = Status::NotFound("series " + std::to_string(series_id) + " not found");
   if (st.ok()) out = QuerySeriesPoints(db, series_id, span->first, span->second, q);
-  db.Exec("COMMIT");
+  Status end = db.Exec("COMMIT");  // ends the read snapshot
   if (!st.ok()) return st;
+  if (!end.ok()) return end;
   return out;
 }
 

@@ -155,6 +155,14 @@ struct StoreOptions {
   bool sync_full = true;
   // A group commit closes after this many points even if more are waiting.
   size_t max_points_per_commit = 500000;
+  // The SQLite VFS to open the database with; empty: SQLite's default. Tests name one
+  // that injects disk-full, I/O and fsync faults.
+  std::string vfs;
+  // A passive checkpoint (off the writer thread) starts once the WAL holds this much;
+  // past `wal_limit_bytes` a restart checkpoint waits for readers so the WAL cannot
+  // grow without bound, and the WAL file is truncated back to that size.
+  int64_t wal_checkpoint_bytes = int64_t{16} << 20;
+  int64_t wal_limit_bytes = int64_t{64} << 20;
 };
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <unordered_set>
+#include <spdlog/spdlog.h>
 
 #include "common/time_util.h"
 #include "tracking/validation.h"
@@ -34,13 +35,19 @@ void TrackingService::MonitorLoop() {
     cv_.wait_for(lock, std::chrono::seconds(options_.heartbeat_check_seconds));
     if (stopping_) break;
     lock.unlock();
-    CrashSilentRuns();
+    Result<int> crashed = CrashSilentRuns();
+    if (!crashed.ok()) {
+      spdlog::warn("heartbeat monitor: {}", crashed.status().message());
+    } else if (*crashed > 0) {
+      spdlog::info("heartbeat monitor: {} run(s) silent for {} s marked crashed", *crashed,
+                   options_.heartbeat_timeout_seconds);
+    }
     lock.lock();
   }
 }
 
 Result<int> TrackingService::CrashSilentRuns() {
-  int64_t cutoff = NowMicros() - int64_t{options_.heartbeat_timeout_seconds} * 1000000;
+  int64_t cutoff = options_.clock->NowMicros() - int64_t{options_.heartbeat_timeout_seconds} * 1000000;
   return store_.CrashStaleRuns(cutoff);
 }
 
@@ -79,8 +86,43 @@ Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
                                      "' is out of range: steps are integers from 0 to 2^53");
     }
   }
+  LOUPE_RETURN_IF_ERROR(RefuseMediaKeys(batch.experiment_id, keys));
   if (batch.ts == 0) batch.ts = NowMicros();
   return store_.WriteMetrics(batch);
+}
+
+Status TrackingService::RefuseMediaKeys(int64_t experiment_id, const std::unordered_set<std::string_view>& keys) {
+  std::unordered_map<std::string, std::string> media;  // key -> type
+  bool cached = false;
+  {
+    MutexLock lock(media_mu_);
+    auto it = media_keys_.find(experiment_id);
+    if (it != media_keys_.end()) {
+      cached = true;
+      for (std::string_view k : keys) {
+        auto m = it->second.find(std::string(k));
+        if (m != it->second.end()) media.emplace(m->first, m->second);
+      }
+    }
+  }
+  if (!cached) {
+    Result<std::vector<Series>> series = store_.ListSeries(experiment_id);
+    if (!series.ok()) return series.status();
+    std::unordered_map<std::string, std::string> all;
+    for (const Series& s : *series) {
+      if (s.type != "line") all.emplace(s.key, s.type);
+    }
+    for (std::string_view k : keys) {
+      auto m = all.find(std::string(k));
+      if (m != all.end()) media.emplace(m->first, m->second);
+    }
+    MutexLock lock(media_mu_);
+    if (media_keys_.size() >= 10000) media_keys_.clear();  // bounded; reloaded on demand
+    media_keys_.emplace(experiment_id, std::move(all));
+  }
+  if (media.empty()) return Status::Ok();
+  const auto& [key, type] = *media.begin();
+  return Status::InvalidArgument("key '" + key + "' already holds " + type + " data; log line data under another key");
 }
 
 Result<WriteAck> TrackingService::LogConsole(ConsoleBatch batch) {
@@ -190,7 +232,13 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   item.content_type = type;
   item.ts = NowMicros();
   Result<WriteAck> ack = store_.AddMedia(item);
-  if (!ack.ok()) fs::remove(final_path, ec);
+  if (!ack.ok()) {
+    fs::remove(final_path, ec);
+    return ack;
+  }
+  MutexLock lock(media_mu_);
+  auto known = media_keys_.find(experiment_id);
+  if (known != media_keys_.end()) known->second.emplace(key, type.rfind("audio/", 0) == 0 ? "audio" : "image");
   return ack;
 }
 
@@ -249,6 +297,10 @@ Result<Experiment> TrackingService::Stop(int64_t experiment_id) {
 
 Status TrackingService::DeleteExperiment(int64_t experiment_id) {
   LOUPE_RETURN_IF_ERROR(store_.DeleteExperiment(experiment_id));
+  {
+    MutexLock lock(media_mu_);
+    media_keys_.erase(experiment_id);
+  }
   std::error_code ec;
   fs::remove_all(MediaDir(experiment_id), ec);
   return Status::Ok();
@@ -259,7 +311,11 @@ Status TrackingService::DeleteProject(int64_t project_id) {
   if (!exps.ok()) return exps.status();
   LOUPE_RETURN_IF_ERROR(store_.DeleteProject(project_id));
   std::error_code ec;
-  for (const Experiment& e : *exps) fs::remove_all(MediaDir(e.id), ec);
+  MutexLock lock(media_mu_);
+  for (const Experiment& e : *exps) {
+    fs::remove_all(MediaDir(e.id), ec);
+    media_keys_.erase(e.id);
+  }
   return Status::Ok();
 }
 

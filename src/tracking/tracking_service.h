@@ -10,10 +10,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "store/store.h"
 #include "tracking/limits.h"
 
@@ -26,6 +31,8 @@ struct TrackingOptions {
   int heartbeat_timeout_seconds = 120;
   // How often the monitor looks for silent runs.
   int heartbeat_check_seconds = 5;
+  // Where "silent for that long" is measured; tests pass a ManualClock.
+  Clock* clock = &SystemClock();
 };
 
 class TrackingService {
@@ -98,6 +105,9 @@ class TrackingService {
  private:
   void MonitorLoop();
   std::string MediaDir(int64_t experiment_id) const;
+  // Refuses a metrics batch naming a key that holds media before it reaches the writer
+  // (the store checks again, for the races this cache cannot see).
+  Status RefuseMediaKeys(int64_t experiment_id, const std::unordered_set<std::string_view>& keys);
 
   Store& store_;
   TrackingOptions options_;
@@ -111,6 +121,9 @@ class TrackingService {
   };
   std::mutex keys_mu_;
   std::map<int64_t, KeysEntry> project_keys_;
+  Mutex media_mu_;
+  // Per experiment: its keys that hold media (image, audio), with their type.
+  std::unordered_map<int64_t, std::unordered_map<std::string, std::string>> media_keys_ GUARDED_BY(media_mu_);
 };
 
 }  // namespace loupe

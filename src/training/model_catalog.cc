@@ -46,8 +46,8 @@ std::vector<ParamSpec> LinearParams(bool text, bool svr, bool balanced_choice) {
 
 }  // namespace
 
-Status Cancelled() { return Status::Conflict("cancelled while running"); }
-bool IsCancelled(const Status& st) { return st.code() == Code::kConflict && st.message() == "cancelled while running"; }
+Status Cancelled() { return Status::Cancelled("cancelled while running"); }
+bool IsCancelled(const Status& st) { return st.code() == Code::kCancelled; }
 
 const std::vector<ModelInfo>& ModelCatalog() {
   static const std::vector<ModelInfo> kModels = {

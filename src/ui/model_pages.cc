@@ -190,7 +190,7 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   // Confusion matrices (test first), shaded by each truth row's share.
   json classes = spec.value("classes", json::array());
   json confusion = json::array();
-  for (const std::string& sp : {"test", "validation", "train"}) {
+  for (const char* sp : {"test", "validation", "train"}) {
     const json& m = result.value("confusion_matrix", json::object()).value(sp, json());
     if (!m.is_array() || m.empty()) continue;
     json rows = json::array();

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "ui/template_renderer.h"
+#include "web/http_status.h"
 
 namespace loupe {
 
@@ -33,7 +34,7 @@ HttpResponse HtmlPage(const PageFrame& frame, const std::string& body, int statu
 HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame) {
   std::string body = "<h1>" + HtmlEscape(frame.title) + "</h1><div class=\"error-box\" role=\"alert\">" +
                      HtmlEscape(status.message()) + "</div>";
-  return HtmlPage(frame, body, status.http_status());
+  return HtmlPage(frame, body, HttpStatus(status));
 }
 
 Result<int64_t> PagePathId(const HttpRequest& req, const std::string& what) {

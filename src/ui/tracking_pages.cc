@@ -11,6 +11,7 @@
 #include "tracking/experiment_table.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
+#include "web/http_status.h"
 
 namespace loupe {
 
@@ -199,14 +200,14 @@ HttpResponse ExperimentsCsv(TrackingService& t, const HttpRequest& req) {
   HttpResponse resp;
   resp.content_type = "text/plain; charset=utf-8";
   if (!id.ok()) {
-    resp.status = id.status().http_status();
+    resp.status = HttpStatus(id.status());
     resp.body = id.status().message();
     return resp;
   }
   q->all_rows = true;
   Result<ExperimentTable> table = BuildExperimentTable(t, *id, *q, NowMicros());
   if (!table.ok()) {
-    resp.status = table.status().http_status();
+    resp.status = HttpStatus(table.status());
     resp.body = table.status().message();
     return resp;
   }

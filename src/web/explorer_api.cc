@@ -5,6 +5,7 @@
 //   GET  /api/v1/explorer/{id}            status and error
 //   GET  /api/v1/explorer/{id}/results    {type: plotly_json | tabular, data, config} (also POST, as DashAI's client)
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "common/time_util.h"
 #include "web/api_routes.h"
@@ -55,7 +56,10 @@ std::vector<Route> ExplorerApiRoutes(ExplorerService& s, jobs::JobQueue& q) {
                  if (!e.ok()) return JsonError(e.status());
                  Result<int64_t> job = q.Enqueue("ExplorerJob", {{"explorer_id", e->id}});
                  if (!job.ok()) return JsonError(job.status());
-                 s.SetJob(e->id, *job);
+                 if (Status st = s.SetJob(e->id, *job); !st.ok()) {
+                   // The job is queued and will run; only the explorer's link to it is missing.
+                   spdlog::warn("explorer {}: could not record its job {}: {}", e->id, *job, st.message());
+                 }
                  Result<ExplorerRecord> now = s.Get(e->id);
                  HttpResponse out = JsonOk(ExplorerJson(now.ok() ? *now : *e));
                  out.status = 201;

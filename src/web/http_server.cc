@@ -2,6 +2,7 @@
 #include "web/http_server.h"
 
 #include <restinio/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <csignal>
@@ -41,14 +42,28 @@ std::vector<std::string> ParamNames(const std::string& pattern) {
   return names;
 }
 
+// Every 5xx is logged with its cause; so is every request slower than `slow_ms`.
+void LogRequest(const restinio::request_handle_t& req, const HttpResponse& r, double secs, int slow_ms) {
+  if (r.status >= 500) {
+    spdlog::error("{} {} -> {}: {}", req->header().method().c_str(), req->header().path(), r.status,
+                  std::string_view(r.body).substr(0, 1000));
+  }
+  if (slow_ms > 0 && secs * 1000 >= slow_ms) {
+    spdlog::warn("slow request: {} {} took {:.0f} ms ({})", req->header().method().c_str(),
+                 req->header().path(), secs * 1000, r.status);
+  }
+}
+
 restinio::request_handling_status_t Respond(const restinio::request_handle_t& req, HttpResponse r,
-                                            std::chrono::steady_clock::time_point start, bool api) {
+                                            std::chrono::steady_clock::time_point start, bool api,
+                                            int slow_ms = 0) {
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  LogRequest(req, r, secs, slow_ms);
   auto resp = req->create_response(restinio::http_status_line_t{
       restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)}, ""});
   if (!r.content_type.empty()) resp.append_header(restinio::http_field::content_type, r.content_type);
   for (auto& [k, v] : r.headers) resp.append_header(k, v);
   if (api) {
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.6f", secs);
     resp.append_header("SwanLab-Process-Time", buf);
@@ -98,6 +113,7 @@ struct HttpServer::Impl {
   std::unique_ptr<asio::signal_set> signals;
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
+  std::atomic<uint16_t> bound_port{0};  // the port bound, also when 0 was asked for
 };
 
 HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : impl_(new Impl) {
@@ -108,8 +124,9 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
     bool api = route.pattern.rfind("/api/", 0) == 0;
     router->add_handler(
         MethodOf(route.method), route.pattern,
-        [handler = route.handler, stream = route.stream, names, method = route.method, api](const restinio::request_handle_t& req,
-                                                                      restinio::router::route_params_t params) {
+        [handler = route.handler, stream = route.stream, names, method = route.method, api,
+         slow_ms = options.slow_request_ms](const restinio::request_handle_t& req,
+                                            restinio::router::route_params_t params) {
           auto start = std::chrono::steady_clock::now();
           HttpRequest r;
           r.method = method;
@@ -149,7 +166,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           } catch (const std::exception& e) {
             out = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
           }
-          return Respond(req, std::move(out), start, api);
+          return Respond(req, std::move(out), start, api, slow_ms);
         });
   }
   router->non_matched_request_handler([not_found = options.not_found](const restinio::request_handle_t& req) {
@@ -171,6 +188,9 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
       restinio::server_settings_t<Traits>{}
           .address(options.host)
           .port(options.port)
+          .acceptor_post_bind_hook([impl = impl_.get()](asio::ip::tcp::acceptor& acceptor) {
+            impl->bound_port = acceptor.local_endpoint().port();
+          })
           .request_handler(std::move(router))
           .max_pipelined_requests(4)
           .read_next_http_message_timelimit(std::chrono::seconds(60))
@@ -195,6 +215,8 @@ Status HttpServer::Start() {
   }
   return Status::Ok();
 }
+
+uint16_t HttpServer::port() const { return impl_->bound_port.load(); }
 
 void HttpServer::WatchSignals() {
   impl_->signals = std::make_unique<asio::signal_set>(impl_->ioctx, SIGINT, SIGTERM);

@@ -16,11 +16,13 @@ namespace loupe {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;
+  uint16_t port = 8080;  // 0: any free port; port() says which after Start()
   int threads = 4;  // handler threads; writes block on the group commit, so > cores
   // Bodies above this are refused by the HTTP layer itself (connection closed);
   // the handlers answer bodies between their own limits and this one with 413.
   uint64_t hard_body_limit = 96ull << 20;
+  // Requests slower than this are logged as warnings; 0: none.
+  int slow_request_ms = 1000;
   // Answers requests no route matched outside /api/ (an HTML page for people);
   // unset: the JSON 404 every /api path gets.
   Handler not_found;
@@ -31,6 +33,7 @@ class HttpServer {
   HttpServer(HttpServerOptions options, std::vector<Route> routes);
   ~HttpServer();
   Status Start();
+  uint16_t port() const;  // the port bound by Start()
   void Run();   // blocks until Stop()
   void Stop();  // idempotent; also stops on SIGINT/SIGTERM when WatchSignals() was called
   void WatchSignals();

@@ -1,4 +1,5 @@
 #include "web/json_util.h"
+#include "web/http_status.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,7 +12,7 @@ namespace {
 int EnvelopeCode(const Status& st) {
   if (st.code() == Code::kCorrupt) return 3500;
   if (st.code() == Code::kInternal) return 3555;
-  return 3000 + st.http_status();
+  return 3000 + HttpStatus(st);
 }
 }  // namespace
 
@@ -35,7 +36,7 @@ HttpResponse JsonOkRaw(const std::string& data_json) {
 HttpResponse JsonError(const Status& st) {
   nlohmann::json env = {{"code", EnvelopeCode(st)}, {"message", st.message()}};
   HttpResponse r;
-  r.status = st.http_status();
+  r.status = HttpStatus(st);
   r.body = env.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }

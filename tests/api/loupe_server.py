@@ -1,11 +1,14 @@
 """A real `loupe serve` on a free port with a temporary data dir, for tests.
 
-LoupeServer starts the binary named by $LOUPE_BIN, waits for its ready line, and
-offers small JSON helpers over urllib. Nothing here is mocked: requests go over
-loopback HTTP to the real server.
+LoupeServer starts the binary named by $LOUPE_BIN with `--port 0` (unless a port is
+given, e.g. to restart on the same one), reads the port from its ready line on stdout,
+and offers small JSON helpers over urllib. The server's log (stderr) goes to a file,
+`log_path`, shown when the server fails to start. Nothing here is mocked: requests go
+over loopback HTTP to the real server.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -42,9 +45,10 @@ class LoupeServer:
         self.own_dir = data_dir is None
         self.cwd = cwd
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="loupe-api-")
-        self.port = port or free_port()
+        self.port = port or 0
         self.extra_args = list(extra_args)
         self.proc = None
+        self.log_path = None
 
     @property
     def url(self):
@@ -52,16 +56,27 @@ class LoupeServer:
 
     def start(self):
         binary = os.path.abspath(os.environ.get("LOUPE_BIN", "build/loupe"))
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--port", str(self.port), "--data-dir", self.data_dir, *self.extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.cwd)
+        fd, self.log_path = tempfile.mkstemp(prefix="loupe-server-", suffix=".log")
+        with os.fdopen(fd, "w") as log:
+            self.proc = subprocess.Popen(
+                [binary, "serve", "--port", str(self.port), "--data-dir", self.data_dir, *self.extra_args],
+                stdout=subprocess.PIPE, stderr=log, text=True, cwd=self.cwd)
         line = self.proc.stdout.readline()
-        if "serving" not in line:
+        ready = re.search(r"serving http://[^:]+:(\d+)", line)
+        if not ready:
             self.proc.wait(timeout=30)
             rest = self.proc.stdout.read()
             self.proc.stdout.close()
-            raise RuntimeError(f"loupe did not start: {line}{rest}")
+            raise RuntimeError(f"loupe did not start: {line}{rest}{self.log()}")
+        self.port = int(ready.group(1))
         return self
+
+    def log(self):
+        """What the server logged so far."""
+        if not self.log_path or not os.path.exists(self.log_path):
+            return ""
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -83,6 +98,8 @@ class LoupeServer:
         self.stop()
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.log_path and os.path.exists(self.log_path):
+            os.unlink(self.log_path)
 
     def request(self, method, path, body=None, raw=None, headers=None):
         """Returns (http_status, parsed JSON or raw bytes, response headers)."""

@@ -1,8 +1,7 @@
-// Shared pieces of the browser tests: a real `loupe serve` on a free port, the SDK
+// Shared pieces of the browser tests: a real `loupe serve` on a port it picks (--port 0), the SDK
 // logging real runs into it, and headless Debian Chromium driven by playwright-core.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,21 +14,18 @@ export const artifacts = process.env.LOUPE_ARTIFACTS || path.join(root, 'build',
 const bin = process.env.LOUPE_BIN || path.join(root, 'build', 'loupe');
 const python = '/usr/bin/python3';
 
-export async function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-  });
-}
-
 export async function startServer() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-browser-'));
   execFileSync(python, [path.join(root, 'tests', 'claas', 'claas_fixtures.py'), path.join(dir, 'data')]);
-  const port = await freePort();
-  const proc = spawn(bin, ['serve', '--port', String(port), '--data-dir', './data'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    proc.stdout.once('data', (d) => (String(d).includes('serving') ? resolve() : reject(new Error(String(d)))));
-    proc.once('exit', (code) => reject(new Error('loupe exited ' + code)));
+  const log = fs.openSync(path.join(dir, 'server.log'), 'w');
+  const proc = spawn(bin, ['serve', '--port', '0', '--data-dir', './data'], { cwd: dir, stdio: ['ignore', 'pipe', log] });
+  fs.closeSync(log);
+  const port = await new Promise((resolve, reject) => {
+    proc.stdout.once('data', (d) => {
+      const ready = /serving http:\/\/[^:]+:(\d+)/.exec(String(d));
+      if (ready) resolve(Number(ready[1])); else reject(new Error(String(d)));
+    });
+    proc.once('exit', (code) => reject(new Error('loupe exited ' + code + ': ' + fs.readFileSync(path.join(dir, 'server.log'), 'utf8'))));
   });
   const url = `http://127.0.0.1:${port}`;
   return {

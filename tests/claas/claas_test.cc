@@ -120,7 +120,9 @@ TEST(ResultsPath, StaysInsideTheRootByComponent) {
                                  std::string("/etc"), std::string("")}) {
     auto res = ResolveInsideRoot(bad, r);
     EXPECT_FALSE(res.ok()) << bad;
-    if (!res.ok()) EXPECT_EQ(res.status().code(), Code::kBadRequest);
+    if (!res.ok()) {
+      EXPECT_EQ(res.status().code(), Code::kBadRequest);
+    }
   }
 }
 

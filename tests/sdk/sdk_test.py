@@ -1,17 +1,23 @@
 """The Python SDK against a live Loupe server: logging, console, system metadata,
-server down -> spool -> replay, and a stop requested from the dashboard."""
+server down -> spool -> replay, offline and disabled modes, and a stop requested
+from the dashboard."""
+import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
 from loupe_server import LoupeServer, free_port  # noqa: E402
 
 import loupe  # noqa: E402
+from loupe._console import _Tee  # noqa: E402
 
 
 def series(server, exp_id, key):
@@ -24,12 +30,48 @@ def experiment(server, exp_id):
     return server.request("GET", f"/api/v1/experiments/{exp_id}")[1]["data"]
 
 
+def experiments_of(server, project):
+    """The experiments of the project with that name, or None when it does not exist."""
+    projects = server.request("GET", "/api/v1/projects")[1]["data"]["projects"]
+    pid = next((x["id"] for x in projects if x["name"] == project), None)
+    if pid is None:
+        return None
+    return server.request("GET", f"/api/v1/projects/{pid}/experiments")[1]["data"]["experiments"]
+
+
+def console_texts(server, exp_id):
+    return [l["text"] for l in server.request("GET", f"/api/v1/experiments/{exp_id}/console")[1]["data"]["lines"]]
+
+
+def wait_connected(run, timeout=10.0):
+    """init() does not wait for the server; this does, for tests that need run.id early."""
+    deadline = time.time() + timeout
+    while run.id is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert run.id is not None, "the run never reached the server"
+    return run.id
+
+
+def silent_listener():
+    """A socket that accepts TCP connections (the kernel does) but never answers."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    return s
+
+
+def spooled_records(spool, run_id):
+    return [n for n in os.listdir(os.path.join(spool, run_id)) if n.endswith(".json") and n != "run.json"]
+
+
 class SdkTest(unittest.TestCase):
     def setUp(self):
         self.spool = tempfile.mkdtemp(prefix="loupe-spool-")
         self.server = LoupeServer().start()
 
     def tearDown(self):
+        if loupe.run is not None and not loupe.run.finished:
+            loupe.run.finish(timeout=1)  # a test that failed half-way must not leave its run to the next
         self.server.cleanup()
         shutil.rmtree(self.spool, ignore_errors=True)
 
@@ -137,7 +179,7 @@ class SdkTest(unittest.TestCase):
     def test_stop_from_dashboard_interrupts_training_loop(self):
         with loupe.Run(project="sdk", **self.run_kwargs(capture_console=False, system_metrics_interval=0,
                                                          heartbeat_interval=0.1)) as run:
-            status, _, _ = self.server.request("GET", f"/api/v1/experiment/{run.id}/stop")
+            status, _, _ = self.server.request("GET", f"/api/v1/experiment/{wait_connected(run)}/stop")
             self.assertEqual(status, 200)
             deadline = time.time() + 20
             while time.time() < deadline:
@@ -147,9 +189,168 @@ class SdkTest(unittest.TestCase):
         self.assertTrue(run.stopped)
         self.assertEqual(experiment(self.server, run.id)["status"], "stopped")
 
+    def test_init_returns_at_once_when_the_server_does_not_answer(self):
+        silent = silent_listener()
+        self.addCleanup(silent.close)
+        for host in ("http://127.0.0.1:1", f"http://127.0.0.1:{silent.getsockname()[1]}"):
+            start = time.monotonic()
+            run = loupe.init(project="sdk", host=host, spool_dir=self.spool, flush_interval=0.1,
+                             capture_console=False, system_metrics_interval=0)
+            self.assertLess(time.monotonic() - start, 1.0, host)
+            self.assertIsNone(run.id)
+            loupe.log({"m": 1.0}, step=0)
+            self.assertFalse(run.finish(timeout=0.5))
+            self.assertIsNone(run.id)
+            self.assertTrue(spooled_records(self.spool, run.run_id), host)  # kept for `loupe sync`
 
-if __name__ == "__main__":
-    unittest.main()
+    def test_run_started_before_the_server_exists_arrives_complete_once_it_is_up(self):
+        silent = silent_listener()  # the port is held by something that never answers
+        self.addCleanup(silent.close)
+        port = silent.getsockname()[1]
+        start = time.monotonic()
+        run = loupe.init(project="late", name="early-bird", config={"lr": 0.1}, host=f"http://127.0.0.1:{port}",
+                         spool_dir=self.spool, flush_interval=0.1, system_metrics_interval=0)
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertIsNone(run.id)
+        for s in range(100):
+            loupe.log({"loss": 1.0 / (s + 1)}, step=s)
+        print("logged while the server was down")
+        run.update_config({"epochs": 2})
+        run.log_image("samples/x", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, step=3)
+        time.sleep(0.3)
+        self.assertTrue(spooled_records(self.spool, run.run_id))
+        silent.close()
+        later = LoupeServer(port=port).start()
+        try:
+            for s in range(100, 200):
+                loupe.log({"loss": 1.0 / (s + 1)}, step=s)
+            self.assertTrue(loupe.finish())
+            exps = experiments_of(later, "late")
+            self.assertEqual([(e["id"], e["name"], e["status"]) for e in exps], [(run.id, "early-bird", "finished")])
+            loss = series(later, run.id, "loss")
+            self.assertEqual([p[0] for p in loss["points"]], list(range(200)))
+            exp = experiment(later, run.id)
+            self.assertEqual(exp["config"], {"lr": 0.1, "epochs": 2})
+            self.assertIn("python", exp["system"])
+            self.assertIn("logged while the server was down", console_texts(later, run.id))
+            tag = later.request("GET", f"/api/v1/experiment/{run.id}/tag/samples/x")[1]["data"]
+            self.assertEqual(tag["list"][0]["index"], 3)
+            self.assertEqual(os.listdir(self.spool), [])
+        finally:
+            later.cleanup()
+
+    def test_offline_mode_never_contacts_the_server_and_sync_uploads_everything(self):
+        run = loupe.init(project="offline-mode", name="on-a-plane", config={"lr": 0.5}, mode="offline",
+                         **self.run_kwargs(system_metrics_interval=0.1))
+        self.assertEqual(run.mode, "offline")
+        for s in range(300):
+            loupe.log({"train/loss": 1.0 / (s + 1)}, step=s)
+        print("offline line")
+        run.update_config({"epochs": 4})
+        run.log_image("samples/pred", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, step=7)
+        time.sleep(0.4)  # a few system samples
+        self.assertFalse(loupe.finish())  # nothing was sent: it is all in the spool
+        self.assertIsNone(run.id)
+        self.assertIsNone(experiments_of(self.server, "offline-mode"))
+
+        env = dict(os.environ, LOUPE_MODE="offline")  # sync sends whatever the mode says
+        out = subprocess.run([sys.executable, "-m", "loupe", "sync", "--spool-dir", self.spool],
+                             capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("1 run(s) sent", out.stdout)
+        exps = experiments_of(self.server, "offline-mode")
+        self.assertEqual([(e["name"], e["status"]) for e in exps], [("on-a-plane", "finished")])
+        eid = exps[0]["id"]
+        loss = series(self.server, eid, "train/loss")
+        self.assertEqual([p[0] for p in loss["points"]], list(range(300)))
+        self.assertGreaterEqual(series(self.server, eid, "system/memory.percent")["count"], 1)
+        exp = experiment(self.server, eid)
+        self.assertEqual(exp["config"], {"lr": 0.5, "epochs": 4})
+        self.assertIn("cores", exp["system"]["cpu"])
+        self.assertIn("offline line", console_texts(self.server, eid))
+        tag = self.server.request("GET", f"/api/v1/experiment/{eid}/tag/samples/pred")[1]["data"]
+        self.assertEqual(tag["list"][0]["index"], 7)
+        self.assertEqual(os.listdir(self.spool), [])
+
+    def test_disabled_mode_makes_every_call_a_cheap_no_op(self):
+        stdout, excepthook = sys.stdout, sys.excepthook
+        threads = set(threading.enumerate())
+        with loupe.init(project="disabled", mode="disabled", **self.run_kwargs()) as run:
+            self.assertIs(sys.stdout, stdout)  # no console capture
+            self.assertIs(sys.excepthook, excepthook)
+            self.assertEqual(set(threading.enumerate()) - threads, set())  # no sender thread
+            start = time.monotonic()
+            for s in range(10000):
+                loupe.log({"loss": 1.0 / (s + 1)}, step=s)
+            self.assertLess(time.monotonic() - start, 1.0)
+            loupe.log_image("samples/x", "no/such/file.png")
+            run.update_config({"epochs": 1})
+            self.assertTrue(loupe.finish())
+        self.assertIsNone(run.id)
+        self.assertTrue(run.finished)
+        self.assertEqual(os.listdir(self.spool), [])  # no files
+        self.assertIsNone(experiments_of(self.server, "disabled"))  # no network
+
+    def test_mode_comes_from_the_argument_then_loupe_mode_and_is_validated(self):
+        quiet = dict(capture_console=False, system_metrics_interval=0)
+        with mock.patch.dict(os.environ, {"LOUPE_MODE": "disabled"}):
+            self.assertEqual(loupe.Run(**self.run_kwargs(**quiet)).mode, "disabled")
+            run = loupe.init(project="sdk", mode="online", **self.run_kwargs(**quiet))
+            self.assertEqual(run.mode, "online")  # the argument wins
+            self.assertTrue(run.finish())
+        with mock.patch.dict(os.environ, {"LOUPE_MODE": "offline"}):
+            run = loupe.Run(**self.run_kwargs(**quiet))
+            self.assertEqual(run.mode, "offline")
+            self.assertFalse(run.finish(timeout=5))
+        with mock.patch.dict(os.environ, {"LOUPE_MODE": "airplane"}):
+            with self.assertRaisesRegex(ValueError, "LOUPE_MODE='airplane'"):
+                loupe.init(**self.run_kwargs(**quiet))
+        with self.assertRaisesRegex(ValueError, "'online', 'offline' or 'disabled', got 'Offline'"):
+            loupe.init(mode="Offline", **self.run_kwargs(**quiet))
+
+    def test_carriage_return_progress_costs_linear_time_and_keeps_the_last_update(self):
+        real_stdout = sys.stdout
+        sys.stdout = io.StringIO()  # the terminal the progress bar would draw on
+        try:
+            run = loupe.init(project="sdk", name="progress", **self.run_kwargs(system_metrics_interval=0))
+            tee = sys.stdout
+            start = time.monotonic()
+            for i in range(1, 20001):
+                sys.stdout.write(f"\rtraining {i}/20000 loss={1 / i:.6f}")
+            elapsed = time.monotonic() - start
+            self.assertLess(elapsed, 1.5)
+            self.assertLess(tee._partial_len, 100)  # only the text after the last "\r" is kept
+            sys.stdout.write("\n")
+            print("done")
+            self.assertTrue(loupe.finish())
+        finally:
+            sys.stdout = real_stdout
+        texts = console_texts(self.server, run.id)
+        self.assertEqual([t for t in texts if "/20000" in t], ["training 20000/20000 loss=0.000050"])
+        self.assertIn("done", texts)
+
+
+class ConsoleTeeTest(unittest.TestCase):
+    def tee(self):
+        lines = []
+        return _Tee(io.StringIO(), "stdout", lambda stream, line: lines.append(line)), lines
+
+    def test_a_line_without_newline_is_cut_at_the_line_limit(self):
+        tee, lines = self.tee()
+        for _ in range(200):
+            tee.write("x" * 1000)
+        self.assertEqual([len(l) for l in lines], [65536] * 3)  # cut as it grows, never held whole
+        self.assertEqual(tee._partial_len, 200000 - 3 * 65536)
+        tee.write("\n")
+        self.assertEqual([len(l) for l in lines], [65536] * 3 + [200000 - 3 * 65536])
+
+    def test_carriage_return_resets_the_line_but_ends_a_crlf_line(self):
+        tee, lines = self.tee()
+        for text in ["a\r\n", "abc\r", "\n", "old\r", "new\n", "10%\r50%\r100%\n", "tail\r"]:
+            tee.write(text)
+        tee.drain()
+        self.assertEqual(lines, ["a", "abc", "new", "100%", "tail"])
+        self.assertEqual(tee._original.getvalue(), "a\r\nabc\r\nold\rnew\n10%\r50%\r100%\ntail\r")
 
 
 class PackagingTest(unittest.TestCase):
@@ -175,3 +376,7 @@ class PackagingTest(unittest.TestCase):
                                    capture_output=True, text=True, env={"PYTHONPATH": target})
             self.assertEqual(probe.returncode, 0, probe.stderr)
             self.assertTrue(probe.stdout.startswith(target))
+
+
+if __name__ == "__main__":
+    unittest.main()

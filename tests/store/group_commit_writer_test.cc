@@ -21,7 +21,7 @@ int64_t Count(const TempDir& dir) {
   auto db = SqliteDb::Open(dir.path() + "/w.db", true, false);
   SqliteStmt& q = (*db)->Prepare("SELECT count(*) FROM t");
   int64_t n = q.Step() ? q.Int(0) : -1;
-  q.Done();
+  EXPECT_TRUE(q.Done().ok());
   return n;
 }
 

@@ -77,7 +77,9 @@ TEST(SeriesLayout, DownsampleKeepsSpikeFirstAndLast) {
   bool spike = false;
   for (size_t i = 0; i < pts.size(); ++i) {
     if (pts[i].step == 54321 && pts[i].value == 1e9) spike = true;
-    if (i) EXPECT_LT(pts[i - 1].step, pts[i].step);
+    if (i) {
+      EXPECT_LT(pts[i - 1].step, pts[i].step);
+    }
   }
   EXPECT_TRUE(spike);
 }

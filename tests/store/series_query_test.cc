@@ -69,13 +69,17 @@ class SeriesQueryTest : public ::testing::Test {
       } else {
         EXPECT_EQ(p.value, it->second) << "at step " << p.step;
       }
-      if (i) ASSERT_LT(r->points[i - 1].step, p.step);
+      if (i) {
+        ASSERT_LT(r->points[i - 1].step, p.step);
+      }
       saw_min |= p.value == mn;
       saw_max |= p.value == mx;
     }
     EXPECT_TRUE(saw_min);
     EXPECT_TRUE(saw_max);
-    if (n <= max_points) EXPECT_EQ(static_cast<int64_t>(r->points.size()), n);
+    if (n <= max_points) {
+      EXPECT_EQ(static_cast<int64_t>(r->points.size()), n);
+    }
   }
 
   TempDir dir_;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/temp_dir.h"
+#include "common/time_util.h"
 
 namespace loupe {
 namespace {
@@ -78,16 +79,22 @@ TEST_F(TrackingTest, MediaRejectsUnknownTypesAndEmptyFiles) {
   EXPECT_EQ(tracking_->LogMedia(id_, "x", 0, "a.png", "").status().code(), Code::kInvalidArgument);
 }
 
-TEST_F(TrackingTest, SilentRunsBecomeCrashed) {
+TEST_F(TrackingTest, SilentRunsBecomeCrashedAndASignOfLifeRevivesThem) {
+  ManualClock clock(NowMicros());
   TrackingOptions to;
   to.data_dir = dir_.path();
-  to.heartbeat_timeout_seconds = 1;
-  to.heartbeat_check_seconds = 1;
-  {
-    TrackingService t(*store_, to);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2600));
-  }
+  to.heartbeat_timeout_seconds = 120;
+  to.heartbeat_check_seconds = 3600;  // the check is driven below, not by the thread
+  to.clock = &clock;
+  TrackingService t(*store_, to);
+  clock.Advance(119'000'000);
+  EXPECT_EQ(*t.CrashSilentRuns(), 0);
+  EXPECT_EQ(store_->GetExperiment(id_)->status, RunStatus::kRunning);
+  clock.Advance(2'000'000);
+  EXPECT_EQ(*t.CrashSilentRuns(), 1);
   EXPECT_EQ(store_->GetExperiment(id_)->status, RunStatus::kCrashed);
+  ASSERT_TRUE(t.Heartbeat(id_).ok());
+  EXPECT_EQ(store_->GetExperiment(id_)->status, RunStatus::kRunning);
 }
 
 TEST_F(TrackingTest, StopMarksRunningExperimentStopped) {

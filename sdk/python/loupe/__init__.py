@@ -4,40 +4,51 @@
     run = loupe.init(project="mnist", config={"lr": 0.01})
     run.log({"train/loss": 0.42}, step=1)
 
-Standard library only. Nothing is lost while the server is down: records wait in
-an on-disk spool and are sent when it is back (or by `python3 -m loupe sync`).
+Standard library only. init() never waits for the server, and nothing is lost while
+the server is down: records wait in an on-disk spool and are sent when it is back (or
+by `python3 -m loupe sync`). mode="offline" only spools; mode="disabled" does nothing.
 """
-from .run import Run, new_run_id
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Mapping, Optional, Union
+
+from .run import Run, new_run_id, resolve_mode
 from ._sync import sync
 
 __version__ = "0.1.0"
 __all__ = ["init", "log", "log_image", "finish", "run", "Run", "sync"]
 
-run = None
+run: Optional[Run] = None
 
 
-def init(project="default", name=None, config=None, host=None, **kwargs):
-    """Starts (or, with the run_id of an earlier run, resumes) a run and makes it current."""
+def init(project: str = "default", name: Optional[str] = None, config: Optional[Mapping[str, Any]] = None,
+         host: Optional[str] = None, mode: Optional[str] = None, **kwargs: Any) -> Run:
+    """Starts (or, with the run_id of an earlier run, resumes) a run and makes it current.
+    Returns at once, whether or not the server is reachable. `mode` is "online" (the
+    default), "offline" or "disabled"; without it, $LOUPE_MODE decides. Other keyword
+    arguments go to Run."""
     global run
+    mode = resolve_mode(mode)  # a bad mode leaves the current run alone
     if run is not None and not run.finished:
         run.finish()
-    run = Run(project=project, name=name, config=config, host=host, **kwargs)
+    run = Run(project=project, name=name, config=config, host=host, mode=mode, **kwargs)
     return run
 
 
-def _current():
+def _current() -> Run:
     if run is None:
         raise RuntimeError("call loupe.init() first")
     return run
 
 
-def log(data, step=None):
+def log(data: Dict[str, Any], step: Optional[int] = None) -> None:
     _current().log(data, step=step)
 
 
-def log_image(key, image, step=None):
+def log_image(key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray], step: Optional[int] = None) -> None:
     _current().log_image(key, image, step=step)
 
 
-def finish(status="finished"):
+def finish(status: str = "finished") -> bool:
     return _current().finish(status)

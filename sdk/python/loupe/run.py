@@ -5,8 +5,17 @@ about once a second (or when it grows past max_buffered_points), puts each recor
 in the on-disk spool, and sends the spool in order, retrying with backoff while the
 server is unreachable. Records carry sequence numbers, so a record sent twice is
 applied once. The sender also sends heartbeats and system metrics, and notices
-when the server says the run was stopped.
+when the server says the run was stopped. The constructor waits for nothing slow:
+the sender creates the run on the server (so `id` is None until then) and collects
+the system metadata (git, nvidia-smi).
+
+The mode (argument, else $LOUPE_MODE, else "online") chooses how much of this runs:
+"online" all of it; "offline" everything but the network, leaving the run in the spool
+for `python3 -m loupe sync`; "disabled" nothing at all (no threads, files or network;
+every method is a no-op), so a script runs unchanged without a server.
 """
+from __future__ import annotations
+
 import atexit
 import math
 import os
@@ -17,24 +26,37 @@ import threading
 import time
 import _thread
 from datetime import datetime, timezone
+from typing import Any, Dict, Mapping, Optional, Union
 
 from . import _http, _system
-from ._console import ConsoleCapture, original_stderr
+from ._console import MAX_LINE as _MAX_LINE, ConsoleCapture, original_stderr
 from ._spool import Spool, default_root
 
 _KEY = re.compile(r"^[A-Za-z0-9_.\-/ ]{1,255}$")
-_MAX_LINE = 65536
 _MAX_LINES_PER_RECORD = 10000
+MODES = ("online", "offline", "disabled")
 
 
-def validate_key(key):
+def resolve_mode(mode: Optional[str] = None) -> str:
+    """The mode argument, else $LOUPE_MODE, else "online"; ValueError for anything else."""
+    if mode is None:
+        env = os.environ.get("LOUPE_MODE", "").strip()
+        if env and env not in MODES:
+            raise ValueError(f"LOUPE_MODE={env!r} is not a Loupe mode: use 'online', 'offline' or 'disabled'")
+        return env or "online"
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'online', 'offline' or 'disabled', got {mode!r}")
+    return mode
+
+
+def validate_key(key: str) -> None:
     if not isinstance(key, str) or not _KEY.match(key):
         raise ValueError(f"invalid key {key!r}: use 1-255 letters, digits, '_', '-', '.', '/' or spaces")
     if key != key.strip() or any(seg in ("", ".", "..") for seg in key.split("/")):
         raise ValueError(f"invalid key {key!r}: no empty, '.' or '..' segments, no leading/trailing spaces")
 
 
-def encode_value(key, value):
+def encode_value(key: str, value: Any) -> Union[int, float, str]:
     if hasattr(value, "item") and callable(value.item):
         value = value.item()  # numpy and torch scalars
     if isinstance(value, bool):
@@ -47,24 +69,31 @@ def encode_value(key, value):
     return value
 
 
-def new_run_id():
+def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("run-%Y%m%d_%H%M%S-") + f"{random.getrandbits(32):08x}"
 
 
 class Run:
-    def __init__(self, project="default", name=None, config=None, host=None, run_id=None, description="",
-                 capture_console=True, system_metrics_interval=10.0, heartbeat_interval=15.0,
-                 flush_interval=1.0, max_buffered_points=20000, stop_behavior="interrupt", spool_dir=None,
-                 log_system_metadata=True):
+    def __init__(self, project: str = "default", name: Optional[str] = None,
+                 config: Optional[Mapping[str, Any]] = None, host: Optional[str] = None,
+                 run_id: Optional[str] = None, description: str = "", capture_console: bool = True,
+                 system_metrics_interval: float = 10.0, heartbeat_interval: float = 15.0,
+                 flush_interval: float = 1.0, max_buffered_points: int = 20000, stop_behavior: str = "interrupt",
+                 spool_dir: Optional[str] = None, log_system_metadata: bool = True,
+                 mode: Optional[str] = None) -> None:
         if stop_behavior not in ("interrupt", "flag"):
             raise ValueError("stop_behavior must be 'interrupt' or 'flag'")
+        self.mode = resolve_mode(mode)
         self.host = (host or os.environ.get("LOUPE_URL") or "http://127.0.0.1:8080").rstrip("/")
         self.project = project
         self.run_id = run_id or new_run_id()
         self.name = name or self.run_id
-        self.id = None  # the server's experiment id, known once connected
+        self.id: Optional[int] = None  # the server's experiment id, known once connected
         self.stopped = False
         self.finished = False
+        if self.mode == "disabled":
+            self.spool = None
+            return
         self._stop_behavior = stop_behavior
         self._flush_interval = flush_interval
         self._heartbeat_interval = heartbeat_interval
@@ -84,22 +113,21 @@ class Run:
         self._last_contact = 0.0
         self._failed = False
         self._warned_offline = False
+        self._sender_off = threading.Event()  # set by _close: from then on only `loupe sync` sends
 
         self.spool = Spool(os.path.join(spool_dir or default_root(), self.run_id))
         self._create_body = {"project": project, "name": self.name, "run_id": self.run_id,
                              "description": description, "config": _jsonable(config or {})}
         self.spool.write_meta({"host": self.host, "create": self._create_body})
 
-        if log_system_metadata:
-            self.spool.put({"kind": "system", "body": {"system": _system.metadata(),
-                                                       "requirements": _system.requirements()}})
+        self._metadata_due = log_system_metadata  # collected by the first drain: git and nvidia-smi are slow
         self._sampler = _system.Sampler() if system_metrics_interval else None
         self._system_interval = system_metrics_interval
         self._next_sample = time.time() + (system_metrics_interval or 0)
         self._system_step = 0
 
-        self._capture = ConsoleCapture(self._on_console) if capture_console else None
-        self._connect_once()
+        self._capture = ConsoleCapture(self._on_console, _MAX_LINE) if capture_console else None
+        self._wake.set()  # the sender's first round creates the run on the server at once
         self._thread = threading.Thread(target=self._loop, name="loupe-sender", daemon=True)
         self._thread.start()
         if self._capture:
@@ -110,8 +138,10 @@ class Run:
 
     # ---- user API -----------------------------------------------------------------
 
-    def log(self, data, step=None):
+    def log(self, data: Dict[str, Any], step: Optional[int] = None) -> None:
         """Buffers {key: number}; step defaults to one past the last step logged."""
+        if self.mode == "disabled":
+            return
         if not isinstance(data, dict):
             raise TypeError("log() takes a dict of {key: number}")
         encoded = {}
@@ -130,8 +160,11 @@ class Run:
         if full:
             self._wake.set()
 
-    def log_image(self, key, image, step=None):
+    def log_image(self, key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray],
+                  step: Optional[int] = None) -> None:
         """Logs an image (a file path, or PNG/JPEG bytes) under `key` at `step`."""
+        if self.mode == "disabled":
+            return
         validate_key(key)
         if isinstance(image, (bytes, bytearray)):
             blob, filename = bytes(image), "image.jpg" if bytes(image[:3]) == b"\xff\xd8\xff" else "image.png"
@@ -144,13 +177,20 @@ class Run:
         self.spool.put({"kind": "media", "key": key, "step": step, "filename": filename}, blob=blob)
         self._wake.set()
 
-    def update_config(self, config):
+    def update_config(self, config: Mapping[str, Any]) -> None:
+        """Merges `config` into the run's config (top-level keys replaced)."""
+        if self.mode == "disabled":
+            return
         self.spool.put({"kind": "config", "body": {"config": _jsonable(config)}})
         self._wake.set()
 
-    def finish(self, status="finished", timeout=30.0):
+    def finish(self, status: str = "finished", timeout: float = 30.0) -> bool:
         """Sends everything, marks the run finished, stops capturing. Returns True when
-        every record reached the server; otherwise they stay spooled for `loupe sync`."""
+        every record reached the server (always in "disabled" mode, never in "offline");
+        otherwise they stay spooled for `loupe sync`."""
+        if self.mode == "disabled":
+            self.finished = True
+            return True
         if self.finished:
             return not self.spool.pending()
         self.finished = True
@@ -158,23 +198,23 @@ class Run:
             self._capture.stop()
         self._drain_buffers()
         self.spool.put({"kind": "finish", "body": {"status": status}})
-        self._closing.set()
-        self._wake.set()
-        self._thread.join(timeout)
-        left = self.spool.pending()
-        if left:
+        self._retry_at, self._backoff = 0.0, 0.5  # a server that is back gets the rest now
+        left = self._close(timeout)
+        if left and self.mode == "offline":
+            print(f"loupe: offline run {self.run_id} is kept in {self.spool.dir}; "
+                  f"send it with `python3 -m loupe sync`", file=original_stderr())
+        elif left:
             print(f"loupe: {len(left)} record(s) of run {self.run_id} could not be sent to {self.host}; "
                   f"they are kept in {self.spool.dir} and sent by `python3 -m loupe sync`",
                   file=original_stderr())
         else:
             self.spool.remove_if_empty()
-        sys.excepthook = self._prev_excepthook
         return not left
 
-    def __enter__(self):
+    def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is KeyboardInterrupt and self.stopped:
             self.finish("stopped")
             return True  # a stop from the dashboard ends the block cleanly
@@ -182,6 +222,16 @@ class Run:
         return False
 
     # ---- sender ---------------------------------------------------------------------
+
+    def _close(self, timeout):
+        """Lets the sender send what is spooled, for up to `timeout` seconds, then stops it
+        (so a later `loupe sync` is the only sender) and returns the records left."""
+        self._closing.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        self._sender_off.set()
+        sys.excepthook = self._prev_excepthook
+        return self.spool.pending()
 
     def _next_seq(self):
         self._counter += 1
@@ -198,6 +248,10 @@ class Run:
             self._drain_buffers_locked()
 
     def _drain_buffers_locked(self):
+        if self._metadata_due:
+            self._metadata_due = False
+            self.spool.put({"kind": "system", "body": {"system": _system.metadata(),
+                                                       "requirements": _system.requirements()}})
         with self._lock:
             steps, self._steps, self._buffered = self._steps, {}, 0
             console, self._console = self._console, []
@@ -218,15 +272,16 @@ class Run:
             self._next_sample = time.time() + self._system_interval
 
     def _loop(self):
-        while True:
+        online = self.mode == "online"
+        while not self._sender_off.is_set():
             self._wake.wait(self._flush_interval)
             self._wake.clear()
             closing = self._closing.is_set()
             if not closing:
                 self._drain_buffers()
-            if time.time() >= self._retry_at:
+            if online and time.time() >= self._retry_at:
                 self._send_pending()
-            if closing and not self.spool.pending():
+            if closing and (not online or not self.spool.pending()):
                 return
             if closing and time.time() < self._retry_at:
                 time.sleep(min(0.2, self._retry_at - time.time()))
@@ -246,6 +301,8 @@ class Run:
         if not self._connect_once():
             return
         for name in self.spool.pending():
+            if self._sender_off.is_set():
+                return
             record, blob = self.spool.read(name)
             r = self._send(record, blob)
             if r.retryable:

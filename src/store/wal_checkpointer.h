@@ -1,0 +1,59 @@
+// WalCheckpointer: moves WAL checkpoints off the writer thread and keeps the WAL
+// bounded while readers never stop.
+//
+// The writer connection's autocheckpoint is replaced by a WAL hook: after each commit
+// SQLite tells it how many frames the WAL holds, and past `passive_frames` this class's
+// thread runs a PASSIVE checkpoint (it never blocks anyone). Overlapping readers can
+// keep a passive checkpoint from ever finishing ("checkpoint starvation" in SQLite's
+// WAL docs), so past `restart_frames` the writer itself runs a RESTART checkpoint
+// between two groups (AfterCommit): it waits for readers to move to the newest
+// snapshot, the next commit rewinds the WAL, and journal_size_limit truncates the
+// file. On the writer thread because a RESTART must hold the write lock, which a
+// writer committing back to back would otherwise never let another connection take.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <thread>
+
+#include "common/thread_annotations.h"
+#include "store/sqlite_db.h"
+
+namespace loupe {
+
+class WalCheckpointer {
+ public:
+  WalCheckpointer(std::unique_ptr<SqliteDb> db, int64_t passive_frames, int64_t restart_frames);
+  ~WalCheckpointer();
+
+  // Registers the hook on the writer's connection (again after every reopen).
+  void Watch(SqliteDb& writer);
+  // On the writer thread between groups: the RESTART checkpoint when the WAL is too big.
+  void AfterCommit(SqliteDb& writer);
+  // Checkpoints run so far, for tests and logs.
+  int64_t passive_runs() const { return passive_runs_.load(); }
+  int64_t restart_runs() const { return restart_runs_.load(); }
+
+ private:
+  static int OnCommit(void* self, sqlite3* db, const char* name, int frames);
+  void Loop();
+
+  std::unique_ptr<SqliteDb> db_;  // checkpoint thread only
+  const int64_t passive_frames_;
+  const int64_t restart_frames_;
+  std::atomic<int64_t> frames_{0};
+  std::atomic<int64_t> passive_runs_{0};
+  std::atomic<int64_t> restart_runs_{0};
+  int64_t restart_backoff_ = 0;  // writer thread only: frames to wait for after a missed restart
+  Mutex mu_;
+  std::condition_variable_any cv_;
+  bool wake_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace loupe
