@@ -118,7 +118,11 @@ int Serve(const ServeOptions& o) {
     for (auto& r : loupe::DatasetApiRoutes(datasets)) routes.push_back(std::move(r));
     for (auto& r : loupe::DatasetPageRoutes(datasets)) routes.push_back(std::move(r));
     // Declared before the queue, so its workers stop before the services they call go.
-    loupe::runs::RunService runs(**store, datasets, tracking, {data_dir});
+    loupe::runs::RunServiceOptions run_options;
+    run_options.data_dir = data_dir;
+    run_options.threads_per_job =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, o.workers));
+    loupe::runs::RunService runs(**store, datasets, tracking, run_options);
     loupe::explorers::ExplorerService explorers(**store, datasets);
     loupe::jobs::JobQueue jobs(**store, {o.workers});
     jobs.Register("DatasetJob", loupe::jobs::DatasetJob(datasets));
@@ -149,6 +153,7 @@ int Serve(const ServeOptions& o) {
     }
     server.WatchSignals();
     st = runs.RecoverInterrupted();
+    if (st.ok()) st = explorers.RecoverInterrupted();
     if (st.ok()) st = jobs.Start();
     if (!st.ok()) {
       spdlog::critical("{}", st.message());

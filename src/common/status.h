@@ -86,3 +86,14 @@ class [[nodiscard]] Result {
     ::loupe::Status _st = (expr);            \
     if (!_st.ok()) return _st;               \
   } while (0)
+
+// `LOUPE_ASSIGN_OR_RETURN(auto rows, LoadRows(id));` evaluates a Result<T>: on error
+// the enclosing function returns its Status, otherwise `rows` holds the value.
+#define LOUPE_STATUS_CONCAT_INNER(a, b) a##b
+#define LOUPE_STATUS_CONCAT(a, b) LOUPE_STATUS_CONCAT_INNER(a, b)
+#define LOUPE_ASSIGN_OR_RETURN(lhs, expr) \
+  LOUPE_ASSIGN_OR_RETURN_IMPL(LOUPE_STATUS_CONCAT(_loupe_result_, __LINE__), lhs, expr)
+#define LOUPE_ASSIGN_OR_RETURN_IMPL(result, lhs, expr) \
+  auto result = (expr);                                \
+  if (!result.ok()) return result.status();            \
+  lhs = std::move(*result)

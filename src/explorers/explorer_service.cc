@@ -58,10 +58,10 @@ Status ExplorerService::SetJob(int64_t id, int64_t job_id) { return store_.SetEx
 Result<json> ExplorerService::Execute(int64_t id) {
   Result<ExplorerRecord> e = store_.GetExplorer(id);
   if (!e.ok()) return e.status();
-  e->status = "STARTED";
+  e->status = WorkStatus::kStarted;
   LOUPE_RETURN_IF_ERROR(store_.UpdateExplorer(*e));
   auto finish = [&](const Result<json>& result) -> Result<json> {
-    e->status = result.ok() ? "FINISHED" : "ERROR";
+    e->status = result.ok() ? WorkStatus::kFinished : WorkStatus::kError;
     e->error = result.ok() ? "" : result.status().message();
     e->result_json = result.ok() ? result->dump() : "null";
     e->end_time = NowMicros();
@@ -73,6 +73,12 @@ Result<json> ExplorerService::Execute(int64_t id) {
   if (!table.ok()) return finish(table.status());
   std::vector<std::string> columns = json::parse(e->columns_json).get<std::vector<std::string>>();
   return finish(RunExploration(e->type, columns, json::parse(e->parameters_json), *table));
+}
+
+Status ExplorerService::RecoverInterrupted() {
+  Result<int> n = store_.FailInterruptedExplorers(
+      "interrupted: Loupe stopped while this exploration was computed; create it again");
+  return n.ok() ? Status::Ok() : n.status();
 }
 
 }  // namespace loupe::explorers

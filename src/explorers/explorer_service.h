@@ -3,18 +3,18 @@
 // record, so it is shown again without recomputing.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 #include "common/status.h"
 #include "datasets/dataset_service.h"
-#include "store/store.h"
+#include "store/explorer_store.h"
 
 namespace loupe::explorers {
 
 class ExplorerService {
  public:
-  ExplorerService(Store& store, datasets::DatasetService& datasets) : store_(store), datasets_(datasets) {}
+  ExplorerService(ExplorerStore& store, datasets::DatasetService& datasets) : store_(store), datasets_(datasets) {}
 
   // {dataset_id (or notebook_id), exploration_type, columns, parameters, name?}.
   // Returns the checked request ({dataset_id, exploration_type, columns, parameters}).
@@ -25,9 +25,11 @@ class ExplorerService {
   Status SetJob(int64_t id, int64_t job_id);
   // The job's work.
   Result<nlohmann::json> Execute(int64_t id);
+  // At start-up: explorers that were computing when the process died become ERROR.
+  Status RecoverInterrupted();
 
  private:
-  Store& store_;
+  ExplorerStore& store_;
   datasets::DatasetService& datasets_;
 };
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 #include <unordered_map>
+#include <nlohmann/json.hpp>
 
 #include "datasets/column_stats.h"
 

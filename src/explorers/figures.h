@@ -1,7 +1,7 @@
 // Plotly figures ({data, layout}) and tables computed from dataset columns.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 #include "datasets/table.h"

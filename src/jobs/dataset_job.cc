@@ -1,5 +1,7 @@
 #include "jobs/dataset_job.h"
 
+#include <nlohmann/json.hpp>
+
 namespace loupe::jobs {
 
 JobHandler DatasetJob(datasets::DatasetService& ds) {

@@ -1,5 +1,7 @@
 #include "jobs/explorer_job.h"
 
+#include <nlohmann/json.hpp>
+
 namespace loupe::jobs {
 
 JobHandler ExplorerJob(explorers::ExplorerService& explorers) {

@@ -4,10 +4,11 @@
 
 #include <chrono>
 #include <thread>
+#include <nlohmann/json.hpp>
 
 namespace loupe::jobs {
 
-JobQueue::JobQueue(Store& store, JobQueueOptions options) : store_(store), options_(options) {}
+JobQueue::JobQueue(JobStore& store, JobQueueOptions options) : store_(store), options_(options) {}
 
 JobQueue::~JobQueue() { Stop(); }
 
@@ -36,7 +37,7 @@ Status JobQueue::Start() {
 
 void JobQueue::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -62,7 +63,7 @@ Result<int64_t> JobQueue::Enqueue(const std::string& type, const nlohmann::json&
   }
   if (jt.queued) jt.queued(kwargs, *id);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ++pending_wakeups_;
   }
   cv_.notify_one();
@@ -72,9 +73,9 @@ Result<int64_t> JobQueue::Enqueue(const std::string& type, const nlohmann::json&
 Status JobQueue::Cancel(int64_t id) {
   Result<JobRecord> job = store_.GetJob(id);
   if (!job.ok()) return job.status();
-  if (job->status == "STARTED") {
+  if (job->status == WorkStatus::kStarted) {
     const JobType* jt = Find(job->type);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (jt && jt->stoppable && running_.count(id)) {
       stop_requested_.insert(id);
       return Status::Ok();
@@ -90,8 +91,9 @@ Status JobQueue::Cancel(int64_t id) {
 Status JobQueue::Retry(int64_t id) {
   Result<JobRecord> job = store_.GetJob(id);
   if (!job.ok()) return job.status();
-  if (job->status != "ERROR" && job->status != "CANCELLED") {
-    return Status::Conflict("job " + std::to_string(id) + " is " + job->status + "; only failed or cancelled jobs can be retried");
+  if (job->status != WorkStatus::kError && job->status != WorkStatus::kCancelled) {
+    return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job->status) +
+                            "; only failed or cancelled jobs can be retried");
   }
   const JobType* jt = Find(job->type);
   nlohmann::json kwargs = nlohmann::json::parse(job->kwargs_json, nullptr, false);
@@ -103,7 +105,7 @@ Status JobQueue::Retry(int64_t id) {
   }
   if (jt && jt->queued) jt->queued(kwargs, id);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ++pending_wakeups_;
   }
   cv_.notify_one();
@@ -113,14 +115,14 @@ Status JobQueue::Retry(int64_t id) {
 void JobQueue::Work() {
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_) return;
     }
     Result<std::optional<JobRecord>> claimed = store_.ClaimJob();
+    if (!claimed.ok()) spdlog::warn("job queue: cannot claim a job: {}", claimed.status().message());
     if (!claimed.ok() || !*claimed) {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
-                   [this] { return stopping_ || pending_wakeups_ > 0; });
+      MutexLock lock(mu_);
+      if (!stopping_ && pending_wakeups_ == 0) cv_.wait_for(mu_, std::chrono::milliseconds(options_.poll_ms));
       if (pending_wakeups_ > 0) --pending_wakeups_;
       continue;
     }
@@ -130,11 +132,11 @@ void JobQueue::Work() {
     nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
     const JobType* jt = Find(job.type);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       running_.insert(job.id);
     }
     auto stop_requested = [this, id = job.id] {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       return stop_requested_.count(id) > 0;
     };
     Result<nlohmann::json> result = Status::Internal("no handler for job type " + job.type);
@@ -147,7 +149,7 @@ void JobQueue::Work() {
     }
     bool stopped = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       running_.erase(job.id);
       stopped = stop_requested_.erase(job.id) > 0;
     }
@@ -155,18 +157,18 @@ void JobQueue::Work() {
     // A cancel that came after the work was done is too late: the job finished.
     if (stopped && !result.ok()) {
       spdlog::info("job {} ({}) cancelled after {:.1f} s", job.id, job.type, secs);
-      Finish(job.id, "CANCELLED", "cancelled while running", "null");
+      Finish(job.id, WorkStatus::kCancelled, "cancelled while running", "null");
     } else if (result.ok()) {
       spdlog::info("job {} ({}) finished in {:.1f} s", job.id, job.type, secs);
-      Finish(job.id, "FINISHED", "", result->dump());
+      Finish(job.id, WorkStatus::kFinished, "", result->dump());
     } else {
       spdlog::warn("job {} ({}) failed after {:.1f} s: {}", job.id, job.type, secs, result.status().message());
-      Finish(job.id, "ERROR", result.status().message(), "null");
+      Finish(job.id, WorkStatus::kError, result.status().message(), "null");
     }
   }
 }
 
-void JobQueue::Finish(int64_t id, const std::string& status, const std::string& error, const std::string& result) {
+void JobQueue::Finish(int64_t id, WorkStatus status, const std::string& error, const std::string& result) {
   // The writer refuses writes while it recovers from a failed disk (a full disk clears
   // when space is freed): retry for a while before leaving the job STARTED, which the
   // next start turns into ERROR "interrupted".
@@ -174,10 +176,11 @@ void JobQueue::Finish(int64_t id, const std::string& status, const std::string& 
     Status st = store_.FinishJob(id, status, error, result);
     if (st.ok()) return;
     if (attempt == 10) {
-      spdlog::error("job {}: could not be marked {} after {} tries: {}", id, status, attempt + 1, st.message());
+      spdlog::error("job {}: could not be marked {} after {} tries: {}", id, WorkStatusName(status), attempt + 1,
+                    st.message());
       return;
     }
-    spdlog::warn("job {}: could not be marked {} ({}); retrying", id, status, st.message());
+    spdlog::warn("job {}: could not be marked {} ({}); retrying", id, WorkStatusName(status), st.message());
     std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempt, 5)));
   }
 }

@@ -10,13 +10,14 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/status.h"
-#include "store/store.h"
+#include "common/thread_annotations.h"
+#include "store/job_store.h"
 
 namespace loupe::jobs {
 
@@ -48,7 +49,7 @@ struct JobQueueOptions {
 
 class JobQueue {
  public:
-  JobQueue(Store& store, JobQueueOptions options);
+  JobQueue(JobStore& store, JobQueueOptions options);
   ~JobQueue();  // finishes the running jobs, leaves queued ones queued
 
   void Register(const std::string& type, JobHandler handler) { Register(type, JobType{std::move(handler), {}, {}, {}, false}); }
@@ -70,20 +71,20 @@ class JobQueue {
 
  private:
   // Records how a job ended, retrying while the store is briefly unable to write.
-  void Finish(int64_t id, const std::string& status, const std::string& error, const std::string& result);
+  void Finish(int64_t id, WorkStatus status, const std::string& error, const std::string& result);
   void Work();
 
-  Store& store_;
+  JobStore& store_;
   JobQueueOptions options_;
   const JobType* Find(const std::string& type) const;
 
   std::map<std::string, JobType> handlers_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  int pending_wakeups_ = 0;
-  std::set<int64_t> running_;         // jobs this process is running
-  std::set<int64_t> stop_requested_;  // running jobs the user cancelled
+  Mutex mu_;
+  std::condition_variable_any cv_;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  int pending_wakeups_ GUARDED_BY(mu_) = 0;
+  std::set<int64_t> running_ GUARDED_BY(mu_);         // jobs this process is running
+  std::set<int64_t> stop_requested_ GUARDED_BY(mu_);  // running jobs the user cancelled
   std::vector<std::thread> workers_;
 };
 

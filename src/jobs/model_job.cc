@@ -1,5 +1,7 @@
 #include "jobs/model_job.h"
 
+#include <nlohmann/json.hpp>
+
 namespace loupe::jobs {
 
 namespace {

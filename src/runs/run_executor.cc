@@ -97,9 +97,18 @@ json ConfusionJson(const std::vector<std::vector<int64_t>>& m) {
 
 }  // namespace
 
+json CapThreads(json params, int cap) {
+  for (const char* key : {"nthread", "threads"}) {
+    if (!params.contains(key) || !params[key].is_number_integer()) continue;
+    int64_t asked = params[key].get<int64_t>();
+    if (asked <= 0 || asked > cap) params[key] = cap;
+  }
+  return params;
+}
+
 void RunService::MarkFailed(int64_t run_id, const Status& why) {
   spdlog::warn("run {} failed: {}", run_id, why.message());
-  Status st = store_.TransitionRun(run_id, {"STARTED"}, "ERROR", why.message());
+  Status st = store_.TransitionRun(run_id, {WorkStatus::kStarted}, WorkStatus::kError, why.message());
   if (!st.ok()) {
     spdlog::error("run {} could not be marked ERROR ({}); it will be at the next start", run_id, st.message());
   }
@@ -114,7 +123,7 @@ void RunService::EndExperiment(int64_t experiment_id, RunStatus status) {
 }
 
 Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& stop) {
-  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {"DELIVERED"}, "STARTED", ""));
+  LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {WorkStatus::kDelivered}, WorkStatus::kStarted, ""));
   try {
     return Train(run_id, stop);
   } catch (const std::exception& e) {
@@ -212,7 +221,8 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
 
   if (run->optimizer.empty()) {
     Result<std::unique_ptr<training::Model>> m =
-        training::MakeModel(run->model, task, num_classes, params->values, RunDir(run_id));
+        training::MakeModel(run->model, task, num_classes, CapThreads(params->values, options_.threads_per_job),
+                            RunDir(run_id));
     if (!m.ok()) return fail(m.status());
     Status st = (*m)->Train(
         train.view(), val, [&](const std::string& key, int64_t step, double v) { curves.Add(key, step, v); }, stop);
@@ -227,7 +237,8 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
     if (std::find(scored.begin(), scored.end(), run->goal_metric) == scored.end()) scored.push_back(run->goal_metric);
     double best_value = std::nan("");
     training::Objective objective = [&](const json& p, json& metrics) -> Result<double> {
-      Result<std::unique_ptr<training::Model>> m = training::MakeModel(run->model, task, num_classes, p, RunDir(run_id));
+      Result<std::unique_ptr<training::Model>> m =
+          training::MakeModel(run->model, task, num_classes, CapThreads(p, options_.threads_per_job), RunDir(run_id));
       if (!m.ok()) return m.status();
       LOUPE_RETURN_IF_ERROR((*m)->Train(train.view(), nullptr, {}, stop));
       Result<training::Predictions> pred = (*m)->Predict(validation.x);
@@ -309,7 +320,9 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
                  {"train_seconds", train_seconds}, {"model_file", file},
                  {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)}, {"search", search_summary}};
   if (Status st = store_.SaveRunResult(run_id, result.dump(), experiment_id); !st.ok()) return fail(st);
-  if (Status st = store_.TransitionRun(run_id, {"STARTED"}, "FINISHED", ""); !st.ok()) return fail(st);
+  if (Status st = store_.TransitionRun(run_id, {WorkStatus::kStarted}, WorkStatus::kFinished, ""); !st.ok()) {
+    return fail(st);
+  }
   EndExperiment(experiment_id, RunStatus::kFinished);
   {
     std::lock_guard<std::mutex> lock(models_mu_);

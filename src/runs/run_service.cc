@@ -92,7 +92,7 @@ std::vector<std::string> DefaultMetrics(TaskKind task) {
 
 }  // namespace
 
-RunService::RunService(Store& store, datasets::DatasetService& datasets, TrackingService& tracking,
+RunService::RunService(RunStore& store, datasets::DatasetService& datasets, TrackingService& tracking,
                        RunServiceOptions options)
     : store_(store), datasets_(datasets), tracking_(tracking), options_(std::move(options)) {}
 
@@ -269,7 +269,8 @@ void RunService::ForgetRunFiles(int64_t run_id) {
 }
 
 Status RunService::AdmitRun(int64_t run_id) {
-  return store_.TransitionRun(run_id, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "");
+  return store_.TransitionRun(run_id, {WorkStatus::kNotStarted, WorkStatus::kFinished, WorkStatus::kError},
+                              WorkStatus::kDelivered, "");
 }
 
 void RunService::RunQueued(int64_t run_id, int64_t job_id) {
@@ -278,7 +279,7 @@ void RunService::RunQueued(int64_t run_id, int64_t job_id) {
 }
 
 void RunService::RunReleased(int64_t run_id) {
-  Status st = store_.TransitionRun(run_id, {"DELIVERED"}, "NOT_STARTED", "");
+  Status st = store_.TransitionRun(run_id, {WorkStatus::kDelivered}, WorkStatus::kNotStarted, "");
   if (!st.ok()) spdlog::warn("run {}: could not be put back to NOT_STARTED: {}", run_id, st.message());
 }
 
@@ -319,8 +320,9 @@ Result<json> RunService::RunPlot(int64_t id, const std::string& kind) {
 Result<std::pair<std::string, std::string>> RunService::ModelFile(int64_t run_id) {
   Result<RunRecord> run = store_.GetRun(run_id);
   if (!run.ok()) return run.status();
-  if (run->status != "FINISHED") {
-    return Status::Conflict("run " + std::to_string(run_id) + " is " + run->status + "; it has no trained model yet");
+  if (run->status != WorkStatus::kFinished) {
+    return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run->status) +
+                            "; it has no trained model yet");
   }
   json result = json::parse(run->result_json, nullptr, false);
   std::string file = result.value("model_file", "");
@@ -340,7 +342,8 @@ Result<RunService::LoadedModel> RunService::LoadedModelFor(const RunRecord& run,
   if (!task.ok()) return task.status();
   int classes = static_cast<int>(result["feature_spec"]["classes"].size());
   Result<std::unique_ptr<training::Model>> model =
-      training::MakeModel(run.model, *task, classes, result.value("parameters", json::object()), RunDir(run.id));
+      training::MakeModel(run.model, *task, classes,
+                          CapThreads(result.value("parameters", json::object()), options_.threads_per_job), RunDir(run.id));
   if (!model.ok()) return model.status();
   LOUPE_RETURN_IF_ERROR((*model)->Load(file->first));
   if (models_.size() >= 8) models_.erase(models_.begin());
@@ -353,8 +356,9 @@ Result<json> RunService::PredictWith(
     int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode) {
   Result<RunRecord> run = store_.GetRun(run_id);
   if (!run.ok()) return run.status();
-  if (run->status != "FINISHED") {
-    return Status::Conflict("run " + std::to_string(run_id) + " is " + run->status + "; only finished runs predict");
+  if (run->status != WorkStatus::kFinished) {
+    return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run->status) +
+                            "; only finished runs predict");
   }
   json result = json::parse(run->result_json, nullptr, false);
   Result<training::FeatureSpec> spec = training::FeatureSpec::FromJson(result.value("feature_spec", json::object()));

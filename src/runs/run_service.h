@@ -10,13 +10,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "datasets/dataset_service.h"
-#include "store/store.h"
+#include "store/run_store.h"
 #include "tracking/tracking_service.h"
 
 namespace loupe::training {
@@ -30,11 +30,18 @@ namespace loupe::runs {
 struct RunServiceOptions {
   std::string data_dir = "./data";
   size_t max_predict_rows = 10000;
+  // The most threads one training job may use ("every core", 0, included): with N job
+  // workers each gets cores / N, so parallel jobs do not oversubscribe the machine.
+  int threads_per_job = 1;
 };
+
+// A model's parameters with the libraries' thread counts ("nthread", "threads"; 0
+// means every core) capped at `cap`.
+nlohmann::json CapThreads(nlohmann::json params, int cap);
 
 class RunService {
  public:
-  RunService(Store& store, datasets::DatasetService& datasets, TrackingService& tracking, RunServiceOptions options);
+  RunService(RunStore& store, datasets::DatasetService& datasets, TrackingService& tracking, RunServiceOptions options);
   ~RunService();
 
   // DashAI's request bodies (see docs/api.md); errors name the field.
@@ -97,7 +104,7 @@ class RunService {
       int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode);
   Result<LoadedModel> LoadedModelFor(const RunRecord& run, const nlohmann::json& result);
 
-  Store& store_;
+  RunStore& store_;
   datasets::DatasetService& datasets_;
   TrackingService& tracking_;
   RunServiceOptions options_;

@@ -1,149 +1,71 @@
 #include "store/migrations.h"
 
-#include <string>
-#include <vector>
+#include <algorithm>
+#include <map>
+
+#include "store/sql.h"
 
 namespace loupe {
 
 namespace {
 
-// Index i holds the SQL that takes the schema from version i to i + 1.
-const std::vector<std::string>& Steps() {
-  static const std::vector<std::string> steps = {
-      R"sql(
-CREATE TABLE projects(
-  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
-  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
-CREATE TABLE experiments(
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-  run_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
-  status TEXT NOT NULL, show INTEGER NOT NULL DEFAULT 1,
-  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
-  finish_time INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL,
-  config TEXT NOT NULL DEFAULT '{}', system TEXT NOT NULL DEFAULT '{}',
-  requirements TEXT NOT NULL DEFAULT '',
-  UNIQUE(project_id, run_id));
-CREATE INDEX experiments_by_status ON experiments(status, last_seen);
-CREATE TABLE namespaces(
-  id INTEGER PRIMARY KEY,
-  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
-  name TEXT NOT NULL, opened INTEGER NOT NULL DEFAULT 1, sort INTEGER NOT NULL,
-  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
-  UNIQUE(experiment_id, name));
-CREATE TABLE charts(
-  id INTEGER PRIMARY KEY,
-  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
-  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
-  name TEXT NOT NULL, type TEXT NOT NULL, status INTEGER NOT NULL DEFAULT 0,
-  sort INTEGER NOT NULL, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
-  UNIQUE(experiment_id, name));
-CREATE TABLE series(
-  id INTEGER PRIMARY KEY,
-  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
-  key TEXT NOT NULL, type TEXT NOT NULL, chart_id INTEGER NOT NULL,
-  first_step INTEGER NOT NULL DEFAULT 0, last_step INTEGER NOT NULL DEFAULT -1,
-  last_value REAL, last_ts INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL,
-  UNIQUE(experiment_id, key));
--- Raw points, one blob per (series, 4096-step window, write); see series_layout.h.
-CREATE TABLE chunks(
-  series_id INTEGER NOT NULL, win INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
-  PRIMARY KEY(series_id, win, seq)) WITHOUT ROWID;
--- Per-bucket summaries at several bucket widths; NULL value columns mean NaN.
-CREATE TABLE summaries(
-  series_id INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
-  min_step INTEGER, min_v REAL, min_ts INTEGER, max_step INTEGER, max_v REAL, max_ts INTEGER,
-  nf_step INTEGER, nf_v REAL, nf_ts INTEGER,
-  PRIMARY KEY(series_id, level, bucket)) WITHOUT ROWID;
--- Client sequence numbers already applied, so a retried batch is not counted twice.
-CREATE TABLE applied_batches(
-  experiment_id INTEGER NOT NULL, seq INTEGER NOT NULL,
-  PRIMARY KEY(experiment_id, seq)) WITHOUT ROWID;
-CREATE TABLE console(
-  experiment_id INTEGER NOT NULL, line_no INTEGER NOT NULL, stream INTEGER NOT NULL,
-  ts INTEGER NOT NULL, text TEXT NOT NULL,
-  PRIMARY KEY(experiment_id, line_no)) WITHOUT ROWID;
-CREATE TABLE media(
-  id INTEGER PRIMARY KEY,
-  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
-  key TEXT NOT NULL, step INTEGER NOT NULL, filename TEXT NOT NULL,
-  content_type TEXT NOT NULL, ts INTEGER NOT NULL);
-CREATE INDEX media_by_key ON media(experiment_id, key, step);
-CREATE TABLE ui_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-)sql",
-      // v2: a per-series version, bumped on every write, behind chart ETags.
-      R"sql(
-ALTER TABLE series ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
-)sql",
-      // v3: datasets for no-code training; the data itself is a columnar file on disk.
-      R"sql(
-CREATE TABLE datasets(
-  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, format TEXT NOT NULL, source TEXT NOT NULL,
-  rows INTEGER NOT NULL, columns TEXT NOT NULL, bytes INTEGER NOT NULL,
-  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
-)sql",
-      // v4: the persistent job queue.
-      R"sql(
-CREATE TABLE jobs(
-  id INTEGER PRIMARY KEY, type TEXT NOT NULL, kwargs TEXT NOT NULL, status TEXT NOT NULL,
-  error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null', attempts INTEGER NOT NULL DEFAULT 0,
-  create_time INTEGER NOT NULL, start_time INTEGER NOT NULL DEFAULT 0, finish_time INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX jobs_by_status ON jobs(status, id);
-)sql",
-      // v5: model sessions, runs with their metrics and search trials, explorers.
-      R"sql(
-CREATE TABLE model_sessions(
-  id INTEGER PRIMARY KEY, name TEXT NOT NULL, dataset_id INTEGER NOT NULL, task TEXT NOT NULL,
-  spec TEXT NOT NULL, create_time INTEGER NOT NULL);
-CREATE TABLE runs(
-  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL,
-  parameters TEXT NOT NULL, optimizer TEXT NOT NULL DEFAULT '', optimizer_parameters TEXT NOT NULL DEFAULT '{}',
-  goal_metric TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
-  experiment_id INTEGER NOT NULL DEFAULT 0, job_id INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '{}',
-  create_time INTEGER NOT NULL, delivered_time INTEGER NOT NULL DEFAULT 0, start_time INTEGER NOT NULL DEFAULT 0,
-  end_time INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX runs_by_session ON runs(session_id, id);
-CREATE TABLE run_metrics(
-  run_id INTEGER NOT NULL, split TEXT NOT NULL, name TEXT NOT NULL, level TEXT NOT NULL, step INTEGER NOT NULL,
-  value REAL, PRIMARY KEY(run_id, split, name, level, step)) WITHOUT ROWID;
-CREATE TABLE run_trials(
-  run_id INTEGER NOT NULL, trial INTEGER NOT NULL, parameters TEXT NOT NULL, value REAL, error TEXT NOT NULL,
-  metrics TEXT NOT NULL, seconds REAL NOT NULL, PRIMARY KEY(run_id, trial)) WITHOUT ROWID;
-CREATE TABLE explorers(
-  id INTEGER PRIMARY KEY, dataset_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, columns TEXT NOT NULL,
-  parameters TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null',
-  job_id INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL, end_time INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX explorers_by_dataset ON explorers(dataset_id, id);
-)sql",
-  };
-  return steps;
+// The single user_version binaries used before per-domain versions went up to 5.
+constexpr int64_t kLastLegacyVersion = 5;
+
+// What the single user_version of 1 to 5 meant, domain by domain.
+std::map<std::string, int> LegacyVersions(int v) {
+  return {{"tracking", v >= 2 ? 2 : 1}, {"datasets", v >= 3 ? 1 : 0}, {"jobs", v >= 4 ? 1 : 0},
+          {"runs", v >= 5 ? 1 : 0},     {"explorers", v >= 5 ? 1 : 0}};
+}
+
+Status MigrateInTransaction(SqliteDb& db, const std::vector<SchemaModule>& modules) {
+  Result<std::optional<int64_t>> user_version = sql::QueryInt(db, "PRAGMA user_version");
+  if (!user_version.ok()) return user_version.status();
+  const int64_t uv = user_version->value_or(0);
+  if (uv > kLastLegacyVersion && uv != kPerDomainSchema) {
+    return Status::Corrupt("the database has schema format " + std::to_string(uv) +
+                           ", newer than this Loupe understands; upgrade Loupe");
+  }
+  LOUPE_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_versions(module TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+  std::map<std::string, int> versions;
+  if (uv > 0 && uv <= kLastLegacyVersion) {
+    versions = LegacyVersions(static_cast<int>(uv));
+  } else {
+    sql::Rows q(db, "SELECT module, version FROM schema_versions");
+    while (q.Next()) versions[q.Text(0)] = static_cast<int>(q.Int(1));
+    LOUPE_RETURN_IF_ERROR(q.status());
+  }
+  for (const SchemaModule& m : modules) {
+    const int have = versions.count(m.name) ? versions[m.name] : 0;
+    const int want = static_cast<int>(m.steps.size());
+    if (have > want) {
+      return Status::Corrupt("the database's " + m.name + " schema has version " + std::to_string(have) +
+                             ", newer than this Loupe (" + std::to_string(want) + "); upgrade Loupe");
+    }
+    for (int v = have; v < want; ++v) {
+      Status st = db.Exec(m.steps[static_cast<size_t>(v)]);
+      if (!st.ok()) {
+        return Status::Internal("migration of " + m.name + " to version " + std::to_string(v + 1) +
+                                " failed: " + st.message());
+      }
+    }
+    LOUPE_RETURN_IF_ERROR(sql::Exec(
+        db, "INSERT INTO schema_versions(module, version) VALUES(?, ?) "
+            "ON CONFLICT(module) DO UPDATE SET version=excluded.version",
+        m.name, std::max(have, want)));
+  }
+  return db.Exec("PRAGMA user_version=" + std::to_string(kPerDomainSchema));
 }
 
 }  // namespace
 
-Status Migrate(SqliteDb& db, int target) {
+Status Migrate(SqliteDb& db, const std::vector<SchemaModule>& modules) {
   LOUPE_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-  auto fail = [&](Status st) {
+  Status st = MigrateInTransaction(db, modules);
+  if (!st.ok()) {
     db.Exec("ROLLBACK").IgnoreError();  // the failure being returned is what matters
     return st;
-  };
-  SqliteStmt& get = db.Prepare("PRAGMA user_version");
-  int version = get.Step() ? static_cast<int>(get.Int(0)) : 0;
-  if (Status st = get.Done(); !st.ok()) return fail(st);
-  if (version > kSchemaVersion) {
-    return fail(Status::Corrupt("the database has schema version " + std::to_string(version) +
-                                ", newer than this Loupe (" + std::to_string(kSchemaVersion) +
-                                "); upgrade Loupe"));
-  }
-  const auto& steps = Steps();
-  for (int v = version; v < target; ++v) {
-    Status st = db.Exec(steps[static_cast<size_t>(v)]);
-    if (!st.ok()) return fail(Status::Internal("migration to version " + std::to_string(v + 1) +
-                                               " failed: " + st.message()));
-  }
-  if (version < target) {
-    Status st = db.Exec("PRAGMA user_version=" + std::to_string(target));
-    if (!st.ok()) return fail(st);
   }
   return db.Exec("COMMIT");
 }

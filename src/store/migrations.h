@@ -1,16 +1,36 @@
-// Versioned schema migrations for the SQLite store. Migrate() brings a database of
-// any older version to the current one inside one transaction; a database newer than
-// this binary is refused rather than guessed at.
+// Schema migrations, one numbered list per domain (schema.cc). Migrate() brings every
+// domain to its newest version inside one transaction and records each domain's
+// version in schema_versions; a database whose domain is newer than this binary is
+// refused rather than guessed at. A database from before domains had versions (a
+// single PRAGMA user_version of 1 to 5) is mapped onto the domains first.
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "store/sqlite_db.h"
 
 namespace loupe {
 
-inline constexpr int kSchemaVersion = 5;
+struct SchemaModule {
+  std::string name;                // "tracking", "datasets", ...
+  std::vector<std::string> steps;  // steps[i] takes the domain from version i to i + 1
+};
 
-// Migrates to `target` (tests use an older target to build old databases).
-Status Migrate(SqliteDb& db, int target = kSchemaVersion);
+const SchemaModule& TrackingSchema();
+const SchemaModule& DatasetSchema();
+const SchemaModule& JobSchema();
+const SchemaModule& RunSchema();
+const SchemaModule& ExplorerSchema();
+// Every domain, in the order their steps apply.
+const std::vector<SchemaModule>& StoreSchema();
+
+// PRAGMA user_version of a database whose versions live in schema_versions; binaries
+// from before per-domain versions (which knew 1 to 5) refuse it as "newer".
+inline constexpr int kPerDomainSchema = 100;
+
+// Migrates to the modules given (tests pass shortened lists to build old databases).
+[[nodiscard]] Status Migrate(SqliteDb& db, const std::vector<SchemaModule>& modules = StoreSchema());
 
 }  // namespace loupe

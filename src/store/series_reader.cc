@@ -4,6 +4,7 @@
 
 #include "store/series_layout.h"
 #include "store/series_rows.h"
+#include "store/sql.h"
 
 namespace loupe {
 
@@ -60,26 +61,24 @@ int ChooseLevel(int64_t span, int max_points) {
 
 // The first (or last) stored point inside [lo, hi], searched window by window.
 Result<SeriesPoint> EdgePoint(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi, bool first) {
-  SqliteStmt& next = first
-      ? db.Prepare("SELECT min(win) FROM chunks WHERE series_id=? AND win>=? AND win<=?")
-      : db.Prepare("SELECT max(win) FROM chunks WHERE series_id=? AND win>=? AND win<=?");
+  const char* next = first ? "SELECT min(win) FROM chunks WHERE series_id=? AND win>=? AND win<=?"
+                           : "SELECT max(win) FROM chunks WHERE series_id=? AND win>=? AND win<=?";
   int64_t wlo = WindowOf(lo), whi = WindowOf(hi);
   while (wlo <= whi) {
-    next.Bind(1, series_id).Bind(2, wlo).Bind(3, whi);
-    std::optional<int64_t> win;
-    if (next.Step() && !next.IsNull(0)) win = next.Int(0);
-    LOUPE_RETURN_IF_ERROR(next.Done());
-    if (!win) break;
+    Result<std::optional<int64_t>> found = sql::QueryInt(db, next, series_id, wlo, whi);
+    if (!found.ok()) return found.status();
+    if (!*found) break;
+    const int64_t win = **found;
     std::vector<SeriesPoint> pts;
-    LOUPE_RETURN_IF_ERROR(ReadWindow(db, series_id, *win, pts));
+    LOUPE_RETURN_IF_ERROR(ReadWindow(db, series_id, win, pts));
     if (first) {
       for (const SeriesPoint& p : pts) if (p.step >= lo && p.step <= hi) return p;
-      wlo = *win + 1;
+      wlo = win + 1;
     } else {
       for (auto it = pts.rbegin(); it != pts.rend(); ++it) {
         if (it->step >= lo && it->step <= hi) return *it;
       }
-      whi = *win - 1;
+      whi = win - 1;
     }
   }
   return Status::NotFound("no point in range");

@@ -3,21 +3,11 @@
 #include <cmath>
 #include <limits>
 
+#include "store/sql.h"
+
 namespace loupe {
 
 namespace {
-
-double ValueOrNaN(const SqliteStmt& s, int col) {
-  return s.IsNull(col) ? std::numeric_limits<double>::quiet_NaN() : s.Double(col);
-}
-
-void BindValue(SqliteStmt& s, int i, double v) {
-  if (std::isnan(v)) {
-    s.BindNull(i);  // SQLite stores NaN as NULL anyway; say so explicitly
-  } else {
-    s.Bind(i, v);
-  }
-}
 
 Status DecodeInto(int64_t series_id, int64_t win, std::string_view blob,
                   std::vector<SeriesPoint>& merged) {
@@ -30,19 +20,19 @@ Status DecodeInto(int64_t series_id, int64_t win, std::string_view blob,
 
 }  // namespace
 
+std::optional<double> NullIfNaN(double v) { return std::isnan(v) ? std::nullopt : std::optional<double>(v); }
+
 Status ReadWindow(SqliteDb& db, int64_t series_id, int64_t window, std::vector<SeriesPoint>& out) {
-  SqliteStmt& q = db.Prepare("SELECT data FROM chunks WHERE series_id=? AND win=? ORDER BY seq");
-  q.Bind(1, series_id).Bind(2, window);
+  sql::Rows q(db, "SELECT data FROM chunks WHERE series_id=? AND win=? ORDER BY seq", series_id, window);
   std::vector<SeriesPoint> merged;
   Status st;
   int chunks = 0;
-  while (st.ok() && q.Step()) {
+  while (st.ok() && q.Next()) {
     st = DecodeInto(series_id, window, q.Blob(0), merged);
     ++chunks;
   }
-  Status done = q.Done();
   if (!st.ok()) return st;
-  LOUPE_RETURN_IF_ERROR(done);
+  LOUPE_RETURN_IF_ERROR(q.status());
   if (chunks > 1) SortDedupeKeepLast(merged);  // chunks were read in write order
   out.insert(out.end(), merged.begin(), merged.end());
   return Status::Ok();
@@ -50,9 +40,8 @@ Status ReadWindow(SqliteDb& db, int64_t series_id, int64_t window, std::vector<S
 
 Status ReadRawRange(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi,
                     std::vector<SeriesPoint>& out) {
-  SqliteStmt& q = db.Prepare(
-      "SELECT win, data FROM chunks WHERE series_id=? AND win BETWEEN ? AND ? ORDER BY win, seq");
-  q.Bind(1, series_id).Bind(2, WindowOf(lo)).Bind(3, WindowOf(hi));
+  sql::Rows q(db, "SELECT win, data FROM chunks WHERE series_id=? AND win BETWEEN ? AND ? ORDER BY win, seq",
+              series_id, WindowOf(lo), WindowOf(hi));
   std::vector<SeriesPoint> window;
   int64_t current = -1;
   Status st;
@@ -65,7 +54,7 @@ Status ReadRawRange(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi,
     }
     window.clear();
   };
-  while (st.ok() && q.Step()) {
+  while (st.ok() && q.Next()) {
     int64_t win = q.Int(0);
     if (win != current) {
       flush();
@@ -74,19 +63,18 @@ Status ReadRawRange(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi,
     st = DecodeInto(series_id, win, q.Blob(1), window);
     ++chunks;
   }
-  Status done = q.Done();
   flush();
   if (!st.ok()) return st;
-  return done;
+  return q.status();
 }
 
 Status ReadBuckets(SqliteDb& db, int64_t series_id, int level, int64_t first, int64_t last,
                    std::vector<Bucket>& out) {
-  SqliteStmt& q = db.Prepare(
-      "SELECT bucket, n, min_step, min_v, min_ts, max_step, max_v, max_ts, nf_step, nf_v, nf_ts "
-      "FROM summaries WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ? ORDER BY bucket");
-  q.Bind(1, series_id).Bind(2, level).Bind(3, first).Bind(4, last);
-  while (q.Step()) {
+  sql::Rows q(db,
+              "SELECT bucket, n, min_step, min_v, min_ts, max_step, max_v, max_ts, nf_step, nf_v, nf_ts "
+              "FROM summaries WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ? ORDER BY bucket",
+              series_id, level, first, last);
+  while (q.Next()) {
     Bucket b;
     b.index = q.Int(0);
     b.n = q.Int(1);
@@ -96,35 +84,26 @@ Status ReadBuckets(SqliteDb& db, int64_t series_id, int level, int64_t first, in
       b.max = {q.Int(5), q.Double(6), q.Int(7)};
     }
     b.has_nonfinite = !q.IsNull(8);
-    if (b.has_nonfinite) b.nonfinite = {q.Int(8), ValueOrNaN(q, 9), q.Int(10)};
+    if (b.has_nonfinite) {
+      b.nonfinite = {q.Int(8), q.OptionalDouble(9).value_or(std::numeric_limits<double>::quiet_NaN()), q.Int(10)};
+    }
     out.push_back(b);
   }
-  return q.Done();
+  return q.status();
 }
 
 Status WriteBucket(SqliteDb& db, int64_t series_id, int level, const Bucket& b) {
-  SqliteStmt& q = db.Prepare(
-      "INSERT OR REPLACE INTO summaries VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  q.Bind(1, series_id).Bind(2, level).Bind(3, b.index).Bind(4, b.n);
-  if (b.has_finite) {
-    q.Bind(5, b.min.step).Bind(6, b.min.value).Bind(7, b.min.ts);
-    q.Bind(8, b.max.step).Bind(9, b.max.value).Bind(10, b.max.ts);
-  } else {
-    for (int i = 5; i <= 10; ++i) q.BindNull(i);
-  }
-  if (b.has_nonfinite) {
-    q.Bind(11, b.nonfinite.step);
-    BindValue(q, 12, b.nonfinite.value);
-    q.Bind(13, b.nonfinite.ts);
-  } else {
-    for (int i = 11; i <= 13; ++i) q.BindNull(i);
-  }
-  return q.Run();
+  // The min and max columns are NULL without finite points, the nf columns without non-finite ones.
+  auto finite = [&](auto v) { return b.has_finite ? std::optional(v) : std::nullopt; };
+  auto nonfinite = [&](auto v) { return b.has_nonfinite ? std::optional(v) : std::nullopt; };
+  return sql::Exec(db, "INSERT OR REPLACE INTO summaries VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", series_id, level,
+                   b.index, b.n, finite(b.min.step), finite(b.min.value), finite(b.min.ts), finite(b.max.step),
+                   finite(b.max.value), finite(b.max.ts), nonfinite(b.nonfinite.step),
+                   b.has_nonfinite ? NullIfNaN(b.nonfinite.value) : std::nullopt, nonfinite(b.nonfinite.ts));
 }
 
 Status DeleteBucket(SqliteDb& db, int64_t series_id, int level, int64_t bucket) {
-  return db.Prepare("DELETE FROM summaries WHERE series_id=? AND level=? AND bucket=?")
-      .Bind(1, series_id).Bind(2, level).Bind(3, bucket).Run();
+  return sql::Exec(db, "DELETE FROM summaries WHERE series_id=? AND level=? AND bucket=?", series_id, level, bucket);
 }
 
 }  // namespace loupe

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "common/status.h"
@@ -10,6 +11,9 @@
 #include "store/sqlite_db.h"
 
 namespace loupe {
+
+// A value as stored: NaN as NULL (SQLite would store NULL anyway; say so explicitly).
+std::optional<double> NullIfNaN(double v);
 
 // All points of one window, merging its chunks in write order (later writes win).
 Status ReadWindow(SqliteDb& db, int64_t series_id, int64_t window, std::vector<SeriesPoint>& out);

@@ -1,10 +1,12 @@
 #include "store/series_writer.h"
 
 #include <algorithm>
+#include <cassert>
 #include <set>
 
 #include "common/time_util.h"
 #include "store/series_rows.h"
+#include "store/sql.h"
 
 namespace loupe {
 
@@ -17,19 +19,26 @@ std::string NamespaceOf(const std::string& key) {
 
 Result<int64_t> EnsureNamespace(SqliteDb& db, int64_t experiment_id, const std::string& name,
                                 int64_t now) {
-  SqliteStmt& find = db.Prepare("SELECT id FROM namespaces WHERE experiment_id=? AND name=?");
-  find.Bind(1, experiment_id).Bind(2, name);
-  std::optional<int64_t> id;
-  if (find.Step()) id = find.Int(0);
-  LOUPE_RETURN_IF_ERROR(find.Done());
-  if (id) return *id;
-  LOUPE_RETURN_IF_ERROR(
-      db.Prepare("INSERT INTO namespaces(experiment_id, name, opened, sort, create_time, update_time) "
-                 "VALUES(?, ?, 1, (SELECT count(*) FROM namespaces WHERE experiment_id=?), ?, ?)")
-          .Bind(1, experiment_id).Bind(2, name).Bind(3, experiment_id).Bind(4, now).Bind(5, now)
-          .Run());
+  Result<std::optional<int64_t>> id =
+      sql::QueryInt(db, "SELECT id FROM namespaces WHERE experiment_id=? AND name=?", experiment_id, name);
+  if (!id.ok()) return id.status();
+  if (*id) return **id;
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                  "INSERT INTO namespaces(experiment_id, name, opened, sort, create_time, update_time) "
+                                  "VALUES(?, ?, 1, (SELECT count(*) FROM namespaces WHERE experiment_id=?), ?, ?)",
+                                  experiment_id, name, experiment_id, now, now));
   return db.LastInsertId();
 }
+
+#ifndef NDEBUG
+// The cache's invariant: every cached series is a row of the open transaction (a
+// rollback that left a stale entry once lost acknowledged writes). Debug builds only.
+bool CachedRowExists(SqliteDb& db, int64_t id, int64_t experiment_id, const std::string& key) {
+  Result<std::optional<int64_t>> found =
+      sql::QueryInt(db, "SELECT id FROM series WHERE id=? AND experiment_id=? AND key=?", id, experiment_id, key);
+  return found.ok() && found->has_value();
+}
+#endif
 
 }  // namespace
 
@@ -50,36 +59,38 @@ Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experi
       return Status::InvalidArgument("key '" + key + "' already holds " + it->second.type +
                                      " data; log " + type + " data under another key");
     }
+    assert(CachedRowExists(db, it->second.id, experiment_id, key));
     return &it->second;
   }
 
   State st;
-  SqliteStmt& find = db.Prepare(
-      "SELECT id, first_step, last_step, type FROM series WHERE experiment_id=? AND key=?");
-  find.Bind(1, experiment_id).Bind(2, key);
-  bool found = find.Step();
-  if (found) {
-    st.id = find.Int(0);
-    st.first_step = find.Int(1);
-    st.last_step = find.Int(2);
-    st.type = find.Text(3);
-  }
-  LOUPE_RETURN_IF_ERROR(find.Done());
+  bool found = false;
+  {
+    sql::Rows find(db, "SELECT id, first_step, last_step, type FROM series WHERE experiment_id=? AND key=?",
+                   experiment_id, key);
+    found = find.Next();
+    if (found) {
+      st.id = find.Int(0);
+      st.first_step = find.Int(1);
+      st.last_step = find.Int(2);
+      st.type = find.Text(3);
+    }
+    LOUPE_RETURN_IF_ERROR(find.status());
+  }  // reset before the inserts below
   if (!found) {
     int64_t now = NowMicros();
     Result<int64_t> ns = EnsureNamespace(db, experiment_id, NamespaceOf(key), now);
     if (!ns.ok()) return ns.status();
-    LOUPE_RETURN_IF_ERROR(
-        db.Prepare("INSERT INTO charts(experiment_id, namespace_id, name, type, status, sort, "
-                   "create_time, update_time) VALUES(?, ?, ?, ?, 0, "
-                   "(SELECT count(*) FROM charts WHERE experiment_id=?), ?, ?)")
-            .Bind(1, experiment_id).Bind(2, *ns).Bind(3, key).Bind(4, type).Bind(5, experiment_id)
-            .Bind(6, now).Bind(7, now).Run());
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "INSERT INTO charts(experiment_id, namespace_id, name, type, status, sort, "
+                                    "create_time, update_time) VALUES(?, ?, ?, ?, 0, "
+                                    "(SELECT count(*) FROM charts WHERE experiment_id=?), ?, ?)",
+                                    experiment_id, *ns, key, type, experiment_id, now, now));
     int64_t chart_id = db.LastInsertId();
-    LOUPE_RETURN_IF_ERROR(
-        db.Prepare("INSERT INTO series(experiment_id, key, type, chart_id, create_time) "
-                   "VALUES(?, ?, ?, ?, ?)")
-            .Bind(1, experiment_id).Bind(2, key).Bind(3, type).Bind(4, chart_id).Bind(5, now).Run());
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "INSERT INTO series(experiment_id, key, type, chart_id, create_time) "
+                                    "VALUES(?, ?, ?, ?, ?)",
+                                    experiment_id, key, type, chart_id, now));
     st.id = db.LastInsertId();
     st.type = type;
   }
@@ -132,20 +143,14 @@ Status SeriesWriter::WriteSeries(SqliteDb& db, State& s, std::vector<SeriesPoint
   bool was_empty = s.last_step < 0;
   s.first_step = was_empty ? pts.front().step : std::min(s.first_step, pts.front().step);
   const SeriesPoint& last = pts.back();
-  SqliteStmt& upd = last.step >= s.last_step
-      ? db.Prepare("UPDATE series SET first_step=?, last_step=?, last_value=?, last_ts=?, "
-                   "version=version+1 WHERE id=?")
-      : db.Prepare("UPDATE series SET first_step=?, version=version+1 WHERE id=?");
-  upd.Bind(1, s.first_step);
-  if (last.step >= s.last_step) {
-    upd.Bind(2, last.step);
-    if (std::isnan(last.value)) upd.BindNull(3); else upd.Bind(3, last.value);
-    upd.Bind(4, last.ts).Bind(5, s.id);
-    s.last_step = last.step;
-  } else {
-    upd.Bind(2, s.id);
+  if (last.step < s.last_step) {
+    return sql::Exec(db, "UPDATE series SET first_step=?, version=version+1 WHERE id=?", s.first_step, s.id);
   }
-  return upd.Run();
+  s.last_step = last.step;
+  return sql::Exec(db,
+                   "UPDATE series SET first_step=?, last_step=?, last_value=?, last_ts=?, "
+                   "version=version+1 WHERE id=?",
+                   s.first_step, last.step, NullIfNaN(last.value), last.ts, s.id);
 }
 
 Status SeriesWriter::WriteWindow(SqliteDb& db, State& s, int64_t window,
@@ -161,21 +166,19 @@ Status SeriesWriter::WriteWindow(SqliteDb& db, State& s, int64_t window,
     chunks = s.tail_window_chunks;
     next_seq = s.tail_window_seq;
   } else {
-    SqliteStmt& q = db.Prepare(
-        "SELECT count(*), coalesce(max(seq) + 1, 0) FROM chunks WHERE series_id=? AND win=?");
-    q.Bind(1, s.id).Bind(2, window);
-    if (q.Step()) {
+    sql::Rows q(db, "SELECT count(*), coalesce(max(seq) + 1, 0) FROM chunks WHERE series_id=? AND win=?", s.id,
+                window);
+    if (q.Next()) {
       chunks = static_cast<int>(q.Int(0));
       next_seq = q.Int(1);
     }
-    LOUPE_RETURN_IF_ERROR(q.Done());
+    LOUPE_RETURN_IF_ERROR(q.status());
   }
 
   if (append && chunks + 1 < kMaxChunksPerWindow) {
     std::string blob = EncodeChunk(window, pts);
-    LOUPE_RETURN_IF_ERROR(db.Prepare("INSERT INTO chunks(series_id, win, seq, data) VALUES(?,?,?,?)")
-                              .Bind(1, s.id).Bind(2, window).Bind(3, next_seq)
-                              .BindBlob(4, blob.data(), blob.size()).Run());
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT INTO chunks(series_id, win, seq, data) VALUES(?,?,?,?)", s.id, window,
+                                    next_seq, sql::Blob{blob.data(), blob.size()}));
     ++chunks;
   } else {
     std::vector<SeriesPoint> merged;
@@ -210,29 +213,24 @@ Status SeriesWriter::CompactWindow(SqliteDb& db, int64_t series_id, int64_t wind
   std::vector<SeriesPoint> existing;
   LOUPE_RETURN_IF_ERROR(ReadWindow(db, series_id, window, existing));
   std::vector<SeriesPoint> merged = newer.empty() ? std::move(existing) : MergePoints(existing, newer);
-  LOUPE_RETURN_IF_ERROR(db.Prepare("DELETE FROM chunks WHERE series_id=? AND win=?")
-                            .Bind(1, series_id).Bind(2, window).Run());
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM chunks WHERE series_id=? AND win=?", series_id, window));
   std::string blob = EncodeChunk(window, merged);
-  LOUPE_RETURN_IF_ERROR(db.Prepare("INSERT INTO chunks(series_id, win, seq, data) VALUES(?,?,?,?)")
-                            .Bind(1, series_id).Bind(2, window).Bind(3, seq)
-                            .BindBlob(4, blob.data(), blob.size()).Run());
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT INTO chunks(series_id, win, seq, data) VALUES(?,?,?,?)", series_id,
+                                  window, seq, sql::Blob{blob.data(), blob.size()}));
   if (merged_out) *merged_out = std::move(merged);
   return Status::Ok();
 }
 
 Status SeriesWriter::LoadTails(SqliteDb& db, State& s) {
-  SqliteStmt& q = db.Prepare(
-      "SELECT max(bucket) FROM summaries WHERE series_id=? AND level=?");
   for (int level = 1; level <= kLevels; ++level) {
     s.tails[level].reset();
     s.tail_dirty[level] = false;
-    q.Bind(1, s.id).Bind(2, level);
-    std::optional<int64_t> newest;
-    if (q.Step() && !q.IsNull(0)) newest = q.Int(0);
-    LOUPE_RETURN_IF_ERROR(q.Done());
-    if (!newest) continue;
+    Result<std::optional<int64_t>> newest =
+        sql::QueryInt(db, "SELECT max(bucket) FROM summaries WHERE series_id=? AND level=?", s.id, level);
+    if (!newest.ok()) return newest.status();
+    if (!*newest) continue;
     std::vector<Bucket> rows;
-    LOUPE_RETURN_IF_ERROR(ReadBuckets(db, s.id, level, *newest, *newest, rows));
+    LOUPE_RETURN_IF_ERROR(ReadBuckets(db, s.id, level, **newest, **newest, rows));
     if (!rows.empty()) s.tails[level] = rows.front();
   }
   s.tails_loaded = true;
@@ -283,11 +281,11 @@ Status SeriesWriter::RecomputeLevels(SqliteDb& db, State& s, std::vector<int64_t
 }
 
 Status SeriesWriter::TouchMediaSeries(SqliteDb& db, int64_t series_id, int64_t step, int64_t ts) {
-  return db.Prepare(
-             "UPDATE series SET first_step = CASE WHEN last_step < 0 THEN ?1 ELSE min(first_step, ?1) END, "
-             "last_ts = CASE WHEN ?1 >= last_step THEN ?2 ELSE last_ts END, "
-             "last_step = max(last_step, ?1), version=version+1 WHERE id=?3")
-      .Bind(1, step).Bind(2, ts).Bind(3, series_id).Run();
+  return sql::Exec(db,
+                   "UPDATE series SET first_step = CASE WHEN last_step < 0 THEN ?1 ELSE min(first_step, ?1) END, "
+                   "last_ts = CASE WHEN ?1 >= last_step THEN ?2 ELSE last_ts END, "
+                   "last_step = max(last_step, ?1), version=version+1 WHERE id=?3",
+                   step, ts, series_id);
 }
 
 }  // namespace loupe

@@ -20,6 +20,7 @@
 
 #include "common/status.h"
 #include "store/sqlite_db.h"
+#include "store/work_status.h"
 
 namespace loupe::sql {
 
@@ -93,18 +94,25 @@ class Rows {
   bool done_ = false;
 };
 
+// A WorkStatus column; a name this binary does not know (a newer one wrote it) reads as
+// ERROR, so the row is shown and can be retried rather than crashing a page.
+inline WorkStatus StatusFromRow(const Rows& q, int col) {
+  return ParseWorkStatus(q.Text(col)).value_or(WorkStatus::kError);
+}
+
 // Runs a statement that returns no rows.
 template <typename... Args>
 [[nodiscard]] Status Exec(SqliteDb& db, const std::string& sql, const Args&... args) {
   return Rows(db, sql, args...).Run();
 }
 
-// The first column of the first row as an integer; nullopt when there is no row.
+// The first column of the first row as an integer; nullopt when there is no row or
+// the value is NULL (as max() over no rows gives).
 template <typename... Args>
 [[nodiscard]] Result<std::optional<int64_t>> QueryInt(SqliteDb& db, const std::string& sql, const Args&... args) {
   Rows q(db, sql, args...);
   std::optional<int64_t> v;
-  if (q.Next()) v = q.Int(0);
+  if (q.Next() && !q.IsNull(0)) v = q.Int(0);
   while (q.Next()) {
   }
   if (!q.status().ok()) return q.status();

@@ -9,6 +9,7 @@
 
 #include "common/time_util.h"
 #include "store/migrations.h"
+#include "store/sql.h"
 
 namespace loupe {
 
@@ -18,7 +19,7 @@ constexpr const char* kExperimentColumns =
     "id, project_id, run_id, name, description, status, show, create_time, update_time, "
     "finish_time, last_seen, config, system, requirements";
 
-Experiment ExperimentFromRow(const SqliteStmt& q) {
+Experiment ExperimentFromRow(const sql::Rows& q) {
   Experiment e;
   e.id = q.Int(0);
   e.project_id = q.Int(1);
@@ -39,13 +40,10 @@ Experiment ExperimentFromRow(const SqliteStmt& q) {
 
 Result<Experiment> LoadExperiment(SqliteDb& db, int64_t id) {
   static const std::string kSql = std::string("SELECT ") + kExperimentColumns + " FROM experiments WHERE id=?";
-  SqliteStmt& q = db.Prepare(kSql);
-  q.Bind(1, id);
-  std::optional<Experiment> e;
-  if (q.Step()) e = ExperimentFromRow(q);
-  LOUPE_RETURN_IF_ERROR(q.Done());
-  if (!e) return Status::NotFound("experiment " + std::to_string(id) + " not found");
-  return *e;
+  sql::Rows q(db, kSql, id);
+  if (q.Next()) return ExperimentFromRow(q);
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return Status::NotFound("experiment " + std::to_string(id) + " not found");
 }
 
 std::string NewRunId(int64_t now) {
@@ -70,11 +68,9 @@ Result<std::string> MergeJsonObjects(const std::string& base, const std::string&
 }
 
 Status RequireExperiment(SqliteDb& db, int64_t id) {
-  SqliteStmt& q = db.Prepare("SELECT 1 FROM experiments WHERE id=?");
-  q.Bind(1, id);
-  bool found = q.Step();
-  LOUPE_RETURN_IF_ERROR(q.Done());
-  return found ? Status::Ok() : Status::NotFound("experiment " + std::to_string(id) + " not found");
+  Result<std::optional<int64_t>> found = sql::QueryInt(db, "SELECT 1 FROM experiments WHERE id=?", id);
+  if (!found.ok()) return found.status();
+  return *found ? Status::Ok() : Status::NotFound("experiment " + std::to_string(id) + " not found");
 }
 
 }  // namespace
@@ -139,6 +135,7 @@ SqliteStore::Reader::~Reader() {
 }
 
 Result<SqliteStore::Reader> SqliteStore::Borrow() {
+  checkpointer_->WaitAtGate();
   {
     MutexLock lock(pool_mu_);
     if (!pool_.empty()) {
@@ -159,38 +156,29 @@ Status SqliteStore::Write(GroupCommitWriter::Op op, size_t weight) {
 // ---- Projects -------------------------------------------------------------------
 
 Result<std::vector<Project>> SqliteStore::ListProjects() {
-  Result<Reader> r = Borrow();
-  if (!r.ok()) return r.status();
-  SqliteStmt& q = r->db().Prepare(
-      "SELECT id, name, description, create_time, update_time FROM projects ORDER BY id");
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(), "SELECT id, name, description, create_time, update_time FROM projects ORDER BY id");
   std::vector<Project> out;
-  while (q.Step()) out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)});
-  LOUPE_RETURN_IF_ERROR(q.Done());
+  while (q.Next()) out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)});
+  LOUPE_RETURN_IF_ERROR(q.status());
   return out;
 }
 
 Result<Project> SqliteStore::GetProject(int64_t id) {
-  Result<Reader> r = Borrow();
-  if (!r.ok()) return r.status();
-  SqliteStmt& q = r->db().Prepare(
-      "SELECT id, name, description, create_time, update_time FROM projects WHERE id=?");
-  q.Bind(1, id);
-  std::optional<Project> p;
-  if (q.Step()) p = Project{q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)};
-  LOUPE_RETURN_IF_ERROR(q.Done());
-  if (!p) return Status::NotFound("project " + std::to_string(id) + " not found");
-  return *p;
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(), "SELECT id, name, description, create_time, update_time FROM projects WHERE id=?", id);
+  if (q.Next()) return Project{q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)};
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return Status::NotFound("project " + std::to_string(id) + " not found");
 }
 
 Status SqliteStore::UpdateProject(int64_t id, const std::string& name, const std::string& description) {
   return Write([&](SqliteDb& db) -> Status {
-    SqliteStmt& clash = db.Prepare("SELECT 1 FROM projects WHERE name=? AND id<>?");
-    clash.Bind(1, name).Bind(2, id);
-    bool taken = clash.Step();
-    LOUPE_RETURN_IF_ERROR(clash.Done());
-    if (taken) return Status::Conflict("a project named '" + name + "' already exists");
-    LOUPE_RETURN_IF_ERROR(db.Prepare("UPDATE projects SET name=?, description=?, update_time=? WHERE id=?")
-                              .Bind(1, name).Bind(2, description).Bind(3, NowMicros()).Bind(4, id).Run());
+    Result<std::optional<int64_t>> taken = sql::QueryInt(db, "SELECT 1 FROM projects WHERE name=? AND id<>?", name, id);
+    if (!taken.ok()) return taken.status();
+    if (*taken) return Status::Conflict("a project named '" + name + "' already exists");
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE projects SET name=?, description=?, update_time=? WHERE id=?", name,
+                                    description, NowMicros(), id));
     if (db.Changes() == 0) return Status::NotFound("project " + std::to_string(id) + " not found");
     return Status::Ok();
   });
@@ -205,37 +193,33 @@ Status DeleteExperimentRows(SqliteDb& db, int64_t id) {
       "DELETE FROM applied_batches WHERE experiment_id=?",
       "DELETE FROM experiments WHERE id=?",  // cascades to series, charts, namespaces, media
   };
-  for (const char* sql : stmts) LOUPE_RETURN_IF_ERROR(db.Prepare(sql).Bind(1, id).Run());
+  for (const char* stmt : stmts) LOUPE_RETURN_IF_ERROR(sql::Exec(db, stmt, id));
   return Status::Ok();
 }
 }  // namespace
 
 Status SqliteStore::DeleteProject(int64_t id) {
   return Write([&](SqliteDb& db) -> Status {
-    SqliteStmt& p = db.Prepare("SELECT 1 FROM projects WHERE id=?");
-    p.Bind(1, id);
-    bool found = p.Step();
-    LOUPE_RETURN_IF_ERROR(p.Done());
-    if (!found) return Status::NotFound("project " + std::to_string(id) + " not found");
-    SqliteStmt& running = db.Prepare(
-        "SELECT count(*) FROM experiments WHERE project_id=? AND status='running'");
-    running.Bind(1, id);
-    int64_t n = running.Step() ? running.Int(0) : 0;
-    LOUPE_RETURN_IF_ERROR(running.Done());
+    Result<std::optional<int64_t>> found = sql::QueryInt(db, "SELECT 1 FROM projects WHERE id=?", id);
+    if (!found.ok()) return found.status();
+    if (!*found) return Status::NotFound("project " + std::to_string(id) + " not found");
+    Result<std::optional<int64_t>> running =
+        sql::QueryInt(db, "SELECT count(*) FROM experiments WHERE project_id=? AND status='running'", id);
+    if (!running.ok()) return running.status();
+    int64_t n = running->value_or(0);
     if (n > 0) {
       return Status::Conflict("project " + std::to_string(id) + " has " + std::to_string(n) +
                               " running experiment(s); stop or finish them first");
     }
     std::vector<int64_t> ids;
-    SqliteStmt& list = db.Prepare("SELECT id FROM experiments WHERE project_id=?");
-    list.Bind(1, id);
-    while (list.Step()) ids.push_back(list.Int(0));
-    LOUPE_RETURN_IF_ERROR(list.Done());
+    sql::Rows list(db, "SELECT id FROM experiments WHERE project_id=?", id);
+    while (list.Next()) ids.push_back(list.Int(0));
+    LOUPE_RETURN_IF_ERROR(list.status());
     for (int64_t e : ids) {
       LOUPE_RETURN_IF_ERROR(DeleteExperimentRows(db, e));
       series_writer_.Forget(e);
     }
-    return db.Prepare("DELETE FROM projects WHERE id=?").Bind(1, id).Run();
+    return sql::Exec(db, "DELETE FROM projects WHERE id=?", id);
   });
 }
 
@@ -245,46 +229,41 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
   CreatedExperiment out;
   Status st = Write([&](SqliteDb& db) -> Status {
     int64_t now = NowMicros();
-    SqliteStmt& findp = db.Prepare("SELECT id FROM projects WHERE name=?");
-    findp.Bind(1, e.project);
-    std::optional<int64_t> project_id;
-    if (findp.Step()) project_id = findp.Int(0);
-    LOUPE_RETURN_IF_ERROR(findp.Done());
+    Result<std::optional<int64_t>> found_project = sql::QueryInt(db, "SELECT id FROM projects WHERE name=?", e.project);
+    if (!found_project.ok()) return found_project.status();
+    std::optional<int64_t> project_id = *found_project;
     if (!project_id) {
       LOUPE_RETURN_IF_ERROR(
-          db.Prepare("INSERT INTO projects(name, create_time, update_time) VALUES(?,?,?)")
-              .Bind(1, e.project).Bind(2, now).Bind(3, now).Run());
+          sql::Exec(db, "INSERT INTO projects(name, create_time, update_time) VALUES(?,?,?)", e.project, now, now));
       project_id = db.LastInsertId();
     }
     std::optional<int64_t> id;
     if (!e.run_id.empty()) {
-      SqliteStmt& finde = db.Prepare("SELECT id FROM experiments WHERE project_id=? AND run_id=?");
-      finde.Bind(1, *project_id).Bind(2, e.run_id);
-      if (finde.Step()) id = finde.Int(0);
-      LOUPE_RETURN_IF_ERROR(finde.Done());
+      Result<std::optional<int64_t>> found =
+          sql::QueryInt(db, "SELECT id FROM experiments WHERE project_id=? AND run_id=?", *project_id, e.run_id);
+      if (!found.ok()) return found.status();
+      id = *found;
     }
     if (id) {
       out.resumed = true;
-      LOUPE_RETURN_IF_ERROR(
-          db.Prepare("UPDATE experiments SET status='running', finish_time=0, last_seen=?, "
-                     "update_time=? WHERE id=?")
-              .Bind(1, now).Bind(2, now).Bind(3, *id).Run());
+      LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                      "UPDATE experiments SET status='running', finish_time=0, last_seen=?, "
+                                      "update_time=? WHERE id=?",
+                                      now, now, *id));
       if (e.config_json != "{}") {
         Result<Experiment> cur = LoadExperiment(db, *id);
         if (!cur.ok()) return cur.status();
         Result<std::string> merged = MergeJsonObjects(cur->config_json, e.config_json);
         if (!merged.ok()) return merged.status();
-        LOUPE_RETURN_IF_ERROR(db.Prepare("UPDATE experiments SET config=? WHERE id=?")
-                                  .Bind(1, *merged).Bind(2, *id).Run());
+        LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET config=? WHERE id=?", *merged, *id));
       }
     } else {
       std::string run_id = e.run_id.empty() ? NewRunId(now) : e.run_id;
-      LOUPE_RETURN_IF_ERROR(
-          db.Prepare("INSERT INTO experiments(project_id, run_id, name, description, status, "
-                     "create_time, update_time, last_seen, config) VALUES(?,?,?,?,'running',?,?,?,?)")
-              .Bind(1, *project_id).Bind(2, run_id).Bind(3, e.name.empty() ? run_id : e.name)
-              .Bind(4, e.description).Bind(5, now).Bind(6, now).Bind(7, now).Bind(8, e.config_json)
-              .Run());
+      LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                      "INSERT INTO experiments(project_id, run_id, name, description, status, "
+                                      "create_time, update_time, last_seen, config) VALUES(?,?,?,?,'running',?,?,?,?)",
+                                      *project_id, run_id, e.name.empty() ? run_id : e.name, e.description, now, now,
+                                      now, e.config_json));
       id = db.LastInsertId();
     }
     Result<Experiment> loaded = LoadExperiment(db, *id);
@@ -297,29 +276,24 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
 }
 
 Result<Experiment> SqliteStore::GetExperiment(int64_t id) {
-  Result<Reader> r = Borrow();
-  if (!r.ok()) return r.status();
-  return LoadExperiment(r->db(), id);
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  return LoadExperiment(r.db(), id);
 }
 
 Result<std::vector<Experiment>> SqliteStore::ListExperiments(int64_t project_id) {
-  Result<Reader> r = Borrow();
-  if (!r.ok()) return r.status();
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   static const std::string kSql = std::string("SELECT ") + kExperimentColumns + " FROM experiments WHERE project_id=? ORDER BY id";
-  SqliteStmt& q = r->db().Prepare(kSql);
-  q.Bind(1, project_id);
+  sql::Rows q(r.db(), kSql, project_id);
   std::vector<Experiment> out;
-  while (q.Step()) out.push_back(ExperimentFromRow(q));
-  LOUPE_RETURN_IF_ERROR(q.Done());
+  while (q.Next()) out.push_back(ExperimentFromRow(q));
+  LOUPE_RETURN_IF_ERROR(q.status());
   return out;
 }
 
 Status SqliteStore::UpdateExperiment(const Experiment& e) {
   return Write([&](SqliteDb& db) -> Status {
-    LOUPE_RETURN_IF_ERROR(
-        db.Prepare("UPDATE experiments SET name=?, description=?, show=?, update_time=? WHERE id=?")
-            .Bind(1, e.name).Bind(2, e.description).Bind(3, e.show ? 1 : 0).Bind(4, NowMicros())
-            .Bind(5, e.id).Run());
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET name=?, description=?, show=?, update_time=? WHERE id=?",
+                                    e.name, e.description, e.show ? 1 : 0, NowMicros(), e.id));
     if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(e.id) + " not found");
     return Status::Ok();
   });
@@ -331,17 +305,15 @@ Status SqliteStore::MergeConfig(int64_t id, const std::string& config_json) {
     if (!cur.ok()) return cur.status();
     Result<std::string> merged = MergeJsonObjects(cur->config_json, config_json);
     if (!merged.ok()) return merged.status();
-    return db.Prepare("UPDATE experiments SET config=?, update_time=? WHERE id=?")
-        .Bind(1, *merged).Bind(2, NowMicros()).Bind(3, id).Run();
+    return sql::Exec(db, "UPDATE experiments SET config=?, update_time=? WHERE id=?", *merged, NowMicros(), id);
   });
 }
 
 Status SqliteStore::SetSystem(int64_t id, const std::string& system_json,
                               const std::string& requirements) {
   return Write([&](SqliteDb& db) -> Status {
-    LOUPE_RETURN_IF_ERROR(
-        db.Prepare("UPDATE experiments SET system=?, requirements=?, update_time=? WHERE id=?")
-            .Bind(1, system_json).Bind(2, requirements).Bind(3, NowMicros()).Bind(4, id).Run());
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET system=?, requirements=?, update_time=? WHERE id=?",
+                                    system_json, requirements, NowMicros(), id));
     if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(id) + " not found");
     return Status::Ok();
   });
@@ -351,17 +323,16 @@ namespace {
 // A write is a sign of life: refresh last_seen, and revive a run the heartbeat
 // monitor had given up on. Stopped and finished runs keep their status.
 Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now) {
-  LOUPE_RETURN_IF_ERROR(
-      db.Prepare("UPDATE experiments SET last_seen=?1, update_time=?1, "
-                 "status = CASE WHEN status='crashed' THEN 'running' ELSE status END, "
-                 "finish_time = CASE WHEN status='crashed' THEN 0 ELSE finish_time END WHERE id=?2")
-          .Bind(1, now).Bind(2, id).Run());
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                  "UPDATE experiments SET last_seen=?1, update_time=?1, "
+                                  "status = CASE WHEN status='crashed' THEN 'running' ELSE status END, "
+                                  "finish_time = CASE WHEN status='crashed' THEN 0 ELSE finish_time END WHERE id=?2",
+                                  now, id));
   if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(id) + " not found");
-  SqliteStmt& q = db.Prepare("SELECT status FROM experiments WHERE id=?");
-  q.Bind(1, id);
+  sql::Rows q(db, "SELECT status FROM experiments WHERE id=?", id);
   RunStatus s = RunStatus::kRunning;
-  if (q.Step()) s = ParseRunStatus(q.Text(0)).value_or(RunStatus::kCrashed);
-  LOUPE_RETURN_IF_ERROR(q.Done());
+  if (q.Next()) s = ParseRunStatus(q.Text(0)).value_or(RunStatus::kCrashed);
+  LOUPE_RETURN_IF_ERROR(q.status());
   return s;
 }
 
@@ -373,8 +344,7 @@ Result<bool> BeginClientWrite(SqliteDb& db, int64_t experiment_id, int64_t seq, 
   if (!s.ok()) return s.status();
   ack.status = *s;
   if (seq < 0) return true;
-  LOUPE_RETURN_IF_ERROR(db.Prepare("INSERT OR IGNORE INTO applied_batches VALUES(?, ?)")
-                            .Bind(1, experiment_id).Bind(2, seq).Run());
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT OR IGNORE INTO applied_batches VALUES(?, ?)", experiment_id, seq));
   ack.duplicate = db.Changes() == 0;
   return !ack.duplicate;
 }
@@ -391,9 +361,8 @@ Result<RunStatus> SqliteStore::SetStatus(int64_t id, RunStatus s) {
       return Status::Ok();
     }
     int64_t now = NowMicros();
-    return db.Prepare("UPDATE experiments SET status=?, finish_time=?, update_time=?, last_seen=? WHERE id=?")
-        .Bind(1, std::string(RunStatusName(s))).Bind(2, s == RunStatus::kRunning ? int64_t{0} : now)
-        .Bind(3, now).Bind(4, now).Bind(5, id).Run();
+    return sql::Exec(db, "UPDATE experiments SET status=?, finish_time=?, update_time=?, last_seen=? WHERE id=?",
+                     std::string(RunStatusName(s)), s == RunStatus::kRunning ? int64_t{0} : now, now, now, id);
   });
   if (!st.ok()) return st;
   return now_status;
@@ -415,10 +384,10 @@ Result<int> SqliteStore::CrashStaleRuns(int64_t cutoff_micros) {
   int changed = 0;
   Status st = Write([&](SqliteDb& db) -> Status {
     int64_t now = NowMicros();
-    LOUPE_RETURN_IF_ERROR(
-        db.Prepare("UPDATE experiments SET status='crashed', finish_time=?, update_time=? "
-                   "WHERE status='running' AND last_seen < ?")
-            .Bind(1, now).Bind(2, now).Bind(3, cutoff_micros).Run());
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "UPDATE experiments SET status='crashed', finish_time=?, update_time=? "
+                                    "WHERE status='running' AND last_seen < ?",
+                                    now, now, cutoff_micros));
     changed = db.Changes();
     return Status::Ok();
   });
@@ -458,14 +427,13 @@ Result<WriteAck> SqliteStore::AppendConsole(const ConsoleBatch& batch) {
         Result<bool> fresh = BeginClientWrite(db, batch.experiment_id, batch.seq, NowMicros(), ack);
         if (!fresh.ok()) return fresh.status();
         if (!*fresh) return Status::Ok();
-        SqliteStmt& last = db.Prepare("SELECT coalesce(max(line_no), 0) FROM console WHERE experiment_id=?");
-        last.Bind(1, batch.experiment_id);
-        int64_t line_no = last.Step() ? last.Int(0) : 0;
-        LOUPE_RETURN_IF_ERROR(last.Done());
-        SqliteStmt& ins = db.Prepare("INSERT INTO console VALUES(?,?,?,?,?)");
+        Result<std::optional<int64_t>> last =
+            sql::QueryInt(db, "SELECT coalesce(max(line_no), 0) FROM console WHERE experiment_id=?", batch.experiment_id);
+        if (!last.ok()) return last.status();
+        int64_t line_no = last->value_or(0);
         for (const ConsoleLine& l : batch.lines) {
-          LOUPE_RETURN_IF_ERROR(ins.Bind(1, batch.experiment_id).Bind(2, ++line_no).Bind(3, l.stream)
-                                    .Bind(4, l.ts).Bind(5, l.text).Run());
+          LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT INTO console VALUES(?,?,?,?,?)", batch.experiment_id, ++line_no,
+                                          l.stream, l.ts, l.text));
         }
         return Status::Ok();
       },
@@ -483,11 +451,10 @@ Result<WriteAck> SqliteStore::AddMedia(const MediaItem& item) {
     std::string type = item.content_type.rfind("audio/", 0) == 0 ? "audio" : "image";
     Result<int64_t> series = series_writer_.EnsureSeries(db, item.experiment_id, item.key, type);
     if (!series.ok()) return series.status();
-    LOUPE_RETURN_IF_ERROR(
-        db.Prepare("INSERT INTO media(experiment_id, key, step, filename, content_type, ts) "
-                   "VALUES(?,?,?,?,?,?)")
-            .Bind(1, item.experiment_id).Bind(2, item.key).Bind(3, item.step).Bind(4, item.filename)
-            .Bind(5, item.content_type).Bind(6, item.ts).Run());
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "INSERT INTO media(experiment_id, key, step, filename, content_type, ts) "
+                                    "VALUES(?,?,?,?,?,?)",
+                                    item.experiment_id, item.key, item.step, item.filename, item.content_type, item.ts));
     return series_writer_.TouchMediaSeries(db, *series, item.step, item.ts);
   });
   if (!st.ok()) return st;

@@ -52,7 +52,7 @@ class SqliteStore final : public Store {
   Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) override;
   Result<int64_t> EnqueueJob(const std::string& type, const std::string& kwargs_json) override;
   Result<std::optional<JobRecord>> ClaimJob() override;
-  Status FinishJob(int64_t id, const std::string& status, const std::string& error,
+  Status FinishJob(int64_t id, WorkStatus status, const std::string& error,
                    const std::string& result_json) override;
   Result<JobRecord> GetJob(int64_t id) override;
   Result<std::vector<JobRecord>> ListJobs(int limit) override;
@@ -66,7 +66,7 @@ class SqliteStore final : public Store {
   Result<int64_t> CreateRun(const RunRecord& r) override;
   Result<RunRecord> GetRun(int64_t id) override;
   Result<std::vector<RunRecord>> ListRuns(int64_t session_id) override;
-  Status TransitionRun(int64_t id, const std::vector<std::string>& from, const std::string& status,
+  Status TransitionRun(int64_t id, const std::vector<WorkStatus>& from, WorkStatus status,
                        const std::string& error) override;
   Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) override;
   Status SetRunJob(int64_t id, int64_t job_id) override;
@@ -84,6 +84,7 @@ class SqliteStore final : public Store {
   Status UpdateExplorer(const ExplorerRecord& e) override;
   Status SetExplorerJob(int64_t id, int64_t job_id) override;
   Result<int> FailInterruptedRuns(const std::string& reason) override;
+  Result<int> FailInterruptedExplorers(const std::string& reason) override;
   Result<int64_t> CreateDataset(const DatasetRecord& d) override;
   Status UpdateDataset(const DatasetRecord& d) override;
   Result<DatasetRecord> GetDataset(int64_t id) override;

@@ -1,4 +1,6 @@
-// Plain value types that cross the store interface. No behaviour beyond small helpers.
+// Plain value types of experiment tracking that cross the TrackingStore interface.
+// No behaviour beyond small helpers. Each other domain keeps its records in its own
+// store header (dataset_store.h, job_store.h, run_store.h, explorer_store.h).
 #pragma once
 
 #include <cstdint>
@@ -152,107 +154,6 @@ struct MediaItem {
   std::string filename;  // generated, safe: [A-Za-z0-9._-]+
   std::string content_type;
   int64_t ts = 0;
-};
-
-// A dataset's catalogue row; its values live in <data-dir>/datasets/<id>/columns.bin.
-struct DatasetRecord {
-  int64_t id = 0;
-  std::string name;
-  std::string format;  // csv | tsv | json | jsonl
-  std::string source;  // "upload:<file name>", "path:<path>", "sample:<name>"
-  int64_t rows = 0;
-  std::string columns_json = "[]";  // [{name, type, overridden}]
-  int64_t bytes = 0;                // size of the source file
-  int64_t create_time = 0;
-  int64_t update_time = 0;
-};
-
-// A job in the persistent queue. Status: NOT_STARTED (queued), STARTED, FINISHED,
-// ERROR (with the error text) or CANCELLED.
-struct JobRecord {
-  int64_t id = 0;
-  std::string type;
-  std::string kwargs_json = "{}";
-  std::string status = "NOT_STARTED";
-  std::string error;
-  std::string result_json = "null";
-  int64_t attempts = 0;
-  int64_t create_time = 0;
-  int64_t start_time = 0;
-  int64_t finish_time = 0;
-};
-
-// A model session (DashAI's ModelSession): a dataset, a task, the input and output
-// columns, metrics per split and the seeded split. `spec_json` holds
-// {input_columns, output_columns, train_metrics, validation_metrics, test_metrics,
-// splits: {train, validation, test}, seed}.
-struct ModelSessionRecord {
-  int64_t id = 0;
-  std::string name;
-  int64_t dataset_id = 0;
-  std::string task;
-  std::string spec_json = "{}";
-  int64_t create_time = 0;
-};
-
-// A run: one model with its parameters (and optionally a search) in a session.
-// Status: NOT_STARTED -> DELIVERED (queued) -> STARTED -> FINISHED or ERROR (with the
-// error text). `result_json` holds what the job learned: feature spec, confusion
-// matrices, best parameters, timings, the model file.
-struct RunRecord {
-  int64_t id = 0;
-  int64_t session_id = 0;
-  std::string name;
-  std::string model;
-  std::string parameters_json = "{}";
-  std::string optimizer;
-  std::string optimizer_parameters_json = "{}";
-  std::string goal_metric;
-  std::string status = "NOT_STARTED";
-  std::string error;
-  int64_t experiment_id = 0;
-  int64_t job_id = 0;
-  std::string result_json = "{}";
-  int64_t create_time = 0;
-  int64_t delivered_time = 0;
-  int64_t start_time = 0;
-  int64_t end_time = 0;
-};
-
-// A metric of a run. Level LAST is the final value per split and name; TRIAL values
-// (step = trial number) come from a search.
-struct RunMetric {
-  std::string split;  // train | validation | test
-  std::string name;
-  std::string level = "LAST";
-  int64_t step = 0;
-  double value = 0;
-};
-
-struct TrialRecord {
-  int64_t run_id = 0;
-  int64_t trial = 0;
-  std::string parameters_json = "{}";
-  double value = 0;  // NaN when the trial failed
-  std::string error;
-  std::string metrics_json = "{}";
-  double seconds = 0;
-};
-
-// An exploration of a dataset (DashAI's Explorer): a plot or table computed by a job.
-struct ExplorerRecord {
-  int64_t id = 0;
-  int64_t dataset_id = 0;
-  std::string name;
-  std::string type;  // e.g. ScatterPlotExplorer
-  std::string columns_json = "[]";
-  std::string parameters_json = "{}";
-  std::string status = "NOT_STARTED";
-  std::string error;
-  std::string result_json = "null";  // {type, data, config}
-  int64_t job_id = 0;
-  int64_t create_time = 0;
-  int64_t end_time = 0;
 };
 
 }  // namespace loupe

@@ -46,7 +46,10 @@ void WalCheckpointer::Loop() {
       if (stopping_) return;
       wake_ = false;
     }
-    if (frames_.load() < passive_frames_) continue;
+    // Past the restart threshold the writer checkpoints; a passive checkpoint running
+    // then would hold the checkpoint lock and make the restart fail at once.
+    const int64_t frames = frames_.load();
+    if (frames < passive_frames_ || frames >= restart_frames_) continue;
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     passive_runs_++;
@@ -65,10 +68,19 @@ void WalCheckpointer::AfterCommit(SqliteDb& writer) {
   if (frames < restart_frames_ + restart_backoff_) return;
   // Writes wait while a restart waits for readers: keep that short, and after a miss
   // let the WAL grow a little before the next try.
+  {
+    MutexLock lock(mu_);
+    gate_closed_ = true;
+  }
   sqlite3_busy_timeout(writer.raw(), 250);
   int log = 0, done = 0;
   int rc = sqlite3_wal_checkpoint_v2(writer.raw(), nullptr, SQLITE_CHECKPOINT_RESTART, &log, &done);
   sqlite3_busy_timeout(writer.raw(), kBusyTimeoutMs);
+  {
+    MutexLock lock(mu_);
+    gate_closed_ = false;
+  }
+  gate_cv_.notify_all();
   restart_runs_++;
   if (rc == SQLITE_OK) {
     frames_ = 0;  // the next commit rewinds the WAL
@@ -78,6 +90,13 @@ void WalCheckpointer::AfterCommit(SqliteDb& writer) {
     restart_backoff_ = frames - restart_frames_ + restart_frames_ / 4;
     spdlog::debug("checkpoint: the WAL holds {} frames and readers kept a restart from finishing: {}", frames,
                   sqlite3_errmsg(writer.raw()));
+  }
+}
+
+void WalCheckpointer::WaitAtGate() {
+  MutexLock lock(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  while (gate_closed_ && gate_cv_.wait_until(mu_, deadline) != std::cv_status::timeout) {
   }
 }
 

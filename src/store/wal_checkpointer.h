@@ -6,10 +6,13 @@
 // thread runs a PASSIVE checkpoint (it never blocks anyone). Overlapping readers can
 // keep a passive checkpoint from ever finishing ("checkpoint starvation" in SQLite's
 // WAL docs), so past `restart_frames` the writer itself runs a RESTART checkpoint
-// between two groups (AfterCommit): it waits for readers to move to the newest
-// snapshot, the next commit rewinds the WAL, and journal_size_limit truncates the
-// file. On the writer thread because a RESTART must hold the write lock, which a
-// writer committing back to back would otherwise never let another connection take.
+// between two groups (AfterCommit). A restart needs a moment with no reader on an old
+// snapshot, which back-to-back readers never leave (each takes the lock slot again the
+// instant it lets go), so while it runs the store's new reads wait at a gate
+// (WaitAtGate, at most 300 ms): the readers in flight finish, the restart copies the
+// WAL, the next commit rewinds it and journal_size_limit truncates the file. On the
+// writer thread because a restart must hold the write lock, which a writer committing
+// back to back would otherwise never let another connection take.
 #pragma once
 
 #include <sqlite3.h>
@@ -34,6 +37,8 @@ class WalCheckpointer {
   void Watch(SqliteDb& writer);
   // On the writer thread between groups: the RESTART checkpoint when the WAL is too big.
   void AfterCommit(SqliteDb& writer);
+  // Every read of the store passes here first: it waits while a restart runs.
+  void WaitAtGate();
   // Checkpoints run so far, for tests and logs.
   int64_t passive_runs() const { return passive_runs_.load(); }
   int64_t restart_runs() const { return restart_runs_.load(); }
@@ -52,6 +57,8 @@ class WalCheckpointer {
   Mutex mu_;
   std::condition_variable_any cv_;
   bool wake_ GUARDED_BY(mu_) = false;
+  bool gate_closed_ GUARDED_BY(mu_) = false;
+  std::condition_variable_any gate_cv_;
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace loupe {
 
-TrackingService::TrackingService(Store& store, TrackingOptions options)
+TrackingService::TrackingService(TrackingStore& store, TrackingOptions options)
     : store_(store), options_(std::move(options)) {
   if (options_.heartbeat_timeout_seconds > 0) monitor_ = std::thread([this] { MonitorLoop(); });
 }

@@ -19,7 +19,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
-#include "store/store.h"
+#include "store/tracking_store.h"
 #include "tracking/limits.h"
 
 namespace loupe {
@@ -37,7 +37,7 @@ struct TrackingOptions {
 
 class TrackingService {
  public:
-  TrackingService(Store& store, TrackingOptions options);
+  TrackingService(TrackingStore& store, TrackingOptions options);
   ~TrackingService();
 
   const Limits& limits() const { return options_.limits; }
@@ -109,7 +109,7 @@ class TrackingService {
   // (the store checks again, for the races this cache cannot see).
   Status RefuseMediaKeys(int64_t experiment_id, const std::unordered_set<std::string_view>& keys);
 
-  Store& store_;
+  TrackingStore& store_;
   TrackingOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
 #include "training/tfidf.h"

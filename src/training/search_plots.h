@@ -9,7 +9,7 @@
 // fANOVA, and said so on the plot.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <nlohmann/json.hpp>
 
 #include "datasets/column_types.h"
 

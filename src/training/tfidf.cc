@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <unordered_set>
+#include <nlohmann/json.hpp>
 
 namespace loupe::training {
 

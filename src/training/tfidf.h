@@ -4,7 +4,7 @@
 // validation and test words never leak into the vocabulary (a DashAI bug, #876).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <unordered_map>
 #include <utility>

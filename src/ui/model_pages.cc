@@ -19,12 +19,14 @@ namespace {
 
 using nlohmann::json;
 
-std::string StatusClass(const std::string& s) {
-  if (s == "FINISHED") return "finished";
-  if (s == "ERROR") return "error";
-  if (s == "STARTED") return "running";
-  if (s == "DELIVERED") return "in-progress";
-  return "stopped";
+const char* StatusClass(WorkStatus s) {
+  switch (s) {
+    case WorkStatus::kFinished: return "finished";
+    case WorkStatus::kError: return "error";
+    case WorkStatus::kStarted: return "running";
+    case WorkStatus::kDelivered: return "in-progress";
+    default: return "stopped";
+  }
 }
 
 std::string DatasetName(datasets::DatasetService& ds, int64_t id) {
@@ -36,7 +38,8 @@ std::string Metric(double v) { return std::isfinite(v) ? FormatNumber(v, 4) : "â
 
 // The job to cancel for a run that is queued or training, else false.
 json CancelJob(const RunRecord& r) {
-  return (r.status == "DELIVERED" || r.status == "STARTED") && r.job_id ? json(r.job_id) : json(false);
+  return (r.status == WorkStatus::kDelivered || r.status == WorkStatus::kStarted) && r.job_id ? json(r.job_id)
+                                                                                                : json(false);
 }
 
 // Mustache sections treat any string as true; an empty one must be false to hide one.
@@ -110,7 +113,7 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
   bool live = false;
   for (auto it = list->rbegin(); it != list->rend(); ++it) {
     const RunRecord& r = *it;
-    live = live || r.status == "DELIVERED" || r.status == "STARTED";
+    live = live || r.status == WorkStatus::kDelivered || r.status == WorkStatus::kStarted;
     std::map<std::string, double> last;
     for (const RunMetric& x : (*final_metrics)[r.id]) last[x.split + " " + x.name] = x.value;
     json values = json::array();
@@ -233,7 +236,7 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   }
   double secs = result.value("train_seconds", std::nan(""));
   json view = {{"id", id}, {"name", r->name}, {"model", r->model}, {"status", r->status},
-               {"status_class", StatusClass(r->status)}, {"error", OrFalse(r->error)}, {"finished", r->status == "FINISHED"},
+               {"status_class", StatusClass(r->status)}, {"error", OrFalse(r->error)}, {"finished", r->status == WorkStatus::kFinished},
                {"experiment_id", r->experiment_id ? json(r->experiment_id) : json(false)},
                {"optimizer", OrFalse(r->optimizer)}, {"goal", r->goal_metric}, {"cancel_job", CancelJob(*r)}, {"trial_count", trials.size()},
                {"session", s->name}, {"session_id", s->id}, {"train_seconds", std::isfinite(secs) ? json(FormatNumber(secs, 3)) : json(false)},

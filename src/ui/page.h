@@ -2,7 +2,7 @@
 // the pagination nav, and the number/time formatting the tables use.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -75,7 +75,8 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
 
 std::vector<Route> DatasetApiRoutes(DatasetService& s) {
   std::vector<Route> r;
-  r.push_back({"POST", "/api/v1/dataset/", [&s](const HttpRequest& req) { return Upload(s, req); }});
+  // Parsing and type inference are CPU-heavy: offloaded (see Route::offload).
+  r.push_back(Offload({"POST", "/api/v1/dataset/", [&s](const HttpRequest& req) { return Upload(s, req); }}));
   r.push_back({"GET", "/api/v1/dataset/", [&s](const HttpRequest&) {
                  Result<std::vector<DatasetRecord>> all = s.List();
                  if (!all.ok()) return JsonError(all.status());
@@ -90,9 +91,9 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                  }
                  return JsonOk(out);
                }});
-  r.push_back({"POST", "/api/v1/dataset/samples/:name", [&s](const HttpRequest& req) {
+  r.push_back(Offload({"POST", "/api/v1/dataset/samples/:name", [&s](const HttpRequest& req) {
                  return Reply(s.ImportSample(*req.Param("name")), 201);
-               }});
+               }}));
   r.push_back({"GET", "/api/v1/dataset/:id", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  return Reply(s.Get(id));
                })});
@@ -108,7 +109,7 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                  Result<json> st = s.Stats(id);
                  return st.ok() ? JsonOk(*st) : JsonError(st.status());
                })});
-  r.push_back({"PATCH", "/api/v1/dataset/:id/types", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
+  r.push_back(Offload({"PATCH", "/api/v1/dataset/:id/types", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
                  Result<json> body = ParseJsonObject(req, 1 << 20);
                  if (!body.ok()) return JsonError(body.status());
                  std::map<std::string, std::string> types;
@@ -118,7 +119,7 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                  }
                  if (types.empty()) return JsonError(Status::InvalidArgument("give at least one {\"column\": \"type\"}"));
                  return Reply(s.SetTypes(id, types));
-               })});
+               })}));
   r.push_back({"DELETE", "/api/v1/dataset/:id", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  Status st = s.Delete(id);
                  return st.ok() ? JsonOk({{"id", id}}) : JsonError(st);

@@ -29,9 +29,12 @@ json ExplorerJson(const ExplorerRecord& e) {
 HttpResponse Results(ExplorerService& s, int64_t id) {
   Result<ExplorerRecord> e = s.Get(id);
   if (!e.ok()) return JsonError(e.status());
-  if (e->status == "ERROR") return JsonError(Status::Conflict("explorer " + std::to_string(id) + " failed: " + e->error));
-  if (e->status != "FINISHED") {
-    return JsonError(Status::Conflict("explorer " + std::to_string(id) + " is " + e->status + "; results come when it is FINISHED"));
+  if (e->status == WorkStatus::kError) {
+    return JsonError(Status::Conflict("explorer " + std::to_string(id) + " failed: " + e->error));
+  }
+  if (e->status != WorkStatus::kFinished) {
+    return JsonError(Status::Conflict("explorer " + std::to_string(id) + " is " + WorkStatusName(e->status) +
+                                      "; results come when it is FINISHED"));
   }
   return JsonOkRaw(e->result_json);
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/thread_pool.h"
 #include "web/json_util.h"
 
 namespace loupe {
@@ -114,10 +115,15 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
   std::atomic<uint16_t> bound_port{0};  // the port bound, also when 0 was asked for
+  std::unique_ptr<ThreadPool> compute;  // offloaded routes; joined before the server goes
 };
 
 HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : impl_(new Impl) {
   impl_->options = options;
+  size_t compute_threads = options.compute_threads > 0 ? static_cast<size_t>(options.compute_threads)
+                                                        : std::max(1u, std::thread::hardware_concurrency());
+  impl_->compute = std::make_unique<ThreadPool>(compute_threads, options.compute_queue);
+  ThreadPool* compute = impl_->compute.get();
   auto router = std::make_unique<Router>();
   for (Route& route : routes) {
     std::vector<std::string> names = ParamNames(route.pattern);
@@ -125,8 +131,8 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
     router->add_handler(
         MethodOf(route.method), route.pattern,
         [handler = route.handler, stream = route.stream, names, method = route.method, api,
-         slow_ms = options.slow_request_ms](const restinio::request_handle_t& req,
-                                            restinio::router::route_params_t params) {
+         slow_ms = options.slow_request_ms, compute = route.offload ? compute : nullptr](
+            const restinio::request_handle_t& req, restinio::router::route_params_t params) {
           auto start = std::chrono::steady_clock::now();
           HttpRequest r;
           r.method = method;
@@ -160,13 +166,20 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
             st.on_open(std::make_shared<RestinioEventStream>(std::move(resp)));
             return restinio::request_accepted();
           }
-          HttpResponse out;
-          try {
-            out = handler(r);
-          } catch (const std::exception& e) {
-            out = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
-          }
-          return Respond(req, std::move(out), start, api, slow_ms);
+          auto serve = [handler, req, start, api, slow_ms](const HttpRequest& r) {
+            HttpResponse out;
+            try {
+              out = handler(r);
+            } catch (const std::exception& e) {
+              out = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
+            }
+            return Respond(req, std::move(out), start, api, slow_ms);
+          };
+          if (!compute) return serve(r);
+          // RESTinio lets any thread answer an accepted request.
+          if (compute->Post([serve, r = std::move(r)] { serve(r); })) return restinio::request_accepted();
+          return Respond(req, JsonError(Status::Unavailable("the server is busy with other heavy requests; retry shortly")),
+                         start, api, slow_ms);
         });
   }
   router->non_matched_request_handler([not_found = options.not_found](const restinio::request_handle_t& req) {

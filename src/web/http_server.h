@@ -23,6 +23,10 @@ struct HttpServerOptions {
   uint64_t hard_body_limit = 96ull << 20;
   // Requests slower than this are logged as warnings; 0: none.
   int slow_request_ms = 1000;
+  // Threads for offloaded (CPU-heavy) routes, and how many such requests may wait;
+  // beyond that they are answered 503 at once. 0 threads: one per core.
+  int compute_threads = 0;
+  size_t compute_queue = 64;
   // Answers requests no route matched outside /api/ (an HTML page for people);
   // unset: the JSON 404 every /api path gets.
   Handler not_found;

@@ -62,6 +62,14 @@ struct Route {
   std::string pattern;  // express-style: /api/v1/experiment/:id/tag/:tag(.*)
   Handler handler;
   StreamHandler stream;  // set instead of `handler` for text/event-stream routes
+  // CPU-heavy work (parsing an upload, training-data preparation, predictions): runs on
+  // the server's compute pool, so the HTTP threads stay free for ingest and heartbeats.
+  bool offload = false;
 };
+
+inline Route Offload(Route r) {
+  r.offload = true;
+  return r;
+}
 
 }  // namespace loupe

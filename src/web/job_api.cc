@@ -65,7 +65,7 @@ HttpResponse Enqueue(jobs::JobQueue& q, const HttpRequest& req) {
   if (type.empty()) return JsonError(Status::InvalidArgument("job_type is required"));
   Result<int64_t> id = q.Enqueue(type, kwargs);
   if (!id.ok()) return JsonError(id.status());
-  HttpResponse out = JsonOk({{"job_id", *id}, {"status", "NOT_STARTED"}});
+  HttpResponse out = JsonOk({{"job_id", *id}, {"status", WorkStatus::kNotStarted}});
   out.status = 201;
   return out;
 }

@@ -204,12 +204,12 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                  }
                  return JsonError(Status::NotFound("component \"" + name + "\" not found"));
                }});
-  r.push_back({"POST", "/api/v1/model-session/", [&s](const HttpRequest& req) {
+  r.push_back(Offload({"POST", "/api/v1/model-session/", [&s](const HttpRequest& req) {
                  Result<json> body = ParseJsonObject(req, 1 << 20);
                  if (!body.ok()) return JsonError(body.status());
                  Result<ModelSessionRecord> rec = s.CreateSession(*body);
                  return rec.ok() ? Created(SessionJson(*rec)) : JsonError(rec.status());
-               }});
+               }}));
   r.push_back({"GET", "/api/v1/model-session/", [&s](const HttpRequest&) {
                  Result<std::vector<ModelSessionRecord>> all = s.ListSessions();
                  if (!all.ok()) return JsonError(all.status());
@@ -256,9 +256,9 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                  if (!fig.ok()) return JsonError(fig.status());
                  return JsonOk({{"type", "plotly_json"}, {"data", *fig}});
                })});
-  r.push_back({"POST", "/api/v1/run/:id/predict", WithPathId("run id", [&s](const HttpRequest& req, int64_t id) {
+  r.push_back(Offload({"POST", "/api/v1/run/:id/predict", WithPathId("run id", [&s](const HttpRequest& req, int64_t id) {
                  return Predict(s, req, id);
-               })});
+               })}));
   r.push_back({"DELETE", "/api/v1/run/:id", WithPathId("run id", [&s](const HttpRequest&, int64_t id) {
                  Status st = s.DeleteRun(id);
                  return st.ok() ? JsonOk({{"deleted", id}}) : JsonError(st);

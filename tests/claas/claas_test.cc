@@ -9,6 +9,7 @@
 #include "common/path_rule.h"
 #include "common/pagination.h"
 #include "common/temp_dir.h"
+#include "store/store.h"
 
 namespace loupe::claas {
 namespace {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "common/temp_dir.h"
 #include "datasets/column_file.h"

@@ -270,11 +270,11 @@ TEST_F(StoreTest, RunsMoveOnlyAlongTheirLifecycle) {
   run.session_id = 999;
   EXPECT_EQ(store_->CreateRun(run).status().code(), Code::kNotFound);
   // Queued once only: the second admission sees DELIVERED.
-  ASSERT_TRUE(store_->TransitionRun(*rid, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "").ok());
-  auto again = store_->TransitionRun(*rid, {"NOT_STARTED", "FINISHED", "ERROR"}, "DELIVERED", "");
+  ASSERT_TRUE(store_->TransitionRun(*rid, {WorkStatus::kNotStarted, WorkStatus::kFinished, WorkStatus::kError}, WorkStatus::kDelivered, "").ok());
+  auto again = store_->TransitionRun(*rid, {WorkStatus::kNotStarted, WorkStatus::kFinished, WorkStatus::kError}, WorkStatus::kDelivered, "");
   EXPECT_EQ(again.code(), Code::kConflict);
   EXPECT_NE(again.message().find("is DELIVERED"), std::string::npos);
-  ASSERT_TRUE(store_->TransitionRun(*rid, {"DELIVERED"}, "STARTED", "").ok());
+  ASSERT_TRUE(store_->TransitionRun(*rid, {WorkStatus::kDelivered}, WorkStatus::kStarted, "").ok());
   ASSERT_TRUE(store_->SetRunJob(*rid, 42).ok());
   // LAST metrics are replaced per split and name; trials accumulate; NaN is kept as missing.
   ASSERT_TRUE(store_->AddRunMetrics(*rid, {{"test", "F1", "LAST", 0, 0.5}, {"test", "F1", "LAST", 0, 0.75},
@@ -293,7 +293,7 @@ TEST_F(StoreTest, RunsMoveOnlyAlongTheirLifecycle) {
   Reopen();
   EXPECT_EQ(*store_->FailInterruptedRuns("interrupted"), 1);
   auto r = *store_->GetRun(*rid);
-  EXPECT_EQ(r.status, "ERROR");
+  EXPECT_EQ(r.status, WorkStatus::kError);
   EXPECT_EQ(r.error, "interrupted");
   EXPECT_EQ(r.job_id, 42);
   EXPECT_GT(r.end_time, 0);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/temp_dir.h"
+#include "store/store.h"
 
 namespace loupe {
 namespace {

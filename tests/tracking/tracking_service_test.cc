@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/temp_dir.h"
+#include "store/store.h"
 #include "common/time_util.h"
 
 namespace loupe {

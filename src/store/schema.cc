@@ -1,0 +1,152 @@
+// Each domain's tables, as numbered migration steps (steps[i] takes the domain's schema
+// from version i to i + 1). A new subsystem adds its own module here and to StoreSchema().
+#include "store/migrations.h"
+
+namespace loupe {
+
+// Projects, experiments, series (chunks and summaries), charts, console, media.
+const SchemaModule& TrackingSchema() {
+  static const SchemaModule m{"tracking", {
+      R"sql(
+CREATE TABLE projects(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+CREATE TABLE experiments(
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  run_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL, show INTEGER NOT NULL DEFAULT 1,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  finish_time INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}', system TEXT NOT NULL DEFAULT '{}',
+  requirements TEXT NOT NULL DEFAULT '',
+  UNIQUE(project_id, run_id));
+CREATE INDEX experiments_by_status ON experiments(status, last_seen);
+CREATE TABLE namespaces(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, opened INTEGER NOT NULL DEFAULT 1, sort INTEGER NOT NULL,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  UNIQUE(experiment_id, name));
+CREATE TABLE charts(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, type TEXT NOT NULL, status INTEGER NOT NULL DEFAULT 0,
+  sort INTEGER NOT NULL, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  UNIQUE(experiment_id, name));
+CREATE TABLE series(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, type TEXT NOT NULL, chart_id INTEGER NOT NULL,
+  first_step INTEGER NOT NULL DEFAULT 0, last_step INTEGER NOT NULL DEFAULT -1,
+  last_value REAL, last_ts INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL,
+  UNIQUE(experiment_id, key));
+-- Raw points, one blob per (series, 4096-step window, write); see series_layout.h.
+CREATE TABLE chunks(
+  series_id INTEGER NOT NULL, win INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY(series_id, win, seq)) WITHOUT ROWID;
+-- Per-bucket summaries at several bucket widths; NULL value columns mean NaN.
+CREATE TABLE summaries(
+  series_id INTEGER NOT NULL, level INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+  min_step INTEGER, min_v REAL, min_ts INTEGER, max_step INTEGER, max_v REAL, max_ts INTEGER,
+  nf_step INTEGER, nf_v REAL, nf_ts INTEGER,
+  PRIMARY KEY(series_id, level, bucket)) WITHOUT ROWID;
+-- Client sequence numbers already applied, so a retried batch is not counted twice.
+CREATE TABLE applied_batches(
+  experiment_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(experiment_id, seq)) WITHOUT ROWID;
+CREATE TABLE console(
+  experiment_id INTEGER NOT NULL, line_no INTEGER NOT NULL, stream INTEGER NOT NULL,
+  ts INTEGER NOT NULL, text TEXT NOT NULL,
+  PRIMARY KEY(experiment_id, line_no)) WITHOUT ROWID;
+CREATE TABLE media(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, step INTEGER NOT NULL, filename TEXT NOT NULL,
+  content_type TEXT NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX media_by_key ON media(experiment_id, key, step);
+CREATE TABLE ui_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+      R"sql(
+-- v2: a per-series version, bumped on every write, behind chart ETags.
+ALTER TABLE series ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+)sql",
+  }};
+  return m;
+}
+
+// The dataset catalogue; the data itself is a columnar file on disk.
+const SchemaModule& DatasetSchema() {
+  static const SchemaModule m{"datasets", {
+      R"sql(
+CREATE TABLE datasets(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, format TEXT NOT NULL, source TEXT NOT NULL,
+  rows INTEGER NOT NULL, columns TEXT NOT NULL, bytes INTEGER NOT NULL,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+)sql",
+  }};
+  return m;
+}
+
+// The persistent job queue.
+const SchemaModule& JobSchema() {
+  static const SchemaModule m{"jobs", {
+      R"sql(
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY, type TEXT NOT NULL, kwargs TEXT NOT NULL, status TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null', attempts INTEGER NOT NULL DEFAULT 0,
+  create_time INTEGER NOT NULL, start_time INTEGER NOT NULL DEFAULT 0, finish_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX jobs_by_status ON jobs(status, id);
+)sql",
+  }};
+  return m;
+}
+
+// Model sessions, runs with their metrics and search trials.
+const SchemaModule& RunSchema() {
+  static const SchemaModule m{"runs", {
+      R"sql(
+CREATE TABLE model_sessions(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, dataset_id INTEGER NOT NULL, task TEXT NOT NULL,
+  spec TEXT NOT NULL, create_time INTEGER NOT NULL);
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL,
+  parameters TEXT NOT NULL, optimizer TEXT NOT NULL DEFAULT '', optimizer_parameters TEXT NOT NULL DEFAULT '{}',
+  goal_metric TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+  experiment_id INTEGER NOT NULL DEFAULT 0, job_id INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '{}',
+  create_time INTEGER NOT NULL, delivered_time INTEGER NOT NULL DEFAULT 0, start_time INTEGER NOT NULL DEFAULT 0,
+  end_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX runs_by_session ON runs(session_id, id);
+CREATE TABLE run_metrics(
+  run_id INTEGER NOT NULL, split TEXT NOT NULL, name TEXT NOT NULL, level TEXT NOT NULL, step INTEGER NOT NULL,
+  value REAL, PRIMARY KEY(run_id, split, name, level, step)) WITHOUT ROWID;
+CREATE TABLE run_trials(
+  run_id INTEGER NOT NULL, trial INTEGER NOT NULL, parameters TEXT NOT NULL, value REAL, error TEXT NOT NULL,
+  metrics TEXT NOT NULL, seconds REAL NOT NULL, PRIMARY KEY(run_id, trial)) WITHOUT ROWID;
+)sql",
+  }};
+  return m;
+}
+
+// Dataset explorations.
+const SchemaModule& ExplorerSchema() {
+  static const SchemaModule m{"explorers", {
+      R"sql(
+CREATE TABLE explorers(
+  id INTEGER PRIMARY KEY, dataset_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, columns TEXT NOT NULL,
+  parameters TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null',
+  job_id INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL, end_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX explorers_by_dataset ON explorers(dataset_id, id);
+)sql",
+  }};
+  return m;
+}
+
+const std::vector<SchemaModule>& StoreSchema() {
+  static const std::vector<SchemaModule> all = {TrackingSchema(), DatasetSchema(), JobSchema(), RunSchema(),
+                                                ExplorerSchema()};
+  return all;
+}
+
+}  // namespace loupe

@@ -1,0 +1,78 @@
+// TrackingStore: projects, experiments, metric series, charts, console and media.
+// Thread-safe; writes are durable when they return OK (see store.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "store/store_types.h"
+
+namespace loupe {
+
+class TrackingStore {
+ public:
+  virtual ~TrackingStore() = default;
+
+  // Projects.
+  virtual Result<std::vector<Project>> ListProjects() = 0;
+  virtual Result<Project> GetProject(int64_t id) = 0;
+  virtual Status UpdateProject(int64_t id, const std::string& name,
+                               const std::string& description) = 0;
+  virtual Status DeleteProject(int64_t id) = 0;  // Conflict while a run is running
+
+  // Experiments.
+  virtual Result<CreatedExperiment> CreateOrResumeExperiment(const NewExperiment& e) = 0;
+  virtual Result<Experiment> GetExperiment(int64_t id) = 0;
+  virtual Result<std::vector<Experiment>> ListExperiments(int64_t project_id) = 0;
+  virtual Status UpdateExperiment(const Experiment& e) = 0;  // name, description, show
+  virtual Status MergeConfig(int64_t id, const std::string& config_json) = 0;
+  virtual Status SetSystem(int64_t id, const std::string& system_json,
+                           const std::string& requirements) = 0;
+  // Sets status (and finish_time unless running). Returns the status now stored.
+  virtual Result<RunStatus> SetStatus(int64_t id, RunStatus s) = 0;
+  virtual Result<RunStatus> Heartbeat(int64_t id) = 0;
+  // Marks running experiments whose last sign of life is older than `cutoff` crashed.
+  virtual Result<int> CrashStaleRuns(int64_t cutoff_micros) = 0;
+  virtual Status DeleteExperiment(int64_t id) = 0;
+
+  // Metrics.
+  // Keys of a project's experiments with how many experiments have each, most common first.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> ListProjectKeys(int64_t project_id) = 0;
+  // The last value of `key` for every experiment of the project that has it.
+  virtual Result<std::vector<std::pair<int64_t, double>>> LastValues(int64_t project_id, const std::string& key) = 0;
+  virtual Result<WriteAck> WriteMetrics(const MetricBatch& batch) = 0;
+  virtual Result<std::vector<Series>> ListSeries(int64_t experiment_id) = 0;
+  virtual Result<Series> GetSeries(int64_t experiment_id, const std::string& key) = 0;
+  virtual Result<SeriesResult> QuerySeries(int64_t series_id, const SeriesQuery& q) = 0;
+
+  // Charts and their groups, created with the series.
+  virtual Result<std::vector<Chart>> ListCharts(int64_t experiment_id) = 0;
+  virtual Result<int64_t> CountProjectCharts(int64_t project_id) = 0;
+  virtual Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) = 0;
+  virtual Result<Chart> SetChartStatus(int64_t chart_id, int status) = 0;
+  virtual Status SetNamespaceOpened(int64_t namespace_id, int opened) = 0;
+  // UI state with no row of its own: pinned/hidden groups, project-level namespaces.
+  virtual Status SetUiState(const std::string& key, const std::string& value) = 0;
+  virtual Result<std::string> GetUiState(const std::string& key) = 0;
+
+  // Console and media.
+  virtual Result<WriteAck> AppendConsole(const ConsoleBatch& batch) = 0;
+  virtual Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) = 0;
+  // Lines with line_no >= from_line, in order; line numbers start at 1 and have no gaps.
+  virtual Result<std::vector<ConsoleLine>> ReadConsole(int64_t experiment_id, int64_t from_line, int limit) = 0;
+  virtual Result<int64_t> CountConsole(int64_t experiment_id) = 0;
+  // Lines whose text contains `needle` (ASCII case-insensitive; empty matches all), in
+  // order, at most `limit`; `stream` -1 for both.
+  virtual Result<std::vector<ConsoleLine>> SearchConsole(int64_t experiment_id, const std::string& needle,
+                                                         int stream, int limit) = 0;
+  virtual Result<WriteAck> AddMedia(const MediaItem& item) = 0;
+  virtual Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id,
+                                                   const std::string& key, int limit) = 0;
+};
+
+}  // namespace loupe
