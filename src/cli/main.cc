@@ -13,24 +13,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/claas_module.h"
+#include "app/datasets_module.h"
+#include "app/tracking_module.h"
+#include "app/training_module.h"
 #include "common/log.h"
 #include "store/store.h"
-#include "tracking/tracking_service.h"
-#include "web/api_routes.h"
-#include "web/http_server.h"
-#include "claas/claas_importer.h"
-#include "datasets/dataset_service.h"
-#include "jobs/dataset_job.h"
-#include "jobs/explorer_job.h"
-#include "jobs/model_job.h"
-#include "jobs/job_queue.h"
-#include "ui/claas_pages.h"
-#include "ui/dataset_pages.h"
-#include "ui/model_pages.h"
 #include "ui/page.h"
-#include "ui/tracking_pages.h"
-#include "web/live_events.h"
 #include "ui/static_routes.h"
+#include "web/http_server.h"
 
 namespace {
 
@@ -97,47 +88,24 @@ int Serve(const ServeOptions& o) {
     spdlog::critical("cannot open the store: {}", store.status().message());
     return 1;
   }
-  loupe::TrackingOptions tracking_options;
-  tracking_options.data_dir = data_dir;
-  tracking_options.heartbeat_timeout_seconds = heartbeat_timeout;
+  loupe::app::ServerConfig config;
+  config.data_dir = data_dir;
+  config.heartbeat_timeout_seconds = heartbeat_timeout;
+  config.feedback_dir = o.feedback_dir;
+  config.claas_import_interval = o.claas_import_interval;
+  config.import_root = o.import_root;
+  config.max_upload_mb = o.max_upload_mb;
+  config.workers = o.workers;
   {
-    loupe::TrackingService tracking(**store, tracking_options);
-    std::vector<loupe::Route> routes = loupe::NativeApiRoutes(tracking);
-    for (auto& r : loupe::SwanlabApiRoutes(tracking)) routes.push_back(std::move(r));
-    loupe::ClaasPageOptions claas;
-    claas.feedback_dir = o.feedback_dir.empty() ? data_dir + "/feedback" : o.feedback_dir;
-    claas.evals_root = data_dir + "/evals";
-    for (auto& r : loupe::ClaasPageRoutes(claas)) routes.push_back(std::move(r));
-    for (auto& r : loupe::StaticRoutes()) routes.push_back(std::move(r));
-    for (auto& r : loupe::DashboardApiRoutes(tracking)) routes.push_back(std::move(r));
-    loupe::datasets::DatasetOptions dataset_options;
-    dataset_options.data_dir = data_dir;
-    dataset_options.import_root = o.import_root;
-    dataset_options.max_upload_bytes = static_cast<size_t>(o.max_upload_mb) << 20;
-    loupe::datasets::DatasetService datasets(**store, dataset_options);
-    for (auto& r : loupe::DatasetApiRoutes(datasets)) routes.push_back(std::move(r));
-    for (auto& r : loupe::DatasetPageRoutes(datasets)) routes.push_back(std::move(r));
-    // Declared before the queue, so its workers stop before the services they call go.
-    loupe::runs::RunServiceOptions run_options;
-    run_options.data_dir = data_dir;
-    run_options.threads_per_job =
-        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, o.workers));
-    loupe::runs::RunService runs(**store, datasets, tracking, run_options);
-    loupe::explorers::ExplorerService explorers(**store, datasets);
-    loupe::jobs::JobQueue jobs(**store, {o.workers});
-    jobs.Register("DatasetJob", loupe::jobs::DatasetJob(datasets));
-    jobs.Register("ModelJob", loupe::jobs::ModelJob(runs));
-    jobs.Register("ExplorerJob", loupe::jobs::ExplorerJob(explorers));
-    for (auto& r : loupe::JobApiRoutes(jobs)) routes.push_back(std::move(r));
-    for (auto& r : loupe::ModelApiRoutes(runs)) routes.push_back(std::move(r));
-    for (auto& r : loupe::ExplorerApiRoutes(explorers, jobs)) routes.push_back(std::move(r));
-    for (auto& r : loupe::ModelPageRoutes(runs, datasets)) routes.push_back(std::move(r));
-    for (auto& r : loupe::TrackingPageRoutes(tracking)) routes.push_back(std::move(r));
-    loupe::LiveEvents live(tracking);
-    loupe::claas::ClaasImporter importer(tracking, {claas.feedback_dir, claas.evals_root, o.claas_import_interval});
-    importer.StartBackground();
-    for (auto& r : loupe::LiveEventRoutes(tracking, live)) routes.push_back(std::move(r));
+    // One module per subsystem, in dependency order; destroyed in reverse.
+    loupe::app::TrackingModule tracking(**store, config);
+    loupe::app::ClaasModule claas(tracking.service(), config);
+    loupe::app::DatasetsModule datasets(**store, config);
+    loupe::app::TrainingModule training(**store, datasets.service(), tracking.service(), config);
+    std::vector<loupe::app::Module*> modules = {&tracking, &claas, &datasets, &training};
 
+    std::vector<loupe::Route> routes = loupe::StaticRoutes();
+    for (loupe::app::Module* m : modules) m->AddRoutes(routes);
     loupe::HttpServerOptions http;
     http.host = host;
     http.port = static_cast<uint16_t>(port);
@@ -152,14 +120,14 @@ int Serve(const ServeOptions& o) {
       return 1;
     }
     server.WatchSignals();
-    st = runs.RecoverInterrupted();
-    if (st.ok()) st = explorers.RecoverInterrupted();
-    if (st.ok()) st = jobs.Start();
-    if (!st.ok()) {
-      spdlog::critical("{}", st.message());
-      jobs.Stop();
-      (*store)->Close();
-      return 1;
+    for (loupe::app::Module* m : modules) {
+      st = m->Start();
+      if (!st.ok()) {
+        spdlog::critical("{} cannot start: {}", m->name(), st.message());
+        for (loupe::app::Module* started : modules) started->Stop();
+        (*store)->Close();
+        return 1;
+      }
     }
     HeapTrimmer trimmer;
     // The one line on stdout while serving: tests and scripts read the port from it.
@@ -168,7 +136,7 @@ int Serve(const ServeOptions& o) {
     spdlog::info("serving http://{}:{}", host, server.port());
     server.Run();
     spdlog::info("stopping: finishing requests and jobs in flight");
-    live.Shutdown();
+    for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->Stop();
   }
   (*store)->Close();  // commits everything accepted before returning
   spdlog::info("stopped; all accepted data is stored");

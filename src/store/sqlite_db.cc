@@ -39,11 +39,6 @@ Status SqliteStmt::Done() {
   return FromSqlite(sqlite3_db_handle(stmt_), rc, "sqlite step");
 }
 
-Status SqliteStmt::Run() {
-  Step();
-  return Done();
-}
-
 std::string SqliteStmt::Text(int col) const {
   const unsigned char* p = sqlite3_column_text(stmt_, col);
   if (!p) return {};

@@ -30,20 +30,8 @@ class SqliteStmt {
   SqliteStmt(const SqliteStmt&) = delete;
   SqliteStmt& operator=(const SqliteStmt&) = delete;
 
-  // Binders take 1-based indexes, as SQLite does, and return *this to chain.
-  SqliteStmt& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
-  SqliteStmt& Bind(int i, int v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
-  SqliteStmt& Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); return *this; }
-  SqliteStmt& Bind(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  SqliteStmt& BindBlob(int i, const void* p, size_t n) {
-    sqlite3_bind_blob(stmt_, i, p, static_cast<int>(n), SQLITE_TRANSIENT);
-    return *this;
-  }
-  SqliteStmt& BindNull(int i) { sqlite3_bind_null(stmt_, i); return *this; }
-  // The same, returning SQLite's result code (sql::Rows checks every one).
+  // Binders take 1-based indexes, as SQLite does, and return its result code
+  // (sql::Rows binds through them and checks every one).
   int BindChecked(int i, int64_t v) { return sqlite3_bind_int64(stmt_, i, v); }
   int BindChecked(int i, double v) { return sqlite3_bind_double(stmt_, i, v); }
   int BindChecked(int i, std::string_view v) {
@@ -55,8 +43,6 @@ class SqliteStmt {
 
   // Advances; returns true while a row is available. Errors are kept for Done().
   bool Step();
-  // Runs a statement that returns no rows. Resets it afterwards.
-  Status Run();
   // Status of the last Step() sequence; resets the statement for reuse.
   Status Done();
   void Reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }

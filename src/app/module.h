@@ -1,0 +1,46 @@
+// Module: one subsystem as the server assembles it. Each subsystem has one module
+// (tracking, CLaaS, datasets, training) that owns its services and threads, adds its
+// API routes and pages, and starts and stops with the server; its tables are its
+// store domain's (store/schema.cc). A new subsystem (LLM, evaluations, orchestration)
+// adds a module and one line in cli/main.cc, not edits across the others.
+//
+// Lifecycle, on the main thread: construct (services, no threads that need the server
+// yet) -> AddRoutes -> the server listens -> Start -> serve -> Stop (before any module
+// is destroyed) -> destroy in reverse order of construction.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "web/http_types.h"
+
+namespace loupe::app {
+
+// The server's configuration, as `loupe serve` parsed it; each module takes what it needs.
+struct ServerConfig {
+  std::string data_dir = "./data";
+  int heartbeat_timeout_seconds = 120;
+  std::string feedback_dir;  // empty: <data_dir>/feedback
+  int claas_import_interval = 10;
+  std::string import_root;   // empty: <data_dir>/imports
+  int max_upload_mb = 64;
+  int workers = 2;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual const char* name() const = 0;
+  virtual void AddRoutes(std::vector<Route>& routes) = 0;
+  // After the server listens: recovery of interrupted work, background threads.
+  virtual Status Start() { return Status::Ok(); }
+  // Before any module is destroyed: stop threads that call other modules.
+  virtual void Stop() {}
+};
+
+inline void AppendRoutes(std::vector<Route>& to, std::vector<Route> from) {
+  for (Route& r : from) to.push_back(std::move(r));
+}
+
+}  // namespace loupe::app
