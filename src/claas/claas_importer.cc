@@ -106,19 +106,17 @@ Result<int64_t> ClaasImporter::Experiment(const std::string& project, const std:
   e.run_id = run_id;
   e.name = name;
   e.config_json = config_json;
-  Result<CreatedExperiment> created = tracking_.StartRun(e);
-  if (!created.ok()) return created.status();
-  experiment_ids_[run_id] = created->experiment.id;
-  return created->experiment.id;
+  LOUPE_ASSIGN_OR_RETURN(CreatedExperiment created, tracking_.StartRun(e));
+  experiment_ids_[run_id] = created.experiment.id;
+  return created.experiment.id;
 }
 
 Status ClaasImporter::ImportFeedback(ImportStats& stats) {
   if (options_.feedback_dir.empty()) return Status::Ok();
-  Result<std::vector<std::string>> names = ListFeedbackFiles(options_.feedback_dir);
-  if (!names.ok()) return names.status();
+  LOUPE_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFeedbackFiles(options_.feedback_dir));
   std::set<int64_t> touched;
   // Oldest first, so a LoRA's steps follow time.
-  for (auto it = names->rbegin(); it != names->rend(); ++it) {
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
     const std::string& name = *it;
     if (feedback_done_.count(name)) continue;
     Result<std::string> content = ReadFileUpTo(options_.feedback_dir + "/" + name, 64ull << 20);
@@ -130,12 +128,11 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
     }
     std::string lora = batch->lora_id.empty() ? "unknown" : batch->lora_id;
     json config = {{"lora_id", lora}, {"source", "CLaaS feedback logs"}, {"engine", EngineModeName(batch->mode)}};
-    Result<int64_t> id = Experiment("claas-feedback", RunId("claas-feedback-", lora), lora, config.dump());
-    if (!id.ok()) return id.status();
+    LOUPE_ASSIGN_OR_RETURN(int64_t id, Experiment("claas-feedback", RunId("claas-feedback-", lora), lora, config.dump()));
     int64_t step = lora_steps_[lora];  // advanced only once the batch is written
     int64_t ts = ParseUtc(batch->timestamp_utc);
     MetricBatch mb;
-    mb.experiment_id = *id;
+    mb.experiment_id = id;
     mb.seq = step;
     AddNumbers(batch->metadata, "sdpo/", step, ts, mb.points);
     for (const auto& [k, v] : batch->timing_ms) {
@@ -143,26 +140,23 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
     }
     mb.points.push_back({"batch/samples", step, static_cast<double>(batch->samples.size()), ts});
     mb.points.push_back({"batch/ok", step, batch->status == "ok" ? 1.0 : 0.0, ts});
-    Result<WriteAck> ack = tracking_.LogMetrics(mb);
-    if (!ack.ok()) return ack.status();
+    LOUPE_RETURN_IF_ERROR((tracking_.LogMetrics(mb)).status());
     ++lora_steps_[lora];
     feedback_done_.insert(name);
-    touched.insert(*id);
+    touched.insert(id);
     ++stats.feedback_batches;
   }
   // A LoRA's log has no end; between batches it is shown finished, not silent-and-crashed.
   for (int64_t id : touched) {
-    Result<RunStatus> st = tracking_.Finish(id, RunStatus::kFinished);
-    if (!st.ok()) return st.status();
+    LOUPE_RETURN_IF_ERROR((tracking_.Finish(id, RunStatus::kFinished)).status());
   }
   return Status::Ok();
 }
 
 Status ClaasImporter::ImportEvals(ImportStats& stats) {
   if (options_.evals_root.empty()) return Status::Ok();
-  Result<std::vector<EvalRunRef>> refs = DiscoverEvalRuns(options_.evals_root);
-  if (!refs.ok()) return refs.status();
-  for (const EvalRunRef& ref : *refs) {
+  LOUPE_ASSIGN_OR_RETURN(std::vector<EvalRunRef> refs, DiscoverEvalRuns(options_.evals_root));
+  for (const EvalRunRef& ref : refs) {
     // Which preferences changed since the last pass (or just finished)?
     const bool finished = !ref.in_progress;
     std::map<std::string, std::string> changed;  // preference -> steps.jsonl signature
@@ -188,11 +182,10 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
       config["lora_id"] = p.lora_id;
       config["preference"] = p.name;
       config["eval_run"] = ref.id;
-      Result<int64_t> id = Experiment("claas-evals", run_id, ref.id + "/" + p.name, config.dump());
-      if (!id.ok()) return id.status();
+      LOUPE_ASSIGN_OR_RETURN(int64_t id, Experiment("claas-evals", run_id, ref.id + "/" + p.name, config.dump()));
       for (const EvalStep& s : p.steps) {
         MetricBatch mb;
-        mb.experiment_id = *id;
+        mb.experiment_id = id;
         mb.seq = s.step;
         int64_t ts = ParseUtc(s.timestamp);
         auto add = [&](const char* key, std::optional<double> v) {
@@ -205,14 +198,12 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
         add("eval/timing_s", s.timing_s);
         AddNumbers(s.sdpo_metrics, "sdpo/", s.step, ts, mb.points);
         if (mb.points.empty()) continue;
-        Result<WriteAck> ack = tracking_.LogMetrics(mb);
-        if (!ack.ok()) return ack.status();
-        if (!ack->duplicate) ++stats.eval_steps;
+        LOUPE_ASSIGN_OR_RETURN(WriteAck ack, tracking_.LogMetrics(mb));
+        if (!ack.duplicate) ++stats.eval_steps;
       }
       eval_seen_[(fs::path(ref.path) / p.name / "steps.jsonl").string()] = sig->second;
       if (finished) {
-        Result<RunStatus> st = tracking_.Finish(*id, RunStatus::kFinished);
-        if (!st.ok()) return st.status();
+        LOUPE_RETURN_IF_ERROR((tracking_.Finish(id, RunStatus::kFinished)).status());
         eval_finished_.insert(run_id);
       }
     }

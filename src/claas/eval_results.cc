@@ -51,9 +51,8 @@ int64_t NewestStepsMtime(const fs::path& dir) {
 }
 
 Result<json> ReadJsonFile(const fs::path& path) {
-  Result<std::string> content = ReadFileUpTo(path.string(), kMaxJsonBytes);
-  if (!content.ok()) return content.status();
-  json doc = json::parse(*content, nullptr, false);
+  LOUPE_ASSIGN_OR_RETURN(std::string content, ReadFileUpTo(path.string(), kMaxJsonBytes));
+  json doc = json::parse(content, nullptr, false);
   if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
   return doc;
 }
@@ -273,11 +272,10 @@ Result<EvalPage> ReadEvalPage(const std::string& results_dir, int64_t page, int6
   EvalPage out;
   std::error_code ec;
   out.folder_missing = !fs::exists(results_dir, ec);
-  Result<std::vector<EvalRunRef>> refs = DiscoverEvalRuns(results_dir);
-  if (!refs.ok()) return refs.status();
-  out.page = Paginate(static_cast<int64_t>(refs->size()), page, per_page);
+  LOUPE_ASSIGN_OR_RETURN(std::vector<EvalRunRef> refs, DiscoverEvalRuns(results_dir));
+  out.page = Paginate(static_cast<int64_t>(refs.size()), page, per_page);
   int64_t end = std::min<int64_t>(out.page.offset + out.page.per_page, out.page.total);
-  for (int64_t i = out.page.offset; i < end; ++i) out.runs.push_back(ReadEvalRun((*refs)[i]));
+  for (int64_t i = out.page.offset; i < end; ++i) out.runs.push_back(ReadEvalRun((refs)[i]));
   return out;
 }
 

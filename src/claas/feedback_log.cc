@@ -173,9 +173,8 @@ Result<FeedbackPage> ReadFeedbackPage(const std::string& dir, int64_t page, int6
   DIR* probe = opendir(dir.c_str());
   if (probe) closedir(probe);
   out.folder_missing = !probe && errno == ENOENT;
-  Result<std::vector<std::string>> listed = ListFeedbackFiles(dir);
-  if (!listed.ok()) return listed.status();
-  const std::vector<std::string>& names = *listed;
+  LOUPE_ASSIGN_OR_RETURN(std::vector<std::string> listed, ListFeedbackFiles(dir));
+  const std::vector<std::string>& names = listed;
   out.page = Paginate(static_cast<int64_t>(names.size()), page, per_page);
   int64_t end = std::min<int64_t>(out.page.offset + out.page.per_page, out.page.total);
   for (int64_t i = out.page.offset; i < end; ++i) {

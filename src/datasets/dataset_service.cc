@@ -60,17 +60,15 @@ std::string DatasetService::Dir(int64_t id) const { return options_.data_dir + "
 
 Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
                                     const std::map<std::string, ColumnType>& overrides) const {
-  Result<RawTable> raw = ParseTable(bytes, format, options_.limits);
-  if (!raw.ok()) return raw.status();
-  if (raw->rows() == 0) return Status::InvalidArgument("the file has a header but no rows");
+  LOUPE_ASSIGN_OR_RETURN(RawTable raw, ParseTable(bytes, format, options_.limits));
+  if (raw.rows() == 0) return Status::InvalidArgument("the file has a header but no rows");
   Table table;
-  for (const RawColumn& rc : raw->columns) {
+  for (const RawColumn& rc : raw.columns) {
     auto o = overrides.find(rc.name);
     ColumnType type = o != overrides.end() ? o->second : InferColumnType(rc);
-    Result<Column> col = ConvertColumn(rc, type);
-    if (!col.ok()) return col.status();
-    col->type_overridden = o != overrides.end();
-    table.columns.push_back(std::move(*col));
+    LOUPE_ASSIGN_OR_RETURN(Column col, ConvertColumn(rc, type));
+    col.type_overridden = o != overrides.end();
+    table.columns.push_back(std::move(col));
   }
   return table;
 }
@@ -105,9 +103,8 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
   rec.rows = static_cast<int64_t>(table->rows());
   rec.columns_json = ColumnsJson(*table).dump();
   rec.bytes = static_cast<int64_t>(bytes.size());
-  Result<int64_t> id = store_.CreateDataset(rec);
-  if (!id.ok()) return id.status();
-  rec.id = *id;
+  LOUPE_ASSIGN_OR_RETURN(int64_t id, store_.CreateDataset(rec));
+  rec.id = id;
   // Files after the row: a failure here removes the row again, so nothing half-made stays.
   std::error_code ec;
   fs::create_directories(Dir(rec.id), ec);
@@ -134,9 +131,8 @@ Result<DatasetRecord> DatasetService::CreateFromPath(const std::string& name, co
                                                      const std::string& format) {
   Result<std::string> resolved = ResolveInsideRoot(path, options_.import_root);
   if (!resolved.ok()) return Status::BadRequest("path: " + resolved.status().message());
-  Result<std::string> bytes = ReadFileUpTo(*resolved, options_.max_upload_bytes);
-  if (!bytes.ok()) return bytes.status();
-  return Create(name, *resolved, format, *bytes, "path:" + path);
+  LOUPE_ASSIGN_OR_RETURN(std::string bytes, ReadFileUpTo(*resolved, options_.max_upload_bytes));
+  return Create(name, *resolved, format, bytes, "path:" + path);
 }
 
 constexpr const char* kSpamAssassin = "spam_assassin";
@@ -171,9 +167,8 @@ Result<DatasetRecord> DatasetService::ImportSample(const std::string& sample) {
     if (!content.ok()) {
       return Status::Unavailable("sample digits needs Debian's python3-sklearn (scripts/install-deps): " + content.status().message());
     }
-    Result<std::string> csv = DigitsToCsv(*content);
-    if (!csv.ok()) return csv.status();
-    return Save(sample, "digits.csv", "csv", *csv, "sample:digits");
+    LOUPE_ASSIGN_OR_RETURN(std::string csv, DigitsToCsv(*content));
+    return Save(sample, "digits.csv", "csv", csv, "sample:digits");
   }
   if (sample == "fashion_mnist") {
     Result<std::string> images = ReadGzipFile(options_.fashion_mnist_dir + "/t10k-images-idx3-ubyte.gz", 64u << 20);
@@ -182,9 +177,8 @@ Result<DatasetRecord> DatasetService::ImportSample(const std::string& sample) {
       return Status::Unavailable("sample fashion_mnist needs Debian's dataset-fashion-mnist (scripts/install-deps): " +
                                  (images.ok() ? labels : images).status().message());
     }
-    Result<std::string> csv = FashionMnistToCsv(*images, *labels);
-    if (!csv.ok()) return csv.status();
-    return Save(sample, "fashion_mnist.csv", "csv", *csv, "sample:fashion_mnist");
+    LOUPE_ASSIGN_OR_RETURN(std::string csv, FashionMnistToCsv(*images, *labels));
+    return Save(sample, "fashion_mnist.csv", "csv", csv, "sample:fashion_mnist");
   }
   for (const Sample& s : BuiltinSamples()) {
     if (s.name != sample) continue;
@@ -193,23 +187,20 @@ Result<DatasetRecord> DatasetService::ImportSample(const std::string& sample) {
       return Status::Unavailable("sample " + s.name + " needs Debian's python3-sklearn (scripts/install-deps): " +
                                  content.status().message());
     }
-    Result<std::string> csv = SklearnCsvToCsv(*content, s);
-    if (!csv.ok()) return csv.status();
-    return Save(s.name, s.name + ".csv", "csv", *csv, "sample:" + s.name);
+    LOUPE_ASSIGN_OR_RETURN(std::string csv, SklearnCsvToCsv(*content, s));
+    return Save(s.name, s.name + ".csv", "csv", csv, "sample:" + s.name);
   }
   return Status::NotFound("no sample named \"" + sample + "\"");
 }
 
 Result<Table> DatasetService::Load(int64_t id) {
-  Result<DatasetRecord> rec = store_.GetDataset(id);
-  if (!rec.ok()) return rec.status();
+  LOUPE_RETURN_IF_ERROR((store_.GetDataset(id)).status());
   return ReadColumnFile(Dir(id) + "/columns.bin");
 }
 
 Result<json> DatasetService::Preview(int64_t id, int64_t offset, int64_t limit) {
-  Result<Table> t = Load(id);
-  if (!t.ok()) return t.status();
-  return Preview(*t, offset, limit);
+  LOUPE_ASSIGN_OR_RETURN(Table t, Load(id));
+  return Preview(t, offset, limit);
 }
 
 Result<json> DatasetService::Preview(const Table& table, int64_t offset, int64_t limit) {
@@ -226,9 +217,8 @@ Result<json> DatasetService::Preview(const Table& table, int64_t offset, int64_t
 }
 
 Result<json> DatasetService::Stats(int64_t id) {
-  Result<Table> t = Load(id);
-  if (!t.ok()) return t.status();
-  return Stats(*t);
+  LOUPE_ASSIGN_OR_RETURN(Table t, Load(id));
+  return Stats(t);
 }
 
 json DatasetService::Stats(const Table& t) {
@@ -239,11 +229,10 @@ json DatasetService::Stats(const Table& t) {
 
 Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::string, std::string>& types) {
   std::lock_guard<std::mutex> lock(mu_);
-  Result<DatasetRecord> rec = store_.GetDataset(id);
-  if (!rec.ok()) return rec.status();
+  LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
   // Earlier overrides stay unless replaced; "auto" drops one. The catalogue row says
   // which columns exist and which types were set by hand.
-  json columns = json::parse(rec->columns_json, nullptr, false);
+  json columns = json::parse(rec.columns_json, nullptr, false);
   if (!columns.is_array()) return Status::Corrupt("dataset " + std::to_string(id) + " has no column list");
   std::map<std::string, ColumnType> overrides;
   std::set<std::string> names;
@@ -263,13 +252,11 @@ Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::s
     if (!t) return Status::InvalidArgument("column \"" + column + "\": type must be numeric, categorical, text, boolean, datetime or auto");
     overrides[column] = *t;
   }
-  Result<std::string> bytes = ReadFileUpTo(Dir(id) + "/source." + rec->format, SIZE_MAX);
-  if (!bytes.ok()) return bytes.status();
-  Result<Table> table = Build(*bytes, *ParseFormat(rec->format), overrides);
-  if (!table.ok()) return table.status();
-  LOUPE_RETURN_IF_ERROR(WriteColumnFile(Dir(id) + "/columns.bin", *table));
-  rec->columns_json = ColumnsJson(*table).dump();
-  LOUPE_RETURN_IF_ERROR(store_.UpdateDataset(*rec));
+  LOUPE_ASSIGN_OR_RETURN(std::string bytes, ReadFileUpTo(Dir(id) + "/source." + rec.format, SIZE_MAX));
+  LOUPE_ASSIGN_OR_RETURN(Table table, Build(bytes, *ParseFormat(rec.format), overrides));
+  LOUPE_RETURN_IF_ERROR(WriteColumnFile(Dir(id) + "/columns.bin", table));
+  rec.columns_json = ColumnsJson(table).dump();
+  LOUPE_RETURN_IF_ERROR(store_.UpdateDataset(rec));
   return store_.GetDataset(id);
 }
 

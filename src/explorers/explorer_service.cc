@@ -22,25 +22,22 @@ Result<json> ExplorerService::Validate(const json& body) {
     }
   }
   json params = body.contains("parameters") && !body["parameters"].is_null() ? body["parameters"] : json::object();
-  Result<DatasetRecord> dataset = datasets_.Get(id.get<int64_t>());
-  if (!dataset.ok()) return dataset.status();
+  LOUPE_ASSIGN_OR_RETURN(DatasetRecord dataset, datasets_.Get(id.get<int64_t>()));
   std::vector<std::pair<std::string, datasets::ColumnType>> dataset_columns;
-  for (const json& c : json::parse(dataset->columns_json, nullptr, false)) {
+  for (const json& c : json::parse(dataset.columns_json, nullptr, false)) {
     if (auto t = datasets::ParseColumnType(c.value("type", ""))) dataset_columns.emplace_back(c.value("name", ""), *t);
   }
-  Result<json> checked = ValidateExploration(type->get<std::string>(), columns, params, dataset_columns);
-  if (!checked.ok()) return checked.status();
-  return json{{"dataset_id", id}, {"exploration_type", *type}, {"columns", columns}, {"parameters", *checked}};
+  LOUPE_ASSIGN_OR_RETURN(json checked, ValidateExploration(type->get<std::string>(), columns, params, dataset_columns));
+  return json{{"dataset_id", id}, {"exploration_type", *type}, {"columns", columns}, {"parameters", checked}};
 }
 
 Result<ExplorerRecord> ExplorerService::Create(const json& body) {
-  Result<json> v = Validate(body);
-  if (!v.ok()) return v.status();
+  LOUPE_ASSIGN_OR_RETURN(json v, Validate(body));
   ExplorerRecord e;
-  e.dataset_id = (*v)["dataset_id"].get<int64_t>();
-  e.type = (*v)["exploration_type"].get<std::string>();
-  e.columns_json = (*v)["columns"].dump();
-  e.parameters_json = (*v)["parameters"].dump();
+  e.dataset_id = (v)["dataset_id"].get<int64_t>();
+  e.type = (v)["exploration_type"].get<std::string>();
+  e.columns_json = (v)["columns"].dump();
+  e.parameters_json = (v)["parameters"].dump();
   std::string name;
   if (auto n = body.find("name"); n != body.end() && !n->is_null()) {
     if (!n->is_string()) return Status::InvalidArgument("name must be a string");
@@ -48,31 +45,29 @@ Result<ExplorerRecord> ExplorerService::Create(const json& body) {
   }
   if (name.size() > 200) return Status::InvalidArgument("name is longer than 200 bytes");
   e.name = name.empty() ? e.type : name;
-  Result<int64_t> id = store_.CreateExplorer(e);
-  if (!id.ok()) return id.status();
-  return store_.GetExplorer(*id);
+  LOUPE_ASSIGN_OR_RETURN(int64_t id, store_.CreateExplorer(e));
+  return store_.GetExplorer(id);
 }
 
 Status ExplorerService::SetJob(int64_t id, int64_t job_id) { return store_.SetExplorerJob(id, job_id); }
 
 Result<json> ExplorerService::Execute(int64_t id) {
-  Result<ExplorerRecord> e = store_.GetExplorer(id);
-  if (!e.ok()) return e.status();
-  e->status = WorkStatus::kStarted;
-  LOUPE_RETURN_IF_ERROR(store_.UpdateExplorer(*e));
+  LOUPE_ASSIGN_OR_RETURN(ExplorerRecord e, store_.GetExplorer(id));
+  e.status = WorkStatus::kStarted;
+  LOUPE_RETURN_IF_ERROR(store_.UpdateExplorer(e));
   auto finish = [&](const Result<json>& result) -> Result<json> {
-    e->status = result.ok() ? WorkStatus::kFinished : WorkStatus::kError;
-    e->error = result.ok() ? "" : result.status().message();
-    e->result_json = result.ok() ? result->dump() : "null";
-    e->end_time = NowMicros();
-    LOUPE_RETURN_IF_ERROR(store_.UpdateExplorer(*e));
+    e.status = result.ok() ? WorkStatus::kFinished : WorkStatus::kError;
+    e.error = result.ok() ? "" : result.status().message();
+    e.result_json = result.ok() ? result->dump() : "null";
+    e.end_time = NowMicros();
+    LOUPE_RETURN_IF_ERROR(store_.UpdateExplorer(e));
     if (!result.ok()) return result.status();
     return json{{"explorer_id", id}, {"type", (*result)["type"]}};
   };
-  Result<datasets::Table> table = datasets_.Load(e->dataset_id);
+  Result<datasets::Table> table = datasets_.Load(e.dataset_id);
   if (!table.ok()) return finish(table.status());
-  std::vector<std::string> columns = json::parse(e->columns_json).get<std::vector<std::string>>();
-  return finish(RunExploration(e->type, columns, json::parse(e->parameters_json), *table));
+  std::vector<std::string> columns = json::parse(e.columns_json).get<std::vector<std::string>>();
+  return finish(RunExploration(e.type, columns, json::parse(e.parameters_json), *table));
 }
 
 Status ExplorerService::RecoverInterrupted() {

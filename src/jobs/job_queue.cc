@@ -71,32 +71,30 @@ Result<int64_t> JobQueue::Enqueue(const std::string& type, const nlohmann::json&
 }
 
 Status JobQueue::Cancel(int64_t id) {
-  Result<JobRecord> job = store_.GetJob(id);
-  if (!job.ok()) return job.status();
-  if (job->status == WorkStatus::kStarted) {
-    const JobType* jt = Find(job->type);
+  LOUPE_ASSIGN_OR_RETURN(JobRecord job, store_.GetJob(id));
+  if (job.status == WorkStatus::kStarted) {
+    const JobType* jt = Find(job.type);
     MutexLock lock(mu_);
     if (jt && jt->stoppable && running_.count(id)) {
       stop_requested_.insert(id);
       return Status::Ok();
     }
-    return Status::Conflict("job " + std::to_string(id) + " is running and " + job->type + " cannot be stopped midway");
+    return Status::Conflict("job " + std::to_string(id) + " is running and " + job.type + " cannot be stopped midway");
   }
   LOUPE_RETURN_IF_ERROR(store_.CancelJob(id));
-  const JobType* jt = Find(job->type);
-  if (jt && jt->released) jt->released(nlohmann::json::parse(job->kwargs_json, nullptr, false));
+  const JobType* jt = Find(job.type);
+  if (jt && jt->released) jt->released(nlohmann::json::parse(job.kwargs_json, nullptr, false));
   return Status::Ok();
 }
 
 Status JobQueue::Retry(int64_t id) {
-  Result<JobRecord> job = store_.GetJob(id);
-  if (!job.ok()) return job.status();
-  if (job->status != WorkStatus::kError && job->status != WorkStatus::kCancelled) {
-    return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job->status) +
+  LOUPE_ASSIGN_OR_RETURN(JobRecord job, store_.GetJob(id));
+  if (job.status != WorkStatus::kError && job.status != WorkStatus::kCancelled) {
+    return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job.status) +
                             "; only failed or cancelled jobs can be retried");
   }
-  const JobType* jt = Find(job->type);
-  nlohmann::json kwargs = nlohmann::json::parse(job->kwargs_json, nullptr, false);
+  const JobType* jt = Find(job.type);
+  nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
   if (jt && jt->admit) LOUPE_RETURN_IF_ERROR(jt->admit(kwargs));
   Status st = store_.RetryJob(id);
   if (!st.ok()) {

@@ -19,15 +19,13 @@ Result<int64_t> RunId(const nlohmann::json& kwargs) {
 JobType ModelJob(runs::RunService& runs) {
   JobType t;
   t.run = [&runs](const nlohmann::json& kwargs, const std::function<bool()>& stop) -> Result<nlohmann::json> {
-    Result<int64_t> id = RunId(kwargs);
-    if (!id.ok()) return id.status();
-    return runs.Execute(*id, stop);
+    LOUPE_ASSIGN_OR_RETURN(int64_t id, RunId(kwargs));
+    return runs.Execute(id, stop);
   };
   t.stoppable = true;
   t.admit = [&runs](const nlohmann::json& kwargs) -> Status {
-    Result<int64_t> id = RunId(kwargs);
-    if (!id.ok()) return id.status();
-    return runs.AdmitRun(*id);
+    LOUPE_ASSIGN_OR_RETURN(int64_t id, RunId(kwargs));
+    return runs.AdmitRun(id);
   };
   t.queued = [&runs](const nlohmann::json& kwargs, int64_t job_id) {
     if (Result<int64_t> id = RunId(kwargs); id.ok()) runs.RunQueued(*id, job_id);

@@ -157,9 +157,8 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
   // The data, as the session defined it. Only the encoded examples outlive this: the
   // table is freed before training.
   Result<training::PreparedData> data = [&]() -> Result<training::PreparedData> {
-    Result<datasets::Table> table = datasets_.Load(session->dataset_id);
-    if (!table.ok()) return table.status();
-    return training::PrepareForTask(*table, task, spec["input_columns"].get<std::vector<std::string>>(),
+    LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(session->dataset_id));
+    return training::PrepareForTask(table, task, spec["input_columns"].get<std::vector<std::string>>(),
                                     spec["output_columns"].get<std::vector<std::string>>());
   }();
   if (!data.ok()) return fail(data.status());
@@ -241,9 +240,8 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
           training::MakeModel(run->model, task, num_classes, CapThreads(p, options_.threads_per_job), RunDir(run_id));
       if (!m.ok()) return m.status();
       LOUPE_RETURN_IF_ERROR((*m)->Train(train.view(), nullptr, {}, stop));
-      Result<training::Predictions> pred = (*m)->Predict(validation.x);
-      if (!pred.ok()) return pred.status();
-      training::SplitEvaluation ev = training::Evaluate(task, num_classes, *pred, validation.view(), scored);
+      LOUPE_ASSIGN_OR_RETURN(training::Predictions pred, (*m)->Predict(validation.x));
+      training::SplitEvaluation ev = training::Evaluate(task, num_classes, pred, validation.view(), scored);
       for (const auto& [k, v] : ev.values) metrics[k] = v;
       auto goal = ev.values.find(run->goal_metric);
       if (goal == ev.values.end()) return Status::InvalidArgument(ev.errors[run->goal_metric]);

@@ -102,78 +102,65 @@ std::string RunService::RunDir(int64_t run_id) const { return options_.data_dir 
 
 Result<ModelSessionRecord> RunService::CreateSession(const json& body) {
   if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object");
-  Result<int64_t> dataset_id = RequiredId(body, "dataset_id");
-  if (!dataset_id.ok()) return dataset_id.status();
+  LOUPE_ASSIGN_OR_RETURN(int64_t dataset_id, RequiredId(body, "dataset_id"));
   auto task_field = body.find("task_name");
   if (task_field == body.end() || !task_field->is_string()) return Status::InvalidArgument("task_name is required");
-  Result<TaskKind> task = training::ParseTask(task_field->get<std::string>());
-  if (!task.ok()) return task.status();
-  Result<std::vector<std::string>> inputs = StringList(body, "input_columns", true);
-  if (!inputs.ok()) return inputs.status();
-  Result<std::vector<std::string>> outputs = StringList(body, "output_columns", true);
-  if (!outputs.ok()) return outputs.status();
+  LOUPE_ASSIGN_OR_RETURN(TaskKind task, training::ParseTask(task_field->get<std::string>()));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<std::string> inputs, StringList(body, "input_columns", true));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<std::string> outputs, StringList(body, "output_columns", true));
   json metrics = json::object();
   for (const char* field : {"train_metrics", "validation_metrics", "test_metrics"}) {
-    Result<std::vector<std::string>> m = StringList(body, field, false);
-    if (!m.ok()) return m.status();
-    if (m->empty()) *m = DefaultMetrics(*task);
+    LOUPE_ASSIGN_OR_RETURN(std::vector<std::string> m, StringList(body, field, false));
+    if (m.empty()) m = DefaultMetrics(task);
     // Probabilities are checked per run: a model without them skips those metrics.
-    LOUPE_RETURN_IF_ERROR(training::CheckMetrics(*task, *m, true, field));
-    metrics[field] = *m;
+    LOUPE_RETURN_IF_ERROR(training::CheckMetrics(task, m, true, field));
+    metrics[field] = m;
   }
-  Result<training::SplitRatios> ratios = ParseSplits(body);
-  if (!ratios.ok()) return ratios.status();
+  LOUPE_ASSIGN_OR_RETURN(training::SplitRatios ratios, ParseSplits(body));
   int64_t seed = 0;
   if (auto s = body.find("seed"); s != body.end() && !s->is_null()) {
     if (!s->is_number_integer() || s->get<int64_t>() < 0) return Status::InvalidArgument("seed must be a non-negative integer");
     seed = s->get<int64_t>();
   }
-  bool stratify = training::IsClassification(*task);
+  bool stratify = training::IsClassification(task);
   if (auto st = body.find("stratify"); st != body.end() && !st->is_null()) {
     if (!st->is_boolean()) return Status::InvalidArgument("stratify must be true or false");
     stratify = st->get<bool>();
   }
-  Result<std::string> name = OptionalString(body, "name");
-  if (!name.ok()) return name.status();
+  LOUPE_ASSIGN_OR_RETURN(std::string name, OptionalString(body, "name"));
 
-  Result<DatasetRecord> dataset = datasets_.Get(*dataset_id);
-  if (!dataset.ok()) return dataset.status();
-  Result<datasets::Table> table = datasets_.Load(*dataset_id);
-  if (!table.ok()) return table.status();
+  LOUPE_ASSIGN_OR_RETURN(DatasetRecord dataset, datasets_.Get(dataset_id));
+  LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(dataset_id));
   // The task checks the columns now, so a session that cannot train is refused here
   // rather than failing in every run.
-  Result<training::PreparedData> data = training::PrepareForTask(*table, *task, *inputs, *outputs);
-  if (!data.ok()) return data.status();
-  Result<training::Split> split = training::MakeSplit(data->examples.rows, *ratios, static_cast<uint64_t>(seed),
-                                                      stratify ? data->labels : std::vector<int>{});
+  LOUPE_ASSIGN_OR_RETURN(training::PreparedData data, training::PrepareForTask(table, task, inputs, outputs));
+  Result<training::Split> split = training::MakeSplit(data.examples.rows, ratios, static_cast<uint64_t>(seed),
+                                                      stratify ? data.labels : std::vector<int>{});
   if (!split.ok()) return split.status();
 
   ModelSessionRecord rec;
-  rec.dataset_id = *dataset_id;
-  rec.task = training::TaskName(*task);
-  rec.name = name->empty() ? dataset->name + " · " + rec.task : *name;
-  json spec = {{"input_columns", *inputs}, {"output_columns", *outputs},
+  rec.dataset_id = dataset_id;
+  rec.task = training::TaskName(task);
+  rec.name = name.empty() ? dataset.name + " · " + rec.task : name;
+  json spec = {{"input_columns", inputs}, {"output_columns", outputs},
                {"train_metrics", metrics["train_metrics"]}, {"validation_metrics", metrics["validation_metrics"]},
                {"test_metrics", metrics["test_metrics"]},
-               {"splits", {{"train", ratios->train}, {"validation", ratios->validation}, {"test", ratios->test}}},
-               {"seed", seed}, {"stratify", stratify}, {"rows", data->examples.rows},
-               {"dropped_rows", data->dropped_rows}, {"classes", data->spec.classes},
+               {"splits", {{"train", ratios.train}, {"validation", ratios.validation}, {"test", ratios.test}}},
+               {"seed", seed}, {"stratify", stratify}, {"rows", data.examples.rows},
+               {"dropped_rows", data.dropped_rows}, {"classes", data.spec.classes},
                {"split_rows", {{"train", split->train.size()}, {"validation", split->validation.size()},
                                {"test", split->test.size()}}}};
   rec.spec_json = spec.dump();
-  Result<int64_t> id = store_.CreateModelSession(rec);
-  if (!id.ok()) return id.status();
-  return store_.GetModelSession(*id);
+  LOUPE_ASSIGN_OR_RETURN(int64_t id, store_.CreateModelSession(rec));
+  return store_.GetModelSession(id);
 }
 
 Result<RunRecord> RunService::CreateRun(const json& body) {
   if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object");
-  Result<int64_t> session_id = RequiredId(body, "model_session_id");
-  if (!session_id.ok()) return session_id.status();
-  Result<ModelSessionRecord> session = store_.GetModelSession(*session_id);
-  if (!session.ok()) return session.status();
-  TaskKind task = *training::ParseTask(session->task);
-  json spec = json::parse(session->spec_json);
+  LOUPE_ASSIGN_OR_RETURN(int64_t session_id, RequiredId(body, "model_session_id"));
+  LOUPE_ASSIGN_OR_RETURN(ModelSessionRecord session, store_.GetModelSession(session_id));
+  TaskKind task = *training::ParseTask(session.task);
+  json spec = json::parse(session.spec_json);
 
   auto model_field = body.find("model_name");
   if (model_field == body.end() || !model_field->is_string()) return Status::InvalidArgument("model_name is required");
@@ -184,25 +171,24 @@ Result<RunRecord> RunService::CreateRun(const json& body) {
     for (const training::ModelInfo& m : training::ModelCatalog()) {
       if (training::ModelFitsTask(m, task)) fit += (fit.empty() ? "" : ", ") + m.name;
     }
-    return Status::InvalidArgument(std::string(model ? "model_name " + model_name + " does not fit " + session->task
+    return Status::InvalidArgument(std::string(model ? "model_name " + model_name + " does not fit " + session.task
                                                      : "unknown model_name \"" + model_name + "\"") +
-                                   " (models for " + session->task + ": " + fit + ")");
+                                   " (models for " + session.task + ": " + fit + ")");
   }
   json params = body.contains("parameters") ? body["parameters"] : json::object();
   if (params.is_null()) params = json::object();
   Result<training::ValidatedParams> validated = training::ValidateAndTransform(model->params, params);
   if (!validated.ok()) return Status::InvalidArgument("parameters." + validated.status().message());
 
-  Result<std::string> optimizer = OptionalString(body, "optimizer_name");
-  if (!optimizer.ok()) return optimizer.status();
+  LOUPE_ASSIGN_OR_RETURN(std::string optimizer, OptionalString(body, "optimizer_name"));
   json optimizer_params = body.contains("optimizer_parameters") && !body["optimizer_parameters"].is_null()
                               ? body["optimizer_parameters"] : json::object();
-  if (!optimizer->empty()) {
-    const training::OptimizerInfo* opt = training::FindOptimizer(*optimizer);
+  if (!optimizer.empty()) {
+    const training::OptimizerInfo* opt = training::FindOptimizer(optimizer);
     if (!opt) {
       std::string names;
       for (const auto& o : training::OptimizerCatalog()) names += (names.empty() ? "" : ", ") + o.name;
-      return Status::InvalidArgument("unknown optimizer_name \"" + *optimizer + "\" (known: " + names + ")");
+      return Status::InvalidArgument("unknown optimizer_name \"" + optimizer + "\" (known: " + names + ")");
     }
     Result<training::ValidatedParams> op = training::ValidateAndTransform(opt->params, optimizer_params);
     if (!op.ok()) return Status::InvalidArgument("optimizer_parameters." + op.status().message());
@@ -219,31 +205,28 @@ Result<RunRecord> RunService::CreateRun(const json& body) {
                                    " is marked optimize, but no optimizer_name was given");
   }
 
-  Result<std::string> goal = OptionalString(body, "goal_metric");
-  if (!goal.ok()) return goal.status();
-  if (goal->empty()) {
+  LOUPE_ASSIGN_OR_RETURN(std::string goal, OptionalString(body, "goal_metric"));
+  if (goal.empty()) {
     const json& vm = spec["validation_metrics"];
-    *goal = vm.empty() ? DefaultMetrics(task)[0] : vm[0].get<std::string>();
+    goal = vm.empty() ? DefaultMetrics(task)[0] : vm[0].get<std::string>();
   }
-  LOUPE_RETURN_IF_ERROR(training::CheckMetrics(task, {*goal}, model->gives_proba, "goal_metric"));
+  LOUPE_RETURN_IF_ERROR(training::CheckMetrics(task, {goal}, model->gives_proba, "goal_metric"));
 
-  Result<std::string> name = OptionalString(body, "name");
-  if (!name.ok()) return name.status();
-  if (name->empty()) {
-    Result<std::vector<RunRecord>> existing = store_.ListRuns(*session_id);
-    *name = model_name + " #" + std::to_string((existing.ok() ? existing->size() : 0) + 1);
+  LOUPE_ASSIGN_OR_RETURN(std::string name, OptionalString(body, "name"));
+  if (name.empty()) {
+    Result<std::vector<RunRecord>> existing = store_.ListRuns(session_id);
+    name = model_name + " #" + std::to_string((existing.ok() ? existing->size() : 0) + 1);
   }
   RunRecord rec;
-  rec.session_id = *session_id;
-  rec.name = *name;
+  rec.session_id = session_id;
+  rec.name = name;
   rec.model = model_name;
   rec.parameters_json = params.dump();
-  rec.optimizer = *optimizer;
+  rec.optimizer = optimizer;
   rec.optimizer_parameters_json = optimizer_params.dump();
-  rec.goal_metric = *goal;
-  Result<int64_t> id = store_.CreateRun(rec);
-  if (!id.ok()) return id.status();
-  return store_.GetRun(*id);
+  rec.goal_metric = goal;
+  LOUPE_ASSIGN_OR_RETURN(int64_t id, store_.CreateRun(rec));
+  return store_.GetRun(id);
 }
 
 Status RunService::DeleteRun(int64_t id) {
@@ -253,9 +236,8 @@ Status RunService::DeleteRun(int64_t id) {
 }
 
 Status RunService::DeleteSession(int64_t id) {
-  Result<std::vector<int64_t>> runs = store_.DeleteModelSession(id);
-  if (!runs.ok()) return runs.status();
-  for (int64_t run_id : *runs) ForgetRunFiles(run_id);
+  LOUPE_ASSIGN_OR_RETURN(std::vector<int64_t> runs, store_.DeleteModelSession(id));
+  for (int64_t run_id : runs) ForgetRunFiles(run_id);
   return Status::Ok();
 }
 
@@ -290,22 +272,19 @@ Status RunService::RecoverInterrupted() {
 }
 
 Result<json> RunService::RunPlot(int64_t id, const std::string& kind) {
-  Result<training::SearchPlot> plot = training::ParseSearchPlot(kind);
-  if (!plot.ok()) return plot.status();
-  Result<RunRecord> run = store_.GetRun(id);
-  if (!run.ok()) return run.status();
-  if (run->optimizer.empty()) return Status::NotFound("run " + std::to_string(id) + " has no hyperparameter search");
-  Result<std::vector<TrialRecord>> rows = store_.ListRunTrials(id);
-  if (!rows.ok()) return rows.status();
+  LOUPE_ASSIGN_OR_RETURN(training::SearchPlot plot, training::ParseSearchPlot(kind));
+  LOUPE_ASSIGN_OR_RETURN(RunRecord run, store_.GetRun(id));
+  if (run.optimizer.empty()) return Status::NotFound("run " + std::to_string(id) + " has no hyperparameter search");
+  LOUPE_ASSIGN_OR_RETURN(std::vector<TrialRecord> rows, store_.ListRunTrials(id));
   // The search space comes from the run's parameters, not its result, so the plots
   // draw while the search is still running.
-  const training::ModelInfo* model = training::FindModel(run->model);
-  if (!model) return Status::Corrupt("unknown model " + run->model);
+  const training::ModelInfo* model = training::FindModel(run.model);
+  if (!model) return Status::Corrupt("unknown model " + run.model);
   Result<training::ValidatedParams> params =
-      training::ValidateAndTransform(model->params, json::parse(run->parameters_json, nullptr, false));
+      training::ValidateAndTransform(model->params, json::parse(run.parameters_json, nullptr, false));
   if (!params.ok()) return params.status();
   std::vector<training::Trial> trials;
-  for (const TrialRecord& r : *rows) {
+  for (const TrialRecord& r : rows) {
     training::Trial t;
     t.number = static_cast<int>(r.trial);
     t.params = json::parse(r.parameters_json, nullptr, false);
@@ -313,18 +292,17 @@ Result<json> RunService::RunPlot(int64_t id, const std::string& kind) {
     t.error = r.error;
     trials.push_back(std::move(t));
   }
-  return training::MakeSearchPlot(*plot, trials, params->search_space, run->goal_metric,
-                                  training::HigherIsBetter(run->goal_metric));
+  return training::MakeSearchPlot(plot, trials, params->search_space, run.goal_metric,
+                                  training::HigherIsBetter(run.goal_metric));
 }
 
 Result<std::pair<std::string, std::string>> RunService::ModelFile(int64_t run_id) {
-  Result<RunRecord> run = store_.GetRun(run_id);
-  if (!run.ok()) return run.status();
-  if (run->status != WorkStatus::kFinished) {
-    return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run->status) +
+  LOUPE_ASSIGN_OR_RETURN(RunRecord run, store_.GetRun(run_id));
+  if (run.status != WorkStatus::kFinished) {
+    return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run.status) +
                             "; it has no trained model yet");
   }
-  json result = json::parse(run->result_json, nullptr, false);
+  json result = json::parse(run.result_json, nullptr, false);
   std::string file = result.value("model_file", "");
   if (file.empty() || file.find('/') != std::string::npos) return Status::NotFound("run " + std::to_string(run_id) + " has no model file");
   std::string path = RunDir(run_id) + "/" + file;
@@ -338,11 +316,10 @@ Result<RunService::LoadedModel> RunService::LoadedModelFor(const RunRecord& run,
   if (it != models_.end() && it->second.end_time == run.end_time) return it->second;
   Result<std::pair<std::string, std::string>> file = ModelFile(run.id);
   if (!file.ok()) return file.status();
-  Result<TaskKind> task = training::ParseTask(result["feature_spec"].value("task", ""));
-  if (!task.ok()) return task.status();
+  LOUPE_ASSIGN_OR_RETURN(TaskKind task, training::ParseTask(result["feature_spec"].value("task", "")));
   int classes = static_cast<int>(result["feature_spec"]["classes"].size());
   Result<std::unique_ptr<training::Model>> model =
-      training::MakeModel(run.model, *task, classes,
+      training::MakeModel(run.model, task, classes,
                           CapThreads(result.value("parameters", json::object()), options_.threads_per_job), RunDir(run.id));
   if (!model.ok()) return model.status();
   LOUPE_RETURN_IF_ERROR((*model)->Load(file->first));
@@ -354,44 +331,40 @@ Result<RunService::LoadedModel> RunService::LoadedModelFor(const RunRecord& run,
 
 Result<json> RunService::PredictWith(
     int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode) {
-  Result<RunRecord> run = store_.GetRun(run_id);
-  if (!run.ok()) return run.status();
-  if (run->status != WorkStatus::kFinished) {
-    return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run->status) +
+  LOUPE_ASSIGN_OR_RETURN(RunRecord run, store_.GetRun(run_id));
+  if (run.status != WorkStatus::kFinished) {
+    return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run.status) +
                             "; only finished runs predict");
   }
-  json result = json::parse(run->result_json, nullptr, false);
-  Result<training::FeatureSpec> spec = training::FeatureSpec::FromJson(result.value("feature_spec", json::object()));
-  if (!spec.ok()) return spec.status();
-  Result<training::Examples> x = encode(*spec);
-  if (!x.ok()) return x.status();
-  if (x->rows > options_.max_predict_rows) {
-    return Status::TooLarge(std::to_string(x->rows) + " rows; at most " + std::to_string(options_.max_predict_rows) +
+  json result = json::parse(run.result_json, nullptr, false);
+  LOUPE_ASSIGN_OR_RETURN(training::FeatureSpec spec, training::FeatureSpec::FromJson(result.value("feature_spec", json::object())));
+  LOUPE_ASSIGN_OR_RETURN(training::Examples x, encode(spec));
+  if (x.rows > options_.max_predict_rows) {
+    return Status::TooLarge(std::to_string(x.rows) + " rows; at most " + std::to_string(options_.max_predict_rows) +
                             " can be predicted per request");
   }
-  Result<LoadedModel> model = LoadedModelFor(*run, result);
-  if (!model.ok()) return model.status();
+  LOUPE_ASSIGN_OR_RETURN(LoadedModel model, LoadedModelFor(run, result));
   Result<training::Predictions> p = Status::Internal("no prediction");
   {
-    std::lock_guard<std::mutex> lock(*model->mu);
-    p = model->model->Predict(*x);
+    std::lock_guard<std::mutex> lock(*model.mu);
+    p = model.model->Predict(x);
   }
   if (!p.ok()) return p.status();
   json out = json::array();
-  for (size_t r = 0; r < x->rows; ++r) {
-    if (spec->task == TaskKind::kRegression) {
+  for (size_t r = 0; r < x.rows; ++r) {
+    if (spec.task == TaskKind::kRegression) {
       out.push_back({{"value", p->values[r]}});
       continue;
     }
-    json row = {{"label", spec->classes[static_cast<size_t>(p->classes[r])]}};
+    json row = {{"label", spec.classes[static_cast<size_t>(p->classes[r])]}};
     if (!p->proba.empty()) {
       json probs = json::object();
-      for (size_t k = 0; k < spec->classes.size(); ++k) probs[spec->classes[k]] = p->proba[r][k];
+      for (size_t k = 0; k < spec.classes.size(); ++k) probs[spec.classes[k]] = p->proba[r][k];
       row["probabilities"] = probs;
     }
     out.push_back(std::move(row));
   }
-  return json{{"run_id", run_id}, {"model", run->model}, {"predictions", out}};
+  return json{{"run_id", run_id}, {"model", run.model}, {"predictions", out}};
 }
 
 Result<json> RunService::Predict(int64_t run_id, const json& rows) {
@@ -402,10 +375,9 @@ Result<json> RunService::PredictFile(int64_t run_id, const std::string& file_nam
   std::optional<datasets::FileFormat> format = datasets::FormatFromName(file_name);
   if (!format) return Status::InvalidArgument("the file name must end in .csv, .tsv, .json or .jsonl");
   return PredictWith(run_id, [&](const training::FeatureSpec& spec) -> Result<training::Examples> {
-    Result<datasets::RawTable> raw = datasets::ParseTable(bytes, *format, datasets_.options().limits);
-    if (!raw.ok()) return raw.status();
-    if (raw->rows() == 0) return Status::InvalidArgument("the file has no rows");
-    return training::EncodeRawTable(spec, *raw);
+    LOUPE_ASSIGN_OR_RETURN(datasets::RawTable raw, datasets::ParseTable(bytes, *format, datasets_.options().limits));
+    if (raw.rows() == 0) return Status::InvalidArgument("the file has no rows");
+    return training::EncodeRawTable(spec, raw);
   });
 }
 

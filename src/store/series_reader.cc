@@ -117,11 +117,9 @@ Result<SeriesResult> QuerySeriesPoints(SqliteDb& db, int64_t series_id, int64_t 
     return r;
   }
 
-  Result<SeriesPoint> first = EdgePoint(db, series_id, a, b, true);
-  if (!first.ok()) return first.status();
-  Result<SeriesPoint> last = EdgePoint(db, series_id, a, b, false);
-  if (!last.ok()) return last.status();
-  r.points = Downsample(pieces, a, b, *first, *last, q.max_points);
+  LOUPE_ASSIGN_OR_RETURN(SeriesPoint first, EdgePoint(db, series_id, a, b, true));
+  LOUPE_ASSIGN_OR_RETURN(SeriesPoint last, EdgePoint(db, series_id, a, b, false));
+  r.points = Downsample(pieces, a, b, first, last, q.max_points);
   r.downsampled = true;
   return r;
 }

@@ -44,9 +44,8 @@ bool CachedRowExists(SqliteDb& db, int64_t id, int64_t experiment_id, const std:
 
 Result<int64_t> SeriesWriter::EnsureSeries(SqliteDb& db, int64_t experiment_id,
                                            const std::string& key, const std::string& type) {
-  Result<State*> s = StateFor(db, experiment_id, key, type);
-  if (!s.ok()) return s.status();
-  return (*s)->id;
+  LOUPE_ASSIGN_OR_RETURN(State* s, StateFor(db, experiment_id, key, type));
+  return s->id;
 }
 
 Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experiment_id,
@@ -79,13 +78,12 @@ Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experi
   }  // reset before the inserts below
   if (!found) {
     int64_t now = NowMicros();
-    Result<int64_t> ns = EnsureNamespace(db, experiment_id, NamespaceOf(key), now);
-    if (!ns.ok()) return ns.status();
+    LOUPE_ASSIGN_OR_RETURN(int64_t ns, EnsureNamespace(db, experiment_id, NamespaceOf(key), now));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO charts(experiment_id, namespace_id, name, type, status, sort, "
                                     "create_time, update_time) VALUES(?, ?, ?, ?, 0, "
                                     "(SELECT count(*) FROM charts WHERE experiment_id=?), ?, ?)",
-                                    experiment_id, *ns, key, type, experiment_id, now, now));
+                                    experiment_id, ns, key, type, experiment_id, now, now));
     int64_t chart_id = db.LastInsertId();
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO series(experiment_id, key, type, chart_id, create_time) "
@@ -112,11 +110,10 @@ Status SeriesWriter::Write(SqliteDb& db, int64_t experiment_id,
     it->second.push_back(SeriesPoint{p.step, p.value, p.ts != 0 ? p.ts : ts});
   }
   for (std::string_view key : order) {
-    Result<State*> s = StateFor(db, experiment_id, std::string(key), "line");
-    if (!s.ok()) return s.status();
+    LOUPE_ASSIGN_OR_RETURN(State* s, StateFor(db, experiment_id, std::string(key), "line"));
     std::vector<SeriesPoint>& pts = by_key[key];
     SortDedupeKeepLast(pts);
-    LOUPE_RETURN_IF_ERROR(WriteSeries(db, **s, pts));
+    LOUPE_RETURN_IF_ERROR(WriteSeries(db, *s, pts));
   }
   return Status::Ok();
 }

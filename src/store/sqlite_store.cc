@@ -76,9 +76,8 @@ Status RequireExperiment(SqliteDb& db, int64_t id) {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options) {
-  Result<std::unique_ptr<SqliteStore>> s = SqliteStore::Open(options);
-  if (!s.ok()) return s.status();
-  return std::unique_ptr<Store>(std::move(*s));
+  LOUPE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s, SqliteStore::Open(options));
+  return std::unique_ptr<Store>(std::move(s));
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& options) {
@@ -92,26 +91,23 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
   constexpr int64_t kPage = 4096;  // SQLite's default page size: one WAL frame each
   SqliteStore* raw = store.get();
   auto open_writer = [path = store->path_, options, raw]() -> Result<std::unique_ptr<SqliteDb>> {
-    Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path, false, options.sync_full, options.vfs);
-    if (!db.ok()) return db.status();
-    LOUPE_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_size_limit=" + std::to_string(options.wal_limit_bytes)));
-    if (raw->checkpointer_) raw->checkpointer_->Watch(**db);
+    LOUPE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, false, options.sync_full, options.vfs));
+    LOUPE_RETURN_IF_ERROR(db->Exec("PRAGMA journal_size_limit=" + std::to_string(options.wal_limit_bytes)));
+    if (raw->checkpointer_) raw->checkpointer_->Watch(*db);
     return db;
   };
-  Result<std::unique_ptr<SqliteDb>> db = open_writer();
-  if (!db.ok()) return db.status();
+  LOUPE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, open_writer());
   // Probe that the file is a database we can write before serving anything.
-  Status probe = (*db)->Exec("CREATE TABLE IF NOT EXISTS _probe(x); DROP TABLE _probe;");
+  Status probe = db->Exec("CREATE TABLE IF NOT EXISTS _probe(x); DROP TABLE _probe;");
   if (!probe.ok()) return Status::Unavailable("data dir " + options.data_dir + " is unusable: " + probe.message());
-  LOUPE_RETURN_IF_ERROR(Migrate(**db));
-  Result<std::unique_ptr<SqliteDb>> ckpt = SqliteDb::Open(store->path_, false, options.sync_full, options.vfs);
-  if (!ckpt.ok()) return ckpt.status();
+  LOUPE_RETURN_IF_ERROR(Migrate(*db));
+  LOUPE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> ckpt, SqliteDb::Open(store->path_, false, options.sync_full, options.vfs));
   store->checkpointer_ = std::make_unique<WalCheckpointer>(
-      std::move(*ckpt), std::max<int64_t>(1, options.wal_checkpoint_bytes / kPage),
+      std::move(ckpt), std::max<int64_t>(1, options.wal_checkpoint_bytes / kPage),
       std::max<int64_t>(1, options.wal_limit_bytes / kPage));
-  store->checkpointer_->Watch(**db);
+  store->checkpointer_->Watch(*db);
   store->writer_ = std::make_unique<GroupCommitWriter>(
-      std::move(*db), options.max_points_per_commit, [raw] { raw->series_writer_.Reset(); },
+      std::move(db), options.max_points_per_commit, [raw] { raw->series_writer_.Reset(); },
       open_writer, [raw](SqliteDb& writer) { raw->checkpointer_->AfterCommit(writer); });
   return store;
 }
@@ -144,9 +140,8 @@ Result<SqliteStore::Reader> SqliteStore::Borrow() {
       return Reader(this, std::move(db));
     }
   }
-  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path_, true, false, options_.vfs);
-  if (!db.ok()) return db.status();
-  return Reader(this, std::move(*db));
+  LOUPE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path_, true, false, options_.vfs));
+  return Reader(this, std::move(db));
 }
 
 Status SqliteStore::Write(GroupCommitWriter::Op op, size_t weight) {
@@ -251,11 +246,9 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
                                       "update_time=? WHERE id=?",
                                       now, now, *id));
       if (e.config_json != "{}") {
-        Result<Experiment> cur = LoadExperiment(db, *id);
-        if (!cur.ok()) return cur.status();
-        Result<std::string> merged = MergeJsonObjects(cur->config_json, e.config_json);
-        if (!merged.ok()) return merged.status();
-        LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET config=? WHERE id=?", *merged, *id));
+        LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, *id));
+        LOUPE_ASSIGN_OR_RETURN(std::string merged, MergeJsonObjects(cur.config_json, e.config_json));
+        LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET config=? WHERE id=?", merged, *id));
       }
     } else {
       std::string run_id = e.run_id.empty() ? NewRunId(now) : e.run_id;
@@ -266,9 +259,8 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
                                       now, e.config_json));
       id = db.LastInsertId();
     }
-    Result<Experiment> loaded = LoadExperiment(db, *id);
-    if (!loaded.ok()) return loaded.status();
-    out.experiment = *loaded;
+    LOUPE_ASSIGN_OR_RETURN(Experiment loaded, LoadExperiment(db, *id));
+    out.experiment = loaded;
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -301,11 +293,9 @@ Status SqliteStore::UpdateExperiment(const Experiment& e) {
 
 Status SqliteStore::MergeConfig(int64_t id, const std::string& config_json) {
   return Write([&](SqliteDb& db) -> Status {
-    Result<Experiment> cur = LoadExperiment(db, id);
-    if (!cur.ok()) return cur.status();
-    Result<std::string> merged = MergeJsonObjects(cur->config_json, config_json);
-    if (!merged.ok()) return merged.status();
-    return sql::Exec(db, "UPDATE experiments SET config=?, update_time=? WHERE id=?", *merged, NowMicros(), id);
+    LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, id));
+    LOUPE_ASSIGN_OR_RETURN(std::string merged, MergeJsonObjects(cur.config_json, config_json));
+    return sql::Exec(db, "UPDATE experiments SET config=?, update_time=? WHERE id=?", merged, NowMicros(), id);
   });
 }
 
@@ -340,9 +330,8 @@ Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now) {
 // claimed. Fills `ack`; returns false when the batch was applied before (a retry).
 Result<bool> BeginClientWrite(SqliteDb& db, int64_t experiment_id, int64_t seq, int64_t now,
                               WriteAck& ack) {
-  Result<RunStatus> s = TouchExperiment(db, experiment_id, now);
-  if (!s.ok()) return s.status();
-  ack.status = *s;
+  LOUPE_ASSIGN_OR_RETURN(RunStatus s, TouchExperiment(db, experiment_id, now));
+  ack.status = s;
   if (seq < 0) return true;
   LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT OR IGNORE INTO applied_batches VALUES(?, ?)", experiment_id, seq));
   ack.duplicate = db.Changes() == 0;
@@ -353,10 +342,9 @@ Result<bool> BeginClientWrite(SqliteDb& db, int64_t experiment_id, int64_t seq, 
 Result<RunStatus> SqliteStore::SetStatus(int64_t id, RunStatus s) {
   RunStatus now_status = s;
   Status st = Write([&](SqliteDb& db) -> Status {
-    Result<Experiment> cur = LoadExperiment(db, id);
-    if (!cur.ok()) return cur.status();
+    LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, id));
     // A stop requested from the UI wins over the client's later "finished".
-    if (cur->status == RunStatus::kStopped && s != RunStatus::kRunning) {
+    if (cur.status == RunStatus::kStopped && s != RunStatus::kRunning) {
       now_status = RunStatus::kStopped;
       return Status::Ok();
     }
@@ -371,9 +359,8 @@ Result<RunStatus> SqliteStore::SetStatus(int64_t id, RunStatus s) {
 Result<RunStatus> SqliteStore::Heartbeat(int64_t id) {
   RunStatus out = RunStatus::kRunning;
   Status st = Write([&](SqliteDb& db) -> Status {
-    Result<RunStatus> s = TouchExperiment(db, id, NowMicros());
-    if (!s.ok()) return s.status();
-    out = *s;
+    LOUPE_ASSIGN_OR_RETURN(RunStatus s, TouchExperiment(db, id, NowMicros()));
+    out = s;
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -410,9 +397,8 @@ Result<WriteAck> SqliteStore::WriteMetrics(const MetricBatch& batch) {
   WriteAck ack;
   Status st = Write(
       [&](SqliteDb& db) -> Status {
-        Result<bool> fresh = BeginClientWrite(db, batch.experiment_id, batch.seq, batch.ts, ack);
-        if (!fresh.ok()) return fresh.status();
-        if (!*fresh || batch.points.empty()) return Status::Ok();
+        LOUPE_ASSIGN_OR_RETURN(bool fresh, BeginClientWrite(db, batch.experiment_id, batch.seq, batch.ts, ack));
+        if (!fresh || batch.points.empty()) return Status::Ok();
         return series_writer_.Write(db, batch.experiment_id, batch.points, batch.ts);
       },
       batch.points.size() + 1);
@@ -424,9 +410,8 @@ Result<WriteAck> SqliteStore::AppendConsole(const ConsoleBatch& batch) {
   WriteAck ack;
   Status st = Write(
       [&](SqliteDb& db) -> Status {
-        Result<bool> fresh = BeginClientWrite(db, batch.experiment_id, batch.seq, NowMicros(), ack);
-        if (!fresh.ok()) return fresh.status();
-        if (!*fresh) return Status::Ok();
+        LOUPE_ASSIGN_OR_RETURN(bool fresh, BeginClientWrite(db, batch.experiment_id, batch.seq, NowMicros(), ack));
+        if (!fresh) return Status::Ok();
         Result<std::optional<int64_t>> last =
             sql::QueryInt(db, "SELECT coalesce(max(line_no), 0) FROM console WHERE experiment_id=?", batch.experiment_id);
         if (!last.ok()) return last.status();
@@ -445,17 +430,15 @@ Result<WriteAck> SqliteStore::AppendConsole(const ConsoleBatch& batch) {
 Result<WriteAck> SqliteStore::AddMedia(const MediaItem& item) {
   WriteAck ack;
   Status st = Write([&](SqliteDb& db) -> Status {
-    Result<RunStatus> s = TouchExperiment(db, item.experiment_id, item.ts);
-    if (!s.ok()) return s.status();
-    ack.status = *s;
+    LOUPE_ASSIGN_OR_RETURN(RunStatus s, TouchExperiment(db, item.experiment_id, item.ts));
+    ack.status = s;
     std::string type = item.content_type.rfind("audio/", 0) == 0 ? "audio" : "image";
-    Result<int64_t> series = series_writer_.EnsureSeries(db, item.experiment_id, item.key, type);
-    if (!series.ok()) return series.status();
+    LOUPE_ASSIGN_OR_RETURN(int64_t series, series_writer_.EnsureSeries(db, item.experiment_id, item.key, type));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO media(experiment_id, key, step, filename, content_type, ts) "
                                     "VALUES(?,?,?,?,?,?)",
                                     item.experiment_id, item.key, item.step, item.filename, item.content_type, item.ts));
-    return series_writer_.TouchMediaSeries(db, *series, item.step, item.ts);
+    return series_writer_.TouchMediaSeries(db, series, item.step, item.ts);
   });
   if (!st.ok()) return st;
   return ack;

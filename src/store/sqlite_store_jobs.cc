@@ -46,9 +46,8 @@ Result<std::optional<JobRecord>> SqliteStore::ClaimJob() {
     LOUPE_RETURN_IF_ERROR(sql::Exec(
         db, "UPDATE jobs SET status='STARTED', attempts=attempts+1, start_time=?, finish_time=0, error='' WHERE id=?",
         NowMicros(), **id));
-    Result<JobRecord> job = LoadJob(db, **id);
-    if (!job.ok()) return job.status();
-    claimed = *job;
+    LOUPE_ASSIGN_OR_RETURN(JobRecord job, LoadJob(db, **id));
+    claimed = job;
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -82,10 +81,9 @@ Result<std::vector<JobRecord>> SqliteStore::ListJobs(int limit) {
 
 Status SqliteStore::CancelJob(int64_t id) {
   return Write([&](SqliteDb& db) -> Status {
-    Result<JobRecord> job = LoadJob(db, id);
-    if (!job.ok()) return job.status();
-    if (job->status != WorkStatus::kNotStarted) {
-      return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job->status) +
+    LOUPE_ASSIGN_OR_RETURN(JobRecord job, LoadJob(db, id));
+    if (job.status != WorkStatus::kNotStarted) {
+      return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job.status) +
                               "; only queued jobs can be cancelled");
     }
     return sql::Exec(db, "UPDATE jobs SET status='CANCELLED', finish_time=? WHERE id=?", NowMicros(), id);
@@ -94,10 +92,9 @@ Status SqliteStore::CancelJob(int64_t id) {
 
 Status SqliteStore::RetryJob(int64_t id) {
   return Write([&](SqliteDb& db) -> Status {
-    Result<JobRecord> job = LoadJob(db, id);
-    if (!job.ok()) return job.status();
-    if (job->status != WorkStatus::kError && job->status != WorkStatus::kCancelled) {
-      return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job->status) +
+    LOUPE_ASSIGN_OR_RETURN(JobRecord job, LoadJob(db, id));
+    if (job.status != WorkStatus::kError && job.status != WorkStatus::kCancelled) {
+      return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job.status) +
                               "; only failed or cancelled jobs can be retried");
     }
     return sql::Exec(db, "UPDATE jobs SET status='NOT_STARTED', error='', result='null', start_time=0, finish_time=0 WHERE id=?",

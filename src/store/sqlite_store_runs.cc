@@ -112,10 +112,9 @@ Status SqliteStore::TransitionRun(int64_t id, const std::vector<WorkStatus>& fro
                                   const std::string& error) {
   assert(status != WorkStatus::kCancelled);  // runs end FINISHED or ERROR; only jobs are cancelled
   return Write([&](SqliteDb& db) -> Status {
-    Result<RunRecord> run = LoadRun(db, id);
-    if (!run.ok()) return run.status();
-    if (std::find(from.begin(), from.end(), run->status) == from.end()) {
-      return Status::Conflict("run " + std::to_string(id) + " is " + WorkStatusName(run->status) +
+    LOUPE_ASSIGN_OR_RETURN(RunRecord run, LoadRun(db, id));
+    if (std::find(from.begin(), from.end(), run.status) == from.end()) {
+      return Status::Conflict("run " + std::to_string(id) + " is " + WorkStatusName(run.status) +
                               "; it cannot become " + WorkStatusName(status));
     }
     // The time of the new status is now; the times of later statuses are cleared.
@@ -166,9 +165,8 @@ Status RefuseActive(const RunRecord& r) {
 
 Status SqliteStore::DeleteRun(int64_t id) {
   return Write([&](SqliteDb& db) -> Status {
-    Result<RunRecord> run = LoadRun(db, id);
-    if (!run.ok()) return run.status();
-    LOUPE_RETURN_IF_ERROR(RefuseActive(*run));
+    LOUPE_ASSIGN_OR_RETURN(RunRecord run, LoadRun(db, id));
+    LOUPE_RETURN_IF_ERROR(RefuseActive(run));
     return DeleteRunRows(db, id);
   });
 }
@@ -184,9 +182,8 @@ Result<std::vector<int64_t>> SqliteStore::DeleteModelSession(int64_t id) {
     while (q.Next()) deleted.push_back(q.Int(0));
     LOUPE_RETURN_IF_ERROR(q.status());
     for (int64_t run_id : deleted) {
-      Result<RunRecord> run = LoadRun(db, run_id);
-      if (!run.ok()) return run.status();
-      LOUPE_RETURN_IF_ERROR(RefuseActive(*run));
+      LOUPE_ASSIGN_OR_RETURN(RunRecord run, LoadRun(db, run_id));
+      LOUPE_RETURN_IF_ERROR(RefuseActive(run));
     }
     for (int64_t run_id : deleted) LOUPE_RETURN_IF_ERROR(DeleteRunRows(db, run_id));
     return sql::Exec(db, "DELETE FROM model_sessions WHERE id=?", id);

@@ -58,9 +58,8 @@ bool Matches(const Experiment& e, const TableQuery& q, const std::string& needle
 Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project_id, const TableQuery& q,
                                              int64_t now_micros) {
   ExperimentTable table;
-  Result<Project> project = t.GetProject(project_id);
-  if (!project.ok()) return project.status();
-  table.project = *project;
+  LOUPE_ASSIGN_OR_RETURN(Project project, t.GetProject(project_id));
+  table.project = project;
   if (!q.status.empty() && !ParseRunStatus(q.status)) {
     return Status::InvalidArgument("status must be running, finished, crashed or stopped");
   }
@@ -84,15 +83,14 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     table.metric_columns.push_back(sort_key);
   }
 
-  Result<std::vector<Experiment>> all = t.ListExperiments(project_id);
-  if (!all.ok()) return all.status();
-  table.total_experiments = static_cast<int64_t>(all->size());
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> all, t.ListExperiments(project_id));
+  table.total_experiments = static_cast<int64_t>(all.size());
   std::string needle;
   for (char c : q.search) needle += Lower(c);
 
   std::vector<TableRow> rows;
   std::unordered_map<int64_t, size_t> index;
-  for (Experiment& e : *all) {
+  for (Experiment& e : all) {
     if (!Matches(e, q, needle)) continue;
     TableRow row;
     int64_t end = e.status == RunStatus::kRunning || e.finish_time == 0 ? now_micros : e.finish_time;

@@ -106,10 +106,9 @@ Status TrackingService::RefuseMediaKeys(int64_t experiment_id, const std::unorde
     }
   }
   if (!cached) {
-    Result<std::vector<Series>> series = store_.ListSeries(experiment_id);
-    if (!series.ok()) return series.status();
+    LOUPE_ASSIGN_OR_RETURN(std::vector<Series> series, store_.ListSeries(experiment_id));
     std::unordered_map<std::string, std::string> all;
-    for (const Series& s : *series) {
+    for (const Series& s : series) {
       if (s.type != "line") all.emplace(s.key, s.type);
     }
     for (std::string_view k : keys) {
@@ -286,11 +285,9 @@ Result<RunStatus> TrackingService::Heartbeat(int64_t experiment_id) {
 }
 
 Result<Experiment> TrackingService::Stop(int64_t experiment_id) {
-  Result<Experiment> e = store_.GetExperiment(experiment_id);
-  if (!e.ok()) return e.status();
-  if (e->status == RunStatus::kRunning) {
-    Result<RunStatus> s = store_.SetStatus(experiment_id, RunStatus::kStopped);
-    if (!s.ok()) return s.status();
+  LOUPE_ASSIGN_OR_RETURN(Experiment e, store_.GetExperiment(experiment_id));
+  if (e.status == RunStatus::kRunning) {
+    LOUPE_RETURN_IF_ERROR((store_.SetStatus(experiment_id, RunStatus::kStopped)).status());
   }
   return store_.GetExperiment(experiment_id);
 }
@@ -307,12 +304,11 @@ Status TrackingService::DeleteExperiment(int64_t experiment_id) {
 }
 
 Status TrackingService::DeleteProject(int64_t project_id) {
-  Result<std::vector<Experiment>> exps = store_.ListExperiments(project_id);
-  if (!exps.ok()) return exps.status();
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> exps, store_.ListExperiments(project_id));
   LOUPE_RETURN_IF_ERROR(store_.DeleteProject(project_id));
   std::error_code ec;
   MutexLock lock(media_mu_);
-  for (const Experiment& e : *exps) {
+  for (const Experiment& e : exps) {
     fs::remove_all(MediaDir(e.id), ec);
     media_keys_.erase(e.id);
   }

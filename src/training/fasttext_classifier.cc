@@ -62,9 +62,8 @@ class FastTextClassifier : public Model {
   Status Save(const std::string& path) const override { return model_.Save(path); }
 
   Status Load(const std::string& path) override {
-    Result<FastTextModel> m = FastTextModel::Load(path, num_classes_);
-    if (!m.ok()) return m.status();
-    model_ = std::move(*m);
+    LOUPE_ASSIGN_OR_RETURN(FastTextModel m, FastTextModel::Load(path, num_classes_));
+    model_ = std::move(m);
     trained_ = true;
     return Status::Ok();
   }

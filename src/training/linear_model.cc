@@ -140,17 +140,15 @@ class LinearModel : public Model {
   }
 
   Status Load(const std::string& path) override {
-    Result<std::string> text = ReadFileUpTo(path, 1u << 30);
-    if (!text.ok()) return text.status();
-    json j = json::parse(*text, nullptr, false);
+    LOUPE_ASSIGN_OR_RETURN(std::string text, ReadFileUpTo(path, 1u << 30));
+    json j = json::parse(text, nullptr, false);
     if (j.is_discarded() || j.value("format", "") != "loupe-liblinear-1") return Status::Corrupt("not a Loupe liblinear model file");
     try {
       mean_ = j.at("mean").get<std::vector<double>>();
       scale_ = j.at("scale").get<std::vector<double>>();
       if (j.contains("tfidf")) {
-        Result<TfidfVectorizer> v = TfidfVectorizer::FromJson(j["tfidf"]);
-        if (!v.ok()) return v.status();
-        tfidf_ = std::move(*v);
+        LOUPE_ASSIGN_OR_RETURN(TfidfVectorizer v, TfidfVectorizer::FromJson(j["tfidf"]));
+        tfidf_ = std::move(v);
       }
       std::string tmp = path + ".liblinear.tmp";
       {

@@ -150,22 +150,19 @@ Result<ValidatedParams> ValidateAndTransform(const std::vector<ParamSpec>& specs
         }
         if (!v.contains("lower_bound") && !s.min) return Status::InvalidArgument(s.name + ": lower_bound is required");
         if (!v.contains("upper_bound") && !s.max) return Status::InvalidArgument(s.name + ": upper_bound is required");
-        Result<double> lo = Bound(s, v.contains("lower_bound") ? v["lower_bound"] : json(*s.min), "lower_bound");
-        if (!lo.ok()) return lo.status();
-        Result<double> hi = Bound(s, v.contains("upper_bound") ? v["upper_bound"] : json(*s.max), "upper_bound");
-        if (!hi.ok()) return hi.status();
-        if (*lo >= *hi) {
-          return Status::InvalidArgument(s.name + ": lower_bound (" + Num(*lo) + ") must be below upper_bound (" + Num(*hi) + ")");
+        LOUPE_ASSIGN_OR_RETURN(double lo, Bound(s, v.contains("lower_bound") ? v["lower_bound"] : json(*s.min), "lower_bound"));
+        LOUPE_ASSIGN_OR_RETURN(double hi, Bound(s, v.contains("upper_bound") ? v["upper_bound"] : json(*s.max), "upper_bound"));
+        if (lo >= hi) {
+          return Status::InvalidArgument(s.name + ": lower_bound (" + Num(lo) + ") must be below upper_bound (" + Num(hi) + ")");
         }
-        bool log = s.log_scale && *lo > 0;
-        out.search_space.push_back({s.name, *lo, *hi, s.type == ParamType::kInteger, log});
+        bool log = s.log_scale && lo > 0;
+        out.search_space.push_back({s.name, lo, hi, s.type == ParamType::kInteger, log});
         out.values[s.name] = s.default_value;
         continue;
       }
     }
-    Result<json> checked = ValidateValue(s, v);
-    if (!checked.ok()) return checked.status();
-    out.values[s.name] = *checked;
+    LOUPE_ASSIGN_OR_RETURN(json checked, ValidateValue(s, v));
+    out.values[s.name] = checked;
   }
   return out;
 }

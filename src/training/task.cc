@@ -236,9 +236,8 @@ json FeatureSpec::ToJson() const {
 Result<FeatureSpec> FeatureSpec::FromJson(const json& j) {
   try {
     FeatureSpec s;
-    Result<TaskKind> task = ParseTask(j.at("task").get<std::string>());
-    if (!task.ok()) return task.status();
-    s.task = *task;
+    LOUPE_ASSIGN_OR_RETURN(TaskKind task, ParseTask(j.at("task").get<std::string>()));
+    s.task = task;
     for (const json& c : j.at("inputs")) {
       FeatureColumn fc;
       fc.name = c.at("name").get<std::string>();

@@ -218,13 +218,10 @@ HttpResponse ExperimentsCsv(TrackingService& t, const HttpRequest& req) {
 }
 
 Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const HttpRequest& req) {
-  Result<int64_t> id = PagePathId(req, "experiment");
-  if (!id.ok()) return id.status();
-  Result<Experiment> e = t.GetExperiment(*id);
-  if (!e.ok()) return e.status();
-  Result<Project> p = t.GetProject(e->project_id);
-  if (!p.ok()) return p.status();
-  return std::make_pair(*e, *p);
+  LOUPE_ASSIGN_OR_RETURN(int64_t id, PagePathId(req, "experiment"));
+  LOUPE_ASSIGN_OR_RETURN(Experiment e, t.GetExperiment(id));
+  LOUPE_ASSIGN_OR_RETURN(Project p, t.GetProject(e.project_id));
+  return std::make_pair(e, p);
 }
 
 HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {

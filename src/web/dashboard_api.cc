@@ -56,22 +56,19 @@ HttpResponse ExportSeries(TrackingService& t, const HttpRequest& req, int64_t id
   const std::string* format = req.Query("format");
   std::string fmt = format ? *format : "csv";
   if (fmt != "csv" && fmt != "json") return JsonError(Status::InvalidArgument("format must be csv or json"));
-  Result<Experiment> e = t.GetExperiment(id);
-  if (!e.ok()) return JsonError(e.status());
-  Result<Series> s = t.GetSeries(id, *key);
-  if (!s.ok()) return JsonError(s.status());
-  if (s->type != "line") return JsonError(Status::InvalidArgument("key " + *key + " holds media, not scalars"));
+  LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));
+  LOUPE_ASSIGN_OR_RESPOND(Series s, t.GetSeries(id, *key));
+  if (s.type != "line") return JsonError(Status::InvalidArgument("key " + *key + " holds media, not scalars"));
   SeriesQuery q{0, std::numeric_limits<int64_t>::max(), std::numeric_limits<int>::max()};
-  Result<SeriesResult> r = t.QuerySeries(s->id, q);
-  if (!r.ok()) return JsonError(r.status());
+  LOUPE_ASSIGN_OR_RESPOND(SeriesResult r, t.QuerySeries(s.id, q));
   HttpResponse resp;
   std::string base;
-  for (char c : e->name + "-" + *key) base += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  for (char c : e.name + "-" + *key) base += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
   if (fmt == "csv") {
     resp.content_type = "text/csv; charset=utf-8";
-    resp.body.reserve(32 + r->points.size() * 48);
+    resp.body.reserve(32 + r.points.size() * 48);
     resp.body = "step,value,timestamp\n";
-    for (const SeriesPoint& p : r->points) {
+    for (const SeriesPoint& p : r.points) {
       resp.body += std::to_string(p.step);
       resp.body += ',';
       AppendJsonNumber(resp.body, p.value);
@@ -81,12 +78,12 @@ HttpResponse ExportSeries(TrackingService& t, const HttpRequest& req, int64_t id
     }
   } else {
     resp.content_type = "application/json";
-    resp.body.reserve(64 + r->points.size() * 48);
+    resp.body.reserve(64 + r.points.size() * 48);
     resp.body = "{\"experiment_id\":" + std::to_string(id) + ",\"key\":";
     AppendJsonString(resp.body, *key);
     resp.body += ",\"points\":[";
     bool first = true;
-    for (const SeriesPoint& p : r->points) {
+    for (const SeriesPoint& p : r.points) {
       if (!first) resp.body += ',';
       first = false;
       resp.body += "{\"step\":" + std::to_string(p.step) + ",\"value\":";
@@ -105,8 +102,7 @@ HttpResponse SeriesBatch(TrackingService& t, ThreadPool& fanout, const HttpReque
   constexpr size_t kMaxKeys = 200;
   const std::string* keys_text = req.Query("keys");
   if (!keys_text || keys_text->empty()) return JsonError(Status::InvalidArgument("keys is required (comma-separated)"));
-  Result<int64_t> max_points = IntQuery(req, "max_points", 1500, 4, 100000);
-  if (!max_points.ok()) return JsonError(max_points.status());
+  LOUPE_ASSIGN_OR_RESPOND(int64_t max_points, IntQuery(req, "max_points", 1500, 4, 100000));
   std::vector<std::string> keys;
   for (size_t start = 0; start <= keys_text->size();) {
     size_t comma = keys_text->find(',', start);
@@ -115,8 +111,7 @@ HttpResponse SeriesBatch(TrackingService& t, ThreadPool& fanout, const HttpReque
     start = comma + 1;
   }
   if (keys.size() > kMaxKeys) return JsonError(Status::InvalidArgument("at most 200 keys per request"));
-  Result<Experiment> e = t.GetExperiment(id);
-  if (!e.ok()) return JsonError(e.status());
+  if (Status st = (t.GetExperiment(id)).status(); !st.ok()) return JsonError(st);
   // Two halves on two threads (the second from a small shared pool, never a thread per
   // request): a 100-chart page's first draw waits on this request.
   struct Part {
@@ -133,7 +128,7 @@ HttpResponse SeriesBatch(TrackingService& t, ThreadPool& fanout, const HttpReque
         continue;
       }
       Result<SeriesResult> r = t.QuerySeries(s->id, SeriesQuery{0, std::numeric_limits<int64_t>::max(),
-                                                                static_cast<int>(*max_points)});
+                                                                static_cast<int>(max_points)});
       if (!r.ok()) {
         part.status = r.status();
         return;
@@ -170,14 +165,11 @@ HttpResponse ConsoleLines(TrackingService& t, const HttpRequest& req, int64_t id
   Result<int64_t> limit = IntQuery(req, "limit", 500, 1, kMaxConsolePage);
   if (!from.ok()) return JsonError(from.status());
   if (!limit.ok()) return JsonError(limit.status());
-  Result<Experiment> e = t.GetExperiment(id);
-  if (!e.ok()) return JsonError(e.status());
-  Result<int64_t> total = t.CountConsole(id);
-  if (!total.ok()) return JsonError(total.status());
-  Result<std::vector<ConsoleLine>> lines = t.ReadConsole(id, *from, static_cast<int>(*limit));
-  if (!lines.ok()) return JsonError(lines.status());
-  json out = {{"total", *total}, {"lines", json::array()}};
-  for (const ConsoleLine& l : *lines) out["lines"].push_back(LineJson(l));
+  if (Status st = (t.GetExperiment(id)).status(); !st.ok()) return JsonError(st);
+  LOUPE_ASSIGN_OR_RESPOND(int64_t total, t.CountConsole(id));
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<ConsoleLine> lines, t.ReadConsole(id, *from, static_cast<int>(*limit)));
+  json out = {{"total", total}, {"lines", json::array()}};
+  for (const ConsoleLine& l : lines) out["lines"].push_back(LineJson(l));
   return JsonOk(out);
 }
 
@@ -198,19 +190,16 @@ HttpResponse ConsoleSearch(TrackingService& t, const HttpRequest& req, int64_t i
     }
     stream_no = *stream == "stderr" ? 1 : 0;
   }
-  Result<int64_t> limit = IntQuery(req, "limit", 10000, 1, kMaxConsoleMatches);
-  if (!limit.ok()) return JsonError(limit.status());
-  Result<Experiment> e = t.GetExperiment(id);
-  if (!e.ok()) return JsonError(e.status());
+  LOUPE_ASSIGN_OR_RESPOND(int64_t limit, IntQuery(req, "limit", 10000, 1, kMaxConsoleMatches));
+  if (Status st = (t.GetExperiment(id)).status(); !st.ok()) return JsonError(st);
   // Level is derived from text, so it is filtered here; the store narrows by keyword and stream.
-  int fetch = lvl.empty() ? static_cast<int>(*limit) + 1 : std::numeric_limits<int>::max();
-  Result<std::vector<ConsoleLine>> lines = t.SearchConsole(id, needle, stream_no, fetch);
-  if (!lines.ok()) return JsonError(lines.status());
+  int fetch = lvl.empty() ? static_cast<int>(limit) + 1 : std::numeric_limits<int>::max();
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<ConsoleLine> lines, t.SearchConsole(id, needle, stream_no, fetch));
   json matches = json::array();
   bool truncated = false;
-  for (const ConsoleLine& l : *lines) {
+  for (const ConsoleLine& l : lines) {
     if (!lvl.empty() && lvl != LineLevel(l)) continue;
-    if (static_cast<int64_t>(matches.size()) == *limit) {
+    if (static_cast<int64_t>(matches.size()) == limit) {
       truncated = true;
       break;
     }

@@ -47,11 +47,10 @@ Result<int64_t> QueryInt(const HttpRequest& req, const char* name, int64_t fallb
 
 HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
   if (IsMultipart(req)) {
-    Result<std::vector<FormPart>> parts = ParseMultipart(req);
-    if (!parts.ok()) return JsonError(parts.status());
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<FormPart> parts, ParseMultipart(req));
     const FormPart* file = nullptr;
     std::string name, format;
-    for (const FormPart& p : *parts) {
+    for (const FormPart& p : parts) {
       if (p.name == "file") file = &p;
       if (p.name == "name") name = p.body;
       if (p.name == "format") format = p.body;
@@ -61,13 +60,12 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
   }
   size_t limit = 1 << 20;
   if (req.body.size() > limit) return JsonError(Status::TooLarge("a JSON body is at most 1 MiB; upload files as multipart/form-data"));
-  Result<json> body = ParseJsonObject(req, limit);
-  if (!body.ok()) return JsonError(body.status());
-  auto path = body->find("path");
-  if (path == body->end() || !path->is_string()) {
+  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, limit));
+  auto path = body.find("path");
+  if (path == body.end() || !path->is_string()) {
     return JsonError(Status::InvalidArgument("send a multipart form with a \"file\" field, or JSON with a \"path\" string"));
   }
-  std::string name = body->value("name", ""), format = body->value("format", "");
+  std::string name = body.value("name", ""), format = body.value("format", "");
   return Reply(s.CreateFromPath(name, path->get<std::string>(), format), 201);
 }
 
@@ -78,10 +76,9 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
   // Parsing and type inference are CPU-heavy: offloaded (see Route::offload).
   r.push_back(Offload({"POST", "/api/v1/dataset/", [&s](const HttpRequest& req) { return Upload(s, req); }}));
   r.push_back({"GET", "/api/v1/dataset/", [&s](const HttpRequest&) {
-                 Result<std::vector<DatasetRecord>> all = s.List();
-                 if (!all.ok()) return JsonError(all.status());
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<DatasetRecord> all, s.List());
                  json out = json::array();
-                 for (const DatasetRecord& d : *all) out.push_back(DatasetJson(d));
+                 for (const DatasetRecord& d : all) out.push_back(DatasetJson(d));
                  return JsonOk(out);
                }});
   r.push_back({"GET", "/api/v1/dataset/samples", [&s](const HttpRequest&) {
@@ -110,10 +107,9 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                  return st.ok() ? JsonOk(*st) : JsonError(st.status());
                })});
   r.push_back(Offload({"PATCH", "/api/v1/dataset/:id/types", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
-                 Result<json> body = ParseJsonObject(req, 1 << 20);
-                 if (!body.ok()) return JsonError(body.status());
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
                  std::map<std::string, std::string> types;
-                 for (auto it = body->begin(); it != body->end(); ++it) {
+                 for (auto it = body.begin(); it != body.end(); ++it) {
                    if (!it->is_string()) return JsonError(Status::InvalidArgument("column \"" + it.key() + "\": the type must be a string"));
                    types[it.key()] = it->get<std::string>();
                  }

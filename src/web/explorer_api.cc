@@ -27,16 +27,15 @@ json ExplorerJson(const ExplorerRecord& e) {
 }
 
 HttpResponse Results(ExplorerService& s, int64_t id) {
-  Result<ExplorerRecord> e = s.Get(id);
-  if (!e.ok()) return JsonError(e.status());
-  if (e->status == WorkStatus::kError) {
-    return JsonError(Status::Conflict("explorer " + std::to_string(id) + " failed: " + e->error));
+  LOUPE_ASSIGN_OR_RESPOND(ExplorerRecord e, s.Get(id));
+  if (e.status == WorkStatus::kError) {
+    return JsonError(Status::Conflict("explorer " + std::to_string(id) + " failed: " + e.error));
   }
-  if (e->status != WorkStatus::kFinished) {
-    return JsonError(Status::Conflict("explorer " + std::to_string(id) + " is " + WorkStatusName(e->status) +
+  if (e.status != WorkStatus::kFinished) {
+    return JsonError(Status::Conflict("explorer " + std::to_string(id) + " is " + WorkStatusName(e.status) +
                                       "; results come when it is FINISHED"));
   }
-  return JsonOkRaw(e->result_json);
+  return JsonOkRaw(e.result_json);
 }
 
 }  // namespace
@@ -44,41 +43,35 @@ HttpResponse Results(ExplorerService& s, int64_t id) {
 std::vector<Route> ExplorerApiRoutes(ExplorerService& s, jobs::JobQueue& q) {
   std::vector<Route> r;
   r.push_back({"POST", "/api/v1/explorer/validate", [&s](const HttpRequest& req) {
-                 Result<json> body = ParseJsonObject(req, 1 << 20);
-                 if (!body.ok()) return JsonError(body.status());
-                 Result<json> v = s.Validate(*body);
-                 if (!v.ok()) return JsonError(v.status());
-                 json out = *v;
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
+                 LOUPE_ASSIGN_OR_RESPOND(json v, s.Validate(body));
+                 json out = v;
                  out["valid"] = true;
                  return JsonOk(out);
                }});
   r.push_back({"POST", "/api/v1/explorer/", [&s, &q](const HttpRequest& req) {
-                 Result<json> body = ParseJsonObject(req, 1 << 20);
-                 if (!body.ok()) return JsonError(body.status());
-                 Result<ExplorerRecord> e = s.Create(*body);
-                 if (!e.ok()) return JsonError(e.status());
-                 Result<int64_t> job = q.Enqueue("ExplorerJob", {{"explorer_id", e->id}});
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
+                 LOUPE_ASSIGN_OR_RESPOND(ExplorerRecord e, s.Create(body));
+                 Result<int64_t> job = q.Enqueue("ExplorerJob", {{"explorer_id", e.id}});
                  if (!job.ok()) return JsonError(job.status());
-                 if (Status st = s.SetJob(e->id, *job); !st.ok()) {
+                 if (Status st = s.SetJob(e.id, *job); !st.ok()) {
                    // The job is queued and will run; only the explorer's link to it is missing.
-                   spdlog::warn("explorer {}: could not record its job {}: {}", e->id, *job, st.message());
+                   spdlog::warn("explorer {}: could not record its job {}: {}", e.id, *job, st.message());
                  }
-                 Result<ExplorerRecord> now = s.Get(e->id);
-                 HttpResponse out = JsonOk(ExplorerJson(now.ok() ? *now : *e));
+                 Result<ExplorerRecord> now = s.Get(e.id);
+                 HttpResponse out = JsonOk(ExplorerJson(now.ok() ? *now : e));
                  out.status = 201;
                  return out;
                }});
   r.push_back({"GET", "/api/v1/explorer/", [&s](const HttpRequest& req) {
                  int64_t dataset = 0;
                  if (const std::string* v = req.Query("dataset_id")) {
-                   Result<int64_t> id = ParseId(v, "dataset_id");
-                   if (!id.ok()) return JsonError(id.status());
-                   dataset = *id;
+                   LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(v, "dataset_id"));
+                   dataset = id;
                  }
-                 Result<std::vector<ExplorerRecord>> all = s.List(dataset);
-                 if (!all.ok()) return JsonError(all.status());
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<ExplorerRecord> all, s.List(dataset));
                  json out = json::array();
-                 for (const ExplorerRecord& e : *all) out.push_back(ExplorerJson(e));
+                 for (const ExplorerRecord& e : all) out.push_back(ExplorerJson(e));
                  return JsonOk(out);
                }});
   r.push_back({"GET", "/api/v1/explorer/:id", WithPathId("explorer id", [&s](const HttpRequest&, int64_t id) {

@@ -37,9 +37,8 @@ HttpResponse Enqueue(jobs::JobQueue& q, const HttpRequest& req) {
     return Status::Ok();
   };
   if (IsMultipart(req)) {
-    Result<std::vector<FormPart>> parts = ParseMultipart(req);
-    if (!parts.ok()) return JsonError(parts.status());
-    for (const FormPart& p : *parts) {
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<FormPart> parts, ParseMultipart(req));
+    for (const FormPart& p : parts) {
       if (p.name == "job_type") type = p.body;
       if (p.name == "kwargs") {
         Status st = kwargs_from_text(p.body);
@@ -47,11 +46,10 @@ HttpResponse Enqueue(jobs::JobQueue& q, const HttpRequest& req) {
       }
     }
   } else {
-    Result<json> body = ParseJsonObject(req, 1 << 20);
-    if (!body.ok()) return JsonError(body.status());
-    auto t = body->find("job_type");
-    if (t != body->end() && t->is_string()) type = t->get<std::string>();
-    if (auto k = body->find("kwargs"); k != body->end()) {
+    LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
+    auto t = body.find("job_type");
+    if (t != body.end() && t->is_string()) type = t->get<std::string>();
+    if (auto k = body.find("kwargs"); k != body.end()) {
       if (k->is_string()) {
         Status st = kwargs_from_text(k->get<std::string>());
         if (!st.ok()) return JsonError(st);
@@ -63,9 +61,8 @@ HttpResponse Enqueue(jobs::JobQueue& q, const HttpRequest& req) {
     }
   }
   if (type.empty()) return JsonError(Status::InvalidArgument("job_type is required"));
-  Result<int64_t> id = q.Enqueue(type, kwargs);
-  if (!id.ok()) return JsonError(id.status());
-  HttpResponse out = JsonOk({{"job_id", *id}, {"status", WorkStatus::kNotStarted}});
+  LOUPE_ASSIGN_OR_RESPOND(int64_t id, q.Enqueue(type, kwargs));
+  HttpResponse out = JsonOk({{"job_id", id}, {"status", WorkStatus::kNotStarted}});
   out.status = 201;
   return out;
 }
@@ -83,10 +80,9 @@ std::vector<Route> JobApiRoutes(jobs::JobQueue& q) {
                      return JsonError(Status::InvalidArgument("limit must be an integer from 1 to 10000"));
                    }
                  }
-                 Result<std::vector<JobRecord>> all = q.List(static_cast<int>(limit));
-                 if (!all.ok()) return JsonError(all.status());
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<JobRecord> all, q.List(static_cast<int>(limit)));
                  json out = json::array();
-                 for (const JobRecord& j : *all) out.push_back(JobJson(j));
+                 for (const JobRecord& j : all) out.push_back(JobJson(j));
                  return JsonOk(out);
                }});
   r.push_back({"GET", "/api/v1/job/status/:id", WithPathId("job id", [&q](const HttpRequest&, int64_t id) {

@@ -131,9 +131,8 @@ void AppendSeriesData(std::string& data, const std::string& key, const std::stri
 
 Handler WithPathId(const std::string& what, std::function<HttpResponse(const HttpRequest&, int64_t)> f) {
   return [what, f = std::move(f)](const HttpRequest& req) {
-    Result<int64_t> id = ParseId(req.Param("id"), what);
-    if (!id.ok()) return JsonError(id.status());
-    return f(req, *id);
+    LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(req.Param("id"), what));
+    return f(req, id);
   };
 }
 

@@ -20,6 +20,15 @@ HttpResponse JsonOkRaw(const std::string& data_json);
 // {"code": 3000 + HTTP status (3500 corrupt, 3555 unexpected), "message": ...}.
 HttpResponse JsonError(const Status& st);
 
+// In a handler: `LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));` answers the
+// request with the Result's error (JsonError), or binds its value.
+#define LOUPE_ASSIGN_OR_RESPOND(lhs, expr) \
+  LOUPE_ASSIGN_OR_RESPOND_IMPL(LOUPE_STATUS_CONCAT(_loupe_result_, __LINE__), lhs, expr)
+#define LOUPE_ASSIGN_OR_RESPOND_IMPL(result, lhs, expr)   \
+  auto result = (expr);                                    \
+  if (!result.ok()) return ::loupe::JsonError(result.status()); \
+  lhs = std::move(*result)
+
 // Finite numbers as JSON numbers; NaN, Infinity and -Infinity as those strings
 // (JSON has no literal for them).
 nlohmann::json JsonNumber(double v);

@@ -51,18 +51,15 @@ size_t LiveEvents::watcher_count() {
 }
 
 Result<std::string> LiveEvents::Snapshot(int64_t experiment_id) {
-  Result<Experiment> e = tracking_.GetExperiment(experiment_id);
-  if (!e.ok()) return e.status();
-  Result<std::vector<Series>> series = tracking_.ListSeries(experiment_id);
-  if (!series.ok()) return series.status();
-  Result<int64_t> lines = tracking_.CountConsole(experiment_id);
-  if (!lines.ok()) return lines.status();
+  LOUPE_ASSIGN_OR_RETURN(Experiment e, tracking_.GetExperiment(experiment_id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Series> series, tracking_.ListSeries(experiment_id));
+  LOUPE_ASSIGN_OR_RETURN(int64_t lines, tracking_.CountConsole(experiment_id));
   nlohmann::json keys = nlohmann::json::array();
-  for (const Series& s : *series) {
+  for (const Series& s : series) {
     keys.push_back({s.key, s.type, s.last_step, s.version, s.chart_id});
   }
-  nlohmann::json snap = {{"status", RunStatusName(e->status)}, {"finish_time", e->finish_time},
-                         {"keys", keys}, {"console_lines", *lines}};
+  nlohmann::json snap = {{"status", RunStatusName(e.status)}, {"finish_time", e.finish_time},
+                         {"keys", keys}, {"console_lines", lines}};
   return snap.dump();
 }
 

@@ -171,9 +171,8 @@ json Components(const std::set<std::string>& types) {
 
 HttpResponse Predict(RunService& s, const HttpRequest& req, int64_t id) {
   if (IsMultipart(req)) {
-    Result<std::vector<FormPart>> parts = ParseMultipart(req);
-    if (!parts.ok()) return JsonError(parts.status());
-    for (const FormPart& p : *parts) {
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<FormPart> parts, ParseMultipart(req));
+    for (const FormPart& p : parts) {
       if (p.name == "file") {
         Result<json> out = s.PredictFile(id, p.filename.value_or(""), p.body);
         return out.ok() ? JsonOk(*out) : JsonError(out.status());
@@ -181,10 +180,9 @@ HttpResponse Predict(RunService& s, const HttpRequest& req, int64_t id) {
     }
     return JsonError(Status::InvalidArgument("the form has no \"file\" field"));
   }
-  Result<json> body = ParseJsonObject(req, 8 << 20);
-  if (!body.ok()) return JsonError(body.status());
-  auto rows = body->find("rows");
-  if (rows == body->end()) return JsonError(Status::InvalidArgument("send {\"rows\": [{column: value, ...}]} or a multipart \"file\""));
+  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 8 << 20));
+  auto rows = body.find("rows");
+  if (rows == body.end()) return JsonError(Status::InvalidArgument("send {\"rows\": [{column: value, ...}]} or a multipart \"file\""));
   Result<json> out = s.Predict(id, *rows);
   return out.ok() ? JsonOk(*out) : JsonError(out.status());
 }
@@ -205,16 +203,14 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                  return JsonError(Status::NotFound("component \"" + name + "\" not found"));
                }});
   r.push_back(Offload({"POST", "/api/v1/model-session/", [&s](const HttpRequest& req) {
-                 Result<json> body = ParseJsonObject(req, 1 << 20);
-                 if (!body.ok()) return JsonError(body.status());
-                 Result<ModelSessionRecord> rec = s.CreateSession(*body);
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
+                 Result<ModelSessionRecord> rec = s.CreateSession(body);
                  return rec.ok() ? Created(SessionJson(*rec)) : JsonError(rec.status());
                }}));
   r.push_back({"GET", "/api/v1/model-session/", [&s](const HttpRequest&) {
-                 Result<std::vector<ModelSessionRecord>> all = s.ListSessions();
-                 if (!all.ok()) return JsonError(all.status());
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<ModelSessionRecord> all, s.ListSessions());
                  json out = json::array();
-                 for (const ModelSessionRecord& x : *all) out.push_back(SessionJson(x));
+                 for (const ModelSessionRecord& x : all) out.push_back(SessionJson(x));
                  return JsonOk(out);
                }});
   r.push_back({"GET", "/api/v1/model-session/:id", WithPathId("model session id", [&s](const HttpRequest&, int64_t id) {
@@ -222,24 +218,21 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                  return rec.ok() ? JsonOk(SessionJson(*rec)) : JsonError(rec.status());
                })});
   r.push_back({"POST", "/api/v1/run/", [&s](const HttpRequest& req) {
-                 Result<json> body = ParseJsonObject(req, 1 << 20);
-                 if (!body.ok()) return JsonError(body.status());
-                 Result<RunRecord> rec = s.CreateRun(*body);
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
+                 Result<RunRecord> rec = s.CreateRun(body);
                  return rec.ok() ? Created(RunJson(*rec)) : JsonError(rec.status());
                }});
   r.push_back({"GET", "/api/v1/run/", [&s](const HttpRequest& req) {
                  int64_t session = 0;
                  if (const std::string* v = req.Query("model_session_id")) {
-                   Result<int64_t> id = ParseId(v, "model_session_id");
-                   if (!id.ok()) return JsonError(id.status());
-                   session = *id;
+                   LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(v, "model_session_id"));
+                   session = id;
                  }
-                 Result<std::vector<RunRecord>> all = s.ListRuns(session);
-                 if (!all.ok()) return JsonError(all.status());
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<RunRecord> all, s.ListRuns(session));
                  Result<std::map<int64_t, std::vector<RunMetric>>> metrics = s.FinalRunMetrics(session);
                  if (!metrics.ok()) return JsonError(metrics.status());
                  json out = json::array();
-                 for (const RunRecord& x : *all) {
+                 for (const RunRecord& x : all) {
                    json j = RunJson(x);
                    auto m = metrics->find(x.id);
                    j["metrics"] = m == metrics->end() ? json::object() : FinalMetrics(m->second);
@@ -252,9 +245,8 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                  return rec.ok() ? JsonOk(RunDetails(s, *rec)) : JsonError(rec.status());
                })});
   r.push_back({"GET", "/api/v1/run/plot/:id/:kind", WithPathId("run id", [&s](const HttpRequest& req, int64_t id) {
-                 Result<json> fig = s.RunPlot(id, *req.Param("kind"));
-                 if (!fig.ok()) return JsonError(fig.status());
-                 return JsonOk({{"type", "plotly_json"}, {"data", *fig}});
+                 LOUPE_ASSIGN_OR_RESPOND(json fig, s.RunPlot(id, *req.Param("kind")));
+                 return JsonOk({{"type", "plotly_json"}, {"data", fig}});
                })});
   r.push_back(Offload({"POST", "/api/v1/run/:id/predict", WithPathId("run id", [&s](const HttpRequest& req, int64_t id) {
                  return Predict(s, req, id);

@@ -64,25 +64,23 @@ std::optional<std::string> OptionalString(const json& body, const char* field, S
 }
 
 HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
-  Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
-  if (!body.ok()) return JsonError(body.status());
+  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
   NewExperiment e;
   Status err;
-  e.project = OptionalString(*body, "project", err).value_or("");
-  e.name = OptionalString(*body, "name", err).value_or("");
-  e.run_id = OptionalString(*body, "run_id", err).value_or("");
-  e.description = OptionalString(*body, "description", err).value_or("");
+  e.project = OptionalString(body, "project", err).value_or("");
+  e.name = OptionalString(body, "name", err).value_or("");
+  e.run_id = OptionalString(body, "run_id", err).value_or("");
+  e.description = OptionalString(body, "description", err).value_or("");
   if (!err.ok()) return JsonError(err);
-  if (auto c = body->find("config"); c != body->end() && !c->is_null()) {
+  if (auto c = body.find("config"); c != body.end() && !c->is_null()) {
     if (!c->is_object()) return JsonError(Status::InvalidArgument("config must be a JSON object"));
     e.config_json = c->dump();
   }
-  Result<CreatedExperiment> created = t.StartRun(e);
-  if (!created.ok()) return JsonError(created.status());
-  json out = ExperimentJson(created->experiment);
-  out["resumed"] = created->resumed;
+  LOUPE_ASSIGN_OR_RESPOND(CreatedExperiment created, t.StartRun(e));
+  json out = ExperimentJson(created.experiment);
+  out["resumed"] = created.resumed;
   HttpResponse r = JsonOk(out);
-  if (!created->resumed) r.status = 201;
+  if (!created.resumed) r.status = 201;
   return r;
 }
 
@@ -91,10 +89,9 @@ HttpResponse LogMetrics(TrackingService& t, const HttpRequest& req, int64_t id) 
   batch.experiment_id = id;
   if (Status st = ParseMetricBatch(req.body, t.limits(), batch); !st.ok()) return JsonError(st);
   size_t n = batch.points.size();
-  Result<WriteAck> ack = t.LogMetrics(std::move(batch));
-  if (!ack.ok()) return JsonError(ack.status());
-  json out = AckJson(*ack);
-  out["accepted"] = ack->duplicate ? 0 : n;
+  LOUPE_ASSIGN_OR_RESPOND(WriteAck ack, t.LogMetrics(std::move(batch)));
+  json out = AckJson(ack);
+  out["accepted"] = ack.duplicate ? 0 : n;
   return JsonOk(out);
 }
 
@@ -111,36 +108,32 @@ HttpResponse ReadSeries(TrackingService& t, const HttpRequest& req, int64_t id) 
     return JsonError(Status::InvalidArgument("max_points must be between 4 and 100000"));
   }
   if (*from > *to) return JsonError(Status::InvalidArgument("from must not be greater than to"));
-  Result<Experiment> e = t.GetExperiment(id);
-  if (!e.ok()) return JsonError(e.status());
-  Result<Series> s = t.GetSeries(id, *key);
-  if (!s.ok()) return JsonError(s.status());
-  const std::string etag = SeriesEtag(s->id, s->version, std::to_string(*from) + "/" + std::to_string(*to) +
+  if (Status st = (t.GetExperiment(id)).status(); !st.ok()) return JsonError(st);
+  LOUPE_ASSIGN_OR_RESPOND(Series s, t.GetSeries(id, *key));
+  const std::string etag = SeriesEtag(s.id, s.version, std::to_string(*from) + "/" + std::to_string(*to) +
                                                               "/" + std::to_string(*max_points));
   if (HttpResponse not_modified; NotModified(req, etag, not_modified)) return not_modified;
   SeriesQuery q{*from, *to, static_cast<int>(*max_points)};
-  Result<SeriesResult> r = t.QuerySeries(s->id, q);
-  if (!r.ok()) return JsonError(r.status());
+  LOUPE_ASSIGN_OR_RESPOND(SeriesResult r, t.QuerySeries(s.id, q));
   std::string data;
-  AppendSeriesData(data, *key, s->type, *r);
+  AppendSeriesData(data, *key, s.type, r);
   HttpResponse out = JsonOkRaw(data);
   SetEtag(out, etag);
   return out;
 }
 
 HttpResponse LogConsole(TrackingService& t, const HttpRequest& req, int64_t id) {
-  Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
-  if (!body.ok()) return JsonError(body.status());
+  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
   ConsoleBatch batch;
   batch.experiment_id = id;
-  if (auto s = body->find("seq"); s != body->end() && !s->is_null()) {
+  if (auto s = body.find("seq"); s != body.end() && !s->is_null()) {
     if (!s->is_number_integer() || s->get<int64_t>() < 0) {
       return JsonError(Status::InvalidArgument("seq must be a non-negative integer"));
     }
     batch.seq = s->get<int64_t>();
   }
-  auto lines = body->find("lines");
-  if (lines == body->end() || !lines->is_array()) {
+  auto lines = body.find("lines");
+  if (lines == body.end() || !lines->is_array()) {
     return JsonError(Status::InvalidArgument("lines is required and must be an array"));
   }
   size_t i = 0;
@@ -170,21 +163,17 @@ HttpResponse LogConsole(TrackingService& t, const HttpRequest& req, int64_t id) 
     }
     batch.lines.push_back(std::move(line));
   }
-  Result<WriteAck> ack = t.LogConsole(std::move(batch));
-  if (!ack.ok()) return JsonError(ack.status());
-  return JsonOk(AckJson(*ack));
+  LOUPE_ASSIGN_OR_RESPOND(WriteAck ack, t.LogConsole(std::move(batch)));
+  return JsonOk(AckJson(ack));
 }
 
 HttpResponse ReadConsole(TrackingService& t, const HttpRequest& req, int64_t id) {
-  Result<int64_t> limit = OptionalInt(req, "limit", 1000);
-  if (!limit.ok()) return JsonError(limit.status());
-  if (*limit < 1 || *limit > 100000) return JsonError(Status::InvalidArgument("limit must be between 1 and 100000"));
-  Result<Experiment> e = t.GetExperiment(id);
-  if (!e.ok()) return JsonError(e.status());
-  Result<std::vector<ConsoleLine>> lines = t.TailConsole(id, static_cast<int>(*limit));
-  if (!lines.ok()) return JsonError(lines.status());
+  LOUPE_ASSIGN_OR_RESPOND(int64_t limit, OptionalInt(req, "limit", 1000));
+  if (limit < 1 || limit > 100000) return JsonError(Status::InvalidArgument("limit must be between 1 and 100000"));
+  if (Status st = (t.GetExperiment(id)).status(); !st.ok()) return JsonError(st);
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<ConsoleLine> lines, t.TailConsole(id, static_cast<int>(limit)));
   json arr = json::array();
-  for (const ConsoleLine& l : *lines) {
+  for (const ConsoleLine& l : lines) {
     arr.push_back({{"line", l.line_no}, {"stream", l.stream ? "stderr" : "stdout"},
                    {"ts", static_cast<double>(l.ts) / 1e6}, {"text", l.text}});
   }
@@ -196,11 +185,9 @@ HttpResponse LogMedia(TrackingService& t, const HttpRequest& req, int64_t id) {
   const std::string* filename = req.Query("filename");
   if (!key) return JsonError(Status::InvalidArgument("key is required"));
   if (!filename) return JsonError(Status::InvalidArgument("filename is required"));
-  Result<int64_t> step = ParseId(req.Query("step"), "step");
-  if (!step.ok()) return JsonError(step.status());
-  Result<WriteAck> ack = t.LogMedia(id, *key, *step, *filename, req.body);
-  if (!ack.ok()) return JsonError(ack.status());
-  return JsonOk(AckJson(*ack));
+  LOUPE_ASSIGN_OR_RESPOND(int64_t step, ParseId(req.Query("step"), "step"));
+  LOUPE_ASSIGN_OR_RESPOND(WriteAck ack, t.LogMedia(id, *key, step, *filename, req.body));
+  return JsonOk(AckJson(ack));
 }
 
 }  // namespace
@@ -211,10 +198,9 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  return JsonOk({{"status", "ok"}, {"version", LOUPE_VERSION}});
                }});
   r.push_back({"GET", "/api/v1/projects", [&t](const HttpRequest&) {
-                 Result<std::vector<Project>> ps = t.ListProjects();
-                 if (!ps.ok()) return JsonError(ps.status());
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<Project> ps, t.ListProjects());
                  json arr = json::array();
-                 for (const Project& p : *ps) {
+                 for (const Project& p : ps) {
                    arr.push_back({{"id", p.id}, {"name", p.name}, {"description", p.description},
                                   {"create_time", FormatIsoMicros(p.create_time)},
                                   {"update_time", FormatIsoMicros(p.update_time)}});
@@ -222,21 +208,17 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  return JsonOk({{"projects", arr}});
                }});
   r.push_back({"GET", "/api/v1/projects/:id/experiments", [&t](const HttpRequest& req) {
-                 Result<int64_t> id = ParseId(req.Param("id"), "project id");
-                 if (!id.ok()) return JsonError(id.status());
-                 Result<Project> p = t.GetProject(*id);
-                 if (!p.ok()) return JsonError(p.status());
-                 Result<std::vector<Experiment>> es = t.ListExperiments(*id);
-                 if (!es.ok()) return JsonError(es.status());
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(req.Param("id"), "project id"));
+                 if (Status st = (t.GetProject(id)).status(); !st.ok()) return JsonError(st);
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<Experiment> es, t.ListExperiments(id));
                  json arr = json::array();
-                 for (const Experiment& e : *es) arr.push_back(ExperimentJson(e));
+                 for (const Experiment& e : es) arr.push_back(ExperimentJson(e));
                  return JsonOk({{"experiments", arr}});
                }});
   r.push_back({"POST", "/api/v1/experiments", [&t](const HttpRequest& req) { return CreateExperiment(t, req); }});
   r.push_back({"GET", "/api/v1/experiments/:id", WithExperiment([&t](const HttpRequest&, int64_t id) {
-                 Result<Experiment> e = t.GetExperiment(id);
-                 if (!e.ok()) return JsonError(e.status());
-                 return JsonOk(ExperimentJson(*e));
+                 LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));
+                 return JsonOk(ExperimentJson(e));
                })});
   r.push_back({"POST", "/api/v1/experiments/:id/metrics", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  return LogMetrics(t, req, id);
@@ -245,12 +227,10 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  return ReadSeries(t, req, id);
                })});
   r.push_back({"GET", "/api/v1/experiments/:id/keys", WithExperiment([&t](const HttpRequest&, int64_t id) {
-                 Result<Experiment> e = t.GetExperiment(id);
-                 if (!e.ok()) return JsonError(e.status());
-                 Result<std::vector<Series>> ss = t.ListSeries(id);
-                 if (!ss.ok()) return JsonError(ss.status());
+                 if (Status st = (t.GetExperiment(id)).status(); !st.ok()) return JsonError(st);
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<Series> ss, t.ListSeries(id));
                  json arr = json::array();
-                 for (const Series& s : *ss) {
+                 for (const Series& s : ss) {
                    arr.push_back({{"key", s.key}, {"type", s.type}, {"chart_id", s.chart_id},
                                   {"first_step", s.first_step}, {"last_step", s.last_step},
                                   {"last_value", s.type == "line" ? JsonNumber(s.last_value) : json(nullptr)}});
@@ -258,24 +238,22 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  return JsonOk({{"keys", arr}});
                })});
   r.push_back({"PUT", "/api/v1/experiments/:id/config", WithExperiment([&t](const HttpRequest& req, int64_t id) {
-                 Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
-                 if (!body.ok()) return JsonError(body.status());
-                 auto c = body->find("config");
-                 if (c == body->end() || !c->is_object()) {
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
+                 auto c = body.find("config");
+                 if (c == body.end() || !c->is_object()) {
                    return JsonError(Status::InvalidArgument("config is required and must be a JSON object"));
                  }
                  Status st = t.LogConfig(id, c->dump());
                  return st.ok() ? JsonOk(nullptr) : JsonError(st);
                })});
   r.push_back({"PUT", "/api/v1/experiments/:id/system", WithExperiment([&t](const HttpRequest& req, int64_t id) {
-                 Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
-                 if (!body.ok()) return JsonError(body.status());
-                 auto s = body->find("system");
-                 if (s == body->end() || !s->is_object()) {
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
+                 auto s = body.find("system");
+                 if (s == body.end() || !s->is_object()) {
                    return JsonError(Status::InvalidArgument("system is required and must be a JSON object"));
                  }
                  std::vector<std::string> reqs;
-                 if (auto rq = body->find("requirements"); rq != body->end() && !rq->is_null()) {
+                 if (auto rq = body.find("requirements"); rq != body.end() && !rq->is_null()) {
                    if (!rq->is_array()) return JsonError(Status::InvalidArgument("requirements must be an array of strings"));
                    for (const json& line : *rq) {
                      if (!line.is_string()) return JsonError(Status::InvalidArgument("requirements must be an array of strings"));
@@ -295,23 +273,20 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  return LogMedia(t, req, id);
                })});
   r.push_back({"POST", "/api/v1/experiments/:id/heartbeat", WithExperiment([&t](const HttpRequest&, int64_t id) {
-                 Result<RunStatus> s = t.Heartbeat(id);
-                 if (!s.ok()) return JsonError(s.status());
-                 return JsonOk({{"status", RunStatusName(*s)}});
+                 LOUPE_ASSIGN_OR_RESPOND(RunStatus s, t.Heartbeat(id));
+                 return JsonOk({{"status", RunStatusName(s)}});
                })});
   r.push_back({"POST", "/api/v1/experiments/:id/finish", WithExperiment([&t](const HttpRequest& req, int64_t id) {
-                 Result<json> body = ParseJsonObject(req, t.limits().max_body_bytes);
-                 if (!body.ok()) return JsonError(body.status());
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
                  Status err;
-                 std::string name = OptionalString(*body, "status", err).value_or("finished");
+                 std::string name = OptionalString(body, "status", err).value_or("finished");
                  std::optional<RunStatus> s = ParseRunStatus(name);
                  if (!err.ok() || !s || *s == RunStatus::kRunning) {
                    return JsonError(Status::InvalidArgument(
                        "status must be \"finished\", \"crashed\", \"failed\" or \"stopped\""));
                  }
-                 Result<RunStatus> now = t.Finish(id, *s);
-                 if (!now.ok()) return JsonError(now.status());
-                 return JsonOk({{"status", RunStatusName(*now)}});
+                 LOUPE_ASSIGN_OR_RESPOND(RunStatus now, t.Finish(id, *s));
+                 return JsonOk({{"status", RunStatusName(now)}});
                })});
   return r;
 }

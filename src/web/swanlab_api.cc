@@ -85,14 +85,12 @@ std::string GroupKey(const std::string& scope, int64_t scope_id, int64_t ns_id) 
 // {charts, namespaces}, with the synthetic pinned (-1) and hidden (-2) groups.
 // When `inline_charts`, each namespace carries its chart objects instead of ids.
 Result<json> ExperimentCharts(TrackingService& t, int64_t id, bool inline_charts) {
-  Result<std::vector<Chart>> charts = t.ListCharts(id);
-  if (!charts.ok()) return charts.status();
-  Result<std::vector<Namespace>> spaces = t.ListNamespaces(id);
-  if (!spaces.ok()) return spaces.status();
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Chart> charts, t.ListCharts(id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Namespace> spaces, t.ListNamespaces(id));
   json chart_arr = json::array();
   std::map<int64_t, json> by_ns;
   json pinned = json::array(), hidden = json::array();
-  for (const Chart& c : *charts) {
+  for (const Chart& c : charts) {
     json cj = ChartJson(c, id);
     json ref = inline_charts ? cj : json(c.id);
     if (c.status == 1) pinned.push_back(ref);
@@ -104,7 +102,7 @@ Result<json> ExperimentCharts(TrackingService& t, int64_t id, bool inline_charts
   ns_arr.push_back({{"id", -1}, {"name", "pinned"}, {"description", ""}, {"sort", -1},
                     {"opened", UiOpened(t, GroupKey("exp", id, -1), 1)},
                     {"charts", pinned}});
-  for (const Namespace& n : *spaces) {
+  for (const Namespace& n : spaces) {
     json list = by_ns.count(n.id) ? by_ns[n.id] : json::array();
     ns_arr.push_back({{"id", n.id}, {"name", n.name}, {"description", ""}, {"sort", n.sort},
                       {"opened", n.opened}, {"experiment_id", id},
@@ -119,24 +117,20 @@ Result<json> ExperimentCharts(TrackingService& t, int64_t id, bool inline_charts
 
 Result<Project> SelectProject(TrackingService& t, const HttpRequest& req) {
   if (const std::string* pid = req.Query("project_id")) {
-    Result<int64_t> id = ParseId(pid, "project_id");
-    if (!id.ok()) return id.status();
-    return t.GetProject(*id);
+    LOUPE_ASSIGN_OR_RETURN(int64_t id, ParseId(pid, "project_id"));
+    return t.GetProject(id);
   }
-  Result<std::vector<Project>> ps = t.ListProjects();
-  if (!ps.ok()) return ps.status();
-  if (ps->empty()) return Status::NotFound("no project has been logged yet");
-  return ps->front();
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Project> ps, t.ListProjects());
+  if (ps.empty()) return Status::NotFound("no project has been logged yet");
+  return ps.front();
 }
 
 Handler WithExperiment(TrackingService& t,
                        std::function<HttpResponse(const HttpRequest&, const Experiment&)> f) {
   return [&t, f = std::move(f)](const HttpRequest& req) {
-    Result<int64_t> id = ParseId(req.Param("id"), "experiment id");
-    if (!id.ok()) return JsonError(id.status());
-    Result<Experiment> e = t.GetExperiment(*id);
-    if (!e.ok()) return JsonError(e.status());
-    return f(req, *e);
+    LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(req.Param("id"), "experiment id"));
+    LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));
+    return f(req, e);
   };
 }
 
@@ -148,43 +142,37 @@ std::string FirstToken(const std::string& line) {
 }
 
 HttpResponse GetProject(TrackingService& t, const HttpRequest& req) {
-  Result<Project> p = SelectProject(t, req);
-  if (!p.ok()) return JsonError(p.status());
-  Result<std::vector<Experiment>> es = t.ListExperiments(p->id);
-  if (!es.ok()) return JsonError(es.status());
+  LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<Experiment> es, t.ListExperiments(p.id));
   json exps = json::array();
-  for (size_t i = 0; i < es->size(); ++i) exps.push_back(ExperimentRow((*es)[i], i));
-  Result<int64_t> charts = t.CountProjectCharts(p->id);
-  if (!charts.ok()) return JsonError(charts.status());
-  return JsonOk({{"id", p->id},
-                 {"name", p->name},
-                 {"description", p->description},
-                 {"sum", es->size()},
-                 {"charts", *charts},
+  for (size_t i = 0; i < es.size(); ++i) exps.push_back(ExperimentRow((es)[i], i));
+  LOUPE_ASSIGN_OR_RESPOND(int64_t charts, t.CountProjectCharts(p.id));
+  return JsonOk({{"id", p.id},
+                 {"name", p.name},
+                 {"description", p.description},
+                 {"sum", es.size()},
+                 {"charts", charts},
                  {"more", nullptr},
-                 {"pinned_opened", UiOpened(t, GroupKey("project", p->id, -1), 1)},
-                 {"hidden_opened", UiOpened(t, GroupKey("project", p->id, -2), 0)},
+                 {"pinned_opened", UiOpened(t, GroupKey("project", p.id, -1), 1)},
+                 {"hidden_opened", UiOpened(t, GroupKey("project", p.id, -2), 0)},
                  {"version", LOUPE_VERSION},
-                 {"create_time", Iso(p->create_time)},
-                 {"update_time", Iso(p->update_time)},
+                 {"create_time", Iso(p.create_time)},
+                 {"update_time", Iso(p.update_time)},
                  {"logdir", ""},
                  {"colors", {{"light", kLight}, {"dark", kDark}}},
                  {"experiments", exps}});
 }
 
 HttpResponse ProjectSummaries(TrackingService& t, const HttpRequest& req) {
-  Result<Project> p = SelectProject(t, req);
-  if (!p.ok()) return JsonError(p.status());
-  Result<std::vector<Experiment>> es = t.ListExperiments(p->id);
-  if (!es.ok()) return JsonError(es.status());
+  LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<Experiment> es, t.ListExperiments(p.id));
   json tags = json::array();
   std::vector<std::string> seen;
   json summaries = json::object();
-  for (const Experiment& e : *es) {
-    Result<std::vector<Series>> ss = t.ListSeries(e.id);
-    if (!ss.ok()) return JsonError(ss.status());
+  for (const Experiment& e : es) {
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<Series> ss, t.ListSeries(e.id));
     json row = json::object();
-    for (const Series& s : *ss) {
+    for (const Series& s : ss) {
       if (s.type != "line") continue;
       if (std::find(seen.begin(), seen.end(), s.key) == seen.end()) {
         seen.push_back(s.key);
@@ -198,29 +186,25 @@ HttpResponse ProjectSummaries(TrackingService& t, const HttpRequest& req) {
 }
 
 HttpResponse ProjectCharts(TrackingService& t, const HttpRequest& req) {
-  Result<Project> p = SelectProject(t, req);
-  if (!p.ok()) return JsonError(p.status());
-  Result<std::vector<Experiment>> es = t.ListExperiments(p->id);
-  if (!es.ok()) return JsonError(es.status());
+  LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<Experiment> es, t.ListExperiments(p.id));
   // One multi-experiment chart per key; its id is the smallest chart id of that key.
   struct Multi { Chart first; json source = json::array(); json source_map = json::object(); std::string ns; };
   std::vector<Multi> multis;
   std::map<std::string, size_t> index;
   std::map<std::string, int64_t> ns_ids;
   std::vector<std::string> ns_order;
-  for (const Experiment& e : *es) {
-    Result<std::vector<Chart>> cs = t.ListCharts(e.id);
-    if (!cs.ok()) return JsonError(cs.status());
-    Result<std::vector<Namespace>> ns = t.ListNamespaces(e.id);
-    if (!ns.ok()) return JsonError(ns.status());
+  for (const Experiment& e : es) {
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<Chart> cs, t.ListCharts(e.id));
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<Namespace> ns, t.ListNamespaces(e.id));
     std::map<int64_t, std::string> ns_name;
-    for (const Namespace& n : *ns) {
+    for (const Namespace& n : ns) {
       ns_name[n.id] = n.name;
       auto [it, inserted] = ns_ids.try_emplace(n.name, n.id);
       if (inserted) ns_order.push_back(n.name);
       else it->second = std::min(it->second, n.id);
     }
-    for (const Chart& c : *cs) {
+    for (const Chart& c : cs) {
       auto [it, inserted] = index.try_emplace(c.name, multis.size());
       if (inserted) multis.push_back({c, json::array(), json::object(), ns_name[c.namespace_id]});
       Multi& m = multis[it->second];
@@ -245,7 +229,7 @@ HttpResponse ProjectCharts(TrackingService& t, const HttpRequest& req) {
     const std::string& name = ns_order[i];
     int64_t id = ns_ids[name];
     spaces.push_back({{"id", id}, {"name", name}, {"description", ""}, {"sort", i},
-                      {"opened", UiOpened(t, GroupKey("project", p->id, id), 1)},
+                      {"opened", UiOpened(t, GroupKey("project", p.id, id), 1)},
                       {"charts", members.count(name) ? members[name] : json::array()}});
   }
   return JsonOk({{"charts", charts}, {"namespaces", spaces}});
@@ -266,17 +250,15 @@ Result<std::pair<std::string, std::string>> NameAndDescription(const json& body)
 HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experiment& e) {
   const std::string* tag = req.Param("tag");
   if (!tag || tag->empty()) return JsonError(Status::InvalidArgument("tag is required"));
-  Result<Series> s = t.GetSeries(e.id, *tag);
-  if (!s.ok()) return JsonError(s.status());
-  const std::string etag = SeriesEtag(s->id, s->version, "");
+  LOUPE_ASSIGN_OR_RESPOND(Series s, t.GetSeries(e.id, *tag));
+  const std::string etag = SeriesEtag(s.id, s.version, "");
   if (HttpResponse not_modified; NotModified(req, etag, not_modified)) return not_modified;
   std::string data = "{\"experiment_id\":" + std::to_string(e.id);
-  if (s->type != "line") {
-    Result<std::vector<MediaItem>> items = t.ListMedia(e.id, *tag, 1500);
-    if (!items.ok()) return JsonError(items.status());
+  if (s.type != "line") {
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<MediaItem> items, t.ListMedia(e.id, *tag, 1500));
     // One entry per step, its files as the data list.
     json list = json::array();
-    for (const MediaItem& m : *items) {
+    for (const MediaItem& m : items) {
       if (!list.empty() && list.back()["index"] == m.step) {
         list.back()["data"].push_back(m.filename);
       } else {
@@ -289,7 +271,7 @@ HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experimen
     SetEtag(out, etag);
     return out;
   }
-  Result<SeriesResult> r = t.QuerySeries(s->id, SeriesQuery{});
+  Result<SeriesResult> r = t.QuerySeries(s.id, SeriesQuery{});
   if (!r.ok()) return JsonError(r.status());
   data += ",\"sum\":" + std::to_string(r->count);
   if (r->count > 0) {
@@ -318,17 +300,16 @@ HttpResponse TagData(TrackingService& t, const HttpRequest& req, const Experimen
 }
 
 HttpResponse RecentLog(TrackingService& t, const Experiment& e) {
-  Result<std::vector<ConsoleLine>> lines = t.TailConsole(e.id, 1000);
-  if (!lines.ok()) return JsonError(lines.status());
-  if (lines->empty()) {
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<ConsoleLine> lines, t.TailConsole(e.id, 1000));
+  if (lines.empty()) {
     return JsonError(Status::NotFound("experiment " + std::to_string(e.id) + " has no console log"));
   }
   json logs = json::array(), errors = json::array();
-  for (const ConsoleLine& l : *lines) {
+  for (const ConsoleLine& l : lines) {
     logs.push_back(l.text);
     if (l.stream == 1) errors.push_back(l.text);
   }
-  json out = {{"recent", {FirstToken(lines->front().text), FirstToken(lines->back().text)}}, {"logs", logs}};
+  json out = {{"recent", {FirstToken(lines.front().text), FirstToken(lines.back().text)}}, {"logs", logs}};
   if (!errors.empty()) out["error"] = errors;
   return JsonOk(out);
 }
@@ -338,32 +319,28 @@ HttpResponse SetOpened(TrackingService& t, const HttpRequest& req) {
   int64_t id = 0;
   bool negative = raw && !raw->empty() && (*raw)[0] == '-';
   std::string digits = negative ? raw->substr(1) : (raw ? *raw : "");
-  Result<int64_t> parsed = ParseId(&digits, "namespace id");
-  if (!parsed.ok()) return JsonError(parsed.status());
-  id = negative ? -*parsed : *parsed;
-  Result<json> body = ParseJsonObject(req, 1 << 16);
-  if (!body.ok()) return JsonError(body.status());
-  auto o = body->find("opened");
-  if (o == body->end() || !(o->is_boolean() || o->is_number_integer())) {
+  LOUPE_ASSIGN_OR_RESPOND(int64_t parsed, ParseId(&digits, "namespace id"));
+  id = negative ? -parsed : parsed;
+  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 16));
+  auto o = body.find("opened");
+  if (o == body.end() || !(o->is_boolean() || o->is_number_integer())) {
     return JsonError(Status::InvalidArgument("opened is required and must be a boolean or 0/1"));
   }
   int opened = o->is_boolean() ? (o->get<bool>() ? 1 : 0) : (o->get<int64_t>() ? 1 : 0);
   auto scope_id = [&](const char* f) -> std::optional<int64_t> {
-    auto it = body->find(f);
-    if (it == body->end() || !it->is_number_integer()) return std::nullopt;
+    auto it = body.find(f);
+    if (it == body.end() || !it->is_number_integer()) return std::nullopt;
     return it->get<int64_t>();
   };
   if (auto pid = scope_id("project_id")) {
-    Result<Project> p = t.GetProject(*pid);
-    if (!p.ok()) return JsonError(p.status());
+    if (Status st = (t.GetProject(*pid)).status(); !st.ok()) return JsonError(st);
     Status st = t.SetUiState(GroupKey("project", *pid, id), std::to_string(opened));
     return st.ok() ? JsonOk(nullptr) : JsonError(st);
   }
   if (id < 0) {
     auto eid = scope_id("experiment_id");
     if (!eid) return JsonError(Status::InvalidArgument("experiment_id or project_id is required for the pinned and hidden groups"));
-    Result<Experiment> e = t.GetExperiment(*eid);
-    if (!e.ok()) return JsonError(e.status());
+    if (Status st = (t.GetExperiment(*eid)).status(); !st.ok()) return JsonError(st);
     if (id != -1 && id != -2) return JsonError(Status::NotFound("namespace " + std::to_string(id) + " not found"));
     Status st = t.SetUiState(GroupKey("exp", *eid, id), std::to_string(opened));
     return st.ok() ? JsonOk(nullptr) : JsonError(st);
@@ -373,32 +350,25 @@ HttpResponse SetOpened(TrackingService& t, const HttpRequest& req) {
 }
 
 HttpResponse SetChartStatus(TrackingService& t, const HttpRequest& req) {
-  Result<int64_t> id = ParseId(req.Param("id"), "chart id");
-  if (!id.ok()) return JsonError(id.status());
-  Result<json> body = ParseJsonObject(req, 1 << 16);
-  if (!body.ok()) return JsonError(body.status());
-  auto s = body->find("status");
-  if (s == body->end() || !s->is_number_integer() ||
+  LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(req.Param("id"), "chart id"));
+  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 16));
+  auto s = body.find("status");
+  if (s == body.end() || !s->is_number_integer() ||
       (s->get<int64_t>() != 0 && s->get<int64_t>() != 1 && s->get<int64_t>() != -1)) {
     return JsonError(Status::InvalidArgument("status is required and must be 1 (pinned), -1 (hidden) or 0"));
   }
-  Result<Chart> c = t.SetChartStatus(*id, static_cast<int>(s->get<int64_t>()));
-  if (!c.ok()) return JsonError(c.status());
-  Result<json> groups = ExperimentCharts(t, c->experiment_id, true);
-  if (!groups.ok()) return JsonError(groups.status());
-  return JsonOk({{"groups", (*groups)["namespaces"]}});
+  LOUPE_ASSIGN_OR_RESPOND(Chart c, t.SetChartStatus(id, static_cast<int>(s->get<int64_t>())));
+  LOUPE_ASSIGN_OR_RESPOND(json groups, ExperimentCharts(t, c.experiment_id, true));
+  return JsonOk({{"groups", (groups)["namespaces"]}});
 }
 
 HttpResponse Media(TrackingService& t, const HttpRequest& req) {
-  Result<int64_t> eid = ParseId(req.Query("experiment_id"), "experiment_id");
-  if (!eid.ok()) return JsonError(eid.status());
-  Result<Experiment> e = t.GetExperiment(*eid);
-  if (!e.ok()) return JsonError(e.status());
+  LOUPE_ASSIGN_OR_RESPOND(int64_t eid, ParseId(req.Query("experiment_id"), "experiment_id"));
+  if (Status st = (t.GetExperiment(eid)).status(); !st.ok()) return JsonError(st);
   const std::string* path = req.Param("path");
   std::string name = path ? *path : "";
-  Result<std::string> full = t.MediaPath(*eid, name);
-  if (!full.ok()) return JsonError(full.status());
-  std::ifstream in(*full, std::ios::binary);
+  LOUPE_ASSIGN_OR_RESPOND(std::string full, t.MediaPath(eid, name));
+  std::ifstream in(full, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   if (!in) return JsonError(Status::Corrupt("media file '" + name + "' cannot be read"));
@@ -418,20 +388,17 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
   r.push_back({"GET", "/api/v1/project/summaries", [&t](const HttpRequest& req) { return ProjectSummaries(t, req); }});
   r.push_back({"GET", "/api/v1/project/charts", [&t](const HttpRequest& req) { return ProjectCharts(t, req); }});
   r.push_back({"PATCH", "/api/v1/project/update", [&t](const HttpRequest& req) {
-                 Result<Project> p = SelectProject(t, req);
-                 if (!p.ok()) return JsonError(p.status());
-                 Result<json> body = ParseJsonObject(req, 1 << 20);
-                 if (!body.ok()) return JsonError(body.status());
-                 auto nd = NameAndDescription(*body);
+                 LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
+                 auto nd = NameAndDescription(body);
                  if (!nd.ok()) return JsonError(nd.status());
-                 Status st = t.RenameProject(p->id, nd->first, nd->second);
+                 Status st = t.RenameProject(p.id, nd->first, nd->second);
                  if (!st.ok()) return JsonError(st);
-                 return JsonOk({{"updates", *body}});
+                 return JsonOk({{"updates", body}});
                }});
   r.push_back({"DELETE", "/api/v1/project", [&t](const HttpRequest& req) {
-                 Result<Project> p = SelectProject(t, req);
-                 if (!p.ok()) return JsonError(p.status());
-                 Status st = t.DeleteProject(p->id);
+                 LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
+                 Status st = t.DeleteProject(p.id);
                  return st.ok() ? JsonOk(nullptr) : JsonError(st);
                }});
   r.push_back({"GET", "/api/v1/experiment/:id", WithExperiment(t, [](const HttpRequest&, const Experiment& e) {
@@ -448,16 +415,14 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  return TagData(t, req, e);
                })});
   r.push_back({"GET", "/api/v1/experiment/:id/status", WithExperiment(t, [&t](const HttpRequest&, const Experiment& e) {
-                 Result<json> c = ExperimentCharts(t, e.id, false);
-                 if (!c.ok()) return JsonError(c.status());
+                 LOUPE_ASSIGN_OR_RESPOND(json c, ExperimentCharts(t, e.id, false));
                  return JsonOk({{"status", SwanlabStatusCode(e.status)}, {"update_time", Iso(e.update_time)},
-                                {"finish_time", Iso(e.finish_time)}, {"charts", *c}});
+                                {"finish_time", Iso(e.finish_time)}, {"charts", c}});
                })});
   r.push_back({"GET", "/api/v1/experiment/:id/summary", WithExperiment(t, [&t](const HttpRequest&, const Experiment& e) {
-                 Result<std::vector<Series>> ss = t.ListSeries(e.id);
-                 if (!ss.ok()) return JsonError(ss.status());
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<Series> ss, t.ListSeries(e.id));
                  json arr = json::array();
-                 for (const Series& s : *ss) {
+                 for (const Series& s : ss) {
                    if (s.type == "line" && s.last_step >= 0) arr.push_back({{"key", s.key}, {"value", JsonNumber(s.last_value)}});
                  }
                  return JsonOk({{"summaries", arr}});
@@ -476,14 +441,12 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                    return JsonError(Status::Conflict("experiment " + std::to_string(e.id) + " is not running (it is " +
                                                      RunStatusName(e.status) + ")"));
                  }
-                 Result<Experiment> s = t.Stop(e.id);
-                 if (!s.ok()) return JsonError(s.status());
-                 return JsonOk({{"id", s->id}, {"status", SwanlabStatusCode(s->status)}, {"finish_time", Iso(s->finish_time)}});
+                 LOUPE_ASSIGN_OR_RESPOND(Experiment s, t.Stop(e.id));
+                 return JsonOk({{"id", s.id}, {"status", SwanlabStatusCode(s.status)}, {"finish_time", Iso(s.finish_time)}});
                })});
   r.push_back({"PATCH", "/api/v1/experiment/:id", WithExperiment(t, [&t](const HttpRequest& req, const Experiment& e) {
-                 Result<json> body = ParseJsonObject(req, 1 << 20);
-                 if (!body.ok()) return JsonError(body.status());
-                 auto nd = NameAndDescription(*body);
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
+                 auto nd = NameAndDescription(body);
                  if (!nd.ok()) return JsonError(nd.status());
                  Experiment updated = e;
                  updated.name = nd->first;
@@ -497,10 +460,9 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  return st.ok() ? JsonOk({{"experiment_id", e.id}}) : JsonError(st);
                })});
   r.push_back({"PATCH", "/api/v1/experiment/:id/show", WithExperiment(t, [&t](const HttpRequest& req, const Experiment& e) {
-                 Result<json> body = ParseJsonObject(req, 1 << 16);
-                 if (!body.ok()) return JsonError(body.status());
-                 auto s = body->find("show");
-                 if (s == body->end() || !s->is_boolean()) {
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 16));
+                 auto s = body.find("show");
+                 if (s == body.end() || !s->is_boolean()) {
                    return JsonError(Status::InvalidArgument("show is required and must be a boolean"));
                  }
                  Experiment updated = e;
