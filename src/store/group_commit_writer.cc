@@ -5,9 +5,12 @@
 #include <cassert>
 #include <utility>
 
+#include "store/sqlite_db.h"
+
 namespace loupe {
 
-GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SqliteDb> db, size_t max_weight_per_commit,
+template <typename Connection>
+GroupCommitWriter<Connection>::GroupCommitWriter(std::unique_ptr<Connection> db, size_t max_weight_per_commit,
                                      std::function<void()> on_rollback, Opener reopen,
                                      AfterCommit after_commit)
     : db_(std::move(db)),
@@ -17,9 +20,11 @@ GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SqliteDb> db, size_t max_we
       after_commit_(std::move(after_commit)),
       thread_([this] { Loop(); }) {}
 
-GroupCommitWriter::~GroupCommitWriter() { Stop(); }
+template <typename Connection>
+GroupCommitWriter<Connection>::~GroupCommitWriter() { Stop(); }
 
-Status GroupCommitWriter::Run(Op op, size_t weight) {
+template <typename Connection>
+Status GroupCommitWriter<Connection>::Run(Op op, size_t weight) {
   std::future<Status> fut;
   {
     MutexLock lock(mu_);
@@ -31,7 +36,8 @@ Status GroupCommitWriter::Run(Op op, size_t weight) {
   return fut.get();
 }
 
-void GroupCommitWriter::Stop() {
+template <typename Connection>
+void GroupCommitWriter<Connection>::Stop() {
   {
     MutexLock lock(mu_);
     stopping_ = true;
@@ -40,17 +46,20 @@ void GroupCommitWriter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-size_t GroupCommitWriter::Queued() const {
+template <typename Connection>
+size_t GroupCommitWriter<Connection>::Queued() const {
   MutexLock lock(mu_);
   return queue_.size();
 }
 
-Status GroupCommitWriter::Health() const {
+template <typename Connection>
+Status GroupCommitWriter<Connection>::Health() const {
   MutexLock lock(mu_);
   return broken_;
 }
 
-void GroupCommitWriter::Loop() {
+template <typename Connection>
+void GroupCommitWriter<Connection>::Loop() {
   for (;;) {
     std::deque<Pending> group;
     {
@@ -68,11 +77,13 @@ void GroupCommitWriter::Loop() {
   }
 }
 
-void GroupCommitWriter::RolledBack() {
+template <typename Connection>
+void GroupCommitWriter<Connection>::RolledBack() {
   if (on_rollback_) on_rollback_();
 }
 
-void GroupCommitWriter::SetBroken(const Status& st) {
+template <typename Connection>
+void GroupCommitWriter<Connection>::SetBroken(const Status& st) {
   // The first failure is an error; while the fault lasts, one line per 100 failures.
   if (failures_in_a_row_++ % 100 == 0) {
     spdlog::error("writer: transaction failed ({} in a row); the writer reopens the database before the next "
@@ -82,7 +93,8 @@ void GroupCommitWriter::SetBroken(const Status& st) {
   broken_ = st;
 }
 
-Status GroupCommitWriter::Recover() {
+template <typename Connection>
+Status GroupCommitWriter<Connection>::Recover() {
   {
     MutexLock lock(mu_);
     if (broken_.ok()) return Status::Ok();
@@ -104,7 +116,8 @@ Status GroupCommitWriter::Recover() {
   return Status::Ok();  // healthy again once a transaction commits
 }
 
-Status GroupCommitWriter::RunOps(std::deque<Pending>& group, std::vector<Status>& results) {
+template <typename Connection>
+Status GroupCommitWriter<Connection>::RunOps(std::deque<Pending>& group, std::vector<Status>& results) {
   for (Pending& p : group) {
     LOUPE_RETURN_IF_ERROR(db_->Exec("SAVEPOINT op"));
     Status st;
@@ -132,7 +145,8 @@ Status GroupCommitWriter::RunOps(std::deque<Pending>& group, std::vector<Status>
   return db_->Exec("COMMIT");
 }
 
-void GroupCommitWriter::CommitGroup(std::deque<Pending>& group) {
+template <typename Connection>
+void GroupCommitWriter<Connection>::CommitGroup(std::deque<Pending>& group) {
   std::vector<Status> results;
   results.reserve(group.size());
   Status failed = Recover();
@@ -160,5 +174,7 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending>& group) {
   }
   if (after_commit_) after_commit_(*db_);
 }
+
+template class GroupCommitWriter<SqliteDb>;
 
 }  // namespace loupe

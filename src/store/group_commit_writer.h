@@ -12,6 +12,12 @@
 // group fails and the writer is "broken": before it runs anything again it rolls back,
 // drops its caches and reopens the connection, as LevelDB refuses writes after a sync
 // error until the database is reopened. Nothing is acknowledged that was not committed.
+//
+// The writer knows nothing of SQLite: it is a template over its connection, which
+// needs `Status Exec(const std::string&)` (BEGIN IMMEDIATE, SAVEPOINT, RELEASE,
+// ROLLBACK TO, COMMIT, ROLLBACK: standard SQL, PostgreSQL's too) and
+// `bool InTransaction() const`. group_commit_writer.cc instantiates it for SqliteDb
+// (SqliteWriter); a PostgreSQL store instantiates it for its libpq connection.
 #pragma once
 
 #include <condition_variable>
@@ -21,19 +27,21 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 #include "common/thread_annotations.h"
-#include "store/sqlite_db.h"
 
 namespace loupe {
 
+template <typename Connection>
 class GroupCommitWriter {
  public:
-  using Op = std::function<Status(SqliteDb&)>;
-  using Opener = std::function<Result<std::unique_ptr<SqliteDb>>()>;
-  using AfterCommit = std::function<void(SqliteDb&)>;
+  using Op = std::function<Status(Connection&)>;
+  using Opener = std::function<Result<std::unique_ptr<Connection>>()>;
+  using AfterCommit = std::function<void(Connection&)>;
 
   // `on_rollback` runs on the writer thread right after any work was rolled back
   // (one operation, or a whole transaction), so caches built from uncommitted state
@@ -41,7 +49,7 @@ class GroupCommitWriter {
   // when the writer recovers from a failed transaction; without it the old one is kept.
   // `after_commit` runs on the writer thread after each committed group has been
   // acknowledged, before the next group starts (the WAL's restart checkpoint).
-  GroupCommitWriter(std::unique_ptr<SqliteDb> db, size_t max_weight_per_commit,
+  GroupCommitWriter(std::unique_ptr<Connection> db, size_t max_weight_per_commit,
                     std::function<void()> on_rollback, Opener reopen = nullptr,
                     AfterCommit after_commit = nullptr);
   ~GroupCommitWriter();
@@ -73,7 +81,7 @@ class GroupCommitWriter {
   void RolledBack();
   void SetBroken(const Status& st);
 
-  std::unique_ptr<SqliteDb> db_;  // writer thread only
+  std::unique_ptr<Connection> db_;  // writer thread only
   size_t max_weight_;
   std::function<void()> on_rollback_;
   Opener reopen_;
@@ -86,5 +94,9 @@ class GroupCommitWriter {
   Status broken_ GUARDED_BY(mu_);
   std::thread thread_;
 };
+
+class SqliteDb;
+extern template class GroupCommitWriter<SqliteDb>;
+using SqliteWriter = GroupCommitWriter<SqliteDb>;
 
 }  // namespace loupe

@@ -106,7 +106,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
       std::move(ckpt), std::max<int64_t>(1, options.wal_checkpoint_bytes / kPage),
       std::max<int64_t>(1, options.wal_limit_bytes / kPage));
   store->checkpointer_->Watch(*db);
-  store->writer_ = std::make_unique<GroupCommitWriter>(
+  store->writer_ = std::make_unique<SqliteWriter>(
       std::move(db), options.max_points_per_commit, [raw] { raw->series_writer_.Reset(); },
       open_writer, [raw](SqliteDb& writer) { raw->checkpointer_->AfterCommit(writer); });
   return store;
@@ -144,7 +144,7 @@ Result<SqliteStore::Reader> SqliteStore::Borrow() {
   return Reader(this, std::move(db));
 }
 
-Status SqliteStore::Write(GroupCommitWriter::Op op, size_t weight) {
+Status SqliteStore::Write(SqliteWriter::Op op, size_t weight) {
   return writer_->Run(std::move(op), weight);
 }
 

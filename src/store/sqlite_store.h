@@ -1,5 +1,5 @@
 // SqliteStore: the embedded Store. One database file (WAL mode) under the data dir;
-// writes go through a GroupCommitWriter, reads through a pool of read-only
+// writes go through a GroupCommitWriter (SqliteWriter), reads through a pool of read-only
 // connections, each borrowed by one thread for one call.
 #pragma once
 
@@ -118,13 +118,13 @@ class SqliteStore final : public Store {
   explicit SqliteStore(StoreOptions options) : options_(std::move(options)) {}
   Result<Reader> Borrow();
   // Runs a write op on the writer thread; blocks until committed.
-  Status Write(GroupCommitWriter::Op op, size_t weight = 1);
+  Status Write(SqliteWriter::Op op, size_t weight = 1);
 
   StoreOptions options_;
   std::string path_;
   SeriesWriter series_writer_;  // writer thread only
   std::unique_ptr<WalCheckpointer> checkpointer_;  // outlives the writer, whose hook calls it
-  std::unique_ptr<GroupCommitWriter> writer_;
+  std::unique_ptr<SqliteWriter> writer_;
   Mutex pool_mu_;
   std::vector<std::unique_ptr<SqliteDb>> pool_ GUARDED_BY(pool_mu_);
 };

@@ -1,4 +1,5 @@
 #include "store/group_commit_writer.h"
+#include "store/sqlite_db.h"
 
 #include <gtest/gtest.h>
 
@@ -28,7 +29,7 @@ int64_t Count(const TempDir& dir) {
 TEST(GroupCommitWriter, FailingOpRollsBackAloneInItsGroup) {
   TempDir dir;
   std::atomic<int> rollbacks{0};
-  GroupCommitWriter w(OpenDb(dir), 1000, [&] { rollbacks++; });
+  SqliteWriter w(OpenDb(dir), 1000, [&] { rollbacks++; });
   std::vector<std::thread> ts;
   std::atomic<int> ok{0}, failed{0};
   for (int i = 0; i < 16; ++i) {
@@ -50,7 +51,7 @@ TEST(GroupCommitWriter, FailingOpRollsBackAloneInItsGroup) {
 
 TEST(GroupCommitWriter, StopCommitsQueuedWorkThenRefusesMore) {
   TempDir dir;
-  GroupCommitWriter w(OpenDb(dir), 1000, nullptr);
+  SqliteWriter w(OpenDb(dir), 1000, nullptr);
   ASSERT_TRUE(w.Run([](SqliteDb& db) { return db.Exec("INSERT INTO t VALUES(1)"); }).ok());
   w.Stop();
   Status st = w.Run([](SqliteDb& db) { return db.Exec("INSERT INTO t VALUES(2)"); });

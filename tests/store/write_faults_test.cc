@@ -12,6 +12,7 @@
 #include "common/time_util.h"
 #include "store/fault_vfs.h"
 #include "store/group_commit_writer.h"
+#include "store/sqlite_db.h"
 #include "store/migrations.h"
 #include "store/series_writer.h"
 #include "store/store.h"
@@ -35,7 +36,7 @@ TEST(GroupCommitWriterCaches, FailedOpDropsCachesBeforeTheNextOpOfItsGroup) {
                           "INSERT INTO experiments(id,project_id,run_id,name,status,create_time,update_time,"
                           "last_seen) VALUES(1,1,'r','r','running',0,0,0)").ok());
   SeriesWriter series;
-  GroupCommitWriter w(std::move(*db), 1000, [&] { series.Reset(); });
+  SqliteWriter w(std::move(*db), 1000, [&] { series.Reset(); });
   ASSERT_TRUE(w.Run([&](SqliteDb& d) { return series.EnsureSeries(d, 1, "img", "image").status(); }).ok());
 
   std::promise<void> started, release;
