@@ -1,7 +1,12 @@
 #include "common/file_util.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 namespace loupe {
@@ -19,6 +24,53 @@ Result<std::string> ReadFileUpTo(const std::string& path, size_t max_bytes) {
   std::string content(static_cast<size_t>(size), '\0');
   if (size > 0 && !in.read(content.data(), size)) return Status::Internal("cannot read the file");
   return content;
+}
+
+namespace {
+
+Status WriteError(int err, const std::string& what) {
+  if (err == ENOSPC || err == EDQUOT) return Status::NoSpace("the disk is full: cannot write " + what);
+  return Status::Unavailable("cannot write " + what + ": " + std::strerror(err));
+}
+
+// Opens, writes all of `bytes` and fsyncs; the errno of the first failure, or 0.
+int WriteAndSync(const std::string& path, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  int err = 0;
+  for (size_t done = 0; done < bytes.size() && err == 0;) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno != EINTR) err = errno;
+    if (n > 0) done += static_cast<size_t>(n);
+  }
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  return err;
+}
+
+}  // namespace
+
+Status WriteFileDurably(const std::string& path, std::string_view bytes, const std::string& what) {
+  const std::string tmp = path + ".tmp";
+  if (int err = WriteAndSync(tmp, bytes); err != 0) {
+    std::remove(tmp.c_str());
+    return WriteError(err, what);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    std::remove(tmp.c_str());
+    return WriteError(err, what);
+  }
+  // The rename is durable once the folder is.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    int rc = ::fsync(dfd);
+    int err = errno;
+    ::close(dfd);
+    if (rc != 0) return WriteError(err, what);
+  }
+  return Status::Ok();
 }
 
 }  // namespace loupe

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -12,5 +13,11 @@ namespace loupe {
 // since they reach users), TooLarge above `max_bytes`
 // (the message gives both sizes).
 Result<std::string> ReadFileUpTo(const std::string& path, size_t max_bytes);
+
+// Writes `bytes` to `path` through `path`.tmp: write, fsync, rename, fsync the folder,
+// so an acknowledged file survives a crash and a reader never sees half of one. On
+// failure the temporary file is removed and nothing at `path` changes; a full disk is
+// NoSpace (507), other errors Unavailable. `what` names the file for the user.
+Status WriteFileDurably(const std::string& path, std::string_view bytes, const std::string& what);
 
 }  // namespace loupe

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/file_util.h"
+
 namespace loupe::datasets {
 
 namespace {
@@ -56,16 +58,7 @@ Status WriteColumnFile(const std::string& path, const Table& table) {
       }
     }
   }
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f.write(out.data(), static_cast<std::streamsize>(out.size())) || !f.flush()) {
-      std::remove(tmp.c_str());
-      return Status::Internal("cannot write " + tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::Internal("cannot rename " + tmp);
-  return Status::Ok();
+  return WriteFileDurably(path, out, "the dataset's column file");
 }
 
 Result<Table> ReadColumnFile(const std::string& path) {

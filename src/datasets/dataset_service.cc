@@ -109,12 +109,7 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
   std::error_code ec;
   fs::create_directories(Dir(rec.id), ec);
   Status written = ec ? Status::Internal("cannot create " + Dir(rec.id) + ": " + ec.message()) : Status::Ok();
-  if (written.ok()) {
-    std::ofstream src(Dir(rec.id) + "/source." + rec.format, std::ios::binary | std::ios::trunc);
-    if (!src.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !src.flush()) {
-      written = Status::Internal("cannot write the source file");
-    }
-  }
+  if (written.ok()) written = WriteFileDurably(Dir(rec.id) + "/source." + rec.format, bytes, "the source file");
   if (written.ok()) written = WriteColumnFile(Dir(rec.id) + "/columns.bin", *table);
   if (!written.ok()) {
     if (Status del = store_.DeleteDataset(rec.id); !del.ok()) {

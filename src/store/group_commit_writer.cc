@@ -84,10 +84,12 @@ void GroupCommitWriter<Connection>::RolledBack() {
 
 template <typename Connection>
 void GroupCommitWriter<Connection>::SetBroken(const Status& st) {
-  // The first failure is an error; while the fault lasts, one line per 100 failures.
-  if (failures_in_a_row_++ % 100 == 0) {
-    spdlog::error("writer: transaction failed ({} in a row); the writer reopens the database before the next "
-                  "one: {}", failures_in_a_row_, st.message());
+  // While a fault lasts every transaction fails: one line a second at most.
+  ++failures_in_a_row_;
+  int64_t held_back = 0;
+  if (failures_logged_.Allow(held_back)) {
+    spdlog::error("writer: transaction failed ({} in a row, {} lines held back); the writer reopens the database "
+                  "before the next one: {}", failures_in_a_row_, held_back, st.message());
   }
   MutexLock lock(mu_);
   broken_ = st;
@@ -167,7 +169,10 @@ void GroupCommitWriter<Connection>::CommitGroup(std::deque<Pending>& group) {
   for (size_t i = 0; i < group.size(); ++i) group[i].done.set_value(std::move(results[i]));
   if (!failed.ok()) return;
   if (failures_in_a_row_ > 0) {
-    spdlog::info("writer: recovered; commits succeed again after {} failed transaction(s)", failures_in_a_row_);
+    int64_t held_back = 0;
+    if (recoveries_logged_.Allow(held_back)) {
+      spdlog::info("writer: recovered; commits succeed again after {} failed transaction(s)", failures_in_a_row_);
+    }
     failures_in_a_row_ = 0;
     MutexLock lock(mu_);
     broken_ = Status::Ok();

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/log.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
 
@@ -87,6 +88,8 @@ class GroupCommitWriter {
   Opener reopen_;
   AfterCommit after_commit_;
   int failures_in_a_row_ = 0;  // writer thread only
+  LogLimiter failures_logged_{1};
+  LogLimiter recoveries_logged_{1};
   mutable Mutex mu_;
   std::condition_variable_any cv_;
   std::deque<Pending> queue_ GUARDED_BY(mu_);

@@ -19,6 +19,7 @@ class SqliteStore final : public Store {
   static Result<std::unique_ptr<SqliteStore>> Open(const StoreOptions& options);
   ~SqliteStore() override;
 
+  Status WriteHealth() override { return writer_->Health(); }
   Result<std::vector<Project>> ListProjects() override;
   Result<Project> GetProject(int64_t id) override;
   Status UpdateProject(int64_t id, const std::string& name, const std::string& description) override;

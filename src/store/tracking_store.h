@@ -18,6 +18,10 @@ class TrackingStore {
  public:
   virtual ~TrackingStore() = default;
 
+  // OK while writes commit; after a failed commit (a full disk, an I/O error) the error,
+  // until a commit succeeds again.
+  virtual Status WriteHealth() = 0;
+
   // Projects.
   virtual Result<std::vector<Project>> ListProjects() = 0;
   virtual Result<Project> GetProject(int64_t id) = 0;

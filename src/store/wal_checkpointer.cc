@@ -53,8 +53,10 @@ void WalCheckpointer::Loop() {
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     passive_runs_++;
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-      spdlog::warn("checkpoint: passive checkpoint failed: {}", sqlite3_errmsg(db_->raw()));
+    int64_t held_back = 0;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && failures_logged_.Allow(held_back)) {
+      spdlog::warn("checkpoint: passive checkpoint failed: {} ({} similar lines held back)", sqlite3_errmsg(db_->raw()),
+                   held_back);
     }
     spdlog::trace("checkpoint: passive, {} of {} WAL frames copied", done, log);
     // At most 20 passive checkpoints a second: each one reads what it copies.

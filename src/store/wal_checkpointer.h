@@ -23,6 +23,7 @@
 #include <memory>
 #include <thread>
 
+#include "common/log.h"
 #include "common/thread_annotations.h"
 #include "store/sqlite_db.h"
 
@@ -53,7 +54,8 @@ class WalCheckpointer {
   std::atomic<int64_t> frames_{0};
   std::atomic<int64_t> passive_runs_{0};
   std::atomic<int64_t> restart_runs_{0};
-  int64_t restart_backoff_ = 0;  // writer thread only: frames to wait for after a missed restart
+  int64_t restart_backoff_ = 0;
+  LogLimiter failures_logged_{1};  // writer thread only: frames to wait for after a missed restart
   Mutex mu_;
   std::condition_variable_any cv_;
   bool wake_ GUARDED_BY(mu_) = false;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <spdlog/spdlog.h>
 
+#include "common/file_util.h"
 #include "common/time_util.h"
 #include "tracking/validation.h"
 
@@ -63,7 +64,10 @@ Result<CreatedExperiment> TrackingService::StartRun(NewExperiment e) {
   if (e.config_json.size() > l.max_json_field_bytes) {
     return Status::TooLarge("config is larger than " + std::to_string(l.max_json_field_bytes) + " bytes");
   }
-  return store_.CreateOrResumeExperiment(e);
+  LOUPE_ASSIGN_OR_RETURN(CreatedExperiment created, store_.CreateOrResumeExperiment(e));
+  spdlog::info("experiment {} ({} / {}) {}", created.experiment.id, e.project, created.experiment.name,
+               created.resumed ? "resumed" : "started");
+  return created;
 }
 
 Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
@@ -212,16 +216,7 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   fs::create_directories(MediaDir(experiment_id), ec);
   if (ec) return Status::Unavailable("cannot create media dir: " + ec.message());
   fs::path final_path = fs::path(MediaDir(experiment_id)) / stored;
-  fs::path tmp = final_path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return Status::Unavailable("cannot write media file");
-  }
-  fs::rename(tmp, final_path, ec);
-  if (ec) return Status::Unavailable("cannot store media file: " + ec.message());
+  LOUPE_RETURN_IF_ERROR(WriteFileDurably(final_path.string(), bytes, "the media file"));
 
   MediaItem item;
   item.experiment_id = experiment_id;
@@ -277,7 +272,9 @@ Status TrackingService::UpdateExperiment(const Experiment& e) {
 }
 
 Result<RunStatus> TrackingService::Finish(int64_t experiment_id, RunStatus status) {
-  return store_.SetStatus(experiment_id, status);
+  LOUPE_ASSIGN_OR_RETURN(RunStatus now, store_.SetStatus(experiment_id, status));
+  spdlog::info("experiment {} ended {}", experiment_id, RunStatusName(now));
+  return now;
 }
 
 Result<RunStatus> TrackingService::Heartbeat(int64_t experiment_id) {
@@ -287,7 +284,8 @@ Result<RunStatus> TrackingService::Heartbeat(int64_t experiment_id) {
 Result<Experiment> TrackingService::Stop(int64_t experiment_id) {
   LOUPE_ASSIGN_OR_RETURN(Experiment e, store_.GetExperiment(experiment_id));
   if (e.status == RunStatus::kRunning) {
-    LOUPE_RETURN_IF_ERROR((store_.SetStatus(experiment_id, RunStatus::kStopped)).status());
+    LOUPE_RETURN_IF_ERROR(store_.SetStatus(experiment_id, RunStatus::kStopped).status());
+    spdlog::info("experiment {} stopped from the dashboard", experiment_id);
   }
   return store_.GetExperiment(experiment_id);
 }

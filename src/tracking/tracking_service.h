@@ -61,6 +61,8 @@ class TrackingService {
   Result<std::string> MediaPath(int64_t experiment_id, const std::string& filename) const;
   static std::string ContentTypeFor(const std::string& filename);  // "" when not allowed
 
+  // OK while writes commit; the storage error while they fail.
+  Status WriteHealth() { return store_.WriteHealth(); }
   // Reads, for the API handlers (they never reach the store themselves).
   Result<std::vector<Project>> ListProjects() { return store_.ListProjects(); }
   Result<Project> GetProject(int64_t id) { return store_.GetProject(id); }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/log.h"
 #include "common/thread_pool.h"
 #include "web/json_util.h"
 
@@ -44,11 +45,18 @@ std::vector<std::string> ParamNames(const std::string& pattern) {
 }
 
 // Every 5xx is logged with its cause; so is every request slower than `slow_ms`.
+// A failing disk fails every write: at most 10 such lines a second keep the log readable.
+LogLimiter errors_logged(10);
+
 void LogRequest(const restinio::request_handle_t& req, const HttpResponse& r, double secs, int slow_ms) {
-  if (r.status >= 500) {
-    spdlog::error("{} {} -> {}: {}", req->header().method().c_str(), req->header().path(), r.status,
-                  std::string_view(r.body).substr(0, 1000));
+  int64_t held_back = 0;
+  if (r.status >= 500 && errors_logged.Allow(held_back)) {
+    spdlog::error("{} {} -> {}: {}{}", req->header().method().c_str(), req->header().path(), r.status,
+                  std::string_view(r.body).substr(0, 1000),
+                  held_back ? fmt::format(" ({} similar lines held back)", held_back) : std::string());
   }
+  spdlog::debug("{} {} -> {} in {:.1f} ms", req->header().method().c_str(), req->header().path(), r.status,
+                secs * 1000);
   if (slow_ms > 0 && secs * 1000 >= slow_ms) {
     spdlog::warn("slow request: {} {} took {:.0f} ms ({})", req->header().method().c_str(),
                  req->header().path(), secs * 1000, r.status);

@@ -194,7 +194,11 @@ HttpResponse LogMedia(TrackingService& t, const HttpRequest& req, int64_t id) {
 
 std::vector<Route> NativeApiRoutes(TrackingService& t) {
   std::vector<Route> r;
-  r.push_back({"GET", "/api/v1/health", [](const HttpRequest&) {
+  // 503 while writes fail (a full disk, an I/O error): reads still work, but a monitor
+  // must see that nothing new is being kept.
+  r.push_back({"GET", "/api/v1/health", [&t](const HttpRequest&) {
+                 Status writes = t.WriteHealth();
+                 if (!writes.ok()) return JsonError(Status::Unavailable("writes are failing: " + writes.message()));
                  return JsonOk({{"status", "ok"}, {"version", LOUPE_VERSION}});
                }});
   r.push_back({"GET", "/api/v1/projects", [&t](const HttpRequest&) {

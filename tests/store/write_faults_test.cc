@@ -195,12 +195,14 @@ TEST_P(FaultMatrix, FailsClearlyRecoversAndKeepsEverythingAcknowledged) {
     EXPECT_EQ(HttpStatus(st), c.http);
   }
   EXPECT_GT(testing::FaultsHit(), 0);
+  EXPECT_EQ(store_->WriteHealth().code(), c.code) << "the store reports healthy while writes fail";
   ClearFault();
   for (int i = 0; i < 20; ++i) {
     Status st = Log(id, "after", i, i);
     ASSERT_TRUE(st.ok()) << "the writer did not recover: " << st.ToString();
     acked.insert({"after", i});
   }
+  EXPECT_TRUE(store_->WriteHealth().ok()) << store_->WriteHealth().ToString();
   ExpectAllKept(id, acked);
 }
 

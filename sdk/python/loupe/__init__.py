@@ -31,7 +31,9 @@ def init(project: str = "default", name: Optional[str] = None, config: Optional[
     global run
     mode = resolve_mode(mode)  # a bad mode leaves the current run alone
     if run is not None and not run.finished:
-        run.finish()
+        # Never wait on an unreachable server here: what the previous run could not send
+        # in a moment stays in its spool for `python3 -m loupe sync`.
+        run.finish(timeout=2.0)
     run = Run(project=project, name=name, config=config, host=host, mode=mode, **kwargs)
     return run
 
