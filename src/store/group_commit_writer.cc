@@ -108,7 +108,7 @@ Status GroupCommitWriter<Connection>::Recover() {
   RolledBack();
   if (reopen_) {
     db_.reset();  // close first: a reopen recovers the WAL from what is on disk
-    Result<std::unique_ptr<SqliteDb>> fresh = reopen_();
+    Result<std::unique_ptr<Connection>> fresh = reopen_();
     if (!fresh.ok()) {
       spdlog::warn("writer: reopening the database failed: {}", fresh.status().message());
       return fresh.status();
