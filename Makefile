@@ -37,7 +37,8 @@ tsan: deps
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-tsan" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
 	cmake --build $(BUILD)-tsan -j $(JOBS)
-	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	cd $(BUILD)-tsan && LOUPE_TEST_SLOWDOWN=5 \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  ctest --output-on-failure -j $(JOBS) --timeout 1800 -E 'browser_|thread_safety|FastText|Fashion|py_example'
 
 # Formats what changed since the last commit (.clang-format); the tree is not reformatted wholesale.

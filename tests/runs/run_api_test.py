@@ -286,7 +286,8 @@ class RunApiTest(unittest.TestCase):
         self.assertEqual(j["status"], "CANCELLED", j)
         self.assertEqual(r["status"], "ERROR")
         self.assertEqual(r["error"], "cancelled while running")
-        self.assertLess(stopped_in, 5.0)
+        # `make tsan` runs several times slower and says so in LOUPE_TEST_SLOWDOWN.
+        self.assertLess(stopped_in, 5.0 * float(os.environ.get("LOUPE_TEST_SLOWDOWN", "1")))
         return job["job_id"]
 
     def test_a_running_training_can_be_cancelled_and_trained_again(self):
