@@ -203,6 +203,14 @@ class SdkTest(unittest.TestCase):
             self.assertIsNone(run.id)
             self.assertTrue(spooled_records(self.spool, run.run_id), host)  # kept for `loupe sync`
 
+    def test_a_host_without_a_scheme_is_plain_http(self):
+        run = loupe.init(project="noscheme", host=f"127.0.0.1:{self.server.port}", spool_dir=self.spool,
+                         capture_console=False, system_metrics_interval=0)
+        loupe.log({"m": 2.0}, step=0)
+        self.assertTrue(loupe.finish())
+        self.assertEqual(run.host, self.server.url)
+        self.assertIsNotNone(run.id)
+
     def test_a_second_init_does_not_wait_on_an_unreachable_server_for_the_first_run(self):
         first = loupe.init(project="sdk", host="http://127.0.0.1:1", spool_dir=self.spool, flush_interval=0.1,
                            capture_console=False, system_metrics_interval=0)
@@ -212,7 +220,7 @@ class SdkTest(unittest.TestCase):
                    capture_console=False, system_metrics_interval=0)
         self.assertLess(time.monotonic() - start, 5.0)  # the first run gets 2 s, not 30
         self.assertTrue(spooled_records(self.spool, first.run_id))  # kept for `loupe sync`
-        loupe.finish()
+        self.assertFalse(loupe.run.finish(timeout=0.5))
 
     def test_run_started_before_the_server_exists_arrives_complete_once_it_is_up(self):
         silent = silent_listener()  # the port is held by something that never answers

@@ -85,6 +85,8 @@ class Run:
             raise ValueError("stop_behavior must be 'interrupt' or 'flag'")
         self.mode = resolve_mode(mode)
         self.host = (host or os.environ.get("LOUPE_URL") or "http://127.0.0.1:8080").rstrip("/")
+        if "://" not in self.host:  # "127.0.0.1:8080" means the plain-HTTP server there
+            self.host = "http://" + self.host
         self.project = project
         self.run_id = run_id or new_run_id()
         self.name = name or self.run_id
