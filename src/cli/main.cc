@@ -2,10 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -56,46 +55,34 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return (v && *v) ? v : fallback;
 }
 
+// What `loupe serve` was given: the HTTP server's and the store's settings, and the
+// modules' configuration as they take it.
 struct ServeOptions {
   std::string host;
   int port = 8080;
-  std::string data_dir;
-  std::string feedback_dir;  // empty: <data_dir>/feedback
-  int heartbeat_timeout = 120;
   int threads = 4;
   bool sync_full = true;
-  int claas_import_interval = 10;
-  std::string import_root;  // empty: <data_dir>/imports
-  int max_upload_mb = 64;
-  int workers = 2;
   int slow_request_ms = 1000;
+  loupe::app::ServerConfig config;
 };
 
 int Serve(const ServeOptions& o) {
   const std::string& host = o.host;
-  const std::string& data_dir = o.data_dir;
-  int port = o.port, heartbeat_timeout = o.heartbeat_timeout, threads = o.threads;
-  bool sync_full = o.sync_full;
+  const loupe::app::ServerConfig& config = o.config;
+  const std::string& data_dir = config.data_dir;
+  const bool sync_full = o.sync_full;
   loupe::StoreOptions store_options;
   store_options.data_dir = data_dir;
   store_options.sync_full = sync_full;
   spdlog::info("starting loupe {}: host {}, port {}, data dir {}, {} HTTP threads, {} job workers, "
                "heartbeat timeout {} s, fsync {}, uploads up to {} MiB, CLaaS import every {} s",
-               LOUPE_VERSION, host, port, data_dir, threads, o.workers, heartbeat_timeout,
-               sync_full ? "on" : "off", o.max_upload_mb, o.claas_import_interval);
+               LOUPE_VERSION, host, o.port, data_dir, o.threads, config.workers, config.heartbeat_timeout_seconds,
+               sync_full ? "on" : "off", config.max_upload_mb, config.claas_import_interval);
   auto store = loupe::OpenSqliteStore(store_options);
   if (!store.ok()) {
     spdlog::critical("cannot open the store: {}", store.status().message());
     return 1;
   }
-  loupe::app::ServerConfig config;
-  config.data_dir = data_dir;
-  config.heartbeat_timeout_seconds = heartbeat_timeout;
-  config.feedback_dir = o.feedback_dir;
-  config.claas_import_interval = o.claas_import_interval;
-  config.import_root = o.import_root;
-  config.max_upload_mb = o.max_upload_mb;
-  config.workers = o.workers;
   {
     // One module per subsystem, in dependency order; destroyed in reverse.
     loupe::app::TrackingModule tracking(**store, config);
@@ -108,8 +95,8 @@ int Serve(const ServeOptions& o) {
     for (loupe::app::Module* m : modules) m->AddRoutes(routes);
     loupe::HttpServerOptions http;
     http.host = host;
-    http.port = static_cast<uint16_t>(port);
-    http.threads = threads;
+    http.port = static_cast<uint16_t>(o.port);
+    http.threads = o.threads;
     http.slow_request_ms = o.slow_request_ms;
     http.not_found = loupe::NotFoundPage;
     loupe::HttpServer server(http, std::move(routes));
@@ -151,45 +138,40 @@ int main(int argc, char** argv) {
   CLI::App app{"Loupe: a self-hosted ML lab in one binary"};
   app.require_subcommand(1);
 
-  std::string host = EnvOr("LOUPE_HOST", "127.0.0.1");
-  int port = std::atoi(EnvOr("LOUPE_PORT", "8080").c_str());
-  std::string data_dir = EnvOr("LOUPE_DATA_DIR", "./data");
-  int heartbeat_timeout = 120;
-  int threads = 4;
+  ServeOptions o;
+  o.host = EnvOr("LOUPE_HOST", "127.0.0.1");
+  o.port = std::atoi(EnvOr("LOUPE_PORT", "8080").c_str());
+  loupe::app::ServerConfig& c = o.config;
+  c.data_dir = EnvOr("LOUPE_DATA_DIR", "./data");
+  c.feedback_dir = EnvOr("FEEDBACK_LOG_DIR", "");
   bool no_fsync = false;
-  std::string feedback_dir = EnvOr("FEEDBACK_LOG_DIR", "");
-  int claas_import_interval = 10;
-  std::string import_root;
-  int max_upload_mb = 64;
-  int workers = 2;
-  int slow_request_ms = 1000;
   loupe::LogOptions log;
   log.level = EnvOr("LOUPE_LOG_LEVEL", "info");
 
   CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");
-  serve->add_option("--host", host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
-  serve->add_option("--port", port, "Port to listen on, 0 for any free port (env LOUPE_PORT)")
+  serve->add_option("--host", o.host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
+  serve->add_option("--port", o.port, "Port to listen on, 0 for any free port (env LOUPE_PORT)")
       ->capture_default_str()->check(CLI::Range(0, 65535));
-  serve->add_option("--data-dir", data_dir, "Where Loupe keeps its data (env LOUPE_DATA_DIR)")->capture_default_str();
-  serve->add_option("--heartbeat-timeout", heartbeat_timeout,
+  serve->add_option("--data-dir", c.data_dir, "Where Loupe keeps its data (env LOUPE_DATA_DIR)")->capture_default_str();
+  serve->add_option("--heartbeat-timeout", c.heartbeat_timeout_seconds,
                     "Seconds without a heartbeat before a running experiment is marked crashed (0: never)")
       ->capture_default_str()->check(CLI::Range(0, 86400 * 30));
-  serve->add_option("--threads", threads, "HTTP handler threads")->capture_default_str()->check(CLI::Range(1, 256));
-  serve->add_option("--feedback-log-dir", feedback_dir,
+  serve->add_option("--threads", o.threads, "HTTP handler threads")->capture_default_str()->check(CLI::Range(1, 256));
+  serve->add_option("--feedback-log-dir", c.feedback_dir,
                     "CLaaS feedback logs for /v1/dashboard (env FEEDBACK_LOG_DIR; default <data-dir>/feedback)");
-  serve->add_option("--claas-import-interval", claas_import_interval,
+  serve->add_option("--claas-import-interval", c.claas_import_interval,
                     "Seconds between imports of CLaaS feedback logs and eval results as experiments (0: off)")
       ->capture_default_str()->check(CLI::Range(0, 86400));
-  serve->add_option("--import-root", import_root,
+  serve->add_option("--import-root", c.import_root,
                     "Datasets may be imported from server-side paths inside this folder (default <data-dir>/imports)");
-  serve->add_option("--max-upload-mb", max_upload_mb, "Largest dataset file accepted, in MiB")
+  serve->add_option("--max-upload-mb", c.max_upload_mb, "Largest dataset file accepted, in MiB")
       ->capture_default_str()->check(CLI::Range(1, 90));
-  serve->add_option("--workers", workers, "Job queue workers (training, imports)")
+  serve->add_option("--workers", c.workers, "Job queue workers (training, imports)")
       ->capture_default_str()->check(CLI::Range(1, 64));
   serve->add_option("--log-level", log.level, "trace, debug, info, warn, error or off (env LOUPE_LOG_LEVEL)")
       ->capture_default_str();
   serve->add_option("--log-file", log.file, "Also append the log to this file (it always goes to stderr)");
-  serve->add_option("--slow-request-ms", slow_request_ms, "Requests slower than this are logged (0: none)")
+  serve->add_option("--slow-request-ms", o.slow_request_ms, "Requests slower than this are logged (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 3600000));
   serve->add_flag("--no-fsync", no_fsync,
                   "Commit without fsync: survives a crash of Loupe, not of the machine");
@@ -201,7 +183,7 @@ int main(int argc, char** argv) {
     std::printf("loupe %s\n", LOUPE_VERSION);
     return 0;
   }
-  if (port < 0 || port > 65535) {
+  if (o.port < 0 || o.port > 65535) {
     std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 0 to 65535\n");
     return 1;
   }
@@ -209,6 +191,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loupe: %s\n", st.message().c_str());
     return 1;
   }
-  return Serve({host, port, data_dir, feedback_dir, heartbeat_timeout, threads, !no_fsync, claas_import_interval,
-                import_root, max_upload_mb, workers, slow_request_ms});
+  o.sync_full = !no_fsync;
+  return Serve(o);
 }

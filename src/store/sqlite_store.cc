@@ -432,7 +432,7 @@ Result<WriteAck> SqliteStore::AddMedia(const MediaItem& item) {
   Status st = Write([&](SqliteDb& db) -> Status {
     LOUPE_ASSIGN_OR_RETURN(RunStatus s, TouchExperiment(db, item.experiment_id, item.ts));
     ack.status = s;
-    std::string type = item.content_type.rfind("audio/", 0) == 0 ? "audio" : "image";
+    std::string type = MediaSeriesType(item.content_type);
     LOUPE_ASSIGN_OR_RETURN(int64_t series, series_writer_.EnsureSeries(db, item.experiment_id, item.key, type));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO media(experiment_id, key, step, filename, content_type, ts) "

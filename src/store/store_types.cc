@@ -20,6 +20,10 @@ std::optional<RunStatus> ParseRunStatus(const std::string& s) {
   return std::nullopt;
 }
 
+const char* MediaSeriesType(const std::string& content_type) {
+  return content_type.rfind("audio/", 0) == 0 ? "audio" : "image";
+}
+
 int SwanlabStatusCode(RunStatus s) {
   switch (s) {
     case RunStatus::kRunning: return 0;

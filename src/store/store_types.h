@@ -16,6 +16,8 @@ enum class RunStatus { kRunning, kFinished, kCrashed, kStopped };
 const char* RunStatusName(RunStatus s);                    // "running", "finished", ...
 std::optional<RunStatus> ParseRunStatus(const std::string& s);
 int SwanlabStatusCode(RunStatus s);                        // 0 running, 1 finished, -1 otherwise
+// The series type a media file's content type is stored under: "audio" or "image".
+const char* MediaSeriesType(const std::string& content_type);
 
 struct Project {
   int64_t id = 0;

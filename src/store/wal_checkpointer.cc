@@ -52,7 +52,6 @@ void WalCheckpointer::Loop() {
     if (frames < passive_frames_ || frames >= restart_frames_) continue;
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-    passive_runs_++;
     int64_t held_back = 0;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && failures_logged_.Allow(held_back)) {
       spdlog::warn("checkpoint: passive checkpoint failed: {} ({} similar lines held back)", sqlite3_errmsg(db_->raw()),
@@ -83,7 +82,6 @@ void WalCheckpointer::AfterCommit(SqliteDb& writer) {
     gate_closed_ = false;
   }
   gate_cv_.notify_all();
-  restart_runs_++;
   if (rc == SQLITE_OK) {
     frames_ = 0;  // the next commit rewinds the WAL
     restart_backoff_ = 0;

@@ -40,9 +40,6 @@ class WalCheckpointer {
   void AfterCommit(SqliteDb& writer);
   // Every read of the store passes here first: it waits while a restart runs.
   void WaitAtGate();
-  // Checkpoints run so far, for tests and logs.
-  int64_t passive_runs() const { return passive_runs_.load(); }
-  int64_t restart_runs() const { return restart_runs_.load(); }
 
  private:
   static int OnCommit(void* self, sqlite3* db, const char* name, int frames);
@@ -52,8 +49,6 @@ class WalCheckpointer {
   const int64_t passive_frames_;
   const int64_t restart_frames_;
   std::atomic<int64_t> frames_{0};
-  std::atomic<int64_t> passive_runs_{0};
-  std::atomic<int64_t> restart_runs_{0};
   int64_t restart_backoff_ = 0;
   LogLimiter failures_logged_{1};  // writer thread only: frames to wait for after a missed restart
   Mutex mu_;

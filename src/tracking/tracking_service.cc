@@ -232,7 +232,7 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   }
   MutexLock lock(media_mu_);
   auto known = media_keys_.find(experiment_id);
-  if (known != media_keys_.end()) known->second.emplace(key, type.rfind("audio/", 0) == 0 ? "audio" : "image");
+  if (known != media_keys_.end()) known->second.emplace(key, MediaSeriesType(type));
   return ack;
 }
 
