@@ -83,3 +83,6 @@ if [ "${LOUPE_BENCH_BIG:-0}" = 1 ]; then
   sleep 3
   echo "server RSS after queries and 3 s idle: $(rss_mb) MB; database $(du -sh "$data" | cut -f1)"
 fi
+
+echo "== SDK scripts against a server killed at random (every value must arrive exactly once)"
+bench/sdk_faults.sh "$build"

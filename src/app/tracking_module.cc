@@ -1,5 +1,7 @@
 #include "app/tracking_module.h"
 
+#include <spdlog/spdlog.h>
+
 #include "ui/tracking_pages.h"
 #include "web/api_routes.h"
 
@@ -15,7 +17,12 @@ TrackingOptions OptionsFrom(const ServerConfig& config) {
 }  // namespace
 
 TrackingModule::TrackingModule(TrackingStore& store, const ServerConfig& config)
-    : tracking_(store, OptionsFrom(config)), live_(tracking_) {}
+    : tracking_(store, OptionsFrom(config)), live_(tracking_) {
+  // Before the server listens: an upload in flight writes its file before its row.
+  if (Result<int> swept = tracking_.RemoveOrphanMedia(); !swept.ok()) {
+    spdlog::warn("media orphan sweep failed: {}", swept.status().message());
+  }
+}
 
 void TrackingModule::AddRoutes(std::vector<Route>& routes) {
   AppendRoutes(routes, NativeApiRoutes(tracking_));

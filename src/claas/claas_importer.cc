@@ -133,7 +133,7 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
     int64_t ts = ParseUtc(batch->timestamp_utc);
     MetricBatch mb;
     mb.experiment_id = id;
-    mb.seq = step;
+    mb.from.seq = step;
     AddNumbers(batch->metadata, "sdpo/", step, ts, mb.points);
     for (const auto& [k, v] : batch->timing_ms) {
       if (v) mb.points.push_back({"timing/" + k + "_ms", step, static_cast<double>(*v), ts});
@@ -186,7 +186,7 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
       for (const EvalStep& s : p.steps) {
         MetricBatch mb;
         mb.experiment_id = id;
-        mb.seq = s.step;
+        mb.from.seq = s.step;
         int64_t ts = ParseUtc(s.timestamp);
         auto add = [&](const char* key, std::optional<double> v) {
           if (v) mb.points.push_back({key, s.step, *v, ts});

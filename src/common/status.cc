@@ -8,6 +8,7 @@ const char* CodeName(Code c) {
     case Code::kInvalidArgument: return "INVALID_ARGUMENT";
     case Code::kBadRequest: return "BAD_REQUEST";
     case Code::kNotFound: return "NOT_FOUND";
+    case Code::kGone: return "GONE";
     case Code::kConflict: return "CONFLICT";
     case Code::kTooLarge: return "TOO_LARGE";
     case Code::kUnavailable: return "UNAVAILABLE";

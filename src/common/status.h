@@ -18,6 +18,7 @@ enum class Code {
   kInvalidArgument,   // 422: a field is missing or has the wrong type/value
   kBadRequest,        // 400: the request itself is malformed (bad JSON, bad path)
   kNotFound,          // 404
+  kGone,              // 410: it existed and was deleted; its id is never reused
   kConflict,          // 409
   kTooLarge,          // 413
   kUnavailable,       // 503: shutting down, overloaded, storage I/O failing
@@ -36,6 +37,7 @@ class [[nodiscard]] Status {
   static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
   static Status BadRequest(std::string m) { return {Code::kBadRequest, std::move(m)}; }
   static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
+  static Status Gone(std::string m) { return {Code::kGone, std::move(m)}; }
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
   static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }

@@ -58,16 +58,34 @@ Status MigrateInTransaction(SqliteDb& db, const std::vector<SchemaModule>& modul
   return db.Exec("PRAGMA user_version=" + std::to_string(kPerDomainSchema));
 }
 
-}  // namespace
+Status CheckForeignKeys(SqliteDb& db) {
+  sql::Rows broken(db, "PRAGMA foreign_key_check");
+  if (broken.Next()) return Status::Corrupt("migration left a row of " + broken.Text(0) + " without its parent");
+  return broken.status();
+}
 
-Status Migrate(SqliteDb& db, const std::vector<SchemaModule>& modules) {
+Status MigrateWithoutForeignKeys(SqliteDb& db, const std::vector<SchemaModule>& modules) {
   LOUPE_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   Status st = MigrateInTransaction(db, modules);
+  if (st.ok()) st = CheckForeignKeys(db);
   if (!st.ok()) {
     db.Exec("ROLLBACK").IgnoreError();  // the failure being returned is what matters
     return st;
   }
   return db.Exec("COMMIT");
+}
+
+}  // namespace
+
+// Steps that rebuild a table (SQLite's way to change a column) must not cascade the
+// DROP into its children, so foreign keys are off while they run; the check above
+// proves nothing was orphaned before the commit.
+Status Migrate(SqliteDb& db, const std::vector<SchemaModule>& modules) {
+  LOUPE_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=OFF"));
+  Status st = MigrateWithoutForeignKeys(db, modules);
+  Status on = db.Exec("PRAGMA foreign_keys=ON");
+  LOUPE_RETURN_IF_ERROR(st);
+  return on;
 }
 
 }  // namespace loupe

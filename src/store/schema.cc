@@ -72,6 +72,99 @@ CREATE TABLE ui_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- v2: a per-series version, bumped on every write, behind chart ETags.
 ALTER TABLE series ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 )sql",
+      R"sql(
+-- v3: ids are never reused (AUTOINCREMENT), so a deleted run's late writes, a stale
+-- chart ETag or an old reference can never land on a newer row. Each table is rebuilt
+-- (Migrate turns foreign keys off around the transaction, as SQLite's ALTER TABLE
+-- procedure requires).
+CREATE TABLE projects_v3(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+INSERT INTO projects_v3 SELECT id, name, description, create_time, update_time FROM projects;
+DROP TABLE projects;
+ALTER TABLE projects_v3 RENAME TO projects;
+CREATE TABLE experiments_v3(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  run_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL, show INTEGER NOT NULL DEFAULT 1,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  finish_time INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}', system TEXT NOT NULL DEFAULT '{}',
+  requirements TEXT NOT NULL DEFAULT '',
+  UNIQUE(project_id, run_id));
+INSERT INTO experiments_v3 SELECT id, project_id, run_id, name, description, status, show, create_time,
+  update_time, finish_time, last_seen, config, system, requirements FROM experiments;
+DROP TABLE experiments;
+ALTER TABLE experiments_v3 RENAME TO experiments;
+CREATE INDEX experiments_by_status ON experiments(status, last_seen);
+CREATE INDEX experiments_by_run_id ON experiments(run_id);
+CREATE TABLE namespaces_v3(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, opened INTEGER NOT NULL DEFAULT 1, sort INTEGER NOT NULL,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  UNIQUE(experiment_id, name));
+INSERT INTO namespaces_v3 SELECT id, experiment_id, name, opened, sort, create_time, update_time FROM namespaces;
+DROP TABLE namespaces;
+ALTER TABLE namespaces_v3 RENAME TO namespaces;
+CREATE TABLE charts_v3(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, type TEXT NOT NULL, status INTEGER NOT NULL DEFAULT 0,
+  sort INTEGER NOT NULL, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  UNIQUE(experiment_id, name));
+INSERT INTO charts_v3 SELECT id, experiment_id, namespace_id, name, type, status, sort, create_time, update_time
+  FROM charts;
+DROP TABLE charts;
+ALTER TABLE charts_v3 RENAME TO charts;
+CREATE TABLE series_v3(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, type TEXT NOT NULL, chart_id INTEGER NOT NULL,
+  first_step INTEGER NOT NULL DEFAULT 0, last_step INTEGER NOT NULL DEFAULT -1,
+  last_value REAL, last_ts INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(experiment_id, key));
+INSERT INTO series_v3 SELECT id, experiment_id, key, type, chart_id, first_step, last_step, last_value, last_ts,
+  create_time, version FROM series;
+DROP TABLE series;
+ALTER TABLE series_v3 RENAME TO series;
+CREATE TABLE media_v3(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, step INTEGER NOT NULL, filename TEXT NOT NULL,
+  content_type TEXT NOT NULL, ts INTEGER NOT NULL);
+INSERT INTO media_v3 SELECT id, experiment_id, key, step, filename, content_type, ts FROM media;
+DROP TABLE media;
+ALTER TABLE media_v3 RENAME TO media;
+CREATE INDEX media_by_key ON media(experiment_id, key, step);
+
+-- Every client write applied, by client, kind and sequence number, so a retry is
+-- recognised and one kind's numbers never collide with another's. Rows from before
+-- clients had ids keep working for both kinds they could have been.
+CREATE TABLE applied_writes(
+  experiment_id INTEGER NOT NULL, client TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(experiment_id, client, kind, seq)) WITHOUT ROWID;
+INSERT INTO applied_writes SELECT experiment_id, '', 'metrics', seq FROM applied_batches;
+INSERT INTO applied_writes SELECT experiment_id, '', 'console', seq FROM applied_batches;
+DROP TABLE applied_batches;
+
+-- The SDK processes (clients) that wrote to an experiment. A client is registered by
+-- its first create-or-resume; a replay of that request (sync, a retry) finds it here and
+-- changes nothing. step_base is where the client's relative steps start (one past the
+-- experiment's last step when it resumed). Rows outlive their experiment, so a deleted
+-- run's client is told 410 rather than starting a new run.
+-- Names a project had before a rename, so a run resumed under its old project name is
+-- found instead of split into a new project of that name.
+CREATE TABLE project_renames(
+  old_name TEXT PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  rename_time INTEGER NOT NULL);
+CREATE TABLE experiment_clients(
+  client TEXT PRIMARY KEY, experiment_id INTEGER NOT NULL, step_base INTEGER NOT NULL,
+  system_step_base INTEGER NOT NULL, create_time INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
   }};
   return m;
 }
@@ -85,6 +178,16 @@ CREATE TABLE datasets(
   rows INTEGER NOT NULL, columns TEXT NOT NULL, bytes INTEGER NOT NULL,
   create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
 )sql",
+      R"sql(
+-- v2: ids are never reused (a model session must never train on a later dataset).
+CREATE TABLE datasets_v2(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, format TEXT NOT NULL, source TEXT NOT NULL,
+  rows INTEGER NOT NULL, columns TEXT NOT NULL, bytes INTEGER NOT NULL,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+INSERT INTO datasets_v2 SELECT id, name, format, source, rows, columns, bytes, create_time, update_time FROM datasets;
+DROP TABLE datasets;
+ALTER TABLE datasets_v2 RENAME TO datasets;
+)sql",
   }};
   return m;
 }
@@ -97,6 +200,18 @@ CREATE TABLE jobs(
   id INTEGER PRIMARY KEY, type TEXT NOT NULL, kwargs TEXT NOT NULL, status TEXT NOT NULL,
   error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null', attempts INTEGER NOT NULL DEFAULT 0,
   create_time INTEGER NOT NULL, start_time INTEGER NOT NULL DEFAULT 0, finish_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX jobs_by_status ON jobs(status, id);
+)sql",
+      R"sql(
+-- v2: ids are never reused.
+CREATE TABLE jobs_v2(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, kwargs TEXT NOT NULL, status TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null', attempts INTEGER NOT NULL DEFAULT 0,
+  create_time INTEGER NOT NULL, start_time INTEGER NOT NULL DEFAULT 0, finish_time INTEGER NOT NULL DEFAULT 0);
+INSERT INTO jobs_v2 SELECT id, type, kwargs, status, error, result, attempts, create_time, start_time, finish_time
+  FROM jobs;
+DROP TABLE jobs;
+ALTER TABLE jobs_v2 RENAME TO jobs;
 CREATE INDEX jobs_by_status ON jobs(status, id);
 )sql",
   }};
@@ -125,6 +240,27 @@ CREATE TABLE run_trials(
   run_id INTEGER NOT NULL, trial INTEGER NOT NULL, parameters TEXT NOT NULL, value REAL, error TEXT NOT NULL,
   metrics TEXT NOT NULL, seconds REAL NOT NULL, PRIMARY KEY(run_id, trial)) WITHOUT ROWID;
 )sql",
+      R"sql(
+-- v2: ids are never reused (retrying a deleted run's job must not train another run).
+CREATE TABLE model_sessions_v2(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, dataset_id INTEGER NOT NULL, task TEXT NOT NULL,
+  spec TEXT NOT NULL, create_time INTEGER NOT NULL);
+INSERT INTO model_sessions_v2 SELECT id, name, dataset_id, task, spec, create_time FROM model_sessions;
+DROP TABLE model_sessions;
+ALTER TABLE model_sessions_v2 RENAME TO model_sessions;
+CREATE TABLE runs_v2(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, session_id INTEGER NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL,
+  parameters TEXT NOT NULL, optimizer TEXT NOT NULL DEFAULT '', optimizer_parameters TEXT NOT NULL DEFAULT '{}',
+  goal_metric TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+  experiment_id INTEGER NOT NULL DEFAULT 0, job_id INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '{}',
+  create_time INTEGER NOT NULL, delivered_time INTEGER NOT NULL DEFAULT 0, start_time INTEGER NOT NULL DEFAULT 0,
+  end_time INTEGER NOT NULL DEFAULT 0);
+INSERT INTO runs_v2 SELECT id, session_id, name, model, parameters, optimizer, optimizer_parameters, goal_metric,
+  status, error, experiment_id, job_id, result, create_time, delivered_time, start_time, end_time FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v2 RENAME TO runs;
+CREATE INDEX runs_by_session ON runs(session_id, id);
+)sql",
   }};
   return m;
 }
@@ -137,6 +273,19 @@ CREATE TABLE explorers(
   id INTEGER PRIMARY KEY, dataset_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, columns TEXT NOT NULL,
   parameters TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT 'null',
   job_id INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL, end_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX explorers_by_dataset ON explorers(dataset_id, id);
+)sql",
+      R"sql(
+-- v2: ids are never reused.
+CREATE TABLE explorers_v2(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, dataset_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+  columns TEXT NOT NULL, parameters TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+  result TEXT NOT NULL DEFAULT 'null', job_id INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL,
+  end_time INTEGER NOT NULL DEFAULT 0);
+INSERT INTO explorers_v2 SELECT id, dataset_id, name, type, columns, parameters, status, error, result, job_id,
+  create_time, end_time FROM explorers;
+DROP TABLE explorers;
+ALTER TABLE explorers_v2 RENAME TO explorers;
 CREATE INDEX explorers_by_dataset ON explorers(dataset_id, id);
 )sql",
   }};

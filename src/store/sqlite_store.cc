@@ -67,6 +67,23 @@ Result<std::string> MergeJsonObjects(const std::string& base, const std::string&
   return b.dump();
 }
 
+// Why experiment `id` is not there: Gone when it existed (ids are never reused, so any id
+// up to the highest ever given out was deleted), NotFound otherwise.
+Status MissingExperiment(SqliteDb& db, int64_t id) {
+  Result<std::optional<int64_t>> top = sql::QueryInt(db, "SELECT seq FROM sqlite_sequence WHERE name='experiments'");
+  if (!top.ok()) return top.status();
+  if (id > 0 && top->value_or(0) >= id) {
+    return Status::Gone("experiment " + std::to_string(id) + " was deleted; nothing more is kept for it");
+  }
+  return Status::NotFound("experiment " + std::to_string(id) + " not found");
+}
+
+Result<Experiment> LoadExperimentForWrite(SqliteDb& db, int64_t id) {
+  Result<Experiment> e = LoadExperiment(db, id);
+  if (e.ok() || e.status().code() != Code::kNotFound) return e;
+  return MissingExperiment(db, id);
+}
+
 Status RequireExperiment(SqliteDb& db, int64_t id) {
   Result<std::optional<int64_t>> found = sql::QueryInt(db, "SELECT 1 FROM experiments WHERE id=?", id);
   if (!found.ok()) return found.status();
@@ -172,10 +189,19 @@ Status SqliteStore::UpdateProject(int64_t id, const std::string& name, const std
     Result<std::optional<int64_t>> taken = sql::QueryInt(db, "SELECT 1 FROM projects WHERE name=? AND id<>?", name, id);
     if (!taken.ok()) return taken.status();
     if (*taken) return Status::Conflict("a project named '" + name + "' already exists");
-    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE projects SET name=?, description=?, update_time=? WHERE id=?", name,
-                                    description, NowMicros(), id));
-    if (db.Changes() == 0) return Status::NotFound("project " + std::to_string(id) + " not found");
-    return Status::Ok();
+    sql::Rows old(db, "SELECT name FROM projects WHERE id=?", id);
+    if (!old.Next()) {
+      LOUPE_RETURN_IF_ERROR(old.status());
+      return Status::NotFound("project " + std::to_string(id) + " not found");
+    }
+    const std::string old_name = old.Text(0);
+    const int64_t now = NowMicros();
+    LOUPE_RETURN_IF_ERROR(
+        sql::Exec(db, "UPDATE projects SET name=?, description=?, update_time=? WHERE id=?", name, description, now, id));
+    if (old_name == name) return Status::Ok();
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM project_renames WHERE old_name=?", name));
+    return sql::Exec(db, "INSERT OR REPLACE INTO project_renames(old_name, project_id, rename_time) VALUES(?,?,?)",
+                     old_name, id, now);
   });
 }
 
@@ -185,7 +211,7 @@ Status DeleteExperimentRows(SqliteDb& db, int64_t id) {
       "DELETE FROM chunks WHERE series_id IN (SELECT id FROM series WHERE experiment_id=?)",
       "DELETE FROM summaries WHERE series_id IN (SELECT id FROM series WHERE experiment_id=?)",
       "DELETE FROM console WHERE experiment_id=?",
-      "DELETE FROM applied_batches WHERE experiment_id=?",
+      "DELETE FROM applied_writes WHERE experiment_id=?",
       "DELETE FROM experiments WHERE id=?",  // cascades to series, charts, namespaces, media
   };
   for (const char* stmt : stmts) LOUPE_RETURN_IF_ERROR(sql::Exec(db, stmt, id));
@@ -214,30 +240,73 @@ Status SqliteStore::DeleteProject(int64_t id) {
       LOUPE_RETURN_IF_ERROR(DeleteExperimentRows(db, e));
       series_writer_.Forget(e);
     }
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM project_renames WHERE project_id=?", id));
     return sql::Exec(db, "DELETE FROM projects WHERE id=?", id);
   });
 }
 
 // ---- Experiments ----------------------------------------------------------------
 
+namespace {
+
+// One past the last step the experiment holds, over the system metrics' keys or over
+// all others: where a resuming client's relative steps start.
+Result<int64_t> NextStep(SqliteDb& db, int64_t experiment_id, bool system) {
+  const char* sql = system ? "SELECT coalesce(max(last_step), -1) + 1 FROM series WHERE experiment_id=? "
+                             "AND substr(key, 1, 7)='system/'"
+                           : "SELECT coalesce(max(last_step), -1) + 1 FROM series WHERE experiment_id=? "
+                             "AND substr(key, 1, 7)<>'system/'";
+  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> next, sql::QueryInt(db, sql, experiment_id));
+  return next.value_or(0);
+}
+
+Status RegisterClient(SqliteDb& db, const std::string& client, int64_t experiment_id, bool fresh, int64_t now,
+                      int64_t& step_base) {
+  step_base = 0;
+  if (client.empty()) return Status::Ok();
+  int64_t system_base = 0;
+  if (!fresh) {
+    LOUPE_ASSIGN_OR_RETURN(step_base, NextStep(db, experiment_id, false));
+    LOUPE_ASSIGN_OR_RETURN(system_base, NextStep(db, experiment_id, true));
+  }
+  return sql::Exec(db,
+                   "INSERT INTO experiment_clients(client, experiment_id, step_base, system_step_base, create_time) "
+                   "VALUES(?,?,?,?,?)",
+                   client, experiment_id, step_base, system_base, now);
+}
+
+// The project a resume under `name` means: the one named so now, else the one that was
+// named so before a rename.
+Result<std::optional<int64_t>> ProjectForResume(SqliteDb& db, const std::string& name) {
+  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> id, sql::QueryInt(db, "SELECT id FROM projects WHERE name=?", name));
+  if (id) return id;
+  return sql::QueryInt(db, "SELECT project_id FROM project_renames WHERE old_name=?", name);
+}
+
+}  // namespace
+
 Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperiment& e) {
   CreatedExperiment out;
   Status st = Write([&](SqliteDb& db) -> Status {
     int64_t now = NowMicros();
-    Result<std::optional<int64_t>> found_project = sql::QueryInt(db, "SELECT id FROM projects WHERE name=?", e.project);
-    if (!found_project.ok()) return found_project.status();
-    std::optional<int64_t> project_id = *found_project;
-    if (!project_id) {
-      LOUPE_RETURN_IF_ERROR(
-          sql::Exec(db, "INSERT INTO projects(name, create_time, update_time) VALUES(?,?,?)", e.project, now, now));
-      project_id = db.LastInsertId();
+    if (!e.client.empty()) {
+      sql::Rows known(db, "SELECT experiment_id, step_base FROM experiment_clients WHERE client=?", e.client);
+      if (known.Next()) {
+        // A replay (sync, a retry whose answer was lost): the run as it is, unchanged.
+        out.resumed = true;
+        out.step_base = known.Int(1);
+        LOUPE_ASSIGN_OR_RETURN(out.experiment, LoadExperimentForWrite(db, known.Int(0)));
+        return Status::Ok();
+      }
+      LOUPE_RETURN_IF_ERROR(known.status());
     }
     std::optional<int64_t> id;
     if (!e.run_id.empty()) {
-      Result<std::optional<int64_t>> found =
-          sql::QueryInt(db, "SELECT id FROM experiments WHERE project_id=? AND run_id=?", *project_id, e.run_id);
-      if (!found.ok()) return found.status();
-      id = *found;
+      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> project_id, ProjectForResume(db, e.project));
+      if (project_id) {
+        LOUPE_ASSIGN_OR_RETURN(
+            id, sql::QueryInt(db, "SELECT id FROM experiments WHERE project_id=? AND run_id=?", *project_id, e.run_id));
+      }
     }
     if (id) {
       out.resumed = true;
@@ -251,6 +320,13 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
         LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET config=? WHERE id=?", merged, *id));
       }
     } else {
+      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> project_id,
+                             sql::QueryInt(db, "SELECT id FROM projects WHERE name=?", e.project));
+      if (!project_id) {
+        LOUPE_RETURN_IF_ERROR(
+            sql::Exec(db, "INSERT INTO projects(name, create_time, update_time) VALUES(?,?,?)", e.project, now, now));
+        project_id = db.LastInsertId();
+      }
       std::string run_id = e.run_id.empty() ? NewRunId(now) : e.run_id;
       LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                       "INSERT INTO experiments(project_id, run_id, name, description, status, "
@@ -259,8 +335,8 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
                                       now, e.config_json));
       id = db.LastInsertId();
     }
-    LOUPE_ASSIGN_OR_RETURN(Experiment loaded, LoadExperiment(db, *id));
-    out.experiment = loaded;
+    LOUPE_RETURN_IF_ERROR(RegisterClient(db, e.client, *id, !out.resumed, now, out.step_base));
+    LOUPE_ASSIGN_OR_RETURN(out.experiment, LoadExperiment(db, *id));
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -282,18 +358,20 @@ Result<std::vector<Experiment>> SqliteStore::ListExperiments(int64_t project_id)
   return out;
 }
 
-Status SqliteStore::UpdateExperiment(const Experiment& e) {
+Status SqliteStore::PatchExperiment(int64_t id, const ExperimentPatch& patch) {
   return Write([&](SqliteDb& db) -> Status {
-    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET name=?, description=?, show=?, update_time=? WHERE id=?",
-                                    e.name, e.description, e.show ? 1 : 0, NowMicros(), e.id));
-    if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(e.id) + " not found");
-    return Status::Ok();
+    LOUPE_ASSIGN_OR_RETURN(Experiment e, LoadExperimentForWrite(db, id));
+    if (patch.name) e.name = *patch.name;
+    if (patch.description) e.description = *patch.description;
+    if (patch.show) e.show = *patch.show;
+    return sql::Exec(db, "UPDATE experiments SET name=?, description=?, show=?, update_time=? WHERE id=?", e.name,
+                     e.description, e.show ? 1 : 0, NowMicros(), id);
   });
 }
 
 Status SqliteStore::MergeConfig(int64_t id, const std::string& config_json) {
   return Write([&](SqliteDb& db) -> Status {
-    LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, id));
+    LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperimentForWrite(db, id));
     LOUPE_ASSIGN_OR_RETURN(std::string merged, MergeJsonObjects(cur.config_json, config_json));
     return sql::Exec(db, "UPDATE experiments SET config=?, update_time=? WHERE id=?", merged, NowMicros(), id);
   });
@@ -304,7 +382,7 @@ Status SqliteStore::SetSystem(int64_t id, const std::string& system_json,
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET system=?, requirements=?, update_time=? WHERE id=?",
                                     system_json, requirements, NowMicros(), id));
-    if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(id) + " not found");
+    if (db.Changes() == 0) return MissingExperiment(db, id);
     return Status::Ok();
   });
 }
@@ -318,7 +396,7 @@ Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now) {
                                   "status = CASE WHEN status='crashed' THEN 'running' ELSE status END, "
                                   "finish_time = CASE WHEN status='crashed' THEN 0 ELSE finish_time END WHERE id=?2",
                                   now, id));
-  if (db.Changes() == 0) return Status::NotFound("experiment " + std::to_string(id) + " not found");
+  if (db.Changes() == 0) return MissingExperiment(db, id);
   sql::Rows q(db, "SELECT status FROM experiments WHERE id=?", id);
   RunStatus s = RunStatus::kRunning;
   if (q.Next()) s = ParseRunStatus(q.Text(0)).value_or(RunStatus::kCrashed);
@@ -327,22 +405,45 @@ Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now) {
 }
 
 // The start of every client write: a sign of life, then the client's sequence number
-// claimed. Fills `ack`; returns false when the batch was applied before (a retry).
-Result<bool> BeginClientWrite(SqliteDb& db, int64_t experiment_id, int64_t seq, int64_t now,
-                              WriteAck& ack) {
+// claimed in the space of its kind ("metrics", "console", "media"). Fills `ack`;
+// returns false when the write was applied before (a retry).
+Result<bool> BeginClientWrite(SqliteDb& db, int64_t experiment_id, const ClientWrite& from, const char* kind,
+                              int64_t now, WriteAck& ack) {
   LOUPE_ASSIGN_OR_RETURN(RunStatus s, TouchExperiment(db, experiment_id, now));
   ack.status = s;
-  if (seq < 0) return true;
-  LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT OR IGNORE INTO applied_batches VALUES(?, ?)", experiment_id, seq));
+  if (from.seq < 0) return true;
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT OR IGNORE INTO applied_writes VALUES(?, ?, ?, ?)", experiment_id,
+                                  from.client, std::string(kind), from.seq));
   ack.duplicate = db.Changes() == 0;
   return !ack.duplicate;
+}
+
+// What to add to the steps of a write (see StepOrigin).
+Result<int64_t> StepBase(SqliteDb& db, int64_t experiment_id, const ClientWrite& from) {
+  if (from.origin == StepOrigin::kAbsolute || from.client.empty()) return 0;
+  const char* column = from.origin == StepOrigin::kResumeSystem ? "system_step_base" : "step_base";
+  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> base,
+                         sql::QueryInt(db, std::string("SELECT ") + column +
+                                               " FROM experiment_clients WHERE client=? AND experiment_id=?",
+                                       from.client, experiment_id));
+  return base.value_or(0);
+}
+
+constexpr int64_t kMaxStep = int64_t{1} << 53;
+
+Status CheckRebasedStep(int64_t step, int64_t base) {
+  if (step > kMaxStep - base) {
+    return Status::InvalidArgument("step " + std::to_string(step) + " plus this run's resume point " +
+                                   std::to_string(base) + " is above 2^53");
+  }
+  return Status::Ok();
 }
 }  // namespace
 
 Result<RunStatus> SqliteStore::SetStatus(int64_t id, RunStatus s) {
   RunStatus now_status = s;
   Status st = Write([&](SqliteDb& db) -> Status {
-    LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, id));
+    LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperimentForWrite(db, id));
     // A stop requested from the UI wins over the client's later "finished".
     if (cur.status == RunStatus::kStopped && s != RunStatus::kRunning) {
       now_status = RunStatus::kStopped;
@@ -354,6 +455,24 @@ Result<RunStatus> SqliteStore::SetStatus(int64_t id, RunStatus s) {
   });
   if (!st.ok()) return st;
   return now_status;
+}
+
+Result<Experiment> SqliteStore::StopIfRunning(int64_t id) {
+  Experiment out;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperimentForWrite(db, id));
+    if (cur.status != RunStatus::kRunning) {
+      return Status::Conflict("experiment " + std::to_string(id) + " is not running (it is " +
+                              RunStatusName(cur.status) + ")");
+    }
+    int64_t now = NowMicros();
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET status='stopped', finish_time=?, update_time=? WHERE id=?",
+                                    now, now, id));
+    LOUPE_ASSIGN_OR_RETURN(out, LoadExperiment(db, id));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 Result<RunStatus> SqliteStore::Heartbeat(int64_t id) {
@@ -397,9 +516,17 @@ Result<WriteAck> SqliteStore::WriteMetrics(const MetricBatch& batch) {
   WriteAck ack;
   Status st = Write(
       [&](SqliteDb& db) -> Status {
-        LOUPE_ASSIGN_OR_RETURN(bool fresh, BeginClientWrite(db, batch.experiment_id, batch.seq, batch.ts, ack));
+        LOUPE_ASSIGN_OR_RETURN(bool fresh,
+                               BeginClientWrite(db, batch.experiment_id, batch.from, "metrics", batch.ts, ack));
         if (!fresh || batch.points.empty()) return Status::Ok();
-        return series_writer_.Write(db, batch.experiment_id, batch.points, batch.ts);
+        LOUPE_ASSIGN_OR_RETURN(int64_t base, StepBase(db, batch.experiment_id, batch.from));
+        if (base == 0) return series_writer_.Write(db, batch.experiment_id, batch.points, batch.ts);
+        std::vector<MetricPoint> rebased = batch.points;
+        for (MetricPoint& p : rebased) {
+          LOUPE_RETURN_IF_ERROR(CheckRebasedStep(p.step, base));
+          p.step += base;
+        }
+        return series_writer_.Write(db, batch.experiment_id, rebased, batch.ts);
       },
       batch.points.size() + 1);
   if (!st.ok()) return st;
@@ -410,7 +537,8 @@ Result<WriteAck> SqliteStore::AppendConsole(const ConsoleBatch& batch) {
   WriteAck ack;
   Status st = Write(
       [&](SqliteDb& db) -> Status {
-        LOUPE_ASSIGN_OR_RETURN(bool fresh, BeginClientWrite(db, batch.experiment_id, batch.seq, NowMicros(), ack));
+        LOUPE_ASSIGN_OR_RETURN(bool fresh,
+                               BeginClientWrite(db, batch.experiment_id, batch.from, "console", NowMicros(), ack));
         if (!fresh) return Status::Ok();
         Result<std::optional<int64_t>> last =
             sql::QueryInt(db, "SELECT coalesce(max(line_no), 0) FROM console WHERE experiment_id=?", batch.experiment_id);
@@ -430,15 +558,18 @@ Result<WriteAck> SqliteStore::AppendConsole(const ConsoleBatch& batch) {
 Result<WriteAck> SqliteStore::AddMedia(const MediaItem& item) {
   WriteAck ack;
   Status st = Write([&](SqliteDb& db) -> Status {
-    LOUPE_ASSIGN_OR_RETURN(RunStatus s, TouchExperiment(db, item.experiment_id, item.ts));
-    ack.status = s;
+    LOUPE_ASSIGN_OR_RETURN(bool fresh, BeginClientWrite(db, item.experiment_id, item.from, "media", item.ts, ack));
+    if (!fresh) return Status::Ok();
+    LOUPE_ASSIGN_OR_RETURN(int64_t base, StepBase(db, item.experiment_id, item.from));
+    LOUPE_RETURN_IF_ERROR(CheckRebasedStep(item.step, base));
+    const int64_t step = item.step + base;
     std::string type = MediaSeriesType(item.content_type);
     LOUPE_ASSIGN_OR_RETURN(int64_t series, series_writer_.EnsureSeries(db, item.experiment_id, item.key, type));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO media(experiment_id, key, step, filename, content_type, ts) "
                                     "VALUES(?,?,?,?,?,?)",
-                                    item.experiment_id, item.key, item.step, item.filename, item.content_type, item.ts));
-    return series_writer_.TouchMediaSeries(db, series, item.step, item.ts);
+                                    item.experiment_id, item.key, step, item.filename, item.content_type, item.ts));
+    return series_writer_.TouchMediaSeries(db, series, step, item.ts);
   });
   if (!st.ok()) return st;
   return ack;

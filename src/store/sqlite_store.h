@@ -28,10 +28,11 @@ class SqliteStore final : public Store {
   Result<CreatedExperiment> CreateOrResumeExperiment(const NewExperiment& e) override;
   Result<Experiment> GetExperiment(int64_t id) override;
   Result<std::vector<Experiment>> ListExperiments(int64_t project_id) override;
-  Status UpdateExperiment(const Experiment& e) override;
+  Status PatchExperiment(int64_t id, const ExperimentPatch& patch) override;
   Status MergeConfig(int64_t id, const std::string& config_json) override;
   Status SetSystem(int64_t id, const std::string& system_json, const std::string& requirements) override;
   Result<RunStatus> SetStatus(int64_t id, RunStatus s) override;
+  Result<Experiment> StopIfRunning(int64_t id) override;
   Result<RunStatus> Heartbeat(int64_t id) override;
   Result<int> CrashStaleRuns(int64_t cutoff_micros) override;
   Status DeleteExperiment(int64_t id) override;
@@ -100,6 +101,7 @@ class SqliteStore final : public Store {
   Result<WriteAck> AddMedia(const MediaItem& item) override;
   Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id, const std::string& key,
                                            int limit) override;
+  Result<std::vector<std::string>> ListMediaFilenames(int64_t experiment_id) override;
 
   void Close() override;
 

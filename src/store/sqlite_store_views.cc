@@ -182,10 +182,27 @@ Result<std::vector<MediaItem>> SqliteStore::ListMedia(int64_t experiment_id, con
               experiment_id, key, limit);
   std::vector<MediaItem> out;
   while (q.Next()) {
-    out.push_back({q.Int(0), q.Int(1), q.Text(2), q.Int(3), q.Text(4), q.Text(5), q.Int(6)});
+    MediaItem m;
+    m.id = q.Int(0);
+    m.experiment_id = q.Int(1);
+    m.key = q.Text(2);
+    m.step = q.Int(3);
+    m.filename = q.Text(4);
+    m.content_type = q.Text(5);
+    m.ts = q.Int(6);
+    out.push_back(std::move(m));
   }
   LOUPE_RETURN_IF_ERROR(q.status());
   std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::ListMediaFilenames(int64_t experiment_id) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(), "SELECT filename FROM media WHERE experiment_id=?", experiment_id);
+  std::vector<std::string> out;
+  while (q.Next()) out.push_back(q.Text(0));
+  LOUPE_RETURN_IF_ERROR(q.status());
   return out;
 }
 

@@ -50,11 +50,37 @@ struct NewExperiment {
   std::string name;          // empty: the run id
   std::string description;
   std::string config_json = "{}";
+  // The SDK process asking (see ClientWrite); empty for clients without one. A request
+  // from a client already registered is a replay and changes nothing.
+  std::string client;
+};
+
+// A partial update of an experiment: fields left empty keep their stored value, so two
+// concurrent updates of different fields both land.
+struct ExperimentPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<bool> show;
 };
 
 struct CreatedExperiment {
   Experiment experiment;
   bool resumed = false;
+  int64_t step_base = 0;  // where the client's relative steps start
+};
+
+// Where a write's steps count from: as sent, or from where the client's run resumed
+// (one past the experiment's last step when the client registered; the system
+// metrics' own last step for kResumeSystem). A new run's base is 0.
+enum class StepOrigin { kAbsolute, kResume, kResumeSystem };
+
+// Who sent a write, for idempotency: a retry of (client, kind, seq) is applied once.
+// client is an SDK process's random id ("" for clients without one); seq -1 when the
+// client sent none (such writes are never deduplicated).
+struct ClientWrite {
+  std::string client;
+  int64_t seq = -1;
+  StepOrigin origin = StepOrigin::kAbsolute;
 };
 
 // One scalar at one step. Non-finite values are stored as they are.
@@ -67,7 +93,10 @@ struct MetricPoint {
 
 struct MetricBatch {
   int64_t experiment_id = 0;
-  int64_t seq = -1;  // client sequence number; -1 when the client sent none
+  ClientWrite from;
+  // Keep the valid points when some are refused (a bad key, a key holding media, a
+  // step out of range), instead of refusing the batch; the answer lists the refusals.
+  bool partial = false;
   int64_t ts = 0;    // receive time, micros
   std::vector<MetricPoint> points;
 };
@@ -81,7 +110,7 @@ struct ConsoleLine {
 
 struct ConsoleBatch {
   int64_t experiment_id = 0;
-  int64_t seq = -1;
+  ClientWrite from;
   std::vector<ConsoleLine> lines;  // line_no is assigned by the store
 };
 
@@ -90,6 +119,15 @@ struct ConsoleBatch {
 struct WriteAck {
   bool duplicate = false;
   RunStatus status = RunStatus::kRunning;
+  // Of a partial metrics batch: what was left out, and why. step -1 means every point
+  // of the key.
+  struct Refusal {
+    std::string key;
+    int64_t step = -1;
+    std::string message;
+  };
+  std::vector<Refusal> refused;
+  size_t refused_points = 0;
 };
 
 struct Series {
@@ -156,6 +194,7 @@ struct MediaItem {
   std::string filename;  // generated, safe: [A-Za-z0-9._-]+
   std::string content_type;
   int64_t ts = 0;
+  ClientWrite from;  // written only: who uploaded it, for idempotent retries
 };
 
 }  // namespace loupe

@@ -25,20 +25,28 @@ class TrackingStore {
   // Projects.
   virtual Result<std::vector<Project>> ListProjects() = 0;
   virtual Result<Project> GetProject(int64_t id) = 0;
+  // The old name keeps finding the project for resumes (see CreateOrResumeExperiment).
   virtual Status UpdateProject(int64_t id, const std::string& name,
                                const std::string& description) = 0;
   virtual Status DeleteProject(int64_t id) = 0;  // Conflict while a run is running
 
   // Experiments.
+  // A client already registered gets its experiment back unchanged (a replay; Gone when
+  // that experiment was deleted). Otherwise the run is found by run_id in the project
+  // named, or in the project that had that name before a rename, and resumed (status
+  // running, config merged, the client registered with its step bases); else created.
   virtual Result<CreatedExperiment> CreateOrResumeExperiment(const NewExperiment& e) = 0;
   virtual Result<Experiment> GetExperiment(int64_t id) = 0;
   virtual Result<std::vector<Experiment>> ListExperiments(int64_t project_id) = 0;
-  virtual Status UpdateExperiment(const Experiment& e) = 0;  // name, description, show
+  virtual Status PatchExperiment(int64_t id, const ExperimentPatch& patch) = 0;
   virtual Status MergeConfig(int64_t id, const std::string& config_json) = 0;
   virtual Status SetSystem(int64_t id, const std::string& system_json,
                            const std::string& requirements) = 0;
-  // Sets status (and finish_time unless running). Returns the status now stored.
+  // Sets status (and finish_time unless running). Returns the status now stored. Writes
+  // to an experiment that was deleted answer Gone (ids are never reused).
   virtual Result<RunStatus> SetStatus(int64_t id, RunStatus s) = 0;
+  // Running -> stopped in one step; Conflict when it had already ended.
+  virtual Result<Experiment> StopIfRunning(int64_t id) = 0;
   virtual Result<RunStatus> Heartbeat(int64_t id) = 0;
   // Marks running experiments whose last sign of life is older than `cutoff` crashed.
   virtual Result<int> CrashStaleRuns(int64_t cutoff_micros) = 0;
@@ -77,6 +85,8 @@ class TrackingStore {
   virtual Result<WriteAck> AddMedia(const MediaItem& item) = 0;
   virtual Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id,
                                                    const std::string& key, int limit) = 0;
+  // Every stored media file name of the experiment (for the orphan sweep at start).
+  virtual Result<std::vector<std::string>> ListMediaFilenames(int64_t experiment_id) = 0;
 };
 
 }  // namespace loupe

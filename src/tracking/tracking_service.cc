@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +58,7 @@ Result<CreatedExperiment> TrackingService::StartRun(NewExperiment e) {
   if (e.project.empty()) e.project = "default";
   LOUPE_RETURN_IF_ERROR(ValidateName("project", e.project, l));
   if (!e.run_id.empty()) LOUPE_RETURN_IF_ERROR(ValidateRunId(e.run_id));
+  if (!e.client.empty()) LOUPE_RETURN_IF_ERROR(ValidateClientId(e.client));
   if (!e.name.empty()) LOUPE_RETURN_IF_ERROR(ValidateName("name", e.name, l));
   if (e.description.size() > l.max_json_field_bytes) {
     return Status::TooLarge("description is larger than " + std::to_string(l.max_json_field_bytes) + " bytes");
@@ -76,26 +78,54 @@ Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
     return Status::TooLarge("a batch may carry at most " + std::to_string(l.max_points_per_request) +
                             " points; this one has " + std::to_string(batch.points.size()));
   }
+  std::vector<WriteAck::Refusal> refused;
+  std::unordered_set<std::string> refused_keys;
+  // A bad point refuses the batch, or (partial) just itself and the key it names.
+  auto refuse = [&](const std::string& key, int64_t step, Status why) -> Status {
+    if (!batch.partial) return why;
+    if (step < 0) refused_keys.insert(key);
+    refused.push_back({key, step, why.message()});
+    return Status::Ok();
+  };
+  bool bad_steps = false;
   std::unordered_set<std::string_view> keys;
   for (const MetricPoint& p : batch.points) {
     if (keys.insert(p.key).second) {
-      LOUPE_RETURN_IF_ERROR(ValidateKey(p.key, l));
       if (keys.size() > l.max_keys_per_request) {
         return Status::TooLarge("a batch may carry at most " + std::to_string(l.max_keys_per_request) +
                                 " distinct keys");
       }
+      if (Status st = ValidateKey(p.key, l); !st.ok()) LOUPE_RETURN_IF_ERROR(refuse(p.key, -1, st));
     }
     if (p.step < 0 || p.step > l.max_step) {
-      return Status::InvalidArgument("step " + std::to_string(p.step) + " of key '" + p.key +
-                                     "' is out of range: steps are integers from 0 to 2^53");
+      bad_steps = true;
+      LOUPE_RETURN_IF_ERROR(refuse(p.key, p.step,
+                                   Status::InvalidArgument("step " + std::to_string(p.step) + " of key '" + p.key +
+                                                           "' is out of range: steps are integers from 0 to 2^53")));
     }
   }
-  LOUPE_RETURN_IF_ERROR(RefuseMediaKeys(batch.experiment_id, keys));
+  LOUPE_ASSIGN_OR_RETURN(auto media, MediaKeysAmong(batch.experiment_id, keys));
+  for (const auto& [key, type] : media) {
+    LOUPE_RETURN_IF_ERROR(refuse(key, -1, Status::InvalidArgument("key '" + key + "' already holds " + type +
+                                                                  " data; log line data under another key")));
+  }
+  size_t before = batch.points.size();
+  if (!refused.empty()) {
+    std::erase_if(batch.points, [&](const MetricPoint& p) {
+      return refused_keys.count(p.key) || (bad_steps && (p.step < 0 || p.step > l.max_step));
+    });
+  }
   if (batch.ts == 0) batch.ts = NowMicros();
-  return store_.WriteMetrics(batch);
+  LOUPE_ASSIGN_OR_RETURN(WriteAck ack, store_.WriteMetrics(batch));
+  ack.refused_points = before - batch.points.size();
+  constexpr size_t kMaxRefusalsListed = 1000;
+  if (refused.size() > kMaxRefusalsListed) refused.resize(kMaxRefusalsListed);
+  ack.refused = std::move(refused);
+  return ack;
 }
 
-Status TrackingService::RefuseMediaKeys(int64_t experiment_id, const std::unordered_set<std::string_view>& keys) {
+Result<std::unordered_map<std::string, std::string>> TrackingService::MediaKeysAmong(
+    int64_t experiment_id, const std::unordered_set<std::string_view>& keys) {
   std::unordered_map<std::string, std::string> media;  // key -> type
   bool cached = false;
   {
@@ -123,9 +153,7 @@ Status TrackingService::RefuseMediaKeys(int64_t experiment_id, const std::unorde
     if (media_keys_.size() >= 10000) media_keys_.clear();  // bounded; reloaded on demand
     media_keys_.emplace(experiment_id, std::move(all));
   }
-  if (media.empty()) return Status::Ok();
-  const auto& [key, type] = *media.begin();
-  return Status::InvalidArgument("key '" + key + "' already holds " + type + " data; log line data under another key");
+  return media;
 }
 
 Result<WriteAck> TrackingService::LogConsole(ConsoleBatch batch) {
@@ -189,7 +217,8 @@ std::string TrackingService::MediaDir(int64_t experiment_id) const {
 }
 
 Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::string& key, int64_t step,
-                                           const std::string& filename, const std::string& bytes) {
+                                           const std::string& filename, const std::string& bytes,
+                                           const ClientWrite& from) {
   const Limits& l = options_.limits;
   LOUPE_RETURN_IF_ERROR(ValidateKey(key, l));
   if (step < 0 || step > l.max_step) {
@@ -204,6 +233,7 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   if (bytes.size() > l.max_media_bytes) {
     return Status::TooLarge("media files are limited to " + std::to_string(l.max_media_bytes) + " bytes");
   }
+  if (!from.client.empty()) LOUPE_RETURN_IF_ERROR(ValidateClientId(from.client));
   LOUPE_RETURN_IF_ERROR(store_.GetExperiment(experiment_id).status());
 
   // The stored name is ours, never the client's: step, a unique counter, the extension.
@@ -225,15 +255,42 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   item.filename = stored;
   item.content_type = type;
   item.ts = NowMicros();
+  item.from = from;
   Result<WriteAck> ack = store_.AddMedia(item);
-  if (!ack.ok()) {
-    fs::remove(final_path, ec);
+  if (!ack.ok() || ack->duplicate) {
+    fs::remove(final_path, ec);  // a retry of an upload already kept keeps only the first copy
     return ack;
   }
   MutexLock lock(media_mu_);
   auto known = media_keys_.find(experiment_id);
   if (known != media_keys_.end()) known->second.emplace(key, MediaSeriesType(type));
   return ack;
+}
+
+Result<int> TrackingService::RemoveOrphanMedia() {
+  fs::path root = fs::path(options_.data_dir) / "media";
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return 0;
+  int removed = 0;
+  for (const fs::directory_entry& dir : fs::directory_iterator(root, ec)) {
+    const std::string name = dir.path().filename().string();
+    int64_t id = 0;
+    auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), id);
+    if (err != std::errc() || end != name.data() + name.size() || !dir.is_directory(ec)) continue;
+    Result<Experiment> e = store_.GetExperiment(id);
+    if (!e.ok() && e.status().code() != Code::kNotFound) return e.status();
+    if (!e.ok()) {
+      removed += static_cast<int>(fs::remove_all(dir.path(), ec));
+      continue;
+    }
+    LOUPE_ASSIGN_OR_RETURN(std::vector<std::string> names, store_.ListMediaFilenames(id));
+    std::unordered_set<std::string> kept(names.begin(), names.end());
+    for (const fs::directory_entry& f : fs::directory_iterator(dir.path(), ec)) {
+      if (!kept.count(f.path().filename().string()) && fs::remove(f.path(), ec)) ++removed;
+    }
+  }
+  if (removed > 0) spdlog::warn("removed {} media file(s) that no media point refers to (left by a crash)", removed);
+  return removed;
 }
 
 Result<std::string> TrackingService::MediaPath(int64_t experiment_id, const std::string& filename) const {
@@ -265,10 +322,10 @@ Status TrackingService::RenameProject(int64_t id, const std::string& name, const
   return store_.UpdateProject(id, name, description);
 }
 
-Status TrackingService::UpdateExperiment(const Experiment& e) {
-  LOUPE_RETURN_IF_ERROR(ValidateName("name", e.name, options_.limits));
-  LOUPE_RETURN_IF_ERROR(ValidateDescription(e.description));
-  return store_.UpdateExperiment(e);
+Status TrackingService::PatchExperiment(int64_t id, const ExperimentPatch& patch) {
+  if (patch.name) LOUPE_RETURN_IF_ERROR(ValidateName("name", *patch.name, options_.limits));
+  if (patch.description) LOUPE_RETURN_IF_ERROR(ValidateDescription(*patch.description));
+  return store_.PatchExperiment(id, patch);
 }
 
 Result<RunStatus> TrackingService::Finish(int64_t experiment_id, RunStatus status) {
@@ -282,12 +339,9 @@ Result<RunStatus> TrackingService::Heartbeat(int64_t experiment_id) {
 }
 
 Result<Experiment> TrackingService::Stop(int64_t experiment_id) {
-  LOUPE_ASSIGN_OR_RETURN(Experiment e, store_.GetExperiment(experiment_id));
-  if (e.status == RunStatus::kRunning) {
-    LOUPE_RETURN_IF_ERROR(store_.SetStatus(experiment_id, RunStatus::kStopped).status());
-    spdlog::info("experiment {} stopped from the dashboard", experiment_id);
-  }
-  return store_.GetExperiment(experiment_id);
+  LOUPE_ASSIGN_OR_RETURN(Experiment e, store_.StopIfRunning(experiment_id));
+  spdlog::info("experiment {} stopped from the dashboard", experiment_id);
+  return e;
 }
 
 Status TrackingService::DeleteExperiment(int64_t experiment_id) {

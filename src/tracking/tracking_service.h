@@ -43,17 +43,23 @@ class TrackingService {
   const Limits& limits() const { return options_.limits; }
 
   Result<CreatedExperiment> StartRun(NewExperiment e);
-  Result<WriteAck> LogMetrics(MetricBatch batch);   // validates keys and steps
+  // Validates keys and steps; a partial batch keeps its valid points and lists the rest.
+  Result<WriteAck> LogMetrics(MetricBatch batch);
   Result<WriteAck> LogConsole(ConsoleBatch batch);
   Status LogConfig(int64_t experiment_id, const std::string& config_json);
   Status LogSystem(int64_t experiment_id, const std::string& system_json,
                    const std::vector<std::string>& requirements);
-  // Saves the file and records it as a media point of `key` at `step`.
+  // Saves the file and records it as a media point of `key` at `step`; a retry of an
+  // upload already kept (same client and seq) is answered duplicate and not stored twice.
   Result<WriteAck> LogMedia(int64_t experiment_id, const std::string& key, int64_t step,
-                            const std::string& filename, const std::string& bytes);
+                            const std::string& filename, const std::string& bytes, const ClientWrite& from = {});
+  // Removes media files no stored media point refers to (left by a crash between the
+  // file and its row) and folders of experiments that no longer exist. Run at start,
+  // before uploads are accepted. Returns the number of files removed.
+  Result<int> RemoveOrphanMedia();
   Result<RunStatus> Finish(int64_t experiment_id, RunStatus status);
   Result<RunStatus> Heartbeat(int64_t experiment_id);
-  // Marks a running experiment stopped (the UI's stop button).
+  // Marks a running experiment stopped (the UI's stop button); Conflict when it ended.
   Result<Experiment> Stop(int64_t experiment_id);
   Status DeleteExperiment(int64_t experiment_id);
   Status DeleteProject(int64_t project_id);
@@ -95,7 +101,7 @@ class TrackingService {
 
   // Renames and dashboard state. Names follow ValidateName; descriptions are <= 64 KiB.
   Status RenameProject(int64_t id, const std::string& name, const std::string& description);
-  Status UpdateExperiment(const Experiment& e);  // name, description, show
+  Status PatchExperiment(int64_t id, const ExperimentPatch& patch);
   Result<Chart> SetChartStatus(int64_t chart_id, int status) { return store_.SetChartStatus(chart_id, status); }
   Status SetNamespaceOpened(int64_t namespace_id, int opened) { return store_.SetNamespaceOpened(namespace_id, opened); }
   Status SetUiState(const std::string& key, const std::string& value) { return store_.SetUiState(key, value); }
@@ -107,9 +113,11 @@ class TrackingService {
  private:
   void MonitorLoop();
   std::string MediaDir(int64_t experiment_id) const;
-  // Refuses a metrics batch naming a key that holds media before it reaches the writer
-  // (the store checks again, for the races this cache cannot see).
-  Status RefuseMediaKeys(int64_t experiment_id, const std::unordered_set<std::string_view>& keys);
+  // The keys among `keys` that hold media (key -> type), so a metrics batch naming one
+  // is refused before it reaches the writer (the store checks again, for the races
+  // this cache cannot see).
+  Result<std::unordered_map<std::string, std::string>> MediaKeysAmong(
+      int64_t experiment_id, const std::unordered_set<std::string_view>& keys);
 
   TrackingStore& store_;
   TrackingOptions options_;

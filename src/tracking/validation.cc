@@ -33,6 +33,21 @@ Status ValidateKey(std::string_view key, const Limits& limits) {
   return Status::Ok();
 }
 
+Status ValidateClientId(std::string_view client) {
+  bool ok = !client.empty() && client.size() <= 64;
+  for (char c : client) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
+  }
+  return ok ? Status::Ok() : Status::InvalidArgument("client must be 1 to 64 letters, digits, '_' or '-'");
+}
+
+Result<StepOrigin> ParseStepOrigin(std::string_view name) {
+  if (name == "absolute") return StepOrigin::kAbsolute;
+  if (name == "resume") return StepOrigin::kResume;
+  if (name == "resume_system") return StepOrigin::kResumeSystem;
+  return Status::InvalidArgument("step_origin must be \"absolute\", \"resume\" or \"resume_system\"");
+}
+
 Status ValidateRunId(std::string_view run_id) {
   if (run_id.empty() || run_id.size() > 128) {
     return Status::InvalidArgument("run_id must be 1 to 128 characters long");

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "store/store_types.h"
 #include "tracking/limits.h"
 
 namespace loupe {
@@ -15,6 +16,10 @@ namespace loupe {
 Status ValidateKey(std::string_view key, const Limits& limits);
 // Run ids: 1..128 bytes of [A-Za-z0-9_.-].
 Status ValidateRunId(std::string_view run_id);
+// Client ids (an SDK process's random id): 1..64 bytes of [A-Za-z0-9_-].
+Status ValidateClientId(std::string_view client);
+// "absolute" (the default), "resume" or "resume_system"; see StepOrigin.
+Result<StepOrigin> ParseStepOrigin(std::string_view name);
 // Project and experiment names: 1..max_name_length bytes of printable UTF-8, no control characters.
 Status ValidateName(std::string_view what, std::string_view name, const Limits& limits);
 

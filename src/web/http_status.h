@@ -11,6 +11,7 @@ constexpr int HttpStatus(Code code) {
     case Code::kInvalidArgument: return 422;
     case Code::kBadRequest: return 400;
     case Code::kNotFound: return 404;
+    case Code::kGone: return 410;
     case Code::kConflict: return 409;
     case Code::kTooLarge: return 413;
     case Code::kUnavailable: return 503;

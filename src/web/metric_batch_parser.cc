@@ -6,6 +6,8 @@
 #include <limits>
 #include <strings.h>
 
+#include "tracking/validation.h"
+
 namespace loupe {
 
 namespace {
@@ -68,7 +70,21 @@ Status ParseMetricBatch(const std::string& body, const Limits& limits, MetricBat
     if (seq.type() != element_type::INT64 || int64_t(seq) < 0) {
       return Status::InvalidArgument("seq must be a non-negative integer");
     }
-    out.seq = int64_t(seq);
+    out.from.seq = int64_t(seq);
+  }
+  std::string_view text;
+  if (element client; root["client"].get(client) == simdjson::SUCCESS && !client.is_null()) {
+    if (client.get(text) != simdjson::SUCCESS) return Status::InvalidArgument("client must be a string");
+    LOUPE_RETURN_IF_ERROR(ValidateClientId(text));
+    out.from.client = std::string(text);
+  }
+  if (element origin; root["step_origin"].get(origin) == simdjson::SUCCESS && !origin.is_null()) {
+    if (origin.get(text) != simdjson::SUCCESS) return Status::InvalidArgument("step_origin must be a string");
+    LOUPE_ASSIGN_OR_RETURN(out.from.origin, ParseStepOrigin(text));
+  }
+  if (element partial; root["partial"].get(partial) == simdjson::SUCCESS && !partial.is_null()) {
+    if (partial.type() != element_type::BOOL) return Status::InvalidArgument("partial must be a boolean");
+    out.partial = bool(partial);
   }
   simdjson::dom::array steps;
   if (root["steps"].get(steps) != simdjson::SUCCESS) {

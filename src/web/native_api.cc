@@ -7,6 +7,7 @@
 #include "common/time_util.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
+#include "tracking/validation.h"
 #include "web/metric_batch_parser.h"
 
 namespace loupe {
@@ -35,6 +36,22 @@ json ExperimentJson(const Experiment& e) {
 
 json AckJson(const WriteAck& ack) {
   return {{"status", RunStatusName(ack.status)}, {"duplicate", ack.duplicate}};
+}
+
+// The client id and seq of a write sent as query parameters (media uploads).
+Result<ClientWrite> ClientFromQuery(const HttpRequest& req) {
+  ClientWrite from;
+  if (const std::string* client = req.Query("client")) {
+    LOUPE_RETURN_IF_ERROR(ValidateClientId(*client));
+    from.client = *client;
+  }
+  if (req.Query("seq")) {
+    LOUPE_ASSIGN_OR_RETURN(from.seq, ParseId(req.Query("seq"), "seq"));
+  }
+  if (const std::string* origin = req.Query("step_origin")) {
+    LOUPE_ASSIGN_OR_RETURN(from.origin, ParseStepOrigin(*origin));
+  }
+  return from;
 }
 
 // Wraps a handler that needs the experiment id from the path.
@@ -71,6 +88,7 @@ HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
   e.name = OptionalString(body, "name", err).value_or("");
   e.run_id = OptionalString(body, "run_id", err).value_or("");
   e.description = OptionalString(body, "description", err).value_or("");
+  e.client = OptionalString(body, "client", err).value_or("");
   if (!err.ok()) return JsonError(err);
   if (auto c = body.find("config"); c != body.end() && !c->is_null()) {
     if (!c->is_object()) return JsonError(Status::InvalidArgument("config must be a JSON object"));
@@ -79,6 +97,7 @@ HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
   LOUPE_ASSIGN_OR_RESPOND(CreatedExperiment created, t.StartRun(e));
   json out = ExperimentJson(created.experiment);
   out["resumed"] = created.resumed;
+  out["step_base"] = created.step_base;
   HttpResponse r = JsonOk(out);
   if (!created.resumed) r.status = 201;
   return r;
@@ -91,7 +110,15 @@ HttpResponse LogMetrics(TrackingService& t, const HttpRequest& req, int64_t id) 
   size_t n = batch.points.size();
   LOUPE_ASSIGN_OR_RESPOND(WriteAck ack, t.LogMetrics(std::move(batch)));
   json out = AckJson(ack);
-  out["accepted"] = ack.duplicate ? 0 : n;
+  out["accepted"] = ack.duplicate ? 0 : n - ack.refused_points;
+  if (!ack.refused.empty()) {
+    json refused = json::array();
+    for (const WriteAck::Refusal& r : ack.refused) {
+      refused.push_back({{"key", r.key}, {"step", r.step < 0 ? json(nullptr) : json(r.step)}, {"message", r.message}});
+    }
+    out["refused"] = std::move(refused);
+    out["refused_points"] = ack.refused_points;
+  }
   return JsonOk(out);
 }
 
@@ -130,7 +157,13 @@ HttpResponse LogConsole(TrackingService& t, const HttpRequest& req, int64_t id) 
     if (!s->is_number_integer() || s->get<int64_t>() < 0) {
       return JsonError(Status::InvalidArgument("seq must be a non-negative integer"));
     }
-    batch.seq = s->get<int64_t>();
+    batch.from.seq = s->get<int64_t>();
+  }
+  Status err;
+  batch.from.client = OptionalString(body, "client", err).value_or("");
+  if (!err.ok()) return JsonError(err);
+  if (!batch.from.client.empty()) {
+    if (Status st = ValidateClientId(batch.from.client); !st.ok()) return JsonError(st);
   }
   auto lines = body.find("lines");
   if (lines == body.end() || !lines->is_array()) {
@@ -186,7 +219,8 @@ HttpResponse LogMedia(TrackingService& t, const HttpRequest& req, int64_t id) {
   if (!key) return JsonError(Status::InvalidArgument("key is required"));
   if (!filename) return JsonError(Status::InvalidArgument("filename is required"));
   LOUPE_ASSIGN_OR_RESPOND(int64_t step, ParseId(req.Query("step"), "step"));
-  LOUPE_ASSIGN_OR_RESPOND(WriteAck ack, t.LogMedia(id, *key, step, *filename, req.body));
+  LOUPE_ASSIGN_OR_RESPOND(ClientWrite from, ClientFromQuery(req));
+  LOUPE_ASSIGN_OR_RESPOND(WriteAck ack, t.LogMedia(id, *key, step, *filename, req.body, from));
   return JsonOk(AckJson(ack));
 }
 

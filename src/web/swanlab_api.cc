@@ -437,22 +437,16 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  return JsonOk({{"requirements", lines}});
                })});
   r.push_back({"GET", "/api/v1/experiment/:id/stop", WithExperiment(t, [&t](const HttpRequest&, const Experiment& e) {
-                 if (e.status != RunStatus::kRunning) {
-                   return JsonError(Status::Conflict("experiment " + std::to_string(e.id) + " is not running (it is " +
-                                                     RunStatusName(e.status) + ")"));
-                 }
-                 LOUPE_ASSIGN_OR_RESPOND(Experiment s, t.Stop(e.id));
+                 LOUPE_ASSIGN_OR_RESPOND(Experiment s, t.Stop(e.id));  // Conflict unless running
                  return JsonOk({{"id", s.id}, {"status", SwanlabStatusCode(s.status)}, {"finish_time", Iso(s.finish_time)}});
                })});
   r.push_back({"PATCH", "/api/v1/experiment/:id", WithExperiment(t, [&t](const HttpRequest& req, const Experiment& e) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
                  auto nd = NameAndDescription(body);
                  if (!nd.ok()) return JsonError(nd.status());
-                 Experiment updated = e;
-                 updated.name = nd->first;
-                 updated.description = nd->second;
-                 Status st = t.UpdateExperiment(updated);
+                 Status st = t.PatchExperiment(e.id, {nd->first, nd->second, std::nullopt});
                  if (!st.ok()) return JsonError(st);
+                 LOUPE_ASSIGN_OR_RESPOND(Experiment updated, t.GetExperiment(e.id));
                  return JsonOk({{"experiment", ExperimentRow(updated, 0)}});
                })});
   r.push_back({"DELETE", "/api/v1/experiment/:id", WithExperiment(t, [&t](const HttpRequest&, const Experiment& e) {
@@ -465,10 +459,9 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  if (s == body.end() || !s->is_boolean()) {
                    return JsonError(Status::InvalidArgument("show is required and must be a boolean"));
                  }
-                 Experiment updated = e;
-                 updated.show = s->get<bool>();
-                 Status st = t.UpdateExperiment(updated);
+                 Status st = t.PatchExperiment(e.id, {std::nullopt, std::nullopt, s->get<bool>()});
                  if (!st.ok()) return JsonError(st);
+                 LOUPE_ASSIGN_OR_RESPOND(Experiment updated, t.GetExperiment(e.id));
                  return JsonOk({{"experiment", ExperimentRow(updated, 0)}});
                })});
   r.push_back({"GET", "/api/v1/media/:path(.*)", [&t](const HttpRequest& req) { return Media(t, req); }});

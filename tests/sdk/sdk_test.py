@@ -61,7 +61,11 @@ def silent_listener():
 
 
 def spooled_records(spool, run_id):
-    return [n for n in os.listdir(os.path.join(spool, run_id)) if n.endswith(".json") and n != "run.json"]
+    """The records waiting in every client folder of the run (<spool>/<run_id>/<client>/)."""
+    out = []
+    for folder, _, names in os.walk(os.path.join(spool, run_id)):
+        out += [os.path.join(folder, n) for n in names if n.endswith(".json") and n != "run.json"]
+    return out
 
 
 class SdkTest(unittest.TestCase):
@@ -147,8 +151,7 @@ class SdkTest(unittest.TestCase):
         for s in range(100, 200):
             run.log({"m": s}, step=s)
         time.sleep(0.5)  # the sender fails and spools
-        self.assertTrue(any(n.endswith(".json") and n != "run.json"
-                            for n in os.listdir(os.path.join(self.spool, "flaky-1"))))
+        self.assertTrue(spooled_records(self.spool, "flaky-1"))
         self.server.start()
         self.assertTrue(run.finish(timeout=30))
         data = series(self.server, run.id, "m")

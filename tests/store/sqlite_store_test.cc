@@ -35,7 +35,7 @@ class StoreTest : public ::testing::Test {
   Result<WriteAck> Log(int64_t id, std::vector<MetricPoint> pts, int64_t seq = -1) {
     MetricBatch b;
     b.experiment_id = id;
-    b.seq = seq;
+    b.from.seq = seq;
     b.ts = NowMicros();
     b.points = std::move(pts);
     return store_->WriteMetrics(b);

@@ -13,7 +13,7 @@ TEST(MetricBatchParser, ParsesStepsValuesSeqAndTime) {
   MetricBatch b;
   ASSERT_TRUE(Parse(R"({"seq":3,"steps":[{"step":1,"ts":1700000000.5,"values":{"a":1,"b":-2.5e3}},
                                          {"step":2,"values":{"a":"NaN","b":"-Infinity","c":"inf"}}]})", b).ok());
-  EXPECT_EQ(b.seq, 3);
+  EXPECT_EQ(b.from.seq, 3);
   ASSERT_EQ(b.points.size(), 5u);
   EXPECT_EQ(b.points[0].ts, 1700000000500000);
   EXPECT_EQ(b.points[1].value, -2500);

@@ -1,8 +1,11 @@
-"""python3 -m loupe sync [--host URL] [--spool-dir DIR]"""
+"""python3 -m loupe sync [--host URL] [--spool-dir DIR]
+
+Exits 0 when every spooled run was sent, 1 when some are still spooled (the server was
+unreachable or failing: run it again later)."""
 import argparse
 import sys
 
-from ._sync import sync
+from ._sync import sync_report
 
 
 def main():
@@ -12,8 +15,14 @@ def main():
     s.add_argument("--host", help="server URL (default: the one each run used)")
     s.add_argument("--spool-dir", help="spool directory (default ~/.cache/loupe/spool)")
     args = parser.parse_args()
-    n = sync(spool_dir=args.spool_dir, host=args.host)
-    print(f"loupe: {n} run(s) sent")
+    report = sync_report(spool_dir=args.spool_dir, host=args.host)
+    print(f"loupe: {report.sent} run(s) sent")
+    if report.busy:
+        print(f"loupe: {report.busy} run(s) left alone: their process is still running")
+    if report.left:
+        print(f"loupe: {report.left} run(s) could not be sent and are still spooled; run sync again later",
+              file=sys.stderr)
+        return 1
     return 0
 
 

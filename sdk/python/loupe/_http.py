@@ -1,4 +1,7 @@
-"""JSON over HTTP with the standard library. Errors come back as values, not raises."""
+"""JSON over HTTP with the standard library. Errors come back as values, not raises:
+any transport failure (refused, reset, timed out, a truncated response) is status 0,
+which the sender retries."""
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -39,8 +42,11 @@ def request(base_url, method, path, body=None, raw=None, timeout=30.0):
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return Response(resp.status, _parse(resp.read()))
     except urllib.error.HTTPError as e:
-        return Response(e.code, _parse(e.read()))
-    except (urllib.error.URLError, OSError, ValueError):
+        try:
+            return Response(e.code, _parse(e.read()))
+        except (OSError, http.client.HTTPException):
+            return Response(e.code, None)
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException):
         return Response(0, None)
 
 

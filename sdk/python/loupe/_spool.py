@@ -1,16 +1,25 @@
 """The on-disk queue every record passes through before it is sent.
 
-A record is a JSON file named by a counter; a media record keeps its bytes in a
-sibling file. Records are deleted only after the server acknowledged them, so a
-server that is down, or a process that dies, loses nothing: the next sender for the
-same run (or `python3 -m loupe sync`) replays what is left, in order.
+Each Run (one client) has a spool folder of its own, <root>/<run_id>/<client>/, held
+under an exclusive lock for the life of its process: two processes logging to one
+run_id, or `python3 -m loupe sync` while a script still logs, never share or delete
+each other's records. A record is a JSON file named by a counter; a media record keeps
+its bytes in a sibling file. Records are deleted only after the server acknowledged
+them, so a server that is down, or a process that dies, loses nothing: sync replays
+what a dead process left (its lock is gone with it), in order.
 """
 import json
 import os
 import re
 import threading
 
+try:
+    import fcntl
+except ImportError:  # no advisory locks (Windows): one process per spool folder is then the user's care
+    fcntl = None
+
 _NAME = re.compile(r"^r-(\d{12})\.json$")
+_LOCK = "lock"
 
 
 def default_root():
@@ -19,10 +28,18 @@ def default_root():
     return base
 
 
+class SpoolBusy(Exception):
+    """Another live process holds this spool folder."""
+
+
 class Spool:
-    def __init__(self, directory):
+    def __init__(self, directory, create=True):
+        """Opens the folder (creating it unless create=False) and takes its lock; SpoolBusy
+        when a live process has it, FileNotFoundError when it is gone."""
         self.dir = directory
-        os.makedirs(self.dir, exist_ok=True)
+        if create:
+            os.makedirs(self.dir, exist_ok=True)
+        self._lock_file = _take_lock(os.path.join(self.dir, _LOCK))
         self._lock = threading.Lock()
         existing = self.pending()
         self._next = (int(_NAME.match(existing[-1]).group(1)) + 1) if existing else 0
@@ -59,6 +76,15 @@ class Spool:
             _unlink(os.path.join(self.dir, record["blob"]))
         _unlink(os.path.join(self.dir, name))
 
+    def clear(self):
+        """Drops every record (the run they belong to was deleted on the server)."""
+        for name in self.pending():
+            try:
+                record, _ = self.read(name)
+            except (OSError, ValueError):
+                record = {}
+            self.remove(name, record)
+
     def write_meta(self, meta):
         _write_atomic(os.path.join(self.dir, "run.json"), json.dumps(meta).encode())
 
@@ -70,12 +96,36 @@ class Spool:
             return None
 
     def remove_if_empty(self):
-        if not self.pending():
-            _unlink(os.path.join(self.dir, "run.json"))
+        """Removes the folder when nothing is left to send, then lets go of the lock."""
+        if self.pending():
+            return
+        for name in os.listdir(self.dir) if os.path.isdir(self.dir) else []:
+            if name != _LOCK:
+                _unlink(os.path.join(self.dir, name))
+        _unlink(os.path.join(self.dir, _LOCK))
+        for d in (self.dir, os.path.dirname(self.dir)):  # the client's folder, then the run's if empty
             try:
-                os.rmdir(self.dir)
+                os.rmdir(d)
             except OSError:
-                pass
+                break
+        self.release()
+
+    def release(self):
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing the descriptor drops the flock
+            self._lock_file = None
+
+
+def _take_lock(path):
+    if fcntl is None:
+        return None
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise SpoolBusy(os.path.dirname(path)) from None
+    return f
 
 
 def _write_atomic(path, data):

@@ -4,8 +4,17 @@ log() only buffers; a background sender thread turns the buffer into records
 about once a second (or when it grows past max_buffered_points), puts each record
 in the on-disk spool, and sends the spool in order, retrying with backoff while the
 server is unreachable. Records carry sequence numbers, so a record sent twice is
-applied once. The sender also sends heartbeats and system metrics, and notices
-when the server says the run was stopped. The constructor waits for nothing slow:
+applied once: each Run is a client with a random id of its own, and the server keys
+idempotency on (client, kind, seq), so neither a seeded `random` nor a second process
+on the same run_id can make one write look like a replay of another. The sender also
+sends heartbeats and system metrics, and notices when the server says the run was
+stopped, or deleted (HTTP 410: nothing more is sent or kept).
+
+Steps logged without step= count from where the run resumed: the server adds one past
+the run's last step when this client first connected (0 for a new run), so resuming
+appends. Explicit steps are stored as given. What the server refuses (a key holding
+images, say) is reported on stderr and in `refused`; the rest of the record is kept.
+SIGTERM (what schedulers send first) flushes and finishes the run as "stopped". The constructor waits for nothing slow:
 the sender creates the run on the server (so `id` is None until then) and collects
 the system metadata (git, nvidia-smi).
 
@@ -17,10 +26,12 @@ every method is a no-op), so a script runs unchanged without a server.
 from __future__ import annotations
 
 import atexit
+import json
 import math
 import os
-import random
 import re
+import secrets
+import signal
 import sys
 import threading
 import time
@@ -32,8 +43,16 @@ from . import _http, _system
 from ._console import MAX_LINE as _MAX_LINE, ConsoleCapture, original_stderr
 from ._spool import Spool, default_root
 
+_MAX_STEP = 2 ** 53
+# Records stay well inside the server's per-request limits (docs/api.md).
+_MAX_KEYS_PER_RECORD = 10000
+_MAX_POINTS_PER_RECORD = 50000
+_MAX_CONSOLE_RECORD_BYTES = 8 << 20
+_MAX_REFUSALS_KEPT = 1000
+
 _KEY = re.compile(r"^[A-Za-z0-9_.\-/ ]{1,255}$")
 _MAX_LINES_PER_RECORD = 10000
+_MAX_LINE_BYTES = 65536
 MODES = ("online", "offline", "disabled")
 
 
@@ -70,7 +89,45 @@ def encode_value(key: str, value: Any) -> Union[int, float, str]:
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("run-%Y%m%d_%H%M%S-") + f"{random.getrandbits(32):08x}"
+    # secrets, not random: training scripts seed random, and two seeded sweep runs
+    # started in the same second must not share a run.
+    return datetime.now(timezone.utc).strftime("run-%Y%m%d_%H%M%S-") + secrets.token_hex(4)
+
+
+def new_client_id() -> str:
+    return secrets.token_hex(16)
+
+
+def split_utf8(line: str, max_bytes: int = _MAX_LINE_BYTES):
+    """Pieces of `line` of at most max_bytes in UTF-8, never cutting a character."""
+    if len(line) * 4 <= max_bytes:
+        return [line]
+    data = line.encode("utf-8", "surrogatepass")
+    pieces = []
+    while len(data) > max_bytes:
+        cut = max_bytes
+        while cut > 0 and (data[cut] & 0xC0) == 0x80:  # a continuation byte: back to the character's start
+            cut -= 1
+        pieces.append(data[:cut].decode("utf-8", "surrogatepass"))
+        data = data[cut:]
+    pieces.append(data.decode("utf-8", "surrogatepass"))
+    return pieces
+
+
+def chunk_steps(steps: Dict[int, Dict[str, Any]]):
+    """{step: {key: value}} split into pieces within the per-record key and point limits."""
+    out, cur, keys, n = [], {}, set(), 0
+    for step in sorted(steps):
+        for key, value in steps[step].items():
+            if n >= _MAX_POINTS_PER_RECORD or (key not in keys and len(keys) >= _MAX_KEYS_PER_RECORD):
+                out.append(cur)
+                cur, keys, n = {}, set(), 0
+            cur.setdefault(step, {})[key] = value
+            keys.add(key)
+            n += 1
+    if cur:
+        out.append(cur)
+    return out
 
 
 class Run:
@@ -80,7 +137,7 @@ class Run:
                  system_metrics_interval: float = 10.0, heartbeat_interval: float = 15.0,
                  flush_interval: float = 1.0, max_buffered_points: int = 20000, stop_behavior: str = "interrupt",
                  spool_dir: Optional[str] = None, log_system_metadata: bool = True,
-                 mode: Optional[str] = None) -> None:
+                 mode: Optional[str] = None, _replay: Optional[Spool] = None) -> None:
         if stop_behavior not in ("interrupt", "flag"):
             raise ValueError("stop_behavior must be 'interrupt' or 'flag'")
         self.mode = resolve_mode(mode)
@@ -93,6 +150,8 @@ class Run:
         self.id: Optional[int] = None  # the server's experiment id, known once connected
         self.stopped = False
         self.finished = False
+        self.deleted = False  # the run was deleted on the server: nothing more is sent
+        self.refused = []     # what the server refused: {"key", "step", "message"}, at most 1,000
         if self.mode == "disabled":
             self.spool = None
             return
@@ -100,11 +159,15 @@ class Run:
         self._flush_interval = flush_interval
         self._heartbeat_interval = heartbeat_interval
         self._max_buffered = max_buffered_points
-        self._session = random.getrandbits(30) << 32
         self._counter = 0
         self._lock = threading.Lock()
         self._drain_lock = threading.Lock()  # the sender and finish() may both drain
-        self._steps = {}
+        self._steps = {}      # explicit steps: stored as given
+        self._rel_steps = {}  # steps counted by log() itself: the server adds where the run resumed
+        self._explicit = False
+        self._media_keys = set()
+        self._scalar_keys = set()
+        self._refused_keys = set()
         self._buffered = 0
         self._auto_step = 0
         self._console = []
@@ -114,13 +177,23 @@ class Run:
         self._backoff = 0.5
         self._last_contact = 0.0
         self._failed = False
+        self._terminated = False
         self._warned_offline = False
+        self._warned_error = False
+        self._replaying = _replay is not None
         self._sender_off = threading.Event()  # set by _close: from then on only `loupe sync` sends
 
-        self.spool = Spool(os.path.join(spool_dir or default_root(), self.run_id))
-        self._create_body = {"project": project, "name": self.name, "run_id": self.run_id,
-                             "description": description, "config": _jsonable(config or {})}
-        self.spool.write_meta({"host": self.host, "create": self._create_body})
+        if _replay is not None:  # `loupe sync`: a dead process's spool, sent as its client
+            self.spool = _replay
+            self._create_body = _replay.read_meta()["create"]
+            self.client = self._create_body.get("client", "")
+        else:
+            self.client = new_client_id()
+            self.spool = Spool(os.path.join(spool_dir or default_root(), self.run_id, self.client))
+            self._create_body = {"project": project, "name": self.name, "run_id": self.run_id,
+                                 "description": description, "config": _jsonable(config or {}),
+                                 "client": self.client}
+            self.spool.write_meta({"host": self.host, "create": self._create_body})
 
         self._metadata_due = log_system_metadata  # collected by the first drain: git and nvidia-smi are slow
         self._sampler = _system.Sampler() if system_metrics_interval else None
@@ -136,6 +209,10 @@ class Run:
             self._capture.start()
         self._prev_excepthook = sys.excepthook
         sys.excepthook = self._excepthook
+        self._prev_sigterm = None
+        if not self._replaying and threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            self._prev_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
         atexit.register(self._at_exit)
 
     # ---- user API -----------------------------------------------------------------
@@ -146,17 +223,28 @@ class Run:
             return
         if not isinstance(data, dict):
             raise TypeError("log() takes a dict of {key: number}")
+        if self.deleted:
+            return
         encoded = {}
         for key, value in data.items():
             validate_key(key)
+            if key in self._media_keys:
+                raise ValueError(f"key {key!r} holds images; log numbers under another key")
             encoded[key] = encode_value(key, value)
         with self._lock:
+            relative = step is None and not self._explicit
             if step is None:
                 step = self._auto_step
-            elif not isinstance(step, int) or isinstance(step, bool) or step < 0:
-                raise ValueError("step must be a non-negative integer")
+                if step > _MAX_STEP:
+                    raise ValueError("the next step would pass 2^53; pass step= explicitly")
+            else:
+                if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= _MAX_STEP:
+                    raise ValueError(f"step must be an integer from 0 to 2^53, got {step!r}")
+                if not self._explicit:  # from now on, steps without step= follow the explicit ones
+                    self._explicit, self._auto_step = True, step
             self._auto_step = max(self._auto_step, step + 1)
-            self._steps.setdefault(step, {}).update(encoded)
+            (self._rel_steps if relative else self._steps).setdefault(step, {}).update(encoded)
+            self._scalar_keys.update(encoded)
             self._buffered += len(encoded)
             full = self._buffered >= self._max_buffered
         if full:
@@ -167,21 +255,31 @@ class Run:
         """Logs an image (a file path, or PNG/JPEG bytes) under `key` at `step`."""
         if self.mode == "disabled":
             return
+        if self.deleted:
+            return
         validate_key(key)
+        if key in self._scalar_keys:
+            raise ValueError(f"key {key!r} holds numbers; log images under another key")
+        if step is not None and (not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= _MAX_STEP):
+            raise ValueError(f"step must be an integer from 0 to 2^53, got {step!r}")
         if isinstance(image, (bytes, bytearray)):
             blob, filename = bytes(image), "image.jpg" if bytes(image[:3]) == b"\xff\xd8\xff" else "image.png"
         else:
             with open(image, "rb") as f:
                 blob, filename = f.read(), os.path.basename(str(image))
         with self._lock:
+            relative = step is None and not self._explicit
             if step is None:
                 step = max(self._auto_step - 1, 0)
-        self.spool.put({"kind": "media", "key": key, "step": step, "filename": filename}, blob=blob)
+            self._media_keys.add(key)
+            seq = self._next_seq()
+        self.spool.put({"kind": "media", "key": key, "step": step, "filename": filename, "client": self.client,
+                        "seq": seq, "step_origin": "resume" if relative else "absolute"}, blob=blob)
         self._wake.set()
 
     def update_config(self, config: Mapping[str, Any]) -> None:
         """Merges `config` into the run's config (top-level keys replaced)."""
-        if self.mode == "disabled":
+        if self.mode == "disabled" or self.deleted:
             return
         self.spool.put({"kind": "config", "body": {"config": _jsonable(config)}})
         self._wake.set()
@@ -194,14 +292,24 @@ class Run:
             self.finished = True
             return True
         if self.finished:
-            return not self.spool.pending()
+            return not self.spool.pending() and not self.deleted
         self.finished = True
         if self._capture:
             self._capture.stop()
+        if self._prev_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._prev_sigterm)
+            self._prev_sigterm = None
+        if self.deleted:
+            self._close(0)
+            self.spool.remove_if_empty()
+            return False
         self._drain_buffers()
         self.spool.put({"kind": "finish", "body": {"status": status}})
         self._retry_at, self._backoff = 0.0, 0.5  # a server that is back gets the rest now
         left = self._close(timeout)
+        if self.deleted:
+            self.spool.remove_if_empty()
+            return False
         if left and self.mode == "offline":
             print(f"loupe: offline run {self.run_id} is kept in {self.spool.dir}; "
                   f"send it with `python3 -m loupe sync`", file=original_stderr())
@@ -211,6 +319,7 @@ class Run:
                   file=original_stderr())
         else:
             self.spool.remove_if_empty()
+        self.spool.release()  # what is left is `loupe sync`'s to send
         return not left
 
     def __enter__(self) -> Run:
@@ -220,6 +329,9 @@ class Run:
         if exc_type is KeyboardInterrupt and self.stopped:
             self.finish("stopped")
             return True  # a stop from the dashboard ends the block cleanly
+        if exc_type is SystemExit and self._terminated:
+            self.finish("stopped")
+            return False
         self.finish("finished" if exc_type is None else "crashed")
         return False
 
@@ -236,14 +348,15 @@ class Run:
         return self.spool.pending()
 
     def _next_seq(self):
+        """Numbers this client's writes; the caller holds self._lock (or is the only drainer)."""
         self._counter += 1
-        return self._session | self._counter
+        return self._counter
 
     def _on_console(self, stream, line):
         now = time.time()
         with self._lock:
-            for i in range(0, max(len(line), 1), _MAX_LINE):
-                self._console.append({"stream": stream, "text": line[i:i + _MAX_LINE], "ts": now})
+            for piece in split_utf8(line):
+                self._console.append({"stream": stream, "text": piece, "ts": now})
 
     def _drain_buffers(self):
         with self._drain_lock:
@@ -256,33 +369,45 @@ class Run:
                                                        "requirements": _system.requirements()}})
         with self._lock:
             steps, self._steps, self._buffered = self._steps, {}, 0
+            rel_steps, self._rel_steps = self._rel_steps, {}
             console, self._console = self._console, []
         now = time.time()
-        if steps:
-            body = {"seq": self._next_seq(),
-                    "steps": [{"step": s, "ts": now, "values": v} for s, v in sorted(steps.items())]}
-            self.spool.put({"kind": "metrics", "body": body})
-        for i in range(0, len(console), _MAX_LINES_PER_RECORD):
-            self.spool.put({"kind": "console",
-                            "body": {"seq": self._next_seq(), "lines": console[i:i + _MAX_LINES_PER_RECORD]}})
+        for origin, buffered in (("resume", rel_steps), ("absolute", steps)):
+            for piece in chunk_steps(buffered):
+                self._put_metrics(origin, [{"step": s, "ts": now, "values": v} for s, v in sorted(piece.items())])
+        for lines in _console_records(console):
+            with self._lock:
+                seq = self._next_seq()
+            self.spool.put({"kind": "console", "body": {"client": self.client, "seq": seq, "lines": lines}})
         if self._sampler and time.time() >= self._next_sample:
             values = self._sampler.sample()
             if values:
-                self.spool.put({"kind": "metrics", "body": {"seq": self._next_seq(), "steps": [
-                    {"step": self._system_step, "ts": now, "values": values}]}})
+                self._put_metrics("resume_system", [{"step": self._system_step, "ts": now, "values": values}])
                 self._system_step += 1
             self._next_sample = time.time() + self._system_interval
 
+    def _put_metrics(self, origin, steps):
+        with self._lock:
+            seq = self._next_seq()
+        self.spool.put({"kind": "metrics", "body": {"client": self.client, "seq": seq, "step_origin": origin,
+                                                    "partial": True, "steps": steps}})
+
     def _loop(self):
         online = self.mode == "online"
-        while not self._sender_off.is_set():
+        while not self._sender_off.is_set() and not self.deleted:
             self._wake.wait(self._flush_interval)
             self._wake.clear()
             closing = self._closing.is_set()
-            if not closing:
-                self._drain_buffers()
-            if online and time.time() >= self._retry_at:
-                self._send_pending()
+            try:
+                if not closing:
+                    self._drain_buffers()
+                if online and time.time() >= self._retry_at:
+                    self._send_pending()
+            except Exception as e:  # never a dead sender: what is unsent stays spooled and is retried
+                if not self._warned_error:
+                    self._warned_error = True
+                    print(f"loupe: sending failed ({type(e).__name__}: {e}); retrying", file=original_stderr())
+                self._on_failure(_http.Response(0, None))
             if closing and (not online or not self.spool.pending()):
                 return
             if closing and time.time() < self._retry_at:
@@ -296,6 +421,12 @@ class Run:
             self.id = r.data["id"]
             self._on_status(r.data.get("status"))
             return True
+        if r.status == 410:
+            self._on_deleted(r)
+            return False
+        if not r.retryable and not self._warned_error:
+            self._warned_error = True
+            print(f"loupe: the server refused to start run {self.run_id}: {r.message}", file=original_stderr())
         self._on_failure(r)
         return False
 
@@ -307,14 +438,21 @@ class Run:
                 return
             record, blob = self.spool.read(name)
             r = self._send(record, blob)
+            if r.status == 410:
+                self._on_deleted(r)
+                return
             if r.retryable:
                 self._on_failure(r)
                 return
             if not r.ok:
-                print(f"loupe: the server rejected a {record['kind']} record: {r.message}", file=original_stderr())
+                print(f"loupe: the server refused a {record['kind']} record, which is dropped: {r.message}",
+                      file=original_stderr())
+            self._note_refusals(r.data.get("refused"))
             self.spool.remove(name, record)
             self._on_status(r.data.get("status"))
-        self._backoff = 0.5
+            self._backoff = 0.5  # the server answers again: the next failure waits briefly
+        if self._replaying:
+            return  # a replay is no sign of life: heartbeats would revive a run that ended
         if time.time() - self._last_contact > self._heartbeat_interval:
             r = _http.request(self.host, "POST", f"/api/v1/experiments/{self.id}/heartbeat")
             if r.ok:
@@ -335,8 +473,11 @@ class Run:
             return _http.request(self.host, "POST", base + "/finish", record["body"])
         if kind == "media":
             from urllib.parse import urlencode
-            q = urlencode({"key": record["key"], "step": record["step"], "filename": record["filename"]})
-            return _http.request(self.host, "POST", base + "/media?" + q, raw=blob)
+            query = {"key": record["key"], "step": record["step"], "filename": record["filename"]}
+            for field in ("client", "seq", "step_origin"):
+                if record.get(field) is not None:
+                    query[field] = record[field]
+            return _http.request(self.host, "POST", base + "/media?" + urlencode(query), raw=blob)
         return _http.Response(400, {"message": f"unknown record kind {kind}"})
 
     def _on_failure(self, r):
@@ -346,6 +487,23 @@ class Run:
             self._warned_offline = True
             print(f"loupe: cannot reach {self.host}; spooling to {self.spool.dir} and retrying",
                   file=original_stderr())
+
+    def _on_deleted(self, r):
+        if not self.deleted:
+            self.deleted = True
+            print(f"loupe: run {self.run_id} was deleted on the server ({r.message}); "
+                  f"nothing more is sent or kept for it", file=original_stderr())
+        self.spool.clear()
+
+    def _note_refusals(self, refused):
+        for item in refused or []:
+            if len(self.refused) < _MAX_REFUSALS_KEPT:
+                self.refused.append(item)
+            key = item.get("key")
+            if key not in self._refused_keys and len(self._refused_keys) < _MAX_REFUSALS_KEPT:
+                self._refused_keys.add(key)
+                print(f"loupe: the server refused {key!r}: {item.get('message')}; the rest was kept",
+                      file=original_stderr())
 
     def _on_status(self, status):
         self._last_contact = time.time()
@@ -360,9 +518,30 @@ class Run:
             self._failed = True
         self._prev_excepthook(exc_type, exc, tb)
 
+    def _on_sigterm(self, signum, frame):
+        # Unwinds the main thread (releasing whatever locks it holds); the exit then
+        # finishes the run, and the process ends with the status SIGTERM would give.
+        self._terminated = True
+        raise SystemExit(128 + signum)
+
     def _at_exit(self):
         if not self.finished:
-            self.finish("stopped" if self.stopped else ("crashed" if self._failed else "finished"))
+            stopped = self.stopped or self._terminated
+            self.finish("stopped" if stopped else ("crashed" if self._failed else "finished"))
+
+
+def _console_records(lines):
+    """Console lines in records within the server's line count and body size limits."""
+    cur, size = [], 0
+    for line in lines:
+        cost = len(json.dumps(line["text"])) + 64
+        if cur and (len(cur) >= _MAX_LINES_PER_RECORD or size + cost > _MAX_CONSOLE_RECORD_BYTES):
+            yield cur
+            cur, size = [], 0
+        cur.append(line)
+        size += cost
+    if cur:
+        yield cur
 
 
 def _jsonable(obj):

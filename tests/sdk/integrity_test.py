@@ -1,0 +1,353 @@
+"""Issue 19: no run loses, duplicates or misfiles what it logged. Each test reproduces
+one way the SDK and server used to lose data (seeded `random`, reused ids, shared spool
+folders, replays, resumes, whole-record refusals, truncated answers, SIGTERM, retried
+uploads, races) and checks every value against the script's own ground truth."""
+import io
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import unittest
+from contextlib import redirect_stderr
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
+sys.path.insert(0, os.path.dirname(__file__))
+from loupe_server import LoupeServer  # noqa: E402
+from faulty_proxy import FaultyProxy  # noqa: E402
+
+import loupe  # noqa: E402
+from loupe._spool import Spool  # noqa: E402
+
+SDK = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "python"))
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def points(server, exp_id, key):
+    status, p, _ = server.request("GET", f"/api/v1/experiments/{exp_id}/series?key={key}&max_points=100000")
+    assert status == 200, p
+    return [(s, v) for s, v, *_ in p["data"]["points"]]
+
+
+def experiment(server, exp_id):
+    return server.request("GET", f"/api/v1/experiments/{exp_id}")[1]["data"]
+
+
+def console(server, exp_id):
+    lines = server.request("GET", f"/api/v1/experiments/{exp_id}/console?limit=100000")[1]["data"]["lines"]
+    return [l["text"] for l in lines]
+
+
+def projects(server):
+    return server.request("GET", "/api/v1/projects")[1]["data"]["projects"]
+
+
+def experiments_of(server, name):
+    pid = next((p["id"] for p in projects(server) if p["name"] == name), None)
+    if pid is None:
+        return []
+    return server.request("GET", f"/api/v1/projects/{pid}/experiments")[1]["data"]["experiments"]
+
+
+def run_script(code, *, env=None, wait=True):
+    """Runs a Python script that imports the SDK; returns the process (finished if wait)."""
+    full_env = dict(os.environ, PYTHONPATH=SDK + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {}))
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=full_env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if wait:
+        proc.communicate(timeout=120)
+    return proc
+
+
+class IntegrityTest(unittest.TestCase):
+    def setUp(self):
+        self.spool = tempfile.mkdtemp(prefix="loupe-spool-")
+        self.server = LoupeServer().start()
+        self.addCleanup(self.server.cleanup)
+        self.addCleanup(shutil.rmtree, self.spool, True)
+
+    def kw(self, **extra):
+        base = dict(host=self.server.url, spool_dir=self.spool, flush_interval=0.05, capture_console=False,
+                    system_metrics_interval=0)
+        base.update(extra)
+        return base
+
+    def wait_id(self, run):
+        deadline = time.time() + 10
+        while run.id is None and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertIsNotNone(run.id)
+        return run.id
+
+    # 1. Seeded scripts: the SDK's identities must not come from the user's `random`.
+    def test_a_seeded_resumed_run_keeps_every_step_and_line(self):
+        for part in range(2):
+            random.seed(42)
+            r = loupe.Run(project="seeded", run_id="resumed-1", **self.kw(capture_console=True))
+            for s in range(100 * part, 100 * part + 100):
+                r.log({"loss": s}, step=s)
+                print(f"line {s}")
+            self.assertTrue(r.finish(timeout=30))
+        self.assertEqual(points(self.server, r.id, "loss"), [(s, s) for s in range(200)])
+        self.assertEqual([t for t in console(self.server, r.id) if t.startswith("line ")],
+                         [f"line {s}" for s in range(200)])
+
+    def test_seeded_sweep_scripts_started_together_get_their_own_runs(self):
+        ids = set()
+        for _ in range(2):
+            random.seed(7)
+            ids.add(loupe.new_run_id())
+        self.assertEqual(len(ids), 2)
+        code = """
+            import random, loupe
+            random.seed(42)
+            r = loupe.Run(project="sweep", **{kw})
+            for s in range(200):
+                r.log({{"x": s}}, step=s)
+            assert r.finish(timeout=30)
+        """.format(kw=repr(self.kw()))
+        procs = [run_script(code, wait=False) for _ in range(2)]
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, err)
+        exps = experiments_of(self.server, "sweep")
+        self.assertEqual(len(exps), 2)
+        for e in exps:
+            self.assertEqual(points(self.server, e["id"], "x"), [(s, s) for s in range(200)])
+
+    # 2. Ids are never reused; a deleted run's late writes are refused with 410.
+    def test_a_deleted_runs_late_writes_never_land_in_the_next_run(self):
+        old = loupe.Run(project="doomed", run_id="old", **self.kw())
+        old_id = self.wait_id(old)
+        old.log({"loss": 1.0}, step=0)
+        time.sleep(0.3)
+        status, body, _ = self.server.request("DELETE", f"/api/v1/experiment/{old_id}")
+        self.assertEqual(status, 200, body)
+        other = loupe.Run(project="other", run_id="new", **self.kw())
+        new_id = self.wait_id(other)
+        self.assertNotEqual(new_id, old_id)
+        err = io.StringIO()
+        with redirect_stderr(err):
+            for s in range(1, 20):
+                old.log({"loss": 2.0}, step=s)
+            self.assertFalse(old.finish(timeout=10))
+        self.assertTrue(old.deleted)
+        self.assertTrue(other.finish(timeout=10))
+        self.assertEqual(self.server.request("GET", f"/api/v1/experiments/{new_id}/keys")[1]["data"]["keys"], [])
+        self.assertEqual(self.server.request("POST", f"/api/v1/experiments/{old_id}/heartbeat")[0], 410)
+        self.assertEqual(os.listdir(self.spool), [])  # nothing kept for a run that no longer exists
+
+    # 3. Two processes on one run_id, and sync during a live script.
+    def test_two_processes_on_one_run_id_keep_their_own_spools(self):
+        code = """
+            import loupe, sys, time
+            r = loupe.Run(project="shared", run_id="same-run", **{kw})
+            for s in range({n}):
+                r.log({{"{key}": s}}, step=s)
+                time.sleep({pause})
+            assert r.finish(timeout=30)
+        """
+        fast = run_script(code.format(kw=repr(self.kw()), n=50, key="a", pause=0.0), wait=False)
+        slow = run_script(code.format(kw=repr(self.kw()), n=150, key="b", pause=0.01), wait=False)
+        for p in (fast, slow):
+            _, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, err)
+        exp = experiments_of(self.server, "shared")
+        self.assertEqual(len(exp), 1)
+        self.assertEqual(points(self.server, exp[0]["id"], "a"), [(s, s) for s in range(50)])
+        self.assertEqual(points(self.server, exp[0]["id"], "b"), [(s, s) for s in range(150)])
+
+    def test_sync_while_a_script_logs_leaves_its_spool_alone(self):
+        code = """
+            import loupe, time
+            r = loupe.Run(project="live", run_id="live-run", **{kw})
+            for s in range(400):
+                r.log({{"x": s}}, step=s)
+                time.sleep(0.004)
+            assert r.finish(timeout=30)
+        """.format(kw=repr(self.kw()))
+        proc = run_script(code, wait=False)
+        while proc.poll() is None:
+            loupe._sync.sync_report(spool_dir=self.spool, timeout=2)
+            time.sleep(0.05)
+        _, err = proc.communicate()
+        self.assertEqual(proc.returncode, 0, err)
+        exp = experiments_of(self.server, "live")[0]
+        self.assertEqual(points(self.server, exp["id"], "x"), [(s, s) for s in range(400)])
+
+    # 4. Replays send only what was not acknowledged.
+    def test_sync_does_not_undo_an_acknowledged_config_update(self):
+        r = loupe.Run(project="cfg", run_id="cfg-run", config={"lr": 1}, **self.kw())
+        self.wait_id(r)
+        r.update_config({"lr": 2})
+        deadline = time.time() + 10
+        while r.spool.pending() and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(experiment(self.server, r.id)["config"], {"lr": 2})
+        port = self.server.port
+        self.server.stop()
+        for s in range(30):
+            r.log({"x": s}, step=s)
+        with redirect_stderr(io.StringIO()):
+            self.assertFalse(r.finish(timeout=1))
+        self.server.port = port
+        self.server.start()
+        self.assertEqual(loupe.sync(spool_dir=self.spool), 1)
+        exp = experiment(self.server, r.id)
+        self.assertEqual(exp["config"], {"lr": 2})
+        self.assertEqual(exp["status"], "finished")
+        self.assertEqual(points(self.server, r.id, "x"), [(s, s) for s in range(30)])
+
+    def test_sync_of_a_spool_with_nothing_to_send_leaves_a_finished_run_alone(self):
+        r = loupe.Run(project="done", run_id="done-run", **self.kw())
+        self.assertTrue(r.finish(timeout=10))
+        # What a process killed between its last acknowledgement and cleaning up leaves.
+        leftover = Spool(os.path.join(self.spool, "done-run", r.client))
+        leftover.write_meta({"host": self.server.url, "create": dict(r._create_body)})
+        leftover.release()
+        self.assertEqual(loupe._sync.sync_report(spool_dir=self.spool).left, 0)
+        self.assertEqual(experiment(self.server, r.id)["status"], "finished")
+        self.assertEqual(os.listdir(self.spool), [])
+
+    # 5. Resuming without step= appends.
+    def test_resuming_without_steps_continues_after_the_last_step(self):
+        for part in range(2):
+            r = loupe.Run(project="resume", run_id="auto-steps", **self.kw())
+            for i in range(50):
+                r.log({"loss": 100 * part + i})
+            self.assertTrue(r.finish(timeout=10))
+        got = points(self.server, r.id, "loss")
+        self.assertEqual([s for s, _ in got], list(range(100)))
+        self.assertEqual([v for _, v in got], list(range(50)) + list(range(100, 150)))
+
+    # 6. One bad value never takes the rest of its record with it.
+    def test_a_refused_key_keeps_the_rest_of_the_record(self):
+        first = loupe.Run(project="partial", run_id="p-run", **self.kw())
+        first.log_image("img", PNG, step=0)
+        self.assertTrue(first.finish(timeout=10))
+        second = loupe.Run(project="partial", run_id="p-run", **self.kw())
+        line = "é" * 40000 + "end"  # 80 KB of two-byte characters
+        err = io.StringIO()
+        with redirect_stderr(err):
+            for s in range(10):
+                second.log({"loss": s, "img": 1.0}, step=s)
+            second._on_console("stdout", line)
+            self.assertTrue(second.finish(timeout=10))
+        self.assertEqual(points(self.server, second.id, "loss"), [(s, s) for s in range(10)])
+        self.assertTrue(any(x["key"] == "img" for x in second.refused))
+        self.assertIn("'img'", err.getvalue())
+        self.assertEqual("".join(console(self.server, second.id)), line)
+        with self.assertRaises(ValueError):
+            second.log({"loss": 1}, step=2 ** 53 + 1)
+        r = loupe.Run(project="partial", **self.kw())
+        r.log_image("pic", PNG, step=0)
+        with self.assertRaises(ValueError):
+            r.log({"pic": 1.0})
+        self.assertTrue(r.finish(timeout=10))
+
+    def test_more_keys_than_one_request_takes_are_split_not_refused(self):
+        r = loupe.Run(project="wide", **self.kw(max_buffered_points=10 ** 6))
+        r.log({f"k/{i}": i for i in range(12000)}, step=0)
+        self.assertTrue(r.finish(timeout=60))
+        keys = self.server.request("GET", f"/api/v1/experiments/{r.id}/keys")[1]["data"]["keys"]
+        self.assertEqual(len(keys), 12000)
+
+    # 7. A truncated answer is retried, never a dead sender.
+    def test_truncated_and_lost_answers_are_retried_and_applied_once(self):
+        calls = {"n": 0}
+
+        def policy(method, path):
+            if "/metrics" in path or "/console" in path or "/media" in path:
+                calls["n"] += 1
+                return ("pass", "truncate", "pass", "drop")[calls["n"] % 4]
+            return "pass"
+
+        proxy = FaultyProxy(self.server.url, policy).start()
+        self.addCleanup(proxy.stop)
+        r = loupe.Run(project="flaky-net", **self.kw(host=proxy.url, capture_console=True))
+        with redirect_stderr(io.StringIO()):
+            for s in range(300):
+                r.log({"x": s}, step=s)
+                if s % 30 == 0:
+                    print(f"tick {s}")
+                    r.log_image("frames", PNG, step=s)
+                    time.sleep(0.06)
+            self.assertTrue(r.finish(timeout=60))
+        self.assertGreater(proxy.counts["truncate"], 0)
+        self.assertGreater(proxy.counts["drop"], 0)
+        self.assertEqual(points(self.server, r.id, "x"), [(s, s) for s in range(300)])
+        self.assertEqual([t for t in console(self.server, r.id) if t.startswith("tick")],
+                         [f"tick {s}" for s in range(0, 300, 30)])
+        media = self.server.request("GET", f"/api/v1/experiment/{r.id}/tag/frames")[1]["data"]["list"]
+        self.assertEqual(sorted(m["index"] for m in media), list(range(0, 300, 30)))  # each upload once
+        files = os.listdir(os.path.join(self.server.data_dir, "media", str(r.id)))
+        self.assertEqual(len(files), 10)
+
+    # 8. SIGTERM flushes and finishes.
+    def test_sigterm_flushes_the_buffer_and_finishes_the_run(self):
+        code = """
+            import loupe, sys, time
+            r = loupe.Run(project="term", run_id="term-run", **{kw})
+            for s in range(100):
+                r.log({{"x": s}}, step=s)
+            print("ready", flush=True)
+            time.sleep(60)
+        """.format(kw=repr(self.kw(flush_interval=30)))
+        proc = run_script(code, wait=False)
+        self.assertEqual(proc.stdout.readline().strip(), "ready")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 128 + signal.SIGTERM, err)
+        exp = experiments_of(self.server, "term")[0]
+        self.assertEqual(exp["status"], "stopped")
+        self.assertEqual(points(self.server, exp["id"], "x"), [(s, s) for s in range(100)])
+
+    # 9. Orphan media files (a crash between file and row) are swept at start.
+    def test_orphan_media_files_are_removed_at_start(self):
+        r = loupe.Run(project="media", **self.kw())
+        r.log_image("img", PNG, step=1)
+        self.assertTrue(r.finish(timeout=10))
+        folder = os.path.join(self.server.data_dir, "media", str(r.id))
+        kept = os.listdir(folder)
+        self.assertEqual(len(kept), 1)
+        with open(os.path.join(folder, "1-123-0.png"), "wb") as f:
+            f.write(PNG)
+        os.makedirs(os.path.join(self.server.data_dir, "media", "99999"))
+        port = self.server.port
+        self.server.kill9()
+        self.server.port = port
+        self.server.start()
+        self.assertEqual(os.listdir(folder), kept)
+        self.assertFalse(os.path.exists(os.path.join(self.server.data_dir, "media", "99999")))
+
+    # 11. Races end with one winner and nothing acknowledged lost.
+    def test_stop_after_finish_is_a_conflict_and_the_run_stays_finished(self):
+        r = loupe.Run(project="race", **self.kw())
+        self.assertTrue(r.finish(timeout=10))
+        status, body, _ = self.server.request("GET", f"/api/v1/experiment/{r.id}/stop")
+        self.assertEqual(status, 409, body)
+        self.assertEqual(experiment(self.server, r.id)["status"], "finished")
+
+    # 12. A renamed project: resuming under the old name finds the run.
+    def test_resume_after_the_project_was_renamed_keeps_one_run(self):
+        r = loupe.Run(project="before", run_id="rename-run", **self.kw())
+        r.log({"x": 0}, step=0)
+        self.assertTrue(r.finish(timeout=10))
+        pid = experiment(self.server, r.id)["project_id"]
+        status, body, _ = self.server.request("PATCH", f"/api/v1/project/update?project_id={pid}", {"name": "after"})
+        self.assertEqual(status, 200, body)
+        again = loupe.Run(project="before", run_id="rename-run", **self.kw())
+        again.log({"x": 1}, step=1)
+        self.assertTrue(again.finish(timeout=10))
+        self.assertEqual(again.id, r.id)
+        self.assertEqual([p["name"] for p in projects(self.server)], ["after"])
+        self.assertEqual(points(self.server, r.id, "x"), [(0, 0), (1, 1)])
+
+
+if __name__ == "__main__":
+    unittest.main()
