@@ -23,7 +23,7 @@ from loupe_server import LoupeServer  # noqa: E402
 
 import loupe  # noqa: E402
 
-SDK = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "python"))
+SDK = os.path.dirname(os.path.dirname(os.path.abspath(loupe.__file__)))  # the SDK under test, for subprocesses
 
 SCRIPT = """
 import sys, time, loupe

@@ -24,7 +24,7 @@ from faulty_proxy import FaultyProxy  # noqa: E402
 import loupe  # noqa: E402
 from loupe._spool import Spool  # noqa: E402
 
-SDK = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "python"))
+SDK = os.path.dirname(os.path.dirname(os.path.abspath(loupe.__file__)))  # the SDK under test, for subprocesses
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
@@ -212,6 +212,29 @@ class IntegrityTest(unittest.TestCase):
         leftover.release()
         self.assertEqual(loupe._sync.sync_report(spool_dir=self.spool).left, 0)
         self.assertEqual(experiment(self.server, r.id)["status"], "finished")
+        self.assertEqual(os.listdir(self.spool), [])
+
+    def test_sync_finishes_a_dead_scripts_run_crashed_and_exits_1_while_unreachable(self):
+        code = """
+            import loupe, os
+            r = loupe.Run(project="dead", run_id="dead-run", **{kw})
+            for s in range(20):
+                r.log({{"x": s}}, step=s)
+            r._drain_buffers()
+            os._exit(9)  # killed before anything was sent or finished
+        """.format(kw=repr(self.kw(host="http://127.0.0.1:1")))
+        self.assertEqual(run_script(code).returncode, 9)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([SDK, os.environ.get("PYTHONPATH", "")]))
+        args = [sys.executable, "-m", "loupe", "sync", "--spool-dir", self.spool]
+        out = subprocess.run(args + ["--host", "http://127.0.0.1:1", "--timeout", "1"], capture_output=True,
+                             text=True, env=env)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("could not be sent", out.stderr)
+        out = subprocess.run(args + ["--host", self.server.url], capture_output=True, text=True, env=env)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        exp = experiments_of(self.server, "dead")[0]
+        self.assertEqual(exp["status"], "crashed")
+        self.assertEqual(points(self.server, exp["id"], "x"), [(s, s) for s in range(20)])
         self.assertEqual(os.listdir(self.spool), [])
 
     # 5. Resuming without step= appends.

@@ -1,7 +1,8 @@
 """Sends what earlier runs left in the spool (their server was down when they ended,
 they ran in "offline" mode, or their process died). A spool folder whose process is
 still alive is locked and left alone; a folder with nothing to send is removed without
-contacting the server, so a finished run is never resumed by a replay."""
+contacting the server, so a finished run is never resumed by a replay; a dead process's
+run that never finished is finished "crashed" after its records."""
 from __future__ import annotations
 
 import os
@@ -51,6 +52,10 @@ def sync_report(spool_dir: Optional[str] = None, host: Optional[str] = None, tim
             spool.remove_if_empty()
             spool.release()
             continue
+        if not any(spool.read(name)[0].get("kind") == "finish" for name in spool.pending()):
+            # The process that owned this spool is gone (its lock is free) and never
+            # finished: its run ends crashed once the rest is sent, not revived.
+            spool.put({"kind": "finish", "body": {"status": "crashed"}})
         create = meta["create"]
         r = Run(project=create["project"], name=create["name"], run_id=create["run_id"],
                 host=host or meta["host"], capture_console=False, system_metrics_interval=0,
