@@ -98,7 +98,6 @@ INSERT INTO experiments_v3 SELECT id, project_id, run_id, name, description, sta
 DROP TABLE experiments;
 ALTER TABLE experiments_v3 RENAME TO experiments;
 CREATE INDEX experiments_by_status ON experiments(status, last_seen);
-CREATE INDEX experiments_by_run_id ON experiments(run_id);
 CREATE TABLE namespaces_v3(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,

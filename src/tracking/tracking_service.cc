@@ -78,13 +78,16 @@ Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
     return Status::TooLarge("a batch may carry at most " + std::to_string(l.max_points_per_request) +
                             " points; this one has " + std::to_string(batch.points.size()));
   }
+  constexpr size_t kMaxRefusalsListed = 1000;
   std::vector<WriteAck::Refusal> refused;
   std::unordered_set<std::string> refused_keys;
+  bool any_refused = false;
   // A bad point refuses the batch, or (partial) just itself and the key it names.
   auto refuse = [&](const std::string& key, int64_t step, Status why) -> Status {
     if (!batch.partial) return why;
+    any_refused = true;
     if (step < 0) refused_keys.insert(key);
-    refused.push_back({key, step, why.message()});
+    if (refused.size() < kMaxRefusalsListed) refused.push_back({key, step, why.message()});
     return Status::Ok();
   };
   bool bad_steps = false;
@@ -110,7 +113,7 @@ Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
                                                                   " data; log line data under another key")));
   }
   size_t before = batch.points.size();
-  if (!refused.empty()) {
+  if (any_refused) {
     std::erase_if(batch.points, [&](const MetricPoint& p) {
       return refused_keys.count(p.key) || (bad_steps && (p.step < 0 || p.step > l.max_step));
     });
@@ -118,8 +121,6 @@ Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
   if (batch.ts == 0) batch.ts = NowMicros();
   LOUPE_ASSIGN_OR_RETURN(WriteAck ack, store_.WriteMetrics(batch));
   ack.refused_points = before - batch.points.size();
-  constexpr size_t kMaxRefusalsListed = 1000;
-  if (refused.size() > kMaxRefusalsListed) refused.resize(kMaxRefusalsListed);
   ack.refused = std::move(refused);
   return ack;
 }
@@ -234,7 +235,6 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
     return Status::TooLarge("media files are limited to " + std::to_string(l.max_media_bytes) + " bytes");
   }
   if (!from.client.empty()) LOUPE_RETURN_IF_ERROR(ValidateClientId(from.client));
-  LOUPE_RETURN_IF_ERROR(store_.GetExperiment(experiment_id).status());
 
   // The stored name is ours, never the client's: step, a unique counter, the extension.
   static std::atomic<uint64_t> counter{0};
@@ -259,6 +259,7 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   Result<WriteAck> ack = store_.AddMedia(item);
   if (!ack.ok() || ack->duplicate) {
     fs::remove(final_path, ec);  // a retry of an upload already kept keeps only the first copy
+    if (!ack.ok()) fs::remove(MediaDir(experiment_id), ec);  // only if empty: an unknown or deleted run's
     return ack;
   }
   MutexLock lock(media_mu_);

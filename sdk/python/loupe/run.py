@@ -457,6 +457,8 @@ class Run:
             r = _http.request(self.host, "POST", f"/api/v1/experiments/{self.id}/heartbeat")
             if r.ok:
                 self._on_status(r.data.get("status"))
+            elif r.status == 410:
+                self._on_deleted(r)
 
     def _send(self, record, blob):
         base = f"/api/v1/experiments/{self.id}"
