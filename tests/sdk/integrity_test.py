@@ -142,6 +142,19 @@ class IntegrityTest(unittest.TestCase):
         self.assertEqual(self.server.request("POST", f"/api/v1/experiments/{old_id}/heartbeat")[0], 410)
         self.assertEqual(os.listdir(self.spool), [])  # nothing kept for a run that no longer exists
 
+    def test_a_deleted_dataset_id_is_never_given_to_the_next_upload(self):
+        from loupe_server import multipart
+
+        def upload(name):
+            body, ctype = multipart({"name": name}, {"file": (f"{name}.csv", b"a,b\n1,2\n3,4\n")})
+            status, p, _ = self.server.request("POST", "/api/v1/dataset/", raw=body, headers={"Content-Type": ctype})
+            self.assertIn(status, (200, 201), p)
+            return p["data"]["id"]
+
+        first = upload("first")
+        self.assertEqual(self.server.request("DELETE", f"/api/v1/dataset/{first}")[0], 200)
+        self.assertNotEqual(upload("second"), first)  # a session that named `first` must not train on it
+
     # 3. Two processes on one run_id, and sync during a live script.
     def test_two_processes_on_one_run_id_keep_their_own_spools(self):
         code = """
