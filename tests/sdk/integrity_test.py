@@ -369,6 +369,48 @@ class IntegrityTest(unittest.TestCase):
         self.assertEqual(status, 409, body)
         self.assertEqual(experiment(self.server, r.id)["status"], "finished")
 
+    def test_stop_racing_finish_has_one_winner_and_the_answers_say_which(self):
+        for i in range(60):
+            _, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "races", "run_id": f"r{i}"})
+            eid = body["data"]["id"]
+            answers = {}
+
+            def finish():
+                answers["finish"] = self.server.request("POST", f"/api/v1/experiments/{eid}/finish",
+                                                        {"status": "finished"})
+            def stop():
+                answers["stop"] = self.server.request("GET", f"/api/v1/experiment/{eid}/stop")
+            threads = [threading.Thread(target=finish), threading.Thread(target=stop)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            final = experiment(self.server, eid)["status"]
+            finish_said = answers["finish"][1]["data"]["status"]
+            self.assertEqual(finish_said, final)  # what the client was told is what is stored
+            if answers["stop"][0] == 200:
+                self.assertEqual(final, "stopped")
+            else:
+                self.assertEqual((answers["stop"][0], final), (409, "finished"))
+
+    def test_a_rename_racing_show_hide_keeps_both(self):
+        _, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "races", "run_id": "patch"})
+        eid = body["data"]["id"]
+        for i in range(60):
+            show = i % 2 == 0
+            threads = [
+                threading.Thread(target=self.server.request,
+                                 args=("PATCH", f"/api/v1/experiment/{eid}", {"name": f"name-{i}"})),
+                threading.Thread(target=self.server.request,
+                                 args=("PATCH", f"/api/v1/experiment/{eid}/show", {"show": show})),
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            e = experiment(self.server, eid)
+            self.assertEqual((e["name"], e["show"]), (f"name-{i}", show))
+
     # 12. A renamed project: resuming under the old name finds the run.
     def test_resume_after_the_project_was_renamed_keeps_one_run(self):
         r = loupe.Run(project="before", run_id="rename-run", **self.kw())
