@@ -260,7 +260,7 @@ Result<int64_t> NextStep(SqliteDb& db, int64_t experiment_id, bool system) {
   return next.value_or(0);
 }
 
-Status RegisterClient(SqliteDb& db, const std::string& client, int64_t experiment_id, bool fresh, int64_t now,
+Status RegisterClient(SqliteDb& db, const std::string& client, int64_t experiment_id, bool fresh, int64_t started,
                       int64_t& step_base) {
   step_base = 0;
   if (client.empty()) return Status::Ok();
@@ -272,7 +272,7 @@ Status RegisterClient(SqliteDb& db, const std::string& client, int64_t experimen
   return sql::Exec(db,
                    "INSERT INTO experiment_clients(client, experiment_id, step_base, system_step_base, create_time) "
                    "VALUES(?,?,?,?,?)",
-                   client, experiment_id, step_base, system_base, now);
+                   client, experiment_id, step_base, system_base, started);
 }
 
 // The project a resume under `name` means: the one named so now, else the one that was
@@ -288,7 +288,8 @@ Result<std::optional<int64_t>> ProjectForResume(SqliteDb& db, const std::string&
 Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperiment& e) {
   CreatedExperiment out;
   Status st = Write([&](SqliteDb& db) -> Status {
-    int64_t now = NowMicros();
+    const int64_t now = NowMicros();
+    const int64_t started = e.client_start > 0 && e.client_start < now ? e.client_start : now;
     if (!e.client.empty()) {
       sql::Rows known(db, "SELECT experiment_id, step_base FROM experiment_clients WHERE client=?", e.client);
       if (known.Next()) {
@@ -310,6 +311,17 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
     }
     if (id) {
       out.resumed = true;
+      // A client that started before one already registered arrives late (synced from
+      // another machine): its data is kept, but the newer client owns status and config.
+      LOUPE_ASSIGN_OR_RETURN(
+          std::optional<int64_t> newer,
+          sql::QueryInt(db, "SELECT 1 FROM experiment_clients WHERE experiment_id=? AND create_time > ? LIMIT 1", *id,
+                        started));
+      if (newer) {
+        LOUPE_RETURN_IF_ERROR(RegisterClient(db, e.client, *id, false, started, out.step_base));
+        LOUPE_ASSIGN_OR_RETURN(out.experiment, LoadExperiment(db, *id));
+        return Status::Ok();
+      }
       LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                       "UPDATE experiments SET status='running', finish_time=0, last_seen=?, "
                                       "update_time=? WHERE id=?",
@@ -331,11 +343,11 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
       LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                       "INSERT INTO experiments(project_id, run_id, name, description, status, "
                                       "create_time, update_time, last_seen, config) VALUES(?,?,?,?,'running',?,?,?,?)",
-                                      *project_id, run_id, e.name.empty() ? run_id : e.name, e.description, now, now,
-                                      now, e.config_json));
+                                      *project_id, run_id, e.name.empty() ? run_id : e.name, e.description, started,
+                                      now, now, e.config_json));
       id = db.LastInsertId();
     }
-    LOUPE_RETURN_IF_ERROR(RegisterClient(db, e.client, *id, !out.resumed, now, out.step_base));
+    LOUPE_RETURN_IF_ERROR(RegisterClient(db, e.client, *id, !out.resumed, started, out.step_base));
     LOUPE_ASSIGN_OR_RETURN(out.experiment, LoadExperiment(db, *id));
     return Status::Ok();
   });
@@ -440,18 +452,46 @@ Status CheckRebasedStep(int64_t step, int64_t base) {
 }
 }  // namespace
 
+namespace {
+Status ApplyStatus(SqliteDb& db, const Experiment& cur, RunStatus s, RunStatus& now_status, int64_t at = 0) {
+  // A stop requested from the UI wins over the client's later "finished".
+  if (cur.status == RunStatus::kStopped && s != RunStatus::kRunning) {
+    now_status = RunStatus::kStopped;
+    return Status::Ok();
+  }
+  now_status = s;
+  int64_t now = NowMicros();
+  int64_t finish = at > cur.create_time && at < now ? at : now;
+  return sql::Exec(db, "UPDATE experiments SET status=?, finish_time=?, update_time=?, last_seen=? WHERE id=?",
+                   std::string(RunStatusName(s)), s == RunStatus::kRunning ? int64_t{0} : finish, now, now, cur.id);
+}
+}  // namespace
+
 Result<RunStatus> SqliteStore::SetStatus(int64_t id, RunStatus s) {
   RunStatus now_status = s;
   Status st = Write([&](SqliteDb& db) -> Status {
     LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperimentForWrite(db, id));
-    // A stop requested from the UI wins over the client's later "finished".
-    if (cur.status == RunStatus::kStopped && s != RunStatus::kRunning) {
-      now_status = RunStatus::kStopped;
+    return ApplyStatus(db, cur, s, now_status);
+  });
+  if (!st.ok()) return st;
+  return now_status;
+}
+
+Result<RunStatus> SqliteStore::FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at) {
+  RunStatus now_status = s;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperimentForWrite(db, id));
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> newer,
+                           sql::QueryInt(db,
+                                         "SELECT 1 FROM experiment_clients a JOIN experiment_clients b "
+                                         "ON b.experiment_id=a.experiment_id AND b.create_time > a.create_time "
+                                         "WHERE a.client=? AND a.experiment_id=? LIMIT 1",
+                                         client, id));
+    if (newer) {
+      now_status = cur.status;
       return Status::Ok();
     }
-    int64_t now = NowMicros();
-    return sql::Exec(db, "UPDATE experiments SET status=?, finish_time=?, update_time=?, last_seen=? WHERE id=?",
-                     std::string(RunStatusName(s)), s == RunStatus::kRunning ? int64_t{0} : now, now, now, id);
+    return ApplyStatus(db, cur, s, now_status, at);
   });
   if (!st.ok()) return st;
   return now_status;

@@ -33,6 +33,7 @@ class SqliteStore final : public Store {
   Status SetSystem(int64_t id, const std::string& system_json, const std::string& requirements) override;
   Result<RunStatus> SetStatus(int64_t id, RunStatus s) override;
   Result<Experiment> StopIfRunning(int64_t id) override;
+  Result<RunStatus> FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at) override;
   Result<RunStatus> Heartbeat(int64_t id) override;
   Result<int> CrashStaleRuns(int64_t cutoff_micros) override;
   Status DeleteExperiment(int64_t id) override;

@@ -53,6 +53,9 @@ struct NewExperiment {
   // The SDK process asking (see ClientWrite); empty for clients without one. A request
   // from a client already registered is a replay and changes nothing.
   std::string client;
+  // When the client started, micros (0: unknown). A new run's start time (a run synced
+  // later starts when it ran, not when it arrived), and the order of a run's clients.
+  int64_t client_start = 0;
 };
 
 // A partial update of an experiment: fields left empty keep their stored value, so two

@@ -45,6 +45,12 @@ class TrackingStore {
   // Sets status (and finish_time unless running). Returns the status now stored. Writes
   // to an experiment that was deleted answer Gone (ids are never reused).
   virtual Result<RunStatus> SetStatus(int64_t id, RunStatus s) = 0;
+  // SetStatus on behalf of an SDK client; a client that a newer one has since resumed
+  // the run from (a late finish, a replay by sync) changes nothing and gets the status
+  // now stored.
+  // `at` (micros, 0: now) is when the client finished, kept as the finish time when it
+  // lies between the run's start and now (a run synced later ends when it ended).
+  virtual Result<RunStatus> FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at) = 0;
   // Running -> stopped in one step; Conflict when it had already ended.
   virtual Result<Experiment> StopIfRunning(int64_t id) = 0;
   virtual Result<RunStatus> Heartbeat(int64_t id) = 0;

@@ -110,7 +110,7 @@ Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
   LOUPE_ASSIGN_OR_RETURN(auto media, MediaKeysAmong(batch.experiment_id, keys));
   for (const auto& [key, type] : media) {
     LOUPE_RETURN_IF_ERROR(refuse(key, -1, Status::InvalidArgument("key '" + key + "' already holds " + type +
-                                                                  " data; log line data under another key")));
+                                                                  " data; log numbers under another key")));
   }
   size_t before = batch.points.size();
   if (any_refused) {
@@ -329,8 +329,12 @@ Status TrackingService::PatchExperiment(int64_t id, const ExperimentPatch& patch
   return store_.PatchExperiment(id, patch);
 }
 
-Result<RunStatus> TrackingService::Finish(int64_t experiment_id, RunStatus status) {
-  LOUPE_ASSIGN_OR_RETURN(RunStatus now, store_.SetStatus(experiment_id, status));
+Result<RunStatus> TrackingService::Finish(int64_t experiment_id, RunStatus status, const std::string& client,
+                                          int64_t at_micros) {
+  if (!client.empty()) LOUPE_RETURN_IF_ERROR(ValidateClientId(client));
+  LOUPE_ASSIGN_OR_RETURN(RunStatus now, client.empty() && at_micros == 0
+                                            ? store_.SetStatus(experiment_id, status)
+                                            : store_.FinishFromClient(experiment_id, status, client, at_micros));
   spdlog::info("experiment {} ended {}", experiment_id, RunStatusName(now));
   return now;
 }

@@ -57,7 +57,9 @@ class TrackingService {
   // file and its row) and folders of experiments that no longer exist. Run at start,
   // before uploads are accepted. Returns the number of files removed.
   Result<int> RemoveOrphanMedia();
-  Result<RunStatus> Finish(int64_t experiment_id, RunStatus status);
+  // `client` (an SDK client id, or empty): see TrackingStore::FinishFromClient.
+  Result<RunStatus> Finish(int64_t experiment_id, RunStatus status, const std::string& client = "",
+                           int64_t at_micros = 0);
   Result<RunStatus> Heartbeat(int64_t experiment_id);
   // Marks a running experiment stopped (the UI's stop button); Conflict when it ended.
   Result<Experiment> Stop(int64_t experiment_id);

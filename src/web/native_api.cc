@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <cmath>
 
 #include "common/time_util.h"
 #include "web/api_routes.h"
@@ -36,6 +37,27 @@ json ExperimentJson(const Experiment& e) {
 
 json AckJson(const WriteAck& ack) {
   return {{"status", RunStatusName(ack.status)}, {"duplicate", ack.duplicate}};
+}
+
+// The optional "client" of a JSON body: absent or null is "", anything else must be a
+// valid client id (an empty string is refused, as in a metrics batch).
+Result<std::string> ClientFromBody(const json& body) {
+  auto it = body.find("client");
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return Status::InvalidArgument("client must be a string");
+  LOUPE_RETURN_IF_ERROR(ValidateClientId(it->get<std::string>()));
+  return it->get<std::string>();
+}
+
+// An optional Unix time in seconds, as micros (0 when absent or null).
+Result<int64_t> UnixSecondsField(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return int64_t{0};
+  if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0 ||
+      it->get<double>() > 1e11) {
+    return Status::InvalidArgument(std::string(field) + " must be Unix time in seconds");
+  }
+  return static_cast<int64_t>(it->get<double>() * 1e6);
 }
 
 // The client id and seq of a write sent as query parameters (media uploads).
@@ -88,8 +110,10 @@ HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
   e.name = OptionalString(body, "name", err).value_or("");
   e.run_id = OptionalString(body, "run_id", err).value_or("");
   e.description = OptionalString(body, "description", err).value_or("");
-  e.client = OptionalString(body, "client", err).value_or("");
+
   if (!err.ok()) return JsonError(err);
+  LOUPE_ASSIGN_OR_RESPOND(e.client, ClientFromBody(body));
+  LOUPE_ASSIGN_OR_RESPOND(e.client_start, UnixSecondsField(body, "start_time"));
   if (auto c = body.find("config"); c != body.end() && !c->is_null()) {
     if (!c->is_object()) return JsonError(Status::InvalidArgument("config must be a JSON object"));
     e.config_json = c->dump();
@@ -159,12 +183,7 @@ HttpResponse LogConsole(TrackingService& t, const HttpRequest& req, int64_t id) 
     }
     batch.from.seq = s->get<int64_t>();
   }
-  Status err;
-  batch.from.client = OptionalString(body, "client", err).value_or("");
-  if (!err.ok()) return JsonError(err);
-  if (!batch.from.client.empty()) {
-    if (Status st = ValidateClientId(batch.from.client); !st.ok()) return JsonError(st);
-  }
+  LOUPE_ASSIGN_OR_RESPOND(batch.from.client, ClientFromBody(body));
   auto lines = body.find("lines");
   if (lines == body.end() || !lines->is_array()) {
     return JsonError(Status::InvalidArgument("lines is required and must be an array"));
@@ -323,7 +342,9 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                    return JsonError(Status::InvalidArgument(
                        "status must be \"finished\", \"crashed\", \"failed\" or \"stopped\""));
                  }
-                 LOUPE_ASSIGN_OR_RESPOND(RunStatus now, t.Finish(id, *s));
+                 LOUPE_ASSIGN_OR_RESPOND(std::string client, ClientFromBody(body));
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t at, UnixSecondsField(body, "time"));
+                 LOUPE_ASSIGN_OR_RESPOND(RunStatus now, t.Finish(id, *s, client, at));
                  return JsonOk({{"status", RunStatusName(now)}});
                })});
   return r;

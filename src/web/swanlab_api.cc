@@ -444,7 +444,9 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
                  auto nd = NameAndDescription(body);
                  if (!nd.ok()) return JsonError(nd.status());
-                 Status st = t.PatchExperiment(e.id, {nd->first, nd->second, std::nullopt});
+                 std::optional<std::string> description;  // absent: kept as it is
+                 if (body.contains("description")) description = nd->second;
+                 Status st = t.PatchExperiment(e.id, {nd->first, description, std::nullopt});
                  if (!st.ok()) return JsonError(st);
                  LOUPE_ASSIGN_OR_RESPOND(Experiment updated, t.GetExperiment(e.id));
                  return JsonOk({{"experiment", ExperimentRow(updated, 0)}});

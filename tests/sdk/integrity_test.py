@@ -250,6 +250,126 @@ class IntegrityTest(unittest.TestCase):
         self.assertEqual(points(self.server, exp["id"], "x"), [(s, s) for s in range(20)])
         self.assertEqual(os.listdir(self.spool), [])
 
+    def test_resuming_on_the_same_machine_first_sends_what_a_dead_process_left(self):
+        go = os.path.join(self.spool, "go")
+        code = """
+            import loupe, os, time
+            r = loupe.Run(project="unsynced", run_id="u-run", **{kw})
+            for s in range(50):
+                r.log({{"x": s}})
+            while r.id is None or r.spool.pending():
+                time.sleep(0.02)
+            print("acked", flush=True)
+            while not os.path.exists({go!r}):  # the server is stopped meanwhile
+                time.sleep(0.02)
+            for s in range(50, 100):
+                r.log({{"x": s}})
+            r._drain_buffers()
+            os._exit(9)  # dies with steps 50-99 in its spool
+        """.format(kw=repr(self.kw()), go=go)
+        proc = run_script(code, wait=False)
+        self.assertEqual(proc.stdout.readline().strip(), "acked")
+        port = self.server.port
+        self.server.stop()
+        open(go, "w").close()
+        proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 9)
+        os.unlink(go)
+        self.server.port = port
+        self.server.start()
+        b = loupe.Run(project="unsynced", run_id="u-run", **self.kw())
+        for i in range(20):
+            b.log({"x": 1000 + i})
+        self.assertTrue(b.finish(timeout=30))
+        self.assertEqual(points(self.server, b.id, "x"),
+                         [(s, s) for s in range(100)] + [(100 + i, 1000 + i) for i in range(20)])
+        self.assertEqual(experiment(self.server, b.id)["status"], "finished")
+        self.assertEqual(os.listdir(self.spool), [])
+
+    def test_a_late_replay_from_another_machine_does_not_end_a_newer_resume(self):
+        elsewhere = tempfile.mkdtemp(prefix="loupe-other-machine-")
+        self.addCleanup(shutil.rmtree, elsewhere, True)
+        a = loupe.Run(project="late", run_id="l-run", **self.kw(spool_dir=elsewhere, host="http://127.0.0.1:1"))
+        a.log({"x": 0}, step=0)
+        a._drain_buffers()
+        a._close(0)  # a process that died with its records unsent, on another machine
+        a.finished = True
+        a.spool.release()
+        time.sleep(0.01)
+        b = loupe.Run(project="late", run_id="l-run", **self.kw())
+        b.log({"x": 1}, step=1)
+        self.assertTrue(b.finish(timeout=10))
+        report = loupe._sync.sync_report(spool_dir=elsewhere, host=self.server.url, timeout=10)
+        self.assertEqual(report.sent, 1)
+        self.assertEqual(experiment(self.server, b.id)["status"], "finished")  # not the replay's "crashed"
+        self.assertEqual(points(self.server, b.id, "x"), [(0, 0), (1, 1)])
+
+    def test_text_python_cannot_encode_is_kept_with_replacement_characters(self):
+        r = loupe.Run(project="bytes", **self.kw())
+        name = os.fsdecode(b"caf\xe9.png")  # a file name in another encoding: a lone surrogate
+        r._on_console("stdout", "saved " + name)
+        r._on_console("stdout", "epoch 1 ok")
+        r.update_config({"file": name, "epochs": 10})
+        self.assertTrue(r.finish(timeout=10))
+        self.assertEqual(console(self.server, r.id), ["saved caf\ufffd.png", "epoch 1 ok"])
+        self.assertEqual(experiment(self.server, r.id)["config"], {"file": "caf\ufffd.png", "epochs": 10})
+
+    def test_sync_never_touches_folders_that_are_not_spools(self):
+        root = tempfile.mkdtemp(prefix="loupe-not-a-spool-")
+        self.addCleanup(shutil.rmtree, root, True)
+        os.makedirs(os.path.join(root, "project", "src"))
+        with open(os.path.join(root, "project", "src", "train.py"), "w") as f:
+            f.write("precious")
+        self.assertEqual(loupe._sync.sync_report(spool_dir=root, host=self.server.url), (0, 0, 0))
+        self.assertEqual(os.listdir(os.path.join(root, "project", "src")), ["train.py"])
+
+    def test_images_the_server_would_refuse_are_refused_at_log_time(self):
+        r = loupe.Run(project="imgs", **self.kw())
+        bmp = os.path.join(self.spool, "x.bmp")
+        with open(bmp, "wb") as f:
+            f.write(b"BM" + b"\0" * 64)
+        with self.assertRaises(ValueError):
+            r.log_image("a", bmp)
+        with self.assertRaises(ValueError):
+            r.log_image("a", PNG + b"\0" * (16 << 20))
+        self.assertTrue(r.finish(timeout=10))
+
+    def test_the_scripts_own_sigterm_handler_survives_finish(self):
+        code = """
+            import loupe, os, signal, sys
+            r = loupe.Run(project="handlers", **{kw})
+            signal.signal(signal.SIGTERM, lambda *a: sys.exit(42))
+            r.finish(timeout=10)
+            os.kill(os.getpid(), signal.SIGTERM)
+        """.format(kw=repr(self.kw()))
+        self.assertEqual(run_script(code).returncode, 42)
+
+    def test_a_spool_on_a_file_system_without_flock_still_logs(self):
+        import fcntl
+        from unittest import mock
+        with mock.patch.object(fcntl, "flock", side_effect=OSError(37, "No locks available")), \
+                redirect_stderr(io.StringIO()) as err:
+            r = loupe.Run(project="nfs", **self.kw())
+            r.log({"x": 1}, step=0)
+            self.assertTrue(r.finish(timeout=10))
+        self.assertIn("cannot lock", err.getvalue())
+        self.assertEqual(points(self.server, r.id, "x"), [(0, 1)])
+
+    def test_empty_client_ids_are_refused_everywhere_and_a_rename_keeps_the_description(self):
+        status, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "c", "client": ""})
+        self.assertEqual(status, 422, body)
+        _, body, _ = self.server.request("POST", "/api/v1/experiments",
+                                         {"project": "c", "description": "keep me", "client": "abc"})
+        eid = body["data"]["id"]
+        for path, payload in (("console", {"client": "", "lines": []}),
+                              ("metrics", {"client": "", "steps": []}),
+                              ("finish", {"client": "", "status": "finished"})):
+            status, body, _ = self.server.request("POST", f"/api/v1/experiments/{eid}/{path}", payload)
+            self.assertEqual(status, 422, (path, body))
+        status, body, _ = self.server.request("PATCH", f"/api/v1/experiment/{eid}", {"name": "renamed"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(experiment(self.server, eid)["description"], "keep me")
+
     # 5. Resuming without step= appends.
     def test_resuming_without_steps_continues_after_the_last_step(self):
         for part in range(2):
@@ -273,7 +393,7 @@ class IntegrityTest(unittest.TestCase):
             for s in range(10):
                 second.log({"loss": s, "img": 1.0}, step=s)
             second._on_console("stdout", line)
-            self.assertTrue(second.finish(timeout=10))
+            self.assertFalse(second.finish(timeout=10))  # something was refused: not everything was kept
         self.assertEqual(points(self.server, second.id, "loss"), [(s, s) for s in range(10)])
         self.assertTrue(any(x["key"] == "img" for x in second.refused))
         self.assertIn("'img'", err.getvalue())

@@ -13,7 +13,7 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("sync", help="send runs left in the spool to the server")
     s.add_argument("--host", help="server URL (default: the one each run used)")
-    s.add_argument("--spool-dir", help="spool directory (default ~/.cache/loupe/spool)")
+    s.add_argument("--spool-dir", help="spool directory (default $LOUPE_SPOOL_DIR, else ~/.cache/loupe/spool)")
     s.add_argument("--timeout", type=float, default=60.0,
                    help="seconds to keep retrying each run while the server is unreachable (default 60)")
     args = parser.parse_args()

@@ -11,6 +11,7 @@ what a dead process left (its lock is gone with it), in order.
 import json
 import os
 import re
+import sys
 import threading
 
 try:
@@ -19,7 +20,9 @@ except ImportError:  # no advisory locks (Windows): one process per spool folder
     fcntl = None
 
 _NAME = re.compile(r"^r-(\d{12})\.json$")
+_OURS = re.compile(r"^(r-\d{12}\.(json|bin)|run\.json)(\.tmp)?$")  # the only files a spool removes
 _LOCK = "lock"
+_warned_no_lock = False
 
 
 def default_root():
@@ -100,7 +103,7 @@ class Spool:
         if self.pending():
             return
         for name in os.listdir(self.dir) if os.path.isdir(self.dir) else []:
-            if name != _LOCK:
+            if _OURS.match(name):
                 _unlink(os.path.join(self.dir, name))
         _unlink(os.path.join(self.dir, _LOCK))
         for d in (self.dir, os.path.dirname(self.dir)):  # the client's folder, then the run's if empty
@@ -117,6 +120,7 @@ class Spool:
 
 
 def _take_lock(path):
+    global _warned_no_lock
     if fcntl is None:
         return None
     f = open(path, "a+")
@@ -125,6 +129,13 @@ def _take_lock(path):
     except BlockingIOError:
         f.close()
         raise SpoolBusy(os.path.dirname(path)) from None
+    except OSError as e:  # a file system without flock (some NFS): spool unlocked rather than not at all
+        f.close()
+        if not _warned_no_lock:
+            _warned_no_lock = True
+            print(f"loupe: cannot lock {path} ({e}); do not run `loupe sync` while this script runs",
+                  file=sys.stderr)
+        return None
     return f
 
 

@@ -102,16 +102,36 @@ def split_utf8(line: str, max_bytes: int = _MAX_LINE_BYTES):
     """Pieces of `line` of at most max_bytes in UTF-8, never cutting a character."""
     if len(line) * 4 <= max_bytes:
         return [line]
-    data = line.encode("utf-8", "surrogatepass")
+    data = line.encode("utf-8")
     pieces = []
     while len(data) > max_bytes:
         cut = max_bytes
         while cut > 0 and (data[cut] & 0xC0) == 0x80:  # a continuation byte: back to the character's start
             cut -= 1
-        pieces.append(data[:cut].decode("utf-8", "surrogatepass"))
+        pieces.append(data[:cut].decode("utf-8"))
         data = data[cut:]
-    pieces.append(data.decode("utf-8", "surrogatepass"))
+    pieces.append(data.decode("utf-8"))
     return pieces
+
+
+def clean_text(text: str) -> str:
+    """`text` as valid UTF-8: the undecodable bytes Python keeps as lone surrogates (a
+    file name or terminal output in another encoding) become U+FFFD, since the JSON the
+    server takes cannot carry them."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "replace").decode("utf-8")
+
+
+_IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+_MAX_MEDIA_BYTES = 16 << 20
 
 
 def chunk_steps(steps: Dict[int, Dict[str, Any]]):
@@ -144,9 +164,9 @@ class Run:
         self.host = (host or os.environ.get("LOUPE_URL") or "http://127.0.0.1:8080").rstrip("/")
         if "://" not in self.host:  # "127.0.0.1:8080" means the plain-HTTP server there
             self.host = "http://" + self.host
-        self.project = project
+        self.project = clean_text(project)
         self.run_id = run_id or new_run_id()
-        self.name = name or self.run_id
+        self.name = clean_text(name) if name else self.run_id
         self.id: Optional[int] = None  # the server's experiment id, known once connected
         self.stopped = False
         self.finished = False
@@ -177,6 +197,8 @@ class Run:
         self._backoff = 0.5
         self._last_contact = 0.0
         self._failed = False
+        self._lost = 0        # records or values the server refused
+        self._siblings_done = False
         self._terminated = False
         self._warned_offline = False
         self._warned_error = False
@@ -190,9 +212,9 @@ class Run:
         else:
             self.client = new_client_id()
             self.spool = Spool(os.path.join(spool_dir or default_root(), self.run_id, self.client))
-            self._create_body = {"project": project, "name": self.name, "run_id": self.run_id,
-                                 "description": description, "config": _jsonable(config or {}),
-                                 "client": self.client}
+            self._create_body = {"project": self.project, "name": self.name, "run_id": self.run_id,
+                                 "description": clean_text(description), "config": _jsonable(config or {}),
+                                 "client": self.client, "start_time": time.time()}
             self.spool.write_meta({"host": self.host, "create": self._create_body})
 
         self._metadata_due = log_system_metadata  # collected by the first drain: git and nvidia-smi are slow
@@ -265,8 +287,15 @@ class Run:
         if isinstance(image, (bytes, bytearray)):
             blob, filename = bytes(image), "image.jpg" if bytes(image[:3]) == b"\xff\xd8\xff" else "image.png"
         else:
+            filename = clean_text(os.path.basename(os.fsdecode(image)))
+            if not filename.lower().endswith(_IMAGE_TYPES):
+                raise ValueError(f"{filename!r} is not an image Loupe stores: use {', '.join(_IMAGE_TYPES)}")
             with open(image, "rb") as f:
-                blob, filename = f.read(), os.path.basename(str(image))
+                blob = f.read()
+        if not blob:
+            raise ValueError("the image is empty")
+        if len(blob) > _MAX_MEDIA_BYTES:
+            raise ValueError(f"the image is {len(blob)} bytes; Loupe stores images of up to {_MAX_MEDIA_BYTES} bytes")
         with self._lock:
             relative = step is None and not self._explicit
             if step is None:
@@ -286,25 +315,29 @@ class Run:
 
     def finish(self, status: str = "finished", timeout: float = 30.0) -> bool:
         """Sends everything, marks the run finished, stops capturing. Returns True when
-        every record reached the server (always in "disabled" mode, never in "offline");
-        otherwise they stay spooled for `loupe sync`."""
+        everything logged was kept: every record reached the server and nothing was
+        refused (see `refused`). Always True in "disabled" mode, never in "offline".
+        Records not sent stay spooled for `loupe sync`."""
         if self.mode == "disabled":
             self.finished = True
             return True
         if self.finished:
-            return not self.spool.pending() and not self.deleted
+            return not self.spool.pending() and not self.deleted and not self._lost
         self.finished = True
+        try:
+            return self._finish(status, timeout)
+        finally:
+            self._restore_sigterm()
+
+    def _finish(self, status, timeout):
         if self._capture:
             self._capture.stop()
-        if self._prev_sigterm is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self._prev_sigterm)
-            self._prev_sigterm = None
         if self.deleted:
             self._close(0)
             self.spool.remove_if_empty()
             return False
         self._drain_buffers()
-        self.spool.put({"kind": "finish", "body": {"status": status}})
+        self.spool.put({"kind": "finish", "body": {"status": status, "client": self.client, "time": time.time()}})
         self._retry_at, self._backoff = 0.0, 0.5  # a server that is back gets the rest now
         left = self._close(timeout)
         if self.deleted:
@@ -320,7 +353,18 @@ class Run:
         else:
             self.spool.remove_if_empty()
         self.spool.release()  # what is left is `loupe sync`'s to send
-        return not left
+        if self._lost:
+            print(f"loupe: the server refused {self._lost} record(s) or value(s) of run {self.run_id}; "
+                  f"see run.refused", file=original_stderr())
+        return not left and not self._lost
+
+    def _restore_sigterm(self):
+        """Puts back the SIGTERM handler found at start, unless the script has set its own since."""
+        if self._prev_sigterm is None or threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+            signal.signal(signal.SIGTERM, self._prev_sigterm)
+        self._prev_sigterm = None
 
     def __enter__(self) -> Run:
         return self
@@ -355,7 +399,7 @@ class Run:
     def _on_console(self, stream, line):
         now = time.time()
         with self._lock:
-            for piece in split_utf8(line):
+            for piece in split_utf8(clean_text(line)):
                 self._console.append({"stream": stream, "text": piece, "ts": now})
 
     def _drain_buffers(self):
@@ -413,9 +457,26 @@ class Run:
             if closing and time.time() < self._retry_at:
                 time.sleep(min(0.2, self._retry_at - time.time()))
 
+    def _replay_siblings(self):
+        """Sends what dead processes of the same run left in this machine's spool before
+        this client registers, so their steps come first and this one's resume point is
+        after them. False while some could not be sent."""
+        if self._siblings_done or self._replaying:
+            return True
+        from ._sync import LEFT, replay_folder, run_folders
+        mine = os.path.abspath(self.spool.dir)
+        for folder in list(run_folders(os.path.dirname(self.spool.dir))):
+            if os.path.abspath(folder) != mine and replay_folder(folder, self.host, timeout=10) == LEFT:
+                return False
+        self._siblings_done = True
+        return True
+
     def _connect_once(self):
         if self.id is not None:
             return True
+        if not self._replay_siblings():
+            self._on_failure(_http.Response(0, None))
+            return False
         r = _http.request(self.host, "POST", "/api/v1/experiments", self._create_body)
         if r.ok:
             self.id = r.data["id"]
@@ -445,6 +506,10 @@ class Run:
                 self._on_failure(r)
                 return
             if not r.ok:
+                self._lost += 1
+                if len(self.refused) < _MAX_REFUSALS_KEPT:
+                    self.refused.append({"record": record["kind"], "key": record.get("key"), "step": None,
+                                         "message": r.message})
                 print(f"loupe: the server refused a {record['kind']} record, which is dropped: {r.message}",
                       file=original_stderr())
             self._note_refusals(r.data.get("refused"))
@@ -487,18 +552,19 @@ class Run:
         self._backoff = min(self._backoff * 2, 30.0)
         if not self._warned_offline and r.status == 0:
             self._warned_offline = True
-            print(f"loupe: cannot reach {self.host}; spooling to {self.spool.dir} and retrying",
-                  file=original_stderr())
+            where = "will retry" if self._replaying else f"spooling to {self.spool.dir} and retrying"
+            print(f"loupe: cannot reach {self.host}; {where}", file=original_stderr())
 
     def _on_deleted(self, r):
         if not self.deleted:
             self.deleted = True
-            print(f"loupe: run {self.run_id} was deleted on the server ({r.message}); "
-                  f"nothing more is sent or kept for it", file=original_stderr())
+            print(f"loupe: run {self.run_id} was deleted on the server; nothing more is sent or kept for it",
+                  file=original_stderr())
         self.spool.clear()
 
     def _note_refusals(self, refused):
         for item in refused or []:
+            self._lost += 1
             if len(self.refused) < _MAX_REFUSALS_KEPT:
                 self.refused.append(item)
             key = item.get("key")
@@ -524,6 +590,8 @@ class Run:
         # Unwinds the main thread (releasing whatever locks it holds); the exit then
         # finishes the run, and the process ends with the status SIGTERM would give.
         self._terminated = True
+        if not self.finished:
+            print(f"loupe: SIGTERM: finishing run {self.run_id} as stopped", file=original_stderr())
         raise SystemExit(128 + signum)
 
     def _at_exit(self):
@@ -549,7 +617,9 @@ def _console_records(lines):
 def _jsonable(obj):
     """Config values the JSON encoder can take: numbers, strings, lists, dicts; others as str."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {clean_text(str(k)): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, str):
+        return clean_text(obj)
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -561,4 +631,4 @@ def _jsonable(obj):
             return _jsonable(obj.item())
         except (TypeError, ValueError):
             pass
-    return str(obj)
+    return clean_text(str(obj))
