@@ -96,8 +96,15 @@ class RunService {
     std::shared_ptr<std::mutex> mu;
   };
 
-  // Execute's work once the run is STARTED.
+  // Execute's work once the run is STARTED: Prepare, StartExperiment, Fit, then the
+  // final statuses of the run and its experiment (run_executor.cc).
+  struct TrainingPlan;
   Result<nlohmann::json> Train(int64_t run_id, const std::function<bool()>& stop);
+  Result<TrainingPlan> Prepare(int64_t run_id);
+  Result<int64_t> StartExperiment(int64_t run_id, const TrainingPlan& plan);
+  // Trains (or searches), scores every split and saves the model, reporting curves to
+  // the experiment; nothing writes to the experiment once it returns.
+  Result<nlohmann::json> Fit(const TrainingPlan& plan, int64_t experiment_id, const std::function<bool()>& stop);
   // STARTED -> ERROR with the reason, logged; a store failure here is logged too (the
   // run then becomes ERROR at the next start, with the interrupted runs).
   void MarkFailed(int64_t run_id, const Status& why);

@@ -1,7 +1,10 @@
-// A run and its job stay consistent after a crash: the states a kill -9 leaves are
-// prepared in the store and the start-up recovery is run on them.
+// A run and what follows it (its job, its tracking experiment) stay consistent after
+// a crash or a failure: the states a kill -9 leaves are prepared in the store and the
+// start-up recovery is run on them; training ends are checked on the experiment.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -82,6 +85,16 @@ class RunRecoveryTest : public ::testing::Test {
   }
 
   RunRecord Run(int64_t id) { return *store_->GetRun(id); }
+
+  // The experiment ended with `status` and nothing touched it afterwards.
+  void ExpectEndedUntouched(int64_t experiment_id, RunStatus status) {
+    Result<Experiment> e = store_->GetExperiment(experiment_id);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(std::string(RunStatusName(e->status)), RunStatusName(status));
+    EXPECT_GT(e->finish_time, 0);
+    EXPECT_LE(e->last_seen, e->finish_time) << "a heartbeat or write reached the experiment after it ended";
+    EXPECT_LE(e->update_time, e->finish_time);
+  }
 
   TempDir dir_;
   std::unique_ptr<Store> store_;
@@ -164,6 +177,36 @@ TEST_F(RunRecoveryTest, RetryingARunsJobQueuesBothAgain) {
   EXPECT_EQ(Run(run_id_).status, WorkStatus::kDelivered);
   EXPECT_EQ(Run(run_id_).job_id, job);
   EXPECT_EQ(store_->GetJob(job)->status, WorkStatus::kNotStarted);
+}
+
+// Issue 19.14: the executor's curve writer and keepalive outlived the experiment's
+// final status, and their last heartbeat revived a failed run's experiment.
+TEST_F(RunRecoveryTest, CancelledRunLeavesItsExperimentEnded) {
+  Deliver(run_id_);
+  Result<json> out = runs_->Execute(run_id_, [] { return true; });
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(Run(run_id_).status, WorkStatus::kError);
+  ASSERT_GT(Run(run_id_).experiment_id, 0);
+  ExpectEndedUntouched(Run(run_id_).experiment_id, RunStatus::kCrashed);
+}
+
+TEST_F(RunRecoveryTest, FailedRunLeavesItsExperimentEnded) {
+  // The run's folder cannot be made: a file is in its place.
+  std::filesystem::create_directories(dir_.path() + "/runs");
+  std::ofstream(dir_.path() + "/runs/" + std::to_string(run_id_)) << "in the way";
+  Deliver(run_id_);
+  Result<json> out = runs_->Execute(run_id_);
+  ASSERT_FALSE(out.ok());
+  ASSERT_GT(Run(run_id_).experiment_id, 0);
+  ExpectEndedUntouched(Run(run_id_).experiment_id, RunStatus::kCrashed);
+}
+
+TEST_F(RunRecoveryTest, FinishedRunLeavesItsExperimentEnded) {
+  Deliver(run_id_);
+  Result<json> out = runs_->Execute(run_id_);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Run(run_id_).status, WorkStatus::kFinished);
+  ExpectEndedUntouched(Run(run_id_).experiment_id, RunStatus::kFinished);
 }
 
 }  // namespace
