@@ -23,4 +23,6 @@ void DatasetsModule::AddRoutes(std::vector<Route>& routes) {
   AppendRoutes(routes, DatasetPageRoutes(datasets_));
 }
 
+Status DatasetsModule::Start() { return datasets_.Recover(); }
+
 }  // namespace loupe::app

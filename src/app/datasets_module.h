@@ -12,6 +12,8 @@ class DatasetsModule final : public Module {
   DatasetsModule(DatasetStore& store, const ServerConfig& config);
   const char* name() const override { return "datasets"; }
   void AddRoutes(std::vector<Route>& routes) override;
+  // Makes the catalogue and the data folder agree after a crash.
+  Status Start() override;
   datasets::DatasetService& service() { return datasets_; }
 
  private:

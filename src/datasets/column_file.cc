@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "common/file_util.h"
@@ -114,6 +115,32 @@ Result<Table> ReadColumnFile(const std::string& path) {
     table.columns.push_back(std::move(c));
   }
   return table;
+}
+
+Result<nlohmann::json> ReadColumnFileColumns(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::NotFound("dataset file " + path + " is missing");
+  char start[12];
+  uint32_t len = 0;
+  std::string h;
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && f.read(start, sizeof start) && std::memcmp(start, kMagic, 8) == 0) {
+    std::memcpy(&len, start + 8, 4);
+    if (len > size - sizeof start) len = 0;  // truncated: no header
+    h.resize(len);
+    if (!f.read(h.data(), len)) h.clear();
+  }
+  nlohmann::json header = nlohmann::json::parse(h, nullptr, false);
+  if (header.is_discarded() || !header.contains("columns")) {
+    return Status::Corrupt("dataset file " + path + ": bad header");
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : header["columns"]) {
+    out.push_back(
+        {{"name", c.value("name", "")}, {"type", c.value("type", "")}, {"overridden", c.value("overridden", false)}});
+  }
+  return out;
 }
 
 }  // namespace loupe::datasets

@@ -6,6 +6,7 @@
 // half-written dataset.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "common/status.h"
@@ -15,5 +16,8 @@ namespace loupe::datasets {
 
 Status WriteColumnFile(const std::string& path, const Table& table);
 Result<Table> ReadColumnFile(const std::string& path);
+// The columns the file holds, from its header alone, as the catalogue lists them:
+// [{name, type, overridden}].
+Result<nlohmann::json> ReadColumnFileColumns(const std::string& path);
 
 }  // namespace loupe::datasets

@@ -1,6 +1,11 @@
 #include "datasets/dataset_service.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +16,7 @@
 
 #include "common/file_util.h"
 #include "common/path_rule.h"
+#include "common/time_util.h"
 #include "datasets/column_file.h"
 #include "datasets/column_stats.h"
 #include "datasets/column_types.h"
@@ -39,6 +45,55 @@ std::string Stem(const std::string& file_name) {
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
 }
 
+constexpr const char* kColumnFile = "columns.bin";
+// A retype's new column file until the catalogue row has its types.
+constexpr const char* kNextColumnFile = "columns.next.bin";
+
+// Makes a rename or removal in `folder` survive a power cut.
+Status SyncFolder(const std::string& folder) {
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return Status::Unavailable("cannot open a dataset folder: " + std::string(std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::Unavailable("cannot sync a dataset folder: " + std::string(std::strerror(err)));
+  return Status::Ok();
+}
+
+// Moves `from` to `to` (replacing a file) and syncs the folder that holds them.
+Status RenameDurably(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) return Status::Unavailable("cannot move a dataset file into place: " + ec.message());
+  return SyncFolder(fs::path(to).parent_path().string());
+}
+
+void RemoveLogged(const fs::path& path, const std::string& why) {
+  spdlog::warn("datasets: removing {}: {}", path.string(), why);
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) spdlog::warn("datasets: could not remove {}: {}", path.string(), ec.message());
+}
+
+// What a folder holds (nothing when it is missing), listed before anything is removed.
+std::vector<fs::path> Entries(const std::string& folder) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(folder, ec)) out.push_back(e.path());
+  return out;
+}
+
+// A column list as the catalogue compares it: [{name, type, overridden}].
+json CatalogueColumns(const json& columns) {
+  json out = json::array();
+  if (!columns.is_array()) return out;
+  for (const json& c : columns) {
+    out.push_back(
+        {{"name", c.value("name", "")}, {"type", c.value("type", "")}, {"overridden", c.value("overridden", false)}});
+  }
+  return out;
+}
+
 json ColumnsJson(const Table& t) {
   json cols = json::array();
   for (const Column& c : t.columns) {
@@ -56,7 +111,9 @@ DatasetService::DatasetService(DatasetStore& store, DatasetOptions options) : st
   }
 }
 
-std::string DatasetService::Dir(int64_t id) const { return options_.data_dir + "/datasets/" + std::to_string(id); }
+std::string DatasetService::Root() const { return options_.data_dir + "/datasets"; }
+
+std::string DatasetService::Dir(int64_t id) const { return Root() + "/" + std::to_string(id); }
 
 Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
                                     const std::map<std::string, ColumnType>& overrides) const {
@@ -103,23 +160,43 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
   rec.rows = static_cast<int64_t>(table->rows());
   rec.columns_json = ColumnsJson(*table).dump();
   rec.bytes = static_cast<int64_t>(bytes.size());
-  LOUPE_ASSIGN_OR_RETURN(int64_t id, store_.CreateDataset(rec));
-  rec.id = id;
-  // Files after the row: a failure here removes the row again, so nothing half-made stays.
+  // The files first, durably, in a folder of their own; then the catalogue row; then
+  // the folder takes the row's id. A crash in between leaves a folder no row refers
+  // to, or a row without data: Recover removes either at the next start.
+  LOUPE_ASSIGN_OR_RETURN(std::string staged, StageFiles(rec.format, bytes, *table));
+  Result<int64_t> id = store_.CreateDataset(rec);
+  if (!id.ok()) {
+    std::error_code ec;
+    fs::remove_all(staged, ec);
+    return id.status();
+  }
   std::error_code ec;
-  fs::create_directories(Dir(rec.id), ec);
-  Status written = ec ? Status::Internal("cannot create " + Dir(rec.id) + ": " + ec.message()) : Status::Ok();
-  if (written.ok()) written = WriteFileDurably(Dir(rec.id) + "/source." + rec.format, bytes, "the source file");
-  if (written.ok()) written = WriteColumnFile(Dir(rec.id) + "/columns.bin", *table);
-  if (!written.ok()) {
-    if (Status del = store_.DeleteDataset(rec.id); !del.ok()) {
-      spdlog::error("dataset {}: its files could not be written and its catalogue row not removed: {}", rec.id,
+  fs::remove_all(Dir(*id), ec);  // a deleted dataset's folder, if its removal failed
+  if (Status placed = RenameDurably(staged, Dir(*id)); !placed.ok()) {
+    if (Status del = store_.DeleteDataset(*id); !del.ok()) {
+      spdlog::error("dataset {}: its files could not be put in place and its catalogue row not removed: {}", *id,
                     del.message());
     }
-    fs::remove_all(Dir(rec.id), ec);
+    fs::remove_all(staged, ec);
+    return placed;
+  }
+  return store_.GetDataset(*id);
+}
+
+Result<std::string> DatasetService::StageFiles(const std::string& format, const std::string& bytes,
+                                               const Table& table) {
+  const std::string staged = Root() + "/.upload-" + std::to_string(NowMicros());
+  std::error_code ec;
+  fs::remove_all(staged, ec);
+  fs::create_directories(staged, ec);
+  Status written = ec ? Status::Internal("cannot create " + staged + ": " + ec.message()) : Status::Ok();
+  if (written.ok()) written = WriteFileDurably(staged + "/source." + format, bytes, "the source file");
+  if (written.ok()) written = WriteColumnFile(staged + "/" + kColumnFile, table);
+  if (!written.ok()) {
+    fs::remove_all(staged, ec);
     return written;
   }
-  return store_.GetDataset(rec.id);
+  return staged;
 }
 
 Result<DatasetRecord> DatasetService::CreateFromPath(const std::string& name, const std::string& path,
@@ -249,9 +326,18 @@ Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::s
   }
   LOUPE_ASSIGN_OR_RETURN(std::string bytes, ReadFileUpTo(Dir(id) + "/source." + rec.format, SIZE_MAX));
   LOUPE_ASSIGN_OR_RETURN(Table table, Build(bytes, *ParseFormat(rec.format), overrides));
-  LOUPE_RETURN_IF_ERROR(WriteColumnFile(Dir(id) + "/columns.bin", table));
+  // The new column file under its own name, then the catalogue row, then the file
+  // takes its place: after a crash Recover finishes the retype or drops it, so the
+  // catalogue's types are always the column file's.
+  const std::string next = Dir(id) + "/" + kNextColumnFile;
+  LOUPE_RETURN_IF_ERROR(WriteColumnFile(next, table));
   rec.columns_json = ColumnsJson(table).dump();
-  LOUPE_RETURN_IF_ERROR(store_.UpdateDataset(rec));
+  if (Status st = store_.UpdateDataset(rec); !st.ok()) {
+    std::error_code ec;
+    fs::remove(next, ec);
+    return st;
+  }
+  LOUPE_RETURN_IF_ERROR(RenameDurably(next, Dir(id) + "/" + kColumnFile));
   return store_.GetDataset(id);
 }
 
@@ -261,6 +347,67 @@ Status DatasetService::Delete(int64_t id) {
   std::error_code ec;
   fs::remove_all(Dir(id), ec);
   return Status::Ok();
+}
+
+Status DatasetService::Recover() {
+  std::lock_guard<std::mutex> lock(mu_);
+  LOUPE_ASSIGN_OR_RETURN(std::vector<DatasetRecord> rows, store_.ListDatasets());
+  std::set<std::string> kept;
+  for (DatasetRecord& rec : rows) {
+    if (!HasData(rec)) {
+      spdlog::warn(
+          "dataset {} (\"{}\"): its data is missing (Loupe stopped while it was written); removing its "
+          "catalogue row",
+          rec.id, rec.name);
+      LOUPE_RETURN_IF_ERROR(store_.DeleteDataset(rec.id));
+      continue;
+    }
+    LOUPE_RETURN_IF_ERROR(FinishRetype(rec));
+    RemoveStrayFiles(rec);
+    kept.insert(std::to_string(rec.id));
+  }
+  for (const fs::path& p : Entries(Root())) {
+    if (!kept.count(p.filename().string())) RemoveLogged(p, "no catalogue row refers to it");
+  }
+  return Status::Ok();
+}
+
+bool DatasetService::HasData(const DatasetRecord& rec) const {
+  std::error_code ec;
+  return fs::is_regular_file(Dir(rec.id) + "/" + kColumnFile, ec) &&
+         fs::is_regular_file(Dir(rec.id) + "/source." + rec.format, ec);
+}
+
+Status DatasetService::FinishRetype(DatasetRecord& rec) {
+  const std::string current = Dir(rec.id) + "/" + kColumnFile;
+  const std::string next = Dir(rec.id) + "/" + kNextColumnFile;
+  const json catalogue = CatalogueColumns(json::parse(rec.columns_json, nullptr, false));
+  std::error_code ec;
+  if (fs::exists(next, ec)) {
+    Result<json> pending = ReadColumnFileColumns(next);
+    if (pending.ok() && *pending == catalogue) {
+      spdlog::warn("dataset {}: finishing a retype Loupe stopped in", rec.id);
+      LOUPE_RETURN_IF_ERROR(RenameDurably(next, current));
+    } else {
+      RemoveLogged(next, "a retype Loupe stopped in before the catalogue had its types");
+    }
+  }
+  Result<json> stored = ReadColumnFileColumns(current);
+  if (!stored.ok()) {
+    spdlog::warn("dataset {}: {}", rec.id, stored.status().message());  // loads report it too
+    return Status::Ok();
+  }
+  if (*stored == catalogue) return Status::Ok();
+  spdlog::warn("dataset {}: the catalogue's column types differ from its column file's; taking the file's", rec.id);
+  rec.columns_json = stored->dump();
+  return store_.UpdateDataset(rec);
+}
+
+void DatasetService::RemoveStrayFiles(const DatasetRecord& rec) const {
+  const std::set<std::string> known = {kColumnFile, "source." + rec.format};
+  for (const fs::path& p : Entries(Dir(rec.id))) {
+    if (!known.count(p.filename().string())) RemoveLogged(p, "no catalogue row refers to it");
+  }
 }
 
 }  // namespace loupe::datasets

@@ -3,6 +3,8 @@
 // <data-dir>/datasets/<id>/; the catalogue row lives in the store. Types can be
 // overridden per column; the source is re-read and nothing changes unless every value
 // converts. Built-in samples come from packages that scripts/install-deps installs.
+// Files are written durably before the catalogue row refers to them, and Recover
+// makes the folder and the catalogue agree again after a crash.
 #pragma once
 
 #include <map>
@@ -59,11 +61,22 @@ class DatasetService {
   static nlohmann::json Stats(const Table& table);
   Result<DatasetRecord> SetTypes(int64_t id, const std::map<std::string, std::string>& types);
   Status Delete(int64_t id);
+  // At start-up: removes catalogue rows whose data is missing and data no row refers
+  // to, finishes or drops a retype a crash interrupted, and makes each row's column
+  // types those of its column file. Logged at warn.
+  Status Recover();
 
   const DatasetOptions& options() const { return options_; }
 
  private:
+  std::string Root() const;
   std::string Dir(int64_t id) const;
+  // Writes a new dataset's files into a folder of their own; returns its path.
+  Result<std::string> StageFiles(const std::string& format, const std::string& bytes, const Table& table);
+  // Recover's steps for one catalogue row.
+  bool HasData(const DatasetRecord& rec) const;
+  Status FinishRetype(DatasetRecord& rec);
+  void RemoveStrayFiles(const DatasetRecord& rec) const;
   Result<DatasetRecord> Save(std::string name, const std::string& file_name, const std::string& format,
                              const std::string& bytes, const std::string& source);
   Result<Table> Build(const std::string& bytes, FileFormat format,

@@ -55,19 +55,17 @@ Result<int64_t> JobQueue::Enqueue(const std::string& type, const nlohmann::json&
   }
   if (!kwargs.is_object()) return Status::InvalidArgument("kwargs must be an object");
   const JobType& jt = *Find(type);
-  if (jt.admit) LOUPE_RETURN_IF_ERROR(jt.admit(kwargs));
-  Result<int64_t> id = store_.EnqueueJob(type, kwargs.dump());
-  if (!id.ok()) {
-    if (jt.released) jt.released(kwargs);
-    return id;
-  }
-  if (jt.queued) jt.queued(kwargs, *id);
+  Result<int64_t> id = jt.enqueue ? jt.enqueue(type, kwargs) : store_.EnqueueJob(type, kwargs.dump());
+  if (id.ok()) Wake();
+  return id;
+}
+
+void JobQueue::Wake() {
   {
     MutexLock lock(mu_);
     ++pending_wakeups_;
   }
   cv_.notify_one();
-  return id;
 }
 
 Status JobQueue::Cancel(int64_t id) {
@@ -94,19 +92,9 @@ Status JobQueue::Retry(int64_t id) {
                             "; only failed or cancelled jobs can be retried");
   }
   const JobType* jt = Find(job.type);
-  nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
-  if (jt && jt->admit) LOUPE_RETURN_IF_ERROR(jt->admit(kwargs));
-  Status st = store_.RetryJob(id);
-  if (!st.ok()) {
-    if (jt && jt->released) jt->released(kwargs);
-    return st;
-  }
-  if (jt && jt->queued) jt->queued(kwargs, id);
-  {
-    MutexLock lock(mu_);
-    ++pending_wakeups_;
-  }
-  cv_.notify_one();
+  const nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
+  LOUPE_RETURN_IF_ERROR(jt && jt->requeue ? jt->requeue(kwargs, id) : store_.RetryJob(id));
+  Wake();
   return Status::Ok();
 }
 

@@ -31,12 +31,13 @@ using JobHandler =
 // follows its job: DELIVERED when queued, back to NOT_STARTED when cancelled).
 struct JobType {
   JobHandler run;
-  // Before the job is queued or retried: checks kwargs and claims what the job works
-  // on; an error refuses the job with that status.
-  std::function<Status(const nlohmann::json& kwargs)> admit;
-  // After it is queued (or retried), with its id.
-  std::function<void(const nlohmann::json& kwargs, int64_t job_id)> queued;
-  // After a queued job is cancelled, or when queueing failed after `admit`.
+  // Queues the job with its claim on what it works on, in one transaction, so a crash
+  // cannot leave one without the other; an error refuses the job with that status.
+  // Unset: the job is queued as it is.
+  std::function<Result<int64_t>(const std::string& type, const nlohmann::json& kwargs)> enqueue;
+  // The same for a retry: failed or cancelled job `job_id` queued again with its claim.
+  std::function<Status(const nlohmann::json& kwargs, int64_t job_id)> requeue;
+  // After a queued job is cancelled.
   std::function<void(const nlohmann::json& kwargs)> released;
   // Whether a running job of this type can be cancelled (its handler asks stop_requested).
   bool stoppable = false;
@@ -70,6 +71,8 @@ class JobQueue {
   Status Retry(int64_t id);
 
  private:
+  // Tells a waiting worker that a job was queued.
+  void Wake();
   // Records how a job ended, retrying while the store is briefly unable to write.
   void Finish(int64_t id, WorkStatus status, const std::string& error, const std::string& result);
   void Work();

@@ -23,12 +23,13 @@ JobType ModelJob(runs::RunService& runs) {
     return runs.Execute(id, stop);
   };
   t.stoppable = true;
-  t.admit = [&runs](const nlohmann::json& kwargs) -> Status {
+  t.enqueue = [&runs](const std::string& type, const nlohmann::json& kwargs) -> Result<int64_t> {
     LOUPE_ASSIGN_OR_RETURN(int64_t id, RunId(kwargs));
-    return runs.AdmitRun(id);
+    return runs.QueueRun(id, type, kwargs.dump());
   };
-  t.queued = [&runs](const nlohmann::json& kwargs, int64_t job_id) {
-    if (Result<int64_t> id = RunId(kwargs); id.ok()) runs.RunQueued(*id, job_id);
+  t.requeue = [&runs](const nlohmann::json& kwargs, int64_t job_id) -> Status {
+    LOUPE_ASSIGN_OR_RETURN(int64_t id, RunId(kwargs));
+    return runs.RequeueRun(id, job_id);
   };
   t.released = [&runs](const nlohmann::json& kwargs) {
     if (Result<int64_t> id = RunId(kwargs); id.ok()) runs.RunReleased(*id);

@@ -122,12 +122,36 @@ void RunService::EndExperiment(int64_t experiment_id, RunStatus status) {
   }
 }
 
+// What a run trains on, read and split before its experiment starts.
+struct RunService::TrainingPlan {
+  struct Part {
+    std::string name;
+    training::Examples x;
+    std::vector<int> labels;
+    std::vector<double> targets;
+    training::TrainData view() const {
+      return {&x, labels.empty() ? nullptr : &labels, targets.empty() ? nullptr : &targets};
+    }
+  };
+  RunRecord run;
+  ModelSessionRecord session;
+  json spec;
+  TaskKind task = TaskKind::kRegression;
+  const training::ModelInfo* model_info = nullptr;
+  training::ValidatedParams params;
+  training::FeatureSpec feature_spec;
+  size_t dropped_rows = 0;
+  int num_classes = 0;
+  std::vector<Part> parts;  // train, validation, test
+};
+
 Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& stop) {
   LOUPE_RETURN_IF_ERROR(store_.TransitionRun(run_id, {WorkStatus::kDelivered}, WorkStatus::kStarted, ""));
   try {
     return Train(run_id, stop);
   } catch (const std::exception& e) {
-    // A library or corrupt stored JSON threw: the run must not stay STARTED.
+    // A library or corrupt stored JSON threw before the experiment started (Train
+    // catches what Fit throws): the run must not stay STARTED.
     Status st = Status::Internal(std::string("unexpected error: ") + e.what());
     MarkFailed(run_id, st);
     return st;
@@ -141,110 +165,146 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
     if (experiment_id) EndExperiment(experiment_id, RunStatus::kCrashed);
     return st;
   };
-  if (Status st = store_.ClearRunResults(run_id); !st.ok()) return fail(st);
-  Result<RunRecord> run = store_.GetRun(run_id);
-  if (!run.ok()) return fail(run.status());
-  Result<ModelSessionRecord> session = store_.GetModelSession(run->session_id);
-  if (!session.ok()) return fail(session.status());
-  const json spec = json::parse(session->spec_json);
-  const TaskKind task = *training::ParseTask(session->task);
-  const training::ModelInfo* model_info = training::FindModel(run->model);
-  if (!model_info) return fail(Status::InvalidArgument("unknown model " + run->model));
-  Result<training::ValidatedParams> params =
-      training::ValidateAndTransform(model_info->params, json::parse(run->parameters_json, nullptr, false));
-  if (!params.ok()) return fail(params.status());
+  Result<TrainingPlan> plan = Prepare(run_id);
+  if (!plan.ok()) return fail(plan.status());
+  Result<int64_t> experiment = StartExperiment(run_id, *plan);
+  if (!experiment.ok()) return fail(experiment.status());
+  experiment_id = *experiment;
+  // Fit's curve writer and keepalive are stopped and joined when it returns, even by
+  // an exception, so the final status written below is the experiment's last write:
+  // a later heartbeat would revive a failed run's experiment.
+  Result<json> fitted = Status::Internal("not trained");
+  try {
+    fitted = Fit(*plan, experiment_id, stop);
+  } catch (const std::exception& e) {
+    fitted = Status::Internal(std::string("unexpected error: ") + e.what());
+  }
+  if (!fitted.ok()) return fail(fitted.status());
+  if (Status st = store_.TransitionRun(run_id, {WorkStatus::kStarted}, WorkStatus::kFinished, ""); !st.ok()) {
+    return fail(st);
+  }
+  EndExperiment(experiment_id, RunStatus::kFinished);
+  {
+    std::lock_guard<std::mutex> lock(models_mu_);
+    models_.erase(run_id);
+  }
+  return fitted;
+}
+
+Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id) {
+  TrainingPlan plan;
+  LOUPE_RETURN_IF_ERROR(store_.ClearRunResults(run_id));
+  LOUPE_ASSIGN_OR_RETURN(plan.run, store_.GetRun(run_id));
+  LOUPE_ASSIGN_OR_RETURN(plan.session, store_.GetModelSession(plan.run.session_id));
+  plan.spec = json::parse(plan.session.spec_json);
+  plan.task = *training::ParseTask(plan.session.task);
+  plan.model_info = training::FindModel(plan.run.model);
+  if (!plan.model_info) return Status::InvalidArgument("unknown model " + plan.run.model);
+  LOUPE_ASSIGN_OR_RETURN(
+      plan.params,
+      training::ValidateAndTransform(plan.model_info->params, json::parse(plan.run.parameters_json, nullptr, false)));
 
   // The data, as the session defined it. Only the encoded examples outlive this: the
   // table is freed before training.
   Result<training::PreparedData> data = [&]() -> Result<training::PreparedData> {
-    LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(session->dataset_id));
-    return training::PrepareForTask(table, task, spec["input_columns"].get<std::vector<std::string>>(),
-                                    spec["output_columns"].get<std::vector<std::string>>());
+    LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(plan.session.dataset_id));
+    return training::PrepareForTask(table, plan.task, plan.spec["input_columns"].get<std::vector<std::string>>(),
+                                    plan.spec["output_columns"].get<std::vector<std::string>>());
   }();
-  if (!data.ok()) return fail(data.status());
-  training::SplitRatios ratios{spec["splits"].value("train", 0.7), spec["splits"].value("validation", 0.15),
-                               spec["splits"].value("test", 0.15)};
-  Result<training::Split> split = training::MakeSplit(data->examples.rows, ratios, spec.value("seed", uint64_t{0}),
-                                                      spec.value("stratify", false) ? data->labels : std::vector<int>{});
-  if (!split.ok()) return fail(split.status());
-  const int num_classes = static_cast<int>(data->spec.classes.size());
-  struct Part {
-    std::string name;
-    training::Examples x;
-    std::vector<int> labels;
-    std::vector<double> targets;
-    training::TrainData view() const { return {&x, labels.empty() ? nullptr : &labels, targets.empty() ? nullptr : &targets}; }
-  };
-  std::vector<Part> parts;
-  for (auto [name, idx] : {std::pair{"train", &split->train}, std::pair{"validation", &split->validation},
-                           std::pair{"test", &split->test}}) {
-    Part p{name, data->examples.Take(*idx), {}, {}};
+  if (!data.ok()) return data.status();
+  const json& splits = plan.spec["splits"];
+  training::SplitRatios ratios{splits.value("train", 0.7), splits.value("validation", 0.15),
+                               splits.value("test", 0.15)};
+  LOUPE_ASSIGN_OR_RETURN(training::Split split,
+                         training::MakeSplit(data->examples.rows, ratios, plan.spec.value("seed", uint64_t{0}),
+                                             plan.spec.value("stratify", false) ? data->labels : std::vector<int>{}));
+  plan.num_classes = static_cast<int>(data->spec.classes.size());
+  for (auto [name, idx] :
+       {std::pair{"train", &split.train}, std::pair{"validation", &split.validation}, std::pair{"test", &split.test}}) {
+    TrainingPlan::Part p{name, data->examples.Take(*idx), {}, {}};
     for (size_t i : *idx) {
       if (!data->labels.empty()) p.labels.push_back(data->labels[i]);
       if (!data->targets.empty()) p.targets.push_back(data->targets[i]);
     }
-    parts.push_back(std::move(p));
+    plan.parts.push_back(std::move(p));
   }
-  data->examples = {};
-  const Part& train = parts[0];
-  const Part& validation = parts[1];
+  plan.feature_spec = std::move(data->spec);
+  plan.dropped_rows = data->dropped_rows;
+  return plan;
+}
 
-  // The run's experiment.
+Result<int64_t> RunService::StartExperiment(int64_t run_id, const TrainingPlan& plan) {
+  const RunRecord& run = plan.run;
   NewExperiment e;
-  e.project = "Session " + std::to_string(session->id) + ": " + session->name;
-  e.name = run->name;
-  e.description = run->model + (run->optimizer.empty() ? "" : " with " + run->optimizer);
-  e.config_json = json{{"model", run->model}, {"parameters", params->values}, {"optimizer", run->optimizer},
-                       {"optimizer_parameters", json::parse(run->optimizer_parameters_json, nullptr, false)},
-                       {"goal_metric", run->goal_metric}, {"task", session->task}, {"dataset_id", session->dataset_id},
-                       {"session", spec}, {"loupe_run_id", run_id}}
-                      .dump();
-  Result<CreatedExperiment> created = tracking_.StartRun(e);
-  if (!created.ok()) return fail(created.status());
-  experiment_id = created->experiment.id;
-  if (Status st = store_.SaveRunResult(run_id, "{}", experiment_id); !st.ok()) return fail(st);
+  e.project = "Session " + std::to_string(plan.session.id) + ": " + plan.session.name;
+  e.name = run.name;
+  e.description = run.model + (run.optimizer.empty() ? "" : " with " + run.optimizer);
+  const json config = {{"model", run.model},
+                       {"parameters", plan.params.values},
+                       {"optimizer", run.optimizer},
+                       {"optimizer_parameters", json::parse(run.optimizer_parameters_json, nullptr, false)},
+                       {"goal_metric", run.goal_metric},
+                       {"task", plan.session.task},
+                       {"dataset_id", plan.session.dataset_id},
+                       {"session", plan.spec},
+                       {"loupe_run_id", run_id}};
+  e.config_json = config.dump();
+  LOUPE_ASSIGN_OR_RETURN(CreatedExperiment created, tracking_.StartRun(e));
+  const int64_t experiment_id = created.experiment.id;
+  Status saved = store_.SaveRunResult(run_id, "{}", experiment_id);
+  if (!saved.ok()) {
+    EndExperiment(experiment_id, RunStatus::kCrashed);
+    return saved;
+  }
+  return experiment_id;
+}
+
+Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, const std::function<bool()>& stop) {
+  const RunRecord& run = plan.run;
+  const int64_t run_id = run.id;
+  const TaskKind task = plan.task;
+  const json& spec = plan.spec;
+  const int num_classes = plan.num_classes;
+  const TrainingPlan::Part& train = plan.parts[0];
+  const TrainingPlan::Part& validation = plan.parts[1];
   CurveWriter curves(tracking_, experiment_id);
   Keepalive keepalive(tracking_, experiment_id);
 
   std::error_code ec;
   std::filesystem::create_directories(RunDir(run_id), ec);
-  if (ec) return fail(Status::Internal("cannot create the run folder: " + ec.message()));
+  if (ec) return Status::Internal("cannot create the run folder: " + ec.message());
 
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   std::unique_ptr<training::Model> model;
-  json best_params = params->values;
+  json best_params = plan.params.values;
   json search_summary = nullptr;
   const training::TrainData val_view = validation.view();
   const training::TrainData* val = validation.x.rows > 0 ? &val_view : nullptr;
 
-  if (run->optimizer.empty()) {
-    Result<std::unique_ptr<training::Model>> m =
-        training::MakeModel(run->model, task, num_classes, CapThreads(params->values, options_.threads_per_job),
-                            RunDir(run_id));
-    if (!m.ok()) return fail(m.status());
-    Status st = (*m)->Train(
-        train.view(), val, [&](const std::string& key, int64_t step, double v) { curves.Add(key, step, v); }, stop);
-    if (!st.ok()) return fail(st);
-    model = std::move(*m);
+  if (run.optimizer.empty()) {
+    LOUPE_ASSIGN_OR_RETURN(
+        model, training::MakeModel(run.model, task, num_classes,
+                                   CapThreads(plan.params.values, options_.threads_per_job), RunDir(run_id)));
+    LOUPE_RETURN_IF_ERROR(model->Train(
+        train.view(), val, [&](const std::string& key, int64_t step, double v) { curves.Add(key, step, v); }, stop));
   } else {
     // Each trial trains on the train split and is scored on the validation split; the
     // best trial's model is kept (not the last one's).
-    const bool maximize = training::HigherIsBetter(run->goal_metric);
-    const std::vector<std::string> val_metrics = spec["validation_metrics"].get<std::vector<std::string>>();
-    std::vector<std::string> scored = val_metrics;
-    if (std::find(scored.begin(), scored.end(), run->goal_metric) == scored.end()) scored.push_back(run->goal_metric);
+    const bool maximize = training::HigherIsBetter(run.goal_metric);
+    std::vector<std::string> scored = spec["validation_metrics"].get<std::vector<std::string>>();
+    if (std::find(scored.begin(), scored.end(), run.goal_metric) == scored.end()) scored.push_back(run.goal_metric);
     double best_value = std::nan("");
     training::Objective objective = [&](const json& p, json& metrics) -> Result<double> {
       Result<std::unique_ptr<training::Model>> m =
-          training::MakeModel(run->model, task, num_classes, CapThreads(p, options_.threads_per_job), RunDir(run_id));
+          training::MakeModel(run.model, task, num_classes, CapThreads(p, options_.threads_per_job), RunDir(run_id));
       if (!m.ok()) return m.status();
       LOUPE_RETURN_IF_ERROR((*m)->Train(train.view(), nullptr, {}, stop));
       LOUPE_ASSIGN_OR_RETURN(training::Predictions pred, (*m)->Predict(validation.x));
       training::SplitEvaluation ev = training::Evaluate(task, num_classes, pred, validation.view(), scored);
       for (const auto& [k, v] : ev.values) metrics[k] = v;
-      auto goal = ev.values.find(run->goal_metric);
-      if (goal == ev.values.end()) return Status::InvalidArgument(ev.errors[run->goal_metric]);
+      auto goal = ev.values.find(run.goal_metric);
+      if (goal == ev.values.end()) return Status::InvalidArgument(ev.errors[run.goal_metric]);
       if (std::isnan(best_value) || (maximize ? goal->second > best_value : goal->second < best_value)) {
         best_value = goal->second;
         model = std::move(*m);
@@ -261,29 +321,30 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
       if (!st.ok() && trials_stored.ok()) trials_stored = st;
       if (std::isfinite(t.value)) {
         if (std::isnan(running_best) || (maximize ? t.value > running_best : t.value < running_best)) running_best = t.value;
-        curves.Add("search/" + run->goal_metric, t.number, t.value);
-        curves.Add("search/best_" + run->goal_metric, t.number, running_best);
+        curves.Add("search/" + run.goal_metric, t.number, t.value);
+        curves.Add("search/best_" + run.goal_metric, t.number, running_best);
       }
       curves.Flush();
     };
-    Result<training::SearchResult> sr = training::RunSearch(
-        params->search_space, params->values,
-        training::SearchOptionsFrom(run->optimizer, json::parse(run->optimizer_parameters_json, nullptr, false)),
-        maximize, objective, on_trial, stop);
-    if (!sr.ok()) return fail(sr.status());
-    if (!trials_stored.ok()) return fail(trials_stored);
-    if (sr->best < 0 || !model) {
-      std::string why = sr->trials.empty() ? "no trial ran" : sr->trials.back().error;
-      return fail(Status::InvalidArgument("every trial failed; the last one: " + why));
+    LOUPE_ASSIGN_OR_RETURN(
+        training::SearchResult sr,
+        training::RunSearch(
+            plan.params.search_space, plan.params.values,
+            training::SearchOptionsFrom(run.optimizer, json::parse(run.optimizer_parameters_json, nullptr, false)),
+            maximize, objective, on_trial, stop));
+    LOUPE_RETURN_IF_ERROR(trials_stored);
+    if (sr.best < 0 || !model) {
+      std::string why = sr.trials.empty() ? "no trial ran" : sr.trials.back().error;
+      return Status::InvalidArgument("every trial failed; the last one: " + why);
     }
-    const training::Trial& best = sr->trials[static_cast<size_t>(sr->best)];
+    const training::Trial& best = sr.trials[static_cast<size_t>(sr.best)];
     best_params = best.params;
     json space = json::array();
-    for (const auto& d : params->search_space) {
+    for (const auto& d : plan.params.search_space) {
       space.push_back({{"name", d.name}, {"lower", d.lower}, {"upper", d.upper}, {"integer", d.integer}, {"log", d.log_scale}});
     }
-    search_summary = {{"trials", sr->trials.size()}, {"best_trial", best.number}, {"best_value", best.value},
-                      {"search_space", space}};
+    search_summary = {
+        {"trials", sr.trials.size()}, {"best_trial", best.number}, {"best_value", best.value}, {"search_space", space}};
   }
   const double train_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
@@ -292,13 +353,12 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
   std::vector<RunMetric> last;
   const std::map<std::string, const char*> fields = {{"train", "train_metrics"}, {"validation", "validation_metrics"},
                                                      {"test", "test_metrics"}};
-  for (const Part& p : parts) {
+  for (const TrainingPlan::Part& p : plan.parts) {
     rows[p.name] = p.x.rows;
     if (p.x.rows == 0) continue;
-    Result<training::Predictions> pred = model->Predict(p.x);
-    if (!pred.ok()) return fail(pred.status());
+    LOUPE_ASSIGN_OR_RETURN(training::Predictions pred, model->Predict(p.x));
     std::vector<std::string> names = spec[fields.at(p.name)].get<std::vector<std::string>>();
-    training::SplitEvaluation ev = training::Evaluate(task, num_classes, *pred, p.view(), names);
+    training::SplitEvaluation ev = training::Evaluate(task, num_classes, pred, p.view(), names);
     for (const auto& [k, v] : ev.values) {
       last.push_back({p.name, k, "LAST", 0, v});
       curves.Add(p.name + "/" + k, 0, v);
@@ -307,25 +367,21 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
     if (training::IsClassification(task)) confusion[p.name] = ConfusionJson(ev.confusion);
   }
   curves.Flush();
-  // Every failure from here on must still end the run (fail), or it would stay STARTED.
-  if (Status st = store_.AddRunMetrics(run_id, last); !st.ok()) return fail(st);
+  LOUPE_RETURN_IF_ERROR(store_.AddRunMetrics(run_id, last));
 
-  const std::string file = "model." + model_info->file_extension;
-  Status saved = model->Save(RunDir(run_id) + "/" + file);
-  if (!saved.ok()) return fail(saved);
-  json result = {{"feature_spec", data->spec.ToJson()}, {"parameters", best_params}, {"confusion_matrix", confusion},
-                 {"metric_errors", metric_errors}, {"rows", rows}, {"dropped_rows", data->dropped_rows},
-                 {"train_seconds", train_seconds}, {"model_file", file},
-                 {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)}, {"search", search_summary}};
-  if (Status st = store_.SaveRunResult(run_id, result.dump(), experiment_id); !st.ok()) return fail(st);
-  if (Status st = store_.TransitionRun(run_id, {WorkStatus::kStarted}, WorkStatus::kFinished, ""); !st.ok()) {
-    return fail(st);
-  }
-  EndExperiment(experiment_id, RunStatus::kFinished);
-  {
-    std::lock_guard<std::mutex> lock(models_mu_);
-    models_.erase(run_id);
-  }
+  const std::string file = "model." + plan.model_info->file_extension;
+  LOUPE_RETURN_IF_ERROR(model->Save(RunDir(run_id) + "/" + file));
+  json result = {{"feature_spec", plan.feature_spec.ToJson()},
+                 {"parameters", best_params},
+                 {"confusion_matrix", confusion},
+                 {"metric_errors", metric_errors},
+                 {"rows", rows},
+                 {"dropped_rows", plan.dropped_rows},
+                 {"train_seconds", train_seconds},
+                 {"model_file", file},
+                 {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)},
+                 {"search", search_summary}};
+  LOUPE_RETURN_IF_ERROR(store_.SaveRunResult(run_id, result.dump(), experiment_id));
   return json{{"run_id", run_id}, {"experiment_id", experiment_id}, {"train_seconds", train_seconds}};
 }
 

@@ -250,15 +250,16 @@ void RunService::ForgetRunFiles(int64_t run_id) {
   std::filesystem::remove_all(RunDir(run_id), ec);  // a file left behind is harmless
 }
 
-Status RunService::AdmitRun(int64_t run_id) {
-  return store_.TransitionRun(run_id, {WorkStatus::kNotStarted, WorkStatus::kFinished, WorkStatus::kError},
-                              WorkStatus::kDelivered, "");
+namespace {
+// A run may be queued unless it already is, or is training.
+const std::vector<WorkStatus> kQueueable = {WorkStatus::kNotStarted, WorkStatus::kFinished, WorkStatus::kError};
+}  // namespace
+
+Result<int64_t> RunService::QueueRun(int64_t run_id, const std::string& job_type, const std::string& kwargs_json) {
+  return store_.QueueRun(run_id, kQueueable, job_type, kwargs_json);
 }
 
-void RunService::RunQueued(int64_t run_id, int64_t job_id) {
-  Status st = store_.SetRunJob(run_id, job_id);
-  if (!st.ok()) spdlog::warn("run {}: could not record its job {}: {}", run_id, job_id, st.message());
-}
+Status RunService::RequeueRun(int64_t run_id, int64_t job_id) { return store_.RequeueRun(run_id, kQueueable, job_id); }
 
 void RunService::RunReleased(int64_t run_id) {
   Status st = store_.TransitionRun(run_id, {WorkStatus::kDelivered}, WorkStatus::kNotStarted, "");
@@ -268,7 +269,15 @@ void RunService::RunReleased(int64_t run_id) {
 Status RunService::RecoverInterrupted() {
   Result<int> n = store_.FailInterruptedRuns(
       "interrupted: Loupe stopped while this run was training; enqueue it again (or retry its job)");
-  return n.ok() ? Status::Ok() : n.status();
+  if (!n.ok()) return n.status();
+  LOUPE_ASSIGN_OR_RETURN(std::vector<int64_t> released, store_.ReleaseOrphanedRuns());
+  for (int64_t id : released) {
+    spdlog::warn(
+        "run {} was DELIVERED without a queued job (Loupe stopped while queueing or starting it); "
+        "it is NOT_STARTED again",
+        id);
+  }
+  return Status::Ok();
 }
 
 Result<json> RunService::RunPlot(int64_t id, const std::string& kind) {

@@ -64,16 +64,20 @@ class RunService {
   // history | slice | contour | importance (or 1-4), as a Plotly figure.
   Result<nlohmann::json> RunPlot(int64_t id, const std::string& kind);
 
-  // ModelJob's hooks: admit moves the run to DELIVERED (Conflict while it is queued
-  // or training), queued records the job, released puts it back to NOT_STARTED.
-  Status AdmitRun(int64_t run_id);
-  void RunQueued(int64_t run_id, int64_t job_id);
+  // ModelJob's hooks. QueueRun queues a new job for the run and RequeueRun a failed or
+  // cancelled one again; either moves the run to DELIVERED with its job in the same
+  // transaction (Conflict while it is queued or training). RunReleased puts it back to
+  // NOT_STARTED after its queued job was cancelled.
+  Result<int64_t> QueueRun(int64_t run_id, const std::string& job_type, const std::string& kwargs_json);
+  Status RequeueRun(int64_t run_id, int64_t job_id);
   void RunReleased(int64_t run_id);
   // Trains the run (the job's work). The error is kept on the run and the job.
   // `stop` is asked between boosting rounds and trials: true ends the run as ERROR
   // "cancelled while running".
   Result<nlohmann::json> Execute(int64_t run_id, const std::function<bool()>& stop = {});
-  // At start-up: runs that were training when the process died become ERROR.
+  // At start-up, before the job workers: runs that were training when the process died
+  // become ERROR, and queued runs whose job is gone or no longer queued go back to
+  // NOT_STARTED (logged).
   Status RecoverInterrupted();
 
   // rows: [{column: value}], or a file's bytes in a dataset format. Returns
@@ -92,8 +96,15 @@ class RunService {
     std::shared_ptr<std::mutex> mu;
   };
 
-  // Execute's work once the run is STARTED.
+  // Execute's work once the run is STARTED: Prepare, StartExperiment, Fit, then the
+  // final statuses of the run and its experiment (run_executor.cc).
+  struct TrainingPlan;
   Result<nlohmann::json> Train(int64_t run_id, const std::function<bool()>& stop);
+  Result<TrainingPlan> Prepare(int64_t run_id);
+  Result<int64_t> StartExperiment(int64_t run_id, const TrainingPlan& plan);
+  // Trains (or searches), scores every split and saves the model, reporting curves to
+  // the experiment; nothing writes to the experiment once it returns.
+  Result<nlohmann::json> Fit(const TrainingPlan& plan, int64_t experiment_id, const std::function<bool()>& stop);
   // STARTED -> ERROR with the reason, logged; a store failure here is logged too (the
   // run then becomes ERROR at the next start, with the interrupted runs).
   void MarkFailed(int64_t run_id, const Status& why);

@@ -90,6 +90,14 @@ class RunStore {
   // Records the job that trains it, whatever its status by now (a worker may already
   // have started it).
   virtual Status SetRunJob(int64_t id, int64_t job_id) = 0;
+  // Queues a run's job: moves the run from one of `from` to DELIVERED, inserts the job
+  // (`job_type`, `kwargs_json`) and records it as the run's job, in one transaction, so
+  // a crash never leaves a DELIVERED run without its job. Returns the job's id;
+  // Conflict names the run's current status.
+  virtual Result<int64_t> QueueRun(int64_t id, const std::vector<WorkStatus>& from, const std::string& job_type,
+                                   const std::string& kwargs_json) = 0;
+  // The same for a failed or cancelled job queued again (Conflict for any other job).
+  virtual Status RequeueRun(int64_t id, const std::vector<WorkStatus>& from, int64_t job_id) = 0;
   // Deletes a run with its metrics and trials; Conflict while it is queued or training.
   virtual Status DeleteRun(int64_t id) = 0;
   // Deletes a session and all its runs; Conflict while one is queued or training.
@@ -107,6 +115,10 @@ class RunStore {
 
   // At start-up: runs left STARTED by a process that died become ERROR.
   virtual Result<int> FailInterruptedRuns(const std::string& reason) = 0;
+  // At start-up, before any job runs: DELIVERED runs whose job is missing or no longer
+  // queued (a database from before QueueRun, or a process killed between a job's claim
+  // and its run's start) go back to NOT_STARTED. Returns their ids.
+  virtual Result<std::vector<int64_t>> ReleaseOrphanedRuns() = 0;
 };
 
 }  // namespace loupe

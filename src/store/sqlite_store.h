@@ -73,6 +73,10 @@ class SqliteStore final : public Store {
                        const std::string& error) override;
   Status SaveRunResult(int64_t id, const std::string& result_json, int64_t experiment_id) override;
   Status SetRunJob(int64_t id, int64_t job_id) override;
+  Result<int64_t> QueueRun(int64_t id, const std::vector<WorkStatus>& from, const std::string& job_type,
+                           const std::string& kwargs_json) override;
+  Status RequeueRun(int64_t id, const std::vector<WorkStatus>& from, int64_t job_id) override;
+  Result<std::vector<int64_t>> ReleaseOrphanedRuns() override;
   Status ClearRunResults(int64_t id) override;
   Status DeleteRun(int64_t id) override;
   Result<std::vector<int64_t>> DeleteModelSession(int64_t id) override;
@@ -123,6 +127,9 @@ class SqliteStore final : public Store {
   Result<Reader> Borrow();
   // Runs a write op on the writer thread; blocks until committed.
   Status Write(SqliteWriter::Op op, size_t weight = 1);
+  // The job rows a queued run writes in its own transaction (sqlite_store_jobs.cc).
+  static Result<int64_t> InsertJob(SqliteDb& db, const std::string& type, const std::string& kwargs_json);
+  static Status RequeueJob(SqliteDb& db, int64_t id);
 
   StoreOptions options_;
   std::string path_;

@@ -24,12 +24,27 @@ Result<JobRecord> LoadJob(SqliteDb& db, int64_t id) {
 
 }  // namespace
 
+Result<int64_t> SqliteStore::InsertJob(SqliteDb& db, const std::string& type, const std::string& kwargs_json) {
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                  "INSERT INTO jobs(type, kwargs, status, create_time) VALUES(?, ?, 'NOT_STARTED', ?)",
+                                  type, kwargs_json, NowMicros()));
+  return db.LastInsertId();
+}
+
+Status SqliteStore::RequeueJob(SqliteDb& db, int64_t id) {
+  LOUPE_ASSIGN_OR_RETURN(JobRecord job, LoadJob(db, id));
+  if (job.status != WorkStatus::kError && job.status != WorkStatus::kCancelled) {
+    return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job.status) +
+                            "; only failed or cancelled jobs can be retried");
+  }
+  return sql::Exec(
+      db, "UPDATE jobs SET status='NOT_STARTED', error='', result='null', start_time=0, finish_time=0 WHERE id=?", id);
+}
+
 Result<int64_t> SqliteStore::EnqueueJob(const std::string& type, const std::string& kwargs_json) {
   int64_t id = 0;
   Status st = Write([&](SqliteDb& db) -> Status {
-    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT INTO jobs(type, kwargs, status, create_time) VALUES(?, ?, 'NOT_STARTED', ?)",
-                                    type, kwargs_json, NowMicros()));
-    id = db.LastInsertId();
+    LOUPE_ASSIGN_OR_RETURN(id, InsertJob(db, type, kwargs_json));
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -91,15 +106,7 @@ Status SqliteStore::CancelJob(int64_t id) {
 }
 
 Status SqliteStore::RetryJob(int64_t id) {
-  return Write([&](SqliteDb& db) -> Status {
-    LOUPE_ASSIGN_OR_RETURN(JobRecord job, LoadJob(db, id));
-    if (job.status != WorkStatus::kError && job.status != WorkStatus::kCancelled) {
-      return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job.status) +
-                              "; only failed or cancelled jobs can be retried");
-    }
-    return sql::Exec(db, "UPDATE jobs SET status='NOT_STARTED', error='', result='null', start_time=0, finish_time=0 WHERE id=?",
-                     id);
-  });
+  return Write([&](SqliteDb& db) -> Status { return RequeueJob(db, id); });
 }
 
 Result<int> SqliteStore::FailInterruptedJobs(const std::string& reason) {

@@ -108,24 +108,51 @@ Result<std::vector<RunRecord>> SqliteStore::ListRuns(int64_t session_id) {
   return out;
 }
 
+namespace {
+
+Status MoveRun(SqliteDb& db, int64_t id, const std::vector<WorkStatus>& from, WorkStatus status,
+               const std::string& error) {
+  assert(status != WorkStatus::kCancelled);  // runs end FINISHED or ERROR; only jobs are cancelled
+  LOUPE_ASSIGN_OR_RETURN(RunRecord run, LoadRun(db, id));
+  if (std::find(from.begin(), from.end(), run.status) == from.end()) {
+    return Status::Conflict("run " + std::to_string(id) + " is " + WorkStatusName(run.status) + "; it cannot become " +
+                            WorkStatusName(status));
+  }
+  // The time of the new status is now; the times of later statuses are cleared.
+  const bool stamped = status != WorkStatus::kNotStarted;
+  const char* times = !stamped                           ? "delivered_time=0, start_time=0, end_time=0"
+                      : status == WorkStatus::kDelivered ? "delivered_time=?, start_time=0, end_time=0"
+                      : status == WorkStatus::kStarted   ? "start_time=?, end_time=0"
+                                                         : "end_time=?";
+  const std::string update = std::string("UPDATE runs SET status=?, error=?, ") + times + " WHERE id=?";
+  if (stamped) return sql::Exec(db, update, WorkStatusName(status), error, NowMicros(), id);
+  return sql::Exec(db, update, WorkStatusName(status), error, id);
+}
+
+}  // namespace
+
 Status SqliteStore::TransitionRun(int64_t id, const std::vector<WorkStatus>& from, WorkStatus status,
                                   const std::string& error) {
-  assert(status != WorkStatus::kCancelled);  // runs end FINISHED or ERROR; only jobs are cancelled
+  return Write([&](SqliteDb& db) -> Status { return MoveRun(db, id, from, status, error); });
+}
+
+Result<int64_t> SqliteStore::QueueRun(int64_t id, const std::vector<WorkStatus>& from, const std::string& job_type,
+                                      const std::string& kwargs_json) {
+  int64_t job_id = 0;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(MoveRun(db, id, from, WorkStatus::kDelivered, ""));
+    LOUPE_ASSIGN_OR_RETURN(job_id, InsertJob(db, job_type, kwargs_json));
+    return sql::Exec(db, "UPDATE runs SET job_id=? WHERE id=?", job_id, id);
+  });
+  if (!st.ok()) return st;
+  return job_id;
+}
+
+Status SqliteStore::RequeueRun(int64_t id, const std::vector<WorkStatus>& from, int64_t job_id) {
   return Write([&](SqliteDb& db) -> Status {
-    LOUPE_ASSIGN_OR_RETURN(RunRecord run, LoadRun(db, id));
-    if (std::find(from.begin(), from.end(), run.status) == from.end()) {
-      return Status::Conflict("run " + std::to_string(id) + " is " + WorkStatusName(run.status) +
-                              "; it cannot become " + WorkStatusName(status));
-    }
-    // The time of the new status is now; the times of later statuses are cleared.
-    const bool stamped = status != WorkStatus::kNotStarted;
-    const char* times = !stamped                           ? "delivered_time=0, start_time=0, end_time=0"
-                        : status == WorkStatus::kDelivered ? "delivered_time=?, start_time=0, end_time=0"
-                        : status == WorkStatus::kStarted   ? "start_time=?, end_time=0"
-                                                           : "end_time=?";
-    const std::string update = std::string("UPDATE runs SET status=?, error=?, ") + times + " WHERE id=?";
-    if (stamped) return sql::Exec(db, update, WorkStatusName(status), error, NowMicros(), id);
-    return sql::Exec(db, update, WorkStatusName(status), error, id);
+    LOUPE_RETURN_IF_ERROR(MoveRun(db, id, from, WorkStatus::kDelivered, ""));
+    LOUPE_RETURN_IF_ERROR(RequeueJob(db, job_id));
+    return sql::Exec(db, "UPDATE runs SET job_id=? WHERE id=?", job_id, id);
   });
 }
 
@@ -272,6 +299,26 @@ Result<int> SqliteStore::FailInterruptedRuns(const std::string& reason) {
   });
   if (!st.ok()) return st;
   return n;
+}
+
+Result<std::vector<int64_t>> SqliteStore::ReleaseOrphanedRuns() {
+  std::vector<int64_t> released;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    released.clear();
+    {
+      sql::Rows q(db,
+                  "SELECT id FROM runs WHERE status='DELIVERED' AND NOT EXISTS "
+                  "(SELECT 1 FROM jobs WHERE jobs.id = runs.job_id AND jobs.status='NOT_STARTED') ORDER BY id");
+      while (q.Next()) released.push_back(q.Int(0));
+      LOUPE_RETURN_IF_ERROR(q.status());
+    }
+    for (int64_t id : released) {
+      LOUPE_RETURN_IF_ERROR(MoveRun(db, id, {WorkStatus::kDelivered}, WorkStatus::kNotStarted, ""));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return released;
 }
 
 }  // namespace loupe
