@@ -27,7 +27,10 @@ def init(project: str = "default", name: Optional[str] = None, config: Optional[
     """Starts (or, with the run_id of an earlier run, resumes) a run and makes it current.
     Returns at once, whether or not the server is reachable. `mode` is "online" (the
     default), "offline" or "disabled"; without it, $LOUPE_MODE decides. Other keyword
-    arguments go to Run."""
+    arguments go to Run: run_id (resume that run; log() without step= then continues
+    after its last step), description, capture_console, system_metrics_interval,
+    heartbeat_interval, flush_interval, max_buffered_points, stop_behavior ("interrupt"
+    or "flag"), spool_dir, log_system_metadata."""
     global run
     mode = resolve_mode(mode)  # a bad mode leaves the current run alone
     if run is not None and not run.finished:
