@@ -163,6 +163,7 @@ CREATE TABLE project_renames(
 CREATE TABLE experiment_clients(
   client TEXT PRIMARY KEY, experiment_id INTEGER NOT NULL, step_base INTEGER NOT NULL,
   system_step_base INTEGER NOT NULL, create_time INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX experiment_clients_by_experiment ON experiment_clients(experiment_id, create_time);
 )sql",
   }};
   return m;

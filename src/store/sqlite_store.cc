@@ -19,6 +19,12 @@ constexpr const char* kExperimentColumns =
     "id, project_id, run_id, name, description, status, show, create_time, update_time, "
     "finish_time, last_seen, config, system, requirements";
 
+// 1 when the experiment has a client that started after `client` (?1) did (?2: the id).
+constexpr const char* kNewerClientSql =
+    "SELECT 1 FROM experiment_clients a JOIN experiment_clients b "
+    "ON b.experiment_id=a.experiment_id AND b.create_time > a.create_time "
+    "WHERE a.client=? AND a.experiment_id=? LIMIT 1";
+
 Experiment ExperimentFromRow(const sql::Rows& q) {
   Experiment e;
   e.id = q.Int(0);
@@ -289,7 +295,9 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
   CreatedExperiment out;
   Status st = Write([&](SqliteDb& db) -> Status {
     const int64_t now = NowMicros();
-    const int64_t started = e.client_start > 0 && e.client_start < now ? e.client_start : now;
+    // The client's clock, when it is plausible (not ahead of ours, not before 2020).
+    constexpr int64_t k2020 = int64_t{1577836800} * 1000000;
+    const int64_t started = e.client_start > k2020 && e.client_start < now ? e.client_start : now;
     if (!e.client.empty()) {
       sql::Rows known(db, "SELECT experiment_id, step_base FROM experiment_clients WHERE client=?", e.client);
       if (known.Next()) {
@@ -402,18 +410,25 @@ Status SqliteStore::SetSystem(int64_t id, const std::string& system_json,
 namespace {
 // A write is a sign of life: refresh last_seen, and revive a run the heartbeat
 // monitor had given up on. Stopped and finished runs keep their status.
-Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now) {
-  LOUPE_RETURN_IF_ERROR(sql::Exec(db,
-                                  "UPDATE experiments SET last_seen=?1, update_time=?1, "
-                                  "status = CASE WHEN status='crashed' THEN 'running' ELSE status END, "
-                                  "finish_time = CASE WHEN status='crashed' THEN 0 ELSE finish_time END WHERE id=?2",
-                                  now, id));
+Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now, const std::string& client = "") {
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET last_seen=?1, update_time=?1 WHERE id=?2", now, id));
   if (db.Changes() == 0) return MissingExperiment(db, id);
-  sql::Rows q(db, "SELECT status FROM experiments WHERE id=?", id);
   RunStatus s = RunStatus::kRunning;
-  if (q.Next()) s = ParseRunStatus(q.Text(0)).value_or(RunStatus::kCrashed);
-  LOUPE_RETURN_IF_ERROR(q.status());
-  return s;
+  {
+    sql::Rows q(db, "SELECT status FROM experiments WHERE id=?", id);
+    if (q.Next()) s = ParseRunStatus(q.Text(0)).value_or(RunStatus::kCrashed);
+    LOUPE_RETURN_IF_ERROR(q.status());
+  }
+  if (s != RunStatus::kCrashed) return s;
+  if (!client.empty()) {
+    // A late client (one that started before the run's newest, synced from elsewhere)
+    // keeps its data but does not revive the run the newest client ended.
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> newer, sql::QueryInt(db, kNewerClientSql, client, id));
+    if (newer) return s;
+  }
+  LOUPE_RETURN_IF_ERROR(
+      sql::Exec(db, "UPDATE experiments SET status='running', finish_time=0 WHERE id=? AND status='crashed'", id));
+  return RunStatus::kRunning;
 }
 
 // The start of every client write: a sign of life, then the client's sequence number
@@ -421,7 +436,7 @@ Result<RunStatus> TouchExperiment(SqliteDb& db, int64_t id, int64_t now) {
 // returns false when the write was applied before (a retry).
 Result<bool> BeginClientWrite(SqliteDb& db, int64_t experiment_id, const ClientWrite& from, const char* kind,
                               int64_t now, WriteAck& ack) {
-  LOUPE_ASSIGN_OR_RETURN(RunStatus s, TouchExperiment(db, experiment_id, now));
+  LOUPE_ASSIGN_OR_RETURN(RunStatus s, TouchExperiment(db, experiment_id, now, from.client));
   ack.status = s;
   if (from.seq < 0) return true;
   LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT OR IGNORE INTO applied_writes VALUES(?, ?, ?, ?)", experiment_id,
@@ -481,12 +496,7 @@ Result<RunStatus> SqliteStore::FinishFromClient(int64_t id, RunStatus s, const s
   RunStatus now_status = s;
   Status st = Write([&](SqliteDb& db) -> Status {
     LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperimentForWrite(db, id));
-    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> newer,
-                           sql::QueryInt(db,
-                                         "SELECT 1 FROM experiment_clients a JOIN experiment_clients b "
-                                         "ON b.experiment_id=a.experiment_id AND b.create_time > a.create_time "
-                                         "WHERE a.client=? AND a.experiment_id=? LIMIT 1",
-                                         client, id));
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> newer, sql::QueryInt(db, kNewerClientSql, client, id));
     if (newer) {
       now_status = cur.status;
       return Status::Ok();

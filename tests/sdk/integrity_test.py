@@ -304,6 +304,83 @@ class IntegrityTest(unittest.TestCase):
         self.assertEqual(experiment(self.server, b.id)["status"], "finished")  # not the replay's "crashed"
         self.assertEqual(points(self.server, b.id, "x"), [(0, 0), (1, 1)])
 
+    def test_a_late_replay_does_not_revive_a_run_its_newest_client_ended_crashed(self):
+        elsewhere = tempfile.mkdtemp(prefix="loupe-other-machine-")
+        self.addCleanup(shutil.rmtree, elsewhere, True)
+        a = loupe.Run(project="late2", run_id="l2", mode="offline", **self.kw(spool_dir=elsewhere))
+        a.log({"x": 0}, step=0)
+        with redirect_stderr(io.StringIO()):
+            a.finish()
+        time.sleep(0.01)
+        b = loupe.Run(project="late2", run_id="l2", **self.kw())
+        b.log({"x": 1}, step=1)
+        self.assertTrue(b.finish("crashed", timeout=10))
+        self.assertEqual(loupe._sync.sync_report(spool_dir=elsewhere, host=self.server.url, timeout=10).sent, 1)
+        exp = experiment(self.server, b.id)
+        self.assertEqual(exp["status"], "crashed")
+        self.assertEqual(points(self.server, b.id, "x"), [(0, 0), (1, 1)])
+
+    def test_a_refused_or_broken_earlier_spool_does_not_keep_a_resume_from_starting(self):
+        refused = loupe.Run(project="blocked", run_id="b-run", mode="offline",
+                            config={"big": "x" * (1100 << 10)}, **self.kw())
+        refused.log({"x": 0}, step=0)
+        broken = loupe.Run(project="blocked", run_id="b-run", mode="offline", **self.kw())
+        broken.log_image("img", PNG, step=0)
+        broken.log({"y": 5}, step=0)
+        with redirect_stderr(io.StringIO()):
+            refused.finish()
+            broken.finish()
+        for name in os.listdir(broken.spool.dir):
+            if name.endswith(".bin"):
+                os.unlink(os.path.join(broken.spool.dir, name))  # a crash took the image's bytes
+        err = io.StringIO()
+        with redirect_stderr(err):
+            r = loupe.Run(project="blocked", run_id="b-run", **self.kw())
+            r.log({"z": 1}, step=0)
+            self.assertTrue(r.finish(timeout=30))
+        self.assertIn("was refused", err.getvalue())
+        self.assertEqual(points(self.server, r.id, "y"), [(0, 5)])  # the broken spool's readable records
+        self.assertEqual(points(self.server, r.id, "z"), [(0, 1)])
+        self.assertTrue(os.path.isdir(refused.spool.dir))  # what was refused stays for the user to see
+
+    def test_sync_reports_a_folder_whose_run_json_is_unreadable(self):
+        r = loupe.Run(project="meta", mode="offline", **self.kw())
+        r.log({"x": 1}, step=0)
+        with redirect_stderr(io.StringIO()):
+            r.finish()
+        with open(os.path.join(r.spool.dir, "run.json"), "w") as f:
+            f.write("{not json")
+        with redirect_stderr(io.StringIO()):
+            self.assertEqual(loupe._sync.sync_report(spool_dir=self.spool, host=self.server.url, timeout=2).left, 1)
+
+    def test_live_processes_stay_apart_where_flock_is_missing(self):
+        code = """
+            import fcntl, loupe, time
+            def no_flock(*a):
+                raise OSError(37, "No locks available")
+            fcntl.flock = no_flock
+            r = loupe.Run(project="nfs", run_id="nfs-run", **{kw})
+            print("started", flush=True)
+            for s in range(200):
+                r.log({{"a": s}}, step=s)
+                time.sleep(0.005)
+            assert r.finish(timeout=30)
+        """.format(kw=repr(self.kw()))
+        proc = run_script(code, wait=False)
+        self.assertEqual(proc.stdout.readline().strip(), "started")
+        import fcntl
+        from unittest import mock
+        with mock.patch.object(fcntl, "flock", side_effect=OSError(37, "No locks available")), \
+                redirect_stderr(io.StringIO()):
+            b = loupe.Run(project="nfs", run_id="nfs-run", **self.kw())
+            for s in range(50):
+                b.log({"b": s}, step=s)
+            self.assertTrue(b.finish(timeout=30))
+        _, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(points(self.server, b.id, "a"), [(s, s) for s in range(200)])
+        self.assertEqual(points(self.server, b.id, "b"), [(s, s) for s in range(50)])
+
     def test_text_python_cannot_encode_is_kept_with_replacement_characters(self):
         r = loupe.Run(project="bytes", **self.kw())
         name = os.fsdecode(b"caf\xe9.png")  # a file name in another encoding: a lone surrogate
@@ -313,6 +390,7 @@ class IntegrityTest(unittest.TestCase):
         self.assertTrue(r.finish(timeout=10))
         self.assertEqual(console(self.server, r.id), ["saved caf\ufffd.png", "epoch 1 ok"])
         self.assertEqual(experiment(self.server, r.id)["config"], {"file": "caf\ufffd.png", "epochs": 10})
+        self.assertEqual(sys.modules["loupe.run"].clean_text("a\udcff\ud800b"), "a\ufffd\ufffdb")
 
     def test_sync_never_touches_folders_that_are_not_spools(self):
         root = tempfile.mkdtemp(prefix="loupe-not-a-spool-")

@@ -11,6 +11,7 @@ what a dead process left (its lock is gone with it), in order.
 import json
 import os
 import re
+import socket
 import sys
 import threading
 
@@ -20,8 +21,9 @@ except ImportError:  # no advisory locks (Windows): one process per spool folder
     fcntl = None
 
 _NAME = re.compile(r"^r-(\d{12})\.json$")
-_OURS = re.compile(r"^(r-\d{12}\.(json|bin)|run\.json)(\.tmp)?$")  # the only files a spool removes
+_OURS = re.compile(r"^(r-\d{12}\.(json|bin)|run\.json|owner)(\.tmp)?$")  # the only files a spool removes
 _LOCK = "lock"
+_OWNER = "owner"
 _warned_no_lock = False
 
 
@@ -42,7 +44,11 @@ class Spool:
         self.dir = directory
         if create:
             os.makedirs(self.dir, exist_ok=True)
-        self._lock_file = _take_lock(os.path.join(self.dir, _LOCK))
+        self._lock_file = _take_lock(self.dir)
+        # Who holds the folder, for file systems without flock (see _take_lock).
+        _write_atomic(os.path.join(self.dir, _OWNER), json.dumps({"host": socket.gethostname(),
+                                                                  "pid": os.getpid()}).encode())
+        self._owned = True
         self._lock = threading.Lock()
         existing = self.pending()
         self._next = (int(_NAME.match(existing[-1]).group(1)) + 1) if existing else 0
@@ -65,9 +71,13 @@ class Spool:
             return []
         return sorted(names)
 
-    def read(self, name):
+    def read_record(self, name):
+        """The record without its blob."""
         with open(os.path.join(self.dir, name), "rb") as f:
-            record = json.loads(f.read())
+            return json.loads(f.read())
+
+    def read(self, name):
+        record = self.read_record(name)
         blob = None
         if record.get("blob"):
             with open(os.path.join(self.dir, record["blob"]), "rb") as f:
@@ -75,9 +85,16 @@ class Spool:
         return record, blob
 
     def remove(self, name, record):
+        # The record before its blob: a crash in between leaves a stray blob (removed with
+        # the folder), never a record whose blob is gone.
+        _unlink(os.path.join(self.dir, name))
         if record.get("blob"):
             _unlink(os.path.join(self.dir, record["blob"]))
+
+    def discard(self, name):
+        """Removes a record that cannot be read, and the blob its name implies."""
         _unlink(os.path.join(self.dir, name))
+        _unlink(os.path.join(self.dir, name[:-len(".json")] + ".bin"))
 
     def clear(self):
         """Drops every record (the run they belong to was deleted on the server)."""
@@ -114,27 +131,52 @@ class Spool:
         self.release()
 
     def release(self):
+        if self._owned:
+            self._owned = False
+            _unlink(os.path.join(self.dir, _OWNER))
         if self._lock_file is not None:
             self._lock_file.close()  # closing the descriptor drops the flock
             self._lock_file = None
 
 
-def _take_lock(path):
+def _owner_alive(directory):
+    """Whether the process recorded as the folder's owner is alive on this machine."""
+    try:
+        with open(os.path.join(directory, _OWNER), "rb") as f:
+            owner = json.loads(f.read())
+        if owner.get("host") != socket.gethostname():
+            return True  # another machine's: it cannot be checked, so it is not ours to take
+        os.kill(int(owner["pid"]), 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _take_lock(directory):
     global _warned_no_lock
     if fcntl is None:
+        if _owner_alive(directory):
+            raise SpoolBusy(directory)
         return None
+    path = os.path.join(directory, _LOCK)
     f = open(path, "a+")
     try:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         f.close()
         raise SpoolBusy(os.path.dirname(path)) from None
-    except OSError as e:  # a file system without flock (some NFS): spool unlocked rather than not at all
+    except OSError as e:  # a file system without flock (some NFS): the owner's pid decides
         f.close()
         if not _warned_no_lock:
             _warned_no_lock = True
-            print(f"loupe: cannot lock {path} ({e}); do not run `loupe sync` while this script runs",
+            print(f"loupe: cannot lock {path} ({e}); spool folders are told apart by process id instead",
                   file=sys.stderr)
+        if _owner_alive(directory):
+            raise SpoolBusy(directory) from None
         return None
     return f
 

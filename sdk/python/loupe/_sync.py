@@ -6,6 +6,7 @@ run that never finished is finished "crashed" after its records. Only folders ho
 run.json are spool folders: anything else under the root is never touched."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import NamedTuple, Optional
@@ -19,25 +20,39 @@ class SyncReport(NamedTuple):
     busy: int     # spool folders a live process still owns, left alone
 
 
-SENT, LEFT, BUSY, NOTHING = "sent", "left", "busy", "nothing"
+SENT, LEFT, BUSY, NOTHING, REFUSED = "sent", "left", "busy", "nothing", "refused"
 
 
 def run_folders(run_dir):
-    """The spool folders of one run: <run_dir>/<client>/, and <run_dir> itself for older SDKs."""
-    if os.path.isfile(os.path.join(run_dir, "run.json")):
-        yield run_dir
+    """The spool folders of one run (<run_dir>/<client>/, and <run_dir> itself for older
+    SDKs), oldest client first: a run's processes are replayed in the order they ran."""
+    folders = [run_dir] if os.path.isfile(os.path.join(run_dir, "run.json")) else []
     try:
-        names = sorted(os.listdir(run_dir))
+        names = os.listdir(run_dir)
     except OSError:
-        return
-    for client in names:
-        folder = os.path.join(run_dir, client)
-        if os.path.isfile(os.path.join(folder, "run.json")):
-            yield folder
+        names = []
+    folders += [os.path.join(run_dir, n) for n in names if os.path.isfile(os.path.join(run_dir, n, "run.json"))]
+    return sorted(folders, key=_started)
+
+
+def _started(folder):
+    try:
+        with open(os.path.join(folder, "run.json"), "rb") as f:
+            started = json.loads(f.read())["create"].get("start_time")
+        if isinstance(started, (int, float)):
+            return started
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        return os.path.getmtime(os.path.join(folder, "run.json"))
+    except OSError:
+        return 0.0
 
 
 def replay_folder(folder, host=None, timeout=60.0):
-    """Sends one dead process's spool folder; SENT, LEFT, BUSY or NOTHING."""
+    """Sends one dead process's spool folder: SENT, LEFT (unsent: the server is down or
+    the folder unreadable), BUSY (a live process owns it), NOTHING (nothing to send) or
+    REFUSED (the server refused to start its run)."""
     from .run import Run
     try:
         spool = Spool(folder, create=False)
@@ -46,11 +61,14 @@ def replay_folder(folder, host=None, timeout=60.0):
     except FileNotFoundError:  # its owner finished and removed it meanwhile
         return NOTHING
     try:
-        meta = spool.read_meta()
-        if not meta or not spool.pending():
+        if not spool.pending():
             spool.remove_if_empty()
             return NOTHING
-        if not any(spool.read(name)[0].get("kind") == "finish" for name in spool.pending()):
+        meta = spool.read_meta()
+        if not meta:
+            print(f"loupe: {folder} has records but no readable run.json; left as it is", file=sys.stderr)
+            return LEFT
+        if not any(_kind(spool, name) == "finish" for name in spool.pending()):
             # The process that owned this spool is gone (its lock is free) and never
             # finished: its run ends crashed once the rest is sent, not revived.
             spool.put({"kind": "finish", "body": {"status": "crashed", "client": meta["create"].get("client"),
@@ -64,9 +82,16 @@ def replay_folder(folder, host=None, timeout=60.0):
         if r.deleted or not left:
             spool.remove_if_empty()
             return NOTHING if r.deleted else SENT
-        return LEFT
+        return REFUSED if r._refused_start else LEFT
     finally:
         spool.release()
+
+
+def _kind(spool, name):
+    try:
+        return spool.read_record(name).get("kind")
+    except (OSError, ValueError):
+        return None  # unreadable: the sender drops it with a warning
 
 
 def _last_sign_of_life(spool):
@@ -87,7 +112,8 @@ def sync_report(spool_dir: Optional[str] = None, host: Optional[str] = None, tim
     for run_id in sorted(os.listdir(root)):
         for folder in list(run_folders(os.path.join(root, run_id))):
             try:
-                counts[replay_folder(folder, host, timeout)] += 1
+                result = replay_folder(folder, host, timeout)
+                counts[LEFT if result == REFUSED else result] += 1
             except (OSError, ValueError, KeyError) as e:  # one broken folder must not stop the rest
                 print(f"loupe: skipped {folder}: {type(e).__name__}: {e}", file=sys.stderr)
                 counts[LEFT] += 1

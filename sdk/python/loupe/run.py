@@ -126,10 +126,11 @@ def clean_text(text: str) -> str:
     except UnicodeEncodeError:
         try:
             return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        except UnicodeEncodeError:
-            return text.encode("utf-8", "replace").decode("utf-8")
+        except UnicodeEncodeError:  # surrogates that stand for no byte
+            return _SURROGATES.sub("\ufffd", text)
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 _MAX_MEDIA_BYTES = 16 << 20
 
@@ -198,7 +199,9 @@ class Run:
         self._last_contact = 0.0
         self._failed = False
         self._lost = 0        # records or values the server refused
-        self._siblings_done = False
+        self._siblings_done = threading.Event()
+        self._sibling_thread = None
+        self._refused_start = False
         self._terminated = False
         self._warned_offline = False
         self._warned_error = False
@@ -229,10 +232,13 @@ class Run:
         self._thread.start()
         if self._capture:
             self._capture.start()
+        self._prev_excepthook = None
+        self._prev_sigterm = None
+        if self._replaying:
+            return  # a replay (sync) is no script: no hooks, no handlers
         self._prev_excepthook = sys.excepthook
         sys.excepthook = self._excepthook
-        self._prev_sigterm = None
-        if not self._replaying and threading.current_thread() is threading.main_thread() \
+        if threading.current_thread() is threading.main_thread() \
                 and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
             self._prev_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
         atexit.register(self._at_exit)
@@ -388,7 +394,8 @@ class Run:
         self._wake.set()
         self._thread.join(timeout)
         self._sender_off.set()
-        sys.excepthook = self._prev_excepthook
+        if self._prev_excepthook is not None and sys.excepthook == self._excepthook:
+            sys.excepthook = self._prev_excepthook
         return self.spool.pending()
 
     def _next_seq(self):
@@ -457,25 +464,44 @@ class Run:
             if closing and time.time() < self._retry_at:
                 time.sleep(min(0.2, self._retry_at - time.time()))
 
-    def _replay_siblings(self):
-        """Sends what dead processes of the same run left in this machine's spool before
-        this client registers, so their steps come first and this one's resume point is
-        after them. False while some could not be sent."""
-        if self._siblings_done or self._replaying:
+    def _siblings_sent(self):
+        """True once what dead processes of the same run left in this machine's spool was
+        sent (or given up on), so their steps come first and this client's resume point is
+        after them. The replay runs on a thread of its own: this sender keeps spooling."""
+        if self._replaying or self._siblings_done.is_set():
             return True
-        from ._sync import LEFT, replay_folder, run_folders
+        if self._sibling_thread is None:
+            self._sibling_thread = threading.Thread(target=self._replay_siblings, name="loupe-resume", daemon=True)
+            self._sibling_thread.start()
+        return False
+
+    def _replay_siblings(self):
+        from ._sync import LEFT, REFUSED, replay_folder, run_folders
         mine = os.path.abspath(self.spool.dir)
-        for folder in list(run_folders(os.path.dirname(self.spool.dir))):
-            if os.path.abspath(folder) != mine and replay_folder(folder, self.host, timeout=10) == LEFT:
-                return False
-        self._siblings_done = True
-        return True
+        pending = [f for f in run_folders(os.path.dirname(self.spool.dir)) if os.path.abspath(f) != mine]
+        while pending and not self._sender_off.is_set():
+            still = []
+            for folder in pending:
+                try:
+                    result = replay_folder(folder, self.host, timeout=10)
+                except Exception as e:  # a broken folder must not keep this run from starting
+                    result = None
+                    print(f"loupe: skipped {folder}: {type(e).__name__}: {e}", file=original_stderr())
+                if result == LEFT:
+                    still.append(folder)
+                elif result == REFUSED:
+                    print(f"loupe: what an earlier process of run {self.run_id} left in {folder} was refused; "
+                          f"it stays there", file=original_stderr())
+            pending = still
+            if pending:
+                self._closing.wait(1.0)
+        self._siblings_done.set()
+        self._wake.set()
 
     def _connect_once(self):
         if self.id is not None:
             return True
-        if not self._replay_siblings():
-            self._on_failure(_http.Response(0, None))
+        if not self._siblings_sent():
             return False
         r = _http.request(self.host, "POST", "/api/v1/experiments", self._create_body)
         if r.ok:
@@ -485,9 +511,11 @@ class Run:
         if r.status == 410:
             self._on_deleted(r)
             return False
-        if not r.retryable and not self._warned_error:
-            self._warned_error = True
-            print(f"loupe: the server refused to start run {self.run_id}: {r.message}", file=original_stderr())
+        if not r.retryable:
+            self._refused_start = True
+            if not self._warned_error:
+                self._warned_error = True
+                print(f"loupe: the server refused to start run {self.run_id}: {r.message}", file=original_stderr())
         self._on_failure(r)
         return False
 
@@ -497,7 +525,14 @@ class Run:
         for name in self.spool.pending():
             if self._sender_off.is_set():
                 return
-            record, blob = self.spool.read(name)
+            try:
+                record, blob = self.spool.read(name)
+            except (FileNotFoundError, ValueError) as e:  # a record a crash left half-written
+                self._lost += 1
+                print(f"loupe: dropped unreadable spool record {name} ({type(e).__name__}: {e})",
+                      file=original_stderr())
+                self.spool.discard(name)
+                continue
             r = self._send(record, blob)
             if r.status == 410:
                 self._on_deleted(r)
