@@ -1,4 +1,5 @@
 #include "claas/eval_results.h"
+#include "common/bounded_json.h"
 
 #include "common/file_util.h"
 #include "common/path_rule.h"
@@ -52,7 +53,7 @@ int64_t NewestStepsMtime(const fs::path& dir) {
 
 Result<json> ReadJsonFile(const fs::path& path) {
   LOUPE_ASSIGN_OR_RETURN(std::string content, ReadFileUpTo(path.string(), kMaxJsonBytes));
-  json doc = json::parse(content, nullptr, false);
+  json doc = ParseBoundedJson(content);
   if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
   return doc;
 }
@@ -111,7 +112,7 @@ void ReadPreference(const fs::path& dir, const std::string& name, EvalRun& run, 
   while (std::getline(lines, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json j = json::parse(line, nullptr, false);
+    json j = ParseBoundedJson(line);
     std::string where = name + "/steps.jsonl line " + std::to_string(line_no);
     if (j.is_discarded()) {
       run.skipped.push_back({where, "not valid JSON"});

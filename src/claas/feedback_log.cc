@@ -1,4 +1,5 @@
 #include "claas/feedback_log.h"
+#include "common/bounded_json.h"
 
 #include "common/file_util.h"
 
@@ -79,7 +80,7 @@ const char* EngineModeName(EngineMode mode) {
 }
 
 Result<FeedbackBatch> ParseFeedbackLog(const std::string& file_name, std::string_view content) {
-  json doc = json::parse(content.begin(), content.end(), nullptr, /*allow_exceptions=*/false);
+  json doc = ParseBoundedJson(content);
   if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
   if (!doc.is_object()) return Status::InvalidArgument("expected a JSON object at the top level");
 

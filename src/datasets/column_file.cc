@@ -1,4 +1,5 @@
 #include "datasets/column_file.h"
+#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -71,7 +72,7 @@ Result<Table> ReadColumnFile(const std::string& path) {
   uint32_t len;
   std::memcpy(&len, in.data() + 8, 4);
   if (len > in.size() - 12) return corrupt("truncated header");
-  nlohmann::json header = nlohmann::json::parse(in.substr(12, len), nullptr, false);
+  nlohmann::json header = ParseBoundedJson(in.substr(12, len));
   if (header.is_discarded() || !header.contains("rows") || !header.contains("columns")) return corrupt("bad header");
   size_t rows = header["rows"].get<size_t>();
   size_t pos = 12 + len;
@@ -131,7 +132,7 @@ Result<nlohmann::json> ReadColumnFileColumns(const std::string& path) {
     h.resize(len);
     if (!f.read(h.data(), len)) h.clear();
   }
-  nlohmann::json header = nlohmann::json::parse(h, nullptr, false);
+  nlohmann::json header = ParseBoundedJson(h);
   if (header.is_discarded() || !header.contains("columns")) {
     return Status::Corrupt("dataset file " + path + ": bad header");
   }

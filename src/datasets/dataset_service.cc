@@ -1,4 +1,5 @@
 #include "datasets/dataset_service.h"
+#include "common/bounded_json.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -304,7 +305,7 @@ Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::s
   LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
   // Earlier overrides stay unless replaced; "auto" drops one. The catalogue row says
   // which columns exist and which types were set by hand.
-  json columns = json::parse(rec.columns_json, nullptr, false);
+  json columns = ParseBoundedJson(rec.columns_json);
   if (!columns.is_array()) return Status::Corrupt("dataset " + std::to_string(id) + " has no column list");
   std::map<std::string, ColumnType> overrides;
   std::set<std::string> names;
@@ -381,7 +382,7 @@ bool DatasetService::HasData(const DatasetRecord& rec) const {
 Status DatasetService::FinishRetype(DatasetRecord& rec) {
   const std::string current = Dir(rec.id) + "/" + kColumnFile;
   const std::string next = Dir(rec.id) + "/" + kNextColumnFile;
-  const json catalogue = CatalogueColumns(json::parse(rec.columns_json, nullptr, false));
+  const json catalogue = CatalogueColumns(ParseBoundedJson(rec.columns_json));
   std::error_code ec;
   if (fs::exists(next, ec)) {
     Result<json> pending = ReadColumnFileColumns(next);

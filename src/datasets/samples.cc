@@ -1,4 +1,5 @@
 #include "datasets/samples.h"
+#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -80,7 +81,8 @@ Result<std::string> SpamAssassinToJsonl(const std::string& data_dir) {
   std::string out;
   for (const fs::path& p : files) {
     std::ifstream in(p, std::ios::binary);
-    nlohmann::json msg = nlohmann::json::parse(in, nullptr, false);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    nlohmann::json msg = ParseBoundedJson(text);
     if (msg.is_discarded() || !msg.contains("text") || !msg["text"].is_string()) {
       return Status::Corrupt(p.string() + ": not a SpamAssassin message record");
     }

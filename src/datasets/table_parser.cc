@@ -1,4 +1,5 @@
 #include "datasets/table_parser.h"
+#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -154,6 +155,9 @@ size_t LineOf(std::string_view in, size_t byte) {
 
 Result<RawTable> ParseJsonArray(std::string_view in, const ParseLimits& limits) {
   json doc;
+  if (JsonNestingDepth(in) > kMaxJsonDepth) {
+    return Status::InvalidArgument("the JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   try {
     doc = json::parse(in.begin(), in.end());
   } catch (const json::parse_error& e) {
@@ -183,7 +187,11 @@ Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits) 
     std::string_view text = in.substr(start, nl - start);
     start = nl + 1;
     if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    json j = json::parse(text.begin(), text.end(), nullptr, false);
+    if (JsonNestingDepth(text) > kMaxJsonDepth) {
+      return Status::InvalidArgument("line " + std::to_string(line) + ": nested deeper than " +
+                                     std::to_string(kMaxJsonDepth) + " levels");
+    }
+    json j = ParseBoundedJson<json>(text);
     if (j.is_discarded()) return Status::InvalidArgument("line " + std::to_string(line) + ": invalid JSON");
     if (!j.is_object()) return Status::InvalidArgument("line " + std::to_string(line) + ": expected a JSON object");
     if (records.size() >= limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");

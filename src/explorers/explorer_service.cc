@@ -1,4 +1,5 @@
 #include "explorers/explorer_service.h"
+#include "common/bounded_json.h"
 
 #include "common/time_util.h"
 #include "explorers/explorer_catalog.h"
@@ -24,7 +25,7 @@ Result<json> ExplorerService::Validate(const json& body) {
   json params = body.contains("parameters") && !body["parameters"].is_null() ? body["parameters"] : json::object();
   LOUPE_ASSIGN_OR_RETURN(DatasetRecord dataset, datasets_.Get(id.get<int64_t>()));
   std::vector<std::pair<std::string, datasets::ColumnType>> dataset_columns;
-  for (const json& c : json::parse(dataset.columns_json, nullptr, false)) {
+  for (const json& c : ParseBoundedJson(dataset.columns_json)) {
     if (auto t = datasets::ParseColumnType(c.value("type", ""))) dataset_columns.emplace_back(c.value("name", ""), *t);
   }
   LOUPE_ASSIGN_OR_RETURN(json checked, ValidateExploration(type->get<std::string>(), columns, params, dataset_columns));

@@ -1,4 +1,5 @@
 #include "jobs/job_queue.h"
+#include "common/bounded_json.h"
 
 #include <spdlog/spdlog.h>
 
@@ -70,19 +71,30 @@ void JobQueue::Wake() {
 
 Status JobQueue::Cancel(int64_t id) {
   LOUPE_ASSIGN_OR_RETURN(JobRecord job, store_.GetJob(id));
-  if (job.status == WorkStatus::kStarted) {
-    const JobType* jt = Find(job.type);
-    MutexLock lock(mu_);
-    if (jt && jt->stoppable && running_.count(id)) {
-      stop_requested_.insert(id);
+  const JobType* jt = Find(job.type);
+  if (job.status == WorkStatus::kNotStarted) {
+    Status cancelled = store_.CancelJob(id);
+    if (cancelled.ok()) {
+      if (jt && jt->released) jt->released(ParseBoundedJson(job.kwargs_json));
       return Status::Ok();
     }
-    return Status::Conflict("job " + std::to_string(id) + " is running and " + job.type + " cannot be stopped midway");
+    // A worker claimed it between the read and the cancel: stop it as a running job.
+    if (cancelled.code() != Code::kConflict) return cancelled;
+    LOUPE_ASSIGN_OR_RETURN(job, store_.GetJob(id));
+    if (job.status != WorkStatus::kStarted) return cancelled;
   }
-  LOUPE_RETURN_IF_ERROR(store_.CancelJob(id));
-  const JobType* jt = Find(job.type);
-  if (jt && jt->released) jt->released(nlohmann::json::parse(job.kwargs_json, nullptr, false));
-  return Status::Ok();
+  if (job.status == WorkStatus::kStarted) {
+    if (!jt || !jt->stoppable) {
+      return Status::Conflict("job " + std::to_string(id) + " is running and " + job.type +
+                              " cannot be stopped midway");
+    }
+    // Also before the worker has registered it as running: it checks when it runs,
+    // and job ids are never reused, so a request that comes too late stays harmless.
+    MutexLock lock(mu_);
+    stop_requested_.insert(id);
+    return Status::Ok();
+  }
+  return store_.CancelJob(id);  // the store says why a finished job cannot be cancelled
 }
 
 Status JobQueue::Retry(int64_t id) {
@@ -92,7 +104,11 @@ Status JobQueue::Retry(int64_t id) {
                             "; only failed or cancelled jobs can be retried");
   }
   const JobType* jt = Find(job.type);
-  const nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
+  const nlohmann::json kwargs = ParseBoundedJson(job.kwargs_json);
+  {
+    MutexLock lock(mu_);
+    stop_requested_.erase(id);  // a cancel that came as the last attempt ended
+  }
   LOUPE_RETURN_IF_ERROR(jt && jt->requeue ? jt->requeue(kwargs, id) : store_.RetryJob(id));
   Wake();
   return Status::Ok();
@@ -115,7 +131,7 @@ void JobQueue::Work() {
     const JobRecord& job = **claimed;
     spdlog::info("job {} ({}) started, attempt {}", job.id, job.type, job.attempts);
     const auto started = std::chrono::steady_clock::now();
-    nlohmann::json kwargs = nlohmann::json::parse(job.kwargs_json, nullptr, false);
+    nlohmann::json kwargs = ParseBoundedJson(job.kwargs_json);
     const JobType* jt = Find(job.type);
     {
       MutexLock lock(mu_);

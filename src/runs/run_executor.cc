@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time_util.h"
+#include "common/bounded_json.h"
 #include "runs/run_service.h"
 #include "training/evaluation.h"
 #include "training/model_catalog.h"
@@ -202,7 +203,7 @@ Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id) {
   if (!plan.model_info) return Status::InvalidArgument("unknown model " + plan.run.model);
   LOUPE_ASSIGN_OR_RETURN(
       plan.params,
-      training::ValidateAndTransform(plan.model_info->params, json::parse(plan.run.parameters_json, nullptr, false)));
+      training::ValidateAndTransform(plan.model_info->params, ParseBoundedJson(plan.run.parameters_json)));
 
   // The data, as the session defined it. Only the encoded examples outlive this: the
   // table is freed before training.
@@ -242,7 +243,7 @@ Result<int64_t> RunService::StartExperiment(int64_t run_id, const TrainingPlan& 
   const json config = {{"model", run.model},
                        {"parameters", plan.params.values},
                        {"optimizer", run.optimizer},
-                       {"optimizer_parameters", json::parse(run.optimizer_parameters_json, nullptr, false)},
+                       {"optimizer_parameters", ParseBoundedJson(run.optimizer_parameters_json)},
                        {"goal_metric", run.goal_metric},
                        {"task", plan.session.task},
                        {"dataset_id", plan.session.dataset_id},
@@ -330,7 +331,7 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
         training::SearchResult sr,
         training::RunSearch(
             plan.params.search_space, plan.params.values,
-            training::SearchOptionsFrom(run.optimizer, json::parse(run.optimizer_parameters_json, nullptr, false)),
+            training::SearchOptionsFrom(run.optimizer, ParseBoundedJson(run.optimizer_parameters_json)),
             maximize, objective, on_trial, stop));
     LOUPE_RETURN_IF_ERROR(trials_stored);
     if (sr.best < 0 || !model) {

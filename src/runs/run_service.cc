@@ -1,4 +1,5 @@
 #include "runs/run_service.h"
+#include "common/bounded_json.h"
 
 #include <cmath>
 #include <filesystem>
@@ -62,7 +63,7 @@ Result<training::SplitRatios> ParseSplits(const json& body) {
   auto it = body.find("splits");
   if (it == body.end() || it->is_null()) return r;
   json s = *it;
-  if (s.is_string()) s = json::parse(s.get<std::string>(), nullptr, false);
+  if (s.is_string()) s = ParseBoundedJson(s.get<std::string>());
   if (!s.is_object()) return Status::InvalidArgument("splits must be an object {train, validation, test}");
   for (const auto& [k, v] : s.items()) {
     if (k != "train" && k != "validation" && k != "test") {
@@ -290,13 +291,13 @@ Result<json> RunService::RunPlot(int64_t id, const std::string& kind) {
   const training::ModelInfo* model = training::FindModel(run.model);
   if (!model) return Status::Corrupt("unknown model " + run.model);
   Result<training::ValidatedParams> params =
-      training::ValidateAndTransform(model->params, json::parse(run.parameters_json, nullptr, false));
+      training::ValidateAndTransform(model->params, ParseBoundedJson(run.parameters_json));
   if (!params.ok()) return params.status();
   std::vector<training::Trial> trials;
   for (const TrialRecord& r : rows) {
     training::Trial t;
     t.number = static_cast<int>(r.trial);
-    t.params = json::parse(r.parameters_json, nullptr, false);
+    t.params = ParseBoundedJson(r.parameters_json);
     t.value = r.value;
     t.error = r.error;
     trials.push_back(std::move(t));
@@ -311,7 +312,7 @@ Result<std::pair<std::string, std::string>> RunService::ModelFile(int64_t run_id
     return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run.status) +
                             "; it has no trained model yet");
   }
-  json result = json::parse(run.result_json, nullptr, false);
+  json result = ParseBoundedJson(run.result_json);
   std::string file = result.value("model_file", "");
   if (file.empty() || file.find('/') != std::string::npos) return Status::NotFound("run " + std::to_string(run_id) + " has no model file");
   std::string path = RunDir(run_id) + "/" + file;
@@ -345,7 +346,7 @@ Result<json> RunService::PredictWith(
     return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run.status) +
                             "; only finished runs predict");
   }
-  json result = json::parse(run.result_json, nullptr, false);
+  json result = ParseBoundedJson(run.result_json);
   LOUPE_ASSIGN_OR_RETURN(training::FeatureSpec spec, training::FeatureSpec::FromJson(result.value("feature_spec", json::object())));
   LOUPE_ASSIGN_OR_RETURN(training::Examples x, encode(spec));
   if (x.rows > options_.max_predict_rows) {

@@ -1,5 +1,6 @@
 // SqliteStore: opening, the reader pool, projects and experiments.
 #include "store/sqlite_store.h"
+#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -65,8 +66,8 @@ std::string NewRunId(int64_t now) {
 }
 
 Result<std::string> MergeJsonObjects(const std::string& base, const std::string& update) {
-  nlohmann::json b = nlohmann::json::parse(base, nullptr, false);
-  nlohmann::json u = nlohmann::json::parse(update, nullptr, false);
+  nlohmann::json b = ParseBoundedJson(base);
+  nlohmann::json u = ParseBoundedJson(update);
   if (b.is_discarded() || !b.is_object()) b = nlohmann::json::object();
   if (u.is_discarded() || !u.is_object()) return Status::InvalidArgument("config must be a JSON object");
   for (auto it = u.begin(); it != u.end(); ++it) b[it.key()] = it.value();

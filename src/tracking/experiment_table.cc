@@ -1,4 +1,5 @@
 #include "tracking/experiment_table.h"
+#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,7 +27,7 @@ std::string ValueText(const nlohmann::json& v) { return v.is_string() ? v.get<st
 // "key=value": the config key (dots reach into nested objects) equals the value.
 bool ConfigEquals(const std::string& config_json, const std::string& key, const std::string& value) {
   if (config_json.find(key.substr(0, key.find('.'))) == std::string::npos) return false;  // cheap pre-check
-  nlohmann::json cfg = nlohmann::json::parse(config_json, nullptr, false);
+  nlohmann::json cfg = ParseBoundedJson(config_json);
   const nlohmann::json* cur = &cfg;
   size_t start = 0;
   while (true) {

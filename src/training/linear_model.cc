@@ -1,4 +1,5 @@
 #include "training/linear_model.h"
+#include "common/bounded_json.h"
 
 #include <linear.h>
 
@@ -141,7 +142,7 @@ class LinearModel : public Model {
 
   Status Load(const std::string& path) override {
     LOUPE_ASSIGN_OR_RETURN(std::string text, ReadFileUpTo(path, 1u << 30));
-    json j = json::parse(text, nullptr, false);
+    json j = ParseBoundedJson(text);
     if (j.is_discarded() || j.value("format", "") != "loupe-liblinear-1") return Status::Corrupt("not a Loupe liblinear model file");
     try {
       mean_ = j.at("mean").get<std::vector<double>>();

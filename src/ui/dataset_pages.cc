@@ -1,4 +1,5 @@
 #include "ui/dataset_pages.h"
+#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -49,7 +50,7 @@ HttpResponse ListPage(DatasetService& ds) {
   if (!all.ok()) return HtmlErrorPage(all.status(), frame);
   json rows = json::array();
   for (const DatasetRecord& d : *all) {
-    json cols = json::parse(d.columns_json, nullptr, false);
+    json cols = ParseBoundedJson(d.columns_json);
     rows.push_back({{"id", d.id}, {"name", d.name}, {"rows", d.rows}, {"columns", cols.is_array() ? cols.size() : 0},
                     {"format", d.format}, {"source", d.source}, {"created", FormatMicrosUtc(d.create_time)}});
   }

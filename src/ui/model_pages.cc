@@ -1,4 +1,5 @@
 #include "ui/model_pages.h"
+#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -54,7 +55,7 @@ HttpResponse SessionsPage(runs::RunService& runs, datasets::DatasetService& ds, 
   json datasets = json::array(), columns = json::object();
   for (const DatasetRecord& d : *all) {
     datasets.push_back({{"id", d.id}, {"name", d.name}, {"rows", d.rows}});
-    columns[std::to_string(d.id)] = json::parse(d.columns_json, nullptr, false);
+    columns[std::to_string(d.id)] = StoredJson(d.columns_json);
   }
   json tasks = json::array(), task_metrics = json::object();
   for (const training::TaskInfo& t : training::TaskCatalog()) {
@@ -68,7 +69,7 @@ HttpResponse SessionsPage(runs::RunService& runs, datasets::DatasetService& ds, 
   }
   json rows = json::array();
   for (auto it = sessions->rbegin(); it != sessions->rend(); ++it) {
-    json spec = json::parse(it->spec_json, nullptr, false);
+    json spec = ParseBoundedJson(it->spec_json);
     rows.push_back({{"id", it->id}, {"name", it->name}, {"dataset_id", it->dataset_id},
                     {"dataset", DatasetName(ds, it->dataset_id)}, {"task", it->task},
                     {"output", spec["output_columns"].empty() ? "" : spec["output_columns"][0].get<std::string>()},
@@ -87,7 +88,7 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
   if (!s.ok()) return HtmlErrorPage(s.status(), frame);
   frame.title = s->name;
   frame.crumbs.push_back({s->name, ""});
-  json spec = json::parse(s->spec_json, nullptr, false);
+  json spec = ParseBoundedJson(s->spec_json);
   training::TaskKind task = *training::ParseTask(s->task);
   json models = json::array();
   for (const training::ModelInfo& m : training::ModelCatalog()) {
@@ -122,7 +123,7 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
       values.push_back({{"text", v == last.end() ? "—" : Metric(v->second)},
                         {"raw", v == last.end() ? "" : FormatNumber(v->second, 17)}});
     }
-    json result = json::parse(r.result_json, nullptr, false);
+    json result = ParseBoundedJson(r.result_json);
     double secs = result.value("train_seconds", std::nan(""));
     rows.push_back({{"id", r.id}, {"name", r.name}, {"model", r.model}, {"optimizer", OrFalse(r.optimizer)}, {"status", r.status},
                     {"status_class", StatusClass(r.status)}, {"error", OrFalse(r.error)}, {"values", values},
@@ -157,8 +158,8 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   frame.title = r->name;
   frame.crumbs.push_back({s->name, "/sessions/" + std::to_string(s->id)});
   frame.crumbs.push_back({r->name, ""});
-  json spec = json::parse(s->spec_json, nullptr, false);
-  json result = json::parse(r->result_json, nullptr, false);
+  json spec = ParseBoundedJson(s->spec_json);
+  json result = ParseBoundedJson(r->result_json);
   if (!result.is_object()) result = json::object();
 
   // Metrics: one row per metric, one column per split.
@@ -186,7 +187,7 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   const json errors = result.value("metric_errors", json::object());
   for (const auto& [k, why] : errors.items()) metric_errors.push_back({{"key", k}, {"why", why}});
   json params = json::array();
-  const json used = result.value("parameters", json::parse(r->parameters_json, nullptr, false));
+  const json used = result.value("parameters", ParseBoundedJson(r->parameters_json));
   for (const auto& [k, v] : used.items()) {
     params.push_back({{"name", k}, {"value", JsonValueText(v, true)}});
   }
@@ -219,7 +220,7 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   Result<std::vector<TrialRecord>> tr = runs.RunTrials(id);
   if (tr.ok()) {
     for (const TrialRecord& t : *tr) {
-      json p = json::parse(t.parameters_json, nullptr, false), values = json::array();
+      json p = ParseBoundedJson(t.parameters_json), values = json::array();
       for (const json& name : space) values.push_back(JsonValueText(p.value(name.get<std::string>(), json()), true));
       trials.push_back({{"n", t.trial}, {"value", Metric(t.value)}, {"params", values}, {"seconds", FormatNumber(t.seconds, 3)},
                         {"best", t.trial == best}, {"error", OrFalse(t.error)}});

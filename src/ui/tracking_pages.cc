@@ -1,4 +1,5 @@
 #include "ui/tracking_pages.h"
+#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -50,7 +51,7 @@ void Flatten(const json& v, const std::string& prefix, std::vector<std::pair<std
 
 json KeyValueRows(const std::string& text) {
   std::vector<std::pair<std::string, std::string>> flat;
-  Flatten(json::parse(text, nullptr, false), "", flat);
+  Flatten(StoredJson(text), "", flat);
   json rows = json::array();
   for (auto& [k, v] : flat) rows.push_back({{"k", k}, {"v", v}});
   return rows;
@@ -349,7 +350,7 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
       has[s.key].push_back(e.id);
     }
     std::vector<std::pair<std::string, std::string>> flat;
-    Flatten(json::parse(e.config_json, nullptr, false), "", flat);
+    Flatten(StoredJson(e.config_json), "", flat);
     configs.emplace_back(flat.begin(), flat.end());
     for (auto& [k, v] : flat) config_keys.insert(k);
     experiments.push_back({{"id", e.id}, {"name", e.name}, {"project", project_names[e.project_id]},

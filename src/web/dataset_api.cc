@@ -12,6 +12,7 @@
 #include <charconv>
 
 #include "common/time_util.h"
+#include "common/bounded_json.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 #include "web/multipart.h"
@@ -25,7 +26,7 @@ using datasets::DatasetService;
 
 json DatasetJson(const DatasetRecord& d) {
   return {{"id", d.id}, {"name", d.name}, {"format", d.format}, {"source", d.source}, {"rows", d.rows},
-          {"columns", json::parse(d.columns_json, nullptr, false)}, {"bytes", d.bytes},
+          {"columns", StoredJson(d.columns_json)}, {"bytes", d.bytes},
           {"created", FormatIsoMicros(d.create_time)}, {"last_modified", FormatIsoMicros(d.update_time)}};
 }
 

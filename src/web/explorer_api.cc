@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time_util.h"
+#include "common/bounded_json.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 
@@ -20,8 +21,8 @@ using explorers::ExplorerService;
 
 json ExplorerJson(const ExplorerRecord& e) {
   return {{"id", e.id}, {"dataset_id", e.dataset_id}, {"name", e.name}, {"exploration_type", e.type},
-          {"columns", json::parse(e.columns_json, nullptr, false)},
-          {"parameters", json::parse(e.parameters_json, nullptr, false)}, {"status", e.status},
+          {"columns", StoredJson(e.columns_json)},
+          {"parameters", StoredJson(e.parameters_json)}, {"status", e.status},
           {"error", e.error.empty() ? json(nullptr) : json(e.error)}, {"job_id", e.job_id ? json(e.job_id) : json(nullptr)},
           {"created", FormatIsoMicros(e.create_time)}, {"finished", e.end_time ? json(FormatIsoMicros(e.end_time)) : json(nullptr)}};
 }

@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "common/time_util.h"
+#include "common/bounded_json.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 #include "web/multipart.h"
@@ -22,9 +23,9 @@ using nlohmann::json;
 
 json JobJson(const JobRecord& j) {
   auto t = [](int64_t micros) { return micros ? json(FormatIsoMicros(micros)) : json(nullptr); };
-  return {{"id", j.id}, {"job_type", j.type}, {"kwargs", json::parse(j.kwargs_json, nullptr, false)},
+  return {{"id", j.id}, {"job_type", j.type}, {"kwargs", StoredJson(j.kwargs_json)},
           {"status", j.status}, {"error", j.error.empty() ? json(nullptr) : json(j.error)},
-          {"result", json::parse(j.result_json, nullptr, false)}, {"attempts", j.attempts},
+          {"result", StoredJson(j.result_json)}, {"attempts", j.attempts},
           {"created", t(j.create_time)}, {"started", t(j.start_time)}, {"finished", t(j.finish_time)}};
 }
 
@@ -32,7 +33,10 @@ HttpResponse Enqueue(jobs::JobQueue& q, const HttpRequest& req) {
   std::string type;
   json kwargs = json::object();
   auto kwargs_from_text = [&](const std::string& text) -> Status {
-    kwargs = json::parse(text, nullptr, false);
+    if (JsonNestingDepth(text) > kMaxJsonDepth) {
+      return Status::InvalidArgument("kwargs is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    }
+    kwargs = ParseBoundedJson(text);
     if (kwargs.is_discarded() || !kwargs.is_object()) return Status::InvalidArgument("kwargs must be a JSON object");
     return Status::Ok();
   };

@@ -1,4 +1,5 @@
 #include "web/json_util.h"
+#include "common/bounded_json.h"
 #include "web/http_status.h"
 
 #include <nlohmann/json.hpp>
@@ -87,7 +88,11 @@ Result<nlohmann::json> ParseJsonObject(const HttpRequest& req, size_t max_bytes)
     return Status::TooLarge("request body is larger than " + std::to_string(max_bytes) + " bytes");
   }
   if (req.body.empty()) return Status::BadRequest("request body must be a JSON object; it is empty");
-  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+  if (JsonNestingDepth(req.body) > kMaxJsonDepth) {
+    return Status::InvalidArgument("request body is nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                   " levels of arrays and objects");
+  }
+  nlohmann::json j = ParseBoundedJson(req.body);
   if (j.is_discarded()) return Status::BadRequest("request body is not valid JSON");
   if (!j.is_object()) return Status::BadRequest("request body must be a JSON object");
   return j;

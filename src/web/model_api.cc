@@ -21,6 +21,7 @@
 #include <set>
 
 #include "common/file_util.h"
+#include "common/bounded_json.h"
 #include "common/time_util.h"
 #include "explorers/explorer_catalog.h"
 #include "training/evaluation.h"
@@ -44,7 +45,7 @@ json Time(int64_t micros) { return micros ? json(FormatIsoMicros(micros)) : json
 json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json SessionJson(const ModelSessionRecord& s) {
-  json spec = json::parse(s.spec_json, nullptr, false);
+  json spec = ParseBoundedJson(s.spec_json);
   json out = {{"id", s.id}, {"name", s.name}, {"dataset_id", s.dataset_id}, {"task_name", s.task},
               {"created", Time(s.create_time)}};
   for (const auto& [k, v] : spec.items()) out[k] = v;
@@ -53,9 +54,9 @@ json SessionJson(const ModelSessionRecord& s) {
 
 json RunJson(const RunRecord& r) {
   return {{"id", r.id}, {"model_session_id", r.session_id}, {"name", r.name}, {"model_name", r.model},
-          {"parameters", json::parse(r.parameters_json, nullptr, false)},
+          {"parameters", StoredJson(r.parameters_json)},
           {"optimizer_name", r.optimizer.empty() ? json(nullptr) : json(r.optimizer)},
-          {"optimizer_parameters", json::parse(r.optimizer_parameters_json, nullptr, false)},
+          {"optimizer_parameters", StoredJson(r.optimizer_parameters_json)},
           {"goal_metric", r.goal_metric}, {"status", r.status}, {"error", r.error.empty() ? json(nullptr) : json(r.error)},
           {"experiment_id", r.experiment_id ? json(r.experiment_id) : json(nullptr)},
           {"job_id", r.job_id ? json(r.job_id) : json(nullptr)}, {"created", Time(r.create_time)},
@@ -75,15 +76,15 @@ json RunDetails(RunService& s, const RunRecord& r) {
   json out = RunJson(r);
   Result<std::vector<RunMetric>> metrics = s.RunMetrics(r.id);
   out["metrics"] = metrics.ok() ? FinalMetrics(*metrics) : json::object();
-  json result = json::parse(r.result_json, nullptr, false);
+  json result = ParseBoundedJson(r.result_json);
   out["result"] = result;
   Result<std::vector<TrialRecord>> trials = s.RunTrials(r.id);
   json t = json::array();
   if (trials.ok()) {
     for (const TrialRecord& tr : *trials) {
-      t.push_back({{"trial", tr.trial}, {"parameters", json::parse(tr.parameters_json, nullptr, false)},
+      t.push_back({{"trial", tr.trial}, {"parameters", StoredJson(tr.parameters_json)},
                    {"value", Number(tr.value)}, {"error", tr.error.empty() ? json(nullptr) : json(tr.error)},
-                   {"metrics", json::parse(tr.metrics_json, nullptr, false)}, {"seconds", tr.seconds}});
+                   {"metrics", StoredJson(tr.metrics_json)}, {"seconds", tr.seconds}});
     }
   }
   out["trials"] = t;
@@ -104,7 +105,7 @@ Result<std::set<std::string>> SelectTypes(const HttpRequest& req) {
   const std::string* v = req.Query("select_types");
   if (!v || v->empty()) return kTypes;
   std::vector<std::string> names;
-  json parsed = json::parse(*v, nullptr, false);
+  json parsed = ParseBoundedJson(*v);
   if (parsed.is_array()) {
     for (const json& x : parsed) {
       if (x.is_string()) names.push_back(x.get<std::string>());

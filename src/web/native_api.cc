@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/time_util.h"
+#include "common/bounded_json.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 #include "tracking/validation.h"
@@ -30,8 +31,8 @@ json ExperimentJson(const Experiment& e) {
       {"update_time", FormatIsoMicros(e.update_time)},
       {"finish_time", e.finish_time ? json(FormatIsoMicros(e.finish_time)) : json(nullptr)},
       {"last_seen", FormatIsoMicros(e.last_seen)},
-      {"config", json::parse(e.config_json, nullptr, false)},
-      {"system", json::parse(e.system_json, nullptr, false)},
+      {"config", StoredJson(e.config_json)},
+      {"system", StoredJson(e.system_json)},
   };
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/time_util.h"
+#include "common/bounded_json.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 
@@ -28,7 +29,7 @@ const std::vector<std::string> kDark = {
 json Iso(int64_t micros) { return micros ? json(FormatIsoMicros(micros)) : json(nullptr); }
 
 json ParseOrEmpty(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
+  json j = ParseBoundedJson(text);
   return j.is_discarded() ? json::object() : j;
 }
 

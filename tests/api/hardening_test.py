@@ -1,0 +1,116 @@
+"""Issue 9: no request, stored row or file can crash the server. Each test reproduces an
+attack that used to kill the process and checks that it now gets a clear 4xx (or is
+skipped with a message) while the server keeps serving."""
+import json
+import os
+import sqlite3
+import sys
+import time
+import unittest
+
+from loupe_server import LoupeServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "claas"))
+import claas_fixtures as fx  # noqa: E402
+
+DEEP_ARRAY = "[" * 100000 + "]" * 100000  # 200 KB: overflowed the stack when serialised
+
+
+def deep_object(depth):
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+class DeepJsonTest(unittest.TestCase):
+    def setUp(self):
+        self.server = LoupeServer().start()
+        self.addCleanup(self.server.cleanup)
+
+    def alive(self):
+        status, body, _ = self.server.request("GET", "/api/v1/health")
+        self.assertEqual(status, 200, body)
+        self.assertIsNone(self.server.proc.poll(), self.server.log()[-2000:])
+
+    def post_raw(self, method, path, text, ctype="application/json"):
+        return self.server.request(method, path, raw=text.encode(), headers={"Content-Type": ctype})
+
+    def test_deep_bodies_are_refused_with_the_limit_named(self):
+        status, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "p", "run_id": "r"})
+        eid = body["data"]["id"]
+        deep_config = '{"project": "p", "config": ' + deep_object(60000) + "}"
+        attacks = [
+            ("POST", "/api/v1/experiments", deep_config, "application/json"),
+            ("POST", "/api/v1/experiments", DEEP_ARRAY, "text/plain"),
+            ("PUT", f"/api/v1/experiments/{eid}/config", '{"config": ' + deep_object(60000) + "}", "application/json"),
+            ("PUT", f"/api/v1/experiments/{eid}/system", '{"system": ' + deep_object(60000) + "}", "application/json"),
+            ("POST", f"/api/v1/experiments/{eid}/console", '{"lines": ' + DEEP_ARRAY + "}", "application/json"),
+            ("POST", f"/api/v1/experiments/{eid}/metrics", '{"steps": ' + DEEP_ARRAY + "}", "application/json"),
+            ("POST", "/api/v1/run/", DEEP_ARRAY, "application/json"),
+            ("POST", "/api/v1/job/", '{"job_type": "ModelJob", "kwargs": ' + deep_object(60000) + "}",
+             "application/json"),
+            ("POST", "/api/v1/explorer/", DEEP_ARRAY, "text/plain"),
+            ("PATCH", f"/api/v1/experiment/{eid}", DEEP_ARRAY, "application/json"),
+        ]
+        for method, path, text, ctype in attacks:
+            with self.subTest(path=path, ctype=ctype):
+                status, body, _ = self.post_raw(method, path, text, ctype)
+                self.assertIn(status, (400, 422), body)
+                self.alive()
+        status, body, _ = self.post_raw("POST", "/api/v1/experiments", deep_config)
+        self.assertEqual(status, 422)
+        self.assertIn("nested deeper than 64 levels", body["message"])
+        # 64 levels are still fine.
+        status, body, _ = self.post_raw("PUT", f"/api/v1/experiments/{eid}/config",
+                                        '{"config": ' + deep_object(63) + "}")
+        self.assertEqual(status, 200, body)
+
+    def test_a_deep_value_stored_by_an_older_version_cannot_crash_reads(self):
+        status, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "old", "run_id": "deep"})
+        eid = body["data"]["id"]
+        port = self.server.port
+        self.server.stop()
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "loupe.db"))
+        db.execute("UPDATE experiments SET config=?, system=? WHERE id=?",
+                   (deep_object(55000), deep_object(55000), eid))
+        db.commit()
+        db.close()
+        self.server.port = port
+        self.server.start()
+        for path in (f"/api/v1/experiments/{eid}", "/api/v1/projects", "/api/v1/project",
+                     f"/api/v1/experiment/{eid}", "/", "/projects/1", f"/experiments/{eid}"):
+            with self.subTest(path=path):
+                status, _, _ = self.server.request("GET", path)
+                self.assertIn(status, (200, 404), path)
+                self.alive()
+        status, body, _ = self.server.request("PUT", f"/api/v1/experiments/{eid}/config", {"config": {"lr": 1}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.server.request("GET", f"/api/v1/experiments/{eid}")[1]["data"]["config"], {"lr": 1})
+
+    def test_a_deep_claas_feedback_file_is_skipped_not_a_crash_loop(self):
+        root = self.server.data_dir
+        self.server.stop()
+        fb = os.path.join(root, "feedback")
+        fx.write_feedback(fb, 0, fx.feedback_log(fx.request_id(0), fx.timestamp(0), mode="local", step=1))
+        for i, where in ((1, "metadata"), (2, "training")):
+            log = fx.feedback_log(fx.request_id(i), fx.timestamp(i), mode="local", step=i + 1)
+            if where == "metadata":
+                log["distill_result"]["metadata"]["deep"] = "@DEEP@"
+            else:
+                log["requests"][0]["training"]["deep"] = "@DEEP@"
+            name = fx.write_feedback(fb, i, log)
+            path = os.path.join(fb, name)
+            with open(path) as f:
+                text = f.read().replace('"@DEEP@"', DEEP_ARRAY)
+            with open(path, "w") as f:
+                f.write(text)
+        self.server.start()
+        time.sleep(1.0)  # the importer's first pass runs at start
+        status, _, _ = self.server.request("GET", "/claas")
+        self.assertIn(status, (200, 404))
+        self.alive()
+        status, body, _ = self.server.request("GET", "/v1/dashboard")
+        self.assertEqual(status, 200)
+        self.alive()
+
+
+if __name__ == "__main__":
+    unittest.main()
