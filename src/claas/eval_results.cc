@@ -1,6 +1,6 @@
 #include "claas/eval_results.h"
-#include "common/bounded_json.h"
 
+#include "common/bounded_json.h"
 #include "common/file_util.h"
 #include "common/path_rule.h"
 

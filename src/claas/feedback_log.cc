@@ -1,6 +1,6 @@
 #include "claas/feedback_log.h"
-#include "common/bounded_json.h"
 
+#include "common/bounded_json.h"
 #include "common/file_util.h"
 
 #include <dirent.h>

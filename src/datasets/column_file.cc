@@ -1,5 +1,4 @@
 #include "datasets/column_file.h"
-#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/bounded_json.h"
 #include "common/file_util.h"
 
 namespace loupe::datasets {

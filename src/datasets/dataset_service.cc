@@ -1,5 +1,4 @@
 #include "datasets/dataset_service.h"
-#include "common/bounded_json.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
 #include "common/file_util.h"
 #include "common/path_rule.h"
 #include "common/time_util.h"

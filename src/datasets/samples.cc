@@ -1,5 +1,4 @@
 #include "datasets/samples.h"
-#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +9,8 @@
 #include <sstream>
 
 #include <zlib.h>
+
+#include "common/bounded_json.h"
 
 namespace loupe::datasets {
 

@@ -1,10 +1,11 @@
 #include "datasets/table_parser.h"
-#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
+
+#include "common/bounded_json.h"
 
 namespace loupe::datasets {
 

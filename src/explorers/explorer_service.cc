@@ -1,6 +1,6 @@
 #include "explorers/explorer_service.h"
-#include "common/bounded_json.h"
 
+#include "common/bounded_json.h"
 #include "common/time_util.h"
 #include "explorers/explorer_catalog.h"
 

@@ -1,11 +1,12 @@
 #include "jobs/job_queue.h"
-#include "common/bounded_json.h"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <thread>
 #include <nlohmann/json.hpp>
+
+#include "common/bounded_json.h"
 
 namespace loupe::jobs {
 

@@ -10,8 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/time_util.h"
 #include "common/bounded_json.h"
+#include "common/time_util.h"
 #include "runs/run_service.h"
 #include "training/evaluation.h"
 #include "training/model_catalog.h"

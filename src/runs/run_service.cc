@@ -1,10 +1,10 @@
 #include "runs/run_service.h"
-#include "common/bounded_json.h"
 
 #include <cmath>
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
+#include "common/bounded_json.h"
 #include "datasets/table_parser.h"
 #include "training/evaluation.h"
 #include "training/model_catalog.h"

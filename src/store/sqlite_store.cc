@@ -1,6 +1,5 @@
 // SqliteStore: opening, the reader pool, projects and experiments.
 #include "store/sqlite_store.h"
-#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/bounded_json.h"
 #include "common/time_util.h"
 #include "store/migrations.h"
 #include "store/sql.h"

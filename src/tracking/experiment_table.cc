@@ -1,5 +1,4 @@
 #include "tracking/experiment_table.h"
-#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -7,6 +6,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "common/bounded_json.h"
 #include "common/time_util.h"
 
 namespace loupe {
@@ -170,7 +170,10 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
 
 std::string ExperimentTableCsv(const ExperimentTable& table) {
   // RFC 4180: quote fields holding a comma, quote or line break; double inner quotes.
-  auto field = [](const std::string& s) {
+  // Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a
+  // leading apostrophe, as OWASP advises: a run named =HYPERLINK(...) stays text.
+  auto field = [](std::string s) {
+    if (!s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos) s.insert(0, 1, '\'');
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
     std::string out = "\"";
     for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);

@@ -1,5 +1,4 @@
 #include "training/linear_model.h"
-#include "common/bounded_json.h"
 
 #include <linear.h>
 
@@ -11,6 +10,7 @@
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
 #include "common/file_util.h"
 #include "training/tfidf.h"
 

@@ -1,8 +1,8 @@
 #include "ui/dataset_pages.h"
-#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
+#include "common/bounded_json.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 

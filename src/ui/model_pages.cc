@@ -1,5 +1,4 @@
 #include "ui/model_pages.h"
-#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -7,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "common/bounded_json.h"
 #include "training/evaluation.h"
 #include "training/model_catalog.h"
 #include "training/search.h"

@@ -31,6 +31,9 @@ struct PageFrame {
 HttpResponse HtmlPage(const PageFrame& frame, const std::string& body, int status = 200);
 // A page that explains an error; the status follows the error code.
 HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame);
+// The headers every page carries: a content security policy (scripts only from Loupe,
+// framing only by Loupe), nosniff, a same-origin referrer.
+void AddPageSecurityHeaders(HttpResponse& r);
 
 // Prev / "Page X of N (T total)" / Next, keeping the request's other query params.
 // Empty when there are no items.

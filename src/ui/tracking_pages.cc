@@ -1,5 +1,4 @@
 #include "ui/tracking_pages.h"
-#include "common/bounded_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "common/bounded_json.h"
 #include "common/time_util.h"
 #include "tracking/experiment_table.h"
 #include "ui/page.h"

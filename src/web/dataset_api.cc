@@ -11,8 +11,8 @@
 
 #include <charconv>
 
-#include "common/time_util.h"
 #include "common/bounded_json.h"
+#include "common/time_util.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 #include "web/multipart.h"

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "common/time_util.h"
 #include "common/bounded_json.h"
+#include "common/time_util.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 

@@ -104,7 +104,7 @@ Status ParseMetricBatch(const std::string& body, const Limits& limits, MetricBat
     element ts_el;
     if (entry["ts"].get(ts_el) == simdjson::SUCCESS && !ts_el.is_null()) {
       double secs = 0;
-      if (!ParseValue(ts_el, secs, where).ok() || !std::isfinite(secs) || secs < 0) {
+      if (!ParseValue(ts_el, secs, where).ok() || !std::isfinite(secs) || secs < 0 || secs > limits.max_unix_seconds) {
         return Status::InvalidArgument(where + ".ts must be Unix time in seconds");
       }
       ts = static_cast<int64_t>(secs * 1e6);

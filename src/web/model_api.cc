@@ -20,8 +20,8 @@
 #include <cmath>
 #include <set>
 
-#include "common/file_util.h"
 #include "common/bounded_json.h"
+#include "common/file_util.h"
 #include "common/time_util.h"
 #include "explorers/explorer_catalog.h"
 #include "training/evaluation.h"

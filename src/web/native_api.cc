@@ -5,11 +5,11 @@
 #include <charconv>
 #include <cmath>
 
-#include "common/time_util.h"
 #include "common/bounded_json.h"
+#include "common/time_util.h"
+#include "tracking/validation.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
-#include "tracking/validation.h"
 #include "web/metric_batch_parser.h"
 
 namespace loupe {
@@ -209,7 +209,8 @@ HttpResponse LogConsole(TrackingService& t, const HttpRequest& req, int64_t id) 
     }
     line.stream = stream == "stderr" ? 1 : 0;
     if (auto ts = l.find("ts"); ts != l.end() && !ts->is_null()) {
-      if (!ts->is_number() || ts->get<double>() < 0) {
+      if (!ts->is_number() || !std::isfinite(ts->get<double>()) || ts->get<double>() < 0 ||
+          ts->get<double>() > t.limits().max_unix_seconds) {
         return JsonError(Status::InvalidArgument(where + ".ts must be Unix time in seconds"));
       }
       line.ts = static_cast<int64_t>(ts->get<double>() * 1e6);

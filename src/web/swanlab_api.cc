@@ -7,8 +7,8 @@
 #include <map>
 #include <sstream>
 
-#include "common/time_util.h"
 #include "common/bounded_json.h"
+#include "common/time_util.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 

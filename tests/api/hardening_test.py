@@ -112,5 +112,47 @@ class DeepJsonTest(unittest.TestCase):
         self.alive()
 
 
+class SmallDefectsTest(unittest.TestCase):
+    """Issue 9 item 7: out-of-range times, spreadsheet formulas in exports, framing."""
+
+    def setUp(self):
+        self.server = LoupeServer().start()
+        self.addCleanup(self.server.cleanup)
+        _, body, _ = self.server.request("POST", "/api/v1/experiments",
+                                         {"project": "p", "name": "=HYPERLINK(\"http://evil\",\"x\")"})
+        self.eid = body["data"]["id"]
+
+    def test_times_out_of_range_are_refused_not_stored_wrapped(self):
+        for ts in (1e300, 1e12, -1):
+            status, body, _ = self.server.request("POST", f"/api/v1/experiments/{self.eid}/metrics",
+                                                  {"steps": [{"step": 0, "ts": ts, "values": {"x": 1}}]})
+            self.assertEqual(status, 422, (ts, body))
+            self.assertIn("ts must be Unix time", body["message"])
+            status, body, _ = self.server.request("POST", f"/api/v1/experiments/{self.eid}/console",
+                                                  {"lines": [{"text": "x", "ts": ts}]})
+            self.assertEqual(status, 422, (ts, body))
+        status, body, _ = self.server.request("POST", f"/api/v1/experiments/{self.eid}/metrics",
+                                              {"steps": [{"step": 0, "ts": 1.7e9, "values": {"x": 1}}]})
+        self.assertEqual(status, 200, body)
+        got = self.server.request("GET", f"/api/v1/experiments/{self.eid}/series?key=x")[1]["data"]["points"]
+        self.assertEqual(got[0][2], 1.7e9)
+
+    def test_csv_exports_keep_formulas_as_text(self):
+        pid = self.server.request("GET", "/api/v1/projects")[1]["data"]["projects"][0]["id"]
+        status, body, _ = self.server.request("GET", f"/projects/{pid}/experiments.csv")
+        self.assertEqual(status, 200)
+        text = body.decode()
+        self.assertIn('"\'=HYPERLINK(""http://evil"",""x"")"', text)
+        self.assertNotIn(',"=HYPERLINK', text)
+
+    def test_pages_cannot_be_framed_by_other_origins_and_run_only_loupes_scripts(self):
+        for path in ("/", f"/experiments/{self.eid}", "/no-such-page"):
+            _, _, headers = self.server.request("GET", path)
+            csp = headers.get("Content-Security-Policy", "")
+            self.assertIn("frame-ancestors 'self'", csp, path)
+            self.assertIn("script-src 'self'", csp, path)
+            self.assertEqual(headers.get("X-Frame-Options"), "SAMEORIGIN", path)
+
+
 if __name__ == "__main__":
     unittest.main()
