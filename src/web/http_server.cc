@@ -4,6 +4,9 @@
 #include <restinio/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -23,7 +26,23 @@ namespace {
 using Router = restinio::router::express_router_t<>;
 struct Traits : public restinio::default_traits_t {
   using request_handler_t = Router;
+  static constexpr bool use_connection_count_limiter = true;
 };
+
+// Raises the soft descriptor limit to the hard one and returns how many connections
+// fit under it, with 64 descriptors (or half of a small limit) kept for everything else.
+size_t ConnectionCapFromDescriptorLimit() {
+  struct rlimit lim {};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1000;
+  if (lim.rlim_cur < lim.rlim_max) {
+    struct rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? 1048576 : lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  const rlim_t fds = lim.rlim_cur == RLIM_INFINITY ? 1048576 : lim.rlim_cur;
+  const rlim_t cap = fds > 256 ? fds - 64 : fds / 2;
+  return static_cast<size_t>(std::max<rlim_t>(cap, 4));
+}
 using Server = restinio::http_server_t<Traits>;
 
 restinio::http_method_id_t MethodOf(const std::string& m) {
@@ -123,11 +142,14 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
   std::atomic<uint16_t> bound_port{0};  // the port bound, also when 0 was asked for
+  size_t max_connections = 0;
   std::unique_ptr<ThreadPool> compute;  // offloaded routes; joined before the server goes
 };
 
 HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : impl_(new Impl) {
   impl_->options = options;
+  impl_->max_connections = options.max_connections ? options.max_connections : ConnectionCapFromDescriptorLimit();
+  spdlog::info("serving at most {} connections at once", impl_->max_connections);
   size_t compute_threads = options.compute_threads > 0 ? static_cast<size_t>(options.compute_threads)
                                                         : std::max(1u, std::thread::hardware_concurrency());
   impl_->compute = std::make_unique<ThreadPool>(compute_threads, options.compute_queue);
@@ -217,7 +239,8 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           .read_next_http_message_timelimit(std::chrono::seconds(60))
           .handle_request_timeout(std::chrono::seconds(120))
           .write_http_response_timelimit(std::chrono::seconds(120))
-          .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(options.hard_body_limit)));
+          .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(options.hard_body_limit))
+          .max_parallel_connections(impl_->max_connections));
 }
 
 HttpServer::~HttpServer() {

@@ -27,6 +27,11 @@ struct HttpServerOptions {
   // beyond that they are answered 503 at once. 0 threads: one per core.
   int compute_threads = 0;
   size_t compute_queue = 64;
+  // Connections served at once; beyond it new ones wait in the kernel's backlog until
+  // one closes. 0: derived from the descriptor limit (raised to its hard maximum at
+  // start), leaving room for the database, files and logs, so the server never runs out
+  // of descriptors on accept (RESTinio's acceptor stops for good after a failed accept).
+  size_t max_connections = 0;
   // Answers requests no route matched outside /api/ (an HTML page for people);
   // unset: the JSON 404 every /api path gets.
   Handler not_found;
