@@ -433,6 +433,12 @@ class IntegrityTest(unittest.TestCase):
         self.assertIn("cannot lock", err.getvalue())
         self.assertEqual(points(self.server, r.id, "x"), [(0, 1)])
 
+    def test_a_run_id_cannot_lead_the_spool_out_of_its_folder(self):
+        for bad in ("..", ".", "a/b", "../../etc", "x" * 129):
+            with self.assertRaises(ValueError, msg=bad):
+                loupe.Run(project="p", run_id=bad, **self.kw())
+        self.assertEqual(os.listdir(self.spool), [])
+
     def test_empty_client_ids_are_refused_everywhere_and_a_rename_keeps_the_description(self):
         status, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "c", "client": ""})
         self.assertEqual(status, 422, body)

@@ -51,6 +51,7 @@ _MAX_CONSOLE_RECORD_BYTES = 8 << 20
 _MAX_REFUSALS_KEPT = 1000
 
 _KEY = re.compile(r"^[A-Za-z0-9_.\-/ ]{1,255}$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")  # the server's rule; also a spool folder name
 _MAX_LINES_PER_RECORD = 10000
 _MAX_LINE_BYTES = 65536
 MODES = ("online", "offline", "disabled")
@@ -166,6 +167,8 @@ class Run:
         if "://" not in self.host:  # "127.0.0.1:8080" means the plain-HTTP server there
             self.host = "http://" + self.host
         self.project = clean_text(project)
+        if run_id and (not isinstance(run_id, str) or not _RUN_ID.match(run_id) or set(run_id) == {"."}):
+            raise ValueError(f"invalid run_id {run_id!r}: use 1-128 letters, digits, '_', '-' or '.'")
         self.run_id = run_id or new_run_id()
         self.name = clean_text(name) if name else self.run_id
         self.id: Optional[int] = None  # the server's experiment id, known once connected
