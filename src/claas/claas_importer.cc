@@ -119,7 +119,7 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
   for (auto it = names.rbegin(); it != names.rend(); ++it) {
     const std::string& name = *it;
     if (feedback_done_.count(name)) continue;
-    Result<std::string> content = ReadFileUpTo(options_.feedback_dir + "/" + name, 64ull << 20);
+    Result<std::string> content = ReadFileInFolder(options_.feedback_dir, name, 64ull << 20);
     Result<FeedbackBatch> batch = content.ok() ? ParseFeedbackLog(name, *content) : Result<FeedbackBatch>(content.status());
     if (!batch.ok()) {
       ++stats.skipped_files;

@@ -52,7 +52,8 @@ int64_t NewestStepsMtime(const fs::path& dir) {
 }
 
 Result<json> ReadJsonFile(const fs::path& path) {
-  LOUPE_ASSIGN_OR_RETURN(std::string content, ReadFileUpTo(path.string(), kMaxJsonBytes));
+  LOUPE_ASSIGN_OR_RETURN(std::string content,
+                         ReadFileInFolder(path.parent_path().string(), path.filename().string(), kMaxJsonBytes));
   json doc = ParseBoundedJson(content);
   if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
   return doc;
@@ -101,7 +102,7 @@ void ReadPreference(const fs::path& dir, const std::string& name, EvalRun& run, 
       pref.baseline = ParseEvalMetrics(*base);
     }
   }
-  Result<std::string> steps = ReadFileUpTo((dir / "steps.jsonl").string(), kMaxJsonBytes);
+  Result<std::string> steps = ReadFileInFolder(dir.string(), "steps.jsonl", kMaxJsonBytes);
   if (!steps.ok()) {
     if (fs::exists(dir / "steps.jsonl", ec)) run.skipped.push_back({name + "/steps.jsonl", steps.status().message()});
     return;
@@ -255,6 +256,7 @@ EvalRun ReadEvalRun(const EvalRunRef& ref, bool with_plots) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
     if (!e.is_directory(ec) || name == "plots" || name.empty() || name[0] == '.') continue;
+    if (e.is_symlink(ec) && !ResolveInsideRoot(e.path().string(), ref.path).ok()) continue;  // points elsewhere
     if (fs::exists(e.path() / "steps.jsonl", ec) || fs::exists(e.path() / "metadata.json", ec) ||
         fs::exists(e.path() / "baseline.json", ec)) {
       prefs.push_back(name);

@@ -180,7 +180,7 @@ Result<FeedbackPage> ReadFeedbackPage(const std::string& dir, int64_t page, int6
   int64_t end = std::min<int64_t>(out.page.offset + out.page.per_page, out.page.total);
   for (int64_t i = out.page.offset; i < end; ++i) {
     const std::string& name = names[i];
-    Result<std::string> content = ReadFileUpTo(dir + "/" + name, kMaxFileBytes);
+    Result<std::string> content = ReadFileInFolder(dir, name, kMaxFileBytes);
     if (!content.ok()) {
       out.skipped.push_back({name, content.status().message()});
       continue;

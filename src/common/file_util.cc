@@ -1,6 +1,7 @@
 #include "common/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,21 +10,45 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/path_rule.h"
+
 namespace loupe {
 
 Result<std::string> ReadFileUpTo(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(std::string("cannot open the file: ") + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) return Status::Internal("cannot read the file size");
-  if (static_cast<size_t>(size) > max_bytes) {
-    return Status::TooLarge("the file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes));
+  // O_NONBLOCK: opening a FIFO someone left in an import root must not wait forever for
+  // a writer; anything but a regular file is refused below, before a byte is read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Status::NotFound(std::string("cannot open the file: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument("not a regular file");
   }
-  in.seekg(0);
-  std::string content(static_cast<size_t>(size), '\0');
-  if (size > 0 && !in.read(content.data(), size)) return Status::Internal("cannot read the file");
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Status::TooLarge("the file is " + std::to_string(st.st_size) + " bytes; the limit is " +
+                            std::to_string(max_bytes));
+  }
+  std::string content(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  int read_err = 0;
+  while (done < content.size()) {
+    ssize_t n = ::read(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read_err = errno;
+    if (n <= 0) break;  // an error, or the file shrank meanwhile: keep what was there
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (read_err != 0) return Status::Internal(std::string("cannot read the file: ") + std::strerror(read_err));
+  content.resize(done);
   return content;
+}
+
+Result<std::string> ReadFileInFolder(const std::string& folder, const std::string& name, size_t max_bytes) {
+  Result<std::string> resolved = ResolveInsideRoot(folder + "/" + name, folder);
+  if (!resolved.ok()) return Status::InvalidArgument("links outside its folder; not read");
+  return ReadFileUpTo(*resolved, max_bytes);
 }
 
 namespace {

@@ -10,9 +10,13 @@
 namespace loupe {
 
 // The file's bytes; NotFound when it cannot be opened (messages never name the path,
-// since they reach users), TooLarge above `max_bytes`
-// (the message gives both sizes).
+// since they reach users), InvalidArgument for anything but a regular file (a FIFO, a
+// device, a folder: never blocks), TooLarge above `max_bytes` (the message gives both
+// sizes).
 Result<std::string> ReadFileUpTo(const std::string& path, size_t max_bytes);
+// ReadFileUpTo for a file in a folder a user's data lives in: a file that resolves,
+// through symlinks, to somewhere outside `folder` is refused (InvalidArgument).
+Result<std::string> ReadFileInFolder(const std::string& folder, const std::string& name, size_t max_bytes);
 
 // Writes `bytes` to `path` through `path`.tmp: write, fsync, rename, fsync the folder,
 // so an acknowledged file survives a crash and a reader never sees half of one. On

@@ -154,6 +154,41 @@ class SmallDefectsTest(unittest.TestCase):
             self.assertEqual(headers.get("X-Frame-Options"), "SAMEORIGIN", path)
 
 
+class UntrustedFilesTest(unittest.TestCase):
+    """Issue 9 item 7: a FIFO in the import root blocked a handler forever; CLaaS files
+    symlinked to outside their folders were read."""
+
+    def setUp(self):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="loupe-files-")
+        self.addCleanup(__import__("shutil").rmtree, self.dir, True)
+        os.makedirs(os.path.join(self.dir, "data", "imports"))
+        os.mkfifo(os.path.join(self.dir, "data", "imports", "pipe.csv"))
+        fb = os.path.join(self.dir, "data", "feedback")
+        fx.write_feedback(fb, 0, fx.feedback_log(fx.request_id(0), fx.timestamp(0), mode="local", step=1))
+        outside = os.path.join(self.dir, "outside.json")
+        fx.write_feedback(self.dir, 1, fx.feedback_log(fx.request_id(1), fx.timestamp(1), mode="local", step=2),
+                          name="outside.json")
+        os.symlink(outside, os.path.join(fb, "20990101T000000-linked.json"))
+        self.server = LoupeServer(cwd=self.dir, data_dir="./data").start()
+        self.addCleanup(self.server.cleanup)
+
+    def test_a_fifo_in_the_import_root_is_refused_at_once(self):
+        start = time.time()
+        status, body, _ = self.server.post("/api/v1/dataset/", {"path": "./data/imports/pipe.csv"})
+        self.assertLess(time.time() - start, 5)
+        self.assertIn(status, (400, 422), body)
+        self.assertIn("not a regular file", body["message"])
+        self.assertEqual(self.server.request("GET", "/api/v1/health")[0], 200)
+
+    def test_a_feedback_file_linking_outside_its_folder_is_not_read(self):
+        status, page, _ = self.server.request("GET", "/v1/dashboard")
+        self.assertEqual(status, 200)
+        text = page.decode()
+        self.assertIn("links outside its folder", text)
+        self.assertNotIn(fx.request_id(1), text)
+
+
 class DescriptorLimitTest(unittest.TestCase):
     """Issue 9 item 2: after running out of descriptors the server stopped accepting for
     good (RESTinio's acceptor gives up after a failed accept)."""
