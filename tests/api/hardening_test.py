@@ -181,6 +181,21 @@ class UntrustedFilesTest(unittest.TestCase):
         self.assertIn("not a regular file", body["message"])
         self.assertEqual(self.server.request("GET", "/api/v1/health")[0], 200)
 
+    def test_errors_do_not_name_server_paths(self):
+        from loupe_server import multipart
+        body, ctype = multipart({"name": "d"}, {"file": ("d.csv", b"a,b\n1,2\n")})
+        status, out, _ = self.server.request("POST", "/api/v1/dataset/", raw=body, headers={"Content-Type": ctype})
+        self.assertIn(status, (200, 201), out)
+        did = out["data"]["id"]
+        folder = os.path.join(self.dir, "data", "datasets", str(did))
+        for name in os.listdir(folder):
+            os.unlink(os.path.join(folder, name))
+        status, out, _ = self.server.request("GET", f"/api/v1/dataset/{did}/preview")
+        self.assertGreaterEqual(status, 400)
+        self.assertIn("data file is missing", out["message"])
+        self.assertNotIn(self.dir, out["message"])
+        self.assertNotIn("datasets/", out["message"])
+
     def test_a_feedback_file_linking_outside_its_folder_is_not_read(self):
         status, page, _ = self.server.request("GET", "/v1/dashboard")
         self.assertEqual(status, 200)
