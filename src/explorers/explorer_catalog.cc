@@ -127,6 +127,32 @@ Result<json> ValidateExploration(const std::string& type, const std::vector<std:
   return p->values;
 }
 
+namespace {
+
+// Plotly renders pseudo-HTML in every text it draws (titles, trace names, tick labels,
+// hover text): a column named <a href="javascript:..."> became a link. Figures carry no
+// markup of their own, so every string is made plain; Plotly shows the entities as the
+// characters they stand for.
+void EscapePlotlyMarkup(json& j) {
+  if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    if (s.find_first_of("<>&") == std::string::npos) return;
+    std::string out;
+    out.reserve(s.size() + 16);
+    for (char c : s) {
+      if (c == '<') out += "&lt;";
+      else if (c == '>') out += "&gt;";
+      else if (c == '&') out += "&amp;";
+      else out += c;
+    }
+    j = std::move(out);
+  } else if (j.is_array() || j.is_object()) {
+    for (json& v : j) EscapePlotlyMarkup(v);
+  }
+}
+
+}  // namespace
+
 Result<json> RunExploration(const std::string& type, const std::vector<std::string>& columns, const json& p,
                             const datasets::Table& table) {
   std::vector<const datasets::Column*> cols;
@@ -167,6 +193,7 @@ Result<json> RunExploration(const std::string& type, const std::vector<std::stri
   } else {
     return Status::InvalidArgument("unknown exploration_type \"" + type + "\"");
   }
+  EscapePlotlyMarkup(figure);
   return json{{"type", "plotly_json"}, {"data", figure}, {"config", {{"responsive", true}}}};
 }
 

@@ -196,6 +196,29 @@ class UntrustedFilesTest(unittest.TestCase):
         self.assertNotIn(self.dir, out["message"])
         self.assertNotIn("datasets/", out["message"])
 
+    def test_markup_in_column_names_and_values_is_plain_text_in_figures(self):
+        from loupe_server import multipart
+        csv = b'"<a href=""javascript:alert(1)"">col</a>",n\n<b>x</b>,1\n<b>x</b>,2\ny,3\n'
+        body, ctype = multipart({"name": "markup"}, {"file": ("m.csv", csv)})
+        status, out, _ = self.server.request("POST", "/api/v1/dataset/", raw=body, headers={"Content-Type": ctype})
+        self.assertIn(status, (200, 201), out)
+        col = '<a href="javascript:alert(1)">col</a>'
+        status, out, _ = self.server.request("POST", "/api/v1/explorer/", {
+            "dataset_id": out["data"]["id"], "exploration_type": "BarCountExplorer", "columns": [col]})
+        self.assertIn(status, (200, 201), out)
+        eid = out["data"]["id"]
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            e = self.server.request("GET", f"/api/v1/explorer/{eid}")[1]["data"]
+            if e["status"] in ("FINISHED", "ERROR"):
+                break
+            time.sleep(0.05)
+        self.assertEqual(e["status"], "FINISHED", e)
+        figure = json.dumps(self.server.request("GET", f"/api/v1/explorer/{eid}/results")[1]["data"]["data"])
+        self.assertNotIn("<a", figure)
+        self.assertNotIn("<b>", figure)
+        self.assertIn("&lt;a href", figure)
+
     def test_a_feedback_file_linking_outside_its_folder_is_not_read(self):
         status, page, _ = self.server.request("GET", "/v1/dashboard")
         self.assertEqual(status, 200)
