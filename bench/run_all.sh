@@ -86,3 +86,6 @@ fi
 
 echo "== SDK scripts against a server killed at random (every value must arrive exactly once)"
 bench/sdk_faults.sh "$build"
+
+echo "== adding keys beside 30,000 existing ones (ratio to a fresh experiment; 1.0 is ideal)"
+python3 bench/many_keys.py "$build/loupe" 30000 5000

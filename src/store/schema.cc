@@ -164,6 +164,10 @@ CREATE TABLE experiment_clients(
   client TEXT PRIMARY KEY, experiment_id INTEGER NOT NULL, step_base INTEGER NOT NULL,
   system_step_base INTEGER NOT NULL, create_time INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX experiment_clients_by_experiment ON experiment_clients(experiment_id, create_time);
+-- A new key's chart and group go after the last one: max(sort) by index, not a count
+-- over every chart of the experiment (10,000 new keys beside 100,000 took 33 s).
+CREATE INDEX charts_by_sort ON charts(experiment_id, sort);
+CREATE INDEX namespaces_by_sort ON namespaces(experiment_id, sort);
 )sql",
   }};
   return m;

@@ -25,7 +25,7 @@ Result<int64_t> EnsureNamespace(SqliteDb& db, int64_t experiment_id, const std::
   if (*id) return **id;
   LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                   "INSERT INTO namespaces(experiment_id, name, opened, sort, create_time, update_time) "
-                                  "VALUES(?, ?, 1, (SELECT count(*) FROM namespaces WHERE experiment_id=?), ?, ?)",
+                                  "VALUES(?, ?, 1, (SELECT coalesce(max(sort), -1) + 1 FROM namespaces WHERE experiment_id=?), ?, ?)",
                                   experiment_id, name, experiment_id, now, now));
   return db.LastInsertId();
 }
@@ -82,7 +82,7 @@ Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experi
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO charts(experiment_id, namespace_id, name, type, status, sort, "
                                     "create_time, update_time) VALUES(?, ?, ?, ?, 0, "
-                                    "(SELECT count(*) FROM charts WHERE experiment_id=?), ?, ?)",
+                                    "(SELECT coalesce(max(sort), -1) + 1 FROM charts WHERE experiment_id=?), ?, ?)",
                                     experiment_id, ns, key, type, experiment_id, now, now));
     int64_t chart_id = db.LastInsertId();
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
