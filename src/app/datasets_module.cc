@@ -11,6 +11,7 @@ datasets::DatasetOptions OptionsFrom(const ServerConfig& config) {
   o.data_dir = config.data_dir;
   o.import_root = config.import_root;
   o.max_upload_bytes = static_cast<size_t>(config.max_upload_mb) << 20;
+  o.min_free_bytes = static_cast<uint64_t>(config.min_free_mb) << 20;
   return o;
 }
 }  // namespace

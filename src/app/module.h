@@ -26,6 +26,8 @@ struct ServerConfig {
   std::string import_root;   // empty: <data_dir>/imports
   int max_upload_mb = 64;
   int workers = 2;
+  // New data is refused (507) while the data folder's disk has less free than this.
+  int min_free_mb = 256;
 };
 
 class Module {

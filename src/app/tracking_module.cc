@@ -12,6 +12,7 @@ TrackingOptions OptionsFrom(const ServerConfig& config) {
   TrackingOptions o;
   o.data_dir = config.data_dir;
   o.heartbeat_timeout_seconds = config.heartbeat_timeout_seconds;
+  o.min_free_bytes = static_cast<uint64_t>(config.min_free_mb) << 20;
   return o;
 }
 }  // namespace

@@ -166,6 +166,10 @@ int main(int argc, char** argv) {
                     "Datasets may be imported from server-side paths inside this folder (default <data-dir>/imports)");
   serve->add_option("--max-upload-mb", c.max_upload_mb, "Largest dataset file accepted, in MiB")
       ->capture_default_str()->check(CLI::Range(1, 90));
+  serve->add_option("--min-free-mb", c.min_free_mb,
+                    "Refuse new runs, metrics, logs, media and datasets (507) while the data folder's disk has "
+                    "less free space than this, in MiB (0: never); reads and deletes keep working")
+      ->capture_default_str()->check(CLI::Range(0, 1 << 30));
   serve->add_option("--workers", c.workers, "Job queue workers (training, imports)")
       ->capture_default_str()->check(CLI::Range(1, 64));
   serve->add_option("--log-level", log.level, "trace, debug, info, warn, error or off (env LOUPE_LOG_LEVEL)")

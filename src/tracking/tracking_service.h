@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/disk_guard.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "store/tracking_store.h"
@@ -33,6 +34,9 @@ struct TrackingOptions {
   int heartbeat_check_seconds = 5;
   // Where "silent for that long" is measured; tests pass a ManualClock.
   Clock* clock = &SystemClock();
+  // New runs, metrics, console lines and media are refused (507) while the data
+  // folder's disk has less free; 0: never.
+  uint64_t min_free_bytes = 0;
 };
 
 class TrackingService {
@@ -123,6 +127,7 @@ class TrackingService {
 
   TrackingStore& store_;
   TrackingOptions options_;
+  DiskGuard disk_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

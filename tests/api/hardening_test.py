@@ -227,6 +227,40 @@ class UntrustedFilesTest(unittest.TestCase):
         self.assertNotIn(fx.request_id(1), text)
 
 
+class FreeDiskGuardTest(unittest.TestCase):
+    """Issue 9 item 4: new data is refused with 507 before the disk is full, while reads,
+    finishes and deletes keep working (so space can be reclaimed through Loupe)."""
+
+    def test_new_data_is_refused_below_the_reserve_and_reads_and_deletes_work(self):
+        server = LoupeServer().start()
+        self.addCleanup(server.cleanup)
+        _, body, _ = server.request("POST", "/api/v1/experiments", {"project": "p", "run_id": "r"})
+        eid = body["data"]["id"]
+        self.assertEqual(server.request("POST", f"/api/v1/experiments/{eid}/metrics",
+                                        {"steps": [{"step": 0, "values": {"x": 1}}]})[0], 200)
+        port = server.port
+        server.stop()
+        server.port = port
+        server.extra_args = ["--min-free-mb", str(1 << 30)]  # a reserve larger than any disk
+        server.start()
+        refused = [
+            ("POST", f"/api/v1/experiments/{eid}/metrics", {"steps": [{"step": 1, "values": {"x": 2}}]}),
+            ("POST", f"/api/v1/experiments/{eid}/console", {"lines": [{"text": "hi"}]}),
+            ("POST", "/api/v1/experiments", {"project": "p", "run_id": "new"}),
+            ("POST", "/api/v1/dataset/samples/iris", None),
+        ]
+        for method, path, payload in refused:
+            status, body, _ = server.request(method, path, payload)
+            self.assertEqual(status, 507, (path, body))
+            self.assertIn("MiB Loupe keeps in reserve", body["message"])
+        status, body, _ = server.request("POST", f"/api/v1/experiments/{eid}/media?key=img&step=0&filename=a.png",
+                                         raw=b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+        self.assertEqual(status, 507, body)
+        self.assertEqual(server.request("GET", f"/api/v1/experiments/{eid}/series?key=x")[0], 200)
+        self.assertEqual(server.request("POST", f"/api/v1/experiments/{eid}/finish", {"status": "finished"})[0], 200)
+        self.assertEqual(server.request("DELETE", f"/api/v1/experiment/{eid}")[0], 200)
+
+
 class DescriptorLimitTest(unittest.TestCase):
     """Issue 9 item 2: after running out of descriptors the server stopped accepting for
     good (RESTinio's acceptor gives up after a failed accept)."""
