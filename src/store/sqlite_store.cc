@@ -256,25 +256,25 @@ Status SqliteStore::DeleteProject(int64_t id) {
 
 namespace {
 
-// One past the last step the experiment holds, over the system metrics' keys or over
-// all others: where a resuming client's relative steps start.
-Result<int64_t> NextStep(SqliteDb& db, int64_t experiment_id, bool system) {
-  const char* sql = system ? "SELECT coalesce(max(last_step), -1) + 1 FROM series WHERE experiment_id=? "
-                             "AND substr(key, 1, 7)='system/'"
-                           : "SELECT coalesce(max(last_step), -1) + 1 FROM series WHERE experiment_id=? "
-                             "AND substr(key, 1, 7)<>'system/'";
-  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> next, sql::QueryInt(db, sql, experiment_id));
-  return next.value_or(0);
-}
-
+// Registers a client of the experiment with its step bases: one past the experiment's
+// last step over all keys but the system metrics', and over the system metrics' own
+// (0 and 0 for a new run), read in one pass over its series.
 Status RegisterClient(SqliteDb& db, const std::string& client, int64_t experiment_id, bool fresh, int64_t started,
                       int64_t& step_base) {
   step_base = 0;
   if (client.empty()) return Status::Ok();
   int64_t system_base = 0;
-  if (!fresh) {
-    LOUPE_ASSIGN_OR_RETURN(step_base, NextStep(db, experiment_id, false));
-    LOUPE_ASSIGN_OR_RETURN(system_base, NextStep(db, experiment_id, true));
+  if (!fresh) {  // the statement is reset before the insert below
+    sql::Rows q(db,
+                "SELECT coalesce(max(CASE WHEN substr(key, 1, 7)<>'system/' THEN last_step END), -1) + 1, "
+                "coalesce(max(CASE WHEN substr(key, 1, 7)='system/' THEN last_step END), -1) + 1 "
+                "FROM series WHERE experiment_id=?",
+                experiment_id);
+    if (q.Next()) {
+      step_base = q.Int(0);
+      system_base = q.Int(1);
+    }
+    LOUPE_RETURN_IF_ERROR(q.status());
   }
   return sql::Exec(db,
                    "INSERT INTO experiment_clients(client, experiment_id, step_base, system_step_base, create_time) "

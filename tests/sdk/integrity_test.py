@@ -381,6 +381,33 @@ class IntegrityTest(unittest.TestCase):
         self.assertEqual(points(self.server, b.id, "a"), [(s, s) for s in range(200)])
         self.assertEqual(points(self.server, b.id, "b"), [(s, s) for s in range(50)])
 
+    def test_a_run_synced_late_starts_and_ends_when_the_client_did(self):
+        from datetime import datetime, timezone
+        t0 = 1700000000.25
+        _, body, _ = self.server.request("POST", "/api/v1/experiments",
+                                         {"project": "when", "run_id": "late", "client": "c1", "start_time": t0})
+        eid = body["data"]["id"]
+        status, body, _ = self.server.request("POST", f"/api/v1/experiments/{eid}/finish",
+                                              {"status": "finished", "client": "c1", "time": t0 + 42.5})
+        self.assertEqual(status, 200, body)
+        exp = experiment(self.server, eid)
+        iso = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat()  # noqa: E731
+        self.assertEqual(exp["create_time"], iso(t0))
+        self.assertEqual(exp["finish_time"], iso(t0 + 42.5))
+        csv = self.server.request("GET", f"/projects/{exp['project_id']}/experiments.csv")[1].decode()
+        self.assertIn(",42.500000,", csv.splitlines()[1])  # the duration column: 42.5 s, not the time to sync
+        # A clock ahead of the server's, or one before 2020, is not believed.
+        now = time.time()
+        _, body, _ = self.server.request("POST", "/api/v1/experiments",
+                                         {"project": "when", "run_id": "future", "client": "c2",
+                                          "start_time": now + 3600})
+        started = datetime.fromisoformat(body["data"]["create_time"]).timestamp()
+        self.assertLess(abs(started - now), 60)
+        _, body, _ = self.server.request("POST", "/api/v1/experiments",
+                                         {"project": "when", "run_id": "old-clock", "client": "c3",
+                                          "start_time": 1000000000})
+        self.assertLess(abs(datetime.fromisoformat(body["data"]["create_time"]).timestamp() - now), 60)
+
     def test_text_python_cannot_encode_is_kept_with_replacement_characters(self):
         r = loupe.Run(project="bytes", **self.kw())
         name = os.fsdecode(b"caf\xe9.png")  # a file name in another encoding: a lone surrogate
