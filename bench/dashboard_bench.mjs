@@ -11,6 +11,13 @@ const chromeArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-qu
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const [mode, url, id] = process.argv.slice(2);
+// Every request needs a credential: the server's local token (run_all.sh exports it).
+const auth = process.env.LOUPE_TOKEN ? { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` } : {};
+async function signedInContext(browser, options) {
+  const context = await browser.newContext(options);
+  if (process.env.LOUPE_TOKEN) await context.request.post(url + '/api/v1/auth/login', { data: { token: process.env.LOUPE_TOKEN } });
+  return context;
+}
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
 
@@ -20,7 +27,7 @@ async function pageTime(path, n = 7) {
   let bytes = 0, status = 0;
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const resp = await fetch(url + path);
+    const resp = await fetch(url + path, { headers: auth });
     const body = await resp.arrayBuffer();
     times.push(performance.now() - t0);
     bytes = body.byteLength; status = resp.status;
@@ -33,7 +40,7 @@ async function experimentPage() {
   const results = [];
   for (let run = 0; run < 4; run++) {
     // A fresh context each time: no HTTP cache, so every chart is fetched and drawn.
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const context = await signedInContext(browser, { viewport: { width: 1600, height: 1000 } });
     const page = await context.newPage();
     const serverTimes = [];
     page.on('response', (r) => {
@@ -67,7 +74,7 @@ async function experimentPage() {
   // One chart's request (what a zoom or a live update sends), each key once, sequentially.
   const single = [];
   for (let k = 0; k < 100; k++) {
-    const resp = await fetch(`${url}/api/v1/experiments/${id}/series?key=train/metric_${k}&max_points=494`);
+    const resp = await fetch(`${url}/api/v1/experiments/${id}/series?key=train/metric_${k}&max_points=494`, { headers: auth });
     await resp.arrayBuffer();
     single.push(1000 * Number(resp.headers.get('swanlab-process-time')));
   }
@@ -91,7 +98,7 @@ async function claas() {
 }
 
 async function consoleView() {
-  const post = (path, body) => fetch(url + path, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+  const post = (path, body) => fetch(url + path, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' },
     body: JSON.stringify(body) }).then((r) => r.json());
   const exp = (await post('/api/v1/experiments', { project: 'console-bench', name: 'million-lines' })).data.id;
   const t0 = performance.now();
@@ -105,7 +112,7 @@ async function consoleView() {
   }
   console.log(JSON.stringify({ logged_lines: 1000000, seconds: +((performance.now() - t0) / 1000).toFixed(1) }));
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromeArgs });
-  const page = await (await browser.newContext({ viewport: { width: 1600, height: 1000 } })).newPage();
+  const page = await (await signedInContext(browser, { viewport: { width: 1600, height: 1000 } })).newPage();
   await page.goto(`${url}/experiments/${exp}/console`);
   await page.waitForFunction(() => document.querySelector('#console .line[data-line="1000000"]'), null, { polling: 50 });
   const firstMs = await page.evaluate(() => performance.now());

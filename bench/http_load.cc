@@ -50,6 +50,9 @@ class Connection {
   int Send(const char* method, const std::string& path, const std::string& body, std::string* out_body,
            double* server_seconds) {
     std::string req = std::string(method) + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    // Every request needs a credential: the server's local token (run_all.sh exports it).
+    static const char* token = std::getenv("LOUPE_TOKEN");
+    if (token && *token) req += std::string("Authorization: Bearer ") + token + "\r\n";
     if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n";
     WriteAll(req.data(), req.size());

@@ -27,9 +27,10 @@ def main():
     conn = http.client.HTTPConnection("127.0.0.1", port)
 
     etags = {}
+    auth = {"Authorization": f"Bearer {os.environ['LOUPE_TOKEN']}"} if os.environ.get("LOUPE_TOKEN") else {}
 
     def get(path):
-        conn.request("GET", path, headers={"If-None-Match": etags[path]} if path in etags else {})
+        conn.request("GET", path, headers=dict(auth, **({"If-None-Match": etags[path]} if path in etags else {})))
         resp = conn.getresponse()
         body = resp.read()
         assert resp.status in (200, 304), body[:200]
@@ -48,7 +49,7 @@ def main():
         while not stop.is_set():
             body = json.dumps({"steps": [{"step": step, "values": {t: step % 7 for t in tags}}]})
             w.request("POST", f"/api/v1/experiments/{exp}/metrics", body=body,
-                      headers={"Content-Type": "application/json"})
+                      headers=dict(auth, **{"Content-Type": "application/json"}))
             w.getresponse().read()
             step += 1
             stop.wait(1.0)

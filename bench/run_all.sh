@@ -11,7 +11,13 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dat
 start_server() {
   "$build/loupe" serve --port "$port" --data-dir "$data" > "$data.log" 2>&1 &
   pid=$!
-  for _ in $(seq 50); do grep -q serving "$data.log" 2>/dev/null && return; sleep 0.1; done
+  for _ in $(seq 50); do
+    if grep -q serving "$data.log" 2>/dev/null; then
+      export LOUPE_TOKEN=$(cat "$data/local.token")  # the clients' credential
+      return
+    fi
+    sleep 0.1
+  done
   cat "$data.log"; exit 1
 }
 rss_mb() { echo $(( $(awk '/VmRSS/{print $2}' /proc/$pid/status) / 1024 )); }
@@ -60,6 +66,7 @@ python3 tests/claas/claas_fixtures.py "$data" bench
 "$build/loupe" serve --port "$port" --data-dir "$data" --claas-import-interval 0 > "$data.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do grep -q serving "$data.log" 2>/dev/null && break; sleep 0.1; done
+export LOUPE_TOKEN=$(cat "$data/local.token")
 node bench/dashboard_bench.mjs claas "http://127.0.0.1:$port"
 
 echo "== fastText in Loupe against the fasttext CLI (SpamAssassin, same split and parameters, 1 thread)"

@@ -28,6 +28,12 @@ struct ServerConfig {
   int workers = 2;
   // New data is refused (507) while the data folder's disk has less free than this.
   int min_free_mb = 256;
+  // Access control (app/auth_module.h): credentials on every request but sign-in;
+  // --no-auth turns them off (loopback only, unless explicitly overridden).
+  bool auth_enabled = true;
+  bool restrict_hosts = true;              // answer loopback names and allowed_hosts only
+  std::vector<std::string> allowed_hosts;  // --allowed-host
+  std::string secret_key_base64;           // LOUPE_SECRET_KEY; empty: <data_dir>/secret.key
 };
 
 class Module {

@@ -12,14 +12,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/auth_module.h"
 #include "app/claas_module.h"
 #include "app/datasets_module.h"
 #include "app/tracking_module.h"
 #include "app/training_module.h"
+#include "cli/access_commands.h"
+#include "common/file_util.h"
 #include "common/log.h"
 #include "store/store.h"
 #include "ui/page.h"
 #include "ui/static_routes.h"
+#include "web/access_gate.h"
 #include "web/http_server.h"
 
 namespace {
@@ -63,8 +67,28 @@ struct ServeOptions {
   int threads = 4;
   bool sync_full = true;
   int slow_request_ms = 1000;
+  bool allow_unauthenticated_network = false;
+  loupe::StoreQuotas quotas;
   loupe::app::ServerConfig config;
 };
+
+// A server others can reach must know who they are: --no-auth is refused on any
+// address but loopback unless explicitly overridden.
+bool RefuseOpenBind(const ServeOptions& o) {
+  const bool loopback = loupe::IsLoopbackName(o.host);
+  if (o.config.auth_enabled || loopback) return false;
+  if (!o.allow_unauthenticated_network) {
+    std::fprintf(stderr,
+                 "loupe: refusing to serve %s without authentication: anyone who can reach it could read, change "
+                 "and delete everything. Drop --no-auth (the default asks for a token or a sign-in), bind to "
+                 "127.0.0.1, or add --allow-unauthenticated-network if this network is truly private.\n",
+                 o.host.c_str());
+    return true;
+  }
+  spdlog::warn("SERVING {} WITHOUT AUTHENTICATION: anyone who can reach this address can change and delete "
+               "everything (--allow-unauthenticated-network)", o.host);
+  return false;
+}
 
 int Serve(const ServeOptions& o) {
   const std::string& host = o.host;
@@ -74,6 +98,7 @@ int Serve(const ServeOptions& o) {
   loupe::StoreOptions store_options;
   store_options.data_dir = data_dir;
   store_options.sync_full = sync_full;
+  store_options.quotas = o.quotas;
   spdlog::info("starting loupe {}: host {}, port {}, data dir {}, {} HTTP threads, {} job workers, "
                "heartbeat timeout {} s, fsync {}, uploads up to {} MiB, CLaaS import every {} s",
                LOUPE_VERSION, host, o.port, data_dir, o.threads, config.workers, config.heartbeat_timeout_seconds,
@@ -83,13 +108,18 @@ int Serve(const ServeOptions& o) {
     spdlog::critical("cannot open the store: {}", store.status().message());
     return 1;
   }
+  // Files half-written when the last process died (the database keeps its own journal).
+  if (int swept = loupe::RemoveTempFiles(data_dir); swept > 0) {
+    spdlog::info("removed {} temporary file(s) an interrupted write left in {}", swept, data_dir);
+  }
   {
     // One module per subsystem, in dependency order; destroyed in reverse.
+    loupe::app::AuthModule auth(**store, **store, config);
     loupe::app::TrackingModule tracking(**store, config);
     loupe::app::ClaasModule claas(tracking.service(), config);
     loupe::app::DatasetsModule datasets(**store, config);
     loupe::app::TrainingModule training(**store, datasets.service(), tracking.service(), config);
-    std::vector<loupe::app::Module*> modules = {&tracking, &claas, &datasets, &training};
+    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training};
 
     std::vector<loupe::Route> routes = loupe::StaticRoutes();
     for (loupe::app::Module* m : modules) m->AddRoutes(routes);
@@ -99,6 +129,8 @@ int Serve(const ServeOptions& o) {
     http.threads = o.threads;
     http.slow_request_ms = o.slow_request_ms;
     http.not_found = loupe::NotFoundPage;
+    http.gate = auth.gate();
+    http.done = auth.done();
     loupe::HttpServer server(http, std::move(routes));
     loupe::Status st = server.Start();
     if (!st.ok()) {
@@ -117,8 +149,26 @@ int Serve(const ServeOptions& o) {
       }
     }
     HeapTrimmer trimmer;
-    // The one line on stdout while serving: tests and scripts read the port from it.
+    // Links printed here are for this machine: a loopback address when bound elsewhere.
+    std::string local_host = loupe::IsLoopbackName(host) ? host : "127.0.0.1";
+    if (local_host.find(':') != std::string::npos && local_host[0] != '[') local_host = "[" + local_host + "]";
+    const std::string base_url = "http://" + local_host + ":" + std::to_string(server.port());
+    loupe::Result<std::string> link = auth.Serving(base_url, server.port());
+    if (!link.ok()) {
+      spdlog::critical("cannot make the sign-in link: {}", link.status().message());
+      for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->Stop();
+      (*store)->Close();
+      return 1;
+    }
+    // stdout while serving: the ready line (tests and scripts read the port from it) and
+    // the one-time sign-in link, never the log.
     std::printf("Loupe is serving http://%s:%d (data in %s)\n", host.c_str(), server.port(), data_dir.c_str());
+    if (!link->empty()) {
+      std::printf("Sign in: %s (one-time link; `loupe login-link --data-dir %s` makes another)\n", link->c_str(),
+                  data_dir.c_str());
+    } else {
+      std::printf("Sign-in is off (--no-auth): anyone who can reach this address can change anything.\n");
+    }
     std::fflush(stdout);
     spdlog::info("serving http://{}:{}", host, server.port());
     server.Run();
@@ -179,6 +229,32 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(0, 3600000));
   serve->add_flag("--no-fsync", no_fsync,
                   "Commit without fsync: survives a crash of Loupe, not of the machine");
+  bool no_auth = false;
+  serve->add_flag("--no-auth", no_auth,
+                  "Serve without sign-in or tokens (loopback only); changes still must come from Loupe's own pages");
+  serve->add_flag("--allow-unauthenticated-network", o.allow_unauthenticated_network,
+                  "With --no-auth, serve a non-loopback address anyway (anyone who reaches it can change anything)");
+  serve->add_option("--allowed-host", c.allowed_hosts,
+                    "Also answer requests for this host name (repeatable; loopback names always are). Given for a "
+                    "server bound to every interface, only these names and loopback are answered");
+  c.secret_key_base64 = EnvOr("LOUPE_SECRET_KEY", "");
+  // Quotas (0: none). Past one, new data of that kind is refused with 507 and a message
+  // naming the flag; reads and deletes go on.
+  loupe::StoreQuotas& q = o.quotas;
+  int64_t console_mb = q.max_console_bytes_per_experiment >> 20, media_mb = q.max_media_bytes_per_experiment >> 20;
+  serve->add_option("--max-experiments", q.max_experiments, "Experiments kept on the server")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  serve->add_option("--max-keys", q.max_keys_per_experiment, "Metric and media keys per experiment")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  serve->add_option("--max-console-mb", console_mb, "Console text per experiment, in MiB")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  serve->add_option("--max-media-mb", media_mb, "Images and audio per experiment, in MiB")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  serve->add_option("--max-queued-jobs", q.max_queued_jobs, "Jobs waiting for a worker")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  serve->add_option("--max-datasets", q.max_datasets, "Datasets kept on the server")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  loupe::cli::AddAccessCommands(app);
 
   app.add_subcommand("version", "Print the version");
 
@@ -187,6 +263,7 @@ int main(int argc, char** argv) {
     std::printf("loupe %s\n", LOUPE_VERSION);
     return 0;
   }
+  if (int rc = loupe::cli::RunAccessCommand(app); rc >= 0) return rc;
   if (o.port < 0 || o.port > 65535) {
     std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 0 to 65535\n");
     return 1;
@@ -196,5 +273,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   o.sync_full = !no_fsync;
+  q.max_console_bytes_per_experiment = console_mb << 20;
+  q.max_media_bytes_per_experiment = media_mb << 20;
+  c.auth_enabled = !no_auth;
+  // A server bound to every interface answers any name unless names were given; one
+  // bound to loopback (or a named address) answers loopback names and the given ones.
+  const bool wildcard = o.host == "0.0.0.0" || o.host == "::" || o.host == "[::]";
+  c.restrict_hosts = !wildcard || !c.allowed_hosts.empty();
+  if (!wildcard && !loupe::IsLoopbackName(o.host)) c.allowed_hosts.push_back(o.host);
+  if (RefuseOpenBind(o)) return 2;
   return Serve(o);
 }

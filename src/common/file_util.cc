@@ -59,10 +59,12 @@ Status WriteError(int err, const std::string& what) {
 }
 
 // Opens, writes all of `bytes` and fsyncs; the errno of the first failure, or 0.
-int WriteAndSync(const std::string& path, std::string_view bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+int WriteAndSync(const std::string& path, std::string_view bytes, mode_t mode) {
+  ::unlink(path.c_str());  // a leftover file would keep its own permissions
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return errno;
   int err = 0;
+  if (::fchmod(fd, mode) != 0) err = errno;  // the umask must not widen nor narrow it
   for (size_t done = 0; done < bytes.size() && err == 0;) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno != EINTR) err = errno;
@@ -75,9 +77,9 @@ int WriteAndSync(const std::string& path, std::string_view bytes) {
 
 }  // namespace
 
-Status WriteFileDurably(const std::string& path, std::string_view bytes, const std::string& what) {
+Status WriteFileDurably(const std::string& path, std::string_view bytes, const std::string& what, mode_t mode) {
   const std::string tmp = path + ".tmp";
-  if (int err = WriteAndSync(tmp, bytes); err != 0) {
+  if (int err = WriteAndSync(tmp, bytes, mode); err != 0) {
     std::remove(tmp.c_str());
     return WriteError(err, what);
   }
@@ -96,6 +98,24 @@ Status WriteFileDurably(const std::string& path, std::string_view bytes, const s
     if (rc != 0) return WriteError(err, what);
   }
   return Status::Ok();
+}
+
+int RemoveTempFiles(const std::string& folder) {
+  int removed = 0;
+  std::error_code ec;
+  // Links are not followed: only what lies in the data folder itself is Loupe's to remove.
+  for (auto it = std::filesystem::recursive_directory_iterator(folder, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const auto& entry = *it;
+    std::error_code type_ec;
+    if (!entry.is_regular_file(type_ec) || entry.is_symlink(type_ec)) continue;
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
+      std::error_code rm_ec;
+      if (std::filesystem::remove(entry.path(), rm_ec)) ++removed;
+    }
+  }
+  return removed;
 }
 
 }  // namespace loupe

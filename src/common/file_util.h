@@ -1,6 +1,8 @@
 // Reading whole files with a size cap, for user-provided and on-disk data files.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -21,7 +23,14 @@ Result<std::string> ReadFileInFolder(const std::string& folder, const std::strin
 // Writes `bytes` to `path` through `path`.tmp: write, fsync, rename, fsync the folder,
 // so an acknowledged file survives a crash and a reader never sees half of one. On
 // failure the temporary file is removed and nothing at `path` changes; a full disk is
-// NoSpace (507), other errors Unavailable. `what` names the file for the user.
-Status WriteFileDurably(const std::string& path, std::string_view bytes, const std::string& what);
+// NoSpace (507), other errors Unavailable. `what` names the file for the user. The file
+// gets exactly `mode` (0600 for keys and tokens), whatever the umask.
+Status WriteFileDurably(const std::string& path, std::string_view bytes, const std::string& what,
+                        mode_t mode = 0644);
+
+// Removes the `*.tmp` files a crash left in `folder` and its subfolders (WriteFileDurably
+// and model writers name their temporary files so); returns how many. For start-up, before
+// anything writes.
+int RemoveTempFiles(const std::string& folder);
 
 }  // namespace loupe

@@ -7,6 +7,9 @@ const char* CodeName(Code c) {
     case Code::kOk: return "OK";
     case Code::kInvalidArgument: return "INVALID_ARGUMENT";
     case Code::kBadRequest: return "BAD_REQUEST";
+    case Code::kUnauthenticated: return "UNAUTHENTICATED";
+    case Code::kForbidden: return "FORBIDDEN";
+    case Code::kRateLimited: return "RATE_LIMITED";
     case Code::kNotFound: return "NOT_FOUND";
     case Code::kGone: return "GONE";
     case Code::kConflict: return "CONFLICT";

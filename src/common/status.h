@@ -17,6 +17,9 @@ enum class Code {
   kOk = 0,
   kInvalidArgument,   // 422: a field is missing or has the wrong type/value
   kBadRequest,        // 400: the request itself is malformed (bad JSON, bad path)
+  kUnauthenticated,   // 401: no credential, or one that is not valid
+  kForbidden,         // 403: the caller may not do this (role, origin, host)
+  kRateLimited,       // 429: too many attempts; retry later
   kNotFound,          // 404
   kGone,              // 410: it existed and was deleted; its id is never reused
   kConflict,          // 409
@@ -36,6 +39,9 @@ class [[nodiscard]] Status {
   static Status Ok() { return Status(); }
   static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
   static Status BadRequest(std::string m) { return {Code::kBadRequest, std::move(m)}; }
+  static Status Unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
+  static Status Forbidden(std::string m) { return {Code::kForbidden, std::move(m)}; }
+  static Status RateLimited(std::string m) { return {Code::kRateLimited, std::move(m)}; }
   static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
   static Status Gone(std::string m) { return {Code::kGone, std::move(m)}; }
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }

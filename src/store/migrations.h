@@ -23,6 +23,8 @@ const SchemaModule& DatasetSchema();
 const SchemaModule& JobSchema();
 const SchemaModule& RunSchema();
 const SchemaModule& ExplorerSchema();
+const SchemaModule& AuthSchema();
+const SchemaModule& SecretSchema();
 // Every domain, in the order their steps apply.
 const std::vector<SchemaModule>& StoreSchema();
 

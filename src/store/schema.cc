@@ -169,6 +169,16 @@ CREATE INDEX experiment_clients_by_experiment ON experiment_clients(experiment_i
 CREATE INDEX charts_by_sort ON charts(experiment_id, sort);
 CREATE INDEX namespaces_by_sort ON namespaces(experiment_id, sort);
 )sql",
+      R"sql(
+-- v4: what each experiment holds against its quotas, kept as writes land (a sum over a
+-- million console lines per write would be the stall issue 9 is about). Media written
+-- before v4 is not counted: only the files know their sizes.
+CREATE TABLE experiment_usage(
+  experiment_id INTEGER PRIMARY KEY REFERENCES experiments(id) ON DELETE CASCADE,
+  console_bytes INTEGER NOT NULL DEFAULT 0, media_bytes INTEGER NOT NULL DEFAULT 0);
+INSERT INTO experiment_usage(experiment_id, console_bytes)
+  SELECT experiment_id, sum(length(CAST(text AS BLOB))) FROM console GROUP BY experiment_id;
+)sql",
   }};
   return m;
 }
@@ -296,9 +306,51 @@ CREATE INDEX explorers_by_dataset ON explorers(dataset_id, id);
   return m;
 }
 
+// Users, API tokens, sessions, one-time login codes and the audit log. Secrets of any
+// kind are stored as hashes only.
+const SchemaModule& AuthSchema() {
+  static const SchemaModule m{"auth", {
+      R"sql(
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+  password_hash TEXT NOT NULL DEFAULT '', create_time INTEGER NOT NULL);
+CREATE TABLE api_tokens(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL DEFAULT '', hint TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL, last_used INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX api_tokens_by_user ON api_tokens(user_id, id);
+CREATE TABLE sessions(
+  session_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  create_time INTEGER NOT NULL, expires INTEGER NOT NULL);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+CREATE INDEX sessions_by_expiry ON sessions(expires);
+CREATE TABLE login_codes(
+  code_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  expires INTEGER NOT NULL);
+CREATE INDEX login_codes_by_user ON login_codes(user_id);
+CREATE TABLE audit_log(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '', status INTEGER NOT NULL DEFAULT 0, remote TEXT NOT NULL DEFAULT '');
+)sql",
+  }};
+  return m;
+}
+
+// Provider and cloud credentials, sealed (libsodium secretbox) before they are stored.
+const SchemaModule& SecretSchema() {
+  static const SchemaModule m{"secrets", {
+      R"sql(
+CREATE TABLE secrets(
+  name TEXT PRIMARY KEY, sealed TEXT NOT NULL, hint TEXT NOT NULL DEFAULT '', update_time INTEGER NOT NULL,
+  updated_by TEXT NOT NULL DEFAULT '');
+)sql",
+  }};
+  return m;
+}
+
 const std::vector<SchemaModule>& StoreSchema() {
   static const std::vector<SchemaModule> all = {TrackingSchema(), DatasetSchema(), JobSchema(), RunSchema(),
-                                                ExplorerSchema()};
+                                                ExplorerSchema(), AuthSchema(), SecretSchema()};
   return all;
 }
 

@@ -77,6 +77,21 @@ Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experi
     LOUPE_RETURN_IF_ERROR(find.status());
   }  // reset before the inserts below
   if (!found) {
+    int64_t* keys = nullptr;
+    if (max_keys_ > 0) {
+      auto kc = key_counts_.find(experiment_id);
+      if (kc == key_counts_.end()) {
+        LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> n,
+                               sql::QueryInt(db, "SELECT count(*) FROM series WHERE experiment_id=?", experiment_id));
+        kc = key_counts_.emplace(experiment_id, n.value_or(0)).first;
+      }
+      if (kc->second >= max_keys_) {
+        return Status::NoSpace("experiment " + std::to_string(experiment_id) + " holds its maximum of " +
+                               std::to_string(max_keys_) + " keys; '" + key.substr(0, 100) +
+                               "' would be one more (raise it with `loupe serve --max-keys`)");
+      }
+      keys = &kc->second;
+    }
     int64_t now = NowMicros();
     LOUPE_ASSIGN_OR_RETURN(int64_t ns, EnsureNamespace(db, experiment_id, NamespaceOf(key), now));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
@@ -91,6 +106,7 @@ Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experi
                                     experiment_id, key, type, chart_id, now));
     st.id = db.LastInsertId();
     st.type = type;
+    if (keys) ++*keys;
   }
   if (st.type != type) {
     return Status::InvalidArgument("key '" + key + "' already holds " + st.type +

@@ -32,8 +32,16 @@ class SeriesWriter {
                                const std::string& type);
   // Records that a media point exists at `step` (media series keep no values).
   Status TouchMediaSeries(SqliteDb& db, int64_t series_id, int64_t step, int64_t ts);
-  void Reset() { experiments_.clear(); }
-  void Forget(int64_t experiment_id) { experiments_.erase(experiment_id); }
+  void Reset() {
+    experiments_.clear();
+    key_counts_.clear();
+  }
+  void Forget(int64_t experiment_id) {
+    experiments_.erase(experiment_id);
+    key_counts_.erase(experiment_id);
+  }
+  // New keys past this many in one experiment are refused (NoSpace); 0: no limit.
+  void set_max_keys(int64_t n) { max_keys_ = n; }
 
  private:
   struct State {
@@ -63,6 +71,10 @@ class SeriesWriter {
   Status LoadTails(SqliteDb& db, State& s);
 
   std::unordered_map<int64_t, ExperimentSeries> experiments_;
+  // Keys per experiment, counted once and then kept as keys are added (cleared with the
+  // rest of the cache on a rollback), so a new key costs no count over the others.
+  std::unordered_map<int64_t, int64_t> key_counts_;
+  int64_t max_keys_ = 0;
 };
 
 }  // namespace loupe

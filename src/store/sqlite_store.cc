@@ -111,6 +111,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& optio
     return Status::Unavailable("cannot create data dir " + options.data_dir + ": " + ec.message());
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(options));
+  store->series_writer_.set_max_keys(options.quotas.max_keys_per_experiment);
   store->path_ = (std::filesystem::path(options.data_dir) / "loupe.db").string();
   constexpr int64_t kPage = 4096;  // SQLite's default page size: one WAL frame each
   SqliteStore* raw = store.get();
@@ -219,6 +220,7 @@ Status DeleteExperimentRows(SqliteDb& db, int64_t id) {
       "DELETE FROM summaries WHERE series_id IN (SELECT id FROM series WHERE experiment_id=?)",
       "DELETE FROM console WHERE experiment_id=?",
       "DELETE FROM applied_writes WHERE experiment_id=?",
+      "DELETE FROM experiment_usage WHERE experiment_id=?",
       "DELETE FROM experiments WHERE id=?",  // cascades to series, charts, namespaces, media
   };
   for (const char* stmt : stmts) LOUPE_RETURN_IF_ERROR(sql::Exec(db, stmt, id));
@@ -349,6 +351,8 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
         project_id = db.LastInsertId();
       }
       std::string run_id = e.run_id.empty() ? NewRunId(now) : e.run_id;
+      LOUPE_RETURN_IF_ERROR(CheckQuota(db, "SELECT count(*) FROM experiments", options_.quotas.max_experiments,
+                                       "experiments", "--max-experiments"));
       LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                       "INSERT INTO experiments(project_id, run_id, name, description, status, "
                                       "create_time, update_time, last_seen, config) VALUES(?,?,?,?,'running',?,?,?,?)",
@@ -561,6 +565,37 @@ Status SqliteStore::DeleteExperiment(int64_t id) {
   });
 }
 
+// ---- Quotas -----------------------------------------------------------------------
+
+Status SqliteStore::CheckQuota(SqliteDb& db, const std::string& count_sql, int64_t max, const std::string& what,
+                               const std::string& flag) {
+  if (max <= 0) return Status::Ok();
+  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> n, sql::QueryInt(db, count_sql));
+  if (n.value_or(0) < max) return Status::Ok();
+  return Status::NoSpace("the server holds its maximum of " + std::to_string(max) + " " + what +
+                         "; delete some, or raise it with `loupe serve " + flag + "`");
+}
+
+Status SqliteStore::AddUsage(SqliteDb& db, int64_t experiment_id, const char* column, int64_t bytes, int64_t max,
+                             const std::string& what, const std::string& flag) {
+  if (bytes <= 0) return Status::Ok();
+  const std::string col(column);  // one of two fixed names, never input
+  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> used,
+                         sql::QueryInt(db, "SELECT " + col + " FROM experiment_usage WHERE experiment_id=?",
+                                       experiment_id));
+  const int64_t now = used.value_or(0);
+  if (max > 0 && now + bytes > max) {
+    return Status::NoSpace("experiment " + std::to_string(experiment_id) + " holds " + std::to_string(now >> 20) +
+                           " MiB of " + what + " and may hold " + std::to_string(max >> 20) +
+                           " MiB; delete the run or raise the quota with `loupe serve " + flag + "`");
+  }
+  if (used) {
+    return sql::Exec(db, "UPDATE experiment_usage SET " + col + "=" + col + "+? WHERE experiment_id=?", bytes,
+                     experiment_id);
+  }
+  return sql::Exec(db, "INSERT INTO experiment_usage(experiment_id, " + col + ") VALUES(?, ?)", experiment_id, bytes);
+}
+
 // ---- Metrics ----------------------------------------------------------------------
 
 Result<WriteAck> SqliteStore::WriteMetrics(const MetricBatch& batch) {
@@ -595,6 +630,11 @@ Result<WriteAck> SqliteStore::AppendConsole(const ConsoleBatch& batch) {
             sql::QueryInt(db, "SELECT coalesce(max(line_no), 0) FROM console WHERE experiment_id=?", batch.experiment_id);
         if (!last.ok()) return last.status();
         int64_t line_no = last->value_or(0);
+        int64_t bytes = 0;
+        for (const ConsoleLine& l : batch.lines) bytes += static_cast<int64_t>(l.text.size());
+        LOUPE_RETURN_IF_ERROR(AddUsage(db, batch.experiment_id, "console_bytes", bytes,
+                                       options_.quotas.max_console_bytes_per_experiment, "console text",
+                                       "--max-console-mb"));
         for (const ConsoleLine& l : batch.lines) {
           LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT INTO console VALUES(?,?,?,?,?)", batch.experiment_id, ++line_no,
                                           l.stream, l.ts, l.text));
@@ -614,6 +654,8 @@ Result<WriteAck> SqliteStore::AddMedia(const MediaItem& item) {
     LOUPE_ASSIGN_OR_RETURN(int64_t base, StepBase(db, item.experiment_id, item.from));
     LOUPE_RETURN_IF_ERROR(CheckRebasedStep(item.step, base));
     const int64_t step = item.step + base;
+    LOUPE_RETURN_IF_ERROR(AddUsage(db, item.experiment_id, "media_bytes", item.bytes,
+                                   options_.quotas.max_media_bytes_per_experiment, "media", "--max-media-mb"));
     std::string type = MediaSeriesType(item.content_type);
     LOUPE_ASSIGN_OR_RETURN(int64_t series, series_writer_.EnsureSeries(db, item.experiment_id, item.key, type));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,

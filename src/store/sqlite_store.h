@@ -92,6 +92,32 @@ class SqliteStore final : public Store {
   Status SetExplorerJob(int64_t id, int64_t job_id) override;
   Result<int> FailInterruptedRuns(const std::string& reason) override;
   Result<int> FailInterruptedExplorers(const std::string& reason) override;
+  // AuthStore (sqlite_store_auth.cc).
+  Result<int64_t> CreateUser(const UserRecord& u) override;
+  Result<UserRecord> GetUserByName(const std::string& name) override;
+  Result<std::vector<UserRecord>> ListUsers() override;
+  Status SetUserPassword(int64_t user_id, const std::string& password_hash) override;
+  Status SetUserRole(int64_t user_id, const std::string& role) override;
+  Status DeleteUser(int64_t user_id) override;
+  Result<int64_t> CreateToken(int64_t user_id, const std::string& token_hash, const std::string& label,
+                              const std::string& hint) override;
+  Result<std::vector<TokenRecord>> ListTokens(int64_t user_id) override;
+  Result<TokenRecord> GetToken(int64_t token_id) override;
+  Status DeleteToken(int64_t token_id) override;
+  Result<std::optional<Principal>> FindToken(const std::string& token_hash) override;
+  Status TouchToken(int64_t token_id, int64_t at) override;
+  Status CreateSession(const std::string& session_hash, int64_t user_id, int64_t expires) override;
+  Result<std::optional<Principal>> FindSession(const std::string& session_hash, int64_t now) override;
+  Status DeleteSession(const std::string& session_hash) override;
+  Status CreateLoginCode(const std::string& code_hash, int64_t user_id, int64_t expires) override;
+  Result<std::optional<int64_t>> UseLoginCode(const std::string& code_hash, int64_t now) override;
+  Status AppendAudit(const AuditEntry& e, int64_t keep) override;
+  Result<std::vector<AuditEntry>> ListAudit(int64_t before_id, int limit) override;
+  // SecretStore (sqlite_store_secrets.cc).
+  Status PutSecret(const SealedSecret& s, int64_t max_count) override;
+  Result<SealedSecret> GetSecret(const std::string& name) override;
+  Result<std::vector<SealedSecret>> ListSecrets() override;
+  Status DeleteSecret(const std::string& name) override;
   Result<int64_t> CreateDataset(const DatasetRecord& d) override;
   Status UpdateDataset(const DatasetRecord& d) override;
   Result<DatasetRecord> GetDataset(int64_t id) override;
@@ -128,7 +154,14 @@ class SqliteStore final : public Store {
   // Runs a write op on the writer thread; blocks until committed.
   Status Write(SqliteWriter::Op op, size_t weight = 1);
   // The job rows a queued run writes in its own transaction (sqlite_store_jobs.cc).
-  static Result<int64_t> InsertJob(SqliteDb& db, const std::string& type, const std::string& kwargs_json);
+  static Result<int64_t> InsertJob(SqliteDb& db, const std::string& type, const std::string& kwargs_json,
+                                   int64_t max_queued);
+  // NoSpace when `count_sql` counts `max` or more (0: no limit); the message names `flag`.
+  static Status CheckQuota(SqliteDb& db, const std::string& count_sql, int64_t max, const std::string& what,
+                           const std::string& flag);
+  // Adds `bytes` to an experiment's usage `column`, or refuses past `max` (0: no limit).
+  static Status AddUsage(SqliteDb& db, int64_t experiment_id, const char* column, int64_t bytes, int64_t max,
+                         const std::string& what, const std::string& flag);
   static Status RequeueJob(SqliteDb& db, int64_t id);
 
   StoreOptions options_;

@@ -22,6 +22,8 @@ Result<int64_t> SqliteStore::CreateDataset(const DatasetRecord& d) {
     Result<std::optional<int64_t>> taken = sql::QueryInt(db, "SELECT 1 FROM datasets WHERE name=?", d.name);
     if (!taken.ok()) return taken.status();
     if (*taken) return Status::Conflict("a dataset named \"" + d.name + "\" already exists");
+    LOUPE_RETURN_IF_ERROR(CheckQuota(db, "SELECT count(*) FROM datasets", options_.quotas.max_datasets, "datasets",
+                                     "--max-datasets"));
     int64_t now = NowMicros();
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO datasets(name, format, source, rows, columns, bytes, create_time, "

@@ -24,7 +24,10 @@ Result<JobRecord> LoadJob(SqliteDb& db, int64_t id) {
 
 }  // namespace
 
-Result<int64_t> SqliteStore::InsertJob(SqliteDb& db, const std::string& type, const std::string& kwargs_json) {
+Result<int64_t> SqliteStore::InsertJob(SqliteDb& db, const std::string& type, const std::string& kwargs_json,
+                                       int64_t max_queued) {
+  LOUPE_RETURN_IF_ERROR(CheckQuota(db, "SELECT count(*) FROM jobs WHERE status='NOT_STARTED'", max_queued,
+                                   "queued jobs", "--max-queued-jobs"));
   LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                   "INSERT INTO jobs(type, kwargs, status, create_time) VALUES(?, ?, 'NOT_STARTED', ?)",
                                   type, kwargs_json, NowMicros()));
@@ -44,7 +47,7 @@ Status SqliteStore::RequeueJob(SqliteDb& db, int64_t id) {
 Result<int64_t> SqliteStore::EnqueueJob(const std::string& type, const std::string& kwargs_json) {
   int64_t id = 0;
   Status st = Write([&](SqliteDb& db) -> Status {
-    LOUPE_ASSIGN_OR_RETURN(id, InsertJob(db, type, kwargs_json));
+    LOUPE_ASSIGN_OR_RETURN(id, InsertJob(db, type, kwargs_json, options_.quotas.max_queued_jobs));
     return Status::Ok();
   });
   if (!st.ok()) return st;

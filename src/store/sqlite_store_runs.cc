@@ -141,7 +141,7 @@ Result<int64_t> SqliteStore::QueueRun(int64_t id, const std::vector<WorkStatus>&
   int64_t job_id = 0;
   Status st = Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(MoveRun(db, id, from, WorkStatus::kDelivered, ""));
-    LOUPE_ASSIGN_OR_RETURN(job_id, InsertJob(db, job_type, kwargs_json));
+    LOUPE_ASSIGN_OR_RETURN(job_id, InsertJob(db, job_type, kwargs_json, options_.quotas.max_queued_jobs));
     return sql::Exec(db, "UPDATE runs SET job_id=? WHERE id=?", job_id, id);
   });
   if (!st.ok()) return st;

@@ -14,10 +14,12 @@
 #include <string>
 
 #include "common/status.h"
+#include "store/auth_store.h"
 #include "store/dataset_store.h"
 #include "store/explorer_store.h"
 #include "store/job_store.h"
 #include "store/run_store.h"
+#include "store/secret_store.h"
 #include "store/tracking_store.h"
 
 namespace loupe {
@@ -26,11 +28,26 @@ class Store : public virtual TrackingStore,
               public virtual DatasetStore,
               public virtual JobStore,
               public virtual RunStore,
-              public virtual ExplorerStore {
+              public virtual ExplorerStore,
+              public virtual AuthStore,
+              public virtual SecretStore {
  public:
   ~Store() override = default;
   // Blocks until every accepted write is committed, then stops the writer.
   virtual void Close() = 0;
+};
+
+// Capacity limits the store enforces inside the transaction a write would pass them in:
+// the write is refused whole with NoSpace (507), naming the quota and the `loupe serve`
+// flag that raises it; nothing is dropped (the SDK keeps what was refused and retries).
+// 0: no limit.
+struct StoreQuotas {
+  int64_t max_experiments = 1000000;
+  int64_t max_keys_per_experiment = 100000;
+  int64_t max_console_bytes_per_experiment = int64_t{1} << 30;  // 1 GiB of console text
+  int64_t max_media_bytes_per_experiment = int64_t{10} << 30;   // 10 GiB of images and audio
+  int64_t max_queued_jobs = 10000;                              // jobs waiting for a worker
+  int64_t max_datasets = 10000;
 };
 
 struct StoreOptions {
@@ -48,6 +65,7 @@ struct StoreOptions {
   // grow without bound, and the WAL file is truncated back to that size.
   int64_t wal_checkpoint_bytes = int64_t{16} << 20;
   int64_t wal_limit_bytes = int64_t{64} << 20;
+  StoreQuotas quotas;
 };
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options);

@@ -198,6 +198,7 @@ struct MediaItem {
   std::string content_type;
   int64_t ts = 0;
   ClientWrite from;  // written only: who uploaded it, for idempotent retries
+  int64_t bytes = 0;  // written only: the file's size, counted against the media quota
 };
 
 }  // namespace loupe

@@ -260,6 +260,7 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   item.content_type = type;
   item.ts = NowMicros();
   item.from = from;
+  item.bytes = static_cast<int64_t>(bytes.size());
   Result<WriteAck> ack = store_.AddMedia(item);
   if (!ack.ok() || ack->duplicate) {
     fs::remove(final_path, ec);  // a retry of an upload already kept keeps only the first copy

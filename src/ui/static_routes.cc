@@ -24,7 +24,7 @@ std::string ContentTypeOf(std::string_view name) {
 
 std::vector<Route> StaticRoutes() {
   std::vector<Route> r;
-  r.push_back({"GET", "/static/:name", [](const HttpRequest& req) {
+  r.push_back(WithAccess(Access::kPublic, {"GET", "/static/:name", [](const HttpRequest& req) {
     const std::string* name = req.Param("name");
     for (size_t i = 0; name && i < kStaticFileCount; ++i) {
       if (*name == kStaticFiles[i].name) {
@@ -41,7 +41,7 @@ std::vector<Route> StaticRoutes() {
     resp.content_type = "text/plain; charset=utf-8";
     resp.body = "no static file " + (name ? HtmlEscape(name->substr(0, 200)) : std::string());
     return resp;
-  }});
+  }}));
   return r;
 }
 

@@ -43,13 +43,13 @@ HttpResponse Results(ExplorerService& s, int64_t id) {
 
 std::vector<Route> ExplorerApiRoutes(ExplorerService& s, jobs::JobQueue& q) {
   std::vector<Route> r;
-  r.push_back({"POST", "/api/v1/explorer/validate", [&s](const HttpRequest& req) {
+  r.push_back(ReadingPost({"POST", "/api/v1/explorer/validate", [&s](const HttpRequest& req) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
                  LOUPE_ASSIGN_OR_RESPOND(json v, s.Validate(body));
                  json out = v;
                  out["valid"] = true;
                  return JsonOk(out);
-               }});
+               }}));
   r.push_back({"POST", "/api/v1/explorer/", [&s, &q](const HttpRequest& req) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
                  LOUPE_ASSIGN_OR_RESPOND(ExplorerRecord e, s.Create(body));
@@ -80,8 +80,8 @@ std::vector<Route> ExplorerApiRoutes(ExplorerService& s, jobs::JobQueue& q) {
                  return e.ok() ? JsonOk(ExplorerJson(*e)) : JsonError(e.status());
                })});
   for (const char* method : {"GET", "POST"}) {
-    r.push_back({method, "/api/v1/explorer/:id/results",
-                 WithPathId("explorer id", [&s](const HttpRequest&, int64_t id) { return Results(s, id); })});
+    r.push_back(ReadingPost({method, "/api/v1/explorer/:id/results",
+                             WithPathId("explorer id", [&s](const HttpRequest&, int64_t id) { return Results(s, id); })}));
   }
   return r;
 }

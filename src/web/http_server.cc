@@ -158,9 +158,17 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
   for (Route& route : routes) {
     std::vector<std::string> names = ParamNames(route.pattern);
     bool api = route.pattern.rfind("/api/", 0) == 0;
+    // What the gate and the audit hook read of the route (not its handlers).
+    auto meta = std::make_shared<Route>();
+    meta->method = route.method;
+    meta->pattern = route.pattern;
+    meta->offload = route.offload;
+    meta->access = route.access;
+    meta->audit = route.audit;
     router->add_handler(
         MethodOf(route.method), route.pattern,
-        [handler = route.handler, stream = route.stream, names, method = route.method, api,
+        [handler = route.handler, stream = route.stream, names, method = route.method, api, meta,
+         gate = options.gate, done = options.done,
          slow_ms = options.slow_request_ms, compute = route.offload ? compute : nullptr](
             const restinio::request_handle_t& req, restinio::router::route_params_t params) {
           auto start = std::chrono::steady_clock::now();
@@ -180,6 +188,24 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           r.content_type = req->header().get_field_or(restinio::http_field::content_type, "");
           r.if_none_match = req->header().get_field_or(restinio::http_field::if_none_match, "");
           r.body = req->body();
+          const auto& h = req->header();
+          r.host = h.get_field_or(restinio::http_field::host, "");
+          r.origin = h.get_field_or("Origin", "");
+          r.sec_fetch_site = h.get_field_or("Sec-Fetch-Site", "");
+          r.cookie = h.get_field_or(restinio::http_field::cookie, "");
+          r.authorization = h.get_field_or(restinio::http_field::authorization, "");
+          r.forwarded_proto = h.get_field_or("X-Forwarded-Proto", "");
+          r.raw_query = std::string(h.query());
+          r.remote = req->remote_endpoint().address().to_string();
+          if (gate) {
+            std::optional<HttpResponse> refused;
+            try {
+              refused = gate(r, *meta);
+            } catch (const std::exception& e) {
+              refused = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
+            }
+            if (refused) return Respond(req, std::move(*refused), start, api);
+          }
           if (stream) {
             StreamStart st;
             try {
@@ -196,12 +222,19 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
             st.on_open(std::make_shared<RestinioEventStream>(std::move(resp)));
             return restinio::request_accepted();
           }
-          auto serve = [handler, req, start, api, slow_ms](const HttpRequest& r) {
+          auto serve = [handler, req, start, api, slow_ms, meta, done](const HttpRequest& r) {
             HttpResponse out;
             try {
               out = handler(r);
             } catch (const std::exception& e) {
               out = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
+            }
+            if (done) {
+              try {
+                done(r, *meta, out);
+              } catch (const std::exception& e) {
+                spdlog::error("after {} {}: {}", r.method, r.path, e.what());
+              }
             }
             return Respond(req, std::move(out), start, api, slow_ms);
           };

@@ -35,6 +35,9 @@ struct HttpServerOptions {
   // Answers requests no route matched outside /api/ (an HTML page for people);
   // unset: the JSON 404 every /api path gets.
   Handler not_found;
+  // Access control: runs before every routed request, and after it was answered.
+  RequestGate gate;
+  RequestDone done;
 };
 
 class HttpServer {

@@ -10,6 +10,9 @@ constexpr int HttpStatus(Code code) {
     case Code::kOk: return 200;
     case Code::kInvalidArgument: return 422;
     case Code::kBadRequest: return 400;
+    case Code::kUnauthenticated: return 401;
+    case Code::kForbidden: return 403;
+    case Code::kRateLimited: return 429;
     case Code::kNotFound: return 404;
     case Code::kGone: return 410;
     case Code::kConflict: return 409;

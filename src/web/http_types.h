@@ -3,6 +3,7 @@
 // RESTinio, so routes are testable without a socket and cheap to compile.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +14,19 @@
 
 namespace loupe {
 
+// Who made a request, as the access gate (auth/request_gate.h) established it.
+struct Caller {
+  bool known = false;  // false: no credential was checked (a public route)
+  int64_t user_id = 0;
+  std::string user;
+  std::string role;      // admin, editor, viewer
+  int64_t token_id = 0;  // the API token used; 0 for a browser session
+  std::string session;   // the session cookie's value, when a session was used
+};
+
+// Who may call a route. kDefault: kRead for GET, kWrite for any other method.
+enum class Access { kDefault, kPublic, kRead, kWrite, kAdmin };
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string path;
@@ -21,6 +35,16 @@ struct HttpRequest {
   std::string content_type;
   std::string if_none_match;  // the If-None-Match header, for conditional GETs
   std::string body;
+  // What the access gate reads: the headers that name the origin and carry credentials.
+  std::string host;            // Host
+  std::string origin;          // Origin
+  std::string sec_fetch_site;  // Sec-Fetch-Site
+  std::string cookie;          // Cookie
+  std::string authorization;   // Authorization
+  std::string forwarded_proto; // X-Forwarded-Proto, set by a TLS-terminating proxy
+  std::string remote;          // the peer's address
+  std::string raw_query;       // the query string as sent (for redirects back to a page)
+  Caller caller;
 
   const std::string* Param(const std::string& name) const {
     auto it = params.find(name);
@@ -65,11 +89,39 @@ struct Route {
   // CPU-heavy work (parsing an upload, training-data preparation, predictions): runs on
   // the server's compute pool, so the HTTP threads stay free for ingest and heartbeats.
   bool offload = false;
+  Access access = Access::kDefault;
+  // Changes made through this route go to the audit log; off for a training script's
+  // stream of metrics, console lines and heartbeats, which the run itself records.
+  bool audit = true;
+
+  Access EffectiveAccess() const {
+    if (access != Access::kDefault) return access;
+    return method == "GET" ? Access::kRead : Access::kWrite;
+  }
 };
 
 inline Route Offload(Route r) {
   r.offload = true;
   return r;
 }
+inline Route WithAccess(Access a, Route r) {
+  r.access = a;
+  return r;
+}
+inline Route NotAudited(Route r) {
+  r.audit = false;
+  return r;
+}
+// A POST that only reads (a prediction, a validation): viewers may call it.
+inline Route ReadingPost(Route r) {
+  r.access = Access::kRead;
+  r.audit = false;
+  return r;
+}
+
+// Runs before every routed request: may refuse it (the response) or fill `caller`.
+using RequestGate = std::function<std::optional<HttpResponse>(HttpRequest&, const Route&)>;
+// Runs after a request was answered (the audit log).
+using RequestDone = std::function<void(const HttpRequest&, const Route&, const HttpResponse&)>;
 
 }  // namespace loupe

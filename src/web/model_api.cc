@@ -249,9 +249,9 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                  LOUPE_ASSIGN_OR_RESPOND(json fig, s.RunPlot(id, *req.Param("kind")));
                  return JsonOk({{"type", "plotly_json"}, {"data", fig}});
                })});
-  r.push_back(Offload({"POST", "/api/v1/run/:id/predict", WithPathId("run id", [&s](const HttpRequest& req, int64_t id) {
+  r.push_back(ReadingPost(Offload({"POST", "/api/v1/run/:id/predict", WithPathId("run id", [&s](const HttpRequest& req, int64_t id) {
                  return Predict(s, req, id);
-               })}));
+               })})));
   r.push_back({"DELETE", "/api/v1/run/:id", WithPathId("run id", [&s](const HttpRequest&, int64_t id) {
                  Status st = s.DeleteRun(id);
                  return st.ok() ? JsonOk({{"deleted", id}}) : JsonError(st);

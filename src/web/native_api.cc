@@ -251,11 +251,11 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
   std::vector<Route> r;
   // 503 while writes fail (a full disk, an I/O error): reads still work, but a monitor
   // must see that nothing new is being kept.
-  r.push_back({"GET", "/api/v1/health", [&t](const HttpRequest&) {
+  r.push_back(WithAccess(Access::kPublic, {"GET", "/api/v1/health", [&t](const HttpRequest&) {
                  Status writes = t.WriteHealth();
                  if (!writes.ok()) return JsonError(Status::Unavailable("writes are failing: " + writes.message()));
                  return JsonOk({{"status", "ok"}, {"version", LOUPE_VERSION}});
-               }});
+               }}));
   r.push_back({"GET", "/api/v1/projects", [&t](const HttpRequest&) {
                  LOUPE_ASSIGN_OR_RESPOND(std::vector<Project> ps, t.ListProjects());
                  json arr = json::array();
@@ -279,9 +279,9 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));
                  return JsonOk(ExperimentJson(e));
                })});
-  r.push_back({"POST", "/api/v1/experiments/:id/metrics", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+  r.push_back(NotAudited({"POST", "/api/v1/experiments/:id/metrics", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  return LogMetrics(t, req, id);
-               })});
+               })}));
   r.push_back({"GET", "/api/v1/experiments/:id/series", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  return ReadSeries(t, req, id);
                })});
@@ -322,19 +322,19 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  Status st = t.LogSystem(id, s->dump(), reqs);
                  return st.ok() ? JsonOk(nullptr) : JsonError(st);
                })});
-  r.push_back({"POST", "/api/v1/experiments/:id/console", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+  r.push_back(NotAudited({"POST", "/api/v1/experiments/:id/console", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  return LogConsole(t, req, id);
-               })});
+               })}));
   r.push_back({"GET", "/api/v1/experiments/:id/console", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  return ReadConsole(t, req, id);
                })});
-  r.push_back({"POST", "/api/v1/experiments/:id/media", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+  r.push_back(NotAudited({"POST", "/api/v1/experiments/:id/media", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  return LogMedia(t, req, id);
-               })});
-  r.push_back({"POST", "/api/v1/experiments/:id/heartbeat", WithExperiment([&t](const HttpRequest&, int64_t id) {
+               })}));
+  r.push_back(NotAudited({"POST", "/api/v1/experiments/:id/heartbeat", WithExperiment([&t](const HttpRequest&, int64_t id) {
                  LOUPE_ASSIGN_OR_RESPOND(RunStatus s, t.Heartbeat(id));
                  return JsonOk({{"status", RunStatusName(s)}});
-               })});
+               })}));
   r.push_back({"POST", "/api/v1/experiments/:id/finish", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
                  Status err;

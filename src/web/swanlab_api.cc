@@ -437,10 +437,10 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  for (std::string line; std::getline(in, line);) if (!line.empty()) lines.push_back(line);
                  return JsonOk({{"requirements", lines}});
                })});
-  r.push_back({"GET", "/api/v1/experiment/:id/stop", WithExperiment(t, [&t](const HttpRequest&, const Experiment& e) {
+  r.push_back(WithAccess(Access::kWrite, {"GET", "/api/v1/experiment/:id/stop", WithExperiment(t, [&t](const HttpRequest&, const Experiment& e) {
                  LOUPE_ASSIGN_OR_RESPOND(Experiment s, t.Stop(e.id));  // Conflict unless running
                  return JsonOk({{"id", s.id}, {"status", SwanlabStatusCode(s.status)}, {"finish_time", Iso(s.finish_time)}});
-               })});
+               })}));
   r.push_back({"PATCH", "/api/v1/experiment/:id", WithExperiment(t, [&t](const HttpRequest& req, const Experiment& e) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
                  auto nd = NameAndDescription(body);

@@ -261,6 +261,106 @@ class FreeDiskGuardTest(unittest.TestCase):
         self.assertEqual(server.request("DELETE", f"/api/v1/experiment/{eid}")[0], 200)
 
 
+class QuotaTest(unittest.TestCase):
+    """Issue 9 item 4: one client could fill the disk (1.5 GB of media in 10 s, 585 MB of
+    console text, 9,211 experiments). Every kind of data now has a configurable quota;
+    past it the write is refused whole with 507 and the flag that raises it, while what
+    is within it, reads and deletes keep working."""
+
+    def setUp(self):
+        self.server = LoupeServer(extra_args=["--max-keys", "3", "--max-console-mb", "1", "--max-media-mb", "1",
+                                              "--max-experiments", "3", "--max-datasets", "1"]).start()
+        self.addCleanup(self.server.cleanup)
+        status, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "q", "run_id": "one"})
+        self.assertEqual(status, 201, body)
+        self.eid = body["data"]["id"]
+
+    def metrics(self, values, step=0):
+        return self.server.request("POST", f"/api/v1/experiments/{self.eid}/metrics",
+                                   {"steps": [{"step": step, "values": values}]})
+
+    def test_keys_per_experiment(self):
+        self.assertEqual(self.metrics({"a": 1, "b": 2, "c": 3})[0], 200)
+        status, body, _ = self.metrics({"a": 1, "d": 4}, step=1)
+        self.assertEqual(status, 507, body)
+        self.assertIn("maximum of 3 keys", body["message"])
+        self.assertIn("--max-keys", body["message"])
+        self.assertEqual(self.metrics({"a": 5, "b": 6}, step=2)[0], 200)  # known keys still take points
+        keys = self.server.get(f"/api/v1/experiments/{self.eid}/keys")[1]["data"]["keys"]
+        self.assertEqual(sorted(k["key"] if isinstance(k, dict) else k for k in keys), ["a", "b", "c"])
+        points = self.server.get(f"/api/v1/experiments/{self.eid}/series?key=a")[1]["data"]["points"]
+        self.assertEqual([p[0] for p in points], [0, 2])  # the refused batch wrote nothing
+
+    def test_console_bytes_per_experiment(self):
+        line = "x" * 99
+        batch = {"lines": [{"stream": "stdout", "text": line} for _ in range(6000)]}  # about 600 KB
+        self.assertEqual(self.server.request("POST", f"/api/v1/experiments/{self.eid}/console", batch)[0], 200)
+        status, body, _ = self.server.request("POST", f"/api/v1/experiments/{self.eid}/console", batch)
+        self.assertEqual(status, 507, body)
+        self.assertIn("--max-console-mb", body["message"])
+        lines = self.server.get(f"/api/v1/experiments/{self.eid}/console?limit=100000")[1]["data"]["lines"]
+        self.assertEqual(len(lines), 6000)
+
+    def test_media_bytes_per_experiment_leave_no_file_behind(self):
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * (600 * 1024)
+        path = f"/api/v1/experiments/{self.eid}/media?key=img&step=0&filename=a.png"
+        self.assertEqual(self.server.request("POST", path, raw=png)[0], 200)
+        status, body, _ = self.server.request("POST", path.replace("step=0", "step=1"), raw=png)
+        self.assertEqual(status, 507, body)
+        self.assertIn("--max-media-mb", body["message"])
+        media_dir = os.path.join(self.server.data_dir, "media", str(self.eid))
+        self.assertEqual(len(os.listdir(media_dir)), 1)
+
+    def test_experiments_and_datasets_per_server(self):
+        for run in ["two", "three"]:
+            self.assertEqual(self.server.request("POST", "/api/v1/experiments", {"project": "q", "run_id": run})[0], 201)
+        status, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "q", "run_id": "four"})
+        self.assertEqual(status, 507, body)
+        self.assertIn("maximum of 3 experiments", body["message"])
+        # Resuming an existing run is not a new experiment; deleting one makes room.
+        self.assertEqual(self.server.request("POST", "/api/v1/experiments", {"project": "q", "run_id": "two"})[0], 200)
+        self.assertEqual(self.server.request("DELETE", f"/api/v1/experiment/{self.eid}")[0], 200)
+        self.assertEqual(self.server.request("POST", "/api/v1/experiments", {"project": "q", "run_id": "four"})[0], 201)
+        from loupe_server import multipart
+        body, ctype = multipart({"name": "d1"}, {"file": ("d1.csv", b"a,b\n1,2\n")})
+        self.assertIn(self.server.request("POST", "/api/v1/dataset/", raw=body,
+                                          headers={"Content-Type": ctype})[0], (200, 201))
+        body, ctype = multipart({"name": "d2"}, {"file": ("d2.csv", b"a,b\n1,2\n")})
+        status, answer, _ = self.server.request("POST", "/api/v1/dataset/", raw=body, headers={"Content-Type": ctype})
+        self.assertEqual(status, 507, answer)
+        self.assertIn("--max-datasets", answer["message"])
+        datasets = os.listdir(os.path.join(self.server.data_dir, "datasets"))
+        self.assertEqual(len(datasets), 1, datasets)  # the refused upload left no folder
+
+
+class TempFilesTest(unittest.TestCase):
+    """Issue 9 item 4: a full disk or a crash left `.tmp` files that nothing removed."""
+
+    def test_temporary_files_a_crash_left_are_removed_at_start(self):
+        import tempfile
+        data = tempfile.mkdtemp(prefix="loupe-tmp-")
+        outside = tempfile.NamedTemporaryFile(suffix=".tmp", delete=False)
+        outside.close()
+        self.addCleanup(os.unlink, outside.name)
+        os.makedirs(os.path.join(data, "media", "7"))
+        left = [os.path.join(data, "media", "7", "a.png.tmp"), os.path.join(data, "secret.key.tmp")]
+        for path in left:
+            with open(path, "wb") as f:
+                f.write(b"half")
+        kept = os.path.join(data, "notes.txt.tmp.txt")  # only names ending in .tmp go
+        with open(kept, "wb") as f:
+            f.write(b"whole")
+        os.symlink(outside.name, os.path.join(data, "link.tmp"))
+        server = LoupeServer(data_dir=data).start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(lambda: __import__("shutil").rmtree(data, True))
+        for path in left:
+            self.assertFalse(os.path.exists(path), path)
+        self.assertTrue(os.path.exists(kept))
+        self.assertTrue(os.path.exists(outside.name))  # a link is not followed out of the data folder
+        self.assertIn("removed 2 temporary file(s)", server.log())
+
+
 class DescriptorLimitTest(unittest.TestCase):
     """Issue 9 item 2: after running out of descriptors the server stopped accepting for
     good (RESTinio's acceptor gives up after a failed accept)."""

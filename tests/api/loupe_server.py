@@ -5,6 +5,10 @@ given, e.g. to restart on the same one), reads the port from its ready line on s
 and offers small JSON helpers over urllib. The server's log (stderr) goes to a file,
 `log_path`, shown when the server fails to start. Nothing here is mocked: requests go
 over loopback HTTP to the real server.
+
+Requests carry the server's local token (<data-dir>/local.token), as the SDK on the same
+machine does; pass `auth=False` for a request without it. `sign_in_url` is the one-time
+link the server printed.
 """
 import json
 import os
@@ -49,6 +53,7 @@ class LoupeServer:
         self.extra_args = list(extra_args)
         self.proc = None
         self.log_path = None
+        self.sign_in_url = None
 
     @property
     def url(self):
@@ -69,7 +74,18 @@ class LoupeServer:
             self.proc.stdout.close()
             raise RuntimeError(f"loupe did not start: {line}{rest}{self.log()}")
         self.port = int(ready.group(1))
+        link = re.search(r"Sign in: (\S+)", self.proc.stdout.readline())
+        self.sign_in_url = link.group(1) if link else None
         return self
+
+    @property
+    def token(self):
+        """The local token (None when the server runs with --no-auth and never wrote one)."""
+        try:
+            with open(os.path.join(self.cwd or ".", self.data_dir, "local.token"), encoding="utf-8") as f:
+                return f.read().strip()
+        except OSError:
+            return None
 
     def log(self):
         """What the server logged so far."""
@@ -101,10 +117,13 @@ class LoupeServer:
         if self.log_path and os.path.exists(self.log_path):
             os.unlink(self.log_path)
 
-    def request(self, method, path, body=None, raw=None, headers=None):
+    def request(self, method, path, body=None, raw=None, headers=None, auth=True):
         """Returns (http_status, parsed JSON or raw bytes, response headers)."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+        headers = dict(headers or {})
+        if auth and "Authorization" not in headers and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         if data is not None and raw is None:
             req.add_header("Content-Type", "application/json")
         try:

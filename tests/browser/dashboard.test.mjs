@@ -11,9 +11,9 @@ before(async () => {
   server = await startServer();
   await logRun(server.url, ['--mode', 'finished', '--name', 'baseline', '--lr', '0.01']);
   await logRun(server.url, ['--mode', 'finished', '--name', 'higher-lr', '--lr', '0.05']);
-  ids = await idsOf(server.url, 'browser-demo');
+  ids = await idsOf(server, 'browser-demo');
   chrome = await launch();
-  page = await newPage(chrome.browser, errors);
+  page = await newPage(chrome.browser, errors, server);
 });
 
 after(async () => {

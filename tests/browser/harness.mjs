@@ -20,16 +20,28 @@ export async function startServer() {
   const log = fs.openSync(path.join(dir, 'server.log'), 'w');
   const proc = spawn(bin, ['serve', '--port', '0', '--data-dir', './data'], { cwd: dir, stdio: ['ignore', 'pipe', log] });
   fs.closeSync(log);
-  const port = await new Promise((resolve, reject) => {
-    proc.stdout.once('data', (d) => {
-      const ready = /serving http:\/\/[^:]+:(\d+)/.exec(String(d));
-      if (ready) resolve(Number(ready[1])); else reject(new Error(String(d)));
-    });
+  // stdout: the ready line with the port, then the one-time sign-in link.
+  const [port, signInUrl] = await new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d) => {
+      out += String(d);
+      const ready = /serving http:\/\/[^:]+:(\d+)/.exec(out);
+      const link = /Sign in: (\S+)/.exec(out);
+      if (ready && link) {
+        proc.stdout.off('data', onData);
+        resolve([Number(ready[1]), link[1]]);
+      } else if (out.split('\n').length > 3) {
+        reject(new Error(out));
+      }
+    };
+    proc.stdout.on('data', onData);
     proc.once('exit', (code) => reject(new Error('loupe exited ' + code + ': ' + fs.readFileSync(path.join(dir, 'server.log'), 'utf8'))));
   });
   const url = `http://127.0.0.1:${port}`;
+  const token = fs.readFileSync(path.join(dir, 'data', 'local.token'), 'utf8').trim();
   return {
-    url, dir, proc,
+    url, dir, proc, signInUrl, token,
+    headers: { Authorization: `Bearer ${token}` },
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
@@ -46,10 +58,11 @@ export function logRun(url, args, { wait = true } = {}) {
 }
 
 // Ids by name: {project, experiments: {name: id}} (the CLaaS importer creates projects too).
-export async function idsOf(url, projectName) {
-  const projects = (await (await fetch(url + '/api/v1/projects')).json()).data.projects;
+export async function idsOf(server, projectName) {
+  const { url, headers } = server;
+  const projects = (await (await fetch(url + '/api/v1/projects', { headers })).json()).data.projects;
   const project = projects.find((p) => p.name === projectName);
-  const exps = (await (await fetch(`${url}/api/v1/projects/${project.id}/experiments`)).json()).data.experiments;
+  const exps = (await (await fetch(`${url}/api/v1/projects/${project.id}/experiments`, { headers })).json()).data.experiments;
   return { project: project.id, experiments: Object.fromEntries(exps.map((e) => [e.name, e.id])) };
 }
 
@@ -67,12 +80,28 @@ export async function launch() {
 }
 
 // A page that records console errors and page errors; tests assert the list is empty.
-export async function newPage(browser, errors) {
+// With `server`, the page is signed in as a user would be: by opening the one-time link
+// the server printed at start (a server's link works once; later pages use its token).
+export async function newPage(browser, errors, server) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`${page.url()}: ${msg.text()}`); });
   page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
+  if (server) await signIn(page, server);
   return page;
+}
+
+export async function signIn(page, server) {
+  if (server.signInUrl) {
+    const link = server.signInUrl;
+    server.signInUrl = null;
+    await page.goto(link);
+  } else {
+    await page.goto(server.url + '/login');
+    await page.fill('input[name=token]', server.token);
+    await page.click('text=Sign in with the token');
+  }
+  if (new URL(page.url()).pathname === '/login') throw new Error('sign-in failed: ' + (await page.textContent('main')));
 }
 
 export async function shot(page, name) {
@@ -86,7 +115,7 @@ export function withServerAndPage(errors, ready) {
   before(async () => {
     server = await startServer();
     chrome = await launch();
-    ready(server, await newPage(chrome.browser, errors));
+    ready(server, await newPage(chrome.browser, errors, server));
   });
   after(async () => {
     if (chrome) await chrome.close();

@@ -216,6 +216,27 @@ class IntegrityTest(unittest.TestCase):
         self.assertEqual(exp["status"], "finished")
         self.assertEqual(points(self.server, r.id, "x"), [(s, s) for s in range(30)])
 
+    # Access control (issue 9): a credential the server does not accept loses nothing.
+    def test_a_refused_credential_keeps_the_run_for_a_sync_that_has_the_right_one(self):
+        err = io.StringIO()
+        with redirect_stderr(err):
+            r = loupe.Run(project="keyed", run_id="keyed-run", api_key="loupe_revoked-or-mistyped", **self.kw())
+            for s in range(20):
+                r.log({"x": s}, step=s)
+            self.assertFalse(r.finish(timeout=2))
+        self.assertIn("did not accept this client's credential", err.getvalue())
+        self.assertEqual(r.refused, [])
+        self.assertEqual(experiments_of(self.server, "keyed"), [])
+        # A new process on this machine finds the server's local token by itself.
+        env = {k: v for k, v in os.environ.items() if k != "LOUPE_API_KEY"}
+        env["PYTHONPATH"] = SDK
+        out = subprocess.run([sys.executable, "-m", "loupe", "sync", "--spool-dir", self.spool, "--timeout", "20"],
+                             env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        (exp,) = experiments_of(self.server, "keyed")
+        self.assertEqual(points(self.server, exp["id"], "x"), [(s, s) for s in range(20)])
+        self.assertEqual(experiment(self.server, exp["id"])["status"], "finished")
+
     def test_sync_of_a_spool_with_nothing_to_send_leaves_a_finished_run_alone(self):
         r = loupe.Run(project="done", run_id="done-run", **self.kw())
         self.assertTrue(r.finish(timeout=10))
@@ -536,7 +557,8 @@ class IntegrityTest(unittest.TestCase):
 
         proxy = FaultyProxy(self.server.url, policy).start()
         self.addCleanup(proxy.stop)
-        r = loupe.Run(project="flaky-net", **self.kw(host=proxy.url, capture_console=True))
+        # The proxy is another port: the local token is not found by port, so it is given.
+        r = loupe.Run(project="flaky-net", api_key=self.server.token, **self.kw(host=proxy.url, capture_console=True))
         with redirect_stderr(io.StringIO()):
             for s in range(300):
                 r.log({"x": s}, step=s)

@@ -162,7 +162,8 @@ class PagesTest(unittest.TestCase):
         self.assertEqual(self.server.get("/static/nope.js")[0], 404)
 
     def test_live_events_stream_a_snapshot(self):
-        req = urllib.request.Request(self.server.url + f"/api/v1/experiments/{self.running}/events")
+        req = urllib.request.Request(self.server.url + f"/api/v1/experiments/{self.running}/events",
+                                     headers={"Authorization": f"Bearer {self.server.token}"})
         with urllib.request.urlopen(req, timeout=10) as resp:
             self.assertTrue(resp.headers["Content-Type"].startswith("text/event-stream"))
             self.assertEqual(resp.readline().decode().strip(), "retry: 1000")

@@ -30,7 +30,8 @@ def init(project: str = "default", name: Optional[str] = None, config: Optional[
     arguments go to Run: run_id (resume that run; log() without step= then continues
     after its last step), description, capture_console, system_metrics_interval,
     heartbeat_interval, flush_interval, max_buffered_points, stop_behavior ("interrupt"
-    or "flag"), spool_dir, log_system_metadata."""
+    or "flag"), spool_dir, log_system_metadata, api_key (else $LOUPE_API_KEY, or for a
+    server on this machine its local token, found without being told)."""
     global run
     mode = resolve_mode(mode)  # a bad mode leaves the current run alone
     if run is not None and not run.finished:

@@ -6,6 +6,8 @@ import json
 import urllib.error
 import urllib.request
 
+from . import _auth
+
 
 class Response:
     def __init__(self, status, payload):
@@ -26,8 +28,13 @@ class Response:
 
     @property
     def retryable(self):
-        """Worth sending again later: unreachable, overloaded or failing server."""
-        return self.status == 0 or self.status == 429 or self.status >= 500
+        """Worth sending again later: unreachable, overloaded or failing server, or one
+        that did not accept the credential (kept until a right one is given)."""
+        return self.status in (0, 401, 403, 429) or self.status >= 500
+
+    @property
+    def unauthorized(self):
+        return self.status in (401, 403)
 
 
 def request(base_url, method, path, body=None, raw=None, timeout=30.0):
@@ -37,11 +44,14 @@ def request(base_url, method, path, body=None, raw=None, timeout=30.0):
         data, headers = json.dumps(body, allow_nan=False).encode(), {"Content-Type": "application/json"}
     else:
         data, headers = None, {}
+    headers.update(_auth.headers_for(base_url))
     req = urllib.request.Request(base_url.rstrip("/") + path, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return Response(resp.status, _parse(resp.read()))
     except urllib.error.HTTPError as e:
+        if e.code == 401:
+            _auth.forget(base_url)
         try:
             return Response(e.code, _parse(e.read()))
         except (OSError, http.client.HTTPException):

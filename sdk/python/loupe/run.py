@@ -39,7 +39,7 @@ import _thread
 from datetime import datetime, timezone
 from typing import Any, Dict, Mapping, Optional, Union
 
-from . import _http, _system
+from . import _auth, _http, _system
 from ._console import MAX_LINE as _MAX_LINE, ConsoleCapture, original_stderr
 from ._spool import Spool, default_root
 
@@ -159,13 +159,16 @@ class Run:
                  system_metrics_interval: float = 10.0, heartbeat_interval: float = 15.0,
                  flush_interval: float = 1.0, max_buffered_points: int = 20000, stop_behavior: str = "interrupt",
                  spool_dir: Optional[str] = None, log_system_metadata: bool = True,
-                 mode: Optional[str] = None, _replay: Optional[Spool] = None) -> None:
+                 mode: Optional[str] = None, api_key: Optional[str] = None,
+                 _replay: Optional[Spool] = None) -> None:
         if stop_behavior not in ("interrupt", "flag"):
             raise ValueError("stop_behavior must be 'interrupt' or 'flag'")
         self.mode = resolve_mode(mode)
         self.host = (host or os.environ.get("LOUPE_URL") or "http://127.0.0.1:8080").rstrip("/")
         if "://" not in self.host:  # "127.0.0.1:8080" means the plain-HTTP server there
             self.host = "http://" + self.host
+        if api_key:  # else LOUPE_API_KEY, or a local server's own token (_auth.py)
+            _auth.set_key(self.host, api_key)
         self.project = clean_text(project)
         if run_id and (not isinstance(run_id, str) or not _RUN_ID.match(run_id) or set(run_id) == {"."}):
             raise ValueError(f"invalid run_id {run_id!r}: use 1-128 letters, digits, '_', '-' or '.'")
@@ -207,6 +210,8 @@ class Run:
         self._refused_start = False
         self._terminated = False
         self._warned_offline = False
+        self._warned_auth = False
+        self._warned_full = False
         self._warned_error = False
         self._replaying = _replay is not None
         self._sender_off = threading.Event()  # set by _close: from then on only `loupe sync` sends
@@ -588,6 +593,15 @@ class Run:
     def _on_failure(self, r):
         self._retry_at = time.time() + self._backoff
         self._backoff = min(self._backoff * 2, 30.0)
+        if not self._warned_auth and r.unauthorized:
+            self._warned_auth = True
+            print(f"loupe: {self.host} did not accept this client's credential ({r.message}); keeping the run in "
+                  f"{self.spool.dir}: set LOUPE_API_KEY (a token from the server's Access page or `loupe token "
+                  f"create`) and run `python3 -m loupe sync`", file=original_stderr())
+        if not self._warned_full and r.status == 507:
+            self._warned_full = True
+            print(f"loupe: {self.host} cannot store more now ({r.message}); keeping the rest in {self.spool.dir} "
+                  f"and retrying", file=original_stderr())
         if not self._warned_offline and r.status == 0:
             self._warned_offline = True
             where = "will retry" if self._replaying else f"spooling to {self.spool.dir} and retrying"

@@ -1,0 +1,92 @@
+// Quotas (issue 9 item 4): a write past one is refused whole, what it tried to add is
+// not counted, and the counts survive rollbacks, reopening and deletes.
+#include <gtest/gtest.h>
+
+#include "common/temp_dir.h"
+#include "common/time_util.h"
+#include "store/store.h"
+
+namespace loupe {
+namespace {
+
+class QuotaTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    store_.reset();
+    StoreOptions o;
+    o.data_dir = dir_.path();
+    o.sync_full = false;
+    o.quotas.max_keys_per_experiment = 3;
+    o.quotas.max_queued_jobs = 2;
+    o.quotas.max_console_bytes_per_experiment = 100;
+    auto s = OpenSqliteStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  int64_t NewRun(const std::string& run_id) {
+    NewExperiment e;
+    e.project = "p";
+    e.run_id = run_id;
+    auto r = store_->CreateOrResumeExperiment(e);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r->experiment.id;
+  }
+  Status Log(int64_t id, std::vector<std::string> keys, int64_t step = 0) {
+    MetricBatch b;
+    b.experiment_id = id;
+    b.ts = NowMicros();
+    for (const std::string& k : keys) b.points.push_back({k, step, 1.0, 0});
+    return store_->WriteMetrics(b).status();
+  }
+  Status Console(int64_t id, size_t bytes) {
+    ConsoleBatch b;
+    b.experiment_id = id;
+    b.lines.push_back({0, 0, NowMicros(), std::string(bytes, 'x')});
+    return store_->AppendConsole(b).status();
+  }
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(QuotaTest, KeysPerExperimentAreCountedOnceAndKeptThroughRefusals) {
+  int64_t a = NewRun("a");
+  ASSERT_TRUE(Log(a, {"k1", "k2"}).ok());
+  // The batch would add two keys where one fits: refused whole, nothing of it written.
+  EXPECT_EQ(Log(a, {"k3", "k4"}).code(), Code::kNoSpace);
+  auto keys = store_->ListSeries(a);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 2u);
+  ASSERT_TRUE(Log(a, {"k3"}).ok());  // the rollback did not leave k3 counted
+  EXPECT_EQ(Log(a, {"k4"}).code(), Code::kNoSpace);
+  EXPECT_TRUE(Log(a, {"k1", "k2", "k3"}, 5).ok());
+  // Another experiment has its own count; a reopened store counts again from the rows.
+  int64_t b = NewRun("b");
+  EXPECT_TRUE(Log(b, {"x", "y", "z"}).ok());
+  Reopen();
+  EXPECT_EQ(Log(a, {"k4"}).code(), Code::kNoSpace);
+  EXPECT_EQ(Log(b, {"w"}).code(), Code::kNoSpace);
+}
+
+TEST_F(QuotaTest, ConsoleBytesAndQueuedJobs) {
+  int64_t a = NewRun("a");
+  ASSERT_TRUE(Console(a, 60).ok());
+  EXPECT_EQ(Console(a, 41).code(), Code::kNoSpace);
+  EXPECT_TRUE(Console(a, 40).ok());  // exactly at the quota
+  EXPECT_EQ(Console(a, 1).code(), Code::kNoSpace);
+  auto n = store_->CountConsole(a);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+  ASSERT_TRUE(store_->DeleteExperiment(a).ok());
+  int64_t b = NewRun("b");
+  EXPECT_TRUE(Console(b, 100).ok());
+
+  ASSERT_TRUE(store_->EnqueueJob("DatasetJob", "{}").ok());
+  ASSERT_TRUE(store_->EnqueueJob("DatasetJob", "{}").ok());
+  auto third = store_->EnqueueJob("DatasetJob", "{}");
+  EXPECT_EQ(third.status().code(), Code::kNoSpace);
+  EXPECT_NE(third.status().message().find("--max-queued-jobs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace loupe
