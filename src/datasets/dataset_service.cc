@@ -122,12 +122,14 @@ Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
   LOUPE_ASSIGN_OR_RETURN(RawTable raw, ParseTable(bytes, format, options_.limits));
   if (raw.rows() == 0) return Status::InvalidArgument("the file has a header but no rows");
   Table table;
-  for (const RawColumn& rc : raw.columns) {
+  table.columns.reserve(raw.columns.size());
+  for (RawColumn& rc : raw.columns) {
     auto o = overrides.find(rc.name);
     ColumnType type = o != overrides.end() ? o->second : InferColumnType(rc);
     LOUPE_ASSIGN_OR_RETURN(Column col, ConvertColumn(rc, type));
     col.type_overridden = o != overrides.end();
     table.columns.push_back(std::move(col));
+    rc.cells = CellList();  // the text is no longer needed: the peak is one copy, not two
   }
   return table;
 }
