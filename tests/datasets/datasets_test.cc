@@ -176,6 +176,42 @@ TEST(TableParser, RefusesTooManyCellsWhileReading) {
   EXPECT_EQ(ParseTable(R"([{"a": 1}, {"b": 2}, {"c": 3}])", FileFormat::kJson, limits).status().code(), Code::kOk);
 }
 
+TEST(ColumnFile, ReadsASliceOfColumnsWithoutTheOthers) {
+  RawTable raw = Parse("n,t,c,b,d\n1.5,hello,x,true,2026-01-02\n,\"two\nlines\",y,,\n3,,x,false,2026-01-03\n");
+  Table table;
+  for (const RawColumn& rc : raw.columns) table.columns.push_back(*ConvertColumn(rc, InferColumnType(rc)));
+  TempDir dir;
+  const std::string path = dir.path() + "/columns.bin";
+  ASSERT_TRUE(WriteColumnFile(path, table).ok());
+  auto slice = ReadColumnFileSlice(path, 1, 2);  // t (text) and c (categorical)
+  ASSERT_TRUE(slice.ok()) << slice.status().message();
+  EXPECT_EQ(slice->rows, 3u);
+  EXPECT_EQ(slice->total_columns, 5u);
+  EXPECT_EQ(slice->first, 1u);
+  ASSERT_EQ(slice->table.columns.size(), 2u);
+  EXPECT_EQ(slice->table.columns[0].name, "t");
+  EXPECT_EQ(slice->table.columns[0].CellText(1), "two\nlines");
+  EXPECT_TRUE(slice->table.columns[0].IsMissing(2));
+  EXPECT_EQ(slice->table.columns[1].CellText(1), "y");
+  auto tail = ReadColumnFileSlice(path, 4, 100);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ(tail->table.columns.size(), 1u);
+  EXPECT_EQ(tail->table.columns[0].CellText(2), "2026-01-03T00:00:00Z");
+  auto past = ReadColumnFileSlice(path, 9, 10);
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->table.columns.empty());
+  EXPECT_EQ(past->rows, 3u);
+  // A text column whose offsets point past the end of the file is damaged, sliced or not.
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 30);
+  EXPECT_EQ(ReadColumnFileSlice(path, 4, 1).status().code(), Code::kCorrupt);
+  EXPECT_EQ(ReadColumnFileSlice(path, 0, 1).status().code(), Code::kOk);  // before the damage
+}
+
 TEST(ColumnStats, MatchesHandComputedValues) {
   Column n = *ConvertColumn(RawColumn{"x", {"1", "2", "3", "4", std::nullopt}}, ColumnType::kNumeric);
   auto s = ColumnStats(n);
