@@ -9,6 +9,7 @@
 // is destroyed) -> destroy in reverse order of construction.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@
 #include "web/http_types.h"
 
 namespace loupe::app {
+
+// Half the physical memory, at most 4096 MiB (training/memory_estimate.h).
+int64_t DefaultTrainingMemoryMb();
 
 // The server's configuration, as `loupe serve` parsed it; each module takes what it needs.
 struct ServerConfig {
@@ -28,6 +32,8 @@ struct ServerConfig {
   int workers = 2;
   // New data is refused (507) while the data folder's disk has less free than this.
   int min_free_mb = 256;
+  // Training runs whose estimated memory is above this are refused (MiB; 0: no limit).
+  int64_t training_memory_mb = DefaultTrainingMemoryMb();
 };
 
 class Module {
