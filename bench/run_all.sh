@@ -96,3 +96,10 @@ bench/sdk_faults.sh "$build"
 
 echo "== adding keys beside 30,000 existing ones (ratio to a fresh experiment; 1.0 is ideal)"
 python3 bench/many_keys.py "$build/loupe" 30000 5000
+
+echo "== a 2,000 x 10,000 CSV: upload, dataset page, preview and statistics (peak RSS per phase)"
+python3 bench/wide_csv.py "$build/loupe" 2000 10000 ints
+echo "== training memory: estimate against measured peak (MB)"
+"$build/training_memory" FastTextClassifier 2000 0 2 '{"dim":100,"word_ngrams":2}' 20000 30
+"$build/training_memory" XGBoostClassifier 20000 100 5 '{"n_estimators":20,"max_depth":10,"nthread":1}'
+"$build/training_memory" LogisticRegression 50000 100 2 '{}'

@@ -9,6 +9,7 @@
 // is destroyed) -> destroy in reverse order of construction.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@
 #include "web/http_types.h"
 
 namespace loupe::app {
+
+// Half the physical memory, at most 4096 MiB (training/memory_estimate.h).
+int64_t DefaultTrainingMemoryMb();
 
 // The server's configuration, as `loupe serve` parsed it; each module takes what it needs.
 struct ServerConfig {
@@ -34,6 +38,8 @@ struct ServerConfig {
   bool restrict_hosts = true;              // answer loopback names and allowed_hosts only
   std::vector<std::string> allowed_hosts;  // --allowed-host
   std::string secret_key_base64;           // LOUPE_SECRET_KEY; empty: <data_dir>/secret.key
+  // Training runs whose estimated memory is above this are refused (MiB; 0: no limit).
+  int64_t training_memory_mb = DefaultTrainingMemoryMb();
 };
 
 class Module {

@@ -25,6 +25,7 @@ class TrainingModule final : public Module {
 
  private:
   datasets::DatasetService& datasets_;
+  int64_t memory_budget_mb_;
   runs::RunService runs_;
   explorers::ExplorerService explorers_;
   jobs::JobQueue jobs_;  // last: its workers stop before the services they call go

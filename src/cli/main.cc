@@ -220,6 +220,10 @@ int main(int argc, char** argv) {
                     "Refuse new runs, metrics, logs, media and datasets (507) while the data folder's disk has "
                     "less free space than this, in MiB (0: never); reads and deletes keep working")
       ->capture_default_str()->check(CLI::Range(0, 1 << 30));
+  serve->add_option("--training-memory-mb", c.training_memory_mb,
+                    "Refuse training runs whose estimated memory is above this, in MiB (0: no limit; default: "
+                    "half the physical memory, at most 4096)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   serve->add_option("--workers", c.workers, "Job queue workers (training, imports)")
       ->capture_default_str()->check(CLI::Range(1, 64));
   serve->add_option("--log-level", log.level, "trace, debug, info, warn, error or off (env LOUPE_LOG_LEVEL)")

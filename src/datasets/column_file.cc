@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -21,13 +22,64 @@ void Put(std::string& out, const std::vector<T>& v) {
   out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
+// Reads n values of T at `pos`, if the file holds them.
 template <typename T>
-bool Take(const std::string& in, size_t& pos, size_t n, std::vector<T>& out) {
-  if (n > (in.size() - pos) / sizeof(T)) return false;
+bool ReadArray(std::ifstream& f, uint64_t pos, uint64_t n, uint64_t file_size, std::vector<T>& out) {
+  if (pos > file_size || n > (file_size - pos) / sizeof(T)) return false;
   out.resize(n);
-  std::memcpy(out.data(), in.data() + pos, n * sizeof(T));
-  pos += n * sizeof(T);
-  return true;
+  f.seekg(static_cast<std::streamoff>(pos));
+  return n == 0 || static_cast<bool>(f.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(n * sizeof(T))));
+}
+
+// Bytes a column takes in the file: fixed for every type but text, whose size is its
+// last offset (read from the file).
+bool ColumnBytes(std::ifstream& f, ColumnType type, uint64_t pos, uint64_t rows, uint64_t file_size, uint64_t& bytes) {
+  if (rows > file_size) return false;  // every type takes a byte a row or more
+  switch (type) {
+    case ColumnType::kNumeric: bytes = rows * sizeof(double); return true;
+    case ColumnType::kBoolean: bytes = rows * sizeof(int8_t); return true;
+    case ColumnType::kDatetime: bytes = rows * sizeof(int64_t); return true;
+    case ColumnType::kCategorical: bytes = rows * sizeof(uint32_t); return true;
+    case ColumnType::kText: {
+      std::vector<uint64_t> last;
+      if (!ReadArray(f, pos + rows + rows * sizeof(uint64_t), 1, file_size, last)) return false;
+      bytes = rows + (rows + 1) * sizeof(uint64_t);
+      if (last[0] > file_size - std::min(file_size, pos + bytes)) return false;
+      bytes += last[0];
+      return true;
+    }
+  }
+  return false;
+}
+
+// One column's values at `pos`; false if the file is too short or inconsistent.
+bool ReadColumn(std::ifstream& f, uint64_t pos, uint64_t rows, uint64_t file_size, Column& c) {
+  switch (c.type) {
+    case ColumnType::kNumeric: return ReadArray(f, pos, rows, file_size, c.numbers);
+    case ColumnType::kBoolean: return ReadArray(f, pos, rows, file_size, c.flags);
+    case ColumnType::kDatetime: return ReadArray(f, pos, rows, file_size, c.micros);
+    case ColumnType::kCategorical:
+      if (!ReadArray(f, pos, rows, file_size, c.codes)) return false;
+      for (uint32_t code : c.codes) {
+        if (code != UINT32_MAX && code >= c.categories.size()) return false;
+      }
+      return true;
+    case ColumnType::kText: {
+      std::vector<uint64_t> offsets;
+      std::vector<char> bytes;
+      if (!ReadArray(f, pos, rows, file_size, c.missing) || !ReadArray(f, pos + rows, rows + 1, file_size, offsets) ||
+          !ReadArray(f, pos + rows + (rows + 1) * sizeof(uint64_t), offsets.back(), file_size, bytes)) {
+        return false;
+      }
+      c.texts.reserve(rows);
+      for (size_t r = 0; r < rows; ++r) {
+        if (offsets[r] > offsets[r + 1] || offsets[r + 1] > bytes.size()) return false;
+        c.texts.emplace_back(bytes.data() + offsets[r], offsets[r + 1] - offsets[r]);
+      }
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -64,58 +116,55 @@ Status WriteColumnFile(const std::string& path, const Table& table) {
 }
 
 Result<Table> ReadColumnFile(const std::string& path) {
+  LOUPE_ASSIGN_OR_RETURN(ColumnSlice all, ReadColumnFileSlice(path, 0, SIZE_MAX));
+  return std::move(all.table);
+}
+
+Result<ColumnSlice> ReadColumnFileSlice(const std::string& path, size_t first, size_t count) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::NotFound("the dataset's data file is missing");
-  std::string in((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   auto corrupt = [&](const std::string& why) { return Status::Corrupt("the dataset's data file is damaged: " + why); };
-  if (in.size() < 12 || std::memcmp(in.data(), kMagic, 8) != 0) return corrupt("bad magic");
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  char start[12];
+  if (ec || size < sizeof start || !f.read(start, sizeof start) || std::memcmp(start, kMagic, 8) != 0) {
+    return corrupt("bad magic");
+  }
   uint32_t len;
-  std::memcpy(&len, in.data() + 8, 4);
-  if (len > in.size() - 12) return corrupt("truncated header");
-  nlohmann::json header = ParseBoundedJson(in.substr(12, len));
-  if (header.is_discarded() || !header.contains("rows") || !header.contains("columns")) return corrupt("bad header");
-  size_t rows = header["rows"].get<size_t>();
-  size_t pos = 12 + len;
-  Table table;
-  for (const auto& h : header["columns"]) {
+  std::memcpy(&len, start + 8, 4);
+  if (len > size - sizeof start) return corrupt("truncated header");
+  std::string h(len, '\0');
+  if (!f.read(h.data(), len)) return corrupt("truncated header");
+  nlohmann::json header = ParseBoundedJson(h);
+  if (header.is_discarded() || !header.contains("rows") || !header["rows"].is_number_unsigned() ||
+      !header.contains("columns") || !header["columns"].is_array()) {
+    return corrupt("bad header");
+  }
+  ColumnSlice slice;
+  slice.rows = header["rows"].get<size_t>();
+  slice.total_columns = header["columns"].size();
+  slice.first = first;
+  uint64_t pos = sizeof start + len;
+  for (size_t i = 0; i < slice.total_columns && (i < first || i - first < count); ++i) {
+    const nlohmann::json& hc = header["columns"][i];
     Column c;
-    c.name = h.value("name", "");
-    auto type = ParseColumnType(h.value("type", ""));
+    c.name = hc.value("name", "");
+    auto type = ParseColumnType(hc.value("type", ""));
     if (!type) return corrupt("unknown column type");
     c.type = *type;
-    c.type_overridden = h.value("overridden", false);
-    bool ok = true;
-    switch (c.type) {
-      case ColumnType::kNumeric: ok = Take(in, pos, rows, c.numbers); break;
-      case ColumnType::kBoolean: ok = Take(in, pos, rows, c.flags); break;
-      case ColumnType::kDatetime: ok = Take(in, pos, rows, c.micros); break;
-      case ColumnType::kCategorical:
-        c.categories = h.value("categories", std::vector<std::string>{});
-        ok = Take(in, pos, rows, c.codes);
-        for (uint32_t code : c.codes) {
-          if (code != UINT32_MAX && code >= c.categories.size()) ok = false;
-        }
-        break;
-      case ColumnType::kText: {
-        std::vector<uint64_t> offsets;
-        ok = Take(in, pos, rows, c.missing) && Take(in, pos, rows + 1, offsets) && offsets.back() <= in.size() - pos;
-        if (ok) {
-          for (size_t r = 0; r < rows; ++r) {
-            if (offsets[r] > offsets[r + 1]) {
-              ok = false;
-              break;
-            }
-            c.texts.emplace_back(in.data() + pos + offsets[r], offsets[r + 1] - offsets[r]);
-          }
-          pos += offsets.back();
-        }
-        break;
-      }
+    c.type_overridden = hc.value("overridden", false);
+    uint64_t bytes = 0;
+    if (!ColumnBytes(f, c.type, pos, slice.rows, size, bytes) || bytes > size - pos) {
+      return corrupt("column \"" + c.name + "\" is truncated");
     }
-    if (!ok) return corrupt("column \"" + c.name + "\" is truncated");
-    table.columns.push_back(std::move(c));
+    if (i >= first) {
+      if (c.type == ColumnType::kCategorical) c.categories = hc.value("categories", std::vector<std::string>{});
+      if (!ReadColumn(f, pos, slice.rows, size, c)) return corrupt("column \"" + c.name + "\" is truncated");
+      slice.table.columns.push_back(std::move(c));
+    }
+    pos += bytes;
   }
-  return table;
+  return slice;
 }
 
 Result<nlohmann::json> ReadColumnFileColumns(const std::string& path) {

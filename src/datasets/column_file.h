@@ -16,6 +16,16 @@ namespace loupe::datasets {
 
 Status WriteColumnFile(const std::string& path, const Table& table);
 Result<Table> ReadColumnFile(const std::string& path);
+
+// Columns [first, first + count) of the file and its row and column counts. The other
+// columns are skipped, not read: a page of a 10,000-column dataset reads its page.
+struct ColumnSlice {
+  Table table;
+  size_t rows = 0;
+  size_t total_columns = 0;
+  size_t first = 0;  // index of table.columns[0] in the file
+};
+Result<ColumnSlice> ReadColumnFileSlice(const std::string& path, size_t first, size_t count);
 // The columns the file holds, from its header alone, as the catalogue lists them:
 // [{name, type, overridden}].
 Result<nlohmann::json> ReadColumnFileColumns(const std::string& path);

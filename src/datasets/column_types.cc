@@ -111,7 +111,8 @@ ColumnType InferColumnType(const RawColumn& column) {
   bool all_bool = true, all_num = true, all_date = true;
   size_t present = 0, total_len = 0;
   std::unordered_set<std::string_view> distinct;
-  for (const auto& cell : column.cells) {
+  for (size_t r = 0; r < column.cells.size(); ++r) {
+    const std::optional<std::string_view> cell = column.cells[r];
     if (!cell) continue;
     ++present;
     total_len += cell->size();
@@ -138,8 +139,8 @@ Result<Column> ConvertColumn(const RawColumn& raw, ColumnType type) {
   c.name = raw.name;
   c.type = type;
   const size_t n = raw.cells.size();
-  auto bad = [&](size_t row, const std::string& value) {
-    std::string shown = value.size() > 60 ? value.substr(0, 60) + "…" : value;
+  auto bad = [&](size_t row, std::string_view value) {
+    std::string shown = value.size() > 60 ? std::string(value.substr(0, 60)) + "…" : std::string(value);
     return Status::InvalidArgument("column \"" + raw.name + "\", row " + std::to_string(row + 1) + ": \"" + shown +
                                    "\" is not " + (type == ColumnType::kDatetime ? "a date" : std::string("a ") + ColumnTypeName(type) + " value"));
   };
@@ -190,15 +191,18 @@ Result<Column> ConvertColumn(const RawColumn& raw, ColumnType type) {
           continue;
         }
         auto [it, added] = index.emplace(*raw.cells[r], static_cast<uint32_t>(c.categories.size()));
-        if (added) c.categories.push_back(*raw.cells[r]);
+        if (added) c.categories.emplace_back(*raw.cells[r]);
         c.codes.push_back(it->second);
       }
       break;
     }
     case ColumnType::kText:
+      c.texts.reserve(n);
+      c.missing.reserve(n);
       for (size_t r = 0; r < n; ++r) {
-        c.texts.push_back(raw.cells[r] ? *raw.cells[r] : std::string());
-        c.missing.push_back(raw.cells[r] ? 0 : 1);
+        const std::optional<std::string_view> cell = raw.cells[r];
+        c.texts.emplace_back(cell.value_or(std::string_view()));
+        c.missing.push_back(cell ? 0 : 1);
       }
       break;
   }

@@ -122,12 +122,14 @@ Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
   LOUPE_ASSIGN_OR_RETURN(RawTable raw, ParseTable(bytes, format, options_.limits));
   if (raw.rows() == 0) return Status::InvalidArgument("the file has a header but no rows");
   Table table;
-  for (const RawColumn& rc : raw.columns) {
+  table.columns.reserve(raw.columns.size());
+  for (RawColumn& rc : raw.columns) {
     auto o = overrides.find(rc.name);
     ColumnType type = o != overrides.end() ? o->second : InferColumnType(rc);
     LOUPE_ASSIGN_OR_RETURN(Column col, ConvertColumn(rc, type));
     col.type_overridden = o != overrides.end();
     table.columns.push_back(std::move(col));
+    rc.cells = CellList();  // the text is no longer needed: the peak is one copy, not two
   }
   return table;
 }
@@ -273,33 +275,51 @@ Result<Table> DatasetService::Load(int64_t id) {
   return ReadColumnFile(Dir(id) + "/columns.bin");
 }
 
-Result<json> DatasetService::Preview(int64_t id, int64_t offset, int64_t limit) {
-  LOUPE_ASSIGN_OR_RETURN(Table t, Load(id));
-  return Preview(t, offset, limit);
+Result<ColumnSlice> DatasetService::LoadColumns(int64_t id, int64_t col_offset, int64_t col_limit) {
+  if (col_offset < 0) return Status::InvalidArgument("col_offset must not be negative");
+  if (col_limit < 1 || col_limit > kMaxColumnPage) {
+    return Status::InvalidArgument("col_limit must be between 1 and " + std::to_string(kMaxColumnPage));
+  }
+  LOUPE_RETURN_IF_ERROR((store_.GetDataset(id)).status());
+  return ReadColumnFileSlice(Dir(id) + "/" + kColumnFile, static_cast<size_t>(col_offset),
+                             static_cast<size_t>(col_limit));
 }
 
-Result<json> DatasetService::Preview(const Table& table, int64_t offset, int64_t limit) {
+Result<json> DatasetService::Preview(int64_t id, int64_t offset, int64_t limit, int64_t col_offset, int64_t col_limit) {
   if (offset < 0) return Status::InvalidArgument("offset must not be negative");
   if (limit < 1 || limit > kMaxPreviewRows) return Status::InvalidArgument("limit must be between 1 and 1000");
-  json out = {{"total", table.rows()}, {"offset", offset}, {"columns", ColumnsJson(table)}, {"rows", json::array()}};
-  size_t end = std::min<size_t>(table.rows(), static_cast<size_t>(offset + limit));
+  LOUPE_ASSIGN_OR_RETURN(ColumnSlice slice, LoadColumns(id, col_offset, col_limit));
+  return Preview(slice, offset, limit);
+}
+
+Result<json> DatasetService::Preview(const ColumnSlice& slice, int64_t offset, int64_t limit) {
+  if (offset < 0) return Status::InvalidArgument("offset must not be negative");
+  if (limit < 1 || limit > kMaxPreviewRows) return Status::InvalidArgument("limit must be between 1 and 1000");
+  json out = {{"total", slice.rows},
+              {"offset", offset},
+              {"column_count", slice.total_columns},
+              {"col_offset", slice.first},
+              {"columns", ColumnsJson(slice.table)},
+              {"rows", json::array()}};
+  size_t end = std::min<size_t>(slice.rows, static_cast<size_t>(offset) + static_cast<size_t>(limit));
   for (size_t r = static_cast<size_t>(offset); r < end; ++r) {
     json row = json::array();
-    for (const Column& c : table.columns) row.push_back(c.IsMissing(r) ? json(nullptr) : json(c.CellText(r)));
+    for (const Column& c : slice.table.columns) row.push_back(c.IsMissing(r) ? json(nullptr) : json(c.CellText(r)));
     out["rows"].push_back(std::move(row));
   }
   return out;
 }
 
-Result<json> DatasetService::Stats(int64_t id) {
-  LOUPE_ASSIGN_OR_RETURN(Table t, Load(id));
-  return Stats(t);
+Result<json> DatasetService::Stats(int64_t id, int64_t col_offset, int64_t col_limit) {
+  LOUPE_ASSIGN_OR_RETURN(ColumnSlice slice, LoadColumns(id, col_offset, col_limit));
+  return Stats(slice);
 }
 
-json DatasetService::Stats(const Table& t) {
+json DatasetService::Stats(const ColumnSlice& slice) {
   json cols = json::array();
-  for (const Column& c : t.columns) cols.push_back(ColumnStats(c));
-  return json{{"rows", t.rows()}, {"columns", cols}};
+  for (const Column& c : slice.table.columns) cols.push_back(ColumnStats(c));
+  return json{{"rows", slice.rows}, {"column_count", slice.total_columns}, {"col_offset", slice.first},
+              {"columns", cols}};
 }
 
 Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::string, std::string>& types) {

@@ -16,6 +16,7 @@
 
 #include "common/disk_guard.h"
 #include "common/status.h"
+#include "datasets/column_file.h"
 #include "datasets/table.h"
 #include "datasets/table_parser.h"
 #include "store/dataset_store.h"
@@ -56,12 +57,22 @@ class DatasetService {
   Result<std::vector<DatasetRecord>> List() { return store_.ListDatasets(); }
   Result<DatasetRecord> Get(int64_t id) { return store_.GetDataset(id); }
   Result<Table> Load(int64_t id);
-  // {columns: [{name, type}], total, offset, rows: [[cell text or null, ...]]}
-  Result<nlohmann::json> Preview(int64_t id, int64_t offset, int64_t limit);
-  Result<nlohmann::json> Stats(int64_t id);
-  // The same from a table already loaded (a page showing both reads the file once).
-  static Result<nlohmann::json> Preview(const Table& table, int64_t offset, int64_t limit);
-  static nlohmann::json Stats(const Table& table);
+  // Columns [col_offset, col_offset + col_limit) only, read without the others; Invalid
+  // Argument unless col_offset >= 0 and col_limit is from 1 to kMaxColumnPage.
+  Result<ColumnSlice> LoadColumns(int64_t id, int64_t col_offset, int64_t col_limit);
+  // A page of rows and columns: {total, offset, column_count, col_offset,
+  // columns: [{name, type}], rows: [[cell text or null, ...]]}.
+  Result<nlohmann::json> Preview(int64_t id, int64_t offset, int64_t limit, int64_t col_offset = 0,
+                                 int64_t col_limit = kDefaultColumnPage);
+  // {rows, column_count, col_offset, columns: [per column statistics]} for a page of columns.
+  Result<nlohmann::json> Stats(int64_t id, int64_t col_offset = 0, int64_t col_limit = kDefaultColumnPage);
+  // The same from columns already loaded (a page showing both reads the file once).
+  static Result<nlohmann::json> Preview(const ColumnSlice& slice, int64_t offset, int64_t limit);
+  static nlohmann::json Stats(const ColumnSlice& slice);
+
+  // Wide datasets are shown and served a page of columns at a time.
+  static constexpr int64_t kDefaultColumnPage = 100;
+  static constexpr int64_t kMaxColumnPage = 500;
   Result<DatasetRecord> SetTypes(int64_t id, const std::map<std::string, std::string>& types);
   Status Delete(int64_t id);
   // At start-up: removes catalogue rows whose data is missing and data no row refers

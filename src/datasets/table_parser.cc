@@ -17,9 +17,26 @@ std::string Where(size_t line, size_t column) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": ";
 }
 
-std::optional<std::string> Cell(std::string value) {
+std::optional<std::string_view> Cell(std::string_view value) {
   if (IsMissingToken(value)) return std::nullopt;
   return value;
+}
+
+std::string Thousands(size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// rows x columns over the limit: refused before the rest of the file is read.
+Status TooManyCells(size_t rows, size_t columns, const ParseLimits& limits, const std::string& where) {
+  return Status::TooLarge(where + "the file has more than " + Thousands(limits.max_cells) + " cells (rows x columns: " +
+                          Thousands(columns) + " columns reach it at row " + Thousands(rows) +
+                          "); the limit is " + Thousands(limits.max_cells) +
+                          " cells: upload fewer rows or columns");
 }
 
 Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimits& limits) {
@@ -59,7 +76,10 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
       if (table.rows() >= limits.max_rows) {
         return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
       }
-      for (size_t c = 0; c < record.size(); ++c) table.columns[c].cells.push_back(Cell(std::move(record[c])));
+      if ((table.rows() + 1) * record.size() > limits.max_cells) {
+        return TooManyCells(table.rows() + 1, record.size(), limits, "line " + std::to_string(record_line) + ": ");
+      }
+      for (size_t c = 0; c < record.size(); ++c) table.columns[c].cells.push_back(Cell(record[c]));
     }
     record.clear();
     return Status::Ok();
@@ -118,11 +138,16 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
   return table;
 }
 
-std::optional<std::string> JsonCell(const json& v) {
-  if (v.is_null()) return std::nullopt;
-  if (v.is_string()) return Cell(v.get<std::string>());
-  if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
-  return v.dump();
+void PushJsonCell(CellList& cells, const json& v) {
+  if (v.is_null()) {
+    cells.push_back(std::nullopt);
+  } else if (v.is_string()) {
+    cells.push_back(Cell(v.get_ref<const std::string&>()));
+  } else if (v.is_boolean()) {
+    cells.push_back(v.get<bool>() ? "true" : "false");
+  } else {
+    cells.push_back(v.dump());
+  }
 }
 
 // Records are objects; columns are the union of keys in first-seen order.
@@ -133,8 +158,20 @@ Result<RawTable> FromRecords(const std::vector<json>& records, const std::vector
     for (auto it = records[r].begin(); it != records[r].end(); ++it) {
       if (!index.count(it.key())) {
         if (index.size() >= limits.max_columns) return Status::InvalidArgument("more than " + std::to_string(limits.max_columns) + " columns");
-        index[it.key()] = table.columns.size();
-        table.columns.push_back({it.key(), std::vector<std::optional<std::string>>(r)});
+        const size_t next = index.size();
+        index.emplace(it.key(), next);
+      }
+    }
+  }
+  // Every record has a cell in every column: refused before any is built.
+  if (records.size() * index.size() > limits.max_cells) {
+    return TooManyCells(limits.max_cells / std::max<size_t>(1, index.size()) + 1, index.size(), limits, "");
+  }
+  for (size_t r = 0; r < records.size(); ++r) {
+    for (auto it = records[r].begin(); it != records[r].end(); ++it) {
+      if (index.at(it.key()) == table.columns.size()) {
+        table.columns.push_back({it.key(), {}});
+        table.columns.back().cells.push_missing(r);
       }
     }
     for (RawColumn& c : table.columns) {
@@ -143,7 +180,11 @@ Result<RawTable> FromRecords(const std::vector<json>& records, const std::vector
         return Status::InvalidArgument("record " + std::to_string(r + 1) + " (line " + std::to_string(lines[r]) +
                                        "), field \"" + c.name + "\": nested values are not supported");
       }
-      c.cells.push_back(it == records[r].end() ? std::nullopt : JsonCell(*it));
+      if (it == records[r].end()) {
+        c.cells.push_back(std::nullopt);
+      } else {
+        PushJsonCell(c.cells, *it);
+      }
     }
   }
   if (table.columns.empty()) return Status::InvalidArgument("no records with fields");
@@ -180,7 +221,7 @@ Result<RawTable> ParseJsonArray(std::string_view in, const ParseLimits& limits) 
 Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits) {
   std::vector<json> records;
   std::vector<size_t> lines;
-  size_t line = 0, start = 0;
+  size_t line = 0, start = 0, widest = 0;
   while (start < in.size()) {
     size_t nl = in.find('\n', start);
     if (nl == std::string_view::npos) nl = in.size();
@@ -196,6 +237,11 @@ Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits) 
     if (j.is_discarded()) return Status::InvalidArgument("line " + std::to_string(line) + ": invalid JSON");
     if (!j.is_object()) return Status::InvalidArgument("line " + std::to_string(line) + ": expected a JSON object");
     if (records.size() >= limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
+    // Each record has at least as many columns as its own fields: refused while reading.
+    widest = std::max(widest, j.size());
+    if ((records.size() + 1) * widest > limits.max_cells) {
+      return TooManyCells(records.size() + 1, widest, limits, "line " + std::to_string(line) + ": ");
+    }
     records.push_back(std::move(j));
     lines.push_back(line);
   }

@@ -21,6 +21,10 @@ const char* FormatName(FileFormat f);
 struct ParseLimits {
   size_t max_rows = 5'000'000;
   size_t max_columns = 10'000;
+  // Rows x columns. Checked row by row as the file is read, so a file over it is
+  // refused (413) having built no more than this many cells. At most about 40 bytes a
+  // cell while parsing (a text cell in its column): 20 M cells, under 1 GB.
+  size_t max_cells = 20'000'000;
 };
 
 Result<RawTable> ParseTable(std::string_view content, FileFormat format, const ParseLimits& limits = {});

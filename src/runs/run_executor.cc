@@ -14,6 +14,7 @@
 #include "common/time_util.h"
 #include "runs/run_service.h"
 #include "training/evaluation.h"
+#include "training/memory_estimate.h"
 #include "training/model_catalog.h"
 #include "training/search.h"
 #include "training/splits.h"
@@ -144,6 +145,7 @@ struct RunService::TrainingPlan {
   size_t dropped_rows = 0;
   int num_classes = 0;
   std::vector<Part> parts;  // train, validation, test
+  training::DataShape shape;  // of the training split, for memory estimates
 };
 
 Result<json> RunService::Execute(int64_t run_id, const std::function<bool()>& stop) {
@@ -210,7 +212,8 @@ Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id) {
   Result<training::PreparedData> data = [&]() -> Result<training::PreparedData> {
     LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(plan.session.dataset_id));
     return training::PrepareForTask(table, plan.task, plan.spec["input_columns"].get<std::vector<std::string>>(),
-                                    plan.spec["output_columns"].get<std::vector<std::string>>());
+                                    plan.spec["output_columns"].get<std::vector<std::string>>(),
+                                    options_.training_memory_bytes);
   }();
   if (!data.ok()) return data.status();
   const json& splits = plan.spec["splits"];
@@ -231,6 +234,12 @@ Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id) {
   }
   plan.feature_spec = std::move(data->spec);
   plan.dropped_rows = data->dropped_rows;
+  // Checked again on the data as it is now, against the budget as it is now (the
+  // server may have restarted with another since the run was created).
+  plan.shape = training::MeasureShape(plan.parts[0].x, static_cast<size_t>(plan.num_classes),
+                                      {&plan.parts[1].x, &plan.parts[2].x});
+  LOUPE_RETURN_IF_ERROR(training::CheckTrainingMemory(plan.run.model, plan.shape, plan.params,
+                                                      options_.training_memory_bytes));
   return plan;
 }
 
@@ -297,6 +306,9 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
     if (std::find(scored.begin(), scored.end(), run.goal_metric) == scored.end()) scored.push_back(run.goal_metric);
     double best_value = std::nan("");
     training::Objective objective = [&](const json& p, json& metrics) -> Result<double> {
+      // Each trial's own parameters (the plan was checked at the search's upper bounds).
+      LOUPE_RETURN_IF_ERROR(training::CheckTrainingMemory(run.model, plan.shape, training::ValidatedParams{p, {}},
+                                                          options_.training_memory_bytes));
       Result<std::unique_ptr<training::Model>> m =
           training::MakeModel(run.model, task, num_classes, CapThreads(p, options_.threads_per_job), RunDir(run_id));
       if (!m.ok()) return m.status();

@@ -7,6 +7,7 @@
 #include "common/bounded_json.h"
 #include "datasets/table_parser.h"
 #include "training/evaluation.h"
+#include "training/memory_estimate.h"
 #include "training/model_catalog.h"
 #include "training/search.h"
 #include "training/search_plots.h"
@@ -86,6 +87,19 @@ Result<training::SplitRatios> ParseSplits(const json& body) {
   return r;
 }
 
+// What a session recorded about its data for memory estimates; sessions created
+// before it was recorded give their row counts and columns (words unknown: the check
+// before training measures them).
+training::DataShape SessionShape(const json& spec) {
+  if (spec.contains("shape")) return training::DataShape::FromJson(spec["shape"]);
+  training::DataShape s;
+  s.held_rows = spec.value("rows", uint64_t{0});
+  s.train_rows = spec.contains("split_rows") ? spec["split_rows"].value("train", s.held_rows) : s.held_rows;
+  s.classes = spec.contains("classes") ? spec["classes"].size() : 0;
+  s.features = spec.contains("input_columns") ? spec["input_columns"].size() : 0;
+  return s;
+}
+
 std::vector<std::string> DefaultMetrics(TaskKind task) {
   if (training::IsClassification(task)) return {"Accuracy", "F1"};
   return {"RMSE", "MAE", "R2"};
@@ -134,10 +148,15 @@ Result<ModelSessionRecord> RunService::CreateSession(const json& body) {
   LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(dataset_id));
   // The task checks the columns now, so a session that cannot train is refused here
   // rather than failing in every run.
-  LOUPE_ASSIGN_OR_RETURN(training::PreparedData data, training::PrepareForTask(table, task, inputs, outputs));
+  LOUPE_ASSIGN_OR_RETURN(training::PreparedData data, training::PrepareForTask(table, task, inputs, outputs,
+                                                                                options_.training_memory_bytes));
   Result<training::Split> split = training::MakeSplit(data.examples.rows, ratios, static_cast<uint64_t>(seed),
                                                       stratify ? data.labels : std::vector<int>{});
   if (!split.ok()) return split.status();
+
+  // All rows' shape: an upper bound for the training split's, checked at run creation.
+  training::DataShape shape = training::MeasureShape(data.examples, data.spec.classes.size());
+  shape.train_rows = split->train.size();
 
   ModelSessionRecord rec;
   rec.dataset_id = dataset_id;
@@ -150,7 +169,8 @@ Result<ModelSessionRecord> RunService::CreateSession(const json& body) {
                {"seed", seed}, {"stratify", stratify}, {"rows", data.examples.rows},
                {"dropped_rows", data.dropped_rows}, {"classes", data.spec.classes},
                {"split_rows", {{"train", split->train.size()}, {"validation", split->validation.size()},
-                               {"test", split->test.size()}}}};
+                               {"test", split->test.size()}}},
+               {"shape", shape.ToJson()}};
   rec.spec_json = spec.dump();
   LOUPE_ASSIGN_OR_RETURN(int64_t id, store_.CreateModelSession(rec));
   return store_.GetModelSession(id);
@@ -212,6 +232,9 @@ Result<RunRecord> RunService::CreateRun(const json& body) {
     goal = vm.empty() ? DefaultMetrics(task)[0] : vm[0].get<std::string>();
   }
   LOUPE_RETURN_IF_ERROR(training::CheckMetrics(task, {goal}, model->gives_proba, "goal_metric"));
+  // Refused now, so the user learns at once; checked again before training.
+  LOUPE_RETURN_IF_ERROR(
+      training::CheckTrainingMemory(model_name, SessionShape(spec), *validated, options_.training_memory_bytes));
 
   LOUPE_ASSIGN_OR_RETURN(std::string name, OptionalString(body, "name"));
   if (name.empty()) {
@@ -333,8 +356,19 @@ Result<RunService::LoadedModel> RunService::LoadedModelFor(const RunRecord& run,
                           CapThreads(result.value("parameters", json::object()), options_.threads_per_job), RunDir(run.id));
   if (!model.ok()) return model.status();
   LOUPE_RETURN_IF_ERROR((*model)->Load(file->first));
-  if (models_.size() >= 8) models_.erase(models_.begin());
-  LoadedModel loaded{run.end_time, std::shared_ptr<training::Model>(std::move(*model)), std::make_shared<std::mutex>()};
+  std::error_code ec;
+  const uint64_t bytes = std::filesystem::file_size(file->first, ec);
+  models_.erase(run.id);
+  uint64_t held = bytes;
+  for (const auto& [id, m] : models_) held += m.bytes;
+  // The oldest run ids go first; a model in use stays alive through its shared_ptr.
+  while (!models_.empty() && (models_.size() >= 8 || (options_.training_memory_bytes > 0 &&
+                                                      held > options_.training_memory_bytes))) {
+    held -= models_.begin()->second.bytes;
+    models_.erase(models_.begin());
+  }
+  LoadedModel loaded{run.end_time, bytes, std::shared_ptr<training::Model>(std::move(*model)),
+                     std::make_shared<std::mutex>()};
   models_[run.id] = loaded;
   return loaded;
 }

@@ -33,6 +33,9 @@ struct RunServiceOptions {
   // The most threads one training job may use ("every core", 0, included): with N job
   // workers each gets cores / N, so parallel jobs do not oversubscribe the machine.
   int threads_per_job = 1;
+  // Runs whose estimated training memory (training/memory_estimate.h) is above this
+  // are refused when created and again before they train; 0: no limit.
+  uint64_t training_memory_bytes = 0;
 };
 
 // A model's parameters with the libraries' thread counts ("nthread", "threads"; 0
@@ -92,6 +95,7 @@ class RunService {
   // concurrent predictions on one model.
   struct LoadedModel {
     int64_t end_time = 0;
+    uint64_t bytes = 0;  // its file's size, about what it holds in memory
     std::shared_ptr<training::Model> model;
     std::shared_ptr<std::mutex> mu;
   };
@@ -120,7 +124,9 @@ class RunService {
   TrackingService& tracking_;
   RunServiceOptions options_;
   std::mutex models_mu_;
-  std::map<int64_t, LoadedModel> models_;  // loaded for prediction; a few at most
+  // Loaded for prediction: 8 at most, and no more bytes than the training memory
+  // budget (the newest is always kept).
+  std::map<int64_t, LoadedModel> models_;
 };
 
 }  // namespace loupe::runs

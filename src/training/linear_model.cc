@@ -132,7 +132,9 @@ class LinearModel : public Model {
     Result<std::string> text = ReadFileUpTo(tmp, 1u << 30);
     std::remove(tmp.c_str());
     if (!text.ok()) return text.status();
-    json j = {{"format", "loupe-liblinear-1"}, {"liblinear", *text}, {"mean", mean_}, {"scale", scale_}};
+    // Moved, not copied: with many features and classes the text is the model's bulk.
+    json j = {{"format", "loupe-liblinear-1"}, {"mean", mean_}, {"scale", scale_}};
+    j["liblinear"] = std::move(*text);
     if (task_ == TaskKind::kTextClassification) j["tfidf"] = tfidf_.ToJson();
     std::ofstream f(path, std::ios::trunc);
     f << j.dump();
@@ -191,10 +193,13 @@ class LinearModel : public Model {
 
   // liblinear's row: 1-based indices, the bias feature last, index -1 ends it.
   SparseRow Row(const Examples& ex, size_t r) const {
-    SparseRow row;
+    SparseRow row;  // sized exactly: the rows are most of liblinear's memory
     if (task_ == TaskKind::kTextClassification) {
-      for (auto [i, w] : tfidf_.Transform(ex.texts[r])) row.push_back({i + 1, w});
+      std::vector<std::pair<int, double>> terms = tfidf_.Transform(ex.texts[r]);
+      row.reserve(terms.size() + 2);
+      for (auto [i, w] : terms) row.push_back({i + 1, w});
     } else {
+      row.reserve(ex.cols + 2);
       for (size_t c = 0; c < ex.cols && c < mean_.size(); ++c) {
         float v = ex.x[r * ex.cols + c];
         if (std::isnan(v)) continue;  // at the mean: 0 after standardising

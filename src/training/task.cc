@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/column_types.h"
+#include "training/memory_estimate.h"
 
 namespace loupe::training {
 
@@ -274,7 +275,7 @@ Examples Examples::Take(const std::vector<size_t>& idx) const {
 
 Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
                                     const std::vector<std::string>& input_columns,
-                                    const std::vector<std::string>& output_columns) {
+                                    const std::vector<std::string>& output_columns, uint64_t max_encoded_bytes) {
   if (input_columns.empty()) return Status::InvalidArgument("input_columns must name at least one column");
   if (output_columns.size() != 1) {
     return Status::InvalidArgument("output_columns must name exactly one column (got " +
@@ -324,6 +325,7 @@ Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
       data.targets.push_back(out->numbers[r]);
     }
   }
+  LOUPE_RETURN_IF_ERROR(CheckEncodedSize(data.spec, table.rows(), max_encoded_bytes));
   Examples all = EncodeColumns(data.spec, inputs, table.rows());
   data.examples = data.dropped_rows == 0 ? std::move(all) : all.Take(keep);
   return data;

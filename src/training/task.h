@@ -73,9 +73,11 @@ inline constexpr size_t kMaxClasses = 1000;
 // A numeric output with more distinct values is a quantity, not a class id.
 inline constexpr size_t kMaxNumericClasses = 100;
 
+// `max_encoded_bytes` (0: no limit) refuses a tabular task whose encoded matrix (rows x
+// features x 4 bytes) would be larger, before it is built.
 Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
                                     const std::vector<std::string>& input_columns,
-                                    const std::vector<std::string>& output_columns);
+                                    const std::vector<std::string>& output_columns, uint64_t max_encoded_bytes = 0);
 
 // New rows: JSON objects keyed by input column name (extra keys are ignored; a
 // missing key is a missing value), encoded like the training rows.

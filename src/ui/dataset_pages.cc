@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "common/bounded_json.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
@@ -14,6 +16,9 @@ using nlohmann::json;
 using datasets::DatasetService;
 
 constexpr int64_t kPreviewRows = 50;
+// Columns shown at a time (?col_limit= up to kMaxPageColumns).
+constexpr int64_t kPageColumns = 50;
+constexpr int64_t kMaxPageColumns = 200;
 
 std::string Summary(const json& s) {
   auto num = [&](const char* k) {
@@ -61,6 +66,42 @@ HttpResponse ListPage(DatasetService& ds) {
   return HtmlPage(frame, RenderTemplate("datasets", view));
 }
 
+// ?col_offset= and ?col_limit= read leniently, as page numbers are: anything unparsable
+// or out of range falls back or is clamped.
+struct ColumnWindow {
+  int64_t offset = 0;
+  int64_t limit = kPageColumns;
+};
+
+ColumnWindow ParseColumnWindow(const HttpRequest& req, int64_t total_columns) {
+  ColumnWindow w;
+  w.limit = std::clamp<int64_t>(ParsePageNumber(req.Query("col_limit"), kPageColumns), 1, kMaxPageColumns);
+  w.offset = std::max<int64_t>(0, ParsePageNumber(req.Query("col_offset"), 0));
+  if (total_columns > 0 && w.offset >= total_columns) w.offset = (total_columns - 1) / w.limit * w.limit;
+  return w;
+}
+
+// "Columns 51–100 of 10,000" with links to the previous and next pages of columns;
+// empty when every column is shown.
+json ColumnNav(const ColumnWindow& w, int64_t total, const std::string& path, std::map<std::string, std::string> query) {
+  if (w.offset == 0 && total <= w.limit) return json{{"show", false}};
+  auto href = [&](int64_t offset) {
+    query["col_offset"] = std::to_string(offset);
+    query["col_limit"] = std::to_string(w.limit);
+    return path + QueryString(query);
+  };
+  const int64_t last = std::min(total, w.offset + w.limit);
+  return json{{"show", true},
+              {"first", w.offset + 1},
+              {"last", last},
+              {"total", total},
+              {"has_prev", w.offset > 0},
+              {"has_next", last < total},
+              {"prev_href", href(std::max<int64_t>(0, w.offset - w.limit))},
+              {"next_href", href(last)},
+              {"page_size", w.limit}};
+}
+
 HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
   PageFrame frame{"Dataset", {{"Home", "/"}, {"Datasets", "/datasets"}}, "datasets", false,
                   {"datasets.js", "plotly-cartesian.min.js", "forms.js", "explore.js"}};
@@ -71,16 +112,22 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
   if (!rec.ok()) return HtmlErrorPage(rec.status(), frame);
   frame.title = rec->name;
   frame.crumbs.push_back({rec->name, ""});
-  Result<datasets::Table> table = ds.Load(id);
-  if (!table.ok()) return HtmlErrorPage(table.status(), frame);
-  Result<json> stats = DatasetService::Stats(*table);
-  Page page = Paginate(static_cast<int64_t>(table->rows()), ParsePageNumber(req.Query("page"), 1), kPreviewRows,
+  // The catalogue lists every column (names and types, for the explorer form); only
+  // the page's columns are read from the data file, so a 10,000-column dataset's page
+  // reads and renders 50 of them.
+  json all_columns = ParseBoundedJson(rec->columns_json);
+  if (!all_columns.is_array()) all_columns = json::array();
+  const ColumnWindow window = ParseColumnWindow(req, static_cast<int64_t>(all_columns.size()));
+  Result<datasets::ColumnSlice> slice = ds.LoadColumns(id, window.offset, window.limit);
+  if (!slice.ok()) return HtmlErrorPage(slice.status(), frame);
+  json stats = DatasetService::Stats(*slice);
+  Page page = Paginate(static_cast<int64_t>(slice->rows), ParsePageNumber(req.Query("page"), 1), kPreviewRows,
                        kPreviewRows);
-  Result<json> preview = DatasetService::Preview(*table, page.offset, kPreviewRows);
+  Result<json> preview = DatasetService::Preview(*slice, page.offset, kPreviewRows);
   if (!preview.ok()) return HtmlErrorPage(preview.status(), frame);
 
   json columns = json::array();
-  for (const json& s : (*stats)["columns"]) {
+  for (const json& s : stats["columns"]) {
     json types = json::array();
     for (const char* t : {"numeric", "categorical", "text", "boolean", "datetime"}) {
       types.push_back({{"value", t}, {"label", t}, {"selected", s["type"] == t}});
@@ -105,13 +152,21 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
     rows.push_back({{"n", ++n}, {"cells", cells}});
   }
   json column_types = json::array();
-  for (const json& s : (*stats)["columns"]) column_types.push_back({{"name", s["name"]}, {"type", s["type"]}});
-  json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", columns.size()},
+  for (const json& c : all_columns) column_types.push_back({{"name", c.value("name", "")}, {"type", c.value("type", "")}});
+  const std::string path = "/datasets/" + std::to_string(id);
+  json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", slice->total_columns},
                {"columns_json", column_types.dump()},
                {"format", rec->format}, {"source", rec->source}, {"columns", columns}, {"preview", rows}};
   std::map<std::string, std::string> query = req.query;
   query.erase("per_page");
-  view["pagination"] = PaginationNav(page, "/datasets/" + std::to_string(id), query);
+  view["column_nav"] = ColumnNav(window, static_cast<int64_t>(slice->total_columns), path, query);
+  query["col_offset"] = std::to_string(window.offset);
+  query["col_limit"] = std::to_string(window.limit);
+  if (window.offset == 0 && window.limit == kPageColumns) {
+    query.erase("col_offset");
+    query.erase("col_limit");
+  }
+  view["pagination"] = PaginationNav(page, path, query);
   return HtmlPage(frame, RenderTemplate("dataset", view));
 }
 

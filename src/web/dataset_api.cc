@@ -3,8 +3,8 @@
 //   GET    /api/v1/dataset/            list
 //   GET    /api/v1/dataset/samples     built-in samples;  POST /api/v1/dataset/samples/{name} imports one
 //   GET    /api/v1/dataset/{id}        catalogue row with its columns
-//   GET    /api/v1/dataset/{id}/preview?offset=&limit=
-//   GET    /api/v1/dataset/{id}/stats
+//   GET    /api/v1/dataset/{id}/preview?offset=&limit=&col_offset=&col_limit=
+//   GET    /api/v1/dataset/{id}/stats?col_offset=&col_limit=   (wide datasets: a page of columns)
 //   PATCH  /api/v1/dataset/{id}/types  {"column": "numeric"|...|"auto"}
 //   DELETE /api/v1/dataset/{id}
 #include <nlohmann/json.hpp>
@@ -96,15 +96,17 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                  return Reply(s.Get(id));
                })});
   r.push_back({"GET", "/api/v1/dataset/:id/preview", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
-                 Result<int64_t> offset = QueryInt(req, "offset", 0);
-                 Result<int64_t> limit = QueryInt(req, "limit", 100);
-                 if (!offset.ok()) return JsonError(offset.status());
-                 if (!limit.ok()) return JsonError(limit.status());
-                 Result<json> p = s.Preview(id, *offset, *limit);
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t offset, QueryInt(req, "offset", 0));
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t limit, QueryInt(req, "limit", 100));
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t col_offset, QueryInt(req, "col_offset", 0));
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t col_limit, QueryInt(req, "col_limit", DatasetService::kDefaultColumnPage));
+                 Result<json> p = s.Preview(id, offset, limit, col_offset, col_limit);
                  return p.ok() ? JsonOk(*p) : JsonError(p.status());
                })});
-  r.push_back({"GET", "/api/v1/dataset/:id/stats", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
-                 Result<json> st = s.Stats(id);
+  r.push_back({"GET", "/api/v1/dataset/:id/stats", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t col_offset, QueryInt(req, "col_offset", 0));
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t col_limit, QueryInt(req, "col_limit", DatasetService::kDefaultColumnPage));
+                 Result<json> st = s.Stats(id, col_offset, col_limit);
                  return st.ok() ? JsonOk(*st) : JsonError(st.status());
                })});
   r.push_back(Offload({"PATCH", "/api/v1/dataset/:id/types", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {

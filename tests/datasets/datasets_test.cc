@@ -136,6 +136,82 @@ TEST(ColumnFile, RoundTripsEveryType) {
   EXPECT_EQ(broken.status().code(), Code::kCorrupt);
 }
 
+TEST(CellList, KeepsPresentEmptyAndMissingCellsApart) {
+  CellList cells{"a", std::nullopt, "", "longer than fifteen bytes"};
+  cells.push_missing(2);
+  cells.push_back(std::string("z"));
+  ASSERT_EQ(cells.size(), 7u);
+  EXPECT_EQ(*cells[0], "a");
+  EXPECT_FALSE(cells[1].has_value());
+  EXPECT_EQ(*cells[2], "");
+  EXPECT_EQ(*cells[3], "longer than fifteen bytes");
+  EXPECT_FALSE(cells[4].has_value());
+  EXPECT_FALSE(cells[5].has_value());
+  EXPECT_EQ(*cells[6], "z");
+}
+
+TEST(TableParser, RefusesTooManyCellsWhileReading) {
+  ParseLimits limits;
+  limits.max_cells = 10;  // 3 columns: 3 rows fit, the 4th does not
+  auto fits = ParseTable("a,b,c\n1,2,3\n4,5,6\n7,8,9\n", FileFormat::kCsv, limits);
+  ASSERT_TRUE(fits.ok()) << fits.status().message();
+  // The error past the limit is never reached: the file is refused where the cells
+  // run out, before the rest of it is read.
+  auto over = ParseTable("a,b,c\n1,2,3\n4,5,6\n7,8,9\n10,11,12\n\"unterminated", FileFormat::kCsv, limits);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), Code::kTooLarge);
+  EXPECT_EQ(over.status().message(),
+            "line 5: the file has more than 10 cells (rows x columns: 3 columns reach it at row 4); the limit is 10 "
+            "cells: upload fewer rows or columns");
+  auto jsonl = ParseTable("{\"a\": 1, \"b\": 2}\n{\"a\": 1, \"b\": 2}\n{\"a\": 1, \"b\": 2}\n"
+                          "{\"a\": 1, \"b\": 2}\n{\"a\": 1, \"b\": 2}\n{\"a\": 1, \"b\": 2}\n{",
+                          FileFormat::kJsonl, limits);
+  ASSERT_FALSE(jsonl.ok());
+  EXPECT_EQ(jsonl.status().code(), Code::kTooLarge);
+  EXPECT_EQ(jsonl.status().message().substr(0, 7), "line 6:");
+  // JSON: the union of keys times the records, before any cell is built.
+  auto json = ParseTable(R"([{"a": 1}, {"b": 2}, {"c": 3}, {"d": 4}])", FileFormat::kJson, limits);
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.status().code(), Code::kTooLarge);
+  EXPECT_EQ(ParseTable(R"([{"a": 1}, {"b": 2}, {"c": 3}])", FileFormat::kJson, limits).status().code(), Code::kOk);
+}
+
+TEST(ColumnFile, ReadsASliceOfColumnsWithoutTheOthers) {
+  RawTable raw = Parse("n,t,c,b,d\n1.5,hello,x,true,2026-01-02\n,\"two\nlines\",y,,\n3,,x,false,2026-01-03\n");
+  Table table;
+  for (const RawColumn& rc : raw.columns) table.columns.push_back(*ConvertColumn(rc, InferColumnType(rc)));
+  TempDir dir;
+  const std::string path = dir.path() + "/columns.bin";
+  ASSERT_TRUE(WriteColumnFile(path, table).ok());
+  auto slice = ReadColumnFileSlice(path, 1, 2);  // t (text) and c (categorical)
+  ASSERT_TRUE(slice.ok()) << slice.status().message();
+  EXPECT_EQ(slice->rows, 3u);
+  EXPECT_EQ(slice->total_columns, 5u);
+  EXPECT_EQ(slice->first, 1u);
+  ASSERT_EQ(slice->table.columns.size(), 2u);
+  EXPECT_EQ(slice->table.columns[0].name, "t");
+  EXPECT_EQ(slice->table.columns[0].CellText(1), "two\nlines");
+  EXPECT_TRUE(slice->table.columns[0].IsMissing(2));
+  EXPECT_EQ(slice->table.columns[1].CellText(1), "y");
+  auto tail = ReadColumnFileSlice(path, 4, 100);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ(tail->table.columns.size(), 1u);
+  EXPECT_EQ(tail->table.columns[0].CellText(2), "2026-01-03T00:00:00Z");
+  auto past = ReadColumnFileSlice(path, 9, 10);
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->table.columns.empty());
+  EXPECT_EQ(past->rows, 3u);
+  // A text column whose offsets point past the end of the file is damaged, sliced or not.
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 30);
+  EXPECT_EQ(ReadColumnFileSlice(path, 4, 1).status().code(), Code::kCorrupt);
+  EXPECT_EQ(ReadColumnFileSlice(path, 0, 1).status().code(), Code::kOk);  // before the damage
+}
+
 TEST(ColumnStats, MatchesHandComputedValues) {
   Column n = *ConvertColumn(RawColumn{"x", {"1", "2", "3", "4", std::nullopt}}, ColumnType::kNumeric);
   auto s = ColumnStats(n);

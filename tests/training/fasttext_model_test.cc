@@ -32,7 +32,7 @@ TEST(FastTextModel, SpamAssassinMacroF1AboveTarget) {
   std::vector<std::string> xs;
   std::vector<int> ys;
   for (size_t i : split->train) {
-    xs.push_back(text.cells[i].value_or(""));
+    xs.push_back(std::string(text.cells[i].value_or("")));
     ys.push_back(y[i]);
   }
   TempDir dir;
@@ -47,7 +47,7 @@ TEST(FastTextModel, SpamAssassinMacroF1AboveTarget) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ClassificationData test{2, {}, {}, {}};
   for (size_t i : split->test) {
-    auto p = model->PredictProba(text.cells[i].value_or(""));
+    auto p = model->PredictProba(std::string(text.cells[i].value_or("")));
     test.truth.push_back(y[i]);
     test.predicted.push_back(p[1] > p[0] ? 1 : 0);
     test.proba.push_back(p);
@@ -63,8 +63,8 @@ TEST(FastTextModel, SpamAssassinMacroF1AboveTarget) {
   ASSERT_TRUE(model->Save(dir.path() + "/model.bin").ok());
   auto loaded = FastTextModel::Load(dir.path() + "/model.bin", 2);
   ASSERT_TRUE(loaded.ok());
-  EXPECT_EQ(loaded->PredictProba(text.cells[split->test[0]].value_or("")),
-            model->PredictProba(text.cells[split->test[0]].value_or("")));
+  EXPECT_EQ(loaded->PredictProba(std::string(text.cells[split->test[0]].value_or(""))),
+            model->PredictProba(std::string(text.cells[split->test[0]].value_or(""))));
 }
 
 }  // namespace
