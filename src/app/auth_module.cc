@@ -44,7 +44,7 @@ AuthModule::AuthModule(AuthStore& auth_store, SecretStore& secret_store, const S
 
 void AuthModule::AddRoutes(std::vector<Route>& routes) {
   AppendRoutes(routes, AuthApiRoutes(auth_, secrets_, gate_));
-  AppendRoutes(routes, AuthPageRoutes(auth_, secrets_, gate_, {config_.data_dir, auth_.LocalTokenPath()}));
+  AppendRoutes(routes, AuthPageRoutes(auth_, secrets_, gate_));
 }
 
 Status AuthModule::Start() {

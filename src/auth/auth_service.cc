@@ -44,6 +44,16 @@ Status ValidateUserName(const std::string& name) {
   return Status::Ok();
 }
 
+namespace {
+Status CheckNewUserName(const std::string& name) {
+  LOUPE_RETURN_IF_ERROR(ValidateUserName(name));
+  if (name == "cli" || name == "anonymous") {
+    return Status::InvalidArgument("'" + name + "' names changes made without a user in the audit log; pick another name");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 AuthService::AuthService(AuthStore& store, AuthOptions options) : store_(store), options_(std::move(options)) {}
 
 std::string AuthService::LocalTokenPath() const { return options_.data_dir + "/local.token"; }
@@ -85,10 +95,12 @@ Status AuthService::EnsureLocalAccess() {
 Result<std::optional<Principal>> AuthService::Lookup(const std::string& key, bool session) {
   if (key.empty() || key.size() > kMaxTokenLength) return std::optional<Principal>();
   const std::string hash = HashToken(key);
+  // Sessions and tokens are cached apart: one must never pass for the other.
+  const std::string cache_key = (session ? "s" : "t") + hash;
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(hash);
+    auto it = cache_.find(cache_key);
     if (it != cache_.end() && it->second.until > now) return std::optional<Principal>(it->second.who);
   }
   Result<std::optional<Principal>> found =
@@ -96,7 +108,7 @@ Result<std::optional<Principal>> AuthService::Lookup(const std::string& key, boo
   if (!found.ok() || !*found) return found;
   std::lock_guard<std::mutex> lock(mu_);
   if (cache_.size() >= kCacheMax) cache_.clear();
-  cache_[hash] = {**found, now + kCacheFor};
+  cache_[cache_key] = {**found, now + kCacheFor};
   return found;
 }
 
@@ -132,10 +144,10 @@ Result<Principal> AuthService::FromSession(const std::string& session) {
   return *who;
 }
 
-Result<std::string> AuthService::NewSession(int64_t user_id) {
+Result<std::string> AuthService::NewSession(int64_t user_id, int64_t token_id) {
   std::string session = RandomToken("");
-  LOUPE_RETURN_IF_ERROR(
-      store_.CreateSession(HashToken(session), user_id, NowMicros() + options_.session_seconds * 1000000));
+  LOUPE_RETURN_IF_ERROR(store_.CreateSession(HashToken(session), user_id,
+                                             NowMicros() + options_.session_seconds * 1000000, token_id));
   return session;
 }
 
@@ -172,12 +184,12 @@ Result<std::string> AuthService::LoginWithPassword(const std::string& user, cons
     std::lock_guard<std::mutex> lock(mu_);
     failures_.erase(user);
   }
-  return NewSession(u->id);
+  return NewSession(u->id, 0);
 }
 
 Result<std::string> AuthService::LoginWithToken(const std::string& token) {
   LOUPE_ASSIGN_OR_RETURN(Principal who, FromToken(token));
-  return NewSession(who.user_id);
+  return NewSession(who.user_id, who.token_id);
 }
 
 Result<std::string> AuthService::LoginWithCode(const std::string& code) {
@@ -187,7 +199,7 @@ Result<std::string> AuthService::LoginWithCode(const std::string& code) {
     return Status::Unauthenticated(
         "this sign-in link was used already or has expired; run `loupe login-link` for a new one");
   }
-  return NewSession(*user);
+  return NewSession(*user, 0);
 }
 
 Status AuthService::Logout(const std::string& session) {
@@ -195,6 +207,20 @@ Status AuthService::Logout(const std::string& session) {
   LOUPE_RETURN_IF_ERROR(store_.DeleteSession(HashToken(session)));
   ForgetCached();
   return Status::Ok();
+}
+
+Status AuthService::LogoutEverywhere(const std::string& session) {
+  LOUPE_ASSIGN_OR_RETURN(Principal who, FromSession(session));
+  LOUPE_RETURN_IF_ERROR(store_.DeleteUserSessions(who.user_id).status());
+  ForgetCached();
+  return Status::Ok();
+}
+
+Result<int> AuthService::EndSessions(const std::string& user) {
+  LOUPE_ASSIGN_OR_RETURN(UserRecord u, store_.GetUserByName(user));
+  LOUPE_ASSIGN_OR_RETURN(int n, store_.DeleteUserSessions(u.id));
+  ForgetCached();
+  return n;
 }
 
 Result<std::string> AuthService::MintLoginCode(const std::string& user) {
@@ -205,7 +231,15 @@ Result<std::string> AuthService::MintLoginCode(const std::string& user) {
   return code;
 }
 
-Status AuthService::CheckPassword(const std::string& password) const {
+Status CheckRevocable(const TokenRecord& t) {
+  if (t.user_name == kLocalUser && t.label == kLocalTokenLabel) {
+    return Status::InvalidArgument("the local token is what scripts on this machine use; to replace it, delete "
+                                   "local.token in the data folder and restart the server");
+  }
+  return Status::Ok();
+}
+
+Status CheckPassword(const std::string& password) {
   if (password.size() < 8) return Status::InvalidArgument("a password has at least 8 characters");
   if (password.size() > 1024) return Status::InvalidArgument("a password has at most 1024 characters");
   if (password.find('\0') != std::string::npos) return Status::InvalidArgument("a password cannot hold a NUL character");
@@ -214,9 +248,9 @@ Status AuthService::CheckPassword(const std::string& password) const {
 
 Result<UserRecord> AuthService::CreateUser(const std::string& name, const std::string& role,
                                            const std::string& password) {
-  LOUPE_RETURN_IF_ERROR(ValidateUserName(name));
+  LOUPE_RETURN_IF_ERROR(CheckNewUserName(name));
   if (!ValidRole(role)) return Status::InvalidArgument("role must be admin, editor or viewer");
-  UserRecord u{0, name, role, "", 0};
+  UserRecord u{0, name, role, "", NowMicros()};
   if (!password.empty()) {
     LOUPE_RETURN_IF_ERROR(CheckPassword(password));
     LOUPE_ASSIGN_OR_RETURN(u.password_hash, HashPassword(password));
@@ -281,7 +315,31 @@ Status AuthService::RevokeToken(int64_t id) {
 Status AuthService::Audit(AuditEntry e) {
   if (!e.time) e.time = NowMicros();
   if (e.target.size() > 1000) e.target.resize(1000);
-  return store_.AppendAudit(e, options_.audit_keep);
+  return store_.AppendAudit(e, options_.audit_keep, 0);
+}
+
+void AuthService::AuditRefusal(AuditEntry e) {
+  constexpr int kPerMinute = 10;
+  const auto now = std::chrono::steady_clock::now();
+  int64_t held_back = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (now - refusal_window_ > std::chrono::minutes(1)) {
+      refusal_window_ = now;
+      refusals_in_window_ = 0;
+    }
+    if (++refusals_in_window_ > kPerMinute) {
+      ++refusals_held_back_;
+      return;
+    }
+    held_back = refusals_held_back_;
+    refusals_held_back_ = 0;
+  }
+  if (held_back > 0) e.target += " (and " + std::to_string(held_back) + " more refused before, not recorded one by one)";
+  e.time = NowMicros();
+  if (e.target.size() > 1000) e.target.resize(1000);
+  // A full disk must not keep people out of signing in; the count carries to the next entry.
+  store_.AppendAudit(e, options_.audit_keep, options_.audit_keep / 10).IgnoreError();
 }
 
 Result<std::vector<AuditEntry>> AuthService::ListAudit(int64_t before_id, int limit) {

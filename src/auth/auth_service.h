@@ -55,6 +55,10 @@ class AuthService {
   Result<std::string> LoginWithToken(const std::string& token);
   Result<std::string> LoginWithCode(const std::string& code);
   Status Logout(const std::string& session);
+  // Ends every session of the session's user (sign out everywhere).
+  Status LogoutEverywhere(const std::string& session);
+  // Ends every session of `user`, the local user's included; returns how many.
+  Result<int> EndSessions(const std::string& user);
   // A one-time code that signs a browser in as `user` (the local user by default).
   Result<std::string> MintLoginCode(const std::string& user = kLocalUser);
 
@@ -70,6 +74,10 @@ class AuthService {
   Status RevokeToken(int64_t id);
 
   Status Audit(AuditEntry e);
+  // A refused sign-in: at most 10 a minute are written (the entry after a pause says how
+  // many were held back), and they never hold more than a tenth of the log, so nobody
+  // without a credential can flush the real history out.
+  void AuditRefusal(AuditEntry e);
   Result<std::vector<AuditEntry>> ListAudit(int64_t before_id, int limit);
 
   int64_t session_seconds() const { return options_.session_seconds; }
@@ -80,10 +88,9 @@ class AuthService {
     std::chrono::steady_clock::time_point until;
   };
   Result<std::optional<Principal>> Lookup(const std::string& key, bool session);
-  Result<std::string> NewSession(int64_t user_id);
+  Result<std::string> NewSession(int64_t user_id, int64_t token_id);
   void ForgetCached();
   void MaybeTouch(const Principal& p);
-  Status CheckPassword(const std::string& password) const;
 
   AuthStore& store_;
   AuthOptions options_;
@@ -95,9 +102,19 @@ class AuthService {
     std::chrono::steady_clock::time_point locked_until;
   };
   std::unordered_map<std::string, Failures> failures_;  // by user name
+  std::chrono::steady_clock::time_point refusal_window_;
+  int refusals_in_window_ = 0;
+  int64_t refusals_held_back_ = 0;
 };
 
-// A user name: 1 to 64 letters, digits, '_', '-', '.', '@'.
+// A password: 8 to 1024 bytes, no NUL.
+Status CheckPassword(const std::string& password);
+// The local token is the machine's own: it is replaced by deleting local.token and
+// restarting, never revoked from a page or the API (every local script would stop).
+Status CheckRevocable(const TokenRecord& t);
+
+// A user name: 1 to 64 letters, digits, '_', '-', '.', '@'; not one the audit log uses
+// for itself ("cli", "anonymous").
 Status ValidateUserName(const std::string& name);
 
 }  // namespace loupe::auth

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <filesystem>
+
 #include "auth/crypto.h"
 #include "common/file_util.h"
 #include "common/time_util.h"
@@ -37,6 +39,9 @@ Status SecretService::Init() {
   const std::string path = options_.data_dir + "/secret.key";
   Result<std::string> text = ReadFileUpTo(path, 1024);
   if (text.ok()) {
+    std::error_code ec;  // a key others can read is no key: tightened like local.token
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ec);
     Result<std::string> key = FromBase64(*text);
     if (!key.ok() || key->size() != kSecretKeyBytes) {
       return Status::Corrupt("the secret key file (secret.key in the data folder) does not hold a 32-byte key");

@@ -1,5 +1,6 @@
 #include "cli/access_commands.h"
 
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -75,7 +76,13 @@ std::string ServerUrl() {
   if (!args.url.empty()) return args.url;
   std::error_code ec;
   const std::string mine = std::filesystem::absolute(args.data_dir, ec).lexically_normal().string();
+  if (auth::RuntimeDir().empty()) {
+    std::fprintf(stderr, "loupe: no runtime folder (HOME is not set); the link assumes http://127.0.0.1:8080\n");
+    return "http://127.0.0.1:8080";
+  }
   for (const auto& entry : std::filesystem::directory_iterator(auth::RuntimeDir(), ec)) {
+    struct stat st {};  // only this user's own files: another's could send the link anywhere
+    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) continue;
     Result<std::string> text = ReadFileUpTo(entry.path().string(), 64 * 1024);
     if (!text.ok()) continue;
     Result<nlohmann::json> j = ParseBoundedJson<nlohmann::json>(*text);
@@ -84,12 +91,20 @@ std::string ServerUrl() {
     const std::string theirs = std::filesystem::path((*j)["data_dir"].get<std::string>()).lexically_normal().string();
     if (theirs == mine) return (*j)["url"].get<std::string>();
   }
+  std::fprintf(stderr, "loupe: no running server found for this data folder; the link assumes "
+                       "http://127.0.0.1:8080 (pass --url for another)\n");
   return "http://127.0.0.1:8080";
 }
 
 template <typename F>
 int WithAuth(F f) {
   if (Status st = auth::InitCrypto(); !st.ok()) return Fail(st);
+  // Never a new, empty database: a user added there could never sign in to the real one.
+  if (!std::filesystem::exists(std::filesystem::path(args.data_dir) / "loupe.db")) {
+    std::error_code ec;
+    return Fail(Status::NotFound("no Loupe data in " + std::filesystem::absolute(args.data_dir, ec).string() +
+                                 " (no loupe.db): pass the server's folder with --data-dir"));
+  }
   StoreOptions o;
   o.data_dir = args.data_dir;
   auto store = OpenSqliteStore(o);
@@ -117,6 +132,10 @@ int UserAdd() {
     if (!args.no_password) {
       Result<std::string> p = ReadPassword();
       if (!p.ok()) return Fail(p.status());
+      if (p->empty()) {
+        return Fail(Status::InvalidArgument(
+            "no password given; type one, or pass --no-password for a user who signs in with tokens only"));
+      }
       password = *p;
     }
     Result<UserRecord> u = auth.CreateUser(args.name, args.role, password);
@@ -164,6 +183,17 @@ int UserRole() {
     if (Status st = auth.SetRole(args.name, args.role); !st.ok()) return Fail(st);
     Audit(auth, "role set (" + args.role + ")", args.name);
     std::printf("%s is now %s\n", args.name.c_str(), args.role.c_str());
+    return 0;
+  });
+}
+
+int UserSignout() {
+  return WithAuth([](auth::AuthService& auth) {
+    Result<int> n = auth.EndSessions(args.name);
+    if (!n.ok()) return Fail(n.status());
+    Audit(auth, "sessions ended", args.name);
+    std::printf("%d session(s) of %s ended (a running server stops accepting them within seconds)\n", *n,
+                args.name.c_str());
     return 0;
   });
 }
@@ -227,7 +257,8 @@ void AddAccessCommands(CLI::App& app) {
   add->add_option("name", args.name, "User name")->required();
   add->add_option("--role", args.role, "admin, editor or viewer")->capture_default_str();
   add->add_flag("--password-stdin", args.password_stdin, "Read the password from stdin's first line");
-  add->add_flag("--no-password", args.no_password, "No password: the user signs in with tokens only");
+  add->add_flag("--no-password", args.no_password,
+                "No password: the user signs in with tokens only (an empty password is refused otherwise)");
   DataDirOption(add);
   DataDirOption(user->add_subcommand("list", "List users"));
   CLI::App* remove = user->add_subcommand("remove", "Remove a user with their tokens and sessions");
@@ -241,6 +272,10 @@ void AddAccessCommands(CLI::App& app) {
   role->add_option("name", args.name, "User name")->required();
   role->add_option("role", args.role, "admin, editor or viewer")->required();
   DataDirOption(role);
+
+  CLI::App* signout = user->add_subcommand("signout", "End every browser session of a user (the local one too)");
+  signout->add_option("name", args.name, "User name")->required();
+  DataDirOption(signout);
 
   CLI::App* token = app.add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);
@@ -266,6 +301,7 @@ int RunAccessCommand(CLI::App& app) {
     if (user->get_subcommand("remove")->parsed()) return UserRemove();
     if (user->get_subcommand("password")->parsed()) return UserPassword();
     if (user->get_subcommand("role")->parsed()) return UserRole();
+    if (user->get_subcommand("signout")->parsed()) return UserSignout();
   }
   if (CLI::App* token = app.get_subcommand("token"); token->parsed()) {
     if (token->get_subcommand("create")->parsed()) return TokenCreate();

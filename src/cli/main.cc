@@ -1,11 +1,14 @@
 // The loupe binary: `loupe serve` and `loupe version`.
 #include <CLI/CLI.hpp>
 #include <malloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -72,6 +75,18 @@ struct ServeOptions {
   loupe::app::ServerConfig config;
 };
 
+// The data folder holds every run, dataset, password hash and token hash: readable by
+// its owner only (a folder another tool created is tightened, and said so).
+void PrivateDataDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 077) == 0) return;
+  if (::chmod(dir.c_str(), st.st_mode & 0700) == 0) {
+    spdlog::warn("the data folder {} was readable by other users; it is now its owner's only (mode 0700)", dir);
+  }
+}
+
 // A server others can reach must know who they are: --no-auth is refused on any
 // address but loopback unless explicitly overridden.
 bool RefuseOpenBind(const ServeOptions& o) {
@@ -103,6 +118,7 @@ int Serve(const ServeOptions& o) {
                "heartbeat timeout {} s, fsync {}, uploads up to {} MiB, CLaaS import every {} s",
                LOUPE_VERSION, host, o.port, data_dir, o.threads, config.workers, config.heartbeat_timeout_seconds,
                sync_full ? "on" : "off", config.max_upload_mb, config.claas_import_interval);
+  PrivateDataDir(data_dir);
   auto store = loupe::OpenSqliteStore(store_options);
   if (!store.ok()) {
     spdlog::critical("cannot open the store: {}", store.status().message());
@@ -164,8 +180,10 @@ int Serve(const ServeOptions& o) {
     // the one-time sign-in link, never the log.
     std::printf("Loupe is serving http://%s:%d (data in %s)\n", host.c_str(), server.port(), data_dir.c_str());
     if (!link->empty()) {
-      std::printf("Sign in: %s (one-time link; `loupe login-link --data-dir %s` makes another)\n", link->c_str(),
-                  data_dir.c_str());
+      std::error_code ec;
+      const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+      std::printf("Sign in: %s (one-time link; `%s login-link --data-dir %s` makes another)\n", link->c_str(),
+                  self.empty() ? "loupe" : self.c_str(), std::filesystem::absolute(data_dir, ec).string().c_str());
     } else {
       std::printf("Sign-in is off (--no-auth): anyone who can reach this address can change anything.\n");
     }
@@ -185,6 +203,9 @@ int Serve(const ServeOptions& o) {
 
 int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
+  // Everything Loupe writes (the database, media, datasets, models, tokens) is its
+  // owner's alone, as PostgreSQL keeps its data folder: other local users get nothing.
+  umask(077);
   CLI::App app{"Loupe: a self-hosted ML lab in one binary"};
   app.require_subcommand(1);
 
@@ -198,7 +219,11 @@ int main(int argc, char** argv) {
   loupe::LogOptions log;
   log.level = EnvOr("LOUPE_LOG_LEVEL", "info");
 
-  CLI::App* serve = app.add_subcommand("serve", "Serve the API and dashboards");
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Serve the API and dashboards. Every request needs a credential: scripts on this machine find the local "
+      "token by themselves, browsers sign in with the one-time link printed at start (docs/security.md). "
+      "Env LOUPE_SECRET_KEY: base64 of the 32-byte key sealing stored secrets (default <data-dir>/secret.key)");
   serve->add_option("--host", o.host, "Address to listen on (env LOUPE_HOST)")->capture_default_str();
   serve->add_option("--port", o.port, "Port to listen on, 0 for any free port (env LOUPE_PORT)")
       ->capture_default_str()->check(CLI::Range(0, 65535));

@@ -69,7 +69,12 @@ class AuthStore {
   virtual Result<std::optional<Principal>> FindToken(const std::string& token_hash) = 0;
   virtual Status TouchToken(int64_t token_id, int64_t at) = 0;
 
-  virtual Status CreateSession(const std::string& session_hash, int64_t user_id, int64_t expires) = 0;
+  // token_id: the token the session was opened with (0: a password or a sign-in link);
+  // revoking that token ends the session.
+  virtual Status CreateSession(const std::string& session_hash, int64_t user_id, int64_t expires,
+                               int64_t token_id) = 0;
+  // Ends every session of the user; returns how many.
+  virtual Result<int> DeleteUserSessions(int64_t user_id) = 0;
   // A session that has not expired at `now`.
   virtual Result<std::optional<Principal>> FindSession(const std::string& session_hash, int64_t now) = 0;
   virtual Status DeleteSession(const std::string& session_hash) = 0;
@@ -79,8 +84,9 @@ class AuthStore {
   // that expired are removed on the way.
   virtual Result<std::optional<int64_t>> UseLoginCode(const std::string& code_hash, int64_t now) = 0;
 
-  // Appends an entry and keeps at most `keep` of the newest.
-  virtual Status AppendAudit(const AuditEntry& e, int64_t keep) = 0;
+  // Appends an entry and keeps at most `keep` of the newest; of entries with the same
+  // action as `e`, at most `keep_same` (refused sign-ins cannot push real history out).
+  virtual Status AppendAudit(const AuditEntry& e, int64_t keep, int64_t keep_same) = 0;
   // The newest first; before_id 0: from the newest.
   virtual Result<std::vector<AuditEntry>> ListAudit(int64_t before_id, int limit) = 0;
 };

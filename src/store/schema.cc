@@ -332,6 +332,12 @@ CREATE TABLE audit_log(
   id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL,
   target TEXT NOT NULL DEFAULT '', status INTEGER NOT NULL DEFAULT 0, remote TEXT NOT NULL DEFAULT '');
 )sql",
+      R"sql(
+-- v2: a session opened with a token ends when the token is revoked.
+ALTER TABLE sessions ADD COLUMN token_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sessions_by_token ON sessions(token_id);
+CREATE INDEX audit_log_by_action ON audit_log(action, id);
+)sql",
   }};
   return m;
 }

@@ -86,7 +86,7 @@ Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experi
         kc = key_counts_.emplace(experiment_id, n.value_or(0)).first;
       }
       if (kc->second >= max_keys_) {
-        return Status::NoSpace("experiment " + std::to_string(experiment_id) + " holds its maximum of " +
+        return Status::TooLarge("experiment " + std::to_string(experiment_id) + " holds its maximum of " +
                                std::to_string(max_keys_) + " keys; '" + key.substr(0, 100) +
                                "' would be one more (raise it with `loupe serve --max-keys`)");
       }
@@ -115,8 +115,8 @@ Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experi
   return &series.emplace(key, st).first->second;
 }
 
-Status SeriesWriter::Write(SqliteDb& db, int64_t experiment_id,
-                           const std::vector<MetricPoint>& points, int64_t ts) {
+Status SeriesWriter::Write(SqliteDb& db, int64_t experiment_id, const std::vector<MetricPoint>& points,
+                           int64_t ts, std::vector<WriteAck::Refusal>* refused, size_t* refused_points) {
   // Group by key, keeping arrival order inside a key so the last write of a step wins.
   std::unordered_map<std::string_view, std::vector<SeriesPoint>> by_key;
   std::vector<std::string_view> order;
@@ -126,7 +126,13 @@ Status SeriesWriter::Write(SqliteDb& db, int64_t experiment_id,
     it->second.push_back(SeriesPoint{p.step, p.value, p.ts != 0 ? p.ts : ts});
   }
   for (std::string_view key : order) {
-    LOUPE_ASSIGN_OR_RETURN(State* s, StateFor(db, experiment_id, std::string(key), "line"));
+    Result<State*> state = StateFor(db, experiment_id, std::string(key), "line");
+    if (!state.ok() && state.status().code() == Code::kTooLarge && refused) {
+      refused->push_back({std::string(key), -1, state.status().message()});
+      if (refused_points) *refused_points += by_key[key].size();
+      continue;  // the quota check runs before anything of the key is written
+    }
+    LOUPE_ASSIGN_OR_RETURN(State* s, std::move(state));
     std::vector<SeriesPoint>& pts = by_key[key];
     SortDedupeKeepLast(pts);
     LOUPE_RETURN_IF_ERROR(WriteSeries(db, *s, pts));

@@ -24,9 +24,11 @@ namespace loupe {
 
 class SeriesWriter {
  public:
-  // Writes the points (any order, duplicates allowed: the last one wins).
+  // Writes the points (any order, duplicates allowed: the last one wins). With `refused`
+  // (a partial batch), a new key past the key quota is left out and listed there, with
+  // its points counted in `refused_points`; without, it refuses the batch (TooLarge).
   Status Write(SqliteDb& db, int64_t experiment_id, const std::vector<MetricPoint>& points,
-               int64_t ts);
+               int64_t ts, std::vector<WriteAck::Refusal>* refused = nullptr, size_t* refused_points = nullptr);
   // Finds or creates the series (with its chart and namespace); returns its id.
   Result<int64_t> EnsureSeries(SqliteDb& db, int64_t experiment_id, const std::string& key,
                                const std::string& type);

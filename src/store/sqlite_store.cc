@@ -572,7 +572,7 @@ Status SqliteStore::CheckQuota(SqliteDb& db, const std::string& count_sql, int64
   if (max <= 0) return Status::Ok();
   LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> n, sql::QueryInt(db, count_sql));
   if (n.value_or(0) < max) return Status::Ok();
-  return Status::NoSpace("the server holds its maximum of " + std::to_string(max) + " " + what +
+  return Status::TooLarge("the server holds its maximum of " + std::to_string(max) + " " + what +
                          "; delete some, or raise it with `loupe serve " + flag + "`");
 }
 
@@ -585,7 +585,7 @@ Status SqliteStore::AddUsage(SqliteDb& db, int64_t experiment_id, const char* co
                                        experiment_id));
   const int64_t now = used.value_or(0);
   if (max > 0 && now + bytes > max) {
-    return Status::NoSpace("experiment " + std::to_string(experiment_id) + " holds " + std::to_string(now >> 20) +
+    return Status::TooLarge("experiment " + std::to_string(experiment_id) + " holds " + std::to_string(now >> 20) +
                            " MiB of " + what + " and may hold " + std::to_string(max >> 20) +
                            " MiB; delete the run or raise the quota with `loupe serve " + flag + "`");
   }
@@ -606,13 +606,20 @@ Result<WriteAck> SqliteStore::WriteMetrics(const MetricBatch& batch) {
                                BeginClientWrite(db, batch.experiment_id, batch.from, "metrics", batch.ts, ack));
         if (!fresh || batch.points.empty()) return Status::Ok();
         LOUPE_ASSIGN_OR_RETURN(int64_t base, StepBase(db, batch.experiment_id, batch.from));
-        if (base == 0) return series_writer_.Write(db, batch.experiment_id, batch.points, batch.ts);
+        // A retried op starts over: what an earlier attempt left out is listed again.
+        ack.refused.clear();
+        ack.refused_points = 0;
+        auto* refused = batch.partial ? &ack.refused : nullptr;
+        auto* refused_points = batch.partial ? &ack.refused_points : nullptr;
+        if (base == 0) {
+          return series_writer_.Write(db, batch.experiment_id, batch.points, batch.ts, refused, refused_points);
+        }
         std::vector<MetricPoint> rebased = batch.points;
         for (MetricPoint& p : rebased) {
           LOUPE_RETURN_IF_ERROR(CheckRebasedStep(p.step, base));
           p.step += base;
         }
-        return series_writer_.Write(db, batch.experiment_id, rebased, batch.ts);
+        return series_writer_.Write(db, batch.experiment_id, rebased, batch.ts, refused, refused_points);
       },
       batch.points.size() + 1);
   if (!st.ok()) return st;

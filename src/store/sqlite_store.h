@@ -106,12 +106,13 @@ class SqliteStore final : public Store {
   Status DeleteToken(int64_t token_id) override;
   Result<std::optional<Principal>> FindToken(const std::string& token_hash) override;
   Status TouchToken(int64_t token_id, int64_t at) override;
-  Status CreateSession(const std::string& session_hash, int64_t user_id, int64_t expires) override;
+  Status CreateSession(const std::string& session_hash, int64_t user_id, int64_t expires, int64_t token_id) override;
+  Result<int> DeleteUserSessions(int64_t user_id) override;
   Result<std::optional<Principal>> FindSession(const std::string& session_hash, int64_t now) override;
   Status DeleteSession(const std::string& session_hash) override;
   Status CreateLoginCode(const std::string& code_hash, int64_t user_id, int64_t expires) override;
   Result<std::optional<int64_t>> UseLoginCode(const std::string& code_hash, int64_t now) override;
-  Status AppendAudit(const AuditEntry& e, int64_t keep) override;
+  Status AppendAudit(const AuditEntry& e, int64_t keep, int64_t keep_same) override;
   Result<std::vector<AuditEntry>> ListAudit(int64_t before_id, int limit) override;
   // SecretStore (sqlite_store_secrets.cc).
   Status PutSecret(const SealedSecret& s, int64_t max_count) override;
@@ -162,7 +163,7 @@ class SqliteStore final : public Store {
   // Adds `bytes` to an experiment's usage `column`, or refuses past `max` (0: no limit).
   static Status AddUsage(SqliteDb& db, int64_t experiment_id, const char* column, int64_t bytes, int64_t max,
                          const std::string& what, const std::string& flag);
-  static Status RequeueJob(SqliteDb& db, int64_t id);
+  static Status RequeueJob(SqliteDb& db, int64_t id, int64_t max_queued);
 
   StoreOptions options_;
   std::string path_;

@@ -129,7 +129,8 @@ Status SqliteStore::DeleteToken(int64_t token_id) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM api_tokens WHERE id=?", token_id));
     if (db.Changes() == 0) return Status::NotFound("token " + std::to_string(token_id) + " not found");
-    return Status::Ok();
+    // What the token opened ends with it.
+    return sql::Exec(db, "DELETE FROM sessions WHERE token_id=?", token_id);
   });
 }
 
@@ -148,14 +149,27 @@ Status SqliteStore::TouchToken(int64_t token_id, int64_t at) {
   return Write([&](SqliteDb& db) { return sql::Exec(db, "UPDATE api_tokens SET last_used=? WHERE id=?", at, token_id); });
 }
 
-Status SqliteStore::CreateSession(const std::string& session_hash, int64_t user_id, int64_t expires) {
+Status SqliteStore::CreateSession(const std::string& session_hash, int64_t user_id, int64_t expires,
+                                  int64_t token_id) {
   return Write([&](SqliteDb& db) -> Status {
     int64_t now = NowMicros();
     // Expired sessions go as new ones come, so the table holds live sessions only.
     LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM sessions WHERE expires<?", now));
-    return sql::Exec(db, "INSERT INTO sessions(session_hash, user_id, create_time, expires) VALUES(?, ?, ?, ?)",
-                     session_hash, user_id, now, expires);
+    return sql::Exec(db,
+                     "INSERT INTO sessions(session_hash, user_id, create_time, expires, token_id) VALUES(?, ?, ?, ?, ?)",
+                     session_hash, user_id, now, expires, token_id);
   });
+}
+
+Result<int> SqliteStore::DeleteUserSessions(int64_t user_id) {
+  int n = 0;
+  Status st = Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM sessions WHERE user_id=?", user_id));
+    n = db.Changes();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return n;
 }
 
 Result<std::optional<Principal>> SqliteStore::FindSession(const std::string& session_hash, int64_t now) {
@@ -195,12 +209,18 @@ Result<std::optional<int64_t>> SqliteStore::UseLoginCode(const std::string& code
   return user;
 }
 
-Status SqliteStore::AppendAudit(const AuditEntry& e, int64_t keep) {
+Status SqliteStore::AppendAudit(const AuditEntry& e, int64_t keep, int64_t keep_same) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(sql::Exec(
         db, "INSERT INTO audit_log(time, user_name, action, target, status, remote) VALUES(?, ?, ?, ?, ?, ?)",
         e.time ? e.time : NowMicros(), e.user, e.action, e.target, e.status, e.remote));
     int64_t id = db.LastInsertId();
+    if (keep_same > 0) {
+      LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                      "DELETE FROM audit_log WHERE action=? AND id<=(SELECT id FROM audit_log "
+                                      "WHERE action=? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                                      e.action, e.action, keep_same));
+    }
     // Trimmed in steps of 1,000 rows, so the log stays bounded without a delete per entry.
     if (keep > 0 && id % 1000 == 0) {
       LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM audit_log WHERE id<=?", id - keep));

@@ -34,12 +34,14 @@ Result<int64_t> SqliteStore::InsertJob(SqliteDb& db, const std::string& type, co
   return db.LastInsertId();
 }
 
-Status SqliteStore::RequeueJob(SqliteDb& db, int64_t id) {
+Status SqliteStore::RequeueJob(SqliteDb& db, int64_t id, int64_t max_queued) {
   LOUPE_ASSIGN_OR_RETURN(JobRecord job, LoadJob(db, id));
   if (job.status != WorkStatus::kError && job.status != WorkStatus::kCancelled) {
     return Status::Conflict("job " + std::to_string(id) + " is " + WorkStatusName(job.status) +
                             "; only failed or cancelled jobs can be retried");
   }
+  LOUPE_RETURN_IF_ERROR(CheckQuota(db, "SELECT count(*) FROM jobs WHERE status='NOT_STARTED'", max_queued,
+                                   "queued jobs", "--max-queued-jobs"));
   return sql::Exec(
       db, "UPDATE jobs SET status='NOT_STARTED', error='', result='null', start_time=0, finish_time=0 WHERE id=?", id);
 }
@@ -109,7 +111,7 @@ Status SqliteStore::CancelJob(int64_t id) {
 }
 
 Status SqliteStore::RetryJob(int64_t id) {
-  return Write([&](SqliteDb& db) -> Status { return RequeueJob(db, id); });
+  return Write([&](SqliteDb& db) -> Status { return RequeueJob(db, id, options_.quotas.max_queued_jobs); });
 }
 
 Result<int> SqliteStore::FailInterruptedJobs(const std::string& reason) {

@@ -151,7 +151,7 @@ Result<int64_t> SqliteStore::QueueRun(int64_t id, const std::vector<WorkStatus>&
 Status SqliteStore::RequeueRun(int64_t id, const std::vector<WorkStatus>& from, int64_t job_id) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(MoveRun(db, id, from, WorkStatus::kDelivered, ""));
-    LOUPE_RETURN_IF_ERROR(RequeueJob(db, job_id));
+    LOUPE_RETURN_IF_ERROR(RequeueJob(db, job_id, options_.quotas.max_queued_jobs));
     return sql::Exec(db, "UPDATE runs SET job_id=? WHERE id=?", job_id, id);
   });
 }

@@ -15,7 +15,7 @@ Status SqliteStore::PutSecret(const SealedSecret& s, int64_t max_count) {
     }
     sql::Rows count(db, "SELECT count(*) FROM secrets");
     if (count.Next() && count.Int(0) >= max_count) {
-      return Status::NoSpace("the secret store holds its maximum of " + std::to_string(max_count) +
+      return Status::TooLarge("the secret store holds its maximum of " + std::to_string(max_count) +
                              " secrets; delete one first");
     }
     LOUPE_RETURN_IF_ERROR(count.status());

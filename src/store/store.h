@@ -38,9 +38,10 @@ class Store : public virtual TrackingStore,
 };
 
 // Capacity limits the store enforces inside the transaction a write would pass them in:
-// the write is refused whole with NoSpace (507), naming the quota and the `loupe serve`
-// flag that raises it; nothing is dropped (the SDK keeps what was refused and retries).
-// 0: no limit.
+// the write is refused with TooLarge (413, a limit, as the other limits are), naming the
+// quota and the `loupe serve` flag that raises it; the SDK reports it and goes on with
+// the rest of the run. A partial metrics batch loses only the new keys past the key
+// quota. 0: no limit.
 struct StoreQuotas {
   int64_t max_experiments = 1000000;
   int64_t max_keys_per_experiment = 100000;

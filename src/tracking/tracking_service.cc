@@ -122,7 +122,11 @@ Result<WriteAck> TrackingService::LogMetrics(MetricBatch batch) {
   if (batch.ts == 0) batch.ts = NowMicros();
   LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   LOUPE_ASSIGN_OR_RETURN(WriteAck ack, store_.WriteMetrics(batch));
-  ack.refused_points = before - batch.points.size();
+  // The store may have left out keys past the experiment's key quota (partial batches).
+  ack.refused_points += before - batch.points.size();
+  for (WriteAck::Refusal& r : ack.refused) {
+    if (refused.size() < kMaxRefusalsListed) refused.push_back(std::move(r));
+  }
   ack.refused = std::move(refused);
   return ack;
 }

@@ -2,6 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
 #include "auth/roles.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
@@ -50,6 +56,34 @@ HttpResponse Redirect(const std::string& to) {
 
 PageFrame Frame(const std::string& title) { return {title, {{"Home", "/"}, {title, ""}}, "access", false, {}}; }
 
+// A token just created waits here for the page the browser is redirected to, so a reload
+// of that page shows nothing and creates nothing (post, redirect, get). Shown once, kept
+// at most a minute, by the user it was made for.
+class NewTokens {
+ public:
+  void Put(int64_t user_id, std::string label, std::string token) {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting_[user_id] = {std::move(label), std::move(token), std::chrono::steady_clock::now() + std::chrono::minutes(1)};
+  }
+  std::optional<std::pair<std::string, std::string>> Take(int64_t user_id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = waiting_.find(user_id);
+    if (it == waiting_.end()) return std::nullopt;
+    Waiting w = std::move(it->second);
+    waiting_.erase(it);
+    if (w.until < std::chrono::steady_clock::now()) return std::nullopt;
+    return std::make_pair(std::move(w.label), std::move(w.token));
+  }
+
+ private:
+  struct Waiting {
+    std::string label, token;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::mutex mu_;
+  std::unordered_map<int64_t, Waiting> waiting_;
+};
+
 }  // namespace
 
 std::map<std::string, std::string> ParseFormBody(const std::string& body) {
@@ -82,13 +116,11 @@ HttpResponse SignInRedirect(const HttpRequest& req) {
   return Redirect("/login?next=" + UrlEncode(SafeNext(target)));
 }
 
-std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& secrets, AccessGate& gate,
-                                  AuthPagesOptions options) {
+std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& secrets, AccessGate& gate) {
   std::vector<Route> r;
-  auto login_page = [options](const std::string& next, const std::string& user, const std::string& error,
+  auto login_page = [](const std::string& next, const std::string& user, const std::string& error,
                               int status) {
-    json view = {{"next", SafeNext(next)}, {"user", user}, {"data_dir", options.data_dir},
-                 {"token_file", options.token_file}};
+    json view = {{"next", SafeNext(next)}, {"user", user}};
     if (!error.empty()) view["error"] = error;
     PageFrame frame{"Sign in", {}, "signin", false, {}};  // no navigation before sign-in
     return HtmlPage(frame, RenderTemplate("login", view), status);
@@ -96,6 +128,10 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
 
   r.push_back(WithAccess(Access::kPublic, Offload({"GET", "/login", [&auth, &gate, login_page](const HttpRequest& req) {
     const std::string next = req.Query("next") ? *req.Query("next") : "/";
+    // Already signed in (a link opened twice, a bookmark of /login): go on.
+    if (const std::string s = gate.SessionFrom(req.cookie); !s.empty() && auth.FromSession(s).ok()) {
+      return Redirect(SafeNext(next));
+    }
     if (const std::string* code = req.Query("code")) {
       Result<std::string> session = auth.LoginWithCode(*code);
       AuditEntry e;
@@ -105,7 +141,11 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
       e.action = session.ok() ? "sign-in" : "sign-in refused";
       e.status = session.ok() ? 303 : 401;
       e.remote = req.remote;
-      auth.Audit(e).IgnoreError();  // as for password sign-ins (web/auth_api.cc)
+      if (session.ok()) {
+        auth.Audit(e).IgnoreError();  // as for password sign-ins (web/auth_api.cc)
+      } else {
+        auth.AuditRefusal(e);
+      }
       if (!session.ok()) return login_page(next, "", session.status().message(), HttpStatus(session.status()));
       return SignedIn(gate, auth, req, *session, Redirect(SafeNext(next)));
     }
@@ -124,7 +164,12 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
   }})));
 
   r.push_back(WithAccess(Access::kPublic, {"POST", "/logout", [&auth, &gate](const HttpRequest& req) {
-    auth.Logout(gate.SessionFrom(req.cookie)).IgnoreError();  // the cookie goes either way
+    const std::string session = gate.SessionFrom(req.cookie);
+    if (req.Query("everywhere") && *req.Query("everywhere") == "1") {
+      auth.LogoutEverywhere(session).IgnoreError();  // an expired session has nothing left to end
+    } else {
+      auth.Logout(session).IgnoreError();  // the cookie goes either way
+    }
     HttpResponse out = Redirect("/login");
     out.headers.emplace_back("Set-Cookie", gate.SessionCookie("", 0, req.forwarded_proto == "https"));
     return out;
@@ -136,12 +181,14 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
     view["user"] = req.caller.user;
     view["role"] = req.caller.role;
     view["admin"] = admin;
+    view["can_log"] = req.caller.role != auth::kViewer;
     view["audit_limit"] = kAuditShown;
     Result<std::vector<TokenRecord>> tokens = auth.ListTokens(admin ? 0 : req.caller.user_id);
     if (!tokens.ok()) return HtmlErrorPage(tokens.status(), Frame("Access"));
     json tj = json::array();
     for (const TokenRecord& t : *tokens) {
       tj.push_back({{"id", t.id}, {"user", t.user_name}, {"label", t.label}, {"hint", t.hint},
+                    {"revocable", auth::CheckRevocable(t).ok()},
                     {"created", FormatMicrosUtc(t.create_time)},
                     {"last_used", t.last_used ? FormatMicrosUtc(t.last_used) : "never"}});
     }
@@ -176,17 +223,26 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
     return out;
   };
 
-  r.push_back({"GET", "/access", [access_page](const HttpRequest& req) { return access_page(req, json::object()); }});
+  auto created = std::make_shared<NewTokens>();
+  r.push_back({"GET", "/access", [access_page, created](const HttpRequest& req) {
+    json extra = json::object();
+    if (auto t = created->Take(req.caller.user_id)) extra["new_token"] = {{"label", t->first}, {"token", t->second}};
+    HttpResponse out = access_page(req, extra);
+    out.headers.emplace_back("Cache-Control", "no-store");
+    return out;
+  }});
 
-  r.push_back(WithAccess(Access::kRead, {"POST", "/access/tokens", [&auth, access_page](const HttpRequest& req) {
+  r.push_back(WithAccess(Access::kRead, {"POST", "/access/tokens", [&auth, access_page, created](const HttpRequest& req) {
     if (req.body.size() > kMaxFormBody) return HtmlErrorPage(Status::TooLarge("the form is too large"), Frame("Access"));
     auto form = ParseFormBody(req.body);
     if (!req.caller.user_id) {
       return access_page(req, {{"error", "this server runs without sign-in (--no-auth): there are no tokens"}});
     }
+    if (form["label"].empty()) return access_page(req, {{"error", "give the token a label: what or where it is for"}});
     Result<auth::NewToken> t = auth.CreateToken(req.caller.user, form["label"]);
     if (!t.ok()) return access_page(req, {{"error", t.status().message()}});
-    return access_page(req, {{"new_token", {{"label", t->record.label}, {"token", t->token}}}});
+    created->Put(req.caller.user_id, t->record.label, t->token);
+    return Redirect("/access");
   }}));
 
   r.push_back(WithAccess(Access::kRead, {"POST", "/access/tokens/:id/revoke", [&auth](const HttpRequest& req) {
@@ -196,6 +252,7 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
     if (!t.ok() || (t->user_id != req.caller.user_id && req.caller.role != auth::kAdmin)) {
       return HtmlErrorPage(Status::NotFound("token " + std::to_string(*id) + " not found"), Frame("Access"));
     }
+    if (Status st = auth::CheckRevocable(*t); !st.ok()) return HtmlErrorPage(st, Frame("Access"));
     if (Status st = auth.RevokeToken(*id); !st.ok()) return HtmlErrorPage(st, Frame("Access"));
     return Redirect("/access");
   }}));

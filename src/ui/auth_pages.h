@@ -13,13 +13,7 @@
 
 namespace loupe {
 
-struct AuthPagesOptions {
-  std::string data_dir;    // named in the sign-in page's hint
-  std::string token_file;  // the local token's path, for the same hint
-};
-
-std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& secrets, AccessGate& gate,
-                                  AuthPagesOptions options);
+std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& secrets, AccessGate& gate);
 // 303 to /login?next=<the page asked for>.
 HttpResponse SignInRedirect(const HttpRequest& req);
 // A page-local `next` target: a path on this server, never another site.

@@ -28,7 +28,8 @@ int RankNeeded(Access a) {
   return 3;
 }
 
-bool Changes(const HttpRequest& r, Access a) { return r.method != "GET" || a == Access::kWrite || a == Access::kAdmin; }
+// Admin GETs read (users, the audit log); SwanLab's GET stop is marked kWrite.
+bool Changes(const HttpRequest& r, Access a) { return r.method != "GET" || a == Access::kWrite; }
 
 HttpResponse Refuse(const Status& st) {
   HttpResponse out = JsonError(st);
@@ -73,6 +74,7 @@ std::string AccessGate::CookieName() const { return "loupe_session_" + std::to_s
 
 std::string AccessGate::SessionFrom(const std::string& cookie_header) const {
   const std::string name = CookieName();
+  std::string found;
   size_t pos = 0;
   while (pos < cookie_header.size()) {
     size_t end = cookie_header.find(';', pos);
@@ -80,11 +82,16 @@ std::string AccessGate::SessionFrom(const std::string& cookie_header) const {
     std::string_view pair(cookie_header.data() + pos, end - pos);
     while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
     if (pair.size() > name.size() && pair.compare(0, name.size(), name) == 0 && pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
+      std::string value(pair.substr(name.size() + 1));
+      // Two different values: a page on another port of this host set one (browsers do
+      // not separate cookies by port). Neither is trusted, so a planted session cannot
+      // make this user act as another.
+      if (!found.empty() && found != value) return kConflictingSessions;
+      found = std::move(value);
     }
     pos = end + 1;
   }
-  return "";
+  return found;
 }
 
 std::string AccessGate::SessionCookie(const std::string& value, int64_t max_age, bool secure) const {
@@ -126,7 +133,11 @@ std::optional<HttpResponse> AccessGate::Check(HttpRequest& r, const Route& route
     who = auth_.FromToken(r.authorization.substr(7));
   } else if (!r.authorization.empty()) {
     who = Status::Unauthenticated("only Bearer tokens are accepted in the Authorization header");
-  } else if (session = SessionFrom(r.cookie); !session.empty()) {
+  } else if (session = SessionFrom(r.cookie); session == kConflictingSessions) {
+    who = Status::Unauthenticated("this browser sends two different Loupe session cookies (another site on this host "
+                                  "set one); clear this site's cookies and sign in again");
+    session.clear();
+  } else if (!session.empty()) {
     who = auth_.FromSession(session);
     // A cookie rides along with any request the browser makes; a change must show
     // where it came from (every current browser sends one of the two headers).

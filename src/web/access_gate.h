@@ -40,8 +40,10 @@ class AccessGate {
   // different ports of one host keep separate sign-ins.
   void SetPort(uint16_t port) { port_ = port; }
   std::string CookieName() const;
-  // The session cookie's value in a Cookie header; empty when absent.
+  // The session cookie's value in a Cookie header; empty when absent,
+  // kConflictingSessions when it is there twice with different values.
   std::string SessionFrom(const std::string& cookie_header) const;
+  static constexpr const char* kConflictingSessions = "\x01conflict";
   // Set-Cookie values that open (max_age > 0) or clear the session.
   std::string SessionCookie(const std::string& value, int64_t max_age, bool secure) const;
 

@@ -63,7 +63,11 @@ Result<std::string> SignIn(auth::AuthService& auth, const HttpRequest& r, const 
   e.action = session.ok() ? "sign-in" : "sign-in refused";
   e.status = session.ok() ? 200 : 401;
   e.remote = r.remote;
-  auth.Audit(e).IgnoreError();  // a full disk must not keep people out; the write is retried by the next sign-in
+  if (session.ok()) {
+    auth.Audit(e).IgnoreError();  // a full disk must not keep people out of signing in
+  } else {
+    auth.AuditRefusal(e);
+  }
   return session;
 }
 
@@ -81,7 +85,10 @@ std::vector<Route> AuthApiRoutes(auth::AuthService& auth, auth::SecretService& s
   }})));
 
   r.push_back(WithAccess(Access::kPublic, {"POST", "/api/v1/auth/logout", [&](const HttpRequest& req) {
-    if (Status st = auth.Logout(gate.SessionFrom(req.cookie)); !st.ok()) return JsonError(st);
+    const std::string session = gate.SessionFrom(req.cookie);
+    const bool everywhere = req.Query("everywhere") && *req.Query("everywhere") == "1";
+    Status st = everywhere ? auth.LogoutEverywhere(session) : auth.Logout(session);
+    if (!st.ok()) return JsonError(st);
     HttpResponse out = JsonOk(nullptr);
     out.headers.emplace_back("Set-Cookie", gate.SessionCookie("", 0, SecureRequest(req)));
     return out;
@@ -118,6 +125,13 @@ std::vector<Route> AuthApiRoutes(auth::AuthService& auth, auth::SecretService& s
     LOUPE_ASSIGN_OR_RESPOND(std::string role, StringField(body, "role", false));
     LOUPE_ASSIGN_OR_RESPOND(std::string password, StringField(body, "password", false));
     if (role.empty() && password.empty()) return JsonError(Status::InvalidArgument("give 'role' or 'password'"));
+    // Both are checked before either is changed: a refused request changes nothing.
+    if (!password.empty()) {
+      if (Status st = auth::CheckPassword(password); !st.ok()) return JsonError(st);
+    }
+    if (!role.empty() && !auth::ValidRole(role)) {
+      return JsonError(Status::InvalidArgument("role must be admin, editor or viewer"));
+    }
     if (!role.empty()) {
       if (Status st = auth.SetRole(name, role); !st.ok()) return JsonError(st);
     }
@@ -165,6 +179,7 @@ std::vector<Route> AuthApiRoutes(auth::AuthService& auth, auth::SecretService& s
     if (t.user_id != req.caller.user_id && req.caller.role != auth::kAdmin) {
       return JsonError(Status::NotFound("token " + std::to_string(id) + " not found"));
     }
+    if (Status st = auth::CheckRevocable(t); !st.ok()) return JsonError(st);
     if (Status st = auth.RevokeToken(id); !st.ok()) return JsonError(st);
     return JsonOk(nullptr);
   })}));

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <regex>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -105,12 +106,24 @@ restinio::request_handling_status_t Respond(const restinio::request_handle_t& re
 class RestinioEventStream final : public EventStream {
  public:
   using Builder = restinio::response_builder_t<restinio::chunked_output_t>;
-  explicit RestinioEventStream(Builder builder) : builder_(std::move(builder)) {}
+  // `still_allowed` is asked again every few seconds: a stream opened with a credential
+  // that was revoked since (a token, a session, a removed user) ends.
+  RestinioEventStream(Builder builder, std::function<bool()> still_allowed)
+      : builder_(std::move(builder)), still_allowed_(std::move(still_allowed)) {}
   ~RestinioEventStream() override { Close(); }
 
   bool Send(std::string data) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_ || gone_->load()) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (still_allowed_ && now - checked_ > std::chrono::seconds(5)) {
+      checked_ = now;
+      if (!still_allowed_()) {
+        closed_ = true;
+        builder_->done();
+        return false;
+      }
+    }
     builder_->append_chunk(std::move(data));
     builder_->flush([gone = gone_](const asio::error_code& ec) {
       if (ec) gone->store(true);
@@ -130,6 +143,8 @@ class RestinioEventStream final : public EventStream {
   bool closed_ = false;
   std::shared_ptr<std::atomic<bool>> gone_ = std::make_shared<std::atomic<bool>>(false);
   std::optional<Builder> builder_;
+  std::function<bool()> still_allowed_;
+  std::chrono::steady_clock::time_point checked_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace
@@ -219,7 +234,17 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
             resp.append_header(restinio::http_field::cache_control, "no-cache");
             resp.append_header("X-Accel-Buffering", "no");
             resp.flush();
-            st.on_open(std::make_shared<RestinioEventStream>(std::move(resp)));
+            std::function<bool()> still_allowed;
+            if (gate) {
+              still_allowed = [gate, meta, r]() mutable {
+                try {
+                  return !gate(r, *meta).has_value();
+                } catch (const std::exception&) {
+                  return false;
+                }
+              };
+            }
+            st.on_open(std::make_shared<RestinioEventStream>(std::move(resp), std::move(still_allowed)));
             return restinio::request_accepted();
           }
           auto serve = [handler, req, start, api, slow_ms, meta, done](const HttpRequest& r) {

@@ -296,7 +296,7 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  }
                  return JsonOk({{"keys", arr}});
                })});
-  r.push_back({"PUT", "/api/v1/experiments/:id/config", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+  r.push_back(NotAudited({"PUT", "/api/v1/experiments/:id/config", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
                  auto c = body.find("config");
                  if (c == body.end() || !c->is_object()) {
@@ -304,8 +304,8 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  }
                  Status st = t.LogConfig(id, c->dump());
                  return st.ok() ? JsonOk(nullptr) : JsonError(st);
-               })});
-  r.push_back({"PUT", "/api/v1/experiments/:id/system", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+               })}));
+  r.push_back(NotAudited({"PUT", "/api/v1/experiments/:id/system", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
                  auto s = body.find("system");
                  if (s == body.end() || !s->is_object()) {
@@ -321,7 +321,7 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  }
                  Status st = t.LogSystem(id, s->dump(), reqs);
                  return st.ok() ? JsonOk(nullptr) : JsonError(st);
-               })});
+               })}));
   r.push_back(NotAudited({"POST", "/api/v1/experiments/:id/console", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  return LogConsole(t, req, id);
                })}));

@@ -350,6 +350,126 @@ class AccessTest(unittest.TestCase):
         self.assertEqual(restarted.get("/api/v1/projects")[0], 200)
 
 
+class RevocationTest(unittest.TestCase):
+    """What a review found: access that outlived its revocation, and ways to misuse the
+    credentials (issue 9, access control)."""
+
+    def setUp(self):
+        self.server = LoupeServer().start()
+        self.addCleanup(self.server.cleanup)
+
+    def login(self, **body):
+        status, headers, answer = raw_request(self.server, "POST", "/api/v1/auth/login", json.dumps(body),
+                                              {"Content-Type": "application/json"})
+        self.assertEqual(status, 200, answer)
+        return session_cookie(self.server, headers)
+
+    def me(self, headers):
+        return raw_request(self.server, "GET", "/api/v1/auth/me", headers=headers)[0]
+
+    def test_a_session_opened_with_a_token_ends_with_it(self):
+        status, body, _ = self.server.request("POST", "/api/v1/tokens", {"label": "leaked"})
+        token, token_id = body["data"]["token"], body["data"]["id"]
+        cookie = self.login(token=token)
+        self.assertEqual(self.me({"Cookie": cookie}), 200)
+        self.assertEqual(self.server.request("DELETE", f"/api/v1/tokens/{token_id}")[0], 200)
+        self.assertEqual(self.me({"Cookie": cookie}), 401)
+
+    def test_sign_out_everywhere_and_from_the_command_line(self):
+        a, b = self.login(token=self.server.token), self.login(token=self.server.token)
+        status, _, _ = raw_request(self.server, "POST", "/api/v1/auth/logout?everywhere=1",
+                                   headers={"Cookie": a, "Origin": self.server.url})
+        self.assertEqual(status, 200)
+        self.assertEqual((self.me({"Cookie": a}), self.me({"Cookie": b})), (401, 401))
+        c = self.login(token=self.server.token)
+        out = subprocess.run([BIN, "user", "signout", "local", "--data-dir", self.server.data_dir],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        deadline = time.time() + 10  # another process: the server's cache lasts seconds
+        while time.time() < deadline and self.me({"Cookie": c}) != 401:
+            time.sleep(0.5)
+        self.assertEqual(self.me({"Cookie": c}), 401)
+        self.assertEqual(self.server.get("/api/v1/auth/me")[0], 200)  # the token itself still works
+
+    def test_a_session_is_no_token_and_a_token_no_session(self):
+        cookie = self.login(token=self.server.token)
+        session = cookie.split("=", 1)[1]
+        self.assertEqual(self.me({"Cookie": cookie}), 200)
+        self.assertEqual(self.me({"Authorization": f"Bearer {session}"}), 401)
+        self.assertEqual(self.me({"Cookie": f"loupe_session_{self.server.port}={self.server.token}"}), 401)
+
+    def test_a_second_session_cookie_planted_by_another_port_is_not_trusted(self):
+        mine, planted = self.login(token=self.server.token), self.login(token=self.server.token)
+        status, _, body = raw_request(self.server, "GET", "/api/v1/auth/me", headers={"Cookie": f"{planted}; {mine}"})
+        self.assertEqual(status, 401)
+        self.assertIn("two different Loupe session cookies", body["message"])
+
+    def test_refused_sign_ins_cannot_flush_the_audit_log(self):
+        self.server.request("POST", "/api/v1/users", {"name": "ann", "role": "viewer", "password": "long password"})
+        for i in range(40):
+            raw_request(self.server, "POST", "/api/v1/auth/login", json.dumps({"user": f"x{i}", "password": "p"}),
+                        {"Content-Type": "application/json"})
+        entries = self.server.get("/api/v1/audit?limit=1000")[1]["data"]["entries"]
+        refused = [e for e in entries if e["action"] == "sign-in refused"]
+        self.assertLessEqual(len(refused), 10)
+        self.assertTrue(any(e["action"] == "POST /api/v1/users" for e in entries))
+        self.assertFalse([e for e in entries if e["action"].startswith("GET ")])  # reading is not a change
+
+    def test_a_refused_change_changes_nothing_and_names_are_reserved(self):
+        self.server.request("POST", "/api/v1/users", {"name": "vic", "role": "viewer", "password": "long password"})
+        status, _, _ = self.server.request("PATCH", "/api/v1/users/vic", {"role": "admin", "password": "short"})
+        self.assertEqual(status, 422)
+        users = {u["name"]: u for u in self.server.get("/api/v1/users")[1]["data"]["users"]}
+        self.assertEqual(users["vic"]["role"], "viewer")
+        self.assertGreater(users["vic"]["create_time"], 1.7e9)
+        for name in ["cli", "anonymous"]:
+            self.assertEqual(self.server.request("POST", "/api/v1/users", {"name": name, "role": "viewer"})[0], 422)
+        local = [t for t in self.server.get("/api/v1/tokens")[1]["data"]["tokens"] if t["user"] == "local"][0]
+        status, body, _ = self.server.request("DELETE", f"/api/v1/tokens/{local['id']}")
+        self.assertEqual(status, 422)
+        self.assertIn("delete local.token", body["message"])
+
+    def test_the_data_folder_is_its_owners_only(self):
+        self.assertEqual(stat.S_IMODE(os.stat(self.server.data_dir).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.server.data_dir, "loupe.db")).st_mode), 0o600)
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
+            other = LoupeServer(data_dir=d).start()
+            other.stop()
+            self.assertEqual(stat.S_IMODE(os.stat(d).st_mode), 0o700)
+            self.assertIn("readable by other users", other.log())
+
+    def test_the_sdk_gives_the_local_token_only_to_the_server_that_wrote_it(self):
+        from loupe import _auth
+        self.assertEqual(_auth._local_token(self.server.url), self.server.token)
+        self.assertIsNone(_auth._local_token(f"http://localhost:{self.server.port}"))  # may be another address
+        self.assertIsNone(_auth._local_token(f"http://127.0.0.2:{self.server.port}"))
+        self.server.kill9()  # leaves its runtime file behind
+        self.assertIsNone(_auth._local_token(self.server.url))
+
+    def test_an_event_stream_ends_when_its_credential_is_revoked(self):
+        status, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "p", "run_id": "r"})
+        eid = body["data"]["id"]
+        status, body, _ = self.server.request("POST", "/api/v1/tokens", {"label": "watcher"})
+        token, token_id = body["data"]["token"], body["data"]["id"]
+        c = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
+        c.request("GET", f"/api/v1/experiments/{eid}/events", headers={"Authorization": f"Bearer {token}"})
+        resp = c.getresponse()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(self.server.request("DELETE", f"/api/v1/tokens/{token_id}")[0], 200)
+        start = time.time()
+        for step in range(200):  # changes make the stream send, and each send may check
+            self.server.request("POST", f"/api/v1/experiments/{eid}/metrics",
+                                {"steps": [{"step": step, "values": {"x": step}}]})
+            time.sleep(0.1)
+            if time.time() - start > 12:
+                break
+        rest = resp.read()  # returns once the server ended the stream
+        self.assertLess(time.time() - start, 40)
+        self.assertIn(b"data:", rest)
+        c.close()
+
+
 class CliTest(unittest.TestCase):
     def setUp(self):
         self.server = LoupeServer().start()
@@ -396,6 +516,17 @@ class CliTest(unittest.TestCase):
         users = self.cli("user", "list").stdout
         self.assertRegex(users, r"carol\s+viewer\s+set")
         self.assertEqual(self.cli("user", "remove", "carol").returncode, 0)
+        out = self.cli("user", "add", "dan", "--password-stdin", stdin="\n")
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("--no-password", out.stderr)
+
+    def test_a_folder_without_loupe_data_is_refused_not_created(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = subprocess.run([BIN, "user", "add", "bob", "--no-password", "--data-dir", os.path.join(d, "data")],
+                                 capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn("no Loupe data in", out.stderr)
+            self.assertEqual(os.listdir(d), [])
 
 
 class NoAuthTest(unittest.TestCase):

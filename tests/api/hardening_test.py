@@ -264,8 +264,9 @@ class FreeDiskGuardTest(unittest.TestCase):
 class QuotaTest(unittest.TestCase):
     """Issue 9 item 4: one client could fill the disk (1.5 GB of media in 10 s, 585 MB of
     console text, 9,211 experiments). Every kind of data now has a configurable quota;
-    past it the write is refused whole with 507 and the flag that raises it, while what
-    is within it, reads and deletes keep working."""
+    past it the write is refused whole with 413 and the flag that raises it, while what
+    is within it, reads and deletes keep working. A partial metrics batch (what the SDK
+    sends) loses only the keys past the key quota."""
 
     def setUp(self):
         self.server = LoupeServer(extra_args=["--max-keys", "3", "--max-console-mb", "1", "--max-media-mb", "1",
@@ -282,21 +283,26 @@ class QuotaTest(unittest.TestCase):
     def test_keys_per_experiment(self):
         self.assertEqual(self.metrics({"a": 1, "b": 2, "c": 3})[0], 200)
         status, body, _ = self.metrics({"a": 1, "d": 4}, step=1)
-        self.assertEqual(status, 507, body)
+        self.assertEqual(status, 413, body)
         self.assertIn("maximum of 3 keys", body["message"])
         self.assertIn("--max-keys", body["message"])
         self.assertEqual(self.metrics({"a": 5, "b": 6}, step=2)[0], 200)  # known keys still take points
+        status, body, _ = self.server.request("POST", f"/api/v1/experiments/{self.eid}/metrics",
+                                              {"partial": True, "steps": [{"step": 3, "values": {"a": 7, "e": 8}}]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([r["key"] for r in body["data"]["refused"]], ["e"])
+        self.assertEqual(body["data"]["refused_points"], 1)
         keys = self.server.get(f"/api/v1/experiments/{self.eid}/keys")[1]["data"]["keys"]
         self.assertEqual(sorted(k["key"] if isinstance(k, dict) else k for k in keys), ["a", "b", "c"])
         points = self.server.get(f"/api/v1/experiments/{self.eid}/series?key=a")[1]["data"]["points"]
-        self.assertEqual([p[0] for p in points], [0, 2])  # the refused batch wrote nothing
+        self.assertEqual([p[0] for p in points], [0, 2, 3])  # the refused batch wrote nothing
 
     def test_console_bytes_per_experiment(self):
         line = "x" * 99
         batch = {"lines": [{"stream": "stdout", "text": line} for _ in range(6000)]}  # about 600 KB
         self.assertEqual(self.server.request("POST", f"/api/v1/experiments/{self.eid}/console", batch)[0], 200)
         status, body, _ = self.server.request("POST", f"/api/v1/experiments/{self.eid}/console", batch)
-        self.assertEqual(status, 507, body)
+        self.assertEqual(status, 413, body)
         self.assertIn("--max-console-mb", body["message"])
         lines = self.server.get(f"/api/v1/experiments/{self.eid}/console?limit=100000")[1]["data"]["lines"]
         self.assertEqual(len(lines), 6000)
@@ -306,7 +312,7 @@ class QuotaTest(unittest.TestCase):
         path = f"/api/v1/experiments/{self.eid}/media?key=img&step=0&filename=a.png"
         self.assertEqual(self.server.request("POST", path, raw=png)[0], 200)
         status, body, _ = self.server.request("POST", path.replace("step=0", "step=1"), raw=png)
-        self.assertEqual(status, 507, body)
+        self.assertEqual(status, 413, body)
         self.assertIn("--max-media-mb", body["message"])
         media_dir = os.path.join(self.server.data_dir, "media", str(self.eid))
         self.assertEqual(len(os.listdir(media_dir)), 1)
@@ -315,7 +321,7 @@ class QuotaTest(unittest.TestCase):
         for run in ["two", "three"]:
             self.assertEqual(self.server.request("POST", "/api/v1/experiments", {"project": "q", "run_id": run})[0], 201)
         status, body, _ = self.server.request("POST", "/api/v1/experiments", {"project": "q", "run_id": "four"})
-        self.assertEqual(status, 507, body)
+        self.assertEqual(status, 413, body)
         self.assertIn("maximum of 3 experiments", body["message"])
         # Resuming an existing run is not a new experiment; deleting one makes room.
         self.assertEqual(self.server.request("POST", "/api/v1/experiments", {"project": "q", "run_id": "two"})[0], 200)
@@ -327,7 +333,7 @@ class QuotaTest(unittest.TestCase):
                                           headers={"Content-Type": ctype})[0], (200, 201))
         body, ctype = multipart({"name": "d2"}, {"file": ("d2.csv", b"a,b\n1,2\n")})
         status, answer, _ = self.server.request("POST", "/api/v1/dataset/", raw=body, headers={"Content-Type": ctype})
-        self.assertEqual(status, 507, answer)
+        self.assertEqual(status, 413, answer)
         self.assertIn("--max-datasets", answer["message"])
         datasets = os.listdir(os.path.join(self.server.data_dir, "datasets"))
         self.assertEqual(len(datasets), 1, datasets)  # the refused upload left no folder

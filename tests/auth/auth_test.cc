@@ -150,7 +150,7 @@ TEST_F(AuthTest, SecretsAreSealedWithAPrivateKeyFile) {
   EXPECT_EQ(ModeOf(dir_.path() + "/secret.key"), 0600);
   ASSERT_TRUE(secrets.Put("A", "value-of-a-0001", "ann").ok());
   ASSERT_TRUE(secrets.Put("B", "b", "ann").ok());
-  EXPECT_EQ(secrets.Put("C", "c", "ann").code(), Code::kNoSpace);
+  EXPECT_EQ(secrets.Put("C", "c", "ann").code(), Code::kTooLarge);
   ASSERT_TRUE(secrets.Put("A", "value-of-a-0002", "bob").ok());  // replacing is not a new one
   EXPECT_EQ(*secrets.Reveal("A"), "value-of-a-0002");
   auto stored = store_->GetSecret("A");

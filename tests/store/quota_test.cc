@@ -53,27 +53,49 @@ TEST_F(QuotaTest, KeysPerExperimentAreCountedOnceAndKeptThroughRefusals) {
   int64_t a = NewRun("a");
   ASSERT_TRUE(Log(a, {"k1", "k2"}).ok());
   // The batch would add two keys where one fits: refused whole, nothing of it written.
-  EXPECT_EQ(Log(a, {"k3", "k4"}).code(), Code::kNoSpace);
+  EXPECT_EQ(Log(a, {"k3", "k4"}).code(), Code::kTooLarge);
   auto keys = store_->ListSeries(a);
   ASSERT_TRUE(keys.ok());
   EXPECT_EQ(keys->size(), 2u);
   ASSERT_TRUE(Log(a, {"k3"}).ok());  // the rollback did not leave k3 counted
-  EXPECT_EQ(Log(a, {"k4"}).code(), Code::kNoSpace);
+  EXPECT_EQ(Log(a, {"k4"}).code(), Code::kTooLarge);
   EXPECT_TRUE(Log(a, {"k1", "k2", "k3"}, 5).ok());
   // Another experiment has its own count; a reopened store counts again from the rows.
   int64_t b = NewRun("b");
   EXPECT_TRUE(Log(b, {"x", "y", "z"}).ok());
   Reopen();
-  EXPECT_EQ(Log(a, {"k4"}).code(), Code::kNoSpace);
-  EXPECT_EQ(Log(b, {"w"}).code(), Code::kNoSpace);
+  EXPECT_EQ(Log(a, {"k4"}).code(), Code::kTooLarge);
+  EXPECT_EQ(Log(b, {"w"}).code(), Code::kTooLarge);
+}
+
+TEST_F(QuotaTest, APartialBatchLosesOnlyTheKeysPastTheQuota) {
+  int64_t a = NewRun("a");
+  ASSERT_TRUE(Log(a, {"k1", "k2"}).ok());
+  MetricBatch b;
+  b.experiment_id = a;
+  b.ts = NowMicros();
+  b.partial = true;
+  for (const char* k : {"k1", "k3", "k4", "k5"}) b.points.push_back({k, 1, 2.0, 0});
+  b.points.push_back({"k4", 2, 2.0, 0});
+  auto ack = store_->WriteMetrics(b);
+  ASSERT_TRUE(ack.ok()) << ack.status().ToString();
+  ASSERT_EQ(ack->refused.size(), 2u);
+  EXPECT_EQ(ack->refused[0].key, "k4");
+  EXPECT_EQ(ack->refused[1].key, "k5");
+  EXPECT_EQ(ack->refused[0].step, -1);
+  EXPECT_NE(ack->refused[0].message.find("maximum of 3 keys"), std::string::npos);
+  EXPECT_EQ(ack->refused_points, 3u);
+  auto series = store_->ListSeries(a);
+  ASSERT_TRUE(series.ok());
+  EXPECT_EQ(series->size(), 3u);  // k1, k2, k3
 }
 
 TEST_F(QuotaTest, ConsoleBytesAndQueuedJobs) {
   int64_t a = NewRun("a");
   ASSERT_TRUE(Console(a, 60).ok());
-  EXPECT_EQ(Console(a, 41).code(), Code::kNoSpace);
+  EXPECT_EQ(Console(a, 41).code(), Code::kTooLarge);
   EXPECT_TRUE(Console(a, 40).ok());  // exactly at the quota
-  EXPECT_EQ(Console(a, 1).code(), Code::kNoSpace);
+  EXPECT_EQ(Console(a, 1).code(), Code::kTooLarge);
   auto n = store_->CountConsole(a);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 2);
@@ -84,8 +106,14 @@ TEST_F(QuotaTest, ConsoleBytesAndQueuedJobs) {
   ASSERT_TRUE(store_->EnqueueJob("DatasetJob", "{}").ok());
   ASSERT_TRUE(store_->EnqueueJob("DatasetJob", "{}").ok());
   auto third = store_->EnqueueJob("DatasetJob", "{}");
-  EXPECT_EQ(third.status().code(), Code::kNoSpace);
+  EXPECT_EQ(third.status().code(), Code::kTooLarge);
   EXPECT_NE(third.status().message().find("--max-queued-jobs"), std::string::npos);
+  // A retry queues a job again: it counts too.
+  auto claimed = store_->ClaimJob();
+  ASSERT_TRUE(claimed.ok() && *claimed);
+  ASSERT_TRUE(store_->FinishJob((*claimed)->id, WorkStatus::kError, "failed", "null").ok());
+  ASSERT_TRUE(store_->EnqueueJob("DatasetJob", "{}").ok());  // two queued again
+  EXPECT_EQ(store_->RetryJob((*claimed)->id).code(), Code::kTooLarge);
 }
 
 }  // namespace

@@ -4,6 +4,11 @@ In order: a key given to `loupe.init(api_key=...)` for that server, the LOUPE_AP
 environment variable, and for a server on this machine the local token its runtime file
 points to (written by `loupe serve`, as Jupyter's are), so a script on the same machine
 needs nothing set. A lookup is cached briefly and made again after a 401.
+
+The local token is an admin's, so it goes only where the runtime file says the server
+is: the URL must name the same host and port as the file's `url`, the file and the
+token file must be this user's own, and the process that wrote it must still run (a
+file a crash left behind does not send the token to whatever took the port since).
 """
 import json
 import os
@@ -42,20 +47,46 @@ def runtime_dir():
     x = os.environ.get("XDG_RUNTIME_DIR")
     if x:
         return os.path.join(x, "loupe")
-    return os.path.join(os.path.expanduser("~"), ".local", "share", "loupe", "runtime")
+    home = os.environ.get("HOME")
+    return os.path.join(home, ".local", "share", "loupe", "runtime") if home else None
+
+
+def _own_file(f):
+    st = os.fstat(f.fileno())
+    return st.st_uid == os.getuid() and not (st.st_mode & 0o022)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process took the number: not our server
+        return False
+    return True
 
 
 def _local_token(base_url):
     u = urllib.parse.urlsplit(base_url)
     host = (u.hostname or "").lower()
-    if not (host in _LOOPBACK or host.startswith("127.")) or not u.port:
+    rdir = runtime_dir()
+    if host not in _LOOPBACK or not u.port or not rdir:
         return None
     try:
-        with open(os.path.join(runtime_dir(), f"server-{u.port}.json"), encoding="utf-8") as f:
+        with open(os.path.join(rdir, f"server-{u.port}.json"), encoding="utf-8") as f:
+            if not _own_file(f):
+                return None
             info = json.load(f)
+        served = urllib.parse.urlsplit(info["url"])
+        if (served.hostname or "").lower() != host or served.port != u.port:
+            return None  # e.g. localhost, which may resolve to another address than the one served
+        if not isinstance(info.get("pid"), int) or not _alive(info["pid"]):
+            return None
         with open(info["token_file"], encoding="utf-8") as f:
+            if not _own_file(f):
+                return None
             token = f.read(4096).strip()
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return token or None
 

@@ -595,9 +595,14 @@ class Run:
         self._backoff = min(self._backoff * 2, 30.0)
         if not self._warned_auth and r.unauthorized:
             self._warned_auth = True
+            if r.status == 403:
+                fix = "use a token of a user with the editor or admin role"
+            elif os.environ.get("LOUPE_API_KEY"):
+                fix = "LOUPE_API_KEY is set but not accepted: correct it (or unset it on the server's own machine)"
+            else:
+                fix = "set LOUPE_API_KEY (a token from the server's Access page or `loupe token create`)"
             print(f"loupe: {self.host} did not accept this client's credential ({r.message}); keeping the run in "
-                  f"{self.spool.dir}: set LOUPE_API_KEY (a token from the server's Access page or `loupe token "
-                  f"create`) and run `python3 -m loupe sync`", file=original_stderr())
+                  f"{self.spool.dir}: {fix}, then run `python3 -m loupe sync`", file=original_stderr())
         if not self._warned_full and r.status == 507:
             self._warned_full = True
             print(f"loupe: {self.host} cannot store more now ({r.message}); keeping the rest in {self.spool.dir} "
