@@ -82,6 +82,10 @@ TEST(FeedbackLog, NamesTheBadField) {
             "timing_ms.total: expected a number");
   EXPECT_EQ(ParseFeedbackLog("x", R"({"batch_samples": [{"prompt": 1}]})").status().message(),
             "batch_samples[0].prompt: expected a string");
+  // Found by fuzz/claas_feedback: converting 1e30 to an integer was undefined behaviour.
+  EXPECT_EQ(ParseFeedbackLog("x", R"({"timing_ms": {"total": 1e30}})").status().message(),
+            "timing_ms.total: out of range");
+  EXPECT_EQ(*ParseFeedbackLog("x", R"({"timing_ms": {"total": -1.5e3}})")->Timing("total"), -1500);
 }
 
 TEST(FeedbackLog, PageParsesOnlyItsFilesNewestFirst) {
@@ -165,6 +169,27 @@ TEST(EvalResults, DiscoversFinishedAndRunningRunsNewestFirst) {
   EXPECT_DOUBLE_EQ(*steps[1].loss, 0.3);
   ASSERT_EQ(run.skipped.size(), 1u);
   EXPECT_EQ(run.skipped[0].name, "p/steps.jsonl line 3");
+}
+
+// Found by fuzz/claas_eval: a step of 1e30 was converted to an integer (undefined
+// behaviour); a step outside 0..2^53 would also fail every import pass. Such lines are
+// skipped, naming the reason.
+TEST(EvalResults, SkipsStepsOutOfRange) {
+  TempDir dir;
+  fs::path root(dir.path());
+  Write(root / "r" / "p" / "steps.jsonl", R"({"step": 1e30})" "\n" R"({"step": -1})" "\n"
+        R"({"step": 2, "sub_step_count": 1e300})" "\n");
+  auto refs = DiscoverEvalRuns(root.string());
+  ASSERT_TRUE(refs.ok());
+  ASSERT_EQ(refs->size(), 1u);
+  EvalRun run = ReadEvalRun((*refs)[0]);
+  ASSERT_EQ(run.preferences.size(), 1u);
+  ASSERT_EQ(run.preferences[0].steps.size(), 1u);
+  EXPECT_EQ(run.preferences[0].steps[0].step, 2);
+  EXPECT_FALSE(run.preferences[0].steps[0].sub_step_count.has_value());
+  ASSERT_EQ(run.skipped.size(), 2u);
+  EXPECT_EQ(run.skipped[0].name, "p/steps.jsonl line 1");
+  EXPECT_EQ(run.skipped[1].reason, "step must be an integer from 0 to 2^53");
 }
 
 TEST(ClaasImporter, ImportsOnceAndPicksUpNewFiles) {
