@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 DATA_DIR ?= ./data
 JOBS ?= $(shell nproc)
 
-.PHONY: run test build deps bench clean tsan format
+.PHONY: run test build deps bench clean tsan fuzz fuzz-parsers format
 
 deps:
 	@scripts/install-deps
@@ -20,8 +20,9 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/loupe serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
-test: build
+test: build fuzz-parsers
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	cd $(BUILD)-fuzz && FUZZ_SECONDS=5 ctest --output-on-failure -j $(JOBS) -L parser --timeout 300
 
 bench: deps
 	cmake -S . -B $(BUILD)-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOUPE_BUILD_BENCH=ON -DLOUPE_BUILD_TESTS=OFF
@@ -41,9 +42,26 @@ tsan: deps
 	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  ctest --output-on-failure -j $(JOBS) --timeout 1800 -E 'browser_|thread_safety|FastText|Fashion|py_example'
 
+# libFuzzer harnesses (fuzz/), built by clang with ASan and UBSan in $(BUILD)-fuzz. `make fuzz`
+# builds every harness and runs each for FUZZ_SECONDS (FUZZ_ARGS adds libFuzzer flags);
+# `make test` builds the parser harnesses only (not api_handlers and claas_import, whose store
+# takes minutes more to compile) and runs each for 5 s. Findings: $(BUILD)-fuzz/fuzz-artifacts/.
+FUZZ_SECONDS ?= 60
+$(BUILD)-fuzz/build.ninja:
+	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DLOUPE_BUILD_FUZZ=ON \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g"
+
+fuzz-parsers: deps $(BUILD)-fuzz/build.ninja
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_parsers
+
+fuzz: deps $(BUILD)-fuzz/build.ninja
+	cmake --build $(BUILD)-fuzz -j $(JOBS)
+	cd $(BUILD)-fuzz && FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS) -L fuzz \
+	  --timeout $$(( $(FUZZ_SECONDS) + 600 ))
+
 # Formats what changed since the last commit (.clang-format); the tree is not reformatted wholesale.
 format:
 	git clang-format --extensions cc,h
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-bench $(BUILD)-tsan
+	rm -rf $(BUILD) $(BUILD)-bench $(BUILD)-tsan $(BUILD)-fuzz

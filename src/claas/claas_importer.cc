@@ -54,6 +54,16 @@ void AddNumbers(const json& obj, const std::string& prefix, int64_t step, int64_
   }
 }
 
+// Content Loupe refuses (a LoRA name or a metric key too long, a config too large, too
+// many keys) skips its file like an unreadable one: retrying cannot help, and failing
+// the pass would keep every later file out for good. Other errors (the disk) fail the
+// pass, which is retried.
+bool RefusedContent(const Status& st) { return st.code() == Code::kInvalidArgument || st.code() == Code::kTooLarge; }
+
+// Folder names reach the config as they are, and need not be UTF-8: dump() would throw,
+// on the importer's thread, at every start.
+std::string ConfigText(const json& config) { return config.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::string Signature(const fs::path& p) {
   struct stat st;
   if (::stat(p.c_str(), &st) != 0) return "";
@@ -80,8 +90,15 @@ void ClaasImporter::StartBackground() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       lock.unlock();
-      // Errors are retried on the next pass; pages show the files' state.
-      Result<ImportStats> pass = ImportOnce();
+      // Errors are retried on the next pass; pages show the files' state. Nothing above
+      // this thread would catch an exception: it would end the process, at every start.
+      Result<ImportStats> pass = [this]() -> Result<ImportStats> {
+        try {
+          return ImportOnce();
+        } catch (const std::exception& e) {
+          return Status::Internal(std::string("unexpected error: ") + e.what());
+        }
+      }();
       if (!pass.ok()) spdlog::warn("CLaaS import failed (retried in {} s): {}", options_.interval_seconds,
                                    pass.status().message());
       lock.lock();
@@ -128,22 +145,34 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
     }
     std::string lora = batch->lora_id.empty() ? "unknown" : batch->lora_id;
     json config = {{"lora_id", lora}, {"source", "CLaaS feedback logs"}, {"engine", EngineModeName(batch->mode)}};
-    LOUPE_ASSIGN_OR_RETURN(int64_t id, Experiment("claas-feedback", RunId("claas-feedback-", lora), lora, config.dump()));
     int64_t step = lora_steps_[lora];  // advanced only once the batch is written
-    int64_t ts = ParseUtc(batch->timestamp_utc);
-    MetricBatch mb;
-    mb.experiment_id = id;
-    mb.from.seq = step;
-    AddNumbers(batch->metadata, "sdpo/", step, ts, mb.points);
-    for (const auto& [k, v] : batch->timing_ms) {
-      if (v) mb.points.push_back({"timing/" + k + "_ms", step, static_cast<double>(*v), ts});
+    Status written = [&]() -> Status {
+      LOUPE_ASSIGN_OR_RETURN(int64_t id,
+                             Experiment("claas-feedback", RunId("claas-feedback-", lora), lora, ConfigText(config)));
+      int64_t ts = ParseUtc(batch->timestamp_utc);
+      MetricBatch mb;
+      mb.experiment_id = id;
+      mb.from.seq = step;
+      mb.partial = true;  // a key Loupe refuses (too long) drops alone
+      AddNumbers(batch->metadata, "sdpo/", step, ts, mb.points);
+      for (const auto& [k, v] : batch->timing_ms) {
+        if (v) mb.points.push_back({"timing/" + k + "_ms", step, static_cast<double>(*v), ts});
+      }
+      mb.points.push_back({"batch/samples", step, static_cast<double>(batch->samples.size()), ts});
+      mb.points.push_back({"batch/ok", step, batch->status == "ok" ? 1.0 : 0.0, ts});
+      LOUPE_RETURN_IF_ERROR((tracking_.LogMetrics(mb)).status());
+      touched.insert(id);
+      return Status::Ok();
+    }();
+    if (!written.ok()) {
+      if (!RefusedContent(written)) return written;
+      spdlog::warn("CLaaS import: skipping feedback file {}: {}", name, written.message());
+      ++stats.skipped_files;
+      feedback_done_.insert(name);
+      continue;
     }
-    mb.points.push_back({"batch/samples", step, static_cast<double>(batch->samples.size()), ts});
-    mb.points.push_back({"batch/ok", step, batch->status == "ok" ? 1.0 : 0.0, ts});
-    LOUPE_RETURN_IF_ERROR((tracking_.LogMetrics(mb)).status());
     ++lora_steps_[lora];
     feedback_done_.insert(name);
-    touched.insert(id);
     ++stats.feedback_batches;
   }
   // A LoRA's log has no end; between batches it is shown finished, not silent-and-crashed.
@@ -182,11 +211,21 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
       config["lora_id"] = p.lora_id;
       config["preference"] = p.name;
       config["eval_run"] = ref.id;
-      LOUPE_ASSIGN_OR_RETURN(int64_t id, Experiment("claas-evals", run_id, ref.id + "/" + p.name, config.dump()));
+      Result<int64_t> created = Experiment("claas-evals", run_id, ref.id + "/" + p.name, ConfigText(config));
+      if (!created.ok()) {
+        if (!RefusedContent(created.status())) return created.status();
+        spdlog::warn("CLaaS import: skipping {}/{}: {}", ref.id, p.name, created.status().message());
+        ++stats.skipped_files;
+        eval_seen_[(fs::path(ref.path) / p.name / "steps.jsonl").string()] = sig->second;  // until it changes
+        if (finished) eval_finished_.insert(run_id);
+        continue;
+      }
+      const int64_t id = *created;
       for (const EvalStep& s : p.steps) {
         MetricBatch mb;
         mb.experiment_id = id;
         mb.from.seq = s.step;
+        mb.partial = true;  // a key Loupe refuses (too long) drops alone
         int64_t ts = ParseUtc(s.timestamp);
         auto add = [&](const char* key, std::optional<double> v) {
           if (v) mb.points.push_back({key, s.step, *v, ts});
@@ -198,8 +237,13 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
         add("eval/timing_s", s.timing_s);
         AddNumbers(s.sdpo_metrics, "sdpo/", s.step, ts, mb.points);
         if (mb.points.empty()) continue;
-        LOUPE_ASSIGN_OR_RETURN(WriteAck ack, tracking_.LogMetrics(mb));
-        if (!ack.duplicate) ++stats.eval_steps;
+        Result<WriteAck> ack = tracking_.LogMetrics(mb);
+        if (!ack.ok()) {
+          if (!RefusedContent(ack.status())) return ack.status();
+          spdlog::warn("CLaaS import: skipping step {} of {}/{}: {}", s.step, ref.id, p.name, ack.status().message());
+          continue;
+        }
+        if (!ack->duplicate) ++stats.eval_steps;
       }
       eval_seen_[(fs::path(ref.path) / p.name / "steps.jsonl").string()] = sig->second;
       if (finished) {

@@ -59,15 +59,22 @@ Result<json> ReadJsonFile(const fs::path& path) {
   return doc;
 }
 
-EvalStep ParseStep(const json& j) {
+// Steps become metric steps (and batch sequence numbers) when imported: integers from 0
+// to 2^53. A line with any other step is skipped, so it cannot fail every import pass.
+constexpr double kMaxStep = 9007199254740992.0;
+
+Result<EvalStep> ParseStep(const json& j) {
   EvalStep s;
-  if (auto v = Num(j, "step")) s.step = static_cast<int64_t>(*v);
+  if (auto v = Num(j, "step")) {
+    if (!(*v >= 0 && *v <= kMaxStep)) return Status::InvalidArgument("step must be an integer from 0 to 2^53");
+    s.step = static_cast<int64_t>(*v);
+  }
   s.timestamp = Str(j, "timestamp");
   s.feedback = Str(j, "feedback_given");
   s.prompt = Str(j, "prompt_used");
   s.response = Str(j, "response_text");
   s.timing_s = Num(j, "timing_s");
-  if (auto v = Num(j, "sub_step_count")) s.sub_step_count = static_cast<int64_t>(*v);
+  if (auto v = Num(j, "sub_step_count"); v && *v >= 0 && *v <= kMaxStep) s.sub_step_count = static_cast<int64_t>(*v);
   auto sdpo = j.find("sdpo_metrics");
   if (sdpo != j.end() && sdpo->is_object()) {
     s.sdpo_metrics = *sdpo;
@@ -119,8 +126,10 @@ void ReadPreference(const fs::path& dir, const std::string& name, EvalRun& run, 
       run.skipped.push_back({where, "not valid JSON"});
     } else if (!j.is_object()) {
       run.skipped.push_back({where, "expected a JSON object"});
+    } else if (Result<EvalStep> step = ParseStep(j); !step.ok()) {
+      run.skipped.push_back({where, step.status().message()});
     } else {
-      pref.steps.push_back(ParseStep(j));
+      pref.steps.push_back(std::move(*step));
     }
   }
   std::stable_sort(pref.steps.begin(), pref.steps.end(),

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -100,7 +101,10 @@ Result<FeedbackBatch> ParseFeedbackLog(const std::string& file_name, std::string
       if (it == timing->end() || it->is_null()) {
         b.timing_ms.emplace_back(k, std::nullopt);
       } else if (it->is_number()) {
-        b.timing_ms.emplace_back(k, static_cast<int64_t>(it->get<double>()));
+        // Converting a double beyond int64_t's range is undefined, and no duration is that long.
+        const double ms = it->get<double>();
+        if (!(std::fabs(ms) < 9e18)) return Status::InvalidArgument(std::string("timing_ms.") + k + ": out of range");
+        b.timing_ms.emplace_back(k, static_cast<int64_t>(ms));
       } else {
         return Status::InvalidArgument(std::string("timing_ms.") + k + ": expected a number");
       }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include "common/bounded_json.h"
@@ -15,6 +16,37 @@ using json = nlohmann::ordered_json;  // columns keep the order of the file
 
 std::string Where(size_t line, size_t column) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": ";
+}
+
+// `s` with each byte that does not start a valid UTF-8 sequence replaced by U+FFFD.
+// Column names end up in JSON that is serialised strictly (the catalogue row), so a
+// Latin-1 header ("caf\xe9") failed the upload with an exception; cells are shown
+// with the same replacement when they are serialised.
+std::string ValidUtf8(std::string_view s) {
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};  // shortest form per length
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    uint32_t cp = c & (0x7F >> n);
+    for (size_t k = 1; ok && k < n; ++k) {
+      const unsigned char b = static_cast<unsigned char>(s[i + k]);
+      ok = (b & 0xC0) == 0x80;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    ok = ok && (n == 1 || (cp >= kMin[n] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF)));
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
 }
 
 std::optional<std::string_view> Cell(std::string_view value) {
@@ -59,7 +91,7 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
       }
       std::map<std::string, int> seen;
       for (size_t c = 0; c < record.size(); ++c) {
-        std::string name = record[c];
+        std::string name = ValidUtf8(record[c]);
         if (name.empty()) name = "column_" + std::to_string(c + 1);
         if (seen[name]++) {
           return Status::InvalidArgument(Where(record_line, c + 1) + "duplicate column name \"" + name + "\"");
@@ -205,6 +237,8 @@ Result<RawTable> ParseJsonArray(std::string_view in, const ParseLimits& limits) 
   } catch (const json::parse_error& e) {
     return Status::InvalidArgument("line " + std::to_string(LineOf(in, e.byte > 0 ? e.byte - 1 : 0)) + ": invalid JSON (" +
                                    std::string(e.what()).substr(std::string(e.what()).find(':') + 2) + ")");
+  } catch (const json::exception& e) {  // a number too large for a double (1e400) is out_of_range, not parse_error
+    return Status::InvalidArgument("invalid JSON (" + std::string(e.what()).substr(std::string(e.what()).find(']') + 2) + ")");
   }
   if (!doc.is_array()) return Status::InvalidArgument("expected a JSON array of objects");
   if (doc.size() > limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");

@@ -66,7 +66,14 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
   if (path == body.end() || !path->is_string()) {
     return JsonError(Status::InvalidArgument("send a multipart form with a \"file\" field, or JSON with a \"path\" string"));
   }
-  std::string name = body.value("name", ""), format = body.value("format", "");
+  std::string name, format;
+  for (auto [key, out] : {std::pair{"name", &name}, {"format", &format}}) {
+    auto it = body.find(key);
+    if (it == body.end() || it->is_null()) continue;
+    // value(key, "") would throw on a number (a 500): found by fuzz/api_handlers.
+    if (!it->is_string()) return JsonError(Status::InvalidArgument(std::string(key) + " must be a string"));
+    *out = it->get<std::string>();
+  }
   return Reply(s.CreateFromPath(name, path->get<std::string>(), format), 201);
 }
 

@@ -82,6 +82,10 @@ TEST(FeedbackLog, NamesTheBadField) {
             "timing_ms.total: expected a number");
   EXPECT_EQ(ParseFeedbackLog("x", R"({"batch_samples": [{"prompt": 1}]})").status().message(),
             "batch_samples[0].prompt: expected a string");
+  // Found by fuzz/claas_feedback: converting 1e30 to an integer was undefined behaviour.
+  EXPECT_EQ(ParseFeedbackLog("x", R"({"timing_ms": {"total": 1e30}})").status().message(),
+            "timing_ms.total: out of range");
+  EXPECT_EQ(*ParseFeedbackLog("x", R"({"timing_ms": {"total": -1.5e3}})")->Timing("total"), -1500);
 }
 
 TEST(FeedbackLog, PageParsesOnlyItsFilesNewestFirst) {
@@ -167,6 +171,27 @@ TEST(EvalResults, DiscoversFinishedAndRunningRunsNewestFirst) {
   EXPECT_EQ(run.skipped[0].name, "p/steps.jsonl line 3");
 }
 
+// Found by fuzz/claas_eval: a step of 1e30 was converted to an integer (undefined
+// behaviour); a step outside 0..2^53 would also fail every import pass. Such lines are
+// skipped, naming the reason.
+TEST(EvalResults, SkipsStepsOutOfRange) {
+  TempDir dir;
+  fs::path root(dir.path());
+  Write(root / "r" / "p" / "steps.jsonl", R"({"step": 1e30})" "\n" R"({"step": -1})" "\n"
+        R"({"step": 2, "sub_step_count": 1e300})" "\n");
+  auto refs = DiscoverEvalRuns(root.string());
+  ASSERT_TRUE(refs.ok());
+  ASSERT_EQ(refs->size(), 1u);
+  EvalRun run = ReadEvalRun((*refs)[0]);
+  ASSERT_EQ(run.preferences.size(), 1u);
+  ASSERT_EQ(run.preferences[0].steps.size(), 1u);
+  EXPECT_EQ(run.preferences[0].steps[0].step, 2);
+  EXPECT_FALSE(run.preferences[0].steps[0].sub_step_count.has_value());
+  ASSERT_EQ(run.skipped.size(), 2u);
+  EXPECT_EQ(run.skipped[0].name, "p/steps.jsonl line 1");
+  EXPECT_EQ(run.skipped[1].reason, "step must be an integer from 0 to 2^53");
+}
+
 TEST(ClaasImporter, ImportsOnceAndPicksUpNewFiles) {
   TempDir dir;
   fs::path fb = fs::path(dir.path()) / "feedback";
@@ -213,6 +238,66 @@ TEST(ClaasImporter, ImportsOnceAndPicksUpNewFiles) {
   ASSERT_EQ(evals->size(), 1u);
   EXPECT_EQ((*evals)[0].name, "r1/p");
   EXPECT_EQ((*evals)[0].status, RunStatus::kFinished);
+}
+
+// A file whose content tracking refuses (a LoRA name or an experiment name over 255
+// bytes) failed every import pass and kept all later files out; a key too long failed
+// its whole batch. Now the file is skipped, the key dropped, and the rest imported.
+TEST(ClaasImporter, SkipsWhatTrackingRefusesAndImportsTheRest) {
+  TempDir dir;
+  fs::path fb = fs::path(dir.path()) / "feedback";
+  std::string long_lora(300, 'l');
+  Write(fb / "20260224T000001-a.json", R"({"lora_id": ")" + long_lora + R"(", "timing_ms": {"total": 5}})");
+  Write(fb / "20260224T000002-b.json",
+        R"({"lora_id": "user/a", "distill_result": {"metadata": {"distill_loss": 0.5, ")" + std::string(300, 'k') +
+            R"(": 1}}})");
+  fs::path ev = fs::path(dir.path()) / "evals";
+  Write(ev / std::string(200, 'r') / std::string(100, 'p') / "steps.jsonl", R"({"step": 0, "timing_s": 1})" "\n");
+  Write(ev / "r2" / "p" / "steps.jsonl", R"({"step": 0, "timing_s": 2})" "\n");
+
+  StoreOptions so;
+  so.data_dir = dir.path();
+  so.sync_full = false;
+  auto store = std::move(*OpenSqliteStore(so));
+  TrackingOptions to;
+  to.data_dir = dir.path();
+  to.heartbeat_timeout_seconds = 0;
+  TrackingService tracking(*store, to);
+  ClaasImporter importer(tracking, {fb.string(), ev.string(), 0});
+  auto stats = importer.ImportOnce();
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->feedback_batches, 1);
+  EXPECT_EQ(stats->eval_steps, 1);
+  EXPECT_EQ(stats->skipped_files, 2);
+  auto again = importer.ImportOnce();  // nothing is retried
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->skipped_files, 0);
+  auto projects = tracking.ListProjects();
+  ASSERT_EQ(projects->size(), 2u);
+  auto exps = tracking.ListExperiments((*projects)[0].id);
+  ASSERT_EQ(exps->size(), 1u);
+  EXPECT_TRUE(tracking.GetSeries((*exps)[0].id, "sdpo/distill_loss").ok());
+}
+
+// Found by fuzz/claas_import: a run or preference folder whose name is not UTF-8
+// ("caf\xe9" in Latin-1) made the config's dump() throw on the importer's thread,
+// which ended the server at every start.
+TEST(ClaasImporter, ImportsFoldersWhoseNamesAreNotUtf8) {
+  TempDir dir;
+  fs::path ev = fs::path(dir.path()) / "evals";
+  Write(ev / "caf\xe9" / "p\xff" / "steps.jsonl", R"({"step": 0, "timing_s": 1})" "\n");
+  StoreOptions so;
+  so.data_dir = dir.path();
+  so.sync_full = false;
+  auto store = std::move(*OpenSqliteStore(so));
+  TrackingOptions to;
+  to.data_dir = dir.path();
+  to.heartbeat_timeout_seconds = 0;
+  TrackingService tracking(*store, to);
+  ClaasImporter importer(tracking, {"", ev.string(), 0});
+  auto stats = importer.ImportOnce();
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->eval_steps, 1);
 }
 
 }  // namespace

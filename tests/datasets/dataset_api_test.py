@@ -95,6 +95,17 @@ class DatasetApiTest(unittest.TestCase):
         _, listing, _ = self.server.get("/api/v1/dataset/")
         self.assertFalse(any(d["name"] in ("bad", "header-only", "big") for d in listing["data"]))  # nothing half-made
 
+    def test_odd_uploads_are_not_server_errors(self):
+        # Found by fuzz/dataset_table: both were 500 "unexpected error".
+        status, body, _ = self.upload("latin1.csv", "café,n\nthé,1\n".encode("latin-1"))
+        self.assertEqual(status, 201, body)
+        self.assertEqual([c["name"] for c in body["data"]["columns"]], ["caf\ufffd", "n"])
+        status, body, _ = self.upload("huge.json", b'[{"a": 2e2002}]')
+        self.assertEqual((status, body["message"]), (422, "invalid JSON (number overflow parsing '2e2002')"))
+        # Found by fuzz/api_handlers: a name that is not a string was a 500 too.
+        status, body, _ = self.server.post("/api/v1/dataset/", {"path": "./data/imports/sub/people.tsv", "name": 5})
+        self.assertEqual((status, body["message"]), (422, "name must be a string"))
+
     def test_server_side_paths_stay_inside_the_import_root(self):
         status, body, _ = self.server.post("/api/v1/dataset/", {"path": "./data/imports/sub/people.tsv"})
         self.assertEqual(status, 201, body)

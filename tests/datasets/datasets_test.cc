@@ -47,6 +47,27 @@ TEST(TableParser, ErrorsNameLineAndColumn) {
   EXPECT_NE(Error("[{\"a\": 1},\n{\"a\": }]", FileFormat::kJson).find("line 2: invalid JSON"), std::string::npos);
 }
 
+// Found by fuzz/dataset_table: a number beyond a double's range is nlohmann's
+// out_of_range, not a parse_error, and escaped ParseTable as an exception (a 500).
+TEST(TableParser, JsonNumberBeyondADoubleIsAnError) {
+  EXPECT_EQ(Error("[{\"a\": 2e2002}]", FileFormat::kJson), "invalid JSON (number overflow parsing '2e2002')");
+  EXPECT_EQ(Error("{\"a\": 1e400}\n", FileFormat::kJsonl), "line 1: invalid JSON");
+}
+
+// A Latin-1 header ("caf\xe9") failed the upload with an exception when the catalogue
+// row was serialised: names are made UTF-8 (U+FFFD for each bad byte) as they are read.
+TEST(TableParser, HeaderNamesAreMadeUtf8) {
+  RawTable t = Parse("caf\xe9,caf\xc3\xa9,\xc0\xaf,\xed\xa0\x80x,\xf0\x9f\x98\x80\n1,2,3,4,5\n");
+  ASSERT_EQ(t.columns.size(), 5u);
+  EXPECT_EQ(t.columns[0].name, "caf\uFFFD");
+  EXPECT_EQ(t.columns[1].name, "caf\u00e9");
+  EXPECT_EQ(t.columns[2].name, "\uFFFD\uFFFD");  // overlong '/'
+  EXPECT_EQ(t.columns[3].name, "\uFFFD\uFFFD\uFFFDx");  // a UTF-16 surrogate
+  EXPECT_EQ(t.columns[4].name, "\U0001F600");
+  EXPECT_EQ(*t.columns[0].cells[0], "1");
+  EXPECT_EQ(Error("caf\xe9,caf\xe8\n1,2\n"), "line 1, column 2: duplicate column name \"caf\uFFFD\"");
+}
+
 TEST(TableParser, JsonRecordsUnionTheirKeys) {
   RawTable t = Parse(R"([{"a": 1, "b": "x"}, {"b": null, "c": true}])", FileFormat::kJson);
   ASSERT_EQ(t.columns.size(), 3u);
