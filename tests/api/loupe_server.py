@@ -23,6 +23,12 @@ import urllib.error
 import urllib.request
 import uuid
 
+# Servers started here write their runtime files (how the SDK finds a local server's
+# token) into a folder of this test process's own: tests do not depend on HOME, nor
+# leave files in the user's real runtime folder. Child processes inherit it.
+if not os.environ.get("LOUPE_RUNTIME_DIR"):
+    os.environ["LOUPE_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="loupe-runtime-")
+
 
 def multipart(fields, files):
     """A multipart/form-data body: fields {name: text}, files {name: (filename, bytes)}.

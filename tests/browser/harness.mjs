@@ -12,6 +12,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '..', '..');
 export const artifacts = process.env.LOUPE_ARTIFACTS || path.join(root, 'build', 'test-artifacts', 'screenshots');
 const bin = process.env.LOUPE_BIN || path.join(root, 'build', 'loupe');
+// The servers' runtime files (how the SDK finds a local server's token) go to a folder of
+// this test run's own, inherited by the servers and the SDK scripts it starts.
+if (!process.env.LOUPE_RUNTIME_DIR) process.env.LOUPE_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-runtime-'));
 const python = '/usr/bin/python3';
 
 export async function startServer() {
