@@ -24,20 +24,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Never destroyed, so the clean-up at exit can still name it.
 const fs::path& Root() {
-  static const fs::path root = [] {
+  static const fs::path* root = [] {
     // In memory where there is /dev/shm: rewriting files on ext4 flushes them (auto_da_alloc).
     std::error_code ec;
     const fs::path tmp = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
     std::string tmpl = (tmp / "loupe-fuzz-claas-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) std::abort();
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(Root(), ec);
-    });
-    return fs::path(tmpl);
+    return new fs::path(tmpl);
   }();
-  return root;
+  static const bool cleanup = std::atexit([] {
+    std::error_code ec;
+    fs::remove_all(*root, ec);
+  }) == 0;
+  (void)cleanup;
+  return *root;
 }
 
 std::vector<std::string_view> Split(std::string_view in) {
