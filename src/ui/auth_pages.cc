@@ -128,10 +128,11 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
 
   r.push_back(WithAccess(Access::kPublic, Offload({"GET", "/login", [&auth, &gate, login_page](const HttpRequest& req) {
     const std::string next = req.Query("next") ? *req.Query("next") : "/";
-    // Already signed in (a link opened twice, a bookmark of /login): go on.
-    if (const std::string s = gate.SessionFrom(req.cookie); !s.empty() && auth.FromSession(s).ok()) {
-      return Redirect(SafeNext(next));
-    }
+    // Already signed in (a link opened twice, a bookmark of /login): go on. A fresh code
+    // still signs in, so a link can switch users.
+    const std::string current = gate.SessionFrom(req.cookie);
+    const bool signed_in = !current.empty() && auth.FromSession(current).ok();
+    if (signed_in && !req.Query("code")) return Redirect(SafeNext(next));
     if (const std::string* code = req.Query("code")) {
       Result<std::string> session = auth.LoginWithCode(*code);
       AuditEntry e;
@@ -146,6 +147,7 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
       } else {
         auth.AuditRefusal(e);
       }
+      if (!session.ok() && signed_in) return Redirect(SafeNext(next));
       if (!session.ok()) return login_page(next, "", session.status().message(), HttpStatus(session.status()));
       return SignedIn(gate, auth, req, *session, Redirect(SafeNext(next)));
     }

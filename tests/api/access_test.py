@@ -117,6 +117,9 @@ class AccessTest(unittest.TestCase):
         self.assertEqual(status, 401)
         self.assertIn("used already or has expired", page)
         self.assertIsNone(session_cookie(self.server, headers))
+        # The same link opened again in the browser it signed in just goes on.
+        status, headers, _ = raw_request(self.server, "GET", f"{link.path}?{link.query}", headers={"Cookie": cookie})
+        self.assertEqual((status, headers["Location"]), (303, "/"))
         # Sign-out ends the session on the server, not only in the browser.
         status, _, _ = raw_request(self.server, "POST", "/logout",
                                    headers={"Cookie": cookie, "Origin": self.server.url})
