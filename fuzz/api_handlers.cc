@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz_util.h"
 #include "datasets/dataset_service.h"
 #include "store/store.h"
 #include "tracking/tracking_service.h"
@@ -43,16 +44,7 @@ struct Server {
 Server& TheServer() {
   static Server* s = [] {
     auto* s = new Server;
-    // In memory where there is /dev/shm: uploads are written durably (fsync).
-    std::error_code ec;
-    const fs::path tmp = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
-    std::string tmpl = (tmp / "loupe-fuzz-api-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) std::abort();
-    s->dir = tmpl;
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(TheServer().dir, ec);
-    });
+    s->dir = loupe::fuzz::ScratchDir("api").string();  // removed at exit
     loupe::StoreOptions so;
     so.data_dir = s->dir;
     so.sync_full = false;  // a crash of this process is the finding; no power cuts here

@@ -18,42 +18,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz_util.h"
 #include "claas/eval_results.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-// Never destroyed, so the clean-up at exit can still name it.
-const fs::path& Root() {
-  static const fs::path* root = [] {
-    // In memory where there is /dev/shm: rewriting files on ext4 flushes them (auto_da_alloc).
-    std::error_code ec;
-    const fs::path tmp = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
-    std::string tmpl = (tmp / "loupe-fuzz-claas-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) std::abort();
-    return new fs::path(tmpl);
-  }();
-  static const bool cleanup = std::atexit([] {
-    std::error_code ec;
-    fs::remove_all(*root, ec);
-  }) == 0;
-  (void)cleanup;
-  return *root;
-}
-
-std::vector<std::string_view> Split(std::string_view in) {
-  std::vector<std::string_view> parts;
-  while (parts.size() < 4) {
-    size_t at = in.find("\n%%\n");
-    if (at == std::string_view::npos) break;
-    parts.push_back(in.substr(0, at));
-    in.remove_prefix(at + 4);
-  }
-  parts.push_back(in);
-  parts.resize(5);
-  return parts;
-}
+const fs::path& Root() { return loupe::fuzz::ScratchDir("claas"); }
 
 void Put(const fs::path& path, std::string_view bytes) {
   std::error_code ec;
@@ -69,7 +41,7 @@ std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohma
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::vector<std::string_view> parts = Split(std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::vector<std::string_view> parts = loupe::fuzz::SplitParts(std::string_view(reinterpret_cast<const char*>(data), size));
   const fs::path run = Root() / "run1";
   fs::create_directories(run / "pref");
   fs::create_directories(run / "plots");

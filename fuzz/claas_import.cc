@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_util.h"
 #include "claas/claas_importer.h"
 #include "store/store.h"
 #include "tracking/tracking_service.h"
@@ -35,15 +36,7 @@ struct Server {
 Server& TheServer() {
   static Server* s = [] {
     auto* s = new Server;
-    std::error_code ec;
-    const fs::path tmp = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
-    std::string tmpl = (tmp / "loupe-fuzz-import-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) std::abort();
-    s->dir = tmpl;
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(TheServer().dir, ec);
-    });
+    s->dir = loupe::fuzz::ScratchDir("import");  // removed at exit
     loupe::StoreOptions so;
     so.data_dir = s->dir.string();
     so.sync_full = false;
@@ -56,19 +49,6 @@ Server& TheServer() {
     return s;
   }();
   return *s;
-}
-
-std::vector<std::string_view> Split(std::string_view in) {
-  std::vector<std::string_view> parts;
-  while (parts.size() < 4) {
-    size_t at = in.find("\n%%\n");
-    if (at == std::string_view::npos) break;
-    parts.push_back(in.substr(0, at));
-    in.remove_prefix(at + 4);
-  }
-  parts.push_back(in);
-  parts.resize(5);
-  return parts;
 }
 
 // A folder name from fuzz bytes: no '/' or NUL, not "." or "..", 1 to 255 bytes.
@@ -88,7 +68,7 @@ void Put(const fs::path& path, std::string_view bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Server& s = TheServer();
-  const std::vector<std::string_view> parts = Split(std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::vector<std::string_view> parts = loupe::fuzz::SplitParts(std::string_view(reinterpret_cast<const char*>(data), size));
   const fs::path feedback = s.dir / "feedback", evals = s.dir / "evals";
   std::error_code ec;
   fs::remove_all(feedback, ec);

@@ -1,7 +1,6 @@
 #include "auth/auth_service.h"
 
 #include <algorithm>
-#include <filesystem>
 
 #include "auth/crypto.h"
 #include "auth/roles.h"
@@ -75,9 +74,7 @@ Status AuthService::EnsureLocalAccess() {
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
     LOUPE_ASSIGN_OR_RETURN(std::optional<Principal> who, store_.FindToken(HashToken(token)));
     if (who && who->user_id == local_id) {
-      std::error_code ec;
-      std::filesystem::permissions(LocalTokenPath(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                   std::filesystem::perm_options::replace, ec);
+      MakeOwnerOnly(LocalTokenPath());
       return Status::Ok();
     }
   }

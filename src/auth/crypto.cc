@@ -37,11 +37,6 @@ std::string HashToken(std::string_view token) {
   return hex;
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 Result<std::string> HashPassword(std::string_view password) {
   char out[crypto_pwhash_argon2id_STRBYTES];
   if (crypto_pwhash_argon2id_str(out, password.data(), password.size(), crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,

@@ -17,8 +17,6 @@ namespace loupe::auth {
 std::string RandomToken(std::string_view prefix, size_t bytes = 32);
 // Hex SHA-256 of a token, session or code: what the store keeps instead of the value.
 std::string HashToken(std::string_view token);
-// Compares in time that does not depend on where the strings differ.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // Argon2id with libsodium's interactive limits (64 MiB, about 0.1 s).
 Result<std::string> HashPassword(std::string_view password);

@@ -2,8 +2,6 @@
 
 #include <sodium.h>
 
-#include <filesystem>
-
 #include "auth/crypto.h"
 #include "common/file_util.h"
 #include "common/time_util.h"
@@ -39,9 +37,7 @@ Status SecretService::Init() {
   const std::string path = options_.data_dir + "/secret.key";
   Result<std::string> text = ReadFileUpTo(path, 1024);
   if (text.ok()) {
-    std::error_code ec;  // a key others can read is no key: tightened like local.token
-    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                 std::filesystem::perm_options::replace, ec);
+    MakeOwnerOnly(path);  // a key others can read is no key: tightened like local.token
     Result<std::string> key = FromBase64(*text);
     if (!key.ok() || key->size() != kSecretKeyBytes) {
       return Status::Corrupt("the secret key file (secret.key in the data folder) does not hold a 32-byte key");

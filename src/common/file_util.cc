@@ -100,6 +100,13 @@ Status WriteFileDurably(const std::string& path, std::string_view bytes, const s
   return Status::Ok();
 }
 
+bool MakeOwnerOnly(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, ec);
+  return !ec;
+}
+
 int RemoveTempFiles(const std::string& folder) {
   int removed = 0;
   std::error_code ec;

@@ -28,6 +28,10 @@ Result<std::string> ReadFileInFolder(const std::string& folder, const std::strin
 Status WriteFileDurably(const std::string& path, std::string_view bytes, const std::string& what,
                         mode_t mode = 0644);
 
+// Makes a file readable and writable by its owner only (a key, a token); best effort:
+// false when the mode could not be changed.
+bool MakeOwnerOnly(const std::string& path);
+
 // Removes the `*.tmp` files a crash left in `folder` and its subfolders (WriteFileDurably
 // and model writers name their temporary files so); returns how many. For start-up, before
 // anything writes.

@@ -1,6 +1,8 @@
 // SqliteStore: opening, the reader pool, projects and experiments.
 #include "store/sqlite_store.h"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -585,9 +587,11 @@ Status SqliteStore::AddUsage(SqliteDb& db, int64_t experiment_id, const char* co
                                        experiment_id));
   const int64_t now = used.value_or(0);
   if (max > 0 && now + bytes > max) {
-    return Status::TooLarge("experiment " + std::to_string(experiment_id) + " holds " + std::to_string(now >> 20) +
-                           " MiB of " + what + " and may hold " + std::to_string(max >> 20) +
-                           " MiB; delete the run or raise the quota with `loupe serve " + flag + "`");
+    // Exact bytes as well as MiB: a quota of a few MiB shows what is left, not "0 MiB".
+    auto mib = [](int64_t b) { return fmt::format("{:.2f} MiB ({} bytes)", static_cast<double>(b) / (1 << 20), b); };
+    return Status::TooLarge("experiment " + std::to_string(experiment_id) + " holds " + mib(now) + " of " + what +
+                            "; this write of " + std::to_string(bytes) + " bytes would pass its quota of " + mib(max) +
+                            "; delete the run or raise the quota with `loupe serve " + flag + "`");
   }
   if (used) {
     return sql::Exec(db, "UPDATE experiment_usage SET " + col + "=" + col + "+? WHERE experiment_id=?", bytes,

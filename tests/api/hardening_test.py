@@ -304,6 +304,8 @@ class QuotaTest(unittest.TestCase):
         status, body, _ = self.server.request("POST", f"/api/v1/experiments/{self.eid}/console", batch)
         self.assertEqual(status, 413, body)
         self.assertIn("--max-console-mb", body["message"])
+        self.assertIn("holds 0.57 MiB (594000 bytes) of console text; this write of 594000 bytes would pass its "
+                      "quota of 1.00 MiB (1048576 bytes)", body["message"])
         lines = self.server.get(f"/api/v1/experiments/{self.eid}/console?limit=100000")[1]["data"]["lines"]
         self.assertEqual(len(lines), 6000)
 

@@ -9,6 +9,7 @@
 #include "auth/crypto.h"
 #include "auth/secret_service.h"
 #include "common/temp_dir.h"
+#include "common/test_store.h"
 #include "common/time_util.h"
 #include "store/store.h"
 #include "web/access_gate.h"
@@ -32,12 +33,8 @@ class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(auth::InitCrypto().ok());
-    StoreOptions o;
-    o.data_dir = dir_.path();
-    o.sync_full = false;
-    auto s = OpenSqliteStore(o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
+    store_ = OpenTestStore(dir_.path());
+    ASSERT_NE(store_, nullptr);
     auth::AuthOptions ao;
     ao.data_dir = dir_.path();
     auth_ = std::make_unique<auth::AuthService>(*store_, ao);

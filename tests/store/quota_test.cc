@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/temp_dir.h"
+#include "common/test_store.h"
 #include "common/time_util.h"
 #include "store/store.h"
 
@@ -14,15 +15,12 @@ class QuotaTest : public ::testing::Test {
   void SetUp() override { Reopen(); }
   void Reopen() {
     store_.reset();
-    StoreOptions o;
-    o.data_dir = dir_.path();
-    o.sync_full = false;
-    o.quotas.max_keys_per_experiment = 3;
-    o.quotas.max_queued_jobs = 2;
-    o.quotas.max_console_bytes_per_experiment = 100;
-    auto s = OpenSqliteStore(o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
+    store_ = OpenTestStore(dir_.path(), [](StoreOptions& o) {
+      o.quotas.max_keys_per_experiment = 3;
+      o.quotas.max_queued_jobs = 2;
+      o.quotas.max_console_bytes_per_experiment = 100;
+    });
+    ASSERT_NE(store_, nullptr);
   }
   int64_t NewRun(const std::string& run_id) {
     NewExperiment e;

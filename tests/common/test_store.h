@@ -1,0 +1,26 @@
+// A SqliteStore in a test's temporary folder, without fsync (a test process is not a
+// power cut); `adjust` changes other options first (quotas, a fault-injecting VFS).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace loupe {
+
+inline std::unique_ptr<Store> OpenTestStore(const std::string& dir,
+                                            const std::function<void(StoreOptions&)>& adjust = {}) {
+  StoreOptions o;
+  o.data_dir = dir;
+  o.sync_full = false;
+  if (adjust) adjust(o);
+  auto s = OpenSqliteStore(o);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(*s) : nullptr;
+}
+
+}  // namespace loupe
