@@ -317,7 +317,7 @@ Status AuthService::Audit(AuditEntry e) {
 
 void AuthService::AuditRefusal(AuditEntry e) {
   constexpr int kPerMinute = 10;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = options_.clock();
   int64_t held_back = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ struct AuthOptions {
   int64_t session_seconds = 30 * 86400;
   int64_t login_code_seconds = 24 * 3600;
   int64_t audit_keep = 100000;  // newest audit entries kept
+  // The clock of the refused sign-in limiter (10 a minute); tests turn it.
+  std::function<std::chrono::steady_clock::time_point()> clock = [] { return std::chrono::steady_clock::now(); };
 };
 
 struct NewToken {

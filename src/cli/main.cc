@@ -70,6 +70,8 @@ struct ServeOptions {
   int threads = 4;
   bool sync_full = true;
   int slow_request_ms = 1000;
+  size_t max_connections = 0;
+  int max_body_memory_mb = 512;
   bool allow_unauthenticated_network = false;
   loupe::StoreQuotas quotas;
   loupe::app::ServerConfig config;
@@ -144,6 +146,8 @@ int Serve(const ServeOptions& o) {
     http.port = static_cast<uint16_t>(o.port);
     http.threads = o.threads;
     http.slow_request_ms = o.slow_request_ms;
+    http.max_connections = o.max_connections;
+    http.max_body_memory = static_cast<uint64_t>(o.max_body_memory_mb) << 20;
     http.not_found = loupe::NotFoundPage;
     http.gate = auth.gate();
     http.done = auth.done();
@@ -254,6 +258,13 @@ int main(int argc, char** argv) {
   serve->add_option("--log-level", log.level, "trace, debug, info, warn, error or off (env LOUPE_LOG_LEVEL)")
       ->capture_default_str();
   serve->add_option("--log-file", log.file, "Also append the log to this file (it always goes to stderr)");
+  serve->add_option("--max-connections", o.max_connections,
+                    "Connections served at once; one more is answered 503 (0: from the file descriptor limit)")
+      ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{1} << 20));
+  serve->add_option("--max-body-memory-mb", o.max_body_memory_mb,
+                    "Request bodies held in memory at once, over all connections, in MiB; a body that does not "
+                    "fit is answered 503 before it is read (never below the 96 MiB largest body)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   serve->add_option("--slow-request-ms", o.slow_request_ms, "Requests slower than this are logged (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 3600000));
   serve->add_flag("--no-fsync", no_fsync,

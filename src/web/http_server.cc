@@ -30,6 +30,22 @@ struct Traits : public restinio::default_traits_t {
   static constexpr bool use_connection_count_limiter = true;
 };
 
+}  // namespace
+}  // namespace loupe
+
+static_assert(RESTINIO_VERSION == RESTINIO_VERSION_MAKE(0ull, 6ull, 16ull),
+              "third_party/restinio/ patches RESTinio 0.6.16");
+
+// Loupe's connection limiter (web/restinio_ext.h) in place of RESTinio's: 503 beyond the cap.
+template <>
+struct restinio::connection_count_limit_types<loupe::Traits> {
+  using limiter_t = restinio::loupe_ext::connection_limiter_t;
+  using lifetime_monitor_t = restinio::loupe_ext::connection_lifetime_t;
+};
+
+namespace loupe {
+namespace {
+
 // Raises the soft descriptor limit to the hard one and returns how many connections
 // fit under it, with 64 descriptors (or half of a small limit) kept for everything else.
 size_t ConnectionCapFromDescriptorLimit() {
@@ -164,7 +180,11 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : impl_(new Impl) {
   impl_->options = options;
   impl_->max_connections = options.max_connections ? options.max_connections : ConnectionCapFromDescriptorLimit();
-  spdlog::info("serving at most {} connections at once", impl_->max_connections);
+  // A body as large as the hard limit must fit, or it could never be accepted.
+  const uint64_t body_memory = std::max(options.max_body_memory, options.hard_body_limit);
+  restinio::loupe_ext::body_budget().set_limit(body_memory);
+  spdlog::info("serving at most {} connections at once, holding at most {} MiB of request bodies",
+               impl_->max_connections, body_memory >> 20);
   size_t compute_threads = options.compute_threads > 0 ? static_cast<size_t>(options.compute_threads)
                                                         : std::max(1u, std::thread::hardware_concurrency());
   impl_->compute = std::make_unique<ThreadPool>(compute_threads, options.compute_queue);
@@ -202,7 +222,10 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           for (const auto& [k, v] : *query) r.query[std::string(k)] = std::string(v);
           r.content_type = req->header().get_field_or(restinio::http_field::content_type, "");
           r.if_none_match = req->header().get_field_or(restinio::http_field::if_none_match, "");
-          r.body = req->body();
+          // The body is moved, not copied: RESTinio hands it over only as const, and this
+          // handler is the request's only reader. Its bytes stay counted against the body
+          // budget until the request is destroyed, after `r` in both paths below.
+          r.body = std::move(const_cast<std::string&>(req->body()));
           const auto& h = req->header();
           r.host = h.get_field_or(restinio::http_field::host, "");
           r.origin = h.get_field_or("Origin", "");
@@ -297,7 +320,12 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           .read_next_http_message_timelimit(std::chrono::seconds(60))
           .handle_request_timeout(std::chrono::seconds(120))
           .write_http_response_timelimit(std::chrono::seconds(120))
-          .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(options.hard_body_limit))
+          .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                        .max_body_size(options.hard_body_limit)
+                                        .max_url_size(options.max_url_bytes)
+                                        .max_field_name_size(1024)
+                                        .max_field_value_size(options.max_header_value_bytes)
+                                        .max_field_count(options.max_header_fields))
           .max_parallel_connections(impl_->max_connections));
 }
 

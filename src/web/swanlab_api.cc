@@ -126,6 +126,19 @@ Result<Project> SelectProject(TrackingService& t, const HttpRequest& req) {
   return ps.front();
 }
 
+// SwanLab's offline board keeps one project, so its project changes name none. Loupe keeps
+// many: a change that names none is refused rather than applied to whichever comes first.
+Result<Project> ProjectToChange(TrackingService& t, const HttpRequest& req) {
+  if (!req.Query("project_id")) {
+    LOUPE_ASSIGN_OR_RETURN(std::vector<Project> ps, t.ListProjects());
+    if (ps.size() > 1) {
+      return Status::BadRequest("this server keeps " + std::to_string(ps.size()) +
+                                " projects: name the one to change with ?project_id=");
+    }
+  }
+  return SelectProject(t, req);
+}
+
 Handler WithExperiment(TrackingService& t,
                        std::function<HttpResponse(const HttpRequest&, const Experiment&)> f) {
   return [&t, f = std::move(f)](const HttpRequest& req) {
@@ -389,7 +402,7 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
   r.push_back({"GET", "/api/v1/project/summaries", [&t](const HttpRequest& req) { return ProjectSummaries(t, req); }});
   r.push_back({"GET", "/api/v1/project/charts", [&t](const HttpRequest& req) { return ProjectCharts(t, req); }});
   r.push_back({"PATCH", "/api/v1/project/update", [&t](const HttpRequest& req) {
-                 LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
+                 LOUPE_ASSIGN_OR_RESPOND(Project p, ProjectToChange(t, req));
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
                  auto nd = NameAndDescription(body);
                  if (!nd.ok()) return JsonError(nd.status());
@@ -398,7 +411,7 @@ std::vector<Route> SwanlabApiRoutes(TrackingService& t) {
                  return JsonOk({{"updates", body}});
                }});
   r.push_back({"DELETE", "/api/v1/project", [&t](const HttpRequest& req) {
-                 LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
+                 LOUPE_ASSIGN_OR_RESPOND(Project p, ProjectToChange(t, req));
                  Status st = t.DeleteProject(p.id);
                  return st.ok() ? JsonOk(nullptr) : JsonError(st);
                }});

@@ -2,18 +2,10 @@
 import math
 import unittest
 
-from loupe_server import LoupeServer
+from loupe_server import LoupeServer, SharedServerTest
 
 
-class ApiTestBase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = LoupeServer().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-
+class ApiTestBase(SharedServerTest):
     def call(self, method, path, body=None, raw=None, status=200, code=0):
         got_status, payload, headers = self.server.request(method, path, body=body, raw=raw)
         self.assertEqual(got_status, status, f"{method} {path}: {payload}")
@@ -346,6 +338,17 @@ class SwanlabApiTest(ApiTestBase):
         self.call("DELETE", f"/api/v1/project?project_id={pid}")
         self.call("GET", f"/api/v1/project?project_id={pid}", status=404, code=3404)
         self.call("DELETE", "/api/v1/project?project_id=9999", status=404, code=3404)
+
+    def test_project_changes_without_an_id_touch_nothing_when_there_are_several(self):
+        # SwanLab's board keeps one project; Loupe deleted whichever came first.
+        first = self.new_run("kept-a")["project_id"]
+        self.new_run("kept-b")
+        for method, path, body in (("DELETE", "/api/v1/project", None),
+                                   ("PATCH", "/api/v1/project/update", {"name": "renamed"})):
+            status, err, _ = self.server.request(method, path, body=body)
+            self.assertEqual((status, err["code"]), (400, 3400))
+            self.assertRegex(err["message"], r"^this server keeps \d+ projects: name the one to change with \?project_id=$")
+        self.assertNotEqual(self.call("GET", f"/api/v1/project?project_id={first}")["name"], "renamed")
 
     def test_namespace_opened(self):
         c = self.call("GET", f"/api/v1/experiment/{self.a}/chart")

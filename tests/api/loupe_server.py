@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.error
 import urllib.request
 import uuid
@@ -150,3 +151,15 @@ class LoupeServer:
 
     def post(self, path, body=None, raw=None):
         return self.request("POST", path, body=body, raw=raw)
+
+
+class SharedServerTest(unittest.TestCase):
+    """Test cases sharing one server, started before the first and removed after the last."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = LoupeServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()

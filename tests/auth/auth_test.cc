@@ -138,6 +138,38 @@ TEST_F(AuthTest, ANewPasswordEndsTheSessionsOfTheOldOne) {
   EXPECT_TRUE(auth_->LoginWithPassword("ann", "another long one").ok());
 }
 
+TEST(AuthAudit, RefusedSignInsAreRecordedTenAMinuteAndTheRestCounted) {
+  ASSERT_TRUE(auth::InitCrypto().ok());
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenTestStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto now = std::chrono::steady_clock::now();
+  auth::AuthOptions ao;
+  ao.data_dir = dir.path();
+  ao.clock = [&now] { return now; };
+  auth::AuthService auth(*store, ao);
+  for (int i = 0; i < 25; ++i) {
+    AuditEntry e;
+    e.action = "login refused";
+    e.target = "attempt " + std::to_string(i);
+    auth.AuditRefusal(e);
+    now += std::chrono::seconds(1);
+  }
+  auto listed = auth.ListAudit(0, 100);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 10u);  // newest first: attempts 9 down to 0
+  EXPECT_EQ(listed->front().target, "attempt 9");
+  now += std::chrono::seconds(60);  // a new minute: the next refusal carries the count
+  AuditEntry e;
+  e.action = "login refused";
+  e.target = "attempt 25";
+  auth.AuditRefusal(e);
+  listed = auth.ListAudit(0, 100);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 11u);
+  EXPECT_EQ(listed->front().target, "attempt 25 (and 15 more refused before, not recorded one by one)");
+}
+
 TEST_F(AuthTest, SecretsAreSealedWithAPrivateKeyFile) {
   auth::SecretOptions so;
   so.data_dir = dir_.path();
