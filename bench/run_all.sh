@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Loupe's benchmarks against a Release build and prints the figures that
 # docs/benchmarks.md records. Usage: bench/run_all.sh BUILD_DIR
-# LOUPE_BENCH_BIG=1 adds the memory run (10,000 experiments, 1e8 points, ~2 GB disk).
+# LOUPE_BENCH_BIG=1 adds the memory run (10,000 experiments, 1e8 points, ~2 GB disk);
+# LOUPE_BENCH_SOAK=1 adds the 10-minute soak (bench/soak.sh: 100 writers, 100 pollers).
 set -euo pipefail
 build=${1:-build-bench}
 port=${LOUPE_BENCH_PORT:-18477}
@@ -89,6 +90,11 @@ if [ "${LOUPE_BENCH_BIG:-0}" = 1 ]; then
   "$build/http_load" query "$port" "/api/v1/project" 5
   sleep 3
   echo "server RSS after queries and 3 s idle: $(rss_mb) MB; database $(du -sh "$data" | cut -f1)"
+fi
+
+if [ "${LOUPE_BENCH_SOAK:-0}" = 1 ]; then
+  echo "== soak: 100 SDK-shaped writers and 100 polling dashboards for 10 minutes, every point read back"
+  bench/soak.sh "$build"
 fi
 
 echo "== SDK scripts against a server killed at random (every value must arrive exactly once)"
