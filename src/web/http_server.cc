@@ -183,6 +183,37 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
   // A body as large as the hard limit must fit, or it could never be accepted.
   const uint64_t body_memory = std::max(options.max_body_memory, options.hard_body_limit);
   restinio::loupe_ext::body_budget().set_limit(body_memory);
+  if (options.gate) {
+    // Asked on the headers of a request with a large or chunked body, before any of it is
+    // read: any credential the gate accepts will do here; the route's own role is checked
+    // with the whole request, as for every other.
+    restinio::loupe_ext::body_gate() = [gate = options.gate](const restinio::http_request_header_t& h,
+                                                              std::string_view method)
+        -> std::optional<restinio::loupe_ext::early_refusal_t> {
+      HttpRequest r;
+      r.method = std::string(method);
+      r.path = std::string(h.path());
+      r.host = h.get_field_or(restinio::http_field::host, "");
+      r.origin = h.get_field_or("Origin", "");
+      r.sec_fetch_site = h.get_field_or("Sec-Fetch-Site", "");
+      r.cookie = h.get_field_or(restinio::http_field::cookie, "");
+      r.authorization = h.get_field_or(restinio::http_field::authorization, "");
+      r.forwarded_proto = h.get_field_or("X-Forwarded-Proto", "");
+      Route any;
+      any.method = r.method;
+      any.pattern = "(a request with a large body)";
+      any.access = Access::kRead;
+      std::optional<HttpResponse> refused;
+      try {
+        refused = gate(r, any);
+      } catch (const std::exception& e) {
+        refused = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
+      }
+      if (!refused) return std::nullopt;
+      return restinio::loupe_ext::early_refusal_t{refused->status, std::move(refused->body),
+                                                  std::move(refused->headers)};
+    };
+  }
   spdlog::info("serving at most {} connections at once, holding at most {} MiB of request bodies",
                impl_->max_connections, body_memory >> 20);
   size_t compute_threads = options.compute_threads > 0 ? static_cast<size_t>(options.compute_threads)
@@ -245,6 +276,9 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
             if (refused) return Respond(req, std::move(*refused), start, api);
           }
           if (stream) {
+            // An event stream lives for minutes and its request is copied below for
+            // the gate's re-checks: it keeps no body (the budget stopped counting it).
+            std::string().swap(r.body);
             StreamStart st;
             try {
               st = stream(r);
@@ -317,6 +351,9 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           })
           .request_handler(std::move(router))
           .max_pipelined_requests(4)
+          // One accept outstanding per thread: new connections (the SDK opens one per
+          // request) are not queued behind a single accept loop on busy threads.
+          .concurrent_accepts_count(static_cast<size_t>(std::max(1, options.threads)))
           .read_next_http_message_timelimit(std::chrono::seconds(60))
           .handle_request_timeout(std::chrono::seconds(120))
           .write_http_response_timelimit(std::chrono::seconds(120))
@@ -331,6 +368,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
 
 HttpServer::~HttpServer() {
   Stop();
+  restinio::loupe_ext::body_gate() = nullptr;  // it refers to this server's gate
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }

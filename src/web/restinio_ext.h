@@ -5,22 +5,28 @@
 
 #include <restinio/asio_include.hpp>
 #include <restinio/connection_count_limiter.hpp>
+#include <restinio/http_headers.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace restinio::loupe_ext {
 
 // Bytes of request bodies held in memory at once, over all connections. A body is counted
-// from its headers (Content-Length) or as its chunks arrive, until the request that holds
-// it is destroyed; one that does not fit is refused with 503 before it is read.
+// as it arrives (a chunked one by what its growing string holds) until the request that
+// holds it is destroyed; one whose Content-Length does not fit what is left is refused
+// with 503 before it is read, and one that stops fitting while it arrives, when it does.
 class body_budget_t {
  public:
   void set_limit(std::uint64_t bytes) noexcept { limit_.store(bytes); }
@@ -33,6 +39,11 @@ class body_budget_t {
       if (n > limit || cur > limit - n) return false;
     } while (!used_.compare_exchange_weak(cur, cur + n));
     return true;
+  }
+  // Whether `n` bytes fit what is left now; nothing is taken.
+  bool could_fit(std::uint64_t n) const noexcept {
+    const std::uint64_t limit = limit_.load();
+    return n <= limit && used_.load() <= limit - n;
   }
   void give_back(std::uint64_t n) noexcept { used_.fetch_sub(n); }
 
@@ -52,28 +63,56 @@ inline std::string mib(std::uint64_t bytes) {
   return std::to_string(bytes) + " bytes (" + std::to_string((bytes + (1u << 19)) >> 20) + " MiB)";
 }
 
-// A whole HTTP/1.1 answer that closes the connection, in the JSON envelope of every other
-// error ({"code": 3000 + status, "message": ...}).
-inline std::string refusal_response(int status, std::string_view message) {
+using header_list_t = std::vector<std::pair<std::string, std::string>>;
+
+// A whole HTTP/1.1 answer that closes the connection.
+inline std::string refusal_response(int status, std::string_view json_body, const header_list_t& headers = {}) {
   const char* reason = "Bad Request";
   switch (status) {
+    case 303: reason = "See Other"; break;
+    case 401: reason = "Unauthorized"; break;
+    case 403: reason = "Forbidden"; break;
     case 413: reason = "Content Too Large"; break;
     case 414: reason = "URI Too Long"; break;
+    case 429: reason = "Too Many Requests"; break;
     case 431: reason = "Request Header Fields Too Large"; break;
     case 503: reason = "Service Unavailable"; break;
     default: break;
   }
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
+  out += "Content-Type: application/json\r\nConnection: close\r\n";
+  if (status == 503) out += "Retry-After: 1\r\n";
+  for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
+  out += "Content-Length: " + std::to_string(json_body.size()) + "\r\n\r\n";
+  out += json_body;
+  return out;
+}
+
+// The JSON envelope of every other error: {"code": 3000 + status, "message": ...}.
+inline std::string error_json(int status, std::string_view message) {
   std::string body = "{\"code\": " + std::to_string(3000 + status) + ", \"message\": \"";
   for (char c : message) {
     if (c == '"' || c == '\\') body += '\\';
     if (static_cast<unsigned char>(c) >= 0x20) body += c;
   }
-  body += "\"}";
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
-  out += "Content-Type: application/json\r\nConnection: close\r\n";
-  if (status == 503) out += "Retry-After: 1\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  return out;
+  return body + "\"}";
+}
+
+// Bodies above this size are read only from a request the access gate lets through,
+// asked on its headers: nobody without a credential makes the server hold a large body.
+inline constexpr std::uint64_t kGatedBodyBytes = 64u << 10;
+
+struct early_refusal_t {
+  int status = 0;
+  std::string json_body;
+  header_list_t headers;
+};
+using body_gate_t =
+    std::function<std::optional<early_refusal_t>(const http_request_header_t& header, std::string_view method)>;
+// One per process, set by the server (RESTinio's parser callbacks see no server settings).
+inline body_gate_t& body_gate() {
+  static body_gate_t gate;
+  return gate;
 }
 
 // At most `per_second` lines a second of one kind; the rest are counted and reported with

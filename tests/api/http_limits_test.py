@@ -73,6 +73,14 @@ def request_head(server, method, target, headers=(), content_length=None):
     return (head + "\r\n").encode("latin-1")
 
 
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def peak_rss_mib(pid):
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
@@ -194,6 +202,28 @@ class RefusedRequestsTest(SharedServerTest):
         self.assertEqual(status, 400)
         self.assertEqual(json.loads(body)["message"], "malformed HTTP request: invalid HTTP method")
 
+    def test_nothing_after_a_refused_request_is_read_or_run(self):
+        # Three slow requests pending (sign-ins are hashed off the I/O threads), then a
+        # refused one, then a request: the last ran, unanswered, once the queue drained.
+        login = json.dumps({"username": "nobody", "password": "wrong"}).encode()
+        smuggled = json.dumps({"project": "smuggled"}).encode()
+        raw = (request_head(self.server, "POST", "/api/v1/auth/login", content_length=len(login)) + login) * 3
+        raw += request_head(self.server, "POST", "/api/v1/experiments", content_length=200 * MIB)
+        raw += request_head(self.server, "POST", "/api/v1/experiments", content_length=len(smuggled)) + smuggled
+        sock = self.connect()
+        sock.sendall(raw)
+        answers = read_until_closed(sock)
+        self.assertEqual([a[0] for a in answers][-1], 413)
+        self.assertEqual(len(answers), 4)
+        time.sleep(0.5)
+        _, projects, _ = self.server.request("GET", "/api/v1/projects")
+        self.assertNotIn("smuggled", json.dumps(projects))
+
+    def test_a_header_value_of_exactly_the_limit_is_accepted(self):
+        sock = self.connect()
+        sock.sendall(request_head(self.server, "GET", "/api/v1/health", headers=["X-Big: " + "v" * (16 << 10)]))
+        self.assertEqual(read_answer(sock)[0], 200)
+
     def test_refusals_are_logged_without_flooding_the_log(self):
         for _ in range(30):
             sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
@@ -217,7 +247,7 @@ class BodyMemoryTest(unittest.TestCase):
         first = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
         self.addCleanup(first.close)
         first.sendall(request_head(self.server, "POST", "/api/v1/experiments", content_length=90 * MIB))
-        time.sleep(0.3)  # the server holds 90 MiB for it from its headers on
+        time.sleep(0.3)  # admitted: the server holds 90 MiB for it from its headers on
         second = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
         self.addCleanup(second.close)
         second.sendall(request_head(self.server, "POST", "/api/v1/experiments", content_length=10 * MIB))
@@ -243,6 +273,51 @@ class BodyMemoryTest(unittest.TestCase):
         resp = conn.getresponse()
         self.assertEqual(resp.status, 413)
         resp.read()
+
+    def test_a_large_body_without_a_credential_is_refused_on_its_headers(self):
+        # Six idle connections declaring 96 MiB each, without a credential, blocked every
+        # upload for a minute: the body budget was theirs.
+        answers = []
+        for _ in range(6):
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+            self.addCleanup(s.close)
+            s.sendall(f"POST /api/v1/experiments HTTP/1.1\r\nHost: 127.0.0.1:{self.server.port}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: {HARD_LIMIT}\r\n\r\n".encode())
+            answers.append(read_answer(s))
+        for status, headers, body in answers:
+            self.assertEqual(status, 401)
+            self.assertEqual(headers["www-authenticate"], 'Bearer realm="loupe"')
+            self.assertTrue(json.loads(body)["message"].startswith("sign in first"))
+        # Nor may another web origin make it read one.
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(request_head(self.server, "POST", "/api/v1/experiments", content_length=HARD_LIMIT,
+                               headers=["Origin: http://evil.example"]))
+        self.assertEqual(read_answer(s)[0], 403)
+        status, _, _ = self.server.request("POST", "/api/v1/experiments", body={"project": "still-open"})
+        self.assertEqual(status, 201)
+        self.assertIn("with 401: refused by the access gate before its body was read", self.server.log())
+
+    def test_an_event_stream_keeps_no_body(self):
+        # A stream's request was copied, body and all, for the gate's re-checks: three
+        # streams sent 60 MiB bodies kept 180 MiB, none of it counted.
+        _, created, _ = self.server.request("POST", "/api/v1/experiments", body={"project": "streams"})
+        eid = created["data"]["id"]
+        before = rss_mib(self.server.proc.pid)
+        streams = []
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+            self.addCleanup(s.close)
+            s.sendall(request_head(self.server, "GET", f"/api/v1/experiments/{eid}/events", content_length=60 * MIB))
+            s.sendall(b" " * (60 * MIB))
+            s.settimeout(10)
+            first = s.recv(64)
+            self.assertTrue(first.startswith(b"HTTP/1.1 200"), first)
+            streams.append(s)
+            time.sleep(0.3)  # the stream's headers go out just before its request is let go
+        time.sleep(0.3)
+        held = rss_mib(self.server.proc.pid) - before
+        self.assertLess(held, 60, f"the streams hold {held:.0f} MiB")
 
     def test_concurrent_large_bodies_stay_within_the_budget(self):
         size = 40 * MIB  # over the route's 32 MiB: read whole, then refused without parsing
