@@ -33,6 +33,16 @@ test('upload a CSV, override a type, page through the preview', async () => {
   errors.length = 0;  // the refused PATCH is logged by Chromium as a failed request
 });
 
+test('a file over 64 KiB uploads: its body is read once the access checks pass on its headers', async () => {
+  await page.goto(server.url + '/datasets');
+  let csv = 'id,value,label\n';
+  for (let i = 0; i < 6000; i++) csv += `${i},${(i * 0.25).toFixed(2)},${i % 3 ? 'a' : 'b'}\n`;
+  assert.ok(csv.length > 64 * 1024);
+  await page.setInputFiles('#upload-file', { name: 'large.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await Promise.all([page.waitForURL(/\/datasets\/\d+$/), page.click('#upload-form button[type=submit]')]);
+  assert.match(await page.textContent('main'), /6000 rows · 3 columns/);
+});
+
 test('a malformed file is refused with its line and column', async () => {
   await page.goto(server.url + '/datasets');
   await page.setInputFiles('#upload-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,"2\n') });
