@@ -263,7 +263,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(size_t{0}, size_t{1} << 20));
   serve->add_option("--max-body-memory-mb", o.max_body_memory_mb,
                     "Request bodies held in memory at once, over all connections, in MiB; a body that does not "
-                    "fit is answered 503 before it is read (never below the 96 MiB largest body)")
+                    "fit is answered 503 before it is read (never below 192 MiB, twice the largest body)")
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   serve->add_option("--slow-request-ms", o.slow_request_ms, "Requests slower than this are logged (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 3600000));

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <regex>
+#include <set>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -181,18 +182,26 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
   impl_->options = options;
   impl_->max_connections = options.max_connections ? options.max_connections : ConnectionCapFromDescriptorLimit();
   // A body as large as the hard limit must fit, or it could never be accepted.
-  const uint64_t body_memory = std::max(options.max_body_memory, options.hard_body_limit);
+  // Twice the largest body: a chunked one's buffer is counted twice while it moves.
+  const uint64_t body_memory = std::max(options.max_body_memory, 2 * options.hard_body_limit);
   restinio::loupe_ext::body_budget().set_limit(body_memory);
   if (options.gate) {
     // Asked on the headers of a request with a large or chunked body, before any of it is
-    // read: any credential the gate accepts will do here; the route's own role is checked
-    // with the whole request, as for every other.
-    restinio::loupe_ext::body_gate() = [gate = options.gate](const restinio::http_request_header_t& h,
-                                                              std::string_view method)
+    // read: any credential the gate accepts will do here (none on the public routes,
+    // sign-in); the route's own role is checked with the whole request, as for every other.
+    std::set<std::pair<std::string, std::string>> public_routes;
+    for (const Route& route : routes) {
+      if (route.access == Access::kPublic && route.pattern.find(':') == std::string::npos) {
+        public_routes.insert({route.method, route.pattern});
+      }
+    }
+    restinio::loupe_ext::body_gate() = [gate = options.gate, public_routes = std::move(public_routes)](
+                                           const restinio::http_request_header_t& h, std::string_view method)
         -> std::optional<restinio::loupe_ext::early_refusal_t> {
       HttpRequest r;
       r.method = std::string(method);
       r.path = std::string(h.path());
+      r.raw_query = std::string(h.query());
       r.host = h.get_field_or(restinio::http_field::host, "");
       r.origin = h.get_field_or("Origin", "");
       r.sec_fetch_site = h.get_field_or("Sec-Fetch-Site", "");
@@ -202,7 +211,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
       Route any;
       any.method = r.method;
       any.pattern = "(a request with a large body)";
-      any.access = Access::kRead;
+      any.access = public_routes.count({r.method, r.path}) ? Access::kPublic : Access::kRead;
       std::optional<HttpResponse> refused;
       try {
         refused = gate(r, any);
@@ -211,7 +220,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
       }
       if (!refused) return std::nullopt;
       return restinio::loupe_ext::early_refusal_t{refused->status, std::move(refused->body),
-                                                  std::move(refused->headers)};
+                                                  std::move(refused->content_type), std::move(refused->headers)};
     };
   }
   spdlog::info("serving at most {} connections at once, holding at most {} MiB of request bodies",

@@ -23,7 +23,8 @@ struct HttpServerOptions {
   // their own limits and this one with 413.
   uint64_t hard_body_limit = 96ull << 20;
   // Request bodies held in memory at once, over all connections; one that does not fit is
-  // answered 503 (Retry-After: 1) before it is read. Never below hard_body_limit.
+  // answered 503 (Retry-After: 1) before it is read. Never below twice hard_body_limit (a
+  // chunked body's buffer counts twice while it grows).
   uint64_t max_body_memory = 512ull << 20;
   // Longer request targets are answered 414; more or longer header fields 431 (the request
   // line and headers together may also not pass 80 KiB, http_parser's own limit).

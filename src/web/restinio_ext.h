@@ -23,10 +23,10 @@
 
 namespace restinio::loupe_ext {
 
-// Bytes of request bodies held in memory at once, over all connections. A body is counted
-// as it arrives (a chunked one by what its growing string holds) until the request that
-// holds it is destroyed; one whose Content-Length does not fit what is left is refused
-// with 503 before it is read, and one that stops fitting while it arrives, when it does.
+// Bytes of request bodies held in memory at once, over all connections, until the request
+// that holds them is destroyed: a large body of declared length from its headers (503
+// before it is read when it does not fit), a small one as it arrives, a chunked one by
+// what its growing string holds.
 class body_budget_t {
  public:
   void set_limit(std::uint64_t bytes) noexcept { limit_.store(bytes); }
@@ -39,11 +39,6 @@ class body_budget_t {
       if (n > limit || cur > limit - n) return false;
     } while (!used_.compare_exchange_weak(cur, cur + n));
     return true;
-  }
-  // Whether `n` bytes fit what is left now; nothing is taken.
-  bool could_fit(std::uint64_t n) const noexcept {
-    const std::uint64_t limit = limit_.load();
-    return n <= limit && used_.load() <= limit - n;
   }
   void give_back(std::uint64_t n) noexcept { used_.fetch_sub(n); }
 
@@ -66,25 +61,31 @@ inline std::string mib(std::uint64_t bytes) {
 using header_list_t = std::vector<std::pair<std::string, std::string>>;
 
 // A whole HTTP/1.1 answer that closes the connection.
-inline std::string refusal_response(int status, std::string_view json_body, const header_list_t& headers = {}) {
-  const char* reason = "Bad Request";
+inline std::string refusal_response(int status, std::string_view body, const header_list_t& headers = {},
+                                    std::string_view content_type = "application/json") {
+  const char* reason = "Error";
   switch (status) {
     case 303: reason = "See Other"; break;
+    case 400: reason = "Bad Request"; break;
     case 401: reason = "Unauthorized"; break;
     case 403: reason = "Forbidden"; break;
+    case 404: reason = "Not Found"; break;
     case 413: reason = "Content Too Large"; break;
     case 414: reason = "URI Too Long"; break;
+    case 422: reason = "Unprocessable Content"; break;
     case 429: reason = "Too Many Requests"; break;
     case 431: reason = "Request Header Fields Too Large"; break;
+    case 500: reason = "Internal Server Error"; break;
     case 503: reason = "Service Unavailable"; break;
+    case 507: reason = "Insufficient Storage"; break;
     default: break;
   }
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
-  out += "Content-Type: application/json\r\nConnection: close\r\n";
+  out += "Content-Type: " + std::string(content_type) + "\r\nConnection: close\r\n";
   if (status == 503) out += "Retry-After: 1\r\n";
   for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
-  out += "Content-Length: " + std::to_string(json_body.size()) + "\r\n\r\n";
-  out += json_body;
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  out += body;
   return out;
 }
 
@@ -104,7 +105,8 @@ inline constexpr std::uint64_t kGatedBodyBytes = 64u << 10;
 
 struct early_refusal_t {
   int status = 0;
-  std::string json_body;
+  std::string body;
+  std::string content_type;
   header_list_t headers;
 };
 using body_gate_t =
