@@ -73,6 +73,12 @@ def request_head(server, method, target, headers=(), content_length=None):
     return (head + "\r\n").encode("latin-1")
 
 
+def anonymous_post_head(server, length):
+    """The headers of a POST without a credential, declaring a body of `length` bytes."""
+    return (f"POST /api/v1/experiments HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n").encode()
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
@@ -243,6 +249,13 @@ class BodyMemoryTest(unittest.TestCase):
         self.server = LoupeServer(extra_args=["--max-body-memory-mb", "1"]).start()
         self.addCleanup(self.server.cleanup)
 
+    def open_sending(self, data):
+        """A connection to the server that has sent `data`; closed after the test."""
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        self.addCleanup(sock.close)
+        sock.sendall(data)
+        return sock
+
     def test_a_body_that_does_not_fit_the_budget_is_refused_503_before_it_is_read(self):
         first = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
         self.addCleanup(first.close)
@@ -281,13 +294,7 @@ class BodyMemoryTest(unittest.TestCase):
     def test_a_large_body_without_a_credential_is_refused_on_its_headers(self):
         # Six idle connections declaring 96 MiB each, without a credential, blocked every
         # upload for a minute: the body budget was theirs.
-        answers = []
-        for _ in range(6):
-            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
-            self.addCleanup(s.close)
-            s.sendall(f"POST /api/v1/experiments HTTP/1.1\r\nHost: 127.0.0.1:{self.server.port}\r\n"
-                      f"Content-Type: application/json\r\nContent-Length: {HARD_LIMIT}\r\n\r\n".encode())
-            answers.append(read_answer(s))
+        answers = [read_answer(self.open_sending(anonymous_post_head(self.server, HARD_LIMIT))) for _ in range(6)]
         for status, headers, body in answers:
             self.assertEqual(status, 401)
             self.assertEqual(headers["www-authenticate"], 'Bearer realm="loupe"')
@@ -326,19 +333,11 @@ class BodyMemoryTest(unittest.TestCase):
     def test_small_bodies_are_counted_as_they_arrive(self):
         # Declaring a small body (read without the early access check) and sending none
         # holds nothing: a hundred such connections used to hold 6 MiB, 8,192 all of it.
-        idle = []
         for _ in range(100):
-            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
-            self.addCleanup(s.close)
-            s.sendall(f"POST /api/v1/experiments HTTP/1.1\r\nHost: 127.0.0.1:{self.server.port}\r\n"
-                      f"Content-Length: 65536\r\n\r\n".encode())
-            idle.append(s)
-        held = []
-        for _ in range(2):  # 2 x 96 MiB: the whole budget, fits only if the idle hold nothing
-            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
-            self.addCleanup(s.close)
-            s.sendall(request_head(self.server, "POST", "/api/v1/experiments", content_length=HARD_LIMIT))
-            held.append(s)
+            self.open_sending(anonymous_post_head(self.server, 65536))
+        # 2 x 96 MiB: the whole budget, which fits only if the idle connections hold nothing.
+        held = [self.open_sending(request_head(self.server, "POST", "/api/v1/experiments", content_length=HARD_LIMIT))
+                for _ in range(2)]
         time.sleep(0.5)
         for s in held:
             s.settimeout(0.2)
