@@ -19,6 +19,9 @@ import unittest
 from loupe_server import LoupeServer, SharedServerTest
 
 MIB = 1 << 20
+# Under AddressSanitizer (`make sanitize`) freed memory stays in its quarantine: the
+# server's RSS says nothing about what it holds.
+RSS_UNMEASURABLE = "ASAN_OPTIONS" in os.environ
 HARD_LIMIT = 96 * MIB  # HttpServerOptions::hard_body_limit
 
 
@@ -309,6 +312,7 @@ class BodyMemoryTest(unittest.TestCase):
         self.assertEqual(status, 201)
         self.assertIn("with 401: refused by the access gate before its body was read", self.server.log())
 
+    @unittest.skipIf(RSS_UNMEASURABLE, "RSS under AddressSanitizer")
     def test_an_event_stream_keeps_no_body(self):
         # A stream's request was copied, body and all, for the gate's re-checks: three
         # streams sent 60 MiB bodies kept 180 MiB, none of it counted.
@@ -353,6 +357,7 @@ class BodyMemoryTest(unittest.TestCase):
                      + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
         self.assertEqual(read_answer(sock)[0], 200)
 
+    @unittest.skipIf(RSS_UNMEASURABLE, "RSS under AddressSanitizer")
     def test_concurrent_large_bodies_stay_within_the_budget(self):
         size = 40 * MIB  # over the route's 32 MiB: read whole, then refused without parsing
         body = b" " * size
