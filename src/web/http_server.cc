@@ -181,8 +181,8 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : impl_(new Impl) {
   impl_->options = options;
   impl_->max_connections = options.max_connections ? options.max_connections : ConnectionCapFromDescriptorLimit();
-  // A body as large as the hard limit must fit, or it could never be accepted.
-  // Twice the largest body: a chunked one's buffer is counted twice while it moves.
+  // Never below twice the largest body: a chunked body's buffer counts twice while it
+  // moves, and the largest must fit, or it could never be accepted.
   const uint64_t body_memory = std::max(options.max_body_memory, 2 * options.hard_body_limit);
   restinio::loupe_ext::body_budget().set_limit(body_memory);
   if (options.gate) {
@@ -377,10 +377,10 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
 
 HttpServer::~HttpServer() {
   Stop();
-  restinio::loupe_ext::body_gate() = nullptr;  // it refers to this server's gate
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  restinio::loupe_ext::body_gate() = nullptr;  // it refers to this server's gate
 }
 
 Status HttpServer::Start() {

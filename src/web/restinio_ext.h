@@ -8,6 +8,8 @@
 #include <restinio/http_headers.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/log.h"
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -117,47 +119,18 @@ inline body_gate_t& body_gate() {
   return gate;
 }
 
-// At most `per_second` lines a second of one kind; the rest are counted and reported with
-// the next line let through.
-class log_limiter_t {
- public:
-  explicit log_limiter_t(int per_second) : per_second_(per_second) {}
-  bool allow(std::int64_t& held_back) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const auto now = std::chrono::steady_clock::now();
-    if (now - window_ >= std::chrono::seconds(1)) {
-      window_ = now;
-      in_window_ = 0;
-    }
-    if (in_window_ >= per_second_) {
-      ++held_;
-      return false;
-    }
-    ++in_window_;
-    held_back = held_;
-    held_ = 0;
-    return true;
-  }
-
- private:
-  std::mutex mu_;
-  int per_second_;
-  int in_window_ = 0;
-  std::int64_t held_ = 0;
-  std::chrono::steady_clock::time_point window_{};
-};
-
 template <typename... Args>
-void warn_limited(log_limiter_t& limiter, fmt::format_string<Args...> format, Args&&... args) {
-  std::int64_t held_back = 0;
-  if (!limiter.allow(held_back)) return;
+void warn_limited(::loupe::LogLimiter& limiter, fmt::format_string<Args...> format, Args&&... args) {
+  int64_t held_back = 0;
+  if (!limiter.Allow(held_back)) return;
   std::string line = fmt::format(format, std::forward<Args>(args)...);
   if (held_back) line += fmt::format(" ({} similar lines held back)", held_back);
   spdlog::warn("{}", line);
 }
 
-inline log_limiter_t& refusals_logged() {
-  static log_limiter_t limiter(5);
+// Refused requests and connections: at most 5 lines a second, the rest counted.
+inline ::loupe::LogLimiter& refusals_logged() {
+  static ::loupe::LogLimiter limiter(5);
   return limiter;
 }
 
