@@ -374,6 +374,7 @@ class BodyMemoryTest(unittest.TestCase):
                         early = sock.recv(1, socket.MSG_PEEK)
                     except socket.timeout:
                         early = None
+                    sock.settimeout(60)
                     if early is None:
                         sock.sendall(body)
                     status = read_answer(sock, timeout=60)[0]
