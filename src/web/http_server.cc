@@ -176,6 +176,9 @@ struct HttpServer::Impl {
   std::atomic<uint16_t> bound_port{0};  // the port bound, also when 0 was asked for
   size_t max_connections = 0;
   std::unique_ptr<ThreadPool> compute;  // offloaded routes; joined before the server goes
+  // Offloaded public routes, that is sign-ins (Argon2id): apart, so that nobody without a
+  // credential can fill the pool the signed-in users' heavy requests wait for.
+  std::unique_ptr<ThreadPool> sign_in;
 };
 
 HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : impl_(new Impl) {
@@ -229,6 +232,8 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
                                                         : std::max(1u, std::thread::hardware_concurrency());
   impl_->compute = std::make_unique<ThreadPool>(compute_threads, options.compute_queue);
   ThreadPool* compute = impl_->compute.get();
+  impl_->sign_in = std::make_unique<ThreadPool>(std::min<size_t>(2, compute_threads), 16);
+  ThreadPool* sign_in = impl_->sign_in.get();
   auto router = std::make_unique<Router>();
   for (Route& route : routes) {
     std::vector<std::string> names = ParamNames(route.pattern);
@@ -240,11 +245,13 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
     meta->offload = route.offload;
     meta->access = route.access;
     meta->audit = route.audit;
+    const bool signing_in = route.offload && route.access == Access::kPublic;
+    ThreadPool* pool = !route.offload ? nullptr : signing_in ? sign_in : compute;
     router->add_handler(
         MethodOf(route.method), route.pattern,
         [handler = route.handler, stream = route.stream, names, method = route.method, api, meta,
          gate = options.gate, done = options.done,
-         slow_ms = options.slow_request_ms, compute = route.offload ? compute : nullptr](
+         slow_ms = options.slow_request_ms, compute = pool, signing_in](
             const restinio::request_handle_t& req, restinio::router::route_params_t params) {
           auto start = std::chrono::steady_clock::now();
           HttpRequest r;
@@ -332,8 +339,11 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           if (!compute) return serve(r);
           // RESTinio lets any thread answer an accepted request.
           if (compute->Post([serve, r = std::move(r)] { serve(r); })) return restinio::request_accepted();
-          return Respond(req, JsonError(Status::Unavailable("the server is busy with other heavy requests; retry shortly")),
-                         start, api, slow_ms);
+          HttpResponse refused =
+              JsonError(signing_in ? Status::RateLimited("too many sign-ins at once; retry in a moment")
+                                   : Status::Unavailable("the server is busy with other heavy requests; retry shortly"));
+          refused.headers.emplace_back("Retry-After", "1");
+          return Respond(req, std::move(refused), start, api, slow_ms);
         });
   }
   router->non_matched_request_handler([not_found = options.not_found](const restinio::request_handle_t& req) {

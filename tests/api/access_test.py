@@ -211,6 +211,29 @@ class AccessTest(unittest.TestCase):
         self.assertEqual(self.admin("PATCH", "/api/v1/users/ed", {"role": "viewer"})[0], 200)
         self.assertEqual(raw_request(self.server, "POST", "/api/v1/experiments", '{"project": "e"}', editor)[0], 403)
 
+    def test_a_sign_in_flood_cannot_fill_the_pool_of_heavy_requests(self):
+        # Failed password sign-ins (Argon2id, about 165 ms each) waited in the pool that
+        # uploads, training sessions and predictions use: a hundred at once, with names
+        # changed to dodge the per-user lockout, made those answer 503.
+        import concurrent.futures
+        from loupe_server import multipart
+
+        def sign_in(i):
+            status, _, headers = self.server.request("POST", "/api/v1/auth/login",
+                                                     {"user": f"nobody{i}", "password": "wrong"}, auth=False)
+            return status, headers.get("Retry-After")
+
+        with concurrent.futures.ThreadPoolExecutor(100) as pool:
+            flood = [pool.submit(sign_in, i) for i in range(100)]
+            for i in range(5):
+                time.sleep(0.2)
+                body, ctype = multipart({"name": f"during{i}"}, {"file": ("during.csv", b"a,b\n1,2\n")})
+                status, answer, _ = self.server.request("POST", "/api/v1/dataset/", raw=body,
+                                                        headers={"Content-Type": ctype})
+                self.assertEqual(status, 201, answer)
+            statuses = [f.result() for f in flood]
+        self.assertEqual(set(statuses), {(401, None), (429, "1")})  # refused, or told to retry at once
+
     def test_passwords_tokens_and_throttling(self):
         self.add_user("alice", "editor", "a long enough password")
         status, body, _ = self.admin("POST", "/api/v1/users", {"name": "bob", "role": "editor", "password": "short"})
