@@ -89,7 +89,9 @@ class DatasetApiTest(unittest.TestCase):
         status, body, _ = self.upload("header-only.csv", b"a,b\n")
         self.assertEqual((status, body["message"]), (422, "the file has a header but no rows"))
         status, body, _ = self.upload("big.csv", b"a\n" + b"1\n" * 600000)
-        self.assertEqual(status, 413)
+        self.assertEqual((status, body["message"]),
+                         (413, "the file is 1200002 bytes (1 MiB); the server takes files up to 1048576 bytes "
+                               "(1 MiB) (loupe serve --max-upload-mb)"))
         status, body, _ = self.server.request("POST", "/api/v1/dataset/", raw=b"--x\r\n", headers={"Content-Type": "multipart/form-data"})
         self.assertEqual(status, 400)
         _, listing, _ = self.server.get("/api/v1/dataset/")

@@ -14,6 +14,7 @@ import textwrap
 import threading
 import time
 import unittest
+import unittest.mock
 from contextlib import redirect_stderr
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
@@ -215,6 +216,17 @@ class IntegrityTest(unittest.TestCase):
         self.assertEqual(exp["config"], {"lr": 2})
         self.assertEqual(exp["status"], "finished")
         self.assertEqual(points(self.server, r.id, "x"), [(s, s) for s in range(30)])
+
+    def test_localhost_is_told_to_use_the_address_the_server_printed(self):
+        # The server's own token goes only to the exact address it serves; a script
+        # pointed at localhost got a 401 and advice to set LOUPE_API_KEY.
+        err = io.StringIO()
+        kw = dict(self.kw(), host=f"http://localhost:{self.server.port}")
+        with redirect_stderr(err), unittest.mock.patch.dict(os.environ, {"LOUPE_API_KEY": ""}):
+            r = loupe.Run(project="via-localhost", **kw)
+            r.log({"x": 1}, step=0)
+            self.assertFalse(r.finish(timeout=2))
+        self.assertIn(f"use http://127.0.0.1:{self.server.port} instead of localhost", err.getvalue())
 
     # Access control (issue 9): a credential the server does not accept loses nothing.
     def test_a_refused_credential_keeps_the_run_for_a_sync_that_has_the_right_one(self):

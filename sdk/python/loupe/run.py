@@ -38,6 +38,7 @@ import time
 import _thread
 from datetime import datetime, timezone
 from typing import Any, Dict, Mapping, Optional, Union
+from urllib.parse import urlsplit
 
 from . import _auth, _http, _system
 from ._console import MAX_LINE as _MAX_LINE, ConsoleCapture, original_stderr
@@ -597,6 +598,11 @@ class Run:
             self._warned_auth = True
             if r.status == 403:
                 fix = "use a token of a user with the editor or admin role"
+            elif urlsplit(self.host).hostname == "localhost" and not os.environ.get("LOUPE_API_KEY"):
+                # The local token goes only to the exact address the server serves:
+                # `localhost` may resolve to another one (::1) that another process holds.
+                fix = (f"use http://127.0.0.1:{urlsplit(self.host).port} instead of localhost (the server's own "
+                       f"token is sent only to the address it printed), or set LOUPE_API_KEY")
             elif os.environ.get("LOUPE_API_KEY"):
                 fix = "LOUPE_API_KEY is set but not accepted: correct it (or unset it on the server's own machine)"
             else:
