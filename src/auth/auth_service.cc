@@ -194,7 +194,8 @@ Result<std::string> AuthService::LoginWithCode(const std::string& code) {
   LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> user, store_.UseLoginCode(HashToken(code), NowMicros()));
   if (!user) {
     return Status::Unauthenticated(
-        "this sign-in link was used already or has expired; run `loupe login-link` for a new one");
+        "this sign-in link was used already or has expired; run `loupe login-link` (with the server's --data-dir) "
+        "for a new one");
   }
   return NewSession(*user, 0);
 }

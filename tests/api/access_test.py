@@ -115,7 +115,8 @@ class AccessTest(unittest.TestCase):
         link = urllib.parse.urlsplit(self.server.sign_in_url)
         status, headers, page = raw_request(self.server, "GET", f"{link.path}?{link.query}")
         self.assertEqual(status, 401)
-        self.assertIn("used already or has expired", page)
+        self.assertIn("used already or has expired; run `loupe login-link` (with the server&apos;s --data-dir) "
+                      "for a new one", page)
         self.assertIsNone(session_cookie(self.server, headers))
         # The same link opened again in the browser it signed in just goes on.
         status, headers, _ = raw_request(self.server, "GET", f"{link.path}?{link.query}", headers={"Cookie": cookie})
