@@ -18,6 +18,7 @@
 #include "common/file_util.h"
 #include "common/path_rule.h"
 #include "common/time_util.h"
+#include "common/units.h"
 #include "datasets/column_file.h"
 #include "datasets/column_stats.h"
 #include "datasets/column_types.h"
@@ -137,9 +138,8 @@ Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
 Result<DatasetRecord> DatasetService::Create(std::string name, const std::string& file_name, const std::string& format,
                                              const std::string& bytes, const std::string& source) {
   if (bytes.size() > options_.max_upload_bytes) {
-    auto mib = [](size_t b) { return std::to_string(b) + " bytes (" + std::to_string((b + (1u << 19)) >> 20) + " MiB)"; };
-    return Status::TooLarge("the file is " + mib(bytes.size()) + "; the server takes files up to " +
-                            mib(options_.max_upload_bytes) + " (loupe serve --max-upload-mb)");
+    return Status::TooLarge("the file is " + BytesWithMib(bytes.size()) + "; the server takes files up to " +
+                            BytesWithMib(options_.max_upload_bytes) + " (loupe serve --max-upload-mb)");
   }
   return Save(std::move(name), file_name, format, bytes, source);
 }

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
+#include "common/units.h"
 
 #include <array>
 #include <atomic>
@@ -55,9 +56,9 @@ inline body_budget_t& body_budget() {
   return budget;
 }
 
-// The message of a refused request, sized for the log and the answer.
+// Sizes in the messages of refused requests: exact bytes and MiB.
 inline std::string mib(std::uint64_t bytes) {
-  return std::to_string(bytes) + " bytes (" + std::to_string((bytes + (1u << 19)) >> 20) + " MiB)";
+  return ::loupe::BytesWithMib(bytes);
 }
 
 using header_list_t = std::vector<std::pair<std::string, std::string>>;
