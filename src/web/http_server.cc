@@ -81,6 +81,17 @@ std::vector<std::string> ParamNames(const std::string& pattern) {
   return names;
 }
 
+// What the access gate reads of a request's headers.
+void ReadAccessHeaders(const restinio::http_request_header_t& h, HttpRequest& r) {
+  r.raw_query = std::string(h.query());
+  r.host = h.get_field_or(restinio::http_field::host, "");
+  r.origin = h.get_field_or("Origin", "");
+  r.sec_fetch_site = h.get_field_or("Sec-Fetch-Site", "");
+  r.cookie = h.get_field_or(restinio::http_field::cookie, "");
+  r.authorization = h.get_field_or(restinio::http_field::authorization, "");
+  r.forwarded_proto = h.get_field_or("X-Forwarded-Proto", "");
+}
+
 // Every 5xx is logged with its cause; so is every request slower than `slow_ms`.
 // A failing disk fails every write: at most 10 such lines a second keep the log readable.
 LogLimiter errors_logged(10);
@@ -204,13 +215,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
       HttpRequest r;
       r.method = std::string(method);
       r.path = std::string(h.path());
-      r.raw_query = std::string(h.query());
-      r.host = h.get_field_or(restinio::http_field::host, "");
-      r.origin = h.get_field_or("Origin", "");
-      r.sec_fetch_site = h.get_field_or("Sec-Fetch-Site", "");
-      r.cookie = h.get_field_or(restinio::http_field::cookie, "");
-      r.authorization = h.get_field_or(restinio::http_field::authorization, "");
-      r.forwarded_proto = h.get_field_or("X-Forwarded-Proto", "");
+      ReadAccessHeaders(h, r);
       Route any;
       any.method = r.method;
       any.pattern = "(a request with a large body)";
@@ -273,14 +278,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           // handler is the request's only reader. Its bytes stay counted against the body
           // budget until the request is destroyed, after `r` in both paths below.
           r.body = std::move(const_cast<std::string&>(req->body()));
-          const auto& h = req->header();
-          r.host = h.get_field_or(restinio::http_field::host, "");
-          r.origin = h.get_field_or("Origin", "");
-          r.sec_fetch_site = h.get_field_or("Sec-Fetch-Site", "");
-          r.cookie = h.get_field_or(restinio::http_field::cookie, "");
-          r.authorization = h.get_field_or(restinio::http_field::authorization, "");
-          r.forwarded_proto = h.get_field_or("X-Forwarded-Proto", "");
-          r.raw_query = std::string(h.query());
+          ReadAccessHeaders(req->header(), r);
           r.remote = req->remote_endpoint().address().to_string();
           if (gate) {
             std::optional<HttpResponse> refused;

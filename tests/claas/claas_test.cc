@@ -9,10 +9,19 @@
 #include "common/path_rule.h"
 #include "common/pagination.h"
 #include "common/temp_dir.h"
+#include "common/test_store.h"
 #include "store/store.h"
 
 namespace loupe::claas {
 namespace {
+
+// Tracking for an importer test: its data folder, and no heartbeat monitor.
+TrackingOptions QuietTracking(const std::string& dir) {
+  TrackingOptions to;
+  to.data_dir = dir;
+  to.heartbeat_timeout_seconds = 0;
+  return to;
+}
 
 namespace fs = std::filesystem;
 
@@ -200,14 +209,9 @@ TEST(ClaasImporter, ImportsOnceAndPicksUpNewFiles) {
   fs::path ev = fs::path(dir.path()) / "evals";
   Write(ev / "r1" / "p" / "steps.jsonl", R"({"step": 0, "eval": {"preference_compliance": 0.5}})" "\n");
 
-  StoreOptions so;
-  so.data_dir = dir.path();
-  so.sync_full = false;
-  auto store = std::move(*OpenSqliteStore(so));
-  TrackingOptions to;
-  to.data_dir = dir.path();
-  to.heartbeat_timeout_seconds = 0;
-  TrackingService tracking(*store, to);
+  auto store = OpenTestStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  TrackingService tracking(*store, QuietTracking(dir.path()));
   {
     ClaasImporter importer(tracking, {fb.string(), ev.string(), 0});
     auto stats = importer.ImportOnce();
@@ -255,14 +259,9 @@ TEST(ClaasImporter, SkipsWhatTrackingRefusesAndImportsTheRest) {
   Write(ev / std::string(200, 'r') / std::string(100, 'p') / "steps.jsonl", R"({"step": 0, "timing_s": 1})" "\n");
   Write(ev / "r2" / "p" / "steps.jsonl", R"({"step": 0, "timing_s": 2})" "\n");
 
-  StoreOptions so;
-  so.data_dir = dir.path();
-  so.sync_full = false;
-  auto store = std::move(*OpenSqliteStore(so));
-  TrackingOptions to;
-  to.data_dir = dir.path();
-  to.heartbeat_timeout_seconds = 0;
-  TrackingService tracking(*store, to);
+  auto store = OpenTestStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  TrackingService tracking(*store, QuietTracking(dir.path()));
   ClaasImporter importer(tracking, {fb.string(), ev.string(), 0});
   auto stats = importer.ImportOnce();
   ASSERT_TRUE(stats.ok()) << stats.status().message();
@@ -286,14 +285,9 @@ TEST(ClaasImporter, ImportsFoldersWhoseNamesAreNotUtf8) {
   TempDir dir;
   fs::path ev = fs::path(dir.path()) / "evals";
   Write(ev / "caf\xe9" / "p\xff" / "steps.jsonl", R"({"step": 0, "timing_s": 1})" "\n");
-  StoreOptions so;
-  so.data_dir = dir.path();
-  so.sync_full = false;
-  auto store = std::move(*OpenSqliteStore(so));
-  TrackingOptions to;
-  to.data_dir = dir.path();
-  to.heartbeat_timeout_seconds = 0;
-  TrackingService tracking(*store, to);
+  auto store = OpenTestStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  TrackingService tracking(*store, QuietTracking(dir.path()));
   ClaasImporter importer(tracking, {"", ev.string(), 0});
   auto stats = importer.ImportOnce();
   ASSERT_TRUE(stats.ok()) << stats.status().message();

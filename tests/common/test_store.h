@@ -23,4 +23,14 @@ inline std::unique_ptr<Store> OpenTestStore(const std::string& dir,
   return s.ok() ? std::move(*s) : nullptr;
 }
 
+// A new experiment in project "p" under `run_id`; 0 (and a failed expectation) when refused.
+inline int64_t NewTestRun(Store& store, const std::string& run_id = "") {
+  NewExperiment e;
+  e.project = "p";
+  e.run_id = run_id;
+  auto r = store.CreateOrResumeExperiment(e);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r->experiment.id : 0;
+}
+
 }  // namespace loupe

@@ -22,14 +22,7 @@ class QuotaTest : public ::testing::Test {
     });
     ASSERT_NE(store_, nullptr);
   }
-  int64_t NewRun(const std::string& run_id) {
-    NewExperiment e;
-    e.project = "p";
-    e.run_id = run_id;
-    auto r = store_->CreateOrResumeExperiment(e);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r->experiment.id;
-  }
+  int64_t NewRun(const std::string& run_id) { return NewTestRun(*store_, run_id); }
   Status Log(int64_t id, std::vector<std::string> keys, int64_t step = 0) {
     MetricBatch b;
     b.experiment_id = id;

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/temp_dir.h"
+#include "common/test_store.h"
 #include "common/time_util.h"
 #include "store/series_layout.h"
 #include "store/sqlite_db.h"
@@ -24,14 +25,7 @@ class StoreTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
   }
-  int64_t NewRun(const std::string& run_id = "") {
-    NewExperiment e;
-    e.project = "p";
-    e.run_id = run_id;
-    auto r = store_->CreateOrResumeExperiment(e);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r->experiment.id;
-  }
+  int64_t NewRun(const std::string& run_id = "") { return NewTestRun(*store_, run_id); }
   Result<WriteAck> Log(int64_t id, std::vector<MetricPoint> pts, int64_t seq = -1) {
     MetricBatch b;
     b.experiment_id = id;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/temp_dir.h"
+#include "common/test_store.h"
 #include "common/time_util.h"
 #include "store/fault_vfs.h"
 #include "store/group_commit_writer.h"
@@ -90,14 +91,7 @@ class WriteFaultsTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
   }
-  int64_t NewRun(const std::string& run_id) {
-    NewExperiment e;
-    e.project = "p";
-    e.run_id = run_id;
-    auto r = store_->CreateOrResumeExperiment(e);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->experiment.id : 0;
-  }
+  int64_t NewRun(const std::string& run_id) { return NewTestRun(*store_, run_id); }
   Status Log(int64_t id, const std::string& key, int64_t step, double v) {
     MetricBatch b;
     b.experiment_id = id;
