@@ -179,6 +179,83 @@ CREATE TABLE experiment_usage(
 INSERT INTO experiment_usage(experiment_id, console_bytes)
   SELECT experiment_id, sum(length(CAST(text AS BLOB))) FROM console GROUP BY experiment_id;
 )sql",
+      R"sql(
+-- v5: SwanLab's board (issue 10). The compare view has a chart and a group per key of
+-- its own, owned by the project, in the same id space as the experiments' charts and
+-- groups, so a pin or a collapse there never lands on an experiment's row. A chart's
+-- place among the pinned or hidden ones is pin_sort (NULL otherwise). Each table is
+-- rebuilt as in v3, keeping its AUTOINCREMENT counter so no id is given out twice.
+CREATE TABLE namespaces_v5(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER REFERENCES experiments(id) ON DELETE CASCADE,
+  project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, opened INTEGER NOT NULL DEFAULT 1, sort INTEGER NOT NULL,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  CHECK ((experiment_id IS NULL) <> (project_id IS NULL)),
+  UNIQUE(experiment_id, name), UNIQUE(project_id, name));
+INSERT INTO namespaces_v5(id, experiment_id, name, opened, sort, create_time, update_time)
+  SELECT id, experiment_id, name, opened, sort, create_time, update_time FROM namespaces;
+INSERT INTO sqlite_sequence(name, seq) SELECT 'namespaces_v5', seq FROM sqlite_sequence
+  WHERE name='namespaces' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name='namespaces_v5');
+UPDATE sqlite_sequence SET seq=max(seq, (SELECT seq FROM sqlite_sequence WHERE name='namespaces'))
+  WHERE name='namespaces_v5' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name='namespaces');
+DROP TABLE namespaces;
+ALTER TABLE namespaces_v5 RENAME TO namespaces;
+CREATE INDEX namespaces_by_sort ON namespaces(experiment_id, sort);
+CREATE TABLE charts_v5(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id INTEGER REFERENCES experiments(id) ON DELETE CASCADE,
+  project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, type TEXT NOT NULL, status INTEGER NOT NULL DEFAULT 0,
+  sort INTEGER NOT NULL, pin_sort INTEGER, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  CHECK ((experiment_id IS NULL) <> (project_id IS NULL)),
+  UNIQUE(experiment_id, name), UNIQUE(project_id, name));
+INSERT INTO charts_v5(id, experiment_id, namespace_id, name, type, status, sort, pin_sort, create_time, update_time)
+  SELECT id, experiment_id, namespace_id, name, type, status, sort, CASE WHEN status=0 THEN NULL ELSE sort END,
+    create_time, update_time FROM charts;
+INSERT INTO sqlite_sequence(name, seq) SELECT 'charts_v5', seq FROM sqlite_sequence
+  WHERE name='charts' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name='charts_v5');
+UPDATE sqlite_sequence SET seq=max(seq, (SELECT seq FROM sqlite_sequence WHERE name='charts'))
+  WHERE name='charts_v5' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name='charts');
+DROP TABLE charts;
+ALTER TABLE charts_v5 RENAME TO charts;
+CREATE INDEX charts_by_sort ON charts(experiment_id, sort);
+CREATE INDEX project_charts_by_sort ON charts(project_id, sort);
+-- The project's groups and charts for what its experiments already hold, in the order
+-- the keys first appeared.
+INSERT INTO namespaces(project_id, name, opened, sort, create_time, update_time)
+  SELECT e.project_id, n.name, 1, min(n.id), min(n.create_time), min(n.create_time)
+  FROM namespaces n JOIN experiments e ON e.id=n.experiment_id GROUP BY e.project_id, n.name;
+INSERT INTO charts(project_id, namespace_id, name, type, status, sort, create_time, update_time)
+  SELECT e.project_id, pn.id, c.name, min(c.type), 0, min(c.id), min(c.create_time), min(c.create_time)
+  FROM charts c JOIN experiments e ON e.id=c.experiment_id JOIN namespaces en ON en.id=c.namespace_id
+  JOIN namespaces pn ON pn.project_id=e.project_id AND pn.name=en.name
+  GROUP BY e.project_id, c.name;
+
+-- Each experiment's place in its project (1, 2, ... in creation order, never reused: its
+-- colours follow it), the traceback of a run that ended with an exception, and how many
+-- experiments each project has ever had (SwanLab's project "sum").
+ALTER TABLE experiments ADD COLUMN sort INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE experiments ADD COLUMN error TEXT NOT NULL DEFAULT '';
+ALTER TABLE projects ADD COLUMN sum INTEGER NOT NULL DEFAULT 0;
+UPDATE experiments SET sort=(SELECT count(*) FROM experiments o
+  WHERE o.project_id=experiments.project_id AND o.id<=experiments.id);
+UPDATE projects SET sum=(SELECT coalesce(max(sort), 0) FROM experiments WHERE project_id=projects.id);
+
+-- Experiment names are unique in a project (SwanLab keys a run's colour, summary and
+-- compare source by its name). Older duplicates keep the oldest name; the others get
+-- their id as a suffix, repeated while that still collides.
+UPDATE experiments SET name=name || '-' || id WHERE EXISTS (SELECT 1 FROM experiments o
+  WHERE o.project_id=experiments.project_id AND o.name=experiments.name AND o.id<experiments.id);
+UPDATE experiments SET name=name || '-' || id WHERE EXISTS (SELECT 1 FROM experiments o
+  WHERE o.project_id=experiments.project_id AND o.name=experiments.name AND o.id<experiments.id);
+UPDATE experiments SET name=name || '-' || id WHERE EXISTS (SELECT 1 FROM experiments o
+  WHERE o.project_id=experiments.project_id AND o.name=experiments.name AND o.id<experiments.id);
+CREATE UNIQUE INDEX experiments_by_name ON experiments(project_id, name);
+-- A media file's caption (NULL: none).
+ALTER TABLE media ADD COLUMN caption TEXT;
+)sql",
   }};
   return m;
 }

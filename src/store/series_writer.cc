@@ -30,6 +30,26 @@ Result<int64_t> EnsureNamespace(SqliteDb& db, int64_t experiment_id, const std::
   return db.LastInsertId();
 }
 
+// The compare view's chart and group for a key, owned by the experiment's project,
+// created with the first experiment of the project that logs the key.
+Status EnsureProjectChart(SqliteDb& db, int64_t experiment_id, const std::string& ns_name, const std::string& key,
+                          const std::string& type, int64_t now) {
+  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> project_id,
+                         sql::QueryInt(db, "SELECT project_id FROM experiments WHERE id=?", experiment_id));
+  if (!project_id) return Status::NotFound("experiment " + std::to_string(experiment_id) + " not found");
+  LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                  "INSERT INTO namespaces(project_id, name, opened, sort, create_time, update_time) "
+                                  "SELECT ?1, ?2, 1, (SELECT coalesce(max(sort), -1) + 1 FROM namespaces WHERE project_id=?1), "
+                                  "?3, ?3 WHERE NOT EXISTS (SELECT 1 FROM namespaces WHERE project_id=?1 AND name=?2)",
+                                  *project_id, ns_name, now));
+  return sql::Exec(db,
+                   "INSERT INTO charts(project_id, namespace_id, name, type, status, sort, create_time, update_time) "
+                   "SELECT ?1, (SELECT id FROM namespaces WHERE project_id=?1 AND name=?2), ?3, ?4, 0, "
+                   "(SELECT coalesce(max(sort), -1) + 1 FROM charts WHERE project_id=?1), ?5, ?5 "
+                   "WHERE NOT EXISTS (SELECT 1 FROM charts WHERE project_id=?1 AND name=?3)",
+                   *project_id, ns_name, key, type, now);
+}
+
 #ifndef NDEBUG
 // The cache's invariant: every cached series is a row of the open transaction (a
 // rollback that left a stale entry once lost acknowledged writes). Debug builds only.
@@ -100,6 +120,7 @@ Result<SeriesWriter::State*> SeriesWriter::StateFor(SqliteDb& db, int64_t experi
                                     "(SELECT coalesce(max(sort), -1) + 1 FROM charts WHERE experiment_id=?), ?, ?)",
                                     experiment_id, ns, key, type, experiment_id, now, now));
     int64_t chart_id = db.LastInsertId();
+    LOUPE_RETURN_IF_ERROR(EnsureProjectChart(db, experiment_id, NamespaceOf(key), key, type, now));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO series(experiment_id, key, type, chart_id, create_time) "
                                     "VALUES(?, ?, ?, ?, ?)",

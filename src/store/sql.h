@@ -62,6 +62,9 @@ class Rows {
   bool IsNull(int col) const { return stmt_.IsNull(col); }
   std::string Text(int col) const { return stmt_.Text(col); }
   std::string_view Blob(int col) const { return stmt_.Blob(col); }
+  std::optional<int64_t> OptionalInt(int col) const {
+    return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col));
+  }
   std::optional<double> OptionalDouble(int col) const {
     return IsNull(col) ? std::nullopt : std::optional<double>(Double(col));
   }

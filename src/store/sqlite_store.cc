@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "common/bounded_json.h"
 #include "common/time_util.h"
@@ -20,7 +21,7 @@ namespace {
 
 constexpr const char* kExperimentColumns =
     "id, project_id, run_id, name, description, status, show, create_time, update_time, "
-    "finish_time, last_seen, config, system, requirements";
+    "finish_time, last_seen, config, system, requirements, sort, error";
 
 // 1 when the experiment has a client that started after `client` (?1) did (?2: the id).
 constexpr const char* kNewerClientSql =
@@ -44,6 +45,8 @@ Experiment ExperimentFromRow(const sql::Rows& q) {
   e.config_json = q.Text(11);
   e.system_json = q.Text(12);
   e.requirements = q.Text(13);
+  e.sort = q.Int(14);
+  e.error = q.Text(15);
   return e;
 }
 
@@ -67,10 +70,11 @@ std::string NewRunId(int64_t now) {
   return buf;
 }
 
+// Keys keep the order they were first logged in (SwanLab numbers config keys by it).
 Result<std::string> MergeJsonObjects(const std::string& base, const std::string& update) {
-  nlohmann::json b = ParseBoundedJson(base);
-  nlohmann::json u = ParseBoundedJson(update);
-  if (b.is_discarded() || !b.is_object()) b = nlohmann::json::object();
+  nlohmann::ordered_json b = ParseBoundedJson<nlohmann::ordered_json>(base);
+  nlohmann::ordered_json u = ParseBoundedJson<nlohmann::ordered_json>(update);
+  if (b.is_discarded() || !b.is_object()) b = nlohmann::ordered_json::object();
   if (u.is_discarded() || !u.is_object()) return Status::InvalidArgument("config must be a JSON object");
   for (auto it = u.begin(); it != u.end(); ++it) b[it.key()] = it.value();
   return b.dump();
@@ -179,17 +183,17 @@ Status SqliteStore::Write(SqliteWriter::Op op, size_t weight) {
 
 Result<std::vector<Project>> SqliteStore::ListProjects() {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
-  sql::Rows q(r.db(), "SELECT id, name, description, create_time, update_time FROM projects ORDER BY id");
+  sql::Rows q(r.db(), "SELECT id, name, description, create_time, update_time, sum FROM projects ORDER BY id");
   std::vector<Project> out;
-  while (q.Next()) out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)});
+  while (q.Next()) out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4), q.Int(5)});
   LOUPE_RETURN_IF_ERROR(q.status());
   return out;
 }
 
 Result<Project> SqliteStore::GetProject(int64_t id) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
-  sql::Rows q(r.db(), "SELECT id, name, description, create_time, update_time FROM projects WHERE id=?", id);
-  if (q.Next()) return Project{q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)};
+  sql::Rows q(r.db(), "SELECT id, name, description, create_time, update_time, sum FROM projects WHERE id=?", id);
+  if (q.Next()) return Project{q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4), q.Int(5)};
   LOUPE_RETURN_IF_ERROR(q.status());
   return Status::NotFound("project " + std::to_string(id) + " not found");
 }
@@ -286,12 +290,33 @@ Status RegisterClient(SqliteDb& db, const std::string& client, int64_t experimen
                    client, experiment_id, step_base, system_base, started);
 }
 
-// The project a resume under `name` means: the one named so now, else the one that was
-// named so before a rename.
-Result<std::optional<int64_t>> ProjectForResume(SqliteDb& db, const std::string& name) {
+// The project a run under `name` means: the one named so now, else the one that was
+// named so before a rename (so a script not yet updated keeps logging where it did).
+Result<std::optional<int64_t>> ProjectNamed(SqliteDb& db, const std::string& name) {
   LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> id, sql::QueryInt(db, "SELECT id FROM projects WHERE name=?", name));
   if (id) return id;
   return sql::QueryInt(db, "SELECT project_id FROM project_renames WHERE old_name=?", name);
+}
+
+// `wanted` when no experiment of the project has that name, else the first of
+// wanted-2, wanted-3, ... that is free.
+Result<std::string> FreeExperimentName(SqliteDb& db, int64_t project_id, const std::string& wanted) {
+  std::string pattern;
+  for (char c : wanted) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += "-%";
+  sql::Rows q(db, "SELECT name FROM experiments WHERE project_id=? AND (name=? OR name LIKE ? ESCAPE '\\')",
+              project_id, wanted, pattern);
+  std::set<std::string> taken;
+  while (q.Next()) taken.insert(q.Text(0));
+  LOUPE_RETURN_IF_ERROR(q.status());
+  if (!taken.count(wanted)) return wanted;
+  for (size_t n = 2;; ++n) {
+    std::string candidate = wanted + "-" + std::to_string(n);
+    if (!taken.count(candidate)) return candidate;
+  }
 }
 
 }  // namespace
@@ -316,7 +341,7 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
     }
     std::optional<int64_t> id;
     if (!e.run_id.empty()) {
-      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> project_id, ProjectForResume(db, e.project));
+      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> project_id, ProjectNamed(db, e.project));
       if (project_id) {
         LOUPE_ASSIGN_OR_RETURN(
             id, sql::QueryInt(db, "SELECT id FROM experiments WHERE project_id=? AND run_id=?", *project_id, e.run_id));
@@ -345,8 +370,7 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
         LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET config=? WHERE id=?", merged, *id));
       }
     } else {
-      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> project_id,
-                             sql::QueryInt(db, "SELECT id FROM projects WHERE name=?", e.project));
+      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> project_id, ProjectNamed(db, e.project));
       if (!project_id) {
         LOUPE_RETURN_IF_ERROR(
             sql::Exec(db, "INSERT INTO projects(name, create_time, update_time) VALUES(?,?,?)", e.project, now, now));
@@ -355,11 +379,15 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
       std::string run_id = e.run_id.empty() ? NewRunId(now) : e.run_id;
       LOUPE_RETURN_IF_ERROR(CheckQuota(db, "SELECT count(*) FROM experiments", options_.quotas.max_experiments,
                                        "experiments", "--max-experiments"));
+      LOUPE_ASSIGN_OR_RETURN(std::string name, FreeExperimentName(db, *project_id, e.name.empty() ? run_id : e.name));
+      LOUPE_RETURN_IF_ERROR(
+          sql::Exec(db, "UPDATE projects SET sum=sum + 1, update_time=? WHERE id=?", now, *project_id));
       LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                       "INSERT INTO experiments(project_id, run_id, name, description, status, "
-                                      "create_time, update_time, last_seen, config) VALUES(?,?,?,?,'running',?,?,?,?)",
-                                      *project_id, run_id, e.name.empty() ? run_id : e.name, e.description, started,
-                                      now, now, e.config_json));
+                                      "create_time, update_time, last_seen, config, sort) "
+                                      "VALUES(?,?,?,?,'running',?,?,?,?,(SELECT sum FROM projects WHERE id=?))",
+                                      *project_id, run_id, name, e.description, started, now, now, e.config_json,
+                                      *project_id));
       id = db.LastInsertId();
     }
     LOUPE_RETURN_IF_ERROR(RegisterClient(db, e.client, *id, !out.resumed, started, out.step_base));
@@ -388,6 +416,15 @@ Result<std::vector<Experiment>> SqliteStore::ListExperiments(int64_t project_id)
 Status SqliteStore::PatchExperiment(int64_t id, const ExperimentPatch& patch) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_ASSIGN_OR_RETURN(Experiment e, LoadExperimentForWrite(db, id));
+    if (patch.name && *patch.name != e.name) {
+      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> other,
+                             sql::QueryInt(db, "SELECT id FROM experiments WHERE project_id=? AND name=? AND id<>?",
+                                           e.project_id, *patch.name, id));
+      if (other) {
+        return Status::Conflict("experiment " + std::to_string(*other) + " of this project is already named '" +
+                                *patch.name + "'; experiment names are unique in a project");
+      }
+    }
     if (patch.name) e.name = *patch.name;
     if (patch.description) e.description = *patch.description;
     if (patch.show) e.show = *patch.show;
@@ -499,7 +536,8 @@ Result<RunStatus> SqliteStore::SetStatus(int64_t id, RunStatus s) {
   return now_status;
 }
 
-Result<RunStatus> SqliteStore::FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at) {
+Result<RunStatus> SqliteStore::FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at,
+                                               const std::string& error) {
   RunStatus now_status = s;
   Status st = Write([&](SqliteDb& db) -> Status {
     LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperimentForWrite(db, id));
@@ -508,7 +546,9 @@ Result<RunStatus> SqliteStore::FinishFromClient(int64_t id, RunStatus s, const s
       now_status = cur.status;
       return Status::Ok();
     }
-    return ApplyStatus(db, cur, s, now_status, at);
+    LOUPE_RETURN_IF_ERROR(ApplyStatus(db, cur, s, now_status, at));
+    if (error.empty() || now_status == RunStatus::kRunning) return Status::Ok();
+    return sql::Exec(db, "UPDATE experiments SET error=? WHERE id=?", error, id);
   });
   if (!st.ok()) return st;
   return now_status;
@@ -670,9 +710,10 @@ Result<WriteAck> SqliteStore::AddMedia(const MediaItem& item) {
     std::string type = MediaSeriesType(item.content_type);
     LOUPE_ASSIGN_OR_RETURN(int64_t series, series_writer_.EnsureSeries(db, item.experiment_id, item.key, type));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
-                                    "INSERT INTO media(experiment_id, key, step, filename, content_type, ts) "
-                                    "VALUES(?,?,?,?,?,?)",
-                                    item.experiment_id, item.key, step, item.filename, item.content_type, item.ts));
+                                    "INSERT INTO media(experiment_id, key, step, filename, content_type, ts, caption) "
+                                    "VALUES(?,?,?,?,?,?,?)",
+                                    item.experiment_id, item.key, step, item.filename, item.content_type, item.ts,
+                                    item.caption));
     return series_writer_.TouchMediaSeries(db, series, step, item.ts);
   });
   if (!st.ok()) return st;

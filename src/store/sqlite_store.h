@@ -33,7 +33,8 @@ class SqliteStore final : public Store {
   Status SetSystem(int64_t id, const std::string& system_json, const std::string& requirements) override;
   Result<RunStatus> SetStatus(int64_t id, RunStatus s) override;
   Result<Experiment> StopIfRunning(int64_t id) override;
-  Result<RunStatus> FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at) override;
+  Result<RunStatus> FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at,
+                                     const std::string& error) override;
   Result<RunStatus> Heartbeat(int64_t id) override;
   Result<int> CrashStaleRuns(int64_t cutoff_micros) override;
   Status DeleteExperiment(int64_t id) override;
@@ -44,8 +45,9 @@ class SqliteStore final : public Store {
   Result<SeriesResult> QuerySeries(int64_t series_id, const SeriesQuery& q) override;
 
   Result<std::vector<Chart>> ListCharts(int64_t experiment_id) override;
-  Result<int64_t> CountProjectCharts(int64_t project_id) override;
   Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) override;
+  Result<std::vector<Chart>> ListProjectCharts(int64_t project_id) override;
+  Result<std::vector<Namespace>> ListProjectNamespaces(int64_t project_id) override;
   Result<Chart> SetChartStatus(int64_t chart_id, int status) override;
   Status SetNamespaceOpened(int64_t namespace_id, int opened) override;
   Status SetUiState(const std::string& key, const std::string& value) override;

@@ -31,20 +31,39 @@ Series SeriesFromRow(const sql::Rows& q) {
 }
 
 constexpr const char* kChartColumns =
-    "id, experiment_id, namespace_id, name, type, status, sort, create_time, update_time";
+    "id, coalesce(experiment_id, 0), coalesce(project_id, 0), namespace_id, name, type, status, sort, pin_sort, "
+    "create_time, update_time";
 
 Chart ChartFromRow(const sql::Rows& q) {
   Chart c;
   c.id = q.Int(0);
   c.experiment_id = q.Int(1);
-  c.namespace_id = q.Int(2);
-  c.name = q.Text(3);
-  c.type = q.Text(4);
-  c.status = static_cast<int>(q.Int(5));
-  c.sort = q.Int(6);
-  c.create_time = q.Int(7);
-  c.update_time = q.Int(8);
+  c.project_id = q.Int(2);
+  c.namespace_id = q.Int(3);
+  c.name = q.Text(4);
+  c.type = q.Text(5);
+  c.status = static_cast<int>(q.Int(6));
+  c.sort = q.Int(7);
+  c.pin_sort = q.OptionalInt(8);
+  c.create_time = q.Int(9);
+  c.update_time = q.Int(10);
   return c;
+}
+
+constexpr const char* kNamespaceColumns =
+    "id, coalesce(experiment_id, 0), coalesce(project_id, 0), name, opened, sort, create_time, update_time";
+
+Namespace NamespaceFromRow(const sql::Rows& q) {
+  return {q.Int(0), q.Int(1), q.Int(2), q.Text(3), static_cast<int>(q.Int(4)), q.Int(5), q.Int(6), q.Int(7)};
+}
+
+template <typename T>
+Result<std::vector<T>> ListRows(SqliteDb& db, const std::string& sql, int64_t id, T (*from_row)(const sql::Rows&)) {
+  sql::Rows q(db, sql, id);
+  std::vector<T> out;
+  while (q.Next()) out.push_back(from_row(q));
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return out;
 }
 
 }  // namespace
@@ -92,41 +111,40 @@ Result<SeriesResult> SqliteStore::QuerySeries(int64_t series_id, const SeriesQue
 Result<std::vector<Chart>> SqliteStore::ListCharts(int64_t experiment_id) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   static const std::string kSql = std::string("SELECT ") + kChartColumns + " FROM charts WHERE experiment_id=? ORDER BY sort, id";
-  sql::Rows q(r.db(), kSql, experiment_id);
-  std::vector<Chart> out;
-  while (q.Next()) out.push_back(ChartFromRow(q));
-  LOUPE_RETURN_IF_ERROR(q.status());
-  return out;
-}
-
-Result<int64_t> SqliteStore::CountProjectCharts(int64_t project_id) {
-  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
-  Result<std::optional<int64_t>> n = sql::QueryInt(
-      r.db(), "SELECT count(*) FROM charts WHERE experiment_id IN (SELECT id FROM experiments WHERE project_id=?)",
-      project_id);
-  if (!n.ok()) return n.status();
-  return n->value_or(0);
+  return ListRows(r.db(), kSql, experiment_id, &ChartFromRow);
 }
 
 Result<std::vector<Namespace>> SqliteStore::ListNamespaces(int64_t experiment_id) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
-  sql::Rows q(r.db(),
-              "SELECT id, experiment_id, name, opened, sort, create_time, update_time FROM namespaces "
-              "WHERE experiment_id=? ORDER BY sort, id",
-              experiment_id);
-  std::vector<Namespace> out;
-  while (q.Next()) {
-    out.push_back({q.Int(0), q.Int(1), q.Text(2), static_cast<int>(q.Int(3)), q.Int(4), q.Int(5), q.Int(6)});
-  }
-  LOUPE_RETURN_IF_ERROR(q.status());
-  return out;
+  static const std::string kSql =
+      std::string("SELECT ") + kNamespaceColumns + " FROM namespaces WHERE experiment_id=? ORDER BY sort, id";
+  return ListRows(r.db(), kSql, experiment_id, &NamespaceFromRow);
+}
+
+Result<std::vector<Chart>> SqliteStore::ListProjectCharts(int64_t project_id) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  static const std::string kSql = std::string("SELECT ") + kChartColumns + " FROM charts WHERE project_id=? ORDER BY sort, id";
+  return ListRows(r.db(), kSql, project_id, &ChartFromRow);
+}
+
+Result<std::vector<Namespace>> SqliteStore::ListProjectNamespaces(int64_t project_id) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  static const std::string kSql =
+      std::string("SELECT ") + kNamespaceColumns + " FROM namespaces WHERE project_id=? ORDER BY sort, id";
+  return ListRows(r.db(), kSql, project_id, &NamespaceFromRow);
 }
 
 Result<Chart> SqliteStore::SetChartStatus(int64_t chart_id, int status) {
   std::optional<Chart> chart;
   Status st = Write([&](SqliteDb& db) -> Status {
-    LOUPE_RETURN_IF_ERROR(
-        sql::Exec(db, "UPDATE charts SET status=?, update_time=? WHERE id=?", status, NowMicros(), chart_id));
+    // A pinned or hidden chart goes after those already there, among its owner's charts.
+    LOUPE_RETURN_IF_ERROR(sql::Exec(
+        db,
+        "UPDATE charts SET status=?1, update_time=?2, pin_sort=CASE WHEN ?1=0 THEN NULL "
+        "WHEN status=?1 THEN pin_sort ELSE (SELECT coalesce(max(o.pin_sort), -1) + 1 FROM charts o "
+        "WHERE o.status=?1 AND o.id<>charts.id AND (o.experiment_id=charts.experiment_id OR "
+        "o.project_id=charts.project_id)) END WHERE id=?3",
+        status, NowMicros(), chart_id));
     if (db.Changes() == 0) return Status::NotFound("chart " + std::to_string(chart_id) + " not found");
     static const std::string kSql = std::string("SELECT ") + kChartColumns + " FROM charts WHERE id=?";
     sql::Rows q(db, kSql, chart_id);
@@ -177,7 +195,7 @@ Result<std::vector<MediaItem>> SqliteStore::ListMedia(int64_t experiment_id, con
                                                       int limit) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   sql::Rows q(r.db(),
-              "SELECT id, experiment_id, key, step, filename, content_type, ts FROM media "
+              "SELECT id, experiment_id, key, step, filename, content_type, ts, caption FROM media "
               "WHERE experiment_id=? AND key=? ORDER BY step DESC, id DESC LIMIT ?",
               experiment_id, key, limit);
   std::vector<MediaItem> out;
@@ -190,6 +208,7 @@ Result<std::vector<MediaItem>> SqliteStore::ListMedia(int64_t experiment_id, con
     m.filename = q.Text(4);
     m.content_type = q.Text(5);
     m.ts = q.Int(6);
+    if (!q.IsNull(7)) m.caption = q.Text(7);
     out.push_back(std::move(m));
   }
   LOUPE_RETURN_IF_ERROR(q.status());

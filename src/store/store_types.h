@@ -24,7 +24,8 @@ struct Project {
   std::string name;
   std::string description;
   int64_t create_time = 0;  // micros since epoch
-  int64_t update_time = 0;
+  int64_t update_time = 0;  // bumped by a rename and by each new experiment
+  int64_t sum = 0;          // experiments ever created in it, deleted ones included
 };
 
 struct Experiment {
@@ -42,12 +43,14 @@ struct Experiment {
   std::string config_json = "{}";
   std::string system_json = "{}";
   std::string requirements;  // newline-separated
+  int64_t sort = 0;          // 1, 2, ... in creation order within the project; never reused
+  std::string error;         // traceback of an uncaught exception that ended the run, or ""
 };
 
 struct NewExperiment {
-  std::string project;       // created when missing
+  std::string project;       // created when missing; a former name finds the renamed project
   std::string run_id;        // empty: the store generates one
-  std::string name;          // empty: the run id
+  std::string name;          // empty: the run id; taken in the project: name-2, name-3, ...
   std::string description;
   std::string config_json = "{}";
   // The SDK process asking (see ClientWrite); empty for clients without one. A request
@@ -147,14 +150,18 @@ struct Series {
   int64_t version = 0;  // bumped by every write to the series
 };
 
+// A chart and a group belong to an experiment or, for the compare view, to a project
+// (the other id is 0).
 struct Chart {
   int64_t id = 0;
   int64_t experiment_id = 0;
+  int64_t project_id = 0;
   int64_t namespace_id = 0;
   std::string name;  // the metric key it draws
   std::string type = "line";
   int status = 0;  // 0 normal, 1 pinned, -1 hidden
   int64_t sort = 0;
+  std::optional<int64_t> pin_sort;  // place among the pinned or hidden charts
   int64_t create_time = 0;
   int64_t update_time = 0;
 };
@@ -162,6 +169,7 @@ struct Chart {
 struct Namespace {
   int64_t id = 0;
   int64_t experiment_id = 0;
+  int64_t project_id = 0;
   std::string name;
   int opened = 1;
   int64_t sort = 0;
@@ -197,6 +205,7 @@ struct MediaItem {
   std::string filename;  // generated, safe: [A-Za-z0-9._-]+
   std::string content_type;
   int64_t ts = 0;
+  std::optional<std::string> caption;
   ClientWrite from;  // written only: who uploaded it, for idempotent retries
   int64_t bytes = 0;  // written only: the file's size, counted against the media quota
 };

@@ -38,6 +38,7 @@ class TrackingStore {
   virtual Result<CreatedExperiment> CreateOrResumeExperiment(const NewExperiment& e) = 0;
   virtual Result<Experiment> GetExperiment(int64_t id) = 0;
   virtual Result<std::vector<Experiment>> ListExperiments(int64_t project_id) = 0;
+  // Conflict when the new name is another experiment's in the project.
   virtual Status PatchExperiment(int64_t id, const ExperimentPatch& patch) = 0;
   virtual Status MergeConfig(int64_t id, const std::string& config_json) = 0;
   virtual Status SetSystem(int64_t id, const std::string& system_json,
@@ -50,7 +51,10 @@ class TrackingStore {
   // now stored.
   // `at` (micros, 0: now) is when the client finished, kept as the finish time when it
   // lies between the run's start and now (a run synced later ends when it ended).
-  virtual Result<RunStatus> FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at) = 0;
+  // `error` (may be empty) is the traceback of an exception that ended the run, kept
+  // with the status.
+  virtual Result<RunStatus> FinishFromClient(int64_t id, RunStatus s, const std::string& client, int64_t at,
+                                             const std::string& error) = 0;
   // Running -> stopped in one step; Conflict when it had already ended.
   virtual Result<Experiment> StopIfRunning(int64_t id) = 0;
   virtual Result<RunStatus> Heartbeat(int64_t id) = 0;
@@ -70,8 +74,10 @@ class TrackingStore {
 
   // Charts and their groups, created with the series.
   virtual Result<std::vector<Chart>> ListCharts(int64_t experiment_id) = 0;
-  virtual Result<int64_t> CountProjectCharts(int64_t project_id) = 0;
   virtual Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) = 0;
+  // The project's own charts and groups (one per key any of its experiments has had).
+  virtual Result<std::vector<Chart>> ListProjectCharts(int64_t project_id) = 0;
+  virtual Result<std::vector<Namespace>> ListProjectNamespaces(int64_t project_id) = 0;
   virtual Result<Chart> SetChartStatus(int64_t chart_id, int status) = 0;
   virtual Status SetNamespaceOpened(int64_t namespace_id, int opened) = 0;
   // UI state with no row of its own: pinned/hidden groups, project-level namespaces.

@@ -226,9 +226,13 @@ std::string TrackingService::MediaDir(int64_t experiment_id) const {
 
 Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::string& key, int64_t step,
                                            const std::string& filename, const std::string& bytes,
-                                           const ClientWrite& from) {
+                                           const ClientWrite& from, const std::optional<std::string>& caption) {
   const Limits& l = options_.limits;
   LOUPE_RETURN_IF_ERROR(ValidateKey(key, l));
+  if (caption && caption->size() > kMaxCaptionBytes) {
+    return Status::InvalidArgument("caption holds " + std::to_string(caption->size()) + " bytes; at most " +
+                                   std::to_string(kMaxCaptionBytes) + " are kept");
+  }
   if (step < 0 || step > l.max_step) {
     return Status::InvalidArgument("step must be an integer from 0 to 2^53");
   }
@@ -264,6 +268,7 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   item.content_type = type;
   item.ts = NowMicros();
   item.from = from;
+  item.caption = caption;
   item.bytes = static_cast<int64_t>(bytes.size());
   Result<WriteAck> ack = store_.AddMedia(item);
   if (!ack.ok() || ack->duplicate) {
@@ -338,12 +343,25 @@ Status TrackingService::PatchExperiment(int64_t id, const ExperimentPatch& patch
   return store_.PatchExperiment(id, patch);
 }
 
+std::string TrackingService::DataDir() const {
+  std::error_code ec;
+  fs::path abs = fs::absolute(options_.data_dir, ec);
+  return (ec ? fs::path(options_.data_dir) : abs).lexically_normal().string();
+}
+
 Result<RunStatus> TrackingService::Finish(int64_t experiment_id, RunStatus status, const std::string& client,
-                                          int64_t at_micros) {
+                                          int64_t at_micros, const std::string& error) {
   if (!client.empty()) LOUPE_RETURN_IF_ERROR(ValidateClientId(client));
-  LOUPE_ASSIGN_OR_RETURN(RunStatus now, client.empty() && at_micros == 0
+  if (error.size() > kMaxErrorBytes) {
+    return Status::TooLarge("error holds " + std::to_string(error.size()) + " bytes; at most " +
+                            std::to_string(kMaxErrorBytes) + " are kept (send the end of the traceback)");
+  }
+  if (!error.empty() && status == RunStatus::kFinished) {
+    return Status::InvalidArgument("error is only kept for a run that ended \"crashed\", \"failed\" or \"stopped\"");
+  }
+  LOUPE_ASSIGN_OR_RETURN(RunStatus now, client.empty() && at_micros == 0 && error.empty()
                                             ? store_.SetStatus(experiment_id, status)
-                                            : store_.FinishFromClient(experiment_id, status, client, at_micros));
+                                            : store_.FinishFromClient(experiment_id, status, client, at_micros, error));
   spdlog::info("experiment {} ended {}", experiment_id, RunStatusName(now));
   return now;
 }

@@ -45,6 +45,8 @@ class TrackingService {
   ~TrackingService();
 
   const Limits& limits() const { return options_.limits; }
+  // The data folder as an absolute path (SwanLab's "logdir").
+  std::string DataDir() const;
 
   Result<CreatedExperiment> StartRun(NewExperiment e);
   // Validates keys and steps; a partial batch keeps its valid points and lists the rest.
@@ -55,15 +57,19 @@ class TrackingService {
                    const std::vector<std::string>& requirements);
   // Saves the file and records it as a media point of `key` at `step`; a retry of an
   // upload already kept (same client and seq) is answered duplicate and not stored twice.
+  static constexpr size_t kMaxCaptionBytes = 4096;
   Result<WriteAck> LogMedia(int64_t experiment_id, const std::string& key, int64_t step,
-                            const std::string& filename, const std::string& bytes, const ClientWrite& from = {});
+                            const std::string& filename, const std::string& bytes, const ClientWrite& from = {},
+                            const std::optional<std::string>& caption = std::nullopt);
   // Removes media files no stored media point refers to (left by a crash between the
   // file and its row) and folders of experiments that no longer exist. Run at start,
   // before uploads are accepted. Returns the number of files removed.
   Result<int> RemoveOrphanMedia();
   // `client` (an SDK client id, or empty): see TrackingStore::FinishFromClient.
+  // `error`: the traceback of the exception that ended the run, at most kMaxErrorBytes.
+  static constexpr size_t kMaxErrorBytes = 64 * 1024;
   Result<RunStatus> Finish(int64_t experiment_id, RunStatus status, const std::string& client = "",
-                           int64_t at_micros = 0);
+                           int64_t at_micros = 0, const std::string& error = "");
   Result<RunStatus> Heartbeat(int64_t experiment_id);
   // Marks a running experiment stopped (the UI's stop button); Conflict when it ended.
   Result<Experiment> Stop(int64_t experiment_id);
@@ -84,7 +90,10 @@ class TrackingService {
   Result<Series> GetSeries(int64_t experiment_id, const std::string& key) { return store_.GetSeries(experiment_id, key); }
   Result<SeriesResult> QuerySeries(int64_t series_id, const SeriesQuery& q) { return store_.QuerySeries(series_id, q); }
   Result<std::vector<Chart>> ListCharts(int64_t experiment_id) { return store_.ListCharts(experiment_id); }
-  Result<int64_t> CountProjectCharts(int64_t project_id) { return store_.CountProjectCharts(project_id); }
+  Result<std::vector<Chart>> ListProjectCharts(int64_t project_id) { return store_.ListProjectCharts(project_id); }
+  Result<std::vector<Namespace>> ListProjectNamespaces(int64_t project_id) {
+    return store_.ListProjectNamespaces(project_id);
+  }
   Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) { return store_.ListNamespaces(experiment_id); }
   Result<std::vector<ConsoleLine>> TailConsole(int64_t experiment_id, int limit) { return store_.TailConsole(experiment_id, limit); }
   Result<std::vector<ConsoleLine>> ReadConsole(int64_t experiment_id, int64_t from_line, int limit) {

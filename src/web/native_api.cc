@@ -33,6 +33,7 @@ json ExperimentJson(const Experiment& e) {
       {"last_seen", FormatIsoMicros(e.last_seen)},
       {"config", StoredJson(e.config_json)},
       {"system", StoredJson(e.system_json)},
+      {"error", e.error.empty() ? json(nullptr) : json(e.error)},
   };
 }
 
@@ -103,6 +104,13 @@ std::optional<std::string> OptionalString(const json& body, const char* field, S
   return it->get<std::string>();
 }
 
+// The "config" object of a body already parsed, as JSON text in the order the client
+// sent its keys (SwanLab numbers config keys by that order).
+std::string ConfigInClientOrder(const HttpRequest& req) {
+  nlohmann::ordered_json body = ParseBoundedJson<nlohmann::ordered_json>(req.body);
+  return body.at("config").dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
   LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
   NewExperiment e;
@@ -117,7 +125,7 @@ HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
   LOUPE_ASSIGN_OR_RESPOND(e.client_start, UnixSecondsField(body, "start_time"));
   if (auto c = body.find("config"); c != body.end() && !c->is_null()) {
     if (!c->is_object()) return JsonError(Status::InvalidArgument("config must be a JSON object"));
-    e.config_json = c->dump();
+    e.config_json = ConfigInClientOrder(req);
   }
   LOUPE_ASSIGN_OR_RESPOND(CreatedExperiment created, t.StartRun(e));
   json out = ExperimentJson(created.experiment);
@@ -241,7 +249,9 @@ HttpResponse LogMedia(TrackingService& t, const HttpRequest& req, int64_t id) {
   if (!filename) return JsonError(Status::InvalidArgument("filename is required"));
   LOUPE_ASSIGN_OR_RESPOND(int64_t step, ParseId(req.Query("step"), "step"));
   LOUPE_ASSIGN_OR_RESPOND(ClientWrite from, ClientFromQuery(req));
-  LOUPE_ASSIGN_OR_RESPOND(WriteAck ack, t.LogMedia(id, *key, step, *filename, req.body, from));
+  std::optional<std::string> caption;
+  if (const std::string* c = req.Query("caption")) caption = *c;
+  LOUPE_ASSIGN_OR_RESPOND(WriteAck ack, t.LogMedia(id, *key, step, *filename, req.body, from, caption));
   return JsonOk(AckJson(ack));
 }
 
@@ -302,7 +312,7 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  if (c == body.end() || !c->is_object()) {
                    return JsonError(Status::InvalidArgument("config is required and must be a JSON object"));
                  }
-                 Status st = t.LogConfig(id, c->dump());
+                 Status st = t.LogConfig(id, ConfigInClientOrder(req));
                  return st.ok() ? JsonOk(nullptr) : JsonError(st);
                })}));
   r.push_back(NotAudited({"PUT", "/api/v1/experiments/:id/system", WithExperiment([&t](const HttpRequest& req, int64_t id) {
@@ -346,7 +356,9 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  }
                  LOUPE_ASSIGN_OR_RESPOND(std::string client, ClientFromBody(body));
                  LOUPE_ASSIGN_OR_RESPOND(int64_t at, UnixSecondsField(body, "time"));
-                 LOUPE_ASSIGN_OR_RESPOND(RunStatus now, t.Finish(id, *s, client, at));
+                 std::string error = OptionalString(body, "error", err).value_or("");
+                 if (!err.ok()) return JsonError(Status::InvalidArgument("error must be a string (a traceback)"));
+                 LOUPE_ASSIGN_OR_RESPOND(RunStatus now, t.Finish(id, *s, client, at, error));
                  return JsonOk({{"status", RunStatusName(now)}});
                })});
   return r;

@@ -99,7 +99,7 @@ class SdkTest(unittest.TestCase):
         print("a warning", file=sys.stderr)
         run.update_config({"epochs": 3})
         png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-        run.log_image("samples/pred", png, step=5)
+        run.log_image("samples/pred", png, step=5, caption="digit 7")
         time.sleep(0.5)  # let the system sampler take a couple of samples
         self.assertTrue(loupe.finish())
 
@@ -121,7 +121,7 @@ class SdkTest(unittest.TestCase):
                       [{"stream": l["stream"], "text": l["text"]} for l in lines])
         self.assertIn("a warning", [l["text"] for l in lines if l["stream"] == "stderr"])
         tag = self.server.request("GET", f"/api/v1/experiment/{run.id}/tag/samples/pred")[1]["data"]
-        self.assertEqual(tag["list"][0]["index"], 5)
+        self.assertEqual((tag["list"][0]["index"], tag["list"][0]["more"]), (5, [{"caption": "digit 7"}]))
         self.assertEqual(os.listdir(self.spool), [])  # everything sent, spool cleaned
 
     def test_rejects_bad_keys_and_values_at_log_time(self):
@@ -139,7 +139,43 @@ class SdkTest(unittest.TestCase):
             with loupe.Run(project="sdk", **self.run_kwargs(capture_console=False)) as run:
                 run.log({"m": 1})
                 1 / 0
-        self.assertEqual(experiment(self.server, run.id)["status"], "crashed")
+        exp = experiment(self.server, run.id)
+        self.assertEqual(exp["status"], "crashed")
+        self.assertTrue(exp["error"].startswith("Traceback (most recent call last):"), exp["error"])
+        self.assertTrue(exp["error"].endswith("ZeroDivisionError: division by zero"), exp["error"])
+
+    def test_uncaught_exception_in_a_script_is_kept_as_the_runs_error(self):
+        script = ("import loupe\n"
+                  f"run = loupe.init(project='sdk', name='boom', host={self.server.url!r}, spool_dir={self.spool!r})\n"
+                  "run.log({'m': 1})\n"
+                  "def train():\n"
+                  "    raise RuntimeError('CUDA out of memory')\n"
+                  "train()\n")
+        path = os.path.join(self.spool, "train.py")
+        with open(path, "w") as f:
+            f.write(script)
+        env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "python"))
+        out = subprocess.run([sys.executable, path], capture_output=True, text=True, timeout=60, env=env)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("RuntimeError: CUDA out of memory", out.stderr)  # Python still prints it
+        exp = experiments_of(self.server, "sdk")[0]
+        self.assertEqual(exp["status"], "crashed")
+        self.assertIn("in train\n    raise RuntimeError('CUDA out of memory')", exp["error"])
+        self.assertTrue(exp["error"].endswith("RuntimeError: CUDA out of memory"))
+        log = self.server.request("GET", f"/api/v1/experiment/{exp['id']}/recent_log")[1]["data"]
+        self.assertEqual(log["error"][-2], "RuntimeError: CUDA out of memory")
+
+    def test_a_taken_name_gets_a_free_one_and_the_script_is_told(self):
+        first = loupe.Run(project="sdk", name="sweep", **self.run_kwargs(capture_console=False))
+        wait_connected(first)
+        first.finish()
+        err = io.StringIO()
+        with mock.patch("sys.stderr", err):
+            second = loupe.Run(project="sdk", name="sweep", **self.run_kwargs(capture_console=False))
+            wait_connected(second)
+            second.finish()
+        self.assertEqual((second.name, experiment(self.server, second.id)["name"]), ("sweep-2", "sweep-2"))
+        self.assertIn("already has a run named 'sweep'; this one is 'sweep-2'", err.getvalue())
 
     def test_server_down_mid_run_loses_nothing(self):
         run = loupe.Run(project="sdk", run_id="flaky-1",

@@ -148,10 +148,19 @@ TEST_F(ClientWritesTest, ResumeUnderAnOldProjectNameFindsTheRun) {
   EXPECT_TRUE(resumed->resumed);
   EXPECT_EQ(resumed->experiment.id, first->experiment.id);
   EXPECT_EQ(store_->ListProjects()->size(), 1u);
-  // A run the old project never had starts a project of that name, as before.
+  // A new run naming the old name (a script not yet updated) goes to the renamed project
+  // too, rather than to a second project a single-project client cannot see...
   auto other = Start("old-name", "r2", "clientC");
   EXPECT_FALSE(other->resumed);
-  EXPECT_EQ(store_->ListProjects()->size(), 2u);
+  EXPECT_EQ(other->experiment.project_id, first->experiment.project_id);
+  EXPECT_EQ(store_->ListProjects()->size(), 1u);
+  // ...until a project takes that name again.
+  NewExperiment fresh;
+  fresh.project = "new-name-2";
+  auto taker = store_->CreateOrResumeExperiment(fresh);
+  ASSERT_TRUE(taker.ok());
+  ASSERT_TRUE(store_->UpdateProject(taker->experiment.project_id, "old-name", "").ok());
+  EXPECT_EQ(Start("old-name", "r3", "clientD")->experiment.project_id, taker->experiment.project_id);
 }
 
 // Item 11: the dashboard's stop loses cleanly to a finish that came first, and two

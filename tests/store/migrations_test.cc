@@ -143,6 +143,69 @@ TEST(Migrations, IdsNeverReusedAfterUpgradeAndNothingCascades) {
   EXPECT_EQ((*db)->LastInsertId(), 6);
 }
 
+// Tracking v5 (SwanLab's board, issue 10): the project gets its own chart and group per
+// key (new ids, after every id ever given out), pins keep their place, experiments get
+// their place in the project, and duplicate names become unique without touching the
+// oldest.
+TEST(Migrations, V5GivesProjectsTheirOwnChartsAndMakesNamesUnique) {
+  TempDir dir;
+  const std::string path = dir.path() + "/loupe.db";
+  {
+    auto db = SqliteDb::Open(path, false, false);
+    SchemaModule v4 = TrackingSchema();
+    v4.steps.resize(4);
+    ASSERT_TRUE(Migrate(**db, {v4}).ok());
+    ASSERT_TRUE((*db)->Exec(
+        "INSERT INTO projects VALUES(1, 'p', '', 1, 1);"
+        "INSERT INTO experiments(id, project_id, run_id, name, status, create_time, update_time, last_seen) "
+        "VALUES(1, 1, 'a', 'dup', 'finished', 1, 1, 1), (2, 1, 'b', 'dup', 'finished', 1, 1, 1), "
+        "(3, 1, 'c', 'dup-2', 'finished', 1, 1, 1);"
+        "INSERT INTO namespaces VALUES(10, 1, 'train', 0, 0, 1, 1), (11, 2, 'train', 1, 0, 1, 1);"
+        "INSERT INTO charts VALUES(20, 1, 10, 'train/loss', 'line', 1, 3, 1, 1), "
+        "(21, 2, 11, 'train/loss', 'line', 0, 0, 1, 1);"
+        "UPDATE sqlite_sequence SET seq=50 WHERE name='charts';"
+        "UPDATE sqlite_sequence SET seq=60 WHERE name='namespaces';").ok());
+  }
+  StoreOptions o;
+  o.data_dir = dir.path();
+  auto store = OpenSqliteStore(o);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto exps = (*store)->ListExperiments(1);
+  ASSERT_TRUE(exps.ok());
+  ASSERT_EQ(exps->size(), 3u);
+  EXPECT_EQ((*exps)[0].name, "dup");
+  EXPECT_EQ((*exps)[1].name, "dup-2");
+  EXPECT_EQ((*exps)[2].name, "dup-2-3");
+  EXPECT_EQ((*exps)[2].sort, 3);
+  EXPECT_EQ((*store)->GetProject(1)->sum, 3);
+  auto mine = (*store)->ListCharts(1);
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].id, 20);
+  EXPECT_EQ((*mine)[0].pin_sort, 3);
+  EXPECT_EQ((*store)->ListCharts(2)->at(0).pin_sort, std::nullopt);
+  auto project_charts = (*store)->ListProjectCharts(1);
+  ASSERT_EQ(project_charts->size(), 1u);
+  EXPECT_EQ((*project_charts)[0].name, "train/loss");
+  EXPECT_EQ((*project_charts)[0].experiment_id, 0);
+  EXPECT_GT((*project_charts)[0].id, 50);
+  auto project_spaces = (*store)->ListProjectNamespaces(1);
+  ASSERT_EQ(project_spaces->size(), 1u);
+  EXPECT_GT((*project_spaces)[0].id, 60);
+  EXPECT_EQ((*project_charts)[0].namespace_id, (*project_spaces)[0].id);
+  // The next experiment is the project's fourth, and a taken name gets a free one.
+  NewExperiment e;
+  e.project = "p";
+  e.name = "dup";
+  auto created = (*store)->CreateOrResumeExperiment(e);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->experiment.name, "dup-3");
+  EXPECT_EQ(created->experiment.sort, 4);
+  EXPECT_EQ((*store)->PatchExperiment(1, {std::string("dup-2"), std::nullopt, std::nullopt}).code(),
+            Code::kConflict);
+  (*store)->Close();
+  EXPECT_EQ(Versions(path), Newest());
+}
+
 TEST(Migrations, RefusesADomainNewerThanThisBinary) {
   TempDir dir;
   const std::string path = dir.path() + "/loupe.db";

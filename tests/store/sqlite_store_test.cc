@@ -62,7 +62,7 @@ TEST_F(StoreTest, CreatesProjectAndExperimentThenResumesByRunId) {
   EXPECT_TRUE(again->resumed);
   EXPECT_EQ(again->experiment.id, first->experiment.id);
   EXPECT_EQ(again->experiment.status, RunStatus::kRunning);
-  EXPECT_EQ(again->experiment.config_json, R"({"batch":32,"lr":0.1})");
+  EXPECT_EQ(again->experiment.config_json, R"({"lr":0.1,"batch":32})");  // keys in the order first logged
 }
 
 TEST_F(StoreTest, GeneratedRunIdsAreUnique) {

@@ -33,7 +33,7 @@ TEST(GroupCommitWriterCaches, FailedOpDropsCachesBeforeTheNextOpOfItsGroup) {
   auto db = SqliteDb::Open(dir.path() + "/w.db", false, false);
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE(Migrate(**db).ok());
-  ASSERT_TRUE((*db)->Exec("INSERT INTO projects VALUES(1,'p','',0,0);"
+  ASSERT_TRUE((*db)->Exec("INSERT INTO projects(id,name,description,create_time,update_time) VALUES(1,'p','',0,0);"
                           "INSERT INTO experiments(id,project_id,run_id,name,status,create_time,update_time,"
                           "last_seen) VALUES(1,1,'r','r','running',0,0,0)").ok());
   SeriesWriter series;

@@ -52,8 +52,9 @@ def log(data: Dict[str, Any], step: Optional[int] = None) -> None:
     _current().log(data, step=step)
 
 
-def log_image(key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray], step: Optional[int] = None) -> None:
-    _current().log_image(key, image, step=step)
+def log_image(key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray], step: Optional[int] = None,
+              caption: Optional[str] = None) -> None:
+    _current().log_image(key, image, step=step, caption=caption)
 
 
 def finish(status: str = "finished") -> bool:

@@ -66,7 +66,7 @@ def metadata():
         "cwd": os.getcwd(),
         "pid": os.getpid(),
         "cpu": {"brand": brand or platform.processor(), "cores": os.cpu_count()},
-        "memory": {"total_gb": round(_meminfo().get("MemTotal", 0) / 2 ** 30, 2)},
+        "memory": round(_meminfo().get("MemTotal", 0) / 2 ** 30, 2),  # GB, as SwanLab's metadata
     }
     commit = _run(["git", "rev-parse", "HEAD"])
     if commit:

@@ -135,6 +135,8 @@ def clean_text(text: str) -> str:
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 _MAX_MEDIA_BYTES = 16 << 20
+_MAX_CAPTION_BYTES = 4096
+_MAX_ERROR_BYTES = 60 * 1024  # the server keeps up to 64 KiB
 
 
 def chunk_steps(steps: Dict[int, Dict[str, Any]]):
@@ -205,6 +207,7 @@ class Run:
         self._backoff = 0.5
         self._last_contact = 0.0
         self._failed = False
+        self._error = None  # traceback of the exception that ended the run
         self._lost = 0        # records or values the server refused
         self._siblings_done = threading.Event()
         self._sibling_thread = None
@@ -288,8 +291,9 @@ class Run:
             self._wake.set()
 
     def log_image(self, key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray],
-                  step: Optional[int] = None) -> None:
-        """Logs an image (a file path, or PNG/JPEG bytes) under `key` at `step`."""
+                  step: Optional[int] = None, caption: Optional[str] = None) -> None:
+        """Logs an image (a file path, or PNG/JPEG bytes) under `key` at `step`, with an
+        optional caption (at most 4096 bytes of UTF-8)."""
         if self.mode == "disabled":
             return
         if self.deleted:
@@ -309,6 +313,10 @@ class Run:
                 blob = f.read()
         if not blob:
             raise ValueError("the image is empty")
+        if caption is not None:
+            caption = clean_text(str(caption))
+            if len(caption.encode("utf-8")) > _MAX_CAPTION_BYTES:
+                raise ValueError(f"the caption is over {_MAX_CAPTION_BYTES} bytes")
         if len(blob) > _MAX_MEDIA_BYTES:
             raise ValueError(f"the image is {len(blob)} bytes; Loupe stores images of up to {_MAX_MEDIA_BYTES} bytes")
         with self._lock:
@@ -318,7 +326,8 @@ class Run:
             self._media_keys.add(key)
             seq = self._next_seq()
         self.spool.put({"kind": "media", "key": key, "step": step, "filename": filename, "client": self.client,
-                        "seq": seq, "step_origin": "resume" if relative else "absolute"}, blob=blob)
+                        "seq": seq, "step_origin": "resume" if relative else "absolute", "caption": caption},
+                       blob=blob)
         self._wake.set()
 
     def update_config(self, config: Mapping[str, Any]) -> None:
@@ -352,7 +361,10 @@ class Run:
             self.spool.remove_if_empty()
             return False
         self._drain_buffers()
-        self.spool.put({"kind": "finish", "body": {"status": status, "client": self.client, "time": time.time()}})
+        body = {"status": status, "client": self.client, "time": time.time()}
+        if self._error and status != "finished":
+            body["error"] = self._error
+        self.spool.put({"kind": "finish", "body": body})
         self._retry_at, self._backoff = 0.0, 0.5  # a server that is back gets the rest now
         left = self._close(timeout)
         if self.deleted:
@@ -391,6 +403,8 @@ class Run:
         if exc_type is SystemExit and self._terminated:
             self.finish("stopped")
             return False
+        if exc_type is not None:
+            self._error = _traceback_text(exc_type, exc, tb)
         self.finish("finished" if exc_type is None else "crashed")
         return False
 
@@ -515,6 +529,11 @@ class Run:
         r = _http.request(self.host, "POST", "/api/v1/experiments", self._create_body)
         if r.ok:
             self.id = r.data["id"]
+            given = r.data.get("name")
+            if given and given != self.name and not r.data.get("resumed"):
+                print(f"loupe: project {self.project!r} already has a run named {self.name!r}; "
+                      f"this one is {given!r}", file=original_stderr())
+                self.name = given
             self._on_status(r.data.get("status"))
             return True
         if r.status == 410:
@@ -585,7 +604,7 @@ class Run:
         if kind == "media":
             from urllib.parse import urlencode
             query = {"key": record["key"], "step": record["step"], "filename": record["filename"]}
-            for field in ("client", "seq", "step_origin"):
+            for field in ("client", "seq", "step_origin", "caption"):
                 if record.get(field) is not None:
                     query[field] = record[field]
             return _http.request(self.host, "POST", base + "/media?" + urlencode(query), raw=blob)
@@ -647,6 +666,7 @@ class Run:
     def _excepthook(self, exc_type, exc, tb):
         if not (exc_type is KeyboardInterrupt and self.stopped):
             self._failed = True
+            self._error = _traceback_text(exc_type, exc, tb)
         self._prev_excepthook(exc_type, exc, tb)
 
     def _on_sigterm(self, signum, frame):
@@ -661,6 +681,19 @@ class Run:
         if not self.finished:
             stopped = self.stopped or self._terminated
             self.finish("stopped" if stopped else ("crashed" if self._failed else "finished"))
+
+
+def _traceback_text(exc_type, exc, tb):
+    """The traceback Python prints for an uncaught exception, kept within the server's
+    limit: its start and, above all, its end (where the error is)."""
+    import traceback
+    text = clean_text("".join(traceback.format_exception(exc_type, exc, tb)).rstrip("\n"))
+    data = text.encode("utf-8")
+    if len(data) <= _MAX_ERROR_BYTES:
+        return text
+    head = data[:4096].decode("utf-8", "ignore")
+    tail = data[-(_MAX_ERROR_BYTES - 4096 - 64):].decode("utf-8", "ignore")
+    return head + "\n... (traceback shortened) ...\n" + tail
 
 
 def _console_records(lines):
