@@ -287,6 +287,11 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
                {"has_requirements", !e.requirements.empty()}, {"requirements", e.requirements},
                {"data_json", ScriptJson(data)}};
   if (!e.description.empty()) view["description"] = e.description;
+  if (!e.error.empty()) {
+    view["error"] = e.error;
+    size_t last = e.error.find_last_of('\n');
+    view["error_last"] = last == std::string::npos ? e.error : e.error.substr(last + 1);
+  }
   return HtmlPage(frame, RenderTemplate("experiment", view));
 }
 

@@ -88,6 +88,21 @@ class PagesTest(unittest.TestCase):
         self.assertEqual(data["keys"][0]["namespace"], "train")
         self.assertIn('/static/uPlot.iife.min.js', p)
         self.assertIn("not found", self.page("/experiments/9999", 404))
+        self.assertNotIn('id="run-error"', p)
+
+    def test_a_crashed_runs_traceback_is_on_its_page(self):
+        _, body, _ = self.server.post("/api/v1/experiments", {"project": "pages-crash", "name": "crashed"})
+        eid = body["data"]["id"]
+        traceback = 'Traceback (most recent call last):\n  File "t.py", line 3, in <module>\nValueError: <bad> shape'
+        self.server.post(f"/api/v1/experiments/{eid}/finish", {"status": "crashed", "error": traceback})
+        p = self.page(f"/experiments/{eid}")
+        self.assertIn("The run ended with an exception: ValueError: &lt;bad&gt; shape</summary>", p)
+        self.assertIn('File &quot;t.py&quot;, line 3', p)
+        # A finished run cannot carry one.
+        _, body, _ = self.server.post("/api/v1/experiments", {"project": "pages-crash", "name": "fine"})
+        status, err, _ = self.server.request("POST", f"/api/v1/experiments/{body['data']['id']}/finish",
+                                             body={"status": "finished", "error": "x"})
+        self.assertEqual(status, 422, err)
 
     def test_console_page_and_api(self):
         self.assertIn('id="console"', self.page(f"/experiments/{self.running}/console"))
