@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
-#include <set>
 
 #include "common/bounded_json.h"
+#include "common/json_order.h"
 #include "common/time_util.h"
 #include "store/migrations.h"
 #include "store/sql.h"
@@ -72,12 +72,12 @@ std::string NewRunId(int64_t now) {
 
 // Keys keep the order they were first logged in (SwanLab numbers config keys by it).
 Result<std::string> MergeJsonObjects(const std::string& base, const std::string& update) {
-  nlohmann::ordered_json b = ParseBoundedJson<nlohmann::ordered_json>(base);
-  nlohmann::ordered_json u = ParseBoundedJson<nlohmann::ordered_json>(update);
-  if (b.is_discarded() || !b.is_object()) b = nlohmann::ordered_json::object();
-  if (u.is_discarded() || !u.is_object()) return Status::InvalidArgument("config must be a JSON object");
-  for (auto it = u.begin(); it != u.end(); ++it) b[it.key()] = it.value();
-  return b.dump();
+  Result<JsonMembers> u = ObjectMembersInOrder(update);
+  if (!u.ok()) return Status::InvalidArgument("config must be a JSON object");
+  Result<JsonMembers> stored = ObjectMembersInOrder(base);
+  JsonMembers b = stored.ok() ? std::move(*stored) : JsonMembers{};
+  MergeMembers(b, *u);
+  return ObjectText(b);
 }
 
 // Why experiment `id` is not there: Gone when it existed (ids are never reused, so any id
@@ -299,23 +299,23 @@ Result<std::optional<int64_t>> ProjectNamed(SqliteDb& db, const std::string& nam
 }
 
 // `wanted` when no experiment of the project has that name, else the first of
-// wanted-2, wanted-3, ... that is free.
+// wanted-2, wanted-3, ... that is free, within 255 bytes (the default name limit; the
+// name is cut at a character boundary to make room for the suffix).
 Result<std::string> FreeExperimentName(SqliteDb& db, int64_t project_id, const std::string& wanted) {
-  std::string pattern;
-  for (char c : wanted) {
-    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-    pattern += c;
-  }
-  pattern += "-%";
-  sql::Rows q(db, "SELECT name FROM experiments WHERE project_id=? AND (name=? OR name LIKE ? ESCAPE '\\')",
-              project_id, wanted, pattern);
-  std::set<std::string> taken;
-  while (q.Next()) taken.insert(q.Text(0));
-  LOUPE_RETURN_IF_ERROR(q.status());
-  if (!taken.count(wanted)) return wanted;
-  for (size_t n = 2;; ++n) {
-    std::string candidate = wanted + "-" + std::to_string(n);
-    if (!taken.count(candidate)) return candidate;
+  constexpr size_t kMaxNameBytes = 255;
+  for (size_t n = 1;; ++n) {
+    std::string suffix = n == 1 ? "" : "-" + std::to_string(n);
+    std::string base = wanted;
+    if (base.size() + suffix.size() > kMaxNameBytes) {
+      size_t cut = kMaxNameBytes - suffix.size();
+      while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0) == 0x80) --cut;
+      base.resize(cut);
+    }
+    std::string candidate = base + suffix;
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> taken,
+                           sql::QueryInt(db, "SELECT 1 FROM experiments WHERE project_id=? AND name=?", project_id,
+                                         candidate));
+    if (!taken) return candidate;
   }
 }
 
@@ -361,8 +361,8 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
         return Status::Ok();
       }
       LOUPE_RETURN_IF_ERROR(sql::Exec(db,
-                                      "UPDATE experiments SET status='running', finish_time=0, last_seen=?, "
-                                      "update_time=? WHERE id=?",
+                                      "UPDATE experiments SET status='running', finish_time=0, error='', "
+                                      "last_seen=?, update_time=? WHERE id=?",
                                       now, now, *id));
       if (e.config_json != "{}") {
         LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, *id));

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/bounded_json.h"
+#include "common/json_order.h"
 #include "common/time_util.h"
 #include "tracking/validation.h"
 #include "web/api_routes.h"
@@ -106,9 +107,9 @@ std::optional<std::string> OptionalString(const json& body, const char* field, S
 
 // The "config" object of a body already parsed, as JSON text in the order the client
 // sent its keys (SwanLab numbers config keys by that order).
-std::string ConfigInClientOrder(const HttpRequest& req) {
-  nlohmann::ordered_json body = ParseBoundedJson<nlohmann::ordered_json>(req.body);
-  return body.at("config").dump(-1, ' ', false, json::error_handler_t::replace);
+Result<std::string> ConfigInClientOrder(const HttpRequest& req) {
+  LOUPE_ASSIGN_OR_RETURN(JsonMembers members, FieldMembersInOrder(req.body, "config"));
+  return ObjectText(members);
 }
 
 HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
@@ -125,7 +126,7 @@ HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
   LOUPE_ASSIGN_OR_RESPOND(e.client_start, UnixSecondsField(body, "start_time"));
   if (auto c = body.find("config"); c != body.end() && !c->is_null()) {
     if (!c->is_object()) return JsonError(Status::InvalidArgument("config must be a JSON object"));
-    e.config_json = ConfigInClientOrder(req);
+    LOUPE_ASSIGN_OR_RESPOND(e.config_json, ConfigInClientOrder(req));
   }
   LOUPE_ASSIGN_OR_RESPOND(CreatedExperiment created, t.StartRun(e));
   json out = ExperimentJson(created.experiment);
@@ -312,7 +313,8 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
                  if (c == body.end() || !c->is_object()) {
                    return JsonError(Status::InvalidArgument("config is required and must be a JSON object"));
                  }
-                 Status st = t.LogConfig(id, ConfigInClientOrder(req));
+                 LOUPE_ASSIGN_OR_RESPOND(std::string config, ConfigInClientOrder(req));
+                 Status st = t.LogConfig(id, config);
                  return st.ok() ? JsonOk(nullptr) : JsonError(st);
                })}));
   r.push_back(NotAudited({"PUT", "/api/v1/experiments/:id/system", WithExperiment([&t](const HttpRequest& req, int64_t id) {

@@ -349,7 +349,9 @@ HttpResponse SetOpened(TrackingService& t, const HttpRequest& req) {
   auto scope_id = [&](const char* f) -> Result<std::optional<int64_t>> {
     auto it = body.find(f);
     if (it == body.end() || it->is_null()) return std::optional<int64_t>();
-    if (!it->is_number_integer()) return Status::InvalidArgument(std::string(f) + " must be an integer");
+    if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX)) {
+      return Status::InvalidArgument(std::string(f) + " must be an integer id");
+    }
     return std::optional<int64_t>(it->get<int64_t>());
   };
   LOUPE_ASSIGN_OR_RESPOND(std::optional<int64_t> pid, scope_id("project_id"));
@@ -389,7 +391,7 @@ HttpResponse SetChartStatus(TrackingService& t, const HttpRequest& req) {
   LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(req.Param("id"), "chart id"));
   LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 16));
   auto s = body.find("status");
-  if (s == body.end() || !s->is_number_integer() ||
+  if (s == body.end() || !s->is_number_integer() || (s->is_number_unsigned() && s->get<uint64_t>() > 1) ||
       (s->get<int64_t>() != 0 && s->get<int64_t>() != 1 && s->get<int64_t>() != -1)) {
     return JsonError(Status::InvalidArgument("status is required and must be 1 (pinned), -1 (hidden) or 0"));
   }

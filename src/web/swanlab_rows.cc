@@ -1,6 +1,6 @@
 #include "web/swanlab_rows.h"
 
-#include "common/bounded_json.h"
+#include "common/json_order.h"
 #include "common/time_util.h"
 
 namespace loupe::swanlab {
@@ -71,12 +71,13 @@ json ExperimentRow(const Experiment& e, const json& project_row, const GroupStat
 }
 
 json WrappedConfig(const std::string& config_json) {
-  nlohmann::ordered_json config = ParseBoundedJson<nlohmann::ordered_json>(config_json);
   json out = json::object();
-  if (config.is_discarded() || !config.is_object()) return out;
+  Result<JsonMembers> members = ObjectMembersInOrder(config_json);
+  if (!members.ok()) return out;
   int64_t sort = 0;
-  for (auto it = config.begin(); it != config.end(); ++it) {
-    out[it.key()] = {{"desc", nullptr}, {"sort", sort++}, {"value", json::parse(it.value().dump(-1, ' ', false, json::error_handler_t::replace))}};
+  for (const auto& [key, raw] : *members) {
+    json value = json::parse(raw, nullptr, false);
+    out[key] = {{"desc", nullptr}, {"sort", sort++}, {"value", value.is_discarded() ? json(nullptr) : value}};
   }
   return out;
 }

@@ -420,6 +420,7 @@ class SwanlabConformanceTest(SharedServerTest):
         self.assertEqual(before, after)
         self.call("PATCH", f"/api/v1/chart/{acc['id']}/status", {"status": 0})
         self.call("PATCH", f"/api/v1/chart/{acc['id']}/status", {"status": 5}, status=422, code=3422)
+        self.call("PATCH", f"/api/v1/chart/{acc['id']}/status", {"status": 2 ** 64 - 1}, status=422, code=3422)
         self.call("PATCH", "/api/v1/chart/987654/status", {"status": 1}, status=404, code=3404)
 
     def test_pins_keep_their_order(self):

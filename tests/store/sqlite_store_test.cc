@@ -65,6 +65,39 @@ TEST_F(StoreTest, CreatesProjectAndExperimentThenResumesByRunId) {
   EXPECT_EQ(again->experiment.config_json, R"({"lr":0.1,"batch":32})");  // keys in the order first logged
 }
 
+// A traceback belongs to the attempt that crashed: resuming the run clears it.
+TEST_F(StoreTest, ResumingACrashedRunClearsItsError) {
+  NewExperiment e;
+  e.project = "p";
+  e.run_id = "r";
+  auto first = store_->CreateOrResumeExperiment(e);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(store_->FinishFromClient(first->experiment.id, RunStatus::kCrashed, "", 0, "Traceback: boom").ok());
+  EXPECT_EQ(store_->GetExperiment(first->experiment.id)->error, "Traceback: boom");
+  auto again = store_->CreateOrResumeExperiment(e);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->resumed);
+  EXPECT_EQ(again->experiment.error, "");
+}
+
+// Config keys keep the order they were first logged in, in one pass however many there
+// are (an ordered map with linear lookups took 17 s to merge 40,000 keys).
+TEST_F(StoreTest, ConfigKeysKeepTheirOrderAtAnySize) {
+  std::string config = "{";
+  for (int i = 0; i < 50000; ++i) config += (i ? ",\"k" : "\"k") + std::to_string(49999 - i) + "\":" + std::to_string(i);
+  config += "}";
+  NewExperiment e;
+  e.project = "p";
+  e.config_json = config;
+  auto created = store_->CreateOrResumeExperiment(e);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(store_->MergeConfig(created->experiment.id, R"({"k0":"last","new":true,"k49999":-1})").ok());
+  std::string stored = store_->GetExperiment(created->experiment.id)->config_json;
+  EXPECT_EQ(stored.substr(0, 18), R"({"k49999":-1,"k499)");
+  const std::string tail = R"(,"k1":49998,"k0":"last","new":true})";
+  EXPECT_EQ(stored.substr(stored.size() - tail.size()), tail);
+}
+
 TEST_F(StoreTest, GeneratedRunIdsAreUnique) {
   auto a = store_->GetExperiment(NewRun());
   auto b = store_->GetExperiment(NewRun());
