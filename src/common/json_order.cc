@@ -6,6 +6,8 @@
 
 #include <unordered_map>
 
+#include "common/bounded_json.h"
+
 namespace loupe {
 
 namespace {
@@ -70,6 +72,11 @@ Result<JsonMembers> FieldMembers(od::object obj, std::string_view field) {
 // Runs `f` on the top-level object of `text` (the parser and document must outlive it).
 template <typename F>
 Result<JsonMembers> WithObject(std::string_view text, F f) {
+  // As ParseBoundedJson: a value nested deeper is refused before it is walked (a stored
+  // one from an older version must not reach a response).
+  if (JsonNestingDepth(text) > kMaxJsonDepth) {
+    return Status::InvalidArgument("nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   od::parser parser;
   simdjson::padded_string padded(text);
   od::document doc;

@@ -14,6 +14,7 @@ namespace loupe {
 
 // (key, value as JSON text) of each member of the object `text`, in order; a key given
 // twice keeps its first place and its last value (as a parser that keeps the last does).
+// Text nested deeper than kMaxJsonDepth is refused, as ParseBoundedJson does.
 using JsonMembers = std::vector<std::pair<std::string, std::string>>;
 Result<JsonMembers> ObjectMembersInOrder(std::string_view text);
 
