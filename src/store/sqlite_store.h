@@ -48,6 +48,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Namespace>> ListNamespaces(int64_t experiment_id) override;
   Result<std::vector<Chart>> ListProjectCharts(int64_t project_id) override;
   Result<std::vector<Namespace>> ListProjectNamespaces(int64_t project_id) override;
+  Result<bool> ProjectHasCharts(int64_t project_id) override;
   Result<Chart> SetChartStatus(int64_t chart_id, int status) override;
   Status SetNamespaceOpened(int64_t namespace_id, int opened) override;
   Status SetUiState(const std::string& key, const std::string& value) override;

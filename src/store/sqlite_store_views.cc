@@ -134,6 +134,13 @@ Result<std::vector<Namespace>> SqliteStore::ListProjectNamespaces(int64_t projec
   return ListRows(r.db(), kSql, project_id, &NamespaceFromRow);
 }
 
+Result<bool> SqliteStore::ProjectHasCharts(int64_t project_id) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> found,
+                         sql::QueryInt(r.db(), "SELECT 1 FROM charts WHERE project_id=? LIMIT 1", project_id));
+  return found.has_value();
+}
+
 Result<Chart> SqliteStore::SetChartStatus(int64_t chart_id, int status) {
   std::optional<Chart> chart;
   Status st = Write([&](SqliteDb& db) -> Status {

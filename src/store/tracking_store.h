@@ -78,6 +78,8 @@ class TrackingStore {
   // The project's own charts and groups (one per key any of its experiments has had).
   virtual Result<std::vector<Chart>> ListProjectCharts(int64_t project_id) = 0;
   virtual Result<std::vector<Namespace>> ListProjectNamespaces(int64_t project_id) = 0;
+  // Whether the project has had a chart of its own (SwanLab's project "charts" flag).
+  virtual Result<bool> ProjectHasCharts(int64_t project_id) = 0;
   virtual Result<Chart> SetChartStatus(int64_t chart_id, int status) = 0;
   virtual Status SetNamespaceOpened(int64_t namespace_id, int opened) = 0;
   // UI state with no row of its own: pinned/hidden groups, project-level namespaces.

@@ -91,6 +91,7 @@ class TrackingService {
   Result<SeriesResult> QuerySeries(int64_t series_id, const SeriesQuery& q) { return store_.QuerySeries(series_id, q); }
   Result<std::vector<Chart>> ListCharts(int64_t experiment_id) { return store_.ListCharts(experiment_id); }
   Result<std::vector<Chart>> ListProjectCharts(int64_t project_id) { return store_.ListProjectCharts(project_id); }
+  Result<bool> ProjectHasCharts(int64_t project_id) { return store_.ProjectHasCharts(project_id); }
   Result<std::vector<Namespace>> ListProjectNamespaces(int64_t project_id) {
     return store_.ListProjectNamespaces(project_id);
   }

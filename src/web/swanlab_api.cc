@@ -42,8 +42,10 @@ GroupState GroupsOpened(TrackingService& t, const std::string& scope, int64_t id
 }
 
 Result<json> ProjectRowOf(TrackingService& t, const Project& p) {
-  LOUPE_ASSIGN_OR_RETURN(std::vector<Chart> charts, t.ListProjectCharts(p.id));
-  return swanlab::ProjectRow(p, GroupsOpened(t, "project", p.id), !charts.empty());
+  // Every experiment row nests its project row, and /status is polled each second: a
+  // flag, not the project's chart list.
+  LOUPE_ASSIGN_OR_RETURN(bool has_charts, t.ProjectHasCharts(p.id));
+  return swanlab::ProjectRow(p, GroupsOpened(t, "project", p.id), has_charts);
 }
 
 Result<json> ExperimentRowOf(TrackingService& t, const Experiment& e) {
