@@ -226,7 +226,7 @@ Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const 
 }
 
 HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
-  PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true, {"charts.js", "experiment.js"}};
+  PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true, {"axes.js", "charts.js", "experiment.js"}};
   Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
   if (!loaded.ok()) return HtmlErrorPage(loaded.status(), frame);
   const auto& [e, p] = *loaded;
@@ -311,7 +311,7 @@ HttpResponse ConsolePage(TrackingService& t, const HttpRequest& req) {
 
 HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Compare", {{"Home", "/"}, {"Projects", "/projects"}, {"Compare", ""}}, "projects", true,
-                  {"charts.js", "compare.js"}};
+                  {"axes.js", "charts.js", "compare.js"}};
   const std::string* ids_text = req.Query("ids");
   std::vector<int64_t> ids;
   for (const std::string& part : SplitList(ids_text ? *ids_text : "")) {

@@ -124,6 +124,24 @@ class SdkTest(unittest.TestCase):
         self.assertEqual((tag["list"][0]["index"], tag["list"][0]["more"]), (5, [{"caption": "digit 7"}]))
         self.assertEqual(os.listdir(self.spool), [])  # everything sent, spool cleaned
 
+    def test_each_step_carries_the_time_of_its_own_log_call(self):
+        # One flush window (10 s) holds all five steps: a time-axis chart must still see
+        # them 0.2 s apart, not stacked at the flush's time.
+        run = loupe.init(project="sdk", name="stamps", host=self.server.url, spool_dir=self.spool,
+                         flush_interval=10, capture_console=False, system_metrics_interval=0)
+        before = time.time()
+        for step in range(5):
+            run.log({"loss": 1.0 / (step + 1)})
+            time.sleep(0.2)
+        run.log({"acc": 0.5}, step=10)
+        self.assertTrue(run.finish())
+        ts = [p[2] for p in series(self.server, run.id, "loss")["points"]]
+        self.assertEqual(len(ts), 5)
+        self.assertAlmostEqual(ts[0], before, delta=0.1)
+        for a, b in zip(ts, ts[1:]):
+            self.assertAlmostEqual(b - a, 0.2, delta=0.08)
+        self.assertAlmostEqual(series(self.server, run.id, "acc")["points"][0][2], before + 1.0, delta=0.15)
+
     def test_rejects_bad_keys_and_values_at_log_time(self):
         run = loupe.Run(project="sdk", **self.run_kwargs(capture_console=False, system_metrics_interval=0))
         with self.assertRaises(ValueError):

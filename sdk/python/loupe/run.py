@@ -194,6 +194,7 @@ class Run:
         self._drain_lock = threading.Lock()  # the sender and finish() may both drain
         self._steps = {}      # explicit steps: stored as given
         self._rel_steps = {}  # steps counted by log() itself: the server adds where the run resumed
+        self._step_ts = {}    # (relative, step) -> time of the latest log() call for that step
         self._explicit = False
         self._media_keys = set()
         self._scalar_keys = set()
@@ -265,6 +266,7 @@ class Run:
             raise TypeError("log() takes a dict of {key: number}")
         if self.deleted:
             return
+        now = time.time()
         encoded = {}
         for key, value in data.items():
             validate_key(key)
@@ -284,6 +286,7 @@ class Run:
                     self._explicit, self._auto_step = True, step
             self._auto_step = max(self._auto_step, step + 1)
             (self._rel_steps if relative else self._steps).setdefault(step, {}).update(encoded)
+            self._step_ts[(relative, step)] = now
             self._scalar_keys.update(encoded)
             self._buffered += len(encoded)
             full = self._buffered >= self._max_buffered
@@ -444,11 +447,13 @@ class Run:
         with self._lock:
             steps, self._steps, self._buffered = self._steps, {}, 0
             rel_steps, self._rel_steps = self._rel_steps, {}
+            step_ts, self._step_ts = self._step_ts, {}
             console, self._console = self._console, []
         now = time.time()
-        for origin, buffered in (("resume", rel_steps), ("absolute", steps)):
+        for origin, relative, buffered in (("resume", True, rel_steps), ("absolute", False, steps)):
             for piece in chunk_steps(buffered):
-                self._put_metrics(origin, [{"step": s, "ts": now, "values": v} for s, v in sorted(piece.items())])
+                self._put_metrics(origin, [{"step": s, "ts": step_ts.get((relative, s), now), "values": v}
+                                           for s, v in sorted(piece.items())])
         for lines in _console_records(console):
             with self._lock:
                 seq = self._next_seq()

@@ -78,11 +78,6 @@
     return s.replace(/[^A-Za-z0-9._-]+/g, '_');
   }
 
-  function fmtTime(secs) {
-    const d = new Date(secs * 1000);
-    return d.toISOString().slice(11, 19);
-  }
-
   class LoupeChart {
     // opts: {title, sources: [{expId, key, label, color, axis?: 'right'}], settings, chartId?,
     //        onPin?, onHide?, status?}
@@ -182,6 +177,40 @@
       return d.ts.map(t => t - t0);
     }
 
+    // The labels uPlot last drew on each axis, kept for the SVG export and for tests
+    // (uPlot draws on a canvas).
+    recordTicks(name, labels) {
+      this.ticks = this.ticks || {};
+      this.ticks[name] = labels;
+      this.el.dataset['ticks' + name[0].toUpperCase() + name.slice(1)] = JSON.stringify(labels);
+      return labels;
+    }
+
+    xAxis() {
+      const mode = this.settings.xmode;
+      const A = window.LoupeAxes;
+      if (mode === 'wall') {
+        return {
+          space: 90, incrs: A.wallIncrs, size: 44,
+          splits: A.wallSplits,
+          values: (u, vals, i, space, incr) => this.recordTicks('x', A.wallTicks(vals, incr)),
+        };
+      }
+      if (mode === 'relative') {
+        return { space: 60, incrs: A.durationIncrs,
+                 values: (u, vals, i, space, incr) => this.recordTicks('x', A.durationTicks(vals, incr)) };
+      }
+      return { space: 60, values: (u, vals, i, space, incr) => this.recordTicks('x', A.numberTicks(vals, incr)) };
+    }
+
+    yAxis(scale, log) {
+      const A = window.LoupeAxes;
+      return {
+        scale, size: A.axisSize,
+        values: (u, vals, i, space, incr) => this.recordTicks(scale, log ? A.logTicks(vals) : A.numberTicks(vals, incr)),
+      };
+    }
+
     draw() {
       const srcs = this.opts.sources;
       const tables = [];
@@ -222,20 +251,16 @@
         return;
       }
       const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
-      const timeX = this.settings.xmode === 'wall';
       const rightAxis = srcs.some(s => s.axis === 'right');
-      const axes = [
-        { values: this.settings.xmode === 'relative' ? (u, vals) => vals.map(v => v == null ? '' : v.toFixed(0) + 's') : undefined },
-        { size: 60 },
-      ];
-      if (rightAxis) axes.push({ side: 1, scale: 'y2', grid: { show: false }, size: 60 });
+      const axes = [this.xAxis(), this.yAxis('y', log)];
+      if (rightAxis) axes.push(Object.assign(this.yAxis('y2', false), { side: 1, grid: { show: false } }));
       const opts = {
         width: this.width(),
         height: 200,
         series,
         scales: {
           // A run logged within a second has a zero-width time span; give it one.
-          x: { time: timeX, range: (u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) },
+          x: { time: false, range: (u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) },
           y: { distr: log ? 3 : 1 },
           y2: { distr: 1 },
         },
@@ -303,16 +328,23 @@
       out += '<rect width="100%" height="100%" fill="#fff"/>';
       out += '<text x="' + left + '" y="14" font-weight="bold">' + esc(this.opts.title) + '</text>';
       out += '<g transform="translate(0,20)"><rect x="' + left + '" y="' + top + '" width="' + pw + '" height="' + ph + '" fill="none" stroke="#ccc"/>';
+      const A = window.LoupeAxes;
       for (const [scale, side] of [['x', 'x'], ['y', 'y']]) {
         const sc = u.scales[scale];
         if (sc.min == null) continue;
-        for (const v of [sc.min, (sc.min + sc.max) / 2, sc.max]) {
+        const vals = [sc.min, (sc.min + sc.max) / 2, sc.max];
+        const incr = (sc.max - sc.min) / 2;
+        const mode = this.settings.xmode;
+        const labels = side === 'y' ? (this.settings.log ? A.logTicks(vals) : A.numberTicks(vals, incr))
+          : mode === 'wall' ? A.wallTicks(vals, incr).map(l => l.split('\n')[0])
+          : mode === 'relative' ? A.durationTicks(vals, incr) : A.numberTicks(vals, incr);
+        vals.forEach((v, k) => {
           const p = u.valToPos(v, scale);
-          const label = side === 'x' && this.settings.xmode === 'wall' ? fmtTime(v) : (+v.toPrecision(4)).toString();
+          const label = labels[k];
           out += side === 'x'
             ? '<text x="' + (left + p) + '" y="' + (top + ph + 14) + '" text-anchor="middle">' + esc(label) + '</text>'
             : '<text x="' + (left - 4) + '" y="' + (top + p + 4) + '" text-anchor="end">' + esc(label) + '</text>';
-        }
+        });
       }
       for (let s = 1; s < u.series.length; s++) {
         const ser = u.series[s];
