@@ -246,8 +246,18 @@ Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id) {
 Result<int64_t> RunService::StartExperiment(int64_t run_id, const TrainingPlan& plan) {
   const RunRecord& run = plan.run;
   NewExperiment e;
-  e.project = "Session " + std::to_string(plan.session.id) + ": " + plan.session.name;
-  e.name = run.name;
+  // Every session's runs share one project (a project per session crowded the project
+  // list); the session is in the run's name and its tags, so the table filters by it.
+  e.project = "Model sessions";
+  std::string session_part = plan.session.name;
+  const size_t room = 255 > run.name.size() + 3 ? 255 - run.name.size() - 3 : 0;
+  if (session_part.size() > room) {
+    size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(session_part[cut]) & 0xC0) == 0x80) --cut;
+    session_part.resize(cut);
+  }
+  e.name = session_part.empty() ? run.name : session_part + " / " + run.name;
+  e.tags = {"session-" + std::to_string(plan.session.id), run.model.substr(0, 64)};
   e.description = run.model + (run.optimizer.empty() ? "" : " with " + run.optimizer);
   const json config = {{"model", run.model},
                        {"parameters", plan.params.values},

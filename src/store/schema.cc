@@ -265,6 +265,14 @@ CREATE UNIQUE INDEX experiments_by_name ON experiments(project_id, name);
 -- A media file's caption (NULL: none).
 ALTER TABLE media ADD COLUMN caption TEXT;
 )sql",
+      R"sql(
+-- v6: tags (a JSON array of strings, set by the SDK and the pages), and runs the
+-- heartbeat monitor ended: they end at their last sign of life, not when the monitor
+-- noticed (a run killed after 4 s of work showed minutes of duration).
+ALTER TABLE experiments ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+UPDATE experiments SET finish_time=last_seen
+  WHERE status='crashed' AND error='' AND last_seen > create_time AND last_seen < finish_time;
+)sql",
   }};
   return m;
 }

@@ -21,13 +21,28 @@ namespace {
 
 constexpr const char* kExperimentColumns =
     "id, project_id, run_id, name, description, status, show, create_time, update_time, "
-    "finish_time, last_seen, config, system, requirements, sort, error";
+    "finish_time, last_seen, config, system, requirements, sort, error, tags";
 
 // 1 when the experiment has a client that started after `client` (?1) did (?2: the id).
 constexpr const char* kNewerClientSql =
     "SELECT 1 FROM experiment_clients a JOIN experiment_clients b "
     "ON b.experiment_id=a.experiment_id AND b.create_time > a.create_time "
     "WHERE a.client=? AND a.experiment_id=? LIMIT 1";
+
+// Tags are stored as a JSON array of strings.
+std::vector<std::string> TagsFromText(const std::string& text) {
+  std::vector<std::string> out;
+  nlohmann::json j = ParseBoundedJson(text);
+  if (!j.is_array()) return out;
+  for (const auto& t : j) {
+    if (t.is_string()) out.push_back(t.get<std::string>());
+  }
+  return out;
+}
+
+std::string TagsText(const std::vector<std::string>& tags) {
+  return nlohmann::json(tags).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 Experiment ExperimentFromRow(const sql::Rows& q) {
   Experiment e;
@@ -47,6 +62,7 @@ Experiment ExperimentFromRow(const sql::Rows& q) {
   e.requirements = q.Text(13);
   e.sort = q.Int(14);
   e.error = q.Text(15);
+  e.tags = TagsFromText(q.Text(16));
   return e;
 }
 
@@ -369,6 +385,14 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
         LOUPE_ASSIGN_OR_RETURN(std::string merged, MergeJsonObjects(cur.config_json, e.config_json));
         LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET config=? WHERE id=?", merged, *id));
       }
+      if (!e.tags.empty()) {
+        LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, *id));
+        std::vector<std::string> tags = cur.tags;
+        for (const std::string& t : e.tags) {
+          if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+        }
+        LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET tags=? WHERE id=?", TagsText(tags), *id));
+      }
     } else {
       LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> project_id, ProjectNamed(db, e.project));
       if (!project_id) {
@@ -384,10 +408,10 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
           sql::Exec(db, "UPDATE projects SET sum=sum + 1, update_time=? WHERE id=?", now, *project_id));
       LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                       "INSERT INTO experiments(project_id, run_id, name, description, status, "
-                                      "create_time, update_time, last_seen, config, sort) "
-                                      "VALUES(?,?,?,?,'running',?,?,?,?,(SELECT sum FROM projects WHERE id=?))",
+                                      "create_time, update_time, last_seen, config, tags, sort) "
+                                      "VALUES(?,?,?,?,'running',?,?,?,?,?,(SELECT sum FROM projects WHERE id=?))",
                                       *project_id, run_id, name, e.description, started, now, now, e.config_json,
-                                      *project_id));
+                                      TagsText(e.tags), *project_id));
       id = db.LastInsertId();
     }
     LOUPE_RETURN_IF_ERROR(RegisterClient(db, e.client, *id, !out.resumed, started, out.step_base));
@@ -428,8 +452,9 @@ Status SqliteStore::PatchExperiment(int64_t id, const ExperimentPatch& patch) {
     if (patch.name) e.name = *patch.name;
     if (patch.description) e.description = *patch.description;
     if (patch.show) e.show = *patch.show;
-    return sql::Exec(db, "UPDATE experiments SET name=?, description=?, show=?, update_time=? WHERE id=?", e.name,
-                     e.description, e.show ? 1 : 0, NowMicros(), id);
+    if (patch.tags) e.tags = *patch.tags;
+    return sql::Exec(db, "UPDATE experiments SET name=?, description=?, show=?, tags=?, update_time=? WHERE id=?",
+                     e.name, e.description, e.show ? 1 : 0, TagsText(e.tags), NowMicros(), id);
   });
 }
 
@@ -588,9 +613,9 @@ Result<int> SqliteStore::CrashStaleRuns(int64_t cutoff_micros) {
   Status st = Write([&](SqliteDb& db) -> Status {
     int64_t now = NowMicros();
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
-                                    "UPDATE experiments SET status='crashed', finish_time=?, update_time=? "
-                                    "WHERE status='running' AND last_seen < ?",
-                                    now, now, cutoff_micros));
+                                    "UPDATE experiments SET status='crashed', finish_time=CASE WHEN last_seen > create_time THEN last_seen ELSE create_time END, "
+                                    "update_time=? WHERE status='running' AND last_seen < ?",
+                                    now, cutoff_micros));
     changed = db.Changes();
     return Status::Ok();
   });

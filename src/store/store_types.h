@@ -45,6 +45,7 @@ struct Experiment {
   std::string requirements;  // newline-separated
   int64_t sort = 0;          // 1, 2, ... in creation order within the project; never reused
   std::string error;         // traceback of an uncaught exception that ended the run, or ""
+  std::vector<std::string> tags;  // in the order they were added; no duplicates
 };
 
 struct NewExperiment {
@@ -59,6 +60,8 @@ struct NewExperiment {
   // When the client started, micros (0: unknown). A new run's start time (a run synced
   // later starts when it ran, not when it arrived), and the order of a run's clients.
   int64_t client_start = 0;
+  // Added to the run's tags (a resumed run keeps the ones it has).
+  std::vector<std::string> tags;
 };
 
 // A partial update of an experiment: fields left empty keep their stored value, so two
@@ -67,6 +70,7 @@ struct ExperimentPatch {
   std::optional<std::string> name;
   std::optional<std::string> description;
   std::optional<bool> show;
+  std::optional<std::vector<std::string>> tags;  // replaces the run's tags
 };
 
 struct CreatedExperiment {

@@ -8,6 +8,7 @@
 
 #include "common/bounded_json.h"
 #include "common/time_util.h"
+#include "tracking/run_filter.h"
 
 namespace loupe {
 
@@ -24,34 +25,70 @@ bool ContainsFolded(const std::string& hay, const std::string& needle_lower) {
 
 std::string ValueText(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-// "key=value": the config key (dots reach into nested objects) equals the value.
-bool ConfigEquals(const std::string& config_json, const std::string& key, const std::string& value) {
-  if (config_json.find(key.substr(0, key.find('.'))) == std::string::npos) return false;  // cheap pre-check
-  nlohmann::json cfg = ParseBoundedJson(config_json);
+// The config value at a dotted key, or null when the config lacks it.
+const nlohmann::json* ConfigAt(const nlohmann::json& cfg, const std::string& key) {
   const nlohmann::json* cur = &cfg;
   size_t start = 0;
   while (true) {
     size_t dot = key.find('.', start);
     std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!cur->is_object()) return false;
+    if (!cur->is_object()) return nullptr;
     auto it = cur->find(part);
-    if (it == cur->end()) return false;
+    if (it == cur->end()) return nullptr;
     cur = &*it;
-    if (dot == std::string::npos) break;
+    if (dot == std::string::npos) return cur;
     start = dot + 1;
   }
-  return ValueText(*cur) == value;
 }
 
-bool Matches(const Experiment& e, const TableQuery& q, const std::string& needle_lower) {
-  if (!q.status.empty() && q.status != RunStatusName(e.status)) return false;
-  if (q.search.empty()) return true;
-  size_t eq = q.search.find('=');
-  if (eq != std::string::npos && eq > 0) {
-    return ConfigEquals(e.config_json, q.search.substr(0, eq), q.search.substr(eq + 1));
+// Metric last values by key, then by experiment id, for the comparison terms whose key
+// is a metric of the project.
+using MetricValues = std::unordered_map<std::string, std::unordered_map<int64_t, double>>;
+
+bool TermMatches(const Experiment& e, const FilterTerm& term, const nlohmann::json* cfg, const MetricValues& metrics) {
+  switch (term.kind) {
+    case FilterTerm::Kind::kTag:
+      return std::find(e.tags.begin(), e.tags.end(), term.value) != e.tags.end();
+    case FilterTerm::Kind::kText: {
+      std::string needle;
+      for (char c : term.value) needle += Lower(c);
+      if (ContainsFolded(e.name, needle) || ContainsFolded(e.run_id, needle) || ContainsFolded(e.config_json, needle)) {
+        return true;
+      }
+      for (const std::string& t : e.tags) {
+        if (ContainsFolded(t, needle)) return true;
+      }
+      return false;
+    }
+    case FilterTerm::Kind::kCompare: {
+      if (const nlohmann::json* v = cfg ? ConfigAt(*cfg, term.key) : nullptr) {
+        std::optional<double> number;
+        if (v->is_number()) number = v->get<double>();
+        return CompareMatches(term, ValueText(*v), number);
+      }
+      auto m = metrics.find(term.key);
+      if (m == metrics.end()) return false;
+      auto it = m->second.find(e.id);
+      if (it == m->second.end()) return false;
+      return CompareMatches(term, nlohmann::json(it->second).dump(), it->second);
+    }
   }
-  return ContainsFolded(e.name, needle_lower) || ContainsFolded(e.run_id, needle_lower) ||
-         ContainsFolded(e.config_json, needle_lower);
+  return false;
+}
+
+bool Matches(const Experiment& e, const TableQuery& q, const RunFilter& filter, const MetricValues& metrics) {
+  if (!q.status.empty() && q.status != RunStatusName(e.status)) return false;
+  if (filter.empty()) return true;
+  nlohmann::json cfg;
+  bool parsed = false;
+  for (const FilterTerm& term : filter.terms) {
+    if (term.kind == FilterTerm::Kind::kCompare && !parsed) {
+      cfg = ParseBoundedJson(e.config_json);
+      parsed = true;
+    }
+    if (!TermMatches(e, term, parsed ? &cfg : nullptr, metrics)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -84,15 +121,25 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     table.metric_columns.push_back(sort_key);
   }
 
+  LOUPE_ASSIGN_OR_RETURN(RunFilter filter, ParseRunFilter(q.search));
+  MetricValues filter_metrics;
+  for (const FilterTerm& term : filter.terms) {
+    if (term.kind != FilterTerm::Kind::kCompare || filter_metrics.count(term.key)) continue;
+    if (std::find(table.available_keys.begin(), table.available_keys.end(), term.key) == table.available_keys.end()) {
+      continue;
+    }
+    LOUPE_ASSIGN_OR_RETURN(auto values, t.LastValues(project_id, term.key));
+    auto& by_id = filter_metrics[term.key];
+    for (const auto& [id, v] : values) by_id[id] = v;
+  }
+
   LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> all, t.ListExperiments(project_id));
   table.total_experiments = static_cast<int64_t>(all.size());
-  std::string needle;
-  for (char c : q.search) needle += Lower(c);
 
   std::vector<TableRow> rows;
   std::unordered_map<int64_t, size_t> index;
   for (Experiment& e : all) {
-    if (!Matches(e, q, needle)) continue;
+    if (!Matches(e, q, filter, filter_metrics)) continue;
     TableRow row;
     int64_t end = e.status == RunStatus::kRunning || e.finish_time == 0 ? now_micros : e.finish_time;
     row.duration_micros = std::max<int64_t>(0, end - e.create_time);

@@ -1,4 +1,4 @@
-// The experiments table of a project: search (name or config), status filter, sort by
+// The experiments table of a project: search (run_filter.h terms), status filter, sort by
 // any column including a metric's last value, and paging. One pass over the project's
 // experiments plus one indexed lookup per metric column, so a page of a 10,000-run
 // project stays well under 100 ms.
@@ -16,7 +16,7 @@
 namespace loupe {
 
 struct TableQuery {
-  std::string search;  // substring of the name or of a config value; "key=value" matches that config key
+  std::string search;  // terms that must all match: see tracking/run_filter.h
   std::string status;  // "" or running|finished|crashed|stopped
   std::string sort = "start";  // name|status|start|duration|metric:<key>
   bool descending = true;

@@ -60,6 +60,7 @@ Result<CreatedExperiment> TrackingService::StartRun(NewExperiment e) {
   if (!e.run_id.empty()) LOUPE_RETURN_IF_ERROR(ValidateRunId(e.run_id));
   if (!e.client.empty()) LOUPE_RETURN_IF_ERROR(ValidateClientId(e.client));
   if (!e.name.empty()) LOUPE_RETURN_IF_ERROR(ValidateName("name", e.name, l));
+  LOUPE_ASSIGN_OR_RETURN(e.tags, NormalizeTags(e.tags));
   if (e.description.size() > l.max_json_field_bytes) {
     return Status::TooLarge("description is larger than " + std::to_string(l.max_json_field_bytes) + " bytes");
   }
@@ -340,7 +341,10 @@ Status TrackingService::RenameProject(int64_t id, const std::string& name, const
 Status TrackingService::PatchExperiment(int64_t id, const ExperimentPatch& patch) {
   if (patch.name) LOUPE_RETURN_IF_ERROR(ValidateName("name", *patch.name, options_.limits));
   if (patch.description) LOUPE_RETURN_IF_ERROR(ValidateDescription(*patch.description));
-  return store_.PatchExperiment(id, patch);
+  if (!patch.tags) return store_.PatchExperiment(id, patch);
+  ExperimentPatch normalized = patch;
+  LOUPE_ASSIGN_OR_RETURN(normalized.tags, NormalizeTags(*patch.tags));
+  return store_.PatchExperiment(id, normalized);
 }
 
 std::string TrackingService::DataDir() const {

@@ -1,5 +1,7 @@
 #include "tracking/validation.h"
 
+#include <algorithm>
+
 namespace loupe {
 
 namespace {
@@ -72,6 +74,30 @@ Status ValidateName(std::string_view what, std::string_view name, const Limits& 
     }
   }
   return Status::Ok();
+}
+
+Result<std::vector<std::string>> NormalizeTags(const std::vector<std::string>& tags) {
+  std::vector<std::string> out;
+  for (const std::string& raw : tags) {
+    size_t a = raw.find_first_not_of(' ');
+    size_t b = raw.find_last_not_of(' ');
+    std::string tag = a == std::string::npos ? "" : raw.substr(a, b - a + 1);
+    if (tag.empty()) return Status::InvalidArgument("a tag must not be empty");
+    if (tag.size() > kMaxTagBytes) {
+      return Status::InvalidArgument("tag '" + tag.substr(0, 40) + "...' is longer than " +
+                                     std::to_string(kMaxTagBytes) + " bytes");
+    }
+    for (unsigned char c : tag) {
+      if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("a tag must not contain control characters");
+      if (c == ',') return Status::InvalidArgument("tag '" + tag + "' contains a comma; tags are separated by commas");
+    }
+    if (std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
+  }
+  if (out.size() > kMaxTags) {
+    return Status::InvalidArgument("a run has at most " + std::to_string(kMaxTags) + " tags; got " +
+                                   std::to_string(out.size()));
+  }
+  return out;
 }
 
 }  // namespace loupe

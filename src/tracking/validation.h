@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "store/store_types.h"
@@ -22,5 +23,11 @@ Status ValidateClientId(std::string_view client);
 Result<StepOrigin> ParseStepOrigin(std::string_view name);
 // Project and experiment names: 1..max_name_length bytes of printable UTF-8, no control characters.
 Status ValidateName(std::string_view what, std::string_view name, const Limits& limits);
+// Experiment tags: at most kMaxTags, each 1..kMaxTagBytes bytes after trimming spaces, no
+// control characters and no commas (pages edit tags as a comma-separated list).
+// Returns them trimmed, duplicates dropped, in the order given.
+inline constexpr size_t kMaxTags = 32;
+inline constexpr size_t kMaxTagBytes = 64;
+Result<std::vector<std::string>> NormalizeTags(const std::vector<std::string>& tags);
 
 }  // namespace loupe

@@ -8,8 +8,10 @@
 #include <set>
 
 #include "common/bounded_json.h"
+#include "auth/roles.h"
 #include "common/time_util.h"
 #include "tracking/experiment_table.h"
+#include "tracking/run_filter.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 #include "web/http_status.h"
@@ -55,6 +57,28 @@ json KeyValueRows(const std::string& text) {
   json rows = json::array();
   for (auto& [k, v] : flat) rows.push_back({{"k", k}, {"v", v}});
   return rows;
+}
+
+bool CanEdit(const HttpRequest& req) {
+  return !req.caller.known || auth::RoleRank(req.caller.role) >= auth::RoleRank(auth::kEditor);
+}
+
+// A traceback's last non-empty line (the exception), at most 200 bytes.
+std::string LastLine(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  size_t nl = text.find_last_of('\n');
+  std::string last(nl == std::string_view::npos ? text : text.substr(nl + 1));
+  if (last.size() <= 200) return last;
+  size_t cut = 200;
+  while (cut > 0 && (static_cast<unsigned char>(last[cut]) & 0xC0) == 0x80) --cut;
+  return last.substr(0, cut) + "…";
+}
+
+// What the runs table says under a crashed run's name: the exception, or that the run
+// went silent.
+std::string CrashLine(const Experiment& e) {
+  if (e.error.empty()) return "no heartbeat since " + FormatMicrosUtc(e.last_seen) + " UTC";
+  return LastLine(e.error);
 }
 
 std::string DurationOf(const Experiment& e, int64_t now) {
@@ -134,12 +158,23 @@ Result<TableQuery> ReadTableQuery(const HttpRequest& req) {
 }
 
 HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
-  PageFrame frame{"Experiments", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", false, {"experiments.js"}};
+  PageFrame frame{"Experiments", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", false,
+                  {"experiments.js", "run_actions.js"}};
   Result<int64_t> id = PagePathId(req, "project");
   if (!id.ok()) return HtmlErrorPage(id.status(), frame);
   Result<TableQuery> q = ReadTableQuery(req);
+  // A search that does not parse keeps the page (and its search box) with the reason
+  // in place of the rows, so the user can correct it.
+  Status filter_error = ParseRunFilter(q->search).status();
+  std::string search = q->search;
+  if (!filter_error.ok()) q->search.clear();
   Result<ExperimentTable> table = BuildExperimentTable(t, *id, *q, NowMicros());
   if (!table.ok()) return HtmlErrorPage(table.status(), frame);
+  q->search = search;
+  if (!filter_error.ok()) {
+    table->rows.clear();
+    table->page.total = 0;
+  }
   frame.title = table->project.name;
   frame.crumbs.push_back({table->project.name, ""});
 
@@ -170,9 +205,13 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   for (const TableRow& r : table->rows) {
     json metrics = json::array();
     for (const auto& v : r.metrics) metrics.push_back(FormatNumber(v, 5));
-    rows.push_back({{"id", r.experiment.id}, {"name", r.experiment.name}, {"status", RunStatusName(r.experiment.status)},
-                    {"start", FormatMicrosUtc(r.experiment.create_time)}, {"duration", DurationOf(r.experiment, now)},
-                    {"metrics", metrics}});
+    json tags = json::array();
+    for (const std::string& tag : r.experiment.tags) tags.push_back({{"tag", tag}, {"url", UrlEncode(tag)}});
+    json row = {{"id", r.experiment.id}, {"name", r.experiment.name}, {"status", RunStatusName(r.experiment.status)},
+                {"start", FormatMicrosUtc(r.experiment.create_time)}, {"duration", DurationOf(r.experiment, now)},
+                {"metrics", metrics}, {"tags", tags}};
+    if (r.experiment.status == RunStatus::kCrashed) row["crash"] = CrashLine(r.experiment);
+    rows.push_back(std::move(row));
   }
   json statuses = json::array();
   for (const char* s : {"", "running", "finished", "crashed", "stopped"}) {
@@ -191,7 +230,15 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
                {"shown", table->page.total}, {"total_experiments", table->total_experiments},
                {"csv_href", "/projects/" + std::to_string(*id) + "/experiments.csv" + QueryString(csv_query)}};
   if (!table->project.description.empty()) view["description"] = table->project.description;
+  view["description_text"] = table->project.description;
+  view["can_edit"] = CanEdit(req);
+  view["project_json"] = ScriptJson({{"id", *id}, {"name", table->project.name}, {"count", table->total_experiments}});
   view["pagination"] = PaginationNav(table->page, "/projects/" + std::to_string(*id), req.query);
+  if (!filter_error.ok()) {
+    view["filter_error"] = filter_error.message();
+    view["pagination"] = "";
+    return HtmlPage(frame, RenderTemplate("experiments", view), HttpStatus(filter_error));
+  }
   return HtmlPage(frame, RenderTemplate("experiments", view));
 }
 
@@ -226,7 +273,8 @@ Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const 
 }
 
 HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
-  PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true, {"axes.js", "charts.js", "experiment.js"}};
+  PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true,
+                  {"axes.js", "charts.js", "experiment.js", "run_actions.js"}};
   Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
   if (!loaded.ok()) return HtmlErrorPage(loaded.status(), frame);
   const auto& [e, p] = *loaded;
@@ -287,10 +335,35 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
                {"has_requirements", !e.requirements.empty()}, {"requirements", e.requirements},
                {"data_json", ScriptJson(data)}};
   if (!e.description.empty()) view["description"] = e.description;
+  view["description_text"] = e.description;
+  view["can_edit"] = CanEdit(req);
+  view["project_id"] = p.id;
+  json tags = json::array();
+  std::string tags_text;
+  for (const std::string& tag : e.tags) {
+    tags.push_back({{"tag", tag}, {"url", UrlEncode(tag)}});
+    tags_text += (tags_text.empty() ? "" : ", ") + tag;
+  }
+  view["tags"] = tags;
+  view["tags_text"] = tags_text;
+  view["run_json"] = ScriptJson({{"id", e.id}, {"name", e.name}, {"project_id", p.id}, {"project", p.name}});
+  if (e.status == RunStatus::kCrashed) {
+    view["crashed"] = true;
+    // The last step the run logged (system metrics count their own samples, not steps).
+    int64_t last_step = -1;
+    for (const Series& s : *series) {
+      if (s.key.rfind("system/", 0) != 0) last_step = std::max(last_step, s.last_step);
+    }
+    if (last_step >= 0) view["crash_step"] = last_step;
+    // No traceback: the heartbeat monitor ended it, so its last sign of life is the news.
+    if (e.error.empty()) {
+      view["no_heartbeat"] = true;
+      view["last_seen"] = FormatMicrosUtc(e.last_seen);
+    }
+  }
   if (!e.error.empty()) {
     view["error"] = e.error;
-    size_t last = e.error.find_last_of('\n');
-    view["error_last"] = last == std::string::npos ? e.error : e.error.substr(last + 1);
+    view["error_last"] = LastLine(e.error);
   }
   return HtmlPage(frame, RenderTemplate("experiment", view));
 }

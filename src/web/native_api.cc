@@ -35,7 +35,26 @@ json ExperimentJson(const Experiment& e) {
       {"config", StoredJson(e.config_json)},
       {"system", StoredJson(e.system_json)},
       {"error", e.error.empty() ? json(nullptr) : json(e.error)},
+      {"tags", e.tags},
   };
+}
+
+json ProjectJson(const Project& p) {
+  return {{"id", p.id}, {"name", p.name}, {"description", p.description},
+          {"create_time", FormatIsoMicros(p.create_time)}, {"update_time", FormatIsoMicros(p.update_time)}};
+}
+
+// The optional "tags" of a body: absent or null is none; else an array of strings.
+Result<std::optional<std::vector<std::string>>> TagsFromBody(const json& body) {
+  auto it = body.find("tags");
+  if (it == body.end() || it->is_null()) return std::optional<std::vector<std::string>>();
+  if (!it->is_array()) return Status::InvalidArgument("tags must be an array of strings");
+  std::vector<std::string> tags;
+  for (const json& t : *it) {
+    if (!t.is_string()) return Status::InvalidArgument("tags must be an array of strings");
+    tags.push_back(t.get<std::string>());
+  }
+  return std::optional<std::vector<std::string>>(std::move(tags));
 }
 
 json AckJson(const WriteAck& ack) {
@@ -105,6 +124,44 @@ std::optional<std::string> OptionalString(const json& body, const char* field, S
   return it->get<std::string>();
 }
 
+// PATCH body {name?, description?, tags?}: fields left out keep their value.
+HttpResponse PatchExperiment(TrackingService& t, const HttpRequest& req, int64_t id) {
+  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "name" && it.key() != "description" && it.key() != "tags") {
+      return JsonError(Status::InvalidArgument("unknown field '" + it.key().substr(0, 64) +
+                                               "'; an experiment's name, description and tags can be changed"));
+    }
+  }
+  ExperimentPatch patch;
+  Status err;
+  patch.name = OptionalString(body, "name", err);
+  patch.description = OptionalString(body, "description", err);
+  if (!err.ok()) return JsonError(err);
+  LOUPE_ASSIGN_OR_RESPOND(patch.tags, TagsFromBody(body));
+  if (Status st = t.PatchExperiment(id, patch); !st.ok()) return JsonError(st);
+  LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));
+  return JsonOk(ExperimentJson(e));
+}
+
+HttpResponse PatchProject(TrackingService& t, const HttpRequest& req, int64_t id) {
+  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, t.limits().max_body_bytes));
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "name" && it.key() != "description") {
+      return JsonError(Status::InvalidArgument("unknown field '" + it.key().substr(0, 64) +
+                                               "'; a project's name and description can be changed"));
+    }
+  }
+  LOUPE_ASSIGN_OR_RESPOND(Project p, t.GetProject(id));
+  Status err;
+  std::string name = OptionalString(body, "name", err).value_or(p.name);
+  std::string description = OptionalString(body, "description", err).value_or(p.description);
+  if (!err.ok()) return JsonError(err);
+  if (Status st = t.RenameProject(id, name, description); !st.ok()) return JsonError(st);
+  LOUPE_ASSIGN_OR_RESPOND(Project updated, t.GetProject(id));
+  return JsonOk(ProjectJson(updated));
+}
+
 // The "config" object of a body already parsed, as JSON text in the order the client
 // sent its keys (SwanLab numbers config keys by that order).
 Result<std::string> ConfigInClientOrder(const HttpRequest& req) {
@@ -122,6 +179,8 @@ HttpResponse CreateExperiment(TrackingService& t, const HttpRequest& req) {
   e.description = OptionalString(body, "description", err).value_or("");
 
   if (!err.ok()) return JsonError(err);
+  LOUPE_ASSIGN_OR_RESPOND(std::optional<std::vector<std::string>> tags, TagsFromBody(body));
+  if (tags) e.tags = std::move(*tags);
   LOUPE_ASSIGN_OR_RESPOND(e.client, ClientFromBody(body));
   LOUPE_ASSIGN_OR_RESPOND(e.client_start, UnixSecondsField(body, "start_time"));
   if (auto c = body.find("config"); c != body.end() && !c->is_null()) {
@@ -270,12 +329,17 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
   r.push_back({"GET", "/api/v1/projects", [&t](const HttpRequest&) {
                  LOUPE_ASSIGN_OR_RESPOND(std::vector<Project> ps, t.ListProjects());
                  json arr = json::array();
-                 for (const Project& p : ps) {
-                   arr.push_back({{"id", p.id}, {"name", p.name}, {"description", p.description},
-                                  {"create_time", FormatIsoMicros(p.create_time)},
-                                  {"update_time", FormatIsoMicros(p.update_time)}});
-                 }
+                 for (const Project& p : ps) arr.push_back(ProjectJson(p));
                  return JsonOk({{"projects", arr}});
+               }});
+  r.push_back({"PATCH", "/api/v1/projects/:id", [&t](const HttpRequest& req) {
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(req.Param("id"), "project id"));
+                 return PatchProject(t, req, id);
+               }});
+  r.push_back({"DELETE", "/api/v1/projects/:id", [&t](const HttpRequest& req) {
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(req.Param("id"), "project id"));
+                 if (Status st = t.DeleteProject(id); !st.ok()) return JsonError(st);
+                 return JsonOk(json::object());
                }});
   r.push_back({"GET", "/api/v1/projects/:id/experiments", [&t](const HttpRequest& req) {
                  LOUPE_ASSIGN_OR_RESPOND(int64_t id, ParseId(req.Param("id"), "project id"));
@@ -288,6 +352,18 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
   r.push_back({"POST", "/api/v1/experiments", [&t](const HttpRequest& req) { return CreateExperiment(t, req); }});
   r.push_back({"GET", "/api/v1/experiments/:id", WithExperiment([&t](const HttpRequest&, int64_t id) {
                  LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));
+                 return JsonOk(ExperimentJson(e));
+               })});
+  r.push_back({"PATCH", "/api/v1/experiments/:id", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 return PatchExperiment(t, req, id);
+               })});
+  r.push_back({"DELETE", "/api/v1/experiments/:id", WithExperiment([&t](const HttpRequest&, int64_t id) {
+                 if (Status st = t.DeleteExperiment(id); !st.ok()) return JsonError(st);
+                 return JsonOk(json::object());
+               })});
+  // The pages' stop button: the run's client sees "stopped" in its next answer and ends.
+  r.push_back({"POST", "/api/v1/experiments/:id/stop", WithExperiment([&t](const HttpRequest&, int64_t id) {
+                 LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.Stop(id));
                  return JsonOk(ExperimentJson(e));
                })});
   r.push_back(NotAudited({"POST", "/api/v1/experiments/:id/metrics", WithExperiment([&t](const HttpRequest& req, int64_t id) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
-import { root, startServer, launch, signIn, shot } from './harness.mjs';
+import { root, startServer, launch, signIn, shot, callApi } from './harness.mjs';
 
 const sandbox = { window: {} };
 vm.runInNewContext(fs.readFileSync(path.join(root, 'src', 'ui', 'static', 'axes.js'), 'utf8'), sandbox);
@@ -59,13 +59,7 @@ const errors = [];
 const base = Math.floor(Date.now() / 1000 / 86400) * 86400 - 86400 + 10 * 3600;  // yesterday 10:00 UTC
 const exps = {};
 
-async function api(method, url, body) {
-  const resp = await fetch(server.url + url, {
-    method, headers: { ...server.headers, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
-  const json = await resp.json();
-  if (!resp.ok) throw new Error(`${method} ${url}: ${resp.status} ${json.message}`);
-  return json.data;
-}
+const api = (method, url, body) => callApi(server, method, url, body);
 
 async function experiment(name, key, points) {
   const e = await api('POST', '/api/v1/experiments', { project: 'axes', name, start_time: points[0][1] });

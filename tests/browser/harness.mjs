@@ -60,6 +60,15 @@ export function logRun(url, args, { wait = true } = {}) {
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error('log_run exited ' + code)))));
 }
 
+// A JSON API call with the server's token; throws with the server's message on an error.
+export async function callApi(server, method, url, body) {
+  const resp = await fetch(server.url + url, {
+    method, headers: { ...server.headers, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+  const json = await resp.json();
+  if (!resp.ok) throw new Error(`${method} ${url}: ${resp.status} ${json.message}`);
+  return json.data;
+}
+
 // Ids by name: {project, experiments: {name: id}} (the CLaaS importer creates projects too).
 export async function idsOf(server, projectName) {
   const { url, headers } = server;

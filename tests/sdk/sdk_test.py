@@ -4,6 +4,7 @@ from the dashboard."""
 import io
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -245,6 +246,40 @@ class SdkTest(unittest.TestCase):
             self.fail("the run was not interrupted after the dashboard stopped it")
         self.assertTrue(run.stopped)
         self.assertEqual(experiment(self.server, run.id)["status"], "stopped")
+
+    def test_stop_reaches_a_script_that_ignores_sigint_at_its_next_log_call(self):
+        # A script started in the background (`python train.py &`) ignores SIGINT, so
+        # interrupting the main thread does nothing: log() raises instead, and says why.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        err = io.StringIO()
+        try:
+            with mock.patch("sys.stderr", err):
+                with loupe.Run(project="sdk", **self.run_kwargs(capture_console=False, system_metrics_interval=0,
+                                                                 heartbeat_interval=0.1)) as run:
+                    self.server.request("POST", f"/api/v1/experiments/{wait_connected(run)}/stop")
+                    deadline = time.time() + 20
+                    while time.time() < deadline:
+                        run.log({"m": 1})
+                        time.sleep(0.05)
+                    self.fail("log() did not raise after the dashboard stopped the run")
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        self.assertTrue(run.stopped)
+        self.assertEqual(experiment(self.server, run.id)["status"], "stopped")
+        self.assertIn("was stopped from the dashboard; it ends at its next log() call", err.getvalue())
+
+    def test_tags_and_the_runs_address_are_given_at_init(self):
+        err = io.StringIO()
+        with mock.patch("sys.stderr", err):
+            run = loupe.init(project="sdk", name="tagged", tags=["baseline", "resnet", "baseline"],
+                             **self.run_kwargs(capture_console=False, system_metrics_interval=0))
+            wait_connected(run)
+            run.finish()
+        self.assertEqual(experiment(self.server, run.id)["tags"], ["baseline", "resnet"])
+        self.assertIn(f"loupe: View run 'tagged' at {self.server.url}/experiments/{run.id}", err.getvalue())
+        for bad in ("baseline", ["a,b"], [""], ["x" * 65], [1], [f"t{i}" for i in range(33)]):
+            with self.assertRaises((TypeError, ValueError)):
+                loupe.Run(project="sdk", tags=bad, **self.run_kwargs(capture_console=False))
 
     def test_init_returns_at_once_when_the_server_does_not_answer(self):
         silent = silent_listener()

@@ -221,6 +221,39 @@ TEST(Migrations, V5GivesProjectsTheirOwnChartsAndMakesNamesUnique) {
   EXPECT_EQ(Versions(path), Newest());
 }
 
+// Tracking v6: tags, and runs the heartbeat monitor ended end at their last sign of life.
+TEST(Migrations, V6AddsTagsAndEndsSilentRunsAtTheirLastSignOfLife) {
+  TempDir dir;
+  const std::string path = dir.path() + "/loupe.db";
+  {
+    auto db = SqliteDb::Open(path, false, false);
+    SchemaModule v5 = TrackingSchema();
+    v5.steps.resize(5);
+    ASSERT_TRUE(Migrate(**db, {v5}).ok());
+    ASSERT_TRUE((*db)->Exec(
+        "INSERT INTO projects(id, name, description, create_time, update_time) VALUES(1, 'p', '', 1, 1);"
+        "INSERT INTO experiments(id, project_id, run_id, name, status, create_time, update_time, last_seen, "
+        "finish_time, error) VALUES"
+        "(1, 1, 'a', 'killed', 'crashed', 1000, 9000, 5000, 128000000, ''),"       // the monitor ended it
+        "(2, 1, 'b', 'raised', 'crashed', 1000, 9000, 9000, 8000, 'Traceback'),"   // the client reported it
+        "(3, 1, 'c', 'done', 'finished', 1000, 9000, 9000, 7000, '')").ok());
+  }
+  StoreOptions o;
+  o.data_dir = dir.path();
+  auto store = OpenSqliteStore(o);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->GetExperiment(1)->finish_time, 5000);
+  EXPECT_EQ((*store)->GetExperiment(2)->finish_time, 8000);
+  EXPECT_EQ((*store)->GetExperiment(3)->finish_time, 7000);
+  EXPECT_TRUE((*store)->GetExperiment(1)->tags.empty());
+  ExperimentPatch patch;
+  patch.tags = std::vector<std::string>{"best", "resnet"};
+  ASSERT_TRUE((*store)->PatchExperiment(1, patch).ok());
+  EXPECT_EQ((*store)->GetExperiment(1)->tags, (std::vector<std::string>{"best", "resnet"}));
+  (*store)->Close();
+  EXPECT_EQ(Versions(path), Newest());
+}
+
 TEST(Migrations, RefusesADomainNewerThanThisBinary) {
   TempDir dir;
   const std::string path = dir.path() + "/loupe.db";

@@ -235,6 +235,9 @@ TEST_F(StoreTest, CrashStaleRunsMarksOnlySilentRunningExperiments) {
   EXPECT_EQ(*n, 1);
   EXPECT_EQ(store_->GetExperiment(silent)->status, RunStatus::kCrashed);
   EXPECT_EQ(store_->GetExperiment(done)->status, RunStatus::kFinished);
+  // It ends at its last sign of life, not when the monitor noticed.
+  auto crashed = store_->GetExperiment(silent);
+  EXPECT_EQ(crashed->finish_time, crashed->last_seen);
   // A heartbeat from a run given up on brings it back.
   EXPECT_EQ(*store_->Heartbeat(silent), RunStatus::kRunning);
 }

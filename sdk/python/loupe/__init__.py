@@ -11,7 +11,7 @@ by `python3 -m loupe sync`). mode="offline" only spools; mode="disabled" does no
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from .run import Run, new_run_id, resolve_mode
 from ._sync import sync
@@ -23,10 +23,14 @@ run: Optional[Run] = None
 
 
 def init(project: str = "default", name: Optional[str] = None, config: Optional[Mapping[str, Any]] = None,
-         host: Optional[str] = None, mode: Optional[str] = None, **kwargs: Any) -> Run:
+         host: Optional[str] = None, mode: Optional[str] = None, tags: Optional[Sequence[str]] = None,
+         **kwargs: Any) -> Run:
     """Starts (or, with the run_id of an earlier run, resumes) a run and makes it current.
     Returns at once, whether or not the server is reachable. `mode` is "online" (the
-    default), "offline" or "disabled"; without it, $LOUPE_MODE decides. Other keyword
+    default), "offline" or "disabled"; without it, $LOUPE_MODE decides. `tags`: strings
+    to find the run by (tag:NAME in the runs table); a resumed run keeps its own too. Once
+    the server has the run, its page's address is printed to stderr (not with
+    $LOUPE_QUIET set). Other keyword
     arguments go to Run: run_id (resume that run; log() without step= then continues
     after its last step), description, capture_console, system_metrics_interval,
     heartbeat_interval, flush_interval, max_buffered_points, stop_behavior ("interrupt"
@@ -38,7 +42,7 @@ def init(project: str = "default", name: Optional[str] = None, config: Optional[
         # Never wait on an unreachable server here: what the previous run could not send
         # in a moment stays in its spool for `python3 -m loupe sync`.
         run.finish(timeout=2.0)
-    run = Run(project=project, name=name, config=config, host=host, mode=mode, **kwargs)
+    run = Run(project=project, name=name, config=config, host=host, mode=mode, tags=tags, **kwargs)
     return run
 
 

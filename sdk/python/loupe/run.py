@@ -37,7 +37,7 @@ import threading
 import time
 import _thread
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
 from . import _auth, _http, _system
@@ -139,6 +139,26 @@ _MAX_CAPTION_BYTES = 4096
 _MAX_ERROR_BYTES = 60 * 1024  # the server keeps up to 64 KiB
 
 
+def check_tags(tags) -> List[str]:
+    """Tags as the server keeps them: strings of 1-64 bytes without commas, at most 32."""
+    if tags is None:
+        return []
+    if isinstance(tags, str) or not isinstance(tags, (list, tuple, set, frozenset)):
+        raise TypeError("tags must be a list of strings, as in tags=['baseline', 'lr-sweep']")
+    out = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise TypeError(f"tags must be strings, got {tag!r}")
+        tag = clean_text(tag).strip(" ")
+        if not tag or len(tag.encode("utf-8")) > 64 or "," in tag or any(ord(c) < 0x20 or ord(c) == 0x7f for c in tag):
+            raise ValueError(f"invalid tag {tag!r}: use 1-64 bytes without commas or control characters")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > 32:
+        raise ValueError(f"a run has at most 32 tags; got {len(out)}")
+    return out
+
+
 def chunk_steps(steps: Dict[int, Dict[str, Any]]):
     """{step: {key: value}} split into pieces within the per-record key and point limits."""
     out, cur, keys, n = [], {}, set(), 0
@@ -163,7 +183,7 @@ class Run:
                  flush_interval: float = 1.0, max_buffered_points: int = 20000, stop_behavior: str = "interrupt",
                  spool_dir: Optional[str] = None, log_system_metadata: bool = True,
                  mode: Optional[str] = None, api_key: Optional[str] = None,
-                 _replay: Optional[Spool] = None) -> None:
+                 tags: Optional[Sequence[str]] = None, _replay: Optional[Spool] = None) -> None:
         if stop_behavior not in ("interrupt", "flag"):
             raise ValueError("stop_behavior must be 'interrupt' or 'flag'")
         self.mode = resolve_mode(mode)
@@ -177,6 +197,7 @@ class Run:
             raise ValueError(f"invalid run_id {run_id!r}: use 1-128 letters, digits, '_', '-' or '.'")
         self.run_id = run_id or new_run_id()
         self.name = clean_text(name) if name else self.run_id
+        self.tags = check_tags(tags)
         self.id: Optional[int] = None  # the server's experiment id, known once connected
         self.stopped = False
         self.finished = False
@@ -186,6 +207,7 @@ class Run:
             self.spool = None
             return
         self._stop_behavior = stop_behavior
+        self._stop_pending = False
         self._flush_interval = flush_interval
         self._heartbeat_interval = heartbeat_interval
         self._max_buffered = max_buffered_points
@@ -231,6 +253,8 @@ class Run:
             self._create_body = {"project": self.project, "name": self.name, "run_id": self.run_id,
                                  "description": clean_text(description), "config": _jsonable(config or {}),
                                  "client": self.client, "start_time": time.time()}
+            if self.tags:
+                self._create_body["tags"] = self.tags
             self.spool.write_meta({"host": self.host, "create": self._create_body})
 
         self._metadata_due = log_system_metadata  # collected by the first drain: git and nvidia-smi are slow
@@ -264,6 +288,9 @@ class Run:
             return
         if not isinstance(data, dict):
             raise TypeError("log() takes a dict of {key: number}")
+        if self._stop_pending:
+            self._stop_pending = False
+            raise KeyboardInterrupt(f"run {self.run_id} was stopped from the Loupe dashboard")
         if self.deleted:
             return
         now = time.time()
@@ -539,6 +566,8 @@ class Run:
                 print(f"loupe: project {self.project!r} already has a run named {self.name!r}; "
                       f"this one is {given!r}", file=original_stderr())
                 self.name = given
+            if not self._replaying and not os.environ.get("LOUPE_QUIET"):
+                print(f"loupe: View run {self.name!r} at {self.host}/experiments/{self.id}", file=original_stderr())
             self._on_status(r.data.get("status"))
             return True
         if r.status == 410:
@@ -666,7 +695,14 @@ class Run:
         if status == "stopped" and not self.stopped:
             self.stopped = True
             if self._stop_behavior == "interrupt" and not self.finished:
-                _thread.interrupt_main()
+                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                    _thread.interrupt_main()
+                else:
+                    # SIGINT is ignored (a script started with `&` or nohup) or handled by
+                    # the script: interrupting would do nothing, so log() raises instead.
+                    self._stop_pending = True
+                    print(f"loupe: run {self.run_id} was stopped from the dashboard; it ends at its next "
+                          "log() call", file=original_stderr())
 
     def _excepthook(self, exc_type, exc, tb):
         if not (exc_type is KeyboardInterrupt and self.stopped):
