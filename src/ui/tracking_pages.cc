@@ -378,7 +378,7 @@ HttpResponse ConsolePage(TrackingService& t, const HttpRequest& req) {
   frame.crumbs.push_back({e.name, "/experiments/" + std::to_string(e.id)});
   frame.crumbs.push_back({"Console", ""});
   json data = {{"id", e.id}, {"status", RunStatusName(e.status)}};
-  json view = {{"name", e.name}, {"status", RunStatusName(e.status)}, {"data_json", ScriptJson(data)}};
+  json view = {{"id", e.id}, {"name", e.name}, {"status", RunStatusName(e.status)}, {"data_json", ScriptJson(data)}};
   return HtmlPage(frame, RenderTemplate("console", view));
 }
 

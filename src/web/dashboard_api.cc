@@ -2,6 +2,7 @@
 // exported at full resolution (CSV or JSON), and console lines by range or search.
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <future>
@@ -10,6 +11,7 @@
 #include "common/time_util.h"
 #include "common/thread_pool.h"
 #include "web/api_routes.h"
+#include "web/console_text.h"
 #include "web/json_util.h"
 
 namespace loupe {
@@ -20,6 +22,13 @@ using nlohmann::json;
 
 constexpr int kMaxConsolePage = 5000;
 constexpr int kMaxConsoleMatches = 100000;
+
+// A download's file name from run names and keys: letters, digits, '-' and '.'; the rest '_'.
+std::string FileNameBase(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  return out;
+}
 
 Result<int64_t> IntQuery(const HttpRequest& req, const char* name, int64_t fallback, int64_t lo, int64_t hi) {
   const std::string* v = req.Query(name);
@@ -40,7 +49,9 @@ const char* LineLevel(const ConsoleLine& l) {
   if (has("ERROR") || has("CRITICAL") || has("FATAL") || has("Traceback") || has("Error:") || has("Exception")) {
     return "error";
   }
-  if (has("WARN")) return "warning";
+  // Python's warnings module writes "file.py:3: UserWarning: text" (and FutureWarning,
+  // DeprecationWarning, ...); compilers and many tools write "warning:".
+  if (has("WARN") || has("Warning:") || has("warning:")) return "warning";
   if (has("DEBUG")) return "debug";
   return "info";
 }
@@ -62,8 +73,7 @@ HttpResponse ExportSeries(TrackingService& t, const HttpRequest& req, int64_t id
   SeriesQuery q{0, std::numeric_limits<int64_t>::max(), std::numeric_limits<int>::max()};
   LOUPE_ASSIGN_OR_RESPOND(SeriesResult r, t.QuerySeries(s.id, q));
   HttpResponse resp;
-  std::string base;
-  for (char c : e.name + "-" + *key) base += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  std::string base = FileNameBase(e.name + "-" + *key);
   if (fmt == "csv") {
     resp.content_type = "text/csv; charset=utf-8";
     resp.body.reserve(32 + r.points.size() * 48);
@@ -173,6 +183,37 @@ HttpResponse ConsoleLines(TrackingService& t, const HttpRequest& req, int64_t id
   return JsonOk(out);
 }
 
+// The whole log as a text file, as the terminal showed it (colours and progress-bar
+// redraws resolved); with timestamps=1 each line starts with its time (UTC, ISO 8601)
+// and stream. Read in pages; refused past kMaxExportBytes (the lines API pages instead).
+HttpResponse ConsoleExport(TrackingService& t, const HttpRequest& req, int64_t id) {
+  constexpr size_t kMaxExportBytes = 256u << 20;
+  LOUPE_ASSIGN_OR_RESPOND(int64_t stamps, IntQuery(req, "timestamps", 0, 0, 1));
+  LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));
+  HttpResponse resp;
+  resp.content_type = "text/plain; charset=utf-8";
+  for (int64_t from = 1;;) {
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<ConsoleLine> lines, t.ReadConsole(id, from, kMaxConsolePage));
+    for (const ConsoleLine& l : lines) {
+      if (stamps) {
+        resp.body += FormatIsoMicros(l.ts);
+        resp.body += l.stream == 1 ? " stderr " : " stdout ";
+      }
+      resp.body += TerminalText(l.text);
+      resp.body += '\n';
+      from = l.line_no + 1;
+    }
+    if (resp.body.size() > kMaxExportBytes) {
+      return JsonError(Status::TooLarge("the log is over " + std::to_string(kMaxExportBytes >> 20) +
+                                        " MiB; read it in pages with GET .../console/lines"));
+    }
+    if (lines.size() < static_cast<size_t>(kMaxConsolePage)) break;
+  }
+  std::string base = FileNameBase(e.name);
+  resp.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + base + "-console.log\"");
+  return resp;
+}
+
 HttpResponse ConsoleSearch(TrackingService& t, const HttpRequest& req, int64_t id) {
   const std::string* q = req.Query("q");
   const std::string* level = req.Query("level");
@@ -216,6 +257,7 @@ std::vector<Route> DashboardApiRoutes(TrackingService& t) {
   r.push_back({"GET", "/api/v1/experiments/:id/series/export", WithPathId("experiment id", [&t](const HttpRequest& req, int64_t id) { return ExportSeries(t, req, id); })});
   r.push_back({"GET", "/api/v1/experiments/:id/series/batch", WithPathId("experiment id", [&t, fanout](const HttpRequest& req, int64_t id) { return SeriesBatch(t, *fanout, req, id); })});
   r.push_back({"GET", "/api/v1/experiments/:id/console/lines", WithPathId("experiment id", [&t](const HttpRequest& req, int64_t id) { return ConsoleLines(t, req, id); })});
+  r.push_back({"GET", "/api/v1/experiments/:id/console/export", WithPathId("experiment id", [&t](const HttpRequest& req, int64_t id) { return ConsoleExport(t, req, id); })});
   r.push_back({"GET", "/api/v1/experiments/:id/console/search", WithPathId("experiment id", [&t](const HttpRequest& req, int64_t id) { return ConsoleSearch(t, req, id); })});
   return r;
 }

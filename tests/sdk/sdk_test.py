@@ -430,7 +430,7 @@ class SdkTest(unittest.TestCase):
                 sys.stdout.write(f"\rtraining {i}/20000 loss={1 / i:.6f}")
             elapsed = time.monotonic() - start
             self.assertLess(elapsed, 1.5)
-            self.assertLess(tee._partial_len, 100)  # only the text after the last "\r" is kept
+            self.assertLess(tee._lines._partial_len, 100)  # only the text after the last "\r" is kept
             sys.stdout.write("\n")
             print("done")
             self.assertTrue(loupe.finish())
@@ -439,6 +439,86 @@ class SdkTest(unittest.TestCase):
         texts = console_texts(self.server, run.id)
         self.assertEqual([t for t in texts if "/20000" in t], ["training 20000/20000 loss=0.000050"])
         self.assertIn("done", texts)
+
+
+class FdConsoleTest(unittest.TestCase):
+    """Capture at the file-descriptor level, in a real script process."""
+
+    def setUp(self):
+        self.spool = tempfile.mkdtemp(prefix="loupe-spool-")
+        self.server = LoupeServer().start()
+        self.env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "python"),
+                    "LOUPE_SPOOL_DIR": self.spool}
+        self.script = os.path.join(os.path.dirname(__file__), "console_script.py")
+
+    def tearDown(self):
+        self.server.cleanup()
+        shutil.rmtree(self.spool, ignore_errors=True)
+
+    def lines(self, run_id):
+        return self.server.request("GET", f"/api/v1/experiments/{run_id}/console/lines?limit=1000")[1]["data"]["lines"]
+
+    def test_everything_the_script_writes_reaches_the_run_and_the_terminal(self):
+        p = subprocess.run([sys.executable, self.script, self.server.url], env=self.env, capture_output=True,
+                           timeout=60)
+        out, err = p.stdout.decode(), p.stderr.decode()
+        self.assertEqual(p.returncode, 0, err)
+        run_id = int(out.rsplit("RUN_ID=", 1)[1])
+        # The terminal sees what it saw before.
+        for text in ("written to fd 1 directly", "from a child process", "\x1b[1;32mgreen and bold\x1b[0m plain",
+                     "isatty=False"):
+            self.assertIn(text, out)
+        for text in ("INFO:early:from a handler made before init", "UserWarning: learning rate looks high",
+                     " 50%|#####     |\r 60%", "loupe: View run 'noisy'"):
+            self.assertIn(text, err)
+        lines = self.lines(run_id)
+        texts = [l["text"] for l in lines]
+        for text in ("INFO:early:from a handler made before init", "written to fd 1 directly",
+                     "from a child process", "\x1b[1;32mgreen and bold\x1b[0m plain", "100%|##########|",
+                     "unicode: héllo ✓ 中文"):
+            self.assertIn(text, texts)
+        self.assertEqual([t for t in texts if "%|" in t], ["100%|##########|"])  # redraws resolved
+        self.assertFalse(any("View run" in t for t in texts), texts)  # the SDK's own messages stay out
+        warning = next(l for l in lines if "UserWarning: learning rate looks high" in l["text"])
+        self.assertEqual((warning["stream"], warning["level"]), ("stderr", "warning"))
+        handler = next(l for l in lines if l["text"] == "INFO:early:from a handler made before init")
+        self.assertEqual(handler["stream"], "stderr")
+        ts = [l["ts"] for l in lines]
+        self.assertEqual(ts, sorted(ts))
+        status, body, headers = self.server.request("GET", f"/api/v1/experiments/{run_id}/console/export")
+        text = body if isinstance(body, str) else body.decode()
+        self.assertEqual(status, 200)
+        self.assertIn("green and bold plain\n", text)
+        self.assertNotIn("\x1b", text)
+        self.assertIn('filename="noisy-console.log"', dict(headers).get("Content-Disposition", ""))
+        stamped = self.server.request("GET", f"/api/v1/experiments/{run_id}/console/export?timestamps=1")[1]
+        stamped = stamped if isinstance(stamped, str) else stamped.decode()
+        self.assertRegex(stamped, r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 stdout written to fd 1 directly\n")
+        self.assertEqual(self.server.request("GET", f"/api/v1/experiments/{run_id}/console/export?timestamps=2")[0], 422)
+
+    def test_a_terminal_stays_a_terminal(self):
+        import pty
+        master, slave = pty.openpty()
+        p = subprocess.Popen([sys.executable, self.script, self.server.url], env=self.env, stdout=slave,
+                             stderr=slave, stdin=subprocess.DEVNULL)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        self.assertEqual(p.wait(timeout=60), 0, out)
+        os.close(master)
+        text = out.decode()
+        self.assertIn("isatty=True", text)  # colours and progress bars keep working
+        run_id = int(text.rsplit("RUN_ID=", 1)[1].split()[0])
+        texts = [l["text"] for l in self.lines(run_id)]
+        self.assertIn("written to fd 1 directly", texts)
+        self.assertIn("100%|##########|", texts)
 
 
 class ConsoleTeeTest(unittest.TestCase):
@@ -451,7 +531,7 @@ class ConsoleTeeTest(unittest.TestCase):
         for _ in range(200):
             tee.write("x" * 1000)
         self.assertEqual([len(l) for l in lines], [65536] * 3)  # cut as it grows, never held whole
-        self.assertEqual(tee._partial_len, 200000 - 3 * 65536)
+        self.assertEqual(tee._lines._partial_len, 200000 - 3 * 65536)
         tee.write("\n")
         self.assertEqual([len(l) for l in lines], [65536] * 3 + [200000 - 3 * 65536])
 

@@ -1,4 +1,14 @@
-"""Captures stdout and stderr into the run's console log while still printing them.
+"""Captures what the script writes to stdout and stderr into the run's console log,
+while the terminal still shows it.
+
+Where the process's stdout and stderr are file descriptors 1 and 2 (a script run from a
+shell, a Slurm job), capture happens at the file-descriptor level: each is replaced by
+a pipe (a pseudo-terminal when it was a terminal, so progress bars and colours behave as
+before) that a thread reads, forwarding every byte to where the output went before. So
+it catches what Python-level capture misses: `logging` handlers set up before
+`loupe.init()` (they hold the old `sys.stderr`), C extensions and subprocesses. Elsewhere
+(a notebook, a replaced sys.stdout) it wraps sys.stdout and sys.stderr instead. Only one
+run captures at the file-descriptor level at a time; others wrap.
 
 A line is what a terminal would show for it: a "\\r" (a progress bar redrawing itself)
 starts the line over, so only the text after the last "\\r" is kept, and a "\\r" just
@@ -6,35 +16,29 @@ before the "\\n" is a line ending, not a reset. Work per write is proportional t
 text written, and a line without a newline is cut every `max_line` characters, so a
 script printing endless progress updates costs neither time nor memory.
 """
+import codecs
+import os
 import sys
 import threading
 
 MAX_LINE = 65536  # characters; the server takes lines of up to 65,536 bytes
 
 
-class _Tee:
-    def __init__(self, original, stream, sink, max_line=MAX_LINE):
-        self._original = original
-        self._stream = stream
-        self._sink = sink
+class _Lines:
+    """Text in, complete lines out, by the rules above. Not thread-safe."""
+
+    def __init__(self, max_line=MAX_LINE):
         self._max_line = max_line
         self._chunks = []         # the current line since its last "\r"
         self._partial_len = 0     # total length of _chunks, at most max_line
         self._cr = False          # the text so far ended with "\r": a reset, unless "\n" follows
-        self._lock = threading.Lock()
 
-    def write(self, text):
-        n = self._original.write(text)
-        done = []
-        with self._lock:
-            *ended, rest = text.split("\n")
-            for piece in ended:
-                self._add(piece, done)
-                done.append(self._take())
-            self._add(rest, done)
-        for line in done:
-            self._sink(self._stream, line)
-        return n
+    def feed(self, text, done):
+        *ended, rest = text.split("\n")
+        for piece in ended:
+            self._add(piece, done)
+            done.append(self.take())
+        self._add(rest, done)
 
     def _add(self, piece, done):
         if not piece:
@@ -54,19 +58,39 @@ class _Tee:
             self._partial_len += min(len(piece), room)
             piece = piece[room:]
             if self._partial_len >= self._max_line:
-                done.append(self._take())
+                done.append(self.take())
 
-    def _take(self):
+    def take(self):
         line = "".join(self._chunks)
         self._chunks, self._partial_len, self._cr = [], 0, False
         return line
+
+
+class _Tee:
+    """A sys.stdout / sys.stderr stand-in that also hands complete lines to the sink."""
+
+    def __init__(self, original, stream, sink, max_line=MAX_LINE):
+        self._original = original
+        self._stream = stream
+        self._sink = sink
+        self._lines = _Lines(max_line)
+        self._lock = threading.Lock()
+
+    def write(self, text):
+        n = self._original.write(text)
+        done = []
+        with self._lock:
+            self._lines.feed(text, done)
+        for line in done:
+            self._sink(self._stream, line)
+        return n
 
     def flush(self):
         self._original.flush()
 
     def drain(self):
         with self._lock:
-            rest = self._take()
+            rest = self._lines.take()
         if rest:
             self._sink(self._stream, rest)
 
@@ -74,18 +98,152 @@ class _Tee:
         return getattr(self._original, name)
 
 
+class _FdPump:
+    """Replaces file descriptor `fd` with a pipe (or pseudo-terminal) and forwards what
+    arrives to a copy of the old one, handing complete lines to the sink."""
+
+    def __init__(self, fd, stream, sink, max_line):
+        self.fd = fd
+        self._stream = stream
+        self._sink = sink
+        self._lines = _Lines(max_line)
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.saved = os.dup(fd)          # restored at stop
+        self._forward = os.dup(fd)       # the reader's own copy, closed when it ends
+        read_end, write_end = self._open_channel(fd)
+        self._read = read_end
+        os.dup2(write_end, fd)
+        os.close(write_end)
+        self._thread = threading.Thread(target=self._pump, name=f"loupe-console-{stream}", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _open_channel(fd):
+        if os.isatty(fd):
+            try:
+                import pty  # noqa: PLC0415 (POSIX only; the pipe below works everywhere)
+                master, slave = pty.openpty()
+                try:
+                    import fcntl  # noqa: PLC0415
+                    import termios  # noqa: PLC0415
+                    size = fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8)
+                    fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+                    attrs = termios.tcgetattr(slave)
+                    attrs[1] &= ~termios.ONLCR  # keep "\n" as written; the terminal translates it
+                    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+                except (ImportError, OSError):
+                    pass
+                return master, slave
+            except OSError:
+                pass
+        return os.pipe()
+
+    def _pump(self):
+        while True:
+            try:
+                data = os.read(self._read, 65536)
+            except OSError:  # a pseudo-terminal reports EIO once every writer is gone
+                data = b""
+            if not data:
+                break
+            view = memoryview(data)
+            while view:
+                try:
+                    view = view[os.write(self._forward, view):]
+                except OSError:
+                    break  # the old output is gone (a closed terminal): keep capturing
+            done = []
+            self._lines.feed(self._decoder.decode(data), done)
+            for line in done:
+                self._sink(self._stream, line)
+        done = []
+        self._lines.feed(self._decoder.decode(b"", final=True), done)
+        rest = self._lines.take()
+        if rest:
+            done.append(rest)
+        for line in done:
+            self._sink(self._stream, line)
+        os.close(self._read)
+        os.close(self._forward)
+
+    def stop(self, timeout):
+        os.dup2(self.saved, self.fd)  # closes the last write end but those of child processes
+        os.close(self.saved)
+        # A child process still holding the old descriptor keeps the pipe open: what it
+        # writes later still reaches the terminal, but no longer the run.
+        self._thread.join(timeout)
+
+
+_fd_capture_owner = None  # the ConsoleCapture that holds fds 1 and 2
+_fd_lock = threading.Lock()
+# Writes to the process's original stderr. Made once and never closed: the sender thread
+# may be printing through it when a capture stops, and every capture restores fd 2 to
+# the same place.
+_terminal_stderr = None
+
+
+def _terminal(saved_fd):
+    global _terminal_stderr
+    if _terminal_stderr is None:
+        _terminal_stderr = os.fdopen(os.dup(saved_fd), "w", buffering=1, encoding="utf-8", errors="replace")
+    return _terminal_stderr
+
+
+def _uses_fds():
+    """True when sys.stdout and sys.stderr write to file descriptors 1 and 2."""
+    if "ipykernel" in sys.modules or os.name != "posix":
+        return False
+    try:
+        return sys.stdout.fileno() == 1 and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 class ConsoleCapture:
     def __init__(self, sink, max_line=MAX_LINE):
         self._sink = sink
         self._max_line = max_line
         self._out = self._err = None
+        self._pumps = []
+        self.python_stderr = None  # sys.stderr when capture started: it writes to fd 2
 
     def start(self):
+        global _fd_capture_owner
+        with _fd_lock:
+            if _fd_capture_owner is None and _uses_fds():
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    self._pumps = [_FdPump(1, "stdout", self._sink, self._max_line),
+                                   _FdPump(2, "stderr", self._sink, self._max_line)]
+                except OSError:
+                    for pump in self._pumps:
+                        pump.stop(0)
+                    self._pumps = []
+                if self._pumps:
+                    self.python_stderr = sys.stderr
+                    _terminal(self._pumps[1].saved)
+                    _fd_capture_owner = self
+                    return
         self._out = _Tee(sys.stdout, "stdout", self._sink, self._max_line)
         self._err = _Tee(sys.stderr, "stderr", self._sink, self._max_line)
         sys.stdout, sys.stderr = self._out, self._err
 
-    def stop(self):
+    def stop(self, timeout=1.0):
+        global _fd_capture_owner
+        if self._pumps:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (AttributeError, OSError, ValueError):
+                    pass
+            for pump in self._pumps:
+                pump.stop(timeout)
+            self._pumps = []
+            with _fd_lock:
+                if _fd_capture_owner is self:
+                    _fd_capture_owner = None
+            return
         for tee, name in ((self._out, "stdout"), (self._err, "stderr")):
             if tee is None:
                 continue
@@ -95,5 +253,12 @@ class ConsoleCapture:
 
 
 def original_stderr():
+    """Where the SDK's own messages go: stderr as it was before capture, so they reach
+    the terminal without becoming part of the run's console log."""
     err = sys.stderr
-    return err._original if isinstance(err, _Tee) else err
+    if isinstance(err, _Tee):
+        return err._original
+    owner = _fd_capture_owner
+    if owner is not None and err is owner.python_stderr and _terminal_stderr is not None:
+        return _terminal_stderr
+    return err

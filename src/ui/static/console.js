@@ -48,20 +48,69 @@
     return l.level === 'error' ? 'err' : l.level === 'warning' ? 'warn' : '';
   }
 
-  function highlight(div, text) {
-    if (!searchText) { div.appendChild(document.createTextNode(text)); return; }
-    const lower = text.toLowerCase(), needle = searchText.toLowerCase();
-    let at = 0;
-    for (;;) {
-      const hit = lower.indexOf(needle, at);
-      if (hit < 0) break;
-      div.appendChild(document.createTextNode(text.slice(at, hit)));
-      const m = document.createElement('mark');
-      m.textContent = text.slice(hit, hit + needle.length);
-      div.appendChild(m);
-      at = hit + needle.length;
+  // ANSI colour codes (SGR) become styled spans; other escape sequences (cursor moves,
+  // line erases) are dropped. A "\r" inside a line is a progress bar redrawing: only
+  // what follows the last one is shown, as a terminal would leave it.
+  const ESC = /\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]/g;
+  function segments(text) {
+    text = text.replace(/\r+$/, '');
+    const cr = text.lastIndexOf('\r');
+    if (cr >= 0) text = text.slice(cr + 1);
+    const out = [];
+    let fg = '', bg = '', bold = false, at = 0, m;
+    const push = t => { if (t) out.push({ text: t, cls: [fg, bg, bold ? 'b' : ''].filter(Boolean).join(' ') }); };
+    ESC.lastIndex = 0;
+    while ((m = ESC.exec(text))) {
+      push(text.slice(at, m.index));
+      at = ESC.lastIndex;
+      if (m[2] !== 'm') continue;
+      const codes = (m[1] || '0').split(';').map(Number);
+      for (let i = 0; i < codes.length; i++) {
+        const c = codes[i];
+        if (c === 0) { fg = bg = ''; bold = false; }
+        else if (c === 1) bold = true;
+        else if (c === 22) bold = false;
+        else if (c >= 30 && c <= 37) fg = 'f' + (c - 30);
+        else if (c >= 90 && c <= 97) fg = 'f' + (c - 82);
+        else if (c === 39) fg = '';
+        else if (c >= 40 && c <= 47) bg = 'g' + (c - 40);
+        else if (c >= 100 && c <= 107) bg = 'g' + (c - 100);
+        else if (c === 49) bg = '';
+        else if ((c === 38 || c === 48) && codes[i + 1] === 5) i += 2;  // 256 colours: not drawn
+        else if ((c === 38 || c === 48) && codes[i + 1] === 2) i += 4;  // true colour: not drawn
+      }
     }
-    div.appendChild(document.createTextNode(text.slice(at)));
+    push(text.slice(at));
+    return out;
+  }
+  function plain(text) {
+    return segments(text).map(s => s.text).join('');
+  }
+
+  function highlight(div, text) {
+    const needle = searchText.toLowerCase();
+    for (const seg of segments(text)) {
+      const span = seg.cls ? document.createElement('span') : div;
+      if (seg.cls) { span.className = seg.cls; div.appendChild(span); }
+      const t = seg.text, lower = t.toLowerCase();
+      let at = 0;
+      for (;;) {
+        const hit = needle ? lower.indexOf(needle, at) : -1;
+        if (hit < 0) break;
+        span.appendChild(document.createTextNode(t.slice(at, hit)));
+        const mk = document.createElement('mark');
+        mk.textContent = t.slice(hit, hit + needle.length);
+        span.appendChild(mk);
+        at = hit + needle.length;
+      }
+      span.appendChild(document.createTextNode(t.slice(at)));
+    }
+  }
+
+  function clock(ts) {
+    const d = new Date(ts * 1000);
+    const p = n => String(n).padStart(2, '0');
+    return p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
   }
 
   function render() {
@@ -84,7 +133,13 @@
         no.className = 'no';
         no.textContent = l.line;
         div.appendChild(no);
+        const ts = document.createElement('span');
+        ts.className = 'ts';
+        ts.textContent = clock(l.ts);
+        ts.title = new Date(l.ts * 1000).toString();
+        div.appendChild(ts);
         highlight(div, l.text);
+        div.title = plain(l.text).slice(0, 2000);
       }
       frag.appendChild(div);
     }
@@ -179,5 +234,5 @@
       if (snap.status !== 'running') source.close();
     };
   }
-  window.loupeConsole = { jump, search };
+  window.loupeConsole = { jump, search, segments, plain };
 })();
