@@ -325,7 +325,7 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   }
   flush();
   json data = {{"id", e.id}, {"status", RunStatusName(e.status)}, {"keys", keys}, {"namespaces", ns},
-               {"start_ts", e.create_time / 1e6}, {"batches", batches}};
+               {"start_ts", e.create_time / 1e6}, {"now_ts", NowMicros() / 1e6}, {"batches", batches}};
   json config = KeyValueRows(e.config_json);
   json system = KeyValueRows(e.system_json);
   json view = {{"id", e.id}, {"name", e.name}, {"run_id", e.run_id}, {"status", RunStatusName(e.status)},

@@ -117,8 +117,19 @@ test('a live run updates without a reload', async () => {
       before, { timeout: 15000 });
     await page.waitForSelector('.chart[data-key="live/late_key"][data-state=drawn]', { timeout: 15000 });
     assert.equal(await page.textContent('#live-state'), 'live');
+    // The header's duration counts while the run runs.
+    const secs = async () => Number((await page.textContent('#duration')).replace(/s$/, ''));
+    const d0 = await secs();
+    await page.waitForTimeout(2100);
+    const d1 = await secs();
+    assert.ok(d1 - d0 >= 1.7 && d1 - d0 <= 2.5, `duration went from ${d0} to ${d1}`);  // updated every 0.25 s
     await shot(page, 'experiment-live');
     await page.waitForFunction(() => document.getElementById('run-status').textContent === 'finished', null, { timeout: 20000 });
+    // Once it ends, the header shows the stored duration.
+    const ended = (await (await fetch(`${server.url}/api/v1/experiments/${new URL(page.url()).pathname.split('/').pop()}`,
+      { headers: server.headers })).json()).data;
+    const expected = ((Date.parse(ended.finish_time) - Date.parse(ended.create_time)) / 1000).toFixed(1) + 's';
+    await page.waitForFunction((want) => document.getElementById('duration').textContent === want, expected);
   } finally {
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
   }

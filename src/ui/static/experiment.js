@@ -165,15 +165,41 @@
     if (snap.status !== 'running') {
       liveState.textContent = 'run ' + snap.status;
       source.close();
+      showFinalDuration();
     } else {
       liveState.textContent = 'live';
     }
   }
+  // The header's duration counts up while the run is running (on the server's clock),
+  // and shows the stored duration once it ends.
+  const durationEl = document.getElementById('duration');
+  const skew = data.now_ts - Date.now() / 1000;
+  function fmtDuration(s) {
+    if (s < 60) return s.toFixed(1) + 's';
+    const p = n => String(Math.floor(n)).padStart(2, '0');
+    if (s < 3600) return Math.floor(s / 60) + 'm ' + p(s % 60) + 's';
+    return Math.floor(s / 3600) + 'h ' + p((s / 60) % 60) + 'm';
+  }
+  let ticker = null;
+  if (data.status === 'running') {
+    ticker = setInterval(() => {
+      durationEl.textContent = fmtDuration(Math.max(0, Date.now() / 1000 + skew - data.start_ts));
+    }, 250);
+  }
+  async function showFinalDuration() {
+    clearInterval(ticker);
+    try {
+      const resp = await fetch('/api/v1/experiments/' + data.id);
+      const e = (await resp.json()).data;
+      if (e.finish_time) durationEl.textContent = fmtDuration(Math.max(0, (Date.parse(e.finish_time) - Date.parse(e.create_time)) / 1000));
+    } catch (err) { /* keeps the last count */ }
+  }
+
   if (data.status === 'running') {
     source = new EventSource('/api/v1/experiments/' + data.id + '/events');
     source.onmessage = ev => onSnapshot(JSON.parse(ev.data));
     source.addEventListener('gone', () => { liveState.textContent = 'experiment deleted'; source.close(); });
     source.onerror = () => { liveState.textContent = 'reconnecting…'; };
   }
-  window.loupeExperiment = { charts, settings };
+  window.loupeExperiment = { charts, settings, fmtDuration };
 })();
