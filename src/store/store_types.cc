@@ -21,7 +21,10 @@ std::optional<RunStatus> ParseRunStatus(const std::string& s) {
 }
 
 const char* MediaSeriesType(const std::string& content_type) {
-  return content_type.rfind("audio/", 0) == 0 ? "audio" : "image";
+  if (content_type.rfind("audio/", 0) == 0) return "audio";
+  if (content_type.rfind("text/plain", 0) == 0) return "text";
+  if (content_type == kHistogramContentType) return "histogram";
+  return "image";
 }
 
 int SwanlabStatusCode(RunStatus s) {

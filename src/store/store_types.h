@@ -17,6 +17,9 @@ const char* RunStatusName(RunStatus s);                    // "running", "finish
 std::optional<RunStatus> ParseRunStatus(const std::string& s);
 int SwanlabStatusCode(RunStatus s);                        // 0 running, 1 finished, -1 otherwise
 // The series type a media file's content type is stored under: "audio" or "image".
+// The series type of a media key by its files' content type: image, audio, text (text
+// samples, .txt) or histogram (.hist.json: {"edges": [n+1], "counts": [n]}).
+inline constexpr const char* kHistogramContentType = "application/vnd.loupe.histogram+json";
 const char* MediaSeriesType(const std::string& content_type);
 
 struct Project {

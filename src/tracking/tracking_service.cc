@@ -11,6 +11,7 @@
 
 #include "common/file_util.h"
 #include "common/time_util.h"
+#include "tracking/media_rules.h"
 #include "tracking/validation.h"
 
 namespace fs = std::filesystem;
@@ -218,6 +219,10 @@ std::string TrackingService::ContentTypeFor(const std::string& filename) {
   if (ext == ".mp3") return "audio/mpeg";
   if (ext == ".ogg") return "audio/ogg";
   if (ext == ".flac") return "audio/flac";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
+  if (ext == ".json" && filename.size() > 10 && filename.compare(filename.size() - 10, 10, ".hist.json") == 0) {
+    return kHistogramContentType;
+  }
   return "";
 }
 
@@ -240,9 +245,12 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   std::string type = ContentTypeFor(filename);
   if (type.empty()) {
     return Status::InvalidArgument("unsupported media file '" + filename +
-                                   "': use .png, .jpg, .jpeg, .gif, .webp, .wav, .mp3, .ogg or .flac");
+                                   "': use .png, .jpg, .jpeg, .gif, .webp, .wav, .mp3, .ogg, .flac, .txt "
+                                   "(a text sample) or .hist.json (a histogram)");
   }
   if (bytes.empty()) return Status::InvalidArgument("the media file is empty");
+  if (MediaSeriesType(type) == std::string("text")) LOUPE_RETURN_IF_ERROR(ValidateTextSample(bytes));
+  if (type == kHistogramContentType) LOUPE_RETURN_IF_ERROR(ValidateHistogram(bytes));
   if (bytes.size() > l.max_media_bytes) {
     return Status::TooLarge("media files are limited to " + std::to_string(l.max_media_bytes) + " bytes");
   }
@@ -253,6 +261,7 @@ Result<WriteAck> TrackingService::LogMedia(int64_t experiment_id, const std::str
   static std::atomic<uint64_t> counter{0};
   std::string ext = fs::path(filename).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (type == kHistogramContentType) ext = ".hist.json";  // the type is read back from the name
   std::string stored = std::to_string(step) + "-" + std::to_string(NowMicros()) + "-" +
                        std::to_string(counter.fetch_add(1)) + ext;
   std::error_code ec;
@@ -307,6 +316,12 @@ Result<int> TrackingService::RemoveOrphanMedia() {
   }
   if (removed > 0) spdlog::warn("removed {} media file(s) that no media point refers to (left by a crash)", removed);
   return removed;
+}
+
+Result<std::string> TrackingService::ReadMedia(int64_t experiment_id, const std::string& filename,
+                                               size_t max_bytes) const {
+  LOUPE_ASSIGN_OR_RETURN(std::string path, MediaPath(experiment_id, filename));
+  return ReadFileUpTo(path, max_bytes);
 }
 
 Result<std::string> TrackingService::MediaPath(int64_t experiment_id, const std::string& filename) const {

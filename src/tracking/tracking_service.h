@@ -77,6 +77,8 @@ class TrackingService {
   Status DeleteProject(int64_t project_id);
   // The file of a media point, as a path that is guaranteed to lie under the media root.
   Result<std::string> MediaPath(int64_t experiment_id, const std::string& filename) const;
+  // A media file's bytes (text samples and histograms, which pages get inline).
+  Result<std::string> ReadMedia(int64_t experiment_id, const std::string& filename, size_t max_bytes) const;
   static std::string ContentTypeFor(const std::string& filename);  // "" when not allowed
 
   // OK while writes commit; the storage error while they fail.

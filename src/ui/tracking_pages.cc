@@ -274,7 +274,7 @@ Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const 
 
 HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true,
-                  {"axes.js", "charts.js", "experiment.js", "run_actions.js"}};
+                  {"axes.js", "charts.js", "media.js", "experiment.js", "run_actions.js"}};
   Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
   if (!loaded.ok()) return HtmlErrorPage(loaded.status(), frame);
   const auto& [e, p] = *loaded;
@@ -384,7 +384,7 @@ HttpResponse ConsolePage(TrackingService& t, const HttpRequest& req) {
 
 HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Compare", {{"Home", "/"}, {"Projects", "/projects"}, {"Compare", ""}}, "projects", true,
-                  {"axes.js", "charts.js", "compare.js"}};
+                  {"axes.js", "charts.js", "media.js", "compare.js"}};
   const std::string* ids_text = req.Query("ids");
   std::vector<int64_t> ids;
   for (const std::string& part : SplitList(ids_text ? *ids_text : "")) {
@@ -415,6 +415,8 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
   std::vector<std::string> keys;
   std::set<std::string> seen;
   json has = json::object();  // key -> the experiments that log it (no request for the others)
+  json media = json::array();  // media keys [{key, type}] in order of first appearance
+  json media_has = json::object();
   std::vector<std::map<std::string, std::string>> configs;
   std::set<std::string> config_keys;
   json experiments = json::array();
@@ -423,7 +425,11 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
     Result<std::vector<Series>> series = t.ListSeries(e.id);
     if (!series.ok()) return HtmlErrorPage(series.status(), frame);
     for (const Series& s : *series) {
-      if (s.type != "line") continue;
+      if (s.type != "line") {
+        if (!media_has.contains(s.key)) media.push_back({{"key", s.key}, {"type", s.type}});
+        media_has[s.key].push_back(e.id);
+        continue;
+      }
       if (seen.insert(s.key).second) keys.push_back(s.key);
       has[s.key].push_back(e.id);
     }
@@ -446,7 +452,7 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
     }
     config_rows.push_back({{"key", k}, {"values", values}, {"differs", distinct.size() > 1}});
   }
-  json data = {{"experiments", experiments}, {"keys", keys}, {"has", has}};
+  json data = {{"experiments", experiments}, {"keys", keys}, {"has", has}, {"media", media}, {"media_has", media_has}};
   std::string id_list;
   for (int64_t id : ids) id_list += (id_list.empty() ? "" : ",") + std::to_string(id);
   json view = {{"count", exps.size()}, {"ids", id_list}, {"experiments", experiments}, {"config_rows", config_rows},

@@ -162,6 +162,40 @@ HttpResponse PatchProject(TrackingService& t, const HttpRequest& req, int64_t id
   return JsonOk(ProjectJson(updated));
 }
 
+// A media key's files, oldest first: GET .../media?key=&limit=1000. Text samples and
+// histograms come inline, so a panel draws them from one request.
+HttpResponse ListMediaOfKey(TrackingService& t, const HttpRequest& req, int64_t id) {
+  const std::string* key = req.Query("key");
+  if (!key || key->empty()) return JsonError(Status::InvalidArgument("key is required"));
+  LOUPE_ASSIGN_OR_RESPOND(int64_t limit, OptionalInt(req, "limit", 1000));
+  if (limit < 1 || limit > 5000) return JsonError(Status::InvalidArgument("limit must be between 1 and 5000"));
+  LOUPE_ASSIGN_OR_RESPOND(Series s, t.GetSeries(id, *key));
+  if (s.type == "line") return JsonError(Status::InvalidArgument("key " + *key + " holds numbers, not media"));
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<MediaItem> items, t.ListMedia(id, *key, static_cast<int>(limit) + 1));
+  const bool truncated = items.size() > static_cast<size_t>(limit);
+  if (truncated) items.erase(items.begin());  // the newest `limit` are kept
+  json arr = json::array();
+  for (const MediaItem& m : items) {
+    json item = {{"step", m.step},
+                 {"url", "/api/v1/media/" + m.filename + "?experiment_id=" + std::to_string(id)},
+                 {"content_type", m.content_type},
+                 {"ts", m.ts / 1e6},
+                 {"caption", m.caption ? json(*m.caption) : json(nullptr)}};
+    if (s.type == "text" || s.type == "histogram") {
+      Result<std::string> body = t.ReadMedia(id, m.filename, 64 * 1024);
+      if (!body.ok()) {
+        item["error"] = body.status().message();
+      } else if (s.type == "text") {
+        item["text"] = *body;
+      } else {
+        item["histogram"] = StoredJson(*body);
+      }
+    }
+    arr.push_back(std::move(item));
+  }
+  return JsonOk({{"key", *key}, {"type", s.type}, {"truncated", truncated}, {"items", arr}});
+}
+
 // The "config" object of a body already parsed, as JSON text in the order the client
 // sent its keys (SwanLab numbers config keys by that order).
 Result<std::string> ConfigInClientOrder(const HttpRequest& req) {
@@ -353,6 +387,9 @@ std::vector<Route> NativeApiRoutes(TrackingService& t) {
   r.push_back({"GET", "/api/v1/experiments/:id", WithExperiment([&t](const HttpRequest&, int64_t id) {
                  LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));
                  return JsonOk(ExperimentJson(e));
+               })});
+  r.push_back({"GET", "/api/v1/experiments/:id/media", WithExperiment([&t](const HttpRequest& req, int64_t id) {
+                 return ListMediaOfKey(t, req, id);
                })});
   r.push_back({"PATCH", "/api/v1/experiments/:id", WithExperiment([&t](const HttpRequest& req, int64_t id) {
                  return PatchExperiment(t, req, id);

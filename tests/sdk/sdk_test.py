@@ -143,6 +143,38 @@ class SdkTest(unittest.TestCase):
             self.assertAlmostEqual(b - a, 0.2, delta=0.08)
         self.assertAlmostEqual(series(self.server, run.id, "acc")["points"][0][2], before + 1.0, delta=0.15)
 
+    def test_text_samples_and_histograms(self):
+        class Tensor:  # what torch tensors and numpy arrays look like to the SDK
+            def __init__(self, rows):
+                self.rows = rows
+
+            def tolist(self):
+                return self.rows
+
+        run = loupe.init(project="sdk", name="media-kinds",
+                         **self.run_kwargs(capture_console=False, system_metrics_interval=0))
+        loupe.log_text("gen/sample", "Once upon a time ✓", step=3, caption="prompt: once")
+        run.log_histogram("w/layer", Tensor([[0.0, 1.0], [1.0, float("nan")], [3.0, 4.0]]), step=3, bins=4)
+        run.log_histogram("w/layer", counts=[1, 2], edges=[-1, 0, 1], step=4)
+        with self.assertRaises(ValueError):
+            run.log_image("gen/sample", b"\x89PNG\r\n\x1a\n" + b"\x00" * 8)  # the key holds text
+        for bad in (dict(values=[]), dict(values=[float("nan")]), dict(values=[1, 2], bins=0),
+                    dict(values=["a"]), dict(counts=[1], edges=[0]), dict(counts=[1], edges=[1, 0]),
+                    dict(counts=[-1], edges=[0, 1]), dict(values=[1], counts=[1], edges=[0, 1])):
+            with self.assertRaises((ValueError, TypeError), msg=str(bad)):
+                run.log_histogram("w/bad", **bad)
+        with self.assertRaises(ValueError):
+            run.log_text("gen/big", "x" * 65537)
+        with self.assertRaises(TypeError):
+            run.log_text("gen/bytes", b"raw")
+        self.assertTrue(run.finish())
+        q = lambda key: self.server.request("GET", f"/api/v1/experiments/{run.id}/media?key={key}")[1]["data"]["items"]
+        text = q("gen/sample")
+        self.assertEqual([(i["step"], i["text"], i["caption"]) for i in text], [(3, "Once upon a time ✓", "prompt: once")])
+        hist = q("w/layer")
+        self.assertEqual(hist[0]["histogram"], {"edges": [0.0, 1.0, 2.0, 3.0, 4.0], "counts": [1.0, 2.0, 0.0, 2.0]})
+        self.assertEqual((hist[1]["step"], hist[1]["histogram"]["counts"]), (4, [1.0, 2.0]))
+
     def test_rejects_bad_keys_and_values_at_log_time(self):
         run = loupe.Run(project="sdk", **self.run_kwargs(capture_console=False, system_metrics_interval=0))
         with self.assertRaises(ValueError):

@@ -17,7 +17,7 @@ from .run import Run, new_run_id, resolve_mode
 from ._sync import sync
 
 __version__ = "0.1.0"
-__all__ = ["init", "log", "log_image", "finish", "run", "Run", "sync"]
+__all__ = ["init", "log", "log_image", "log_text", "log_histogram", "finish", "run", "Run", "sync"]
 
 run: Optional[Run] = None
 
@@ -59,6 +59,15 @@ def log(data: Dict[str, Any], step: Optional[int] = None) -> None:
 def log_image(key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray], step: Optional[int] = None,
               caption: Optional[str] = None) -> None:
     _current().log_image(key, image, step=step, caption=caption)
+
+
+def log_text(key: str, text: str, step: Optional[int] = None, caption: Optional[str] = None) -> None:
+    _current().log_text(key, text, step=step, caption=caption)
+
+
+def log_histogram(key: str, values: Any = None, step: Optional[int] = None, bins: int = 64,
+                  counts: Optional[Sequence[float]] = None, edges: Optional[Sequence[float]] = None) -> None:
+    _current().log_histogram(key, values, step=step, bins=bins, counts=counts, edges=edges)
 
 
 def finish(status: str = "finished") -> bool:

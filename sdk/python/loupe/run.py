@@ -136,7 +136,48 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 _MAX_MEDIA_BYTES = 16 << 20
 _MAX_CAPTION_BYTES = 4096
+_MAX_TEXT_BYTES = 64 * 1024
+_MAX_HISTOGRAM_BINS = 512
 _MAX_ERROR_BYTES = 60 * 1024  # the server keeps up to 64 KiB
+
+
+def histogram(values, bins=64):
+    """(counts, edges) of `bins` equal bins from min to max of the finite values; NaN and
+    infinities are left out. Tensors and arrays (anything with .tolist()) are flattened."""
+    if hasattr(values, "detach"):
+        values = values.detach()
+    if hasattr(values, "cpu"):
+        values = values.cpu()
+    if hasattr(values, "tolist"):
+        values = values.tolist()
+    flat = []
+    stack = [values]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            if math.isfinite(v):
+                flat.append(float(v))
+        else:
+            raise TypeError(f"histogram values must be numbers, got {type(v).__name__}")
+    if not isinstance(bins, int) or isinstance(bins, bool) or not 1 <= bins <= _MAX_HISTOGRAM_BINS:
+        raise ValueError(f"bins must be an integer from 1 to {_MAX_HISTOGRAM_BINS}")
+    if not flat:
+        raise ValueError("no finite values to make a histogram of")
+    lo, hi = min(flat), max(flat)
+    if lo == hi:  # one value: one bin around it
+        lo, hi, bins = lo - max(0.5, abs(lo) * 1e-9), hi + max(0.5, abs(hi) * 1e-9), 1
+    while True:
+        edges = [lo + (hi - lo) * i / bins for i in range(bins)] + [hi]
+        if bins == 1 or all(b > a for a, b in zip(edges, edges[1:])):
+            break
+        bins //= 2  # a range too narrow for its magnitude: fewer, wider bins
+    counts = [0] * bins
+    width = (hi - lo) / bins
+    for v in flat:
+        counts[min(bins - 1, int((v - lo) / width))] += 1
+    return counts, edges
 
 
 def check_tags(tags) -> List[str]:
@@ -218,7 +259,7 @@ class Run:
         self._rel_steps = {}  # steps counted by log() itself: the server adds where the run resumed
         self._step_ts = {}    # (relative, step) -> time of the latest log() call for that step
         self._explicit = False
-        self._media_keys = set()
+        self._media_keys = {}   # key -> image, text or histogram
         self._scalar_keys = set()
         self._refused_keys = set()
         self._buffered = 0
@@ -323,16 +364,9 @@ class Run:
     def log_image(self, key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray],
                   step: Optional[int] = None, caption: Optional[str] = None) -> None:
         """Logs an image (a file path, or PNG/JPEG bytes) under `key` at `step`, with an
-        optional caption (at most 4096 bytes of UTF-8)."""
-        if self.mode == "disabled":
+        optional caption (at most 4096 bytes of UTF-8). Several images may share a step."""
+        if self.mode == "disabled" or self.deleted:
             return
-        if self.deleted:
-            return
-        validate_key(key)
-        if key in self._scalar_keys:
-            raise ValueError(f"key {key!r} holds numbers; log images under another key")
-        if step is not None and (not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= _MAX_STEP):
-            raise ValueError(f"step must be an integer from 0 to 2^53, got {step!r}")
         if isinstance(image, (bytes, bytearray)):
             blob, filename = bytes(image), "image.jpg" if bytes(image[:3]) == b"\xff\xd8\xff" else "image.png"
         else:
@@ -343,17 +377,65 @@ class Run:
                 blob = f.read()
         if not blob:
             raise ValueError("the image is empty")
+        if len(blob) > _MAX_MEDIA_BYTES:
+            raise ValueError(f"the image is {len(blob)} bytes; Loupe stores images of up to {_MAX_MEDIA_BYTES} bytes")
+        self._log_media(key, "image", blob, filename, step, caption)
+
+    def log_text(self, key: str, text: str, step: Optional[int] = None, caption: Optional[str] = None) -> None:
+        """Logs a text sample (generated text, a prediction; at most 64 KiB of UTF-8) under
+        `key` at `step`; the run page lists a key's samples as a table by step."""
+        if self.mode == "disabled" or self.deleted:
+            return
+        if not isinstance(text, str):
+            raise TypeError("log_text() takes a str")
+        blob = clean_text(text).encode("utf-8")
+        if not blob:
+            raise ValueError("the text sample is empty")
+        if len(blob) > _MAX_TEXT_BYTES:
+            raise ValueError(f"the text sample is {len(blob)} bytes; Loupe keeps up to {_MAX_TEXT_BYTES}")
+        self._log_media(key, "text", blob, "sample.txt", step, caption)
+
+    def log_histogram(self, key: str, values: Any = None, step: Optional[int] = None, bins: int = 64,
+                      counts: Optional[Sequence[float]] = None, edges: Optional[Sequence[float]] = None) -> None:
+        """Logs the distribution of `values` (a sequence of numbers, or anything with
+        .tolist() such as a tensor or an array, flattened) as a histogram of `bins` equal
+        bins from its min to its max; or a histogram you made: `counts` (n) and `edges`
+        (n + 1, increasing). The run page draws a key's histograms over steps."""
+        if self.mode == "disabled" or self.deleted:
+            return
+        if counts is None and edges is None:
+            counts, edges = histogram(values, bins)
+        elif values is not None or counts is None or edges is None:
+            raise ValueError("pass either values, or both counts and edges")
+        counts = [float(c) for c in counts]
+        edges = [float(e) for e in edges]
+        if not 1 <= len(counts) <= _MAX_HISTOGRAM_BINS or len(edges) != len(counts) + 1:
+            raise ValueError(f"a histogram has 1 to {_MAX_HISTOGRAM_BINS} bins and one edge more than bins; "
+                             f"got {len(counts)} counts and {len(edges)} edges")
+        if any(not math.isfinite(c) or c < 0 for c in counts) or \
+                any(not math.isfinite(e) for e in edges) or any(b <= a for a, b in zip(edges, edges[1:])):
+            raise ValueError("histogram counts must be finite and >= 0, edges finite and increasing")
+        blob = json.dumps({"edges": edges, "counts": counts}).encode("utf-8")
+        self._log_media(key, "histogram", blob, "values.hist.json", step, None)
+
+    def _log_media(self, key, kind, blob, filename, step, caption):
+        validate_key(key)
+        if key in self._scalar_keys:
+            raise ValueError(f"key {key!r} holds numbers; log {kind}s under another key")
+        held = self._media_keys.get(key)
+        if held is not None and held != kind:
+            raise ValueError(f"key {key!r} holds {held}s; log {kind}s under another key")
+        if step is not None and (not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= _MAX_STEP):
+            raise ValueError(f"step must be an integer from 0 to 2^53, got {step!r}")
         if caption is not None:
             caption = clean_text(str(caption))
             if len(caption.encode("utf-8")) > _MAX_CAPTION_BYTES:
                 raise ValueError(f"the caption is over {_MAX_CAPTION_BYTES} bytes")
-        if len(blob) > _MAX_MEDIA_BYTES:
-            raise ValueError(f"the image is {len(blob)} bytes; Loupe stores images of up to {_MAX_MEDIA_BYTES} bytes")
         with self._lock:
             relative = step is None and not self._explicit
             if step is None:
                 step = max(self._auto_step - 1, 0)
-            self._media_keys.add(key)
+            self._media_keys[key] = kind
             seq = self._next_seq()
         self.spool.put({"kind": "media", "key": key, "step": step, "filename": filename, "client": self.client,
                         "seq": seq, "step_origin": "resume" if relative else "absolute", "caption": caption},

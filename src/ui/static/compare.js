@@ -17,7 +17,36 @@
     charts.push(chart);
     run(() => chart.load());
   }
-  if (!data.keys.length) {
+  // Media keys: a panel per experiment, side by side; moving one panel's step moves the
+  // others to the same step (or the newest before it). Loaded after the charts.
+  const chartsLoaded = Promise.all(charts.map(c => new Promise(resolve => {
+    const check = () => (c.el.dataset.state === 'loading' ? setTimeout(check, 50) : resolve());
+    check();
+  })));
+  for (const m of data.media) {
+    const det = document.createElement('details');
+    det.className = 'ns';
+    det.open = true;
+    det.dataset.group = m.key;
+    const sum = document.createElement('summary');
+    sum.textContent = m.key + ' (' + m.type + ')';
+    det.appendChild(sum);
+    const row = document.createElement('div');
+    row.className = 'charts';
+    det.appendChild(row);
+    root.appendChild(det);
+    const panels = [];
+    for (const e of data.experiments.filter(e => data.media_has[m.key].includes(e.id))) {
+      const panel = new LoupeMedia.MediaPanel(row, {
+        expId: e.id, key: m.key, type: m.type, title: e.name,
+        onStep: step => panels.forEach(p => { if (p !== panel) p.selectStep(step); }),
+      });
+      panel.el.style.borderTop = '3px solid ' + e.color;
+      panels.push(panel);
+      chartsLoaded.then(() => run(() => panel.load()));
+    }
+  }
+  if (!data.keys.length && !data.media.length) {
     const p = document.createElement('p');
     p.className = 'empty';
     p.textContent = data.experiments.length ? 'These experiments have no metrics in common yet.' : 'Pick experiments to compare.';

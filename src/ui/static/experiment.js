@@ -15,8 +15,23 @@
   const LR = /(^|\/)(lr|learning[_-]?rate)$/i;
   const lrKey = () => (data.keys.find(k => LR.test(k.key) && k.type === 'line') || {}).key;
 
+  const panels = new Map();   // media key -> {panel, visible, stale, loaded}
+  let scalarsDrawn = false;   // media panels wait for the first draw of the scalar charts
+
+  function loadPanel(p) {
+    p.loaded = true;
+    p.stale = false;
+    run(() => p.panel.load());
+  }
+
   const observer = new IntersectionObserver(entries => {
     for (const e of entries) {
+      const p = [...panels.values()].find(p => p.panel.el === e.target);
+      if (p) {
+        p.visible = e.isIntersecting;
+        if (p.visible && scalarsDrawn && (!p.loaded || p.stale)) loadPanel(p);
+        continue;
+      }
       const c = [...charts.values()].find(c => c.chart.el === e.target);
       if (!c) continue;
       c.visible = e.isIntersecting;
@@ -68,8 +83,18 @@
   // added later (new keys of a live run) load one by one.
   let initial = null;
 
+  function addMediaPanel(info) {
+    if (panels.has(info.key)) return;
+    const panel = new LoupeMedia.MediaPanel(placeOf(info), { expId: data.id, key: info.key, type: info.type });
+    const p = { panel, visible: false, stale: false, loaded: false };
+    panels.set(info.key, p);
+    versions.set(info.key, info.version);
+    observer.observe(panel.el);
+  }
+
   function addChart(info) {
-    if (info.type !== 'line' || charts.has(info.key)) return;
+    if (info.type !== 'line') return addMediaPanel(info);
+    if (charts.has(info.key)) return;
     const sources = [{ expId: data.id, key: info.key, label: info.key, color: '#3b5bdb', t0: data.start_ts }];
     const lr = lrKey();
     if (lr && lr !== info.key && /loss/i.test(info.key)) {
@@ -109,7 +134,11 @@
     .catch(() => {}));
   // Anything a failed batch left undrawn loads chart by chart.
   const settled = Promise.all(pending).then(() => Promise.all(waiting.splice(0).map(c => c.load())));
-  settled.then(() => { window.loupeAllDrawnAt = performance.now(); });
+  settled.then(() => {
+    window.loupeAllDrawnAt = performance.now();
+    scalarsDrawn = true;
+    for (const p of panels.values()) if (p.visible && !p.loaded) loadPanel(p);
+  });
 
   Loupe.bindControls(settings, () => {
     for (const c of charts.values()) {
@@ -150,6 +179,11 @@
       }
       if (versions.get(key) === version) continue;
       versions.set(key, version);
+      const p = panels.get(key);
+      if (p) {
+        if (p.visible && scalarsDrawn) loadPanel(p); else p.stale = true;
+        continue;
+      }
       const c = charts.get(key);
       if (!c || c.chart.range) continue;  // a zoomed chart keeps its range
       if (c.visible) run(() => c.chart.load()); else c.stale = true;
@@ -201,5 +235,5 @@
     source.addEventListener('gone', () => { liveState.textContent = 'experiment deleted'; source.close(); });
     source.onerror = () => { liveState.textContent = 'reconnecting…'; };
   }
-  window.loupeExperiment = { charts, settings, fmtDuration };
+  window.loupeExperiment = { charts, panels, settings, fmtDuration };
 })();
