@@ -15,6 +15,7 @@
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 #include "web/http_status.h"
+#include "web/json_util.h"
 
 namespace loupe {
 
@@ -86,8 +87,8 @@ std::string DurationOf(const Experiment& e, int64_t now) {
   return FormatDuration(std::max<int64_t>(0, end - e.create_time));
 }
 
-HttpResponse Home(TrackingService& t) {
-  PageFrame frame{"Home", {}, "", false, {}};
+HttpResponse Home(TrackingService& t, const HttpRequest& req) {
+  PageFrame frame{"Home", {}, "", false, {"copy.js"}};
   Result<std::vector<Project>> projects = t.ListProjects();
   if (!projects.ok()) return HtmlErrorPage(projects.status(), frame);
   int64_t now = NowMicros();
@@ -101,8 +102,10 @@ HttpResponse Home(TrackingService& t) {
   }
   constexpr size_t kRecent = 20;
   auto newest = recent.begin() + static_cast<std::ptrdiff_t>(std::min(kRecent, recent.size()));
-  std::partial_sort(recent.begin(), newest, recent.end(),
-                    [](const auto& a, const auto& b) { return a.first.update_time > b.first.update_time; });
+  // Newest started first, as the "Started" column reads.
+  std::partial_sort(recent.begin(), newest, recent.end(), [](const auto& a, const auto& b) {
+    return a.first.create_time != b.first.create_time ? a.first.create_time > b.first.create_time : a.first.id > b.first.id;
+  });
   recent.erase(newest, recent.end());
   json rows = json::array();
   for (const auto& [e, project] : recent) {
@@ -110,7 +113,9 @@ HttpResponse Home(TrackingService& t) {
                     {"status", RunStatusName(e.status)}, {"start", FormatMicrosUtc(e.create_time)},
                     {"duration", DurationOf(e, now)}});
   }
-  json view = {{"has_recent", !rows.empty()}, {"recent", rows}, {"projects", pviews}};
+  const std::string scheme = req.forwarded_proto == "https" ? "https" : "http";
+  json view = {{"has_recent", !rows.empty()}, {"recent", rows}, {"projects", pviews},
+               {"origin", scheme + "://" + (req.host.empty() ? "127.0.0.1:8080" : req.host)}};
   return HtmlPage(frame, RenderTemplate("home", view));
 }
 
@@ -274,7 +279,7 @@ Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const 
 
 HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true,
-                  {"axes.js", "charts.js", "media.js", "experiment.js", "run_actions.js"}};
+                  {"axes.js", "charts.js", "media.js", "view_state.js", "experiment.js", "run_actions.js"}};
   Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
   if (!loaded.ok()) return HtmlErrorPage(loaded.status(), frame);
   const auto& [e, p] = *loaded;
@@ -299,9 +304,11 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   for (const Series& s : *series) {
     auto it = chart_by_id.find(s.chart_id);
     const Chart* c = it == chart_by_id.end() ? nullptr : it->second;
-    keys.push_back({{"key", s.key}, {"type", s.type}, {"chart_id", s.chart_id}, {"status", c ? c->status : 0},
-                    {"namespace", c ? ns_names[c->namespace_id] : "default"}, {"last_step", s.last_step},
-                    {"version", s.version}});
+    json k = {{"key", s.key}, {"type", s.type}, {"chart_id", s.chart_id}, {"status", c ? c->status : 0},
+              {"namespace", c ? ns_names[c->namespace_id] : "default"}, {"first_step", s.first_step},
+              {"last_step", s.last_step}, {"version", s.version}};
+    if (s.type == "line") k["last_value"] = JsonNumber(s.last_value);
+    keys.push_back(std::move(k));
   }
   // The first draw of every chart comes from a few batch requests the page preloads.
   constexpr size_t kKeysPerBatch = 100;
@@ -325,7 +332,8 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   }
   flush();
   json data = {{"id", e.id}, {"status", RunStatusName(e.status)}, {"keys", keys}, {"namespaces", ns},
-               {"start_ts", e.create_time / 1e6}, {"now_ts", NowMicros() / 1e6}, {"batches", batches}};
+               {"start_ts", e.create_time / 1e6}, {"now_ts", NowMicros() / 1e6}, {"batches", batches},
+               {"project_id", p.id}};
   json config = KeyValueRows(e.config_json);
   json system = KeyValueRows(e.system_json);
   json view = {{"id", e.id}, {"name", e.name}, {"run_id", e.run_id}, {"status", RunStatusName(e.status)},
@@ -384,7 +392,7 @@ HttpResponse ConsolePage(TrackingService& t, const HttpRequest& req) {
 
 HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Compare", {{"Home", "/"}, {"Projects", "/projects"}, {"Compare", ""}}, "projects", true,
-                  {"axes.js", "charts.js", "media.js", "compare.js"}};
+                  {"axes.js", "charts.js", "media.js", "view_state.js", "compare.js"}};
   const std::string* ids_text = req.Query("ids");
   std::vector<int64_t> ids;
   for (const std::string& part : SplitList(ids_text ? *ids_text : "")) {
@@ -452,10 +460,38 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
     }
     config_rows.push_back({{"key", k}, {"values", values}, {"differs", distinct.size() > 1}});
   }
-  json data = {{"experiments", experiments}, {"keys", keys}, {"has", has}, {"media", media}, {"media_has", media_has}};
+  // Runs to pick from: those of the compared runs' projects, or with none picked yet the
+  // newest runs of every project; at most kMaxCandidates, newest first.
+  constexpr size_t kMaxCandidates = 500;
+  std::vector<std::pair<Experiment, std::string>> pool;
+  Result<std::vector<Project>> all_projects = t.ListProjects();
+  if (!all_projects.ok()) return HtmlErrorPage(all_projects.status(), frame);
+  for (const Project& p : *all_projects) {
+    if (!project_names.empty() && !project_names.count(p.id)) continue;
+    Result<std::vector<Experiment>> es = t.ListExperiments(p.id);
+    if (!es.ok()) return HtmlErrorPage(es.status(), frame);
+    for (Experiment& e : *es) pool.emplace_back(std::move(e), p.name);
+  }
+  std::sort(pool.begin(), pool.end(), [](const auto& a, const auto& b) {
+    return a.first.create_time != b.first.create_time ? a.first.create_time > b.first.create_time : a.first.id > b.first.id;
+  });
+  if (pool.size() > kMaxCandidates) pool.resize(kMaxCandidates);
+  json candidates = json::array();
+  for (const auto& [e, project] : pool) {
+    candidates.push_back({{"id", e.id}, {"name", e.name}, {"project", project}, {"status", RunStatusName(e.status)},
+                          {"tags", e.tags},
+                          {"picked", std::find(ids.begin(), ids.end(), e.id) != ids.end()}});
+  }
+  if (project_names.size() == 1) {
+    frame.crumbs = {{"Home", "/"}, {"Projects", "/projects"},
+                    {project_names.begin()->second, "/projects/" + std::to_string(project_names.begin()->first)},
+                    {"Compare", ""}};
+  }
+  json data = {{"experiments", experiments}, {"keys", keys}, {"has", has}, {"media", media}, {"media_has", media_has},
+               {"candidates", candidates}};
   std::string id_list;
   for (int64_t id : ids) id_list += (id_list.empty() ? "" : ",") + std::to_string(id);
-  json view = {{"count", exps.size()}, {"ids", id_list}, {"experiments", experiments}, {"config_rows", config_rows},
+  json view = {{"count", exps.size()}, {"none_picked", exps.empty()}, {"ids", id_list}, {"experiments", experiments}, {"config_rows", config_rows},
                {"data_json", ScriptJson(data)}};
   return HtmlPage(frame, RenderTemplate("compare", view));
 }
@@ -464,7 +500,7 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
 
 std::vector<Route> TrackingPageRoutes(TrackingService& t) {
   std::vector<Route> r;
-  r.push_back({"GET", "/", [&t](const HttpRequest&) { return Home(t); }});
+  r.push_back({"GET", "/", [&t](const HttpRequest& req) { return Home(t, req); }});
   r.push_back({"GET", "/projects", [&t](const HttpRequest&) { return Projects(t); }});
   r.push_back({"GET", "/projects/:id", [&t](const HttpRequest& req) { return ExperimentsPage(t, req); }});
   r.push_back({"GET", "/projects/:id/experiments.csv", [&t](const HttpRequest& req) { return ExperimentsCsv(t, req); }});

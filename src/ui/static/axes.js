@@ -124,13 +124,12 @@
     return out;
   }
 
-  // Width a y axis needs for its labels (uPlot's `size`; labels are 11px sans-serif).
-  function axisSize(u, values, axisIdx, cycleNum) {
-    const axis = u.axes[axisIdx];
-    if (cycleNum > 1) return axis._size;
+  // Width a y axis needs for its labels (uPlot's `size`; its labels are 12px sans-serif,
+  // at most about 7.2 px a character, plus the tick and the gap).
+  function axisSize(u, values) {
     let longest = 0;
     for (const v of values || []) longest = Math.max(longest, String(v).length);
-    return Math.max(40, Math.ceil(longest * 6.6) + 18);
+    return Math.max(40, Math.ceil(longest * 7.2) + 22);
   }
 
   window.LoupeAxes = { numberTicks, logTicks, durationTicks, wallTicks, durationIncrs, wallIncrs, wallSplits,

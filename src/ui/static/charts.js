@@ -80,7 +80,7 @@
 
   class LoupeChart {
     // opts: {title, sources: [{expId, key, label, color, axis?: 'right'}], settings, chartId?,
-    //        onPin?, onHide?, status?}
+    //        onPin?, onHide?, status?, onZoom?(range), syncKey?}
     constructor(container, opts) {
       this.opts = opts;
       this.settings = opts.settings;  // shared {smoothing, xmode, log}
@@ -186,7 +186,19 @@
       return labels;
     }
 
+    // Axis and grid colours from the page's theme (light or dark).
+    themed(axis) {
+      const css = getComputedStyle(document.documentElement);
+      const ink = css.getPropertyValue('--axis').trim() || '#4a5160';
+      const grid = css.getPropertyValue('--grid').trim() || '#e9ecef';
+      return Object.assign({ stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } }, axis);
+    }
+
     xAxis() {
+      return this.themed(this.xAxisScale());
+    }
+
+    xAxisScale() {
       const mode = this.settings.xmode;
       const A = window.LoupeAxes;
       if (mode === 'wall') {
@@ -205,10 +217,10 @@
 
     yAxis(scale, log) {
       const A = window.LoupeAxes;
-      return {
+      return this.themed({
         scale, size: A.axisSize,
         values: (u, vals, i, space, incr) => this.recordTicks(scale, log ? A.logTicks(vals) : A.numberTicks(vals, incr)),
-      };
+      });
     }
 
     draw() {
@@ -253,7 +265,7 @@
       const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
       const rightAxis = srcs.some(s => s.axis === 'right');
       const axes = [this.xAxis(), this.yAxis('y', log)];
-      if (rightAxis) axes.push(Object.assign(this.yAxis('y2', false), { side: 1, grid: { show: false } }));
+      if (rightAxis) axes.push(Object.assign(this.yAxis('y2', false), { side: 1, grid: { show: false, stroke: 'transparent' } }));
       const opts = {
         width: this.width(),
         height: 200,
@@ -266,7 +278,9 @@
         },
         axes,
         legend: { show: srcs.length > 1 || weight > 0 || rightAxis },
-        cursor: { drag: { x: true, y: false, setScale: false } },
+        // Charts of one page share a cursor: hovering one shows the same x on the others.
+        cursor: Object.assign({ drag: { x: true, y: false, setScale: false } },
+          this.opts.syncKey ? { sync: { key: this.opts.syncKey, setSeries: false } } : {}),
         hooks: {
           setSelect: [u => {
             if (u.select.width > 4) {
@@ -300,10 +314,16 @@
       this.zoom({ from, to });
     }
 
+    // A zoom the user asked for: the page may apply it to every chart (onZoom).
     zoom(range) {
+      if (this.opts.onZoom) return this.opts.onZoom(range);
+      this.setRange(range);
+      return this.load();
+    }
+
+    setRange(range) {
       this.range = range;
       this.el.classList.toggle('zoomed', !!range);
-      return this.load();
     }
 
     exportPng() {

@@ -5,6 +5,8 @@
   const data = JSON.parse(document.getElementById('compare-data').textContent);
   const root = document.getElementById('charts-root');
   const settings = { smoothing: 0, xmode: 'step', log: false };
+  LoupeView.restore(settings, null);
+  LoupeView.showControls(settings);
   const run = Loupe.queue(6);
   const grid = document.createElement('div');
   grid.className = 'charts';
@@ -52,7 +54,44 @@
     p.textContent = data.experiments.length ? 'These experiments have no metrics in common yet.' : 'Pick experiments to compare.';
     root.appendChild(p);
   }
-  Loupe.bindControls(settings, () => charts.forEach(c => { if (c.data.length) c.draw(); }));
+  Loupe.bindControls(settings, () => {
+    LoupeView.save(settings, null, null);
+    charts.forEach(c => { if (c.data.length) c.draw(); });
+  });
+
+  // The run picker: a searchable list of runs with checkboxes.
+  const list = document.getElementById('picker-list');
+  const picked = new Set(data.candidates.filter(c => c.picked).map(c => c.id));
+  const countEl = document.getElementById('picked-count');
+  const go = document.getElementById('picker-go');
+  const showCount = () => {
+    countEl.textContent = picked.size + ' selected';
+    go.disabled = picked.size === 0 || picked.size > 20;
+  };
+  for (const c of data.candidates) {
+    const label = document.createElement('label');
+    label.className = 'pick-row';
+    label.dataset.text = (c.name + ' ' + c.project + ' ' + c.tags.join(' ')).toLowerCase();
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.value = String(c.id);
+    box.checked = picked.has(c.id);
+    box.addEventListener('change', () => { if (box.checked) picked.add(c.id); else picked.delete(c.id); showCount(); });
+    label.appendChild(box);
+    label.appendChild(document.createTextNode(' ' + c.name + ' '));
+    const meta = document.createElement('span');
+    meta.className = 'muted';
+    meta.textContent = c.project + ' · ' + c.status + (c.tags.length ? ' · ' + c.tags.join(', ') : '');
+    label.appendChild(meta);
+    list.appendChild(label);
+  }
+  if (!data.candidates.length) list.textContent = 'No runs yet.';
+  document.getElementById('picker-filter').addEventListener('input', ev => {
+    const q = ev.target.value.trim().toLowerCase();
+    for (const row of list.children) row.hidden = !!q && !(row.dataset.text || '').includes(q);
+  });
+  go.addEventListener('click', () => { location.href = '/compare?ids=' + [...picked].join(','); });
+  showCount();
   const only = document.getElementById('only-diff');
   only.addEventListener('change', () => {
     document.querySelectorAll('table.config-diff tr.same').forEach(tr => { tr.hidden = only.checked; });

@@ -1,11 +1,16 @@
-// The experiment page: charts grouped by namespace (pinned first, hidden last), shared
-// smoothing / x-axis / log controls, the learning rate overlaid on loss charts, and
-// live updates from the server-sent event stream.
+// The experiment page: charts grouped by namespace (pinned first, hidden last; dozens of
+// one-chart namespaces share one group), shared smoothing / x-axis / log controls kept
+// in the URL, one zoom and one cursor for all charts, a filter by key, the learning rate
+// overlaid on loss charts, metrics logged once as a summary table (ended runs), media
+// panels, and live updates from the server-sent event stream.
 (function () {
   'use strict';
   const data = JSON.parse(document.getElementById('experiment-data').textContent);
   const root = document.getElementById('charts-root');
   const settings = { smoothing: 0, xmode: 'step', log: false };
+  const view = LoupeView.restore(settings, data.project_id);
+  LoupeView.showControls(settings);
+  const saveView = () => LoupeView.save(settings, data.project_id, view);
   const run = Loupe.queue(6);
   const charts = new Map();   // key -> {chart, info, visible, stale}
   const groups = new Map();   // group name -> grid element
@@ -39,6 +44,20 @@
     }
   }, { rootMargin: '200px' });
 
+  // Metrics an ended run logged once are a table, not one-point charts.
+  const summaryKeys = new Set(data.status === 'running' ? [] : data.keys
+    .filter(k => k.type === 'line' && k.first_step === k.last_step && !k.key.startsWith('system/') && k.status !== 1)
+    .map(k => k.key));
+  // Dozens of namespaces holding one chart each would make a page of headers: past six,
+  // their charts share one group (a chart's title still says its full key).
+  const perNs = new Map();
+  for (const k of data.keys) {
+    if (summaryKeys.has(k.key) || k.status !== 0) continue;
+    perNs.set(k.namespace, (perNs.get(k.namespace) || 0) + 1);
+  }
+  const singleNs = [...perNs].filter(([ns, n]) => n === 1 && ns !== 'default' && ns !== 'system').map(([ns]) => ns);
+  const singles = new Set(singleNs.length > 6 ? singleNs : []);
+
   function group(name, title, opened) {
     if (groups.has(name)) return groups.get(name);
     const det = document.createElement('details');
@@ -51,6 +70,16 @@
     const grid = document.createElement('div');
     grid.className = 'charts';
     det.appendChild(grid);
+    // An opened or closed group stays so (kept on the server, as SwanLab's board does).
+    const nsRow = data.namespaces.find(n => n.name === name);
+    if (nsRow) {
+      det.addEventListener('toggle', () => {
+        fetch('/api/v1/namespace/' + nsRow.id + '/opened', {
+          method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ opened: det.open }) })
+          .catch(() => {});
+        if (det.open) for (const c of charts.values()) if (c.chart.el.parentElement === grid) c.chart.resize();
+      });
+    }
     // Pinned first, system and hidden last, the rest in order of appearance.
     const order = n => n === '__pinned' ? 0 : n === '__hidden' ? 3 : n === 'system' ? 2 : 1;
     const after = [...root.children].find(el => order(el.dataset.group) > order(name));
@@ -63,6 +92,7 @@
   function placeOf(info) {
     if (info.status === 1) return group('__pinned', 'Pinned', true);
     if (info.status === -1) return group('__hidden', 'Hidden', true);
+    if (singles.has(info.namespace)) return group('__singles', 'Other charts (' + singles.size + ' groups of one)', true);
     const ns = (data.namespaces.find(n => n.name === info.namespace) || { opened: true });
     return group(info.namespace, info.namespace === 'default' ? 'Charts' : info.namespace, ns.opened);
   }
@@ -89,12 +119,24 @@
     const p = { panel, visible: false, stale: false, loaded: false };
     panels.set(info.key, p);
     versions.set(info.key, info.version);
+    applyFilter(panel.el, info.key);
     observer.observe(panel.el);
+  }
+
+  // One zoom for every chart: the step range goes to all (the visible ones reload now,
+  // the others when scrolled to) and into the URL.
+  function zoomAll(range) {
+    view.range = range;
+    saveView();
+    for (const c of charts.values()) {
+      c.chart.setRange(range);
+      if (c.visible) run(() => c.chart.load()); else c.stale = true;
+    }
   }
 
   function addChart(info) {
     if (info.type !== 'line') return addMediaPanel(info);
-    if (charts.has(info.key)) return;
+    if (charts.has(info.key) || summaryKeys.has(info.key)) return;
     const sources = [{ expId: data.id, key: info.key, label: info.key, color: '#3b5bdb', t0: data.start_ts }];
     const lr = lrKey();
     if (lr && lr !== info.key && /loss/i.test(info.key)) {
@@ -102,7 +144,7 @@
     }
     const entry = { info, visible: false, stale: false };
     entry.chart = new Loupe.LoupeChart(placeOf(info), {
-      title: info.key, sources, settings, chartId: info.chart_id,
+      title: info.key, sources, settings, chartId: info.chart_id, syncKey: 'experiment-' + data.id, onZoom: zoomAll,
       onPin: () => setStatus(entry, entry.info.status === 1 ? 0 : 1),
       onHide: () => setStatus(entry, entry.info.status === -1 ? 0 : -1),
     });
@@ -111,12 +153,74 @@
     if (info.status === -1) entry.chart.el.querySelector('[data-action=hide]').textContent = 'Show';
     charts.set(info.key, entry);
     versions.set(info.key, info.version);
+    if (view.range) entry.chart.setRange(view.range);
+    applyFilter(entry.chart.el, info.key);
     observer.observe(entry.chart.el);
     if (initial) initial.push(entry.chart); else run(() => entry.chart.load());
   }
 
+  // The chart filter: charts whose key does not contain the text (any case) are hidden,
+  // and so are groups left empty.
+  const filterInput = document.getElementById('chart-filter');
+  filterInput.value = view.q;
+  function applyFilter(el, key) {
+    el.hidden = !!view.q && !key.toLowerCase().includes(view.q.toLowerCase());
+  }
+  function refilter() {
+    for (const c of charts.values()) applyFilter(c.chart.el, c.info.key);
+    for (const [key, p] of panels) applyFilter(p.panel.el, key);
+    for (const det of root.children) {
+      if (det.dataset.group === '__hidden') continue;
+      det.hidden = !!view.q && ![...det.querySelectorAll('.chart')].some(el => !el.hidden);
+    }
+    const shown = [...charts.values(), ...panels.values()].filter(x => !(x.chart || x.panel).el.hidden).length;
+    document.getElementById('filter-count').textContent = view.q ? shown + ' of ' + (charts.size + panels.size) + ' charts' : '';
+    for (const c of charts.values()) c.chart.resize();
+  }
+  let filterTimer = null;
+  filterInput.addEventListener('input', () => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => { view.q = filterInput.value.trim(); saveView(); refilter(); }, 150);
+  });
+  const collapseAll = document.getElementById('collapse-all');
+  const labelCollapse = () => {
+    const dets = [...root.querySelectorAll('details.ns')];
+    collapseAll.textContent = dets.length && dets.every(d => !d.open) ? 'Expand all' : 'Collapse all';
+  };
+  collapseAll.addEventListener('click', () => {
+    const dets = [...root.querySelectorAll('details.ns')];
+    const open = dets.every(d => !d.open);
+    for (const d of dets) d.open = open;
+    labelCollapse();
+  });
+
+  function drawSummary() {
+    const rows = data.keys.filter(k => summaryKeys.has(k.key));
+    const box = document.getElementById('summary');
+    if (!rows.length) return;
+    box.hidden = false;
+    const tbody = box.querySelector('tbody');
+    for (const k of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.key = k.key;
+      const cells = [k.key, typeof k.last_value === 'number' ? LoupeAxes.compact(k.last_value, 6) : String(k.last_value), String(k.last_step)];
+      cells.forEach((text, i) => {
+        const td = document.createElement('td');
+        if (i > 0) td.className = 'num';
+        td.textContent = text;
+        if (i === 1) td.title = String(k.last_value);
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    }
+  }
+  drawSummary();
+
+  if (view.range) data.batches = [];  // a zoomed link: each chart loads its range itself
   initial = [];
   data.keys.forEach(addChart);
+  if (view.q) refilter();
+  labelCollapse();
   // The server names the batch requests for the charts present at load and the page
   // preloads them (<link rel=preload>), so the data is on its way before this script
   // runs. A chart is drawn as soon as all of its series have arrived.
@@ -141,6 +245,7 @@
   });
 
   Loupe.bindControls(settings, () => {
+    saveView();
     for (const c of charts.values()) {
       if (c.chart.data.length) c.chart.draw();
     }
