@@ -8,6 +8,7 @@
 
 #include "common/bounded_json.h"
 #include "common/time_util.h"
+#include "common/json_flatten.h"
 #include "tracking/run_filter.h"
 
 namespace loupe {
@@ -93,6 +94,64 @@ bool Matches(const Experiment& e, const TableQuery& q, const RunFilter& filter, 
 
 }  // namespace
 
+namespace {
+
+// Loss-, accuracy- and score-like metric names: the columns people look at first.
+bool HeadlineMetric(const std::string& key) {
+  std::string last = key.substr(key.find_last_of('/') == std::string::npos ? 0 : key.find_last_of('/') + 1);
+  for (char& c : last) c = Lower(c);
+  for (const char* w : {"loss", "acc", "accuracy", "f1", "auc", "error", "err", "perplexity", "ppl", "reward", "score",
+                        "bleu", "rouge", "mae", "mse", "rmse", "precision", "recall"}) {
+    if (last == w || last.rfind(std::string(w) + "_", 0) == 0 || last.find(std::string("_") + w) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> DefaultMetricColumns(const std::vector<std::pair<std::string, int64_t>>& keys) {
+  std::vector<std::string> out;
+  for (int pass = 0; pass < 2 && out.size() < 5; ++pass) {
+    for (const auto& [k, n] : keys) {  // most common first
+      if (out.size() == 5) break;
+      if (k.rfind("system/", 0) == 0 || HeadlineMetric(k) != (pass == 0)) continue;
+      out.push_back(k);
+    }
+  }
+  return out;
+}
+
+// Orders values that may be numbers: numbers first, by value; then text.
+bool CellLess(const ConfigCell& a, const ConfigCell& b) {
+  if (a.present != b.present) return a.present;
+  if (a.number && b.number) return *a.number < *b.number;
+  if (a.number.has_value() != b.number.has_value()) return a.number.has_value();
+  return a.text < b.text;
+}
+
+MetricSummary Summarize(const std::vector<double>& values) {
+  MetricSummary m;
+  double sum = 0;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    if (m.n == 0) m.min = m.max = v;
+    m.min = std::min(m.min, v);
+    m.max = std::max(m.max, v);
+    sum += v;
+    ++m.n;
+  }
+  if (m.n == 0) return m;
+  m.mean = sum / static_cast<double>(m.n);
+  double sq = 0;
+  for (double v : values) {
+    if (std::isfinite(v)) sq += (v - m.mean) * (v - m.mean);
+  }
+  m.stddev = m.n > 1 ? std::sqrt(sq / static_cast<double>(m.n - 1)) : 0;
+  return m;
+}
+
+}  // namespace
+
 Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project_id, const TableQuery& q,
                                              int64_t now_micros) {
   ExperimentTable table;
@@ -102,20 +161,16 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     return Status::InvalidArgument("status must be running, finished, crashed or stopped");
   }
   const std::string sort_key = q.sort.rfind("metric:", 0) == 0 ? q.sort.substr(7) : "";
-  if (sort_key.empty() && q.sort != "name" && q.sort != "status" && q.sort != "start" && q.sort != "duration") {
-    return Status::InvalidArgument("sort must be name, status, start, duration or metric:<key>");
+  const std::string sort_config = q.sort.rfind("config:", 0) == 0 ? q.sort.substr(7) : "";
+  if (sort_key.empty() && sort_config.empty() && q.sort != "name" && q.sort != "status" && q.sort != "start" &&
+      q.sort != "duration") {
+    return Status::InvalidArgument("sort must be name, status, start, duration, metric:<key> or config:<key>");
   }
 
   Result<std::vector<std::pair<std::string, int64_t>>> keys = t.ProjectKeys(project_id);
   if (!keys.ok()) return keys.status();
   for (const auto& [k, n] : *keys) table.available_keys.push_back(k);
-  table.metric_columns = q.metric_columns;
-  if (table.metric_columns.empty()) {
-    for (const auto& [k, n] : *keys) {
-      if (table.metric_columns.size() == 4) break;
-      if (k.rfind("system/", 0) != 0) table.metric_columns.push_back(k);
-    }
-  }
+  table.metric_columns = q.metric_columns.empty() ? DefaultMetricColumns(*keys) : q.metric_columns;
   if (!sort_key.empty() &&
       std::find(table.metric_columns.begin(), table.metric_columns.end(), sort_key) == table.metric_columns.end()) {
     table.metric_columns.push_back(sort_key);
@@ -137,6 +192,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
   table.total_experiments = static_cast<int64_t>(all.size());
 
   std::vector<TableRow> rows;
+  std::vector<std::vector<JsonLeaf>> flat;  // each matching row's config leaves
   std::unordered_map<int64_t, size_t> index;
   for (Experiment& e : all) {
     if (!Matches(e, q, filter, filter_metrics)) continue;
@@ -145,14 +201,74 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     row.duration_micros = std::max<int64_t>(0, end - e.create_time);
     row.metrics.resize(table.metric_columns.size());
     index[e.id] = rows.size();
+    flat.push_back(FlattenJsonObject(e.config_json));
     row.experiment = std::move(e);
     rows.push_back(std::move(row));
   }
-  // Only a metric sort needs every row's value; otherwise the page's rows are looked up
-  // after paging (a handful of indexed reads instead of one scan per column).
-  // The CSV export needs every row's values, so it scans every column.
+
+  // Config keys: how many runs have each (first appearance breaks ties), and whether
+  // their values differ; the defaults are the most common keys that differ.
+  struct KeyInfo {
+    size_t first = 0;
+    int64_t runs = 0;
+    std::string value;
+    bool differs = false;
+  };
+  std::unordered_map<std::string, KeyInfo> key_info;
+  for (const auto& leaves : flat) {
+    for (const JsonLeaf& leaf : leaves) {
+      auto [it, inserted] = key_info.try_emplace(leaf.key);
+      if (inserted) {
+        it->second.first = key_info.size();
+        it->second.value = leaf.text;
+      } else if (it->second.value != leaf.text) {
+        it->second.differs = true;
+      }
+      ++it->second.runs;
+    }
+  }
+  std::vector<std::pair<std::string, KeyInfo>> ranked(key_info.begin(), key_info.end());
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.second.runs != b.second.runs ? a.second.runs > b.second.runs : a.second.first < b.second.first;
+  });
+  for (const auto& [k, info] : ranked) {
+    if (table.available_config_keys.size() == 500) break;
+    table.available_config_keys.push_back(k);
+  }
+  if (q.config_columns) {
+    table.config_columns = *q.config_columns;
+  } else {
+    for (const auto& [k, info] : ranked) {
+      if (table.config_columns.size() == 5) break;
+      // Keys that tell runs apart; with a single run, its first keys.
+      if (info.differs || rows.size() < 2) table.config_columns.push_back(k);
+    }
+  }
+  if (!sort_config.empty() &&
+      std::find(table.config_columns.begin(), table.config_columns.end(), sort_config) == table.config_columns.end()) {
+    table.config_columns.push_back(sort_config);
+  }
+  table.group_by = q.group_by;
+  const size_t sort_config_col = static_cast<size_t>(
+      std::find(table.config_columns.begin(), table.config_columns.end(), sort_config) - table.config_columns.begin());
+  ConfigCell absent_group;
+  std::vector<ConfigCell> group_cells(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    rows[r].config.resize(table.config_columns.size());
+    for (const JsonLeaf& leaf : flat[r]) {
+      for (size_t c = 0; c < table.config_columns.size(); ++c) {
+        if (table.config_columns[c] == leaf.key) rows[r].config[c] = {true, leaf.text, leaf.number};
+      }
+      if (!q.group_by.empty() && leaf.key == q.group_by) group_cells[r] = {true, leaf.text, leaf.number};
+    }
+    rows[r].group = group_cells[r].present ? group_cells[r].text : "—";
+  }
+
+  // Grouping, sorting by a metric and the CSV need every row's values; otherwise only the
+  // page's rows are looked up after paging (a handful of indexed reads per column).
+  const bool grouped = !q.group_by.empty();
   for (size_t c = 0; c < table.metric_columns.size(); ++c) {
-    if (!q.all_rows && table.metric_columns[c] != sort_key) continue;
+    if (!q.all_rows && !grouped && table.metric_columns[c] != sort_key) continue;
     Result<std::vector<std::pair<int64_t, double>>> values = t.LastValues(project_id, table.metric_columns[c]);
     if (!values.ok()) return values.status();
     for (const auto& [id, v] : *values) {
@@ -162,6 +278,11 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
   size_t sort_col = sort_key.empty() ? 0
                                      : static_cast<size_t>(std::find(table.metric_columns.begin(), table.metric_columns.end(), sort_key) -
                                                            table.metric_columns.begin());
+  auto missing = [&](const TableRow& r) {
+    if (!sort_key.empty()) return !r.metrics[sort_col] || std::isnan(*r.metrics[sort_col]);
+    if (!sort_config.empty()) return !r.config[sort_config_col].present;
+    return false;
+  };
   auto less = [&](const TableRow& a, const TableRow& b) -> bool {
     const Experiment& x = a.experiment;
     const Experiment& y = b.experiment;
@@ -174,26 +295,57 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     if (!sort_key.empty()) {
       const auto& va = a.metrics[sort_col];
       const auto& vb = b.metrics[sort_col];
-      bool na = !va || std::isnan(*va), nb = !vb || std::isnan(*vb);
-      if (na != nb) return nb;  // rows without a value go last either way (see below)
-      if (!na && *va != *vb) return *va < *vb;
+      if (!missing(a) && !missing(b) && *va != *vb) return *va < *vb;
+      return x.id < y.id;
+    }
+    if (!sort_config.empty()) {
+      const ConfigCell& ca = a.config[sort_config_col];
+      const ConfigCell& cb = b.config[sort_config_col];
+      if (CellLess(ca, cb)) return true;
+      if (CellLess(cb, ca)) return false;
       return x.id < y.id;
     }
     return x.create_time != y.create_time ? x.create_time < y.create_time : x.id < y.id;
   };
-  if (q.descending) {
-    std::stable_sort(rows.begin(), rows.end(), [&](const TableRow& a, const TableRow& b) {
-      if (!sort_key.empty()) {
-        const auto& va = a.metrics[sort_col];
-        const auto& vb = b.metrics[sort_col];
-        bool na = !va || std::isnan(*va), nb = !vb || std::isnan(*vb);
-        if (na != nb) return nb;
+  // Rows without the sorted value go last whichever way the sort goes.
+  std::vector<size_t> order(rows.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t ia, size_t ib) {
+    const TableRow& a = rows[ia];
+    const TableRow& b = rows[ib];
+    if (grouped) {
+      if (CellLess(group_cells[ia], group_cells[ib])) return true;
+      if (CellLess(group_cells[ib], group_cells[ia])) return false;
+    }
+    bool ma = missing(a), mb = missing(b);
+    if (ma != mb) return mb;
+    return q.descending ? less(b, a) : less(a, b);
+  });
+  if (grouped) {
+    for (size_t k = 0; k < order.size();) {
+      size_t end = k;
+      TableGroup g;
+      g.value = rows[order[k]].group;
+      while (end < order.size() && rows[order[end]].group == g.value &&
+             group_cells[order[end]].present == group_cells[order[k]].present) {
+        ++end;
       }
-      return less(b, a);
-    });
-  } else {
-    std::stable_sort(rows.begin(), rows.end(), less);
+      g.count = static_cast<int64_t>(end - k);
+      for (size_t c = 0; c < table.metric_columns.size(); ++c) {
+        std::vector<double> values;
+        for (size_t i = k; i < end; ++i) {
+          if (rows[order[i]].metrics[c]) values.push_back(*rows[order[i]].metrics[c]);
+        }
+        g.metrics.push_back(Summarize(values));
+      }
+      table.groups.push_back(std::move(g));
+      k = end;
+    }
   }
+  std::vector<TableRow> sorted;
+  sorted.reserve(rows.size());
+  for (size_t i : order) sorted.push_back(std::move(rows[i]));
+  rows = std::move(sorted);
 
   if (q.all_rows) {
     table.page = Paginate(static_cast<int64_t>(rows.size()), 1, std::max<int64_t>(1, rows.size()),
@@ -205,7 +357,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     for (int64_t i = table.page.offset; i < end; ++i) table.rows.push_back(std::move(rows[i]));
   }
   for (TableRow& row : table.rows) {
-    if (q.all_rows) break;
+    if (q.all_rows || grouped) break;
     for (size_t c = 0; c < table.metric_columns.size(); ++c) {
       if (row.metrics[c] || table.metric_columns[c] == sort_key) continue;
       Result<Series> s = t.GetSeries(row.experiment.id, table.metric_columns[c]);
@@ -227,12 +379,14 @@ std::string ExperimentTableCsv(const ExperimentTable& table) {
     return out + "\"";
   };
   std::string out = "id,run_id,name,status,start,duration_seconds";
+  for (const std::string& k : table.config_columns) out += "," + field("config." + k);
   for (const std::string& k : table.metric_columns) out += "," + field(k);
   out += ",config\n";
   for (const TableRow& r : table.rows) {
     const Experiment& e = r.experiment;
     out += std::to_string(e.id) + "," + field(e.run_id) + "," + field(e.name) + "," + RunStatusName(e.status) + "," +
            FormatIsoMicros(e.create_time) + "," + std::to_string(r.duration_micros / 1e6);
+    for (const ConfigCell& c : r.config) out += "," + (c.present ? field(c.text) : std::string());
     for (const auto& v : r.metrics) {
       out += ",";
       if (v) {

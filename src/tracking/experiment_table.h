@@ -1,7 +1,8 @@
 // The experiments table of a project: search (run_filter.h terms), status filter, sort by
-// any column including a metric's last value, and paging. One pass over the project's
-// experiments plus one indexed lookup per metric column, so a page of a 10,000-run
-// project stays well under 100 ms.
+// any column (a metric's last value, a config value), config and metric columns chosen
+// or picked by default, grouping by a config key with each group's metric statistics,
+// and paging. One pass over the project's experiments (configs flattened with simdjson)
+// plus one indexed lookup per metric column.
 #pragma once
 
 #include <cstdint>
@@ -18,24 +19,52 @@ namespace loupe {
 struct TableQuery {
   std::string search;  // terms that must all match: see tracking/run_filter.h
   std::string status;  // "" or running|finished|crashed|stopped
-  std::string sort = "start";  // name|status|start|duration|metric:<key>
+  std::string sort = "start";  // name|status|start|duration|metric:<key>|config:<key>
   bool descending = true;
-  std::vector<std::string> metric_columns;  // empty: the project's most common keys (up to 4)
+  std::vector<std::string> metric_columns;  // empty: loss- and accuracy-like keys, then the most shared (up to 5)
+  // nullopt: the config keys whose values differ between the matching runs (up to 5)
+  std::optional<std::vector<std::string>> config_columns;
+  std::string group_by;  // a config key: rows grouped by its value, with each group's metric statistics
   int64_t page = 1;
   int64_t per_page = 50;
-  bool all_rows = false;  // CSV export: every matching row, no paging
+  bool all_rows = false;  // CSV export and the sweep panels: every matching row, no paging
+};
+
+// A run's value of a config column.
+struct ConfigCell {
+  bool present = false;
+  std::string text;              // strings bare, the rest as JSON
+  std::optional<double> number;  // for numbers
 };
 
 struct TableRow {
   Experiment experiment;
   int64_t duration_micros = 0;
-  std::vector<std::optional<double>> metrics;  // one per metric column
+  std::vector<std::optional<double>> metrics;  // one per metric column: the last value
+  std::vector<ConfigCell> config;              // one per config column
+  std::string group;                           // the group_by value as text ("—" when absent)
+};
+
+// A metric column over a group's runs that have a value (NaN and infinities left out).
+struct MetricSummary {
+  int64_t n = 0;
+  double mean = 0, stddev = 0, min = 0, max = 0;  // stddev: sample (n - 1); 0 for one run
+};
+
+struct TableGroup {
+  std::string value;
+  int64_t count = 0;
+  std::vector<MetricSummary> metrics;  // one per metric column
 };
 
 struct ExperimentTable {
   Project project;
   std::vector<std::string> metric_columns;
-  std::vector<std::string> available_keys;  // for the column picker
+  std::vector<std::string> config_columns;
+  std::vector<std::string> available_keys;         // metric keys, for the column picker
+  std::vector<std::string> available_config_keys;  // config keys of the matching runs, most common first
+  std::string group_by;
+  std::vector<TableGroup> groups;  // in the order the rows are; empty unless grouped
   Page page;
   int64_t total_experiments = 0;  // before filtering
   std::vector<TableRow> rows;

@@ -1,5 +1,6 @@
 #include "tracking/run_filter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -91,8 +92,11 @@ bool CompareMatches(const FilterTerm& term, const std::string& text, std::option
   const std::string& op = term.op;
   if (term.number && number) {
     double a = *number, b = *term.number;
-    if (op == "=") return a == b;
-    if (op == "!=") return a != b;
+    // Equal to nine significant digits: a config computed as 10 ** -4 (0.00009999999999999999
+    // in JavaScript) is the lr=1e-4 a user types.
+    const bool equal = std::fabs(a - b) <= 1e-9 * std::max(std::fabs(a), std::fabs(b));
+    if (op == "=") return equal;
+    if (op == "!=") return !equal;
     if (op == ">") return a > b;
     if (op == ">=") return a >= b;
     if (op == "<") return a < b;

@@ -2,8 +2,9 @@
 //   tag:best           the run has that tag
 //   lr>0.01  lr<=1e-3  a config key (dots reach into nested objects) or, for a run whose
 //   epochs!=3          config lacks it, a metric's last value, compared as numbers
-//   optimizer=adam     equality: as numbers when both sides are numbers (lr=1e-2 matches
-//                      0.01), else as text
+//   optimizer=adam     equality: as numbers when both sides are numbers, to nine
+//                      significant digits (lr=1e-2 matches 0.01 and 0.010000000000000002),
+//                      else as text
 //   resnet  "big model"  a substring of the name, run id, config or tags (any case)
 #pragma once
 

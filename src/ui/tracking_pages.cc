@@ -12,10 +12,12 @@
 #include "common/time_util.h"
 #include "tracking/experiment_table.h"
 #include "tracking/run_filter.h"
+#include "tracking/saved_views.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 #include "web/http_status.h"
 #include "web/json_util.h"
+#include "web/table_query.h"
 
 namespace loupe {
 
@@ -135,39 +137,20 @@ HttpResponse Projects(TrackingService& t) {
   return HtmlPage(frame, RenderTemplate("projects", {{"has_projects", !rows.empty()}, {"projects", rows}}));
 }
 
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!part.empty()) out.push_back(part);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+std::string JoinCommas(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ",") + s;
   return out;
 }
 
-Result<TableQuery> ReadTableQuery(const HttpRequest& req) {
-  TableQuery q;
-  if (auto v = req.Query("q")) q.search = v->substr(0, 500);
-  if (auto v = req.Query("status")) q.status = *v;
-  if (auto v = req.Query("sort"); v && !v->empty()) q.sort = *v;
-  if (auto v = req.Query("dir")) q.descending = *v != "asc";
-  // Several cols=... parameters arrive joined by the form; a comma list works too.
-  if (auto v = req.Query("cols")) q.metric_columns = SplitList(*v);
-  if (q.metric_columns.size() > 20) q.metric_columns.resize(20);
-  q.page = ParsePageNumber(req.Query("page"), 1);
-  q.per_page = ParsePageNumber(req.Query("per_page"), 50);
-  return q;
-}
 
 HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Experiments", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", false,
-                  {"experiments.js", "run_actions.js"}};
+                  {"axes.js", "experiments.js", "run_actions.js", "sweep.js"}};
   Result<int64_t> id = PagePathId(req, "project");
   if (!id.ok()) return HtmlErrorPage(id.status(), frame);
   Result<TableQuery> q = ReadTableQuery(req);
+  if (!q.ok()) return HtmlErrorPage(q.status(), frame);
   // A search that does not parse keeps the page (and its search box) with the reason
   // in place of the rows, so the user can correct it.
   Status filter_error = ParseRunFilter(q->search).status();
@@ -203,18 +186,48 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   add_col("Status", "status", false);
   add_col("Started (UTC)", "start", false);
   add_col("Duration", "duration", true);
+  for (const std::string& k : table->config_columns) add_col(k, "config:" + k, false);
   for (const std::string& k : table->metric_columns) add_col(k, "metric:" + k, true);
+  // Config columns are told apart from metric columns by their header's class.
+  for (size_t c = 0; c < table->config_columns.size(); ++c) columns[4 + c]["cls"] = "cfg";
 
   int64_t now = NowMicros();
   json rows = json::array();
+  std::map<std::string, const TableGroup*> group_of;
+  for (const TableGroup& g : table->groups) group_of[g.value] = &g;
+  std::string last_group;
+  bool first_row = true;
   for (const TableRow& r : table->rows) {
+    if (!table->group_by.empty() && (first_row || r.group != last_group)) {
+      // A group's header: its value, how many runs, and each metric's mean ± sd over them.
+      const TableGroup* g = group_of.count(r.group) ? group_of[r.group] : nullptr;
+      json stats = json::array();
+      for (size_t c = 0; c < table->metric_columns.size(); ++c) {
+        const MetricSummary* m = g ? &g->metrics[c] : nullptr;
+        if (!m || m->n == 0) {
+          stats.push_back({{"text", "—"}, {"title", "no values"}});
+          continue;
+        }
+        std::string text = FormatNumber(m->mean, 4) + (m->n > 1 ? " ± " + FormatNumber(m->stddev, 2) : "");
+        stats.push_back({{"text", text},
+                         {"title", "mean of " + std::to_string(m->n) + " runs; sd " + FormatNumber(m->stddev, 4) +
+                                       ", min " + FormatNumber(m->min, 4) + ", max " + FormatNumber(m->max, 4)}});
+      }
+      rows.push_back({{"is_group", true}, {"group_key", table->group_by}, {"group_value", r.group},
+                      {"group_count", g ? g->count : 0}, {"lead_span", 4 + table->config_columns.size()},
+                      {"stats", stats}});
+      last_group = r.group;
+    }
+    first_row = false;
+    json config = json::array();
+    for (const ConfigCell& c : r.config) config.push_back(c.present ? c.text : "—");
     json metrics = json::array();
     for (const auto& v : r.metrics) metrics.push_back(FormatNumber(v, 5));
     json tags = json::array();
     for (const std::string& tag : r.experiment.tags) tags.push_back({{"tag", tag}, {"url", UrlEncode(tag)}});
     json row = {{"id", r.experiment.id}, {"name", r.experiment.name}, {"status", RunStatusName(r.experiment.status)},
                 {"start", FormatMicrosUtc(r.experiment.create_time)}, {"duration", DurationOf(r.experiment, now)},
-                {"metrics", metrics}, {"tags", tags}};
+                {"metrics", metrics}, {"config", config}, {"tags", tags}};
     if (r.experiment.status == RunStatus::kCrashed) row["crash"] = CrashLine(r.experiment);
     rows.push_back(std::move(row));
   }
@@ -225,12 +238,25 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   json keys = json::array();
   std::set<std::string> chosen(table->metric_columns.begin(), table->metric_columns.end());
   for (const std::string& k : table->available_keys) keys.push_back({{"key", k}, {"selected", chosen.count(k) > 0}});
+  json config_keys = json::array();
+  json group_keys = json::array({{{"key", ""}, {"label", "no grouping"}, {"selected", table->group_by.empty()}}});
+  std::set<std::string> chosen_config(table->config_columns.begin(), table->config_columns.end());
+  for (const std::string& k : table->available_config_keys) {
+    config_keys.push_back({{"key", k}, {"selected", chosen_config.count(k) > 0}});
+    group_keys.push_back({{"key", k}, {"label", "group by " + k}, {"selected", table->group_by == k}});
+  }
   json per_pages = json::array();
   for (int n : {20, 50, 100, 200}) per_pages.push_back({{"n", n}, {"selected", table->page.per_page == n}});
   auto csv_query = base;
   csv_query.erase("per_page");
   json view = {{"project", table->project.name}, {"project_id", *id}, {"q", q->search}, {"sort", q->sort},
                {"dir", q->descending ? "desc" : "asc"}, {"statuses", statuses}, {"keys", keys},
+               {"config_keys", config_keys}, {"group_keys", group_keys},
+               {"cols_value", JoinCommas(table->metric_columns)}, {"ccols_value", JoinCommas(table->config_columns)},
+               {"col_count", table->metric_columns.size() + table->config_columns.size()},
+               {"any_running", std::any_of(table->rows.begin(), table->rows.end(), [](const TableRow& r) {
+                  return r.experiment.status == RunStatus::kRunning;
+                })},
                {"per_pages", per_pages}, {"columns", columns}, {"rows", rows}, {"has_rows", !rows.empty()},
                {"shown", table->page.total}, {"total_experiments", table->total_experiments},
                {"csv_href", "/projects/" + std::to_string(*id) + "/experiments.csv" + QueryString(csv_query)}};
@@ -238,6 +264,16 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   view["description_text"] = table->project.description;
   view["can_edit"] = CanEdit(req);
   view["project_json"] = ScriptJson({{"id", *id}, {"name", table->project.name}, {"count", table->total_experiments}});
+  Result<std::vector<SavedView>> saved = ListSavedViews(t, *id);
+  json views = json::array();
+  if (saved.ok()) {
+    for (const SavedView& v : *saved) {
+      views.push_back({{"name", v.name}, {"href", "/projects/" + std::to_string(*id) + "?" + v.query},
+                       {"current", v.query == req.raw_query}});
+    }
+  }
+  view["views"] = views;
+  view["has_views"] = !views.empty();
   view["pagination"] = PaginationNav(table->page, "/projects/" + std::to_string(*id), req.query);
   if (!filter_error.ok()) {
     view["filter_error"] = filter_error.message();
@@ -252,10 +288,12 @@ HttpResponse ExperimentsCsv(TrackingService& t, const HttpRequest& req) {
   Result<TableQuery> q = ReadTableQuery(req);
   HttpResponse resp;
   resp.content_type = "text/plain; charset=utf-8";
-  if (!id.ok()) {
-    resp.status = HttpStatus(id.status());
-    resp.body = id.status().message();
-    return resp;
+  for (const Status* st : {&id.status(), &q.status()}) {
+    if (!st->ok()) {
+      resp.status = HttpStatus(*st);
+      resp.body = st->message();
+      return resp;
+    }
   }
   q->all_rows = true;
   Result<ExperimentTable> table = BuildExperimentTable(t, *id, *q, NowMicros());
@@ -395,7 +433,7 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
                   {"axes.js", "charts.js", "media.js", "view_state.js", "compare.js"}};
   const std::string* ids_text = req.Query("ids");
   std::vector<int64_t> ids;
-  for (const std::string& part : SplitList(ids_text ? *ids_text : "")) {
+  for (const std::string& part : SplitCommas(ids_text ? *ids_text : "")) {
     int64_t id = 0;
     auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), id);
     if (ec != std::errc() || end != part.data() + part.size() || id <= 0) {

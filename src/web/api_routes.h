@@ -16,6 +16,8 @@ namespace loupe {
 
 std::vector<Route> NativeApiRoutes(TrackingService& tracking);
 std::vector<Route> SwanlabApiRoutes(TrackingService& tracking);
+// The sweep panels of a project: parameters, a metric, and their statistics.
+std::vector<Route> SweepApiRoutes(TrackingService& tracking);
 // Series export and console paging/search for the dashboard pages.
 std::vector<Route> DashboardApiRoutes(TrackingService& tracking);
 // Dataset upload, catalogue, preview, statistics and type overrides.

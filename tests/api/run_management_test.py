@@ -81,7 +81,7 @@ class RunFilterTest(ApiTestBase):
         super().setUpClass()
         self = cls()
         self.server = cls.server
-        runs = [("lr-001", 0.001, "adam", 0.9, ["sweep"]), ("lr-01", 0.01, "adam", 0.5, ["sweep", "best"]),
+        runs = [("lr-001", 0.001, "adam", 0.9, ["sweep"]), ("lr-01", 0.1 * 0.1, "adam", 0.5, ["sweep", "best"]),
                 ("lr-1", 0.1, "sgd", 2.0, ["sweep"]), ("plain", None, "sgd", None, [])]
         for name, lr, opt, loss, tags in runs:
             config = {"optimizer": opt, "model": {"depth": 18}}
@@ -99,7 +99,7 @@ class RunFilterTest(ApiTestBase):
         self.assertEqual(self.names("lr>0.005"), ["lr-01", "lr-1"])
         self.assertEqual(self.names("lr>=0.01"), ["lr-01", "lr-1"])
         self.assertEqual(self.names("lr<0.01"), ["lr-001"])
-        self.assertEqual(self.names("lr=1e-2"), ["lr-01"])
+        self.assertEqual(self.names("lr=1e-2"), ["lr-01"])  # 0.1 * 0.1 is 0.010000000000000002: equal to 9 digits
         self.assertEqual(self.names("lr==0.010"), ["lr-01"])
         self.assertEqual(self.names("lr!=0.01"), ["lr-001", "lr-1"])  # a run without lr has nothing to compare
         self.assertEqual(self.names("model.depth=18"), ["lr-001", "lr-01", "lr-1", "plain"])

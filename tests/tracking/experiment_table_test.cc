@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/temp_dir.h"
 #include "store/store.h"
 
@@ -107,8 +110,77 @@ TEST_F(ExperimentTableTest, PagesAndExportsCsv) {
   q.all_rows = true;
   std::string csv = ExperimentTableCsv(Build(q));
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 31);
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "id,run_id,name,status,start,duration_seconds,loss,acc,config");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "id,run_id,name,status,start,duration_seconds,config.lr,config.opt.name,loss,acc,config");
   EXPECT_NE(csv.find(R"("{""lr"": 2, ""opt"": {""name"": ""adam""}}")"), std::string::npos);
+}
+
+TEST_F(ExperimentTableTest, ConfigColumnsDefaultToTheKeysThatDiffer) {
+  ExperimentTable t = Build({});
+  EXPECT_EQ(t.config_columns, (std::vector<std::string>{"lr", "opt.name"}));
+  EXPECT_EQ(t.available_config_keys, (std::vector<std::string>{"lr", "opt.name"}));
+  const TableRow& newest = t.rows[0];  // exp-29: lr 2, adam
+  ASSERT_EQ(newest.config.size(), 2u);
+  EXPECT_EQ(newest.config[0].text, "2");
+  EXPECT_EQ(newest.config[0].number, 2.0);
+  EXPECT_EQ(newest.config[1].text, "adam");
+  EXPECT_FALSE(newest.config[1].number);
+  TableQuery none;
+  none.config_columns = std::vector<std::string>{};
+  EXPECT_TRUE(Build(none).config_columns.empty());
+}
+
+TEST_F(ExperimentTableTest, SortsByAConfigValueAsNumbers) {
+  TableQuery q;
+  q.sort = "config:lr";
+  q.descending = false;
+  q.all_rows = true;
+  ExperimentTable t = Build(q);
+  ASSERT_EQ(t.rows.size(), 30u);
+  EXPECT_EQ(t.rows.front().config[0].number, 0.0);
+  EXPECT_EQ(t.rows.back().config[0].number, 2.0);
+  for (size_t i = 1; i < t.rows.size(); ++i) EXPECT_LE(*t.rows[i - 1].config[0].number, *t.rows[i].config[0].number);
+}
+
+TEST_F(ExperimentTableTest, GroupsByAConfigKeyWithEachGroupsStatistics) {
+  TableQuery q;
+  q.group_by = "opt.name";
+  q.per_page = 200;
+  ExperimentTable t = Build(q);
+  ASSERT_EQ(t.groups.size(), 2u);
+  EXPECT_EQ(t.groups[0].value, "adam");
+  EXPECT_EQ(t.groups[0].count, 15);
+  EXPECT_EQ(t.groups[1].value, "sgd");
+  // adam: the odd runs; those logging a loss end at 50 - i for i = 1, 3, 7, 9, 11, 13,
+  // 17, 19, 21, 23, 27, 29: mean 35, sample sd sqrt(920 / 11), min 21, max 49.
+  const MetricSummary& loss = t.groups[0].metrics[0];
+  EXPECT_EQ(loss.n, 12);
+  EXPECT_DOUBLE_EQ(loss.mean, 35.0);
+  EXPECT_NEAR(loss.stddev, std::sqrt(920.0 / 11.0), 1e-12);
+  EXPECT_EQ(loss.min, 21.0);
+  EXPECT_EQ(loss.max, 49.0);
+  // The rows come group by group.
+  for (size_t i = 0; i < 15; ++i) EXPECT_EQ(t.rows[i].group, "adam");
+  for (size_t i = 15; i < 30; ++i) EXPECT_EQ(t.rows[i].group, "sgd");
+}
+
+TEST_F(ExperimentTableTest, DefaultMetricsPutLossAndAccuracyLikeKeysFirst) {
+  NewExperiment e;
+  e.project = "headline";
+  auto created = tracking_->StartRun(e);
+  ASSERT_TRUE(created.ok());
+  MetricBatch b;
+  b.experiment_id = created->experiment.id;
+  b.points = {{"epoch", 0, 1}, {"lr", 0, 0.1}, {"grad_norm", 0, 2}, {"val/loss", 0, 0.5}, {"system/cpu", 0, 3},
+              {"test_accuracy", 0, 0.9}};
+  ASSERT_TRUE(tracking_->LogMetrics(b).ok());
+  auto t = BuildExperimentTable(*tracking_, created->experiment.project_id, {}, 0);
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->metric_columns.size(), 5u);
+  std::vector<std::string> first(t->metric_columns.begin(), t->metric_columns.begin() + 2);
+  std::sort(first.begin(), first.end());
+  EXPECT_EQ(first, (std::vector<std::string>{"test_accuracy", "val/loss"}));
+  EXPECT_EQ(std::count(t->metric_columns.begin(), t->metric_columns.end(), "system/cpu"), 0);
 }
 
 }  // namespace

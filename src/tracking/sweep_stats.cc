@@ -1,0 +1,73 @@
+#include "tracking/sweep_stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+namespace loupe {
+
+std::vector<double> AverageRanks(const std::vector<double>& xs) {
+  std::vector<size_t> order(xs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return xs[a] < xs[b]; });
+  std::vector<double> ranks(xs.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && xs[order[j + 1]] == xs[order[i]]) ++j;
+    double rank = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
+    for (size_t k = i; k <= j; ++k) ranks[order[k]] = rank;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+std::optional<double> SpearmanRho(const std::vector<double>& xs, const std::vector<double>& ys) {
+  if (xs.size() != ys.size() || xs.size() < 3) return std::nullopt;
+  std::vector<double> rx = AverageRanks(xs), ry = AverageRanks(ys);
+  const double n = static_cast<double>(xs.size());
+  double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / n;
+  double my = std::accumulate(ry.begin(), ry.end(), 0.0) / n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < rx.size(); ++i) {
+    sxy += (rx[i] - mx) * (ry[i] - my);
+    sxx += (rx[i] - mx) * (rx[i] - mx);
+    syy += (ry[i] - my) * (ry[i] - my);
+  }
+  if (sxx == 0 || syy == 0) return std::nullopt;
+  return sxy / std::sqrt(sxx * syy);
+}
+
+std::optional<double> EtaSquared(const std::vector<std::string>& labels, const std::vector<double>& ys) {
+  if (labels.size() != ys.size() || ys.size() < 3) return std::nullopt;
+  const double n = static_cast<double>(ys.size());
+  const double mean = std::accumulate(ys.begin(), ys.end(), 0.0) / n;
+  std::map<std::string, std::pair<double, int64_t>> groups;  // label -> (sum, count)
+  double total = 0;
+  for (size_t i = 0; i < ys.size(); ++i) {
+    auto& g = groups[labels[i]];
+    g.first += ys[i];
+    ++g.second;
+    total += (ys[i] - mean) * (ys[i] - mean);
+  }
+  if (groups.size() < 2 || total == 0) return std::nullopt;
+  double between = 0;
+  for (const auto& [label, g] : groups) {
+    double gm = g.first / static_cast<double>(g.second);
+    between += static_cast<double>(g.second) * (gm - mean) * (gm - mean);
+  }
+  return std::min(1.0, between / total);
+}
+
+std::vector<std::string> QuantileBins(const std::vector<double>& xs, int bins) {
+  std::vector<double> ranks = AverageRanks(xs);
+  std::vector<std::string> out(xs.size());
+  const double n = static_cast<double>(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    int b = static_cast<int>(std::floor((ranks[i] - 1.0) * bins / n));
+    out[i] = std::to_string(std::clamp(b, 0, bins - 1));
+  }
+  return out;
+}
+
+}  // namespace loupe

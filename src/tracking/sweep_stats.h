@@ -1,0 +1,28 @@
+// How much each config parameter of a sweep matters to a metric, from the runs alone:
+// Spearman's rank correlation (numeric parameters) and the correlation ratio eta^2, the
+// share of the metric's variance that the parameter's value explains (numeric values
+// binned into up to five equal-count bins). Both are exact statistics of the runs, not
+// a model: with few runs, they say little, and the panel shows the run count beside them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loupe {
+
+// Ranks 1..n, ties sharing the average of their ranks.
+std::vector<double> AverageRanks(const std::vector<double>& xs);
+
+// Spearman's rho of paired values (the Pearson correlation of their ranks); nothing for
+// fewer than 3 pairs or when either side is constant.
+std::optional<double> SpearmanRho(const std::vector<double>& xs, const std::vector<double>& ys);
+
+// eta^2 of `ys` grouped by `labels` (same length): between-group sum of squares over
+// the total; nothing for fewer than 3 values, one group, or a constant metric.
+std::optional<double> EtaSquared(const std::vector<std::string>& labels, const std::vector<double>& ys);
+
+// Equal-count bins of numeric values (by rank; ties stay together), as labels.
+std::vector<std::string> QuantileBins(const std::vector<double>& xs, int bins);
+
+}  // namespace loupe
