@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/bounded_json.h"
+#include "tracking/validation.h"
 
 namespace loupe {
 
@@ -16,11 +17,13 @@ std::mutex& ViewsMutex() {
   return mu;
 }
 
-std::string Key(int64_t project_id) { return "project:" + std::to_string(project_id) + ":views"; }
+std::string Key(int64_t project_id, SavedKind kind) {
+  return "project:" + std::to_string(project_id) + (kind == SavedKind::kViews ? ":views" : ":panels");
+}
 
-Result<std::vector<SavedView>> Read(TrackingService& t, int64_t project_id) {
+Result<std::vector<SavedView>> Read(TrackingService& t, int64_t project_id, SavedKind kind) {
   LOUPE_RETURN_IF_ERROR(t.GetProject(project_id).status());
-  Result<std::string> text = t.GetUiState(Key(project_id));
+  Result<std::string> text = t.GetUiState(Key(project_id, kind));
   std::vector<SavedView> out;
   if (!text.ok()) {
     if (text.status().code() == Code::kNotFound) return out;
@@ -29,56 +32,76 @@ Result<std::vector<SavedView>> Read(TrackingService& t, int64_t project_id) {
   nlohmann::json list = ParseBoundedJson(*text);
   if (!list.is_array()) return out;  // unreadable: as if none were saved
   for (const auto& v : list) {
-    if (v.is_object() && v.value("name", nlohmann::json()).is_string() && v.value("query", nlohmann::json()).is_string()) {
-      out.push_back({v["name"].get<std::string>(), v["query"].get<std::string>()});
+    if (v.is_object() && v.value("name", nlohmann::json()).is_string() && v.value("value", nlohmann::json()).is_string()) {
+      out.push_back({v["name"].get<std::string>(), v["value"].get<std::string>()});
     }
   }
   return out;
 }
 
-Status Write(TrackingService& t, int64_t project_id, const std::vector<SavedView>& views) {
+Status Write(TrackingService& t, int64_t project_id, SavedKind kind, const std::vector<SavedView>& views) {
   nlohmann::json list = nlohmann::json::array();
-  for (const SavedView& v : views) list.push_back({{"name", v.name}, {"query", v.query}});
-  return t.SetUiState(Key(project_id), list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  for (const SavedView& v : views) list.push_back({{"name", v.name}, {"value", v.value}});
+  return t.SetUiState(Key(project_id, kind), list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Status ValidatePanelKeys(const std::string& value, const Limits& limits) {
+  size_t n = 0, start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    std::string key = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    LOUPE_RETURN_IF_ERROR(ValidateKey(key, limits));
+    if (++n > kMaxPanelKeys) {
+      return Status::InvalidArgument("a panel draws at most " + std::to_string(kMaxPanelKeys) + " keys");
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
 
-Result<std::vector<SavedView>> ListSavedViews(TrackingService& t, int64_t project_id) {
-  return Read(t, project_id);
+Result<std::vector<SavedView>> ListSavedViews(TrackingService& t, int64_t project_id, SavedKind kind) {
+  return Read(t, project_id, kind);
 }
 
-Status SaveView(TrackingService& t, int64_t project_id, const SavedView& view) {
-  if (view.name.empty() || view.name.size() > 100) return Status::InvalidArgument("a view's name has 1 to 100 bytes");
+Status SaveView(TrackingService& t, int64_t project_id, SavedKind kind, const SavedView& view) {
+  const std::string what = kind == SavedKind::kViews ? "a view's" : "a panel's";
+  if (view.name.empty() || view.name.size() > 100) return Status::InvalidArgument(what + " name has 1 to 100 bytes");
   for (unsigned char c : view.name) {
-    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("a view's name must not contain control characters");
+    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument(what + " name must not contain control characters");
   }
-  if (view.query.size() > 4096) return Status::InvalidArgument("a view's query has at most 4096 bytes");
-  for (unsigned char c : view.query) {
-    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("a view's query must not contain control characters");
+  if (view.value.size() > 4096) return Status::InvalidArgument(what + " value has at most 4096 bytes");
+  for (unsigned char c : view.value) {
+    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument(what + " value must not contain control characters");
   }
+  if (kind == SavedKind::kPanels) LOUPE_RETURN_IF_ERROR(ValidatePanelKeys(view.value, t.limits()));
   std::lock_guard<std::mutex> lock(ViewsMutex());
-  LOUPE_ASSIGN_OR_RETURN(std::vector<SavedView> views, Read(t, project_id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<SavedView> views, Read(t, project_id, kind));
   auto it = std::find_if(views.begin(), views.end(), [&](const SavedView& v) { return v.name == view.name; });
   if (it != views.end()) {
-    it->query = view.query;
+    it->value = view.value;
   } else {
     if (views.size() >= kMaxSavedViews) {
       return Status::InvalidArgument("a project keeps at most " + std::to_string(kMaxSavedViews) +
-                                     " views; delete one first");
+                                     (kind == SavedKind::kViews ? " views" : " panels") + "; delete one first");
     }
     views.push_back(view);
   }
-  return Write(t, project_id, views);
+  return Write(t, project_id, kind, views);
 }
 
-Status DeleteView(TrackingService& t, int64_t project_id, const std::string& name) {
+Status DeleteView(TrackingService& t, int64_t project_id, SavedKind kind, const std::string& name) {
   std::lock_guard<std::mutex> lock(ViewsMutex());
-  LOUPE_ASSIGN_OR_RETURN(std::vector<SavedView> views, Read(t, project_id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<SavedView> views, Read(t, project_id, kind));
   auto it = std::find_if(views.begin(), views.end(), [&](const SavedView& v) { return v.name == name; });
-  if (it == views.end()) return Status::NotFound("no view named '" + name.substr(0, 100) + "'");
+  if (it == views.end()) {
+    return Status::NotFound(std::string(kind == SavedKind::kViews ? "no view" : "no panel") + " named '" +
+                            name.substr(0, 100) + "'");
+  }
   views.erase(it);
-  return Write(t, project_id, views);
+  return Write(t, project_id, kind, views);
 }
 
 }  // namespace loupe

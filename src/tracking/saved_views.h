@@ -1,6 +1,7 @@
-// Saved views of a project's runs table: a name and the table's query string (search,
-// status, columns, grouping, sort). Kept as one JSON list per project in the ui_state
-// table; saves and deletes are serialised here, so two at once both land.
+// Named things a project keeps for its pages, as one JSON list per project and kind in
+// the ui_state table: saved views of the runs table (kind "views": the page's query
+// string) and custom chart panels of its experiments (kind "panels": metric keys joined
+// by commas). Saves and deletes are serialised here, so two at once both land.
 #pragma once
 
 #include <cstdint>
@@ -14,14 +15,18 @@ namespace loupe {
 
 struct SavedView {
   std::string name;   // 1..100 bytes, no control characters
-  std::string query;  // the page's query string without '?', at most 4096 bytes
+  std::string value;  // views: the query string without '?'; panels: "key1,key2"
 };
 
-inline constexpr size_t kMaxSavedViews = 50;
+enum class SavedKind { kViews, kPanels };
 
-Result<std::vector<SavedView>> ListSavedViews(TrackingService& t, int64_t project_id);
-// Adds the view, or replaces the one with that name; at most kMaxSavedViews.
-Status SaveView(TrackingService& t, int64_t project_id, const SavedView& view);
-Status DeleteView(TrackingService& t, int64_t project_id, const std::string& name);
+inline constexpr size_t kMaxSavedViews = 50;
+inline constexpr size_t kMaxPanelKeys = 10;
+
+Result<std::vector<SavedView>> ListSavedViews(TrackingService& t, int64_t project_id, SavedKind kind);
+// Adds the item, or replaces the one with that name; at most kMaxSavedViews. A panel's
+// value must name 1..kMaxPanelKeys valid metric keys.
+Status SaveView(TrackingService& t, int64_t project_id, SavedKind kind, const SavedView& view);
+Status DeleteView(TrackingService& t, int64_t project_id, SavedKind kind, const std::string& name);
 
 }  // namespace loupe

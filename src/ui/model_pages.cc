@@ -20,6 +20,20 @@ namespace {
 
 using nlohmann::json;
 
+// What a badge says: the same lower-case words as the tracking pages (the API keeps
+// DashAI's names, in data-status).
+const char* StatusLabel(WorkStatus s) {
+  switch (s) {
+    case WorkStatus::kNotStarted: return "not started";
+    case WorkStatus::kDelivered: return "queued";
+    case WorkStatus::kStarted: return "running";
+    case WorkStatus::kFinished: return "finished";
+    case WorkStatus::kError: return "error";
+    case WorkStatus::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
 const char* StatusClass(WorkStatus s) {
   switch (s) {
     case WorkStatus::kFinished: return "finished";
@@ -126,7 +140,8 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
     json result = ParseBoundedJson(r.result_json);
     double secs = result.value("train_seconds", std::nan(""));
     rows.push_back({{"id", r.id}, {"name", r.name}, {"model", r.model}, {"optimizer", OrFalse(r.optimizer)}, {"status", r.status},
-                    {"status_class", StatusClass(r.status)}, {"error", OrFalse(r.error)}, {"values", values},
+                    {"status_class", StatusClass(r.status)}, {"status_label", StatusLabel(r.status)},
+                    {"error", OrFalse(r.error)}, {"values", values},
                     {"seconds", std::isfinite(secs) ? FormatNumber(secs, 3) : "—"},
                     {"seconds_raw", std::isfinite(secs) ? FormatNumber(secs, 17) : ""},
                     {"experiment_id", r.experiment_id ? json(r.experiment_id) : json(false)},
@@ -237,7 +252,8 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   }
   double secs = result.value("train_seconds", std::nan(""));
   json view = {{"id", id}, {"name", r->name}, {"model", r->model}, {"status", r->status},
-               {"status_class", StatusClass(r->status)}, {"error", OrFalse(r->error)}, {"finished", r->status == WorkStatus::kFinished},
+               {"status_class", StatusClass(r->status)}, {"status_label", StatusLabel(r->status)},
+               {"error", OrFalse(r->error)}, {"finished", r->status == WorkStatus::kFinished},
                {"experiment_id", r->experiment_id ? json(r->experiment_id) : json(false)},
                {"optimizer", OrFalse(r->optimizer)}, {"goal", r->goal_metric}, {"cancel_job", CancelJob(*r)}, {"trial_count", trials.size()},
                {"session", s->name}, {"session_id", s->id}, {"train_seconds", std::isfinite(secs) ? json(FormatNumber(secs, 3)) : json(false)},

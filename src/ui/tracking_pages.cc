@@ -264,12 +264,12 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   view["description_text"] = table->project.description;
   view["can_edit"] = CanEdit(req);
   view["project_json"] = ScriptJson({{"id", *id}, {"name", table->project.name}, {"count", table->total_experiments}});
-  Result<std::vector<SavedView>> saved = ListSavedViews(t, *id);
+  Result<std::vector<SavedView>> saved = ListSavedViews(t, *id, SavedKind::kViews);
   json views = json::array();
   if (saved.ok()) {
     for (const SavedView& v : *saved) {
-      views.push_back({{"name", v.name}, {"href", "/projects/" + std::to_string(*id) + "?" + v.query},
-                       {"current", v.query == req.raw_query}});
+      views.push_back({{"name", v.name}, {"href", "/projects/" + std::to_string(*id) + "?" + v.value},
+                       {"current", v.value == req.raw_query}});
     }
   }
   view["views"] = views;
@@ -371,7 +371,13 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   flush();
   json data = {{"id", e.id}, {"status", RunStatusName(e.status)}, {"keys", keys}, {"namespaces", ns},
                {"start_ts", e.create_time / 1e6}, {"now_ts", NowMicros() / 1e6}, {"batches", batches},
-               {"project_id", p.id}};
+               {"project_id", p.id}, {"can_edit", CanEdit(req)}};
+  // The project's custom panels (several keys on one chart), drawn on each of its runs.
+  json panels = json::array();
+  if (Result<std::vector<SavedView>> saved = ListSavedViews(t, p.id, SavedKind::kPanels); saved.ok()) {
+    for (const SavedView& v : *saved) panels.push_back({{"name", v.name}, {"keys", SplitCommas(v.value)}});
+  }
+  data["panels"] = panels;
   json config = KeyValueRows(e.config_json);
   json system = KeyValueRows(e.system_json);
   json view = {{"id", e.id}, {"name", e.name}, {"run_id", e.run_id}, {"status", RunStatusName(e.status)},

@@ -8,6 +8,7 @@
 #include "tracking/experiment_table.h"
 #include "tracking/saved_views.h"
 #include "tracking/sweep_stats.h"
+#include "tracking/validation.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
 #include "web/table_query.h"
@@ -89,43 +90,70 @@ HttpResponse Sweep(TrackingService& t, const HttpRequest& req, int64_t project_i
                  {"config_keys", table.available_config_keys}});
 }
 
-json ViewsJson(const std::vector<SavedView>& views) {
+json ViewsJson(const std::vector<SavedView>& views, SavedKind kind) {
   json arr = json::array();
-  for (const SavedView& v : views) arr.push_back({{"name", v.name}, {"query", v.query}});
-  return {{"views", arr}};
+  for (const SavedView& v : views) {
+    if (kind == SavedKind::kViews) {
+      arr.push_back({{"name", v.name}, {"query", v.value}});
+    } else {
+      arr.push_back({{"name", v.name}, {"keys", SplitCommas(v.value)}});
+    }
+  }
+  return {{kind == SavedKind::kViews ? "views" : "panels", arr}};
 }
 
-// PUT body {name, query}: saves (or replaces) a view; DELETE ?name=.
-HttpResponse PutView(TrackingService& t, const HttpRequest& req, int64_t id) {
+// PUT body {name, query} (views) or {name, keys: [...]} (panels): adds or replaces one.
+HttpResponse PutSaved(TrackingService& t, const HttpRequest& req, int64_t id, SavedKind kind) {
   LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 64 * 1024));
   auto name = body.find("name");
-  auto query = body.find("query");
-  if (name == body.end() || !name->is_string() || query == body.end() || !query->is_string()) {
-    return JsonError(Status::InvalidArgument("name and query are required strings"));
+  if (name == body.end() || !name->is_string()) return JsonError(Status::InvalidArgument("name is a required string"));
+  std::string value;
+  if (kind == SavedKind::kViews) {
+    auto query = body.find("query");
+    if (query == body.end() || !query->is_string()) return JsonError(Status::InvalidArgument("query is a required string"));
+    value = query->get<std::string>();
+  } else {
+    auto keys = body.find("keys");
+    if (keys == body.end() || !keys->is_array() || keys->empty()) {
+      return JsonError(Status::InvalidArgument("keys is a required, non-empty array of metric keys"));
+    }
+    for (const json& k : *keys) {
+      if (!k.is_string()) return JsonError(Status::InvalidArgument("keys must be strings"));
+      if (Status st = ValidateKey(k.get<std::string>(), t.limits()); !st.ok()) return JsonError(st);
+      value += (value.empty() ? "" : ",") + k.get<std::string>();
+    }
   }
-  if (Status st = SaveView(t, id, {name->get<std::string>(), query->get<std::string>()}); !st.ok()) return JsonError(st);
-  LOUPE_ASSIGN_OR_RESPOND(std::vector<SavedView> views, ListSavedViews(t, id));
-  return JsonOk(ViewsJson(views));
+  if (Status st = SaveView(t, id, kind, {name->get<std::string>(), value}); !st.ok()) return JsonError(st);
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<SavedView> views, ListSavedViews(t, id, kind));
+  return JsonOk(ViewsJson(views, kind));
+}
+
+void AddSavedRoutes(std::vector<Route>& r, TrackingService& t, const std::string& path, SavedKind kind) {
+  r.push_back({"GET", path, WithPathId("project id", [&t, kind](const HttpRequest&, int64_t id) {
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<SavedView> views, ListSavedViews(t, id, kind));
+                 return JsonOk(ViewsJson(views, kind));
+               })});
+  r.push_back({"PUT", path, WithPathId("project id", [&t, kind](const HttpRequest& req, int64_t id) {
+                 return PutSaved(t, req, id, kind);
+               })});
+  r.push_back({"DELETE", path, WithPathId("project id", [&t, kind](const HttpRequest& req, int64_t id) {
+                 const std::string* name = req.Query("name");
+                 if (!name || name->empty()) return JsonError(Status::InvalidArgument("name is required"));
+                 if (Status st = DeleteView(t, id, kind, *name); !st.ok()) return JsonError(st);
+                 LOUPE_ASSIGN_OR_RESPOND(std::vector<SavedView> views, ListSavedViews(t, id, kind));
+                 return JsonOk(ViewsJson(views, kind));
+               })});
 }
 
 }  // namespace
 
 std::vector<Route> SweepApiRoutes(TrackingService& t) {
-  return {{"GET", "/api/v1/projects/:id/sweep",
-           WithPathId("project id", [&t](const HttpRequest& req, int64_t id) { return Sweep(t, req, id); })},
-          {"GET", "/api/v1/projects/:id/views", WithPathId("project id", [&t](const HttpRequest&, int64_t id) {
-             LOUPE_ASSIGN_OR_RESPOND(std::vector<SavedView> views, ListSavedViews(t, id));
-             return JsonOk(ViewsJson(views));
-           })},
-          {"PUT", "/api/v1/projects/:id/views",
-           WithPathId("project id", [&t](const HttpRequest& req, int64_t id) { return PutView(t, req, id); })},
-          {"DELETE", "/api/v1/projects/:id/views", WithPathId("project id", [&t](const HttpRequest& req, int64_t id) {
-             const std::string* name = req.Query("name");
-             if (!name || name->empty()) return JsonError(Status::InvalidArgument("name is required"));
-             if (Status st = DeleteView(t, id, *name); !st.ok()) return JsonError(st);
-             LOUPE_ASSIGN_OR_RESPOND(std::vector<SavedView> views, ListSavedViews(t, id));
-             return JsonOk(ViewsJson(views));
-           })}};
+  std::vector<Route> r;
+  r.push_back({"GET", "/api/v1/projects/:id/sweep",
+               WithPathId("project id", [&t](const HttpRequest& req, int64_t id) { return Sweep(t, req, id); })});
+  AddSavedRoutes(r, t, "/api/v1/projects/:id/views", SavedKind::kViews);
+  AddSavedRoutes(r, t, "/api/v1/projects/:id/panels", SavedKind::kPanels);
+  return r;
 }
 
 }  // namespace loupe

@@ -66,6 +66,45 @@ class RunManagementTest(ApiTestBase):
         self.call("DELETE", "/api/v1/projects/abc", status=422, code=3422)
 
 
+class SavedItemsTest(ApiTestBase):
+    def test_views_are_saved_replaced_listed_and_deleted(self):
+        pid = self.new_run("views")["project_id"]
+        url = f"/api/v1/projects/{pid}/views"
+        self.assertEqual(self.call("GET", url)["views"], [])
+        self.call("PUT", url, {"name": "best lr", "query": "q=lr%3E0.01&sort=metric%3Aloss"})
+        got = self.call("PUT", url, {"name": "adam", "query": "q=optimizer%3Dadam"})["views"]
+        self.assertEqual([v["name"] for v in got], ["best lr", "adam"])
+        got = self.call("PUT", url, {"name": "best lr", "query": "q=lr%3E0.1"})["views"]  # replaced in place
+        self.assertEqual(got[0], {"name": "best lr", "query": "q=lr%3E0.1"})
+        for bad in ({"name": "", "query": "x"}, {"name": "x" * 101, "query": "x"}, {"name": "a\nb", "query": "x"},
+                    {"name": "x", "query": "q" * 4097}, {"name": "x"}, {"query": "x"}, {"name": 1, "query": "x"}):
+            self.call("PUT", url, bad, status=422, code=3422)
+        self.call("DELETE", url + "?name=adam")
+        self.assertEqual([v["name"] for v in self.call("GET", url)["views"]], ["best lr"])
+        self.call("DELETE", url + "?name=adam", status=404, code=3404)
+        self.call("DELETE", url, status=422, code=3422)
+        self.call("GET", "/api/v1/projects/99999/views", status=404, code=3404)
+        for i in range(49):
+            self.call("PUT", url, {"name": f"v{i}", "query": ""})
+        self.call("PUT", url, {"name": "one too many", "query": ""}, status=422, code=3422)
+        # The table page lists them.
+        status, html, _ = self.server.request("GET", f"/projects/{pid}")
+        html = html if isinstance(html, str) else html.decode()
+        self.assertIn('href="/projects/%d?q=lr%%3E0.1">best lr</a>' % pid, html)
+
+    def test_panels_name_valid_metric_keys(self):
+        pid = self.new_run("panels")["project_id"]
+        url = f"/api/v1/projects/{pid}/panels"
+        got = self.call("PUT", url, {"name": "losses", "keys": ["train/loss", "val/loss"]})["panels"]
+        self.assertEqual(got, [{"name": "losses", "keys": ["train/loss", "val/loss"]}])
+        for bad in ({"name": "x", "keys": []}, {"name": "x", "keys": ["a//b"]}, {"name": "x", "keys": "a"},
+                    {"name": "x", "keys": [1]}, {"name": "x", "keys": [f"k{i}" for i in range(11)]},
+                    {"name": "x", "keys": ["a,b"]}):
+            self.call("PUT", url, bad, status=422, code=3422)
+        self.call("DELETE", url + "?name=losses")
+        self.assertEqual(self.call("GET", url)["panels"], [])
+
+
 def table_names(server, pid, q, status=200):
     got, body, _ = server.request("GET", f"/projects/{pid}?per_page=200&q=" + urllib.parse.quote(q))
     text = body if isinstance(body, str) else body.decode()

@@ -22,7 +22,7 @@ function csv() {
 
 async function waitForRunStatus(status, name) {
   await page.waitForFunction(([s, n]) => [...document.querySelectorAll('table.runs tr[data-run]')]
-    .some((tr) => tr.textContent.includes(n) && tr.querySelector('.badge').textContent === s), [status, name], { timeout: 120000 });
+    .some((tr) => tr.textContent.includes(n) && tr.querySelector('.badge').dataset.status === s), [status, name], { timeout: 120000 });
 }
 
 test('upload, explore, create a session, train, search, compare and predict', async () => {
@@ -112,7 +112,7 @@ test('upload, explore, create a session, train, search, compare and predict', as
   await page.waitForSelector('table.runs tr:has-text("long") button.cancel-job');
   await page.click('table.runs tr:has-text("long") button.cancel-job');
   await page.waitForFunction(() => [...document.querySelectorAll('table.runs tr[data-run]')]
-    .some((tr) => tr.textContent.includes('long') && /^(ERROR|NOT_STARTED)$/.test(tr.querySelector('.badge').textContent)), null, { timeout: 30000 });
+    .some((tr) => tr.textContent.includes('long') && /^(ERROR|NOT_STARTED)$/.test(tr.querySelector('.badge').dataset.status)), null, { timeout: 30000 });
 
   // Sorting by a metric column, then comparing two runs' experiments.
   await page.click('table.runs th:has-text("test Accuracy")');

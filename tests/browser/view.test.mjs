@@ -145,3 +145,30 @@ test('compare: pick runs from a searchable list; the page links back to the proj
   await shot(page, 'compare-picker');
   assert.deepEqual(errors, []);
 });
+
+test('a custom panel draws several keys on one chart, on every run of the project', async () => {
+  await twoRuns();
+  await page.goto(`${server.url}/experiments/${ids.experiments.first}?x=step`);
+  await drawn();
+  await page.click('#add-panel');
+  await page.fill('#panel-form input[name=name]', 'loss and accuracy');
+  await page.fill('#panel-form input[type=search]', 'l');
+  await page.check('#panel-form input[value="train/loss"]');
+  await page.check('#panel-form input[value="val/acc"]');
+  await page.click('#panel-form button[type=submit]');
+  const panel = page.locator('.chart.custom[data-panel="loss and accuracy"]');
+  await page.waitForFunction(() => document.querySelector('.chart.custom')?.dataset.state === 'drawn');
+  assert.equal(await panel.locator('.u-legend .u-series').count(), 3);  // step + two keys
+  // The other run of the project has it too, drawn from its own data.
+  await page.goto(`${server.url}/experiments/${ids.experiments.second}?x=step`);
+  await drawn();
+  assert.equal(await page.locator('details[data-group="__custom"] .chart.custom').count(), 1);
+  await shot(page, 'custom-panel');
+  page.once('dialog', (d) => d.accept());
+  await page.click('.chart.custom button[data-action=hide]');
+  await page.waitForFunction(() => !document.querySelector('.chart.custom'));
+  await page.reload();
+  await drawn();
+  assert.equal(await page.locator('.chart.custom').count(), 0);
+  assert.deepEqual(errors, []);
+});

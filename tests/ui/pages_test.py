@@ -73,7 +73,8 @@ class PagesTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn("attachment", headers["Content-Disposition"])
         lines = body.decode().strip().split("\n")
-        self.assertEqual(lines[0], "id,run_id,name,status,start,duration_seconds,train/loss,val/acc,config")
+        # The config keys that differ between the runs come before the metrics.
+        self.assertEqual(lines[0], "id,run_id,name,status,start,duration_seconds,config.lr,train/loss,val/acc,config")
         self.assertEqual(len(lines), 5)
         self.assertIn(",lr-0.001,finished,", lines[1])
 

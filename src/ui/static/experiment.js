@@ -81,7 +81,7 @@
       });
     }
     // Pinned first, system and hidden last, the rest in order of appearance.
-    const order = n => n === '__pinned' ? 0 : n === '__hidden' ? 3 : n === 'system' ? 2 : 1;
+    const order = n => n === '__pinned' ? 0 : n === '__custom' ? 0.5 : n === '__hidden' ? 3 : n === 'system' ? 2 : 1;
     const after = [...root.children].find(el => order(el.dataset.group) > order(name));
     root.insertBefore(det, after || null);
     if (name === '__hidden') det.hidden = !showHidden;
@@ -216,8 +216,44 @@
   }
   drawSummary();
 
+  // Custom panels: several keys of this run on one chart, defined once for the project.
+  const customCharts = new Map();  // panel name -> LoupeChart
+  function addPanel(panel) {
+    const lineKeys = new Set(data.keys.filter(k => k.type === 'line').map(k => k.key));
+    const keys = panel.keys.filter(k => lineKeys.has(k));
+    if (!keys.length || customCharts.has(panel.name)) return null;
+    const sources = keys.map((k, i) => ({ expId: data.id, key: k, label: k, color: Loupe.palette[i % Loupe.palette.length], t0: data.start_ts }));
+    const chart = new Loupe.LoupeChart(group('__custom', 'Custom panels', true), {
+      title: panel.name, sources, settings, exportAll: false, syncKey: 'experiment-' + data.id, onZoom: zoomAll,
+      onHide: data.can_edit ? () => removePanel(panel.name) : undefined,
+    });
+    chart.el.classList.add('custom');
+    chart.el.dataset.panel = panel.name;
+    const hide = chart.el.querySelector('[data-action=hide]');
+    if (hide) { hide.textContent = 'Remove'; hide.title = 'remove this panel from every run of the project'; }
+    customCharts.set(panel.name, chart);
+    const entry = { info: { key: '__panel:' + panel.name, chart_id: 0, status: 0, namespace: '__custom' }, chart, visible: false, stale: false };
+    charts.set(entry.info.key, entry);
+    if (view.range) chart.setRange(view.range);
+    observer.observe(chart.el);
+    return chart;
+  }
+  async function removePanel(name) {
+    if (!confirm('Remove the panel "' + name + '" from every run of this project?')) return;
+    const resp = await fetch('/api/v1/projects/' + data.project_id + '/panels?name=' + encodeURIComponent(name), { method: 'DELETE' });
+    if (!resp.ok) return;
+    const chart = customCharts.get(name);
+    customCharts.delete(name);
+    charts.delete('__panel:' + name);
+    if (chart) chart.el.remove();
+  }
+
   if (view.range) data.batches = [];  // a zoomed link: each chart loads its range itself
   initial = [];
+  for (const panel of data.panels) {
+    const chart = addPanel(panel);
+    if (chart) initial.push(chart);
+  }
   data.keys.forEach(addChart);
   if (view.q) refilter();
   labelCollapse();
@@ -250,6 +286,39 @@
       if (c.chart.data.length) c.chart.draw();
     }
   });
+  const addBtn = document.getElementById('add-panel');
+  const panelForm = document.getElementById('panel-form');
+  if (addBtn && panelForm) {
+    const list = panelForm.querySelector('.picker-list');
+    for (const k of data.keys.filter(k => k.type === 'line')) {
+      const label = document.createElement('label');
+      label.className = 'pick-row';
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.value = k.key;
+      label.append(box, document.createTextNode(' ' + k.key));
+      list.appendChild(label);
+    }
+    panelForm.querySelector('input[type=search]').addEventListener('input', ev => {
+      const q = ev.target.value.trim().toLowerCase();
+      for (const row of list.children) row.hidden = !!q && !row.textContent.toLowerCase().includes(q);
+    });
+    addBtn.addEventListener('click', () => { panelForm.hidden = !panelForm.hidden; });
+    panelForm.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      const keys = [...list.querySelectorAll('input:checked')].map(i => i.value);
+      const name = panelForm.elements.name.value.trim() || keys.join(' · ');
+      const error = panelForm.querySelector('.error-text');
+      const resp = await fetch('/api/v1/projects/' + data.project_id + '/panels', {
+        method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, keys }) });
+      const body = await resp.json();
+      if (!resp.ok) { error.textContent = body.message; return; }
+      error.textContent = '';
+      panelForm.hidden = true;
+      const chart = addPanel({ name, keys });
+      if (chart) run(() => chart.load());
+    });
+  }
   document.getElementById('show-hidden').addEventListener('click', ev => {
     showHidden = !showHidden;
     ev.target.textContent = showHidden ? 'Hide hidden charts' : 'Show hidden charts';
@@ -288,6 +357,12 @@
       if (p) {
         if (p.visible && scalarsDrawn) loadPanel(p); else p.stale = true;
         continue;
+      }
+      // Custom panels drawing this key follow it.
+      for (const chart of customCharts.values()) {
+        if (chart.range || !chart.opts.sources.some(src => src.key === key)) continue;
+        const entry = charts.get('__panel:' + chart.opts.title);
+        if (entry && entry.visible) run(() => chart.load()); else if (entry) entry.stale = true;
       }
       const c = charts.get(key);
       if (!c || c.chart.range) continue;  // a zoomed chart keeps its range

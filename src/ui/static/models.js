@@ -148,7 +148,7 @@
     cmp.addEventListener('click', () => { location.href = '/compare?ids=' + picks().join(','); });
     if (runs.dataset.live === 'true') {
       const session = rform ? rform.dataset.session : '';
-      const shown = () => [...runs.querySelectorAll('tr[data-run]')].map((tr) => tr.dataset.run + tr.querySelector('.badge').textContent).join();
+      const shown = () => [...runs.querySelectorAll('tr[data-run]')].map((tr) => tr.dataset.run + tr.querySelector('.badge').dataset.status).join();
       const before = shown();
       const poll = async () => {
         try {
