@@ -273,6 +273,11 @@ ALTER TABLE experiments ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
 UPDATE experiments SET finish_time=last_seen
   WHERE status='crashed' AND error='' AND last_seen > create_time AND last_seen < finish_time;
 )sql",
+      R"sql(
+-- v7: a project's last values of one metric (the runs table's metric columns, its
+-- groups and the sweep panel) read by key: one index range instead of a lookup per run.
+CREATE INDEX series_by_key ON series(key, experiment_id, last_step, last_value);
+)sql",
   }};
   return m;
 }

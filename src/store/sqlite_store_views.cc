@@ -281,8 +281,8 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::ListProjectKey
 Result<std::vector<std::pair<int64_t, double>>> SqliteStore::LastValues(int64_t project_id, const std::string& key) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   sql::Rows q(r.db(),
-              "SELECT e.id, s.last_value FROM experiments e JOIN series s ON s.experiment_id=e.id AND s.key=? "
-              "WHERE e.project_id=? AND s.last_step>=0",
+              "SELECT s.experiment_id, s.last_value FROM series s INDEXED BY series_by_key "
+              "WHERE s.key=? AND s.last_step>=0 AND s.experiment_id IN (SELECT id FROM experiments WHERE project_id=?)",
               key, project_id);
   std::vector<std::pair<int64_t, double>> out;
   while (q.Next()) out.emplace_back(q.Int(0), q.OptionalDouble(1).value_or(std::numeric_limits<double>::quiet_NaN()));

@@ -24,29 +24,21 @@ bool ContainsFolded(const std::string& hay, const std::string& needle_lower) {
   return it != hay.end();
 }
 
-std::string ValueText(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-// The config value at a dotted key, or null when the config lacks it.
-const nlohmann::json* ConfigAt(const nlohmann::json& cfg, const std::string& key) {
-  const nlohmann::json* cur = &cfg;
-  size_t start = 0;
-  while (true) {
-    size_t dot = key.find('.', start);
-    std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(part);
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
-    if (dot == std::string::npos) return cur;
-    start = dot + 1;
+// The config leaf at a dotted key, or null when the config lacks it.
+const JsonLeaf* ConfigAt(const std::vector<JsonLeaf>& leaves, const std::string& key) {
+  for (const JsonLeaf& leaf : leaves) {
+    if (leaf.key == key) return &leaf;
   }
+  return nullptr;
 }
 
 // Metric last values by key, then by experiment id, for the comparison terms whose key
 // is a metric of the project.
 using MetricValues = std::unordered_map<std::string, std::unordered_map<int64_t, double>>;
 
-bool TermMatches(const Experiment& e, const FilterTerm& term, const nlohmann::json* cfg, const MetricValues& metrics) {
+bool TermMatches(const Experiment& e, const FilterTerm& term, const std::vector<JsonLeaf>& cfg,
+                 const MetricValues& metrics) {
   switch (term.kind) {
     case FilterTerm::Kind::kTag:
       return std::find(e.tags.begin(), e.tags.end(), term.value) != e.tags.end();
@@ -62,11 +54,7 @@ bool TermMatches(const Experiment& e, const FilterTerm& term, const nlohmann::js
       return false;
     }
     case FilterTerm::Kind::kCompare: {
-      if (const nlohmann::json* v = cfg ? ConfigAt(*cfg, term.key) : nullptr) {
-        std::optional<double> number;
-        if (v->is_number()) number = v->get<double>();
-        return CompareMatches(term, ValueText(*v), number);
-      }
+      if (const JsonLeaf* v = ConfigAt(cfg, term.key)) return CompareMatches(term, v->text, v->number);
       auto m = metrics.find(term.key);
       if (m == metrics.end()) return false;
       auto it = m->second.find(e.id);
@@ -77,17 +65,11 @@ bool TermMatches(const Experiment& e, const FilterTerm& term, const nlohmann::js
   return false;
 }
 
-bool Matches(const Experiment& e, const TableQuery& q, const RunFilter& filter, const MetricValues& metrics) {
+bool Matches(const Experiment& e, const std::vector<JsonLeaf>& cfg, const TableQuery& q, const RunFilter& filter,
+             const MetricValues& metrics) {
   if (!q.status.empty() && q.status != RunStatusName(e.status)) return false;
-  if (filter.empty()) return true;
-  nlohmann::json cfg;
-  bool parsed = false;
   for (const FilterTerm& term : filter.terms) {
-    if (term.kind == FilterTerm::Kind::kCompare && !parsed) {
-      cfg = ParseBoundedJson(e.config_json);
-      parsed = true;
-    }
-    if (!TermMatches(e, term, parsed ? &cfg : nullptr, metrics)) return false;
+    if (!TermMatches(e, term, cfg, metrics)) return false;
   }
   return true;
 }
@@ -195,13 +177,14 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
   std::vector<std::vector<JsonLeaf>> flat;  // each matching row's config leaves
   std::unordered_map<int64_t, size_t> index;
   for (Experiment& e : all) {
-    if (!Matches(e, q, filter, filter_metrics)) continue;
+    std::vector<JsonLeaf> leaves = FlattenJsonObject(e.config_json);
+    if (!Matches(e, leaves, q, filter, filter_metrics)) continue;
     TableRow row;
     int64_t end = e.status == RunStatus::kRunning || e.finish_time == 0 ? now_micros : e.finish_time;
     row.duration_micros = std::max<int64_t>(0, end - e.create_time);
     row.metrics.resize(table.metric_columns.size());
     index[e.id] = rows.size();
-    flat.push_back(FlattenJsonObject(e.config_json));
+    flat.push_back(std::move(leaves));
     row.experiment = std::move(e);
     rows.push_back(std::move(row));
   }
