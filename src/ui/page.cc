@@ -47,7 +47,11 @@ void AddPageSecurityHeaders(HttpResponse& r) {
 HttpResponse HtmlErrorPage(const Status& status, const PageFrame& frame) {
   std::string body = "<h1>" + HtmlEscape(frame.title) + "</h1><div class=\"error-box\" role=\"alert\">" +
                      HtmlEscape(status.message()) + "</div>";
-  return HtmlPage(frame, body, HttpStatus(status));
+  // The page's own scripts expect its content; an error page has none.
+  PageFrame bare = frame;
+  bare.scripts.clear();
+  bare.preload_fetches.clear();
+  return HtmlPage(bare, body, HttpStatus(status));
 }
 
 Result<int64_t> PagePathId(const HttpRequest& req, const std::string& what) {

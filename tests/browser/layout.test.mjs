@@ -32,7 +32,8 @@ test('every page fits 390 px: wide tables scroll inside their box', async () => 
   await signIn(p, server);
   const overflow = [];
   for (const path of ['/', '/projects', `/projects/${ids.project}`, `/experiments/${id}`, `/experiments/${id}/console`,
-    `/compare?ids=${id}`, '/datasets', '/sessions', '/access', '/v1/dashboard', '/v1/eval']) {
+    `/compare?ids=${id}`, '/datasets', '/sessions', '/access', '/v1/dashboard', '/v1/eval',
+    '/experiments/99999', '/projects/99999', '/experiments/99999/console']) {
     await p.goto(server.url + path);
     await p.waitForLoadState('networkidle');
     const width = await p.evaluate(() => document.documentElement.scrollWidth);

@@ -252,7 +252,7 @@
         }
       });
       const errors = this.data.filter(d => d && d.error).map(d => d.error.message);
-      let meta = total + ' points';
+      let meta = total + (total === 1 ? ' point' : ' points');
       if (downsampled) meta += ' · ' + shown + ' drawn (min/max per bucket)';
       if (nonFinite) meta += ' · ' + nonFinite + ' NaN/Inf';
       if (this.range) meta += ' · zoomed to steps ' + Math.floor(this.range.from) + '–' + Math.ceil(this.range.to);
