@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <charconv>
+
 #include "common/bounded_json.h"
 
 namespace loupe {
@@ -31,10 +33,22 @@ void Walk(element e, const std::string& prefix, std::vector<JsonLeaf>& out) {
       break;
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE:
       leaf.number = e.get_double().value_unsafe();
       leaf.text = simdjson::to_string(e);
       break;
+    case element_type::DOUBLE: {
+      // The shortest text that reads back as the same double: 32.0 and 32 are one value
+      // (one group, one column entry), 1e-4 stays 0.0001.
+      // Written as JavaScript writes numbers: plain from 1e-6 up to 1e21, else scientific.
+      double v = e.get_double().value_unsafe();
+      char buf[400];
+      const double a = v < 0 ? -v : v;
+      const auto fmt = (a == 0 || (a >= 1e-6 && a < 1e21)) ? std::chars_format::fixed : std::chars_format::scientific;
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, fmt);
+      leaf.number = v;
+      leaf.text = ec == std::errc() ? std::string(buf, end) : simdjson::to_string(e);
+      break;
+    }
     default:
       leaf.text = simdjson::to_string(e);
   }

@@ -389,8 +389,9 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
       if (!e.tags.empty()) {
         LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, *id));
         std::vector<std::string> tags = cur.tags;
+        // The run's own tags first; the 32-tag limit holds across resumes too.
         for (const std::string& t : e.tags) {
-          if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+          if (tags.size() < 32 && std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
         }
         LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET tags=? WHERE id=?", TagsText(tags), *id));
       }

@@ -176,8 +176,28 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
   std::vector<TableRow> rows;
   std::vector<std::vector<JsonLeaf>> flat;  // each matching row's config leaves
   std::unordered_map<int64_t, size_t> index;
+  // Config keys of every run of the project (not just the matching ones, so the picker
+  // and the default columns stay put while the search changes): how many runs have each
+  // (first appearance breaks ties), and whether their values differ.
+  struct KeyInfo {
+    size_t first = 0;
+    int64_t runs = 0;
+    std::string value;
+    bool differs = false;
+  };
+  std::unordered_map<std::string, KeyInfo> key_info;
   for (Experiment& e : all) {
     std::vector<JsonLeaf> leaves = FlattenJsonObject(e.config_json);
+    for (const JsonLeaf& leaf : leaves) {
+      auto [it, inserted] = key_info.try_emplace(leaf.key);
+      if (inserted) {
+        it->second.first = key_info.size();
+        it->second.value = leaf.text;
+      } else if (it->second.value != leaf.text) {
+        it->second.differs = true;
+      }
+      ++it->second.runs;
+    }
     if (!Matches(e, leaves, q, filter, filter_metrics)) continue;
     TableRow row;
     int64_t end = e.status == RunStatus::kRunning || e.finish_time == 0 ? now_micros : e.finish_time;
@@ -189,27 +209,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     rows.push_back(std::move(row));
   }
 
-  // Config keys: how many runs have each (first appearance breaks ties), and whether
-  // their values differ; the defaults are the most common keys that differ.
-  struct KeyInfo {
-    size_t first = 0;
-    int64_t runs = 0;
-    std::string value;
-    bool differs = false;
-  };
-  std::unordered_map<std::string, KeyInfo> key_info;
-  for (const auto& leaves : flat) {
-    for (const JsonLeaf& leaf : leaves) {
-      auto [it, inserted] = key_info.try_emplace(leaf.key);
-      if (inserted) {
-        it->second.first = key_info.size();
-        it->second.value = leaf.text;
-      } else if (it->second.value != leaf.text) {
-        it->second.differs = true;
-      }
-      ++it->second.runs;
-    }
-  }
+  // The default config columns are the most common keys that differ.
   std::vector<std::pair<std::string, KeyInfo>> ranked(key_info.begin(), key_info.end());
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second.runs != b.second.runs ? a.second.runs > b.second.runs : a.second.first < b.second.first;
@@ -224,7 +224,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     for (const auto& [k, info] : ranked) {
       if (table.config_columns.size() == 5) break;
       // Keys that tell runs apart; with a single run, its first keys.
-      if (info.differs || rows.size() < 2) table.config_columns.push_back(k);
+      if (info.differs || all.size() < 2) table.config_columns.push_back(k);
     }
   }
   if (!sort_config.empty() &&
@@ -245,6 +245,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
       if (!q.group_by.empty() && leaf.key == q.group_by) group_cells[r] = {true, leaf.text, leaf.number};
     }
     rows[r].group = group_cells[r].present ? group_cells[r].text : "—";
+    rows[r].group_present = group_cells[r].present;
   }
 
   // Grouping, sorting by a metric and the CSV need every row's values; otherwise only the
@@ -309,6 +310,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
       size_t end = k;
       TableGroup g;
       g.value = rows[order[k]].group;
+      g.present = rows[order[k]].group_present;
       while (end < order.size() && rows[order[end]].group == g.value &&
              group_cells[order[end]].present == group_cells[order[k]].present) {
         ++end;
@@ -369,7 +371,8 @@ std::string ExperimentTableCsv(const ExperimentTable& table) {
     const Experiment& e = r.experiment;
     out += std::to_string(e.id) + "," + field(e.run_id) + "," + field(e.name) + "," + RunStatusName(e.status) + "," +
            FormatIsoMicros(e.create_time) + "," + std::to_string(r.duration_micros / 1e6);
-    for (const ConfigCell& c : r.config) out += "," + (c.present ? field(c.text) : std::string());
+    // Numbers as they are (a leading '-' is a sign, not a formula).
+    for (const ConfigCell& c : r.config) out += "," + (!c.present ? std::string() : c.number ? c.text : field(c.text));
     for (const auto& v : r.metrics) {
       out += ",";
       if (v) {

@@ -43,6 +43,7 @@ struct TableRow {
   std::vector<std::optional<double>> metrics;  // one per metric column: the last value
   std::vector<ConfigCell> config;              // one per config column
   std::string group;                           // the group_by value as text ("—" when absent)
+  bool group_present = false;                  // the run has the group_by key
 };
 
 // A metric column over a group's runs that have a value (NaN and infinities left out).
@@ -53,6 +54,7 @@ struct MetricSummary {
 
 struct TableGroup {
   std::string value;
+  bool present = false;  // false: the runs without the key
   int64_t count = 0;
   std::vector<MetricSummary> metrics;  // one per metric column
 };

@@ -33,6 +33,35 @@ std::vector<std::string> SplitTerms(const std::string& text) {
   return out;
 }
 
+bool IsOperator(const std::string& t) {
+  return t == "=" || t == "==" || t == "!=" || t == ">" || t == ">=" || t == "<" || t == "<=";
+}
+
+bool StartsWithOperator(const std::string& t) { return !t.empty() && (t[0] == '=' || t[0] == '!' || t[0] == '<' || t[0] == '>'); }
+bool EndsWithOperator(const std::string& t) { return !t.empty() && (t.back() == '=' || t.back() == '<' || t.back() == '>'); }
+
+// "lr > 0.01", "lr >0.01" and "lr> 0.01" are the comparison "lr>0.01", not three words.
+std::vector<std::string> JoinComparisons(const std::vector<std::string>& terms) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    std::string t = terms[i];
+    if (IsOperator(t) && !out.empty()) {
+      out.back() += t + (i + 1 < terms.size() ? terms[++i] : "");  // "lr >" is refused for its missing value
+      continue;
+    }
+    if (StartsWithOperator(t) && t.size() > 1 && !out.empty() && !IsOperator(out.back()) &&
+        out.back().find_first_of("=<>") == std::string::npos && out.back().rfind("tag:", 0) != 0) {
+      out.back() += t;
+      continue;
+    }
+    if (EndsWithOperator(t) && t.find_first_of("=<>") != 0 && i + 1 < terms.size()) {
+      t += terms[++i];
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<double> ParseFilterNumber(const std::string& s) {
@@ -50,8 +79,11 @@ Result<RunFilter> ParseRunFilter(const std::string& text) {
     return Status::InvalidArgument("the search is longer than " + std::to_string(kMaxFilterBytes) + " bytes");
   }
   RunFilter f;
-  for (const std::string& raw : SplitTerms(text)) {
+  for (const std::string& raw : JoinComparisons(SplitTerms(text))) {
     if (raw.empty()) continue;
+    if (raw[0] == '=' || raw[0] == '<' || raw[0] == '>') {
+      return Status::InvalidArgument("'" + raw + "': a comparison needs a key before the operator, as in lr>0.01");
+    }
     FilterTerm t;
     if (raw.rfind("tag:", 0) == 0) {
       t.kind = FilterTerm::Kind::kTag;
@@ -97,10 +129,10 @@ bool CompareMatches(const FilterTerm& term, const std::string& text, std::option
     const bool equal = std::fabs(a - b) <= 1e-9 * std::max(std::fabs(a), std::fabs(b));
     if (op == "=") return equal;
     if (op == "!=") return !equal;
-    if (op == ">") return a > b;
-    if (op == ">=") return a >= b;
-    if (op == "<") return a < b;
-    if (op == "<=") return a <= b;
+    if (op == ">") return a > b && !equal;   // the orderings agree with that equality
+    if (op == ">=") return a > b || equal;
+    if (op == "<") return a < b && !equal;
+    if (op == "<=") return a < b || equal;
     return false;
   }
   if (op == "=") return text == term.value;

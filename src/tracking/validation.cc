@@ -90,6 +90,7 @@ Result<std::vector<std::string>> NormalizeTags(const std::vector<std::string>& t
     for (unsigned char c : tag) {
       if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("a tag must not contain control characters");
       if (c == ',') return Status::InvalidArgument("tag '" + tag + "' contains a comma; tags are separated by commas");
+      if (c == '"') return Status::InvalidArgument("tag '" + tag + "' contains a double quote; the search quotes tags");
     }
     if (std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
   }

@@ -24,7 +24,8 @@ Result<StepOrigin> ParseStepOrigin(std::string_view name);
 // Project and experiment names: 1..max_name_length bytes of printable UTF-8, no control characters.
 Status ValidateName(std::string_view what, std::string_view name, const Limits& limits);
 // Experiment tags: at most kMaxTags, each 1..kMaxTagBytes bytes after trimming spaces, no
-// control characters and no commas (pages edit tags as a comma-separated list).
+// control characters, no commas (pages edit tags as a comma-separated list) and no double
+// quotes (the search quotes a tag: tag:"two words").
 // Returns them trimmed, duplicates dropped, in the order given.
 inline constexpr size_t kMaxTags = 32;
 inline constexpr size_t kMaxTagBytes = 64;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <set>
@@ -80,7 +81,7 @@ std::string LastLine(std::string_view text) {
 // What the runs table says under a crashed run's name: the exception, or that the run
 // went silent.
 std::string CrashLine(const Experiment& e) {
-  if (e.error.empty()) return "no heartbeat since " + FormatMicrosUtc(e.last_seen) + " UTC";
+  if (e.error.empty()) return "no traceback; last sign of life " + FormatMicrosUtc(e.last_seen) + " UTC";
   return LastLine(e.error);
 }
 
@@ -137,6 +138,15 @@ HttpResponse Projects(TrackingService& t) {
   return HtmlPage(frame, RenderTemplate("projects", {{"has_projects", !rows.empty()}, {"projects", rows}}));
 }
 
+bool LowerIsBetter(const std::string& key) {
+  std::string k;
+  for (char c : key) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* w : {"loss", "err", "perplexity", "ppl", "mse", "mae", "rmse"}) {
+    if (k.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
 std::string JoinCommas(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& s : items) out += (out.empty() ? "" : ",") + s;
@@ -172,7 +182,9 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
     auto qq = base;
     bool same = q->sort == key;
     qq["sort"] = key;
-    qq["dir"] = same && q->descending ? "asc" : "desc";
+    // A first click sorts a loss- or error-like metric lowest first (the best runs on top).
+    const bool lower_better = key.rfind("metric:", 0) == 0 && LowerIsBetter(key.substr(7));
+    qq["dir"] = same ? (q->descending ? "asc" : "desc") : (lower_better ? "asc" : "desc");
     return "/projects/" + std::to_string(*id) + QueryString(qq);
   };
   json columns = json::array();
@@ -193,14 +205,16 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
 
   int64_t now = NowMicros();
   json rows = json::array();
-  std::map<std::string, const TableGroup*> group_of;
-  for (const TableGroup& g : table->groups) group_of[g.value] = &g;
-  std::string last_group;
+  // Groups by (has the key, value): a run whose value is the text "—" is not one without it.
+  std::map<std::pair<bool, std::string>, const TableGroup*> group_of;
+  for (const TableGroup& g : table->groups) group_of[{g.present, g.value}] = &g;
+  std::pair<bool, std::string> last_group;
   bool first_row = true;
   for (const TableRow& r : table->rows) {
-    if (!table->group_by.empty() && (first_row || r.group != last_group)) {
+    const std::pair<bool, std::string> this_group{r.group_present, r.group};
+    if (!table->group_by.empty() && (first_row || this_group != last_group)) {
       // A group's header: its value, how many runs, and each metric's mean ± sd over them.
-      const TableGroup* g = group_of.count(r.group) ? group_of[r.group] : nullptr;
+      const TableGroup* g = group_of.count(this_group) ? group_of[this_group] : nullptr;
       json stats = json::array();
       for (size_t c = 0; c < table->metric_columns.size(); ++c) {
         const MetricSummary* m = g ? &g->metrics[c] : nullptr;
@@ -213,10 +227,11 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
                          {"title", "mean of " + std::to_string(m->n) + " runs; sd " + FormatNumber(m->stddev, 4) +
                                        ", min " + FormatNumber(m->min, 4) + ", max " + FormatNumber(m->max, 4)}});
       }
-      rows.push_back({{"is_group", true}, {"group_key", table->group_by}, {"group_value", r.group},
+      rows.push_back({{"is_group", true}, {"group_key", table->group_by},
+                      {"group_value", r.group_present ? r.group : "(not set)"},
                       {"group_count", g ? g->count : 0}, {"lead_span", 4 + table->config_columns.size()},
                       {"stats", stats}});
-      last_group = r.group;
+      last_group = this_group;
     }
     first_row = false;
     json config = json::array();
@@ -224,7 +239,9 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
     json metrics = json::array();
     for (const auto& v : r.metrics) metrics.push_back(FormatNumber(v, 5));
     json tags = json::array();
-    for (const std::string& tag : r.experiment.tags) tags.push_back({{"tag", tag}, {"url", UrlEncode(tag)}});
+    for (const std::string& tag : r.experiment.tags) {
+      tags.push_back({{"tag", tag}, {"url", UrlEncode("tag:\"" + tag + "\"")}});
+    }
     json row = {{"id", r.experiment.id}, {"name", r.experiment.name}, {"status", RunStatusName(r.experiment.status)},
                 {"start", FormatMicrosUtc(r.experiment.create_time)}, {"duration", DurationOf(r.experiment, now)},
                 {"metrics", metrics}, {"config", config}, {"tags", tags}};
@@ -254,6 +271,7 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
                {"config_keys", config_keys}, {"group_keys", group_keys},
                {"cols_value", JoinCommas(table->metric_columns)}, {"ccols_value", JoinCommas(table->config_columns)},
                {"col_count", table->metric_columns.size() + table->config_columns.size()},
+               {"config_span", table->config_columns.size()}, {"metric_span", table->metric_columns.size()},
                {"any_running", std::any_of(table->rows.begin(), table->rows.end(), [](const TableRow& r) {
                   return r.experiment.status == RunStatus::kRunning;
                 })},
@@ -393,7 +411,7 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   json tags = json::array();
   std::string tags_text;
   for (const std::string& tag : e.tags) {
-    tags.push_back({{"tag", tag}, {"url", UrlEncode(tag)}});
+    tags.push_back({{"tag", tag}, {"url", UrlEncode("tag:\"" + tag + "\"")}});
     tags_text += (tags_text.empty() ? "" : ", ") + tag;
   }
   view["tags"] = tags;
@@ -535,7 +553,8 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
                {"candidates", candidates}};
   std::string id_list;
   for (int64_t id : ids) id_list += (id_list.empty() ? "" : ",") + std::to_string(id);
-  json view = {{"count", exps.size()}, {"none_picked", exps.empty()}, {"ids", id_list}, {"experiments", experiments}, {"config_rows", config_rows},
+  json view = {{"count", exps.size()}, {"count_noun", exps.size() == 1 ? "experiment" : "experiments"},
+               {"none_picked", exps.empty()}, {"ids", id_list}, {"experiments", experiments}, {"config_rows", config_rows},
                {"data_json", ScriptJson(data)}};
   return HtmlPage(frame, RenderTemplate("compare", view));
 }

@@ -19,7 +19,7 @@ class RunManagementTest(ApiTestBase):
         e = self.call("PATCH", f"/api/v1/experiments/{a['id']}", {"tags": []})
         self.assertEqual((e["name"], e["description"], e["tags"]), ("a-renamed", "first try\nwith warmup", []))
         self.call("PATCH", f"/api/v1/experiments/{a['id']}", {"name": "b"}, status=409, code=3409)
-        for bad in ({"tags": "best"}, {"tags": [1]}, {"tags": ["a,b"]}, {"tags": [""]}, {"tags": ["x" * 65]},
+        for bad in ({"tags": "best"}, {"tags": [1]}, {"tags": ["a,b"]}, {"tags": ['say "hi"']}, {"tags": [""]}, {"tags": ["x" * 65]},
                     {"tags": [f"t{i}" for i in range(33)]}, {"name": ""}, {"name": 3}, {"status": "finished"}):
             self.call("PATCH", f"/api/v1/experiments/{a['id']}", bad, status=422, code=3422)
         self.call("PATCH", "/api/v1/experiments/99999", {"name": "x"}, status=404, code=3404)
@@ -30,6 +30,12 @@ class RunManagementTest(ApiTestBase):
         again = self.call("POST", "/api/v1/experiments", {"project": "manage-resume", "run_id": "resume-tags",
                                                           "tags": ["b", "c"]})
         self.assertEqual((again["id"], again["tags"]), (run["id"], ["a", "b", "c"]))
+        # Resumes never take a run past 32 tags (its page could no longer save it).
+        full = self.new_run("manage-resume", run_id="many-tags", tags=[f"t{i}" for i in range(32)])
+        again = self.call("POST", "/api/v1/experiments", {"project": "manage-resume", "run_id": "many-tags",
+                                                          "tags": [f"u{i}" for i in range(32)]})
+        self.assertEqual(again["tags"], [f"t{i}" for i in range(32)])
+        self.call("PATCH", f"/api/v1/experiments/{full['id']}", {"name": "renamed", "tags": again["tags"]})
 
     def test_stop_ends_a_running_run_once(self):
         run = self.new_run("manage", name="to-stop")
@@ -142,6 +148,20 @@ class RunFilterTest(ApiTestBase):
         self.assertEqual(self.names("lr==0.010"), ["lr-01"])
         self.assertEqual(self.names("lr!=0.01"), ["lr-001", "lr-1"])  # a run without lr has nothing to compare
         self.assertEqual(self.names("model.depth=18"), ["lr-001", "lr-01", "lr-1", "plain"])
+
+    def test_orderings_agree_with_equality_and_tags_with_spaces_are_found(self):
+        r = self.new_run("filters-2", name="almost", config={"lr": 0.1 + 0.2}, tags=["two words"])
+        self.new_run("filters-2", name="other", tags=["two"])
+        pid = r["project_id"]
+        for q, want in (("lr=0.3", ["almost"]), ("lr<=0.3", ["almost"]), ("lr>=0.3", ["almost"]), ("lr>0.3", []),
+                        ("lr<0.3", []), ('tag:"two words"', ["almost"]), ("tag:two", ["other"])):
+            self.assertEqual(table_names(self.server, pid, q), want, q)
+
+    def test_spaces_around_an_operator_make_one_comparison(self):
+        for q in ("lr > 0.005", "lr >0.005", "lr> 0.005", "lr >= 0.005 tag:sweep"):
+            self.assertEqual(self.names(q), ["lr-01", "lr-1"], q)
+        self.assertIn("needs a key before the operator", self.names("> 0.005", status=422))
+        self.assertIn("compares numbers", self.names("lr >", status=422))
 
     def test_text_tags_metrics_and_several_terms(self):
         self.assertEqual(self.names("optimizer=adam"), ["lr-001", "lr-01"])

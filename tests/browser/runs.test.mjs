@@ -60,7 +60,7 @@ test('edit sets name, notes and tags; a tag links to the filtered table', async 
   assert.match(errors.splice(0).join('\n'), /409/);  // the refused PATCH, as the browser logs it
   await page.click('#edit-cancel');
   await page.click('#run-tags .tag:has-text("best")');
-  assert.match(decodeURIComponent(page.url()), /q=tag:best/);
+  assert.match(decodeURIComponent(page.url()), /q=tag:"best"/);
   assert.deepEqual(await page.locator('table.experiments tbody td:nth-child(2) > a:first-child').allTextContents(), ['first-renamed']);
   await page.fill('input[name=q]', 'lr>0.05');
   await page.click('button:has-text("Apply")');

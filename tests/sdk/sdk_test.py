@@ -528,6 +528,43 @@ class FdConsoleTest(unittest.TestCase):
         self.assertRegex(stamped, r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 stdout written to fd 1 directly\n")
         self.assertEqual(self.server.request("GET", f"/api/v1/experiments/{run_id}/console/export?timestamps=2")[0], 422)
 
+    def test_a_child_that_outlives_the_script_keeps_writing_to_the_terminal(self):
+        marker = os.path.join(self.spool, "child-status")
+        code = ("import subprocess, sys, loupe\n"
+                "run = loupe.init(project='console', name='parent', host=sys.argv[1], system_metrics_interval=0)\n"
+                "print('parent line', flush=True)\n"
+                f"subprocess.Popen(['sh', '-c', 'sleep 1; echo late child line; echo status=$? > {marker}'])\n"
+                "run.finish()\n")
+        p = subprocess.run([sys.executable, "-c", code, self.server.url], env=self.env, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # The child was not killed by SIGPIPE when the script exited: its line still
+        # reached the terminal (the run had ended; the line is not the run's).
+        self.assertIn("late child line", p.stdout.decode())
+        with open(marker) as f:
+            self.assertEqual(f.read().strip(), "status=0")
+
+    def test_a_slow_terminal_loses_no_line_of_the_run(self):
+        code = ("import sys, loupe\n"
+                "run = loupe.init(project='console', name='slow', host=sys.argv[1], system_metrics_interval=0)\n"
+                "for i in range(5000): print(f'line {i} ' + 'x' * 200)\n"
+                "ok = run.finish()\n"
+                "print('RUN', run.id, ok, file=sys.stderr)\n")
+        writer = subprocess.Popen([sys.executable, "-c", code, self.server.url], env=self.env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        received = 0
+        while True:  # a terminal that drains 16 KiB every 20 ms
+            chunk = writer.stdout.read(16384)
+            if not chunk:
+                break
+            received += len(chunk)
+            time.sleep(0.02)
+        err = writer.stderr.read().decode()
+        self.assertEqual(writer.wait(timeout=60), 0, err)
+        run_id = int(err.rsplit("RUN ", 1)[1].split()[0])
+        self.assertIn(" True", err)
+        total = self.server.request("GET", f"/api/v1/experiments/{run_id}/console/lines?limit=1")[1]["data"]["total"]
+        self.assertEqual(total, 5000)
+
     def test_a_terminal_stays_a_terminal(self):
         import pty
         master, slave = pty.openpty()

@@ -164,6 +164,37 @@ TEST_F(ExperimentTableTest, GroupsByAConfigKeyWithEachGroupsStatistics) {
   for (size_t i = 15; i < 30; ++i) EXPECT_EQ(t.rows[i].group, "sgd");
 }
 
+TEST_F(ExperimentTableTest, OneNumberWrittenTwoWaysIsOneGroupAndCsvKeepsSigns) {
+  int64_t project = 0;
+  for (const char* cfg : {R"({"bs": 32, "wd": -0.5})", R"({"bs": 32.0, "wd": -0.5})", R"({"bs": "—", "wd": 1e-4})",
+                          R"({"wd": 2})"}) {
+    NewExperiment e;
+    e.project = "forms";
+    e.config_json = cfg;
+    auto created = tracking_->StartRun(e);
+    ASSERT_TRUE(created.ok());
+    project = created->experiment.project_id;
+  }
+  TableQuery q;
+  q.group_by = "bs";
+  auto t = BuildExperimentTable(*tracking_, project, q, 0);
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->groups.size(), 3u);  // 32 (two runs), the text "—", and the run without bs
+  EXPECT_EQ(t->groups[0].value, "32");
+  EXPECT_EQ(t->groups[0].count, 2);
+  EXPECT_TRUE(t->groups[0].present);
+  EXPECT_EQ(t->groups[1].value, "—");
+  EXPECT_TRUE(t->groups[1].present);
+  EXPECT_FALSE(t->groups[2].present);
+  TableQuery all;
+  all.all_rows = true;
+  all.config_columns = std::vector<std::string>{"wd"};
+  std::string csv = ExperimentTableCsv(*BuildExperimentTable(*tracking_, project, all, 0));
+  EXPECT_NE(csv.find(",-0.5,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",0.0001,"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("'-0.5"), std::string::npos) << csv;
+}
+
 TEST_F(ExperimentTableTest, DefaultMetricsPutLossAndAccuracyLikeKeysFirst) {
   NewExperiment e;
   e.project = "headline";

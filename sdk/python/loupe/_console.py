@@ -16,10 +16,12 @@ before the "\\n" is a line ending, not a reset. Work per write is proportional t
 text written, and a line without a newline is cut every `max_line` characters, so a
 script printing endless progress updates costs neither time nor memory.
 """
+import atexit
 import codecs
 import os
 import sys
 import threading
+import time
 
 MAX_LINE = 65536  # characters; the server takes lines of up to 65,536 bytes
 
@@ -107,6 +109,9 @@ class _FdPump:
         self._stream = stream
         self._sink = sink
         self._lines = _Lines(max_line)
+        self._lock = threading.Lock()
+        self._busy = False       # between reading a chunk and feeding its lines
+        self._detached = False   # stopped with a child still writing: no more lines to the run
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.saved = os.dup(fd)          # restored at stop
         self._forward = os.dup(fd)       # the reader's own copy, closed when it ends
@@ -146,6 +151,8 @@ class _FdPump:
                 data = b""
             if not data:
                 break
+            with self._lock:
+                self._busy = True
             view = memoryview(data)
             while view:
                 try:
@@ -153,25 +160,94 @@ class _FdPump:
                 except OSError:
                     break  # the old output is gone (a closed terminal): keep capturing
             done = []
-            self._lines.feed(self._decoder.decode(data), done)
-            for line in done:
-                self._sink(self._stream, line)
-        done = []
-        self._lines.feed(self._decoder.decode(b"", final=True), done)
-        rest = self._lines.take()
+            with self._lock:
+                self._lines.feed(self._decoder.decode(data), done)
+                self._busy = False
+            if not self._detached:
+                for line in done:
+                    self._sink(self._stream, line)
+        with self._lock:
+            done = []
+            self._lines.feed(self._decoder.decode(b"", final=True), done)
+            rest = self._lines.take()
         if rest:
             done.append(rest)
-        for line in done:
-            self._sink(self._stream, line)
+        if not self._detached:
+            for line in done:
+                self._sink(self._stream, line)
         os.close(self._read)
         os.close(self._forward)
+
+    def _pending(self):
+        """Bytes written before the restore that the reader has not taken yet."""
+        try:
+            import fcntl  # noqa: PLC0415
+            import termios  # noqa: PLC0415
+            import struct  # noqa: PLC0415
+            return struct.unpack("i", fcntl.ioctl(self._read, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except (ImportError, OSError):
+            return 0
 
     def stop(self, timeout):
         os.dup2(self.saved, self.fd)  # closes the last write end but those of child processes
         os.close(self.saved)
-        # A child process still holding the old descriptor keeps the pipe open: what it
-        # writes later still reaches the terminal, but no longer the run.
-        self._thread.join(timeout)
+        # Everything written before the restore is the run's: wait (up to `timeout`) until
+        # the reader has taken and forwarded it, however slowly the terminal drains.
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            with self._lock:
+                busy = self._busy
+            if not busy and self._pending() == 0:
+                break
+            time.sleep(0.01)
+        self._thread.join(min(0.2, max(0.0, deadline - time.monotonic())))
+        if self._thread.is_alive():
+            # A child process holds the old descriptor, so the pipe stays open: the line
+            # in progress is the run's; what comes later reaches the terminal only.
+            with self._lock:
+                rest = self._lines.take()
+                self._detached = True
+            if rest:
+                self._sink(self._stream, rest)
+            _outliving.append(self)
+
+    def forward_in_child(self):
+        """At exit: a forked process copies what children still write to the terminal
+        (otherwise they would get SIGPIPE once this process is gone)."""
+        if os.fork() == 0:
+            try:
+                while True:
+                    try:
+                        data = os.read(self._read, 65536)
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    try:
+                        os.write(self._forward, data)
+                    except OSError:
+                        pass
+            finally:
+                os._exit(0)
+
+
+_outliving = []  # pumps stopped while a child process still held their pipe
+
+
+@atexit.register
+def _hand_over_to_children():
+    # Registered at import, so it runs after every run's own exit handler.
+    for pump in _outliving:
+        if pump._thread.is_alive():
+            try:
+                pump.forward_in_child()
+            except OSError:
+                pass
+    if _terminal_stderr is not None:
+        try:
+            _terminal_stderr.close()
+        except OSError:
+            pass
 
 
 _fd_capture_owner = None  # the ConsoleCapture that holds fds 1 and 2

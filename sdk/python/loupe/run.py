@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import json
 import math
+import numbers
 import os
 import re
 import secrets
@@ -156,9 +157,13 @@ def histogram(values, bins=64):
         v = stack.pop()
         if isinstance(v, (list, tuple)):
             stack.extend(v)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            continue
+        if hasattr(v, "item") and not isinstance(v, (int, float)):
+            v = v.item()  # numpy and torch scalars
+        if isinstance(v, numbers.Real) and not isinstance(v, bool):
+            v = float(v)
             if math.isfinite(v):
-                flat.append(float(v))
+                flat.append(v)
         else:
             raise TypeError(f"histogram values must be numbers, got {type(v).__name__}")
     if not isinstance(bins, int) or isinstance(bins, bool) or not 1 <= bins <= _MAX_HISTOGRAM_BINS:
@@ -166,6 +171,8 @@ def histogram(values, bins=64):
     if not flat:
         raise ValueError("no finite values to make a histogram of")
     lo, hi = min(flat), max(flat)
+    if not math.isfinite(hi - lo):
+        raise ValueError("the values span more than a float can hold; pass counts and edges instead")
     if lo == hi:  # one value: one bin around it
         lo, hi, bins = lo - max(0.5, abs(lo) * 1e-9), hi + max(0.5, abs(hi) * 1e-9), 1
     while True:
@@ -467,7 +474,7 @@ class Run:
 
     def _finish(self, status, timeout):
         if self._capture:
-            self._capture.stop()
+            self._capture.stop(timeout=max(1.0, timeout))
         if self.deleted:
             self._close(0)
             self.spool.remove_if_empty()

@@ -7,14 +7,35 @@
 
   const SI = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
 
-  // Decimal places that write `incr` exactly (0.0025 -> 4, 20 -> 0).
+  // Decimal places that write `incr` exactly (0.0025 -> 4, 20 -> 0, 1e-11 -> 11).
   function decimalsOf(incr) {
     incr = Math.abs(incr);
+    if (!(incr > 0) || !isFinite(incr)) return 0;
     for (let d = 0; d <= 20; d++) {
       const scaled = incr * Math.pow(10, d);
-      if (Math.abs(scaled - Math.round(scaled)) <= 1e-9 * Math.max(1, scaled)) return d;
+      if (Math.round(scaled) >= 1 && Math.abs(scaled - Math.round(scaled)) <= 1e-6 * scaled) return d;
     }
     return 20;
+  }
+
+  // Labels that tell their ticks apart: when a format gives two different values the
+  // same label, the values are written with more significant digits until they differ.
+  function distinct(vals, labels) {
+    const seen = new Map();
+    let clash = false;
+    vals.forEach((v, i) => {
+      if (v == null || labels[i] === '') return;
+      const other = seen.get(labels[i]);
+      if (other !== undefined && other !== v) clash = true;
+      seen.set(labels[i], v);
+    });
+    if (!clash) return labels;
+    for (let p = 4; p <= 17; p++) {
+      const out = vals.map(v => (v == null ? '' : Number(v.toPrecision(p)).toString()));
+      const uniq = new Set(out.filter((l, i) => vals[i] != null));
+      if (uniq.size === new Set(vals.filter(v => v != null)).size) return out;
+    }
+    return vals.map(v => (v == null ? '' : String(v)));
   }
 
   function trimExp(s) {
@@ -27,6 +48,10 @@
   // Labels for ticks `vals` spaced `incr` apart: all with the same number of decimals,
   // enough to tell neighbours apart.
   function numberTicks(vals, incr) {
+    return distinct(vals, numberTicksRaw(vals, incr));
+  }
+
+  function numberTicksRaw(vals, incr) {
     let mag = 0;
     for (const v of vals) if (v != null && isFinite(v)) mag = Math.max(mag, Math.abs(v));
     if (!(incr > 0)) incr = mag || 1;
@@ -70,20 +95,36 @@
     return vals.map(v => v == null ? '' : compact(v, 3));
   }
 
-  // Durations: 45s, 12m, 12m 30s, 2h, 2h 15m, 3d 4h; below a second, 0.25s.
+  // Durations down to the unit of the tick spacing: 45s, 12m, 12m 30s, 2h, 2h 15m,
+  // 1d 1h 0m 10s (zoomed in on a long run); below a second, 0.25s.
   function duration(v, incr) {
     if (v == null) return '';
     const neg = v < 0 ? '-' : '';
     let s = Math.abs(v);
-    if (incr < 1) return neg + s.toFixed(Math.min(6, decimalsOf(incr))) + 's';
+    if (s === 0) return '0s';
+    if (incr < 1) {
+      const whole = Math.floor(s + 1e-9);
+      const frac = (s - whole).toFixed(Math.min(6, decimalsOf(incr))).slice(1);
+      const head = whole >= 60 ? duration(whole - whole % 60, 60) + ' ' : '';
+      return neg + head + (whole % 60) + frac + 's';
+    }
     s = Math.round(s);
-    const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
-    const parts = d ? [d + 'd', h && h + 'h'] : h ? [h + 'h', m && m + 'm'] : m ? [m + 'm', sec && sec + 's'] : [sec + 's'];
-    return neg + parts.filter(Boolean).join(' ');
+    const units = [[86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+    const smallest = incr >= 86400 ? 0 : incr >= 3600 ? 1 : incr >= 60 ? 2 : 3;
+    const parts = [];
+    let rest = s;
+    units.forEach(([size, name], i) => {
+      const n = Math.floor(rest / size);
+      rest -= n * size;
+      if (i <= smallest && (n > 0 || parts.length)) parts.push([n, name]);
+    });
+    while (parts.length > 1 && parts[parts.length - 1][0] === 0) parts.pop();  // 2h, not 2h 0m
+    if (!parts.length) return neg + '0' + units[smallest][1];
+    return neg + parts.map(([n, name]) => n + name).join(' ');
   }
 
   function durationTicks(vals, incr) {
-    return vals.map(v => duration(v, incr));
+    return distinct(vals, vals.map(v => duration(v, incr)));
   }
 
   // Tick spacings for durations: sub-second decimals, then whole seconds, minutes,
@@ -92,18 +133,19 @@
     1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
     86400, 172800, 604800, 1209600, 2592000, 7776000, 31536000];
 
-  // Wall-clock labels in the browser's time zone: time of day, with milliseconds when the
-  // ticks are less than a second apart, and the date where it changes.
+  // Wall-clock labels in UTC, as every time the pages print: time of day, with
+  // milliseconds when the ticks are less than a second apart, and the date where it
+  // changes. (UTC has no daylight-saving jumps, so ticks stay evenly spaced.)
   function pad(n, w) { return String(n).padStart(w || 2, '0'); }
   function wallTicks(vals, incr) {
     let lastDay = null;
     return vals.map(v => {
       if (v == null) return '';
       const t = new Date(Math.round(v * 1000));
-      const day = t.getFullYear() + '-' + pad(t.getMonth() + 1) + '-' + pad(t.getDate());
-      let clock = pad(t.getHours()) + ':' + pad(t.getMinutes());
-      if (incr < 60) clock += ':' + pad(t.getSeconds());
-      if (incr < 1) clock += (t.getMilliseconds() / 1000).toFixed(Math.min(3, decimalsOf(incr))).slice(1);
+      const day = t.getUTCFullYear() + '-' + pad(t.getUTCMonth() + 1) + '-' + pad(t.getUTCDate());
+      let clock = pad(t.getUTCHours()) + ':' + pad(t.getUTCMinutes());
+      if (incr < 60) clock += ':' + pad(t.getUTCSeconds());
+      if (incr < 1) clock += (t.getUTCMilliseconds() / 1000).toFixed(Math.min(3, decimalsOf(incr))).slice(1);
       if (incr >= 86400) clock = day;
       else if (day !== lastDay) clock += '\n' + day;
       lastDay = day;
@@ -115,12 +157,11 @@
   // minutes and hours.
   const wallIncrs = durationIncrs;
 
-  // Wall-clock tick positions: whole multiples of `incr` in local time. Counting
-  // multiples (not adding incr up) keeps a sub-second spacing exact at Unix-time magnitudes.
+  // Wall-clock tick positions: whole multiples of `incr` in UTC. Counting multiples (not
+  // adding incr up) keeps a sub-second spacing exact at Unix-time magnitudes.
   function wallSplits(u, axisIdx, min, max, incr) {
-    const off = -new Date(min * 1000).getTimezoneOffset() * 60;
     const out = [];
-    for (let k = Math.ceil((min + off) / incr - 1e-6); k * incr - off <= max + incr * 1e-6; k++) out.push(k * incr - off);
+    for (let k = Math.ceil(min / incr - 1e-6); k * incr <= max + incr * 1e-6; k++) out.push(k * incr);
     return out;
   }
 
@@ -133,5 +174,5 @@
   }
 
   window.LoupeAxes = { numberTicks, logTicks, durationTicks, wallTicks, durationIncrs, wallIncrs, wallSplits,
-    axisSize, compact, duration };
+    axisSize, compact, duration, decimalsOf };
 })();

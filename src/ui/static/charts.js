@@ -263,6 +263,31 @@
         return;
       }
       const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
+      // Hover values in full (uPlot rounds to three decimals: 5.95e-5 read "0").
+      const A = window.LoupeAxes;
+      for (let k = 1; k < series.length; k++) series[k].value = (u, v) => (v == null ? '--' : A.compact(v, 6));
+      const mode = this.settings.xmode;
+      series[0].value = (u, v) => (v == null ? '--' : mode === 'step' ? String(Math.round(v))
+        : mode === 'relative' ? A.duration(v, Math.abs(v) < 60 ? 0.001 : 1) : A.wallTicks([v], 0.001)[0].split('\n')[0]);
+      // Each series' value is shown only where the series has data: near the hovered x,
+      // never past its first or last point (a run that stopped at step 90 shows no value
+      // at step 199).
+      const spans = data.slice(1).map(ys => {
+        let first = -1, last = -1;
+        for (let j = 0; j < ys.length; j++) if (ys[j] != null) { if (first < 0) first = j; last = j; }
+        return [first, last];
+      });
+      const dataIdx = (u, sidx, idx) => {
+        if (sidx === 0) return idx;
+        const [first, last] = spans[sidx - 1] || [-1, -1];
+        if (first < 0 || idx < first || idx > last) return null;
+        const ys = u.data[sidx];
+        for (let d = 0; d <= last - first; d++) {
+          if (idx - d >= first && ys[idx - d] != null) return idx - d;
+          if (idx + d <= last && ys[idx + d] != null) return idx + d;
+        }
+        return null;
+      };
       const rightAxis = srcs.some(s => s.axis === 'right');
       const axes = [this.xAxis(), this.yAxis('y', log)];
       if (rightAxis) axes.push(Object.assign(this.yAxis('y2', false), { side: 1, grid: { show: false, stroke: 'transparent' } }));
@@ -272,14 +297,16 @@
         series,
         scales: {
           // A run logged within a second has a zero-width time span; give it one.
-          x: { time: false, range: (u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) },
+          // A zoomed step axis shows the whole zoomed range, not just the points in it.
+          x: { time: false, range: (u, min, max) => (this.range && mode === 'step' ? [this.range.from, this.range.to]
+            : min === max ? [min - 1, max + 1] : [min, max]) },
           y: { distr: log ? 3 : 1 },
           y2: { distr: 1 },
         },
         axes,
-        legend: { show: srcs.length > 1 || weight > 0 || rightAxis },
+        legend: { show: true },
         // Charts of one page share a cursor: hovering one shows the same x on the others.
-        cursor: Object.assign({ drag: { x: true, y: false, setScale: false } },
+        cursor: Object.assign({ drag: { x: true, y: false, setScale: false }, dataIdx },
           this.opts.syncKey ? { sync: { key: this.opts.syncKey, setSeries: false } } : {}),
         hooks: {
           setSelect: [u => {

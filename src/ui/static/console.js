@@ -107,10 +107,11 @@
     }
   }
 
+  // Times in UTC, as the rest of the pages print them.
   function clock(ts) {
     const d = new Date(ts * 1000);
     const p = n => String(n).padStart(2, '0');
-    return p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+    return p(d.getUTCHours()) + ':' + p(d.getUTCMinutes()) + ':' + p(d.getUTCSeconds());
   }
 
   function render() {
@@ -136,7 +137,7 @@
         const ts = document.createElement('span');
         ts.className = 'ts';
         ts.textContent = clock(l.ts);
-        ts.title = new Date(l.ts * 1000).toString();
+        ts.title = new Date(l.ts * 1000).toISOString() + ' (UTC)';
         div.appendChild(ts);
         highlight(div, l.text);
         div.title = plain(l.text).slice(0, 2000);
@@ -207,6 +208,19 @@
     }
   }
 
+  // A click on a line shows it whole, wrapped and selectable, above the log.
+  box.addEventListener('click', ev => {
+    const lineEl = ev.target.closest('.line[data-line]');
+    const detail = el('line-detail');
+    if (!lineEl || !detail) return;
+    const no = Number(lineEl.dataset.line);
+    const l = filtered ? filtered.find(x => x.line === no) : lineAt(no - 1);
+    if (!l) return;
+    detail.hidden = false;
+    detail.querySelector('.what').textContent = 'Line ' + l.line + ' · ' + l.stream + ' · ' + new Date(l.ts * 1000).toISOString();
+    detail.querySelector('pre').textContent = plain(l.text);
+  });
+
   let scheduled = false;
   box.addEventListener('scroll', () => {
     if (scheduled) return;
@@ -234,5 +248,6 @@
       if (snap.status !== 'running') source.close();
     };
   }
+  el('line-detail-close').addEventListener('click', () => { el('line-detail').hidden = true; });
   window.loupeConsole = { jump, search, segments, plain };
 })();
