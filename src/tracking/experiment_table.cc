@@ -74,10 +74,6 @@ bool Matches(const Experiment& e, const std::vector<JsonLeaf>& cfg, const TableQ
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 // Loss-, accuracy- and score-like metric names: the columns people look at first.
 bool HeadlineMetric(const std::string& key) {
   std::string last = key.substr(key.find_last_of('/') == std::string::npos ? 0 : key.find_last_of('/') + 1);

@@ -162,10 +162,12 @@ class _FdPump:
             done = []
             with self._lock:
                 self._lines.feed(self._decoder.decode(data), done)
-                self._busy = False
-            if not self._detached:
+                detached = self._detached
+            if not detached:
                 for line in done:
                     self._sink(self._stream, line)
+            with self._lock:
+                self._busy = False  # only now: stop() waits until these lines reached the run
         with self._lock:
             done = []
             self._lines.feed(self._decoder.decode(b"", final=True), done)
