@@ -309,7 +309,7 @@ class SdkTest(unittest.TestCase):
             run.finish()
         self.assertEqual(experiment(self.server, run.id)["tags"], ["baseline", "resnet"])
         self.assertIn(f"loupe: View run 'tagged' at {self.server.url}/experiments/{run.id}", err.getvalue())
-        for bad in ("baseline", ["a,b"], [""], ["x" * 65], [1], [f"t{i}" for i in range(33)]):
+        for bad in ("baseline", ["a,b"], ['say "hi"'], [""], ["x" * 65], [1], [f"t{i}" for i in range(33)]):
             with self.assertRaises((TypeError, ValueError)):
                 loupe.Run(project="sdk", tags=bad, **self.run_kwargs(capture_console=False))
 

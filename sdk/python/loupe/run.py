@@ -188,7 +188,8 @@ def histogram(values, bins=64):
 
 
 def check_tags(tags) -> List[str]:
-    """Tags as the server keeps them: strings of 1-64 bytes without commas, at most 32."""
+    """Tags as the server keeps them: strings of 1-64 bytes without commas or double
+    quotes, at most 32 (a bad one is refused here: the server would refuse the run)."""
     if tags is None:
         return []
     if isinstance(tags, str) or not isinstance(tags, (list, tuple, set, frozenset)):
@@ -198,8 +199,9 @@ def check_tags(tags) -> List[str]:
         if not isinstance(tag, str):
             raise TypeError(f"tags must be strings, got {tag!r}")
         tag = clean_text(tag).strip(" ")
-        if not tag or len(tag.encode("utf-8")) > 64 or "," in tag or any(ord(c) < 0x20 or ord(c) == 0x7f for c in tag):
-            raise ValueError(f"invalid tag {tag!r}: use 1-64 bytes without commas or control characters")
+        if not tag or len(tag.encode("utf-8")) > 64 or "," in tag or '"' in tag or \
+                any(ord(c) < 0x20 or ord(c) == 0x7f for c in tag):
+            raise ValueError(f"invalid tag {tag!r}: use 1-64 bytes without commas, double quotes or control characters")
         if tag not in out:
             out.append(tag)
     if len(out) > 32:
