@@ -168,6 +168,11 @@ class SdkTest(unittest.TestCase):
         with self.assertRaises(TypeError):
             run.log_text("gen/bytes", b"raw")
         self.assertTrue(run.finish())
+        # After finish nothing would be sent: logging says so instead of losing it.
+        for late in (lambda: run.log({"loss": 1}), lambda: run.log_text("gen/sample", "late"),
+                     lambda: run.log_histogram("w/layer", [1, 2]), lambda: run.update_config({"x": 1})):
+            with self.assertRaisesRegex(RuntimeError, "has finished"):
+                late()
         q = lambda key: self.server.request("GET", f"/api/v1/experiments/{run.id}/media?key={key}")[1]["data"]["items"]
         text = q("gen/sample")
         self.assertEqual([(i["step"], i["text"], i["caption"]) for i in text], [(3, "Once upon a time ✓", "prompt: once")])

@@ -361,6 +361,7 @@ class Run:
                     raise ValueError(f"step must be an integer from 0 to 2^53, got {step!r}")
                 if not self._explicit:  # from now on, steps without step= follow the explicit ones
                     self._explicit, self._auto_step = True, step
+            self._check_open()  # after validation: a bad step is a ValueError even after finish()
             self._auto_step = max(self._auto_step, step + 1)
             (self._rel_steps if relative else self._steps).setdefault(step, {}).update(encoded)
             self._step_ts[(relative, step)] = now
@@ -427,6 +428,12 @@ class Run:
         blob = json.dumps({"edges": edges, "counts": counts}).encode("utf-8")
         self._log_media(key, "histogram", blob, "values.hist.json", step, None)
 
+    def _check_open(self):
+        """What is logged after finish() would never be sent: say so instead of losing it."""
+        if self.finished:
+            raise RuntimeError(f"run {self.run_id} has finished; log to a new run (loupe.init()) or resume "
+                               f"this one with loupe.init(run_id={self.run_id!r})")
+
     def _log_media(self, key, kind, blob, filename, step, caption):
         validate_key(key)
         if key in self._scalar_keys:
@@ -440,6 +447,7 @@ class Run:
             caption = clean_text(str(caption))
             if len(caption.encode("utf-8")) > _MAX_CAPTION_BYTES:
                 raise ValueError(f"the caption is over {_MAX_CAPTION_BYTES} bytes")
+        self._check_open()
         with self._lock:
             relative = step is None and not self._explicit
             if step is None:
@@ -455,6 +463,7 @@ class Run:
         """Merges `config` into the run's config (top-level keys replaced)."""
         if self.mode == "disabled" or self.deleted:
             return
+        self._check_open()
         self.spool.put({"kind": "config", "body": {"config": _jsonable(config)}})
         self._wake.set()
 
