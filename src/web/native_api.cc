@@ -170,7 +170,9 @@ HttpResponse ListMediaOfKey(TrackingService& t, const HttpRequest& req, int64_t 
   LOUPE_ASSIGN_OR_RESPOND(int64_t limit, OptionalInt(req, "limit", 1000));
   if (limit < 1 || limit > 5000) return JsonError(Status::InvalidArgument("limit must be between 1 and 5000"));
   LOUPE_ASSIGN_OR_RESPOND(Series s, t.GetSeries(id, *key));
-  if (s.type == "line") return JsonError(Status::InvalidArgument("key " + *key + " holds numbers, not media"));
+  if (s.type == "line") {
+    return JsonError(Status::InvalidArgument("key " + key->substr(0, 200) + " holds numbers, not media"));
+  }
   LOUPE_ASSIGN_OR_RESPOND(std::vector<MediaItem> items, t.ListMedia(id, *key, static_cast<int>(limit) + 1));
   const bool truncated = items.size() > static_cast<size_t>(limit);
   if (truncated) items.erase(items.begin());  // the newest `limit` are kept
