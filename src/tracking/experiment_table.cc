@@ -348,6 +348,15 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
   return table;
 }
 
+bool MetricLowerIsBetter(const std::string& key) {
+  std::string k;
+  for (char c : key) k += Lower(c);
+  for (const char* w : {"loss", "err", "perplexity", "ppl", "mse", "mae", "rmse"}) {
+    if (k.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
 std::string ExperimentTableCsv(const ExperimentTable& table) {
   // RFC 4180: quote fields holding a comma, quote or line break; double inner quotes.
   // Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a

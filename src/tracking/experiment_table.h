@@ -77,4 +77,8 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& tracking, int64_t 
 
 std::string ExperimentTableCsv(const ExperimentTable& table);
 
+// Loss-, error- and perplexity-like metric names, where lower is better (the table sorts
+// them lowest first on a first click).
+bool MetricLowerIsBetter(const std::string& key);
+
 }  // namespace loupe

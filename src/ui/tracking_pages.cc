@@ -138,14 +138,6 @@ HttpResponse Projects(TrackingService& t) {
   return HtmlPage(frame, RenderTemplate("projects", {{"has_projects", !rows.empty()}, {"projects", rows}}));
 }
 
-bool LowerIsBetter(const std::string& key) {
-  std::string k;
-  for (char c : key) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* w : {"loss", "err", "perplexity", "ppl", "mse", "mae", "rmse"}) {
-    if (k.find(w) != std::string::npos) return true;
-  }
-  return false;
-}
 
 std::string JoinCommas(const std::vector<std::string>& items) {
   std::string out;
@@ -183,7 +175,7 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
     bool same = q->sort == key;
     qq["sort"] = key;
     // A first click sorts a loss- or error-like metric lowest first (the best runs on top).
-    const bool lower_better = key.rfind("metric:", 0) == 0 && LowerIsBetter(key.substr(7));
+    const bool lower_better = key.rfind("metric:", 0) == 0 && MetricLowerIsBetter(key.substr(7));
     qq["dir"] = same ? (q->descending ? "asc" : "desc") : (lower_better ? "asc" : "desc");
     return "/projects/" + std::to_string(*id) + QueryString(qq);
   };

@@ -18,6 +18,7 @@ test('images, text samples and histograms, each by step', async () => {
   const images = page.locator('.chart.media[data-key="samples/digits"]');
   await page.waitForSelector('.chart.media[data-key="samples/digits"][data-state=drawn]');
   assert.equal(await images.getAttribute('data-steps'), '3');
+  assert.equal(await images.locator('.meta').textContent(), '6 files at 3 steps');  // two images at steps 0, 5, 10
   assert.equal(await images.getAttribute('data-shown-step'), '10');  // the newest step first
   assert.deepEqual(await images.locator('figcaption').allTextContents(), ['red 10', 'green 10']);
   assert.match(await images.locator('.step-label').textContent(), /^step 10 \(3 of 3\)$/);
@@ -41,6 +42,7 @@ test('images, text samples and histograms, each by step', async () => {
   await page.waitForSelector('.chart.media[data-key="weights/layer1"][data-state=drawn]');
   assert.deepEqual(JSON.parse(await hist.getAttribute('data-range')), [0, 19]);  // min of step 0, max of step 10
   assert.equal(await hist.getAttribute('data-shown-total'), '10');
+  assert.deepEqual(await hist.locator('.hist-foot span').allTextContents(), ['10', '10 values at step 10', '19']);
   assert.equal(await hist.locator('.hist-bar').count(), 5);
   assert.deepEqual(await hist.locator('.hist-bar').evaluateAll((bars) => bars.map((b) => b.title)),
     ['[10, 11.8): 2', '[11.8, 13.6): 2', '[13.6, 15.4): 2', '[15.4, 17.2): 2', '[17.2, 19): 2']);

@@ -195,6 +195,14 @@ TEST_F(ExperimentTableTest, OneNumberWrittenTwoWaysIsOneGroupAndCsvKeepsSigns) {
   EXPECT_EQ(csv.find("'-0.5"), std::string::npos) << csv;
 }
 
+TEST(MetricNames, LossAndErrorLikeMetricsAreLowerIsBetter) {
+  EXPECT_TRUE(MetricLowerIsBetter("val/Loss"));
+  EXPECT_TRUE(MetricLowerIsBetter("test_error"));
+  EXPECT_TRUE(MetricLowerIsBetter("ppl"));
+  EXPECT_FALSE(MetricLowerIsBetter("val/acc"));
+  EXPECT_FALSE(MetricLowerIsBetter("f1"));
+}
+
 TEST_F(ExperimentTableTest, DefaultMetricsPutLossAndAccuracyLikeKeysFirst) {
   NewExperiment e;
   e.project = "headline";
