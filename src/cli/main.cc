@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/artifacts_module.h"
 #include "app/auth_module.h"
 #include "app/claas_module.h"
 #include "app/datasets_module.h"
@@ -137,7 +138,8 @@ int Serve(const ServeOptions& o) {
     loupe::app::ClaasModule claas(tracking.service(), config);
     loupe::app::DatasetsModule datasets(**store, config);
     loupe::app::TrainingModule training(**store, datasets.service(), tracking.service(), config);
-    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training};
+    loupe::app::ArtifactsModule artifacts(**store, config);
+    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts};
 
     std::vector<loupe::Route> routes = loupe::StaticRoutes();
     for (loupe::app::Module* m : modules) m->AddRoutes(routes);

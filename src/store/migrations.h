@@ -25,6 +25,7 @@ const SchemaModule& RunSchema();
 const SchemaModule& ExplorerSchema();
 const SchemaModule& AuthSchema();
 const SchemaModule& SecretSchema();
+const SchemaModule& ArtifactSchema();
 // Every domain, in the order their steps apply.
 const std::vector<SchemaModule>& StoreSchema();
 

@@ -453,9 +453,52 @@ CREATE TABLE secrets(
   return m;
 }
 
+// Artifacts (manifests, aliases, lineage; bytes in <data-dir>/artifacts/blobs) and the
+// model registry. Version numbers are never reused: next_version only grows.
+const SchemaModule& ArtifactSchema() {
+  static const SchemaModule m{"artifacts", {
+      R"sql(
+CREATE TABLE artifacts(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL, next_version INTEGER NOT NULL DEFAULT 0,
+  create_time INTEGER NOT NULL);
+CREATE TABLE artifact_versions(
+  id INTEGER PRIMARY KEY, artifact_id INTEGER NOT NULL REFERENCES artifacts(id), version INTEGER NOT NULL,
+  digest TEXT NOT NULL, size INTEGER NOT NULL, file_count INTEGER NOT NULL, description TEXT NOT NULL DEFAULT '',
+  metadata TEXT NOT NULL DEFAULT '{}', experiment_id INTEGER, create_time INTEGER NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '', UNIQUE(artifact_id, version));
+CREATE INDEX artifact_versions_by_digest ON artifact_versions(artifact_id, digest);
+CREATE INDEX artifact_versions_by_run ON artifact_versions(experiment_id);
+CREATE TABLE artifact_files(
+  version_id INTEGER NOT NULL REFERENCES artifact_versions(id) ON DELETE CASCADE, path TEXT NOT NULL,
+  size INTEGER NOT NULL, sha256 TEXT NOT NULL, chunks TEXT NOT NULL, PRIMARY KEY(version_id, path));
+CREATE TABLE artifact_aliases(
+  artifact_id INTEGER NOT NULL REFERENCES artifacts(id), alias TEXT NOT NULL,
+  version_id INTEGER NOT NULL REFERENCES artifact_versions(id) ON DELETE CASCADE, PRIMARY KEY(artifact_id, alias));
+CREATE TABLE artifact_usage(
+  version_id INTEGER NOT NULL REFERENCES artifact_versions(id) ON DELETE CASCADE, experiment_id INTEGER NOT NULL,
+  use_time INTEGER NOT NULL, PRIMARY KEY(version_id, experiment_id));
+CREATE INDEX artifact_usage_by_run ON artifact_usage(experiment_id);
+CREATE TABLE registered_models(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+  next_version INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+CREATE TABLE model_versions(
+  id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL REFERENCES registered_models(id), version INTEGER NOT NULL,
+  artifact_version_id INTEGER NOT NULL REFERENCES artifact_versions(id), description TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL, created_by TEXT NOT NULL DEFAULT '',
+  UNIQUE(model_id, version), UNIQUE(model_id, artifact_version_id));
+CREATE INDEX model_versions_by_artifact ON model_versions(artifact_version_id);
+CREATE TABLE model_aliases(
+  model_id INTEGER NOT NULL REFERENCES registered_models(id), alias TEXT NOT NULL,
+  model_version_id INTEGER NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE, PRIMARY KEY(model_id, alias));
+)sql",
+  }};
+  return m;
+}
+
 const std::vector<SchemaModule>& StoreSchema() {
   static const std::vector<SchemaModule> all = {TrackingSchema(), DatasetSchema(), JobSchema(), RunSchema(),
-                                                ExplorerSchema(), AuthSchema(), SecretSchema()};
+                                                ExplorerSchema(), AuthSchema(), SecretSchema(),
+                                                ArtifactSchema()};
   return all;
 }
 

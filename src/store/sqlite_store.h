@@ -122,6 +122,32 @@ class SqliteStore final : public Store {
   Result<SealedSecret> GetSecret(const std::string& name) override;
   Result<std::vector<SealedSecret>> ListSecrets() override;
   Status DeleteSecret(const std::string& name) override;
+  // ArtifactStore (sqlite_store_artifacts.cc).
+  Result<CreatedArtifactVersion> CreateArtifactVersion(const NewArtifactVersion& v, int64_t max_versions) override;
+  Result<std::vector<ArtifactSummary>> ListArtifacts() override;
+  Result<std::vector<ArtifactVersion>> ListArtifactVersions(const std::string& name) override;
+  Result<ArtifactVersion> GetArtifactVersion(int64_t id) override;
+  Result<ArtifactVersion> ResolveArtifactVersion(const std::string& name, const std::string& selector) override;
+  Result<std::vector<ArtifactFile>> ListArtifactFiles(int64_t version_id) override;
+  Status AddArtifactAlias(int64_t version_id, const std::string& alias) override;
+  Status RemoveArtifactAlias(int64_t version_id, const std::string& alias) override;
+  Status RecordArtifactUse(int64_t version_id, int64_t experiment_id, int64_t time) override;
+  Result<std::vector<RunRef>> ArtifactVersionUsers(int64_t version_id) override;
+  Result<RunArtifacts> ArtifactsOfRun(int64_t experiment_id) override;
+  Status DeleteArtifactVersion(int64_t version_id) override;
+  Result<std::vector<std::string>> ReferencedChunks() override;
+  Result<ModelVersion> RegisterModelVersion(const std::string& model, int64_t artifact_version_id,
+                                            const std::string& description, const std::vector<std::string>& aliases,
+                                            int64_t time, const std::string& created_by) override;
+  Result<std::vector<RegisteredModel>> ListModels() override;
+  Result<RegisteredModel> GetModel(const std::string& name) override;
+  Result<std::vector<ModelVersion>> ListModelVersions(const std::string& model) override;
+  Result<ModelVersion> ResolveModelVersion(const std::string& model, const std::string& selector) override;
+  Status SetModelAlias(const std::string& model, const std::string& alias, int64_t version, int64_t time) override;
+  Status RemoveModelAlias(const std::string& model, const std::string& alias) override;
+  Status UpdateModelDescription(const std::string& model, const std::string& description, int64_t time) override;
+  Status DeleteModelVersion(const std::string& model, int64_t version) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> RegistrationsOf(int64_t artifact_version_id) override;
   Result<int64_t> CreateDataset(const DatasetRecord& d) override;
   Status UpdateDataset(const DatasetRecord& d) override;
   Result<DatasetRecord> GetDataset(int64_t id) override;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "store/artifact_store.h"
 #include "store/auth_store.h"
 #include "store/dataset_store.h"
 #include "store/explorer_store.h"
@@ -30,7 +31,8 @@ class Store : public virtual TrackingStore,
               public virtual RunStore,
               public virtual ExplorerStore,
               public virtual AuthStore,
-              public virtual SecretStore {
+              public virtual SecretStore,
+              public virtual ArtifactStore {
  public:
   ~Store() override = default;
   // Blocks until every accepted write is committed, then stops the writer.

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "auth/roles.h"
 #include "ui/template_renderer.h"
 #include "web/http_status.h"
 
@@ -129,6 +130,30 @@ std::string FormatMicrosUtc(int64_t micros) {
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+bool CanEdit(const HttpRequest& req) {
+  return !req.caller.known || auth::RoleRank(req.caller.role) >= auth::RoleRank(auth::kEditor);
+}
+
+std::string FormatBytes(int64_t bytes) {
+  if (bytes < 0) return "—";
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  static const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes) / 1024;
+  size_t u = 0;
+  // Rounded as printed: 1023.6 KiB reads "1.0 MiB", not "1024 KiB".
+  while (u + 1 < std::size(units) && std::round(v) >= 1024) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (v < 9.95) {
+    std::snprintf(buf, sizeof(buf), "%.1f %s", v, units[u]);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f %s", v, units[u]);
+  }
   return buf;
 }
 

@@ -57,5 +57,9 @@ std::string FormatNumber(std::optional<double> v, int precision = 4);  // "—" 
 std::string JsonValueText(const nlohmann::json& v, bool round_floats);
 std::string FormatMicrosUtc(int64_t micros);                           // "2026-02-24 19:35:12"
 std::string FormatDuration(int64_t micros);                            // "1h 02m", "12.3s"
+// Binary units, three significant digits: "512 B", "1.5 KiB", "16 MiB", "2.0 GiB".
+std::string FormatBytes(int64_t bytes);
+// Whether the caller may change things (an editor or admin, or access control is off).
+bool CanEdit(const HttpRequest& req);
 
 }  // namespace loupe

@@ -63,10 +63,6 @@ json KeyValueRows(const std::string& text) {
   return rows;
 }
 
-bool CanEdit(const HttpRequest& req) {
-  return !req.caller.known || auth::RoleRank(req.caller.role) >= auth::RoleRank(auth::kEditor);
-}
-
 // A traceback's last non-empty line (the exception), at most 200 bytes.
 std::string LastLine(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
@@ -327,7 +323,7 @@ Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const 
 
 HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true,
-                  {"axes.js", "charts.js", "media.js", "view_state.js", "experiment.js", "run_actions.js"}};
+                  {"axes.js", "charts.js", "media.js", "view_state.js", "experiment.js", "run_actions.js", "run_artifacts.js"}};
   Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
   if (!loaded.ok()) return HtmlErrorPage(loaded.status(), frame);
   const auto& [e, p] = *loaded;

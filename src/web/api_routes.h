@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "artifacts/artifact_service.h"
 #include "datasets/dataset_service.h"
 #include "explorers/explorer_service.h"
 #include "jobs/job_queue.h"
@@ -28,5 +29,8 @@ std::vector<Route> JobApiRoutes(jobs::JobQueue& jobs);
 std::vector<Route> ModelApiRoutes(runs::RunService& runs);
 // Dataset explorations (computed by ExplorerJob).
 std::vector<Route> ExplorerApiRoutes(explorers::ExplorerService& explorers, jobs::JobQueue& jobs);
+
+// Artifacts (upload, versions, aliases, lineage, downloads) and the model registry.
+std::vector<Route> ArtifactApiRoutes(artifacts::ArtifactService& artifacts);
 
 }  // namespace loupe

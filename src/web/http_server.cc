@@ -126,6 +126,18 @@ restinio::request_handling_status_t Respond(const restinio::request_handle_t& re
     resp.append_header("SwanLab-Process-Time", buf);
     resp.append_header("SwanLab-Version", LOUPE_VERSION);
   }
+  if (!r.file_path.empty()) {
+    try {
+      resp.set_body(restinio::sendfile(r.file_path));
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: cannot send a file: {}", req->header().method().c_str(), req->header().path(), e.what());
+      auto failed = req->create_response(restinio::status_service_unavailable());
+      failed.append_header(restinio::http_field::content_type, "application/json");
+      failed.set_body(R"({"code":3503,"message":"the file to send cannot be opened; try again"})");
+      return failed.done();
+    }
+    return resp.done();
+  }
   resp.set_body(std::move(r.body));
   return resp.done();
 }

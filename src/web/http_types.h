@@ -61,6 +61,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is this file, sent from disk (downloads larger than memory should
+  // hold); the file must not change while it is sent.
+  std::string file_path;
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;

@@ -13,11 +13,14 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
+from . import _artifacts
+from ._artifacts import Artifact, ArtifactError, ModelVersion
 from .run import Run, new_run_id, resolve_mode
 from ._sync import sync
 
 __version__ = "0.1.0"
-__all__ = ["init", "log", "log_image", "log_text", "log_histogram", "finish", "run", "Run", "sync"]
+__all__ = ["init", "log", "log_image", "log_text", "log_histogram", "finish", "run", "Run", "sync",
+           "log_artifact", "use_artifact", "register_model", "use_model", "Artifact", "ArtifactError", "ModelVersion"]
 
 run: Optional[Run] = None
 
@@ -72,3 +75,35 @@ def log_histogram(key: str, values: Any = None, step: Optional[int] = None, bins
 
 def finish(status: str = "finished") -> bool:
     return _current().finish(status)
+
+
+def _host(host: Optional[str]) -> str:
+    h = (host or (run.host if run is not None else None) or os.environ.get("LOUPE_URL") or "http://127.0.0.1:8080")
+    h = h.rstrip("/")
+    return h if "://" in h else "http://" + h
+
+
+def log_artifact(path: Union[str, "os.PathLike[str]"], name: Optional[str] = None, type: str = "unspecified",
+                 aliases: Optional[Sequence[str]] = None, **kwargs: Any) -> Artifact:
+    """Run.log_artifact on the current run."""
+    return _current().log_artifact(path, name=name, type=type, aliases=aliases, **kwargs)
+
+
+def use_artifact(ref: str, host: Optional[str] = None) -> Artifact:
+    """The artifact version `ref` names; with a current run, recorded as used by it."""
+    if run is not None and not run.finished and run.mode == "online" and host is None:
+        return run.use_artifact(ref)
+    return _artifacts.resolve(_host(host), ref)
+
+
+def register_model(artifact: Union[str, Artifact], model: str, aliases: Sequence[str] = (), description: str = "",
+                   host: Optional[str] = None) -> ModelVersion:
+    """Registers an artifact version ("name:v3", "name:best" or an Artifact) as the next
+    version of `model` in the registry, moving `aliases` (e.g. "staging") to it."""
+    return _artifacts.register(_host(host), artifact, model, aliases, description)
+
+
+def use_model(ref: str, host: Optional[str] = None) -> ModelVersion:
+    """The registered model version `ref` names ("name:production", "name:v2",
+    "name:latest"); .download() fetches its files."""
+    return _artifacts.model_version(_host(host), ref)

@@ -60,6 +60,24 @@ def request(base_url, method, path, body=None, raw=None, timeout=30.0):
         return Response(0, None)
 
 
+def fetch(base_url, path, timeout=60.0):
+    """GET of raw bytes: (status, body); status 0 when unreachable, body None on errors
+    (the error's JSON envelope is parsed into a Response instead)."""
+    req = urllib.request.Request(base_url.rstrip("/") + path, method="GET", headers=_auth.headers_for(base_url))
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return Response(resp.status, None), resp.read()
+    except urllib.error.HTTPError as e:
+        if e.code == 401:
+            _auth.forget(base_url)
+        try:
+            return Response(e.code, _parse(e.read())), None
+        except (OSError, http.client.HTTPException):
+            return Response(e.code, None), None
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException):
+        return Response(0, None), None
+
+
 def _parse(raw):
     try:
         return json.loads(raw)

@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
-from . import _auth, _http, _system
+from . import _artifacts, _auth, _http, _system
 from ._console import MAX_LINE as _MAX_LINE, ConsoleCapture, original_stderr
 from ._spool import Spool, default_root
 
@@ -458,6 +458,40 @@ class Run:
                         "seq": seq, "step_origin": "resume" if relative else "absolute", "caption": caption},
                        blob=blob)
         self._wake.set()
+
+    def log_artifact(self, path: Union[str, "os.PathLike[str]"], name: Optional[str] = None,
+                     type: str = "unspecified", aliases: Optional[Sequence[str]] = None, description: str = "",
+                     metadata: Optional[Mapping[str, Any]] = None, timeout: float = 60.0) -> _artifacts.Artifact:
+        """Uploads a file or folder as the next version of artifact `name` (default: the
+        file or folder's name), produced by this run, and returns it. Only content the
+        server lacks is sent; content equal to an existing version returns that version
+        (`created` is False) with `aliases` added. Blocks until the version is stored;
+        raises ArtifactError when the server refuses it or cannot be reached."""
+        path = os.fspath(path)
+        name = name or _artifacts.default_name(path)
+        experiment = self._server_id("log an artifact", timeout)
+        detail = _artifacts.upload(self.host, path, name, type, aliases or (), description,
+                                   _jsonable(dict(metadata or {})), experiment)
+        return _artifacts.Artifact(self.host, detail)
+
+    def use_artifact(self, ref: str, timeout: float = 60.0) -> _artifacts.Artifact:
+        """The artifact version `ref` names ("name", "name:v3", "name:latest",
+        "name:<alias>"), recorded as used by this run; call .download() for its files."""
+        return _artifacts.resolve(self.host, ref, self._server_id("use an artifact", timeout))
+
+    def _server_id(self, what, timeout):
+        """The run's id on the server, waiting up to `timeout` s for the sender to create it."""
+        if self.mode != "online":
+            raise RuntimeError(f"cannot {what} in {self.mode} mode: artifacts go to the server directly")
+        self._check_open()
+        deadline = time.time() + timeout
+        while self.id is None and not self.deleted and time.time() < deadline:
+            self._wake.set()
+            time.sleep(0.05)
+        if self.id is None:
+            raise _artifacts.ArtifactError(f"cannot {what}: the server at {self.host} has not accepted run "
+                                           f"{self.run_id} within {timeout:g} s")
+        return self.id
 
     def update_config(self, config: Mapping[str, Any]) -> None:
         """Merges `config` into the run's config (top-level keys replaced)."""
