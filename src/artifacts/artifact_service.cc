@@ -49,7 +49,6 @@ Result<std::vector<std::string>> ArtifactService::MissingBlobs(const std::vector
 
 Status ArtifactService::PutBlob(const std::string& digest, std::string_view bytes) {
   if (!IsDigest(digest)) return Status::InvalidArgument("a blob is named by its SHA-256 in lower-case hex");
-  if (blobs_.Has(digest)) return Status::Ok();
   LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   return blobs_.Put(digest, bytes);
 }
@@ -101,6 +100,17 @@ Result<CreatedArtifactVersion> ArtifactService::CommitVersion(NewArtifactVersion
     total += f.size;
     if (total > kMaxArtifactBytes) return Status::InvalidArgument("an artifact version holds at most 1 TiB");
   }
+  // A path cannot be a file and a folder at once ("a" and "a/b"): no disk could hold both.
+  std::set<std::string_view> paths;
+  for (const ArtifactFile& f : v.files) paths.insert(f.path);
+  for (const ArtifactFile& f : v.files) {
+    for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
+      if (paths.count(std::string_view(f.path).substr(0, slash))) {
+        return Status::InvalidArgument("'" + f.path.substr(0, slash) + "' is both a file and the folder of '" + f.path +
+                                       "'");
+      }
+    }
+  }
   // Every chunk stored, with the size its place in the file needs.
   std::vector<std::string> missing;
   for (const ArtifactFile& f : v.files) {
@@ -112,6 +122,12 @@ Result<CreatedArtifactVersion> ArtifactService::CommitVersion(NewArtifactVersion
       }
       const int64_t want = k + 1 < f.chunks.size() ? kChunkBytes : f.size - kChunkBytes * static_cast<int64_t>(k);
       if (*size != want) {
+        // A stored chunk that no longer hashes to its name was damaged on disk: removed, it
+        // is missing, and the client sends it again.
+        if (blobs_.RemoveIfDamaged(f.chunks[k])) {
+          if (std::find(missing.begin(), missing.end(), f.chunks[k]) == missing.end()) missing.push_back(f.chunks[k]);
+          continue;
+        }
         return Status::InvalidArgument("file '" + f.path + "': chunk " + std::to_string(k) + " holds " +
                                        std::to_string(*size) + " bytes where the file's size needs " + std::to_string(want));
       }

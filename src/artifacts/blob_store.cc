@@ -102,11 +102,36 @@ Status BlobStore::Put(const std::string& digest, std::string_view bytes) {
                                    " (the upload was corrupted or cut short); send it again");
   }
   NameLock lock(*this, digest);
-  if (Has(digest)) return Status::Ok();
+  if (Has(digest)) {
+    Result<std::string> stored = HashOfChunks({digest});
+    if (stored.ok() && *stored == digest) return Status::Ok();
+  }
   std::error_code ec;
   fs::create_directories(root_ + "/blobs/" + digest.substr(0, 2), ec);
   if (ec) return Status::Unavailable("cannot create the artifact blob folder: " + ec.message());
   return WriteFileDurably(PathOf(digest), bytes, "artifact blob");
+}
+
+bool BlobStore::RemoveIfDamaged(const std::string& digest) {
+  NameLock lock(*this, digest);
+  if (!Has(digest)) return false;
+  Result<std::string> stored = HashOfChunks({digest});
+  if (!stored.ok() || *stored == digest) return false;
+  return std::remove(PathOf(digest).c_str()) == 0;
+}
+
+Status BlobStore::CheckChunks(const ArtifactFile& f) const {
+  for (size_t k = 0; k < f.chunks.size(); ++k) {
+    const int64_t want = k + 1 < f.chunks.size() ? kChunkBytes : f.size - kChunkBytes * static_cast<int64_t>(k);
+    Result<int64_t> have = Size(f.chunks[k]);
+    if (!have.ok()) return Status::Corrupt("the stored bytes of '" + f.path + "' are missing (chunk " + std::to_string(k) + ")");
+    if (*have != want) {
+      return Status::Corrupt("the stored bytes of '" + f.path + "' are damaged (chunk " + std::to_string(k) + " holds " +
+                             std::to_string(*have) + " bytes, not " + std::to_string(want) +
+                             "); log the same content again to repair it");
+    }
+  }
+  return Status::Ok();
 }
 
 Result<std::string> BlobStore::HashOfChunks(const std::vector<std::string>& chunks) const {
@@ -122,10 +147,8 @@ Result<std::string> BlobStore::HashOfChunks(const std::vector<std::string>& chun
 }
 
 Result<std::string> BlobStore::WholeFile(const ArtifactFile& f) {
-  if (f.chunks.size() == 1) {
-    if (!Has(f.chunks[0])) return Status::Corrupt("the blob of '" + f.path + "' is missing");
-    return PathOf(f.chunks[0]);
-  }
+  LOUPE_RETURN_IF_ERROR(CheckChunks(f));
+  if (f.chunks.size() == 1) return PathOf(f.chunks[0]);
   const std::string path = root_ + "/cache/" + f.sha256;
   NameLock lock(*this, "cache/" + f.sha256);
   struct stat st;
@@ -161,7 +184,10 @@ Result<std::string> BlobStore::Zip(const std::string& digest, const std::string&
   fs::create_directories(root_ + "/cache", ec);
   if (ec) return Status::Unavailable("cannot create the artifact cache folder: " + ec.message());
   int64_t total = 0;
-  for (const ArtifactFile& f : files) total += f.size;
+  for (const ArtifactFile& f : files) {
+    LOUPE_RETURN_IF_ERROR(CheckChunks(f));
+    total += f.size;
+  }
   const std::string tmp = path + ".tmp";
   std::unique_ptr<archive, decltype(&archive_write_free)> a(archive_write_new(), archive_write_free);
   auto fail = [&](const std::string& what) {
@@ -171,7 +197,10 @@ Result<std::string> BlobStore::Zip(const std::string& digest, const std::string&
     return Status::Unavailable("cannot build the zip: " + msg);
   };
   if (archive_write_set_format_zip(a.get()) != ARCHIVE_OK) return fail("zip format");
-  if (archive_write_set_options(a.get(), total > kDeflateUpTo ? "zip:compression=store" : "zip:compression=deflate") !=
+  // hdrcharset=UTF-8: names are stored as UTF-8 with the zip's UTF-8 flag set, so every
+  // unzip reads "é/ü.txt" as written, whatever the server's locale.
+  if (archive_write_set_options(a.get(), total > kDeflateUpTo ? "zip:compression=store,zip:hdrcharset=UTF-8"
+                                                              : "zip:compression=deflate,zip:hdrcharset=UTF-8") !=
       ARCHIVE_OK) {
     return fail("zip options");
   }

@@ -27,8 +27,15 @@ class BlobStore {
   // The chunk's size, or NotFound.
   Result<int64_t> Size(const std::string& digest) const;
   // Keeps `bytes` as blob `digest`; InvalidArgument when they do not hash to it. A blob
-  // already present is left alone (uploads are idempotent).
+  // already present is left alone (uploads are idempotent), unless its file no longer
+  // hashes to its name (damaged on disk): then the upload replaces it.
   Status Put(const std::string& digest, std::string_view bytes);
+  // Removes the blob when its file does not hash to its name; true when it did so (the
+  // next missing-blob query then asks for it again).
+  bool RemoveIfDamaged(const std::string& digest);
+  // OK when every chunk of `f` is stored with the length its place in the file needs;
+  // Corrupt naming the file otherwise (so a download never serves the wrong bytes).
+  Status CheckChunks(const ArtifactFile& f) const;
   std::string PathOf(const std::string& digest) const;
   // SHA-256 of the chunks read in order, streamed (lower-case hex).
   Result<std::string> HashOfChunks(const std::vector<std::string>& chunks) const;

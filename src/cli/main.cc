@@ -1,6 +1,8 @@
 // The loupe binary: `loupe serve` and `loupe version`.
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <malloc.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +16,10 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "app/artifacts_module.h"
 #include "app/auth_module.h"
@@ -122,6 +128,17 @@ int Serve(const ServeOptions& o) {
                LOUPE_VERSION, host, o.port, data_dir, o.threads, config.workers, config.heartbeat_timeout_seconds,
                sync_full ? "on" : "off", config.max_upload_mb, config.claas_import_interval);
   PrivateDataDir(data_dir);
+  // One server per data folder: a second one's start-up sweeps (temporary files, artifact
+  // chunks not yet committed) would delete what the first is writing. The lock goes with
+  // the process, also when it is killed.
+  const std::string lock_path = data_dir + "/serve.lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    spdlog::critical("another `loupe serve` is using the data folder {} (or {} cannot be locked); stop it, or "
+                     "give this one another --data-dir",
+                     data_dir, lock_path);
+    return 1;
+  }
   auto store = loupe::OpenSqliteStore(store_options);
   if (!store.ok()) {
     spdlog::critical("cannot open the store: {}", store.status().message());

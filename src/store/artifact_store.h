@@ -122,7 +122,8 @@ class ArtifactStore {
   virtual Status RecordArtifactUse(int64_t version_id, int64_t experiment_id, int64_t time) = 0;
   virtual Result<std::vector<RunRef>> ArtifactVersionUsers(int64_t version_id) = 0;
   virtual Result<RunArtifacts> ArtifactsOfRun(int64_t experiment_id) = 0;
-  // Refused (Conflict) while a registered model version points at it.
+  // Refused (Conflict) while a registered model version points at it. The artifact stays
+  // (listed only while it has versions), so its version numbers are never given out again.
   virtual Status DeleteArtifactVersion(int64_t version_id) = 0;
   // Every chunk digest a stored file refers to (the blob sweep keeps these).
   virtual Result<std::vector<std::string>> ReferencedChunks() = 0;
@@ -142,7 +143,7 @@ class ArtifactStore {
   virtual Status SetModelAlias(const std::string& model, const std::string& alias, int64_t version, int64_t time) = 0;
   virtual Status RemoveModelAlias(const std::string& model, const std::string& alias) = 0;
   virtual Status UpdateModelDescription(const std::string& model, const std::string& description, int64_t time) = 0;
-  // Removes the model version (and its aliases); the model goes with its last version.
+  // Removes the model version and its aliases; the model stays, so numbers are not reused.
   virtual Status DeleteModelVersion(const std::string& model, int64_t version) = 0;
   // The registered model versions of an artifact version ("model:vN").
   virtual Result<std::vector<std::pair<std::string, int64_t>>> RegistrationsOf(int64_t artifact_version_id) = 0;

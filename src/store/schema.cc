@@ -454,15 +454,16 @@ CREATE TABLE secrets(
 }
 
 // Artifacts (manifests, aliases, lineage; bytes in <data-dir>/artifacts/blobs) and the
-// model registry. Version numbers are never reused: next_version only grows.
+// model registry. Neither ids nor version numbers are reused (AUTOINCREMENT; next_version
+// only grows), so a reference a client holds never comes to mean other content.
 const SchemaModule& ArtifactSchema() {
   static const SchemaModule m{"artifacts", {
       R"sql(
 CREATE TABLE artifacts(
-  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL, next_version INTEGER NOT NULL DEFAULT 0,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL, next_version INTEGER NOT NULL DEFAULT 0,
   create_time INTEGER NOT NULL);
 CREATE TABLE artifact_versions(
-  id INTEGER PRIMARY KEY, artifact_id INTEGER NOT NULL REFERENCES artifacts(id), version INTEGER NOT NULL,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, artifact_id INTEGER NOT NULL REFERENCES artifacts(id), version INTEGER NOT NULL,
   digest TEXT NOT NULL, size INTEGER NOT NULL, file_count INTEGER NOT NULL, description TEXT NOT NULL DEFAULT '',
   metadata TEXT NOT NULL DEFAULT '{}', experiment_id INTEGER, create_time INTEGER NOT NULL,
   created_by TEXT NOT NULL DEFAULT '', UNIQUE(artifact_id, version));
@@ -479,10 +480,10 @@ CREATE TABLE artifact_usage(
   use_time INTEGER NOT NULL, PRIMARY KEY(version_id, experiment_id));
 CREATE INDEX artifact_usage_by_run ON artifact_usage(experiment_id);
 CREATE TABLE registered_models(
-  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
   next_version INTEGER NOT NULL DEFAULT 0, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
 CREATE TABLE model_versions(
-  id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL REFERENCES registered_models(id), version INTEGER NOT NULL,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, model_id INTEGER NOT NULL REFERENCES registered_models(id), version INTEGER NOT NULL,
   artifact_version_id INTEGER NOT NULL REFERENCES artifact_versions(id), description TEXT NOT NULL DEFAULT '',
   create_time INTEGER NOT NULL, created_by TEXT NOT NULL DEFAULT '',
   UNIQUE(model_id, version), UNIQUE(model_id, artifact_version_id));

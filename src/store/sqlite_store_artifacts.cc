@@ -1,5 +1,6 @@
 // SqliteStore: artifacts (manifests, aliases, lineage) and the model registry.
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "store/sql.h"
@@ -78,10 +79,16 @@ ArtifactVersion VersionFromRow(const sql::Rows& q) {
 
 // Fills each version's aliases, "latest" first where it is the artifact's newest.
 Status FillAliases(SqliteDb& db, std::vector<ArtifactVersion>& versions) {
+  std::map<int64_t, std::optional<int64_t>> newest_of;  // artifact -> its newest version
   for (ArtifactVersion& v : versions) {
-    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> newest,
-                           sql::QueryInt(db, "SELECT max(version) FROM artifact_versions WHERE artifact_id=?",
-                                         v.artifact_id));
+    auto it = newest_of.find(v.artifact_id);
+    if (it == newest_of.end()) {
+      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> n,
+                             sql::QueryInt(db, "SELECT max(version) FROM artifact_versions WHERE artifact_id=?",
+                                           v.artifact_id));
+      it = newest_of.emplace(v.artifact_id, n).first;
+    }
+    const std::optional<int64_t>& newest = it->second;
     v.aliases.clear();
     if (newest && *newest == v.version) v.aliases.push_back("latest");
     sql::Rows q(db, "SELECT alias FROM artifact_aliases WHERE version_id=? ORDER BY alias", v.id);
@@ -438,14 +445,9 @@ Status SqliteStore::DeleteArtifactVersion(int64_t version_id) {
       return Status::Conflict("this artifact version is registered as " + models +
                               "; delete those model versions first");
     }
-    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM artifact_versions WHERE id=?", version_id));
-    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> left,
-                           sql::QueryInt(db, "SELECT count(*) FROM artifact_versions WHERE artifact_id=?", *artifact));
-    if (left.value_or(0) == 0) {
-      LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM artifact_aliases WHERE artifact_id=?", *artifact));
-      LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM artifacts WHERE id=?", *artifact));
-    }
-    return Status::Ok();
+    // The artifact's row stays, also without versions: it holds next_version, so "name:v0"
+    // never comes to mean other content.
+    return sql::Exec(db, "DELETE FROM artifact_versions WHERE id=?", version_id);
   });
 }
 
@@ -607,12 +609,7 @@ Status SqliteStore::DeleteModelVersion(const std::string& model, int64_t version
     LOUPE_ASSIGN_OR_RETURN(int64_t model_id, ModelIdByName(db, model));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM model_versions WHERE model_id=? AND version=?", model_id, version));
     if (db.Changes() == 0) return Status::NotFound("model '" + model + "' has no version v" + std::to_string(version));
-    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> left,
-                           sql::QueryInt(db, "SELECT count(*) FROM model_versions WHERE model_id=?", model_id));
-    if (left.value_or(0) == 0) {
-      LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM model_aliases WHERE model_id=?", model_id));
-      LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM registered_models WHERE id=?", model_id));
-    }
+    // The model stays, also without versions: its next_version keeps numbers from being reused.
     return Status::Ok();
   });
 }

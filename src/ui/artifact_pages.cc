@@ -30,6 +30,21 @@ json AliasList(const std::vector<std::string>& aliases) {
   return out;
 }
 
+// The metadata's first few top-level entries as "key value" pairs, to compare versions
+// at a glance (numbers as JSON writes them, strings bare).
+json MetadataBrief(const std::string& metadata_json) {
+  constexpr size_t kShown = 4;
+  json m = StoredJson(metadata_json);
+  json out = json::array();
+  if (!m.is_object()) return out;
+  for (auto it = m.begin(); it != m.end() && out.size() < kShown; ++it) {
+    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    if (v.size() > 40) v = v.substr(0, 39) + "…";
+    out.push_back({{"k", it.key()}, {"v", v}});
+  }
+  return out;
+}
+
 json VersionRow(const ArtifactVersion& v) {
   return {{"id", v.id},
           {"version", v.version},
@@ -66,7 +81,7 @@ HttpResponse ArtifactPage(ArtifactService& a, const HttpRequest& req) {
   json rows = json::array();
   for (const ArtifactVersion& v : *versions) rows.push_back(VersionRow(v));
   json view = {{"name", name}, {"type", versions->empty() ? "" : (*versions)[0].type}, {"versions", rows},
-               {"count", rows.size()}};
+               {"count", rows.size()}, {"has_versions", !rows.empty()}};
   return HtmlPage(frame, RenderTemplate("artifact", view));
 }
 
@@ -79,6 +94,9 @@ HttpResponse VersionPage(ArtifactService& a, const HttpRequest& req) {
   if (!v.ok()) return HtmlErrorPage(v.status(), frame);
   Result<artifacts::VersionDetail> d = a.Detail(v->id);
   if (!d.ok()) return HtmlErrorPage(d.status(), frame);
+  // Where Delete leads: the artifact's page while other versions remain.
+  Result<std::vector<ArtifactVersion>> siblings = a.Versions(name);
+  const size_t versions_left = siblings.ok() ? siblings->size() : 0;
   const std::string ref = Ref(name, v->version);
   frame.title = ref;
   frame.crumbs.push_back({"v" + std::to_string(v->version), ""});
@@ -101,7 +119,10 @@ HttpResponse VersionPage(ArtifactService& a, const HttpRequest& req) {
                {"full_digest", v->digest},
                {"created_by", v->created_by},
                {"file_rows", files},
+               {"has_more_files", d->files.size() > kFilesShown},
                {"more_files", d->files.size() > kFilesShown ? d->files.size() - kFilesShown : 0},
+               {"register_as", v->type == "model" ? name : ""},
+               {"back_href", versions_left > 1 ? "/artifacts/" + name : "/artifacts"},
                {"used_by", users},
                {"has_users", !users.empty()},
                {"registered", registered},
@@ -148,6 +169,7 @@ HttpResponse ModelPage(ArtifactService& a, const HttpRequest& req) {
                     {"produced_by", row["produced_by"]},
                     {"registered", FormatMicrosUtc(mv.create_time)},
                     {"created_by", mv.created_by},
+                    {"metadata", MetadataBrief(mv.artifact.metadata_json)},
                     {"description", mv.description}});
   }
   json aliases = json::array();

@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import unittest
 import zipfile
 
@@ -100,6 +101,7 @@ class ArtifactApiTest(ApiTestBase):
         for path in ("/abs", "../up", "a/../b", "a//b", "a\\b", "", "x/"):
             refuse({"files": [{**f, "path": path}]})
         refuse({"files": [f, f]})  # the same path twice
+        refuse({"files": [{**f, "path": "a"}, {**f, "path": "a/b"}]})  # a file and a folder at once
         refuse({"files": [{**f, "size": len(good) + 1}]})  # the blob is shorter than the size says
         refuse({"files": [{**f, "size": -1}]})
         refuse({"files": [{**f, "sha256": sha(b"other")}]})  # one chunk: its digest is the file's
@@ -132,7 +134,8 @@ class ArtifactApiTest(ApiTestBase):
         self.assertEqual(sha(got), sha(data))
 
     def test_file_and_zip_downloads(self):
-        files = {"model/weights.bin": os.urandom(3000), "README.md": "# ünïcode\n".encode(), "empty": b""}
+        files = {"model/weights.bin": os.urandom(3000), "README.md": "# ünïcode\n".encode(), "empty": b"",
+                 "é/ü.txt": "non-ASCII names".encode()}
         v = self.commit("api-zip", files, type="model")
         status, body, headers = self.server.request("GET", f"/api/v1/artifact-versions/{v['id']}/zip")
         self.assertEqual(status, 200)
@@ -141,7 +144,7 @@ class ArtifactApiTest(ApiTestBase):
         z = zipfile.ZipFile(io.BytesIO(body))
         self.assertEqual(sorted(z.namelist()), sorted("api-zip-v0/" + p for p in files))
         for p, d in files.items():
-            self.assertEqual(z.read("api-zip-v0/" + p), d)
+            self.assertEqual(z.read("api-zip-v0/" + p), d)  # names read back as written (UTF-8 flag set)
         status, body, _ = self.server.request("GET", f"/api/v1/artifact-versions/{v['id']}/files/model/weights.bin")
         self.assertEqual((status, body), (200, files["model/weights.bin"]))
         status, body, _ = self.server.request("GET", f"/api/v1/artifact-versions/{v['id']}/files/empty")
@@ -177,7 +180,11 @@ class ArtifactApiTest(ApiTestBase):
         self.assertEqual(after["produced_by"]["deleted"], True)
         self.assertIsNone(after["produced_by"]["name"])
         self.call("DELETE", f"/api/v1/artifact-versions/{v['id']}")
-        self.call("GET", "/api/v1/artifacts/api-lineage", status=404, code=3404)
+        self.assertEqual(self.call("GET", "/api/v1/artifacts/api-lineage")["versions"], [])
+        self.assertNotIn("api-lineage", [a["name"] for a in self.call("GET", "/api/v1/artifacts")["artifacts"]])
+        # Every version deleted: the next is v1, so "api-lineage:v0" never means other content.
+        self.assertEqual(self.commit("api-lineage", {"d": b"other data"})["ref"], "api-lineage:v1")
+        self.call("GET", "/api/v1/artifacts/api-lineage/v0", status=404, code=3404)
 
     def test_registry(self):
         a = self.commit("api-weights", {"w": b"1"}, type="model")
@@ -212,8 +219,37 @@ class ArtifactApiTest(ApiTestBase):
         self.call("GET", "/api/v1/registry/models/nope", status=404, code=3404)
         self.call("DELETE", "/api/v1/registry/models/api-clf/versions/v1")
         self.call("DELETE", f"/api/v1/artifact-versions/{b['id']}")
-        names = [m["name"] for m in self.call("GET", "/api/v1/registry/models")["models"]]
-        self.assertIn("api-clf", names)
+        self.call("DELETE", "/api/v1/registry/models/api-clf/versions/v0")
+        model = next(m for m in self.call("GET", "/api/v1/registry/models")["models"] if m["name"] == "api-clf")
+        self.assertEqual((model["version_count"], model["aliases"]), (0, {}))
+        # Numbers go on after the last version was deleted: "api-clf:v0" keeps meaning what it meant.
+        again = self.call("POST", "/api/v1/registry/models/api-clf/versions", {"artifact": "api-weights:v0"})
+        self.assertEqual(again["ref"], "api-clf:v2")
+
+    def test_damaged_blob_is_never_served_and_is_repaired_by_logging_again(self):
+        data = os.urandom(5000)
+        v = self.commit("api-damaged", {"one.bin": data})
+        blob = os.path.join(self.server.data_dir, "artifacts", "blobs", sha(data)[:2], sha(data))
+        with open(blob, "r+b") as f:
+            f.truncate(100)
+        self.call("GET", f"/api/v1/artifact-versions/{v['id']}/files/one.bin", status=500, code=3500)
+        self.call("GET", f"/api/v1/artifact-versions/{v['id']}/zip", status=500, code=3500)
+        # Logging the content again: the commit finds the damage, asks for the chunk, and the upload repairs it.
+        body = {"name": "api-damaged", "type": "dataset",
+                "files": [{"path": "one.bin", "size": len(data), "sha256": sha(data)}]}
+        self.call("POST", "/api/v1/artifact-versions", body, status=409, code=3409)
+        self.assertEqual(self.call("POST", "/api/v1/artifact-blobs/missing", {"digests": [sha(data)]})["missing"],
+                         [sha(data)])
+        self.put_blob(data)
+        self.assertEqual(self.call("POST", "/api/v1/artifact-versions", body)["id"], v["id"])
+        status, got, _ = self.server.request("GET", f"/api/v1/artifact-versions/{v['id']}/files/one.bin")
+        self.assertEqual((status, got), (200, data))
+        # A PUT of the right bytes also replaces a damaged copy directly.
+        with open(blob, "r+b") as f:
+            f.write(b"XXXX")
+        self.put_blob(data)
+        with open(blob, "rb") as f:
+            self.assertEqual(f.read(), data)
 
 
 class ArtifactRestartTest(unittest.TestCase):
@@ -235,6 +271,15 @@ class ArtifactRestartTest(unittest.TestCase):
             self.assertEqual((status, got), (200, data))
             status, _, _ = server.request("GET", f"/api/v1/artifact-blobs/{sha(orphan)}")
             self.assertEqual(status, 404)
+            # A second server on the same data folder is refused: its start-up sweep would
+            # delete chunks the first one is receiving.
+            binary = os.path.abspath(os.environ.get("LOUPE_BIN", "build/loupe"))
+            second = subprocess.run([binary, "serve", "--port", "0", "--data-dir", server.data_dir],
+                                    capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(second.returncode, 0)
+            self.assertIn("another `loupe serve` is using the data folder", second.stderr)
+            status, got, _ = server.request("GET", f"/api/v1/artifact-versions/{v['data']['id']}/files/d")
+            self.assertEqual((status, got), (200, data))
         finally:
             server.stop()
             server.cleanup()

@@ -130,6 +130,12 @@ TEST_F(ArtifactServiceTest, VersionsDedupAliasesAndNumbersNeverReused) {
   auto v2 = Log("ds", "three");
   ASSERT_TRUE(v2.ok());
   EXPECT_EQ(v2->version.version, 2);  // v1 is not given out again
+  EXPECT_GT(v2->version.id, v1->version.id);  // nor the deleted version's id
+  // Every version deleted: the name keeps its numbers (and its type).
+  ASSERT_TRUE(service_->Delete(v0->version.id).ok());
+  ASSERT_TRUE(service_->Delete(v2->version.id).ok());
+  EXPECT_TRUE(service_->Versions("ds")->empty());
+  EXPECT_EQ(Log("ds", "four")->version.version, 3);
   // Another type under the same name is refused.
   NewArtifactVersion other;
   other.name = "ds";
@@ -235,6 +241,10 @@ TEST_F(ArtifactServiceTest, RegistryVersionsAliasesAndProtection) {
   EXPECT_TRUE(service_->Delete(a->version.id).ok());
   auto next = service_->Register("classifier", a->version.id, "", {}, "x");
   EXPECT_EQ(next.status().code(), Code::kNotFound);
+  // The last version deleted, the model stays and its numbers go on.
+  ASSERT_TRUE(service_->DeleteModelVersion("classifier", 1).ok());
+  EXPECT_EQ(service_->Model("classifier")->version_count, 0);
+  EXPECT_EQ(service_->Register("classifier", b->version.id, "", {}, "x")->version, 2);
 }
 
 TEST_F(ArtifactServiceTest, SweepKeepsReferencedBlobsOnly) {

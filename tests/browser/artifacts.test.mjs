@@ -82,11 +82,12 @@ test('alias, register, promote: the registry shows where each alias points', asy
   await page.waitForFunction(() => document.getElementById('artifact-status').textContent.includes('names a version'));
   // The browser logs the refused request (422) as a console error: that one was asked for.
   assert.deepEqual(errors.splice(0).map((e) => /status of 422/.test(e)), [true]);
+  assert.equal(await page.inputValue('#register-form input[name=model]'), 'ckpt');  // a model: its name offered
   await page.fill('#register-form input[name=model]', 'digits');
   await page.fill('#register-form input[name=aliases]', 'staging');
   await Promise.all([page.waitForURL('**/registry/digits'), page.click('#register-form button')]);
-  assert.deepEqual((await cells('table.model-versions tbody tr')).map((r) => r.slice(0, 4)),
-    [['v0', 'latest staging', 'ckpt:v0 model', '2.0 KiB']]);
+  assert.deepEqual((await cells('table.model-versions tbody tr')).map((r) => r.slice(0, 5)),
+    [['v0', 'latest staging', 'ckpt:v0 model', 'val_acc 0.875', '2.0 KiB']]);
   await page.fill('form.set-alias input[name=alias]', 'production');
   await Promise.all([page.waitForNavigation(), page.click('form.set-alias button')]);
   assert.equal((await page.textContent('#model-aliases')).replace(/\s+/g, ' ').trim(), 'production → v0 × staging → v0 ×');

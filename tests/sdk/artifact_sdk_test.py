@@ -121,6 +121,35 @@ class ArtifactSdkTest(SharedServerTest):
             self.assertEqual(f.read(), b"first")
         self.assertEqual(loupe.use_model("sdk-classifier", host=self.server.url).version, 1)  # latest
 
+    def test_symlinks_neither_loop_nor_escape(self):
+        root = self.folder("looped", {"f.txt": b"once"})
+        os.symlink(".", os.path.join(root, "again"))  # a loop: walked once
+        os.symlink(root, os.path.join(root, "self"))
+        run = self.init()
+        art = run.log_artifact(root, name="sdk-looped")
+        self.assertEqual([f["path"] for f in art.files], ["f.txt"])
+        # A download never writes through a symlinked folder to outside its root.
+        nested = run.log_artifact(self.folder("nested", {"sub/evil.txt": b"x"}), name="sdk-nested")
+        target = os.path.join(self.tmp, "dl-target")
+        outside = os.path.join(self.tmp, "outside")
+        os.makedirs(target)
+        os.makedirs(outside)
+        os.symlink(outside, os.path.join(target, "sub"))
+        with self.assertRaisesRegex(loupe.ArtifactError, "would leave"):
+            nested.download(target)
+        self.assertEqual(os.listdir(outside), [])
+        run.finish()
+
+    def test_log_model_registers_it(self):
+        run = self.init()
+        art = run.log_model(self.folder("lm", {"model.pt": b"weights"}), name="sdk-lm", aliases=["best"],
+                            metadata={"acc": 0.5}, registered_model_name="sdk-lm-registry",
+                            registry_aliases=["staging"])
+        self.assertEqual((art.type, art.aliases), ("model", ["latest", "best"]))
+        self.assertEqual((art.registered.ref, art.registered.aliases), ("sdk-lm-registry:v0", ["latest", "staging"]))
+        self.assertEqual(loupe.use_model("sdk-lm-registry:staging", host=self.server.url).artifact.id, art.id)
+        run.finish()
+
     def test_errors_are_clear(self):
         run = self.init()
         with self.assertRaises(FileNotFoundError):

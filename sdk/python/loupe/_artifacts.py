@@ -25,6 +25,11 @@ class ArtifactError(RuntimeError):
     """The server refused an artifact or registry call, or could not be reached."""
 
 
+def _retryable(status):
+    """Unreachable, rate-limited or failing; not a full disk (507), which waiting rarely mends."""
+    return status == 0 or status == 429 or (status >= 500 and status != 507)
+
+
 def _call(host, method, path, body=None, raw=None):
     """The response's data; retries what is worth retrying (unreachable, 429, 5xx), then
     raises ArtifactError with the server's message."""
@@ -33,7 +38,7 @@ def _call(host, method, path, body=None, raw=None):
         r = _http.request(host, method, path, body=body, raw=raw, timeout=120.0)
         if r.ok:
             return r.data
-        if not (r.status == 0 or r.status == 429 or r.status >= 500) or attempt == _ATTEMPTS - 1:
+        if not _retryable(r.status) or attempt == _ATTEMPTS - 1:
             raise ArtifactError(f"{method} {path}: {r.message or 'HTTP ' + str(r.status)}")
         time.sleep(delay)
         delay = min(delay * 2, 8.0)
@@ -46,7 +51,7 @@ def _fetch(host, path):
         r, body = _http.fetch(host, path, timeout=120.0)
         if r.ok and body is not None:
             return body
-        if not (r.status == 0 or r.status == 429 or r.status >= 500) or attempt == _ATTEMPTS - 1:
+        if not _retryable(r.status) or attempt == _ATTEMPTS - 1:
             raise ArtifactError(f"GET {path}: {r.message or 'HTTP ' + str(r.status)}")
         time.sleep(delay)
         delay = min(delay * 2, 8.0)
@@ -85,7 +90,13 @@ def manifest_of(path: str):
         pairs = [(os.path.basename(path), path)]
     elif os.path.isdir(path):
         pairs = []
+        seen = set()  # folders walked, by device and inode: a symlink loop is walked once
         for root, dirs, files in os.walk(path, followlinks=True):
+            st = os.stat(root)
+            if (st.st_dev, st.st_ino) in seen:
+                dirs[:] = []
+                continue
+            seen.add((st.st_dev, st.st_ino))
             dirs.sort()
             for fn in sorted(files):
                 full = os.path.join(root, fn)
@@ -97,6 +108,10 @@ def manifest_of(path: str):
         raise ValueError(f"{path!r} holds no files; an artifact needs at least one")
     out = []
     for rel, full in sorted(pairs):
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"file name {full!r} is not valid UTF-8; rename it to log it") from None
         size, sha, chunks = _hash_file(full)
         out.append((rel, full, size, sha, chunks))
     return out
@@ -133,7 +148,7 @@ def upload(host, path, name, type, aliases=(), description="", metadata=None, ex
             return r.data
         if r.status == 409 and "not stored" in r.message and attempt == 0:
             continue
-        if r.status == 0 or r.status == 429 or r.status >= 500:
+        if _retryable(r.status):
             return _call(host, "POST", "/api/v1/artifact-versions", body)
         raise ArtifactError(f"logging artifact {name!r}: {r.message or 'HTTP ' + str(r.status)}")
     raise ArtifactError(f"logging artifact {name!r}: the server keeps losing its chunks")
@@ -157,6 +172,7 @@ class Artifact:
         self.metadata: Dict[str, Any] = detail.get("metadata") or {}
         self.created: bool = bool(detail.get("created", False))
         self.produced_by = detail.get("produced_by")
+        self.registered = None  # the model version, when run.log_model registered it
         self._files = detail.get("files")
 
     def __repr__(self):
@@ -171,26 +187,35 @@ class Artifact:
     def download(self, root: Optional[str] = None) -> str:
         """Writes the files under `root` (default ./artifacts/<name>-v<N>) and returns it."""
         root = os.path.abspath(root or os.path.join("artifacts", f"{self.name}-v{self.version}"))
+        os.makedirs(root, exist_ok=True)
+        real_root = os.path.realpath(root)
         for f in self.files:
             target = os.path.abspath(os.path.join(root, *f["path"].split("/")))
-            if os.path.commonpath([root, target]) != root:
-                raise ArtifactError(f"file path {f['path']!r} would leave {root!r}")
-            if os.path.isfile(target) and os.path.getsize(target) == f["size"] and _hash_file(target)[1] == f["sha256"]:
-                continue
             os.makedirs(os.path.dirname(target), exist_ok=True)
+            # Folders are resolved (symlinks included), so no file lands outside the root.
+            real_parent = os.path.realpath(os.path.dirname(target))
+            if os.path.commonpath([real_root, real_parent]) != real_root:
+                raise ArtifactError(f"file path {f['path']!r} would leave {root!r} (through a symlink)")
+            target = os.path.join(real_parent, os.path.basename(target))
+            if os.path.isfile(target) and not os.path.islink(target) and os.path.getsize(target) == f["size"] \
+                    and _hash_file(target)[1] == f["sha256"]:
+                continue
             tmp = target + ".loupe-part"
             whole = hashlib.sha256()
             with open(tmp, "wb") as out:
                 for c in f["chunks"]:
                     data = _fetch(self._host, "/api/v1/artifact-blobs/" + c)
                     if hashlib.sha256(data).hexdigest() != c:
-                        raise ArtifactError(f"a chunk of {f['path']!r} arrived damaged; download again")
+                        out.close()
+                        os.remove(tmp)
+                        raise ArtifactError(f"a chunk of {f['path']!r} arrived damaged (the server's copy, or "
+                                            "the connection); download again, or log the content again to repair it")
                     whole.update(data)
                     out.write(data)
             if whole.hexdigest() != f["sha256"]:
                 os.remove(tmp)
                 raise ArtifactError(f"{f['path']!r} does not match its sha256 after download")
-            os.replace(tmp, target)
+            os.replace(tmp, target)  # a symlink at the target is replaced, not followed
         return root
 
     def file(self, path: str, root: Optional[str] = None) -> str:

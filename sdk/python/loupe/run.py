@@ -474,6 +474,18 @@ class Run:
                                    _jsonable(dict(metadata or {})), experiment)
         return _artifacts.Artifact(self.host, detail)
 
+    def log_model(self, path: Union[str, "os.PathLike[str]"], name: Optional[str] = None,
+                  aliases: Optional[Sequence[str]] = None, metadata: Optional[Mapping[str, Any]] = None,
+                  registered_model_name: Optional[str] = None,
+                  registry_aliases: Optional[Sequence[str]] = None) -> _artifacts.Artifact:
+        """log_artifact with type "model"; with `registered_model_name`, also registers the
+        version as that model's next version with `registry_aliases` (e.g. ["staging"]).
+        The returned artifact's `.registered` is the model version (or None)."""
+        art = self.log_artifact(path, name=name, type="model", aliases=aliases, metadata=metadata)
+        if registered_model_name:
+            art.registered = _artifacts.register(self.host, art, registered_model_name, registry_aliases or ())
+        return art
+
     def use_artifact(self, ref: str, timeout: float = 60.0) -> _artifacts.Artifact:
         """The artifact version `ref` names ("name", "name:v3", "name:latest",
         "name:<alias>"), recorded as used by this run; call .download() for its files."""
