@@ -544,6 +544,9 @@ class Run:
         self._retry_at, self._backoff = 0.0, 0.5  # a server that is back gets the rest now
         left = self._close(timeout)
         if self.deleted:
+            # The sender may have learnt of the deletion (and cleared the spool) before the
+            # finish record above was put: nothing of a deleted run is kept.
+            self.spool.clear()
             self.spool.remove_if_empty()
             return False
         if left and self.mode == "offline":
