@@ -439,6 +439,19 @@ Result<std::vector<Experiment>> SqliteStore::ListExperiments(int64_t project_id)
   return out;
 }
 
+Result<std::vector<Experiment>> SqliteStore::ListExperimentsBrief(int64_t project_id) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  // The same columns in the same places as kExperimentColumns, system and requirements left out.
+  static const std::string kSql =
+      "SELECT id, project_id, run_id, name, description, status, show, create_time, update_time, finish_time, "
+      "last_seen, config, '{}', '', sort, error, tags FROM experiments WHERE project_id=? ORDER BY id";
+  sql::Rows q(r.db(), kSql, project_id);
+  std::vector<Experiment> out;
+  while (q.Next()) out.push_back(ExperimentFromRow(q));
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return out;
+}
+
 Status SqliteStore::PatchExperiment(int64_t id, const ExperimentPatch& patch) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_ASSIGN_OR_RETURN(Experiment e, LoadExperimentForWrite(db, id));

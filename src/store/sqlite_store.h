@@ -28,6 +28,7 @@ class SqliteStore final : public Store {
   Result<CreatedExperiment> CreateOrResumeExperiment(const NewExperiment& e) override;
   Result<Experiment> GetExperiment(int64_t id) override;
   Result<std::vector<Experiment>> ListExperiments(int64_t project_id) override;
+  Result<std::vector<Experiment>> ListExperimentsBrief(int64_t project_id) override;
   Status PatchExperiment(int64_t id, const ExperimentPatch& patch) override;
   Status MergeConfig(int64_t id, const std::string& config_json) override;
   Status SetSystem(int64_t id, const std::string& system_json, const std::string& requirements) override;

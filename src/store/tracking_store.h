@@ -38,6 +38,10 @@ class TrackingStore {
   virtual Result<CreatedExperiment> CreateOrResumeExperiment(const NewExperiment& e) = 0;
   virtual Result<Experiment> GetExperiment(int64_t id) = 0;
   virtual Result<std::vector<Experiment>> ListExperiments(int64_t project_id) = 0;
+  // ListExperiments without each run's system metadata and requirements (system_json "{}",
+  // requirements empty): what tables and pages over many runs need, without reading a pip
+  // freeze per run.
+  virtual Result<std::vector<Experiment>> ListExperimentsBrief(int64_t project_id) = 0;
   // Conflict when the new name is another experiment's in the project.
   virtual Status PatchExperiment(int64_t id, const ExperimentPatch& patch) = 0;
   virtual Status MergeConfig(int64_t id, const std::string& config_json) = 0;

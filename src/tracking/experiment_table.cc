@@ -166,12 +166,15 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     for (const auto& [id, v] : values) by_id[id] = v;
   }
 
-  LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> all, t.ListExperiments(project_id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> all, t.ListExperimentsBrief(project_id));
   table.total_experiments = static_cast<int64_t>(all.size());
 
   std::vector<TableRow> rows;
   std::vector<std::vector<JsonLeaf>> flat;  // each matching row's config leaves
   std::unordered_map<int64_t, size_t> index;
+  rows.reserve(all.size());
+  flat.reserve(all.size());
+  index.reserve(all.size());
   // Config keys of every run of the project (not just the matching ones, so the picker
   // and the default columns stay put while the search changes): how many runs have each
   // (first appearance breaks ties), and whether their values differ.

@@ -407,7 +407,7 @@ Status TrackingService::DeleteExperiment(int64_t experiment_id) {
 }
 
 Status TrackingService::DeleteProject(int64_t project_id) {
-  LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> exps, store_.ListExperiments(project_id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> exps, store_.ListExperimentsBrief(project_id));
   LOUPE_RETURN_IF_ERROR(store_.DeleteProject(project_id));
   std::error_code ec;
   MutexLock lock(media_mu_);

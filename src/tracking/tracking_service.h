@@ -87,6 +87,9 @@ class TrackingService {
   Result<std::vector<Project>> ListProjects() { return store_.ListProjects(); }
   Result<Project> GetProject(int64_t id) { return store_.GetProject(id); }
   Result<std::vector<Experiment>> ListExperiments(int64_t project_id) { return store_.ListExperiments(project_id); }
+  Result<std::vector<Experiment>> ListExperimentsBrief(int64_t project_id) {
+    return store_.ListExperimentsBrief(project_id);
+  }
   Result<Experiment> GetExperiment(int64_t id) { return store_.GetExperiment(id); }
   Result<std::vector<Series>> ListSeries(int64_t experiment_id) { return store_.ListSeries(experiment_id); }
   Result<Series> GetSeries(int64_t experiment_id, const std::string& key) { return store_.GetSeries(experiment_id, key); }

@@ -94,7 +94,7 @@ HttpResponse Home(TrackingService& t, const HttpRequest& req) {
   std::vector<std::pair<Experiment, std::string>> recent;
   json pviews = json::array();
   for (const Project& p : *projects) {
-    Result<std::vector<Experiment>> exps = t.ListExperiments(p.id);
+    Result<std::vector<Experiment>> exps = t.ListExperimentsBrief(p.id);
     if (!exps.ok()) return HtmlErrorPage(exps.status(), frame);
     pviews.push_back({{"id", p.id}, {"name", p.name}, {"count", exps->size()}});
     for (Experiment& e : *exps) recent.emplace_back(std::move(e), p.name);
@@ -124,7 +124,7 @@ HttpResponse Projects(TrackingService& t) {
   if (!projects.ok()) return HtmlErrorPage(projects.status(), frame);
   json rows = json::array();
   for (const Project& p : *projects) {
-    Result<std::vector<Experiment>> exps = t.ListExperiments(p.id);
+    Result<std::vector<Experiment>> exps = t.ListExperimentsBrief(p.id);
     if (!exps.ok()) return HtmlErrorPage(exps.status(), frame);
     int64_t running = std::count_if(exps->begin(), exps->end(),
                                     [](const Experiment& e) { return e.status == RunStatus::kRunning; });
@@ -518,7 +518,7 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
   if (!all_projects.ok()) return HtmlErrorPage(all_projects.status(), frame);
   for (const Project& p : *all_projects) {
     if (!project_names.empty() && !project_names.count(p.id)) continue;
-    Result<std::vector<Experiment>> es = t.ListExperiments(p.id);
+    Result<std::vector<Experiment>> es = t.ListExperimentsBrief(p.id);
     if (!es.ok()) return HtmlErrorPage(es.status(), frame);
     for (Experiment& e : *es) pool.emplace_back(std::move(e), p.name);
   }

@@ -112,7 +112,7 @@ Result<json> ExperimentCharts(TrackingService& t, const Experiment& e) {
 Result<json> ProjectCharts(TrackingService& t, const Project& p) {
   LOUPE_ASSIGN_OR_RETURN(std::vector<Chart> charts, t.ListProjectCharts(p.id));
   LOUPE_ASSIGN_OR_RETURN(std::vector<Namespace> spaces, t.ListProjectNamespaces(p.id));
-  LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> es, t.ListExperiments(p.id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Experiment> es, t.ListExperimentsBrief(p.id));
   const GroupState g = GroupsOpened(t, "project", p.id);
   json project_row = swanlab::ProjectRow(p, g, !charts.empty());
   std::map<std::string, json> sources;
@@ -179,7 +179,7 @@ std::string FirstToken(const std::string& line) {
 
 HttpResponse GetProject(TrackingService& t, const HttpRequest& req) {
   LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
-  LOUPE_ASSIGN_OR_RESPOND(std::vector<Experiment> es, t.ListExperiments(p.id));
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<Experiment> es, t.ListExperimentsBrief(p.id));
   LOUPE_ASSIGN_OR_RESPOND(json data, ProjectRowOf(t, p));
   json exps = json::array();
   for (const Experiment& e : es) {
@@ -208,7 +208,7 @@ Result<json> LastData(TrackingService& t, const Experiment& e, const Series& s) 
 
 HttpResponse ProjectSummaries(TrackingService& t, const HttpRequest& req) {
   LOUPE_ASSIGN_OR_RESPOND(Project p, SelectProject(t, req));
-  LOUPE_ASSIGN_OR_RESPOND(std::vector<Experiment> es, t.ListExperiments(p.id));
+  LOUPE_ASSIGN_OR_RESPOND(std::vector<Experiment> es, t.ListExperimentsBrief(p.id));
   json tags = json::array();
   std::set<std::string> seen;
   json summaries = json::object();

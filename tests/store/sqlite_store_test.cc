@@ -65,6 +65,56 @@ TEST_F(StoreTest, CreatesProjectAndExperimentThenResumesByRunId) {
   EXPECT_EQ(again->experiment.config_json, R"({"lr":0.1,"batch":32})");  // keys in the order first logged
 }
 
+// Pages over many runs read them without their system metadata and pip freeze.
+TEST_F(StoreTest, BriefListsLeaveOutSystemAndRequirementsOnly) {
+  NewExperiment e;
+  e.project = "brief";
+  e.run_id = "r";
+  e.config_json = R"({"lr":0.1})";
+  e.tags = {"a"};
+  auto made = store_->CreateOrResumeExperiment(e);
+  ASSERT_TRUE(made.ok());
+  ASSERT_TRUE(store_->SetSystem(made->experiment.id, R"({"gpu":"H200"})", "torch==2.1\nnumpy==1.26").ok());
+  auto full = store_->ListExperiments(made->experiment.project_id);
+  auto brief = store_->ListExperimentsBrief(made->experiment.project_id);
+  ASSERT_TRUE(full.ok() && brief.ok());
+  ASSERT_EQ(full->size(), 1u);
+  ASSERT_EQ(brief->size(), 1u);
+  EXPECT_EQ((*full)[0].requirements, "torch==2.1\nnumpy==1.26");
+  EXPECT_EQ((*brief)[0].system_json, "{}");
+  EXPECT_EQ((*brief)[0].requirements, "");
+  Experiment a = (*full)[0], b = (*brief)[0];
+  EXPECT_EQ(a.config_json, b.config_json);
+  EXPECT_EQ(a.tags, b.tags);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.create_time, b.create_time);
+  EXPECT_EQ(a.last_seen, b.last_seen);
+}
+
+// A project's last values leave out other projects' runs, also those whose ids lie
+// between its own.
+TEST_F(StoreTest, LastValuesAreTheProjectsOwnAmongInterleavedRuns) {
+  std::vector<int64_t> mine, theirs;
+  for (int i = 0; i < 6; ++i) {
+    NewExperiment e;
+    e.project = i % 2 ? "theirs" : "mine";
+    e.run_id = "r" + std::to_string(i);
+    auto made = store_->CreateOrResumeExperiment(e);
+    ASSERT_TRUE(made.ok());
+    (i % 2 ? theirs : mine).push_back(made->experiment.id);
+    ASSERT_TRUE(Log(made->experiment.id, {{"loss", 0, double(i)}}).ok());
+  }
+  auto project = store_->GetExperiment(mine[0]);
+  ASSERT_TRUE(project.ok());
+  auto values = store_->LastValues(project->project_id, "loss");
+  ASSERT_TRUE(values.ok());
+  std::vector<std::pair<int64_t, double>> want = {{mine[0], 0.0}, {mine[1], 2.0}, {mine[2], 4.0}};
+  std::sort(values->begin(), values->end());
+  EXPECT_EQ(*values, want);
+  EXPECT_TRUE(store_->LastValues(project->project_id, "nope")->empty());
+}
+
 // A traceback belongs to the attempt that crashed: resuming the run clears it.
 TEST_F(StoreTest, ResumingACrashedRunClearsItsError) {
   NewExperiment e;
