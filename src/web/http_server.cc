@@ -26,8 +26,31 @@ namespace loupe {
 namespace {
 
 using Router = restinio::router::express_router_t<>;
+
+// The router, behind a check of the path it is about to normalise: RESTinio throws on a
+// %-escape that decodes to invalid UTF-8 (/projects/%FF), and a throw here drops the
+// connection without an answer. Such a path is answered 400 instead.
+class GuardedRouter {
+ public:
+  GuardedRouter(std::unique_ptr<Router> router, std::function<restinio::request_handling_status_t(
+                                                     const restinio::request_handle_t&)> bad_path)
+      : router_(std::move(router)), bad_path_(std::move(bad_path)) {}
+  restinio::request_handling_status_t operator()(restinio::request_handle_t req) const {
+    try {
+      (void)restinio::utils::uri_normalization::unreserved_chars::estimate_required_capacity(req->header().path());
+    } catch (const std::exception&) {
+      return bad_path_(req);
+    }
+    return (*router_)(std::move(req));
+  }
+
+ private:
+  std::unique_ptr<Router> router_;
+  std::function<restinio::request_handling_status_t(const restinio::request_handle_t&)> bad_path_;
+};
+
 struct Traits : public restinio::default_traits_t {
-  using request_handler_t = Router;
+  using request_handler_t = GuardedRouter;
   static constexpr bool use_connection_count_limiter = true;
 };
 
@@ -274,9 +297,15 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           HttpRequest r;
           r.method = method;
           r.path = std::string(req->header().path());
-          for (const std::string& n : names) {
-            auto v = params.get_param(n);
-            if (v) r.params[n] = restinio::utils::unescape_percent_encoding<restinio::utils::relaxed_unescape_traits>(*v);
+          try {
+            for (const std::string& n : names) {
+              auto v = params.get_param(n);
+              if (v) r.params[n] = restinio::utils::unescape_percent_encoding<restinio::utils::relaxed_unescape_traits>(*v);
+            }
+          } catch (const std::exception&) {
+            // RESTinio throws on a %-escape that decodes to invalid UTF-8 (%FF): a bad
+            // request, answered as one instead of closing the connection.
+            return Respond(req, JsonError(Status::BadRequest("the path does not decode to valid UTF-8")), start, api);
           }
           auto query = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(
               req->header().query());
@@ -378,7 +407,11 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
           .acceptor_post_bind_hook([impl = impl_.get()](asio::ip::tcp::acceptor& acceptor) {
             impl->bound_port = acceptor.local_endpoint().port();
           })
-          .request_handler(std::move(router))
+          .request_handler(std::move(router), [](const restinio::request_handle_t& req) {
+            const bool api = std::string_view(req->header().path()).rfind("/api/", 0) == 0;
+            return Respond(req, JsonError(Status::BadRequest("the path does not decode to valid UTF-8")),
+                           std::chrono::steady_clock::now(), api);
+          })
           .max_pipelined_requests(4)
           // One accept outstanding per thread: new connections (the SDK opens one per
           // request) are not queued behind a single accept loop on busy threads.

@@ -137,6 +137,15 @@ class SmallDefectsTest(unittest.TestCase):
         got = self.server.request("GET", f"/api/v1/experiments/{self.eid}/series?key=x")[1]["data"]["points"]
         self.assertEqual(got[0][2], 1.7e9)
 
+    def test_a_path_escape_that_is_not_utf8_is_a_bad_request(self):
+        for path in ("/api/v1/projects/%FF", "/projects/%FF", "/api/v1/artifacts/%C3%28/latest",
+                     f"/api/v1/media/%FF?experiment_id={self.eid}"):
+            status, body, _ = self.server.request("GET", path)
+            self.assertEqual(status, 400, (path, body))
+        status, body, _ = self.server.request("GET", "/api/v1/projects/%FF")
+        self.assertEqual((body["code"], body["message"]), (3400, "the path does not decode to valid UTF-8"))
+        self.assertEqual(self.server.request("GET", "/api/v1/health")[0], 200)  # and the server goes on
+
     def test_csv_exports_keep_formulas_as_text(self):
         pid = self.server.request("GET", "/api/v1/projects")[1]["data"]["projects"][0]["id"]
         status, body, _ = self.server.request("GET", f"/projects/{pid}/experiments.csv")
