@@ -59,10 +59,24 @@ int ChooseLevel(int64_t span, int max_points) {
   return level;
 }
 
-// The first (or last) stored point inside [lo, hi], searched window by window.
-Result<SeriesPoint> EdgePoint(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi, bool first) {
-  const char* next = first ? "SELECT min(win) FROM chunks WHERE series_id=? AND win>=? AND win<=?"
-                           : "SELECT max(win) FROM chunks WHERE series_id=? AND win>=? AND win<=?";
+// The first (or last) stored point inside [lo, hi], searched window by window. With
+// `known_window`, the window the point is known to lie in (the series' first step's) is
+// read at once: every lookup in chunks costs a read of whole blobs (SQLite loads a cell's
+// entire overflowing payload to compare its key), so skipping the search query halves it.
+Result<SeriesPoint> EdgePoint(SqliteDb& db, int64_t series_id, int64_t lo, int64_t hi, bool first,
+                              std::optional<int64_t> known_window = std::nullopt) {
+  if (known_window) {
+    std::vector<SeriesPoint> pts;
+    LOUPE_RETURN_IF_ERROR(ReadWindow(db, series_id, *known_window, pts));
+    for (const SeriesPoint& p : pts) {
+      if (p.step >= lo && p.step <= hi) return p;
+    }
+  }
+  // ORDER BY ... LIMIT 1 walks the primary key from the right end and stops at the first
+  // row; max(win) under a range constraint made SQLite step through every chunk of the
+  // range (each row carrying its blob), most of a 100-chart page's server time.
+  const char* next = first ? "SELECT win FROM chunks WHERE series_id=? AND win>=? AND win<=? ORDER BY win LIMIT 1"
+                           : "SELECT win FROM chunks WHERE series_id=? AND win>=? AND win<=? ORDER BY win DESC LIMIT 1";
   int64_t wlo = WindowOf(lo), whi = WindowOf(hi);
   while (wlo <= whi) {
     Result<std::optional<int64_t>> found = sql::QueryInt(db, next, series_id, wlo, whi);
@@ -87,7 +101,8 @@ Result<SeriesPoint> EdgePoint(SqliteDb& db, int64_t series_id, int64_t lo, int64
 }  // namespace
 
 Result<SeriesResult> QuerySeriesPoints(SqliteDb& db, int64_t series_id, int64_t first_step,
-                                       int64_t last_step, const SeriesQuery& q) {
+                                       int64_t last_step, const SeriesQuery& q,
+                                       const std::optional<SeriesPoint>& last_known) {
   SeriesResult r;
   if (last_step < 0) return r;
   const int64_t a = std::max(q.from, first_step);
@@ -117,8 +132,15 @@ Result<SeriesResult> QuerySeriesPoints(SqliteDb& db, int64_t series_id, int64_t 
     return r;
   }
 
-  LOUPE_ASSIGN_OR_RETURN(SeriesPoint first, EdgePoint(db, series_id, a, b, true));
-  LOUPE_ASSIGN_OR_RETURN(SeriesPoint last, EdgePoint(db, series_id, a, b, false));
+  LOUPE_ASSIGN_OR_RETURN(SeriesPoint first, EdgePoint(db, series_id, a, b, true,
+                                                      a == first_step ? std::optional<int64_t>(WindowOf(a))
+                                                                      : std::nullopt));
+  SeriesPoint last;
+  if (b == last_step && last_known && last_known->step == last_step) {
+    last = *last_known;
+  } else {
+    LOUPE_ASSIGN_OR_RETURN(last, EdgePoint(db, series_id, a, b, false));
+  }
   r.points = Downsample(pieces, a, b, first, last, q.max_points);
   r.downsampled = true;
   return r;

@@ -126,6 +126,44 @@ TEST_F(SeriesQueryTest, OverwritesAndOutOfOrderWritesKeepSummariesExact) {
   Check(0, 300000, 4);
 }
 
+// A downsampled query's first and last points are the stored ones, time included, also
+// when the last step was overwritten later and holds NaN.
+TEST_F(SeriesQueryTest, EdgePointsKeepTheirValueAndTime) {
+  auto write_at = [&](int64_t ts, std::vector<std::pair<int64_t, double>> pts) {
+    MetricBatch b;
+    b.experiment_id = id_;
+    b.ts = ts;
+    for (auto& [st, v] : pts) b.points.push_back({"m", st, v});
+    ASSERT_TRUE(store_->WriteMetrics(b).ok());
+  };
+  std::vector<std::pair<int64_t, double>> pts;
+  for (int64_t i = 10; i < 50000; ++i) pts.push_back({i, std::sin(i * 0.01)});
+  write_at(1700000000000000, pts);
+  write_at(1700000001000000, {{49999, 7.5}});  // the last step again, later
+  auto s = store_->GetSeries(id_, "m");
+  ASSERT_TRUE(s.ok());
+  auto r = store_->QuerySeries(s->id, {0, 100000, 50});
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->downsampled);
+  EXPECT_EQ(r->points.front().step, 10);
+  EXPECT_EQ(r->points.front().value, std::sin(0.1));
+  EXPECT_EQ(r->points.front().ts, 1700000000000000);
+  EXPECT_EQ(r->points.back().step, 49999);
+  EXPECT_EQ(r->points.back().value, 7.5);
+  EXPECT_EQ(r->points.back().ts, 1700000001000000);
+  write_at(1700000002000000, {{49999, std::numeric_limits<double>::quiet_NaN()}});
+  r = store_->QuerySeries(s->id, {0, 100000, 50});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(std::isnan(r->points.back().value));
+  EXPECT_EQ(r->points.back().ts, 1700000002000000);
+  // A range that ends before the last step reads its own last point.
+  r = store_->QuerySeries(s->id, {0, 30000, 50});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->points.back().step, 30000);
+  EXPECT_EQ(r->points.back().value, std::sin(300.0));
+  EXPECT_EQ(r->points.back().ts, 1700000000000000);
+}
+
 TEST_F(SeriesQueryTest, SparseStepsOverAHugeRange) {
   std::vector<std::pair<int64_t, double>> pts;
   for (int64_t i = 0; i < 3000; ++i) pts.push_back({i * 1000003, std::sin(i * 0.1)});
