@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "artifacts/artifact_rules.h"
 #include "common/time_util.h"
@@ -40,9 +41,10 @@ Result<std::vector<std::string>> ArtifactService::MissingBlobs(const std::vector
                                    " blobs at once; got " + std::to_string(digests.size()));
   }
   std::vector<std::string> missing;
+  std::unordered_set<std::string> seen;
   for (const std::string& d : digests) {
     if (!IsDigest(d)) return Status::InvalidArgument("'" + d.substr(0, 80) + "' is not a lower-case hex SHA-256");
-    if (!blobs_.Has(d) && std::find(missing.begin(), missing.end(), d) == missing.end()) missing.push_back(d);
+    if (seen.insert(d).second && !blobs_.Has(d)) missing.push_back(d);
   }
   return missing;
 }
@@ -113,19 +115,23 @@ Result<CreatedArtifactVersion> ArtifactService::CommitVersion(NewArtifactVersion
   }
   // Every chunk stored, with the size its place in the file needs.
   std::vector<std::string> missing;
+  std::unordered_set<std::string> missing_set;  // a manifest may name 100,000 chunks
+  auto note_missing = [&](const std::string& c) {
+    if (missing_set.insert(c).second) missing.push_back(c);
+  };
   for (const ArtifactFile& f : v.files) {
     for (size_t k = 0; k < f.chunks.size(); ++k) {
       Result<int64_t> size = blobs_.Size(f.chunks[k]);
       if (!size.ok()) {
-        if (std::find(missing.begin(), missing.end(), f.chunks[k]) == missing.end()) missing.push_back(f.chunks[k]);
+        note_missing(f.chunks[k]);
         continue;
       }
       const int64_t want = k + 1 < f.chunks.size() ? kChunkBytes : f.size - kChunkBytes * static_cast<int64_t>(k);
       if (*size != want) {
         // A stored chunk that no longer hashes to its name was damaged on disk: removed, it
         // is missing, and the client sends it again.
-        if (blobs_.RemoveIfDamaged(f.chunks[k])) {
-          if (std::find(missing.begin(), missing.end(), f.chunks[k]) == missing.end()) missing.push_back(f.chunks[k]);
+        if (missing_set.count(f.chunks[k]) || blobs_.RemoveIfDamaged(f.chunks[k])) {
+          note_missing(f.chunks[k]);
           continue;
         }
         return Status::InvalidArgument("file '" + f.path + "': chunk " + std::to_string(k) + " holds " +

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import subprocess
+import time
 import unittest
 import zipfile
 
@@ -116,6 +117,16 @@ class ArtifactApiTest(ApiTestBase):
         # A name keeps its type.
         self.commit("api-typed", {"a": good}, type="dataset")
         self.commit("api-typed", {"b": good}, type="model", status=409, code=3409)
+
+    def test_a_huge_manifest_of_missing_chunks_is_answered_quickly(self):
+        # 100,000 files whose chunks are all missing: the 409 comes back in seconds (a
+        # quadratic search for duplicates took minutes and held a compute thread).
+        files = [{"path": f"f{i}", "size": 1, "sha256": sha(str(i).encode())} for i in range(100000)]
+        start = time.monotonic()
+        p = self.call("POST", "/api/v1/artifact-versions", {"name": "api-huge", "type": "dataset", "files": files},
+                      status=409, code=3409)
+        self.assertLess(time.monotonic() - start, 20)
+        self.call("GET", "/api/v1/artifacts/api-huge", status=404, code=3404)
 
     def test_multi_chunk_file_round_trip(self):
         data = os.urandom(CHUNK + 1000)

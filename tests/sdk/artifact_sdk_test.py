@@ -167,6 +167,12 @@ class ArtifactSdkTest(SharedServerTest):
         run.finish()
         with self.assertRaises(RuntimeError):
             run.log_artifact(self.folder("late", {"a": b"1"}))
+        disabled = self.init(mode="disabled")
+        self.assertIsNone(disabled.log_artifact(self.folder("dis", {"a": b"1"})))  # as every method: nothing
+        self.assertIsNone(disabled.log_model(self.folder("dis2", {"a": b"1"}), registered_model_name="x"))
+        with self.assertRaisesRegex(RuntimeError, "disabled"):
+            disabled.use_artifact("sdk-typed")  # nothing to hand back
+        disabled.finish()
         offline = self.init(mode="offline")
         with self.assertRaisesRegex(RuntimeError, "offline"):
             offline.log_artifact(self.folder("off", {"a": b"1"}))

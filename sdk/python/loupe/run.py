@@ -466,7 +466,10 @@ class Run:
         file or folder's name), produced by this run, and returns it. Only content the
         server lacks is sent; content equal to an existing version returns that version
         (`created` is False) with `aliases` added. Blocks until the version is stored;
-        raises ArtifactError when the server refuses it or cannot be reached."""
+        raises ArtifactError when the server refuses it or cannot be reached. In disabled
+        mode it does nothing and returns None."""
+        if self.mode == "disabled":
+            return None
         path = os.fspath(path)
         name = name or _artifacts.default_name(path)
         experiment = self._server_id("log an artifact", timeout)
@@ -482,7 +485,7 @@ class Run:
         version as that model's next version with `registry_aliases` (e.g. ["staging"]).
         The returned artifact's `.registered` is the model version (or None)."""
         art = self.log_artifact(path, name=name, type="model", aliases=aliases, metadata=metadata)
-        if registered_model_name:
+        if art is not None and registered_model_name:
             art.registered = _artifacts.register(self.host, art, registered_model_name, registry_aliases or ())
         return art
 
