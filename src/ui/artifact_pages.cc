@@ -18,10 +18,19 @@ constexpr size_t kFilesShown = 1000;
 
 std::string Ref(const std::string& name, int64_t version) { return name + ":v" + std::to_string(version); }
 
+// Sections test truth, and an empty string is true to mustache: text that may be empty
+// goes to the template as false when it is.
+json TextOrFalse(const std::string& s) { return s.empty() ? json(false) : json(s); }
+
+// Every key set, so that a section never falls through to a same-named key of the row
+// around it (a version's own href, its name).
 json RunLink(const std::optional<RunRef>& r) {
-  if (!r) return json{{"none", true}};
-  if (r->project_id == 0) return json{{"deleted", true}, {"id", r->id}};
-  return json{{"id", r->id}, {"name", r->name}, {"href", "/experiments/" + std::to_string(r->id)}};
+  const bool deleted = r && r->project_id == 0;
+  return json{{"none", !r},
+              {"deleted", deleted},
+              {"id", r ? r->id : 0},
+              {"name", r && !deleted ? r->name : ""},
+              {"href", r && !deleted ? json("/experiments/" + std::to_string(r->id)) : json(false)}};
 }
 
 json AliasList(const std::vector<std::string>& aliases) {
@@ -57,7 +66,7 @@ json VersionRow(const ArtifactVersion& v) {
           {"digest", v.digest.substr(0, 12)},
           {"produced_by", RunLink(v.produced_by)},
           {"created", FormatMicrosUtc(v.create_time)},
-          {"description", v.description}};
+          {"description", TextOrFalse(v.description)}};
 }
 
 HttpResponse ListPage(ArtifactService& a) {
@@ -117,7 +126,7 @@ HttpResponse VersionPage(ArtifactService& a, const HttpRequest& req) {
   view.update({{"name", name},
                {"type", v->type},
                {"full_digest", v->digest},
-               {"created_by", v->created_by},
+               {"created_by", TextOrFalse(v->created_by)},
                {"file_rows", files},
                {"has_more_files", d->files.size() > kFilesShown},
                {"more_files", d->files.size() > kFilesShown ? d->files.size() - kFilesShown : 0},
@@ -127,7 +136,7 @@ HttpResponse VersionPage(ArtifactService& a, const HttpRequest& req) {
                {"has_users", !users.empty()},
                {"registered", registered},
                {"has_registered", !registered.empty()},
-               {"metadata", metadata.is_object() && !metadata.empty() ? metadata.dump(2) : ""},
+               {"metadata", metadata.is_object() && !metadata.empty() ? json(metadata.dump(2)) : json(false)},
                {"zip_href", "/api/v1/artifact-versions/" + std::to_string(v->id) + "/zip"},
                {"use_snippet", "artifact = run.use_artifact(\"" + ref + "\")\npath = artifact.download()"},
                {"can_edit", CanEdit(req)}});
@@ -168,9 +177,9 @@ HttpResponse ModelPage(ArtifactService& a, const HttpRequest& req) {
                     {"size", row["size"]},
                     {"produced_by", row["produced_by"]},
                     {"registered", FormatMicrosUtc(mv.create_time)},
-                    {"created_by", mv.created_by},
+                    {"created_by", TextOrFalse(mv.created_by)},
                     {"metadata", MetadataBrief(mv.artifact.metadata_json)},
-                    {"description", mv.description}});
+                    {"description", TextOrFalse(mv.description)}});
   }
   json aliases = json::array();
   for (const auto& [alias, version] : m->aliases) aliases.push_back({{"alias", alias}, {"version", version}});

@@ -118,6 +118,19 @@ class ArtifactApiTest(ApiTestBase):
         self.commit("api-typed", {"a": good}, type="dataset")
         self.commit("api-typed", {"b": good}, type="model", status=409, code=3409)
 
+    def test_version_page_of_an_upload_without_a_run(self):
+        self.commit("api-plain", {"x.txt": b"plain"})
+        status, html = self.server.html("/artifacts/api-plain/v0")
+        self.assertEqual(status, 200)
+        produced = html.split('id="produced-by">', 1)[1].split("</dd>", 1)[0]
+        self.assertEqual(produced, '<span class="muted">no run (uploaded directly)</span>')
+        self.assertNotIn('id="metadata"', html)  # no metadata, no empty card
+        self.assertNotIn(" by </dd>", html)
+        status, html = self.server.html("/artifacts/api-plain")
+        row = html.split('data-version="0">', 1)[1].split("</tr>", 1)[0]
+        self.assertIn('<span class="muted">no run</span>', row)
+        self.assertEqual(row.count("<a "), 1)  # the version's own link only
+
     def test_a_huge_manifest_of_missing_chunks_is_answered_quickly(self):
         # 100,000 files whose chunks are all missing: the 409 comes back in seconds (a
         # quadratic search for duplicates took minutes and held a compute thread).
