@@ -278,6 +278,13 @@ UPDATE experiments SET finish_time=last_seen
 -- groups and the sweep panel) read by key: one index range instead of a lookup per run.
 CREATE INDEX series_by_key ON series(key, experiment_id, last_step, last_value);
 )sql",
+      R"sql(
+-- v8: a series' first point (value and time) beside its last, so a chart's exact first
+-- point needs no lookup in chunks (each of which reads whole blobs). first_ts NULL: not
+-- known (series written before v8), read from the chunks as before.
+ALTER TABLE series ADD COLUMN first_value REAL;
+ALTER TABLE series ADD COLUMN first_ts INTEGER;
+)sql",
   }};
   return m;
 }

@@ -102,7 +102,8 @@ Result<SeriesPoint> EdgePoint(SqliteDb& db, int64_t series_id, int64_t lo, int64
 
 Result<SeriesResult> QuerySeriesPoints(SqliteDb& db, int64_t series_id, int64_t first_step,
                                        int64_t last_step, const SeriesQuery& q,
-                                       const std::optional<SeriesPoint>& last_known) {
+                                       const std::optional<SeriesPoint>& last_known,
+                                       const std::optional<SeriesPoint>& first_known) {
   SeriesResult r;
   if (last_step < 0) return r;
   const int64_t a = std::max(q.from, first_step);
@@ -132,9 +133,13 @@ Result<SeriesResult> QuerySeriesPoints(SqliteDb& db, int64_t series_id, int64_t 
     return r;
   }
 
-  LOUPE_ASSIGN_OR_RETURN(SeriesPoint first, EdgePoint(db, series_id, a, b, true,
-                                                      a == first_step ? std::optional<int64_t>(WindowOf(a))
-                                                                      : std::nullopt));
+  SeriesPoint first;
+  if (a == first_step && first_known && first_known->step == first_step) {
+    first = *first_known;
+  } else {
+    LOUPE_ASSIGN_OR_RETURN(first, EdgePoint(db, series_id, a, b, true,
+                                            a == first_step ? std::optional<int64_t>(WindowOf(a)) : std::nullopt));
+  }
   SeriesPoint last;
   if (b == last_step && last_known && last_known->step == last_step) {
     last = *last_known;

@@ -181,7 +181,14 @@ Status SeriesWriter::WriteSeries(SqliteDb& db, State& s, std::vector<SeriesPoint
   }
 
   bool was_empty = s.last_step < 0;
-  s.first_step = was_empty ? pts.front().step : std::min(s.first_step, pts.front().step);
+  // The batch's first point is the series' first when it lies at or before the old first
+  // step (pts are sorted and deduplicated, the last write of a step kept).
+  const SeriesPoint& front = pts.front();
+  if (was_empty || front.step <= s.first_step) {
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE series SET first_value=?, first_ts=? WHERE id=?",
+                                    NullIfNaN(front.value), front.ts, s.id));
+  }
+  s.first_step = was_empty ? front.step : std::min(s.first_step, front.step);
   const SeriesPoint& last = pts.back();
   if (last.step < s.last_step) {
     return sql::Exec(db, "UPDATE series SET first_step=?, version=version+1 WHERE id=?", s.first_step, s.id);

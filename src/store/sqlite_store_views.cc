@@ -94,21 +94,25 @@ Result<SeriesResult> SqliteStore::QuerySeries(int64_t series_id, const SeriesQue
   // One read transaction, so every level is read from the same snapshot.
   LOUPE_RETURN_IF_ERROR(db.Exec("BEGIN"));
   std::optional<std::pair<int64_t, int64_t>> span;
-  std::optional<SeriesPoint> last;  // the row's record of its last point (scalar series)
+  std::optional<SeriesPoint> first, last;  // the row's record of its edge points (scalar series)
   Status st;
   {
-    sql::Rows s(db, "SELECT first_step, last_step, last_value, last_ts, type FROM series WHERE id=?", series_id);
+    sql::Rows s(db,
+                "SELECT first_step, last_step, last_value, last_ts, type, first_value, first_ts FROM series WHERE id=?",
+                series_id);
     if (s.Next()) {
       span = {s.Int(0), s.Int(1)};
+      constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
       if (s.Text(4) == "line" && s.Int(1) >= 0) {
-        last = SeriesPoint{s.Int(1), s.OptionalDouble(2).value_or(std::numeric_limits<double>::quiet_NaN()), s.Int(3)};
+        last = SeriesPoint{s.Int(1), s.OptionalDouble(2).value_or(kNaN), s.Int(3)};
+        if (!s.IsNull(6)) first = SeriesPoint{s.Int(0), s.OptionalDouble(5).value_or(kNaN), s.Int(6)};
       }
     }
     st = s.status();
   }  // reset here: a statement left mid-step would hold the snapshot past COMMIT
   Result<SeriesResult> out = SeriesResult{};
   if (st.ok() && !span) st = Status::NotFound("series " + std::to_string(series_id) + " not found");
-  if (st.ok()) out = QuerySeriesPoints(db, series_id, span->first, span->second, q, last);
+  if (st.ok()) out = QuerySeriesPoints(db, series_id, span->first, span->second, q, last, first);
   Status end = db.Exec("COMMIT");  // ends the read snapshot
   if (!st.ok()) return st;
   if (!end.ok()) return end;

@@ -1,6 +1,7 @@
 // Chart queries checked against a brute-force model of the series, with appends,
 // overwrites and out-of-order writes, at ranges that exercise every summary level.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cmath>
 #include <map>
@@ -162,6 +163,22 @@ TEST_F(SeriesQueryTest, EdgePointsKeepTheirValueAndTime) {
   EXPECT_EQ(r->points.back().step, 30000);
   EXPECT_EQ(r->points.back().value, std::sin(300.0));
   EXPECT_EQ(r->points.back().ts, 1700000000000000);
+  // An earlier first step written later becomes the first point, value and time.
+  write_at(1700000003000000, {{3, -2.5}});
+  r = store_->QuerySeries(s->id, {0, 100000, 50});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->points.front().step, 3);
+  EXPECT_EQ(r->points.front().value, -2.5);
+  EXPECT_EQ(r->points.front().ts, 1700000003000000);
+  // A series from before the row kept its first point (first_ts NULL) reads it from the chunks.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() + "/loupe.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE series SET first_value=NULL, first_ts=NULL", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  r = store_->QuerySeries(s->id, {0, 100000, 50});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->points.front().value, -2.5);
+  EXPECT_EQ(r->points.front().ts, 1700000003000000);
 }
 
 TEST_F(SeriesQueryTest, SparseStepsOverAHugeRange) {
