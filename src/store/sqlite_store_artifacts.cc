@@ -79,21 +79,29 @@ ArtifactVersion VersionFromRow(const sql::Rows& q) {
 
 // Fills each version's aliases, "latest" first where it is the artifact's newest.
 Status FillAliases(SqliteDb& db, std::vector<ArtifactVersion>& versions) {
-  std::map<int64_t, std::optional<int64_t>> newest_of;  // artifact -> its newest version
+  // Per artifact, once: its newest version and every alias (a list of 10,000 versions
+  // costs two queries, not one per version).
+  struct Known {
+    std::optional<int64_t> newest;
+    std::map<int64_t, std::vector<std::string>> aliases;  // version id -> aliases, sorted
+  };
+  std::map<int64_t, Known> of;
   for (ArtifactVersion& v : versions) {
-    auto it = newest_of.find(v.artifact_id);
-    if (it == newest_of.end()) {
-      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> n,
-                             sql::QueryInt(db, "SELECT max(version) FROM artifact_versions WHERE artifact_id=?",
-                                           v.artifact_id));
-      it = newest_of.emplace(v.artifact_id, n).first;
+    auto it = of.find(v.artifact_id);
+    if (it == of.end()) {
+      Known k;
+      LOUPE_ASSIGN_OR_RETURN(k.newest, sql::QueryInt(db, "SELECT max(version) FROM artifact_versions WHERE artifact_id=?",
+                                                     v.artifact_id));
+      sql::Rows q(db, "SELECT version_id, alias FROM artifact_aliases WHERE artifact_id=? ORDER BY alias", v.artifact_id);
+      while (q.Next()) k.aliases[q.Int(0)].push_back(q.Text(1));
+      LOUPE_RETURN_IF_ERROR(q.status());
+      it = of.emplace(v.artifact_id, std::move(k)).first;
     }
-    const std::optional<int64_t>& newest = it->second;
     v.aliases.clear();
-    if (newest && *newest == v.version) v.aliases.push_back("latest");
-    sql::Rows q(db, "SELECT alias FROM artifact_aliases WHERE version_id=? ORDER BY alias", v.id);
-    while (q.Next()) v.aliases.push_back(q.Text(0));
-    LOUPE_RETURN_IF_ERROR(q.status());
+    if (it->second.newest && *it->second.newest == v.version) v.aliases.push_back("latest");
+    if (auto a = it->second.aliases.find(v.id); a != it->second.aliases.end()) {
+      v.aliases.insert(v.aliases.end(), a->second.begin(), a->second.end());
+    }
   }
   return Status::Ok();
 }

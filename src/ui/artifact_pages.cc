@@ -98,14 +98,11 @@ HttpResponse VersionPage(ArtifactService& a, const HttpRequest& req) {
   const std::string name = *req.Param("name");
   const std::string selector = *req.Param("selector");
   PageFrame frame{name, {{"Home", "/"}, {"Artifacts", "/artifacts"}, {name, "/artifacts/" + name}}, "artifacts", false,
-                  {"copy.js", "artifacts.js"}};
+                  {"copy.js", "api.js", "artifacts.js"}};
   Result<ArtifactVersion> v = a.Resolve(name, selector);
   if (!v.ok()) return HtmlErrorPage(v.status(), frame);
   Result<artifacts::VersionDetail> d = a.Detail(v->id);
   if (!d.ok()) return HtmlErrorPage(d.status(), frame);
-  // Where Delete leads: the artifact's page while other versions remain.
-  Result<std::vector<ArtifactVersion>> siblings = a.Versions(name);
-  const size_t versions_left = siblings.ok() ? siblings->size() : 0;
   const std::string ref = Ref(name, v->version);
   frame.title = ref;
   frame.crumbs.push_back({"v" + std::to_string(v->version), ""});
@@ -131,7 +128,6 @@ HttpResponse VersionPage(ArtifactService& a, const HttpRequest& req) {
                {"has_more_files", d->files.size() > kFilesShown},
                {"more_files", d->files.size() > kFilesShown ? d->files.size() - kFilesShown : 0},
                {"register_as", v->type == "model" ? name : ""},
-               {"back_href", versions_left > 1 ? "/artifacts/" + name : "/artifacts"},
                {"used_by", users},
                {"has_users", !users.empty()},
                {"registered", registered},
@@ -160,7 +156,7 @@ HttpResponse RegistryPage(ArtifactService& a) {
 HttpResponse ModelPage(ArtifactService& a, const HttpRequest& req) {
   const std::string name = *req.Param("name");
   PageFrame frame{name, {{"Home", "/"}, {"Model registry", "/registry"}, {name, ""}}, "registry", false,
-                  {"copy.js", "artifacts.js"}};
+                  {"copy.js", "api.js", "artifacts.js"}};
   Result<RegisteredModel> m = a.Model(name);
   if (!m.ok()) return HtmlErrorPage(m.status(), frame);
   Result<std::vector<ModelVersion>> versions = a.ModelVersions(name);

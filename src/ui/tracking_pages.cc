@@ -144,7 +144,7 @@ std::string JoinCommas(const std::vector<std::string>& items) {
 
 HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Experiments", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", false,
-                  {"axes.js", "experiments.js", "run_actions.js", "sweep.js"}};
+                  {"axes.js", "experiments.js", "api.js", "run_actions.js", "sweep.js"}};
   Result<int64_t> id = PagePathId(req, "project");
   if (!id.ok()) return HtmlErrorPage(id.status(), frame);
   Result<TableQuery> q = ReadTableQuery(req);
@@ -323,7 +323,7 @@ Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const 
 
 HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true,
-                  {"axes.js", "charts.js", "media.js", "view_state.js", "experiment.js", "run_actions.js", "run_artifacts.js"}};
+                  {"axes.js", "charts.js", "media.js", "view_state.js", "experiment.js", "api.js", "run_actions.js", "run_artifacts.js"}};
   Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
   if (!loaded.ok()) return HtmlErrorPage(loaded.status(), frame);
   const auto& [e, p] = *loaded;

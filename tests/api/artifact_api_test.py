@@ -206,6 +206,9 @@ class ArtifactApiTest(ApiTestBase):
         self.call("DELETE", f"/api/v1/artifact-versions/{v['id']}")
         self.assertEqual(self.call("GET", "/api/v1/artifacts/api-lineage")["versions"], [])
         self.assertNotIn("api-lineage", [a["name"] for a in self.call("GET", "/api/v1/artifacts")["artifacts"]])
+        status, html = self.server.html("/artifacts/api-lineage")  # where the page's Delete leads
+        self.assertEqual(status, 200)
+        self.assertIn("Every version of this artifact was deleted", html)
         # Every version deleted: the next is v1, so "api-lineage:v0" never means other content.
         self.assertEqual(self.commit("api-lineage", {"d": b"other data"})["ref"], "api-lineage:v1")
         self.call("GET", "/api/v1/artifacts/api-lineage/v0", status=404, code=3404)

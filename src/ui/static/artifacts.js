@@ -6,14 +6,7 @@
 
   const status = document.getElementById('artifact-status');
 
-  async function call(method, url, body) {
-    const resp = await fetch(url, {
-      method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-    let json = null;
-    try { json = await resp.json(); } catch (e) { /* a proxy's HTML error page */ }
-    if (!resp.ok) throw new Error((json && json.message) || ('HTTP ' + resp.status));
-    return json && json.data;
-  }
+  const call = window.LoupeApi.call;
 
   async function act(button, work, after) {
     if (button) button.disabled = true;

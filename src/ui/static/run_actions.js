@@ -4,14 +4,7 @@
 (function () {
   'use strict';
 
-  async function call(method, url, body) {
-    const resp = await fetch(url, {
-      method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-    let json = null;
-    try { json = await resp.json(); } catch (e) { /* a proxy's HTML error page */ }
-    if (!resp.ok) throw new Error((json && json.message) || ('HTTP ' + resp.status));
-    return json && json.data;
-  }
+  const call = window.LoupeApi.call;
 
   function tagsOf(text) {
     return text.split(',').map(t => t.trim()).filter(Boolean);
