@@ -160,6 +160,8 @@ class SqliteStore final : public Store {
                                                  int limit) override;
   Result<std::vector<std::pair<std::string, int64_t>>> ListProjectKeys(int64_t project_id) override;
   Result<std::vector<std::pair<int64_t, double>>> LastValues(int64_t project_id, const std::string& key) override;
+  Result<std::vector<std::optional<MetricRange>>> MetricRanges(const std::string& key,
+                                                              const std::vector<int64_t>& experiment_ids) override;
   Result<WriteAck> AddMedia(const MediaItem& item) override;
   Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id, const std::string& key,
                                            int limit) override;

@@ -317,4 +317,35 @@ Result<std::vector<std::pair<int64_t, double>>> SqliteStore::LastValues(int64_t 
   return out;
 }
 
+Result<std::vector<std::optional<MetricRange>>> SqliteStore::MetricRanges(const std::string& key,
+                                                                         const std::vector<int64_t>& experiment_ids) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  std::vector<std::optional<MetricRange>> out;
+  out.reserve(experiment_ids.size());
+  // The coarsest summary level covers 2^27 steps a bucket, so almost every series has one
+  // row there: a run's range costs two indexed lookups, however many points it holds.
+  // A bucket without a finite value has NULL min and max. Buckets come in step order and
+  // only a strictly better value replaces the kept one, so ties keep the first step.
+  for (int64_t id : experiment_ids) {
+    sql::Rows q(r.db(),
+                "SELECT m.min_v, m.min_step, m.max_v, m.max_step FROM series s "
+                "JOIN summaries m ON m.series_id=s.id AND m.level=? "
+                "WHERE s.experiment_id=? AND s.key=? AND m.min_v IS NOT NULL ORDER BY m.bucket",
+                kLevels, id, key);
+    std::optional<MetricRange> range;
+    while (q.Next()) {
+      MetricRange b{q.Double(0), q.Double(2), q.Int(1), q.Int(3)};
+      if (!range) {
+        range = b;
+        continue;
+      }
+      if (b.min < range->min) range->min = b.min, range->min_step = b.min_step;
+      if (b.max > range->max) range->max = b.max, range->max_step = b.max_step;
+    }
+    LOUPE_RETURN_IF_ERROR(q.status());
+    out.push_back(range);
+  }
+  return out;
+}
+
 }  // namespace loupe

@@ -157,6 +157,13 @@ struct Series {
   int64_t version = 0;  // bumped by every write to the series
 };
 
+// A run's smallest and largest finite value of a metric over all its steps, each at the
+// first step that has it.
+struct MetricRange {
+  double min = 0, max = 0;
+  int64_t min_step = 0, max_step = 0;
+};
+
 // A chart and a group belong to an experiment or, for the compare view, to a project
 // (the other id is 0).
 struct Chart {

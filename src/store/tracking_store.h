@@ -71,6 +71,9 @@ class TrackingStore {
   virtual Result<std::vector<std::pair<std::string, int64_t>>> ListProjectKeys(int64_t project_id) = 0;
   // The last value of `key` for every experiment of the project that has it.
   virtual Result<std::vector<std::pair<int64_t, double>>> LastValues(int64_t project_id, const std::string& key) = 0;
+  // Per experiment id (in order): its finite range of `key`; nullopt without a finite value.
+  virtual Result<std::vector<std::optional<MetricRange>>> MetricRanges(const std::string& key,
+                                                                      const std::vector<int64_t>& experiment_ids) = 0;
   virtual Result<WriteAck> WriteMetrics(const MetricBatch& batch) = 0;
   virtual Result<std::vector<Series>> ListSeries(int64_t experiment_id) = 0;
   virtual Result<Series> GetSeries(int64_t experiment_id, const std::string& key) = 0;

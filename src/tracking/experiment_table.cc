@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "common/bounded_json.h"
 #include "common/time_util.h"
@@ -138,11 +140,22 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
   if (!q.status.empty() && !ParseRunStatus(q.status)) {
     return Status::InvalidArgument("status must be running, finished, crashed or stopped");
   }
-  const std::string sort_key = q.sort.rfind("metric:", 0) == 0 ? q.sort.substr(7) : "";
+  // The metric a sort reads, and which of its values: the last, the minimum or the maximum.
+  enum class SortBy { kLast, kMin, kMax };
+  SortBy sort_by = SortBy::kLast;
+  std::string sort_key;
+  using Prefix = std::pair<std::string_view, SortBy>;
+  for (const Prefix& p : {Prefix{"metric:", SortBy::kLast}, Prefix{"min:", SortBy::kMin}, Prefix{"max:", SortBy::kMax}}) {
+    if (q.sort.rfind(p.first, 0) == 0) {
+      sort_key = q.sort.substr(p.first.size());
+      sort_by = p.second;
+    }
+  }
   const std::string sort_config = q.sort.rfind("config:", 0) == 0 ? q.sort.substr(7) : "";
   if (sort_key.empty() && sort_config.empty() && q.sort != "name" && q.sort != "status" && q.sort != "start" &&
       q.sort != "duration") {
-    return Status::InvalidArgument("sort must be name, status, start, duration, metric:<key> or config:<key>");
+    return Status::InvalidArgument(
+        "sort must be name, status, start, duration, metric:<key>, min:<key>, max:<key> or config:<key>");
   }
 
   Result<std::vector<std::pair<std::string, int64_t>>> keys = t.ProjectKeys(project_id);
@@ -202,6 +215,7 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     int64_t end = e.status == RunStatus::kRunning || e.finish_time == 0 ? now_micros : e.finish_time;
     row.duration_micros = std::max<int64_t>(0, end - e.create_time);
     row.metrics.resize(table.metric_columns.size());
+    row.ranges.resize(table.metric_columns.size());
     index[e.id] = rows.size();
     flat.push_back(std::move(leaves));
     row.experiment = std::move(e);
@@ -250,19 +264,46 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
   // Grouping, sorting by a metric and the CSV need every row's values; otherwise only the
   // page's rows are looked up after paging (a handful of indexed reads per column).
   const bool grouped = !q.group_by.empty();
+  const size_t sort_col = static_cast<size_t>(
+      std::find(table.metric_columns.begin(), table.metric_columns.end(), sort_key) - table.metric_columns.begin());
   for (size_t c = 0; c < table.metric_columns.size(); ++c) {
-    if (!q.all_rows && !grouped && table.metric_columns[c] != sort_key) continue;
+    if (!q.all_rows && !grouped && !(c == sort_col && sort_by == SortBy::kLast)) continue;
     Result<std::vector<std::pair<int64_t, double>>> values = t.LastValues(project_id, table.metric_columns[c]);
     if (!values.ok()) return values.status();
     for (const auto& [id, v] : *values) {
       if (auto it = index.find(id); it != index.end()) rows[it->second].metrics[c] = v;
     }
   }
-  size_t sort_col = sort_key.empty() ? 0
-                                     : static_cast<size_t>(std::find(table.metric_columns.begin(), table.metric_columns.end(), sort_key) -
-                                                           table.metric_columns.begin());
+  // Ranges of every row where the export needs them or the sort reads them; otherwise
+  // only the page's rows are looked up, after paging.
+  auto fill_ranges = [&](std::vector<TableRow>& of, size_t c) -> Status {
+    std::vector<int64_t> ids;
+    ids.reserve(of.size());
+    for (const TableRow& row : of) ids.push_back(row.experiment.id);
+    Result<std::vector<std::optional<MetricRange>>> ranges = t.MetricRanges(table.metric_columns[c], ids);
+    if (!ranges.ok()) return ranges.status();
+    for (size_t i = 0; i < of.size(); ++i) of[i].ranges[c] = (*ranges)[i];
+    return Status::Ok();
+  };
+  for (size_t c = 0; c < table.metric_columns.size(); ++c) {
+    if ((q.all_rows && q.ranges) || (c == sort_col && sort_by != SortBy::kLast)) {
+      LOUPE_RETURN_IF_ERROR(fill_ranges(rows, c));
+    }
+  }
+  auto sort_value = [&](const TableRow& r) -> std::optional<double> {
+    switch (sort_by) {
+      case SortBy::kLast:
+        if (r.metrics[sort_col] && !std::isnan(*r.metrics[sort_col])) return r.metrics[sort_col];
+        return std::nullopt;
+      case SortBy::kMin:
+        return r.ranges[sort_col] ? std::optional(r.ranges[sort_col]->min) : std::nullopt;
+      case SortBy::kMax:
+        return r.ranges[sort_col] ? std::optional(r.ranges[sort_col]->max) : std::nullopt;
+    }
+    return std::nullopt;
+  };
   auto missing = [&](const TableRow& r) {
-    if (!sort_key.empty()) return !r.metrics[sort_col] || std::isnan(*r.metrics[sort_col]);
+    if (!sort_key.empty()) return !sort_value(r).has_value();
     if (!sort_config.empty()) return !r.config[sort_config_col].present;
     return false;
   };
@@ -276,9 +317,9 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     }
     if (q.sort == "duration") return a.duration_micros != b.duration_micros ? a.duration_micros < b.duration_micros : x.id < y.id;
     if (!sort_key.empty()) {
-      const auto& va = a.metrics[sort_col];
-      const auto& vb = b.metrics[sort_col];
-      if (!missing(a) && !missing(b) && *va != *vb) return *va < *vb;
+      const std::optional<double> va = sort_value(a);
+      const std::optional<double> vb = sort_value(b);
+      if (va && vb && *va != *vb) return *va < *vb;
       return x.id < y.id;
     }
     if (!sort_config.empty()) {
@@ -343,9 +384,14 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
   for (TableRow& row : table.rows) {
     if (q.all_rows || grouped) break;
     for (size_t c = 0; c < table.metric_columns.size(); ++c) {
-      if (row.metrics[c] || table.metric_columns[c] == sort_key) continue;
+      if (row.metrics[c] || (c == sort_col && sort_by == SortBy::kLast)) continue;
       Result<Series> s = t.GetSeries(row.experiment.id, table.metric_columns[c]);
       if (s.ok() && s->last_step >= 0) row.metrics[c] = s->last_value;
+    }
+  }
+  if (!q.all_rows && q.ranges) {
+    for (size_t c = 0; c < table.metric_columns.size(); ++c) {
+      if (!(c == sort_col && sort_by != SortBy::kLast)) LOUPE_RETURN_IF_ERROR(fill_ranges(table.rows, c));
     }
   }
   return table;
@@ -373,7 +419,7 @@ std::string ExperimentTableCsv(const ExperimentTable& table) {
   };
   std::string out = "id,run_id,name,status,start,duration_seconds";
   for (const std::string& k : table.config_columns) out += "," + field("config." + k);
-  for (const std::string& k : table.metric_columns) out += "," + field(k);
+  for (const std::string& k : table.metric_columns) out += "," + field(k) + "," + field(k + ".min") + "," + field(k + ".max");
   out += ",config\n";
   for (const TableRow& r : table.rows) {
     const Experiment& e = r.experiment;
@@ -381,13 +427,18 @@ std::string ExperimentTableCsv(const ExperimentTable& table) {
            FormatIsoMicros(e.create_time) + "," + std::to_string(r.duration_micros / 1e6);
     // Numbers as they are (a leading '-' is a sign, not a formula).
     for (const ConfigCell& c : r.config) out += "," + (!c.present ? std::string() : c.number ? c.text : field(c.text));
-    for (const auto& v : r.metrics) {
+    auto number = [&](std::optional<double> v) {
       out += ",";
       if (v) {
         char buf[32];
         std::snprintf(buf, sizeof(buf), "%.17g", *v);
         out += buf;
       }
+    };
+    for (size_t c = 0; c < r.metrics.size(); ++c) {
+      number(r.metrics[c]);
+      number(r.ranges[c] ? std::optional(r.ranges[c]->min) : std::nullopt);
+      number(r.ranges[c] ? std::optional(r.ranges[c]->max) : std::nullopt);
     }
     out += "," + field(e.config_json) + "\n";
   }

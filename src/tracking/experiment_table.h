@@ -1,5 +1,6 @@
 // The experiments table of a project: search (run_filter.h terms), status filter, sort by
-// any column (a metric's last value, a config value), config and metric columns chosen
+// any column (a metric's last value, minimum or maximum, a config value), config and
+// metric columns (each run's last value, minimum and maximum) chosen
 // or picked by default, grouping by a config key with each group's metric statistics,
 // and paging. One pass over the project's experiments (configs flattened with simdjson)
 // plus one indexed lookup per metric column.
@@ -19,7 +20,8 @@ namespace loupe {
 struct TableQuery {
   std::string search;  // terms that must all match: see tracking/run_filter.h
   std::string status;  // "" or running|finished|crashed|stopped
-  std::string sort = "start";  // name|status|start|duration|metric:<key>|config:<key>
+  // name|status|start|duration|config:<key>|metric:<key> (last value)|min:<key>|max:<key>
+  std::string sort = "start";
   bool descending = true;
   std::vector<std::string> metric_columns;  // empty: loss- and accuracy-like keys, then the most shared (up to 5)
   // nullopt: the config keys whose values differ between the matching runs (up to 5)
@@ -28,6 +30,7 @@ struct TableQuery {
   int64_t page = 1;
   int64_t per_page = 50;
   bool all_rows = false;  // CSV export and the sweep panels: every matching row, no paging
+  bool ranges = true;     // each row's min and max per metric column (one lookup per row and column)
 };
 
 // A run's value of a config column.
@@ -41,6 +44,7 @@ struct TableRow {
   Experiment experiment;
   int64_t duration_micros = 0;
   std::vector<std::optional<double>> metrics;  // one per metric column: the last value
+  std::vector<std::optional<MetricRange>> ranges;  // one per metric column: finite min and max over all steps
   std::vector<ConfigCell> config;              // one per config column
   std::string group;                           // the group_by value as text ("—" when absent)
   bool group_present = false;                  // the run has the group_by key

@@ -116,6 +116,10 @@ class TrackingService {
   Result<std::vector<std::pair<int64_t, double>>> LastValues(int64_t project_id, const std::string& key) {
     return store_.LastValues(project_id, key);
   }
+  Result<std::vector<std::optional<MetricRange>>> MetricRanges(const std::string& key,
+                                                              const std::vector<int64_t>& experiment_ids) {
+    return store_.MetricRanges(key, experiment_ids);
+  }
   Result<std::vector<MediaItem>> ListMedia(int64_t experiment_id, const std::string& key, int limit) {
     return store_.ListMedia(experiment_id, key, limit);
   }

@@ -171,7 +171,10 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
     bool same = q->sort == key;
     qq["sort"] = key;
     // A first click sorts a loss- or error-like metric lowest first (the best runs on top).
-    const bool lower_better = key.rfind("metric:", 0) == 0 && MetricLowerIsBetter(key.substr(7));
+    const size_t colon = key.find(':');
+    const std::string kind = key.substr(0, colon == std::string::npos ? 0 : colon);
+    const bool lower_better =
+        (kind == "metric" || kind == "min" || kind == "max") && MetricLowerIsBetter(key.substr(colon + 1));
     qq["dir"] = same ? (q->descending ? "asc" : "desc") : (lower_better ? "asc" : "desc");
     return "/projects/" + std::to_string(*id) + QueryString(qq);
   };
@@ -187,7 +190,18 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
   add_col("Started (UTC)", "start", false);
   add_col("Duration", "duration", true);
   for (const std::string& k : table->config_columns) add_col(k, "config:" + k, false);
-  for (const std::string& k : table->metric_columns) add_col(k, "metric:" + k, true);
+  for (const std::string& k : table->metric_columns) {
+    add_col(k, "metric:" + k, true);
+    // Each run's minimum and maximum sort too (the best loss or accuracy of a sweep).
+    json subs = json::array();
+    for (const char* kind : {"min", "max"}) {
+      const std::string sort = std::string(kind) + ":" + k;
+      json sub = {{"label", kind}, {"href", sort_href(sort)}, {"arrow", false}};
+      if (q->sort == sort) sub["arrow"] = q->descending ? "▼" : "▲";
+      subs.push_back(std::move(sub));
+    }
+    columns.back()["subs"] = std::move(subs);
+  }
   // Config columns are told apart from metric columns by their header's class.
   for (size_t c = 0; c < table->config_columns.size(); ++c) columns[4 + c]["cls"] = "cfg";
 
@@ -225,7 +239,16 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
     json config = json::array();
     for (const ConfigCell& c : r.config) config.push_back(c.present ? c.text : "—");
     json metrics = json::array();
-    for (const auto& v : r.metrics) metrics.push_back(FormatNumber(v, 5));
+    for (size_t c = 0; c < r.metrics.size(); ++c) {
+      json cell = {{"last", FormatNumber(r.metrics[c], 5)}, {"range", false}};
+      if (const std::optional<MetricRange>& m = r.ranges[c]) {
+        cell["range"] = FormatNumber(m->min, 4) + " – " + FormatNumber(m->max, 4);
+        cell["range_title"] = "min " + FormatNumber(m->min, 6) + " at step " + std::to_string(m->min_step) + ", max " +
+                              FormatNumber(m->max, 6) + " at step " + std::to_string(m->max_step) +
+                              " (finite values over all steps)";
+      }
+      metrics.push_back(std::move(cell));
+    }
     json tags = json::array();
     for (const std::string& tag : r.experiment.tags) {
       tags.push_back({{"tag", tag}, {"url", UrlEncode("tag:\"" + tag + "\"")}});

@@ -21,14 +21,21 @@ using nlohmann::json;
 
 constexpr size_t kMaxSweepRuns = 10000;
 
-// GET /api/v1/projects/{id}/sweep?metric=KEY&q=&status=&ccols=: the table's filter and
-// config columns (the parameters), every matching run, no paging.
+// GET /api/v1/projects/{id}/sweep?metric=KEY&value=last|min|max&q=&status=&ccols=: the
+// table's filter and config columns (the parameters), every matching run with its last,
+// smallest or largest value of the metric, no paging.
 HttpResponse Sweep(TrackingService& t, const HttpRequest& req, int64_t project_id) {
   LOUPE_ASSIGN_OR_RESPOND(TableQuery q, ReadTableQuery(req));
   const std::string* metric = req.Query("metric");
+  const std::string* value_param = req.Query("value");
+  const std::string value = value_param && !value_param->empty() ? *value_param : "last";
+  if (value != "last" && value != "min" && value != "max") {
+    return JsonError(Status::InvalidArgument("value must be last, min or max"));
+  }
   q.metric_columns.clear();
   if (metric && !metric->empty()) q.metric_columns.push_back(*metric);
   q.all_rows = true;
+  q.ranges = value != "last";
   q.group_by.clear();
   q.sort = "start";
   LOUPE_ASSIGN_OR_RESPOND(ExperimentTable table, BuildExperimentTable(t, project_id, q, 0));
@@ -50,8 +57,11 @@ HttpResponse Sweep(TrackingService& t, const HttpRequest& req, int64_t project_i
     }
     double y = 0;
     bool has_y = false;
-    if (!r.metrics.empty() && r.metrics[0] && std::isfinite(*r.metrics[0])) {
+    if (value == "last" && !r.metrics.empty() && r.metrics[0] && std::isfinite(*r.metrics[0])) {
       y = *r.metrics[0];
+      has_y = true;
+    } else if (value != "last" && !r.ranges.empty() && r.ranges[0]) {
+      y = value == "min" ? r.ranges[0]->min : r.ranges[0]->max;
       has_y = true;
     }
     rows.push_back({{"id", r.experiment.id}, {"name", r.experiment.name},
@@ -86,7 +96,7 @@ HttpResponse Sweep(TrackingService& t, const HttpRequest& req, int64_t project_i
                       {"runs", labels[c].size()}, {"distinct", distinct.size()},
                       {"rho", rho ? json(*rho) : json(nullptr)}, {"eta2", eta2 ? json(*eta2) : json(nullptr)}});
   }
-  return JsonOk({{"metric", metric_key}, {"metrics", table.available_keys}, {"params", params}, {"runs", rows},
+  return JsonOk({{"metric", metric_key}, {"value", value}, {"metrics", table.available_keys}, {"params", params}, {"runs", rows},
                  {"config_keys", table.available_config_keys}});
 }
 

@@ -181,6 +181,21 @@ class RunFilterTest(ApiTestBase):
         self.assertIn("needs a tag name", self.names("tag:", status=422))
         self.assertIn("more than 20 terms", self.names(" ".join(["x"] * 21), status=422))
 
+    def test_sweep_data_reads_each_runs_last_min_or_max(self):
+        # val/loss is 3 * loss at step 0, then loss: min loss, max 3 * loss; plain logs none.
+        want = {"lr-001": 0.9, "lr-01": 0.5, "lr-1": 2.0, "plain": None}
+        for value, factor in (("last", 1), ("min", 1), ("max", 3), ("", 1)):
+            status, body, _ = self.server.request(
+                "GET", f"/api/v1/projects/{self.pid}/sweep?metric=val/loss&value={value}&ccols=lr")
+            self.assertEqual(status, 200, body)
+            data = body["data"]
+            self.assertEqual((data["metric"], data["value"]), ("val/loss", value or "last"))
+            got = {r["name"]: r["metric"] for r in data["runs"]}
+            self.assertEqual(got, {k: (None if v is None else v * factor) for k, v in want.items()}, value)
+        status, body, _ = self.server.request("GET", f"/api/v1/projects/{self.pid}/sweep?metric=val/loss&value=best")
+        self.assertEqual(status, 422)
+        self.assertEqual(body["message"], "value must be last, min or max")
+
 
 if __name__ == "__main__":
     unittest.main()

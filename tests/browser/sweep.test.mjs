@@ -38,7 +38,9 @@ test('config and metric columns, numeric filters, the column picker', async () =
   await page.goto(`${server.url}/projects/${project}?per_page=100`);
   const heads = await cellTexts('table.experiments thead tr:last-child th');
   assert.deepEqual(heads.slice(5, 9).map((h) => h.replace(/ [▼▲]$/, '')), ['lr', 'batch_size', 'optimizer', 'seed']);
-  assert.deepEqual(heads.slice(9, 11), ['val/loss', 'val/acc']);  // loss and accuracy first, epoch after
+  const metricHeads = await cellTexts('table.experiments thead tr:last-child th > a:first-child');
+  assert.deepEqual(metricHeads.slice(8, 10), ['val/loss', 'val/acc']);  // loss and accuracy first, epoch after
+  assert.equal(heads[9], 'val/loss min max');  // each run's min and max sort too
   assert.equal(await page.locator('table.experiments tbody tr').count(), 50);
   await page.fill('input[name=q]', 'lr>0.01');
   await page.click('button:has-text("Apply")');
@@ -84,6 +86,26 @@ test('group by a config key shows each group with its mean and spread', async ()
   assert.deepEqual(errors, []);
 });
 
+test("each run's min and max of a metric, shown and sorted", async () => {
+  await sweep();
+  // val/loss is loss + 1 at step 0, then loss: min loss at step 1, max loss + 1 at step 0.
+  await page.goto(`${server.url}/projects/${project}?per_page=100&cols=val/loss`);
+  await page.click('table.experiments thead a.sub-sort:has-text("max")');
+  assert.equal(new URL(page.url()).searchParams.get('sort'), 'max:val/loss');
+  assert.equal(new URL(page.url()).searchParams.get('dir'), 'asc');  // a loss: the lowest first
+  const first = runs.slice().sort((a, b) => a.loss - b.loss || a.id - b.id)[0];
+  const row = page.locator('table.experiments tbody tr').first();
+  assert.equal(Number(await row.getAttribute('data-id')), first.id);
+  const range = row.locator('td:last-child .range');
+  const [lo, hi] = (await range.textContent()).split(' – ').map(Number);
+  assert.ok(Math.abs(lo - first.loss) <= 1e-3 * Math.max(1, first.loss), `min ${lo} vs ${first.loss}`);
+  assert.ok(Math.abs(hi - (first.loss + 1)) <= 1e-3 * (first.loss + 1), `max ${hi} vs ${first.loss + 1}`);
+  assert.match(await range.getAttribute('title'), / at step 1, max .* at step 0 /);
+  assert.equal(await page.textContent('table.experiments thead a.sub-sort:has-text("max")'), 'max▲');
+  await shot(page, 'sweep-min-max');
+  assert.deepEqual(errors, []);
+});
+
 test('parallel coordinates, importance and scatter over the runs', async () => {
   await sweep();
   await page.goto(`${server.url}/projects/${project}?ccols=lr,batch_size,optimizer,seed`);
@@ -111,6 +133,16 @@ test('parallel coordinates, importance and scatter over the runs', async () => {
   await page.selectOption('#sweep-metric', 'val/acc');
   await page.waitForFunction(() => document.getElementById('sweep-dir').value === 'max');
   assert.equal((await bestOf()).loss, bestLoss);  // acc = 1 - loss / 10
+  // Each run's largest loss (loss + 1, at step 0) instead of its last.
+  await page.selectOption('#sweep-metric', 'val/loss');
+  await page.selectOption('#sweep-value', 'max');
+  await page.waitForFunction(() => JSON.parse(document.getElementById('parcoords').dataset.axes).pop() === 'max(val/loss)');
+  const drawn = await page.evaluate(() => window.loupeSweep.data.runs);
+  for (const r of runs) {
+    const d = drawn.find((x) => x.id === r.id);
+    assert.ok(Math.abs(d.metric - (r.loss + 1)) < 1e-9, `${r.name}: ${d.metric} vs ${r.loss + 1}`);
+  }
+  assert.equal((await bestOf()).loss, bestLoss);
   assert.deepEqual(errors, []);
 });
 
@@ -121,8 +153,10 @@ test('the table refreshes its rows while a run is running', async () => {
   await api('POST', `/api/v1/experiments/${e.id}/metrics`, { steps: [{ step: 0, values: { 'val/loss': 9 } }] });
   await page.goto(`${server.url}/projects/${project}?q=still-running&cols=val/loss`);
   assert.equal(await page.textContent('#live-table'), '· live');
-  assert.equal(await page.textContent(`tr[data-id="${e.id}"] td:last-child`), '9');
+  assert.equal(await page.textContent(`tr[data-id="${e.id}"] td:last-child .last`), '9');
+  assert.equal(await page.textContent(`tr[data-id="${e.id}"] td:last-child .range`), '9 – 9');
   await api('POST', `/api/v1/experiments/${e.id}/metrics`, { steps: [{ step: 1, values: { 'val/loss': 4.5 } }] });
-  await page.waitForFunction((id) => document.querySelector(`tr[data-id="${id}"] td:last-child`).textContent === '4.5', e.id, { timeout: 8000 });
+  await page.waitForFunction((id) => document.querySelector(`tr[data-id="${id}"] td:last-child .last`).textContent === '4.5', e.id, { timeout: 8000 });
+  assert.equal(await page.textContent(`tr[data-id="${e.id}"] td:last-child .range`), '4.5 – 9');
   assert.deepEqual(errors, []);
 });

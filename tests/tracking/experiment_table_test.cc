@@ -111,7 +111,12 @@ TEST_F(ExperimentTableTest, PagesAndExportsCsv) {
   std::string csv = ExperimentTableCsv(Build(q));
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 31);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "id,run_id,name,status,start,duration_seconds,config.lr,config.opt.name,loss,acc,config");
+            "id,run_id,name,status,start,duration_seconds,config.lr,config.opt.name,loss,loss.min,loss.max,acc,acc.min,"
+            "acc.max,config");
+  // exp-29 (first, newest): loss 100-29 at step 0 then 50-29 at step 1; acc 0.29 once.
+  std::string first = csv.substr(csv.find('\n') + 1);
+  EXPECT_NE(first.find(",21,21,71,0.28999999999999998,0.28999999999999998,0.28999999999999998,"), std::string::npos)
+      << first.substr(0, first.find('\n'));
   EXPECT_NE(csv.find(R"("{""lr"": 2, ""opt"": {""name"": ""adam""}}")"), std::string::npos);
 }
 
@@ -193,6 +198,84 @@ TEST_F(ExperimentTableTest, OneNumberWrittenTwoWaysIsOneGroupAndCsvKeepsSigns) {
   EXPECT_NE(csv.find(",-0.5,"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",0.0001,"), std::string::npos) << csv;
   EXPECT_EQ(csv.find("'-0.5"), std::string::npos) << csv;
+}
+
+TEST_F(ExperimentTableTest, EachRowHasItsMinAndMaxOverAllSteps) {
+  NewExperiment e;
+  e.project = "ranges";
+  e.name = "ranged";
+  auto created = tracking_->StartRun(e);
+  ASSERT_TRUE(created.ok());
+  const int64_t id = created->experiment.id;
+  const double nan = std::nan(""), inf = INFINITY;
+  const int64_t far = (int64_t{1} << 27) + 5;  // the next bucket of the coarsest summary level
+  MetricBatch b;
+  b.experiment_id = id;
+  // Extremes that are neither the first nor the last point; NaN and infinities are left
+  // out of the range; equal values keep their first step.
+  b.points = {{"loss", 0, 5.0},      {"loss", 10, -2.5},      {"loss", 11, nan},       {"loss", 12, inf},
+              {"loss", 13, -inf},    {"loss", 20, 7.25},      {"loss", far, 9.5},      {"loss", far + 1, 3.0},
+              {"acc", 0, 0.5},       {"acc", 3, 0.5},         {"acc", 4, 0.1},         {"acc", 7, 0.1},
+              {"nan_only", 0, nan},  {"nan_only", 1, inf}};
+  ASSERT_TRUE(tracking_->LogMetrics(b).ok());
+  TableQuery q;
+  q.metric_columns = {"loss", "acc", "nan_only", "absent"};
+  auto t = BuildExperimentTable(*tracking_, created->experiment.project_id, q, 0);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_EQ(t->rows.size(), 1u);
+  const TableRow& row = t->rows[0];
+  EXPECT_EQ(row.metrics[0], 3.0);
+  ASSERT_TRUE(row.ranges[0]);
+  EXPECT_EQ(row.ranges[0]->min, -2.5);
+  EXPECT_EQ(row.ranges[0]->min_step, 10);
+  EXPECT_EQ(row.ranges[0]->max, 9.5);
+  EXPECT_EQ(row.ranges[0]->max_step, far);
+  ASSERT_TRUE(row.ranges[1]);
+  EXPECT_EQ(row.ranges[1]->min, 0.1);
+  EXPECT_EQ(row.ranges[1]->min_step, 4);
+  EXPECT_EQ(row.ranges[1]->max, 0.5);
+  EXPECT_EQ(row.ranges[1]->max_step, 0);
+  EXPECT_FALSE(row.ranges[2]);  // no finite value
+  EXPECT_FALSE(row.ranges[3]);  // never logged
+  // Rewriting the step that held the minimum moves it.
+  MetricBatch again;
+  again.experiment_id = id;
+  again.points = {{"loss", 10, 4.0}};
+  ASSERT_TRUE(tracking_->LogMetrics(again).ok());
+  t = BuildExperimentTable(*tracking_, created->experiment.project_id, q, 0);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(t->rows[0].ranges[0]);
+  EXPECT_EQ(t->rows[0].ranges[0]->min, 3.0);
+  EXPECT_EQ(t->rows[0].ranges[0]->min_step, far + 1);
+  EXPECT_EQ(t->rows[0].ranges[0]->max, 9.5);
+}
+
+TEST_F(ExperimentTableTest, SortsByEachRunsMinOrMaxWithMissingValuesLast) {
+  // exp-i (i not a multiple of 5) logs loss 100 - i then 50 - i: min 50 - i, max 100 - i.
+  TableQuery q;
+  q.sort = "min:loss";
+  q.descending = false;
+  q.per_page = 3;
+  ExperimentTable t = Build(q);
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(t.rows[0].experiment.name, "exp-29");
+  EXPECT_EQ(t.rows[1].experiment.name, "exp-28");
+  EXPECT_EQ(t.rows[2].experiment.name, "exp-27");
+  EXPECT_EQ(t.rows[0].ranges[0]->min, 21.0);
+  q.sort = "max:loss";
+  q.descending = true;
+  t = Build(q);
+  EXPECT_EQ(t.rows[0].experiment.name, "exp-1");
+  EXPECT_EQ(t.rows[0].ranges[0]->max, 99.0);
+  q.page = 10;  // the last page: runs without a loss, whichever way the sort goes
+  t = Build(q);
+  ASSERT_EQ(t.rows.size(), 3u);
+  for (const TableRow& r : t.rows) EXPECT_FALSE(r.ranges[0]);
+  q.descending = false;
+  t = Build(q);
+  for (const TableRow& r : t.rows) EXPECT_FALSE(r.ranges[0]);
+  q.sort = "max:";
+  EXPECT_EQ(BuildExperimentTable(*tracking_, project_, q, 0).status().code(), Code::kInvalidArgument);
 }
 
 TEST(MetricNames, LossAndErrorLikeMetricsAreLowerIsBetter) {

@@ -9,11 +9,14 @@
   const project = JSON.parse(document.getElementById('project-data').textContent);
   const metricSel = document.getElementById('sweep-metric');
   const dirSel = document.getElementById('sweep-dir');
+  const valueSel = document.getElementById('sweep-value');
   const xSel = document.getElementById('scatter-x');
   const info = document.getElementById('sweep-info');
   const fmt = v => LoupeAxes.compact(v, 4);
   let data = null;
 
+  // The metric as drawn: its last value, or each run's min or max over all steps.
+  const metricName = () => (data.value && data.value !== 'last' ? data.value + '(' + data.metric + ')' : data.metric);
   const lowerIsBetter = key => /loss|err|perplexity|ppl|mse|mae|rmse|time/i.test(key);
 
   // Values along an axis: numbers (log-spaced when they span two decades or more and are
@@ -66,7 +69,7 @@
     const { c, ctx, width, height, ink, line } = canvasOf('parcoords', 300);
     const runs = data.runs;
     const axes = data.params.map((p, i) => makeAxis(p.key, runs.map(r => r.params[i])));
-    axes.push(makeAxis(data.metric, runs.map(r => r.metric)));
+    axes.push(makeAxis(metricName(), runs.map(r => r.metric)));
     const top = 34, bottom = height - 22, left = 50, right = width - 50;
     const x = i => (axes.length === 1 ? (left + right) / 2 : left + (right - left) * i / (axes.length - 1));
     const y = p => bottom - (bottom - top) * p;
@@ -124,7 +127,7 @@
     c.dataset.lines = String(drawn);
     c.dataset.best = best ? String(best.id) : '';
     c.dataset.drawMs = String(Math.round(performance.now() - start));
-    info.textContent = runs.length + ' runs' + (best ? ' · best: ' + best.name + ' (' + data.metric + ' = ' + fmt(best.metric) + ')' : '');
+    info.textContent = runs.length + ' runs' + (best ? ' · best: ' + best.name + ' (' + metricName() + ' = ' + fmt(best.metric) + ')' : '');
   }
 
   function drawImportance() {
@@ -145,7 +148,7 @@
         imp.appendChild(bar);
         imp.appendChild(document.createTextNode(' ' + p.eta2.toFixed(2)));
       }
-      imp.title = 'share of the variance of ' + data.metric + ' explained by ' + p.key + (p.kind === 'numeric' && p.distinct > 5 ? ' (in 5 equal-count bins)' : '');
+      imp.title = 'share of the variance of ' + metricName() + ' explained by ' + p.key + (p.kind === 'numeric' && p.distinct > 5 ? ' (in 5 equal-count bins)' : '');
       const rho = document.createElement('td');
       rho.className = 'num';
       rho.textContent = p.rho === null ? '—' : (p.rho > 0 ? '+' : '') + p.rho.toFixed(2);
@@ -166,7 +169,7 @@
     c.dataset.points = String(runs.length);
     if (k < 0) return;
     const ax = makeAxis(data.params[k].key, runs.map(r => r.params[k]));
-    const ay = makeAxis(data.metric, runs.map(r => r.metric));
+    const ay = makeAxis(metricName(), runs.map(r => r.metric));
     const left = 56, right = width - 12, top = 10, bottom = height - 30;
     const good = score(data.runs);
     ctx.strokeStyle = line;
@@ -201,6 +204,7 @@
     const query = new URLSearchParams();
     for (const k of ['q', 'status', 'ccols']) if (params.has(k)) query.set(k, params.get(k));
     if (metricSel.value) query.set('metric', metricSel.value);
+    query.set('value', valueSel.value);
     try {
       const resp = await fetch('/api/v1/projects/' + project.id + '/sweep?' + query);
       const body = await resp.json();
@@ -225,6 +229,7 @@
 
   box.addEventListener('toggle', () => { if (box.open && !data) load(); });
   metricSel.addEventListener('change', load);
+  valueSel.addEventListener('change', load);
   dirSel.addEventListener('change', draw);
   xSel.addEventListener('change', drawScatter);
   if (box.open) load();
