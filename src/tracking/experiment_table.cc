@@ -419,7 +419,8 @@ std::string ExperimentTableCsv(const ExperimentTable& table) {
   };
   std::string out = "id,run_id,name,status,start,duration_seconds";
   for (const std::string& k : table.config_columns) out += "," + field("config." + k);
-  for (const std::string& k : table.metric_columns) out += "," + field(k) + "," + field(k + ".min") + "," + field(k + ".max");
+  // min(KEY) and max(KEY): a key cannot hold parentheses, so no column name clashes.
+  for (const std::string& k : table.metric_columns) out += "," + field(k) + "," + field("min(" + k + ")") + "," + field("max(" + k + ")");
   out += ",config\n";
   for (const TableRow& r : table.rows) {
     const Experiment& e = r.experiment;

@@ -197,7 +197,7 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
     for (const char* kind : {"min", "max"}) {
       const std::string sort = std::string(kind) + ":" + k;
       json sub = {{"label", kind}, {"href", sort_href(sort)}, {"arrow", false}};
-      if (q->sort == sort) sub["arrow"] = q->descending ? "▼" : "▲";
+      if (q->sort == sort) sub["arrow"] = q->descending ? " ▼" : " ▲";
       subs.push_back(std::move(sub));
     }
     columns.back()["subs"] = std::move(subs);
@@ -242,7 +242,12 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
     for (size_t c = 0; c < r.metrics.size(); ++c) {
       json cell = {{"last", FormatNumber(r.metrics[c], 5)}, {"range", false}};
       if (const std::optional<MetricRange>& m = r.ranges[c]) {
-        cell["range"] = FormatNumber(m->min, 4) + " – " + FormatNumber(m->max, 4);
+        // The precision of the last value: rounding keeps order, so it stays inside.
+        cell["range"] = true;
+        cell["min"] = FormatNumber(m->min, 5);
+        cell["max"] = FormatNumber(m->max, 5);
+        cell["min_cls"] = q->sort == "min:" + table->metric_columns[c] ? "sorted" : "";
+        cell["max_cls"] = q->sort == "max:" + table->metric_columns[c] ? "sorted" : "";
         cell["range_title"] = "min " + FormatNumber(m->min, 6) + " at step " + std::to_string(m->min_step) + ", max " +
                               FormatNumber(m->max, 6) + " at step " + std::to_string(m->max_step) +
                               " (finite values over all steps)";

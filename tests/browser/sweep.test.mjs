@@ -101,7 +101,13 @@ test("each run's min and max of a metric, shown and sorted", async () => {
   assert.ok(Math.abs(lo - first.loss) <= 1e-3 * Math.max(1, first.loss), `min ${lo} vs ${first.loss}`);
   assert.ok(Math.abs(hi - (first.loss + 1)) <= 1e-3 * (first.loss + 1), `max ${hi} vs ${first.loss + 1}`);
   assert.match(await range.getAttribute('title'), / at step 1, max .* at step 0 /);
-  assert.equal(await page.textContent('table.experiments thead a.sub-sort:has-text("max")'), 'max▲');
+  assert.equal(await page.textContent('table.experiments thead a.sub-sort:has-text("max")'), 'max ▲');
+  assert.equal(await row.locator('td:last-child .range .sorted').textContent(), String(hi));
+  // The sweep panel opens on what the table is sorted by.
+  await page.click('#sweep summary');
+  await page.waitForFunction(() => document.getElementById('sweep').dataset.state === 'drawn');
+  assert.equal(await page.inputValue('#sweep-value'), 'max');
+  assert.equal(JSON.parse(await page.getAttribute('#parcoords', 'data-axes')).pop(), 'max(val/loss)');
   await shot(page, 'sweep-min-max');
   assert.deepEqual(errors, []);
 });

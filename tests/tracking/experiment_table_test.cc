@@ -111,8 +111,8 @@ TEST_F(ExperimentTableTest, PagesAndExportsCsv) {
   std::string csv = ExperimentTableCsv(Build(q));
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 31);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "id,run_id,name,status,start,duration_seconds,config.lr,config.opt.name,loss,loss.min,loss.max,acc,acc.min,"
-            "acc.max,config");
+            "id,run_id,name,status,start,duration_seconds,config.lr,config.opt.name,loss,min(loss),max(loss),acc,"
+            "min(acc),max(acc),config");
   // exp-29 (first, newest): loss 100-29 at step 0 then 50-29 at step 1; acc 0.29 once.
   std::string first = csv.substr(csv.find('\n') + 1);
   EXPECT_NE(first.find(",21,21,71,0.28999999999999998,0.28999999999999998,0.28999999999999998,"), std::string::npos)

@@ -58,13 +58,16 @@ class PagesTest(unittest.TestCase):
         self.assertIn('<span class="badge running">running</span>', p)
         # Each run's range below its last value: loss (i+1)/(step+1), acc step/50, steps 0..49.
         row = re.search(r'<tr data-id="\d+">.*?>lr-0.001</a>.*?</tr>', p, re.S).group(0)
-        cells = re.findall(r'<td class="num"><span class="last">([^<]*)</span>(?:<div class="range" title="([^"]*)">([^<]*)</div>)?</td>', row)
-        self.assertEqual(cells[-2:], [("0.06", "min 0.06 at step 49, max 3 at step 0 (finite values over all steps)", "0.06 – 3"),
-                                      ("0.98", "min 0 at step 0, max 0.98 at step 49 (finite values over all steps)", "0 – 0.98")])
+        cells = re.findall(r'<td class="num"><span class="last">([^<]*)</span>(?:<div class="range" title="([^"]*)">'
+                           r'<span class="">([^<]*)</span> – <span class="">([^<]*)</span></div>)?</td>', row)
+        self.assertEqual(cells[-2:], [("0.06", "min 0.06 at step 49, max 3 at step 0 (finite values over all steps)", "0.06", "3"),
+                                      ("0.98", "min 0 at step 0, max 0.98 at step 49 (finite values over all steps)", "0", "0.98")])
         p = self.page("/projects/1?sort=min:train/loss&dir=desc")
         names = re.findall(r'<a href="/experiments/\d+">([^<]+)</a>', p)
         self.assertEqual(names, ["lr-0.001", "lr-0.01", "lr-0.1", "still-running"])  # no loss sorts last
-        self.assertIn('title="sort by each run\'s minimum">min▼</a>', p)
+        self.assertIn('title="sort by each run\'s minimum">min ▼</a>', p)
+        # The sorted end of each range stands out.
+        self.assertIn('<span class="sorted">0.06</span> – <span class="">3</span>', p)
         self.assertIn("sort=max%3Atrain/loss", p)
         self.assertIn("must be name, status, start, duration, metric:&lt;key&gt;, min:&lt;key&gt;", self.page("/projects/1?sort=min:", 422))
         p = self.page("/projects/1?status=finished&q=lr%3D0.01")
@@ -85,8 +88,8 @@ class PagesTest(unittest.TestCase):
         self.assertIn("attachment", headers["Content-Disposition"])
         lines = body.decode().strip().split("\n")
         # The config keys that differ between the runs come before the metrics.
-        self.assertEqual(lines[0], "id,run_id,name,status,start,duration_seconds,config.lr,train/loss,train/loss.min,"
-                                   "train/loss.max,val/acc,val/acc.min,val/acc.max,config")
+        self.assertEqual(lines[0], "id,run_id,name,status,start,duration_seconds,config.lr,train/loss,min(train/loss),"
+                                   "max(train/loss),val/acc,min(val/acc),max(val/acc),config")
         self.assertEqual(len(lines), 5)
         self.assertIn(",lr-0.001,finished,", lines[1])
         # lr-0.001 logged loss 3/(step+1) and acc step/50 over steps 0..49.

@@ -14,6 +14,10 @@
   const info = document.getElementById('sweep-info');
   const fmt = v => LoupeAxes.compact(v, 4);
   let data = null;
+  let shownMetric = null;
+  // The table sorted by each run's minimum or maximum of a metric: the panel starts there.
+  const sorted = /^(min|max):(.+)$/.exec(new URLSearchParams(location.search).get('sort') || '');
+  if (sorted) valueSel.value = sorted[1];
 
   // The metric as drawn: its last value, or each run's min or max over all steps.
   const metricName = () => (data.value && data.value !== 'last' ? data.value + '(' + data.metric + ')' : data.metric);
@@ -204,6 +208,7 @@
     const query = new URLSearchParams();
     for (const k of ['q', 'status', 'ccols']) if (params.has(k)) query.set(k, params.get(k));
     if (metricSel.value) query.set('metric', metricSel.value);
+    else if (sorted) query.set('metric', sorted[2]);
     query.set('value', valueSel.value);
     try {
       const resp = await fetch('/api/v1/projects/' + project.id + '/sweep?' + query);
@@ -218,7 +223,8 @@
     if (!metricSel.options.length) {
       for (const m of data.metrics.filter(m => !m.startsWith('system/'))) metricSel.add(new Option(m, m, false, m === data.metric));
     }
-    dirSel.value = lowerIsBetter(data.metric) ? 'min' : 'max';
+    if (data.metric !== shownMetric) dirSel.value = lowerIsBetter(data.metric) ? 'min' : 'max';  // a manual choice stays
+    shownMetric = data.metric;
     const keep = xSel.value;
     xSel.textContent = '';
     for (const p of data.params) xSel.add(new Option(p.key, p.key));
