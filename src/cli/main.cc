@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "app/artifacts_module.h"
+#include "app/llm_module.h"
 #include "app/auth_module.h"
 #include "app/claas_module.h"
 #include "app/datasets_module.h"
@@ -156,7 +157,8 @@ int Serve(const ServeOptions& o) {
     loupe::app::DatasetsModule datasets(**store, config);
     loupe::app::TrainingModule training(**store, datasets.service(), tracking.service(), config);
     loupe::app::ArtifactsModule artifacts(**store, config);
-    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts};
+    loupe::app::LlmModule llm(**store, **store, auth.secrets());
+    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts, &llm};
 
     std::vector<loupe::Route> routes = loupe::StaticRoutes();
     for (loupe::app::Module* m : modules) m->AddRoutes(routes);

@@ -503,10 +503,53 @@ CREATE TABLE model_aliases(
   return m;
 }
 
+// The LLM workbench: model endpoints (their API keys are secrets, named here),
+// conversations and predictions.
+const SchemaModule& LlmSchema() {
+  static const SchemaModule m{"llm", {
+      R"sql(
+CREATE TABLE llm_models(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, api TEXT NOT NULL, base_url TEXT NOT NULL,
+  model TEXT NOT NULL, secret_name TEXT NOT NULL DEFAULT '', defaults TEXT NOT NULL DEFAULT '{}',
+  price_input REAL, price_output REAL, capabilities TEXT NOT NULL DEFAULT '{}', probe TEXT NOT NULL DEFAULT 'null',
+  base_model_id INTEGER REFERENCES llm_models(id) ON DELETE SET NULL, experiment_id INTEGER,
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL, created_by TEXT NOT NULL DEFAULT '');
+CREATE INDEX llm_models_by_base ON llm_models(base_model_id);
+)sql",
+      R"sql(
+-- v2: conversations, their messages, and predictions (every model call). Predictions keep
+-- the model's and the conversation's ids without a foreign key: they outlive both.
+CREATE TABLE conversations(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL,
+  model_id INTEGER REFERENCES llm_models(id) ON DELETE SET NULL, system TEXT NOT NULL DEFAULT '',
+  params TEXT NOT NULL DEFAULT '{}', create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '');
+CREATE INDEX conversations_by_update ON conversations(update_time);
+CREATE TABLE chat_messages(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE, role TEXT NOT NULL,
+  content TEXT NOT NULL, reply_to INTEGER, model_id INTEGER, model_name TEXT NOT NULL DEFAULT '',
+  prediction_id INTEGER, error TEXT NOT NULL DEFAULT '', create_time INTEGER NOT NULL);
+CREATE INDEX chat_messages_by_conversation ON chat_messages(conversation_id, id);
+CREATE TABLE predictions(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, model_id INTEGER, model_name TEXT NOT NULL,
+  api TEXT NOT NULL, provider_model TEXT NOT NULL, messages TEXT NOT NULL, params TEXT NOT NULL,
+  response TEXT NOT NULL, finish_reason TEXT NOT NULL, outcome TEXT NOT NULL, error_type TEXT NOT NULL,
+  error_text TEXT NOT NULL, latency_ms REAL NOT NULL, ttft_ms REAL, prompt_tokens INTEGER,
+  completion_tokens INTEGER, cost_usd REAL, conversation_id INTEGER, trace_id TEXT NOT NULL,
+  source TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]', created_by TEXT NOT NULL DEFAULT '');
+CREATE INDEX predictions_by_time ON predictions(time);
+CREATE INDEX predictions_by_model ON predictions(model_id, time);
+CREATE INDEX predictions_by_conversation ON predictions(conversation_id);
+)sql",
+  }};
+  return m;
+}
+
 const std::vector<SchemaModule>& StoreSchema() {
   static const std::vector<SchemaModule> all = {TrackingSchema(), DatasetSchema(), JobSchema(), RunSchema(),
                                                 ExplorerSchema(), AuthSchema(), SecretSchema(),
-                                                ArtifactSchema()};
+                                                ArtifactSchema(), LlmSchema()};
   return all;
 }
 

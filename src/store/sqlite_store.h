@@ -149,6 +149,26 @@ class SqliteStore final : public Store {
   Status UpdateModelDescription(const std::string& model, const std::string& description, int64_t time) override;
   Status DeleteModelVersion(const std::string& model, int64_t version) override;
   Result<std::vector<std::pair<std::string, int64_t>>> RegistrationsOf(int64_t artifact_version_id) override;
+
+  // LlmStore (sqlite_store_llm.cc).
+  Result<LlmModel> CreateLlmModel(const LlmModel& m, int64_t max_count) override;
+  Status UpdateLlmModel(const LlmModel& m) override;
+  Status SetLlmModelProbe(int64_t id, const std::string& probe_json) override;
+  Result<LlmModel> GetLlmModel(int64_t id) override;
+  Result<std::vector<LlmModel>> ListLlmModels() override;
+  Status DeleteLlmModel(int64_t id) override;
+
+  // ChatStore (sqlite_store_chats.cc).
+  Result<Conversation> CreateConversation(const Conversation& c) override;
+  Status UpdateConversation(const Conversation& c) override;
+  Result<Conversation> GetConversation(int64_t id) override;
+  Result<std::vector<Conversation>> ListConversations(int64_t limit, int64_t offset) override;
+  Status DeleteConversation(int64_t id) override;
+  Result<ChatMessageRecord> AddUserMessage(const ChatMessageRecord& m) override;
+  Result<std::vector<ChatMessageRecord>> ListMessages(int64_t conversation_id) override;
+  Result<ChatMessageRecord> GetMessage(int64_t id) override;
+  Result<ChatMessageRecord> RecordAnswer(const ChatMessageRecord& answer, const Prediction& p) override;
+  Result<Prediction> GetPrediction(int64_t id) override;
   Result<int64_t> CreateDataset(const DatasetRecord& d) override;
   Status UpdateDataset(const DatasetRecord& d) override;
   Result<DatasetRecord> GetDataset(int64_t id) override;

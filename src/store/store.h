@@ -16,9 +16,11 @@
 #include "common/status.h"
 #include "store/artifact_store.h"
 #include "store/auth_store.h"
+#include "store/chat_store.h"
 #include "store/dataset_store.h"
 #include "store/explorer_store.h"
 #include "store/job_store.h"
+#include "store/llm_store.h"
 #include "store/run_store.h"
 #include "store/secret_store.h"
 #include "store/tracking_store.h"
@@ -32,7 +34,9 @@ class Store : public virtual TrackingStore,
               public virtual ExplorerStore,
               public virtual AuthStore,
               public virtual SecretStore,
-              public virtual ArtifactStore {
+              public virtual ArtifactStore,
+              public virtual LlmStore,
+              public virtual ChatStore {
  public:
   ~Store() override = default;
   // Blocks until every accepted write is committed, then stops the writer.

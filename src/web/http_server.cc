@@ -331,15 +331,15 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
             if (refused) return Respond(req, std::move(*refused), start, api);
           }
           if (stream) {
-            // An event stream lives for minutes and its request is copied below for
-            // the gate's re-checks: it keeps no body (the budget stopped counting it).
-            std::string().swap(r.body);
             StreamStart st;
             try {
-              st = stream(r);
+              st = stream(r);  // reads the body (a chat message), if it has one
             } catch (const std::exception& e) {
               st.error = JsonError(Status::Internal(std::string("unexpected error: ") + e.what()));
             }
+            // An event stream lives for minutes and its request is copied below for
+            // the gate's re-checks: it keeps no body (the budget stopped counting it).
+            std::string().swap(r.body);
             if (st.error) return Respond(req, std::move(*st.error), start, api);
             auto resp = req->create_response<restinio::chunked_output_t>();
             resp.append_header(restinio::http_field::content_type, "text/event-stream; charset=utf-8");
@@ -411,6 +411,12 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
             const bool api = std::string_view(req->header().path()).rfind("/api/", 0) == 0;
             return Respond(req, JsonError(Status::BadRequest("the path does not decode to valid UTF-8")),
                            std::chrono::steady_clock::now(), api);
+          })
+          // A streamed answer's small chunks must not wait for the client's delayed ACK
+          // (Nagle held each for 40 ms).
+          .socket_options_setter([](restinio::socket_options_t& o) {
+            restinio::asio_ns::error_code ec;
+            o.set_option(restinio::asio_ns::ip::tcp::no_delay{true}, ec);
           })
           .max_pipelined_requests(4)
           // One accept outstanding per thread: new connections (the SDK opens one per

@@ -1,0 +1,317 @@
+#include "llm/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <list>
+
+namespace loupe::llm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string HostOf(const std::string& url) {
+  CURLU* u = curl_url();
+  std::string host = url;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* h = nullptr;
+    char* port = nullptr;
+    if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) host = h;
+    if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) host += std::string(":") + port;
+    curl_free(h);
+    curl_free(port);
+  }
+  curl_url_cleanup(u);
+  return host;
+}
+
+}  // namespace
+
+struct HttpClient::Transfer {
+  OutboundRequest request;
+  OutboundCallbacks callbacks;
+  std::shared_ptr<OutboundCall> call;
+  Clock::time_point due;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  ResponseHead head;
+  bool head_sent = false;
+  bool aborted_by_callback = false;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Transfer() {
+    if (header_list) curl_slist_free_all(header_list);
+    if (easy) curl_easy_cleanup(easy);
+  }
+
+  bool SendHead() {
+    if (head_sent) return true;
+    head_sent = true;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &head.status);
+    return !callbacks.on_head || callbacks.on_head(head);
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    std::string_view line(data, size * n);
+    if (line.rfind("HTTP/", 0) == 0) {
+      t->head.headers.clear();  // a new response (after 100 Continue)
+    } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+      t->head.headers[Lower(std::string(line.substr(0, colon)))] = std::string(value);
+    }
+    return size * n;
+  }
+
+  static size_t OnBody(char* data, size_t size, size_t n, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    if (t->call->cancelled()) return 0;
+    if (!t->SendHead() || (t->callbacks.on_body && !t->callbacks.on_body(std::string_view(data, size * n)))) {
+      t->aborted_by_callback = true;
+      return 0;
+    }
+    return size * n;
+  }
+
+  Status Setup() {
+    easy = curl_easy_init();
+    if (!easy) return Status::Internal("cannot start an HTTP call (curl_easy_init)");
+    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout_ms));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.idle_timeout_s));
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
+    if (request.method == "POST") {
+      curl_easy_setopt(easy, CURLOPT_POST, 1L);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    } else if (request.method != "GET") {
+      return Status::Internal("unsupported method " + request.method);
+    }
+    header_list = curl_slist_append(header_list, "Expect:");  // no 100-continue round trip
+    for (const auto& [name, value] : request.headers) {
+      header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list);
+    return Status::Ok();
+  }
+
+  // What went wrong, in the words a user can act on; never the request's headers.
+  Status Outcome(CURLcode code) const {
+    const std::string host = HostOf(request.url);
+    switch (code) {
+      case CURLE_OK:
+        return Status::Ok();
+      case CURLE_URL_MALFORMAT:
+        return Status::InvalidArgument("the base URL is not a valid URL: " + request.url);
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        return Status::InvalidArgument("the base URL must start with http:// or https://");
+      case CURLE_COULDNT_RESOLVE_HOST:
+        return Status::Unavailable("cannot resolve the host " + host);
+      case CURLE_COULDNT_CONNECT:
+        return Status::Unavailable("cannot connect to " + host + (error[0] ? std::string(" (") + error + ")" : ""));
+      case CURLE_OPERATION_TIMEDOUT:
+        return Status::Unavailable(std::string("the call to ") + host + " timed out (" + error + ")");
+      case CURLE_WRITE_ERROR:
+        if (call->cancelled() || aborted_by_callback) return Status::Cancelled("the call was cancelled");
+        break;
+      case CURLE_PARTIAL_FILE:
+      case CURLE_RECV_ERROR:
+      case CURLE_GOT_NOTHING:
+      case CURLE_SEND_ERROR:
+        return Status::Unavailable(host + " closed the connection before the answer was complete (" +
+                                   std::string(error[0] ? error : curl_easy_strerror(code)) + ")");
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION:
+        return Status::Unavailable("TLS with " + host + " failed: " + (error[0] ? error : curl_easy_strerror(code)));
+      default:
+        break;
+    }
+    return Status::Unavailable("the call to " + host + " failed: " + (error[0] ? error : curl_easy_strerror(code)));
+  }
+};
+
+HttpClient::HttpClient() {
+  GlobalInit();
+  multi_ = curl_multi_init();
+  thread_ = std::thread([this] { Loop(); });
+}
+
+HttpClient::~HttpClient() {
+  Shutdown();
+  curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+void HttpClient::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HttpClient::Wake() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
+
+std::shared_ptr<OutboundCall> HttpClient::Submit(OutboundRequest request, OutboundCallbacks callbacks) {
+  auto t = std::make_unique<Transfer>();
+  t->call = std::make_shared<OutboundCall>();
+  t->due = Clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, request.delay_ms));
+  t->request = std::move(request);
+  t->callbacks = std::move(callbacks);
+  std::shared_ptr<OutboundCall> call = t->call;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      ++in_flight_;
+      pending_.push_back(std::move(t));
+    }
+  }
+  if (t) {  // not taken: the client is shut down
+    if (t->callbacks.on_done) t->callbacks.on_done(Status::Cancelled("the server is stopping"), 0);
+    return call;
+  }
+  Wake();
+  return call;
+}
+
+Result<FetchResult> HttpClient::Fetch(OutboundRequest request, size_t max_body_bytes) {
+  auto result = std::make_shared<FetchResult>();
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> finished = done->get_future();
+  auto too_large = std::make_shared<bool>(false);
+  OutboundCallbacks cb;
+  cb.on_head = [result](const ResponseHead& head) {
+    result->head = head;
+    return true;
+  };
+  cb.on_body = [result, too_large, max_body_bytes](std::string_view piece) {
+    if (result->body.size() + piece.size() > max_body_bytes) {
+      *too_large = true;
+      return false;
+    }
+    result->body.append(piece);
+    return true;
+  };
+  cb.on_done = [result, done, too_large, max_body_bytes](const Status& s, long status) {
+    if (result->head.status == 0) result->head.status = status;
+    if (*too_large) {
+      done->set_value(Status::TooLarge("the answer exceeds " + std::to_string(max_body_bytes) + " bytes"));
+    } else {
+      done->set_value(s);
+    }
+  };
+  Submit(std::move(request), std::move(cb));
+  Status s = finished.get();
+  if (!s.ok()) return s;
+  return std::move(*result);
+}
+
+void HttpClient::Loop() {
+  CURLM* multi = static_cast<CURLM*>(multi_);
+  std::list<std::unique_ptr<Transfer>> waiting;  // submitted with a delay not yet over
+  std::map<CURL*, std::unique_ptr<Transfer>> active;
+  auto finish = [&](std::unique_ptr<Transfer> t, const Status& s) {
+    long status = t->head.status;
+    if (t->easy && status == 0) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (s.ok() && !t->head_sent) {
+      if (!t->SendHead()) {
+        if (t->callbacks.on_done) t->callbacks.on_done(Status::Cancelled("the call was cancelled"), status);
+        --in_flight_;
+        return;
+      }
+    }
+    if (t->callbacks.on_done) t->callbacks.on_done(s, status);
+    --in_flight_;
+  };
+  for (;;) {
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping = stopping_;
+      while (!pending_.empty()) {
+        waiting.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+    }
+    const Clock::time_point now = Clock::now();
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (stopping || (*it)->call->cancelled()) {
+        finish(std::move(*it), Status::Cancelled(stopping ? "the server is stopping" : "the call was cancelled"));
+        it = waiting.erase(it);
+      } else if ((*it)->due <= now) {
+        std::unique_ptr<Transfer> t = std::move(*it);
+        it = waiting.erase(it);
+        Status s = t->Setup();
+        if (!s.ok()) {
+          finish(std::move(t), s);
+          continue;
+        }
+        curl_multi_add_handle(multi, t->easy);
+        CURL* key = t->easy;
+        active.emplace(key, std::move(t));
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = active.begin(); it != active.end();) {
+      if (stopping || it->second->call->cancelled()) {
+        curl_multi_remove_handle(multi, it->first);
+        finish(std::move(it->second), Status::Cancelled(stopping ? "the server is stopping" : "the call was cancelled"));
+        it = active.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (stopping && waiting.empty() && active.empty()) return;
+
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      auto it = active.find(msg->easy_handle);
+      if (it == active.end()) continue;
+      CURLcode code = msg->data.result;
+      curl_multi_remove_handle(multi, msg->easy_handle);
+      std::unique_ptr<Transfer> t = std::move(it->second);
+      active.erase(it);
+      Status s = t->Outcome(code);
+      finish(std::move(t), s);
+    }
+    int wait_ms = 1000;
+    for (const auto& t : waiting) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t->due - Clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, wait_ms));
+    }
+    curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+  }
+}
+
+}  // namespace loupe::llm
