@@ -1,5 +1,6 @@
 #include "app/llm_module.h"
 
+#include "ui/llm_pages.h"
 #include "web/llm_api.h"
 
 namespace loupe::app {
@@ -10,6 +11,7 @@ LlmModule::LlmModule(LlmStore& models, ChatStore& chats, auth::SecretService& se
 void LlmModule::AddRoutes(std::vector<Route>& routes) {
   AppendRoutes(routes, LlmApiRoutes(models_));
   AppendRoutes(routes, ChatApiRoutes(chat_));
+  AppendRoutes(routes, LlmPageRoutes(models_));
 }
 
 }  // namespace loupe::app

@@ -1,0 +1,69 @@
+#include "ui/llm_pages.h"
+
+#include <nlohmann/json.hpp>
+
+#include "ui/page.h"
+#include "ui/template_renderer.h"
+#include "web/llm_api.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+
+std::string Price(const json& v) { return v.is_number() ? "$" + FormatNumber(v.get<double>(), 6) : "—"; }
+
+HttpResponse ModelsPage(llm::ModelRegistry& models, const HttpRequest& req) {
+  PageFrame frame{"LLM endpoints", {{"Home", "/"}, {"LLM endpoints", ""}}, "llm", false, {"api.js", "llm_models.js"}};
+  Result<std::vector<LlmModel>> all = models.List();
+  if (!all.ok()) return HtmlErrorPage(all.status(), frame);
+  json rows = json::array();
+  json bases = json::array({{{"id", ""}, {"name", "—"}}});
+  for (const LlmModel& m : *all) {
+    json j = LlmModelJson(models, m, &*all);
+    json badges = json::array();
+    const json& probe = j["probe"];
+    for (const char* cap : {"streaming", "tools", "vision", "json_mode"}) {
+      const bool declared = j["capabilities"].value(cap, false);
+      const bool confirmed = std::string(cap) == "streaming" && probe.is_object() && probe.value("streaming", json()) == true;
+      if (!declared && !confirmed) continue;
+      badges.push_back({{"label", std::string(cap) == "json_mode" ? "JSON mode" : cap},
+                        {"confirmed", confirmed},
+                        {"title", confirmed ? "confirmed by the connection test" : "declared"}});
+    }
+    json test = false;
+    if (probe.is_object()) {
+      test = {{"ok", probe.value("ok", false)},
+              {"message", probe.value("message", "")},
+              {"when", FormatMicrosUtc(static_cast<int64_t>(probe.value("time", 0.0) * 1e6))},
+              {"latency", probe["latency_ms"].is_number() ? FormatNumber(probe["latency_ms"].get<double>(), 3) + " ms" : ""}};
+    }
+    const json& key = j["api_key"];
+    std::string key_text = !key["set"].get<bool>()           ? "no key"
+                           : key.value("missing", false)     ? "secret missing"
+                           : key["hint"].is_string()         ? "…" + key["hint"].get<std::string>()
+                                                             : "set";
+    if (key["secret"].is_string()) key_text += " (secret " + key["secret"].get<std::string>() + ")";
+    rows.push_back({{"id", m.id}, {"name", m.name}, {"api", m.api == "anthropic" ? "Anthropic" : "OpenAI-compatible"},
+                    {"base_url", m.base_url}, {"model", m.model}, {"key", key_text},
+                    {"price_in", Price(j["price_input"])}, {"price_out", Price(j["price_output"])},
+                    {"badges", badges}, {"test", test},
+                    {"base", j["base_model"].is_object() && j["base_model"]["name"].is_string()
+                                 ? json(j["base_model"]["name"]) : json(false)},
+                    {"experiment", m.experiment_id ? json(*m.experiment_id) : json(false)}});
+    bases.push_back({{"id", m.id}, {"name", m.name}});
+  }
+  return HtmlPage(frame, RenderTemplate("llm_models", json{{"models", rows}, {"has_models", !rows.empty()},
+                                                           {"bases", bases}, {"can_edit", CanEdit(req)}}));
+}
+
+}  // namespace
+
+std::vector<Route> LlmPageRoutes(llm::ModelRegistry& models) {
+  std::vector<Route> r;
+  r.push_back({"GET", "/llm/models", [&models](const HttpRequest& req) { return ModelsPage(models, req); }});
+  return r;
+}
+
+}  // namespace loupe

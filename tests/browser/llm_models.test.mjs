@@ -1,0 +1,106 @@
+// The LLM endpoints page against the stand-in provider (tests/llm/standin_provider.py, a
+// test server): the empty state, adding a model through the form (tested at once: the
+// streaming badge is confirmed), a wrong key's precise message, removal, and 390 px.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { withServerAndPage, shot, root } from './harness.mjs';
+
+let server, page;
+const errors = [];
+withServerAndPage(errors, (s, p) => { server = s; page = p; });
+
+let standin = null;
+let standinUrl = '';
+async function startStandin() {
+  if (standin) return;
+  standin = spawn('/usr/bin/python3', [path.join(root, 'tests', 'llm', 'standin_provider.py'), '--port', '0', '--key', 'sk-test'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    standin.stdout.once('data', (d) => resolve(Number(/PORT (\d+)/.exec(d.toString())[1])));
+    standin.once('exit', (c) => reject(new Error('stand-in exited ' + c)));
+  });
+  standinUrl = `http://127.0.0.1:${port}`;
+}
+after(() => { if (standin) standin.kill(); });
+
+async function addModel(fields) {
+  await page.click('#add-model');
+  for (const [k, v] of Object.entries(fields)) {
+    if (k === 'api') await page.selectOption('#model-form select[name=api]', v);
+    else if (k === 'base') await page.selectOption('#model-form select[name=base_model_id]', { label: v });
+    else await page.fill(`#model-form [name=${k}]`, v);
+  }
+  await Promise.all([page.waitForNavigation(), page.click('#model-form button[type=submit]')]);
+}
+
+test('the empty state says how to start', async () => {
+  await page.goto(server.url + '/llm/models');
+  assert.match(await page.textContent('.empty'), /No models yet/);
+  assert.equal(await page.getAttribute('nav a.active', 'href'), '/llm/models');
+  assert.deepEqual(errors, []);
+});
+
+test('a model added through the form is tested at once and shows what the test found', async () => {
+  await startStandin();
+  await page.goto(server.url + '/llm/models');
+  await addModel({ name: 'local-gpt', base_url: standinUrl + '/v1', model: 'gpt-standin', api_key: 'sk-test',
+    price_input: '2.5', price_output: '10' });
+  const row = page.locator('table.llm-models tbody tr', { hasText: 'local-gpt' });
+  assert.match(await row.locator('.test-cell').textContent(), /ok\s+connected; streaming works/);
+  assert.equal((await row.locator('.badge', { hasText: 'streaming' }).textContent()).trim(), 'streaming ✓');
+  const cells = await row.locator('td').allTextContents();
+  assert.equal(cells[3].trim(), '$2.5');
+  assert.equal(cells[4].trim(), '$10');
+  assert.equal(cells[2].trim(), 'set');  // a 7-character key: no hint
+  assert.ok(!(await page.content()).includes('sk-test'));
+  // Anthropic, fine-tuned from the first.
+  await addModel({ api: 'anthropic', name: 'claude-ft', base_url: standinUrl, model: 'claude-standin', api_key: 'sk-test',
+    base: 'local-gpt' });
+  const ft = page.locator('tr', { hasText: 'claude-ft' });
+  assert.match(await ft.locator('.test-cell').textContent(), /streaming works/);
+  assert.equal((await ft.locator('td').first().textContent()).trim(), 'claude-ftfine-tuned from local-gpt');
+  await shot(page, 'llm-models');
+  assert.deepEqual(errors, []);
+});
+
+test('a wrong key and an unreachable host say what is wrong', async () => {
+  await startStandin();
+  await page.goto(server.url + '/llm/models');
+  await addModel({ name: 'wrong-key', base_url: standinUrl + '/v1', model: 'gpt-standin', api_key: 'sk-wrong-key-1234' });
+  const row = page.locator('tr', { hasText: 'wrong-key' });
+  assert.match(await row.locator('.test-cell').textContent(), /failed\s+the provider refused the API key \(401\)/);
+  assert.equal((await row.locator('td').nth(2).textContent()).trim(), '…1234');
+  await addModel({ name: 'nobody', base_url: 'http://127.0.0.1:9/v1', model: 'm' });
+  assert.match(await page.locator('tr', { hasText: 'nobody' }).locator('.test-cell').textContent(), /cannot connect to 127\.0\.0\.1:9/);
+  // A bad field keeps the form open with the server's message.
+  await page.click('#add-model');
+  await page.fill('#model-form [name=name]', 'bad');
+  await page.fill('#model-form [name=base_url]', 'ftp://x');
+  await page.fill('#model-form [name=model]', 'm');
+  await page.click('#model-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('model-error').textContent !== '');
+  assert.match(await page.textContent('#model-error'), /must start with http:\/\/ or https:\/\//);
+  // The browser logs the refused request (422) itself; nothing else may appear.
+  assert.deepEqual(errors.filter((e) => !/status of 422/.test(e)), []);
+  errors.length = 0;
+});
+
+test('removing a model, and the page at 390 px', async () => {
+  await page.goto(server.url + '/llm/models');
+  page.once('dialog', (d) => d.accept());
+  await Promise.all([page.waitForNavigation(), page.locator('tr', { hasText: 'nobody' }).locator('.delete-model').click()]);
+  assert.equal(await page.locator('tr', { hasText: 'nobody' }).count(), 0);
+  const phone = await page.context().browser().newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const p = await phone.newPage();
+  await p.goto(server.url + '/login');
+  await p.fill('input[name=token]', server.token);
+  await p.click('text=Sign in with the token');
+  await p.goto(server.url + '/llm/models');
+  const width = await p.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 391, `the page is ${width} px wide`);
+  await shot(p, 'llm-models-390');
+  await phone.close();
+  assert.deepEqual(errors, []);
+});
