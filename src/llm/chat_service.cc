@@ -111,6 +111,7 @@ ChatCall::ChatCall(ChatStore& chats, HttpClient& http, Setup setup)
 void ChatCall::Start(ChatSink sink) {
   sink_ = std::move(sink);
   start_micros_ = NowMicros();
+  last_event_micros_ = start_micros_;
   if (!sink_("start", {{"user_message", ChatMessageJson(setup_.user)},
                        {"model", {{"id", setup_.model.id}, {"name", setup_.model.name}}}})) {
     sink_gone_ = true;
@@ -146,6 +147,7 @@ void ChatCall::Attempt(int64_t delay_ms) {
   cb.on_head = [self](const ResponseHead& h) { return self->OnHead(h); };
   cb.on_body = [self](std::string_view piece) { return self->OnBody(piece); };
   cb.on_done = [self](const Status& s, long http) { self->OnDone(s, http); };
+  cb.on_tick = [self] { return self->OnTick(); };
   std::lock_guard<std::mutex> lock(outbound_mu_);
   outbound_ = http_.Submit(std::move(o), std::move(cb));
   if (cancelled_.load() || sink_gone_) outbound_->Cancel();
@@ -159,15 +161,31 @@ bool ChatCall::OnHead(const ResponseHead& head) {
   return !cancelled_.load();
 }
 
-bool ChatCall::Relay(const std::string& delta) {
-  if (delta.empty()) return true;
+Status ChatCall::Relay(const std::string& delta) {
+  if (delta.empty()) return Status::Ok();
+  if (relayed_.size() + delta.size() > setup_.options.max_answer_bytes) {
+    return Status::TooLarge("the answer was stopped at " + std::to_string(setup_.options.max_answer_bytes) +
+                            " bytes");
+  }
   if (!ttft_ms_) ttft_ms_ = (NowMicros() - start_micros_) / 1000.0;
   relayed_ += delta;
+  last_event_micros_ = NowMicros();
   if (!sink_("delta", {{"text", delta}})) {
     sink_gone_ = true;
-    return false;
+    return Status::Cancelled("the answer's reader went away");
   }
-  return true;
+  return Status::Ok();
+}
+
+bool ChatCall::OnTick() {
+  if (cancelled_.load() || sink_gone_) return false;
+  // A keep-alive also finds out, within two ticks, that the reader closed its connection
+  // while the provider was silent.
+  if (NowMicros() - last_event_micros_ >= setup_.options.keepalive_s * 1000000) {
+    last_event_micros_ = NowMicros();
+    if (!sink_("", nullptr)) sink_gone_ = true;
+  }
+  return !sink_gone_;
 }
 
 bool ChatCall::OnBody(std::string_view piece) {
@@ -188,8 +206,7 @@ bool ChatCall::OnBody(std::string_view piece) {
   Status s = parser_->Feed(piece, [&](SseEvent& e) -> Status {
     std::string delta;
     LOUPE_RETURN_IF_ERROR(decoder_->OnEvent(e, delta));
-    if (!Relay(delta)) return Status::Cancelled("the answer's reader went away");
-    return Status::Ok();
+    return Relay(delta);
   });
   if (!s.ok() && s.code() != Code::kCancelled) stream_error_ = s;
   return s.ok();
@@ -199,11 +216,19 @@ void ChatCall::OnDone(const Status& status, long http) {
   if (http_status_ == 0) http_status_ = http;
   ChatResult result = decoder_ ? decoder_->result() : ChatResult{};
   if (!stream_error_.ok()) {
-    return Finish("error", stream_error_.code() == Code::kUnavailable ? "provider" : "malformed",
+    const Code c = stream_error_.code();
+    return Finish("error", c == Code::kUnavailable ? "provider" : c == Code::kTooLarge ? "too_large" : "malformed",
                   stream_error_.message(), result);
   }
   if (cancelled_.load() || sink_gone_) {
     return Finish("cancelled", "cancelled", "stopped before the answer was complete", result);
+  }
+  if (!status.ok() && status.code() == Code::kCancelled) {
+    return Finish("cancelled", "shutdown", status.message(), result);  // the server is stopping
+  }
+  if (!status.ok() && streaming_ && decoder_->done()) {
+    // The provider said the answer was complete, then the connection broke: it is whole.
+    return Finish("ok", "", "", result);
   }
   if (!status.ok()) {
     const bool timed_out = status.message().find("timed out") != std::string::npos;
@@ -225,14 +250,16 @@ void ChatCall::OnDone(const Status& status, long http) {
   if (!streaming_) {
     Result<ChatResult> whole = ParseChatResponse(setup_.endpoint.api, body_);
     if (!whole.ok()) return Finish("error", "malformed", whole.status().message(), result);
-    Relay(whole->text);
+    if (Status relayed = Relay(whole->text); !relayed.ok() && relayed.code() == Code::kTooLarge) {
+      return Finish("error", "too_large", relayed.message(), *whole);
+    }
     return Finish("ok", "", "", *whole);
   }
   Status tail = parser_->Finish([&](SseEvent& e) -> Status {
     std::string delta;
     LOUPE_RETURN_IF_ERROR(decoder_->OnEvent(e, delta));
-    Relay(delta);
-    return Status::Ok();
+    Status relayed = Relay(delta);
+    return relayed.code() == Code::kCancelled ? Status::Ok() : relayed;
   });
   result = decoder_->result();
   if (!tail.ok()) return Finish("error", "malformed", tail.message(), result);
@@ -246,7 +273,8 @@ void ChatCall::OnDone(const Status& status, long http) {
 void ChatCall::Finish(const std::string& outcome_in, const std::string& error_type, const std::string& error_text,
                       const ChatResult& result) {
   std::string outcome = outcome_in;
-  if (outcome == "ok" && (result.finish_reason == "content_filter" || result.finish_reason == "refusal")) {
+  if (outcome == "ok" &&
+      (result.refused || result.finish_reason == "content_filter" || result.finish_reason == "refusal")) {
     outcome = "refused";
   }
   const int64_t now = NowMicros();
@@ -266,7 +294,7 @@ void ChatCall::Finish(const std::string& outcome_in, const std::string& error_ty
   p.finish_reason = result.finish_reason;
   p.outcome = outcome;
   p.error_type = error_type;
-  p.error_text = error_text;
+  p.error_text = RedactKey(error_text, setup_.endpoint.api_key);
   p.latency_ms = (now - start_micros_) / 1000.0;
   p.ttft_ms = ttft_ms_;
   p.prompt_tokens = result.usage.prompt_tokens;
@@ -283,7 +311,7 @@ void ChatCall::Finish(const std::string& outcome_in, const std::string& error_ty
   answer.reply_to = setup_.user.id;
   answer.model_id = setup_.model.id;
   answer.model_name = setup_.model.name;
-  answer.error = outcome == "ok" || outcome == "refused" ? "" : error_text;
+  answer.error = outcome == "ok" || outcome == "refused" ? "" : p.error_text;
   answer.create_time = now;
   Result<ChatMessageRecord> recorded = chats_.RecordAnswer(answer, p);
   if (!recorded.ok()) {
@@ -294,7 +322,8 @@ void ChatCall::Finish(const std::string& outcome_in, const std::string& error_ty
     return;
   }
   Result<Prediction> stored = chats_.GetPrediction(*recorded->prediction_id);
-  json data = {{"message", ChatMessageJson(*recorded)},
+  // A conversation deleted while the answer streamed keeps only the prediction.
+  json data = {{"message", recorded->id ? ChatMessageJson(*recorded) : json(nullptr)},
                {"prediction", stored.ok() ? PredictionJson(*stored, false) : json(nullptr)}};
   sink_(outcome == "ok" || outcome == "refused" ? "done" : "error", data);
 }
@@ -367,16 +396,20 @@ Result<std::shared_ptr<ChatCall>> ChatService::Send(int64_t conversation_id, con
   if (content.size() > options_.max_content_bytes) {
     return Status::TooLarge("a message has at most " + std::to_string(options_.max_content_bytes) + " bytes");
   }
-  const std::optional<int64_t> model = model_id ? model_id : c.model_id;
-  if (!model) return Status::InvalidArgument("choose a model for this conversation first ('model_id')");
-  LOUPE_RETURN_IF_ERROR(models_store_.GetLlmModel(*model).status());
+  if (content.find('\0') != std::string::npos) return Status::InvalidArgument("the message holds a NUL character");
+  const std::optional<int64_t> model_ref = model_id ? model_id : c.model_id;
+  if (!model_ref) return Status::InvalidArgument("choose a model for this conversation first ('model_id')");
+  // Everything that can refuse the call comes before the prompt is recorded, so a refused
+  // send leaves no unanswered message behind.
+  LOUPE_ASSIGN_OR_RETURN(LlmModel model, models_store_.GetLlmModel(*model_ref));
+  LOUPE_ASSIGN_OR_RETURN(Endpoint endpoint, models_.EndpointOf(model));
   ChatMessageRecord user;
   user.conversation_id = c.id;
   user.role = "user";
   user.content = content;
   user.create_time = NowMicros();
   LOUPE_ASSIGN_OR_RETURN(user, chats_.AddUserMessage(user));
-  return Prepare(c, user, *model, by);
+  return Prepare(c, user, model, std::move(endpoint), by);
 }
 
 Result<std::shared_ptr<ChatCall>> ChatService::Resend(int64_t conversation_id, int64_t user_message_id,
@@ -387,14 +420,14 @@ Result<std::shared_ptr<ChatCall>> ChatService::Resend(int64_t conversation_id, i
     return Status::NotFound("message " + std::to_string(user_message_id) + " is not a prompt of conversation " +
                             std::to_string(c.id));
   }
-  LOUPE_RETURN_IF_ERROR(models_store_.GetLlmModel(model_id).status());
-  return Prepare(c, user, model_id, by);
+  LOUPE_ASSIGN_OR_RETURN(LlmModel model, models_store_.GetLlmModel(model_id));
+  LOUPE_ASSIGN_OR_RETURN(Endpoint endpoint, models_.EndpointOf(model));
+  return Prepare(c, user, model, std::move(endpoint), by);
 }
 
 Result<std::shared_ptr<ChatCall>> ChatService::Prepare(const Conversation& c, const ChatMessageRecord& user,
-                                                       int64_t model_id, const std::string& by) {
-  LOUPE_ASSIGN_OR_RETURN(LlmModel model, models_store_.GetLlmModel(model_id));
-  LOUPE_ASSIGN_OR_RETURN(Endpoint endpoint, models_.EndpointOf(model));
+                                                       const LlmModel& model, Endpoint endpoint,
+                                                       const std::string& by) {
   LOUPE_ASSIGN_OR_RETURN(std::vector<ChatMessageRecord> all, chats_.ListMessages(c.id));
   // The history: each earlier prompt with its latest answer that did not fail, then this prompt.
   std::vector<ChatMessage> history;

@@ -25,7 +25,7 @@
 
 namespace loupe::llm {
 
-// Events of an answer: "start" {user_message_id, model}, "retry" {attempt, delay_ms,
+// Events of an answer ("" is a keep-alive, sent as an SSE comment): "start" {user_message, model}, "retry" {attempt, delay_ms,
 // reason}, "delta" {text}, then exactly one of "done" {message, prediction} or "error"
 // {message, prediction} (a failed or stopped answer keeps what arrived). `send` returns
 // false when nobody listens any more, which stops the call.
@@ -36,6 +36,8 @@ struct ChatOptions {
   int64_t call_timeout_ms = 300000;  // the whole answer
   int64_t idle_timeout_s = 60;       // no byte for this long: timed out
   size_t max_content_bytes = 256 << 10;
+  size_t max_answer_bytes = 4 << 20;  // a longer answer is stopped (kept so far, outcome error)
+  int64_t keepalive_s = 2;            // an SSE comment after this long without an event
   size_t max_messages = 500;         // a conversation's history sent to the model
 };
 
@@ -62,7 +64,8 @@ class ChatCall : public std::enable_shared_from_this<ChatCall> {
   bool OnHead(const ResponseHead& head);
   bool OnBody(std::string_view piece);
   void OnDone(const Status& status, long http);
-  bool Relay(const std::string& delta);
+  Status Relay(const std::string& delta);
+  bool OnTick();
   void Finish(const std::string& outcome, const std::string& error_type, const std::string& error_text,
               const ChatResult& result);
 
@@ -86,6 +89,7 @@ class ChatCall : public std::enable_shared_from_this<ChatCall> {
   std::string relayed_;
   Status stream_error_ = Status::Ok();
   bool sink_gone_ = false;
+  int64_t last_event_micros_ = 0;
 };
 
 // A message and a prediction as the API shows them.
@@ -114,8 +118,8 @@ class ChatService {
   ChatStore& chats() { return chats_; }
 
  private:
-  Result<std::shared_ptr<ChatCall>> Prepare(const Conversation& c, const ChatMessageRecord& user, int64_t model_id,
-                                            const std::string& by);
+  Result<std::shared_ptr<ChatCall>> Prepare(const Conversation& c, const ChatMessageRecord& user,
+                                            const LlmModel& model, Endpoint endpoint, const std::string& by);
   Status ApplyConversation(const nlohmann::json& body, Conversation& c);
 
   ChatStore& chats_;

@@ -47,6 +47,7 @@ struct ChatResult {
   std::string finish_reason;  // the provider's word: stop, length, end_turn, max_tokens, ...
   std::string response_id;
   Usage usage;
+  bool refused = false;  // the model declined (OpenAI's `refusal`): its words are the text
 };
 
 }  // namespace loupe::llm

@@ -49,6 +49,7 @@ struct HttpClient::Transfer {
   curl_slist* header_list = nullptr;
   ResponseHead head;
   bool head_sent = false;
+  Clock::time_point last_tick = Clock::now();
   bool aborted_by_callback = false;
   char error[CURL_ERROR_SIZE] = {};
 
@@ -293,6 +294,12 @@ void HttpClient::Loop() {
 
     int running = 0;
     curl_multi_perform(multi, &running);
+    const Clock::time_point tick = Clock::now();
+    for (auto& [easy, t] : active) {
+      if (!t->callbacks.on_tick || tick - t->last_tick < std::chrono::seconds(1)) continue;
+      t->last_tick = tick;
+      if (!t->callbacks.on_tick()) t->call->Cancel();  // removed at the next turn
+    }
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
       if (msg->msg != CURLMSG_DONE) continue;

@@ -46,6 +46,10 @@ struct OutboundCallbacks {
   // OK once the body ended; otherwise why not (the user-facing reason: host, timeout, ...).
   // `status` is the HTTP status when a response head arrived, else 0.
   std::function<void(const Status&, long status)> on_done;
+  // About once a second while the call is in flight, data or not; false: abort the call
+  // (Cancelled). Lets a relay notice that its own reader went away while the provider is
+  // silent.
+  std::function<bool()> on_tick;
 };
 
 class OutboundCall {

@@ -129,6 +129,18 @@ Result<std::string> RequiredText(const json& v, const std::string& field, size_t
   return s;
 }
 
+}  // namespace
+
+std::string RedactKey(std::string text, const std::string& key) {
+  if (key.size() < 4) return text;
+  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
+    text.replace(at, key.size(), "[the API key]");
+  }
+  return text;
+}
+
+namespace {
+
 // scheme://host:port, lower-cased: where a key would be sent.
 std::string OriginOf(const std::string& url) {
   CURLU* u = curl_url();
@@ -163,13 +175,20 @@ Status ValidateBaseUrl(const std::string& url) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("'base_url' must start with http:// or https://");
   }
+  const size_t authority = url.find("://") + 3;
+  if (authority >= url.size() || url[authority] == '/') return Status::InvalidArgument("'base_url' has no host: " + url);
   CURLU* u = curl_url();
   Status s = Status::Ok();
   if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     s = Status::InvalidArgument("'base_url' is not a valid URL: " + url);
   } else {
     char* part = nullptr;
-    if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK) {
+    if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK || !part || !*part) {
+      s = Status::InvalidArgument("'base_url' has no host: " + url);
+    }
+    curl_free(part);
+    part = nullptr;
+    if (s.ok() && curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK) {
       s = Status::InvalidArgument("'base_url' must not hold a user name or password: put the key in 'api_key'");
     }
     curl_free(part);
@@ -311,12 +330,16 @@ Result<LlmModel> ModelRegistry::Update(int64_t id, const json& patch, const std:
         "'api_key_secret' for an admin) or 'api_key': null");
   }
   if (!key.empty()) {
-    // A key of its own is replaced in place; a shared secret is left as it is.
-    m.secret_name = old_secret.rfind(kOwnKeyPrefix, 0) == 0 ? old_secret : kOwnKeyPrefix + RandomHex(8);
+    // A new key goes to a new secret, which the row points at only if the whole change
+    // is accepted: a refused PATCH leaves the old key in place.
+    m.secret_name = kOwnKeyPrefix + RandomHex(8);
     LOUPE_RETURN_IF_ERROR(secrets_.Put(m.secret_name, key, by));
   }
   m.update_time = NowMicros();
-  LOUPE_RETURN_IF_ERROR(store_.UpdateLlmModel(m));
+  if (Status s = store_.UpdateLlmModel(m); !s.ok()) {
+    if (!key.empty()) secrets_.Delete(m.secret_name).IgnoreError();  // never referenced
+    return s;
+  }
   if (old_secret != m.secret_name && old_secret.rfind(kOwnKeyPrefix, 0) == 0) {
     secrets_.Delete(old_secret).IgnoreError();  // no model names it any more; a leftover is harmless
   }
@@ -378,16 +401,21 @@ Result<Endpoint> ModelRegistry::EndpointOf(const LlmModel& m) {
 Result<json> ModelRegistry::Test(int64_t id) {
   LOUPE_ASSIGN_OR_RETURN(LlmModel m, store_.GetLlmModel(id));
   json probe = {{"time", NowMicros() / 1e6}, {"ok", false}, {"message", ""}, {"models_listed", nullptr},
-                {"model_listed", nullptr}, {"streaming", nullptr}, {"ttft_ms", nullptr}, {"latency_ms", nullptr},
+                {"model_listed", nullptr}, {"streaming", nullptr}, {"latency_ms", nullptr},
                 {"answer", nullptr}, {"usage_reported", nullptr}};
+  std::string key;  // filled below; a provider that echoes it must not get it stored or shown
   auto finish = [&](const std::string& message) -> Result<json> {
-    probe["message"] = message;
-    LOUPE_RETURN_IF_ERROR(store_.SetLlmModelProbe(id, probe.dump()));
-    return probe;
+    probe["message"] = RedactKey(message, key);
+    if (probe["answer"].is_string()) probe["answer"] = RedactKey(probe["answer"].get<std::string>(), key);
+    // A provider's bytes may not be UTF-8: replaced, not refused.
+    const std::string text = probe.dump(-1, ' ', false, json::error_handler_t::replace);
+    LOUPE_RETURN_IF_ERROR(store_.SetLlmModelProbe(id, text));
+    return json::parse(text);
   };
   Result<Endpoint> endpoint = EndpointOf(m);
   if (!endpoint.ok()) return finish(endpoint.status().message());
   const Endpoint& e = *endpoint;
+  key = e.api_key;
 
   // 1. The model list: is the key accepted, is the model there? Not every server has one.
   OutboundRequest list;

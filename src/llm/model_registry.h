@@ -21,7 +21,7 @@ namespace loupe::llm {
 
 struct RegistryOptions {
   int64_t max_models = 1000;
-  int64_t probe_timeout_ms = 20000;  // each of the connection test's two calls
+  int64_t probe_timeout_ms = 10000;  // each of the connection test's two calls (they hold a compute thread)
 };
 
 // What a call needs to reach a model: filled from its row, its defaults and its key.
@@ -71,6 +71,8 @@ class ModelRegistry {
 // Sampling defaults ({temperature 0-2, top_p 0-1, max_tokens 1-1e6, seed, stop: <= 4
 // strings, system}), checked field by field and written back in one canonical form.
 Result<nlohmann::json> CheckSamplingDefaults(const nlohmann::json& d);
+// `text` with every occurrence of `key` replaced: a provider may echo the key it was sent.
+std::string RedactKey(std::string text, const std::string& key);
 // The model-name rule: 1 to 100 characters, no control characters.
 Status ValidateModelName(const std::string& name);
 // http(s), a host, no user:password@, no query or fragment, at most 2048 bytes.

@@ -138,6 +138,10 @@ Result<ChatResult> ParseChatResponse(ApiKind kind, std::string_view body) {
     auto msg = c.find("message");
     if (msg == c.end() || !msg->is_object()) return Status::Corrupt("the provider's answer has no message: " + Excerpt(body));
     r.text = StringAt(*msg, "content");  // null content (a refusal or tool call) is no text
+    if (std::string refusal = StringAt(*msg, "refusal"); !refusal.empty()) {
+      r.text += refusal;
+      r.refused = true;
+    }
     r.finish_reason = StringAt(c, "finish_reason");
     ReadOpenAiUsage(j, r.usage);
     return r;
@@ -192,6 +196,10 @@ Status StreamDecoder::OnOpenAi(const SseEvent& event, std::string& delta) {
     if (!c.is_object()) return Status::Corrupt("a stream chunk's choice is not an object: " + Excerpt(event.data));
     if (auto d = c.find("delta"); d != c.end() && d->is_object()) {
       std::string piece = StringAt(*d, "content");
+      if (std::string refusal = StringAt(*d, "refusal"); !refusal.empty()) {
+        piece += refusal;
+        result_.refused = true;
+      }
       delta += piece;
       result_.text += piece;
     }
@@ -210,7 +218,12 @@ Status StreamDecoder::OnAnthropic(const SseEvent& event, std::string& delta) {
     auto m = j.find("message");
     if (m == j.end() || !m->is_object()) return Status::Corrupt("message_start without a message: " + Excerpt(event.data));
     result_.response_id = StringAt(*m, "id");
-    if (auto u = m->find("usage"); u != m->end()) ReadAnthropicUsage(*u, result_.usage);
+    // Its output_tokens is a placeholder (1): the count arrives with message_delta, and
+    // a stream cut before then has none.
+    if (auto u = m->find("usage"); u != m->end()) {
+      ReadAnthropicUsage(*u, result_.usage);
+      result_.usage.completion_tokens.reset();
+    }
   } else if (type == "content_block_delta") {
     auto d = j.find("delta");
     if (d == j.end() || !d->is_object()) return Status::Corrupt("content_block_delta without a delta: " + Excerpt(event.data));

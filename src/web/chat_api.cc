@@ -39,6 +39,7 @@ StreamStart StreamAnswer(Result<std::shared_ptr<llm::ChatCall>> call) {
   }
   st.on_open = [call = *call](std::shared_ptr<EventStream> stream) {
     call->Start([stream](const std::string& event, const json& data) {
+      if (event.empty()) return stream->Send(": keep-alive\n\n");
       const bool open = stream->Send(SseFrame(event, data));
       if (event == "done" || event == "error") stream->Close();
       return open;
@@ -50,7 +51,9 @@ StreamStart StreamAnswer(Result<std::shared_ptr<llm::ChatCall>> call) {
 Result<std::optional<int64_t>> OptionalModelId(const json& body) {
   auto it = body.find("model_id");
   if (it == body.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number_integer()) return Status::InvalidArgument("'model_id' must be a model's id");
+  if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX)) {
+    return Status::InvalidArgument("'model_id' must be a model's id");
+  }
   return std::optional<int64_t>(it->get<int64_t>());
 }
 
@@ -104,6 +107,11 @@ std::vector<Route> ChatApiRoutes(llm::ChatService& chat) {
     if (!id.ok()) return StreamStart{JsonError(id.status()), nullptr};
     Result<json> body = ParseJsonObject(req, kMaxChatBody);
     if (!body.ok()) return StreamStart{JsonError(body.status()), nullptr};
+    for (auto it = body->begin(); it != body->end(); ++it) {
+      if (it.key() != "content" && it.key() != "model_id") {
+        return StreamStart{JsonError(Status::InvalidArgument("unknown field '" + it.key() + "'")), nullptr};
+      }
+    }
     auto content = body->find("content");
     if (content == body->end() || !content->is_string()) {
       return StreamStart{JsonError(Status::InvalidArgument("'content' must be a string")), nullptr};

@@ -186,6 +186,31 @@ class ChatApiTest(unittest.TestCase):
         p = self.api("GET", f"/api/v1/llm/predictions/{answer['prediction_id']}")
         self.assertEqual((p["outcome"], p["error_type"]), ("cancelled", "cancelled"))
 
+    def test_a_reader_that_goes_away_while_the_provider_is_silent_stops_the_call(self):
+        c = self.conversation()
+        start = time.time()
+        self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "a b c #hang"}, stop_after=2)
+        for _ in range(100):
+            conv = self.api("GET", f"/api/v1/llm/conversations/{c['id']}")
+            if len(conv["messages"]) == 2:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(conv["messages"]), 2)
+        p = self.api("GET", f"/api/v1/llm/predictions/{conv['messages'][1]['prediction_id']}")
+        self.assertEqual(p["outcome"], "cancelled")
+        self.assertLess(time.time() - start, 10)  # keep-alives find the closed connection
+
+    def test_a_send_that_cannot_start_records_no_prompt(self):
+        self.api("PUT", "/api/v1/secrets/to-delete", {"value": "sk-test"})
+        m = self.api("POST", "/api/v1/llm/models", {"name": "doomed", "api": "openai", "base_url": self.standin.url + "/v1",
+                                                    "model": "gpt-standin", "api_key_secret": "to-delete"}, 201)
+        c = self.conversation(model_id=m["id"])
+        self.api("DELETE", "/api/v1/secrets/to-delete")
+        code, payload = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "hi"})
+        self.assertEqual(code, 503, payload)
+        self.assertIn("cannot be read", payload["message"])
+        self.assertEqual(self.api("GET", f"/api/v1/llm/conversations/{c['id']}")["messages"], [])
+
     def test_bad_requests_are_refused_before_anything_streams(self):
         c = self.conversation(model_id=None)
         path = f"/api/v1/llm/conversations/{c['id']}/messages"
@@ -193,7 +218,10 @@ class ChatApiTest(unittest.TestCase):
                                    ({"content": "   "}, 422, "the message is empty"),
                                    ({"content": 5}, 422, "'content' must be a string"),
                                    ({"content": "x" * 300000}, 413, "at most"),
-                                   ({"content": "hi", "model_id": 99999}, 404, "model 99999 not found")]:
+                                   ({"content": "hi", "model_id": 99999}, 404, "model 99999 not found"),
+                                   ({"content": "hi", "model_id": 18446744073709551615}, 422, "must be a model's id"),
+                                   ({"content": "a\u0000b", "model_id": self.gpt["id"]}, 422, "NUL"),
+                                   ({"content": "hi", "colour": 1}, 422, "unknown field 'colour'")]:
             code, payload = self.stream(path, body)
             self.assertEqual(code, status, body if len(str(body)) < 100 else status)
             self.assertIn(text, payload["message"])

@@ -67,6 +67,14 @@ class ModelsApiTest(unittest.TestCase):
         own = [s for s in secrets if s["name"].startswith("llm-key-")]
         self.assertTrue(any(s["hint"] == "1234" for s in own))
         self.assertNotIn("abcdefghijklmnop", str(self.call("GET", f"/api/v1/llm/models/{m['id']}")))
+        # A refused change leaves the key as it was (and no stray secret behind).
+        count = len(self.call("GET", "/api/v1/secrets")["secrets"])
+        self.add(name="taken")
+        code, _, _ = self.server.request("PATCH", f"/api/v1/llm/models/{m['id']}",
+                                         {"name": "taken", "api_key": "sk-other-key-zzzz9876"})
+        self.assertEqual(code, 409)
+        self.assertEqual(self.call("GET", f"/api/v1/llm/models/{m['id']}")["api_key"]["hint"], "1234")
+        self.assertEqual(len(self.call("GET", "/api/v1/secrets")["secrets"]), count + 1)  # "taken"'s key only
         # Removing the key, then the model (its own sealed key goes with it).
         m = self.call("PATCH", f"/api/v1/llm/models/{m['id']}", {"api_key": None})
         self.assertEqual(m["api_key"]["set"], False)
@@ -135,7 +143,9 @@ class ModelsApiTest(unittest.TestCase):
             ({"base_url": "ftp://x"}, 422, "must start with http:// or https://"),
             ({"base_url": "http://user:pw@host/v1"}, 422, "must not hold a user name or password"),
             ({"base_url": "http://host/v1?x=1"}, 422, "query or fragment"),
-            ({"base_url": "http://"}, 422, "not a valid URL"),
+            ({"base_url": "http://"}, 422, "has no host"),
+            ({"base_url": "http://[::1"}, 422, "not a valid URL"),
+            ({"base_url": "http:///v1"}, 422, "no host"),
             ({"model": ""}, 422, "'model' must be a non-empty string"),
             ({"defaults": {"temperature": 3}}, 422, "between 0 and 2"),
             ({"defaults": {"max_tokens": 0}}, 422, "between 1 and 1000000"),

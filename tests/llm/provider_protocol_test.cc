@@ -128,13 +128,33 @@ TEST(StreamDecoder, AnthropicEventsAccumulateTextAndUsage) {
       {"content_block_stop", R"({"type":"content_block_stop","index":0})"},
       {"message_delta", R"({"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":2}})"},
       {"message_stop", R"({"type":"message_stop"})"}};
-  for (const auto& [name, data] : events) ASSERT_TRUE(d.OnEvent({name, data, ""}, delta).ok()) << name;
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_TRUE(d.OnEvent({events[i].first, events[i].second, ""}, delta).ok()) << events[i].first;
+    // message_start's output_tokens is a placeholder: a stream cut before message_delta
+    // has no output count, not 1.
+    if (i == 0) {
+      EXPECT_FALSE(d.result().usage.completion_tokens.has_value());
+    }
+  }
   EXPECT_TRUE(d.done());
   EXPECT_EQ(delta, "Hi there");
   EXPECT_EQ(d.result().finish_reason, "max_tokens");
   EXPECT_EQ(d.result().usage.prompt_tokens, 12);
   EXPECT_EQ(d.result().usage.completion_tokens, 2);
   EXPECT_EQ(d.result().response_id, "msg_1");
+}
+
+TEST(StreamDecoder, AnOpenAiRefusalIsTheTextAndMarksTheAnswerRefused) {
+  StreamDecoder d(ApiKind::kOpenAi);
+  std::string delta;
+  ASSERT_TRUE(d.OnEvent({"", R"({"choices":[{"delta":{"refusal":"I can't help"},"finish_reason":null}]})", ""}, delta).ok());
+  ASSERT_TRUE(d.OnEvent({"", R"({"choices":[{"delta":{},"finish_reason":"stop"}]})", ""}, delta).ok());
+  EXPECT_EQ(delta, "I can't help");
+  EXPECT_TRUE(d.result().refused);
+  auto whole = ParseChatResponse(ApiKind::kOpenAi, R"({"choices":[{"message":{"content":null,"refusal":"No."},"finish_reason":"stop"}]})");
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->text, "No.");
+  EXPECT_TRUE(whole->refused);
 }
 
 TEST(StreamDecoder, ProviderErrorsAndMalformedChunksAreErrors) {
