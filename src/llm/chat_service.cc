@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <unordered_map>
 
 #include "common/time_util.h"
 #include "llm/cost.h"
@@ -21,13 +22,6 @@ constexpr size_t kMaxWholeAnswer = 8 << 20;
 template <typename T>
 json OrNull(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
-}
-
-bool HasControlButWhitespace(const std::string& s) {
-  for (unsigned char c : s) {
-    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7F) return true;
-  }
-  return false;
 }
 
 std::string ErrorTypeOf(long http) {
@@ -338,7 +332,7 @@ Status ChatService::ApplyConversation(const json& body, Conversation& c) {
     const std::string& k = it.key();
     const json& v = it.value();
     if (k == "title") {
-      if (!v.is_string() || v.get<std::string>().size() > 200 || HasControlButWhitespace(v.get<std::string>())) {
+      if (!v.is_string() || v.get<std::string>().size() > 200 || HasControlCharacters(v.get<std::string>(), /*allow_whitespace=*/true)) {
         return Status::InvalidArgument("'title' must be a string of at most 200 bytes");
       }
       c.title = v.get<std::string>();
@@ -403,13 +397,18 @@ Result<std::shared_ptr<ChatCall>> ChatService::Send(int64_t conversation_id, con
   // send leaves no unanswered message behind.
   LOUPE_ASSIGN_OR_RETURN(LlmModel model, models_store_.GetLlmModel(*model_ref));
   LOUPE_ASSIGN_OR_RETURN(Endpoint endpoint, models_.EndpointOf(model));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<ChatMessageRecord> earlier, chats_.ListMessages(c.id));
+  if (earlier.size() + 2 > options_.max_conversation_messages) {
+    return Status::TooLarge("a conversation holds at most " + std::to_string(options_.max_conversation_messages) +
+                            " messages; start a new one");
+  }
   ChatMessageRecord user;
   user.conversation_id = c.id;
   user.role = "user";
   user.content = content;
   user.create_time = NowMicros();
   LOUPE_ASSIGN_OR_RETURN(user, chats_.AddUserMessage(user));
-  return Prepare(c, user, model, std::move(endpoint), by);
+  return Prepare(c, earlier, user, model, std::move(endpoint), by);
 }
 
 Result<std::shared_ptr<ChatCall>> ChatService::Resend(int64_t conversation_id, int64_t user_message_id,
@@ -422,24 +421,34 @@ Result<std::shared_ptr<ChatCall>> ChatService::Resend(int64_t conversation_id, i
   }
   LOUPE_ASSIGN_OR_RETURN(LlmModel model, models_store_.GetLlmModel(model_id));
   LOUPE_ASSIGN_OR_RETURN(Endpoint endpoint, models_.EndpointOf(model));
-  return Prepare(c, user, model, std::move(endpoint), by);
+  LOUPE_ASSIGN_OR_RETURN(std::vector<ChatMessageRecord> all, chats_.ListMessages(c.id));
+  if (all.size() + 1 > options_.max_conversation_messages) {
+    return Status::TooLarge("a conversation holds at most " + std::to_string(options_.max_conversation_messages) +
+                            " messages; start a new one");
+  }
+  // The prompts before this one, with their answers (also those given since).
+  std::vector<ChatMessageRecord> earlier;
+  for (const ChatMessageRecord& m : all) {
+    if (m.role == "user" ? m.id < user.id : (m.reply_to && *m.reply_to < user.id)) earlier.push_back(m);
+  }
+  return Prepare(c, earlier, user, model, std::move(endpoint), by);
 }
 
-Result<std::shared_ptr<ChatCall>> ChatService::Prepare(const Conversation& c, const ChatMessageRecord& user,
-                                                       const LlmModel& model, Endpoint endpoint,
-                                                       const std::string& by) {
-  LOUPE_ASSIGN_OR_RETURN(std::vector<ChatMessageRecord> all, chats_.ListMessages(c.id));
-  // The history: each earlier prompt with its latest answer that did not fail, then this prompt.
+Result<std::shared_ptr<ChatCall>> ChatService::Prepare(const Conversation& c,
+                                                       const std::vector<ChatMessageRecord>& earlier,
+                                                       const ChatMessageRecord& user, const LlmModel& model,
+                                                       Endpoint endpoint, const std::string& by) {
+  // The history: each earlier prompt with its latest answer that did not fail (answers
+  // come in id order, so the last one seen wins), then this prompt.
+  std::unordered_map<int64_t, const ChatMessageRecord*> answer_of;
+  for (const ChatMessageRecord& a : earlier) {
+    if (a.role == "assistant" && a.reply_to && a.error.empty()) answer_of[*a.reply_to] = &a;
+  }
   std::vector<ChatMessage> history;
-  for (size_t i = 0; i < all.size() && all[i].id != user.id; ++i) {
-    const ChatMessageRecord& m = all[i];
+  for (const ChatMessageRecord& m : earlier) {
     if (m.role != "user") continue;
-    const ChatMessageRecord* answer = nullptr;
-    for (const ChatMessageRecord& a : all) {
-      if (a.role == "assistant" && a.reply_to == m.id && a.error.empty()) answer = &a;
-    }
     history.push_back({"user", m.content});
-    if (answer) history.push_back({"assistant", answer->content});
+    if (auto it = answer_of.find(m.id); it != answer_of.end()) history.push_back({"assistant", it->second->content});
   }
   history.push_back({"user", user.content});
   if (history.size() > options_.max_messages) {

@@ -39,6 +39,7 @@ struct ChatOptions {
   size_t max_answer_bytes = 4 << 20;  // a longer answer is stopped (kept so far, outcome error)
   int64_t keepalive_s = 2;            // an SSE comment after this long without an event
   size_t max_messages = 500;         // a conversation's history sent to the model
+  size_t max_conversation_messages = 10000;  // prompts and answers a conversation may hold
 };
 
 // One answer in progress. Start() once; Cancel() from any thread (the answer so far is
@@ -118,8 +119,10 @@ class ChatService {
   ChatStore& chats() { return chats_; }
 
  private:
-  Result<std::shared_ptr<ChatCall>> Prepare(const Conversation& c, const ChatMessageRecord& user,
-                                            const LlmModel& model, Endpoint endpoint, const std::string& by);
+  // `earlier`: the conversation's messages before `user`.
+  Result<std::shared_ptr<ChatCall>> Prepare(const Conversation& c, const std::vector<ChatMessageRecord>& earlier,
+                                            const ChatMessageRecord& user, const LlmModel& model, Endpoint endpoint,
+                                            const std::string& by);
   Status ApplyConversation(const nlohmann::json& body, Conversation& c);
 
   ChatStore& chats_;

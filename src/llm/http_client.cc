@@ -23,7 +23,9 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string HostOf(const std::string& url) {
+}  // namespace
+
+std::string HostPortOf(const std::string& url) {
   CURLU* u = curl_url();
   std::string host = url;
   if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
@@ -37,8 +39,6 @@ std::string HostOf(const std::string& url) {
   curl_url_cleanup(u);
   return host;
 }
-
-}  // namespace
 
 struct HttpClient::Transfer {
   OutboundRequest request;
@@ -125,7 +125,7 @@ struct HttpClient::Transfer {
 
   // What went wrong, in the words a user can act on; never the request's headers.
   Status Outcome(CURLcode code) const {
-    const std::string host = HostOf(request.url);
+    const std::string host = HostPortOf(request.url);
     switch (code) {
       case CURLE_OK:
         return Status::Ok();

@@ -24,6 +24,10 @@
 
 namespace loupe::llm {
 
+// "host:port" of a URL (the scheme's port when it names none), for messages and for
+// telling hosts apart; the URL itself when it does not parse.
+std::string HostPortOf(const std::string& url);
+
 struct OutboundRequest {
   std::string method = "POST";  // GET or POST
   std::string url;

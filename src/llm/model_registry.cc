@@ -32,13 +32,6 @@ std::string RandomHex(size_t bytes) {
   return out;
 }
 
-bool HasControl(const std::string& s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
-}
-
 std::string Plain(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
   return json(v).dump();
@@ -125,11 +118,19 @@ Result<std::string> RequiredText(const json& v, const std::string& field, size_t
   if (!v.is_string() || v.get<std::string>().empty()) return Status::InvalidArgument("'" + field + "' must be a non-empty string");
   const std::string s = v.get<std::string>();
   if (s.size() > max) return Status::InvalidArgument("'" + field + "' has at most " + std::to_string(max) + " bytes");
-  if (HasControl(s)) return Status::InvalidArgument("'" + field + "' must not contain control characters");
+  if (HasControlCharacters(s)) return Status::InvalidArgument("'" + field + "' must not contain control characters");
   return s;
 }
 
 }  // namespace
+
+bool HasControlCharacters(std::string_view s, bool allow_whitespace) {
+  for (unsigned char c : s) {
+    if (allow_whitespace && (c == '\n' || c == '\r' || c == '\t')) continue;
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
 
 std::string RedactKey(std::string text, const std::string& key) {
   if (key.size() < 4) return text;
@@ -141,23 +142,10 @@ std::string RedactKey(std::string text, const std::string& key) {
 
 namespace {
 
-// scheme://host:port, lower-cased: where a key would be sent.
+// scheme://host:port, lower-cased: where a key would be sent (base URLs start with
+// http:// or https://, checked on the way in).
 std::string OriginOf(const std::string& url) {
-  CURLU* u = curl_url();
-  std::string origin = url;
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char* scheme = nullptr;
-    char* host = nullptr;
-    char* port = nullptr;
-    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    curl_url_get(u, CURLUPART_HOST, &host, 0);
-    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-    origin = std::string(scheme ? scheme : "") + "://" + (host ? host : "") + ":" + (port ? port : "");
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-  }
-  curl_url_cleanup(u);
+  std::string origin = url.substr(0, url.find("://")) + "://" + HostPortOf(url);
   for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return origin;
 }
@@ -166,7 +154,7 @@ std::string OriginOf(const std::string& url) {
 
 Status ValidateModelName(const std::string& name) {
   if (name.empty() || name.size() > 100) return Status::InvalidArgument("a model's name has 1 to 100 bytes");
-  if (HasControl(name)) return Status::InvalidArgument("a model's name must not contain control characters");
+  if (HasControlCharacters(name)) return Status::InvalidArgument("a model's name must not contain control characters");
   return Status::Ok();
 }
 
@@ -258,7 +246,7 @@ Status ModelRegistry::Apply(const json& body, LlmModel& m, std::string* new_key,
     } else if (k == "api_key") {
       if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) {
         *clear_key = true;
-      } else if (!v.is_string() || v.get<std::string>().size() > 16384 || HasControl(v.get<std::string>())) {
+      } else if (!v.is_string() || v.get<std::string>().size() > 16384 || HasControlCharacters(v.get<std::string>())) {
         return Status::InvalidArgument("'api_key' must be a string of at most 16384 bytes without control characters");
       } else {
         *new_key = v.get<std::string>();
@@ -355,14 +343,14 @@ Status ModelRegistry::Remove(int64_t id) {
   return Status::Ok();
 }
 
-json ModelRegistry::KeyInfo(const LlmModel& m) {
+json ModelRegistry::KeyInfo(const LlmModel& m, const std::vector<SealedSecret>* known) {
   json out = {{"set", !m.secret_name.empty()}, {"hint", nullptr}, {"secret", nullptr}};
   if (m.secret_name.empty()) return out;
   if (m.secret_name.rfind(kOwnKeyPrefix, 0) != 0) out["secret"] = m.secret_name;
-  Result<std::vector<SealedSecret>> all = secrets_.List();
-  if (all.ok()) {
+  Result<std::vector<SealedSecret>> listed = known ? Result<std::vector<SealedSecret>>(*known) : secrets_.List();
+  if (listed.ok()) {
     bool found = false;
-    for (const SealedSecret& s : *all) {
+    for (const SealedSecret& s : *listed) {
       if (s.name != m.secret_name) continue;
       found = true;
       if (!s.hint.empty()) out["hint"] = s.hint;

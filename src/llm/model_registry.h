@@ -56,8 +56,10 @@ class ModelRegistry {
   Result<nlohmann::json> Test(int64_t id);
 
   Result<Endpoint> EndpointOf(const LlmModel& m);
-  // {set, hint, secret}: whether a key is set and its last four characters.
-  nlohmann::json KeyInfo(const LlmModel& m);
+  // {set, hint, secret}: whether a key is set and its last four characters. `known`: the
+  // secrets' list when the caller already has it (a page of models reads it once).
+  nlohmann::json KeyInfo(const LlmModel& m, const std::vector<SealedSecret>* known = nullptr);
+  Result<std::vector<SealedSecret>> Secrets() { return secrets_.List(); }
 
  private:
   Status Apply(const nlohmann::json& body, LlmModel& m, std::string* new_key, bool* clear_key);
@@ -73,6 +75,8 @@ class ModelRegistry {
 Result<nlohmann::json> CheckSamplingDefaults(const nlohmann::json& d);
 // `text` with every occurrence of `key` replaced: a provider may echo the key it was sent.
 std::string RedactKey(std::string text, const std::string& key);
+// Whether `s` holds a control character (tab, CR and LF allowed with `allow_whitespace`).
+bool HasControlCharacters(std::string_view s, bool allow_whitespace = false);
 // The model-name rule: 1 to 100 characters, no control characters.
 Status ValidateModelName(const std::string& name);
 // http(s), a host, no user:password@, no query or fragment, at most 2048 bytes.

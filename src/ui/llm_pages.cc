@@ -18,10 +18,12 @@ HttpResponse ModelsPage(llm::ModelRegistry& models, const HttpRequest& req) {
   PageFrame frame{"LLM endpoints", {{"Home", "/"}, {"LLM endpoints", ""}}, "llm", false, {"api.js", "llm_models.js"}};
   Result<std::vector<LlmModel>> all = models.List();
   if (!all.ok()) return HtmlErrorPage(all.status(), frame);
+  Result<std::vector<SealedSecret>> secrets = models.Secrets();
+  if (!secrets.ok()) return HtmlErrorPage(secrets.status(), frame);
   json rows = json::array();
   json bases = json::array({{{"id", ""}, {"name", "—"}}});
   for (const LlmModel& m : *all) {
-    json j = LlmModelJson(models, m, &*all);
+    json j = LlmModelJson(models, m, &*all, &*secrets);
     json badges = json::array();
     const json& probe = j["probe"];
     for (const char* cap : {"streaming", "tools", "vision", "json_mode"}) {

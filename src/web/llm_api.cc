@@ -33,7 +33,8 @@ Result<json> ModelBody(const HttpRequest& req) {
 
 }  // namespace
 
-json LlmModelJson(llm::ModelRegistry& models, const LlmModel& m, const std::vector<LlmModel>* all) {
+json LlmModelJson(llm::ModelRegistry& models, const LlmModel& m, const std::vector<LlmModel>* all,
+                  const std::vector<SealedSecret>* secrets) {
   json base = nullptr;
   if (m.base_model_id) {
     base = {{"id", *m.base_model_id}, {"name", nullptr}};
@@ -50,7 +51,7 @@ json LlmModelJson(llm::ModelRegistry& models, const LlmModel& m, const std::vect
           {"api", m.api},
           {"base_url", m.base_url},
           {"model", m.model},
-          {"api_key", models.KeyInfo(m)},
+          {"api_key", models.KeyInfo(m, secrets)},
           {"defaults", ParsedOr(m.defaults_json, json::object())},
           {"price_input", m.price_input ? json(*m.price_input) : json(nullptr)},
           {"price_output", m.price_output ? json(*m.price_output) : json(nullptr)},
@@ -67,8 +68,9 @@ std::vector<Route> LlmApiRoutes(llm::ModelRegistry& models) {
   std::vector<Route> r;
   r.push_back({"GET", "/api/v1/llm/models", [&](const HttpRequest&) {
     LOUPE_ASSIGN_OR_RESPOND(std::vector<LlmModel> all, models.List());
+    LOUPE_ASSIGN_OR_RESPOND(std::vector<SealedSecret> secrets, models.Secrets());
     json out = json::array();
-    for (const LlmModel& m : all) out.push_back(LlmModelJson(models, m, &all));
+    for (const LlmModel& m : all) out.push_back(LlmModelJson(models, m, &all, &secrets));
     return JsonOk({{"models", out}});
   }});
   r.push_back({"POST", "/api/v1/llm/models", [&](const HttpRequest& req) {

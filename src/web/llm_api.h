@@ -18,7 +18,8 @@ std::vector<Route> LlmApiRoutes(llm::ModelRegistry& models);
 std::vector<Route> ChatApiRoutes(llm::ChatService& chat);
 
 // A model as the API and the pages show it: its key only as {set, hint, secret}.
-nlohmann::json LlmModelJson(llm::ModelRegistry& models, const LlmModel& m,
-                            const std::vector<LlmModel>* all = nullptr);
+// `all` and `secrets`, when given, spare a lookup per model on lists.
+nlohmann::json LlmModelJson(llm::ModelRegistry& models, const LlmModel& m, const std::vector<LlmModel>* all = nullptr,
+                            const std::vector<SealedSecret>* secrets = nullptr);
 
 }  // namespace loupe

@@ -133,6 +133,11 @@ class ChatApiTest(unittest.TestCase):
         self.api("PATCH", f"/api/v1/llm/conversations/{c['id']}", {"model_id": self.claude["id"]})
         events = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "who now"})
         self.assertEqual(events[-1][1]["message"]["model_name"], "claude")
+        # The history carries each earlier prompt's latest good answer: claude's, given second.
+        full = self.api("GET", f"/api/v1/llm/predictions/{events[-1][1]['prediction']['id']}")
+        self.assertEqual(full["messages"], [{"role": "user", "content": "compare us"},
+                                            {"role": "assistant", "content": "claude-standin heard: compare us"},
+                                            {"role": "user", "content": "who now"}])
 
     def test_rate_limits_are_retried_then_answered(self):
         c = self.conversation()
