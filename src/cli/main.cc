@@ -157,7 +157,7 @@ int Serve(const ServeOptions& o) {
     loupe::app::DatasetsModule datasets(**store, config);
     loupe::app::TrainingModule training(**store, datasets.service(), tracking.service(), config);
     loupe::app::ArtifactsModule artifacts(**store, config);
-    loupe::app::LlmModule llm(**store, **store, auth.secrets());
+    loupe::app::LlmModule llm(**store, **store, **store, auth.secrets());
     std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts, &llm};
 
     std::vector<loupe::Route> routes = loupe::StaticRoutes();

@@ -466,7 +466,27 @@ Result<std::shared_ptr<ChatCall>> ChatService::Prepare(const Conversation& c,
   setup.model = model;
   setup.by = by;
   setup.options = options_;
-  return std::make_shared<ChatCall>(chats_, http_, std::move(setup));
+  auto call = std::make_shared<ChatCall>(chats_, http_, std::move(setup));
+  std::lock_guard<std::mutex> lock(running_mu_);
+  auto& calls = running_[c.id];
+  std::erase_if(calls, [](const std::weak_ptr<ChatCall>& w) { return w.expired(); });
+  calls.push_back(call);
+  return call;
+}
+
+int ChatService::StopAnswers(int64_t conversation_id) {
+  std::vector<std::shared_ptr<ChatCall>> calls;
+  {
+    std::lock_guard<std::mutex> lock(running_mu_);
+    auto it = running_.find(conversation_id);
+    if (it == running_.end()) return 0;
+    for (const auto& w : it->second) {
+      if (auto call = w.lock()) calls.push_back(std::move(call));
+    }
+    running_.erase(it);
+  }
+  for (const auto& call : calls) call->Cancel();
+  return static_cast<int>(calls.size());
 }
 
 }  // namespace loupe::llm

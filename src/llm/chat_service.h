@@ -12,10 +12,12 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "llm/http_client.h"
 #include "llm/model_registry.h"
@@ -112,6 +114,11 @@ class ChatService {
   Result<std::shared_ptr<ChatCall>> Resend(int64_t conversation_id, int64_t user_message_id, int64_t model_id,
                                            const std::string& by);
 
+  // Stops the answers being written in a conversation (the page's Stop button): each is
+  // recorded as cancelled with what arrived, and its stream ends with an "error" event.
+  // Returns how many were running.
+  int StopAnswers(int64_t conversation_id);
+
   // Rules for a conversation's fields (title, system prompt, parameters, model).
   Result<Conversation> CreateConversation(const nlohmann::json& body, const std::string& by);
   Result<Conversation> UpdateConversation(int64_t id, const nlohmann::json& patch);
@@ -130,6 +137,9 @@ class ChatService {
   ModelRegistry& models_;
   HttpClient& http_;
   ChatOptions options_;
+  // Calls by conversation, while someone holds them (the stream); for StopAnswers.
+  std::mutex running_mu_;
+  std::map<int64_t, std::vector<std::weak_ptr<ChatCall>>> running_;
 };
 
 }  // namespace loupe::llm

@@ -542,6 +542,36 @@ CREATE INDEX predictions_by_time ON predictions(time);
 CREATE INDEX predictions_by_model ON predictions(model_id, time);
 CREATE INDEX predictions_by_conversation ON predictions(conversation_id);
 )sql",
+      R"sql(
+-- v3: judgments (a person's thumbs and evaluations; rules' and judges' verdicts later) and
+-- full-text search over predictions. A prediction carries its latest human thumbs and
+-- stars so that lists filter on them by index; judgments are the record.
+ALTER TABLE predictions ADD COLUMN thumbs INTEGER;
+ALTER TABLE predictions ADD COLUMN stars REAL;
+CREATE INDEX predictions_by_thumbs ON predictions(thumbs, time);
+CREATE INDEX predictions_by_latency ON predictions(latency_ms);
+CREATE INDEX predictions_by_cost ON predictions(cost_usd);
+CREATE INDEX predictions_by_outcome ON predictions(outcome, time);
+CREATE TABLE judgments(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  prediction_id INTEGER NOT NULL REFERENCES predictions(id) ON DELETE CASCADE,
+  model_id INTEGER, model_name TEXT NOT NULL DEFAULT '', source TEXT NOT NULL, criterion TEXT NOT NULL,
+  score REAL, passed INTEGER, evidence TEXT NOT NULL DEFAULT '{}', created_by TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+CREATE INDEX judgments_by_prediction ON judgments(prediction_id, criterion);
+CREATE UNIQUE INDEX judgments_one_per_person ON judgments(prediction_id, criterion, created_by) WHERE source='human';
+CREATE TABLE judgment_tags(
+  judgment_id INTEGER NOT NULL REFERENCES judgments(id) ON DELETE CASCADE, prediction_id INTEGER NOT NULL,
+  tag TEXT NOT NULL, PRIMARY KEY(judgment_id, tag));
+CREATE INDEX judgment_tags_by_tag ON judgment_tags(tag, prediction_id);
+CREATE INDEX judgment_tags_by_prediction ON judgment_tags(prediction_id);
+-- Contentless: the text lives in predictions; indexed are the last user message and the answer.
+CREATE VIRTUAL TABLE predictions_fts USING fts5(prompt, response, content='');
+INSERT INTO predictions_fts(rowid, prompt, response)
+  SELECT id, coalesce((SELECT json_extract(m.value, '$.content') FROM json_each(predictions.messages) m
+                       WHERE json_extract(m.value, '$.role')='user' ORDER BY m.key DESC LIMIT 1), ''), response
+  FROM predictions;
+)sql",
   }};
   return m;
 }

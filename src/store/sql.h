@@ -17,6 +17,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "common/status.h"
 #include "store/sqlite_db.h"
@@ -29,8 +31,15 @@ struct Blob {
   size_t size;
 };
 
+// An argument of a statement built at run time (a filter's optional conditions).
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+
 class Rows {
  public:
+  Rows(SqliteDb& db, const std::string& sql, const std::vector<Value>& args) : stmt_(db.Prepare(sql)) {
+    int i = 0;
+    for (const Value& v : args) std::visit([&](const auto& x) { Bind(++i, x); }, v);
+  }
   template <typename... Args>
   Rows(SqliteDb& db, const std::string& sql, const Args&... args) : stmt_(db.Prepare(sql)) {
     int i = 0;

@@ -169,6 +169,19 @@ class SqliteStore final : public Store {
   Result<ChatMessageRecord> GetMessage(int64_t id) override;
   Result<ChatMessageRecord> RecordAnswer(const ChatMessageRecord& answer, const Prediction& p) override;
   Result<Prediction> GetPrediction(int64_t id) override;
+
+  // FeedbackStore (sqlite_store_feedback.cc).
+  Result<std::vector<PredictionRow>> ListPredictions(const PredictionFilter& f) override;
+  Result<int64_t> CountPredictions(const PredictionFilter& f) override;
+  Result<Judgment> PutJudgment(const Judgment& j) override;
+  Status RemoveJudgment(int64_t prediction_id, const std::string& criterion, const std::string& by) override;
+  Result<std::vector<Judgment>> JudgmentsOf(int64_t prediction_id) override;
+  Result<std::vector<std::pair<Judgment, Prediction>>> ListJudgments(const FeedbackFilter& f, int64_t after_id,
+                                                                      int64_t limit) override;
+  Result<FeedbackSummary> SummarizeFeedback(const FeedbackFilter& f) override;
+  Result<std::vector<PredictionRow>> ListJudgedByPrompt(const PredictionFilter& f,
+                                                        const std::optional<std::pair<std::string, int64_t>>& after,
+                                                        int64_t limit) override;
   Result<int64_t> CreateDataset(const DatasetRecord& d) override;
   Status UpdateDataset(const DatasetRecord& d) override;
   Result<DatasetRecord> GetDataset(int64_t id) override;
@@ -216,6 +229,9 @@ class SqliteStore final : public Store {
   static Status AddUsage(SqliteDb& db, int64_t experiment_id, const char* column, int64_t bytes, int64_t max,
                          const std::string& what, const std::string& flag);
   static Status RequeueJob(SqliteDb& db, int64_t id, int64_t max_queued);
+  // Predictions' search index and latest-rating columns (sqlite_store_feedback.cc).
+  static Status IndexPredictionForSearch(SqliteDb& db, int64_t id);
+  static Status RefreshPredictionRating(SqliteDb& db, int64_t prediction_id);
 
   StoreOptions options_;
   std::string path_;

@@ -185,6 +185,7 @@ Result<ChatMessageRecord> SqliteStore::RecordAnswer(const ChatMessageRecord& a, 
         p.finish_reason, p.outcome, p.error_type, p.error_text, p.latency_ms, p.ttft_ms, p.prompt_tokens,
         p.completion_tokens, p.cost_usd, p.conversation_id, p.trace_id, p.source, p.tags_json, p.created_by));
     recorded.prediction_id = db.LastInsertId();
+    LOUPE_RETURN_IF_ERROR(IndexPredictionForSearch(db, *recorded.prediction_id));
     // A conversation deleted while its answer streamed keeps only the prediction.
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO chat_messages(conversation_id, role, content, reply_to, model_id, "

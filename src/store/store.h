@@ -19,6 +19,7 @@
 #include "store/chat_store.h"
 #include "store/dataset_store.h"
 #include "store/explorer_store.h"
+#include "store/feedback_store.h"
 #include "store/job_store.h"
 #include "store/llm_store.h"
 #include "store/run_store.h"
@@ -36,7 +37,8 @@ class Store : public virtual TrackingStore,
               public virtual SecretStore,
               public virtual ArtifactStore,
               public virtual LlmStore,
-              public virtual ChatStore {
+              public virtual ChatStore,
+              public virtual FeedbackStore {
  public:
   ~Store() override = default;
   // Blocks until every accepted write is committed, then stops the writer.

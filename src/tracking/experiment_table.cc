@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/csv.h"
 #include "common/bounded_json.h"
 #include "common/time_util.h"
 #include "common/json_flatten.h"
@@ -407,16 +408,7 @@ bool MetricLowerIsBetter(const std::string& key) {
 }
 
 std::string ExperimentTableCsv(const ExperimentTable& table) {
-  // RFC 4180: quote fields holding a comma, quote or line break; double inner quotes.
-  // Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a
-  // leading apostrophe, as OWASP advises: a run named =HYPERLINK(...) stays text.
-  auto field = [](std::string s) {
-    if (!s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos) s.insert(0, 1, '\'');
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-  };
+  auto field = [](std::string s) { return CsvField(std::move(s)); };
   std::string out = "id,run_id,name,status,start,duration_seconds";
   for (const std::string& k : table.config_columns) out += "," + field("config." + k);
   // min(KEY) and max(KEY): a key cannot hold parentheses, so no column name clashes.

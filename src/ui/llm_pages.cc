@@ -24,16 +24,8 @@ HttpResponse ModelsPage(llm::ModelRegistry& models, const HttpRequest& req) {
   json bases = json::array({{{"id", ""}, {"name", "—"}}});
   for (const LlmModel& m : *all) {
     json j = LlmModelJson(models, m, &*all, &*secrets);
-    json badges = json::array();
+    json badges = ModelBadges(j);
     const json& probe = j["probe"];
-    for (const char* cap : {"streaming", "tools", "vision", "json_mode"}) {
-      const bool declared = j["capabilities"].value(cap, false);
-      const bool confirmed = std::string(cap) == "streaming" && probe.is_object() && probe.value("streaming", json()) == true;
-      if (!declared && !confirmed) continue;
-      badges.push_back({{"label", std::string(cap) == "json_mode" ? "JSON mode" : cap},
-                        {"confirmed", confirmed},
-                        {"title", confirmed ? "confirmed by the connection test" : "declared"}});
-    }
     json test = false;
     if (probe.is_object()) {
       test = {{"ok", probe.value("ok", false)},
@@ -56,11 +48,34 @@ HttpResponse ModelsPage(llm::ModelRegistry& models, const HttpRequest& req) {
                     {"experiment", m.experiment_id ? json(*m.experiment_id) : json(false)}});
     bases.push_back({{"id", m.id}, {"name", m.name}});
   }
-  return HtmlPage(frame, RenderTemplate("llm_models", json{{"models", rows}, {"has_models", !rows.empty()},
+  return HtmlPage(frame, LlmTabs("models") + RenderTemplate("llm_models", json{{"models", rows}, {"has_models", !rows.empty()},
                                                            {"bases", bases}, {"can_edit", CanEdit(req)}}));
 }
 
 }  // namespace
+
+std::string LlmTabs(const std::string& active) {
+  std::string out = "<nav class=\"tabs llm-tabs\" aria-label=\"LLM workbench\">";
+  for (auto [key, href, label] : {std::tuple{"chat", "/llm/chat", "Chat"}, std::tuple{"predictions", "/llm/predictions", "Predictions"},
+                                  std::tuple{"feedback", "/llm/feedback", "Feedback"}, std::tuple{"models", "/llm/models", "Endpoints"}}) {
+    out += std::string("<a href=\"") + href + "\"" + (active == key ? " class=\"active\" aria-current=\"page\"" : "") + ">" + label + "</a>";
+  }
+  return out + "</nav>";
+}
+
+json ModelBadges(const json& j) {
+  json badges = json::array();
+  const json& probe = j["probe"];
+  for (const char* cap : {"streaming", "tools", "vision", "json_mode"}) {
+    const bool declared = j["capabilities"].value(cap, false);
+    const bool confirmed = std::string(cap) == "streaming" && probe.is_object() && probe.value("streaming", json()) == true;
+    if (!declared && !confirmed) continue;
+    badges.push_back({{"label", std::string(cap) == "json_mode" ? "JSON mode" : cap},
+                      {"confirmed", confirmed},
+                      {"title", confirmed ? "confirmed by the connection test" : "declared"}});
+  }
+  return badges;
+}
 
 std::vector<Route> LlmPageRoutes(llm::ModelRegistry& models) {
   std::vector<Route> r;

@@ -138,9 +138,9 @@ std::vector<Route> ChatApiRoutes(llm::ChatService& chat) {
   };
   r.push_back(std::move(resend));
 
-  r.push_back({"GET", "/api/v1/llm/predictions/:id", WithPathId("prediction id", [&](const HttpRequest&, int64_t id) {
-    LOUPE_ASSIGN_OR_RESPOND(Prediction p, chat.chats().GetPrediction(id));
-    return JsonOk(llm::PredictionJson(p, true));
+  r.push_back({"POST", "/api/v1/llm/conversations/:id/stop", WithPathId("conversation id", [&](const HttpRequest&, int64_t id) {
+    LOUPE_ASSIGN_OR_RESPOND(Conversation c, chat.chats().GetConversation(id));
+    return JsonOk({{"stopped", chat.StopAnswers(c.id)}});
   })});
   return r;
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <regex>
@@ -177,7 +178,11 @@ class RestinioEventStream final : public EventStream {
 
   bool Send(std::string data) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_ || gone_->load()) return false;
+    if (closed_) return false;
+    {
+      std::lock_guard<std::mutex> f(flow_->mu);
+      if (flow_->gone) return false;
+    }
     const auto now = std::chrono::steady_clock::now();
     if (still_allowed_ && now - checked_ > std::chrono::seconds(5)) {
       checked_ = now;
@@ -187,11 +192,26 @@ class RestinioEventStream final : public EventStream {
         return false;
       }
     }
+    const size_t n = data.size();
+    {
+      std::lock_guard<std::mutex> f(flow_->mu);
+      flow_->pending += n;
+    }
     builder_->append_chunk(std::move(data));
-    builder_->flush([gone = gone_](const asio::error_code& ec) {
-      if (ec) gone->store(true);
+    builder_->flush([flow = flow_, n](const asio::error_code& ec) {
+      std::lock_guard<std::mutex> f(flow->mu);
+      if (ec) flow->gone = true;
+      flow->pending -= std::min(flow->pending, n);
+      flow->drained.notify_all();
     });
     return true;
+  }
+
+  bool WaitBelow(size_t bytes, int64_t timeout_ms) override {
+    std::unique_lock<std::mutex> f(flow_->mu);
+    return flow_->drained.wait_for(f, std::chrono::milliseconds(timeout_ms),
+                                   [&] { return flow_->gone || flow_->pending < bytes; }) &&
+           !flow_->gone;
   }
 
   void Close() override {
@@ -204,7 +224,14 @@ class RestinioEventStream final : public EventStream {
  private:
   std::mutex mu_;
   bool closed_ = false;
-  std::shared_ptr<std::atomic<bool>> gone_ = std::make_shared<std::atomic<bool>>(false);
+  // Bytes handed to the connection and not yet written, and whether a write failed.
+  struct Flow {
+    std::mutex mu;
+    std::condition_variable drained;
+    size_t pending = 0;
+    bool gone = false;
+  };
+  std::shared_ptr<Flow> flow_ = std::make_shared<Flow>();
   std::optional<Builder> builder_;
   std::function<bool()> still_allowed_;
   std::chrono::steady_clock::time_point checked_ = std::chrono::steady_clock::now();
@@ -342,8 +369,9 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
             std::string().swap(r.body);
             if (st.error) return Respond(req, std::move(*st.error), start, api);
             auto resp = req->create_response<restinio::chunked_output_t>();
-            resp.append_header(restinio::http_field::content_type, "text/event-stream; charset=utf-8");
+            resp.append_header(restinio::http_field::content_type, st.content_type);
             resp.append_header(restinio::http_field::cache_control, "no-cache");
+            for (const auto& [name, value] : st.headers) resp.append_header(name, value);
             resp.append_header("X-Accel-Buffering", "no");
             resp.flush();
             std::function<bool()> still_allowed;

@@ -75,12 +75,19 @@ class EventStream {
   virtual ~EventStream() = default;
   virtual bool Send(std::string data) = 0;
   virtual void Close() = 0;
+  // Blocks until fewer than `bytes` sent are still waiting for the client, so a producer
+  // faster than the network holds at most that much; false when the client is gone or
+  // `timeout_ms` passed.
+  virtual bool WaitBelow(size_t bytes, int64_t timeout_ms) = 0;
 };
 
 // A streaming route either refuses at once (`error`) or is handed its open stream.
+// Server-sent events by default; a download (an export) names its own type and headers.
 struct StreamStart {
   std::optional<HttpResponse> error;
   std::function<void(std::shared_ptr<EventStream>)> on_open;
+  std::string content_type = "text/event-stream; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 using StreamHandler = std::function<StreamStart(const HttpRequest&)>;
 

@@ -134,3 +134,15 @@ export function withServerAndPage(errors, ready) {
     if (server) await server.stop();
   });
 }
+
+// The stand-in model provider (tests/llm/standin_provider.py, a test server) on a free
+// port: {url, stop}.
+export async function startStandin(key = 'sk-standin') {
+  const proc = spawn('/usr/bin/python3', [path.join(root, 'tests', 'llm', 'standin_provider.py'), '--port', '0', '--key', key],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    proc.stdout.once('data', (d) => resolve(Number(/PORT (\d+)/.exec(d.toString())[1])));
+    proc.once('exit', (c) => reject(new Error('stand-in exited ' + c)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => proc.kill() };
+}

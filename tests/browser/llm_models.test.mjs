@@ -3,9 +3,7 @@
 // streaming badge is confirmed), a wrong key's precise message, removal, and 390 px.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { withServerAndPage, shot, root } from './harness.mjs';
+import { withServerAndPage, shot, startStandin as startStandinServer } from './harness.mjs';
 
 let server, page;
 const errors = [];
@@ -15,15 +13,10 @@ let standin = null;
 let standinUrl = '';
 async function startStandin() {
   if (standin) return;
-  standin = spawn('/usr/bin/python3', [path.join(root, 'tests', 'llm', 'standin_provider.py'), '--port', '0', '--key', 'sk-test'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    standin.stdout.once('data', (d) => resolve(Number(/PORT (\d+)/.exec(d.toString())[1])));
-    standin.once('exit', (c) => reject(new Error('stand-in exited ' + c)));
-  });
-  standinUrl = `http://127.0.0.1:${port}`;
+  standin = await startStandinServer('sk-test');
+  standinUrl = standin.url;
 }
-after(() => { if (standin) standin.kill(); });
+after(() => { if (standin) standin.stop(); });
 
 async function addModel(fields) {
   await page.click('#add-model');
@@ -38,7 +31,8 @@ async function addModel(fields) {
 test('the empty state says how to start', async () => {
   await page.goto(server.url + '/llm/models');
   assert.match(await page.textContent('.empty'), /No models yet/);
-  assert.equal(await page.getAttribute('nav a.active', 'href'), '/llm/models');
+  assert.equal(await page.getAttribute('header nav a.active', 'href'), '/llm/chat');
+  assert.equal(await page.getAttribute('.llm-tabs a.active', 'href'), '/llm/models');
   assert.deepEqual(errors, []);
 });
 

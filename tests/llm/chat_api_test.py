@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import sys
+import threading
 import time
 import unittest
 import urllib.request
@@ -190,6 +191,26 @@ class ChatApiTest(unittest.TestCase):
         self.assertLess(len(answer["content"]), len("gpt-standin heard: a b c d e f g h i j"))
         p = self.api("GET", f"/api/v1/llm/predictions/{answer['prediction_id']}")
         self.assertEqual((p["outcome"], p["error_type"]), ("cancelled", "cancelled"))
+
+    def test_stop_ends_an_answer_in_progress_as_cancelled(self):
+        c = self.conversation()
+        result = {}
+        t = threading.Thread(target=lambda: result.update(
+            events=self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "go on #hang"})))
+        t.start()
+        stopped, deadline = 0, time.time() + 10
+        while not stopped and time.time() < deadline:
+            stopped = self.api("POST", f"/api/v1/llm/conversations/{c['id']}/stop")["stopped"]
+            time.sleep(0.05)
+        t.join(15)
+        self.assertEqual(stopped, 1)
+        event, data = result["events"][-1]
+        self.assertEqual(event, "error")
+        self.assertEqual(data["prediction"]["outcome"], "cancelled")
+        messages = self.api("GET", f"/api/v1/llm/conversations/{c['id']}")["messages"]
+        self.assertEqual([m["role"] for m in messages], ["user", "assistant"])
+        self.assertEqual(self.api("POST", f"/api/v1/llm/conversations/{c['id']}/stop")["stopped"], 0)
+        self.api("POST", "/api/v1/llm/conversations/999999/stop", status=404)
 
     def test_a_reader_that_goes_away_while_the_provider_is_silent_stops_the_call(self):
         c = self.conversation()

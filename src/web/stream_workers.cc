@@ -1,0 +1,74 @@
+#include "web/stream_workers.h"
+
+#include <spdlog/spdlog.h>
+
+namespace loupe {
+
+namespace {
+constexpr size_t kMaxUnsent = 1 << 20;       // bytes waiting for a client before the producer pauses
+constexpr int64_t kStalledClientMs = 120000;  // a client that reads nothing this long is dropped
+}  // namespace
+
+void StreamWorkers::Reap() {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if ((*it)->done.load()) {
+      (*it)->thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool StreamWorkers::HasRoom() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Reap();
+  return !stopping_.load() && workers_.size() < max_running_;
+}
+
+Status StreamWorkers::Start(std::shared_ptr<EventStream> stream, ChunkSource source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Reap();
+  if (stopping_.load()) return Status::Unavailable("the server is stopping");
+  if (workers_.size() >= max_running_) {
+    return Status::Unavailable(std::to_string(max_running_) + " downloads are running; try again when one ends");
+  }
+  auto w = std::make_unique<Worker>();
+  Worker* raw = w.get();
+  w->thread = std::thread([this, raw, stream = std::move(stream), source = std::move(source)] {
+    std::string chunk;
+    while (!stopping_.load()) {
+      chunk.clear();
+      Result<bool> more = Status::Ok();
+      try {
+        more = source(chunk);
+      } catch (const std::exception& e) {
+        more = Status::Internal(e.what());
+      }
+      if (!more.ok()) {
+        // The status line went out with the first chunk: the error can only be logged.
+        // RESTinio cannot abort a chunked response, so it ends here, short (a known gap).
+        spdlog::error("a download failed midway: {}", more.status().ToString());
+        stream->Close();
+        break;
+      }
+      if (!chunk.empty() && (!stream->Send(std::move(chunk)) || !stream->WaitBelow(kMaxUnsent, kStalledClientMs))) break;
+      if (!*more) {
+        stream->Close();
+        break;
+      }
+    }
+    raw->done.store(true);
+  });
+  workers_.push_back(std::move(w));
+  return Status::Ok();
+}
+
+void StreamWorkers::Stop() {
+  stopping_.store(true);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& w : workers_) w->thread.join();
+  workers_.clear();
+}
+
+}  // namespace loupe

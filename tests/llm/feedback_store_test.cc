@@ -1,0 +1,290 @@
+// Predictions found again (filters, FTS5 search, sorting, keyset pages) and judgments:
+// one per person and criterion, the latest rating on the prediction, tags, summaries.
+#include <gtest/gtest.h>
+
+#include "common/temp_dir.h"
+#include "store/store.h"
+
+namespace loupe {
+namespace {
+
+class FeedbackStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions so;
+    so.data_dir = dir_.path();
+    so.sync_full = false;
+    store_ = std::move(*OpenSqliteStore(so));
+    for (const char* name : {"base", "tuned"}) {
+      LlmModel m;
+      m.name = name;
+      m.api = "openai";
+      m.base_url = "http://h/v1";
+      m.model = name;
+      models_.push_back(store_->CreateLlmModel(m, 10)->id);
+    }
+    Conversation c;
+    c.title = "t";
+    conversation_ = store_->CreateConversation(c)->id;
+  }
+  // Records an answer of model `m` (0 base, 1 tuned) to `prompt`.
+  int64_t Answer(int m, const std::string& prompt, const std::string& response, int64_t time, double latency,
+                 std::optional<double> cost = std::nullopt, const std::string& outcome = "ok") {
+    ChatMessageRecord user;
+    user.conversation_id = conversation_;
+    user.content = prompt;
+    user.create_time = time;
+    user = *store_->AddUserMessage(user);
+    Prediction p;
+    p.time = time;
+    p.model_id = models_[m];
+    p.model_name = m ? "tuned" : "base";
+    p.api = "openai";
+    p.provider_model = p.model_name;
+    p.messages_json = nlohmann_messages(prompt);
+    p.response = response;
+    p.outcome = outcome;
+    p.latency_ms = latency;
+    p.cost_usd = cost;
+    p.conversation_id = conversation_;
+    ChatMessageRecord a;
+    a.conversation_id = conversation_;
+    a.content = response;
+    a.reply_to = user.id;
+    a.model_id = models_[m];
+    a.create_time = time;
+    return *store_->RecordAnswer(a, p)->prediction_id;
+  }
+  static std::string nlohmann_messages(const std::string& prompt) {
+    return R"([{"role":"system","content":"be brief"},{"role":"user","content":")" + prompt + R"("}])";
+  }
+  Judgment Thumbs(int64_t prediction, bool up, const std::string& by, int64_t time) {
+    Judgment j;
+    j.prediction_id = prediction;
+    j.criterion = "thumbs";
+    j.passed = up;
+    j.score = up ? 1 : 0;
+    j.created_by = by;
+    j.update_time = time;
+    return *store_->PutJudgment(j);
+  }
+  std::vector<int64_t> Ids(const PredictionFilter& f) {
+    std::vector<int64_t> out;
+    std::vector<PredictionRow> rows = *store_->ListPredictions(f);
+    for (const PredictionRow& r : rows) out.push_back(r.p.id);
+    return out;
+  }
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::vector<int64_t> models_;
+  int64_t conversation_ = 0;
+};
+
+TEST_F(FeedbackStoreTest, SearchFindsWordsOfThePromptAndTheAnswerAndKeepsUserTextOutOfFts5Syntax) {
+  int64_t a = Answer(0, "How do transformers attend", "Attention weighs tokens", 10, 5);
+  int64_t b = Answer(1, "Explain gradient descent", "It follows the slope", 20, 7);
+  PredictionFilter f;
+  f.text = "transformers";
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({a}));
+  f.text = "slope";  // the answer
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));
+  f.text = "grad";  // the last word is a prefix
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));
+  f.text = "explain slope";  // every word
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));
+  f.text = "explain attention";
+  EXPECT_TRUE(Ids(f).empty());
+  // FTS5 operators and quotes are text here, not syntax errors.
+  for (const char* hostile : {"\"", "a OR b", "NEAR(x y)", "col:x", "*", "-x", "(", "\"\"\"", "a AND"}) {
+    f.text = hostile;
+    EXPECT_TRUE(store_->ListPredictions(f).ok()) << hostile;
+  }
+  EXPECT_EQ(*store_->CountPredictions(PredictionFilter{}), 2);
+}
+
+TEST_F(FeedbackStoreTest, FiltersSortAndPages) {
+  int64_t a = Answer(0, "one", "x", 100, 30, 0.5);
+  int64_t b = Answer(1, "two", "y", 200, 10, std::nullopt);
+  int64_t c = Answer(1, "three", "", 300, 20, 0.1, "error");
+  PredictionFilter f;
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({c, b, a}));  // newest first
+  f.ascending = true;
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({a, b, c}));
+  f.sort = "latency";
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({b, c, a}));
+  f.sort = "cost";  // unknown costs last either way
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({c, a, b}));
+  f.ascending = false;
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({a, c, b}));
+  f = PredictionFilter{};
+  f.model_id = models_[1];
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({c, b}));
+  f.outcome = "error";
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({c}));
+  EXPECT_EQ(*store_->CountPredictions(f), 1);
+  f = PredictionFilter{};
+  f.since = 150;
+  f.until = 300;  // exclusive
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));
+  f = PredictionFilter{};
+  f.limit = 1;
+  f.offset = 1;
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));
+  f = PredictionFilter{};
+  f.after_id = a;
+  f.limit = 10;
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({b, c}));  // keyset pages go by id
+  f = PredictionFilter{};
+  f.ids = {a, c};
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({c, a}));
+}
+
+TEST_F(FeedbackStoreTest, APersonsSecondThumbsReplacesTheFirstAndTheLatestRatesThePrediction) {
+  int64_t p = Answer(0, "q", "a", 10, 5);
+  Judgment first = Thumbs(p, true, "ann", 100);
+  Judgment again = Thumbs(p, false, "ann", 200);
+  EXPECT_EQ(first.id, again.id);
+  EXPECT_EQ(again.create_time, 100);
+  EXPECT_EQ(store_->JudgmentsOf(p)->size(), 1u);
+  EXPECT_EQ(store_->ListPredictions(PredictionFilter{})->front().thumbs, -1);
+  Thumbs(p, true, "bob", 300);  // another person: another judgment, and now the latest
+  EXPECT_EQ(store_->JudgmentsOf(p)->size(), 2u);
+  PredictionFilter f;
+  f.rating = "up";
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({p}));
+  ASSERT_TRUE(store_->RemoveJudgment(p, "thumbs", "bob").ok());
+  EXPECT_EQ(store_->ListPredictions(PredictionFilter{})->front().thumbs, -1);  // ann's again
+  ASSERT_TRUE(store_->RemoveJudgment(p, "thumbs", "ann").ok());
+  f.rating = "unrated";
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({p}));
+  EXPECT_EQ(store_->RemoveJudgment(p, "thumbs", "ann").code(), Code::kNotFound);
+  Judgment missing;
+  missing.prediction_id = 999;
+  missing.criterion = "thumbs";
+  EXPECT_EQ(store_->PutJudgment(missing).status().code(), Code::kNotFound);
+}
+
+TEST_F(FeedbackStoreTest, EvaluationsCarryTagsStarsAndTheirEvidence) {
+  int64_t p = Answer(1, "q", "a", 10, 5);
+  Judgment e;
+  e.prediction_id = p;
+  e.criterion = "evaluation";
+  e.score = 2;
+  e.passed = false;
+  e.tags = {"hallucination", "incomplete"};
+  e.evidence_json = R"({"stars":2,"expected":"better"})";
+  e.created_by = "ann";
+  e.update_time = 50;
+  e = *store_->PutJudgment(e);
+  EXPECT_EQ(e.model_id, models_[1]);  // the model version judged
+  PredictionFilter f;
+  f.failure_tag = "hallucination";
+  std::vector<PredictionRow> rows = *store_->ListPredictions(f);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].stars, 2);
+  EXPECT_EQ(rows[0].failure_tags, std::vector<std::string>({"hallucination", "incomplete"}));
+  EXPECT_EQ(rows[0].evaluation_json, R"({"stars":2,"expected":"better"})");
+  e.tags = {"off_topic"};  // re-evaluated: the tags are replaced
+  ASSERT_TRUE(store_->PutJudgment(e).ok());
+  EXPECT_TRUE(Ids(f).empty());
+  // Automated judges add, never replace.
+  Judgment rule;
+  rule.prediction_id = p;
+  rule.source = "rule";
+  rule.criterion = "json_valid";
+  rule.passed = true;
+  ASSERT_TRUE(store_->PutJudgment(rule).ok());
+  ASSERT_TRUE(store_->PutJudgment(rule).ok());
+  EXPECT_EQ(store_->JudgmentsOf(p)->size(), 3u);
+}
+
+TEST_F(FeedbackStoreTest, SummaryCountsThumbsStarsAndTagSharesPerModelAndBucket) {
+  const int64_t day = 86400LL * 1000000;
+  int64_t b1 = Answer(0, "q1", "a", 0 * day + 5, 5);
+  int64_t b2 = Answer(0, "q2", "b", 1 * day + 5, 5);
+  int64_t t1 = Answer(1, "q1", "c", 0 * day + 7, 5);
+  Answer(1, "q3", "d", 1 * day + 7, 5);
+  Thumbs(b1, true, "ann", 1);
+  Thumbs(b2, false, "ann", 2);
+  Thumbs(t1, true, "ann", 3);
+  Thumbs(t1, true, "bob", 4);
+  for (auto [pred, stars, tags] : {std::tuple{b1, 4.0, std::vector<std::string>{"hallucination"}},
+                                   std::tuple{b2, 1.0, std::vector<std::string>{"hallucination", "tone_issues"}}}) {
+    Judgment e;
+    e.prediction_id = pred;
+    e.criterion = "evaluation";
+    e.score = stars;
+    e.tags = tags;
+    e.created_by = "ann";
+    ASSERT_TRUE(store_->PutJudgment(e).ok());
+  }
+  FeedbackFilter f;
+  FeedbackSummary s = *store_->SummarizeFeedback(f);
+  ASSERT_EQ(s.models.size(), 2u);
+  const ModelFeedback& base = s.models[0].model_name == "base" ? s.models[0] : s.models[1];
+  const ModelFeedback& tuned = s.models[0].model_name == "base" ? s.models[1] : s.models[0];
+  EXPECT_EQ(base.predictions, 2);
+  EXPECT_EQ(base.thumbs_up, 1);
+  EXPECT_EQ(base.thumbs_down, 1);
+  EXPECT_EQ(base.evaluations, 2);
+  EXPECT_DOUBLE_EQ(base.stars_sum, 5);
+  EXPECT_EQ(base.stars_count, 2);
+  ASSERT_EQ(base.tags.size(), 2u);
+  EXPECT_EQ(base.tags[0], std::make_pair(std::string("hallucination"), int64_t{2}));
+  EXPECT_EQ(base.tags[1], std::make_pair(std::string("tone_issues"), int64_t{1}));
+  EXPECT_EQ(tuned.predictions, 2);
+  EXPECT_EQ(tuned.thumbs_up, 2);
+  EXPECT_EQ(tuned.evaluations, 0);
+  // Day buckets by the answer's time: base has one up on day 0 and one down on day 1.
+  int found = 0;
+  for (const FeedbackBucket& b : s.trend) {
+    if (b.model_name == "base" && b.start == 0) {
+      ++found;
+      EXPECT_EQ(b.thumbs_up, 1);
+    }
+    if (b.model_name == "base" && b.start == day) {
+      ++found;
+      EXPECT_EQ(b.thumbs_down, 1);
+    }
+  }
+  EXPECT_EQ(found, 2);
+  f.failure_tag = "tone_issues";
+  s = *store_->SummarizeFeedback(f);
+  ASSERT_EQ(s.models.size(), 1u);
+  EXPECT_EQ(s.models[0].predictions, 1);
+  f = FeedbackFilter{};
+  f.model_id = models_[1];
+  f.since = day;
+  s = *store_->SummarizeFeedback(f);
+  ASSERT_EQ(s.models.size(), 1u);
+  EXPECT_EQ(s.models[0].predictions, 1);
+  EXPECT_EQ(s.models[0].thumbs_up, 0);
+  // History in judgment order with the predictions.
+  auto all = *store_->ListJudgments(FeedbackFilter{}, 0, 100);
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all[0].second.id, b1);
+  EXPECT_EQ(store_->ListJudgments(FeedbackFilter{}, all[4].first.id, 100)->size(), 1u);
+}
+
+TEST_F(FeedbackStoreTest, JudgedAnswersComeGroupedByPrompt) {
+  int64_t a = Answer(0, "same", "bad", 1, 5);
+  int64_t b = Answer(1, "same", "good", 2, 5);
+  int64_t c = Answer(0, "other", "x", 3, 5);
+  Answer(1, "unjudged", "y", 4, 5);
+  Thumbs(a, false, "ann", 1);
+  Thumbs(c, true, "ann", 2);
+  Thumbs(b, true, "ann", 3);
+  std::vector<PredictionRow> rows = *store_->ListJudgedByPrompt(PredictionFilter{}, std::nullopt, 100);
+  ASSERT_EQ(rows.size(), 3u);
+  // "other" < "same" as text; within a prompt by id.
+  EXPECT_EQ(rows[0].p.id, c);
+  EXPECT_EQ(rows[1].p.id, a);
+  EXPECT_EQ(rows[2].p.id, b);
+  std::vector<PredictionRow> rest =
+      *store_->ListJudgedByPrompt(PredictionFilter{}, std::make_pair(rows[1].p.messages_json, rows[1].p.id), 100);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].p.id, b);
+}
+
+}  // namespace
+}  // namespace loupe
