@@ -168,7 +168,7 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
     if (experiment_id) EndExperiment(experiment_id, RunStatus::kCrashed);
     return st;
   };
-  Result<TrainingPlan> plan = Prepare(run_id);
+  Result<TrainingPlan> plan = Prepare(run_id, stop);
   if (!plan.ok()) return fail(plan.status());
   Result<int64_t> experiment = StartExperiment(run_id, *plan);
   if (!experiment.ok()) return fail(experiment.status());
@@ -194,7 +194,7 @@ Result<json> RunService::Train(int64_t run_id, const std::function<bool()>& stop
   return fitted;
 }
 
-Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id) {
+Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id, const std::function<bool()>& stop) {
   TrainingPlan plan;
   LOUPE_RETURN_IF_ERROR(store_.ClearRunResults(run_id));
   LOUPE_ASSIGN_OR_RETURN(plan.run, store_.GetRun(run_id));
@@ -211,11 +211,15 @@ Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id) {
   // table is freed before training.
   Result<training::PreparedData> data = [&]() -> Result<training::PreparedData> {
     LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(plan.session.dataset_id));
+    if (stop && stop()) return training::Cancelled();
     return training::PrepareForTask(table, plan.task, plan.spec["input_columns"].get<std::vector<std::string>>(),
                                     plan.spec["output_columns"].get<std::vector<std::string>>(),
                                     options_.training_memory_bytes);
   }();
   if (!data.ok()) return data.status();
+  // Loading and encoding a large dataset takes seconds (more on a busy machine) and asks
+  // no one: a cancel that came meanwhile stops the run here, before anything trains.
+  if (stop && stop()) return training::Cancelled();
   const json& splits = plan.spec["splits"];
   training::SplitRatios ratios{splits.value("train", 0.7), splits.value("validation", 0.15),
                                splits.value("test", 0.15)};
@@ -240,6 +244,7 @@ Result<RunService::TrainingPlan> RunService::Prepare(int64_t run_id) {
                                       {&plan.parts[1].x, &plan.parts[2].x});
   LOUPE_RETURN_IF_ERROR(training::CheckTrainingMemory(plan.run.model, plan.shape, plan.params,
                                                       options_.training_memory_bytes));
+  if (stop && stop()) return training::Cancelled();
   return plan;
 }
 

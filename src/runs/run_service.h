@@ -104,7 +104,7 @@ class RunService {
   // final statuses of the run and its experiment (run_executor.cc).
   struct TrainingPlan;
   Result<nlohmann::json> Train(int64_t run_id, const std::function<bool()>& stop);
-  Result<TrainingPlan> Prepare(int64_t run_id);
+  Result<TrainingPlan> Prepare(int64_t run_id, const std::function<bool()>& stop);
   Result<int64_t> StartExperiment(int64_t run_id, const TrainingPlan& plan);
   // Trains (or searches), scores every split and saves the model, reporting curves to
   // the experiment; nothing writes to the experiment once it returns.
