@@ -30,7 +30,7 @@ void TrackingModule::AddRoutes(std::vector<Route>& routes) {
   AppendRoutes(routes, SwanlabApiRoutes(tracking_));
   AppendRoutes(routes, DashboardApiRoutes(tracking_));
   AppendRoutes(routes, SweepApiRoutes(tracking_));
-  AppendRoutes(routes, TrackingPageRoutes(tracking_));
+  AppendRoutes(routes, TrackingPageRoutes(tracking_, links_));
   AppendRoutes(routes, LiveEventRoutes(tracking_, live_));
 }
 

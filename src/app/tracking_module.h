@@ -3,10 +3,12 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 
 #include "app/module.h"
 #include "store/tracking_store.h"
 #include "tracking/tracking_service.h"
+#include "ui/tracking_pages.h"
 #include "web/live_events.h"
 
 namespace loupe::app {
@@ -18,10 +20,13 @@ class TrackingModule final : public Module {
   void AddRoutes(std::vector<Route>& routes) override;
   void Stop() override;
   TrackingService& service() { return tracking_; }
+  // Before AddRoutes: what other modules offer on an experiment's page.
+  void SetExperimentLinks(ExperimentLinks links) { links_ = std::move(links); }
 
  private:
   TrackingService tracking_;
   LiveEvents live_;
+  ExperimentLinks links_;
 };
 
 }  // namespace loupe::app

@@ -157,7 +157,8 @@ int Serve(const ServeOptions& o) {
     loupe::app::DatasetsModule datasets(**store, config);
     loupe::app::TrainingModule training(**store, datasets.service(), tracking.service(), config);
     loupe::app::ArtifactsModule artifacts(**store, config);
-    loupe::app::LlmModule llm(**store, **store, **store, auth.secrets());
+    loupe::app::LlmModule llm(**store, **store, **store, auth.secrets(), datasets.service());
+    tracking.SetExperimentLinks(llm.TestInChatLinks());
     std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts, &llm};
 
     std::vector<loupe::Route> routes = loupe::StaticRoutes();

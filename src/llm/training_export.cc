@@ -24,23 +24,34 @@ std::optional<json> PromptMessages(const std::string& messages_json) {
   return m;
 }
 
+// The system prompt (the first message, when it is one), "" when none.
+std::string SystemText(const json& messages) {
+  return messages.front()["role"] == "system" ? messages.front()["content"].get<std::string>() : "";
+}
+
 }  // namespace
 
 std::optional<SftFormat> ParseSftFormat(const std::string& name) {
   if (name == "openai") return SftFormat::kOpenAi;
   if (name == "sharegpt") return SftFormat::kShareGpt;
+  if (name == "table") return SftFormat::kTable;
   return std::nullopt;
 }
 
 std::optional<PreferenceFormat> ParsePreferenceFormat(const std::string& name) {
   if (name == "trl") return PreferenceFormat::kTrl;
   if (name == "openai") return PreferenceFormat::kOpenAi;
+  if (name == "table") return PreferenceFormat::kTable;
   return std::nullopt;
 }
 
-std::optional<std::string> SftLine(const std::string& messages_json, const std::string& answer, SftFormat format) {
-  std::optional<json> m = PromptMessages(messages_json);
+std::optional<std::string> SftLine(const Prediction& p, const std::string& answer, SftFormat format) {
+  std::optional<json> m = PromptMessages(p.messages_json);
   if (!m) return std::nullopt;
+  if (format == SftFormat::kTable) {
+    return Dump({{"prediction_id", p.id}, {"model", p.model_name}, {"system", SystemText(*m)},
+                 {"prompt", LastUserText(p.messages_json)}, {"completion", answer}, {"messages", Dump(*m)}});
+  }
   m->push_back({{"role", "assistant"}, {"content", answer}});
   if (format == SftFormat::kOpenAi) return Dump({{"messages", *m}});
   json turns = json::array();
@@ -104,6 +115,11 @@ std::vector<PreferencePair> PairsOf(const std::vector<PredictionRow>& rows, size
 std::optional<std::string> PreferenceLine(const PreferencePair& pair, PreferenceFormat format) {
   std::optional<json> m = PromptMessages(pair.messages_json);
   if (!m) return std::nullopt;
+  if (format == PreferenceFormat::kTable) {
+    return Dump({{"prompt", LastUserText(pair.messages_json)}, {"chosen", pair.chosen}, {"rejected", pair.rejected},
+                 {"system", SystemText(*m)}, {"messages", Dump(*m)}, {"chosen_prediction", pair.chosen_prediction},
+                 {"rejected_prediction", pair.rejected_prediction}});
+  }
   json chosen = json::array({{{"role", "assistant"}, {"content", pair.chosen}}});
   json rejected = json::array({{{"role", "assistant"}, {"content", pair.rejected}}});
   if (format == PreferenceFormat::kTrl) return Dump({{"prompt", *m}, {"chosen", chosen}, {"rejected", rejected}});

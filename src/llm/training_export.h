@@ -1,7 +1,9 @@
 // Training data from predictions: supervised examples (OpenAI chat `{"messages": [...]}`
 // and ShareGPT `{"conversations": [{"from", "value"}]}`) and preference pairs (TRL's
 // conversational `{prompt, chosen, rejected}` and OpenAI DPO's `{input, preferred_output,
-// non_preferred_output}`), one JSON line each.
+// non_preferred_output}`), one JSON line each. The `table` forms are flat (strings and
+// numbers only), the shape a Loupe dataset holds and TRL's standard (not conversational)
+// prompt-completion and preference data use.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,15 +16,17 @@
 
 namespace loupe::llm {
 
-enum class SftFormat { kOpenAi, kShareGpt };
-enum class PreferenceFormat { kTrl, kOpenAi };
+enum class SftFormat { kOpenAi, kShareGpt, kTable };
+enum class PreferenceFormat { kTrl, kOpenAi, kTable };
 
-std::optional<SftFormat> ParseSftFormat(const std::string& name);            // openai | sharegpt
-std::optional<PreferenceFormat> ParsePreferenceFormat(const std::string& name);  // trl | openai
+std::optional<SftFormat> ParseSftFormat(const std::string& name);            // openai | sharegpt | table
+std::optional<PreferenceFormat> ParsePreferenceFormat(const std::string& name);  // trl | openai | table
 
 // A prediction's prompt (`messages_json`: [{role, content}]) and `answer` as one line
 // (without the newline); nullopt when the prompt cannot be read or has no user turn.
-std::optional<std::string> SftLine(const std::string& messages_json, const std::string& answer, SftFormat format);
+// kTable: {prediction_id, model, system, prompt (the last user turn), completion,
+// messages (the whole prompt as JSON text, so earlier turns are not lost)}.
+std::optional<std::string> SftLine(const Prediction& p, const std::string& answer, SftFormat format);
 
 // The last thing the user said in a prompt (`messages_json`), "" when none.
 std::string LastUserText(const std::string& messages_json);
@@ -48,6 +52,8 @@ struct PreferencePair {
 };
 std::vector<PreferencePair> PairsOf(const std::vector<PredictionRow>& same_prompt, size_t max_pairs);
 
+// kTable: {prompt (the last user turn), chosen, rejected, system, messages,
+// chosen_prediction (0: a person's expected behaviour), rejected_prediction}.
 std::optional<std::string> PreferenceLine(const PreferencePair& pair, PreferenceFormat format);
 
 }  // namespace loupe::llm

@@ -1,6 +1,8 @@
 // The chat portal: conversations with the registered models, answers side by side per
 // prompt with their numbers and feedback, and the composer (static/chat.js streams).
+#include <charconv>
 #include <map>
+#include <optional>
 
 #include "ui/llm_format.h"
 #include "ui/llm_pages.h"
@@ -117,6 +119,14 @@ HttpResponse ConversationsPage(llm::ChatService& chat, llm::ModelRegistry& model
   if (!mv.ok()) return HtmlErrorPage(mv.status(), frame);
   std::map<int64_t, std::string> names;
   for (const json& o : mv->options) names[o["id"].get<int64_t>()] = o["name"];
+  // ?model=ID (the experiment page's "Test in chat") preselects a model for a new
+  // conversation; an id that is not a model's selects nothing.
+  std::optional<int64_t> preselect;
+  if (const std::string* q = req.Query("model")) {
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(q->data(), q->data() + q->size(), id);
+    if (ec == std::errc() && end == q->data() + q->size() && names.count(id)) preselect = id;
+  }
   json rows = json::array();
   for (const Conversation& c : *all) {
     rows.push_back({{"id", c.id}, {"title", c.title}, {"messages", c.message_count},
@@ -125,7 +135,8 @@ HttpResponse ConversationsPage(llm::ChatService& chat, llm::ModelRegistry& model
   }
   return HtmlPage(frame, LlmTabs("chat") + RenderTemplate("chat_list", json{{"conversations", rows},
                                                                              {"has_conversations", !rows.empty()},
-                                                                             {"models", mv->options},
+                                                                             {"models", Selected(mv->options, preselect)},
+                                                                             {"title", preselect ? json("Testing " + names[*preselect]) : json("")},
                                                                              {"has_models", !mv->options.empty()},
                                                                              {"can_edit", CanEdit(req)}}));
 }

@@ -110,6 +110,12 @@ HttpResponse PredictionsPage(llm::FeedbackService& feedback, llm::ModelRegistry&
                                  {{"label", "SFT (ShareGPT)"}, {"href", link("/api/v1/llm/exports/sft", "sharegpt")}},
                                  {{"label", "Preferences (TRL)"}, {"href", link("/api/v1/llm/exports/preferences", "trl")}},
                                  {{"label", "Preferences (OpenAI DPO)"}, {"href", link("/api/v1/llm/exports/preferences", "openai")}}});
+  // "Save as a dataset" sends the same filters (outcome aside: SFT keeps answered calls).
+  std::map<std::string, std::string> save_query = export_query;
+  save_query.erase("limit");
+  save_query.erase("offset");
+  view["save_query"] = QueryString(save_query);
+  view["can_edit"] = CanEdit(req);
   return HtmlPage(frame, LlmTabs("predictions") + RenderTemplate("predictions", view));
 }
 

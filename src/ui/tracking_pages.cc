@@ -349,7 +349,7 @@ Result<std::pair<Experiment, Project>> LoadExperiment(TrackingService& t, const 
   return std::make_pair(e, p);
 }
 
-HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
+HttpResponse ExperimentPage(TrackingService& t, const ExperimentLinks& links, const HttpRequest& req) {
   PageFrame frame{"Experiment", {{"Home", "/"}, {"Projects", "/projects"}}, "projects", true,
                   {"axes.js", "charts.js", "media.js", "view_state.js", "experiment.js", "api.js", "run_actions.js", "run_artifacts.js"}};
   Result<std::pair<Experiment, Project>> loaded = LoadExperiment(t, req);
@@ -433,6 +433,11 @@ HttpResponse ExperimentPage(TrackingService& t, const HttpRequest& req) {
   view["tags"] = tags;
   view["tags_text"] = tags_text;
   view["run_json"] = ScriptJson({{"id", e.id}, {"name", e.name}, {"project_id", p.id}, {"project", p.name}});
+  json actions = json::array();
+  if (links) {
+    for (const ExperimentLink& l : links(e.id)) actions.push_back({{"label", l.label}, {"href", l.href}, {"title", l.title}});
+  }
+  view["links"] = actions;
   if (e.status == RunStatus::kCrashed) {
     view["crashed"] = true;
     // The last step the run logged (system metrics count their own samples, not steps).
@@ -577,13 +582,14 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
 
 }  // namespace
 
-std::vector<Route> TrackingPageRoutes(TrackingService& t) {
+std::vector<Route> TrackingPageRoutes(TrackingService& t, ExperimentLinks links) {
   std::vector<Route> r;
   r.push_back({"GET", "/", [&t](const HttpRequest& req) { return Home(t, req); }});
   r.push_back({"GET", "/projects", [&t](const HttpRequest&) { return Projects(t); }});
   r.push_back({"GET", "/projects/:id", [&t](const HttpRequest& req) { return ExperimentsPage(t, req); }});
   r.push_back({"GET", "/projects/:id/experiments.csv", [&t](const HttpRequest& req) { return ExperimentsCsv(t, req); }});
-  r.push_back({"GET", "/experiments/:id", [&t](const HttpRequest& req) { return ExperimentPage(t, req); }});
+  r.push_back({"GET", "/experiments/:id",
+               [&t, links](const HttpRequest& req) { return ExperimentPage(t, links, req); }});
   r.push_back({"GET", "/experiments/:id/console", [&t](const HttpRequest& req) { return ConsolePage(t, req); }});
   r.push_back({"GET", "/compare", [&t](const HttpRequest& req) { return ComparePage(t, req); }});
   return r;

@@ -3,6 +3,9 @@
 // rendered on the server; charts and the console fetch their data from the JSON API.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "tracking/tracking_service.h"
@@ -10,6 +13,15 @@
 
 namespace loupe {
 
-std::vector<Route> TrackingPageRoutes(TrackingService& tracking);
+// Actions other subsystems offer on an experiment's page ("Test in chat" for the LLM
+// models a training experiment produced), so tracking needs no knowledge of them.
+struct ExperimentLink {
+  std::string label;
+  std::string href;
+  std::string title;
+};
+using ExperimentLinks = std::function<std::vector<ExperimentLink>(int64_t experiment_id)>;
+
+std::vector<Route> TrackingPageRoutes(TrackingService& tracking, ExperimentLinks links = {});
 
 }  // namespace loupe

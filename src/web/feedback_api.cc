@@ -10,6 +10,8 @@
 #include "common/csv.h"
 #include "common/time_util.h"
 #include "llm/chat_service.h"
+#include "llm/dataset_export.h"
+#include "llm/export_readers.h"
 #include "llm/training_export.h"
 #include "web/json_util.h"
 #include "web/llm_api.h"
@@ -21,10 +23,8 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxJudgmentBody = 256 << 10;
-constexpr int64_t kExportPage = 500;
 constexpr size_t kMaxIds = 1000;
-constexpr size_t kMaxPairsPerPrompt = 100;
-constexpr size_t kMaxAnswersPerPrompt = 1000;
+using llm::kExportPage;
 
 Status Unknown(const HttpRequest& req, const std::set<std::string>& allowed) {
   for (const auto& [k, v] : req.query) {
@@ -239,6 +239,15 @@ StreamStart Download(StreamWorkers& workers, const std::string& type, const std:
   return st;
 }
 
+// SFT examples come from answered calls only.
+Result<PredictionFilter> SftFilter(const HttpRequest& req, std::set<std::string> extra) {
+  LOUPE_ASSIGN_OR_RETURN(PredictionFilter f, FilterFromQuery(req, std::move(extra)));
+  if (!f.outcome.empty() && f.outcome != "ok") {
+    return Status::InvalidArgument("training examples come from answered calls (outcome ok)");
+  }
+  return f;
+}
+
 StreamStart Refuse(const Status& s) {
   StreamStart st;
   st.error = JsonError(s);
@@ -279,7 +288,8 @@ Result<FeedbackFilter> FeedbackSummaryFilter(const HttpRequest& req, std::string
   return f;
 }
 
-std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& chats, StreamWorkers& workers) {
+std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& chats, StreamWorkers& workers,
+                                     DatasetSaving saving) {
   std::vector<Route> r;
   FeedbackStore& store = feedback.store();
 
@@ -420,32 +430,14 @@ std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& 
   // behaviour replaces an answer they corrected unless use_expected=false).
   Route sft{"GET", "/api/v1/llm/exports/sft", nullptr};
   sft.stream = [&store, &workers](const HttpRequest& req) {
-    Result<PredictionFilter> f = FilterFromQuery(req, {"format", "use_expected"});
+    Result<PredictionFilter> f = SftFilter(req, {"format", "use_expected"});
     if (!f.ok()) return Refuse(f.status());
-    if (!f->outcome.empty() && f->outcome != "ok") {
-      return Refuse(Status::InvalidArgument("training examples come from answered calls (outcome ok)"));
-    }
-    f->outcome = "ok";
     std::string format = "openai", use_expected = "true";
-    if (Status s = OneOf(req, "format", {"openai", "sharegpt"}, format); !s.ok()) return Refuse(s);
+    if (Status s = OneOf(req, "format", {"openai", "sharegpt", "table"}, format); !s.ok()) return Refuse(s);
     if (Status s = OneOf(req, "use_expected", {"true", "false"}, use_expected); !s.ok()) return Refuse(s);
-    auto pager = std::make_shared<PredictionPager>(PredictionPager{&store, *f});
-    const llm::SftFormat fmt = *llm::ParseSftFormat(format);
-    const bool expected = use_expected == "true";
+    auto reader = std::make_shared<llm::SftReader>(store, *f, *llm::ParseSftFormat(format), use_expected == "true");
     return Download(workers, "application/x-ndjson", "sft-" + format + ".jsonl",
-                    [pager, fmt, expected](std::string& chunk) -> Result<bool> {
-                      LOUPE_ASSIGN_OR_RETURN(std::vector<PredictionRow> rows, pager->Next());
-                      for (const PredictionRow& row : rows) {
-                        std::string answer = row.p.response;
-                        if (expected) {
-                          std::string corrected = llm::ExpectedAnswer(row.evaluation_json);
-                          if (!corrected.empty()) answer = corrected;
-                        }
-                        if (answer.empty()) continue;
-                        if (auto line = llm::SftLine(row.p.messages_json, answer, fmt)) chunk += *line + "\n";
-                      }
-                      return rows.size() == static_cast<size_t>(kExportPage);
-                    });
+                    [reader](std::string& chunk) { return reader->Next(chunk); });
   };
   r.push_back(std::move(sft));
 
@@ -455,34 +447,42 @@ std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& 
     Result<PredictionFilter> f = FilterFromQuery(req, {"format"});
     if (!f.ok()) return Refuse(f.status());
     std::string format = "trl";
-    if (Status s = OneOf(req, "format", {"trl", "openai"}, format); !s.ok()) return Refuse(s);
-    const llm::PreferenceFormat fmt = *llm::ParsePreferenceFormat(format);
-    struct State {
-      std::optional<std::pair<std::string, int64_t>> after;
-      std::vector<PredictionRow> group;
-    };
-    auto state = std::make_shared<State>();
+    if (Status s = OneOf(req, "format", {"trl", "openai", "table"}, format); !s.ok()) return Refuse(s);
+    auto reader = std::make_shared<llm::PreferenceReader>(store, *f, *llm::ParsePreferenceFormat(format));
     return Download(workers, "application/x-ndjson", "preferences-" + format + ".jsonl",
-                    [&store, filter = *f, fmt, state](std::string& chunk) -> Result<bool> {
-                      LOUPE_ASSIGN_OR_RETURN(std::vector<PredictionRow> rows,
-                                             store.ListJudgedByPrompt(filter, state->after, kExportPage));
-                      auto flush = [&] {
-                        for (const llm::PreferencePair& pair : llm::PairsOf(state->group, kMaxPairsPerPrompt)) {
-                          if (auto line = llm::PreferenceLine(pair, fmt)) chunk += *line + "\n";
-                        }
-                        state->group.clear();
-                      };
-                      for (PredictionRow& row : rows) {
-                        state->after = std::make_pair(row.p.messages_json, row.p.id);
-                        if (!state->group.empty() && state->group.front().p.messages_json != row.p.messages_json) flush();
-                        if (state->group.size() < kMaxAnswersPerPrompt) state->group.push_back(std::move(row));
-                      }
-                      const bool more = rows.size() == static_cast<size_t>(kExportPage);
-                      if (!more) flush();
-                      return more;
-                    });
+                    [reader](std::string& chunk) { return reader->Next(chunk); });
   };
   r.push_back(std::move(prefs));
+
+  // The same data kept as a Loupe dataset (its flat table form), to train on or explore.
+  r.push_back(Offload({"POST", "/api/v1/llm/exports/dataset", [&store, saving](const HttpRequest& req) {
+    if (!req.body.empty()) {
+      return JsonError(Status::InvalidArgument("the filters, kind and name go in the query string; the body must be empty"));
+    }
+    std::string kind = "sft", use_expected = "true";
+    if (Status s = OneOf(req, "kind", {"sft", "preferences"}, kind); !s.ok()) return JsonError(s);
+    if (Status s = OneOf(req, "use_expected", {"true", "false"}, use_expected); !s.ok()) return JsonError(s);
+    llm::DatasetExportRequest request;
+    request.kind = kind == "sft" ? llm::DatasetKind::kSft : llm::DatasetKind::kPreferences;
+    request.use_expected = use_expected == "true";
+    const std::string* name = req.Query("name");
+    request.name = name ? *name : "";
+    // The datasets subsystem checks the name as it does an upload's.
+    if (request.name.empty()) return JsonError(Status::InvalidArgument("name is required: what to call the dataset"));
+    if (kind == "sft") {
+      LOUPE_ASSIGN_OR_RESPOND(request.filter, SftFilter(req, {"kind", "name", "use_expected"}));
+    } else {
+      if (use_expected != "true" || req.Query("use_expected")) {
+        return JsonError(Status::InvalidArgument("use_expected is for kind=sft (preference pairs use expected behaviour as a chosen answer)"));
+      }
+      LOUPE_ASSIGN_OR_RESPOND(request.filter, FilterFromQuery(req, {"kind", "name"}));
+    }
+    LOUPE_ASSIGN_OR_RESPOND(llm::SavedDataset saved, llm::SaveAsDataset(store, saving.sink, request, saving.max_bytes));
+    HttpResponse resp = JsonOk({{"dataset_id", saved.id}, {"name", request.name}, {"kind", kind}, {"rows", saved.rows},
+                                {"bytes", saved.bytes}, {"href", "/datasets/" + std::to_string(saved.id)}});
+    resp.status = 201;
+    return resp;
+  }}));
   return r;
 }
 

@@ -5,9 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <vector>
 
 #include "llm/chat_service.h"
+#include "llm/dataset_export.h"
 #include "llm/feedback_service.h"
 #include "llm/model_registry.h"
 #include "web/http_types.h"
@@ -20,7 +22,13 @@ std::vector<Route> LlmApiRoutes(llm::ModelRegistry& models);
 std::vector<Route> ChatApiRoutes(llm::ChatService& chat);
 // Predictions found again, thumbs, evaluations, judgments, feedback per model, and the
 // streamed exports (predictions, judgments, SFT and preference data) (feedback_api.cc).
-std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& chats, StreamWorkers& workers);
+// "Save as a dataset" hands the file to `sink`, at most `max_bytes` of it.
+struct DatasetSaving {
+  llm::DatasetSink sink;
+  size_t max_bytes = 64u << 20;
+};
+std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& chats, StreamWorkers& workers,
+                                     DatasetSaving saving);
 // The query rules those routes share with the pages: a predictions list's filters, sort
 // and paging (q, model_id, conversation_id, outcome, rating, tag, source, since, until,
 // ids, sort, order, limit, offset), and a feedback summary's (q, model_id, since, until,

@@ -206,6 +206,25 @@ test('predictions search, feedback shares and the training exports', async () =>
   assert.deepEqual(Object.keys(dpo[0]).sort(), ['input', 'non_preferred_output', 'preferred_output']);
   const csv = (await api('GET', links.CSV)).text;
   assert.ok(csv.startsWith('id,time,model_id,model_name,outcome'));
+
+  // Save the preference pairs as a dataset and open it.
+  await page.selectOption('#save-dataset [name=kind]', 'preferences');
+  await page.fill('#save-dataset [name=name]', 'chat-preferences');
+  await page.click('#save-dataset button[type=submit]');
+  await page.waitForSelector('#save-dataset-result a');
+  assert.equal(await page.textContent('#save-dataset-result a'), 'chat-preferences (1 row)');
+  await shot(page, 'llm-save-dataset');
+  await Promise.all([page.waitForNavigation(), page.click('#save-dataset-result a')]);
+  const datasetPage = await page.textContent('main');
+  for (const column of ['prompt', 'chosen', 'rejected']) assert.match(datasetPage, new RegExp(column));
+  assert.match(datasetPage, /Show \*\*bold\*\* and `code`\./);
+  // A name left empty is the browser's to refuse; a filter that matches nothing is the server's.
+  await page.goto(server.url + '/llm/predictions?q=nothingmatchesthis');
+  await page.fill('#save-dataset [name=name]', 'empty');
+  await page.click('#save-dataset button[type=submit]');
+  await page.waitForSelector('#save-dataset-result.error-text:not(:empty)');
+  assert.match(await page.textContent('#save-dataset-result'), /no answered calls match the filter/);
+  errors.length = 0;  // the 422 of that save
   assert.deepEqual(errors, []);
 });
 

@@ -343,6 +343,57 @@ class FeedbackApiTest(unittest.TestCase):
             self.api("DELETE", f"/api/v1/llm/predictions/{planet_tuned}/thumbs")
             self.api("DELETE", f"/api/v1/llm/predictions/{light_base}/evaluation")
 
+    def test_exports_save_as_datasets_in_their_table_form(self):
+        planet_base, planet_tuned = self.answers[("largest planet", "base")], self.answers[("largest planet", "tuned")]
+        self.api("PUT", f"/api/v1/llm/predictions/{planet_base}/thumbs", {"up": False})
+        self.api("PUT", f"/api/v1/llm/predictions/{planet_tuned}/thumbs", {"up": True})
+        c = f"conversation_id={self.conv['id']}"
+        try:
+            table = [json.loads(x) for x in self.get_raw(f"/api/v1/llm/exports/sft?format=table&{c}")[1].decode().splitlines()]
+            self.assertEqual(len(table), 8)
+            for row in table:
+                self.assertEqual(set(row), {"prediction_id", "model", "system", "prompt", "completion", "messages"})
+                self.assertEqual(row["system"], "Be brief.")
+                self.assertEqual(json.loads(row["messages"])[-1], {"role": "user", "content": row["prompt"]})
+                self.assertTrue(row["completion"].endswith("heard: " + row["prompt"]), row)
+            saved = self.api("POST", f"/api/v1/llm/exports/dataset?kind=sft&name=chat-sft&{c}", None, 201)
+            self.assertEqual((saved["name"], saved["kind"], saved["rows"]), ("chat-sft", "sft", 8))
+            self.assertEqual(saved["href"], f"/datasets/{saved['dataset_id']}")
+            ds = self.api("GET", f"/api/v1/dataset/{saved['dataset_id']}")
+            self.assertEqual(ds["name"], "chat-sft")
+            preview = self.api("GET", f"/api/v1/dataset/{saved['dataset_id']}/preview?limit=100")
+            self.assertEqual(preview["total"], 8)
+            names = [col["name"] for col in preview["columns"]]
+            self.assertEqual(set(names), {"prediction_id", "model", "system", "prompt", "completion", "messages"})
+            got = sorted((int(r[names.index("prediction_id")]), r[names.index("completion")]) for r in preview["rows"])
+            self.assertEqual(got, sorted((r["prediction_id"], r["completion"]) for r in table))
+
+            pairs = self.api("POST", f"/api/v1/llm/exports/dataset?kind=preferences&name=chat-pairs&{c}", None, 201)
+            self.assertEqual(pairs["rows"], 1)
+            preview = self.api("GET", f"/api/v1/dataset/{pairs['dataset_id']}/preview")
+            names = [col["name"] for col in preview["columns"]]
+            row = dict(zip(names, preview["rows"][0]))
+            self.assertEqual((row["prompt"], row["chosen"], row["rejected"]),
+                             ("largest planet", "tuned-standin heard: largest planet", "base-standin heard: largest planet"))
+            self.assertEqual((int(row["chosen_prediction"]), int(row["rejected_prediction"])), (planet_tuned, planet_base))
+
+            # Errors: each precise, nothing saved.
+            before = len(self.api("GET", "/api/v1/dataset/"))
+            self.assertIn("no preference pairs", self.error(f"/api/v1/llm/exports/dataset?kind=preferences&name=x&model_id={self.base['id']}", 422, "POST"))
+            self.assertIn("no answered calls", self.error("/api/v1/llm/exports/dataset?kind=sft&name=x&q=zzzznothing", 422, "POST"))
+            self.assertIn("name is required", self.error("/api/v1/llm/exports/dataset?kind=sft", 422, "POST"))
+            self.assertIn("control characters", self.error(f"/api/v1/llm/exports/dataset?kind=sft&name=a%0Ab&{c}", 422, "POST"))
+            self.assertIn("kind", self.error("/api/v1/llm/exports/dataset?kind=csv&name=x", 422, "POST"))
+            self.assertIn("outcome ok", self.error("/api/v1/llm/exports/dataset?kind=sft&name=x&outcome=error", 422, "POST"))
+            self.assertIn("use_expected is for kind=sft",
+                          self.error("/api/v1/llm/exports/dataset?kind=preferences&name=x&use_expected=false", 422, "POST"))
+            self.assertIn("unknown query parameter 'format'", self.error("/api/v1/llm/exports/dataset?kind=sft&name=x&format=openai", 422, "POST"))
+            self.assertIn("body must be empty", self.error("/api/v1/llm/exports/dataset?kind=sft&name=x", 422, "POST", {"kind": "sft"}))
+            self.assertEqual(len(self.api("GET", "/api/v1/dataset/")), before)
+        finally:
+            self.api("DELETE", f"/api/v1/llm/predictions/{planet_base}/thumbs")
+            self.api("DELETE", f"/api/v1/llm/predictions/{planet_tuned}/thumbs")
+
     def test_exports_page_through_thousands_of_rows(self):
         # Rows written straight into the database (as a long-lived server accumulates
         # them): more than several export pages, with text that needs CSV quoting.

@@ -132,6 +132,22 @@ class ModelsApiTest(unittest.TestCase):
                                                "base_url": "http://h/v1", "model": "m", "experiment_id": 99999})
         self.assertEqual((code, payload["message"]), (404, "experiment 99999 not found"))
         self.call("PATCH", f"/api/v1/llm/models/{tuned['id']}", {"base_model_id": tuned["id"]}, 422)
+        # The experiment's page offers "Test in chat", which opens the chat with the model
+        # picked; an experiment that produced no model offers nothing.
+        status, page = self.server.html(f"/experiments/{exp['id']}")
+        self.assertEqual(status, 200)
+        self.assertIn(f'href="/llm/chat?model={tuned["id"]}"', page)
+        self.assertIn("Test tuned in chat", page)
+        other = self.call("POST", "/api/v1/experiments", {"project": "ft", "name": "other-run"}, 201)
+        self.assertNotIn("in chat", self.server.html(f"/experiments/{other['id']}")[1])
+        status, chat = self.server.html(f"/llm/chat?model={tuned['id']}")
+        self.assertEqual(status, 200)
+        self.assertIn(f'<option value="{tuned["id"]}" selected>tuned</option>', chat)
+        self.assertIn('value="Testing tuned"', chat)
+        for junk in ("abc", "99999", "-1", ""):
+            status, chat = self.server.html(f"/llm/chat?model={junk}")
+            self.assertEqual(status, 200, junk)
+            self.assertNotIn(" selected>", chat)
         # Removing the base keeps the fine-tuned model, without the link.
         self.call("DELETE", f"/api/v1/llm/models/{base['id']}")
         self.assertIsNone(self.call("GET", f"/api/v1/llm/models/{tuned['id']}")["base_model"])

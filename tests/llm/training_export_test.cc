@@ -15,18 +15,39 @@ using nlohmann::json;
 
 const std::string kPrompt = R"([{"role":"system","content":"be brief"},{"role":"user","content":"2+2?"}])";
 
+Prediction Call(const std::string& messages_json) {
+  Prediction p;
+  p.id = 7;
+  p.model_name = "tuned";
+  p.messages_json = messages_json;
+  return p;
+}
+
 TEST(TrainingExport, SftLinesInOpenAiAndShareGptForm) {
-  json openai = json::parse(*SftLine(kPrompt, "4", SftFormat::kOpenAi));
+  json openai = json::parse(*SftLine(Call(kPrompt), "4", SftFormat::kOpenAi));
   EXPECT_EQ(openai, json::parse(R"({"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"2+2?"},
                                                 {"role":"assistant","content":"4"}]})"));
-  json sharegpt = json::parse(*SftLine(kPrompt, "4", SftFormat::kShareGpt));
+  json sharegpt = json::parse(*SftLine(Call(kPrompt), "4", SftFormat::kShareGpt));
   EXPECT_EQ(sharegpt, json::parse(R"({"conversations":[{"from":"system","value":"be brief"},{"from":"human","value":"2+2?"},
                                                        {"from":"gpt","value":"4"}]})"));
   // One line each, whatever the text holds.
-  EXPECT_EQ(SftLine(kPrompt, "a\nb", SftFormat::kOpenAi)->find('\n'), std::string::npos);
-  EXPECT_FALSE(SftLine("[]", "x", SftFormat::kOpenAi));
-  EXPECT_FALSE(SftLine(R"([{"role":"system","content":"s"}])", "x", SftFormat::kOpenAi));  // no user turn
-  EXPECT_FALSE(SftLine("not json", "x", SftFormat::kOpenAi));
+  EXPECT_EQ(SftLine(Call(kPrompt), "a\nb", SftFormat::kOpenAi)->find('\n'), std::string::npos);
+  EXPECT_FALSE(SftLine(Call("[]"), "x", SftFormat::kOpenAi));
+  EXPECT_FALSE(SftLine(Call(R"([{"role":"system","content":"s"}])"), "x", SftFormat::kOpenAi));  // no user turn
+  EXPECT_FALSE(SftLine(Call("not json"), "x", SftFormat::kOpenAi));
+}
+
+TEST(TrainingExport, SftTableLinesAreFlatAndKeepEarlierTurns) {
+  json row = json::parse(*SftLine(Call(kPrompt), "4", SftFormat::kTable));
+  EXPECT_EQ(row, (json{{"prediction_id", 7}, {"model", "tuned"}, {"system", "be brief"}, {"prompt", "2+2?"},
+                       {"completion", "4"}, {"messages", json::parse(kPrompt).dump()}}));
+  for (const auto& [k, v] : row.items()) EXPECT_TRUE(v.is_primitive()) << k;
+  // A second turn: the prompt is the last thing the user said; the first turn is in messages.
+  const std::string two = R"([{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"2+2?"}])";
+  json second = json::parse(*SftLine(Call(two), "4", SftFormat::kTable));
+  EXPECT_EQ(second["system"], "");
+  EXPECT_EQ(second["prompt"], "2+2?");
+  EXPECT_EQ(json::parse(second["messages"].get<std::string>()).size(), 3u);
 }
 
 PredictionRow Row(int64_t id, const std::string& response, std::optional<int64_t> thumbs, std::optional<double> stars,
@@ -75,6 +96,12 @@ TEST(TrainingExport, PreferenceLinesInTrlAndOpenAiDpoForm) {
                                           "tools":[],"parallel_tool_calls":true},
                                  "preferred_output":[{"role":"assistant","content":"4"}],
                                  "non_preferred_output":[{"role":"assistant","content":"5"}]})"));
+}
+
+TEST(TrainingExport, PreferenceTableLinesAreFlat) {
+  json row = json::parse(*PreferenceLine(PreferencePair{kPrompt, "4", "5", 0, 2}, PreferenceFormat::kTable));
+  EXPECT_EQ(row, (json{{"prompt", "2+2?"}, {"chosen", "4"}, {"rejected", "5"}, {"system", "be brief"},
+                       {"messages", json::parse(kPrompt).dump()}, {"chosen_prediction", 0}, {"rejected_prediction", 2}}));
 }
 
 TEST(Feedback, WilsonIntervalMatchesKnownValues) {

@@ -183,11 +183,25 @@ TEST_F(RunRecoveryTest, RetryingARunsJobQueuesBothAgain) {
 // final status, and their last heartbeat revived a failed run's experiment.
 TEST_F(RunRecoveryTest, CancelledRunLeavesItsExperimentEnded) {
   Deliver(run_id_);
-  Result<json> out = runs_->Execute(run_id_, [] { return true; });
+  // The cancel comes once training has begun (its experiment exists).
+  Result<json> out = runs_->Execute(run_id_, [this] { return Run(run_id_).experiment_id > 0; });
   ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().message(), "cancelled while running");
   EXPECT_EQ(Run(run_id_).status, WorkStatus::kError);
   ASSERT_GT(Run(run_id_).experiment_id, 0);
   ExpectEndedUntouched(Run(run_id_).experiment_id, RunStatus::kCrashed);
+}
+
+TEST_F(RunRecoveryTest, CancelledWhileLoadingItsDataStartsNoExperiment) {
+  Deliver(run_id_);
+  int asked = 0;
+  Result<json> out = runs_->Execute(run_id_, [&asked] { return ++asked > 0; });
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().message(), "cancelled while running");
+  EXPECT_EQ(asked, 1);  // asked right after the data loaded, and nothing ran after that
+  EXPECT_EQ(Run(run_id_).status, WorkStatus::kError);
+  EXPECT_EQ(Run(run_id_).error, "cancelled while running");
+  EXPECT_EQ(Run(run_id_).experiment_id, 0);
 }
 
 TEST_F(RunRecoveryTest, FailedRunLeavesItsExperimentEnded) {
