@@ -97,6 +97,12 @@ if [ "${LOUPE_BENCH_SOAK:-0}" = 1 ]; then
   bench/soak.sh "$build"
 fi
 
+echo "== LLM workbench (issue 12): 1,000,000 predictions (list, search, filters, paging, writes)"
+"$build/predictions_bench" --benchmark_min_time=0.5
+echo "== chat: time to first token, direct and through Loupe; per-token relay at 4, 16, 64 streams"
+python3 bench/chat_latency_bench.py "$build/loupe" 50
+for n in 4 16 64; do STREAMS=$n python3 bench/chat_relay_bench.py "$build/loupe" 3; done
+
 echo "== SDK scripts against a server killed at random (every value must arrive exactly once)"
 bench/sdk_faults.sh "$build"
 

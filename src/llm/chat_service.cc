@@ -233,7 +233,9 @@ void ChatCall::OnDone(const Status& status, long http) {
       std::optional<int64_t> delay =
           RetryDelayMs(setup_.options.retry, attempt_ + 1, http_status_, retry_after_, NowMicros() / 1000000);
       if (delay) {
-        const std::string reason = ProviderStatusError(http_status_, body_, ChatUrl(setup_.endpoint.api, setup_.endpoint.base_url)).message();
+        const std::string reason = RedactKey(
+            ProviderStatusError(http_status_, body_, ChatUrl(setup_.endpoint.api, setup_.endpoint.base_url)).message(),
+            setup_.endpoint.api_key);
         if (!sink_("retry", {{"attempt", attempt_ + 1}, {"delay_ms", *delay}, {"reason", reason}})) sink_gone_ = true;
         return Attempt(*delay);
       }
@@ -339,15 +341,16 @@ Status ChatService::ApplyConversation(const json& body, Conversation& c) {
     } else if (k == "model_id") {
       if (v.is_null()) {
         c.model_id.reset();
-      } else if (!v.is_number_integer()) {
+      } else if (!v.is_number_integer() || v.get<double>() < 1 || v.get<double>() > 9.2e18) {
         return Status::InvalidArgument("'model_id' must be a model's id or null");
       } else {
         LOUPE_RETURN_IF_ERROR(models_store_.GetLlmModel(v.get<int64_t>()).status());
         c.model_id = v.get<int64_t>();
       }
     } else if (k == "system") {
-      if (!v.is_string() || v.get<std::string>().size() > 32768) {
-        return Status::InvalidArgument("'system' must be a string of at most 32768 bytes");
+      if (!v.is_string() || v.get<std::string>().size() > 32768 ||
+          HasControlCharacters(v.get<std::string>(), /*allow_whitespace=*/true)) {
+        return Status::InvalidArgument("'system' must be a string of at most 32768 bytes without control characters");
       }
       c.system = v.get<std::string>();
     } else if (k == "params") {
@@ -426,10 +429,19 @@ Result<std::shared_ptr<ChatCall>> ChatService::Resend(int64_t conversation_id, i
     return Status::TooLarge("a conversation holds at most " + std::to_string(options_.max_conversation_messages) +
                             " messages; start a new one");
   }
-  // The prompts before this one, with their answers (also those given since).
+  // The prompts before this one with the answers the prompt's first answer saw, so that
+  // a second model answers the same conversation as the first (the preference pairs of a
+  // comparison need the same history on both sides); answers given since are left out.
+  std::optional<int64_t> first_answer;
+  for (const ChatMessageRecord& m : all) {
+    if (m.role == "assistant" && m.reply_to == user.id && !first_answer) first_answer = m.id;
+  }
   std::vector<ChatMessageRecord> earlier;
   for (const ChatMessageRecord& m : all) {
-    if (m.role == "user" ? m.id < user.id : (m.reply_to && *m.reply_to < user.id)) earlier.push_back(m);
+    if (m.role == "user" ? m.id < user.id
+                         : (m.reply_to && *m.reply_to < user.id && (!first_answer || m.id < *first_answer))) {
+      earlier.push_back(m);
+    }
   }
   return Prepare(c, earlier, user, model, std::move(endpoint), by);
 }
@@ -444,15 +456,20 @@ Result<std::shared_ptr<ChatCall>> ChatService::Prepare(const Conversation& c,
   for (const ChatMessageRecord& a : earlier) {
     if (a.role == "assistant" && a.reply_to && a.error.empty()) answer_of[*a.reply_to] = &a;
   }
+  // A prompt without such an answer (it failed, was stopped before a word, or is still
+  // being answered) is left out: turns must alternate for most chat templates.
   std::vector<ChatMessage> history;
   for (const ChatMessageRecord& m : earlier) {
     if (m.role != "user") continue;
+    auto it = answer_of.find(m.id);
+    if (it == answer_of.end()) continue;
     history.push_back({"user", m.content});
-    if (auto it = answer_of.find(m.id); it != answer_of.end()) history.push_back({"assistant", it->second->content});
+    history.push_back({"assistant", it->second->content});
   }
   history.push_back({"user", user.content});
   if (history.size() > options_.max_messages) {
     history.erase(history.begin(), history.end() - static_cast<std::ptrdiff_t>(options_.max_messages));
+    if (history.front().role == "assistant") history.erase(history.begin());  // its prompt was cut
   }
   ChatCall::Setup setup;
   setup.request.model = endpoint.model;

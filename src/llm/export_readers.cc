@@ -14,9 +14,11 @@ Result<bool> SftReader::Next(std::string& out) {
   if (!rows.empty()) after_ = rows.back().p.id;
   for (const PredictionRow& row : rows) {
     std::string answer = row.p.response;
-    if (use_expected_) {
-      std::string corrected = ExpectedAnswer(row.evaluation_json);
-      if (!corrected.empty()) answer = corrected;
+    std::string corrected = use_expected_ ? ExpectedAnswer(row.evaluation_json) : "";
+    if (!corrected.empty()) {
+      answer = corrected;
+    } else if (VerdictOf(row) == Verdict::kBad) {
+      continue;  // a person said this answer is wrong: not an example to learn from
     }
     if (answer.empty()) continue;
     if (auto line = SftLine(row.p, answer, format_)) {

@@ -40,7 +40,8 @@ std::optional<Interval> WilsonInterval(int64_t successes, int64_t n, double z) {
   const double denom = 1 + z2 / nn;
   const double center = (p + z2 / (2 * nn)) / denom;
   const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
-  return Interval{std::max(0.0, center - half), std::min(1.0, center + half)};
+  // At 0 or n successes the bound is exactly 0 or 1; the formula leaves rounding dust there.
+  return Interval{successes == 0 ? 0.0 : std::max(0.0, center - half), successes == n ? 1.0 : std::min(1.0, center + half)};
 }
 
 json JudgmentJson(const Judgment& j) {

@@ -138,6 +138,12 @@ struct HttpClient::Transfer {
       case CURLE_COULDNT_CONNECT:
         return Status::Unavailable("cannot connect to " + host + (error[0] ? std::string(" (") + error + ")" : ""));
       case CURLE_OPERATION_TIMEDOUT:
+        // The low-speed limit (a byte a second) is how an idle connection times out; libcurl
+        // words it as "Operation too slow. Less than 1 bytes/sec transferred ...".
+        if (std::string_view(error).find("too slow") != std::string_view::npos) {
+          return Status::Unavailable("the call to " + host + " timed out: nothing arrived for " +
+                                     std::to_string(request.idle_timeout_s) + " s");
+        }
         return Status::Unavailable(std::string("the call to ") + host + " timed out (" + error + ")");
       case CURLE_WRITE_ERROR:
         if (call->cancelled() || aborted_by_callback) return Status::Cancelled("the call was cancelled");

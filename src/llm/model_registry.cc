@@ -63,7 +63,10 @@ Result<json> CheckSamplingDefaults(const json& d) {
       LOUPE_ASSIGN_OR_RETURN(auto t, OptionalNumber(v, "defaults.top_p", 0, 1));
       out[k] = *t;
     } else if (k == "max_tokens" || k == "seed") {
-      if (!v.is_number_integer()) return Status::InvalidArgument("'defaults." + k + "' must be an integer");
+      // Unsigned values past int64 would wrap (2^64-1 read as -1).
+      if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX)) {
+        return Status::InvalidArgument("'defaults." + k + "' must be an integer of at most 64 bits");
+      }
       int64_t n = v.get<int64_t>();
       if (k == "max_tokens" && (n < 1 || n > 1000000)) {
         return Status::InvalidArgument("'defaults.max_tokens' must be between 1 and 1000000");
@@ -134,8 +137,27 @@ bool HasControlCharacters(std::string_view s, bool allow_whitespace) {
 
 std::string RedactKey(std::string text, const std::string& key) {
   if (key.size() < 4) return text;
-  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
-    text.replace(at, key.size(), "[the API key]");
+  static const std::string kRedacted = "[the API key]";
+  // A provider's body is cut to an excerpt before it reaches a message, and the cut can
+  // fall inside an echoed key: a run of the key's first 12 or more characters is redacted
+  // as well (a shorter piece is mostly the key's public prefix, such as "sk-proj-").
+  const std::string head = key.substr(0, std::min<size_t>(12, key.size()));
+  for (size_t at = text.find(head); at != std::string::npos; at = text.find(head, at)) {
+    size_t n = head.size();
+    while (at + n < text.size() && n < key.size() && text[at + n] == key[n]) ++n;
+    text.replace(at, n, kRedacted);
+    at += kRedacted.size();
+  }
+  // Where an excerpt was cut ("…"), even a short piece of the key's start goes.
+  static const std::string kCut = "…";
+  for (size_t cut = text.find(kCut); cut != std::string::npos; cut = text.find(kCut, cut + kCut.size())) {
+    for (size_t n = std::min(cut, key.size() - 1); n >= 4; --n) {
+      if (text.compare(cut - n, n, key, 0, n) == 0) {
+        text.replace(cut - n, n, kRedacted);
+        cut += kRedacted.size() - n;
+        break;
+      }
+    }
   }
   return text;
 }

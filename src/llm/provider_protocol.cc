@@ -25,10 +25,20 @@ std::string Excerpt(std::string_view body) {
   return std::string(body.substr(0, n)) + "…";
 }
 
-std::optional<int64_t> IntAt(const json& j, const char* key) {
+// A token count the provider reports; a negative one, or one of a trillion or more (past
+// any context window, and sums of a few stay far from overflowing), is unknown rather
+// than believed.
+std::optional<int64_t> CountAt(const json& j, const char* key) {
+  constexpr uint64_t kBelievable = 1000000000000ULL;
   auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<int64_t>();
+  if (it == j.end()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    return v < kBelievable ? std::optional<int64_t>(static_cast<int64_t>(v)) : std::nullopt;
+  }
+  if (!it->is_number_integer()) return std::nullopt;
+  const int64_t v = it->get<int64_t>();
+  return v >= 0 && v < static_cast<int64_t>(kBelievable) ? std::optional<int64_t>(v) : std::nullopt;
 }
 
 std::string StringAt(const json& j, const char* key) {
@@ -39,19 +49,19 @@ std::string StringAt(const json& j, const char* key) {
 void ReadOpenAiUsage(const json& j, Usage& usage) {
   auto u = j.find("usage");
   if (u == j.end() || !u->is_object()) return;
-  if (auto v = IntAt(*u, "prompt_tokens")) usage.prompt_tokens = v;
-  if (auto v = IntAt(*u, "completion_tokens")) usage.completion_tokens = v;
+  if (auto v = CountAt(*u, "prompt_tokens")) usage.prompt_tokens = v;
+  if (auto v = CountAt(*u, "completion_tokens")) usage.completion_tokens = v;
 }
 
 // Anthropic reports input tokens (plus cache reads and writes, billed as input) at the
 // start and the running output count at the end.
 void ReadAnthropicUsage(const json& u, Usage& usage) {
   if (!u.is_object()) return;
-  if (auto v = IntAt(u, "input_tokens")) {
-    usage.prompt_tokens = *v + IntAt(u, "cache_creation_input_tokens").value_or(0) +
-                          IntAt(u, "cache_read_input_tokens").value_or(0);
+  if (auto v = CountAt(u, "input_tokens")) {
+    usage.prompt_tokens = *v + CountAt(u, "cache_creation_input_tokens").value_or(0) +
+                          CountAt(u, "cache_read_input_tokens").value_or(0);
   }
-  if (auto v = IntAt(u, "output_tokens")) usage.completion_tokens = v;
+  if (auto v = CountAt(u, "output_tokens")) usage.completion_tokens = v;
 }
 
 Result<json> ParseJson(std::string_view text, const char* what) {

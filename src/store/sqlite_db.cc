@@ -1,5 +1,7 @@
 #include "store/sqlite_db.h"
 
+#include "store/search_matches.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -71,6 +73,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool r
   }
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  RegisterSearchMatchFunction(raw);
   // The writer gets a large page cache and rare checkpoints: ingest touches the same
   // hot pages (series tails, newest chunks) over and over. Readers need little.
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/group_commit_writer.h"
+#include "store/search_matches.h"
 #include "store/series_writer.h"
 #include "store/store.h"
 #include "store/wal_checkpointer.h"
@@ -240,6 +241,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteWriter> writer_;
   Mutex pool_mu_;
   std::vector<std::unique_ptr<SqliteDb>> pool_ GUARDED_BY(pool_mu_);
+  SearchMatchCache search_matches_;  // predictions' searches that match many
 };
 
 }  // namespace loupe

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 
+#include "store/search_matches.h"
 #include "store/sql.h"
 #include "store/sqlite_store.h"
 
@@ -79,8 +80,8 @@ Judgment JudgmentFrom(const sql::Rows& q, int at = 0) {
   return j;
 }
 
-// A person's words as an FTS5 query: every word must appear (the last one as a prefix,
-// so results follow typing); quoting keeps FTS5's operators out of user text.
+// A person's words as an FTS5 query: every word must appear, whole, or as a prefix where
+// it ends in '*' ("grad*"); quoting keeps FTS5's operators out of user text.
 std::string FtsQuery(const std::string& text) {
   std::vector<std::string> words;
   std::string w;
@@ -94,26 +95,62 @@ std::string FtsQuery(const std::string& text) {
   }
   if (!w.empty()) words.push_back(std::move(w));
   std::string q;
-  for (size_t i = 0; i < words.size(); ++i) {
+  for (std::string& word : words) {
+    const bool prefix = word.size() > 1 && word.back() == '*';
+    if (prefix) word.pop_back();
+    if (word == "*") continue;
     std::string quoted = "\"";
-    for (char c : words[i]) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    quoted += "\"";
-    if (i + 1 == words.size()) quoted += "*";
-    q += (i ? " " : "") + quoted;
+    for (char c : word) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted += prefix ? "\"*" : "\"";
+    q += (q.empty() ? "" : " ") + quoted;
   }
   return q;
 }
 
-void AddTextFilter(const std::string& text, std::vector<std::string>& where, std::vector<sql::Value>& args) {
-  const std::string q = FtsQuery(text);
-  if (q.empty()) return;
-  where.push_back("p.id IN (SELECT rowid FROM predictions_fts WHERE predictions_fts MATCH ?)");
-  args.emplace_back(q);
+// How a search joins the other filters. A search matching few rows leads (SQLite collects
+// its matches, then reads just those rows); one matching many is read once into a bitmap
+// that the rows, in the order the other filters and the sort read them, are tested
+// against (search_matches.h); an export page lets the index lead in id order.
+enum class TextPlan {
+  kSet,      // p.id IN (every match)
+  kBitmap,   // loupe_search_match(p.id), with a SearchMatchScope alive
+  kDriving,  // FROM names predictions_fts first, joined to p by id
+};
+constexpr int64_t kFewMatches = 20000;
+
+// Whether a search matches more than kFewMatches predictions (reads at most that many).
+Result<bool> ManyMatches(SqliteDb& db, const std::string& q) {
+  sql::Rows probe(db, "SELECT count(*) FROM (SELECT 1 FROM predictions_fts WHERE predictions_fts MATCH ? LIMIT ?)", q,
+                  kFewMatches + 1);
+  const int64_t n = probe.Next() ? probe.Int(0) : 0;
+  while (probe.Next()) {
+  }
+  LOUPE_RETURN_IF_ERROR(probe.status());
+  return n > kFewMatches;
 }
 
-std::string Where(const PredictionFilter& f, std::vector<sql::Value>& args) {
+void AddTextFilter(const std::string& text, TextPlan plan, std::vector<std::string>& where,
+                   std::vector<sql::Value>& args) {
+  const std::string q = FtsQuery(text);
+  if (q.empty()) return;
+  switch (plan) {
+    case TextPlan::kSet:
+      where.push_back("p.id IN (SELECT rowid FROM predictions_fts WHERE predictions_fts MATCH ?)");
+      args.emplace_back(q);
+      break;
+    case TextPlan::kBitmap:
+      where.push_back("loupe_search_match(p.id)");
+      break;
+    case TextPlan::kDriving:
+      where.push_back("predictions_fts MATCH ?");
+      args.emplace_back(q);
+      break;
+  }
+}
+
+std::string Where(const PredictionFilter& f, std::vector<sql::Value>& args, TextPlan plan = TextPlan::kSet) {
   std::vector<std::string> c;
-  AddTextFilter(f.text, c, args);
+  AddTextFilter(f.text, plan, c, args);
   if (f.model_id) {
     c.push_back("p.model_id=?");
     args.emplace_back(*f.model_id);
@@ -155,7 +192,7 @@ std::string Where(const PredictionFilter& f, std::vector<sql::Value>& args) {
     c.push_back(in + ")");
   }
   if (f.after_id) {
-    c.push_back("p.id>?");
+    c.push_back(plan == TextPlan::kDriving && !FtsQuery(f.text).empty() ? "predictions_fts.rowid>?" : "p.id>?");
     args.emplace_back(*f.after_id);
   }
   std::string out;
@@ -163,8 +200,8 @@ std::string Where(const PredictionFilter& f, std::vector<sql::Value>& args) {
   return out;
 }
 
-std::string OrderBy(const PredictionFilter& f) {
-  if (f.after_id) return " ORDER BY p.id";
+std::string OrderBy(const PredictionFilter& f, TextPlan plan = TextPlan::kSet) {
+  if (f.after_id) return plan == TextPlan::kDriving ? " ORDER BY predictions_fts.rowid" : " ORDER BY p.id";
   const std::string dir = f.ascending ? " ASC" : " DESC";
   std::string col = f.sort == "latency" ? "p.latency_ms" : f.sort == "cost" ? "p.cost_usd" : f.sort == "ttft" ? "p.ttft_ms" : "p.time";
   // Unknown costs and times to first token go last either way (SQLite sorts NULL lowest).
@@ -223,9 +260,25 @@ Status SqliteStore::IndexPredictionForSearch(SqliteDb& db, int64_t id) {
 
 Result<std::vector<PredictionRow>> SqliteStore::ListPredictions(const PredictionFilter& f) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  const std::string search = FtsQuery(f.text);
+  TextPlan plan = TextPlan::kSet;
+  std::string from = " FROM predictions p";
+  std::shared_ptr<const SearchMatches> matches;
+  if (!search.empty() && f.after_id) {
+    plan = TextPlan::kDriving;
+    from = " FROM predictions_fts CROSS JOIN predictions p ON p.id=predictions_fts.rowid";
+  } else if (!search.empty()) {
+    LOUPE_ASSIGN_OR_RETURN(bool many, ManyMatches(r.db(), search));
+    if (many) {
+      LOUPE_ASSIGN_OR_RETURN(matches, search_matches_.Get(r.db(), search));
+      plan = TextPlan::kBitmap;
+    }
+  }
+  std::optional<SearchMatchScope> scope;
+  if (matches) scope.emplace(*matches);  // for the statement's whole life (it ends below)
   std::vector<sql::Value> args;
-  std::string query = std::string("SELECT ") + kPredictionColumns + ", " + kLatestEvaluation + " FROM predictions p" +
-                      Where(f, args) + OrderBy(f) + " LIMIT ? OFFSET ?";
+  std::string query = std::string("SELECT ") + kPredictionColumns + ", " + kLatestEvaluation + from +
+                      Where(f, args, plan) + OrderBy(f, plan) + " LIMIT ? OFFSET ?";
   args.emplace_back(f.limit);
   args.emplace_back(f.after_id ? int64_t{0} : f.offset);
   std::vector<PredictionRow> out;
@@ -245,13 +298,28 @@ Result<int64_t> SqliteStore::CountPredictions(const PredictionFilter& f) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   PredictionFilter all = f;
   all.after_id.reset();
-  std::vector<sql::Value> args;
-  sql::Rows q(r.db(), "SELECT count(*) FROM predictions p" + Where(all, args), args);
-  int64_t n = q.Next() ? q.Int(0) : 0;
-  while (q.Next()) {
+  auto count = [&](const std::string& sql, const std::vector<sql::Value>& args) -> Result<int64_t> {
+    sql::Rows q(r.db(), sql, args);
+    const int64_t n = q.Next() ? q.Int(0) : 0;
+    while (q.Next()) {
+    }
+    LOUPE_RETURN_IF_ERROR(q.status());
+    return n;
+  };
+  const std::string search = FtsQuery(all.text);
+  bool many = false;
+  if (!search.empty()) {
+    LOUPE_ASSIGN_OR_RETURN(many, ManyMatches(r.db(), search));
   }
-  LOUPE_RETURN_IF_ERROR(q.status());
-  return n;
+  std::vector<sql::Value> args;
+  if (!many) return count("SELECT count(*) FROM predictions p" + Where(all, args), args);
+  LOUPE_ASSIGN_OR_RETURN(std::shared_ptr<const SearchMatches> matches, search_matches_.Get(r.db(), search));
+  PredictionFilter rest = all;
+  rest.text.clear();
+  const std::string rest_where = Where(rest, args);
+  if (rest_where.empty()) return matches->size();  // every prediction is in the index once
+  SearchMatchScope scope(*matches);
+  return count("SELECT count(*) FROM predictions p" + rest_where + " AND loupe_search_match(p.id)", args);
 }
 
 Result<Judgment> SqliteStore::PutJudgment(const Judgment& in) {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "ui/llm_format.h"
 #include "ui/llm_pages.h"
@@ -107,6 +108,21 @@ Result<std::string> ThreadHtml(const Conversation& c, ChatStore& chats, Feedback
     json a = AnswerView(m, row, models);
     a["can_edit"] = can_edit;
     turns[t->second]["answers"].push_back(a);
+  }
+  // "Send this prompt to" starts at the first model that has not answered it yet.
+  for (json& turn : turns) {
+    std::set<int64_t> answered;
+    for (const json& a : turn["answers"]) {
+      if (a["model_id"].is_number_integer()) answered.insert(a["model_id"].get<int64_t>());
+    }
+    std::optional<int64_t> pick;
+    for (const json& o : models.options) {
+      if (!answered.count(o["id"].get<int64_t>())) {
+        pick = o["id"].get<int64_t>();
+        break;
+      }
+    }
+    turn["models"] = Selected(models.options, pick);
   }
   return RenderTemplate("chat_thread", json{{"turns", turns}, {"has_turns", !turns.empty()}});
 }

@@ -25,7 +25,8 @@ std::string FormatMillis(double ms) {
 
 std::string FormatTokens(std::optional<int64_t> prompt, std::optional<int64_t> completion) {
   if (!prompt && !completion) return "tokens unknown";
-  std::string out = (prompt ? std::to_string(*prompt) : "?") + " in + " + (completion ? std::to_string(*completion) : "?") + " out";
+  std::string out = (prompt ? std::to_string(*prompt) : "unknown") + " in + " +
+                    (completion ? std::to_string(*completion) : "unknown") + " out";
   if (prompt && completion) out += " = " + std::to_string(*prompt + *completion) + " tokens";
   return out;
 }

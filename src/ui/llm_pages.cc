@@ -31,7 +31,7 @@ HttpResponse ModelsPage(llm::ModelRegistry& models, const HttpRequest& req) {
       test = {{"ok", probe.value("ok", false)},
               {"message", probe.value("message", "")},
               {"when", FormatMicrosUtc(static_cast<int64_t>(probe.value("time", 0.0) * 1e6))},
-              {"latency", probe["latency_ms"].is_number() ? FormatNumber(probe["latency_ms"].get<double>(), 3) + " ms" : ""}};
+              {"latency", probe["latency_ms"].is_number() ? json(FormatNumber(probe["latency_ms"].get<double>(), 3) + " ms") : json(false)}};
     }
     const json& key = j["api_key"];
     std::string key_text = !key["set"].get<bool>()           ? "no key"
@@ -45,7 +45,14 @@ HttpResponse ModelsPage(llm::ModelRegistry& models, const HttpRequest& req) {
                     {"badges", badges}, {"test", test},
                     {"base", j["base_model"].is_object() && j["base_model"]["name"].is_string()
                                  ? json(j["base_model"]["name"]) : json(false)},
-                    {"experiment", m.experiment_id ? json(*m.experiment_id) : json(false)}});
+                    {"experiment", m.experiment_id ? json(*m.experiment_id) : json(false)},
+                    // What the Edit form starts from (the key is never in it).
+                    {"edit", json{{"id", m.id}, {"name", m.name}, {"api", m.api}, {"base_url", m.base_url},
+                                  {"model", m.model}, {"defaults", j["defaults"]}, {"price_input", j["price_input"]},
+                                  {"price_output", j["price_output"]}, {"capabilities", j["capabilities"]},
+                                  {"base_model_id", m.base_model_id ? json(*m.base_model_id) : json(nullptr)},
+                                  {"experiment_id", j["experiment_id"]}, {"key_set", key["set"]}}
+                                 .dump(-1, ' ', false, json::error_handler_t::replace)}});
     bases.push_back({{"id", m.id}, {"name", m.name}});
   }
   return HtmlPage(frame, LlmTabs("models") + RenderTemplate("llm_models", json{{"models", rows}, {"has_models", !rows.empty()},

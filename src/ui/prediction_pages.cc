@@ -84,7 +84,8 @@ HttpResponse PredictionsPage(llm::FeedbackService& feedback, llm::ModelRegistry&
     const Prediction& p = r.p;
     out.push_back({{"id", p.id}, {"time", FormatMicrosUtc(p.time)}, {"model", p.model_name},
                    {"prompt", Preview(llm::LastUserText(p.messages_json))},
-                   {"response", p.outcome == "ok" || !p.response.empty() ? Preview(p.response) : Preview(p.error_text)},
+                   // A failed call shows why it failed (its partial answer is on its own page).
+                   {"response", p.outcome == "ok" || p.error_text.empty() ? Preview(p.response) : Preview(p.error_text)},
                    {"outcome", p.outcome}, {"ok", p.outcome == "ok"},
                    {"latency", FormatMillis(p.latency_ms)}, {"ttft", p.ttft_ms ? FormatMillis(*p.ttft_ms) : "—"},
                    {"tokens", p.prompt_tokens && p.completion_tokens ? json(std::to_string(*p.prompt_tokens + *p.completion_tokens)) : json("—")},
@@ -95,6 +96,7 @@ HttpResponse PredictionsPage(llm::FeedbackService& feedback, llm::ModelRegistry&
   view["rows"] = out;
   view["has_rows"] = !out.empty();
   view["total"] = *total;
+  view["total_noun"] = *total == 1 ? "prediction matches" : "predictions match";
   view["pagination"] = PaginationNav(page, "/llm/predictions", req.query);
   std::map<std::string, std::string> export_query = api.query;
   export_query.erase("sort");

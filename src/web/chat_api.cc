@@ -51,7 +51,8 @@ StreamStart StreamAnswer(Result<std::shared_ptr<llm::ChatCall>> call) {
 Result<std::optional<int64_t>> OptionalModelId(const json& body) {
   auto it = body.find("model_id");
   if (it == body.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX)) {
+  if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX) ||
+      it->get<int64_t>() < 1) {
     return Status::InvalidArgument("'model_id' must be a model's id");
   }
   return std::optional<int64_t>(it->get<int64_t>());
@@ -131,6 +132,11 @@ std::vector<Route> ChatApiRoutes(llm::ChatService& chat) {
     if (!message.ok()) return StreamStart{JsonError(message.status()), nullptr};
     Result<json> body = ParseJsonObject(req, kMaxChatBody);
     if (!body.ok()) return StreamStart{JsonError(body.status()), nullptr};
+    for (auto it = body->begin(); it != body->end(); ++it) {
+      if (it.key() != "model_id") {
+        return StreamStart{JsonError(Status::InvalidArgument("unknown field '" + it.key() + "'")), nullptr};
+      }
+    }
     Result<std::optional<int64_t>> model = OptionalModelId(*body);
     if (!model.ok()) return StreamStart{JsonError(model.status()), nullptr};
     if (!*model) return StreamStart{JsonError(Status::InvalidArgument("'model_id' is required")), nullptr};

@@ -226,15 +226,16 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 StreamStart Download(StreamWorkers& workers, const std::string& type, const std::string& filename, ChunkSource source) {
   StreamStart st;
-  if (!workers.HasRoom()) {
+  std::shared_ptr<StreamWorkers::Slot> slot = workers.Reserve();
+  if (!slot) {
     st.error = JsonError(Status::Unavailable("too many downloads are running; try again when one ends"));
     return st;
   }
   st.content_type = type;
   st.headers = {{"Content-Disposition", "attachment; filename=\"" + filename + "\""},
                 {"X-Content-Type-Options", "nosniff"}};
-  st.on_open = [&workers, source = std::move(source)](std::shared_ptr<EventStream> stream) {
-    if (Status s = workers.Start(stream, source); !s.ok()) stream->Close();
+  st.on_open = [&workers, slot, source = std::move(source)](std::shared_ptr<EventStream> stream) {
+    workers.Start(slot, std::move(stream), source);
   };
   return st;
 }

@@ -20,18 +20,30 @@ void StreamWorkers::Reap() {
   }
 }
 
-bool StreamWorkers::HasRoom() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Reap();
-  return !stopping_.load() && workers_.size() < max_running_;
+StreamWorkers::Slot::~Slot() {
+  if (started_) return;
+  std::lock_guard<std::mutex> lock(owner_.mu_);
+  --owner_.reserved_;
 }
 
-Status StreamWorkers::Start(std::shared_ptr<EventStream> stream, ChunkSource source) {
+std::shared_ptr<StreamWorkers::Slot> StreamWorkers::Reserve() {
   std::lock_guard<std::mutex> lock(mu_);
   Reap();
-  if (stopping_.load()) return Status::Unavailable("the server is stopping");
-  if (workers_.size() >= max_running_) {
-    return Status::Unavailable(std::to_string(max_running_) + " downloads are running; try again when one ends");
+  if (stopping_.load() || workers_.size() + reserved_ >= max_running_) return nullptr;
+  ++reserved_;
+  return std::make_shared<Slot>(*this);
+}
+
+void StreamWorkers::Start(const std::shared_ptr<Slot>& slot, std::shared_ptr<EventStream> stream,
+                          ChunkSource source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (slot->started_) return;  // a place starts one download
+  slot->started_ = true;
+  --reserved_;
+  Reap();
+  if (stopping_.load()) {
+    stream->Close();
+    return;
   }
   auto w = std::make_unique<Worker>();
   Worker* raw = w.get();
@@ -61,7 +73,6 @@ Status StreamWorkers::Start(std::shared_ptr<EventStream> stream, ChunkSource sou
     raw->done.store(true);
   });
   workers_.push_back(std::move(w));
-  return Status::Ok();
 }
 
 void StreamWorkers::Stop() {

@@ -24,12 +24,28 @@ class StreamWorkers {
   explicit StreamWorkers(size_t max_running = 4) : max_running_(max_running) {}
   ~StreamWorkers() { Stop(); }
 
-  // Writes `source`'s chunks to `stream` until done, the client leaves or Stop();
-  // Unavailable when `max_running` downloads are already running.
-  Status Start(std::shared_ptr<EventStream> stream, ChunkSource source);
+  // A download's place, taken before the response's headers go out and held until it
+  // ends, so that a download answered 200 always has a worker; given back if dropped
+  // unused (the client left before the stream opened).
+  class Slot {
+   public:
+    explicit Slot(StreamWorkers& owner) : owner_(owner) {}
+    ~Slot();
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+   private:
+    friend class StreamWorkers;
+    StreamWorkers& owner_;
+    bool started_ = false;
+  };
+
+  // A place for one more download; null when `max_running` are running or about to.
+  std::shared_ptr<Slot> Reserve();
+  // Writes `source`'s chunks to `stream` until done, the client leaves or Stop(), on the
+  // place `slot` holds (the stream is closed at once when the server is stopping).
+  void Start(const std::shared_ptr<Slot>& slot, std::shared_ptr<EventStream> stream, ChunkSource source);
   void Stop();
-  // A download may start: the check made before the response's headers go out.
-  bool HasRoom();
 
  private:
   struct Worker {
@@ -41,6 +57,7 @@ class StreamWorkers {
   size_t max_running_;
   std::mutex mu_;
   std::list<std::unique_ptr<Worker>> workers_;
+  size_t reserved_ = 0;  // places taken and not yet started
   std::atomic<bool> stopping_{false};
 };
 

@@ -81,6 +81,33 @@ test('a wrong key and an unreachable host say what is wrong', async () => {
   errors.length = 0;
 });
 
+test('editing a model: the form starts from it, a new key fixes it, prices change', async () => {
+  await page.goto(server.url + '/llm/models');
+  const row = page.locator('tr', { hasText: 'wrong-key' });
+  await row.locator('.edit-model').click();
+  assert.equal(await page.inputValue('#model-form [name=name]'), 'wrong-key');
+  assert.equal(await page.inputValue('#model-form [name=base_url]'), standinUrl + '/v1');
+  assert.equal(await page.textContent('#model-submit'), 'Save');
+  assert.match(await page.getAttribute('#model-form [name=api_key]', 'placeholder'), /keep the stored key/);
+  // A box sits on the line of its own words (it once floated above them).
+  const box = await page.locator('#model-form [name=cap_tools]').boundingBox();
+  const words = await page.locator('#model-form label', { hasText: 'tools' }).boundingBox();
+  assert.ok(box.y >= words.y - 1 && box.y + box.height <= words.y + words.height + 1, JSON.stringify({ box, words }));
+  assert.ok(box.x - words.x < 4, 'the box leads its label');
+  await page.fill('#model-form [name=api_key]', 'sk-test');
+  await page.fill('#model-form [name=price_input]', '3');
+  await Promise.all([page.waitForNavigation(), page.click('#model-submit')]);
+  const fixed = page.locator('tr', { hasText: 'wrong-key' });
+  assert.match(await fixed.locator('.test-cell').textContent(), /ok\s+connected; streaming works/);
+  assert.equal((await fixed.locator('td').nth(3).textContent()).trim(), '$3');
+  assert.equal((await fixed.locator('td').nth(2).textContent()).trim(), 'set');  // the new, 7-character key
+  const model = JSON.parse((await (await fetch(server.url + '/api/v1/llm/models', { headers: { Authorization: 'Bearer ' + server.token } })).text())).data
+    .models.find((m) => m.name === 'wrong-key');
+  assert.equal(model.price_input, 3);
+  assert.equal(model.price_output, null);
+  assert.deepEqual(errors, []);
+});
+
 test('removing a model, and the page at 390 px', async () => {
   await page.goto(server.url + '/llm/models');
   page.once('dialog', (d) => d.accept());

@@ -76,6 +76,8 @@ test('chat with two models: stream, switch, compare, thumbs, evaluate', async ()
   await page.waitForFunction(() => document.querySelectorAll('.answer[data-prediction]').length === 2);
   assert.match(await page.locator('.turn').nth(1).locator('.answer header').textContent(), /tuned/);
   const first = page.locator('.turn').first();
+  // Under base's answer, the comparison starts at the model that has not answered.
+  assert.equal(await first.locator('.resend-model option:checked').textContent(), 'tuned');
   await first.locator('.resend-model').selectOption({ label: 'tuned' });
   await first.locator('.resend-btn').click();
   await page.waitForFunction(() => document.querySelector('.turn').querySelectorAll('.answer[data-prediction]').length === 2);
@@ -191,7 +193,10 @@ test('predictions search, feedback shares and the training exports', async () =>
   const links = Object.fromEntries(await page.$$eval('.exports a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')])));
   const sftText = (await api('GET', links['SFT (OpenAI messages)'])).text;
   const sft = sftText.trim().split('\n').map((l) => JSON.parse(l));
-  assert.ok(sft.length >= 3, sftText);
+  // Base's answer was rated down without a correction: no example. Tuned's corrected answer
+  // and its answer to the second question are.
+  assert.equal(sft.length, 2, sftText);
+  assert.ok(!sft.some((ex) => ex.messages.at(-1).content === 'base-standin heard: Show **bold** and `code`'), sftText);
   for (const ex of sft) assert.equal(ex.messages.at(-1).role, 'assistant');
   assert.ok(sft.some((ex) => ex.messages.at(-1).content === 'Show **bold** and `code`.'));  // the correction
   const sharegpt = (await api('GET', links['SFT (ShareGPT)'])).text.trim().split('\n').map((l) => JSON.parse(l));

@@ -40,6 +40,15 @@ class ChatApiTest(unittest.TestCase):
         assert code == status, (code, payload)
         return payload.get("data") if isinstance(payload, dict) else payload
 
+    def raw_stream(self, path, body):
+        """POSTs and returns the whole response body as text (events unparsed)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json",
+                                                      "Authorization": f"Bearer {self.server.token}"})
+        text = conn.getresponse().read().decode()
+        conn.close()
+        return text
+
     def stream(self, path, body, stop_after=None):
         """POSTs and reads the server-sent events: [(event, data)]; or (status, error) when refused."""
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
@@ -171,10 +180,47 @@ class ChatApiTest(unittest.TestCase):
         events = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "hi", "model_id": bad["id"]})
         self.assertEqual([e for e, _ in events], ["start", "error"])
         self.assertIn("refused the API key (401)", events[-1][1]["message"]["error"])
-        # Failed answers stay out of the next prompt's history.
+        # Failed answers stay out of the next prompt's history, and so do their prompts:
+        # turns must alternate (most chat templates refuse two user turns in a row).
         events = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "clean"})
         full = self.api("GET", f"/api/v1/llm/predictions/{events[-1][1]['prediction']['id']}")
-        self.assertNotIn("assistant", [m["role"] for m in full["messages"]])
+        self.assertEqual(full["messages"], [{"role": "user", "content": "clean"}])
+        events = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "after"})
+        full = self.api("GET", f"/api/v1/llm/predictions/{events[-1][1]['prediction']['id']}")
+        self.assertEqual([m["role"] for m in full["messages"]], ["user", "assistant", "user"])
+        self.assertEqual(full["messages"][0]["content"], "clean")
+
+    def test_a_key_the_provider_echoes_is_never_shown(self):
+        leaky = self.api("POST", "/api/v1/llm/models", {
+            "name": "leaky", "api": "openai", "base_url": self.standin.url + "/v1", "model": "gpt-standin",
+            "api_key": "sk-test"}, 201)
+        # The stand-in's key is short; the whole key and a cut piece of it must both go.
+        c = self.conversation(model_id=leaky["id"])
+        for prompt in ("busy #fail:429x9 #echokey", "down #fail:500x9 #echokey:pad"):
+            raw = self.raw_stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": prompt})
+            self.assertIn("retry", raw)
+            self.assertIn("[the API key]", raw)
+            self.assertNotIn("sk-test", raw, prompt)
+        listed = json.dumps(self.api("GET", "/api/v1/llm/predictions?model_id=%d" % leaky["id"]))
+        self.assertIn("[the API key]", listed)
+        self.assertNotIn("sk-test", listed)
+
+    def test_another_models_answer_sees_the_history_the_first_answer_saw(self):
+        c = self.conversation()
+        first = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "q1"})
+        q1 = first[0][1]["user_message"]["id"]
+        second = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": "q2"})
+        q2 = second[0][1]["user_message"]["id"]
+        # claude answers q1 after gpt answered q2; then q2 again: it must see gpt's answer
+        # to q1 (what gpt's q2 answer saw), not its own later one, or the two answers to q2
+        # answer different conversations and make no preference pair.
+        self.stream(f"/api/v1/llm/conversations/{c['id']}/messages/{q1}/answers", {"model_id": self.claude["id"]})
+        again = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages/{q2}/answers", {"model_id": self.claude["id"]})
+        self.assertEqual(again[-1][0], "done", again)
+        gpt_q2 = self.api("GET", f"/api/v1/llm/predictions/{second[-1][1]['prediction']['id']}")
+        claude_q2 = self.api("GET", f"/api/v1/llm/predictions/{again[-1][1]['prediction']['id']}")
+        self.assertEqual(claude_q2["messages"], gpt_q2["messages"])
+        self.assertEqual(claude_q2["messages"][1], {"role": "assistant", "content": "gpt-standin heard: q1"})
 
     def test_stopping_keeps_what_arrived_as_a_cancelled_prediction(self):
         c = self.conversation()
@@ -255,9 +301,23 @@ class ChatApiTest(unittest.TestCase):
         self.assertEqual(code, 404)
         code, payload = self.stream(f"/api/v1/llm/conversations/{c['id']}/messages/99999/answers", {"model_id": self.gpt["id"]})
         self.assertEqual(code, 404)
+        first = self.stream(path, {"content": "hi", "model_id": self.gpt["id"]})
+        prompt = first[0][1]["user_message"]["id"]
+        for body, text in [({"model_id": self.gpt["id"], "bogus": 1}, "unknown field 'bogus'"),
+                           ({"model_id": -1}, "must be a model's id"),
+                           ({"model_id": 0}, "must be a model's id"),
+                           ({}, "'model_id' is required")]:
+            code, payload = self.stream(f"{path}/{prompt}/answers", body)
+            self.assertEqual(code, 422, body)
+            self.assertIn(text, payload["message"])
         self.api("POST", "/api/v1/llm/conversations", {"params": {"temperature": 9}}, 422)
         self.api("POST", "/api/v1/llm/conversations", {"model_id": 424242}, 404)
         self.api("POST", "/api/v1/llm/conversations", {"color": 1}, 422)
+        # Ids and seeds past 64 bits are refused, not wrapped into other numbers.
+        for body in ({"model_id": 18446744073709551615}, {"model_id": 9223372036854775808}, {"model_id": -1},
+                     {"params": {"seed": 18446744073709551615}}, {"system": "a\u0000b"}):
+            self.api("POST", "/api/v1/llm/conversations", body, 422)
+        self.api("PATCH", f"/api/v1/llm/conversations/{c['id']}", {"model_id": 18446744073709551614}, 422)
 
     def test_deleting_a_conversation_keeps_its_predictions(self):
         c = self.conversation()

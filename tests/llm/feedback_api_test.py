@@ -116,7 +116,8 @@ class FeedbackApiTest(unittest.TestCase):
         self.assertEqual(sorted(p["id"] for p in found["predictions"]),
                          sorted([self.answers[("largest planet", "base")], self.answers[("largest planet", "tuned")]]))
         self.assertEqual(found["total"], 2)
-        self.assertEqual(self.api("GET", f"/api/v1/llm/predictions?q=tuned-standin%20heard%20plan&{c}")["total"], 1)
+        self.assertEqual(self.api("GET", f"/api/v1/llm/predictions?q=tuned-standin%20heard%20plan&{c}")["total"], 0)
+        self.assertEqual(self.api("GET", f"/api/v1/llm/predictions?q=tuned-standin%20heard%20plan*&{c}")["total"], 1)
         self.assertEqual(self.api("GET", "/api/v1/llm/predictions?q=%22%28OR")["total"], 0)  # syntax is text
 
         tuned = self.api("GET", f"/api/v1/llm/predictions?model_id={self.tuned['id']}")
@@ -306,7 +307,10 @@ class FeedbackApiTest(unittest.TestCase):
             code, body, headers = self.get_raw(f"/api/v1/llm/exports/sft?format=openai&conversation_id={self.conv['id']}")
             self.assertEqual(code, 200)
             lines = [json.loads(x) for x in body.decode().splitlines()]
-            self.assertEqual(len(lines), 8)  # every answered call; the failed one is not an example
+            # Every answered call but the one rated down (no correction): 7. The failed call
+            # is not an example either.
+            self.assertEqual(len(lines), 7)
+            self.assertNotIn("base-standin heard: largest planet", [x["messages"][-1]["content"] for x in lines])
             for line in lines:
                 roles = [m["role"] for m in line["messages"]]
                 self.assertEqual(roles[0], "system")
@@ -350,19 +354,19 @@ class FeedbackApiTest(unittest.TestCase):
         c = f"conversation_id={self.conv['id']}"
         try:
             table = [json.loads(x) for x in self.get_raw(f"/api/v1/llm/exports/sft?format=table&{c}")[1].decode().splitlines()]
-            self.assertEqual(len(table), 8)
+            self.assertEqual(len(table), 7)  # the answer rated down is no example
             for row in table:
                 self.assertEqual(set(row), {"prediction_id", "model", "system", "prompt", "completion", "messages"})
                 self.assertEqual(row["system"], "Be brief.")
                 self.assertEqual(json.loads(row["messages"])[-1], {"role": "user", "content": row["prompt"]})
                 self.assertTrue(row["completion"].endswith("heard: " + row["prompt"]), row)
             saved = self.api("POST", f"/api/v1/llm/exports/dataset?kind=sft&name=chat-sft&{c}", None, 201)
-            self.assertEqual((saved["name"], saved["kind"], saved["rows"]), ("chat-sft", "sft", 8))
+            self.assertEqual((saved["name"], saved["kind"], saved["rows"]), ("chat-sft", "sft", 7))
             self.assertEqual(saved["href"], f"/datasets/{saved['dataset_id']}")
             ds = self.api("GET", f"/api/v1/dataset/{saved['dataset_id']}")
             self.assertEqual(ds["name"], "chat-sft")
             preview = self.api("GET", f"/api/v1/dataset/{saved['dataset_id']}/preview?limit=100")
-            self.assertEqual(preview["total"], 8)
+            self.assertEqual(preview["total"], 7)
             names = [col["name"] for col in preview["columns"]]
             self.assertEqual(set(names), {"prediction_id", "model", "system", "prompt", "completion", "messages"})
             got = sorted((int(r[names.index("prediction_id")]), r[names.index("completion")]) for r in preview["rows"])

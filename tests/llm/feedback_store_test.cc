@@ -1,6 +1,10 @@
 // Predictions found again (filters, FTS5 search, sorting, keyset pages) and judgments:
 // one per person and criterion, the latest rating on the prediction, tags, summaries.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <tuple>
 
 #include "common/temp_dir.h"
 #include "store/store.h"
@@ -80,6 +84,123 @@ class FeedbackStoreTest : public ::testing::Test {
   int64_t conversation_ = 0;
 };
 
+// A search matching more than 20,000 predictions is answered another way (its matches read
+// into a bitmap the rows are tested against, or the index leading in id order for export
+// pages): the same rows must come back as a brute-force reading of the data says, in the
+// same order, and the same counts.
+TEST_F(FeedbackStoreTest, SearchesMatchingManyRowsGiveTheSameRowsInTheSameOrder) {
+  constexpr int kRows = 30000;
+  struct Row {
+    int64_t id, time, model;
+    double latency;
+    bool extra;
+  };
+  std::vector<Row> rows;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/loupe.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_stmt* p = nullptr;
+    sqlite3_stmt* fts = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO predictions(time, model_id, model_name, api, provider_model, messages, "
+                                 "params, response, finish_reason, outcome, error_type, error_text, latency_ms, trace_id, "
+                                 "source) VALUES(?,?,'m','openai','m','[]','{}','answer','stop','ok','','',?,'','chat')",
+                                 -1, &p, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO predictions_fts(rowid, prompt, response) VALUES(?,?,'answer')", -1,
+                                 &fts, nullptr),
+              SQLITE_OK);
+    for (int i = 0; i < kRows; ++i) {
+      // Times out of id order (as calls that overlap are recorded), latencies that tie.
+      Row r{0, 1000000 + (static_cast<int64_t>(i) * 7919) % kRows, models_[i % 2], static_cast<double>(i % 1000),
+            i % 3 == 0};
+      sqlite3_bind_int64(p, 1, r.time);
+      sqlite3_bind_int64(p, 2, r.model);
+      sqlite3_bind_double(p, 3, r.latency);
+      ASSERT_EQ(sqlite3_step(p), SQLITE_DONE);
+      sqlite3_reset(p);
+      r.id = sqlite3_last_insert_rowid(db);
+      const std::string prompt = "common word" + std::to_string(i % 10) + (r.extra ? " extra" : "");
+      sqlite3_bind_int64(fts, 1, r.id);
+      sqlite3_bind_text(fts, 2, prompt.c_str(), -1, SQLITE_TRANSIENT);
+      ASSERT_EQ(sqlite3_step(fts), SQLITE_DONE);
+      sqlite3_reset(fts);
+      rows.push_back(r);
+    }
+    sqlite3_finalize(p);
+    sqlite3_finalize(fts);
+    ASSERT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto expect = [&](auto keep, auto before, size_t offset, size_t limit) {
+    std::vector<Row> all;
+    for (const Row& r : rows) {
+      if (keep(r)) all.push_back(r);
+    }
+    std::sort(all.begin(), all.end(), before);
+    std::vector<int64_t> ids;
+    for (size_t i = offset; i < all.size() && ids.size() < limit; ++i) ids.push_back(all[i].id);
+    return ids;
+  };
+  auto newest = [](const Row& a, const Row& b) { return std::tie(a.time, a.id) > std::tie(b.time, b.id); };
+  auto slowest = [](const Row& a, const Row& b) { return std::tie(a.latency, a.id) > std::tie(b.latency, b.id); };
+  auto by_id = [](const Row& a, const Row& b) { return a.id < b.id; };
+  auto any = [](const Row&) { return true; };
+  const int64_t base = models_[0];
+  auto of_base = [&](const Row& r) { return r.model == base; };
+
+  PredictionFilter f;
+  f.text = "common";  // every row
+  EXPECT_EQ(Ids(f), expect(any, newest, 0, 50));
+  EXPECT_EQ(*store_->CountPredictions(f), kRows);
+  f.offset = 4321;
+  EXPECT_EQ(Ids(f), expect(any, newest, 4321, 50));
+  f.offset = 0;
+  f.sort = "latency";
+  EXPECT_EQ(Ids(f), expect(any, slowest, 0, 50));
+  f.sort = "time";
+  f.model_id = base;  // 15,000 rows
+  EXPECT_EQ(Ids(f), expect(of_base, newest, 0, 50));
+  EXPECT_EQ(*store_->CountPredictions(f), kRows / 2);
+  f.text = "extra";  // 10,000 rows, 5,000 of base: few, collected by SQLite
+  EXPECT_EQ(Ids(f), expect([&](const Row& r) { return r.extra && r.model == base; }, newest, 0, 50));
+  EXPECT_EQ(*store_->CountPredictions(f), kRows / 6);
+  f.text = "comm*";  // a prefix
+  EXPECT_EQ(Ids(f), expect(of_base, newest, 0, 50));
+  EXPECT_EQ(*store_->CountPredictions(f), kRows / 2);
+  // A new match is found at once: the matches kept for a search are keyed by the newest id.
+  f.text = "common";
+  f.model_id.reset();
+  ASSERT_EQ(*store_->CountPredictions(f), kRows);
+  const int64_t newest_id = Answer(0, "common and new", "answer", 9000000000, 1);
+  EXPECT_EQ(*store_->CountPredictions(f), kRows + 1);
+  EXPECT_EQ(Ids(f).front(), newest_id);
+  rows.push_back(Row{newest_id, 9000000000, base, 1, false});
+  f.model_id = base;
+  f.text = "common extra";
+  f.offset = 1234;
+  EXPECT_EQ(Ids(f), expect([&](const Row& r) { return r.extra && r.model == base; }, newest, 1234, 50));
+
+  // Export pages: the index leads in id order; together the pages hold every match once.
+  PredictionFilter page;
+  page.text = "common";
+  page.model_id = base;
+  page.limit = 500;
+  page.after_id = rows[20000].id;
+  EXPECT_EQ(Ids(page), expect([&](const Row& r) { return r.model == base && r.id > rows[20000].id; }, by_id, 0, 500));
+  std::vector<int64_t> all;
+  page.after_id = 0;
+  for (;;) {
+    std::vector<int64_t> got = Ids(page);
+    all.insert(all.end(), got.begin(), got.end());
+    if (got.size() < 500) break;
+    page.after_id = got.back();
+  }
+  EXPECT_EQ(all, expect(of_base, by_id, 0, kRows));
+}
+
 TEST_F(FeedbackStoreTest, SearchFindsWordsOfThePromptAndTheAnswerAndKeepsUserTextOutOfFts5Syntax) {
   int64_t a = Answer(0, "How do transformers attend", "Attention weighs tokens", 10, 5);
   int64_t b = Answer(1, "Explain gradient descent", "It follows the slope", 20, 7);
@@ -88,7 +209,11 @@ TEST_F(FeedbackStoreTest, SearchFindsWordsOfThePromptAndTheAnswerAndKeepsUserTex
   EXPECT_EQ(Ids(f), std::vector<int64_t>({a}));
   f.text = "slope";  // the answer
   EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));
-  f.text = "grad";  // the last word is a prefix
+  f.text = "grad";  // whole words
+  EXPECT_TRUE(Ids(f).empty());
+  f.text = "grad*";  // a prefix where asked for
+  EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));
+  f.text = "explain grad*";
   EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));
   f.text = "explain slope";  // every word
   EXPECT_EQ(Ids(f), std::vector<int64_t>({b}));

@@ -143,6 +143,15 @@ TEST_F(HttpClientTest, ANeverEndingAnswerTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
+TEST_F(HttpClientTest, AnIdleConnectionTimesOutWithAPlainMessage) {
+  OutboundRequest o = Chat("a b c #hang");
+  o.idle_timeout_s = 1;
+  Streamed s = Stream(o);
+  EXPECT_EQ(s.status.code(), Code::kUnavailable);
+  // Not libcurl's "Operation too slow. Less than 1 bytes/sec transferred the last 1 seconds".
+  EXPECT_NE(s.status.message().find("timed out: nothing arrived for 1 s"), std::string::npos) << s.status.message();
+}
+
 TEST_F(HttpClientTest, CancelStopsACallInFlight) {
   std::promise<Status> done;
   OutboundCallbacks cb;

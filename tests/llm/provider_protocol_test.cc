@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llm/cost.h"
+#include "llm/model_registry.h"
 #include "llm/retry_policy.h"
 
 namespace loupe::llm {
@@ -84,6 +85,31 @@ TEST(ParseChatResponse, ReadsTextFinishReasonAndUsage) {
   auto none = ParseChatResponse(ApiKind::kOpenAi, R"({"choices":[{"message":{"content":"x"}}]})");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->usage.prompt_tokens.has_value());
+}
+
+TEST(ParseChatResponse, TokenCountsThatCannotBeTrueAreUnknown) {
+  // Negative counts, counts past int64 (2^64-1 once wrapped to -1) and absurd ones would
+  // make negative totals and costs, or overflow when added: unknown instead.
+  for (const char* usage : {R"({"prompt_tokens":-100,"completion_tokens":-5})",
+                            R"({"prompt_tokens":18446744073709551615,"completion_tokens":9223372036854775808})",
+                            R"({"prompt_tokens":9223372036854775807,"completion_tokens":1000000000000})",
+                            R"({"prompt_tokens":1.5,"completion_tokens":"7"})"}) {
+    auto o = ParseChatResponse(ApiKind::kOpenAi,
+                               std::string(R"({"choices":[{"message":{"content":"x"}}],"usage":)") + usage + "}");
+    ASSERT_TRUE(o.ok()) << usage;
+    EXPECT_FALSE(o->usage.prompt_tokens.has_value()) << usage;
+    EXPECT_FALSE(o->usage.completion_tokens.has_value()) << usage;
+  }
+  auto big = ParseChatResponse(ApiKind::kOpenAi, R"({"choices":[{"message":{"content":"x"}}],)"
+                                                 R"("usage":{"prompt_tokens":999999999999,"completion_tokens":0}})");
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->usage.prompt_tokens, 999999999999);
+  EXPECT_EQ(big->usage.completion_tokens, 0);
+  auto a = ParseChatResponse(ApiKind::kAnthropic, R"({"content":[{"type":"text","text":"A"}],)"
+                                                  R"("usage":{"input_tokens":-1,"output_tokens":4}})");
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->usage.prompt_tokens.has_value());
+  EXPECT_EQ(a->usage.completion_tokens, 4);
 }
 
 TEST(ParseChatResponse, RefusesWhatIsNotTheProtocolsShape) {
@@ -203,6 +229,31 @@ TEST(Cost, EstimatesFromPricesPerMillionAndNeverFromMissingCounts) {
   EXPECT_FALSE(EstimateCostUsd(p, {1000, std::nullopt}));
   EXPECT_FALSE(EstimateCostUsd({}, {1000, 500}));
   EXPECT_DOUBLE_EQ(*EstimateCostUsd({std::nullopt, 4.0}, {std::nullopt, 250000}), 1.0);  // input free
+}
+
+}  // namespace
+}  // namespace loupe::llm
+
+namespace loupe::llm {
+namespace {
+
+TEST(RedactKey, HidesTheKeyAndAnyCutPieceOfItsStart) {
+  const std::string key = "sk-EVILKEY-0123456789abcdefXYZ";
+  EXPECT_EQ(RedactKey("bad key " + key + ", again " + key, key), "bad key [the API key], again [the API key]");
+  // An excerpt cut inside an echoed key: its first 19 characters, then the cut mark.
+  const std::string cut = ProviderErrorText(R"({"error":{"message":")" + std::string(280, 'x') + key + R"("}})");
+  ASSERT_NE(cut.find("sk-EVILKEY-0"), std::string::npos);
+  const std::string redacted = RedactKey(cut, key);
+  EXPECT_EQ(redacted.find("sk-EVILKEY-0"), std::string::npos) << redacted;
+  EXPECT_NE(redacted.find("[the API key]"), std::string::npos);
+  // Short pieces (a public prefix such as "sk-EVILKEY-") are kept; a key that looks like
+  // the replacement does not loop.
+  EXPECT_EQ(RedactKey("use sk-EVILKEY- keys", key), "use sk-EVILKEY- keys");
+  EXPECT_EQ(RedactKey("[the API key] [the API key]", "[the API key]"), "[the API key] [the API key]");
+  // A short key cut at an excerpt's end: 4 characters or more of its start before the mark.
+  EXPECT_EQ(RedactKey("failed: xxxsk-tes…", "sk-test"), "failed: xxx[the API key]…");
+  EXPECT_EQ(RedactKey("failed: xxxsk…", "sk-test"), "failed: xxxsk…");
+  EXPECT_EQ(RedactKey("…sk-t…", "sk-test"), "…[the API key]…");
 }
 
 }  // namespace

@@ -12,10 +12,16 @@ Answers are deterministic: "<model> heard: <the last user message>", one token a
 Directives in the last user message make it fail the way real providers fail:
   #fail:429x2   answer 429 (Retry-After: 1) to the first 2 calls with this prompt
   #fail:500x1   answer 500 to the first call with this prompt (any status works)
+  #echokey      such a failure's message quotes the key the call carried (as some
+                proxies and self-hosted servers do); #echokey:pad puts 280 x's before
+                it, so that an excerpt of 300 bytes cuts the key
   #drop         stream two tokens, then close the connection mid-answer
   #malformed    stream a chunk that is not JSON
   #hang         stream one token, then send nothing more (until the client gives up)
   #slow:50      wait 50 ms before each token
+  #stamp        (streamed chat completions) each token is the time it was sent, in
+                nanoseconds of CLOCK_MONOTONIC (shared by the processes of one machine),
+                so a benchmark can time every token's trip
   #nousage      report no usage at all
   #truncate     (whole answers) send half of the JSON body
 GET /_standin/requests returns the calls received (method, path, headers, body) and
@@ -152,11 +158,15 @@ class Handler(BaseHTTPRequestHandler):
         if seen >= times:
             return False
         headers = {"Retry-After": "1"} if status == 429 else {}
+        message = f"stand-in failure {status}"
+        if "#echokey" in prompt:
+            key = self.headers.get("x-api-key") or (self.headers.get("Authorization") or "").replace("Bearer ", "")
+            message = ("x" * 280 if "#echokey:pad" in prompt else message + " for key ") + key
         if self.anthropic():
             kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
-            self.send_json(status, {"type": "error", "error": {"type": kind, "message": f"stand-in failure {status}"}}, headers)
+            self.send_json(status, {"type": "error", "error": {"type": kind, "message": message}}, headers)
         else:
-            self.send_json(status, {"error": {"message": f"stand-in failure {status}", "type": "server_error" if status >= 500 else "rate_limit_exceeded", "param": None, "code": None}}, headers)
+            self.send_json(status, {"error": {"message": message, "type": "server_error" if status >= 500 else "rate_limit_exceeded", "param": None, "code": None}}, headers)
         return True
 
     # --- routes ---------------------------------------------------------------------
@@ -244,6 +254,8 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             if "#hang" in prompt and i == 1:
                 time.sleep(3600)
+            if "#stamp" in prompt:
+                t = f"{time.monotonic_ns()} "
             self.sse(chunk({"content": t}))
         self.sse(chunk({}, finish))
         if include_usage:

@@ -110,7 +110,9 @@ TEST(Feedback, WilsonIntervalMatchesKnownValues) {
   EXPECT_NEAR(a->low, 0.49016, 1e-4);
   EXPECT_NEAR(a->high, 0.94331, 1e-4);
   std::optional<Interval> b = WilsonInterval(0, 10);
-  EXPECT_NEAR(b->low, 0.0, 1e-12);
+  EXPECT_EQ(b->low, 0.0);  // exactly: 0 of 200 once gave 1.7e-18
+  EXPECT_EQ(WilsonInterval(0, 200)->low, 0.0);
+  EXPECT_EQ(WilsonInterval(200, 200)->high, 1.0);
   EXPECT_NEAR(b->high, 0.27753, 1e-4);
   std::optional<Interval> c = WilsonInterval(50, 100);
   EXPECT_NEAR(c->low, 0.40383, 1e-4);
@@ -127,7 +129,7 @@ TEST(LlmFormat, NumbersAsThePagesPrintThem) {
   EXPECT_EQ(FormatMillis(1234), "1.23 s");
   EXPECT_EQ(FormatMillis(61000), "61.0 s");
   EXPECT_EQ(FormatTokens(12, 34), "12 in + 34 out = 46 tokens");
-  EXPECT_EQ(FormatTokens(12, std::nullopt), "12 in + ? out");
+  EXPECT_EQ(FormatTokens(12, std::nullopt), "12 in + unknown out");  // a stopped answer
   EXPECT_EQ(FormatTokens(std::nullopt, std::nullopt), "tokens unknown");
   EXPECT_EQ(FormatUsd(std::nullopt), "cost unknown");
   EXPECT_EQ(FormatUsd(0.0), "$0");

@@ -1,0 +1,144 @@
+"""Per-token relay overhead under 64 concurrent chat streams.
+
+The stand-in provider (tests/llm/standin_provider.py, `#stamp`) writes into each token
+the CLOCK_MONOTONIC time it sent it; the client notes when the token arrives. The same
+concurrent streams (64 unless STREAMS says otherwise; 40 tokens each, 5 ms apart) run
+straight from the stand-in and through Loupe's chat API, alternating phases; a token's trip through Loupe minus its
+trip straight from the stand-in (medians, and the 99th percentiles) is what relaying
+adds per token. One asyncio client (no threads, no GIL contention), so the client's own
+scheduling delay is the same on both paths. Also reports streams that stalled: a gap of
+more than 250 ms between two tokens of one stream, or a stream that did not finish.
+
+Also the server's CPU time per relayed token (all its work for the answers, divided by
+their tokens), which says how many streams a core can carry whatever else the machine runs.
+STREAMS=16 in the environment changes the number of concurrent streams.
+
+Target (issue 12): per-token overhead <= 0.2 ms, no stalls.
+
+Usage: python3 bench/chat_relay_bench.py BUILD_DIR/loupe [ROUNDS=3]"""
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "api"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "llm"))
+from loupe_server import LoupeServer  # noqa: E402
+from llm_models_api_test import Standin  # noqa: E402
+
+STREAMS = int(os.environ.get("STREAMS", "64"))
+WORDS = " ".join(f"w{i}" for i in range(38))
+PROMPT = WORDS + " #stamp #slow:5"
+STALL_S = 0.25
+
+
+async def post_stream(port, path, body, headers):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    data = json.dumps(body).encode()
+    head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
+            f"Content-Length: {len(data)}", "Connection: close"] + [f"{k}: {v}" for k, v in headers.items()]
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+    await writer.drain()
+    return reader, writer
+
+
+def trips_of(text, arrived, trips):
+    for word in text.split():
+        if word.isdigit():
+            trips.append((arrived - int(word)) / 1e6)
+
+
+async def direct(port, i):
+    reader, writer = await post_stream(port, "/v1/chat/completions", {
+        "model": "gpt-standin", "stream": True, "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": f"{i} {PROMPT}"}]}, {"Authorization": "Bearer sk-test"})
+    trips, arrivals, done = [], [], False
+    async for line in reader:
+        now = time.monotonic_ns()
+        if line.startswith(b"data: [DONE]"):
+            done = True
+        elif line.startswith(b"data: {"):
+            chunk = json.loads(line[6:])
+            for choice in chunk.get("choices") or []:
+                text = (choice.get("delta") or {}).get("content") or ""
+                if text.strip():
+                    trips_of(text, now, trips)
+                    arrivals.append(now)
+    writer.close()
+    return trips, arrivals, done
+
+
+async def through(server, conv, i):
+    reader, writer = await post_stream(server.port, f"/api/v1/llm/conversations/{conv}/messages",
+                                       {"content": f"{i} {PROMPT}"}, {"Authorization": f"Bearer {server.token}"})
+    trips, arrivals, done, event = [], [], False, None
+    async for line in reader:
+        now = time.monotonic_ns()
+        if line.startswith(b"event: "):
+            event = line[7:].strip()
+        elif line.startswith(b"data: ") and event == b"delta":
+            text = json.loads(line[6:]).get("text", "")
+            if text.strip():
+                trips_of(text, now, trips)
+                arrivals.append(now)
+        elif line.startswith(b"data: ") and event == b"done":
+            done = True
+    writer.close()
+    return trips, arrivals, done
+
+
+def summary(results):
+    trips = [t for r in results for t in r[0]]
+    gaps = [(b - a) / 1e9 for r in results for a, b in zip(r[1], r[1][1:])]
+    return {"tokens": len(trips), "median_ms": statistics.median(trips),
+            "p99_ms": statistics.quantiles(trips, n=100)[98], "max_gap_s": max(gaps),
+            "stalled": sum(1 for r in results if not r[2] or any((b - a) / 1e9 > STALL_S for a, b in zip(r[1], r[1][1:])))}
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time the process has used (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(standin, server, convs, rounds):
+    out = []
+    for _ in range(rounds):
+        d = summary(await asyncio.gather(*(direct(standin.port, i) for i in range(STREAMS))))
+        before = cpu_seconds(server.proc.pid)
+        l = summary(await asyncio.gather(*(through(server, convs[i], i) for i in range(STREAMS))))
+        # Everything the server did for these answers (HTTP, store writes, relaying),
+        # spread over the tokens: a cost the machine's other load does not inflate much.
+        l["server_cpu_us_per_token"] = (cpu_seconds(server.proc.pid) - before) / l["tokens"] * 1e6
+        out.append({"direct": d, "loupe": l,
+                    "added_median_ms": round(l["median_ms"] - d["median_ms"], 3),
+                    "added_p99_ms": round(l["p99_ms"] - d["p99_ms"], 3)})
+    return out
+
+
+def main():
+    os.environ["LOUPE_BIN"] = sys.argv[1]
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    standin = Standin()
+    server = LoupeServer(extra_args=["--no-fsync"]).start()
+    try:
+        _, body, _ = server.request("POST", "/api/v1/llm/models", {
+            "name": "bench", "api": "openai", "base_url": standin.url + "/v1", "model": "gpt-standin", "api_key": "sk-test"})
+        model = body["data"]["id"]
+        convs = [server.request("POST", "/api/v1/llm/conversations", {"model_id": model})[1]["data"]["id"]
+                 for _ in range(STREAMS)]
+        for r in asyncio.run(run(standin, server, convs, rounds)):
+            for side in ("direct", "loupe"):
+                r[side] = {k: round(v, 3) if isinstance(v, float) else v for k, v in r[side].items()}
+            print(json.dumps(r))
+    finally:
+        server.cleanup()
+        standin.stop()
+
+
+if __name__ == "__main__":
+    main()
