@@ -1,7 +1,8 @@
 """Per-token relay overhead under 64 concurrent chat streams.
 
-The stand-in provider (tests/llm/standin_provider.py, `#stamp`) writes into each token
-the CLOCK_MONOTONIC time it sent it; the client notes when the token arrives. The same
+A lean streaming server (bench/lean_stream_server.py, one asyncio process; STANDIN=1 uses
+the tests' threaded stand-in with `#stamp` instead) writes into each token the
+CLOCK_MONOTONIC time it sent it; the client notes when the token arrives. The same
 concurrent streams (64 unless STREAMS says otherwise; 40 tokens each, 5 ms apart) run
 straight from the stand-in and through Loupe's chat API, alternating phases; a token's trip through Loupe minus its
 trip straight from the stand-in (medians, and the 99th percentiles) is what relaying
@@ -28,6 +29,21 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "api"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "llm"))
 from loupe_server import LoupeServer  # noqa: E402
 from llm_models_api_test import Standin  # noqa: E402
+
+
+class LeanServer:
+    """bench/lean_stream_server.py in its own process (its CPU apart from the client's)."""
+    def __init__(self):
+        import subprocess
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "lean_stream_server.py"), "40", "5"],
+                                     stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().split()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.proc.stdout.close()
 
 STREAMS = int(os.environ.get("STREAMS", "64"))
 WORDS = " ".join(f"w{i}" for i in range(38))
@@ -123,7 +139,7 @@ async def run(standin, server, convs, rounds):
 def main():
     os.environ["LOUPE_BIN"] = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    standin = Standin()
+    standin = Standin() if os.environ.get("STANDIN") == "1" else LeanServer()
     server = LoupeServer(extra_args=["--no-fsync"]).start()
     try:
         _, body, _ = server.request("POST", "/api/v1/llm/models", {

@@ -247,15 +247,15 @@ void HttpClient::Loop() {
   auto finish = [&](std::unique_ptr<Transfer> t, const Status& s) {
     long status = t->head.status;
     if (t->easy && status == 0) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    // Counted out before on_done runs: whoever on_done wakes sees the call ended.
+    --in_flight_;
     if (s.ok() && !t->head_sent) {
       if (!t->SendHead()) {
         if (t->callbacks.on_done) t->callbacks.on_done(Status::Cancelled("the call was cancelled"), status);
-        --in_flight_;
         return;
       }
     }
     if (t->callbacks.on_done) t->callbacks.on_done(s, status);
-    --in_flight_;
   };
   for (;;) {
     bool stopping;

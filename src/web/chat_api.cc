@@ -68,6 +68,7 @@ std::vector<Route> ChatApiRoutes(llm::ChatService& chat) {
       if (const std::string* v = req.Query(name)) {
         LOUPE_ASSIGN_OR_RESPOND(int64_t n, ParseId(v, name));
         if (n > max) return JsonError(Status::InvalidArgument(std::string(name) + " is at most " + std::to_string(max)));
+        if (target == &limit && n < 1) return JsonError(Status::InvalidArgument("limit is 1 to 500"));
         *target = n;
       }
     }

@@ -4,6 +4,7 @@
 // streamed as they are read.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 
@@ -37,8 +38,11 @@ Status Unknown(const HttpRequest& req, const std::set<std::string>& allowed) {
 Result<int64_t> ParseTime(const std::string& text, const std::string& name) {
   int y = 0, m = 0, d = 0;
   char tail = 0;
-  if (text.size() == 10 && std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 && m <= 12 &&
-      d >= 1 && d <= 31) {
+  // Digits only where digits belong ("-001-01-01" and "0x10" once passed), years 1970-9999.
+  const bool date_shape = text.size() == 10 && text[4] == '-' && text[7] == '-' &&
+                          std::all_of(text.begin(), text.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
+  if (date_shape && std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 1970 && m >= 1 &&
+      m <= 12 && d >= 1 && d <= 31) {
     std::tm tm{};
     tm.tm_year = y - 1900;
     tm.tm_mon = m - 1;
@@ -48,10 +52,13 @@ Result<int64_t> ParseTime(const std::string& text, const std::string& name) {
     gmtime_r(&t, &back);
     if (back.tm_mday == d) return static_cast<int64_t>(t) * 1000000;
   }
+  const bool number_shape = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return c == '.' || (c >= '0' && c <= '9');
+  });
   try {
     size_t used = 0;
-    const double secs = std::stod(text, &used);
-    if (used == text.size() && secs >= 0 && secs < 1e11) return static_cast<int64_t>(secs * 1e6);
+    const double secs = number_shape ? std::stod(text, &used) : -1;
+    if (number_shape && used == text.size() && secs >= 0 && secs < 1e11) return static_cast<int64_t>(secs * 1e6);
   } catch (const std::exception&) {
   }
   return Status::InvalidArgument("'" + name + "' must be a date (2026-12-01) or seconds since 1970");

@@ -140,13 +140,17 @@ test('chat with two models: stream, switch, compare, thumbs, evaluate', async ()
   // The latency history: one chart per model, its median from the API's numbers.
   await page.waitForFunction(() => document.querySelectorAll('.latency-chart').length === 2);
   const caption = await page.locator('.latency-chart[data-model="' + base.id + '"] figcaption').textContent();
-  const rows = JSON.parse((await api('GET', `/api/v1/llm/predictions?model_id=${base.id}&limit=50`)).text).data.predictions;
+  const rows = JSON.parse((await api('GET', `/api/v1/llm/predictions?model_id=${base.id}&outcome=ok&limit=50`)).text).data.predictions;
   const lat = rows.map((r) => r.latency_ms).sort((a, b) => a - b);
   const mid = Math.floor(lat.length / 2);
   const median = lat.length % 2 ? lat[mid] : (lat[mid - 1] + lat[mid]) / 2;
   const fmt = median < 10 ? median.toFixed(2) + ' ms' : median < 100 ? median.toFixed(1) + ' ms' : median < 999.5 ? median.toFixed(0) + ' ms' : (median / 1000).toFixed(2) + ' s';
   assert.equal(caption.split(':')[1].split(' total')[0].trim(), 'median ' + fmt);
-  assert.match(caption, new RegExp(`last ${rows.length} calls`));
+  assert.match(caption, new RegExp(`last ${rows.length} answered calls`));
+  // The legend names both lines.
+  const legend = await page.locator('.latency-chart[data-model="' + base.id + '"] .u-legend').textContent();
+  assert.match(legend, /total/);
+  assert.match(legend, /first token/);
   await shot(page, 'llm-chat');
   assert.deepEqual(errors, []);
 });

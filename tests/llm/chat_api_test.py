@@ -310,6 +310,7 @@ class ChatApiTest(unittest.TestCase):
             code, payload = self.stream(f"{path}/{prompt}/answers", body)
             self.assertEqual(code, 422, body)
             self.assertIn(text, payload["message"])
+        self.api("GET", "/api/v1/llm/conversations?limit=0", None, 422)
         self.api("POST", "/api/v1/llm/conversations", {"params": {"temperature": 9}}, 422)
         self.api("POST", "/api/v1/llm/conversations", {"model_id": 424242}, 404)
         self.api("POST", "/api/v1/llm/conversations", {"color": 1}, 422)

@@ -149,6 +149,8 @@ class FeedbackApiTest(unittest.TestCase):
         self.assertIn("'sort' must be one of", self.error("/api/v1/llm/predictions?sort=bogus"))
         self.assertIn("'since' must be a date", self.error("/api/v1/llm/predictions?since=yesterday"))
         self.assertIn("'since' must be a date", self.error("/api/v1/llm/predictions?since=2026-02-30"))
+        for odd in ("0x10", "0000-01-01", "-001-01-01", "1e3", "-5", "2026-1-011", "nan", "inf"):
+            self.assertIn("'since' must be a date", self.error("/api/v1/llm/predictions?since=" + odd))
         self.assertIn("'since' must be before 'until'",
                       self.error("/api/v1/llm/predictions?since=2026-02-02&until=2026-02-01"))
         self.assertIn("limit is at least 1", self.error("/api/v1/llm/predictions?limit=0"))

@@ -345,7 +345,8 @@
     }
   });
 
-  // Latency history: each model of this conversation, its last 50 calls anywhere.
+  // Latency history: each model of this conversation, its last 50 answered calls anywhere
+  // (failed calls end in a millisecond or at a timeout: they say nothing of its speed).
   const charts = document.getElementById('latency-charts');
   function median(values) {
     const v = values.filter((x) => typeof x === 'number').sort((a, b) => a - b);
@@ -376,7 +377,7 @@
     const figures = [];
     for (const [mid, name] of [...models].slice(0, 6)) {
       let data;
-      try { data = await LoupeApi.call('GET', '/api/v1/llm/predictions?model_id=' + mid + '&limit=50&sort=time'); }
+      try { data = await LoupeApi.call('GET', '/api/v1/llm/predictions?model_id=' + mid + '&outcome=ok&limit=50&sort=time'); }
       catch (e) { continue; }
       const rows = data.predictions.slice().reverse();
       if (!rows.length) continue;
@@ -385,7 +386,7 @@
       fig.dataset.model = mid;
       const cap = document.createElement('figcaption');
       cap.textContent = name + ': median ' + ms(median(rows.map((r) => r.latency_ms))) + ' total, ' +
-        ms(median(rows.map((r) => r.ttft_ms))) + ' to first token (last ' + rows.length + ' calls)';
+        ms(median(rows.map((r) => r.ttft_ms))) + ' to first token (last ' + rows.length + ' answered calls, all conversations)';
       fig.append(cap);
       figures.push([fig, rows]);
     }
@@ -394,11 +395,14 @@
     for (const [fig, rows] of figures) {
       charts.append(fig);
       const x = rows.map((r, i) => i + 1);
-      new uPlot({ width: Math.min(360, charts.clientWidth || 360), height: 120, legend: { show: false },
-                  scales: { x: { time: false } },
+      // The legend names the two lines; y starts at 0 with head room, so a few close
+      // values still get labelled ticks; one call is a point.
+      new uPlot({ width: Math.min(360, charts.clientWidth || 360), height: 140, legend: { show: true, live: false },
+                  scales: { x: { time: false, range: (u, lo, hi) => [1, Math.max(2, hi)] },
+                            y: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.15 : 1] } },
                   axes: [themed({ label: 'call' }), themed({ label: 'ms', size: 50 })],
-                  series: [{}, { label: 'total', stroke: '#3b5bdb', width: 1.5 },
-                           { label: 'first token', stroke: '#e67700', width: 1.5 }] },
+                  series: [{ label: 'call' }, { label: 'total', stroke: '#3b5bdb', width: 1.5, points: { show: rows.length < 20 } },
+                           { label: 'first token', stroke: '#e67700', width: 1.5, points: { show: rows.length < 20 } }] },
                 [x, rows.map((r) => r.latency_ms), rows.map((r) => (typeof r.ttft_ms === 'number' ? r.ttft_ms : null))], fig);
     }
   }
