@@ -12,7 +12,8 @@ more than 250 ms between two tokens of one stream, or a stream that did not fini
 
 Also the server's CPU time per relayed token (all its work for the answers, divided by
 their tokens), which says how many streams a core can carry whatever else the machine runs.
-STREAMS=16 in the environment changes the number of concurrent streams.
+STREAMS=16 in the environment changes the number of concurrent streams, TOKENS=400 the
+length of the lean server's answers (longer answers spread each answer's fixed costs).
 
 Target (issue 12): per-token overhead <= 0.2 ms, no stalls.
 
@@ -35,7 +36,7 @@ class LeanServer:
     """bench/lean_stream_server.py in its own process (its CPU apart from the client's)."""
     def __init__(self):
         import subprocess
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "lean_stream_server.py"), "40", "5"],
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "lean_stream_server.py"), str(TOKENS), "5"],
                                      stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline().split()[1])
         self.url = f"http://127.0.0.1:{self.port}"
@@ -46,6 +47,7 @@ class LeanServer:
         self.proc.stdout.close()
 
 STREAMS = int(os.environ.get("STREAMS", "64"))
+TOKENS = int(os.environ.get("TOKENS", "40"))  # per answer, from the lean server
 WORDS = " ".join(f"w{i}" for i in range(38))
 PROMPT = WORDS + " #stamp #slow:5"
 STALL_S = 0.25
