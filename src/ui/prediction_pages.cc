@@ -211,19 +211,31 @@ HttpResponse FeedbackPage(llm::FeedbackService& feedback, llm::ModelRegistry& mo
   if (!summary.ok()) return HtmlErrorPage(summary.status(), frame);
   json rows = json::array();
   for (const json& m : (*summary)["models"]) {
+    // Each count links to the predictions behind it, under the same filters.
+    auto predictions = [&](const std::string& key, const std::string& value) -> json {
+      if (!m["model_id"].is_number_integer()) return false;
+      std::map<std::string, std::string> q;
+      for (const char* k : {"since", "until", "q", "tag"}) {
+        if (!QueryValue(req, k).empty()) q[k] = QueryValue(req, k);
+      }
+      q["model_id"] = std::to_string(m["model_id"].get<int64_t>());
+      if (!key.empty()) q[key] = value;
+      return "/llm/predictions" + QueryString(q);
+    };
     json tags = json::array();
     for (const json& t : m["failure_tags"]) {
       if (t["count"].get<int64_t>() == 0) continue;
       const double share = t["share"].get<double>();
       tags.push_back({{"tag", t["tag"]}, {"count", t["count"]}, {"share", FormatPercent(share)},
-                      {"width", FormatNumber(share * 100, 4)}});
+                      {"width", FormatNumber(share * 100, 4)}, {"href", predictions("tag", t["tag"])}});
     }
     std::string rate = "—", ci;
     if (m["up_rate"].is_number()) {
       rate = FormatPercent(m["up_rate"].get<double>());
       ci = FormatPercent(m["up_rate_ci95"][0].get<double>()) + "–" + FormatPercent(m["up_rate_ci95"][1].get<double>());
     }
-    rows.push_back({{"model", m["model_name"]}, {"predictions", m["predictions"]},
+    rows.push_back({{"model", m["model_name"]}, {"predictions", m["predictions"]}, {"href", predictions("", "")},
+                    {"up_href", predictions("rating", "up")}, {"down_href", predictions("rating", "down")},
                     {"up", m["thumbs_up"]}, {"down", m["thumbs_down"]}, {"rate", rate},
                     {"ci", ci.empty() ? json(false) : json(ci)}, {"evaluations", m["evaluations"]},
                     {"stars", m["average_stars"].is_number() ? json(FormatNumber(m["average_stars"].get<double>(), 3)) : json("—")},

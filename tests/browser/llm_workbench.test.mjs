@@ -187,6 +187,10 @@ test('predictions search, feedback shares and the training exports', async () =>
   assert.equal(cells[2].trim(), '0');  // good
   assert.equal(cells[3].trim(), '1');  // bad
   assert.match(cells[4], /0%\s*95% CI 0%–79.3%/);  // Wilson for 0 of 1
+  // The counts lead to the predictions behind them.
+  const baseId = JSON.parse((await api('GET', '/api/v1/llm/models')).text).data.models.find((m) => m.name === 'base').id;
+  assert.equal(await baseRow.locator('td').nth(3).locator('a').getAttribute('href'), `/llm/predictions?model_id=${baseId}&rating=down`);
+  assert.match(await tuned.locator('.tag-bars a', { hasText: 'hallucination' }).getAttribute('href'), /tag=hallucination/);
   await page.waitForSelector('.trend-chart');
   const judgmentsCsv = (await api('GET', await page.getAttribute('.toolbar a[href*="format=csv"]', 'href'))).text;
   assert.equal(judgmentsCsv.trim().split('\n').length, 1 + 2);  // the header, base's thumbs down, tuned's evaluation
@@ -228,7 +232,13 @@ test('predictions search, feedback shares and the training exports', async () =>
   for (const column of ['prompt', 'chosen', 'rejected']) assert.match(datasetPage, new RegExp(column));
   assert.match(datasetPage, /Show \*\*bold\*\* and `code`\./);
   // A name left empty is the browser's to refuse; a filter that matches nothing is the server's.
+  // Nothing matches: nothing to export or save, so no such controls.
   await page.goto(server.url + '/llm/predictions?q=nothingmatchesthis');
+  assert.equal(await page.locator('#save-dataset').count(), 0);
+  assert.equal(await page.locator('.exports').count(), 0);
+  // Only a failed call matches: the server says there is nothing to learn from.
+  await page.goto(server.url + '/llm/predictions?q=fail');
+  assert.equal(await page.textContent('#prediction-total'), '1');
   await page.fill('#save-dataset [name=name]', 'empty');
   await page.click('#save-dataset button[type=submit]');
   await page.waitForSelector('#save-dataset-result.error-text:not(:empty)');
