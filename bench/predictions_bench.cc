@@ -228,6 +228,20 @@ void FirstLook(benchmark::State& state, bool with_model) {
 BENCHMARK_CAPTURE(FirstLook, common_word, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(FirstLook, common_word_and_model, true)->Unit(benchmark::kMillisecond);
 
+// The feedback page: per-model counts, tag shares and the daily trend, over everything and
+// over a common word's matches (kept from the previous iteration, as a page's queries share them).
+void Feedback(benchmark::State& state, const char* text) {
+  Setup();
+  FeedbackFilter f;
+  f.text = text;
+  for (auto _ : state) {
+    Result<FeedbackSummary> s = g_store->SummarizeFeedback(f);
+    if (!s.ok()) state.SkipWithError(s.status().ToString().c_str());
+  }
+}
+BENCHMARK_CAPTURE(Feedback, everything, "")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Feedback, common_word, "gradient")->Unit(benchmark::kMillisecond);
+
 // Records one answer of 800 bytes with its prediction, over and over.
 void WriteAnswers(benchmark::State& state, Store& store, int64_t model, int64_t conversation) {
   Prediction p;

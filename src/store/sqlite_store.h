@@ -233,6 +233,9 @@ class SqliteStore final : public Store {
   // Predictions' search index and latest-rating columns (sqlite_store_feedback.cc).
   static Status IndexPredictionForSearch(SqliteDb& db, int64_t id);
   static Status RefreshPredictionRating(SqliteDb& db, int64_t prediction_id);
+  // The bitmap of a search's matches when it matches many predictions (more than
+  // answering through SQLite's own IN-set suits); null without a search or with few.
+  Result<std::shared_ptr<const SearchMatches>> ManySearchMatches(SqliteDb& db, const std::string& text);
 
   StoreOptions options_;
   std::string path_;

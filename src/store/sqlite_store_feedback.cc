@@ -241,18 +241,26 @@ Status FillJudgmentTags(SqliteDb& db, std::vector<Judgment*>& js) {
 }
 
 // Conditions on the predictions (alias p) a feedback summary covers, each after " AND ".
-std::string FeedbackWhere(const FeedbackFilter& f, std::vector<sql::Value>& args) {
+std::string FeedbackWhere(const FeedbackFilter& f, std::vector<sql::Value>& args, TextPlan plan) {
   PredictionFilter p;
   p.text = f.text;
   p.model_id = f.model_id;
   p.since = f.since;
   p.until = f.until;
   p.failure_tag = f.failure_tag;
-  const std::string where = Where(p, args);  // "" or " WHERE a AND b"
+  const std::string where = Where(p, args, plan);  // "" or " WHERE a AND b"
   return where.empty() ? "" : " AND " + where.substr(std::string(" WHERE ").size());
 }
 
 }  // namespace
+
+Result<std::shared_ptr<const SearchMatches>> SqliteStore::ManySearchMatches(SqliteDb& db, const std::string& text) {
+  const std::string search = FtsQuery(text);
+  if (search.empty()) return std::shared_ptr<const SearchMatches>();
+  LOUPE_ASSIGN_OR_RETURN(bool many, ManyMatches(db, search));
+  if (!many) return std::shared_ptr<const SearchMatches>();
+  return search_matches_.Get(db, search);
+}
 
 Status SqliteStore::IndexPredictionForSearch(SqliteDb& db, int64_t id) {
   return sql::Exec(db, kIndexPrediction, id);
@@ -260,19 +268,15 @@ Status SqliteStore::IndexPredictionForSearch(SqliteDb& db, int64_t id) {
 
 Result<std::vector<PredictionRow>> SqliteStore::ListPredictions(const PredictionFilter& f) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
-  const std::string search = FtsQuery(f.text);
   TextPlan plan = TextPlan::kSet;
   std::string from = " FROM predictions p";
   std::shared_ptr<const SearchMatches> matches;
-  if (!search.empty() && f.after_id) {
+  if (!FtsQuery(f.text).empty() && f.after_id) {
     plan = TextPlan::kDriving;
     from = " FROM predictions_fts CROSS JOIN predictions p ON p.id=predictions_fts.rowid";
-  } else if (!search.empty()) {
-    LOUPE_ASSIGN_OR_RETURN(bool many, ManyMatches(r.db(), search));
-    if (many) {
-      LOUPE_ASSIGN_OR_RETURN(matches, search_matches_.Get(r.db(), search));
-      plan = TextPlan::kBitmap;
-    }
+  } else {
+    LOUPE_ASSIGN_OR_RETURN(matches, ManySearchMatches(r.db(), f.text));
+    if (matches) plan = TextPlan::kBitmap;
   }
   std::optional<SearchMatchScope> scope;
   if (matches) scope.emplace(*matches);  // for the statement's whole life (it ends below)
@@ -306,14 +310,9 @@ Result<int64_t> SqliteStore::CountPredictions(const PredictionFilter& f) {
     LOUPE_RETURN_IF_ERROR(q.status());
     return n;
   };
-  const std::string search = FtsQuery(all.text);
-  bool many = false;
-  if (!search.empty()) {
-    LOUPE_ASSIGN_OR_RETURN(many, ManyMatches(r.db(), search));
-  }
+  LOUPE_ASSIGN_OR_RETURN(std::shared_ptr<const SearchMatches> matches, ManySearchMatches(r.db(), all.text));
   std::vector<sql::Value> args;
-  if (!many) return count("SELECT count(*) FROM predictions p" + Where(all, args), args);
-  LOUPE_ASSIGN_OR_RETURN(std::shared_ptr<const SearchMatches> matches, search_matches_.Get(r.db(), search));
+  if (!matches) return count("SELECT count(*) FROM predictions p" + Where(all, args), args);
   PredictionFilter rest = all;
   rest.text.clear();
   const std::string rest_where = Where(rest, args);
@@ -411,8 +410,11 @@ Result<std::vector<Judgment>> SqliteStore::JudgmentsOf(int64_t prediction_id) {
 Result<std::vector<std::pair<Judgment, Prediction>>> SqliteStore::ListJudgments(const FeedbackFilter& f, int64_t after_id,
                                                                                  int64_t limit) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  LOUPE_ASSIGN_OR_RETURN(std::shared_ptr<const SearchMatches> matches, ManySearchMatches(r.db(), f.text));
+  std::optional<SearchMatchScope> scope;
+  if (matches) scope.emplace(*matches);
   std::vector<sql::Value> args{after_id};
-  std::string where = FeedbackWhere(f, args);
+  std::string where = FeedbackWhere(f, args, matches ? TextPlan::kBitmap : TextPlan::kSet);
   args.emplace_back(limit);
   std::vector<std::pair<Judgment, Prediction>> out;
   {
@@ -445,12 +447,18 @@ Result<FeedbackSummary> SqliteStore::SummarizeFeedback(const FeedbackFilter& f) 
     out.models.push_back(ModelFeedback{id, name});
     return out.models.back();
   };
+  LOUPE_ASSIGN_OR_RETURN(std::shared_ptr<const SearchMatches> matches, ManySearchMatches(r.db(), f.text));
+  std::optional<SearchMatchScope> scope;
+  if (matches) scope.emplace(*matches);
   std::vector<sql::Value> args;
-  const std::string where = FeedbackWhere(f, args);
+  const std::string where = FeedbackWhere(f, args, matches ? TextPlan::kBitmap : TextPlan::kSet);
   {
+    // Counted from the model index alone; the name read once per model (its latest), as
+    // max(p.model_name) read every row: 0.9 s over 1,000,000 predictions against 0.09 s.
     sql::Rows q(r.db(),
-                "SELECT p.model_id, max(p.model_name), count(*) FROM predictions p WHERE 1=1" + where +
-                    " GROUP BY p.model_id ORDER BY max(p.model_name)",
+                "SELECT c.model_id, (SELECT q.model_name FROM predictions q WHERE q.model_id IS c.model_id "
+                "ORDER BY q.time DESC LIMIT 1) AS name, c.n FROM (SELECT p.model_id, count(*) AS n FROM predictions p "
+                "WHERE 1=1" + where + " GROUP BY p.model_id) c ORDER BY name",
                 args);
     while (q.Next()) model(q.OptionalInt(0), q.Text(1)).predictions = q.Int(2);
     LOUPE_RETURN_IF_ERROR(q.status());
@@ -523,8 +531,11 @@ Result<std::vector<PredictionRow>> SqliteStore::ListJudgedByPrompt(
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   PredictionFilter base = f;
   base.after_id.reset();
+  LOUPE_ASSIGN_OR_RETURN(std::shared_ptr<const SearchMatches> matches, ManySearchMatches(r.db(), base.text));
+  std::optional<SearchMatchScope> scope;
+  if (matches) scope.emplace(*matches);
   std::vector<sql::Value> args;
-  std::string where = Where(base, args);
+  std::string where = Where(base, args, matches ? TextPlan::kBitmap : TextPlan::kSet);
   where += where.empty() ? " WHERE " : " AND ";
   where += "(p.thumbs IS NOT NULL OR p.stars IS NOT NULL OR p.id IN (SELECT prediction_id FROM judgments "
            "WHERE criterion='evaluation' AND source='human'))";

@@ -183,6 +183,31 @@ TEST_F(FeedbackStoreTest, SearchesMatchingManyRowsGiveTheSameRowsInTheSameOrder)
   f.offset = 1234;
   EXPECT_EQ(Ids(f), expect([&](const Row& r) { return r.extra && r.model == base; }, newest, 1234, 50));
 
+  // Feedback over a search that matches many: the same bitmap, the same numbers.
+  Thumbs(rows[10].id, true, "ann", 1);   // base
+  Thumbs(rows[11].id, false, "ann", 2);  // tuned
+  Thumbs(rows[12].id, false, "bob", 3);  // base, "extra": counted under "common" too
+  FeedbackFilter ff;
+  ff.text = "common";
+  FeedbackSummary summary = *store_->SummarizeFeedback(ff);
+  int64_t calls = 0, up = 0, down = 0;
+  for (const ModelFeedback& m : summary.models) {
+    calls += m.predictions;
+    up += m.thumbs_up;
+    down += m.thumbs_down;
+    if (m.model_id == base) {
+      EXPECT_EQ(m.thumbs_up, 1);
+      EXPECT_EQ(m.thumbs_down, 1);
+    }
+  }
+  EXPECT_EQ(calls, kRows + 1);
+  EXPECT_EQ(up, 1);
+  EXPECT_EQ(down, 2);
+  EXPECT_EQ(store_->ListJudgments(ff, 0, 100)->size(), 3u);
+  PredictionFilter judged;
+  judged.text = "common";
+  EXPECT_EQ(store_->ListJudgedByPrompt(judged, std::nullopt, 100)->size(), 3u);
+
   // Export pages: the index leads in id order; together the pages hold every match once.
   PredictionFilter page;
   page.text = "common";
