@@ -52,8 +52,17 @@ std::optional<std::string> SftLine(const Prediction& p, const std::string& answe
     return Dump({{"prediction_id", p.id}, {"model", p.model_name}, {"system", SystemText(*m)},
                  {"prompt", LastUserText(p.messages_json)}, {"completion", answer}, {"messages", Dump(*m)}});
   }
+  if (format == SftFormat::kOpenAi) {
+    // OpenAI trains on every assistant turn unless it carries weight 0: the history's
+    // answers are examples of their own (and may have been rated bad), so only this
+    // call's answer is trained on here.
+    for (json& x : *m) {
+      if (x["role"] == "assistant") x["weight"] = 0;
+    }
+    m->push_back({{"role", "assistant"}, {"content", answer}});
+    return Dump({{"messages", *m}});
+  }
   m->push_back({{"role", "assistant"}, {"content", answer}});
-  if (format == SftFormat::kOpenAi) return Dump({{"messages", *m}});
   json turns = json::array();
   for (const json& x : *m) {
     const std::string role = x["role"];

@@ -30,6 +30,14 @@ TEST(TrainingExport, SftLinesInOpenAiAndShareGptForm) {
   json sharegpt = json::parse(*SftLine(Call(kPrompt), "4", SftFormat::kShareGpt));
   EXPECT_EQ(sharegpt, json::parse(R"({"conversations":[{"from":"system","value":"be brief"},{"from":"human","value":"2+2?"},
                                                        {"from":"gpt","value":"4"}]})"));
+  // Earlier answers in the history are context, not targets: OpenAI's weight 0 (they are
+  // examples of their own, and may have been rated bad); ShareGPT has no such field.
+  const char* multi = R"([{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}])";
+  EXPECT_EQ(json::parse(*SftLine(Call(multi), "d", SftFormat::kOpenAi)),
+            json::parse(R"({"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","weight":0},
+                                        {"role":"user","content":"c"},{"role":"assistant","content":"d"}]})"));
+  EXPECT_EQ(json::parse(*SftLine(Call(multi), "d", SftFormat::kShareGpt))["conversations"][1],
+            json::parse(R"({"from":"gpt","value":"b"})"));
   // One line each, whatever the text holds.
   EXPECT_EQ(SftLine(Call(kPrompt), "a\nb", SftFormat::kOpenAi)->find('\n'), std::string::npos);
   EXPECT_FALSE(SftLine(Call("[]"), "x", SftFormat::kOpenAi));
