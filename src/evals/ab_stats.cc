@@ -1,0 +1,139 @@
+#include "evals/ab_stats.h"
+
+#include <algorithm>
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/normal.hpp>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <random>
+
+namespace loupe::evals {
+
+double McNemarExactP(int64_t a_only, int64_t b_only) {
+  const int64_t n = a_only + b_only;
+  if (n <= 0) return 1.0;
+  const boost::math::binomial_distribution<double> binomial(static_cast<double>(n), 0.5);
+  const double k = static_cast<double>(std::min(a_only, b_only));
+  // Symmetric at 1/2: twice the smaller tail (k == n/2 gives more than 1, hence the cap).
+  return std::min(1.0, 2 * boost::math::cdf(binomial, k));
+}
+
+namespace {
+
+// Ranks (1-based) of the magnitudes, ties sharing their average rank.
+std::vector<double> AverageRanks(const std::vector<double>& magnitudes, bool* tied) {
+  std::vector<size_t> order(magnitudes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return magnitudes[a] < magnitudes[b]; });
+  std::vector<double> rank(magnitudes.size());
+  *tied = false;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && magnitudes[order[j + 1]] == magnitudes[order[i]]) ++j;
+    if (j > i) *tied = true;
+    const double average = (static_cast<double>(i + 1) + static_cast<double>(j + 1)) / 2;
+    for (size_t k = i; k <= j; ++k) rank[order[k]] = average;
+    i = j + 1;
+  }
+  return rank;
+}
+
+}  // namespace
+
+SignedRank WilcoxonSignedRank(const std::vector<double>& differences) {
+  std::vector<double> d;
+  for (double x : differences) {
+    if (std::isfinite(x) && x != 0) d.push_back(x);
+  }
+  SignedRank out;
+  out.n = static_cast<int64_t>(d.size());
+  if (d.empty()) return out;
+  std::vector<double> magnitude(d.size());
+  for (size_t i = 0; i < d.size(); ++i) magnitude[i] = std::fabs(d[i]);
+  bool tied = false;
+  const std::vector<double> rank = AverageRanks(magnitude, &tied);
+  double plus = 0, minus = 0;
+  for (size_t i = 0; i < d.size(); ++i) (d[i] > 0 ? plus : minus) += rank[i];
+  out.statistic = std::min(plus, minus);
+  const double n = static_cast<double>(d.size());
+  if (d.size() <= 50 && !tied) {
+    // The exact null distribution of the positive rank sum: how many of the 2^n sign
+    // choices give each sum (counts as doubles: 2^50 is exact in a double).
+    const int max_sum = static_cast<int>(n * (n + 1) / 2);
+    std::vector<double> ways(static_cast<size_t>(max_sum) + 1, 0.0);
+    ways[0] = 1;
+    for (int r = 1; r <= static_cast<int>(n); ++r) {
+      for (int s = max_sum; s >= r; --s) ways[s] += ways[s - r];
+    }
+    double at_most = 0;
+    for (int s = 0; s <= static_cast<int>(out.statistic); ++s) at_most += ways[s];
+    out.p_value = std::min(1.0, 2 * at_most / std::ldexp(1.0, static_cast<int>(n)));
+    out.exact = true;
+    return out;
+  }
+  double variance = n * (n + 1) * (2 * n + 1);
+  std::vector<double> sorted = rank;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i;
+    while (j + 1 < sorted.size() && sorted[j + 1] == sorted[i]) ++j;
+    const double t = static_cast<double>(j - i + 1);
+    if (t > 1) variance -= 0.5 * t * (t * t - 1);
+    i = j + 1;
+  }
+  const double se = std::sqrt(variance / 24);
+  if (se <= 0) return out;
+  const double z = (out.statistic - n * (n + 1) / 4) / se;
+  const boost::math::normal_distribution<double> normal;
+  out.p_value = std::min(1.0, 2 * boost::math::cdf(boost::math::complement(normal, std::fabs(z))));
+  return out;
+}
+
+std::vector<double> HolmAdjust(const std::vector<double>& p_values) {
+  const size_t m = p_values.size();
+  std::vector<size_t> order(m);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p_values[a] < p_values[b]; });
+  std::vector<double> adjusted(m);
+  double running = 0;
+  for (size_t k = 0; k < m; ++k) {
+    running = std::max(running, std::min(1.0, static_cast<double>(m - k) * p_values[order[k]]));
+    adjusted[order[k]] = running;
+  }
+  return adjusted;
+}
+
+Interval PairedBootstrapMeanInterval(const std::vector<double>& differences, int resamples, double level,
+                                     uint64_t seed) {
+  if (differences.empty() || resamples < 1) return {};
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, differences.size() - 1);
+  std::vector<double> means(static_cast<size_t>(resamples));
+  for (double& m : means) {
+    double sum = 0;
+    for (size_t i = 0; i < differences.size(); ++i) sum += differences[pick(rng)];
+    m = sum / static_cast<double>(differences.size());
+  }
+  std::sort(means.begin(), means.end());
+  const double tail = (1 - level) / 2;
+  auto at = [&](double q) {
+    const double pos = q * static_cast<double>(means.size() - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, means.size() - 1);
+    return means[lo] + (means[hi] - means[lo]) * (pos - static_cast<double>(lo));
+  };
+  return {at(tail), at(1 - tail)};
+}
+
+std::string PlainVerdict(const std::string& a, const std::string& b, double difference, double p, int64_t n,
+                         double alpha) {
+  char text[64];
+  if (p < alpha && difference != 0) {
+    std::snprintf(text, sizeof text, "%.2g", p);
+    return (difference > 0 ? b : a) + " better, significant (p = " + text + ")";
+  }
+  return "no detectable difference with n = " + std::to_string(n);
+}
+
+}  // namespace loupe::evals
