@@ -8,6 +8,8 @@
 #include <numeric>
 #include <random>
 
+#include "common/ranks.h"
+
 namespace loupe::evals {
 
 double McNemarExactP(int64_t a_only, int64_t b_only) {
@@ -19,28 +21,6 @@ double McNemarExactP(int64_t a_only, int64_t b_only) {
   return std::min(1.0, 2 * boost::math::cdf(binomial, k));
 }
 
-namespace {
-
-// Ranks (1-based) of the magnitudes, ties sharing their average rank.
-std::vector<double> AverageRanks(const std::vector<double>& magnitudes, bool* tied) {
-  std::vector<size_t> order(magnitudes.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return magnitudes[a] < magnitudes[b]; });
-  std::vector<double> rank(magnitudes.size());
-  *tied = false;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j + 1 < order.size() && magnitudes[order[j + 1]] == magnitudes[order[i]]) ++j;
-    if (j > i) *tied = true;
-    const double average = (static_cast<double>(i + 1) + static_cast<double>(j + 1)) / 2;
-    for (size_t k = i; k <= j; ++k) rank[order[k]] = average;
-    i = j + 1;
-  }
-  return rank;
-}
-
-}  // namespace
-
 SignedRank WilcoxonSignedRank(const std::vector<double>& differences) {
   std::vector<double> d;
   for (double x : differences) {
@@ -51,8 +31,10 @@ SignedRank WilcoxonSignedRank(const std::vector<double>& differences) {
   if (d.empty()) return out;
   std::vector<double> magnitude(d.size());
   for (size_t i = 0; i < d.size(); ++i) magnitude[i] = std::fabs(d[i]);
-  bool tied = false;
-  const std::vector<double> rank = AverageRanks(magnitude, &tied);
+  const std::vector<double> rank = AverageRanks(magnitude);
+  std::vector<double> sorted_magnitude = magnitude;
+  std::sort(sorted_magnitude.begin(), sorted_magnitude.end());
+  const bool tied = std::adjacent_find(sorted_magnitude.begin(), sorted_magnitude.end()) != sorted_magnitude.end();
   double plus = 0, minus = 0;
   for (size_t i = 0; i < d.size(); ++i) (d[i] > 0 ? plus : minus) += rank[i];
   out.statistic = std::min(plus, minus);

@@ -9,10 +9,9 @@
 #include <string>
 #include <vector>
 
-namespace loupe {
+#include "common/ranks.h"  // AverageRanks
 
-// Ranks 1..n, ties sharing the average of their ranks.
-std::vector<double> AverageRanks(const std::vector<double>& xs);
+namespace loupe {
 
 // Spearman's rho of paired values (the Pearson correlation of their ranks); nothing for
 // fewer than 3 pairs or when either side is constant.
