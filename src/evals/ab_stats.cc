@@ -86,6 +86,14 @@ std::vector<double> HolmAdjust(const std::vector<double>& p_values) {
   return adjusted;
 }
 
+double QuantileOfSorted(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  const double pos = std::clamp(q, 0.0, 1.0) * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
+}
+
 Interval PairedBootstrapMeanInterval(const std::vector<double>& differences, int resamples, double level,
                                      uint64_t seed) {
   if (differences.empty() || resamples < 1) return {};
@@ -99,13 +107,7 @@ Interval PairedBootstrapMeanInterval(const std::vector<double>& differences, int
   }
   std::sort(means.begin(), means.end());
   const double tail = (1 - level) / 2;
-  auto at = [&](double q) {
-    const double pos = q * static_cast<double>(means.size() - 1);
-    const size_t lo = static_cast<size_t>(std::floor(pos));
-    const size_t hi = std::min(lo + 1, means.size() - 1);
-    return means[lo] + (means[hi] - means[lo]) * (pos - static_cast<double>(lo));
-  };
-  return {at(tail), at(1 - tail)};
+  return {QuantileOfSorted(means, tail), QuantileOfSorted(means, 1 - tail)};
 }
 
 std::string PlainVerdict(const std::string& a, const std::string& b, double difference, double p, int64_t n,

@@ -37,6 +37,10 @@ SignedRank WilcoxonSignedRank(const std::vector<double>& differences);
 // adjusted values in the input order (each at most 1, never below an earlier-ranked one).
 std::vector<double> HolmAdjust(const std::vector<double>& p_values);
 
+// The q-quantile (0..1) of sorted values, interpolating linearly between neighbours (numpy's
+// default); 0 for none.
+double QuantileOfSorted(const std::vector<double>& sorted, double q);
+
 // A percentile bootstrap interval of the mean of paired differences: `resamples` draws of
 // the pairs with replacement, from a fixed seed (the same data give the same interval).
 Interval PairedBootstrapMeanInterval(const std::vector<double>& differences, int resamples = 10000,
