@@ -7,6 +7,14 @@
 
 namespace loupe::evals {
 
+namespace {
+
+bool Counts(const Battle& b, int players) {
+  return b.a >= 0 && b.b >= 0 && b.a < players && b.b < players && b.a != b.b && b.a_score >= 0 && b.a_score <= 1;
+}
+
+}  // namespace
+
 std::vector<double> FitStrengths(int players, const std::vector<Battle>& battles, double prior_games) {
   const size_t n = static_cast<size_t>(std::max(players, 0));
   if (n == 0) return {};
@@ -15,7 +23,7 @@ std::vector<double> FitStrengths(int players, const std::vector<Battle>& battles
   std::vector<double> wins(n, prior_games / 2);
   std::vector<std::vector<double>> games(n, std::vector<double>(n, 0.0));
   for (const Battle& b : battles) {
-    if (b.a < 0 || b.b < 0 || b.a >= players || b.b >= players || b.a == b.b) continue;
+    if (!Counts(b, players)) continue;
     wins[b.a] += b.a_score;
     wins[b.b] += 1 - b.a_score;
     games[b.a][b.b] += 1;
@@ -58,7 +66,7 @@ Leaderboard FitLeaderboard(int players, const std::vector<Battle>& battles, cons
   std::vector<std::vector<double>> score(n, std::vector<double>(n, 0.0));
   std::vector<Battle> valid;
   for (const Battle& b : battles) {
-    if (b.a < 0 || b.b < 0 || b.a >= players || b.b >= players || b.a == b.b) continue;
+    if (!Counts(b, players)) continue;
     valid.push_back(b);
     ++out.battles[b.a][b.b];
     ++out.battles[b.b][b.a];

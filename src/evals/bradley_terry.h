@@ -35,7 +35,8 @@ struct Leaderboard {
   std::vector<std::vector<int64_t>> battles;  // [i][j]: battles between i and j
 };
 
-// Battles naming a player outside [0, players) or a player against itself are ignored.
+// Battles naming a player outside [0, players), a player against itself, or a score outside
+// [0, 1] are ignored.
 Leaderboard FitLeaderboard(int players, const std::vector<Battle>& battles, const LeaderboardOptions& options = {});
 
 // The fitted strengths alone (geometric mean 1), for the tests' score equations.

@@ -58,6 +58,7 @@ TEST(BradleyTerry, AClearRankingComesOutInOrderWithMatricesAndIntervals) {
   for (const Battle& b : Games(0, 2, 18, 2)) battles.push_back(b);
   battles.push_back({0, 0, 1});  // against itself: ignored
   battles.push_back({0, 7, 1});  // no such player: ignored
+  battles.push_back({0, 1, 3});  // no such score: ignored
   LeaderboardOptions options;
   options.bootstrap = 300;
   const Leaderboard board = FitLeaderboard(3, battles, options);
