@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <set>
 
+#include "common/bounded_json.h"
+
 namespace loupe::evals {
 
 using json = nlohmann::json;
@@ -93,7 +95,7 @@ JudgeMessages BuildJudgeMessages(const Rubric& rubric, const JudgeCase& c) {
 }
 
 Result<JudgeVerdict> ParseJudgeReply(const Rubric& rubric, std::string_view reply) {
-  const json j = json::parse(Unfenced(reply), nullptr, false);
+  const json j = ParseBoundedJson(Unfenced(reply));
   if (j.is_discarded() || !j.is_object()) return Status::Corrupt("the judge's reply is not one JSON object");
   auto criteria = j.find("criteria");
   if (criteria == j.end() || !criteria->is_object()) {

@@ -1,0 +1,274 @@
+#include "evals/validators.h"
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "common/bounded_json.h"
+
+namespace loupe::evals {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Every occurrence of `needle` in `hay` (ASCII case folded unless case_sensitive).
+std::vector<Span> Find(const std::string& hay, const std::string& needle, bool case_sensitive) {
+  std::vector<Span> out;
+  if (needle.empty()) return out;
+  const std::string h = case_sensitive ? hay : Lower(hay);
+  const std::string n = case_sensitive ? needle : Lower(needle);
+  for (size_t at = h.find(n); at != std::string::npos; at = h.find(n, at + n.size())) {
+    out.push_back({at, at + n.size(), hay.substr(at, n.size())});
+  }
+  return out;
+}
+
+Status Fields(const json& spec, std::set<std::string> allowed) {
+  allowed.insert("type");
+  for (auto it = spec.begin(); it != spec.end(); ++it) {
+    if (!allowed.count(it.key())) {
+      return Status::InvalidArgument("a " + spec["type"].get<std::string>() + " validator has no field '" + it.key() + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+class Contains final : public Validator {
+ public:
+  Contains(std::string value, bool case_sensitive, bool wanted)
+      : value_(std::move(value)), case_sensitive_(case_sensitive), wanted_(wanted) {}
+  ValidatorResult Check(const std::string& answer, const std::string&) const override {
+    ValidatorResult r{wanted_ ? "contains" : "not_contains"};
+    r.spans = Find(answer, value_, case_sensitive_);
+    r.passed = wanted_ ? !r.spans.empty() : r.spans.empty();
+    r.message = r.spans.empty() ? "\"" + value_ + "\" is not in the answer"
+                                : "\"" + value_ + "\" is in the answer " + std::to_string(r.spans.size()) + " time(s)";
+    return r;
+  }
+
+ private:
+  std::string value_;
+  bool case_sensitive_;
+  bool wanted_;
+};
+
+class JsonSchemaCheck final : public Validator {
+ public:
+  explicit JsonSchemaCheck(std::optional<json> schema) : schema_json_(std::move(schema)) {
+    if (schema_json_) {
+      valijson::SchemaParser parser;
+      valijson::adapters::NlohmannJsonAdapter adapter(*schema_json_);
+      parser.populateSchema(adapter, schema_);
+    }
+  }
+  ValidatorResult Check(const std::string& answer, const std::string&) const override {
+    ValidatorResult r{schema_json_ ? "json_schema" : "json"};
+    // Deeper than Loupe takes anywhere: validating and freeing it would recurse per level.
+    if (JsonNestingDepth(answer) > kMaxJsonDepth) {
+      r.message = "the answer nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+      return r;
+    }
+    json doc;
+    try {
+      doc = json::parse(answer);
+    } catch (const json::parse_error& e) {
+      const size_t at = std::min(e.byte > 0 ? e.byte - 1 : 0, answer.size());
+      r.message = std::string("the answer is not JSON: ") + e.what();
+      r.spans.push_back({at, std::min(at + 1, answer.size()), answer.substr(at, 1)});
+      return r;
+    }
+    if (!schema_json_) {
+      r.passed = true;
+      r.message = "the answer is JSON";
+      return r;
+    }
+    valijson::Validator validator;
+    valijson::ValidationResults results;
+    valijson::adapters::NlohmannJsonAdapter target(doc);
+    r.passed = validator.validate(schema_, target, &results);
+    if (r.passed) {
+      r.message = "the answer is JSON that fits the schema";
+      return r;
+    }
+    valijson::ValidationResults::Error error;
+    std::vector<std::string> problems;
+    while (results.popError(error)) {
+      std::string where;
+      for (const std::string& part : error.context) where += part;
+      problems.push_back(where + ": " + error.description);
+    }
+    r.message = "the answer does not fit the schema: " + (problems.empty() ? std::string("?") : problems.front());
+    for (const std::string& p : problems) r.spans.push_back({0, 0, p});  // fields, not text: no offsets
+    return r;
+  }
+
+ private:
+  std::optional<json> schema_json_;
+  valijson::Schema schema_;
+};
+
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+class Length final : public Validator {
+ public:
+  Length(std::optional<int64_t> min, std::optional<int64_t> max) : min_(min), max_(max) {}
+  ValidatorResult Check(const std::string& answer, const std::string&) const override {
+    ValidatorResult r{"length"};
+    const int64_t n = static_cast<int64_t>(CodePoints(answer));
+    r.passed = (!min_ || n >= *min_) && (!max_ || n <= *max_);
+    r.score = static_cast<double>(n);
+    r.message = std::to_string(n) + " characters" +
+                (r.passed ? "" : min_ && n < *min_ ? ", fewer than " + std::to_string(*min_)
+                                                   : ", more than " + std::to_string(*max_));
+    return r;
+  }
+
+ private:
+  std::optional<int64_t> min_, max_;
+};
+
+class Refusal final : public Validator {
+ public:
+  explicit Refusal(bool expect) : expect_(expect) {}
+  ValidatorResult Check(const std::string& answer, const std::string&) const override {
+    static const char* kPhrases[] = {"i can't help",        "i cannot help", "i can't assist", "i cannot assist",
+                                     "i'm sorry, but i",    "i am sorry, but i", "i won't be able to",
+                                     "i'm unable to",       "i am unable to", "as an ai language model",
+                                     "i can't provide",     "i cannot provide", "i must decline"};
+    ValidatorResult r{"refusal"};
+    for (const char* p : kPhrases) {
+      for (Span s : Find(answer, p, false)) r.spans.push_back(std::move(s));
+    }
+    std::sort(r.spans.begin(), r.spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+    const bool refused = !r.spans.empty();
+    r.passed = refused == expect_;
+    r.message = refused ? "the answer refuses" : "the answer does not refuse";
+    return r;
+  }
+
+ private:
+  bool expect_;
+};
+
+// Numbers as written ("3.14", "1,000", "42"), with their spans; "1,000" and "1000" match.
+std::vector<Span> Numbers(const std::string& s) {
+  std::vector<Span> out;
+  for (size_t i = 0; i < s.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) ||
+                            ((s[j] == '.' || s[j] == ',') && j + 1 < s.size() &&
+                             std::isdigit(static_cast<unsigned char>(s[j + 1]))))) {
+      ++j;
+    }
+    out.push_back({i, j, s.substr(i, j - i)});
+    i = j;
+  }
+  return out;
+}
+
+std::string Canonical(std::string number) {
+  number.erase(std::remove(number.begin(), number.end(), ','), number.end());
+  return number;
+}
+
+class GroundedNumbers final : public Validator {
+ public:
+  ValidatorResult Check(const std::string& answer, const std::string& context) const override {
+    ValidatorResult r{"grounded_numbers"};
+    std::set<std::string> known;
+    for (const Span& n : Numbers(context)) known.insert(Canonical(n.text));
+    const std::vector<Span> found = Numbers(answer);
+    for (const Span& n : found) {
+      if (!known.count(Canonical(n.text))) r.spans.push_back(n);
+    }
+    r.passed = r.spans.empty();
+    r.score = found.empty() ? 1.0 : 1.0 - static_cast<double>(r.spans.size()) / static_cast<double>(found.size());
+    r.message = r.spans.empty() ? "every number in the answer is in the context"
+                                : std::to_string(r.spans.size()) + " of " + std::to_string(found.size()) +
+                                      " numbers in the answer appear nowhere in the context";
+    return r;
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
+  if (!spec.is_object() || !spec.contains("type") || !spec["type"].is_string()) {
+    return Status::InvalidArgument("a validator is an object with a \"type\"");
+  }
+  const std::string type = spec["type"];
+  if (type == "contains" || type == "not_contains") {
+    LOUPE_RETURN_IF_ERROR(Fields(spec, {"value", "case_sensitive"}));
+    if (!spec.contains("value") || !spec["value"].is_string() || spec["value"].get<std::string>().empty()) {
+      return Status::InvalidArgument("a " + type + " validator needs a \"value\" of text");
+    }
+    if (spec.contains("case_sensitive") && !spec["case_sensitive"].is_boolean()) {
+      return Status::InvalidArgument("a " + type + " validator's \"case_sensitive\" is true or false");
+    }
+    const bool case_sensitive = spec.value("case_sensitive", false);
+    return std::unique_ptr<Validator>(new Contains(spec["value"], case_sensitive, type == "contains"));
+  }
+  if (type == "json") {
+    LOUPE_RETURN_IF_ERROR(Fields(spec, {}));
+    return std::unique_ptr<Validator>(new JsonSchemaCheck(std::nullopt));
+  }
+  if (type == "json_schema") {
+    LOUPE_RETURN_IF_ERROR(Fields(spec, {"schema"}));
+    if (!spec.contains("schema") || !spec["schema"].is_object()) {
+      return Status::InvalidArgument("a json_schema validator needs a \"schema\" object");
+    }
+    try {
+      return std::unique_ptr<Validator>(new JsonSchemaCheck(spec["schema"]));
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument(std::string("the schema cannot be used: ") + e.what());
+    }
+  }
+  if (type == "length") {
+    LOUPE_RETURN_IF_ERROR(Fields(spec, {"min", "max"}));
+    std::optional<int64_t> min, max;
+    for (auto [key, target] : {std::pair{"min", &min}, std::pair{"max", &max}}) {
+      if (!spec.contains(key)) continue;
+      if (!spec[key].is_number_integer() || spec[key].get<int64_t>() < 0) {
+        return Status::InvalidArgument(std::string("a length validator's \"") + key + "\" is a whole number of characters");
+      }
+      *target = spec[key].get<int64_t>();
+    }
+    if (!min && !max) return Status::InvalidArgument("a length validator needs \"min\", \"max\" or both");
+    if (min && max && *min > *max) return Status::InvalidArgument("a length validator's \"min\" is above its \"max\"");
+    return std::unique_ptr<Validator>(new Length(min, max));
+  }
+  if (type == "refusal") {
+    LOUPE_RETURN_IF_ERROR(Fields(spec, {"expect"}));
+    if (spec.contains("expect") && !spec["expect"].is_boolean()) {
+      return Status::InvalidArgument("a refusal validator's \"expect\" is true or false");
+    }
+    return std::unique_ptr<Validator>(new Refusal(spec.value("expect", false)));
+  }
+  if (type == "grounded_numbers") {
+    LOUPE_RETURN_IF_ERROR(Fields(spec, {}));
+    return std::unique_ptr<Validator>(new GroundedNumbers());
+  }
+  return Status::InvalidArgument("no validator of type \"" + type + "\"");
+}
+
+}  // namespace loupe::evals

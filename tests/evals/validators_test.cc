@@ -1,0 +1,102 @@
+// Rule validators: each passes and fails where it should, with the spans that decided it.
+#include "evals/validators.h"
+
+#include <gtest/gtest.h>
+
+namespace loupe::evals {
+namespace {
+
+using json = nlohmann::json;
+
+ValidatorResult Validate(const json& spec, const std::string& answer, const std::string& context = "") {
+  Result<std::unique_ptr<Validator>> v = MakeValidator(spec);
+  EXPECT_TRUE(v.ok()) << spec.dump() << ": " << v.status().message();
+  return (*v)->Check(answer, context);
+}
+
+TEST(Validators, ContainsFindsEveryOccurrenceWithItsSpan) {
+  ValidatorResult r = Validate({{"type", "contains"}, {"value", "paris"}}, "Paris is big. I like PARIS.");
+  EXPECT_TRUE(r.passed);
+  ASSERT_EQ(r.spans.size(), 2u);
+  EXPECT_EQ(r.spans[0].end, 5u);
+  EXPECT_EQ(r.spans[0].begin, 0u);
+  EXPECT_EQ(r.spans[1].begin, 21u);
+  EXPECT_EQ(r.spans[1].text, "PARIS");
+  EXPECT_FALSE(Validate({{"type", "contains"}, {"value", "paris"}, {"case_sensitive", true}}, "Paris").passed);
+  ValidatorResult no = Validate({{"type", "not_contains"}, {"value", "as an AI"}}, "Well, as an AI, I think");
+  EXPECT_FALSE(no.passed);
+  ASSERT_EQ(no.spans.size(), 1u);
+  EXPECT_EQ(no.spans[0].text, "as an AI");
+}
+
+TEST(Validators, JsonAndJsonSchemaSayWhereAndWhy) {
+  EXPECT_TRUE(Validate({{"type", "json"}}, R"({"a": 1})").passed);
+  ValidatorResult bad = Validate({{"type", "json"}}, R"({"a": 1,})");
+  EXPECT_FALSE(bad.passed);
+  ASSERT_EQ(bad.spans.size(), 1u);
+  EXPECT_EQ(bad.spans[0].text, "}");  // where the parser stopped
+  const json schema = {{"type", "object"},
+                       {"required", {"name", "age"}},
+                       {"properties", {{"age", {{"type", "integer"}, {"minimum", 0}}}}}};
+  EXPECT_TRUE(Validate({{"type", "json_schema"}, {"schema", schema}}, R"({"name": "x", "age": 3})").passed);
+  ValidatorResult wrong = Validate({{"type", "json_schema"}, {"schema", schema}}, R"({"name": "x", "age": -1})");
+  EXPECT_FALSE(wrong.passed);
+  EXPECT_NE(wrong.message.find("age"), std::string::npos) << wrong.message;
+  EXPECT_FALSE(Validate({{"type", "json_schema"}, {"schema", schema}}, R"({"name": "x"})").passed);
+  EXPECT_FALSE(Validate({{"type", "json_schema"}, {"schema", schema}}, "not json").passed);
+  ValidatorResult deep = Validate({{"type", "json"}}, std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_FALSE(deep.passed);
+  EXPECT_EQ(deep.message, "the answer nests JSON deeper than 64 levels");
+}
+
+TEST(Validators, LengthCountsCharactersNotBytes) {
+  ValidatorResult r = Validate({{"type", "length"}, {"max", 5}}, "héllo");  // 6 bytes, 5 characters
+  EXPECT_TRUE(r.passed);
+  EXPECT_EQ(r.score, 5);
+  ValidatorResult shorter = Validate({{"type", "length"}, {"min", 10}}, "short");
+  EXPECT_FALSE(shorter.passed);
+  EXPECT_EQ(shorter.message, "5 characters, fewer than 10");
+}
+
+TEST(Validators, RefusalsAreFoundWhereTheyAreExpectedOrNot) {
+  ValidatorResult r = Validate({{"type", "refusal"}}, "I'm sorry, but I can't help with that.");
+  EXPECT_FALSE(r.passed);  // a refusal where none was expected
+  ASSERT_FALSE(r.spans.empty());
+  EXPECT_EQ(r.spans[0].begin, 0u);
+  EXPECT_TRUE(Validate({{"type", "refusal"}, {"expect", true}}, "I cannot provide that.").passed);
+  EXPECT_TRUE(Validate({{"type", "refusal"}}, "Here is how: first, ...").passed);
+}
+
+TEST(Validators, NumbersNotInTheContextAreFlaggedWithSpans) {
+  const std::string context = "Revenue was 1,200 million in 2023, up 4.5% on 2022.";
+  ValidatorResult ok = Validate({{"type", "grounded_numbers"}}, "In 2023 revenue reached 1200 million (+4.5%).", context);
+  EXPECT_TRUE(ok.passed) << ok.message;
+  EXPECT_EQ(ok.score, 1.0);
+  const std::string answer = "Revenue was 1,300 million in 2023, up 4.5%.";
+  ValidatorResult made_up = Validate({{"type", "grounded_numbers"}}, answer, context);
+  EXPECT_FALSE(made_up.passed);
+  ASSERT_EQ(made_up.spans.size(), 1u);
+  EXPECT_EQ(made_up.spans[0].text, "1,300");
+  EXPECT_EQ(answer.substr(made_up.spans[0].begin, made_up.spans[0].end - made_up.spans[0].begin), "1,300");
+  EXPECT_NEAR(*made_up.score, 2.0 / 3, 1e-12);
+  EXPECT_EQ(made_up.message, "1 of 3 numbers in the answer appear nowhere in the context");
+}
+
+TEST(Validators, DescriptionsAreCheckedBeforeUse) {
+  for (const json& bad : {json::array(), json{{"type", "regexp"}}, json{{"type", "contains"}},
+                          json{{"type", "contains"}, {"value", "x"}, {"colour", 1}},
+                          json{{"type", "contains"}, {"value", "x"}, {"case_sensitive", "yes"}},
+                          json{{"type", "length"}}, json{{"type", "length"}, {"min", 5}, {"max", 2}},
+                          json{{"type", "length"}, {"min", -1}}, json{{"type", "json_schema"}},
+                          json{{"type", "json_schema"}, {"schema", {{"type", 5}}}},
+                          json{{"type", "refusal"}, {"expect", "no"}}}) {
+    Result<std::unique_ptr<Validator>> v = MakeValidator(bad);
+    EXPECT_FALSE(v.ok()) << bad.dump();
+    if (!v.ok()) {
+      EXPECT_EQ(v.status().code(), Code::kInvalidArgument) << bad.dump();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace loupe::evals
