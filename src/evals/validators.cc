@@ -1,5 +1,6 @@
 #include "evals/validators.h"
 
+#include <re2/re2.h>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -61,6 +62,32 @@ class Contains final : public Validator {
  private:
   std::string value_;
   bool case_sensitive_;
+  bool wanted_;
+};
+
+// RE2 rather than std::regex: a person's pattern runs in time linear in the answer
+// (std::regex backtracks, exponentially on patterns such as (a+)+b).
+class Pattern final : public Validator {
+ public:
+  Pattern(std::unique_ptr<re2::RE2> re, bool wanted) : re_(std::move(re)), wanted_(wanted) {}
+  ValidatorResult Check(const std::string& answer, const std::string&) const override {
+    ValidatorResult r{wanted_ ? "regex" : "not_regex"};
+    const re2::StringPiece text(answer);
+    re2::StringPiece match;
+    for (size_t at = 0; r.spans.size() < 100 && at <= answer.size();) {
+      if (!re_->Match(text, at, answer.size(), RE2::UNANCHORED, &match, 1)) break;
+      const size_t begin = static_cast<size_t>(match.data() - answer.data());
+      r.spans.push_back({begin, begin + match.size(), std::string(match)});
+      at = begin + std::max<size_t>(match.size(), 1);  // an empty match: step past a byte
+    }
+    r.passed = wanted_ ? !r.spans.empty() : r.spans.empty();
+    r.message = r.spans.empty() ? "nothing in the answer matches /" + re_->pattern() + "/"
+                                : std::to_string(r.spans.size()) + " match(es) of /" + re_->pattern() + "/";
+    return r;
+  }
+
+ private:
+  std::unique_ptr<re2::RE2> re_;
   bool wanted_;
 };
 
@@ -227,6 +254,23 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
     }
     const bool case_sensitive = spec.value("case_sensitive", false);
     return std::unique_ptr<Validator>(new Contains(spec["value"], case_sensitive, type == "contains"));
+  }
+  if (type == "regex" || type == "not_regex") {
+    LOUPE_RETURN_IF_ERROR(Fields(spec, {"pattern", "case_sensitive"}));
+    if (!spec.contains("pattern") || !spec["pattern"].is_string() || spec["pattern"].get<std::string>().empty() ||
+        spec["pattern"].get<std::string>().size() > 1000) {
+      return Status::InvalidArgument("a " + type + " validator needs a \"pattern\" of 1 to 1000 bytes");
+    }
+    if (spec.contains("case_sensitive") && !spec["case_sensitive"].is_boolean()) {
+      return Status::InvalidArgument("a " + type + " validator's \"case_sensitive\" is true or false");
+    }
+    RE2::Options options;
+    options.set_case_sensitive(spec.value("case_sensitive", true));
+    options.set_log_errors(false);
+    options.set_max_mem(8 << 20);
+    auto re = std::make_unique<re2::RE2>(spec["pattern"].get<std::string>(), options);
+    if (!re->ok()) return Status::InvalidArgument("the pattern is not a valid RE2 expression: " + re->error());
+    return std::unique_ptr<Validator>(new Pattern(std::move(re), type == "regex"));
   }
   if (type == "json") {
     LOUPE_RETURN_IF_ERROR(Fields(spec, {}));

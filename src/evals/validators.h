@@ -3,6 +3,7 @@
 // where one fits. A validator is described in JSON, as test sets and suites carry them:
 //   {"type": "contains", "value": "Paris", "case_sensitive": false}
 //   {"type": "not_contains", "value": "As an AI"}
+//   {"type": "regex", "pattern": "\\d+ km/s", "case_sensitive": true}   RE2 syntax; also not_regex
 //   {"type": "json"}                                   the answer parses as JSON
 //   {"type": "json_schema", "schema": {...}}           ... and validates (valijson)
 //   {"type": "length", "min": 10, "max": 500}          in characters (UTF-8 code points)

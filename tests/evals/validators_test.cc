@@ -29,6 +29,26 @@ TEST(Validators, ContainsFindsEveryOccurrenceWithItsSpan) {
   EXPECT_EQ(no.spans[0].text, "as an AI");
 }
 
+TEST(Validators, PatternsMatchInLinearTimeWithTheirSpans) {
+  const std::string answer = "Light moves at 299792 km/s; sound at 0.343 km/s.";
+  ValidatorResult r = Validate({{"type", "regex"}, {"pattern", R"([\d.]+ km/s)"}}, answer);
+  EXPECT_TRUE(r.passed);
+  ASSERT_EQ(r.spans.size(), 2u);
+  EXPECT_EQ(r.spans[0].text, "299792 km/s");
+  EXPECT_EQ(r.spans[0].begin, answer.find("299792"));
+  EXPECT_EQ(r.spans[1].text, "0.343 km/s");
+  EXPECT_FALSE(Validate({{"type", "regex"}, {"pattern", "KM/S"}}, answer).passed);
+  EXPECT_TRUE(Validate({{"type", "regex"}, {"pattern", "KM/S"}, {"case_sensitive", false}}, answer).passed);
+  EXPECT_FALSE(Validate({{"type", "not_regex"}, {"pattern", "km/s"}}, answer).passed);
+  // A pattern that makes backtracking engines take exponential time answers at once.
+  const std::string as = std::string(5000, 'a') + "!";
+  EXPECT_FALSE(Validate({{"type", "regex"}, {"pattern", "(a+)+b"}}, as).passed);
+  // Empty matches do not loop.
+  EXPECT_EQ(Validate({{"type", "regex"}, {"pattern", "x*"}}, "ab").spans.size(), 3u);
+  EXPECT_FALSE(MakeValidator({{"type", "regex"}, {"pattern", "a)|(b"}}).ok());
+  EXPECT_FALSE(MakeValidator({{"type", "regex"}, {"pattern", "(?<=a)b"}}).ok());  // no look-behind in RE2
+}
+
 TEST(Validators, JsonAndJsonSchemaSayWhereAndWhy) {
   EXPECT_TRUE(Validate({{"type", "json"}}, R"({"a": 1})").passed);
   ValidatorResult bad = Validate({{"type", "json"}}, R"({"a": 1,})");
