@@ -146,6 +146,64 @@ class JsonSchemaCheck final : public Validator {
   valijson::Schema schema_;
 };
 
+// ATX headings ("## Steps") outside fenced code blocks: the sections an answer has.
+class MarkdownSections final : public Validator {
+ public:
+  explicit MarkdownSections(std::vector<std::string> required) : required_(std::move(required)) {}
+  ValidatorResult Check(const std::string& answer, const std::string&) const override {
+    ValidatorResult r{"markdown_sections"};
+    std::vector<std::pair<std::string, Span>> headings;  // lower-cased title, where
+    bool in_fence = false;
+    for (size_t begin = 0; begin <= answer.size();) {
+      size_t end = answer.find('\n', begin);
+      if (end == std::string::npos) end = answer.size();
+      std::string line = answer.substr(begin, end - begin);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const size_t indent = line.find_first_not_of(' ');
+      if (indent != std::string::npos && indent < 4) {
+        const std::string rest = line.substr(indent);
+        if (rest.rfind("```", 0) == 0 || rest.rfind("~~~", 0) == 0) {
+          in_fence = !in_fence;
+        } else if (!in_fence && rest[0] == '#') {
+          const size_t hashes = rest.find_first_not_of('#');
+          if (hashes != std::string::npos && hashes <= 6 && rest[hashes] == ' ') {
+            std::string title = rest.substr(hashes + 1);
+            while (!title.empty() && (title.back() == '#' || title.back() == ' ')) title.pop_back();
+            const size_t start = title.find_first_not_of(' ');
+            title = start == std::string::npos ? "" : title.substr(start);
+            headings.push_back({Lower(title), {begin + indent, begin + line.size(), line.substr(indent)}});
+          }
+        }
+      }
+      begin = end + 1;
+    }
+    std::vector<std::string> missing;
+    for (const std::string& want : required_) {
+      bool found = false;
+      for (const auto& [title, span] : headings) {
+        if (title == Lower(want)) {
+          r.spans.push_back(span);
+          found = true;
+          break;
+        }
+      }
+      if (!found) missing.push_back(want);
+    }
+    r.passed = missing.empty();
+    r.score = required_.empty() ? 1.0 : 1.0 - static_cast<double>(missing.size()) / static_cast<double>(required_.size());
+    if (missing.empty()) {
+      r.message = "every required section is there";
+    } else {
+      r.message = "missing section(s):";
+      for (const std::string& m : missing) r.message += " \"" + m + "\"";
+    }
+    return r;
+  }
+
+ private:
+  std::vector<std::string> required_;
+};
+
 size_t CodePoints(const std::string& s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
@@ -271,6 +329,21 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
     auto re = std::make_unique<re2::RE2>(spec["pattern"].get<std::string>(), options);
     if (!re->ok()) return Status::InvalidArgument("the pattern is not a valid RE2 expression: " + re->error());
     return std::unique_ptr<Validator>(new Pattern(std::move(re), type == "regex"));
+  }
+  if (type == "markdown_sections") {
+    LOUPE_RETURN_IF_ERROR(Fields(spec, {"required"}));
+    const json& required = spec.contains("required") ? spec["required"] : json();
+    if (!required.is_array() || required.empty() || required.size() > 50) {
+      return Status::InvalidArgument("a markdown_sections validator needs \"required\": 1 to 50 section titles");
+    }
+    std::vector<std::string> titles;
+    for (const json& t : required) {
+      if (!t.is_string() || t.get<std::string>().empty() || t.get<std::string>().size() > 200) {
+        return Status::InvalidArgument("each required section is a title of 1 to 200 bytes");
+      }
+      titles.push_back(t);
+    }
+    return std::unique_ptr<Validator>(new MarkdownSections(std::move(titles)));
   }
   if (type == "json") {
     LOUPE_RETURN_IF_ERROR(Fields(spec, {}));

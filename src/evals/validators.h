@@ -4,6 +4,7 @@
 //   {"type": "contains", "value": "Paris", "case_sensitive": false}
 //   {"type": "not_contains", "value": "As an AI"}
 //   {"type": "regex", "pattern": "\\d+ km/s", "case_sensitive": true}   RE2 syntax; also not_regex
+//   {"type": "markdown_sections", "required": ["Summary", "Steps"]}   ATX headings, any level
 //   {"type": "json"}                                   the answer parses as JSON
 //   {"type": "json_schema", "schema": {...}}           ... and validates (valijson)
 //   {"type": "length", "min": 10, "max": 500}          in characters (UTF-8 code points)

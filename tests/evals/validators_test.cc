@@ -49,6 +49,21 @@ TEST(Validators, PatternsMatchInLinearTimeWithTheirSpans) {
   EXPECT_FALSE(MakeValidator({{"type", "regex"}, {"pattern", "(?<=a)b"}}).ok());  // no look-behind in RE2
 }
 
+TEST(Validators, MarkdownSectionsAreHeadingsOutsideCodeBlocks) {
+  const std::string answer = "# Summary\nShort.\n\n```\n## Steps\n```\n### Risks ###\n- none\n";
+  ValidatorResult r = Validate({{"type", "markdown_sections"}, {"required", {"summary", "Risks", "Steps"}}}, answer);
+  EXPECT_FALSE(r.passed);  // "## Steps" is inside a code block
+  EXPECT_EQ(r.message, "missing section(s): \"Steps\"");
+  ASSERT_EQ(r.spans.size(), 2u);
+  EXPECT_EQ(r.spans[0].text, "# Summary");
+  EXPECT_EQ(r.spans[1].text, "### Risks ###");
+  EXPECT_EQ(answer.substr(r.spans[1].begin, r.spans[1].end - r.spans[1].begin), "### Risks ###");
+  EXPECT_NEAR(*r.score, 2.0 / 3, 1e-12);
+  EXPECT_TRUE(Validate({{"type", "markdown_sections"}, {"required", {"Summary"}}}, "#Summary\n# Summary").passed);
+  EXPECT_FALSE(Validate({{"type", "markdown_sections"}, {"required", {"Summary"}}}, "#Summary").passed);  // not a heading
+  EXPECT_FALSE(MakeValidator({{"type", "markdown_sections"}, {"required", json::array()}}).ok());
+}
+
 TEST(Validators, JsonAndJsonSchemaSayWhereAndWhy) {
   EXPECT_TRUE(Validate({{"type", "json"}}, R"({"a": 1})").passed);
   ValidatorResult bad = Validate({{"type", "json"}}, R"({"a": 1,})");
