@@ -32,19 +32,9 @@ from loupe_server import LoupeServer  # noqa: E402
 from llm_models_api_test import Standin  # noqa: E402
 
 
-class LeanServer:
+def lean_server():
     """bench/lean_stream_server.py in its own process (its CPU apart from the client's)."""
-    def __init__(self):
-        import subprocess
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "lean_stream_server.py"), str(TOKENS), "5"],
-                                     stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline().split()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
-        self.proc.stdout.close()
+    return Standin(script=[os.path.join(HERE, "lean_stream_server.py"), str(TOKENS), "5"])
 
 STREAMS = int(os.environ.get("STREAMS", "64"))
 TOKENS = int(os.environ.get("TOKENS", "40"))  # per answer, from the lean server
@@ -141,7 +131,7 @@ async def run(standin, server, convs, rounds):
 def main():
     os.environ["LOUPE_BIN"] = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    standin = Standin() if os.environ.get("STANDIN") == "1" else LeanServer()
+    standin = Standin() if os.environ.get("STANDIN") == "1" else lean_server()
     server = LoupeServer(extra_args=["--no-fsync"]).start()
     try:
         _, body, _ = server.request("POST", "/api/v1/llm/models", {

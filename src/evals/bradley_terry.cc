@@ -57,7 +57,11 @@ std::vector<double> FitStrengths(int players, const std::vector<Battle>& battles
   return p;
 }
 
-Leaderboard FitLeaderboard(int players, const std::vector<Battle>& battles, const LeaderboardOptions& options) {
+Result<Leaderboard> FitLeaderboard(int players, const std::vector<Battle>& battles,
+                                   const LeaderboardOptions& options) {
+  if (players < 0 || players > 256) return Status::InvalidArgument("a leaderboard ranks 0 to 256 models");
+  if (battles.size() > 1000000) return Status::InvalidArgument("a leaderboard is fitted from at most 1,000,000 comparisons");
+  if (options.bootstrap > 10000) return Status::InvalidArgument("at most 10,000 bootstrap resamples");
   Leaderboard out;
   const size_t n = static_cast<size_t>(std::max(players, 0));
   auto to_rating = [](double strength) { return 1000 + 400 * std::log10(strength); };

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/status.h"
 #include "evals/ab_stats.h"
 
 namespace loupe::evals {
@@ -36,8 +37,10 @@ struct Leaderboard {
 };
 
 // Battles naming a player outside [0, players), a player against itself, or a score outside
-// [0, 1] are ignored.
-Leaderboard FitLeaderboard(int players, const std::vector<Battle>& battles, const LeaderboardOptions& options = {});
+// [0, 1] are ignored. Each fit costs players^2 per iteration, once per resample:
+// InvalidArgument past 256 players, 1,000,000 battles or 10,000 resamples.
+Result<Leaderboard> FitLeaderboard(int players, const std::vector<Battle>& battles,
+                                   const LeaderboardOptions& options = {});
 
 // The fitted strengths alone (geometric mean 1), for the tests' score equations.
 std::vector<double> FitStrengths(int players, const std::vector<Battle>& battles, double prior_games);

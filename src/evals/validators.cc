@@ -24,16 +24,26 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Every occurrence of `needle` in `hay` (ASCII case folded unless case_sensitive).
-std::vector<Span> Find(const std::string& hay, const std::string& needle, bool case_sensitive) {
-  std::vector<Span> out;
-  if (needle.empty()) return out;
+// Evidence kept per check (an answer of 4 MiB could hold millions of matches); counts
+// go on past it.
+constexpr size_t kMaxSpans = 100;
+
+void AddSpan(ValidatorResult& r, Span s) {
+  if (r.spans.size() < kMaxSpans) r.spans.push_back(std::move(s));
+}
+
+// How often `needle` is in `hay` (ASCII case folded unless case_sensitive); the first
+// kMaxSpans occurrences go to r.spans.
+size_t Find(ValidatorResult& r, const std::string& hay, const std::string& needle, bool case_sensitive) {
+  if (needle.empty()) return 0;
   const std::string h = case_sensitive ? hay : Lower(hay);
   const std::string n = case_sensitive ? needle : Lower(needle);
+  size_t count = 0;
   for (size_t at = h.find(n); at != std::string::npos; at = h.find(n, at + n.size())) {
-    out.push_back({at, at + n.size(), hay.substr(at, n.size())});
+    ++count;
+    AddSpan(r, {at, at + n.size(), hay.substr(at, n.size())});
   }
-  return out;
+  return count;
 }
 
 Status Fields(const json& spec, std::set<std::string> allowed) {
@@ -52,10 +62,10 @@ class Contains final : public Validator {
       : value_(std::move(value)), case_sensitive_(case_sensitive), wanted_(wanted) {}
   ValidatorResult Check(const std::string& answer, const std::string&) const override {
     ValidatorResult r{wanted_ ? "contains" : "not_contains"};
-    r.spans = Find(answer, value_, case_sensitive_);
-    r.passed = wanted_ ? !r.spans.empty() : r.spans.empty();
-    r.message = r.spans.empty() ? "\"" + value_ + "\" is not in the answer"
-                                : "\"" + value_ + "\" is in the answer " + std::to_string(r.spans.size()) + " time(s)";
+    const size_t count = Find(r, answer, value_, case_sensitive_);
+    r.passed = wanted_ ? count > 0 : count == 0;
+    r.message = count == 0 ? "\"" + value_ + "\" is not in the answer"
+                           : "\"" + value_ + "\" is in the answer " + std::to_string(count) + " time(s)";
     return r;
   }
 
@@ -74,7 +84,7 @@ class Pattern final : public Validator {
     ValidatorResult r{wanted_ ? "regex" : "not_regex"};
     const re2::StringPiece text(answer);
     re2::StringPiece match;
-    for (size_t at = 0; r.spans.size() < 100 && at <= answer.size();) {
+    for (size_t at = 0; r.spans.size() < kMaxSpans && at <= answer.size();) {
       if (!re_->Match(text, at, answer.size(), RE2::UNANCHORED, &match, 1)) break;
       const size_t begin = static_cast<size_t>(match.data() - answer.data());
       r.spans.push_back({begin, begin + match.size(), std::string(match)});
@@ -82,7 +92,8 @@ class Pattern final : public Validator {
     }
     r.passed = wanted_ ? !r.spans.empty() : r.spans.empty();
     r.message = r.spans.empty() ? "nothing in the answer matches /" + re_->pattern() + "/"
-                                : std::to_string(r.spans.size()) + " match(es) of /" + re_->pattern() + "/";
+                                : std::to_string(r.spans.size()) + (r.spans.size() == kMaxSpans ? " or more" : "") +
+                                      " match(es) of /" + re_->pattern() + "/";
     return r;
   }
 
@@ -137,7 +148,7 @@ class JsonSchemaCheck final : public Validator {
       problems.push_back(where + ": " + error.description);
     }
     r.message = "the answer does not fit the schema: " + (problems.empty() ? std::string("?") : problems.front());
-    for (const std::string& p : problems) r.spans.push_back({0, 0, p});  // fields, not text: no offsets
+    for (const std::string& p : problems) AddSpan(r, {0, 0, p});  // fields, not text: no offsets
     return r;
   }
 
@@ -238,7 +249,7 @@ class Refusal final : public Validator {
                                      "i can't provide",     "i cannot provide", "i must decline"};
     ValidatorResult r{"refusal"};
     for (const char* p : kPhrases) {
-      for (Span s : Find(answer, p, false)) r.spans.push_back(std::move(s));
+      Find(r, answer, p, false);
     }
     std::sort(r.spans.begin(), r.spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
     const bool refused = !r.spans.empty();
@@ -251,9 +262,10 @@ class Refusal final : public Validator {
   bool expect_;
 };
 
-// Numbers as written ("3.14", "1,000", "42"), with their spans; "1,000" and "1000" match.
-std::vector<Span> Numbers(const std::string& s) {
-  std::vector<Span> out;
+// Calls f(span) for each number as written ("3.14", "1,000", "42"); "1,000" and "1000"
+// match once Canonical.
+template <class F>
+void ForEachNumber(const std::string& s, F f) {
   for (size_t i = 0; i < s.size();) {
     if (!std::isdigit(static_cast<unsigned char>(s[i]))) {
       ++i;
@@ -265,10 +277,9 @@ std::vector<Span> Numbers(const std::string& s) {
                              std::isdigit(static_cast<unsigned char>(s[j + 1]))))) {
       ++j;
     }
-    out.push_back({i, j, s.substr(i, j - i)});
+    f(Span{i, j, s.substr(i, j - i)});
     i = j;
   }
-  return out;
 }
 
 std::string Canonical(std::string number) {
@@ -281,16 +292,19 @@ class GroundedNumbers final : public Validator {
   ValidatorResult Check(const std::string& answer, const std::string& context) const override {
     ValidatorResult r{"grounded_numbers"};
     std::set<std::string> known;
-    for (const Span& n : Numbers(context)) known.insert(Canonical(n.text));
-    const std::vector<Span> found = Numbers(answer);
-    for (const Span& n : found) {
-      if (!known.count(Canonical(n.text))) r.spans.push_back(n);
-    }
-    r.passed = r.spans.empty();
-    r.score = found.empty() ? 1.0 : 1.0 - static_cast<double>(r.spans.size()) / static_cast<double>(found.size());
-    r.message = r.spans.empty() ? "every number in the answer is in the context"
-                                : std::to_string(r.spans.size()) + " of " + std::to_string(found.size()) +
-                                      " numbers in the answer appear nowhere in the context";
+    ForEachNumber(context, [&](Span n) { known.insert(Canonical(n.text)); });
+    size_t found = 0, unknown = 0;
+    ForEachNumber(answer, [&](Span n) {
+      ++found;
+      if (known.count(Canonical(n.text))) return;
+      ++unknown;
+      AddSpan(r, std::move(n));
+    });
+    r.passed = unknown == 0;
+    r.score = found == 0 ? 1.0 : 1.0 - static_cast<double>(unknown) / static_cast<double>(found);
+    r.message = unknown == 0 ? "every number in the answer is in the context"
+                             : std::to_string(unknown) + " of " + std::to_string(found) +
+                                   " numbers in the answer appear nowhere in the context";
     return r;
   }
 };
@@ -304,8 +318,9 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
   const std::string type = spec["type"];
   if (type == "contains" || type == "not_contains") {
     LOUPE_RETURN_IF_ERROR(Fields(spec, {"value", "case_sensitive"}));
-    if (!spec.contains("value") || !spec["value"].is_string() || spec["value"].get<std::string>().empty()) {
-      return Status::InvalidArgument("a " + type + " validator needs a \"value\" of text");
+    if (!spec.contains("value") || !spec["value"].is_string() || spec["value"].get<std::string>().empty() ||
+        spec["value"].get<std::string>().size() > 10000) {
+      return Status::InvalidArgument("a " + type + " validator needs a \"value\" of 1 to 10000 bytes");
     }
     if (spec.contains("case_sensitive") && !spec["case_sensitive"].is_boolean()) {
       return Status::InvalidArgument("a " + type + " validator's \"case_sensitive\" is true or false");

@@ -25,7 +25,7 @@ TEST(BradleyTerry, TwoPlayersStrengthRatioIsTheirWinRatio) {
   LeaderboardOptions plain;
   plain.prior_games = 0;
   plain.bootstrap = 0;
-  const Leaderboard board = FitLeaderboard(2, Games(0, 1, 30, 10), plain);
+  const Leaderboard board = *FitLeaderboard(2, Games(0, 1, 30, 10), plain);
   EXPECT_NEAR(board.rating[0] - board.rating[1], 400 * std::log10(3.0), 1e-4);
   EXPECT_NEAR((board.rating[0] + board.rating[1]) / 2, 1000, 1e-6);
   // Ties count half a win each: 30 wins, 10 losses and 20 ties make 40:20.
@@ -61,7 +61,7 @@ TEST(BradleyTerry, AClearRankingComesOutInOrderWithMatricesAndIntervals) {
   battles.push_back({0, 1, 3});  // no such score: ignored
   LeaderboardOptions options;
   options.bootstrap = 300;
-  const Leaderboard board = FitLeaderboard(3, battles, options);
+  const Leaderboard board = *FitLeaderboard(3, battles, options);
   EXPECT_GT(board.rating[0], board.rating[1]);
   EXPECT_GT(board.rating[1], board.rating[2]);
   EXPECT_EQ(board.battles[0][1], 20);
@@ -74,16 +74,20 @@ TEST(BradleyTerry, AClearRankingComesOutInOrderWithMatricesAndIntervals) {
     EXPECT_LT(board.rating_ci95[i].low, board.rating[i]);
     EXPECT_GT(board.rating_ci95[i].high, board.rating[i]);
   }
-  const Leaderboard again = FitLeaderboard(3, battles, options);
+  const Leaderboard again = *FitLeaderboard(3, battles, options);
   EXPECT_EQ(again.rating_ci95[1].low, board.rating_ci95[1].low);
 }
 
 TEST(BradleyTerry, APlayerWhoNeverWonStaysFiniteWithThePrior) {
-  const Leaderboard board = FitLeaderboard(2, Games(0, 1, 10, 0));
+  const Leaderboard board = *FitLeaderboard(2, Games(0, 1, 10, 0));
   EXPECT_TRUE(std::isfinite(board.rating[1]));
   EXPECT_GT(board.rating[0] - board.rating[1], 300);  // far apart, not infinitely
-  const Leaderboard none = FitLeaderboard(3, {});
+  const Leaderboard none = *FitLeaderboard(3, {});
   for (double r : none.rating) EXPECT_NEAR(r, 1000, 1e-9);
+  EXPECT_FALSE(FitLeaderboard(257, {}).ok());
+  LeaderboardOptions many;
+  many.bootstrap = 10001;
+  EXPECT_FALSE(FitLeaderboard(2, {}, many).ok());
 }
 
 }  // namespace

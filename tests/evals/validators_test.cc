@@ -23,6 +23,13 @@ TEST(Validators, ContainsFindsEveryOccurrenceWithItsSpan) {
   EXPECT_EQ(r.spans[1].begin, 21u);
   EXPECT_EQ(r.spans[1].text, "PARIS");
   EXPECT_FALSE(Validate({{"type", "contains"}, {"value", "paris"}, {"case_sensitive", true}}, "Paris").passed);
+  // Evidence is kept for the first 100; the count goes on.
+  ValidatorResult many = Validate({{"type", "contains"}, {"value", "a"}}, std::string(1000, 'a'));
+  EXPECT_EQ(many.spans.size(), 100u);
+  EXPECT_EQ(many.message, "\"a\" is in the answer 1000 time(s)");
+  EXPECT_EQ(Validate({{"type", "regex"}, {"pattern", "a"}}, std::string(1000, 'a')).message, "100 or more match(es) of /a/");
+  ValidatorResult numbers = Validate({{"type", "grounded_numbers"}}, std::string(300, ' ') + "1 2 3 " + std::string(500, '9'), "");
+  EXPECT_EQ(numbers.message, "4 of 4 numbers in the answer appear nowhere in the context");
   ValidatorResult no = Validate({{"type", "not_contains"}, {"value", "as an AI"}}, "Well, as an AI, I think");
   EXPECT_FALSE(no.passed);
   ASSERT_EQ(no.spans.size(), 1u);

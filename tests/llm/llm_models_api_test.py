@@ -11,9 +11,11 @@ from loupe_server import LoupeServer  # noqa: E402
 
 
 class Standin:
-    def __init__(self, key="sk-test"):
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "standin_provider.py"), "--port", "0", "--key", key],
-                                     stdout=subprocess.PIPE, text=True)
+    """The stand-in provider in its own process; `script` another server that prints
+    "PORT <n>" when ready (the benchmarks' lean one)."""
+    def __init__(self, key="sk-test", script=None):
+        argv = script or [os.path.join(HERE, "standin_provider.py"), "--port", "0", "--key", key]
+        self.proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline().split()[1])
         self.url = f"http://127.0.0.1:{self.port}"
 
