@@ -32,6 +32,7 @@ class LlmModule final : public Module {
     downloads_.Stop();
   }
   llm::ModelRegistry& models() { return models_; }
+  llm::ChatService& chat() { return chat_; }
   // "Test in chat" on the page of each training experiment that produced a model.
   ExperimentLinks TestInChatLinks();
 

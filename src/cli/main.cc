@@ -22,10 +22,11 @@
 #include <unistd.h>
 
 #include "app/artifacts_module.h"
-#include "app/llm_module.h"
 #include "app/auth_module.h"
 #include "app/claas_module.h"
 #include "app/datasets_module.h"
+#include "app/evals_module.h"
+#include "app/llm_module.h"
 #include "app/tracking_module.h"
 #include "app/training_module.h"
 #include "cli/access_commands.h"
@@ -158,8 +159,9 @@ int Serve(const ServeOptions& o) {
     loupe::app::TrainingModule training(**store, datasets.service(), tracking.service(), config);
     loupe::app::ArtifactsModule artifacts(**store, config);
     loupe::app::LlmModule llm(**store, **store, **store, auth.secrets(), datasets.service());
+    loupe::app::EvalsModule evals(**store, **store, **store, **store, **store, llm);
     tracking.SetExperimentLinks(llm.TestInChatLinks());
-    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts, &llm};
+    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts, &llm, &evals};
 
     std::vector<loupe::Route> routes = loupe::StaticRoutes();
     for (loupe::app::Module* m : modules) m->AddRoutes(routes);

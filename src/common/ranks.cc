@@ -1,6 +1,7 @@
 #include "common/ranks.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace loupe {
@@ -18,6 +19,22 @@ std::vector<double> AverageRanks(const std::vector<double>& xs) {
     i = j + 1;
   }
   return ranks;
+}
+
+std::optional<double> SpearmanRho(const std::vector<double>& xs, const std::vector<double>& ys) {
+  if (xs.size() != ys.size() || xs.size() < 3) return std::nullopt;
+  std::vector<double> rx = AverageRanks(xs), ry = AverageRanks(ys);
+  const double n = static_cast<double>(xs.size());
+  double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / n;
+  double my = std::accumulate(ry.begin(), ry.end(), 0.0) / n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < rx.size(); ++i) {
+    sxy += (rx[i] - mx) * (ry[i] - my);
+    sxx += (rx[i] - mx) * (rx[i] - mx);
+    syy += (ry[i] - my) * (ry[i] - my);
+  }
+  if (sxx == 0 || syy == 0) return std::nullopt;
+  return sxy / std::sqrt(sxx * syy);
 }
 
 }  // namespace loupe

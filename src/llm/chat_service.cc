@@ -296,10 +296,23 @@ void ChatCall::Finish(const std::string& outcome_in, const std::string& error_ty
   p.prompt_tokens = result.usage.prompt_tokens;
   p.completion_tokens = result.usage.completion_tokens;
   p.cost_usd = EstimateCostUsd(setup_.endpoint.prices, result.usage);
-  p.conversation_id = setup_.conversation.id;
+  if (!setup_.record) p.conversation_id = setup_.conversation.id;  // a call outside a conversation has none
   p.trace_id = result.response_id;
-  p.source = "chat";
+  p.source = setup_.source;
   p.created_by = setup_.by;
+  const bool answered = outcome == "ok" || outcome == "refused";
+  if (setup_.record) {
+    Result<int64_t> id = setup_.record(p);
+    if (!id.ok()) {
+      spdlog::error("cannot record the answer of model {}: {}", setup_.model.name, id.status().message());
+      sink_("error", {{"message", {{"error", "the answer could not be saved: " + id.status().message()}}},
+                      {"prediction", nullptr}});
+      return;
+    }
+    p.id = *id;
+    sink_(answered ? "done" : "error", {{"message", nullptr}, {"prediction", PredictionJson(p, false)}});
+    return;
+  }
   ChatMessageRecord answer;
   answer.conversation_id = setup_.conversation.id;
   answer.role = "assistant";
@@ -321,7 +334,7 @@ void ChatCall::Finish(const std::string& outcome_in, const std::string& error_ty
   // A conversation deleted while the answer streamed keeps only the prediction.
   json data = {{"message", recorded->id ? ChatMessageJson(*recorded) : json(nullptr)},
                {"prediction", stored.ok() ? PredictionJson(*stored, false) : json(nullptr)}};
-  sink_(outcome == "ok" || outcome == "refused" ? "done" : "error", data);
+  sink_(answered ? "done" : "error", data);
 }
 
 ChatService::ChatService(ChatStore& chats, LlmStore& models_store, ModelRegistry& models, HttpClient& http,
@@ -489,6 +502,28 @@ Result<std::shared_ptr<ChatCall>> ChatService::Prepare(const Conversation& c,
   std::erase_if(calls, [](const std::weak_ptr<ChatCall>& w) { return w.expired(); });
   calls.push_back(call);
   return call;
+}
+
+Result<std::shared_ptr<ChatCall>> ChatService::PrepareCall(int64_t model_id, const std::string& system,
+                                                           const std::string& params_json,
+                                                           std::vector<ChatMessage> messages,
+                                                           const std::string& by, const std::string& source,
+                                                           std::function<Result<int64_t>(const Prediction&)> record) {
+  LOUPE_ASSIGN_OR_RETURN(LlmModel model, models_store_.GetLlmModel(model_id));
+  LOUPE_ASSIGN_OR_RETURN(Endpoint endpoint, models_.EndpointOf(model));
+  ChatCall::Setup setup;
+  setup.request.model = endpoint.model;
+  setup.request.system = system.empty() ? endpoint.system : system;
+  setup.request.messages = std::move(messages);
+  setup.request.params = Merge(endpoint.params, json::parse(params_json, nullptr, false));
+  setup.request.stream = true;
+  setup.endpoint = std::move(endpoint);
+  setup.model = model;
+  setup.by = by;
+  setup.options = options_;
+  setup.record = std::move(record);
+  setup.source = source;
+  return std::make_shared<ChatCall>(chats_, http_, std::move(setup));
 }
 
 int ChatService::StopAnswers(int64_t conversation_id) {

@@ -56,6 +56,10 @@ class ChatCall : public std::enable_shared_from_this<ChatCall> {
     LlmModel model;
     std::string by;
     ChatOptions options;
+    // A call outside a conversation (a comparison's or a batch's cell): records the
+    // prediction (source `source`) instead of an answer, and returns its id.
+    std::function<Result<int64_t>(const Prediction&)> record;
+    std::string source = "chat";
   };
   ChatCall(ChatStore& chats, HttpClient& http, Setup setup);
   void Start(ChatSink sink);
@@ -113,6 +117,15 @@ class ChatService {
   // Another answer to an earlier user message, from `model_id`: the same prompt, side by side.
   Result<std::shared_ptr<ChatCall>> Resend(int64_t conversation_id, int64_t user_message_id, int64_t model_id,
                                            const std::string& by);
+
+  // A call outside any conversation (a comparison's or a batch's cell, a judge's):
+  // `messages` (user and assistant turns), `system` ("" : the model's default) and
+  // `params_json` over the model's defaults; `record` stores the prediction when the
+  // call ends.
+  Result<std::shared_ptr<ChatCall>> PrepareCall(int64_t model_id, const std::string& system,
+                                                const std::string& params_json, std::vector<ChatMessage> messages,
+                                                const std::string& by, const std::string& source,
+                                                std::function<Result<int64_t>(const Prediction&)> record);
 
   // Stops the answers being written in a conversation (the page's Stop button): each is
   // recorded as cancelled with what arrived, and its stream ends with an "error" event.

@@ -59,7 +59,7 @@ struct Prediction {
   std::optional<double> cost_usd;
   std::optional<int64_t> conversation_id;
   std::string trace_id;
-  std::string source = "chat";  // chat | batch | judge
+  std::string source = "chat";  // chat | comparison | batch | judge
   std::string tags_json = "[]";
   std::string created_by;
 };
@@ -83,6 +83,9 @@ class ChatStore {
   // An answer and the prediction of the call that produced it, in one transaction
   // (the message's prediction_id is set here); the conversation's update time moves.
   virtual Result<ChatMessageRecord> RecordAnswer(const ChatMessageRecord& answer, const Prediction& p) = 0;
+  // A call made outside a conversation (a judge's, a call a shutdown interrupted): the
+  // prediction alone; returns its id.
+  virtual Result<int64_t> RecordPrediction(const Prediction& p) = 0;
   virtual Result<Prediction> GetPrediction(int64_t id) = 0;
 };
 

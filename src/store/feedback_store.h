@@ -27,7 +27,7 @@ struct PredictionFilter {
   std::string outcome;        // ok | error | refused | cancelled ("" : any)
   std::string rating;         // up | down | rated | unrated ("" : any): the latest thumbs
   std::string failure_tag;    // one of FailureTags() ("" : any)
-  std::string source;         // chat | batch | judge ("" : any)
+  std::string source;         // chat | comparison | batch | judge ("" : any)
   std::optional<int64_t> since;  // micros, inclusive
   std::optional<int64_t> until;  // micros, exclusive
   std::vector<int64_t> ids;      // only these (empty : any)

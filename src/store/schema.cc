@@ -576,10 +576,63 @@ INSERT INTO predictions_fts(rowid, prompt, response)
   return m;
 }
 
+// Automated evaluation: the comparison lab's comparisons, rows (a prompt, the order its
+// answers are shown in, the decision) and cells (a row's answer by one model: a
+// prediction, none while the call runs). Predictions outlive them.
+const SchemaModule& EvalSchema() {
+  static const SchemaModule m{"evals", {
+      R"sql(
+CREATE TABLE comparisons(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, blind INTEGER NOT NULL, revealed INTEGER NOT NULL,
+  models TEXT NOT NULL, system TEXT NOT NULL DEFAULT '', params TEXT NOT NULL DEFAULT '{}',
+  created_by TEXT NOT NULL DEFAULT '', create_time INTEGER NOT NULL);
+CREATE TABLE comparison_rows(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE, position INTEGER NOT NULL,
+  prompt TEXT NOT NULL, shown_order TEXT NOT NULL, decision TEXT NOT NULL DEFAULT '', preferred INTEGER,
+  rejected TEXT NOT NULL DEFAULT '[]', decided_blind INTEGER NOT NULL DEFAULT 0,
+  decided_by TEXT NOT NULL DEFAULT '', decided_time INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX comparison_rows_by_comparison ON comparison_rows(comparison_id, position);
+CREATE TABLE comparison_cells(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  row_id INTEGER NOT NULL REFERENCES comparison_rows(id) ON DELETE CASCADE,
+  comparison_id INTEGER NOT NULL, model_id INTEGER NOT NULL, model_name TEXT NOT NULL, prediction_id INTEGER);
+CREATE INDEX comparison_cells_by_row ON comparison_cells(row_id);
+CREATE INDEX comparison_cells_pending ON comparison_cells(comparison_id) WHERE prediction_id IS NULL;
+)sql",
+      R"sql(
+-- v2: batch tests. A cell is a case asked of one model; its prediction is the answer (a
+-- cached cell links the earlier prediction it reused; cache_key is kept by cells that
+-- called the model, so a later run finds their answers). judge: '' (none asked), 'pending',
+-- or the judge's verdict as JSON.
+CREATE TABLE batch_runs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, models TEXT NOT NULL, status TEXT NOT NULL,
+  options TEXT NOT NULL DEFAULT '{}', created_by TEXT NOT NULL DEFAULT '', create_time INTEGER NOT NULL,
+  finish_time INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE batch_cases(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES batch_runs(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, messages TEXT NOT NULL, expected TEXT NOT NULL DEFAULT '',
+  labels TEXT NOT NULL DEFAULT '[]', context TEXT NOT NULL DEFAULT '', assertions TEXT NOT NULL DEFAULT '[]');
+CREATE INDEX batch_cases_by_run ON batch_cases(run_id, position);
+CREATE TABLE batch_cells(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES batch_runs(id) ON DELETE CASCADE,
+  case_id INTEGER NOT NULL REFERENCES batch_cases(id) ON DELETE CASCADE, model_id INTEGER NOT NULL,
+  model_name TEXT NOT NULL, prediction_id INTEGER, cached INTEGER NOT NULL DEFAULT 0,
+  checks TEXT NOT NULL DEFAULT '[]', passed INTEGER, cache_key TEXT NOT NULL DEFAULT '',
+  judge TEXT NOT NULL DEFAULT '', judge_score REAL, judge_passed INTEGER);
+CREATE INDEX batch_cells_by_run ON batch_cells(run_id, id);
+CREATE INDEX batch_cells_pending ON batch_cells(run_id, id) WHERE prediction_id IS NULL;
+CREATE INDEX batch_cells_by_cache_key ON batch_cells(cache_key, id) WHERE cached=0 AND cache_key<>'';
+CREATE INDEX batch_cells_judging ON batch_cells(run_id, id) WHERE judge='pending';
+)sql",
+  }};
+  return m;
+}
+
 const std::vector<SchemaModule>& StoreSchema() {
   static const std::vector<SchemaModule> all = {TrackingSchema(), DatasetSchema(), JobSchema(), RunSchema(),
                                                 ExplorerSchema(), AuthSchema(), SecretSchema(),
-                                                ArtifactSchema(), LlmSchema()};
+                                                ArtifactSchema(), LlmSchema(), EvalSchema()};
   return all;
 }
 

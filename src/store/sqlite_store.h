@@ -169,7 +169,38 @@ class SqliteStore final : public Store {
   Result<std::vector<ChatMessageRecord>> ListMessages(int64_t conversation_id) override;
   Result<ChatMessageRecord> GetMessage(int64_t id) override;
   Result<ChatMessageRecord> RecordAnswer(const ChatMessageRecord& answer, const Prediction& p) override;
+  Result<int64_t> RecordPrediction(const Prediction& p) override;
   Result<Prediction> GetPrediction(int64_t id) override;
+
+  // ComparisonStore (sqlite_store_comparisons.cc).
+  Result<Comparison> CreateComparison(const Comparison& c, const std::vector<ComparisonRow>& rows) override;
+  Result<Comparison> GetComparison(int64_t id) override;
+  Result<std::vector<Comparison>> ListComparisons(int64_t limit, int64_t offset) override;
+  Result<int64_t> CountComparisons() override;
+  Result<std::vector<ComparisonRow>> ListComparisonRows(int64_t comparison_id, bool decided_only, int64_t after_row_id,
+                                                        int64_t limit) override;
+  Result<ComparisonRow> GetComparisonRow(int64_t row_id) override;
+  Result<int64_t> RecordComparisonAnswer(int64_t cell_id, const Prediction& p) override;
+  Result<std::vector<PendingCell>> PendingComparisonCells(int64_t comparison_id) override;
+  Status DecideComparisonRow(int64_t row_id, const RowDecision& d) override;
+  Status RevealComparison(int64_t id) override;
+  Status DeleteComparison(int64_t id) override;
+
+  // BatchStore (sqlite_store_batches.cc).
+  Result<BatchRun> CreateBatchRun(const BatchRun& run, const std::vector<BatchCase>& cases) override;
+  Result<BatchRun> GetBatchRun(int64_t id) override;
+  Result<std::vector<BatchRun>> ListBatchRuns(int64_t limit, int64_t offset) override;
+  Result<std::vector<BatchResult>> ListBatchResults(int64_t run_id, bool answered_only, int64_t after_cell,
+                                                    int64_t limit) override;
+  Result<std::vector<PendingBatchCell>> PendingBatchCells(int64_t run_id, int64_t limit) override;
+  Result<int64_t> RecordBatchResult(int64_t cell_id, const Prediction& p, bool cached, const std::string& checks_json,
+                                    std::optional<bool> passed, const std::string& cache_key, bool judge,
+                                    int64_t now) override;
+  Status RecordBatchJudge(int64_t cell_id, const std::string& verdict_json, std::optional<double> score,
+                          std::optional<bool> passed, int64_t now) override;
+  Result<std::optional<int64_t>> FindCachedAnswer(const std::string& cache_key) override;
+  Status SetBatchRunStatus(int64_t id, const std::string& status, int64_t now) override;
+  Status DeleteBatchRun(int64_t id) override;
 
   // FeedbackStore (sqlite_store_feedback.cc).
   Result<std::vector<PredictionRow>> ListPredictions(const PredictionFilter& f) override;
@@ -230,8 +261,7 @@ class SqliteStore final : public Store {
   static Status AddUsage(SqliteDb& db, int64_t experiment_id, const char* column, int64_t bytes, int64_t max,
                          const std::string& what, const std::string& flag);
   static Status RequeueJob(SqliteDb& db, int64_t id, int64_t max_queued);
-  // Predictions' search index and latest-rating columns (sqlite_store_feedback.cc).
-  static Status IndexPredictionForSearch(SqliteDb& db, int64_t id);
+  // Predictions' latest-rating columns (sqlite_store_feedback.cc).
   static Status RefreshPredictionRating(SqliteDb& db, int64_t prediction_id);
   // The bitmap of a search's matches when it matches many predictions (more than
   // answering through SQLite's own IN-set suits); null without a search or with few.

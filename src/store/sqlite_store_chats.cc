@@ -1,4 +1,5 @@
 // SqliteStore: conversations, their messages, and predictions.
+#include "store/prediction_rows.h"
 #include "store/sql.h"
 #include "store/sqlite_store.h"
 
@@ -10,10 +11,6 @@ constexpr const char* kConversationColumns =
     "c.id, c.title, c.model_id, c.system, c.params, c.create_time, c.update_time, c.created_by";
 constexpr const char* kMessageColumns =
     "id, conversation_id, role, content, reply_to, model_id, model_name, prediction_id, error, create_time";
-constexpr const char* kPredictionColumns =
-    "id, time, model_id, model_name, api, provider_model, messages, params, response, finish_reason, outcome, "
-    "error_type, error_text, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd, conversation_id, "
-    "trace_id, source, tags, created_by";
 
 Conversation ConversationFrom(const sql::Rows& q) {
   Conversation c;
@@ -41,34 +38,6 @@ ChatMessageRecord MessageFrom(const sql::Rows& q) {
   m.error = q.Text(8);
   m.create_time = q.Int(9);
   return m;
-}
-
-Prediction PredictionFrom(const sql::Rows& q) {
-  Prediction p;
-  p.id = q.Int(0);
-  p.time = q.Int(1);
-  p.model_id = q.OptionalInt(2);
-  p.model_name = q.Text(3);
-  p.api = q.Text(4);
-  p.provider_model = q.Text(5);
-  p.messages_json = q.Text(6);
-  p.params_json = q.Text(7);
-  p.response = q.Text(8);
-  p.finish_reason = q.Text(9);
-  p.outcome = q.Text(10);
-  p.error_type = q.Text(11);
-  p.error_text = q.Text(12);
-  p.latency_ms = q.Double(13);
-  p.ttft_ms = q.OptionalDouble(14);
-  p.prompt_tokens = q.OptionalInt(15);
-  p.completion_tokens = q.OptionalInt(16);
-  p.cost_usd = q.OptionalDouble(17);
-  p.conversation_id = q.OptionalInt(18);
-  p.trace_id = q.Text(19);
-  p.source = q.Text(20);
-  p.tags_json = q.Text(21);
-  p.created_by = q.Text(22);
-  return p;
 }
 
 Status ModelExists(SqliteDb& db, const std::optional<int64_t>& id) {
@@ -176,16 +145,7 @@ Result<ChatMessageRecord> SqliteStore::GetMessage(int64_t id) {
 Result<ChatMessageRecord> SqliteStore::RecordAnswer(const ChatMessageRecord& a, const Prediction& p) {
   ChatMessageRecord recorded = a;
   LOUPE_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
-    LOUPE_RETURN_IF_ERROR(sql::Exec(
-        db,
-        "INSERT INTO predictions(time, model_id, model_name, api, provider_model, messages, params, response, "
-        "finish_reason, outcome, error_type, error_text, latency_ms, ttft_ms, prompt_tokens, completion_tokens, "
-        "cost_usd, conversation_id, trace_id, source, tags, created_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        p.time, p.model_id, p.model_name, p.api, p.provider_model, p.messages_json, p.params_json, p.response,
-        p.finish_reason, p.outcome, p.error_type, p.error_text, p.latency_ms, p.ttft_ms, p.prompt_tokens,
-        p.completion_tokens, p.cost_usd, p.conversation_id, p.trace_id, p.source, p.tags_json, p.created_by));
-    recorded.prediction_id = db.LastInsertId();
-    LOUPE_RETURN_IF_ERROR(IndexPredictionForSearch(db, *recorded.prediction_id));
+    LOUPE_ASSIGN_OR_RETURN(recorded.prediction_id, InsertPrediction(db, p));
     // A conversation deleted while its answer streamed keeps only the prediction.
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO chat_messages(conversation_id, role, content, reply_to, model_id, "
@@ -200,10 +160,19 @@ Result<ChatMessageRecord> SqliteStore::RecordAnswer(const ChatMessageRecord& a, 
   return recorded;
 }
 
+Result<int64_t> SqliteStore::RecordPrediction(const Prediction& p) {
+  int64_t id = 0;
+  LOUPE_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
+    LOUPE_ASSIGN_OR_RETURN(id, InsertPrediction(db, p));
+    return Status::Ok();
+  }));
+  return id;
+}
+
 Result<Prediction> SqliteStore::GetPrediction(int64_t id) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
-  sql::Rows q(r.db(), std::string("SELECT ") + kPredictionColumns + " FROM predictions WHERE id=?", id);
-  if (q.Next()) return PredictionFrom(q);
+  sql::Rows q(r.db(), std::string("SELECT ") + kPredictionColumnsOfP + " FROM predictions p WHERE p.id=?", id);
+  if (q.Next()) return PredictionAt(q, 0);
   LOUPE_RETURN_IF_ERROR(q.status());
   return Status::NotFound("prediction " + std::to_string(id) + " not found");
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 
+#include "store/prediction_rows.h"
 #include "store/search_matches.h"
 #include "store/sql.h"
 #include "store/sqlite_store.h"
@@ -10,11 +11,8 @@ namespace loupe {
 
 namespace {
 
-constexpr const char* kPredictionColumns =
-    "p.id, p.time, p.model_id, p.model_name, p.api, p.provider_model, p.messages, p.params, p.response, "
-    "p.finish_reason, p.outcome, p.error_type, p.error_text, p.latency_ms, p.ttft_ms, p.prompt_tokens, "
-    "p.completion_tokens, p.cost_usd, p.conversation_id, p.trace_id, p.source, p.tags, p.created_by, p.thumbs, p.stars";
-constexpr int kPredictionColumnCount = 25;
+const std::string kPredictionColumns = std::string(kPredictionColumnsOfP) + ", p.thumbs, p.stars";
+constexpr int kPredictionRowColumnCount = kPredictionColumnCount + 2;
 // The evidence of the latest evaluation by a person (its expected behaviour, success).
 constexpr const char* kLatestEvaluation =
     "(SELECT evidence FROM judgments WHERE prediction_id=p.id AND criterion='evaluation' AND source='human' "
@@ -25,41 +23,11 @@ constexpr const char* kJudgmentColumns =
     "j.created_by, j.create_time, j.update_time";
 constexpr int kJudgmentColumnCount = 12;
 
-// The prompt indexed for search: the last user message of the call.
-constexpr const char* kIndexPrediction =
-    "INSERT INTO predictions_fts(rowid, prompt, response) "
-    "SELECT id, coalesce((SELECT json_extract(m.value, '$.content') FROM json_each(predictions.messages) m "
-    "WHERE json_extract(m.value, '$.role')='user' ORDER BY m.key DESC LIMIT 1), ''), response "
-    "FROM predictions WHERE id=?";
-
 PredictionRow RowFrom(const sql::Rows& q, int at = 0) {
   PredictionRow r;
-  Prediction& p = r.p;
-  p.id = q.Int(at + 0);
-  p.time = q.Int(at + 1);
-  p.model_id = q.OptionalInt(at + 2);
-  p.model_name = q.Text(at + 3);
-  p.api = q.Text(at + 4);
-  p.provider_model = q.Text(at + 5);
-  p.messages_json = q.Text(at + 6);
-  p.params_json = q.Text(at + 7);
-  p.response = q.Text(at + 8);
-  p.finish_reason = q.Text(at + 9);
-  p.outcome = q.Text(at + 10);
-  p.error_type = q.Text(at + 11);
-  p.error_text = q.Text(at + 12);
-  p.latency_ms = q.Double(at + 13);
-  p.ttft_ms = q.OptionalDouble(at + 14);
-  p.prompt_tokens = q.OptionalInt(at + 15);
-  p.completion_tokens = q.OptionalInt(at + 16);
-  p.cost_usd = q.OptionalDouble(at + 17);
-  p.conversation_id = q.OptionalInt(at + 18);
-  p.trace_id = q.Text(at + 19);
-  p.source = q.Text(at + 20);
-  p.tags_json = q.Text(at + 21);
-  p.created_by = q.Text(at + 22);
-  r.thumbs = q.OptionalInt(at + 23);
-  r.stars = q.OptionalDouble(at + 24);
+  r.p = PredictionAt(q, at);
+  r.thumbs = q.OptionalInt(at + kPredictionColumnCount);
+  r.stars = q.OptionalDouble(at + kPredictionColumnCount + 1);
   return r;
 }
 
@@ -262,10 +230,6 @@ Result<std::shared_ptr<const SearchMatches>> SqliteStore::ManySearchMatches(Sqli
   return search_matches_.Get(db, search);
 }
 
-Status SqliteStore::IndexPredictionForSearch(SqliteDb& db, int64_t id) {
-  return sql::Exec(db, kIndexPrediction, id);
-}
-
 Result<std::vector<PredictionRow>> SqliteStore::ListPredictions(const PredictionFilter& f) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   TextPlan plan = TextPlan::kSet;
@@ -290,7 +254,7 @@ Result<std::vector<PredictionRow>> SqliteStore::ListPredictions(const Prediction
     sql::Rows q(r.db(), query, args);
     while (q.Next()) {
       out.push_back(RowFrom(q));
-      out.back().evaluation_json = q.IsNull(kPredictionColumnCount) ? "" : q.Text(kPredictionColumnCount);
+      out.back().evaluation_json = q.IsNull(kPredictionRowColumnCount) ? "" : q.Text(kPredictionRowColumnCount);
     }
     LOUPE_RETURN_IF_ERROR(q.status());
   }
@@ -554,7 +518,7 @@ Result<std::vector<PredictionRow>> SqliteStore::ListJudgedByPrompt(
                 args);
     while (q.Next()) {
       out.push_back(RowFrom(q));
-      out.back().evaluation_json = q.IsNull(kPredictionColumnCount) ? "" : q.Text(kPredictionColumnCount);
+      out.back().evaluation_json = q.IsNull(kPredictionRowColumnCount) ? "" : q.Text(kPredictionRowColumnCount);
     }
     LOUPE_RETURN_IF_ERROR(q.status());
   }

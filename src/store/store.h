@@ -16,7 +16,9 @@
 #include "common/status.h"
 #include "store/artifact_store.h"
 #include "store/auth_store.h"
+#include "store/batch_store.h"
 #include "store/chat_store.h"
+#include "store/comparison_store.h"
 #include "store/dataset_store.h"
 #include "store/explorer_store.h"
 #include "store/feedback_store.h"
@@ -38,7 +40,9 @@ class Store : public virtual TrackingStore,
               public virtual ArtifactStore,
               public virtual LlmStore,
               public virtual ChatStore,
-              public virtual FeedbackStore {
+              public virtual FeedbackStore,
+              public virtual ComparisonStore,
+              public virtual BatchStore {
  public:
   ~Store() override = default;
   // Blocks until every accepted write is committed, then stops the writer.

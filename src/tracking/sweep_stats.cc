@@ -7,22 +7,6 @@
 
 namespace loupe {
 
-std::optional<double> SpearmanRho(const std::vector<double>& xs, const std::vector<double>& ys) {
-  if (xs.size() != ys.size() || xs.size() < 3) return std::nullopt;
-  std::vector<double> rx = AverageRanks(xs), ry = AverageRanks(ys);
-  const double n = static_cast<double>(xs.size());
-  double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / n;
-  double my = std::accumulate(ry.begin(), ry.end(), 0.0) / n;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < rx.size(); ++i) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) * (rx[i] - mx);
-    syy += (ry[i] - my) * (ry[i] - my);
-  }
-  if (sxx == 0 || syy == 0) return std::nullopt;
-  return sxy / std::sqrt(sxx * syy);
-}
-
 std::optional<double> EtaSquared(const std::vector<std::string>& labels, const std::vector<double>& ys) {
   if (labels.size() != ys.size() || ys.size() < 3) return std::nullopt;
   const double n = static_cast<double>(ys.size());

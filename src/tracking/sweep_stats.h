@@ -9,13 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "common/ranks.h"  // AverageRanks
+#include "common/ranks.h"  // AverageRanks, SpearmanRho
 
 namespace loupe {
 
-// Spearman's rho of paired values (the Pearson correlation of their ranks); nothing for
-// fewer than 3 pairs or when either side is constant.
-std::optional<double> SpearmanRho(const std::vector<double>& xs, const std::vector<double>& ys);
 
 // eta^2 of `ys` grouped by `labels` (same length): between-group sum of squares over
 // the total; nothing for fewer than 3 values, one group, or a constant metric.

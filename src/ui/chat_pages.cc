@@ -160,7 +160,7 @@ HttpResponse ConversationsPage(llm::ChatService& chat, llm::ModelRegistry& model
 HttpResponse ConversationPage(llm::ChatService& chat, llm::ModelRegistry& models, FeedbackStore& feedback,
                               const HttpRequest& req) {
   PageFrame frame{"Chat", {{"Home", "/"}, {"Chat", "/llm/chat"}}, "llm", true,
-                  {"api.js", "markdown-it.umd.min.js", "purify.min.js", "highlight.min.js", "chat.js"}};
+                  {"api.js", "markdown-it.umd.min.js", "purify.min.js", "highlight.min.js", "markdown.js", "chat.js"}};
   Result<int64_t> id = PagePathId(req, "conversation");
   if (!id.ok()) return HtmlErrorPage(id.status(), frame);
   Result<Conversation> c = chat.chats().GetConversation(*id);

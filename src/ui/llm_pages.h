@@ -20,7 +20,7 @@ std::vector<Route> PredictionPageRoutes(llm::FeedbackService& feedback, llm::Mod
 // A model's capability badges ({label, confirmed, title}) from its API form (LlmModelJson).
 nlohmann::json ModelBadges(const nlohmann::json& model);
 
-// The LLM pages' own tabs: chat, predictions, feedback, endpoints.
+// The LLM pages' own tabs: chat, compare, predictions, feedback, endpoints.
 std::string LlmTabs(const std::string& active);
 
 }  // namespace loupe

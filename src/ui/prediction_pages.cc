@@ -123,7 +123,7 @@ HttpResponse PredictionsPage(llm::FeedbackService& feedback, llm::ModelRegistry&
 
 HttpResponse PredictionPage(llm::FeedbackService& feedback, ChatStore& chats, const HttpRequest& req) {
   PageFrame frame{"Prediction", {{"Home", "/"}, {"Predictions", "/llm/predictions"}}, "llm", false,
-                  {"markdown-it.umd.min.js", "purify.min.js", "highlight.min.js", "predictions.js"}};
+                  {"markdown-it.umd.min.js", "purify.min.js", "highlight.min.js", "markdown.js", "predictions.js"}};
   Result<int64_t> id = PagePathId(req, "prediction");
   if (!id.ok()) return HtmlErrorPage(id.status(), frame);
   Result<Prediction> p = chats.GetPrediction(*id);

@@ -119,7 +119,7 @@ Result<PredictionFilter> FilterFromQuery(const HttpRequest& req, std::set<std::s
   LOUPE_RETURN_IF_ERROR(OneOf(req, "outcome", {"ok", "error", "refused", "cancelled"}, f.outcome));
   LOUPE_RETURN_IF_ERROR(OneOf(req, "rating", {"up", "down", "rated", "unrated"}, f.rating));
   LOUPE_RETURN_IF_ERROR(OneOf(req, "tag", FailureTags(), f.failure_tag));
-  LOUPE_RETURN_IF_ERROR(OneOf(req, "source", {"chat", "batch", "judge"}, f.source));
+  LOUPE_RETURN_IF_ERROR(OneOf(req, "source", {"chat", "comparison", "batch", "judge"}, f.source));
   LOUPE_RETURN_IF_ERROR(TimeRange(req, f.since, f.until));
   if (const std::string* ids = req.Query("ids"); ids && !ids->empty()) {
     size_t start = 0;
@@ -231,22 +231,6 @@ std::string JudgmentCsvLine(const Judgment& j, const Prediction& p) {
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-StreamStart Download(StreamWorkers& workers, const std::string& type, const std::string& filename, ChunkSource source) {
-  StreamStart st;
-  std::shared_ptr<StreamWorkers::Slot> slot = workers.Reserve();
-  if (!slot) {
-    st.error = JsonError(Status::Unavailable("too many downloads are running; try again when one ends"));
-    return st;
-  }
-  st.content_type = type;
-  st.headers = {{"Content-Disposition", "attachment; filename=\"" + filename + "\""},
-                {"X-Content-Type-Options", "nosniff"}};
-  st.on_open = [&workers, slot, source = std::move(source)](std::shared_ptr<EventStream> stream) {
-    workers.Start(slot, std::move(stream), source);
-  };
-  return st;
-}
-
 // SFT examples come from answered calls only.
 Result<PredictionFilter> SftFilter(const HttpRequest& req, std::set<std::string> extra) {
   LOUPE_ASSIGN_OR_RETURN(PredictionFilter f, FilterFromQuery(req, std::move(extra)));
@@ -254,12 +238,6 @@ Result<PredictionFilter> SftFilter(const HttpRequest& req, std::set<std::string>
     return Status::InvalidArgument("training examples come from answered calls (outcome ok)");
   }
   return f;
-}
-
-StreamStart Refuse(const Status& s) {
-  StreamStart st;
-  st.error = JsonError(s);
-  return st;
 }
 
 // Pages through every prediction a filter matches, by id.
@@ -382,13 +360,13 @@ std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& 
   Route predictions{"GET", "/api/v1/llm/exports/predictions", nullptr};
   predictions.stream = [&store, &workers](const HttpRequest& req) {
     Result<PredictionFilter> f = FilterFromQuery(req, {"format"});
-    if (!f.ok()) return Refuse(f.status());
+    if (!f.ok()) return RefuseStream(f.status());
     std::string format = "csv";
-    if (Status s = OneOf(req, "format", {"csv", "json", "jsonl"}, format); !s.ok()) return Refuse(s);
+    if (Status s = OneOf(req, "format", {"csv", "json", "jsonl"}, format); !s.ok()) return RefuseStream(s);
     auto pager = std::make_shared<PredictionPager>(PredictionPager{&store, *f});
     auto started = std::make_shared<bool>(false);
     const std::string type = format == "csv" ? "text/csv; charset=utf-8" : format == "json" ? "application/json" : "application/x-ndjson";
-    return Download(workers, type, "predictions." + format, [pager, started, format](std::string& chunk) -> Result<bool> {
+    return DownloadStream(workers, type, "predictions." + format, [pager, started, format](std::string& chunk) -> Result<bool> {
       if (!*started) chunk += format == "csv" ? kPredictionCsvHeader : format == "json" ? "[" : "";
       LOUPE_ASSIGN_OR_RETURN(std::vector<PredictionRow> rows, pager->Next());
       for (const PredictionRow& row : rows) {
@@ -414,11 +392,11 @@ std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& 
   Route judgments{"GET", "/api/v1/llm/exports/judgments", nullptr};
   judgments.stream = [&store, &workers](const HttpRequest& req) {
     Result<FeedbackFilter> f = FeedbackFilterFromQuery(req, {"format"});
-    if (!f.ok()) return Refuse(f.status());
+    if (!f.ok()) return RefuseStream(f.status());
     std::string format = "csv";
-    if (Status s = OneOf(req, "format", {"csv", "jsonl"}, format); !s.ok()) return Refuse(s);
+    if (Status s = OneOf(req, "format", {"csv", "jsonl"}, format); !s.ok()) return RefuseStream(s);
     auto after = std::make_shared<int64_t>(-1);
-    return Download(workers, format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", "judgments." + format,
+    return DownloadStream(workers, format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson", "judgments." + format,
                     [&store, filter = *f, after, format](std::string& chunk) -> Result<bool> {
                       if (*after < 0) {
                         if (format == "csv") chunk += kJudgmentCsvHeader;
@@ -439,12 +417,12 @@ std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& 
   Route sft{"GET", "/api/v1/llm/exports/sft", nullptr};
   sft.stream = [&store, &workers](const HttpRequest& req) {
     Result<PredictionFilter> f = SftFilter(req, {"format", "use_expected"});
-    if (!f.ok()) return Refuse(f.status());
+    if (!f.ok()) return RefuseStream(f.status());
     std::string format = "openai", use_expected = "true";
-    if (Status s = OneOf(req, "format", {"openai", "sharegpt", "table"}, format); !s.ok()) return Refuse(s);
-    if (Status s = OneOf(req, "use_expected", {"true", "false"}, use_expected); !s.ok()) return Refuse(s);
+    if (Status s = OneOf(req, "format", {"openai", "sharegpt", "table"}, format); !s.ok()) return RefuseStream(s);
+    if (Status s = OneOf(req, "use_expected", {"true", "false"}, use_expected); !s.ok()) return RefuseStream(s);
     auto reader = std::make_shared<llm::SftReader>(store, *f, *llm::ParseSftFormat(format), use_expected == "true");
-    return Download(workers, "application/x-ndjson", "sft-" + format + ".jsonl",
+    return DownloadStream(workers, "application/x-ndjson", "sft-" + format + ".jsonl",
                     [reader](std::string& chunk) { return reader->Next(chunk); });
   };
   r.push_back(std::move(sft));
@@ -453,11 +431,11 @@ std::vector<Route> FeedbackApiRoutes(llm::FeedbackService& feedback, ChatStore& 
   Route prefs{"GET", "/api/v1/llm/exports/preferences", nullptr};
   prefs.stream = [&store, &workers](const HttpRequest& req) {
     Result<PredictionFilter> f = FilterFromQuery(req, {"format"});
-    if (!f.ok()) return Refuse(f.status());
+    if (!f.ok()) return RefuseStream(f.status());
     std::string format = "trl";
-    if (Status s = OneOf(req, "format", {"trl", "openai", "table"}, format); !s.ok()) return Refuse(s);
+    if (Status s = OneOf(req, "format", {"trl", "openai", "table"}, format); !s.ok()) return RefuseStream(s);
     auto reader = std::make_shared<llm::PreferenceReader>(store, *f, *llm::ParsePreferenceFormat(format));
-    return Download(workers, "application/x-ndjson", "preferences-" + format + ".jsonl",
+    return DownloadStream(workers, "application/x-ndjson", "preferences-" + format + ".jsonl",
                     [reader](std::string& chunk) { return reader->Next(chunk); });
   };
   r.push_back(std::move(prefs));

@@ -98,6 +98,27 @@ Result<nlohmann::json> ParseJsonObject(const HttpRequest& req, size_t max_bytes)
   return j;
 }
 
+Status OnlyQueryParams(const HttpRequest& req, const std::set<std::string>& allowed) {
+  for (const auto& [k, v] : req.query) {
+    if (!allowed.count(k)) return Status::InvalidArgument("unknown query parameter '" + k + "'");
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> QueryInteger(const HttpRequest& req, const std::string& name, int64_t fallback, int64_t min,
+                             int64_t max) {
+  const std::string* v = req.Query(name);
+  if (!v) return fallback;
+  const std::string range =
+      "'" + name + "' must be a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+  if (v->empty() || v->size() > 18 || v->find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidArgument(range);
+  }
+  const int64_t n = std::stoll(*v);
+  if (n < min || n > max) return Status::InvalidArgument(range);
+  return n;
+}
+
 Result<int64_t> ParseId(const std::string* text, const std::string& what) {
   if (!text || text->empty()) return Status::InvalidArgument(what + " is required");
   int64_t v = 0;

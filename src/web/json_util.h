@@ -5,6 +5,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "common/status.h"
@@ -48,6 +49,11 @@ void SetEtag(HttpResponse& r, const std::string& etag);
 Result<nlohmann::json> ParseJsonObject(const HttpRequest& req, size_t max_bytes);
 // Parses a path parameter or query value as a non-negative integer id.
 Result<int64_t> ParseId(const std::string* text, const std::string& what);
+// InvalidArgument naming the first query parameter not in `allowed`.
+Status OnlyQueryParams(const HttpRequest& req, const std::set<std::string>& allowed);
+// The query parameter `name` as a whole number from `min` to `max`; `fallback` when absent.
+Result<int64_t> QueryInteger(const HttpRequest& req, const std::string& name, int64_t fallback, int64_t min,
+                             int64_t max);
 // Wraps a handler that needs the `:id` path parameter as an integer (`what` names it
 // in the error, e.g. "job id").
 Handler WithPathId(const std::string& what, std::function<HttpResponse(const HttpRequest&, int64_t)> f);

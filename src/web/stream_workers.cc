@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "web/json_util.h"
+
 namespace loupe {
 
 namespace {
@@ -80,6 +82,29 @@ void StreamWorkers::Stop() {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& w : workers_) w->thread.join();
   workers_.clear();
+}
+
+StreamStart DownloadStream(StreamWorkers& workers, const std::string& type, const std::string& filename,
+                           ChunkSource source) {
+  StreamStart st;
+  std::shared_ptr<StreamWorkers::Slot> slot = workers.Reserve();
+  if (!slot) {
+    st.error = JsonError(Status::Unavailable("too many downloads are running; try again when one ends"));
+    return st;
+  }
+  st.content_type = type;
+  st.headers = {{"Content-Disposition", "attachment; filename=\"" + filename + "\""},
+                {"X-Content-Type-Options", "nosniff"}};
+  st.on_open = [&workers, slot, source = std::move(source)](std::shared_ptr<EventStream> stream) {
+    workers.Start(slot, std::move(stream), source);
+  };
+  return st;
+}
+
+StreamStart RefuseStream(const Status& s) {
+  StreamStart st;
+  st.error = JsonError(s);
+  return st;
 }
 
 }  // namespace loupe

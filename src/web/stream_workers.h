@@ -61,4 +61,11 @@ class StreamWorkers {
   std::atomic<bool> stopping_{false};
 };
 
+// A download's response: `source`'s chunks as an attachment named `filename`, produced
+// by one of `workers` (503 when they are all busy, decided before the headers go out).
+StreamStart DownloadStream(StreamWorkers& workers, const std::string& type, const std::string& filename,
+                           ChunkSource source);
+// A streamed route's refusal, as a JSON error.
+StreamStart RefuseStream(const Status& s);
+
 }  // namespace loupe

@@ -24,6 +24,14 @@ Directives in the last user message make it fail the way real providers fail:
                 so a benchmark can time every token's trip
   #nousage      report no usage at all
   #truncate     (whole answers) send half of the JSON body
+Judge mode: a call whose system prompt is Loupe's judge's ("You are an impartial judge")
+is answered with the JSON verdict Loupe asks for, scoring every criterion the system
+prompt lists ("- name (min to max): ...") at max - 2, with a reason. Directives anywhere
+in the judge's user message (the judged conversation carries them):
+  #score:N      every criterion scored N (outside the scale too: for the strict reading)
+  #judgebad     a reply that is not JSON; #judgebad:1 only the first judge call of this
+                user message, so the retry gets a verdict
+  #judgefence   the verdict inside a ```json fence, as chat models often write it
 GET /_standin/requests returns the calls received (method, path, headers, body) and
 DELETE /_standin/requests forgets them.
 
@@ -38,7 +46,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STATE = {"key": "sk-standin", "requests": [], "failures": {}, "lock": threading.Lock()}
+STATE = {"key": "sk-standin", "requests": [], "failures": {}, "judged": {}, "lock": threading.Lock()}
 
 
 def words_of(text):
@@ -51,6 +59,35 @@ def answer_for(model, messages):
         last = " ".join(p.get("text", "") for p in last if isinstance(p, dict))
     clean = re.sub(r"#\S+", "", last).strip()
     return f"{model} heard: {clean}", last
+
+
+JUDGE_SYSTEM = "You are an impartial judge"
+
+
+def judge_reply(system, prompt):
+    """The stand-in judge's reply to Loupe's judge prompt (see the module's docstring)."""
+    criteria = re.findall(r"^- ([a-z_]+) \(([-0-9.]+) to ([-0-9.]+)\):", system, re.M)
+    with STATE["lock"]:
+        n = STATE["judged"].get(prompt, 0) + 1
+        STATE["judged"][prompt] = n
+    bad = re.search(r"#judgebad(?::(\d+))?", prompt)
+    if bad and (bad.group(1) is None or n <= int(bad.group(1))):
+        return "I would rate this answer highly overall, about eight out of ten."
+    fixed = re.search(r"#score:(-?\d+(?:\.\d+)?)", prompt)
+    verdict = {"criteria": {}, "reasoning": "The stand-in judge's verdict."}
+    for name, _lo, hi in criteria:
+        score = float(fixed.group(1)) if fixed else float(hi) - 2
+        score = int(score) if score == int(score) else score
+        verdict["criteria"][name] = {"score": score, "reasoning": f"{name} scored {score} by the stand-in."}
+    text = json.dumps(verdict)
+    return "```json " + text + " ```" if "#judgefence" in prompt else text
+
+
+def system_of(req, messages):
+    if isinstance(req.get("system"), str):
+        return req["system"]
+    first = messages[0] if messages else {}
+    return first.get("content", "") if first.get("role") == "system" and isinstance(first.get("content"), str) else ""
 
 
 def prompt_tokens(messages, system=""):
@@ -207,6 +244,8 @@ class Handler(BaseHTTPRequestHandler):
         text, prompt = answer_for(model, messages)
         if self.injected_failure(prompt):
             return
+        if system_of(req, messages).startswith(JUDGE_SYSTEM):
+            text = judge_reply(system_of(req, messages), prompt)
         if self.path == "/v1/messages":
             return self.messages(req, model, messages, text, prompt)
         return self.completions(req, model, messages, text, prompt)

@@ -24,21 +24,7 @@
   const id = chat.dataset.id;
   const thread = document.getElementById('thread');
 
-  // Markdown, sanitised: markdown-it without raw HTML, highlight.js for code, DOMPurify last.
-  const md = window.markdownit ? window.markdownit({ html: false, linkify: true, breaks: true, highlight(code, lang) {
-    if (window.hljs && lang && hljs.getLanguage(lang)) {
-      try { return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value; } catch (e) { /* plain */ }
-    }
-    return '';
-  } }) : null;
-  function renderMarkdown(root) {
-    if (!md || !window.DOMPurify) return;
-    for (const el of root.querySelectorAll('[data-md]')) {
-      el.innerHTML = DOMPurify.sanitize(md.render(el.textContent));
-      el.removeAttribute('data-md');
-      el.classList.add('rendered');
-    }
-  }
+  const renderMarkdown = (root) => LoupeMarkdown.render(root);
   renderMarkdown(thread);
 
   async function refreshThread() {

@@ -3,18 +3,7 @@
 // the filters as a Loupe dataset.
 (function () {
   'use strict';
-  if (window.markdownit && window.DOMPurify) {
-    const md = window.markdownit({ html: false, linkify: true, breaks: true, highlight(code, lang) {
-      if (window.hljs && lang && hljs.getLanguage(lang)) {
-        try { return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value; } catch (e) { /* plain */ }
-      }
-      return '';
-    } });
-    for (const el of document.querySelectorAll('[data-md]')) {
-      el.innerHTML = DOMPurify.sanitize(md.render(el.textContent));
-      el.classList.add('rendered');
-    }
-  }
+  if (window.LoupeMarkdown) LoupeMarkdown.render(document);  // a prediction's page loads it
   const form = document.getElementById('prediction-filters');
   if (form) {
     form.addEventListener('submit', () => {

@@ -1,0 +1,100 @@
+#include "evals/ab_compare.h"
+
+#include <numeric>
+
+#include "evals/ab_stats.h"
+#include "llm/feedback_service.h"
+
+namespace loupe::evals {
+
+namespace {
+
+using nlohmann::json;
+
+double Mean(const std::vector<double>& v) {
+  return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+json Arm(const std::string& name, const std::vector<PairedCase>& cases, bool a) {
+  int64_t n = 0, passed = 0;
+  for (const PairedCase& c : cases) {
+    const std::optional<bool>& p = a ? c.a_passed : c.b_passed;
+    if (!p) continue;
+    ++n;
+    passed += *p ? 1 : 0;
+  }
+  std::optional<llm::Interval> ci = llm::WilsonInterval(passed, n);
+  return {{"name", name},
+          {"n", n},
+          {"passed", passed},
+          {"pass_rate", n ? json(static_cast<double>(passed) / n) : json(nullptr)},
+          {"pass_rate_ci95", ci ? json::array({ci->low, ci->high}) : json(nullptr)}};
+}
+
+}  // namespace
+
+json CompareArms(const std::string& a_name, const std::string& b_name, const std::vector<PairedCase>& cases,
+                 int bootstrap) {
+  json metrics = json::array();
+  std::vector<double> p_values;
+  int64_t paired_n = 0;
+  // Pass/fail: McNemar on the discordant pairs.
+  {
+    std::vector<double> diffs, as, bs;
+    int64_t a_only = 0, b_only = 0;
+    for (const PairedCase& c : cases) {
+      if (!c.a_passed || !c.b_passed) continue;
+      const double a = *c.a_passed ? 1 : 0, b = *c.b_passed ? 1 : 0;
+      as.push_back(a);
+      bs.push_back(b);
+      diffs.push_back(b - a);
+      a_only += a > b ? 1 : 0;
+      b_only += b > a ? 1 : 0;
+    }
+    paired_n = static_cast<int64_t>(diffs.size());
+    if (!diffs.empty()) {
+      const Interval ci = PairedBootstrapMeanInterval(diffs, bootstrap);
+      const double p = McNemarExactP(a_only, b_only);
+      metrics.push_back({{"metric", "pass_rate"}, {"higher_is_better", true}, {"n", diffs.size()},
+                         {"a_mean", Mean(as)}, {"b_mean", Mean(bs)}, {"difference", Mean(diffs)},
+                         {"ci95", {ci.low, ci.high}}, {"test", "McNemar exact"},
+                         {"statistic", {{"a_only", a_only}, {"b_only", b_only}}}, {"p_value", p}});
+      p_values.push_back(p);
+    }
+  }
+  // Continuous metrics: Wilcoxon signed-rank on the paired differences.
+  auto continuous = [&](const char* name, bool higher_is_better, auto a_of, auto b_of) {
+    std::vector<double> diffs, as, bs;
+    for (const PairedCase& c : cases) {
+      const std::optional<double> a = a_of(c), b = b_of(c);
+      if (!a || !b) continue;
+      as.push_back(*a);
+      bs.push_back(*b);
+      diffs.push_back(*b - *a);
+    }
+    if (diffs.empty()) return;
+    const SignedRank w = WilcoxonSignedRank(diffs);
+    const Interval ci = PairedBootstrapMeanInterval(diffs, bootstrap);
+    metrics.push_back({{"metric", name}, {"higher_is_better", higher_is_better}, {"n", diffs.size()},
+                       {"a_mean", Mean(as)}, {"b_mean", Mean(bs)}, {"difference", Mean(diffs)},
+                       {"ci95", {ci.low, ci.high}}, {"test", w.exact ? "Wilcoxon signed-rank (exact)" : "Wilcoxon signed-rank (normal)"},
+                       {"statistic", {{"w", w.statistic}, {"nonzero", w.n}}}, {"p_value", w.p_value}});
+    p_values.push_back(w.p_value);
+  };
+  continuous("latency_ms", false, [](const PairedCase& c) { return c.a_latency_ms; },
+             [](const PairedCase& c) { return c.b_latency_ms; });
+  continuous("judge_score", true, [](const PairedCase& c) { return c.a_score; },
+             [](const PairedCase& c) { return c.b_score; });
+  // Several metrics compared at once: Holm's adjustment before any verdict.
+  const std::vector<double> adjusted = HolmAdjust(p_values);
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    json& m = metrics[i];
+    m["p_holm"] = adjusted[i];
+    const double diff = m["difference"].get<double>();
+    m["verdict"] = PlainVerdict(a_name, b_name, m["higher_is_better"].get<bool>() ? diff : -diff, adjusted[i],
+                                m["n"].get<int64_t>());
+  }
+  return {{"a", Arm(a_name, cases, true)}, {"b", Arm(b_name, cases, false)}, {"paired_n", paired_n}, {"metrics", metrics}};
+}
+
+}  // namespace loupe::evals

@@ -1,0 +1,111 @@
+// BatchStore: batch tests — a test set's cases (a prompt or messages, the expected output,
+// labels, context, assertions) run against one or more models, a cell per case and model.
+// A cell's answer is a prediction (a cached one is the earlier prediction, linked again),
+// with the assertions' results. The run's status is kept, so a run that was running when
+// the server stopped runs on after the restart. Thread-safe; writes are durable when
+// they return OK (see store.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/chat_store.h"
+
+namespace loupe {
+
+struct BatchRun {
+  int64_t id = 0;
+  std::string title;
+  std::vector<int64_t> model_ids;
+  std::vector<std::string> model_names;  // at creation
+  std::string status;                    // running | cancelled | done
+  std::string options_json = "{}";       // system, params, limits, cache, validators, judge
+  std::string created_by;
+  int64_t create_time = 0;
+  int64_t finish_time = 0;  // 0 while not done
+  // Filled by reads.
+  int64_t cases = 0;
+  int64_t cells = 0;
+  int64_t answered = 0;  // cells with a result
+  int64_t ok = 0;        // ... whose call answered
+  int64_t cached = 0;    // ... from the cache
+  int64_t passed = 0;    // ... whose assertions all passed (cells without assertions count)
+  int64_t judging = 0;   // answers waiting for the judge
+  int64_t judged = 0;    // answers the judge has scored (or failed to)
+};
+
+struct BatchCase {
+  int64_t id = 0;
+  int64_t position = 0;
+  std::string messages_json;  // [{role, content}], the prompt as sent (system prompt aside)
+  std::string expected;
+  std::string labels_json = "[]";
+  std::string context;
+  std::string assertions_json = "[]";  // validators' descriptions
+};
+
+struct BatchCell {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  int64_t case_id = 0;
+  int64_t model_id = 0;
+  std::string model_name;
+  std::optional<Prediction> prediction;  // none while pending
+  bool cached = false;
+  std::string checks_json = "[]";  // the assertions' results
+  std::optional<bool> passed;
+  std::string judge;  // "" (not asked) | "pending" | the verdict's JSON
+  std::optional<double> judge_score;  // the verdict's overall (1-10)
+  std::optional<bool> judge_passed;
+};
+
+struct BatchResult {
+  BatchCase c;
+  BatchCell cell;
+};
+
+// A cell to run, with what its call needs; or (`judge_prediction`) its answer to judge.
+struct PendingBatchCell {
+  int64_t cell_id = 0;
+  int64_t run_id = 0;
+  int64_t model_id = 0;
+  BatchCase c;
+  std::optional<int64_t> judge_prediction;
+};
+
+class BatchStore {
+ public:
+  virtual ~BatchStore() = default;
+  // The run (status running), its cases and a pending cell per case and model, in one
+  // transaction. NotFound for a model that does not exist.
+  virtual Result<BatchRun> CreateBatchRun(const BatchRun& run, const std::vector<BatchCase>& cases) = 0;
+  virtual Result<BatchRun> GetBatchRun(int64_t id) = 0;
+  virtual Result<std::vector<BatchRun>> ListBatchRuns(int64_t limit, int64_t offset) = 0;
+  // Results by case position, then model order; `answered_only` leaves pending cells out.
+  virtual Result<std::vector<BatchResult>> ListBatchResults(int64_t run_id, bool answered_only, int64_t after_cell,
+                                                            int64_t limit) = 0;
+  // Pending cells of running runs (of one run, or all: 0), in case order: those to ask,
+  // then answers waiting for the judge.
+  virtual Result<std::vector<PendingBatchCell>> PendingBatchCells(int64_t run_id, int64_t limit) = 0;
+  // A cell's result: a new prediction (`p.id` 0, inserted) or a cached one (`p.id` set),
+  // with its checks, in one transaction (`judge`: the answer waits for the judge); the run
+  // is done when nothing is left to ask or judge. Conflict when the cell has its result
+  // already.
+  virtual Result<int64_t> RecordBatchResult(int64_t cell_id, const Prediction& p, bool cached,
+                                            const std::string& checks_json, std::optional<bool> passed,
+                                            const std::string& cache_key, bool judge, int64_t now) = 0;
+  // The judge's verdict (or error, `score` unset) on a cell's answer.
+  virtual Status RecordBatchJudge(int64_t cell_id, const std::string& verdict_json, std::optional<double> score,
+                                  std::optional<bool> passed, int64_t now) = 0;
+  // The latest answered (outcome ok) prediction stored under `cache_key` by a cell that
+  // called the model itself.
+  virtual Result<std::optional<int64_t>> FindCachedAnswer(const std::string& cache_key) = 0;
+  // running -> cancelled (pending cells wait), cancelled -> running (they run on).
+  virtual Status SetBatchRunStatus(int64_t id, const std::string& status, int64_t now) = 0;
+  virtual Status DeleteBatchRun(int64_t id) = 0;
+};
+
+}  // namespace loupe
