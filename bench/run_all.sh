@@ -103,6 +103,11 @@ echo "== chat: time to first token, direct and through Loupe; per-token relay at
 python3 bench/chat_latency_bench.py "$build/loupe" 50
 for n in 4 16 64; do STREAMS=$n python3 bench/chat_relay_bench.py "$build/loupe" 3; done
 
+echo "== batch tests (issue 13): 10,000 prompts at 50 ms and concurrency 64 against the ideal; cached re-run; CPU per request"
+python3 bench/batch_bench.py "$build/loupe" 10000 64
+echo "== the comparison grid: 100 prompts x 4 models, server render"
+python3 bench/comparison_grid_bench.py "$build/loupe" 100 4 9
+
 echo "== SDK scripts against a server killed at random (every value must arrive exactly once)"
 bench/sdk_faults.sh "$build"
 

@@ -19,7 +19,7 @@ void EvalsModule::AddRoutes(std::vector<Route>& routes) {
   AppendRoutes(routes, ComparisonApiRoutes(comparisons_, downloads_));
   AppendRoutes(routes, JudgeApiRoutes(judges_));
   AppendRoutes(routes, BatchApiRoutes(batches_, downloads_, evals::BatchOptions{}.max_cases));
-  AppendRoutes(routes, BatchPageRoutes(batches_, llm_.models()));
+  AppendRoutes(routes, BatchPageRoutes(batches_, llm_.models(), downloads_));
   AppendRoutes(routes, ComparisonPageRoutes(comparisons_, llm_.models()));
 }
 

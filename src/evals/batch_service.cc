@@ -323,6 +323,7 @@ BatchService::BatchService(BatchStore& store, ChatStore& chats, LlmStore& models
                            JudgeService& judges, BatchOptions options)
     : store_(store), chats_(chats), models_(models), chat_(chat), judges_(judges), options_(options) {
   scheduler_ = std::thread([this] { Schedule(); });
+  recorder_ = std::thread([this] { RecordLoop(); });
 }
 
 BatchService::~BatchService() { Stop(); }
@@ -334,6 +335,14 @@ void BatchService::Stop() {
   }
   wake_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
+  // What is queued is written; answers that end later (the HTTP client stops after this
+  // module) are written as they come.
+  {
+    std::lock_guard<std::mutex> lock(record_mu_);
+    record_stopping_ = true;
+  }
+  record_wake_.notify_all();
+  if (recorder_.joinable()) recorder_.join();
 }
 
 Result<BatchRun> BatchService::Create(const json& body, const std::string& by) {
@@ -602,11 +611,7 @@ void BatchService::StartCell(const Queued& q, const json& options) {
     p.source = "batch";
     p.created_by = by;
     auto [checks, passed] = Check(cell.c, p, options);
-    Result<int64_t> id = store_.RecordBatchResult(cell.cell_id, p, false, checks.dump(), passed, "", false, NowMicros());
-    if (!id.ok() && id.status().code() != Code::kConflict) {
-      spdlog::error("batch cell {}: cannot record why it could not run: {}", cell.cell_id, id.status().message());
-    }
-    finish();
+    Record({{cell.cell_id, p, false, checks.dump(), passed, "", false}, cell.run_id, cell.model_id, provider});
   };
   Result<LlmModel> model = models_.GetLlmModel(cell.model_id);
   if (!model.ok()) return setup_error(model.status());
@@ -623,25 +628,24 @@ void BatchService::StartCell(const Queued& q, const json& options) {
       Result<Prediction> p = chats_.GetPrediction(**hit);
       if (p.ok()) {
         auto [checks, passed] = Check(cell.c, *p, options);
-        Result<int64_t> id = store_.RecordBatchResult(cell.cell_id, *p, true, checks.dump(), passed, "",
-                                                      judge && p->outcome == "ok", NowMicros());
-        if (!id.ok() && id.status().code() != Code::kConflict) {
-          spdlog::error("batch cell {}: cannot record its cached answer: {}", cell.cell_id, id.status().message());
-        }
-        return finish();
+        return Record({{cell.cell_id, *p, true, checks.dump(), passed, "", judge && p->outcome == "ok"},
+                       cell.run_id, cell.model_id, provider});
       }
     }
   }
-  auto record = [this, cell, cache_key, options, judge](const Prediction& p) -> Result<int64_t> {
+  // Whether the recorder ends the cell (its answer is queued for the next group write),
+  // or the call's end does.
+  auto queued = std::make_shared<bool>(false);
+  auto record = [this, cell, cache_key, options, judge, provider, queued](const Prediction& p) -> Result<int64_t> {
     // Stopped (cancelled or the server stopping): the call is kept, the cell waits to be
     // asked again.
     if (p.outcome == "cancelled") return chats_.RecordPrediction(p);
     auto [checks, passed] = Check(cell.c, p, options);
-    Result<int64_t> id = store_.RecordBatchResult(cell.cell_id, p, false, checks.dump(), passed,
-                                                  p.outcome == "ok" ? cache_key : "", judge && p.outcome == "ok",
-                                                  NowMicros());
-    if (!id.ok() && id.status().code() == Code::kConflict) return chats_.RecordPrediction(p);
-    return id;
+    *queued = true;
+    Record({{cell.cell_id, p, false, checks.dump(), passed, p.outcome == "ok" ? cache_key : "",
+             judge && p.outcome == "ok"},
+            cell.run_id, cell.model_id, provider});
+    return int64_t{0};  // its id comes with the write; nobody reads it from the call
   };
   Result<std::shared_ptr<llm::ChatCall>> call =
       chat_.PrepareCall(cell.model_id, system, params, std::move(messages), by, "batch", record);
@@ -653,10 +657,64 @@ void BatchService::StartCell(const Queued& q, const json& options) {
     calls.push_back(*call);
     if (stopping_) (*call)->Cancel();
   }
-  (*call)->Start([finish](const std::string& event, const json&) {
-    if (event == "done" || event == "error") finish();
+  (*call)->Start([finish, queued](const std::string& event, const json&) {
+    if ((event == "done" || event == "error") && !*queued) finish();
     return true;
   });
+}
+
+void BatchService::Record(PendingWrite w) {
+  // The call's place is free at once (the next call need not wait for this commit); the
+  // cell stays known, so it is not read as pending again, until its answer is stored.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_[{w.run_id, w.model}];
+    --provider_in_flight_[w.provider];
+  }
+  wake_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(record_mu_);
+    if (!record_stopping_) {
+      record_queue_.push_back(std::move(w));
+      record_wake_.notify_one();
+      return;
+    }
+  }
+  // Stopped: written at once, on the caller's thread.
+  std::vector<PendingWrite> one;
+  one.push_back(std::move(w));
+  Write(one);
+}
+
+void BatchService::Write(std::vector<PendingWrite>& batch) {
+  std::vector<BatchWrite> writes;
+  writes.reserve(batch.size());
+  for (PendingWrite& w : batch) writes.push_back(std::move(w.write));
+  Status s = store_.RecordBatchResults(writes, NowMicros());
+  // A failed write leaves the cells pending: asked again, never lost as answered.
+  if (!s.ok()) spdlog::error("batch tests: cannot record {} answers: {}", writes.size(), s.message());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const PendingWrite& w : batch) {
+      known_.erase(w.write.cell_id);
+      auto o = run_options_.find(w.run_id);
+      if (o != run_options_.end() && o->second.contains("judge")) more_ = true;  // judge work appeared
+    }
+  }
+  wake_.notify_all();
+}
+
+void BatchService::RecordLoop() {
+  std::unique_lock<std::mutex> lock(record_mu_);
+  while (true) {
+    record_wake_.wait(lock, [&] { return record_stopping_ || !record_queue_.empty(); });
+    if (record_queue_.empty()) return;  // stopping, and nothing left
+    std::vector<PendingWrite> batch;
+    batch.swap(record_queue_);
+    lock.unlock();
+    Write(batch);
+    lock.lock();
+  }
 }
 
 void BatchService::StartJudge(const Queued& q, const json& options) {

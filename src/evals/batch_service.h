@@ -10,7 +10,8 @@
 // Runs are stored with their status: one cancelled keeps its pending cells for Resume(),
 // and one running when the server stopped runs on after the restart (calls a stop cut
 // short are kept as cancelled predictions and asked again). Thread-safe; one scheduler
-// thread starts calls, the HTTP client's thread records them.
+// thread starts calls, the HTTP client's thread checks their answers, one recorder thread
+// writes them (all that wait, in one transaction).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -92,6 +93,17 @@ class BatchService {
   bool Fill();  // reads pending cells; false when there are none to read
   void StartCell(const Queued& q, const nlohmann::json& options);
   void StartJudge(const Queued& q, const nlohmann::json& options);
+  // Answers are written by the recorder thread, all that wait in one transaction, so the
+  // HTTP client's thread never waits for a commit; a cell ends once its answer is stored.
+  struct PendingWrite {
+    BatchWrite write;
+    int64_t run_id = 0;
+    int64_t model = 0;
+    std::string provider;
+  };
+  void Record(PendingWrite w);
+  void Write(std::vector<PendingWrite>& batch);
+  void RecordLoop();
   void Ended(int64_t cell_id, int64_t run_id, int64_t model_id, const std::string& provider);
   Result<nlohmann::json> OptionsOf(int64_t run_id);
 
@@ -115,6 +127,12 @@ class BatchService {
   bool more_ = false;  // the store may hold pending cells not read yet (from Resume() on: keys are readable then)
   bool stopping_ = false;
   std::thread scheduler_;
+
+  std::mutex record_mu_;
+  std::condition_variable record_wake_;
+  std::vector<PendingWrite> record_queue_;
+  bool record_stopping_ = false;
+  std::thread recorder_;
 };
 
 }  // namespace loupe::evals

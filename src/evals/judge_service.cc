@@ -301,13 +301,14 @@ void JudgeService::Ended(const std::shared_ptr<Run>& run) {
     placed += 9 * (verdict->criteria[i].score - k.min) / (k.max - k.min);
   }
   const double overall = 1 + placed / static_cast<double>(verdict->criteria.size());
+  const double share = (overall - 1) / 9;
   if (Status st = put("overall", overall, verdict->passed,
-                      {{"reasoning", verdict->reasoning}, {"min", 1}, {"max", 10}, {"share", verdict->overall}});
+                      {{"reasoning", verdict->reasoning}, {"min", 1}, {"max", 10}, {"share", share}});
       !st.ok()) {
     return run->done(st);
   }
   run->done(json{{"prediction_id", r.prediction_id}, {"passed", verdict->passed}, {"overall", overall},
-                 {"overall_share", verdict->overall}, {"reasoning", verdict->reasoning}, {"criteria", criteria},
+                 {"overall_share", share}, {"reasoning", verdict->reasoning}, {"criteria", criteria},
                  {"attempts", run->attempts}, {"judge", judge}, {"judgment_ids", ids}});
 }
 

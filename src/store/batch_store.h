@@ -76,6 +76,17 @@ struct PendingBatchCell {
   std::optional<int64_t> judge_prediction;
 };
 
+// One cell's result, as RecordBatchResults() writes it.
+struct BatchWrite {
+  int64_t cell_id = 0;
+  Prediction p;
+  bool cached = false;
+  std::string checks_json = "[]";
+  std::optional<bool> passed;
+  std::string cache_key;  // kept for a later run's cache (not by a cached cell)
+  bool judge = false;
+};
+
 class BatchStore {
  public:
   virtual ~BatchStore() = default;
@@ -90,13 +101,11 @@ class BatchStore {
   // Pending cells of running runs (of one run, or all: 0), in case order: those to ask,
   // then answers waiting for the judge.
   virtual Result<std::vector<PendingBatchCell>> PendingBatchCells(int64_t run_id, int64_t limit) = 0;
-  // A cell's result: a new prediction (`p.id` 0, inserted) or a cached one (`p.id` set),
-  // with its checks, in one transaction (`judge`: the answer waits for the judge); the run
-  // is done when nothing is left to ask or judge. Conflict when the cell has its result
-  // already.
-  virtual Result<int64_t> RecordBatchResult(int64_t cell_id, const Prediction& p, bool cached,
-                                            const std::string& checks_json, std::optional<bool> passed,
-                                            const std::string& cache_key, bool judge, int64_t now) = 0;
+  // Cells' results, in one transaction: each a new prediction (`p.id` 0, inserted) or a
+  // cached one (`p.id` set) with its checks (`judge`: the answer waits for the judge); a
+  // cell that has its result already (or is gone with its run) keeps it, and the new
+  // prediction is kept alone. A run is done when nothing is left to ask or judge.
+  virtual Status RecordBatchResults(const std::vector<BatchWrite>& writes, int64_t now) = 0;
   // The judge's verdict (or error, `score` unset) on a cell's answer.
   virtual Status RecordBatchJudge(int64_t cell_id, const std::string& verdict_json, std::optional<double> score,
                                   std::optional<bool> passed, int64_t now) = 0;

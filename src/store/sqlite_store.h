@@ -193,9 +193,7 @@ class SqliteStore final : public Store {
   Result<std::vector<BatchResult>> ListBatchResults(int64_t run_id, bool answered_only, int64_t after_cell,
                                                     int64_t limit) override;
   Result<std::vector<PendingBatchCell>> PendingBatchCells(int64_t run_id, int64_t limit) override;
-  Result<int64_t> RecordBatchResult(int64_t cell_id, const Prediction& p, bool cached, const std::string& checks_json,
-                                    std::optional<bool> passed, const std::string& cache_key, bool judge,
-                                    int64_t now) override;
+  Status RecordBatchResults(const std::vector<BatchWrite>& writes, int64_t now) override;
   Status RecordBatchJudge(int64_t cell_id, const std::string& verdict_json, std::optional<double> score,
                           std::optional<bool> passed, int64_t now) override;
   Result<std::optional<int64_t>> FindCachedAnswer(const std::string& cache_key) override;

@@ -1,6 +1,8 @@
 // SqliteStore: batch test runs, their cases and cells.
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "store/prediction_rows.h"
 #include "store/sql.h"
 #include "store/sqlite_store.h"
@@ -21,9 +23,10 @@ constexpr const char* kRunColumns =
     "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.passed=1), "
     "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.judge='pending'), "
     "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.judge<>'' AND x.judge<>'pending')";
-// Nothing left to ask or to judge.
+// Anything left to ask or to judge: each half answered by its partial index.
 constexpr const char* kLeft =
-    "SELECT count(*) FROM batch_cells WHERE run_id=? AND (prediction_id IS NULL OR judge='pending')";
+    "SELECT EXISTS(SELECT 1 FROM batch_cells WHERE run_id=? AND prediction_id IS NULL) + "
+    "EXISTS(SELECT 1 FROM batch_cells WHERE run_id=? AND judge='pending')";
 constexpr const char* kCaseColumns = "c.id, c.position, c.messages, c.expected, c.labels, c.context, c.assertions";
 
 BatchRun RunFrom(const sql::Rows& q) {
@@ -181,39 +184,45 @@ Result<std::vector<PendingBatchCell>> SqliteStore::PendingBatchCells(int64_t run
   return out;
 }
 
-Result<int64_t> SqliteStore::RecordBatchResult(int64_t cell_id, const Prediction& p, bool cached,
-                                               const std::string& checks_json, std::optional<bool> passed,
-                                               const std::string& cache_key, bool judge, int64_t now) {
-  int64_t prediction_id = p.id;
-  LOUPE_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
-    sql::Rows q(db, "SELECT run_id, prediction_id IS NULL FROM batch_cells WHERE id=?", cell_id);
-    const bool exists = q.Next();
-    const int64_t run_id = exists ? q.Int(0) : 0;
-    const bool pending = exists && q.Int(1) != 0;
-    while (q.Next()) {
-    }
-    LOUPE_RETURN_IF_ERROR(q.status());
-    if (exists && !pending) return Status::Conflict("batch cell " + std::to_string(cell_id) + " has its result already");
-    if (prediction_id == 0) {
-      // A run deleted while the call ran: the call is still a prediction.
-      LOUPE_ASSIGN_OR_RETURN(prediction_id, InsertPrediction(db, p));
-    }
-    if (!exists) return Status::Ok();
-    std::optional<int64_t> passed_int;
-    if (passed) passed_int = *passed ? 1 : 0;
-    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
-                                    "UPDATE batch_cells SET prediction_id=?, cached=?, checks=?, passed=?, cache_key=?, "
-                                    "judge=? WHERE id=?",
-                                    prediction_id, int64_t{cached ? 1 : 0}, checks_json, passed_int,
-                                    cached ? std::string() : cache_key, std::string(judge ? "pending" : ""), cell_id));
-    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> left, sql::QueryInt(db, kLeft, run_id));
-    if (left.value_or(0) == 0) {
-      LOUPE_RETURN_IF_ERROR(sql::Exec(
-          db, "UPDATE batch_runs SET status='done', finish_time=? WHERE id=? AND status='running'", now, run_id));
-    }
-    return Status::Ok();
-  }));
-  return prediction_id;
+Status SqliteStore::RecordBatchResults(const std::vector<BatchWrite>& writes, int64_t now) {
+  if (writes.empty()) return Status::Ok();
+  return Write(
+      [&](SqliteDb& db) -> Status {
+        std::set<int64_t> runs;
+        for (const BatchWrite& w : writes) {
+          sql::Rows q(db, "SELECT run_id, prediction_id IS NULL FROM batch_cells WHERE id=?", w.cell_id);
+          const bool exists = q.Next();
+          const int64_t run_id = exists ? q.Int(0) : 0;
+          const bool pending = exists && q.Int(1) != 0;
+          while (q.Next()) {
+          }
+          LOUPE_RETURN_IF_ERROR(q.status());
+          int64_t prediction_id = w.p.id;
+          // A call is kept even when its cell is answered already or gone with its run.
+          if (prediction_id == 0) {
+            LOUPE_ASSIGN_OR_RETURN(prediction_id, InsertPrediction(db, w.p));
+          }
+          if (!pending) continue;
+          std::optional<int64_t> passed;
+          if (w.passed) passed = *w.passed ? 1 : 0;
+          LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                          "UPDATE batch_cells SET prediction_id=?, cached=?, checks=?, passed=?, "
+                                          "cache_key=?, judge=? WHERE id=?",
+                                          prediction_id, int64_t{w.cached ? 1 : 0}, w.checks_json, passed,
+                                          w.cached ? std::string() : w.cache_key, std::string(w.judge ? "pending" : ""),
+                                          w.cell_id));
+          runs.insert(run_id);
+        }
+        for (int64_t run_id : runs) {
+          LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> left, sql::QueryInt(db, kLeft, run_id, run_id));
+          if (left.value_or(0) == 0) {
+            LOUPE_RETURN_IF_ERROR(sql::Exec(
+                db, "UPDATE batch_runs SET status='done', finish_time=? WHERE id=? AND status='running'", now, run_id));
+          }
+        }
+        return Status::Ok();
+      },
+      writes.size());
 }
 
 Status SqliteStore::RecordBatchJudge(int64_t cell_id, const std::string& verdict_json, std::optional<double> score,
@@ -226,7 +235,7 @@ Status SqliteStore::RecordBatchJudge(int64_t cell_id, const std::string& verdict
     if (passed) passed_int = *passed ? 1 : 0;
     LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE batch_cells SET judge=?, judge_score=?, judge_passed=? WHERE id=?",
                                     verdict_json, score, passed_int, cell_id));
-    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> left, sql::QueryInt(db, kLeft, *run_id));
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> left, sql::QueryInt(db, kLeft, *run_id, *run_id));
     if (left.value_or(0) == 0) {
       LOUPE_RETURN_IF_ERROR(sql::Exec(
           db, "UPDATE batch_runs SET status='done', finish_time=? WHERE id=? AND status='running'", now, *run_id));
@@ -258,7 +267,7 @@ Status SqliteStore::SetBatchRunStatus(int64_t id, const std::string& status, int
     if (current == status) return Status::Ok();
     LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE batch_runs SET status=? WHERE id=?", status, id));
     // Resumed with nothing left to ask (every cell answered before the cancel landed).
-    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> left, sql::QueryInt(db, kLeft, id));
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> left, sql::QueryInt(db, kLeft, id, id));
     if (status == "running" && left.value_or(0) == 0) {
       LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE batch_runs SET status='done', finish_time=? WHERE id=?", now, id));
     }

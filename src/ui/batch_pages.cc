@@ -6,11 +6,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/time_util.h"
 #include "ui/llm_format.h"
 #include "ui/llm_pages.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 #include "web/json_util.h"
+#include "web/stream_workers.h"
 
 namespace loupe {
 
@@ -40,11 +42,13 @@ std::string JudgeText(const json& r) {
   return "judge error";
 }
 
-json LiveView(const json& run, const json& results, int64_t after) {
+// `whole`: prompts, expected outputs and answers in full (the report), else excerpts.
+json LiveView(const json& run, const json& results, int64_t after, bool whole = false) {
+  const size_t prompt_max = whole ? std::string::npos : 300, answer_max = whole ? std::string::npos : 600;
   const int64_t cells = run["cells"].get<int64_t>();
   const int64_t answered = run["answered"].get<int64_t>();
   json summary = json::array();
-  for (const json& m : run["summary"]) {
+  for (const json& m : run.value("summary", json::array())) {
     const bool any = m["answered"].get<int64_t>() > 0;
     std::string ci = "—";
     if (m["pass_rate_ci95"].is_array()) {
@@ -77,12 +81,12 @@ json LiveView(const json& run, const json& results, int64_t after) {
     }
     rows.push_back({{"case", r["case"]},
                     {"model", r["model_name"]},
-                    {"prompt", Excerpt(r["prompt"].get<std::string>(), 300)},
-                    {"expected", r["expected"].get<std::string>().empty() ? json(false) : json(Excerpt(r["expected"].get<std::string>(), 300))},
+                    {"prompt", Excerpt(r["prompt"].get<std::string>(), prompt_max)},
+                    {"expected", r["expected"].get<std::string>().empty() ? json(false) : json(Excerpt(r["expected"].get<std::string>(), prompt_max))},
                     {"pending", state == "pending"},
                     {"state", state},
                     {"ok", state == "ok"},
-                    {"response", r["response"].is_string() ? json(Excerpt(r["response"].get<std::string>(), 600)) : json(false)},
+                    {"response", r["response"].is_string() ? json(Excerpt(r["response"].get<std::string>(), answer_max)) : json(false)},
                     {"error", r["error_text"].is_string() ? r["error_text"] : json(false)},
                     {"passed", r["passed"].is_boolean() && r["passed"].get<bool>()},
                     {"not_passed", r["passed"].is_boolean() && !r["passed"].get<bool>()},
@@ -238,10 +242,52 @@ HttpResponse RunPage(evals::BatchService& batches, const HttpRequest& req) {
   return HtmlPage(frame, LlmTabs("batch") + RenderTemplate("batch", view));
 }
 
+// The self-contained HTML report: the summary and A/B section, then every result a page
+// at a time (answers in full), with its own styles and no scripts.
+StreamStart Report(evals::BatchService& batches, StreamWorkers& workers, const HttpRequest& req) {
+  Result<int64_t> id = PagePathId(req, "batch run");
+  if (!id.ok()) return RefuseStream(id.status());
+  Result<json> head = Live(batches, *id, 0);
+  if (!head.ok()) return RefuseStream(head.status());
+  Result<json> run = batches.Get(*id, false);
+  if (!run.ok()) return RefuseStream(run.status());
+  (*head)["title"] = (*run)["title"];
+  (*head)["generated"] = FormatMicrosUtc(NowMicros());
+  (*head)["models"] = (*run)["models"];
+  struct State {
+    json head;
+    int64_t after = 0;
+    int stage = 0;  // 0 head, 1 rows, 2 done
+  };
+  auto state = std::make_shared<State>();
+  state->head = *head;
+  const int64_t run_id = *id;
+  return DownloadStream(workers, "text/html; charset=utf-8", "batch-" + std::to_string(run_id) + "-report.html",
+                        [&batches, state, run_id](std::string& chunk) -> Result<bool> {
+                          if (state->stage == 0) {
+                            chunk += RenderTemplate("batch_report_head", state->head);
+                            state->stage = 1;
+                            return true;
+                          }
+                          LOUPE_ASSIGN_OR_RETURN(json run, batches.Get(run_id, false));
+                          LOUPE_ASSIGN_OR_RETURN(json page, batches.Results(run_id, false, state->after, 500));
+                          chunk += RenderTemplate("batch_report_rows", LiveView(run, page, state->after, true));
+                          if (page["next_after"].is_number()) {
+                            state->after = page["next_after"].get<int64_t>();
+                            return true;
+                          }
+                          chunk += "</tbody></table>\n</body></html>\n";
+                          return false;
+                        });
+}
+
 }  // namespace
 
-std::vector<Route> BatchPageRoutes(evals::BatchService& batches, llm::ModelRegistry& models) {
+std::vector<Route> BatchPageRoutes(evals::BatchService& batches, llm::ModelRegistry& models, StreamWorkers& workers) {
   std::vector<Route> r;
+  Route report{"GET", "/llm/batch/:id/report", nullptr};
+  report.stream = [&batches, &workers](const HttpRequest& req) { return Report(batches, workers, req); };
+  r.push_back(std::move(report));
   r.push_back({"GET", "/llm/batch", [&](const HttpRequest& req) { return ListPage(batches, models, req); }});
   r.push_back({"GET", "/llm/batch/:id", [&](const HttpRequest& req) { return RunPage(batches, req); }});
   // Progress, summary and the page of results alone, for the page to follow a run.

@@ -254,6 +254,27 @@ class BatchApiTest(EvalApiCase):
         self.error("POST", "/api/v1/batches", {"model_ids": [self.base["id"]], "cases": [{"prompt": "x"}],
                                                "judge": {"judge_model_id": judge["id"], "mood": 1}}, 422, "mood")
 
+    def test_the_html_report(self):
+        run = self.wait(self.api("POST", "/api/v1/batches", {
+            "model_ids": [self.base["id"], self.tuned["id"]], "title": "report <run>",
+            "cases": [{"prompt": "<script>alert(1)</script> please", "assertions": [{"type": "contains", "value": "please"}]},
+                      {"prompt": "second", "expected": "an answer", "assertions": [{"type": "contains", "value": "nope"}]}]},
+            201)["id"])
+        code, body, headers = self.server.request("GET", f"/llm/batch/{run['id']}/report")
+        self.assertEqual(code, 200)
+        self.assertIn("attachment", {k.lower(): v for k, v in headers.items()}["content-disposition"])
+        html = body.decode()
+        self.assertTrue(html.startswith("<!doctype html>"))
+        self.assertTrue(html.rstrip().endswith("</html>"))
+        self.assertNotIn("<script", html)  # self-contained, and what models wrote stays text
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt; please", html)
+        self.assertIn("<title>report &lt;run&gt; · Loupe batch test</title>", html)
+        self.assertEqual(html.count('<tr class="result">'), 4)
+        self.assertEqual(html.count('<span class="pass">pass</span>'), 2)
+        self.assertIn("expected: an answer", html)
+        self.assertIn(">50%<", html)  # each model passed 1 of 2
+        self.assertIn('<table id="ab">', html)  # two models: the A/B section
+
     def test_refusals(self):
         b = self.base["id"]
         for body, status, msg in [
