@@ -291,24 +291,28 @@ json CellJson(const ComparisonCell& c, size_t index, bool hidden, bool withheld,
 
 }  // namespace
 
-// Every rating of the answers of `rows`, the latest per criterion and answer.
+// Every rating of the answers of `rows`, the latest per criterion and answer (one query).
 static Result<std::map<int64_t, std::map<std::string, double>>> RatingsOf(FeedbackStore& feedback,
                                                                           const std::vector<ComparisonRow>& rows) {
   std::map<int64_t, std::map<std::string, double>> out;
+  std::map<int64_t, int64_t> cell_of;  // prediction -> cell
+  std::vector<int64_t> ids;
   for (const ComparisonRow& r : rows) {
     for (const ComparisonCell& c : r.cells) {
       if (!c.prediction) continue;
-      LOUPE_ASSIGN_OR_RETURN(std::vector<Judgment> js, feedback.JudgmentsOf(c.prediction->id));
-      std::map<std::string, int64_t> when;
-      for (const Judgment& j : js) {
-        if (j.source != "human" || !j.score) continue;
-        if (std::find(RatingCriteria().begin(), RatingCriteria().end(), j.criterion) == RatingCriteria().end()) continue;
-        auto it = when.find(j.criterion);
-        if (it != when.end() && it->second > j.update_time) continue;
-        when[j.criterion] = j.update_time;
-        out[c.id][j.criterion] = *j.score;
-      }
+      cell_of[c.prediction->id] = c.id;
+      ids.push_back(c.prediction->id);
     }
+  }
+  LOUPE_ASSIGN_OR_RETURN(std::vector<Judgment> js, feedback.JudgmentsOfMany(ids, "human"));
+  std::map<std::pair<int64_t, std::string>, int64_t> when;
+  for (const Judgment& j : js) {
+    if (!j.score) continue;
+    if (std::find(RatingCriteria().begin(), RatingCriteria().end(), j.criterion) == RatingCriteria().end()) continue;
+    auto it = when.find({j.prediction_id, j.criterion});
+    if (it != when.end() && it->second > j.update_time) continue;
+    when[{j.prediction_id, j.criterion}] = j.update_time;
+    out[cell_of[j.prediction_id]][j.criterion] = *j.score;
   }
   return out;
 }
@@ -442,6 +446,7 @@ Result<json> ComparisonService::Rate(int64_t comparison_id, int64_t cell_id, con
   }
   if (!cell->prediction) return Status::Conflict("this answer has not arrived yet");
   const bool hidden = c.blind && !c.revealed;
+  std::vector<Judgment> given;  // written together
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (it.value().is_null()) {
       Status s = feedback_.RemoveJudgment(cell->prediction->id, it.key(), by);
@@ -456,7 +461,10 @@ Result<json> ComparisonService::Rate(int64_t comparison_id, int64_t cell_id, con
     j.evidence_json = json{{"comparison_id", comparison_id}, {"row_id", row->id}, {"blind", hidden}, {"scale", "1-5"}}.dump();
     j.created_by = by;
     j.create_time = j.update_time = NowMicros();
-    LOUPE_RETURN_IF_ERROR(feedback_.PutJudgment(j).status());
+    given.push_back(std::move(j));
+  }
+  if (!given.empty()) {
+    LOUPE_RETURN_IF_ERROR(feedback_.PutJudgments(given).status());
   }
   LOUPE_ASSIGN_OR_RETURN(ComparisonRow fresh, store_.GetComparisonRow(row->id));
   std::vector<ComparisonRow> one = {fresh};

@@ -267,7 +267,9 @@ void JudgeService::Ended(const std::shared_ptr<Run>& run) {
   }
   json criteria = json::array();
   json ids = json::array();
-  auto put = [&](const std::string& name, double score, std::optional<bool> passed, json evidence) -> Status {
+  // Every criterion and the overall score, in one transaction.
+  std::vector<Judgment> batch;
+  auto add = [&](const std::string& name, double score, std::optional<bool> passed, json evidence) {
     Judgment j;
     j.prediction_id = r.prediction_id;
     j.source = "llm";
@@ -278,18 +280,12 @@ void JudgeService::Ended(const std::shared_ptr<Run>& run) {
     j.evidence_json = evidence.dump(-1, ' ', false, json::error_handler_t::replace);
     j.created_by = r.by;
     j.create_time = j.update_time = now;
-    LOUPE_ASSIGN_OR_RETURN(Judgment stored, feedback_.PutJudgment(j));
-    ids.push_back(stored.id);
-    return Status::Ok();
+    batch.push_back(std::move(j));
   };
   for (size_t i = 0; i < verdict->criteria.size(); ++i) {
     const CriterionScore& s = verdict->criteria[i];
     const Criterion& k = r.rubric.criteria[i];
-    if (Status st = put(s.name, s.score, s.passed,
-                        {{"reasoning", s.reasoning}, {"min", k.min}, {"max", k.max}, {"pass_at", k.pass_at}});
-        !st.ok()) {
-      return run->done(st);
-    }
+    add(s.name, s.score, s.passed, {{"reasoning", s.reasoning}, {"min", k.min}, {"max", k.max}, {"pass_at", k.pass_at}});
     criteria.push_back({{"name", s.name}, {"score", s.score}, {"passed", s.passed}, {"reasoning", s.reasoning},
                         {"min", k.min}, {"max", k.max}, {"pass_at", k.pass_at}});
   }
@@ -302,11 +298,10 @@ void JudgeService::Ended(const std::shared_ptr<Run>& run) {
   }
   const double overall = 1 + placed / static_cast<double>(verdict->criteria.size());
   const double share = (overall - 1) / 9;
-  if (Status st = put("overall", overall, verdict->passed,
-                      {{"reasoning", verdict->reasoning}, {"min", 1}, {"max", 10}, {"share", share}});
-      !st.ok()) {
-    return run->done(st);
-  }
+  add("overall", overall, verdict->passed, {{"reasoning", verdict->reasoning}, {"min", 1}, {"max", 10}, {"share", share}});
+  Result<std::vector<Judgment>> stored = feedback_.PutJudgments(batch);
+  if (!stored.ok()) return run->done(stored.status());
+  for (const Judgment& j : *stored) ids.push_back(j.id);
   run->done(json{{"prediction_id", r.prediction_id}, {"passed", verdict->passed}, {"overall", overall},
                  {"overall_share", share}, {"reasoning", verdict->reasoning}, {"criteria", criteria},
                  {"attempts", run->attempts}, {"judge", judge}, {"judgment_ids", ids}});

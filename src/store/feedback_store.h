@@ -113,6 +113,11 @@ class FeedbackStore {
   // on the same prediction (a second thumbs is a change of mind, not a second vote);
   // other sources always add. NotFound for a missing prediction.
   virtual Result<Judgment> PutJudgment(const Judgment& j) = 0;
+  // Several, in one transaction (a judge's verdict: a judgment per criterion).
+  virtual Result<std::vector<Judgment>> PutJudgments(const std::vector<Judgment>& judgments) = 0;
+  // The judgments of `source` (without their tags) on any of the predictions, by id.
+  virtual Result<std::vector<Judgment>> JudgmentsOfMany(const std::vector<int64_t>& prediction_ids,
+                                                        const std::string& source) = 0;
   // A person takes back their judgment of a criterion; NotFound when there was none.
   virtual Status RemoveJudgment(int64_t prediction_id, const std::string& criterion, const std::string& by) = 0;
   virtual Result<std::vector<Judgment>> JudgmentsOf(int64_t prediction_id) = 0;

@@ -204,6 +204,9 @@ class SqliteStore final : public Store {
   Result<std::vector<PredictionRow>> ListPredictions(const PredictionFilter& f) override;
   Result<int64_t> CountPredictions(const PredictionFilter& f) override;
   Result<Judgment> PutJudgment(const Judgment& j) override;
+  Result<std::vector<Judgment>> PutJudgments(const std::vector<Judgment>& judgments) override;
+  Result<std::vector<Judgment>> JudgmentsOfMany(const std::vector<int64_t>& prediction_ids,
+                                                const std::string& source) override;
   Status RemoveJudgment(int64_t prediction_id, const std::string& criterion, const std::string& by) override;
   Result<std::vector<Judgment>> JudgmentsOf(int64_t prediction_id) override;
   Result<std::vector<std::pair<Judgment, Prediction>>> ListJudgments(const FeedbackFilter& f, int64_t after_id,
@@ -259,7 +262,9 @@ class SqliteStore final : public Store {
   static Status AddUsage(SqliteDb& db, int64_t experiment_id, const char* column, int64_t bytes, int64_t max,
                          const std::string& what, const std::string& flag);
   static Status RequeueJob(SqliteDb& db, int64_t id, int64_t max_queued);
-  // Predictions' latest-rating columns (sqlite_store_feedback.cc).
+  // Predictions' latest-rating columns, and one judgment in a transaction
+  // (sqlite_store_feedback.cc).
+  static Status PutJudgmentIn(SqliteDb& db, Judgment& j);
   static Status RefreshPredictionRating(SqliteDb& db, int64_t prediction_id);
   // The bitmap of a search's matches when it matches many predictions (more than
   // answering through SQLite's own IN-set suits); null without a search or with few.

@@ -285,52 +285,70 @@ Result<int64_t> SqliteStore::CountPredictions(const PredictionFilter& f) {
   return count("SELECT count(*) FROM predictions p" + rest_where + " AND loupe_search_match(p.id)", args);
 }
 
+// One judgment written inside the caller's transaction (PutJudgment's rules); `j` gets
+// its id, model and times.
+Status SqliteStore::PutJudgmentIn(SqliteDb& db, Judgment& j) {
+  {
+    sql::Rows q(db, "SELECT model_id, model_name FROM predictions WHERE id=?", j.prediction_id);
+    if (!q.Next()) {
+      LOUPE_RETURN_IF_ERROR(q.status());
+      return Status::NotFound("prediction " + std::to_string(j.prediction_id) + " not found");
+    }
+    j.model_id = q.OptionalInt(0);
+    j.model_name = q.Text(1);
+  }
+  std::optional<int64_t> passed;
+  if (j.passed) passed = *j.passed ? 1 : 0;
+  std::optional<int64_t> existing;
+  if (j.source == "human") {
+    LOUPE_ASSIGN_OR_RETURN(existing, sql::QueryInt(db,
+                                                   "SELECT id FROM judgments WHERE prediction_id=? AND criterion=? "
+                                                   "AND created_by=? AND source='human'",
+                                                   j.prediction_id, j.criterion, j.created_by));
+  }
+  if (existing) {
+    j.id = *existing;
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> created,
+                           sql::QueryInt(db, "SELECT create_time FROM judgments WHERE id=?", j.id));
+    j.create_time = created.value_or(j.update_time);
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE judgments SET score=?, passed=?, evidence=?, update_time=? WHERE id=?",
+                                    j.score, passed, j.evidence_json, j.update_time, j.id));
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM judgment_tags WHERE judgment_id=?", j.id));
+  } else {
+    j.create_time = j.update_time;
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "INSERT INTO judgments(prediction_id, model_id, model_name, source, criterion, "
+                                    "score, passed, evidence, created_by, create_time, update_time) "
+                                    "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                                    j.prediction_id, j.model_id, j.model_name, j.source, j.criterion, j.score, passed,
+                                    j.evidence_json, j.created_by, j.create_time, j.update_time));
+    j.id = db.LastInsertId();
+  }
+  for (const std::string& tag : j.tags) {
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT INTO judgment_tags(judgment_id, prediction_id, tag) VALUES(?,?,?)",
+                                    j.id, j.prediction_id, tag));
+  }
+  return RefreshPredictionRating(db, j.prediction_id);
+}
+
 Result<Judgment> SqliteStore::PutJudgment(const Judgment& in) {
   Judgment j = in;
-  LOUPE_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
-    {
-      sql::Rows q(db, "SELECT model_id, model_name FROM predictions WHERE id=?", j.prediction_id);
-      if (!q.Next()) {
-        LOUPE_RETURN_IF_ERROR(q.status());
-        return Status::NotFound("prediction " + std::to_string(j.prediction_id) + " not found");
-      }
-      j.model_id = q.OptionalInt(0);
-      j.model_name = q.Text(1);
-    }
-    std::optional<int64_t> passed;
-    if (j.passed) passed = *j.passed ? 1 : 0;
-    std::optional<int64_t> existing;
-    if (j.source == "human") {
-      LOUPE_ASSIGN_OR_RETURN(existing, sql::QueryInt(db,
-                                                     "SELECT id FROM judgments WHERE prediction_id=? AND criterion=? "
-                                                     "AND created_by=? AND source='human'",
-                                                     j.prediction_id, j.criterion, j.created_by));
-    }
-    if (existing) {
-      j.id = *existing;
-      LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> created,
-                             sql::QueryInt(db, "SELECT create_time FROM judgments WHERE id=?", j.id));
-      j.create_time = created.value_or(j.update_time);
-      LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE judgments SET score=?, passed=?, evidence=?, update_time=? WHERE id=?",
-                                      j.score, passed, j.evidence_json, j.update_time, j.id));
-      LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM judgment_tags WHERE judgment_id=?", j.id));
-    } else {
-      j.create_time = j.update_time;
-      LOUPE_RETURN_IF_ERROR(sql::Exec(db,
-                                      "INSERT INTO judgments(prediction_id, model_id, model_name, source, criterion, "
-                                      "score, passed, evidence, created_by, create_time, update_time) "
-                                      "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                                      j.prediction_id, j.model_id, j.model_name, j.source, j.criterion, j.score, passed,
-                                      j.evidence_json, j.created_by, j.create_time, j.update_time));
-      j.id = db.LastInsertId();
-    }
-    for (const std::string& tag : j.tags) {
-      LOUPE_RETURN_IF_ERROR(sql::Exec(db, "INSERT INTO judgment_tags(judgment_id, prediction_id, tag) VALUES(?,?,?)",
-                                      j.id, j.prediction_id, tag));
-    }
-    return RefreshPredictionRating(db, j.prediction_id);
-  }));
+  LOUPE_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status { return PutJudgmentIn(db, j); }));
   return j;
+}
+
+Result<std::vector<Judgment>> SqliteStore::PutJudgments(const std::vector<Judgment>& in) {
+  std::vector<Judgment> out;
+  LOUPE_RETURN_IF_ERROR(Write(
+      [&](SqliteDb& db) -> Status {
+        out = in;  // again from the start if the writer retries the group
+        for (Judgment& j : out) {
+          LOUPE_RETURN_IF_ERROR(PutJudgmentIn(db, j));
+        }
+        return Status::Ok();
+      },
+      in.size()));
+  return out;
 }
 
 Status SqliteStore::RefreshPredictionRating(SqliteDb& db, int64_t prediction_id) {
@@ -354,6 +372,26 @@ Status SqliteStore::RemoveJudgment(int64_t prediction_id, const std::string& cri
     }
     return RefreshPredictionRating(db, prediction_id);
   });
+}
+
+Result<std::vector<Judgment>> SqliteStore::JudgmentsOfMany(const std::vector<int64_t>& prediction_ids,
+                                                             const std::string& source) {
+  std::vector<Judgment> out;
+  if (prediction_ids.empty()) return out;
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  // Ids are numbers the caller holds: written into the statement, at most 1,000 a query.
+  for (size_t at = 0; at < prediction_ids.size(); at += 1000) {
+    std::string ids;
+    for (size_t i = at; i < std::min(prediction_ids.size(), at + 1000); ++i) {
+      ids += (ids.empty() ? "" : ",") + std::to_string(prediction_ids[i]);
+    }
+    sql::Rows q(r.db(), std::string("SELECT ") + kJudgmentColumns + " FROM judgments j WHERE j.prediction_id IN (" + ids +
+                            ") AND j.source=? ORDER BY j.id",
+                source);
+    while (q.Next()) out.push_back(JudgmentFrom(q));
+    LOUPE_RETURN_IF_ERROR(q.status());
+  }
+  return out;
 }
 
 Result<std::vector<Judgment>> SqliteStore::JudgmentsOf(int64_t prediction_id) {

@@ -314,6 +314,42 @@ TEST_F(FeedbackStoreTest, APersonsSecondThumbsReplacesTheFirstAndTheLatestRatesT
   EXPECT_EQ(store_->PutJudgment(missing).status().code(), Code::kNotFound);
 }
 
+TEST_F(FeedbackStoreTest, SeveralJudgmentsAreWrittenTogetherOrNotAtAll) {
+  int64_t p = Answer(0, "q", "a", 10, 5);
+  int64_t q = Answer(1, "q", "b", 11, 5);
+  auto judged = [](int64_t prediction, const std::string& criterion, const std::string& source, double score) {
+    Judgment j;
+    j.prediction_id = prediction;
+    j.criterion = criterion;
+    j.source = source;
+    j.score = score;
+    j.created_by = "ann";
+    j.create_time = j.update_time = 50;
+    return j;
+  };
+  Result<std::vector<Judgment>> stored =
+      store_->PutJudgments({judged(p, "accuracy", "llm", 8), judged(p, "clarity", "llm", 6), judged(q, "overall", "human", 4)});
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  ASSERT_EQ(stored->size(), 3u);
+  EXPECT_GT((*stored)[0].id, 0);
+  EXPECT_EQ((*stored)[0].model_name, "base");  // the judged prediction's model
+  EXPECT_EQ((*stored)[2].model_name, "tuned");
+  // One missing prediction refuses the whole batch: nothing of it is written.
+  Result<std::vector<Judgment>> refused =
+      store_->PutJudgments({judged(p, "safety", "llm", 9), judged(999999, "safety", "llm", 9)});
+  EXPECT_EQ(refused.status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->JudgmentsOf(p)->size(), 2u);
+  // Many predictions' judgments of one source in one read.
+  std::vector<Judgment> llm = *store_->JudgmentsOfMany({p, q}, "llm");
+  ASSERT_EQ(llm.size(), 2u);
+  EXPECT_EQ(llm[0].criterion, "accuracy");
+  EXPECT_EQ(llm[1].criterion, "clarity");
+  std::vector<Judgment> human = *store_->JudgmentsOfMany({p, q}, "human");
+  ASSERT_EQ(human.size(), 1u);
+  EXPECT_EQ(human[0].prediction_id, q);
+  EXPECT_TRUE(store_->JudgmentsOfMany({}, "llm")->empty());
+}
+
 TEST_F(FeedbackStoreTest, EvaluationsCarryTagsStarsAndTheirEvidence) {
   int64_t p = Answer(1, "q", "a", 10, 5);
   Judgment e;
