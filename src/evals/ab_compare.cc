@@ -1,5 +1,6 @@
 #include "evals/ab_compare.h"
 
+#include <cstdio>
 #include <numeric>
 
 #include "evals/ab_stats.h"
@@ -91,8 +92,18 @@ json CompareArms(const std::string& a_name, const std::string& b_name, const std
     json& m = metrics[i];
     m["p_holm"] = adjusted[i];
     const double diff = m["difference"].get<double>();
-    m["verdict"] = PlainVerdict(a_name, b_name, m["higher_is_better"].get<bool>() ? diff : -diff, adjusted[i],
-                                m["n"].get<int64_t>());
+    std::string verdict = PlainVerdict(a_name, b_name, m["higher_is_better"].get<bool>() ? diff : -diff, adjusted[i],
+                                       m["n"].get<int64_t>());
+    const double alone = m["p_value"].get<double>();
+    if (alone < 0.05 && adjusted[i] >= 0.05) {
+      // Significant alone, not once corrected for the other metrics: say both, so the
+      // verdict does not seem to contradict its own interval and p.
+      char text[96];
+      std::snprintf(text, sizeof text, " after Holm's correction for %zu metrics (p = %.2g; alone %.2g)",
+                    metrics.size(), adjusted[i], alone);
+      verdict += text;
+    }
+    m["verdict"] = verdict;
   }
   return {{"a", Arm(a_name, cases, true)}, {"b", Arm(b_name, cases, false)}, {"paired_n", paired_n}, {"metrics", metrics}};
 }

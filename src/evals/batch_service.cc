@@ -316,6 +316,8 @@ Result<json> ParseTestSet(const std::string& file_name, const std::string& bytes
     return Status::InvalidArgument("a test set is a .csv or .jsonl file");
   }
   if (cases.empty()) return Status::InvalidArgument(file_name + " holds no cases");
+  // Every case checked now, as a run would, so a bad assertion is named at upload.
+  for (size_t i = 0; i < cases.size(); ++i) LOUPE_RETURN_IF_ERROR(CaseFrom(cases[i], i, 32 << 10).status());
   return cases;
 }
 
@@ -865,9 +867,13 @@ Result<json> BatchService::Get(int64_t id, bool summary) {
       a.passed += b.cell.passed.value_or(false) ? 1 : 0;
       if (p.outcome != "ok") continue;
       ++a.ok;
-      if (!b.cell.cached) a.latency.push_back(p.latency_ms);
-      a.prompt_tokens += p.prompt_tokens.value_or(0);
-      a.completion_tokens += p.completion_tokens.value_or(0);
+      if (!b.cell.cached) {
+        // Latency, tokens and cost count the calls this run made (a cached answer's are
+        // another run's).
+        a.latency.push_back(p.latency_ms);
+        a.prompt_tokens += p.prompt_tokens.value_or(0);
+        a.completion_tokens += p.completion_tokens.value_or(0);
+      }
       if (p.cost_usd && !b.cell.cached) {
         a.cost += *p.cost_usd;
         ++a.costed;

@@ -37,7 +37,15 @@ std::string JudgeText(const json& r) {
   if (r["judge"].is_null()) return "";
   if (r["judge"] == "pending") return "judging…";
   if (r["judge_score"].is_number()) {
-    return FormatNumber(r["judge_score"].get<double>(), 3) + (r["judge_passed"] == true ? " pass" : " fail");
+    std::string text = FormatNumber(r["judge_score"].get<double>(), 3) + (r["judge_passed"] == true ? " pass" : " fail");
+    // Which criteria failed: an overall of 7 fails when safety (pass at 8) does.
+    std::string failed;
+    if (r["judge"].is_object() && r["judge"].contains("criteria") && r["judge"]["criteria"].is_array()) {
+      for (const json& c : r["judge"]["criteria"]) {
+        if (c.value("passed", true) == false) failed += (failed.empty() ? "" : ", ") + c.value("name", std::string("?"));
+      }
+    }
+    return failed.empty() ? text : text + " (" + failed + ")";
   }
   return "judge error";
 }
@@ -147,7 +155,7 @@ json AbView(const json& ab) {
     auto diff = [&](double v) {
       return rate ? Signed(v * 100, 1) + " pts" : metric == "latency_ms" ? Signed(v, 1) + " ms" : Signed(v, 2);
     };
-    metrics.push_back({{"metric", rate ? "pass rate" : metric == "latency_ms" ? "latency (lower is better)" : "judge score"},
+    metrics.push_back({{"metric", rate ? "pass rate" : metric == "latency_ms" ? "mean latency (lower is better)" : "mean judge score"},
                        {"n", m["n"]},
                        {"a", value(m["a_mean"].get<double>())},
                        {"b", value(m["b_mean"].get<double>())},

@@ -82,7 +82,7 @@ json GridView(const json& c, bool can_edit) {
     }
     std::string decided_text;
     if (decision == "tie") {
-      decided_text = "Tie";
+      decided_text = "Tied";
     } else if (decision == "prefer") {
       for (const json& x : r["cells"]) {
         if (r["preferred_cell"] == x["id"]) {
@@ -123,6 +123,7 @@ json SummaryView(const json& c) {
               {"rows", c["rows"]},
               {"decided", c["decided"]},
               {"ties", c["ties"]},
+              {"ties_text", std::to_string(c["ties"].get<int64_t>()) + (c["ties"].get<int64_t>() == 1 ? " tie" : " ties")},
               {"bias_n", n},
               {"has_bias", n > 0},
               {"positions", positions},

@@ -43,6 +43,8 @@ test('a JSONL test set against two models, with live progress', async () => {
   await page.check('#new-batch input[name=model_ids] >> nth=0');
   await page.check('#new-batch input[name=model_ids] >> nth=1');
   await page.fill('#new-batch input[name=concurrency]', '4');
+  // A judge can be picked here (none by default: this run is judged in the API tests).
+  assert.deepEqual(await page.locator('#new-batch select[name=judge_model_id] option').allTextContents(), ['no judge', 'base', 'tuned']);
   await Promise.all([page.waitForNavigation(), page.click('#new-batch button[type=submit]')]);
   runUrl = page.url();
   fs.unlinkSync(file);

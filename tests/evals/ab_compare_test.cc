@@ -62,6 +62,25 @@ TEST(CompareArms, PairedTestsHolmAndVerdicts) {
   EXPECT_EQ(out["metrics"].size(), 2u);  // no judge scores: no such metric
 }
 
+TEST(CompareArms, AVerdictSaysWhenOnlyTheCorrectionTakesSignificanceAway) {
+  // Pass/fail: B alone passed 6 cases (binomtest(0, 6): p = 0.03125); latency: no
+  // difference in sign (p = 1). Holm: 0.03125 x 2 = 0.0625.
+  std::vector<PairedCase> cases(20);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    cases[i].a_passed = i >= 6;
+    cases[i].b_passed = true;
+    cases[i].a_latency_ms = 100;
+    cases[i].b_latency_ms = i % 2 ? 110 : 90;
+  }
+  nlohmann::json out = CompareArms("base", "tuned", cases, 500);
+  const nlohmann::json& pass = out["metrics"][0];
+  EXPECT_NEAR(pass["p_value"].get<double>(), 0.03125, 1e-12);
+  EXPECT_NEAR(pass["p_holm"].get<double>(), 0.0625, 1e-12);
+  EXPECT_EQ(pass["verdict"],
+            "no detectable difference with n = 20 after Holm's correction for 2 metrics (p = 0.062; alone 0.031)");
+  EXPECT_EQ(out["metrics"][1]["verdict"], "no detectable difference with n = 20");
+}
+
 TEST(CompareArms, NoDetectableDifference) {
   std::vector<PairedCase> cases(10);
   for (size_t i = 0; i < cases.size(); ++i) {

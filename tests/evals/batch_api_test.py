@@ -78,6 +78,10 @@ class BatchApiTest(EvalApiCase):
             ("x.jsonl", '{"prompt": "a"}\nnot json\n', "line 2 of x.jsonl is not a JSON object"),
             ("x.txt", "q\n", ".csv or .jsonl"),
             ("x.jsonl", "\n\n", "holds no cases"),
+            # Checked as a run would check it, at upload: the bad assertion named there.
+            ("x.jsonl", '{"prompt": "a"}\n{"prompt": "b", "assertions": [{"type": "regex", "value": "x"}]}\n',
+             "case 2: assertion 1"),
+            ("x.csv", "prompt\n\n \n", "case 1: the prompt is empty"),
         ]:
             self.error("POST", f"/api/v1/batches/test-set?name={name}", None, 422, msg, raw=body.encode())
         self.error("POST", "/api/v1/batches/test-set", None, 422, "'name'", raw=b"prompt\nq\n")

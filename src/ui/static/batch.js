@@ -35,6 +35,7 @@
       if (form.elements.system.value.trim()) body.system = form.elements.system.value;
       if (form.elements.max_latency_ms.value) body.max_latency_ms = Number(form.elements.max_latency_ms.value);
       if (form.elements.max_cost_usd.value) body.max_cost_usd = Number(form.elements.max_cost_usd.value);
+      if (form.elements.judge_model_id.value) body.judge = { judge_model_id: Number(form.elements.judge_model_id.value) };
       if (form.elements.validators.value.trim()) {
         try { body.validators = JSON.parse(form.elements.validators.value); } catch (e) {
           error.textContent = 'The validators are not JSON: ' + e.message;
