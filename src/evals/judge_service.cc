@@ -18,6 +18,15 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxContext = 256 << 10;
+// What the judge is shown (conversation, answer, context, reference) at most: a judged
+// conversation may hold far more than a judge should be sent.
+constexpr size_t kMaxJudgePrompt = 512 << 10;
+
+Status CheckJudgePrompt(const JudgeMessages& m) {
+  if (m.user.size() <= kMaxJudgePrompt) return Status::Ok();
+  return Status::TooLarge("what the judge would be shown (conversation, answer, context, reference) is " +
+                          std::to_string(m.user.size()) + " bytes; at most " + std::to_string(kMaxJudgePrompt));
+}
 constexpr size_t kMaxRawKept = 16 << 10;  // of a malformed reply, in the judge error's evidence
 constexpr int64_t kJudgmentPage = 1000;
 constexpr int64_t kMaxAgreementJudgments = 2000000;
@@ -149,6 +158,8 @@ Result<JudgeRequest> JudgeService::ParseRequest(int64_t prediction_id, const jso
     return Status::Conflict("prediction " + std::to_string(prediction_id) + " did not answer (" + p.outcome +
                                       "); only answers can be judged");
   }
+  LOUPE_RETURN_IF_ERROR(CheckJudgePrompt(
+      BuildJudgeMessages(r.rubric, JudgeCase{p.messages_json, p.response, r.context, r.reference})));
   return r;
 }
 
@@ -199,6 +210,7 @@ void JudgeService::Start(const JudgeRequest& request, std::function<void(Result<
   c.context = request.context;
   c.reference = request.reference;
   run->messages = BuildJudgeMessages(request.rubric, c);
+  if (Status s = CheckJudgePrompt(run->messages); !s.ok()) return run->done(s);
   Attempt(run);
 }
 

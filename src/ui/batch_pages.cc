@@ -264,11 +264,13 @@ StreamStart Report(evals::BatchService& batches, StreamWorkers& workers, const H
   (*head)["models"] = (*run)["models"];
   struct State {
     json head;
+    json run;  // the run as read once (its options decide the judge column)
     int64_t after = 0;
-    int stage = 0;  // 0 head, 1 rows, 2 done
+    int stage = 0;  // 0 head, 1 rows
   };
   auto state = std::make_shared<State>();
   state->head = *head;
+  state->run = *run;
   const int64_t run_id = *id;
   return DownloadStream(workers, "text/html; charset=utf-8", "batch-" + std::to_string(run_id) + "-report.html",
                         [&batches, state, run_id](std::string& chunk) -> Result<bool> {
@@ -277,9 +279,8 @@ StreamStart Report(evals::BatchService& batches, StreamWorkers& workers, const H
                             state->stage = 1;
                             return true;
                           }
-                          LOUPE_ASSIGN_OR_RETURN(json run, batches.Get(run_id, false));
                           LOUPE_ASSIGN_OR_RETURN(json page, batches.Results(run_id, false, state->after, 500));
-                          chunk += RenderTemplate("batch_report_rows", LiveView(run, page, state->after, true));
+                          chunk += RenderTemplate("batch_report_rows", LiveView(state->run, page, state->after, true));
                           if (page["next_after"].is_number()) {
                             state->after = page["next_after"].get<int64_t>();
                             return true;

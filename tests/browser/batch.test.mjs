@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { withServerAndPage, shot, startStandin } from './harness.mjs';
+import { withServerAndPage, shot, startStandin, pageApi } from './harness.mjs';
 
 let server, page;
 const errors = [];
@@ -16,12 +16,7 @@ withServerAndPage(errors, (s, p) => { server = s; page = p; });
 let standin = null;
 after(() => { if (standin) standin.stop(); });
 
-async function api(method, url, body) {
-  return page.evaluate(async ([m, u, b]) => {
-    const r = await fetch(u, { method: m, headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
-    return { status: r.status, text: await r.text() };
-  }, [method, url, body]);
-}
+const api = (method, url, body) => pageApi(page, method, url, body);
 
 let runUrl = '';
 

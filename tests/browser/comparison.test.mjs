@@ -5,7 +5,7 @@
 // 390 px and dark mode.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { withServerAndPage, shot, startStandin } from './harness.mjs';
+import { withServerAndPage, shot, startStandin, pageApi } from './harness.mjs';
 
 let server, page;
 const errors = [];
@@ -14,12 +14,7 @@ withServerAndPage(errors, (s, p) => { server = s; page = p; });
 let standin = null;
 after(() => { if (standin) standin.stop(); });
 
-async function api(method, url, body) {
-  return page.evaluate(async ([m, u, b]) => {
-    const r = await fetch(u, { method: m, headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
-    return { status: r.status, text: await r.text() };
-  }, [method, url, body]);
-}
+const api = (method, url, body) => pageApi(page, method, url, body);
 
 let comparisonUrl = '';
 

@@ -69,6 +69,14 @@ export async function callApi(server, method, url, body) {
   return json.data;
 }
 
+// A JSON call made by the page itself (its session cookie, its origin): {status, text}.
+export async function pageApi(page, method, url, body) {
+  return page.evaluate(async ([m, u, b]) => {
+    const r = await fetch(u, { method: m, headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
+    return { status: r.status, text: await r.text() };
+  }, [method, url, body]);
+}
+
 // Ids by name: {project, experiments: {name: id}} (the CLaaS importer creates projects too).
 export async function idsOf(server, projectName) {
   const { url, headers } = server;

@@ -5,7 +5,7 @@
 // exports parsed line by line, 390 px and dark mode.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { withServerAndPage, shot, startStandin as startStandinServer } from './harness.mjs';
+import { withServerAndPage, shot, startStandin as startStandinServer, pageApi } from './harness.mjs';
 
 let server, page;
 const errors = [];
@@ -20,13 +20,7 @@ async function startStandin() {
 }
 after(() => { if (standin) standin.stop(); });
 
-async function api(method, url, body) {
-  return page.evaluate(async ([m, u, b]) => {
-    const r = await fetch(u, { method: m, headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
-    const text = await r.text();
-    return { status: r.status, text };
-  }, [method, url, body]);
-}
+const api = (method, url, body) => pageApi(page, method, url, body);
 
 let conversationUrl = '';
 

@@ -180,6 +180,8 @@ class ComparisonApiTest(EvalApiCase):
         self.assertEqual(code, 200)
         html = html.decode()
         self.assertIn(f">{first['rating']:.0f}<", html)
+        self.assertIn(f">{first['ci_low']:.0f} – {first['ci_high']:.0f}<", html)
+        self.assertIn(">12</td><td class=\"num\">2</td><td class=\"num\">6<", html)  # tuned's wins, ties, losses
         self.assertIn(">65%<", html)
         self.assertIn(">35%<", html)
 

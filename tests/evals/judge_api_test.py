@@ -136,6 +136,9 @@ class JudgeApiTest(EvalApiCase):
             ({"judge_model_id": self.judge["id"], "rubric": {"criteria": [{"name": "x", "description": "d", "max": 1e300}]}},
              422, "within"),
             ({"judge_model_id": self.judge["id"], "mood": 1}, 422, "unknown field 'mood'"),
+            # Each within its own bound, together over what a judge is shown.
+            ({"judge_model_id": self.judge["id"], "context": "c" * 262144, "reference": "r" * 262144}, 413,
+             "at most 524288"),
         ]:
             code, payload, _ = self.server.request("POST", url, body)
             self.assertEqual(code, status, (body, payload))
