@@ -1,6 +1,7 @@
 // EvalsModule: automated evaluation over the LLM workbench's models — the comparison lab
-// (its service and scheduler thread, API, pages), the LLM judge, and batch tests (their
-// scheduler thread, API, pages). Built after LlmModule, whose
+// (its service and scheduler thread, API, pages), the LLM judge, batch tests (their
+// scheduler thread, API, pages), and regression suites (their thread starts scheduled
+// runs and runs on new model versions, which the model registry reports). Built after LlmModule, whose
 // chat service makes the calls; stopped before it, so no call starts on a stopped client.
 #pragma once
 
@@ -9,27 +10,32 @@
 #include "evals/batch_service.h"
 #include "evals/comparison_service.h"
 #include "evals/judge_service.h"
+#include "evals/suite_service.h"
 #include "store/batch_store.h"
 #include "store/chat_store.h"
 #include "store/comparison_store.h"
 #include "store/feedback_store.h"
 #include "store/llm_store.h"
+#include "store/suite_store.h"
 #include "web/stream_workers.h"
 
 namespace loupe::app {
 
 class EvalsModule final : public Module {
  public:
-  EvalsModule(ComparisonStore& comparisons, BatchStore& batches, ChatStore& chats, FeedbackStore& feedback,
-              LlmStore& models, LlmModule& llm);
+  EvalsModule(ComparisonStore& comparisons, BatchStore& batches, SuiteStore& suites, ChatStore& chats,
+              FeedbackStore& feedback, LlmStore& models, LlmModule& llm);
   const char* name() const override { return "evals"; }
   void AddRoutes(std::vector<Route>& routes) override;
   // Comparisons' answers and batch runs that a stop interrupted are asked again.
   Status Start() override {
     LOUPE_RETURN_IF_ERROR(comparisons_.Resume());
-    return batches_.Resume();
+    LOUPE_RETURN_IF_ERROR(batches_.Resume());
+    suites_.Start();
+    return Status::Ok();
   }
   void Stop() override {
+    suites_.Stop();
     comparisons_.Stop();
     batches_.Stop();
     downloads_.Stop();
@@ -40,6 +46,7 @@ class EvalsModule final : public Module {
   evals::ComparisonService comparisons_;
   evals::JudgeService judges_;
   evals::BatchService batches_;
+  evals::SuiteService suites_;
   StreamWorkers downloads_;
 };
 

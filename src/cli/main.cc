@@ -30,6 +30,7 @@
 #include "app/tracking_module.h"
 #include "app/training_module.h"
 #include "cli/access_commands.h"
+#include "cli/eval_commands.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "store/store.h"
@@ -159,7 +160,7 @@ int Serve(const ServeOptions& o) {
     loupe::app::TrainingModule training(**store, datasets.service(), tracking.service(), config);
     loupe::app::ArtifactsModule artifacts(**store, config);
     loupe::app::LlmModule llm(**store, **store, **store, auth.secrets(), datasets.service());
-    loupe::app::EvalsModule evals(**store, **store, **store, **store, **store, llm);
+    loupe::app::EvalsModule evals(**store, **store, **store, **store, **store, **store, llm);
     tracking.SetExperimentLinks(llm.TestInChatLinks());
     std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts, &llm, &evals};
 
@@ -319,6 +320,7 @@ int main(int argc, char** argv) {
   serve->add_option("--max-datasets", q.max_datasets, "Datasets kept on the server")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   loupe::cli::AddAccessCommands(app);
+  loupe::cli::AddEvalCommands(app);
 
   app.add_subcommand("version", "Print the version");
 
@@ -328,6 +330,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (int rc = loupe::cli::RunAccessCommand(app); rc >= 0) return rc;
+  if (int rc = loupe::cli::RunEvalCommand(app); rc >= 0) return rc;
   if (o.port < 0 || o.port > 65535) {
     std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 0 to 65535\n");
     return 1;

@@ -347,11 +347,46 @@ void BatchService::Stop() {
   if (recorder_.joinable()) recorder_.join();
 }
 
-Result<BatchRun> BatchService::Create(const json& body, const std::string& by) {
+Result<BatchRun> BatchService::Create(const json& body, const std::string& by, const SuiteLink& suite) {
+  LOUPE_ASSIGN_OR_RETURN(Parsed parsed, Parse(body, by, true));
+  BatchRun& run = parsed.run;
+  for (int64_t id : run.model_ids) {
+    LOUPE_ASSIGN_OR_RETURN(LlmModel m, models_.GetLlmModel(id));
+    run.model_names.push_back(m.name);
+  }
+  if (run.title.empty()) {
+    run.title = std::to_string(parsed.cases.size()) + " cases on ";
+    for (size_t i = 0; i < run.model_names.size(); ++i) run.title += (i ? ", " : "") + run.model_names[i];
+    if (run.title.size() > kMaxTitle) run.title = run.title.substr(0, kMaxTitle - 3) + "...";
+  }
+  run.created_by = by;
+  run.create_time = NowMicros();
+  if (suite.suite_id > 0) {
+    run.suite_id = suite.suite_id;
+    run.reason = suite.reason;
+  }
+  LOUPE_ASSIGN_OR_RETURN(BatchRun created, store_.CreateBatchRun(run, parsed.cases));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    more_ = true;
+  }
+  wake_.notify_all();
+  return created;
+}
+
+Status BatchService::CheckTestSet(const json& body, const std::string& by) {
+  if (body.is_object() && (body.contains("model_ids") || body.contains("title"))) {
+    return Status::InvalidArgument("a test set names no models and no title: the suite's runs do");
+  }
+  return Parse(body, by, false).status();
+}
+
+Result<BatchService::Parsed> BatchService::Parse(const json& body, const std::string& by, bool need_models) {
   if (!body.is_object()) return Status::BadRequest("the body must be a JSON object");
-  BatchRun run;
+  Parsed parsed;
+  BatchRun& run = parsed.run;
+  std::vector<BatchCase>& cases = parsed.cases;
   json options = {{"concurrency", 8}, {"rpm", 0}, {"cache", true}, {"system", ""}, {"params", json::object()}};
-  std::vector<BatchCase> cases;
   bool has_cases = false;
   for (auto it = body.begin(); it != body.end(); ++it) {
     const std::string& k = it.key();
@@ -428,27 +463,10 @@ Result<BatchRun> BatchService::Create(const json& body, const std::string& by) {
       return Status::InvalidArgument("unknown field '" + k + "'");
     }
   }
-  if (run.model_ids.empty()) return Status::InvalidArgument("'model_ids' must name 1 to 8 models");
+  if (need_models && run.model_ids.empty()) return Status::InvalidArgument("'model_ids' must name 1 to 8 models");
   if (!has_cases) return Status::InvalidArgument("'cases' must hold at least one case");
-  for (int64_t id : run.model_ids) {
-    LOUPE_ASSIGN_OR_RETURN(LlmModel m, models_.GetLlmModel(id));
-    run.model_names.push_back(m.name);
-  }
-  if (run.title.empty()) {
-    run.title = std::to_string(cases.size()) + " cases on ";
-    for (size_t i = 0; i < run.model_names.size(); ++i) run.title += (i ? ", " : "") + run.model_names[i];
-    if (run.title.size() > kMaxTitle) run.title = run.title.substr(0, kMaxTitle - 3) + "...";
-  }
   run.options_json = options.dump();
-  run.created_by = by;
-  run.create_time = NowMicros();
-  LOUPE_ASSIGN_OR_RETURN(BatchRun created, store_.CreateBatchRun(run, cases));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    more_ = true;
-  }
-  wake_.notify_all();
-  return created;
+  return parsed;
 }
 
 Status BatchService::Resume() {
@@ -830,7 +848,9 @@ static json RunJson(const BatchRun& r) {
           {"cached", r.cached},
           {"passed", r.passed},
           {"judging", r.judging},
-          {"judged", r.judged}};
+          {"judged", r.judged},
+          {"suite_id", r.suite_id ? json(*r.suite_id) : json(nullptr)},
+          {"reason", r.reason.empty() ? json(nullptr) : json(r.reason)}};
 }
 
 Result<json> BatchService::List(int64_t limit, int64_t offset) {

@@ -62,7 +62,16 @@ class BatchService {
   //  max_cost_usd?, judge?: {judge_model_id, rubric?}}: stored with every cell pending;
   //  the calls start at once. With a judge, every answer is judged too (the case's
   //  context and expected output shown to it), within the same limits on the judge model.
-  Result<BatchRun> Create(const nlohmann::json& body, const std::string& by);
+  //  A regression suite's run (`suite`) is marked with it and why it ran.
+  struct SuiteLink {
+    int64_t suite_id = 0;
+    std::string reason;
+  };
+  Result<BatchRun> Create(const nlohmann::json& body, const std::string& by, const SuiteLink& suite);
+  Result<BatchRun> Create(const nlohmann::json& body, const std::string& by) { return Create(body, by, SuiteLink{}); }
+  // Whether `body` is a valid run but for its models and title (a suite's test set), as
+  // Create() would find it.
+  Status CheckTestSet(const nlohmann::json& body, const std::string& by);
   Status Resume();  // at start: runs that were running go on
   void Stop();
   Status Cancel(int64_t id);
@@ -83,7 +92,11 @@ class BatchService {
   BatchStore& store() { return store_; }
 
  private:
-  struct Slot;
+  struct Parsed {
+    BatchRun run;  // title, model ids and options
+    std::vector<BatchCase> cases;
+  };
+  Result<Parsed> Parse(const nlohmann::json& body, const std::string& by, bool need_models);
   struct Queued {
     PendingBatchCell cell;
     int64_t model = 0;  // the model called: the cell's, or the judge's for judge work

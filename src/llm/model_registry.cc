@@ -319,6 +319,9 @@ Result<LlmModel> ModelRegistry::Create(const json& body, const std::string& by) 
   m.created_by = by;
   Result<LlmModel> created = store_.CreateLlmModel(m, options_.max_models);
   if (!created.ok() && !key.empty()) secrets_.Delete(m.secret_name).IgnoreError();  // the model never existed
+  if (created.ok()) {
+    for (const auto& f : on_created_) f();
+  }
   return created;
 }
 

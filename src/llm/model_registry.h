@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ class ModelRegistry {
   // tokens), capabilities {streaming, tools, vision, json_mode}, base_model_id,
   // experiment_id. Unknown fields are refused (a typo must not pass silently).
   Result<LlmModel> Create(const nlohmann::json& body, const std::string& by);
+  // `f` is called after each model is registered (regression suites run on new
+  // versions). Added before serving: the list is not guarded.
+  void OnCreated(std::function<void()> f) { on_created_.push_back(std::move(f)); }
   // Changes the fields `patch` names; `api_key: null` (or "") removes the key.
   Result<LlmModel> Update(int64_t id, const nlohmann::json& patch, const std::string& by);
   Result<LlmModel> Get(int64_t id) { return store_.GetLlmModel(id); }
@@ -68,6 +72,7 @@ class ModelRegistry {
   auth::SecretService& secrets_;
   HttpClient& http_;
   RegistryOptions options_;
+  std::vector<std::function<void()>> on_created_;
 };
 
 // Sampling defaults ({temperature 0-2, top_p 0-1, max_tokens 1-1e6, seed, stop: <= 4

@@ -26,6 +26,10 @@ struct BatchRun {
   std::string created_by;
   int64_t create_time = 0;
   int64_t finish_time = 0;  // 0 while not done
+  // A regression suite's run (store/suite_store.h): the suite, and why it ran (manual,
+  // schedule, new_version, ci).
+  std::optional<int64_t> suite_id;
+  std::string reason;
   // Filled by reads.
   int64_t cases = 0;
   int64_t cells = 0;
@@ -35,6 +39,8 @@ struct BatchRun {
   int64_t passed = 0;    // ... whose assertions all passed (cells without assertions count)
   int64_t judging = 0;   // answers waiting for the judge
   int64_t judged = 0;    // answers the judge has scored (or failed to)
+  int64_t fully_passed = 0;           // ... whose checks passed and, when judged, the judge passed
+  std::optional<double> judge_mean;   // the judge's mean overall score
 };
 
 struct BatchCase {
@@ -91,7 +97,10 @@ class BatchStore {
  public:
   virtual ~BatchStore() = default;
   // The run (status running), its cases and a pending cell per case and model, in one
-  // transaction. NotFound for a model that does not exist.
+  // transaction. NotFound for a model (or suite) that does not exist. A suite's run moves
+  // the suite's marks in the same transaction, so a restart never runs it twice: reason
+  // new_version raises its model watermark to the model's id, schedule sets its
+  // last_scheduled to the run's create time.
   virtual Result<BatchRun> CreateBatchRun(const BatchRun& run, const std::vector<BatchCase>& cases) = 0;
   virtual Result<BatchRun> GetBatchRun(int64_t id) = 0;
   virtual Result<std::vector<BatchRun>> ListBatchRuns(int64_t limit, int64_t offset) = 0;

@@ -625,6 +625,22 @@ CREATE INDEX batch_cells_pending ON batch_cells(run_id, id) WHERE prediction_id 
 CREATE INDEX batch_cells_by_cache_key ON batch_cells(cache_key, id) WHERE cached=0 AND cache_key<>'';
 CREATE INDEX batch_cells_judging ON batch_cells(run_id, id) WHERE judge='pending';
 )sql",
+      R"sql(
+-- v3: regression suites. A suite is a test set (the cases and options of a batch run, as
+-- JSON) with a pass threshold; each of its runs is a batch run against one model, marked
+-- with the suite and why it ran (manual, schedule, new_version, ci). model_watermark: the
+-- highest model id the suite has considered as a new version (so each is run once, also
+-- across restarts); last_scheduled: when the schedule last started a run.
+CREATE TABLE eval_suites(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+  base_model_id INTEGER, threshold REAL NOT NULL, test_set TEXT NOT NULL,
+  schedule_minutes INTEGER NOT NULL DEFAULT 0, last_scheduled INTEGER NOT NULL DEFAULT 0,
+  model_watermark INTEGER NOT NULL DEFAULT 0, created_by TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL, update_time INTEGER NOT NULL);
+ALTER TABLE batch_runs ADD COLUMN suite_id INTEGER;
+ALTER TABLE batch_runs ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX batch_runs_by_suite ON batch_runs(suite_id, id) WHERE suite_id IS NOT NULL;
+)sql",
   }};
   return m;
 }

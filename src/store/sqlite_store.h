@@ -200,6 +200,16 @@ class SqliteStore final : public Store {
   Status SetBatchRunStatus(int64_t id, const std::string& status, int64_t now) override;
   Status DeleteBatchRun(int64_t id) override;
 
+  // SuiteStore (sqlite_store_suites.cc).
+  Result<EvalSuite> CreateSuite(const EvalSuite& s) override;
+  Status UpdateSuite(const EvalSuite& s) override;
+  Result<EvalSuite> GetSuite(int64_t id) override;
+  Result<EvalSuite> GetSuiteByName(const std::string& name) override;
+  Result<std::vector<EvalSuite>> ListSuites() override;
+  Status DeleteSuite(int64_t id) override;
+  Result<std::vector<BatchRun>> ListSuiteRuns(int64_t suite_id, int64_t limit) override;
+  Status AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id) override;
+
   // FeedbackStore (sqlite_store_feedback.cc).
   Result<std::vector<PredictionRow>> ListPredictions(const PredictionFilter& f) override;
   Result<int64_t> CountPredictions(const PredictionFilter& f) override;

@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "store/batch_rows.h"
 #include "store/prediction_rows.h"
 #include "store/sql.h"
 #include "store/sqlite_store.h"
@@ -22,14 +23,21 @@ constexpr const char* kRunColumns =
     "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.cached=1), "
     "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.passed=1), "
     "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.judge='pending'), "
-    "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.judge<>'' AND x.judge<>'pending')";
+    "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.judge<>'' AND x.judge<>'pending'), "
+    "r.suite_id, r.reason, "
+    "(SELECT count(*) FROM batch_cells x WHERE x.run_id=r.id AND x.passed=1 AND (x.judge='' OR x.judge_passed=1)), "
+    "(SELECT avg(x.judge_score) FROM batch_cells x WHERE x.run_id=r.id)";
 // Anything left to ask or to judge: each half answered by its partial index.
 constexpr const char* kLeft =
     "SELECT EXISTS(SELECT 1 FROM batch_cells WHERE run_id=? AND prediction_id IS NULL) + "
     "EXISTS(SELECT 1 FROM batch_cells WHERE run_id=? AND judge='pending')";
 constexpr const char* kCaseColumns = "c.id, c.position, c.messages, c.expected, c.labels, c.context, c.assertions";
 
-BatchRun RunFrom(const sql::Rows& q) {
+}  // namespace
+
+const char* BatchRunColumns() { return kRunColumns; }
+
+BatchRun BatchRunFrom(const sql::Rows& q) {
   BatchRun r;
   r.id = q.Int(0);
   r.title = q.Text(1);
@@ -54,8 +62,14 @@ BatchRun RunFrom(const sql::Rows& q) {
   r.passed = q.Int(13);
   r.judging = q.Int(14);
   r.judged = q.Int(15);
+  r.suite_id = q.OptionalInt(16);
+  r.reason = q.Text(17);
+  r.fully_passed = q.Int(18);
+  r.judge_mean = q.OptionalDouble(19);
   return r;
 }
+
+namespace {
 
 BatchCase CaseAt(const sql::Rows& q, int at) {
   BatchCase c;
@@ -83,10 +97,23 @@ Result<BatchRun> SqliteStore::CreateBatchRun(const BatchRun& run, const std::vec
           LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> found, sql::QueryInt(db, "SELECT id FROM llm_models WHERE id=?", m));
           if (!found) return Status::NotFound("model " + std::to_string(m) + " not found");
         }
+        if (run.suite_id) {
+          LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> suite,
+                                 sql::QueryInt(db, "SELECT id FROM eval_suites WHERE id=?", *run.suite_id));
+          if (!suite) return Status::NotFound("suite " + std::to_string(*run.suite_id) + " not found");
+          if (run.reason == "new_version" && !run.model_ids.empty()) {
+            LOUPE_RETURN_IF_ERROR(sql::Exec(
+                db, "UPDATE eval_suites SET model_watermark=max(model_watermark, ?) WHERE id=?", run.model_ids[0], *suite));
+          } else if (run.reason == "schedule") {
+            LOUPE_RETURN_IF_ERROR(
+                sql::Exec(db, "UPDATE eval_suites SET last_scheduled=? WHERE id=?", run.create_time, *suite));
+          }
+        }
         LOUPE_RETURN_IF_ERROR(sql::Exec(db,
-                                        "INSERT INTO batch_runs(title, models, status, options, created_by, create_time) "
-                                        "VALUES(?,?,'running',?,?,?)",
-                                        run.title, models.dump(), run.options_json, run.created_by, run.create_time));
+                                        "INSERT INTO batch_runs(title, models, status, options, created_by, create_time, "
+                                        "suite_id, reason) VALUES(?,?,'running',?,?,?,?,?)",
+                                        run.title, models.dump(), run.options_json, run.created_by, run.create_time,
+                                        run.suite_id, run.reason));
         id = db.LastInsertId();
         for (const BatchCase& c : cases) {
           LOUPE_RETURN_IF_ERROR(sql::Exec(db,
@@ -110,7 +137,7 @@ Result<BatchRun> SqliteStore::CreateBatchRun(const BatchRun& run, const std::vec
 Result<BatchRun> SqliteStore::GetBatchRun(int64_t id) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   sql::Rows q(r.db(), std::string("SELECT ") + kRunColumns + " FROM batch_runs r WHERE r.id=?", id);
-  if (q.Next()) return RunFrom(q);
+  if (q.Next()) return BatchRunFrom(q);
   LOUPE_RETURN_IF_ERROR(q.status());
   return Status::NotFound("batch run " + std::to_string(id) + " not found");
 }
@@ -120,7 +147,7 @@ Result<std::vector<BatchRun>> SqliteStore::ListBatchRuns(int64_t limit, int64_t 
   sql::Rows q(r.db(), std::string("SELECT ") + kRunColumns + " FROM batch_runs r ORDER BY r.id DESC LIMIT ? OFFSET ?",
               limit, offset);
   std::vector<BatchRun> out;
-  while (q.Next()) out.push_back(RunFrom(q));
+  while (q.Next()) out.push_back(BatchRunFrom(q));
   LOUPE_RETURN_IF_ERROR(q.status());
   return out;
 }

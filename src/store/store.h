@@ -26,6 +26,7 @@
 #include "store/llm_store.h"
 #include "store/run_store.h"
 #include "store/secret_store.h"
+#include "store/suite_store.h"
 #include "store/tracking_store.h"
 
 namespace loupe {
@@ -42,7 +43,8 @@ class Store : public virtual TrackingStore,
               public virtual ChatStore,
               public virtual FeedbackStore,
               public virtual ComparisonStore,
-              public virtual BatchStore {
+              public virtual BatchStore,
+              public virtual SuiteStore {
  public:
   ~Store() override = default;
   // Blocks until every accepted write is committed, then stops the writer.

@@ -199,7 +199,7 @@ Result<int64_t> AfterOf(const HttpRequest& req) {
 }
 
 HttpResponse ListPage(evals::BatchService& batches, llm::ModelRegistry& models, const HttpRequest& req) {
-  PageFrame frame{"Batch tests", {{"Home", "/"}, {"Batch tests", ""}}, "llm", false, {"api.js", "batch.js"}};
+  PageFrame frame{"Batch tests", {{"Home", "/"}, {"Batch tests", ""}}, "llm", false, {"api.js", "test_set.js", "batch.js"}};
   Result<json> list = batches.List(100, 0);
   if (!list.ok()) return HtmlErrorPage(list.status(), frame);
   Result<std::vector<LlmModel>> all = models.List();

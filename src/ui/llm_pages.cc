@@ -64,7 +64,7 @@ HttpResponse ModelsPage(llm::ModelRegistry& models, const HttpRequest& req) {
 std::string LlmTabs(const std::string& active) {
   std::string out = "<nav class=\"tabs llm-tabs\" aria-label=\"LLM workbench\">";
   for (auto [key, href, label] : {std::tuple{"chat", "/llm/chat", "Chat"}, std::tuple{"compare", "/llm/compare", "Compare"},
-                                  std::tuple{"batch", "/llm/batch", "Batch tests"},
+                                  std::tuple{"batch", "/llm/batch", "Batch tests"}, std::tuple{"suites", "/llm/suites", "Suites"},
                                   std::tuple{"predictions", "/llm/predictions", "Predictions"},
                                   std::tuple{"feedback", "/llm/feedback", "Feedback"}, std::tuple{"models", "/llm/models", "Endpoints"}}) {
     out += std::string("<a href=\"") + href + "\"" + (active == key ? " class=\"active\" aria-current=\"page\"" : "") + ">" + label + "</a>";

@@ -8,28 +8,14 @@
   if (form) {
     const info = document.getElementById('test-set-info');
     const error = document.getElementById('new-error');
-    let cases = null;
-    form.elements.file.addEventListener('change', async () => {
-      cases = null;
-      info.textContent = '';
-      error.textContent = '';
-      const file = form.elements.file.files[0];
-      if (!file) return;
-      try {
-        const resp = await fetch('/api/v1/batches/test-set?name=' + encodeURIComponent(file.name), { method: 'POST', body: file });
-        const json = await resp.json();
-        if (!resp.ok) throw new Error(json.message || ('HTTP ' + resp.status));
-        cases = json.data.cases;
-        info.textContent = json.data.count + (json.data.count === 1 ? ' case' : ' cases') + ' in ' + file.name;
-      } catch (e) { error.textContent = e.message; }
-    });
+    const cases = LoupeTestSet.attach(form.elements.file, info, error);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       error.textContent = '';
-      if (!cases) { error.textContent = 'Choose a test set (a .csv or .jsonl file) first.'; return; }
+      if (!cases()) { error.textContent = 'Choose a test set (a .csv or .jsonl file) first.'; return; }
       const models = [...form.querySelectorAll('input[name=model_ids]:checked')].map((x) => Number(x.value));
       if (!models.length) { error.textContent = 'Pick at least one model.'; return; }
-      const body = { model_ids: models, cases, concurrency: Number(form.elements.concurrency.value),
+      const body = { model_ids: models, cases: cases(), concurrency: Number(form.elements.concurrency.value),
         rpm: Number(form.elements.rpm.value || 0), cache: form.elements.cache.checked };
       if (form.elements.title.value.trim()) body.title = form.elements.title.value.trim();
       if (form.elements.system.value.trim()) body.system = form.elements.system.value;

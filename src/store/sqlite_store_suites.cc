@@ -1,0 +1,130 @@
+// SqliteStore: regression suites; their runs are batch runs marked with the suite.
+#include "store/batch_rows.h"
+#include "store/sql.h"
+#include "store/sqlite_store.h"
+
+namespace loupe {
+
+namespace {
+
+constexpr const char* kSuiteColumns =
+    "id, name, description, base_model_id, threshold, test_set, schedule_minutes, last_scheduled, model_watermark, "
+    "created_by, create_time, update_time";
+
+EvalSuite SuiteFrom(const sql::Rows& q) {
+  EvalSuite s;
+  s.id = q.Int(0);
+  s.name = q.Text(1);
+  s.description = q.Text(2);
+  s.base_model_id = q.OptionalInt(3);
+  s.threshold = q.Double(4);
+  s.test_set_json = q.Text(5);
+  s.schedule_minutes = q.Int(6);
+  s.last_scheduled = q.Int(7);
+  s.model_watermark = q.Int(8);
+  s.created_by = q.Text(9);
+  s.create_time = q.Int(10);
+  s.update_time = q.Int(11);
+  return s;
+}
+
+Status CheckSuite(SqliteDb& db, const EvalSuite& s) {
+  LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> taken,
+                         sql::QueryInt(db, "SELECT id FROM eval_suites WHERE name=? AND id<>?", s.name, s.id));
+  if (taken) return Status::Conflict("a suite named '" + s.name + "' already exists");
+  if (s.base_model_id) {
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> found,
+                           sql::QueryInt(db, "SELECT id FROM llm_models WHERE id=?", *s.base_model_id));
+    if (!found) return Status::NotFound("model " + std::to_string(*s.base_model_id) + " not found");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<EvalSuite> SqliteStore::CreateSuite(const EvalSuite& s) {
+  EvalSuite created = s;
+  created.id = 0;  // a new row: its name must be free of every suite
+  LOUPE_RETURN_IF_ERROR(Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(CheckSuite(db, created));
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> newest, sql::QueryInt(db, "SELECT coalesce(max(id), 0) FROM llm_models"));
+    created.model_watermark = newest.value_or(0);
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "INSERT INTO eval_suites(name, description, base_model_id, threshold, test_set, "
+                                    "schedule_minutes, last_scheduled, model_watermark, created_by, create_time, "
+                                    "update_time) VALUES(?,?,?,?,?,?,0,?,?,?,?)",
+                                    s.name, s.description, s.base_model_id, s.threshold, s.test_set_json,
+                                    s.schedule_minutes, created.model_watermark, s.created_by, s.create_time,
+                                    s.update_time));
+    created.id = db.LastInsertId();
+    return Status::Ok();
+  }));
+  return created;
+}
+
+Status SqliteStore::UpdateSuite(const EvalSuite& s) {
+  return Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(CheckSuite(db, s));
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "UPDATE eval_suites SET name=?, description=?, base_model_id=?, threshold=?, "
+                                    "test_set=?, schedule_minutes=?, update_time=? WHERE id=?",
+                                    s.name, s.description, s.base_model_id, s.threshold, s.test_set_json,
+                                    s.schedule_minutes, s.update_time, s.id));
+    if (db.Changes() == 0) return Status::NotFound("suite " + std::to_string(s.id) + " not found");
+    return Status::Ok();
+  });
+}
+
+Result<EvalSuite> SqliteStore::GetSuite(int64_t id) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(), std::string("SELECT ") + kSuiteColumns + " FROM eval_suites WHERE id=?", id);
+  if (q.Next()) return SuiteFrom(q);
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return Status::NotFound("suite " + std::to_string(id) + " not found");
+}
+
+Result<EvalSuite> SqliteStore::GetSuiteByName(const std::string& name) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(), std::string("SELECT ") + kSuiteColumns + " FROM eval_suites WHERE name=?", name);
+  if (q.Next()) return SuiteFrom(q);
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return Status::NotFound("no suite named '" + name + "'");
+}
+
+Result<std::vector<EvalSuite>> SqliteStore::ListSuites() {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(), std::string("SELECT ") + kSuiteColumns + " FROM eval_suites ORDER BY name");
+  std::vector<EvalSuite> out;
+  while (q.Next()) out.push_back(SuiteFrom(q));
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return out;
+}
+
+Status SqliteStore::DeleteSuite(int64_t id) {
+  return Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "DELETE FROM eval_suites WHERE id=?", id));
+    if (db.Changes() == 0) return Status::NotFound("suite " + std::to_string(id) + " not found");
+    return sql::Exec(db, "UPDATE batch_runs SET suite_id=NULL WHERE suite_id=?", id);
+  });
+}
+
+Result<std::vector<BatchRun>> SqliteStore::ListSuiteRuns(int64_t suite_id, int64_t limit) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(),
+              std::string("SELECT ") + BatchRunColumns() +
+                  " FROM batch_runs r WHERE r.suite_id=? ORDER BY r.id DESC LIMIT ?",
+              suite_id, limit);
+  std::vector<BatchRun> out;
+  while (q.Next()) out.push_back(BatchRunFrom(q));
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return out;
+}
+
+Status SqliteStore::AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id) {
+  return Write([&](SqliteDb& db) -> Status {
+    return sql::Exec(db, "UPDATE eval_suites SET model_watermark=max(model_watermark, ?) WHERE id=?", model_id,
+                     suite_id);
+  });
+}
+
+}  // namespace loupe

@@ -1,0 +1,53 @@
+// SuiteStore: regression suites — a named test set (a batch run's cases and options, as
+// JSON) with a pass threshold, optionally tied to a base model whose new versions (models
+// fine-tuned from it, directly or not) it runs on, and a schedule. The suite's runs are
+// batch runs marked with it (store/batch_store.h). Thread-safe; writes are durable when
+// they return OK (see store.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/batch_store.h"
+
+namespace loupe {
+
+struct EvalSuite {
+  int64_t id = 0;
+  std::string name;  // unique
+  std::string description;
+  std::optional<int64_t> base_model_id;
+  double threshold = 0.9;            // the share of cases that must pass
+  std::string test_set_json = "{}";  // {cases, system?, params?, validators?, judge?, ...}: a batch run's body
+  int64_t schedule_minutes = 0;      // 0: no schedule
+  int64_t last_scheduled = 0;        // micros
+  int64_t model_watermark = 0;       // models up to this id were considered
+  std::string created_by;
+  int64_t create_time = 0;
+  int64_t update_time = 0;
+};
+
+class SuiteStore {
+ public:
+  virtual ~SuiteStore() = default;
+  // Stored with its watermark at the highest model id now registered (the models that
+  // exist are not new versions). Conflict for a name in use; NotFound for a base model
+  // that does not exist.
+  virtual Result<EvalSuite> CreateSuite(const EvalSuite& s) = 0;
+  // Replaces name, description, base model, threshold, test set and schedule.
+  virtual Status UpdateSuite(const EvalSuite& s) = 0;
+  virtual Result<EvalSuite> GetSuite(int64_t id) = 0;
+  virtual Result<EvalSuite> GetSuiteByName(const std::string& name) = 0;
+  virtual Result<std::vector<EvalSuite>> ListSuites() = 0;
+  // The suite's runs stay, as batch runs of no suite.
+  virtual Status DeleteSuite(int64_t id) = 0;
+  // The suite's runs, newest first.
+  virtual Result<std::vector<BatchRun>> ListSuiteRuns(int64_t suite_id, int64_t limit) = 0;
+  // Models up to `model_id` were considered (none of them in the suite's lineage).
+  virtual Status AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id) = 0;
+};
+
+}  // namespace loupe
