@@ -875,6 +875,8 @@ Result<json> BatchService::Get(int64_t id, bool summary) {
     int64_t judge_passed = 0;
   };
   std::map<int64_t, Acc> acc;
+  // The validator breakdown: per check type and model, answers checked and passed.
+  std::map<std::string, std::map<int64_t, std::pair<int64_t, int64_t>>> by_check;
   for (int64_t after = 0;;) {
     LOUPE_ASSIGN_OR_RETURN(std::vector<BatchResult> page, store_.ListBatchResults(id, true, after, 5000));
     for (const BatchResult& b : page) {
@@ -886,6 +888,15 @@ Result<json> BatchService::Get(int64_t id, bool summary) {
       a.judge_passed += b.cell.judge_passed.value_or(false) ? 1 : 0;
       a.passed += b.cell.passed.value_or(false) ? 1 : 0;
       if (p.outcome != "ok") continue;
+      const json checks = json::parse(b.cell.checks_json, nullptr, false);
+      if (checks.is_array()) {
+        for (const json& c : checks) {
+          if (!c.is_object() || !c.contains("type") || !c["type"].is_string()) continue;
+          auto& [checked, passed] = by_check[c["type"].get<std::string>()][b.cell.model_id];
+          ++checked;
+          passed += c.value("passed", false) ? 1 : 0;
+        }
+      }
       ++a.ok;
       if (!b.cell.cached) {
         // Latency, tokens and cost count the calls this run made (a cached answer's are
@@ -928,6 +939,21 @@ Result<json> BatchService::Get(int64_t id, bool summary) {
                       {"judge_passed", a.judge_passed}});
   }
   out["summary"] = models;
+  json breakdown = json::array();
+  for (const auto& [type, per_model] : by_check) {
+    json cells = json::array();
+    for (int64_t m : run.model_ids) {
+      auto it = per_model.find(m);
+      const int64_t checked = it == per_model.end() ? 0 : it->second.first;
+      const int64_t passed = it == per_model.end() ? 0 : it->second.second;
+      cells.push_back({{"model_id", m},
+                       {"checked", checked},
+                       {"passed", passed},
+                       {"pass_rate", checked ? json(static_cast<double>(passed) / static_cast<double>(checked)) : json(nullptr)}});
+    }
+    breakdown.push_back({{"type", type}, {"models", cells}});
+  }
+  out["validators"] = breakdown;
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "common/bounded_json.h"
+#include "evals/source_validators.h"
 
 namespace loupe::evals {
 
@@ -311,6 +312,14 @@ class GroundedNumbers final : public Validator {
 
 }  // namespace
 
+std::vector<Span> FindNumbers(const std::string& s) {
+  std::vector<Span> out;
+  ForEachNumber(s, [&](Span n) { out.push_back(std::move(n)); });
+  return out;
+}
+
+std::string CanonicalNumber(std::string number) { return Canonical(std::move(number)); }
+
 Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
   if (!spec.is_object() || !spec.contains("type") || !spec["type"].is_string()) {
     return Status::InvalidArgument("a validator is an object with a \"type\"");
@@ -400,6 +409,7 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
     LOUPE_RETURN_IF_ERROR(Fields(spec, {}));
     return std::unique_ptr<Validator>(new GroundedNumbers());
   }
+  if (type == "xml" || type == "grounded" || type == "citations") return MakeSourceValidator(spec);
   return Status::InvalidArgument("no validator of type \"" + type + "\"");
 }
 

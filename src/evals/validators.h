@@ -10,6 +10,8 @@
 //   {"type": "length", "min": 10, "max": 500}          in characters (UTF-8 code points)
 //   {"type": "refusal", "expect": false}               a refusal found (or not) where expected
 //   {"type": "grounded_numbers"}                       every number in the answer is in the context
+//   {"type": "xml", "root": "order"}, {"type": "grounded", "check": [...]},
+//   {"type": "citations", "min_support": 0.5}          see source_validators.h
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -47,5 +49,9 @@ class Validator {
 // A validator from its description; InvalidArgument naming the problem (an unknown type or
 // field, a bad schema, min above max).
 Result<std::unique_ptr<Validator>> MakeValidator(const nlohmann::json& spec);
+
+// The numbers of `s` ("1,200", "4.5"), and the form two mentions of one number share.
+std::vector<Span> FindNumbers(const std::string& s);
+std::string CanonicalNumber(std::string number);
 
 }  // namespace loupe::evals

@@ -78,6 +78,19 @@ json LiveView(const json& run, const json& results, int64_t after, bool whole = 
                                                                  std::to_string(m["judged"].get<int64_t>()) + ")"
                                                            : "—"}});
   }
+  // The validator breakdown: a row per check type, a cell per model.
+  json validators = json::array();
+  for (const json& v : run.value("validators", json::array())) {
+    json cells = json::array();
+    for (const json& c : v["models"]) {
+      cells.push_back({{"text", c["checked"].get<int64_t>() == 0
+                                    ? std::string("—")
+                                    : std::to_string(c["passed"].get<int64_t>()) + " of " +
+                                          std::to_string(c["checked"].get<int64_t>()) + " (" +
+                                          FormatPercent(c["pass_rate"].get<double>()) + ")"}});
+    }
+    validators.push_back({{"type", v["type"]}, {"cells", cells}});
+  }
   json rows = json::array();
   for (const json& r : results["items"]) {
     const std::string state = r["state"].get<std::string>();
@@ -123,6 +136,8 @@ json LiveView(const json& run, const json& results, int64_t after, bool whole = 
           {"judged", run["judged"]},
           {"has_judge", run["options"].contains("judge")},
           {"summary", summary},
+          {"validators", validators},
+          {"has_validators", !validators.empty()},
           {"rows", rows},
           {"has_rows", !rows.empty()},
           {"after", after},

@@ -153,6 +153,38 @@ class BatchApiTest(EvalApiCase):
         self.assertEqual(len(lines), 42)
         self.assertEqual(lines[0]["response"], items[0]["response"])
 
+    def test_source_validators_and_the_validator_breakdown(self):
+        sources = "[1] The Eiffel Tower is 330 metres tall.\n[2] It stands in Paris.\n"
+        cases = [
+            # Supported by what it cites: "standin heard" are the stand-in's own words.
+            {"prompt": "The Eiffel Tower is 330 metres tall [1].", "context": sources,
+             "assertions": [{"type": "citations"}, {"type": "grounded"}]},
+            # Cites a source that says nothing of it, and a name the context lacks.
+            {"prompt": "It was painted green by Gustave Eiffel [2].", "context": sources,
+             "assertions": [{"type": "citations"}, {"type": "grounded", "check": ["names"]}]},
+            # A source that does not exist.
+            {"prompt": "Tall indeed [9].", "context": sources, "assertions": [{"type": "citations"}]},
+        ]
+        run = self.api("POST", "/api/v1/batches", {"model_ids": [self.base["id"]], "cases": cases, "cache": False,
+                                                   "validators": [{"type": "xml"}]}, 201)
+        done = self.wait(run["id"])
+        self.assertEqual(done["passed"], 0)  # no answer is XML
+        breakdown = {v["type"]: v["models"][0] for v in done["validators"]}
+        self.assertEqual({k: (v["passed"], v["checked"]) for k, v in breakdown.items()},
+                         {"citations": (1, 3), "grounded": (1, 2), "xml": (0, 3)})
+        self.assertAlmostEqual(breakdown["citations"]["pass_rate"], 1 / 3)
+        items = self.results(run["id"])
+        checks = {c["type"]: c for c in items[1]["checks"]}
+        self.assertEqual(checks["citations"]["message"], "1 of 1 citing sentences are not supported by what they cite")
+        self.assertEqual([s["text"] for s in checks["grounded"]["spans"]], ["Gustave Eiffel"])
+        checks = {c["type"]: c for c in items[2]["checks"]}
+        self.assertIn("cited sources that do not exist: [9]", checks["citations"]["message"])
+        self.assertEqual(checks["xml"]["message"], "not well-formed XML at line 1, column 1: syntax error")
+        page = self.server.request("GET", f"/llm/batch/{run['id']}")[1]
+        page = page if isinstance(page, str) else page.decode()
+        self.assertIn("Validator breakdown", page)
+        self.assertRegex(page, r"<td>citations</td><td class=\"num\">1 of 3 \(33\.3%\)</td>")
+
     def test_limits_are_honoured(self):
         # Each answer takes about 4 tokens x 100 ms. Two at once: 8 answers need >= 4 rounds.
         cases = [{"prompt": f"slow {i} #slow:100"} for i in range(8)]

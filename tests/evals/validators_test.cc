@@ -124,6 +124,96 @@ TEST(Validators, NumbersNotInTheContextAreFlaggedWithSpans) {
   EXPECT_EQ(made_up.message, "1 of 3 numbers in the answer appear nowhere in the context");
 }
 
+TEST(Validators, XmlIsWellFormedOrTheErrorIsPlaced) {
+  EXPECT_TRUE(Validate({{"type", "xml"}}, "<order id=\"1\"><item>tea</item></order>").passed);
+  // A fenced answer is read inside its fence; the root can be required.
+  ValidatorResult fenced = Validate({{"type", "xml"}, {"root", "order"}}, "```xml\n<order><item/></order>\n```");
+  EXPECT_TRUE(fenced.passed) << fenced.message;
+  const std::string answer = "<order><item>tea</order>";
+  ValidatorResult bad = Validate({{"type", "xml"}}, answer);
+  EXPECT_FALSE(bad.passed);
+  EXPECT_EQ(bad.message, "not well-formed XML at line 1, column 19: mismatched tag");
+  ASSERT_EQ(bad.spans.size(), 1u);
+  EXPECT_EQ(bad.spans[0].begin, 18u);  // the "</order>" that would close <item>
+  EXPECT_EQ(bad.spans[0].text, "order");
+  ValidatorResult root = Validate({{"type", "xml"}, {"root", "order"}}, "  <invoice/>");
+  EXPECT_FALSE(root.passed);
+  EXPECT_EQ(root.message, "the root element is <invoice>, not <order>");
+  ASSERT_EQ(root.spans.size(), 1u);
+  EXPECT_EQ(root.spans[0].begin, 2u);
+  EXPECT_FALSE(Validate({{"type", "xml"}}, "just text").passed);
+  EXPECT_FALSE(Validate({{"type", "xml"}}, "   ").passed);
+  // An entity that grows without bound is refused, not expanded.
+  std::string laughs = "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a0 \"lollollollol\">";
+  for (int i = 1; i <= 12; ++i) {
+    laughs += "<!ENTITY a" + std::to_string(i) + " \"";
+    for (int k = 0; k < 10; ++k) laughs += "&a" + std::to_string(i - 1) + ";";
+    laughs += "\">";
+  }
+  laughs += "]><l>&a12;</l>";
+  EXPECT_FALSE(Validate({{"type", "xml"}}, laughs).passed);
+}
+
+TEST(Validators, GroundedFlagsNamesQuotesAndNumbersNotInTheContext) {
+  const std::string context = "Marie Curie won the Nobel Prize in 1903 and 1911. She said \"nothing in life is to be feared\".";
+  const std::string answer =
+      "Marie Curie won the Nobel Prize in 1903. Albert Einstein said \"nothing in life is to be feared\" "
+      "and \"science is magic\". She won in 1921.";
+  ValidatorResult r = Validate({{"type", "grounded"}}, answer, context);
+  EXPECT_FALSE(r.passed);
+  std::vector<std::string> flagged;
+  for (const Span& s : r.spans) {
+    flagged.push_back(s.text);
+    EXPECT_EQ(answer.substr(s.begin, s.end - s.begin), s.text);
+  }
+  EXPECT_EQ(flagged, (std::vector<std::string>{"Albert Einstein", "science is magic", "1921"}));
+  // Checked: 2 numbers, 3 names (Marie Curie, Nobel Prize, Albert Einstein), 2 quotes.
+  EXPECT_NEAR(*r.score, 1.0 - 3.0 / 7.0, 1e-12);
+  EXPECT_EQ(r.message, "1 of 2 numbers, 1 of 3 names, 1 of 2 quoted strings in the answer appear nowhere in the context");
+  ValidatorResult names_only = Validate({{"type", "grounded"}, {"check", {"names"}}}, answer, context);
+  ASSERT_EQ(names_only.spans.size(), 1u);
+  EXPECT_EQ(names_only.spans[0].text, "Albert Einstein");
+  // Sentence-initial everyday words are not names.
+  EXPECT_TRUE(Validate({{"type", "grounded"}}, "The answer is yes. However, it depends.", "").passed);
+  ValidatorResult curly = Validate({{"type", "grounded"}, {"check", {"quotes"}}},
+                                   "She said \xE2\x80\x9Cnothing in  life is to be feared\xE2\x80\x9D.", context);
+  EXPECT_TRUE(curly.passed) << curly.message;  // whitespace runs match as one space
+}
+
+TEST(Validators, CitationsMustExistAndSupportTheirSentence) {
+  const std::string context =
+      "[1] The Eiffel Tower is 330 metres tall and stands in Paris.\n"
+      "[2] Gustave Eiffel's company built the tower for the 1889 World's Fair.\n";
+  ValidatorResult ok = Validate({{"type", "citations"}},
+                                "The Eiffel Tower stands in Paris and is 330 metres tall [1]. It was built for "
+                                "the 1889 World's Fair by Eiffel's company. [2]",
+                                context);
+  EXPECT_TRUE(ok.passed) << ok.message;
+  EXPECT_EQ(ok.score, 1.0);
+  EXPECT_EQ(ok.message, "every citation exists and supports its sentence (2 sentences)");
+  const std::string answer =
+      "The Eiffel Tower is 330 metres tall [1]. It is painted bright green every spring [2]. See also [7].";
+  ValidatorResult bad = Validate({{"type", "citations"}}, answer, context);
+  EXPECT_FALSE(bad.passed);
+  EXPECT_EQ(bad.message,
+            "cited sources that do not exist: [7]; 2 of 3 citing sentences are not supported by what they cite");
+  std::vector<std::string> spans;
+  for (const Span& s : bad.spans) spans.push_back(s.text);
+  EXPECT_EQ(spans, (std::vector<std::string>{"It is painted bright green every spring [2].", "See also [7].", "[7]"}));
+  EXPECT_NEAR(*bad.score, 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(Validate({{"type", "citations"}}, "No sources here.", context).message, "the answer cites no source");
+  // With `require`, a sentence of substance that cites nothing fails; a markdown link is no citation.
+  ValidatorResult required = Validate({{"type", "citations"}, {"require", true}},
+                                      "The tower is 330 metres tall [1]. Gustave designed many bridges in "
+                                      "[Europe](https://example.org) too.",
+                                      context);
+  EXPECT_FALSE(required.passed);
+  EXPECT_EQ(required.message, "1 sentences cite nothing");
+  // Lower support passes a paraphrase.
+  EXPECT_TRUE(Validate({{"type", "citations"}, {"min_support", 0.2}}, "The tower in Paris is very tall indeed [1].",
+                       context).passed);
+}
+
 TEST(Validators, DescriptionsAreCheckedBeforeUse) {
   for (const json& bad : {json::array(), json{{"type", "regexp"}}, json{{"type", "contains"}},
                           json{{"type", "contains"}, {"value", "x"}, {"colour", 1}},
@@ -131,7 +221,11 @@ TEST(Validators, DescriptionsAreCheckedBeforeUse) {
                           json{{"type", "length"}}, json{{"type", "length"}, {"min", 5}, {"max", 2}},
                           json{{"type", "length"}, {"min", -1}}, json{{"type", "json_schema"}},
                           json{{"type", "json_schema"}, {"schema", {{"type", 5}}}},
-                          json{{"type", "refusal"}, {"expect", "no"}}}) {
+                          json{{"type", "refusal"}, {"expect", "no"}}, json{{"type", "xml"}, {"root", ""}},
+                          json{{"type", "xml"}, {"strict", true}}, json{{"type", "grounded"}, {"check", {"dates"}}},
+                          json{{"type", "grounded"}, {"check", json::array()}},
+                          json{{"type", "citations"}, {"min_support", 2}},
+                          json{{"type", "citations"}, {"require", "yes"}}}) {
     Result<std::unique_ptr<Validator>> v = MakeValidator(bad);
     EXPECT_FALSE(v.ok()) << bad.dump();
     if (!v.ok()) {
