@@ -116,7 +116,9 @@ size_t Collect(char* data, size_t size, size_t n, void* out) {
 
 class Client {
  public:
-  Client(std::string base, std::string token) : base_(std::move(base)), token_(std::move(token)) {
+  // `direct`: never through a proxy (the local token goes to this machine's server only).
+  Client(std::string base, std::string token, bool direct)
+      : base_(std::move(base)), token_(std::move(token)), direct_(direct) {
     while (!base_.empty() && base_.back() == '/') base_.pop_back();
   }
 
@@ -145,6 +147,7 @@ class Client {
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (direct_) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     const CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -175,6 +178,7 @@ class Client {
  private:
   std::string base_;
   std::string token_;
+  bool direct_ = false;
 };
 
 std::string Escape(const std::string& s) {
@@ -216,8 +220,12 @@ int EvalRun() {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const std::string url = eargs.url.empty() ? EnvOr("LOUPE_URL", "http://127.0.0.1:8080") : eargs.url;
   std::string token = EnvOr("LOUPE_API_KEY", "");
-  if (token.empty()) token = LocalToken(url);
-  Client client(url, token);
+  bool local = false;
+  if (token.empty()) {
+    token = LocalToken(url);
+    local = !token.empty();
+  }
+  Client client(url, token, local);
   auto fail = [](const Status& s) {
     std::fprintf(stderr, "loupe: %s\n", s.message().c_str());
     return kCannotTell;
@@ -260,6 +268,17 @@ int EvalRun() {
     result = *now;
   }
   if (shown >= 0) std::fprintf(stderr, "\n");
+  if (result.value("errors", int64_t{0}) == result.value("cases", int64_t{-1})) {
+    // Not one answer: the endpoint is down or refuses the key, which says nothing of the
+    // model's quality.
+    std::string why;
+    for (const char* list : {"failing_new_cases", "newly_failing", "still_failing"}) {
+      if (why.empty() && result[list].is_array() && !result[list].empty()) why = result[list][0].value("why", "");
+    }
+    std::fprintf(stderr, "loupe: no case got an answer from '%s'%s%s\n", eargs.model.c_str(), why.empty() ? "" : ": ",
+                 why.c_str());
+    return kCannotTell;
+  }
   const double bar = eargs.fail_under >= 0 ? eargs.fail_under : suite["threshold"].get<double>();
   const double score = result["score"].is_number() ? result["score"].get<double>() : 0.0;
   const int64_t newly_failing = result.value("newly_failing_count", int64_t{0});

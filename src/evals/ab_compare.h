@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,5 +28,21 @@ struct PairedCase {
 // A metric with no pairs is left out.
 nlohmann::json CompareArms(const std::string& a_name, const std::string& b_name, const std::vector<PairedCase>& cases,
                            int bootstrap = 10000);
+
+// One prompt as people judged two models' answers: the row's decision between them (+1 B
+// preferred, -1 A preferred, 0 a tie; unset when not decided between these two) and each
+// rating criterion's score per answer (absent where unrated).
+struct PairedRating {
+  std::optional<int> preference;
+  std::map<std::string, double> a, b;
+};
+
+// The comparison lab's A/B: {a: {name, wins}, b: {...}, ties, decided_n, metrics: [
+//  {metric: preference, n (rows decided between them, ties included), a_mean, b_mean (win
+//  shares), difference (B's share - A's), ci95, test: sign test (exact binomial on the
+//  decisive rows), ...}, {metric: <criterion>, ... Wilcoxon signed-rank on rows where both
+//  were rated}], each Holm-adjusted across the metrics, with its verdict}.
+nlohmann::json CompareRatings(const std::string& a_name, const std::string& b_name, const std::vector<PairedRating>& rows,
+                              const std::vector<std::string>& criteria, int bootstrap = 10000);
 
 }  // namespace loupe::evals

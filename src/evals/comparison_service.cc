@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/time_util.h"
+#include "evals/ab_compare.h"
 #include "evals/ab_stats.h"
 #include "evals/bradley_terry.h"
 #include "llm/model_registry.h"
@@ -572,6 +573,54 @@ Status ComparisonService::Delete(int64_t id) {
   // Their predictions are still recorded (as cancelled), without a comparison.
   for (const auto& call : calls) call->Cancel();
   return Status::Ok();
+}
+
+Result<json> ComparisonService::Ab(int64_t comparison_id, std::optional<int64_t> a, std::optional<int64_t> b) {
+  LOUPE_ASSIGN_OR_RETURN(Comparison c, store_.GetComparison(comparison_id));
+  if (c.blind && !c.revealed) {
+    return Status::Conflict("comparison " + std::to_string(comparison_id) +
+                            " is blind: its A/B statistics would name the models; reveal them first");
+  }
+  const int64_t ma = a.value_or(c.model_ids.empty() ? 0 : c.model_ids[0]);
+  const int64_t mb = b.value_or(c.model_ids.size() < 2 ? 0 : c.model_ids[1]);
+  auto name_of = [&](int64_t m) -> std::optional<std::string> {
+    for (size_t i = 0; i < c.model_ids.size(); ++i) {
+      if (c.model_ids[i] == m) return i < c.model_names.size() ? c.model_names[i] : "";
+    }
+    return std::nullopt;
+  };
+  if (!name_of(ma) || !name_of(mb) || ma == mb) {
+    return Status::InvalidArgument("'a' and 'b' must be two different models of comparison " +
+                                   std::to_string(comparison_id));
+  }
+  std::vector<PairedRating> paired;
+  for (int64_t after = 0;;) {
+    LOUPE_ASSIGN_OR_RETURN(std::vector<ComparisonRow> page, store_.ListComparisonRows(comparison_id, false, after, kPage));
+    LOUPE_ASSIGN_OR_RETURN(auto ratings, RatingsOf(feedback_, page));
+    for (const ComparisonRow& r : page) {
+      const ComparisonCell* ca = CellOf(r, ma);
+      const ComparisonCell* cb = CellOf(r, mb);
+      if (!ca || !cb) continue;
+      PairedRating p;
+      if (r.decision == "tie") {
+        p.preference = 0;
+      } else if (r.decision == "prefer" && r.preferred) {
+        auto rejected = [&](int64_t m) { return std::find(r.rejected.begin(), r.rejected.end(), m) != r.rejected.end(); };
+        if (*r.preferred == mb && rejected(ma)) p.preference = 1;
+        if (*r.preferred == ma && rejected(mb)) p.preference = -1;
+      }
+      if (auto it = ratings.find(ca->id); it != ratings.end()) p.a = it->second;
+      if (auto it = ratings.find(cb->id); it != ratings.end()) p.b = it->second;
+      paired.push_back(std::move(p));
+    }
+    if (static_cast<int64_t>(page.size()) < kPage) break;
+    after = page.back().id;
+  }
+  json out = CompareRatings(*name_of(ma), *name_of(mb), paired, RatingCriteria(), options_.bootstrap);
+  out["a"]["model_id"] = ma;
+  out["b"]["model_id"] = mb;
+  out["rows"] = paired.size();
+  return out;
 }
 
 Result<json> ComparisonService::Leaderboard(int64_t comparison_id) {

@@ -79,6 +79,12 @@ class ComparisonService {
   // matrices, from every decided row (of one comparison, or of all: 0).
   Result<nlohmann::json> Leaderboard(int64_t comparison_id);
 
+  // Model `a` against model `b` (default: the first two chosen) as people judged them on
+  // the same prompts (evals/ab_compare.h CompareRatings): the preference by the sign test,
+  // each rating criterion by Wilcoxon signed-rank, Holm across them, verdicts. Conflict
+  // while blind; InvalidArgument for a model the comparison did not ask.
+  Result<nlohmann::json> Ab(int64_t comparison_id, std::optional<int64_t> a, std::optional<int64_t> b);
+
   ComparisonStore& store() { return store_; }
 
  private:

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/time_util.h"
+#include "evals/ab_compare.h"
 #include "llm/feedback_service.h"
 #include "llm/model_registry.h"
 
@@ -166,7 +167,8 @@ void SuiteService::Tick() {
   // A failure the next tick may not repeat (the store busy or full) leaves the model to be
   // tried again; any other (the model removed meanwhile) is logged and passed over.
   auto transient = [](const Status& s) {
-    return s.code() == Code::kUnavailable || s.code() == Code::kInternal || s.code() == Code::kNoSpace;
+    return s.code() == Code::kUnavailable || s.code() == Code::kInternal || s.code() == Code::kNoSpace ||
+           s.code() == Code::kRateLimited;
   };
   for (const EvalSuite& suite : *suites) {
     if (!suite.base_model_id) continue;
@@ -178,7 +180,9 @@ void SuiteService::Tick() {
         if (!run.ok()) {
           spdlog::error("suite '{}': cannot run on new version '{}': {}", suite.name, m.name, run.status().message());
           if (transient(run.status())) break;
-          if (Status s = store_.AdvanceSuiteWatermark(suite.id, m.id); !s.ok()) break;
+          // Passed over, and the suite says so (its page shows it) until a run starts.
+          const std::string why = "new version '" + m.name + "' was not run: " + run.status().message();
+          if (Status s = store_.AdvanceSuiteWatermark(suite.id, m.id, why); !s.ok()) break;
         } else {
           spdlog::info("suite '{}': running on new version '{}' (batch run {})", suite.name, m.name, run->id);
         }
@@ -208,7 +212,13 @@ void SuiteService::Tick() {
       continue;
     }
     Result<BatchRun> run = StartRun(suite, target, "schedule", suite.created_by);
-    if (!run.ok()) spdlog::error("suite '{}': the scheduled run cannot start: {}", suite.name, run.status().message());
+    if (!run.ok()) {
+      const std::string why = "the scheduled run cannot start: " + run.status().message();
+      if (why != suite.last_error) {
+        spdlog::error("suite '{}': {}", suite.name, why);
+        store_.SetSuiteError(suite.id, why).IgnoreError();  // logged; the next tick tries again
+      }
+    }
   }
 }
 
@@ -257,6 +267,8 @@ Status SuiteService::Apply(const json& body, EvalSuite& s, const std::string& by
         return st;
       }
       s.test_set_json = v.dump(-1, ' ', false, json::error_handler_t::strict);
+      s.cases = static_cast<int64_t>(v["cases"].size());
+      s.judged = v.contains("judge");
       has_test_set = true;
     } else {
       return Status::InvalidArgument("unknown field '" + k + "'");
@@ -290,7 +302,6 @@ Result<EvalSuite> SuiteService::Update(int64_t id, const json& patch, const std:
 }
 
 json SuiteService::SuiteJson(const EvalSuite& s) {
-  json test_set = json::parse(s.test_set_json, nullptr, false);
   json base = nullptr;
   if (s.base_model_id) {
     Result<LlmModel> m = models_.GetLlmModel(*s.base_model_id);
@@ -306,8 +317,9 @@ json SuiteService::SuiteJson(const EvalSuite& s) {
           {"last_scheduled", s.last_scheduled ? json(s.last_scheduled / 1e6) : json(nullptr)},
           {"next_scheduled", s.schedule_minutes > 0 && s.base_model_id ? json(next <= 1 ? NowMicros() / 1e6 : next / 1e6)
                                                                         : json(nullptr)},
-          {"cases", test_set.is_object() && test_set.contains("cases") ? test_set["cases"].size() : 0},
-          {"judged", test_set.is_object() && test_set.contains("judge")},
+          {"cases", s.cases},
+          {"judged", s.judged},
+          {"last_error", s.last_error.empty() ? json(nullptr) : json(s.last_error)},
           {"created_by", s.created_by},
           {"create_time", s.create_time / 1e6},
           {"update_time", s.update_time / 1e6}};
@@ -362,8 +374,13 @@ Result<json> SuiteService::Runs(int64_t suite_id, int64_t limit) {
 
 Result<BatchRun> SuiteService::StartRun(const EvalSuite& suite, int64_t model_id, const std::string& reason,
                                         const std::string& by) {
-  json body = json::parse(suite.test_set_json, nullptr, false);
-  if (!body.is_object()) return Status::Internal("suite '" + suite.name + "' holds no readable test set");
+  std::string test_set = suite.test_set_json;
+  if (test_set.empty()) {  // a suite as lists read it
+    LOUPE_ASSIGN_OR_RETURN(EvalSuite full, store_.GetSuite(suite.id));
+    test_set = std::move(full.test_set_json);
+  }
+  json body = json::parse(test_set, nullptr, false);
+  if (!body.is_object()) return Status::Corrupt("suite '" + suite.name + "' holds no readable test set");
   LOUPE_ASSIGN_OR_RETURN(LlmModel m, models_.GetLlmModel(model_id));
   // A regression run asks the model: an answer cached from an earlier version's endpoint
   // would hide what changed, unless the suite asked for the cache.
@@ -385,11 +402,13 @@ Result<BatchRun> SuiteService::Run(int64_t suite_id, int64_t model_id, const std
 Result<SuiteService::Scored> SuiteService::Score(const BatchRun& run) {
   Scored out;
   out.run = run;
+  std::map<std::string, int> seen;  // the same prompt and assertions may stand in a suite twice
   for (int64_t after = 0;;) {
     LOUPE_ASSIGN_OR_RETURN(std::vector<BatchResult> page, batches_store_.ListBatchResults(run.id, false, after, 5000));
     for (const BatchResult& b : page) {
       SuiteCase c;
-      c.key = b.c.messages_json;
+      c.key = b.c.messages_json + '\x1f' + b.c.assertions_json;
+      c.key += '\x1f' + std::to_string(seen[c.key]++);
       c.position = b.c.position;
       c.prompt = LastUserText(b.c.messages_json);
       c.answered = b.cell.prediction.has_value() && b.cell.judge != "pending";
@@ -398,7 +417,9 @@ Result<SuiteService::Scored> SuiteService::Score(const BatchRun& run) {
         const bool checks = p.outcome == "ok" && b.cell.passed.value_or(false);
         const bool judged = b.cell.judge.empty() || b.cell.judge_passed.value_or(false);
         c.passed = checks && judged;
+        c.judge_score = b.cell.judge_score;
         if (p.outcome != "ok") {
+          ++out.errors;
           c.why = p.outcome + (p.error_text.empty() ? "" : ": " + Excerpt(p.error_text, 300));
         } else {
           json checks_json = json::parse(b.cell.checks_json, nullptr, false);
@@ -426,23 +447,28 @@ Result<SuiteService::Scored> SuiteService::Score(const BatchRun& run) {
 }
 
 Result<std::optional<BatchRun>> SuiteService::Baseline(const EvalSuite& suite, const BatchRun& run) {
-  LOUPE_ASSIGN_OR_RETURN(std::vector<BatchRun> runs, store_.ListSuiteRuns(suite.id, kRunsRead));
+  LOUPE_ASSIGN_OR_RETURN(auto runs, store_.FinishedSuiteRuns(suite.id, kRunsRead));
   const int64_t model = ModelOf(run);
   std::vector<LlmModel> models;
   if (suite.base_model_id) {
     LOUPE_ASSIGN_OR_RETURN(models, models_.ListLlmModels());
   }
-  std::optional<BatchRun> previous_version, same_model;
-  for (const BatchRun& r : runs) {  // newest first
-    if (r.id >= run.id || r.status != "done") continue;
-    const int64_t m = ModelOf(r);
-    if (m == model) {
-      if (!same_model) same_model = r;
+  std::optional<std::pair<int64_t, int64_t>> previous_version, same_model;  // (run, model)
+  for (const auto& [id, m] : runs) {  // newest first
+    if (id >= run.id) continue;
+    if (!suite.base_model_id) {
+      // No lineage to follow: the suite's previous finished run, whatever it tested.
+      if (!previous_version) previous_version = {id, m};
+    } else if (m == model) {
+      if (!same_model) same_model = {id, m};
     } else if (m < model && suite.base_model_id && InLineage(m, *suite.base_model_id, models)) {
-      if (!previous_version || m > ModelOf(*previous_version)) previous_version = r;
+      if (!previous_version || m > previous_version->second) previous_version = {id, m};
     }
   }
-  return previous_version ? previous_version : same_model;
+  const auto chosen = previous_version ? previous_version : same_model;
+  if (!chosen) return std::optional<BatchRun>();
+  LOUPE_ASSIGN_OR_RETURN(BatchRun base, batches_store_.GetBatchRun(chosen->first));
+  return std::optional<BatchRun>(std::move(base));
 }
 
 Result<json> SuiteService::RunResult(int64_t suite_id, int64_t run_id) {
@@ -450,6 +476,29 @@ Result<json> SuiteService::RunResult(int64_t suite_id, int64_t run_id) {
   LOUPE_ASSIGN_OR_RETURN(BatchRun run, batches_store_.GetBatchRun(run_id));
   if (run.suite_id != suite_id) {
     return Status::NotFound("batch run " + std::to_string(run_id) + " is not a run of suite '" + suite.name + "'");
+  }
+  if (run.status != "done") {
+    // While it runs: the progress from the run's counts (pollers ask every second); the
+    // verdict, baseline and diff come when it ends.
+    const int64_t decided = run.answered - run.judging;
+    json out = {{"suite", {{"id", suite.id}, {"name", suite.name}, {"threshold", suite.threshold}}},
+                {"run", RunSummary(run, suite.threshold)},
+                {"done", false},
+                {"cases", run.cases},
+                {"decided", decided},
+                {"pending", run.cases - decided},
+                {"passed", run.fully_passed},
+                {"failed", decided - run.fully_passed},
+                {"errors", run.answered - run.ok},
+                {"score", nullptr},
+                {"score_ci95", nullptr},
+                {"met_threshold", nullptr},
+                {"baseline", nullptr},
+                {"change", nullptr},
+                {"ab", nullptr}};
+    json diff = DiffSuiteRuns({}, nullptr);
+    for (auto it = diff.begin(); it != diff.end(); ++it) out[it.key()] = it.value();
+    return out;
   }
   LOUPE_ASSIGN_OR_RETURN(Scored now, Score(run));
   const int64_t cases = static_cast<int64_t>(now.cases.size());
@@ -466,6 +515,7 @@ Result<json> SuiteService::RunResult(int64_t suite_id, int64_t run_id) {
               {"pending", cases - answered},
               {"passed", now.passed},
               {"failed", answered - now.passed},
+              {"errors", now.errors},
               {"score", score},
               {"score_ci95", ci ? json::array({ci->low, ci->high}) : json(nullptr)},
               {"met_threshold", done && score.is_number() ? json(score.get<double>() >= suite.threshold) : json(nullptr)}};
@@ -491,6 +541,29 @@ Result<json> SuiteService::RunResult(int64_t suite_id, int64_t run_id) {
   }
   json diff = DiffSuiteRuns(now.cases, before ? &before->cases : nullptr);
   for (auto it = diff.begin(); it != diff.end(); ++it) out[it.key()] = it.value();
+  out["ab"] = nullptr;
+  if (before) {
+    // The baseline as A, this run as B, on the cases both decided.
+    std::map<std::string, const SuiteCase*> was;
+    for (const SuiteCase& c : before->cases) {
+      if (c.answered) was[c.key] = &c;
+    }
+    std::vector<PairedCase> paired;
+    for (const SuiteCase& c : now.cases) {
+      auto it = was.find(c.key);
+      if (!c.answered || it == was.end()) continue;
+      PairedCase p;
+      p.a_passed = it->second->passed;
+      p.b_passed = c.passed;
+      p.a_score = it->second->judge_score;
+      p.b_score = c.judge_score;
+      paired.push_back(p);
+    }
+    const bool same = ModelOf(*base) == ModelOf(run);
+    const std::string a = ModelNameOf(*base) + (same ? " (run " + std::to_string(base->id) + ")" : "");
+    const std::string b = ModelNameOf(run) + (same ? " (run " + std::to_string(run.id) + ")" : "");
+    if (!paired.empty()) out["ab"] = CompareArms(a, b, paired, 2000);
+  }
   return out;
 }
 

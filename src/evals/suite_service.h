@@ -12,8 +12,9 @@
 //
 // A run's result compares it with the previous version's: the latest finished run of the
 // suite on an earlier-registered model of the lineage, else the latest earlier finished
-// run on the same model. Cases are matched by their messages; newly failing cases come
-// first, then newly passing ones. A case passes when the model answered, every check
+// run on the same model (a suite without a base model: its latest earlier finished run). Cases are matched by their messages; newly failing cases come
+// first, then newly passing ones; the A/B statistics of the two runs on the cases both
+// decided follow (evals/ab_compare.h: McNemar on pass/fail, Wilcoxon on judge scores). A case passes when the model answered, every check
 // passed and (with a judge) the judge passed it — a judge error is not a pass.
 //
 // Thread-safe; one thread starts scheduled and new-version runs (woken by
@@ -48,12 +49,13 @@ bool InLineage(int64_t model, int64_t base, const std::vector<LlmModel>& models)
 
 // One case of a finished or running suite run, as the comparison sees it.
 struct SuiteCase {
-  std::string key;  // the messages as JSON: how cases are matched across runs
+  std::string key;  // the messages and assertions as JSON, and which repeat: how cases are matched across runs
   int64_t position = 0;
   std::string prompt;
   bool answered = false;
   bool passed = false;
   std::string why;  // what failed: the error, the checks, or the judge
+  std::optional<double> judge_score;
 };
 
 // `now` against `before` (the baseline): newly failing, newly passing, still failing, and
@@ -94,6 +96,7 @@ class SuiteService {
     BatchRun run;
     std::vector<SuiteCase> cases;
     int64_t passed = 0;
+    int64_t errors = 0;  // cases whose call failed
   };
   Result<Scored> Score(const BatchRun& run);
   Result<std::optional<BatchRun>> Baseline(const EvalSuite& suite, const BatchRun& run);

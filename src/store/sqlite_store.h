@@ -208,7 +208,9 @@ class SqliteStore final : public Store {
   Result<std::vector<EvalSuite>> ListSuites() override;
   Status DeleteSuite(int64_t id) override;
   Result<std::vector<BatchRun>> ListSuiteRuns(int64_t suite_id, int64_t limit) override;
-  Status AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id) override;
+  Result<std::vector<std::pair<int64_t, int64_t>>> FinishedSuiteRuns(int64_t suite_id, int64_t limit) override;
+  Status AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id, const std::string& error) override;
+  Status SetSuiteError(int64_t suite_id, const std::string& error) override;
 
   // FeedbackStore (sqlite_store_feedback.cc).
   Result<std::vector<PredictionRow>> ListPredictions(const PredictionFilter& f) override;

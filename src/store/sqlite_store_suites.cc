@@ -1,4 +1,6 @@
 // SqliteStore: regression suites; their runs are batch runs marked with the suite.
+#include <nlohmann/json.hpp>
+
 #include "store/batch_rows.h"
 #include "store/sql.h"
 #include "store/sqlite_store.h"
@@ -7,9 +9,13 @@ namespace loupe {
 
 namespace {
 
+// Lists leave the test set out (it may be tens of MiB): the column is read as ''.
 constexpr const char* kSuiteColumns =
     "id, name, description, base_model_id, threshold, test_set, schedule_minutes, last_scheduled, model_watermark, "
-    "created_by, create_time, update_time";
+    "created_by, create_time, update_time, cases, judged, last_error";
+constexpr const char* kSuiteListColumns =
+    "id, name, description, base_model_id, threshold, '', schedule_minutes, last_scheduled, model_watermark, "
+    "created_by, create_time, update_time, cases, judged, last_error";
 
 EvalSuite SuiteFrom(const sql::Rows& q) {
   EvalSuite s;
@@ -25,6 +31,9 @@ EvalSuite SuiteFrom(const sql::Rows& q) {
   s.created_by = q.Text(9);
   s.create_time = q.Int(10);
   s.update_time = q.Int(11);
+  s.cases = q.Int(12);
+  s.judged = q.Int(13) != 0;
+  s.last_error = q.Text(14);
   return s;
 }
 
@@ -51,11 +60,11 @@ Result<EvalSuite> SqliteStore::CreateSuite(const EvalSuite& s) {
     created.model_watermark = newest.value_or(0);
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO eval_suites(name, description, base_model_id, threshold, test_set, "
-                                    "schedule_minutes, last_scheduled, model_watermark, created_by, create_time, "
-                                    "update_time) VALUES(?,?,?,?,?,?,0,?,?,?,?)",
-                                    s.name, s.description, s.base_model_id, s.threshold, s.test_set_json,
-                                    s.schedule_minutes, created.model_watermark, s.created_by, s.create_time,
-                                    s.update_time));
+                                    "cases, judged, schedule_minutes, last_scheduled, model_watermark, created_by, "
+                                    "create_time, update_time) VALUES(?,?,?,?,?,?,?,?,0,?,?,?,?)",
+                                    s.name, s.description, s.base_model_id, s.threshold, s.test_set_json, s.cases,
+                                    int64_t{s.judged ? 1 : 0}, s.schedule_minutes, created.model_watermark,
+                                    s.created_by, s.create_time, s.update_time));
     created.id = db.LastInsertId();
     return Status::Ok();
   }));
@@ -65,11 +74,16 @@ Result<EvalSuite> SqliteStore::CreateSuite(const EvalSuite& s) {
 Status SqliteStore::UpdateSuite(const EvalSuite& s) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(CheckSuite(db, s));
+    // A new base: the models that exist now are not its new versions.
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "UPDATE eval_suites SET model_watermark=(SELECT coalesce(max(id), 0) FROM llm_models) "
+                                    "WHERE id=? AND base_model_id IS NOT ?",
+                                    s.id, s.base_model_id));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "UPDATE eval_suites SET name=?, description=?, base_model_id=?, threshold=?, "
-                                    "test_set=?, schedule_minutes=?, update_time=? WHERE id=?",
-                                    s.name, s.description, s.base_model_id, s.threshold, s.test_set_json,
-                                    s.schedule_minutes, s.update_time, s.id));
+                                    "test_set=?, cases=?, judged=?, schedule_minutes=?, update_time=? WHERE id=?",
+                                    s.name, s.description, s.base_model_id, s.threshold, s.test_set_json, s.cases,
+                                    int64_t{s.judged ? 1 : 0}, s.schedule_minutes, s.update_time, s.id));
     if (db.Changes() == 0) return Status::NotFound("suite " + std::to_string(s.id) + " not found");
     return Status::Ok();
   });
@@ -93,7 +107,7 @@ Result<EvalSuite> SqliteStore::GetSuiteByName(const std::string& name) {
 
 Result<std::vector<EvalSuite>> SqliteStore::ListSuites() {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
-  sql::Rows q(r.db(), std::string("SELECT ") + kSuiteColumns + " FROM eval_suites ORDER BY name");
+  sql::Rows q(r.db(), std::string("SELECT ") + kSuiteListColumns + " FROM eval_suites ORDER BY name");
   std::vector<EvalSuite> out;
   while (q.Next()) out.push_back(SuiteFrom(q));
   LOUPE_RETURN_IF_ERROR(q.status());
@@ -120,10 +134,35 @@ Result<std::vector<BatchRun>> SqliteStore::ListSuiteRuns(int64_t suite_id, int64
   return out;
 }
 
-Status SqliteStore::AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id) {
+Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::FinishedSuiteRuns(int64_t suite_id, int64_t limit) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(),
+              "SELECT id, models FROM batch_runs WHERE suite_id=? AND status='done' ORDER BY id DESC LIMIT ?",
+              suite_id, limit);
+  std::vector<std::pair<int64_t, int64_t>> out;
+  while (q.Next()) {
+    const nlohmann::json models = nlohmann::json::parse(q.Text(1), nullptr, false);
+    const int64_t model = models.is_array() && !models.empty() && models[0].is_object()
+                              ? models[0].value("id", int64_t{0})
+                              : 0;
+    out.push_back({q.Int(0), model});
+  }
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return out;
+}
+
+Status SqliteStore::AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id, const std::string& error) {
   return Write([&](SqliteDb& db) -> Status {
-    return sql::Exec(db, "UPDATE eval_suites SET model_watermark=max(model_watermark, ?) WHERE id=?", model_id,
-                     suite_id);
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE eval_suites SET model_watermark=max(model_watermark, ?) WHERE id=?",
+                                    model_id, suite_id));
+    if (error.empty()) return Status::Ok();
+    return sql::Exec(db, "UPDATE eval_suites SET last_error=? WHERE id=?", error, suite_id);
+  });
+}
+
+Status SqliteStore::SetSuiteError(int64_t suite_id, const std::string& error) {
+  return Write([&](SqliteDb& db) -> Status {
+    return sql::Exec(db, "UPDATE eval_suites SET last_error=? WHERE id=?", error, suite_id);
   });
 }
 

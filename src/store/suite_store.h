@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -22,6 +23,10 @@ struct EvalSuite {
   std::optional<int64_t> base_model_id;
   double threshold = 0.9;            // the share of cases that must pass
   std::string test_set_json = "{}";  // {cases, system?, params?, validators?, judge?, ...}: a batch run's body
+                                     // (left empty by ListSuites())
+  int64_t cases = 0;                 // in the test set
+  bool judged = false;               // the test set has a judge
+  std::string last_error;            // why the last automatic run could not start; "" once one has
   int64_t schedule_minutes = 0;      // 0: no schedule
   int64_t last_scheduled = 0;        // micros
   int64_t model_watermark = 0;       // models up to this id were considered
@@ -37,17 +42,25 @@ class SuiteStore {
   // exist are not new versions). Conflict for a name in use; NotFound for a base model
   // that does not exist.
   virtual Result<EvalSuite> CreateSuite(const EvalSuite& s) = 0;
-  // Replaces name, description, base model, threshold, test set and schedule.
+  // Replaces name, description, base model, threshold, test set and schedule. A base model
+  // that changes moves the watermark to the newest model, as at creation: the models that
+  // exist then are not new versions of the new base.
   virtual Status UpdateSuite(const EvalSuite& s) = 0;
   virtual Result<EvalSuite> GetSuite(int64_t id) = 0;
   virtual Result<EvalSuite> GetSuiteByName(const std::string& name) = 0;
+  // Every suite, by name, without its test set.
   virtual Result<std::vector<EvalSuite>> ListSuites() = 0;
   // The suite's runs stay, as batch runs of no suite.
   virtual Status DeleteSuite(int64_t id) = 0;
   // The suite's runs, newest first.
   virtual Result<std::vector<BatchRun>> ListSuiteRuns(int64_t suite_id, int64_t limit) = 0;
-  // Models up to `model_id` were considered (none of them in the suite's lineage).
-  virtual Status AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id) = 0;
+  // The suite's finished runs, newest first, as (run id, model id): what a baseline is
+  // chosen from, without counting their cells.
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> FinishedSuiteRuns(int64_t suite_id, int64_t limit) = 0;
+  // Models up to `model_id` were considered (none of them in the suite's lineage, or, with
+  // `error`, one that could not be run, and why).
+  virtual Status AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id, const std::string& error = "") = 0;
+  virtual Status SetSuiteError(int64_t suite_id, const std::string& error) = 0;
 };
 
 }  // namespace loupe

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "common/time_util.h"
+#include "ui/ab_view.h"
 #include "ui/llm_format.h"
 #include "ui/llm_pages.h"
 #include "ui/page.h"
@@ -143,53 +144,6 @@ json LiveView(const json& run, const json& results, int64_t after, bool whole = 
           {"after", after},
           {"next", results["next_after"].is_number() ? results["next_after"] : json(false)},
           {"first_page", after == 0}};
-}
-
-std::string Percent(double share) { return FormatPercent(share); }
-
-std::string Signed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%+.*f", decimals, v);
-  return buf;
-}
-
-std::string PText(double p) {
-  if (p < 0.001) return "< 0.001";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", p);
-  return buf;
-}
-
-// The A/B section: each metric's means, difference with its interval, test, p and verdict.
-json AbView(const json& ab) {
-  json metrics = json::array();
-  for (const json& m : ab["metrics"]) {
-    const std::string metric = m["metric"].get<std::string>();
-    const bool rate = metric == "pass_rate";
-    auto value = [&](double v) { return rate ? Percent(v) : metric == "latency_ms" ? FormatMillis(v) : FormatNumber(v, 3); };
-    auto diff = [&](double v) {
-      return rate ? Signed(v * 100, 1) + " pts" : metric == "latency_ms" ? Signed(v, 1) + " ms" : Signed(v, 2);
-    };
-    metrics.push_back({{"metric", rate ? "pass rate" : metric == "latency_ms" ? "mean latency (lower is better)" : "mean judge score"},
-                       {"n", m["n"]},
-                       {"a", value(m["a_mean"].get<double>())},
-                       {"b", value(m["b_mean"].get<double>())},
-                       {"difference", diff(m["difference"].get<double>())},
-                       {"ci", diff(m["ci95"][0].get<double>()) + " to " + diff(m["ci95"][1].get<double>())},
-                       {"test", m["test"]},
-                       {"p", PText(m["p_value"].get<double>())},
-                       {"p_holm", PText(m["p_holm"].get<double>())},
-                       {"verdict", m["verdict"]}});
-  }
-  auto arm = [&](const json& x) {
-    std::string ci = x["pass_rate_ci95"].is_array()
-                         ? Percent(x["pass_rate_ci95"][0].get<double>()) + " – " + Percent(x["pass_rate_ci95"][1].get<double>())
-                         : "—";
-    return json{{"name", x["name"]}, {"n", x["n"]}, {"passed", x["passed"]},
-                {"rate", x["pass_rate"].is_number() ? Percent(x["pass_rate"].get<double>()) : "—"}, {"ci", ci}};
-  };
-  return {{"a", arm(ab["a"])}, {"b", arm(ab["b"])}, {"paired_n", ab["paired_n"]}, {"metrics", metrics},
-          {"has_metrics", !metrics.empty()}};
 }
 
 Result<json> Live(evals::BatchService& batches, int64_t id, int64_t after) {

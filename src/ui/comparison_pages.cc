@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "ui/ab_view.h"
 #include "ui/llm_format.h"
 #include "ui/llm_pages.h"
 #include "ui/page.h"
@@ -244,7 +245,35 @@ HttpResponse LeaderboardPage(evals::ComparisonService& comparisons, const HttpRe
   }
   json header = json::array();
   for (const json& n : names) header.push_back(n);
+  // One comparison: two of its models against each other on the same prompts.
+  json ab = false;
+  if (comparison_id > 0) {
+    std::optional<int64_t> a, b;
+    for (auto [key, target] : {std::pair{"a", &a}, std::pair{"b", &b}}) {
+      if (const std::string* v = req.Query(key); v && !v->empty()) {
+        Result<int64_t> id = ParseId(v, key);
+        if (!id.ok()) return HtmlErrorPage(id.status(), frame);
+        *target = *id;
+      }
+    }
+    Result<json> stats = comparisons.Ab(comparison_id, a, b);
+    if (!stats.ok()) return HtmlErrorPage(stats.status(), frame);
+    ab = AbView(*stats);
+    Result<Comparison> c = comparisons.store().GetComparison(comparison_id);
+    if (!c.ok()) return HtmlErrorPage(c.status(), frame);
+    json choices = json::array();
+    for (size_t i = 0; i < c->model_ids.size(); ++i) {
+      const int64_t id = c->model_ids[i];
+      const std::string name = i < c->model_names.size() ? c->model_names[i] : "";
+      choices.push_back({{"id", id}, {"name", name}, {"is_a", id == (*stats)["a"]["model_id"]},
+                         {"is_b", id == (*stats)["b"]["model_id"]}});
+    }
+    ab["choices"] = choices;
+    ab["comparison_id"] = comparison_id;
+    ab["rows"] = (*stats)["rows"];
+  }
   json view = {{"scope", scope},
+               {"ab", ab},
                {"comparison_id", comparison_id > 0 ? json(comparison_id) : json(false)},
                {"models", rows},
                {"has_models", !rows.empty()},

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "ui/ab_view.h"
 #include "ui/llm_format.h"
 #include "ui/llm_pages.h"
 #include "ui/page.h"
@@ -102,7 +103,10 @@ json LiveView(const json& r) {
   std::string ci = "—";
   if (r["score_ci95"].is_array()) ci = FormatPercent(r["score_ci95"][0].get<double>()) + " – " + FormatPercent(r["score_ci95"][1].get<double>());
   const bool done = r["done"].get<bool>();
-  return {{"status", run["status"]},
+  json ab = false;
+  if (r["ab"].is_object() && r["done"].get<bool>()) ab = AbView(r["ab"]);
+  return {{"ab", ab},
+          {"status", run["status"]},
           {"running", run["status"] == "running"},
           {"done", done},
           {"run_id", run["id"]},
@@ -113,6 +117,7 @@ json LiveView(const json& r) {
           {"percent_done", r["cases"].get<int64_t>() > 0 ? 100 * r["decided"].get<int64_t>() / r["cases"].get<int64_t>() : 0},
           {"passed", r["passed"]},
           {"failed", r["failed"]},
+          {"errors", r["errors"].get<int64_t>() > 0 ? r["errors"] : json(false)},
           {"score", Pct(r["score"])},
           {"ci", ci},
           {"threshold", FormatPercent(r["suite"]["threshold"].get<double>())},
@@ -195,6 +200,7 @@ HttpResponse SuitePage(evals::SuiteService& suites, llm::ModelRegistry& models, 
                {"description", s["description"].get<std::string>().empty() ? json(false) : s["description"]},
                {"settings", settings},
                {"next", s["next_scheduled"].is_number() ? json(When(s["next_scheduled"])) : json(false)},
+               {"last_error", s["last_error"].is_string() ? s["last_error"] : json(false)},
                {"chart", chart.empty() ? json(false) : json(chart)},
                {"versions", versions},
                {"has_versions", !versions.empty()},

@@ -86,6 +86,18 @@ std::vector<Route> ComparisonApiRoutes(evals::ComparisonService& comparisons, St
     LOUPE_ASSIGN_OR_RESPOND(json out, comparisons.Get(id, after, limit));
     return JsonOk(out);
   })});
+  r.push_back({"GET", "/api/v1/comparisons/:id/ab", WithPathId("comparison id", [&](const HttpRequest& req, int64_t id) {
+    if (Status s = OnlyQueryParams(req, {"a", "b"}); !s.ok()) return JsonError(s);
+    std::optional<int64_t> a, b;
+    if (const std::string* v = req.Query("a")) {
+      LOUPE_ASSIGN_OR_RESPOND(a, ParseId(v, "a"));
+    }
+    if (const std::string* v = req.Query("b")) {
+      LOUPE_ASSIGN_OR_RESPOND(b, ParseId(v, "b"));
+    }
+    LOUPE_ASSIGN_OR_RESPOND(json out, comparisons.Ab(id, a, b));
+    return JsonOk(out);
+  })});
   r.push_back({"DELETE", "/api/v1/comparisons/:id", WithPathId("comparison id", [&](const HttpRequest&, int64_t id) {
     if (Status s = comparisons.Delete(id); !s.ok()) return JsonError(s);
     return JsonOk(nullptr);

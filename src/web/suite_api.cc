@@ -97,12 +97,13 @@ std::vector<Route> SuiteApiRoutes(evals::SuiteService& suites, llm::ModelRegistr
     LOUPE_ASSIGN_OR_RESPOND(json out, suites.Runs(id, limit));
     return JsonOk(out);
   })});
-  r.push_back({"GET", "/api/v1/suites/:id/runs/:run", WithPathId("suite id", [&](const HttpRequest& req, int64_t id) {
+  // A finished run's result reads its answers and its baseline's: off the event loop.
+  r.push_back(Offload({"GET", "/api/v1/suites/:id/runs/:run", WithPathId("suite id", [&](const HttpRequest& req, int64_t id) {
     if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
     LOUPE_ASSIGN_OR_RESPOND(int64_t run, ParseId(req.Param("run"), "run id"));
     LOUPE_ASSIGN_OR_RESPOND(json out, suites.RunResult(id, run));
     return JsonOk(out);
-  })});
+  })}));
   r.push_back({"GET", "/api/v1/suites/:id/history", WithPathId("suite id", [&](const HttpRequest& req, int64_t id) {
     if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
     LOUPE_ASSIGN_OR_RESPOND(json out, suites.History(id));

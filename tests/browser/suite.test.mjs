@@ -75,7 +75,13 @@ test('a new version runs the suite by itself; its diff and the chart', async () 
   assert.match(live, /under threshold/);
   assert.match(live, /Against base: 20 of 20 passed \(100%\); change −?-?50\.0 pts/);
   const headings = await page.locator('#suite-run-live h2').allTextContents();
-  assert.deepEqual(headings.map((h) => h.replace(/\s+/g, ' ')), ['Newly failing (10)']);
+  assert.deepEqual(headings.map((h) => h.replace(/\s+/g, ' ')), ['Newly failing (10)', 'A/B: base-v2 against base']);
+  // The statistics of the two runs on the same 20 cases: 10 discordant pairs, all for the
+  // base (McNemar exact p = 2 x 0.5^10 = 0.002).
+  const ab = await page.locator('#suite-ab tbody tr').first().textContent();
+  assert.match(ab, /pass rate\s*20\s*100%\s*50%\s*-50\.0 pts/);
+  assert.match(ab, /McNemar exact\s*0\.002/);
+  assert.match(ab, /base better, significant/);
   assert.match(await page.locator('#suite-run-live tbody tr').first().textContent(), /11\s*case 10 #slow:30\s*contains/);
   await shot(page, 'suite-run-diff');
   await page.goto(suiteUrl);

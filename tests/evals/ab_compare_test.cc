@@ -93,5 +93,44 @@ TEST(CompareArms, NoDetectableDifference) {
   EXPECT_TRUE(CompareArms("A", "B", {}, 100)["metrics"].empty());
 }
 
+
+// People's judgments of two models on 12 prompts: B preferred in 8, A in 2, 2 ties; the
+// overall ratings of 10 rows. Expected values from scipy 1.10: binomtest(8, 10) and
+// wilcoxon(d) (zeros dropped, normal approximation with the tie correction).
+TEST(CompareRatings, PreferenceBySignTestAndRatingsByWilcoxonHolmAdjusted) {
+  std::vector<PairedRating> rows(12);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].preference = i < 8 ? 1 : i < 10 ? -1 : 0;
+  const std::vector<double> a = {3, 3, 2, 4, 3, 2, 3, 3, 2, 3}, b = {4, 5, 3, 4, 4, 3, 5, 4, 3, 4};
+  for (size_t i = 0; i < a.size(); ++i) {
+    rows[i].a["overall"] = a[i];
+    rows[i].b["overall"] = b[i];
+  }
+  rows[11].a["clarity"] = 3;  // rated on one side only: no pair
+  rows.push_back({});          // undecided, unrated
+  nlohmann::json out = CompareRatings("base", "tuned", rows, {"clarity", "overall"}, 500);
+  EXPECT_EQ(out["a"]["wins"], 2);
+  EXPECT_EQ(out["b"]["wins"], 8);
+  EXPECT_EQ(out["ties"], 2);
+  EXPECT_EQ(out["decided_n"], 12);
+  ASSERT_EQ(out["metrics"].size(), 2u);  // no clarity pairs
+  const nlohmann::json& pref = out["metrics"][0];
+  EXPECT_EQ(pref["metric"], "preference");
+  EXPECT_EQ(pref["n"], 12);
+  EXPECT_NEAR(pref["a_mean"].get<double>(), 2.0 / 12, 1e-12);
+  EXPECT_NEAR(pref["b_mean"].get<double>(), 8.0 / 12, 1e-12);
+  EXPECT_NEAR(pref["difference"].get<double>(), 6.0 / 12, 1e-12);
+  EXPECT_NEAR(pref["p_value"].get<double>(), 0.109375, 1e-12);
+  const nlohmann::json& overall = out["metrics"][1];
+  EXPECT_EQ(overall["metric"], "overall");
+  EXPECT_EQ(overall["n"], 10);
+  EXPECT_NEAR(overall["difference"].get<double>(), 1.1, 1e-12);
+  EXPECT_NEAR(overall["p_value"].get<double>(), 0.004957885081270752, 1e-9);
+  // Holm over the two: 2 x 0.00496 for the smaller; the larger keeps its own.
+  EXPECT_NEAR(overall["p_holm"].get<double>(), 2 * 0.004957885081270752, 1e-9);
+  EXPECT_NEAR(pref["p_holm"].get<double>(), 0.109375, 1e-12);
+  EXPECT_EQ(pref["verdict"], "no detectable difference with n = 12");
+  EXPECT_EQ(overall["verdict"].get<std::string>().rfind("tuned better, significant", 0), 0u) << overall["verdict"];
+}
+
 }  // namespace
 }  // namespace loupe::evals

@@ -115,6 +115,7 @@ class ComparisonApiTest(EvalApiCase):
 
         # While hidden, nothing names the models: not the leaderboard, not the table export.
         self.error("GET", f"/api/v1/comparisons/leaderboard?comparison_id={c['id']}", None, 409, "reveal them first")
+        self.error("GET", f"/api/v1/comparisons/{c['id']}/ab", None, 409, "reveal them first")
         self.error("GET", f"/api/v1/comparisons/{c['id']}/preferences?format=table", None, 409, "reveal the models first")
         board = self.api("GET", "/api/v1/comparisons/leaderboard")
         self.assertEqual(board["battles"], sum(m["battles"] for m in board["models"]) // 2)
@@ -184,6 +185,38 @@ class ComparisonApiTest(EvalApiCase):
         self.assertIn(">12</td><td class=\"num\">2</td><td class=\"num\">6<", html)  # tuned's wins, ties, losses
         self.assertIn(">65%<", html)
         self.assertIn(">35%<", html)
+
+        # A/B of the two on the same prompts: 12 rows tuned, 6 base, 2 ties; overall ratings
+        # on 10 rows (scipy 1.10: binomtest(12, 18) p = 0.2378; wilcoxon of the differences).
+        a_overall = [3, 3, 2, 4, 3, 2, 3, 3, 2, 3]
+        b_overall = [4, 5, 3, 4, 4, 3, 5, 4, 3, 4]
+        for i, r in enumerate(c["items"][:10]):
+            for cell in r["cells"]:
+                score = a_overall[i] if cell["model_name"] == "base" else b_overall[i]
+                self.api("PUT", f"/api/v1/comparisons/{c['id']}/answers/{cell['id']}/ratings", {"overall": score})
+        ab = self.api("GET", f"/api/v1/comparisons/{c['id']}/ab")
+        self.assertEqual((ab["a"]["name"], ab["b"]["name"], ab["a"]["wins"], ab["b"]["wins"], ab["ties"]),
+                         ("base", "tuned", 6, 12, 2))
+        pref, overall = ab["metrics"]
+        self.assertEqual((pref["metric"], pref["n"]), ("preference", 20))
+        self.assertAlmostEqual(pref["p_value"], 0.237884521484375, places=12)
+        self.assertAlmostEqual(pref["difference"], 6 / 20)
+        self.assertEqual((overall["metric"], overall["n"]), ("overall", 10))
+        self.assertAlmostEqual(overall["p_value"], 0.004957885081270752, places=9)
+        self.assertAlmostEqual(overall["p_holm"], 2 * 0.004957885081270752, places=9)
+        self.assertTrue(overall["verdict"].startswith("tuned better, significant"), overall["verdict"])
+        self.assertEqual(pref["verdict"], "no detectable difference with n = 20")
+        swapped = self.api("GET", f"/api/v1/comparisons/{c['id']}/ab?a={self.tuned['id']}&b={self.base['id']}")
+        self.assertAlmostEqual(swapped["metrics"][1]["difference"], -1.1)
+        self.error("GET", f"/api/v1/comparisons/{c['id']}/ab?a={self.base['id']}&b={self.base['id']}", None, 422,
+                   "two different models of comparison")
+        self.error("GET", f"/api/v1/comparisons/{c['id']}/ab?a=abc", None, 422, "a must be a non-negative integer, got 'abc'")
+        self.error("GET", f"/api/v1/comparisons/{c['id']}/ab?x=1", None, 422, "x")
+        code, html, _ = self.server.request("GET", f"/llm/compare/leaderboard?comparison_id={c['id']}")
+        html = html.decode()
+        self.assertIn("20 of 20 prompts decided between them: tuned preferred 12, base preferred 6, 2 tied.", html)
+        self.assertIn("<td>mean overall rating (1–5)</td><td class=\"num\">10</td><td class=\"num\">2.8</td>"
+                      "<td class=\"num\">3.9</td><td class=\"num\">+1.10</td>", html)
 
     def test_failures_are_answers_with_their_reason(self):
         c = self.api("POST", "/api/v1/comparisons", {

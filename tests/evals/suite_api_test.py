@@ -166,6 +166,54 @@ class SuiteApiTest(EvalApiCase):
         finally:
             server.cleanup()
 
+    def test_versions_that_existed_or_cannot_run_and_repeated_prompts(self):
+        server = LoupeServer().start()
+        try:
+            base = self.model("old-base", server=server)["id"]
+            judge = self.model("judge", server=server)["id"]
+            suite = self.api("POST", "/api/v1/suites", {"name": "late", "test_set": {"cases": CASES[:1]}}, 201,
+                             server=server)
+            self.model("old-v2", server=server, base_model_id=base)
+            time.sleep(0.3)
+            # A base given later: the versions that exist then are not new ones.
+            self.api("PATCH", f"/api/v1/suites/{suite['id']}", {"base_model_id": base}, server=server)
+            server.request("POST", "/api/v1/llm/models", {"name": "unrelated-poke", "api": "openai",
+                                                          "base_url": self.standin.url + "/v1", "model": "x",
+                                                          "api_key": "sk-test"})
+            time.sleep(0.5)
+            self.assertEqual(self.api("GET", f"/api/v1/suites/{suite['id']}/runs", server=server)["runs"], [])
+            # A version that cannot be run (its judge was removed) is passed over, and the suite says why.
+            self.api("PATCH", f"/api/v1/suites/{suite['id']}",
+                     {"test_set": {"cases": CASES[:1], "judge": {"judge_model_id": judge}}}, server=server)
+            self.api("DELETE", f"/api/v1/llm/models/{judge}", server=server)
+            self.model("old-v3", server=server, base_model_id=base)
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                got = self.api("GET", f"/api/v1/suites/{suite['id']}", server=server)
+                if got["last_error"]:
+                    break
+                time.sleep(0.05)
+            self.assertIn("new version 'old-v3' was not run", got["last_error"])
+            code, page, _ = server.request("GET", f"/llm/suites/{suite['id']}")
+            self.assertIn("The last automatic run could not start", page if isinstance(page, str) else page.decode())
+            # The same prompt twice is two cases: each compared with its own earlier result.
+            twice = [{"prompt": "hi", "assertions": [{"type": "contains", "value": "old-base-standin"}]},
+                     {"prompt": "hi", "assertions": [{"type": "contains", "value": "old-base-standin"}]},
+                     {"prompt": "hi", "assertions": [{"type": "contains", "value": "zzz"}]}]
+            dup = self.api("POST", "/api/v1/suites", {"name": "dup", "test_set": {"cases": twice}}, 201, server=server)
+            first = self.api("POST", f"/api/v1/suites/{dup['id']}/runs", {"model": "old-base"}, 201, server=server)
+            self.wait_run(dup["id"], first["run"]["id"], server=server)
+            second = self.api("POST", f"/api/v1/suites/{dup['id']}/runs", {"model": "old-v2"}, 201, server=server)
+            r = self.wait_run(dup["id"], second["run"]["id"], server=server)
+            self.assertEqual((r["newly_failing_count"], r["still_failing_count"]), (2, 1))
+            self.assertEqual([c["case"] for c in r["newly_failing"]], [1, 2])
+            # The A/B of the two runs on the same cases: McNemar on the 2 discordant pairs.
+            self.assertEqual(r["ab"]["paired_n"], 3)
+            self.assertEqual(r["ab"]["metrics"][0]["statistic"], {"a_only": 2, "b_only": 0})
+            self.assertAlmostEqual(r["ab"]["metrics"][0]["p_value"], 0.5)
+        finally:
+            server.cleanup()
+
     def test_a_schedule_runs_the_newest_version_once_per_interval(self):
         server = LoupeServer().start()
         try:
@@ -194,9 +242,13 @@ class SuiteApiTest(EvalApiCase):
         self.api("POST", "/api/v1/suites", {"name": "ci suite", "base_model_id": base, "threshold": 0.9,
                                             "test_set": {"cases": cases}}, 201)
         self.model("ci-v2", base_model_id=base)
+        self.api("POST", "/api/v1/llm/models", {"name": "ci-down", "api": "openai", "base_url": "http://127.0.0.1:9/v1",
+                                                "model": "x", "api_key": "sk-test"}, 201)
         url = ["--url", self.server.url]
-        # The base passes both cases; the local token is found through the runtime file.
-        out = loupe("eval", "run", "--suite", "ci suite", "--model", "ci-base", *url)
+        # The base passes both cases; the local token is found through the runtime file, and
+        # never sent through a proxy (this one answers nothing).
+        out = loupe("eval", "run", "--suite", "ci suite", "--model", "ci-base", *url,
+                    env={"http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"})
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("2 of 2 cases passed (100.0%); bar 90.0%: PASS", out.stdout)
         # v2 fails case 2: under the bar, exit 1, the newly failing case named.
@@ -221,6 +273,7 @@ class SuiteApiTest(EvalApiCase):
             (["--suite", "ci suite", "--model", "ci-base", "--fail-under", "2", *url], None, "--fail-under must be"),
             (["--suite", "ci suite", "--model", "ci-base", "--url", "http://127.0.0.1:9"], None, "cannot reach Loupe"),
             (["--suite", "ci suite", "--model", "ci-base", *url], {"LOUPE_API_KEY": "wrong"}, "LOUPE_API_KEY"),
+            (["--suite", "ci suite", "--model", "ci-down", *url], None, "no case got an answer from 'ci-down'"),
         ]:
             with self.subTest(args=args):
                 out = loupe("eval", "run", *args, env=env)

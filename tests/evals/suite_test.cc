@@ -192,6 +192,37 @@ TEST_F(SuiteStoreTest, ARunMovesTheSuitesMarksInItsTransaction) {
   EXPECT_EQ(store_->ListBatchRuns(100, 0)->size(), 3u);
 }
 
+TEST_F(SuiteStoreTest, ANewBaseStartsFromTheModelsThatExistThen) {
+  EvalSuite s = Suite("s");
+  s.base_model_id.reset();
+  ASSERT_TRUE(store_->UpdateSuite(s).ok());
+  const int64_t v2 = AddModel("v2", base_);
+  const int64_t v3 = AddModel("v3", base_);
+  EXPECT_LT(store_->GetSuite(s.id)->model_watermark, v2);
+  s.base_model_id = base_;
+  ASSERT_TRUE(store_->UpdateSuite(s).ok());
+  EXPECT_EQ(store_->GetSuite(s.id)->model_watermark, v3);
+  // The same base again leaves the watermark where it is.
+  ASSERT_TRUE(store_->AdvanceSuiteWatermark(s.id, v3 + 10, "why").ok());
+  ASSERT_TRUE(store_->UpdateSuite(s).ok());
+  EXPECT_EQ(store_->GetSuite(s.id)->model_watermark, v3 + 10);
+  EXPECT_EQ(store_->GetSuite(s.id)->last_error, "why");
+  // Lists leave the test set out; the counts stay.
+  std::vector<EvalSuite> all = *store_->ListSuites();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].test_set_json, "");
+  EXPECT_FALSE(store_->GetSuite(s.id)->test_set_json.empty());
+  // A run that starts by itself clears the error; finished runs are listed with their model.
+  BatchRun run = *RunOf(s, v2, "new_version", 0);
+  EXPECT_EQ(store_->GetSuite(s.id)->last_error, "");
+  EXPECT_EQ(store_->FinishedSuiteRuns(s.id, 10)->size(), 0u);  // not done yet
+  ASSERT_TRUE(store_->SetBatchRunStatus(run.id, "cancelled", 1).ok());
+  ASSERT_TRUE(store_->SetBatchRunStatus(run.id, "running", 2).ok());  // nothing left: done
+  std::vector<std::pair<int64_t, int64_t>> done = *store_->FinishedSuiteRuns(s.id, 10);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0], std::make_pair(run.id, v2));
+}
+
 TEST_F(SuiteStoreTest, DeletingASuiteKeepsItsRunsAsBatchRuns) {
   EvalSuite s = Suite("s");
   BatchRun run = *RunOf(s, base_, "manual");
