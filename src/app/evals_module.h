@@ -38,6 +38,7 @@ class EvalsModule final : public Module {
     suites_.Stop();
     comparisons_.Stop();
     batches_.Stop();
+    judges_.Stop();
     downloads_.Stop();
   }
 

@@ -238,7 +238,27 @@ void JudgeService::Attempt(const std::shared_ptr<Run>& run) {
   });
 }
 
+JudgeService::JudgeService(ChatStore& chats, FeedbackStore& feedback, llm::ChatService& chat)
+    : chats_(chats), feedback_(feedback), chat_(chat), writer_(std::make_unique<ThreadPool>(1, 1 << 20)) {}
+
+void JudgeService::Stop() {
+  std::unique_ptr<ThreadPool> writer;
+  {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    writer.swap(writer_);
+  }
+  writer.reset();  // runs what is queued, then joins
+}
+
 void JudgeService::Ended(const std::shared_ptr<Run>& run) {
+  {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    if (writer_ && writer_->Post([this, run] { Judged(run); })) return;
+  }
+  Judged(run);  // stopped (or a million verdicts queued): written here
+}
+
+void JudgeService::Judged(const std::shared_ptr<Run>& run) {
   const JudgeRequest& r = run->request;
   const int64_t now = NowMicros();
   json judge = {{"model_id", r.judge_model_id}, {"model_name", run->judge_model_name},

@@ -11,10 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "common/status.h"
+#include "common/thread_pool.h"
 #include "evals/judge_rubric.h"
 #include "llm/chat_service.h"
 #include "store/chat_store.h"
@@ -41,8 +44,11 @@ int ToFivePoint(double score, double min, double max);
 
 class JudgeService {
  public:
-  JudgeService(ChatStore& chats, FeedbackStore& feedback, llm::ChatService& chat)
-      : chats_(chats), feedback_(feedback), chat_(chat) {}
+  JudgeService(ChatStore& chats, FeedbackStore& feedback, llm::ChatService& chat);
+  ~JudgeService() { Stop(); }
+  // Writes the verdicts still queued, then ends the writer thread; verdicts that arrive
+  // later are written on the thread that brings them.
+  void Stop();
 
   // {judge_model_id, rubric?: {name, criteria: [{name, description, min, max, pass_at}]},
   //  groundedness?: bool (the built-in rubric's; on when context is given), context?,
@@ -56,9 +62,10 @@ class JudgeService {
   // when the case has context).
   Result<Rubric> BatchRubric(const nlohmann::json& spec, bool with_context);
 
-  // Starts the judge. `done` is called once: on the HTTP client's thread when the judge
-  // has answered (the verdict or the judge error, both recorded), or at once when the
-  // call cannot start (no such model, an unreadable key).
+  // Starts the judge. `done` is called once: on the judge's writer thread when the judge
+  // has answered (the verdict or the judge error, both recorded: the HTTP client's thread
+  // never waits for those commits), or at once when the call cannot start (no such model,
+  // an unreadable key).
   void Start(const JudgeRequest& request, std::function<void(Result<nlohmann::json>)> done);
 
   // Per criterion people and a judge both scored on the same answers (a person's latest
@@ -70,10 +77,13 @@ class JudgeService {
   struct Run;
   void Attempt(const std::shared_ptr<Run>& run);
   void Ended(const std::shared_ptr<Run>& run);
+  void Judged(const std::shared_ptr<Run>& run);  // Ended's work, on the writer thread
 
   ChatStore& chats_;
   FeedbackStore& feedback_;
   llm::ChatService& chat_;
+  std::mutex writer_mu_;
+  std::unique_ptr<ThreadPool> writer_;  // one thread; null once stopped
 };
 
 }  // namespace loupe::evals
