@@ -34,6 +34,10 @@ class EvalsModule final : public Module {
     suites_.Start();
     return Status::Ok();
   }
+  // The server listens at `base_url`: suites that follow a no-code model session register
+  // each new finished run as a model endpoint there (its chat endpoint), calling with
+  // `token` (the local token; "" without sign-in).
+  void Serving(const std::string& base_url, const std::string& token);
   void Stop() override {
     suites_.Stop();
     comparisons_.Stop();

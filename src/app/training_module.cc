@@ -11,6 +11,7 @@
 #include "training/memory_estimate.h"
 #include "ui/model_pages.h"
 #include "web/api_routes.h"
+#include "web/run_chat_api.h"
 
 namespace loupe::app {
 
@@ -44,6 +45,7 @@ TrainingModule::TrainingModule(Store& store, datasets::DatasetService& datasets,
 void TrainingModule::AddRoutes(std::vector<Route>& routes) {
   AppendRoutes(routes, JobApiRoutes(jobs_));
   AppendRoutes(routes, ModelApiRoutes(runs_));
+  AppendRoutes(routes, RunChatApiRoutes(runs_));
   AppendRoutes(routes, ExplorerApiRoutes(explorers_, jobs_));
   AppendRoutes(routes, ModelPageRoutes(runs_, datasets_));
 }

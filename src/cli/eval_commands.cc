@@ -234,7 +234,9 @@ int EvalRun() {
   if (!found.ok()) return fail(found.status());
   const json suite = (*found)["suites"][0];
   const int64_t suite_id = suite["id"].get<int64_t>();
-  const json start_body = {{"model", eargs.model}, {"reason", "ci"}};
+  json start_body = {{"model", eargs.model}, {"reason", "ci"}};
+  // The bar goes with the run, so its page judges it as this command does.
+  if (eargs.fail_under >= 0) start_body["threshold"] = eargs.fail_under;
   Result<json> started = client.Call("POST", "/api/v1/suites/" + std::to_string(suite_id) + "/runs", &start_body);
   if (!started.ok()) return fail(started.status());
   const int64_t run_id = (*started)["run"]["id"].get<int64_t>();
@@ -311,7 +313,8 @@ int EvalRun() {
   if (under) {
     std::printf("the score %s is under the bar %s\n", Percent(result["score"]).c_str(), Percent(json(bar)).c_str());
   } else if (regressed) {
-    std::printf("%lld cases newly fail (--fail-on-new-failures)\n", static_cast<long long>(newly_failing));
+    std::printf("%lld %s newly (--fail-on-new-failures)\n", static_cast<long long>(newly_failing),
+                newly_failing == 1 ? "case fails" : "cases fail");
   }
   return regressed ? kRegression : kPass;
 }

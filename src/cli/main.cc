@@ -205,6 +205,15 @@ int Serve(const ServeOptions& o) {
       (*store)->Close();
       return 1;
     }
+    {
+      // Suites that follow a no-code session call its runs' chat endpoints here.
+      loupe::Result<std::string> token = config.auth_enabled
+                                             ? loupe::ReadFileUpTo(data_dir + "/local.token", 4096)
+                                             : loupe::Result<std::string>(std::string());
+      std::string t = token.ok() ? *token : "";
+      while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+      evals.Serving(base_url, t);
+    }
     // stdout while serving: the ready line (tests and scripts read the port from it) and
     // the one-time sign-in link, never the log.
     std::printf("Loupe is serving http://%s:%d (data in %s)\n", host.c_str(), server.port(), data_dir.c_str());

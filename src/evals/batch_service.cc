@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numeric>
 #include <sstream>
@@ -205,6 +206,25 @@ std::pair<json, bool> Check(const BatchCase& c, const Prediction& p, const json&
                       {"message", r.message}, {"spans", spans}});
     all = all && r.passed;
   }
+  if (options.contains("match_expected") && !c.expected.empty()) {
+    // Trimmed and ASCII case-folded: a label "Spam" matches the expected "spam".
+    auto fold = [](std::string s) {
+      const size_t b = s.find_first_not_of(" \t\r\n");
+      const size_t e = s.find_last_not_of(" \t\r\n");
+      s = b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+      for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      return s;
+    };
+    const std::string got = fold(p.response), want = fold(c.expected);
+    const bool exact = options["match_expected"] == "exact";
+    const bool ok = exact ? got == want : got.find(want) != std::string::npos;
+    checks.push_back({{"type", "expected"},
+                      {"passed", ok},
+                      {"score", ok ? 1.0 : 0.0},
+                      {"message", ok ? std::string(exact ? "the answer is the expected output" : "the answer holds the expected output")
+                                     : "expected \"" + c.expected.substr(0, 200) + "\"" + (exact ? ", the answer differs" : ", not in the answer")}});
+    all = all && ok;
+  }
   if (options.contains("max_latency_ms")) {
     const double max = options["max_latency_ms"].get<double>();
     const bool ok = p.latency_ms <= max;
@@ -364,6 +384,14 @@ Result<BatchRun> BatchService::Create(const json& body, const std::string& by, c
   if (suite.suite_id > 0) {
     run.suite_id = suite.suite_id;
     run.reason = suite.reason;
+    run.trigger_id = suite.trigger_id;
+    if (suite.threshold) {
+      json options = json::parse(run.options_json, nullptr, false);
+      if (options.is_object()) {
+        options["suite_threshold"] = *suite.threshold;
+        run.options_json = options.dump();
+      }
+    }
   }
   LOUPE_ASSIGN_OR_RETURN(BatchRun created, store_.CreateBatchRun(run, parsed.cases));
   {
@@ -454,6 +482,11 @@ Result<BatchService::Parsed> BatchService::Parse(const json& body, const std::st
     } else if (k == "judge") {
       LOUPE_RETURN_IF_ERROR(judges_.CheckBatchJudge(v, by));
       options["judge"] = v;
+    } else if (k == "match_expected") {
+      if (v != "exact" && v != "contains") {
+        return Status::InvalidArgument("'match_expected' must be exact or contains (the answer against each case's expected output)");
+      }
+      options[k] = v;
     } else if (k == "max_latency_ms" || k == "max_cost_usd") {
       if (!v.is_number() || !(v.get<double>() > 0) || !std::isfinite(v.get<double>())) {
         return Status::InvalidArgument("'" + k + "' must be a positive number");

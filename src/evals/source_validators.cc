@@ -25,7 +25,12 @@ Status OnlyFields(const json& spec, std::set<std::string> allowed) {
   allowed.insert("type");
   for (auto it = spec.begin(); it != spec.end(); ++it) {
     if (!allowed.count(it.key())) {
-      return Status::InvalidArgument("a " + spec["type"].get<std::string>() + " validator has no field '" + it.key() + "'");
+      std::string fields;
+      for (const std::string& f : allowed) {
+        if (f != "type") fields += (fields.empty() ? "" : ", ") + f;
+      }
+      return Status::InvalidArgument("a " + spec["type"].get<std::string>() + " validator has no field '" + it.key() +
+                                     "' (" + (fields.empty() ? std::string("it has none but type") : "its fields: " + fields) + ")");
     }
   }
   return Status::Ok();
@@ -431,8 +436,8 @@ class Citations final : public Validator {
     std::sort(r.spans.begin(), r.spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
     r.score = citing == 0 ? 0.0 : static_cast<double>(supported) / static_cast<double>(citing);
     std::vector<std::string> problems;
+    if (sources.empty()) problems.push_back("the case's context names no sources (lines starting [id])");
     if (total_markers == 0) problems.push_back("the answer cites no source");
-    if (sources.empty() && total_markers > 0) problems.push_back("the context names no sources (lines starting [id])");
     if (!unknown_ids.empty() && !sources.empty()) {
       std::string ids;
       for (const std::string& id : unknown_ids) ids += (ids.empty() ? "[" : ", [") + id + "]";

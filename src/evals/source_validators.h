@@ -8,8 +8,9 @@
 //       the context holds sources, each a line starting "[id]"; every [id] the answer
 //       cites must exist, and the cited passage must support the sentence citing it:
 //       at least `min_support` of the sentence's content words are in the passage (a
-//       lexical check, not a model's). With `require`, every sentence of three or more
-//       content words must cite.
+//       lexical check, not a model's). An answer that cites nothing fails, and so does
+//       any answer when the context holds no sources. With `require`, every sentence of
+//       three or more content words must cite too.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -136,9 +136,18 @@ void SuiteService::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void SuiteService::ModelCreated() {
+void SuiteService::Wake() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    poke_ = true;
+  }
+  wake_.notify_all();
+}
+
+void SuiteService::SetRunEndpoint(RunEndpoint f) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run_endpoint_ = std::move(f);
     poke_ = true;
   }
   wake_.notify_all();
@@ -150,8 +159,47 @@ void SuiteService::Loop() {
     poke_ = false;
     lock.unlock();
     Tick();
+    // Training runs finish without telling: a suite following a session looks often.
+    bool sessions = false;
+    if (Result<std::vector<EvalSuite>> all = store_.ListSuites(); all.ok()) {
+      sessions = std::any_of(all->begin(), all->end(), [](const EvalSuite& s) { return s.session_id.has_value(); });
+    }
     lock.lock();
-    wake_.wait_for(lock, std::chrono::seconds(60), [&] { return stopping_ || poke_; });
+    wake_.wait_for(lock, std::chrono::seconds(sessions ? 5 : 60), [&] { return stopping_ || poke_; });
+  }
+}
+
+void SuiteService::RunSessions(const std::vector<EvalSuite>& suites) {
+  RunEndpoint endpoint;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    endpoint = run_endpoint_;
+  }
+  if (!endpoint) return;
+  auto transient = [](const Status& s) {
+    return s.code() == Code::kUnavailable || s.code() == Code::kInternal || s.code() == Code::kNoSpace ||
+           s.code() == Code::kRateLimited;
+  };
+  for (const EvalSuite& suite : suites) {
+    if (!suite.session_id) continue;
+    Result<std::vector<std::pair<int64_t, int64_t>>> runs = store_.FinishedSessionRuns(*suite.session_id, suite.run_watermark);
+    if (!runs.ok()) {
+      spdlog::error("suite '{}': cannot read the session's runs: {}", suite.name, runs.status().message());
+      continue;
+    }
+    for (const auto& [run_id, experiment_id] : *runs) {
+      Result<int64_t> model = endpoint(*suite.session_id, run_id, experiment_id);
+      Result<BatchRun> run = model.ok() ? StartRun(suite, *model, "new_run", suite.created_by, run_id)
+                                        : Result<BatchRun>(model.status());
+      if (run.ok()) {
+        spdlog::info("suite '{}': testing no-code run {} (batch run {})", suite.name, run_id, run->id);
+        continue;
+      }
+      spdlog::error("suite '{}': cannot test no-code run {}: {}", suite.name, run_id, run.status().message());
+      if (transient(run.status())) break;
+      const std::string why = "no-code run " + std::to_string(run_id) + " was not tested: " + run.status().message();
+      if (Status s = store_.AdvanceSuiteRunWatermark(suite.id, run_id, why); !s.ok()) break;
+    }
   }
 }
 
@@ -164,6 +212,7 @@ void SuiteService::Tick() {
     return;
   }
   std::sort(models->begin(), models->end(), [](const LlmModel& a, const LlmModel& b) { return a.id < b.id; });
+  RunSessions(*suites);
   // A failure the next tick may not repeat (the store busy or full) leaves the model to be
   // tried again; any other (the model removed meanwhile) is logged and passed over.
   auto transient = [](const Status& s) {
@@ -246,14 +295,13 @@ Status SuiteService::Apply(const json& body, EvalSuite& s, const std::string& by
         return Status::InvalidArgument("'threshold' must be the share of cases that must pass, 0 to 1");
       }
       s.threshold = v.get<double>();
-    } else if (k == "base_model_id") {
-      if (v.is_null()) {
-        s.base_model_id.reset();
-      } else if (!IsId(v)) {
-        return Status::InvalidArgument("'base_model_id' must be a model's id or null");
-      } else {
-        s.base_model_id = v.get<int64_t>();
+    } else if (k == "base_model_id" || k == "session_id") {
+      if (!v.is_null() && !IsId(v)) {
+        return Status::InvalidArgument("'" + k + "' must be " + (k == "base_model_id" ? "a model's" : "a model session's") +
+                                       " id or null");
       }
+      (k == "base_model_id" ? s.base_model_id : s.session_id) =
+          v.is_null() ? std::nullopt : std::optional<int64_t>(v.get<int64_t>());
     } else if (k == "schedule_minutes") {
       if (!v.is_number_integer() || (v.get<int64_t>() != 0 && (v.get<int64_t>() < kMinScheduleMinutes ||
                                                                v.get<int64_t>() > kMaxScheduleMinutes))) {
@@ -288,7 +336,7 @@ Result<EvalSuite> SuiteService::Create(const json& body, const std::string& by) 
   s.created_by = by;
   s.create_time = s.update_time = NowMicros();
   LOUPE_ASSIGN_OR_RETURN(EvalSuite created, store_.CreateSuite(s));
-  if (created.schedule_minutes > 0) ModelCreated();  // the first scheduled run is due at once
+  Wake();  // a first scheduled run is due at once; a session's runs are looked for every 5 s from now
   return created;
 }
 
@@ -297,7 +345,7 @@ Result<EvalSuite> SuiteService::Update(int64_t id, const json& patch, const std:
   LOUPE_RETURN_IF_ERROR(Apply(patch, s, by, false));
   s.update_time = NowMicros();
   LOUPE_RETURN_IF_ERROR(store_.UpdateSuite(s));
-  if (s.schedule_minutes > 0) ModelCreated();
+  Wake();
   return store_.GetSuite(id);
 }
 
@@ -320,12 +368,23 @@ json SuiteService::SuiteJson(const EvalSuite& s) {
           {"cases", s.cases},
           {"judged", s.judged},
           {"last_error", s.last_error.empty() ? json(nullptr) : json(s.last_error)},
+          {"session_id", s.session_id ? json(*s.session_id) : json(nullptr)},
           {"created_by", s.created_by},
           {"create_time", s.create_time / 1e6},
           {"update_time", s.update_time / 1e6}};
 }
 
-static json RunSummary(const BatchRun& r, double threshold) {
+// The bar a run is judged against: its own (`loupe eval run --fail-under`), else the suite's.
+static double BarOf(const BatchRun& r, double suite_threshold) {
+  const json options = json::parse(r.options_json, nullptr, false);
+  if (options.is_object() && options.contains("suite_threshold") && options["suite_threshold"].is_number()) {
+    return options["suite_threshold"].get<double>();
+  }
+  return suite_threshold;
+}
+
+static json RunSummary(const BatchRun& r, double suite_threshold) {
+  const double threshold = BarOf(r, suite_threshold);
   const bool done = r.status == "done";
   json score = OptScore(r.fully_passed, r.cases);
   return {{"id", r.id},
@@ -341,6 +400,7 @@ static json RunSummary(const BatchRun& r, double threshold) {
           {"passed", r.fully_passed},
           {"score", score},
           {"judge_mean", r.judge_mean ? json(*r.judge_mean) : json(nullptr)},
+          {"threshold", threshold},
           {"met_threshold", done && score.is_number() ? json(score.get<double>() >= threshold) : json(nullptr)}};
 }
 
@@ -373,7 +433,7 @@ Result<json> SuiteService::Runs(int64_t suite_id, int64_t limit) {
 }
 
 Result<BatchRun> SuiteService::StartRun(const EvalSuite& suite, int64_t model_id, const std::string& reason,
-                                        const std::string& by) {
+                                        const std::string& by, int64_t trigger_id, std::optional<double> threshold) {
   std::string test_set = suite.test_set_json;
   if (test_set.empty()) {  // a suite as lists read it
     LOUPE_ASSIGN_OR_RETURN(EvalSuite full, store_.GetSuite(suite.id));
@@ -389,14 +449,17 @@ Result<BatchRun> SuiteService::StartRun(const EvalSuite& suite, int64_t model_id
   std::string title = "suite " + suite.name + " on " + m.name;
   if (title.size() > 200) title = Excerpt(title, 190);
   body["title"] = title;
-  return batches_.Create(body, by, BatchService::SuiteLink{suite.id, reason});
+  return batches_.Create(body, by, BatchService::SuiteLink{suite.id, reason, trigger_id, threshold});
 }
 
-Result<BatchRun> SuiteService::Run(int64_t suite_id, int64_t model_id, const std::string& reason,
-                                   const std::string& by) {
+Result<BatchRun> SuiteService::Run(int64_t suite_id, int64_t model_id, const std::string& reason, const std::string& by,
+                                   std::optional<double> threshold) {
   if (reason != "manual" && reason != "ci") return Status::InvalidArgument("'reason' must be manual or ci");
+  if (threshold && !(*threshold >= 0 && *threshold <= 1)) {
+    return Status::InvalidArgument("'threshold' must be the share of cases that must pass, 0 to 1");
+  }
   LOUPE_ASSIGN_OR_RETURN(EvalSuite s, store_.GetSuite(suite_id));
-  return StartRun(s, model_id, reason, by);
+  return StartRun(s, model_id, reason, by, 0, threshold);
 }
 
 Result<SuiteService::Scored> SuiteService::Score(const BatchRun& run) {
@@ -492,6 +555,7 @@ Result<json> SuiteService::RunResult(int64_t suite_id, int64_t run_id) {
                 {"errors", run.answered - run.ok},
                 {"score", nullptr},
                 {"score_ci95", nullptr},
+                {"threshold", BarOf(run, suite.threshold)},
                 {"met_threshold", nullptr},
                 {"baseline", nullptr},
                 {"change", nullptr},
@@ -518,7 +582,8 @@ Result<json> SuiteService::RunResult(int64_t suite_id, int64_t run_id) {
               {"errors", now.errors},
               {"score", score},
               {"score_ci95", ci ? json::array({ci->low, ci->high}) : json(nullptr)},
-              {"met_threshold", done && score.is_number() ? json(score.get<double>() >= suite.threshold) : json(nullptr)}};
+              {"threshold", BarOf(run, suite.threshold)},
+              {"met_threshold", done && score.is_number() ? json(score.get<double>() >= BarOf(run, suite.threshold)) : json(nullptr)}};
   LOUPE_ASSIGN_OR_RETURN(std::optional<BatchRun> base, Baseline(suite, run));
   std::optional<Scored> before;
   if (base) {

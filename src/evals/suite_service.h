@@ -17,13 +17,18 @@
 // decided follow (evals/ab_compare.h: McNemar on pass/fail, Wilcoxon on judge scores). A case passes when the model answered, every check
 // passed and (with a judge) the judge passed it — a judge error is not a pass.
 //
-// Thread-safe; one thread starts scheduled and new-version runs (woken by
-// ModelCreated(), and each minute).
+// A suite may also follow a no-code model session: every run of it that finishes after the
+// suite is made is registered as a model endpoint (the run's OpenAI-compatible chat
+// endpoint, web/run_chat_api.h) and tested, reason new_run.
+//
+// Thread-safe; one thread starts scheduled, new-version and new-run runs (woken by
+// Wake(), each minute, and every 5 s while a suite follows a session).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -67,7 +72,7 @@ class SuiteService {
   SuiteService(SuiteStore& store, BatchStore& batches_store, LlmStore& models, BatchService& batches);
   ~SuiteService();
 
-  // {name, description?, threshold?: 0-1 (0.9), base_model_id?, schedule_minutes?: 0 |
+  // {name, description?, threshold?: 0-1 (0.9), base_model_id?, session_id?, schedule_minutes?: 0 |
   //  5-525600, test_set: {cases, system?, params?, validators?, judge?, concurrency?, rpm?,
   //  cache? (false), max_latency_ms?, max_cost_usd?}}. A schedule needs a base model.
   Result<EvalSuite> Create(const nlohmann::json& body, const std::string& by);
@@ -76,8 +81,10 @@ class SuiteService {
   Result<nlohmann::json> Get(int64_t id);
   Result<nlohmann::json> List();
   Result<EvalSuite> Find(const std::string& name) { return store_.GetSuiteByName(name); }
-  // Starts a run against `model_id`; `reason`: manual or ci.
-  Result<BatchRun> Run(int64_t suite_id, int64_t model_id, const std::string& reason, const std::string& by);
+  // Starts a run against `model_id`; `reason`: manual or ci; `threshold`: the bar this run
+  // is judged against (kept with it), when not the suite's.
+  Result<BatchRun> Run(int64_t suite_id, int64_t model_id, const std::string& reason, const std::string& by,
+                       std::optional<double> threshold = std::nullopt);
   // The run's progress, score, verdict against the threshold and the diff against the
   // previous version. InvalidArgument when the run is not the suite's.
   Result<nlohmann::json> RunResult(int64_t suite_id, int64_t run_id);
@@ -86,8 +93,14 @@ class SuiteService {
   // score: what the benchmark-tracking chart plots.
   Result<nlohmann::json> History(int64_t suite_id);
 
-  // A model was registered: the scheduler looks for suites it is a new version for.
-  void ModelCreated();
+  // Something changed (a model registered, a suite made or changed): the scheduler looks
+  // for runs to start now rather than at its next tick.
+  void Wake();
+  // How a no-code run becomes a model endpoint (registered once, found after): the model's
+  // id. Set once the server listens (the endpoint is the server's own URL); until then,
+  // suites on a session wait.
+  using RunEndpoint = std::function<Result<int64_t>(int64_t session_id, int64_t run_id, int64_t experiment_id)>;
+  void SetRunEndpoint(RunEndpoint f);
   void Start();
   void Stop();
 
@@ -103,7 +116,9 @@ class SuiteService {
   nlohmann::json SuiteJson(const EvalSuite& s);
   Status Apply(const nlohmann::json& body, EvalSuite& s, const std::string& by, bool creating);
   Result<BatchRun> StartRun(const EvalSuite& suite, int64_t model_id, const std::string& reason,
-                                   const std::string& by);
+                                   const std::string& by, int64_t trigger_id = 0,
+                                   std::optional<double> threshold = std::nullopt);
+  void RunSessions(const std::vector<EvalSuite>& suites);
   void Loop();
   void Tick();
 
@@ -115,6 +130,7 @@ class SuiteService {
   std::mutex mu_;
   std::condition_variable wake_;
   bool poke_ = false;
+  RunEndpoint run_endpoint_;  // guarded by mu_
   bool stopping_ = false;
   std::thread thread_;
 };

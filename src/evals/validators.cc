@@ -51,7 +51,12 @@ Status Fields(const json& spec, std::set<std::string> allowed) {
   allowed.insert("type");
   for (auto it = spec.begin(); it != spec.end(); ++it) {
     if (!allowed.count(it.key())) {
-      return Status::InvalidArgument("a " + spec["type"].get<std::string>() + " validator has no field '" + it.key() + "'");
+      std::string fields;
+      for (const std::string& f : allowed) {
+        if (f != "type") fields += (fields.empty() ? "" : ", ") + f;
+      }
+      return Status::InvalidArgument("a " + spec["type"].get<std::string>() + " validator has no field '" + it.key() +
+                                     "' (" + (fields.empty() ? std::string("it has none but type") : "its fields: " + fields) + ")");
     }
   }
   return Status::Ok();

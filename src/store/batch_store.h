@@ -30,6 +30,7 @@ struct BatchRun {
   // schedule, new_version, ci).
   std::optional<int64_t> suite_id;
   std::string reason;
+  int64_t trigger_id = 0;  // at creation: the no-code run a new_run tests (not stored)
   // Filled by reads.
   int64_t cases = 0;
   int64_t cells = 0;
@@ -99,8 +100,8 @@ class BatchStore {
   // The run (status running), its cases and a pending cell per case and model, in one
   // transaction. NotFound for a model (or suite) that does not exist. A suite's run moves
   // the suite's marks in the same transaction, so a restart never runs it twice: reason
-  // new_version raises its model watermark to the model's id, schedule sets its
-  // last_scheduled to the run's create time.
+  // new_version raises its model watermark to the model's id, new_run its run watermark to
+  // `trigger_id`, schedule sets its last_scheduled to the run's create time.
   virtual Result<BatchRun> CreateBatchRun(const BatchRun& run, const std::vector<BatchCase>& cases) = 0;
   virtual Result<BatchRun> GetBatchRun(int64_t id) = 0;
   virtual Result<std::vector<BatchRun>> ListBatchRuns(int64_t limit, int64_t offset) = 0;

@@ -101,12 +101,15 @@ Result<BatchRun> SqliteStore::CreateBatchRun(const BatchRun& run, const std::vec
           LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> suite,
                                  sql::QueryInt(db, "SELECT id FROM eval_suites WHERE id=?", *run.suite_id));
           if (!suite) return Status::NotFound("suite " + std::to_string(*run.suite_id) + " not found");
-          if (run.reason == "new_version" || run.reason == "schedule") {
+          if (run.reason == "new_version" || run.reason == "schedule" || run.reason == "new_run") {
             LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE eval_suites SET last_error='' WHERE id=?", *suite));
           }
           if (run.reason == "new_version" && !run.model_ids.empty()) {
             LOUPE_RETURN_IF_ERROR(sql::Exec(
                 db, "UPDATE eval_suites SET model_watermark=max(model_watermark, ?) WHERE id=?", run.model_ids[0], *suite));
+          } else if (run.reason == "new_run") {
+            LOUPE_RETURN_IF_ERROR(sql::Exec(
+                db, "UPDATE eval_suites SET run_watermark=max(run_watermark, ?) WHERE id=?", run.trigger_id, *suite));
           } else if (run.reason == "schedule") {
             LOUPE_RETURN_IF_ERROR(
                 sql::Exec(db, "UPDATE eval_suites SET last_scheduled=? WHERE id=?", run.create_time, *suite));

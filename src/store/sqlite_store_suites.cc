@@ -4,6 +4,7 @@
 #include "store/batch_rows.h"
 #include "store/sql.h"
 #include "store/sqlite_store.h"
+#include "store/work_status.h"
 
 namespace loupe {
 
@@ -12,10 +13,10 @@ namespace {
 // Lists leave the test set out (it may be tens of MiB): the column is read as ''.
 constexpr const char* kSuiteColumns =
     "id, name, description, base_model_id, threshold, test_set, schedule_minutes, last_scheduled, model_watermark, "
-    "created_by, create_time, update_time, cases, judged, last_error";
+    "created_by, create_time, update_time, cases, judged, last_error, session_id, run_watermark";
 constexpr const char* kSuiteListColumns =
     "id, name, description, base_model_id, threshold, '', schedule_minutes, last_scheduled, model_watermark, "
-    "created_by, create_time, update_time, cases, judged, last_error";
+    "created_by, create_time, update_time, cases, judged, last_error, session_id, run_watermark";
 
 EvalSuite SuiteFrom(const sql::Rows& q) {
   EvalSuite s;
@@ -34,6 +35,8 @@ EvalSuite SuiteFrom(const sql::Rows& q) {
   s.cases = q.Int(12);
   s.judged = q.Int(13) != 0;
   s.last_error = q.Text(14);
+  s.session_id = q.OptionalInt(15);
+  s.run_watermark = q.Int(16);
   return s;
 }
 
@@ -45,6 +48,11 @@ Status CheckSuite(SqliteDb& db, const EvalSuite& s) {
     LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> found,
                            sql::QueryInt(db, "SELECT id FROM llm_models WHERE id=?", *s.base_model_id));
     if (!found) return Status::NotFound("model " + std::to_string(*s.base_model_id) + " not found");
+  }
+  if (s.session_id) {
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> found,
+                           sql::QueryInt(db, "SELECT id FROM model_sessions WHERE id=?", *s.session_id));
+    if (!found) return Status::NotFound("model session " + std::to_string(*s.session_id) + " not found");
   }
   return Status::Ok();
 }
@@ -58,13 +66,18 @@ Result<EvalSuite> SqliteStore::CreateSuite(const EvalSuite& s) {
     LOUPE_RETURN_IF_ERROR(CheckSuite(db, created));
     LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> newest, sql::QueryInt(db, "SELECT coalesce(max(id), 0) FROM llm_models"));
     created.model_watermark = newest.value_or(0);
+    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> last_run,
+                           sql::QueryInt(db, "SELECT coalesce(max(id), 0) FROM runs WHERE session_id=?",
+                                         created.session_id.value_or(-1)));
+    created.run_watermark = last_run.value_or(0);
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO eval_suites(name, description, base_model_id, threshold, test_set, "
                                     "cases, judged, schedule_minutes, last_scheduled, model_watermark, created_by, "
-                                    "create_time, update_time) VALUES(?,?,?,?,?,?,?,?,0,?,?,?,?)",
+                                    "create_time, update_time, session_id, run_watermark) "
+                                    "VALUES(?,?,?,?,?,?,?,?,0,?,?,?,?,?,?)",
                                     s.name, s.description, s.base_model_id, s.threshold, s.test_set_json, s.cases,
                                     int64_t{s.judged ? 1 : 0}, s.schedule_minutes, created.model_watermark,
-                                    s.created_by, s.create_time, s.update_time));
+                                    s.created_by, s.create_time, s.update_time, s.session_id, created.run_watermark));
     created.id = db.LastInsertId();
     return Status::Ok();
   }));
@@ -80,10 +93,15 @@ Status SqliteStore::UpdateSuite(const EvalSuite& s) {
                                     "WHERE id=? AND base_model_id IS NOT ?",
                                     s.id, s.base_model_id));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
+                                    "UPDATE eval_suites SET run_watermark=(SELECT coalesce(max(id), 0) FROM runs "
+                                    "WHERE session_id=?) WHERE id=? AND session_id IS NOT ?",
+                                    s.session_id.value_or(-1), s.id, s.session_id));
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "UPDATE eval_suites SET name=?, description=?, base_model_id=?, threshold=?, "
-                                    "test_set=?, cases=?, judged=?, schedule_minutes=?, update_time=? WHERE id=?",
+                                    "test_set=?, cases=?, judged=?, schedule_minutes=?, update_time=?, session_id=? "
+                                    "WHERE id=?",
                                     s.name, s.description, s.base_model_id, s.threshold, s.test_set_json, s.cases,
-                                    int64_t{s.judged ? 1 : 0}, s.schedule_minutes, s.update_time, s.id));
+                                    int64_t{s.judged ? 1 : 0}, s.schedule_minutes, s.update_time, s.session_id, s.id));
     if (db.Changes() == 0) return Status::NotFound("suite " + std::to_string(s.id) + " not found");
     return Status::Ok();
   });
@@ -155,6 +173,26 @@ Status SqliteStore::AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id, co
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE eval_suites SET model_watermark=max(model_watermark, ?) WHERE id=?",
                                     model_id, suite_id));
+    if (error.empty()) return Status::Ok();
+    return sql::Exec(db, "UPDATE eval_suites SET last_error=? WHERE id=?", error, suite_id);
+  });
+}
+
+Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::FinishedSessionRuns(int64_t session_id, int64_t after_run) {
+  LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
+  sql::Rows q(r.db(),
+              "SELECT id, experiment_id FROM runs WHERE session_id=? AND id>? AND status=? ORDER BY id LIMIT 100",
+              session_id, after_run, std::string(WorkStatusName(WorkStatus::kFinished)));
+  std::vector<std::pair<int64_t, int64_t>> out;
+  while (q.Next()) out.push_back({q.Int(0), q.Int(1)});
+  LOUPE_RETURN_IF_ERROR(q.status());
+  return out;
+}
+
+Status SqliteStore::AdvanceSuiteRunWatermark(int64_t suite_id, int64_t run_id, const std::string& error) {
+  return Write([&](SqliteDb& db) -> Status {
+    LOUPE_RETURN_IF_ERROR(
+        sql::Exec(db, "UPDATE eval_suites SET run_watermark=max(run_watermark, ?) WHERE id=?", run_id, suite_id));
     if (error.empty()) return Status::Ok();
     return sql::Exec(db, "UPDATE eval_suites SET last_error=? WHERE id=?", error, suite_id);
   });

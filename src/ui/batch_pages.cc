@@ -209,7 +209,11 @@ HttpResponse RunPage(evals::BatchService& batches, const HttpRequest& req) {
   std::string settings = "concurrency " + std::to_string(o.value("concurrency", 8)) + " per model";
   if (o.value("rpm", 0) > 0) settings += ", " + std::to_string(o.value("rpm", 0)) + " requests a minute per model";
   settings += o.value("cache", true) ? ", cache on" : ", cache off";
-  if (o.contains("validators")) settings += ", " + std::to_string(o["validators"].size()) + " validators on every case";
+  if (o.contains("validators")) {
+    settings += ", " + std::to_string(o["validators"].size()) + (o["validators"].size() == 1 ? " validator" : " validators") +
+                " on every case";
+  }
+  if (o.contains("match_expected")) settings += ", answers checked against the expected output (" + o["match_expected"].get<std::string>() + ")";
   json view = {{"id", *id},
                {"title", (*run)["title"]},
                {"settings", settings},

@@ -71,23 +71,25 @@ json RunRow(const json& r) {
           {"created", When(r["create_time"])}};
 }
 
-json CaseList(const json& result, const char* key, const char* title) {
+json CaseList(const json& result, const char* key, const char* title, bool show_why) {
   const std::string count_key = std::string(key) + "_count";
   const int64_t count = result.value(count_key, int64_t{0});
   json items = result.value(key, json::array());
   return {{"title", title},
           {"count", count},
           {"items", items},
+          {"show_why", show_why},
           {"more", count > static_cast<int64_t>(items.size()) ? json(count - static_cast<int64_t>(items.size())) : json(false)}};
 }
 
 json LiveView(const json& r) {
   const json& run = r["run"];
   json lists = json::array();
+  const bool has_baseline = r["baseline"].is_object();
   for (auto [key, title] : {std::pair{"newly_failing", "Newly failing"}, std::pair{"newly_passing", "Newly passing"},
                             std::pair{"still_failing", "Still failing"},
-                            std::pair{"failing_new_cases", "Failing, not in the baseline"}}) {
-    json l = CaseList(r, key, title);
+                            std::pair{"failing_new_cases", has_baseline ? "Failing, not in the baseline" : "Failing"}}) {
+    json l = CaseList(r, key, title, std::string(key) != "newly_passing");
     if (l["count"].get<int64_t>() > 0) lists.push_back(l);
   }
   json baseline = false;
@@ -117,10 +119,14 @@ json LiveView(const json& r) {
           {"percent_done", r["cases"].get<int64_t>() > 0 ? 100 * r["decided"].get<int64_t>() / r["cases"].get<int64_t>() : 0},
           {"passed", r["passed"]},
           {"failed", r["failed"]},
-          {"errors", r["errors"].get<int64_t>() > 0 ? r["errors"] : json(false)},
+          {"errors", r["errors"].get<int64_t>() > 0
+                         ? json(r["errors"].get<int64_t>() == 1 ? std::string("1 case")
+                                                                : std::to_string(r["errors"].get<int64_t>()) + " cases")
+                         : json(false)},
           {"score", Pct(r["score"])},
           {"ci", ci},
-          {"threshold", FormatPercent(r["suite"]["threshold"].get<double>())},
+          {"threshold", FormatPercent(r["threshold"].get<double>())},
+          {"own_bar", r["threshold"] != r["suite"]["threshold"]},
           {"met", r["met_threshold"] == true},
           {"missed", r["met_threshold"] == false},
           {"baseline", baseline},
@@ -143,7 +149,9 @@ HttpResponse ListPage(evals::SuiteService& suites, llm::ModelRegistry& models, c
                     {"base", s["base_model"].is_object() && s["base_model"]["name"].is_string() ? s["base_model"]["name"] : json("—")},
                     {"cases", s["cases"]},
                     {"threshold", FormatPercent(s["threshold"].get<double>())},
-                    {"schedule", Schedule(s["schedule_minutes"].get<int64_t>())},
+                    {"schedule", Schedule(s["schedule_minutes"].get<int64_t>()) +
+                                     (s["base_model"].is_object() ? "; each new version" : "") +
+                                     (s["session_id"].is_number() ? "; each new run of session " + s["session_id"].dump() : "")},
                     {"last", last}});
   }
   json model_options = json::array();
@@ -194,6 +202,7 @@ HttpResponse SuitePage(evals::SuiteService& suites, llm::ModelRegistry& models, 
   if (s["judged"] == true) settings += "; every answer judged";
   settings += "; " + Schedule(s["schedule_minutes"].get<int64_t>());
   if (!base.empty()) settings += "; runs by itself on each new version of " + base;
+  if (s["session_id"].is_number()) settings += "; tests each new finished run of no-code session " + s["session_id"].dump();
   const std::string chart = SuiteTrackingSvg(*history);
   json view = {{"suite_id", *id},
                {"name", s["name"]},

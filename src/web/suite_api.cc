@@ -75,7 +75,7 @@ std::vector<Route> SuiteApiRoutes(evals::SuiteService& suites, llm::ModelRegistr
   r.push_back(Offload({"POST", "/api/v1/suites/:id/runs", WithPathId("suite id", [&](const HttpRequest& req, int64_t id) {
     LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 4096));
     for (auto it = body.begin(); it != body.end(); ++it) {
-      if (it.key() != "model_id" && it.key() != "model" && it.key() != "reason") {
+      if (it.key() != "model_id" && it.key() != "model" && it.key() != "reason" && it.key() != "threshold") {
         return JsonError(Status::InvalidArgument("unknown field '" + it.key() + "'"));
       }
     }
@@ -84,8 +84,15 @@ std::vector<Route> SuiteApiRoutes(evals::SuiteService& suites, llm::ModelRegistr
       if (!body["reason"].is_string()) return JsonError(Status::InvalidArgument("'reason' must be manual or ci"));
       reason = body["reason"].get<std::string>();
     }
+    std::optional<double> threshold;
+    if (body.contains("threshold")) {
+      if (!body["threshold"].is_number()) {
+        return JsonError(Status::InvalidArgument("'threshold' must be the share of cases that must pass, 0 to 1"));
+      }
+      threshold = body["threshold"].get<double>();
+    }
     LOUPE_ASSIGN_OR_RESPOND(int64_t model, ModelOfBody(body, models));
-    LOUPE_ASSIGN_OR_RESPOND(BatchRun run, suites.Run(id, model, reason, req.caller.user));
+    LOUPE_ASSIGN_OR_RESPOND(BatchRun run, suites.Run(id, model, reason, req.caller.user, threshold));
     LOUPE_ASSIGN_OR_RESPOND(json out, suites.RunResult(id, run.id));
     HttpResponse resp = JsonOk(out);
     resp.status = 201;

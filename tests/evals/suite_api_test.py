@@ -66,6 +66,9 @@ class SuiteApiTest(EvalApiCase):
             ({"name": "x", "test_set": [1]}, 422, "'test_set' must be an object"),
             ({"name": "x", "test_set": {"cases": [{"prompt": ""}]}}, 422, "case 1: the prompt is empty"),
             ({"name": "x", "test_set": {"cases": CASES, "validators": [{"type": "nope"}]}}, 422, "validator 1"),
+            ({"name": "x", "test_set": {"cases": [{"prompt": "p", "assertions": [{"type": "regex", "value": "x"}]}]}},
+             422, "a regex validator has no field 'value' (its fields: case_sensitive, pattern)"),
+            ({"name": "x", "test_set": {"cases": CASES, "match_expected": "fuzzy"}}, 422, "'match_expected' must be exact or contains"),
             ({**ok, "base_model_id": 99999}, 404, "model 99999 not found"),
         ]:
             with self.subTest(body=body):
@@ -260,6 +263,10 @@ class SuiteApiTest(EvalApiCase):
         # A lower bar passes it, unless new failures fail the build.
         out = loupe("eval", "run", "--suite", "ci suite", "--model", "ci-v2", "--fail-under", "0.5", *url)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        # The bar went with the run: its pages judge it as CI did.
+        suite_id = self.api("GET", "/api/v1/suites?name=ci%20suite")["suites"][0]["id"]
+        latest = self.api("GET", f"/api/v1/suites/{suite_id}/runs")["runs"][0]
+        self.assertEqual((latest["threshold"], latest["met_threshold"], latest["reason"]), (0.5, True, "ci"))
         out = loupe("eval", "run", "--suite", "ci suite", "--model", "ci-v2", "--fail-under", "0.5",
                     "--fail-on-new-failures", "--json", *url)
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)

@@ -12,7 +12,7 @@
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       error.textContent = '';
-      if (!cases()) { error.textContent = 'Choose a test set (a .csv or .jsonl file) first.'; return; }
+      if (!cases()) { error.textContent = cases.why(); return; }
       const models = [...form.querySelectorAll('input[name=model_ids]:checked')].map((x) => Number(x.value));
       if (!models.length) { error.textContent = 'Pick at least one model.'; return; }
       const body = { model_ids: models, cases: cases(), concurrency: Number(form.elements.concurrency.value),

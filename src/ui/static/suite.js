@@ -12,7 +12,7 @@
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       error.textContent = '';
-      if (!cases()) { error.textContent = 'Choose a test set (a .csv or .jsonl file) first.'; return; }
+      if (!cases()) { error.textContent = cases.why(); return; }
       const testSet = { cases: cases() };
       if (form.elements.system.value.trim()) testSet.system = form.elements.system.value;
       if (form.elements.judge_model_id.value) testSet.judge = { judge_model_id: Number(form.elements.judge_model_id.value) };
@@ -27,6 +27,8 @@
         schedule_minutes: Number(form.elements.schedule_minutes.value || 0) };
       if (form.elements.description.value.trim()) body.description = form.elements.description.value.trim();
       if (form.elements.base_model_id.value) body.base_model_id = Number(form.elements.base_model_id.value);
+      if (form.elements.session_id.value) body.session_id = Number(form.elements.session_id.value);
+      if (form.elements.match_expected.value) testSet.match_expected = form.elements.match_expected.value;
       const button = form.querySelector('button[type=submit]');
       button.disabled = true;
       try {
