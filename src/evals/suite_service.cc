@@ -59,6 +59,14 @@ std::string FormatScore(double v) {
   return buf;
 }
 
+// A failure the next tick may not repeat (the store busy or full, a rate limit) leaves the
+// model or run to be tried again; any other (it was removed meanwhile) is logged and
+// passed over.
+bool Transient(const Status& s) {
+  return s.code() == Code::kUnavailable || s.code() == Code::kInternal || s.code() == Code::kNoSpace ||
+         s.code() == Code::kRateLimited;
+}
+
 int64_t ModelOf(const BatchRun& r) { return r.model_ids.empty() ? 0 : r.model_ids[0]; }
 std::string ModelNameOf(const BatchRun& r) { return r.model_names.empty() ? "" : r.model_names[0]; }
 
@@ -176,10 +184,6 @@ void SuiteService::RunSessions(const std::vector<EvalSuite>& suites) {
     endpoint = run_endpoint_;
   }
   if (!endpoint) return;
-  auto transient = [](const Status& s) {
-    return s.code() == Code::kUnavailable || s.code() == Code::kInternal || s.code() == Code::kNoSpace ||
-           s.code() == Code::kRateLimited;
-  };
   for (const EvalSuite& suite : suites) {
     if (!suite.session_id) continue;
     Result<std::vector<std::pair<int64_t, int64_t>>> runs = store_.FinishedSessionRuns(*suite.session_id, suite.run_watermark);
@@ -196,7 +200,7 @@ void SuiteService::RunSessions(const std::vector<EvalSuite>& suites) {
         continue;
       }
       spdlog::error("suite '{}': cannot test no-code run {}: {}", suite.name, run_id, run.status().message());
-      if (transient(run.status())) break;
+      if (Transient(run.status())) break;
       const std::string why = "no-code run " + std::to_string(run_id) + " was not tested: " + run.status().message();
       if (Status s = store_.AdvanceSuiteRunWatermark(suite.id, run_id, why); !s.ok()) break;
     }
@@ -213,12 +217,6 @@ void SuiteService::Tick() {
   }
   std::sort(models->begin(), models->end(), [](const LlmModel& a, const LlmModel& b) { return a.id < b.id; });
   RunSessions(*suites);
-  // A failure the next tick may not repeat (the store busy or full) leaves the model to be
-  // tried again; any other (the model removed meanwhile) is logged and passed over.
-  auto transient = [](const Status& s) {
-    return s.code() == Code::kUnavailable || s.code() == Code::kInternal || s.code() == Code::kNoSpace ||
-           s.code() == Code::kRateLimited;
-  };
   for (const EvalSuite& suite : *suites) {
     if (!suite.base_model_id) continue;
     int64_t considered = suite.model_watermark;
@@ -228,7 +226,7 @@ void SuiteService::Tick() {
         Result<BatchRun> run = StartRun(suite, m.id, "new_version", suite.created_by);
         if (!run.ok()) {
           spdlog::error("suite '{}': cannot run on new version '{}': {}", suite.name, m.name, run.status().message());
-          if (transient(run.status())) break;
+          if (Transient(run.status())) break;
           // Passed over, and the suite says so (its page shows it) until a run starts.
           const std::string why = "new version '" + m.name + "' was not run: " + run.status().message();
           if (Status s = store_.AdvanceSuiteWatermark(suite.id, m.id, why); !s.ok()) break;

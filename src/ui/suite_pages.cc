@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/time_util.h"
+
 #include "ui/ab_view.h"
 #include "ui/llm_format.h"
 #include "ui/llm_pages.h"
@@ -256,6 +258,26 @@ std::vector<Route> SuitePageRoutes(evals::SuiteService& suites, llm::ModelRegist
   r.push_back({"GET", "/llm/suites", [&](const HttpRequest& req) { return ListPage(suites, models, req); }});
   r.push_back({"GET", "/llm/suites/:id", [&](const HttpRequest& req) { return SuitePage(suites, models, req); }});
   r.push_back({"GET", "/llm/suites/:id/runs/:run", [&](const HttpRequest& req) { return RunPage(suites, req); }});
+  // The verdict, baseline, lists and A/B as one self-contained file (styles inline, no
+  // scripts), to attach to a CI failure.
+  r.push_back({"GET", "/llm/suites/:id/runs/:run/report", [&](const HttpRequest& req) {
+    Result<std::pair<int64_t, int64_t>> ids = RunIds(req);
+    if (!ids.ok()) return JsonError(ids.status());
+    Result<json> result = suites.RunResult(ids->first, ids->second);
+    if (!result.ok()) return JsonError(result.status());
+    json view = {{"name", (*result)["suite"]["name"]},
+                 {"model", (*result)["run"]["model_name"]},
+                 {"run_id", ids->second},
+                 {"generated", FormatMicrosUtc(NowMicros())},
+                 {"live", RenderTemplate("suite_run_live", LiveView(*result))}};
+    HttpResponse resp;
+    resp.content_type = "text/html; charset=utf-8";
+    resp.body = RenderTemplate("suite_report", view);
+    resp.headers.push_back({"Content-Disposition", "attachment; filename=\"suite-" + std::to_string(ids->first) +
+                                                       "-run-" + std::to_string(ids->second) + "-report.html\""});
+    AddPageSecurityHeaders(resp);
+    return resp;
+  }});
   // The verdict and the diff alone, for the page to follow a run.
   r.push_back({"GET", "/llm/suites/:id/runs/:run/live", [&](const HttpRequest& req) {
     Result<std::pair<int64_t, int64_t>> ids = RunIds(req);

@@ -166,6 +166,14 @@ class SuiteApiTest(EvalApiCase):
             self.assertLess(run_page.index("Newly failing"), run_page.index("Newly passing"))
             code, _, _ = server.request("GET", f"/llm/suites/{sid}/runs/999999")
             self.assertEqual(code, 404)
+            # The verdict as one self-contained file, for a CI failure.
+            code, report, headers = server.request("GET", f"/llm/suites/{sid}/runs/{runs[1]['id']}/report")
+            report = report if isinstance(report, str) else report.decode()
+            self.assertEqual(code, 200)
+            self.assertIn("attachment", dict((k.lower(), v) for k, v in headers.items())["content-disposition"])
+            self.assertIn("2 of 3 cases passed: 66.7%", report)
+            self.assertIn("Newly failing", report)
+            self.assertNotIn("<script", report)
         finally:
             server.cleanup()
 
