@@ -117,6 +117,32 @@ json CompareRatings(const std::string& a_name, const std::string& b_name, const 
           {"metrics", metrics}};
 }
 
+json CompareRates(const std::string& a_name, int64_t a_yes, int64_t a_n, const std::string& b_name, int64_t b_yes,
+                  int64_t b_n, const std::string& metric) {
+  auto arm = [](const std::string& name, int64_t yes, int64_t n) {
+    std::optional<llm::Interval> ci = llm::WilsonInterval(yes, n);
+    return json{{"name", name},
+                {"n", n},
+                {"passed", yes},
+                {"pass_rate", n ? json(static_cast<double>(yes) / static_cast<double>(n)) : json(nullptr)},
+                {"pass_rate_ci95", ci ? json::array({ci->low, ci->high}) : json(nullptr)}};
+  };
+  json metrics = json::array();
+  std::vector<double> p_values;
+  if (a_n > 0 && b_n > 0) {
+    const double pa = static_cast<double>(a_yes) / static_cast<double>(a_n);
+    const double pb = static_cast<double>(b_yes) / static_cast<double>(b_n);
+    const Interval ci = NewcombeDifferenceInterval(a_yes, a_n, b_yes, b_n);
+    const double p = FisherExactP(a_yes, a_n, b_yes, b_n);
+    metrics.push_back({{"metric", metric}, {"higher_is_better", true}, {"n", a_n + b_n}, {"a_mean", pa}, {"b_mean", pb},
+                       {"difference", pb - pa}, {"ci95", {ci.low, ci.high}}, {"test", "Fisher exact (unpaired)"},
+                       {"statistic", {{"a", {a_yes, a_n}}, {"b", {b_yes, b_n}}}}, {"p_value", p}});
+    p_values.push_back(p);
+  }
+  Verdicts(metrics, p_values, a_name, b_name);
+  return {{"a", arm(a_name, a_yes, a_n)}, {"b", arm(b_name, b_yes, b_n)}, {"paired_n", 0}, {"metrics", metrics}};
+}
+
 json CompareArms(const std::string& a_name, const std::string& b_name, const std::vector<PairedCase>& cases,
                  int bootstrap) {
   json metrics = json::array();

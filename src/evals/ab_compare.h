@@ -45,4 +45,11 @@ struct PairedRating {
 nlohmann::json CompareRatings(const std::string& a_name, const std::string& b_name, const std::vector<PairedRating>& rows,
                               const std::vector<std::string>& criteria, int bootstrap = 10000);
 
+// Two models' rates from different prompts (thumbs up of all thumbs): {a: {name, n,
+// passed, pass_rate, pass_rate_ci95}, b: {...}, paired_n: 0, metrics: [{metric: `metric`,
+// n (both samples), a_mean, b_mean, difference (B - A), ci95 (Newcombe), test: "Fisher
+// exact (unpaired)", p_value, p_holm, verdict}]}. No metric when either has none.
+nlohmann::json CompareRates(const std::string& a_name, int64_t a_yes, int64_t a_n, const std::string& b_name,
+                            int64_t b_yes, int64_t b_n, const std::string& metric);
+
 }  // namespace loupe::evals

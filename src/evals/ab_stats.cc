@@ -1,7 +1,9 @@
 #include "evals/ab_stats.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/hypergeometric.hpp>
 #include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <cstdio>
@@ -118,6 +120,40 @@ std::string PlainVerdict(const std::string& a, const std::string& b, double diff
     return (difference > 0 ? b : a) + " better, significant (p = " + text + ")";
   }
   return "no detectable difference with n = " + std::to_string(n);
+}
+
+double FisherExactP(int64_t a_yes, int64_t a_n, int64_t b_yes, int64_t b_n) {
+  if (a_n <= 0 || b_n <= 0) return 1.0;
+  const auto total = static_cast<unsigned>(a_n + b_n);
+  const auto yes = static_cast<unsigned>(a_yes + b_yes);
+  const auto draws = static_cast<unsigned>(a_n);
+  const boost::math::hypergeometric_distribution<double> h(yes, draws, total);
+  const unsigned lo = yes > static_cast<unsigned>(b_n) ? yes - static_cast<unsigned>(b_n) : 0;
+  const unsigned hi = std::min(yes, draws);
+  const double seen = boost::math::pdf(h, static_cast<unsigned>(a_yes));
+  double p = 0;
+  // scipy's tolerance: tables as likely as the one seen, to rounding, count.
+  for (unsigned x = lo; x <= hi; ++x) {
+    const double px = boost::math::pdf(h, x);
+    if (px <= seen * (1 + 1e-7)) p += px;
+  }
+  return std::min(1.0, p);
+}
+
+Interval NewcombeDifferenceInterval(int64_t a_yes, int64_t a_n, int64_t b_yes, int64_t b_n, double z) {
+  auto wilson = [z](int64_t yes, int64_t n) {
+    const double p = static_cast<double>(yes) / static_cast<double>(n);
+    const double d = 1 + z * z / n;
+    const double c = (p + z * z / (2.0 * n)) / d;
+    const double h = z * std::sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
+    return std::array<double, 3>{p, c - h, c + h};
+  };
+  if (a_n <= 0 || b_n <= 0) return {-1, 1};
+  const auto [pa, la, ua] = wilson(a_yes, a_n);
+  const auto [pb, lb, ub] = wilson(b_yes, b_n);
+  const double d = pb - pa;
+  return {d - std::sqrt((pb - lb) * (pb - lb) + (ua - pa) * (ua - pa)),
+          d + std::sqrt((ub - pb) * (ub - pb) + (pa - la) * (pa - la))};
 }
 
 }  // namespace loupe::evals

@@ -21,6 +21,16 @@ struct Interval {
 // discordant pairs.
 double McNemarExactP(int64_t a_only, int64_t b_only);
 
+// Fisher's exact test, two-sided, of two rates from different samples: A had `a_yes` of
+// `a_n`, B `b_yes` of `b_n`. As scipy.stats.fisher_exact([[a_yes, a_n - a_yes], [b_yes,
+// b_n - b_yes]]): the tables with the same margins no likelier than the one seen. 1 when
+// either sample is empty.
+double FisherExactP(int64_t a_yes, int64_t a_n, int64_t b_yes, int64_t b_n);
+
+// Newcombe's hybrid score interval (method 10) for the difference of two independent
+// rates, B's minus A's, from each rate's Wilson interval.
+Interval NewcombeDifferenceInterval(int64_t a_yes, int64_t a_n, int64_t b_yes, int64_t b_n, double z = 1.959963984540054);
+
 struct SignedRank {
   int64_t n = 0;          // nonzero differences (zeros are dropped, scipy's "wilcox")
   double statistic = 0;   // the smaller of the positive and negative rank sums

@@ -30,6 +30,7 @@ std::string Label(const std::string& metric) {
   if (metric == "latency_ms") return "mean latency (lower is better)";
   if (metric == "judge_score") return "mean judge score";
   if (metric == "preference") return "preferred (share of rows decided between them)";
+  if (metric == "thumbs_up_rate") return "thumbs-up rate (different prompts)";
   return "mean " + metric + " rating (1–5)";
 }
 
@@ -39,7 +40,7 @@ json AbView(const json& ab) {
   json metrics = json::array();
   for (const json& m : ab["metrics"]) {
     const std::string metric = m["metric"].get<std::string>();
-    const bool share = metric == "pass_rate" || metric == "preference";
+    const bool share = metric == "pass_rate" || metric == "preference" || metric == "thumbs_up_rate";
     auto value = [&](double v) {
       return share ? FormatPercent(v) : metric == "latency_ms" ? FormatMillis(v) : FormatNumber(v, 3);
     };

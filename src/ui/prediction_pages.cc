@@ -4,6 +4,8 @@
 
 #include "common/pagination.h"
 #include "llm/training_export.h"
+#include "evals/ab_compare.h"
+#include "ui/ab_view.h"
 #include "ui/llm_format.h"
 #include "ui/llm_pages.h"
 #include "ui/page.h"
@@ -184,6 +186,8 @@ HttpResponse FeedbackPage(llm::FeedbackService& feedback, llm::ModelRegistry& mo
   if (!all.ok()) return HtmlErrorPage(all.status(), frame);
   HttpRequest api = req;
   for (auto it = api.query.begin(); it != api.query.end();) it = it->second.empty() ? api.query.erase(it) : std::next(it);
+  api.query.erase("a");  // the A/B's two models: this page's own
+  api.query.erase("b");
   std::string bucket = "day";
   Result<FeedbackFilter> f = FeedbackSummaryFilter(api, &bucket);
   json model_options = json::array({{{"value", ""}, {"label", "every model"}, {"selected", QueryValue(req, "model_id").empty()}}});
@@ -244,6 +248,41 @@ HttpResponse FeedbackPage(llm::FeedbackService& feedback, llm::ModelRegistry& mo
   }
   view["rows"] = rows;
   view["has_rows"] = !rows.empty();
+  // Two models' thumbs-up rates, each on its own prompts: Fisher's exact test (unpaired).
+  std::vector<json> rated;
+  for (const json& m : (*summary)["models"]) {
+    if (m["model_id"].is_number_integer() && m["thumbs_up"].get<int64_t>() + m["thumbs_down"].get<int64_t>() > 0) {
+      rated.push_back(m);
+    }
+  }
+  std::stable_sort(rated.begin(), rated.end(), [](const json& x, const json& y) {
+    return x["thumbs_up"].get<int64_t>() + x["thumbs_down"].get<int64_t>() >
+           y["thumbs_up"].get<int64_t>() + y["thumbs_down"].get<int64_t>();
+  });
+  view["ab"] = false;
+  if (rated.size() >= 2) {
+    auto pick = [&](const char* key, size_t fallback) -> const json& {
+      const std::string v = QueryValue(req, key);
+      for (const json& m : rated) {
+        if (!v.empty() && std::to_string(m["model_id"].get<int64_t>()) == v) return m;
+      }
+      return rated[fallback];
+    };
+    const json& a = pick("a", 1);
+    const json& b = pick("b", 0);
+    if (a["model_id"] != b["model_id"]) {
+      auto n = [](const json& m) { return m["thumbs_up"].get<int64_t>() + m["thumbs_down"].get<int64_t>(); };
+      json ab = AbView(evals::CompareRates(a["model_name"], a["thumbs_up"], n(a), b["model_name"], b["thumbs_up"], n(b),
+                                           "thumbs_up_rate"));
+      json choices = json::array();
+      for (const json& m : rated) {
+        choices.push_back({{"id", m["model_id"]}, {"name", m["model_name"]}, {"is_a", m["model_id"] == a["model_id"]},
+                           {"is_b", m["model_id"] == b["model_id"]}});
+      }
+      ab["choices"] = choices;
+      view["ab"] = ab;
+    }
+  }
   view["trend"] = (*summary)["trend"].dump();
   view["has_trend"] = !(*summary)["trend"].empty();
   view["bucket_seconds"] = f->bucket_micros / 1000000;

@@ -83,5 +83,21 @@ TEST(Verdict, SaysWhichIsBetterOnlyWhenItIsSignificant) {
   EXPECT_EQ(PlainVerdict("base", "tuned", 0.05, 0.2, 40), "no detectable difference with n = 40");
 }
 
+// scipy.stats.fisher_exact on 2x2 tables [[a_yes, a_no], [b_yes, b_no]].
+TEST(FisherExact, MatchesScipy) {
+  EXPECT_NEAR(FisherExactP(8, 10, 3, 10), 0.06977851869492736, 1e-12);
+  EXPECT_NEAR(FisherExactP(30, 40, 20, 45), 0.0076425248244372836, 1e-12);
+  EXPECT_NEAR(FisherExactP(0, 5, 5, 5), 0.007936507936507938, 1e-12);
+  EXPECT_NEAR(FisherExactP(3, 6, 3, 6), 1.0, 1e-12);
+  EXPECT_EQ(FisherExactP(0, 0, 3, 5), 1.0);
+}
+
+// Newcombe (1998), table II, method 10: 56/70 against 48/80 gives 0.0524 to 0.3339.
+TEST(NewcombeInterval, MatchesThePaper) {
+  Interval ci = NewcombeDifferenceInterval(48, 80, 56, 70);
+  EXPECT_NEAR(ci.low, 0.0524, 5e-5);
+  EXPECT_NEAR(ci.high, 0.3339, 5e-5);
+}
+
 }  // namespace
 }  // namespace loupe::evals

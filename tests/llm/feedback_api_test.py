@@ -276,6 +276,27 @@ class FeedbackApiTest(unittest.TestCase):
 
     # Exports ---------------------------------------------------------------------------
 
+    def test_the_feedback_page_compares_two_models_thumbs_unpaired(self):
+        ids = {}
+        for name, ups in (("ab-x", 8), ("ab-y", 3)):
+            m = self.api("POST", "/api/v1/llm/models", {"name": name, "api": "openai",
+                                                        "base_url": self.standin.url + "/v1", "model": name,
+                                                        "api_key": "sk-test"}, 201)
+            ids[name] = m["id"]
+            c = self.api("POST", "/api/v1/llm/conversations", {"title": name, "model_id": m["id"]}, 201)
+            for i in range(10):
+                pid = self.send(f"/api/v1/llm/conversations/{c['id']}/messages", {"content": f"q {i}"})["message"]["prediction_id"]
+                self.api("PUT", f"/api/v1/llm/predictions/{pid}/thumbs", {"up": i < ups})
+        code, html, _ = self.server.request("GET", f"/llm/feedback?a={ids['ab-x']}&b={ids['ab-y']}")
+        self.assertEqual(code, 200)
+        html = html.decode() if isinstance(html, bytes) else html
+        self.assertIn("A/B: ab-y against ab-x", html)
+        # scipy.stats.fisher_exact([[8, 2], [3, 7]]) p = 0.0698; Newcombe's interval of 0.3 - 0.8.
+        self.assertIn("<td>thumbs-up rate (different prompts)</td><td class=\"num\">20</td><td class=\"num\">80%</td>"
+                      "<td class=\"num\">30%</td><td class=\"num\">-50.0 pts</td>", html)
+        self.assertIn("<td>Fisher exact (unpaired)</td><td class=\"num\">0.070</td>", html)
+        self.assertIn("no detectable difference with n = 20", html)
+
     def test_predictions_export_as_csv_and_json_with_every_row(self):
         code, body, headers = self.get_raw("/api/v1/llm/exports/predictions?format=csv&model_id=%d" % self.base["id"])
         self.assertEqual(code, 200)
