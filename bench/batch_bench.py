@@ -48,8 +48,10 @@ def run_batch(server, model, cases, cache):
 def main():
     os.environ["LOUPE_BIN"] = os.path.abspath(sys.argv[1])
     lean = os.path.join(HERE, "lean_stream_server.py")
-    slow = Standin(script=[lean, "1", "50"])
-    fast = Standin(script=[lean, "1", "0"])
+    # KEEPALIVE=1: the provider keeps its connections open between calls.
+    mode = ["keepalive"] if os.environ.get("KEEPALIVE") == "1" else []
+    slow = Standin(script=[lean, "1", "50", *mode])
+    fast = Standin(script=[lean, "1", "0", *mode])
     server = LoupeServer().start()
     try:
         ids = {}
