@@ -1,5 +1,7 @@
 #include "app/evals_module.h"
 
+#include <regex>
+
 #include "ui/batch_pages.h"
 #include "ui/comparison_pages.h"
 #include "ui/suite_pages.h"
@@ -20,8 +22,28 @@ EvalsModule::EvalsModule(ComparisonStore& comparisons, BatchStore& batches, Suit
   llm.models().OnCreated([this] { suites_.Wake(); });
 }
 
-void EvalsModule::Serving(const std::string& base_url, const std::string& token) {
+// "http://HOST:PORT/api/v1/run/ID/v1": the run id of a no-code run's chat endpoint, or 0.
+static int64_t RunOfEndpoint(const std::string& url) {
+  static const std::regex pattern(R"(^http://[^/]+/api/v1/run/([0-9]{1,18})/v1$)");
+  std::smatch m;
+  return std::regex_match(url, m, pattern) ? std::stoll(m[1].str()) : 0;
+}
+
+Status EvalsModule::ServeRunEndpoints() {
+  if (self_url_.empty()) return Status::Ok();  // not serving (tests of the module alone)
+  const std::string token = self_token_ ? self_token_() : "";
   llm::ModelRegistry& models = llm_.models();
+  LOUPE_ASSIGN_OR_RETURN(std::vector<LlmModel> all, models.List());
+  for (const LlmModel& m : all) {
+    const int64_t run = RunOfEndpoint(m.base_url);
+    if (m.created_by != "suite" || run == 0) continue;
+    nlohmann::json patch = {{"base_url", self_url_ + "/api/v1/run/" + std::to_string(run) + "/v1"}};
+    patch["api_key"] = token;  // the current local token ("": none, without sign-in)
+    if (Result<LlmModel> moved = models.Update(m.id, patch, "suite"); !moved.ok()) {
+      return Status::Internal("cannot point model '" + m.name + "' at this server: " + moved.status().message());
+    }
+  }
+  const std::string base_url = self_url_;
   suites_.SetRunEndpoint([&models, base_url, token](int64_t session_id, int64_t run_id,
                                                     int64_t experiment_id) -> Result<int64_t> {
     const std::string url = base_url + "/api/v1/run/" + std::to_string(run_id) + "/v1";
@@ -44,6 +66,7 @@ void EvalsModule::Serving(const std::string& base_url, const std::string& token)
     if (!made.ok()) return made.status();
     return made->id;
   });
+  return Status::Ok();
 }
 
 void EvalsModule::AddRoutes(std::vector<Route>& routes) {

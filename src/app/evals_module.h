@@ -5,6 +5,9 @@
 // chat service makes the calls; stopped before it, so no call starts on a stopped client.
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "app/llm_module.h"
 #include "app/module.h"
 #include "evals/batch_service.h"
@@ -29,15 +32,21 @@ class EvalsModule final : public Module {
   void AddRoutes(std::vector<Route>& routes) override;
   // Comparisons' answers and batch runs that a stop interrupted are asked again.
   Status Start() override {
+    LOUPE_RETURN_IF_ERROR(ServeRunEndpoints());
     LOUPE_RETURN_IF_ERROR(comparisons_.Resume());
     LOUPE_RETURN_IF_ERROR(batches_.Resume());
     suites_.Start();
     return Status::Ok();
   }
-  // The server listens at `base_url`: suites that follow a no-code model session register
-  // each new finished run as a model endpoint there (its chat endpoint), calling with
-  // `token` (the local token; "" without sign-in).
-  void Serving(const std::string& base_url, const std::string& token);
+  // The server listens at `base_url` (set before Start()): suites that follow a no-code
+  // model session register each new finished run as a model endpoint there (its chat
+  // endpoint), called with the local token `token()` gives ("" without sign-in). At start,
+  // before any call, the endpoints registered so (created by "suite") are pointed at this
+  // address with the current token: a restart on another port never calls the old one.
+  void SetSelf(const std::string& base_url, std::function<std::string()> token) {
+    self_url_ = base_url;
+    self_token_ = std::move(token);
+  }
   void Stop() override {
     suites_.Stop();
     comparisons_.Stop();
@@ -47,6 +56,10 @@ class EvalsModule final : public Module {
   }
 
  private:
+  Status ServeRunEndpoints();
+
+  std::string self_url_;
+  std::function<std::string()> self_token_;
   LlmModule& llm_;
   evals::ComparisonService comparisons_;
   evals::JudgeService judges_;

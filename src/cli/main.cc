@@ -184,6 +184,19 @@ int Serve(const ServeOptions& o) {
       return 1;
     }
     server.WatchSignals();
+    // Links printed here are for this machine: a loopback address when bound elsewhere.
+    std::string local_host = loupe::IsLoopbackName(host) ? host : "127.0.0.1";
+    if (local_host.find(':') != std::string::npos && local_host[0] != '[') local_host = "[" + local_host + "]";
+    const std::string base_url = "http://" + local_host + ":" + std::to_string(server.port());
+    // Suites that follow a no-code session call its runs' chat endpoints here, with the
+    // local token (read once the auth module has made it).
+    evals.SetSelf(base_url, [&config, &data_dir] {
+      if (!config.auth_enabled) return std::string();
+      loupe::Result<std::string> token = loupe::ReadFileUpTo(data_dir + "/local.token", 4096);
+      std::string t = token.ok() ? *token : "";
+      while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+      return t;
+    });
     for (loupe::app::Module* m : modules) {
       st = m->Start();
       if (!st.ok()) {
@@ -194,25 +207,12 @@ int Serve(const ServeOptions& o) {
       }
     }
     HeapTrimmer trimmer;
-    // Links printed here are for this machine: a loopback address when bound elsewhere.
-    std::string local_host = loupe::IsLoopbackName(host) ? host : "127.0.0.1";
-    if (local_host.find(':') != std::string::npos && local_host[0] != '[') local_host = "[" + local_host + "]";
-    const std::string base_url = "http://" + local_host + ":" + std::to_string(server.port());
     loupe::Result<std::string> link = auth.Serving(base_url, server.port());
     if (!link.ok()) {
       spdlog::critical("cannot make the sign-in link: {}", link.status().message());
       for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->Stop();
       (*store)->Close();
       return 1;
-    }
-    {
-      // Suites that follow a no-code session call its runs' chat endpoints here.
-      loupe::Result<std::string> token = config.auth_enabled
-                                             ? loupe::ReadFileUpTo(data_dir + "/local.token", 4096)
-                                             : loupe::Result<std::string>(std::string());
-      std::string t = token.ok() ? *token : "";
-      while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-      evals.Serving(base_url, t);
     }
     // stdout while serving: the ready line (tests and scripts read the port from it) and
     // the one-time sign-in link, never the log.

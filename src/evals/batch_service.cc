@@ -385,6 +385,7 @@ Result<BatchRun> BatchService::Create(const json& body, const std::string& by, c
     run.suite_id = suite.suite_id;
     run.reason = suite.reason;
     run.trigger_id = suite.trigger_id;
+    run.trigger_time = suite.trigger_time;
     if (suite.threshold) {
       json options = json::parse(run.options_json, nullptr, false);
       if (options.is_object()) {

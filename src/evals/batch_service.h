@@ -66,7 +66,8 @@ class BatchService {
   struct SuiteLink {
     int64_t suite_id = 0;
     std::string reason;
-    int64_t trigger_id = 0;  // new_run: the no-code run tested
+    int64_t trigger_id = 0;    // new_run: the no-code run tested
+    int64_t trigger_time = 0;  // ... and the finish tested (micros)
     std::optional<double> threshold;  // the bar this run is judged against, when not the suite's
   };
   Result<BatchRun> Create(const nlohmann::json& body, const std::string& by, const SuiteLink& suite);

@@ -186,23 +186,28 @@ void SuiteService::RunSessions(const std::vector<EvalSuite>& suites) {
   if (!endpoint) return;
   for (const EvalSuite& suite : suites) {
     if (!suite.session_id) continue;
-    Result<std::vector<std::pair<int64_t, int64_t>>> runs = store_.FinishedSessionRuns(*suite.session_id, suite.run_watermark);
+    Result<std::vector<SessionRunToTest>> runs = store_.SessionRunsToTest(suite, 100);
     if (!runs.ok()) {
       spdlog::error("suite '{}': cannot read the session's runs: {}", suite.name, runs.status().message());
       continue;
     }
-    for (const auto& [run_id, experiment_id] : *runs) {
-      Result<int64_t> model = endpoint(*suite.session_id, run_id, experiment_id);
-      Result<BatchRun> run = model.ok() ? StartRun(suite, *model, "new_run", suite.created_by, run_id)
+    for (const SessionRunToTest& t : *runs) {
+      Result<int64_t> model = endpoint(*suite.session_id, t.run_id, t.experiment_id);
+      Result<BatchRun> run = model.ok() ? StartRun(suite, *model, "new_run", suite.created_by, t.run_id,
+                                                   std::nullopt, t.end_time)
                                         : Result<BatchRun>(model.status());
       if (run.ok()) {
-        spdlog::info("suite '{}': testing no-code run {} (batch run {})", suite.name, run_id, run->id);
+        spdlog::info("suite '{}': testing no-code run {} (batch run {})", suite.name, t.run_id, run->id);
         continue;
       }
-      spdlog::error("suite '{}': cannot test no-code run {}: {}", suite.name, run_id, run.status().message());
       if (Transient(run.status())) break;
-      const std::string why = "no-code run " + std::to_string(run_id) + " was not tested: " + run.status().message();
-      if (Status s = store_.AdvanceSuiteRunWatermark(suite.id, run_id, why); !s.ok()) break;
+      // Not tested: tried again at the next look (a run is tested once it can be), and the
+      // suite says why meanwhile (logged once).
+      const std::string why = "no-code run " + std::to_string(t.run_id) + " cannot be tested: " + run.status().message();
+      if (why != suite.last_error) {
+        spdlog::error("suite '{}': {}", suite.name, why);
+        store_.SetSuiteError(suite.id, why).IgnoreError();
+      }
     }
   }
 }
@@ -431,7 +436,8 @@ Result<json> SuiteService::Runs(int64_t suite_id, int64_t limit) {
 }
 
 Result<BatchRun> SuiteService::StartRun(const EvalSuite& suite, int64_t model_id, const std::string& reason,
-                                        const std::string& by, int64_t trigger_id, std::optional<double> threshold) {
+                                        const std::string& by, int64_t trigger_id, std::optional<double> threshold,
+                                        int64_t trigger_time) {
   std::string test_set = suite.test_set_json;
   if (test_set.empty()) {  // a suite as lists read it
     LOUPE_ASSIGN_OR_RETURN(EvalSuite full, store_.GetSuite(suite.id));
@@ -447,7 +453,7 @@ Result<BatchRun> SuiteService::StartRun(const EvalSuite& suite, int64_t model_id
   std::string title = "suite " + suite.name + " on " + m.name;
   if (title.size() > 200) title = Excerpt(title, 190);
   body["title"] = title;
-  return batches_.Create(body, by, BatchService::SuiteLink{suite.id, reason, trigger_id, threshold});
+  return batches_.Create(body, by, BatchService::SuiteLink{suite.id, reason, trigger_id, trigger_time, threshold});
 }
 
 Result<BatchRun> SuiteService::Run(int64_t suite_id, int64_t model_id, const std::string& reason, const std::string& by,

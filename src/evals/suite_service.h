@@ -18,8 +18,9 @@
 // passed and (with a judge) the judge passed it — a judge error is not a pass.
 //
 // A suite may also follow a no-code model session: every run of it that finishes after the
-// suite is made is registered as a model endpoint (the run's OpenAI-compatible chat
-// endpoint, web/run_chat_api.h) and tested, reason new_run.
+// suite is made (in whatever order; again when it is trained again) is registered as a
+// model endpoint (the run's OpenAI-compatible chat endpoint, web/run_chat_api.h) and
+// tested, reason new_run; the batch run keeps which finish it tested.
 //
 // Thread-safe; one thread starts scheduled, new-version and new-run runs (woken by
 // Wake(), each minute, and every 5 s while a suite follows a session).
@@ -117,7 +118,7 @@ class SuiteService {
   Status Apply(const nlohmann::json& body, EvalSuite& s, const std::string& by, bool creating);
   Result<BatchRun> StartRun(const EvalSuite& suite, int64_t model_id, const std::string& reason,
                                    const std::string& by, int64_t trigger_id = 0,
-                                   std::optional<double> threshold = std::nullopt);
+                                   std::optional<double> threshold = std::nullopt, int64_t trigger_time = 0);
   void RunSessions(const std::vector<EvalSuite>& suites);
   void Loop();
   void Tick();

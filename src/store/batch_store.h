@@ -30,7 +30,8 @@ struct BatchRun {
   // schedule, new_version, ci).
   std::optional<int64_t> suite_id;
   std::string reason;
-  int64_t trigger_id = 0;  // at creation: the no-code run a new_run tests (not stored)
+  int64_t trigger_id = 0;    // new_run: the no-code run tested
+  int64_t trigger_time = 0;  // ... and the finish (micros) tested
   // Filled by reads.
   int64_t cases = 0;
   int64_t cells = 0;
@@ -100,8 +101,8 @@ class BatchStore {
   // The run (status running), its cases and a pending cell per case and model, in one
   // transaction. NotFound for a model (or suite) that does not exist. A suite's run moves
   // the suite's marks in the same transaction, so a restart never runs it twice: reason
-  // new_version raises its model watermark to the model's id, new_run its run watermark to
-  // `trigger_id`, schedule sets its last_scheduled to the run's create time.
+  // new_version raises its model watermark to the model's id, schedule sets its
+  // last_scheduled to the run's create time; a new_run keeps the finish it tested.
   virtual Result<BatchRun> CreateBatchRun(const BatchRun& run, const std::vector<BatchCase>& cases) = 0;
   virtual Result<BatchRun> GetBatchRun(int64_t id) = 0;
   virtual Result<std::vector<BatchRun>> ListBatchRuns(int64_t limit, int64_t offset) = 0;

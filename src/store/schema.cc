@@ -632,8 +632,10 @@ CREATE INDEX batch_cells_judging ON batch_cells(run_id, id) WHERE judge='pending
 -- highest model id the suite has considered as a new version (so each is run once, also
 -- across restarts); last_scheduled: when the schedule last started a run; last_error: why
 -- the last automatic run could not start ('' once one has). cases and judged describe the
--- test set, so lists need not read it. session_id: a no-code model session whose every
--- new finished run (past run_watermark) the suite runs on, through the run's chat endpoint.
+-- test set, so lists need not read it. session_id: a no-code model session whose runs
+-- finishing from session_since on the suite tests, through each run's chat endpoint; a
+-- batch run's trigger_id and trigger_time name the run and the finish it tested (a run
+-- trained again is tested again), whatever order runs finish in.
 CREATE TABLE eval_suites(
   id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
   base_model_id INTEGER, threshold REAL NOT NULL, test_set TEXT NOT NULL, cases INTEGER NOT NULL DEFAULT 0,
@@ -641,9 +643,11 @@ CREATE TABLE eval_suites(
   last_scheduled INTEGER NOT NULL DEFAULT 0, model_watermark INTEGER NOT NULL DEFAULT 0,
   last_error TEXT NOT NULL DEFAULT '', created_by TEXT NOT NULL DEFAULT '',
   create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
-  session_id INTEGER, run_watermark INTEGER NOT NULL DEFAULT 0);
+  session_id INTEGER, session_since INTEGER NOT NULL DEFAULT 0);
 ALTER TABLE batch_runs ADD COLUMN suite_id INTEGER;
 ALTER TABLE batch_runs ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE batch_runs ADD COLUMN trigger_id INTEGER;
+ALTER TABLE batch_runs ADD COLUMN trigger_time INTEGER;
 CREATE INDEX batch_runs_by_suite ON batch_runs(suite_id, id) WHERE suite_id IS NOT NULL;
 )sql",
   }};

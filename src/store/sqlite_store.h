@@ -211,8 +211,7 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<int64_t, int64_t>>> FinishedSuiteRuns(int64_t suite_id, int64_t limit) override;
   Status AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id, const std::string& error) override;
   Status SetSuiteError(int64_t suite_id, const std::string& error) override;
-  Result<std::vector<std::pair<int64_t, int64_t>>> FinishedSessionRuns(int64_t session_id, int64_t after_run) override;
-  Status AdvanceSuiteRunWatermark(int64_t suite_id, int64_t run_id, const std::string& error) override;
+  Result<std::vector<SessionRunToTest>> SessionRunsToTest(const EvalSuite& suite, int64_t limit) override;
 
   // FeedbackStore (sqlite_store_feedback.cc).
   Result<std::vector<PredictionRow>> ListPredictions(const PredictionFilter& f) override;

@@ -107,9 +107,6 @@ Result<BatchRun> SqliteStore::CreateBatchRun(const BatchRun& run, const std::vec
           if (run.reason == "new_version" && !run.model_ids.empty()) {
             LOUPE_RETURN_IF_ERROR(sql::Exec(
                 db, "UPDATE eval_suites SET model_watermark=max(model_watermark, ?) WHERE id=?", run.model_ids[0], *suite));
-          } else if (run.reason == "new_run") {
-            LOUPE_RETURN_IF_ERROR(sql::Exec(
-                db, "UPDATE eval_suites SET run_watermark=max(run_watermark, ?) WHERE id=?", run.trigger_id, *suite));
           } else if (run.reason == "schedule") {
             LOUPE_RETURN_IF_ERROR(
                 sql::Exec(db, "UPDATE eval_suites SET last_scheduled=? WHERE id=?", run.create_time, *suite));
@@ -117,9 +114,11 @@ Result<BatchRun> SqliteStore::CreateBatchRun(const BatchRun& run, const std::vec
         }
         LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                         "INSERT INTO batch_runs(title, models, status, options, created_by, create_time, "
-                                        "suite_id, reason) VALUES(?,?,'running',?,?,?,?,?)",
+                                        "suite_id, reason, trigger_id, trigger_time) VALUES(?,?,'running',?,?,?,?,?,?,?)",
                                         run.title, models.dump(), run.options_json, run.created_by, run.create_time,
-                                        run.suite_id, run.reason));
+                                        run.suite_id, run.reason,
+                                        run.reason == "new_run" ? std::optional<int64_t>(run.trigger_id) : std::nullopt,
+                                        run.reason == "new_run" ? std::optional<int64_t>(run.trigger_time) : std::nullopt));
         id = db.LastInsertId();
         for (const BatchCase& c : cases) {
           LOUPE_RETURN_IF_ERROR(sql::Exec(db,

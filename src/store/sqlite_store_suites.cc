@@ -13,10 +13,10 @@ namespace {
 // Lists leave the test set out (it may be tens of MiB): the column is read as ''.
 constexpr const char* kSuiteColumns =
     "id, name, description, base_model_id, threshold, test_set, schedule_minutes, last_scheduled, model_watermark, "
-    "created_by, create_time, update_time, cases, judged, last_error, session_id, run_watermark";
+    "created_by, create_time, update_time, cases, judged, last_error, session_id, session_since";
 constexpr const char* kSuiteListColumns =
     "id, name, description, base_model_id, threshold, '', schedule_minutes, last_scheduled, model_watermark, "
-    "created_by, create_time, update_time, cases, judged, last_error, session_id, run_watermark";
+    "created_by, create_time, update_time, cases, judged, last_error, session_id, session_since";
 
 EvalSuite SuiteFrom(const sql::Rows& q) {
   EvalSuite s;
@@ -36,7 +36,7 @@ EvalSuite SuiteFrom(const sql::Rows& q) {
   s.judged = q.Int(13) != 0;
   s.last_error = q.Text(14);
   s.session_id = q.OptionalInt(15);
-  s.run_watermark = q.Int(16);
+  s.session_since = q.Int(16);
   return s;
 }
 
@@ -66,18 +66,15 @@ Result<EvalSuite> SqliteStore::CreateSuite(const EvalSuite& s) {
     LOUPE_RETURN_IF_ERROR(CheckSuite(db, created));
     LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> newest, sql::QueryInt(db, "SELECT coalesce(max(id), 0) FROM llm_models"));
     created.model_watermark = newest.value_or(0);
-    LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> last_run,
-                           sql::QueryInt(db, "SELECT coalesce(max(id), 0) FROM runs WHERE session_id=?",
-                                         created.session_id.value_or(-1)));
-    created.run_watermark = last_run.value_or(0);
+    created.session_since = created.session_id ? s.create_time : 0;
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "INSERT INTO eval_suites(name, description, base_model_id, threshold, test_set, "
                                     "cases, judged, schedule_minutes, last_scheduled, model_watermark, created_by, "
-                                    "create_time, update_time, session_id, run_watermark) "
+                                    "create_time, update_time, session_id, session_since) "
                                     "VALUES(?,?,?,?,?,?,?,?,0,?,?,?,?,?,?)",
                                     s.name, s.description, s.base_model_id, s.threshold, s.test_set_json, s.cases,
                                     int64_t{s.judged ? 1 : 0}, s.schedule_minutes, created.model_watermark,
-                                    s.created_by, s.create_time, s.update_time, s.session_id, created.run_watermark));
+                                    s.created_by, s.create_time, s.update_time, s.session_id, created.session_since));
     created.id = db.LastInsertId();
     return Status::Ok();
   }));
@@ -92,10 +89,8 @@ Status SqliteStore::UpdateSuite(const EvalSuite& s) {
                                     "UPDATE eval_suites SET model_watermark=(SELECT coalesce(max(id), 0) FROM llm_models) "
                                     "WHERE id=? AND base_model_id IS NOT ?",
                                     s.id, s.base_model_id));
-    LOUPE_RETURN_IF_ERROR(sql::Exec(db,
-                                    "UPDATE eval_suites SET run_watermark=(SELECT coalesce(max(id), 0) FROM runs "
-                                    "WHERE session_id=?) WHERE id=? AND session_id IS NOT ?",
-                                    s.session_id.value_or(-1), s.id, s.session_id));
+    LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE eval_suites SET session_since=? WHERE id=? AND session_id IS NOT ?",
+                                    s.update_time, s.id, s.session_id));
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "UPDATE eval_suites SET name=?, description=?, base_model_id=?, threshold=?, "
                                     "test_set=?, cases=?, judged=?, schedule_minutes=?, update_time=?, session_id=? "
@@ -178,24 +173,19 @@ Status SqliteStore::AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id, co
   });
 }
 
-Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::FinishedSessionRuns(int64_t session_id, int64_t after_run) {
+Result<std::vector<SessionRunToTest>> SqliteStore::SessionRunsToTest(const EvalSuite& suite, int64_t limit) {
+  if (!suite.session_id) return std::vector<SessionRunToTest>();
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   sql::Rows q(r.db(),
-              "SELECT id, experiment_id FROM runs WHERE session_id=? AND id>? AND status=? ORDER BY id LIMIT 100",
-              session_id, after_run, std::string(WorkStatusName(WorkStatus::kFinished)));
-  std::vector<std::pair<int64_t, int64_t>> out;
-  while (q.Next()) out.push_back({q.Int(0), q.Int(1)});
+              "SELECT x.id, x.experiment_id, x.end_time FROM runs x WHERE x.session_id=? AND x.status=? AND "
+              "x.end_time>=? AND NOT EXISTS(SELECT 1 FROM batch_runs b WHERE b.suite_id=? AND b.reason='new_run' AND "
+              "b.trigger_id=x.id AND b.trigger_time=x.end_time) ORDER BY x.end_time, x.id LIMIT ?",
+              *suite.session_id, std::string(WorkStatusName(WorkStatus::kFinished)), suite.session_since, suite.id,
+              limit);
+  std::vector<SessionRunToTest> out;
+  while (q.Next()) out.push_back({q.Int(0), q.Int(1), q.Int(2)});
   LOUPE_RETURN_IF_ERROR(q.status());
   return out;
-}
-
-Status SqliteStore::AdvanceSuiteRunWatermark(int64_t suite_id, int64_t run_id, const std::string& error) {
-  return Write([&](SqliteDb& db) -> Status {
-    LOUPE_RETURN_IF_ERROR(
-        sql::Exec(db, "UPDATE eval_suites SET run_watermark=max(run_watermark, ?) WHERE id=?", run_id, suite_id));
-    if (error.empty()) return Status::Ok();
-    return sql::Exec(db, "UPDATE eval_suites SET last_error=? WHERE id=?", error, suite_id);
-  });
 }
 
 Status SqliteStore::SetSuiteError(int64_t suite_id, const std::string& error) {

@@ -27,8 +27,8 @@ struct EvalSuite {
   int64_t cases = 0;                 // in the test set
   bool judged = false;               // the test set has a judge
   std::string last_error;            // why the last automatic run could not start; "" once one has
-  std::optional<int64_t> session_id; // a no-code model session: its new finished runs are tested
-  int64_t run_watermark = 0;         // the session's runs up to this id were considered
+  std::optional<int64_t> session_id; // a no-code model session: its runs that finish are tested
+  int64_t session_since = 0;         // micros: runs finishing from then on (set with session_id)
   int64_t schedule_minutes = 0;      // 0: no schedule
   int64_t last_scheduled = 0;        // micros
   int64_t model_watermark = 0;       // models up to this id were considered
@@ -37,16 +37,22 @@ struct EvalSuite {
   int64_t update_time = 0;
 };
 
+struct SessionRunToTest {
+  int64_t run_id = 0;
+  int64_t experiment_id = 0;
+  int64_t end_time = 0;  // micros: the finish to test
+};
+
 class SuiteStore {
  public:
   virtual ~SuiteStore() = default;
-  // Stored with its watermarks at the highest model id now registered and the session's
-  // highest run id (the models and runs that exist are not new). Conflict for a name in
-  // use; NotFound for a base model or session that does not exist.
+  // Stored with its watermark at the highest model id now registered and session_since at
+  // its create time (the models and finished runs that exist are not new). Conflict for a
+  // name in use; NotFound for a base model or session that does not exist.
   virtual Result<EvalSuite> CreateSuite(const EvalSuite& s) = 0;
   // Replaces name, description, base model, session, threshold, test set and schedule. A
-  // base model (session) that changes moves its watermark to the newest model (run), as at
-  // creation: what exists then is not new.
+  // base model that changes moves the watermark to the newest model, and a session that
+  // changes its session_since to the update time, as at creation: what exists then is not new.
   virtual Status UpdateSuite(const EvalSuite& s) = 0;
   virtual Result<EvalSuite> GetSuite(int64_t id) = 0;
   virtual Result<EvalSuite> GetSuiteByName(const std::string& name) = 0;
@@ -63,11 +69,9 @@ class SuiteStore {
   // `error`, one that could not be run, and why).
   virtual Status AdvanceSuiteWatermark(int64_t suite_id, int64_t model_id, const std::string& error = "") = 0;
   virtual Status SetSuiteError(int64_t suite_id, const std::string& error) = 0;
-  // The session's finished runs after `after_run` (training run ids, ascending), and their
-  // tracking experiments: the new runs a session's suite tests.
-  virtual Result<std::vector<std::pair<int64_t, int64_t>>> FinishedSessionRuns(int64_t session_id, int64_t after_run) = 0;
-  // The session's runs up to `run_id` were considered (with `error`: one could not be run).
-  virtual Status AdvanceSuiteRunWatermark(int64_t suite_id, int64_t run_id, const std::string& error) = 0;
+  // The runs of the suite's session that finished from its session_since on and that no
+  // run of the suite has tested in that finish yet (by finish time, at most `limit`).
+  virtual Result<std::vector<SessionRunToTest>> SessionRunsToTest(const EvalSuite& suite, int64_t limit) = 0;
 };
 
 }  // namespace loupe

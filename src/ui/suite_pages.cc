@@ -33,6 +33,7 @@ std::string Pct(const json& v) { return v.is_number() ? FormatPercent(v.get<doub
 std::string Reason(const std::string& r) {
   if (r == "new_version") return "new version";
   if (r == "schedule") return "scheduled";
+  if (r == "new_run") return "new no-code run";
   if (r == "ci") return "CI";
   return r.empty() ? "—" : r;
 }

@@ -34,21 +34,27 @@ Result<std::string> LastUserText(const json& body) {
     return Status::InvalidArgument("'messages' must be a non-empty list");
   }
   const json& last = messages->back();
-  if (!last.is_object() || last.value("role", "") != "user") {
+  if (!last.is_object() || !last.contains("role") || last["role"] != "user") {
     return Status::InvalidArgument("the last message must be the user's");
   }
   auto content = last.find("content");
-  if (content != last.end() && content->is_string()) return content->get<std::string>();
-  if (content != last.end() && content->is_array()) {
-    std::string text;
+  std::string text;
+  if (content != last.end() && content->is_string()) {
+    text = content->get<std::string>();
+  } else if (content != last.end() && content->is_array()) {
     for (const json& part : *content) {
-      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") && part["text"].is_string()) {
+      if (part.is_object() && part.contains("type") && part["type"] == "text" && part.contains("text") &&
+          part["text"].is_string()) {
         text += part["text"].get<std::string>();
       }
     }
-    return text;
+  } else {
+    return Status::InvalidArgument("the last message's content must be text");
   }
-  return Status::InvalidArgument("the last message's content must be text");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Status::InvalidArgument("the last message holds no text to predict from");
+  }
+  return text;
 }
 
 Result<std::string> Answer(runs::RunService& runs, int64_t id, const std::string& text) {
@@ -86,6 +92,10 @@ std::vector<Route> RunChatApiRoutes(runs::RunService& runs) {
   r.push_back({"GET", "/api/v1/run/:id/v1/models", WithPathId("run id", [&runs](const HttpRequest&, int64_t id) {
     Result<RunRecord> run = runs.GetRun(id);
     if (!run.ok()) return OpenAiError(run.status());
+    if (run->status != WorkStatus::kFinished) {
+      return OpenAiError(Status::Conflict("run " + std::to_string(id) + " has no trained model yet (status " +
+                                          std::string(WorkStatusName(run->status)) + ")"));
+    }
     HttpResponse resp;
     resp.content_type = "application/json";
     resp.body = json{{"object", "list"},
@@ -99,6 +109,9 @@ std::vector<Route> RunChatApiRoutes(runs::RunService& runs) {
   r.push_back(ReadingPost(Offload({"POST", "/api/v1/run/:id/v1/chat/completions", WithPathId("run id", [&runs](const HttpRequest& req, int64_t id) {
     Result<json> body = ParseJsonObject(req, kMaxBody);
     if (!body.ok()) return OpenAiError(body.status());
+    if (body->contains("stream") && !(*body)["stream"].is_boolean()) {
+      return OpenAiError(Status::InvalidArgument("'stream' must be true or false"));
+    }
     Result<std::string> text = LastUserText(*body);
     if (!text.ok()) return OpenAiError(text.status());
     Result<std::string> answer = Answer(runs, id, *text);
@@ -107,7 +120,7 @@ std::vector<Route> RunChatApiRoutes(runs::RunService& runs) {
     const std::string cid = "chatcmpl-run" + std::to_string(id) + "-" + std::to_string(NowMicros());
     const int64_t created = NowMicros() / 1000000;
     HttpResponse resp;
-    if (body->value("stream", false) == true) {
+    if (body->contains("stream") && (*body)["stream"] == true) {
       // The whole answer is known at once: one chunk, the finish, [DONE].
       json chunk = {{"id", cid}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
                     {"choices", json::array({{{"index", 0}, {"delta", {{"role", "assistant"}, {"content", *answer}}},

@@ -34,8 +34,10 @@ class SessionSuiteTest(unittest.TestCase):
         self.assertEqual(code, status, out)
         return out["data"] if isinstance(out, dict) and "data" in out else out
 
-    def train(self, session, model):
-        run = self.api("POST", "/api/v1/run/", {"model_session_id": session, "model_name": model}, 201)
+    def train(self, session, model=None, run_id=None):
+        if run_id is None:
+            run_id = self.api("POST", "/api/v1/run/", {"model_session_id": session, "model_name": model}, 201)["id"]
+        run = {"id": run_id}
         job = self.api("POST", "/api/v1/job/", {"job_type": "ModelJob", "kwargs": {"run_id": run["id"]}}, 201)
         deadline = time.time() + 300
         while time.time() < deadline:
@@ -110,21 +112,38 @@ class SessionSuiteTest(unittest.TestCase):
         self.assertEqual([c["case"] for c in failing], [4])
         self.assertIn('expected "phishing"', failing[0]["why"])
 
-        # The next run of the session is tested too, against the one before.
-        second = self.train(session, "LinearSVM")
-        runs = self.suite_runs(suite["id"], 2)
-        self.assertEqual(runs[0]["reason"], "new_run")
+        # Later runs of the session are tested too, whatever order they finish in, each
+        # against the suite's run before it.
+        second = self.api("POST", "/api/v1/run/", {"model_session_id": session, "model_name": "LinearSVM"}, 201)["id"]
+        third = self.train(session, "LogisticRegression")
+        self.train(session, run_id=second)
+        runs = self.suite_runs(suite["id"], 3)
+        self.assertEqual([r["reason"] for r in runs], ["new_run"] * 3)
+        tested = [self.api("GET", f"/api/v1/llm/models/{r['model_id']}")["base_url"] for r in runs]
+        self.assertEqual(tested, [f"{self.server.url}/api/v1/run/{x}/v1" for x in (second, third, first)])
         result = self.api("GET", f"/api/v1/suites/{suite['id']}/runs/{runs[0]['id']}")
         self.assertEqual(result["baseline"]["run_id"], runs[1]["id"])
         self.assertEqual(result["passed"], 3)
         self.assertEqual(result["still_failing_count"], 1)
+        # A restart on another port tests no run twice, and points the runs' endpoints at
+        # the new address before anything is called.
+        old_url = self.server.url
+        self.server.stop()
+        self.server.port = 0
+        self.server.start()
+        self.assertNotEqual(self.server.url, old_url)
+        time.sleep(6)
+        self.assertEqual(len(self.api("GET", f"/api/v1/suites/{suite['id']}/runs")["runs"]), 3)
         model = self.api("GET", f"/api/v1/llm/models/{runs[0]['model_id']}")
         self.assertEqual(model["base_url"], f"{self.server.url}/api/v1/run/{second}/v1")
-        # A restart tests no run twice.
-        self.server.stop()
-        self.server.start()
-        time.sleep(6)
-        self.assertEqual(len(self.api("GET", f"/api/v1/suites/{suite['id']}/runs")["runs"]), 2)
+        again = self.api("POST", f"/api/v1/suites/{suite['id']}/runs", {"model_id": model["id"]}, 201)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            result = self.api("GET", f"/api/v1/suites/{suite['id']}/runs/{again['run']['id']}")
+            if result["done"]:
+                break
+            time.sleep(0.1)
+        self.assertEqual((result["passed"], result["errors"]), (3, 0))
 
 
 if __name__ == "__main__":
