@@ -22,6 +22,10 @@ EvalsModule::EvalsModule(ComparisonStore& comparisons, BatchStore& batches, Suit
   llm.models().OnCreated([this] { suites_.Wake(); });
 }
 
+// Who registers the run endpoints: a name no user can have (user names hold no spaces), so
+// only these models are re-pointed at start.
+constexpr const char* kRunEndpointCreator = "loupe suites";
+
 // "http://HOST:PORT/api/v1/run/ID/v1": the run id of a no-code run's chat endpoint, or 0.
 static int64_t RunOfEndpoint(const std::string& url) {
   static const std::regex pattern(R"(^http://[^/]+/api/v1/run/([0-9]{1,18})/v1$)");
@@ -36,10 +40,10 @@ Status EvalsModule::ServeRunEndpoints() {
   LOUPE_ASSIGN_OR_RETURN(std::vector<LlmModel> all, models.List());
   for (const LlmModel& m : all) {
     const int64_t run = RunOfEndpoint(m.base_url);
-    if (m.created_by != "suite" || run == 0) continue;
+    if (m.created_by != kRunEndpointCreator || run == 0) continue;
     nlohmann::json patch = {{"base_url", self_url_ + "/api/v1/run/" + std::to_string(run) + "/v1"}};
     patch["api_key"] = token;  // the current local token ("": none, without sign-in)
-    if (Result<LlmModel> moved = models.Update(m.id, patch, "suite"); !moved.ok()) {
+    if (Result<LlmModel> moved = models.Update(m.id, patch, kRunEndpointCreator); !moved.ok()) {
       return Status::Internal("cannot point model '" + m.name + "' at this server: " + moved.status().message());
     }
   }
@@ -58,10 +62,10 @@ Status EvalsModule::ServeRunEndpoints() {
                            {"capabilities", {{"streaming", true}}}};
     if (!token.empty()) body["api_key"] = token;
     if (experiment_id > 0) body["experiment_id"] = experiment_id;
-    Result<LlmModel> made = models.Create(body, "suite");
+    Result<LlmModel> made = models.Create(body, kRunEndpointCreator);
     if (!made.ok() && made.status().code() == Code::kConflict) {  // the name is someone else's
       body["name"] = body["name"].get<std::string>() + " (" + url + ")";
-      made = models.Create(body, "suite");
+      made = models.Create(body, kRunEndpointCreator);
     }
     if (!made.ok()) return made.status();
     return made->id;

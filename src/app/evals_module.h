@@ -41,7 +41,7 @@ class EvalsModule final : public Module {
   // The server listens at `base_url` (set before Start()): suites that follow a no-code
   // model session register each new finished run as a model endpoint there (its chat
   // endpoint), called with the local token `token()` gives ("" without sign-in). At start,
-  // before any call, the endpoints registered so (created by "suite") are pointed at this
+  // before any call, the endpoints registered so (created by "loupe suites") are pointed at this
   // address with the current token: a restart on another port never calls the old one.
   void SetSelf(const std::string& base_url, std::function<std::string()> token) {
     self_url_ = base_url;
