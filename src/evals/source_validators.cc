@@ -21,21 +21,6 @@ void AddSpan(ValidatorResult& r, size_t begin, size_t end, const std::string& te
   if (r.spans.size() < kMaxSpans) r.spans.push_back({begin, end, text.substr(begin, end - begin)});
 }
 
-Status OnlyFields(const json& spec, std::set<std::string> allowed) {
-  allowed.insert("type");
-  for (auto it = spec.begin(); it != spec.end(); ++it) {
-    if (!allowed.count(it.key())) {
-      std::string fields;
-      for (const std::string& f : allowed) {
-        if (f != "type") fields += (fields.empty() ? "" : ", ") + f;
-      }
-      return Status::InvalidArgument("a " + spec["type"].get<std::string>() + " validator has no field '" + it.key() +
-                                     "' (" + (fields.empty() ? std::string("it has none but type") : "its fields: " + fields) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
 bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 // A byte of a word: ASCII letters and digits, and any byte of a UTF-8 sequence (so
@@ -467,7 +452,7 @@ class Citations final : public Validator {
 Result<std::unique_ptr<Validator>> MakeSourceValidator(const json& spec) {
   const std::string type = spec["type"];
   if (type == "xml") {
-    LOUPE_RETURN_IF_ERROR(OnlyFields(spec, {"root"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"root"}));
     std::string root;
     if (spec.contains("root")) {
       if (!spec["root"].is_string() || spec["root"].get<std::string>().empty() ||
@@ -479,7 +464,7 @@ Result<std::unique_ptr<Validator>> MakeSourceValidator(const json& spec) {
     return std::unique_ptr<Validator>(new Xml(root));
   }
   if (type == "grounded") {
-    LOUPE_RETURN_IF_ERROR(OnlyFields(spec, {"check"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"check"}));
     bool numbers = true, names = true, quotes = true;
     if (spec.contains("check")) {
       const json& c = spec["check"];
@@ -502,7 +487,7 @@ Result<std::unique_ptr<Validator>> MakeSourceValidator(const json& spec) {
     return std::unique_ptr<Validator>(new Grounded(numbers, names, quotes));
   }
   if (type == "citations") {
-    LOUPE_RETURN_IF_ERROR(OnlyFields(spec, {"min_support", "require"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"min_support", "require"}));
     double min_support = 0.5;
     if (spec.contains("min_support")) {
       if (!spec["min_support"].is_number() || !(spec["min_support"].get<double>() >= 0) ||

@@ -166,12 +166,8 @@ void SuiteService::Loop() {
   while (!stopping_) {
     poke_ = false;
     lock.unlock();
-    Tick();
     // Training runs finish without telling: a suite following a session looks often.
-    bool sessions = false;
-    if (Result<std::vector<EvalSuite>> all = store_.ListSuites(); all.ok()) {
-      sessions = std::any_of(all->begin(), all->end(), [](const EvalSuite& s) { return s.session_id.has_value(); });
-    }
+    const bool sessions = Tick();
     lock.lock();
     wake_.wait_for(lock, std::chrono::seconds(sessions ? 5 : 60), [&] { return stopping_ || poke_; });
   }
@@ -212,13 +208,13 @@ void SuiteService::RunSessions(const std::vector<EvalSuite>& suites) {
   }
 }
 
-void SuiteService::Tick() {
+bool SuiteService::Tick() {
   Result<std::vector<EvalSuite>> suites = store_.ListSuites();
   Result<std::vector<LlmModel>> models = models_.ListLlmModels();
   if (!suites.ok() || !models.ok()) {
     spdlog::error("suites: cannot read suites or models: {}",
                   (!suites.ok() ? suites.status() : models.status()).message());
-    return;
+    return false;
   }
   std::sort(models->begin(), models->end(), [](const LlmModel& a, const LlmModel& b) { return a.id < b.id; });
   RunSessions(*suites);
@@ -272,6 +268,7 @@ void SuiteService::Tick() {
       }
     }
   }
+  return std::any_of(suites->begin(), suites->end(), [](const EvalSuite& s) { return s.session_id.has_value(); });
 }
 
 Status SuiteService::Apply(const json& body, EvalSuite& s, const std::string& by, bool creating) {

@@ -121,7 +121,7 @@ class SuiteService {
                                    std::optional<double> threshold = std::nullopt, int64_t trigger_time = 0);
   void RunSessions(const std::vector<EvalSuite>& suites);
   void Loop();
-  void Tick();
+  bool Tick();  // whether a suite follows a no-code session (the next look comes sooner)
 
   SuiteStore& store_;
   BatchStore& batches_store_;

@@ -47,21 +47,6 @@ size_t Find(ValidatorResult& r, const std::string& hay, const std::string& needl
   return count;
 }
 
-Status Fields(const json& spec, std::set<std::string> allowed) {
-  allowed.insert("type");
-  for (auto it = spec.begin(); it != spec.end(); ++it) {
-    if (!allowed.count(it.key())) {
-      std::string fields;
-      for (const std::string& f : allowed) {
-        if (f != "type") fields += (fields.empty() ? "" : ", ") + f;
-      }
-      return Status::InvalidArgument("a " + spec["type"].get<std::string>() + " validator has no field '" + it.key() +
-                                     "' (" + (fields.empty() ? std::string("it has none but type") : "its fields: " + fields) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
 class Contains final : public Validator {
  public:
   Contains(std::string value, bool case_sensitive, bool wanted)
@@ -317,6 +302,21 @@ class GroundedNumbers final : public Validator {
 
 }  // namespace
 
+Status CheckValidatorFields(const json& spec, std::set<std::string> allowed) {
+  allowed.insert("type");
+  for (auto it = spec.begin(); it != spec.end(); ++it) {
+    if (!allowed.count(it.key())) {
+      std::string fields;
+      for (const std::string& f : allowed) {
+        if (f != "type") fields += (fields.empty() ? "" : ", ") + f;
+      }
+      return Status::InvalidArgument("a " + spec["type"].get<std::string>() + " validator has no field '" + it.key() +
+                                     "' (" + (fields.empty() ? std::string("it has none but type") : "its fields: " + fields) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
 std::vector<Span> FindNumbers(const std::string& s) {
   std::vector<Span> out;
   ForEachNumber(s, [&](Span n) { out.push_back(std::move(n)); });
@@ -331,7 +331,7 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
   }
   const std::string type = spec["type"];
   if (type == "contains" || type == "not_contains") {
-    LOUPE_RETURN_IF_ERROR(Fields(spec, {"value", "case_sensitive"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"value", "case_sensitive"}));
     if (!spec.contains("value") || !spec["value"].is_string() || spec["value"].get<std::string>().empty() ||
         spec["value"].get<std::string>().size() > 10000) {
       return Status::InvalidArgument("a " + type + " validator needs a \"value\" of 1 to 10000 bytes");
@@ -343,7 +343,7 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
     return std::unique_ptr<Validator>(new Contains(spec["value"], case_sensitive, type == "contains"));
   }
   if (type == "regex" || type == "not_regex") {
-    LOUPE_RETURN_IF_ERROR(Fields(spec, {"pattern", "case_sensitive"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"pattern", "case_sensitive"}));
     if (!spec.contains("pattern") || !spec["pattern"].is_string() || spec["pattern"].get<std::string>().empty() ||
         spec["pattern"].get<std::string>().size() > 1000) {
       return Status::InvalidArgument("a " + type + " validator needs a \"pattern\" of 1 to 1000 bytes");
@@ -360,7 +360,7 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
     return std::unique_ptr<Validator>(new Pattern(std::move(re), type == "regex"));
   }
   if (type == "markdown_sections") {
-    LOUPE_RETURN_IF_ERROR(Fields(spec, {"required"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"required"}));
     const json& required = spec.contains("required") ? spec["required"] : json();
     if (!required.is_array() || required.empty() || required.size() > 50) {
       return Status::InvalidArgument("a markdown_sections validator needs \"required\": 1 to 50 section titles");
@@ -375,11 +375,11 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
     return std::unique_ptr<Validator>(new MarkdownSections(std::move(titles)));
   }
   if (type == "json") {
-    LOUPE_RETURN_IF_ERROR(Fields(spec, {}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {}));
     return std::unique_ptr<Validator>(new JsonSchemaCheck(std::nullopt));
   }
   if (type == "json_schema") {
-    LOUPE_RETURN_IF_ERROR(Fields(spec, {"schema"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"schema"}));
     if (!spec.contains("schema") || !spec["schema"].is_object()) {
       return Status::InvalidArgument("a json_schema validator needs a \"schema\" object");
     }
@@ -390,7 +390,7 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
     }
   }
   if (type == "length") {
-    LOUPE_RETURN_IF_ERROR(Fields(spec, {"min", "max"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"min", "max"}));
     std::optional<int64_t> min, max;
     for (auto [key, target] : {std::pair{"min", &min}, std::pair{"max", &max}}) {
       if (!spec.contains(key)) continue;
@@ -404,14 +404,14 @@ Result<std::unique_ptr<Validator>> MakeValidator(const json& spec) {
     return std::unique_ptr<Validator>(new Length(min, max));
   }
   if (type == "refusal") {
-    LOUPE_RETURN_IF_ERROR(Fields(spec, {"expect"}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {"expect"}));
     if (spec.contains("expect") && !spec["expect"].is_boolean()) {
       return Status::InvalidArgument("a refusal validator's \"expect\" is true or false");
     }
     return std::unique_ptr<Validator>(new Refusal(spec.value("expect", false)));
   }
   if (type == "grounded_numbers") {
-    LOUPE_RETURN_IF_ERROR(Fields(spec, {}));
+    LOUPE_RETURN_IF_ERROR(CheckValidatorFields(spec, {}));
     return std::unique_ptr<Validator>(new GroundedNumbers());
   }
   if (type == "xml" || type == "grounded" || type == "citations") return MakeSourceValidator(spec);

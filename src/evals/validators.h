@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,10 @@ class Validator {
 // A validator from its description; InvalidArgument naming the problem (an unknown type or
 // field, a bad schema, min above max).
 Result<std::unique_ptr<Validator>> MakeValidator(const nlohmann::json& spec);
+
+// InvalidArgument naming a field of `spec` that is not "type" or one of `allowed` (and
+// listing those it has).
+Status CheckValidatorFields(const nlohmann::json& spec, std::set<std::string> allowed);
 
 // The numbers of `s` ("1,200", "4.5"), and the form two mentions of one number share.
 std::vector<Span> FindNumbers(const std::string& s);

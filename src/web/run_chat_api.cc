@@ -14,6 +14,8 @@ using nlohmann::json;
 
 constexpr size_t kMaxBody = 1 << 20;
 
+// The shapes are openai-python's models (types/chat/chat_completion.py, chat_completion_chunk.py):
+// every field they require, and refusal and logprobs null as OpenAI sends them.
 // Errors as OpenAI's API writes them, which OpenAI clients read: {error: {message, type}}.
 HttpResponse OpenAiError(const Status& s) {
   HttpResponse r = JsonError(s);  // the status code
@@ -124,9 +126,10 @@ std::vector<Route> RunChatApiRoutes(runs::RunService& runs) {
       // The whole answer is known at once: one chunk, the finish, [DONE].
       json chunk = {{"id", cid}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
                     {"choices", json::array({{{"index", 0}, {"delta", {{"role", "assistant"}, {"content", *answer}}},
-                                              {"finish_reason", nullptr}}})}};
+                                              {"logprobs", nullptr}, {"finish_reason", nullptr}}})}};
       json end = {{"id", cid}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
-                  {"choices", json::array({{{"index", 0}, {"delta", json::object()}, {"finish_reason", "stop"}}})}};
+                  {"choices", json::array({{{"index", 0}, {"delta", json::object()}, {"logprobs", nullptr},
+                                            {"finish_reason", "stop"}}})}};
       resp.content_type = "text/event-stream";
       resp.body = "data: " + chunk.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\ndata: " + end.dump() +
                   "\n\ndata: [DONE]\n\n";
@@ -138,7 +141,8 @@ std::vector<Route> RunChatApiRoutes(runs::RunService& runs) {
                      {"created", created},
                      {"model", model},
                      {"choices", json::array({{{"index", 0},
-                                               {"message", {{"role", "assistant"}, {"content", *answer}}},
+                                               {"message", {{"role", "assistant"}, {"content", *answer}, {"refusal", nullptr}}},
+                                               {"logprobs", nullptr},
                                                {"finish_reason", "stop"}}})}}
                     .dump(-1, ' ', false, json::error_handler_t::replace);
     return resp;

@@ -77,8 +77,11 @@ class SessionSuiteTest(unittest.TestCase):
         path = f"/api/v1/run/{first}/v1/chat/completions"
         whole = self.api("POST", path, {"model": f"run-{first}", "messages": [{"role": "user", "content": SPAM}]})
         self.assertEqual(whole["object"], "chat.completion")
-        self.assertEqual(whole["choices"][0]["message"], {"role": "assistant", "content": "spam"})
+        self.assertEqual(whole["choices"][0]["message"], {"role": "assistant", "content": "spam", "refusal": None})
         self.assertEqual(whole["choices"][0]["finish_reason"], "stop")
+        # Every field openai-python's ChatCompletion and Choice require, with their types.
+        self.assertEqual((type(whole["id"]), type(whole["created"]), whole["model"]), (str, int, f"run-{first}"))
+        self.assertEqual((whole["choices"][0]["index"], whole["choices"][0]["logprobs"]), (0, None))
         code, raw, headers = self.server.request("POST", path, {"messages": [{"role": "user", "content": HAM}],
                                                                 "stream": True})
         self.assertEqual(code, 200)
@@ -87,6 +90,13 @@ class SessionSuiteTest(unittest.TestCase):
         self.assertEqual(events[-1], "[DONE]")
         self.assertEqual(json.loads(events[0])["choices"][0]["delta"]["content"], "ham")
         self.assertEqual(json.loads(events[1])["choices"][0]["finish_reason"], "stop")
+        # ChatCompletionChunk's required fields: id, choices[{delta, index, finish_reason}], created, model, object.
+        for e in events[:-1]:
+            chunk = json.loads(e)
+            self.assertEqual(chunk["object"], "chat.completion.chunk")
+            self.assertEqual((type(chunk["id"]), type(chunk["created"]), chunk["model"]), (str, int, f"run-{first}"))
+            self.assertEqual((chunk["choices"][0]["index"], chunk["choices"][0]["logprobs"]), (0, None))
+            self.assertIn("finish_reason", chunk["choices"][0])
         models = self.api("GET", f"/api/v1/run/{first}/v1/models")
         self.assertEqual(models[0]["id"], f"run-{first}")  # the list is OpenAI's {object, data}
         for body, status, msg in [({"messages": []}, 422, "'messages' must be a non-empty list"),

@@ -152,6 +152,13 @@ class SuiteApiTest(EvalApiCase):
             self.assertTrue(all(v["in_lineage"] for v in h["versions"]))
             listed = self.api("GET", "/api/v1/suites", server=server)["suites"][0]
             self.assertEqual((listed["last_run"]["model_name"], listed["last_run"]["passed"]), ("v2-tuned", 2))
+            # The list page: the last run's score and verdict against the threshold.
+            _, listing, _ = server.request("GET", "/llm/suites")
+            listing = listing if isinstance(listing, str) else listing.decode()
+            self.assertRegex(listing, r'>lineage</a></td><td>base</td><td class="num">3</td><td class="num">90%</td>'
+                                      r'<td>on demand; each new version</td>')
+            self.assertIn('>v2-tuned</a> <span class="muted">', listing)
+            self.assertRegex(listing, r'<td class="num">66\.7%</td><td><span class="badge failed">under threshold</span>')
             # The pages: the chart's points carry their figures, the run page its diff.
             _, page, _ = server.request("GET", f"/llm/suites/{sid}")
             page = page if isinstance(page, str) else page.decode()
