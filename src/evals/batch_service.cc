@@ -813,9 +813,10 @@ void BatchService::Ended(int64_t cell_id, int64_t run_id, int64_t model_id, cons
     known_.erase(cell_id);
     --in_flight_[{run_id, model_id}];
     --provider_in_flight_[provider];
-    // An answer of a judged run becomes judge work: the next read finds it.
-    auto o = run_options_.find(run_id);
-    if (o != run_options_.end() && o->second.contains("judge")) more_ = true;
+    // The cell may still be pending (a call a cancel stopped, ended after a resume read
+    // the store and passed over it as running), or its answer may be judge work: either
+    // way the next read finds it.
+    more_ = true;
   }
   wake_.notify_all();
 }

@@ -236,6 +236,22 @@ class BatchApiTest(EvalApiCase):
         self.assertEqual((done["answered"], done["ok"]), (12, 12))
         self.error("POST", f"/api/v1/batches/{run['id']}/cancel", None, 409, "is done")
 
+    def test_a_resume_right_after_a_cancel_loses_no_cell(self):
+        # The cancelled call may end after the resume has read the pending cells: its cell
+        # must still be asked (it was once left pending for good, and the run never ended).
+        model = self.model("flip")["id"]
+        cases = [{"prompt": f"flip {i} #slow:60"} for i in range(6)]
+        run = self.api("POST", "/api/v1/batches", {"model_ids": [model], "cases": cases, "concurrency": 1,
+                                                   "cache": False}, 201)
+        for _ in range(5):
+            time.sleep(0.15)
+            if self.api("GET", f"/api/v1/batches/{run['id']}")["status"] == "done":
+                break
+            self.api("POST", f"/api/v1/batches/{run['id']}/cancel")
+            self.api("POST", f"/api/v1/batches/{run['id']}/resume")
+        done = self.wait(run["id"], timeout=60)
+        self.assertEqual((done["answered"], done["ok"]), (6, 6))
+
     def test_a_restart_in_the_middle(self):
         server = LoupeServer().start()
         try:
