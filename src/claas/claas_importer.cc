@@ -4,6 +4,8 @@
 
 #include "common/file_util.h"
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -21,11 +23,28 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// "2026-02-24T19:35:12Z" -> micros; 0 when it does not parse.
+// "2026-02-24T19:35:12Z", "2026-02-24T19:35:12.250000+00:00" (Python's isoformat) or
+// with another offset -> micros since the epoch; 0 when it does not parse.
 int64_t ParseUtc(const std::string& s) {
   std::tm tm{};
-  if (s.size() < 19 || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-  return static_cast<int64_t>(timegm(&tm)) * 1000000;
+  const char* rest = s.size() >= 19 ? strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) : nullptr;
+  if (!rest) return 0;
+  int64_t micros = static_cast<int64_t>(timegm(&tm)) * 1000000;
+  if (*rest == '.') {
+    int64_t scale = 100000;
+    for (++rest; std::isdigit(static_cast<unsigned char>(*rest)); ++rest, scale /= 10) micros += (*rest - '0') * scale;
+  }
+  if ((*rest == '+' || *rest == '-') && std::isdigit(static_cast<unsigned char>(rest[1])) &&
+      std::isdigit(static_cast<unsigned char>(rest[2]))) {
+    const int sign = *rest == '+' ? 1 : -1;
+    int minutes = ((rest[1] - '0') * 10 + (rest[2] - '0')) * 60;
+    const char* m = rest[3] == ':' ? rest + 4 : rest + 3;
+    if (std::isdigit(static_cast<unsigned char>(m[0])) && std::isdigit(static_cast<unsigned char>(m[1]))) {
+      minutes += (m[0] - '0') * 10 + (m[1] - '0');
+    }
+    micros -= sign * int64_t{minutes} * 60 * 1000000;  // 12:00+02:00 is 10:00 UTC
+  }
+  return micros;
 }
 
 // Metric keys allow [A-Za-z0-9_./-]; anything else becomes '_'.
@@ -116,22 +135,28 @@ Result<ImportStats> ClaasImporter::ImportOnce() {
 }
 
 Result<int64_t> ClaasImporter::Experiment(const std::string& project, const std::string& run_id,
-                                          const std::string& name, const std::string& config_json) {
-  if (auto it = experiment_ids_.find(run_id); it != experiment_ids_.end()) return it->second;
+                                          const std::string& name, const std::string& config_json, int64_t start) {
+  if (auto it = experiment_ids_.find(run_id); it != experiment_ids_.end()) {
+    auto known = experiment_starts_.find(run_id);
+    if (start <= 0 || (known != experiment_starts_.end() && known->second <= start)) return it->second;
+  }
   NewExperiment e;
   e.project = project;
   e.run_id = run_id;
   e.name = name;
   e.config_json = config_json;
+  e.client_start = start;  // the run starts when its files say, not when they were read
+  e.imported = true;
   LOUPE_ASSIGN_OR_RETURN(CreatedExperiment created, tracking_.StartRun(e));
   experiment_ids_[run_id] = created.experiment.id;
+  if (start > 0) experiment_starts_[run_id] = start;
   return created.experiment.id;
 }
 
 Status ClaasImporter::ImportFeedback(ImportStats& stats) {
   if (options_.feedback_dir.empty()) return Status::Ok();
   LOUPE_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFeedbackFiles(options_.feedback_dir));
-  std::set<int64_t> touched;
+  std::map<int64_t, int64_t> touched;  // experiment -> its newest batch's time (0: unknown)
   // Oldest first, so a LoRA's steps follow time.
   for (auto it = names.rbegin(); it != names.rend(); ++it) {
     const std::string& name = *it;
@@ -147,9 +172,9 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
     json config = {{"lora_id", lora}, {"source", "CLaaS feedback logs"}, {"engine", EngineModeName(batch->mode)}};
     int64_t step = lora_steps_[lora];  // advanced only once the batch is written
     Status written = [&]() -> Status {
-      LOUPE_ASSIGN_OR_RETURN(int64_t id,
-                             Experiment("claas-feedback", RunId("claas-feedback-", lora), lora, ConfigText(config)));
-      int64_t ts = ParseUtc(batch->timestamp_utc);
+      const int64_t ts = ParseUtc(batch->timestamp_utc);
+      LOUPE_ASSIGN_OR_RETURN(int64_t id, Experiment("claas-feedback", RunId("claas-feedback-", lora), lora,
+                                                    ConfigText(config), ts));
       MetricBatch mb;
       mb.experiment_id = id;
       mb.from.seq = step;
@@ -161,7 +186,7 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
       mb.points.push_back({"batch/samples", step, static_cast<double>(batch->samples.size()), ts});
       mb.points.push_back({"batch/ok", step, batch->status == "ok" ? 1.0 : 0.0, ts});
       LOUPE_RETURN_IF_ERROR((tracking_.LogMetrics(mb)).status());
-      touched.insert(id);
+      touched[id] = std::max(touched[id], ts);
       return Status::Ok();
     }();
     if (!written.ok()) {
@@ -175,9 +200,12 @@ Status ClaasImporter::ImportFeedback(ImportStats& stats) {
     feedback_done_.insert(name);
     ++stats.feedback_batches;
   }
-  // A LoRA's log has no end; between batches it is shown finished, not silent-and-crashed.
-  for (int64_t id : touched) {
-    LOUPE_RETURN_IF_ERROR((tracking_.Finish(id, RunStatus::kFinished)).status());
+  // A LoRA's log has no end; between batches it is shown finished, not silent-and-crashed,
+  // ending at its newest batch.
+  for (const auto& [id, last] : touched) {
+    int64_t& end = lora_ends_[id];
+    end = std::max(end, last);
+    LOUPE_RETURN_IF_ERROR((tracking_.Finish(id, RunStatus::kFinished, "", end)).status());
   }
   return Status::Ok();
 }
@@ -211,7 +239,15 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
       config["lora_id"] = p.lora_id;
       config["preference"] = p.name;
       config["eval_run"] = ref.id;
-      Result<int64_t> created = Experiment("claas-evals", run_id, ref.id + "/" + p.name, ConfigText(config));
+      // The run spans its steps' own times.
+      int64_t first = 0, last = 0;
+      for (const EvalStep& s : p.steps) {
+        const int64_t ts = ParseUtc(s.timestamp);
+        if (ts <= 0) continue;
+        first = first ? std::min(first, ts) : ts;
+        last = std::max(last, ts);
+      }
+      Result<int64_t> created = Experiment("claas-evals", run_id, ref.id + "/" + p.name, ConfigText(config), first);
       if (!created.ok()) {
         if (!RefusedContent(created.status())) return created.status();
         spdlog::warn("CLaaS import: skipping {}/{}: {}", ref.id, p.name, created.status().message());
@@ -247,7 +283,7 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
       }
       eval_seen_[(fs::path(ref.path) / p.name / "steps.jsonl").string()] = sig->second;
       if (finished) {
-        LOUPE_RETURN_IF_ERROR((tracking_.Finish(id, RunStatus::kFinished)).status());
+        LOUPE_RETURN_IF_ERROR((tracking_.Finish(id, RunStatus::kFinished, "", last)).status());
         eval_finished_.insert(run_id);
       }
     }

@@ -45,8 +45,10 @@ class ClaasImporter {
  private:
   Status ImportFeedback(ImportStats& stats);
   Status ImportEvals(ImportStats& stats);
+  // Creates or resumes the run; `start` (micros, 0: unknown) from the files moves its
+  // start back when earlier than the one it has.
   Result<int64_t> Experiment(const std::string& project, const std::string& run_id, const std::string& name,
-                             const std::string& config_json);
+                             const std::string& config_json, int64_t start);
 
   TrackingService& tracking_;
   ImportOptions options_;
@@ -56,6 +58,8 @@ class ClaasImporter {
   std::map<std::string, std::string> eval_seen_;  // steps.jsonl path -> size/mtime signature
   std::set<std::string> eval_finished_;
   std::map<std::string, int64_t> experiment_ids_;  // run_id -> experiment id
+  std::map<std::string, int64_t> experiment_starts_;  // run_id -> start given to the store
+  std::map<int64_t, int64_t> lora_ends_;  // feedback experiment -> its newest batch's time
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -5,6 +5,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/unicode_text.h"
+
 namespace loupe::datasets {
 
 namespace {
@@ -54,7 +56,8 @@ nlohmann::json ColumnStats(const Column& c) {
       s["min"] = Number(v.front());
       s["max"] = Number(v.back());
       s["mean"] = Number(mean);
-      s["std"] = Number(v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0);  // sample std, like pandas
+      // Sample std, like pandas: undefined (null) for one value, not 0.
+      s["std"] = Number(v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : std::nan(""));
       s["q25"] = Number(Quantile(v, 0.25));
       s["median"] = Number(Quantile(v, 0.5));
       s["q75"] = Number(Quantile(v, 0.75));
@@ -76,7 +79,7 @@ nlohmann::json ColumnStats(const Column& c) {
       for (size_t r = 0; r < n; ++r) {
         if (c.missing[r]) continue;
         ++present;
-        size_t len = c.texts[r].size();
+        size_t len = Utf8Length(c.texts[r]);  // characters, as a reader counts them
         min_len = std::min(min_len, len);
         max_len = std::max(max_len, len);
         total += len;

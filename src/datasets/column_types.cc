@@ -107,6 +107,27 @@ std::optional<int64_t> ParseDatetime(std::string_view raw) {
   return secs * 1000000 + frac_micros;
 }
 
+namespace {
+
+// An integer written with more digits than a double holds (beyond 2^53, like an ID
+// 12345678901234567): read as a number it would change, so such a column stays text.
+bool IsInexactInteger(std::string_view raw) {
+  std::string_view s = Trim(raw);
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
+  while (s.size() > 1 && s.front() == '0') s.remove_prefix(1);
+  if (s.size() < 16 || s.size() > 400) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  double v = 0;
+  if (std::from_chars(s.data(), s.data() + s.size(), v).ec != std::errc()) return true;
+  char buf[512];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return res.ec != std::errc() || std::string_view(buf, static_cast<size_t>(res.ptr - buf)) != s;
+}
+
+}  // namespace
+
 ColumnType InferColumnType(const RawColumn& column) {
   bool all_bool = true, all_num = true, all_date = true;
   size_t present = 0, total_len = 0;
@@ -118,7 +139,7 @@ ColumnType InferColumnType(const RawColumn& column) {
     total_len += cell->size();
     if (distinct.size() <= 1000) distinct.insert(*cell);
     if (all_bool && !ParseBool(*cell)) all_bool = false;
-    if (all_num && !ParseNumber(*cell)) all_num = false;
+    if (all_num && (!ParseNumber(*cell) || IsInexactInteger(*cell))) all_num = false;
     if (all_date && !ParseDatetime(*cell)) all_date = false;
   }
   if (present == 0) return ColumnType::kText;

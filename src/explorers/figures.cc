@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <nlohmann/json.hpp>
 
+#include "common/unicode_text.h"
+
 #include "datasets/column_stats.h"
 
 namespace loupe::explorers {
@@ -45,8 +47,15 @@ double Quantile(std::vector<double>& sorted, double q) {
   return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
-// A precomputed box (Plotly draws q1/median/q3/fences given directly).
-json Box(const std::string& name, std::vector<double> v) {
+// A precomputed box (Plotly draws q1/median/q3/fences given directly; Tukey's
+// whiskers: the furthest values within 1.5 IQR of the quartiles) and, as
+// a second trace, every value beyond the whiskers, drawn as points and counted in the
+// box's hover text, so outliers never vanish (the first 1,000 are drawn).
+void Box(const std::string& name, std::vector<double> v, json& data) {
+  if (v.empty()) {  // a group with no numbers: an empty box, not quartiles of nothing
+    data.push_back({{"type", "box"}, {"name", name}, {"x", {name}}, {"boxpoints", false}, {"n", 0}, {"outliers", 0}});
+    return;
+  }
   std::sort(v.begin(), v.end());
   double q1 = Quantile(v, 0.25), med = Quantile(v, 0.5), q3 = Quantile(v, 0.75), iqr = q3 - q1;
   double lo = q1, hi = q3;
@@ -56,12 +65,25 @@ json Box(const std::string& name, std::vector<double> v) {
   for (auto it = v.rbegin(); it != v.rend(); ++it) {
     if (*it <= q3 + 1.5 * iqr) { hi = *it; break; }
   }
+  constexpr size_t kMaxDrawn = 1000;
   json outliers = json::array();
+  size_t beyond = 0;
   for (double x : v) {
-    if ((x < lo || x > hi) && outliers.size() < 1000) outliers.push_back(x);
+    if (x < lo || x > hi) {
+      ++beyond;
+      if (outliers.size() < kMaxDrawn) outliers.push_back(x);
+    }
   }
-  return {{"type", "box"}, {"name", name}, {"x", {name}}, {"q1", {Num(q1)}}, {"median", {Num(med)}}, {"q3", {Num(q3)}},
-          {"lowerfence", {Num(lo)}}, {"upperfence", {Num(hi)}}, {"boxpoints", false}, {"n", v.size()}};
+  const std::string counted = std::to_string(v.size()) + " values, " + std::to_string(beyond) +
+                              (beyond == 1 ? " outlier" : " outliers") +
+                              (beyond > kMaxDrawn ? " (first " + std::to_string(kMaxDrawn) + " drawn)" : "");
+  data.push_back({{"type", "box"}, {"name", name}, {"x", {name}}, {"q1", {Num(q1)}}, {"median", {Num(med)}},
+                  {"q3", {Num(q3)}}, {"lowerfence", {Num(lo)}}, {"upperfence", {Num(hi)}}, {"boxpoints", false},
+                  {"n", v.size()}, {"outliers", beyond}, {"hovertext", counted}});
+  if (beyond == 0) return;
+  data.push_back({{"type", "scatter"}, {"mode", "markers"}, {"name", name + " outliers"},
+                  {"x", json(std::vector<std::string>(outliers.size(), name))}, {"y", outliers},
+                  {"marker", {{"size", 5}, {"symbol", "circle-open"}}}, {"hovertext", counted}});
 }
 
 }  // namespace
@@ -127,8 +149,25 @@ json HistogramFigure(const Column& x, int64_t bins, const Column* split) {
   layout["yaxis"] = AxisTitle("Rows");
   layout["barmode"] = "overlay";
   if (!std::isfinite(lo)) return {{"data", json::array()}, {"layout", layout}};
-  if (hi == lo) hi = lo + 1;
+  // numpy.histogram's rule, so counts match what a user checks against: a constant
+  // column spans lo - 0.5 to hi + 0.5; edges are lo + i * width with the last exactly hi;
+  // bins are half-open [edge, next edge) but the last one also holds hi, and a value is
+  // placed by comparing it with the edges themselves, so one on an edge never falls into
+  // the bin below through rounding.
+  if (hi == lo) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
   const double width = (hi - lo) / static_cast<double>(bins);
+  std::vector<double> edges(static_cast<size_t>(bins) + 1);
+  for (int64_t b = 0; b < bins; ++b) edges[static_cast<size_t>(b)] = lo + static_cast<double>(b) * width;
+  edges.back() = hi;
+  auto bin_of = [&](double v) {
+    int64_t b = std::clamp<int64_t>(static_cast<int64_t>((v - lo) / (hi - lo) * static_cast<double>(bins)), 0, bins - 1);
+    if (v < edges[static_cast<size_t>(b)]) --b;
+    else if (b != bins - 1 && v >= edges[static_cast<size_t>(b) + 1]) ++b;
+    return b;
+  };
   std::vector<std::string> order;
   std::vector<std::string> g;
   if (split) g = Groups(*split, order);
@@ -138,11 +177,10 @@ json HistogramFigure(const Column& x, int64_t bins, const Column* split) {
     std::vector<int64_t> counts(static_cast<size_t>(bins), 0);
     for (size_t r = 0; r < x.size(); ++r) {
       if (x.IsMissing(r) || !std::isfinite(x.numbers[r]) || (split && g[r] != name)) continue;
-      int64_t b = std::min<int64_t>(bins - 1, static_cast<int64_t>((x.numbers[r] - lo) / width));
-      ++counts[static_cast<size_t>(b)];
+      ++counts[static_cast<size_t>(bin_of(x.numbers[r]))];
     }
     json centers = json::array();
-    for (int64_t b = 0; b < bins; ++b) centers.push_back(lo + (static_cast<double>(b) + 0.5) * width);
+    for (int64_t b = 0; b < bins; ++b) centers.push_back((edges[static_cast<size_t>(b)] + edges[static_cast<size_t>(b) + 1]) / 2);
     data.push_back({{"type", "bar"}, {"name", name}, {"x", centers}, {"y", counts}, {"width", width},
                     {"opacity", split ? 0.6 : 1.0}});
   }
@@ -160,7 +198,7 @@ json BoxFigure(const std::vector<const Column*>& columns, const Column* group_by
       for (size_t r = 0; r < c->size(); ++r) {
         if (!c->IsMissing(r) && std::isfinite(c->numbers[r])) v.push_back(c->numbers[r]);
       }
-      data.push_back(Box(c->name, std::move(v)));
+      Box(c->name, std::move(v), data);
       continue;
     }
     for (const std::string& name : order) {
@@ -168,8 +206,7 @@ json BoxFigure(const std::vector<const Column*>& columns, const Column* group_by
       for (size_t r = 0; r < c->size(); ++r) {
         if (g[r] == name && !c->IsMissing(r) && std::isfinite(c->numbers[r])) v.push_back(c->numbers[r]);
       }
-      json b = Box(columns.size() == 1 ? name : c->name + " · " + name, std::move(v));
-      data.push_back(b);
+      Box(columns.size() == 1 ? name : c->name + " · " + name, std::move(v), data);
     }
   }
   json layout = Layout(group_by ? "Box plot by " + group_by->name : "Box plot");
@@ -253,19 +290,11 @@ json WordFrequencyFigure(const Column& column, int64_t top, int64_t min_length, 
       "again", "further", "once", "off", "under", "until", "above", "below", "between", "through", "during", "before",
       "http", "https", "www", "com"};
   std::unordered_map<std::string, int64_t> counts;
-  std::string word;
-  auto flush = [&] {
-    if (static_cast<int64_t>(word.size()) >= min_length && !(stopwords && kStop.count(word))) ++counts[word];
-    word.clear();
+  auto count = [&](const std::string& word, size_t length) {
+    if (static_cast<int64_t>(length) >= min_length && !(stopwords && kStop.count(word))) ++counts[word];
   };
   for (size_t r = 0; r < column.size(); ++r) {
-    if (column.IsMissing(r)) continue;
-    for (char ch : column.CellText(r)) {
-      unsigned char c = static_cast<unsigned char>(ch);
-      if (std::isalpha(c) || c >= 0x80) word += static_cast<char>(std::tolower(c));
-      else flush();
-    }
-    flush();
+    if (!column.IsMissing(r)) ForEachLowercaseWord(column.CellText(r), count);
   }
   std::vector<std::pair<std::string, int64_t>> v(counts.begin(), counts.end());
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });

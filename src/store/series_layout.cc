@@ -104,6 +104,7 @@ std::vector<SeriesPoint> Downsample(const std::vector<Bucket>& pieces, int64_t f
   // output bucket may show one beside its min and max: three slots a bucket, not two.
   bool any_nonfinite = false;
   for (const Bucket& b : pieces) any_nonfinite |= b.has_nonfinite;
+  // (The API's smallest max_points, 5, leaves room for that; below it, max_points wins.)
   const int64_t per_bucket = any_nonfinite && max_points >= 5 ? 3 : 2;
   const int64_t nbuckets = std::max<int64_t>(1, (max_points - 2) / per_bucket);
   const int64_t span = to - from + 1;

@@ -381,6 +381,10 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
                                       "UPDATE experiments SET status='running', finish_time=0, error='', "
                                       "last_seen=?, update_time=? WHERE id=?",
                                       now, now, *id));
+      if (e.imported) {
+        LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET imported=1, create_time=min(create_time, ?) WHERE id=?",
+                                        started, *id));
+      }
       if (e.config_json != "{}") {
         LOUPE_ASSIGN_OR_RETURN(Experiment cur, LoadExperiment(db, *id));
         LOUPE_ASSIGN_OR_RETURN(std::string merged, MergeJsonObjects(cur.config_json, e.config_json));
@@ -410,10 +414,10 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
           sql::Exec(db, "UPDATE projects SET sum=sum + 1, update_time=? WHERE id=?", now, *project_id));
       LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                       "INSERT INTO experiments(project_id, run_id, name, description, status, "
-                                      "create_time, update_time, last_seen, config, tags, sort) "
-                                      "VALUES(?,?,?,?,'running',?,?,?,?,?,(SELECT sum FROM projects WHERE id=?))",
+                                      "create_time, update_time, last_seen, config, tags, sort, imported) "
+                                      "VALUES(?,?,?,?,'running',?,?,?,?,?,(SELECT sum FROM projects WHERE id=?),?)",
                                       *project_id, run_id, name, e.description, started, now, now, e.config_json,
-                                      TagsText(e.tags), *project_id));
+                                      TagsText(e.tags), *project_id, int64_t{e.imported ? 1 : 0}));
       id = db.LastInsertId();
     }
     LOUPE_RETURN_IF_ERROR(RegisterClient(db, e.client, *id, !out.resumed, started, out.step_base));
@@ -560,7 +564,8 @@ Status ApplyStatus(SqliteDb& db, const Experiment& cur, RunStatus s, RunStatus& 
   }
   now_status = s;
   int64_t now = NowMicros();
-  int64_t finish = at > cur.create_time && at < now ? at : now;
+  // A run may end when it started (an import of one batch): at == create_time is kept.
+  int64_t finish = at > 0 && at >= cur.create_time && at < now ? at : now;
   return sql::Exec(db, "UPDATE experiments SET status=?, finish_time=?, update_time=?, last_seen=? WHERE id=?",
                    std::string(RunStatusName(s)), s == RunStatus::kRunning ? int64_t{0} : finish, now, now, cur.id);
 }
@@ -629,7 +634,7 @@ Result<int> SqliteStore::CrashStaleRuns(int64_t cutoff_micros) {
     int64_t now = NowMicros();
     LOUPE_RETURN_IF_ERROR(sql::Exec(db,
                                     "UPDATE experiments SET status='crashed', finish_time=CASE WHEN last_seen > create_time THEN last_seen ELSE create_time END, "
-                                    "update_time=? WHERE status='running' AND last_seen < ?",
+                                    "update_time=? WHERE status='running' AND last_seen < ? AND imported=0",
                                     now, cutoff_micros));
     changed = db.Changes();
     return Status::Ok();

@@ -65,6 +65,10 @@ struct NewExperiment {
   int64_t client_start = 0;
   // Added to the run's tags (a resumed run keeps the ones it has).
   std::vector<std::string> tags;
+  // A run an importer keeps from another tool's files (CLaaS): its times come from the
+  // files (a start moves back to client_start when that is earlier) and its status from
+  // the importer, so the heartbeat monitor never marks it crashed.
+  bool imported = false;
 };
 
 // A partial update of an experiment: fields left empty keep their stored value, so two
@@ -200,7 +204,7 @@ struct SeriesPoint {
 struct SeriesQuery {
   int64_t from = 0;
   int64_t to = std::numeric_limits<int64_t>::max();
-  int max_points = 1500;  // >= 4
+  int max_points = 1500;  // >= 5: first, last, and a bucket's min, max and NaN/Inf
 };
 
 struct SeriesResult {

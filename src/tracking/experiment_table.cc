@@ -12,6 +12,7 @@
 #include "common/bounded_json.h"
 #include "common/time_util.h"
 #include "common/json_flatten.h"
+#include "common/number_text.h"
 #include "tracking/run_filter.h"
 
 namespace loupe {
@@ -203,10 +204,11 @@ Result<ExperimentTable> BuildExperimentTable(TrackingService& t, int64_t project
     std::vector<JsonLeaf> leaves = FlattenJsonObject(e.config_json);
     for (const JsonLeaf& leaf : leaves) {
       auto [it, inserted] = key_info.try_emplace(leaf.key);
+      const std::string identity = ConfigValueIdentity(leaf.text);  // 1 and 1.0 do not differ
       if (inserted) {
         it->second.first = key_info.size();
-        it->second.value = leaf.text;
-      } else if (it->second.value != leaf.text) {
+        it->second.value = identity;
+      } else if (it->second.value != identity) {
         it->second.differs = true;
       }
       ++it->second.runs;
@@ -417,16 +419,13 @@ std::string ExperimentTableCsv(const ExperimentTable& table) {
   for (const TableRow& r : table.rows) {
     const Experiment& e = r.experiment;
     out += std::to_string(e.id) + "," + field(e.run_id) + "," + field(e.name) + "," + RunStatusName(e.status) + "," +
-           FormatIsoMicros(e.create_time) + "," + std::to_string(r.duration_micros / 1e6);
+           FormatIsoMicros(e.create_time) + ",";
+    AppendNumberText(out, static_cast<double>(r.duration_micros) / 1e6);
     // Numbers as they are (a leading '-' is a sign, not a formula).
     for (const ConfigCell& c : r.config) out += "," + (!c.present ? std::string() : c.number ? c.text : field(c.text));
     auto number = [&](std::optional<double> v) {
       out += ",";
-      if (v) {
-        char buf[32];
-        std::snprintf(buf, sizeof(buf), "%.17g", *v);
-        out += buf;
-      }
+      if (v) AppendNumberText(out, *v);
     };
     for (size_t c = 0; c < r.metrics.size(); ++c) {
       number(r.metrics[c]);

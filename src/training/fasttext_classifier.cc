@@ -24,21 +24,27 @@ class FastTextClassifier : public Model {
   }
 
   Status Train(const TrainData& train, const TrainData*, const CurveCallback& curve, const StopRequested& stop) override {
-    // fastText reports progress many times a second; keep one point per 1% (and the
-    // end), which is plenty for a curve.
+    // fastText reports progress many times a second; the curve keeps one point per
+    // percent of training (step = percent done, 0-100). fastText's loss is a running
+    // average and its last report comes just before the end, so that value is also the
+    // point at 100, where fastText's own CLI prints it as the final avg.loss.
     int last = -1;
+    double last_loss = std::nan("");
     TrainProgress progress = [&](double prog, double loss) {
       if (stop && stop()) return false;
-      int permille = static_cast<int>(std::lround(prog * 1000));
-      if (!curve || (permille / 10 == last / 10 && permille < 1000) || !std::isfinite(loss)) return true;
-      last = permille;
-      curve("train/loss", permille, loss);
+      if (!std::isfinite(loss)) return true;
+      last_loss = loss;
+      const int percent = std::clamp(static_cast<int>(std::floor(prog * 100)), 0, 100);
+      if (!curve || percent == last) return true;
+      last = percent;
+      curve("train/loss", percent, loss);
       return true;
     };
     Result<FastTextModel> m =
         FastTextModel::Train(train.examples->texts, *train.labels, num_classes_, params_, work_dir_, progress);
     if (stop && stop()) return Cancelled();
     if (!m.ok()) return m.status();
+    if (curve && last < 100 && std::isfinite(last_loss)) curve("train/loss", 100, last_loss);
     model_ = std::move(*m);
     trained_ = true;
     return Status::Ok();

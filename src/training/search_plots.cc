@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "common/sweep_stats.h"
+
 namespace loupe::training {
 
 namespace {
@@ -55,37 +57,21 @@ const char* SearchPlotName(SearchPlot p) {
   return "?";
 }
 
-std::vector<std::pair<std::string, double>> ParameterImportance(const std::vector<Trial>& trials,
-                                                                const std::vector<SearchDimension>& space) {
+std::vector<std::pair<std::string, std::optional<double>>> ParameterImportance(const std::vector<Trial>& trials,
+                                                                               const std::vector<SearchDimension>& space) {
   std::vector<const Trial*> done = Finished(trials);
-  std::vector<std::pair<std::string, double>> out;
-  const size_t n = done.size();
-  double mean = 0;
-  for (const Trial* t : done) mean += t->value;
-  mean = n ? mean / static_cast<double>(n) : 0;
-  double total = 0;
-  for (const Trial* t : done) total += (t->value - mean) * (t->value - mean);
-  const size_t bins = std::max<size_t>(1, std::min<size_t>(5, n / 2));
-  double sum = 0;
+  std::vector<std::pair<std::string, std::optional<double>>> out;
   for (const SearchDimension& d : space) {
-    std::vector<std::pair<double, double>> xy;
-    for (const Trial* t : done) xy.emplace_back(ParamOf(*t, d.name), t->value);
-    std::sort(xy.begin(), xy.end());
-    double between = 0;
-    for (size_t b = 0; b < bins && total > 0; ++b) {
-      size_t lo = b * n / bins, hi = (b + 1) * n / bins;
-      if (hi <= lo) continue;
-      double m = 0;
-      for (size_t i = lo; i < hi; ++i) m += xy[i].second;
-      m /= static_cast<double>(hi - lo);
-      between += static_cast<double>(hi - lo) * (m - mean) * (m - mean);
+    std::vector<double> xs, ys;
+    for (const Trial* t : done) {
+      double x = ParamOf(*t, d.name);
+      if (std::isnan(x)) continue;
+      xs.push_back(x);
+      ys.push_back(t->value);
     }
-    double eta2 = total > 0 ? between / total : 0;
-    out.emplace_back(d.name, eta2);
-    sum += eta2;
+    out.emplace_back(d.name, NumericEtaSquared(xs, ys));
   }
-  for (auto& [name, v] : out) v = sum > 0 ? v / sum : 1.0 / static_cast<double>(out.size());
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second.value_or(-1) > b.second.value_or(-1); });
   return out;
 }
 
@@ -192,14 +178,18 @@ Result<json> MakeSearchPlot(SearchPlot kind, const std::vector<Trial>& trials, c
     }
     case SearchPlot::kImportance: {
       auto importance = ParameterImportance(trials, space);
+      if (std::none_of(importance.begin(), importance.end(), [](const auto& p) { return p.second.has_value(); })) {
+        return Status::NotFound("no variance to explain: every finished trial scored the same (or there are fewer than 3)");
+      }
       json names = json::array(), values = json::array();
       for (auto it = importance.rbegin(); it != importance.rend(); ++it) {
         names.push_back(it->first);
-        values.push_back(it->second);
+        values.push_back(it->second ? json(*it->second) : json(nullptr));
       }
       json layout = Layout("Parameter importance");
       layout["showlegend"] = false;
       layout["xaxis"] = Axis("Share of the goal's variance the parameter explains alone (η²)", false);
+      layout["xaxis"]["range"] = {0, 1};
       layout["yaxis"] = {{"automargin", true}};
       return json{{"data", {{{"type", "bar"}, {"orientation", "h"}, {"x", values}, {"y", names}, {"name", "importance"}}}},
                   {"layout", layout}};

@@ -3,13 +3,16 @@
 // (goal against each parameter), contour (goal over the two most important
 // parameters, interpolated) and parameter importance.
 //
-// Importance is the correlation ratio (eta squared) of the goal over equal-count bins
-// of each parameter, normalised to sum to 1: the share of the goal's variance that
-// the parameter alone explains. It is a one-parameter-at-a-time measure, simpler than
+// Importance is the correlation ratio (eta squared) of the goal grouped by each
+// parameter's value (a grid's levels; many distinct values in five equal-count bins,
+// ties kept together): the share of the goal's variance that the parameter alone
+// explains. Shares are not normalised, so they need not sum to 1, and there is none
+// where the goal does not vary. It is a one-parameter-at-a-time measure, simpler than
 // fANOVA, and said so on the plot.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +33,8 @@ const char* SearchPlotName(SearchPlot p);
 Result<nlohmann::json> MakeSearchPlot(SearchPlot kind, const std::vector<Trial>& trials,
                                       const std::vector<SearchDimension>& space, const std::string& goal, bool maximize);
 
-std::vector<std::pair<std::string, double>> ParameterImportance(const std::vector<Trial>& trials,
-                                                                const std::vector<SearchDimension>& space);
+// Most important first; nothing for a parameter where the goal has no variance.
+std::vector<std::pair<std::string, std::optional<double>>> ParameterImportance(const std::vector<Trial>& trials,
+                                                                               const std::vector<SearchDimension>& space);
 
 }  // namespace loupe::training

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/column_types.h"
+#include "datasets/table_parser.h"
 #include "training/memory_estimate.h"
 
 namespace loupe::training {
@@ -363,7 +364,9 @@ Result<Examples> EncodeRows(const FeatureSpec& spec, const json& rows) {
       const json& row = rows[r];
       if (!row.is_object()) return Status::InvalidArgument("rows[" + std::to_string(r) + "] must be an object");
       auto it = row.find(fc.name);
-      if (it == row.end() || it->is_null()) {
+      // "NA", "" and the rest are missing here as in an uploaded file, so a row
+      // predicts the same whichever way it arrives.
+      if (it == row.end() || it->is_null() || (it->is_string() && datasets::IsMissingToken(it->get_ref<const std::string&>()))) {
         col.cells.push_back(std::nullopt);
       } else if (it->is_string()) {
         col.cells.push_back(it->get<std::string>());

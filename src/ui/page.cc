@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -114,6 +115,14 @@ std::string FormatNumber(std::optional<double> v, int precision) {
   if (std::isinf(*v)) return *v > 0 ? "+Inf" : "-Inf";
   char buf[48];
   std::snprintf(buf, sizeof(buf), "%.*g", precision, *v);
+  // A score of 0.99999 must not read as a perfect 1 (nor a loss of 1e-7 as 0 when
+  // rounded at a fixed place): where rounding lands on 0, 1 or -1 and the value is not
+  // exactly that, digits are added until it no longer does.
+  for (int p = precision + 1; p <= 17; ++p) {
+    const double shown = std::strtod(buf, nullptr);
+    if (shown == *v || (shown != 0 && shown != 1 && shown != -1)) break;
+    std::snprintf(buf, sizeof(buf), "%.*g", p, *v);
+  }
   return buf;
 }
 
@@ -161,8 +170,10 @@ std::string FormatDuration(int64_t micros) {
   if (micros < 0) return "—";
   double s = micros / 1e6;
   char buf[32];
+  // Truncated, like the minutes and hours below, so 59.96 s reads 59.9s, not 60.0s.
   if (s < 60) {
-    std::snprintf(buf, sizeof(buf), "%.1fs", s);
+    const int64_t tenths = micros / 100000;
+    std::snprintf(buf, sizeof(buf), "%lld.%llds", static_cast<long long>(tenths / 10), static_cast<long long>(tenths % 10));
   } else if (s < 3600) {
     std::snprintf(buf, sizeof(buf), "%dm %02ds", int(s / 60), int(s) % 60);
   } else {

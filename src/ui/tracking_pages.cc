@@ -10,6 +10,7 @@
 
 #include "common/bounded_json.h"
 #include "auth/roles.h"
+#include "common/number_text.h"
 #include "common/time_util.h"
 #include "tracking/experiment_table.h"
 #include "tracking/run_filter.h"
@@ -128,8 +129,12 @@ HttpResponse Projects(TrackingService& t) {
     if (!exps.ok()) return HtmlErrorPage(exps.status(), frame);
     int64_t running = std::count_if(exps->begin(), exps->end(),
                                     [](const Experiment& e) { return e.status == RunStatus::kRunning; });
+    // A project was last updated when anything in it was: a run's last write, heartbeat,
+    // end or edit, not only when a run was added.
+    int64_t updated = p.update_time;
+    for (const Experiment& e : *exps) updated = std::max({updated, e.update_time, e.last_seen, e.finish_time});
     rows.push_back({{"id", p.id}, {"name", p.name}, {"count", exps->size()}, {"running", running},
-                    {"updated", FormatMicrosUtc(p.update_time)}, {"description", p.description}});
+                    {"updated", FormatMicrosUtc(updated)}, {"description", p.description}});
   }
   return HtmlPage(frame, RenderTemplate("projects", {{"has_projects", !rows.empty()}, {"projects", rows}}));
 }
@@ -226,7 +231,8 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
         }
         std::string text = FormatNumber(m->mean, 4) + (m->n > 1 ? " ± " + FormatNumber(m->stddev, 2) : "");
         stats.push_back({{"text", text},
-                         {"title", "mean of " + std::to_string(m->n) + " runs; sd " + FormatNumber(m->stddev, 4) +
+                         {"title", "mean of " + std::to_string(m->n) + (m->n > 1 ? " runs; sd " + FormatNumber(m->stddev, 4)
+                                                                                  : " run; sd undefined") +
                                        ", min " + FormatNumber(m->min, 4) + ", max " + FormatNumber(m->max, 4)}});
       }
       rows.push_back({{"is_group", true}, {"group_key", table->group_by},
@@ -279,7 +285,9 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
     group_keys.push_back({{"key", k}, {"label", "group by " + k}, {"selected", table->group_by == k}});
   }
   json per_pages = json::array();
-  for (int n : {20, 50, 100, 200}) per_pages.push_back({{"n", n}, {"selected", table->page.per_page == n}});
+  // The page size in use is always one of the choices (per_page=5 reads "5 / page").
+  std::set<int64_t> sizes = {20, 50, 100, 200, table->page.per_page};
+  for (int64_t n : sizes) per_pages.push_back({{"n", n}, {"selected", table->page.per_page == n}});
   auto csv_query = base;
   csv_query.erase("per_page");
   json view = {{"project", table->project.name}, {"project_id", *id}, {"q", q->search}, {"sort", q->sort},
@@ -538,7 +546,7 @@ HttpResponse ComparePage(TrackingService& t, const HttpRequest& req) {
     for (const auto& c : configs) {
       auto it = c.find(k);
       std::string v = it == c.end() ? "—" : it->second;
-      distinct.insert(v);
+      distinct.insert(it == c.end() ? v : ConfigValueIdentity(it->second));  // 1 and 1.0 are one value
       values.push_back(v);
     }
     config_rows.push_back({{"key", k}, {"values", values}, {"differs", distinct.size() > 1}});

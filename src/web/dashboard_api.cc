@@ -112,7 +112,7 @@ HttpResponse SeriesBatch(TrackingService& t, ThreadPool& fanout, const HttpReque
   constexpr size_t kMaxKeys = 200;
   const std::string* keys_text = req.Query("keys");
   if (!keys_text || keys_text->empty()) return JsonError(Status::InvalidArgument("keys is required (comma-separated)"));
-  LOUPE_ASSIGN_OR_RESPOND(int64_t max_points, IntQuery(req, "max_points", 1500, 4, 100000));
+  LOUPE_ASSIGN_OR_RESPOND(int64_t max_points, IntQuery(req, "max_points", 1500, 5, 100000));
   std::vector<std::string> keys;
   for (size_t start = 0; start <= keys_text->size();) {
     size_t comma = keys_text->find(',', start);

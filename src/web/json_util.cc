@@ -1,5 +1,6 @@
 #include "web/json_util.h"
 #include "common/bounded_json.h"
+#include "common/number_text.h"
 #include "web/http_status.h"
 
 #include <nlohmann/json.hpp>
@@ -48,17 +49,7 @@ nlohmann::json JsonNumber(double v) {
   return v;
 }
 
-void AppendJsonNumber(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "\"NaN\"";
-  } else if (std::isinf(v)) {
-    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  } else {
-    char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof(buf), v);
-    out.append(buf, res.ptr);
-  }
-}
+void AppendJsonNumber(std::string& out, double v) { AppendNumberText(out, v); }
 
 void AppendJsonString(std::string& out, const std::string& s) {
   out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -260,8 +260,9 @@ HttpResponse ReadSeries(TrackingService& t, const HttpRequest& req, int64_t id) 
   for (const auto* r : {&from, &to, &max_points}) {
     if (!r->ok()) return JsonError(r->status());
   }
-  if (*max_points < 4 || *max_points > 100000) {
-    return JsonError(Status::InvalidArgument("max_points must be between 4 and 100000"));
+  // 5 at least: the first and last points and one bucket's minimum, maximum and NaN/Inf.
+  if (*max_points < 5 || *max_points > 100000) {
+    return JsonError(Status::InvalidArgument("max_points must be between 5 and 100000"));
   }
   if (*from > *to) return JsonError(Status::InvalidArgument("from must not be greater than to"));
   if (Status st = (t.GetExperiment(id)).status(); !st.ok()) return JsonError(st);

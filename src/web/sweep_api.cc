@@ -7,7 +7,7 @@
 
 #include "tracking/experiment_table.h"
 #include "tracking/saved_views.h"
-#include "tracking/sweep_stats.h"
+#include "common/sweep_stats.h"
 #include "tracking/validation.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
@@ -83,17 +83,18 @@ HttpResponse Sweep(TrackingService& t, const HttpRequest& req, int64_t project_i
   json params = json::array();
   for (size_t c = 0; c < table.config_columns.size(); ++c) {
     const bool is_numeric = all_numeric[c] && !numeric[c].empty();
-    std::set<std::string> distinct(labels[c].begin(), labels[c].end());
+    // Numbers are compared as numbers: 1 and 1.0 are one value.
+    const size_t distinct = is_numeric ? std::set<double>(numeric[c].begin(), numeric[c].end()).size()
+                                       : std::set<std::string>(labels[c].begin(), labels[c].end()).size();
     std::optional<double> rho, eta2;
     if (is_numeric) {
       rho = SpearmanRho(numeric[c], numeric_y[c]);
-      // Few distinct values are groups as they are; many are binned by rank.
-      eta2 = EtaSquared(distinct.size() <= 5 ? labels[c] : QuantileBins(numeric[c], 5), numeric_y[c]);
+      eta2 = NumericEtaSquared(numeric[c], numeric_y[c]);
     } else {
       eta2 = EtaSquared(labels[c], label_y[c]);
     }
     params.push_back({{"key", table.config_columns[c]}, {"kind", is_numeric ? "numeric" : "categorical"},
-                      {"runs", labels[c].size()}, {"distinct", distinct.size()},
+                      {"runs", labels[c].size()}, {"distinct", distinct},
                       {"rho", rho ? json(*rho) : json(nullptr)}, {"eta2", eta2 ? json(*eta2) : json(nullptr)}});
   }
   return JsonOk({{"metric", metric_key}, {"value", value}, {"metrics", table.available_keys}, {"params", params}, {"runs", rows},

@@ -54,8 +54,12 @@ test('a blind comparison of 20 prompts: progress, rate, prefer, reveal, export',
   await shot(page, 'compare-blind-grid');
 
   // A rating is saved and comes back after a reload.
-  await row.locator('.compare-cell').first().locator('select[data-criterion=overall]').selectOption('4');
-  await page.waitForResponse((r) => r.url().endsWith('/grid'));
+  // Listen before acting: the save and the grid's refresh can finish before a listener
+  // added afterwards is in place.
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/grid')),
+    row.locator('.compare-cell').first().locator('select[data-criterion=overall]').selectOption('4'),
+  ]);
   await page.reload();
   assert.equal(await page.locator('.compare-row').first().locator('.compare-cell').first()
     .locator('select[data-criterion=overall]').inputValue(), '4');

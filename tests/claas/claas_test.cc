@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <thread>
 
 #include "claas/claas_importer.h"
 #include "claas/eval_results.h"
@@ -242,6 +244,67 @@ TEST(ClaasImporter, ImportsOnceAndPicksUpNewFiles) {
   ASSERT_EQ(evals->size(), 1u);
   EXPECT_EQ((*evals)[0].name, "r1/p");
   EXPECT_EQ((*evals)[0].status, RunStatus::kFinished);
+}
+
+// Imported runs start and end when CLaaS's files say (a LoRA's batches 5 h 01 m apart; an
+// eval's steps 3 min 59.5 s apart, in Python's isoformat with an offset), not when they
+// were read; an eval without summary.json stays running however long it is silent.
+TEST(ClaasImporter, TimesComeFromTheFilesAndStatusFromClaas) {
+  TempDir dir;
+  fs::path fb = fs::path(dir.path()) / "feedback";
+  Write(fb / "20260224T000001-a.json", LocalLog("a", "2026-02-24T00:00:01Z", 0.5));
+  Write(fb / "20260224T050102-b.json", LocalLog("b", "2026-02-24T05:01:02Z", 0.25));
+  fs::path ev = fs::path(dir.path()) / "evals";
+  Write(ev / "done" / "p" / "steps.jsonl",
+        R"({"step": 0, "timestamp": "2026-02-24T10:00:00.500000+00:00", "eval": {"preference_compliance": 0.5}})" "\n"
+        R"({"step": 1, "timestamp": "2026-02-24T12:04:00+02:00", "eval": {"preference_compliance": 0.7}})" "\n");
+  Write(ev / "done" / "summary.json", "{}");
+  Write(ev / "going" / "p" / "steps.jsonl",
+        R"({"step": 0, "timestamp": "2026-02-24T11:00:00Z", "eval": {"preference_compliance": 0.5}})" "\n");
+
+  auto store = OpenTestStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  TrackingService tracking(*store, QuietTracking(dir.path()));
+  ClaasImporter importer(tracking, {fb.string(), ev.string(), 0});
+  ASSERT_TRUE(importer.ImportOnce().ok());
+  // A run of the SDK's in the same store, silent as long: the monitor does end that one.
+  NewExperiment sdk;
+  sdk.project = "sdk";
+  auto silent = tracking.StartRun(sdk);
+  ASSERT_TRUE(silent.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(tracking.CrashSilentRuns().ok());
+
+  const int64_t t0 = int64_t{1771891201} * 1000000;  // 2026-02-24T00:00:01Z
+  auto by_name = [&](const std::string& project) {
+    std::map<std::string, Experiment> out;
+    auto projects = tracking.ListProjects();
+    for (const Project& p : *projects) {
+      if (p.name != project) continue;
+      auto exps = tracking.ListExperiments(p.id);
+      for (const Experiment& e : *exps) out[e.name] = e;
+    }
+    return out;
+  };
+  auto lora = by_name("claas-feedback").at("user/a");
+  EXPECT_EQ(lora.create_time, t0);
+  EXPECT_EQ(lora.finish_time - lora.create_time, int64_t{5 * 3600 + 61} * 1000000);  // 5 h 01 m 01 s
+  EXPECT_EQ(lora.status, RunStatus::kFinished);
+  auto evals = by_name("claas-evals");
+  const Experiment& done = evals.at("done/p");
+  EXPECT_EQ(done.create_time, t0 + (int64_t{10 * 3600 - 1} * 1000000) + 500000);  // 10:00:00.5
+  EXPECT_EQ(done.finish_time - done.create_time, int64_t{239} * 1000000 + 500000);  // to 10:04:00 UTC
+  EXPECT_EQ(done.status, RunStatus::kFinished);
+  const Experiment& going = evals.at("going/p");
+  EXPECT_EQ(going.create_time, t0 + int64_t{11 * 3600 - 1} * 1000000);
+  EXPECT_EQ(going.status, RunStatus::kRunning);
+  EXPECT_EQ((*tracking.GetExperiment(silent->experiment.id)).status, RunStatus::kCrashed);
+
+  // The series' points carry the files' times too, so relative time starts at 0.
+  auto q = tracking.QuerySeries(tracking.GetSeries(done.id, "eval/compliance")->id, SeriesQuery{});
+  ASSERT_EQ(q->points.size(), 2u);
+  EXPECT_EQ(q->points[0].ts, done.create_time);
+  EXPECT_EQ(q->points[1].ts, done.finish_time);
 }
 
 // A file whose content tracking refuses (a LoRA name or an experiment name over 255

@@ -100,6 +100,18 @@ TEST(ColumnTypes, InfersEachType) {
   EXPECT_EQ(InferColumnType(empty), ColumnType::kText);
 }
 
+// An ID beyond 2^53 would be rounded as a number (12345678901234567 -> ...568), so a
+// column holding one is not inferred numeric; one a double holds exactly still is.
+TEST(ColumnTypes, IntegersADoubleCannotHoldKeepTheColumnText) {
+  EXPECT_NE(InferColumnType(RawColumn{"id", {"12345678901234567", "2", "3"}}), ColumnType::kNumeric);
+  EXPECT_NE(InferColumnType(RawColumn{"id", {"-9007199254740993", "1"}}), ColumnType::kNumeric);
+  EXPECT_EQ(InferColumnType(RawColumn{"id", {"9007199254740992", "1"}}), ColumnType::kNumeric);
+  EXPECT_EQ(InferColumnType(RawColumn{"x", {"1.2345678901234567", "1e300", "0000000000000000042"}}), ColumnType::kNumeric);
+  Column kept = *ConvertColumn(RawColumn{"id", {"12345678901234567"}},
+                               InferColumnType(RawColumn{"id", {"12345678901234567", "12345678901234567"}}));
+  EXPECT_EQ(kept.CellText(0), "12345678901234567");
+}
+
 TEST(ColumnTypes, ParsersAreStrict) {
   EXPECT_EQ(*ParseNumber(" 3.25 "), 3.25);
   EXPECT_TRUE(std::isinf(*ParseNumber("-inf")));

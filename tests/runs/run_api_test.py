@@ -396,6 +396,41 @@ class RunApiTest(unittest.TestCase):
         hist = [e for e in self.get(f"/api/v1/explorer/?dataset_id={self.wine}") if e["exploration_type"] == "HistogramExplorer"][0]
         res = self.get(f"/api/v1/explorer/{hist['id']}/results")
         self.assertEqual(sum(res["data"]["data"][0]["y"]), 178)  # every row in a bin
+        # Ten bins of alcohol against numpy.histogram on scikit-learn's own copy of the
+        # data: values on an edge go to the bin above, as numpy puts them.
+        import csv
+        import numpy
+        with open("/usr/lib/python3/dist-packages/sklearn/datasets/data/wine_data.csv") as f:
+            alcohol = [float(row[0]) for row in list(csv.reader(f))[1:]]
+        counts, edges = numpy.histogram(alcohol, bins=10)
+        e = self.data("/api/v1/explorer/", {"dataset_id": self.wine, "exploration_type": "HistogramExplorer",
+                                            "columns": ["alcohol"], "parameters": {"bins": 10}})
+        deadline = time.time() + 30
+        while self.get(f"/api/v1/explorer/{e['id']}")["status"] not in ("FINISHED", "ERROR") and time.time() < deadline:
+            time.sleep(0.05)
+        bars = self.get(f"/api/v1/explorer/{e['id']}/results")["data"]["data"][0]
+        self.assertEqual(bars["y"], counts.tolist())
+        self.assertEqual(bars["y"][:3], [1, 10, 19])
+        for got, want in zip(bars["x"], (edges[:-1] + edges[1:]) / 2):
+            self.assertAlmostEqual(got, want, places=12)
+        # Magnesium's box against numpy: quartiles, Tukey's whiskers and all 4 values
+        # beyond them, drawn and counted.
+        with open("/usr/lib/python3/dist-packages/sklearn/datasets/data/wine_data.csv") as f:
+            mg = numpy.array([float(row[4]) for row in list(csv.reader(f))[1:]])
+        q1, med, q3 = numpy.percentile(mg, [25, 50, 75])
+        lo, hi = mg[mg >= q1 - 1.5 * (q3 - q1)].min(), mg[mg <= q3 + 1.5 * (q3 - q1)].max()
+        beyond = sorted(mg[(mg < lo) | (mg > hi)].tolist())
+        self.assertEqual(len(beyond), 4)
+        e = self.data("/api/v1/explorer/", {"dataset_id": self.wine, "exploration_type": "BoxPlotExplorer",
+                                            "columns": ["magnesium"], "parameters": {}})
+        deadline = time.time() + 30
+        while self.get(f"/api/v1/explorer/{e['id']}")["status"] not in ("FINISHED", "ERROR") and time.time() < deadline:
+            time.sleep(0.05)
+        box, points = self.get(f"/api/v1/explorer/{e['id']}/results")["data"]["data"]
+        self.assertEqual((box["q1"], box["median"], box["q3"]), ([q1], [med], [q3]))
+        self.assertEqual((box["lowerfence"], box["upperfence"], box["outliers"]), ([lo], [hi], 4))
+        self.assertEqual(box["hovertext"], "178 values, 4 outliers")
+        self.assertEqual((points["type"], sorted(points["y"]), points["x"]), ("scatter", beyond, ["magnesium"] * 4))
         corr = [e for e in self.get(f"/api/v1/explorer/?dataset_id={self.wine}") if e["exploration_type"] == "CorrelationMatrixExplorer"][0]
         z = self.get(f"/api/v1/explorer/{corr['id']}/results")["data"]["data"][0]["z"]
         self.assertEqual(len(z), 13)

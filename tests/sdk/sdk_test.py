@@ -12,6 +12,8 @@ import tempfile
 import threading
 import time
 import unittest
+
+import numpy
 from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
@@ -188,7 +190,20 @@ class SdkTest(unittest.TestCase):
             run.log({"ok": "text"})
         with self.assertRaises(ValueError):
             run.log({"ok": 1}, step=-3)
+        for bad in (True, 2.0, "3", numpy.float64(4)):
+            with self.assertRaisesRegex(ValueError, "step must be an integer", msg=repr(bad)):
+                run.log({"ok": 1}, step=bad)
         run.finish()
+
+    def test_numpy_integer_steps_are_steps(self):
+        run = loupe.Run(project="sdk", **self.run_kwargs(capture_console=False, system_metrics_interval=0))
+        for step in numpy.arange(3, 6, dtype=numpy.int64):
+            run.log({"loss": float(step) / 10}, step=step)
+        run.log_text("note", "at a numpy step", step=numpy.int32(7))
+        self.assertTrue(run.finish())
+        self.assertEqual([(p[0], p[1]) for p in series(self.server, run.id, "loss")["points"]], [(3, 0.3), (4, 0.4), (5, 0.5)])
+        items = self.server.request("GET", f"/api/v1/experiments/{run.id}/media?key=note")[1]["data"]["items"]
+        self.assertEqual([i["step"] for i in items], [7])
 
     def test_exception_in_context_marks_run_crashed(self):
         with self.assertRaises(ZeroDivisionError):
@@ -641,6 +656,25 @@ class PackagingTest(unittest.TestCase):
                                    capture_output=True, text=True, env={"PYTHONPATH": target})
             self.assertEqual(probe.returncode, 0, probe.stderr)
             self.assertTrue(probe.stdout.startswith(target))
+
+
+class SystemUnitsTest(unittest.TestCase):
+    """System metrics say GB and MB, so they are decimal: 23.54 GiB used is 25.28 GB."""
+
+    def test_memory_figures_are_in_the_units_their_keys_name(self):
+        from loupe import _system
+        meminfo = {"MemTotal": 64 * 2 ** 30, "MemAvailable": 64 * 2 ** 30 - int(23.54 * 2 ** 30)}
+        files = {"/proc/self/status": "Name:\tpython3\nVmRSS:\t  512000 kB\n", "/proc/stat": ""}
+        smi = "50, 40960, 81920, 61, 250.5\n"  # nvidia-smi: MiB
+        with mock.patch.object(_system, "_meminfo", return_value=meminfo), \
+                mock.patch.object(_system, "_read", side_effect=lambda p: files.get(p, "")), \
+                mock.patch.object(_system, "_run", return_value=smi), \
+                mock.patch.object(_system.shutil, "which", return_value="/usr/bin/nvidia-smi"):
+            values = _system.Sampler().sample()
+        self.assertEqual(values["system/memory.used_gb"], 25.276)  # 23.54 * 2^30 / 1e9
+        self.assertEqual(values["system/process.memory_mb"], 524.3)  # 512000 KiB
+        self.assertEqual(values["system/gpu.0.memory.used_mb"], 42949.7)  # 40960 MiB
+        self.assertEqual(values["system/gpu.0.memory.percent"], 50.0)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,27 @@ TEST(SeriesLayout, DownsampleKeepsSpikeFirstAndLast) {
   EXPECT_TRUE(spike);
 }
 
+// At the smallest max_points, 5, a range with a spike up, a spike down and a NaN between
+// its ends keeps all five: first, minimum, maximum, the NaN and last.
+TEST(SeriesLayout, DownsampleToFivePointsKeepsTheNaNAndBothSpikes) {
+  std::vector<Bucket> pieces;
+  for (int64_t s = 0; s < 1000; ++s) {
+    Bucket b;
+    b.Add({s, s == 300 ? 50.0 : s == 600 ? -50.0 : s == 700 ? std::numeric_limits<double>::quiet_NaN() : 1.0, 0});
+    pieces.push_back(b);
+  }
+  auto pts = Downsample(pieces, 0, 999, {0, 1, 0}, {999, 1, 0}, 5);
+  ASSERT_EQ(pts.size(), 5u);
+  EXPECT_EQ(pts[0].step, 0);
+  EXPECT_EQ(pts[1].step, 300);
+  EXPECT_EQ(pts[1].value, 50.0);
+  EXPECT_EQ(pts[2].step, 600);
+  EXPECT_EQ(pts[2].value, -50.0);
+  EXPECT_EQ(pts[3].step, 700);
+  EXPECT_TRUE(std::isnan(pts[3].value));
+  EXPECT_EQ(pts[4].step, 999);
+}
+
 TEST(SeriesLayout, DownsampleShowsBucketWithOnlyNaN) {
   std::vector<Bucket> pieces;
   for (int64_t s = 0; s < 10000; ++s) {

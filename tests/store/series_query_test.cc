@@ -125,6 +125,7 @@ TEST_F(SeriesQueryTest, OverwritesAndOutOfOrderWritesKeepSummariesExact) {
   }
   Check(0, 300000, 1500);
   Check(0, 300000, 4);
+  Check(0, 300000, 5);
 }
 
 // A downsampled query's first and last points are the stored ones, time included, also

@@ -115,9 +115,43 @@ TEST_F(ExperimentTableTest, PagesAndExportsCsv) {
             "min(acc),max(acc),config");
   // exp-29 (first, newest): loss 100-29 at step 0 then 50-29 at step 1; acc 0.29 once.
   std::string first = csv.substr(csv.find('\n') + 1);
-  EXPECT_NE(first.find(",21,21,71,0.28999999999999998,0.28999999999999998,0.28999999999999998,"), std::string::npos)
+  EXPECT_NE(first.find(",21,21,71,0.29,0.29,0.29,"), std::string::npos)
       << first.substr(0, first.find('\n'));
   EXPECT_NE(csv.find(R"("{""lr"": 2, ""opt"": {""name"": ""adam""}}")"), std::string::npos);
+
+  // NaN and infinities are spelled as the series export spells them; 1e-05 stays 1e-05.
+  MetricBatch b;
+  b.experiment_id = ids_[29];
+  b.points = {{"loss", 2, std::nan("")}, {"acc", 1, 1e-05}};
+  ASSERT_TRUE(tracking_->LogMetrics(b).ok());
+  csv = ExperimentTableCsv(Build(q));
+  first = csv.substr(csv.find('\n') + 1);
+  first = first.substr(0, first.find('\n'));
+  EXPECT_NE(first.find(R"(,"NaN",21,71,1e-05,1e-05,0.29,)"), std::string::npos) << first;
+}
+
+// Config values are compared as numbers: 1 and 1.0, 0.00001 and 1e-05 are the same, both
+// for "which keys differ" and for the search.
+TEST_F(ExperimentTableTest, NumbersInConfigsAreComparedAsNumbers) {
+  int64_t project = 0;
+  for (const char* config : {R"({"f": 1, "lr": 0.00001, "seed": 1})", R"({"f": 1.0, "lr": 1e-05, "seed": 2})"}) {
+    NewExperiment e;
+    e.project = "numbers";
+    e.config_json = config;
+    auto created = tracking_->StartRun(e);
+    ASSERT_TRUE(created.ok());
+    project = created->experiment.project_id;
+  }
+  auto t = BuildExperimentTable(*tracking_, project, {}, 0);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->config_columns, (std::vector<std::string>{"seed"}));
+  for (const char* search : {"lr=0.00001", "lr=1e-05", "f=1", "f=1.0", "lr<=1e-5"}) {
+    TableQuery q;
+    q.search = search;
+    auto found = BuildExperimentTable(*tracking_, project, q, 0);
+    ASSERT_TRUE(found.ok()) << search;
+    EXPECT_EQ(found->rows.size(), 2u) << search;
+  }
 }
 
 TEST_F(ExperimentTableTest, ConfigColumnsDefaultToTheKeysThatDiffer) {

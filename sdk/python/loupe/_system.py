@@ -66,7 +66,8 @@ def metadata():
         "cwd": os.getcwd(),
         "pid": os.getpid(),
         "cpu": {"brand": brand or platform.processor(), "cores": os.cpu_count()},
-        "memory": round(_meminfo().get("MemTotal", 0) / 2 ** 30, 2),  # GB, as SwanLab's metadata
+        # GiB, as SwanLab's own metadata computes the field it calls GB (compatibility).
+        "memory": round(_meminfo().get("MemTotal", 0) / 2 ** 30, 2),
     }
     commit = _run(["git", "rev-parse", "HEAD"])
     if commit:
@@ -124,10 +125,10 @@ class Sampler:
         if mem.get("MemTotal"):
             used = mem["MemTotal"] - mem.get("MemAvailable", 0)
             values["system/memory.percent"] = round(100.0 * used / mem["MemTotal"], 2)
-            values["system/memory.used_gb"] = round(used / 2 ** 30, 3)
+            values["system/memory.used_gb"] = round(used / 1e9, 3)  # decimal GB, as the key says
         for line in _read("/proc/self/status").splitlines():
             if line.startswith("VmRSS:"):
-                values["system/process.memory_mb"] = round(int(line.split()[1]) / 1024, 1)
+                values["system/process.memory_mb"] = round(int(line.split()[1]) * 1024 / 1e6, 1)  # kB are KiB
         if self._has_gpu:
             out = _run(["nvidia-smi", "--query-gpu=utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw",
                         "--format=csv,noheader,nounits"])
@@ -137,7 +138,7 @@ class Sampler:
                     values[f"system/gpu.{i}.utilization"] = util
                 if used is not None and total:
                     values[f"system/gpu.{i}.memory.percent"] = round(100.0 * used / total, 2)
-                    values[f"system/gpu.{i}.memory.used_mb"] = used
+                    values[f"system/gpu.{i}.memory.used_mb"] = round(used * 2 ** 20 / 1e6, 1)  # nvidia-smi says MiB
                 if temp is not None:
                     values[f"system/gpu.{i}.temperature"] = temp
                 if power is not None:

@@ -46,6 +46,18 @@ from ._console import MAX_LINE as _MAX_LINE, ConsoleCapture, original_stderr
 from ._spool import Spool, default_root
 
 _MAX_STEP = 2 ** 53
+
+
+def _checked_step(step: Any) -> int:
+    """A step as a plain int: any integer type (numpy.int64, torch's too) through
+    __index__, never a bool, a float or a number out of range."""
+    try:
+        value = step.__index__() if not isinstance(step, bool) else None
+    except (AttributeError, TypeError):
+        value = None
+    if not isinstance(value, int) or not 0 <= value <= _MAX_STEP:
+        raise ValueError(f"step must be an integer from 0 to 2^53, got {step!r}")
+    return value
 # Records stay well inside the server's per-request limits (docs/api.md).
 _MAX_KEYS_PER_RECORD = 10000
 _MAX_POINTS_PER_RECORD = 50000
@@ -357,8 +369,7 @@ class Run:
                 if step > _MAX_STEP:
                     raise ValueError("the next step would pass 2^53; pass step= explicitly")
             else:
-                if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= _MAX_STEP:
-                    raise ValueError(f"step must be an integer from 0 to 2^53, got {step!r}")
+                step = _checked_step(step)
                 if not self._explicit:  # from now on, steps without step= follow the explicit ones
                     self._explicit, self._auto_step = True, step
             self._check_open()  # after validation: a bad step is a ValueError even after finish()
@@ -441,8 +452,8 @@ class Run:
         held = self._media_keys.get(key)
         if held is not None and held != kind:
             raise ValueError(f"key {key!r} holds {held}s; log {kind}s under another key")
-        if step is not None and (not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= _MAX_STEP):
-            raise ValueError(f"step must be an integer from 0 to 2^53, got {step!r}")
+        if step is not None:
+            step = _checked_step(step)
         if caption is not None:
             caption = clean_text(str(caption))
             if len(caption.encode("utf-8")) > _MAX_CAPTION_BYTES:

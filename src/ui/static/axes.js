@@ -165,6 +165,18 @@
     return out;
   }
 
+  // Tick spacings for value axes: 1, 2, 2.5 and 5 times every power of ten from 1e-32 to
+  // 1e307. uPlot's own stop at 5e32, so a series of 1e40 (or +-1e300, all finite and
+  // stored exactly) got no ticks at all. Written as decimal literals (2.5e-7, not
+  // 2.5 * 1e-7) so each spacing is the double closest to its decimal value.
+  const numberIncrs = [];
+  for (let exp = -32; exp <= 307; exp++) {
+    for (const m of [1, 2, 2.5, 5]) {
+      const incr = +`${m}e${exp}`;
+      if (isFinite(incr)) numberIncrs.push(incr);
+    }
+  }
+
   // Width a y axis needs for its labels (uPlot's `size`; its labels are 12px sans-serif,
   // at most about 7.2 px a character, plus the tick and the gap).
   function axisSize(u, values) {
@@ -173,6 +185,6 @@
     return Math.max(40, Math.ceil(longest * 7.2) + 22);
   }
 
-  window.LoupeAxes = { numberTicks, logTicks, durationTicks, wallTicks, durationIncrs, wallIncrs, wallSplits,
+  window.LoupeAxes = { numberTicks, logTicks, durationTicks, wallTicks, durationIncrs, wallIncrs, wallSplits, numberIncrs,
     axisSize, compact, duration, decimalsOf };
 })();

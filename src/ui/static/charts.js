@@ -172,8 +172,21 @@
       if (mode === 'step') return d.steps;
       if (mode === 'wall') return d.ts;
       const src = this.opts.sources[i];
+      // Time counts from the run's start (t0), or from the run's earliest point on the
+      // chart when a client's clock put one before it: relative time is never negative.
+      // A source without t0 counts from its own first point. Fixed at the first full draw
+      // (every series' first point is kept), so zooming keeps the origin.
+      if (!this.range && !this.originFixed) {
+        this.originFixed = true;
+        this.opts.sources.forEach((s, k) => {
+          const firsts = this.opts.sources.map((o, j) => (o.expId === s.expId && this.data[j] && !this.data[j].error &&
+            this.data[j].ts.length ? this.data[j].ts[0] : Infinity));
+          const first = Math.min(...firsts);
+          if (first === Infinity) { if (s.t0 === undefined) this.originFixed = false; return; }
+          s.t0 = s.t0 !== undefined ? Math.min(s.t0, first) : this.data[k] && this.data[k].ts.length ? this.data[k].ts[0] : first;
+        });
+      }
       const t0 = src.t0 !== undefined ? src.t0 : (d.ts.length ? d.ts[0] : 0);
-      if (src.t0 === undefined && !this.range && d.ts.length) src.t0 = d.ts[0];
       return d.ts.map(t => t - t0);
     }
 
@@ -217,10 +230,10 @@
 
     yAxis(scale, log) {
       const A = window.LoupeAxes;
-      return this.themed({
+      return this.themed(Object.assign({
         scale, size: A.axisSize,
         values: (u, vals, i, space, incr) => this.recordTicks(scale, log ? A.logTicks(vals) : A.numberTicks(vals, incr)),
-      });
+      }, log ? {} : { incrs: A.numberIncrs }));
     }
 
     draw() {
@@ -236,8 +249,7 @@
         if (!d || d.error) return;
         // The meta line and data-points describe the chart's own series (the first source);
         // overlays and other runs are in the legend.
-        if (i === 0) { total = d.count; shown = d.steps.length; downsampled = d.downsampled; }
-        nonFinite += d.nonFinite || 0;
+        if (i === 0) { total = d.count; shown = d.steps.length; downsampled = d.downsampled; nonFinite = d.nonFinite || 0; }
         const xs = this.xOf(i, d);
         const scale = s.axis === 'right' ? 'y2' : 'y';
         if (weight > 0) {
@@ -254,7 +266,9 @@
       const errors = this.data.filter(d => d && d.error).map(d => d.error.message);
       let meta = total + (total === 1 ? ' point' : ' points');
       if (downsampled) meta += ' · ' + shown + ' drawn (min/max per bucket)';
-      if (nonFinite) meta += ' · ' + nonFinite + ' NaN/Inf';
+      // Counted from the points drawn: exact unless downsampled, when each bucket keeps
+      // only its first NaN/Inf, so the stored count can only be said to be at least that.
+      if (nonFinite) meta += ' · ' + (downsampled ? 'at least ' : '') + nonFinite + ' NaN/Inf';
       if (this.range) meta += ' · zoomed to steps ' + Math.floor(this.range.from) + '–' + Math.ceil(this.range.to);
       if (errors.length) meta += ' · ' + errors.join('; ');
       this.meta.textContent = meta;
@@ -298,8 +312,13 @@
         scales: {
           // A run logged within a second has a zero-width time span; give it one.
           // A zoomed step axis shows the whole zoomed range, not just the points in it.
-          x: { time: false, range: (u, min, max) => (this.range && mode === 'step' ? [this.range.from, this.range.to]
-            : min === max ? [min - 1, max + 1] : [min, max]) },
+          // One point (uPlot pads a lone x to 0..2x): a unit either side of it.
+          x: { time: false, range: (u, min, max) => {
+            if (this.range && mode === 'step') return [this.range.from, this.range.to];
+            const xs = u.data[0] || [];
+            if (xs.length && xs[0] === xs[xs.length - 1]) return [xs[0] - 1, xs[0] + 1];
+            return min === max ? [min - 1, max + 1] : [min, max];
+          } },
           y: { distr: log ? 3 : 1 },
           y2: { distr: 1 },
         },

@@ -389,7 +389,8 @@
   const durationEl = document.getElementById('duration');
   const skew = data.now_ts - Date.now() / 1000;
   function fmtDuration(s) {
-    if (s < 60) return s.toFixed(1) + 's';
+    // Truncated, like minutes and hours: 59.96 s reads 59.9s, not 60.0s.
+    if (s < 60) { const tenths = Math.floor(Math.floor(s * 1000 + 1e-6) / 100); return Math.floor(tenths / 10) + '.' + (tenths % 10) + 's'; }
     const p = n => String(Math.floor(n)).padStart(2, '0');
     if (s < 3600) return Math.floor(s / 60) + 'm ' + p(s % 60) + 's';
     return Math.floor(s / 3600) + 'h ' + p((s / 60) % 60) + 'm';

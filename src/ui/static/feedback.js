@@ -27,6 +27,8 @@
       return b && typeof b[field] === 'number' ? b[field] : null;
     }));
     new uPlot({ width: Math.min(560, box.clientWidth || 560), height: 200,
+                // Days in UTC, as every time on the pages (not the browser's zone).
+                tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
                 // Half a bucket either side, so that one bucket is not stretched over years.
                 scales: { x: { range: [starts[0] - bucket / 2, starts[starts.length - 1] + bucket / 2] }, y: { range } },
                 axes: [themed({}), themed({})],

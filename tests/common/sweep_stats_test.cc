@@ -1,4 +1,4 @@
-#include "tracking/sweep_stats.h"
+#include "common/sweep_stats.h"
 
 #include <gtest/gtest.h>
 
@@ -58,6 +58,28 @@ TEST(JsonFlatten, LeavesUnderDottedKeysInDocumentOrder) {
   EXPECT_TRUE(FlattenJsonObject("[1, 2]").empty());
   EXPECT_TRUE(FlattenJsonObject("{not json").empty());
   EXPECT_TRUE(FlattenJsonObject(std::string(100, '[') + std::string(100, ']')).empty());
+}
+
+}  // namespace
+}  // namespace loupe
+
+namespace loupe {
+namespace {
+
+// A grid's levels are groups as they are (numpy on the same values: 0.8624143384290980);
+// binning 9 trials into 4 equal-count bins would split a level across two bins.
+TEST(SweepStats, NumericEtaSquaredGroupsEqualValues) {
+  const std::vector<double> x = {1, 1, 1, 2, 2, 2, 3, 3, 3};
+  const std::vector<double> y = {0.70, 0.72, 0.69, 0.80, 0.78, 0.83, 0.81, 0.90, 0.86};
+  EXPECT_NEAR(*NumericEtaSquared(x, y), 0.862414338429098, 1e-12);
+  EXPECT_FALSE(NumericEtaSquared(x, std::vector<double>(9, 0.5)).has_value());  // nothing to explain
+  // Many distinct values: five equal-count bins by rank, as the sweep panel says.
+  std::vector<double> xs, ys;
+  for (int i = 0; i < 50; ++i) {
+    xs.push_back(i);
+    ys.push_back(i < 10 ? 1.0 : 0.0);
+  }
+  EXPECT_NEAR(*NumericEtaSquared(xs, ys), 1.0, 1e-12);  // the first bin is exactly the 1s
 }
 
 }  // namespace

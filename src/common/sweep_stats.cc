@@ -1,9 +1,10 @@
-#include "tracking/sweep_stats.h"
+#include "common/sweep_stats.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <set>
 
 namespace loupe {
 
@@ -19,7 +20,10 @@ std::optional<double> EtaSquared(const std::vector<std::string>& labels, const s
     ++g.second;
     total += (ys[i] - mean) * (ys[i] - mean);
   }
-  if (groups.size() < 2 || total == 0) return std::nullopt;
+  // A constant metric has nothing to explain; its mean can miss it by a rounding, so
+  // the values are compared, not the rounded total.
+  const auto [lo, hi] = std::minmax_element(ys.begin(), ys.end());
+  if (groups.size() < 2 || total == 0 || *lo == *hi) return std::nullopt;
   double between = 0;
   for (const auto& [label, g] : groups) {
     double gm = g.first / static_cast<double>(g.second);
@@ -37,6 +41,16 @@ std::vector<std::string> QuantileBins(const std::vector<double>& xs, int bins) {
     out[i] = std::to_string(std::clamp(b, 0, bins - 1));
   }
   return out;
+}
+
+std::optional<double> NumericEtaSquared(const std::vector<double>& xs, const std::vector<double>& ys, int max_groups) {
+  if (xs.size() != ys.size()) return std::nullopt;
+  std::set<double> distinct(xs.begin(), xs.end());
+  if (distinct.size() > static_cast<size_t>(max_groups)) return EtaSquared(QuantileBins(xs, max_groups), ys);
+  std::vector<std::string> labels;
+  labels.reserve(xs.size());
+  for (double x : xs) labels.push_back(std::to_string(std::distance(distinct.begin(), distinct.find(x))));
+  return EtaSquared(labels, ys);
 }
 
 }  // namespace loupe
