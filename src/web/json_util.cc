@@ -126,9 +126,15 @@ void AppendSeriesData(std::string& data, const std::string& key, const std::stri
   data += "{\"key\":";
   AppendJsonString(data, key);
   data += ",\"type\":\"" + type + "\",\"count\":" + std::to_string(r.count) + ",\"min\":";
-  AppendJsonNumber(data, r.min);
+  // Over finite values: with none (a series of NaN and infinities only) there is no
+  // minimum to give, which is null, not the NaN a reader would take for a value.
+  auto bound = [&](double v) {
+    if (std::isnan(v)) data += "null";
+    else AppendJsonNumber(data, v);
+  };
+  bound(r.min);
   data += ",\"max\":";
-  AppendJsonNumber(data, r.max);
+  bound(r.max);
   data += r.downsampled ? ",\"downsampled\":true" : ",\"downsampled\":false";
   data += ",\"points\":[";
   bool first = true;

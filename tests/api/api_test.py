@@ -68,6 +68,7 @@ class NativeApiTest(ApiTestBase):
         self.assertEqual(series["max"], 1.0)
         acc = self.call("GET", f"/api/v1/experiments/{run['id']}/series?key=acc")
         self.assertEqual([p[1] for p in acc["points"]], ["Infinity", "NaN"])
+        self.assertEqual((acc["count"], acc["min"], acc["max"]), (2, None, None))  # no finite value: none to give
         keys = self.call("GET", f"/api/v1/experiments/{run['id']}/keys")["keys"]
         self.assertEqual({k["key"] for k in keys}, {"train/loss", "acc"})
 

@@ -39,6 +39,24 @@ test('ticks never share a label: huge steps, near-constant values, zoomed durati
   assert.equal(A.decimalsOf(0.0025), 4);
 });
 
+test('legend values never round an imperfect score to a perfect one', () => {
+  assert.equal(A.compact(0.9999978, 4), '0.999998');
+  assert.equal(A.compact(0.99995, 4), '0.99995');
+  assert.equal(A.compact(-0.99999, 3), '-0.99999');
+  assert.equal(A.compact(1, 4), '1');
+  assert.equal(A.compact(0.5, 4), '0.5');
+  assert.equal(A.compact(0.97501, 4), '0.975');
+  assert.equal(A.compact(3e-4, 6), '3e-4');
+  // The explorers' tables (LoupeForms): six digits, more where six would read as 1 or 0.
+  const forms = { window: {} };
+  vm.runInNewContext(fs.readFileSync(path.join(root, 'src', 'ui', 'static', 'forms.js'), 'utf8'), forms);
+  const short = forms.window.LoupeForms.shortNumber;
+  assert.equal(short(0.9999998), '0.9999998');
+  assert.equal(short(1e-9), '1e-9');
+  assert.equal(short(0.123456789), '0.123457');
+  assert.equal(short(1), '1');
+});
+
 test('log-scale ticks and durations', () => {
   assert.deepEqual(plain(A.logTicks([1e-4, 1e-3, 0.01, 1, 100, 1e5])), ['1e-4', '0.001', '0.01', '1', '100', '100k']);
   assert.deepEqual(plain(A.durationTicks([0, 0.1, 0.2], 0.1)), ['0s', '0.1s', '0.2s']);

@@ -185,7 +185,18 @@ test('predictions search, feedback shares and the training exports', async () =>
   const baseId = JSON.parse((await api('GET', '/api/v1/llm/models')).text).data.models.find((m) => m.name === 'base').id;
   assert.equal(await baseRow.locator('td').nth(3).locator('a').getAttribute('href'), `/llm/predictions?model_id=${baseId}&rating=down`);
   assert.match(await tuned.locator('.tag-bars a', { hasText: 'hallucination' }).getAttribute('href'), /tag=hallucination/);
-  await page.waitForSelector('.trend-chart');
+  await page.waitForSelector('.trend-chart[data-ticks]');
+  // The trend's days are UTC days, the same in a New York browser.
+  const utcTicks = await page.getAttribute('.trend-chart', 'data-ticks');
+  const ny = await page.context().browser().newContext({ viewport: { width: 1400, height: 900 }, timezoneId: 'America/New_York' });
+  await ny.addCookies(await page.context().cookies());
+  const nyPage = await ny.newPage();
+  await nyPage.goto(server.url + '/llm/feedback');
+  await nyPage.waitForSelector('.trend-chart[data-ticks]');
+  assert.equal(await nyPage.getAttribute('.trend-chart', 'data-ticks'), utcTicks);
+  const today = new Date().toISOString().slice(0, 10);
+  assert.ok(JSON.parse(utcTicks).some((l) => l === today || l.startsWith(today.slice(5))), utcTicks);
+  await ny.close();
   const judgmentsCsv = (await api('GET', await page.getAttribute('.toolbar a[href*="format=csv"]', 'href'))).text;
   assert.equal(judgmentsCsv.trim().split('\n').length, 1 + 2);  // the header, base's thumbs down, tuned's evaluation
   await shot(page, 'llm-feedback');

@@ -64,6 +64,20 @@ class PagesTest(unittest.TestCase):
         self.assertGreater(shown, datetime.fromisoformat(created).timestamp() + 1, row)  # not the creation time
         self.assertLess(abs(shown - wrote), 2, row)
 
+    def test_numbers_in_configs_are_compared_as_numbers_and_one_run_has_no_sd(self):
+        ids = []
+        for config in ({"f": 1, "lr": 0.00001, "seed": 1}, {"f": 1.0, "lr": 1e-05, "seed": 2}):
+            _, body, _ = self.server.post("/api/v1/experiments", {"project": "numbers-cfg", "config": config})
+            ids.append(body["data"]["id"])
+            self.server.post(f"/api/v1/experiments/{ids[-1]}/metrics", {"steps": [{"step": 0, "values": {"acc": 0.5}}]})
+        p = self.page(f"/compare?ids={ids[0]},{ids[1]}")
+        for key, cls in (("f", "same"), ("lr", "same"), ("seed", "diff")):
+            self.assertRegex(p, rf'<tr class="{cls}"><td><code>{key}</code></td>', key)
+        project = self.server.get(f"/api/v1/experiments/{ids[0]}")[1]["data"]["project_id"]
+        grouped = self.page(f"/projects/{project}?group=seed&cols=acc")
+        self.assertIn('title="mean of 1 run; sd undefined', grouped)
+        self.assertNotIn("sd 0,", grouped)
+
     def test_the_page_size_in_use_is_the_one_selected(self):
         p = self.page("/projects/1?per_page=5")
         self.assertIn('<option value="5" selected>5 / page</option>', p)

@@ -31,7 +31,13 @@
                 tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
                 // Half a bucket either side, so that one bucket is not stretched over years.
                 scales: { x: { range: [starts[0] - bucket / 2, starts[starts.length - 1] + bucket / 2] }, y: { range } },
-                axes: [themed({}), themed({})],
+                axes: [themed({ values: (u, vals, i, space, incr) => {
+                  // UTC dates (and times when ticks are under a day apart), kept for tests.
+                  const labels = vals.map((v) => (v == null ? '' : new Date(v * 1000).toISOString()
+                    .slice(incr < 86400 ? 5 : 0, incr < 86400 ? 16 : 10).replace('T', ' ')));
+                  fig.dataset.ticks = JSON.stringify(labels);
+                  return labels;
+                } }), themed({})],
                 series: [{}, ...models.map((m, i) => ({ label: m, stroke: colors[i % colors.length], width: 2,
                                                          points: { show: true, size: 6 }, spanGaps: true }))] },
               [starts, ...series], fig);

@@ -74,6 +74,14 @@
     window.Plotly.newPlot(div, figure.data || [], layout, { responsive: true, displaylogo: false });
   }
 
+  // Six significant digits, or more where six would round to 0, 1 or -1 a value that is
+  // not exactly that (a score of 0.9999998 is not a perfect 1).
+  function shortNumber(v) {
+    let text = Number(v.toPrecision(6)).toString();
+    for (let p = 7; p <= 17 && Number(text) !== v && [0, 1, -1].includes(Number(text)); p++) text = Number(v.toPrecision(p)).toString();
+    return text;
+  }
+
   function table(container, data) {
     const t = el('table', { class: 'grid' });
     const head = el('tr');
@@ -82,7 +90,7 @@
     const body = el('tbody');
     for (const r of data.rows) {
       const tr = el('tr');
-      for (const v of r) tr.append(el('td', { text: v === null ? '—' : (typeof v === 'number' ? Number(v.toPrecision(6)).toString() : String(v)) }));
+      for (const v of r) tr.append(el('td', { text: v === null ? '—' : (typeof v === 'number' ? shortNumber(v) : String(v)) }));
       body.append(tr);
     }
     t.append(body);
@@ -98,5 +106,5 @@
     return json.data;
   }
 
-  window.LoupeForms = { el, render, read, plot, table, api };
+  window.LoupeForms = { el, render, read, plot, table, api, shortNumber };
 })();
