@@ -23,11 +23,14 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// "2026-02-24T19:35:12Z", "2026-02-24T19:35:12.250000+00:00" (Python's isoformat) or
-// with another offset -> micros since the epoch; 0 when it does not parse.
+// "2026-02-24T19:35:12Z", "2026-02-24T19:35:12.250000+00:00" (Python's isoformat),
+// "2026-02-24 19:35:12" or with another offset -> micros since the epoch; 0 when it does
+// not parse.
 int64_t ParseUtc(const std::string& s) {
   std::tm tm{};
-  const char* rest = s.size() >= 19 ? strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) : nullptr;
+  if (s.size() < 19) return 0;
+  // ISO 8601 with a T, or with a space as Python's str(datetime) writes it.
+  const char* rest = strptime(s.c_str(), s[10] == ' ' ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%dT%H:%M:%S", &tm);
   if (!rest) return 0;
   int64_t micros = static_cast<int64_t>(timegm(&tm)) * 1000000;
   if (*rest == '.') {

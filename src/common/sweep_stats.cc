@@ -46,7 +46,11 @@ std::vector<std::string> QuantileBins(const std::vector<double>& xs, int bins) {
 std::optional<double> NumericEtaSquared(const std::vector<double>& xs, const std::vector<double>& ys, int max_groups) {
   if (xs.size() != ys.size()) return std::nullopt;
   std::set<double> distinct(xs.begin(), xs.end());
-  if (distinct.size() > static_cast<size_t>(max_groups)) return EtaSquared(QuantileBins(xs, max_groups), ys);
+  if (distinct.size() > static_cast<size_t>(max_groups)) {
+    // At least two runs a bin: five bins of six runs would explain most of pure noise.
+    const int bins = std::clamp(static_cast<int>(xs.size() / 2), 2, max_groups);
+    return EtaSquared(QuantileBins(xs, bins), ys);
+  }
   std::vector<std::string> labels;
   labels.reserve(xs.size());
   for (double x : xs) labels.push_back(std::to_string(std::distance(distinct.begin(), distinct.find(x))));

@@ -22,8 +22,8 @@ std::optional<double> EtaSquared(const std::vector<std::string>& labels, const s
 std::vector<std::string> QuantileBins(const std::vector<double>& xs, int bins);
 
 // eta^2 of `ys` grouped by the numeric parameter `xs`: equal values are one group when
-// there are at most `max_groups` of them (a grid's levels), otherwise `max_groups`
-// equal-count bins by rank. 1 and 1.0 are one value.
+// there are at most `max_groups` of them (a grid's levels), otherwise up to `max_groups`
+// equal-count bins by rank, two values a bin at least. 1 and 1.0 are one value.
 std::optional<double> NumericEtaSquared(const std::vector<double>& xs, const std::vector<double>& ys, int max_groups = 5);
 
 }  // namespace loupe

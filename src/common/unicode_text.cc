@@ -1,6 +1,7 @@
 #include "common/unicode_text.h"
 
 #include <unicode/uchar.h>
+#include <unicode/unistr.h>
 #include <unicode/utf8.h>
 
 namespace loupe {
@@ -18,10 +19,16 @@ size_t Utf8Length(std::string_view text) {
 }
 
 void ForEachLowercaseWord(std::string_view text, const std::function<void(const std::string& word, size_t length)>& word) {
-  std::string current;
+  std::string current, folded;
   size_t length = 0;
   auto flush = [&] {
-    if (length > 0) word(current, length);
+    if (length > 0) {
+      // Full case folding, as Python's str.casefold(): Straße and STRASSE, λόγος and
+      // ΛΌΓΟΣ (a final sigma) are one word. A code point at a time cannot do either.
+      folded.clear();
+      icu::UnicodeString::fromUTF8(current).foldCase().toUTF8String(folded);
+      word(folded, length);
+    }
     current.clear();
     length = 0;
   };
@@ -36,10 +43,9 @@ void ForEachLowercaseWord(std::string_view text, const std::function<void(const 
       flush();
       continue;
     }
-    const UChar32 lower = u_tolower(c);
     uint8_t buf[U8_MAX_LENGTH];
     int32_t k = 0;
-    U8_APPEND_UNSAFE(buf, k, lower);
+    U8_APPEND_UNSAFE(buf, k, c);
     current.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(k));
     ++length;
   }

@@ -1,5 +1,6 @@
 // Text as people count it: characters (Unicode code points), not UTF-8 bytes, and words
-// compared without case in every script (café and CAFÉ are one word), through ICU.
+// compared without case in every script (café and CAFÉ, Straße and STRASSE are one
+// word), through ICU.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +14,8 @@ namespace loupe {
 size_t Utf8Length(std::string_view text);
 
 // Calls `word` with each run of letters (and the combining marks that follow them),
-// lower-cased, and its length in code points. Anything else separates words.
+// case-folded (Unicode full folding, as Python's str.casefold()), and its length in code
+// points as written. Anything else separates words.
 void ForEachLowercaseWord(std::string_view text, const std::function<void(const std::string& word, size_t length)>& word);
 
 }  // namespace loupe

@@ -155,8 +155,11 @@ json HistogramFigure(const Column& x, int64_t bins, const Column* split) {
   // placed by comparing it with the edges themselves, so one on an edge never falls into
   // the bin below through rounding.
   if (hi == lo) {
-    lo -= 0.5;
-    hi += 0.5;
+    // numpy's half unit, or more where a half is below the value's precision (a constant
+    // 1e17 would get bins of width 0, which numpy refuses).
+    const double half = std::max(0.5, std::abs(lo) * 1e-9);
+    lo -= half;
+    hi += half;
   }
   const double width = (hi - lo) / static_cast<double>(bins);
   std::vector<double> edges(static_cast<size_t>(bins) + 1);

@@ -287,11 +287,11 @@ ALTER TABLE series ADD COLUMN first_ts INTEGER;
 )sql",
       R"sql(
 -- v9: runs an importer keeps from another tool's files (CLaaS's feedback logs and eval
--- results) take their status from those files, never from the heartbeat monitor. The
--- importer's runs so far are marked by their run ids; it resets their status and start
--- times from the files on its first pass.
+-- results) take their status from those files, never from the heartbeat monitor. Runs
+-- imported before are not guessed from their ids (a user's run may look alike): the
+-- importer marks them, and resets their times and status from the files, on its first
+-- pass, which runs at start.
 ALTER TABLE experiments ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
-UPDATE experiments SET imported=1 WHERE run_id LIKE 'claas-feedback-%' OR run_id LIKE 'claas-eval-%';
 )sql",
   }};
   return m;

@@ -342,9 +342,11 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
   CreatedExperiment out;
   Status st = Write([&](SqliteDb& db) -> Status {
     const int64_t now = NowMicros();
-    // The client's clock, when it is plausible (not ahead of ours, not before 2020).
+    // The client's clock, when it is plausible (not ahead of ours, not before 2020); an
+    // importer's files are believed back to the epoch (CLaaS runs from 2019 exist).
     constexpr int64_t k2020 = int64_t{1577836800} * 1000000;
-    const int64_t started = e.client_start > k2020 && e.client_start < now ? e.client_start : now;
+    const int64_t earliest = e.imported ? 0 : k2020;
+    const int64_t started = e.client_start > earliest && e.client_start < now ? e.client_start : now;
     if (!e.client.empty()) {
       sql::Rows known(db, "SELECT experiment_id, step_base FROM experiment_clients WHERE client=?", e.client);
       if (known.Next()) {
@@ -381,8 +383,11 @@ Result<CreatedExperiment> SqliteStore::CreateOrResumeExperiment(const NewExperim
                                       "UPDATE experiments SET status='running', finish_time=0, error='', "
                                       "last_seen=?, update_time=? WHERE id=?",
                                       now, now, *id));
+      // Whoever resumed the run last owns its status: an SDK script resuming an imported
+      // run makes it an ordinary run again, which the heartbeat monitor ends if it dies.
+      LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET imported=? WHERE id=?", int64_t{e.imported ? 1 : 0}, *id));
       if (e.imported) {
-        LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET imported=1, create_time=min(create_time, ?) WHERE id=?",
+        LOUPE_RETURN_IF_ERROR(sql::Exec(db, "UPDATE experiments SET create_time=min(create_time, ?) WHERE id=?",
                                         started, *id));
       }
       if (e.config_json != "{}") {

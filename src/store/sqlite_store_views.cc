@@ -13,7 +13,8 @@ namespace loupe {
 namespace {
 
 constexpr const char* kSeriesColumns =
-    "id, experiment_id, key, type, chart_id, first_step, last_step, last_value, last_ts, create_time, version";
+    "id, experiment_id, key, type, chart_id, first_step, last_step, last_value, last_ts, create_time, version, "
+    "coalesce(first_ts, 0)";
 
 Series SeriesFromRow(const sql::Rows& q) {
   Series s;
@@ -28,6 +29,7 @@ Series SeriesFromRow(const sql::Rows& q) {
   s.last_ts = q.Int(8);
   s.create_time = q.Int(9);
   s.version = q.Int(10);
+  s.first_ts = q.Int(11);
   return s;
 }
 

@@ -159,6 +159,7 @@ struct Series {
   int64_t last_ts = 0;
   int64_t create_time = 0;
   int64_t version = 0;  // bumped by every write to the series
+  int64_t first_ts = 0;  // the time of the point at first_step (0: unknown, before v8)
 };
 
 // A run's smallest and largest finite value of a metric over all its steps, each at the

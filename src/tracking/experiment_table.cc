@@ -422,7 +422,18 @@ std::string ExperimentTableCsv(const ExperimentTable& table) {
            FormatIsoMicros(e.create_time) + ",";
     AppendNumberText(out, static_cast<double>(r.duration_micros) / 1e6);
     // Numbers as they are (a leading '-' is a sign, not a formula).
-    for (const ConfigCell& c : r.config) out += "," + (!c.present ? std::string() : c.number ? c.text : field(c.text));
+    for (const ConfigCell& c : r.config) {
+      out += ",";
+      if (!c.present) continue;
+      if (!c.number) {
+        out += field(c.text);
+        continue;
+      }
+      std::string shortest;
+      AppendNumberText(shortest, *c.number);  // 0.00001 as 1e-05, like the metrics
+      // ...unless the text holds more than the double (an integer beyond 2^53): as logged.
+      out += ConfigValueIdentity(c.text) == "n:" + shortest ? shortest : c.text;
+    }
     auto number = [&](std::optional<double> v) {
       out += ",";
       if (v) AppendNumberText(out, *v);

@@ -115,12 +115,12 @@ std::string FormatNumber(std::optional<double> v, int precision) {
   if (std::isinf(*v)) return *v > 0 ? "+Inf" : "-Inf";
   char buf[48];
   std::snprintf(buf, sizeof(buf), "%.*g", precision, *v);
-  // A score of 0.99999 must not read as a perfect 1 (nor a loss of 1e-7 as 0 when
-  // rounded at a fixed place): where rounding lands on 0, 1 or -1 and the value is not
-  // exactly that, digits are added until it no longer does.
+  // A score of 0.99999 must not read as a perfect 1, nor 99.99996 % as a perfect 100:
+  // where rounding lands on 0, 1 or 100 (either sign) and the value is not exactly that,
+  // digits are added until it no longer does.
   for (int p = precision + 1; p <= 17; ++p) {
     const double shown = std::strtod(buf, nullptr);
-    if (shown == *v || (shown != 0 && shown != 1 && shown != -1)) break;
+    if (shown == *v || (shown != 0 && std::fabs(shown) != 1 && std::fabs(shown) != 100)) break;
     std::snprintf(buf, sizeof(buf), "%.*g", p, *v);
   }
   return buf;

@@ -232,12 +232,12 @@ HttpResponse ExperimentsPage(TrackingService& t, const HttpRequest& req) {
         std::string text = FormatNumber(m->mean, 4) + (m->n > 1 ? " ± " + FormatNumber(m->stddev, 2) : "");
         stats.push_back({{"text", text},
                          {"title", "mean of " + std::to_string(m->n) + (m->n > 1 ? " runs; sd " + FormatNumber(m->stddev, 4)
-                                                                                  : " run; sd undefined") +
+                                                                                  : " run (no spread for one run)") +
                                        ", min " + FormatNumber(m->min, 4) + ", max " + FormatNumber(m->max, 4)}});
       }
       rows.push_back({{"is_group", true}, {"group_key", table->group_by},
                       {"group_value", r.group_present ? r.group : "(not set)"},
-                      {"group_count", g ? g->count : 0}, {"lead_span", 4 + table->config_columns.size()},
+                      {"group_count", g ? g->count : 0}, {"group_noun", g && g->count == 1 ? "run" : "runs"}, {"lead_span", 4 + table->config_columns.size()},
                       {"stats", stats}});
       last_group = this_group;
     }
@@ -411,8 +411,14 @@ HttpResponse ExperimentPage(TrackingService& t, const ExperimentLinks& links, co
     if (++in_batch == kKeysPerBatch) flush();
   }
   flush();
+  // Relative time counts from the run's start, or from its first point when a client's
+  // clock put that earlier: never negative, zoomed or not.
+  int64_t origin = e.create_time;
+  for (const Series& s : *series) {
+    if (s.type == "line" && s.first_ts > 0) origin = std::min(origin, s.first_ts);
+  }
   json data = {{"id", e.id}, {"status", RunStatusName(e.status)}, {"keys", keys}, {"namespaces", ns},
-               {"start_ts", e.create_time / 1e6}, {"now_ts", NowMicros() / 1e6}, {"batches", batches},
+               {"start_ts", e.create_time / 1e6}, {"origin_ts", origin / 1e6}, {"now_ts", NowMicros() / 1e6}, {"batches", batches},
                {"project_id", p.id}, {"can_edit", CanEdit(req)}};
   // The project's custom panels (several keys on one chart), drawn on each of its runs.
   json panels = json::array();

@@ -52,6 +52,44 @@ Status ParseStep(element s, int64_t& out, const std::string& where) {
   return Status::Ok();
 }
 
+// The body with every integer literal of 20 or more digits written as a decimal
+// ("100000000000000000000" -> "100000000000000000000.0"): simdjson 3.0 refuses integers
+// beyond 64 bits, which are valid JSON (JavaScript's JSON.stringify(1e20) writes one) and
+// are read as the double they denote, like any other number. Strings are left alone.
+std::string WidenBigIntegers(std::string_view body) {
+  std::string out;
+  out.reserve(body.size() + 16);
+  bool in_string = false;
+  for (size_t i = 0; i < body.size();) {
+    const char c = body[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < body.size()) out += body[++i];
+      else if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c >= '0' && c <= '9') {
+      size_t j = i;
+      while (j < body.size() && body[j] >= '0' && body[j] <= '9') ++j;
+      out.append(body.substr(i, j - i));
+      const bool decimal = j < body.size() && (body[j] == '.' || body[j] == 'e' || body[j] == 'E');
+      if (!decimal && j - i >= 20) out += ".0";
+      i = j;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 }  // namespace
 
 Status ParseMetricBatch(const std::string& body, const Limits& limits, MetricBatch& out) {
@@ -61,7 +99,12 @@ Status ParseMetricBatch(const std::string& body, const Limits& limits, MetricBat
   thread_local simdjson::dom::parser parser;
   element root;
   if (auto err = parser.parse(body).get(root); err) {
-    return Status::BadRequest(std::string("request body is not valid JSON: ") + simdjson::error_message(err));
+    // A number simdjson cannot read may be an integer beyond 64 bits: read it as a double.
+    // (The parser's document is only replaced when the second parse succeeds.)
+    const std::string widened = err == simdjson::NUMBER_ERROR ? WidenBigIntegers(body) : std::string();
+    if (widened.empty() || parser.parse(widened).get(root)) {
+      return Status::BadRequest(std::string("request body is not valid JSON: ") + simdjson::error_message(err));
+    }
   }
   if (root.type() != element_type::OBJECT) return Status::BadRequest("request body must be a JSON object");
 

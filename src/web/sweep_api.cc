@@ -7,6 +7,7 @@
 
 #include "tracking/experiment_table.h"
 #include "tracking/saved_views.h"
+#include "common/number_text.h"
 #include "common/sweep_stats.h"
 #include "tracking/validation.h"
 #include "web/api_routes.h"
@@ -83,13 +84,15 @@ HttpResponse Sweep(TrackingService& t, const HttpRequest& req, int64_t project_i
   json params = json::array();
   for (size_t c = 0; c < table.config_columns.size(); ++c) {
     const bool is_numeric = all_numeric[c] && !numeric[c].empty();
-    // Numbers are compared as numbers: 1 and 1.0 are one value.
-    const size_t distinct = is_numeric ? std::set<double>(numeric[c].begin(), numeric[c].end()).size()
-                                       : std::set<std::string>(labels[c].begin(), labels[c].end()).size();
+    // Numbers are compared as numbers (1 and 1.0 are one value; integers beyond 2^53 by
+    // their digits, which a double cannot tell apart).
+    std::vector<std::string> identities;
+    for (const std::string& text : labels[c]) identities.push_back(ConfigValueIdentity(text));
+    const size_t distinct = std::set<std::string>(identities.begin(), identities.end()).size();
     std::optional<double> rho, eta2;
     if (is_numeric) {
       rho = SpearmanRho(numeric[c], numeric_y[c]);
-      eta2 = NumericEtaSquared(numeric[c], numeric_y[c]);
+      eta2 = distinct <= 5 ? EtaSquared(identities, numeric_y[c]) : NumericEtaSquared(numeric[c], numeric_y[c]);
     } else {
       eta2 = EtaSquared(labels[c], label_y[c]);
     }

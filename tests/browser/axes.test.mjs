@@ -45,6 +45,8 @@ test('legend values never round an imperfect score to a perfect one', () => {
   assert.equal(A.compact(-0.99999, 3), '-0.99999');
   assert.equal(A.compact(1, 4), '1');
   assert.equal(A.compact(0.5, 4), '0.5');
+  assert.equal(A.compact(99.99996, 6), '99.99996');
+  assert.equal(A.compact(100, 6), '100');
   assert.equal(A.compact(0.97501, 4), '0.975');
   assert.equal(A.compact(3e-4, 6), '3e-4');
   // The explorers' tables (LoupeForms): six digits, more where six would read as 1 or 0.
@@ -55,6 +57,7 @@ test('legend values never round an imperfect score to a perfect one', () => {
   assert.equal(short(1e-9), '1e-9');
   assert.equal(short(0.123456789), '0.123457');
   assert.equal(short(1), '1');
+  assert.equal(short(99.9999996), '99.9999996');
 });
 
 test('log-scale ticks and durations', () => {

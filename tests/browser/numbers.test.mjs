@@ -129,6 +129,12 @@ test('relative time starts at 0 when points come before the run\'s start', async
   const c = await chartOf(page, 'early', 'loss', 'relative');
   for (const l of c.x.filter((l) => l)) assert.ok(!l.startsWith('-'), JSON.stringify(c.x));
   assert.equal(c.x.find((l) => l), '0s', JSON.stringify(c.x));
+  // Opened zoomed to steps 2-8 (20 s to 1 m 20 s after the first point): the same origin.
+  await page.goto(`${server.url}/experiments/${exps.early}?x=relative&from=2&to=8`);
+  await page.waitForFunction(() => document.querySelector('.chart[data-key="loss"]')?.dataset.state === 'drawn');
+  const zoomed = JSON.parse(await page.getAttribute('.chart[data-key="loss"]', 'data-ticks-x')).filter((l) => l);
+  assert.ok(zoomed.length >= 2, JSON.stringify(zoomed));
+  for (const l of zoomed) assert.ok(!l.startsWith('-') && l !== '0s', JSON.stringify(zoomed));
 });
 
 test('wall-clock labels are UTC in a New York browser, the same in the SVG export', async () => {

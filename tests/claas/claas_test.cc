@@ -260,7 +260,7 @@ TEST(ClaasImporter, TimesComeFromTheFilesAndStatusFromClaas) {
         R"({"step": 1, "timestamp": "2026-02-24T12:04:00+02:00", "eval": {"preference_compliance": 0.7}})" "\n");
   Write(ev / "done" / "summary.json", "{}");
   Write(ev / "going" / "p" / "steps.jsonl",
-        R"({"step": 0, "timestamp": "2026-02-24T11:00:00Z", "eval": {"preference_compliance": 0.5}})" "\n");
+        R"({"step": 0, "timestamp": "2026-02-24 11:00:00", "eval": {"preference_compliance": 0.5}})" "\n");
 
   auto store = OpenTestStore(dir.path());
   ASSERT_NE(store, nullptr);
@@ -305,6 +305,25 @@ TEST(ClaasImporter, TimesComeFromTheFilesAndStatusFromClaas) {
   ASSERT_EQ(q->points.size(), 2u);
   EXPECT_EQ(q->points[0].ts, done.create_time);
   EXPECT_EQ(q->points[1].ts, done.finish_time);
+
+  // An SDK script resuming the running eval makes it its own: when the script goes silent,
+  // the monitor ends it like any run.
+  NewExperiment resume;
+  resume.project = "claas-evals";
+  resume.run_id = going.run_id;
+  ASSERT_TRUE(tracking.StartRun(resume).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(tracking.CrashSilentRuns().ok());
+  EXPECT_EQ((*tracking.GetExperiment(going.id)).status, RunStatus::kCrashed);
+  // An importer starting afresh (a restart, or an upgrade from a version that kept no
+  // mark and read start times as the import time) sets both back from the files.
+  ClaasImporter restarted(tracking, {fb.string(), ev.string(), 0});
+  ASSERT_TRUE(restarted.ImportOnce().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(tracking.CrashSilentRuns().ok());
+  auto again = by_name("claas-evals").at("going/p");
+  EXPECT_EQ(again.status, RunStatus::kRunning);
+  EXPECT_EQ(again.create_time, going.create_time);
 }
 
 // A file whose content tracking refuses (a LoRA name or an experiment name over 255

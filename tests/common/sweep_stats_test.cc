@@ -80,6 +80,10 @@ TEST(SweepStats, NumericEtaSquaredGroupsEqualValues) {
     ys.push_back(i < 10 ? 1.0 : 0.0);
   }
   EXPECT_NEAR(*NumericEtaSquared(xs, ys), 1.0, 1e-12);  // the first bin is exactly the 1s
+  // Six runs, six distinct values: three bins of two (numpy on those groups: 0 and 2/3),
+  // not six bins of one, which would explain everything.
+  EXPECT_NEAR(*NumericEtaSquared({1, 2, 3, 4, 5, 6}, {0, 1, 0, 1, 1, 0}), 0.0, 1e-12);
+  EXPECT_NEAR(*NumericEtaSquared({1, 2, 3, 4, 5, 6}, {0, 0, 1, 0, 1, 1}), 2.0 / 3.0, 1e-12);
 }
 
 }  // namespace

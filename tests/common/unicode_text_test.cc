@@ -34,5 +34,20 @@ TEST(ForEachLowercaseWord, FoldsCaseInEveryScriptAndCountsCharacters) {
   EXPECT_EQ(counts.size(), 6u);
 }
 
+// Python: [w.casefold() for w in "λόγος ΛΌΓΟΣ Λόγος Straße STRASSE strasse".split()]
+// gives λόγοσ three times and strasse three times.
+TEST(ForEachLowercaseWord, FoldsAsPythonCasefoldDoes) {
+  std::map<std::string, int> counts;
+  std::map<std::string, size_t> lengths;
+  ForEachLowercaseWord("λόγος ΛΌΓΟΣ Λόγος Straße STRASSE strasse", [&](const std::string& w, size_t n) {
+    ++counts[w];
+    lengths[w] += n;
+  });
+  EXPECT_EQ(counts["λόγοσ"], 3);
+  EXPECT_EQ(counts["strasse"], 3);
+  EXPECT_EQ(counts.size(), 2u);
+  EXPECT_EQ(lengths["strasse"], 6u + 7u + 7u);  // lengths as written: Straße has 6 characters
+}
+
 }  // namespace
 }  // namespace loupe

@@ -190,7 +190,7 @@ class SdkTest(unittest.TestCase):
             run.log({"ok": "text"})
         with self.assertRaises(ValueError):
             run.log({"ok": 1}, step=-3)
-        for bad in (True, 2.0, "3", numpy.float64(4)):
+        for bad in (True, numpy.bool_(True), 2.0, "3", numpy.float64(4)):
             with self.assertRaisesRegex(ValueError, "step must be an integer", msg=repr(bad)):
                 run.log({"ok": 1}, step=bad)
         run.finish()

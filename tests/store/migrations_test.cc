@@ -91,28 +91,26 @@ TEST(Migrations, AddsANewDomainToAnExistingDatabase) {
   EXPECT_EQ(Versions(path), Newest());
 }
 
-// v9: the runs the CLaaS importer made before it marked them are marked, so the heartbeat
-// monitor leaves them to the importer; other silent runs it still ends.
-TEST(Migrations, ClaasRunsImportedEarlierAreLeftToTheImporter) {
+// v9 adds the mark the importer sets and guesses nothing from run ids: a user's run named
+// like an imported one is ended by the heartbeat monitor as any silent run is (the
+// importer marks its own runs again on its first pass).
+TEST(Migrations, V9MarksNoRunFromItsId) {
   TempDir dir;
   const std::string path = dir.path() + "/loupe.db";
   MakeLegacyDatabase(path, 5);
   {
     auto db = SqliteDb::Open(path, false, false);
-    ASSERT_TRUE((*db)->Exec("INSERT INTO projects VALUES(1, 'claas-evals', '', 1, 1);"
+    ASSERT_TRUE((*db)->Exec("INSERT INTO projects VALUES(1, 'my-project', '', 1, 1);"
                             "INSERT INTO experiments(id, project_id, run_id, name, status, create_time, "
-                            "update_time, last_seen) VALUES(1, 1, 'claas-eval-r_p-0a1b2c3d', 'r/p', 'running', 1, 1, 1), "
-                            "(2, 1, 'claas-feedback-user_a-01234567', 'user/a', 'running', 1, 1, 1), "
-                            "(3, 1, 'sdk-run', 'mine', 'running', 1, 1, 1);").ok());
+                            "update_time, last_seen) VALUES(1, 1, 'claas-eval-my-own-sweep', 'a', 'running', 1, 1, 1), "
+                            "(2, 1, 'sdk-run', 'b', 'running', 1, 1, 1);").ok());
   }
   StoreOptions o;
   o.data_dir = dir.path();
   auto store = OpenSqliteStore(o);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ(*(*store)->CrashStaleRuns(NowMicros()), 1);
-  EXPECT_EQ((*store)->GetExperiment(1)->status, RunStatus::kRunning);
-  EXPECT_EQ((*store)->GetExperiment(2)->status, RunStatus::kRunning);
-  EXPECT_EQ((*store)->GetExperiment(3)->status, RunStatus::kCrashed);
+  EXPECT_EQ(*(*store)->CrashStaleRuns(NowMicros()), 2);
+  EXPECT_EQ((*store)->GetExperiment(1)->status, RunStatus::kCrashed);
 }
 
 // The tables are rebuilt to never reuse ids: every row and every child row survives

@@ -145,6 +145,14 @@ TEST_F(ExperimentTableTest, NumbersInConfigsAreComparedAsNumbers) {
   auto t = BuildExperimentTable(*tracking_, project, {}, 0);
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->config_columns, (std::vector<std::string>{"seed"}));
+  // The CSV writes them as the metrics are written: shortest form.
+  TableQuery all;
+  all.all_rows = true;
+  all.config_columns = std::vector<std::string>{"lr", "f"};
+  std::string csv = ExperimentTableCsv(*BuildExperimentTable(*tracking_, project, all, 0));
+  size_t rows = 0;
+  for (size_t at = csv.find(",1e-05,1,"); at != std::string::npos; at = csv.find(",1e-05,1,", at + 1)) ++rows;
+  EXPECT_EQ(rows, 2u) << csv;
   for (const char* search : {"lr=0.00001", "lr=1e-05", "f=1", "f=1.0", "lr<=1e-5"}) {
     TableQuery q;
     q.search = search;
@@ -230,7 +238,7 @@ TEST_F(ExperimentTableTest, OneNumberWrittenTwoWaysIsOneGroupAndCsvKeepsSigns) {
   all.config_columns = std::vector<std::string>{"wd"};
   std::string csv = ExperimentTableCsv(*BuildExperimentTable(*tracking_, project, all, 0));
   EXPECT_NE(csv.find(",-0.5,"), std::string::npos) << csv;
-  EXPECT_NE(csv.find(",0.0001,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",1e-04,"), std::string::npos) << csv;  // as every export writes numbers
   EXPECT_EQ(csv.find("'-0.5"), std::string::npos) << csv;
 }
 

@@ -14,6 +14,9 @@ TEST(FormatNumber, AnImperfectScoreNeverReadsAsPerfect) {
   EXPECT_EQ(FormatNumber(-0.99999, 3), "-0.99999");
   EXPECT_EQ(FormatNumber(1.0000004, 4), "1.0000004");
   EXPECT_EQ(FormatNumber(1e-7, 4), "1e-07");
+  EXPECT_EQ(FormatNumber(99.99996, 5), "99.99996");  // a percentage is not a perfect 100
+  EXPECT_EQ(FormatNumber(-99.9996, 4), "-99.9996");
+  EXPECT_EQ(FormatNumber(100.0, 5), "100");
   // Exact values and other roundings are left as they were.
   EXPECT_EQ(FormatNumber(1.0, 4), "1");
   EXPECT_EQ(FormatNumber(0.0, 4), "0");

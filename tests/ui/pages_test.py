@@ -75,7 +75,8 @@ class PagesTest(unittest.TestCase):
             self.assertRegex(p, rf'<tr class="{cls}"><td><code>{key}</code></td>', key)
         project = self.server.get(f"/api/v1/experiments/{ids[0]}")[1]["data"]["project_id"]
         grouped = self.page(f"/projects/{project}?group=seed&cols=acc")
-        self.assertIn('title="mean of 1 run; sd undefined', grouped)
+        self.assertIn('title="mean of 1 run (no spread for one run)', grouped)
+        self.assertIn("· 1 run</span>", grouped)
         self.assertNotIn("sd 0,", grouped)
 
     def test_the_page_size_in_use_is_the_one_selected(self):

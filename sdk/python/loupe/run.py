@@ -51,8 +51,9 @@ _MAX_STEP = 2 ** 53
 def _checked_step(step: Any) -> int:
     """A step as a plain int: any integer type (numpy.int64, torch's too) through
     __index__, never a bool, a float or a number out of range."""
+    is_bool = isinstance(step, bool) or getattr(getattr(step, "dtype", None), "kind", "") == "b"  # numpy.bool_ too
     try:
-        value = step.__index__() if not isinstance(step, bool) else None
+        value = step.__index__() if not is_bool else None
     except (AttributeError, TypeError):
         value = None
     if not isinstance(value, int) or not 0 <= value <= _MAX_STEP:

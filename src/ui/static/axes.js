@@ -79,14 +79,14 @@
   }
 
   // One value in about `sig` significant digits (log-scale ticks, legends). A value that
-  // rounds to 0, 1 or -1 without being it gets more digits: a score of 0.99999 never
-  // reads as a perfect 1.
+  // rounds to 0, 1 or 100 (either sign) without being it gets more digits: a score of
+  // 0.99999 never reads as a perfect 1, nor 99.99996 % as 100.
   function compact(v, sig) {
     if (v == null || !isFinite(v)) return String(v);
     if (v === 0) return '0';
     for (let p = sig; p < 17; p++) {
       const r = +v.toPrecision(p);
-      if (r === v || (r !== 0 && r !== 1 && r !== -1)) { sig = p; break; }
+      if (r === v || (r !== 0 && Math.abs(r) !== 1 && Math.abs(r) !== 100)) { sig = p; break; }
     }
     const a = Math.abs(v);
     if (a >= 1e4 && a < 1e15) {

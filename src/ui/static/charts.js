@@ -12,16 +12,58 @@
   }
 
   function parseSeries(d) {
-    const steps = [], values = [], ts = [];
+    const steps = [], values = [], ts = [], raw = [];
     let nonFinite = 0;
     for (const p of d.points) {
       steps.push(p[0]);
       const v = num(p[1]);
       if (v === null) nonFinite++;
       values.push(v);
+      raw.push(p[1]);
       ts.push(p[2]);
     }
-    return { steps, values, ts, count: d.count, downsampled: d.downsampled, nonFinite };
+    return { steps, values, raw, ts, count: d.count, downsampled: d.downsampled, nonFinite };
+  }
+
+  // Where a series has a point that is not drawn (NaN, an infinity, or a value a log
+  // scale cannot place): x -> the text hover shows for it, so hovering there says what
+  // was logged instead of showing a neighbour's value.
+  function undrawn(xs, raw, drawn) {
+    const out = new Map();
+    for (let i = 0; i < xs.length; i++) {
+      if (drawn[i] == null) out.set(xs[i], typeof raw[i] === 'number' ? window.LoupeAxes.compact(raw[i], 6) : String(raw[i]));
+    }
+    return out;
+  }
+
+  // A value axis's range: uPlot's (10% padding, 0 kept in view when near), except where
+  // uPlot has no answer. A constant gets 10% either side (0: -1 to 1, not 0 to 100);
+  // values under 1e-24 apart, or eleven orders of magnitude below their size, which uPlot
+  // draws as flat on a range of its own, keep their spread.
+  function linearRange(u, min, max) {
+    if (min == null || max == null) return [min, max];
+    if (min === max) {
+      const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
+      return [min - pad, max + pad];
+    }
+    const delta = max - min;
+    if (delta < 1e-24 || Math.log10(Math.max(Math.abs(min), Math.abs(max))) - Math.log10(delta) > 10) {
+      return [min - delta * 0.1, max + delta * 0.1];
+    }
+    return uPlot.rangeNum(min, max, 0.1, true);
+  }
+
+  // Points uPlot would not draw: one with no drawn neighbour on either side (between two
+  // NaNs, say) makes no line, so it is drawn as a dot.
+  function isolatedPoints(u, sidx) {
+    const ys = u.data[sidx];
+    const out = [];
+    const prevDrawn = (i) => { for (let j = i - 1; j >= 0; j--) if (ys[j] !== undefined) return ys[j] != null; return false; };
+    const nextDrawn = (i) => { for (let j = i + 1; j < ys.length; j++) if (ys[j] !== undefined) return ys[j] != null; return false; };
+    for (let i = 0; i < ys.length; i++) {
+      if (ys[i] != null && !prevDrawn(i) && !nextDrawn(i)) out.push(i);
+    }
+    return out.length ? out : null;
   }
 
   // First draw of many charts of one experiment: one request per group of keys.
@@ -252,14 +294,17 @@
         if (i === 0) { total = d.count; shown = d.steps.length; downsampled = d.downsampled; nonFinite = d.nonFinite || 0; }
         const xs = this.xOf(i, d);
         const scale = s.axis === 'right' ? 'y2' : 'y';
+        const drawn = d.values.map(fix);
+        const hidden = undrawn(xs, d.raw, drawn);
+        const points = { filter: isolatedPoints };
         if (weight > 0) {
-          tables.push([xs, d.values.map(fix)]);
-          series.push({ label: s.label + ' (raw)', stroke: fade(s.color), width: 1, scale, spanGaps: false });
+          tables.push([xs, drawn]);
+          series.push({ label: s.label + ' (raw)', stroke: fade(s.color), width: 1, scale, spanGaps: false, loupeUndrawn: hidden, points });
           tables.push([xs, smooth(d.values, weight).map(fix)]);
-          series.push({ label: s.label, stroke: s.color, width: 1.5, scale, spanGaps: false });
+          series.push({ label: s.label, stroke: s.color, width: 1.5, scale, spanGaps: false, loupeUndrawn: hidden, points });
         } else {
-          tables.push([xs, d.values.map(fix)]);
-          series.push({ label: s.label, stroke: s.color, width: 1.5, scale, spanGaps: false,
+          tables.push([xs, drawn]);
+          series.push({ label: s.label, stroke: s.color, width: 1.5, scale, spanGaps: false, loupeUndrawn: hidden, points,
                         dash: s.axis === 'right' ? [4, 3] : undefined });
         }
       });
@@ -279,26 +324,32 @@
       const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
       // Hover values in full (uPlot rounds to three decimals: 5.95e-5 read "0").
       const A = window.LoupeAxes;
-      for (let k = 1; k < series.length; k++) series[k].value = (u, v) => (v == null ? '--' : A.compact(v, 6));
+      for (let k = 1; k < series.length; k++) {
+        const hidden = series[k].loupeUndrawn;
+        series[k].value = (u, v, sidx, idx) => (v != null ? A.compact(v, 6)
+          : (idx != null && hidden.get(u.data[0][idx])) || '--');
+      }
       const mode = this.settings.xmode;
       series[0].value = (u, v) => (v == null ? '--' : mode === 'step' ? String(Math.round(v))
         : mode === 'relative' ? A.duration(v, Math.abs(v) < 60 ? 0.001 : 1) : A.wallTicks([v], 0.001)[0].split('\n')[0]);
       // Each series' value is shown only where the series has data: near the hovered x,
       // never past its first or last point (a run that stopped at step 90 shows no value
       // at step 199).
-      const spans = data.slice(1).map(ys => {
+      // A point not drawn (NaN, say) is data too: hovering it shows what it holds.
+      const has = data.slice(1).map((ys, k) => (j) => ys[j] != null || (ys[j] === null && series[k + 1].loupeUndrawn.has(data[0][j])));
+      const spans = data.slice(1).map((ys, k) => {
         let first = -1, last = -1;
-        for (let j = 0; j < ys.length; j++) if (ys[j] != null) { if (first < 0) first = j; last = j; }
+        for (let j = 0; j < ys.length; j++) if (has[k](j)) { if (first < 0) first = j; last = j; }
         return [first, last];
       });
       const dataIdx = (u, sidx, idx) => {
         if (sidx === 0) return idx;
         const [first, last] = spans[sidx - 1] || [-1, -1];
         if (first < 0 || idx < first || idx > last) return null;
-        const ys = u.data[sidx];
+        const at = has[sidx - 1];
         for (let d = 0; d <= last - first; d++) {
-          if (idx - d >= first && ys[idx - d] != null) return idx - d;
-          if (idx + d <= last && ys[idx + d] != null) return idx + d;
+          if (idx - d >= first && at(idx - d)) return idx - d;
+          if (idx + d <= last && at(idx + d)) return idx + d;
         }
         return null;
       };
@@ -319,8 +370,8 @@
             if (xs.length && xs[0] === xs[xs.length - 1]) return [xs[0] - 1, xs[0] + 1];
             return min === max ? [min - 1, max + 1] : [min, max];
           } },
-          y: { distr: log ? 3 : 1 },
-          y2: { distr: 1 },
+          y: log ? { distr: 3 } : { distr: 1, range: linearRange },
+          y2: { distr: 1, range: linearRange },
         },
         axes,
         legend: { show: true },
@@ -395,18 +446,29 @@
       out += '<text x="' + left + '" y="14" font-weight="bold">' + esc(this.opts.title) + '</text>';
       out += '<g transform="translate(0,20)"><rect x="' + left + '" y="' + top + '" width="' + pw + '" height="' + ph + '" fill="none" stroke="#ccc"/>';
       const A = window.LoupeAxes;
-      for (const [scale, side] of [['x', 'x'], ['y', 'y']]) {
+      for (const [scale, side, axisIdx] of [['x', 'x', 0], ['y', 'y', 1]]) {
         const sc = u.scales[scale];
         if (sc.min == null) continue;
-        const vals = [sc.min, (sc.min + sc.max) / 2, sc.max];
-        const incr = (sc.max - sc.min) / 2;
-        const mode = this.settings.xmode;
-        const labels = side === 'y' ? (this.settings.log ? A.logTicks(vals) : A.numberTicks(vals, incr))
-          : mode === 'wall' ? A.wallTicks(vals, incr).map(l => l.split('\n')[0])
-          : mode === 'relative' ? A.durationTicks(vals, incr) : A.numberTicks(vals, incr);
+        // The ticks the page drew, labelled as drawn; the scale's ends and middle only when
+        // uPlot drew none.
+        const drawnAt = u.axes[axisIdx] && u.axes[axisIdx]._splits;
+        const drawnLabels = this.ticks && this.ticks[scale];
+        let vals, labels;
+        if (drawnAt && drawnLabels && drawnAt.length === drawnLabels.length && drawnAt.length) {
+          vals = drawnAt;
+          labels = drawnLabels.map(l => String(l).split('\n')[0]);
+        } else {
+          vals = [sc.min, (sc.min + sc.max) / 2, sc.max];
+          const incr = (sc.max - sc.min) / 2;
+          const mode = this.settings.xmode;
+          labels = side === 'y' ? (this.settings.log ? A.logTicks(vals) : A.numberTicks(vals, incr))
+            : mode === 'wall' ? A.wallTicks(vals, incr).map(l => l.split('\n')[0])
+            : mode === 'relative' ? A.durationTicks(vals, incr) : A.numberTicks(vals, incr);
+        }
         vals.forEach((v, k) => {
-          const p = u.valToPos(v, scale);
           const label = labels[k];
+          if (v == null || label === '' || label == null) return;
+          const p = u.valToPos(v, scale);
           out += side === 'x'
             ? '<text x="' + (left + p) + '" y="' + (top + ph + 14) + '" text-anchor="middle">' + esc(label) + '</text>'
             : '<text x="' + (left - 4) + '" y="' + (top + p + 4) + '" text-anchor="end">' + esc(label) + '</text>';
@@ -415,16 +477,21 @@
       for (let s = 1; s < u.series.length; s++) {
         const ser = u.series[s];
         if (!ser.show) continue;
-        let d = '', pen = false;
+        let d = '', pen = false, dots = '';
         const xs = u.data[0], ys = u.data[s];
+        const stroke = typeof ser.stroke === 'function' ? ser.stroke(u, s) : ser.stroke;
+        for (const i of isolatedPoints(u, s) || []) {
+          dots += '<circle cx="' + (left + u.valToPos(xs[i], 'x')).toFixed(1) + '" cy="' + (top + u.valToPos(ys[i], ser.scale)).toFixed(1) +
+            '" r="2" fill="' + esc(stroke) + '"/>';
+        }
         for (let i = 0; i < xs.length; i++) {
+          if (ys[i] === undefined) continue;  // another run's x: the line goes on, as on the page
           if (ys[i] == null) { pen = false; continue; }
           const x = left + u.valToPos(xs[i], 'x'), y = top + u.valToPos(ys[i], ser.scale);
           d += (pen ? 'L' : 'M') + x.toFixed(1) + ' ' + y.toFixed(1);
           pen = true;
         }
-        const stroke = typeof ser.stroke === 'function' ? ser.stroke(u, s) : ser.stroke;
-        out += '<path d="' + d + '" fill="none" stroke="' + esc(stroke) + '" stroke-width="1.5"/>';
+        out += '<path d="' + d + '" fill="none" stroke="' + esc(stroke) + '" stroke-width="1.5"/>' + dots;
       }
       return out + '</g></svg>';
     }

@@ -137,10 +137,10 @@
   function addChart(info) {
     if (info.type !== 'line') return addMediaPanel(info);
     if (charts.has(info.key) || summaryKeys.has(info.key)) return;
-    const sources = [{ expId: data.id, key: info.key, label: info.key, color: '#3b5bdb', t0: data.start_ts }];
+    const sources = [{ expId: data.id, key: info.key, label: info.key, color: '#3b5bdb', t0: data.origin_ts }];
     const lr = lrKey();
     if (lr && lr !== info.key && /loss/i.test(info.key)) {
-      sources.push({ expId: data.id, key: lr, label: lr, color: '#e8590c', axis: 'right', t0: data.start_ts });
+      sources.push({ expId: data.id, key: lr, label: lr, color: '#e8590c', axis: 'right', t0: data.origin_ts });
     }
     const entry = { info, visible: false, stale: false };
     entry.chart = new Loupe.LoupeChart(placeOf(info), {
@@ -222,7 +222,7 @@
     const lineKeys = new Set(data.keys.filter(k => k.type === 'line').map(k => k.key));
     const keys = panel.keys.filter(k => lineKeys.has(k));
     if (!keys.length || customCharts.has(panel.name)) return null;
-    const sources = keys.map((k, i) => ({ expId: data.id, key: k, label: k, color: Loupe.palette[i % Loupe.palette.length], t0: data.start_ts }));
+    const sources = keys.map((k, i) => ({ expId: data.id, key: k, label: k, color: Loupe.palette[i % Loupe.palette.length], t0: data.origin_ts }));
     const chart = new Loupe.LoupeChart(group('__custom', 'Custom panels', true), {
       title: panel.name, sources, settings, exportAll: false, syncKey: 'experiment-' + data.id, onZoom: zoomAll,
       onHide: data.can_edit ? () => removePanel(panel.name) : undefined,

@@ -74,11 +74,11 @@
     window.Plotly.newPlot(div, figure.data || [], layout, { responsive: true, displaylogo: false });
   }
 
-  // Six significant digits, or more where six would round to 0, 1 or -1 a value that is
-  // not exactly that (a score of 0.9999998 is not a perfect 1).
+  // Six significant digits, or more where six would round to 0, 1 or 100 (either sign) a
+  // value that is not exactly that (a score of 0.9999998 is not a perfect 1).
   function shortNumber(v) {
     let text = Number(v.toPrecision(6)).toString();
-    for (let p = 7; p <= 17 && Number(text) !== v && [0, 1, -1].includes(Number(text)); p++) text = Number(v.toPrecision(p)).toString();
+    for (let p = 7; p <= 17 && Number(text) !== v && [0, 1, 100].includes(Math.abs(Number(text))); p++) text = Number(v.toPrecision(p)).toString();
     return text;
   }
 

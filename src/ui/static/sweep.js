@@ -152,7 +152,7 @@
         imp.appendChild(bar);
         imp.appendChild(document.createTextNode(' ' + p.eta2.toFixed(2)));
       }
-      imp.title = 'share of the variance of ' + metricName() + ' explained by ' + p.key + (p.kind === 'numeric' && p.distinct > 5 ? ' (in 5 equal-count bins)' : '');
+      imp.title = 'share of the variance of ' + metricName() + ' explained by ' + p.key + (p.kind === 'numeric' && p.distinct > 5 ? ' (in ' + Math.min(5, Math.max(2, Math.floor(p.runs / 2))) + ' equal-count bins)' : '');
       const rho = document.createElement('td');
       rho.className = 'num';
       rho.textContent = p.rho === null ? '—' : (p.rho > 0 ? '+' : '') + p.rho.toFixed(2);
