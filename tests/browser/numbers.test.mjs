@@ -33,6 +33,8 @@ before(async () => {
   // 5 NaNs among 10 points; and a second run with 3 more, compared with it.
   await experiment('nans', 'loss', range(10, (i) => [i, base + i, i % 2 ? 'NaN' : i]));
   await experiment('more-nans', 'loss', range(10, (i) => [i, base + i, i < 3 ? 'NaN' : i]));
+  await experiment('zero', 'flat', range(10, (i) => [i, base + i, 0]));
+  await experiment('near-one', 'flat', range(10, (i) => [i, base + i, 0.9999978]));
   // 2,000 points with 5 NaNs close together: drawn downsampled, one NaN a bucket.
   await experiment('many-nans', 'loss', range(2000, (i) => [i, base + i, i >= 1000 && i < 1005 ? 'NaN' : i % 7]));
   // Points logged before the run's start (a client clock behind the server's).
@@ -123,6 +125,31 @@ test('the NaN count is the stored one, the chart\'s own run only', async () => {
   const m = /^2000 points · \d+ drawn \(min\/max per bucket\) · at least (\d+) NaN\/Inf$/.exec(many.meta);
   assert.ok(m, many.meta);
   assert.ok(Number(m[1]) >= 1 && Number(m[1]) <= 5, many.meta);
+});
+
+test('hovering a NaN says NaN; points between NaNs are drawn; the SVG has the page\'s ticks', async () => {
+  const c = await chartOf(page, 'nans', 'loss');
+  const over = await c.chart.locator('.u-over').boundingBox();
+  // Steps 0..9 span the plot: step 1 (NaN) and step 2 (the value 2, between NaNs).
+  await page.mouse.move(over.x + over.width * (1 / 9), over.y + over.height / 2);
+  let values = await c.chart.locator('.u-legend .u-series .u-value').allTextContents();
+  assert.deepEqual(values, ['1', 'NaN']);
+  await page.mouse.move(over.x + over.width * (2 / 9), over.y + over.height / 2);
+  values = await c.chart.locator('.u-legend .u-series .u-value').allTextContents();
+  assert.deepEqual(values, ['2', '2']);
+  const svg = await svgOf(page, 'loss');
+  assert.equal((svg.match(/<circle /g) || []).length, 5, svg.slice(0, 400));  // steps 0, 2, 4, 6, 8
+  for (const label of c.y.filter((l) => l)) assert.ok(svg.includes('>' + label + '<'), label + ' not in ' + svg.slice(0, 600));
+  for (const label of c.x.filter((l) => l)) assert.ok(svg.includes('>' + label + '<'), label);
+});
+
+test('a constant series is drawn on a range around it', async () => {
+  const zero = await chartOf(page, 'zero', 'flat');
+  const ys = zero.y.filter((l) => l).map(Number);
+  assert.ok(Math.min(...ys) >= -1 && Math.max(...ys) <= 1 && ys.includes(0), JSON.stringify(zero.y));
+  const near = await chartOf(page, 'near-one', 'flat');
+  const ns = near.y.filter((l) => l).map(Number);
+  assert.ok(Math.min(...ns) >= 0.89 && Math.max(...ns) <= 1.11, JSON.stringify(near.y));
 });
 
 test('relative time starts at 0 when points come before the run\'s start', async () => {
