@@ -47,8 +47,10 @@ json KeyValues(const json& obj) {
   return rows;
 }
 
-std::string SkippedHtml(const std::vector<cl::SkippedFile>& skipped) {
-  json view = {{"has_skipped", !skipped.empty()}, {"skipped_count", skipped.size()}, {"skipped", json::array()}};
+// `note`: what the reader should know about these files beyond their reasons.
+std::string SkippedHtml(const std::vector<cl::SkippedFile>& skipped, const std::string& note = "") {
+  json view = {{"has_skipped", !skipped.empty()}, {"skipped_count", skipped.size()}, {"skipped", json::array()},
+               {"note", note}};
   for (const auto& s : skipped) view["skipped"].push_back({{"name", s.name}, {"reason", s.reason}});
   return RenderTemplate("skipped", view);
 }
@@ -136,7 +138,9 @@ HttpResponse FeedbackDashboard(const ClaasPageOptions& opt, const HttpRequest& r
                {"has_batches", !fp.batches.empty()}, {"metric_cols", cols}, {"batches", json::array()}};
   view["no_batches"] = fp.batches.empty() && !fp.folder_missing;
   for (size_t i = 0; i < fp.batches.size(); ++i) view["batches"].push_back(BatchView(fp.batches[i], i, modes, colspan));
-  view["skipped_html"] = SkippedHtml(fp.skipped);
+  // The total counts the folder's files, as CLaaS's does (it reads only a page's files), so
+  // a file that cannot be read is in it: said where those files are listed.
+  view["skipped_html"] = SkippedHtml(fp.skipped, "They are not batches, but the total below counts files, so it counts them.");
   view["pagination"] = PaginationNav(fp.page, "/v1/dashboard", req.query);
   return HtmlPage(frame, RenderTemplate("claas_dashboard", view));
 }

@@ -67,6 +67,8 @@ class FeedbackDashboardTest(PageCase):
         # 20 per page, 3 of them broken files: 17 rows, the broken ones listed with reasons.
         self.assertEqual(len(rows(page, "batch")), 17)
         self.assertIn("3 file(s) skipped", page)
+        # The total (29 files) is said to count them: 26 batches and these 3.
+        self.assertIn("They are not batches, but the total below counts files, so it counts them.", page)
         self.assertIn("20260224T235959-" + "f" * 32 + ".json</code>: timing_ms: expected an object", page)
         self.assertIn("20260224T235958-" + "e" * 32 + ".json</code>: not valid JSON", page)
         self.assertIn("expected a JSON object at the top level", page)
