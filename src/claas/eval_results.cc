@@ -1,5 +1,6 @@
 #include "claas/eval_results.h"
 
+#include "claas/claas_json.h"
 #include "common/bounded_json.h"
 #include "common/file_util.h"
 #include "common/path_rule.h"
@@ -54,7 +55,7 @@ int64_t NewestStepsMtime(const fs::path& dir) {
 Result<json> ReadJsonFile(const fs::path& path) {
   LOUPE_ASSIGN_OR_RETURN(std::string content,
                          ReadFileInFolder(path.parent_path().string(), path.filename().string(), kMaxJsonBytes));
-  json doc = ParseBoundedJson(content);
+  json doc = ParseClaasJson(content);
   if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
   return doc;
 }
@@ -120,7 +121,7 @@ void ReadPreference(const fs::path& dir, const std::string& name, EvalRun& run, 
   while (std::getline(lines, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json j = ParseBoundedJson(line);
+    json j = ParseClaasJson(line);
     std::string where = name + "/steps.jsonl line " + std::to_string(line_no);
     if (j.is_discarded()) {
       run.skipped.push_back({where, "not valid JSON"});
@@ -219,14 +220,18 @@ EvalRun ReadEvalRun(const EvalRunRef& ref, bool with_plots) {
   fs::path dir(ref.path);
   std::error_code ec;
   if (!ref.in_progress) {
-    Result<json> summary = ReadJsonFile(dir / "summary.json");
-    if (!summary.ok()) {
-      run.skipped.push_back({"summary.json", summary.status().message()});
-    } else if (!summary->is_object()) {
+    // In the file's order, which is the run's config order, as CLaaS shows it.
+    Result<std::string> text = ReadFileInFolder(dir.string(), "summary.json", kMaxJsonBytes);
+    const nlohmann::ordered_json doc = text.ok() ? ParseClaasOrderedJson(*text) : nlohmann::ordered_json();
+    if (!text.ok()) {
+      run.skipped.push_back({"summary.json", text.status().message()});
+    } else if (doc.is_discarded()) {
+      run.skipped.push_back({"summary.json", "not valid JSON"});
+    } else if (!doc.is_object()) {
       run.skipped.push_back({"summary.json", "expected a JSON object"});
     } else {
-      for (auto it = summary->begin(); it != summary->end(); ++it) {
-        const json& row = it.value();
+      for (auto it = doc.begin(); it != doc.end(); ++it) {
+        const json row = json(it.value());
         if (!row.is_object()) {
           run.skipped.push_back({"summary.json", "entry \"" + it.key() + "\": expected an object"});
           continue;
@@ -271,7 +276,17 @@ EvalRun ReadEvalRun(const EvalRunRef& ref, bool with_plots) {
       prefs.push_back(name);
     }
   }
-  std::sort(prefs.begin(), prefs.end());
+  // The summary's order first (CLaaS's), then the rest by name.
+  std::sort(prefs.begin(), prefs.end(), [&](const std::string& a, const std::string& b) {
+    auto rank = [&](const std::string& name) {
+      for (size_t i = 0; i < run.summary.size(); ++i) {
+        if (run.summary[i].preference == name) return i;
+      }
+      return run.summary.size();
+    };
+    const size_t ra = rank(a), rb = rank(b);
+    return ra != rb ? ra < rb : a < b;
+  });
   for (const std::string& name : prefs) {
     EvalPreference pref;
     ReadPreference(dir / name, name, run, pref);

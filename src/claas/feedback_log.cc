@@ -1,5 +1,6 @@
 #include "claas/feedback_log.h"
 
+#include "claas/claas_json.h"
 #include "common/bounded_json.h"
 #include "common/file_util.h"
 
@@ -81,7 +82,7 @@ const char* EngineModeName(EngineMode mode) {
 }
 
 Result<FeedbackBatch> ParseFeedbackLog(const std::string& file_name, std::string_view content) {
-  json doc = ParseBoundedJson(content);
+  json doc = ParseClaasJson(content);
   if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
   if (!doc.is_object()) return Status::InvalidArgument("expected a JSON object at the top level");
 

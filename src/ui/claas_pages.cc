@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <ctime>
 
 #include "claas/eval_results.h"
@@ -40,10 +42,34 @@ std::string Preview(const std::string& text, size_t n) {
   return i < text.size() ? out + "…" : out;
 }
 
+// A number as CLaaS's eval page prints it: fixed decimals (3; 1 for times), and a
+// non-finite one as Python's format prints it: nan, inf, -inf. "—" when absent.
+std::string ClaasFixed(std::optional<double> v, int decimals) {
+  if (!v) return "—";
+  if (std::isnan(*v)) return "nan";
+  if (std::isinf(*v)) return *v > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, *v);
+  return buf;  // -0.000 as Python writes it
+}
+
+// Detail panels show values in full: a number as the shortest text that reads back as
+// it (nan / inf for the non-finite ones CLaaS writes), strings bare, the rest as JSON.
+std::string DetailText(const json& v) {
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (!std::isfinite(d)) return ClaasFixed(d, 0);
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof(buf), d);
+    return std::string(buf, res.ptr);
+  }
+  return JsonValueText(v, false);
+}
+
 json KeyValues(const json& obj) {
   json rows = json::array();
   if (!obj.is_object()) return rows;
-  for (auto it = obj.begin(); it != obj.end(); ++it) rows.push_back({{"k", it.key()}, {"v", JsonValueText(it.value(), true)}});
+  for (auto it = obj.begin(); it != obj.end(); ++it) rows.push_back({{"k", it.key()}, {"v", DetailText(it.value())}});
   return rows;
 }
 
@@ -153,10 +179,10 @@ std::string Anchor(const std::string& s) {
 
 json StepView(const cl::EvalStep& s, const std::string& detail_id) {
   json v = {{"detail_id", detail_id}, {"step", s.step}, {"timestamp", s.timestamp},
-            {"margin", FormatNumber(s.eval.margin)}, {"delta", FormatNumber(s.eval.margin_delta)},
-            {"compliance", FormatNumber(s.eval.compliance)}, {"loss", FormatNumber(s.loss)},
+            {"margin", ClaasFixed(s.eval.margin, 3)}, {"delta", ClaasFixed(s.eval.margin_delta, 3)},
+            {"compliance", ClaasFixed(s.eval.compliance, 3)}, {"loss", ClaasFixed(s.loss, 3)},
             {"loss_key", s.sdpo_mode == cl::EngineMode::kTinker ? "adv_mean" : "distill_loss"},
-            {"time", FormatNumber(s.timing_s)}, {"feedback", s.feedback}, {"prompt", s.prompt},
+            {"time", ClaasFixed(s.timing_s, 1)}, {"feedback", s.feedback}, {"prompt", s.prompt},
             {"response", s.response}};
   SetText(v, "mode", cl::EngineModeName(s.sdpo_mode));
   v["has_sdpo"] = s.sdpo_metrics.is_object() && !s.sdpo_metrics.empty();
@@ -186,8 +212,8 @@ json RunView(const cl::EvalRun& run, bool open) {
   v["skipped_html"] = SkippedHtml(run.skipped);
   json summary = json::array();
   for (const auto& r : run.summary) {
-    summary.push_back({{"preference", r.preference}, {"lora_id", r.lora_id}, {"margin_delta", FormatNumber(r.margin_delta)},
-                       {"compliance", FormatNumber(r.compliance)}, {"capability", FormatNumber(r.capability_ratio)},
+    summary.push_back({{"preference", r.preference}, {"lora_id", r.lora_id}, {"margin_delta", ClaasFixed(r.margin_delta, 3)},
+                       {"compliance", ClaasFixed(r.compliance, 3)}, {"capability", ClaasFixed(r.capability_ratio, 3)},
                        {"anchor", run_anchor + "-" + Anchor(r.preference)}});
   }
   v["summary"] = summary;

@@ -138,6 +138,68 @@ class FeedbackDashboardTest(PageCase):
             srv.cleanup()
             shutil.rmtree(other)
 
+class NonFiniteNumbersTest(PageCase):
+    """Python's json writes NaN, Infinity and -Infinity as bare tokens in CLaaS's files; one
+    must not lose a log, a steps line or the summary table (issue 17)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="loupe-nan-")
+        fb = os.path.join(cls.root, "data", "feedback")
+        log = fx.feedback_log(fx.request_id(1), fx.timestamp(1))
+        log["batch_samples"][0]["response_logprobs"] = [float("nan"), float("-inf"), -0.5]
+        fx.write_feedback(fb, 1, log)
+        evals = os.path.join(cls.root, "data", "evals")
+        run = fx.write_eval_run(evals, "20260301-000000Z", preferences=("concise",), steps=2)
+        with open(os.path.join(run, "summary.json"), "w") as f:
+            json.dump({"concise": {"preference": "concise", "lora_id": "eval/concise",
+                                   "logprob_margin_delta": float("nan"), "final_compliance": float("inf"),
+                                   "capability_ratio": -0.0001}}, f)
+        steps = os.path.join(run, "concise", "steps.jsonl")
+        with open(steps) as f:
+            lines = [json.loads(line) for line in f]
+        lines[1]["eval"]["preference_compliance"] = float("nan")
+        lines[1]["timing_s"] = float("inf")
+        lines[1]["sdpo_metrics"]["distill_loss"] = float("-inf")
+        with open(steps, "w") as f:
+            for line in lines:
+                f.write(json.dumps(line) + "\n")
+        with open(os.path.join(run, "concise", "baseline.json"), "w") as f:
+            json.dump(dict(fx.eval_metrics(0.5, 0.2), preference_compliance=float("nan")), f)
+        # Preferences in config order zeta, alpha: CLaaS keeps that order, not the alphabet's.
+        fx.write_eval_run(evals, "20260228-000000Z", preferences=("zeta", "alpha"), steps=1)
+        for path in (steps, os.path.join(run, "summary.json")):
+            with open(path) as f:
+                assert "NaN" in f.read()  # the bare tokens this test is about
+        cls.server = LoupeServer(cwd=cls.root, data_dir="./data").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def test_summary_rows_and_sections_follow_the_summary_order(self):
+        _, page = self.server.html("/v1/eval?results_dir=" + urllib.parse.quote("./data/evals", safe=""))
+        run = page[page.index('id="run-20260228-000000Z"'):]
+        self.assertLess(run.index("<td>zeta</td>"), run.index("<td>alpha</td>"))
+        sections = re.findall(r'id="pref-20260228-000000Z-(zeta|alpha)"', page)
+        self.assertEqual(sections[:2], ["zeta", "alpha"])
+
+    def test_the_feedback_log_is_read(self):
+        _, page = self.server.html("/v1/dashboard")
+        self.assertEqual(len(rows(page, "batch")), 1)
+        self.assertNotIn("skipped", page)
+
+    def test_nan_and_inf_show_as_claas_shows_them(self):
+        _, page = self.server.html("/v1/eval?results_dir=" + urllib.parse.quote("./data/evals", safe=""))
+        self.assertNotIn("skipped", page)
+        # The summary row: nan, inf, and -0.000 as Python's format writes -0.0001.
+        self.assertIn('<td class="num">nan</td><td class="num">inf</td><td class="num">-0.000</td>', page)
+        self.assertEqual(len(rows(page, "step")), 2 + 2)  # the line holding NaN is not lost (+ the order run's)
+        self.assertIn('title="distill_loss">-inf</td>', page)
+        self.assertIn('<td class="num">inf</td>', page)  # timing_s
+        self.assertIn('<dt>preference_compliance</dt><dd class="mono">nan</dd>', page)  # baseline and step details
+
 
 class EvalDashboardTest(PageCase):
     @classmethod
@@ -186,13 +248,15 @@ class EvalDashboardTest(PageCase):
     def test_summary_plots_steps_and_rollouts(self):
         _, page = self.get()
         self.assertIn("<td>concise</td><td><code>eval/concise</code></td>", page)
-        self.assertIn('<td class="num">0.8</td><td class="num">0.7</td><td class="num">0.97</td>', page)
+        # Three decimals, as CLaaS's own page formats them (issue 17).
+        self.assertIn('<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td>'
+                      % (format(0.8, ".3f"), format(0.7, ".3f"), format(0.97, ".3f")), page)
         self.assertEqual(page.count("data:image/png;base64,iVBORw0KGgo"), 8)  # 4 runs x 2 plots
         self.assertIn("learning_curves.png", page)
         self.assertIn("Baseline metrics", page)
         self.assertEqual(len(rows(page, "step")), 3 * 2 * 3 + 3)  # 3 finished runs x 2 prefs x 3 steps + the running one
-        self.assertIn('title="adv_mean">0.1</td>', page)      # Tinker loss column
-        self.assertIn('title="distill_loss">0.5</td>', page)  # local loss column
+        self.assertIn('title="adv_mean">0.100</td>', page)      # Tinker loss column
+        self.assertIn('title="distill_loss">0.500</td>', page)  # local loss column
         self.assertIn("Rollout 1: compliance", page)
         self.assertIn("Sure! Here is the answer.", page)
 

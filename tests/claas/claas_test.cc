@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
 
 #include "claas/claas_importer.h"
+#include "claas/claas_json.h"
 #include "claas/eval_results.h"
 #include "claas/feedback_log.h"
 #include "common/path_rule.h"
@@ -39,6 +41,23 @@ std::string LocalLog(const std::string& id, const std::string& ts, double loss) 
   "distill_result":{"lora_id":"user/a","metadata":{"distill_loss":)" + std::to_string(loss) +
          R"(,"kl_reg":0.5,"mean_is_ratio":1.0,"clip_fraction":0.25,"teacher_scored_texts":["t0"],"new_key":7}},
   "timing_ms":{"total":100,"distill":60,"sleep":10,"wake":5},"vllm":{"slept":true,"woke":false},"error":null})";
+}
+
+// Python's json writes non-finite floats as bare tokens; CLaaS's files are read with them
+// as numbers, and only there. Text that merely looks like them is left alone.
+TEST(ClaasJson, ReadsPythonsNonFiniteTokens) {
+  nlohmann::json j = ParseClaasJson(R"({"a": NaN, "b": [Infinity, -Infinity, 1], "s": "NaN is not a number",
+                                        "t": "x\" NaN", "NaN": {"c": NaN}})");
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_TRUE(std::isnan(j["a"].get<double>()));
+  EXPECT_EQ(j["b"][0].get<double>(), INFINITY);
+  EXPECT_EQ(j["b"][1].get<double>(), -INFINITY);
+  EXPECT_EQ(j["s"], "NaN is not a number");
+  EXPECT_EQ(j["t"], "x\" NaN");
+  EXPECT_TRUE(std::isnan(j["NaN"]["c"].get<double>()));
+  EXPECT_TRUE(ParseClaasJson(R"({"a": NaNa})").is_discarded());
+  EXPECT_TRUE(ParseClaasJson(R"({"a": nan})").is_discarded());  // Python writes NaN only
+  EXPECT_TRUE(ParseClaasJson(R"({"a": 1,})").is_discarded());
 }
 
 TEST(Pagination, ClampsLikeClaas) {
@@ -324,6 +343,32 @@ TEST(ClaasImporter, TimesComeFromTheFilesAndStatusFromClaas) {
   auto again = by_name("claas-evals").at("going/p");
   EXPECT_EQ(again.status, RunStatus::kRunning);
   EXPECT_EQ(again.create_time, going.create_time);
+}
+
+// A NaN CLaaS measured is kept as a NaN point, visible on the chart, not a lost line.
+TEST(ClaasImporter, NonFiniteValuesBecomeNaNPoints) {
+  TempDir dir;
+  fs::path ev = fs::path(dir.path()) / "evals";
+  Write(ev / "r" / "p" / "steps.jsonl",
+        R"({"step": 0, "eval": {"preference_compliance": 0.5}})" "\n"
+        R"({"step": 1, "eval": {"preference_compliance": NaN}, "timing_s": Infinity})" "\n");
+  auto store = OpenTestStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  TrackingService tracking(*store, QuietTracking(dir.path()));
+  ClaasImporter importer(tracking, {"", ev.string(), 0});
+  auto stats = importer.ImportOnce();
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->eval_steps, 2);
+  EXPECT_EQ(stats->skipped_files, 0);
+  auto projects = tracking.ListProjects();
+  auto exps = tracking.ListExperiments((*projects)[0].id);
+  auto q = tracking.QuerySeries(tracking.GetSeries((*exps)[0].id, "eval/compliance")->id, SeriesQuery{});
+  ASSERT_EQ(q->points.size(), 2u);
+  EXPECT_EQ(q->points[0].value, 0.5);
+  EXPECT_TRUE(std::isnan(q->points[1].value));
+  auto timing = tracking.QuerySeries(tracking.GetSeries((*exps)[0].id, "eval/timing_s")->id, SeriesQuery{});
+  ASSERT_EQ(timing->points.size(), 1u);
+  EXPECT_EQ(timing->points[0].value, INFINITY);
 }
 
 // A file whose content tracking refuses (a LoRA name or an experiment name over 255
