@@ -41,13 +41,14 @@ std::string Str(const json& obj, const char* key) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-// Newest steps.jsonl of a folder's preference subfolders, or -1 when there is none.
-int64_t NewestStepsMtime(const fs::path& dir) {
+// Newest file a run in progress writes in its preference subfolders (steps.jsonl, and
+// before the first step metadata.json and baseline.json), or -1 when there is none.
+int64_t NewestPreferenceFileMtime(const fs::path& dir) {
   int64_t newest = -1;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     if (!e.is_directory(ec)) continue;
-    newest = std::max(newest, MtimeOf(e.path() / "steps.jsonl"));
+    for (const char* f : {"steps.jsonl", "baseline.json", "metadata.json"}) newest = std::max(newest, MtimeOf(e.path() / f));
   }
   return newest;
 }
@@ -190,7 +191,16 @@ Result<std::vector<EvalRunRef>> DiscoverEvalRuns(const std::string& results_dir)
   fs::path root(results_dir);
   std::error_code ec;
   if (!fs::is_directory(root, ec)) return runs;
-  if (int64_t m = MtimeOf(root / "summary.json"); m >= 0) runs.push_back({".", root.string(), false, m});
+  // results_dir may itself be a run (programmatic runs write straight into it), finished
+  // or in progress; it is named by its folder, as upstream names runs.
+  std::string own_name = root.lexically_normal().filename().string();
+  if (own_name.empty()) own_name = root.lexically_normal().parent_path().filename().string();
+  if (own_name.empty() || own_name == "." || own_name == "..") own_name = ".";
+  if (int64_t m = MtimeOf(root / "summary.json"); m >= 0) {
+    runs.push_back({own_name, root.string(), false, m});
+  } else if (int64_t s = NewestPreferenceFileMtime(root); s >= 0) {
+    runs.push_back({own_name, root.string(), true, s});
+  }
   fs::directory_iterator it(root, ec);
   if (ec) return Status::Unavailable("cannot read " + results_dir + ": " + ec.message());
   for (const auto& e : it) {
@@ -201,7 +211,7 @@ Result<std::vector<EvalRunRef>> DiscoverEvalRuns(const std::string& results_dir)
     if (e.is_symlink(ec) && !ResolveInsideRoot(e.path().string(), results_dir).ok()) continue;
     if (int64_t m = MtimeOf(e.path() / "summary.json"); m >= 0) {
       runs.push_back({name, e.path().string(), false, m});
-    } else if (int64_t s = NewestStepsMtime(e.path()); s >= 0) {
+    } else if (int64_t s = NewestPreferenceFileMtime(e.path()); s >= 0) {
       runs.push_back({name, e.path().string(), true, s});
     }
   }

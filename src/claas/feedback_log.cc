@@ -133,12 +133,22 @@ Result<FeedbackBatch> ParseFeedbackLog(const std::string& file_name, std::string
   b.mode = DetectMode(b.metadata);
   for (const auto& [title, key] : MetricColumns(b.mode)) b.metrics.push_back({title, key, NumberAt(b.metadata, key)});
 
-  // Samples: batch_samples when present (they carry the chat-templated prompt), else requests.
+  // Samples: batch_samples when present (they carry the chat-templated prompt), else
+  // requests, else the oldest logs' single `request` object (written 2026-02-10 to 02-14).
   const char* list_key = doc.contains("batch_samples") && doc["batch_samples"].is_array() ? "batch_samples" : "requests";
-  if (auto it = doc.find(list_key); it != doc.end() && it->is_array()) {
+  json single;
+  if (auto it = doc.find(list_key); (it == doc.end() || !it->is_array()) && doc.contains("request") && doc["request"].is_object()) {
+    single = json::array({doc["request"]});
+    list_key = "request";
+  }
+  const json* list = single.is_array() ? &single : nullptr;
+  if (!list) {
+    if (auto it = doc.find(list_key); it != doc.end() && it->is_array()) list = &*it;
+  }
+  if (list) {
     size_t i = 0;
-    for (const json& s : *it) {
-      std::string where = std::string(list_key) + "[" + std::to_string(i) + "].";
+    for (const json& s : *list) {
+      std::string where = single.is_array() ? std::string("request.") : std::string(list_key) + "[" + std::to_string(i) + "].";
       if (!s.is_object()) return Status::InvalidArgument(where.substr(0, where.size() - 1) + ": expected an object");
       FeedbackSample sample;
       std::string raw_prompt, user_prompt;

@@ -177,6 +177,19 @@ std::string Anchor(const std::string& s) {
   return out;
 }
 
+// Rollout transcripts, whole (upstream cuts them to 200 characters).
+json RolloutsView(const std::vector<cl::Rollout>& rollouts) {
+  json out = json::array();
+  for (size_t i = 0; i < rollouts.size(); ++i) {
+    const cl::Rollout& r = rollouts[i];
+    json rv = {{"n", i + 1}, {"metric", r.metric.empty() ? "rollout" : r.metric}, {"messages", json::array()}};
+    for (const auto& m : r.messages) rv["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    if (!r.metadata.is_null() && !r.metadata.empty()) rv["meta"] = r.metadata.dump(2, ' ', false, json::error_handler_t::replace);
+    out.push_back(std::move(rv));
+  }
+  return out;
+}
+
 json StepView(const cl::EvalStep& s, const std::string& detail_id) {
   json v = {{"detail_id", detail_id}, {"step", s.step}, {"timestamp", s.timestamp},
             {"margin", ClaasFixed(s.eval.margin, 3)}, {"delta", ClaasFixed(s.eval.margin_delta, 3)},
@@ -188,15 +201,7 @@ json StepView(const cl::EvalStep& s, const std::string& detail_id) {
   v["has_sdpo"] = s.sdpo_metrics.is_object() && !s.sdpo_metrics.empty();
   v["sdpo"] = KeyValues(s.sdpo_metrics);
   v["eval"] = KeyValues(s.eval.raw);
-  json rollouts = json::array();
-  for (size_t i = 0; i < s.eval.rollouts.size(); ++i) {
-    const cl::Rollout& r = s.eval.rollouts[i];
-    json rv = {{"n", i + 1}, {"metric", r.metric.empty() ? "rollout" : r.metric}, {"messages", json::array()}};
-    for (const auto& m : r.messages) rv["messages"].push_back({{"role", m.role}, {"content", m.content}});
-    if (!r.metadata.is_null() && !r.metadata.empty()) rv["meta"] = r.metadata.dump(2, ' ', false, json::error_handler_t::replace);
-    rollouts.push_back(std::move(rv));
-  }
-  v["rollouts"] = rollouts;
+  v["rollouts"] = RolloutsView(s.eval.rollouts);
   return v;
 }
 
@@ -207,7 +212,12 @@ json RunView(const cl::EvalRun& run, bool open) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-  json v = {{"id", run.id}, {"anchor", run_anchor}, {"open", open}, {"in_progress", run.in_progress},
+  // A run in progress that has written nothing for an hour has likely died: said so, rather
+  // than "in progress" forever (CLaaS writes a step every few minutes).
+  constexpr int64_t kStalledSeconds = 3600;
+  const bool stalled = run.in_progress && std::time(nullptr) - run.mtime > kStalledSeconds;
+  json v = {{"id", run.id}, {"anchor", run_anchor}, {"open", open}, {"in_progress", run.in_progress && !stalled},
+            {"stalled", stalled},
             {"mtime", when}, {"has_summary", !run.summary.empty()}, {"has_plots", !run.plots.empty()}};
   v["skipped_html"] = SkippedHtml(run.skipped);
   json summary = json::array();
@@ -225,7 +235,8 @@ json RunView(const cl::EvalRun& run, bool open) {
     std::string anchor = run_anchor + "-" + Anchor(p.name);
     json pv = {{"name", p.name}, {"anchor", anchor}, {"has_steps", !p.steps.empty()}, {"steps", json::array()}};
     SetText(pv, "lora_id", p.lora_id);
-    if (p.baseline) pv["baseline"] = {{"rows", KeyValues(p.baseline->raw)}};
+    // The whole baseline, as upstream shows it: its metrics and its rollouts.
+    if (p.baseline) pv["baseline"] = {{"rows", KeyValues(p.baseline->raw)}, {"baseline_rollouts", RolloutsView(p.baseline->rollouts)}};
     for (size_t i = 0; i < p.steps.size(); ++i) {
       pv["steps"].push_back(StepView(p.steps[i], "step-" + anchor + "-" + std::to_string(i)));
     }

@@ -166,6 +166,11 @@ class NonFiniteNumbersTest(PageCase):
                 f.write(json.dumps(line) + "\n")
         with open(os.path.join(run, "concise", "baseline.json"), "w") as f:
             json.dump(dict(fx.eval_metrics(0.5, 0.2), preference_compliance=float("nan")), f)
+        # An eval with no summary and no new file for over an hour: stalled, not in progress.
+        stale = fx.write_eval_run(evals, "20260227-000000Z", preferences=("p",), steps=1, finished=False)
+        for folder, _, files in os.walk(stale):
+            for name in files:
+                os.utime(os.path.join(folder, name), (1_700_000_000, 1_700_000_000))
         # Preferences in config order zeta, alpha: CLaaS keeps that order, not the alphabet's.
         fx.write_eval_run(evals, "20260228-000000Z", preferences=("zeta", "alpha"), steps=1)
         for path in (steps, os.path.join(run, "summary.json")):
@@ -185,6 +190,11 @@ class NonFiniteNumbersTest(PageCase):
         sections = re.findall(r'id="pref-20260228-000000Z-(zeta|alpha)"', page)
         self.assertEqual(sections[:2], ["zeta", "alpha"])
 
+    def test_a_silent_run_without_summary_is_stalled(self):
+        _, page = self.server.html("/v1/eval?results_dir=" + urllib.parse.quote("./data/evals", safe=""))
+        self.assertIn('20260227-000000Z <span class="badge stalled"', page)
+        self.assertIn('<span class="muted">last file 2023-11-14 22:13:20 UTC</span>', page)
+
     def test_the_feedback_log_is_read(self):
         _, page = self.server.html("/v1/dashboard")
         self.assertEqual(len(rows(page, "batch")), 1)
@@ -195,7 +205,7 @@ class NonFiniteNumbersTest(PageCase):
         self.assertNotIn("skipped", page)
         # The summary row: nan, inf, and -0.000 as Python's format writes -0.0001.
         self.assertIn('<td class="num">nan</td><td class="num">inf</td><td class="num">-0.000</td>', page)
-        self.assertEqual(len(rows(page, "step")), 2 + 2)  # the line holding NaN is not lost (+ the order run's)
+        self.assertEqual(len(rows(page, "step")), 2 + 2 + 1)  # the line holding NaN is not lost (+ the others')
         self.assertIn('title="distill_loss">-inf</td>', page)
         self.assertIn('<td class="num">inf</td>', page)  # timing_s
         self.assertIn('<dt>preference_compliance</dt><dd class="mono">nan</dd>', page)  # baseline and step details
@@ -258,6 +268,7 @@ class EvalDashboardTest(PageCase):
         self.assertIn('title="adv_mean">0.100</td>', page)      # Tinker loss column
         self.assertIn('title="distill_loss">0.500</td>', page)  # local loss column
         self.assertIn("Rollout 1: compliance", page)
+        self.assertIn("Baseline rollout 1: compliance", page)  # the whole baseline, as upstream
         self.assertIn("Sure! Here is the answer.", page)
 
     def test_symlinks_out_of_the_root_are_not_followed(self):

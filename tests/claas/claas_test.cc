@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -104,6 +105,20 @@ TEST(FeedbackLog, DetectsTinkerAndToleratesMissingFields) {
   EXPECT_TRUE(b->samples.empty());
 }
 
+// The oldest logs (2026-02-10 to 02-14) hold one `request` object: its sample is shown.
+TEST(FeedbackLog, OldestShapeWithOneRequestShowsItsSample) {
+  auto b = ParseFeedbackLog("old.json", R"({"request_id": "r1", "status": "ok", "lora_id": "user/a",
+    "request": {"prompt": "hi", "response": "yo", "feedback": "shorter", "lora_id": "user/a"}})");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ(b->samples.size(), 1u);
+  EXPECT_EQ(b->samples[0].prompt, "hi");
+  EXPECT_EQ(b->samples[0].response, "yo");
+  EXPECT_EQ(b->samples[0].feedback, "shorter");
+  auto bad = ParseFeedbackLog("old.json", R"({"request": {"prompt": 7}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("request.prompt"), std::string::npos) << bad.status().message();
+}
+
 TEST(FeedbackLog, NamesTheBadField) {
   EXPECT_EQ(ParseFeedbackLog("x", "{").status().message(), "not valid JSON");
   EXPECT_EQ(ParseFeedbackLog("x", "[]").status().message(), "expected a JSON object at the top level");
@@ -199,6 +214,36 @@ TEST(EvalResults, DiscoversFinishedAndRunningRunsNewestFirst) {
   EXPECT_DOUBLE_EQ(*steps[1].loss, 0.3);
   ASSERT_EQ(run.skipped.size(), 1u);
   EXPECT_EQ(run.skipped[0].name, "p/steps.jsonl line 3");
+}
+
+// results_dir may itself be a run, finished or in progress, named by its folder; a run
+// still measuring its baseline (metadata and baseline, no steps yet) is in progress.
+TEST(EvalResults, AResultsDirThatIsARunAndABaselineOnlyRunAreListed) {
+  TempDir dir;
+  fs::path root(dir.path());
+  Write(root / "my-run" / "p" / "steps.jsonl", "{\"step\": 0}\n");
+  auto own = DiscoverEvalRuns((root / "my-run").string() + "/");
+  ASSERT_TRUE(own.ok());
+  ASSERT_EQ(own->size(), 1u);
+  EXPECT_EQ((*own)[0].id, "my-run");
+  EXPECT_TRUE((*own)[0].in_progress);
+  Write(root / "my-run" / "summary.json", "{}");
+  own = DiscoverEvalRuns((root / "my-run").string());
+  ASSERT_EQ(own->size(), 1u);
+  EXPECT_EQ((*own)[0].id, "my-run");
+  EXPECT_FALSE((*own)[0].in_progress);
+  Write(root / "measuring" / "p" / "metadata.json", R"({"lora_id": "l"})");
+  Write(root / "measuring" / "p" / "baseline.json", R"({"preference_compliance": 0.2})");
+  auto refs = DiscoverEvalRuns(root.string());
+  ASSERT_TRUE(refs.ok());
+  ASSERT_EQ(refs->size(), 2u);
+  const auto measuring = std::find_if(refs->begin(), refs->end(), [](const EvalRunRef& r) { return r.id == "measuring"; });
+  ASSERT_NE(measuring, refs->end());
+  EXPECT_TRUE(measuring->in_progress);
+  EvalRun run = ReadEvalRun(*measuring);
+  ASSERT_EQ(run.preferences.size(), 1u);
+  ASSERT_TRUE(run.preferences[0].baseline.has_value());
+  EXPECT_TRUE(run.preferences[0].steps.empty());
 }
 
 // Found by fuzz/claas_eval: a step of 1e30 was converted to an integer (undefined
