@@ -149,6 +149,10 @@ class NonFiniteNumbersTest(PageCase):
         log = fx.feedback_log(fx.request_id(1), fx.timestamp(1))
         log["batch_samples"][0]["response_logprobs"] = [float("nan"), float("-inf"), -0.5]
         fx.write_feedback(fb, 1, log)
+        # The oldest shape: one request object, no batch_samples.
+        fx.write_feedback(fb, 0, {"request_id": fx.request_id(0), "timestamp_utc": fx.timestamp(0), "status": "ok",
+                                  "lora_id": "user/old", "request": {"prompt": "An old question", "response": "An old answer",
+                                                                     "feedback": "older"}})
         evals = os.path.join(cls.root, "data", "evals")
         run = fx.write_eval_run(evals, "20260301-000000Z", preferences=("concise",), steps=2)
         with open(os.path.join(run, "summary.json"), "w") as f:
@@ -166,6 +170,8 @@ class NonFiniteNumbersTest(PageCase):
                 f.write(json.dumps(line) + "\n")
         with open(os.path.join(run, "concise", "baseline.json"), "w") as f:
             json.dump(dict(fx.eval_metrics(0.5, 0.2), preference_compliance=float("nan")), f)
+        with open(os.path.join(run, "concise", "metadata.json"), "w") as f:
+            json.dump({"config": {"steps": 2, "lr": float("nan")}, "lora_id": "eval/concise", "preference": "concise"}, f)
         # An eval with no summary and no new file for over an hour: stalled, not in progress.
         stale = fx.write_eval_run(evals, "20260227-000000Z", preferences=("p",), steps=1, finished=False)
         for folder, _, files in os.walk(stale):
@@ -195,10 +201,18 @@ class NonFiniteNumbersTest(PageCase):
         self.assertIn('20260227-000000Z <span class="badge stalled"', page)
         self.assertIn('<span class="muted">last file 2023-11-14 22:13:20 UTC</span>', page)
 
-    def test_the_feedback_log_is_read(self):
+    def test_the_feedback_logs_are_read(self):
         _, page = self.server.html("/v1/dashboard")
-        self.assertEqual(len(rows(page, "batch")), 1)
+        self.assertEqual(len(rows(page, "batch")), 2)
         self.assertNotIn("skipped", page)
+        self.assertIn("An old question", page)  # the oldest shape's sample, not an empty row
+        self.assertIn("An old answer", page)
+
+    def test_a_results_dir_that_is_a_run_is_named_by_its_folder(self):
+        _, page = self.server.html("/v1/eval?results_dir=" + urllib.parse.quote("./data/evals/20260301-000000Z", safe=""))
+        self.assertIn('id="run-20260301-000000Z"', page)
+        self.assertNotIn('id="run-."', page)
+        self.assertIn("Page 1 of 1 (1 total)", page)
 
     def test_nan_and_inf_show_as_claas_shows_them(self):
         _, page = self.server.html("/v1/eval?results_dir=" + urllib.parse.quote("./data/evals", safe=""))
