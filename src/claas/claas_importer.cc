@@ -250,7 +250,7 @@ Status ClaasImporter::ImportEvals(ImportStats& stats) {
         first = first ? std::min(first, ts) : ts;
         last = std::max(last, ts);
       }
-      Result<int64_t> created = Experiment("claas-evals", run_id, ref.id + "/" + p.name, ConfigText(config), first);
+      Result<int64_t> created = Experiment("claas-evals", run_id, run.label + "/" + p.name, ConfigText(config), first);
       if (!created.ok()) {
         if (!RefusedContent(created.status())) return created.status();
         spdlog::warn("CLaaS import: skipping {}/{}: {}", ref.id, p.name, created.status().message());

@@ -197,9 +197,9 @@ Result<std::vector<EvalRunRef>> DiscoverEvalRuns(const std::string& results_dir)
   if (own_name.empty()) own_name = root.lexically_normal().parent_path().filename().string();
   if (own_name.empty() || own_name == "." || own_name == "..") own_name = ".";
   if (int64_t m = MtimeOf(root / "summary.json"); m >= 0) {
-    runs.push_back({own_name, root.string(), false, m});
+    runs.push_back({".", root.string(), false, m, own_name});
   } else if (int64_t s = NewestPreferenceFileMtime(root); s >= 0) {
-    runs.push_back({own_name, root.string(), true, s});
+    runs.push_back({".", root.string(), true, s, own_name});
   }
   fs::directory_iterator it(root, ec);
   if (ec) return Status::Unavailable("cannot read " + results_dir + ": " + ec.message());
@@ -210,9 +210,9 @@ Result<std::vector<EvalRunRef>> DiscoverEvalRuns(const std::string& results_dir)
     // A run folder that is a symlink to somewhere outside results_dir is not listed.
     if (e.is_symlink(ec) && !ResolveInsideRoot(e.path().string(), results_dir).ok()) continue;
     if (int64_t m = MtimeOf(e.path() / "summary.json"); m >= 0) {
-      runs.push_back({name, e.path().string(), false, m});
+      runs.push_back({name, e.path().string(), false, m, name});
     } else if (int64_t s = NewestPreferenceFileMtime(e.path()); s >= 0) {
-      runs.push_back({name, e.path().string(), true, s});
+      runs.push_back({name, e.path().string(), true, s, name});
     }
   }
   std::sort(runs.begin(), runs.end(), [](const EvalRunRef& a, const EvalRunRef& b) {
@@ -224,6 +224,7 @@ Result<std::vector<EvalRunRef>> DiscoverEvalRuns(const std::string& results_dir)
 EvalRun ReadEvalRun(const EvalRunRef& ref, bool with_plots) {
   EvalRun run;
   run.id = ref.id;
+  run.label = ref.label.empty() ? ref.id : ref.label;
   run.path = ref.path;
   run.in_progress = ref.in_progress;
   run.mtime = ref.mtime;

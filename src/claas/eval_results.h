@@ -71,6 +71,7 @@ struct EvalPreference {
 
 struct EvalRun {
   std::string id;     // folder name ("." for results_dir itself)
+  std::string label;  // the folder's name, results_dir's own too
   std::string path;
   bool in_progress = false;
   int64_t mtime = 0;  // seconds since epoch
@@ -81,10 +82,11 @@ struct EvalRun {
 };
 
 struct EvalRunRef {
-  std::string id;
+  std::string id;  // folder name; "." for results_dir itself (stable: the importer's run ids use it)
   std::string path;
   bool in_progress = false;
   int64_t mtime = 0;
+  std::string label;  // what pages call it: the folder's name, results_dir's own too
 };
 
 // Discovers runs newest first without parsing them. A missing folder lists nothing.

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <ctime>
+#include <set>
 
 #include "claas/eval_results.h"
 #include "claas/feedback_log.h"
@@ -48,22 +49,81 @@ std::string ClaasFixed(std::optional<double> v, int decimals) {
   if (!v) return "—";
   if (std::isnan(*v)) return "nan";
   if (std::isinf(*v)) return *v > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, *v);
-  return buf;  // -0.000 as Python writes it
+  char buf[400];  // the largest double has 309 digits before the point
+  auto res = std::to_chars(buf, buf + sizeof(buf), *v, std::chars_format::fixed, decimals);
+  return std::string(buf, res.ptr);  // -0.000 as Python writes it
 }
 
-// Detail panels show values in full: a number as the shortest text that reads back as
-// it (nan / inf for the non-finite ones CLaaS writes), strings bare, the rest as JSON.
-std::string DetailText(const json& v) {
+// A float as Python's repr writes it (CLaaS's files come from Python): the shortest digits
+// that read back as it, in fixed notation for exponents -4 to 15 (0.0005, 1.0, -0.0) and
+// scientific beyond (1e-05, 1.5e+16); nan, inf, -inf.
+std::string PythonRepr(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);  // "-1.25e-05"
+  const bool negative = sci[0] == '-';
+  const size_t e = sci.find('e');
+  std::string digits;
+  for (size_t i = negative ? 1 : 0; i < e; ++i) {
+    if (sci[i] != '.') digits += sci[i];
+  }
+  const int exp = std::stoi(sci.substr(e + 1));
+  std::string out = negative ? "-" : "";
+  if (exp >= -4 && exp < 16) {
+    if (exp < 0) {
+      out += "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
+    } else if (static_cast<size_t>(exp) + 1 >= digits.size()) {
+      out += digits + std::string(static_cast<size_t>(exp) + 1 - digits.size(), '0') + ".0";
+    } else {
+      out += digits.substr(0, static_cast<size_t>(exp) + 1) + "." + digits.substr(static_cast<size_t>(exp) + 1);
+    }
+    return out;
+  }
+  out += digits.substr(0, 1);
+  if (digits.size() > 1) out += "." + digits.substr(1);
+  char ex[16];
+  std::snprintf(ex, sizeof(ex), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+  return out + ex;
+}
+
+// JSON as Python's json.dumps writes it, so a non-finite float nested in an object reads
+// NaN / Infinity / -Infinity as in the file, not null (which means "missing" there).
+void AppendPythonJson(const json& v, std::string& out) {
   if (v.is_number_float()) {
     const double d = v.get<double>();
-    if (!std::isfinite(d)) return ClaasFixed(d, 0);
-    char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof(buf), d);
-    return std::string(buf, res.ptr);
+    out += std::isnan(d) ? "NaN" : std::isinf(d) ? (d > 0 ? "Infinity" : "-Infinity") : PythonRepr(d);
+  } else if (v.is_object()) {
+    out += '{';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!first) out += ", ";
+      first = false;
+      out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace) + ": ";
+      AppendPythonJson(it.value(), out);
+    }
+    out += '}';
+  } else if (v.is_array()) {
+    out += '[';
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) out += ", ";
+      AppendPythonJson(v[i], out);
+    }
+    out += ']';
+  } else {
+    out += v.dump(-1, ' ', false, json::error_handler_t::replace);
   }
-  return JsonValueText(v, false);
+}
+
+// Detail panels show values in full, as Python writes them: numbers as repr, strings
+// bare, objects and arrays as json.dumps.
+std::string DetailText(const json& v) {
+  if (v.is_number_float()) return PythonRepr(v.get<double>());
+  if (v.is_string()) return v.get<std::string>();
+  std::string out;
+  AppendPythonJson(v, out);
+  return out;
 }
 
 json KeyValues(const json& obj) {
@@ -184,7 +244,7 @@ json RolloutsView(const std::vector<cl::Rollout>& rollouts) {
     const cl::Rollout& r = rollouts[i];
     json rv = {{"n", i + 1}, {"metric", r.metric.empty() ? "rollout" : r.metric}, {"messages", json::array()}};
     for (const auto& m : r.messages) rv["messages"].push_back({{"role", m.role}, {"content", m.content}});
-    if (!r.metadata.is_null() && !r.metadata.empty()) rv["meta"] = r.metadata.dump(2, ' ', false, json::error_handler_t::replace);
+    if (!r.metadata.is_null() && !r.metadata.empty()) rv["meta"] = DetailText(r.metadata);
     out.push_back(std::move(rv));
   }
   return out;
@@ -205,8 +265,11 @@ json StepView(const cl::EvalStep& s, const std::string& detail_id) {
   return v;
 }
 
-json RunView(const cl::EvalRun& run, bool open) {
-  std::string run_anchor = Anchor(run.id);
+// `anchors`: those the page has given out, so two runs both named "evals" (results_dir
+// itself and a folder in it) never share the ids their Expand buttons and links target.
+json RunView(const cl::EvalRun& run, bool open, std::set<std::string>& anchors) {
+  std::string run_anchor = Anchor(run.label);
+  for (int n = 2; !anchors.insert(run_anchor).second; ++n) run_anchor = Anchor(run.label) + "-" + std::to_string(n);
   char when[32] = "";
   std::time_t t = static_cast<std::time_t>(run.mtime);
   std::tm tm{};
@@ -216,7 +279,7 @@ json RunView(const cl::EvalRun& run, bool open) {
   // than "in progress" forever (CLaaS writes a step every few minutes).
   constexpr int64_t kStalledSeconds = 3600;
   const bool stalled = run.in_progress && std::time(nullptr) - run.mtime > kStalledSeconds;
-  json v = {{"id", run.id}, {"anchor", run_anchor}, {"open", open}, {"in_progress", run.in_progress && !stalled},
+  json v = {{"id", run.label}, {"anchor", run_anchor}, {"open", open}, {"in_progress", run.in_progress && !stalled},
             {"stalled", stalled},
             {"mtime", when}, {"has_summary", !run.summary.empty()}, {"has_plots", !run.plots.empty()}};
   v["skipped_html"] = SkippedHtml(run.skipped);
@@ -257,7 +320,8 @@ HttpResponse EvalDashboard(const ClaasPageOptions& opt, const HttpRequest& req) 
   if (!result.ok()) return HtmlErrorPage(result.status(), frame);
   json view = {{"dir", requested ? *requested : opt.evals_root}, {"folder_missing", result->folder_missing},
                {"no_runs", result->runs.empty() && !result->folder_missing}, {"runs", json::array()}};
-  for (size_t i = 0; i < result->runs.size(); ++i) view["runs"].push_back(RunView(result->runs[i], i == 0));
+  std::set<std::string> anchors;
+  for (size_t i = 0; i < result->runs.size(); ++i) view["runs"].push_back(RunView(result->runs[i], i == 0, anchors));
   view["pagination"] = PaginationNav(result->page, "/v1/eval", req.query);
   return HtmlPage(frame, RenderTemplate("claas_eval", view));
 }

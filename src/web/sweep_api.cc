@@ -88,7 +88,8 @@ HttpResponse Sweep(TrackingService& t, const HttpRequest& req, int64_t project_i
     // their digits, which a double cannot tell apart).
     std::vector<std::string> identities;
     for (const std::string& text : labels[c]) identities.push_back(ConfigValueIdentity(text));
-    const size_t distinct = std::set<std::string>(identities.begin(), identities.end()).size();
+    const size_t distinct = is_numeric ? std::set<std::string>(identities.begin(), identities.end()).size()
+                                       : std::set<std::string>(labels[c].begin(), labels[c].end()).size();
     std::optional<double> rho, eta2;
     if (is_numeric) {
       rho = SpearmanRho(numeric[c], numeric_y[c]);

@@ -162,6 +162,9 @@ class NonFiniteNumbersTest(PageCase):
         steps = os.path.join(run, "concise", "steps.jsonl")
         with open(steps) as f:
             lines = [json.loads(line) for line in f]
+        lines[0]["eval"]["logprob_margin"]["margin"] = 1e300  # 301 digits, as Python's format writes it
+        lines[0]["sdpo_metrics"]["kl_reg"] = 0.0005
+        lines[0]["sdpo_metrics"]["mean_is_ratio"] = 1e-05
         lines[1]["eval"]["preference_compliance"] = float("nan")
         lines[1]["timing_s"] = float("inf")
         lines[1]["sdpo_metrics"]["distill_loss"] = float("-inf")
@@ -169,7 +172,7 @@ class NonFiniteNumbersTest(PageCase):
             for line in lines:
                 f.write(json.dumps(line) + "\n")
         with open(os.path.join(run, "concise", "baseline.json"), "w") as f:
-            json.dump(dict(fx.eval_metrics(0.5, 0.2), preference_compliance=float("nan")), f)
+            json.dump(dict(fx.eval_metrics(0.5, 0.2, general=float("-inf")), preference_compliance=float("nan")), f)
         with open(os.path.join(run, "concise", "metadata.json"), "w") as f:
             json.dump({"config": {"steps": 2, "lr": float("nan")}, "lora_id": "eval/concise", "preference": "concise"}, f)
         # An eval with no summary and no new file for over an hour: stalled, not in progress.
@@ -177,6 +180,8 @@ class NonFiniteNumbersTest(PageCase):
         for folder, _, files in os.walk(stale):
             for name in files:
                 os.utime(os.path.join(folder, name), (1_700_000_000, 1_700_000_000))
+        # A run folder inside the run, named as it: two runs called the same, with their own anchors.
+        fx.write_eval_run(run, "20260301-000000Z", preferences=("inner",), steps=1)
         # Preferences in config order zeta, alpha: CLaaS keeps that order, not the alphabet's.
         fx.write_eval_run(evals, "20260228-000000Z", preferences=("zeta", "alpha"), steps=1)
         for path in (steps, os.path.join(run, "summary.json")):
@@ -211,8 +216,10 @@ class NonFiniteNumbersTest(PageCase):
     def test_a_results_dir_that_is_a_run_is_named_by_its_folder(self):
         _, page = self.server.html("/v1/eval?results_dir=" + urllib.parse.quote("./data/evals/20260301-000000Z", safe=""))
         self.assertIn('id="run-20260301-000000Z"', page)
+        self.assertIn('id="run-20260301-000000Z-2"', page)  # the run folder of the same name inside it
         self.assertNotIn('id="run-."', page)
-        self.assertIn("Page 1 of 1 (1 total)", page)
+        self.assertIn("Page 1 of 1 (2 total)", page)
+        self.assertEqual(len(re.findall(r'id="(pref-[^"]+)"', page)), len(set(re.findall(r'id="(pref-[^"]+)"', page))))
 
     def test_nan_and_inf_show_as_claas_shows_them(self):
         _, page = self.server.html("/v1/eval?results_dir=" + urllib.parse.quote("./data/evals", safe=""))
@@ -223,6 +230,10 @@ class NonFiniteNumbersTest(PageCase):
         self.assertIn('title="distill_loss">-inf</td>', page)
         self.assertIn('<td class="num">inf</td>', page)  # timing_s
         self.assertIn('<dt>preference_compliance</dt><dd class="mono">nan</dd>', page)  # baseline and step details
+        self.assertIn('<td class="num">%s</td>' % format(1e300, ".3f"), page)
+        self.assertIn('<dt>kl_reg</dt><dd class="mono">0.0005</dd>', page)  # in full, as Python's repr
+        self.assertIn('<dt>mean_is_ratio</dt><dd class="mono">1e-05</dd>', page)
+        self.assertIn("&quot;general_score&quot;: -Infinity", page)  # nested, as json.dumps writes it, not null
 
 
 class EvalDashboardTest(PageCase):

@@ -57,6 +57,14 @@ TEST(ClaasJson, ReadsPythonsNonFiniteTokens) {
   EXPECT_EQ(j["t"], "x\" NaN");
   EXPECT_TRUE(std::isnan(j["NaN"]["c"].get<double>()));
   EXPECT_TRUE(ParseClaasJson(R"({"a": NaNa})").is_discarded());
+  EXPECT_TRUE(ParseClaasJson(R"({NaN: 1, "a": NaN})").is_discarded());  // a key, which Python refuses
+  EXPECT_TRUE(ParseClaasJson(R"({"a": 1, Infinity: 2})").is_discarded());
+  // A string that holds what a marker would be stays a string (Python reads it so).
+  nlohmann::json marked = ParseClaasJson(R"({"s": "\u0001NaN", "t": "\u0002Inf", "v": [NaN]})");
+  ASSERT_FALSE(marked.is_discarded());
+  EXPECT_EQ(marked["s"], std::string("\x01NaN"));
+  EXPECT_EQ(marked["t"], std::string("\x02Inf"));
+  EXPECT_TRUE(std::isnan(marked["v"][0].get<double>()));
   EXPECT_TRUE(ParseClaasJson(R"({"a": nan})").is_discarded());  // Python writes NaN only
   EXPECT_TRUE(ParseClaasJson(R"({"a": 1,})").is_discarded());
 }
@@ -225,12 +233,13 @@ TEST(EvalResults, AResultsDirThatIsARunAndABaselineOnlyRunAreListed) {
   auto own = DiscoverEvalRuns((root / "my-run").string() + "/");
   ASSERT_TRUE(own.ok());
   ASSERT_EQ(own->size(), 1u);
-  EXPECT_EQ((*own)[0].id, "my-run");
+  EXPECT_EQ((*own)[0].id, ".");  // the importer's run ids stay as they were
+  EXPECT_EQ((*own)[0].label, "my-run");
   EXPECT_TRUE((*own)[0].in_progress);
   Write(root / "my-run" / "summary.json", "{}");
   own = DiscoverEvalRuns((root / "my-run").string());
   ASSERT_EQ(own->size(), 1u);
-  EXPECT_EQ((*own)[0].id, "my-run");
+  EXPECT_EQ((*own)[0].label, "my-run");
   EXPECT_FALSE((*own)[0].in_progress);
   Write(root / "measuring" / "p" / "metadata.json", R"({"lora_id": "l"})");
   Write(root / "measuring" / "p" / "baseline.json", R"({"preference_compliance": 0.2})");
