@@ -166,8 +166,13 @@ json HistogramFigure(const Column& x, int64_t bins, const Column* split) {
   for (int64_t b = 0; b < bins; ++b) edges[static_cast<size_t>(b)] = lo + static_cast<double>(b) * width;
   edges.back() = hi;
   auto bin_of = [&](double v) {
-    int64_t b = std::clamp<int64_t>(static_cast<int64_t>((v - lo) / (hi - lo) * static_cast<double>(bins)), 0, bins - 1);
-    if (v < edges[static_cast<size_t>(b)]) --b;
+    // A span beyond the largest double (-1e308 to 1e308) makes the fraction NaN: clamped
+    // before the conversion, which is undefined for NaN.
+    double f = (v - lo) / (hi - lo) * static_cast<double>(bins);
+    if (!(f >= 0)) f = 0;
+    if (f > static_cast<double>(bins - 1)) f = static_cast<double>(bins - 1);
+    int64_t b = static_cast<int64_t>(f);
+    if (b > 0 && v < edges[static_cast<size_t>(b)]) --b;
     else if (b != bins - 1 && v >= edges[static_cast<size_t>(b) + 1]) ++b;
     return b;
   };
