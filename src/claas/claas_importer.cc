@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -23,32 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// "2026-02-24T19:35:12Z", "2026-02-24T19:35:12.250000+00:00" (Python's isoformat),
-// "2026-02-24 19:35:12" or with another offset -> micros since the epoch; 0 when it does
-// not parse.
-int64_t ParseUtc(const std::string& s) {
-  std::tm tm{};
-  if (s.size() < 19) return 0;
-  // ISO 8601 with a T, or with a space as Python's str(datetime) writes it.
-  const char* rest = strptime(s.c_str(), s[10] == ' ' ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!rest) return 0;
-  int64_t micros = static_cast<int64_t>(timegm(&tm)) * 1000000;
-  if (*rest == '.') {
-    int64_t scale = 100000;
-    for (++rest; std::isdigit(static_cast<unsigned char>(*rest)); ++rest, scale /= 10) micros += (*rest - '0') * scale;
-  }
-  if ((*rest == '+' || *rest == '-') && std::isdigit(static_cast<unsigned char>(rest[1])) &&
-      std::isdigit(static_cast<unsigned char>(rest[2]))) {
-    const int sign = *rest == '+' ? 1 : -1;
-    int minutes = ((rest[1] - '0') * 10 + (rest[2] - '0')) * 60;
-    const char* m = rest[3] == ':' ? rest + 4 : rest + 3;
-    if (std::isdigit(static_cast<unsigned char>(m[0])) && std::isdigit(static_cast<unsigned char>(m[1]))) {
-      minutes += (m[0] - '0') * 10 + (m[1] - '0');
-    }
-    micros -= sign * int64_t{minutes} * 60 * 1000000;  // 12:00+02:00 is 10:00 UTC
-  }
-  return micros;
-}
+// A CLaaS file's time (ISO 8601: "2026-02-24T19:35:12Z", Python's isoformat with a
+// fraction and an offset, or with a space) -> micros; 0 when it does not parse.
+int64_t ParseUtc(const std::string& s) { return ParseIsoMicros(s).value_or(0); }
 
 // Metric keys allow [A-Za-z0-9_./-]; anything else becomes '_'.
 std::string KeyPart(const std::string& s) {

@@ -23,23 +23,29 @@ inline void AppendNumberText(std::string& out, double v) {
   }
 }
 
+// The digits of an integer literal ("-0012345678901234567" -> "12345678901234567", no
+// sign, no leading zeros) when it has more digits than a double holds exactly (beyond
+// 2^53), so reading it as a number would change it; empty otherwise (fewer digits, not an
+// integer literal, or one a double holds: 9007199254740992).
+inline std::string_view InexactIntegerDigits(std::string_view text) {
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) text.remove_prefix(1);
+  while (text.size() > 1 && text.front() == '0') text.remove_prefix(1);
+  if (text.size() < 16 || text.size() > 400 || text.find_first_not_of("0123456789") != std::string_view::npos) return {};
+  double d = 0;
+  std::from_chars(text.data(), text.data() + text.size(), d);
+  char buf[512];
+  auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::fixed);
+  return res.ec == std::errc() && std::string_view(buf, static_cast<size_t>(res.ptr - buf)) == text ? std::string_view()
+                                                                                                   : text;
+}
+
 // What a config value is, for telling values apart: a decimal number by the double it
 // reads as (1, 1.0 and 1e0 are one value; 0.00001 and 1e-05 too), an integer by its
 // digits (so 9007199254740993 and 9007199254740992, one double apart, stay two values),
 // anything else by its text.
 inline std::string ConfigValueIdentity(std::string_view text) {
-  std::string_view digits = text;
-  const bool negative = !digits.empty() && digits.front() == '-';
-  if (negative) digits.remove_prefix(1);
-  if (digits.size() > 15 && digits.size() < 400 && digits.find_first_not_of("0123456789") == std::string_view::npos) {
-    while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
-    double d = 0;
-    char buf[512];
-    std::from_chars(digits.data(), digits.data() + digits.size(), d);
-    auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::fixed);
-    if (res.ec != std::errc() || std::string_view(buf, static_cast<size_t>(res.ptr - buf)) != digits) {
-      return std::string(negative ? "n:-" : "n:") + std::string(digits);  // more digits than a double holds
-    }
+  if (std::string_view digits = InexactIntegerDigits(text); !digits.empty()) {
+    return std::string(!text.empty() && text.front() == '-' ? "n:-" : "n:") + std::string(digits);
   }
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

@@ -1,6 +1,7 @@
 #include "common/time_util.h"
 
 #include <chrono>
+#include <ctime>
 
 #include "common/clock.h"
 
@@ -78,6 +79,79 @@ std::string FormatIsoMicros(int64_t micros) {
   std::string s;
   AppendIsoMicros(s, micros);
   return s;
+}
+
+namespace {
+
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseIsoMicros(std::string_view raw) {
+  std::string_view s = TrimBlanks(raw);
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (s.size() < 10 || !Digits(s, 0, 4, y) || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' || !Digits(s, 8, 2, d)) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  size_t i = 10;
+  int64_t frac_micros = 0, offset_seconds = 0;
+  if (i < s.size()) {
+    if ((s[i] != 'T' && s[i] != ' ') || !Digits(s, i + 1, 2, h) || i + 3 >= s.size() || s[i + 3] != ':' ||
+        !Digits(s, i + 4, 2, mi)) {
+      return std::nullopt;
+    }
+    i += 6;
+    if (i < s.size() && s[i] == ':') {
+      if (!Digits(s, i + 1, 2, sec)) return std::nullopt;
+      i += 3;
+      if (i < s.size() && s[i] == '.') {
+        ++i;
+        int64_t scale = 100000;
+        size_t start = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+          if (scale > 0) frac_micros += (s[i] - '0') * scale;
+          scale /= 10;
+          ++i;
+        }
+        if (i == start) return std::nullopt;
+      }
+    }
+    if (i < s.size()) {
+      if (s[i] == 'Z') {
+        ++i;
+      } else if (s[i] == '+' || s[i] == '-') {
+        int oh, om;
+        if (!Digits(s, i + 1, 2, oh) || i + 3 >= s.size() || s[i + 3] != ':' || !Digits(s, i + 4, 2, om)) return std::nullopt;
+        offset_seconds = (s[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+        i += 6;
+      }
+    }
+    if (i != s.size() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_seconds;
+  return secs * 1000000 + frac_micros;
 }
 
 }  // namespace loupe

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace loupe {
 
@@ -12,5 +14,9 @@ int64_t NowMicros();
 std::string FormatIsoMicros(int64_t micros);
 // Appends the same text to `out` without allocating a temporary.
 void AppendIsoMicros(std::string& out, int64_t micros);
+// ISO 8601 as people and Python write it -> micros since the epoch, UTC: YYYY-MM-DD,
+// optionally followed by [T or space]HH:MM[:SS[.ffffff...]] and Z or ±HH:MM (datasets'
+// datetime columns, CLaaS's timestamps). Nothing for anything else.
+std::optional<int64_t> ParseIsoMicros(std::string_view text);
 
 }  // namespace loupe

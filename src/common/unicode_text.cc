@@ -18,7 +18,7 @@ size_t Utf8Length(std::string_view text) {
   return count;
 }
 
-void ForEachLowercaseWord(std::string_view text, const std::function<void(const std::string& word, size_t length)>& word) {
+void ForEachCaseFoldedWord(std::string_view text, const std::function<void(const std::string& word, size_t length)>& word) {
   std::string current, folded;
   size_t length = 0;
   auto flush = [&] {

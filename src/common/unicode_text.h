@@ -16,6 +16,6 @@ size_t Utf8Length(std::string_view text);
 // Calls `word` with each run of letters (and the combining marks that follow them),
 // case-folded (Unicode full folding, as Python's str.casefold()), and its length in code
 // points as written. Anything else separates words.
-void ForEachLowercaseWord(std::string_view text, const std::function<void(const std::string& word, size_t length)>& word);
+void ForEachCaseFoldedWord(std::string_view text, const std::function<void(const std::string& word, size_t length)>& word);
 
 }  // namespace loupe

@@ -23,6 +23,5 @@ Result<Column> ConvertColumn(const RawColumn& column, ColumnType type);
 
 std::optional<double> ParseNumber(std::string_view s);
 std::optional<bool> ParseBool(std::string_view s);
-std::optional<int64_t> ParseDatetime(std::string_view s);  // micros since epoch, UTC
 
 }  // namespace loupe::datasets

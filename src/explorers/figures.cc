@@ -302,7 +302,7 @@ json WordFrequencyFigure(const Column& column, int64_t top, int64_t min_length, 
     if (static_cast<int64_t>(length) >= min_length && !(stopwords && kStop.count(word))) ++counts[word];
   };
   for (size_t r = 0; r < column.size(); ++r) {
-    if (!column.IsMissing(r)) ForEachLowercaseWord(column.CellText(r), count);
+    if (!column.IsMissing(r)) ForEachCaseFoldedWord(column.CellText(r), count);
   }
   std::vector<std::pair<std::string, int64_t>> v(counts.begin(), counts.end());
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });

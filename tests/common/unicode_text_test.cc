@@ -16,10 +16,10 @@ TEST(Utf8Length, CountsCharactersNotBytes) {
   EXPECT_EQ(Utf8Length("a\xff" "b"), 3u);  // a byte that is not UTF-8 counts once
 }
 
-TEST(ForEachLowercaseWord, FoldsCaseInEveryScriptAndCountsCharacters) {
+TEST(ForEachCaseFoldedWord, FoldsCaseInEveryScriptAndCountsCharacters) {
   std::map<std::string, int> counts;
   std::map<std::string, size_t> lengths;
-  ForEachLowercaseWord("Café CAFÉ café, ÉTÉ! Ωμέγα ωμέγα 🙂🙂🙂 ok x2y", [&](const std::string& w, size_t n) {
+  ForEachCaseFoldedWord("Café CAFÉ café, ÉTÉ! Ωμέγα ωμέγα 🙂🙂🙂 ok x2y", [&](const std::string& w, size_t n) {
     ++counts[w];
     lengths[w] = n;
   });
@@ -36,10 +36,10 @@ TEST(ForEachLowercaseWord, FoldsCaseInEveryScriptAndCountsCharacters) {
 
 // Python: [w.casefold() for w in "λόγος ΛΌΓΟΣ Λόγος Straße STRASSE strasse".split()]
 // gives λόγοσ three times and strasse three times.
-TEST(ForEachLowercaseWord, FoldsAsPythonCasefoldDoes) {
+TEST(ForEachCaseFoldedWord, FoldsAsPythonCasefoldDoes) {
   std::map<std::string, int> counts;
   std::map<std::string, size_t> lengths;
-  ForEachLowercaseWord("λόγος ΛΌΓΟΣ Λόγος Straße STRASSE strasse", [&](const std::string& w, size_t n) {
+  ForEachCaseFoldedWord("λόγος ΛΌΓΟΣ Λόγος Straße STRASSE strasse", [&](const std::string& w, size_t n) {
     ++counts[w];
     lengths[w] += n;
   });

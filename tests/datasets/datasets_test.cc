@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/temp_dir.h"
+#include "common/time_util.h"
 #include "datasets/column_file.h"
 #include "datasets/column_stats.h"
 #include "datasets/column_types.h"
@@ -118,11 +119,11 @@ TEST(ColumnTypes, ParsersAreStrict) {
   EXPECT_FALSE(ParseNumber("3.2.1"));
   EXPECT_FALSE(ParseNumber("0x10"));
   EXPECT_FALSE(ParseNumber("1e999"));
-  EXPECT_EQ(*ParseDatetime("1970-01-01T00:00:01.5Z"), 1500000);
-  EXPECT_EQ(*ParseDatetime("1970-01-01T01:00:00+01:00"), 0);
-  EXPECT_FALSE(ParseDatetime("2026-13-01"));
-  EXPECT_FALSE(ParseDatetime("2026-01-01T25:00"));
-  EXPECT_FALSE(ParseDatetime("yesterday"));
+  EXPECT_EQ(*ParseIsoMicros("1970-01-01T00:00:01.5Z"), 1500000);
+  EXPECT_EQ(*ParseIsoMicros("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_FALSE(ParseIsoMicros("2026-13-01"));
+  EXPECT_FALSE(ParseIsoMicros("2026-01-01T25:00"));
+  EXPECT_FALSE(ParseIsoMicros("yesterday"));
 }
 
 TEST(ColumnTypes, ConversionNamesTheBadRow) {

@@ -214,20 +214,10 @@
       if (mode === 'step') return d.steps;
       if (mode === 'wall') return d.ts;
       const src = this.opts.sources[i];
-      // Time counts from the run's start (t0), or from the run's earliest point on the
-      // chart when a client's clock put one before it: relative time is never negative.
-      // A source without t0 counts from its own first point. Fixed at the first full draw
-      // (every series' first point is kept), so zooming keeps the origin.
-      if (!this.range && !this.originFixed) {
-        this.originFixed = true;
-        this.opts.sources.forEach((s, k) => {
-          const firsts = this.opts.sources.map((o, j) => (o.expId === s.expId && this.data[j] && !this.data[j].error &&
-            this.data[j].ts.length ? this.data[j].ts[0] : Infinity));
-          const first = Math.min(...firsts);
-          if (first === Infinity) { if (s.t0 === undefined) this.originFixed = false; return; }
-          s.t0 = s.t0 !== undefined ? Math.min(s.t0, first) : this.data[k] && this.data[k].ts.length ? this.data[k].ts[0] : first;
-        });
-      }
+      // t0: the run's origin (the page's origin_ts: its start, or its first point when a
+      // client's clock put that earlier). Without one, a source counts from its own first
+      // point, fixed at the first full draw so zooming keeps it.
+      if (src.t0 === undefined && !this.range && d.ts.length) src.t0 = d.ts[0];
       const t0 = src.t0 !== undefined ? src.t0 : (d.ts.length ? d.ts[0] : 0);
       return d.ts.map(t => t - t0);
     }
