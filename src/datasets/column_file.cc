@@ -88,7 +88,13 @@ Status WriteColumnFile(const std::string& path, const Table& table) {
   nlohmann::json header = {{"rows", table.rows()}, {"columns", nlohmann::json::array()}};
   for (const Column& c : table.columns) {
     nlohmann::json col = {{"name", c.name}, {"type", ColumnTypeName(c.type)}, {"overridden", c.type_overridden}};
-    if (c.type == ColumnType::kCategorical) col["categories"] = c.categories;
+    if (c.coerce) {
+      col["coerce"] = true;
+      col["coerced"] = c.coerced;
+    }
+    if (c.type == ColumnType::kCategorical || (c.type == ColumnType::kBoolean && c.categories.size() == 2)) {
+      col["categories"] = c.categories;
+    }
     header["columns"].push_back(col);
   }
   std::string h = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -153,12 +159,18 @@ Result<ColumnSlice> ReadColumnFileSlice(const std::string& path, size_t first, s
     if (!type) return corrupt("unknown column type");
     c.type = *type;
     c.type_overridden = hc.value("overridden", false);
+    c.coerce = hc.value("coerce", false);
+    c.coerced = hc.value("coerced", size_t{0});
     uint64_t bytes = 0;
     if (!ColumnBytes(f, c.type, pos, slice.rows, size, bytes) || bytes > size - pos) {
       return corrupt("column \"" + c.name + "\" is truncated");
     }
     if (i >= first) {
       if (c.type == ColumnType::kCategorical) c.categories = hc.value("categories", std::vector<std::string>{});
+      if (c.type == ColumnType::kBoolean) {
+        c.categories = hc.value("categories", std::vector<std::string>{});
+        if (c.categories.size() != 2) c.categories.clear();
+      }
       if (!ReadColumn(f, pos, slice.rows, size, c)) return corrupt("column \"" + c.name + "\" is truncated");
       slice.table.columns.push_back(std::move(c));
     }
@@ -189,6 +201,10 @@ Result<nlohmann::json> ReadColumnFileColumns(const std::string& path) {
   for (const auto& c : header["columns"]) {
     out.push_back(
         {{"name", c.value("name", "")}, {"type", c.value("type", "")}, {"overridden", c.value("overridden", false)}});
+    if (c.value("coerce", false)) {
+      out.back()["coerce"] = true;
+      out.back()["coerced"] = c.value("coerced", 0);
+    }
   }
   return out;
 }

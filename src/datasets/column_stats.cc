@@ -40,6 +40,7 @@ nlohmann::json ColumnStats(const Column& c) {
   for (size_t r = 0; r < n; ++r) missing += c.IsMissing(r) ? 1 : 0;
   nlohmann::json s = {{"name", c.name}, {"type", ColumnTypeName(c.type)}, {"overridden", c.type_overridden},
                       {"count", n - missing}, {"missing", missing}};
+  if (c.coerce) s["coerced"] = c.coerced;  // values that did not convert and became missing
   switch (c.type) {
     case ColumnType::kNumeric: {
       std::vector<double> v;

@@ -1,5 +1,7 @@
 #include "datasets/column_types.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -21,6 +23,23 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+
+// The other value of a yes/no pair, spelled in the same case ("Yes" -> "No").
+std::string Counterpart(std::string_view written, bool value) {
+  std::string lower(written);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string other;
+  if (lower == "yes" || lower == "no") other = value ? "no" : "yes";
+  else if (lower == "true" || lower == "false") other = value ? "false" : "true";
+  else return value ? "0" : "1";  // 0/1 read as booleans
+  const bool all_upper = written.size() > 1 && std::all_of(written.begin(), written.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); });
+  if (all_upper) {
+    for (char& c : other) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  } else if (!written.empty() && std::isupper(static_cast<unsigned char>(written.front()))) {
+    other.front() = static_cast<char>(std::toupper(static_cast<unsigned char>(other.front())));
+  }
+  return other;
+}
 
 }  // namespace
 
@@ -75,10 +94,11 @@ ColumnType InferColumnType(const RawColumn& column) {
   return ColumnType::kText;
 }
 
-Result<Column> ConvertColumn(const RawColumn& raw, ColumnType type) {
+Result<Column> ConvertColumn(const RawColumn& raw, ColumnType type, bool coerce) {
   Column c;
   c.name = raw.name;
   c.type = type;
+  c.coerce = coerce;
   const size_t n = raw.cells.size();
   auto bad = [&](size_t row, std::string_view value) {
     std::string shown = value.size() > 60 ? std::string(value.substr(0, 60)) + "…" : std::string(value);
@@ -94,11 +114,19 @@ Result<Column> ConvertColumn(const RawColumn& raw, ColumnType type) {
           continue;
         }
         auto v = ParseNumber(*raw.cells[r]);
+        if (!v && coerce) {
+          ++c.coerced;
+          c.numbers.push_back(std::numeric_limits<double>::quiet_NaN());
+          continue;
+        }
         if (!v) return bad(r, *raw.cells[r]);
         c.numbers.push_back(*v);
       }
       break;
-    case ColumnType::kBoolean:
+    case ColumnType::kBoolean: {
+      // Each value keeps the spelling it was first written in, so a yes/no column reads
+      // back, and predicts, "yes" and "no" rather than true and false.
+      std::optional<std::string> spelled[2];
       for (size_t r = 0; r < n; ++r) {
         if (!raw.cells[r]) {
           c.flags.push_back(-1);
@@ -107,12 +135,23 @@ Result<Column> ConvertColumn(const RawColumn& raw, ColumnType type) {
         auto v = ParseBool(*raw.cells[r]);
         if (!v) {
           auto num = ParseNumber(*raw.cells[r]);  // 0/1 are accepted when the user asks for booleans
+          if ((!num || (*num != 0 && *num != 1)) && coerce) {
+            ++c.coerced;
+            c.flags.push_back(-1);
+            continue;
+          }
           if (!num || (*num != 0 && *num != 1)) return bad(r, *raw.cells[r]);
           v = *num == 1;
         }
+        if (!spelled[*v]) spelled[*v] = ParseBool(*raw.cells[r]) ? std::string(Trim(*raw.cells[r])) : (*v ? "1" : "0");
         c.flags.push_back(*v ? 1 : 0);
       }
+      if (spelled[0] || spelled[1]) {
+        c.categories = {spelled[0] ? *spelled[0] : Counterpart(*spelled[1], true),
+                        spelled[1] ? *spelled[1] : Counterpart(*spelled[0], false)};
+      }
       break;
+    }
     case ColumnType::kDatetime:
       for (size_t r = 0; r < n; ++r) {
         if (!raw.cells[r]) {
@@ -120,6 +159,11 @@ Result<Column> ConvertColumn(const RawColumn& raw, ColumnType type) {
           continue;
         }
         auto v = ParseIsoMicros(*raw.cells[r]);
+        if (!v && coerce) {
+          ++c.coerced;
+          c.micros.push_back(std::numeric_limits<int64_t>::min());
+          continue;
+        }
         if (!v) return bad(r, *raw.cells[r]);
         c.micros.push_back(*v);
       }

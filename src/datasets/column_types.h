@@ -18,8 +18,9 @@ namespace loupe::datasets {
 ColumnType InferColumnType(const RawColumn& column);
 
 // Converts text cells to `type`; a value that does not fit is an error naming the row
-// (1-based, data rows) and the value.
-Result<Column> ConvertColumn(const RawColumn& column, ColumnType type);
+// (1-based, data rows) and the value, or with `coerce` a missing value, counted in
+// Column::coerced ("three" in a numeric column).
+Result<Column> ConvertColumn(const RawColumn& column, ColumnType type, bool coerce = false);
 
 std::optional<double> ParseNumber(std::string_view s);
 std::optional<bool> ParseBool(std::string_view s);

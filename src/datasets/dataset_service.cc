@@ -50,6 +50,9 @@ std::string Stem(const std::string& file_name) {
 constexpr const char* kColumnFile = "columns.bin";
 // A retype's new column file until the catalogue row has its types.
 constexpr const char* kNextColumnFile = "columns.next.bin";
+constexpr const char* kBadRowsReport = "bad_rows.json";
+// JSON arrays' bad elements are kept one per line, as JSON Lines.
+std::string BadRowsName(const std::string& format) { return std::string("bad_rows.") + (format == "json" ? "jsonl" : format); }
 
 // Makes a rename or removal in `folder` survive a power cut.
 Status SyncFolder(const std::string& folder) {
@@ -92,6 +95,10 @@ json CatalogueColumns(const json& columns) {
   for (const json& c : columns) {
     out.push_back(
         {{"name", c.value("name", "")}, {"type", c.value("type", "")}, {"overridden", c.value("overridden", false)}});
+    if (c.value("coerce", false)) {
+      out.back()["coerce"] = true;
+      out.back()["coerced"] = c.value("coerced", 0);
+    }
   }
   return out;
 }
@@ -100,6 +107,10 @@ json ColumnsJson(const Table& t) {
   json cols = json::array();
   for (const Column& c : t.columns) {
     cols.push_back({{"name", c.name}, {"type", ColumnTypeName(c.type)}, {"overridden", c.type_overridden}});
+    if (c.coerce) {
+      cols.back()["coerce"] = true;
+      cols.back()["coerced"] = c.coerced;
+    }
   }
   return cols;
 }
@@ -119,15 +130,16 @@ std::string DatasetService::Root() const { return options_.data_dir + "/datasets
 std::string DatasetService::Dir(int64_t id) const { return Root() + "/" + std::to_string(id); }
 
 Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
-                                    const std::map<std::string, ColumnType>& overrides) const {
-  LOUPE_ASSIGN_OR_RETURN(RawTable raw, ParseTable(bytes, format, options_.limits));
+                                    const std::map<std::string, ColumnType>& overrides,
+                                    const std::set<std::string>& coerce, bool skip_bad_rows, BadRowReport* bad) const {
+  LOUPE_ASSIGN_OR_RETURN(RawTable raw, ParseTable(bytes, format, options_.limits, ParseOptions{skip_bad_rows, bad}));
   if (raw.rows() == 0) return Status::InvalidArgument("the file has a header but no rows");
   Table table;
   table.columns.reserve(raw.columns.size());
   for (RawColumn& rc : raw.columns) {
     auto o = overrides.find(rc.name);
     ColumnType type = o != overrides.end() ? o->second : InferColumnType(rc);
-    LOUPE_ASSIGN_OR_RETURN(Column col, ConvertColumn(rc, type));
+    LOUPE_ASSIGN_OR_RETURN(Column col, ConvertColumn(rc, type, o != overrides.end() && coerce.count(rc.name) > 0));
     col.type_overridden = o != overrides.end();
     table.columns.push_back(std::move(col));
     rc.cells = CellList();  // the text is no longer needed: the peak is one copy, not two
@@ -136,16 +148,16 @@ Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
 }
 
 Result<DatasetRecord> DatasetService::Create(std::string name, const std::string& file_name, const std::string& format,
-                                             const std::string& bytes, const std::string& source) {
+                                             const std::string& bytes, const std::string& source, bool skip_bad_rows) {
   if (bytes.size() > options_.max_upload_bytes) {
     return Status::TooLarge("the file is " + BytesWithMib(bytes.size()) + "; the server takes files up to " +
                             BytesWithMib(options_.max_upload_bytes) + " (loupe serve --max-upload-mb)");
   }
-  return Save(std::move(name), file_name, format, bytes, source);
+  return Save(std::move(name), file_name, format, bytes, source, skip_bad_rows);
 }
 
 Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& file_name, const std::string& format,
-                                           const std::string& bytes, const std::string& source) {
+                                           const std::string& bytes, const std::string& source, bool skip_bad_rows) {
   LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   std::optional<FileFormat> fmt = format.empty() ? FormatFromName(file_name) : ParseFormat(format);
   if (!fmt) {
@@ -155,7 +167,8 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
   }
   if (name.empty()) name = Stem(file_name);
   LOUPE_RETURN_IF_ERROR(ValidateName(name));
-  Result<Table> table = Build(bytes, *fmt, {});
+  BadRowReport bad;
+  Result<Table> table = Build(bytes, *fmt, {}, {}, skip_bad_rows, &bad);
   if (!table.ok()) return table.status();
 
   std::lock_guard<std::mutex> lock(mu_);
@@ -169,7 +182,7 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
   // The files first, durably, in a folder of their own; then the catalogue row; then
   // the folder takes the row's id. A crash in between leaves a folder no row refers
   // to, or a row without data: Recover removes either at the next start.
-  LOUPE_ASSIGN_OR_RETURN(std::string staged, StageFiles(rec.format, bytes, *table));
+  LOUPE_ASSIGN_OR_RETURN(std::string staged, StageFiles(rec.format, bytes, *table, bad));
   Result<int64_t> id = store_.CreateDataset(rec);
   if (!id.ok()) {
     std::error_code ec;
@@ -190,7 +203,7 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
 }
 
 Result<std::string> DatasetService::StageFiles(const std::string& format, const std::string& bytes,
-                                               const Table& table) {
+                                               const Table& table, const BadRowReport& bad) {
   const std::string staged = Root() + "/.upload-" + std::to_string(NowMicros());
   std::error_code ec;
   fs::remove_all(staged, ec);
@@ -198,6 +211,25 @@ Result<std::string> DatasetService::StageFiles(const std::string& format, const 
   Status written = ec ? Status::Internal("cannot create " + staged + ": " + ec.message()) : Status::Ok();
   if (written.ok()) written = WriteFileDurably(staged + "/source." + format, bytes, "the source file");
   if (written.ok()) written = WriteColumnFile(staged + "/" + kColumnFile, table);
+  if (written.ok() && bad.count > 0) {
+    // The rows left out, as written (a CSV keeps its header so the file opens as one),
+    // and the report; the report's presence also tells a retype to skip them again.
+    std::string rows;
+    if (format == "csv" || format == "tsv") {
+      rows = std::string(bytes.substr(0, bytes.find('\n') == std::string::npos ? bytes.size() : bytes.find('\n') + 1));
+      if (rows.rfind("\xEF\xBB\xBF", 0) == 0) rows.erase(0, 3);
+      if (!rows.empty() && rows.back() != '\n') rows += '\n';
+    }
+    rows += bad.lines;
+    json first = json::array();
+    for (const BadRow& b : bad.first) first.push_back({{"line", b.line}, {"reason", b.reason}});
+    written = WriteFileDurably(staged + "/" + BadRowsName(format), rows, "the bad rows");
+    if (written.ok()) {
+      written = WriteFileDurably(staged + "/" + kBadRowsReport,
+                                 json{{"count", bad.count}, {"first", first}}.dump(-1, ' ', false, json::error_handler_t::replace),
+                                 "the bad-row report");
+    }
+  }
   if (!written.ok()) {
     fs::remove_all(staged, ec);
     return written;
@@ -206,11 +238,11 @@ Result<std::string> DatasetService::StageFiles(const std::string& format, const 
 }
 
 Result<DatasetRecord> DatasetService::CreateFromPath(const std::string& name, const std::string& path,
-                                                     const std::string& format) {
+                                                     const std::string& format, bool skip_bad_rows) {
   Result<std::string> resolved = ResolveInsideRoot(path, options_.import_root);
   if (!resolved.ok()) return Status::BadRequest("path: " + resolved.status().message());
   LOUPE_ASSIGN_OR_RETURN(std::string bytes, ReadFileUpTo(*resolved, options_.max_upload_bytes));
-  return Create(name, *resolved, format, bytes, "path:" + path);
+  return Create(name, *resolved, format, bytes, "path:" + path, skip_bad_rows);
 }
 
 constexpr const char* kSpamAssassin = "spam_assassin";
@@ -323,7 +355,7 @@ json DatasetService::Stats(const ColumnSlice& slice) {
               {"columns", cols}};
 }
 
-Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::string, std::string>& types) {
+Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::string, std::string>& types, bool coerce) {
   std::lock_guard<std::mutex> lock(mu_);
   LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
   // Earlier overrides stay unless replaced; "auto" drops one. The catalogue row says
@@ -331,25 +363,31 @@ Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::s
   json columns = ParseBoundedJson(rec.columns_json);
   if (!columns.is_array()) return Status::Corrupt("dataset " + std::to_string(id) + " has no column list");
   std::map<std::string, ColumnType> overrides;
-  std::set<std::string> names;
+  std::set<std::string> names, coerced;
   for (const json& c : columns) {
     names.insert(c.value("name", ""));
     if (c.value("overridden", false)) {
       if (auto t = ParseColumnType(c.value("type", ""))) overrides[c.value("name", "")] = *t;
+      if (c.value("coerce", false)) coerced.insert(c.value("name", ""));
     }
   }
   for (const auto& [column, type] : types) {
     if (!names.count(column)) return Status::InvalidArgument("no column \"" + column + "\"");
     if (type == "auto") {
       overrides.erase(column);
+      coerced.erase(column);
       continue;
     }
+    if (coerce) coerced.insert(column);
+    else coerced.erase(column);
     auto t = ParseColumnType(type);
     if (!t) return Status::InvalidArgument("column \"" + column + "\": type must be numeric, categorical, text, boolean, datetime or auto");
     overrides[column] = *t;
   }
   LOUPE_ASSIGN_OR_RETURN(std::string bytes, ReadFileUpTo(Dir(id) + "/source." + rec.format, SIZE_MAX));
-  LOUPE_ASSIGN_OR_RETURN(Table table, Build(bytes, *ParseFormat(rec.format), overrides));
+  std::error_code exists_ec;
+  const bool skipped = fs::exists(Dir(id) + "/" + kBadRowsReport, exists_ec);
+  LOUPE_ASSIGN_OR_RETURN(Table table, Build(bytes, *ParseFormat(rec.format), overrides, coerced, skipped));
   // The new column file under its own name, then the catalogue row, then the file
   // takes its place: after a crash Recover finishes the retype or drops it, so the
   // catalogue's types are always the column file's.
@@ -363,6 +401,30 @@ Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::s
   }
   LOUPE_RETURN_IF_ERROR(RenameDurably(next, Dir(id) + "/" + kColumnFile));
   return store_.GetDataset(id);
+}
+
+Result<json> DatasetService::BadRows(int64_t id) {
+  LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
+  std::error_code ec;
+  const std::string path = Dir(id) + "/" + kBadRowsReport;
+  if (!fs::exists(path, ec)) return json(nullptr);
+  LOUPE_ASSIGN_OR_RETURN(std::string text, ReadFileUpTo(path, 1 << 20));
+  json report = ParseBoundedJson(text);
+  if (!report.is_object()) return Status::Corrupt("dataset " + std::to_string(id) + ": the bad-row report is unreadable");
+  report["file"] = "/api/v1/dataset/" + std::to_string(id) + "/bad-rows";
+  return report;
+}
+
+Result<std::pair<std::string, std::string>> DatasetService::BadRowsFile(int64_t id) {
+  LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
+  const std::string path = Dir(id) + "/" + BadRowsName(rec.format);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return Status::NotFound("dataset " + std::to_string(id) + " has no skipped rows");
+  std::string stem = rec.name;  // a header value: only characters that need no quoting
+  for (char& c : stem) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  }
+  return std::pair{path, stem + "-" + BadRowsName(rec.format)};
 }
 
 Status DatasetService::Delete(int64_t id) {
@@ -428,7 +490,7 @@ Status DatasetService::FinishRetype(DatasetRecord& rec) {
 }
 
 void DatasetService::RemoveStrayFiles(const DatasetRecord& rec) const {
-  const std::set<std::string> known = {kColumnFile, "source." + rec.format};
+  const std::set<std::string> known = {kColumnFile, "source." + rec.format, kBadRowsReport, BadRowsName(rec.format)};
   for (const fs::path& p : Entries(Dir(rec.id))) {
     if (!known.count(p.filename().string())) RemoveLogged(p, "no catalogue row refers to it");
   }

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,9 +49,19 @@ class DatasetService {
   DatasetService(DatasetStore& store, DatasetOptions options);
 
   // `name` empty: the file name without its extension. `format` empty: from the file name.
+  // skip_bad_rows: rows that cannot be read are left out instead of failing the upload;
+  // they are kept beside the source (BadRowsFile) and listed by BadRows. The source is
+  // kept as uploaded, and a retype reads it the same way.
   Result<DatasetRecord> Create(std::string name, const std::string& file_name, const std::string& format,
-                               const std::string& bytes, const std::string& source = "");
-  Result<DatasetRecord> CreateFromPath(const std::string& name, const std::string& path, const std::string& format);
+                               const std::string& bytes, const std::string& source = "", bool skip_bad_rows = false);
+  Result<DatasetRecord> CreateFromPath(const std::string& name, const std::string& path, const std::string& format,
+                                       bool skip_bad_rows = false);
+  // {count, first: [{line, reason}] (at most 100), file} for a dataset uploaded with
+  // skip_bad_rows that had bad rows; null otherwise.
+  Result<nlohmann::json> BadRows(int64_t id);
+  // The bad rows as written (CSV/TSV with the header line first, JSON Lines for JSON),
+  // and the name to download them as.
+  Result<std::pair<std::string, std::string>> BadRowsFile(int64_t id);
   std::vector<SampleInfo> Samples() const;
   Result<DatasetRecord> ImportSample(const std::string& sample);
 
@@ -73,7 +84,9 @@ class DatasetService {
   // Wide datasets are shown and served a page of columns at a time.
   static constexpr int64_t kDefaultColumnPage = 100;
   static constexpr int64_t kMaxColumnPage = 500;
-  Result<DatasetRecord> SetTypes(int64_t id, const std::map<std::string, std::string>& types);
+  // coerce: the columns named take their type even where values do not convert; those
+  // become missing and are counted (columns[].coerced), and stay so on later retypes.
+  Result<DatasetRecord> SetTypes(int64_t id, const std::map<std::string, std::string>& types, bool coerce = false);
   Status Delete(int64_t id);
   // At start-up: removes catalogue rows whose data is missing and data no row refers
   // to, finishes or drops a retype a crash interrupted, and makes each row's column
@@ -86,15 +99,17 @@ class DatasetService {
   std::string Root() const;
   std::string Dir(int64_t id) const;
   // Writes a new dataset's files into a folder of their own; returns its path.
-  Result<std::string> StageFiles(const std::string& format, const std::string& bytes, const Table& table);
+  Result<std::string> StageFiles(const std::string& format, const std::string& bytes, const Table& table,
+                                 const BadRowReport& bad);
   // Recover's steps for one catalogue row.
   bool HasData(const DatasetRecord& rec) const;
   Status FinishRetype(DatasetRecord& rec);
   void RemoveStrayFiles(const DatasetRecord& rec) const;
   Result<DatasetRecord> Save(std::string name, const std::string& file_name, const std::string& format,
-                             const std::string& bytes, const std::string& source);
-  Result<Table> Build(const std::string& bytes, FileFormat format,
-                      const std::map<std::string, ColumnType>& overrides) const;
+                             const std::string& bytes, const std::string& source, bool skip_bad_rows = false);
+  Result<Table> Build(const std::string& bytes, FileFormat format, const std::map<std::string, ColumnType>& overrides,
+                      const std::set<std::string>& coerce = {}, bool skip_bad_rows = false,
+                      BadRowReport* bad = nullptr) const;
 
   DatasetStore& store_;
   DatasetOptions options_;

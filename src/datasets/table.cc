@@ -58,7 +58,9 @@ std::string Column::CellText(size_t row) const {
       auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), numbers[row]);
       return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
     }
-    case ColumnType::kBoolean: return flags[row] ? "true" : "false";
+    case ColumnType::kBoolean:
+      if (categories.size() == 2) return categories[flags[row] ? 1 : 0];
+      return flags[row] ? "true" : "false";
     case ColumnType::kDatetime: {
       std::time_t t = static_cast<std::time_t>(micros[row] / 1000000);
       if (micros[row] < 0 && micros[row] % 1000000) --t;

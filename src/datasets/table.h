@@ -57,11 +57,17 @@ struct RawTable {
 // One typed column. Exactly one of the value vectors is used, by type:
 // numeric -> numbers (NaN = missing); boolean -> flags (-1 missing, 0, 1);
 // datetime -> micros (INT64_MIN missing); categorical -> codes into `categories`
-// (UINT32_MAX missing); text -> texts (+ missing mask).
+// (UINT32_MAX missing); text -> texts (+ missing mask). A boolean column's
+// `categories` holds its two values as written ({"no", "yes"}), or nothing for
+// "false"/"true".
 struct Column {
   std::string name;
   ColumnType type = ColumnType::kText;
   bool type_overridden = false;
+  // Set by hand with coerce: values that did not convert to the type became missing
+  // (`coerced` of them) instead of refusing the type.
+  bool coerce = false;
+  size_t coerced = 0;
   std::vector<double> numbers;
   std::vector<int8_t> flags;
   std::vector<int64_t> micros;

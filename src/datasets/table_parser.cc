@@ -71,15 +71,78 @@ Status TooManyCells(size_t rows, size_t columns, const ParseLimits& limits, cons
                           " cells: upload fewer rows or columns");
 }
 
-Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimits& limits) {
+// Collects bad rows as the parsers find them; Finish turns them into the parse's error
+// unless they are to be skipped.
+class BadRows {
+ public:
+  explicit BadRows(const ParseOptions& options) : options_(options) {}
+  void Add(size_t line, std::string reason, std::string_view text) {
+    ++report_.count;
+    if (report_.first.size() < BadRowReport::kListed) report_.first.push_back({line, std::move(reason)});
+    if (options_.skip_bad_rows) {
+      report_.lines.append(text);
+      if (report_.lines.empty() || report_.lines.back() != '\n') report_.lines += '\n';
+    }
+  }
+  Status Finish() {
+    if (report_.count > 0 && !options_.skip_bad_rows) {
+      std::string msg = std::to_string(report_.count) + (report_.count == 1 ? " bad row: " : " bad rows: ");
+      for (size_t k = 0; k < report_.first.size() && k < 10; ++k) {
+        msg += (k ? "; " : "") + (report_.first[k].line ? "line " + std::to_string(report_.first[k].line) + ": " : "") +
+               report_.first[k].reason;
+      }
+      if (report_.count > 10) msg += "; and " + std::to_string(report_.count - 10) + " more";
+      msg += ". Fix them, or upload again with skip_bad_rows to leave them out (they are listed and kept for download)";
+      return Status::InvalidArgument(msg);
+    }
+    if (options_.report) *options_.report = std::move(report_);
+    return Status::Ok();
+  }
+
+ private:
+  const ParseOptions& options_;
+  BadRowReport report_;
+};
+
+// The end of the physical line holding byte `from` (the '\n', or the end of the input).
+size_t LineEnd(std::string_view in, size_t from) {
+  const size_t nl = in.find('\n', from);
+  return nl == std::string_view::npos ? in.size() : nl;
+}
+
+std::string_view WithoutCr(std::string_view s) {
+  if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+  return s;
+}
+
+Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimits& limits, const ParseOptions& options) {
   RawTable table;
+  BadRows bad(options);
   std::vector<std::string> record;
   std::string field;
   size_t line = 1, record_line = 1, col = 1;
   bool header_done = false;
   size_t i = 0;
   if (in.size() >= 3 && in.substr(0, 3) == "\xEF\xBB\xBF") i = 3;  // UTF-8 BOM
-  auto end_record = [&]() -> Status {
+  size_t record_start = i;
+  // A record that cannot be read is left out from its start to the end of the physical
+  // line where reading failed; parsing resumes on the next line.
+  auto skip_broken = [&](size_t at_line, size_t at_col, const std::string& what, size_t fail_at) -> Status {
+    if (!header_done) return Status::InvalidArgument(Where(at_line, at_col) + what);
+    const size_t stop = LineEnd(in, fail_at);
+    bad.Add(at_line, "column " + std::to_string(at_col) + ": " + what, WithoutCr(in.substr(record_start, stop - record_start)));
+    line += static_cast<size_t>(std::count(in.begin() + static_cast<std::ptrdiff_t>(fail_at),
+                                           in.begin() + static_cast<std::ptrdiff_t>(stop), '\n'));
+    i = stop + 1;
+    ++line;
+    record_line = line;
+    col = 1;
+    record.clear();
+    field.clear();
+    record_start = i;
+    return Status::Ok();
+  };
+  auto end_record = [&](size_t record_end) -> Status {
     if (record.size() == 1 && record[0].empty() && field.empty()) {  // blank line
       record.clear();
       return Status::Ok();
@@ -101,9 +164,10 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
       header_done = true;
     } else {
       if (record.size() != table.columns.size()) {
-        return Status::InvalidArgument("line " + std::to_string(record_line) + ": expected " +
-                                       std::to_string(table.columns.size()) + " fields, found " +
-                                       std::to_string(record.size()));
+        bad.Add(record_line, "expected " + std::to_string(table.columns.size()) + " fields, found " + std::to_string(record.size()),
+                WithoutCr(in.substr(record_start, record_end - record_start)));
+        record.clear();
+        return Status::Ok();
       }
       if (table.rows() >= limits.max_rows) {
         return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
@@ -120,10 +184,10 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
     char c = in[i];
     if (c == '"' && field.empty()) {
       // Quoted field: runs to the closing quote; "" is a quote.
-      size_t start_line = line, start_col = col;
+      const size_t start_line = line, start_col = col, open_at = i;
       ++i;
-      while (true) {
-        if (i >= in.size()) return Status::InvalidArgument(Where(start_line, start_col) + "unterminated quoted field");
+      bool closed = false;
+      while (i < in.size()) {
         if (in[i] == '"') {
           if (i + 1 < in.size() && in[i + 1] == '"') {
             field += '"';
@@ -131,13 +195,19 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
             continue;
           }
           ++i;
+          closed = true;
           break;
         }
         if (in[i] == '\n') ++line;
         field += in[i++];
       }
+      if (!closed) {
+        line = start_line;
+        LOUPE_RETURN_IF_ERROR(skip_broken(start_line, start_col, "unterminated quoted field", open_at));
+        continue;
+      }
       if (i < in.size() && in[i] != delim && in[i] != '\n' && in[i] != '\r') {
-        return Status::InvalidArgument(Where(line, col) + "unexpected character after a closing quote");
+        LOUPE_RETURN_IF_ERROR(skip_broken(line, col, "unexpected character after a closing quote", i));
       }
       continue;
     }
@@ -151,12 +221,13 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
     if (c == '\r' || c == '\n') {
       record.push_back(std::move(field));
       field.clear();
-      LOUPE_RETURN_IF_ERROR(end_record());
+      LOUPE_RETURN_IF_ERROR(end_record(i));
       if (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n') ++i;
       ++i;
       ++line;
       record_line = line;
       col = 1;
+      record_start = i;
       continue;
     }
     field += c;
@@ -164,9 +235,10 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
   }
   if (!field.empty() || !record.empty()) {
     record.push_back(std::move(field));
-    LOUPE_RETURN_IF_ERROR(end_record());
+    LOUPE_RETURN_IF_ERROR(end_record(in.size()));
   }
   if (!header_done) return Status::InvalidArgument("the file is empty: expected a header line");
+  LOUPE_RETURN_IF_ERROR(bad.Finish());
   return table;
 }
 
@@ -180,6 +252,30 @@ void PushJsonCell(CellList& cells, const json& v) {
   } else {
     cells.push_back(v.dump());
   }
+}
+
+// A record with a nested value (an object or array in a field) is a bad row.
+void DropNestedRecords(std::vector<json>& records, std::vector<size_t>& lines, const std::vector<std::string>& texts,
+                       BadRows& bad) {
+  size_t kept = 0;
+  for (size_t r = 0; r < records.size(); ++r) {
+    std::string nested;
+    for (auto it = records[r].begin(); it != records[r].end() && nested.empty(); ++it) {
+      if (it->is_object() || it->is_array()) nested = it.key();
+    }
+    if (!nested.empty()) {
+      bad.Add(lines[r], (lines[r] ? "" : "element " + std::to_string(r + 1) + ": ") + "field \"" + nested +
+                            "\" holds a nested value (only flat objects are rows)", texts[r]);
+      continue;
+    }
+    if (kept != r) {
+      records[kept] = std::move(records[r]);
+      lines[kept] = lines[r];
+    }
+    ++kept;
+  }
+  records.resize(kept);
+  lines.resize(kept);
 }
 
 // Records are objects; columns are the union of keys in first-seen order.
@@ -208,10 +304,6 @@ Result<RawTable> FromRecords(const std::vector<json>& records, const std::vector
     }
     for (RawColumn& c : table.columns) {
       auto it = records[r].find(c.name);
-      if (it != records[r].end() && (it->is_object() || it->is_array())) {
-        return Status::InvalidArgument("record " + std::to_string(r + 1) + " (line " + std::to_string(lines[r]) +
-                                       "), field \"" + c.name + "\": nested values are not supported");
-      }
       if (it == records[r].end()) {
         c.cells.push_back(std::nullopt);
       } else {
@@ -227,7 +319,8 @@ size_t LineOf(std::string_view in, size_t byte) {
   return 1 + static_cast<size_t>(std::count(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(std::min(byte, in.size())), '\n'));
 }
 
-Result<RawTable> ParseJsonArray(std::string_view in, const ParseLimits& limits) {
+Result<RawTable> ParseJsonArray(std::string_view in, const ParseLimits& limits, const ParseOptions& options) {
+  BadRows bad(options);
   json doc;
   if (JsonNestingDepth(in) > kMaxJsonDepth) {
     return Status::InvalidArgument("the JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
@@ -244,17 +337,27 @@ Result<RawTable> ParseJsonArray(std::string_view in, const ParseLimits& limits) 
   if (doc.size() > limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
   std::vector<json> records;
   std::vector<size_t> lines;
+  std::vector<std::string> texts;
   for (size_t r = 0; r < doc.size(); ++r) {
-    if (!doc[r].is_object()) return Status::InvalidArgument("element " + std::to_string(r + 1) + ": expected an object");
+    if (!doc[r].is_object()) {
+      bad.Add(0, "element " + std::to_string(r + 1) + ": expected an object", doc[r].dump(-1, ' ', false, json::error_handler_t::replace));
+      continue;
+    }
+    texts.push_back(options.skip_bad_rows ? doc[r].dump(-1, ' ', false, json::error_handler_t::replace) : std::string());
     records.push_back(std::move(doc[r]));
     lines.push_back(0);
   }
+  DropNestedRecords(records, lines, texts, bad);
+  LOUPE_RETURN_IF_ERROR(bad.Finish());
+  if (records.empty()) return Status::InvalidArgument("no records with fields");
   return FromRecords(records, lines, limits);
 }
 
-Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits) {
+Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits, const ParseOptions& options) {
+  BadRows bad(options);
   std::vector<json> records;
   std::vector<size_t> lines;
+  std::vector<std::string> texts;
   size_t line = 0, start = 0, widest = 0;
   while (start < in.size()) {
     size_t nl = in.find('\n', start);
@@ -264,12 +367,18 @@ Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits) 
     start = nl + 1;
     if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     if (JsonNestingDepth(text) > kMaxJsonDepth) {
-      return Status::InvalidArgument("line " + std::to_string(line) + ": nested deeper than " +
-                                     std::to_string(kMaxJsonDepth) + " levels");
+      bad.Add(line, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", WithoutCr(text));
+      continue;
     }
     json j = ParseBoundedJson<json>(text);
-    if (j.is_discarded()) return Status::InvalidArgument("line " + std::to_string(line) + ": invalid JSON");
-    if (!j.is_object()) return Status::InvalidArgument("line " + std::to_string(line) + ": expected a JSON object");
+    if (j.is_discarded()) {
+      bad.Add(line, "invalid JSON", WithoutCr(text));
+      continue;
+    }
+    if (!j.is_object()) {
+      bad.Add(line, "expected a JSON object", WithoutCr(text));
+      continue;
+    }
     if (records.size() >= limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
     // Each record has at least as many columns as its own fields: refused while reading.
     widest = std::max(widest, j.size());
@@ -278,7 +387,10 @@ Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits) 
     }
     records.push_back(std::move(j));
     lines.push_back(line);
+    texts.push_back(options.skip_bad_rows ? std::string(WithoutCr(text)) : std::string());
   }
+  DropNestedRecords(records, lines, texts, bad);
+  LOUPE_RETURN_IF_ERROR(bad.Finish());
   if (records.empty()) return Status::InvalidArgument("the file has no records");
   return FromRecords(records, lines, limits);
 }
@@ -319,12 +431,13 @@ const char* FormatName(FileFormat f) {
   return "csv";
 }
 
-Result<RawTable> ParseTable(std::string_view content, FileFormat format, const ParseLimits& limits) {
+Result<RawTable> ParseTable(std::string_view content, FileFormat format, const ParseLimits& limits,
+                            const ParseOptions& options) {
   switch (format) {
-    case FileFormat::kCsv: return ParseDelimited(content, ',', limits);
-    case FileFormat::kTsv: return ParseDelimited(content, '\t', limits);
-    case FileFormat::kJson: return ParseJsonArray(content, limits);
-    case FileFormat::kJsonl: return ParseJsonLines(content, limits);
+    case FileFormat::kCsv: return ParseDelimited(content, ',', limits, options);
+    case FileFormat::kTsv: return ParseDelimited(content, '\t', limits, options);
+    case FileFormat::kJson: return ParseJsonArray(content, limits, options);
+    case FileFormat::kJsonl: return ParseJsonLines(content, limits, options);
   }
   return Status::InvalidArgument("unknown format");
 }

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "datasets/table.h"
@@ -27,7 +28,29 @@ struct ParseLimits {
   size_t max_cells = 20'000'000;
 };
 
-Result<RawTable> ParseTable(std::string_view content, FileFormat format, const ParseLimits& limits = {});
+// Rows that cannot be read: a CSV/TSV record with the wrong number of fields or broken
+// quoting, a JSON Lines line that is not a flat JSON object, a JSON array element that
+// is not one. Every one is found, not just the first.
+struct BadRow {
+  size_t line = 0;  // 1-based line in the file where reading it failed (JSON array: 0)
+  std::string reason;
+};
+struct BadRowReport {
+  static constexpr size_t kListed = 100;
+  size_t count = 0;
+  std::vector<BadRow> first;  // the first kListed
+  std::string lines;          // the bad rows' text as written, one per line (CSV: after the header)
+};
+
+// skip_bad_rows false: any bad row fails the parse, the message naming how many there
+// are and the first ten. true: they are left out and reported in `report`.
+struct ParseOptions {
+  bool skip_bad_rows = false;
+  BadRowReport* report = nullptr;
+};
+
+Result<RawTable> ParseTable(std::string_view content, FileFormat format, const ParseLimits& limits = {},
+                            const ParseOptions& options = {});
 
 // Cells that mean "no value": "", NA, N/A, null, NULL, None, NaN, nan.
 bool IsMissingToken(std::string_view cell);

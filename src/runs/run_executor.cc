@@ -17,6 +17,7 @@
 #include "training/memory_estimate.h"
 #include "training/model_catalog.h"
 #include "training/search.h"
+#include "training/baseline.h"
 #include "training/splits.h"
 #include "training/task.h"
 
@@ -319,7 +320,11 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
     const bool maximize = training::HigherIsBetter(run.goal_metric);
     std::vector<std::string> scored = spec["validation_metrics"].get<std::vector<std::string>>();
     if (std::find(scored.begin(), scored.end(), run.goal_metric) == scored.end()) scored.push_back(run.goal_metric);
-    double best_value = std::nan("");
+    // The objective leaves each trial's model here; on_trial keeps it when the trial is
+    // the best so far by the search's own rule (training::TrialIsBetter), so the model
+    // kept is the best trial's.
+    std::unique_ptr<training::Model> candidate;
+    double best_value = std::nan(""), best_seconds = INFINITY;
     training::Objective objective = [&](const json& p, json& metrics) -> Result<double> {
       // Each trial's own parameters (the plan was checked at the search's upper bounds).
       LOUPE_RETURN_IF_ERROR(training::CheckTrainingMemory(run.model, plan.shape, training::ValidatedParams{p, {}},
@@ -333,15 +338,18 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
       for (const auto& [k, v] : ev.values) metrics[k] = v;
       auto goal = ev.values.find(run.goal_metric);
       if (goal == ev.values.end()) return Status::InvalidArgument(ev.errors[run.goal_metric]);
-      if (std::isnan(best_value) || (maximize ? goal->second > best_value : goal->second < best_value)) {
-        best_value = goal->second;
-        model = std::move(*m);
-      }
+      candidate = std::move(*m);
       return goal->second;
     };
     double running_best = std::nan("");
     Status trials_stored;  // the first trial the store refused ends the run after the search
     auto on_trial = [&](const training::Trial& t) {
+      if (candidate && std::isfinite(t.value) && training::TrialIsBetter(maximize, t.value, t.seconds, best_value, best_seconds)) {
+        best_value = t.value;
+        best_seconds = t.seconds;
+        model = std::move(candidate);
+      }
+      candidate.reset();
       Status st = store_.AddRunTrial({run_id, t.number, t.params.dump(), t.value, t.error, t.metrics.dump(), t.seconds});
       std::vector<RunMetric> level;
       for (const auto& [k, v] : t.metrics.items()) level.push_back({"validation", k, "TRIAL", t.number, v.get<double>()});
@@ -372,15 +380,18 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
       space.push_back({{"name", d.name}, {"lower", d.lower}, {"upper", d.upper}, {"integer", d.integer}, {"log", d.log_scale}});
     }
     search_summary = {
-        {"trials", sr.trials.size()}, {"best_trial", best.number}, {"best_value", best.value}, {"search_space", space}};
+        {"trials", sr.trials.size()}, {"best_trial", best.number}, {"best_value", best.value}, {"search_space", space},
+        {"best_rule", training::kBestTrialRule}};
   }
   const double train_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
-  // Score every split with the session's metrics.
+  // Score every split with the session's metrics, and the baseline beside them.
   json confusion = json::object(), metric_errors = json::object(), rows = json::object();
   std::vector<RunMetric> last;
   const std::map<std::string, const char*> fields = {{"train", "train_metrics"}, {"validation", "validation_metrics"},
                                                      {"test", "test_metrics"}};
+  const training::Baseline baseline = training::FitBaseline(task, num_classes, plan.feature_spec.classes, train.view());
+  json baseline_metrics = json::object(), beats = json::object();
   for (const TrainingPlan::Part& p : plan.parts) {
     rows[p.name] = p.x.rows;
     if (p.x.rows == 0) continue;
@@ -393,7 +404,25 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
     }
     for (const auto& [k, why] : ev.errors) metric_errors[p.name + "/" + k] = why;
     if (training::IsClassification(task)) confusion[p.name] = ConfusionJson(ev.confusion);
+    training::SplitEvaluation base = training::Evaluate(
+        task, num_classes, training::PredictBaseline(baseline, task, p.x.rows), p.view(), names);
+    for (const auto& [k, v] : base.values) {
+      baseline_metrics[p.name][k] = v;
+      auto mine = ev.values.find(k);
+      if (mine != ev.values.end()) beats[p.name][k] = training::BeatsBaseline(k, mine->second, v);
+    }
   }
+  // The verdict the pages show: the goal metric on the test split (else validation,
+  // else train), or the first metric scored there when the goal is not.
+  json verdict = nullptr;
+  for (const char* split : {"test", "validation", "train"}) {
+    if (!beats.contains(split) || beats[split].empty()) continue;
+    const std::string metric = beats[split].contains(run.goal_metric) ? run.goal_metric : beats[split].begin().key();
+    verdict = {{"split", split}, {"metric", metric}, {"beats", beats[split][metric]}};
+    break;
+  }
+  const json baseline_json = {{"strategy", baseline.description}, {"metrics", baseline_metrics}, {"beats", beats},
+                              {"verdict", verdict}};
   curves.Flush();
   LOUPE_RETURN_IF_ERROR(store_.AddRunMetrics(run_id, last));
 
@@ -408,7 +437,8 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
                  {"train_seconds", train_seconds},
                  {"model_file", file},
                  {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)},
-                 {"search", search_summary}};
+                 {"search", search_summary},
+                 {"baseline", baseline_json}};
   LOUPE_RETURN_IF_ERROR(store_.SaveRunResult(run_id, result.dump(), experiment_id));
   return json{{"run_id", run_id}, {"experiment_id", experiment_id}, {"train_seconds", train_seconds}};
 }

@@ -5,12 +5,17 @@
 #include <spdlog/spdlog.h>
 
 #include "common/bounded_json.h"
+#include "common/csv.h"
+#include "common/number_text.h"
+#include "datasets/column_types.h"
 #include "datasets/table_parser.h"
+#include "runs/leaderboard.h"
 #include "training/evaluation.h"
 #include "training/memory_estimate.h"
 #include "training/model_catalog.h"
 #include "training/search.h"
 #include "training/search_plots.h"
+#include "training/session_guess.h"
 #include "training/splits.h"
 #include "training/task.h"
 
@@ -253,6 +258,48 @@ Result<RunRecord> RunService::CreateRun(const json& body) {
   return store_.GetRun(id);
 }
 
+Result<json> RunService::GuessSession(int64_t dataset_id) {
+  LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(dataset_id));
+  return training::GuessSession(table);
+}
+
+Result<json> RunService::Leaderboard(int64_t session_id) {
+  LOUPE_ASSIGN_OR_RETURN(ModelSessionRecord session, store_.GetModelSession(session_id));
+  const json spec = ParseBoundedJson(session.spec_json);
+  LOUPE_ASSIGN_OR_RETURN(TaskKind task, training::ParseTask(session.task));
+  const json vm = spec.is_object() ? spec.value("validation_metrics", json::array()) : json::array();
+  const std::string metric = vm.empty() || !vm[0].is_string() ? DefaultMetrics(task)[0] : vm[0].get<std::string>();
+  LOUPE_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, store_.ListRuns(session_id));
+  LOUPE_ASSIGN_OR_RETURN(auto metrics, store_.ListFinalRunMetrics(session_id));
+  return RankRuns(runs, metrics, metric);
+}
+
+Result<json> RunService::CreateDefaultRuns(int64_t session_id) {
+  LOUPE_ASSIGN_OR_RETURN(ModelSessionRecord session, store_.GetModelSession(session_id));
+  LOUPE_ASSIGN_OR_RETURN(TaskKind task, training::ParseTask(session.task));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<RunRecord> existing, store_.ListRuns(session_id));
+  json out = json::array();
+  for (const training::ModelInfo& m : training::ModelCatalog()) {
+    if (!training::ModelFitsTask(m, task)) continue;
+    const RunRecord* done = nullptr;
+    for (const RunRecord& r : existing) {
+      const json p = ParseBoundedJson(r.parameters_json);
+      if (r.model == m.name && r.optimizer.empty() && p.is_object() && p.empty() && r.status != WorkStatus::kError &&
+          r.status != WorkStatus::kCancelled) {
+        done = &r;
+      }
+    }
+    if (done) {
+      out.push_back({{"model", m.name}, {"run_id", done->id}, {"skipped", "already has a run with its defaults"}});
+      continue;
+    }
+    Result<RunRecord> run = CreateRun({{"model_session_id", session_id}, {"model_name", m.name}, {"name", m.name + " · defaults"}});
+    if (run.ok()) out.push_back({{"model", m.name}, {"run_id", run->id}});
+    else out.push_back({{"model", m.name}, {"error", run.status().message()}});
+  }
+  return out;
+}
+
 Status RunService::DeleteRun(int64_t id) {
   LOUPE_RETURN_IF_ERROR(store_.DeleteRun(id));
   ForgetRunFiles(id);
@@ -373,20 +420,23 @@ Result<RunService::LoadedModel> RunService::LoadedModelFor(const RunRecord& run,
   return loaded;
 }
 
-Result<json> RunService::PredictWith(
-    int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode) {
+Result<RunService::Predicted> RunService::PredictTable(
+    int64_t run_id, const std::function<Result<datasets::RawTable>(const training::FeatureSpec&)>& read) {
   LOUPE_ASSIGN_OR_RETURN(RunRecord run, store_.GetRun(run_id));
   if (run.status != WorkStatus::kFinished) {
     return Status::Conflict("run " + std::to_string(run_id) + " is " + WorkStatusName(run.status) +
                             "; only finished runs predict");
   }
   json result = ParseBoundedJson(run.result_json);
-  LOUPE_ASSIGN_OR_RETURN(training::FeatureSpec spec, training::FeatureSpec::FromJson(result.value("feature_spec", json::object())));
-  LOUPE_ASSIGN_OR_RETURN(training::Examples x, encode(spec));
-  if (x.rows > options_.max_predict_rows) {
-    return Status::TooLarge(std::to_string(x.rows) + " rows; at most " + std::to_string(options_.max_predict_rows) +
+  Predicted out;
+  out.model = run.model;
+  LOUPE_ASSIGN_OR_RETURN(out.spec, training::FeatureSpec::FromJson(result.value("feature_spec", json::object())));
+  LOUPE_ASSIGN_OR_RETURN(out.raw, read(out.spec));
+  if (out.raw.rows() > options_.max_predict_rows) {
+    return Status::TooLarge(std::to_string(out.raw.rows()) + " rows; at most " + std::to_string(options_.max_predict_rows) +
                             " can be predicted per request");
   }
+  LOUPE_ASSIGN_OR_RETURN(training::Examples x, training::EncodeRawTable(out.spec, out.raw, &out.warnings));
   LOUPE_ASSIGN_OR_RETURN(LoadedModel model, LoadedModelFor(run, result));
   Result<training::Predictions> p = Status::Internal("no prediction");
   {
@@ -394,35 +444,103 @@ Result<json> RunService::PredictWith(
     p = model.model->Predict(x);
   }
   if (!p.ok()) return p.status();
+  out.predictions = std::move(*p);
+  return out;
+}
+
+json RunService::PredictionsJson(int64_t run_id, const Predicted& p) {
   json out = json::array();
-  for (size_t r = 0; r < x.rows; ++r) {
-    if (spec.task == TaskKind::kRegression) {
-      out.push_back({{"value", p->values[r]}});
-      continue;
+  for (size_t r = 0; r < p.raw.rows(); ++r) {
+    json row;
+    if (p.spec.task == TaskKind::kRegression) {
+      row = {{"value", p.predictions.values[r]}};
+    } else {
+      row = {{"label", p.spec.classes[static_cast<size_t>(p.predictions.classes[r])]}};
+      if (!p.predictions.proba.empty()) {
+        json probs = json::object();
+        for (size_t k = 0; k < p.spec.classes.size(); ++k) probs[p.spec.classes[k]] = p.predictions.proba[r][k];
+        row["probabilities"] = probs;
+      }
     }
-    json row = {{"label", spec.classes[static_cast<size_t>(p->classes[r])]}};
-    if (!p->proba.empty()) {
-      json probs = json::object();
-      for (size_t k = 0; k < spec.classes.size(); ++k) probs[spec.classes[k]] = p->proba[r][k];
-      row["probabilities"] = probs;
-    }
+    if (r < p.warnings.rows.size() && !p.warnings.rows[r].empty()) row["warnings"] = p.warnings.rows[r];
     out.push_back(std::move(row));
   }
-  return json{{"run_id", run_id}, {"model", run.model}, {"predictions", out}};
+  return json{{"run_id", run_id}, {"model", p.model}, {"predictions", out}, {"warnings", p.warnings.Summary()}};
 }
 
 Result<json> RunService::Predict(int64_t run_id, const json& rows) {
-  return PredictWith(run_id, [&](const training::FeatureSpec& spec) { return training::EncodeRows(spec, rows); });
+  LOUPE_ASSIGN_OR_RETURN(Predicted p, PredictTable(run_id, [&](const training::FeatureSpec& spec) {
+                           return training::RowsToRawTable(spec, rows);
+                         }));
+  return PredictionsJson(run_id, p);
+}
+
+Result<RunService::Predicted> RunService::PredictFileTable(int64_t run_id, const std::string& file_name,
+                                                           const std::string& bytes) {
+  std::optional<datasets::FileFormat> format = datasets::FormatFromName(file_name);
+  if (!format) return Status::InvalidArgument("the file name must end in .csv, .tsv, .json or .jsonl");
+  return PredictTable(run_id, [&](const training::FeatureSpec&) -> Result<datasets::RawTable> {
+    LOUPE_ASSIGN_OR_RETURN(datasets::RawTable raw, datasets::ParseTable(bytes, *format, datasets_.options().limits));
+    if (raw.rows() == 0) return Status::InvalidArgument("the file has no rows");
+    return raw;
+  });
 }
 
 Result<json> RunService::PredictFile(int64_t run_id, const std::string& file_name, const std::string& bytes) {
-  std::optional<datasets::FileFormat> format = datasets::FormatFromName(file_name);
-  if (!format) return Status::InvalidArgument("the file name must end in .csv, .tsv, .json or .jsonl");
-  return PredictWith(run_id, [&](const training::FeatureSpec& spec) -> Result<training::Examples> {
-    LOUPE_ASSIGN_OR_RETURN(datasets::RawTable raw, datasets::ParseTable(bytes, *format, datasets_.options().limits));
-    if (raw.rows() == 0) return Status::InvalidArgument("the file has no rows");
-    return training::EncodeRawTable(spec, raw);
-  });
+  LOUPE_ASSIGN_OR_RETURN(Predicted p, PredictFileTable(run_id, file_name, bytes));
+  return PredictionsJson(run_id, p);
+}
+
+Result<std::string> RunService::PredictFileCsv(int64_t run_id, const std::string& file_name, const std::string& bytes) {
+  LOUPE_ASSIGN_OR_RETURN(Predicted p, PredictFileTable(run_id, file_name, bytes));
+  // Every column of the file as it was sent, then the prediction, then one probability
+  // per class ("probability <class>") and the row's warnings.
+  auto cell = [](std::string_view text) {
+    // Numbers as written (CsvField would guard a leading "-" against spreadsheets
+    // and turn -3.5 into text); anything else through CsvField.
+    if (datasets::ParseNumber(text)) return std::string(text);
+    return CsvField(std::string(text));
+  };
+  std::string csv;
+  bool first = true;
+  auto add = [&](const std::string& field) {
+    if (!first) csv += ',';
+    csv += field;
+    first = false;
+  };
+  for (const datasets::RawColumn& c : p.raw.columns) add(CsvField(c.name));
+  const bool regression = p.spec.task == TaskKind::kRegression;
+  add(CsvField("predicted_" + p.spec.output));
+  if (!regression && !p.predictions.proba.empty()) {
+    for (const std::string& k : p.spec.classes) add(CsvField("probability " + k));
+  }
+  add("warnings");
+  csv += "\r\n";
+  for (size_t r = 0; r < p.raw.rows(); ++r) {
+    first = true;
+    for (const datasets::RawColumn& c : p.raw.columns) add(c.cells[r] ? cell(*c.cells[r]) : std::string());
+    std::string value;
+    if (regression) {
+      AppendNumberText(value, p.predictions.values[r]);
+      add(value);
+    } else {
+      add(CsvField(p.spec.classes[static_cast<size_t>(p.predictions.classes[r])]));
+      if (!p.predictions.proba.empty()) {
+        for (double v : p.predictions.proba[r]) {
+          std::string num;
+          AppendNumberText(num, v);
+          add(num);
+        }
+      }
+    }
+    std::string notes;
+    if (r < p.warnings.rows.size()) {
+      for (const std::string& w : p.warnings.rows[r]) notes += (notes.empty() ? "" : "; ") + w;
+    }
+    add(CsvField(notes));
+    csv += "\r\n";
+  }
+  return csv;
 }
 
 }  // namespace loupe::runs

@@ -17,12 +17,12 @@
 #include "common/status.h"
 #include "datasets/dataset_service.h"
 #include "store/run_store.h"
+#include "training/model.h"
+#include "training/task.h"
 #include "tracking/tracking_service.h"
 
 namespace loupe::training {
 class Model;
-struct Examples;
-struct FeatureSpec;
 }
 
 namespace loupe::runs {
@@ -64,6 +64,15 @@ class RunService {
     return store_.ListFinalRunMetrics(session_id);
   }
   Result<std::vector<TrialRecord>> RunTrials(int64_t id) { return store_.ListRunTrials(id); }
+  // The wizard's guess of task, output and inputs for a dataset (training/session_guess.h).
+  Result<nlohmann::json> GuessSession(int64_t dataset_id);
+  // The session's runs ranked by its first validation metric (runs/leaderboard.h).
+  Result<nlohmann::json> Leaderboard(int64_t session_id);
+  // One run with its defaults for every model that fits the session's task and has none
+  // yet (a run of it with no parameters and no search that did not fail), the way AutoML
+  // tools start: [{model, run_id} | {model, run_id, skipped} | {model, error}]. The
+  // caller queues the new runs.
+  Result<nlohmann::json> CreateDefaultRuns(int64_t session_id);
   // history | slice | contour | importance (or 1-4), as a Plotly figure.
   Result<nlohmann::json> RunPlot(int64_t id, const std::string& kind);
 
@@ -84,9 +93,12 @@ class RunService {
   Status RecoverInterrupted();
 
   // rows: [{column: value}], or a file's bytes in a dataset format. Returns
-  // {predictions: [{label, probabilities: {class: p}} | {value}]}.
+  // {predictions: [{label, probabilities: {class: p}, warnings?} | {value, warnings?}],
+  //  warnings: {blank: {column: rows}, unseen_categories: {column: {rows, values}}}}.
   Result<nlohmann::json> Predict(int64_t run_id, const nlohmann::json& rows);
   Result<nlohmann::json> PredictFile(int64_t run_id, const std::string& file_name, const std::string& bytes);
+  // The file's rows as sent, each with its prediction, class probabilities and warnings, as CSV.
+  Result<std::string> PredictFileCsv(int64_t run_id, const std::string& file_name, const std::string& bytes);
   // The trained model file and the name to download it as.
   Result<std::pair<std::string, std::string>> ModelFile(int64_t run_id);
 
@@ -115,8 +127,17 @@ class RunService {
   void EndExperiment(int64_t experiment_id, RunStatus status);
   std::string RunDir(int64_t run_id) const;
   void ForgetRunFiles(int64_t run_id);
-  Result<nlohmann::json> PredictWith(
-      int64_t run_id, const std::function<Result<training::Examples>(const training::FeatureSpec&)>& encode);
+  struct Predicted {
+    std::string model;
+    training::FeatureSpec spec;
+    datasets::RawTable raw;
+    training::Predictions predictions;
+    training::InputWarnings warnings;
+  };
+  Result<Predicted> PredictTable(int64_t run_id,
+                                 const std::function<Result<datasets::RawTable>(const training::FeatureSpec&)>& read);
+  Result<Predicted> PredictFileTable(int64_t run_id, const std::string& file_name, const std::string& bytes);
+  static nlohmann::json PredictionsJson(int64_t run_id, const Predicted& p);
   Result<LoadedModel> LoadedModelFor(const RunRecord& run, const nlohmann::json& result);
 
   RunStore& store_;

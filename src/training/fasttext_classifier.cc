@@ -32,7 +32,7 @@ class FastTextClassifier : public Model {
     double last_loss = std::nan("");
     TrainProgress progress = [&](double prog, double loss) {
       if (stop && stop()) return false;
-      if (!std::isfinite(loss)) return true;
+      if (!std::isfinite(loss) || loss < 0) return true;  // fastText says -1 until its first loss
       last_loss = loss;
       const int percent = std::clamp(static_cast<int>(std::floor(prog * 100)), 0, 100);
       if (!curve || percent == last) return true;

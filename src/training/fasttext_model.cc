@@ -4,7 +4,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <mutex>
 #include <sstream>
+#include <streambuf>
 #include <thread>
 
 namespace loupe::training {
@@ -12,6 +15,43 @@ namespace loupe::training {
 namespace {
 
 constexpr const char* kLabelPrefix = "__label__";
+
+// fastText only updates the loss it hands the progress callback when verbose > 1, and
+// then its training loop also prints a progress line to std::cerr ten times a second.
+// std::cerr gets this filter once: text written by a thread that is training fastText
+// is dropped, everything else passes through unchanged (other threads keep logging).
+thread_local bool tl_silenced = false;
+
+class ThreadFilteredBuf : public std::streambuf {
+ public:
+  explicit ThreadFilteredBuf(std::streambuf* target) : target_(target) {}
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (tl_silenced || traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    return target_->sputc(traits_type::to_char_type(c));
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override { return tl_silenced ? n : target_->sputn(s, n); }
+  int sync() override { return tl_silenced ? 0 : target_->pubsync(); }
+
+ private:
+  std::streambuf* target_;
+};
+
+class SilenceCerrOnThisThread {
+ public:
+  SilenceCerrOnThisThread() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+      static ThreadFilteredBuf filter(std::cerr.rdbuf());
+      std::cerr.rdbuf(&filter);
+    });
+    tl_silenced = true;
+  }
+  ~SilenceCerrOnThisThread() { tl_silenced = false; }
+  SilenceCerrOnThisThread(const SilenceCerrOnThisThread&) = delete;
+  SilenceCerrOnThisThread& operator=(const SilenceCerrOnThisThread&) = delete;
+};
 
 }  // namespace
 
@@ -60,7 +100,7 @@ Result<FastTextModel> FastTextModel::Train(const std::vector<std::string>& texts
   args.bucket = p.word_ngrams > 1 ? p.bucket : 0;
   args.thread = p.threads > 0 ? p.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   args.seed = p.seed;
-  args.verbose = 0;
+  args.verbose = 2;  // the only level at which fastText reports its loss (see the filter above)
   if (p.loss == "softmax") args.loss = fasttext::loss_name::softmax;
   else if (p.loss == "ns") args.loss = fasttext::loss_name::ns;
   else if (p.loss == "hs") args.loss = fasttext::loss_name::hs;
@@ -70,6 +110,7 @@ Result<FastTextModel> FastTextModel::Train(const std::vector<std::string>& texts
   m.ft_ = std::make_unique<fasttext::FastText>();
   m.num_classes_ = num_classes;
   try {
+    SilenceCerrOnThisThread quiet;
     m.ft_->train(args, [&](float prog, float loss, double, double, int64_t) {
       if (progress && !progress(prog, loss)) m.ft_->abort();
     });

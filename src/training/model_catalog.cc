@@ -11,26 +11,31 @@ namespace {
 using nlohmann::json;
 using T = TaskKind;
 
+// Default search ranges: XGBoost's from AutoGluon's (tabrepo XGBoost spaces:
+// learning_rate 5e-3-0.1 log, max_depth 1-11, min_child_weight 1e-3-5 log, subsample and
+// colsample 0.5-1, lambda 5e-3-5 log, alpha 1e-5-5 log) and autoxgboost's (gamma 2^-7-2^6
+// log); trees 10-500 on a log scale, as there is no early stopping to cut them short.
 std::vector<ParamSpec> XGBoostParams() {
   return {
-      IntParam("n_estimators", 100, 1, 5000, "Boosting rounds (trees).", true),
-      IntParam("max_depth", 6, 1, 30, "Maximum depth of a tree.", true),
-      NumberParam("learning_rate", 0.3, 1e-4, 1, "Step size shrinkage (eta).", true, true),
-      NumberParam("subsample", 1, 0.05, 1, "Share of rows sampled for each tree.", true),
-      NumberParam("colsample_bytree", 1, 0.05, 1, "Share of columns sampled for each tree.", true),
-      NumberParam("min_child_weight", 1, 0, 1000, "Minimum hessian weight in a leaf.", true),
-      NumberParam("reg_lambda", 1, 0, 1000, "L2 regularisation of leaf weights.", true),
-      NumberParam("reg_alpha", 0, 0, 1000, "L1 regularisation of leaf weights.", true),
-      NumberParam("gamma", 0, 0, 1000, "Minimum loss reduction to split a leaf.", true),
+      SearchedOver(IntParam("n_estimators", 100, 1, 5000, "Boosting rounds (trees).", true), 10, 500, true),
+      SearchedOver(IntParam("max_depth", 6, 1, 30, "Maximum depth of a tree.", true), 1, 11, false),
+      SearchedOver(NumberParam("learning_rate", 0.3, 1e-4, 1, "Step size shrinkage (eta).", true, true), 5e-3, 0.3, true),
+      SearchedOver(NumberParam("subsample", 1, 0.05, 1, "Share of rows sampled for each tree.", true), 0.5, 1, false),
+      SearchedOver(NumberParam("colsample_bytree", 1, 0.05, 1, "Share of columns sampled for each tree.", true), 0.5, 1, false),
+      SearchedOver(NumberParam("min_child_weight", 1, 0, 1000, "Minimum hessian weight in a leaf.", true), 1e-3, 5, true),
+      SearchedOver(NumberParam("reg_lambda", 1, 0, 1000, "L2 regularisation of leaf weights.", true), 5e-3, 5, true),
+      SearchedOver(NumberParam("reg_alpha", 0, 0, 1000, "L1 regularisation of leaf weights.", true), 1e-5, 5, true),
+      SearchedOver(NumberParam("gamma", 0, 0, 1000, "Minimum loss reduction to split a leaf.", true), 0.0078125, 64, true),
       ChoiceParam("tree_method", "hist", {"hist", "approx", "exact"}, "Tree construction algorithm."),
       IntParam("seed", 0, 0, 2147483647, "Random seed."),
       IntParam("nthread", 0, 0, 256, "Threads (0: every core). Results do not depend on it."),
   };
 }
 
+// C over 1e-4-1e4 on a log scale: scikit-learn's LogisticRegressionCV default grid.
 std::vector<ParamSpec> LinearParams(bool text, bool svr, bool balanced_choice) {
   std::vector<ParamSpec> p = {
-      NumberParam("C", 1, 1e-6, 1e6, "Inverse regularisation strength.", true, true),
+      SearchedOver(NumberParam("C", 1, 1e-6, 1e6, "Inverse regularisation strength.", true, true), 1e-4, 1e4, true),
       NumberParam("tol", svr ? 0.1 : 0.01, 1e-8, 1, "Stopping tolerance of the solver."),
   };
   if (svr) p.push_back(NumberParam("epsilon", 0.1, 0, 1e6, "Width of the insensitive tube.", true));
@@ -53,10 +58,12 @@ const std::vector<ModelInfo>& ModelCatalog() {
   static const std::vector<ModelInfo> kModels = {
       {"FastTextClassifier", "fastText supervised text classifier (bag of words and n-grams, linear softmax).",
        "fastText (libfasttext)", {T::kTextClassification}, true,
-       {NumberParam("lr", 0.1, 1e-4, 10, "Learning rate.", true, true),
-        IntParam("epoch", 5, 1, 1000, "Passes over the training data.", true),
-        IntParam("dim", 100, 2, 1000, "Size of word vectors.", true),
-        IntParam("word_ngrams", 1, 1, 5, "Longest word n-gram.", true),
+       // Search ranges inside fastText's own autotune ranges (lr 0.01-5, epoch 1-100,
+       // dim 1-1000, wordNgrams 1-5), narrowed to where small text sets do well.
+       {SearchedOver(NumberParam("lr", 0.1, 1e-4, 10, "Learning rate.", true, true), 0.05, 1, true),
+        SearchedOver(IntParam("epoch", 5, 1, 1000, "Passes over the training data.", true), 5, 50, false),
+        SearchedOver(IntParam("dim", 100, 2, 1000, "Size of word vectors.", true), 10, 300, true),
+        SearchedOver(IntParam("word_ngrams", 1, 1, 5, "Longest word n-gram.", true), 1, 3, false),
         IntParam("min_count", 1, 1, 1000, "Minimum number of word occurrences."),
         ChoiceParam("loss", "softmax", {"softmax", "ns", "hs", "ova"}, "Loss function."),
         IntParam("threads", 1, 0, 256, "Training threads (0: every core). More than one makes runs differ (hogwild SGD)."),

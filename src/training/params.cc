@@ -55,6 +55,13 @@ ParamSpec NumberParam(std::string name, double def, double lo, double hi, std::s
   return {std::move(name), ParamType::kNumber, def, lo, hi, {}, std::move(description), tunable, log_scale};
 }
 
+ParamSpec SearchedOver(ParamSpec spec, double lo, double hi, bool log) {
+  spec.search_min = lo;
+  spec.search_max = hi;
+  spec.log_scale = log;
+  return spec;
+}
+
 ParamSpec ChoiceParam(std::string name, std::string def, std::vector<std::string> choices, std::string description) {
   return {std::move(name), ParamType::kString, def, std::nullopt, std::nullopt, std::move(choices), std::move(description)};
 }
@@ -78,6 +85,8 @@ json SchemaJson(const std::vector<ParamSpec>& specs) {
     if (s.tunable) {
       p["tunable"] = true;
       p["log_scale"] = s.log_scale;
+      const std::optional<double> lo = s.search_min ? s.search_min : s.min, hi = s.search_max ? s.search_max : s.max;
+      if (lo && hi) p["search_range"] = {*lo, *hi};
     }
     props[s.name] = p;
     order.push_back(s.name);
@@ -148,10 +157,12 @@ Result<ValidatedParams> ValidateAndTransform(const std::vector<ParamSpec>& specs
         if (s.type != ParamType::kInteger && s.type != ParamType::kNumber) {
           return Status::InvalidArgument(s.name + " is not numeric and cannot be optimized");
         }
-        if (!v.contains("lower_bound") && !s.min) return Status::InvalidArgument(s.name + ": lower_bound is required");
-        if (!v.contains("upper_bound") && !s.max) return Status::InvalidArgument(s.name + ": upper_bound is required");
-        LOUPE_ASSIGN_OR_RETURN(double lo, Bound(s, v.contains("lower_bound") ? v["lower_bound"] : json(*s.min), "lower_bound"));
-        LOUPE_ASSIGN_OR_RETURN(double hi, Bound(s, v.contains("upper_bound") ? v["upper_bound"] : json(*s.max), "upper_bound"));
+        const std::optional<double> lo_default = s.search_min ? s.search_min : s.min;
+        const std::optional<double> hi_default = s.search_max ? s.search_max : s.max;
+        if (!v.contains("lower_bound") && !lo_default) return Status::InvalidArgument(s.name + ": lower_bound is required");
+        if (!v.contains("upper_bound") && !hi_default) return Status::InvalidArgument(s.name + ": upper_bound is required");
+        LOUPE_ASSIGN_OR_RETURN(double lo, Bound(s, v.contains("lower_bound") ? v["lower_bound"] : json(*lo_default), "lower_bound"));
+        LOUPE_ASSIGN_OR_RETURN(double hi, Bound(s, v.contains("upper_bound") ? v["upper_bound"] : json(*hi_default), "upper_bound"));
         if (lo >= hi) {
           return Status::InvalidArgument(s.name + ": lower_bound (" + Num(lo) + ") must be below upper_bound (" + Num(hi) + ")");
         }

@@ -121,6 +121,12 @@ SearchOptions SearchOptionsFrom(const std::string& optimizer, const json& v) {
   return o;
 }
 
+bool TrialIsBetter(bool maximize, double value, double seconds, double best_value, double best_seconds) {
+  if (std::isnan(best_value)) return !std::isnan(value);
+  if (value != best_value) return maximize ? value > best_value : value < best_value;
+  return seconds < best_seconds;
+}
+
 Result<SearchResult> RunSearch(const std::vector<SearchDimension>& space, const json& base, const SearchOptions& options,
                                bool maximize, const Objective& objective, const std::function<void(const Trial&)>& on_trial,
                                const std::function<bool()>& stop) {
@@ -168,9 +174,13 @@ Result<SearchResult> RunSearch(const std::vector<SearchDimension>& space, const 
       double score = maximize ? *value : -*value;
       worst = std::min(worst, score);
       suggest->Tell(score);
-      if (result.best < 0 || (maximize ? *value > result.trials[static_cast<size_t>(result.best)].value
-                                       : *value < result.trials[static_cast<size_t>(result.best)].value)) {
+      if (result.best < 0) {
         result.best = static_cast<int>(result.trials.size());
+      } else {
+        const Trial& best = result.trials[static_cast<size_t>(result.best)];
+        if (TrialIsBetter(maximize, *value, trial.seconds, best.value, best.seconds)) {
+          result.best = static_cast<int>(result.trials.size());
+        }
       }
     } else {
       trial.value = std::nan("");

@@ -229,7 +229,9 @@ json FeatureSpec::ToJson() const {
   json in = json::array();
   for (const FeatureColumn& c : inputs) {
     json col = {{"name", c.name}, {"type", ColumnTypeName(c.type)}};
-    if (c.type == ColumnType::kCategorical) col["categories"] = c.categories;
+    if (c.type == ColumnType::kCategorical || (c.type == ColumnType::kBoolean && !c.categories.empty())) {
+      col["categories"] = c.categories;
+    }
     in.push_back(col);
   }
   return {{"task", TaskName(task)}, {"inputs", in}, {"output", output}, {"classes", classes}};
@@ -298,7 +300,9 @@ Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
     if (!c) return Status::InvalidArgument("input column " + Quoted(name) + " is not in the dataset (columns: " + ColumnList(table) + ")");
     LOUPE_RETURN_IF_ERROR(CheckInputType(task, *c));
     FeatureColumn fc{c->name, c->type, {}};
-    if (c->type == ColumnType::kCategorical) fc.categories = c->categories;
+    // Categories to one-hot encode; for a boolean, its two values as written (the
+    // predict form offers "no"/"yes" for a yes/no column).
+    if (c->type == ColumnType::kCategorical || c->type == ColumnType::kBoolean) fc.categories = c->categories;
     data.spec.inputs.push_back(std::move(fc));
     inputs.push_back(c);
   }
@@ -332,7 +336,21 @@ Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
   return data;
 }
 
-Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTable& raw) {
+json InputWarnings::Summary() const {
+  json unseen_json = json::object();
+  for (const auto& [column, values] : unseen) {
+    unseen_json[column] = {{"rows", unseen_rows.count(column) ? unseen_rows.at(column) : 0}, {"values", values}};
+  }
+  json blank_json = json::object();
+  for (const auto& [column, n] : blank) blank_json[column] = n;
+  return {{"blank", blank_json}, {"unseen_categories", unseen_json}};
+}
+
+Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTable& raw, InputWarnings* warnings) {
+  if (warnings) warnings->rows.assign(raw.rows(), {});
+  auto warn = [&](size_t r, std::string message) {
+    if (warnings->rows[r].size() < InputWarnings::kPerRow) warnings->rows[r].push_back(std::move(message));
+  };
   std::vector<Column> converted;
   for (const FeatureColumn& fc : spec.inputs) {
     const datasets::RawColumn* rc = nullptr;
@@ -347,6 +365,25 @@ Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTabl
     // Read as the type the model was trained on, whatever the new values look like.
     Result<Column> col = datasets::ConvertColumn(*rc, fc.type);
     if (!col.ok()) return Status::InvalidArgument("input column " + Quoted(fc.name) + ": " + col.status().message());
+    if (warnings) {
+      std::set<std::string> known(fc.categories.begin(), fc.categories.end());
+      for (size_t r = 0; r < col->size(); ++r) {
+        if (col->IsMissing(r)) {
+          ++warnings->blank[fc.name];
+          warn(r, fc.name + " is blank: predicted as a missing value");
+        } else if (fc.type == ColumnType::kCategorical && !known.count(col->CellText(r))) {
+          const std::string value = col->CellText(r);
+          ++warnings->unseen_rows[fc.name];
+          std::vector<std::string>& values = warnings->unseen[fc.name];
+          if (values.size() < InputWarnings::kValuesPerColumn && std::find(values.begin(), values.end(), value) == values.end()) {
+            values.push_back(value);
+          }
+          warn(r, fc.name + " \"" + (value.size() > 60 ? value.substr(0, 60) + "…" : value) +
+                      "\" was not seen in training: it counts as none of the " + std::to_string(fc.categories.size()) +
+                      " known categories");
+        }
+      }
+    }
     converted.push_back(std::move(*col));
   }
   std::vector<const Column*> ptrs;
@@ -355,6 +392,11 @@ Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTabl
 }
 
 Result<Examples> EncodeRows(const FeatureSpec& spec, const json& rows) {
+  LOUPE_ASSIGN_OR_RETURN(datasets::RawTable raw, RowsToRawTable(spec, rows));
+  return EncodeRawTable(spec, raw);
+}
+
+Result<datasets::RawTable> RowsToRawTable(const FeatureSpec& spec, const json& rows) {
   if (!rows.is_array()) return Status::InvalidArgument("rows must be an array of objects");
   if (rows.empty()) return Status::InvalidArgument("rows is empty");
   datasets::RawTable raw;
@@ -378,7 +420,7 @@ Result<Examples> EncodeRows(const FeatureSpec& spec, const json& rows) {
     }
     raw.columns.push_back(std::move(col));
   }
-  return EncodeRawTable(spec, raw);
+  return raw;
 }
 
 }  // namespace loupe::training

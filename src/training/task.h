@@ -6,6 +6,7 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,10 +80,23 @@ Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
                                     const std::vector<std::string>& input_columns,
                                     const std::vector<std::string>& output_columns, uint64_t max_encoded_bytes = 0);
 
+// What a prediction's inputs hold that the model did not see in training: blank inputs
+// (predicted as missing) and categories it never saw (one-hot as none of them; "Tokyo"
+// for a model trained on four cities). Per row, and summed up.
+struct InputWarnings {
+  static constexpr size_t kPerRow = 20, kValuesPerColumn = 20;
+  std::vector<std::vector<std::string>> rows;             // messages per row, kPerRow at most
+  std::map<std::string, std::vector<std::string>> unseen;  // column -> unseen values, kValuesPerColumn at most
+  std::map<std::string, size_t> unseen_rows;               // column -> rows with an unseen value
+  std::map<std::string, size_t> blank;                     // column -> rows where it is blank
+  nlohmann::json Summary() const;  // {blank: {column: rows}, unseen_categories: {column: {rows, values}}}
+};
+
 // New rows: JSON objects keyed by input column name (extra keys are ignored; a
-// missing key is a missing value), encoded like the training rows.
+// missing key is a missing value), as the table EncodeRawTable reads.
+Result<datasets::RawTable> RowsToRawTable(const FeatureSpec& spec, const nlohmann::json& rows);
 Result<Examples> EncodeRows(const FeatureSpec& spec, const nlohmann::json& rows);
 // A parsed file sent for prediction: its input columns are read as the trained types.
-Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTable& raw);
+Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTable& raw, InputWarnings* warnings = nullptr);
 
 }  // namespace loupe::training

@@ -133,8 +133,10 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
       types.push_back({{"value", t}, {"label", t}, {"selected", s["type"] == t}});
     }
     if (s.value("overridden", false)) types.push_back({{"value", "auto"}, {"label", "auto (infer again)"}, {"selected", false}});
+    const size_t coerced = s.value("coerced", size_t{0});
     columns.push_back({{"name", s["name"]}, {"types", types}, {"overridden", s.value("overridden", false)},
-                       {"count", s["count"]}, {"missing", s["missing"]}, {"summary", Summary(s)}});
+                       {"count", s["count"]}, {"missing", s["missing"]}, {"summary", Summary(s)},
+                       {"coerced", coerced > 0 ? json(std::to_string(coerced)) : json(false)}});
   }
   json rows = json::array();
   int64_t n = page.offset;
@@ -154,8 +156,20 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
   json column_types = json::array();
   for (const json& c : all_columns) column_types.push_back({{"name", c.value("name", "")}, {"type", c.value("type", "")}});
   const std::string path = "/datasets/" + std::to_string(id);
+  // Rows an upload with skip_bad_rows left out: how many, the first 100, and the file.
+  json bad_rows = false;
+  if (Result<json> bad = ds.BadRows(id); bad.ok() && bad->is_object()) {
+    json listed = json::array();
+    for (const json& b : bad->value("first", json::array())) {
+      const int64_t line = b.value("line", int64_t{0});
+      listed.push_back({{"line", line > 0 ? json(line) : json("—")}, {"reason", b.value("reason", "")}});
+    }
+    const size_t count = bad->value("count", size_t{0});
+    bad_rows = {{"count", count}, {"rows", listed}, {"file", bad->value("file", "")},
+                {"more", count > listed.size() ? json(std::to_string(count - listed.size())) : json(false)}};
+  }
   json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", slice->total_columns},
-               {"columns_json", column_types.dump()},
+               {"columns_json", column_types.dump()}, {"bad_rows", bad_rows},
                {"format", rec->format}, {"source", rec->source}, {"columns", columns}, {"preview", rows}};
   std::map<std::string, std::string> query = req.query;
   query.erase("per_page");

@@ -7,8 +7,11 @@
 #include <map>
 
 #include "common/bounded_json.h"
+#include "common/time_util.h"
+#include "runs/search_progress.h"
 #include "training/evaluation.h"
 #include "training/model_catalog.h"
+#include "training/params.h"
 #include "training/search.h"
 #include "training/task.h"
 #include "ui/page.h"
@@ -90,7 +93,7 @@ HttpResponse SessionsPage(runs::RunService& runs, datasets::DatasetService& ds, 
                     {"rows", spec.value("rows", 0)}, {"runs", run_counts[it->id]}, {"created", FormatMicrosUtc(it->create_time)}});
   }
   const std::string* pre = req.Query("dataset");
-  json view = {{"sessions", rows}, {"has_sessions", !rows.empty()}, {"datasets", datasets},
+  json view = {{"sessions", rows}, {"has_sessions", !rows.empty()}, {"datasets", datasets}, {"has_datasets", !datasets.empty()},
                {"datasets_json", columns.dump()}, {"tasks", tasks}, {"tasks_json", task_metrics.dump()},
                {"preselect", pre ? *pre : ""}, {"open_wizard", rows.empty() || pre != nullptr}};
   return HtmlPage(frame, RenderTemplate("sessions", view));
@@ -149,6 +152,38 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
   }
   json headers = json::array();
   for (const auto& [split, name] : shown) headers.push_back(split + " " + name);
+  // The leaderboard, with the baseline placed where it ranks.
+  json board_rows = json::array();
+  json board_metric = false;
+  if (Result<json> board = runs.Leaderboard(id); board.ok()) {
+    board_metric = (*board)["metric"];
+    const bool higher = (*board)["higher_is_better"].get<bool>();
+    const json& base = (*board)["baseline"];
+    const bool has_base = base.is_object() && base["validation"].is_number();
+    bool base_placed = !has_base;
+    auto base_row = [&]() {
+      return json{{"baseline", true}, {"rank", ""}, {"name", base["strategy"]}, {"model", "baseline"},
+                  {"validation", Metric(base["validation"].get<double>())},
+                  {"test", base["test"].is_number() ? Metric(base["test"].get<double>()) : "—"},
+                  {"seconds", "—"}, {"verdict", false}, {"worse", false}};
+    };
+    for (const json& row : (*board)["rows"]) {
+      const bool ranked = row["rank"].is_number();
+      if (!base_placed && (!ranked || (higher ? row["validation"].get<double>() <= base["validation"].get<double>()
+                                              : row["validation"].get<double>() >= base["validation"].get<double>()))) {
+        board_rows.push_back(base_row());
+        base_placed = true;
+      }
+      auto text = [](const json& v) { return v.is_number() ? Metric(v.get<double>()) : std::string("—"); };
+      const bool worse = row["beats_baseline"].is_boolean() && !row["beats_baseline"].get<bool>();
+      board_rows.push_back({{"baseline", false}, {"rank", ranked ? std::to_string(row["rank"].get<int>()) : "—"},
+                            {"run_id", row["run_id"]}, {"name", row["name"]}, {"model", row["model"]},
+                            {"validation", text(row["validation"])}, {"test", text(row["test"])},
+                            {"seconds", row["train_seconds"].is_number() ? FormatNumber(row["train_seconds"].get<double>(), 3) : "—"},
+                            {"worse", worse}, {"status", row["status"]}});
+    }
+    if (!base_placed) board_rows.push_back(base_row());
+  }
   const json& splits = spec["splits"];
   std::string split_text = FormatNumber(splits.value("train", 0.0), 3) + " / " + FormatNumber(splits.value("validation", 0.0), 3) +
                            " / " + FormatNumber(splits.value("test", 0.0), 3);
@@ -159,8 +194,23 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
                {"stratify", spec.value("stratify", false)}, {"rows", spec.value("rows", 0)},
                {"dropped", spec.value("dropped_rows", 0)}, {"models", models}, {"optimizers", optimizers},
                {"goal_metrics", goals}, {"metrics_json", spec.dump()}, {"runs", rows}, {"has_runs", !rows.empty()},
-               {"metric_headers", headers}, {"live", live ? "true" : "false"}};
+               {"metric_headers", headers}, {"live", live ? "true" : "false"}, {"board", board_rows},
+               {"board_metric", board_metric}, {"model_count", models.size()}};
   return HtmlPage(frame, RenderTemplate("session", view));
+}
+
+// "trial 7 of 30 · best Accuracy 0.9630 (trial 4) · 12.3 s elapsed · about 40 s left";
+// models.js writes the same line from the API while the search runs.
+std::string SearchProgressText(const json& p) {
+  std::string text = "trial " + std::to_string(p["trials_done"].get<int64_t>()) + " of " +
+                     std::to_string(p["trials_planned"].get<int64_t>());
+  if (p["best_value"].is_number()) {
+    text += " · best " + p["goal_metric"].get<std::string>() + " " + Metric(p["best_value"].get<double>()) + " (trial " +
+            std::to_string(p["best_trial"].get<int64_t>()) + ")";
+  }
+  text += " · " + FormatNumber(p["elapsed_s"].get<double>(), 3) + " s elapsed";
+  if (p["remaining_s"].is_number()) text += " · about " + FormatNumber(p["remaining_s"].get<double>(), 2) + " s left";
+  return text;
 }
 
 HttpResponse RunPage(runs::RunService& runs, int64_t id) {
@@ -188,14 +238,32 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
       by_name[x.name][x.split] = x.value;
     }
   }
+  // Each value with the baseline's beside it (runs trained before baselines have none).
+  const json baseline = result.value("baseline", json::object());
+  const json base_metrics = baseline.value("metrics", json::object());
+  const json beats = baseline.value("beats", json::object());
   json metric_rows = json::array();
   for (const std::string& name : order) {
     json cells = json::array();
     for (const std::string& sp : splits) {
       auto v = by_name[name].find(sp);
-      cells.push_back(v == by_name[name].end() ? "—" : Metric(v->second));
+      json cell = {{"text", v == by_name[name].end() ? "—" : Metric(v->second)}, {"baseline", false}, {"worse", false}};
+      const json base = base_metrics.value(sp, json::object()).value(name, json());
+      if (base.is_number()) cell["baseline"] = Metric(base.get<double>());
+      const json beat = beats.value(sp, json::object()).value(name, json());
+      if (beat.is_boolean() && !beat.get<bool>()) cell["worse"] = true;
+      cells.push_back(cell);
     }
     metric_rows.push_back({{"name", name}, {"cells", cells}});
+  }
+  json verdict = false;
+  if (const json v = baseline.value("verdict", json()); v.is_object()) {
+    const std::string sp = v.value("split", ""), metric = v.value("metric", "");
+    auto mine = by_name[metric].find(sp);
+    const json base = base_metrics.value(sp, json::object()).value(metric, json());
+    verdict = {{"beats", v.value("beats", false)}, {"split", sp}, {"metric", metric},
+               {"value", mine == by_name[metric].end() ? "—" : Metric(mine->second)},
+               {"baseline", base.is_number() ? Metric(base.get<double>()) : "—"}};
   }
   json metric_errors = json::array();
   // Named, not chained: items() on a temporary would iterate a destroyed object.
@@ -203,8 +271,26 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   for (const auto& [k, why] : errors.items()) metric_errors.push_back({{"key", k}, {"why", why}});
   json params = json::array();
   const json used = result.value("parameters", ParseBoundedJson(r->parameters_json));
+  // The searched ranges as ranges (not the request's {"optimize": ...} object), the
+  // best trial's values once the search is done.
+  std::map<std::string, training::SearchDimension> ranges;
+  if (const training::ModelInfo* info = training::FindModel(r->model)) {
+    Result<training::ValidatedParams> v = training::ValidateAndTransform(info->params, ParseBoundedJson(r->parameters_json));
+    if (v.ok()) {
+      for (const training::SearchDimension& d : v->search_space) ranges[d.name] = d;
+    }
+  }
   for (const auto& [k, v] : used.items()) {
-    params.push_back({{"name", k}, {"value", JsonValueText(v, true)}});
+    auto range = ranges.find(k);
+    std::string text;
+    if (range != ranges.end()) {
+      const std::string span = FormatNumber(range->second.lower, 6) + " – " + FormatNumber(range->second.upper, 6) +
+                               (range->second.log_scale ? ", log scale" : "");
+      text = v.is_object() ? "searched " + span : JsonValueText(v, true) + " (best of " + span + ")";
+    } else {
+      text = JsonValueText(v, true);
+    }
+    params.push_back({{"name", k}, {"value", text}});
   }
   // Confusion matrices (test first), shaded by each truth row's share.
   json classes = spec.value("classes", json::array());
@@ -241,6 +327,14 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
                         {"best", t.trial == best}, {"error", OrFalse(t.error)}});
     }
   }
+  // A search in progress: trial k of N, best so far, elapsed and left (models.js keeps it live).
+  json progress = false;
+  if (!r->optimizer.empty() && tr.ok() && (r->status == WorkStatus::kStarted || r->status == WorkStatus::kDelivered)) {
+    const json p = runs::SearchProgress(*r, *tr, training::HigherIsBetter(r->goal_metric), NowMicros());
+    const int64_t done = p["trials_done"].get<int64_t>(), planned = p["trials_planned"].get<int64_t>();
+    progress = {{"done", done}, {"planned", planned}, {"percent", planned > 0 ? FormatNumber(100.0 * static_cast<double>(done) / static_cast<double>(planned), 3) : "0"},
+                {"text", SearchProgressText(p)}};
+  }
   json plots = json::array({"history", "slice"});
   if (space.size() >= 2) {
     plots.push_back("contour");
@@ -248,7 +342,9 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
   }
   json inputs = json::array();
   if (result.contains("feature_spec")) {
-    for (const json& c : result["feature_spec"]["inputs"]) inputs.push_back({{"name", c["name"]}, {"type", c["type"]}});
+    for (const json& c : result["feature_spec"]["inputs"]) {
+      inputs.push_back({{"name", c["name"]}, {"type", c["type"]}, {"categories", c.value("categories", json::array())}});
+    }
   }
   double secs = result.value("train_seconds", std::nan(""));
   json view = {{"id", id}, {"name", r->name}, {"model", r->model}, {"status", r->status},
@@ -259,7 +355,10 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
                {"session", s->name}, {"session_id", s->id}, {"train_seconds", std::isfinite(secs) ? json(FormatNumber(secs, 3)) : json(false)},
                {"splits", splits}, {"metric_rows", metric_rows}, {"has_metrics", !metric_rows.empty()},
                {"metric_errors", metric_errors}, {"params", params}, {"confusion", confusion}, {"trials", trials},
-               {"space", space}, {"plots", plots}, {"inputs_json", inputs.dump()}, {"task", s->task}};
+               {"space", space}, {"plots", plots}, {"inputs_json", inputs.dump()}, {"task", s->task},
+               {"baseline_strategy", OrFalse(baseline.value("strategy", ""))}, {"verdict", verdict},
+               {"best_rule", search.is_object() ? OrFalse(search.value("best_rule", "")) : json(false)},
+               {"progress", progress}};
   return HtmlPage(frame, RenderTemplate("run", view));
 }
 

@@ -26,7 +26,7 @@ std::vector<Route> DatasetApiRoutes(datasets::DatasetService& datasets);
 // The persistent job queue: enqueue, status, list, cancel, retry.
 std::vector<Route> JobApiRoutes(jobs::JobQueue& jobs);
 // Components, model sessions, runs, search plots, predictions and model downloads.
-std::vector<Route> ModelApiRoutes(runs::RunService& runs);
+std::vector<Route> ModelApiRoutes(runs::RunService& runs, jobs::JobQueue& jobs);
 // Dataset explorations (computed by ExplorerJob).
 std::vector<Route> ExplorerApiRoutes(explorers::ExplorerService& explorers, jobs::JobQueue& jobs);
 

@@ -5,13 +5,18 @@
 //   GET    /api/v1/dataset/{id}        catalogue row with its columns
 //   GET    /api/v1/dataset/{id}/preview?offset=&limit=&col_offset=&col_limit=
 //   GET    /api/v1/dataset/{id}/stats?col_offset=&col_limit=   (wide datasets: a page of columns)
-//   PATCH  /api/v1/dataset/{id}/types  {"column": "numeric"|...|"auto"}
+//   PATCH  /api/v1/dataset/{id}/types[?coerce=true]  {"column": "numeric"|...|"auto"}; coerce turns
+//                                     values that do not convert into missing ones (counted per column)
+//   GET    /api/v1/dataset/{id}/bad-rows   the rows an upload with skip_bad_rows left out, as written
+//   POST fields: skip_bad_rows ("true") leaves out rows that cannot be read, reported as
+//   bad_rows {count, first: [{line, reason}] (100 at most), file} on the dataset
 //   DELETE /api/v1/dataset/{id}
 #include <nlohmann/json.hpp>
 
 #include <charconv>
 
 #include "common/bounded_json.h"
+#include "common/file_util.h"
 #include "common/time_util.h"
 #include "web/api_routes.h"
 #include "web/json_util.h"
@@ -30,11 +35,20 @@ json DatasetJson(const DatasetRecord& d) {
           {"created", FormatIsoMicros(d.create_time)}, {"last_modified", FormatIsoMicros(d.update_time)}};
 }
 
-HttpResponse Reply(const Result<DatasetRecord>& r, int status = 200) {
+HttpResponse Reply(DatasetService& s, const Result<DatasetRecord>& r, int status = 200) {
   if (!r.ok()) return JsonError(r.status());
-  HttpResponse out = JsonOk(DatasetJson(*r));
+  json body = DatasetJson(*r);
+  Result<json> bad = s.BadRows(r->id);
+  body["bad_rows"] = bad.ok() ? *bad : json(nullptr);
+  HttpResponse out = JsonOk(body);
   out.status = status;
   return out;
+}
+
+Result<bool> FlagValue(const std::string& field, const std::string& v) {
+  if (v == "true" || v == "1" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "off" || v.empty()) return false;
+  return Status::InvalidArgument(field + " must be true or false (got \"" + v.substr(0, 40) + "\")");
 }
 
 Result<int64_t> QueryInt(const HttpRequest& req, const char* name, int64_t fallback) {
@@ -51,13 +65,18 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
     LOUPE_ASSIGN_OR_RESPOND(std::vector<FormPart> parts, ParseMultipart(req));
     const FormPart* file = nullptr;
     std::string name, format;
+    bool skip = false;
     for (const FormPart& p : parts) {
       if (p.name == "file") file = &p;
       if (p.name == "name") name = p.body;
       if (p.name == "format") format = p.body;
+      if (p.name == "skip_bad_rows") {
+        LOUPE_ASSIGN_OR_RESPOND(bool flag, FlagValue("skip_bad_rows", p.body));
+        skip = flag;
+      }
     }
     if (!file) return JsonError(Status::InvalidArgument("the form has no \"file\" field"));
-    return Reply(s.Create(name, file->filename.value_or(""), format, file->body), 201);
+    return Reply(s, s.Create(name, file->filename.value_or(""), format, file->body, "", skip), 201);
   }
   size_t limit = 1 << 20;
   if (req.body.size() > limit) return JsonError(Status::TooLarge("a JSON body is at most 1 MiB; upload files as multipart/form-data"));
@@ -74,7 +93,12 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
     if (!it->is_string()) return JsonError(Status::InvalidArgument(std::string(key) + " must be a string"));
     *out = it->get<std::string>();
   }
-  return Reply(s.CreateFromPath(name, path->get<std::string>(), format), 201);
+  bool skip = false;
+  if (auto it = body.find("skip_bad_rows"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean()) return JsonError(Status::InvalidArgument("skip_bad_rows must be true or false"));
+    skip = it->get<bool>();
+  }
+  return Reply(s, s.CreateFromPath(name, path->get<std::string>(), format, skip), 201);
 }
 
 }  // namespace
@@ -97,10 +121,19 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                  return JsonOk(out);
                }});
   r.push_back(Offload({"POST", "/api/v1/dataset/samples/:name", [&s](const HttpRequest& req) {
-                 return Reply(s.ImportSample(*req.Param("name")), 201);
+                 return Reply(s, s.ImportSample(*req.Param("name")), 201);
                }}));
   r.push_back({"GET", "/api/v1/dataset/:id", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
-                 return Reply(s.Get(id));
+                 return Reply(s, s.Get(id));
+               })});
+  r.push_back({"GET", "/api/v1/dataset/:id/bad-rows", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
+                 Result<std::pair<std::string, std::string>> file = s.BadRowsFile(id);
+                 if (!file.ok()) return JsonError(file.status());
+                 Result<std::string> bytes = ReadFileUpTo(file->first, size_t{256} << 20);
+                 if (!bytes.ok()) return JsonError(bytes.status());
+                 return Attachment(std::move(*bytes),
+                                   file->second.ends_with(".jsonl") ? "application/x-ndjson" : "text/plain; charset=utf-8",
+                                   file->second);
                })});
   r.push_back({"GET", "/api/v1/dataset/:id/preview", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
                  LOUPE_ASSIGN_OR_RESPOND(int64_t offset, QueryInt(req, "offset", 0));
@@ -124,7 +157,12 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                    types[it.key()] = it->get<std::string>();
                  }
                  if (types.empty()) return JsonError(Status::InvalidArgument("give at least one {\"column\": \"type\"}"));
-                 return Reply(s.SetTypes(id, types));
+                 bool coerce = false;
+                 if (const std::string* v = req.Query("coerce")) {
+                   LOUPE_ASSIGN_OR_RESPOND(bool flag, FlagValue("coerce", *v));
+                   coerce = flag;
+                 }
+                 return Reply(s, s.SetTypes(id, types, coerce));
                })}));
   r.push_back({"DELETE", "/api/v1/dataset/:id", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  Status st = s.Delete(id);

@@ -18,6 +18,14 @@ int EnvelopeCode(const Status& st) {
 }
 }  // namespace
 
+HttpResponse Attachment(std::string body, std::string content_type, const std::string& filename) {
+  HttpResponse out;
+  out.content_type = std::move(content_type);
+  out.body = std::move(body);
+  out.headers.push_back({"Content-Disposition", "attachment; filename=\"" + filename + "\""});
+  return out;
+}
+
 HttpResponse JsonOk(const nlohmann::json& data) {
   nlohmann::json env = {{"code", 0}, {"message", "success"}};
   if (!data.is_null()) env["data"] = data;

@@ -20,6 +20,8 @@ HttpResponse JsonOk(const nlohmann::json& data);
 HttpResponse JsonOkRaw(const std::string& data_json);
 // {"code": 3000 + HTTP status (3500 corrupt, 3555 unexpected), "message": ...}.
 HttpResponse JsonError(const Status& st);
+// A download: `body` as `content_type`, saved as `filename` (characters that need no quoting).
+HttpResponse Attachment(std::string body, std::string content_type, const std::string& filename);
 
 // In a handler: `LOUPE_ASSIGN_OR_RESPOND(Experiment e, t.GetExperiment(id));` answers the
 // request with the Result's error (JsonError), or binds its value.

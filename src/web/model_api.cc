@@ -6,12 +6,20 @@
 //                                                      train_metrics?, validation_metrics?, test_metrics?,
 //                                                      splits?, seed?, stratify?, name?}
 //   GET  /api/v1/model-session/  and  /api/v1/model-session/{id}
+//   GET  /api/v1/dataset/{id}/session-guess            the wizard's guess: task, output, inputs, columns
+//                                                      left out and why, class balance
+//   GET  /api/v1/model-session/{id}/leaderboard        runs ranked by the first validation metric, with
+//                                                      the baseline (runs/leaderboard.h)
+//   POST /api/v1/model-session/{id}/leaderboard        trains every fitting model with its defaults (one
+//                                                      ModelJob each; models already run are skipped)
 //   POST /api/v1/run/                                  {model_session_id, model_name, parameters?, optimizer_name?,
 //                                                      optimizer_parameters?, goal_metric?, name?}
 //   GET  /api/v1/run/?model_session_id=N               runs with their final metrics
 //   GET  /api/v1/run/{id}                              details: metrics per split, trials, result
 //   GET  /api/v1/run/plot/{id}/{kind}                  history | slice | contour | importance | 1-4
-//   POST /api/v1/run/{id}/predict                      {"rows": [{...}]} or a multipart "file"
+//   POST /api/v1/run/{id}/predict[?format=csv]         {"rows": [{...}]} or a multipart "file"; each
+//                                                      prediction carries warnings (blank inputs, unseen
+//                                                      categories); a file's predictions as CSV with format=csv
 //   GET  /api/v1/run/{id}/model                        the trained model file
 //   DELETE /api/v1/run/{id}, /api/v1/model-session/{id} (409 while a run is queued or training)
 #include <nlohmann/json.hpp>
@@ -24,6 +32,8 @@
 #include "common/file_util.h"
 #include "common/time_util.h"
 #include "explorers/explorer_catalog.h"
+#include "jobs/job_queue.h"
+#include "runs/search_progress.h"
 #include "training/evaluation.h"
 #include "training/metrics.h"
 #include "training/model_catalog.h"
@@ -88,6 +98,8 @@ json RunDetails(RunService& s, const RunRecord& r) {
     }
   }
   out["trials"] = t;
+  out["search_progress"] = trials.ok() ? runs::SearchProgress(r, *trials, training::HigherIsBetter(r.goal_metric), NowMicros())
+                                       : json(nullptr);
   return out;
 }
 
@@ -174,10 +186,16 @@ HttpResponse Predict(RunService& s, const HttpRequest& req, int64_t id) {
   if (IsMultipart(req)) {
     LOUPE_ASSIGN_OR_RESPOND(std::vector<FormPart> parts, ParseMultipart(req));
     for (const FormPart& p : parts) {
-      if (p.name == "file") {
-        Result<json> out = s.PredictFile(id, p.filename.value_or(""), p.body);
-        return out.ok() ? JsonOk(*out) : JsonError(out.status());
+      if (p.name != "file") continue;
+      const std::string* format = req.Query("format");
+      if (format && *format == "csv") {
+        Result<std::string> csv = s.PredictFileCsv(id, p.filename.value_or(""), p.body);
+        if (!csv.ok()) return JsonError(csv.status());
+        return Attachment(std::move(*csv), "text/csv; charset=utf-8", "predictions-run-" + std::to_string(id) + ".csv");
       }
+      if (format && *format != "json") return JsonError(Status::InvalidArgument("format must be json or csv"));
+      Result<json> out = s.PredictFile(id, p.filename.value_or(""), p.body);
+      return out.ok() ? JsonOk(*out) : JsonError(out.status());
     }
     return JsonError(Status::InvalidArgument("the form has no \"file\" field"));
   }
@@ -190,7 +208,7 @@ HttpResponse Predict(RunService& s, const HttpRequest& req, int64_t id) {
 
 }  // namespace
 
-std::vector<Route> ModelApiRoutes(RunService& s) {
+std::vector<Route> ModelApiRoutes(RunService& s, jobs::JobQueue& jobs) {
   std::vector<Route> r;
   r.push_back({"GET", "/api/v1/component/", [](const HttpRequest& req) {
                  Result<std::set<std::string>> types = SelectTypes(req);
@@ -217,6 +235,24 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
   r.push_back({"GET", "/api/v1/model-session/:id", WithPathId("model session id", [&s](const HttpRequest&, int64_t id) {
                  Result<ModelSessionRecord> rec = s.GetSession(id);
                  return rec.ok() ? JsonOk(SessionJson(*rec)) : JsonError(rec.status());
+               })});
+  r.push_back(Offload({"GET", "/api/v1/dataset/:id/session-guess", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
+                 Result<json> guess = s.GuessSession(id);
+                 return guess.ok() ? JsonOk(*guess) : JsonError(guess.status());
+               })}));
+  r.push_back({"GET", "/api/v1/model-session/:id/leaderboard", WithPathId("model session id", [&s](const HttpRequest&, int64_t id) {
+                 Result<json> board = s.Leaderboard(id);
+                 return board.ok() ? JsonOk(*board) : JsonError(board.status());
+               })});
+  r.push_back({"POST", "/api/v1/model-session/:id/leaderboard", WithPathId("model session id", [&s, &jobs](const HttpRequest&, int64_t id) {
+                 LOUPE_ASSIGN_OR_RESPOND(json runs, s.CreateDefaultRuns(id));
+                 for (json& r : runs) {
+                   if (r.contains("error") || r.contains("skipped")) continue;
+                   Result<int64_t> job = jobs.Enqueue("ModelJob", {{"run_id", r["run_id"]}});
+                   if (job.ok()) r["job_id"] = *job;
+                   else r["error"] = "created, but not queued: " + job.status().message();
+                 }
+                 return Created({{"runs", runs}});
                })});
   r.push_back({"POST", "/api/v1/run/", [&s](const HttpRequest& req) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
@@ -265,11 +301,7 @@ std::vector<Route> ModelApiRoutes(RunService& s) {
                  if (!file.ok()) return JsonError(file.status());
                  Result<std::string> bytes = ReadFileUpTo(file->first, size_t{4} << 30);
                  if (!bytes.ok()) return JsonError(bytes.status());
-                 HttpResponse out;
-                 out.content_type = "application/octet-stream";
-                 out.body = std::move(*bytes);
-                 out.headers.push_back({"Content-Disposition", "attachment; filename=\"" + file->second + "\""});
-                 return out;
+                 return Attachment(std::move(*bytes), "application/octet-stream", file->second);
                })});
   return r;
 }

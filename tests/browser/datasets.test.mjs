@@ -47,7 +47,7 @@ test('a malformed file is refused with its line and column', async () => {
   await page.goto(server.url + '/datasets');
   await page.setInputFiles('#upload-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,"2\n') });
   await page.click('#upload-form button[type=submit]');
-  await page.waitForFunction(() => /line 2, column 2: unterminated quoted field/.test(document.getElementById('upload-status').textContent));
+  await page.waitForFunction(() => /1 bad row: line 2: column 2: unterminated quoted field/.test(document.getElementById('upload-status').textContent));
   await shot(page, 'datasets-upload-error');
   errors.length = 0;  // the 422 response is logged as a failed resource
 });

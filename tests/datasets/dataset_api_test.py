@@ -50,7 +50,7 @@ class DatasetApiTest(unittest.TestCase):
         status, body, _ = self.server.get(f"/api/v1/dataset/{d['id']}/preview?offset=1&limit=2")
         self.assertEqual(status, 200)
         self.assertEqual(body["data"]["total"], 4)
-        self.assertEqual(body["data"]["rows"][0][:3], ["Alan", "41", "false"])
+        self.assertEqual(body["data"]["rows"][0][:3], ["Alan", "41", "no"])  # as written, not "false"
         self.assertIsNone(body["data"]["rows"][1][1])  # Grace's missing age
         status, body, _ = self.server.get(f"/api/v1/dataset/{d['id']}/stats")
         stats = {c["name"]: c for c in body["data"]["columns"]}
@@ -78,11 +78,61 @@ class DatasetApiTest(unittest.TestCase):
             self.assertEqual(status, 422)
             self.assertIn(msg, body["message"])
 
+    def test_bad_rows_are_all_named_and_can_be_skipped_kept_and_downloaded(self):
+        messy = (b"id,sepal_length,species\n1,5.1,setosa\n2,4.9\n3,4.7,setosa,extra\n4,4.6,versicolor\n"
+                 b"5,\"5.0\"x,setosa\n6,three,virginica\n7,5.4,virginica\n")
+        status, body, _ = self.upload("messy.csv", messy, name="messy-refused")
+        self.assertEqual(status, 422)
+        self.assertTrue(body["message"].startswith(
+            "3 bad rows: line 3: expected 3 fields, found 2; line 4: expected 3 fields, found 4; "
+            "line 6: column 2: unexpected character after a closing quote."), body["message"])
+        self.assertNotIn("messy-refused", [d["name"] for d in self.server.get("/api/v1/dataset/")[1]["data"]])
+
+        status, body, _ = self.upload("messy.csv", messy, name="messy", skip_bad_rows="true")
+        self.assertEqual(status, 201, body)
+        d = body["data"]
+        self.assertEqual(d["rows"], 4)
+        self.assertEqual(d["bad_rows"]["count"], 3)
+        self.assertEqual([b["line"] for b in d["bad_rows"]["first"]], [3, 4, 6])
+        self.assertEqual(d["bad_rows"]["file"], f"/api/v1/dataset/{d['id']}/bad-rows")
+        status, raw, headers = self.server.request("GET", d["bad_rows"]["file"])
+        self.assertEqual(status, 200)
+        self.assertEqual(raw.decode() if isinstance(raw, bytes) else raw,
+                         'id,sepal_length,species\n2,4.9\n3,4.7,setosa,extra\n5,"5.0"x,setosa\n')
+        self.assertIn('filename="messy-bad_rows.csv"', {k.lower(): v for k, v in headers.items()}["content-disposition"])
+        # "three" keeps sepal_length text until the retype is told to coerce it
+        cols = {c["name"]: c["type"] for c in self.server.get(f"/api/v1/dataset/{d['id']}")[1]["data"]["columns"]}
+        self.assertNotEqual(cols["sepal_length"], "numeric")
+        status, body, _ = self.server.request("PATCH", f"/api/v1/dataset/{d['id']}/types", body={"sepal_length": "numeric"})
+        self.assertEqual(status, 422)
+        self.assertIn('"three" is not a numeric value', body["message"])
+        status, body, _ = self.server.request("PATCH", f"/api/v1/dataset/{d['id']}/types?coerce=true", body={"sepal_length": "numeric"})
+        self.assertEqual(status, 200, body)
+        col = next(c for c in body["data"]["columns"] if c["name"] == "sepal_length")
+        self.assertEqual((col["type"], col["coerce"], col["coerced"]), ("numeric", True, 1))
+        self.assertEqual(body["data"]["bad_rows"]["count"], 3)  # the retype read the source the same way
+        status, prev, _ = self.server.get(f"/api/v1/dataset/{d['id']}/preview")
+        self.assertEqual([r[1] for r in prev["data"]["rows"]], ["5.1", "4.6", None, "5.4"])
+        # a later retype of another column keeps the coercion
+        status, body, _ = self.server.request("PATCH", f"/api/v1/dataset/{d['id']}/types", body={"id": "text"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(next(c for c in body["data"]["columns"] if c["name"] == "sepal_length")["coerced"], 1)
+        status, body, _ = self.server.request("PATCH", f"/api/v1/dataset/{d['id']}/types?coerce=maybe", body={"id": "text"})
+        self.assertEqual((status, body["message"]), (422, 'coerce must be true or false (got "maybe")'))
+        status, body, _ = self.upload("messy.csv", messy, name="messy-2", skip_bad_rows="sometimes")
+        self.assertEqual((status, body["message"]), (422, 'skip_bad_rows must be true or false (got "sometimes")'))
+        status, body, _ = self.upload("clean.csv", b"a,b\n1,2\n", name="clean-skip", skip_bad_rows="true")
+        self.assertEqual(status, 201, body)
+        self.assertIsNone(body["data"]["bad_rows"])
+        status, body, _ = self.server.get(f"/api/v1/dataset/{body['data']['id']}/bad-rows")
+        self.assertEqual(status, 404)
+
     def test_malformed_files_name_line_and_column(self):
+        how = ". Fix them, or upload again with skip_bad_rows to leave them out (they are listed and kept for download)"
         status, body, _ = self.upload("bad.csv", b"a,b\n1,2\n3,\"4\n")
-        self.assertEqual((status, body["message"]), (422, "line 3, column 2: unterminated quoted field"))
+        self.assertEqual((status, body["message"]), (422, "1 bad row: line 3: column 2: unterminated quoted field" + how))
         status, body, _ = self.upload("bad.jsonl", b'{"a": 1}\n{"a": 2\n')
-        self.assertEqual((status, body["message"]), (422, "line 2: invalid JSON"))
+        self.assertEqual((status, body["message"]), (422, "1 bad row: line 2: invalid JSON" + how))
         status, body, _ = self.upload("data.xlsx", b"PK")
         self.assertEqual(status, 422)
         self.assertIn("cannot tell the format", body["message"])

@@ -36,23 +36,73 @@ TEST(TableParser, CsvQuotingAndMissingValues) {
   EXPECT_FALSE(t.columns[2].cells[1].has_value());
 }
 
+constexpr const char* kHowToSkip =
+    ". Fix them, or upload again with skip_bad_rows to leave them out (they are listed and kept for download)";
+
 TEST(TableParser, ErrorsNameLineAndColumn) {
-  EXPECT_EQ(Error("a,b\n1,2\n3\n"), "line 3: expected 2 fields, found 1");
-  EXPECT_EQ(Error("a,b\n1,\"open\n"), "line 2, column 2: unterminated quoted field");
-  EXPECT_EQ(Error("a,b\n\"x\"y,2\n"), "line 2, column 1: unexpected character after a closing quote");
+  EXPECT_EQ(Error("a,b\n1,2\n3\n"), std::string("1 bad row: line 3: expected 2 fields, found 1") + kHowToSkip);
+  EXPECT_EQ(Error("a,b\n1,\"open\n"), std::string("1 bad row: line 2: column 2: unterminated quoted field") + kHowToSkip);
+  EXPECT_EQ(Error("a,b\n\"x\"y,2\n"), std::string("1 bad row: line 2: column 1: unexpected character after a closing quote") + kHowToSkip);
   EXPECT_EQ(Error("a,a\n1,2\n"), "line 1, column 2: duplicate column name \"a\"");
+  EXPECT_EQ(Error("\"a,b\n1,2\n"), "line 1, column 1: unterminated quoted field");  // the header cannot be skipped
   EXPECT_EQ(Error(""), "the file is empty: expected a header line");
-  EXPECT_EQ(Error("[{\"a\": 1}, 3]", FileFormat::kJson), "element 2: expected an object");
-  EXPECT_EQ(Error("{\"a\": 1}\n{\"a\": \n", FileFormat::kJsonl), "line 2: invalid JSON");
-  EXPECT_EQ(Error("{\"a\": {\"b\": 1}}\n", FileFormat::kJsonl).substr(0, 28), "record 1 (line 1), field \"a\"");
+  EXPECT_EQ(Error("[{\"a\": 1}, 3]", FileFormat::kJson), std::string("1 bad row: element 2: expected an object") + kHowToSkip);
+  EXPECT_EQ(Error("{\"a\": 1}\n{\"a\": \n", FileFormat::kJsonl), std::string("1 bad row: line 2: invalid JSON") + kHowToSkip);
+  EXPECT_EQ(Error("{\"a\": {\"b\": 1}}\n", FileFormat::kJsonl),
+            std::string("1 bad row: line 1: field \"a\" holds a nested value (only flat objects are rows)") + kHowToSkip);
   EXPECT_NE(Error("[{\"a\": 1},\n{\"a\": }]", FileFormat::kJson).find("line 2: invalid JSON"), std::string::npos);
+}
+
+// Every bad row is reported at once (the first ten in the message), not one per upload.
+TEST(TableParser, EveryBadRowIsReportedAndCanBeSkipped) {
+  std::string csv = "a,b,c\n1,2,3\n";
+  for (int i = 0; i < 12; ++i) csv += (i % 2 ? "4,5\n" : "4,5,6,7\n");
+  csv += "8,\"x\"y,9\n10,11,12\n13,\"never closed,14\n15,16,17\n";
+  const std::string err = Error(csv);
+  EXPECT_EQ(err.substr(0, 50), "14 bad rows: line 3: expected 3 fields, found 4; l");
+  EXPECT_NE(err.find("; and 4 more. Fix them"), std::string::npos) << err;
+
+  BadRowReport report;
+  auto t = ParseTable(csv, FileFormat::kCsv, {}, ParseOptions{true, &report});
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_EQ(t->rows(), 3u);  // 1,2,3 and 10,11,12 and 15,16,17: nothing good is lost
+  EXPECT_EQ(*t->columns[0].cells[1], "10");
+  EXPECT_EQ(*t->columns[2].cells[2], "17");
+  EXPECT_EQ(report.count, 14u);
+  ASSERT_EQ(report.first.size(), 14u);
+  EXPECT_EQ(report.first[0].line, 3u);
+  EXPECT_EQ(report.first[0].reason, "expected 3 fields, found 4");
+  EXPECT_EQ(report.first[12].line, 15u);
+  EXPECT_EQ(report.first[12].reason, "column 2: unexpected character after a closing quote");
+  EXPECT_EQ(report.first[13].line, 17u);
+  EXPECT_EQ(report.first[13].reason, "column 2: unterminated quoted field");
+  // The skipped rows as written, one a line.
+  EXPECT_EQ(report.lines.substr(0, 16), "4,5,6,7\n4,5\n4,5,");
+  EXPECT_NE(report.lines.find("8,\"x\"y,9\n"), std::string::npos);
+  EXPECT_TRUE(report.lines.ends_with("\n13,\"never closed,14\n")) << report.lines;
+
+  // Over a hundred: all counted, the first hundred listed.
+  std::string many = "a,b\n";
+  for (int i = 0; i < 250; ++i) many += "1\n";
+  BadRowReport big;
+  ASSERT_TRUE(ParseTable(many + "1,2\n", FileFormat::kCsv, {}, ParseOptions{true, &big}).ok());
+  EXPECT_EQ(big.count, 250u);
+  EXPECT_EQ(big.first.size(), BadRowReport::kListed);
+
+  BadRowReport jsonl;
+  auto j = ParseTable("{\"a\": 1}\nnot json\n[1]\n{\"a\": {\"b\": 2}}\n{\"a\": 3}\n", FileFormat::kJsonl, {},
+                      ParseOptions{true, &jsonl});
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->rows(), 2u);
+  EXPECT_EQ(jsonl.count, 3u);
+  EXPECT_EQ(jsonl.lines, "not json\n[1]\n{\"a\": {\"b\": 2}}\n");
 }
 
 // Found by fuzz/dataset_table: a number beyond a double's range is nlohmann's
 // out_of_range, not a parse_error, and escaped ParseTable as an exception (a 500).
 TEST(TableParser, JsonNumberBeyondADoubleIsAnError) {
   EXPECT_EQ(Error("[{\"a\": 2e2002}]", FileFormat::kJson), "invalid JSON (number overflow parsing '2e2002')");
-  EXPECT_EQ(Error("{\"a\": 1e400}\n", FileFormat::kJsonl), "line 1: invalid JSON");
+  EXPECT_EQ(Error("{\"a\": 1e400}\n", FileFormat::kJsonl), std::string("1 bad row: line 1: invalid JSON") + kHowToSkip);
 }
 
 // A Latin-1 header ("caf\xe9") failed the upload with an exception when the catalogue
@@ -137,6 +187,31 @@ TEST(ColumnTypes, ConversionNamesTheBadRow) {
   auto flags = ConvertColumn(RawColumn{"f", {"1", "0", "yes"}}, ColumnType::kBoolean);
   ASSERT_TRUE(flags.ok());
   EXPECT_EQ(flags->flags, (std::vector<int8_t>{1, 0, 1}));
+}
+
+// A yes/no column reads back, is stored and predicts as it was written, not as true/false.
+TEST(ColumnTypes, BooleansKeepTheirSpelling) {
+  Column yn = *ConvertColumn(RawColumn{"churn", {"yes", "no", std::nullopt, "Yes"}}, ColumnType::kBoolean);
+  EXPECT_EQ(yn.flags, (std::vector<int8_t>{1, 0, -1, 1}));
+  EXPECT_EQ(yn.CellText(0), "yes");
+  EXPECT_EQ(yn.CellText(1), "no");
+  EXPECT_EQ(yn.CellText(3), "yes");  // one spelling per value: the first written
+  EXPECT_EQ(ConvertColumn(RawColumn{"f", {"TRUE"}}, ColumnType::kBoolean)->categories,
+            (std::vector<std::string>{"FALSE", "TRUE"}));
+  EXPECT_EQ(ConvertColumn(RawColumn{"f", {"No"}}, ColumnType::kBoolean)->categories,
+            (std::vector<std::string>{"No", "Yes"}));
+  EXPECT_EQ(ConvertColumn(RawColumn{"f", {"0", "1"}}, ColumnType::kBoolean)->CellText(1), "1");
+  EXPECT_EQ(ConvertColumn(RawColumn{"f", {"true", "false"}}, ColumnType::kBoolean)->CellText(1), "false");
+  EXPECT_TRUE(ConvertColumn(RawColumn{"f", {std::nullopt}}, ColumnType::kBoolean)->categories.empty());
+
+  Table table;
+  table.columns.push_back(yn);
+  TempDir dir;
+  ASSERT_TRUE(WriteColumnFile(dir.path() + "/columns.bin", table).ok());
+  auto back = ReadColumnFile(dir.path() + "/columns.bin");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->columns[0].CellText(0), "yes");
+  EXPECT_EQ(back->columns[0].CellText(1), "no");
 }
 
 TEST(ColumnFile, RoundTripsEveryType) {

@@ -16,6 +16,7 @@
 #include "training/model_catalog.h"
 #include "training/params.h"
 #include "training/search.h"
+#include "training/table_from_csv.h"
 #include "training/search_plots.h"
 #include "training/splits.h"
 #include "training/task.h"
@@ -26,14 +27,6 @@ namespace {
 
 using datasets::ColumnType;
 using nlohmann::json;
-
-datasets::Table TableFromCsv(const std::string& csv) {
-  auto raw = datasets::ParseTable(csv, datasets::FileFormat::kCsv);
-  EXPECT_TRUE(raw.ok()) << raw.status().message();
-  datasets::Table t;
-  for (const auto& rc : raw->columns) t.columns.push_back(*datasets::ConvertColumn(rc, datasets::InferColumnType(rc)));
-  return t;
-}
 
 datasets::Table Sample(const std::string& name) {
   for (const auto& s : datasets::BuiltinSamples()) {
@@ -147,8 +140,23 @@ TEST(Params, OptimizeFormBuildsTheSearchSpace) {
   ASSERT_EQ(v->search_space.size(), 2u);
   EXPECT_EQ(v->search_space[0].name, "max_depth");
   EXPECT_TRUE(v->search_space[0].integer);
-  EXPECT_EQ(v->search_space[1].lower, 1e-4);  // the schema's range
+  // Without bounds: the range practitioners tune over, not everything the library takes.
+  EXPECT_EQ(v->search_space[1].lower, 5e-3);
+  EXPECT_EQ(v->search_space[1].upper, 0.3);
   EXPECT_TRUE(v->search_space[1].log_scale);
+  // Explicit bounds may still reach the library's limits.
+  auto wide = ValidateAndTransform(xgb->params, {{"n_estimators", {{"optimize", true}, {"lower_bound", 1}, {"upper_bound", 5000}}}});
+  ASSERT_TRUE(wide.ok());
+  EXPECT_EQ(wide->search_space[0].upper, 5000);
+  auto trees = ValidateAndTransform(xgb->params, {{"n_estimators", {{"optimize", true}}}, {"gamma", {{"optimize", true}}}});
+  ASSERT_TRUE(trees.ok());
+  EXPECT_EQ(trees->search_space[0].lower, 10);
+  EXPECT_EQ(trees->search_space[0].upper, 500);
+  EXPECT_TRUE(trees->search_space[0].log_scale);
+  EXPECT_EQ(trees->search_space[1].upper, 64);
+  const json schema = SchemaJson(xgb->params);
+  EXPECT_EQ(schema["properties"]["max_depth"]["search_range"], json::array({1, 11}));
+  EXPECT_EQ(schema["properties"]["max_depth"]["maximum"], 30);
   EXPECT_EQ(v->values["subsample"], 0.5);
 }
 

@@ -6,17 +6,19 @@
 
   const form = document.getElementById('upload-form');
   if (form) {
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
+    const retry = document.getElementById('upload-skip-retry');
+    const upload = (skip) => {
       const file = document.getElementById('upload-file').files[0];
       if (!file) return;
       const data = new FormData();
       data.append('file', file);
       const name = document.getElementById('upload-name').value.trim();
       if (name) data.append('name', name);
+      if (skip) data.append('skip_bad_rows', 'true');
       const bar = document.getElementById('upload-progress');
       bar.hidden = false;
       bar.value = 0;
+      retry.hidden = true;
       const xhr = new XMLHttpRequest();
       xhr.open('POST', '/api/v1/dataset/');
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); };
@@ -26,11 +28,15 @@
         if (xhr.status === 201) { location.href = '/datasets/' + body.data.id; return; }
         bar.hidden = true;
         show(body.message || ('upload failed: HTTP ' + xhr.status), true);
+        // Every bad row is named in the message; one click keeps the rest.
+        if (!skip && /bad rows?: /.test(body.message || '')) retry.hidden = false;
       };
       xhr.onerror = () => { bar.hidden = true; show('upload failed: the connection was lost', true); };
       show('uploading ' + file.name + '…');
       xhr.send(data);
-    });
+    };
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); upload(document.getElementById('upload-skip').checked); });
+    retry.addEventListener('click', () => { document.getElementById('upload-skip').checked = true; upload(true); });
   }
 
   document.querySelectorAll('button.sample').forEach((b) => b.addEventListener('click', async () => {
@@ -40,15 +46,31 @@
     if (resp.status === 201) location.href = '/datasets/' + body.data.id; else show(body.message, true);
   }));
 
-  document.querySelectorAll('select.coltype').forEach((sel) => sel.addEventListener('change', async () => {
+  // A type some values do not fit is refused, naming the first; "convert anyway" makes
+  // those values missing (counted on the column) instead.
+  const retype = async (sel, type, coerce) => {
     const id = location.pathname.split('/').pop();
     show('converting ' + sel.dataset.column + '…');
-    const resp = await fetch('/api/v1/dataset/' + id + '/types', {
+    const resp = await fetch('/api/v1/dataset/' + id + '/types' + (coerce ? '?coerce=true' : ''), {
       method: 'PATCH', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ [sel.dataset.column]: sel.value }) });
+      body: JSON.stringify({ [sel.dataset.column]: type }) });
     const body = await resp.json();
-    if (resp.ok) location.reload(); else { show(body.message, true); sel.value = sel.dataset.current || sel.value; }
-  }));
+    if (resp.ok) { location.reload(); return; }
+    show(body.message, true);
+    sel.value = sel.dataset.current || sel.value;
+    if (!coerce && resp.status === 422 && / is not (a|an) /.test(body.message || '')) {
+      const again = document.createElement('button');
+      again.type = 'button';
+      again.className = 'btn';
+      again.id = 'coerce-retry';
+      again.textContent = 'Convert ' + sel.dataset.column + ' to ' + type + ' anyway (values that do not fit become missing)';
+      again.addEventListener('click', () => { again.remove(); retype(sel, type, true); });
+      const old = document.getElementById('coerce-retry');
+      if (old) old.remove();
+      status.after(' ', again);
+    }
+  };
+  document.querySelectorAll('select.coltype').forEach((sel) => sel.addEventListener('change', () => retype(sel, sel.value, false)));
   document.querySelectorAll('select.coltype').forEach((sel) => { sel.dataset.current = sel.value; });
 
   const del = document.getElementById('delete-dataset');

@@ -40,9 +40,10 @@
       const search = el('td', { class: 'opt-col' });
       if (p.tunable && opts && opts.tunable) {
         const box = el('input', { type: 'checkbox', class: 'optimize', 'aria-label': 'search ' + name });
-        const lo = el('input', { type: 'number', class: 'lower', step: 'any', value: p.minimum, size: 6, 'aria-label': name + ' lower bound' });
-        const hi = el('input', { type: 'number', class: 'upper', step: 'any', value: p.maximum, size: 6, 'aria-label': name + ' upper bound' });
-        search.append(el('label', {}, box, ' search '), lo, ' – ', hi);
+        const range = p.search_range || [p.minimum, p.maximum];
+        const lo = el('input', { type: 'number', class: 'lower', step: 'any', value: range[0], min: p.minimum, max: p.maximum, size: 6, 'aria-label': name + ' lower bound' });
+        const hi = el('input', { type: 'number', class: 'upper', step: 'any', value: range[1], min: p.minimum, max: p.maximum, size: 6, 'aria-label': name + ' upper bound' });
+        search.append(el('label', {}, box, ' search '), lo, ' – ', hi, p.log_scale ? el('span', { class: 'muted small', text: ' log' }) : '');
       }
       row.append(search);
       row.append(el('td', { class: 'muted', text: p.description || '' }));
@@ -74,11 +75,12 @@
     window.Plotly.newPlot(div, figure.data || [], layout, { responsive: true, displaylogo: false });
   }
 
-  // Six significant digits, or more where six would round to 0, 1 or 100 (either sign) a
-  // value that is not exactly that (a score of 0.9999998 is not a perfect 1).
-  function shortNumber(v) {
-    let text = Number(v.toPrecision(6)).toString();
-    for (let p = 7; p <= 17 && Number(text) !== v && [0, 1, 100].includes(Math.abs(Number(text))); p++) text = Number(v.toPrecision(p)).toString();
+  // Six (or `digits`) significant digits, or more where that would round to 0, 1 or 100
+  // (either sign) a value that is not exactly that (a score of 0.9999998 is not a perfect 1).
+  function shortNumber(v, digits) {
+    const d = digits || 6;
+    let text = Number(v.toPrecision(d)).toString();
+    for (let p = d + 1; p <= 17 && Number(text) !== v && [0, 1, 100].includes(Math.abs(Number(text))); p++) text = Number(v.toPrecision(p)).toString();
     return text;
   }
 

@@ -17,21 +17,49 @@
     const output = document.getElementById('s-output'), inputs = document.getElementById('s-inputs');
     if (sform.dataset.preselect) ds.value = sform.dataset.preselect;
     const defaults = { Accuracy: 1, F1: 1, RMSE: 1, MAE: 1, R2: 1 };
+    // The server's guess for the dataset (GET /api/v1/dataset/{id}/session-guess):
+    // output, inputs, and the columns it left out (ids, constants) with the reason.
+    let guess = null;
     const fillColumns = () => {
       const cols = columns[ds.value] || [];
       const textTask = task.value === 'TextClassification';
       const prevOut = output.value;
       output.replaceChildren(...cols.map((c) => el('option', { value: c.name, text: c.name + ' (' + c.type + ')' })));
-      // A likely target: a previous choice, else a column named like one, else the last
-      // categorical column, else the last column.
-      const named = cols.find((c) => /^(label|labels|target|class|y|outcome|category)$/i.test(c.name));
-      const guess = named || cols.filter((c) => c.type === 'categorical' || c.type === 'boolean').pop() || cols[cols.length - 1];
-      output.value = cols.some((c) => c.name === prevOut) ? prevOut : (guess ? guess.name : '');
+      const fallback = cols.filter((c) => c.type === 'categorical' || c.type === 'boolean').pop() || cols[cols.length - 1];
+      const guessed = guess && guess.output;
+      output.value = cols.some((c) => c.name === prevOut) ? prevOut : (guessed || (fallback ? fallback.name : ''));
+      const leftOut = new Map(((guess && guess.left_out) || []).map((x) => [x.column, x.reason]));
       inputs.replaceChildren();
       for (const c of cols) {
         const fits = textTask ? c.type === 'text' : c.type !== 'text';
-        const box = el('input', { type: 'checkbox', value: c.name, checked: fits && c.name !== output.value });
-        inputs.append(el('label', { class: 'check' }, box, ' ' + c.name + ' ', el('span', { class: 'muted', text: c.type })));
+        const why = leftOut.get(c.name);
+        const idLike = why && (why.startsWith('an id') || why.startsWith('the same value') || why === 'no values');
+        const box = el('input', { type: 'checkbox', value: c.name, checked: fits && !idLike && c.name !== output.value });
+        const label = el('label', { class: 'check' }, box, ' ' + c.name + ' ', el('span', { class: 'muted', text: c.type }));
+        if (idLike) label.append(' ', el('span', { class: 'badge warn-badge', text: why, title: 'left out: ' + why }));
+        inputs.append(label);
+      }
+    };
+    const showGuess = () => {
+      const box = document.getElementById('s-guess');
+      if (!box) return;
+      box.replaceChildren();
+      if (!guess) return;
+      if (!guess.task) { box.textContent = (guess.reasons || []).join('; '); return; }
+      box.append(el('div', {}, el('strong', { text: 'Suggested: ' }),
+        guess.task + ' predicting ', el('code', { text: guess.output }), ' from ' + guess.inputs.length + ' column(s). ' + (guess.reasons || []).join('; ') + '.'));
+      if (guess.left_out.length) {
+        box.append(el('div', { text: 'Left out: ' + guess.left_out.map((x) => x.column + ' (' + x.reason + ')').join(', ') }));
+      }
+      if (guess.class_balance.length) {
+        const bars = el('div', { class: 'balance', 'aria-label': 'class balance of ' + guess.output });
+        for (const c of guess.class_balance) {
+          const pct = (100 * c.share).toFixed(1);
+          bars.append(el('div', { class: 'balance-row' }, el('span', { class: 'balance-name', text: c.class }),
+            el('span', { class: 'balance-bar' }, el('span', { style: 'width:' + pct + '%' })),
+            el('span', { class: 'num', text: c.count + ' (' + pct + '%)' })));
+        }
+        box.append(el('div', { text: 'Class balance of ' + guess.output + ' (a model must beat always answering "' + guess.class_balance[0].class + '", right ' + (100 * guess.class_balance[0].share).toFixed(1) + '% of the time):' }), bars);
       }
     };
     const fillMetrics = () => {
@@ -45,18 +73,33 @@
         body.append(tr);
       }
     };
-    ds.addEventListener('change', fillColumns);
     task.addEventListener('change', () => { fillColumns(); fillMetrics(); });
     output.addEventListener('change', () => {
       for (const b of inputs.querySelectorAll('input')) if (b.value === output.value) b.checked = false;
     });
     document.getElementById('s-all').addEventListener('click', () => inputs.querySelectorAll('input').forEach((b) => { b.checked = b.value !== output.value; }));
     document.getElementById('s-none').addEventListener('click', () => inputs.querySelectorAll('input').forEach((b) => { b.checked = false; }));
-    // A dataset with a text column suggests the text task, one without the tabular one.
-    const guessTask = () => {
-      const cols = columns[ds.value] || [];
+    // A first guess from the column types at once, then the server's (which reads the
+    // values: ids, constants, the class balance) when it arrives.
+    const guessTask = async () => {
+      const id = ds.value;
+      const cols = columns[id] || [];
+      guess = null;
+      output.value = '';
       task.value = cols.some((c) => c.type === 'text') ? 'TextClassification' : 'TabularClassification';
       fillColumns(); fillMetrics();
+      say('s-guess', 'looking at the columns…');
+      try {
+        const g = await api('GET', '/api/v1/dataset/' + id + '/session-guess');
+        if (ds.value !== id) return;  // the user picked another dataset meanwhile
+        guess = g;
+        if (g.task) task.value = g.task;
+        output.value = '';
+        fillColumns(); fillMetrics();
+        showGuess();
+      } catch (e) {
+        if (ds.value === id) say('s-guess', 'no suggestion: ' + e.message);
+      }
     };
     ds.addEventListener('change', guessTask);
     guessTask();
@@ -182,13 +225,53 @@
     catch (e) { alert(e.message); }
   });
 
+  // One run of every fitting model with its defaults; the page then refreshes itself
+  // while they train (the runs table is live).
+  const trainAll = document.getElementById('train-all');
+  if (trainAll) trainAll.addEventListener('click', async () => {
+    trainAll.disabled = true;
+    say('train-all-status', 'queueing…');
+    try {
+      const out = await api('POST', '/api/v1/model-session/' + trainAll.dataset.session + '/leaderboard');
+      const queued = out.runs.filter((r) => r.job_id).length;
+      const failed = out.runs.filter((r) => r.error);
+      say('train-all-status', queued + ' queued' + (failed.length ? '; ' + failed.map((r) => r.model + ': ' + r.error).join('; ') : ''), failed.length > 0);
+      if (queued) setTimeout(() => location.reload(), 600);
+      else trainAll.disabled = false;
+    } catch (e) { say('train-all-status', e.message, true); trainAll.disabled = false; }
+  });
+
   // ---- run page ----
+  // A running search: the progress line (same wording as the server's), and the
+  // history plot redrawn when a trial ends.
+  let trialsSeen = -1;
+  const fmt = (v, digits) => window.LoupeForms.shortNumber(v, digits);
+  const showSearchProgress = async (r) => {
+    const p = r.search_progress, box = document.getElementById('search-progress');
+    if (!p || !box) return;
+    const bar = box.querySelector('progress');
+    bar.max = p.trials_planned; bar.value = p.trials_done;
+    let text = 'trial ' + p.trials_done + ' of ' + p.trials_planned;
+    if (p.best_value !== null) text += ' · best ' + p.goal_metric + ' ' + fmt(p.best_value, 4) + ' (trial ' + p.best_trial + ')';
+    text += ' · ' + fmt(p.elapsed_s, 3) + ' s elapsed';
+    if (p.remaining_s !== null) text += ' · about ' + fmt(p.remaining_s, 2) + ' s left';
+    document.getElementById('search-progress-text').textContent = text;
+    if (p.trials_done !== trialsSeen) {
+      trialsSeen = p.trials_done;
+      const div = document.getElementById('plot-history');
+      if (div && p.trials_done > 0) {
+        try { plot(div, (await api('GET', '/api/v1/run/plot/' + div.dataset.run + '/history')).data); } catch (e) { /* drawn at the end */ }
+      }
+    }
+  };
+
   const badge = document.getElementById('run-badge');
   if (badge && (badge.dataset.status === 'DELIVERED' || badge.dataset.status === 'STARTED' || badge.dataset.status === 'NOT_STARTED')) {
     const poll = async () => {
       try {
         const r = await api('GET', '/api/v1/run/' + badge.dataset.run);
         if (r.status !== badge.dataset.status) { location.reload(); return; }
+        showSearchProgress(r);
       } catch (e) { /* keep polling */ }
       setTimeout(poll, 1000);
     };
@@ -202,12 +285,44 @@
   if (pform) {
     const inputs = JSON.parse(pform.dataset.inputs || '[]');
     const fields = document.getElementById('predict-fields');
+    // Categories and yes/no as drop-downs (the blank choice predicts a missing value),
+    // dates with the browser's picker, numbers as numbers.
     for (const c of inputs) {
-      const field = c.type === 'text'
-        ? el('textarea', { 'data-column': c.name, rows: 4, cols: 60, placeholder: c.name })
-        : el('input', { 'data-column': c.name, type: c.type === 'numeric' ? 'number' : 'text', step: 'any', placeholder: c.type });
+      let field;
+      if (c.type === 'categorical' || c.type === 'boolean') {
+        const choices = c.categories && c.categories.length ? c.categories : (c.type === 'boolean' ? ['false', 'true'] : []);
+        field = el('select', { 'data-column': c.name, 'aria-label': c.name },
+          el('option', { value: '', text: '(blank)' }), ...choices.map((v) => el('option', { value: v, text: v })));
+      } else if (c.type === 'datetime') {
+        field = el('input', { 'data-column': c.name, type: 'datetime-local', step: '1', 'aria-label': c.name });
+      } else if (c.type === 'text') {
+        field = el('textarea', { 'data-column': c.name, rows: 4, cols: 60, placeholder: c.name });
+      } else {
+        field = el('input', { 'data-column': c.name, type: c.type === 'numeric' ? 'number' : 'text', step: 'any', placeholder: c.type });
+      }
       fields.append(el('label', { class: 'field' }, el('code', { text: c.name }), ' ', field));
     }
+    const pct = (v) => window.LoupeForms.shortNumber(100 * v, 3) + '%';
+    const showWarnings = (w) => {
+      const parts = [];
+      for (const [col, n] of Object.entries((w && w.blank) || {})) parts.push(col + ' blank in ' + n + ' row(s): predicted as missing');
+      for (const [col, u] of Object.entries((w && w.unseen_categories) || {})) {
+        parts.push(col + ': ' + u.values.map((v) => '"' + v + '"').join(', ') + ' not seen in training (' + u.rows + ' row(s))');
+      }
+      return parts.length ? el('div', { class: 'card warn', role: 'alert', id: 'predict-warnings' }, el('strong', { text: 'Check these inputs: ' }), parts.join(' · ')) : null;
+    };
+    const downloadCsv = async (file) => {
+      const form = new FormData();
+      form.append('file', file);
+      const resp = await fetch('/api/v1/run/' + pform.dataset.run + '/predict?format=csv', { method: 'POST', body: form });
+      if (!resp.ok) { say('predict-status', (await resp.json()).message || ('HTTP ' + resp.status), true); return; }
+      const url = URL.createObjectURL(await resp.blob());
+      const a = el('a', { href: url, download: 'predictions-run-' + pform.dataset.run + '.csv' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    };
     pform.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       let rows;
@@ -240,15 +355,22 @@
         }
         say('predict-status', '');
         const t = el('table', { class: 'grid predictions' });
-        t.append(el('thead', {}, el('tr', {}, el('th', { text: '#' }), el('th', { text: 'prediction' }), el('th', { text: 'probabilities' }))));
+        t.append(el('thead', {}, el('tr', {}, el('th', { text: '#' }), el('th', { text: 'prediction' }), el('th', { text: 'probabilities' }), el('th', { text: 'warnings' }))));
         const body = el('tbody');
         out.predictions.forEach((p, i) => {
           const probs = p.probabilities ? Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 5)
-            .map(([k, v]) => k + ' ' + (100 * v).toFixed(1) + '%').join(' · ') : '';
-          body.append(el('tr', {}, el('td', { text: String(i + 1) }), el('td', { class: 'prediction', text: p.label !== undefined ? p.label : String(p.value) }), el('td', { class: 'muted', text: probs })));
+            .map(([k, v]) => k + ' ' + pct(v)).join(' · ') : '';
+          body.append(el('tr', {}, el('td', { text: String(i + 1) }), el('td', { class: 'prediction', text: p.label !== undefined ? p.label : String(p.value) }),
+            el('td', { class: 'muted', text: probs }), el('td', { class: 'small warn-text', text: (p.warnings || []).join('; ') })));
         });
         t.append(body);
-        document.getElementById('predict-result').replaceChildren(t);
+        const parts = [showWarnings(out.warnings)].filter(Boolean);
+        if (file) {
+          const dl = el('button', { type: 'button', class: 'btn', id: 'predict-csv', text: 'Download predictions as CSV' });
+          dl.addEventListener('click', () => downloadCsv(file));
+          parts.push(el('div', { class: 'toolbar' }, dl, el('span', { class: 'muted small', text: 'every column of the file, the prediction, each class probability and the warnings' })));
+        }
+        document.getElementById('predict-result').replaceChildren(...parts, t);
       } catch (e) { say('predict-status', e.message, true); }
     });
   }
