@@ -22,6 +22,7 @@
 #include "datasets/column_file.h"
 #include "datasets/column_stats.h"
 #include "datasets/column_types.h"
+#include "datasets/image_columns.h"
 #include "datasets/samples.h"
 
 namespace loupe::datasets {
@@ -401,6 +402,26 @@ Result<DatasetRecord> DatasetService::SetTypes(int64_t id, const std::map<std::s
   }
   LOUPE_RETURN_IF_ERROR(RenameDurably(next, Dir(id) + "/" + kColumnFile));
   return store_.GetDataset(id);
+}
+
+Result<json> DatasetService::Images(int64_t id, int64_t offset, int64_t limit) {
+  if (offset < 0) return Status::InvalidArgument("offset must be 0 or more");
+  if (limit < 1 || limit > 500) return Status::InvalidArgument("limit must be from 1 to 500");
+  LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
+  // The catalogue's names and types say whether there are pixels, without reading data.
+  Table names;
+  const json columns = ParseBoundedJson(rec.columns_json);
+  if (columns.is_array()) {
+    for (const json& c : columns) {
+      Column stub;
+      stub.name = c.value("name", "");
+      stub.type = ParseColumnType(c.value("type", "")).value_or(ColumnType::kText);
+      names.columns.push_back(std::move(stub));
+    }
+  }
+  if (PixelColumns(names).empty()) return json(nullptr);
+  LOUPE_ASSIGN_OR_RETURN(Table table, Load(id));
+  return ImageRows(table, static_cast<size_t>(offset), static_cast<size_t>(limit));
 }
 
 Result<json> DatasetService::BadRows(int64_t id) {

@@ -81,6 +81,9 @@ class DatasetService {
   static Result<nlohmann::json> Preview(const ColumnSlice& slice, int64_t offset, int64_t limit);
   static nlohmann::json Stats(const ColumnSlice& slice);
 
+  // An image dataset's rows [offset, offset + limit) as pictures (datasets/image_columns.h);
+  // null for a dataset without pixel columns. limit 1-500.
+  Result<nlohmann::json> Images(int64_t id, int64_t offset, int64_t limit);
   // Wide datasets are shown and served a page of columns at a time.
   static constexpr int64_t kDefaultColumnPage = 100;
   static constexpr int64_t kMaxColumnPage = 500;

@@ -1,6 +1,7 @@
 // RunService::Execute: what a ModelJob does. Load the session's data, prepare it for
 // the task, split it, train (or search), score every split, save the model, and report
 // all of it to the run's tracking experiment as it happens.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -13,11 +14,11 @@
 #include "common/bounded_json.h"
 #include "common/time_util.h"
 #include "runs/run_service.h"
+#include "training/baseline.h"
 #include "training/evaluation.h"
 #include "training/memory_estimate.h"
 #include "training/model_catalog.h"
 #include "training/search.h"
-#include "training/baseline.h"
 #include "training/splits.h"
 #include "training/task.h"
 
@@ -439,6 +440,15 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
                  {"model_bytes", std::filesystem::file_size(RunDir(run_id) + "/" + file, ec)},
                  {"search", search_summary},
                  {"baseline", baseline_json}};
+  if (task == TaskKind::kImageClassification) {
+    // The pixel scale the images were trained on (255 for 8-bit, 16 for the digits): the
+    // predict form maps an uploaded picture's 0-255 greys onto it.
+    float top = 0;
+    for (float v : train.x.x) {
+      if (std::isfinite(v)) top = std::max(top, v);
+    }
+    result["pixel_max"] = top;
+  }
   LOUPE_RETURN_IF_ERROR(store_.SaveRunResult(run_id, result.dump(), experiment_id));
   return json{{"run_id", run_id}, {"experiment_id", experiment_id}, {"train_seconds", train_seconds}};
 }

@@ -184,6 +184,26 @@ MemoryEstimate Linear(const DataShape& s, const json& p) {
   return b.Done();
 }
 
+// dlib's convolutional network (cnn_classifier.cc: 16 then 32 5x5 filters, 2x2 pooling
+// after each, 128 hidden units): the training images once more as dlib matrices; the
+// weights with their gradients and Adam's two moments; and a mini-batch's layer outputs
+// and their gradients.
+MemoryEstimate ConvNet(const DataShape& s, const json& p) {
+  Builder b;
+  AddTabularData(b, s);
+  const uint64_t pixels = s.features, quarter = pixels / 4, sixteenth = pixels / 16;
+  const uint64_t classes = std::max<uint64_t>(s.classes, 2);
+  b.Add("training images as dlib matrices: " + Count(s.train_rows) + " x " + Count(pixels) + " pixels x 4 bytes",
+        Mul(s.train_rows, pixels, 4));
+  const uint64_t weights = Add(Add(16 * 26, 32 * (16 * 25 + 1)), Add(Mul(Add(Mul(sixteenth, 32), 1), 128), 129 * classes));
+  b.Add("weights, gradients and Adam's moments: " + Count(weights) + " parameters x 4 x 4 bytes", Mul(weights, 16));
+  const uint64_t batch = static_cast<uint64_t>(std::max<int64_t>(Int(p, "batch_size", 64), 1));
+  const uint64_t per_image = Add(Add(Mul(pixels, 16 * 2), Mul(quarter, 16 + 32 * 2)), Add(Mul(sixteenth, 32), 128 * 2 + classes));
+  b.Add("a mini-batch of " + Count(batch) + " images' layer outputs and gradients", Mul(batch, per_image, 4 * 2));
+  b.Driver("batch_size");
+  return b.Done();
+}
+
 // The largest value of integer parameter `name` from its schema minimum up to its
 // current value with which the estimate fits `budget`; nullopt if none does.
 std::optional<int64_t> LargestFitting(const std::string& model, const ParamSpec& spec, const DataShape& shape,
@@ -302,6 +322,7 @@ MemoryEstimate EstimateTrainingMemory(const std::string& model, const DataShape&
   if (model == "FastTextClassifier") return FastText(shape, params);
   if (model == "XGBoostClassifier" || model == "XGBoostRegressor") return XGBoost(shape, params);
   if (model == "LogisticRegression" || model == "LinearSVM" || model == "LinearSVR") return Linear(shape, params);
+  if (model == "ConvNetClassifier") return ConvNet(shape, params);
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include <regex>
 #include <unordered_set>
 
+#include "datasets/image_columns.h"
 #include "training/task.h"
 
 namespace loupe::training {
@@ -27,7 +28,7 @@ bool NamedLikeAnId(const std::string& name) {
 
 bool NamedLikeATarget(const std::string& name) {
   static const std::regex kTarget(
-      R"(^(label|labels|target|class|y|outcome|category|species|churn|churned|diagnosis|cultivar|survived|default|fraud|spam)$)",
+      R"(^(label|labels|target|class|y|outcome|category|species|churn|churned|diagnosis|cultivar|survived|default|fraud|spam|digit)$)",
       std::regex::icase);
   return std::regex_search(name, kTarget);
 }
@@ -132,7 +133,21 @@ json GuessSession(const datasets::Table& table) {
 
   TaskKind task = regression ? TaskKind::kRegression : TaskKind::kTabularClassification;
   std::vector<std::string> inputs = tabular;
-  if (!regression && !text.empty() && tabular.size() < 2) {
+  // Pixel columns of square images: every one is an input, even the corners that are
+  // blank in every image.
+  const std::vector<std::string> pixels = datasets::PixelColumns(table);
+  if (!regression && !pixels.empty()) {
+    task = TaskKind::kImageClassification;
+    inputs = pixels;
+    const int side = datasets::ImageSide(pixels.size());
+    reasons.push_back(std::to_string(pixels.size()) + " pixel columns: " + std::to_string(side) + "x" +
+                      std::to_string(side) + " images, image classification");
+    json kept = json::array();
+    for (const json& l : left_out) {
+      if (std::find(pixels.begin(), pixels.end(), l["column"].get<std::string>()) == pixels.end()) kept.push_back(l);
+    }
+    left_out = kept;
+  } else if (!regression && !text.empty() && tabular.size() < 2) {
     task = TaskKind::kTextClassification;
     inputs = text;
     reasons.push_back("free text is what there is to learn from: text classification");

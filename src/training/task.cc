@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/column_types.h"
+#include "datasets/image_columns.h"
 #include "datasets/table_parser.h"
 #include "training/memory_estimate.h"
 
@@ -97,6 +98,11 @@ Examples EncodeColumns(const FeatureSpec& spec, const std::vector<const Column*>
 }
 
 Status CheckInputType(TaskKind task, const Column& c) {
+  if (task == TaskKind::kImageClassification) {
+    if (c.type == ColumnType::kNumeric) return Status::Ok();
+    return Status::InvalidArgument("input column " + Quoted(c.name) + " is " + ColumnTypeName(c.type) +
+                                   "; ImageClassification takes numeric pixel columns");
+  }
   if (task == TaskKind::kTextClassification) {
     if (c.type == ColumnType::kText || c.type == ColumnType::kCategorical) return Status::Ok();
     return Status::InvalidArgument("input column " + Quoted(c.name) + " is " + ColumnTypeName(c.type) +
@@ -184,6 +190,8 @@ const std::vector<TaskInfo>& TaskCatalog() {
       {TaskKind::kTabularClassification, "TabularClassification",
        "Predict a class from numeric, boolean, categorical and datetime columns."},
       {TaskKind::kRegression, "Regression", "Predict a number from numeric, boolean, categorical and datetime columns."},
+      {TaskKind::kImageClassification, "ImageClassification",
+       "Predict a class from a square grey image given as numeric pixel columns, row by row (Fashion-MNIST's 784)."},
   };
   return kTasks;
 }
@@ -193,6 +201,7 @@ const char* TaskName(TaskKind kind) {
     case TaskKind::kTextClassification: return "TextClassification";
     case TaskKind::kTabularClassification: return "TabularClassification";
     case TaskKind::kRegression: return "Regression";
+    case TaskKind::kImageClassification: return "ImageClassification";
   }
   return "?";
 }
@@ -204,7 +213,7 @@ Result<TaskKind> ParseTask(std::string_view name) {
     if (t.name == n) return t.kind;
   }
   return Status::InvalidArgument("unknown task " + Quoted(std::string(name)) +
-                                 " (known: TextClassification, TabularClassification, Regression)");
+                                 " (known: TextClassification, TabularClassification, Regression, ImageClassification)");
 }
 
 size_t FeatureSpec::NumFeatures() const {
@@ -307,6 +316,10 @@ Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
     inputs.push_back(c);
   }
 
+  if (task == TaskKind::kImageClassification && datasets::ImageSide(inputs.size()) == 0) {
+    return Status::InvalidArgument("ImageClassification needs the pixels of a square image as input columns (64 for "
+                                   "8x8, 784 for 28x28), got " + std::to_string(inputs.size()) + " column(s)");
+  }
   // Rows without an output value cannot be learned from; they are left out and counted.
   std::vector<size_t> keep;
   for (size_t r = 0; r < table.rows(); ++r) {

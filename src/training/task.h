@@ -1,5 +1,6 @@
 // Tasks: what a model session learns (DashAI's TextClassification,
-// TabularClassification and Regression). PrepareForTask checks the chosen columns
+// TabularClassification, Regression and ImageClassification: square grey images as
+// numeric pixel columns, row by row). PrepareForTask checks the chosen columns
 // against the task with precise errors and turns the table into model inputs; the
 // FeatureSpec it returns is saved with each run, so rows sent for prediction later are
 // encoded exactly as the training rows were.
@@ -16,7 +17,7 @@
 
 namespace loupe::training {
 
-enum class TaskKind { kTextClassification, kTabularClassification, kRegression };
+enum class TaskKind { kTextClassification, kTabularClassification, kRegression, kImageClassification };
 
 struct TaskInfo {
   TaskKind kind;

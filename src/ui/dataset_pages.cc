@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/bounded_json.h"
+#include "datasets/image_columns.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 
@@ -168,8 +169,18 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
     bad_rows = {{"count", count}, {"rows", listed}, {"file", bad->value("file", "")},
                 {"more", count > listed.size() ? json(std::to_string(count - listed.size())) : json(false)}};
   }
+  // Pixel columns: the page's rows drawn as images (datasets.js asks for them).
+  datasets::Table names;
+  for (const json& c : all_columns) {
+    datasets::Column stub;
+    stub.name = c.value("name", "");
+    stub.type = datasets::ParseColumnType(c.value("type", "")).value_or(datasets::ColumnType::kText);
+    names.columns.push_back(std::move(stub));
+  }
+  const bool images = !datasets::PixelColumns(names).empty();
   json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", slice->total_columns},
                {"columns_json", column_types.dump()}, {"bad_rows", bad_rows},
+               {"images", images ? json{{"offset", page.offset}, {"limit", kPreviewRows}} : json(false)},
                {"format", rec->format}, {"source", rec->source}, {"columns", columns}, {"preview", rows}};
   std::map<std::string, std::string> query = req.query;
   query.erase("per_page");

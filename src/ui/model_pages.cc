@@ -358,7 +358,8 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
                {"space", space}, {"plots", plots}, {"inputs_json", inputs.dump()}, {"task", s->task},
                {"baseline_strategy", OrFalse(baseline.value("strategy", ""))}, {"verdict", verdict},
                {"best_rule", search.is_object() ? OrFalse(search.value("best_rule", "")) : json(false)},
-               {"progress", progress}};
+               {"progress", progress},
+               {"pixel_max", result.contains("pixel_max") ? FormatNumber(result.value("pixel_max", 255.0), 17) : "255"}};
   return HtmlPage(frame, RenderTemplate("run", view));
 }
 

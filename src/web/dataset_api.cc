@@ -8,6 +8,7 @@
 //   PATCH  /api/v1/dataset/{id}/types[?coerce=true]  {"column": "numeric"|...|"auto"}; coerce turns
 //                                     values that do not convert into missing ones (counted per column)
 //   GET    /api/v1/dataset/{id}/bad-rows   the rows an upload with skip_bad_rows left out, as written
+//   GET    /api/v1/dataset/{id}/images?offset=&limit=48   an image dataset's rows as pixels
 //   POST fields: skip_bad_rows ("true") leaves out rows that cannot be read, reported as
 //   bad_rows {count, first: [{line, reason}] (100 at most), file} on the dataset
 //   DELETE /api/v1/dataset/{id}
@@ -126,6 +127,14 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
   r.push_back({"GET", "/api/v1/dataset/:id", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  return Reply(s, s.Get(id));
                })});
+  r.push_back(Offload({"GET", "/api/v1/dataset/:id/images", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t offset, QueryInt(req, "offset", 0));
+                 LOUPE_ASSIGN_OR_RESPOND(int64_t limit, QueryInt(req, "limit", 48));
+                 Result<json> images = s.Images(id, offset, limit);
+                 if (!images.ok()) return JsonError(images.status());
+                 if (images->is_null()) return JsonError(Status::NotFound("dataset " + std::to_string(id) + " has no pixel columns"));
+                 return JsonOk(*images);
+               })}));
   r.push_back({"GET", "/api/v1/dataset/:id/bad-rows", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  Result<std::pair<std::string, std::string>> file = s.BadRowsFile(id);
                  if (!file.ok()) return JsonError(file.status());

@@ -73,6 +73,41 @@
   document.querySelectorAll('select.coltype').forEach((sel) => sel.addEventListener('change', () => retype(sel, sel.value, false)));
   document.querySelectorAll('select.coltype').forEach((sel) => { sel.dataset.current = sel.value; });
 
+  // An image dataset's rows as pictures: grey pixels scaled to the page's largest value.
+  const grid = document.getElementById('image-grid');
+  if (grid) {
+    const url = '/api/v1/dataset/' + grid.dataset.dataset + '/images?offset=' + grid.dataset.offset + '&limit=' + grid.dataset.limit;
+    fetch(url).then(async (resp) => {
+      const body = await resp.json();
+      if (!resp.ok) throw new Error(body.message || ('HTTP ' + resp.status));
+      const { side, images } = body.data;
+      let top = 0;
+      for (const im of images) for (const v of im.pixels) if (v !== null && v > top) top = v;
+      const scale = top > 0 ? 255 / top : 1;
+      grid.replaceChildren();
+      for (const im of images) {
+        const canvas = document.createElement('canvas');
+        canvas.width = side; canvas.height = side;
+        const ctx = canvas.getContext('2d');
+        const data = ctx.createImageData(side, side);
+        im.pixels.forEach((v, i) => {
+          const g = v === null ? 0 : Math.round(v * scale);
+          data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = g;
+          data.data[4 * i + 3] = 255;
+        });
+        ctx.putImageData(data, 0, 0);
+        canvas.setAttribute('aria-label', 'row ' + im.row + (im.label !== null ? ': ' + im.label : ''));
+        const cap = document.createElement('figcaption');
+        cap.textContent = '#' + im.row + (im.label !== null ? ' · ' + im.label : '');
+        const fig = document.createElement('figure');
+        fig.append(canvas, cap);
+        grid.append(fig);
+      }
+      if (!images.length) grid.textContent = 'No rows on this page.';
+      grid.removeAttribute('aria-busy');
+    }).catch((e) => { grid.textContent = 'The images could not be drawn: ' + e.message; grid.classList.add('error-text'); grid.removeAttribute('aria-busy'); });
+  }
+
   const del = document.getElementById('delete-dataset');
   if (del) del.addEventListener('click', async () => {
     if (!confirm('Delete this dataset and its files?')) return;

@@ -26,12 +26,14 @@
       const prevOut = output.value;
       output.replaceChildren(...cols.map((c) => el('option', { value: c.name, text: c.name + ' (' + c.type + ')' })));
       const fallback = cols.filter((c) => c.type === 'categorical' || c.type === 'boolean').pop() || cols[cols.length - 1];
-      const guessed = guess && guess.output;
-      output.value = cols.some((c) => c.name === prevOut) ? prevOut : (guessed || (fallback ? fallback.name : ''));
+      const guessedOutput = guess && guess.output;
+      output.value = cols.some((c) => c.name === prevOut) ? prevOut : (guessedOutput || (fallback ? fallback.name : ''));
       const leftOut = new Map(((guess && guess.left_out) || []).map((x) => [x.column, x.reason]));
+      // The server's inputs while its task and output are the ones chosen.
+      const guessed = guess && guess.task === task.value && guess.output === output.value ? new Set(guess.inputs) : null;
       inputs.replaceChildren();
       for (const c of cols) {
-        const fits = textTask ? c.type === 'text' : c.type !== 'text';
+        const fits = guessed ? guessed.has(c.name) : (textTask ? c.type === 'text' : c.type !== 'text');
         const why = leftOut.get(c.name);
         const idLike = why && (why.startsWith('an id') || why.startsWith('the same value') || why === 'no values');
         const box = el('input', { type: 'checkbox', value: c.name, checked: fits && !idLike && c.name !== output.value });
@@ -285,9 +287,51 @@
   if (pform) {
     const inputs = JSON.parse(pform.dataset.inputs || '[]');
     const fields = document.getElementById('predict-fields');
+    // An image task takes a picture: drawn on a side x side canvas in grey, its pixels
+    // become the row (dark backgrounds as in Fashion-MNIST; "invert" for a dark object
+    // on a light one).
+    const imageTask = pform.dataset.task === 'ImageClassification';
+    let imageRow = null;
+    if (imageTask) {
+      const side = Math.round(Math.sqrt(inputs.length));
+      const canvas = el('canvas', { width: side, height: side, id: 'predict-canvas', class: 'pixel-canvas', 'aria-label': 'the image as the model sees it' });
+      const file = el('input', { type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp', id: 'predict-image', 'aria-label': 'image to classify' });
+      const invert = el('input', { type: 'checkbox', id: 'predict-invert' });
+      let img = null;
+      const draw = () => {
+        if (!img) return;
+        const ctx = canvas.getContext('2d', { willReadFrequently: true });
+        ctx.fillStyle = '#000';
+        ctx.fillRect(0, 0, side, side);
+        ctx.drawImage(img, 0, 0, side, side);
+        const data = ctx.getImageData(0, 0, side, side).data;
+        imageRow = {};
+        const pixelMax = Number(pform.dataset.pixelMax) || 255;  // the training images' scale
+        for (let i = 0; i < side * side; i++) {
+          const grey = Math.round(0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2]);
+          const v = invert.checked ? 255 - grey : grey;
+          imageRow[inputs[i].name] = v * pixelMax / 255;
+          data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = v;
+          data[4 * i + 3] = 255;
+        }
+        ctx.putImageData(new ImageData(data, side, side), 0, 0);
+      };
+      file.addEventListener('change', () => {
+        const f = file.files[0];
+        if (!f) return;
+        const url = URL.createObjectURL(f);
+        img = new Image();
+        img.onload = () => { draw(); URL.revokeObjectURL(url); };
+        img.onerror = () => say('predict-status', 'that file is not an image the browser can read', true);
+        img.src = url;
+      });
+      invert.addEventListener('change', draw);
+      fields.append(el('label', { class: 'field' }, 'Image ', file), ' ', el('label', { class: 'check' }, invert, ' invert (dark object on a light background)'),
+        el('div', { class: 'muted small' }, 'As the model sees it (' + side + '×' + side + ' grey): '), canvas);
+    }
     // Categories and yes/no as drop-downs (the blank choice predicts a missing value),
     // dates with the browser's picker, numbers as numbers.
-    for (const c of inputs) {
+    for (const c of imageTask ? [] : inputs) {
       let field;
       if (c.type === 'categorical' || c.type === 'boolean') {
         const choices = c.categories && c.categories.length ? c.categories : (c.type === 'boolean' ? ['false', 'true'] : []);
@@ -332,6 +376,9 @@
         rows = null;
       } else if (raw) {
         try { rows = JSON.parse(raw); } catch (e) { say('predict-status', 'the JSON rows do not parse: ' + e.message, true); return; }
+      } else if (imageTask) {
+        if (!imageRow) { say('predict-status', 'choose an image first', true); return; }
+        rows = [imageRow];
       } else {
         const row = {};
         for (const f of fields.querySelectorAll('[data-column]')) {
