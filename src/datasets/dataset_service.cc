@@ -140,7 +140,18 @@ Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
   for (RawColumn& rc : raw.columns) {
     auto o = overrides.find(rc.name);
     ColumnType type = o != overrides.end() ? o->second : InferColumnType(rc);
-    LOUPE_ASSIGN_OR_RETURN(Column col, ConvertColumn(rc, type, o != overrides.end() && coerce.count(rc.name) > 0));
+    Result<Column> converted = ConvertColumn(rc, type, o != overrides.end() && coerce.count(rc.name) > 0);
+    if (!converted.ok()) {
+      // How many would not convert, so a user can tell one stray "three" from a column
+      // of ids that is not numeric at all.
+      Result<Column> counted = ConvertColumn(rc, type, true);
+      size_t present = 0;
+      for (size_t r = 0; r < rc.cells.size(); ++r) present += rc.cells[r] ? 1 : 0;
+      if (!counted.ok()) return converted.status();
+      return Status::InvalidArgument(converted.status().message() + " (" + std::to_string(counted->coerced) + " of " +
+                                     std::to_string(present) + " values do not convert)");
+    }
+    Column col = std::move(*converted);
     col.type_overridden = o != overrides.end();
     table.columns.push_back(std::move(col));
     rc.cells = CellList();  // the text is no longer needed: the peak is one copy, not two
@@ -216,11 +227,7 @@ Result<std::string> DatasetService::StageFiles(const std::string& format, const 
     // The rows left out, as written (a CSV keeps its header so the file opens as one),
     // and the report; the report's presence also tells a retype to skip them again.
     std::string rows;
-    if (format == "csv" || format == "tsv") {
-      rows = std::string(bytes.substr(0, bytes.find('\n') == std::string::npos ? bytes.size() : bytes.find('\n') + 1));
-      if (rows.rfind("\xEF\xBB\xBF", 0) == 0) rows.erase(0, 3);
-      if (!rows.empty() && rows.back() != '\n') rows += '\n';
-    }
+    if (format == "csv" || format == "tsv") rows = bad.header + "\n";
     rows += bad.lines;
     json first = json::array();
     for (const BadRow& b : bad.first) first.push_back({{"line", b.line}, {"reason", b.reason}});

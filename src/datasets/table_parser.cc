@@ -76,6 +76,7 @@ Status TooManyCells(size_t rows, size_t columns, const ParseLimits& limits, cons
 class BadRows {
  public:
   explicit BadRows(const ParseOptions& options) : options_(options) {}
+  void SetHeader(std::string_view header) { report_.header = std::string(header); }
   void Add(size_t line, std::string reason, std::string_view text) {
     ++report_.count;
     if (report_.first.size() < BadRowReport::kListed) report_.first.push_back({line, std::move(reason)});
@@ -92,7 +93,9 @@ class BadRows {
                report_.first[k].reason;
       }
       if (report_.count > 10) msg += "; and " + std::to_string(report_.count - 10) + " more";
-      msg += ". Fix them, or upload again with skip_bad_rows to leave them out (they are listed and kept for download)";
+      msg += options_.suggest_skip
+                 ? ". Fix them, or upload again with skip_bad_rows to leave them out (they are listed and kept for download)"
+                 : ". Fix them and send the file again";
       return Status::InvalidArgument(msg);
     }
     if (options_.report) *options_.report = std::move(report_);
@@ -104,10 +107,26 @@ class BadRows {
   BadRowReport report_;
 };
 
-// The end of the physical line holding byte `from` (the '\n', or the end of the input).
+// The end of the physical line holding byte `from`: where its line break ("\n", "\r\n"
+// or a lone "\r", as the parser takes them) starts, or the end of the input.
 size_t LineEnd(std::string_view in, size_t from) {
-  const size_t nl = in.find('\n', from);
-  return nl == std::string_view::npos ? in.size() : nl;
+  const size_t brk = in.find_first_of("\r\n", from);
+  return brk == std::string_view::npos ? in.size() : brk;
+}
+
+// Past the line break at `at` (one of "\n", "\r\n", "\r"); `at` itself at the end.
+size_t PastLineBreak(std::string_view in, size_t at) {
+  if (at >= in.size()) return at;
+  return in[at] == '\r' && at + 1 < in.size() && in[at + 1] == '\n' ? at + 2 : at + 1;
+}
+
+// Line breaks in [from, to), a "\r\n" counting once.
+size_t LineBreaks(std::string_view in, size_t from, size_t to) {
+  size_t n = 0;
+  for (size_t k = from; k < to; ++k) {
+    if (in[k] == '\n' || (in[k] == '\r' && !(k + 1 < to && in[k + 1] == '\n'))) ++n;
+  }
+  return n;
 }
 
 std::string_view WithoutCr(std::string_view s) {
@@ -127,13 +146,13 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
   size_t record_start = i;
   // A record that cannot be read is left out from its start to the end of the physical
   // line where reading failed; parsing resumes on the next line.
+  // The report names the line the row starts on, as for a row with the wrong number of fields.
   auto skip_broken = [&](size_t at_line, size_t at_col, const std::string& what, size_t fail_at) -> Status {
     if (!header_done) return Status::InvalidArgument(Where(at_line, at_col) + what);
     const size_t stop = LineEnd(in, fail_at);
-    bad.Add(at_line, "column " + std::to_string(at_col) + ": " + what, WithoutCr(in.substr(record_start, stop - record_start)));
-    line += static_cast<size_t>(std::count(in.begin() + static_cast<std::ptrdiff_t>(fail_at),
-                                           in.begin() + static_cast<std::ptrdiff_t>(stop), '\n'));
-    i = stop + 1;
+    bad.Add(record_line, "column " + std::to_string(at_col) + ": " + what, in.substr(record_start, stop - record_start));
+    line += LineBreaks(in, fail_at, stop);
+    i = PastLineBreak(in, stop);
     ++line;
     record_line = line;
     col = 1;
@@ -161,6 +180,7 @@ Result<RawTable> ParseDelimited(std::string_view in, char delim, const ParseLimi
         }
         table.columns.push_back({name, {}});
       }
+      bad.SetHeader(in.substr(record_start, record_end - record_start));
       header_done = true;
     } else {
       if (record.size() != table.columns.size()) {
@@ -254,28 +274,16 @@ void PushJsonCell(CellList& cells, const json& v) {
   }
 }
 
-// A record with a nested value (an object or array in a field) is a bad row.
-void DropNestedRecords(std::vector<json>& records, std::vector<size_t>& lines, const std::vector<std::string>& texts,
-                       BadRows& bad) {
-  size_t kept = 0;
-  for (size_t r = 0; r < records.size(); ++r) {
-    std::string nested;
-    for (auto it = records[r].begin(); it != records[r].end() && nested.empty(); ++it) {
-      if (it->is_object() || it->is_array()) nested = it.key();
-    }
-    if (!nested.empty()) {
-      bad.Add(lines[r], (lines[r] ? "" : "element " + std::to_string(r + 1) + ": ") + "field \"" + nested +
-                            "\" holds a nested value (only flat objects are rows)", texts[r]);
-      continue;
-    }
-    if (kept != r) {
-      records[kept] = std::move(records[r]);
-      lines[kept] = lines[r];
-    }
-    ++kept;
+// The first field of a record holding a nested value (an object or array), or "".
+std::string NestedField(const json& record) {
+  for (auto it = record.begin(); it != record.end(); ++it) {
+    if (it->is_object() || it->is_array()) return it.key();
   }
-  records.resize(kept);
-  lines.resize(kept);
+  return "";
+}
+
+std::string NestedReason(const std::string& field) {
+  return "field \"" + field + "\" holds a nested value (only flat objects are rows)";
 }
 
 // Records are objects; columns are the union of keys in first-seen order.
@@ -337,17 +345,19 @@ Result<RawTable> ParseJsonArray(std::string_view in, const ParseLimits& limits, 
   if (doc.size() > limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
   std::vector<json> records;
   std::vector<size_t> lines;
-  std::vector<std::string> texts;
   for (size_t r = 0; r < doc.size(); ++r) {
+    const std::string where = "element " + std::to_string(r + 1) + ": ";
     if (!doc[r].is_object()) {
-      bad.Add(0, "element " + std::to_string(r + 1) + ": expected an object", doc[r].dump(-1, ' ', false, json::error_handler_t::replace));
+      bad.Add(0, where + "expected an object", doc[r].dump(-1, ' ', false, json::error_handler_t::replace));
       continue;
     }
-    texts.push_back(options.skip_bad_rows ? doc[r].dump(-1, ' ', false, json::error_handler_t::replace) : std::string());
+    if (const std::string nested = NestedField(doc[r]); !nested.empty()) {
+      bad.Add(0, where + NestedReason(nested), doc[r].dump(-1, ' ', false, json::error_handler_t::replace));
+      continue;
+    }
     records.push_back(std::move(doc[r]));
     lines.push_back(0);
   }
-  DropNestedRecords(records, lines, texts, bad);
   LOUPE_RETURN_IF_ERROR(bad.Finish());
   if (records.empty()) return Status::InvalidArgument("no records with fields");
   return FromRecords(records, lines, limits);
@@ -357,7 +367,6 @@ Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits, 
   BadRows bad(options);
   std::vector<json> records;
   std::vector<size_t> lines;
-  std::vector<std::string> texts;
   size_t line = 0, start = 0, widest = 0;
   while (start < in.size()) {
     size_t nl = in.find('\n', start);
@@ -379,6 +388,10 @@ Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits, 
       bad.Add(line, "expected a JSON object", WithoutCr(text));
       continue;
     }
+    if (const std::string nested = NestedField(j); !nested.empty()) {
+      bad.Add(line, NestedReason(nested), WithoutCr(text));
+      continue;
+    }
     if (records.size() >= limits.max_rows) return Status::TooLarge("more than " + std::to_string(limits.max_rows) + " rows");
     // Each record has at least as many columns as its own fields: refused while reading.
     widest = std::max(widest, j.size());
@@ -387,9 +400,7 @@ Result<RawTable> ParseJsonLines(std::string_view in, const ParseLimits& limits, 
     }
     records.push_back(std::move(j));
     lines.push_back(line);
-    texts.push_back(options.skip_bad_rows ? std::string(WithoutCr(text)) : std::string());
   }
-  DropNestedRecords(records, lines, texts, bad);
   LOUPE_RETURN_IF_ERROR(bad.Finish());
   if (records.empty()) return Status::InvalidArgument("the file has no records");
   return FromRecords(records, lines, limits);

@@ -32,14 +32,15 @@ struct ParseLimits {
 // quoting, a JSON Lines line that is not a flat JSON object, a JSON array element that
 // is not one. Every one is found, not just the first.
 struct BadRow {
-  size_t line = 0;  // 1-based line in the file where reading it failed (JSON array: 0)
+  size_t line = 0;  // 1-based line in the file where the row starts (JSON array: 0; the reason names the element)
   std::string reason;
 };
 struct BadRowReport {
   static constexpr size_t kListed = 100;
   size_t count = 0;
   std::vector<BadRow> first;  // the first kListed
-  std::string lines;          // the bad rows' text as written, one per line (CSV: after the header)
+  std::string lines;          // the bad rows' text as written, each ending in "\n"
+  std::string header;         // CSV/TSV: the header line as written, without its line break
 };
 
 // skip_bad_rows false: any bad row fails the parse, the message naming how many there
@@ -47,6 +48,7 @@ struct BadRowReport {
 struct ParseOptions {
   bool skip_bad_rows = false;
   BadRowReport* report = nullptr;
+  bool suggest_skip = true;  // the error names skip_bad_rows (false where it cannot be used)
 };
 
 Result<RawTable> ParseTable(std::string_view content, FileFormat format, const ParseLimits& limits = {},

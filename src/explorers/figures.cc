@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string_view>
@@ -239,6 +241,19 @@ json BarCountFigure(const Column& column, int64_t top) {
   return {{"data", {{{"type", "bar"}, {"name", column.name}, {"x", x}, {"y", y}}}}, {"layout", layout}};
 }
 
+// Two decimals, or as many more as it takes for a value that is not exactly 0 or ±1 not
+// to read as one (0.9996 is not a perfect correlation, -0.001 not none).
+static std::string CorrelationText(double rho) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", rho);
+  for (int digits = 3; digits <= 17; ++digits) {
+    const double shown = std::strtod(buf, nullptr);
+    if (shown == rho || (std::fabs(shown) != 1 && shown != 0)) break;
+    std::snprintf(buf, sizeof buf, "%.*g", digits, rho);
+  }
+  return buf;
+}
+
 json CorrelationFigure(const std::vector<const Column*>& columns) {
   const size_t k = columns.size();
   json z = json::array(), names = json::array(), text = json::array();
@@ -257,16 +272,17 @@ json CorrelationFigure(const std::vector<const Column*>& columns) {
       }
       double cov = sxy - sx * sy / n, vx = sxx - sx * sx / n, vy = syy - sy * sy / n;
       double rho = n > 1 && vx > 0 && vy > 0 ? cov / std::sqrt(vx * vy) : std::nan("");
+      if (i == j && std::isfinite(rho)) rho = 1.0;  // by definition; the sums give 0.9999999999999998
       row.push_back(Num(rho));
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "%.2f", rho);
-      trow.push_back(std::isfinite(rho) ? buf : "");
+      trow.push_back(std::isfinite(rho) ? CorrelationText(rho) : "");
     }
     z.push_back(row);
     text.push_back(trow);
   }
   json layout = Layout("Correlation (Pearson)");
-  layout["yaxis"] = {{"autorange", "reversed"}};
+  // Long column names ("od280_od315_of_diluted_wines") get the margin they need.
+  layout["yaxis"] = {{"autorange", "reversed"}, {"automargin", true}};
+  layout["xaxis"] = {{"automargin", true}};
   return {{"data", {{{"type", "heatmap"}, {"x", names}, {"y", names}, {"z", z}, {"text", text},
                      {"texttemplate", "%{text}"}, {"zmin", -1}, {"zmax", 1}, {"colorscale", "RdBu"}, {"reversescale", true}}}},
           {"layout", layout}};

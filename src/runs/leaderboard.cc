@@ -64,9 +64,12 @@ json RankRuns(const std::vector<RunRecord>& runs, const std::map<int64_t, std::v
     if (ranked && row.validation != previous) rank = static_cast<int>(i) + 1;
     previous = row.validation;
     auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-    json beats = nullptr;
+    json beats = nullptr, beats_test = nullptr;
     if (ranked && baseline.is_object() && baseline["validation"].is_number()) {
       beats = training::BeatsBaseline(metric, row.validation, baseline["validation"].get<double>());
+    }
+    if (std::isfinite(row.test) && baseline.is_object() && baseline["test"].is_number()) {
+      beats_test = training::BeatsBaseline(metric, row.test, baseline["test"].get<double>());
     }
     out.push_back({{"rank", ranked ? json(rank) : json(nullptr)},
                    {"run_id", row.run->id},
@@ -77,7 +80,8 @@ json RankRuns(const std::vector<RunRecord>& runs, const std::map<int64_t, std::v
                    {"validation", number(row.validation)},
                    {"test", number(row.test)},
                    {"train_seconds", number(row.seconds)},
-                   {"beats_baseline", beats}});
+                   {"beats_baseline", beats},
+                   {"beats_baseline_test", beats_test}});
   }
   return {{"metric", metric}, {"higher_is_better", higher}, {"baseline", baseline}, {"rows", out}};
 }

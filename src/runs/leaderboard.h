@@ -14,7 +14,7 @@ namespace loupe::runs {
 
 // {metric, higher_is_better, baseline: {strategy, validation, test} | null,
 //  rows: [{rank | null, run_id, name, model, status, validation, test, train_seconds,
-//          beats_baseline | null}]}: ranked rows first (best first; ties share a rank and
+//          beats_baseline | null, beats_baseline_test | null}]}: ranked rows first (best first; ties share a rank and
 // the faster run comes first), then runs without a validation score in creation order.
 nlohmann::json RankRuns(const std::vector<RunRecord>& runs, const std::map<int64_t, std::vector<RunMetric>>& metrics,
                         const std::string& metric);

@@ -414,11 +414,21 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
     }
   }
   // The verdict the pages show: the goal metric on the test split (else validation,
-  // else train), or the first metric scored there when the goal is not.
+  // else train), or the split's first metric in the session's order when the goal is
+  // not scored there.
   json verdict = nullptr;
   for (const char* split : {"test", "validation", "train"}) {
     if (!beats.contains(split) || beats[split].empty()) continue;
-    const std::string metric = beats[split].contains(run.goal_metric) ? run.goal_metric : beats[split].begin().key();
+    std::string metric = run.goal_metric;
+    if (!beats[split].contains(metric)) {
+      for (const json& m : spec[fields.at(split)]) {
+        if (beats[split].contains(m.get<std::string>())) {
+          metric = m.get<std::string>();
+          break;
+        }
+      }
+    }
+    if (!beats[split].contains(metric)) continue;
     verdict = {{"split", split}, {"metric", metric}, {"beats", beats[split][metric]}};
     break;
   }

@@ -1,5 +1,6 @@
 #include "runs/run_service.h"
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <spdlog/spdlog.h>
@@ -258,9 +259,12 @@ Result<RunRecord> RunService::CreateRun(const json& body) {
   return store_.GetRun(id);
 }
 
-Result<json> RunService::GuessSession(int64_t dataset_id) {
+Result<json> RunService::GuessSession(int64_t dataset_id, const std::string& output) {
   LOUPE_ASSIGN_OR_RETURN(datasets::Table table, datasets_.Load(dataset_id));
-  return training::GuessSession(table);
+  if (!output.empty() && !table.Find(output)) {
+    return Status::InvalidArgument("output: no column \"" + output.substr(0, 200) + "\" in dataset " + std::to_string(dataset_id));
+  }
+  return training::GuessSession(table, output);
 }
 
 Result<json> RunService::Leaderboard(int64_t session_id) {
@@ -275,6 +279,8 @@ Result<json> RunService::Leaderboard(int64_t session_id) {
 }
 
 Result<json> RunService::CreateDefaultRuns(int64_t session_id) {
+  // Two clicks at once must not both see "no defaults run yet" and each create one.
+  std::lock_guard<std::mutex> lock(default_runs_mu_);
   LOUPE_ASSIGN_OR_RETURN(ModelSessionRecord session, store_.GetModelSession(session_id));
   LOUPE_ASSIGN_OR_RETURN(TaskKind task, training::ParseTask(session.task));
   LOUPE_ASSIGN_OR_RETURN(std::vector<RunRecord> existing, store_.ListRuns(session_id));
@@ -480,7 +486,9 @@ Result<RunService::Predicted> RunService::PredictFileTable(int64_t run_id, const
   std::optional<datasets::FileFormat> format = datasets::FormatFromName(file_name);
   if (!format) return Status::InvalidArgument("the file name must end in .csv, .tsv, .json or .jsonl");
   return PredictTable(run_id, [&](const training::FeatureSpec&) -> Result<datasets::RawTable> {
-    LOUPE_ASSIGN_OR_RETURN(datasets::RawTable raw, datasets::ParseTable(bytes, *format, datasets_.options().limits));
+    datasets::ParseOptions strict;
+    strict.suggest_skip = false;  // predictions take every row or none
+    LOUPE_ASSIGN_OR_RETURN(datasets::RawTable raw, datasets::ParseTable(bytes, *format, datasets_.options().limits, strict));
     if (raw.rows() == 0) return Status::InvalidArgument("the file has no rows");
     return raw;
   });
@@ -496,10 +504,15 @@ Result<std::string> RunService::PredictFileCsv(int64_t run_id, const std::string
   // Every column of the file as it was sent, then the prediction, then one probability
   // per class ("probability <class>") and the row's warnings.
   auto cell = [](std::string_view text) {
-    // Numbers as written (CsvField would guard a leading "-" against spreadsheets
-    // and turn -3.5 into text); anything else through CsvField.
-    if (datasets::ParseNumber(text)) return std::string(text);
-    return CsvField(std::string(text));
+    // A plain decimal number as written (CsvField would guard its leading "-" against
+    // spreadsheets and turn -3.5 into text); anything else, " 7", "+3", "5\r" or
+    // "-inf" included, through CsvField.
+    const bool plain = !text.empty() && text.find_first_not_of("0123456789.eE+-") == std::string_view::npos &&
+                       (std::isdigit(static_cast<unsigned char>(text[0])) ||
+                        (text[0] == '-' && text.size() > 1 && (std::isdigit(static_cast<unsigned char>(text[1])) || text[1] == '.')) ||
+                        text[0] == '.') &&
+                       datasets::ParseNumber(text).has_value();
+    return plain ? std::string(text) : CsvField(std::string(text));
   };
   std::string csv;
   bool first = true;

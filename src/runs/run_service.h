@@ -65,7 +65,7 @@ class RunService {
   }
   Result<std::vector<TrialRecord>> RunTrials(int64_t id) { return store_.ListRunTrials(id); }
   // The wizard's guess of task, output and inputs for a dataset (training/session_guess.h).
-  Result<nlohmann::json> GuessSession(int64_t dataset_id);
+  Result<nlohmann::json> GuessSession(int64_t dataset_id, const std::string& output = "");
   // The session's runs ranked by its first validation metric (runs/leaderboard.h).
   Result<nlohmann::json> Leaderboard(int64_t session_id);
   // One run with its defaults for every model that fits the session's task and has none
@@ -145,6 +145,7 @@ class RunService {
   TrackingService& tracking_;
   RunServiceOptions options_;
   std::mutex models_mu_;
+  std::mutex default_runs_mu_;  // CreateDefaultRuns checks, then creates: one at a time
   // Loaded for prediction: 8 at most, and no more bytes than the training memory
   // budget (the newest is always kept).
   std::map<int64_t, LoadedModel> models_;

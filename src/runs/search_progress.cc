@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/bounded_json.h"
+#include "training/model_catalog.h"
 #include "training/params.h"
 #include "training/search.h"
 
@@ -23,15 +24,11 @@ json SearchProgress(const RunRecord& run, const std::vector<TrialRecord>& trials
   }
   int64_t planned = options.trials;
   if (run.optimizer == "GridSearchOptimizer") {
-    // The grid may be smaller than the trial budget: points per parameter ^ parameters.
-    const json params = ParseBoundedJson(run.parameters_json);
-    int64_t grid = 1;
-    if (params.is_object()) {
-      for (const auto& [k, v] : params.items()) {
-        if (v.is_object() && v.value("optimize", false)) grid = std::min<int64_t>(grid * options.grid_points, 1 << 30);
-      }
+    // The grid may be smaller than the trial budget (integer axes lose points that round alike).
+    if (const training::ModelInfo* model = training::FindModel(run.model)) {
+      Result<training::ValidatedParams> v = training::ValidateAndTransform(model->params, ParseBoundedJson(run.parameters_json));
+      if (v.ok()) planned = std::min<int64_t>(planned, static_cast<int64_t>(training::GridSize(v->search_space, options.grid_points)));
     }
-    planned = std::min(planned, grid);
   }
   const double elapsed =
       run.start_time > 0 ? std::max<double>(0, static_cast<double>((run.end_time > 0 ? run.end_time : now_micros) - run.start_time) / 1e6)

@@ -76,7 +76,7 @@ ColumnProfile ProfileColumn(const Column& c) {
   return p;
 }
 
-json GuessSession(const datasets::Table& table) {
+json GuessSession(const datasets::Table& table, const std::string& output) {
   std::vector<ColumnProfile> profiles;
   for (const Column& c : table.columns) profiles.push_back(ProfileColumn(c));
   json left_out = json::array(), reasons = json::array();
@@ -85,6 +85,9 @@ json GuessSession(const datasets::Table& table) {
   // else the last numeric one, else the last usable one.
   int out = -1;
   const int n = static_cast<int>(table.columns.size());
+  for (int i = 0; i < n && !output.empty(); ++i) {
+    if (table.columns[static_cast<size_t>(i)].name == output) out = i;
+  }
   auto usable = [&](int i) { return profiles[static_cast<size_t>(i)].why.empty(); };
   for (int i = 0; i < n && out < 0; ++i) {
     if (usable(i) && NamedLikeATarget(table.columns[static_cast<size_t>(i)].name)) out = i;
@@ -97,8 +100,13 @@ json GuessSession(const datasets::Table& table) {
   for (int i = n - 1; i >= 0 && out < 0; --i) {
     if (usable(i)) out = i;
   }
-  if (out < 0) return {{"task", nullptr}, {"output", nullptr}, {"inputs", json::array()}, {"left_out", left_out},
-                       {"reasons", json::array({"no column has values that vary"})}, {"class_balance", json::array()}};
+  if (out < 0) {
+    for (int i = 0; i < n; ++i) {
+      left_out.push_back({{"column", table.columns[static_cast<size_t>(i)].name}, {"reason", profiles[static_cast<size_t>(i)].why}});
+    }
+    return {{"task", nullptr}, {"output", nullptr}, {"inputs", json::array()}, {"left_out", left_out},
+            {"reasons", json::array({"no column has values that vary"})}, {"class_balance", json::array()}};
+  }
   const Column& target = table.columns[static_cast<size_t>(out)];
   const ColumnProfile& tp = profiles[static_cast<size_t>(out)];
 
@@ -147,6 +155,13 @@ json GuessSession(const datasets::Table& table) {
       if (std::find(pixels.begin(), pixels.end(), l["column"].get<std::string>()) == pixels.end()) kept.push_back(l);
     }
     left_out = kept;
+    for (const std::vector<std::string>* others : {&tabular, &text}) {
+      for (const std::string& c : *others) {
+        if (std::find(pixels.begin(), pixels.end(), c) == pixels.end()) {
+          left_out.push_back({{"column", c}, {"reason", "not a pixel: an image task reads the pixels alone"}});
+        }
+      }
+    }
   } else if (!regression && !text.empty() && tabular.size() < 2) {
     task = TaskKind::kTextClassification;
     inputs = text;
@@ -178,6 +193,7 @@ json GuessSession(const datasets::Table& table) {
       if (balance.size() == 50) break;
     }
   }
+  if (inputs.empty()) reasons.push_back("no column is left to learn from: every other column was left out");
   return {{"task", TaskName(task)}, {"output", target.name}, {"inputs", inputs}, {"left_out", left_out},
           {"reasons", reasons}, {"class_balance", balance}};
 }

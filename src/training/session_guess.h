@@ -24,6 +24,7 @@ ColumnProfile ProfileColumn(const datasets::Column& c);
 
 // {task, output, inputs: [names], left_out: [{column, reason}], reasons: [sentences],
 //  class_balance: [{class, count, share}] (classification; most frequent first)}.
-nlohmann::json GuessSession(const datasets::Table& table);
+// `output` non-empty: the guess for that output column (the user picked it).
+nlohmann::json GuessSession(const datasets::Table& table, const std::string& output = "");
 
 }  // namespace loupe::training

@@ -35,7 +35,12 @@ void EncodeColumn(const FeatureColumn& fc, const Column& col, size_t offset, siz
   const float nan = std::nanf("");
   switch (fc.type) {
     case ColumnType::kNumeric:
-      for (size_t r = 0; r < rows; ++r) x[r * cols + offset] = static_cast<float>(col.numbers[r]);
+      // An infinite value, or one beyond a float, is missing to the models: XGBoost
+      // refuses infinities outright, and no scale makes sense of them.
+      for (size_t r = 0; r < rows; ++r) {
+        const float v = static_cast<float>(col.numbers[r]);
+        x[r * cols + offset] = std::isfinite(v) ? v : nan;
+      }
       break;
     case ColumnType::kBoolean:
       for (size_t r = 0; r < rows; ++r) x[r * cols + offset] = col.flags[r] < 0 ? nan : static_cast<float>(col.flags[r]);
@@ -361,8 +366,10 @@ json InputWarnings::Summary() const {
 
 Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTable& raw, InputWarnings* warnings) {
   if (warnings) warnings->rows.assign(raw.rows(), {});
+  std::vector<size_t> unlisted(warnings ? raw.rows() : 0, 0);
   auto warn = [&](size_t r, std::string message) {
     if (warnings->rows[r].size() < InputWarnings::kPerRow) warnings->rows[r].push_back(std::move(message));
+    else ++unlisted[r];
   };
   std::vector<Column> converted;
   for (const FeatureColumn& fc : spec.inputs) {
@@ -384,6 +391,9 @@ Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTabl
         if (col->IsMissing(r)) {
           ++warnings->blank[fc.name];
           warn(r, fc.name + " is blank: predicted as a missing value");
+        } else if (fc.type == ColumnType::kNumeric && !std::isfinite(static_cast<float>(col->numbers[r]))) {
+          ++warnings->blank[fc.name];
+          warn(r, fc.name + " " + col->CellText(r) + " is not a finite number: predicted as a missing value");
         } else if (fc.type == ColumnType::kCategorical && !known.count(col->CellText(r))) {
           const std::string value = col->CellText(r);
           ++warnings->unseen_rows[fc.name];
@@ -398,6 +408,11 @@ Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTabl
       }
     }
     converted.push_back(std::move(*col));
+  }
+  if (warnings) {
+    for (size_t r = 0; r < unlisted.size(); ++r) {
+      if (unlisted[r] > 0) warnings->rows[r].push_back("and " + std::to_string(unlisted[r]) + " more of the same kinds");
+    }
   }
   std::vector<const Column*> ptrs;
   for (const Column& c : converted) ptrs.push_back(&c);

@@ -17,7 +17,13 @@ using nlohmann::json;
 
 constexpr int kCurvePoints = 50;
 
-Status XgbError(const char* what) { return Status::Internal(std::string("XGBoost ") + what + ": " + XGBGetLastError()); }
+// XGBoost's message without the native stack trace it appends (addresses and library
+// paths are no help to a user, and do not belong in an API answer).
+Status XgbError(const char* what) {
+  std::string message = XGBGetLastError();
+  if (const size_t trace = message.find("\nStack trace:"); trace != std::string::npos) message.resize(trace);
+  return Status::Internal(std::string("XGBoost ") + what + ": " + message);
+}
 
 // Owns a DMatrix handle.
 struct Matrix {

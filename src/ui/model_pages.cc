@@ -165,7 +165,7 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
       return json{{"baseline", true}, {"rank", ""}, {"name", base["strategy"]}, {"model", "baseline"},
                   {"validation", Metric(base["validation"].get<double>())},
                   {"test", base["test"].is_number() ? Metric(base["test"].get<double>()) : "—"},
-                  {"seconds", "—"}, {"verdict", false}, {"worse", false}};
+                  {"seconds", "—"}, {"verdict", false}, {"worse", false}, {"worse_test", false}};
     };
     for (const json& row : (*board)["rows"]) {
       const bool ranked = row["rank"].is_number();
@@ -176,11 +176,12 @@ HttpResponse SessionPage(runs::RunService& runs, datasets::DatasetService& ds, i
       }
       auto text = [](const json& v) { return v.is_number() ? Metric(v.get<double>()) : std::string("—"); };
       const bool worse = row["beats_baseline"].is_boolean() && !row["beats_baseline"].get<bool>();
+      const bool worse_test = row["beats_baseline_test"].is_boolean() && !row["beats_baseline_test"].get<bool>();
       board_rows.push_back({{"baseline", false}, {"rank", ranked ? std::to_string(row["rank"].get<int>()) : "—"},
                             {"run_id", row["run_id"]}, {"name", row["name"]}, {"model", row["model"]},
                             {"validation", text(row["validation"])}, {"test", text(row["test"])},
                             {"seconds", row["train_seconds"].is_number() ? FormatNumber(row["train_seconds"].get<double>(), 3) : "—"},
-                            {"worse", worse}, {"status", row["status"]}});
+                            {"worse", worse}, {"worse_test", worse_test}, {"status", row["status"]}});
     }
     if (!base_placed) board_rows.push_back(base_row());
   }

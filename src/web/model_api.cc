@@ -6,7 +6,7 @@
 //                                                      train_metrics?, validation_metrics?, test_metrics?,
 //                                                      splits?, seed?, stratify?, name?}
 //   GET  /api/v1/model-session/  and  /api/v1/model-session/{id}
-//   GET  /api/v1/dataset/{id}/session-guess            the wizard's guess: task, output, inputs, columns
+//   GET  /api/v1/dataset/{id}/session-guess[?output=]  the wizard's guess: task, output, inputs, columns
 //                                                      left out and why, class balance
 //   GET  /api/v1/model-session/{id}/leaderboard        runs ranked by the first validation metric, with
 //                                                      the baseline (runs/leaderboard.h)
@@ -199,6 +199,10 @@ HttpResponse Predict(RunService& s, const HttpRequest& req, int64_t id) {
     }
     return JsonError(Status::InvalidArgument("the form has no \"file\" field"));
   }
+  if (const std::string* format = req.Query("format"); format && *format != "json") {
+    return JsonError(Status::InvalidArgument(*format == "csv" ? "format=csv takes a multipart \"file\"; rows sent as JSON are answered as JSON"
+                                                              : "format must be json or csv"));
+  }
   LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 8 << 20));
   auto rows = body.find("rows");
   if (rows == body.end()) return JsonError(Status::InvalidArgument("send {\"rows\": [{column: value, ...}]} or a multipart \"file\""));
@@ -236,8 +240,9 @@ std::vector<Route> ModelApiRoutes(RunService& s, jobs::JobQueue& jobs) {
                  Result<ModelSessionRecord> rec = s.GetSession(id);
                  return rec.ok() ? JsonOk(SessionJson(*rec)) : JsonError(rec.status());
                })});
-  r.push_back(Offload({"GET", "/api/v1/dataset/:id/session-guess", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
-                 Result<json> guess = s.GuessSession(id);
+  r.push_back(Offload({"GET", "/api/v1/dataset/:id/session-guess", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
+                 const std::string* output = req.Query("output");
+                 Result<json> guess = s.GuessSession(id, output ? *output : "");
                  return guess.ok() ? JsonOk(*guess) : JsonError(guess.status());
                })}));
   r.push_back({"GET", "/api/v1/model-session/:id/leaderboard", WithPathId("model session id", [&s](const HttpRequest&, int64_t id) {

@@ -64,7 +64,7 @@ test('messy CSV: skip bad rows, coerce, guess, leaderboard, predict with warning
   await page.waitForFunction(() => /Suggested: TabularClassification/.test(document.getElementById('s-guess').textContent));
   assert.equal(await page.inputValue('#s-output'), 'churn');
   assert.deepEqual(await page.$$eval('#s-inputs input:checked', (b) => b.map((x) => x.value)), ['city', 'plan', 'monthly_spend']);
-  assert.match(await page.textContent('#s-guess'), /Left out: customer_id \(an id \(300 of 300 values distinct\)\)/);
+  assert.match(await page.textContent('#s-guess'), /Left out: customer_id — an id \(300 of 300 values distinct\)/);
   const balance = await page.$$eval('#s-guess .balance-row', (rows) => rows.map((r) => r.textContent));
   const churn = messyCsv().split('\n').slice(1).filter((l) => l.split(',').length === 5 && !l.includes('"Porto"x')).map((l) => l.split(',')[4]);
   const yes = churn.filter((c) => c === 'yes').length, no = churn.filter((c) => c === 'no').length;

@@ -64,7 +64,7 @@ class DatasetApiTest(unittest.TestCase):
         self.assertEqual(body["data"]["name"], "retype")
         status, body, _ = self.server.request("PATCH", f"/api/v1/dataset/{did}/types", body={"age": "numeric"})
         self.assertEqual(status, 422)
-        self.assertEqual(body["message"], 'column "age", row 4: "forty" is not a numeric value')
+        self.assertEqual(body["message"], 'column "age", row 4: "forty" is not a numeric value (1 of 3 values do not convert)')
         _, body, _ = self.server.get(f"/api/v1/dataset/{did}")
         self.assertEqual({c["name"]: c["type"] for c in body["data"]["columns"]}["age"], "text")  # unchanged
         status, body, _ = self.server.request("PATCH", f"/api/v1/dataset/{did}/types", body={"name": "categorical"})

@@ -75,6 +75,7 @@ TEST(TableParser, EveryBadRowIsReportedAndCanBeSkipped) {
   EXPECT_EQ(report.first[12].line, 15u);
   EXPECT_EQ(report.first[12].reason, "column 2: unexpected character after a closing quote");
   EXPECT_EQ(report.first[13].line, 17u);
+  EXPECT_EQ(report.header, "a,b,c");
   EXPECT_EQ(report.first[13].reason, "column 2: unterminated quoted field");
   // The skipped rows as written, one a line.
   EXPECT_EQ(report.lines.substr(0, 16), "4,5,6,7\n4,5\n4,5,");
@@ -88,6 +89,39 @@ TEST(TableParser, EveryBadRowIsReportedAndCanBeSkipped) {
   ASSERT_TRUE(ParseTable(many + "1,2\n", FileFormat::kCsv, {}, ParseOptions{true, &big}).ok());
   EXPECT_EQ(big.count, 250u);
   EXPECT_EQ(big.first.size(), BadRowReport::kListed);
+
+  // Classic Mac line breaks (a lone CR): only the bad row goes, and its text alone.
+  BadRowReport cr;
+  auto mac = ParseTable("a,b\r0,0\r1,\"x\"y\r2,3\r4,5\r", FileFormat::kCsv, {}, ParseOptions{true, &cr});
+  ASSERT_TRUE(mac.ok()) << mac.status().message();
+  EXPECT_EQ(mac->rows(), 3u);
+  EXPECT_EQ(*mac->columns[0].cells[2], "4");
+  EXPECT_EQ(cr.count, 1u);
+  EXPECT_EQ(cr.first[0].line, 3u);
+  EXPECT_EQ(cr.lines, "1,\"x\"y\n");
+  EXPECT_EQ(cr.header, "a,b");
+  // The header as written, a quoted line break and blank lines before it included;
+  // a row broken by its quote is named by the line it starts on.
+  BadRowReport quoted;
+  auto q = ParseTable("\n\"a\nx\",b\r\n1,\"abc\n2,\"x\",3\n4,5\n", FileFormat::kCsv, {}, ParseOptions{true, &quoted});
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_EQ(quoted.header, "\"a\nx\",b");
+  ASSERT_EQ(quoted.count, 1u);
+  EXPECT_EQ(quoted.first[0].line, 4u);
+  EXPECT_EQ(q->rows(), 1u);
+  // JSON arrays name the element as it stands in the file, in file order.
+  BadRowReport arr;
+  ASSERT_TRUE(ParseTable("[1, {\"a\": [1]}, {\"a\": 2}, \"s\"]", FileFormat::kJson, {}, ParseOptions{true, &arr}).ok());
+  ASSERT_EQ(arr.count, 3u);
+  EXPECT_EQ(arr.first[0].reason, "element 1: expected an object");
+  EXPECT_EQ(arr.first[1].reason, "element 2: field \"a\" holds a nested value (only flat objects are rows)");
+  EXPECT_EQ(arr.first[2].reason, "element 4: expected an object");
+  // Where skipping cannot be offered (a file sent for prediction), the error says so.
+  ParseOptions strict;
+  strict.suggest_skip = false;
+  auto refused = ParseTable("a,b\n1\n", FileFormat::kCsv, {}, strict);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), "1 bad row: line 2: expected 2 fields, found 1. Fix them and send the file again");
 
   BadRowReport jsonl;
   auto j = ParseTable("{\"a\": 1}\nnot json\n[1]\n{\"a\": {\"b\": 2}}\n{\"a\": 3}\n", FileFormat::kJsonl, {},

@@ -50,6 +50,8 @@ TEST(Leaderboard, RanksByValidationTiesShareARankAndTheFasterComesFirst) {
   EXPECT_EQ(rows[2]["run_id"], 1);
   EXPECT_EQ(rows[2]["rank"], 3);
   EXPECT_EQ(rows[2]["beats_baseline"], false);  // 0.7 is the baseline's 0.7
+  EXPECT_EQ(rows[2]["beats_baseline_test"], false);  // 0.69 below the baseline's 0.72
+  EXPECT_EQ(rows[0]["beats_baseline_test"], true);
   EXPECT_EQ(rows[0]["beats_baseline"], true);
   EXPECT_EQ(rows[3]["run_id"], 4);  // still training: unranked, last
   EXPECT_TRUE(rows[3]["rank"].is_null());
@@ -87,9 +89,15 @@ TEST(SearchProgress, TrialKOfNBestSoFarAndAnEstimateOfWhatIsLeft) {
   EXPECT_DOUBLE_EQ(p["remaining_s"].get<double>(), 8.0 / 4 * 6);  // mean 2 s x 6 trials left
 
   run.optimizer = "GridSearchOptimizer";
+  run.model = "LinearSVR";
   run.optimizer_parameters_json = R"({"n_trials": 100, "points_per_parameter": 3})";
   run.parameters_json = R"({"C": {"optimize": true}, "tol": 0.01, "epsilon": {"optimize": true}})";
   EXPECT_EQ(SearchProgress(run, {}, true, run.start_time)["trials_planned"], 9);  // the grid is 3 x 3
+  // Integer axes lose the points that round alike: depth 1-2 at 6 points is 2 trials.
+  run.model = "XGBoostClassifier";
+  run.optimizer_parameters_json = R"({"n_trials": 10, "points_per_parameter": 6})";
+  run.parameters_json = R"({"max_depth": {"optimize": true, "lower_bound": 1, "upper_bound": 2}})";
+  EXPECT_EQ(SearchProgress(run, {}, true, run.start_time)["trials_planned"], 2);
 
   run.optimizer = "";
   EXPECT_TRUE(SearchProgress(run, trials, true, 0).is_null());

@@ -436,7 +436,17 @@ class RunApiTest(unittest.TestCase):
         corr = [e for e in self.get(f"/api/v1/explorer/?dataset_id={self.wine}") if e["exploration_type"] == "CorrelationMatrixExplorer"][0]
         z = self.get(f"/api/v1/explorer/{corr['id']}/results")["data"]["data"][0]["z"]
         self.assertEqual(len(z), 13)
-        self.assertAlmostEqual(z[0][0], 1.0)
+        self.assertEqual([z[i][i] for i in range(13)], [1.0] * 13)  # exactly, by definition
+        # Cell labels: two decimals, more where two would show a perfect 0 or 1 that is not.
+        text = self.get(f"/api/v1/explorer/{corr['id']}/results")["data"]["data"][0]["text"]
+        for i in range(13):
+            for j in range(13):
+                if i == j:
+                    self.assertEqual(text[i][j], "1.00")
+                elif text[i][j] in ("1.00", "-1.00", "0.00", "-0.00"):
+                    self.fail(f"correlation {z[i][j]} shown as {text[i][j]}")
+                else:
+                    self.assertAlmostEqual(float(text[i][j]), z[i][j], delta=0.005)
         # 64 pixel columns are too many for one plot: refused up front when named, and
         # the job fails with the reason when "all numeric columns" would be too many.
         status, body, _ = self.server.post("/api/v1/dataset/samples/digits")

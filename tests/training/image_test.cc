@@ -56,6 +56,24 @@ TEST(ImageTask, TheWizardSeesImagesAndKeepsEveryPixel) {
   EXPECT_EQ(g["output"], "digit");
   EXPECT_EQ(g["inputs"].size(), 64u);  // the blank corner pixels too
   EXPECT_TRUE(g["left_out"].empty()) << g["left_out"];
+  // Other columns beside the pixels are left out with the reason, not dropped silently.
+  std::string csv = "age,";
+  for (int i = 0; i < 16; ++i) csv += "px" + std::to_string(i) + ",";
+  csv += "label\n";
+  for (int r = 0; r < 12; ++r) {
+    csv += std::to_string(20 + r) + ",";
+    for (int i = 0; i < 16; ++i) csv += std::to_string((r * 7 + i * 3) % 256) + ",";
+    csv += (r % 2 ? "a\n" : "b\n");
+  }
+  const json mixed = GuessSession(TableFromCsv(csv));
+  EXPECT_EQ(mixed["task"], "ImageClassification");
+  EXPECT_EQ(mixed["inputs"].size(), 16u);
+  ASSERT_EQ(mixed["left_out"].size(), 1u);
+  EXPECT_EQ(mixed["left_out"][0], (json{{"column", "age"}, {"reason", "not a pixel: an image task reads the pixels alone"}}));
+  // A chosen output: the guess for it.
+  const json for_pixel = GuessSession(Digits(), "pixel_10");
+  EXPECT_EQ(for_pixel["output"], "pixel_10");
+  EXPECT_EQ(for_pixel["task"], "Regression");  // 17 distinct values
   const json rows = datasets::ImageRows(Digits(), 0, 2);
   EXPECT_EQ(rows["side"], 8);
   EXPECT_EQ(rows["label_column"], "digit");

@@ -27,9 +27,12 @@
         try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
         if (xhr.status === 201) { location.href = '/datasets/' + body.data.id; return; }
         bar.hidden = true;
-        show(body.message || ('upload failed: HTTP ' + xhr.status), true);
-        // Every bad row is named in the message; one click keeps the rest.
-        if (!skip && /bad rows?: /.test(body.message || '')) retry.hidden = false;
+        // Every bad row is named in the message; one click keeps the rest (the API's
+        // "skip_bad_rows" is this page's button).
+        const badRows = !skip && /bad rows?: /.test(body.message || '');
+        show(badRows ? body.message.replace(/\. Fix them, or upload again with skip_bad_rows.*$/, '. Fix them, or upload again skipping them (they are listed on the dataset page and kept for download).')
+          : (body.message || ('upload failed: HTTP ' + xhr.status)), true);
+        if (badRows) retry.hidden = false;
       };
       xhr.onerror = () => { bar.hidden = true; show('upload failed: the connection was lost', true); };
       show('uploading ' + file.name + '…');
@@ -58,7 +61,8 @@
     if (resp.ok) { location.reload(); return; }
     show(body.message, true);
     sel.value = sel.dataset.current || sel.value;
-    if (!coerce && resp.status === 422 && / is not (a|an) /.test(body.message || '')) {
+    const none = /\((\d+) of (\d+) values do not convert/.exec(body.message || '');
+    if (!coerce && resp.status === 422 && / is not (a|an) /.test(body.message || '') && !(none && none[1] === none[2])) {
       const again = document.createElement('button');
       again.type = 'button';
       again.className = 'btn';

@@ -51,7 +51,7 @@
       box.append(el('div', {}, el('strong', { text: 'Suggested: ' }),
         guess.task + ' predicting ', el('code', { text: guess.output }), ' from ' + guess.inputs.length + ' column(s). ' + (guess.reasons || []).join('; ') + '.'));
       if (guess.left_out.length) {
-        box.append(el('div', { text: 'Left out: ' + guess.left_out.map((x) => x.column + ' (' + x.reason + ')').join(', ') }));
+        box.append(el('div', { text: 'Left out: ' + guess.left_out.map((x) => x.column + ' — ' + x.reason).join('; ') }));
       }
       if (guess.class_balance.length) {
         const bars = el('div', { class: 'balance', 'aria-label': 'class balance of ' + guess.output });
@@ -76,8 +76,17 @@
       }
     };
     task.addEventListener('change', () => { fillColumns(); fillMetrics(); });
-    output.addEventListener('change', () => {
+    // Another output: the server's guess for it (task, inputs, class balance).
+    output.addEventListener('change', async () => {
       for (const b of inputs.querySelectorAll('input')) if (b.value === output.value) b.checked = false;
+      const id = ds.value, chosen = output.value;
+      try {
+        const g = await api('GET', '/api/v1/dataset/' + id + '/session-guess?output=' + encodeURIComponent(chosen));
+        if (ds.value !== id || output.value !== chosen) return;
+        guess = g;
+        if (g.task) task.value = g.task;
+        fillColumns(); fillMetrics(); showGuess();
+      } catch (e) { say('s-guess', 'no suggestion for ' + chosen + ': ' + e.message); }
     });
     document.getElementById('s-all').addEventListener('click', () => inputs.querySelectorAll('input').forEach((b) => { b.checked = b.value !== output.value; }));
     document.getElementById('s-none').addEventListener('click', () => inputs.querySelectorAll('input').forEach((b) => { b.checked = false; }));
@@ -137,7 +146,10 @@
       const m = find(model.value);
       if (!m) return;
       document.getElementById('r-model-help').textContent = m.description + ' (' + m.library + ')' + (m.gives_probabilities ? '' : ' No class probabilities.');
-      render(document.getElementById('r-params'), m.schema, { tunable: true, prefix: 'p-' });
+      // The TF-IDF settings only mean something to a text session.
+      const schema = rform.dataset.task === 'TextClassification' ? m.schema : { ...m.schema,
+        order: (m.schema.order || Object.keys(m.schema.properties)).filter((k) => !/^TF-IDF:/.test(m.schema.properties[k].description || '')) };
+      render(document.getElementById('r-params'), schema, { tunable: true, prefix: 'p-' });
       rform.classList.toggle('searching', !!optimizer.value);
     };
     const showOptimizer = () => {
@@ -155,6 +167,10 @@
       const m = find(model.value), o = find(optimizer.value);
       const body = { model_session_id: Number(rform.dataset.session), model_name: model.value,
         parameters: read(document.getElementById('r-params'), m.schema), goal_metric: document.getElementById('r-goal').value };
+      if (o && !document.querySelector('#r-params input.optimize:checked')) {
+        say('run-status', 'Tick “search” on at least one parameter for ' + o.name + ' to vary, or set the optimizer to none.', true);
+        return;
+      }
       if (o) { body.optimizer_name = o.name; body.optimizer_parameters = read(document.getElementById('r-opt-params'), o.schema); }
       const name = document.getElementById('r-name').value.trim();
       if (name) body.name = name;
@@ -260,9 +276,27 @@
     document.getElementById('search-progress-text').textContent = text;
     if (p.trials_done !== trialsSeen) {
       trialsSeen = p.trials_done;
-      const div = document.getElementById('plot-history');
-      if (div && p.trials_done > 0) {
-        try { plot(div, (await api('GET', '/api/v1/run/plot/' + div.dataset.run + '/history')).data); } catch (e) { /* drawn at the end */ }
+      // Everything on the page follows the search: the count, the trials table, the plots.
+      const count = document.getElementById('trial-count');
+      if (count) count.textContent = String(p.trials_done);
+      const table = document.querySelector('table.trials');
+      if (table) {
+        const space = [...table.querySelectorAll('thead th[data-param]')].map((th) => th.dataset.param);
+        const text = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? window.LoupeForms.shortNumber(v) : String(v));
+        table.tBodies[0].replaceChildren(...r.trials.map((t) => {
+          const best = t.trial === p.best_trial;
+          const tr = el('tr', best ? { class: 'best' } : {}, el('td', { class: 'num', text: String(t.trial) }),
+            el('td', { class: 'num', text: t.value === null ? '—' : fmt(t.value, 4) }),
+            ...space.map((k) => el('td', { class: 'mono', text: text(t.parameters[k]) })),
+            el('td', { class: 'num', text: fmt(t.seconds, 3) }),
+            el('td', {}, best ? 'best' : '', t.error ? el('span', { class: 'error-text', text: t.error }) : ''));
+          return tr;
+        }));
+      }
+      for (const kind of ['history', 'slice', 'contour', 'importance']) {
+        const div = document.getElementById('plot-' + kind);
+        if (!div || p.trials_done === 0) continue;
+        try { plot(div, (await api('GET', '/api/v1/run/plot/' + div.dataset.run + '/' + kind)).data); } catch (e) { /* drawn at the end */ }
       }
     }
   };
@@ -297,7 +331,7 @@
       const canvas = el('canvas', { width: side, height: side, id: 'predict-canvas', class: 'pixel-canvas', 'aria-label': 'the image as the model sees it' });
       const file = el('input', { type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp', id: 'predict-image', 'aria-label': 'image to classify' });
       const invert = el('input', { type: 'checkbox', id: 'predict-invert' });
-      let img = null;
+      let img = null, unreadable = '';
       const draw = () => {
         if (!img) return;
         const ctx = canvas.getContext('2d', { willReadFrequently: true });
@@ -321,8 +355,32 @@
         if (!f) return;
         const url = URL.createObjectURL(f);
         img = new Image();
-        img.onload = () => { draw(); URL.revokeObjectURL(url); };
-        img.onerror = () => say('predict-status', 'that file is not an image the browser can read', true);
+        imageRow = null;
+        unreadable = '';
+        img.onload = () => {
+          URL.revokeObjectURL(url);
+          // A light border means a dark object on a light background: the training
+          // images are the other way round, so the picture is inverted (untick to undo).
+          const probe = document.createElement('canvas');
+          probe.width = side; probe.height = side;
+          const pctx = probe.getContext('2d', { willReadFrequently: true });
+          pctx.drawImage(img, 0, 0, side, side);
+          const d = pctx.getImageData(0, 0, side, side).data;
+          let sum = 0, n = 0;
+          for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) {
+            if (x > 0 && y > 0 && x < side - 1 && y < side - 1) continue;
+            const k = 4 * (y * side + x);
+            sum += 0.299 * d[k] + 0.587 * d[k + 1] + 0.114 * d[k + 2];
+            n++;
+          }
+          invert.checked = sum / n > 127;
+          draw();
+        };
+        img.onerror = () => {
+          img = null;
+          unreadable = f.name;
+          say('predict-status', 'could not read ' + f.name + ' as an image', true);
+        };
         img.src = url;
       });
       invert.addEventListener('change', draw);
@@ -377,7 +435,7 @@
       } else if (raw) {
         try { rows = JSON.parse(raw); } catch (e) { say('predict-status', 'the JSON rows do not parse: ' + e.message, true); return; }
       } else if (imageTask) {
-        if (!imageRow) { say('predict-status', 'choose an image first', true); return; }
+        if (!imageRow) { say('predict-status', unreadable ? 'could not read ' + unreadable + ' as an image' : 'choose an image first', true); return; }
         rows = [imageRow];
       } else {
         const row = {};
@@ -418,7 +476,10 @@
           parts.push(el('div', { class: 'toolbar' }, dl, el('span', { class: 'muted small', text: 'every column of the file, the prediction, each class probability and the warnings' })));
         }
         document.getElementById('predict-result').replaceChildren(...parts, t);
-      } catch (e) { say('predict-status', e.message, true); }
+      } catch (e) {
+        document.getElementById('predict-result').replaceChildren();  // an old table would look like this file's
+        say('predict-status', e.message, true);
+      }
     });
   }
 })();
