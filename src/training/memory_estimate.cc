@@ -360,7 +360,7 @@ Status CheckEncodedSize(const FeatureSpec& spec, uint64_t rows, uint64_t budget)
   if (bytes <= budget) return Status::Ok();
   std::vector<const FeatureColumn*> wide;
   for (const FeatureColumn& c : spec.inputs) {
-    if (c.categories.size() > 1) wide.push_back(&c);
+    if (c.type == datasets::ColumnType::kCategorical && c.categories.size() > 1) wide.push_back(&c);  // one-hot
   }
   std::stable_sort(wide.begin(), wide.end(),
                    [](const auto* a, const auto* b) { return a->categories.size() > b->categories.size(); });
