@@ -361,7 +361,11 @@ json InputWarnings::Summary() const {
   }
   json blank_json = json::object();
   for (const auto& [column, n] : blank) blank_json[column] = n;
-  return {{"blank", blank_json}, {"unseen_categories", unseen_json}};
+  json unconverted_json = json::object();
+  for (const auto& [column, values] : unconverted) {
+    unconverted_json[column] = {{"rows", unconverted_rows.count(column) ? unconverted_rows.at(column) : 0}, {"values", values}};
+  }
+  return {{"blank", blank_json}, {"unseen_categories", unseen_json}, {"unconverted", unconverted_json}};
 }
 
 Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTable& raw, InputWarnings* warnings) {
@@ -383,12 +387,24 @@ Result<Examples> EncodeRawTable(const FeatureSpec& spec, const datasets::RawTabl
       return Status::InvalidArgument("input column " + Quoted(fc.name) + " is missing (columns: " + names + ")");
     }
     // Read as the type the model was trained on, whatever the new values look like.
-    Result<Column> col = datasets::ConvertColumn(*rc, fc.type);
+    // With warnings (a prediction), a value that does not convert is predicted as missing
+    // and said so, as a blank is; without, it is an error naming the row.
+    Result<Column> col = datasets::ConvertColumn(*rc, fc.type, warnings != nullptr);
     if (!col.ok()) return Status::InvalidArgument("input column " + Quoted(fc.name) + ": " + col.status().message());
     if (warnings) {
       std::set<std::string> known(fc.categories.begin(), fc.categories.end());
       for (size_t r = 0; r < col->size(); ++r) {
-        if (col->IsMissing(r)) {
+        if (col->IsMissing(r) && rc->cells[r]) {
+          std::string value(*rc->cells[r]);
+          if (value.size() > 60) value = value.substr(0, 60) + "…";
+          ++warnings->unconverted_rows[fc.name];
+          std::vector<std::string>& values = warnings->unconverted[fc.name];
+          if (values.size() < InputWarnings::kValuesPerColumn && std::find(values.begin(), values.end(), value) == values.end()) {
+            values.push_back(value);
+          }
+          warn(r, fc.name + " \"" + value + "\" is not " + (fc.type == ColumnType::kDatetime ? "a date" : std::string("a ") + datasets::ColumnTypeName(fc.type) + " value") +
+                      ": predicted as a missing value");
+        } else if (col->IsMissing(r)) {
           ++warnings->blank[fc.name];
           warn(r, fc.name + " is blank: predicted as a missing value");
         } else if (fc.type == ColumnType::kNumeric && !std::isfinite(static_cast<float>(col->numbers[r]))) {

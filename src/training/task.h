@@ -82,7 +82,8 @@ Result<PreparedData> PrepareForTask(const datasets::Table& table, TaskKind task,
                                     const std::vector<std::string>& output_columns, uint64_t max_encoded_bytes = 0);
 
 // What a prediction's inputs hold that the model did not see in training: blank inputs
-// (predicted as missing) and categories it never saw (one-hot as none of them; "Tokyo"
+// and values that are not of the column's type (both predicted as missing) and
+// categories it never saw (one-hot as none of them; "Tokyo"
 // for a model trained on four cities). Per row, and summed up.
 struct InputWarnings {
   static constexpr size_t kPerRow = 20, kValuesPerColumn = 20;
@@ -90,7 +91,10 @@ struct InputWarnings {
   std::map<std::string, std::vector<std::string>> unseen;  // column -> unseen values, kValuesPerColumn at most
   std::map<std::string, size_t> unseen_rows;               // column -> rows with an unseen value
   std::map<std::string, size_t> blank;                     // column -> rows where it is blank
-  nlohmann::json Summary() const;  // {blank: {column: rows}, unseen_categories: {column: {rows, values}}}
+  std::map<std::string, std::vector<std::string>> unconverted;  // column -> values not of its type
+  std::map<std::string, size_t> unconverted_rows;
+  // {blank: {column: rows}, unseen_categories: {column: {rows, values}}, unconverted: {column: {rows, values}}}
+  nlohmann::json Summary() const;
 };
 
 // New rows: JSON objects keyed by input column name (extra keys are ignored; a

@@ -149,7 +149,17 @@ class TrustApiTest(unittest.TestCase):
                                             "monthly_spend is blank: predicted as a missing value"])
         self.assertNotIn("warnings", p[2])
         self.assertEqual(out["warnings"], {"blank": {"age": 1, "plan": 1, "monthly_spend": 1},
-                                           "unseen_categories": {"city": {"rows": 1, "values": ["Tokyo"]}}})
+                                           "unseen_categories": {"city": {"rows": 1, "values": ["Tokyo"]}},
+                                           "unconverted": {}})
+        # A value not of its column's type is predicted as missing too, and said so.
+        odd = self.call("POST", f"/api/v1/run/{run_id}/predict", {"rows": [
+            {"age": "thirty", "city": "Porto", "plan": "basic", "monthly_spend": 80.5}]})
+        self.assertEqual(odd["predictions"][0]["warnings"], ['age "thirty" is not a numeric value: predicted as a missing value'])
+        self.assertEqual(odd["warnings"]["unconverted"], {"age": {"rows": 1, "values": ["thirty"]}})
+        blank = self.call("POST", f"/api/v1/run/{run_id}/predict", {"rows": [
+            {"city": "Porto", "plan": "basic", "monthly_spend": 80.5}]})
+        self.assertEqual(odd["predictions"][0]["label"], blank["predictions"][0]["label"])
+        self.assertEqual(odd["predictions"][0]["probabilities"], blank["predictions"][0]["probabilities"])
         # A file's predictions as CSV: its columns as sent, the prediction, each class's probability.
         csv = ("customer_id,age,city,plan,monthly_spend\nX1,30,Tokyo,basic,-80.5\nX2,,Porto,\"pro, annual\",12\n"
                "X3,\" 41\",Porto,basic,\"5\r\"\nX4,+3,Porto,basic,-inf\n")

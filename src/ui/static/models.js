@@ -408,6 +408,9 @@
     const showWarnings = (w) => {
       const parts = [];
       for (const [col, n] of Object.entries((w && w.blank) || {})) parts.push(col + ' blank in ' + n + ' row(s): predicted as missing');
+      for (const [col, u] of Object.entries((w && w.unconverted) || {})) {
+        parts.push(col + ': ' + u.values.map((v) => '"' + v + '"').join(', ') + ' not of its type (' + u.rows + ' row(s)): predicted as missing');
+      }
       for (const [col, u] of Object.entries((w && w.unseen_categories) || {})) {
         parts.push(col + ': ' + u.values.map((v) => '"' + v + '"').join(', ') + ' not seen in training (' + u.rows + ' row(s))');
       }
