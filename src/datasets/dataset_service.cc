@@ -416,17 +416,7 @@ Result<json> DatasetService::Images(int64_t id, int64_t offset, int64_t limit) {
   if (limit < 1 || limit > 500) return Status::InvalidArgument("limit must be from 1 to 500");
   LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
   // The catalogue's names and types say whether there are pixels, without reading data.
-  Table names;
-  const json columns = ParseBoundedJson(rec.columns_json);
-  if (columns.is_array()) {
-    for (const json& c : columns) {
-      Column stub;
-      stub.name = c.value("name", "");
-      stub.type = ParseColumnType(c.value("type", "")).value_or(ColumnType::kText);
-      names.columns.push_back(std::move(stub));
-    }
-  }
-  if (PixelColumns(names).empty()) return json(nullptr);
+  if (!HasPixelColumns(ParseBoundedJson(rec.columns_json))) return json(nullptr);
   LOUPE_ASSIGN_OR_RETURN(Table table, Load(id));
   return ImageRows(table, static_cast<size_t>(offset), static_cast<size_t>(limit));
 }

@@ -21,6 +21,19 @@ std::vector<std::string> PixelColumns(const Table& table) {
   return ImageSide(out.size()) > 0 ? out : std::vector<std::string>{};
 }
 
+bool HasPixelColumns(const nlohmann::json& catalogue_columns) {
+  if (!catalogue_columns.is_array()) return false;
+  Table names;
+  for (const nlohmann::json& c : catalogue_columns) {
+    if (!c.is_object()) continue;
+    Column stub;
+    stub.name = c.value("name", "");
+    stub.type = ParseColumnType(c.value("type", "")).value_or(ColumnType::kText);
+    names.columns.push_back(std::move(stub));
+  }
+  return !PixelColumns(names).empty();
+}
+
 nlohmann::json ImageRows(const Table& table, size_t offset, size_t limit) {
   const std::vector<std::string> pixels = PixelColumns(table);
   if (pixels.empty()) return nullptr;

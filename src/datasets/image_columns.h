@@ -14,6 +14,9 @@ namespace loupe::datasets {
 // The numeric columns named pixel<N> / pixel_<N> / px<N>, in table order, when there are
 // a square number of them (at least 4x4); empty otherwise.
 std::vector<std::string> PixelColumns(const Table& table);
+// The same from a catalogue column list ([{name, type}], the dataset row's columns), so
+// a page can tell an image dataset without reading its data.
+bool HasPixelColumns(const nlohmann::json& catalogue_columns);
 // The side of the square images `pixels` columns hold, or 0 when not square or under 4x4.
 int ImageSide(size_t pixels);
 

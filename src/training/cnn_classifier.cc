@@ -2,6 +2,8 @@
 
 #include <dlib/dnn.h>
 
+#include "datasets/image_columns.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -27,8 +29,6 @@ using ConvNet = dlib::loss_multiclass_log<dlib::fc<
                                            dlib::relu<dlib::con<Filters1, 5, 5, 1, 1,
                                                                 dlib::input<dlib::matrix<float>>>>>>>>>>>>;
 using Net = ConvNet<16, 32, 128>;
-
-constexpr int kMinSide = 4;
 
 class CnnClassifier : public Model {
  public:
@@ -149,10 +149,9 @@ class CnnClassifier : public Model {
 
  private:
   Status SetShape(size_t cols) {
-    const long side = std::lround(std::sqrt(static_cast<double>(cols)));
-    if (side * side != static_cast<long>(cols) || side < kMinSide) {
-      return Status::InvalidArgument("an image needs a square number of pixel columns (at least " +
-                                     std::to_string(kMinSide * kMinSide) + "), got " + std::to_string(cols));
+    const int side = datasets::ImageSide(cols);
+    if (side == 0) {
+      return Status::InvalidArgument("an image needs a square number of pixel columns (at least 16), got " + std::to_string(cols));
     }
     side_ = side;
     return Status::Ok();

@@ -170,14 +170,7 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
                 {"more", count > listed.size() ? json(std::to_string(count - listed.size())) : json(false)}};
   }
   // Pixel columns: the page's rows drawn as images (datasets.js asks for them).
-  datasets::Table names;
-  for (const json& c : all_columns) {
-    datasets::Column stub;
-    stub.name = c.value("name", "");
-    stub.type = datasets::ParseColumnType(c.value("type", "")).value_or(datasets::ColumnType::kText);
-    names.columns.push_back(std::move(stub));
-  }
-  const bool images = !datasets::PixelColumns(names).empty();
+  const bool images = datasets::HasPixelColumns(all_columns);
   json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", slice->total_columns},
                {"columns_json", column_types.dump()}, {"bad_rows", bad_rows},
                {"images", images ? json{{"offset", page.offset}, {"limit", kPreviewRows}} : json(false)},

@@ -74,6 +74,12 @@ TEST(ImageTask, TheWizardSeesImagesAndKeepsEveryPixel) {
   const json for_pixel = GuessSession(Digits(), "pixel_10");
   EXPECT_EQ(for_pixel["output"], "pixel_10");
   EXPECT_EQ(for_pixel["task"], "Regression");  // 17 distinct values
+  json catalogue = json::array();
+  for (int i = 0; i < 64; ++i) catalogue.push_back({{"name", "pixel_" + std::to_string(i)}, {"type", "numeric"}});
+  EXPECT_TRUE(datasets::HasPixelColumns(catalogue));
+  catalogue[3]["type"] = "text";  // 63 numeric pixels are not a square image
+  EXPECT_FALSE(datasets::HasPixelColumns(catalogue));
+  EXPECT_FALSE(datasets::HasPixelColumns(json("not a list")));
   const json rows = datasets::ImageRows(Digits(), 0, 2);
   EXPECT_EQ(rows["side"], 8);
   EXPECT_EQ(rows["label_column"], "digit");
