@@ -15,6 +15,19 @@ their tokens), which says how many streams a core can carry whatever else the ma
 STREAMS=16 in the environment changes the number of concurrent streams, TOKENS=400 the
 length of the lean server's answers (longer answers spread each answer's fixed costs).
 
+By default every stream starts at once, so the lean server sends all 64 streams' tokens
+in the same instant every 5 ms: a burst that Loupe relays one token after another, so
+a token's added delay is mostly its place in the burst (about half the burst times the
+CPU per token). STAGGER=1 starts the streams spread evenly over one token interval, as
+independent users' answers arrive; the target is read there, the burst kept as the
+worst case.
+
+PIN=1 (Linux) runs the benchmark's own client and the lean server on CPU 0 and every
+thread of Loupe on CPU 1: on a 2-core machine the load generators then do not take
+Loupe's core, nor Loupe theirs, and what a token's trip gains through Loupe is Loupe's
+own work rather than a fight for the cores. The summary line gives the median over
+rounds of the per-round figures.
+
 Target (issue 12): per-token overhead <= 0.2 ms, no stalls.
 
 Usage: python3 bench/chat_relay_bench.py BUILD_DIR/loupe [ROUNDS=3]"""
@@ -41,6 +54,20 @@ TOKENS = int(os.environ.get("TOKENS", "40"))  # per answer, from the lean server
 WORDS = " ".join(f"w{i}" for i in range(38))
 PROMPT = WORDS + " #stamp #slow:5"
 STALL_S = 0.25
+STAGGER = os.environ.get("STAGGER") == "1"
+PIN = os.environ.get("PIN") == "1"
+
+
+def pin_server(pid):
+    """Every thread of the server onto CPU 1 (threads started later inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(tid), {1})
+
+
+async def start_gap(i):
+    """Stream i's start, spread over one 5 ms token interval when STAGGER is set."""
+    if STAGGER:
+        await asyncio.sleep(0.005 * i / STREAMS)
 
 
 async def post_stream(port, path, body, headers):
@@ -60,6 +87,7 @@ def trips_of(text, arrived, trips):
 
 
 async def direct(port, i):
+    await start_gap(i)
     reader, writer = await post_stream(port, "/v1/chat/completions", {
         "model": "gpt-standin", "stream": True, "stream_options": {"include_usage": True},
         "messages": [{"role": "user", "content": f"{i} {PROMPT}"}]}, {"Authorization": "Bearer sk-test"})
@@ -80,6 +108,7 @@ async def direct(port, i):
 
 
 async def through(server, conv, i):
+    await start_gap(i)
     reader, writer = await post_stream(server.port, f"/api/v1/llm/conversations/{conv}/messages",
                                        {"content": f"{i} {PROMPT}"}, {"Authorization": f"Bearer {server.token}"})
     trips, arrivals, done, event = [], [], False, None
@@ -131,18 +160,30 @@ async def run(standin, server, convs, rounds):
 def main():
     os.environ["LOUPE_BIN"] = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    if PIN:
+        os.sched_setaffinity(0, {0})  # the lean server and the server start from here
     standin = Standin() if os.environ.get("STANDIN") == "1" else lean_server()
     server = LoupeServer(extra_args=["--no-fsync"]).start()
+    if PIN:
+        pin_server(server.proc.pid)
     try:
         _, body, _ = server.request("POST", "/api/v1/llm/models", {
             "name": "bench", "api": "openai", "base_url": standin.url + "/v1", "model": "gpt-standin", "api_key": "sk-test"})
         model = body["data"]["id"]
         convs = [server.request("POST", "/api/v1/llm/conversations", {"model_id": model})[1]["data"]["id"]
                  for _ in range(STREAMS)]
-        for r in asyncio.run(run(standin, server, convs, rounds)):
+        results = asyncio.run(run(standin, server, convs, rounds))
+        for r in results:
             for side in ("direct", "loupe"):
                 r[side] = {k: round(v, 3) if isinstance(v, float) else v for k, v in r[side].items()}
             print(json.dumps(r))
+        print(json.dumps({"rounds": len(results), "pinned": PIN, "staggered": STAGGER, "streams": STREAMS,
+                          "added_median_ms": round(statistics.median(r["added_median_ms"] for r in results), 3),
+                          "added_p99_ms": round(statistics.median(r["added_p99_ms"] for r in results), 3),
+                          "server_cpu_us_per_token": round(statistics.median(
+                              r["loupe"]["server_cpu_us_per_token"] for r in results), 1),
+                          "stalled": sum(r["loupe"]["stalled"] for r in results),
+                          "max_gap_s": max(r["loupe"]["max_gap_s"] for r in results)}))
     finally:
         server.cleanup()
         standin.stop()

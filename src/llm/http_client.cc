@@ -1,6 +1,9 @@
 #include "llm/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +20,31 @@ void GlobalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
+
+// libcurl's socket interface: curl says which sockets it waits on (an epoll set here)
+// (curl_multi_timeout says when it next needs a turn), and is handed only the sockets
+// that are ready.
+// curl_multi_perform/curl_multi_poll visit every transfer on each wake-up instead (64
+// streamed answers: six poll() calls for every token relayed).
+struct SocketWatch {
+  int epoll_fd = -1;
+
+  static int OnSocket(CURL*, curl_socket_t s, int what, void* self, void*) {
+    auto* w = static_cast<SocketWatch*>(self);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, s, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.data.fd = s;
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    if (epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT) {
+      epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, s, &ev);
+    }
+    return 0;
+  }
+
+};
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -170,12 +198,22 @@ struct HttpClient::Transfer {
 HttpClient::HttpClient() {
   GlobalInit();
   multi_ = curl_multi_init();
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ >= 0 && wake_fd_ >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd_;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  }
   thread_ = std::thread([this] { Loop(); });
 }
 
 HttpClient::~HttpClient() {
   Shutdown();
   curl_multi_cleanup(static_cast<CURLM*>(multi_));
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
 void HttpClient::Shutdown() {
@@ -187,7 +225,10 @@ void HttpClient::Shutdown() {
   if (thread_.joinable()) thread_.join();
 }
 
-void HttpClient::Wake() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
+void HttpClient::Wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+}
 
 std::shared_ptr<OutboundCall> HttpClient::Submit(OutboundRequest request, OutboundCallbacks callbacks) {
   auto t = std::make_unique<Transfer>();
@@ -245,6 +286,10 @@ Result<FetchResult> HttpClient::Fetch(OutboundRequest request, size_t max_body_b
 
 void HttpClient::Loop() {
   CURLM* multi = static_cast<CURLM*>(multi_);
+  SocketWatch watch;
+  watch.epoll_fd = epoll_fd_;
+  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &SocketWatch::OnSocket);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, &watch);
   std::list<std::unique_ptr<Transfer>> waiting;  // submitted with a delay not yet over
   std::map<CURL*, std::unique_ptr<Transfer>> active;
   auto finish = [&](std::unique_ptr<Transfer> t, const Status& s) {
@@ -301,8 +346,33 @@ void HttpClient::Loop() {
     }
     if (stopping && waiting.empty() && active.empty()) return;
 
+    int wait_ms = 1000;
+    for (const auto& t : waiting) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t->due - Clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, wait_ms));
+    }
+    long curl_ms = -1;
+    curl_multi_timeout(multi, &curl_ms);
+    if (curl_ms >= 0) wait_ms = std::min(wait_ms, static_cast<int>(curl_ms));
+    epoll_event events[64];
+    const int ready = epoll_wait(epoll_fd_, events, 64, wait_ms);
     int running = 0;
-    curl_multi_perform(multi, &running);
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof(count));
+        continue;
+      }
+      const uint32_t e = events[i].events;
+      const int flags = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                        ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+      curl_multi_socket_action(multi, fd, flags, &running);
+    }
+    // Timeouts (the call's, the idle limit, connecting) and transfers just added.
+    curl_ms = -1;
+    curl_multi_timeout(multi, &curl_ms);
+    if (curl_ms == 0) curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
     const Clock::time_point tick = Clock::now();
     for (auto& [easy, t] : active) {
       if (!t->callbacks.on_tick || tick - t->last_tick < std::chrono::seconds(1)) continue;
@@ -321,12 +391,6 @@ void HttpClient::Loop() {
       Status s = t->Outcome(code);
       finish(std::move(t), s);
     }
-    int wait_ms = 1000;
-    for (const auto& t : waiting) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t->due - Clock::now()).count();
-      wait_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, wait_ms));
-    }
-    curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
   }
 }
 

@@ -1,5 +1,6 @@
 // HttpClient: outbound HTTP calls (to model providers), many at once on one thread
-// through libcurl's multi interface, so 64 streaming answers need no 64 threads. A call's
+// through libcurl's multi socket interface (an epoll set; only a ready connection is
+// visited), so 64 streaming answers need no 64 threads. A call's
 // callbacks run on that thread, in order: on_head once (before the first body bytes),
 // on_body per received piece, on_done exactly once. Callbacks must return quickly.
 // Submit and Cancel may be called from any thread. Only http and https URLs; redirects
@@ -94,6 +95,8 @@ class HttpClient {
   void Wake();
 
   void* multi_ = nullptr;  // CURLM*
+  int epoll_fd_ = -1;      // the sockets curl waits on, and wake_fd_
+  int wake_fd_ = -1;       // an eventfd: Submit and Shutdown wake the loop
   std::mutex mu_;
   std::deque<std::unique_ptr<Transfer>> pending_;  // submitted, not yet added
   bool stopping_ = false;

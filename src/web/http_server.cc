@@ -14,9 +14,12 @@
 #include <regex>
 #include <set>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/log.h"
 #include "common/thread_pool.h"
@@ -166,45 +169,79 @@ restinio::request_handling_status_t Respond(const restinio::request_handle_t& re
   return resp.done();
 }
 
-// Holds a chunked RESTinio response open; every Send() is one flushed chunk.
-class RestinioEventStream final : public EventStream {
+class RestinioEventStream;
+
+// Hands the chunks event streams gathered to their connections from an I/O thread, one
+// pass for every stream with something new. Posting one flush per chunk woke an I/O
+// thread per token (64 streamed answers: most of the relay's CPU went to futex
+// wake-ups); chunks that arrive while a pass is queued ride on it.
+class FlushBatcher {
+ public:
+  explicit FlushBatcher(asio::io_context& io) : io_(io) {}
+  void Add(std::shared_ptr<RestinioEventStream> stream);
+
+ private:
+  void Run();
+  asio::io_context& io_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<RestinioEventStream>> queued_;
+};
+
+// Holds a chunked RESTinio response open; Send() appends a chunk, written by the next
+// flush pass.
+class RestinioEventStream final : public EventStream, public std::enable_shared_from_this<RestinioEventStream> {
  public:
   using Builder = restinio::response_builder_t<restinio::chunked_output_t>;
   // `still_allowed` is asked again every few seconds: a stream opened with a credential
   // that was revoked since (a token, a session, a removed user) ends.
-  RestinioEventStream(Builder builder, std::function<bool()> still_allowed)
-      : builder_(std::move(builder)), still_allowed_(std::move(still_allowed)) {}
+  RestinioEventStream(Builder builder, std::function<bool()> still_allowed, FlushBatcher& batcher)
+      : builder_(std::move(builder)), still_allowed_(std::move(still_allowed)), batcher_(batcher) {}
   ~RestinioEventStream() override { Close(); }
 
   bool Send(std::string data) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return false;
+    bool schedule = false;
     {
-      std::lock_guard<std::mutex> f(flow_->mu);
-      if (flow_->gone) return false;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (still_allowed_ && now - checked_ > std::chrono::seconds(5)) {
-      checked_ = now;
-      if (!still_allowed_()) {
-        closed_ = true;
-        builder_->done();
-        return false;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return false;
+      {
+        std::lock_guard<std::mutex> f(flow_->mu);
+        if (flow_->gone) return false;
       }
+      const auto now = std::chrono::steady_clock::now();
+      if (still_allowed_ && now - checked_ > std::chrono::seconds(5)) {
+        checked_ = now;
+        if (!still_allowed_()) {
+          closed_ = true;
+          builder_->done();
+          return false;
+        }
+      }
+      const size_t n = data.size();
+      {
+        std::lock_guard<std::mutex> f(flow_->mu);
+        flow_->pending += n;
+      }
+      unflushed_ += n;
+      builder_->append_chunk(std::move(data));
+      schedule = !flush_queued_;
+      flush_queued_ = true;
     }
-    const size_t n = data.size();
-    {
-      std::lock_guard<std::mutex> f(flow_->mu);
-      flow_->pending += n;
-    }
-    builder_->append_chunk(std::move(data));
+    if (schedule) batcher_.Add(shared_from_this());
+    return true;
+  }
+
+  // On an I/O thread, from the batcher: the chunks appended since the last pass.
+  void FlushQueued() {
+    std::lock_guard<std::mutex> lock(mu_);
+    flush_queued_ = false;
+    if (closed_ || unflushed_ == 0) return;  // done() wrote what Close() found
+    const size_t n = std::exchange(unflushed_, 0);
     builder_->flush([flow = flow_, n](const asio::error_code& ec) {
       std::lock_guard<std::mutex> f(flow->mu);
       if (ec) flow->gone = true;
       flow->pending -= std::min(flow->pending, n);
       flow->drained.notify_all();
     });
-    return true;
   }
 
   bool WaitBelow(size_t bytes, int64_t timeout_ms) override {
@@ -218,12 +255,21 @@ class RestinioEventStream final : public EventStream {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
     closed_ = true;
+    // done() writes the chunks not yet flushed before the end; they leave the flow's
+    // count with the connection, so nobody waits on them.
+    if (unflushed_ > 0) {
+      std::lock_guard<std::mutex> f(flow_->mu);
+      flow_->pending -= std::min(flow_->pending, std::exchange(unflushed_, 0));
+      flow_->drained.notify_all();
+    }
     builder_->done();
   }
 
  private:
   std::mutex mu_;
   bool closed_ = false;
+  bool flush_queued_ = false;  // a batcher pass will flush this stream
+  size_t unflushed_ = 0;       // bytes appended since the last flush
   // Bytes handed to the connection and not yet written, and whether a write failed.
   struct Flow {
     std::mutex mu;
@@ -234,14 +280,35 @@ class RestinioEventStream final : public EventStream {
   std::shared_ptr<Flow> flow_ = std::make_shared<Flow>();
   std::optional<Builder> builder_;
   std::function<bool()> still_allowed_;
+  FlushBatcher& batcher_;
   std::chrono::steady_clock::time_point checked_ = std::chrono::steady_clock::now();
 };
+
+void FlushBatcher::Add(std::shared_ptr<RestinioEventStream> stream) {
+  bool post;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    post = queued_.empty();
+    queued_.push_back(std::move(stream));
+  }
+  if (post) asio::post(io_, [this] { Run(); });
+}
+
+void FlushBatcher::Run() {
+  std::vector<std::shared_ptr<RestinioEventStream>> streams;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    streams.swap(queued_);
+  }
+  for (auto& s : streams) s->FlushQueued();
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
   HttpServerOptions options;
   asio::io_context ioctx;
+  FlushBatcher flushes{ioctx};  // after ioctx: gone before the handlers it posted
   std::unique_ptr<Server> server;
   std::unique_ptr<asio::signal_set> signals;
   std::vector<std::thread> threads;
@@ -317,7 +384,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
     router->add_handler(
         MethodOf(route.method), route.pattern,
         [handler = route.handler, stream = route.stream, names, method = route.method, api, meta,
-         gate = options.gate, done = options.done,
+         gate = options.gate, done = options.done, flushes = &impl_->flushes,
          slow_ms = options.slow_request_ms, compute = pool, signing_in](
             const restinio::request_handle_t& req, restinio::router::route_params_t params) {
           auto start = std::chrono::steady_clock::now();
@@ -384,7 +451,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes) : i
                 }
               };
             }
-            st.on_open(std::make_shared<RestinioEventStream>(std::move(resp), std::move(still_allowed)));
+            st.on_open(std::make_shared<RestinioEventStream>(std::move(resp), std::move(still_allowed), *flushes));
             return restinio::request_accepted();
           }
           auto serve = [handler, req, start, api, slow_ms, meta, done](const HttpRequest& r) {
