@@ -1,5 +1,7 @@
 #include "datasets/dataset_service.h"
 
+#include <strings.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +46,10 @@ Status ValidateName(const std::string& name) {
 
 std::string Stem(const std::string& file_name) {
   std::string base = fs::path(file_name).filename().string();
+  for (const char* two : {".tar.gz", ".tar.bz2", ".tar.xz"}) {
+    const size_t n = std::strlen(two);
+    if (base.size() > n && strcasecmp(base.c_str() + base.size() - n, two) == 0) return base.substr(0, base.size() - n);
+  }
   auto dot = base.rfind('.');
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
 }
@@ -160,28 +166,51 @@ Result<Table> DatasetService::Build(const std::string& bytes, FileFormat format,
 }
 
 Result<DatasetRecord> DatasetService::Create(std::string name, const std::string& file_name, const std::string& format,
-                                             const std::string& bytes, const std::string& source, bool skip_bad_rows) {
+                                             const std::string& bytes, const std::string& source, bool skip_bad_rows,
+                                             int image_side) {
   if (bytes.size() > options_.max_upload_bytes) {
     return Status::TooLarge("the file is " + BytesWithMib(bytes.size()) + "; the server takes files up to " +
                             BytesWithMib(options_.max_upload_bytes) + " (loupe serve --max-upload-mb)");
   }
+  if (format == "images" || (format.empty() && IsPictureArchiveName(file_name))) {
+    LOUPE_ASSIGN_OR_RETURN(std::vector<PictureFile> files, ReadPictureArchive(bytes));
+    return SavePictures(std::move(name), file_name, files, source, skip_bad_rows, image_side);
+  }
+  if (image_side != 0) return Status::InvalidArgument("image_side is for archives of pictures (.zip, .tar, .tar.gz)");
   return Save(std::move(name), file_name, format, bytes, source, skip_bad_rows);
 }
 
+Result<DatasetRecord> DatasetService::SavePictures(std::string name, const std::string& file_name,
+                                                   const std::vector<PictureFile>& files, const std::string& source,
+                                                   bool skip_bad_rows, int image_side) {
+  PictureTableOptions o;
+  o.side = image_side;
+  o.skip_bad = skip_bad_rows;
+  o.max_cells = options_.limits.max_cells;
+  LOUPE_ASSIGN_OR_RETURN(PictureTable pictures, PicturesToTable(files, o));
+  if (name.empty()) name = Stem(file_name);
+  return Save(std::move(name), Stem(file_name) + ".csv", "csv", pictures.csv,
+              source.empty() ? "upload:" + fs::path(file_name).filename().string() : source, false,
+              pictures.bad.count > 0 ? &pictures.bad : nullptr);
+}
+
 Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& file_name, const std::string& format,
-                                           const std::string& bytes, const std::string& source, bool skip_bad_rows) {
+                                           const std::string& bytes, const std::string& source, bool skip_bad_rows,
+                                           const BadRowReport* left_out) {
   LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   std::optional<FileFormat> fmt = format.empty() ? FormatFromName(file_name) : ParseFormat(format);
   if (!fmt) {
     return Status::InvalidArgument(format.empty() ? "cannot tell the format from \"" + file_name +
-                                                        "\": name it .csv, .tsv, .json or .jsonl, or pass format"
-                                                  : "format must be csv, tsv, json or jsonl");
+                                                        "\": name it .csv, .tsv, .json, .jsonl, or .zip/.tar.gz for "
+                                                        "pictures, or pass format"
+                                                  : "format must be csv, tsv, json, jsonl or images");
   }
   if (name.empty()) name = Stem(file_name);
   LOUPE_RETURN_IF_ERROR(ValidateName(name));
   BadRowReport bad;
   Result<Table> table = Build(bytes, *fmt, {}, {}, skip_bad_rows, &bad);
   if (!table.ok()) return table.status();
+  if (left_out) bad = *left_out;  // pictures: the table is Loupe's own CSV of those read
 
   std::lock_guard<std::mutex> lock(mu_);
   DatasetRecord rec;
@@ -246,11 +275,17 @@ Result<std::string> DatasetService::StageFiles(const std::string& format, const 
 }
 
 Result<DatasetRecord> DatasetService::CreateFromPath(const std::string& name, const std::string& path,
-                                                     const std::string& format, bool skip_bad_rows) {
+                                                     const std::string& format, bool skip_bad_rows, int image_side) {
   Result<std::string> resolved = ResolveInsideRoot(path, options_.import_root);
   if (!resolved.ok()) return Status::BadRequest("path: " + resolved.status().message());
+  std::error_code ec;
+  if (fs::is_directory(*resolved, ec)) {
+    if (!format.empty() && format != "images") return Status::InvalidArgument("a folder is read as pictures; leave format out");
+    LOUPE_ASSIGN_OR_RETURN(std::vector<PictureFile> files, ReadPictureFolder(*resolved));
+    return SavePictures(name, fs::path(*resolved).filename().string(), files, "path:" + path, skip_bad_rows, image_side);
+  }
   LOUPE_ASSIGN_OR_RETURN(std::string bytes, ReadFileUpTo(*resolved, options_.max_upload_bytes));
-  return Create(name, *resolved, format, bytes, "path:" + path, skip_bad_rows);
+  return Create(name, *resolved, format, bytes, "path:" + path, skip_bad_rows, image_side);
 }
 
 constexpr const char* kSpamAssassin = "spam_assassin";

@@ -18,6 +18,7 @@
 #include "common/disk_guard.h"
 #include "common/status.h"
 #include "datasets/column_file.h"
+#include "datasets/image_files.h"
 #include "datasets/table.h"
 #include "datasets/table_parser.h"
 #include "store/dataset_store.h"
@@ -52,10 +53,15 @@ class DatasetService {
   // skip_bad_rows: rows that cannot be read are left out instead of failing the upload;
   // they are kept beside the source (BadRowsFile) and listed by BadRows. The source is
   // kept as uploaded, and a retype reads it the same way.
+  // An archive of pictures (.zip, .tar, .tar.gz, or format "images") becomes an image
+  // dataset (datasets/image_files.h): its source is the CSV of pixels read from it, its
+  // bad rows the pictures left out; image_side 0 chooses the side.
   Result<DatasetRecord> Create(std::string name, const std::string& file_name, const std::string& format,
-                               const std::string& bytes, const std::string& source = "", bool skip_bad_rows = false);
+                               const std::string& bytes, const std::string& source = "", bool skip_bad_rows = false,
+                               int image_side = 0);
+  // A file, or a folder of pictures, under the import root.
   Result<DatasetRecord> CreateFromPath(const std::string& name, const std::string& path, const std::string& format,
-                                       bool skip_bad_rows = false);
+                                       bool skip_bad_rows = false, int image_side = 0);
   // {count, first: [{line, reason}] (at most 100), file} for a dataset uploaded with
   // skip_bad_rows that had bad rows; null otherwise.
   Result<nlohmann::json> BadRows(int64_t id);
@@ -108,8 +114,14 @@ class DatasetService {
   bool HasData(const DatasetRecord& rec) const;
   Status FinishRetype(DatasetRecord& rec);
   void RemoveStrayFiles(const DatasetRecord& rec) const;
+  // left_out: rows known bad before parsing (pictures that could not be read), reported
+  // in place of the parser's.
   Result<DatasetRecord> Save(std::string name, const std::string& file_name, const std::string& format,
-                             const std::string& bytes, const std::string& source, bool skip_bad_rows = false);
+                             const std::string& bytes, const std::string& source, bool skip_bad_rows = false,
+                             const BadRowReport* left_out = nullptr);
+  Result<DatasetRecord> SavePictures(std::string name, const std::string& file_name,
+                                     const std::vector<PictureFile>& files, const std::string& source,
+                                     bool skip_bad_rows, int image_side);
   Result<Table> Build(const std::string& bytes, FileFormat format, const std::map<std::string, ColumnType>& overrides,
                       const std::set<std::string>& coerce = {}, bool skip_bad_rows = false,
                       BadRowReport* bad = nullptr) const;

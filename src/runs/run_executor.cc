@@ -13,6 +13,7 @@
 
 #include "common/bounded_json.h"
 #include "common/time_util.h"
+#include "datasets/image_columns.h"
 #include "runs/run_service.h"
 #include "training/baseline.h"
 #include "training/evaluation.h"
@@ -458,6 +459,24 @@ Result<json> RunService::Fit(const TrainingPlan& plan, int64_t experiment_id, co
       if (std::isfinite(v)) top = std::max(top, v);
     }
     result["pixel_max"] = top;
+    // How light the training pictures' borders are (0 black .. 1 white): the predict
+    // form inverts an uploaded picture whose background is the other way round.
+    const size_t cols = train.x.cols;
+    const int side = datasets::ImageSide(cols);
+    double border = 0;
+    size_t n = 0;
+    for (size_t r = 0; side > 0 && top > 0 && r < train.x.rows; ++r) {
+      for (int y = 0; y < side; ++y) {
+        for (int x = 0; x < side; ++x) {
+          if (y > 0 && x > 0 && y < side - 1 && x < side - 1) continue;
+          const float v = train.x.x[r * cols + static_cast<size_t>(y * side + x)];
+          if (!std::isfinite(v)) continue;
+          border += v / top;
+          ++n;
+        }
+      }
+    }
+    result["pixel_background"] = n ? border / static_cast<double>(n) : 0.0;
   }
   LOUPE_RETURN_IF_ERROR(store_.SaveRunResult(run_id, result.dump(), experiment_id));
   return json{{"run_id", run_id}, {"experiment_id", experiment_id}, {"train_seconds", train_seconds}};

@@ -166,7 +166,11 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
       listed.push_back({{"line", line > 0 ? json(line) : json("—")}, {"reason", b.value("reason", "")}});
     }
     const size_t count = bad->value("count", size_t{0});
+    // An archive's pictures are named by file, not by line.
+    const bool pictures = rec->source.find(".zip") != std::string::npos || rec->source.find(".tar") != std::string::npos ||
+                          rec->source.find(".tgz") != std::string::npos || datasets::HasPixelColumns(all_columns);
     bad_rows = {{"count", count}, {"rows", listed}, {"file", bad->value("file", "")},
+                {"unit", pictures && !listed.empty() && listed[0]["line"].is_string() ? "picture(s)" : "row(s)"},
                 {"more", count > listed.size() ? json(std::to_string(count - listed.size())) : json(false)}};
   }
   // Pixel columns: the page's rows drawn as images (datasets.js asks for them).

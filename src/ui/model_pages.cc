@@ -360,7 +360,8 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
                {"baseline_strategy", OrFalse(baseline.value("strategy", ""))}, {"verdict", verdict},
                {"best_rule", search.is_object() ? OrFalse(search.value("best_rule", "")) : json(false)},
                {"progress", progress},
-               {"pixel_max", result.contains("pixel_max") ? FormatNumber(result.value("pixel_max", 255.0), 17) : "255"}};
+               {"pixel_max", result.contains("pixel_max") ? FormatNumber(result.value("pixel_max", 255.0), 17) : "255"},
+               {"pixel_background", FormatNumber(result.value("pixel_background", 0.0), 17)}};
   return HtmlPage(frame, RenderTemplate("run", view));
 }
 

@@ -10,7 +10,10 @@
 //   GET    /api/v1/dataset/{id}/bad-rows   the rows an upload with skip_bad_rows left out, as written
 //   GET    /api/v1/dataset/{id}/images?offset=&limit=48   an image dataset's rows as pixels
 //   POST fields: skip_bad_rows ("true") leaves out rows that cannot be read, reported as
-//   bad_rows {count, first: [{line, reason}] (100 at most), file} on the dataset
+//   bad_rows {count, first: [{line, reason}] (100 at most), file} on the dataset.
+//   A .zip/.tar/.tar.gz of PNG/JPEG pictures (or a folder of them as `path`) becomes an
+//   image dataset, labels from sub-folder names or a labels.csv; image_side (4-64) sets
+//   the square the pictures are scaled to (default: their own, else 32).
 //   DELETE /api/v1/dataset/{id}
 #include <nlohmann/json.hpp>
 
@@ -52,6 +55,15 @@ Result<bool> FlagValue(const std::string& field, const std::string& v) {
   return Status::InvalidArgument(field + " must be true or false (got \"" + v.substr(0, 40) + "\")");
 }
 
+Result<int> ImageSideValue(const std::string& v) {
+  int out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || (out != 0 && (out < 4 || out > 64))) {
+    return Status::InvalidArgument("image_side must be a whole number from 4 to 64 (got \"" + v.substr(0, 40) + "\")");
+  }
+  return out;
+}
+
 Result<int64_t> QueryInt(const HttpRequest& req, const char* name, int64_t fallback) {
   const std::string* v = req.Query(name);
   if (!v) return fallback;
@@ -67,6 +79,7 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
     const FormPart* file = nullptr;
     std::string name, format;
     bool skip = false;
+    int side = 0;
     for (const FormPart& p : parts) {
       if (p.name == "file") file = &p;
       if (p.name == "name") name = p.body;
@@ -75,9 +88,13 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
         LOUPE_ASSIGN_OR_RESPOND(bool flag, FlagValue("skip_bad_rows", p.body));
         skip = flag;
       }
+      if (p.name == "image_side" && !p.body.empty()) {
+        LOUPE_ASSIGN_OR_RESPOND(int v, ImageSideValue(p.body));
+        side = v;
+      }
     }
     if (!file) return JsonError(Status::InvalidArgument("the form has no \"file\" field"));
-    return Reply(s, s.Create(name, file->filename.value_or(""), format, file->body, "", skip), 201);
+    return Reply(s, s.Create(name, file->filename.value_or(""), format, file->body, "", skip, side), 201);
   }
   size_t limit = 1 << 20;
   if (req.body.size() > limit) return JsonError(Status::TooLarge("a JSON body is at most 1 MiB; upload files as multipart/form-data"));
@@ -99,7 +116,13 @@ HttpResponse Upload(DatasetService& s, const HttpRequest& req) {
     if (!it->is_boolean()) return JsonError(Status::InvalidArgument("skip_bad_rows must be true or false"));
     skip = it->get<bool>();
   }
-  return Reply(s, s.CreateFromPath(name, path->get<std::string>(), format, skip), 201);
+  int side = 0;
+  if (auto it = body.find("image_side"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return JsonError(Status::InvalidArgument("image_side must be a whole number from 4 to 64"));
+    LOUPE_ASSIGN_OR_RESPOND(int v, ImageSideValue(std::to_string(it->get<int64_t>())));
+    side = v;
+  }
+  return Reply(s, s.CreateFromPath(name, path->get<std::string>(), format, skip, side), 201);
 }
 
 }  // namespace

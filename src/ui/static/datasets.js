@@ -15,6 +15,8 @@
       const name = document.getElementById('upload-name').value.trim();
       if (name) data.append('name', name);
       if (skip) data.append('skip_bad_rows', 'true');
+      const side = document.getElementById('upload-side');
+      if (side && side.value) data.append('image_side', side.value);
       const bar = document.getElementById('upload-progress');
       bar.hidden = false;
       bar.value = 0;
@@ -29,7 +31,7 @@
         bar.hidden = true;
         // Every bad row is named in the message; one click keeps the rest (the API's
         // "skip_bad_rows" is this page's button).
-        const badRows = !skip && /bad rows?: /.test(body.message || '');
+        const badRows = !skip && /bad rows?: |pictures? cannot be used: /.test(body.message || '');
         show(badRows ? body.message.replace(/\. Fix them, or upload again with skip_bad_rows.*$/, '. Fix them, or upload again skipping them (they are listed on the dataset page and kept for download).')
           : (body.message || ('upload failed: HTTP ' + xhr.status)), true);
         if (badRows) retry.hidden = false;

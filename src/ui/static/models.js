@@ -322,8 +322,8 @@
     const inputs = JSON.parse(pform.dataset.inputs || '[]');
     const fields = document.getElementById('predict-fields');
     // An image task takes a picture: drawn on a side x side canvas in grey, its pixels
-    // become the row (dark backgrounds as in Fashion-MNIST; "invert" for a dark object
-    // on a light one).
+    // become the row ("invert" when its background is the opposite of the training
+    // pictures').
     const imageTask = pform.dataset.task === 'ImageClassification';
     let imageRow = null;
     if (imageTask) {
@@ -359,8 +359,8 @@
         unreadable = '';
         img.onload = () => {
           URL.revokeObjectURL(url);
-          // A light border means a dark object on a light background: the training
-          // images are the other way round, so the picture is inverted (untick to undo).
+          // A picture whose border is light where the training pictures' borders are
+          // dark (Fashion-MNIST's) or the other way round is inverted (untick to undo).
           const probe = document.createElement('canvas');
           probe.width = side; probe.height = side;
           const pctx = probe.getContext('2d', { willReadFrequently: true });
@@ -373,7 +373,8 @@
             sum += 0.299 * d[k] + 0.587 * d[k + 1] + 0.114 * d[k + 2];
             n++;
           }
-          invert.checked = sum / n > 127;
+          const trainedLight = (Number(pform.dataset.pixelBackground) || 0) > 0.5;
+          invert.checked = (sum / n > 127) !== trainedLight;
           draw();
         };
         img.onerror = () => {
@@ -384,7 +385,7 @@
         img.src = url;
       });
       invert.addEventListener('change', draw);
-      fields.append(el('label', { class: 'field' }, 'Image ', file), ' ', el('label', { class: 'check' }, invert, ' invert (dark object on a light background)'),
+      fields.append(el('label', { class: 'field' }, 'Image ', file), ' ', el('label', { class: 'check' }, invert, ' invert (background the other way round from the training pictures)'),
         el('div', { class: 'muted small' }, 'As the model sees it (' + side + '×' + side + ' grey): '), canvas);
     }
     // Categories and yes/no as drop-downs (the blank choice predicts a missing value),
