@@ -16,4 +16,13 @@ inline std::string CsvField(std::string s) {
   return out + "\"";
 }
 
+// The same without the spreadsheet guard, for CSV Loupe reads back itself (a dataset's
+// source): the text comes back exactly. Leading or trailing spaces are quoted too.
+inline std::string CsvFieldExact(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos && (s.empty() || (s.front() != ' ' && s.back() != ' '))) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace loupe

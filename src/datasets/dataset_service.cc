@@ -21,6 +21,7 @@
 #include "common/path_rule.h"
 #include "common/time_util.h"
 #include "common/units.h"
+#include "datasets/cleaning.h"
 #include "datasets/column_file.h"
 #include "datasets/column_stats.h"
 #include "datasets/column_types.h"
@@ -58,6 +59,7 @@ constexpr const char* kColumnFile = "columns.bin";
 // A retype's new column file until the catalogue row has its types.
 constexpr const char* kNextColumnFile = "columns.next.bin";
 constexpr const char* kBadRowsReport = "bad_rows.json";
+constexpr const char* kCleaningFile = "steps.json";  // how a cleaned copy was made
 // JSON arrays' bad elements are kept one per line, as JSON Lines.
 std::string BadRowsName(const std::string& format) { return std::string("bad_rows.") + (format == "json" ? "jsonl" : format); }
 
@@ -177,7 +179,7 @@ Result<DatasetRecord> DatasetService::Create(std::string name, const std::string
     return SavePictures(std::move(name), file_name, files, source, skip_bad_rows, image_side);
   }
   if (image_side != 0) return Status::InvalidArgument("image_side is for archives of pictures (.zip, .tar, .tar.gz)");
-  return Save(std::move(name), file_name, format, bytes, source, skip_bad_rows);
+  return Save(std::move(name), file_name, format, bytes, source, {.skip_bad_rows = skip_bad_rows});
 }
 
 Result<DatasetRecord> DatasetService::SavePictures(std::string name, const std::string& file_name,
@@ -190,13 +192,12 @@ Result<DatasetRecord> DatasetService::SavePictures(std::string name, const std::
   LOUPE_ASSIGN_OR_RETURN(PictureTable pictures, PicturesToTable(files, o));
   if (name.empty()) name = Stem(file_name);
   return Save(std::move(name), Stem(file_name) + ".csv", "csv", pictures.csv,
-              source.empty() ? "upload:" + fs::path(file_name).filename().string() : source, false,
-              pictures.bad.count > 0 ? &pictures.bad : nullptr);
+              source.empty() ? "upload:" + fs::path(file_name).filename().string() : source,
+              {.left_out = pictures.bad.count > 0 ? &pictures.bad : nullptr});
 }
 
 Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& file_name, const std::string& format,
-                                           const std::string& bytes, const std::string& source, bool skip_bad_rows,
-                                           const BadRowReport* left_out) {
+                                           const std::string& bytes, const std::string& source, const SaveExtras& extras) {
   LOUPE_RETURN_IF_ERROR(disk_.CheckRoomForNewData());
   std::optional<FileFormat> fmt = format.empty() ? FormatFromName(file_name) : ParseFormat(format);
   if (!fmt) {
@@ -208,9 +209,9 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
   if (name.empty()) name = Stem(file_name);
   LOUPE_RETURN_IF_ERROR(ValidateName(name));
   BadRowReport bad;
-  Result<Table> table = Build(bytes, *fmt, {}, {}, skip_bad_rows, &bad);
+  Result<Table> table = Build(bytes, *fmt, extras.types, {}, extras.skip_bad_rows, &bad);
   if (!table.ok()) return table.status();
-  if (left_out) bad = *left_out;  // pictures: the table is Loupe's own CSV of those read
+  if (extras.left_out) bad = *extras.left_out;  // pictures: the table is Loupe's own CSV of those read
 
   std::lock_guard<std::mutex> lock(mu_);
   DatasetRecord rec;
@@ -223,7 +224,7 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
   // The files first, durably, in a folder of their own; then the catalogue row; then
   // the folder takes the row's id. A crash in between leaves a folder no row refers
   // to, or a row without data: Recover removes either at the next start.
-  LOUPE_ASSIGN_OR_RETURN(std::string staged, StageFiles(rec.format, bytes, *table, bad));
+  LOUPE_ASSIGN_OR_RETURN(std::string staged, StageFiles(rec.format, bytes, *table, bad, extras.cleaning));
   Result<int64_t> id = store_.CreateDataset(rec);
   if (!id.ok()) {
     std::error_code ec;
@@ -244,7 +245,7 @@ Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& 
 }
 
 Result<std::string> DatasetService::StageFiles(const std::string& format, const std::string& bytes,
-                                               const Table& table, const BadRowReport& bad) {
+                                               const Table& table, const BadRowReport& bad, const json* cleaning) {
   const std::string staged = Root() + "/.upload-" + std::to_string(NowMicros());
   std::error_code ec;
   fs::remove_all(staged, ec);
@@ -266,6 +267,10 @@ Result<std::string> DatasetService::StageFiles(const std::string& format, const 
                                  json{{"count", bad.count}, {"first", first}}.dump(-1, ' ', false, json::error_handler_t::replace),
                                  "the bad-row report");
     }
+  }
+  if (written.ok() && cleaning) {
+    written = WriteFileDurably(staged + "/" + kCleaningFile, cleaning->dump(-1, ' ', false, json::error_handler_t::replace),
+                               "the cleaning steps");
   }
   if (!written.ok()) {
     fs::remove_all(staged, ec);
@@ -456,6 +461,36 @@ Result<json> DatasetService::Images(int64_t id, int64_t offset, int64_t limit) {
   return ImageRows(table, static_cast<size_t>(offset), static_cast<size_t>(limit));
 }
 
+Result<DatasetRecord> DatasetService::Clean(int64_t id, std::string name, const json& steps) {
+  LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
+  LOUPE_ASSIGN_OR_RETURN(Table table, Load(id));
+  LOUPE_ASSIGN_OR_RETURN(CleanedTable cleaned, ApplyCleaning(table, steps));
+  if (name.empty()) {
+    LOUPE_ASSIGN_OR_RETURN(std::vector<DatasetRecord> all, store_.ListDatasets());
+    std::set<std::string> taken;
+    for (const DatasetRecord& d : all) taken.insert(d.name);
+    name = rec.name + "-cleaned";
+    for (int n = 2; taken.count(name); ++n) name = rec.name + "-cleaned-" + std::to_string(n);
+  }
+  const json record = {{"from", {{"id", id}, {"name", rec.name}}},
+                       {"steps", cleaned.steps},
+                       {"rows_before", table.rows()},
+                       {"rows_after", cleaned.rows}};
+  return Save(std::move(name), "cleaned.csv", "csv", cleaned.csv, "clean:" + std::to_string(id),
+              {.types = cleaned.set_by_hand, .cleaning = &record});
+}
+
+Result<json> DatasetService::Cleaning(int64_t id) {
+  LOUPE_RETURN_IF_ERROR(store_.GetDataset(id).status());
+  const std::string path = Dir(id) + "/" + kCleaningFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return json(nullptr);
+  LOUPE_ASSIGN_OR_RETURN(std::string text, ReadFileUpTo(path, 16u << 20));
+  json record = json::parse(text, nullptr, false);
+  if (!record.is_object()) return Status::Corrupt("dataset " + std::to_string(id) + ": its cleaning steps are unreadable");
+  return record;
+}
+
 Result<json> DatasetService::BadRows(int64_t id) {
   LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
   std::error_code ec;
@@ -543,7 +578,8 @@ Status DatasetService::FinishRetype(DatasetRecord& rec) {
 }
 
 void DatasetService::RemoveStrayFiles(const DatasetRecord& rec) const {
-  const std::set<std::string> known = {kColumnFile, "source." + rec.format, kBadRowsReport, BadRowsName(rec.format)};
+  const std::set<std::string> known = {kColumnFile, "source." + rec.format, kBadRowsReport, BadRowsName(rec.format),
+                                       kCleaningFile};
   for (const fs::path& p : Entries(Dir(rec.id))) {
     if (!known.count(p.filename().string())) RemoveLogged(p, "no catalogue row refers to it");
   }

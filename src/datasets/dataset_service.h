@@ -39,6 +39,16 @@ struct DatasetOptions {
   uint64_t min_free_bytes = 0;
 };
 
+// What DatasetService keeps beside a new dataset's source, besides the table.
+struct SaveExtras {
+  bool skip_bad_rows = false;
+  // Rows known bad before parsing (pictures that could not be read), reported in place
+  // of the parser's.
+  const BadRowReport* left_out = nullptr;
+  std::map<std::string, ColumnType> types;  // columns typed by hand
+  const nlohmann::json* cleaning = nullptr;  // how a cleaned copy was made (steps.json)
+};
+
 struct SampleInfo {
   std::string name;
   std::string description;
@@ -68,6 +78,13 @@ class DatasetService {
   // The bad rows as written (CSV/TSV with the header line first, JSON Lines for JSON),
   // and the name to download them as.
   Result<std::pair<std::string, std::string>> BadRowsFile(int64_t id);
+  // A cleaned copy of dataset `id` (datasets/cleaning.h): the steps applied to its
+  // table, the result saved as a new dataset that records where it came from and each
+  // step's outcome. `name` empty: "<name>-cleaned" (then -2, -3, ... when taken).
+  Result<DatasetRecord> Clean(int64_t id, std::string name, const nlohmann::json& steps);
+  // {from: {id, name}, steps: [... with result], rows_before, rows_after} for a cleaned
+  // copy; null otherwise.
+  Result<nlohmann::json> Cleaning(int64_t id);
   std::vector<SampleInfo> Samples() const;
   Result<DatasetRecord> ImportSample(const std::string& sample);
 
@@ -109,16 +126,13 @@ class DatasetService {
   std::string Dir(int64_t id) const;
   // Writes a new dataset's files into a folder of their own; returns its path.
   Result<std::string> StageFiles(const std::string& format, const std::string& bytes, const Table& table,
-                                 const BadRowReport& bad);
+                                 const BadRowReport& bad, const nlohmann::json* cleaning);
   // Recover's steps for one catalogue row.
   bool HasData(const DatasetRecord& rec) const;
   Status FinishRetype(DatasetRecord& rec);
   void RemoveStrayFiles(const DatasetRecord& rec) const;
-  // left_out: rows known bad before parsing (pictures that could not be read), reported
-  // in place of the parser's.
   Result<DatasetRecord> Save(std::string name, const std::string& file_name, const std::string& format,
-                             const std::string& bytes, const std::string& source, bool skip_bad_rows = false,
-                             const BadRowReport* left_out = nullptr);
+                             const std::string& bytes, const std::string& source, const SaveExtras& extras = SaveExtras{});
   Result<DatasetRecord> SavePictures(std::string name, const std::string& file_name,
                                      const std::vector<PictureFile>& files, const std::string& source,
                                      bool skip_bad_rows, int image_side);

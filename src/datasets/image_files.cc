@@ -18,6 +18,7 @@
 // After the standard headers: jpeglib.h needs size_t and FILE declared.
 #include <jpeglib.h>
 
+#include "common/csv.h"
 #include "common/units.h"
 
 namespace loupe::datasets {
@@ -266,14 +267,6 @@ std::vector<uint8_t> Resample(const Grey& in, int side) {
   return out;
 }
 
-// A CSV field as written back exactly (no spreadsheet guard: these files are Loupe's own).
-std::string Field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos && (s.empty() || (s.front() != ' ' && s.back() != ' '))) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string Dir(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "" : path.substr(0, slash);
@@ -452,7 +445,7 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
   auto reject = [&](const std::string& path, const std::string& reason) {
     ++out.bad.count;
     if (out.bad.first.size() < BadRowReport::kListed) out.bad.first.push_back({0, path + ": " + reason});
-    out.bad.lines += Field(path) + "," + Field(reason) + "\n";
+    out.bad.lines += CsvField(path) + "," + CsvField(reason) + "\n";
   };
 
   struct Decoded {
@@ -538,12 +531,12 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
   for (int i = 0; i < side * side; ++i) csv += ",pixel_" + std::to_string(i);
   csv += ",label\n";
   for (const Decoded& d : decoded) {
-    csv += Field(d.file->path);
+    csv += CsvFieldExact(d.file->path);
     for (uint8_t v : Resample(d.grey, side)) {
       csv += ',';
       csv += std::to_string(v);
     }
-    csv += ',' + Field(d.label) + '\n';
+    csv += ',' + CsvFieldExact(d.label) + '\n';
     ++out.per_label[d.label];
   }
   return out;

@@ -6,6 +6,7 @@
 
 #include "common/bounded_json.h"
 #include "datasets/image_columns.h"
+#include "ui/cleaning_words.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
 
@@ -173,10 +174,20 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
                 {"unit", pictures && !listed.empty() && listed[0]["line"].is_string() ? "picture(s)" : "row(s)"},
                 {"more", count > listed.size() ? json(std::to_string(count - listed.size())) : json(false)}};
   }
+  // A cleaned copy: where it came from and each step in words with what it did.
+  json cleaning = false;
+  if (Result<json> made = ds.Cleaning(id); made.ok() && made->is_object()) {
+    json steps = json::array();
+    for (const json& st : made->value("steps", json::array())) steps.push_back(CleaningStepView(st));
+    const json from = made->value("from", json::object());
+    cleaning = {{"from_id", from.value("id", int64_t{0})}, {"from_name", from.value("name", "")},
+                {"rows_before", made->value("rows_before", int64_t{0})}, {"rows_after", made->value("rows_after", int64_t{0})},
+                {"steps", steps}, {"json", made->value("steps", json::array()).dump(2)}};
+  }
   // Pixel columns: the page's rows drawn as images (datasets.js asks for them).
   const bool images = datasets::HasPixelColumns(all_columns);
   json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", slice->total_columns},
-               {"columns_json", column_types.dump()}, {"bad_rows", bad_rows},
+               {"columns_json", column_types.dump()}, {"bad_rows", bad_rows}, {"cleaning", cleaning},
                {"images", images ? json{{"offset", page.offset}, {"limit", kPreviewRows}} : json(false)},
                {"format", rec->format}, {"source", rec->source}, {"columns", columns}, {"preview", rows}};
   std::map<std::string, std::string> query = req.query;

@@ -14,6 +14,7 @@
 //   A .zip/.tar/.tar.gz of PNG/JPEG pictures (or a folder of them as `path`) becomes an
 //   image dataset, labels from sub-folder names or a labels.csv; image_side (4-64) sets
 //   the square the pictures are scaled to (default: their own, else 32).
+//   POST   /api/v1/dataset/{id}/clean  {steps, name?}: a cleaned copy that records its steps
 //   DELETE /api/v1/dataset/{id}
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,8 @@ HttpResponse Reply(DatasetService& s, const Result<DatasetRecord>& r, int status
   json body = DatasetJson(*r);
   Result<json> bad = s.BadRows(r->id);
   body["bad_rows"] = bad.ok() ? *bad : json(nullptr);
+  Result<json> cleaning = s.Cleaning(r->id);
+  body["cleaning"] = cleaning.ok() ? *cleaning : json(nullptr);
   HttpResponse out = JsonOk(body);
   out.status = status;
   return out;
@@ -195,6 +198,24 @@ std::vector<Route> DatasetApiRoutes(DatasetService& s) {
                    coerce = flag;
                  }
                  return Reply(s, s.SetTypes(id, types, coerce));
+               })}));
+  // POST {steps: [...], name?}: a cleaned copy (datasets/cleaning.h), 201 with its
+  // `cleaning` record; the dataset itself is not changed.
+  r.push_back(Offload({"POST", "/api/v1/dataset/:id/clean", WithPathId("dataset id", [&s](const HttpRequest& req, int64_t id) {
+                 LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 64 << 10));
+                 for (auto it = body.begin(); it != body.end(); ++it) {
+                   if (it.key() != "steps" && it.key() != "name") {
+                     return JsonError(Status::InvalidArgument("unknown field \"" + it.key().substr(0, 40) + "\" (steps, name)"));
+                   }
+                 }
+                 std::string name;
+                 if (auto n = body.find("name"); n != body.end() && !n->is_null()) {
+                   if (!n->is_string()) return JsonError(Status::InvalidArgument("name must be a string"));
+                   name = n->get<std::string>();
+                 }
+                 auto steps = body.find("steps");
+                 if (steps == body.end()) return JsonError(Status::InvalidArgument("steps is required: a list of cleaning steps"));
+                 return Reply(s, s.Clean(id, name, *steps), 201);
                })}));
   r.push_back({"DELETE", "/api/v1/dataset/:id", WithPathId("dataset id", [&s](const HttpRequest&, int64_t id) {
                  Status st = s.Delete(id);

@@ -114,6 +114,79 @@
     }).catch((e) => { grid.textContent = 'The images could not be drawn: ' + e.message; grid.classList.add('error-text'); grid.removeAttribute('aria-busy'); });
   }
 
+  // Cleaning: steps built one at a time, then sent together; the server answers with the
+  // copy (which lists them with what each did) or names the step that cannot apply.
+  const clean = document.getElementById('clean-form');
+  if (clean) {
+    const columns = JSON.parse(clean.dataset.columns || '[]');
+    const typeOf = Object.fromEntries(columns.map((c) => [c.name, c.type]));
+    const $ = (id) => document.getElementById(id);
+    const steps = [];
+    const anyColumn = '(any column)';
+    const fillColumns = () => {
+      const op = $('c-op').value;
+      const names = columns.map((c) => c.name);
+      $('c-column').replaceChildren(...(op === 'drop_missing' ? [anyColumn, ...names] : names).map((n) => new Option(n, n)));
+    };
+    const layout = () => {
+      const op = $('c-op').value;
+      $('c-with').hidden = op !== 'fill_missing';
+      $('c-test').hidden = op !== 'filter_rows';
+      const test = $('c-test').value;
+      $('c-value').hidden = !((op === 'fill_missing' && $('c-with').value === 'value') ||
+        (op === 'filter_rows' && test !== 'missing' && test !== 'present'));
+    };
+    const words = (st) => {
+      if (st.op === 'drop_columns') return 'drop ' + st.columns.join(', ');
+      if (st.op === 'drop_missing') return 'drop rows missing a value ' + (st.columns ? 'in ' + st.columns.join(', ') : 'in any column');
+      if (st.op === 'fill_missing') return 'fill missing ' + st.column + ' with ' + (st.with === 'value' ? st.value : 'the ' + st.with);
+      return 'keep rows where ' + st.column + ' ' + (st.test === 'missing' ? 'is missing' : st.test === 'present' ? 'is present' : st.test + ' ' + st.value);
+    };
+    const draw = () => {
+      $('c-steps').replaceChildren(...steps.map((st, i) => {
+        const li = document.createElement('li');
+        const x = document.createElement('button');
+        x.type = 'button'; x.className = 'btn small'; x.textContent = 'remove';
+        x.setAttribute('aria-label', 'remove step ' + (i + 1));
+        x.addEventListener('click', () => { steps.splice(i, 1); draw(); });
+        li.append(words(st) + ' ', x);
+        return li;
+      }));
+      $('c-make').disabled = steps.length === 0;
+    };
+    // A value typed for a numeric column is sent as a number, so the server compares numbers.
+    const valueFor = (column) => {
+      const text = $('c-value').value.trim();
+      return typeOf[column] === 'numeric' && text !== '' && !Number.isNaN(Number(text)) ? Number(text) : text;
+    };
+    $('c-op').addEventListener('change', () => { fillColumns(); layout(); });
+    $('c-with').addEventListener('change', layout);
+    $('c-test').addEventListener('change', layout);
+    $('c-add').addEventListener('click', () => {
+      const op = $('c-op').value, column = $('c-column').value;
+      let st;
+      if (op === 'drop_columns') st = { op, columns: [column] };
+      else if (op === 'drop_missing') st = column === anyColumn ? { op } : { op, columns: [column] };
+      else if (op === 'fill_missing') st = $('c-with').value === 'value' ? { op, column, with: 'value', value: valueFor(column) } : { op, column, with: $('c-with').value };
+      else st = ['missing', 'present'].includes($('c-test').value) ? { op, column, test: $('c-test').value } : { op, column, test: $('c-test').value, value: valueFor(column) };
+      steps.push(st);
+      draw();
+    });
+    clean.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const say = (t, bad) => { $('clean-status').textContent = t; $('clean-status').style.color = bad ? 'var(--bad)' : ''; };
+      say('making the copy…');
+      const body = { steps };
+      if ($('c-name').value.trim()) body.name = $('c-name').value.trim();
+      const resp = await fetch('/api/v1/dataset/' + clean.dataset.dataset + '/clean', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const out = await resp.json();
+      if (resp.status === 201) location.href = '/datasets/' + out.data.id; else say(out.message || ('HTTP ' + resp.status), true);
+    });
+    fillColumns();
+    layout();
+  }
+
   const del = document.getElementById('delete-dataset');
   if (del) del.addEventListener('click', async () => {
     if (!confirm('Delete this dataset and its files?')) return;
