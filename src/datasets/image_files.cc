@@ -442,30 +442,29 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
   PictureTable out;
   out.labels_from = listed ? "labels.csv" : "folders";
   out.bad.header = "file,reason";
-  auto reject = [&](const std::string& path, const std::string& reason) {
-    ++out.bad.count;
-    if (out.bad.first.size() < BadRowReport::kListed) out.bad.first.push_back({0, path + ": " + reason});
-    out.bad.lines += CsvField(path) + "," + CsvField(reason) + "\n";
-  };
+  std::vector<std::pair<std::string, std::string>> rejected;  // (path, reason)
 
-  struct Decoded {
+  // First the names, labels and header sizes; pictures are decoded one at a time below
+  // and only their scaled pixels kept, so memory is pictures x side^2, not their size.
+  struct Candidate {
     const PictureFile* file;
+    Kind kind;
     std::string label;
-    Grey grey;
+    std::pair<uint32_t, uint32_t> size;  // width, height from the header
   };
-  std::vector<Decoded> decoded;
+  std::vector<Candidate> candidates;
   std::set<std::string> seen_paths;
   for (const PictureFile* f : files) {
     const Kind kind = KindOf(f->bytes);
     if (kind == Kind::kOther) {
-      if (PictureName(f->path)) reject(f->path, "not a PNG or JPEG file");
+      if (PictureName(f->path)) rejected.emplace_back(f->path, "not a PNG or JPEG file");
       continue;  // other files (a README, the labels) are not pictures
     }
     std::string label;
     if (listed) {
       auto it = listed->find(f->path);
       if (it == listed->end()) {
-        reject(f->path, "not listed in " + labels_file->path);
+        rejected.emplace_back(f->path, "not listed in " + labels_file->path);
         continue;
       }
       label = it->second;
@@ -473,25 +472,65 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
     } else {
       label = Base(Dir(f->path));
       if (label.empty()) {
-        reject(f->path, "not in a folder: put each class's pictures in a folder named after it, or add a labels.csv");
+        rejected.emplace_back(f->path, "not in a folder: put each class's pictures in a folder named after it, or add a labels.csv");
         continue;
       }
     }
     if (label.empty() || IsMissingToken(label)) {
-      reject(f->path, label.empty() ? "its label is blank" : "its label \"" + label + "\" reads as a missing value");
+      rejected.emplace_back(f->path, label.empty() ? "its label is blank" : "its label \"" + label + "\" reads as a missing value");
       continue;
     }
-    Decoded d{f, label, {}};
-    if (Status s = Decode(f->bytes, kind, options.limits, d.grey); !s.ok()) {
-      reject(f->path, s.message());
+    std::optional<std::pair<uint32_t, uint32_t>> size = HeaderSize(f->bytes, kind);
+    if (!size) {
+      rejected.emplace_back(f->path, "its header is unreadable");
       continue;
     }
-    decoded.push_back(std::move(d));
+    candidates.push_back({f, kind, label, *size});
   }
   if (listed) {
     for (const auto& [path, label] : *listed) {
-      if (!seen_paths.count(path)) reject(path, "listed in " + labels_file->path + " but not among the pictures");
+      if (!seen_paths.count(path)) rejected.emplace_back(path, "listed in " + labels_file->path + " but not among the pictures");
     }
+  }
+
+  int side = options.side;
+  if (side == 0 && !candidates.empty()) {
+    const auto first = candidates[0].size;
+    const bool same = std::all_of(candidates.begin(), candidates.end(), [&](const Candidate& c) { return c.size == first; });
+    side = same && first.first == first.second && first.first >= static_cast<uint32_t>(kMinPictureSide) &&
+                   first.first <= static_cast<uint32_t>(kMaxAutoSide)
+               ? static_cast<int>(first.first)
+               : kDefaultSide;
+  }
+  const size_t columns = static_cast<size_t>(side) * side + 2;
+  if (candidates.size() * columns > options.max_cells) {
+    return Status::TooLarge(std::to_string(candidates.size()) + " pictures of " + std::to_string(side) + "x" +
+                            std::to_string(side) + " are " + std::to_string(candidates.size() * columns) +
+                            " cells; the server reads at most " + std::to_string(options.max_cells) +
+                            ": choose a smaller image_side or upload fewer pictures");
+  }
+
+  struct Scaled {
+    const PictureFile* file;
+    std::string label;
+    std::vector<uint8_t> pixels;
+  };
+  std::vector<Scaled> scaled;
+  for (const Candidate& c : candidates) {
+    Grey grey;
+    if (Status st = Decode(c.file->bytes, c.kind, options.limits, grey); !st.ok()) {
+      rejected.emplace_back(c.file->path, st.message());
+      continue;
+    }
+    scaled.push_back({c.file, c.label, Resample(grey, side)});
+  }
+
+  // The report in path order, whichever pass found each.
+  std::stable_sort(rejected.begin(), rejected.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [path, reason] : rejected) {
+    ++out.bad.count;
+    if (out.bad.first.size() < BadRowReport::kListed) out.bad.first.push_back({0, path + ": " + reason});
+    out.bad.lines += CsvField(path) + "," + CsvField(reason) + "\n";
   }
   if (out.bad.count > 0 && !options.skip_bad) {
     std::string first;
@@ -503,36 +542,21 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
                                    ". Fix them, or upload again with skip_bad_rows to leave them out (they are "
                                    "listed and kept for download)");
   }
-  if (decoded.empty()) {
+  if (scaled.empty()) {
     return Status::InvalidArgument("no PNG or JPEG pictures found" +
                                    std::string(out.bad.count ? " that could be used" : "") +
                                    ": put each class's pictures in a folder named after it");
   }
-
-  int side = options.side;
-  if (side == 0) {
-    const long h = decoded[0].grey.nr(), w = decoded[0].grey.nc();
-    const bool same = std::all_of(decoded.begin(), decoded.end(),
-                                  [&](const Decoded& d) { return d.grey.nr() == h && d.grey.nc() == w; });
-    side = same && h == w && h >= kMinPictureSide && h <= kMaxAutoSide ? static_cast<int>(h) : kDefaultSide;
-  }
-  const size_t columns = static_cast<size_t>(side) * side + 2;
-  if (decoded.size() * columns > options.max_cells) {
-    return Status::TooLarge(std::to_string(decoded.size()) + " pictures of " + std::to_string(side) + "x" +
-                            std::to_string(side) + " are " + std::to_string(decoded.size() * columns) +
-                            " cells; the server reads at most " + std::to_string(options.max_cells) +
-                            ": choose a smaller image_side or upload fewer pictures");
-  }
   out.side = side;
-  out.pictures = decoded.size();
+  out.pictures = scaled.size();
   std::string& csv = out.csv;
-  csv.reserve(decoded.size() * (columns * 4));
+  csv.reserve(scaled.size() * (columns * 4));
   csv += "file";
   for (int i = 0; i < side * side; ++i) csv += ",pixel_" + std::to_string(i);
   csv += ",label\n";
-  for (const Decoded& d : decoded) {
+  for (const Scaled& d : scaled) {
     csv += CsvFieldExact(d.file->path);
-    for (uint8_t v : Resample(d.grey, side)) {
+    for (uint8_t v : d.pixels) {
       csv += ',';
       csv += std::to_string(v);
     }

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <future>
 #include <list>
+#include <thread>
 
 namespace loupe::llm {
 
@@ -355,8 +357,14 @@ void HttpClient::Loop() {
     curl_multi_timeout(multi, &curl_ms);
     if (curl_ms >= 0) wait_ms = std::min(wait_ms, static_cast<int>(curl_ms));
     epoll_event events[64];
-    const int ready = epoll_wait(epoll_fd_, events, 64, wait_ms);
     int running = 0;
+    const int ready = epoll_wait(epoll_fd_, events, 64, wait_ms);
+    if (ready < 0 && errno != EINTR) {
+      // No epoll set (descriptors ran out at start-up): every transfer is visited on a
+      // short timer instead, slower but never a spinning core.
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::clamp(wait_ms, 1, 10)));
+      curl_multi_perform(multi, &running);
+    }
     for (int i = 0; i < ready; ++i) {
       const int fd = events[i].data.fd;
       if (fd == wake_fd_) {
