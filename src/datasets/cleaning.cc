@@ -19,6 +19,11 @@ namespace {
 
 using nlohmann::json;
 
+// The times ISO 8601 text without an expanded year can hold: 0000-01-01 to 9999-12-31.
+constexpr int64_t kFirstWritableMicros = -62167219200LL * 1000000;
+constexpr int64_t kLastWritableMicros = 253402300799LL * 1000000 + 999999;
+bool Writable(int64_t micros) { return micros >= kFirstWritableMicros && micros <= kLastWritableMicros; }
+
 std::string Shortest(double v) {
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
@@ -46,7 +51,18 @@ class Cleaner {
                                    "\" (drop_columns, drop_missing, fill_missing or filter_rows)");
   }
 
-  CleanedTable Finish(json steps) const {
+  Result<CleanedTable> Finish(json steps) const {
+    for (size_t c : cols_) {
+      const datasets::Column& col = t_.columns[c];
+      if (col.type != ColumnType::kDatetime) continue;
+      for (size_t r : rows_) {
+        if (!col.IsMissing(r) && !Writable(col.micros[r])) {
+          return Status::InvalidArgument("column " + col.name + ", row " + std::to_string(r + 1) +
+                                         ": a time outside the years 0000-9999 cannot be written to the copy; "
+                                         "filter that row out or drop the column");
+        }
+      }
+    }
     CleanedTable out;
     out.steps = std::move(steps);
     out.rows = rows_.size();
@@ -74,6 +90,7 @@ class Cleaner {
 
   static Status OnlyKeys(const json& step, std::initializer_list<const char*> keys) {
     for (auto it = step.begin(); it != step.end(); ++it) {
+      if (it.key() == "result") continue;  // a recorded step sent back as it was shown
       if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return it.key() == k; })) {
         return Status::InvalidArgument("unknown field \"" + it.key().substr(0, 40) + "\"");
       }
@@ -131,8 +148,9 @@ class Cleaner {
       return std::nullopt;
     }
     if (!fill_[c]) return std::nullopt;
-    return col.type == ColumnType::kDatetime ? std::optional<double>(static_cast<double>(*ParseIsoMicros(*fill_[c])))
-                                             : ParseNumber(*fill_[c]);
+    if (col.type != ColumnType::kDatetime) return ParseNumber(*fill_[c]);
+    std::optional<int64_t> micros = ParseIsoMicros(*fill_[c]);
+    return micros ? std::optional<double>(static_cast<double>(*micros)) : std::nullopt;
   }
 
   Result<json> DropColumns(const json& step) {
@@ -161,8 +179,9 @@ class Cleaner {
         }
         return Shortest(v.get<double>());
       case ColumnType::kDatetime: {
-        if (!v.is_string() || !ParseIsoMicros(v.get<std::string>())) {
-          return Status::InvalidArgument("\"value\" must be an ISO 8601 date or time: " + col.name + " is a datetime");
+        if (!v.is_string() || !ParseIsoMicros(v.get<std::string>()) || !Writable(*ParseIsoMicros(v.get<std::string>()))) {
+          return Status::InvalidArgument("\"value\" must be an ISO 8601 date or time in the years 0000-9999: " + col.name +
+                                         " is a datetime");
         }
         return FormatIsoMicros(*ParseIsoMicros(v.get<std::string>()));
       }
@@ -225,7 +244,9 @@ class Cleaner {
     } else if (how == "mode") {
       std::unordered_map<std::string, size_t> counts;
       for (size_t r : rows_) {
-        if (!Missing(c, r)) ++counts[Text(c, r)];
+        if (Missing(c, r)) continue;
+        if (col.type == ColumnType::kDatetime && !col.IsMissing(r) && !Writable(col.micros[r])) continue;
+        ++counts[Text(c, r)];
       }
       if (counts.empty()) return Status::InvalidArgument(col.name + " has no values to take the mode of");
       const auto best = std::min_element(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
@@ -293,8 +314,14 @@ class Cleaner {
       }
     }
     const size_t before = rows_.size();
-    std::erase_if(rows_, [&](size_t r) { return !keep(r); });
-    return json{{"rows_removed", before - rows_.size()}, {"rows_left", rows_.size()}};
+    size_t missing_removed = 0;
+    std::erase_if(rows_, [&](size_t r) {
+      if (keep(r)) return false;
+      missing_removed += Missing(c, r) ? 1 : 0;
+      return true;
+    });
+    // A missing value passes no comparison: say how many of the removed rows that was.
+    return json{{"rows_removed", before - rows_.size()}, {"missing_removed", missing_removed}, {"rows_left", rows_.size()}};
   }
 
   const Table& t_;
@@ -316,10 +343,10 @@ Result<CleanedTable> ApplyCleaning(const Table& table, const json& steps) {
     Result<json> result = cleaner.Apply(steps[i]);
     if (!result.ok()) return Status::InvalidArgument("step " + std::to_string(i + 1) + ": " + result.status().message());
     json step = steps[i];
-    step["result"] = *result;
+    step["result"] = *result;  // replaces a result sent back with a recorded step
     recorded.push_back(std::move(step));
   }
-  CleanedTable out = cleaner.Finish(std::move(recorded));
+  LOUPE_ASSIGN_OR_RETURN(CleanedTable out, cleaner.Finish(std::move(recorded)));
   if (out.rows == 0) return Status::InvalidArgument("the steps leave no rows");
   return out;
 }

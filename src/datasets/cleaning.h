@@ -11,7 +11,8 @@
 //   {"op": "filter_rows", "column": "a", "test": "=="|"!="|"<"|"<="|">"|">="|"contains"|
 //                         "missing"|"present", "value": ...}   keeps the rows that pass
 // Numbers and datetimes compare as values (a datetime as ISO 8601 text); other columns
-// compare as text.
+// compare as text; a missing value passes only "missing" (the result counts them). A
+// step's "result" sent back with it (a recorded step replayed) is ignored.
 #pragma once
 
 #include <map>

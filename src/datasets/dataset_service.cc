@@ -193,7 +193,10 @@ Result<DatasetRecord> DatasetService::SavePictures(std::string name, const std::
   if (name.empty()) name = Stem(file_name);
   return Save(std::move(name), Stem(file_name) + ".csv", "csv", pictures.csv,
               source.empty() ? "upload:" + fs::path(file_name).filename().string() : source,
-              {.left_out = pictures.bad.count > 0 ? &pictures.bad : nullptr});
+              // Labels are folder names as written: "01" and "1", or a date-like
+              // folder, must not be read as numbers or times (that merged classes).
+              {.left_out = pictures.bad.count > 0 ? &pictures.bad : nullptr,
+               .types = {{"label", ColumnType::kCategorical}}});
 }
 
 Result<DatasetRecord> DatasetService::Save(std::string name, const std::string& file_name, const std::string& format,
@@ -465,19 +468,30 @@ Result<DatasetRecord> DatasetService::Clean(int64_t id, std::string name, const 
   LOUPE_ASSIGN_OR_RETURN(DatasetRecord rec, store_.GetDataset(id));
   LOUPE_ASSIGN_OR_RETURN(Table table, Load(id));
   LOUPE_ASSIGN_OR_RETURN(CleanedTable cleaned, ApplyCleaning(table, steps));
-  if (name.empty()) {
-    LOUPE_ASSIGN_OR_RETURN(std::vector<DatasetRecord> all, store_.ListDatasets());
-    std::set<std::string> taken;
-    for (const DatasetRecord& d : all) taken.insert(d.name);
-    name = rec.name + "-cleaned";
-    for (int n = 2; taken.count(name); ++n) name = rec.name + "-cleaned-" + std::to_string(n);
+  // Retypes made on the source by hand change it in place, before any step: recorded
+  // here, so the copy says what its steps started from.
+  json set_by_hand = json::array();
+  for (const Column& c : table.columns) {
+    if (!c.type_overridden) continue;
+    set_by_hand.push_back({{"column", c.name}, {"type", ColumnTypeName(c.type)}, {"coerced", c.coerce ? c.coerced : 0}});
   }
   const json record = {{"from", {{"id", id}, {"name", rec.name}}},
+                       {"source_types_set_by_hand", set_by_hand},
                        {"steps", cleaned.steps},
                        {"rows_before", table.rows()},
                        {"rows_after", cleaned.rows}};
-  return Save(std::move(name), "cleaned.csv", "csv", cleaned.csv, "clean:" + std::to_string(id),
-              {.types = cleaned.set_by_hand, .cleaning = &record});
+  const SaveExtras extras{.types = cleaned.set_by_hand, .cleaning = &record};
+  if (!name.empty()) return Save(std::move(name), "cleaned.csv", "csv", cleaned.csv, "clean:" + std::to_string(id), extras);
+  // A default name: the first free one; another copy saved meanwhile takes the next.
+  for (int attempt = 0;; ++attempt) {
+    LOUPE_ASSIGN_OR_RETURN(std::vector<DatasetRecord> all, store_.ListDatasets());
+    std::set<std::string> taken;
+    for (const DatasetRecord& d : all) taken.insert(d.name);
+    std::string free = rec.name + "-cleaned";
+    for (int n = 2; taken.count(free); ++n) free = rec.name + "-cleaned-" + std::to_string(n);
+    Result<DatasetRecord> saved = Save(free, "cleaned.csv", "csv", cleaned.csv, "clean:" + std::to_string(id), extras);
+    if (saved.ok() || saved.status().code() != Code::kConflict || attempt == 20) return saved;
+  }
 }
 
 Result<json> DatasetService::Cleaning(int64_t id) {

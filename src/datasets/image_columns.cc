@@ -21,8 +21,10 @@ std::vector<std::string> PixelColumns(const Table& table) {
   return ImageSide(out.size()) > 0 ? out : std::vector<std::string>{};
 }
 
-bool HasPixelColumns(const nlohmann::json& catalogue_columns) {
-  if (!catalogue_columns.is_array()) return false;
+bool HasPixelColumns(const nlohmann::json& catalogue_columns) { return PixelSide(catalogue_columns) > 0; }
+
+int PixelSide(const nlohmann::json& catalogue_columns) {
+  if (!catalogue_columns.is_array()) return 0;
   Table names;
   for (const nlohmann::json& c : catalogue_columns) {
     if (!c.is_object()) continue;
@@ -31,7 +33,7 @@ bool HasPixelColumns(const nlohmann::json& catalogue_columns) {
     stub.type = ParseColumnType(c.value("type", "")).value_or(ColumnType::kText);
     names.columns.push_back(std::move(stub));
   }
-  return !PixelColumns(names).empty();
+  return ImageSide(PixelColumns(names).size());
 }
 
 nlohmann::json ImageRows(const Table& table, size_t offset, size_t limit) {

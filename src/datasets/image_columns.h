@@ -17,6 +17,8 @@ std::vector<std::string> PixelColumns(const Table& table);
 // The same from a catalogue column list ([{name, type}], the dataset row's columns), so
 // a page can tell an image dataset without reading its data.
 bool HasPixelColumns(const nlohmann::json& catalogue_columns);
+// The images' side from a catalogue column list; 0 without pixel columns.
+int PixelSide(const nlohmann::json& catalogue_columns);
 // The side of the square images `pixels` columns hold, or 0 when not square or under 4x4.
 int ImageSide(size_t pixels);
 

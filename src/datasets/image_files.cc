@@ -37,15 +37,32 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 }
 
 
-// Folders and files people do not mean as data: macOS metadata, hidden files.
-bool Skipped(const std::string& path) {
+// The '/'-separated parts of a path, empty ones included (a//b).
+std::vector<std::string_view> Parts(const std::string& path) {
+  std::vector<std::string_view> parts;
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string::npos) end = path.size();
-    std::string_view part(path.data() + start, end - start);
-    if (part == "__MACOSX" || (!part.empty() && part[0] == '.')) return true;
+    parts.emplace_back(path.data() + start, end - start);
     start = end + 1;
+  }
+  return parts;
+}
+
+// Folders and files people do not mean as data: macOS metadata, hidden files ("." and
+// ".." parts are not hidden: such a path is reported, not ignored).
+bool Skipped(const std::string& path) {
+  for (std::string_view part : Parts(path)) {
+    if (part == "__MACOSX" || (part.size() > 1 && part[0] == '.' && part != "..")) return true;
+  }
+  return false;
+}
+
+// A "." or ".." part, or an empty one (a//b): the folder a label would come from is unclear.
+bool OddParts(const std::string& path) {
+  for (std::string_view part : Parts(path)) {
+    if (part.empty() || part == "." || part == "..") return true;
   }
   return false;
 }
@@ -72,6 +89,12 @@ Kind KindOf(const std::string& bytes) {
 bool PictureName(const std::string& path) {
   const std::string l = Lower(path);
   return EndsWith(l, ".png") || EndsWith(l, ".jpg") || EndsWith(l, ".jpeg");
+}
+
+// Files the pictures' table reads: pictures by their names, and the labels.
+bool Wanted(const std::string& path) {
+  const std::string l = Lower(path);
+  return PictureName(path) || l == "labels.csv" || EndsWith(l, "/labels.csv");
 }
 
 uint32_t Be(const std::string& b, size_t at, int n) {
@@ -218,52 +241,41 @@ Status Decode(const std::string& bytes, Kind kind, const PictureLimits& limits, 
 
 uint8_t Byte(double v) { return static_cast<uint8_t>(std::lround(std::clamp(v, 0.0, 255.0))); }
 
-// Scaled to side x side: each output pixel the mean of the source area it covers when
-// shrinking (so a large photo is not just sampled), bilinear between pixel centres when
-// enlarging.
-std::vector<uint8_t> Resample(const Grey& in, int side) {
-  std::vector<uint8_t> out(static_cast<size_t>(side) * side);
-  const long h = in.nr(), w = in.nc();
-  if (h >= side && w >= side) {
-    const double sy = static_cast<double>(h) / side, sx = static_cast<double>(w) / side;
-    for (int r = 0; r < side; ++r) {
-      const double y0 = r * sy, y1 = (r + 1) * sy;
-      for (int c = 0; c < side; ++c) {
-        const double x0 = c * sx, x1 = (c + 1) * sx;
-        double sum = 0, area = 0;
-        for (long y = static_cast<long>(y0); y < std::min<long>(h, static_cast<long>(std::ceil(y1))); ++y) {
-          const double wy = std::min<double>(y + 1, y1) - std::max<double>(y, y0);
-          for (long x = static_cast<long>(x0); x < std::min<long>(w, static_cast<long>(std::ceil(x1))); ++x) {
-            const double wx = std::min<double>(x + 1, x1) - std::max<double>(x, x0);
-            sum += in.at(y, x) * wy * wx;
-            area += wy * wx;
-          }
-        }
-        out[static_cast<size_t>(r) * side + c] = Byte(sum / area);
+// One line of n samples scaled to `side`: each output the mean of the span it covers when
+// shrinking (a large photo is averaged, not sampled), bilinear between sample centres
+// when enlarging.
+void Resample1d(const float* in, long n, long stride, int side, float* out, long out_stride) {
+  if (n >= side) {
+    const double scale = static_cast<double>(n) / side;
+    for (int i = 0; i < side; ++i) {
+      const double x0 = i * scale, x1 = (i + 1) * scale;
+      double sum = 0, width = 0;
+      for (long x = static_cast<long>(x0); x < std::min<long>(n, static_cast<long>(std::ceil(x1))); ++x) {
+        const double w = std::min<double>(x + 1, x1) - std::max<double>(x, x0);
+        sum += in[x * stride] * w;
+        width += w;
       }
+      out[i * out_stride] = static_cast<float>(sum / width);
     }
-    return out;
+    return;
   }
-  auto axis = [](int i, int side, long n, long& lo, long& hi, double& t) {
-    double p = (i + 0.5) * static_cast<double>(n) / side - 0.5;
-    p = std::clamp(p, 0.0, static_cast<double>(n - 1));
-    lo = static_cast<long>(std::floor(p));
-    hi = std::min(lo + 1, n - 1);
-    t = p - lo;
-  };
-  for (int r = 0; r < side; ++r) {
-    long y0, y1;
-    double ty;
-    axis(r, side, h, y0, y1, ty);
-    for (int c = 0; c < side; ++c) {
-      long x0, x1;
-      double tx;
-      axis(c, side, w, x0, x1, tx);
-      const double top = in.at(y0, x0) * (1 - tx) + in.at(y0, x1) * tx;
-      const double bottom = in.at(y1, x0) * (1 - tx) + in.at(y1, x1) * tx;
-      out[static_cast<size_t>(r) * side + c] = Byte(top * (1 - ty) + bottom * ty);
-    }
+  for (int i = 0; i < side; ++i) {
+    const double p = std::clamp((i + 0.5) * static_cast<double>(n) / side - 0.5, 0.0, static_cast<double>(n - 1));
+    const long lo = static_cast<long>(std::floor(p)), hi = std::min(lo + 1, n - 1);
+    const double t = p - lo;
+    out[i * out_stride] = static_cast<float>(in[lo * stride] * (1 - t) + in[hi * stride] * t);
   }
+}
+
+// Scaled to side x side, each axis on its own (rows first, then columns).
+std::vector<uint8_t> Resample(const Grey& in, int side) {
+  const long h = in.nr(), w = in.nc();
+  std::vector<float> rows(static_cast<size_t>(h) * side);
+  for (long r = 0; r < h; ++r) Resample1d(&in.v[static_cast<size_t>(r * w)], w, 1, side, &rows[static_cast<size_t>(r) * side], 1);
+  std::vector<float> both(static_cast<size_t>(side) * side);
+  for (int c = 0; c < side; ++c) Resample1d(&rows[static_cast<size_t>(c)], h, side, side, &both[static_cast<size_t>(c)], side);
+  std::vector<uint8_t> out(both.size());
+  for (size_t i = 0; i < both.size(); ++i) out[i] = Byte(both[i]);
   return out;
 }
 
@@ -301,8 +313,8 @@ Result<std::map<std::string, std::string>> ReadLabels(const PictureFile& f) {
     label_col = 1;
   }
   if (!file_col || !label_col || *file_col == *label_col) {
-    return Status::InvalidArgument(f.path + " needs a file column (file, filename, image or path) and a label column "
-                                   "(label, class or category)");
+    return Status::InvalidArgument(f.path + " needs a file column (file, filename, file_name, image, path or name) "
+                                   "and a label column (label, class, category, target or y)");
   }
   std::map<std::string, std::string> labels;
   const std::string base = Dir(f.path);
@@ -325,7 +337,10 @@ Result<std::map<std::string, std::string>> ReadLabels(const PictureFile& f) {
 
 bool IsPictureArchiveName(const std::string& file_name) {
   const std::string l = Lower(file_name);
-  return EndsWith(l, ".zip") || EndsWith(l, ".tar") || EndsWith(l, ".tar.gz") || EndsWith(l, ".tgz");
+  for (const char* ext : {".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz"}) {
+    if (EndsWith(l, ext)) return true;
+  }
+  return false;
 }
 
 Result<std::vector<PictureFile>> ReadPictureArchive(const std::string& bytes, const PictureLimits& limits) {
@@ -357,7 +372,11 @@ Result<std::vector<PictureFile>> ReadPictureArchive(const std::string& bytes, co
     const char* name = archive_entry_pathname_utf8(entry);
     if (!name) name = archive_entry_pathname(entry);
     std::optional<std::string> path = CleanPath(name ? name : "");
-    if (!path || Skipped(*path)) continue;
+    // Only what can be used is unpacked: a zip of large non-picture files costs nothing.
+    if (!path || Skipped(*path) || !Wanted(*path)) {
+      archive_read_data_skip(a.get());
+      continue;
+    }
     PictureFile f;
     f.path = *path;
     char buf[65536];
@@ -397,7 +416,7 @@ Result<std::vector<PictureFile>> ReadPictureFolder(const std::string& dir, const
     const fs::file_status st = it->symlink_status(ec);
     if (ec || !fs::is_regular_file(st)) continue;
     const std::string rel = fs::relative(it->path(), dir, ec).generic_string();
-    if (ec || Skipped(rel)) continue;
+    if (ec || Skipped(rel) || !Wanted(rel)) continue;
     const uintmax_t size = it->file_size(ec);
     if (ec) continue;
     if (size > limits.max_file_bytes) {
@@ -454,11 +473,21 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
   };
   std::vector<Candidate> candidates;
   std::set<std::string> seen_paths;
+  std::set<std::string> paths;
   for (const PictureFile* f : files) {
+    if (!PictureName(f->path)) continue;  // the labels, or what a caller passed besides
+    if (!paths.insert(f->path).second) {
+      rejected.emplace_back(f->path, "appears more than once (the first is used)");
+      continue;
+    }
+    if (OddParts(f->path)) {
+      rejected.emplace_back(f->path, "its path has an empty, . or .. part, so its folder is unclear");
+      continue;
+    }
     const Kind kind = KindOf(f->bytes);
     if (kind == Kind::kOther) {
-      if (PictureName(f->path)) rejected.emplace_back(f->path, "not a PNG or JPEG file");
-      continue;  // other files (a README, the labels) are not pictures
+      rejected.emplace_back(f->path, "not a PNG or JPEG file");
+      continue;
     }
     std::string label;
     if (listed) {
@@ -477,7 +506,8 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
       }
     }
     if (label.empty() || IsMissingToken(label)) {
-      rejected.emplace_back(f->path, label.empty() ? "its label is blank" : "its label \"" + label + "\" reads as a missing value");
+      rejected.emplace_back(f->path, label.empty() ? "its label is blank or reads as a missing value (NA, null, ...)"
+                                                   : "its label \"" + label + "\" reads as a missing value");
       continue;
     }
     std::optional<std::pair<uint32_t, uint32_t>> size = HeaderSize(f->bytes, kind);
@@ -540,7 +570,7 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
     return Status::InvalidArgument(std::to_string(out.bad.count) + (out.bad.count == 1 ? " picture" : " pictures") +
                                    " cannot be used: " + first + (out.bad.count > 10 ? "; and more" : "") +
                                    ". Fix them, or upload again with skip_bad_rows to leave them out (they are "
-                                   "listed and kept for download)");
+                                   "listed, with why, for download)");
   }
   if (scaled.empty()) {
     return Status::InvalidArgument("no PNG or JPEG pictures found" +

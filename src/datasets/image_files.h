@@ -25,16 +25,17 @@ struct PictureFile {
 struct PictureLimits {
   size_t max_files = 100'000;             // entries in the archive or folder
   size_t max_file_bytes = 16u << 20;      // one picture
-  size_t max_total_bytes = 1024u << 20;   // all pictures, unpacked (a zip bomb stops here)
+  size_t max_total_bytes = 256u << 20;    // all pictures, unpacked (a zip bomb stops here)
   uint64_t max_pixels = 4096ull * 4096;   // one picture's width x height, read from its header
 };
 
-// .zip, .tar, .tar.gz, .tgz (case-insensitive).
+// .zip, .tar, .tar.gz, .tgz, .tar.bz2, .tbz2, .tar.xz, .txz (case-insensitive).
 bool IsPictureArchiveName(const std::string& file_name);
 
-// The regular files of a zip or tar (gzip, bzip2 and xz allowed), skipping folders,
-// links, macOS metadata (__MACOSX/, ._*) and hidden files. InvalidArgument when it is not
-// an archive; TooLarge past the limits.
+// The pictures (.png, .jpg, .jpeg by name) and labels.csv files of a zip or tar (gzip,
+// bzip2 and xz allowed); other files, folders, links, macOS metadata (__MACOSX/, ._*) and
+// hidden files are passed over unread. InvalidArgument when it is not an archive;
+// TooLarge past the limits.
 Result<std::vector<PictureFile>> ReadPictureArchive(const std::string& bytes, const PictureLimits& limits = {});
 // The same from a folder and its sub-folders (links are not followed).
 Result<std::vector<PictureFile>> ReadPictureFolder(const std::string& dir, const PictureLimits& limits = {});

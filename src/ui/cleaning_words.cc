@@ -47,7 +47,9 @@ json CleaningStepView(const json& step) {
     const std::string test = step.value("test", "");
     text = "keep rows where " + step.value("column", "") + " " +
            (test == "missing" ? "is missing" : test == "present" ? "is present" : test + " " + ValueText(step.value("value", json(""))));
-    outcome = Count(result.value("rows_removed", json(0)), "row removed", "rows removed") + ", " +
+    const int64_t missing = result.value("missing_removed", int64_t{0});
+    outcome = Count(result.value("rows_removed", json(0)), "row removed", "rows removed") +
+              (missing > 0 && test != "missing" ? " (" + std::to_string(missing) + " of them missing a value)" : "") + ", " +
               Count(result.value("rows_left", json(0)), "left", "left");
   } else {
     text = op;

@@ -180,13 +180,27 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
     json steps = json::array();
     for (const json& st : made->value("steps", json::array())) steps.push_back(CleaningStepView(st));
     const json from = made->value("from", json::object());
+    json retyped = json::array();
+    for (const json& t : made->value("source_types_set_by_hand", json::array())) {
+      const int64_t coerced = t.value("coerced", int64_t{0});
+      retyped.push_back({{"text", t.value("column", "") + " set to " + t.value("type", "") + " by hand" +
+                                      (coerced > 0 ? " (" + std::to_string(coerced) + " value" + (coerced == 1 ? "" : "s") +
+                                                         " that did not convert became missing)"
+                                                   : "")}});
+    }
     cleaning = {{"from_id", from.value("id", int64_t{0})}, {"from_name", from.value("name", "")},
                 {"rows_before", made->value("rows_before", int64_t{0})}, {"rows_after", made->value("rows_after", int64_t{0})},
-                {"steps", steps}, {"json", made->value("steps", json::array()).dump(2)}};
+                {"steps", steps}, {"json", made->value("steps", json::array()).dump(2)},
+                {"retyped", retyped}, {"has_retyped", !retyped.empty()}};
   }
   // Pixel columns: the page's rows drawn as images (datasets.js asks for them).
   const bool images = datasets::HasPixelColumns(all_columns);
+  std::string pictures_note;
+  if (const int side = images ? datasets::PixelSide(all_columns) : 0; side > 0) {
+    pictures_note = std::to_string(side) + "×" + std::to_string(side) + " grey pictures";
+  }
   json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", slice->total_columns},
+               {"pictures_note", pictures_note.empty() ? json(false) : json(pictures_note)},
                {"columns_json", column_types.dump()}, {"bad_rows", bad_rows}, {"cleaning", cleaning},
                {"images", images ? json{{"offset", page.offset}, {"limit", kPreviewRows}} : json(false)},
                {"format", rec->format}, {"source", rec->source}, {"columns", columns}, {"preview", rows}};

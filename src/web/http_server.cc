@@ -199,6 +199,22 @@ class RestinioEventStream final : public EventStream, public std::enable_shared_
   ~RestinioEventStream() override { Close(); }
 
   bool Send(std::string data) override {
+    bool recheck = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return false;
+      const auto now = std::chrono::steady_clock::now();
+      if (still_allowed_ && now - checked_ > std::chrono::seconds(5)) {
+        checked_ = now;
+        recheck = true;
+      }
+    }
+    // The credential is looked up again without the stream's lock: a flush pass on an
+    // I/O thread (every stream's) does not wait behind a store read.
+    if (recheck && !still_allowed_()) {
+      Close();
+      return false;
+    }
     bool schedule = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -206,15 +222,6 @@ class RestinioEventStream final : public EventStream, public std::enable_shared_
       {
         std::lock_guard<std::mutex> f(flow_->mu);
         if (flow_->gone) return false;
-      }
-      const auto now = std::chrono::steady_clock::now();
-      if (still_allowed_ && now - checked_ > std::chrono::seconds(5)) {
-        checked_ = now;
-        if (!still_allowed_()) {
-          closed_ = true;
-          builder_->done();
-          return false;
-        }
       }
       const size_t n = data.size();
       {

@@ -149,6 +149,7 @@ test('pictures: a zip of folders uploaded, shown as a grid, trained, and a light
   });
   await page.setInputFiles('#predict-image', { name: 'inverse.png', mimeType: 'image/png', buffer: Buffer.from(inverse, 'base64') });
   await page.waitForFunction(() => document.getElementById('predict-invert').checked);
+  assert.equal(await page.textContent('#predict-status'), "inverted: its background is dark, the training pictures' light");
   assert.equal(await page.$eval('#predict-canvas', (c) => c.getContext('2d').getImageData(0, 0, 1, 1).data[0]), 255);
   const [again] = await Promise.all([
     page.waitForResponse((r) => r.url().endsWith('/predict')),

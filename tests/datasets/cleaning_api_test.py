@@ -65,14 +65,17 @@ class CleaningApiTest(unittest.TestCase):
         self.assertEqual(c["from"], {"id": self.people, "name": "people"})
         self.assertEqual((c["rows_before"], c["rows_after"]), (5, 3))
         self.assertEqual([s["result"] for s in c["steps"]],
-                         [{"value_used": "72", "cells_filled": 2}, {"rows_removed": 1, "rows_left": 4},
+                         [{"value_used": "72", "cells_filled": 2}, {"rows_removed": 1, "missing_removed": 0, "rows_left": 4},
                           {"rows_removed": 1}, {"columns_dropped": 1}])
+        self.assertEqual(c["source_types_set_by_hand"], [])
         self.assertEqual([{k: v for k, v in s.items() if k != "result"} for s in c["steps"]], steps)
         # The original is untouched, and says nothing of cleaning.
         status, orig, _ = self.server.get(f"/api/v1/dataset/{self.people}")
         self.assertEqual((orig["data"]["rows"], orig["data"]["cleaning"]), (5, None))
-        # Replaying the recorded steps on the original gives the same table.
-        again = self.clean([{k: v for k, v in s.items() if k != "result"} for s in c["steps"]])
+        # Replaying the recorded steps on the original, as the page shows them (results
+        # and all), gives the same table.
+        again = self.clean(c["steps"])
+        self.assertEqual(again["cleaning"]["steps"], c["steps"])
         self.assertEqual(self.rows(again["id"]), self.rows(d["id"]))
         # Default names: "<name>-cleaned", then -2, -3, ... while taken.
         self.assertRegex(again["name"], r"^people-cleaned(-\d+)?$")
@@ -114,6 +117,12 @@ class CleaningApiTest(unittest.TestCase):
         d = self.clean([{"op": "filter_rows", "column": "city", "test": "contains", "value": "on"},
                         {"op": "filter_rows", "column": "age", "test": "present"}])
         self.assertEqual([r[0] for r in self.rows(d["id"])], ["Ada"])  # London (Alan's age is missing)
+        # A comparison drops rows whose value is missing, and says how many of them.
+        d = self.clean([{"op": "filter_rows", "column": "age", "test": ">=", "value": 0}])
+        self.assertEqual(d["cleaning"]["steps"][0]["result"], {"rows_removed": 2, "missing_removed": 2, "rows_left": 3})
+        status, page, _ = self.server.request("GET", f"/datasets/{d['id']}")
+        page = page if isinstance(page, str) else page.decode()
+        self.assertIn("2 rows removed (2 of them missing a value), 3 left", page)
 
     def test_types_set_by_hand_are_carried(self):
         status, out, _ = self.server.request("PATCH", f"/api/v1/dataset/{self.people}/types", {"age": "categorical"})
@@ -123,8 +132,26 @@ class CleaningApiTest(unittest.TestCase):
             age = next(c for c in d["columns"] if c["name"] == "age")
             self.assertEqual((age["type"], age["overridden"]), ("categorical", True))
             self.assertFalse(next(c for c in d["columns"] if c["name"] == "city")["overridden"])
+            # The copy says what its source had been retyped to before the steps.
+            self.assertEqual(d["cleaning"]["source_types_set_by_hand"], [{"column": "age", "type": "categorical", "coerced": 0}])
+            status, page, _ = self.server.request("GET", f"/datasets/{d['id']}")
+            page = page if isinstance(page, str) else page.decode()
+            self.assertIn("On people before the steps: age set to categorical by hand;", page)
         finally:
             self.server.request("PATCH", f"/api/v1/dataset/{self.people}/types", {"age": "auto"})
+
+    def test_times_outside_years_0000_to_9999_are_refused_not_rewritten(self):
+        body, ctype = multipart({"name": "far"}, {"file": ("far.csv", b"k,v\n1,9999-12-31T23:30:00-01:00\n2,2020-01-01\n")})
+        status, out, _ = self.server.request("POST", "/api/v1/dataset/", raw=body, headers={"Content-Type": ctype})
+        self.assertEqual(status, 201, out)
+        far = out["data"]["id"]
+        self.assertEqual(self.clean([{"op": "drop_missing"}], dataset=far, expect=422),
+                         "column v, row 1: a time outside the years 0000-9999 cannot be written to the copy; "
+                         "filter that row out or drop the column")
+        d = self.clean([{"op": "filter_rows", "column": "v", "test": "<", "value": "2021-01-01"}], dataset=far)
+        self.assertEqual(d["rows"], 1)
+        self.assertEqual(self.clean([{"op": "fill_missing", "column": "v", "with": "value", "value": "10000-01-01"}],
+                                    dataset=far, expect=422).split(":")[0], "step 1")
 
     def test_bad_steps_are_refused_naming_the_step(self):
         cases = [

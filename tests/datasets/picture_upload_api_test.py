@@ -153,6 +153,7 @@ class PictureUploadTest(unittest.TestCase):
         self.assertEqual(bad["count"], 3)
         self.assertEqual([b["reason"].split(":")[0] for b in bad["first"]], ["cats/broken.png", "dogs/huge.png", "loose.png"])
         self.assertEqual([b["line"] for b in bad["first"]], [0, 0, 0])
+        self.assertIn("dogs/huge.png: it is 100000x100000 pixels", bad["first"][1]["reason"])
         status, raw, headers = self.server.request("GET", bad["file"])
         self.assertEqual(status, 200)
         text = raw.decode() if isinstance(raw, bytes) else raw
@@ -238,6 +239,41 @@ class PictureUploadTest(unittest.TestCase):
         status, page, _ = self.server.request("GET", f"/runs/{run_id}")
         page = page if isinstance(page, str) else page.decode()
         self.assertIn(f'data-pixel-background="{26 / 28!r}"', page)
+
+    def test_labels_stay_as_written_and_odd_archives_are_reported(self):
+        # "01", "1" and "1.0" are three classes, and a date-like folder is a name, not a time.
+        data = zip_of({"01/a.png": solid(1), "1/b.png": solid(2), "1.0/c.png": solid(3), "2024-01-01/d.png": solid(4)})
+        status, body, _ = self.upload("names.zip", data)
+        self.assertEqual(status, 201, body)
+        label = next(c for c in body["data"]["columns"] if c["name"] == "label")
+        self.assertEqual(label["type"], "categorical")
+        self.assertEqual([r[17] for r in self.rows(body["data"]["id"], 4)["rows"]], ["01", "1.0", "1", "2024-01-01"])  # by path: "1.0/" before "1/"
+        # A path twice, and a path with a ".." part: named, not silently merged or dropped.
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as z:
+            z.writestr("cats/a.png", solid(1))
+            z.writestr("cats/a.png", solid(2))
+            z.writestr("../evil/b.png", solid(3))
+            z.writestr("dogs/c.png", solid(4))
+        status, body, _ = self.upload("odd.zip", out.getvalue())
+        self.assertEqual(status, 422, body)
+        self.assertIn("../evil/b.png: its path has an empty, . or .. part, so its folder is unclear", body["message"])
+        self.assertIn("cats/a.png: appears more than once (the first is used)", body["message"])
+        status, body, _ = self.upload("odd.zip", out.getvalue(), skip_bad_rows="true")
+        self.assertEqual(status, 201, body)
+        self.assertEqual([r[1] for r in self.rows(body["data"]["id"], 2)["rows"]], ["1", "4"])  # the first cats/a.png
+        # Files that are not pictures are passed over unread: a large one costs nothing.
+        status, body, _ = self.upload("notes.zip", zip_of({"notes/big.txt": b"0" * (8 << 20), "a/x.png": solid(5)}))
+        self.assertEqual((status, body["data"]["rows"] if status == 201 else body), (201, 1))
+        # bzip2 and xz tars are archives by name too.
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w:bz2") as t:
+            info = tarfile.TarInfo("k/x.png")
+            pic = solid(6)
+            info.size = len(pic)
+            t.addfile(info, io.BytesIO(pic))
+        status, body, _ = self.upload("set.tar.bz2", raw.getvalue())
+        self.assertEqual((status, body["data"]["rows"] if status == 201 else body), (201, 1))
 
     def test_a_folder_under_the_import_root(self):
         status, body, _ = self.server.request("POST", "/api/v1/dataset/", {"path": "./data/imports/pics"})

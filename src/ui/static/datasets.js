@@ -32,7 +32,7 @@
         // Every bad row is named in the message; one click keeps the rest (the API's
         // "skip_bad_rows" is this page's button).
         const badRows = !skip && /bad rows?: |pictures? cannot be used: /.test(body.message || '');
-        show(badRows ? body.message.replace(/\. Fix them, or upload again with skip_bad_rows.*$/, '. Fix them, or upload again skipping them (they are listed on the dataset page and kept for download).')
+        show(badRows ? body.message.replace(/upload again with skip_bad_rows to leave them out/, 'upload again skipping them')
           : (body.message || ('upload failed: HTTP ' + xhr.status)), true);
         if (badRows) retry.hidden = false;
       };

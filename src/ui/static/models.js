@@ -374,7 +374,13 @@
             n++;
           }
           const trainedLight = (Number(pform.dataset.pixelBackground) || 0) > 0.5;
-          invert.checked = (sum / n > 127) !== trainedLight;
+          const light = sum / n > 127;
+          invert.checked = light !== trainedLight;
+          // Say what was done to the picture, so a changed answer is never a mystery.
+          const notes = [];
+          if (invert.checked) notes.push('inverted: its background is ' + (light ? 'light' : 'dark') + ', the training pictures\' ' + (trainedLight ? 'light' : 'dark'));
+          if (img.naturalWidth !== img.naturalHeight) notes.push('stretched from ' + img.naturalWidth + '×' + img.naturalHeight + ' to a square');
+          say('predict-status', notes.join('; '));
           draw();
         };
         img.onerror = () => {
@@ -385,7 +391,7 @@
         img.src = url;
       });
       invert.addEventListener('change', draw);
-      fields.append(el('label', { class: 'field' }, 'Image ', file), ' ', el('label', { class: 'check' }, invert, ' invert (background the other way round from the training pictures)'),
+      fields.append(el('label', { class: 'field' }, 'Image ', file), ' ', el('label', { class: 'check' }, invert, ' invert'),
         el('div', { class: 'muted small' }, 'As the model sees it (' + side + '×' + side + ' grey): '), canvas);
     }
     // Categories and yes/no as drop-downs (the blank choice predicts a missing value),
