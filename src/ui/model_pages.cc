@@ -262,9 +262,23 @@ HttpResponse RunPage(runs::RunService& runs, int64_t id) {
     const std::string sp = v.value("split", ""), metric = v.value("metric", "");
     auto mine = by_name[metric].find(sp);
     const json base = base_metrics.value(sp, json::object()).value(metric, json());
+    // Numbers that do beat the baseline (not on train): with a small split, a tie on one
+    // metric can be one or two answers, so the banner names them instead of declaring
+    // that nothing was learned.
+    std::string others;
+    for (const char* split : {"validation", "test"}) {
+      const json split_beats = beats.value(split, json::object());  // named: items() of a temporary dangles
+      for (const auto& [m, beat] : split_beats.items()) {
+        if (!beat.is_boolean() || !beat.get<bool>() || (split == sp && m == metric)) continue;
+        others += (others.empty() ? "" : ", ") + std::string(split) + " " + m;
+      }
+    }
+    const int64_t split_rows = result.value("rows", json::object()).value(sp, int64_t{0});
     verdict = {{"beats", v.value("beats", false)}, {"split", sp}, {"metric", metric},
                {"value", mine == by_name[metric].end() ? "—" : Metric(mine->second)},
-               {"baseline", base.is_number() ? Metric(base.get<double>()) : "—"}};
+               {"baseline", base.is_number() ? Metric(base.get<double>()) : "—"},
+               {"others", others.empty() ? json(false) : json(others)},
+               {"split_rows", split_rows > 0 ? json(split_rows) : json(false)}};
   }
   json metric_errors = json::array();
   // Named, not chained: items() on a temporary would iterate a destroyed object.
