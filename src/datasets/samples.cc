@@ -17,7 +17,7 @@ namespace loupe::datasets {
 const std::vector<Sample>& BuiltinSamples() {
   static const std::vector<Sample> samples = {
       {"iris", "Iris flowers: 150 rows, 4 measurements, 3 species (tabular classification)", "iris.csv",
-       {"sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm"}, "species"},
+       {"sepal_length", "sepal_width", "petal_length", "petal_width"}, "species"},  // the names DashAI's examples use
       {"wine", "Wine recognition: 178 rows, 13 chemical measurements, 3 cultivars", "wine_data.csv",
        {"alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
         "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315_of_diluted_wines",

@@ -74,7 +74,7 @@ json ExplorerJson(const ExplorerInfo& e) {
 }
 
 Result<json> ValidateExploration(const std::string& type, const std::vector<std::string>& columns, const json& parameters,
-                                 const std::vector<std::pair<std::string, ColumnType>>& dataset_columns) {
+                                 const std::vector<std::pair<std::string, ColumnType>>* dataset_columns) {
   const ExplorerInfo* e = FindExplorer(type);
   if (!e) {
     std::string names;
@@ -91,8 +91,11 @@ Result<json> ValidateExploration(const std::string& type, const std::vector<std:
                                         : "at least " + std::to_string(e->min_columns);
     return Status::InvalidArgument(type + " takes " + want + " column(s); got " + std::to_string(columns.size()));
   }
+  Result<training::ValidatedParams> p = training::ValidateAndTransform(e->params, parameters);
+  if (!p.ok()) return Status::InvalidArgument("parameters." + p.status().message());
+  if (!dataset_columns) return p->values;
   auto find = [&](const std::string& name) -> const std::pair<std::string, ColumnType>* {
-    for (const auto& c : dataset_columns) {
+    for (const auto& c : *dataset_columns) {
       if (c.first == name) return &c;
     }
     return nullptr;
@@ -105,8 +108,6 @@ Result<json> ValidateExploration(const std::string& type, const std::vector<std:
                                      " takes " + TypeList(e->column_types) + " columns");
     }
   }
-  Result<training::ValidatedParams> p = training::ValidateAndTransform(e->params, parameters);
-  if (!p.ok()) return Status::InvalidArgument("parameters." + p.status().message());
   for (const std::string& cp : e->column_params) {
     std::string name = p->values.value(cp, "");
     if (name.empty()) continue;

@@ -29,10 +29,11 @@ const ExplorerInfo* FindExplorer(const std::string& name);
 nlohmann::json ExplorerJson(const ExplorerInfo& e);  // for the component API
 
 // Checks an exploration against the dataset's columns ({name, type} pairs). Returns
-// the parameters with defaults filled in.
+// the parameters with defaults filled in. Without a dataset (nullptr), everything that
+// does not need one: the explorer, the number of columns and the parameters' schema.
 Result<nlohmann::json> ValidateExploration(const std::string& type, const std::vector<std::string>& columns,
                                            const nlohmann::json& parameters,
-                                           const std::vector<std::pair<std::string, datasets::ColumnType>>& dataset_columns);
+                                           const std::vector<std::pair<std::string, datasets::ColumnType>>* dataset_columns);
 
 // Runs a validated exploration.
 Result<nlohmann::json> RunExploration(const std::string& type, const std::vector<std::string>& columns,

@@ -8,10 +8,13 @@ namespace loupe::explorers {
 
 using nlohmann::json;
 
-Result<json> ExplorerService::Validate(const json& body) {
+Result<json> ExplorerService::Validate(const json& body, bool allow_no_dataset) {
   if (!body.is_object()) return Status::InvalidArgument("the body must be a JSON object");
   json id = body.contains("dataset_id") ? body["dataset_id"] : body.value("notebook_id", json(nullptr));
-  if (!id.is_number_integer() || id.get<int64_t>() < 1) return Status::InvalidArgument("dataset_id must be a positive integer");
+  const bool no_dataset = id.is_null() && allow_no_dataset;
+  if (!no_dataset && (!id.is_number_integer() || id.get<int64_t>() < 1)) {
+    return Status::InvalidArgument("dataset_id must be a positive integer");
+  }
   auto type = body.find("exploration_type");
   if (type == body.end() || !type->is_string()) return Status::InvalidArgument("exploration_type is required");
   std::vector<std::string> columns;
@@ -23,13 +26,21 @@ Result<json> ExplorerService::Validate(const json& body) {
     }
   }
   json params = body.contains("parameters") && !body["parameters"].is_null() ? body["parameters"] : json::object();
+  if (no_dataset) {
+    // DashAI's client validates before it names a notebook: what can be checked is.
+    LOUPE_ASSIGN_OR_RETURN(json checked, ValidateExploration(type->get<std::string>(), columns, params, nullptr));
+    return json{{"dataset_id", nullptr}, {"exploration_type", *type}, {"columns", columns}, {"parameters", checked},
+                {"columns_checked", false},
+                {"note", "column names and types are checked against the dataset when the explorer is created"}};
+  }
   LOUPE_ASSIGN_OR_RETURN(DatasetRecord dataset, datasets_.Get(id.get<int64_t>()));
   std::vector<std::pair<std::string, datasets::ColumnType>> dataset_columns;
   for (const json& c : ParseBoundedJson(dataset.columns_json)) {
     if (auto t = datasets::ParseColumnType(c.value("type", ""))) dataset_columns.emplace_back(c.value("name", ""), *t);
   }
-  LOUPE_ASSIGN_OR_RETURN(json checked, ValidateExploration(type->get<std::string>(), columns, params, dataset_columns));
-  return json{{"dataset_id", id}, {"exploration_type", *type}, {"columns", columns}, {"parameters", checked}};
+  LOUPE_ASSIGN_OR_RETURN(json checked, ValidateExploration(type->get<std::string>(), columns, params, &dataset_columns));
+  return json{{"dataset_id", id}, {"exploration_type", *type}, {"columns", columns}, {"parameters", checked},
+              {"columns_checked", true}};
 }
 
 Result<ExplorerRecord> ExplorerService::Create(const json& body) {

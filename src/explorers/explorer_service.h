@@ -18,7 +18,9 @@ class ExplorerService {
 
   // {dataset_id (or notebook_id), exploration_type, columns, parameters, name?}.
   // Returns the checked request ({dataset_id, exploration_type, columns, parameters}).
-  Result<nlohmann::json> Validate(const nlohmann::json& body);
+  // allow_no_dataset: without dataset_id/notebook_id, checks what needs no dataset
+  // (POST /explorer/validate as DashAI's client sends it); creating always needs one.
+  Result<nlohmann::json> Validate(const nlohmann::json& body, bool allow_no_dataset = false);
   Result<ExplorerRecord> Create(const nlohmann::json& body);
   Result<ExplorerRecord> Get(int64_t id) { return store_.GetExplorer(id); }
   Result<std::vector<ExplorerRecord>> List(int64_t dataset_id) { return store_.ListExplorers(dataset_id); }

@@ -1,5 +1,6 @@
 // Dataset explorations over HTTP (DashAI's flow):
-//   POST /api/v1/explorer/validate        {dataset_id, exploration_type, columns, parameters} -> the checked request
+//   POST /api/v1/explorer/validate        {dataset_id?, exploration_type, columns, parameters} -> the checked request
+//                                         (without a dataset: explorer, column count and parameters only)
 //   POST /api/v1/explorer/                the same (+ name?): records it and enqueues an ExplorerJob
 //   GET  /api/v1/explorer/?dataset_id=N   explorations, newest last
 //   GET  /api/v1/explorer/{id}            status and error
@@ -45,7 +46,7 @@ std::vector<Route> ExplorerApiRoutes(ExplorerService& s, jobs::JobQueue& q) {
   std::vector<Route> r;
   r.push_back(ReadingPost({"POST", "/api/v1/explorer/validate", [&s](const HttpRequest& req) {
                  LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 1 << 20));
-                 LOUPE_ASSIGN_OR_RESPOND(json v, s.Validate(body));
+                 LOUPE_ASSIGN_OR_RESPOND(json v, s.Validate(body, /*allow_no_dataset=*/true));
                  json out = v;
                  out["valid"] = true;
                  return JsonOk(out);
