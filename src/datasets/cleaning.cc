@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "common/csv.h"
+#include "common/number_text.h"
 #include "common/time_util.h"
 #include "datasets/column_types.h"
 #include "datasets/table_parser.h"
@@ -24,10 +25,11 @@ constexpr int64_t kFirstWritableMicros = -62167219200LL * 1000000;
 constexpr int64_t kLastWritableMicros = 253402300799LL * 1000000 + 999999;
 bool Writable(int64_t micros) { return micros >= kFirstWritableMicros && micros <= kLastWritableMicros; }
 
+// Fill and comparison values are finite: the number's shortest round-trip text.
 std::string Shortest(double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return ec == std::errc() ? std::string(buf, end) : "NaN";
+  std::string out;
+  AppendNumberText(out, v);
+  return out;
 }
 
 class Cleaner {

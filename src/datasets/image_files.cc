@@ -18,6 +18,7 @@
 // After the standard headers: jpeglib.h needs size_t and FILE declared.
 #include <jpeglib.h>
 
+#include "common/ascii_case.h"
 #include "common/csv.h"
 #include "common/units.h"
 
@@ -26,15 +27,6 @@ namespace loupe::datasets {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 
 // The '/'-separated parts of a path, empty ones included (a//b).
@@ -87,14 +79,14 @@ Kind KindOf(const std::string& bytes) {
 }
 
 bool PictureName(const std::string& path) {
-  const std::string l = Lower(path);
-  return EndsWith(l, ".png") || EndsWith(l, ".jpg") || EndsWith(l, ".jpeg");
+  const std::string l = AsciiLower(path);
+  return l.ends_with(".png") || l.ends_with(".jpg") || l.ends_with(".jpeg");
 }
 
 // Files the pictures' table reads: pictures by their names, and the labels.
 bool Wanted(const std::string& path) {
-  const std::string l = Lower(path);
-  return PictureName(path) || l == "labels.csv" || EndsWith(l, "/labels.csv");
+  const std::string l = AsciiLower(path);
+  return PictureName(path) || l == "labels.csv" || l.ends_with("/labels.csv");
 }
 
 uint32_t Be(const std::string& b, size_t at, int n) {
@@ -224,13 +216,13 @@ Status DecodeJpeg(const std::string& bytes, uint64_t max_pixels, Grey& out) {
   return Status::Ok();
 }
 
-Status Decode(const std::string& bytes, Kind kind, const PictureLimits& limits, Grey& out) {
-  std::optional<std::pair<uint32_t, uint32_t>> size = HeaderSize(bytes, kind);
-  if (!size) return Status::InvalidArgument("its header is unreadable");
-  const uint64_t pixels = uint64_t{size->first} * size->second;
+// `size`: width and height from HeaderSize, read before any picture is decoded.
+Status Decode(const std::string& bytes, Kind kind, std::pair<uint32_t, uint32_t> size, const PictureLimits& limits,
+              Grey& out) {
+  const uint64_t pixels = uint64_t{size.first} * size.second;
   if (pixels == 0) return Status::InvalidArgument("it has no pixels");
   if (pixels > limits.max_pixels) {
-    return Status::InvalidArgument("it is " + std::to_string(size->first) + "x" + std::to_string(size->second) +
+    return Status::InvalidArgument("it is " + std::to_string(size.first) + "x" + std::to_string(size.second) +
                                    " pixels; at most " + std::to_string(limits.max_pixels) + " are read");
   }
   LOUPE_RETURN_IF_ERROR(kind == Kind::kPng ? DecodePng(bytes, out) : DecodeJpeg(bytes, limits.max_pixels, out));
@@ -299,7 +291,7 @@ Result<std::map<std::string, std::string>> ReadLabels(const PictureFile& f) {
   if (!raw.ok()) return Status::InvalidArgument(f.path + ": " + raw.status().message());
   auto find = [&](std::initializer_list<const char*> names) -> std::optional<size_t> {
     for (size_t i = 0; i < raw->columns.size(); ++i) {
-      const std::string n = Lower(raw->columns[i].name);
+      const std::string n = AsciiLower(raw->columns[i].name);
       for (const char* want : names) {
         if (n == want) return i;
       }
@@ -336,9 +328,9 @@ Result<std::map<std::string, std::string>> ReadLabels(const PictureFile& f) {
 }  // namespace
 
 bool IsPictureArchiveName(const std::string& file_name) {
-  const std::string l = Lower(file_name);
+  const std::string l = AsciiLower(file_name);
   for (const char* ext : {".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz"}) {
-    if (EndsWith(l, ext)) return true;
+    if (l.ends_with(ext)) return true;
   }
   return false;
 }
@@ -446,7 +438,7 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
   // The shallowest labels.csv names the labels; without one, folders do.
   const PictureFile* labels_file = nullptr;
   for (const PictureFile* f : files) {
-    if (Lower(Base(f->path)) != "labels.csv") continue;
+    if (AsciiLower(Base(f->path)) != "labels.csv") continue;
     if (labels_file && Depth(labels_file->path) == Depth(f->path)) {
       return Status::InvalidArgument("two labels.csv files (" + labels_file->path + ", " + f->path + "): keep one");
     }
@@ -548,7 +540,7 @@ Result<PictureTable> PicturesToTable(const std::vector<PictureFile>& input, cons
   std::vector<Scaled> scaled;
   for (const Candidate& c : candidates) {
     Grey grey;
-    if (Status st = Decode(c.file->bytes, c.kind, options.limits, grey); !st.ok()) {
+    if (Status st = Decode(c.file->bytes, c.kind, c.size, options.limits, grey); !st.ok()) {
       rejected.emplace_back(c.file->path, st.message());
       continue;
     }

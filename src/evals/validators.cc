@@ -11,6 +11,7 @@
 #include <cctype>
 #include <set>
 
+#include "common/ascii_case.h"
 #include "common/bounded_json.h"
 #include "evals/source_validators.h"
 
@@ -19,11 +20,6 @@ namespace loupe::evals {
 using json = nlohmann::json;
 
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Evidence kept per check (an answer of 4 MiB could hold millions of matches); counts
 // go on past it.
@@ -37,8 +33,8 @@ void AddSpan(ValidatorResult& r, Span s) {
 // kMaxSpans occurrences go to r.spans.
 size_t Find(ValidatorResult& r, const std::string& hay, const std::string& needle, bool case_sensitive) {
   if (needle.empty()) return 0;
-  const std::string h = case_sensitive ? hay : Lower(hay);
-  const std::string n = case_sensitive ? needle : Lower(needle);
+  const std::string h = case_sensitive ? hay : AsciiLower(hay);
+  const std::string n = case_sensitive ? needle : AsciiLower(needle);
   size_t count = 0;
   for (size_t at = h.find(n); at != std::string::npos; at = h.find(n, at + n.size())) {
     ++count;
@@ -173,7 +169,7 @@ class MarkdownSections final : public Validator {
             while (!title.empty() && (title.back() == '#' || title.back() == ' ')) title.pop_back();
             const size_t start = title.find_first_not_of(' ');
             title = start == std::string::npos ? "" : title.substr(start);
-            headings.push_back({Lower(title), {begin + indent, begin + line.size(), line.substr(indent)}});
+            headings.push_back({AsciiLower(title), {begin + indent, begin + line.size(), line.substr(indent)}});
           }
         }
       }
@@ -183,7 +179,7 @@ class MarkdownSections final : public Validator {
     for (const std::string& want : required_) {
       bool found = false;
       for (const auto& [title, span] : headings) {
-        if (title == Lower(want)) {
+        if (title == AsciiLower(want)) {
           r.spans.push_back(span);
           found = true;
           break;

@@ -12,6 +12,8 @@
 #include <list>
 #include <thread>
 
+#include "common/ascii_case.h"
+
 namespace loupe::llm {
 
 namespace {
@@ -47,11 +49,6 @@ struct SocketWatch {
   }
 
 };
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
@@ -104,7 +101,7 @@ struct HttpClient::Transfer {
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
       while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
-      t->head.headers[Lower(std::string(line.substr(0, colon)))] = std::string(value);
+      t->head.headers[AsciiLower(std::string(line.substr(0, colon)))] = std::string(value);
     }
     return size * n;
   }

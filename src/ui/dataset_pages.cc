@@ -158,6 +158,9 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
   json column_types = json::array();
   for (const json& c : all_columns) column_types.push_back({{"name", c.value("name", "")}, {"type", c.value("type", "")}});
   const std::string path = "/datasets/" + std::to_string(id);
+  // Pixel columns: the page's rows drawn as images (datasets.js asks for them).
+  const int pixel_side = datasets::PixelSide(all_columns);
+  const bool images = pixel_side > 0;
   // Rows an upload with skip_bad_rows left out: how many, the first 100, and the file.
   json bad_rows = false;
   if (Result<json> bad = ds.BadRows(id); bad.ok() && bad->is_object()) {
@@ -167,11 +170,10 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
       listed.push_back({{"line", line > 0 ? json(line) : json("—")}, {"reason", b.value("reason", "")}});
     }
     const size_t count = bad->value("count", size_t{0});
-    // An archive's pictures are named by file, not by line.
-    const bool pictures = rec->source.find(".zip") != std::string::npos || rec->source.find(".tar") != std::string::npos ||
-                          rec->source.find(".tgz") != std::string::npos || datasets::HasPixelColumns(all_columns);
+    // Pictures left out of an image dataset are named by file (line 0), not by line.
+    const bool pictures = images && !listed.empty() && listed[0]["line"].is_string();
     bad_rows = {{"count", count}, {"rows", listed}, {"file", bad->value("file", "")},
-                {"unit", pictures && !listed.empty() && listed[0]["line"].is_string() ? "picture(s)" : "row(s)"},
+                {"unit", pictures ? "picture(s)" : "row(s)"},
                 {"more", count > listed.size() ? json(std::to_string(count - listed.size())) : json(false)}};
   }
   // A cleaned copy: where it came from and each step in words with what it did.
@@ -193,12 +195,8 @@ HttpResponse DetailPage(DatasetService& ds, const HttpRequest& req) {
                 {"steps", steps}, {"json", made->value("steps", json::array()).dump(2)},
                 {"retyped", retyped}, {"has_retyped", !retyped.empty()}};
   }
-  // Pixel columns: the page's rows drawn as images (datasets.js asks for them).
-  const bool images = datasets::HasPixelColumns(all_columns);
-  std::string pictures_note;
-  if (const int side = images ? datasets::PixelSide(all_columns) : 0; side > 0) {
-    pictures_note = std::to_string(side) + "×" + std::to_string(side) + " grey pictures";
-  }
+  const std::string pictures_note =
+      images ? std::to_string(pixel_side) + "×" + std::to_string(pixel_side) + " grey pictures" : "";
   json view = {{"id", id}, {"name", rec->name}, {"rows", rec->rows}, {"column_count", slice->total_columns},
                {"pictures_note", pictures_note.empty() ? json(false) : json(pictures_note)},
                {"columns_json", column_types.dump()}, {"bad_rows", bad_rows}, {"cleaning", cleaning},

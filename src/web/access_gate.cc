@@ -5,17 +5,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii_case.h"
 #include "auth/roles.h"
 #include "web/json_util.h"
 
 namespace loupe {
 
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 int RankNeeded(Access a) {
   switch (a) {
@@ -40,9 +36,9 @@ HttpResponse Refuse(const Status& st) {
 // True when Origin names this server: its scheme://host[:port] equals the Host the
 // browser sent to.
 bool SameOrigin(const std::string& origin, const std::string& host) {
-  const std::string o = Lower(origin);
+  const std::string o = AsciiLower(origin);
   for (const char* scheme : {"http://", "https://"}) {
-    if (o.rfind(scheme, 0) == 0) return o.substr(std::char_traits<char>::length(scheme)) == Lower(host);
+    if (o.rfind(scheme, 0) == 0) return o.substr(std::char_traits<char>::length(scheme)) == AsciiLower(host);
   }
   return false;
 }
@@ -50,7 +46,7 @@ bool SameOrigin(const std::string& origin, const std::string& host) {
 }  // namespace
 
 std::string HostName(const std::string& host_header) {
-  std::string h = Lower(host_header);
+  std::string h = AsciiLower(host_header);
   if (!h.empty() && h[0] == '[') {
     size_t end = h.find(']');
     return end == std::string::npos ? h : h.substr(1, end - 1);
@@ -61,13 +57,13 @@ std::string HostName(const std::string& host_header) {
 }
 
 bool IsLoopbackName(const std::string& host) {
-  const std::string h = Lower(host);
+  const std::string h = AsciiLower(host);
   return h == "localhost" || h == "::1" || h == "[::1]" || h.rfind("127.", 0) == 0 ||
          (h.size() > 10 && h.compare(h.size() - 10, 10, ".localhost") == 0);
 }
 
 AccessGate::AccessGate(auth::AuthService& auth, AccessOptions options) : auth_(auth), options_(std::move(options)) {
-  for (std::string& h : options_.allowed_hosts) h = Lower(h);
+  for (std::string& h : options_.allowed_hosts) h = AsciiLower(h);
 }
 
 std::string AccessGate::CookieName() const { return "loupe_session_" + std::to_string(port_.load()); }

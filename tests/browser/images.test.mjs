@@ -157,5 +157,18 @@ test('pictures: a zip of folders uploaded, shown as a grid, trained, and a light
   ]);
   assert.equal((await again.json()).data.predictions[0].label, 'vertical');
   await shot(page, 'run-pictures-predict-inverted');
+  // A picture that is not square is stretched, and the form says from what size.
+  const wide = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 16; c.height = 8;
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 16, 8);
+    ctx.fillStyle = '#000'; ctx.fillRect(4, 0, 2, 8);
+    return c.toDataURL('image/png').split(',')[1];
+  });
+  await page.setInputFiles('#predict-image', { name: 'wide.png', mimeType: 'image/png', buffer: Buffer.from(wide, 'base64') });
+  await page.waitForFunction(() => /stretched/.test(document.getElementById('predict-status').textContent));
+  assert.equal(await page.textContent('#predict-status'), 'stretched from 16×8 to a square');
+  assert.equal(await page.isChecked('#predict-invert'), false);
   assert.deepEqual(errors, []);
 });

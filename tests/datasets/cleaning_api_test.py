@@ -95,6 +95,7 @@ class CleaningApiTest(unittest.TestCase):
         self.assertIn("fill missing age with the median (72) <span class=\"muted\">— 2 cells filled</span>", page)
         self.assertIn("keep rows where age &gt;= 50 <span class=\"muted\">— 1 row removed, 4 left</span>", page)
         self.assertIn("drop rows missing a value in city", page)
+        self.assertIn(f'A cleaned copy of <a href="/datasets/{self.people}">people</a> (5 rows, 3 kept)', page)
 
     def test_fills_by_mean_mode_and_value(self):
         d = self.clean([{"op": "fill_missing", "column": "age", "with": "mean"},

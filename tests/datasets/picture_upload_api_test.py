@@ -119,6 +119,9 @@ class PictureUploadTest(unittest.TestCase):
         self.assertEqual((g["data"]["task"], g["data"]["output"]), ("ImageClassification", "label"))
         self.assertEqual(len(g["data"]["inputs"]), 16)
         self.assertIn("file", [x["column"] for x in g["data"]["left_out"]])
+        status, page, _ = self.server.request("GET", f"/datasets/{d['id']}")
+        page = page if isinstance(page, str) else page.decode()
+        self.assertIn("3 rows · 18 columns · 4×4 grey pictures · csv", page)
 
     def test_labels_csv_in_a_tar_gz(self):
         data = tgz_of({"set/labels.csv": b"file,label\nimg1.png,yes\nimgs/img2.png,no\n",
