@@ -89,6 +89,19 @@ function zipStored(files) {
   return Buffer.concat([...locals, dir, end]);
 }
 
+// A PNG the browser draws: a w x h background with one filled rectangle [x, y, w, h].
+async function barPng(width, height, background, bar, rect) {
+  const b64 = await page.evaluate(([w, h, bg, fg, r]) => {
+    const c = document.createElement('canvas');
+    c.width = w; c.height = h;
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = bg; ctx.fillRect(0, 0, w, h);
+    ctx.fillStyle = fg; ctx.fillRect(...r);
+    return c.toDataURL('image/png').split(',')[1];
+  }, [width, height, background, bar, rect]);
+  return b64;
+}
+
 test('pictures: a zip of folders uploaded, shown as a grid, trained, and a light picture not inverted', async () => {
   // 8x8 bars, dark on white, vertical or horizontal, drawn by the browser as PNGs.
   const pngs = await page.evaluate(() => {
@@ -139,14 +152,7 @@ test('pictures: a zip of folders uploaded, shown as a grid, trained, and a light
   ]);
   assert.equal((await response.json()).data.predictions[0].label, 'vertical');
   // The same bar white on black: the background is the other way round, so it is inverted.
-  const inverse = await page.evaluate(() => {
-    const c = document.createElement('canvas');
-    c.width = 8; c.height = 8;
-    const ctx = c.getContext('2d');
-    ctx.fillStyle = '#000'; ctx.fillRect(0, 0, 8, 8);
-    ctx.fillStyle = '#fff'; ctx.fillRect(2, 0, 1, 8);
-    return c.toDataURL('image/png').split(',')[1];
-  });
+  const inverse = await barPng(8, 8, '#000', '#fff', [2, 0, 1, 8]);
   await page.setInputFiles('#predict-image', { name: 'inverse.png', mimeType: 'image/png', buffer: Buffer.from(inverse, 'base64') });
   await page.waitForFunction(() => document.getElementById('predict-invert').checked);
   assert.equal(await page.textContent('#predict-status'), "inverted: its background is dark, the training pictures' light");
@@ -158,14 +164,7 @@ test('pictures: a zip of folders uploaded, shown as a grid, trained, and a light
   assert.equal((await again.json()).data.predictions[0].label, 'vertical');
   await shot(page, 'run-pictures-predict-inverted');
   // A picture that is not square is stretched, and the form says from what size.
-  const wide = await page.evaluate(() => {
-    const c = document.createElement('canvas');
-    c.width = 16; c.height = 8;
-    const ctx = c.getContext('2d');
-    ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 16, 8);
-    ctx.fillStyle = '#000'; ctx.fillRect(4, 0, 2, 8);
-    return c.toDataURL('image/png').split(',')[1];
-  });
+  const wide = await barPng(16, 8, '#fff', '#000', [4, 0, 2, 8]);
   await page.setInputFiles('#predict-image', { name: 'wide.png', mimeType: 'image/png', buffer: Buffer.from(wide, 'base64') });
   await page.waitForFunction(() => /stretched/.test(document.getElementById('predict-status').textContent));
   assert.equal(await page.textContent('#predict-status'), 'stretched from 16×8 to a square');
