@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "auth/runtime_file.h"
+#include "cli/server_client.h"
 #include "common/bounded_json.h"
 #include "common/status.h"
 
@@ -37,149 +37,6 @@ struct EvalArgs {
   bool json_out = false;
 };
 EvalArgs eargs;
-
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return (v && *v) ? v : fallback;
-}
-
-// A file of this user's own that nobody else may write, read up to 64 KiB.
-Result<std::string> ReadOwnFile(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return Status::NotFound(path);
-  struct stat st {};
-  if (::fstat(fileno(f), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0) {
-    std::fclose(f);
-    return Status::Forbidden(path + " is not this user's own");
-  }
-  std::string out(65536, '\0');
-  size_t n = std::fread(out.data(), 1, out.size(), f);
-  std::fclose(f);
-  out.resize(n);
-  return out;
-}
-
-// The host and port of an http(s) URL.
-bool HostPort(const std::string& url, std::string& host, int& port) {
-  CURLU* u = curl_url();
-  bool ok = curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK;
-  char* h = nullptr;
-  char* p = nullptr;
-  ok = ok && curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
-       curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK;
-  if (ok) {
-    host = h;
-    port = std::atoi(p);
-  }
-  curl_free(h);
-  curl_free(p);
-  curl_url_cleanup(u);
-  return ok;
-}
-
-// For a server on this machine: the local token its runtime file points to, when the file
-// is this user's, names the same host and port, and its server still runs.
-std::string LocalToken(const std::string& url) {
-  std::string host;
-  int port = 0;
-  if (!HostPort(url, host, port)) return "";
-  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]" && host != "::1") return "";
-  if (auth::RuntimeDir().empty()) return "";
-  Result<std::string> text = ReadOwnFile(auth::RuntimeFilePath(static_cast<uint16_t>(port)));
-  if (!text.ok()) return "";
-  Result<json> info = ParseBoundedJson<json>(*text);
-  if (!info.ok() || !info->is_object()) return "";
-  const json& i = *info;
-  if (!i.contains("url") || !i["url"].is_string() || !i.contains("pid") || !i["pid"].is_number_integer() ||
-      !i.contains("token_file") || !i["token_file"].is_string()) {
-    return "";
-  }
-  std::string served_host;
-  int served_port = 0;
-  if (!HostPort(i["url"].get<std::string>(), served_host, served_port) || served_host != host || served_port != port) {
-    return "";
-  }
-  if (::kill(static_cast<pid_t>(i["pid"].get<int64_t>()), 0) != 0) return "";
-  Result<std::string> token = ReadOwnFile(i["token_file"].get<std::string>());
-  if (!token.ok()) return "";
-  std::string t = *token;
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
-  return t;
-}
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  auto* s = static_cast<std::string*>(out);
-  if (s->size() + size * n > (64u << 20)) return 0;  // a reply past 64 MiB is not Loupe's
-  s->append(data, size * n);
-  return size * n;
-}
-
-class Client {
- public:
-  // `direct`: never through a proxy (the local token goes to this machine's server only).
-  Client(std::string base, std::string token, bool direct)
-      : base_(std::move(base)), token_(std::move(token)), direct_(direct) {
-    while (!base_.empty() && base_.back() == '/') base_.pop_back();
-  }
-
-  // The reply's JSON; a status other than 2xx is an error with the server's message.
-  Result<json> Call(const std::string& method, const std::string& path, const json* body = nullptr) {
-    CURL* c = curl_easy_init();
-    if (!c) return Status::Internal("libcurl could not start");
-    std::string reply;
-    const std::string url = base_ + path;
-    curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Accept: application/json");
-    if (!token_.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + token_).c_str());
-    std::string payload;
-    if (body) {
-      payload = body->dump();
-      headers = curl_slist_append(headers, "Content-Type: application/json");
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
-    }
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (direct_) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    const CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK) {
-      return Status::Unavailable("cannot reach Loupe at " + base_ + ": " + curl_easy_strerror(rc));
-    }
-    Result<json> parsed = ParseBoundedJson<json>(reply);
-    if (status < 200 || status > 299) {
-      std::string message = parsed.ok() && parsed->is_object() && parsed->contains("error") &&
-                                    (*parsed)["error"].is_object()
-                                ? (*parsed)["error"].value("message", std::string())
-                                : std::string();
-      if (message.empty() && parsed.ok() && parsed->is_object()) message = parsed->value("message", std::string());
-      if (message.empty()) message = "HTTP " + std::to_string(status);
-      if (status == 401) message += " (set LOUPE_API_KEY to a token: `loupe token create`)";
-      return Status::Unavailable(method + " " + path + ": " + message);
-    }
-    if (!parsed.ok()) return Status::Unavailable(method + " " + path + ": the reply is not JSON");
-    // Loupe answers {data: ...}.
-    if (!parsed->is_object() || !parsed->contains("data")) {
-      return Status::Unavailable(method + " " + path + ": the reply is not Loupe's");
-    }
-    return (*parsed)["data"];
-  }
-
- private:
-  std::string base_;
-  std::string token_;
-  bool direct_ = false;
-};
 
 std::string Escape(const std::string& s) {
   char* e = curl_easy_escape(nullptr, s.c_str(), static_cast<int>(s.size()));
@@ -217,15 +74,7 @@ int EvalRun() {
     std::fprintf(stderr, "loupe: --fail-under must be a share from 0 to 1 (0.9 is 90%%)\n");
     return kCannotTell;
   }
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  const std::string url = eargs.url.empty() ? EnvOr("LOUPE_URL", "http://127.0.0.1:8080") : eargs.url;
-  std::string token = EnvOr("LOUPE_API_KEY", "");
-  bool local = false;
-  if (token.empty()) {
-    token = LocalToken(url);
-    local = !token.empty();
-  }
-  Client client(url, token, local);
+  ServerClient client = ServerClient::For(eargs.url);
   auto fail = [](const Status& s) {
     std::fprintf(stderr, "loupe: %s\n", s.message().c_str());
     return kCannotTell;
@@ -242,7 +91,7 @@ int EvalRun() {
   const int64_t run_id = (*started)["run"]["id"].get<int64_t>();
   const std::string path = "/api/v1/suites/" + std::to_string(suite_id) + "/runs/" + std::to_string(run_id);
   std::fprintf(stderr, "loupe: suite '%s' on '%s': run %lld, %s/llm/suites/%lld/runs/%lld\n", eargs.suite.c_str(),
-               eargs.model.c_str(), static_cast<long long>(run_id), url.c_str(), static_cast<long long>(suite_id),
+               eargs.model.c_str(), static_cast<long long>(run_id), client.base().c_str(), static_cast<long long>(suite_id),
                static_cast<long long>(run_id));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(eargs.timeout_s);
   json result = *started;

@@ -26,11 +26,13 @@
 #include "app/claas_module.h"
 #include "app/datasets_module.h"
 #include "app/evals_module.h"
+#include "app/launch_module.h"
 #include "app/llm_module.h"
 #include "app/tracking_module.h"
 #include "app/training_module.h"
 #include "cli/access_commands.h"
 #include "cli/eval_commands.h"
+#include "cli/launch_commands.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "store/store.h"
@@ -161,8 +163,14 @@ int Serve(const ServeOptions& o) {
     loupe::app::ArtifactsModule artifacts(**store, config);
     loupe::app::LlmModule llm(**store, **store, **store, auth.secrets(), datasets.service());
     loupe::app::EvalsModule evals(**store, **store, **store, **store, **store, **store, llm);
-    tracking.SetExperimentLinks(llm.TestInChatLinks());
-    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts, &llm, &evals};
+    loupe::app::LaunchModule launch(**store, **store, tracking.service(), config);
+    tracking.SetExperimentLinks([chat = llm.TestInChatLinks(), jobs = launch.JobLinks()](int64_t experiment_id) {
+      std::vector<loupe::ExperimentLink> links = jobs(experiment_id);
+      for (loupe::ExperimentLink& l : chat(experiment_id)) links.push_back(std::move(l));
+      return links;
+    });
+    std::vector<loupe::app::Module*> modules = {&auth, &tracking, &claas, &datasets, &training, &artifacts, &llm, &evals,
+                                                &launch};
 
     std::vector<loupe::Route> routes = loupe::StaticRoutes();
     for (loupe::app::Module* m : modules) m->AddRoutes(routes);
@@ -190,13 +198,16 @@ int Serve(const ServeOptions& o) {
     const std::string base_url = "http://" + local_host + ":" + std::to_string(server.port());
     // Suites that follow a no-code session call its runs' chat endpoints here, with the
     // local token (read once the auth module has made it).
-    evals.SetSelf(base_url, [&config, &data_dir] {
+    // Launched jobs' SDKs log here with it too.
+    auto local_token = [&config, &data_dir] {
       if (!config.auth_enabled) return std::string();
       loupe::Result<std::string> token = loupe::ReadFileUpTo(data_dir + "/local.token", 4096);
       std::string t = token.ok() ? *token : "";
       while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
       return t;
-    });
+    };
+    evals.SetSelf(base_url, local_token);
+    launch.SetSelf(base_url, local_token);
     for (loupe::app::Module* m : modules) {
       st = m->Start();
       if (!st.ok()) {
@@ -330,6 +341,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   loupe::cli::AddAccessCommands(app);
   loupe::cli::AddEvalCommands(app);
+  loupe::cli::AddLaunchCommands(app);
 
   app.add_subcommand("version", "Print the version");
 
@@ -340,6 +352,7 @@ int main(int argc, char** argv) {
   }
   if (int rc = loupe::cli::RunAccessCommand(app); rc >= 0) return rc;
   if (int rc = loupe::cli::RunEvalCommand(app); rc >= 0) return rc;
+  if (int rc = loupe::cli::RunLaunchCommand(app); rc >= 0) return rc;
   if (o.port < 0 || o.port > 65535) {
     std::fprintf(stderr, "loupe: LOUPE_PORT must be a port number from 0 to 65535\n");
     return 1;

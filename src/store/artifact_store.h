@@ -106,7 +106,8 @@ class ArtifactStore {
   virtual ~ArtifactStore() = default;
 
   // Creates the artifact on its first version. When a version of `name` with the same
-  // digest exists, returns it (created=false) with the new aliases added. Refused
+  // digest exists (for type "checkpoint": and the same metadata, so a step of its own is a
+  // version of its own), returns it (created=false) with the new aliases added. Refused
   // (Conflict) when `name` exists with another type; TooLarge past `max_versions` of one
   // artifact. An alias moves from whichever version held it.
   virtual Result<CreatedArtifactVersion> CreateArtifactVersion(const NewArtifactVersion& v, int64_t max_versions) = 0;

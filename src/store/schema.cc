@@ -662,10 +662,42 @@ CREATE INDEX batch_runs_by_suite ON batch_runs(suite_id, id) WHERE suite_id IS N
   return m;
 }
 
+// Training jobs Loupe launches (issue 14): the job, its segments (a start, restart or
+// resume each; time and money are summed over them), its events (the state timeline),
+// and the hourly prices local jobs are charged at.
+const SchemaModule& LaunchSchema() {
+  static const SchemaModule m{"launch", {
+      R"sql(
+CREATE TABLE launch_jobs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, project TEXT NOT NULL,
+  experiment_id INTEGER NOT NULL, spec TEXT NOT NULL, executor TEXT NOT NULL, state TEXT NOT NULL,
+  stop_reason TEXT NOT NULL DEFAULT '', exit_text TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL DEFAULT '', create_time INTEGER NOT NULL, start_time INTEGER NOT NULL DEFAULT 0,
+  end_time INTEGER NOT NULL DEFAULT 0, restarts INTEGER NOT NULL DEFAULT 0, gpus TEXT NOT NULL DEFAULT '',
+  dir TEXT NOT NULL DEFAULT '', segment INTEGER NOT NULL DEFAULT 0, pid INTEGER NOT NULL DEFAULT 0,
+  pid_start INTEGER NOT NULL DEFAULT 0, shim_pid INTEGER NOT NULL DEFAULT 0, alerts INTEGER NOT NULL DEFAULT 0,
+  stop_requested INTEGER NOT NULL DEFAULT 0, checkpoint_requests INTEGER NOT NULL DEFAULT 0,
+  resume_from TEXT NOT NULL DEFAULT '');
+CREATE INDEX launch_jobs_active ON launch_jobs(state) WHERE state IN ('queued', 'running', 'stopping');
+CREATE INDEX launch_jobs_by_experiment ON launch_jobs(experiment_id);
+CREATE TABLE launch_segments(
+  job_id INTEGER NOT NULL REFERENCES launch_jobs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+  start_time INTEGER NOT NULL, end_time INTEGER NOT NULL DEFAULT 0, rate_per_hour REAL NOT NULL DEFAULT 0,
+  end_text TEXT NOT NULL DEFAULT '', PRIMARY KEY(job_id, seq));
+CREATE TABLE launch_events(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES launch_jobs(id) ON DELETE CASCADE,
+  time INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL DEFAULT '');
+CREATE INDEX launch_events_by_job ON launch_events(job_id, id);
+CREATE TABLE launch_prices(resource TEXT PRIMARY KEY, usd_per_hour REAL NOT NULL);
+)sql",
+  }};
+  return m;
+}
+
 const std::vector<SchemaModule>& StoreSchema() {
   static const std::vector<SchemaModule> all = {TrackingSchema(), DatasetSchema(), JobSchema(), RunSchema(),
                                                 ExplorerSchema(), AuthSchema(), SecretSchema(),
-                                                ArtifactSchema(), LlmSchema(), EvalSchema()};
+                                                ArtifactSchema(), LlmSchema(), EvalSchema(), LaunchSchema()};
   return all;
 }
 

@@ -200,6 +200,21 @@ class SqliteStore final : public Store {
   Status SetBatchRunStatus(int64_t id, const std::string& status, int64_t now) override;
   Status DeleteBatchRun(int64_t id) override;
 
+  // LaunchStore (sqlite_store_launch.cc).
+  Result<int64_t> CreateLaunchJob(const LaunchJob& job) override;
+  Status UpdateLaunchJob(const LaunchJob& job, const std::optional<LaunchEvent>& event) override;
+  Result<LaunchJob> GetLaunchJob(int64_t id) override;
+  Result<std::vector<LaunchJob>> ListLaunchJobs(int64_t limit) override;
+  Result<std::vector<LaunchJob>> ActiveLaunchJobs() override;
+  Result<std::optional<int64_t>> LaunchJobOfExperiment(int64_t experiment_id) override;
+  Status StartLaunchSegment(const LaunchSegment& seg, const LaunchJob& job, const LaunchEvent& event) override;
+  Status EndLaunchSegment(int64_t job_id, int seq, int64_t end_time, const std::string& end_text) override;
+  Result<std::vector<LaunchSegment>> ListLaunchSegments(int64_t job_id) override;
+  Result<std::vector<LaunchEvent>> ListLaunchEvents(int64_t job_id) override;
+  Result<std::map<std::string, double>> LaunchPrices() override;
+  Status SetLaunchPrices(const std::map<std::string, double>& prices) override;
+  Result<int64_t> ConsoleOffset(int64_t experiment_id, const std::string& client) override;
+
   // SuiteStore (sqlite_store_suites.cc).
   Result<EvalSuite> CreateSuite(const EvalSuite& s) override;
   Status UpdateSuite(const EvalSuite& s) override;

@@ -264,11 +264,14 @@ Result<CreatedArtifactVersion> SqliteStore::CreateArtifactVersion(const NewArtif
                                       v.name, v.type, v.time));
       artifact = db.LastInsertId();
     }
+    // A checkpoint is a point in training: the same weights saved at another step (a model
+    // that has converged) are a new version with their own step; only a retry of the same
+    // save (same files, same metadata) finds the version it made.
     LOUPE_ASSIGN_OR_RETURN(std::optional<int64_t> same,
                            sql::QueryInt(db,
                                          "SELECT id FROM artifact_versions WHERE artifact_id=? AND digest=? "
-                                         "ORDER BY version DESC LIMIT 1",
-                                         *artifact, v.digest));
+                                         "AND (? <> 'checkpoint' OR metadata=?) ORDER BY version DESC LIMIT 1",
+                                         *artifact, v.digest, v.type, v.metadata_json));
     int64_t version_id = 0;
     if (same) {
       version_id = *same;

@@ -27,6 +27,7 @@
 #include "store/run_store.h"
 #include "store/secret_store.h"
 #include "store/suite_store.h"
+#include "store/launch_store.h"
 #include "store/tracking_store.h"
 
 namespace loupe {
@@ -44,7 +45,8 @@ class Store : public virtual TrackingStore,
               public virtual FeedbackStore,
               public virtual ComparisonStore,
               public virtual BatchStore,
-              public virtual SuiteStore {
+              public virtual SuiteStore,
+              public virtual LaunchStore {
  public:
   ~Store() override = default;
   // Blocks until every accepted write is committed, then stops the writer.

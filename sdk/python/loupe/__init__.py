@@ -10,6 +10,7 @@ by `python3 -m loupe sync`). mode="offline" only spools; mode="disabled" does no
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
@@ -25,7 +26,7 @@ __all__ = ["init", "log", "log_image", "log_text", "log_histogram", "finish", "r
 run: Optional[Run] = None
 
 
-def init(project: str = "default", name: Optional[str] = None, config: Optional[Mapping[str, Any]] = None,
+def init(project: Optional[str] = None, name: Optional[str] = None, config: Optional[Mapping[str, Any]] = None,
          host: Optional[str] = None, mode: Optional[str] = None, tags: Optional[Sequence[str]] = None,
          **kwargs: Any) -> Run:
     """Starts (or, with the run_id of an earlier run, resumes) a run and makes it current.
@@ -38,9 +39,23 @@ def init(project: str = "default", name: Optional[str] = None, config: Optional[
     after its last step), description, capture_console, system_metrics_interval,
     heartbeat_interval, flush_interval, max_buffered_points, stop_behavior ("interrupt"
     or "flag"), spool_dir, log_system_metadata, api_key (else $LOUPE_API_KEY, or for a
-    server on this machine its local token, found without being told)."""
+    server on this machine its local token, found without being told).
+
+    In a job Loupe launched ($LOUPE_JOB_ID set), the job's run is the default: project,
+    run_id and config come from $LOUPE_PROJECT, $LOUPE_RUN_ID and $LOUPE_CONFIG, so
+    init() with no arguments logs into it, and console capture is off by default (Loupe
+    records the job's output itself)."""
     global run
-    mode = resolve_mode(mode)  # a bad mode leaves the current run alone
+    mode = resolve_mode(mode)
+    if os.environ.get("LOUPE_JOB_ID"):
+        kwargs.setdefault("run_id", os.environ.get("LOUPE_RUN_ID") or None)
+        kwargs.setdefault("capture_console", False)
+        if project is None:
+            project = os.environ.get("LOUPE_PROJECT")
+        if config is None and os.environ.get("LOUPE_CONFIG"):
+            config = json.loads(os.environ["LOUPE_CONFIG"])
+    if project is None:
+        project = "default"  # a bad mode leaves the current run alone
     if run is not None and not run.finished:
         # Never wait on an unreachable server here: what the previous run could not send
         # in a moment stays in its spool for `python3 -m loupe sync`.

@@ -238,6 +238,17 @@ def chunk_steps(steps: Dict[int, Dict[str, Any]]):
     return out
 
 
+class Checkpoint:
+    """A checkpoint handed back by Run.resume_checkpoint(): where its files are, the step
+    and metrics save_checkpoint() recorded, and the artifact version."""
+
+    def __init__(self, path: str, step: Optional[int], metrics: Dict[str, Any], artifact: _artifacts.Artifact):
+        self.path, self.step, self.metrics, self.artifact = path, step, metrics, artifact
+
+    def __repr__(self) -> str:
+        return f"Checkpoint({self.artifact.ref!r}, step={self.step}, path={self.path!r})"
+
+
 class Run:
     def __init__(self, project: str = "default", name: Optional[str] = None,
                  config: Optional[Mapping[str, Any]] = None, host: Optional[str] = None,
@@ -261,6 +272,16 @@ class Run:
         self.run_id = run_id or new_run_id()
         self.name = clean_text(name) if name else self.run_id
         self.tags = check_tags(tags)
+        self.config = dict(config or {})  # what the script was configured with (a launched job's spec config)
+        # A launched job's checkpoint protocol (issue 14): requests in Loupe's control file,
+        # or every N steps; the checkpoint this segment resumes from.
+        self._control_file = os.environ.get("LOUPE_CONTROL_FILE") or None
+        self._checkpoint_every = int(os.environ.get("LOUPE_CHECKPOINT_EVERY_STEPS") or 0)
+        self._checkpoint_seen = (0.0, 0)   # the control file's (mtime, request number) last read
+        self._checkpoint_handled = 0       # the request number the last save answered
+        self._checkpoint_step = None       # the step of the last save
+        self._checkpoint_callback = None
+        self._last_step = -1
         self.id: Optional[int] = None  # the server's experiment id, known once connected
         self.stopped = False
         self.finished = False
@@ -380,8 +401,11 @@ class Run:
             self._scalar_keys.update(encoded)
             self._buffered += len(encoded)
             full = self._buffered >= self._max_buffered
+        self._last_step = max(self._last_step, step)
         if full:
             self._wake.set()
+        if self._checkpoint_callback is not None and self.checkpoint_requested:
+            self._checkpoint_callback()
 
     def log_image(self, key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray],
                   step: Optional[int] = None, caption: Optional[str] = None) -> None:
@@ -500,6 +524,65 @@ class Run:
         if art is not None and registered_model_name:
             art.registered = _artifacts.register(self.host, art, registered_model_name, registry_aliases or ())
         return art
+
+    # ---- checkpoints (a job Loupe launched) ---------------------------------------
+
+    @property
+    def checkpoint_requested(self) -> bool:
+        """True when Loupe asked for a checkpoint (on the job's timer, before a budget stop,
+        or from the job's page) or, with checkpoint.every_steps, when a logged step passed a
+        multiple of it, and no save_checkpoint() has answered yet. Cheap: poll it each step."""
+        if self._control_file:
+            try:
+                mtime = os.stat(self._control_file).st_mtime
+                if mtime != self._checkpoint_seen[0]:
+                    with open(self._control_file, encoding="utf-8") as f:
+                        n = int(json.load(f).get("checkpoint_request", 0))
+                    self._checkpoint_seen = (mtime, n)
+            except (OSError, ValueError, TypeError, AttributeError):
+                pass
+            if self._checkpoint_seen[1] > self._checkpoint_handled:
+                return True
+        if self._checkpoint_every > 0 and self._last_step >= 0:
+            done = -1 if self._checkpoint_step is None else self._checkpoint_step // self._checkpoint_every
+            return self._last_step // self._checkpoint_every > done
+        return False
+
+    def on_checkpoint_request(self, callback) -> None:
+        """Calls `callback()` from log() (on the caller's thread) whenever checkpoint_requested
+        is true; the callback should call save_checkpoint(). None removes it."""
+        self._checkpoint_callback = callback
+
+    def save_checkpoint(self, path: Union[str, "os.PathLike[str]"], step: int,
+                        metrics: Optional[Mapping[str, Any]] = None) -> _artifacts.Artifact:
+        """Stores a file or folder as the next version of this run's checkpoint artifact
+        ("checkpoint-RUN_ID", type "checkpoint") with the step and metrics it was saved at,
+        and answers any pending checkpoint request. The job's page lists it; resuming the
+        job from it hands it back through resume_checkpoint()."""
+        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+            raise ValueError("save_checkpoint() needs the step it was saved at (an integer >= 0)")
+        pending = self._checkpoint_seen[1]
+        meta = {"step": step, "metrics": _jsonable(dict(metrics or {}))}
+        if os.environ.get("LOUPE_JOB_ID"):
+            meta["job_id"] = int(os.environ["LOUPE_JOB_ID"])
+        art = self.log_artifact(path, name=f"checkpoint-{self.run_id}", type="checkpoint", metadata=meta)
+        self._checkpoint_handled = max(self._checkpoint_handled, pending)
+        self._checkpoint_step = step
+        return art
+
+    def resume_checkpoint(self, root: Optional[str] = None) -> Optional["Checkpoint"]:
+        """The checkpoint this job segment was started from (a resume, or a restart after a
+        failure), downloaded under `root` (default ./checkpoints/NAME-vN): .path, .step,
+        .metrics. None when it starts from the beginning."""
+        ref = os.environ.get("LOUPE_RESUME_ARTIFACT")
+        if not ref or self.mode == "disabled":
+            return None
+        art = self.use_artifact(ref)  # recorded as used by this run: the lineage shows the resume
+        path = art.download(root or os.path.join("checkpoints", f"{art.name}-v{art.version}"))
+        meta = art.metadata or {}
+        step = meta.get("step")
+        self._checkpoint_step = step if isinstance(step, int) else None
+        return Checkpoint(path, step, meta.get("metrics") or {}, art)
 
     def use_artifact(self, ref: str, timeout: float = 60.0) -> _artifacts.Artifact:
         """The artifact version `ref` names ("name", "name:v3", "name:latest",

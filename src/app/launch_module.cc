@@ -1,0 +1,52 @@
+#include "app/launch_module.h"
+
+#include <algorithm>
+
+#include "ui/launch_pages.h"
+#include "web/launch_api.h"
+
+namespace loupe::app {
+
+namespace {
+
+launch::LaunchOptions OptionsFor(const ServerConfig& config, const std::function<std::string()>* token) {
+  launch::LaunchOptions o;
+  o.data_dir = config.data_dir;
+  // Often enough that the heartbeat monitor never takes a job's run for a silent one.
+  o.heartbeat_seconds =
+      config.heartbeat_timeout_seconds > 0 ? std::clamp(config.heartbeat_timeout_seconds / 4, 1, 20) : 20;
+  // The URL and token are known only once the server listens: read through the module.
+  o.api_key = [token] { return *token ? (*token)() : std::string(); };
+  return o;
+}
+
+}  // namespace
+
+LaunchModule::LaunchModule(LaunchStore& store, ArtifactStore& artifacts, TrackingService& tracking,
+                           const ServerConfig& config)
+    : launches_(store, artifacts, tracking, OptionsFor(config, &token_)) {}
+
+void LaunchModule::SetSelf(const std::string& base_url, std::function<std::string()> token) {
+  token_ = std::move(token);
+  launches_.SetServerUrl(base_url);
+}
+
+void LaunchModule::AddRoutes(std::vector<Route>& routes) {
+  AppendRoutes(routes, LaunchApiRoutes(launches_));
+  AppendRoutes(routes, LaunchPageRoutes(launches_));
+}
+
+ExperimentLinks LaunchModule::JobLinks() {
+  return [this](int64_t experiment_id) {
+    std::vector<ExperimentLink> links;
+    Result<std::optional<int64_t>> job = launches_.JobOfExperiment(experiment_id);
+    if (!job.ok() || !*job) return links;
+    Result<LaunchJob> j = launches_.Job(**job);
+    if (!j.ok()) return links;
+    links.push_back({"Job " + std::to_string(j->id) + ": " + j->state, "/launch/" + std::to_string(j->id),
+                     "the launched job this run logs to: its state, events, cost and stop"});
+    return links;
+  };
+}
+
+}  // namespace loupe::app

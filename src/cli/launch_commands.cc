@@ -1,0 +1,118 @@
+#include "cli/launch_commands.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/server_client.h"
+#include "launch/job_spec.h"
+
+namespace loupe::cli {
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+struct LaunchArgs {
+  std::string spec;
+  std::string url;
+  bool check = false;
+  bool wait = false;
+  bool json_out = false;
+};
+LaunchArgs largs;
+
+constexpr int kDone = 0, kEndedBadly = 1, kCannot = 2;
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "loupe: %s\n", message.c_str());
+  return kCannot;
+}
+
+int LaunchRun() {
+  std::ifstream f(largs.spec, std::ios::binary);
+  if (!f) return Fail("cannot read " + largs.spec);
+  std::stringstream text;
+  text << f.rdbuf();
+  Result<json> spec = launch::SpecFromText(text.str());
+  if (!spec.ok()) return Fail(largs.spec + ": " + spec.status().message());
+  if (!spec->is_object()) return Fail(largs.spec + ": the spec must be a mapping of keys");
+  std::error_code ec;
+  const fs::path folder = fs::absolute(fs::path(largs.spec), ec).parent_path();
+  json& s = *spec;
+  if (!s.contains("workdir") || s["workdir"].is_null()) {
+    s["workdir"] = folder.string();
+  } else if (s["workdir"].is_string() && !s["workdir"].get<std::string>().empty() &&
+             s["workdir"].get<std::string>()[0] != '/') {
+    s["workdir"] = (folder / s["workdir"].get<std::string>()).lexically_normal().string();
+  }
+  ServerClient client = ServerClient::For(largs.url);
+  if (largs.check) {
+    Result<json> r = client.Call("POST", "/api/v1/launch/jobs?check=1", &s);
+    if (!r.ok()) return Fail(r.status().message());
+    if ((*r)["ok"] == true) {
+      std::printf("The spec can launch on %s.\n", client.base().c_str());
+      return kDone;
+    }
+    for (const json& p : (*r)["problems"]) {
+      const std::string field = p["field"].get<std::string>();
+      std::fprintf(stderr, "%s%s%s\n", field.c_str(), field.empty() ? "" : ": ", p["message"].get<std::string>().c_str());
+    }
+    return kEndedBadly;
+  }
+  Result<json> job = client.Call("POST", "/api/v1/launch/jobs", &s);
+  if (!job.ok()) return Fail(job.status().message());
+  const int64_t id = (*job)["id"].get<int64_t>();
+  std::printf("Launched job %lld: %s/launch/%lld (run: %s/experiments/%lld)\n", static_cast<long long>(id),
+              client.base().c_str(), static_cast<long long>(id), client.base().c_str(),
+              static_cast<long long>((*job)["experiment_id"].get<int64_t>()));
+  std::fflush(stdout);
+  if (!largs.wait) {
+    if (largs.json_out) std::printf("%s\n", job->dump().c_str());
+    return kDone;
+  }
+  std::string state = (*job)["state"].get<std::string>();
+  json last = *job;
+  while (state == "queued" || state == "running" || state == "stopping") {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    Result<json> now = client.Call("GET", "/api/v1/launch/jobs/" + std::to_string(id));
+    if (!now.ok()) return Fail(now.status().message());
+    last = *now;
+    state = last["state"].get<std::string>();
+  }
+  if (largs.json_out) {
+    std::printf("%s\n", last.dump().c_str());
+  } else {
+    std::printf("Job %lld %s (%s)\n", static_cast<long long>(id), state.c_str(),
+                last["exit"].is_string() ? last["exit"].get<std::string>().c_str() : "no exit status");
+  }
+  return state == "finished" ? kDone : kEndedBadly;
+}
+
+}  // namespace
+
+void AddLaunchCommands(CLI::App& app) {
+  CLI::App* launch = app.add_subcommand(
+      "launch",
+      "Launch a training job from a spec file (YAML or JSON: command, workdir, env, config, resources, budget, "
+      "restart) on a Loupe server. Credential: env LOUPE_API_KEY, else a local server's own token");
+  launch->add_option("spec", largs.spec, "The spec file")->required();
+  launch->add_option("--url", largs.url, "The server (env LOUPE_URL, default http://127.0.0.1:8080)");
+  launch->add_flag("--check", largs.check, "Only check the spec against the server (exit 1 with the problems)");
+  launch->add_flag("--wait", largs.wait, "Wait until the job ends (exit 0 finished, 1 failed or stopped)");
+  launch->add_flag("--json", largs.json_out, "Print the job as JSON");
+}
+
+int RunLaunchCommand(CLI::App& app) {
+  CLI::App* launch = app.get_subcommand("launch");
+  if (!launch->parsed()) return -1;
+  return LaunchRun();
+}
+
+}  // namespace loupe::cli

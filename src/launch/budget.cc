@@ -1,0 +1,51 @@
+#include "launch/budget.h"
+
+#include <algorithm>
+
+namespace loupe::launch {
+
+BudgetUse UseOf(const std::vector<LaunchSegment>& segments, int64_t now_micros) {
+  BudgetUse use;
+  for (const LaunchSegment& s : segments) {
+    const int64_t end = s.end_time > 0 ? s.end_time : now_micros;
+    const double seconds = std::max<int64_t>(0, end - s.start_time) / 1e6;
+    use.elapsed_seconds += seconds;
+    use.cost += s.rate_per_hour * seconds / 3600.0;
+  }
+  return use;
+}
+
+double BudgetFraction(const JobBudget& budget, const BudgetUse& use) {
+  double f = 0;
+  if (budget.max_minutes > 0) f = std::max(f, use.elapsed_seconds / (budget.max_minutes * 60.0));
+  if (budget.max_cost > 0) f = std::max(f, use.cost / budget.max_cost);
+  return f;
+}
+
+int AlertBits(double fraction) {
+  int bits = 0;
+  if (fraction >= 0.5) bits |= 1;
+  if (fraction >= 0.8) bits |= 2;
+  if (fraction >= 1.0) bits |= 4;
+  return bits;
+}
+
+double LocalRate(const JobResources& res, const std::string& gpu_type, const std::map<std::string, double>& prices,
+                 std::vector<std::string>* missing) {
+  double rate = 0;
+  if (auto it = prices.find("cpu"); it != prices.end()) {
+    rate += res.cpus * it->second;
+  } else if (missing) {
+    missing->push_back("cpu");
+  }
+  if (res.gpus > 0) {
+    if (auto it = prices.find(gpu_type); it != prices.end()) {
+      rate += res.gpus * it->second;
+    } else if (missing) {
+      missing->push_back(gpu_type.empty() ? "gpu" : gpu_type);
+    }
+  }
+  return rate;
+}
+
+}  // namespace loupe::launch

@@ -1,0 +1,33 @@
+// Budget arithmetic: a job's elapsed time and cost summed over every segment it ran
+// (starts, restarts, resumes), the hourly rate of a local job from configured prices,
+// and which alert thresholds a job has crossed. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "launch/job_spec.h"
+#include "store/launch_store.h"
+
+namespace loupe::launch {
+
+struct BudgetUse {
+  double elapsed_seconds = 0;  // wall time over every segment; a running one counts up to `now`
+  double cost = 0;             // US dollars: each segment's rate x its duration
+};
+BudgetUse UseOf(const std::vector<LaunchSegment>& segments, int64_t now_micros);
+
+// The larger of time and money used against the caps (0 without caps).
+double BudgetFraction(const JobBudget& budget, const BudgetUse& use);
+
+// Alert bits for fractions crossed: 1 at 50%, 2 at 80%, 4 at 100%.
+int AlertBits(double fraction);
+
+// US dollars per hour for a local job: cpus x prices["cpu"] + gpus x prices[gpu type].
+// `missing` names the prices the rate needed but did not find.
+double LocalRate(const JobResources& res, const std::string& gpu_type, const std::map<std::string, double>& prices,
+                 std::vector<std::string>* missing = nullptr);
+
+}  // namespace loupe::launch

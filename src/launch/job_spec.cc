@@ -1,0 +1,368 @@
+#include "launch/job_spec.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <regex>
+
+#include <yaml-cpp/yaml.h>
+
+#include "launch/gpu_memory.h"
+
+namespace loupe::launch {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxDepth = 32;
+constexpr size_t kMaxCommandBytes = 64 * 1024;
+constexpr size_t kMaxEnvEntries = 256;
+constexpr size_t kMaxEnvValueBytes = 32 * 1024;
+constexpr size_t kMaxConfigBytes = 1 << 20;
+
+// YAML 1.2 core schema for plain scalars; anything quoted is a string.
+json YamlScalar(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") return s;
+  static const std::regex kInt(R"(^[-+]?[0-9]+$)");
+  static const std::regex kFloat(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (std::regex_match(s, kInt)) {
+    try {
+      return std::stoll(s);
+    } catch (const std::out_of_range&) {
+      return std::stod(s);
+    }
+  }
+  if (std::regex_match(s, kFloat)) return std::stod(s);
+  if (s == ".inf" || s == "+.inf" || s == ".nan" || s == "-.inf") return s;  // not numbers a spec takes
+  return s;
+}
+
+Result<json> YamlToJson(const YAML::Node& n, int depth) {
+  if (depth > kMaxDepth) return Status::InvalidArgument("the spec is nested more than 32 levels deep");
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return json(nullptr);
+    case YAML::NodeType::Scalar:
+      return YamlScalar(n);
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const YAML::Node& item : n) {
+        LOUPE_ASSIGN_OR_RETURN(json v, YamlToJson(item, depth + 1));
+        out.push_back(std::move(v));
+      }
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) return Status::InvalidArgument("the spec's keys must be plain words");
+        const std::string key = kv.first.Scalar();
+        if (out.contains(key)) return Status::InvalidArgument("key '" + key + "' appears twice");
+        LOUPE_ASSIGN_OR_RETURN(json v, YamlToJson(kv.second, depth + 1));
+        out[key] = std::move(v);
+      }
+      return out;
+    }
+  }
+  return json(nullptr);
+}
+
+int JsonDepth(const json& j) {
+  if (!j.is_structured()) return 0;
+  int deepest = 0;
+  for (const json& v : j) deepest = std::max(deepest, JsonDepth(v));
+  return deepest + 1;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::vector<SpecProblem>& problems) : problems_(problems) {}
+
+  void Problem(const std::string& field, const std::string& message) { problems_.push_back({field, message}); }
+
+  // Unknown keys of an object, each a problem naming the keys that are known.
+  void OnlyKeys(const json& obj, const std::string& prefix, const std::vector<std::string>& known) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      if (std::find(known.begin(), known.end(), it.key()) != known.end()) continue;
+      std::string list;
+      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+      Problem(prefix + it.key(), "unknown key (known: " + list + ")");
+    }
+  }
+
+  bool String(const json& obj, const std::string& key, const std::string& field, std::string& out, size_t max_bytes) {
+    if (!obj.contains(key) || obj[key].is_null()) return false;
+    const json& v = obj[key];
+    if (!v.is_string()) {
+      Problem(field, "must be a string");
+      return false;
+    }
+    std::string s = v.get<std::string>();
+    if (s.size() > max_bytes) {
+      Problem(field, "is longer than " + std::to_string(max_bytes) + " bytes");
+      return false;
+    }
+    if (s.find('\0') != std::string::npos) {
+      Problem(field, "must not contain a NUL character");
+      return false;
+    }
+    out = std::move(s);
+    return true;
+  }
+
+  void Int(const json& obj, const std::string& key, const std::string& field, int& out, int lo, int hi) {
+    if (!obj.contains(key) || obj[key].is_null()) return;
+    const json& v = obj[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+      Problem(field, "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+      return;
+    }
+    out = static_cast<int>(v.get<int64_t>());
+  }
+
+  void Number(const json& obj, const std::string& key, const std::string& field, double& out, double lo, double hi,
+              const std::string& what) {
+    if (!obj.contains(key) || obj[key].is_null()) return;
+    const json& v = obj[key];
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < lo || v.get<double>() > hi) {
+      Problem(field, "must be " + what);
+      return;
+    }
+    out = v.get<double>();
+  }
+
+  const json* Object(const json& obj, const std::string& key, const std::string& field) {
+    if (!obj.contains(key) || obj[key].is_null()) return nullptr;
+    if (!obj[key].is_object()) {
+      Problem(field, "must be an object");
+      return nullptr;
+    }
+    return &obj[key];
+  }
+
+ private:
+  std::vector<SpecProblem>& problems_;
+};
+
+// "python3 train.py --lr 1" -> "train.py"; the first words are what a spec is called by default.
+std::string DefaultName(const std::string& command) {
+  std::string words;
+  size_t taken = 0;
+  for (size_t i = 0; i < command.size() && taken < 3;) {
+    while (i < command.size() && std::isspace(static_cast<unsigned char>(command[i]))) ++i;
+    size_t j = i;
+    while (j < command.size() && !std::isspace(static_cast<unsigned char>(command[j]))) ++j;
+    if (j > i) {
+      std::string w = command.substr(i, j - i);
+      if (const size_t slash = w.rfind('/'); slash != std::string::npos && slash + 1 < w.size()) w = w.substr(slash + 1);
+      words += (words.empty() ? "" : " ") + w;
+      ++taken;
+    }
+    i = j;
+  }
+  if (words.size() > 120) words.resize(120);
+  return words.empty() ? "job" : words;
+}
+
+}  // namespace
+
+Result<json> SpecFromText(const std::string& text) {
+  if (text.size() > kMaxSpecBytes) {
+    return Status::TooLarge("a job spec may be at most " + std::to_string(kMaxSpecBytes) + " bytes");
+  }
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && (text[first] == '{')) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded()) return Status::InvalidArgument("the spec is not valid JSON");
+    if (JsonDepth(j) > kMaxDepth) return Status::InvalidArgument("the spec is nested more than 32 levels deep");
+    return j;
+  }
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) return Status::InvalidArgument("the spec must be a mapping of keys (command:, workdir:, ...)");
+    return YamlToJson(root, 0);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("the spec is not valid YAML: line " + std::to_string(e.mark.line + 1) + ", column " +
+                                   std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
+  spec = JobSpec{};
+  std::vector<SpecProblem> problems;
+  Reader r(problems);
+  if (!body.is_object()) {
+    r.Problem("", "the spec must be an object");
+    return problems;
+  }
+  if (body.contains("mounts")) {
+    r.Problem("mounts", "storage mounts are not available in this build yet; copy data into the working directory");
+  }
+  r.OnlyKeys(body, "", {"name", "project", "command", "workdir", "env", "config", "resources", "executor", "budget",
+                        "restart", "stop_grace_seconds", "checkpoint", "mounts", "model"});
+  if (!r.String(body, "command", "command", spec.command, kMaxCommandBytes)) {
+    if (!body.contains("command") || body["command"].is_null()) r.Problem("command", "is required (what to run)");
+  } else if (spec.command.find_first_not_of(" \t\r\n") == std::string::npos) {
+    r.Problem("command", "is empty");
+  }
+  if (!r.String(body, "workdir", "workdir", spec.workdir, 4096)) {
+    if (!body.contains("workdir") || body["workdir"].is_null()) {
+      r.Problem("workdir", "is required (the folder the command runs in; it is copied at launch)");
+    }
+  } else if (spec.workdir.empty() || spec.workdir[0] != '/') {
+    r.Problem("workdir", "must be an absolute path (the CLI makes a relative one absolute)");
+  }
+  r.String(body, "name", "name", spec.name, 255);
+  if (spec.name.empty()) spec.name = DefaultName(spec.command);
+  if (r.String(body, "project", "project", spec.project, 255) && spec.project.empty()) r.Problem("project", "is empty");
+  if (r.String(body, "executor", "executor", spec.executor, 32)) {
+    if (spec.executor == "slurm" || spec.executor == "runpod") {
+      r.Problem("executor", "'" + spec.executor + "' is not available in this build yet; use 'local'");
+    } else if (spec.executor != "local") {
+      r.Problem("executor", "must be 'local', 'slurm' or 'runpod'");
+    }
+  }
+  if (const json* env = r.Object(body, "env", "env")) {
+    static const std::regex kEnvName(R"(^[A-Za-z_][A-Za-z0-9_]{0,127}$)");
+    if (env->size() > kMaxEnvEntries) r.Problem("env", "may have at most " + std::to_string(kMaxEnvEntries) + " variables");
+    for (auto it = env->begin(); it != env->end() && spec.env.size() < kMaxEnvEntries; ++it) {
+      const std::string field = "env." + it.key();
+      if (!std::regex_match(it.key(), kEnvName)) {
+        r.Problem(field, "is not a variable name (letters, digits and _, not starting with a digit)");
+      } else if (it.key().rfind("LOUPE_", 0) == 0) {
+        r.Problem(field, "LOUPE_ variables are set by Loupe for the job");
+      } else if (it.key() == "CUDA_VISIBLE_DEVICES") {
+        r.Problem(field, "is set by Loupe from the GPUs it assigns (ask for them in resources.gpus)");
+      } else if (it.value().is_string()) {
+        const std::string v = it.value().get<std::string>();
+        if (v.size() > kMaxEnvValueBytes || v.find('\0') != std::string::npos) {
+          r.Problem(field, "must be at most 32 KiB with no NUL character");
+        } else {
+          spec.env[it.key()] = v;
+        }
+      } else if (it.value().is_number() || it.value().is_boolean()) {
+        spec.env[it.key()] = it.value().is_boolean() ? (it.value().get<bool>() ? "true" : "false") : it.value().dump();
+      } else {
+        r.Problem(field, "must be a string, number or boolean");
+      }
+    }
+  }
+  if (body.contains("config") && !body["config"].is_null()) {
+    if (!body["config"].is_object()) {
+      r.Problem("config", "must be an object (it is recorded on the run and passed to the script)");
+    } else if (body["config"].dump().size() > kMaxConfigBytes) {
+      r.Problem("config", "is larger than 1 MiB");
+    } else {
+      spec.config = body["config"];
+    }
+  }
+  if (const json* res = r.Object(body, "resources", "resources")) {
+    r.OnlyKeys(*res, "resources.", {"cpus", "memory_gb", "gpus", "gpu_type"});
+    r.Int(*res, "cpus", "resources.cpus", spec.resources.cpus, 1, 4096);
+    r.Number(*res, "memory_gb", "resources.memory_gb", spec.resources.memory_gb, 0, 1e6,
+             "a number of GiB from 0 to 1,000,000");
+    r.Int(*res, "gpus", "resources.gpus", spec.resources.gpus, 0, 64);
+    r.String(*res, "gpu_type", "resources.gpu_type", spec.resources.gpu_type, 128);
+    if (!spec.resources.gpu_type.empty() && spec.resources.gpus == 0) {
+      r.Problem("resources.gpu_type", "is set but resources.gpus is 0");
+    }
+  }
+  if (const json* b = r.Object(body, "budget", "budget")) {
+    r.OnlyKeys(*b, "budget.", {"max_minutes", "max_cost"});
+    r.Number(*b, "max_minutes", "budget.max_minutes", spec.budget.max_minutes, 1.0 / 60, 1e7,
+             "a number of minutes from 1/60 (one second) to 10,000,000");
+    r.Number(*b, "max_cost", "budget.max_cost", spec.budget.max_cost, 0.0001, 1e9, "a positive number of US dollars");
+  }
+  if (const json* rs = r.Object(body, "restart", "restart")) {
+    r.OnlyKeys(*rs, "restart.", {"max_restarts", "on"});
+    r.Int(*rs, "max_restarts", "restart.max_restarts", spec.max_restarts, 0, 100);
+    if (rs->contains("on") && !((*rs)["on"].is_string() && (*rs)["on"] == "failure") &&
+        !((*rs)["on"].is_array() && (*rs)["on"] == json::array({"failure"}))) {
+      r.Problem("restart.on", "must be 'failure' (a local job has no preemption to restart after)");
+    }
+  }
+  if (const json* c = r.Object(body, "checkpoint", "checkpoint")) {
+    CheckpointPolicy& p = spec.checkpoint;
+    p.set = true;
+    r.OnlyKeys(*c, "checkpoint.", {"every_minutes", "every_steps", "keep_latest", "keep_best", "grace_seconds"});
+    r.Number(*c, "every_minutes", "checkpoint.every_minutes", p.every_minutes, 0.1, 1e6,
+             "a number of minutes from 0.1 to 1,000,000");
+    r.Int(*c, "every_steps", "checkpoint.every_steps", p.every_steps, 1, 1000000000);
+    r.Int(*c, "keep_latest", "checkpoint.keep_latest", p.keep_latest, 1, 1000);
+    r.Number(*c, "grace_seconds", "checkpoint.grace_seconds", p.grace_seconds, 0, 3600,
+             "a number of seconds from 0 to 3,600");
+    if (const json* best = r.Object(*c, "keep_best", "checkpoint.keep_best")) {
+      r.OnlyKeys(*best, "checkpoint.keep_best.", {"metric", "mode"});
+      if (!r.String(*best, "metric", "checkpoint.keep_best.metric", p.best_metric, 255) || p.best_metric.empty()) {
+        r.Problem("checkpoint.keep_best.metric", "is required (a key of the metrics save_checkpoint records)");
+      }
+      std::string mode = "min";
+      if (r.String(*best, "mode", "checkpoint.keep_best.mode", mode, 8) && mode != "min" && mode != "max") {
+        r.Problem("checkpoint.keep_best.mode", "must be 'min' or 'max'");
+      }
+      p.best_max = mode == "max";
+    }
+    if (spec.budget.max_minutes > 0 && p.every_minutes > spec.budget.max_minutes) {
+      r.Problem("budget.max_minutes", "is below one checkpoint interval (checkpoint.every_minutes): the job would be "
+                                      "stopped before its first checkpoint");
+    }
+  }
+  r.Number(body, "stop_grace_seconds", "stop_grace_seconds", spec.stop_grace_seconds, 0, 3600,
+           "a number of seconds from 0 to 3,600");
+  if (body.contains("model") && !body["model"].is_null()) {
+    ModelShape shape;
+    std::vector<SpecProblem> model_problems = ParseModelShape(body["model"], "model.", shape);
+    if (model_problems.empty()) spec.model = body["model"];
+    problems.insert(problems.end(), model_problems.begin(), model_problems.end());
+  }
+  return problems;
+}
+
+json SpecToJson(const JobSpec& spec) {
+  json env = json::object();
+  for (const auto& [k, v] : spec.env) env[k] = v;
+  json res = {{"cpus", spec.resources.cpus}, {"gpus", spec.resources.gpus}};
+  if (spec.resources.memory_gb > 0) res["memory_gb"] = spec.resources.memory_gb;
+  if (!spec.resources.gpu_type.empty()) res["gpu_type"] = spec.resources.gpu_type;
+  json budget = json::object();
+  if (spec.budget.max_minutes > 0) budget["max_minutes"] = spec.budget.max_minutes;
+  if (spec.budget.max_cost > 0) budget["max_cost"] = spec.budget.max_cost;
+  json out = {{"name", spec.name},
+          {"project", spec.project},
+          {"command", spec.command},
+          {"workdir", spec.workdir},
+          {"env", env},
+          {"config", spec.config},
+          {"resources", res},
+          {"executor", spec.executor},
+          {"budget", budget},
+          {"restart", {{"max_restarts", spec.max_restarts}, {"on", "failure"}}},
+          {"stop_grace_seconds", spec.stop_grace_seconds}};
+  if (!spec.model.is_null()) out["model"] = spec.model;
+  if (spec.checkpoint.set) {
+    const CheckpointPolicy& p = spec.checkpoint;
+    json c = {{"keep_latest", p.keep_latest}, {"grace_seconds", p.grace_seconds}};
+    if (p.every_minutes > 0) c["every_minutes"] = p.every_minutes;
+    if (p.every_steps > 0) c["every_steps"] = p.every_steps;
+    if (!p.best_metric.empty()) c["keep_best"] = {{"metric", p.best_metric}, {"mode", p.best_max ? "max" : "min"}};
+    out["checkpoint"] = c;
+  }
+  return out;
+}
+
+std::string ProblemsText(const std::vector<SpecProblem>& problems) {
+  std::string out;
+  for (const SpecProblem& p : problems) {
+    if (!out.empty()) out += "; ";
+    out += p.field.empty() ? p.message : p.field + ": " + p.message;
+  }
+  return out;
+}
+
+}  // namespace loupe::launch

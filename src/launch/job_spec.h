@@ -1,0 +1,83 @@
+// JobSpec: what a user hands Loupe to launch — a command, the folder it runs in, its
+// environment and config, the resources it needs, where it runs, and the budget and
+// restart policy that protect it. Written as JSON or YAML (`loupe launch spec.yaml`, the
+// API, the launch form); every problem is reported at once with the field it is in.
+// These are the checks that need no machine: what the executor can offer is checked by
+// LaunchService::Check.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace loupe::launch {
+
+struct JobResources {
+  int cpus = 1;
+  double memory_gb = 0;  // 0: not stated
+  int gpus = 0;
+  std::string gpu_type;  // "": any
+};
+
+struct JobBudget {
+  double max_minutes = 0;  // 0: no time cap (wall time summed over every segment)
+  double max_cost = 0;     // 0: no money cap (US dollars, rate x elapsed over every segment)
+};
+
+// When the script is asked to save a checkpoint (it saves with run.save_checkpoint) and
+// which checkpoints are kept.
+struct CheckpointPolicy {
+  bool set = false;         // the spec has a checkpoint policy
+  double every_minutes = 0; // Loupe asks this often (0: never on a timer)
+  int every_steps = 0;      // the SDK asks when a logged step passes a multiple (0: never)
+  int keep_latest = 3;      // the newest this many are kept, and
+  std::string best_metric;  // the best by this metric (in the checkpoint's metrics), if set,
+  bool best_max = false;    // highest best (else lowest)
+  double grace_seconds = 60;  // before a budget stop: how long to wait for the checkpoint asked
+};
+
+struct JobSpec {
+  std::string name;  // "": the command's first words
+  std::string project = "default";
+  std::string command;  // run by /bin/sh -c in the snapshot of `workdir`
+  std::string workdir;  // absolute; snapshotted at launch
+  std::map<std::string, std::string> env;
+  nlohmann::json config = nlohmann::json::object();
+  JobResources resources;
+  std::string executor = "local";
+  JobBudget budget;
+  CheckpointPolicy checkpoint;
+  // The model being fine-tuned, for the GPU memory estimate (launch/gpu_memory.h); null: none.
+  nlohmann::json model;
+  int max_restarts = 0;  // restarts after a failure (non-zero exit), each a new segment, from the latest checkpoint
+  double stop_grace_seconds = 10;  // SIGTERM, then SIGKILL this much later
+};
+
+// A problem with a spec: the field ("resources.gpus", "" for the whole spec) and why.
+struct SpecProblem {
+  std::string field;
+  std::string message;
+};
+
+// The spec as JSON: JSON text, or YAML (plain scalars typed as YAML 1.2's core schema:
+// true/false, null/~, integers, floats; quoted scalars stay strings). At most
+// kMaxSpecBytes and 32 levels deep.
+inline constexpr size_t kMaxSpecBytes = 1 << 20;
+Result<nlohmann::json> SpecFromText(const std::string& text);
+
+// Every problem the spec has on its own (unknown keys, types, ranges, a relative workdir);
+// empty when it has none. `spec` is filled with what could be read.
+std::vector<SpecProblem> ParseJobSpec(const nlohmann::json& body, JobSpec& spec);
+
+// The spec as stored and shown: every field, defaults filled in.
+nlohmann::json SpecToJson(const JobSpec& spec);
+
+// The problems as one message: "resources.gpus: must be ...; budget: ...".
+std::string ProblemsText(const std::vector<SpecProblem>& problems);
+
+}  // namespace loupe::launch

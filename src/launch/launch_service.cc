@@ -1,0 +1,1011 @@
+#include "launch/launch_service.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/time_util.h"
+#include "launch/budget.h"
+#include "launch/gpu_memory.h"
+#include "launch/local_process.h"
+#include "launch/log_tail.h"
+#include "common/file_util.h"
+
+extern char** environ;
+
+namespace loupe::launch {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct LaunchService::Active {
+  LaunchJob job;
+  JobSpec spec;
+  std::vector<LaunchSegment> segments;
+  bool own_child = false;  // the shim is this Loupe's child (else found again after a restart)
+  std::unique_ptr<LogTail> out, err;
+  int64_t kill_at = 0;         // micros: SIGKILL then, if still running
+  int64_t last_heartbeat = 0;
+  int64_t gone_since = 0;      // a found-again job's process ended: its exit file is awaited
+  bool ended = false;
+  std::string log_error;  // why console lines are not being stored ("" while they are)
+  int64_t next_checkpoint_at = 0;  // micros: the policy's next timed request (0: none)
+  int64_t budget_wait_until = 0;   // micros: a budget stop waits for its checkpoint until then
+  int64_t newest_before = 0;       // the newest checkpoint's id when that checkpoint was asked
+  int64_t next_retention = 0;      // micros: when to apply keep_latest / keep_best next
+};
+
+namespace {
+
+std::string SegmentFile(const LaunchJob& j, int seg, const char* ext) {
+  return j.dir + "/segment-" + std::to_string(seg) + "." + ext;
+}
+
+std::string ConsoleClient(const LaunchJob& j, int seg, int stream) {
+  return "launch-" + std::to_string(j.id) + "-" + std::to_string(seg) + (stream == 0 ? "-out" : "-err");
+}
+
+std::string Money(double usd) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "$%.2f", usd);
+  return buf;
+}
+
+// "42.5 s", "12 min 05 s", "3 h 07 min": short jobs' budgets are seconds.
+std::string Minutes(double seconds) {
+  char buf[48];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%.1f s", std::floor(seconds * 10) / 10);
+  } else if (seconds < 3600) {
+    std::snprintf(buf, sizeof buf, "%d min %02d s", static_cast<int>(seconds / 60), static_cast<int>(seconds) % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%d h %02d min", static_cast<int>(seconds / 3600),
+                  static_cast<int>(seconds / 60) % 60);
+  }
+  return buf;
+}
+
+double MachineMemoryGb() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * page / (1024.0 * 1024 * 1024) : 0;
+}
+
+// The first word of the command that names a file in the working directory: the script
+// an interpreter runs ("python3 train.py"), or the program itself ("./train.sh").
+std::string ScriptOf(const std::string& command) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < command.size() && words.size() < 2) {
+    while (i < command.size() && std::isspace(static_cast<unsigned char>(command[i]))) ++i;
+    size_t j = i;
+    while (j < command.size() && !std::isspace(static_cast<unsigned char>(command[j]))) ++j;
+    if (j > i) words.push_back(command.substr(i, j - i));
+    i = j;
+  }
+  if (words.empty()) return "";
+  for (char c : command) {
+    if (c == ';' || c == '|' || c == '&' || c == '$' || c == '`' || c == '(' || c == '<' || c == '>') return "";
+  }
+  const std::string& first = words[0];
+  if (first.rfind("./", 0) == 0) return first;
+  // python3, /usr/bin/python3, python3.11, bash, ...: the program's own name.
+  const std::string program = first.substr(first.rfind('/') == std::string::npos ? 0 : first.rfind('/') + 1);
+  static const char* kInterpreters[] = {"python", "bash", "sh", "node", "Rscript", "julia"};
+  for (const char* interp : kInterpreters) {
+    const std::string name(interp);
+    const bool named = program == name || (name == "python" && program.rfind("python", 0) == 0 &&
+                                           program.find_first_not_of("0123456789.", 6) == std::string::npos);
+    if (named && words.size() > 1 && words[1][0] != '-') return words[1];
+  }
+  return "";
+}
+
+}  // namespace
+
+LaunchService::LaunchService(LaunchStore& store, ArtifactStore& artifacts, TrackingService& tracking,
+                             LaunchOptions options)
+    : store_(store), artifacts_(artifacts), tracking_(tracking), options_(std::move(options)) {
+  if (options_.cpus <= 0) options_.cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (options_.memory_gb <= 0) options_.memory_gb = MachineMemoryGb();
+  if (options_.gpus.empty() && options_.detect_gpus) options_.gpus = DetectGpus();
+}
+
+LaunchService::~LaunchService() { Stop(); }
+
+Status LaunchService::Start() {
+  std::error_code ec;
+  fs::create_directories(options_.data_dir + "/launch", ec);
+  LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchJob> jobs, store_.ActiveLaunchJobs());
+  for (const LaunchJob& j : jobs) {
+    if (Status s = Adopt(j); !s.ok()) spdlog::warn("launch: job {}: {}", j.id, s.message());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  stopping_ = false;
+  started_ = true;
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void LaunchService::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_) return;
+    stopping_ = true;
+    started_ = false;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void LaunchService::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    Tick();
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms), [this] { return stopping_; });
+  }
+}
+
+Status LaunchService::Adopt(const LaunchJob& job) {
+  auto a = std::make_unique<Active>();
+  a->job = job;
+  if (job.experiment_id == 0) {  // Loupe stopped between storing the job and making its run
+    a->job.state = "failed";
+    a->job.message = "Loupe stopped while launching it; launch it again";
+    a->job.end_time = NowMicros();
+    return store_.UpdateLaunchJob(a->job, LaunchEvent{job.id, a->job.end_time, "failed", a->job.message});
+  }
+  const json body = json::parse(job.spec_json, nullptr, false);
+  std::vector<SpecProblem> problems = ParseJobSpec(body, a->spec);
+  if (!problems.empty()) return Status::Corrupt("its stored spec no longer reads: " + ProblemsText(problems));
+  LOUPE_ASSIGN_OR_RETURN(a->segments, store_.ListLaunchSegments(job.id));
+  const int64_t now = NowMicros();
+  if (job.state != "queued" && job.segment > 0) {
+    for (int stream = 0; stream < 2; ++stream) {
+      LOUPE_ASSIGN_OR_RETURN(int64_t offset,
+                             store_.ConsoleOffset(job.experiment_id, ConsoleClient(job, job.segment, stream)));
+      auto tail = std::make_unique<LogTail>(SegmentFile(job, job.segment, stream == 0 ? "out" : "err"), stream, offset);
+      (stream == 0 ? a->out : a->err) = std::move(tail);
+    }
+    if (SameProcessAlive(static_cast<pid_t>(job.pid), job.pid_start)) {
+      Event(*a, now, "found", "Loupe restarted and found the process (pid " + std::to_string(job.pid) + ") running");
+      if (job.state == "stopping") a->kill_at = now + static_cast<int64_t>(a->spec.stop_grace_seconds * 1e6);
+      if (a->spec.checkpoint.every_minutes > 0) {
+        a->next_checkpoint_at = now + static_cast<int64_t>(a->spec.checkpoint.every_minutes * 60e6);
+      }
+    } else {
+      a->gone_since = now;  // Supervise reads its exit file, or marks it lost
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  active_[job.id] = std::move(a);
+  return Status::Ok();
+}
+
+std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
+  spec = JobSpec{};
+  std::vector<SpecProblem> problems = ParseJobSpec(body, spec);
+  auto has = [&](const std::string& field) {
+    for (const SpecProblem& p : problems) {
+      if (p.field == field) return true;
+    }
+    return false;
+  };
+  if (!spec.workdir.empty() && !has("workdir")) {
+    std::error_code ec;
+    if (!fs::is_directory(spec.workdir, ec)) {
+      problems.push_back({"workdir", "'" + spec.workdir + "' is not a folder on the server"});
+    } else if (const std::string script = ScriptOf(spec.command); !script.empty() && !has("command")) {
+      const fs::path p = script[0] == '/' ? fs::path(script) : fs::path(spec.workdir) / script;
+      if (!fs::is_regular_file(p, ec)) {
+        problems.push_back({"command", "the script '" + script + "' is not in " +
+                                           (script[0] == '/' ? std::string("that place") : "the working directory")});
+      } else if (script.rfind("./", 0) == 0 && access(p.c_str(), X_OK) != 0) {
+        problems.push_back({"command", "'" + script + "' is not executable (chmod +x it, or run it with its interpreter)"});
+      }
+    }
+  }
+  if (spec.resources.cpus > options_.cpus && !has("resources.cpus")) {
+    problems.push_back({"resources.cpus", "this machine has " + std::to_string(options_.cpus) + " CPUs; asked for " +
+                                              std::to_string(spec.resources.cpus)});
+  }
+  if (spec.resources.memory_gb > options_.memory_gb && options_.memory_gb > 0) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "this machine has %.1f GiB of memory; asked for %g", options_.memory_gb,
+                  spec.resources.memory_gb);
+    problems.push_back({"resources.memory_gb", buf});
+  }
+  if (spec.resources.gpus > 0) {
+    int matching = 0;
+    std::string names;
+    for (const GpuInfo& g : options_.gpus) {
+      if (GpuMatches(g, spec.resources.gpu_type)) ++matching;
+      if (names.find(g.name) == std::string::npos) names += (names.empty() ? "" : ", ") + g.name;
+    }
+    if (matching < spec.resources.gpus) {
+      std::string msg = options_.gpus.empty()
+                            ? "this machine has no GPU (nvidia-smi found none)"
+                            : "this machine has " + std::to_string(matching) + " GPU" + (matching == 1 ? "" : "s") +
+                                  (spec.resources.gpu_type.empty() ? "" : " of type '" + spec.resources.gpu_type + "'") +
+                                  " (it has: " + names + ")";
+      problems.push_back({"resources.gpus", msg + "; asked for " + std::to_string(spec.resources.gpus)});
+    }
+  }
+  if (!spec.model.is_null() && spec.resources.gpus > 0 && !has("resources.gpus")) {
+    // The smallest GPU the job could be given must hold the estimate.
+    const GpuInfo* smallest = nullptr;
+    for (const GpuInfo& g : options_.gpus) {
+      if (GpuMatches(g, spec.resources.gpu_type) && (!smallest || g.memory_gb < smallest->memory_gb)) smallest = &g;
+    }
+    ModelShape shape;
+    (void)ParseModelShape(spec.model, "model.", shape);
+    const MemoryEstimate e = EstimateGpuMemory(shape);
+    const double need_gb = e.total() / (1024.0 * 1024 * 1024);
+    if (smallest && need_gb > smallest->memory_gb) {
+      const json parts = EstimateJson(e);
+      char buf[512];
+      std::snprintf(buf, sizeof buf,
+                    "the model needs about %.1f GiB per GPU (weights %.1f, gradients %.1f, optimizer %.1f, "
+                    "activations %.1f, overhead %.1f), more than the %.1f GiB of %s; try QLoRA, gradient "
+                    "checkpointing or a smaller batch",
+                    need_gb, parts["weights_gb"].get<double>(), parts["gradients_gb"].get<double>(),
+                    parts["optimizer_gb"].get<double>(), parts["activations_gb"].get<double>(),
+                    parts["overhead_gb"].get<double>(), smallest->memory_gb, smallest->name.c_str());
+      problems.push_back({"model", buf});
+    }
+  }
+  if (spec.budget.max_cost > 0) {
+    Result<std::map<std::string, double>> prices = store_.LaunchPrices();
+    if (!prices.ok()) {
+      problems.push_back({"budget.max_cost", "prices cannot be read: " + prices.status().message()});
+    } else {
+      std::string gpu_type = spec.resources.gpu_type;
+      if (gpu_type.empty() && !options_.gpus.empty()) gpu_type = options_.gpus.front().name;
+      std::vector<std::string> missing;
+      const double rate = LocalRate(spec.resources, gpu_type, *prices, &missing);
+      if (rate <= 0) {
+        std::string names;
+        for (const std::string& m : missing) names += (names.empty() ? "'" : ", '") + m + "'";
+        problems.push_back({"budget.max_cost", "a money cap needs a price: this job costs $0/hour with the prices set "
+                                               "(set the hourly price of " +
+                                                   (names.empty() ? std::string("its resources") : names) +
+                                                   " on the Launch page or PUT /api/v1/launch/prices)"});
+      }
+    }
+  }
+  return problems;
+}
+
+Status LaunchService::Snapshot(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  int64_t bytes = 0, files = 0;
+  for (auto it = fs::recursive_directory_iterator(from, fs::directory_options::none, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_directory(ec) && !it->is_symlink(ec) && (name == ".git" || name == "__pycache__")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_symlink(ec) || !it->is_regular_file(ec)) continue;
+    bytes += static_cast<int64_t>(it->file_size(ec));
+    if (++files > options_.max_snapshot_files) {
+      return Status::TooLarge("the working directory has more than " + std::to_string(options_.max_snapshot_files) +
+                              " files; launch from a smaller folder (data belongs elsewhere)");
+    }
+    if (bytes > options_.max_snapshot_bytes) {
+      return Status::TooLarge("the working directory holds more than " +
+                              std::to_string(options_.max_snapshot_bytes >> 20) +
+                              " MiB; launch from a folder with the code, and read data from elsewhere");
+    }
+  }
+  if (ec) return Status::InvalidArgument("cannot read the working directory: " + ec.message());
+  fs::create_directories(to, ec);
+  if (ec) return Status::Internal("cannot make the snapshot folder: " + ec.message());
+  for (auto it = fs::recursive_directory_iterator(from, fs::directory_options::none, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    // Lexically: fs::relative would follow a link to where it points, outside the folder.
+    const fs::path rel = it->path().lexically_relative(from);
+    const std::string name = it->path().filename().string();
+    const fs::path dest = fs::path(to) / rel;
+    if (it->is_symlink(ec)) {
+      fs::copy_symlink(it->path(), dest, ec);  // as the link it is, never what it points at
+      ec.clear();
+    } else if (it->is_directory(ec)) {
+      if (name == ".git" || name == "__pycache__") {
+        it.disable_recursion_pending();
+        continue;
+      }
+      fs::create_directories(dest, ec);
+    } else if (it->is_regular_file(ec)) {
+      fs::copy_file(it->path(), dest, fs::copy_options::overwrite_existing, ec);
+    }
+    if (ec) return Status::Internal("cannot copy " + rel.string() + " into the snapshot: " + ec.message());
+  }
+  if (ec) return Status::Internal("cannot copy the working directory: " + ec.message());
+  return Status::Ok();
+}
+
+Result<LaunchJob> LaunchService::Launch(const json& body, const std::string& user) {
+  JobSpec spec;
+  std::vector<SpecProblem> problems = Check(body, spec);
+  if (!problems.empty()) return Status::InvalidArgument(ProblemsText(problems));
+  LaunchJob job;
+  job.name = spec.name;
+  job.project = spec.project;
+  job.spec_json = SpecToJson(spec).dump();
+  job.executor = spec.executor;
+  job.state = "queued";
+  job.created_by = user;
+  job.create_time = NowMicros();
+  LOUPE_ASSIGN_OR_RETURN(job.id, store_.CreateLaunchJob(job));
+  job.dir = fs::absolute(options_.data_dir + "/launch/" + std::to_string(job.id)).lexically_normal().string();
+  auto fail = [&](const Status& why) -> Status {
+    job.state = "failed";
+    job.message = why.message();
+    job.end_time = NowMicros();
+    (void)store_.UpdateLaunchJob(job, LaunchEvent{job.id, job.end_time, "failed", why.message()});
+    return why;
+  };
+  if (Status s = Snapshot(spec.workdir, job.dir + "/workdir"); !s.ok()) return fail(s);
+  NewExperiment e;
+  e.project = spec.project;
+  e.run_id = "job-" + std::to_string(job.id);
+  e.name = spec.name;
+  e.config_json = spec.config.dump();
+  e.tags = {"launched"};
+  Result<CreatedExperiment> run = tracking_.StartRun(e);
+  if (!run.ok()) return fail(run.status());
+  job.experiment_id = run->experiment.id;
+  LOUPE_RETURN_IF_ERROR(store_.UpdateLaunchJob(job));
+  auto a = std::make_unique<Active>();
+  a->job = job;
+  a->spec = spec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_[job.id] = std::move(a);
+  }
+  cv_.notify_all();
+  Tick();  // starts it now when its GPUs are free: the first log line should not wait a tick
+  return store_.GetLaunchJob(job.id);
+}
+
+std::set<int> LaunchService::BusyGpus() const {
+  std::set<int> busy;
+  for (const auto& [id, a] : active_) {
+    if (a->job.state == "queued") continue;
+    size_t i = 0;
+    const std::string& g = a->job.gpus;
+    while (i < g.size()) {
+      size_t j = g.find(',', i);
+      if (j == std::string::npos) j = g.size();
+      try {
+        busy.insert(std::stoi(g.substr(i, j - i)));
+      } catch (...) {
+      }
+      i = j + 1;
+    }
+  }
+  return busy;
+}
+
+std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string kv(*e);
+    // Loupe's own settings (its secret key among them) are not the job's.
+    if (kv.rfind("LOUPE_", 0) == 0 || kv.rfind("CUDA_VISIBLE_DEVICES=", 0) == 0) continue;
+    bool overridden = false;
+    for (const auto& [k, v] : a.spec.env) overridden = overridden || kv.rfind(k + "=", 0) == 0;
+    if (!overridden) env.push_back(kv);
+  }
+  for (const auto& [k, v] : a.spec.env) env.push_back(k + "=" + v);
+  env.push_back("CUDA_VISIBLE_DEVICES=" + a.job.gpus);
+  env.push_back("LOUPE_JOB_ID=" + std::to_string(a.job.id));
+  env.push_back("LOUPE_JOB_SEGMENT=" + std::to_string(a.job.segment));
+  env.push_back("LOUPE_PROJECT=" + a.job.project);
+  env.push_back("LOUPE_RUN_ID=job-" + std::to_string(a.job.id));
+  env.push_back("LOUPE_CONFIG=" + a.spec.config.dump());
+  env.push_back("LOUPE_CONTROL_FILE=" + a.job.dir + "/control.json");
+  if (a.spec.checkpoint.every_steps > 0) {
+    env.push_back("LOUPE_CHECKPOINT_EVERY_STEPS=" + std::to_string(a.spec.checkpoint.every_steps));
+  }
+  if (!a.job.resume_from.empty()) env.push_back("LOUPE_RESUME_ARTIFACT=" + a.job.resume_from);
+  if (!options_.server_url.empty()) env.push_back("LOUPE_URL=" + options_.server_url);
+  if (options_.api_key) {
+    if (std::string key = options_.api_key(); !key.empty()) env.push_back("LOUPE_API_KEY=" + key);
+  }
+  return env;
+}
+
+Status LaunchService::StartSegment(Active& a, int64_t now) {
+  LaunchJob& j = a.job;
+  std::string gpu_type = a.spec.resources.gpu_type;
+  if (a.spec.resources.gpus > 0) {
+    std::optional<std::vector<int>> picked =
+        PickGpus(options_.gpus, BusyGpus(), a.spec.resources.gpus, a.spec.resources.gpu_type);
+    if (!picked) {
+      const std::string wait = "waiting for " + std::to_string(a.spec.resources.gpus) + " free GPU" +
+                               (a.spec.resources.gpus == 1 ? "" : "s");
+      if (j.message != wait) {
+        j.message = wait;
+        (void)store_.UpdateLaunchJob(j);
+      }
+      return Status::Ok();
+    }
+    j.gpus.clear();
+    for (int g : *picked) j.gpus += (j.gpus.empty() ? "" : ",") + std::to_string(g);
+    for (const GpuInfo& g : options_.gpus) {
+      if (g.index == picked->front()) gpu_type = g.name;
+    }
+  }
+  Result<std::map<std::string, double>> prices = store_.LaunchPrices();
+  const double rate = prices.ok() ? LocalRate(a.spec.resources, gpu_type, *prices) : 0;
+  const int seg = j.segment + 1;
+  SpawnRequest req;
+  req.command = a.spec.command;
+  req.workdir = j.dir + "/workdir";
+  req.stdout_path = SegmentFile(j, seg, "out");
+  req.stderr_path = SegmentFile(j, seg, "err");
+  req.exit_path = SegmentFile(j, seg, "exit");
+  LaunchJob next = j;
+  next.segment = seg;
+  a.job.segment = seg;  // the environment names the segment it starts
+  req.env = JobEnvironment(a);
+  a.job.segment = seg - 1;
+  Result<Spawned> spawned = SpawnJob(req);
+  if (!spawned.ok()) {
+    j.state = "failed";
+    j.message = spawned.status().message();
+    j.end_time = now;
+    a.ended = true;
+    (void)store_.UpdateLaunchJob(j, LaunchEvent{j.id, now, "failed", j.message});
+    (void)tracking_.Finish(j.experiment_id, RunStatus::kCrashed, "", 0, j.message);
+    return spawned.status();
+  }
+  next.state = "running";
+  next.message.clear();
+  next.pid = spawned->pid;
+  next.pid_start = spawned->start_ticks;
+  next.shim_pid = spawned->shim;
+  if (next.start_time == 0) next.start_time = now;
+  LaunchSegment s{j.id, seg, now, 0, rate, ""};
+  const std::string what = seg == 1 ? "started" : "restarted";
+  std::string msg = "pid " + std::to_string(spawned->pid);
+  if (!next.gpus.empty()) msg += ", GPUs " + next.gpus;
+  if (rate > 0) msg += ", " + Money(rate) + "/hour";
+  if (!j.resume_from.empty()) msg += ", from checkpoint " + j.resume_from;
+  Status st = store_.StartLaunchSegment(s, next, LaunchEvent{j.id, now, what, msg});
+  a.job = next;
+  a.segments.push_back(s);
+  a.own_child = true;
+  a.kill_at = 0;
+  a.gone_since = 0;
+  a.budget_wait_until = 0;
+  a.next_checkpoint_at =
+      a.spec.checkpoint.every_minutes > 0 ? now + static_cast<int64_t>(a.spec.checkpoint.every_minutes * 60e6) : 0;
+  a.out = std::make_unique<LogTail>(req.stdout_path, 0, 0);
+  a.err = std::make_unique<LogTail>(req.stderr_path, 1, 0);
+  return st;
+}
+
+void LaunchService::CopyLogs(Active& a, int64_t now, bool final) {
+  for (int stream = 0; stream < 2; ++stream) {
+    LogTail* tail = (stream == 0 ? a.out : a.err).get();
+    if (!tail) continue;
+    for (int round = 0; round < 64; ++round) {  // a final read drains the file (8 MiB a round)
+      std::vector<LogBatch> batches = tail->Read(now, final);
+      if (batches.empty()) break;
+      for (LogBatch& b : batches) {
+        ConsoleBatch c;
+        c.experiment_id = a.job.experiment_id;
+        c.from.client = ConsoleClient(a.job, a.job.segment, stream);
+        c.from.seq = b.end_offset;
+        c.lines = std::move(b.lines);
+        Result<WriteAck> ack = tracking_.LogConsole(std::move(c));
+        if (ack.ok()) continue;
+        const Code code = ack.status().code();
+        if (code == Code::kNotFound || code == Code::kGone) {
+          // The run was deleted: its job has nowhere to log; stop it, drop the output.
+          if (a.job.stop_requested == 0) SendStop(a, now, "user", "its run was deleted");
+          continue;
+        }
+        // Not stored (the disk is full, the store is failing): read these lines again
+        // next time rather than lose them. Said once per kind of failure.
+        tail->Rewind(b.start_offset);
+        if (a.log_error != ack.status().message()) {
+          a.log_error = ack.status().message();
+          spdlog::warn("launch: job {}: console lines not stored yet, will retry: {}", a.job.id, a.log_error);
+        }
+        return;
+      }
+      a.log_error.clear();
+      if (!final) break;
+    }
+  }
+}
+
+void LaunchService::Event(Active& a, int64_t now, const std::string& kind, const std::string& message) {
+  if (Status s = store_.UpdateLaunchJob(a.job, LaunchEvent{a.job.id, now, kind, message}); !s.ok()) {
+    spdlog::warn("launch: job {}: cannot record '{}': {}", a.job.id, kind, s.message());
+  }
+}
+
+void LaunchService::Ended(Active& a, int64_t now, const std::string& end_text, bool known_exit, int exit_code) {
+  CopyLogs(a, now, true);
+  a.next_retention = 0;  // the last checkpoints (one asked before a stop) are kept to the policy too
+  KeepCheckpoints(a, now);
+  LaunchJob& j = a.job;
+  (void)store_.EndLaunchSegment(j.id, j.segment, now, end_text);
+  if (!a.segments.empty() && a.segments.back().end_time == 0) {
+    a.segments.back().end_time = now;
+    a.segments.back().end_text = end_text;
+  }
+  j.exit_text = end_text;
+  j.pid = j.pid_start = j.shim_pid = 0;
+  const bool stop_asked = j.stop_requested > 0;
+  const bool failed = !known_exit || exit_code != 0;
+  if (!stop_asked && known_exit && failed && j.restarts < a.spec.max_restarts) {
+    ++j.restarts;
+    j.gpus.clear();
+    j.state = "queued";  // until the restart starts (at once, unless it waits for GPUs)
+    if (Result<std::vector<ArtifactVersion>> saved = Checkpoints(j); saved.ok() && !saved->empty()) {
+      j.resume_from = saved->front().name + ":v" + std::to_string(saved->front().version);
+    }
+    Event(a, now, "exited", end_text + "; restart " + std::to_string(j.restarts) + " of " +
+                                std::to_string(a.spec.max_restarts));
+    if (Status s = StartSegment(a, now); !s.ok()) spdlog::warn("launch: job {}: restart: {}", j.id, s.message());
+    return;
+  }
+  RunStatus run_status;
+  std::string message = end_text;
+  if (stop_asked) {
+    j.state = "stopped";
+    run_status = RunStatus::kStopped;
+    message = (j.stop_reason == "budget_time"   ? "stopped: time budget spent; "
+               : j.stop_reason == "budget_cost" ? "stopped: money budget spent; "
+                                                : "stopped; ") +
+              end_text;
+  } else if (!known_exit) {
+    j.state = "lost";
+    run_status = RunStatus::kCrashed;
+  } else if (exit_code == 0) {
+    j.state = "finished";
+    run_status = RunStatus::kFinished;
+  } else {
+    j.state = "failed";
+    run_status = RunStatus::kCrashed;
+  }
+  j.end_time = now;
+  j.gpus.clear();
+  a.ended = true;
+  Event(a, now, j.state == "lost" ? "lost" : "exited", message);
+  (void)tracking_.Finish(j.experiment_id, run_status, "", now, run_status == RunStatus::kCrashed ? message : "");
+}
+
+void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, const std::string& why) {
+  LaunchJob& j = a.job;
+  j.stop_requested = now;
+  j.stop_reason = reason;
+  if (j.state == "queued") {
+    j.state = "stopped";
+    j.end_time = now;
+    a.ended = true;
+    Event(a, now, "stopped", why + " before it started");
+    (void)tracking_.Finish(j.experiment_id, RunStatus::kStopped, "", now);
+    return;
+  }
+  j.state = "stopping";
+  a.kill_at = now + static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6);
+  (void)SignalGroup(static_cast<pid_t>(j.pid), SIGTERM);
+  char grace[64];
+  std::snprintf(grace, sizeof grace, "%g s", a.spec.stop_grace_seconds);
+  Event(a, now, "stopping", why + ": SIGTERM sent, SIGKILL after " + grace);
+}
+
+void LaunchService::AskCheckpoint(Active& a, int64_t now, const std::string& reason) {
+  ++a.job.checkpoint_requests;
+  const json control = {{"checkpoint_request", a.job.checkpoint_requests}, {"reason", reason}};
+  if (Status s = WriteFileDurably(a.job.dir + "/control.json", control.dump(), "the job's control file"); !s.ok()) {
+    spdlog::warn("launch: job {}: cannot ask for a checkpoint: {}", a.job.id, s.message());
+    --a.job.checkpoint_requests;
+    return;
+  }
+  Event(a, now, "checkpoint", "checkpoint asked (" + reason + ")");
+}
+
+Result<std::vector<ArtifactVersion>> LaunchService::Checkpoints(const LaunchJob& job) {
+  LOUPE_ASSIGN_OR_RETURN(RunArtifacts all, artifacts_.ArtifactsOfRun(job.experiment_id));
+  std::vector<ArtifactVersion> out;
+  for (ArtifactVersion& v : all.produced) {
+    if (v.type == "checkpoint") out.push_back(std::move(v));
+  }
+  std::sort(out.begin(), out.end(), [](const ArtifactVersion& x, const ArtifactVersion& y) {
+    return x.create_time != y.create_time ? x.create_time > y.create_time : x.id > y.id;
+  });
+  return out;
+}
+
+namespace {
+
+std::optional<double> CheckpointMetric(const ArtifactVersion& v, const std::string& metric) {
+  const json meta = json::parse(v.metadata_json, nullptr, false);
+  if (!meta.is_object() || !meta.contains("metrics") || !meta["metrics"].is_object()) return std::nullopt;
+  const json& m = meta["metrics"];
+  if (!m.contains(metric) || !m[metric].is_number()) return std::nullopt;
+  const double x = m[metric].get<double>();
+  return std::isfinite(x) ? std::optional<double>(x) : std::nullopt;
+}
+
+std::optional<int64_t> CheckpointStep(const ArtifactVersion& v) {
+  const json meta = json::parse(v.metadata_json, nullptr, false);
+  if (!meta.is_object() || !meta.contains("step") || !meta["step"].is_number_integer()) return std::nullopt;
+  return meta["step"].get<int64_t>();
+}
+
+}  // namespace
+
+void LaunchService::KeepCheckpoints(Active& a, int64_t now) {
+  const CheckpointPolicy& p = a.spec.checkpoint;
+  if (!p.set || now < a.next_retention) return;
+  a.next_retention = now + 5'000'000;
+  Result<std::vector<ArtifactVersion>> saved = Checkpoints(a.job);
+  if (!saved.ok() || static_cast<int>(saved->size()) <= p.keep_latest) return;
+  std::set<int64_t> keep;
+  for (int i = 0; i < p.keep_latest; ++i) keep.insert((*saved)[i].id);
+  if (!p.best_metric.empty()) {
+    const ArtifactVersion* best = nullptr;
+    std::optional<double> best_value;
+    for (const ArtifactVersion& v : *saved) {
+      std::optional<double> x = CheckpointMetric(v, p.best_metric);
+      if (x && (!best_value || (p.best_max ? *x > *best_value : *x < *best_value))) {
+        best_value = x;
+        best = &v;
+      }
+    }
+    if (best) keep.insert(best->id);
+  }
+  for (const ArtifactVersion& v : *saved) {
+    if (keep.count(v.id) || v.name + ":v" + std::to_string(v.version) == a.job.resume_from) continue;
+    if (Status s = artifacts_.DeleteArtifactVersion(v.id); s.ok()) {
+      Event(a, now, "checkpoint", "removed " + v.name + ":v" + std::to_string(v.version) + " (keeping the latest " +
+                                      std::to_string(p.keep_latest) +
+                                      (p.best_metric.empty() ? "" : " and the best by " + p.best_metric) + ")");
+    }
+  }
+}
+
+void LaunchService::CheckBudget(Active& a, int64_t now) {
+  const JobBudget& b = a.spec.budget;
+  if (b.max_minutes <= 0 && b.max_cost <= 0) return;
+  const BudgetUse use = UseOf(a.segments, now);
+  const double fraction = BudgetFraction(b, use);
+  const int bits = AlertBits(fraction);
+  if ((bits & ~a.job.alerts) != 0) {
+    a.job.alerts |= bits;
+    std::string used;
+    if (b.max_minutes > 0) used += Minutes(use.elapsed_seconds) + " of " + Minutes(b.max_minutes * 60);
+    if (b.max_cost > 0) used += (used.empty() ? "" : ", ") + Money(use.cost) + " of " + Money(b.max_cost);
+    const int pct = bits & 4 ? 100 : bits & 2 ? 80 : 50;
+    Event(a, now, "alert", "budget " + std::to_string(pct) + "% used (" + used + ")");
+  }
+  if (fraction < 1.0 || a.job.stop_requested != 0) return;
+  const bool time = b.max_minutes > 0 && use.elapsed_seconds >= b.max_minutes * 60;
+  const std::string why = time ? "time budget spent (" + Minutes(use.elapsed_seconds) + ")"
+                               : "money budget spent (" + Money(use.cost) + ")";
+  // With a checkpoint policy the script is asked for a checkpoint first, and the stop
+  // waits for it (at most the policy's grace period).
+  const CheckpointPolicy& p = a.spec.checkpoint;
+  if (p.set && p.grace_seconds > 0) {
+    Result<std::vector<ArtifactVersion>> saved = Checkpoints(a.job);
+    // By id, not by count: retention removes old ones while new ones come.
+    const int64_t newest = saved.ok() && !saved->empty() ? saved->front().id : 0;
+    if (a.budget_wait_until == 0) {
+      a.newest_before = newest;
+      a.budget_wait_until = now + static_cast<int64_t>(p.grace_seconds * 1e6);
+      AskCheckpoint(a, now, "budget");
+      return;
+    }
+    if (newest > a.newest_before) {
+      Event(a, now, "checkpoint", "saved before the budget stop: " + saved->front().name + ":v" +
+                                      std::to_string(saved->front().version));
+    } else if (now < a.budget_wait_until) {
+      return;
+    } else {
+      Event(a, now, "checkpoint", "none saved within the grace period; stopping without one");
+    }
+  }
+  SendStop(a, now, time ? "budget_time" : "budget_cost", why);
+}
+
+void LaunchService::Supervise(Active& a, int64_t now) {
+  LaunchJob& j = a.job;
+  if (j.state == "queued") {
+    if (Status s = StartSegment(a, now); !s.ok()) spdlog::warn("launch: job {}: {}", j.id, s.message());
+    return;
+  }
+  CopyLogs(a, now, false);
+  const std::string exit_path = SegmentFile(j, j.segment, "exit");
+  if (a.own_child) {
+    if (ReapChild(static_cast<pid_t>(j.shim_pid))) {
+      std::optional<ExitStatus> st = ReadExitFile(exit_path);
+      Ended(a, now, st ? st->Text() : "ended without an exit status", st.has_value(), st ? st->code : -1);
+      return;
+    }
+  } else if (a.gone_since > 0 || !SameProcessAlive(static_cast<pid_t>(j.pid), j.pid_start)) {
+    if (a.gone_since == 0) a.gone_since = now;
+    if (std::optional<ExitStatus> st = ReadExitFile(exit_path)) {
+      Ended(a, now, st->Text(), true, st->code);
+      return;
+    }
+    if (now - a.gone_since > 5'000'000) {  // the supervisor process was killed too
+      j.message = "the process was gone without an exit status (Loupe was not running when it ended)";
+      Ended(a, now, "lost", false, -1);
+      return;
+    }
+  }
+  if (a.kill_at > 0 && now >= a.kill_at) {
+    (void)SignalGroup(static_cast<pid_t>(j.pid), SIGKILL);
+    Event(a, now, "killed", "still running after the grace period: SIGKILL sent");
+    a.kill_at = 0;
+  }
+  if (a.next_checkpoint_at > 0 && now >= a.next_checkpoint_at && j.stop_requested == 0) {
+    a.next_checkpoint_at = now + static_cast<int64_t>(a.spec.checkpoint.every_minutes * 60e6);
+    AskCheckpoint(a, now, "every " + Minutes(a.spec.checkpoint.every_minutes * 60));
+  }
+  CheckBudget(a, now);
+  KeepCheckpoints(a, now);
+  if (now - a.last_heartbeat >= int64_t{options_.heartbeat_seconds} * 1'000'000) {
+    a.last_heartbeat = now;
+    Result<RunStatus> s = tracking_.Heartbeat(j.experiment_id);
+    if (s.ok() && *s == RunStatus::kStopped && j.stop_requested == 0) {
+      SendStop(a, now, "user", "stopped from the run's page");
+    }
+  }
+}
+
+void LaunchService::Tick() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = NowMicros();
+  for (auto it = active_.begin(); it != active_.end();) {
+    Supervise(*it->second, now);
+    it = it->second->ended ? active_.erase(it) : std::next(it);
+  }
+}
+
+Result<LaunchJob> LaunchService::StopJob(int64_t id, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = active_.find(id);
+  if (it == active_.end()) {
+    LOUPE_ASSIGN_OR_RETURN(LaunchJob j, store_.GetLaunchJob(id));
+    return Status::Conflict("job " + std::to_string(id) + " is not running (it is " + j.state + ")");
+  }
+  Active& a = *it->second;
+  if (a.job.stop_requested > 0) return a.job;  // asked already; the grace period runs
+  SendStop(a, NowMicros(), reason, reason == "user" ? "stopped by a user" : "stopped: " + reason);
+  LaunchJob out = a.job;
+  if (a.ended) active_.erase(it);
+  return out;
+}
+
+Result<LaunchJob> LaunchService::RequestCheckpoint(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = active_.find(id);
+  if (it == active_.end() || it->second->job.state != "running") {
+    LOUPE_ASSIGN_OR_RETURN(LaunchJob j, store_.GetLaunchJob(id));
+    return Status::Conflict("job " + std::to_string(id) + " is not running (it is " + j.state + ")");
+  }
+  AskCheckpoint(*it->second, NowMicros(), "asked by a user");
+  return it->second->job;
+}
+
+Result<LaunchJob> LaunchService::Resume(int64_t id, const json& body, const std::string& user) {
+  if (!body.is_object()) return Status::InvalidArgument("send {} or {\"checkpoint\": id, \"budget\": {...}}");
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "checkpoint" && it.key() != "budget") {
+      return Status::InvalidArgument("unknown field '" + it.key() + "' (known: checkpoint, budget)");
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (active_.count(id)) return Status::Conflict("job " + std::to_string(id) + " is still active: stop it first");
+  LOUPE_ASSIGN_OR_RETURN(LaunchJob job, store_.GetLaunchJob(id));
+  if (job.state == "queued" || job.state == "running" || job.state == "stopping") {
+    return Status::Conflict("job " + std::to_string(id) + " is " + job.state);
+  }
+  json spec_json = json::parse(job.spec_json, nullptr, false);
+  if (body.contains("budget")) {  // the caps given replace those caps; the others stay
+    if (!body["budget"].is_object()) return Status::InvalidArgument("'budget' must be an object");
+    if (!spec_json["budget"].is_object()) spec_json["budget"] = json::object();
+    for (auto it = body["budget"].begin(); it != body["budget"].end(); ++it) spec_json["budget"][it.key()] = it.value();
+  }
+  auto a = std::make_unique<Active>();
+  std::vector<SpecProblem> problems = ParseJobSpec(spec_json, a->spec);
+  if (!problems.empty()) return Status::InvalidArgument(ProblemsText(problems));
+  LOUPE_ASSIGN_OR_RETURN(a->segments, store_.ListLaunchSegments(id));
+  const int64_t now = NowMicros();
+  const BudgetUse use = UseOf(a->segments, now);
+  if (BudgetFraction(a->spec.budget, use) >= 1.0) {
+    return Status::InvalidArgument("the job's budget is spent (" + Minutes(use.elapsed_seconds) + ", " +
+                                   Money(use.cost) + " so far): give a larger \"budget\" to resume it");
+  }
+  LOUPE_ASSIGN_OR_RETURN(std::vector<ArtifactVersion> saved, Checkpoints(job));
+  std::string from;
+  if (body.contains("checkpoint")) {
+    const json& c = body["checkpoint"];
+    if (!c.is_number_integer()) return Status::InvalidArgument("'checkpoint' must be a checkpoint's version id");
+    for (const ArtifactVersion& v : saved) {
+      if (v.id == c.get<int64_t>()) from = v.name + ":v" + std::to_string(v.version);
+    }
+    if (from.empty()) {
+      return Status::NotFound("checkpoint " + c.dump() + " is not one of job " + std::to_string(id) + "'s checkpoints");
+    }
+  } else if (!saved.empty()) {
+    from = saved.front().name + ":v" + std::to_string(saved.front().version);
+  }
+  job.spec_json = SpecToJson(a->spec).dump();
+  job.resume_from = from;
+  job.state = "queued";
+  job.stop_requested = 0;
+  job.stop_reason.clear();
+  job.exit_text.clear();
+  job.message.clear();
+  job.end_time = 0;
+  job.alerts = AlertBits(BudgetFraction(a->spec.budget, use));  // alerts already given are not given again
+  LOUPE_RETURN_IF_ERROR(store_.UpdateLaunchJob(job, LaunchEvent{id, now, "resumed",
+                                                                (from.empty() ? std::string("from the beginning")
+                                                                              : "from checkpoint " + from) +
+                                                                    " by " + (user.empty() ? "a user" : user)}));
+  (void)tracking_.Finish(job.experiment_id, RunStatus::kRunning);
+  a->job = job;
+  Active& added = *a;
+  active_[id] = std::move(a);
+  if (Status s = StartSegment(added, now); !s.ok()) return s;
+  return added.job;
+}
+
+Status LaunchService::SetPrices(const json& body) {
+  if (!body.is_object() || !body.contains("prices") || !body["prices"].is_object()) {
+    return Status::InvalidArgument("send {\"prices\": {\"cpu\": 0.05, \"H100\": 2.49, ...}} (US dollars per hour, per unit)");
+  }
+  std::map<std::string, double> prices;
+  if (body["prices"].size() > 256) return Status::InvalidArgument("at most 256 prices");
+  for (auto it = body["prices"].begin(); it != body["prices"].end(); ++it) {
+    if (it.key().empty() || it.key().size() > 128) {
+      return Status::InvalidArgument("a price's name must be 1-128 bytes (\"cpu\" or a GPU type)");
+    }
+    if (!it.value().is_number() || !std::isfinite(it.value().get<double>()) || it.value().get<double>() < 0 ||
+        it.value().get<double>() > 1e6) {
+      return Status::InvalidArgument("prices." + it.key() + " must be US dollars per hour from 0 to 1,000,000");
+    }
+    prices[it.key()] = it.value().get<double>();
+  }
+  return store_.SetLaunchPrices(prices);
+}
+
+namespace {
+
+json JobBrief(const LaunchJob& j, const std::vector<LaunchSegment>& segments, const JobSpec& spec, int64_t now) {
+  const BudgetUse use = UseOf(segments, now);
+  json budget = json::object();
+  if (spec.budget.max_minutes > 0) budget["max_minutes"] = spec.budget.max_minutes;
+  if (spec.budget.max_cost > 0) budget["max_cost"] = spec.budget.max_cost;
+  const double rate = segments.empty() ? 0 : segments.back().rate_per_hour;
+  return {{"id", j.id},
+          {"name", j.name},
+          {"project", j.project},
+          {"experiment_id", j.experiment_id},
+          {"executor", j.executor},
+          {"state", j.state},
+          {"stop_reason", j.stop_reason.empty() ? json(nullptr) : json(j.stop_reason)},
+          {"exit", j.exit_text.empty() ? json(nullptr) : json(j.exit_text)},
+          {"message", j.message},
+          {"created_by", j.created_by},
+          {"create_time", j.create_time / 1e6},
+          {"start_time", j.start_time ? json(j.start_time / 1e6) : json(nullptr)},
+          {"end_time", j.end_time ? json(j.end_time / 1e6) : json(nullptr)},
+          {"restarts", j.restarts},
+          {"segments", static_cast<int64_t>(segments.size())},
+          {"gpus", j.gpus},
+          {"pid", j.pid ? json(j.pid) : json(nullptr)},
+          {"elapsed_seconds", use.elapsed_seconds},
+          {"cost", use.cost},
+          {"rate_per_hour", rate},
+          {"budget", budget},
+          {"budget_used", BudgetFraction(spec.budget, use)}};
+}
+
+}  // namespace
+
+Result<json> LaunchService::JobJson(int64_t id) {
+  LOUPE_ASSIGN_OR_RETURN(LaunchJob j, store_.GetLaunchJob(id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchSegment> segments, store_.ListLaunchSegments(id));
+  LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchEvent> events, store_.ListLaunchEvents(id));
+  JobSpec spec;
+  const json stored = json::parse(j.spec_json, nullptr, false);
+  (void)ParseJobSpec(stored, spec);
+  const int64_t now = NowMicros();
+  json out = JobBrief(j, segments, spec, now);
+  out["spec"] = stored;
+  json segs = json::array();
+  for (const LaunchSegment& s : segments) {
+    const int64_t end = s.end_time ? s.end_time : now;
+    segs.push_back({{"seq", s.seq},
+                    {"start_time", s.start_time / 1e6},
+                    {"end_time", s.end_time ? json(s.end_time / 1e6) : json(nullptr)},
+                    {"seconds", std::max<int64_t>(0, end - s.start_time) / 1e6},
+                    {"rate_per_hour", s.rate_per_hour},
+                    {"cost", s.rate_per_hour * std::max<int64_t>(0, end - s.start_time) / 1e6 / 3600.0},
+                    {"end", s.end_text.empty() ? json(nullptr) : json(s.end_text)}});
+  }
+  out["segment_list"] = segs;
+  json ev = json::array();
+  for (const LaunchEvent& e : events) ev.push_back({{"time", e.time / 1e6}, {"kind", e.kind}, {"message", e.message}});
+  out["events"] = ev;
+  json checkpoints = json::array();
+  LOUPE_ASSIGN_OR_RETURN(std::vector<ArtifactVersion> saved, Checkpoints(j));
+  for (const ArtifactVersion& v : saved) {
+    const json meta = json::parse(v.metadata_json, nullptr, false);
+    std::optional<int64_t> step = CheckpointStep(v);
+    checkpoints.push_back({{"id", v.id},
+                           {"ref", v.name + ":v" + std::to_string(v.version)},
+                           {"step", step ? json(*step) : json(nullptr)},
+                           {"metrics", meta.is_object() && meta.contains("metrics") ? meta["metrics"] : json::object()},
+                           {"size", v.size},
+                           {"files", v.file_count},
+                           {"create_time", v.create_time / 1e6},
+                           {"download", "/api/v1/artifact-versions/" + std::to_string(v.id) + "/zip"}});
+  }
+  out["checkpoints"] = checkpoints;
+  out["resume_from"] = j.resume_from.empty() ? json(nullptr) : json(j.resume_from);
+  out["checkpoint_requests"] = j.checkpoint_requests;
+  if (!spec.model.is_null()) {
+    ModelShape shape;
+    (void)ParseModelShape(spec.model, "model.", shape);
+    out["memory_estimate"] = EstimateJson(EstimateGpuMemory(shape));
+  }
+  return out;
+}
+
+Result<json> LaunchService::ListJson(int64_t limit) {
+  LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchJob> jobs, store_.ListLaunchJobs(limit));
+  const int64_t now = NowMicros();
+  json list = json::array();
+  for (const LaunchJob& j : jobs) {
+    LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchSegment> segments, store_.ListLaunchSegments(j.id));
+    JobSpec spec;
+    (void)ParseJobSpec(json::parse(j.spec_json, nullptr, false), spec);
+    list.push_back(JobBrief(j, segments, spec, now));
+  }
+  return json{{"jobs", list}};
+}
+
+Result<json> LaunchService::Estimate(const json& model) const {
+  ModelShape shape;
+  std::vector<SpecProblem> problems = ParseModelShape(model, "", shape);
+  if (!problems.empty()) return Status::InvalidArgument(ProblemsText(problems));
+  const MemoryEstimate e = EstimateGpuMemory(shape);
+  json out = EstimateJson(e);
+  json gpus = json::array();
+  for (const GpuInfo& g : options_.gpus) {
+    gpus.push_back({{"index", g.index}, {"name", g.name}, {"memory_gb", g.memory_gb},
+                    {"fits", e.total() / (1024.0 * 1024 * 1024) <= g.memory_gb}});
+  }
+  out["gpus"] = gpus;
+  return out;
+}
+
+json LaunchService::MachineJson() const {
+  json gpus = json::array();
+  for (const GpuInfo& g : options_.gpus) gpus.push_back({{"index", g.index}, {"name", g.name}, {"memory_gb", g.memory_gb}});
+  return {{"cpus", options_.cpus}, {"memory_gb", options_.memory_gb}, {"gpus", gpus}};
+}
+
+}  // namespace loupe::launch

@@ -1,0 +1,128 @@
+// LaunchService: training jobs Loupe starts and looks after (issue 14). A launch checks
+// the spec against this machine, snapshots the working directory, creates the run the
+// job logs to and starts the command (launch/local_process.h). One supervisor thread
+// then, for every active job: copies new log lines into the run's console, keeps the run
+// alive, reaps the process and records how it ended, restarts it after a failure when the
+// policy allows, gives budget alerts at 50/80/100% and stops the job at its cap (SIGTERM,
+// then SIGKILL after the grace period), and starts queued jobs when their GPUs are free.
+// Jobs keep running when Loupe stops; at the next start each is found again (same pid
+// and start time) or marked lost, never forgotten. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "launch/gpu_inventory.h"
+#include "launch/job_spec.h"
+#include "store/artifact_store.h"
+#include "store/launch_store.h"
+#include "tracking/tracking_service.h"
+
+namespace loupe::launch {
+
+struct LaunchOptions {
+  std::string data_dir = "./data";  // jobs live in <data_dir>/launch/<id>
+  // What a job's SDK talks to (LOUPE_URL) and with which key (LOUPE_API_KEY; "": none).
+  std::string server_url;
+  std::function<std::string()> api_key;
+  int tick_ms = 200;
+  int heartbeat_seconds = 20;  // keeps a job's run from being marked crashed while it runs
+  int64_t max_snapshot_bytes = int64_t{256} << 20;
+  int64_t max_snapshot_files = 20000;
+  int64_t max_jobs = 100000;
+  // This machine (tests set them); cpus 0: detected.
+  int cpus = 0;
+  double memory_gb = 0;
+  std::vector<GpuInfo> gpus;
+  bool detect_gpus = true;  // add nvidia-smi's GPUs to `gpus` when it is empty
+};
+
+class LaunchService {
+ public:
+  LaunchService(LaunchStore& store, ArtifactStore& artifacts, TrackingService& tracking, LaunchOptions options);
+  ~LaunchService();
+
+  // Finds the jobs a previous Loupe left running (or marks them lost), then supervises.
+  Status Start();
+  // The supervisor stops; the jobs' processes keep running, to be found at the next start.
+  void Stop();
+
+  // Every problem the spec has, on this machine too (CPUs, memory, GPUs, prices, the
+  // working directory and the script in it); empty when it can launch.
+  std::vector<SpecProblem> Check(const nlohmann::json& body, JobSpec& spec);
+  // Checks, snapshots the working directory, creates the job and its run, and starts it
+  // (or queues it until its GPUs are free). InvalidArgument lists every problem.
+  Result<LaunchJob> Launch(const nlohmann::json& body, const std::string& user);
+  // Stops a job: SIGTERM now, SIGKILL after its grace period; a queued job just ends.
+  // Conflict when it has ended.
+  Result<LaunchJob> StopJob(int64_t id, const std::string& reason = "user");
+  // Asks a running job's script to save a checkpoint now (the SDK's checkpoint_requested).
+  Result<LaunchJob> RequestCheckpoint(int64_t id);
+  // Starts an ended job again as a new segment of the same run: from the checkpoint
+  // {"checkpoint": version id} (a checkpoint of this job's run), else from its latest, else
+  // from the beginning; {"budget": {...}} replaces the caps it names first. InvalidArgument when the
+  // budget is spent; Conflict while the job is active.
+  Result<LaunchJob> Resume(int64_t id, const nlohmann::json& body, const std::string& user);
+  // The checkpoints the job's run saved (artifact versions of type "checkpoint"), newest first.
+  Result<std::vector<ArtifactVersion>> Checkpoints(const LaunchJob& job);
+
+  // Where jobs' SDKs reach this server (LOUPE_URL); set once it listens, before Start().
+  void SetServerUrl(const std::string& url) {
+    std::lock_guard<std::mutex> lock(mu_);
+    options_.server_url = url;
+  }
+  Result<LaunchJob> Job(int64_t id) { return store_.GetLaunchJob(id); }
+  Result<nlohmann::json> JobJson(int64_t id);
+  Result<nlohmann::json> ListJson(int64_t limit);
+  Result<std::optional<int64_t>> JobOfExperiment(int64_t experiment_id) { return store_.LaunchJobOfExperiment(experiment_id); }
+  Result<std::map<std::string, double>> Prices() { return store_.LaunchPrices(); }
+  Status SetPrices(const nlohmann::json& body);
+  nlohmann::json MachineJson() const;
+  // The GPU memory a fine-tuning config needs (launch/gpu_memory.h), and whether each of this
+  // machine's GPUs holds it.
+  Result<nlohmann::json> Estimate(const nlohmann::json& model) const;
+
+  // One pass of the supervisor now (the thread runs it every tick_ms).
+  void Tick();
+
+ private:
+  struct Active;
+  Status StartSegment(Active& a, int64_t now);
+  void Supervise(Active& a, int64_t now);
+  void CopyLogs(Active& a, int64_t now, bool final);
+  void Ended(Active& a, int64_t now, const std::string& end_text, bool known_exit, int exit_code);
+  void SendStop(Active& a, int64_t now, const std::string& reason, const std::string& why);
+  void CheckBudget(Active& a, int64_t now);
+  void AskCheckpoint(Active& a, int64_t now, const std::string& reason);
+  void KeepCheckpoints(Active& a, int64_t now);
+  Status Adopt(const LaunchJob& job);
+  void Event(Active& a, int64_t now, const std::string& kind, const std::string& message);
+  std::vector<std::string> JobEnvironment(const Active& a) const;
+  std::set<int> BusyGpus() const;
+  Status Snapshot(const std::string& from, const std::string& to);
+  void Loop();
+
+  LaunchStore& store_;
+  ArtifactStore& artifacts_;
+  TrackingService& tracking_;
+  LaunchOptions options_;
+  mutable std::mutex mu_;
+  std::map<int64_t, std::unique_ptr<Active>> active_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::thread thread_;
+};
+
+}  // namespace loupe::launch

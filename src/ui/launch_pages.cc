@@ -1,0 +1,205 @@
+#include "ui/launch_pages.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "ui/page.h"
+#include "ui/template_renderer.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+
+bool Active(const std::string& state) { return state == "queued" || state == "running" || state == "stopping"; }
+
+std::string When(const json& seconds) {
+  if (!seconds.is_number()) return "—";
+  return FormatMicrosUtc(static_cast<int64_t>(std::llround(seconds.get<double>() * 1e6)));
+}
+
+std::string Elapsed(const json& seconds) {
+  return FormatDuration(static_cast<int64_t>(std::llround(seconds.get<double>() * 1e6)));
+}
+
+// "$0.0042 of $0.50 (1%)" / "$0.0042" without a money cap.
+std::string CostText(const json& j) {
+  std::string out = FormatDollars(j["cost"].get<double>());
+  if (j["budget"].contains("max_cost")) {
+    out += " of " + FormatDollars(j["budget"]["max_cost"].get<double>());
+  }
+  return out;
+}
+
+std::string TimeText(const json& j) {
+  std::string out = Elapsed(j["elapsed_seconds"]);
+  if (j["budget"].contains("max_minutes")) {
+    out += " of " + FormatDuration(static_cast<int64_t>(std::llround(j["budget"]["max_minutes"].get<double>() * 60e6)));
+  }
+  return out;
+}
+
+json JobRow(const json& j) {
+  const std::string state = j["state"].get<std::string>();
+  const bool capped = !j["budget"].empty();
+  const double used = j["budget_used"].get<double>();
+  return {{"id", j["id"]},
+          {"name", j["name"]},
+          {"project", j["project"]},
+          {"experiment_id", j["experiment_id"]},
+          {"state", state},
+          {"badge", state == "lost" ? "crashed" : state == "stopping" ? "running" : state},
+          {"active", Active(state)},
+          {"reason", j["stop_reason"] == "budget_time"   ? "time budget"
+                     : j["stop_reason"] == "budget_cost" ? "money budget"
+                                                         : ""},
+          {"elapsed", TimeText(j)},
+          {"cost", CostText(j)},
+          {"rate", j["rate_per_hour"].get<double>() > 0 ? FormatDollars(j["rate_per_hour"].get<double>()) + "/h" : "—"},
+          {"budget_pct", capped ? std::to_string(static_cast<int>(std::floor(std::min(used, 1.0) * 100))) + "%" : ""},
+          {"budget_bar", capped ? std::to_string(std::min(100, static_cast<int>(std::floor(used * 100)))) : "0"},
+          {"capped", capped},
+          {"warn", capped && used >= 0.8},
+          {"exit", j["exit"].is_string() ? j["exit"] : json("")},
+          {"message", j["message"]},
+          {"created", When(j["create_time"])},
+          {"restarts", j["restarts"]}};
+}
+
+json LiveView(const json& j, bool can_edit) {
+  json v = JobRow(j);
+  v["can_edit"] = can_edit;
+  json events = json::array();
+  for (const json& e : j["events"]) events.push_back({{"time", When(e["time"])}, {"kind", e["kind"]}, {"message", e["message"]}});
+  json segs = json::array();
+  for (const json& s : j["segment_list"]) {
+    segs.push_back({{"seq", s["seq"]},
+                    {"start", When(s["start_time"])},
+                    {"duration", Elapsed(s["seconds"])},
+                    {"rate", s["rate_per_hour"].get<double>() > 0 ? FormatDollars(s["rate_per_hour"].get<double>()) + "/h" : "—"},
+                    {"cost", FormatDollars(s["cost"].get<double>())},
+                    {"end", s["end"].is_string() ? s["end"] : json("running")}});
+  }
+  v["events"] = events;
+  v["segments"] = segs;
+  v["has_segments"] = !segs.empty();
+  json checkpoints = json::array();
+  for (const json& c : j["checkpoints"]) {
+    std::string metrics;
+    for (auto it = c["metrics"].begin(); it != c["metrics"].end(); ++it) {
+      metrics += (metrics.empty() ? "" : ", ") + it.key() + " " + JsonValueText(it.value(), true);
+    }
+    checkpoints.push_back({{"id", c["id"]},
+                           {"ref", c["ref"]},
+                           {"step", c["step"].is_number() ? c["step"].dump() : "—"},
+                           {"saved", When(c["create_time"])},
+                           {"size", FormatBytes(c["size"].get<int64_t>())},
+                           {"metrics", metrics.empty() ? "—" : metrics},
+                           {"download", c["download"]},
+                           {"current", c["ref"] == j["resume_from"]}});
+  }
+  const std::string state = j["state"].get<std::string>();
+  v["checkpoints"] = checkpoints;
+  v["has_checkpoints"] = !checkpoints.empty();
+  v["running"] = state == "running";
+  v["ended"] = !Active(state);
+  v["resume_from"] = j["resume_from"].is_string() ? j["resume_from"] : json("");
+  v["gpus"] = j["gpus"].get<std::string>().empty() ? json("none") : j["gpus"];
+  v["pid"] = j["pid"].is_number() ? j["pid"].dump() : "—";
+  return v;
+}
+
+HttpResponse ListPage(launch::LaunchService& launches, const HttpRequest& req) {
+  PageFrame frame{"Training jobs", {{"Home", "/"}, {"Training jobs", ""}}, "launch", false, {"api.js", "launch.js"}};
+  Result<json> list = launches.ListJson(200);
+  if (!list.ok()) return HtmlErrorPage(list.status(), frame);
+  Result<std::map<std::string, double>> prices = launches.Prices();
+  if (!prices.ok()) return HtmlErrorPage(prices.status(), frame);
+  json rows = json::array();
+  for (const json& j : (*list)["jobs"]) rows.push_back(JobRow(j));
+  std::string price_text;
+  json price_rows = json::array();
+  for (const auto& [k, v] : *prices) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    price_text += k + ": " + buf + "\n";
+    price_rows.push_back({{"resource", k}, {"price", FormatDollars(v) + "/h"}});
+  }
+  const json machine = launches.MachineJson();
+  std::string gpus;
+  for (const json& g : machine["gpus"]) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s#%d %s (%.0f GiB)", gpus.empty() ? "" : ", ", g["index"].get<int>(),
+                  g["name"].get<std::string>().c_str(), g["memory_gb"].get<double>());
+    gpus += buf;
+  }
+  char memory[32];
+  std::snprintf(memory, sizeof memory, "%.1f GiB", machine["memory_gb"].get<double>());
+  json view = {{"jobs", rows},
+               {"has_jobs", !rows.empty()},
+               {"can_edit", CanEdit(req)},
+               {"prices", price_rows},
+               {"has_prices", !price_rows.empty()},
+               {"price_text", price_text},
+               {"cpus", machine["cpus"]},
+               {"memory", memory},
+               {"gpus", gpus.empty() ? "none" : gpus}};
+  return HtmlPage(frame, RenderTemplate("launches", view));
+}
+
+HttpResponse JobPage(launch::LaunchService& launches, const HttpRequest& req) {
+  PageFrame frame{"Training job", {{"Home", "/"}, {"Training jobs", "/launch"}}, "launch", false, {"api.js", "launch.js"}};
+  Result<int64_t> id = PagePathId(req, "job");
+  if (!id.ok()) return HtmlErrorPage(id.status(), frame);
+  Result<json> job = launches.JobJson(*id);
+  if (!job.ok()) return HtmlErrorPage(job.status(), frame);
+  const json& j = *job;
+  frame.title = j["name"].get<std::string>() + " — job " + std::to_string(*id);
+  frame.crumbs.push_back({j["name"].get<std::string>(), ""});
+  json view = {{"id", j["id"]},
+               {"name", j["name"]},
+               {"project", j["project"]},
+               {"experiment_id", j["experiment_id"]},
+               {"command", j["spec"]["command"]},
+               {"executor", j["executor"]},
+               {"created", When(j["create_time"])},
+               {"created_by", j["created_by"]},
+               {"spec", j["spec"].dump(2, ' ', false, json::error_handler_t::replace)},
+               {"can_edit", CanEdit(req)},
+               {"active", Active(j["state"].get<std::string>())},
+               {"live", RenderTemplate("launch_job_live", LiveView(j, CanEdit(req)))}};
+  return HtmlPage(frame, RenderTemplate("launch_job", view));
+}
+
+}  // namespace
+
+std::string FormatDollars(double usd) {
+  char buf[48];
+  if (!std::isfinite(usd)) return "—";
+  std::snprintf(buf, sizeof buf, std::fabs(usd) < 1 ? "$%.4f" : "$%.2f", usd);
+  return buf;
+}
+
+std::vector<Route> LaunchPageRoutes(launch::LaunchService& launches) {
+  std::vector<Route> r;
+  r.push_back({"GET", "/launch", [&](const HttpRequest& req) { return ListPage(launches, req); }});
+  r.push_back({"GET", "/launch/:id", [&](const HttpRequest& req) { return JobPage(launches, req); }});
+  r.push_back({"GET", "/launch/:id/live", [&](const HttpRequest& req) {
+    HttpResponse resp;
+    Result<int64_t> id = PagePathId(req, "job");
+    Result<json> job = id.ok() ? launches.JobJson(*id) : Result<json>(id.status());
+    if (!job.ok()) {
+      resp.status = job.status().code() == Code::kNotFound ? 404 : 400;
+      resp.content_type = "text/plain; charset=utf-8";
+      resp.body = job.status().message();
+      return resp;
+    }
+    resp.content_type = "text/html; charset=utf-8";
+    resp.body = RenderTemplate("launch_job_live", LiveView(*job, CanEdit(req)));
+    return resp;
+  }});
+  return r;
+}
+
+}  // namespace loupe

@@ -1,0 +1,120 @@
+#include "web/launch_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "web/json_util.h"
+
+namespace loupe {
+
+namespace {
+
+using nlohmann::json;
+
+// The spec a request carries: the body itself, or the text in its "spec_text".
+Result<json> SpecOfBody(const HttpRequest& req) {
+  LOUPE_ASSIGN_OR_RETURN(json body, ParseJsonObject(req, launch::kMaxSpecBytes + 4096));
+  if (!body.contains("spec_text")) return body;
+  if (body.size() != 1 || !body["spec_text"].is_string()) {
+    return Status::InvalidArgument("send the spec as a JSON object, or {\"spec_text\": \"...\"} alone");
+  }
+  return launch::SpecFromText(body["spec_text"].get<std::string>());
+}
+
+json ProblemsJson(const std::vector<launch::SpecProblem>& problems) {
+  json out = json::array();
+  for (const launch::SpecProblem& p : problems) out.push_back({{"field", p.field}, {"message", p.message}});
+  return out;
+}
+
+}  // namespace
+
+std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
+  std::vector<Route> r;
+  r.push_back(WithAccess(Access::kAdmin, Offload({"POST", "/api/v1/launch/jobs", [&](const HttpRequest& req) {
+    if (Status s = OnlyQueryParams(req, {"check"}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(int64_t check_only, QueryInteger(req, "check", 0, 0, 1));
+    LOUPE_ASSIGN_OR_RESPOND(json spec_body, SpecOfBody(req));
+    launch::JobSpec spec;
+    std::vector<launch::SpecProblem> problems = launches.Check(spec_body, spec);
+    if (check_only) {
+      return JsonOk({{"ok", problems.empty()}, {"problems", ProblemsJson(problems)}, {"spec", launch::SpecToJson(spec)}});
+    }
+    if (!problems.empty()) {
+      HttpResponse resp = JsonError(Status::InvalidArgument(launch::ProblemsText(problems)));
+      json env = json::parse(resp.body);
+      env["problems"] = ProblemsJson(problems);
+      resp.body = env.dump(-1, ' ', false, json::error_handler_t::replace);
+      return resp;
+    }
+    LOUPE_ASSIGN_OR_RESPOND(LaunchJob job, launches.Launch(spec_body, req.caller.user));
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.JobJson(job.id));
+    HttpResponse resp = JsonOk(out);
+    resp.status = 201;
+    return resp;
+  }})));
+  r.push_back({"GET", "/api/v1/launch/jobs", [&](const HttpRequest& req) {
+    if (Status s = OnlyQueryParams(req, {"limit"}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(int64_t limit, QueryInteger(req, "limit", 200, 1, 10000));
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.ListJson(limit));
+    return JsonOk(out);
+  }});
+  r.push_back({"GET", "/api/v1/launch/jobs/:id", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.JobJson(id));
+    return JsonOk(out);
+  })});
+  r.push_back({"POST", "/api/v1/launch/jobs/:id/stop", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    if (!req.body.empty() && req.body.find_first_not_of(" \t\r\n{}") != std::string::npos) {
+      return JsonError(Status::InvalidArgument("stop takes no body"));
+    }
+    LOUPE_ASSIGN_OR_RESPOND(LaunchJob job, launches.StopJob(id));
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.JobJson(job.id));
+    return JsonOk(out);
+  })});
+  r.push_back({"POST", "/api/v1/launch/jobs/:id/checkpoint", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(LaunchJob job, launches.RequestCheckpoint(id));
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.JobJson(job.id));
+    return JsonOk(out);
+  })});
+  r.push_back(WithAccess(Access::kAdmin, {"POST", "/api/v1/launch/jobs/:id/resume", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    json body = json::object();
+    if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+      LOUPE_ASSIGN_OR_RESPOND(body, ParseJsonObject(req, 64 * 1024));
+    }
+    LOUPE_ASSIGN_OR_RESPOND(LaunchJob job, launches.Resume(id, body, req.caller.user));
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.JobJson(job.id));
+    return JsonOk(out);
+  })}));
+  r.push_back({"GET", "/api/v1/launch/prices", [&](const HttpRequest& req) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(auto prices, launches.Prices());
+    json out = json::object();
+    for (const auto& [k, v] : prices) out[k] = v;
+    return JsonOk({{"prices", out}});
+  }});
+  r.push_back(WithAccess(Access::kAdmin, {"PUT", "/api/v1/launch/prices", [&](const HttpRequest& req) {
+    LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 64 * 1024));
+    if (Status s = launches.SetPrices(body); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(auto prices, launches.Prices());
+    json out = json::object();
+    for (const auto& [k, v] : prices) out[k] = v;
+    return JsonOk({{"prices", out}});
+  }}));
+  // A computation, not a change: any reader may ask.
+  r.push_back(WithAccess(Access::kRead, {"POST", "/api/v1/launch/estimate", [&](const HttpRequest& req) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 64 * 1024));
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.Estimate(body));
+    return JsonOk(out);
+  }}));
+  r.push_back({"GET", "/api/v1/launch/machine", [&](const HttpRequest& req) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    return JsonOk(launches.MachineJson());
+  }});
+  return r;
+}
+
+}  // namespace loupe

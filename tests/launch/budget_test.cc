@@ -1,0 +1,41 @@
+// Budget arithmetic over segments, worked by hand.
+#include <gtest/gtest.h>
+
+#include "launch/budget.h"
+
+namespace loupe::launch {
+namespace {
+
+TEST(BudgetTest, TimeAndCostSumOverEverySegment) {
+  // 10 min at $3/h, 5 min at $6/h (a restart on a dearer GPU), then 2 min running at $6/h.
+  const int64_t m = 60'000'000;
+  std::vector<LaunchSegment> segs = {{1, 1, 0, 10 * m, 3.0, "exit code 1"},
+                                     {1, 2, 20 * m, 25 * m, 6.0, "exit code 1"},
+                                     {1, 3, 30 * m, 0, 6.0, ""}};
+  BudgetUse use = UseOf(segs, 32 * m);
+  EXPECT_DOUBLE_EQ(use.elapsed_seconds, 17 * 60.0);  // the gaps between segments do not count
+  EXPECT_NEAR(use.cost, 0.5 + 0.5 + 0.2, 1e-12);
+  JobBudget b;
+  b.max_minutes = 34;
+  EXPECT_DOUBLE_EQ(BudgetFraction(b, use), 0.5);
+  b.max_cost = 1.5;  // 1.2 of 1.5 = 80%: the larger share counts
+  EXPECT_NEAR(BudgetFraction(b, use), 0.8, 1e-12);
+  EXPECT_EQ(AlertBits(0.49), 0);
+  EXPECT_EQ(AlertBits(0.5), 1);
+  EXPECT_EQ(AlertBits(0.8), 3);
+  EXPECT_EQ(AlertBits(1.0), 7);
+}
+
+TEST(BudgetTest, LocalRateFromPrices) {
+  JobResources r;
+  r.cpus = 4;
+  r.gpus = 2;
+  std::vector<std::string> missing;
+  EXPECT_DOUBLE_EQ(LocalRate(r, "NVIDIA H100", {{"cpu", 0.05}, {"NVIDIA H100", 2.5}}, &missing), 4 * 0.05 + 2 * 2.5);
+  EXPECT_TRUE(missing.empty());
+  EXPECT_DOUBLE_EQ(LocalRate(r, "A10", {{"cpu", 0.05}}, &missing), 0.2);
+  EXPECT_EQ(missing, std::vector<std::string>{"A10"});
+}
+
+}  // namespace
+}  // namespace loupe::launch

@@ -1,0 +1,126 @@
+// Job specs: YAML and JSON read alike, and every problem is reported with its field.
+#include <gtest/gtest.h>
+
+#include "launch/job_spec.h"
+
+namespace loupe::launch {
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> Fields(const std::vector<SpecProblem>& problems) {
+  std::vector<std::string> out;
+  for (const SpecProblem& p : problems) out.push_back(p.field);
+  return out;
+}
+
+TEST(JobSpecTest, YamlTypesFollowTheCoreSchema) {
+  Result<json> j = SpecFromText(
+      "command: python3 train.py --lr 0.1\n"
+      "workdir: /srv/code\n"
+      "config:\n  lr: 0.001\n  epochs: 3\n  tag: '3'\n  on: true\n  none: ~\n"
+      "resources: {cpus: 2, gpus: 1, gpu_type: H100}\n"
+      "budget:\n  max_minutes: 90\n  max_cost: 2.5\n");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ((*j)["config"]["lr"], 0.001);
+  EXPECT_EQ((*j)["config"]["epochs"], 3);
+  EXPECT_EQ((*j)["config"]["tag"], "3");  // quoted: a string
+  EXPECT_EQ((*j)["config"]["on"], true);
+  EXPECT_TRUE((*j)["config"]["none"].is_null());
+  JobSpec spec;
+  EXPECT_TRUE(ParseJobSpec(*j, spec).empty());
+  EXPECT_EQ(spec.command, "python3 train.py --lr 0.1");
+  EXPECT_EQ(spec.name, "python3 train.py --lr");  // the first three words
+  EXPECT_EQ(spec.resources.cpus, 2);
+  EXPECT_EQ(spec.resources.gpu_type, "H100");
+  EXPECT_DOUBLE_EQ(spec.budget.max_minutes, 90);
+  EXPECT_DOUBLE_EQ(spec.budget.max_cost, 2.5);
+}
+
+TEST(JobSpecTest, JsonAndYamlGiveTheSameSpec) {
+  Result<json> a = SpecFromText(R"({"command": "sh run.sh", "workdir": "/w", "env": {"SEED": 7}})");
+  Result<json> b = SpecFromText("command: sh run.sh\nworkdir: /w\nenv:\n  SEED: 7\n");
+  ASSERT_TRUE(a.ok() && b.ok());
+  JobSpec sa, sb;
+  EXPECT_TRUE(ParseJobSpec(*a, sa).empty());
+  EXPECT_TRUE(ParseJobSpec(*b, sb).empty());
+  EXPECT_EQ(SpecToJson(sa), SpecToJson(sb));
+  EXPECT_EQ(sa.env.at("SEED"), "7");
+}
+
+TEST(JobSpecTest, EveryProblemNamesItsField) {
+  json body = {{"comand", "x"},
+               {"workdir", "relative/dir"},
+               {"env", {{"LOUPE_URL", "x"}, {"1BAD", "x"}, {"CUDA_VISIBLE_DEVICES", "0"}, {"OK", json::array()}}},
+               {"resources", {{"cpus", 0}, {"gpus", 1.5}, {"disk", 3}}},
+               {"budget", {{"max_minutes", -1}, {"max_cost", "5"}}},
+               {"restart", {{"max_restarts", 101}, {"on", "preemption"}}},
+               {"executor", "kubernetes"},
+               {"stop_grace_seconds", 7200},
+               {"config", "lr=1"},
+               {"checkpoint", {{"every_hours", 1}}}};
+  JobSpec spec;
+  std::vector<std::string> fields = Fields(ParseJobSpec(body, spec));
+  for (const char* f : {"comand", "command", "workdir", "env.LOUPE_URL", "env.1BAD", "env.CUDA_VISIBLE_DEVICES",
+                        "env.OK", "resources.cpus", "resources.gpus", "resources.disk", "budget.max_minutes",
+                        "budget.max_cost", "restart.max_restarts", "restart.on", "executor", "stop_grace_seconds",
+                        "config", "checkpoint.every_hours"}) {
+    EXPECT_NE(std::find(fields.begin(), fields.end(), f), fields.end()) << f;
+  }
+  EXPECT_EQ(fields.size(), 18u) << ProblemsText(ParseJobSpec(body, spec));
+}
+
+TEST(JobSpecTest, CheckpointPolicy) {
+  Result<json> j = SpecFromText(
+      "command: x\nworkdir: /w\nbudget: {max_minutes: 30}\n"
+      "checkpoint:\n  every_minutes: 10\n  every_steps: 500\n  keep_latest: 2\n"
+      "  keep_best: {metric: val/loss, mode: min}\n  grace_seconds: 30\n");
+  ASSERT_TRUE(j.ok());
+  JobSpec spec;
+  EXPECT_TRUE(ParseJobSpec(*j, spec).empty());
+  EXPECT_TRUE(spec.checkpoint.set);
+  EXPECT_DOUBLE_EQ(spec.checkpoint.every_minutes, 10);
+  EXPECT_EQ(spec.checkpoint.every_steps, 500);
+  EXPECT_EQ(spec.checkpoint.keep_latest, 2);
+  EXPECT_EQ(spec.checkpoint.best_metric, "val/loss");
+  EXPECT_FALSE(spec.checkpoint.best_max);
+  JobSpec again;
+  EXPECT_TRUE(ParseJobSpec(SpecToJson(spec), again).empty());  // stored and read back alike
+  EXPECT_EQ(SpecToJson(again), SpecToJson(spec));
+  // A budget shorter than one checkpoint interval would stop the job before its first one.
+  std::vector<SpecProblem> p =
+      ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"budget", {{"max_minutes", 5}}},
+                    {"checkpoint", {{"every_minutes", 10}, {"keep_best", {{"mode", "best"}}}}}},
+                   spec);
+  std::vector<std::string> fields = Fields(p);
+  EXPECT_EQ(fields, (std::vector<std::string>{"checkpoint.keep_best.metric", "checkpoint.keep_best.mode",
+                                              "budget.max_minutes"}))
+      << ProblemsText(p);
+}
+
+TEST(JobSpecTest, SlurmAndRunPodAreNamedAsNotYetAvailable) {
+  JobSpec spec;
+  std::vector<SpecProblem> p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "slurm"}}, spec);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].field, "executor");
+  EXPECT_NE(p[0].message.find("not available in this build yet"), std::string::npos);
+}
+
+TEST(JobSpecTest, BadTextIsRefusedWithWhere) {
+  Result<json> bad = SpecFromText("command: [unclosed\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line "), std::string::npos) << bad.status().message();
+  EXPECT_FALSE(SpecFromText("{\"command\": ").ok());
+  EXPECT_FALSE(SpecFromText("- a\n- b\n").ok());  // not a mapping
+  EXPECT_FALSE(SpecFromText("a: 1\na: 2\n").ok());  // a key twice
+  std::string deep = "x: ";
+  for (int i = 0; i < 40; ++i) deep += "[";
+  for (int i = 0; i < 40; ++i) deep += "]";
+  Result<json> d = SpecFromText(deep);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("32 levels"), std::string::npos);
+  EXPECT_EQ(SpecFromText(std::string(kMaxSpecBytes + 1, ' ')).status().code(), Code::kTooLarge);
+}
+
+}  // namespace
+}  // namespace loupe::launch

@@ -1,0 +1,337 @@
+"""Training jobs through the real binary: a PyTorch script launched with no Loupe-specific
+arguments logs through the SDK into its job's run and is stopped by its time budget; a
+money cap, bad specs, roles, a Loupe killed with kill -9 while a job runs, the CLI, and the
+pages' numbers."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
+from loupe_server import LoupeServer  # noqa: E402
+
+BIN = os.path.abspath(os.environ.get("LOUPE_BIN", "build/loupe"))
+SDK = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "python"))
+
+TORCH_SCRIPT = textwrap.dedent("""\
+    import time
+    import torch
+    import loupe
+
+    run = loupe.init()  # the job's run: project, run id and config from the job
+    torch.manual_seed(0)
+    x = torch.linspace(-1, 1, 64).unsqueeze(1)
+    y = 3 * x + 0.5
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=run.config["lr"])
+    print("training with lr", run.config["lr"], flush=True)
+    for step in range(1, 100000):
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        run.log({"train/loss": loss.item()}, step=step)
+        if step % 10 == 0:
+            print(f"step {step} loss {loss.item():.6f}", flush=True)
+        time.sleep(0.01)
+    """)
+
+
+CHECKPOINT_SCRIPT = textwrap.dedent("""\
+    import os
+    import time
+    import torch
+    import loupe
+
+    run = loupe.init()
+    torch.manual_seed(0)
+    x = torch.linspace(-1, 1, 64).unsqueeze(1)
+    y = 3 * x + 0.5
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=run.config["lr"])
+    start = 1
+    ckpt = run.resume_checkpoint()
+    if ckpt:
+        state = torch.load(os.path.join(ckpt.path, "state.pt"))
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        start = ckpt.step + 1
+        print("resumed at", start, "weight", round(model.weight.item(), 6), flush=True)
+    for step in range(start, 100000):
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        run.log({"train/loss": loss.item()}, step=step)
+        if run.checkpoint_requested:
+            os.makedirs("ckpt", exist_ok=True)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict()}, "ckpt/state.pt")
+            run.save_checkpoint("ckpt", step=step, metrics={"train/loss": loss.item()})
+            print("checkpoint at", step, "weight", round(model.weight.item(), 6), flush=True)
+        time.sleep(0.01)
+    """)
+
+
+def wait_state(server, job_id, states=("finished", "failed", "stopped", "lost"), timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status, body, _ = server.get(f"/api/v1/launch/jobs/{job_id}")
+        if status == 200 and body["data"]["state"] in states:
+            return body["data"]
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not reach {states}: {body}")
+
+
+def console(server, experiment_id):
+    status, body, _ = server.get(f"/api/v1/experiments/{experiment_id}/console?limit=10000")
+    assert status == 200, body
+    return [(line["stream"], line["text"]) for line in body["data"]["lines"]]
+
+
+class LaunchApiTest(unittest.TestCase):
+    def setUp(self):
+        self.server = LoupeServer().start()
+        self.addCleanup(self.server.cleanup)
+        self.code = tempfile.mkdtemp(prefix="loupe-code-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.code]))
+
+    def write(self, name, text):
+        with open(os.path.join(self.code, name), "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def launch(self, spec):
+        status, body, _ = self.server.post("/api/v1/launch/jobs", spec)
+        self.assertEqual(status, 201, body)
+        return body["data"]
+
+    def test_a_torch_script_logs_through_the_sdk_until_its_time_budget_stops_it(self):
+        self.write("train.py", TORCH_SCRIPT)
+        spec_text = (f"name: linear\nproject: launched\ncommand: /usr/bin/python3 train.py\nworkdir: {self.code}\n"
+                     "config:\n  lr: 0.1\nbudget:\n  max_minutes: 0.15\nstop_grace_seconds: 5\n"
+                     f"env:\n  PYTHONPATH: {SDK}\n")
+        job = self.launch({"spec_text": spec_text})
+        self.assertEqual(job["name"], "linear")
+        self.assertEqual(job["state"], "running")
+        done = wait_state(self.server, job["id"])
+        self.assertEqual(done["state"], "stopped", (done, console(self.server, job["experiment_id"])[-5:]))
+        self.assertEqual(done["stop_reason"], "budget_time")
+        self.assertGreaterEqual(done["elapsed_seconds"], 9.0)
+        self.assertLess(done["elapsed_seconds"], 9.0 + 5)  # SIGTERM within a few ticks of the cap
+        kinds = [e["kind"] for e in done["events"]]
+        self.assertEqual(kinds[:2], ["launched", "started"])
+        self.assertIn("alert", kinds)
+        self.assertEqual([e["message"] for e in done["events"] if e["kind"] == "alert"][-1][:17], "budget 100% used ")
+        # The run: created for the job, with the spec's config, the SDK's metrics and the console.
+        exp = self.server.get(f"/api/v1/experiments/{job['experiment_id']}")[1]["data"]
+        self.assertEqual(exp["run_id"], f"job-{job['id']}")
+        self.assertEqual(exp["config"]["lr"], 0.1)
+        self.assertEqual(exp["status"], "stopped")
+        self.assertIn("launched", exp["tags"])
+        status, body, _ = self.server.get(f"/api/v1/experiments/{job['experiment_id']}/series?key=train/loss")
+        self.assertEqual(status, 200, body)
+        points = body["data"]["points"]
+        self.assertGreater(len(points), 50)
+        self.assertEqual(points[0][0], 1)
+        self.assertLess(points[-1][1], points[0][1] / 100)  # y = 3x + 0.5 is learned
+        lines = console(self.server, job["experiment_id"])
+        self.assertEqual(lines[0], ("stdout", "training with lr 0.1"))
+        steps = [t for s, t in lines if t.startswith("step ")]
+        self.assertEqual(len(steps), len(set(steps)))  # each line once: the SDK does not capture it again
+        self.assertGreater(len(steps), 5)
+        # The SDK's own last word on SIGTERM reached the console too.
+        self.assertIn(("stderr", f"loupe: SIGTERM: finishing run job-{job['id']} as stopped"), lines)
+
+    def test_checkpoints_before_a_budget_stop_and_a_resume_that_continues_from_one(self):
+        self.write("train.py", CHECKPOINT_SCRIPT)
+        job = self.launch({"name": "ckpt", "command": "/usr/bin/python3 train.py", "workdir": self.code,
+                           "config": {"lr": 0.05}, "env": {"PYTHONPATH": SDK},
+                           "budget": {"max_minutes": 0.12}, "stop_grace_seconds": 5,
+                           "checkpoint": {"every_steps": 100, "keep_latest": 2, "grace_seconds": 20,
+                                          "keep_best": {"metric": "train/loss", "mode": "min"}}})
+        done = wait_state(self.server, job["id"])
+        self.assertEqual((done["state"], done["stop_reason"]), ("stopped", "budget_time"))
+        messages = [e["message"] for e in done["events"]]
+        self.assertIn("checkpoint asked (budget)", messages)
+        saved_before = [m for m in messages if m.startswith("saved before the budget stop: ")]
+        self.assertEqual(len(saved_before), 1, (messages, console(self.server, job["experiment_id"])[-12:]))
+        # Retention: the latest two (the best by train/loss is the latest: the loss only falls).
+        checkpoints = done["checkpoints"]
+        self.assertEqual(len(checkpoints), 2, checkpoints)
+        self.assertTrue(any(m.startswith("removed checkpoint-job-1:v") for m in messages), messages)
+        latest = checkpoints[0]
+        self.assertEqual(saved_before[0], "saved before the budget stop: " + latest["ref"])
+        lines = [t for _, t in console(self.server, job["experiment_id"])]
+        saved_lines = [t for t in lines if t.startswith("checkpoint at ")]
+        self.assertEqual(saved_lines[-1].split()[2], str(latest["step"]))
+        weight = saved_lines[-1].split()[4]
+        self.assertEqual(latest["metrics"].keys(), {"train/loss"})
+        status, body, headers = self.server.request("GET", latest["download"])
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/zip")
+        # Spent: a resume needs a larger budget.
+        status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/resume", {})
+        self.assertEqual(status, 422)
+        self.assertIn("budget is spent", body["message"])
+        status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/resume", {"budget": {"max_minutes": 0.5}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["data"]["state"], "running")
+        self.assertEqual(body["data"]["resume_from"], latest["ref"])
+        self.assertEqual(self.server.post(f"/api/v1/launch/jobs/{job['id']}/resume", {})[0], 409)
+        deadline = time.time() + 30
+        while time.time() < deadline and not any(t.startswith("resumed at") for _, t in console(self.server, job["experiment_id"])):
+            time.sleep(0.1)
+        resumed = [t for _, t in console(self.server, job["experiment_id"]) if t.startswith("resumed at")]
+        self.assertEqual(resumed, [f"resumed at {latest['step'] + 1} weight {weight}"])  # the same model, the next step
+        exp = self.server.get(f"/api/v1/experiments/{job['experiment_id']}")[1]["data"]
+        self.assertEqual(exp["status"], "running")
+        status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/checkpoint")
+        self.assertEqual(status, 200, body)
+        self.assertIn("checkpoint asked (asked by a user)", [e["message"] for e in body["data"]["events"]])
+        self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop")
+        done = wait_state(self.server, job["id"])
+        self.assertEqual(done["segments"], 2)
+        self.assertIn("resumed", [e["kind"] for e in done["events"]])
+        self.assertEqual(self.server.post(f"/api/v1/launch/jobs/{job['id']}/checkpoint")[0], 409)
+        # The run's loss continued from the checkpoint's step, in the same run.
+        status, body, _ = self.server.get(f"/api/v1/experiments/{job['experiment_id']}/series?key=train/loss&max_points=100000")
+        steps = [p[0] for p in body["data"]["points"]]
+        self.assertEqual(steps[0], 1)
+        self.assertGreater(steps[-1], latest["step"] + 1)
+        self.assertEqual(steps, sorted(set(steps)))
+        for bad in [{"checkpoint": 999999}, {"checkpoint": "latest"}, {"when": 1}, {"budget": 5}]:
+            status, _, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/resume", bad)
+            self.assertIn(status, (404, 422), bad)
+
+    def test_a_money_cap_stops_at_its_cost_and_the_pages_show_the_same_numbers(self):
+        status, body, _ = self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"cpu": 3600}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["data"]["prices"], {"cpu": 3600})
+        job = self.launch({"command": "echo working; exec sleep 60", "workdir": self.code, "name": "pricey",
+                           "budget": {"max_cost": 2}, "resources": {"cpus": 1}})
+        done = wait_state(self.server, job["id"])
+        self.assertEqual(done["state"], "stopped")
+        self.assertEqual(done["stop_reason"], "budget_cost")
+        self.assertEqual(done["rate_per_hour"], 3600)
+        self.assertAlmostEqual(done["cost"], done["elapsed_seconds"] * 3600 / 3600, places=9)
+        self.assertGreaterEqual(done["cost"], 2)
+        self.assertLess(done["cost"], 3)
+        seg = done["segment_list"][0]
+        self.assertAlmostEqual(seg["cost"], seg["seconds"] * 1.0, places=9)
+        cost_text = "$%.2f" % done["cost"]  # from one dollar up, two decimals
+        status, page = self.server.html("/launch")
+        self.assertEqual(status, 200)
+        self.assertIn("pricey", page)
+        self.assertIn(f"{cost_text} of $2.00", page)
+        self.assertIn("money budget", page)
+        status, page = self.server.html(f"/launch/{job['id']}")
+        self.assertEqual(status, 200)
+        self.assertIn(f"{cost_text} of $2.00", page)
+        self.assertIn("$3600.00/h", page)
+        self.assertIn("killed by SIGTERM", page)
+        status, page = self.server.html(f"/experiments/{job['experiment_id']}")
+        self.assertIn(f"Job {job['id']}: stopped", page)
+        # Prices are checked: a bad one changes nothing.
+        for bad in [{"prices": {"cpu": -1}}, {"prices": {"cpu": "1"}}, {"prices": []}, {"cpu": 1}]:
+            status, body, _ = self.server.request("PUT", "/api/v1/launch/prices", bad)
+            self.assertEqual(status, 422, bad)
+        self.assertEqual(self.server.get("/api/v1/launch/prices")[1]["data"]["prices"], {"cpu": 3600})
+
+    def test_bad_specs_are_refused_with_every_problem_before_anything_runs(self):
+        spec = {"command": "python3 nope.py", "workdir": self.code, "resources": {"cpus": 100000, "gpus": 1},
+                "budget": {"max_cost": 5}, "colour": "red"}
+        status, body, _ = self.server.post("/api/v1/launch/jobs", spec)
+        self.assertEqual(status, 422, body)
+        fields = [p["field"] for p in body["problems"]]
+        self.assertEqual(sorted(fields), sorted(["colour", "resources.cpus", "command", "resources.gpus",
+                                                 "budget.max_cost"]), body)
+        self.assertIn("the script 'nope.py' is not in the working directory", body["message"])
+        self.assertEqual(self.server.get("/api/v1/launch/jobs")[1]["data"]["jobs"], [])  # nothing was made
+        status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", {"spec_text": "command: [\n"})
+        self.assertEqual(status, 422)
+        self.assertIn("not valid YAML", body["message"])
+        self.write("ok.py", "print('ok')\n")
+        status, body, _ = self.server.post("/api/v1/launch/jobs?check=1",
+                                           {"spec_text": f"command: python3 ok.py\nworkdir: {self.code}\n"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["data"]["ok"], True)
+        self.assertEqual(body["data"]["problems"], [])
+        status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", {"command": "x", "workdir": "rel"})
+        self.assertEqual(body["data"]["problems"], [{"field": "workdir", "message": "must be an absolute path (the CLI makes a relative one absolute)"}])
+        self.assertEqual(self.server.post("/api/v1/launch/jobs?check=2", {})[0], 422)
+        self.assertEqual(self.server.post("/api/v1/launch/jobs?dry=1", {})[0], 422)
+        self.assertEqual(self.server.post("/api/v1/launch/jobs", {"spec_text": 5})[0], 422)
+        self.assertEqual(self.server.post("/api/v1/launch/jobs/99/stop")[0], 404)
+        self.assertEqual(self.server.get("/api/v1/launch/jobs/abc")[0], 422)
+
+    def test_launching_takes_an_admin_and_stopping_an_editor(self):
+        for name, role in [("ed", "editor"), ("vi", "viewer")]:
+            status, body, _ = self.server.post("/api/v1/users", {"name": name, "role": role,
+                                                                  "password": "correct horse battery"})
+            self.assertEqual(status, 201, body)
+        tokens = {}
+        for name in ("ed", "vi"):
+            status, body, _ = self.server.post("/api/v1/tokens", {"user": name, "label": "t"})
+            tokens[name] = body["data"]["token"]
+        job = self.launch({"command": "exec sleep 60", "workdir": self.code})
+        spec = {"command": "true", "workdir": self.code}
+        status, _, _ = self.server.request("POST", "/api/v1/launch/jobs", spec,
+                                           headers={"Authorization": "Bearer " + tokens["ed"]})
+        self.assertEqual(status, 403)
+        status, _, _ = self.server.request("POST", f"/api/v1/launch/jobs/{job['id']}/stop",
+                                           headers={"Authorization": "Bearer " + tokens["vi"]})
+        self.assertEqual(status, 403)
+        status, body, _ = self.server.request("POST", f"/api/v1/launch/jobs/{job['id']}/stop",
+                                              headers={"Authorization": "Bearer " + tokens["ed"]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["data"]["state"], "stopping")
+        done = wait_state(self.server, job["id"])
+        self.assertEqual((done["state"], done["stop_reason"], done["exit"]), ("stopped", "user", "killed by SIGTERM"))
+        self.assertEqual(self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop")[0], 409)
+
+    def test_a_job_outlives_a_killed_loupe_and_is_found_again(self):
+        self.write("slow.py", "import time\nfor i in range(30):\n    print('line', i, flush=True)\n    time.sleep(0.1)\n")
+        job = self.launch({"command": "python3 slow.py", "workdir": self.code})
+        time.sleep(1.0)
+        self.server.kill9()
+        time.sleep(0.5)
+        self.server.start()  # the same data folder
+        done = wait_state(self.server, job["id"])
+        self.assertEqual((done["state"], done["exit"]), ("finished", "exit code 0"))
+        self.assertIn("found", [e["kind"] for e in done["events"]])
+        self.assertEqual(console(self.server, job["experiment_id"]),
+                         [("stdout", f"line {i}") for i in range(30)])  # every line, once
+
+    def test_the_cli_launches_a_spec_file_and_waits(self):
+        os.makedirs(os.path.join(self.code, "src"))
+        with open(os.path.join(self.code, "src", "hello.sh"), "w") as f:
+            f.write("echo \"hello $GREETING\"\n")
+        with open(os.path.join(self.code, "job.yaml"), "w") as f:
+            f.write("name: hello\ncommand: sh hello.sh\nworkdir: src\nenv:\n  GREETING: world\n")
+        env = dict(os.environ, LOUPE_API_KEY=self.server.token, LOUPE_URL=self.server.url)
+        out = subprocess.run([BIN, "launch", os.path.join(self.code, "job.yaml"), "--wait"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"Launched job 1: http://127\.0\.0\.1:\d+/launch/1")
+        self.assertIn("Job 1 finished (exit code 0)", out.stdout)
+        job = self.server.get("/api/v1/launch/jobs/1")[1]["data"]
+        self.assertEqual(job["spec"]["workdir"], os.path.join(self.code, "src"))
+        self.assertEqual(console(self.server, job["experiment_id"]), [("stdout", "hello world")])
+        with open(os.path.join(self.code, "bad.yaml"), "w") as f:
+            f.write("command: sh missing.sh\nbudget: {max_minutes: 0}\n")
+        out = subprocess.run([BIN, "launch", os.path.join(self.code, "bad.yaml"), "--check"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("command: the script 'missing.sh' is not in the working directory", out.stderr)
+        self.assertIn("budget.max_minutes: must be a number of minutes", out.stderr)
+        out = subprocess.run([BIN, "launch", os.path.join(self.code, "failing.yaml")], env=env,
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("cannot read", out.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
