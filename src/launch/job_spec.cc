@@ -205,7 +205,7 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
     r.Problem("mounts", "storage mounts are not available in this build yet; copy data into the working directory");
   }
   r.OnlyKeys(body, "", {"name", "project", "command", "workdir", "env", "config", "resources", "executor", "budget",
-                        "restart", "stop_grace_seconds", "checkpoint", "mounts", "model"});
+                        "restart", "stop_grace_seconds", "checkpoint", "mounts", "model", "total_steps"});
   if (!r.String(body, "command", "command", spec.command, kMaxCommandBytes)) {
     if (!body.contains("command") || body["command"].is_null()) r.Problem("command", "is required (what to run)");
   } else if (spec.command.find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -274,7 +274,14 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
     }
   }
   if (const json* b = r.Object(body, "budget", "budget")) {
-    r.OnlyKeys(*b, "budget.", {"max_minutes", "max_cost"});
+    r.OnlyKeys(*b, "budget.", {"max_minutes", "max_cost", "alert_webhook"});
+    if (r.String(*b, "alert_webhook", "budget.alert_webhook", spec.budget.alert_webhook, 2048)) {
+      static const std::regex kUrl(R"(^https?://[^\s/?#]+[^\s]*$)");
+      if (!std::regex_match(spec.budget.alert_webhook, kUrl)) {
+        r.Problem("budget.alert_webhook", "must be an http:// or https:// URL");
+        spec.budget.alert_webhook.clear();
+      }
+    }
     r.Number(*b, "max_minutes", "budget.max_minutes", spec.budget.max_minutes, 1.0 / 60, 1e7,
              "a number of minutes from 1/60 (one second) to 10,000,000");
     r.Number(*b, "max_cost", "budget.max_cost", spec.budget.max_cost, 0.0001, 1e9, "a positive number of US dollars");
@@ -315,6 +322,14 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
   }
   r.Number(body, "stop_grace_seconds", "stop_grace_seconds", spec.stop_grace_seconds, 0, 3600,
            "a number of seconds from 0 to 3,600");
+  if (body.contains("total_steps") && !body["total_steps"].is_null()) {
+    const json& t = body["total_steps"];
+    if (!t.is_number_integer() || t.get<int64_t>() < 1 || t.get<int64_t>() > (int64_t{1} << 53)) {
+      r.Problem("total_steps", "must be a whole number of steps from 1 to 2^53");
+    } else {
+      spec.total_steps = t.get<int64_t>();
+    }
+  }
   if (body.contains("model") && !body["model"].is_null()) {
     ModelShape shape;
     std::vector<SpecProblem> model_problems = ParseModelShape(body["model"], "model.", shape);
@@ -333,6 +348,7 @@ json SpecToJson(const JobSpec& spec) {
   json budget = json::object();
   if (spec.budget.max_minutes > 0) budget["max_minutes"] = spec.budget.max_minutes;
   if (spec.budget.max_cost > 0) budget["max_cost"] = spec.budget.max_cost;
+  if (!spec.budget.alert_webhook.empty()) budget["alert_webhook"] = spec.budget.alert_webhook;
   json out = {{"name", spec.name},
           {"project", spec.project},
           {"command", spec.command},
@@ -345,6 +361,7 @@ json SpecToJson(const JobSpec& spec) {
           {"restart", {{"max_restarts", spec.max_restarts}, {"on", "failure"}}},
           {"stop_grace_seconds", spec.stop_grace_seconds}};
   if (!spec.model.is_null()) out["model"] = spec.model;
+  if (spec.total_steps > 0) out["total_steps"] = spec.total_steps;
   if (spec.checkpoint.set) {
     const CheckpointPolicy& p = spec.checkpoint;
     json c = {{"keep_latest", p.keep_latest}, {"grace_seconds", p.grace_seconds}};

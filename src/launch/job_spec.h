@@ -27,6 +27,7 @@ struct JobResources {
 struct JobBudget {
   double max_minutes = 0;  // 0: no time cap (wall time summed over every segment)
   double max_cost = 0;     // 0: no money cap (US dollars, rate x elapsed over every segment)
+  std::string alert_webhook;  // http(s) URL each alert (50/80/100%) is POSTed to as JSON ("": none)
 };
 
 // When the script is asked to save a checkpoint (it saves with run.save_checkpoint) and
@@ -52,6 +53,9 @@ struct JobSpec {
   std::string executor = "local";
   JobBudget budget;
   CheckpointPolicy checkpoint;
+  // The steps the script will run, for progress and the projected time and cost (0: the
+  // run's config "total_steps", if the script records one).
+  int64_t total_steps = 0;
   // The model being fine-tuned, for the GPU memory estimate (launch/gpu_memory.h); null: none.
   nlohmann::json model;
   int max_restarts = 0;  // restarts after a failure (non-zero exit), each a new segment, from the latest checkpoint

@@ -15,6 +15,7 @@
 #include "common/time_util.h"
 #include "launch/budget.h"
 #include "launch/gpu_memory.h"
+#include "launch/job_package.h"
 #include "launch/local_process.h"
 #include "launch/log_tail.h"
 #include "common/file_util.h"
@@ -135,6 +136,7 @@ Status LaunchService::Start() {
 }
 
 void LaunchService::Stop() {
+  webhooks_.Stop();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!started_) return;
@@ -202,8 +204,16 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
   };
   if (!spec.workdir.empty() && !has("workdir")) {
     std::error_code ec;
+    const fs::path data = fs::weakly_canonical(options_.data_dir, ec);
+    const fs::path work = fs::weakly_canonical(spec.workdir, ec);
+    auto within = [](const fs::path& inner, const fs::path& outer) {
+      const std::string i = inner.string(), o = outer.string();
+      return i == o || (i.size() > o.size() && i.compare(0, o.size(), o) == 0 && (o == "/" || i[o.size()] == '/'));
+    };
     if (!fs::is_directory(spec.workdir, ec)) {
       problems.push_back({"workdir", "'" + spec.workdir + "' is not a folder on the server"});
+    } else if (within(data, work) || within(work, data)) {
+      problems.push_back({"workdir", "holds Loupe's data folder or is inside it; launch from the folder with the code"});
     } else if (const std::string script = ScriptOf(spec.command); !script.empty() && !has("command")) {
       const fs::path p = script[0] == '/' ? fs::path(script) : fs::path(spec.workdir) / script;
       if (!fs::is_regular_file(p, ec)) {
@@ -310,6 +320,7 @@ Status LaunchService::Snapshot(const std::string& from, const std::string& to) {
   if (ec) return Status::InvalidArgument("cannot read the working directory: " + ec.message());
   fs::create_directories(to, ec);
   if (ec) return Status::Internal("cannot make the snapshot folder: " + ec.message());
+  json copied = json::array();  // what the package will hold (the job may add files beside them)
   for (auto it = fs::recursive_directory_iterator(from, fs::directory_options::none, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     // Lexically: fs::relative would follow a link to where it points, outside the folder.
@@ -318,6 +329,7 @@ Status LaunchService::Snapshot(const std::string& from, const std::string& to) {
     const fs::path dest = fs::path(to) / rel;
     if (it->is_symlink(ec)) {
       fs::copy_symlink(it->path(), dest, ec);  // as the link it is, never what it points at
+      if (!ec) copied.push_back(rel.string());
       ec.clear();
     } else if (it->is_directory(ec)) {
       if (name == ".git" || name == "__pycache__") {
@@ -327,11 +339,17 @@ Status LaunchService::Snapshot(const std::string& from, const std::string& to) {
       fs::create_directories(dest, ec);
     } else if (it->is_regular_file(ec)) {
       fs::copy_file(it->path(), dest, fs::copy_options::overwrite_existing, ec);
+      copied.push_back(rel.string());
     }
     if (ec) return Status::Internal("cannot copy " + rel.string() + " into the snapshot: " + ec.message());
+    if (static_cast<int64_t>(copied.size()) > options_.max_snapshot_files) {  // it grew while copied
+      return Status::TooLarge("the working directory grew past " + std::to_string(options_.max_snapshot_files) +
+                              " files while it was copied");
+    }
   }
   if (ec) return Status::Internal("cannot copy the working directory: " + ec.message());
-  return Status::Ok();
+  return WriteFileDurably((fs::path(to).parent_path() / "snapshot.json").string(),
+                          copied.dump(-1, ' ', false, json::error_handler_t::replace), "the list of copied files");
 }
 
 Result<LaunchJob> LaunchService::Launch(const json& body, const std::string& user) {
@@ -375,6 +393,13 @@ Result<LaunchJob> LaunchService::Launch(const json& body, const std::string& use
   }
   cv_.notify_all();
   Tick();  // starts it now when its GPUs are free: the first log line should not wait a tick
+  // Where it runs, for its training package; after the start, which need not wait for it.
+  const json env = CaptureEnvironment(spec.workdir, spec.command);
+  if (Status s = WriteFileDurably(job.dir + "/environment.json", env.dump(2, ' ', false, json::error_handler_t::replace),
+                                  "the job's environment");
+      !s.ok()) {
+    spdlog::warn("launch: job {}: {}", job.id, s.message());
+  }
   return store_.GetLaunchJob(job.id);
 }
 
@@ -695,7 +720,17 @@ void LaunchService::CheckBudget(Active& a, int64_t now) {
     if (b.max_minutes > 0) used += Minutes(use.elapsed_seconds) + " of " + Minutes(b.max_minutes * 60);
     if (b.max_cost > 0) used += (used.empty() ? "" : ", ") + Money(use.cost) + " of " + Money(b.max_cost);
     const int pct = bits & 4 ? 100 : bits & 2 ? 80 : 50;
-    Event(a, now, "alert", "budget " + std::to_string(pct) + "% used (" + used + ")");
+    const std::string message = "budget " + std::to_string(pct) + "% used (" + used + ")";
+    Event(a, now, "alert", message);
+    if (!b.alert_webhook.empty()) {
+      json alert = {{"job_id", a.job.id},     {"name", a.job.name},
+                    {"experiment_id", a.job.experiment_id}, {"percent", pct},
+                    {"message", message},     {"elapsed_seconds", use.elapsed_seconds},
+                    {"cost", use.cost},       {"max_minutes", b.max_minutes > 0 ? json(b.max_minutes) : json(nullptr)},
+                    {"max_cost", b.max_cost > 0 ? json(b.max_cost) : json(nullptr)}};
+      if (!options_.server_url.empty()) alert["url"] = options_.server_url + "/launch/" + std::to_string(a.job.id);
+      webhooks_.Post(b.alert_webhook, alert.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
   }
   if (fraction < 1.0 || a.job.stop_requested != 0) return;
   const bool time = b.max_minutes > 0 && use.elapsed_seconds >= b.max_minutes * 60;
@@ -971,6 +1006,42 @@ Result<json> LaunchService::JobJson(int64_t id) {
     (void)ParseModelShape(spec.model, "model.", shape);
     out["memory_estimate"] = EstimateJson(EstimateGpuMemory(shape));
   }
+  LOUPE_ASSIGN_OR_RETURN(out["progress"], ProgressJson(j, spec, out["elapsed_seconds"].get<double>(),
+                                                       out["cost"].get<double>()));
+  return out;
+}
+
+Result<json> LaunchService::ProgressJson(const LaunchJob& j, const JobSpec& spec, double elapsed, double cost) {
+  // The step the run has reached: the highest of its metrics (system metrics count their own).
+  int64_t step = -1;
+  if (j.experiment_id > 0) {
+    LOUPE_ASSIGN_OR_RETURN(std::vector<Series> series, tracking_.ListSeries(j.experiment_id));
+    for (const Series& s : series) {
+      if (s.type == "line" && s.key.rfind("system/", 0) != 0) step = std::max(step, s.last_step);
+    }
+  }
+  int64_t total = spec.total_steps;
+  if (total == 0 && j.experiment_id > 0) {
+    if (Result<Experiment> e = tracking_.GetExperiment(j.experiment_id); e.ok()) {
+      const json config = json::parse(e->config_json, nullptr, false);
+      if (config.is_object() && config.contains("total_steps") && config["total_steps"].is_number_integer() &&
+          config["total_steps"].get<int64_t>() > 0) {
+        total = config["total_steps"].get<int64_t>();
+      }
+    }
+  }
+  json out = {{"step", step >= 0 ? json(step) : json(nullptr)},
+              {"total_steps", total > 0 ? json(total) : json(nullptr)},
+              {"fraction", nullptr},
+              {"projected_seconds", nullptr},
+              {"projected_cost", nullptr}};
+  if (total > 0 && step > 0) {
+    // Time and money so far over the share of steps done, as if the rest goes at the same pace.
+    const double fraction = std::min(1.0, static_cast<double>(step) / static_cast<double>(total));
+    out["fraction"] = fraction;
+    out["projected_seconds"] = elapsed / fraction;
+    out["projected_cost"] = cost / fraction;
+  }
   return out;
 }
 
@@ -985,6 +1056,26 @@ Result<json> LaunchService::ListJson(int64_t limit) {
     list.push_back(JobBrief(j, segments, spec, now));
   }
   return json{{"jobs", list}};
+}
+
+Result<std::string> LaunchService::Package(int64_t id) {
+  LOUPE_ASSIGN_OR_RETURN(LaunchJob j, store_.GetLaunchJob(id));
+  std::error_code ec;
+  if (j.dir.empty() || !fs::exists(j.dir + "/snapshot.json", ec)) {
+    return Status::NotFound("job " + std::to_string(id) + " has no copied files to package (it failed before)");
+  }
+  JobSpec spec;
+  (void)ParseJobSpec(json::parse(j.spec_json, nullptr, false), spec);
+  const fs::path folder = fs::path(j.dir) / "packages";
+  fs::create_directories(folder, ec);
+  // Earlier packages of this job, once no download can still be reading them.
+  const auto old = fs::file_time_type::clock::now() - std::chrono::minutes(10);
+  for (const auto& f : fs::directory_iterator(folder, ec)) {
+    if (f.last_write_time(ec) < old) fs::remove(f.path(), ec);
+  }
+  const std::string path = (folder / (std::to_string(NowMicros()) + ".tar.gz")).string();
+  LOUPE_RETURN_IF_ERROR(WriteJobPackage(j, spec, path));
+  return path;
 }
 
 Result<json> LaunchService::Estimate(const json& model) const {

@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "launch/gpu_inventory.h"
 #include "launch/job_spec.h"
+#include "launch/webhook_sender.h"
 #include "store/artifact_store.h"
 #include "store/launch_store.h"
 #include "tracking/tracking_service.h"
@@ -76,6 +77,9 @@ class LaunchService {
   Result<LaunchJob> Resume(int64_t id, const nlohmann::json& body, const std::string& user);
   // The checkpoints the job's run saved (artifact versions of type "checkpoint"), newest first.
   Result<std::vector<ArtifactVersion>> Checkpoints(const LaunchJob& job);
+  // {step, total_steps, fraction, projected_seconds, projected_cost}: how far the run is
+  // (its highest metric step) against the steps the spec or the run's config declares.
+  Result<nlohmann::json> ProgressJson(const LaunchJob& job, const JobSpec& spec, double elapsed, double cost);
 
   // Where jobs' SDKs reach this server (LOUPE_URL); set once it listens, before Start().
   void SetServerUrl(const std::string& url) {
@@ -89,6 +93,9 @@ class LaunchService {
   Result<std::map<std::string, double>> Prices() { return store_.LaunchPrices(); }
   Status SetPrices(const nlohmann::json& body);
   nlohmann::json MachineJson() const;
+  // Builds the job's training package (launch/job_package.h) and returns its path, a file
+  // that stays as it is for at least 10 minutes.
+  Result<std::string> Package(int64_t id);
   // The GPU memory a fine-tuning config needs (launch/gpu_memory.h), and whether each of this
   // machine's GPUs holds it.
   Result<nlohmann::json> Estimate(const nlohmann::json& model) const;
@@ -123,6 +130,7 @@ class LaunchService {
   bool stopping_ = false;
   bool started_ = false;
   std::thread thread_;
+  WebhookSender webhooks_;
 };
 
 }  // namespace loupe::launch

@@ -100,6 +100,18 @@ json LiveView(const json& j, bool can_edit) {
                            {"current", c["ref"] == j["resume_from"]}});
   }
   const std::string state = j["state"].get<std::string>();
+  const json& progress = j["progress"];
+  if (progress["fraction"].is_number()) {
+    const double f = progress["fraction"].get<double>();
+    v["progress"] = std::to_string(progress["step"].get<int64_t>()) + " of " +
+                    std::to_string(progress["total_steps"].get<int64_t>()) + " steps (" +
+                    std::to_string(static_cast<int>(std::floor(f * 100))) + "%)";
+    v["projected"] = FormatDuration(static_cast<int64_t>(std::llround(progress["projected_seconds"].get<double>() * 1e6))) +
+                     ", " + FormatDollars(progress["projected_cost"].get<double>());
+  } else if (progress["step"].is_number()) {
+    v["progress"] = "step " + std::to_string(progress["step"].get<int64_t>()) +
+                    " (declare total_steps in the spec or the run's config for a projection)";
+  }
   v["checkpoints"] = checkpoints;
   v["has_checkpoints"] = !checkpoints.empty();
   v["running"] = state == "running";

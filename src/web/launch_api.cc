@@ -88,6 +88,14 @@ std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
     LOUPE_ASSIGN_OR_RESPOND(json out, launches.JobJson(job.id));
     return JsonOk(out);
   })}));
+  // The working directory and environment, to run the job elsewhere: an editor's.
+  r.push_back(WithAccess(Access::kWrite, Offload({"GET", "/api/v1/launch/jobs/:id/package", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(std::string path, launches.Package(id));
+    HttpResponse resp = Attachment("", "application/gzip", "loupe-job-" + std::to_string(id) + ".tar.gz");
+    resp.file_path = path;
+    return resp;
+  })})));
   r.push_back({"GET", "/api/v1/launch/prices", [&](const HttpRequest& req) {
     if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
     LOUPE_ASSIGN_OR_RESPOND(auto prices, launches.Prices());

@@ -206,6 +206,134 @@ class LaunchApiTest(unittest.TestCase):
             status, _, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/resume", bad)
             self.assertIn(status, (404, 422), bad)
 
+    def test_the_training_package_runs_elsewhere_with_the_same_metrics(self):
+        self.write("seeded.py", textwrap.dedent("""\
+            import torch
+            import loupe
+            run = loupe.init()
+            torch.manual_seed(run.config["seed"])
+            x = torch.randn(128, 3)
+            y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.1 * torch.randn(128, 1)
+            model = torch.nn.Linear(3, 1)
+            opt = torch.optim.SGD(model.parameters(), lr=run.config["lr"])
+            for step in range(1, 21):
+                loss = torch.nn.functional.mse_loss(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                run.log({"loss": loss.item()}, step=step)
+                print(f"step {step} loss {loss.item():.9f}", flush=True)
+            print("greeting", __import__("os").environ["GREETING"])
+            """))
+        git = ["git", "-C", self.code, "-c", "user.email=t@example.com", "-c", "user.name=t"]
+        subprocess.run(git[:3] + ["init", "-q"], check=True)
+        subprocess.run(git + ["add", "seeded.py"], check=True)
+        subprocess.run(git + ["commit", "-qm", "seeded"], check=True)
+        commit = subprocess.run(git[:3] + ["rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        with open(os.path.join(self.code, "seeded.py"), "a") as f:
+            f.write("# tuned\n")  # an uncommitted change: the diff goes into the package
+        job = self.launch({"command": "/usr/bin/python3 seeded.py", "workdir": self.code, "name": "seeded",
+                           "config": {"seed": 7, "lr": 0.1}, "env": {"PYTHONPATH": SDK, "GREETING": "it's here"}})
+        done = wait_state(self.server, job["id"])
+        self.assertEqual(done["state"], "finished", console(self.server, job["experiment_id"]))
+        in_loupe = [t for s, t in console(self.server, job["experiment_id"]) if s == "stdout"]
+        status, body, headers = self.server.request("GET", f"/api/v1/launch/jobs/{job['id']}/package")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/gzip")
+        self.assertIn(f'filename="loupe-job-{job["id"]}.tar.gz"', headers["Content-Disposition"])
+        elsewhere = tempfile.mkdtemp(prefix="loupe-package-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", elsewhere]))
+        with open(os.path.join(elsewhere, "p.tar.gz"), "wb") as f:
+            f.write(body)
+        subprocess.run(["tar", "-xzf", "p.tar.gz"], cwd=elsewhere, check=True)
+        top = os.path.join(elsewhere, f"job-{job['id']}")
+        self.assertEqual(sorted(os.listdir(top)), ["README.md", "config.json", "environment.json", "run.sh",
+                                                   "spec.json", "workdir"])
+        self.assertEqual(os.listdir(os.path.join(top, "workdir")), ["seeded.py"])  # no .git, no outputs
+        with open(os.path.join(top, "environment.json")) as f:
+            env = json.load(f)
+        self.assertEqual(env["git"]["commit"], commit)
+        self.assertIn("+# tuned", env["git"]["diff"])
+        self.assertEqual(env["python"]["executable"], "/usr/bin/python3")
+        self.assertTrue(any(p.startswith("torch==") for p in env["python"]["packages"]), env["python"]["packages"][:5])
+        with open(os.path.join(top, "config.json")) as f:
+            self.assertEqual(json.load(f), {"seed": 7, "lr": 0.1})
+        # Outside Loupe, with nothing of the job's environment: the same numbers.
+        out = subprocess.run(["sh", os.path.join(top, "run.sh")], capture_output=True, text=True, timeout=120,
+                             env={"PATH": "/usr/bin:/bin", "LOUPE_MODE": "disabled", "HOME": elsewhere})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.splitlines(), in_loupe)
+        self.assertEqual(in_loupe[-1], "greeting it's here")
+        self.assertEqual(self.server.get("/api/v1/launch/jobs/99/package")[0], 404)
+
+    def test_progress_projects_the_total_time_and_cost(self):
+        self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"cpu": 36}})  # a cent a second
+        self.write("half.py", "import time, loupe\nrun = loupe.init()\n"
+                              "for s in range(1, 51):\n    run.log({'loss': 1 / s}, step=s)\n"
+                              "run.finish()\ntime.sleep(60)\n")
+        job = self.launch({"command": "/usr/bin/python3 half.py", "workdir": self.code, "total_steps": 200,
+                           "env": {"PYTHONPATH": SDK}})
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            progress = self.server.get(f"/api/v1/launch/jobs/{job['id']}")[1]["data"]["progress"]
+            if progress["step"] == 50:
+                break
+            time.sleep(0.1)
+        self.assertEqual(progress["step"], 50, progress)
+        self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop")
+        done = wait_state(self.server, job["id"])
+        p = done["progress"]
+        self.assertEqual((p["step"], p["total_steps"], p["fraction"]), (50, 200, 0.25))
+        self.assertAlmostEqual(p["projected_seconds"], done["elapsed_seconds"] * 4, places=6)
+        self.assertAlmostEqual(p["projected_cost"], done["cost"] * 4, places=9)
+        self.assertAlmostEqual(done["cost"], done["elapsed_seconds"] * 0.01, places=9)
+        status, page = self.server.html(f"/launch/{job['id']}")
+        self.assertIn("50 of 200 steps (25%)", page)
+        seconds = p["projected_seconds"]  # under a minute: tenths, truncated, as the page writes it
+        tenths = int(seconds * 10)
+        cost = p["projected_cost"]
+        self.assertIn(f"{tenths // 10}.{tenths % 10}s, ${cost:.4f}" if cost < 1 else f"${cost:.2f}", page)
+        status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", {"command": "x", "workdir": self.code,
+                                                                            "total_steps": 0})
+        self.assertEqual(body["data"]["problems"][0]["field"], "total_steps")
+
+    def test_budget_alerts_reach_the_webhook(self):
+        import http.server
+        import threading
+        received = []
+
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append((self.headers["Content-Type"], json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        self.addCleanup(receiver.shutdown)
+        hook = f"http://127.0.0.1:{receiver.server_address[1]}/alerts"
+        job = self.launch({"command": "exec sleep 60", "workdir": self.code, "name": "watched",
+                           "budget": {"max_minutes": 0.05, "alert_webhook": hook}, "stop_grace_seconds": 0})
+        wait_state(self.server, job["id"])
+        deadline = time.time() + 10
+        while len(received) < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual([r[1]["percent"] for r in received], [50, 80, 100])
+        ctype, last = received[-1]
+        self.assertEqual(ctype, "application/json")
+        self.assertEqual((last["job_id"], last["name"], last["experiment_id"], last["max_minutes"], last["max_cost"], last["cost"]),
+                         (job["id"], "watched", job["experiment_id"], 0.05, None, 0))
+        self.assertGreaterEqual(last["elapsed_seconds"], 3.0)
+        self.assertEqual(last["url"], f"{self.server.url}/launch/{job['id']}")
+        used = int(last["elapsed_seconds"] * 10)  # tenths, truncated
+        self.assertEqual(last["message"], f"budget 100% used ({used // 10}.{used % 10} s of 3.0 s)")
+        status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", {"command": "x", "workdir": self.code,
+                                                                            "budget": {"alert_webhook": "file:///etc/passwd"}})
+        self.assertEqual(body["data"]["problems"], [{"field": "budget.alert_webhook", "message": "must be an http:// or https:// URL"}])
+
     def test_a_money_cap_stops_at_its_cost_and_the_pages_show_the_same_numbers(self):
         status, body, _ = self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"cpu": 3600}})
         self.assertEqual(status, 200, body)

@@ -23,12 +23,14 @@ namespace fs = std::filesystem;
 class LaunchServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    data_ = dir_.path() + "/data";
+    fs::create_directories(data_);
     StoreOptions so;
-    so.data_dir = dir_.path();
+    so.data_dir = data_;
     so.sync_full = false;
     store_ = std::move(*OpenSqliteStore(so));
     TrackingOptions to;
-    to.data_dir = dir_.path();
+    to.data_dir = data_;
     to.heartbeat_timeout_seconds = 0;
     tracking_ = std::make_unique<TrackingService>(*store_, to);
     code_ = dir_.path() + "/code";
@@ -40,7 +42,7 @@ class LaunchServiceTest : public ::testing::Test {
     if (launches_) launches_->Stop();
     launches_.reset();
     LaunchOptions o;
-    o.data_dir = dir_.path();
+    o.data_dir = data_;
     o.tick_ms = 20;
     o.detect_gpus = false;
     o.gpus = std::move(gpus);
@@ -94,6 +96,7 @@ class LaunchServiceTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string data_;
   std::string code_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<TrackingService> tracking_;
@@ -117,7 +120,7 @@ TEST_F(LaunchServiceTest, AJobLogsIntoItsRunAndFinishes) {
   EXPECT_EQ(e->status, RunStatus::kFinished);
   EXPECT_EQ(e->run_id, "job-" + id);
   // The run started from a copy: changing the folder afterwards changes nothing.
-  EXPECT_TRUE(fs::exists(dir_.path() + "/launch/" + id + "/workdir/train.sh"));
+  EXPECT_TRUE(fs::exists(data_ + "/launch/" + id + "/workdir/train.sh"));
 }
 
 TEST_F(LaunchServiceTest, AFailureIsRestartedAsANewSegment) {
@@ -200,6 +203,13 @@ TEST_F(LaunchServiceTest, TheMachineLimitsWhatASpecMayAsk) {
   EXPECT_EQ(fields, (std::vector<std::string>{"command", "resources.cpus", "resources.memory_gb", "resources.gpus"}))
       << ProblemsText(p);
   EXPECT_NE(ProblemsText(p).find("this machine has no GPU"), std::string::npos);
+  // A folder holding the data folder would copy the copies into themselves.
+  p = launches_->Check({{"command", "true"}, {"workdir", dir_.path()}}, spec);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].message, "holds Loupe's data folder or is inside it; launch from the folder with the code");
+  p = launches_->Check({{"command", "true"}, {"workdir", data_ + "/launch"}}, spec);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].message, "holds Loupe's data folder or is inside it; launch from the folder with the code");
   p = launches_->Check({{"command", "true"}, {"workdir", code_ + "/nope"}}, spec);
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].field, "workdir");

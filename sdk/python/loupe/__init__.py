@@ -44,18 +44,18 @@ def init(project: Optional[str] = None, name: Optional[str] = None, config: Opti
     In a job Loupe launched ($LOUPE_JOB_ID set), the job's run is the default: project,
     run_id and config come from $LOUPE_PROJECT, $LOUPE_RUN_ID and $LOUPE_CONFIG, so
     init() with no arguments logs into it, and console capture is off by default (Loupe
-    records the job's output itself)."""
+    records the job's output itself). Elsewhere $LOUPE_PROJECT and $LOUPE_CONFIG are the
+    defaults too (a job's package sets them in run.sh)."""
     global run
     mode = resolve_mode(mode)
     if os.environ.get("LOUPE_JOB_ID"):
         kwargs.setdefault("run_id", os.environ.get("LOUPE_RUN_ID") or None)
         kwargs.setdefault("capture_console", False)
-        if project is None:
-            project = os.environ.get("LOUPE_PROJECT")
-        if config is None and os.environ.get("LOUPE_CONFIG"):
-            config = json.loads(os.environ["LOUPE_CONFIG"])
+    # Also outside Loupe: a job's package (run.sh) sets them to run it again elsewhere.
     if project is None:
-        project = "default"  # a bad mode leaves the current run alone
+        project = os.environ.get("LOUPE_PROJECT") or "default"
+    if config is None and os.environ.get("LOUPE_CONFIG"):
+        config = json.loads(os.environ["LOUPE_CONFIG"])  # a bad mode leaves the current run alone
     if run is not None and not run.finished:
         # Never wait on an unreachable server here: what the previous run could not send
         # in a moment stays in its spool for `python3 -m loupe sync`.
