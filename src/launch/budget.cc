@@ -1,6 +1,8 @@
 #include "launch/budget.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 
 namespace loupe::launch {
 
@@ -46,6 +48,30 @@ double LocalRate(const JobResources& res, const std::string& gpu_type, const std
     }
   }
   return rate;
+}
+
+}  // namespace loupe::launch
+
+namespace loupe::launch {
+
+void AddSpendByDay(const LaunchSegment& s, int64_t now_micros, std::map<std::string, DaySpend>& days) {
+  constexpr int64_t kDay = int64_t{86400} * 1000000;
+  int64_t from = s.start_time;
+  const int64_t end = s.end_time > 0 ? s.end_time : now_micros;
+  while (from < end) {
+    const int64_t midnight = (from / kDay + 1) * kDay;
+    const int64_t to = std::min(end, midnight);
+    const time_t day = static_cast<time_t>(from / 1000000);
+    struct tm t {};
+    gmtime_r(&day, &t);
+    char key[48];
+    std::snprintf(key, sizeof key, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
+    DaySpend& d = days[key];
+    const double seconds = (to - from) / 1e6;
+    d.seconds += seconds;
+    d.cost += s.rate_per_hour * seconds / 3600.0;
+    from = to;
+  }
 }
 
 }  // namespace loupe::launch

@@ -31,3 +31,16 @@ double LocalRate(const JobResources& res, const std::string& gpu_type, const std
                  std::vector<std::string>* missing = nullptr);
 
 }  // namespace loupe::launch
+
+namespace loupe::launch {
+
+// Cost and time of segments by UTC day: a segment running over midnight is split at it,
+// each part charged at its rate. `days` maps "YYYY-MM-DD" to {cost, seconds}; a running
+// segment counts up to `now`.
+struct DaySpend {
+  double cost = 0;
+  double seconds = 0;
+};
+void AddSpendByDay(const LaunchSegment& s, int64_t now_micros, std::map<std::string, DaySpend>& days);
+
+}  // namespace loupe::launch

@@ -1045,6 +1045,46 @@ Result<json> LaunchService::ProgressJson(const LaunchJob& j, const JobSpec& spec
   return out;
 }
 
+Result<json> LaunchService::SpendJson() {
+  LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchJob> jobs, store_.ListLaunchJobs(100000));
+  const int64_t now = NowMicros();
+  struct Total {
+    double cost = 0, seconds = 0;
+    int64_t jobs = 0;
+  };
+  std::map<std::string, Total> by_project, by_executor, by_gpu;
+  std::map<std::string, DaySpend> by_day;
+  Total all;
+  for (const LaunchJob& j : jobs) {
+    LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchSegment> segments, store_.ListLaunchSegments(j.id));
+    if (segments.empty()) continue;
+    JobSpec spec;
+    (void)ParseJobSpec(json::parse(j.spec_json, nullptr, false), spec);
+    const std::string gpu = spec.resources.gpus == 0 ? "none (CPU)"
+                            : spec.resources.gpu_type.empty() ? "any GPU"
+                                                              : spec.resources.gpu_type;
+    const BudgetUse use = UseOf(segments, now);
+    for (Total* t : {&by_project[j.project], &by_executor[j.executor], &by_gpu[gpu], &all}) {
+      t->cost += use.cost;
+      t->seconds += use.elapsed_seconds;
+      t->jobs += 1;
+    }
+    for (const LaunchSegment& s : segments) AddSpendByDay(s, now, by_day);
+  }
+  auto rows = [](const std::map<std::string, Total>& m, const char* key) {
+    json out = json::array();
+    for (const auto& [name, t] : m) out.push_back({{key, name}, {"cost", t.cost}, {"seconds", t.seconds}, {"jobs", t.jobs}});
+    return out;
+  };
+  json days = json::array();
+  for (const auto& [day, d] : by_day) days.push_back({{"day", day}, {"cost", d.cost}, {"seconds", d.seconds}});
+  return json{{"total", {{"cost", all.cost}, {"seconds", all.seconds}, {"jobs", all.jobs}}},
+              {"by_project", rows(by_project, "project")},
+              {"by_executor", rows(by_executor, "executor")},
+              {"by_gpu_type", rows(by_gpu, "gpu_type")},
+              {"by_day", days}};
+}
+
 Result<json> LaunchService::ListJson(int64_t limit) {
   LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchJob> jobs, store_.ListLaunchJobs(limit));
   const int64_t now = NowMicros();

@@ -89,6 +89,9 @@ class LaunchService {
   Result<LaunchJob> Job(int64_t id) { return store_.GetLaunchJob(id); }
   Result<nlohmann::json> JobJson(int64_t id);
   Result<nlohmann::json> ListJson(int64_t limit);
+  // Spend over every job that ran: {total, by_project, by_executor, by_gpu_type: [{..., cost,
+  // seconds, jobs}], by_day: [{day, cost, seconds}]} (a segment over midnight split at it).
+  Result<nlohmann::json> SpendJson();
   Result<std::optional<int64_t>> JobOfExperiment(int64_t experiment_id) { return store_.LaunchJobOfExperiment(experiment_id); }
   Result<std::map<std::string, double>> Prices() { return store_.LaunchPrices(); }
   Status SetPrices(const nlohmann::json& body);

@@ -1,5 +1,6 @@
 #include "ui/launch_pages.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -138,6 +139,35 @@ HttpResponse ListPage(launch::LaunchService& launches, const HttpRequest& req) {
     price_text += k + ": " + buf + "\n";
     price_rows.push_back({{"resource", k}, {"price", FormatDollars(v) + "/h"}});
   }
+  Result<json> spend = launches.SpendJson();
+  if (!spend.ok()) return HtmlErrorPage(spend.status(), frame);
+  auto spend_rows = [](const json& list, const char* key) {
+    json out = json::array();
+    for (const json& r : list) {
+      out.push_back({{"name", r[key]},
+                     {"cost", FormatDollars(r["cost"].get<double>())},
+                     {"time", FormatDuration(static_cast<int64_t>(std::llround(r["seconds"].get<double>() * 1e6)))},
+                     {"jobs", r["jobs"]}});
+    }
+    return out;
+  };
+  double top_day = 0;
+  for (const json& d : (*spend)["by_day"]) top_day = std::max(top_day, d["cost"].get<double>());
+  json days = json::array();
+  for (const json& d : (*spend)["by_day"]) {
+    const double c = d["cost"].get<double>();
+    days.push_back({{"day", d["day"]},
+                    {"cost", FormatDollars(c)},
+                    {"bar", top_day > 0 ? std::to_string(static_cast<int>(std::lround(c / top_day * 100))) : "0"}});
+  }
+  const json& total = (*spend)["total"];
+  json spend_view = {{"total", FormatDollars(total["cost"].get<double>())},
+                     {"time", FormatDuration(static_cast<int64_t>(std::llround(total["seconds"].get<double>() * 1e6)))},
+                     {"jobs", std::to_string(total["jobs"].get<int64_t>()) + (total["jobs"] == 1 ? " job" : " jobs")},
+                     {"projects", spend_rows((*spend)["by_project"], "project")},
+                     {"executors", spend_rows((*spend)["by_executor"], "executor")},
+                     {"gpu_types", spend_rows((*spend)["by_gpu_type"], "gpu_type")},
+                     {"days", days}};
   const json machine = launches.MachineJson();
   std::string gpus;
   for (const json& g : machine["gpus"]) {
@@ -156,7 +186,8 @@ HttpResponse ListPage(launch::LaunchService& launches, const HttpRequest& req) {
                {"price_text", price_text},
                {"cpus", machine["cpus"]},
                {"memory", memory},
-               {"gpus", gpus.empty() ? "none" : gpus}};
+               {"gpus", gpus.empty() ? "none" : gpus},
+               {"spend", total["jobs"].get<int64_t>() > 0 ? spend_view : json(false)}};
   return HtmlPage(frame, RenderTemplate("launches", view));
 }
 

@@ -1,5 +1,7 @@
 #include "ui/tracking_pages.h"
 
+#include <regex>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -452,6 +454,20 @@ HttpResponse ExperimentPage(TrackingService& t, const ExperimentLinks& links, co
     for (const ExperimentLink& l : links(e.id)) actions.push_back({{"label", l.label}, {"href", l.href}, {"title", l.title}});
   }
   view["links"] = actions;
+  // A GPU whose memory is over 90% full by the latest sample (the SDK's system metrics):
+  // the next allocation may fail with an out-of-memory error.
+  json full_gpus = json::array();
+  for (const Series& s : *series) {
+    static const std::regex kGpuMemory(R"(^system/gpu\.(\d+)\.memory\.percent$)");
+    std::smatch m;
+    if (s.last_step >= 0 && std::regex_match(s.key, m, kGpuMemory) && s.last_value > 90) {
+      char pct[16];
+      std::snprintf(pct, sizeof pct, "%.1f", s.last_value);
+      full_gpus.push_back({{"gpu", m[1].str()}, {"percent", pct}});
+    }
+  }
+  view["full_gpus"] = full_gpus;
+  view["has_full_gpus"] = !full_gpus.empty() && e.status == RunStatus::kRunning;
   if (e.status == RunStatus::kCrashed) {
     view["crashed"] = true;
     // The last step the run logged (system metrics count their own samples, not steps).

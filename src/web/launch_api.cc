@@ -118,6 +118,11 @@ std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
     LOUPE_ASSIGN_OR_RESPOND(json out, launches.Estimate(body));
     return JsonOk(out);
   }}));
+  r.push_back({"GET", "/api/v1/launch/spend", [&](const HttpRequest& req) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.SpendJson());
+    return JsonOk(out);
+  }});
   r.push_back({"GET", "/api/v1/launch/machine", [&](const HttpRequest& req) {
     if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
     return JsonOk(launches.MachineJson());

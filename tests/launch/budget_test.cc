@@ -39,3 +39,24 @@ TEST(BudgetTest, LocalRateFromPrices) {
 
 }  // namespace
 }  // namespace loupe::launch
+
+namespace loupe::launch {
+namespace {
+
+TEST(BudgetTest, SpendByDaySplitsASegmentAtMidnight) {
+  // 2026-12-02 23:30 to 2026-12-03 01:00 UTC at $2/h: 30 min ($1) on the 2nd, 60 min ($2) on the 3rd.
+  const int64_t start = int64_t{1796254200} * 1000000;  // 2026-12-02T23:30:00Z
+  std::map<std::string, DaySpend> days;
+  AddSpendByDay({1, 1, start, start + int64_t{5400} * 1000000, 2.0, "exit code 0"}, 0, days);
+  ASSERT_EQ(days.size(), 2u);
+  EXPECT_DOUBLE_EQ(days["2026-12-02"].seconds, 1800);
+  EXPECT_DOUBLE_EQ(days["2026-12-02"].cost, 1.0);
+  EXPECT_DOUBLE_EQ(days["2026-12-03"].seconds, 3600);
+  EXPECT_DOUBLE_EQ(days["2026-12-03"].cost, 2.0);
+  // A running segment counts to now.
+  AddSpendByDay({1, 2, start + int64_t{7200} * 1000000, 0, 3.6, ""}, start + int64_t{7200 + 100} * 1000000, days);
+  EXPECT_DOUBLE_EQ(days["2026-12-03"].cost, 2.1);
+}
+
+}  // namespace
+}  // namespace loupe::launch

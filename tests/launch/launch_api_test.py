@@ -334,6 +334,21 @@ class LaunchApiTest(unittest.TestCase):
                                                                             "budget": {"alert_webhook": "file:///etc/passwd"}})
         self.assertEqual(body["data"]["problems"], [{"field": "budget.alert_webhook", "message": "must be an http:// or https:// URL"}])
 
+    def test_a_run_page_warns_when_gpu_memory_is_nearly_full(self):
+        # The SDK's system metrics as a GPU machine sends them (no GPU here to make them).
+        status, body, _ = self.server.post("/api/v1/experiments", {"project": "gpu", "run_id": "big-batch"})
+        eid = body["data"]["id"]
+        self.server.post(f"/api/v1/experiments/{eid}/metrics", {"steps": [
+            {"step": 0, "values": {"system/gpu.0.memory.percent": 95.0, "system/gpu.1.memory.percent": 40.0}},
+            {"step": 1, "values": {"system/gpu.0.memory.percent": 93.46, "system/gpu.1.memory.percent": 91.0}},
+            {"step": 2, "values": {"system/gpu.1.memory.percent": 89.9}}]})
+        status, page = self.server.html(f"/experiments/{eid}")
+        self.assertEqual(status, 200)
+        self.assertIn("GPU memory nearly full: GPU 0 at 93.5%; the next allocation may fail", page)
+        self.assertNotIn("GPU 1 at", page)  # its latest sample is under 90%
+        self.server.post(f"/api/v1/experiments/{eid}/finish", {"status": "finished"})
+        self.assertNotIn("GPU memory nearly full", self.server.html(f"/experiments/{eid}")[1])  # only while it runs
+
     def test_a_money_cap_stops_at_its_cost_and_the_pages_show_the_same_numbers(self):
         status, body, _ = self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"cpu": 3600}})
         self.assertEqual(status, 200, body)
@@ -362,6 +377,16 @@ class LaunchApiTest(unittest.TestCase):
         self.assertIn("killed by SIGTERM", page)
         status, page = self.server.html(f"/experiments/{job['experiment_id']}")
         self.assertIn(f"Job {job['id']}: stopped", page)
+        # Spend: this one job, its one segment, on the day(s) it ran.
+        spend = self.server.get("/api/v1/launch/spend")[1]["data"]
+        self.assertAlmostEqual(spend["total"]["cost"], done["cost"], places=9)
+        self.assertEqual(spend["total"]["jobs"], 1)
+        self.assertEqual([(r["project"], r["jobs"]) for r in spend["by_project"]], [("default", 1)])
+        self.assertEqual([(r["executor"], r["jobs"]) for r in spend["by_executor"]], [("local", 1)])
+        self.assertEqual([(r["gpu_type"], r["jobs"]) for r in spend["by_gpu_type"]], [("none (CPU)", 1)])
+        self.assertAlmostEqual(sum(d["cost"] for d in spend["by_day"]), done["cost"], places=9)
+        status, page = self.server.html("/launch")
+        self.assertIn(f"Spend: {cost_text} over 1 job (", page)
         # Prices are checked: a bad one changes nothing.
         for bad in [{"prices": {"cpu": -1}}, {"prices": {"cpu": "1"}}, {"prices": []}, {"cpu": 1}]:
             status, body, _ = self.server.request("PUT", "/api/v1/launch/prices", bad)

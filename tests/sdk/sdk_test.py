@@ -675,7 +675,7 @@ class SystemUnitsTest(unittest.TestCase):
         from loupe import _system
         meminfo = {"MemTotal": 64 * 2 ** 30, "MemAvailable": 64 * 2 ** 30 - int(23.54 * 2 ** 30)}
         files = {"/proc/self/status": "Name:\tpython3\nVmRSS:\t  512000 kB\n", "/proc/stat": ""}
-        smi = "50, 40960, 81920, 61, 250.5\n"  # nvidia-smi: MiB
+        smi = "0, 50, 40960, 81920, 61, 250.5\n"  # nvidia-smi: MiB
         with mock.patch.object(_system, "_meminfo", return_value=meminfo), \
                 mock.patch.object(_system, "_read", side_effect=lambda p: files.get(p, "")), \
                 mock.patch.object(_system, "_run", return_value=smi), \
@@ -685,6 +685,30 @@ class SystemUnitsTest(unittest.TestCase):
         self.assertEqual(values["system/process.memory_mb"], 524.3)  # 512000 KiB
         self.assertEqual(values["system/gpu.0.memory.used_mb"], 42949.7)  # 40960 MiB
         self.assertEqual(values["system/gpu.0.memory.percent"], 50.0)
+        self.assertEqual(values["system/gpu.0.memory.total_mb"], 85899.3)  # 81920 MiB
+
+    def test_a_job_samples_only_its_own_gpus_by_their_machine_index(self):
+        from loupe import _system
+        calls = []
+
+        def smi(cmd):
+            calls.append(cmd)
+            return "1, 97, 70000, 81920, 70, 600\n3, 10, 1000, 81920, 40, 90\n"
+        files = {"/proc/stat": ""}
+        with mock.patch.object(_system, "_read", side_effect=lambda p: files.get(p, "")), \
+                mock.patch.object(_system, "_run", side_effect=smi), \
+                mock.patch.object(_system.shutil, "which", return_value="/usr/bin/nvidia-smi"):
+            with mock.patch.dict(os.environ, {"CUDA_VISIBLE_DEVICES": "1,3"}):
+                values = _system.Sampler().sample()
+            self.assertEqual(calls[-1][-1], "--id=1,3")
+            self.assertEqual(values["system/gpu.1.utilization"], 97)
+            self.assertEqual(values["system/gpu.3.power_w"], 90)
+            self.assertNotIn("system/gpu.0.utilization", values)
+            calls.clear()
+            with mock.patch.dict(os.environ, {"CUDA_VISIBLE_DEVICES": ""}):  # a job given no GPU
+                values = _system.Sampler().sample()
+            self.assertEqual(calls, [])
+            self.assertFalse(any(k.startswith("system/gpu.") for k in values))
 
 
 if __name__ == "__main__":

@@ -105,6 +105,31 @@ class Sampler:
         self._last_cpu = self._cpu_times()
         self._has_gpu = shutil.which("nvidia-smi") is not None
 
+    def _all_gpus(self, values):
+        # CUDA_VISIBLE_DEVICES by UUID or otherwise not indices: every GPU, as without it.
+        self._gpu_values(_run(["nvidia-smi", "--query-gpu=index,utilization.gpu,memory.used,memory.total,"
+                               "temperature.gpu,power.draw", "--format=csv,noheader,nounits"]), values)
+        return values
+
+    @staticmethod
+    def _gpu_values(out, values):
+        for line in out.splitlines():
+            fields = [p.strip() for p in (line.split(",") + [""] * 6)[:6]]
+            if not fields[0].isdigit():
+                continue
+            i = int(fields[0])
+            util, used, total, temp, power = (_num(p) for p in fields[1:])
+            if util is not None:
+                values[f"system/gpu.{i}.utilization"] = util
+            if used is not None and total:
+                values[f"system/gpu.{i}.memory.percent"] = round(100.0 * used / total, 2)
+                values[f"system/gpu.{i}.memory.used_mb"] = round(used * 2 ** 20 / 1e6, 1)  # nvidia-smi says MiB
+                values[f"system/gpu.{i}.memory.total_mb"] = round(total * 2 ** 20 / 1e6, 1)
+            if temp is not None:
+                values[f"system/gpu.{i}.temperature"] = temp
+            if power is not None:
+                values[f"system/gpu.{i}.power_w"] = power
+
     @staticmethod
     def _cpu_times():
         fields = _read("/proc/stat").splitlines()[:1]
@@ -130,18 +155,16 @@ class Sampler:
             if line.startswith("VmRSS:"):
                 values["system/process.memory_mb"] = round(int(line.split()[1]) * 1024 / 1e6, 1)  # kB are KiB
         if self._has_gpu:
-            out = _run(["nvidia-smi", "--query-gpu=utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw",
-                        "--format=csv,noheader,nounits"])
-            for i, line in enumerate(out.splitlines()):
-                util, used, total, temp, power = (_num(p.strip()) for p in (line.split(",") + [""] * 5)[:5])
-                if util is not None:
-                    values[f"system/gpu.{i}.utilization"] = util
-                if used is not None and total:
-                    values[f"system/gpu.{i}.memory.percent"] = round(100.0 * used / total, 2)
-                    values[f"system/gpu.{i}.memory.used_mb"] = round(used * 2 ** 20 / 1e6, 1)  # nvidia-smi says MiB
-                if temp is not None:
-                    values[f"system/gpu.{i}.temperature"] = temp
-                if power is not None:
-                    values[f"system/gpu.{i}.power_w"] = power
+            # Only the GPUs this process may use (a job Loupe launched gets its own through
+            # CUDA_VISIBLE_DEVICES, "" for none), named by their index on the machine.
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            ids = [v.strip() for v in visible.split(",")] if visible else []
+            if visible is not None and (not ids or not all(v.isdigit() for v in ids)):
+                return values if not ids else self._all_gpus(values)
+            query = ["nvidia-smi", "--query-gpu=index,utilization.gpu,memory.used,memory.total,temperature.gpu,"
+                     "power.draw", "--format=csv,noheader,nounits"]
+            if ids:
+                query.append("--id=" + ",".join(ids))
+            self._gpu_values(_run(query), values)
         return values
 
