@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "auth/auth_service.h"
 #include "ui/launch_pages.h"
 #include "web/launch_api.h"
 
@@ -17,6 +18,7 @@ launch::LaunchOptions OptionsFor(const ServerConfig& config, const std::function
       config.heartbeat_timeout_seconds > 0 ? std::clamp(config.heartbeat_timeout_seconds / 4, 1, 20) : 20;
   // The URL and token are known only once the server listens: read through the module.
   o.api_key = [token] { return *token ? (*token)() : std::string(); };
+  o.job_user = config.auth_enabled ? auth::kLocalUser : "";
   return o;
 }
 

@@ -69,7 +69,9 @@ int LaunchRun() {
   Result<json> job = client.Call("POST", "/api/v1/launch/jobs", &s);
   if (!job.ok()) return Fail(job.status().message());
   const int64_t id = (*job)["id"].get<int64_t>();
-  std::printf("Launched job %lld: %s/launch/%lld (run: %s/experiments/%lld)\n", static_cast<long long>(id),
+  // With --json, stdout holds the JSON alone (for jq); the human line goes to stderr.
+  std::fprintf(largs.json_out ? stderr : stdout, "Launched job %lld: %s/launch/%lld (run: %s/experiments/%lld)\n",
+              static_cast<long long>(id),
               client.base().c_str(), static_cast<long long>(id), client.base().c_str(),
               static_cast<long long>((*job)["experiment_id"].get<int64_t>()));
   std::fflush(stdout);
@@ -89,8 +91,17 @@ int LaunchRun() {
   if (largs.json_out) {
     std::printf("%s\n", last.dump().c_str());
   } else {
-    std::printf("Job %lld %s (%s)\n", static_cast<long long>(id), state.c_str(),
-                last["exit"].is_string() ? last["exit"].get<std::string>().c_str() : "no exit status");
+    std::string why = last["exit"].is_string() ? last["exit"].get<std::string>() : "no exit status";
+    if (last["stop_reason"] == "budget_time" || last["stop_reason"] == "budget_cost") {
+      why += std::string(last["stop_reason"] == "budget_time" ? ", time" : ", money") +
+             " budget spent; resume it from its page or POST /api/v1/launch/jobs/" + std::to_string(id) +
+             "/resume with a larger budget";
+    }
+    std::printf("Job %lld %s (%s)\n", static_cast<long long>(id), state.c_str(), why.c_str());
+    if (state == "failed" && !last["message"].get<std::string>().empty()) {
+      std::printf("  %s\n  (the whole log: %s/experiments/%lld/console)\n", last["message"].get<std::string>().c_str(),
+                  client.base().c_str(), static_cast<long long>(last["experiment_id"].get<int64_t>()));
+    }
   }
   return state == "finished" ? kDone : kEndedBadly;
 }

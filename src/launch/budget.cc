@@ -1,5 +1,7 @@
 #include "launch/budget.h"
 
+#include "common/ascii_case.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -32,6 +34,24 @@ int AlertBits(double fraction) {
   return bits;
 }
 
+std::optional<double> GpuPrice(const std::map<std::string, double>& prices, const std::string& gpu_name,
+                               const std::string& requested_type) {
+  if (auto it = prices.find(gpu_name); it != prices.end() && !gpu_name.empty()) return it->second;
+  if (auto it = prices.find(requested_type); it != prices.end() && !requested_type.empty()) return it->second;
+  // "H100" for "NVIDIA H100 80GB HBM3": the longest key the name contains, ignoring case.
+  std::optional<double> found;
+  size_t longest = 0;
+  const std::string name = AsciiLower(gpu_name.empty() ? requested_type : gpu_name);
+  for (const auto& [key, usd] : prices) {
+    if (key == "cpu" || key.size() <= longest || name.empty()) continue;
+    if (name.find(AsciiLower(key)) != std::string::npos) {
+      found = usd;
+      longest = key.size();
+    }
+  }
+  return found;
+}
+
 double LocalRate(const JobResources& res, const std::string& gpu_type, const std::map<std::string, double>& prices,
                  std::vector<std::string>* missing) {
   double rate = 0;
@@ -41,10 +61,10 @@ double LocalRate(const JobResources& res, const std::string& gpu_type, const std
     missing->push_back("cpu");
   }
   if (res.gpus > 0) {
-    if (auto it = prices.find(gpu_type); it != prices.end()) {
-      rate += res.gpus * it->second;
+    if (std::optional<double> price = GpuPrice(prices, gpu_type, res.gpu_type)) {
+      rate += res.gpus * *price;
     } else if (missing) {
-      missing->push_back(gpu_type.empty() ? "gpu" : gpu_type);
+      missing->push_back(gpu_type.empty() ? (res.gpu_type.empty() ? "gpu" : res.gpu_type) : gpu_type);
     }
   }
   return rate;

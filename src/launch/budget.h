@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,14 @@ double BudgetFraction(const JobBudget& budget, const BudgetUse& use);
 // Alert bits for fractions crossed: 1 at 50%, 2 at 80%, 4 at 100%.
 int AlertBits(double fraction);
 
-// US dollars per hour for a local job: cpus x prices["cpu"] + gpus x prices[gpu type].
+// The hourly price of one GPU: the price named by the GPU's full name ("NVIDIA H100 80GB
+// HBM3"), else by the type the spec asked for ("H100"), else the longest price name the
+// GPU's name contains, ignoring case.
+std::optional<double> GpuPrice(const std::map<std::string, double>& prices, const std::string& gpu_name,
+                               const std::string& requested_type);
+
+// US dollars per hour for a local job: cpus x prices["cpu"] + gpus x its GPU's price
+// (GpuPrice of `gpu_type`, the GPU's name, and the spec's gpu_type).
 // `missing` names the prices the rate needed but did not find.
 double LocalRate(const JobResources& res, const std::string& gpu_type, const std::map<std::string, double>& prices,
                  std::vector<std::string>* missing = nullptr);

@@ -105,7 +105,11 @@ std::string RunScript(const LaunchJob& job, const JobSpec& spec) {
       "# logs to $LOUPE_URL (default http://127.0.0.1:8080); LOUPE_MODE=offline keeps it local.\n"
       "set -e\n"
       "cd \"$(dirname \"$0\")/workdir\"\n";
-  s += "export LOUPE_CONFIG=" + ShellQuote(spec.config.dump()) + "\n";
+  if (const std::string config = spec.config.dump(); config.size() <= 64 * 1024) {
+    s += "export LOUPE_CONFIG=" + ShellQuote(config) + "\n";
+  } else {  // too large for one environment variable
+    s += "export LOUPE_CONFIG_FILE=\"$(cd .. && pwd)/config.json\"\n";
+  }
   s += "export LOUPE_PROJECT=" + ShellQuote(spec.project) + "\n";
   for (const auto& [k, v] : spec.env) s += "export " + k + "=" + ShellQuote(v) + "\n";
   s += "exec /bin/sh -c " + ShellQuote(spec.command) + "\n";

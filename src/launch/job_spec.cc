@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <regex>
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/bounded_json.h"
 #include "launch/gpu_memory.h"
 
 namespace loupe::launch {
@@ -21,29 +24,62 @@ constexpr size_t kMaxEnvEntries = 256;
 constexpr size_t kMaxEnvValueBytes = 32 * 1024;
 constexpr size_t kMaxConfigBytes = 1 << 20;
 
-// YAML 1.2 core schema for plain scalars; anything quoted is a string.
+// Digits, an optional sign, one '.', an exponent: a YAML 1.2 core-schema number, checked
+// by hand (std::regex recurses once per character: a long scalar overflowed the stack).
+bool LooksNumeric(const std::string& s, bool& integer) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  size_t digits = 0, frac = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  integer = i == s.size() && digits > 0;
+  if (integer) return true;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++frac;
+  }
+  if (digits + frac == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t exp = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exp;
+    if (exp == 0) return false;
+  }
+  return i == s.size();
+}
+
+// YAML 1.2 core schema for plain scalars; anything quoted (or tagged !!str) is a string. A
+// number too long or too large for a double stays text (and is refused where a number is
+// wanted).
 json YamlScalar(const YAML::Node& n) {
   const std::string& s = n.Scalar();
-  if (n.Tag() == "!") return s;
-  static const std::regex kInt(R"(^[-+]?[0-9]+$)");
-  static const std::regex kFloat(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
+  if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return s;
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (std::regex_match(s, kInt)) {
-    try {
-      return std::stoll(s);
-    } catch (const std::out_of_range&) {
-      return std::stod(s);
-    }
+  bool integer = false;
+  if (s.size() > 64 || !LooksNumeric(s, integer)) return s;
+  errno = 0;
+  char* end = nullptr;
+  if (integer) {
+    const long long v = std::strtoll(s.c_str(), &end, 10);
+    if (errno == 0) return static_cast<int64_t>(v);
+    errno = 0;
   }
-  if (std::regex_match(s, kFloat)) return std::stod(s);
-  if (s == ".inf" || s == "+.inf" || s == ".nan" || s == "-.inf") return s;  // not numbers a spec takes
-  return s;
+  const double d = std::strtod(s.c_str(), &end);
+  if (errno != 0 || !std::isfinite(d)) return s;
+  return d;
 }
 
-Result<json> YamlToJson(const YAML::Node& n, int depth) {
+// Aliases are expanded: a few hundred bytes of nested aliases ("billion laughs") would be
+// billions of values, so the values made are counted and capped.
+constexpr int64_t kMaxSpecValues = 200000;
+
+Result<json> YamlToJson(const YAML::Node& n, int depth, int64_t& values) {
   if (depth > kMaxDepth) return Status::InvalidArgument("the spec is nested more than 32 levels deep");
+  if (++values > kMaxSpecValues) {
+    return Status::InvalidArgument("the spec holds more than 200,000 values (with its aliases expanded)");
+  }
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -53,7 +89,7 @@ Result<json> YamlToJson(const YAML::Node& n, int depth) {
     case YAML::NodeType::Sequence: {
       json out = json::array();
       for (const YAML::Node& item : n) {
-        LOUPE_ASSIGN_OR_RETURN(json v, YamlToJson(item, depth + 1));
+        LOUPE_ASSIGN_OR_RETURN(json v, YamlToJson(item, depth + 1, values));
         out.push_back(std::move(v));
       }
       return out;
@@ -64,20 +100,13 @@ Result<json> YamlToJson(const YAML::Node& n, int depth) {
         if (!kv.first.IsScalar()) return Status::InvalidArgument("the spec's keys must be plain words");
         const std::string key = kv.first.Scalar();
         if (out.contains(key)) return Status::InvalidArgument("key '" + key + "' appears twice");
-        LOUPE_ASSIGN_OR_RETURN(json v, YamlToJson(kv.second, depth + 1));
+        LOUPE_ASSIGN_OR_RETURN(json v, YamlToJson(kv.second, depth + 1, values));
         out[key] = std::move(v);
       }
       return out;
     }
   }
   return json(nullptr);
-}
-
-int JsonDepth(const json& j) {
-  if (!j.is_structured()) return 0;
-  int deepest = 0;
-  for (const json& v : j) deepest = std::max(deepest, JsonDepth(v));
-  return deepest + 1;
 }
 
 class Reader {
@@ -176,17 +205,21 @@ Result<json> SpecFromText(const std::string& text) {
   if (text.size() > kMaxSpecBytes) {
     return Status::TooLarge("a job spec may be at most " + std::to_string(kMaxSpecBytes) + " bytes");
   }
+  // Nesting is counted on the text in one pass before anything recursive reads it.
+  if (JsonNestingDepth(text, kMaxDepth) > kMaxDepth) {
+    return Status::InvalidArgument("the spec is nested more than 32 levels deep");
+  }
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (text[first] == '{')) {
     json j = json::parse(text, nullptr, false);
-    if (j.is_discarded()) return Status::InvalidArgument("the spec is not valid JSON");
-    if (JsonDepth(j) > kMaxDepth) return Status::InvalidArgument("the spec is nested more than 32 levels deep");
-    return j;
+    if (!j.is_discarded()) return j;
+    // Not JSON: maybe a YAML flow mapping ({command: train.sh, ...}); YAML says why not.
   }
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) return Status::InvalidArgument("the spec must be a mapping of keys (command:, workdir:, ...)");
-    return YamlToJson(root, 0);
+    int64_t values = 0;
+    return YamlToJson(root, 0, values);
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument("the spec is not valid YAML: line " + std::to_string(e.mark.line + 1) + ", column " +
                                    std::to_string(e.mark.column + 1) + ": " + e.msg);

@@ -1,13 +1,16 @@
 #include "launch/launch_service.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +21,7 @@
 #include "launch/job_package.h"
 #include "launch/local_process.h"
 #include "launch/log_tail.h"
+#include "tracking/validation.h"
 #include "common/file_util.h"
 
 extern char** environ;
@@ -26,6 +30,8 @@ namespace loupe::launch {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+constexpr size_t kMaxConfigInEnv = 64 * 1024;
 
 struct LaunchService::Active {
   LaunchJob job;
@@ -38,10 +44,14 @@ struct LaunchService::Active {
   int64_t gone_since = 0;      // a found-again job's process ended: its exit file is awaited
   bool ended = false;
   std::string log_error;  // why console lines are not being stored ("" while they are)
+  std::string api_key;    // the key the job was given, kept out of its console
   int64_t next_checkpoint_at = 0;  // micros: the policy's next timed request (0: none)
   int64_t budget_wait_until = 0;   // micros: a budget stop waits for its checkpoint until then
   int64_t newest_before = 0;       // the newest checkpoint's id when that checkpoint was asked
   int64_t next_retention = 0;      // micros: when to apply keep_latest / keep_best next
+  int64_t last_status_check = 0;   // micros: when the run's status was last read
+  int64_t not_before = 0;          // micros: a restart waits for its backoff until then
+  bool resuming = false;           // the next segment starts because a user resumed the job
 };
 
 namespace {
@@ -50,13 +60,35 @@ std::string SegmentFile(const LaunchJob& j, int seg, const char* ext) {
   return j.dir + "/segment-" + std::to_string(seg) + "." + ext;
 }
 
+// The end of a segment's stderr: its last 20 lines, at most 4 KiB (a traceback's end).
+std::string StderrTail(const LaunchJob& j) {
+  std::ifstream f(SegmentFile(j, j.segment, "err"), std::ios::binary | std::ios::ate);
+  if (!f) return "";
+  const std::streamoff size = f.tellg();
+  const std::streamoff from = std::max<std::streamoff>(0, size - 4096);
+  f.seekg(from);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  if (from > 0 && !lines.empty()) lines.erase(lines.begin());  // a partial first line
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  std::string out;
+  for (size_t k = lines.size() > 20 ? lines.size() - 20 : 0; k < lines.size(); ++k) out += (out.empty() ? "" : "\n") + lines[k];
+  return out;
+}
+
 std::string ConsoleClient(const LaunchJob& j, int seg, int stream) {
   return "launch-" + std::to_string(j.id) + "-" + std::to_string(seg) + (stream == 0 ? "-out" : "-err");
 }
 
+// "$0.0042" under a dollar (a short CPU job costs cents), "$12.35" from one up.
 std::string Money(double usd) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "$%.2f", usd);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, std::fabs(usd) < 1 ? "$%.4f" : "$%.2f", usd);
   return buf;
 }
 
@@ -170,6 +202,7 @@ Status LaunchService::Adopt(const LaunchJob& job) {
   std::vector<SpecProblem> problems = ParseJobSpec(body, a->spec);
   if (!problems.empty()) return Status::Corrupt("its stored spec no longer reads: " + ProblemsText(problems));
   LOUPE_ASSIGN_OR_RETURN(a->segments, store_.ListLaunchSegments(job.id));
+  a->api_key = options_.api_key ? options_.api_key() : "";
   const int64_t now = NowMicros();
   if (job.state != "queued" && job.segment > 0) {
     for (int stream = 0; stream < 2; ++stream) {
@@ -223,6 +256,12 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
         problems.push_back({"command", "'" + script + "' is not executable (chmod +x it, or run it with its interpreter)"});
       }
     }
+  }
+  if (Status named = ValidateName("project", spec.project, tracking_.limits()); !named.ok() && !has("project")) {
+    problems.push_back({"project", named.message()});
+  }
+  if (Status named = ValidateName("name", spec.name, tracking_.limits()); !named.ok() && !has("name")) {
+    problems.push_back({"name", named.message()});
   }
   if (spec.resources.cpus > options_.cpus && !has("resources.cpus")) {
     problems.push_back({"resources.cpus", "this machine has " + std::to_string(options_.cpus) + " CPUs; asked for " +
@@ -278,8 +317,11 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
     if (!prices.ok()) {
       problems.push_back({"budget.max_cost", "prices cannot be read: " + prices.status().message()});
     } else {
-      std::string gpu_type = spec.resources.gpu_type;
-      if (gpu_type.empty() && !options_.gpus.empty()) gpu_type = options_.gpus.front().name;
+      // Priced as StartSegment will price it: by the name of a GPU the job could be given.
+      std::string gpu_type;
+      for (const GpuInfo& g : options_.gpus) {
+        if (gpu_type.empty() && GpuMatches(g, spec.resources.gpu_type)) gpu_type = g.name;
+      }
       std::vector<std::string> missing;
       const double rate = LocalRate(spec.resources, gpu_type, *prices, &missing);
       if (rate <= 0) {
@@ -373,7 +415,14 @@ Result<LaunchJob> LaunchService::Launch(const json& body, const std::string& use
     (void)store_.UpdateLaunchJob(job, LaunchEvent{job.id, job.end_time, "failed", why.message()});
     return why;
   };
-  if (Status s = Snapshot(spec.workdir, job.dir + "/workdir"); !s.ok()) return fail(s);
+  if (Status s = Snapshot(spec.workdir, job.dir + "/workdir"); !s.ok()) {
+    std::error_code ec;
+    fs::remove_all(job.dir, ec);  // a failed launch keeps its row and reason, not a partial copy
+    return fail(s);
+  }
+  if (Status s = WriteFileDurably(job.dir + "/config.json", spec.config.dump(), "the job's config"); !s.ok()) {
+    return fail(s);
+  }
   NewExperiment e;
   e.project = spec.project;
   e.run_id = "job-" + std::to_string(job.id);
@@ -391,8 +440,16 @@ Result<LaunchJob> LaunchService::Launch(const json& body, const std::string& use
     std::lock_guard<std::mutex> lock(mu_);
     active_[job.id] = std::move(a);
   }
+  {
+    // Started now when its GPUs are free: the first log line should not wait a tick.
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = active_.find(job.id);
+    if (it != active_.end() && it->second->job.state == "queued") {
+      if (Status s = StartSegment(*it->second, NowMicros()); !s.ok()) spdlog::warn("launch: job {}: {}", job.id, s.message());
+      if (it->second->ended) active_.erase(it);
+    }
+  }
   cv_.notify_all();
-  Tick();  // starts it now when its GPUs are free: the first log line should not wait a tick
   // Where it runs, for its training package; after the start, which need not wait for it.
   const json env = CaptureEnvironment(spec.workdir, spec.command);
   if (Status s = WriteFileDurably(job.dir + "/environment.json", env.dump(2, ' ', false, json::error_handler_t::replace),
@@ -438,16 +495,20 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
   env.push_back("LOUPE_JOB_SEGMENT=" + std::to_string(a.job.segment));
   env.push_back("LOUPE_PROJECT=" + a.job.project);
   env.push_back("LOUPE_RUN_ID=job-" + std::to_string(a.job.id));
-  env.push_back("LOUPE_CONFIG=" + a.spec.config.dump());
+  // One environment variable may hold at most 128 KiB (MAX_ARG_STRLEN): a larger config
+  // goes by file.
+  if (const std::string config = a.spec.config.dump(); config.size() <= kMaxConfigInEnv) {
+    env.push_back("LOUPE_CONFIG=" + config);
+  } else {
+    env.push_back("LOUPE_CONFIG_FILE=" + a.job.dir + "/config.json");
+  }
   env.push_back("LOUPE_CONTROL_FILE=" + a.job.dir + "/control.json");
   if (a.spec.checkpoint.every_steps > 0) {
     env.push_back("LOUPE_CHECKPOINT_EVERY_STEPS=" + std::to_string(a.spec.checkpoint.every_steps));
   }
   if (!a.job.resume_from.empty()) env.push_back("LOUPE_RESUME_ARTIFACT=" + a.job.resume_from);
   if (!options_.server_url.empty()) env.push_back("LOUPE_URL=" + options_.server_url);
-  if (options_.api_key) {
-    if (std::string key = options_.api_key(); !key.empty()) env.push_back("LOUPE_API_KEY=" + key);
-  }
+  if (!a.api_key.empty()) env.push_back("LOUPE_API_KEY=" + a.api_key);
   return env;
 }
 
@@ -481,9 +542,11 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
   req.stdout_path = SegmentFile(j, seg, "out");
   req.stderr_path = SegmentFile(j, seg, "err");
   req.exit_path = SegmentFile(j, seg, "exit");
+  req.grace_seconds = a.spec.stop_grace_seconds;
   LaunchJob next = j;
   next.segment = seg;
   a.job.segment = seg;  // the environment names the segment it starts
+  a.api_key = options_.api_key ? options_.api_key() : "";
   req.env = JobEnvironment(a);
   a.job.segment = seg - 1;
   Result<Spawned> spawned = SpawnJob(req);
@@ -498,12 +561,14 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
   }
   next.state = "running";
   next.message.clear();
+  next.exit_text.clear();  // of the segment before: this one has not ended
   next.pid = spawned->pid;
   next.pid_start = spawned->start_ticks;
   next.shim_pid = spawned->shim;
   if (next.start_time == 0) next.start_time = now;
   LaunchSegment s{j.id, seg, now, 0, rate, ""};
-  const std::string what = seg == 1 ? "started" : "restarted";
+  const std::string what = seg == 1 ? "started" : a.resuming ? "started again" : "restarted";
+  a.resuming = false;
   std::string msg = "pid " + std::to_string(spawned->pid);
   if (!next.gpus.empty()) msg += ", GPUs " + next.gpus;
   if (rate > 0) msg += ", " + Money(rate) + "/hour";
@@ -522,12 +587,15 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
   return st;
 }
 
-void LaunchService::CopyLogs(Active& a, int64_t now, bool final) {
+void LaunchService::CopyLogs(Active& a, int64_t now, bool final, std::chrono::steady_clock::time_point until) {
   for (int stream = 0; stream < 2; ++stream) {
     LogTail* tail = (stream == 0 ? a.out : a.err).get();
     if (!tail) continue;
-    for (int round = 0; round < 64; ++round) {  // a final read drains the file (8 MiB a round)
-      std::vector<LogBatch> batches = tail->Read(now, final);
+    // Rounds of at most 2 MiB: until the file is drained at the end of the process, else
+    // until `until` (at least one round, so every job moves each tick).
+    for (int round = 0;; ++round) {
+      if (!final && round > 0 && std::chrono::steady_clock::now() >= until) break;
+      std::vector<LogBatch> batches = tail->Read(now, final, 10000, 2 << 20);
       if (batches.empty()) break;
       for (LogBatch& b : batches) {
         ConsoleBatch c;
@@ -535,6 +603,13 @@ void LaunchService::CopyLogs(Active& a, int64_t now, bool final) {
         c.from.client = ConsoleClient(a.job, a.job.segment, stream);
         c.from.seq = b.end_offset;
         c.lines = std::move(b.lines);
+        if (!a.api_key.empty()) {  // a script printing its environment must not show the key to readers
+          for (ConsoleLine& line : c.lines) {
+            for (size_t at; (at = line.text.find(a.api_key)) != std::string::npos;) {
+              line.text.replace(at, a.api_key.size(), "[LOUPE_API_KEY]");
+            }
+          }
+        }
         Result<WriteAck> ack = tracking_.LogConsole(std::move(c));
         if (ack.ok()) continue;
         const Code code = ack.status().code();
@@ -553,7 +628,6 @@ void LaunchService::CopyLogs(Active& a, int64_t now, bool final) {
         return;
       }
       a.log_error.clear();
-      if (!final) break;
     }
   }
 }
@@ -564,30 +638,43 @@ void LaunchService::Event(Active& a, int64_t now, const std::string& kind, const
   }
 }
 
-void LaunchService::Ended(Active& a, int64_t now, const std::string& end_text, bool known_exit, int exit_code) {
-  CopyLogs(a, now, true);
+void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string& end_text, bool known_exit,
+                          int exit_code) {
+  CopyLogs(a, now, true, {});
   a.next_retention = 0;  // the last checkpoints (one asked before a stop) are kept to the policy too
   KeepCheckpoints(a, now);
   LaunchJob& j = a.job;
-  (void)store_.EndLaunchSegment(j.id, j.segment, now, end_text);
+  (void)store_.EndLaunchSegment(j.id, j.segment, end, end_text);
   if (!a.segments.empty() && a.segments.back().end_time == 0) {
-    a.segments.back().end_time = now;
+    a.segments.back().end_time = end;
     a.segments.back().end_text = end_text;
   }
   j.exit_text = end_text;
   j.pid = j.pid_start = j.shim_pid = 0;
+  if (j.stop_requested == 0) {
+    // Stopped from the run's page: the SDK ends the script (exit 130) before the status
+    // poll sees the stop; that is the user's stop, not a failure to restart after.
+    if (Result<Experiment> e = tracking_.GetExperiment(j.experiment_id); e.ok() && e->status == RunStatus::kStopped) {
+      j.stop_requested = end;
+      j.stop_reason = "user";
+    }
+  }
   const bool stop_asked = j.stop_requested > 0;
   const bool failed = !known_exit || exit_code != 0;
   if (!stop_asked && known_exit && failed && j.restarts < a.spec.max_restarts) {
     ++j.restarts;
     j.gpus.clear();
-    j.state = "queued";  // until the restart starts (at once, unless it waits for GPUs)
+    j.state = "queued";  // until the restart starts (after its backoff, and when its GPUs are free)
+    // 0 s, then 1, 2, 4 ... 60 s: a script that fails at once does not spin.
+    a.not_before = now + (j.restarts <= 1 ? 0 : std::min<int64_t>(60, int64_t{1} << std::min(j.restarts - 2, 6))) * 1'000'000;
     if (Result<std::vector<ArtifactVersion>> saved = Checkpoints(j); saved.ok() && !saved->empty()) {
       j.resume_from = saved->front().name + ":v" + std::to_string(saved->front().version);
     }
     Event(a, now, "exited", end_text + "; restart " + std::to_string(j.restarts) + " of " +
                                 std::to_string(a.spec.max_restarts));
-    if (Status s = StartSegment(a, now); !s.ok()) spdlog::warn("launch: job {}: restart: {}", j.id, s.message());
+    if (now >= a.not_before) {
+      if (Status s = StartSegment(a, now); !s.ok()) spdlog::warn("launch: job {}: restart: {}", j.id, s.message());
+    }
     return;
   }
   RunStatus run_status;
@@ -608,12 +695,17 @@ void LaunchService::Ended(Active& a, int64_t now, const std::string& end_text, b
   } else {
     j.state = "failed";
     run_status = RunStatus::kCrashed;
+    if (std::string tail = StderrTail(j); !tail.empty()) {
+      message = end_text + "; the last of stderr:\n" + tail;
+      const size_t last = tail.find_last_of('\n');
+      j.message = last == std::string::npos ? tail : tail.substr(last + 1);
+    }
   }
-  j.end_time = now;
+  j.end_time = end;
   j.gpus.clear();
   a.ended = true;
-  Event(a, now, j.state == "lost" ? "lost" : "exited", message);
-  (void)tracking_.Finish(j.experiment_id, run_status, "", now, run_status == RunStatus::kCrashed ? message : "");
+  Event(a, end, j.state == "lost" ? "lost" : "exited", message);
+  (void)tracking_.Finish(j.experiment_id, run_status, "", end, run_status == RunStatus::kCrashed ? message : "");
 }
 
 void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, const std::string& why) {
@@ -651,7 +743,13 @@ Result<std::vector<ArtifactVersion>> LaunchService::Checkpoints(const LaunchJob&
   LOUPE_ASSIGN_OR_RETURN(RunArtifacts all, artifacts_.ArtifactsOfRun(job.experiment_id));
   std::vector<ArtifactVersion> out;
   for (ArtifactVersion& v : all.produced) {
-    if (v.type == "checkpoint") out.push_back(std::move(v));
+    if (v.type != "checkpoint") continue;
+    // Saved by the job's own SDK (its key's user, with its job id), not uploaded by someone
+    // else for a resume to load.
+    if (!options_.job_user.empty() && v.created_by != options_.job_user) continue;
+    const json meta = json::parse(v.metadata_json, nullptr, false);
+    if (!meta.is_object() || !meta.contains("job_id") || meta["job_id"] != job.id) continue;
+    out.push_back(std::move(v));
   }
   std::sort(out.begin(), out.end(), [](const ArtifactVersion& x, const ArtifactVersion& y) {
     return x.create_time != y.create_time ? x.create_time > y.create_time : x.id > y.id;
@@ -700,6 +798,9 @@ void LaunchService::KeepCheckpoints(Active& a, int64_t now) {
   }
   for (const ArtifactVersion& v : *saved) {
     if (keep.count(v.id) || v.name + ":v" + std::to_string(v.version) == a.job.resume_from) continue;
+    bool pinned = false;  // an alias someone gave it ("best", "for-paper") keeps it
+    for (const std::string& alias : v.aliases) pinned = pinned || alias != "latest";
+    if (pinned) continue;
     if (Status s = artifacts_.DeleteArtifactVersion(v.id); s.ok()) {
       Event(a, now, "checkpoint", "removed " + v.name + ":v" + std::to_string(v.version) + " (keeping the latest " +
                                       std::to_string(p.keep_latest) +
@@ -761,29 +862,59 @@ void LaunchService::CheckBudget(Active& a, int64_t now) {
   SendStop(a, now, time ? "budget_time" : "budget_cost", why);
 }
 
-void LaunchService::Supervise(Active& a, int64_t now) {
+namespace {
+
+// When a process Loupe did not see end ended: its exit file's time, else the last time it
+// wrote output, within [start, now]; now when neither tells.
+int64_t EndedAt(const LaunchJob& j, int64_t start, int64_t now) {
+  int64_t best = 0;
+  for (const char* ext : {"exit", "out", "err"}) {
+    struct stat st {};
+    if (stat(SegmentFile(j, j.segment, ext).c_str(), &st) != 0) continue;
+    const int64_t t = int64_t{st.st_mtim.tv_sec} * 1000000 + st.st_mtim.tv_nsec / 1000;
+    if (std::string(ext) == "exit") {
+      best = t;
+      break;
+    }
+    best = std::max(best, t);
+  }
+  return best >= start && best <= now ? best : now;
+}
+
+}  // namespace
+
+void LaunchService::Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until) {
   LaunchJob& j = a.job;
   if (j.state == "queued") {
+    if (now < a.not_before) return;
     if (Status s = StartSegment(a, now); !s.ok()) spdlog::warn("launch: job {}: {}", j.id, s.message());
     return;
   }
-  CopyLogs(a, now, false);
   const std::string exit_path = SegmentFile(j, j.segment, "exit");
+  const int64_t start = a.segments.empty() ? now : a.segments.back().start_time;
   if (a.own_child) {
     if (ReapChild(static_cast<pid_t>(j.shim_pid))) {
-      std::optional<ExitStatus> st = ReadExitFile(exit_path);
-      Ended(a, now, st ? st->Text() : "ended without an exit status", st.has_value(), st ? st->code : -1);
-      return;
+      if (std::optional<ExitStatus> st = ReadExitFile(exit_path)) {
+        Ended(a, now, now, st->Text(), true, st->code);
+        return;
+      }
+      if (!SameProcessAlive(static_cast<pid_t>(j.pid), j.pid_start)) {
+        Ended(a, now, now, "ended without an exit status", false, -1);
+        return;
+      }
+      // Its supervisor process was killed, not the job: watch the job's own process.
+      a.own_child = false;
+      Event(a, now, "found", "the job's supervisor process ended; watching pid " + std::to_string(j.pid) + " itself");
     }
   } else if (a.gone_since > 0 || !SameProcessAlive(static_cast<pid_t>(j.pid), j.pid_start)) {
     if (a.gone_since == 0) a.gone_since = now;
     if (std::optional<ExitStatus> st = ReadExitFile(exit_path)) {
-      Ended(a, now, st->Text(), true, st->code);
+      Ended(a, now, EndedAt(j, start, now), st->Text(), true, st->code);
       return;
     }
-    if (now - a.gone_since > 5'000'000) {  // the supervisor process was killed too
+    if (now - a.gone_since > 5'000'000) {  // no exit status is coming: its supervisor died too
       j.message = "the process was gone without an exit status (Loupe was not running when it ended)";
-      Ended(a, now, "lost", false, -1);
+      Ended(a, now, EndedAt(j, start, a.gone_since), "lost", false, -1);
       return;
     }
   }
@@ -798,20 +929,32 @@ void LaunchService::Supervise(Active& a, int64_t now) {
   }
   CheckBudget(a, now);
   KeepCheckpoints(a, now);
-  if (now - a.last_heartbeat >= int64_t{options_.heartbeat_seconds} * 1'000'000) {
-    a.last_heartbeat = now;
-    Result<RunStatus> s = tracking_.Heartbeat(j.experiment_id);
-    if (s.ok() && *s == RunStatus::kStopped && j.stop_requested == 0) {
+  // A Stop on the run's page reaches the job within a second (a read); the heartbeat that
+  // keeps the run from being taken for a silent one is a write, less often.
+  if (now - a.last_status_check >= 1'000'000) {
+    a.last_status_check = now;
+    Result<Experiment> e = tracking_.GetExperiment(j.experiment_id);
+    if (e.ok() && e->status == RunStatus::kStopped && j.stop_requested == 0) {
       SendStop(a, now, "user", "stopped from the run's page");
+    } else if (!e.ok() && e.status().code() == Code::kNotFound && j.stop_requested == 0) {
+      SendStop(a, now, "user", "its run was deleted");
     }
   }
+  if (now - a.last_heartbeat >= int64_t{options_.heartbeat_seconds} * 1'000'000) {
+    a.last_heartbeat = now;
+    (void)tracking_.Heartbeat(j.experiment_id);
+  }
+  CopyLogs(a, now, false, copy_until);
 }
 
 void LaunchService::Tick() {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMicros();
+  // Copying a flood of output from one job must not hold up the others' budgets and stops
+  // (nor a launch waiting for this lock): output beyond this is read on the next tick.
+  const auto copy_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
   for (auto it = active_.begin(); it != active_.end();) {
-    Supervise(*it->second, now);
+    Supervise(*it->second, now, copy_until);
     it = it->second->ended ? active_.erase(it) : std::next(it);
   }
 }
@@ -854,6 +997,9 @@ Result<LaunchJob> LaunchService::Resume(int64_t id, const json& body, const std:
   LOUPE_ASSIGN_OR_RETURN(LaunchJob job, store_.GetLaunchJob(id));
   if (job.state == "queued" || job.state == "running" || job.state == "stopping") {
     return Status::Conflict("job " + std::to_string(id) + " is " + job.state);
+  }
+  if (job.experiment_id == 0 || job.segment == 0) {
+    return Status::Conflict("job " + std::to_string(id) + " never started (" + job.message + "); launch it again");
   }
   json spec_json = json::parse(job.spec_json, nullptr, false);
   if (body.contains("budget")) {  // the caps given replace those caps; the others stay
@@ -900,6 +1046,7 @@ Result<LaunchJob> LaunchService::Resume(int64_t id, const json& body, const std:
                                                                     " by " + (user.empty() ? "a user" : user)}));
   (void)tracking_.Finish(job.experiment_id, RunStatus::kRunning);
   a->job = job;
+  a->resuming = true;
   Active& added = *a;
   active_[id] = std::move(a);
   if (Status s = StartSegment(added, now); !s.ok()) return s;

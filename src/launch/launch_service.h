@@ -9,6 +9,7 @@
 // and start time) or marked lost, never forgotten. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,10 @@ struct LaunchOptions {
   // What a job's SDK talks to (LOUPE_URL) and with which key (LOUPE_API_KEY; "": none).
   std::string server_url;
   std::function<std::string()> api_key;
+  // Whom that key signs in as ("local": the local token); a checkpoint is the job's only when
+  // this user stored it, so nobody else can plant files a resume would load. "": any (no
+  // sign-in, where everyone is the same anonymous user).
+  std::string job_user;
   int tick_ms = 200;
   int heartbeat_seconds = 20;  // keeps a job's run from being marked crashed while it runs
   int64_t max_snapshot_bytes = int64_t{256} << 20;
@@ -109,9 +114,11 @@ class LaunchService {
  private:
   struct Active;
   Status StartSegment(Active& a, int64_t now);
-  void Supervise(Active& a, int64_t now);
-  void CopyLogs(Active& a, int64_t now, bool final);
-  void Ended(Active& a, int64_t now, const std::string& end_text, bool known_exit, int exit_code);
+  void Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until);
+  void CopyLogs(Active& a, int64_t now, bool final, std::chrono::steady_clock::time_point until);
+  // The segment ended at `end` (when Loupe saw it, or for one that ended while Loupe was
+  // down, when its exit file or last output was written).
+  void Ended(Active& a, int64_t now, int64_t end, const std::string& end_text, bool known_exit, int exit_code);
   void SendStop(Active& a, int64_t now, const std::string& reason, const std::string& why);
   void CheckBudget(Active& a, int64_t now);
   void AskCheckpoint(Active& a, int64_t now, const std::string& reason);

@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -46,10 +48,12 @@ void CloseFrom(int first, int keep) {
 
 [[noreturn]] void RunShim(const SpawnRequest& req, char* const* argv, char* const* envp, int out_fd, int err_fd,
                           int null_fd, int report_fd, const char* exit_tmp) {
+  const long grace_ms = static_cast<long>(req.grace_seconds * 1000);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   setsid();
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   for (int s : kShimIgnored) sigaction(s, &ignore, nullptr);
@@ -82,6 +86,28 @@ void CloseFrom(int first, int keep) {
   close(report_fd);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  // The command has ended: what it left running in its process group (a background
+  // process, or the interpreter under a shell that a stop's SIGTERM ended first) is given
+  // the grace period to finish (an SDK writing its last metrics), then killed, as at the end of a Slurm job. The shim is their subreaper: orphans of the job
+  // come to it to be reaped. A process that left the group (setsid) is not waited for.
+  const struct timespec tick = {0, 20 * 1000 * 1000};
+  // Ended by a signal, the group got it too (a stop signals the group): a second SIGTERM
+  // would cut short what its handler is doing (an SDK sending its last metrics).
+  if (!WIFSIGNALED(status)) kill(-child, SIGTERM);
+  for (long waited = 0; kill(-child, 0) == 0 && waited < grace_ms; waited += 20) {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    if (kill(-child, 0) != 0) break;
+    nanosleep(&tick, nullptr);
+  }
+  kill(-child, SIGKILL);
+  for (int round = 0; round < 10; ++round) {
+    pid_t r;
+    while ((r = waitpid(-1, nullptr, WNOHANG)) > 0) {
+    }
+    if (r < 0 && errno != EINTR) break;  // no children left
+    nanosleep(&tick, nullptr);
   }
   char buf[48];
   char* p = buf;
@@ -182,9 +208,10 @@ std::optional<int64_t> ProcessStartTicks(pid_t pid) {
 }
 
 bool SameProcessAlive(pid_t pid, int64_t start_ticks) {
-  if (pid <= 0) return false;
+  // Without its start time a pid proves nothing: another process may have it by now.
+  if (pid <= 0 || start_ticks == 0) return false;
   std::optional<int64_t> t = ProcessStartTicks(pid);
-  return t && (start_ticks == 0 || *t == start_ticks);
+  return t && *t == start_ticks;
 }
 
 Status SignalGroup(pid_t pgid, int sig) {

@@ -1,8 +1,9 @@
 // A local job's process: started under a small supervisor process (the "shim", forked
 // from Loupe) that leads its own session, so the job outlives a Loupe restart and its
 // exit status is still known. The shim forks the command (/bin/sh -c) into a process
-// group of its own — stop signals go to that group, never to the shim — waits for it and
-// writes "exit N" or "signal N" to the exit file. stdout and stderr go to files that
+// group of its own — stop signals go to that group, never to the shim — waits for it,
+// ends what the command left running in its group (SIGTERM, the grace period, SIGKILL),
+// and writes "exit N" or "signal N" to the exit file. stdout and stderr go to files that
 // Loupe tails. Between fork and exec only async-signal-safe calls are made (Loupe has
 // threads). Linux only (/proc, close_range).
 #pragma once
@@ -25,6 +26,9 @@ struct SpawnRequest {
   std::string stdout_path;       // appended to
   std::string stderr_path;
   std::string exit_path;  // written (atomically) when the command ends
+  // After the command ends, how long what it left in its group gets after SIGTERM before
+  // SIGKILL (the job's stop grace period).
+  double grace_seconds = 10;
 };
 
 struct Spawned {
@@ -37,7 +41,8 @@ Result<Spawned> SpawnJob(const SpawnRequest& req);
 
 // The process's start time in clock ticks since boot; nullopt when there is none.
 std::optional<int64_t> ProcessStartTicks(pid_t pid);
-// `pid` is running (not a zombie) and is the process that started at `start_ticks`.
+// `pid` is running (not a zombie) and is the process that started at `start_ticks` (never
+// true for start_ticks 0: unknown).
 bool SameProcessAlive(pid_t pid, int64_t start_ticks);
 
 // Sends `sig` to the job's process group; OK when the group is already gone.

@@ -81,10 +81,19 @@ std::vector<LogBatch> LogTail::Read(int64_t now, bool final, size_t max_lines, s
   // (after what carriage returns hide), so a progress bar without newlines never grows
   // without bound. Also at the end of the process.
   std::string_view rest = std::string_view(pending_).substr(start);
-  if (!rest.empty() && ((final && at_end) || rest.size() > kMaxLineBytes * 4)) {
+  if (!rest.empty() && final && at_end) {
     Emit(rest, offset_ + static_cast<int64_t>(start), offset_ + static_cast<int64_t>(pending_.size()), now, max_lines,
          out);
     start = pending_.size();
+  } else if (rest.size() > kMaxLineBytes * 4) {
+    // Cut where a UTF-8 character starts, so a character split by the writer's chunks
+    // stays whole in the next piece.
+    size_t cut = rest.size();
+    for (int back = 0; back < 3 && cut > 0 && (static_cast<unsigned char>(rest[cut - 1]) & 0xC0) == 0x80; ++back) --cut;
+    if (cut > 0 && (static_cast<unsigned char>(rest[cut - 1]) & 0xC0) == 0xC0) --cut;  // a lead byte without its tail
+    Emit(rest.substr(0, cut), offset_ + static_cast<int64_t>(start), offset_ + static_cast<int64_t>(start + cut), now,
+         max_lines, out);
+    start += cut;
   }
   offset_ += static_cast<int64_t>(start);
   pending_.erase(0, start);

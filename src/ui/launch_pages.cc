@@ -118,6 +118,11 @@ json LiveView(const json& j, bool can_edit) {
   v["running"] = state == "running";
   v["ended"] = !Active(state);
   v["resume_from"] = j["resume_from"].is_string() ? j["resume_from"] : json("");
+  v["has_resume_from"] = j["resume_from"].is_string();
+  v["has_exit"] = !Active(state) && j["exit"].is_string();
+  // The resume form starts from the caps the job has (totals over every segment).
+  v["cap_minutes"] = j["budget"].contains("max_minutes") ? j["budget"]["max_minutes"].dump() : "";
+  v["cap_cost"] = j["budget"].contains("max_cost") ? j["budget"]["max_cost"].dump() : "";
   v["gpus"] = j["gpus"].get<std::string>().empty() ? json("none") : j["gpus"];
   v["pid"] = j["pid"].is_number() ? j["pid"].dump() : "—";
   return v;

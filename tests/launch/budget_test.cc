@@ -26,6 +26,15 @@ TEST(BudgetTest, TimeAndCostSumOverEverySegment) {
   EXPECT_EQ(AlertBits(1.0), 7);
 }
 
+TEST(BudgetTest, AGpuIsPricedByItsNameOrTheTypeAsked) {
+  const std::map<std::string, double> prices = {{"h100", 2.5}, {"NVIDIA H100 80GB HBM3", 3.0}, {"A10", 1.0}, {"A100", 1.8}};
+  EXPECT_EQ(GpuPrice(prices, "NVIDIA H100 80GB HBM3", "H100"), 3.0);   // the full name first
+  EXPECT_EQ(GpuPrice(prices, "NVIDIA H100 PCIe", ""), 2.5);            // the name contains "h100"
+  EXPECT_EQ(GpuPrice(prices, "NVIDIA A100-SXM4-80GB", ""), 1.8);       // the longest key it contains, not "A10"
+  EXPECT_EQ(GpuPrice(prices, "", "A10"), 1.0);                         // no GPU name: the type asked
+  EXPECT_EQ(GpuPrice(prices, "NVIDIA L4", "L4"), std::nullopt);
+}
+
 TEST(BudgetTest, LocalRateFromPrices) {
   JobResources r;
   r.cpus = 4;

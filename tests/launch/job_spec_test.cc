@@ -98,6 +98,35 @@ TEST(JobSpecTest, CheckpointPolicy) {
       << ProblemsText(p);
 }
 
+TEST(JobSpecTest, HostileTextIsRefusedNotExpandedOrRecursedInto) {
+  // 150,000 levels of JSON inside the text: refused from one pass over it.
+  Result<json> deep = SpecFromText("{\"config\": " + std::string(150000, '[') + std::string(150000, ']') + "}");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("32 levels"), std::string::npos);
+  // "Billion laughs": nine levels of ten aliases each would be 10^9 values.
+  std::string bomb = "a0: &a0 [x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) bomb += (k ? ", *a" : "*a") + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  bomb += "config: {x: *a9}\n";
+  Result<json> exploded = SpecFromText(bomb);
+  ASSERT_FALSE(exploded.ok());
+  EXPECT_NE(exploded.status().message().find("200,000 values"), std::string::npos);
+  // A 30,000-digit number and one past a double's range stay text: refused as a wrong type.
+  Result<json> digits = SpecFromText("command: x\nworkdir: /w\nname: " + std::string(30000, '1') +
+                                     "\nstop_grace_seconds: 1e999\n");
+  ASSERT_TRUE(digits.ok());
+  JobSpec spec;
+  std::vector<std::string> fields = Fields(ParseJobSpec(*digits, spec));
+  EXPECT_EQ(fields, (std::vector<std::string>{"name", "stop_grace_seconds"}));
+  // A YAML flow mapping, and a tagged string.
+  Result<json> flow = SpecFromText("{command: sh run.sh, workdir: /w, name: !!str 123}");
+  ASSERT_TRUE(flow.ok()) << flow.status().ToString();
+  EXPECT_EQ((*flow)["name"], "123");
+}
+
 TEST(JobSpecTest, SlurmAndRunPodAreNamedAsNotYetAvailable) {
   JobSpec spec;
   std::vector<SpecProblem> p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "slurm"}}, spec);

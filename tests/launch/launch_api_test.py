@@ -349,6 +349,26 @@ class LaunchApiTest(unittest.TestCase):
         self.server.post(f"/api/v1/experiments/{eid}/finish", {"status": "finished"})
         self.assertNotIn("GPU memory nearly full", self.server.html(f"/experiments/{eid}")[1])  # only while it runs
 
+    def test_stopping_the_run_stops_the_job_and_never_restarts_it(self):
+        self.write("loop.py", "import time, loupe\nrun = loupe.init()\nfor s in range(100000):\n"
+                              "    run.log({'x': s}, step=s)\n    time.sleep(0.05)\n")
+        job = self.launch({"command": "/usr/bin/python3 loop.py", "workdir": self.code, "env": {"PYTHONPATH": SDK},
+                           "restart": {"max_restarts": 2}})
+        deadline = time.time() + 20
+        while time.time() < deadline and self.server.get(f"/api/v1/launch/jobs/{job['id']}")[1]["data"]["progress"]["step"] is None:
+            time.sleep(0.1)
+        status, body, _ = self.server.post(f"/api/v1/experiments/{job['experiment_id']}/stop")
+        self.assertEqual(status, 200, body)
+        done = wait_state(self.server, job["id"])
+        self.assertEqual((done["state"], done["stop_reason"], done["restarts"], done["segments"]),
+                         ("stopped", "user", 0, 1), done["events"])
+        self.assertEqual(self.server.get(f"/api/v1/experiments/{job['experiment_id']}")[1]["data"]["status"], "stopped")
+        # A launch that never started cannot be resumed.
+        status, body, _ = self.server.post("/api/v1/launch/jobs", {"command": "true", "workdir": self.code,
+                                                                    "project": "x" * 300})
+        self.assertEqual(status, 422)
+        self.assertEqual(body["problems"][0]["field"], "project")
+
     def test_a_money_cap_stops_at_its_cost_and_the_pages_show_the_same_numbers(self):
         status, body, _ = self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"cpu": 3600}})
         self.assertEqual(status, 200, body)

@@ -138,6 +138,7 @@ TEST_F(LaunchServiceTest, AFailureIsRestartedAsANewSegment) {
   j = WaitEnded(fails.id);
   EXPECT_EQ(j["state"], "failed");
   EXPECT_EQ(j["exit"], "exit code 5");
+  EXPECT_EQ(j["message"], "bad");  // the last line of its stderr says why
   EXPECT_EQ(tracking_->GetExperiment(fails.experiment_id)->status, RunStatus::kCrashed);
 }
 

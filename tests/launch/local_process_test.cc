@@ -78,6 +78,16 @@ TEST_F(LocalProcessTest, SignalReachesTheWholeGroupAndIsRecorded) {
   EXPECT_TRUE(SignalGroup(s->pid, SIGTERM).ok());  // gone: nothing to do, no error
 }
 
+TEST_F(LocalProcessTest, WhatTheCommandLeftRunningEndsWithIt) {
+  Result<Spawned> s = SpawnJob(Request("sleep 30 & echo $! > bg.pid; echo parent exits"));
+  ASSERT_TRUE(s.ok());
+  std::optional<ExitStatus> st = WaitExit(*s);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->code, 0);
+  const pid_t bg = std::stoi(ReadAll(dir_.path() + "/bg.pid"));
+  EXPECT_FALSE(ProcessStartTicks(bg).has_value()) << "the background sleep outlived its job";
+}
+
 TEST_F(LocalProcessTest, LoupesDescriptorsAreNotInherited) {
   // A descriptor without close-on-exec, as a listening socket or database might have.
   const int fd = open((dir_.path() + "/held").c_str(), O_WRONLY | O_CREAT, 0644);

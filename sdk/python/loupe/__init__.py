@@ -55,7 +55,10 @@ def init(project: Optional[str] = None, name: Optional[str] = None, config: Opti
     if project is None:
         project = os.environ.get("LOUPE_PROJECT") or "default"
     if config is None and os.environ.get("LOUPE_CONFIG"):
-        config = json.loads(os.environ["LOUPE_CONFIG"])  # a bad mode leaves the current run alone
+        config = json.loads(os.environ["LOUPE_CONFIG"])
+    elif config is None and os.environ.get("LOUPE_CONFIG_FILE"):  # a config too large for the environment
+        with open(os.environ["LOUPE_CONFIG_FILE"], encoding="utf-8") as f:
+            config = json.load(f)  # a bad mode leaves the current run alone
     if run is not None and not run.finished:
         # Never wait on an unreachable server here: what the previous run could not send
         # in a moment stays in its spool for `python3 -m loupe sync`.

@@ -282,6 +282,9 @@ class Run:
         self._checkpoint_step = None       # the step of the last save
         self._checkpoint_callback = None
         self._last_step = -1
+        if self._control_file:  # requests made before this process started were for another one
+            self.checkpoint_requested  # reads the file
+            self._checkpoint_handled = self._checkpoint_seen[1]
         self.id: Optional[int] = None  # the server's experiment id, known once connected
         self.stopped = False
         self.finished = False
@@ -544,7 +547,8 @@ class Run:
             if self._checkpoint_seen[1] > self._checkpoint_handled:
                 return True
         if self._checkpoint_every > 0 and self._last_step >= 0:
-            done = -1 if self._checkpoint_step is None else self._checkpoint_step // self._checkpoint_every
+            # Due when a logged step reaches the next multiple after the last checkpoint (or 0).
+            done = 0 if self._checkpoint_step is None else self._checkpoint_step // self._checkpoint_every
             return self._last_step // self._checkpoint_every > done
         return False
 

@@ -116,7 +116,11 @@
           const body = {};
           if (b.dataset.checkpoint) body.checkpoint = Number(b.dataset.checkpoint);
           const minutes = document.getElementById('resume-minutes');
-          if (minutes && minutes.value) body.budget = { max_minutes: Number(minutes.value) };
+          const cost = document.getElementById('resume-cost');
+          const budget = {};
+          if (minutes && minutes.value) budget.max_minutes = Number(minutes.value);
+          if (cost && cost.value) budget.max_cost = Number(cost.value);
+          if (Object.keys(budget).length) body.budget = budget;
           await LoupeApi.call('POST', '/api/v1/launch/jobs/' + job.dataset.id + '/resume', body);
           if (stop) stop.hidden = false;
           follow();
