@@ -555,8 +555,8 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
     j.message = spawned.status().message();
     j.end_time = now;
     a.ended = true;
-    (void)store_.UpdateLaunchJob(j, LaunchEvent{j.id, now, "failed", j.message});
     (void)tracking_.Finish(j.experiment_id, RunStatus::kCrashed, "", 0, j.message);
+    (void)store_.UpdateLaunchJob(j, LaunchEvent{j.id, now, "failed", j.message});
     return spawned.status();
   }
   next.state = "running";
@@ -704,8 +704,9 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
   j.end_time = end;
   j.gpus.clear();
   a.ended = true;
-  Event(a, end, j.state == "lost" ? "lost" : "exited", message);
+  // The run first: whoever sees the job ended then finds its run ended too.
   (void)tracking_.Finish(j.experiment_id, run_status, "", end, run_status == RunStatus::kCrashed ? message : "");
+  Event(a, end, j.state == "lost" ? "lost" : "exited", message);
 }
 
 void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, const std::string& why) {
@@ -716,8 +717,8 @@ void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, 
     j.state = "stopped";
     j.end_time = now;
     a.ended = true;
-    Event(a, now, "stopped", why + " before it started");
     (void)tracking_.Finish(j.experiment_id, RunStatus::kStopped, "", now);
+    Event(a, now, "stopped", why + " before it started");
     return;
   }
   j.state = "stopping";
