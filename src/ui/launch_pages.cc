@@ -58,6 +58,9 @@ json JobRow(const json& j) {
           {"elapsed", TimeText(j)},
           {"cost", CostText(j)},
           {"rate", j["rate_per_hour"].get<double>() > 0 ? FormatDollars(j["rate_per_hour"].get<double>()) + "/h" : "—"},
+          {"rate_text", j["rate_per_hour"].get<double>() > 0
+                            ? "at " + FormatDollars(j["rate_per_hour"].get<double>()) + "/h"
+                            : "(no price set for its resources: Prices on the Jobs page)"},
           {"budget_pct", capped ? std::to_string(static_cast<int>(std::floor(std::min(used, 1.0) * 100))) + "%" : ""},
           {"budget_bar", capped ? std::to_string(std::min(100, static_cast<int>(std::floor(used * 100)))) : "0"},
           {"capped", capped},
