@@ -679,6 +679,7 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
   }
   RunStatus run_status;
   std::string message = end_text;
+  std::string error;
   if (stop_asked) {
     j.state = "stopped";
     run_status = RunStatus::kStopped;
@@ -696,16 +697,18 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
     j.state = "failed";
     run_status = RunStatus::kCrashed;
     if (std::string tail = StderrTail(j); !tail.empty()) {
-      message = end_text + "; the last of stderr:\n" + tail;
       const size_t last = tail.find_last_of('\n');
       j.message = last == std::string::npos ? tail : tail.substr(last + 1);
+      error = end_text + "; the last of stderr:\n" + tail;  // the run's error box: the traceback's end
+      message = end_text + ": " + j.message;
     }
   }
   j.end_time = end;
   j.gpus.clear();
   a.ended = true;
   // The run first: whoever sees the job ended then finds its run ended too.
-  (void)tracking_.Finish(j.experiment_id, run_status, "", end, run_status == RunStatus::kCrashed ? message : "");
+  if (error.empty() && run_status == RunStatus::kCrashed) error = message;
+  (void)tracking_.Finish(j.experiment_id, run_status, "", end, error);
   Event(a, end, j.state == "lost" ? "lost" : "exited", message);
 }
 
