@@ -1,5 +1,7 @@
 #include "launch/job_package.h"
 
+#include "common/display_text.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
@@ -19,12 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// 'it'\''s': one word to the shell, whatever it holds.
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 // A command's standard output, at most `max` bytes; "" when it fails.
 std::string Output(const std::string& command, size_t max = 1 << 20) {

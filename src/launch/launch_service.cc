@@ -22,6 +22,7 @@
 #include "launch/local_process.h"
 #include "launch/log_tail.h"
 #include "tracking/validation.h"
+#include "common/display_text.h"
 #include "common/file_util.h"
 
 extern char** environ;
@@ -85,12 +86,6 @@ std::string ConsoleClient(const LaunchJob& j, int seg, int stream) {
   return "launch-" + std::to_string(j.id) + "-" + std::to_string(seg) + (stream == 0 ? "-out" : "-err");
 }
 
-// "$0.0042" under a dollar (a short CPU job costs cents), "$12.35" from one up.
-std::string Money(double usd) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, std::fabs(usd) < 1 ? "$%.4f" : "$%.2f", usd);
-  return buf;
-}
 
 // "42.5 s", "12 min 05 s", "3 h 07 min": short jobs' budgets are seconds.
 std::string Minutes(double seconds) {
@@ -571,7 +566,7 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
   a.resuming = false;
   std::string msg = "pid " + std::to_string(spawned->pid);
   if (!next.gpus.empty()) msg += ", GPUs " + next.gpus;
-  if (rate > 0) msg += ", " + Money(rate) + "/hour";
+  if (rate > 0) msg += ", " + FormatDollars(rate) + "/hour";
   if (!j.resume_from.empty()) msg += ", from checkpoint " + j.resume_from;
   Status st = store_.StartLaunchSegment(s, next, LaunchEvent{j.id, now, what, msg});
   a.job = next;
@@ -823,7 +818,7 @@ void LaunchService::CheckBudget(Active& a, int64_t now) {
     a.job.alerts |= bits;
     std::string used;
     if (b.max_minutes > 0) used += Minutes(use.elapsed_seconds) + " of " + Minutes(b.max_minutes * 60);
-    if (b.max_cost > 0) used += (used.empty() ? "" : ", ") + Money(use.cost) + " of " + Money(b.max_cost);
+    if (b.max_cost > 0) used += (used.empty() ? "" : ", ") + FormatDollars(use.cost) + " of " + FormatDollars(b.max_cost);
     const int pct = bits & 4 ? 100 : bits & 2 ? 80 : 50;
     const std::string message = "budget " + std::to_string(pct) + "% used (" + used + ")";
     Event(a, now, "alert", message);
@@ -840,7 +835,7 @@ void LaunchService::CheckBudget(Active& a, int64_t now) {
   if (fraction < 1.0 || a.job.stop_requested != 0) return;
   const bool time = b.max_minutes > 0 && use.elapsed_seconds >= b.max_minutes * 60;
   const std::string why = time ? "time budget spent (" + Minutes(use.elapsed_seconds) + ")"
-                               : "money budget spent (" + Money(use.cost) + ")";
+                               : "money budget spent (" + FormatDollars(use.cost) + ")";
   // With a checkpoint policy the script is asked for a checkpoint first, and the stop
   // waits for it (at most the policy's grace period).
   const CheckpointPolicy& p = a.spec.checkpoint;
@@ -1019,7 +1014,7 @@ Result<LaunchJob> LaunchService::Resume(int64_t id, const json& body, const std:
   const BudgetUse use = UseOf(a->segments, now);
   if (BudgetFraction(a->spec.budget, use) >= 1.0) {
     return Status::InvalidArgument("the job's budget is spent (" + Minutes(use.elapsed_seconds) + ", " +
-                                   Money(use.cost) + " so far): give a larger \"budget\" to resume it");
+                                   FormatDollars(use.cost) + " so far): give a larger \"budget\" to resume it");
   }
   LOUPE_ASSIGN_OR_RETURN(std::vector<ArtifactVersion> saved, Checkpoints(job));
   std::string from;

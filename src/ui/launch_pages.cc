@@ -225,12 +225,6 @@ HttpResponse JobPage(launch::LaunchService& launches, const HttpRequest& req) {
 
 }  // namespace
 
-std::string FormatDollars(double usd) {
-  char buf[48];
-  if (!std::isfinite(usd)) return "—";
-  std::snprintf(buf, sizeof buf, std::fabs(usd) < 1 ? "$%.4f" : "$%.2f", usd);
-  return buf;
-}
 
 std::vector<Route> LaunchPageRoutes(launch::LaunchService& launches) {
   std::vector<Route> r;

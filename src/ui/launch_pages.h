@@ -7,14 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "common/display_text.h"
 #include "launch/launch_service.h"
 #include "web/http_types.h"
 
 namespace loupe {
 
 std::vector<Route> LaunchPageRoutes(launch::LaunchService& launches);
-
-// "$0.0042" under a dollar (a short CPU job costs cents), "$12.35" from one up.
-std::string FormatDollars(double usd);
 
 }  // namespace loupe

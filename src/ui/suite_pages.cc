@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/display_text.h"
 #include "common/time_util.h"
 
 #include "ui/ab_view.h"
@@ -53,12 +54,6 @@ std::string Points(double change) {
   return buf;
 }
 
-// 'it'\''s': a word the shell reads back as it is.
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 json RunRow(const json& r) {
   const bool done = r["status"] == "done";
