@@ -238,7 +238,7 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
     r.Problem("mounts", "storage mounts are not available in this build yet; copy data into the working directory");
   }
   r.OnlyKeys(body, "", {"name", "project", "command", "workdir", "env", "config", "resources", "executor", "budget",
-                        "restart", "stop_grace_seconds", "checkpoint", "mounts", "model", "total_steps"});
+                        "restart", "stop_grace_seconds", "checkpoint", "mounts", "model", "total_steps", "slurm"});
   if (!r.String(body, "command", "command", spec.command, kMaxCommandBytes)) {
     if (!body.contains("command") || body["command"].is_null()) r.Problem("command", "is required (what to run)");
   } else if (spec.command.find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -255,11 +255,28 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
   if (spec.name.empty()) spec.name = DefaultName(spec.command);
   if (r.String(body, "project", "project", spec.project, 255) && spec.project.empty()) r.Problem("project", "is empty");
   if (r.String(body, "executor", "executor", spec.executor, 32)) {
-    if (spec.executor == "slurm" || spec.executor == "runpod") {
-      r.Problem("executor", "'" + spec.executor + "' is not available in this build yet; use 'local'");
-    } else if (spec.executor != "local") {
+    if (spec.executor == "runpod") {
+      r.Problem("executor", "'runpod' is not available in this build yet; use 'local' or 'slurm'");
+    } else if (spec.executor != "local" && spec.executor != "slurm") {
       r.Problem("executor", "must be 'local', 'slurm' or 'runpod'");
     }
+  }
+  if (const json* sl = r.Object(body, "slurm", "slurm")) {
+    if (spec.executor != "slurm") r.Problem("slurm", "is only for executor 'slurm'");
+    r.OnlyKeys(*sl, "slurm.", {"partition", "account", "qos", "time_minutes", "signal_seconds"});
+    // Passed to sbatch as arguments: names only, never options of their own.
+    static const std::regex kSlurmName(R"(^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$)");
+    for (auto [key, out] : {std::pair<const char*, std::string*>{"partition", &spec.slurm.partition},
+                            {"account", &spec.slurm.account},
+                            {"qos", &spec.slurm.qos}}) {
+      if (r.String(*sl, key, std::string("slurm.") + key, *out, 64) && !std::regex_match(*out, kSlurmName)) {
+        r.Problem(std::string("slurm.") + key, "must be a Slurm name (letters, digits, _ . -)");
+        out->clear();
+      }
+    }
+    r.Number(*sl, "time_minutes", "slurm.time_minutes", spec.slurm.time_minutes, 1, 1e7,
+             "a number of minutes from 1 to 10,000,000");
+    r.Int(*sl, "signal_seconds", "slurm.signal_seconds", spec.slurm.signal_seconds, 0, 65535);
   }
   if (const json* env = r.Object(body, "env", "env")) {
     static const std::regex kEnvName(R"(^[A-Za-z_][A-Za-z0-9_]{0,127}$)");
@@ -270,6 +287,10 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
         r.Problem(field, "is not a variable name (letters, digits and _, not starting with a digit)");
       } else if (it.key().rfind("LOUPE_", 0) == 0) {
         r.Problem(field, "LOUPE_ variables are set by Loupe for the job");
+      } else if (spec.executor == "slurm" &&
+                 (it.key().rfind("SBATCH_", 0) == 0 || it.key().rfind("SLURM_", 0) == 0 ||
+                  it.key().rfind("SALLOC_", 0) == 0 || it.key().rfind("SRUN_", 0) == 0)) {
+        r.Problem(field, "sbatch reads it as an option of its own; use the slurm section and resources");
       } else if (it.key() == "CUDA_VISIBLE_DEVICES") {
         r.Problem(field, "is set by Loupe from the GPUs it assigns (ask for them in resources.gpus)");
       } else if (it.value().is_string()) {
@@ -394,6 +415,14 @@ json SpecToJson(const JobSpec& spec) {
           {"restart", {{"max_restarts", spec.max_restarts}, {"on", "failure"}}},
           {"stop_grace_seconds", spec.stop_grace_seconds}};
   if (!spec.model.is_null()) out["model"] = spec.model;
+  if (spec.executor == "slurm") {
+    json sl = {{"signal_seconds", spec.slurm.signal_seconds}};
+    if (!spec.slurm.partition.empty()) sl["partition"] = spec.slurm.partition;
+    if (!spec.slurm.account.empty()) sl["account"] = spec.slurm.account;
+    if (!spec.slurm.qos.empty()) sl["qos"] = spec.slurm.qos;
+    if (spec.slurm.time_minutes > 0) sl["time_minutes"] = spec.slurm.time_minutes;
+    out["slurm"] = sl;
+  }
   if (spec.total_steps > 0) out["total_steps"] = spec.total_steps;
   if (spec.checkpoint.set) {
     const CheckpointPolicy& p = spec.checkpoint;

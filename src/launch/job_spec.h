@@ -42,6 +42,17 @@ struct CheckpointPolicy {
   double grace_seconds = 60;  // before a budget stop: how long to wait for the checkpoint asked
 };
 
+// Where a Slurm job runs and for how long each submission may run (executor "slurm").
+struct SlurmOptions {
+  std::string partition, account, qos;  // "": the cluster's defaults
+  // Each submission's wall-time limit (--time); 0: what is left of budget.max_minutes, else
+  // the partition's default.
+  double time_minutes = 0;
+  // Seconds before that limit the batch script gets SIGUSR1, which asks the script for a
+  // checkpoint (Slurm may deliver it up to a minute early).
+  int signal_seconds = 120;
+};
+
 struct JobSpec {
   std::string name;  // "": the command's first words
   std::string project = "default";
@@ -50,7 +61,8 @@ struct JobSpec {
   std::map<std::string, std::string> env;
   nlohmann::json config = nlohmann::json::object();
   JobResources resources;
-  std::string executor = "local";
+  std::string executor = "local";  // local or slurm
+  SlurmOptions slurm;
   JobBudget budget;
   CheckpointPolicy checkpoint;
   // The steps the script will run, for progress and the projected time and cost (0: the

@@ -1,4 +1,5 @@
 #include "launch/launch_service.h"
+#include "launch/active_job.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -34,36 +35,12 @@ using nlohmann::json;
 
 constexpr size_t kMaxConfigInEnv = 64 * 1024;
 
-struct LaunchService::Active {
-  LaunchJob job;
-  JobSpec spec;
-  std::vector<LaunchSegment> segments;
-  bool own_child = false;  // the shim is this Loupe's child (else found again after a restart)
-  std::unique_ptr<LogTail> out, err;
-  int64_t kill_at = 0;         // micros: SIGKILL then, if still running
-  int64_t last_heartbeat = 0;
-  int64_t gone_since = 0;      // a found-again job's process ended: its exit file is awaited
-  bool ended = false;
-  std::string log_error;  // why console lines are not being stored ("" while they are)
-  std::string api_key;    // the key the job was given, kept out of its console
-  int64_t next_checkpoint_at = 0;  // micros: the policy's next timed request (0: none)
-  int64_t budget_wait_until = 0;   // micros: a budget stop waits for its checkpoint until then
-  int64_t newest_before = 0;       // the newest checkpoint's id when that checkpoint was asked
-  int64_t next_retention = 0;      // micros: when to apply keep_latest / keep_best next
-  int64_t last_status_check = 0;   // micros: when the run's status was last read
-  int64_t not_before = 0;          // micros: a restart waits for its backoff until then
-  bool resuming = false;           // the next segment starts because a user resumed the job
-};
 
 namespace {
 
-std::string SegmentFile(const LaunchJob& j, int seg, const char* ext) {
-  return j.dir + "/segment-" + std::to_string(seg) + "." + ext;
-}
-
 // The end of a segment's stderr: its last 20 lines, at most 4 KiB (a traceback's end).
 std::string StderrTail(const LaunchJob& j) {
-  std::ifstream f(SegmentFile(j, j.segment, "err"), std::ios::binary | std::ios::ate);
+  std::ifstream f(LogFile(j, "err"), std::ios::binary | std::ios::ate);
   if (!f) return "";
   const std::streamoff size = f.tellg();
   const std::streamoff from = std::max<std::streamoff>(0, size - 4096);
@@ -82,9 +59,6 @@ std::string StderrTail(const LaunchJob& j) {
   return out;
 }
 
-std::string ConsoleClient(const LaunchJob& j, int seg, int stream) {
-  return "launch-" + std::to_string(j.id) + "-" + std::to_string(seg) + (stream == 0 ? "-out" : "-err");
-}
 
 
 // "42.5 s", "12 min 05 s", "3 h 07 min": short jobs' budgets are seconds.
@@ -140,7 +114,7 @@ std::string ScriptOf(const std::string& command) {
 
 LaunchService::LaunchService(LaunchStore& store, ArtifactStore& artifacts, TrackingService& tracking,
                              LaunchOptions options)
-    : store_(store), artifacts_(artifacts), tracking_(tracking), options_(std::move(options)) {
+    : store_(store), artifacts_(artifacts), tracking_(tracking), options_(std::move(options)), slurm_(options_.slurm_bin) {
   if (options_.cpus <= 0) options_.cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options_.memory_gb <= 0) options_.memory_gb = MachineMemoryGb();
   if (options_.gpus.empty() && options_.detect_gpus) options_.gpus = DetectGpus();
@@ -199,14 +173,33 @@ Status LaunchService::Adopt(const LaunchJob& job) {
   LOUPE_ASSIGN_OR_RETURN(a->segments, store_.ListLaunchSegments(job.id));
   a->api_key = options_.api_key ? options_.api_key() : "";
   const int64_t now = NowMicros();
-  if (job.state != "queued" && job.segment > 0) {
+  const bool slurm = job.executor == "slurm";
+  if (job.state != "queued" && (slurm ? !job.external_id.empty() : job.segment > 0)) {
     for (int stream = 0; stream < 2; ++stream) {
-      LOUPE_ASSIGN_OR_RETURN(int64_t offset,
-                             store_.ConsoleOffset(job.experiment_id, ConsoleClient(job, job.segment, stream)));
-      auto tail = std::make_unique<LogTail>(SegmentFile(job, job.segment, stream == 0 ? "out" : "err"), stream, offset);
+      LOUPE_ASSIGN_OR_RETURN(int64_t offset, store_.ConsoleOffset(job.experiment_id, ConsoleClient(job, stream)));
+      auto tail = std::make_unique<LogTail>(LogFile(job, stream == 0 ? "out" : "err"), stream, offset);
       (stream == 0 ? a->out : a->err) = std::move(tail);
     }
-    if (SameProcessAlive(static_cast<pid_t>(job.pid), job.pid_start)) {
+    if (slurm) {
+      // Slurm runs it whether Loupe does or not: the next poll says where it is.
+      Event(*a, now, "found", "Loupe restarted; following Slurm job " + job.external_id);
+      if (job.state == "stopping") a->kill_at = now + static_cast<int64_t>(a->spec.stop_grace_seconds * 1e6);
+      // The rate: the last run's, else (still waiting in the queue) the prices' now.
+      int runs = 0;
+      for (const LaunchSegment& seg : a->segments) {
+        if (seg.external_id == job.external_id) {
+          a->slurm_rate = seg.rate_per_hour;
+          ++runs;
+        }
+      }
+      if (runs == 0) {
+        Result<std::map<std::string, double>> prices = store_.LaunchPrices();
+        a->slurm_rate = prices.ok() ? LocalRate(a->spec.resources, a->spec.resources.gpu_type, *prices) : 0;
+      }
+      // The requeues Loupe saw: one fewer than the runs it recorded (a requeue while Loupe
+      // was down is then noticed at the first poll).
+      a->slurm_restarts = std::max(0, runs - 1);
+    } else if (SameProcessAlive(static_cast<pid_t>(job.pid), job.pid_start)) {
       Event(*a, now, "found", "Loupe restarted and found the process (pid " + std::to_string(job.pid) + ") running");
       if (job.state == "stopping") a->kill_at = now + static_cast<int64_t>(a->spec.stop_grace_seconds * 1e6);
       if (a->spec.checkpoint.every_minutes > 0) {
@@ -258,17 +251,22 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
   if (Status named = ValidateName("name", spec.name, tracking_.limits()); !named.ok() && !has("name")) {
     problems.push_back({"name", named.message()});
   }
-  if (spec.resources.cpus > options_.cpus && !has("resources.cpus")) {
+  const bool local = spec.executor == "local";
+  if (spec.executor == "slurm" && !has("executor")) {
+    std::vector<SpecProblem> more = CheckSlurm(spec);
+    problems.insert(problems.end(), more.begin(), more.end());
+  }
+  if (local && spec.resources.cpus > options_.cpus && !has("resources.cpus")) {
     problems.push_back({"resources.cpus", "this machine has " + std::to_string(options_.cpus) + " CPUs; asked for " +
                                               std::to_string(spec.resources.cpus)});
   }
-  if (spec.resources.memory_gb > options_.memory_gb && options_.memory_gb > 0) {
+  if (local && spec.resources.memory_gb > options_.memory_gb && options_.memory_gb > 0) {
     char buf[128];
     std::snprintf(buf, sizeof buf, "this machine has %.1f GiB of memory; asked for %g", options_.memory_gb,
                   spec.resources.memory_gb);
     problems.push_back({"resources.memory_gb", buf});
   }
-  if (spec.resources.gpus > 0) {
+  if (local && spec.resources.gpus > 0) {
     int matching = 0;
     std::string names;
     for (const GpuInfo& g : options_.gpus) {
@@ -284,7 +282,7 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
       problems.push_back({"resources.gpus", msg + "; asked for " + std::to_string(spec.resources.gpus)});
     }
   }
-  if (!spec.model.is_null() && spec.resources.gpus > 0 && !has("resources.gpus")) {
+  if (local && !spec.model.is_null() && spec.resources.gpus > 0 && !has("resources.gpus")) {
     // The smallest GPU the job could be given must hold the estimate.
     const GpuInfo* smallest = nullptr;
     for (const GpuInfo& g : options_.gpus) {
@@ -312,10 +310,11 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
     if (!prices.ok()) {
       problems.push_back({"budget.max_cost", "prices cannot be read: " + prices.status().message()});
     } else {
-      // Priced as StartSegment will price it: by the name of a GPU the job could be given.
-      std::string gpu_type;
+      // Priced as StartSegment will price it: by the name of a GPU the job could be given
+      // (on Slurm, the type it asks for).
+      std::string gpu_type = local ? "" : spec.resources.gpu_type;
       for (const GpuInfo& g : options_.gpus) {
-        if (gpu_type.empty() && GpuMatches(g, spec.resources.gpu_type)) gpu_type = g.name;
+        if (local && gpu_type.empty() && GpuMatches(g, spec.resources.gpu_type)) gpu_type = g.name;
       }
       std::vector<std::string> missing;
       const double rate = LocalRate(spec.resources, gpu_type, *prices, &missing);
@@ -485,7 +484,8 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
     if (!overridden) env.push_back(kv);
   }
   for (const auto& [k, v] : a.spec.env) env.push_back(k + "=" + v);
-  env.push_back("CUDA_VISIBLE_DEVICES=" + a.job.gpus);
+  // Slurm sets it on the node from the GPUs it allocates; a job without GPUs sees none.
+  if (a.job.executor != "slurm" || a.spec.resources.gpus == 0) env.push_back("CUDA_VISIBLE_DEVICES=" + a.job.gpus);
   env.push_back("LOUPE_JOB_ID=" + std::to_string(a.job.id));
   env.push_back("LOUPE_JOB_SEGMENT=" + std::to_string(a.job.segment));
   env.push_back("LOUPE_PROJECT=" + a.job.project);
@@ -508,6 +508,7 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
 }
 
 Status LaunchService::StartSegment(Active& a, int64_t now) {
+  if (a.job.executor == "slurm") return SubmitSlurm(a, now);
   LaunchJob& j = a.job;
   std::string gpu_type = a.spec.resources.gpu_type;
   if (a.spec.resources.gpus > 0) {
@@ -534,7 +535,7 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
   SpawnRequest req;
   req.command = a.spec.command;
   req.workdir = j.dir + "/workdir";
-  req.stdout_path = SegmentFile(j, seg, "out");
+  req.stdout_path = SegmentFile(j, seg, "out");  // this segment's own files
   req.stderr_path = SegmentFile(j, seg, "err");
   req.exit_path = SegmentFile(j, seg, "exit");
   req.grace_seconds = a.spec.stop_grace_seconds;
@@ -595,7 +596,7 @@ void LaunchService::CopyLogs(Active& a, int64_t now, bool final, std::chrono::st
       for (LogBatch& b : batches) {
         ConsoleBatch c;
         c.experiment_id = a.job.experiment_id;
-        c.from.client = ConsoleClient(a.job, a.job.segment, stream);
+        c.from.client = ConsoleClient(a.job, stream);
         c.from.seq = b.end_offset;
         c.lines = std::move(b.lines);
         if (!a.api_key.empty()) {  // a script printing its environment must not show the key to readers
@@ -639,8 +640,9 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
   a.next_retention = 0;  // the last checkpoints (one asked before a stop) are kept to the policy too
   KeepCheckpoints(a, now);
   LaunchJob& j = a.job;
-  (void)store_.EndLaunchSegment(j.id, j.segment, end, end_text);
+  // A Slurm job cancelled while it waited in the queue never had a segment open.
   if (!a.segments.empty() && a.segments.back().end_time == 0) {
+    (void)store_.EndLaunchSegment(j.id, a.segments.back().seq, end, end_text);
     a.segments.back().end_time = end;
     a.segments.back().end_text = end_text;
   }
@@ -719,7 +721,18 @@ void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, 
     Event(a, now, "stopped", why + " before it started");
     return;
   }
+  const bool waiting = j.state == "pending";
   j.state = "stopping";
+  if (j.executor == "slurm") {
+    // Waiting in the queue: cancelled at once. Running: TERM to the batch shell, which passes
+    // it to the command; scancel after the grace period.
+    Status sent = waiting ? slurm_.Cancel(j.external_id) : slurm_.SignalBatch(j.external_id, "TERM");
+    // Waiting: scancel again in 5 s should this one have failed (until Slurm says it ended).
+    a.kill_at = now + (waiting ? 5'000'000 : static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6));
+    Event(a, now, "stopping", why + (waiting ? ": cancelled in Slurm's queue" : ": SIGTERM sent through Slurm") +
+                                  (sent.ok() ? "" : " (failed: " + sent.message() + ")"));
+    return;
+  }
   a.kill_at = now + static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6);
   (void)SignalGroup(static_cast<pid_t>(j.pid), SIGTERM);
   char grace[64];
@@ -728,6 +741,25 @@ void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, 
 }
 
 void LaunchService::AskCheckpoint(Active& a, int64_t now, const std::string& reason) {
+  if (a.job.executor == "slurm" && a.job.state == "running") {
+    // To the batch shell, whose USR1 trap writes the control file (as at Slurm's own warning
+    // before the time limit).
+    if (Status s = slurm_.SignalBatch(a.job.external_id, "USR1"); s.ok()) {
+      ++a.job.checkpoint_requests;
+      Event(a, now, "checkpoint", "checkpoint asked (" + reason + "; SIGUSR1 to the batch script)");
+      return;
+    } else {
+      spdlog::warn("launch: job {}: scancel --signal=USR1: {}; writing the control file instead", a.job.id, s.message());
+    }
+  }
+  // The number only grows: the batch script's trap counts on from what the file says.
+  {
+    std::ifstream f(a.job.dir + "/control.json");
+    const json old = json::parse(f, nullptr, false);
+    if (old.is_object() && old.contains("checkpoint_request") && old["checkpoint_request"].is_number_integer()) {
+      a.job.checkpoint_requests = std::max<int>(a.job.checkpoint_requests, old["checkpoint_request"].get<int>());
+    }
+  }
   ++a.job.checkpoint_requests;
   const json control = {{"checkpoint_request", a.job.checkpoint_requests}, {"reason", reason}};
   if (Status s = WriteFileDurably(a.job.dir + "/control.json", control.dump(), "the job's control file"); !s.ok()) {
@@ -869,7 +901,7 @@ int64_t EndedAt(const LaunchJob& j, int64_t start, int64_t now) {
   int64_t best = 0;
   for (const char* ext : {"exit", "out", "err"}) {
     struct stat st {};
-    if (stat(SegmentFile(j, j.segment, ext).c_str(), &st) != 0) continue;
+    if (stat(LogFile(j, ext).c_str(), &st) != 0) continue;
     const int64_t t = int64_t{st.st_mtim.tv_sec} * 1000000 + st.st_mtim.tv_nsec / 1000;
     if (std::string(ext) == "exit") {
       best = t;
@@ -882,11 +914,26 @@ int64_t EndedAt(const LaunchJob& j, int64_t start, int64_t now) {
 
 }  // namespace
 
-void LaunchService::Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until) {
+void LaunchService::Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until,
+                              const SlurmPoll* poll) {
   LaunchJob& j = a.job;
   if (j.state == "queued") {
     if (now < a.not_before) return;
     if (Status s = StartSegment(a, now); !s.ok()) spdlog::warn("launch: job {}: {}", j.id, s.message());
+    return;
+  }
+  if (j.executor == "slurm") {
+    if (poll) {
+      FollowSlurm(a, now, *poll);
+      if (a.ended || j.state == "queued") return;
+    }
+    if (a.kill_at > 0 && now >= a.kill_at) {
+      // Until Slurm says it ended: a failed scancel is tried again.
+      Status s = slurm_.Cancel(j.external_id);
+      Event(a, now, "killed", "still running after the grace period: scancel" + (s.ok() ? "" : " failed: " + s.message()));
+      a.kill_at = now + 5'000'000;
+    }
+    SuperviseRunning(a, now, copy_until);
     return;
   }
   const std::string exit_path = SegmentFile(j, j.segment, "exit");
@@ -922,6 +969,11 @@ void LaunchService::Supervise(Active& a, int64_t now, std::chrono::steady_clock:
     Event(a, now, "killed", "still running after the grace period: SIGKILL sent");
     a.kill_at = 0;
   }
+  SuperviseRunning(a, now, copy_until);
+}
+
+void LaunchService::SuperviseRunning(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until) {
+  LaunchJob& j = a.job;
   if (a.next_checkpoint_at > 0 && now >= a.next_checkpoint_at && j.stop_requested == 0) {
     a.next_checkpoint_at = now + static_cast<int64_t>(a.spec.checkpoint.every_minutes * 60e6);
     AskCheckpoint(a, now, "every " + Minutes(a.spec.checkpoint.every_minutes * 60));
@@ -947,13 +999,38 @@ void LaunchService::Supervise(Active& a, int64_t now, std::chrono::steady_clock:
 }
 
 void LaunchService::Tick() {
+  // Slurm is asked without the lock held: a slow controller must not hold up local jobs,
+  // launches or the API.
+  std::optional<SlurmPoll> poll;
+  {
+    std::vector<std::string> ids;
+    std::unique_lock<std::mutex> lock(mu_);
+    const int64_t now = NowMicros();
+    if (now >= next_slurm_poll_) {
+      for (const auto& [id, a] : active_) {
+        if (a->job.executor == "slurm" && !a->ended && !a->job.external_id.empty() && a->job.state != "queued") {
+          ids.push_back(a->job.external_id);
+        }
+      }
+      if (!ids.empty()) {
+        next_slurm_poll_ = now + int64_t{options_.slurm_poll_ms} * 1000;
+        poll = SlurmPoll{now, Status::Ok()};
+      }
+    }
+    lock.unlock();
+    if (poll) poll->jobs = slurm_.Jobs(ids);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMicros();
   // Copying a flood of output from one job must not hold up the others' budgets and stops
   // (nor a launch waiting for this lock): output beyond this is read on the next tick.
   const auto copy_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
   for (auto it = active_.begin(); it != active_.end();) {
-    Supervise(*it->second, now, copy_until);
+    if (it->second->ended) {  // ended outside a tick (a resume that failed to start)
+      it = active_.erase(it);
+      continue;
+    }
+    Supervise(*it->second, now, copy_until, poll ? &*poll : nullptr);
     it = it->second->ended ? active_.erase(it) : std::next(it);
   }
 }
@@ -1048,7 +1125,10 @@ Result<LaunchJob> LaunchService::Resume(int64_t id, const json& body, const std:
   a->resuming = true;
   Active& added = *a;
   active_[id] = std::move(a);
-  if (Status s = StartSegment(added, now); !s.ok()) return s;
+  if (Status s = StartSegment(added, now); !s.ok()) {
+    if (added.ended) active_.erase(id);
+    return s;
+  }
   return added.job;
 }
 
@@ -1096,6 +1176,7 @@ json JobBrief(const LaunchJob& j, const std::vector<LaunchSegment>& segments, co
           {"segments", static_cast<int64_t>(segments.size())},
           {"gpus", j.gpus},
           {"pid", j.pid ? json(j.pid) : json(nullptr)},
+          {"slurm_job_id", j.executor == "slurm" && !j.external_id.empty() ? json(j.external_id) : json(nullptr)},
           {"elapsed_seconds", use.elapsed_seconds},
           {"cost", use.cost},
           {"rate_per_hour", rate},

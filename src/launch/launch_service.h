@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "launch/gpu_inventory.h"
 #include "launch/job_spec.h"
+#include "launch/slurm_cli.h"
 #include "launch/webhook_sender.h"
 #include "store/artifact_store.h"
 #include "store/launch_store.h"
@@ -52,6 +53,10 @@ struct LaunchOptions {
   double memory_gb = 0;
   std::vector<GpuInfo> gpus;
   bool detect_gpus = true;  // add nvidia-smi's GPUs to `gpus` when it is empty
+  // Slurm: the folder with sbatch & co. ("": PATH; the cluster from SLURM_CONF as usual), and
+  // how often the scheduler is asked about Loupe's jobs (one call for all of them).
+  std::string slurm_bin;
+  int slurm_poll_ms = 1000;
 };
 
 class LaunchService {
@@ -114,7 +119,29 @@ class LaunchService {
  private:
   struct Active;
   Status StartSegment(Active& a, int64_t now);
-  void Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until);
+  // `slurm_jobs`: the scheduler's jobs when it was asked this tick (null: not asked).
+  struct SlurmPoll {
+    int64_t started = 0;  // micros: jobs submitted after this may be missing from it
+    Result<std::map<std::string, SlurmJobInfo>> jobs;
+  };
+  void Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until, const SlurmPoll* poll);
+  // What every started job gets each tick: checkpoint timer, budget, retention, run-page
+  // stop, heartbeat, log copy.
+  void SuperviseRunning(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until);
+  // Slurm (slurm_supervision.cc): the spec against the scheduler (sbatch --test-only), a
+  // submission, and following the job's state as the scheduler reports it.
+  std::vector<SpecProblem> CheckSlurm(const JobSpec& spec);
+  Status SubmitSlurm(Active& a, int64_t now);
+  void FollowSlurm(Active& a, int64_t now, const SlurmPoll& poll);
+  // `exit`: Slurm's exit code and signal when the caller has them (else asked when needed).
+  void SlurmEnded(Active& a, int64_t now, const std::string& state, std::optional<std::pair<int, int>> exit,
+                  int64_t start, int64_t end);
+  Result<std::string> BatchScript();
+  // Segments for the runs the completion log has and Loupe missed (each started and ended
+  // between two polls); with `final`, the last is left open for the end to close.
+  void CatchUpSlurmRuns(Active& a, int64_t now, bool final);
+  void OpenSlurmSegment(Active& a, int64_t now, int64_t start, const std::string& nodes);
+  void CloseSlurmSegment(Active& a, int64_t now, int64_t end, const std::string& why);
   void CopyLogs(Active& a, int64_t now, bool final, std::chrono::steady_clock::time_point until);
   // The segment ended at `end` (when Loupe saw it, or for one that ended while Loupe was
   // down, when its exit file or last output was written).
@@ -141,6 +168,10 @@ class LaunchService {
   bool started_ = false;
   std::thread thread_;
   WebhookSender webhooks_;
+  SlurmCli slurm_;
+  int64_t next_slurm_poll_ = 0;
+  std::mutex script_mu_;  // the batch script file is written by checks and submissions alike
+  bool script_written_ = false;
 };
 
 }  // namespace loupe::launch

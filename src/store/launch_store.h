@@ -21,8 +21,9 @@ struct LaunchJob {
   std::string project;
   int64_t experiment_id = 0;  // the run the job logs to
   std::string spec_json;      // the resolved spec (launch/job_spec.h)
-  std::string executor;       // local
-  // queued, running, stopping, finished, failed, stopped, lost
+  std::string executor;       // local, slurm
+  // queued, pending (in Slurm's queue), running, stopping, finished, failed, stopped, lost
+  std::string external_id;  // the scheduler's id of the current submission (Slurm job id); "" for local
   std::string state = "queued";
   std::string stop_reason;  // user, budget_time, budget_cost ("" when not stopped)
   std::string exit_text;    // "exit code 3", "killed by SIGKILL", "" while running
@@ -52,6 +53,7 @@ struct LaunchSegment {
   int64_t end_time = 0;    // 0 while it runs
   double rate_per_hour = 0;  // US dollars
   std::string end_text;      // "exit code 0", "killed by SIGTERM", "lost"
+  std::string external_id;   // the Slurm job this was a run of ("" for local)
 };
 
 struct LaunchEvent {
@@ -73,7 +75,7 @@ class LaunchStore {
   virtual Result<LaunchJob> GetLaunchJob(int64_t id) = 0;
   // Newest first, at most `limit`.
   virtual Result<std::vector<LaunchJob>> ListLaunchJobs(int64_t limit) = 0;
-  // Jobs queued, running or stopping: what a restart of Loupe must look after.
+  // Jobs queued, pending, running or stopping: what a restart of Loupe must look after.
   virtual Result<std::vector<LaunchJob>> ActiveLaunchJobs() = 0;
   // The job that logs to this run, if any.
   virtual Result<std::optional<int64_t>> LaunchJobOfExperiment(int64_t experiment_id) = 0;
@@ -81,6 +83,9 @@ class LaunchStore {
   // A segment starts (with the job's new state in the same transaction) or ends.
   virtual Status StartLaunchSegment(const LaunchSegment& seg, const LaunchJob& job, const LaunchEvent& event) = 0;
   virtual Status EndLaunchSegment(int64_t job_id, int seq, int64_t end_time, const std::string& end_text) = 0;
+  // Replaces a segment's times with the scheduler's own account of them (Slurm's job
+  // completion log), which is what the cluster bills.
+  virtual Status SetLaunchSegmentTimes(int64_t job_id, int seq, int64_t start_time, int64_t end_time) = 0;
   virtual Result<std::vector<LaunchSegment>> ListLaunchSegments(int64_t job_id) = 0;
   virtual Result<std::vector<LaunchEvent>> ListLaunchEvents(int64_t job_id) = 0;
 

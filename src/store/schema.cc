@@ -690,6 +690,15 @@ CREATE TABLE launch_events(
 CREATE INDEX launch_events_by_job ON launch_events(job_id, id);
 CREATE TABLE launch_prices(resource TEXT PRIMARY KEY, usd_per_hour REAL NOT NULL);
 )sql",
+      // Slurm jobs: the scheduler's job id (external_id) on the job and on each segment (a
+      // run of that submission; a requeued submission has several), and the "pending" state
+      // (submitted, waiting in the scheduler's queue).
+      R"sql(
+ALTER TABLE launch_jobs ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE launch_segments ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+DROP INDEX launch_jobs_active;
+CREATE INDEX launch_jobs_active ON launch_jobs(state) WHERE state IN ('queued', 'pending', 'running', 'stopping');
+)sql",
   }};
   return m;
 }

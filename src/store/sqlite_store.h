@@ -209,6 +209,7 @@ class SqliteStore final : public Store {
   Result<std::optional<int64_t>> LaunchJobOfExperiment(int64_t experiment_id) override;
   Status StartLaunchSegment(const LaunchSegment& seg, const LaunchJob& job, const LaunchEvent& event) override;
   Status EndLaunchSegment(int64_t job_id, int seq, int64_t end_time, const std::string& end_text) override;
+  Status SetLaunchSegmentTimes(int64_t job_id, int seq, int64_t start_time, int64_t end_time) override;
   Result<std::vector<LaunchSegment>> ListLaunchSegments(int64_t job_id) override;
   Result<std::vector<LaunchEvent>> ListLaunchEvents(int64_t job_id) override;
   Result<std::map<std::string, double>> LaunchPrices() override;

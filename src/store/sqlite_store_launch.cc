@@ -9,7 +9,7 @@ namespace {
 constexpr const char* kJobColumns =
     "id, name, project, experiment_id, spec, executor, state, stop_reason, exit_text, message, created_by, "
     "create_time, start_time, end_time, restarts, gpus, dir, segment, pid, pid_start, shim_pid, alerts, "
-    "stop_requested, checkpoint_requests, resume_from";
+    "stop_requested, checkpoint_requests, resume_from, external_id";
 
 LaunchJob JobFrom(const sql::Rows& q) {
   LaunchJob j;
@@ -38,6 +38,7 @@ LaunchJob JobFrom(const sql::Rows& q) {
   j.stop_requested = q.Int(22);
   j.checkpoint_requests = static_cast<int>(q.Int(23));
   j.resume_from = q.Text(24);
+  j.external_id = q.Text(25);
   return j;
 }
 
@@ -46,10 +47,10 @@ Status UpdateJobIn(SqliteDb& db, const LaunchJob& j) {
       db,
       "UPDATE launch_jobs SET name=?, project=?, experiment_id=?, spec=?, state=?, stop_reason=?, exit_text=?, message=?, "
       "start_time=?, end_time=?, restarts=?, gpus=?, dir=?, segment=?, pid=?, pid_start=?, shim_pid=?, alerts=?, "
-      "stop_requested=?, checkpoint_requests=?, resume_from=? WHERE id=?",
+      "stop_requested=?, checkpoint_requests=?, resume_from=?, external_id=? WHERE id=?",
       j.name, j.project, j.experiment_id, j.spec_json, j.state, j.stop_reason, j.exit_text, j.message, j.start_time, j.end_time,
       int64_t{j.restarts}, j.gpus, j.dir, int64_t{j.segment}, j.pid, j.pid_start, j.shim_pid, int64_t{j.alerts},
-      j.stop_requested, int64_t{j.checkpoint_requests}, j.resume_from, j.id));
+      j.stop_requested, int64_t{j.checkpoint_requests}, j.resume_from, j.external_id, j.id));
   if (db.Changes() == 0) return Status::NotFound("job " + std::to_string(j.id) + " not found");
   return Status::Ok();
 }
@@ -103,7 +104,7 @@ Result<std::vector<LaunchJob>> SqliteStore::ListLaunchJobs(int64_t limit) {
 Result<std::vector<LaunchJob>> SqliteStore::ActiveLaunchJobs() {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   sql::Rows q(r.db(), std::string("SELECT ") + kJobColumns +
-                          " FROM launch_jobs WHERE state IN ('queued', 'running', 'stopping') ORDER BY id");
+                          " FROM launch_jobs WHERE state IN ('queued', 'pending', 'running', 'stopping') ORDER BY id");
   std::vector<LaunchJob> out;
   while (q.Next()) out.push_back(JobFrom(q));
   LOUPE_RETURN_IF_ERROR(q.status());
@@ -118,8 +119,9 @@ Result<std::optional<int64_t>> SqliteStore::LaunchJobOfExperiment(int64_t experi
 Status SqliteStore::StartLaunchSegment(const LaunchSegment& s, const LaunchJob& j, const LaunchEvent& event) {
   return Write([&](SqliteDb& db) -> Status {
     LOUPE_RETURN_IF_ERROR(sql::Exec(
-        db, "INSERT INTO launch_segments(job_id, seq, start_time, end_time, rate_per_hour) VALUES(?,?,?,0,?)",
-        s.job_id, int64_t{s.seq}, s.start_time, s.rate_per_hour));
+        db,
+        "INSERT INTO launch_segments(job_id, seq, start_time, end_time, rate_per_hour, external_id) VALUES(?,?,?,0,?,?)",
+        s.job_id, int64_t{s.seq}, s.start_time, s.rate_per_hour, s.external_id));
     LOUPE_RETURN_IF_ERROR(UpdateJobIn(db, j));
     return AddEventIn(db, event);
   });
@@ -132,15 +134,22 @@ Status SqliteStore::EndLaunchSegment(int64_t job_id, int seq, int64_t end_time, 
   });
 }
 
+Status SqliteStore::SetLaunchSegmentTimes(int64_t job_id, int seq, int64_t start_time, int64_t end_time) {
+  return Write([&](SqliteDb& db) -> Status {
+    return sql::Exec(db, "UPDATE launch_segments SET start_time=?, end_time=? WHERE job_id=? AND seq=?", start_time,
+                     end_time, job_id, int64_t{seq});
+  });
+}
+
 Result<std::vector<LaunchSegment>> SqliteStore::ListLaunchSegments(int64_t job_id) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   sql::Rows q(r.db(),
-              "SELECT job_id, seq, start_time, end_time, rate_per_hour, end_text FROM launch_segments "
+              "SELECT job_id, seq, start_time, end_time, rate_per_hour, end_text, external_id FROM launch_segments "
               "WHERE job_id=? ORDER BY seq",
               job_id);
   std::vector<LaunchSegment> out;
   while (q.Next()) {
-    out.push_back({q.Int(0), static_cast<int>(q.Int(1)), q.Int(2), q.Int(3), q.Double(4), q.Text(5)});
+    out.push_back({q.Int(0), static_cast<int>(q.Int(1)), q.Int(2), q.Int(3), q.Double(4), q.Text(5), q.Text(6)});
   }
   LOUPE_RETURN_IF_ERROR(q.status());
   return out;

@@ -13,7 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-bool Active(const std::string& state) { return state == "queued" || state == "running" || state == "stopping"; }
+bool Active(const std::string& state) {
+  return state == "queued" || state == "pending" || state == "running" || state == "stopping";
+}
 
 std::string When(const json& seconds) {
   if (!seconds.is_number()) return "—";
@@ -128,6 +130,8 @@ json LiveView(const json& j, bool can_edit) {
   v["cap_cost"] = j["budget"].contains("max_cost") ? j["budget"]["max_cost"].dump() : "";
   v["gpus"] = j["gpus"].get<std::string>().empty() ? json("none") : j["gpus"];
   v["pid"] = j["pid"].is_number() ? j["pid"].dump() : "—";
+  v["slurm_job"] = j["slurm_job_id"].is_string() ? j["slurm_job_id"] : json("");
+  v["has_slurm_job"] = j["slurm_job_id"].is_string();
   return v;
 }
 

@@ -127,9 +127,39 @@ TEST(JobSpecTest, HostileTextIsRefusedNotExpandedOrRecursedInto) {
   EXPECT_EQ((*flow)["name"], "123");
 }
 
-TEST(JobSpecTest, SlurmAndRunPodAreNamedAsNotYetAvailable) {
+TEST(JobSpecTest, SlurmOptionsAreReadAndRunPodIsNotYetAvailable) {
   JobSpec spec;
-  std::vector<SpecProblem> p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "slurm"}}, spec);
+  std::vector<SpecProblem> p = ParseJobSpec(
+      {{"command", "x"}, {"workdir", "/w"}, {"executor", "slurm"},
+       {"slurm", {{"partition", "gpu-a100"}, {"account", "lab_1"}, {"qos", "high"}, {"time_minutes", 90}, {"signal_seconds", 300}}}},
+      spec);
+  EXPECT_TRUE(p.empty()) << ProblemsText(p);
+  EXPECT_EQ(spec.slurm.partition, "gpu-a100");
+  EXPECT_EQ(spec.slurm.account, "lab_1");
+  EXPECT_EQ(spec.slurm.qos, "high");
+  EXPECT_EQ(spec.slurm.time_minutes, 90);
+  EXPECT_EQ(spec.slurm.signal_seconds, 300);
+  const json round = SpecToJson(spec);
+  EXPECT_EQ(round["slurm"], json({{"partition", "gpu-a100"}, {"account", "lab_1"}, {"qos", "high"}, {"time_minutes", 90.0},
+                                  {"signal_seconds", 300}}));
+  JobSpec again;
+  EXPECT_TRUE(ParseJobSpec(round, again).empty());
+  EXPECT_EQ(again.slurm.partition, "gpu-a100");
+
+  // Names go to sbatch as option values: nothing that could be an option of its own.
+  p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "slurm"},
+                    {"slurm", {{"partition", "--wrap=id"}, {"qos", "a b"}, {"time_minutes", 0}, {"colour", 1}}}},
+                   spec);
+  EXPECT_EQ(Fields(p), (std::vector<std::string>{"slurm.colour", "slurm.partition", "slurm.qos", "slurm.time_minutes"}));
+  // sbatch reads these from its environment as options: only the spec's slurm section sets them.
+  p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "slurm"},
+                    {"env", {{"SBATCH_WAIT", "1"}, {"SLURM_CONF", "/x"}, {"SRUN_X", "1"}, {"OMP_NUM_THREADS", 4}}}},
+                   spec);
+  EXPECT_EQ(Fields(p), (std::vector<std::string>{"env.SBATCH_WAIT", "env.SLURM_CONF", "env.SRUN_X"}));
+  EXPECT_TRUE(ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"env", {{"SLURM_CONF", "/x"}}}}, spec).empty());
+  p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"slurm", {{"partition", "a"}}}}, spec);
+  EXPECT_EQ(Fields(p), std::vector<std::string>{"slurm"});  // only for executor slurm
+  p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "runpod"}}, spec);
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].field, "executor");
   EXPECT_NE(p[0].message.find("not available in this build yet"), std::string::npos);

@@ -135,7 +135,7 @@
       if (!resp.ok) throw new Error('HTTP ' + resp.status);
       live.innerHTML = await resp.text();
       const state = live.querySelector('[data-state]').dataset.state;
-      const active = state === 'queued' || state === 'running' || state === 'stopping';
+      const active = state === 'queued' || state === 'pending' || state === 'running' || state === 'stopping';
       if (stop) {
         stop.hidden = !active || state === 'stopping';
         if (!stop.hidden) stop.disabled = false;  // a resumed job can be stopped again

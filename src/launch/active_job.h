@@ -1,0 +1,59 @@
+// What LaunchService keeps for each job it looks after, and where a job's files are; shared
+// by the service's source files (launch_service.cc, slurm_supervision.cc), not a public API.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "launch/launch_service.h"
+#include "launch/log_tail.h"
+
+namespace loupe::launch {
+
+struct LaunchService::Active {
+  LaunchJob job;
+  JobSpec spec;
+  std::vector<LaunchSegment> segments;
+  bool own_child = false;  // the shim is this Loupe's child (else found again after a restart)
+  std::unique_ptr<LogTail> out, err;
+  int64_t kill_at = 0;         // micros: SIGKILL then, if still running
+  int64_t last_heartbeat = 0;
+  int64_t gone_since = 0;      // a found-again job's process ended: its exit file is awaited
+  bool ended = false;
+  std::string log_error;  // why console lines are not being stored ("" while they are)
+  std::string api_key;    // the key the job was given, kept out of its console
+  int64_t next_checkpoint_at = 0;  // micros: the policy's next timed request (0: none)
+  int64_t budget_wait_until = 0;   // micros: a budget stop waits for its checkpoint until then
+  int64_t newest_before = 0;       // the newest checkpoint's id when that checkpoint was asked
+  int64_t next_retention = 0;      // micros: when to apply keep_latest / keep_best next
+  int64_t last_status_check = 0;   // micros: when the run's status was last read
+  int64_t not_before = 0;          // micros: a restart waits for its backoff until then
+  bool resuming = false;           // the next segment starts because a user resumed the job
+  // Slurm: the requeues seen so far (-1: not yet read), the rate the submission is charged
+  // at, and why the scheduler cannot be read ("" while it can).
+  int slurm_restarts = -1;
+  double slurm_rate = 0;
+  int64_t submitted_at = 0;  // micros: a poll begun before this may not list the job yet
+  std::string slurm_error;
+};
+
+// A local segment's file: <dir>/segment-N.out|err|exit.
+inline std::string SegmentFile(const LaunchJob& j, int seg, const char* ext) {
+  return j.dir + "/segment-" + std::to_string(seg) + "." + ext;
+}
+
+// Where the current segment's output is: the local segment's file, or the Slurm
+// submission's (<dir>/slurm-ID.out|err|exit; a requeued submission appends to it).
+inline std::string LogFile(const LaunchJob& j, const char* ext) {
+  if (j.executor == "slurm") return j.dir + "/slurm-" + j.external_id + "." + ext;
+  return SegmentFile(j, j.segment, ext);
+}
+
+// The console writer a stream of that file is stored as (its seq: the byte offset reached).
+inline std::string ConsoleClient(const LaunchJob& j, int stream) {
+  const std::string file = j.executor == "slurm" ? "slurm" + j.external_id : std::to_string(j.segment);
+  return "launch-" + std::to_string(j.id) + "-" + file + (stream == 0 ? "-out" : "-err");
+}
+
+}  // namespace loupe::launch
