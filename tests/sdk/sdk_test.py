@@ -155,6 +155,26 @@ class SdkTest(unittest.TestCase):
         self.assertGreaterEqual(acc_ts, acc_called[0] - 0.001)
         self.assertLessEqual(acc_ts, acc_called[1] + 0.001)
 
+    def test_throughput_is_counts_over_the_seconds_between_calls(self):
+        run = loupe.init(project="sdk", name="speed", **self.run_kwargs(capture_console=False, system_metrics_interval=0))
+        clock = [100.0]
+        run._clock = lambda: clock[0]
+        self.assertEqual(run.log_throughput(), {})  # starts the clock after "loading"
+        clock[0] = 102.5
+        self.assertEqual(run.log_throughput(step=1, tokens=10000, samples=20),
+                         {"throughput/tokens_per_s": 4000.0, "throughput/samples_per_s": 8.0})
+        clock[0] = 103.0
+        self.assertEqual(run.log_throughput(step=2, tokens=1000), {"throughput/tokens_per_s": 2000.0})
+        self.assertEqual(run.log_throughput(step=3, tokens=5), {})  # no time passed: no rate, not infinity
+        for bad in ({"tokens": -1}, {"tokens": float("nan")}, {"tokens": True}, {"9x": 1}, {"tokens": "5"}):
+            with self.assertRaises(ValueError, msg=bad):
+                run.log_throughput(step=4, **bad)
+        self.assertTrue(run.finish())
+        points = series(self.server, run.id, "throughput/tokens_per_s")["points"]
+        self.assertEqual([(p[0], p[1]) for p in points], [(1, 4000.0), (2, 2000.0)])
+        self.assertEqual([(p[0], p[1]) for p in series(self.server, run.id, "throughput/samples_per_s")["points"]],
+                         [(1, 8.0)])
+
     def test_text_samples_and_histograms(self):
         class Tensor:  # what torch tensors and numpy arrays look like to the SDK
             def __init__(self, rows):

@@ -282,6 +282,8 @@ class Run:
         self._checkpoint_step = None       # the step of the last save
         self._checkpoint_callback = None
         self._last_step = -1
+        self._clock = time.monotonic  # log_throughput's clock (tests set their own)
+        self._throughput_since = self._clock()
         if self._control_file:  # requests made before this process started were for another one
             self.checkpoint_requested  # reads the file
             self._checkpoint_handled = self._checkpoint_seen[1]
@@ -409,6 +411,25 @@ class Run:
             self._wake.set()
         if self._checkpoint_callback is not None and self.checkpoint_requested:
             self._checkpoint_callback()
+
+    def log_throughput(self, step: Optional[int] = None, **counts: float) -> Dict[str, float]:
+        """Logs throughput/<name>_per_s for each count given (tokens=, samples=, ...): what
+        was processed since the previous call (the first: since init()) over the seconds
+        between them on a monotonic clock. Call it once per step with that step's counts;
+        with no counts it only restarts the clock (after loading a model, say). Returns the
+        rates logged."""
+        for name, n in counts.items():
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name):
+                raise ValueError(f"throughput name {name!r}: letters, digits and _, starting with a letter")
+            if isinstance(n, bool) or not isinstance(n, numbers.Real) or not math.isfinite(n) or n < 0:
+                raise ValueError(f"{name}={n!r}: a count must be a finite number >= 0")
+        now = self._clock()
+        with self._lock:
+            elapsed, self._throughput_since = now - self._throughput_since, now
+        rates = {f"throughput/{name}_per_s": float(n) / elapsed for name, n in counts.items()} if elapsed > 0 else {}
+        if rates:
+            self.log(rates, step=step)
+        return rates
 
     def log_image(self, key: str, image: Union[str, "os.PathLike[str]", bytes, bytearray],
                   step: Optional[int] = None, caption: Optional[str] = None) -> None:
