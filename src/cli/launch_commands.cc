@@ -56,12 +56,15 @@ int LaunchRun() {
   if (largs.check) {
     Result<json> r = client.Call("POST", "/api/v1/launch/jobs?check=1", &s);
     if (!r.ok()) return Fail(r.status().message());
+    if (largs.json_out) std::printf("%s\n", r->dump().c_str());  // {ok, problems, spec}, for jq
     if ((*r)["ok"] == true) {
+      if (largs.json_out) return kDone;
       std::printf("The spec can launch on %s.\n", client.base().c_str());
       return kDone;
     }
     for (const json& p : (*r)["problems"]) {
       const std::string field = p["field"].get<std::string>();
+      if (largs.json_out) continue;
       std::fprintf(stderr, "%s%s%s\n", field.c_str(), field.empty() ? "" : ": ", p["message"].get<std::string>().c_str());
     }
     return kEndedBadly;
@@ -81,7 +84,7 @@ int LaunchRun() {
   }
   std::string state = (*job)["state"].get<std::string>();
   json last = *job;
-  while (state == "queued" || state == "running" || state == "stopping") {
+  while (state == "queued" || state == "pending" || state == "running" || state == "stopping") {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     Result<json> now = client.Call("GET", "/api/v1/launch/jobs/" + std::to_string(id));
     if (!now.ok()) return Fail(now.status().message());

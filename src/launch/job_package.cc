@@ -108,7 +108,7 @@ std::string RunScript(const LaunchJob& job, const JobSpec& spec) {
   }
   s += "export LOUPE_PROJECT=" + ShellQuote(spec.project) + "\n";
   for (const auto& [k, v] : spec.env) s += "export " + k + "=" + ShellQuote(v) + "\n";
-  s += "exec /bin/sh -c " + ShellQuote(spec.command) + "\n";
+  s += "exec /bin/bash -c " + ShellQuote(spec.command) + "\n";  // as Loupe ran it
   return s;
 }
 

@@ -679,6 +679,7 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
   std::string error;
   if (stop_asked) {
     j.state = "stopped";
+    j.message.clear();  // "waiting in Slurm's queue" and the like no longer hold
     run_status = RunStatus::kStopped;
     message = (j.stop_reason == "budget_time"   ? "stopped: time budget spent; "
                : j.stop_reason == "budget_cost" ? "stopped: money budget spent; "
@@ -689,6 +690,7 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
     run_status = RunStatus::kCrashed;
   } else if (exit_code == 0) {
     j.state = "finished";
+    j.message.clear();
     run_status = RunStatus::kFinished;
   } else {
     j.state = "failed";
@@ -727,6 +729,7 @@ void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, 
     // Waiting in the queue: cancelled at once. Running: TERM to the batch shell, which passes
     // it to the command; scancel after the grace period.
     Status sent = waiting ? slurm_.Cancel(j.external_id) : slurm_.SignalBatch(j.external_id, "TERM");
+    next_slurm_poll_ = std::min(next_slurm_poll_, now + 300'000);  // the end is seen soon, not at the next second
     // Waiting: scancel again in 5 s should this one have failed (until Slurm says it ended).
     a.kill_at = now + (waiting ? 5'000'000 : static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6));
     Event(a, now, "stopping", why + (waiting ? ": cancelled in Slurm's queue" : ": SIGTERM sent through Slurm") +
@@ -1262,7 +1265,12 @@ Result<json> LaunchService::ProgressJson(const LaunchJob& j, const JobSpec& spec
               {"fraction", nullptr},
               {"projected_seconds", nullptr},
               {"projected_cost", nullptr}};
-  if (total > 0 && step > 0) {
+  if (total > 0 && j.state == "finished") {
+    // It ran to its end: done, whether its steps counted from 0 or from 1; the totals are what it took.
+    out["fraction"] = 1.0;
+    out["projected_seconds"] = elapsed;
+    out["projected_cost"] = cost;
+  } else if (total > 0 && step > 0) {
     // Time and money so far over the share of steps done, as if the rest goes at the same pace.
     const double fraction = std::min(1.0, static_cast<double>(step) / static_cast<double>(total));
     out["fraction"] = fraction;

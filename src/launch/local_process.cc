@@ -77,8 +77,8 @@ void CloseFrom(int first, int keep) {
       SafeWrite(2, "loupe: cannot enter the working directory\n");
       _exit(127);
     }
-    execve("/bin/sh", argv, envp);
-    SafeWrite(2, "loupe: cannot run /bin/sh\n");
+    execve("/bin/bash", argv, envp);
+    SafeWrite(2, "loupe: cannot run /bin/bash\n");
     _exit(127);
   }
   setpgid(child, child);  // before Loupe signals the group (the child may not have run yet)
@@ -134,7 +134,9 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
 }  // namespace
 
 Result<Spawned> SpawnJob(const SpawnRequest& req) {
-  std::vector<std::string> args = {"sh", "-c", req.command};
+  // bash -c runs a single command in its own place; dash (/bin/sh) would stay its parent and
+  // die of the SIGTERM meant for the command, hiding a clean exit the command made on it.
+  std::vector<std::string> args = {"bash", "-c", req.command};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

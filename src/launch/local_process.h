@@ -1,6 +1,6 @@
 // A local job's process: started under a small supervisor process (the "shim", forked
 // from Loupe) that leads its own session, so the job outlives a Loupe restart and its
-// exit status is still known. The shim forks the command (/bin/sh -c) into a process
+// exit status is still known. The shim forks the command (/bin/bash -c) into a process
 // group of its own — stop signals go to that group, never to the shim — waits for it,
 // ends what the command left running in its group (SIGTERM, the grace period, SIGKILL),
 // and writes "exit N" or "signal N" to the exit file. stdout and stderr go to files that
@@ -20,7 +20,7 @@
 namespace loupe::launch {
 
 struct SpawnRequest {
-  std::string command;  // for /bin/sh -c
+  std::string command;  // for /bin/bash -c
   std::string workdir;
   std::vector<std::string> env;  // "NAME=value", the whole environment
   std::string stdout_path;       // appended to

@@ -216,6 +216,8 @@ Status SlurmCli::TestOnly(const SlurmSubmit& s) const {
   for (const char* prefix : {"sbatch: error: ", "allocation failure: "}) {
     for (size_t at; (at = why.find(prefix)) != std::string::npos;) why.erase(at, std::char_traits<char>::length(prefix));
   }
+  // Its first line says it ("invalid partition specified: gpuz"); the next ones repeat it.
+  if (const size_t nl = why.find('\n'); nl != std::string::npos) why.resize(nl);
   return Status::InvalidArgument(why);
 }
 

@@ -60,8 +60,9 @@ json JobRow(const json& j) {
           {"elapsed", TimeText(j)},
           {"cost", CostText(j)},
           {"rate", j["rate_per_hour"].get<double>() > 0 ? FormatDollars(j["rate_per_hour"].get<double>()) + "/h" : "—"},
-          {"rate_text", j["rate_per_hour"].get<double>() > 0
-                            ? "at " + FormatDollars(j["rate_per_hour"].get<double>()) + "/h"
+          {"rate_text", j["rate_per_hour"].get<double>() > 0 ? "at " + FormatDollars(j["rate_per_hour"].get<double>()) + "/h"
+                        : j["segments"].get<int64_t>() == 0
+                            ? "(nothing has run yet)"
                             : "(no price set for its resources: Prices on the Jobs page)"},
           {"budget_pct", capped ? std::to_string(static_cast<int>(std::floor(std::min(used, 1.0) * 100))) + "%" : ""},
           {"budget_bar", capped ? std::to_string(std::min(100, static_cast<int>(std::floor(used * 100)))) : "0"},
@@ -107,11 +108,16 @@ json LiveView(const json& j, bool can_edit) {
   }
   const std::string state = j["state"].get<std::string>();
   const json& progress = j["progress"];
-  if (progress["fraction"].is_number()) {
+  if (state == "finished" && progress["total_steps"].is_number()) {
+    v["progress"] = "done" + (progress["step"].is_number() ? ", last step " + progress["step"].dump() : std::string()) +
+                    " (" + progress["total_steps"].dump() + " steps declared)";
+  } else if (progress["fraction"].is_number() && progress["step"].is_number()) {
     const double f = progress["fraction"].get<double>();
     v["progress"] = std::to_string(progress["step"].get<int64_t>()) + " of " +
                     std::to_string(progress["total_steps"].get<int64_t>()) + " steps (" +
                     std::to_string(static_cast<int>(std::floor(f * 100))) + "%)";
+    // An ended job's projection is what the whole run would have taken at that pace.
+    v["projected_label"] = Active(state) ? "Projected total" : "Whole run at that pace";
     v["projected"] = FormatDuration(static_cast<int64_t>(std::llround(progress["projected_seconds"].get<double>() * 1e6))) +
                      ", " + FormatDollars(progress["projected_cost"].get<double>());
   } else if (progress["step"].is_number()) {

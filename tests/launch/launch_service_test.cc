@@ -220,7 +220,9 @@ TEST_F(LaunchServiceTest, TheMachineLimitsWhatASpecMayAsk) {
 
 TEST_F(LaunchServiceTest, EachGpuBelongsToOneJobAtATime) {
   Restart({{0, "NVIDIA H100 80GB HBM3", 80}, {1, "NVIDIA H100 80GB HBM3", 80}});
-  std::ofstream(code_ + "/gpu.sh") << "echo \"gpus=$CUDA_VISIBLE_DEVICES\"; sleep 1\n";
+  // Long enough that a and b still hold their GPUs when c launches on a loaded machine
+  // (each launch also records its environment).
+  std::ofstream(code_ + "/gpu.sh") << "echo \"gpus=$CUDA_VISIBLE_DEVICES\"; sleep 3\n";
   JobSpec spec;
   EXPECT_EQ(launches_->Check(Spec("sh gpu.sh", {{"resources", {{"gpus", 3}}}}), spec).size(), 1u);
   EXPECT_EQ(launches_->Check(Spec("sh gpu.sh", {{"resources", {{"gpus", 1}, {"gpu_type", "A100"}}}}), spec).size(), 1u);

@@ -221,6 +221,34 @@ class LaunchSlurmTest(unittest.TestCase):
         (seg,) = done["segment_list"]
         self.assertAlmostEqual(done["cost"], 72 * seg["seconds"] / 3600, places=9)  # two cores at $36/h each
 
+    def test_the_cli_waits_through_the_queue_and_a_finished_job_is_done(self):
+        self.write("run.sh", 'for i in $(seq 1 5); do echo "step $i"; sleep 0.1; done\n')
+        with open(os.path.join(self.code, "job.yaml"), "w") as f:
+            f.write("command: bash run.sh\nexecutor: slurm\ntotal_steps: 60\nslurm: {partition: debug}\n")
+        with open(os.path.join(self.code, "bad.yaml"), "w") as f:
+            f.write("command: bash run.sh\nexecutor: slurm\nslurm: {partition: gpuz}\n")
+        bin_path = os.path.abspath(os.environ.get("LOUPE_BIN", "build/loupe"))
+        env = dict(os.environ, LOUPE_API_KEY=self.server.token, LOUPE_URL=self.server.url)
+        out = subprocess.run([bin_path, "launch", os.path.join(self.code, "bad.yaml"), "--check", "--json"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        checked = json.loads(out.stdout)
+        self.assertEqual(checked["ok"], False)
+        self.assertEqual(checked["problems"], [{"field": "slurm.partition",
+                                                "message": "Slurm cannot run it: invalid partition specified: gpuz"}])
+        # A job first waits in Slurm's queue ("pending"): --wait waits through it.
+        out = subprocess.run([bin_path, "launch", os.path.join(self.code, "job.yaml"), "--wait"], env=env,
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("Job 1 finished (exit code 0)", out.stdout)
+        done = self.job(1)
+        self.assertEqual((done["state"], done["message"]), ("finished", ""))
+        self.assertEqual(done["progress"]["fraction"], 1.0)  # ran to its end, whatever step it last logged
+        self.assertEqual(done["progress"]["projected_seconds"], done["elapsed_seconds"])
+        status, page = self.server.html("/launch/1")
+        self.assertIn("done (60 steps declared)", page)
+        self.assertNotIn("Projected total", page)
+
     def test_checkpoint_now_signals_the_batch_script_and_stop_ends_the_job(self):
         job = self.launch(self.sdk_spec())
         sid = job["slurm_job_id"]

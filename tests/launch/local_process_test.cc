@@ -59,6 +59,22 @@ TEST_F(LocalProcessTest, RunsInTheFolderWithTheEnvironmentGiven) {
   EXPECT_EQ(ReadAll(dir_.path() + "/err"), "oops\n");
 }
 
+TEST_F(LocalProcessTest, ACommandThatHandlesSigtermHasItsOwnExitRecorded) {
+  // A single command replaces the shell, so the shell does not die of the SIGTERM first and
+  // hide the clean exit the command made on it.
+  Result<Spawned> s = SpawnJob(Request(
+      "/usr/bin/python3 -c 'import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0)); "
+      "print(\"ready\", flush=True); time.sleep(30)'"));
+  ASSERT_TRUE(s.ok());
+  for (int i = 0; i < 500 && ReadAll(dir_.path() + "/out").find("ready") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(SignalGroup(s->pid, SIGTERM).ok());
+  std::optional<ExitStatus> st = WaitExit(*s);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->Text(), "exit code 0");
+}
+
 TEST_F(LocalProcessTest, SignalReachesTheWholeGroupAndIsRecorded) {
   // The shell starts a child that would outlive it if only the shell were signalled.
   Result<Spawned> s = SpawnJob(Request("sleep 30 & echo $! > child.pid; wait"));
