@@ -151,6 +151,20 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
                 if not alive:
                     break
                 time.sleep(0.1)
+        # The job steps' own daemons (slurmstepd) outlive slurmd's shutdown: end every process
+        # still working in the scratch folder, or each test run would leave them behind.
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+            if cwd == self.dir or cwd.startswith(self.dir + "/"):
+                try:
+                    os.kill(int(pid), 9)
+                except OSError:
+                    pass
         pid_file = os.path.join(self.dir, "munge", "munged.pid")
         try:
             with open(pid_file) as f:
