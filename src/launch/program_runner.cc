@@ -30,17 +30,16 @@ struct Pipe {
   }
 };
 
-std::string Trim(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t\r\n");
-  if (a == std::string::npos) return "";
-  const size_t b = s.find_last_not_of(" \t\r\n");
-  return s.substr(a, b - a + 1);
-}
-
 }  // namespace
 
+std::string TrimSpace(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r\n");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
+}
+
 std::string ProgramOutput::Message() const {
-  std::string m = Trim(err).empty() ? Trim(out) : Trim(err);
+  std::string m = TrimSpace(err).empty() ? TrimSpace(out) : TrimSpace(err);
   if (m.size() > 2000) m = m.substr(0, 2000) + "...";
   return m;
 }

@@ -26,6 +26,9 @@ struct ProgramOutput {
   std::string Message() const;
 };
 
+// `s` without the spaces and line ends around it (a tool's one-line answer).
+std::string TrimSpace(const std::string& s);
+
 // Unavailable when the program cannot be started (not installed); otherwise the output,
 // whatever its exit code.
 Result<ProgramOutput> RunProgram(const ProgramRun& run);

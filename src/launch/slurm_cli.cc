@@ -30,12 +30,6 @@ void ParseExitCode(const std::string& text, int& code, int& signal) {
   }
 }
 
-std::string Trim(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t\r\n");
-  if (a == std::string::npos) return "";
-  return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
-}
-
 }  // namespace
 
 std::string SlurmJobName(const std::string& name) {
@@ -163,7 +157,7 @@ std::vector<SlurmRun> ParseSacctRuns(const std::string& text, const std::string&
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     std::vector<std::string> f;
-    std::istringstream cols(Trim(line));
+    std::istringstream cols(TrimSpace(line));
     for (std::string c; std::getline(cols, c, '|');) f.push_back(c);
     if (f.size() < 5 || f[0] != job_id) continue;  // the header, steps (ID.batch), other jobs
     SlurmRun r;
@@ -201,7 +195,7 @@ Result<ProgramOutput> SlurmCli::Sbatch(const SlurmSubmit& s, bool test_only) con
 Result<std::string> SlurmCli::Submit(const SlurmSubmit& s) const {
   LOUPE_ASSIGN_OR_RETURN(ProgramOutput out, Sbatch(s, false));
   // --parsable prints "ID" or "ID;cluster".
-  std::string id = Trim(out.out);
+  std::string id = TrimSpace(out.out);
   if (const size_t semi = id.find(';'); semi != std::string::npos) id.resize(semi);
   if (out.exit_code != 0 || !AllDigits(id)) {
     return Status::Unavailable("sbatch refused the job: " + (out.timed_out ? std::string("it did not answer") : out.Message()));
@@ -225,8 +219,8 @@ const char* SqueueFormat() { return "JobID:|,State:|,Reason:|,StartTime:|,EndTim
 
 std::optional<SlurmJobInfo> ParseSqueueLine(const std::string& line) {
   std::vector<std::string> f;
-  std::istringstream cols(Trim(line));
-  for (std::string c; std::getline(cols, c, '|');) f.push_back(Trim(c));
+  std::istringstream cols(TrimSpace(line));
+  for (std::string c; std::getline(cols, c, '|');) f.push_back(TrimSpace(c));
   if (f.size() < 6 || !AllDigits(f[0]) || f[1].empty()) return std::nullopt;
   SlurmJobInfo info;
   info.id = f[0];
@@ -245,12 +239,16 @@ std::optional<SlurmJobInfo> ParseSqueueLine(const std::string& line) {
 
 Result<std::map<std::string, SlurmJobInfo>> SlurmCli::Jobs(const std::vector<std::string>& ids) const {
   std::map<std::string, SlurmJobInfo> jobs;
-  if (ids.empty()) return jobs;
-  std::string list;
   for (const std::string& id : ids) {
     if (!AllDigits(id)) return Status::InvalidArgument("not a Slurm job id: " + id);
-    list += (list.empty() ? "" : ",") + id;
   }
+  for (const std::string& list : IdLists(ids, kMaxIdListBytes)) {
+    LOUPE_RETURN_IF_ERROR(JobsIn(list, jobs));
+  }
+  return jobs;
+}
+
+Status SlurmCli::JobsIn(const std::string& list, std::map<std::string, SlurmJobInfo>& jobs) const {
   ProgramRun run;
   run.argv = {Tool("squeue"), "-h", "-t", "all", "-j", list, "-O", SqueueFormat()};
   run.timeout_ms = 5000;
@@ -258,7 +256,7 @@ Result<std::map<std::string, SlurmJobInfo>> SlurmCli::Jobs(const std::vector<std
   LOUPE_ASSIGN_OR_RETURN(ProgramOutput out, RunProgram(run));
   if (out.exit_code != 0) {
     // Every id unknown (all ended long ago) is an error to squeue; to us it is an answer.
-    if (out.Message().find("Invalid job id") != std::string::npos) return jobs;
+    if (out.Message().find("Invalid job id") != std::string::npos) return Status::Ok();
     return Status::Unavailable("squeue: " + (out.timed_out ? std::string("no answer") : out.Message()));
   }
   if (out.truncated) return Status::Unavailable("squeue printed more than Loupe reads");
@@ -266,7 +264,19 @@ Result<std::map<std::string, SlurmJobInfo>> SlurmCli::Jobs(const std::vector<std
   for (std::string line; std::getline(in, line);) {
     if (std::optional<SlurmJobInfo> info = ParseSqueueLine(line)) jobs[info->id] = *info;
   }
-  return jobs;
+  return Status::Ok();
+}
+
+std::vector<std::string> IdLists(const std::vector<std::string>& ids, size_t max_bytes) {
+  std::vector<std::string> lists;
+  for (const std::string& id : ids) {
+    if (lists.empty() || lists.back().size() + 1 + id.size() > max_bytes) {
+      lists.push_back(id);
+    } else {
+      lists.back() += "," + id;
+    }
+  }
+  return lists;
 }
 
 Result<std::optional<SlurmJobInfo>> SlurmCli::Job(const std::string& id) const {
@@ -279,7 +289,7 @@ Result<std::optional<SlurmJobInfo>> SlurmCli::Job(const std::string& id) const {
     if (out.Message().find("Invalid job id") != std::string::npos) return std::optional<SlurmJobInfo>();
     return Status::Unavailable("scontrol: " + (out.timed_out ? std::string("no answer") : out.Message()));
   }
-  return ParseScontrolJob(Trim(out.out));
+  return ParseScontrolJob(TrimSpace(out.out));
 }
 
 Status SlurmCli::SignalBatch(const std::string& id, const std::string& signal) const {

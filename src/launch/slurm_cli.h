@@ -80,6 +80,11 @@ struct SlurmRun {
 // `sacct -c -j ID --parsable2 --noheader -o JobID,State,Start,End,ExitCode` output.
 std::vector<SlurmRun> ParseSacctRuns(const std::string& text, const std::string& job_id);
 
+// The ids as comma-separated lists of at most `max_bytes` each: one argument may hold at
+// most 128 KiB (MAX_ARG_STRLEN), so many jobs are asked about in several squeue calls.
+inline constexpr size_t kMaxIdListBytes = 64 * 1024;
+std::vector<std::string> IdLists(const std::vector<std::string>& ids, size_t max_bytes);
+
 class SlurmCli {
  public:
   // `bin_dir` holds sbatch & co. ("": PATH).
@@ -108,6 +113,7 @@ class SlurmCli {
  private:
   std::string Tool(const char* name) const { return bin_dir_.empty() ? name : bin_dir_ + "/" + name; }
   Result<ProgramOutput> Sbatch(const SlurmSubmit& s, bool test_only) const;
+  Status JobsIn(const std::string& list, std::map<std::string, SlurmJobInfo>& jobs) const;
   std::string bin_dir_;
 };
 

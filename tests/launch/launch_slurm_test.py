@@ -208,6 +208,8 @@ class LaunchSlurmTest(unittest.TestCase):
         time.sleep(1.5)
         waiting = self.job(second["id"])
         self.assertEqual((waiting["segments"], waiting["elapsed_seconds"], waiting["cost"]), (0, 0.0, 0.0))
+        status, page = self.server.html(f"/launch/{second['id']}")
+        self.assertIn("$0.0000</span> <span class=\"muted\">(nothing has run yet)", page)
         status, body, _ = self.server.post(f"/api/v1/launch/jobs/{second['id']}/stop", {})
         self.assertEqual(status, 200, body)
         done = self.wait(second["id"], lambda j: j["state"] == "stopped", what="the stop")
@@ -314,6 +316,7 @@ class LaunchSlurmTest(unittest.TestCase):
         job = self.launch(self.sdk_spec(slurm={"time_minutes": 1, "signal_seconds": 55},
                                         env={"PYTHONPATH": SDK, "EXIT_AFTER_CHECKPOINT": "1"}))
         self.assertEqual(self.cluster.job(job["slurm_job_id"])["TimeLimit"], "00:01:00")
+        self.assertIn(f"Slurm job {job['slurm_job_id']}, time limit 1 min", [e["message"] for e in self.job(job["id"])["events"]])
         done = self.wait(job["id"], lambda j: j["state"] in ("finished", "failed", "stopped", "lost"), timeout=90,
                          what="its end")
         self.assertEqual(done["state"], "finished", done)

@@ -109,6 +109,21 @@ TEST_F(SlurmCliTest, ReadsEveryRunOfARequeuedJobFromTheCompletionLog) {
   EXPECT_TRUE(ParseSacctRuns("", "4").empty());
 }
 
+TEST_F(SlurmCliTest, ManyIdsAreAskedAboutInListsThatFitOneArgument) {
+  EXPECT_TRUE(IdLists({}, 10).empty());
+  EXPECT_EQ(IdLists({"1", "22", "333", "4"}, 6), (std::vector<std::string>{"1,22", "333,4"}));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30000; ++i) ids.push_back(std::to_string(1000000 + i));
+  const std::vector<std::string> lists = IdLists(ids, kMaxIdListBytes);
+  size_t count = 0;
+  for (const std::string& l : lists) {
+    EXPECT_LE(l.size(), kMaxIdListBytes);
+    count += std::count(l.begin(), l.end(), ',') + 1;
+  }
+  EXPECT_EQ(count, ids.size());
+  EXPECT_EQ(lists.size(), 4u);  // 30,000 x 8 bytes in 64 KiB lists
+}
+
 TEST_F(SlurmCliTest, TimesAreReadOrZero) {
   EXPECT_EQ(SlurmTime("2026-12-03T00:00:00"), int64_t{1796256000} * kSecond);
   EXPECT_EQ(SlurmTime("Unknown"), 0);
