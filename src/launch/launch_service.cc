@@ -1015,10 +1015,9 @@ void LaunchService::Tick() {
           ids.push_back(a->job.external_id);
         }
       }
-      if (!ids.empty()) {
-        next_slurm_poll_ = now + int64_t{options_.slurm_poll_ms} * 1000;
-        poll = SlurmPoll{now, Status::Ok()};
-      }
+      if (!ids.empty() || !unaccounted_.empty()) next_slurm_poll_ = now + int64_t{options_.slurm_poll_ms} * 1000;
+      if (!ids.empty()) poll = SlurmPoll{now, Status::Ok()};
+      if (!unaccounted_.empty()) AccountEndedSlurmJobs(now);
     }
     lock.unlock();
     if (poll) poll->jobs = slurm_.Jobs(ids);

@@ -137,6 +137,10 @@ class LaunchService {
   void SlurmEnded(Active& a, int64_t now, const std::string& state, std::optional<std::pair<int, int>> exit,
                   int64_t start, int64_t end);
   Result<std::string> BatchScript();
+  // Replaces a submission's segment times with Slurm's accounting; false while Slurm has not
+  // accounted every run yet (tried again each poll, for a minute).
+  bool SlurmAccounted(int64_t job_id, const std::string& submission);
+  void AccountEndedSlurmJobs(int64_t now);
   // Segments for the runs the completion log has and Loupe missed (each started and ended
   // between two polls); with `final`, the last is left open for the end to close.
   void CatchUpSlurmRuns(Active& a, int64_t now, bool final);
@@ -170,6 +174,12 @@ class LaunchService {
   WebhookSender webhooks_;
   SlurmCli slurm_;
   int64_t next_slurm_poll_ = 0;
+  struct Unaccounted {
+    int64_t job_id;
+    std::string submission;
+    int64_t give_up_at;  // micros
+  };
+  std::vector<Unaccounted> unaccounted_;
   std::mutex script_mu_;  // the batch script file is written by checks and submissions alike
   bool script_written_ = false;
 };

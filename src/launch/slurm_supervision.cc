@@ -341,20 +341,39 @@ void LaunchService::SlurmEnded(Active& a, int64_t now, const std::string& state,
   if (end <= 0 || end > now || end < floor) end = now;
   const std::string submission = j.external_id;
   Ended(a, now, end, text, true, code);
+  // Slurm writes its completion log as the job ends: a run may not be in it yet.
+  if (!SlurmAccounted(j.id, submission)) unaccounted_.push_back({j.id, submission, now + 60'000'000});
+  if (!a.ended) {  // restarted as a new submission: its budget counts the corrected times
+    if (Result<std::vector<LaunchSegment>> segs = store_.ListLaunchSegments(j.id); segs.ok()) a.segments = *segs;
+  }
+}
+
+bool LaunchService::SlurmAccounted(int64_t job_id, const std::string& submission) {
   // The completion log's times replace Loupe's when it has one run for each segment.
   Result<std::vector<SlurmRun>> runs = slurm_.Runs(submission);
-  if (!runs.ok()) return;
+  Result<std::vector<LaunchSegment>> all = store_.ListLaunchSegments(job_id);
+  if (!runs.ok() || !all.ok()) return false;
   const std::vector<SlurmRun> ran = RanRuns(*runs);
-  std::vector<LaunchSegment*> segs;
-  for (LaunchSegment& s : a.segments) {
-    if (s.external_id == submission) segs.push_back(&s);
+  std::vector<const LaunchSegment*> segs;
+  for (const LaunchSegment& seg : *all) {
+    if (seg.external_id == submission) segs.push_back(&seg);
   }
-  if (segs.empty() || segs.size() != ran.size()) return;
+  if (segs.empty()) return true;
+  if (segs.size() != ran.size()) return false;
   for (size_t i = 0; i < segs.size(); ++i) {
-    if (segs[i]->start_time == ran[i].start_time && segs[i]->end_time == ran[i].end_time) continue;
-    if (store_.SetLaunchSegmentTimes(j.id, segs[i]->seq, ran[i].start_time, ran[i].end_time).ok()) {
-      segs[i]->start_time = ran[i].start_time;
-      segs[i]->end_time = ran[i].end_time;
+    if (segs[i]->start_time != ran[i].start_time || segs[i]->end_time != ran[i].end_time) {
+      (void)store_.SetLaunchSegmentTimes(job_id, segs[i]->seq, ran[i].start_time, ran[i].end_time);
+    }
+  }
+  return true;
+}
+
+void LaunchService::AccountEndedSlurmJobs(int64_t now) {
+  for (auto it = unaccounted_.begin(); it != unaccounted_.end();) {
+    if (SlurmAccounted(it->job_id, it->submission) || now >= it->give_up_at) {
+      it = unaccounted_.erase(it);
+    } else {
+      ++it;
     }
   }
 }
