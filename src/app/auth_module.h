@@ -33,6 +33,7 @@ class AuthModule final : public Module {
   Result<std::string> Serving(const std::string& base_url, uint16_t port);
 
   auth::SecretService& secrets() { return secrets_; }
+  auth::AuthService& auth() { return auth_; }
 
  private:
   ServerConfig config_;

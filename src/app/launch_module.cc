@@ -10,7 +10,8 @@ namespace loupe::app {
 
 namespace {
 
-launch::LaunchOptions OptionsFor(const ServerConfig& config, const std::function<std::string()>* token) {
+launch::LaunchOptions OptionsFor(const ServerConfig& config, const std::function<std::string()>* token,
+                                 auth::AuthService& auth, auth::SecretService& secrets) {
   launch::LaunchOptions o;
   o.data_dir = config.data_dir;
   // Often enough that the heartbeat monitor never takes a job's run for a silent one.
@@ -19,14 +20,26 @@ launch::LaunchOptions OptionsFor(const ServerConfig& config, const std::function
   // The URL and token are known only once the server listens: read through the module.
   o.api_key = [token] { return *token ? (*token)() : std::string(); };
   o.job_user = config.auth_enabled ? auth::kLocalUser : "";
+  std::string public_url = config.public_url;
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  o.public_url = public_url;
+  o.runpod_url = config.runpod_url;
+  o.reveal_secret = [&secrets](const std::string& name) { return secrets.Reveal(name); };
+  if (config.auth_enabled) {
+    o.mint_token = [&auth](const std::string& user, const std::string& label) -> Result<std::pair<int64_t, std::string>> {
+      LOUPE_ASSIGN_OR_RETURN(auth::NewToken t, auth.CreateToken(user, label));
+      return std::make_pair(t.record.id, t.token);
+    };
+    o.revoke_token = [&auth](int64_t id) { (void)auth.RevokeToken(id); };
+  }
   return o;
 }
 
 }  // namespace
 
 LaunchModule::LaunchModule(LaunchStore& store, ArtifactStore& artifacts, TrackingService& tracking,
-                           const ServerConfig& config)
-    : launches_(store, artifacts, tracking, OptionsFor(config, &token_)) {}
+                           auth::AuthService& auth, auth::SecretService& secrets, const ServerConfig& config)
+    : launches_(store, artifacts, tracking, OptionsFor(config, &token_, auth, secrets)) {}
 
 void LaunchModule::SetSelf(const std::string& base_url, std::function<std::string()> token) {
   token_ = std::move(token);

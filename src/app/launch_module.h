@@ -8,6 +8,8 @@
 #include <string>
 
 #include "app/module.h"
+#include "auth/auth_service.h"
+#include "auth/secret_service.h"
 #include "launch/launch_service.h"
 #include "store/artifact_store.h"
 #include "store/launch_store.h"
@@ -18,7 +20,8 @@ namespace loupe::app {
 
 class LaunchModule final : public Module {
  public:
-  LaunchModule(LaunchStore& store, ArtifactStore& artifacts, TrackingService& tracking, const ServerConfig& config);
+  LaunchModule(LaunchStore& store, ArtifactStore& artifacts, TrackingService& tracking, auth::AuthService& auth,
+               auth::SecretService& secrets, const ServerConfig& config);
   const char* name() const override { return "launch"; }
   void AddRoutes(std::vector<Route>& routes) override;
   // Jobs' SDKs reach this server at `base_url` with the local token `token()` gives ("":

@@ -38,6 +38,10 @@ struct ServerConfig {
   bool restrict_hosts = true;              // answer loopback names and allowed_hosts only
   std::vector<std::string> allowed_hosts;  // --allowed-host
   std::string secret_key_base64;           // LOUPE_SECRET_KEY; empty: <data_dir>/secret.key
+  // Launched jobs on other machines (RunPod pods) reach this server here ("": they cannot
+  // be launched), and RunPod's API is here (tests: a stand-in).
+  std::string public_url;          // --public-url, LOUPE_PUBLIC_URL
+  std::string runpod_url = "https://api.runpod.io";  // LOUPE_RUNPOD_URL
   // Training runs whose estimated memory is above this are refused (MiB; 0: no limit).
   int64_t training_memory_mb = DefaultTrainingMemoryMb();
 };

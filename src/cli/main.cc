@@ -163,7 +163,7 @@ int Serve(const ServeOptions& o) {
     loupe::app::ArtifactsModule artifacts(**store, config);
     loupe::app::LlmModule llm(**store, **store, **store, auth.secrets(), datasets.service());
     loupe::app::EvalsModule evals(**store, **store, **store, **store, **store, **store, llm);
-    loupe::app::LaunchModule launch(**store, **store, tracking.service(), config);
+    loupe::app::LaunchModule launch(**store, **store, tracking.service(), auth.auth(), auth.secrets(), config);
     tracking.SetExperimentLinks([chat = llm.TestInChatLinks(), jobs = launch.JobLinks()](int64_t experiment_id) {
       std::vector<loupe::ExperimentLink> links = jobs(experiment_id);
       for (loupe::ExperimentLink& l : chat(experiment_id)) links.push_back(std::move(l));
@@ -319,10 +319,15 @@ int main(int argc, char** argv) {
                   "Serve without sign-in or tokens (loopback only); changes still must come from Loupe's own pages");
   serve->add_flag("--allow-unauthenticated-network", o.allow_unauthenticated_network,
                   "With --no-auth, serve a non-loopback address anyway (anyone who reaches it can change anything)");
+  serve->add_option("--public-url", c.public_url,
+                    "The address RunPod pods reach this server at, e.g. https://loupe.example.com (env LOUPE_PUBLIC_URL)");
+  serve->add_option("--runpod-url", c.runpod_url, "RunPod's API (env LOUPE_RUNPOD_URL)")->capture_default_str();
   serve->add_option("--allowed-host", c.allowed_hosts,
                     "Also answer requests for this host name (repeatable; loopback names always are). Given for a "
                     "server bound to every interface, only these names and loopback are answered");
   c.secret_key_base64 = EnvOr("LOUPE_SECRET_KEY", "");
+  c.public_url = EnvOr("LOUPE_PUBLIC_URL", "");
+  c.runpod_url = EnvOr("LOUPE_RUNPOD_URL", c.runpod_url);
   // Quotas (0: none). Past one, new data of that kind is refused with 507 and a message
   // naming the flag; reads and deletes go on.
   loupe::StoreQuotas& q = o.quotas;

@@ -2,14 +2,28 @@
 // by the service's source files (launch_service.cc, slurm_supervision.cc), not a public API.
 #pragma once
 
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "launch/launch_service.h"
 #include "launch/log_tail.h"
+#include "launch/runpod_client.h"
 
 namespace loupe::launch {
+
+// A pod's log stream: lines arrive on the HTTP client's thread, the supervisor takes them.
+struct PodLogs {
+  std::mutex mu;
+  std::deque<RunPodLogLine> lines;
+  bool open = false;       // a stream is running
+  bool full = false;       // lines arrived faster than they were stored: the rest is read again later
+  std::string end_error;   // why the last stream ended ("" when it ended cleanly)
+  std::shared_ptr<llm::OutboundCall> call;
+};
 
 struct LaunchService::Active {
   LaunchJob job;
@@ -36,6 +50,21 @@ struct LaunchService::Active {
   double slurm_rate = 0;
   int64_t submitted_at = 0;  // micros: a poll begun before this may not list the job yet
   std::string slurm_error;
+  // RunPod: the account's key (revealed at each start), the rate (the catalogue's until the
+  // pod bills), the log stream and where it is, the command's exit status (the pod's last
+  // log line says it), and the job's own Loupe token.
+  std::string runpod_key;
+  double pod_rate = 0;
+  std::shared_ptr<PodLogs> pod_logs;
+  std::string pod_cursor;   // the last log event stored (Last-Event-ID)
+  int64_t pod_lines = 0;    // log lines of this pod stored (the console seq)
+  int64_t pod_skip = 0;     // lines a resumed stream sends again that are stored already
+  int64_t next_stream_at = 0;
+  int64_t cursor_written = 0;  // micros: when the cursor file was last written
+  std::optional<int> pod_exit;
+  int64_t pod_gone_since = 0;
+  int64_t next_telemetry = 0;
+  std::string pod_error;    // why RunPod cannot be read ("" while it can)
 };
 
 // A local segment's file: <dir>/segment-N.out|err|exit.
@@ -52,7 +81,9 @@ inline std::string LogFile(const LaunchJob& j, const char* ext) {
 
 // The console writer a stream of that file is stored as (its seq: the byte offset reached).
 inline std::string ConsoleClient(const LaunchJob& j, int stream) {
-  const std::string file = j.executor == "slurm" ? "slurm" + j.external_id : std::to_string(j.segment);
+  const std::string file = j.executor == "slurm"    ? "slurm" + j.external_id
+                           : j.executor == "runpod" ? "pod" + j.external_id
+                                                    : std::to_string(j.segment);
   return "launch-" + std::to_string(j.id) + "-" + file + (stream == 0 ? "-out" : "-err");
 }
 

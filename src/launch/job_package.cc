@@ -1,6 +1,7 @@
 #include "launch/job_package.h"
 
 #include "common/display_text.h"
+#include "common/embedded_files.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -107,6 +108,8 @@ std::string RunScript(const LaunchJob& job, const JobSpec& spec) {
     s += "export LOUPE_CONFIG_FILE=\"$(cd .. && pwd)/config.json\"\n";
   }
   s += "export LOUPE_PROJECT=" + ShellQuote(spec.project) + "\n";
+  // The SDK of the Loupe that made the package, for a Python where it is not installed.
+  s += "python3 -c 'import loupe' 2>/dev/null || export PYTHONPATH=\"$(cd ../sdk && pwd)${PYTHONPATH:+:$PYTHONPATH}\"\n";
   for (const auto& [k, v] : spec.env) s += "export " + k + "=" + ShellQuote(v) + "\n";
   s += "exec /bin/bash -c " + ShellQuote(spec.command) + "\n";  // as Loupe ran it
   return s;
@@ -146,7 +149,8 @@ Status WriteJobPackage(const LaunchJob& job, const JobSpec& spec, const std::str
       "- spec.json: the job as it was launched (command, resources, budget, ...)\n"
       "- config.json: the config the script was given ($LOUPE_CONFIG; `run.config` in the SDK)\n"
       "- environment.json: where it ran: OS, Python and its packages, NVIDIA driver, git commit and diff\n"
-      "- workdir/: the working directory as Loupe copied it at launch\n\n"
+      "- workdir/: the working directory as Loupe copied it at launch\n"
+      "- sdk/loupe/: the Loupe Python SDK (run.sh uses it when `import loupe` fails)\n\n"
       "To recreate the Python environment, install the versions environment.json lists\n"
       "(python.packages). A git checkout of git.commit with git.diff applied is the same code.\n";
   LOUPE_RETURN_IF_ERROR(add_text("README.md", readme, 0644));
@@ -154,6 +158,9 @@ Status WriteJobPackage(const LaunchJob& job, const JobSpec& spec, const std::str
   LOUPE_RETURN_IF_ERROR(add_text("spec.json", SpecToJson(spec).dump(2) + "\n", 0644));
   LOUPE_RETURN_IF_ERROR(add_text("config.json", spec.config.dump(2) + "\n", 0644));
   LOUPE_RETURN_IF_ERROR(add_text("environment.json", env_text.str().empty() ? "{}\n" : env_text.str(), 0644));
+  for (size_t i = 0; i < kSdkFileCount; ++i) {
+    LOUPE_RETURN_IF_ERROR(add_text(std::string("sdk/loupe/") + kSdkFiles[i].name, std::string(kSdkFiles[i].bytes), 0644));
+  }
   // The files the launch copied, as they are in the copy (a job may have changed them).
   std::ifstream listf(job.dir + "/snapshot.json");
   const json listed = json::parse(listf, nullptr, false);

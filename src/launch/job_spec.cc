@@ -238,7 +238,8 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
     r.Problem("mounts", "storage mounts are not available in this build yet; copy data into the working directory");
   }
   r.OnlyKeys(body, "", {"name", "project", "command", "workdir", "env", "config", "resources", "executor", "budget",
-                        "restart", "stop_grace_seconds", "checkpoint", "mounts", "model", "total_steps", "slurm"});
+                        "restart", "stop_grace_seconds", "checkpoint", "mounts", "model", "total_steps", "slurm",
+                        "runpod"});
   if (!r.String(body, "command", "command", spec.command, kMaxCommandBytes)) {
     if (!body.contains("command") || body["command"].is_null()) r.Problem("command", "is required (what to run)");
   } else if (spec.command.find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -255,9 +256,7 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
   if (spec.name.empty()) spec.name = DefaultName(spec.command);
   if (r.String(body, "project", "project", spec.project, 255) && spec.project.empty()) r.Problem("project", "is empty");
   if (r.String(body, "executor", "executor", spec.executor, 32)) {
-    if (spec.executor == "runpod") {
-      r.Problem("executor", "'runpod' is not available in this build yet; use 'local' or 'slurm'");
-    } else if (spec.executor != "local" && spec.executor != "slurm") {
+    if (spec.executor != "local" && spec.executor != "slurm" && spec.executor != "runpod") {
       r.Problem("executor", "must be 'local', 'slurm' or 'runpod'");
     }
   }
@@ -278,6 +277,45 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
              "a number of minutes from 1 to 10,000,000");
     r.Int(*sl, "signal_seconds", "slurm.signal_seconds", spec.slurm.signal_seconds, 0, 65535);
   }
+  if (const json* rp = r.Object(body, "runpod", "runpod")) {
+    if (spec.executor != "runpod") r.Problem("runpod", "is only for executor 'runpod'");
+    r.OnlyKeys(*rp, "runpod.", {"image", "cloud", "disk_gb", "data_centers", "secret"});
+    // A Docker image reference: [registry/]name[:tag][@digest].
+    static const std::regex kImage(R"(^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$)");
+    if (r.String(*rp, "image", "runpod.image", spec.runpod.image, 512) && !std::regex_match(spec.runpod.image, kImage)) {
+      r.Problem("runpod.image", "must be a container image name (e.g. runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04)");
+    }
+    if (r.String(*rp, "cloud", "runpod.cloud", spec.runpod.cloud, 16) && spec.runpod.cloud != "SECURE" &&
+        spec.runpod.cloud != "COMMUNITY") {
+      r.Problem("runpod.cloud", "must be SECURE or COMMUNITY");
+    }
+    r.Int(*rp, "disk_gb", "runpod.disk_gb", spec.runpod.disk_gb, 1, 10000);
+    if (rp->contains("data_centers") && !(*rp)["data_centers"].is_null()) {
+      const json& dcs = (*rp)["data_centers"];
+      static const std::regex kDataCenter(R"(^[A-Za-z0-9-]{1,32}$)");
+      if (!dcs.is_array() || dcs.size() > 64) {
+        r.Problem("runpod.data_centers", "must be a list of at most 64 data center ids (e.g. EU-RO-1)");
+      } else {
+        for (const json& dc : dcs) {
+          if (!dc.is_string() || !std::regex_match(dc.get<std::string>(), kDataCenter)) {
+            r.Problem("runpod.data_centers", "must be a list of data center ids (e.g. EU-RO-1)");
+            spec.runpod.data_centers.clear();
+            break;
+          }
+          spec.runpod.data_centers.push_back(dc.get<std::string>());
+        }
+      }
+    }
+    static const std::regex kSecret(R"(^[A-Za-z0-9_.-]{1,64}$)");
+    if (r.String(*rp, "secret", "runpod.secret", spec.runpod.secret, 64) && !std::regex_match(spec.runpod.secret, kSecret)) {
+      r.Problem("runpod.secret", "must be a secret's name (letters, digits, _ . -)");
+    }
+  }
+  if (spec.executor == "runpod") {
+    if (spec.runpod.image.empty()) {
+      r.Problem("runpod.image", "is required (the container image the command runs in; it needs bash and python3)");
+    }
+  }
   if (const json* env = r.Object(body, "env", "env")) {
     static const std::regex kEnvName(R"(^[A-Za-z_][A-Za-z0-9_]{0,127}$)");
     if (env->size() > kMaxEnvEntries) r.Problem("env", "may have at most " + std::to_string(kMaxEnvEntries) + " variables");
@@ -291,6 +329,8 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
                  (it.key().rfind("SBATCH_", 0) == 0 || it.key().rfind("SLURM_", 0) == 0 ||
                   it.key().rfind("SALLOC_", 0) == 0 || it.key().rfind("SRUN_", 0) == 0)) {
         r.Problem(field, "sbatch reads it as an option of its own; use the slurm section and resources");
+      } else if (spec.executor == "runpod" && it.key().rfind("RUNPOD_", 0) == 0) {
+        r.Problem(field, "RunPod sets RUNPOD_ variables in the pod");
       } else if (it.key() == "CUDA_VISIBLE_DEVICES") {
         r.Problem(field, "is set by Loupe from the GPUs it assigns (ask for them in resources.gpus)");
       } else if (it.value().is_string()) {
@@ -325,6 +365,14 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
     r.String(*res, "gpu_type", "resources.gpu_type", spec.resources.gpu_type, 128);
     if (!spec.resources.gpu_type.empty() && spec.resources.gpus == 0) {
       r.Problem("resources.gpu_type", "is set but resources.gpus is 0");
+    }
+  }
+  if (spec.executor == "runpod") {
+    // A pod is sized by its GPU type (CPUs and memory come with it); CPU-only pods are not offered.
+    if (spec.resources.gpus == 0) {
+      r.Problem("resources.gpus", "a RunPod job needs at least 1 GPU (CPU pods are not offered)");
+    } else if (spec.resources.gpu_type.empty()) {
+      r.Problem("resources.gpu_type", "is required on RunPod: the GPU's id in RunPod's catalog (e.g. NVIDIA GeForce RTX 4090)");
     }
   }
   if (const json* b = r.Object(body, "budget", "budget")) {
@@ -422,6 +470,13 @@ json SpecToJson(const JobSpec& spec) {
     if (!spec.slurm.qos.empty()) sl["qos"] = spec.slurm.qos;
     if (spec.slurm.time_minutes > 0) sl["time_minutes"] = spec.slurm.time_minutes;
     out["slurm"] = sl;
+  }
+  if (spec.executor == "runpod") {
+    out["runpod"] = {{"image", spec.runpod.image},
+                     {"cloud", spec.runpod.cloud},
+                     {"disk_gb", spec.runpod.disk_gb},
+                     {"data_centers", spec.runpod.data_centers},
+                     {"secret", spec.runpod.secret}};
   }
   if (spec.total_steps > 0) out["total_steps"] = spec.total_steps;
   if (spec.checkpoint.set) {

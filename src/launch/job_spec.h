@@ -53,6 +53,18 @@ struct SlurmOptions {
   int signal_seconds = 120;
 };
 
+// Where a RunPod job runs (executor "runpod"): a pod of resources.gpus GPUs of
+// resources.gpu_type (RunPod's GPU id, e.g. "NVIDIA GeForce RTX 4090") running `image`.
+// The pod downloads the job's package from Loupe, so Loupe must be reachable from it
+// (--public-url).
+struct RunPodOptions {
+  std::string image;             // the container image; needs bash and python3
+  std::string cloud = "SECURE";  // SECURE or COMMUNITY
+  int disk_gb = 50;              // the container disk
+  std::vector<std::string> data_centers;  // empty: any
+  std::string secret = "runpod";          // the Loupe secret that holds the RunPod API key
+};
+
 struct JobSpec {
   std::string name;  // "": the command's first words
   std::string project = "default";
@@ -61,8 +73,9 @@ struct JobSpec {
   std::map<std::string, std::string> env;
   nlohmann::json config = nlohmann::json::object();
   JobResources resources;
-  std::string executor = "local";  // local or slurm
+  std::string executor = "local";  // local, slurm or runpod
   SlurmOptions slurm;
+  RunPodOptions runpod;
   JobBudget budget;
   CheckpointPolicy checkpoint;
   // The steps the script will run, for progress and the projected time and cost (0: the

@@ -118,6 +118,8 @@ LaunchService::LaunchService(LaunchStore& store, ArtifactStore& artifacts, Track
   if (options_.cpus <= 0) options_.cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options_.memory_gb <= 0) options_.memory_gb = MachineMemoryGb();
   if (options_.gpus.empty() && options_.detect_gpus) options_.gpus = DetectGpus();
+  http_ = std::make_unique<llm::HttpClient>();
+  runpod_ = std::make_unique<RunPodClient>(options_.runpod_url, *http_);
 }
 
 LaunchService::~LaunchService() { Stop(); }
@@ -174,7 +176,9 @@ Status LaunchService::Adopt(const LaunchJob& job) {
   a->api_key = options_.api_key ? options_.api_key() : "";
   const int64_t now = NowMicros();
   const bool slurm = job.executor == "slurm";
-  if (job.state != "queued" && (slurm ? !job.external_id.empty() : job.segment > 0)) {
+  if (job.executor == "runpod") {
+    if (job.state != "queued" && !job.external_id.empty()) AdoptPod(*a, now);
+  } else if (job.state != "queued" && (slurm ? !job.external_id.empty() : job.segment > 0)) {
     for (int stream = 0; stream < 2; ++stream) {
       LOUPE_ASSIGN_OR_RETURN(int64_t offset, store_.ConsoleOffset(job.experiment_id, ConsoleClient(job, stream)));
       auto tail = std::make_unique<LogTail>(LogFile(job, stream == 0 ? "out" : "err"), stream, offset);
@@ -305,7 +309,11 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
       problems.push_back({"model", buf});
     }
   }
-  if (spec.budget.max_cost > 0) {
+  if (spec.executor == "runpod" && !has("executor")) {
+    std::vector<SpecProblem> more = CheckRunPod(spec);
+    problems.insert(problems.end(), more.begin(), more.end());
+  }
+  if (spec.budget.max_cost > 0 && spec.executor != "runpod") {  // RunPod prices its pods itself
     Result<std::map<std::string, double>> prices = store_.LaunchPrices();
     if (!prices.ok()) {
       problems.push_back({"budget.max_cost", "prices cannot be read: " + prices.status().message()});
@@ -507,8 +515,20 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
   return env;
 }
 
+Status LaunchService::FailStart(Active& a, int64_t now, const Status& why) {
+  LaunchJob& j = a.job;
+  j.state = "failed";
+  j.message = why.message();
+  j.end_time = now;
+  a.ended = true;
+  (void)tracking_.Finish(j.experiment_id, RunStatus::kCrashed, "", 0, j.message);
+  (void)store_.UpdateLaunchJob(j, LaunchEvent{j.id, now, "failed", j.message});
+  return why;
+}
+
 Status LaunchService::StartSegment(Active& a, int64_t now) {
   if (a.job.executor == "slurm") return SubmitSlurm(a, now);
+  if (a.job.executor == "runpod") return StartPod(a, now);
   LaunchJob& j = a.job;
   std::string gpu_type = a.spec.resources.gpu_type;
   if (a.spec.resources.gpus > 0) {
@@ -546,15 +566,7 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
   req.env = JobEnvironment(a);
   a.job.segment = seg - 1;
   Result<Spawned> spawned = SpawnJob(req);
-  if (!spawned.ok()) {
-    j.state = "failed";
-    j.message = spawned.status().message();
-    j.end_time = now;
-    a.ended = true;
-    (void)tracking_.Finish(j.experiment_id, RunStatus::kCrashed, "", 0, j.message);
-    (void)store_.UpdateLaunchJob(j, LaunchEvent{j.id, now, "failed", j.message});
-    return spawned.status();
-  }
+  if (!spawned.ok()) return FailStart(a, now, spawned.status());
   next.state = "running";
   next.message.clear();
   next.exit_text.clear();  // of the segment before: this one has not ended
@@ -584,6 +596,7 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
 }
 
 void LaunchService::CopyLogs(Active& a, int64_t now, bool final, std::chrono::steady_clock::time_point until) {
+  if (a.job.executor == "runpod") return CopyPodLogs(a, now, final);
   for (int stream = 0; stream < 2; ++stream) {
     LogTail* tail = (stream == 0 ? a.out : a.err).get();
     if (!tail) continue;
@@ -733,6 +746,16 @@ void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, 
     // Waiting: scancel again in 5 s should this one have failed (until Slurm says it ended).
     a.kill_at = now + (waiting ? 5'000'000 : static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6));
     Event(a, now, "stopping", why + (waiting ? ": cancelled in Slurm's queue" : ": SIGTERM sent through Slurm") +
+                                  (sent.ok() ? "" : " (failed: " + sent.message() + ")"));
+    return;
+  }
+  if (j.executor == "runpod") {
+    // Not started yet: the pod is deleted at once. Running: RunPod's stop gives the container
+    // SIGTERM, which the bootstrap passes to the command; the pod is deleted after the grace period.
+    Status sent = runpod_->Action(a.runpod_key, j.external_id, waiting ? "terminate" : "stop");
+    next_pod_poll_ = std::min(next_pod_poll_, now + 300'000);
+    a.kill_at = now + (waiting ? 5'000'000 : static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6));
+    Event(a, now, "stopping", why + (waiting ? ": the pod is deleted before it started" : ": RunPod stops the pod (SIGTERM)") +
                                   (sent.ok() ? "" : " (failed: " + sent.message() + ")"));
     return;
   }
@@ -918,7 +941,7 @@ int64_t EndedAt(const LaunchJob& j, int64_t start, int64_t now) {
 }  // namespace
 
 void LaunchService::Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until,
-                              const SlurmPoll* poll) {
+                              const SlurmPoll* poll, const PodReads& pods) {
   LaunchJob& j = a.job;
   if (j.state == "queued") {
     if (now < a.not_before) return;
@@ -934,6 +957,19 @@ void LaunchService::Supervise(Active& a, int64_t now, std::chrono::steady_clock:
       // Until Slurm says it ended: a failed scancel is tried again.
       Status s = slurm_.Cancel(j.external_id);
       Event(a, now, "killed", "still running after the grace period: scancel" + (s.ok() ? "" : " failed: " + s.message()));
+      a.kill_at = now + 5'000'000;
+    }
+    SuperviseRunning(a, now, copy_until);
+    return;
+  }
+  if (j.executor == "runpod") {
+    auto read = pods.find(j.id);
+    FollowPod(a, now, read == pods.end() ? nullptr : &read->second);
+    if (a.ended || j.state == "queued") return;
+    if (a.kill_at > 0 && now >= a.kill_at) {
+      // Until RunPod says the pod is gone: a failed delete is tried again.
+      Status s = runpod_->Action(a.runpod_key, j.external_id, "terminate");
+      Event(a, now, "killed", "still running after the grace period: pod deleted" + (s.ok() ? "" : " (failed: " + s.message() + ")"));
       a.kill_at = now + 5'000'000;
     }
     SuperviseRunning(a, now, copy_until);
@@ -1002,9 +1038,10 @@ void LaunchService::SuperviseRunning(Active& a, int64_t now, std::chrono::steady
 }
 
 void LaunchService::Tick() {
-  // Slurm is asked without the lock held: a slow controller must not hold up local jobs,
-  // launches or the API.
+  // Slurm and RunPod are asked without the lock held: a slow controller or API must not hold
+  // up local jobs, launches or the API.
   std::optional<SlurmPoll> poll;
+  PodReads pods;  // RunPod likewise
   {
     std::vector<std::string> ids;
     std::unique_lock<std::mutex> lock(mu_);
@@ -1019,8 +1056,18 @@ void LaunchService::Tick() {
       if (!ids.empty()) poll = SlurmPoll{now, Status::Ok()};
       if (!unaccounted_.empty()) AccountEndedSlurmJobs(now);
     }
+    std::vector<std::tuple<int64_t, std::string, std::string>> to_read;  // job, pod, key
+    if (now >= next_pod_poll_) {
+      for (const auto& [id, a] : active_) {
+        if (a->job.executor == "runpod" && !a->ended && !a->job.external_id.empty() && a->job.state != "queued") {
+          to_read.emplace_back(id, a->job.external_id, a->runpod_key);
+        }
+      }
+      if (!to_read.empty()) next_pod_poll_ = now + int64_t{options_.runpod_poll_ms} * 1000;
+    }
     lock.unlock();
     if (poll) poll->jobs = slurm_.Jobs(ids);
+    for (const auto& [job, pod, key] : to_read) pods.emplace(job, runpod_->GetPod(key, pod));
   }
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMicros();
@@ -1032,7 +1079,7 @@ void LaunchService::Tick() {
       it = active_.erase(it);
       continue;
     }
-    Supervise(*it->second, now, copy_until, poll ? &*poll : nullptr);
+    Supervise(*it->second, now, copy_until, poll ? &*poll : nullptr, pods);
     it = it->second->ended ? active_.erase(it) : std::next(it);
   }
 }
@@ -1179,6 +1226,7 @@ json JobBrief(const LaunchJob& j, const std::vector<LaunchSegment>& segments, co
           {"gpus", j.gpus},
           {"pid", j.pid ? json(j.pid) : json(nullptr)},
           {"slurm_job_id", j.executor == "slurm" && !j.external_id.empty() ? json(j.external_id) : json(nullptr)},
+          {"runpod_pod_id", j.executor == "runpod" && !j.external_id.empty() ? json(j.external_id) : json(nullptr)},
           {"elapsed_seconds", use.elapsed_seconds},
           {"cost", use.cost},
           {"rate_per_hour", rate},

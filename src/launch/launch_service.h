@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "launch/gpu_inventory.h"
 #include "launch/job_spec.h"
+#include "launch/runpod_client.h"
 #include "launch/slurm_cli.h"
 #include "launch/webhook_sender.h"
 #include "store/artifact_store.h"
@@ -57,6 +58,16 @@ struct LaunchOptions {
   // how often the scheduler is asked about Loupe's jobs (one call for all of them).
   std::string slurm_bin;
   int slurm_poll_ms = 1000;
+  // RunPod: its API (tests: a stand-in), the address pods reach this Loupe at (they download
+  // the job's package and log there; "": RunPod jobs cannot launch), the secret store's
+  // clear values, and a token of the job's own for the pod (revoked when the job ends; none
+  // without sign-in).
+  std::string runpod_url = "https://api.runpod.io";
+  std::string public_url;
+  int runpod_poll_ms = 2000;
+  std::function<Result<std::string>(const std::string& name)> reveal_secret;
+  std::function<Result<std::pair<int64_t, std::string>>(const std::string& user, const std::string& label)> mint_token;
+  std::function<void(int64_t token_id)> revoke_token;
 };
 
 class LaunchService {
@@ -113,18 +124,26 @@ class LaunchService {
   // machine's GPUs holds it.
   Result<nlohmann::json> Estimate(const nlohmann::json& model) const;
 
+  // RunPod's GPU types (id, name, memory, prices per cloud, most per pod), read with the key
+  // in the secret `secret`.
+  Result<nlohmann::json> RunPodGpusJson(const std::string& secret);
+
   // One pass of the supervisor now (the thread runs it every tick_ms).
   void Tick();
 
  private:
   struct Active;
   Status StartSegment(Active& a, int64_t now);
+  // A segment that could not start: the job fails with `why`, and so does its run.
+  Status FailStart(Active& a, int64_t now, const Status& why);
   // `slurm_jobs`: the scheduler's jobs when it was asked this tick (null: not asked).
   struct SlurmPoll {
     int64_t started = 0;  // micros: jobs submitted after this may be missing from it
     Result<std::map<std::string, SlurmJobInfo>> jobs;
   };
-  void Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until, const SlurmPoll* poll);
+  using PodReads = std::map<int64_t, Result<RunPodPod>>;  // by job id: this tick's reads of pods
+  void Supervise(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until, const SlurmPoll* poll,
+                 const PodReads& pods);
   // What every started job gets each tick: checkpoint timer, budget, retention, run-page
   // stop, heartbeat, log copy.
   void SuperviseRunning(Active& a, int64_t now, std::chrono::steady_clock::time_point copy_until);
@@ -145,7 +164,24 @@ class LaunchService {
   // between two polls); with `final`, the last is left open for the end to close.
   void CatchUpSlurmRuns(Active& a, int64_t now, bool final);
   void OpenSlurmSegment(Active& a, int64_t now, int64_t start, const std::string& nodes);
+  // A segment of a job a scheduler or cloud runs opens at `start` (its own start time, never
+  // before the last segment's end): the job is running, event `what` says `message`.
+  void OpenSegmentAt(Active& a, int64_t now, int64_t start, double rate, const std::string& what,
+                     const std::string& message);
   void CloseSlurmSegment(Active& a, int64_t now, int64_t end, const std::string& why);
+  // RunPod (runpod_supervision.cc): the spec against RunPod's catalogue, a pod per segment,
+  // its state, billed rate and GPU use read every runpod_poll_ms, its log stream.
+  std::vector<SpecProblem> CheckRunPod(const JobSpec& spec);
+  Status StartPod(Active& a, int64_t now);
+  void FollowPod(Active& a, int64_t now, const Result<RunPodPod>* pod);
+  void OpenPodStream(Active& a, int64_t now);
+  void CopyPodLogs(Active& a, int64_t now, bool final);
+  void PodTelemetry(Active& a, int64_t now, const RunPodPod& pod);
+  // Deletes the pod (it bills for its disk while it exists) and revokes the job's token.
+  void ReleasePod(Active& a);
+  void RevokePodToken(const LaunchJob& j);
+  void AdoptPod(Active& a, int64_t now);
+  Result<std::vector<RunPodGpuType>> RunPodCatalog(const std::string& key);
   void CopyLogs(Active& a, int64_t now, bool final, std::chrono::steady_clock::time_point until);
   // The segment ended at `end` (when Loupe saw it, or for one that ended while Loupe was
   // down, when its exit file or last output was written).
@@ -180,6 +216,16 @@ class LaunchService {
     int64_t give_up_at;  // micros
   };
   std::vector<Unaccounted> unaccounted_;
+  std::unique_ptr<llm::HttpClient> http_;  // RunPod's API
+  std::unique_ptr<RunPodClient> runpod_;
+  int64_t next_pod_poll_ = 0;
+  std::mutex catalog_mu_;
+  struct Catalog {
+    std::string key;
+    int64_t read_at = 0;
+    std::vector<RunPodGpuType> gpus;
+  };
+  Catalog catalog_;  // RunPod's GPU types, read at most every 5 minutes
   std::mutex script_mu_;  // the batch script file is written by checks and submissions alike
   bool script_written_ = false;
 };

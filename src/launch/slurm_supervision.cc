@@ -124,15 +124,7 @@ std::vector<SpecProblem> LaunchService::CheckSlurm(const JobSpec& spec) {
 
 Status LaunchService::SubmitSlurm(Active& a, int64_t now) {
   LaunchJob& j = a.job;
-  auto fail = [&](const Status& why) {
-    j.state = "failed";
-    j.message = why.message();
-    j.end_time = now;
-    a.ended = true;
-    (void)tracking_.Finish(j.experiment_id, RunStatus::kCrashed, "", 0, j.message);
-    (void)store_.UpdateLaunchJob(j, LaunchEvent{j.id, now, "failed", j.message});
-    return why;
-  };
+  auto fail = [&](const Status& why) { return FailStart(a, now, why); };
   if (!PathSbatchCanTake(j.dir)) {
     return fail(Status::InvalidArgument("the job's folder has a '%' or '\\' in its path, which sbatch reads as patterns"));
   }
@@ -176,30 +168,36 @@ Status LaunchService::SubmitSlurm(Active& a, int64_t now) {
   return store_.UpdateLaunchJob(j, LaunchEvent{j.id, now, "submitted", what});
 }
 
-void LaunchService::OpenSlurmSegment(Active& a, int64_t now, int64_t start, const std::string& nodes) {
+void LaunchService::OpenSegmentAt(Active& a, int64_t now, int64_t start, double rate, const std::string& what,
+                                 const std::string& message) {
   LaunchJob& j = a.job;
-  // Slurm's start time (whole seconds), never before the last segment's end nor in the future.
   int64_t floor = j.create_time;
   if (!a.segments.empty()) floor = std::max(floor, a.segments.back().end_time);
   if (start <= 0 || start > now) start = now;
   start = std::max(start, floor);
-  const bool again = !a.segments.empty() && a.segments.back().external_id == j.external_id;
   LaunchJob next = j;
   next.segment = j.segment + 1;
   next.state = j.stop_requested ? "stopping" : "running";
   next.message.clear();
   if (next.start_time == 0) next.start_time = start;
-  LaunchSegment seg{j.id, next.segment, start, 0, a.slurm_rate, "", j.external_id};
-  std::string msg = (again ? "after a requeue: Slurm job " : "Slurm job ") + j.external_id + (nodes.empty() ? "" : " on " + nodes);
-  if (a.slurm_rate > 0) msg += ", " + FormatDollars(a.slurm_rate) + "/hour";
-  const std::string what = next.segment == 1 ? "started" : again ? "started again" : "restarted";
-  if (Status s = store_.StartLaunchSegment(seg, next, LaunchEvent{j.id, now, what, msg}); !s.ok()) {
+  LaunchSegment seg{j.id, next.segment, start, 0, rate, "", j.external_id};
+  if (Status s = store_.StartLaunchSegment(seg, next, LaunchEvent{j.id, now, what, message}); !s.ok()) {
     spdlog::warn("launch: job {}: cannot record its start: {}", j.id, s.message());
   }
   a.job = next;
   a.segments.push_back(seg);
   a.next_checkpoint_at =
       a.spec.checkpoint.every_minutes > 0 ? now + static_cast<int64_t>(a.spec.checkpoint.every_minutes * 60e6) : 0;
+}
+
+void LaunchService::OpenSlurmSegment(Active& a, int64_t now, int64_t start, const std::string& nodes) {
+  const LaunchJob& j = a.job;
+  // Slurm's start time is in whole seconds.
+  const bool again = !a.segments.empty() && a.segments.back().external_id == j.external_id;
+  std::string msg = (again ? "after a requeue: Slurm job " : "Slurm job ") + j.external_id + (nodes.empty() ? "" : " on " + nodes);
+  if (a.slurm_rate > 0) msg += ", " + FormatDollars(a.slurm_rate) + "/hour";
+  const std::string what = j.segment == 0 ? "started" : again ? "started again" : "restarted";
+  OpenSegmentAt(a, now, start, a.slurm_rate, what, msg);
 }
 
 void LaunchService::CloseSlurmSegment(Active& a, int64_t now, int64_t end, const std::string& why) {

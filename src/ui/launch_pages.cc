@@ -138,6 +138,9 @@ json LiveView(const json& j, bool can_edit) {
   v["pid"] = j["pid"].is_number() ? j["pid"].dump() : "—";
   v["slurm_job"] = j["slurm_job_id"].is_string() ? j["slurm_job_id"] : json("");
   v["has_slurm_job"] = j["slurm_job_id"].is_string();
+  v["runpod_pod"] = j["runpod_pod_id"].is_string() ? j["runpod_pod_id"] : json("");
+  v["has_runpod_pod"] = j["runpod_pod_id"].is_string();
+  v["has_process"] = !v["has_slurm_job"].get<bool>() && !v["has_runpod_pod"].get<bool>();
   return v;
 }
 

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "ui/embedded_files.h"
+#include "common/embedded_files.h"
 #include "ui/template_renderer.h"
 
 namespace loupe {

@@ -7,7 +7,7 @@
 #include <map>
 #include <memory>
 
-#include "ui/embedded_files.h"
+#include "common/embedded_files.h"
 
 namespace loupe {
 

@@ -78,6 +78,20 @@ std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
     LOUPE_ASSIGN_OR_RESPOND(json out, launches.JobJson(job.id));
     return JsonOk(out);
   })});
+  // What a job's SDK polls where it cannot read the control file (a RunPod pod): the
+  // checkpoint requests so far.
+  r.push_back({"GET", "/api/v1/launch/jobs/:id/control", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(LaunchJob job, launches.Job(id));
+    return JsonOk({{"checkpoint_request", job.checkpoint_requests}, {"state", job.state}});
+  })});
+  // RunPod's GPU types with their prices, read with the key in the secret named `secret`.
+  r.push_back(WithAccess(Access::kRead, Offload({"GET", "/api/v1/launch/runpod/gpus", [&](const HttpRequest& req) {
+    if (Status s = OnlyQueryParams(req, {"secret"}); !s.ok()) return JsonError(s);
+    const std::string* secret = req.Query("secret");
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.RunPodGpusJson(secret ? *secret : "runpod"));
+    return JsonOk(out);
+  }})));
   r.push_back(WithAccess(Access::kAdmin, {"POST", "/api/v1/launch/jobs/:id/resume", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {
     if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
     json body = json::object();

@@ -159,10 +159,46 @@ TEST(JobSpecTest, SlurmOptionsAreReadAndRunPodIsNotYetAvailable) {
   EXPECT_TRUE(ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"env", {{"SLURM_CONF", "/x"}}}}, spec).empty());
   p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"slurm", {{"partition", "a"}}}}, spec);
   EXPECT_EQ(Fields(p), std::vector<std::string>{"slurm"});  // only for executor slurm
-  p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "runpod"}}, spec);
-  ASSERT_EQ(p.size(), 1u);
-  EXPECT_EQ(p[0].field, "executor");
-  EXPECT_NE(p[0].message.find("not available in this build yet"), std::string::npos);
+}
+
+TEST(JobSpecTest, RunPodSectionIsCheckedAndRoundTrips) {
+  JobSpec spec;
+  auto p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "runpod"}}, spec);
+  // An image and a GPU type are what a pod cannot be made without.
+  EXPECT_EQ(Fields(p), (std::vector<std::string>{"runpod.image", "resources.gpus"}));
+  p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "runpod"}, {"resources", {{"gpus", 1}}},
+                    {"runpod", {{"image", "img:1"}}}},
+                   spec);
+  EXPECT_EQ(Fields(p), std::vector<std::string>{"resources.gpu_type"});
+  const json good = {{"command", "x"},
+                     {"workdir", "/w"},
+                     {"executor", "runpod"},
+                     {"resources", {{"gpus", 2}, {"gpu_type", "NVIDIA GeForce RTX 4090"}}},
+                     {"runpod",
+                      {{"image", "runpod/pytorch:2.4.0-py3.11"},
+                       {"cloud", "COMMUNITY"},
+                       {"disk_gb", 80},
+                       {"data_centers", {"EU-RO-1", "US-TX-3"}},
+                       {"secret", "rp.key"}}}};
+  ASSERT_TRUE(ParseJobSpec(good, spec).empty()) << ProblemsText(ParseJobSpec(good, spec));
+  EXPECT_EQ(spec.runpod.image, "runpod/pytorch:2.4.0-py3.11");
+  EXPECT_EQ(spec.runpod.cloud, "COMMUNITY");
+  EXPECT_EQ(spec.runpod.disk_gb, 80);
+  EXPECT_EQ(spec.runpod.data_centers, (std::vector<std::string>{"EU-RO-1", "US-TX-3"}));
+  EXPECT_EQ(spec.runpod.secret, "rp.key");
+  // What is stored reads back the same.
+  JobSpec again;
+  ASSERT_TRUE(ParseJobSpec(SpecToJson(spec), again).empty());
+  EXPECT_EQ(SpecToJson(again), SpecToJson(spec));
+  json bad = good;
+  bad["runpod"] = {{"image", "img; rm -rf /"}, {"cloud", "cheap"}, {"disk_gb", 0}, {"data_centers", {"x y"}},
+                   {"secret", "../k"}, {"gpu", 1}};
+  bad["env"] = {{"RUNPOD_POD_ID", "x"}};
+  p = ParseJobSpec(bad, spec);
+  EXPECT_EQ(Fields(p), (std::vector<std::string>{"runpod.gpu", "runpod.image", "runpod.cloud", "runpod.disk_gb",
+                                                 "runpod.data_centers", "runpod.secret", "env.RUNPOD_POD_ID"}));
+  p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"runpod", {{"image", "i"}}}}, spec);
+  EXPECT_EQ(Fields(p), std::vector<std::string>{"runpod"});  // only for executor runpod
 }
 
 TEST(JobSpecTest, BadTextIsRefusedWithWhere) {

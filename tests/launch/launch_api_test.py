@@ -248,7 +248,13 @@ class LaunchApiTest(unittest.TestCase):
         subprocess.run(["tar", "-xzf", "p.tar.gz"], cwd=elsewhere, check=True)
         top = os.path.join(elsewhere, f"job-{job['id']}")
         self.assertEqual(sorted(os.listdir(top)), ["README.md", "config.json", "environment.json", "run.sh",
-                                                   "spec.json", "workdir"])
+                                                   "sdk", "spec.json", "workdir"])
+        # The SDK of this Loupe, for a Python without it (run.sh uses it when `import loupe` fails).
+        sdk_files = sorted(f for f in os.listdir(os.path.join(SDK, "loupe")) if f.endswith(".py"))
+        self.assertEqual(sorted(os.listdir(os.path.join(top, "sdk", "loupe"))), sdk_files)
+        for name in sdk_files:
+            with open(os.path.join(SDK, "loupe", name), "rb") as a, open(os.path.join(top, "sdk", "loupe", name), "rb") as b:
+                self.assertEqual(a.read(), b.read(), name)
         self.assertEqual(os.listdir(os.path.join(top, "workdir")), ["seeded.py"])  # no .git, no outputs
         with open(os.path.join(top, "environment.json")) as f:
             env = json.load(f)

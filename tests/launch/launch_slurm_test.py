@@ -16,6 +16,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
 sys.path.insert(0, os.path.dirname(__file__))
 from loupe_server import LoupeServer  # noqa: E402
+from job_api import JobApi  # noqa: E402
 from slurm_cluster import SlurmCluster  # noqa: E402
 
 SDK = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "python"))
@@ -53,7 +54,7 @@ def slurm_seconds(text):
     return time.mktime(time.strptime(text, "%Y-%m-%dT%H:%M:%S"))
 
 
-class LaunchSlurmTest(unittest.TestCase):
+class LaunchSlurmTest(JobApi, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.cluster = SlurmCluster().start()
@@ -79,25 +80,8 @@ class LaunchSlurmTest(unittest.TestCase):
         with open(os.path.join(self.code, name), "w", encoding="utf-8") as f:
             f.write(text)
 
-    def launch(self, spec):
-        status, body, _ = self.server.post("/api/v1/launch/jobs", spec)
-        self.assertEqual(status, 201, body)
-        return body["data"]
-
-    def job(self, job_id):
-        status, body, _ = self.server.get(f"/api/v1/launch/jobs/{job_id}")
-        self.assertEqual(status, 200, body)
-        return body["data"]
-
-    def wait(self, job_id, until, timeout=60, what="the condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            j = self.job(job_id)
-            if until(j):
-                return j
-            time.sleep(0.1)
-        raise AssertionError(f"job {job_id}: {what} not reached in {timeout} s: {json.dumps(j)[:3000]}"
-                             f"{self.cluster.log()}")
+    def diagnostics(self):
+        return self.cluster.log()
 
     def console(self, eid):
         status, body, _ = self.server.get(f"/api/v1/experiments/{eid}/console?limit=10000")

@@ -287,6 +287,14 @@ class Run:
         if self._control_file:  # requests made before this process started were for another one
             self.checkpoint_requested  # reads the file
             self._checkpoint_handled = self._checkpoint_seen[1]
+        # Where there is no control file (a pod on another machine), the requests are polled
+        # from Loupe every few seconds; the first answer is the baseline, as the file's is.
+        self._control_path = None
+        url = os.environ.get("LOUPE_CONTROL_URL") or ""
+        if not self._control_file and url.startswith(self.host.rstrip("/") + "/"):
+            self._control_path = url[len(self.host.rstrip("/")):]
+        self._control_polled = None
+        self._control_baseline = False
         self.id: Optional[int] = None  # the server's experiment id, known once connected
         self.stopped = False
         self.finished = False
@@ -565,8 +573,8 @@ class Run:
                     self._checkpoint_seen = (mtime, n)
             except (OSError, ValueError, TypeError, AttributeError):
                 pass
-            if self._checkpoint_seen[1] > self._checkpoint_handled:
-                return True
+        if (self._control_file or self._control_path) and self._checkpoint_seen[1] > self._checkpoint_handled:
+            return True
         if self._checkpoint_every > 0 and self._last_step >= 0:
             # Due when a logged step reaches the next multiple after the last checkpoint (or 0).
             done = 0 if self._checkpoint_step is None else self._checkpoint_step // self._checkpoint_every
@@ -887,12 +895,28 @@ class Run:
             self._backoff = 0.5  # the server answers again: the next failure waits briefly
         if self._replaying:
             return  # a replay is no sign of life: heartbeats would revive a run that ended
+        if self._control_path and (self._control_polled is None or time.monotonic() - self._control_polled >= 5.0):
+            self._poll_control()
         if time.time() - self._last_contact > self._heartbeat_interval:
             r = _http.request(self.host, "POST", f"/api/v1/experiments/{self.id}/heartbeat")
             if r.ok:
                 self._on_status(r.data.get("status"))
             elif r.status == 410:
                 self._on_deleted(r)
+
+    def _poll_control(self):
+        self._control_polled = time.monotonic()
+        r = _http.request(self.host, "GET", self._control_path, timeout=10.0)
+        if not r.ok:
+            return
+        try:
+            n = int(r.data.get("checkpoint_request", 0))
+        except (TypeError, ValueError, AttributeError):
+            return
+        if not self._control_baseline:  # requests made before this process started were for another one
+            self._control_baseline = True
+            self._checkpoint_handled = max(self._checkpoint_handled, n)
+        self._checkpoint_seen = (time.time(), n)
 
     def _send(self, record, blob):
         base = f"/api/v1/experiments/{self.id}"

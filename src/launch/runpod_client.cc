@@ -1,0 +1,230 @@
+#include "launch/runpod_client.h"
+
+#include <cmath>
+#include <utility>
+
+#include "common/time_util.h"
+#include "llm/sse_parser.h"
+
+namespace loupe::launch {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxAnswerBytes = 8 << 20;
+
+// A percent RunPod reports (documented as integers; a float is taken as it is).
+double Percent(const json& obj, const char* key) {
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number()) return -1;
+  const double v = obj[key].get<double>();
+  return std::isfinite(v) ? v : -1;
+}
+
+std::string Describe(const json& problem) {
+  std::string detail = problem.value("detail", std::string());
+  if (problem.contains("errors") && problem["errors"].is_array()) {
+    for (const json& e : problem["errors"]) {
+      if (e.is_string()) detail += (detail.empty() ? "" : "; ") + e.get<std::string>();
+    }
+  }
+  return detail;
+}
+
+}  // namespace
+
+json CreatePodBody(const RunPodCreate& c) {
+  json body = {{"name", c.name},
+               {"image", c.image},
+               {"cloud", c.cloud},
+               {"gpu", {{"id", c.gpu_id}, {"count", c.gpu_count}}},
+               {"disk", c.disk_gb},
+               {"env", c.env},
+               {"args", c.args}};
+  if (!c.data_centers.empty()) body["dataCenterIds"] = c.data_centers;
+  return body;
+}
+
+Result<RunPodPod> ParsePod(const json& pod) {
+  if (!pod.is_object() || !pod.contains("id") || !pod["id"].is_string() || !pod.contains("status") ||
+      !pod["status"].is_string()) {
+    return Status::Corrupt("RunPod answered with something that is not a pod (no id or status)");
+  }
+  RunPodPod p;
+  p.id = pod["id"].get<std::string>();
+  p.status = pod["status"].get<std::string>();
+  if (pod.contains("cost") && pod["cost"].is_number() && std::isfinite(pod["cost"].get<double>())) {
+    p.cost = std::max(0.0, pod["cost"].get<double>());
+  }
+  if (pod.contains("dataCenterId") && pod["dataCenterId"].is_string()) p.data_center = pod["dataCenterId"].get<std::string>();
+  // Null while the pod is not running; {} or a part of it otherwise (every field is optional).
+  if (pod.contains("runtime") && pod["runtime"].is_object()) {
+    const json& rt = pod["runtime"];
+    if (rt.contains("uptime") && rt["uptime"].is_number()) p.uptime = rt["uptime"].get<int64_t>();
+    if (rt.contains("gpus") && rt["gpus"].is_array()) {
+      for (const json& g : rt["gpus"]) {
+        p.gpus.push_back({std::max(0.0, Percent(g, "util")), std::max(0.0, Percent(g, "memoryUtil"))});
+      }
+    }
+    if (rt.contains("cpu")) p.cpu_util = Percent(rt["cpu"], "util");
+    if (rt.contains("memory")) p.memory_util = Percent(rt["memory"], "util");
+  }
+  return p;
+}
+
+Result<std::vector<RunPodGpuType>> ParseGpuTypes(const json& body) {
+  if (!body.is_object() || !body.contains("gpus") || !body["gpus"].is_array()) {
+    return Status::Corrupt("RunPod's GPU catalog has no `gpus` list");
+  }
+  std::vector<RunPodGpuType> out;
+  for (const json& g : body["gpus"]) {
+    if (!g.is_object() || !g.contains("id") || !g["id"].is_string() || !g.contains("price") ||
+        !g["price"].is_object()) {
+      return Status::Corrupt("RunPod's GPU catalog has an entry without an id or price");
+    }
+    RunPodGpuType t;
+    t.id = g["id"].get<std::string>();
+    t.name = g.value("name", t.id);
+    if (g.contains("memory") && g["memory"].is_number()) t.memory_gb = g["memory"].get<int>();
+    t.secure = g.value("secure", false);
+    t.community = g.value("community", false);
+    const json& price = g["price"];
+    if (price.contains("secure") && price["secure"].is_number()) t.price_secure = price["secure"].get<double>();
+    if (price.contains("community") && price["community"].is_number()) t.price_community = price["community"].get<double>();
+    if (g.contains("maxCount") && g["maxCount"].is_object()) {
+      t.max_secure = g["maxCount"].value("secure", 0);
+      t.max_community = g["maxCount"].value("community", 0);
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status RunPodError(long http_status, const std::string& body) {
+  const json problem = json::parse(body, nullptr, false);
+  std::string detail = problem.is_object() ? Describe(problem) : "";
+  if (detail.empty()) detail = body.substr(0, 300);
+  const std::string what = "RunPod answered " + std::to_string(http_status) + (detail.empty() ? "" : ": " + detail);
+  switch (http_status) {
+    case 401: return Status::Unauthenticated(what + " (is the API key right?)");
+    case 402: return Status::Forbidden(what + " (the account's balance is too low)");
+    case 403: return Status::Forbidden(what);
+    case 404: return Status::NotFound(what);
+    case 409: return Status::Conflict(what);
+    case 429: return Status::RateLimited(what);
+    case 400:
+    case 422: return Status::InvalidArgument(what);
+    default: return Status::Unavailable(what);
+  }
+}
+
+Result<json> RunPodClient::Call(const std::string& method, const std::string& path, const std::string& key,
+                                const json* body) {
+  llm::OutboundRequest req;
+  req.method = method;
+  req.url = base_ + path;
+  req.headers = {{"Authorization", "Bearer " + key}, {"Accept", "application/json"}};
+  if (body) {
+    req.body = body->dump();
+    req.headers.emplace_back("Content-Type", "application/json");
+  }
+  req.connect_timeout_ms = 10000;
+  req.timeout_ms = 30000;
+  req.idle_timeout_s = 20;
+  LOUPE_ASSIGN_OR_RETURN(llm::FetchResult r, http_.Fetch(std::move(req), kMaxAnswerBytes));
+  if (r.head.status == 204) return json(nullptr);
+  if (r.head.status < 200 || r.head.status >= 300) return RunPodError(r.head.status, r.body);
+  json out = json::parse(r.body, nullptr, false);
+  if (out.is_discarded()) return Status::Unavailable("RunPod's answer to " + path + " is not JSON");
+  return out;
+}
+
+Result<std::vector<RunPodGpuType>> RunPodClient::GpuTypes(const std::string& key) {
+  LOUPE_ASSIGN_OR_RETURN(json body, Call("GET", "/v2/catalog/gpus", key, nullptr));
+  return ParseGpuTypes(body);
+}
+
+Result<RunPodPod> RunPodClient::CreatePod(const std::string& key, const RunPodCreate& c) {
+  const json body = CreatePodBody(c);
+  LOUPE_ASSIGN_OR_RETURN(json pod, Call("POST", "/v2/pods", key, &body));
+  return ParsePod(pod);
+}
+
+Result<RunPodPod> RunPodClient::GetPod(const std::string& key, const std::string& id) {
+  LOUPE_ASSIGN_OR_RETURN(json pod, Call("GET", "/v2/pods/" + id, key, nullptr));
+  return ParsePod(pod);
+}
+
+Result<std::vector<std::pair<std::string, RunPodPod>>> RunPodClient::ListPods(const std::string& key) {
+  LOUPE_ASSIGN_OR_RETURN(json body, Call("GET", "/v2/pods", key, nullptr));
+  if (!body.is_object() || !body.contains("pods") || !body["pods"].is_array()) {
+    return Status::Corrupt("RunPod's list of pods has no `pods`");
+  }
+  std::vector<std::pair<std::string, RunPodPod>> out;
+  for (const json& p : body["pods"]) {
+    LOUPE_ASSIGN_OR_RETURN(RunPodPod pod, ParsePod(p));
+    out.emplace_back(p.value("name", std::string()), std::move(pod));
+  }
+  return out;
+}
+
+Status RunPodClient::Action(const std::string& key, const std::string& id, const std::string& action) {
+  const json body = {{"action", action}};
+  Result<json> r = Call("POST", "/v2/pods/" + id + "/action", key, &body);
+  if (!r.ok() && action == "terminate" && r.status().code() == Code::kNotFound) return Status::Ok();
+  return r.status();
+}
+
+std::shared_ptr<llm::OutboundCall> RunPodClient::StreamLogs(const std::string& key, const std::string& id,
+                                                            const std::string& last_event_id, int tail,
+                                                            std::function<void(std::vector<RunPodLogLine>)> on_lines,
+                                                            std::function<void(const Status&)> on_end) {
+  llm::OutboundRequest req;
+  req.method = "GET";
+  req.url = base_ + "/v2/pods/" + id + "/logs?source=container&tail=" + std::to_string(tail);
+  req.headers = {{"Authorization", "Bearer " + key}, {"Accept", "text/event-stream"}};
+  if (!last_event_id.empty()) req.headers.emplace_back("Last-Event-ID", last_event_id);
+  req.timeout_ms = int64_t{24} * 3600 * 1000;  // a stream lives as long as the pod; reopened when it ends
+  req.idle_timeout_s = 600;                    // RunPod documents no keep-alive: a quiet job is not a dead stream
+  struct State {
+    llm::SseParser parser;
+    long status = 0;
+    std::string error_body;
+  };
+  auto state = std::make_shared<State>();
+  llm::OutboundCallbacks cb;
+  cb.on_head = [state](const llm::ResponseHead& head) {
+    state->status = head.status;
+    return true;
+  };
+  cb.on_body = [state, on_lines](std::string_view bytes) {
+    if (state->status != 200) {
+      if (state->error_body.size() < 4096) state->error_body.append(bytes.substr(0, 4096));
+      return true;
+    }
+    std::vector<RunPodLogLine> lines;
+    Status s = state->parser.Feed(bytes, [&](llm::SseEvent& e) {
+      const json data = json::parse(e.data, nullptr, false);
+      if (!data.is_object() || !data.contains("line") || !data["line"].is_string()) return Status::Ok();
+      RunPodLogLine l;
+      l.id = e.id;
+      l.text = data["line"].get<std::string>();
+      l.source = data.value("source", std::string("container"));
+      if (data.contains("ts") && data["ts"].is_string()) l.ts = ParseIsoMicros(data["ts"].get<std::string>()).value_or(0);
+      lines.push_back(std::move(l));
+      return Status::Ok();
+    });
+    if (!lines.empty()) on_lines(std::move(lines));
+    return s.ok();
+  };
+  cb.on_done = [state, on_end](const Status& s, long status) {
+    if (s.ok() && status != 200 && status != 0) {
+      on_end(RunPodError(status, state->error_body));
+    } else {
+      on_end(s);
+    }
+  };
+  return http_.Submit(std::move(req), std::move(cb));
+}
+
+}  // namespace loupe::launch

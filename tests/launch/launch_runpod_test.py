@@ -1,0 +1,266 @@
+"""Training jobs on RunPod, against the RunPod STAND-IN (runpod_standin.py: RunPod's REST v2
+pod, catalogue and log API as its OpenAPI document gives them; a pod's container is its
+command run on this machine). The spec is checked against RunPod's catalogue before any pod
+exists; a job runs in a pod that downloads the job from Loupe with a token of its own, logs
+through the SDK, streams its output into the console and is billed at the pod's own rate;
+the pod is deleted and the token revoked at the end; a stop reaches the script as SIGTERM;
+a failure restarts in a new pod; "checkpoint now" reaches a pod over HTTP; a container that
+dies without a word is lost; a Loupe killed with kill -9 follows its pod again without
+storing a line twice."""
+import json
+import os
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
+sys.path.insert(0, os.path.dirname(__file__))
+from loupe_server import LoupeServer  # noqa: E402
+from job_api import JobApi  # noqa: E402
+from runpod_standin import RunPodStandIn, free_port  # noqa: E402
+
+# Standard library and the SDK only (the package brings the SDK into the pod).
+SCRIPT = textwrap.dedent("""\
+    import os, signal, sys, time
+    import loupe
+
+    def on_term(*_):
+        print("got TERM", flush=True)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, on_term)
+    run = loupe.init()
+    steps = int(os.environ.get("STEPS", "20"))
+    if os.environ.get("FAIL_FIRST") and os.environ["LOUPE_JOB_SEGMENT"] == "1":
+        print("first pod fails", flush=True)
+        sys.exit(3)
+    for step in range(1, steps + 1):
+        run.log({"loss": 1.0 / step}, step=step)
+        print(f"line {step}", flush=True)
+        if run.checkpoint_requested:
+            os.makedirs("ckpt", exist_ok=True)
+            with open("ckpt/state.txt", "w") as f:
+                f.write(str(step))
+            run.save_checkpoint("ckpt", step=step, metrics={"loss": 1.0 / step})
+            print(f"checkpoint at {step}", flush=True)
+            if os.environ.get("EXIT_AFTER_CHECKPOINT"):
+                break
+        time.sleep(float(os.environ.get("PAUSE", "0.05")))
+    run.finish()
+    print("done", flush=True)
+    """)
+
+
+class LaunchRunPodTest(JobApi, unittest.TestCase):
+    def setUp(self):
+        self.runpod = RunPodStandIn()
+        self.addCleanup(self.runpod.stop)
+        self.port = free_port()
+        self.server = self.start_server()
+        self.addCleanup(lambda: self.server.cleanup())
+        self.code = tempfile.mkdtemp(prefix="loupe-code-")
+        with open(os.path.join(self.code, "train.py"), "w", encoding="utf-8") as f:
+            f.write(SCRIPT)
+        status, body, _ = self.server.request("PUT", "/api/v1/secrets/runpod", {"value": self.runpod.key})
+        self.assertEqual(status, 200, body)
+
+    def start_server(self, data_dir=None, public=True):
+        os.environ["LOUPE_RUNPOD_URL"] = self.runpod.url
+        args = ["--public-url", f"http://127.0.0.1:{self.port}/"] if public else []
+        return LoupeServer(data_dir=data_dir, port=self.port if public else None, extra_args=args).start()
+
+    def spec(self, **extra):
+        s = {"name": "pod-job", "project": "runpod", "command": "python3 train.py", "workdir": self.code,
+             "executor": "runpod", "runpod": {"image": "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"},
+             "resources": {"gpus": 2, "gpu_type": "NVIDIA GeForce RTX 4090"}, "stop_grace_seconds": 5}
+        for k, v in extra.items():
+            if isinstance(v, dict) and isinstance(s.get(k), dict):
+                s[k] = {**s[k], **v}
+            else:
+                s[k] = v
+        return s
+
+    def diagnostics(self):
+        pods = {k: {**v, "env": "..."} for k, v in self.standin_pods().items()}
+        return f"pods: {json.dumps(pods)[:3000]}\n{self.server.log()[-3000:]}"
+
+    def standin_pods(self):
+        with urllib.request.urlopen(self.runpod.url + "/_standin/pods") as r:
+            return json.load(r)
+
+    def created_bodies(self):
+        with urllib.request.urlopen(self.runpod.url + "/_standin/requests") as r:
+            return [q["body"] for q in json.load(r) if q["method"] == "POST" and q["path"] == "/v2/pods"]
+
+    def console(self, eid):
+        status, body, _ = self.server.get(f"/api/v1/experiments/{eid}/console?limit=10000")
+        self.assertEqual(status, 200, body)
+        return [line["text"] for line in body["data"]["lines"]]
+
+    def series(self, eid, key):
+        status, body, _ = self.server.get(f"/api/v1/experiments/{eid}/series?key={key}")
+        self.assertEqual(status, 200, body)
+        return body["data"]
+
+    def check(self, spec):
+        status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", spec)
+        self.assertEqual(status, 200, body)
+        return {p["field"]: p["message"] for p in body["data"]["problems"]}
+
+    def test_the_spec_is_checked_against_runpods_catalogue_before_any_pod(self):
+        self.assertEqual(self.check(self.spec()), {})
+        problems = self.check(self.spec(resources={"gpu_type": "RTX 4090"}))
+        self.assertIn("did you mean 'NVIDIA GeForce RTX 4090'", problems["resources.gpu_type"])
+        problems = self.check(self.spec(resources={"gpus": 9}))
+        self.assertIn("at most 8 NVIDIA GeForce RTX 4090 on one pod", problems["resources.gpus"])
+        problems = self.check(self.spec(resources={"gpu_type": "NVIDIA A100 80GB PCIe", "gpus": 1},
+                                        runpod={"cloud": "COMMUNITY"}))
+        self.assertIn("COMMUNITY cloud", problems["runpod.cloud"])
+        problems = self.check(self.spec(runpod={"secret": "nope"}))
+        self.assertIn("no RunPod API key", problems["runpod.secret"])
+        self.server.request("PUT", "/api/v1/secrets/wrong", {"value": "not-the-key"})
+        problems = self.check(self.spec(runpod={"secret": "wrong"}))
+        self.assertIn("RunPod answered 401", problems["runpod.secret"])
+        problems = self.check(self.spec(runpod={"bogus": 1}, env={"RUNPOD_X": "1"}))
+        self.assertIn("unknown key", problems["runpod.bogus"])
+        self.assertIn("RunPod sets RUNPOD_", problems["env.RUNPOD_X"])
+        problems = self.check(self.spec(resources={"gpus": 0, "gpu_type": None}))
+        self.assertIn("at least 1 GPU", problems["resources.gpus"])
+        self.assertEqual(self.created_bodies(), [])  # nothing was created by a check
+        status, body, _ = self.server.get("/api/v1/launch/runpod/gpus")
+        self.assertEqual(status, 200, body)
+        rtx = next(g for g in body["data"]["gpus"] if g["id"] == "NVIDIA GeForce RTX 4090")
+        self.assertEqual(rtx["secure"], {"offered": True, "price_per_gpu_hour": 0.5, "max_gpus": 8})
+        self.assertEqual(rtx["memory_gb"], 24)
+        # Without --public-url the pod could not reach Loupe: refused, said how to fix.
+        other = self.start_server(public=False)
+        self.addCleanup(other.cleanup)
+        other.request("PUT", "/api/v1/secrets/runpod", {"value": self.runpod.key})
+        status, body, _ = other.post("/api/v1/launch/jobs?check=1", self.spec())
+        problems = {p["field"]: p["message"] for p in body["data"]["problems"]}
+        self.assertIn("--public-url", problems["executor"])
+
+    def test_a_job_runs_in_a_pod_streams_its_log_and_is_billed_at_the_pods_rate(self):
+        job = self.launch(self.spec(env={"STEPS": "30"}))
+        done = self.wait(job["id"], lambda j: j["state"] == "finished", what="finished")
+        eid = done["experiment_id"]
+        lines = self.console(eid)
+        for step in range(1, 31):
+            self.assertEqual(lines.count(f"line {step}"), 1, lines)
+        self.assertIn("[loupe-job] exit 0", lines)
+        self.assertEqual(done["exit"], "exit code 0")
+        # The SDK in the pod logged to Loupe through the public URL.
+        loss = self.series(eid, "loss")
+        self.assertEqual([p[0] for p in loss["points"]], list(range(1, 31)))
+        # Billed at what the pod reports: 2 x $0.50 (the stand-in's catalogue price).
+        self.assertEqual(done["rate_per_hour"], 1.0)
+        self.assertAlmostEqual(done["cost"], done["elapsed_seconds"] / 3600 * 1.0, places=6)
+        # The pod's GPU use, from RunPod's runtime block.
+        util = self.series(eid, "pod/gpu.1.utilization")
+        self.assertGreater(len(util["points"]), 0)
+        self.assertEqual({p[1] for p in util["points"]}, {87.0})
+        self.assertEqual({p[1] for p in self.series(eid, "pod/gpu.0.memory.percent")["points"]}, {42.0})
+        # What RunPod was sent: its documented keys only, the job's env and none of Loupe's.
+        (body,) = self.created_bodies()
+        self.assertEqual(set(body), {"name", "image", "cloud", "gpu", "disk", "env", "args"})
+        self.assertEqual(body["gpu"], {"id": "NVIDIA GeForce RTX 4090", "count": 2})
+        self.assertEqual(body["cloud"], "SECURE")
+        env = body["env"]
+        self.assertEqual(env["STEPS"], "30")
+        self.assertEqual(env["LOUPE_URL"], f"http://127.0.0.1:{self.port}")
+        self.assertNotIn("PATH", env)
+        self.assertNotIn("HOME", env)
+        self.assertNotEqual(env["LOUPE_API_KEY"], self.server.token)  # a token of the job's own ...
+        status, _, _ = self.server.request("GET", "/api/v1/launch/jobs", headers={
+            "Authorization": f"Bearer {env['LOUPE_API_KEY']}"})
+        self.assertEqual(status, 401)  # ... revoked at the end
+        self.assertNotIn(env["LOUPE_API_KEY"], "\n".join(lines))
+        # The pod is deleted: RunPod bills a pod until then.
+        self.assertEqual(self.standin_pods()[done["runpod_pod_id"]]["status"], "TERMINATED")
+
+    def test_a_stop_reaches_the_script_as_sigterm_and_the_pod_is_deleted(self):
+        job = self.launch(self.spec(env={"STEPS": "100000"}))
+        running = self.wait(job["id"], lambda j: j["state"] == "running", what="running")
+        self.wait(job["id"], lambda j: "line 3" in self.console(j["experiment_id"]), what="output")
+        status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop", {})
+        self.assertEqual(status, 200, body)
+        done = self.wait(job["id"], lambda j: j["state"] == "stopped", what="stopped")
+        lines = self.console(done["experiment_id"])
+        self.assertIn("got TERM", lines)
+        self.assertIn("[loupe-job] exit 0", lines)
+        self.assertEqual(self.standin_pods()[running["runpod_pod_id"]]["status"], "TERMINATED")
+
+    def test_a_failure_restarts_in_a_new_pod(self):
+        job = self.launch(self.spec(env={"FAIL_FIRST": "1", "STEPS": "3"}, restart={"max_restarts": 1}))
+        done = self.wait(job["id"], lambda j: j["state"] in ("finished", "failed", "lost"), what="ended")
+        self.assertEqual(done["state"], "finished", done)
+        self.assertEqual(done["restarts"], 1)
+        self.assertEqual(len(self.created_bodies()), 2)
+        self.assertEqual(done["segments"], 2)
+        pods = self.standin_pods()
+        self.assertEqual(sorted(p["status"] for p in pods.values()), ["TERMINATED", "TERMINATED"])
+        lines = self.console(done["experiment_id"])
+        self.assertIn("first pod fails", lines)
+        self.assertIn("[loupe-job] exit 3", lines)
+        self.assertIn("done", lines)
+
+    def test_checkpoint_now_reaches_a_pod_over_http(self):
+        job = self.launch(self.spec(env={"STEPS": "100000", "EXIT_AFTER_CHECKPOINT": "1"},
+                                    checkpoint={"keep_latest": 3}))
+        self.wait(job["id"], lambda j: "line 3" in self.console(j["experiment_id"]), what="output")
+        status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/checkpoint", {})
+        self.assertEqual(status, 200, body)
+        done = self.wait(job["id"], lambda j: j["state"] == "finished", timeout=60, what="finished")
+        self.assertTrue(any(l.startswith("checkpoint at ") for l in self.console(done["experiment_id"])))
+        status, body, _ = self.server.get(f"/api/v1/launch/jobs/{job['id']}")
+        self.assertEqual(len(body["data"]["checkpoints"]), 1, body["data"].get("checkpoints"))
+
+    def test_a_container_that_dies_without_a_word_is_lost(self):
+        job = self.launch(self.spec(env={"STEPS": "100000"}))
+        running = self.wait(job["id"], lambda j: j["state"] == "running", what="running")
+        self.wait(job["id"], lambda j: "line 2" in self.console(j["experiment_id"]), what="output")
+        self.runpod.crash(running["runpod_pod_id"])
+        done = self.wait(job["id"], lambda j: j["state"] == "lost", timeout=40, what="lost")
+        self.assertIn("without the command's exit status", done["message"])
+
+    def test_a_pod_that_cannot_be_created_fails_the_job_with_runpods_words(self):
+        self.runpod.fail("create", 400, detail="There are no instances currently available")
+        job = self.launch(self.spec())
+        done = self.wait(job["id"], lambda j: j["state"] == "failed", what="failed")
+        self.assertIn("There are no instances currently available", done["message"])
+
+    def test_runpod_failing_for_a_while_delays_the_pod_and_a_left_pod_is_deleted(self):
+        # A pod a Loupe made and never recorded (it died in between) has the job's pod name.
+        req = urllib.request.Request(self.runpod.url + "/v2/pods", method="POST", data=json.dumps({
+            "name": "loupe-job-1-1", "image": "x", "gpu": {"id": "NVIDIA GeForce RTX 4090"}, "args": "sleep 600"}).encode(),
+            headers={"Authorization": f"Bearer {self.runpod.key}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            left = json.load(r)["id"]
+        self.runpod.fail("create", 503, detail="upstream unavailable")
+        job = self.launch(self.spec(env={"STEPS": "3"}))
+        self.assertEqual(job["id"], 1)
+        waiting = self.wait(job["id"], lambda j: "trying again" in j["message"], what="a retry")
+        self.assertEqual(waiting["state"], "queued")
+        self.assertIn("RunPod answered 503: upstream unavailable", waiting["message"])
+        done = self.wait(job["id"], lambda j: j["state"] == "finished", timeout=60, what="finished")
+        self.assertEqual(self.standin_pods()[left]["status"], "TERMINATED")
+        self.assertTrue(any(f"deleted RunPod pod {left}" in e["message"] for e in done["events"]), done["events"])
+        self.assertEqual(len(self.created_bodies()), 3)  # the left pod, the refused create, the job's pod
+
+    def test_a_restarted_loupe_follows_its_pod_and_stores_each_line_once(self):
+        job = self.launch(self.spec(env={"STEPS": "80", "PAUSE": "0.1"}))
+        self.wait(job["id"], lambda j: "line 10" in self.console(j["experiment_id"]), what="output")
+        self.server.kill9()
+        time.sleep(1.0)
+        self.server = self.start_server(data_dir=self.server.data_dir)
+        self.server.own_dir = True
+        done = self.wait(job["id"], lambda j: j["state"] == "finished", timeout=90, what="finished")
+        lines = self.console(done["experiment_id"])
+        for step in range(1, 81):
+            self.assertEqual(lines.count(f"line {step}"), 1, f"line {step}: {lines}")
+
+
+if __name__ == "__main__":
+    unittest.main()
