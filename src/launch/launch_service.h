@@ -123,6 +123,18 @@ class LaunchService {
   // The GPU memory a fine-tuning config needs (launch/gpu_memory.h), and whether each of this
   // machine's GPUs holds it.
   Result<nlohmann::json> Estimate(const nlohmann::json& model) const;
+  // The GPU picker (gpu_picker.cc): every GPU type Loupe knows (launch/gpu_catalog.h), RunPod
+  // lists or this machine has, with where it can be had and at what hourly price (RunPod's
+  // catalogue, read with the key in `secret`; the configured prices; this machine), at least
+  // `min_memory_gb`, sorted by "price", "price_per_tflop" or "memory"; with `need_gb` > 0
+  // (a memory estimate), whether each holds it.
+  struct GpuPickerQuery {
+    double min_memory_gb = 0;
+    std::string sort = "price";
+    double need_gb = 0;
+    std::string secret = "runpod";
+  };
+  Result<nlohmann::json> GpuPickerJson(const GpuPickerQuery& q);
 
   // RunPod's GPU types (id, name, memory, prices per cloud, most per pod), read with the key
   // in the secret `secret`.

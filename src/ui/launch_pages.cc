@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/ascii_case.h"
+#include "common/display_text.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
+#include "web/launch_api.h"
 
 namespace loupe {
 
@@ -236,12 +239,69 @@ HttpResponse JobPage(launch::LaunchService& launches, const HttpRequest& req) {
   return HtmlPage(frame, RenderTemplate("launch_job", view));
 }
 
+std::string Number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+HttpResponse GpuPage(launch::LaunchService& launches, const HttpRequest& req) {
+  PageFrame frame{"GPU picker", {{"Home", "/"}, {"Training jobs", "/launch"}, {"GPU picker", ""}}, "launch", false, {}};
+  Result<launch::LaunchService::GpuPickerQuery> q = GpuPickerQueryOf(req);
+  if (!q.ok()) return HtmlErrorPage(q.status(), frame);
+  Result<json> picked = launches.GpuPickerJson(*q);
+  if (!picked.ok()) return HtmlErrorPage(picked.status(), frame);
+  json rows = json::array();
+  for (const json& g : (*picked)["gpus"]) {
+    json offers = json::array();
+    for (const json& o : g["offers"]) {
+      const std::string provider = o["provider"].get<std::string>();
+      std::string text;
+      if (provider == "runpod") {
+        text = "RunPod " + AsciiLower(o["cloud"].get<std::string>()) + ": " + FormatDollars(o["price_per_gpu_hour"].get<double>()) +
+               "/h, up to " + std::to_string(o["max_gpus"].get<int>()) + " per pod";
+      } else if (provider == "your prices") {
+        text = "your price: " + FormatDollars(o["price_per_gpu_hour"].get<double>()) + "/h";
+      } else {
+        text = "this machine: " + std::to_string(o["count"].get<int>()) + " (" + o["name"].get<std::string>() + ")";
+      }
+      offers.push_back({{"text", text}});
+    }
+    rows.push_back({{"name", g["name"]},
+                    {"source", g["source"].is_string() ? g["source"] : json("")},
+                    {"memory", Number(g["memory_gb"].get<double>()) + " GB"},
+                    {"architecture", g["architecture"].is_string() ? g["architecture"] : json("—")},
+                    {"tflops", g["bf16_tflops"].is_number() ? Number(g["bf16_tflops"].get<double>()) : "—"},
+                    {"offers", offers},
+                    {"cheapest", g["cheapest_per_gpu_hour"].is_number() ? FormatDollars(g["cheapest_per_gpu_hour"].get<double>()) + "/h" : "—"},
+                    {"per_pflop", g["per_pflop_hour"].is_number() ? FormatDollars(g["per_pflop_hour"].get<double>()) : "—"},
+                    {"fits", g["fits"].is_boolean() && g["fits"].get<bool>()}});
+  }
+  json sorts = json::array();
+  for (auto [value, label] : {std::pair<const char*, const char*>{"price", "price per GPU-hour"},
+                              {"price_per_tflop", "price per PFLOP-hour"},
+                              {"memory", "memory"}}) {
+    sorts.push_back({{"value", value}, {"label", label}, {"selected", q->sort == value}});
+  }
+  const json& runpod = (*picked)["runpod"];
+  json view = {{"table_date", (*picked)["table_date"]},
+               {"rows", rows},
+               {"has_rows", !rows.empty()},
+               {"has_need", q->need_gb > 0},
+               {"min_memory", q->min_memory_gb > 0 ? Number(q->min_memory_gb) : ""},
+               {"need", q->need_gb > 0 ? Number(q->need_gb) : ""},
+               {"sorts", sorts},
+               {"runpod_error", runpod.contains("error") ? runpod["error"] : json(false)}};
+  return HtmlPage(frame, RenderTemplate("launch_gpus", view));
+}
+
 }  // namespace
 
 
 std::vector<Route> LaunchPageRoutes(launch::LaunchService& launches) {
   std::vector<Route> r;
   r.push_back({"GET", "/launch", [&](const HttpRequest& req) { return ListPage(launches, req); }});
+  r.push_back({"GET", "/launch/gpus", [&](const HttpRequest& req) { return GpuPage(launches, req); }});
   r.push_back({"GET", "/launch/:id", [&](const HttpRequest& req) { return JobPage(launches, req); }});
   r.push_back({"GET", "/launch/:id/live", [&](const HttpRequest& req) {
     HttpResponse resp;

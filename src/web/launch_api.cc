@@ -1,5 +1,8 @@
 #include "web/launch_api.h"
 
+#include <cmath>
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "web/json_util.h"
@@ -27,6 +30,23 @@ json ProblemsJson(const std::vector<launch::SpecProblem>& problems) {
 }
 
 }  // namespace
+
+Result<launch::LaunchService::GpuPickerQuery> GpuPickerQueryOf(const HttpRequest& req) {
+  LOUPE_RETURN_IF_ERROR(OnlyQueryParams(req, {"min_memory_gb", "sort", "need_gb", "secret"}));
+  launch::LaunchService::GpuPickerQuery q;
+  for (auto [name, out] : {std::pair<const char*, double*>{"min_memory_gb", &q.min_memory_gb}, {"need_gb", &q.need_gb}}) {
+    const std::string* v = req.Query(name);
+    if (!v || v->empty()) continue;
+    char* end = nullptr;
+    *out = std::strtod(v->c_str(), &end);
+    if (v->size() > 32 || end != v->c_str() + v->size() || !std::isfinite(*out) || *out < 0 || *out > 1e6) {
+      return Status::InvalidArgument(std::string(name) + " must be a number from 0 to 1,000,000");
+    }
+  }
+  if (const std::string* v = req.Query("sort"); v && !v->empty()) q.sort = *v;
+  if (const std::string* v = req.Query("secret"); v && !v->empty()) q.secret = *v;
+  return q;
+}
 
 std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
   std::vector<Route> r;
@@ -85,6 +105,11 @@ std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
     LOUPE_ASSIGN_OR_RESPOND(LaunchJob job, launches.Job(id));
     return JsonOk({{"checkpoint_request", job.checkpoint_requests}, {"state", job.state}});
   })});
+  r.push_back(WithAccess(Access::kRead, Offload({"GET", "/api/v1/launch/gpus", [&](const HttpRequest& req) {
+    LOUPE_ASSIGN_OR_RESPOND(launch::LaunchService::GpuPickerQuery q, GpuPickerQueryOf(req));
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.GpuPickerJson(q));
+    return JsonOk(out);
+  }})));
   // RunPod's GPU types with their prices, read with the key in the secret named `secret`.
   r.push_back(WithAccess(Access::kRead, Offload({"GET", "/api/v1/launch/runpod/gpus", [&](const HttpRequest& req) {
     if (Status s = OnlyQueryParams(req, {"secret"}); !s.ok()) return JsonError(s);

@@ -25,7 +25,7 @@ test('the launch form checks, lists problems and launches', async () => {
   await page.click('#launch-check');
   await page.waitForFunction(() => document.querySelectorAll('#launch-problems li').length === 2);
   const problems = await page.locator('#launch-problems li').allTextContents();
-  assert.deepEqual(problems.sort(), ["colour: unknown key (known: name, project, command, workdir, env, config, resources, executor, budget, restart, stop_grace_seconds, checkpoint, mounts, model, total_steps, slurm)",
+  assert.deepEqual(problems.sort(), ["colour: unknown key (known: name, project, command, workdir, env, config, resources, executor, budget, restart, stop_grace_seconds, checkpoint, mounts, model, total_steps, slurm, runpod)",
     "command: the script 'missing.py' is not in the working directory"]);
   await shot(page, 'launch-problems');
   await page.fill('#launch-form textarea[name=spec]',

@@ -142,6 +142,42 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         problems = {p["field"]: p["message"] for p in body["data"]["problems"]}
         self.assertIn("--public-url", problems["executor"])
 
+    def test_the_gpu_picker_prices_each_type_from_runpod_and_the_configured_prices(self):
+        self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"H100": 2.5}})
+        status, body, _ = self.server.get("/api/v1/launch/gpus?sort=price_per_tflop&need_gb=30")
+        self.assertEqual(status, 200, body)
+        data = body["data"]
+        self.assertTrue(data["runpod"]["read"])
+        rows = {g["name"]: g for g in data["gpus"]}
+        rtx = rows["RTX 4090"]  # RunPod's "NVIDIA GeForce RTX 4090", matched to the datasheet row
+        self.assertEqual(rtx["memory_gb"], 24)
+        self.assertEqual(rtx["bf16_tflops"], 165.2)
+        self.assertEqual([(o["cloud"], o["price_per_gpu_hour"], o["max_gpus"]) for o in rtx["offers"]],
+                         [("SECURE", 0.5, 8), ("COMMUNITY", 0.25, 4)])
+        self.assertEqual(rtx["cheapest_per_gpu_hour"], 0.25)
+        self.assertAlmostEqual(rtx["per_pflop_hour"], 0.25 / 0.1652, places=9)
+        self.assertIs(rtx["fits"], False)  # 24 GB < 30 GiB
+        a100 = rows["A100 80GB"]
+        self.assertEqual([o["cloud"] for o in a100["offers"]], ["SECURE"])  # not on community
+        self.assertIs(a100["fits"], True)
+        self.assertEqual(rows["H100 SXM"]["offers"], [{"provider": "your prices", "price_per_gpu_hour": 2.5}])
+        self.assertIsNone(rows["T4"]["per_pflop_hour"])  # no BF16
+        # Cheapest per PFLOP-hour first; the rows without a price after, by memory.
+        order = [g["name"] for g in data["gpus"]]
+        self.assertEqual(order[:5], ["RTX 4090", "H100 SXM", "H100 NVL", "H100 PCIe", "A100 80GB"])
+        self.assertEqual(order[5], "MI300X")  # 192 GB, unpriced
+        status, body, _ = self.server.get("/api/v1/launch/gpus?min_memory_gb=80&sort=price")
+        self.assertEqual({g["name"] for g in body["data"]["gpus"]},
+                         {"H200", "H100 NVL", "H100 PCIe", "H100 SXM", "A100 80GB", "MI300X"})
+        self.assertEqual(body["data"]["gpus"][0]["name"], "A100 80GB")  # $2.00 < $2.50
+        for bad in ["sort=cheap", "min_memory_gb=-1", "need_gb=abc", "bogus=1"]:
+            self.assertEqual(self.server.get(f"/api/v1/launch/gpus?{bad}")[0], 422, bad)
+        status, page = self.server.html("/launch/gpus?sort=price_per_tflop&need_gb=30")
+        self.assertEqual(status, 200)
+        self.assertIn("RunPod community: $0.2500/h, up to 4 per pod", page)
+        self.assertIn(f"<td class=\"num\">${0.25 / 0.1652:.2f}</td>", page)
+        self.assertIn("your price: $2.50/h", page)
+
     def test_a_job_runs_in_a_pod_streams_its_log_and_is_billed_at_the_pods_rate(self):
         job = self.launch(self.spec(env={"STEPS": "30"}))
         done = self.wait(job["id"], lambda j: j["state"] == "finished", what="finished")

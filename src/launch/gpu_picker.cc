@@ -1,0 +1,131 @@
+// LaunchService's GPU picker: the known GPU types with their offers, filtered and sorted.
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "launch/budget.h"
+#include "launch/gpu_catalog.h"
+#include "launch/launch_service.h"
+
+namespace loupe::launch {
+
+using json = nlohmann::json;
+
+namespace {
+
+struct Row {
+  std::string name;
+  double memory_gb = 0;
+  std::string architecture;
+  int year = 0;
+  double tflops = 0;
+  std::string source;
+  json offers = json::array();
+  std::optional<double> cheapest;  // USD per GPU-hour, the lowest offer with a price
+
+  void Offer(json offer) {
+    if (offer.contains("price_per_gpu_hour")) {
+      const double p = offer["price_per_gpu_hour"].get<double>();
+      if (p > 0 && (!cheapest || p < *cheapest)) cheapest = p;
+    }
+    offers.push_back(std::move(offer));
+  }
+  std::optional<double> PerPflop() const {  // USD per PFLOP-hour of peak dense BF16
+    if (!cheapest || tflops <= 0) return std::nullopt;
+    return *cheapest / (tflops / 1000);
+  }
+};
+
+}  // namespace
+
+Result<json> LaunchService::GpuPickerJson(const GpuPickerQuery& q) {
+  if (q.sort != "price" && q.sort != "price_per_tflop" && q.sort != "memory") {
+    return Status::InvalidArgument("sort must be price, price_per_tflop or memory");
+  }
+  if (!std::isfinite(q.min_memory_gb) || q.min_memory_gb < 0 || q.min_memory_gb > 1e6 || !std::isfinite(q.need_gb) ||
+      q.need_gb < 0 || q.need_gb > 1e6) {
+    return Status::InvalidArgument("min_memory_gb and need_gb must be numbers from 0 to 1,000,000");
+  }
+  std::vector<Row> rows;
+  for (const GpuSpec& g : KnownGpus()) rows.push_back({g.name, g.memory_gb, g.architecture, g.year, g.bf16_tflops, g.source});
+  // The row a name means: a known type's, else one of its own (a GPU the table lacks).
+  auto row_for = [&](const std::string& name, double memory_gb) -> Row& {
+    const GpuSpec* known = FindGpu(name);
+    const std::string key = known ? known->name : name;
+    for (Row& r : rows) {
+      if (r.name == key) return r;
+    }
+    rows.push_back({name, memory_gb});
+    return rows.back();
+  };
+  Result<std::map<std::string, double>> prices = store_.LaunchPrices();
+  if (prices.ok()) {
+    for (Row& r : rows) {
+      if (std::optional<double> p = GpuPrice(*prices, r.name, ""); p && *p > 0) {
+        r.Offer({{"provider", "your prices"}, {"price_per_gpu_hour", *p}});
+      }
+    }
+  }
+  std::map<std::string, int> here;
+  for (const GpuInfo& g : options_.gpus) ++here[g.name];
+  for (const auto& [name, count] : here) {
+    double memory = 0;
+    for (const GpuInfo& g : options_.gpus) {
+      if (g.name == name) memory = g.memory_gb;
+    }
+    row_for(name, memory).Offer({{"provider", "this machine"}, {"count", count}, {"name", name}});
+  }
+  json runpod = {{"read", false}};
+  Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(q.secret)
+                                                   : Result<std::string>(Status::NotFound("no secret store"));
+  if (!key.ok()) {
+    runpod["error"] = "no RunPod key (secret '" + q.secret + "'): RunPod's GPUs and prices are not shown";
+  } else if (Result<std::vector<RunPodGpuType>> types = RunPodCatalog(*key); !types.ok()) {
+    runpod["error"] = "RunPod's catalogue cannot be read: " + types.status().message();
+  } else {
+    runpod["read"] = true;
+    for (const RunPodGpuType& t : *types) {
+      Row& r = row_for(t.id, t.memory_gb);
+      for (const char* cloud : {"SECURE", "COMMUNITY"}) {
+        if (!t.Offered(cloud) || t.Price(cloud) <= 0) continue;
+        r.Offer({{"provider", "runpod"},
+                 {"cloud", cloud},
+                 {"gpu_id", t.id},
+                 {"price_per_gpu_hour", t.Price(cloud)},
+                 {"max_gpus", t.MaxCount(cloud)}});
+      }
+    }
+  }
+  std::vector<const Row*> shown;
+  for (const Row& r : rows) {
+    if (r.memory_gb >= q.min_memory_gb) shown.push_back(&r);
+  }
+  auto by = [&](const Row* a, const Row* b) {
+    if (q.sort == "memory" && a->memory_gb != b->memory_gb) return a->memory_gb > b->memory_gb;
+    const std::optional<double> x = q.sort == "price_per_tflop" ? a->PerPflop() : a->cheapest;
+    const std::optional<double> y = q.sort == "price_per_tflop" ? b->PerPflop() : b->cheapest;
+    if (q.sort != "memory" && x.has_value() != y.has_value()) return x.has_value();  // priced first
+    if (q.sort != "memory" && x && y && *x != *y) return *x < *y;
+    if (a->memory_gb != b->memory_gb) return a->memory_gb > b->memory_gb;
+    return a->name < b->name;
+  };
+  std::stable_sort(shown.begin(), shown.end(), by);
+  json out = json::array();
+  for (const Row* r : shown) {
+    const std::optional<double> per = r->PerPflop();
+    out.push_back({{"name", r->name},
+                   {"memory_gb", r->memory_gb},
+                   {"architecture", r->architecture.empty() ? json(nullptr) : json(r->architecture)},
+                   {"year", r->year ? json(r->year) : json(nullptr)},
+                   {"bf16_tflops", r->tflops > 0 ? json(r->tflops) : json(nullptr)},
+                   {"source", r->source.empty() ? json(nullptr) : json(r->source)},
+                   {"offers", r->offers},
+                   {"cheapest_per_gpu_hour", r->cheapest ? json(*r->cheapest) : json(nullptr)},
+                   {"per_pflop_hour", per ? json(*per) : json(nullptr)},
+                   {"fits", q.need_gb > 0 ? json(r->memory_gb >= q.need_gb) : json(nullptr)}});
+  }
+  return json{{"table_date", kGpuCatalogDate}, {"gpus", out}, {"runpod", runpod}, {"sort", q.sort},
+              {"min_memory_gb", q.min_memory_gb}, {"need_gb", q.need_gb > 0 ? json(q.need_gb) : json(nullptr)}};
+}
+
+}  // namespace loupe::launch
