@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,6 +38,18 @@ struct LaunchService::Active {
   bool ended = false;
   std::string log_error;  // why console lines are not being stored ("" while they are)
   std::string api_key;    // the key the job was given, kept out of its console
+  std::map<std::string, std::string> secret_env;  // env_secrets' values, read at each start, kept out of the console
+
+  // `text` with the job's key and secret values replaced by their names: a script printing
+  // its environment must not show them to the run's readers.
+  void HideSecrets(std::string& text) const {
+    auto hide = [&](const std::string& value, const std::string& as) {
+      if (value.size() < 4) return;  // too short to tell from ordinary text
+      for (size_t at = 0; (at = text.find(value, at)) != std::string::npos; at += as.size()) text.replace(at, value.size(), as);
+    };
+    hide(api_key, "[LOUPE_API_KEY]");
+    for (const auto& [k, v] : secret_env) hide(v, "[secret " + spec.env_secrets.at(k) + "]");
+  }
   int64_t next_checkpoint_at = 0;  // micros: the policy's next timed request (0: none)
   int64_t budget_wait_until = 0;   // micros: a budget stop waits for its checkpoint until then
   int64_t newest_before = 0;       // the newest checkpoint's id when that checkpoint was asked

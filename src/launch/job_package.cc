@@ -111,6 +111,9 @@ std::string RunScript(const LaunchJob& job, const JobSpec& spec) {
   // The SDK of the Loupe that made the package, for a Python where it is not installed.
   s += "python3 -c 'import loupe' 2>/dev/null || export PYTHONPATH=\"$(cd ../sdk && pwd)${PYTHONPATH:+:$PYTHONPATH}\"\n";
   for (const auto& [k, v] : spec.env) s += "export " + k + "=" + ShellQuote(v) + "\n";
+  for (const auto& [k, name] : spec.env_secrets) {
+    s += "# " + k + " held the Loupe secret '" + name + "' (not in this package): export it before running\n";
+  }
   s += "exec /bin/bash -c " + ShellQuote(spec.command) + "\n";  // as Loupe ran it
   return s;
 }

@@ -319,7 +319,7 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
   if (const json* env = r.Object(body, "env", "env")) {
     static const std::regex kEnvName(R"(^[A-Za-z_][A-Za-z0-9_]{0,127}$)");
     if (env->size() > kMaxEnvEntries) r.Problem("env", "may have at most " + std::to_string(kMaxEnvEntries) + " variables");
-    for (auto it = env->begin(); it != env->end() && spec.env.size() < kMaxEnvEntries; ++it) {
+    for (auto it = env->begin(); it != env->end() && spec.env.size() + spec.env_secrets.size() < kMaxEnvEntries; ++it) {
       const std::string field = "env." + it.key();
       if (!std::regex_match(it.key(), kEnvName)) {
         r.Problem(field, "is not a variable name (letters, digits and _, not starting with a digit)");
@@ -342,8 +342,17 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
         }
       } else if (it.value().is_number() || it.value().is_boolean()) {
         spec.env[it.key()] = it.value().is_boolean() ? (it.value().get<bool>() ? "true" : "false") : it.value().dump();
+      } else if (it.value().is_object()) {
+        static const std::regex kSecret(R"(^[A-Za-z0-9_.-]{1,64}$)");
+        const json& ref = it.value();
+        if (ref.size() != 1 || !ref.contains("secret") || !ref["secret"].is_string() ||
+            !std::regex_match(ref["secret"].get<std::string>(), kSecret)) {
+          r.Problem(field, "an object must be {\"secret\": \"<name of a Loupe secret>\"}");
+        } else {
+          spec.env_secrets[it.key()] = ref["secret"].get<std::string>();
+        }
       } else {
-        r.Problem(field, "must be a string, number or boolean");
+        r.Problem(field, "must be a string, number, boolean or {\"secret\": name}");
       }
     }
   }
@@ -444,6 +453,7 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
 json SpecToJson(const JobSpec& spec) {
   json env = json::object();
   for (const auto& [k, v] : spec.env) env[k] = v;
+  for (const auto& [k, name] : spec.env_secrets) env[k] = {{"secret", name}};
   json res = {{"cpus", spec.resources.cpus}, {"gpus", spec.resources.gpus}};
   if (spec.resources.memory_gb > 0) res["memory_gb"] = spec.resources.memory_gb;
   if (!spec.resources.gpu_type.empty()) res["gpu_type"] = spec.resources.gpu_type;

@@ -71,6 +71,9 @@ struct JobSpec {
   std::string command;  // run by /bin/sh -c in the snapshot of `workdir`
   std::string workdir;  // absolute; snapshotted at launch
   std::map<std::string, std::string> env;
+  // Variables whose value is a Loupe secret ({"secret": name} in the spec): only the name is
+  // stored and shown; the value is read when a segment starts and hidden in the console.
+  std::map<std::string, std::string> env_secrets;
   nlohmann::json config = nlohmann::json::object();
   JobResources resources;
   std::string executor = "local";  // local, slurm or runpod

@@ -174,6 +174,12 @@ Status LaunchService::Adopt(const LaunchJob& job) {
   if (!problems.empty()) return Status::Corrupt("its stored spec no longer reads: " + ProblemsText(problems));
   LOUPE_ASSIGN_OR_RETURN(a->segments, store_.ListLaunchSegments(job.id));
   a->api_key = options_.api_key ? options_.api_key() : "";
+  (void)ResolveEnvSecrets(*a);  // to hide them in what the job still prints
+  {
+    std::ifstream f(job.dir + "/job-token.json");
+    const json t = json::parse(f, nullptr, false);
+    if (t.is_object() && t.contains("token") && t["token"].is_string()) a->api_key = t["token"].get<std::string>();
+  }
   const int64_t now = NowMicros();
   const bool slurm = job.executor == "slurm";
   if (job.executor == "runpod") {
@@ -307,6 +313,13 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
                     parts["optimizer_gb"].get<double>(), parts["activations_gb"].get<double>(),
                     parts["overhead_gb"].get<double>(), smallest->memory_gb, smallest->name.c_str());
       problems.push_back({"model", buf});
+    }
+  }
+  for (const auto& [k, name] : spec.env_secrets) {
+    Result<std::string> v = options_.reveal_secret ? options_.reveal_secret(name)
+                                                   : Result<std::string>(Status::NotFound("no secret store"));
+    if (!v.ok()) {
+      problems.push_back({"env." + k, "no secret named '" + name + "' (store it under Settings, Secrets; or PUT /api/v1/secrets/" + name + ")"});
     }
   }
   if (spec.executor == "runpod" && !has("executor")) {
@@ -489,9 +502,11 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
     if (kv.rfind("LOUPE_", 0) == 0 || kv.rfind("CUDA_VISIBLE_DEVICES=", 0) == 0) continue;
     bool overridden = false;
     for (const auto& [k, v] : a.spec.env) overridden = overridden || kv.rfind(k + "=", 0) == 0;
+    for (const auto& [k, v] : a.secret_env) overridden = overridden || kv.rfind(k + "=", 0) == 0;
     if (!overridden) env.push_back(kv);
   }
   for (const auto& [k, v] : a.spec.env) env.push_back(k + "=" + v);
+  for (const auto& [k, v] : a.secret_env) env.push_back(k + "=" + v);
   // Slurm sets it on the node from the GPUs it allocates; a job without GPUs sees none.
   if (a.job.executor != "slurm" || a.spec.resources.gpus == 0) env.push_back("CUDA_VISIBLE_DEVICES=" + a.job.gpus);
   env.push_back("LOUPE_JOB_ID=" + std::to_string(a.job.id));
@@ -515,8 +530,43 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
   return env;
 }
 
+Result<std::string> LaunchService::MintJobToken(Active& a, const std::string& where) {
+  RevokeJobToken(a.job);  // the last segment's, if Loupe stopped before revoking it
+  if (!options_.mint_token) return options_.api_key ? options_.api_key() : std::string();
+  LOUPE_ASSIGN_OR_RETURN(auto minted, options_.mint_token(options_.job_user, "launch job " + std::to_string(a.job.id) +
+                                                                                 " (" + where + ")"));
+  if (Status s = WriteFileDurably(a.job.dir + "/job-token.json",
+                                  json{{"token_id", minted.first}, {"token", minted.second}}.dump(), "the job's token", 0600);
+      !s.ok()) {
+    if (options_.revoke_token) options_.revoke_token(minted.first);
+    return s;
+  }
+  return minted.second;
+}
+
+void LaunchService::RevokeJobToken(const LaunchJob& j) {
+  std::ifstream f(j.dir + "/job-token.json");
+  const json t = json::parse(f, nullptr, false);
+  if (!t.is_object() || !t.contains("token_id") || !t["token_id"].is_number_integer()) return;
+  if (options_.revoke_token) options_.revoke_token(t["token_id"].get<int64_t>());
+  std::error_code ec;
+  fs::remove(j.dir + "/job-token.json", ec);
+}
+
+Status LaunchService::ResolveEnvSecrets(Active& a) {
+  a.secret_env.clear();
+  for (const auto& [k, name] : a.spec.env_secrets) {
+    Result<std::string> v = options_.reveal_secret ? options_.reveal_secret(name)
+                                                   : Result<std::string>(Status::NotFound("no secret store"));
+    if (!v.ok()) return Status::InvalidArgument("env." + k + ": the secret '" + name + "' cannot be read: " + v.status().message());
+    a.secret_env[k] = *v;
+  }
+  return Status::Ok();
+}
+
 Status LaunchService::FailStart(Active& a, int64_t now, const Status& why) {
   LaunchJob& j = a.job;
+  RevokeJobToken(j);
   j.state = "failed";
   j.message = why.message();
   j.end_time = now;
@@ -563,6 +613,7 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
   next.segment = seg;
   a.job.segment = seg;  // the environment names the segment it starts
   a.api_key = options_.api_key ? options_.api_key() : "";
+  if (Status st = ResolveEnvSecrets(a); !st.ok()) return FailStart(a, now, st);
   req.env = JobEnvironment(a);
   a.job.segment = seg - 1;
   Result<Spawned> spawned = SpawnJob(req);
@@ -612,13 +663,7 @@ void LaunchService::CopyLogs(Active& a, int64_t now, bool final, std::chrono::st
         c.from.client = ConsoleClient(a.job, stream);
         c.from.seq = b.end_offset;
         c.lines = std::move(b.lines);
-        if (!a.api_key.empty()) {  // a script printing its environment must not show the key to readers
-          for (ConsoleLine& line : c.lines) {
-            for (size_t at; (at = line.text.find(a.api_key)) != std::string::npos;) {
-              line.text.replace(at, a.api_key.size(), "[LOUPE_API_KEY]");
-            }
-          }
-        }
+        for (ConsoleLine& line : c.lines) a.HideSecrets(line.text);
         Result<WriteAck> ack = tracking_.LogConsole(std::move(c));
         if (ack.ok()) continue;
         const Code code = ack.status().code();
@@ -718,6 +763,7 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
   j.end_time = end;
   j.gpus.clear();
   a.ended = true;
+  RevokeJobToken(j);
   // The run first: whoever sees the job ended then finds its run ended too.
   if (error.empty() && run_status == RunStatus::kCrashed) error = message;
   (void)tracking_.Finish(j.experiment_id, run_status, "", end, error);

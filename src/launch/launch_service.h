@@ -191,7 +191,11 @@ class LaunchService {
   void PodTelemetry(Active& a, int64_t now, const RunPodPod& pod);
   // Deletes the pod (it bills for its disk while it exists) and revokes the job's token.
   void ReleasePod(Active& a);
-  void RevokePodToken(const LaunchJob& j);
+  // A job on another machine (Slurm, RunPod) logs with a token of its own, minted when a
+  // segment starts (the last one's revoked first) and revoked when the job ends; its id and
+  // value are in <dir>/job-token.json (0600). "" without sign-in.
+  Result<std::string> MintJobToken(Active& a, const std::string& where);
+  void RevokeJobToken(const LaunchJob& j);
   void AdoptPod(Active& a, int64_t now);
   Result<std::vector<RunPodGpuType>> RunPodCatalog(const std::string& key);
   void CopyLogs(Active& a, int64_t now, bool final, std::chrono::steady_clock::time_point until);
@@ -205,6 +209,8 @@ class LaunchService {
   Status Adopt(const LaunchJob& job);
   void Event(Active& a, int64_t now, const std::string& kind, const std::string& message);
   std::vector<std::string> JobEnvironment(const Active& a) const;
+  // Reads the values of the spec's env_secrets into a.secret_env (a segment starts with them).
+  Status ResolveEnvSecrets(Active& a);
   std::set<int> BusyGpus() const;
   Status Snapshot(const std::string& from, const std::string& to);
   void Loop();

@@ -219,20 +219,8 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   } else {
     return retry_or_fail(pods.status(), "RunPod's pods cannot be listed: ");
   }
-  RevokePodToken(j);  // the last pod's, if it was not revoked (Loupe stopped before)
-  // The pod's own token: revoked when this pod ends, so a leaked pod environment is worth little.
-  std::string token;
-  if (options_.mint_token) {
-    Result<std::pair<int64_t, std::string>> minted =
-        options_.mint_token(options_.job_user, "launch job " + std::to_string(j.id) + " (RunPod pod)");
-    if (!minted.ok()) return fail(minted.status());
-    token = minted->second;
-    if (Status s = WriteFileDurably(j.dir + "/pod-token.json", json{{"token_id", minted->first}}.dump(), "the job's token id");
-        !s.ok()) {
-      if (options_.revoke_token) options_.revoke_token(minted->first);
-      return fail(s);
-    }
-  }
+  Result<std::string> token = MintJobToken(a, "RunPod pod");
+  if (!token.ok()) return fail(token.status());
   c.image = a.spec.runpod.image;
   c.cloud = a.spec.runpod.cloud;
   c.gpu_id = a.spec.resources.gpu_type;
@@ -240,22 +228,24 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   c.disk_gb = a.spec.runpod.disk_gb;
   c.data_centers = a.spec.runpod.data_centers;
   // The spec's environment and Loupe's job variables only: Loupe's own environment stays here.
+  if (Status st = ResolveEnvSecrets(a); !st.ok()) return fail(st);
   c.env = a.spec.env;
+  for (const auto& [k, v] : a.secret_env) c.env[k] = v;
   c.env["LOUPE_JOB_ID"] = std::to_string(j.id);
   c.env["LOUPE_JOB_SEGMENT"] = std::to_string(j.segment + 1);
   c.env["LOUPE_PROJECT"] = j.project;
   c.env["LOUPE_RUN_ID"] = "job-" + std::to_string(j.id);
   c.env["LOUPE_URL"] = options_.public_url;
   c.env["LOUPE_CONTROL_URL"] = options_.public_url + "/api/v1/launch/jobs/" + std::to_string(j.id) + "/control";
-  if (!token.empty()) c.env["LOUPE_API_KEY"] = token;
+  if (!token->empty()) c.env["LOUPE_API_KEY"] = *token;
   if (a.spec.checkpoint.every_steps > 0) c.env["LOUPE_CHECKPOINT_EVERY_STEPS"] = std::to_string(a.spec.checkpoint.every_steps);
   if (!j.resume_from.empty()) c.env["LOUPE_RESUME_ARTIFACT"] = j.resume_from;
   c.env["LOUPE_BOOTSTRAP"] = kBootstrap;
   c.args = "bash -c 'eval \"$LOUPE_BOOTSTRAP\"'";
-  a.api_key = token;  // kept out of the console like a local job's key
+  a.api_key = *token;  // kept out of the console like a local job's key
   Result<RunPodPod> pod = runpod_->CreatePod(a.runpod_key, c);
   if (!pod.ok()) {
-    RevokePodToken(j);
+    RevokeJobToken(j);
     return retry_or_fail(pod.status(), "RunPod did not create the pod: ");
   }
   j.external_id = pod->id;
@@ -364,9 +354,7 @@ void LaunchService::CopyPodLogs(Active& a, int64_t now, bool final) {
     std::smatch m;
     if (std::regex_match(l.text, m, kExitLine)) exit = std::stoi(m[1].str());
     std::string text = l.text;
-    if (!a.api_key.empty()) {
-      for (size_t at; (at = text.find(a.api_key)) != std::string::npos;) text.replace(at, a.api_key.size(), "[LOUPE_API_KEY]");
-    }
+    a.HideSecrets(text);
     c.lines.push_back({0, l.source == "system" ? 1 : 0, l.ts > 0 ? l.ts : now, std::move(text)});
     ++lines;
   }
@@ -429,17 +417,9 @@ void LaunchService::ReleasePod(Active& a) {
                                            "); delete it in RunPod's console, it bills until then");
     }
   }
-  RevokePodToken(a.job);
+  RevokeJobToken(a.job);
 }
 
-void LaunchService::RevokePodToken(const LaunchJob& j) {
-  if (!options_.revoke_token) return;
-  std::ifstream f(j.dir + "/pod-token.json");
-  const json t = json::parse(f, nullptr, false);
-  if (t.is_object() && t.contains("token_id") && t["token_id"].is_number_integer()) {
-    options_.revoke_token(t["token_id"].get<int64_t>());
-  }
-}
 
 void LaunchService::FollowPod(Active& a, int64_t now, const Result<RunPodPod>* read) {
   LaunchJob& j = a.job;

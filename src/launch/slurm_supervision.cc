@@ -137,7 +137,10 @@ Status LaunchService::SubmitSlurm(Active& a, int64_t now) {
   s.workdir = j.dir + "/workdir";
   s.stdout_path = j.dir + "/slurm-%j.out";
   s.stderr_path = j.dir + "/slurm-%j.err";
-  a.api_key = options_.api_key ? options_.api_key() : "";
+  if (Status st = ResolveEnvSecrets(a); !st.ok()) return fail(st);
+  Result<std::string> token = MintJobToken(a, "Slurm");
+  if (!token.ok()) return fail(token.status());
+  a.api_key = *token;
   a.job.segment += 1;  // the environment names the segment its first run will be
   s.env = JobEnvironment(a);
   a.job.segment -= 1;

@@ -161,6 +161,19 @@ TEST(JobSpecTest, SlurmOptionsAreReadAndRunPodIsNotYetAvailable) {
   EXPECT_EQ(Fields(p), std::vector<std::string>{"slurm"});  // only for executor slurm
 }
 
+TEST(JobSpecTest, AnEnvValueCanNameASecret) {
+  JobSpec spec;
+  const json body = {{"command", "x"}, {"workdir", "/w"}, {"env", {{"HF_TOKEN", {{"secret", "hf-token"}}}, {"A", "1"}}}};
+  ASSERT_TRUE(ParseJobSpec(body, spec).empty());
+  EXPECT_EQ(spec.env_secrets, (std::map<std::string, std::string>{{"HF_TOKEN", "hf-token"}}));
+  EXPECT_EQ(spec.env, (std::map<std::string, std::string>{{"A", "1"}}));
+  EXPECT_EQ(SpecToJson(spec)["env"], json::parse(R"({"A": "1", "HF_TOKEN": {"secret": "hf-token"}})"));
+  for (const json& bad : {json{{"secret", "../x"}}, json{{"secret", "x"}, {"also", 1}}, json::object(), json{{"secret", 3}}}) {
+    auto p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"env", {{"T", bad}}}}, spec);
+    EXPECT_EQ(Fields(p), std::vector<std::string>{"env.T"}) << bad.dump();
+  }
+}
+
 TEST(JobSpecTest, RunPodSectionIsCheckedAndRoundTrips) {
   JobSpec spec;
   auto p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"executor", "runpod"}}, spec);

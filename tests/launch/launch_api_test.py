@@ -2,6 +2,7 @@
 arguments logs through the SDK into its job's run and is stopped by its time budget; a
 money cap, bad specs, roles, a Loupe killed with kill -9 while a job runs, the CLI, and the
 pages' numbers."""
+import gzip
 import json
 import os
 import subprocess
@@ -445,6 +446,29 @@ class LaunchApiTest(unittest.TestCase):
         self.assertEqual(self.server.post("/api/v1/launch/jobs", {"spec_text": 5})[0], 422)
         self.assertEqual(self.server.post("/api/v1/launch/jobs/99/stop")[0], 404)
         self.assertEqual(self.server.get("/api/v1/launch/jobs/abc")[0], 422)
+
+    def test_a_secret_reaches_the_job_by_name_and_never_its_console_spec_or_package(self):
+        self.write("show.py", "import os\nprint('token is', os.environ['HF_TOKEN'])\nprint('plain is', os.environ['PLAIN'])\n")
+        spec = {"command": "/usr/bin/python3 show.py", "workdir": self.code,
+                "env": {"HF_TOKEN": {"secret": "hf-token"}, "PLAIN": "visible"}}
+        status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", spec)
+        self.assertEqual(body["data"]["problems"], [{"field": "env.HF_TOKEN", "message":
+                         "no secret named 'hf-token' (store it under Settings, Secrets; or PUT /api/v1/secrets/hf-token)"}])
+        for bad in [{"secret": "a b"}, {"secret": "x", "more": 1}, {"value": "x"}, {"secret": 5}]:
+            status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", {**spec, "env": {"HF_TOKEN": bad}})
+            self.assertEqual([p["field"] for p in body["data"]["problems"]], ["env.HF_TOKEN"], bad)
+        value = "hf_s3cr3t_value_0123456789"
+        self.assertEqual(self.server.request("PUT", "/api/v1/secrets/hf-token", {"value": value})[0], 200)
+        job = self.launch(spec)
+        done = wait_state(self.server, job["id"])
+        self.assertEqual(done["state"], "finished", done)
+        lines = [t for _, t in console(self.server, job["experiment_id"])]
+        self.assertEqual(lines, ["token is [secret hf-token]", "plain is visible"])
+        self.assertEqual(done["spec"]["env"], {"HF_TOKEN": {"secret": "hf-token"}, "PLAIN": "visible"})
+        status, body, _ = self.server.request("GET", f"/api/v1/launch/jobs/{job['id']}/package")
+        self.assertEqual(status, 200)
+        self.assertNotIn(value.encode(), gzip.decompress(body))
+        self.assertIn(b"HF_TOKEN held the Loupe secret 'hf-token'", gzip.decompress(body))
 
     def test_launching_takes_an_admin_and_stopping_an_editor(self):
         for name, role in [("ed", "editor"), ("vi", "viewer")]:

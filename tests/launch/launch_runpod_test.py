@@ -179,7 +179,8 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertIn("your price: $2.50/h", page)
 
     def test_a_job_runs_in_a_pod_streams_its_log_and_is_billed_at_the_pods_rate(self):
-        job = self.launch(self.spec(env={"STEPS": "30"}))
+        self.server.request("PUT", "/api/v1/secrets/hf", {"value": "hf_value_for_the_pod"})
+        job = self.launch(self.spec(env={"STEPS": "30", "HF_TOKEN": {"secret": "hf"}}))
         done = self.wait(job["id"], lambda j: j["state"] == "finished", what="finished")
         eid = done["experiment_id"]
         lines = self.console(eid)
@@ -205,6 +206,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertEqual(body["cloud"], "SECURE")
         env = body["env"]
         self.assertEqual(env["STEPS"], "30")
+        self.assertEqual(env["HF_TOKEN"], "hf_value_for_the_pod")  # the pod gets the secret's value
         self.assertEqual(env["LOUPE_URL"], f"http://127.0.0.1:{self.port}")
         self.assertNotIn("PATH", env)
         self.assertNotIn("HOME", env)

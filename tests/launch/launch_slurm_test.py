@@ -208,7 +208,7 @@ class LaunchSlurmTest(JobApi, unittest.TestCase):
         self.assertAlmostEqual(done["cost"], 72 * seg["seconds"] / 3600, places=9)  # two cores at $36/h each
 
     def test_the_cli_waits_through_the_queue_and_a_finished_job_is_done(self):
-        self.write("run.sh", 'for i in $(seq 1 5); do echo "step $i"; sleep 0.1; done\n')
+        self.write("run.sh", 'echo "$LOUPE_API_KEY" > key.txt; for i in $(seq 1 5); do echo "step $i"; sleep 0.1; done\n')
         with open(os.path.join(self.code, "job.yaml"), "w") as f:
             f.write("command: bash run.sh\nexecutor: slurm\ntotal_steps: 60\nslurm: {partition: debug}\n")
         with open(os.path.join(self.code, "bad.yaml"), "w") as f:
@@ -234,6 +234,13 @@ class LaunchSlurmTest(JobApi, unittest.TestCase):
         status, page = self.server.html("/launch/1")
         self.assertIn("done (60 steps declared)", page)
         self.assertNotIn("Projected total", page)
+        # The job logged with a token of its own, revoked when it ended.
+        with open(os.path.join(self.server.data_dir, "launch", "1", "workdir", "key.txt")) as f:
+            key = f.read().strip()
+        self.assertTrue(key)
+        self.assertNotEqual(key, self.server.token)
+        self.assertEqual(self.server.request("GET", "/api/v1/launch/jobs", headers={"Authorization": f"Bearer {key}"})[0], 401)
+        self.assertFalse(os.path.exists(os.path.join(self.server.data_dir, "launch", "1", "job-token.json")))
 
     def test_checkpoint_now_signals_the_batch_script_and_stop_ends_the_job(self):
         job = self.launch(self.sdk_spec())
