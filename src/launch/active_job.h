@@ -73,11 +73,17 @@ struct LaunchService::Active {
   int64_t pod_lines = 0;    // log lines of this pod stored (the console seq)
   int64_t pod_skip = 0;     // lines a resumed stream sends again that are stored already
   int64_t next_stream_at = 0;
+  int64_t stream_backoff = 2'000'000;  // micros until a stream that brought nothing is opened again
   int64_t cursor_written = 0;  // micros: when the cursor file was last written
   std::optional<int> pod_exit;
+  std::string pod_nonce;    // marks the bootstrap's exit line (the job cannot print it by chance)
   int64_t pod_gone_since = 0;
   int64_t next_telemetry = 0;
   std::string pod_error;    // why RunPod cannot be read ("" while it can)
+  std::string stream_error; // why the log stream last failed (said once)
+  int64_t pod_uptime = -1;
+  int64_t pod_created = 0;
+  std::deque<std::string> pod_tail;  // the pod's last 20 lines before its exit line (a failure's message)  // micros: when Loupe created the pod (a first log stream starts there)  // the container's uptime at the last read (a drop: RunPod restarted it)
 };
 
 // A local segment's file: <dir>/segment-N.out|err|exit.

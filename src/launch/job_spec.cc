@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/ascii_case.h"
 #include "common/bounded_json.h"
 #include "launch/gpu_memory.h"
 
@@ -279,15 +280,20 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
   }
   if (const json* rp = r.Object(body, "runpod", "runpod")) {
     if (spec.executor != "runpod") r.Problem("runpod", "is only for executor 'runpod'");
-    r.OnlyKeys(*rp, "runpod.", {"image", "cloud", "disk_gb", "data_centers", "secret"});
+    r.OnlyKeys(*rp, "runpod.", {"image", "cloud", "disk_gb", "data_centers", "secret", "start_timeout_minutes"});
+    r.Number(*rp, "start_timeout_minutes", "runpod.start_timeout_minutes", spec.runpod.start_timeout_minutes, 1, 1440,
+             "a number of minutes from 1 to 1,440");
     // A Docker image reference: [registry/]name[:tag][@digest].
     static const std::regex kImage(R"(^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$)");
     if (r.String(*rp, "image", "runpod.image", spec.runpod.image, 512) && !std::regex_match(spec.runpod.image, kImage)) {
       r.Problem("runpod.image", "must be a container image name (e.g. runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04)");
     }
-    if (r.String(*rp, "cloud", "runpod.cloud", spec.runpod.cloud, 16) && spec.runpod.cloud != "SECURE" &&
-        spec.runpod.cloud != "COMMUNITY") {
-      r.Problem("runpod.cloud", "must be SECURE or COMMUNITY");
+    if (r.String(*rp, "cloud", "runpod.cloud", spec.runpod.cloud, 16)) {
+      spec.runpod.cloud = AsciiUpper(spec.runpod.cloud);  // RunPod's enum is upper case; "community" means it
+      if (spec.runpod.cloud != "SECURE" && spec.runpod.cloud != "COMMUNITY") {
+        r.Problem("runpod.cloud", "must be SECURE or COMMUNITY");
+        spec.runpod.cloud = "SECURE";
+      }
     }
     r.Int(*rp, "disk_gb", "runpod.disk_gb", spec.runpod.disk_gb, 1, 10000);
     if (rp->contains("data_centers") && !(*rp)["data_centers"].is_null()) {
@@ -378,6 +384,10 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
   }
   if (spec.executor == "runpod") {
     // A pod is sized by its GPU type (CPUs and memory come with it); CPU-only pods are not offered.
+    if (spec.resources.cpus > 1 || spec.resources.memory_gb > 0) {
+      r.Problem(spec.resources.cpus > 1 ? "resources.cpus" : "resources.memory_gb",
+                "a RunPod pod's CPUs and memory come with its GPU type; leave them out");
+    }
     if (spec.resources.gpus == 0) {
       r.Problem("resources.gpus", "a RunPod job needs at least 1 GPU (CPU pods are not offered)");
     } else if (spec.resources.gpu_type.empty()) {
@@ -486,7 +496,8 @@ json SpecToJson(const JobSpec& spec) {
                      {"cloud", spec.runpod.cloud},
                      {"disk_gb", spec.runpod.disk_gb},
                      {"data_centers", spec.runpod.data_centers},
-                     {"secret", spec.runpod.secret}};
+                     {"secret", spec.runpod.secret},
+                     {"start_timeout_minutes", spec.runpod.start_timeout_minutes}};
   }
   if (spec.total_steps > 0) out["total_steps"] = spec.total_steps;
   if (spec.checkpoint.set) {

@@ -63,6 +63,9 @@ struct RunPodOptions {
   int disk_gb = 50;              // the container disk
   std::vector<std::string> data_centers;  // empty: any
   std::string secret = "runpod";          // the Loupe secret that holds the RunPod API key
+  // A pod not running this long after its creation (no capacity, an image that cannot be
+  // pulled) is deleted and the segment fails: it bills while it waits.
+  double start_timeout_minutes = 20;
 };
 
 struct JobSpec {

@@ -127,6 +127,8 @@ LaunchService::~LaunchService() { Stop(); }
 Status LaunchService::Start() {
   std::error_code ec;
   fs::create_directories(options_.data_dir + "/launch", ec);
+  LoadPodsToDelete();
+  (void)InstallationId();  // made at the first start, so it is there before any pod is
   LOUPE_ASSIGN_OR_RETURN(std::vector<LaunchJob> jobs, store_.ActiveLaunchJobs());
   for (const LaunchJob& j : jobs) {
     if (Status s = Adopt(j); !s.ok()) spdlog::warn("launch: job {}: {}", j.id, s.message());
@@ -319,7 +321,8 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
     Result<std::string> v = options_.reveal_secret ? options_.reveal_secret(name)
                                                    : Result<std::string>(Status::NotFound("no secret store"));
     if (!v.ok()) {
-      problems.push_back({"env." + k, "no secret named '" + name + "' (store it under Settings, Secrets; or PUT /api/v1/secrets/" + name + ")"});
+      problems.push_back({"env." + k, "no secret named '" + name + "' (PUT /api/v1/secrets/" + name +
+                                             " with {\"value\": \"...\"}; the Access page lists secrets)"});
     }
   }
   if (spec.executor == "runpod" && !has("executor")) {
@@ -753,7 +756,13 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
   } else {
     j.state = "failed";
     run_status = RunStatus::kCrashed;
-    if (std::string tail = StderrTail(j); !tail.empty()) {
+    // A pod's log is one stream: its last lines before the exit line stand for stderr's.
+    std::string tail = StderrTail(j);
+    if (j.executor == "runpod") {
+      tail.clear();
+      for (const std::string& l : a.pod_tail) tail += (tail.empty() ? "" : "\n") + l;
+    }
+    if (!tail.empty()) {
       const size_t last = tail.find_last_of('\n');
       j.message = last == std::string::npos ? tail : tail.substr(last + 1);
       error = end_text + "; the last of stderr:\n" + tail;  // the run's error box: the traceback's end
@@ -1102,6 +1111,10 @@ void LaunchService::Tick() {
       if (!ids.empty()) poll = SlurmPoll{now, Status::Ok()};
       if (!unaccounted_.empty()) AccountEndedSlurmJobs(now);
     }
+    std::vector<PodToDelete> deletes;  // due now, tried below without the lock
+    for (const PodToDelete& p : pods_to_delete_) {
+      if (now >= p.next_try) deletes.push_back(p);
+    }
     std::vector<std::tuple<int64_t, std::string, std::string>> to_read;  // job, pod, key
     if (now >= next_pod_poll_) {
       for (const auto& [id, a] : active_) {
@@ -1113,7 +1126,44 @@ void LaunchService::Tick() {
     }
     lock.unlock();
     if (poll) poll->jobs = slurm_.Jobs(ids);
-    for (const auto& [job, pod, key] : to_read) pods.emplace(job, runpod_->GetPod(key, pod));
+    std::set<std::string> deleted;
+    for (const PodToDelete& p : deletes) {
+      Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(p.secret) : Result<std::string>(Status::NotFound(""));
+      if (key.ok() && runpod_->Action(*key, p.pod, "terminate").ok()) deleted.insert(p.pod);
+    }
+    if (!deletes.empty()) {
+      lock.lock();
+      const int64_t later = NowMicros() + 10'000'000;
+      for (auto it = pods_to_delete_.begin(); it != pods_to_delete_.end();) {
+        if (deleted.count(it->pod)) {
+          spdlog::info("launch: RunPod pod {} deleted", it->pod);
+          it = pods_to_delete_.erase(it);
+          continue;
+        }
+        if (it->next_try <= now) it->next_try = later;
+        ++it;
+      }
+      if (!deleted.empty()) SavePodsToDelete();
+      lock.unlock();
+    }
+    // One list of the account's pods per key a poll (not a read per pod: RunPod limits
+    // requests per minute); a pod not in it is gone.
+    std::map<std::string, Result<std::vector<std::pair<std::string, RunPodPod>>>> lists;
+    for (const auto& [job, pod, key] : to_read) {
+      if (!lists.count(key)) lists.emplace(key, runpod_->ListPods(key));
+    }
+    for (const auto& [job, pod, key] : to_read) {
+      const auto& list = lists.at(key);
+      if (!list.ok()) {
+        pods.emplace(job, list.status());
+        continue;
+      }
+      Result<RunPodPod> found = Status::NotFound("RunPod lists no pod " + pod);
+      for (const auto& [name, p] : *list) {
+        if (p.id == pod) found = p;
+      }
+      pods.emplace(job, std::move(found));
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMicros();

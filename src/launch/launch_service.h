@@ -132,7 +132,7 @@ class LaunchService {
     double min_memory_gb = 0;
     std::string sort = "price";
     double need_gb = 0;
-    std::string secret = "runpod";
+    std::string secret = "runpod";  // fixed: a reader must not send another secret to RunPod
   };
   Result<nlohmann::json> GpuPickerJson(const GpuPickerQuery& q);
 
@@ -179,7 +179,7 @@ class LaunchService {
   // A segment of a job a scheduler or cloud runs opens at `start` (its own start time, never
   // before the last segment's end): the job is running, event `what` says `message`.
   void OpenSegmentAt(Active& a, int64_t now, int64_t start, double rate, const std::string& what,
-                     const std::string& message);
+                     const std::string& message, const std::string& state = "running");
   void CloseSlurmSegment(Active& a, int64_t now, int64_t end, const std::string& why);
   // RunPod (runpod_supervision.cc): the spec against RunPod's catalogue, a pod per segment,
   // its state, billed rate and GPU use read every runpod_poll_ms, its log stream.
@@ -189,6 +189,10 @@ class LaunchService {
   void OpenPodStream(Active& a, int64_t now);
   void CopyPodLogs(Active& a, int64_t now, bool final);
   void PodTelemetry(Active& a, int64_t now, const RunPodPod& pod);
+  // The pod bills `cost` (USD/hour, > 0): its segment's rate becomes that.
+  void PodBilled(Active& a, double cost);
+  // The pod's container runs (RunPod says so, or its log speaks): pending -> running.
+  void PodRunning(Active& a, int64_t now, const RunPodPod* pod);
   // Deletes the pod (it bills for its disk while it exists) and revokes the job's token.
   void ReleasePod(Active& a);
   // A job on another machine (Slurm, RunPod) logs with a token of its own, minted when a
@@ -244,6 +248,19 @@ class LaunchService {
     std::vector<RunPodGpuType> gpus;
   };
   Catalog catalog_;  // RunPod's GPU types, read at most every 5 minutes
+  // Pods whose delete failed (RunPod unreachable, rate limited): tried again every 10 s, kept
+  // in <data>/launch/runpod-deletes.json so a restart goes on trying. A pod bills until deleted.
+  struct PodToDelete {
+    std::string pod, secret;
+    int64_t next_try = 0;  // micros
+  };
+  std::vector<PodToDelete> pods_to_delete_;
+  // 8 hex digits kept in <data>/launch/installation-id: in the names of this Loupe's pods.
+  std::string InstallationId();
+  std::mutex installation_mu_;
+  std::string installation_id_;
+  void SavePodsToDelete();
+  void LoadPodsToDelete();
   std::mutex script_mu_;  // the batch script file is written by checks and submissions alike
   bool script_written_ = false;
 };

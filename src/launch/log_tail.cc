@@ -28,6 +28,17 @@ std::string_view AfterCarriageReturns(std::string_view s) {
 
 }  // namespace
 
+std::vector<std::string_view> ConsolePieces(std::string_view text) {
+  text = AfterCarriageReturns(text);
+  std::vector<std::string_view> pieces;
+  do {
+    const size_t n = Utf8Cut(text, LogTail::kMaxLineBytes);
+    pieces.push_back(text.substr(0, n));
+    text.remove_prefix(n);
+  } while (!text.empty());
+  return pieces;
+}
+
 LogTail::LogTail(std::string path, int stream, int64_t offset)
     : path_(std::move(path)), stream_(stream), offset_(offset) {}
 
@@ -37,13 +48,7 @@ LogTail::~LogTail() {
 
 void LogTail::Emit(std::string_view text, int64_t start, int64_t end, int64_t now, size_t max_lines,
                    std::vector<LogBatch>& out) {
-  text = AfterCarriageReturns(text);
-  std::vector<std::string_view> pieces;
-  do {
-    const size_t n = Utf8Cut(text, kMaxLineBytes);
-    pieces.push_back(text.substr(0, n));
-    text.remove_prefix(n);
-  } while (!text.empty());
+  const std::vector<std::string_view> pieces = ConsolePieces(text);
   // A line cut in pieces stays in one batch, so a batch starts where a line does (and a
   // batch never holds more than max_lines: a read is at most 8 MiB, 128 pieces).
   if (out.empty() || out.back().lines.size() + pieces.size() > max_lines) {

@@ -9,11 +9,17 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/store_types.h"
 
 namespace loupe::launch {
+
+// One line of output as console lines: what a terminal shows of it (the text after its
+// last carriage return), cut into pieces of at most LogTail::kMaxLineBytes at UTF-8
+// boundaries (the console's limit per line).
+std::vector<std::string_view> ConsolePieces(std::string_view text);
 
 struct LogBatch {
   std::vector<ConsoleLine> lines;

@@ -21,8 +21,22 @@ double Percent(const json& obj, const char* key) {
   return std::isfinite(v) ? v : -1;
 }
 
+// Fields read only when they have the type RunPod documents: a null or a surprise must not
+// throw on the HTTP client's thread (nlohmann's value() throws on a type mismatch).
+std::string Str(const json& obj, const char* key, const std::string& fallback = "") {
+  return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : fallback;
+}
+bool Bool(const json& obj, const char* key) {
+  return obj.is_object() && obj.contains(key) && obj[key].is_boolean() && obj[key].get<bool>();
+}
+double Num(const json& obj, const char* key) {
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number()) return 0;
+  const double v = obj[key].get<double>();
+  return std::isfinite(v) ? v : 0;
+}
+
 std::string Describe(const json& problem) {
-  std::string detail = problem.value("detail", std::string());
+  std::string detail = Str(problem, "detail");
   if (problem.contains("errors") && problem["errors"].is_array()) {
     for (const json& e : problem["errors"]) {
       if (e.is_string()) detail += (detail.empty() ? "" : "; ") + e.get<std::string>();
@@ -60,7 +74,7 @@ Result<RunPodPod> ParsePod(const json& pod) {
   // Null while the pod is not running; {} or a part of it otherwise (every field is optional).
   if (pod.contains("runtime") && pod["runtime"].is_object()) {
     const json& rt = pod["runtime"];
-    if (rt.contains("uptime") && rt["uptime"].is_number()) p.uptime = rt["uptime"].get<int64_t>();
+    if (rt.contains("uptime") && rt["uptime"].is_number()) p.uptime = static_cast<int64_t>(std::max(0.0, Num(rt, "uptime")));
     if (rt.contains("gpus") && rt["gpus"].is_array()) {
       for (const json& g : rt["gpus"]) {
         p.gpus.push_back({std::max(0.0, Percent(g, "util")), std::max(0.0, Percent(g, "memoryUtil"))});
@@ -84,16 +98,15 @@ Result<std::vector<RunPodGpuType>> ParseGpuTypes(const json& body) {
     }
     RunPodGpuType t;
     t.id = g["id"].get<std::string>();
-    t.name = g.value("name", t.id);
-    if (g.contains("memory") && g["memory"].is_number()) t.memory_gb = g["memory"].get<int>();
-    t.secure = g.value("secure", false);
-    t.community = g.value("community", false);
-    const json& price = g["price"];
-    if (price.contains("secure") && price["secure"].is_number()) t.price_secure = price["secure"].get<double>();
-    if (price.contains("community") && price["community"].is_number()) t.price_community = price["community"].get<double>();
-    if (g.contains("maxCount") && g["maxCount"].is_object()) {
-      t.max_secure = g["maxCount"].value("secure", 0);
-      t.max_community = g["maxCount"].value("community", 0);
+    t.name = Str(g, "name", t.id);
+    t.memory_gb = static_cast<int>(Num(g, "memory"));
+    t.secure = Bool(g, "secure");
+    t.community = Bool(g, "community");
+    t.price_secure = Num(g["price"], "secure");
+    t.price_community = Num(g["price"], "community");
+    if (g.contains("maxCount")) {
+      t.max_secure = static_cast<int>(Num(g["maxCount"], "secure"));
+      t.max_community = static_cast<int>(Num(g["maxCount"], "community"));
     }
     out.push_back(std::move(t));
   }
@@ -102,8 +115,8 @@ Result<std::vector<RunPodGpuType>> ParseGpuTypes(const json& body) {
 
 Status RunPodError(long http_status, const std::string& body) {
   const json problem = json::parse(body, nullptr, false);
-  std::string detail = problem.is_object() ? Describe(problem) : "";
-  if (detail.empty()) detail = body.substr(0, 300);
+  // Only RunPod's own words: an error page from a proxy is not worth a job's message.
+  const std::string detail = problem.is_object() ? Describe(problem) : "";
   const std::string what = "RunPod answered " + std::to_string(http_status) + (detail.empty() ? "" : ": " + detail);
   switch (http_status) {
     case 401: return Status::Unauthenticated(what + " (is the API key right?)");
@@ -163,7 +176,7 @@ Result<std::vector<std::pair<std::string, RunPodPod>>> RunPodClient::ListPods(co
   std::vector<std::pair<std::string, RunPodPod>> out;
   for (const json& p : body["pods"]) {
     LOUPE_ASSIGN_OR_RETURN(RunPodPod pod, ParsePod(p));
-    out.emplace_back(p.value("name", std::string()), std::move(pod));
+    out.emplace_back(Str(p, "name"), std::move(pod));
   }
   return out;
 }
@@ -176,12 +189,14 @@ Status RunPodClient::Action(const std::string& key, const std::string& id, const
 }
 
 std::shared_ptr<llm::OutboundCall> RunPodClient::StreamLogs(const std::string& key, const std::string& id,
-                                                            const std::string& last_event_id, int tail,
+                                                            const std::string& last_event_id, int64_t since_micros,
+                                                            int tail,
                                                             std::function<void(std::vector<RunPodLogLine>)> on_lines,
                                                             std::function<void(const Status&)> on_end) {
   llm::OutboundRequest req;
   req.method = "GET";
-  req.url = base_ + "/v2/pods/" + id + "/logs?source=container&tail=" + std::to_string(tail);
+  req.url = base_ + "/v2/pods/" + id + "/logs?source=container" +
+            (since_micros > 0 ? "&since=" + FormatIsoMicros(since_micros) : "&tail=" + std::to_string(tail));
   req.headers = {{"Authorization", "Bearer " + key}, {"Accept", "text/event-stream"}};
   if (!last_event_id.empty()) req.headers.emplace_back("Last-Event-ID", last_event_id);
   req.timeout_ms = int64_t{24} * 3600 * 1000;  // a stream lives as long as the pod; reopened when it ends
@@ -209,7 +224,7 @@ std::shared_ptr<llm::OutboundCall> RunPodClient::StreamLogs(const std::string& k
       RunPodLogLine l;
       l.id = e.id;
       l.text = data["line"].get<std::string>();
-      l.source = data.value("source", std::string("container"));
+      l.source = Str(data, "source", "container");
       if (data.contains("ts") && data["ts"].is_string()) l.ts = ParseIsoMicros(data["ts"].get<std::string>()).value_or(0);
       lines.push_back(std::move(l));
       return Status::Ok();

@@ -88,11 +88,12 @@ class RunPodClient {
   // "stop" (the container gets SIGTERM, the GPU is released, the disk kept) or "terminate"
   // (the pod is deleted). A pod already gone counts as terminated.
   Status Action(const std::string& key, const std::string& id, const std::string& action);
-  // Streams the pod's container log from `last_event_id` ("": the last `tail` lines first).
+  // Streams the pod's container log after `last_event_id`, else from `since_micros` (> 0),
+  // else the last `tail` lines first.
   // `on_lines` gets each batch of lines as they arrive (on the client's thread); `on_end`
   // once, when the stream ends or fails. Cancel the returned call to stop it.
   std::shared_ptr<llm::OutboundCall> StreamLogs(const std::string& key, const std::string& id,
-                                                const std::string& last_event_id, int tail,
+                                                const std::string& last_event_id, int64_t since_micros, int tail,
                                                 std::function<void(std::vector<RunPodLogLine>)> on_lines,
                                                 std::function<void(const Status&)> on_end);
   const std::string& base_url() const { return base_; }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <regex>
 
 #include <spdlog/spdlog.h>
@@ -36,13 +37,15 @@ constexpr size_t kMaxQueuedLines = 100000;  // a store that cannot keep up: the 
 // The pod's start command runs this (from LOUPE_BOOTSTRAP: the env map needs no quoting).
 const char* kBootstrap = R"SH(# Loupe's pod bootstrap: the job's package from Loupe, its command in the background (so
 # that SIGTERM reaches this shell at once and is passed on), the command's exit status as
-# the last log line; then it waits, since RunPod restarts a container whose command ends.
+# the last log line (marked with a value the job does not see); then it waits, since RunPod restarts a container whose command ends.
 # Loupe deletes the pod once it has read that line.
+nonce="$LOUPE_EXIT_NONCE"  # the exit line's mark, kept from the job's own environment
+unset LOUPE_EXIT_NONCE
 child=
 stopping=
 trap 'stopping=1; [ -n "$child" ] && kill -TERM -- "-$child" 2>/dev/null' TERM INT
 finish() {
-  echo "[loupe-job] exit $1"
+  printf '\n[loupe-job %s] exit %s\n' "$nonce" "$1"  # on a line of its own, whatever came before
   [ -n "$stopping" ] && exit "$1"
   trap 'exit 0' TERM INT
   while :; do sleep 600 & wait $!; done
@@ -77,7 +80,14 @@ done
 finish "$rc"
 )SH";
 
-const std::regex kExitLine(R"(^\[loupe-job\] exit ([0-9]{1,3})\s*$)");
+const std::regex kExitLine(R"(^\[loupe-job ([0-9a-f]{16})\] exit ([0-9]{1,3})\s*$)");
+
+std::string NewNonce() {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  return buf;
+}
 
 ExitStatus FromShell(int rc) {
   ExitStatus st;
@@ -93,6 +103,38 @@ std::string CursorFile(const LaunchJob& j) { return j.dir + "/pod-" + j.external
 
 }  // namespace
 
+std::string LaunchService::InstallationId() {
+  std::lock_guard<std::mutex> lock(installation_mu_);
+  if (!installation_id_.empty()) return installation_id_;
+  const std::string path = options_.data_dir + "/launch/installation-id";
+  std::ifstream f(path);
+  std::string id;
+  if (std::getline(f, id) && std::regex_match(id, std::regex("^[0-9a-f]{8}$"))) return installation_id_ = id;
+  id = NewNonce().substr(0, 8);
+  (void)WriteFileDurably(path, id + "\n", "this Loupe's id");
+  return installation_id_ = id;
+}
+
+void LaunchService::SavePodsToDelete() {
+  json list = json::array();
+  for (const PodToDelete& p : pods_to_delete_) list.push_back({{"pod", p.pod}, {"secret", p.secret}});
+  if (Status s = WriteFileDurably(options_.data_dir + "/launch/runpod-deletes.json", list.dump(), "the pods to delete");
+      !s.ok()) {
+    spdlog::warn("launch: {}", s.message());
+  }
+}
+
+void LaunchService::LoadPodsToDelete() {
+  std::ifstream f(options_.data_dir + "/launch/runpod-deletes.json");
+  const json list = json::parse(f, nullptr, false);
+  if (!list.is_array()) return;
+  for (const json& p : list) {
+    if (p.is_object() && p.contains("pod") && p["pod"].is_string() && p.contains("secret") && p["secret"].is_string()) {
+      pods_to_delete_.push_back({p["pod"].get<std::string>(), p["secret"].get<std::string>(), 0});
+    }
+  }
+}
+
 Result<std::vector<RunPodGpuType>> LaunchService::RunPodCatalog(const std::string& key) {
   std::lock_guard<std::mutex> lock(catalog_mu_);
   const int64_t now = NowMicros();
@@ -106,9 +148,11 @@ Result<json> LaunchService::RunPodGpusJson(const std::string& secret) {
   if (!options_.reveal_secret) return Status::Unavailable("this server has no secret store");
   Result<std::string> key = options_.reveal_secret(secret);
   if (!key.ok()) return Status::NotFound("no secret named '" + secret + "' holds a RunPod API key");
-  LOUPE_ASSIGN_OR_RETURN(std::vector<RunPodGpuType> gpus, RunPodCatalog(*key));
+  Result<std::vector<RunPodGpuType>> gpus = RunPodCatalog(*key);
+  // RunPod refusing the key is not this request's sign-in failing.
+  if (!gpus.ok()) return Status::Unavailable("RunPod's GPU catalogue cannot be read: " + gpus.status().message());
   json out = json::array();
-  for (const RunPodGpuType& g : gpus) {
+  for (const RunPodGpuType& g : *gpus) {
     out.push_back({{"id", g.id},
                    {"name", g.name},
                    {"memory_gb", g.memory_gb},
@@ -129,7 +173,8 @@ std::vector<SpecProblem> LaunchService::CheckRunPod(const JobSpec& spec) {
                                                    : Result<std::string>(Status::NotFound("no secret store"));
   if (!key.ok()) {
     problems.push_back({"runpod.secret", "no RunPod API key: store it as the secret '" + spec.runpod.secret +
-                                             "' (Settings, Secrets; or PUT /api/v1/secrets/" + spec.runpod.secret + ")"});
+                                             "' (PUT /api/v1/secrets/" + spec.runpod.secret +
+                                             " with {\"value\": \"<key>\"}; the Access page lists secrets)"});
     return problems;
   }
   Result<std::vector<RunPodGpuType>> gpus = RunPodCatalog(*key);
@@ -138,6 +183,7 @@ std::vector<SpecProblem> LaunchService::CheckRunPod(const JobSpec& spec) {
     problems.push_back({refused ? "runpod.secret" : "executor", "RunPod's GPU catalogue cannot be read: " + gpus.status().message()});
     return problems;
   }
+  if (spec.resources.gpu_type.empty()) return problems;  // said by the spec's own check
   const RunPodGpuType* type = nullptr;
   for (const RunPodGpuType& g : *gpus) {
     if (g.id == spec.resources.gpu_type) type = &g;
@@ -205,7 +251,9 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
     }
   }
   RunPodCreate c;
-  c.name = "loupe-job-" + std::to_string(j.id) + "-" + std::to_string(j.segment + 1);
+  // Named for this Loupe (its data folder's id) as well as the job: another Loupe on the same
+  // RunPod account has its own job 1, whose pod must never be taken for a left one.
+  c.name = "loupe-" + InstallationId() + "-job-" + std::to_string(j.id) + "-" + std::to_string(j.segment + 1);
   // A Loupe that died between creating this pod and recording it left it running (and
   // billing): deleted, with the token it was given, before the pod is made again.
   if (Result<std::vector<std::pair<std::string, RunPodPod>>> pods = runpod_->ListPods(a.runpod_key); pods.ok()) {
@@ -241,6 +289,8 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   if (a.spec.checkpoint.every_steps > 0) c.env["LOUPE_CHECKPOINT_EVERY_STEPS"] = std::to_string(a.spec.checkpoint.every_steps);
   if (!j.resume_from.empty()) c.env["LOUPE_RESUME_ARTIFACT"] = j.resume_from;
   c.env["LOUPE_BOOTSTRAP"] = kBootstrap;
+  a.pod_nonce = NewNonce();
+  c.env["LOUPE_EXIT_NONCE"] = a.pod_nonce;
   c.args = "bash -c 'eval \"$LOUPE_BOOTSTRAP\"'";
   a.api_key = *token;  // kept out of the console like a local job's key
   Result<RunPodPod> pod = runpod_->CreatePod(a.runpod_key, c);
@@ -249,23 +299,66 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
     return retry_or_fail(pod.status(), "RunPod did not create the pod: ");
   }
   j.external_id = pod->id;
-  j.state = j.stop_requested ? "stopping" : "pending";
-  j.message = "RunPod pod " + pod->id + ": " + pod->status;
+  a.pod_created = now;
+  // Written before the job records the pod, so a Loupe restarted later knows the exit mark.
+  (void)WriteFileDurably(CursorFile(j),
+                         json{{"id", ""}, {"lines", 0}, {"nonce", a.pod_nonce}, {"created", a.pod_created}}.dump(),
+                         "the log cursor");
   j.exit_text.clear();
   a.pod_logs.reset();
   a.pod_cursor.clear();
   a.pod_lines = a.pod_skip = 0;
   a.pod_exit.reset();
+  a.pod_tail.clear();
   a.pod_gone_since = 0;
   a.next_stream_at = 0;
   a.pod_error.clear();
+  a.stream_error.clear();
+  a.pod_uptime = -1;
+  a.stream_backoff = 2'000'000;
   a.kill_at = 0;
   a.budget_wait_until = 0;
-  std::string what = "RunPod pod " + pod->id + ": " + std::to_string(c.gpu_count) + " x " + c.gpu_id + ", " + c.cloud;
-  if (a.pod_rate > 0) what += ", " + FormatDollars(a.pod_rate) + "/hour listed";
-  if (!j.resume_from.empty()) what += ", from checkpoint " + j.resume_from;
+  // RunPod bills a pod from its creation (its `cost` is 0 only once it has EXITED), so the
+  // segment opens now, at the listed price until the pod says what it bills; the job is
+  // pending until the container runs.
+  std::string msg = "RunPod pod " + pod->id + ": " + std::to_string(c.gpu_count) + " x " + c.gpu_id + ", " + c.cloud;
+  if (a.pod_rate > 0) msg += ", " + FormatDollars(a.pod_rate) + "/hour listed";
+  if (!j.resume_from.empty()) msg += ", from checkpoint " + j.resume_from;
+  const std::string what = j.segment == 0 ? "started" : a.resuming ? "started again" : "restarted";
+  a.resuming = false;
+  OpenSegmentAt(a, now, now, a.pod_rate, what, msg, "pending");
+  a.job.message = "RunPod pod " + pod->id + ": " + pod->status;
+  if (pod->cost > 0) PodBilled(a, pod->cost);
   next_pod_poll_ = std::min(next_pod_poll_, now + 500'000);
-  return store_.UpdateLaunchJob(j, LaunchEvent{j.id, now, "submitted", what});
+  return store_.UpdateLaunchJob(a.job);
+}
+
+void LaunchService::PodBilled(Active& a, double cost) {
+  if (a.segments.empty() || a.segments.back().end_time != 0) return;
+  LaunchSegment& seg = a.segments.back();
+  if (std::fabs(seg.rate_per_hour - cost) < 1e-9) return;
+  if (Status s = store_.SetLaunchSegmentRate(a.job.id, seg.seq, cost); !s.ok()) {
+    spdlog::warn("launch: job {}: cannot record the billed rate: {}", a.job.id, s.message());
+    return;
+  }
+  seg.rate_per_hour = cost;
+  a.pod_rate = cost;
+}
+
+void LaunchService::PodRunning(Active& a, int64_t now, const RunPodPod* pod) {
+  LaunchJob& j = a.job;
+  if (j.state != "pending") return;
+  j.state = "running";
+  j.message.clear();
+  a.next_stream_at = 0;  // the container runs now: its log is worth asking for at once
+  a.stream_backoff = 2'000'000;
+  std::string msg = "RunPod pod " + j.external_id + " runs";
+  if (pod && !pod->data_center.empty()) msg += " in " + pod->data_center;
+  if (pod && pod->cost > 0) {
+    PodBilled(a, pod->cost);
+    msg += ", " + FormatDollars(pod->cost) + "/hour billed";
+  }
+  Event(a, now, "running", msg);
 }
 
 void LaunchService::AdoptPod(Active& a, int64_t now) {
@@ -283,8 +376,12 @@ void LaunchService::AdoptPod(Active& a, int64_t now) {
   const json cursor = json::parse(f, nullptr, false);
   int64_t counted = 0;
   if (cursor.is_object()) {
-    a.pod_cursor = cursor.value("id", std::string());
-    counted = cursor.value("lines", int64_t{0});
+    if (cursor.contains("id") && cursor["id"].is_string()) a.pod_cursor = cursor["id"].get<std::string>();
+    if (cursor.contains("lines") && cursor["lines"].is_number_integer()) counted = cursor["lines"].get<int64_t>();
+    if (cursor.contains("nonce") && cursor["nonce"].is_string()) a.pod_nonce = cursor["nonce"].get<std::string>();
+    if (cursor.contains("created") && cursor["created"].is_number_integer()) a.pod_created = cursor["created"].get<int64_t>();
+    // The exit line was stored before Loupe stopped: the stream will not send it again.
+    if (cursor.contains("exit") && cursor["exit"].is_number_integer()) a.pod_exit = cursor["exit"].get<int>();
   }
   Result<int64_t> stored = store_.ConsoleOffset(j.experiment_id, ConsoleClient(j, 0));
   a.pod_lines = stored.ok() ? *stored : counted;
@@ -299,18 +396,28 @@ void LaunchService::OpenPodStream(Active& a, int64_t now) {
     if (a.pod_logs->open) return;
   }
   if (now < a.next_stream_at) return;
-  a.next_stream_at = now + 2'000'000;  // a stream that ends at once is not reopened in a loop
+  // A stream that ends at once (a pod still starting) is opened again after 2 s, then 4, 8 ...
+  // 30 s, until lines come: RunPod counts every request against a per-minute limit.
+  a.next_stream_at = now + a.stream_backoff;
+  a.stream_backoff = std::min<int64_t>(a.stream_backoff * 2, 30'000'000);
   if (!a.pod_logs) a.pod_logs = std::make_shared<PodLogs>();
   std::shared_ptr<PodLogs> logs = a.pod_logs;
   {
     std::lock_guard<std::mutex> lock(logs->mu);
     if (!logs->lines.empty()) return;  // a stream that overflowed reopens once its lines are stored
+    if (!logs->end_error.empty() && logs->end_error != a.stream_error) {
+      a.stream_error = logs->end_error;
+      Event(a, now, "warning", "RunPod's log stream of pod " + a.job.external_id + " failed (" + a.stream_error +
+                                   "); opened again until it works");
+    }
     logs->open = true;
     logs->full = false;
     logs->end_error.clear();
   }
+  // A first stream starts at the pod's creation (a minute before Loupe asked for it, for
+  // clocks that differ), not at the last 5,000 lines: a stream opened late loses nothing.
   std::shared_ptr<llm::OutboundCall> call = runpod_->StreamLogs(
-      a.runpod_key, a.job.external_id, a.pod_cursor, kLogTail,
+      a.runpod_key, a.job.external_id, a.pod_cursor, a.pod_created > 0 ? a.pod_created - 60'000'000 : 0, kLogTail,
       [logs](std::vector<RunPodLogLine> lines) {
         std::lock_guard<std::mutex> lock(logs->mu);
         if (logs->full) return;
@@ -338,54 +445,87 @@ void LaunchService::CopyPodLogs(Active& a, int64_t now, bool final) {
     got.swap(a.pod_logs->lines);
   }
   if (got.empty()) return;
-  ConsoleBatch c;
-  c.experiment_id = a.job.experiment_id;
-  c.from.client = ConsoleClient(a.job, 0);
-  std::string cursor = a.pod_cursor;
-  int64_t lines = a.pod_lines;
-  int64_t skip = a.pod_skip;
-  std::optional<int> exit;
+  a.stream_backoff = 2'000'000;
+  PodRunning(a, now, nullptr);  // the container speaks: it runs, whatever the last read said
+  // The bootstrap's exit line is looked for first: the end must not wait on the store.
   for (const RunPodLogLine& l : got) {
-    if (!l.id.empty()) cursor = l.id;
-    if (skip > 0) {  // sent again after a restart, stored already
-      --skip;
-      continue;
-    }
     std::smatch m;
-    if (std::regex_match(l.text, m, kExitLine)) exit = std::stoi(m[1].str());
-    std::string text = l.text;
-    a.HideSecrets(text);
-    c.lines.push_back({0, l.source == "system" ? 1 : 0, l.ts > 0 ? l.ts : now, std::move(text)});
-    ++lines;
+    if (std::regex_match(l.text, m, kExitLine) && m[1].str() == a.pod_nonce) {
+      a.pod_exit = std::stoi(m[2].str());
+    } else if (!a.pod_exit && l.text.find_first_not_of(" \t\r") != std::string::npos &&
+               l.text.rfind("loupe: ", 0) != 0 && l.text.rfind("[loupe-job", 0) != 0) {  // the SDK's and bootstrap's own notes
+      std::string text(ConsolePieces(l.text).front());
+      a.HideSecrets(text);
+      a.pod_tail.push_back(std::move(text));
+      if (a.pod_tail.size() > 20) a.pod_tail.pop_front();
+    }
   }
-  if (!c.lines.empty()) {
-    c.from.seq = lines;
-    Result<WriteAck> ack = tracking_.LogConsole(std::move(c));
-    if (!ack.ok()) {
-      const Code code = ack.status().code();
-      if (code == Code::kNotFound || code == Code::kGone) {
-        if (a.job.stop_requested == 0) SendStop(a, now, "user", "its run was deleted");
-      } else {
-        // Not stored: put back, to be stored next time rather than lost.
-        std::lock_guard<std::mutex> lock(a.pod_logs->mu);
-        for (auto it = got.rbegin(); it != got.rend(); ++it) a.pod_logs->lines.push_front(std::move(*it));
-        if (a.log_error != ack.status().message()) {
-          a.log_error = ack.status().message();
-          spdlog::warn("launch: job {}: console lines not stored yet, will retry: {}", a.job.id, a.log_error);
+  // Stored in batches the console takes (at most 5,000 lines, about 4 MiB; a line longer
+  // than the console's limit is cut in pieces, kept in one batch), each with the stream's
+  // cursor after it, so nothing is stored twice or skipped after a restart.
+  size_t at = 0;
+  while (at < got.size()) {
+    ConsoleBatch c;
+    c.experiment_id = a.job.experiment_id;
+    c.from.client = ConsoleClient(a.job, 0);
+    std::string cursor = a.pod_cursor;
+    int64_t lines = a.pod_lines;
+    int64_t skip = a.pod_skip;
+    size_t bytes = 0;
+    size_t next = at;
+    for (; next < got.size() && c.lines.size() < 5000 && bytes < (4u << 20); ++next) {
+      const RunPodLogLine& l = got[next];
+      if (!l.id.empty()) cursor = l.id;
+      for (std::string_view piece : ConsolePieces(l.text)) {
+        if (skip > 0) {  // sent again after a restart, stored already
+          --skip;
+          continue;
         }
-        return;
+        std::string text(piece);
+        a.HideSecrets(text);
+        bytes += text.size();
+        c.lines.push_back({0, l.source == "system" ? 1 : 0, l.ts > 0 ? l.ts : now, std::move(text)});
+        ++lines;
       }
     }
-    a.log_error.clear();
+    if (!c.lines.empty()) {
+      c.from.seq = lines;
+      Result<WriteAck> ack = tracking_.LogConsole(std::move(c));
+      if (!ack.ok()) {
+        const Code code = ack.status().code();
+        if (code == Code::kNotFound || code == Code::kGone) {
+          if (a.job.stop_requested == 0) SendStop(a, now, "user", "its run was deleted");
+        } else if (code == Code::kTooLarge || code == Code::kInvalidArgument) {
+          // Never taken as it is (the run's console is full): said once, then passed over.
+          if (a.log_error != ack.status().message()) {
+            a.log_error = ack.status().message();
+            Event(a, now, "warning", "console lines not stored: " + a.log_error);
+          }
+        } else {
+          // Not stored now: put back, to be stored next time rather than lost.
+          std::lock_guard<std::mutex> lock(a.pod_logs->mu);
+          for (size_t i = got.size(); i > at; --i) a.pod_logs->lines.push_front(std::move(got[i - 1]));
+          if (a.log_error != ack.status().message()) {
+            a.log_error = ack.status().message();
+            spdlog::warn("launch: job {}: console lines not stored yet, will retry: {}", a.job.id, a.log_error);
+          }
+          break;
+        }
+      } else {
+        a.log_error.clear();
+      }
+    }
+    a.pod_lines = lines;
+    a.pod_skip = skip;
+    a.pod_cursor = cursor;
+    at = next;
   }
-  a.pod_lines = lines;
-  a.pod_skip = skip;
-  a.pod_cursor = cursor;
-  if (exit) a.pod_exit = exit;
   // Behind the console by at most a second: lines stored after it are skipped when resumed.
-  if (final || now - a.cursor_written >= 1'000'000) {
+  if (final || a.pod_exit || now - a.cursor_written >= 1'000'000) {
     a.cursor_written = now;
-    (void)WriteFileDurably(CursorFile(a.job), json{{"id", a.pod_cursor}, {"lines", a.pod_lines}}.dump(), "the log cursor");
+    json c = {{"id", a.pod_cursor}, {"lines", a.pod_lines}, {"nonce", a.pod_nonce}, {"created", a.pod_created}};
+    if (a.pod_exit) c["exit"] = *a.pod_exit;
+    (void)WriteFileDurably(CursorFile(a.job), c.dump(), "the log cursor");
   }
 }
 
@@ -395,16 +535,18 @@ void LaunchService::PodTelemetry(Active& a, int64_t now, const RunPodPod& pod) {
   MetricBatch b;
   b.experiment_id = a.job.experiment_id;
   b.partial = true;
-  // Seconds since the job first started, across its pods: the x axis of a system chart.
+  // Seconds since the job first started, across its pods: the x axis of a system chart. Under
+  // system/ (as the SDK's own machine series): not a training step, so progress and the
+  // run's last step leave them out.
   const int64_t step = std::max<int64_t>(0, (now - a.job.start_time) / 1'000'000);
   for (size_t i = 0; i < pod.gpus.size(); ++i) {
-    const std::string g = "pod/gpu." + std::to_string(i) + ".";
+    const std::string g = "system/pod.gpu." + std::to_string(i) + ".";
     b.points.push_back({g + "utilization", step, pod.gpus[i].util, now});
     b.points.push_back({g + "memory.percent", step, pod.gpus[i].memory_util, now});
   }
-  if (pod.cpu_util >= 0) b.points.push_back({"pod/cpu.utilization", step, pod.cpu_util, now});
-  if (pod.memory_util >= 0) b.points.push_back({"pod/memory.percent", step, pod.memory_util, now});
-  b.points.push_back({"pod/cost_per_hour", step, pod.cost, now});
+  if (pod.cpu_util >= 0) b.points.push_back({"system/pod.cpu.utilization", step, pod.cpu_util, now});
+  if (pod.memory_util >= 0) b.points.push_back({"system/pod.memory.percent", step, pod.memory_util, now});
+  b.points.push_back({"system/pod.cost_per_hour", step, pod.cost, now});
   (void)tracking_.LogMetrics(std::move(b));
 }
 
@@ -413,8 +555,10 @@ void LaunchService::ReleasePod(Active& a) {
   if (!a.job.external_id.empty() && !a.runpod_key.empty()) {
     if (Status s = runpod_->Action(a.runpod_key, a.job.external_id, "terminate"); !s.ok()) {
       spdlog::warn("launch: job {}: RunPod pod {} not deleted: {}", a.job.id, a.job.external_id, s.message());
-      Event(a, NowMicros(), "warning", "RunPod pod " + a.job.external_id + " could not be deleted (" + s.message() +
-                                           "); delete it in RunPod's console, it bills until then");
+      Event(a, NowMicros(), "warning", "RunPod pod " + a.job.external_id + " could not be deleted yet (" + s.message() +
+                                           "); Loupe tries again every 10 s");
+      pods_to_delete_.push_back({a.job.external_id, a.spec.runpod.secret, NowMicros() + 10'000'000});
+      SavePodsToDelete();
     }
   }
   RevokeJobToken(a.job);
@@ -423,6 +567,7 @@ void LaunchService::ReleasePod(Active& a) {
 
 void LaunchService::FollowPod(Active& a, int64_t now, const Result<RunPodPod>* read) {
   LaunchJob& j = a.job;
+  OpenPodStream(a, now);  // from the pod's creation on, whatever its state or a read says
   CopyPodLogs(a, now, false);
   auto end = [&](const std::string& text, bool known, int code) {
     CopyPodLogs(a, now, true);
@@ -440,7 +585,7 @@ void LaunchService::FollowPod(Active& a, int64_t now, const Result<RunPodPod>* r
     status = (*read)->status;
     a.pod_error.clear();
   } else if (read->status().code() == Code::kNotFound) {
-    status = "TERMINATED";  // deleted (in RunPod's console, or by a Loupe before this one)
+    status = "GONE";  // deleted (in RunPod's console, by a Loupe before this one), or not listed yet
   } else {
     if (a.pod_error != read->status().message()) {
       a.pod_error = read->status().message();
@@ -448,9 +593,17 @@ void LaunchService::FollowPod(Active& a, int64_t now, const Result<RunPodPod>* r
     }
     return;
   }
-  if (status == "PROVISIONING" || status == "STARTING") {
+  const bool ended = status == "EXITED" || status == "ERROR" || status == "TERMINATED" || status == "GONE";
+  if (!ended && status != "RUNNING") {  // PROVISIONING, STARTING, or a state RunPod adds later
+    if ((*read)->cost > 0) PodBilled(a, (*read)->cost);
+    const double limit = a.spec.runpod.start_timeout_minutes;
+    if (j.state == "pending" && !a.segments.empty() && now - a.segments.back().start_time > limit * 60e6) {
+      char text[128];
+      std::snprintf(text, sizeof text, "the pod did not start within %g minutes (%s)", limit, status.c_str());
+      return end(text, true, -1);
+    }
     const std::string msg = "RunPod pod " + j.external_id + ": " + status;
-    if (j.message != msg) {
+    if (j.state == "pending" && j.message != msg) {
       j.message = msg;
       (void)store_.UpdateLaunchJob(j);
     }
@@ -458,26 +611,28 @@ void LaunchService::FollowPod(Active& a, int64_t now, const Result<RunPodPod>* r
   }
   if (status == "RUNNING") {
     const RunPodPod& pod = **read;
-    const bool open = !a.segments.empty() && a.segments.back().end_time == 0 && a.segments.back().external_id == j.external_id;
-    if (!open) {
-      // Billed from when the container started, as RunPod reports it.
-      if (pod.cost > 0) a.pod_rate = pod.cost;
-      std::string msg = "RunPod pod " + j.external_id + (pod.data_center.empty() ? "" : " in " + pod.data_center);
-      if (a.pod_rate > 0) msg += ", " + FormatDollars(a.pod_rate) + "/hour billed";
-      const std::string what = j.segment == 0 ? "started" : a.resuming ? "started again" : "restarted";
-      a.resuming = false;
-      OpenSegmentAt(a, now, pod.uptime >= 0 ? now - pod.uptime * 1'000'000 : now, a.pod_rate, what, msg);
+    PodRunning(a, now, &pod);
+    // RunPod restarts a container (a host reboot, its console's Restart): the job runs again
+    // from its start inside the same pod.
+    if (pod.uptime >= 0 && a.pod_uptime >= 0 && pod.uptime + 5 < a.pod_uptime) {
+      Event(a, now, "warning", "RunPod restarted the pod's container (uptime " + std::to_string(a.pod_uptime) + " s, now " +
+                                   std::to_string(pod.uptime) + " s): the command runs again from its start");
     }
+    if (pod.uptime >= 0) a.pod_uptime = pod.uptime;
     OpenPodStream(a, now);
     PodTelemetry(a, now, pod);
     return;
   }
-  // EXITED, ERROR or TERMINATED: the container ended. Its last lines may still be on their way.
+  // EXITED, ERROR, TERMINATED or gone: the container ended. Its last lines may still be on
+  // their way (a pod no longer listed may also be one not listed yet).
   if (a.pod_gone_since == 0) {
     a.pod_gone_since = now;
+    a.next_stream_at = 0;
     OpenPodStream(a, now);
   }
-  if (now - a.pod_gone_since < kExitLineWaitMicros && status != "TERMINATED") return;
+  if (now - a.pod_gone_since < kExitLineWaitMicros && !(j.stop_requested > 0 && (status == "TERMINATED" || status == "GONE"))) {
+    return;
+  }
   if (j.stop_requested > 0) return end("the pod was stopped (" + status + ")", false, -1);
   if (status == "ERROR") return end("RunPod put the pod in ERROR", true, -1);
   j.message = "the pod ended (" + status + ") without the command's exit status";

@@ -172,7 +172,7 @@ Status LaunchService::SubmitSlurm(Active& a, int64_t now) {
 }
 
 void LaunchService::OpenSegmentAt(Active& a, int64_t now, int64_t start, double rate, const std::string& what,
-                                 const std::string& message) {
+                                 const std::string& message, const std::string& state) {
   LaunchJob& j = a.job;
   int64_t floor = j.create_time;
   if (!a.segments.empty()) floor = std::max(floor, a.segments.back().end_time);
@@ -180,7 +180,7 @@ void LaunchService::OpenSegmentAt(Active& a, int64_t now, int64_t start, double 
   start = std::max(start, floor);
   LaunchJob next = j;
   next.segment = j.segment + 1;
-  next.state = j.stop_requested ? "stopping" : "running";
+  next.state = j.stop_requested ? "stopping" : state;
   next.message.clear();
   if (next.start_time == 0) next.start_time = start;
   LaunchSegment seg{j.id, next.segment, start, 0, rate, "", j.external_id};

@@ -86,6 +86,9 @@ class LaunchStore {
   // Replaces a segment's times with the scheduler's own account of them (Slurm's job
   // completion log), which is what the cluster bills.
   virtual Status SetLaunchSegmentTimes(int64_t job_id, int seq, int64_t start_time, int64_t end_time) = 0;
+  // Replaces a segment's hourly rate with the one the provider bills (a RunPod pod's `cost`,
+  // known once it runs; the segment opened at the listed price).
+  virtual Status SetLaunchSegmentRate(int64_t job_id, int seq, double rate_per_hour) = 0;
   virtual Result<std::vector<LaunchSegment>> ListLaunchSegments(int64_t job_id) = 0;
   virtual Result<std::vector<LaunchEvent>> ListLaunchEvents(int64_t job_id) = 0;
 

@@ -210,6 +210,7 @@ class SqliteStore final : public Store {
   Status StartLaunchSegment(const LaunchSegment& seg, const LaunchJob& job, const LaunchEvent& event) override;
   Status EndLaunchSegment(int64_t job_id, int seq, int64_t end_time, const std::string& end_text) override;
   Status SetLaunchSegmentTimes(int64_t job_id, int seq, int64_t start_time, int64_t end_time) override;
+  Status SetLaunchSegmentRate(int64_t job_id, int seq, double rate_per_hour) override;
   Result<std::vector<LaunchSegment>> ListLaunchSegments(int64_t job_id) override;
   Result<std::vector<LaunchEvent>> ListLaunchEvents(int64_t job_id) override;
   Result<std::map<std::string, double>> LaunchPrices() override;

@@ -141,6 +141,13 @@ Status SqliteStore::SetLaunchSegmentTimes(int64_t job_id, int seq, int64_t start
   });
 }
 
+Status SqliteStore::SetLaunchSegmentRate(int64_t job_id, int seq, double rate_per_hour) {
+  return Write([&](SqliteDb& db) -> Status {
+    return sql::Exec(db, "UPDATE launch_segments SET rate_per_hour=? WHERE job_id=? AND seq=?", rate_per_hour, job_id,
+                     int64_t{seq});
+  });
+}
+
 Result<std::vector<LaunchSegment>> SqliteStore::ListLaunchSegments(int64_t job_id) {
   LOUPE_ASSIGN_OR_RETURN(Reader r, Borrow());
   sql::Rows q(r.db(),

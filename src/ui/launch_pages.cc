@@ -138,6 +138,12 @@ json LiveView(const json& j, bool can_edit) {
   v["cap_minutes"] = j["budget"].contains("max_minutes") ? j["budget"]["max_minutes"].dump() : "";
   v["cap_cost"] = j["budget"].contains("max_cost") ? j["budget"]["max_cost"].dump() : "";
   v["gpus"] = j["gpus"].get<std::string>().empty() ? json("none") : j["gpus"];
+  if (j["executor"] == "runpod" && j["spec"].contains("resources") && j["spec"].contains("runpod")) {
+    // A pod's GPUs are what it was made with: "2 × NVIDIA GeForce RTX 4090, SECURE cloud".
+    const json& res = j["spec"]["resources"];
+    v["gpus"] = std::to_string(res.value("gpus", 0)) + " × " + res.value("gpu_type", std::string()) + ", " +
+                j["spec"]["runpod"].value("cloud", std::string("SECURE")) + " cloud";
+  }
   v["pid"] = j["pid"].is_number() ? j["pid"].dump() : "—";
   v["slurm_job"] = j["slurm_job_id"].is_string() ? j["slurm_job_id"] : json("");
   v["has_slurm_job"] = j["slurm_job_id"].is_string();

@@ -32,7 +32,7 @@ json ProblemsJson(const std::vector<launch::SpecProblem>& problems) {
 }  // namespace
 
 Result<launch::LaunchService::GpuPickerQuery> GpuPickerQueryOf(const HttpRequest& req) {
-  LOUPE_RETURN_IF_ERROR(OnlyQueryParams(req, {"min_memory_gb", "sort", "need_gb", "secret"}));
+  LOUPE_RETURN_IF_ERROR(OnlyQueryParams(req, {"min_memory_gb", "sort", "need_gb"}));
   launch::LaunchService::GpuPickerQuery q;
   for (auto [name, out] : {std::pair<const char*, double*>{"min_memory_gb", &q.min_memory_gb}, {"need_gb", &q.need_gb}}) {
     const std::string* v = req.Query(name);
@@ -44,7 +44,6 @@ Result<launch::LaunchService::GpuPickerQuery> GpuPickerQueryOf(const HttpRequest
     }
   }
   if (const std::string* v = req.Query("sort"); v && !v->empty()) q.sort = *v;
-  if (const std::string* v = req.Query("secret"); v && !v->empty()) q.secret = *v;
   return q;
 }
 
@@ -110,11 +109,11 @@ std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
     LOUPE_ASSIGN_OR_RESPOND(json out, launches.GpuPickerJson(q));
     return JsonOk(out);
   }})));
-  // RunPod's GPU types with their prices, read with the key in the secret named `secret`.
+  // RunPod's GPU types with their prices, read with the key in the secret "runpod" (only that
+  // one: a reader must not be able to send another secret to RunPod).
   r.push_back(WithAccess(Access::kRead, Offload({"GET", "/api/v1/launch/runpod/gpus", [&](const HttpRequest& req) {
-    if (Status s = OnlyQueryParams(req, {"secret"}); !s.ok()) return JsonError(s);
-    const std::string* secret = req.Query("secret");
-    LOUPE_ASSIGN_OR_RESPOND(json out, launches.RunPodGpusJson(secret ? *secret : "runpod"));
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.RunPodGpusJson("runpod"));
     return JsonOk(out);
   }})));
   r.push_back(WithAccess(Access::kAdmin, {"POST", "/api/v1/launch/jobs/:id/resume", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {

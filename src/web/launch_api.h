@@ -15,7 +15,7 @@ namespace loupe {
 
 std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches);
 
-// The GPU picker's query (?min_memory_gb=&sort=&need_gb=&secret=), for the API and the page.
+// The GPU picker's query (?min_memory_gb=&sort=&need_gb=), for the API and the page.
 Result<launch::LaunchService::GpuPickerQuery> GpuPickerQueryOf(const HttpRequest& req);
 
 }  // namespace loupe

@@ -212,6 +212,14 @@ TEST(JobSpecTest, RunPodSectionIsCheckedAndRoundTrips) {
                                                  "runpod.data_centers", "runpod.secret", "env.RUNPOD_POD_ID"}));
   p = ParseJobSpec({{"command", "x"}, {"workdir", "/w"}, {"runpod", {{"image", "i"}}}}, spec);
   EXPECT_EQ(Fields(p), std::vector<std::string>{"runpod"});  // only for executor runpod
+  json lower = good;
+  lower["runpod"]["cloud"] = "community";  // RunPod's enum is upper case; this means it
+  ASSERT_TRUE(ParseJobSpec(lower, spec).empty());
+  EXPECT_EQ(spec.runpod.cloud, "COMMUNITY");
+  EXPECT_EQ(spec.runpod.start_timeout_minutes, 20);
+  json sized = good;
+  sized["resources"]["cpus"] = 16;  // a pod's CPUs come with its GPU type
+  EXPECT_EQ(Fields(ParseJobSpec(sized, spec)), std::vector<std::string>{"resources.cpus"});
 }
 
 TEST(JobSpecTest, BadTextIsRefusedWithWhere) {

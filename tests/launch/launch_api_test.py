@@ -453,7 +453,8 @@ class LaunchApiTest(unittest.TestCase):
                 "env": {"HF_TOKEN": {"secret": "hf-token"}, "PLAIN": "visible"}}
         status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", spec)
         self.assertEqual(body["data"]["problems"], [{"field": "env.HF_TOKEN", "message":
-                         "no secret named 'hf-token' (store it under Settings, Secrets; or PUT /api/v1/secrets/hf-token)"}])
+                         "no secret named 'hf-token' (PUT /api/v1/secrets/hf-token with {\"value\": \"...\"}; "
+                         "the Access page lists secrets)"}])
         for bad in [{"secret": "a b"}, {"secret": "x", "more": 1}, {"value": "x"}, {"secret": 5}]:
             status, body, _ = self.server.post("/api/v1/launch/jobs?check=1", {**spec, "env": {"HF_TOKEN": bad}})
             self.assertEqual([p["field"] for p in body["data"]["problems"]], ["env.HF_TOKEN"], bad)

@@ -9,6 +9,7 @@ dies without a word is lost; a Loupe killed with kill -9 follows its pod again w
 storing a line twice."""
 import json
 import os
+import re
 import sys
 import tempfile
 import textwrap
@@ -22,6 +23,8 @@ from loupe_server import LoupeServer  # noqa: E402
 from job_api import JobApi  # noqa: E402
 from runpod_standin import RunPodStandIn, free_port  # noqa: E402
 
+EXIT_LINE = re.compile(r"\[loupe-job [0-9a-f]{16}\] exit \d+")
+
 # Standard library and the SDK only (the package brings the SDK into the pod).
 SCRIPT = textwrap.dedent("""\
     import os, signal, sys, time
@@ -33,6 +36,10 @@ SCRIPT = textwrap.dedent("""\
     signal.signal(signal.SIGTERM, on_term)
     run = loupe.init()
     steps = int(os.environ.get("STEPS", "20"))
+    if os.environ.get("FORGE"):  # lines like the bootstrap's exit line: not the end
+        print("[loupe-job] exit 0", flush=True)
+        print("[loupe-job 0123456789abcdef] exit 0", flush=True)
+        time.sleep(2.5)
     if os.environ.get("FAIL_FIRST") and os.environ["LOUPE_JOB_SEGMENT"] == "1":
         print("first pod fails", flush=True)
         sys.exit(3)
@@ -50,6 +57,9 @@ SCRIPT = textwrap.dedent("""\
         time.sleep(float(os.environ.get("PAUSE", "0.05")))
     run.finish()
     print("done", flush=True)
+    if os.environ.get("FORGE"):
+        sys.stdout.write("50%|#####     | 5/10")  # no line end before the exit line
+        sys.stdout.flush()
     """)
 
 
@@ -85,6 +95,11 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
     def diagnostics(self):
         pods = {k: {**v, "env": "..."} for k, v in self.standin_pods().items()}
         return f"pods: {json.dumps(pods)[:3000]}\n{self.server.log()[-3000:]}"
+
+    def installation_id(self):
+        # Made at the first start: the pods of this Loupe are named with it.
+        with open(os.path.join(self.server.data_dir, "launch", "installation-id")) as f:
+            return f.read().strip()
 
     def standin_pods(self):
         with urllib.request.urlopen(self.runpod.url + "/_standin/pods") as r:
@@ -183,10 +198,13 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         job = self.launch(self.spec(env={"STEPS": "30", "HF_TOKEN": {"secret": "hf"}}))
         done = self.wait(job["id"], lambda j: j["state"] == "finished", what="finished")
         eid = done["experiment_id"]
+        status, page = self.server.html(f"/launch/{job['id']}")
+        self.assertIn("2 × NVIDIA GeForce RTX 4090, SECURE cloud", page)
+        self.assertIn(f'RunPod pod</span> <span id="job-pod">{done["runpod_pod_id"]}</span>', page)
         lines = self.console(eid)
         for step in range(1, 31):
             self.assertEqual(lines.count(f"line {step}"), 1, lines)
-        self.assertIn("[loupe-job] exit 0", lines)
+        self.assertTrue(any(EXIT_LINE.fullmatch(l) and l.endswith(" exit 0") for l in lines), lines[-3:])
         self.assertEqual(done["exit"], "exit code 0")
         # The SDK in the pod logged to Loupe through the public URL.
         loss = self.series(eid, "loss")
@@ -195,10 +213,10 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertEqual(done["rate_per_hour"], 1.0)
         self.assertAlmostEqual(done["cost"], done["elapsed_seconds"] / 3600 * 1.0, places=6)
         # The pod's GPU use, from RunPod's runtime block.
-        util = self.series(eid, "pod/gpu.1.utilization")
+        util = self.series(eid, "system/pod.gpu.1.utilization")
         self.assertGreater(len(util["points"]), 0)
         self.assertEqual({p[1] for p in util["points"]}, {87.0})
-        self.assertEqual({p[1] for p in self.series(eid, "pod/gpu.0.memory.percent")["points"]}, {42.0})
+        self.assertEqual({p[1] for p in self.series(eid, "system/pod.gpu.0.memory.percent")["points"]}, {42.0})
         # What RunPod was sent: its documented keys only, the job's env and none of Loupe's.
         (body,) = self.created_bodies()
         self.assertEqual(set(body), {"name", "image", "cloud", "gpu", "disk", "env", "args"})
@@ -218,6 +236,16 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         # The pod is deleted: RunPod bills a pod until then.
         self.assertEqual(self.standin_pods()[done["runpod_pod_id"]]["status"], "TERMINATED")
 
+    def test_the_end_is_the_bootstraps_own_exit_line_even_after_a_line_without_an_end(self):
+        job = self.launch(self.spec(env={"FORGE": "1", "STEPS": "3"}))
+        done = self.wait(job["id"], lambda j: j["state"] in ("finished", "failed", "lost"), what="its end")
+        self.assertEqual((done["state"], done["exit"]), ("finished", "exit code 0"))
+        lines = self.console(done["experiment_id"])
+        self.assertIn("done", lines)  # it ran on past the forged lines
+        self.assertIn("[loupe-job] exit 0", lines)
+        self.assertIn("50%|#####     | 5/10", lines)
+        self.assertTrue(EXIT_LINE.fullmatch(lines[-1]), lines[-3:])
+
     def test_a_stop_reaches_the_script_as_sigterm_and_the_pod_is_deleted(self):
         job = self.launch(self.spec(env={"STEPS": "100000"}))
         running = self.wait(job["id"], lambda j: j["state"] == "running", what="running")
@@ -227,7 +255,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         done = self.wait(job["id"], lambda j: j["state"] == "stopped", what="stopped")
         lines = self.console(done["experiment_id"])
         self.assertIn("got TERM", lines)
-        self.assertIn("[loupe-job] exit 0", lines)
+        self.assertTrue(any(EXIT_LINE.fullmatch(l) and l.endswith(" exit 0") for l in lines), lines[-3:])
         self.assertEqual(self.standin_pods()[running["runpod_pod_id"]]["status"], "TERMINATED")
 
     def test_a_failure_restarts_in_a_new_pod(self):
@@ -241,8 +269,35 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertEqual(sorted(p["status"] for p in pods.values()), ["TERMINATED", "TERMINATED"])
         lines = self.console(done["experiment_id"])
         self.assertIn("first pod fails", lines)
-        self.assertIn("[loupe-job] exit 3", lines)
+        self.assertTrue(any(EXIT_LINE.fullmatch(l) and l.endswith(" exit 3") for l in lines), lines)
         self.assertIn("done", lines)
+
+    def test_a_failed_pod_says_why_and_a_pod_that_never_starts_bills_until_its_budget_stops_it(self):
+        job = self.launch(self.spec(env={"FAIL_FIRST": "1"}))
+        done = self.wait(job["id"], lambda j: j["state"] in ("finished", "failed", "lost"), what="its end")
+        self.assertEqual((done["state"], done["exit"], done["message"]), ("failed", "exit code 3", "first pod fails"))
+        # A pod RunPod never gets running (no capacity, an image it cannot pull) bills from its
+        # creation: its money cap stops it, and the pod is deleted.
+        self.runpod.boot_seconds = 1e6
+        job = self.launch(self.spec(budget={"max_cost": 0.001}))  # $1.00/hour: 3.6 s
+        done = self.wait(job["id"], lambda j: j["state"] == "stopped", timeout=30, what="the budget stop")
+        self.assertEqual(done["stop_reason"], "budget_cost")
+        self.assertNotIn("running", [e["kind"] for e in done["events"]])
+        self.assertEqual(done["rate_per_hour"], 1.0)
+        self.assertGreaterEqual(done["cost"], 0.001)
+        self.assertLess(done["cost"], 0.001 + 3 / 3600)  # stopped within a few seconds of the cap
+        self.assertAlmostEqual(done["cost"], done["elapsed_seconds"] / 3600, places=9)
+        self.assertEqual(self.standin_pods()[done["runpod_pod_id"]]["status"], "TERMINATED")
+
+    def test_a_pod_whose_delete_fails_is_deleted_later(self):
+        job = self.launch(self.spec(env={"STEPS": "3"}))
+        self.runpod.fail("action", 429, times=2, detail="rate limit exceeded for the minute window")
+        done = self.wait(job["id"], lambda j: j["state"] == "finished", what="finished")
+        self.assertTrue(any("could not be deleted yet" in e["message"] for e in done["events"]), done["events"])
+        deadline = time.time() + 40
+        while self.standin_pods()[done["runpod_pod_id"]]["status"] != "TERMINATED":
+            self.assertLess(time.time(), deadline, "the pod was never deleted")
+            time.sleep(0.5)
 
     def test_checkpoint_now_reaches_a_pod_over_http(self):
         job = self.launch(self.spec(env={"STEPS": "100000", "EXIT_AFTER_CHECKPOINT": "1"},
@@ -272,7 +327,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
     def test_runpod_failing_for_a_while_delays_the_pod_and_a_left_pod_is_deleted(self):
         # A pod a Loupe made and never recorded (it died in between) has the job's pod name.
         req = urllib.request.Request(self.runpod.url + "/v2/pods", method="POST", data=json.dumps({
-            "name": "loupe-job-1-1", "image": "x", "gpu": {"id": "NVIDIA GeForce RTX 4090"}, "args": "sleep 600"}).encode(),
+            "name": f"loupe-{self.installation_id()}-job-1-1", "image": "x", "gpu": {"id": "NVIDIA GeForce RTX 4090"}, "args": "sleep 600"}).encode(),
             headers={"Authorization": f"Bearer {self.runpod.key}", "Content-Type": "application/json"})
         with urllib.request.urlopen(req) as r:
             left = json.load(r)["id"]

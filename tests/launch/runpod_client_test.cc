@@ -83,7 +83,20 @@ TEST(RunPodClientTest, ProblemAnswersBecomeStatusesWithRunPodsWords) {
   EXPECT_EQ(RunPodError(409, "{}").code(), Code::kConflict);
   EXPECT_EQ(RunPodError(429, "{}").code(), Code::kRateLimited);
   EXPECT_EQ(RunPodError(402, "{}").code(), Code::kForbidden);
-  EXPECT_EQ(RunPodError(503, "upstream down").message(), "RunPod answered 503: upstream down");
+  // A proxy's error page is not RunPod's word.
+  EXPECT_EQ(RunPodError(503, "<html>upstream down</html>").message(), "RunPod answered 503");
+  // Nulls where strings are documented are read as missing, never thrown on.
+  Result<std::vector<RunPodGpuType>> g = ParseGpuTypes(json::parse(
+      R"({"gpus": [{"id": "X", "name": null, "secure": null, "community": 1, "memory": "24",
+                    "price": {"secure": null, "community": 0.2}, "maxCount": null}]})"));
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->front().name, "X");
+  EXPECT_FALSE(g->front().secure);
+  EXPECT_FALSE(g->front().community);
+  EXPECT_EQ(g->front().memory_gb, 0);
+  EXPECT_DOUBLE_EQ(g->front().price_community, 0.2);
+  EXPECT_TRUE(ParsePod(json::parse(R"({"id": "p", "status": "RUNNING", "cost": null, "dataCenterId": 3,
+                                       "runtime": {"uptime": null, "gpus": [null, {"util": "x"}], "cpu": null}})")).ok());
 }
 
 TEST(RunPodClientTest, CreateBodyHasOnlyDocumentedKeys) {

@@ -16,8 +16,8 @@ What it does as RunPod does:
   allow it; stop = SIGTERM to the container's first process, SIGKILL 10 s later (docker's
   stop), then EXITED; terminate = 204 and the pod is gone (404 after).
 - GET /v2/pods/{id}/logs: server-sent events `id: <ts>/<seq>`, `data: {"ts","source","line"}`;
-  `tail` (default 100, at most 5000) lines of backfill, `Last-Event-ID` resumes after that
-  event; the stream ends when the container has ended and every line was sent.
+  `tail` (default 100, at most 5000) lines of backfill, `since` (RFC 3339) the lines from
+  then instead, `Last-Event-ID` resumes after that event (before both); the stream ends when the container has ended and every line was sent.
 - GET /v2/catalog/gpus: GpuType objects with price {secure, community} per GPU and maxCount.
 
 What is simulated: the container is the pod's `args` run by bash on this machine (its env is
@@ -35,6 +35,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -401,9 +402,21 @@ class RunPodStandIn:
             return h.send(*problem(422, "Unprocessable Entity", "Request validation failed.",
                                    ["$.tail: expected integer from 0 to 5000"]))
         last = h.headers.get("Last-Event-ID")
+        since = params.get("since")
+        if since is not None:
+            since = urllib.parse.unquote(since)
+            try:
+                datetime.fromisoformat(since.replace("Z", "+00:00"))
+            except ValueError:
+                return h.send(*problem(422, "Unprocessable Entity", "Request validation failed.",
+                                       ["$.since: expected an RFC 3339 date-time"]))
         with pod.cond:
-            if last:
+            if last:  # takes precedence over since and tail
                 at = next((i + 1 for i, (eid, _, _) in enumerate(pod.lines) if eid == last), 0)
+            elif since is not None:  # tail is ignored
+                when = datetime.fromisoformat(since.replace("Z", "+00:00"))
+                at = next((i for i, (_, ts, _) in enumerate(pod.lines)
+                           if datetime.fromisoformat(ts.replace("Z", "+00:00")) >= when), len(pod.lines))
             else:
                 at = max(0, len(pod.lines) - tail)
         h.send_response(200)
