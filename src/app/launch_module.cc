@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "auth/auth_service.h"
+#include "auth/roles.h"
 #include "ui/launch_pages.h"
 #include "web/launch_api.h"
 
@@ -26,7 +27,13 @@ launch::LaunchOptions OptionsFor(const ServerConfig& config, const std::function
   o.runpod_url = config.runpod_url;
   o.reveal_secret = [&secrets](const std::string& name) { return secrets.Reveal(name); };
   if (config.auth_enabled) {
+    o.remote_job_user = auth::kLaunchUser;
     o.mint_token = [&auth](const std::string& user, const std::string& label) -> Result<std::pair<int64_t, std::string>> {
+      if (user == loupe::auth::kLaunchUser) {  // made on first use; an editor, whatever it was changed to
+        const std::string editor(loupe::auth::kEditor);
+        Result<UserRecord> made = auth.CreateUser(user, editor, "");
+        if (!made.ok() && made.status().code() == Code::kConflict) (void)auth.SetRole(user, editor);
+      }
       LOUPE_ASSIGN_OR_RETURN(auth::NewToken t, auth.CreateToken(user, label));
       return std::make_pair(t.record.id, t.token);
     };

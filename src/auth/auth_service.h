@@ -23,6 +23,9 @@
 namespace loupe::auth {
 
 inline constexpr const char* kLocalUser = "local";
+// The user jobs on other machines (Slurm, RunPod) log as: an editor with no password, whose
+// tokens Loupe mints per job and revokes when the job ends, and who cannot make tokens.
+inline constexpr const char* kLaunchUser = "launch-jobs";
 inline constexpr const char* kLocalTokenLabel = "local (this machine)";
 
 struct AuthOptions {

@@ -536,7 +536,8 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
 Result<std::string> LaunchService::MintJobToken(Active& a, const std::string& where) {
   RevokeJobToken(a.job);  // the last segment's, if Loupe stopped before revoking it
   if (!options_.mint_token) return options_.api_key ? options_.api_key() : std::string();
-  LOUPE_ASSIGN_OR_RETURN(auto minted, options_.mint_token(options_.job_user, "launch job " + std::to_string(a.job.id) +
+  const std::string& user = options_.remote_job_user.empty() ? options_.job_user : options_.remote_job_user;
+  LOUPE_ASSIGN_OR_RETURN(auto minted, options_.mint_token(user, "launch job " + std::to_string(a.job.id) +
                                                                                  " (" + where + ")"));
   if (Status s = WriteFileDurably(a.job.dir + "/job-token.json",
                                   json{{"token_id", minted.first}, {"token", minted.second}}.dump(), "the job's token", 0600);
@@ -858,7 +859,10 @@ Result<std::vector<ArtifactVersion>> LaunchService::Checkpoints(const LaunchJob&
     if (v.type != "checkpoint") continue;
     // Saved by the job's own SDK (its key's user, with its job id), not uploaded by someone
     // else for a resume to load.
-    if (!options_.job_user.empty() && v.created_by != options_.job_user) continue;
+    if (!options_.job_user.empty() && v.created_by != options_.job_user &&
+        (options_.remote_job_user.empty() || v.created_by != options_.remote_job_user)) {
+      continue;
+    }
     const json meta = json::parse(v.metadata_json, nullptr, false);
     if (!meta.is_object() || !meta.contains("job_id") || meta["job_id"] != job.id) continue;
     out.push_back(std::move(v));

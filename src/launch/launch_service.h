@@ -44,6 +44,9 @@ struct LaunchOptions {
   // this user stored it, so nobody else can plant files a resume would load. "": any (no
   // sign-in, where everyone is the same anonymous user).
   std::string job_user;
+  // Whom the token of a job on another machine (Slurm, RunPod) signs in as: an editor of its
+  // own, not job_user (the local admin), since the token leaves this machine. "": job_user.
+  std::string remote_job_user;
   int tick_ms = 200;
   int heartbeat_seconds = 20;  // keeps a job's run from being marked crashed while it runs
   int64_t max_snapshot_bytes = int64_t{256} << 20;

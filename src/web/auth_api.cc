@@ -160,6 +160,9 @@ std::vector<Route> AuthApiRoutes(auth::AuthService& auth, auth::SecretService& s
     LOUPE_ASSIGN_OR_RESPOND(std::string label, StringField(body, "label", false));
     LOUPE_ASSIGN_OR_RESPOND(std::string user, StringField(body, "user", false));
     if (user.empty()) user = req.caller.user;
+    if (req.caller.user == auth::kLaunchUser) {  // a job's token must not outlive its job
+      return JsonError(Status::Forbidden("a launched job's token cannot make tokens"));
+    }
     if (user != req.caller.user && req.caller.role != auth::kAdmin) {
       return JsonError(Status::Forbidden("only an admin creates tokens for other users"));
     }

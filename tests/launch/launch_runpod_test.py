@@ -250,6 +250,14 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         job = self.launch(self.spec(env={"STEPS": "100000"}))
         running = self.wait(job["id"], lambda j: j["state"] == "running", what="running")
         self.wait(job["id"], lambda j: "line 3" in self.console(j["experiment_id"]), what="output")
+        # The pod's token leaves this machine: it signs in as an editor of its own, who cannot
+        # read secrets, launch (run code here) or make a token that outlives the job.
+        pod_key = {"Authorization": f"Bearer {self.standin_pods()[running['runpod_pod_id']]['env']['LOUPE_API_KEY']}"}
+        status, me, _ = self.server.request("GET", "/api/v1/auth/me", headers=pod_key)
+        self.assertEqual((status, me["data"]["user"], me["data"]["role"]), (200, "launch-jobs", "editor"), me)
+        self.assertEqual(self.server.request("GET", "/api/v1/secrets", headers=pod_key)[0], 403)
+        self.assertEqual(self.server.request("POST", "/api/v1/tokens", {"label": "mine"}, headers=pod_key)[0], 403)
+        self.assertEqual(self.server.request("POST", "/api/v1/launch/jobs", self.spec(), headers=pod_key)[0], 403)
         status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop", {})
         self.assertEqual(status, 200, body)
         done = self.wait(job["id"], lambda j: j["state"] == "stopped", what="stopped")
