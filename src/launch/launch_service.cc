@@ -785,6 +785,8 @@ void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, 
   j.stop_requested = now;
   j.stop_reason = reason;
   if (j.state == "queued") {
+    // A RunPod job queued for a retry may have a pod RunPod made but never said so.
+    if (j.executor == "runpod" && !a.runpod_key.empty()) (void)DeleteLeftPods(a, now);
     j.state = "stopped";
     j.end_time = now;
     a.ended = true;

@@ -194,6 +194,9 @@ class LaunchService {
   void PodTelemetry(Active& a, int64_t now, const RunPodPod& pod);
   // The pod bills `cost` (USD/hour, > 0): its segment's rate becomes that.
   void PodBilled(Active& a, double cost);
+  // Deletes the pods of this job RunPod has that the job does not know (a create whose answer
+  // was lost, a Loupe that died mid-create): they bill until deleted.
+  Status DeleteLeftPods(Active& a, int64_t now);
   // The pod's container runs (RunPod says so, or its log speaks): pending -> running.
   void PodRunning(Active& a, int64_t now, const RunPodPod* pod);
   // Deletes the pod (it bills for its disk while it exists) and revokes the job's token.

@@ -256,17 +256,7 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   c.name = "loupe-" + InstallationId() + "-job-" + std::to_string(j.id) + "-" + std::to_string(j.segment + 1);
   // A Loupe that died between creating this pod and recording it left it running (and
   // billing): deleted, with the token it was given, before the pod is made again.
-  if (Result<std::vector<std::pair<std::string, RunPodPod>>> pods = runpod_->ListPods(a.runpod_key); pods.ok()) {
-    for (const auto& [name, pod] : *pods) {
-      if (name == c.name && pod.status != "TERMINATED") {
-        Status s = runpod_->Action(a.runpod_key, pod.id, "terminate");
-        Event(a, now, "warning", "deleted RunPod pod " + pod.id + ", left by a Loupe that stopped while creating it" +
-                                     (s.ok() ? "" : " (failed: " + s.message() + ")"));
-      }
-    }
-  } else {
-    return retry_or_fail(pods.status(), "RunPod's pods cannot be listed: ");
-  }
+  if (Status left = DeleteLeftPods(a, now); !left.ok()) return retry_or_fail(left, "RunPod's pods cannot be listed: ");
   Result<std::string> token = MintJobToken(a, "RunPod pod");
   if (!token.ok()) return fail(token.status());
   c.image = a.spec.runpod.image;
@@ -333,6 +323,19 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   return store_.UpdateLaunchJob(a.job);
 }
 
+Status LaunchService::DeleteLeftPods(Active& a, int64_t now) {
+  LOUPE_ASSIGN_OR_RETURN(auto pods, runpod_->ListPods(a.runpod_key));
+  const std::string prefix = "loupe-" + InstallationId() + "-job-" + std::to_string(a.job.id) + "-";
+  for (const auto& [name, pod] : pods) {
+    if (name.rfind(prefix, 0) == 0 && pod.id != a.job.external_id && pod.status != "TERMINATED") {
+      Status s = runpod_->Action(a.runpod_key, pod.id, "terminate");
+      Event(a, now, "warning", "deleted RunPod pod " + pod.id + " (" + name + "), left by a create whose answer was lost" +
+                                   (s.ok() ? "" : " (failed: " + s.message() + ")"));
+    }
+  }
+  return Status::Ok();
+}
+
 void LaunchService::PodBilled(Active& a, double cost) {
   if (a.segments.empty() || a.segments.back().end_time != 0) return;
   LaunchSegment& seg = a.segments.back();
@@ -387,6 +390,9 @@ void LaunchService::AdoptPod(Active& a, int64_t now) {
   a.pod_lines = stored.ok() ? *stored : counted;
   a.pod_skip = std::max<int64_t>(0, a.pod_lines - counted);
   if (j.state == "stopping") a.kill_at = now + static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6);
+  if (a.spec.checkpoint.every_minutes > 0) {
+    a.next_checkpoint_at = now + static_cast<int64_t>(a.spec.checkpoint.every_minutes * 60e6);
+  }
   Event(a, now, "found", "Loupe restarted; following RunPod pod " + j.external_id);
 }
 

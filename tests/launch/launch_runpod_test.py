@@ -297,6 +297,16 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertAlmostEqual(done["cost"], done["elapsed_seconds"] / 3600, places=9)
         self.assertEqual(self.standin_pods()[done["runpod_pod_id"]]["status"], "TERMINATED")
 
+    def test_stopping_a_job_whose_create_answer_was_lost_deletes_the_pod_runpod_made(self):
+        self.runpod.fail("create_lost", 504, detail="gateway timeout")
+        job = self.launch(self.spec())
+        self.wait(job["id"], lambda j: "trying again" in j["message"], what="a retry")
+        (made,) = self.standin_pods()  # RunPod made it; Loupe never heard of it
+        status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop", {})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["data"]["state"], "stopped")
+        self.assertEqual(self.standin_pods()[made]["status"], "TERMINATED")
+
     def test_a_pod_whose_delete_fails_is_deleted_later(self):
         job = self.launch(self.spec(env={"STEPS": "3"}))
         self.runpod.fail("action", 429, times=2, detail="rate limit exceeded for the minute window")

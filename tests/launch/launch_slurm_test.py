@@ -83,6 +83,19 @@ class LaunchSlurmTest(JobApi, unittest.TestCase):
     def diagnostics(self):
         return self.cluster.log()
 
+    def accounted(self, job_id, sid):
+        """(job, Slurm's runs, the segments' times) once the times are the completion log's.
+        Under load the log may have the last run only after Loupe saw the end: Loupe accounts
+        again each poll for a minute, so this waits for it (at most a minute)."""
+        deadline = time.time() + 60
+        while True:
+            runs = self.cluster.runs(sid)
+            done = self.job(job_id)
+            times = [(s["start_time"], s["end_time"]) for s in done["segment_list"]]
+            if times == [(slurm_seconds(r[1]), slurm_seconds(r[2])) for r in runs] or time.time() > deadline:
+                return done, runs, times
+            time.sleep(0.5)
+
     def console(self, eid):
         status, body, _ = self.server.get(f"/api/v1/experiments/{eid}/console?limit=10000")
         self.assertEqual(status, 200, body)
@@ -291,16 +304,7 @@ class LaunchSlurmTest(JobApi, unittest.TestCase):
         self.assertEqual(first, [f"run 0 line {i}" for i in range(len(first))])  # nor lost
         self.assertGreaterEqual(len(first), 6)
         # Two segments with the completion log's times: the requeued run and the one that finished.
-        # Under load the log may have the last run only after Loupe saw the end: Loupe accounts
-        # again each poll for a minute, so this waits for it.
-        deadline = time.time() + 60
-        while True:
-            runs = self.cluster.runs(sid)
-            done = self.job(job["id"])
-            times = [(s["start_time"], s["end_time"]) for s in done["segment_list"]]
-            if times == [(slurm_seconds(r[1]), slurm_seconds(r[2])) for r in runs] or time.time() > deadline:
-                break
-            time.sleep(0.5)
+        done, runs, times = self.accounted(job["id"], sid)
         self.assertEqual(len(runs), 2, runs)
         self.assertEqual(runs[1][0], "COMPLETED")
         self.assertEqual(times, [(slurm_seconds(r[1]), slurm_seconds(r[2])) for r in runs])
@@ -348,10 +352,9 @@ class LaunchSlurmTest(JobApi, unittest.TestCase):
         first_run = [t for t in texts if t.startswith("run 0 ")]
         self.assertEqual(first_run, [f"run 0 line {i}" for i in range(len(first_run))])  # each once, in order
         self.assertIn("found", [e["kind"] for e in done["events"]])
-        runs = self.cluster.runs(sid)
+        done, runs, times = self.accounted(job["id"], sid)
         self.assertEqual(len(runs), 2, runs)
-        self.assertEqual([(s["start_time"], s["end_time"]) for s in done["segment_list"]],
-                         [(slurm_seconds(r[1]), slurm_seconds(r[2])) for r in runs])
+        self.assertEqual(times, [(slurm_seconds(r[1]), slurm_seconds(r[2])) for r in runs])
 
     def test_a_job_waiting_in_the_queue_when_loupe_restarts_is_charged_when_it_runs(self):
         self.write("run.sh", "sleep 2\n")

@@ -310,7 +310,8 @@ class RunPodStandIn:
         self.server.server_close()
 
     def fail(self, op, status, times=1, detail="injected failure"):
-        """The next `times` calls of `op` (create, get, action, logs, catalog) answer `status`."""
+        """The next `times` calls of `op` (create, create_lost: the pod is made all the same,
+        list, get, action, logs, catalog) answer `status`."""
         with self.lock:
             self.failures.append({"op": op, "status": status, "times": times, "detail": detail})
 
@@ -351,7 +352,8 @@ class RunPodStandIn:
                 self.next_id += 1
                 pod_id = f"sp{self.next_id:04d}x{os.getpid() % 1000:03d}"
                 pod = self.pods[pod_id] = Pod(self, pod_id, body)
-            return h.send(201, pod.as_json())
+            lost = self._failure("create_lost")  # made, but the answer never reaches the caller
+            return h.send(*lost) if lost else h.send(201, pod.as_json())
         if len(parts) >= 3 and parts[:2] == ["v2", "pods"]:
             pod = self.pods.get(parts[2])
             if pod is None or pod.status == "TERMINATED":
