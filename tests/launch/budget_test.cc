@@ -33,6 +33,10 @@ TEST(BudgetTest, AGpuIsPricedByItsNameOrTheTypeAsked) {
   EXPECT_EQ(GpuPrice(prices, "NVIDIA A100-SXM4-80GB", ""), 1.8);       // the longest key it contains, not "A10"
   EXPECT_EQ(GpuPrice(prices, "", "A10"), 1.0);                         // no GPU name: the type asked
   EXPECT_EQ(GpuPrice(prices, "NVIDIA L4", "L4"), std::nullopt);
+  // Words, not letters: the A10's price is not the A100's, the L4's not the L40S's.
+  EXPECT_EQ(GpuPrice({{"A10", 1.0}, {"L4", 0.5}}, "NVIDIA A100-SXM4-80GB", ""), std::nullopt);
+  EXPECT_EQ(GpuPrice({{"A10", 1.0}, {"L4", 0.5}}, "NVIDIA L40S", ""), std::nullopt);
+  EXPECT_EQ(GpuPrice({{"RTX 4090", 0.7}}, "NVIDIA GeForce RTX 4090", ""), 0.7);
 }
 
 TEST(BudgetTest, LocalRateFromPrices) {

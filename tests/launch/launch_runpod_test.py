@@ -158,7 +158,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertIn("--public-url", problems["executor"])
 
     def test_the_gpu_picker_prices_each_type_from_runpod_and_the_configured_prices(self):
-        self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"H100": 2.5}})
+        self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"H100": 2.5, "A10": 0.9}})
         status, body, _ = self.server.get("/api/v1/launch/gpus?sort=price_per_tflop&need_gb=30")
         self.assertEqual(status, 200, body)
         data = body["data"]
@@ -173,14 +173,16 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertAlmostEqual(rtx["per_pflop_hour"], 0.25 / 0.1652, places=9)
         self.assertIs(rtx["fits"], False)  # 24 GB < 30 GiB
         a100 = rows["A100 80GB"]
-        self.assertEqual([o["cloud"] for o in a100["offers"]], ["SECURE"])  # not on community
+        self.assertEqual([o["cloud"] for o in a100["offers"]], ["SECURE"])  # not on community, nor the A10's price
         self.assertIs(a100["fits"], True)
         self.assertEqual(rows["H100 SXM"]["offers"], [{"provider": "your prices", "price_per_gpu_hour": 2.5}])
         self.assertIsNone(rows["T4"]["per_pflop_hour"])  # no BF16
         # Cheapest per PFLOP-hour first; the rows without a price after, by memory.
         order = [g["name"] for g in data["gpus"]]
         self.assertEqual(order[:5], ["RTX 4090", "H100 SXM", "H100 NVL", "H100 PCIe", "A100 80GB"])
-        self.assertEqual(order[5], "MI300X")  # 192 GB, unpriced
+        self.assertEqual(order[5], "A10")  # $0.90 / 125 TFLOPS = $7.20 per PFLOP-hour
+        self.assertAlmostEqual(rows["A10"]["per_pflop_hour"], 7.2, places=9)
+        self.assertEqual(order[6], "MI300X")  # 192 GB, unpriced
         status, body, _ = self.server.get("/api/v1/launch/gpus?min_memory_gb=80&sort=price")
         self.assertEqual({g["name"] for g in body["data"]["gpus"]},
                          {"H200", "H100 NVL", "H100 PCIe", "H100 SXM", "A100 80GB", "MI300X"})
