@@ -29,6 +29,7 @@ received, and injected failures (`fail`) or container deaths (`crash`).
 import json
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -306,6 +307,7 @@ class RunPodStandIn:
     def stop(self):
         for pod in list(self.pods.values()):
             pod.terminate()
+            shutil.rmtree(pod.home, ignore_errors=True)  # the container's disk goes with it
         self.server.shutdown()
         self.server.server_close()
 
