@@ -1,10 +1,11 @@
 #include "launch/budget.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <vector>
+
+#include "launch/gpu_catalog.h"
 
 namespace loupe::launch {
 
@@ -40,25 +41,12 @@ std::optional<double> GpuPrice(const std::map<std::string, double>& prices, cons
   if (auto it = prices.find(requested_type); it != prices.end() && !requested_type.empty()) return it->second;
   // "H100" for "NVIDIA H100 80GB HBM3": the longest key whose words are all words of the
   // name, ignoring case ("A10" is not a word of "NVIDIA A100-SXM4-80GB").
-  auto words = [](const std::string& text) {
-    std::vector<std::string> out;
-    std::string w;
-    for (char c : text + " ") {
-      if (std::isalnum(static_cast<unsigned char>(c))) {
-        w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      } else if (!w.empty()) {
-        out.push_back(w);
-        w.clear();
-      }
-    }
-    return out;
-  };
   std::optional<double> found;
   size_t longest = 0;
-  const std::vector<std::string> name = words(gpu_name.empty() ? requested_type : gpu_name);
+  const std::vector<std::string> name = GpuNameWords(gpu_name.empty() ? requested_type : gpu_name);
   for (const auto& [key, usd] : prices) {
     if (key == "cpu" || key.size() <= longest || name.empty()) continue;
-    const std::vector<std::string> key_words = words(key);
+    const std::vector<std::string> key_words = GpuNameWords(key);
     if (key_words.empty()) continue;
     const bool all = std::all_of(key_words.begin(), key_words.end(), [&](const std::string& w) {
       return std::find(name.begin(), name.end(), w) != name.end();

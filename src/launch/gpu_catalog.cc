@@ -5,23 +5,6 @@
 
 namespace loupe::launch {
 
-namespace {
-
-std::vector<std::string> Tokens(const std::string& name) {
-  std::vector<std::string> out;
-  std::string t;
-  for (char c : name + " ") {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!t.empty()) {
-      if (t != "nvidia" && t != "geforce" && t != "amd" && t != "instinct" && t != "tesla") out.push_back(t);
-      t.clear();
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 // Dense figures are the datasheets' "with sparsity" figures halved where only those are
 // printed (NVIDIA marks them with an asterisk).
@@ -58,8 +41,22 @@ const std::vector<GpuSpec>& KnownGpus() {
   return gpus;
 }
 
+std::vector<std::string> GpuNameWords(const std::string& name) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : name + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!w.empty()) {
+      if (w != "nvidia" && w != "geforce" && w != "amd" && w != "instinct" && w != "tesla") out.push_back(w);
+      w.clear();
+    }
+  }
+  return out;
+}
+
 const GpuSpec* FindGpu(const std::string& name) {
-  const std::vector<std::string> tokens = Tokens(name);
+  const std::vector<std::string> tokens = GpuNameWords(name);
   auto has = [&](const std::string& t) { return std::find(tokens.begin(), tokens.end(), t) != tokens.end(); };
   for (const GpuSpec& g : KnownGpus()) {
     if (std::all_of(g.all_of.begin(), g.all_of.end(), has) && std::none_of(g.none_of.begin(), g.none_of.end(), has)) {

@@ -26,9 +26,12 @@ struct GpuSpec {
 
 const std::vector<GpuSpec>& KnownGpus();
 
-// The known GPU a name means, or nullptr. Names are split into lower-case tokens at
-// anything but letters and digits; "nvidia", "geforce", "amd", "instinct" and "tesla" are
-// ignored.
+// A GPU's name as lower-case words, split at anything but letters and digits, without the
+// vendor words ("nvidia", "geforce", "amd", "instinct", "tesla"): "NVIDIA A100-SXM4-80GB"
+// -> {a100, sxm4, 80gb}. Names match by words, never by letters ("a10" is not in it).
+std::vector<std::string> GpuNameWords(const std::string& name);
+
+// The known GPU a name means (by GpuNameWords), or nullptr.
 const GpuSpec* FindGpu(const std::string& name);
 
 }  // namespace loupe::launch
