@@ -758,9 +758,10 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
     j.state = "failed";
     run_status = RunStatus::kCrashed;
     // A pod's log is one stream: its last lines before the exit line stand for stderr's.
-    std::string tail = StderrTail(j);
-    if (j.executor == "runpod") {
-      tail.clear();
+    std::string tail;
+    if (j.executor != "runpod") {
+      tail = StderrTail(j);
+    } else {
       for (const std::string& l : a.pod_tail) tail += (tail.empty() ? "" : "\n") + l;
     }
     if (!tail.empty()) {

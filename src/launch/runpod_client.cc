@@ -14,13 +14,6 @@ namespace {
 
 constexpr size_t kMaxAnswerBytes = 8 << 20;
 
-// A percent RunPod reports (documented as integers; a float is taken as it is).
-double Percent(const json& obj, const char* key) {
-  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number()) return -1;
-  const double v = obj[key].get<double>();
-  return std::isfinite(v) ? v : -1;
-}
-
 // Fields read only when they have the type RunPod documents: a null or a surprise must not
 // throw on the HTTP client's thread (nlohmann's value() throws on a type mismatch).
 std::string Str(const json& obj, const char* key, const std::string& fallback = "") {
@@ -29,10 +22,12 @@ std::string Str(const json& obj, const char* key, const std::string& fallback = 
 bool Bool(const json& obj, const char* key) {
   return obj.is_object() && obj.contains(key) && obj[key].is_boolean() && obj[key].get<bool>();
 }
-double Num(const json& obj, const char* key) {
-  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number()) return 0;
+// A number (a percent RunPod documents as an integer is taken as it comes); `missing` when
+// there is none.
+double Num(const json& obj, const char* key, double missing = 0) {
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number()) return missing;
   const double v = obj[key].get<double>();
-  return std::isfinite(v) ? v : 0;
+  return std::isfinite(v) ? v : missing;
 }
 
 std::string Describe(const json& problem) {
@@ -77,11 +72,11 @@ Result<RunPodPod> ParsePod(const json& pod) {
     if (rt.contains("uptime") && rt["uptime"].is_number()) p.uptime = static_cast<int64_t>(std::max(0.0, Num(rt, "uptime")));
     if (rt.contains("gpus") && rt["gpus"].is_array()) {
       for (const json& g : rt["gpus"]) {
-        p.gpus.push_back({std::max(0.0, Percent(g, "util")), std::max(0.0, Percent(g, "memoryUtil"))});
+        p.gpus.push_back({std::max(0.0, Num(g, "util")), std::max(0.0, Num(g, "memoryUtil"))});
       }
     }
-    if (rt.contains("cpu")) p.cpu_util = Percent(rt["cpu"], "util");
-    if (rt.contains("memory")) p.memory_util = Percent(rt["memory"], "util");
+    if (rt.contains("cpu")) p.cpu_util = Num(rt["cpu"], "util", -1);
+    if (rt.contains("memory")) p.memory_util = Num(rt["memory"], "util", -1);
   }
   return p;
 }
@@ -160,11 +155,6 @@ Result<std::vector<RunPodGpuType>> RunPodClient::GpuTypes(const std::string& key
 Result<RunPodPod> RunPodClient::CreatePod(const std::string& key, const RunPodCreate& c) {
   const json body = CreatePodBody(c);
   LOUPE_ASSIGN_OR_RETURN(json pod, Call("POST", "/v2/pods", key, &body));
-  return ParsePod(pod);
-}
-
-Result<RunPodPod> RunPodClient::GetPod(const std::string& key, const std::string& id) {
-  LOUPE_ASSIGN_OR_RETURN(json pod, Call("GET", "/v2/pods/" + id, key, nullptr));
   return ParsePod(pod);
 }
 

@@ -82,7 +82,6 @@ class RunPodClient {
 
   Result<std::vector<RunPodGpuType>> GpuTypes(const std::string& key);
   Result<RunPodPod> CreatePod(const std::string& key, const RunPodCreate& c);
-  Result<RunPodPod> GetPod(const std::string& key, const std::string& id);
   // Every pod of the account, with its name (GET /v2/pods has no filter and no pages).
   Result<std::vector<std::pair<std::string, RunPodPod>>> ListPods(const std::string& key);
   // "stop" (the container gets SIGTERM, the GPU is released, the disk kept) or "terminate"

@@ -219,6 +219,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertGreater(len(util["points"]), 0)
         self.assertEqual({p[1] for p in util["points"]}, {87.0})
         self.assertEqual({p[1] for p in self.series(eid, "system/pod.gpu.0.memory.percent")["points"]}, {42.0})
+        self.assertEqual({p[1] for p in self.series(eid, "system/pod.cost_per_hour")["points"]}, {1.0})  # 2 x $0.50
         # What RunPod was sent: its documented keys only, the job's env and none of Loupe's.
         (body,) = self.created_bodies()
         self.assertEqual(set(body), {"name", "image", "cloud", "gpu", "disk", "env", "args"})
