@@ -1,6 +1,7 @@
 #include "cli/launch_commands.h"
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -84,12 +85,32 @@ int LaunchRun() {
   }
   std::string state = (*job)["state"].get<std::string>();
   json last = *job;
+  // While it waits it says what happens: the job's timeline as it grows (stderr with --json).
+  FILE* said = largs.json_out ? stderr : stdout;
+  size_t events_said = 0;
+  auto say_events = [&](const json& j) {
+    const json& events = j.contains("events") && j["events"].is_array() ? j["events"] : json::array();
+    for (; events_said < events.size(); ++events_said) {
+      const json& e = events[events_said];
+      const double t = e.value("time", 0.0);
+      const time_t secs = static_cast<time_t>(t);
+      struct tm utc {};
+      gmtime_r(&secs, &utc);
+      char when[16];
+      std::strftime(when, sizeof when, "%H:%M:%S", &utc);
+      std::fprintf(said, "  %s UTC  %s: %s\n", when, e.value("kind", std::string()).c_str(),
+                   e.value("message", std::string()).c_str());
+    }
+    std::fflush(said);
+  };
+  say_events(last);
   while (state == "queued" || state == "pending" || state == "running" || state == "stopping") {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     Result<json> now = client.Call("GET", "/api/v1/launch/jobs/" + std::to_string(id));
     if (!now.ok()) return Fail(now.status().message());
     last = *now;
     state = last["state"].get<std::string>();
+    say_events(last);
   }
   if (largs.json_out) {
     std::printf("%s\n", last.dump().c_str());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/display_text.h"
 #include "launch/launch_service.h"
 #include "launch/log_tail.h"
 #include "launch/runpod_client.h"
@@ -39,6 +40,8 @@ struct LaunchService::Active {
   std::string log_error;  // why console lines are not being stored ("" while they are)
   std::string api_key;    // the key the job was given, kept out of its console
   std::map<std::string, std::string> secret_env;  // env_secrets' values, read at each start, kept out of the console
+  // Storage mounts' credentials (LOUPE_MOUNT_<n>_*): variable -> (value, the secret's name).
+  std::map<std::string, std::pair<std::string, std::string>> mount_env;
 
   // `text` with the job's key and secret values replaced by their names: a script printing
   // its environment must not show them to the run's readers.
@@ -49,10 +52,21 @@ struct LaunchService::Active {
     };
     hide(api_key, "[LOUPE_API_KEY]");
     for (const auto& [k, v] : secret_env) hide(v, "[secret " + spec.env_secrets.at(k) + "]");
+    for (const auto& [k, v] : mount_env) hide(v.first, "[secret " + v.second + "]");
+  }
+  // What a local or Slurm segment runs: the spec's command, or storage.sh (which runs it
+  // between copying the job's S3 folders in and back).
+  std::string Command() const {
+    if (spec.mounts.empty()) return spec.command;
+    return "exec /bin/bash " + ShellQuote(job.dir + "/storage.sh");
   }
   int64_t next_checkpoint_at = 0;  // micros: the policy's next timed request (0: none)
   int64_t budget_wait_until = 0;   // micros: a budget stop waits for its checkpoint until then
   int64_t newest_before = 0;       // the newest checkpoint's id when that checkpoint was asked
+  int64_t announced_checkpoint = -1;  // the newest checkpoint's id said in the timeline (-1: not looked yet)
+  int64_t next_announce = 0;          // micros: when to look for new checkpoints next
+  int64_t stop_after_checkpoint = 0;  // micros: a user's "checkpoint, then stop" stops by then
+  int64_t newest_before_stop = 0;     // the newest checkpoint's id when that stop was asked
   int64_t next_retention = 0;      // micros: when to apply keep_latest / keep_best next
   int64_t last_status_check = 0;   // micros: when the run's status was last read
   int64_t not_before = 0;          // micros: a restart waits for its backoff until then

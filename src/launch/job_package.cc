@@ -2,6 +2,7 @@
 
 #include "common/display_text.h"
 #include "common/embedded_files.h"
+#include "launch/storage_mounts.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -114,7 +115,16 @@ std::string RunScript(const LaunchJob& job, const JobSpec& spec) {
   for (const auto& [k, name] : spec.env_secrets) {
     s += "# " + k + " held the Loupe secret '" + name + "' (not in this package): export it before running\n";
   }
-  s += "exec /bin/bash -c " + ShellQuote(spec.command) + "\n";  // as Loupe ran it
+  if (spec.mounts.empty()) {
+    s += "exec /bin/bash -c " + ShellQuote(spec.command) + "\n";  // as Loupe ran it
+    return s;
+  }
+  for (size_t n = 0; n < spec.mounts.size(); ++n) {
+    if (spec.mounts[n].secret.empty()) continue;
+    s += "# mounts[" + std::to_string(n) + "] (" + spec.mounts[n].source + ") used the Loupe secret '" +
+         spec.mounts[n].secret + "': export " + MountKeyVariable(n) + " and " + MountSecretVariable(n) + "\n";
+  }
+  s += "exec /bin/bash ../storage.sh  # copies the S3 folders in, runs the command, writes results back\n";
   return s;
 }
 
@@ -152,12 +162,14 @@ Status WriteJobPackage(const LaunchJob& job, const JobSpec& spec, const std::str
       "- spec.json: the job as it was launched (command, resources, budget, ...)\n"
       "- config.json: the config the script was given ($LOUPE_CONFIG; `run.config` in the SDK)\n"
       "- environment.json: where it ran: OS, Python and its packages, NVIDIA driver, git commit and diff\n"
-      "- workdir/: the working directory as Loupe copied it at launch\n"
+      "- workdir/: the working directory as Loupe copied it at launch (without its S3 folders)\n"
+      "- storage.sh: present when the job has storage mounts; run.sh runs the command through it\n"
       "- sdk/loupe/: the Loupe Python SDK (run.sh uses it when `import loupe` fails)\n\n"
       "To recreate the Python environment, install the versions environment.json lists\n"
       "(python.packages). A git checkout of git.commit with git.diff applied is the same code.\n";
   LOUPE_RETURN_IF_ERROR(add_text("README.md", readme, 0644));
   LOUPE_RETURN_IF_ERROR(add_text("run.sh", RunScript(job, spec), 0755));
+  if (!spec.mounts.empty()) LOUPE_RETURN_IF_ERROR(add_text("storage.sh", StorageScript(spec, job.id), 0755));
   LOUPE_RETURN_IF_ERROR(add_text("spec.json", SpecToJson(spec).dump(2) + "\n", 0644));
   LOUPE_RETURN_IF_ERROR(add_text("config.json", spec.config.dump(2) + "\n", 0644));
   LOUPE_RETURN_IF_ERROR(add_text("environment.json", env_text.str().empty() ? "{}\n" : env_text.str(), 0644));

@@ -12,6 +12,7 @@
 #include "common/ascii_case.h"
 #include "common/bounded_json.h"
 #include "launch/gpu_memory.h"
+#include "launch/storage_mounts.h"
 
 namespace loupe::launch {
 
@@ -235,9 +236,6 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
     r.Problem("", "the spec must be an object");
     return problems;
   }
-  if (body.contains("mounts")) {
-    r.Problem("mounts", "storage mounts are not available in this build yet; copy data into the working directory");
-  }
   r.OnlyKeys(body, "", {"name", "project", "command", "workdir", "env", "config", "resources", "executor", "budget",
                         "restart", "stop_grace_seconds", "checkpoint", "mounts", "model", "total_steps", "slurm",
                         "runpod"});
@@ -418,10 +416,12 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
   if (const json* c = r.Object(body, "checkpoint", "checkpoint")) {
     CheckpointPolicy& p = spec.checkpoint;
     p.set = true;
-    r.OnlyKeys(*c, "checkpoint.", {"every_minutes", "every_steps", "keep_latest", "keep_best", "grace_seconds"});
+    r.OnlyKeys(*c, "checkpoint.", {"every_minutes", "every_steps", "every_epochs", "keep_latest", "keep_best",
+                                    "grace_seconds"});
     r.Number(*c, "every_minutes", "checkpoint.every_minutes", p.every_minutes, 0.1, 1e6,
              "a number of minutes from 0.1 to 1,000,000");
     r.Int(*c, "every_steps", "checkpoint.every_steps", p.every_steps, 1, 1000000000);
+    r.Int(*c, "every_epochs", "checkpoint.every_epochs", p.every_epochs, 1, 1000000);
     r.Int(*c, "keep_latest", "checkpoint.keep_latest", p.keep_latest, 1, 1000);
     r.Number(*c, "grace_seconds", "checkpoint.grace_seconds", p.grace_seconds, 0, 3600,
              "a number of seconds from 0 to 3,600");
@@ -450,6 +450,10 @@ std::vector<SpecProblem> ParseJobSpec(const json& body, JobSpec& spec) {
     } else {
       spec.total_steps = t.get<int64_t>();
     }
+  }
+  if (body.contains("mounts") && !body["mounts"].is_null()) {
+    std::vector<SpecProblem> mount_problems = ParseMounts(body["mounts"], spec.mounts);
+    problems.insert(problems.end(), mount_problems.begin(), mount_problems.end());
   }
   if (body.contains("model") && !body["model"].is_null()) {
     ModelShape shape;
@@ -483,6 +487,7 @@ json SpecToJson(const JobSpec& spec) {
           {"restart", {{"max_restarts", spec.max_restarts}, {"on", "failure"}}},
           {"stop_grace_seconds", spec.stop_grace_seconds}};
   if (!spec.model.is_null()) out["model"] = spec.model;
+  if (!spec.mounts.empty()) out["mounts"] = MountsToJson(spec.mounts);
   if (spec.executor == "slurm") {
     json sl = {{"signal_seconds", spec.slurm.signal_seconds}};
     if (!spec.slurm.partition.empty()) sl["partition"] = spec.slurm.partition;
@@ -505,6 +510,7 @@ json SpecToJson(const JobSpec& spec) {
     json c = {{"keep_latest", p.keep_latest}, {"grace_seconds", p.grace_seconds}};
     if (p.every_minutes > 0) c["every_minutes"] = p.every_minutes;
     if (p.every_steps > 0) c["every_steps"] = p.every_steps;
+    if (p.every_epochs > 0) c["every_epochs"] = p.every_epochs;
     if (!p.best_metric.empty()) c["keep_best"] = {{"metric", p.best_metric}, {"mode", p.best_max ? "max" : "min"}};
     out["checkpoint"] = c;
   }

@@ -36,6 +36,7 @@ struct CheckpointPolicy {
   bool set = false;         // the spec has a checkpoint policy
   double every_minutes = 0; // Loupe asks this often (0: never on a timer)
   int every_steps = 0;      // the SDK asks when a logged step passes a multiple (0: never)
+  int every_epochs = 0;     // the SDK asks when a logged "epoch" value passes a multiple (0: never)
   int keep_latest = 3;      // the newest this many are kept, and
   std::string best_metric;  // the best by this metric (in the checkpoint's metrics), if set,
   bool best_max = false;    // highest best (else lowest)
@@ -68,6 +69,20 @@ struct RunPodOptions {
   double start_timeout_minutes = 20;
 };
 
+// An S3 folder the job's command sees as a folder of its working directory: copied in before
+// the command starts (and, with write_back, copied back when it ends), or mounted read-only
+// with rclone over FUSE. launch/storage_mounts.h writes the script that does it.
+struct StorageMount {
+  std::string source;  // s3://bucket/prefix, as written (no trailing '/')
+  std::string bucket, prefix;
+  std::string path;    // relative to the working directory
+  std::string mode = "copy";  // copy or mount
+  bool write_back = false;    // copy mode: the folder goes back to `source` when the command ends
+  std::string endpoint;       // an S3-compatible endpoint's URL ("": AWS)
+  std::string region;         // "": the endpoint's default
+  std::string secret;         // a Loupe secret "ACCESS_KEY_ID:SECRET_ACCESS_KEY" ("": the machine's own AWS credentials)
+};
+
 struct JobSpec {
   std::string name;  // "": the command's first words
   std::string project = "default";
@@ -89,6 +104,7 @@ struct JobSpec {
   int64_t total_steps = 0;
   // The model being fine-tuned, for the GPU memory estimate (launch/gpu_memory.h); null: none.
   nlohmann::json model;
+  std::vector<StorageMount> mounts;
   int max_restarts = 0;  // restarts after a failure (non-zero exit), each a new segment, from the latest checkpoint
   double stop_grace_seconds = 10;  // SIGTERM, then SIGKILL this much later
 };

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,6 +24,8 @@
 #include "launch/job_package.h"
 #include "launch/local_process.h"
 #include "launch/log_tail.h"
+#include "launch/program_runner.h"
+#include "launch/storage_mounts.h"
 #include "tracking/validation.h"
 #include "common/display_text.h"
 #include "common/file_util.h"
@@ -73,6 +77,20 @@ std::string Minutes(double seconds) {
                   static_cast<int>(seconds / 60) % 60);
   }
   return buf;
+}
+
+// An executable of that name is in Loupe's PATH.
+bool OnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = dirs.substr(start, end - start);
+    if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 double MachineMemoryGb() {
@@ -181,6 +199,15 @@ Status LaunchService::Adopt(const LaunchJob& job) {
     std::ifstream f(job.dir + "/job-token.json");
     const json t = json::parse(f, nullptr, false);
     if (t.is_object() && t.contains("token") && t["token"].is_string()) a->api_key = t["token"].get<std::string>();
+  }
+  {
+    std::ifstream f(job.dir + "/stop-after-checkpoint.json");
+    const json t = json::parse(f, nullptr, false);
+    if (t.is_object() && t.value("until", json()).is_number_integer() &&
+        t.value("newest_before", json()).is_number_integer()) {
+      a->stop_after_checkpoint = t["until"].get<int64_t>();
+      a->newest_before_stop = t["newest_before"].get<int64_t>();
+    }
   }
   const int64_t now = NowMicros();
   const bool slurm = job.executor == "slurm";
@@ -325,6 +352,29 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
                                              " with {\"value\": \"...\"}; the Access page lists secrets)"});
     }
   }
+  for (size_t n = 0; n < spec.mounts.size(); ++n) {
+    const StorageMount& m = spec.mounts[n];
+    const std::string at = "mounts[" + std::to_string(n) + "]";
+    if (!m.secret.empty()) {
+      Result<std::string> v = options_.reveal_secret ? options_.reveal_secret(m.secret)
+                                                     : Result<std::string>(Status::NotFound("no secret store"));
+      if (!v.ok()) {
+        problems.push_back({at + ".secret", "no secret named '" + m.secret + "' (PUT /api/v1/secrets/" + m.secret +
+                                                " with {\"value\": \"ACCESS_KEY_ID:SECRET_ACCESS_KEY\"})"});
+      } else if (Result<std::pair<std::string, std::string>> keys = SplitS3Credentials(*v); !keys.ok()) {
+        problems.push_back({at + ".secret", "the secret '" + m.secret + "' " + keys.status().message()});
+      }
+    }
+    // Where Loupe runs the job itself, what storage.sh needs is checked here; elsewhere the
+    // script says what is missing when it starts.
+    if (local && m.mode == "mount" && ((!OnPath("fusermount3") && !OnPath("fusermount")) || access("/dev/fuse", R_OK | W_OK) != 0)) {
+      problems.push_back({at + ".mode", "a read-only mount needs FUSE on this machine (/dev/fuse and fusermount3; "
+                                        "Debian: apt install fuse3); use mode: copy"});
+    }
+  }
+  if (local && !spec.mounts.empty() && !OnPath("rclone")) {
+    problems.push_back({"mounts", "storage mounts need rclone on this machine (Debian: apt install rclone)"});
+  }
   if (spec.executor == "runpod" && !has("executor")) {
     std::vector<SpecProblem> more = CheckRunPod(spec);
     problems.insert(problems.end(), more.begin(), more.end());
@@ -441,6 +491,12 @@ Result<LaunchJob> LaunchService::Launch(const json& body, const std::string& use
   if (Status s = WriteFileDurably(job.dir + "/config.json", spec.config.dump(), "the job's config"); !s.ok()) {
     return fail(s);
   }
+  if (!spec.mounts.empty()) {
+    if (Status s = WriteFileDurably(job.dir + "/storage.sh", StorageScript(spec, job.id), "the job's storage script", 0755);
+        !s.ok()) {
+      return fail(s);
+    }
+  }
   NewExperiment e;
   e.project = spec.project;
   e.run_id = "job-" + std::to_string(job.id);
@@ -454,6 +510,7 @@ Result<LaunchJob> LaunchService::Launch(const json& body, const std::string& use
   auto a = std::make_unique<Active>();
   a->job = job;
   a->spec = spec;
+  a->announced_checkpoint = 0;  // a new job has none: each one it saves is said
   {
     std::lock_guard<std::mutex> lock(mu_);
     active_[job.id] = std::move(a);
@@ -510,6 +567,7 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
   }
   for (const auto& [k, v] : a.spec.env) env.push_back(k + "=" + v);
   for (const auto& [k, v] : a.secret_env) env.push_back(k + "=" + v);
+  for (const auto& [k, v] : a.mount_env) env.push_back(k + "=" + v.first);
   // Slurm sets it on the node from the GPUs it allocates; a job without GPUs sees none.
   if (a.job.executor != "slurm" || a.spec.resources.gpus == 0) env.push_back("CUDA_VISIBLE_DEVICES=" + a.job.gpus);
   env.push_back("LOUPE_JOB_ID=" + std::to_string(a.job.id));
@@ -526,6 +584,9 @@ std::vector<std::string> LaunchService::JobEnvironment(const Active& a) const {
   env.push_back("LOUPE_CONTROL_FILE=" + a.job.dir + "/control.json");
   if (a.spec.checkpoint.every_steps > 0) {
     env.push_back("LOUPE_CHECKPOINT_EVERY_STEPS=" + std::to_string(a.spec.checkpoint.every_steps));
+  }
+  if (a.spec.checkpoint.every_epochs > 0) {
+    env.push_back("LOUPE_CHECKPOINT_EVERY_EPOCHS=" + std::to_string(a.spec.checkpoint.every_epochs));
   }
   if (!a.job.resume_from.empty()) env.push_back("LOUPE_RESUME_ARTIFACT=" + a.job.resume_from);
   if (!options_.server_url.empty()) env.push_back("LOUPE_URL=" + options_.server_url);
@@ -564,6 +625,19 @@ Status LaunchService::ResolveEnvSecrets(Active& a) {
                                                    : Result<std::string>(Status::NotFound("no secret store"));
     if (!v.ok()) return Status::InvalidArgument("env." + k + ": the secret '" + name + "' cannot be read: " + v.status().message());
     a.secret_env[k] = *v;
+  }
+  a.mount_env.clear();
+  for (size_t n = 0; n < a.spec.mounts.size(); ++n) {
+    const StorageMount& m = a.spec.mounts[n];
+    if (m.secret.empty()) continue;
+    const std::string field = "mounts[" + std::to_string(n) + "].secret";
+    Result<std::string> v = options_.reveal_secret ? options_.reveal_secret(m.secret)
+                                                   : Result<std::string>(Status::NotFound("no secret store"));
+    if (!v.ok()) return Status::InvalidArgument(field + ": the secret '" + m.secret + "' cannot be read: " + v.status().message());
+    Result<std::pair<std::string, std::string>> keys = SplitS3Credentials(*v);
+    if (!keys.ok()) return Status::InvalidArgument(field + ": the secret '" + m.secret + "' " + keys.status().message());
+    a.mount_env[MountKeyVariable(n)] = {keys->first, m.secret};
+    a.mount_env[MountSecretVariable(n)] = {keys->second, m.secret};
   }
   return Status::Ok();
 }
@@ -607,7 +681,7 @@ Status LaunchService::StartSegment(Active& a, int64_t now) {
   const double rate = prices.ok() ? LocalRate(a.spec.resources, gpu_type, *prices) : 0;
   const int seg = j.segment + 1;
   SpawnRequest req;
-  req.command = a.spec.command;
+  req.command = a.Command();
   req.workdir = j.dir + "/workdir";
   req.stdout_path = SegmentFile(j, seg, "out");  // this segment's own files
   req.stderr_path = SegmentFile(j, seg, "err");
@@ -696,9 +770,33 @@ void LaunchService::Event(Active& a, int64_t now, const std::string& kind, const
   }
 }
 
+// A job killed before storage.sh unmounted its read-only mounts leaves them behind (rclone
+// outlives the job's process group on purpose): they go when the segment ends.
+void LaunchService::UnmountLeftovers(Active& a) {
+  for (const StorageMount& m : a.spec.mounts) {
+    if (m.mode != "mount") continue;
+    const std::string path = a.job.dir + "/workdir/" + m.path;
+    struct stat here {}, parent {};
+    const bool stale = stat(path.c_str(), &here) != 0 && errno == ENOTCONN;  // its rclone died
+    if (!stale && (stat(path.c_str(), &here) != 0 || stat((path + "/..").c_str(), &parent) != 0 ||
+                   here.st_dev == parent.st_dev)) {
+      continue;  // not mounted
+    }
+    for (const char* tool : {"fusermount3", "fusermount"}) {
+      Result<ProgramOutput> out = RunProgram(ProgramRun{{tool, "-u", "-z", path}, {}, 10000});
+      if (out.ok()) {
+        if (out->exit_code == 0) Event(a, NowMicros(), "storage", "unmounted " + m.source + " from " + m.path + "/ (left mounted)");
+        break;
+      }
+    }
+  }
+}
+
 void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string& end_text, bool known_exit,
                           int exit_code) {
   CopyLogs(a, now, true, {});
+  if (a.job.executor == "local") UnmountLeftovers(a);
+  AnnounceCheckpoints(a, now, true);
   a.next_retention = 0;  // the last checkpoints (one asked before a stop) are kept to the policy too
   KeepCheckpoints(a, now);
   LaunchJob& j = a.job;
@@ -846,7 +944,8 @@ void LaunchService::AskCheckpoint(Active& a, int64_t now, const std::string& rea
     }
   }
   ++a.job.checkpoint_requests;
-  const json control = {{"checkpoint_request", a.job.checkpoint_requests}, {"reason", reason}};
+  // The segment it was asked in: a script starting in that segment answers it.
+  const json control = {{"checkpoint_request", a.job.checkpoint_requests}, {"reason", reason}, {"segment", a.job.segment}};
   if (Status s = WriteFileDurably(a.job.dir + "/control.json", control.dump(), "the job's control file"); !s.ok()) {
     spdlog::warn("launch: job {}: cannot ask for a checkpoint: {}", a.job.id, s.message());
     --a.job.checkpoint_requests;
@@ -894,6 +993,28 @@ std::optional<int64_t> CheckpointStep(const ArtifactVersion& v) {
 }
 
 }  // namespace
+
+// Each checkpoint the script stores is an event of the job's timeline ("saved
+// checkpoint-job-3:v2 at step 400"), looked for every 5 s and when the job ends. A job
+// Loupe found again after a restart, or resumed, starts from the ones it has.
+void LaunchService::AnnounceCheckpoints(Active& a, int64_t now, bool at_end) {
+  if (!at_end && now < a.next_announce) return;
+  a.next_announce = now + 5'000'000;
+  Result<std::vector<ArtifactVersion>> saved = Checkpoints(a.job);
+  if (!saved.ok()) return;
+  const int64_t newest = saved->empty() ? 0 : saved->front().id;
+  if (a.announced_checkpoint < 0) {
+    a.announced_checkpoint = newest;
+    return;
+  }
+  for (auto it = saved->rbegin(); it != saved->rend(); ++it) {  // oldest first
+    if (it->id <= a.announced_checkpoint) continue;
+    const std::optional<int64_t> step = CheckpointStep(*it);
+    Event(a, now, "checkpoint", "saved " + it->name + ":v" + std::to_string(it->version) +
+                                    (step ? " at step " + std::to_string(*step) : std::string()));
+  }
+  a.announced_checkpoint = std::max(a.announced_checkpoint, newest);
+}
 
 void LaunchService::KeepCheckpoints(Active& a, int64_t now) {
   const CheckpointPolicy& p = a.spec.checkpoint;
@@ -969,16 +1090,36 @@ void LaunchService::CheckBudget(Active& a, int64_t now) {
       AskCheckpoint(a, now, "budget");
       return;
     }
-    if (newest > a.newest_before) {
-      Event(a, now, "checkpoint", "saved before the budget stop: " + saved->front().name + ":v" +
-                                      std::to_string(saved->front().version));
-    } else if (now < a.budget_wait_until) {
-      return;
-    } else {
-      Event(a, now, "checkpoint", "none saved within the grace period; stopping without one");
-    }
+    if (!CheckpointWaitOver(a, now, saved, a.newest_before, a.budget_wait_until, "budget stop")) return;
   }
   SendStop(a, now, time ? "budget_time" : "budget_cost", why);
+}
+
+// Whether a stop that waits for a checkpoint may go: one newer than `newest_before` is
+// stored (said: "saved before the <what>: NAME:vN"), or `until` passed without one (said too).
+bool LaunchService::CheckpointWaitOver(Active& a, int64_t now, const Result<std::vector<ArtifactVersion>>& saved,
+                                       int64_t newest_before, int64_t until, const std::string& what) {
+  const int64_t newest = saved.ok() && !saved->empty() ? saved->front().id : 0;
+  if (newest > newest_before) {
+    Event(a, now, "checkpoint", "saved before the " + what + ": " + saved->front().name + ":v" +
+                                    std::to_string(saved->front().version));
+  } else if (now < until) {
+    return false;
+  } else {
+    Event(a, now, "checkpoint", "none saved within the grace period; stopping without one");
+  }
+  return true;
+}
+
+// A user's "checkpoint, then stop": the stop goes once a checkpoint newer than the ones
+// before the request is stored, or when the grace period is over without one.
+void LaunchService::StopAfterCheckpoint(Active& a, int64_t now) {
+  if (a.stop_after_checkpoint == 0 || a.job.stop_requested != 0) return;
+  if (!CheckpointWaitOver(a, now, Checkpoints(a.job), a.newest_before_stop, a.stop_after_checkpoint, "stop")) return;
+  a.stop_after_checkpoint = 0;
+  std::error_code ec;
+  fs::remove(a.job.dir + "/stop-after-checkpoint.json", ec);
+  SendStop(a, now, "user", "stopped by a user, after a checkpoint");
 }
 
 namespace {
@@ -1080,6 +1221,8 @@ void LaunchService::SuperviseRunning(Active& a, int64_t now, std::chrono::steady
     AskCheckpoint(a, now, "every " + Minutes(a.spec.checkpoint.every_minutes * 60));
   }
   CheckBudget(a, now);
+  StopAfterCheckpoint(a, now);
+  AnnounceCheckpoints(a, now, false);
   KeepCheckpoints(a, now);
   // A Stop on the run's page reaches the job within a second (a read); the heartbeat that
   // keeps the run from being taken for a silent one is a write, less often.
@@ -1187,7 +1330,7 @@ void LaunchService::Tick() {
   }
 }
 
-Result<LaunchJob> LaunchService::StopJob(int64_t id, const std::string& reason) {
+Result<LaunchJob> LaunchService::StopJob(int64_t id, const std::string& reason, bool checkpoint_first) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = active_.find(id);
   if (it == active_.end()) {
@@ -1196,7 +1339,23 @@ Result<LaunchJob> LaunchService::StopJob(int64_t id, const std::string& reason) 
   }
   Active& a = *it->second;
   if (a.job.stop_requested > 0) return a.job;  // asked already; the grace period runs
-  SendStop(a, NowMicros(), reason, reason == "user" ? "stopped by a user" : "stopped: " + reason);
+  const int64_t now = NowMicros();
+  if (checkpoint_first && a.job.state == "running") {
+    if (a.stop_after_checkpoint > 0) return a.job;  // waiting for it already
+    Result<std::vector<ArtifactVersion>> saved = Checkpoints(a.job);
+    a.newest_before_stop = saved.ok() && !saved->empty() ? saved->front().id : 0;
+    const double grace = a.spec.checkpoint.set ? a.spec.checkpoint.grace_seconds : 60;
+    a.stop_after_checkpoint = now + static_cast<int64_t>(grace * 1e6);
+    // Kept on disk: a Loupe restarted meanwhile still stops the job.
+    (void)WriteFileDurably(a.job.dir + "/stop-after-checkpoint.json",
+                           json{{"until", a.stop_after_checkpoint}, {"newest_before", a.newest_before_stop}}.dump(),
+                           "the job's pending stop");
+    AskCheckpoint(a, now, "before a user's stop");
+    a.job.message = "stopping after a checkpoint (waiting up to " + Minutes(grace) + ")";
+    (void)store_.UpdateLaunchJob(a.job, LaunchEvent{a.job.id, now, "stop", a.job.message});
+    return a.job;
+  }
+  SendStop(a, now, reason, reason == "user" ? "stopped by a user" : "stopped: " + reason);
   LaunchJob out = a.job;
   if (a.ended) active_.erase(it);
   return out;

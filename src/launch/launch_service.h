@@ -91,7 +91,9 @@ class LaunchService {
   Result<LaunchJob> Launch(const nlohmann::json& body, const std::string& user);
   // Stops a job: SIGTERM now, SIGKILL after its grace period; a queued job just ends.
   // Conflict when it has ended.
-  Result<LaunchJob> StopJob(int64_t id, const std::string& reason = "user");
+  // checkpoint_first: a running job is asked for a checkpoint and stopped once it is stored
+  // (or the checkpoint policy's grace period, 60 s without one, is over).
+  Result<LaunchJob> StopJob(int64_t id, const std::string& reason = "user", bool checkpoint_first = false);
   // Asks a running job's script to save a checkpoint now (the SDK's checkpoint_requested).
   Result<LaunchJob> RequestCheckpoint(int64_t id);
   // Starts an ended job again as a new segment of the same run: from the checkpoint
@@ -166,6 +168,8 @@ class LaunchService {
   // submission, and following the job's state as the scheduler reports it.
   std::vector<SpecProblem> CheckSlurm(const JobSpec& spec);
   Status SubmitSlurm(Active& a, int64_t now);
+  // Cancels this user's queued or running Slurm jobs marked `mark` (their --comment).
+  void CancelMarked(Active& a, int64_t now, const std::string& mark, const std::string& why);
   void FollowSlurm(Active& a, int64_t now, const SlurmPoll& poll);
   // `exit`: Slurm's exit code and signal when the caller has them (else asked when needed).
   void SlurmEnded(Active& a, int64_t now, const std::string& state, std::optional<std::pair<int, int>> exit,
@@ -214,13 +218,19 @@ class LaunchService {
   void Ended(Active& a, int64_t now, int64_t end, const std::string& end_text, bool known_exit, int exit_code);
   void SendStop(Active& a, int64_t now, const std::string& reason, const std::string& why);
   void CheckBudget(Active& a, int64_t now);
+  void StopAfterCheckpoint(Active& a, int64_t now);
+  bool CheckpointWaitOver(Active& a, int64_t now, const Result<std::vector<ArtifactVersion>>& saved,
+                          int64_t newest_before, int64_t until, const std::string& what);
+  void AnnounceCheckpoints(Active& a, int64_t now, bool at_end);
   void AskCheckpoint(Active& a, int64_t now, const std::string& reason);
   void KeepCheckpoints(Active& a, int64_t now);
   Status Adopt(const LaunchJob& job);
   void Event(Active& a, int64_t now, const std::string& kind, const std::string& message);
   std::vector<std::string> JobEnvironment(const Active& a) const;
-  // Reads the values of the spec's env_secrets into a.secret_env (a segment starts with them).
+  // Reads the values of the spec's env_secrets into a.secret_env, and the storage mounts'
+  // credentials into a.mount_env (a segment starts with them).
   Status ResolveEnvSecrets(Active& a);
+  void UnmountLeftovers(Active& a);
   std::set<int> BusyGpus() const;
   Status Snapshot(const std::string& from, const std::string& to);
   void Loop();

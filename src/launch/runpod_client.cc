@@ -192,7 +192,7 @@ std::shared_ptr<llm::OutboundCall> RunPodClient::StreamLogs(const std::string& k
   req.timeout_ms = int64_t{24} * 3600 * 1000;  // a stream lives as long as the pod; reopened when it ends
   req.idle_timeout_s = 600;                    // RunPod documents no keep-alive: a quiet job is not a dead stream
   struct State {
-    llm::SseParser parser;
+    llm::SseParser parser{4 << 20, true};  // a line over 4 MiB is left out, not a stream stopped for good
     long status = 0;
     std::string error_body;
   };
@@ -209,6 +209,10 @@ std::shared_ptr<llm::OutboundCall> RunPodClient::StreamLogs(const std::string& k
     }
     std::vector<RunPodLogLine> lines;
     Status s = state->parser.Feed(bytes, [&](llm::SseEvent& e) {
+      if (e.cut) {  // its JSON is cut too: said, and passed, so that the cursor moves past it
+        lines.push_back(RunPodLogLine{e.id, 0, "container", "[loupe] a log line of more than 4 MiB was left out"});
+        return Status::Ok();
+      }
       const json data = json::parse(e.data, nullptr, false);
       if (!data.is_object() || !data.contains("line") || !data["line"].is_string()) return Status::Ok();
       RunPodLogLine l;

@@ -163,11 +163,32 @@ Result<json> LaunchService::RunPodGpusJson(const std::string& secret) {
   return json{{"gpus", out}};
 }
 
+namespace {
+
+// The URL names this machine's loopback (localhost, 127.0.0.0/8, [::1]).
+bool LoopbackUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return false;
+  std::string host = url.substr(scheme + 3);
+  host = host.substr(0, host.find_first_of("/?#"));
+  if (const size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  if (host.rfind("[", 0) == 0) return host.rfind("[::1]", 0) == 0;
+  host = host.substr(0, host.find(':'));
+  return host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
 std::vector<SpecProblem> LaunchService::CheckRunPod(const JobSpec& spec) {
   std::vector<SpecProblem> problems;
   if (options_.public_url.empty()) {
     problems.push_back({"executor", "a RunPod pod downloads the job from this Loupe and logs to it: start Loupe with "
                                     "--public-url <an address pods can reach, e.g. https://loupe.example.com>"});
+  } else if (LoopbackUrl(options_.public_url) && !LoopbackUrl(options_.runpod_url)) {
+    // (A RunPod endpoint on this machine, a proxy or a stand-in, runs its pods here too.)
+    problems.push_back({"executor", "--public-url " + options_.public_url + " is this machine's loopback address, "
+                                    "which a pod on RunPod cannot reach: give an address pods can reach (e.g. "
+                                    "https://loupe.example.com, or a tunnel's)"});
   }
   Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(spec.runpod.secret)
                                                    : Result<std::string>(Status::NotFound("no secret store"));
@@ -269,6 +290,7 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   if (Status st = ResolveEnvSecrets(a); !st.ok()) return fail(st);
   c.env = a.spec.env;
   for (const auto& [k, v] : a.secret_env) c.env[k] = v;
+  for (const auto& [k, v] : a.mount_env) c.env[k] = v.first;
   c.env["LOUPE_JOB_ID"] = std::to_string(j.id);
   c.env["LOUPE_JOB_SEGMENT"] = std::to_string(j.segment + 1);
   c.env["LOUPE_PROJECT"] = j.project;
@@ -277,6 +299,7 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   c.env["LOUPE_CONTROL_URL"] = options_.public_url + "/api/v1/launch/jobs/" + std::to_string(j.id) + "/control";
   if (!token->empty()) c.env["LOUPE_API_KEY"] = *token;
   if (a.spec.checkpoint.every_steps > 0) c.env["LOUPE_CHECKPOINT_EVERY_STEPS"] = std::to_string(a.spec.checkpoint.every_steps);
+  if (a.spec.checkpoint.every_epochs > 0) c.env["LOUPE_CHECKPOINT_EVERY_EPOCHS"] = std::to_string(a.spec.checkpoint.every_epochs);
   if (!j.resume_from.empty()) c.env["LOUPE_RESUME_ARTIFACT"] = j.resume_from;
   c.env["LOUPE_BOOTSTRAP"] = kBootstrap;
   a.pod_nonce = NewNonce();

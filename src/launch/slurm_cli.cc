@@ -54,6 +54,7 @@ std::vector<std::string> SbatchArgs(const SlurmSubmit& s, bool test_only) {
                                 "--nodes=1",
                                 "--ntasks=1",
                                 "--cpus-per-task=" + std::to_string(s.cpus)};
+  if (!s.comment.empty()) a.push_back("--comment=" + s.comment);
   if (s.memory_gb > 0) a.push_back("--mem=" + std::to_string(static_cast<int64_t>(std::ceil(s.memory_gb * 1024))) + "M");
   if (s.gpus > 0) a.push_back("--gres=gpu:" + (s.gpu_type.empty() ? "" : s.gpu_type + ":") + std::to_string(s.gpus));
   if (!s.partition.empty()) a.push_back("--partition=" + s.partition);
@@ -310,6 +311,23 @@ Status SlurmCli::Cancel(const std::string& id) const {
   LOUPE_ASSIGN_OR_RETURN(ProgramOutput out, RunProgram(run));
   if (out.exit_code != 0) return Status::Unavailable("scancel: " + out.Message());
   return Status::Ok();
+}
+
+Result<std::vector<std::string>> SlurmCli::JobsWithComment(const std::string& comment) const {
+  ProgramRun run;
+  run.argv = {Tool("squeue"), "--me", "--noheader", "--format=%i|%k"};
+  run.timeout_ms = 10000;
+  LOUPE_ASSIGN_OR_RETURN(ProgramOutput out, RunProgram(run));
+  if (out.exit_code != 0) return Status::Unavailable("squeue: " + (out.timed_out ? std::string("no answer") : out.Message()));
+  std::vector<std::string> ids;
+  std::istringstream lines(out.out);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t bar = line.find('|');
+    if (bar == std::string::npos) continue;
+    const std::string id = TrimSpace(line.substr(0, bar));
+    if (AllDigits(id) && TrimSpace(line.substr(bar + 1)) == comment) ids.push_back(id);
+  }
+  return ids;
 }
 
 Result<std::vector<SlurmRun>> SlurmCli::Runs(const std::string& id) const {

@@ -29,6 +29,7 @@ struct SlurmSubmit {
   std::string partition, account, qos;
   double time_minutes = 0;  // --time, rounded up; 0: the partition's default
   int signal_seconds = 0;   // --signal=B:USR1@N when there is a time limit; 0: none
+  std::string comment;      // --comment: the mark the submission is found by if its answer is lost
 };
 
 // sbatch's arguments (without the program): --parsable, or --test-only to ask the scheduler
@@ -106,6 +107,8 @@ class SlurmCli {
   Status SignalBatch(const std::string& id, const std::string& signal) const;
   // `scancel`: TERM to every process, KILL after the cluster's KillWait.
   Status Cancel(const std::string& id) const;
+  // This user's jobs in the queue (pending or running) whose comment is `comment`.
+  Result<std::vector<std::string>> JobsWithComment(const std::string& comment) const;
   // The job's runs, oldest first, from the completion log (`sacct -c`, no slurmdbd needed),
   // else from accounting (`sacct -D`, with slurmdbd); empty when neither has it.
   Result<std::vector<SlurmRun>> Runs(const std::string& id) const;

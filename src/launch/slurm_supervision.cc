@@ -122,6 +122,18 @@ std::vector<SpecProblem> LaunchService::CheckSlurm(const JobSpec& spec) {
   return problems;
 }
 
+void LaunchService::CancelMarked(Active& a, int64_t now, const std::string& mark, const std::string& why) {
+  Result<std::vector<std::string>> left = slurm_.JobsWithComment(mark);
+  if (!left.ok()) {
+    spdlog::warn("launch: job {}: cannot look for Slurm jobs marked {}: {}", a.job.id, mark, left.status().message());
+    return;
+  }
+  for (const std::string& id : *left) {
+    const Status st = slurm_.Cancel(id);
+    Event(a, now, "cancelled", "Slurm job " + id + " (" + why + ")" + (st.ok() ? " cancelled" : ": " + st.message()));
+  }
+}
+
 Status LaunchService::SubmitSlurm(Active& a, int64_t now) {
   LaunchJob& j = a.job;
   auto fail = [&](const Status& why) { return FailStart(a, now, why); };
@@ -144,11 +156,19 @@ Status LaunchService::SubmitSlurm(Active& a, int64_t now) {
   a.job.segment += 1;  // the environment names the segment its first run will be
   s.env = JobEnvironment(a);
   a.job.segment -= 1;
-  s.env.push_back("LOUPE_COMMAND=" + a.spec.command);
+  s.env.push_back("LOUPE_COMMAND=" + a.Command());
   s.env.push_back("LOUPE_WORKDIR=" + s.workdir);
   s.env.push_back("LOUPE_JOB_DIR=" + j.dir);
+  // Each submission carries a mark of its own: one whose answer was lost (sbatch killed at
+  // its timeout, Loupe killed before it stored the id) is found in the queue and cancelled,
+  // not left running unwatched beside the one that replaces it.
+  s.comment = "loupe-" + InstallationId() + "-job-" + std::to_string(j.id) + "-" + std::to_string(j.segment + 1);
+  CancelMarked(a, now, s.comment, "left by a submission whose answer was lost");
   Result<std::string> id = slurm_.Submit(s);
-  if (!id.ok()) return fail(id.status());
+  if (!id.ok()) {
+    CancelMarked(a, now, s.comment, "submitted although sbatch failed");
+    return fail(id.status());
+  }
   j.external_id = *id;
   a.submitted_at = NowMicros();
   j.state = j.stop_requested ? "stopping" : "pending";

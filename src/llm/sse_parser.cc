@@ -1,5 +1,7 @@
 #include "llm/sse_parser.h"
 
+#include <algorithm>
+
 namespace loupe::llm {
 
 Status SseParser::Feed(std::string_view bytes, const std::function<Status(SseEvent&)>& on_event) {
@@ -23,18 +25,28 @@ Status SseParser::Feed(std::string_view bytes, const std::function<Status(SseEve
       start = i + 1;
       continue;
     }
-    line_.append(bytes.substr(start, i - start));
+    AppendToLine(bytes.substr(start, i - start));
     error_ = Line(line_, on_event);
     line_.clear();
+    line_cut_ = false;
     if (!error_.ok()) return error_;
     after_cr_ = c == '\r';
     start = i + 1;
   }
-  line_.append(bytes.substr(start));
-  if (line_.size() + current_.data.size() > max_event_bytes_) {
+  AppendToLine(bytes.substr(start));
+  if (!cut_oversized_ && line_.size() + current_.data.size() > max_event_bytes_) {
     error_ = Status::TooLarge("a server-sent event exceeds " + std::to_string(max_event_bytes_) + " bytes");
   }
   return error_;
+}
+
+void SseParser::AppendToLine(std::string_view bytes) {
+  // Cutting: a line keeps at most the bound plus its field name's room ("data: ").
+  if (cut_oversized_ && line_.size() + bytes.size() > max_event_bytes_ + 16) {
+    bytes = bytes.substr(0, max_event_bytes_ + 16 > line_.size() ? max_event_bytes_ + 16 - line_.size() : 0);
+    line_cut_ = true;
+  }
+  line_.append(bytes);
 }
 
 Status SseParser::Finish(const std::function<Status(SseEvent&)>& on_event) {
@@ -42,6 +54,7 @@ Status SseParser::Finish(const std::function<Status(SseEvent&)>& on_event) {
   if (!line_.empty()) {
     error_ = Line(line_, on_event);
     line_.clear();
+    line_cut_ = false;
     if (!error_.ok()) return error_;
   }
   if (has_data_) error_ = Dispatch(on_event);
@@ -56,6 +69,25 @@ Status SseParser::Line(std::string_view line, const std::function<Status(SseEven
   std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
   if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   if (field == "data") {
+    if (cut_oversized_) {  // what fits, the rest dropped: the event is marked cut
+      if (line_cut_) current_.cut = true;
+      size_t room = max_event_bytes_ - std::min(max_event_bytes_, current_.data.size());
+      if (has_data_) {
+        if (room > 0) {
+          current_.data += '\n';
+          --room;
+        } else {
+          current_.cut = true;
+        }
+      }
+      if (value.size() > room) {
+        value = value.substr(0, room);
+        current_.cut = true;
+      }
+      current_.data.append(value);
+      has_data_ = true;
+      return Status::Ok();
+    }
     if (has_data_) current_.data += '\n';
     current_.data.append(value);
     has_data_ = true;

@@ -247,6 +247,24 @@ std::vector<Route> AuthPageRoutes(auth::AuthService& auth, auth::SecretService& 
     return Redirect("/access");
   }}));
 
+  // Secrets from the page, for those who do not use curl: the value goes in once, is sealed
+  // at once, and is never shown again (the table shows its last four characters at most).
+  r.push_back(WithAccess(Access::kAdmin, {"POST", "/access/secrets", [&secrets, access_page](const HttpRequest& req) {
+    if (req.body.size() > kMaxFormBody) return HtmlErrorPage(Status::TooLarge("the form is too large"), Frame("Access"));
+    auto form = ParseFormBody(req.body);
+    if (Status st = secrets.Put(form["name"], form["value"], req.caller.user); !st.ok()) {
+      HttpResponse out = access_page(req, {{"error", "secret not stored: " + st.message()}, {"secret_name", form["name"]}});
+      out.status = HttpStatus(st);
+      return out;
+    }
+    return Redirect("/access#secrets");
+  }}));
+
+  r.push_back(WithAccess(Access::kAdmin, {"POST", "/access/secrets/:name/delete", [&secrets](const HttpRequest& req) {
+    if (Status st = secrets.Delete(*req.Param("name")); !st.ok()) return HtmlErrorPage(st, Frame("Access"));
+    return Redirect("/access#secrets");
+  }}));
+
   r.push_back(WithAccess(Access::kRead, {"POST", "/access/tokens/:id/revoke", [&auth](const HttpRequest& req) {
     Result<int64_t> id = PagePathId(req, "token");
     if (!id.ok()) return HtmlErrorPage(id.status(), Frame("Access"));

@@ -130,13 +130,29 @@ json LiveView(const json& j, bool can_edit) {
   v["checkpoints"] = checkpoints;
   v["has_checkpoints"] = !checkpoints.empty();
   v["running"] = state == "running";
+  v["stop_pending"] = j["message"].is_string() && j["message"].get<std::string>().rfind("stopping after a checkpoint", 0) == 0;
   v["ended"] = !Active(state);
   v["resume_from"] = j["resume_from"].is_string() ? j["resume_from"] : json("");
   v["has_resume_from"] = j["resume_from"].is_string();
   v["has_exit"] = !Active(state) && j["exit"].is_string();
-  // The resume form starts from the caps the job has (totals over every segment).
-  v["cap_minutes"] = j["budget"].contains("max_minutes") ? j["budget"]["max_minutes"].dump() : "";
-  v["cap_cost"] = j["budget"].contains("max_cost") ? j["budget"]["max_cost"].dump() : "";
+  // The resume form starts from the caps the job has (totals over every segment). A cap
+  // already (nearly) spent is offered again on top of what was used: as it stands, the
+  // resumed job would be stopped again at once.
+  auto offer = [](const json& cap, double used, double scale) -> std::string {
+    if (!cap.is_number()) return "";
+    const double c = cap.get<double>();
+    const double total = used >= 0.9 * c ? used + c : c;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.10g", std::ceil(total * scale - 1e-9) / scale);
+    return buf;
+  };
+  const double used_minutes = j["elapsed_seconds"].get<double>() / 60, used_cost = j["cost"].get<double>();
+  v["cap_minutes"] = offer(j["budget"].value("max_minutes", json()), used_minutes, 100);
+  v["cap_cost"] = offer(j["budget"].value("max_cost", json()), used_cost, 10000);
+  char used[96];
+  std::snprintf(used, sizeof used, "%.2f", used_minutes);
+  v["used_minutes"] = used;
+  v["used_cost"] = FormatDollars(used_cost);
   v["gpus"] = j["gpus"].get<std::string>().empty() ? json("none") : j["gpus"];
   if (j["executor"] == "runpod" && j["spec"].contains("resources") && j["spec"].contains("runpod")) {
     // A pod's GPUs are what it was made with: "2 × NVIDIA GeForce RTX 4090, SECURE cloud".
@@ -242,6 +258,16 @@ HttpResponse JobPage(launch::LaunchService& launches, const HttpRequest& req) {
                {"can_edit", CanEdit(req)},
                {"active", Active(j["state"].get<std::string>())},
                {"live", RenderTemplate("launch_job_live", LiveView(j, CanEdit(req)))}};
+  json mounts = json::array();
+  for (const json& m : j["spec"].value("mounts", json::array())) {
+    const bool mount = m.value("mode", "") == "mount";
+    mounts.push_back({{"source", m.value("source", "")},
+                      {"path", m.value("path", "") + "/"},
+                      {"how", mount ? "mounted read-only" : m.value("write_back", false) ? "copied in, written back at the end"
+                                                                                         : "copied in"}});
+  }
+  view["mounts"] = mounts;
+  view["has_mounts"] = !mounts.empty();
   return HtmlPage(frame, RenderTemplate("launch_job", view));
 }
 

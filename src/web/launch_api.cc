@@ -84,10 +84,16 @@ std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
   })});
   r.push_back({"POST", "/api/v1/launch/jobs/:id/stop", WithPathId("job id", [&](const HttpRequest& req, int64_t id) {
     if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
-    if (!req.body.empty() && req.body.find_first_not_of(" \t\r\n{}") != std::string::npos) {
-      return JsonError(Status::InvalidArgument("stop takes no body"));
+    bool checkpoint_first = false;
+    if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+      LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 4096));
+      if (body.size() > 1 || (body.size() == 1 && !body.contains("checkpoint_first")) ||
+          (body.contains("checkpoint_first") && !body["checkpoint_first"].is_boolean())) {
+        return JsonError(Status::InvalidArgument("send no body, {} or {\"checkpoint_first\": true}"));
+      }
+      checkpoint_first = body.value("checkpoint_first", false);
     }
-    LOUPE_ASSIGN_OR_RESPOND(LaunchJob job, launches.StopJob(id));
+    LOUPE_ASSIGN_OR_RESPOND(LaunchJob job, launches.StopJob(id, "user", checkpoint_first));
     LOUPE_ASSIGN_OR_RESPOND(json out, launches.JobJson(job.id));
     return JsonOk(out);
   })});

@@ -57,6 +57,35 @@ test('the Access page shows a new token once and revokes it', async () => {
   assert.match(await page.textContent('table.audit'), /POST \/access\/tokens/);
 });
 
+test('an admin stores, replaces and deletes a secret on the Access page, never seeing it again', async () => {
+  await page.goto(server.url + '/access');
+  assert.match(await page.textContent('#secrets ~ .empty'), /No secrets stored yet/);
+  await page.fill('#secret-form input[name=name]', 'bad name');
+  await page.fill('#secret-form input[name=value]', 'x');
+  // The browser's own pattern check stops it; the server's check is the API's (name rules).
+  assert.equal(await page.locator('#secret-form input[name=name]:invalid').count(), 1);
+  await page.fill('#secret-form input[name=name]', 's3-minio');
+  await page.fill('#secret-form input[name=value]', 'AKIAEXAMPLE:wJalrXUtnFEMIK7MDENG');
+  await page.click('text=Store the secret');
+  await page.waitForURL(/\/access#secrets$/);
+  const row = page.locator('table.secrets tbody tr', { hasText: 's3-minio' });
+  assert.match(await row.textContent(), /…DENG/);  // the last four characters, no more
+  assert.ok(!(await page.content()).includes('wJalrXUtnFEMIK7MDENG'));
+  await shot(page, 'access-secret');
+  // Stored again: replaced, still one row.
+  await page.fill('#secret-form input[name=name]', 's3-minio');
+  await page.fill('#secret-form input[name=value]', 'AKIAEXAMPLE:anotherSecretValueWXYZ');
+  await page.click('text=Store the secret');
+  await page.waitForURL(/\/access#secrets$/);
+  assert.equal(await page.locator('table.secrets tbody tr').count(), 1);
+  assert.match(await row.textContent(), /…WXYZ/);
+  const listed = await (await fetch(server.url + '/api/v1/secrets', { headers: { Authorization: `Bearer ${server.token}` } })).json();
+  assert.deepEqual(listed.data.secrets.map((s) => s.name), ['s3-minio']);
+  await row.locator('button', { hasText: 'Delete' }).click();
+  await page.waitForURL(/\/access#secrets$/);
+  assert.equal(await page.locator('table.secrets tbody tr').count(), 0);
+});
+
 test('a form on another local origin cannot stop or delete a run', async () => {
   const created = await fetch(server.url + '/api/v1/experiments', {
     method: 'POST', headers: { ...server.headers, 'Content-Type': 'application/json' }, body: '{"project": "p"}' });

@@ -86,6 +86,21 @@ test('stop ends the job and the page follows it', async () => {
   assert.deepEqual(errors, []);
 });
 
+test('the jobs list follows its active jobs without a reload', async () => {
+  await page.goto(server.url + '/launch');
+  await page.evaluate(() => LoupeApi.call('POST', '/api/v1/launch/jobs/1/resume', {}));
+  await page.reload();
+  assert.match(await page.textContent('#jobs tbody tr[data-id="1"] .badge'), /running/);
+  const before = await page.evaluate(() => (window.marker = 'same page'));
+  await page.evaluate(() => LoupeApi.call('POST', '/api/v1/launch/jobs/1/stop', {}));
+  await page.waitForFunction(() => /stopped/.test(document.querySelector('#jobs tbody tr[data-id="1"] .badge').textContent),
+    null, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.marker), before);  // followed, not reloaded
+  assert.equal(await page.locator('#jobs tr[data-active]').count(), 0);
+  assert.equal(await page.locator('#jobs button[data-stop]').count(), 0);
+  assert.deepEqual(errors, []);
+});
+
 test('jobs pages fit 390 px and dark mode', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.emulateMedia({ colorScheme: 'dark' });

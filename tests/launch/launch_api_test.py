@@ -4,7 +4,9 @@ money cap, bad specs, roles, a Loupe killed with kill -9 while a job runs, the C
 pages' numbers."""
 import gzip
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -146,6 +148,62 @@ class LaunchApiTest(unittest.TestCase):
         # The SDK's own last word on SIGTERM reached the console too.
         self.assertIn(("stderr", f"loupe: SIGTERM: finishing run job-{job['id']} as stopped"), lines)
 
+    def test_every_epochs_asks_when_the_logged_epoch_passes_a_multiple(self):
+        self.write("train.py", textwrap.dedent("""\
+            import os
+            import loupe
+            run = loupe.init()
+            for step in range(1, 11):
+                run.log({"epoch": step / 2, "loss": 1.0 / step}, step=step)  # two steps an epoch
+                if run.checkpoint_requested:
+                    os.makedirs("ckpt", exist_ok=True)
+                    open("ckpt/at.txt", "w").write(str(step))
+                    run.save_checkpoint("ckpt", step=step)
+                    print("saved at epoch", step / 2, flush=True)
+            run.finish()
+            """))
+        job = self.launch({"name": "epochs", "command": "/usr/bin/python3 train.py", "workdir": self.code,
+                           "env": {"PYTHONPATH": SDK}, "checkpoint": {"every_epochs": 2, "keep_latest": 10}})
+        done = wait_state(self.server, job["id"])
+        self.assertEqual(done["state"], "finished", console(self.server, job["experiment_id"]))
+        self.assertEqual(done["spec"]["checkpoint"]["every_epochs"], 2)
+        saved = [t for _, t in console(self.server, job["experiment_id"]) if t.startswith("saved at")]
+        self.assertEqual(saved, ["saved at epoch 2.0", "saved at epoch 4.0"])
+        self.assertEqual(sorted(c["step"] for c in done["checkpoints"]), [4, 8])
+        # Each save is in the job's timeline, oldest first.
+        name = f"checkpoint-job-{job['id']}"
+        self.assertEqual([e["message"] for e in done["events"] if e["message"].startswith("saved ")],
+                         [f"saved {name}:v0 at step 4", f"saved {name}:v1 at step 8"])
+
+    def test_checkpoint_then_stop_waits_for_the_checkpoint(self):
+        self.write("train.py", CHECKPOINT_SCRIPT)
+        job = self.launch({"name": "ckpt-stop", "command": "/usr/bin/python3 train.py", "workdir": self.code,
+                           "config": {"lr": 0.05}, "env": {"PYTHONPATH": SDK}, "stop_grace_seconds": 5,
+                           "checkpoint": {"keep_latest": 5, "grace_seconds": 30}})
+        # Asked at once, before the script's loupe.init() (it imports torch first): the SDK
+        # answers a request made in its own segment.
+        wait_state(self.server, job["id"], states=("running",))
+        status, page = self.server.html(f"/launch/{job['id']}/live")
+        self.assertIn('data-job-action="stop-checkpoint"', page)
+        for bad, code in (({"checkpoint_first": "yes"}, 422), ({"now": True}, 422), ([1], 400)):
+            status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop", bad)
+            self.assertEqual(status, code, body)
+        self.assertEqual(self.server.get(f"/api/v1/launch/jobs/{job['id']}")[1]["data"]["state"], "running")
+        status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop", {"checkpoint_first": True})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["data"]["state"], "running")
+        self.assertEqual(body["data"]["message"], "stopping after a checkpoint (waiting up to 30.0 s)")
+        status, page = self.server.html(f"/launch/{job['id']}/live")
+        self.assertNotIn("Checkpoint, then stop", page)  # asked already
+        done = wait_state(self.server, job["id"])
+        self.assertEqual((done["state"], done["stop_reason"]), ("stopped", "user"))
+        messages = [e["message"] for e in done["events"]]
+        self.assertIn("checkpoint asked (before a user's stop)", messages)
+        (saved,) = [m for m in messages if m.startswith("saved before the stop: ")]
+        self.assertEqual(saved, "saved before the stop: " + done["checkpoints"][0]["ref"])
+        (stopping,) = [i for i, m in enumerate(messages) if m.startswith("stopped by a user, after a checkpoint: SIGTERM")]
+        self.assertLess(messages.index(saved), stopping)
+
     def test_checkpoints_before_a_budget_stop_and_a_resume_that_continues_from_one(self):
         self.write("train.py", CHECKPOINT_SCRIPT)
         job = self.launch({"name": "ckpt", "command": "/usr/bin/python3 train.py", "workdir": self.code,
@@ -173,6 +231,13 @@ class LaunchApiTest(unittest.TestCase):
         status, body, headers = self.server.request("GET", latest["download"])
         self.assertEqual(status, 200)
         self.assertEqual(headers["Content-Type"], "application/zip")
+        # The page's resume form offers the spent cap again on top of what was used (to the
+        # hundredth of a minute, up), and says what was used.
+        used = done["elapsed_seconds"] / 60
+        status, page = self.server.html(f"/launch/{job['id']}")
+        offered = math.ceil((used + 0.12) * 100 - 1e-9) / 100
+        self.assertIn(f'(used {used:.2f}) <input type="number" min="0.02" step="any" id="resume-minutes" '
+                      f'value="{offered:.10g}"', page)
         # Spent: a resume needs a larger budget.
         status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/resume", {})
         self.assertEqual(status, 422)
@@ -522,6 +587,10 @@ class LaunchApiTest(unittest.TestCase):
         self.assertRegex(out.stdout, r"Launched job 1: http://127\.0\.0\.1:\d+/launch/1")
         self.assertIn("Job 1 finished (exit code 0)", out.stdout)
         job = self.server.get("/api/v1/launch/jobs/1")[1]["data"]
+        # While it waited it said each event of the job's timeline, once, in order, in UTC.
+        said = re.findall(r"^  (\d\d:\d\d:\d\d) UTC  (\w+): (.*)$", out.stdout, re.M)
+        self.assertEqual([(k, m) for _, k, m in said], [(e["kind"], e["message"]) for e in job["events"]])
+        self.assertEqual(said[0][0], time.strftime("%H:%M:%S", time.gmtime(int(job["events"][0]["time"]))))
         self.assertEqual(job["spec"]["workdir"], os.path.join(self.code, "src"))
         self.assertEqual(console(self.server, job["experiment_id"]), [("stdout", "hello world")])
         with open(os.path.join(self.code, "bad.yaml"), "w") as f:

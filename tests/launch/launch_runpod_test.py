@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from loupe_server import LoupeServer  # noqa: E402
 from job_api import JobApi  # noqa: E402
 from runpod_standin import RunPodStandIn, free_port  # noqa: E402
+from s3_server import KEYS, S3Server  # noqa: E402
 
 EXIT_LINE = re.compile(r"\[loupe-job [0-9a-f]{16}\] exit \d+")
 
@@ -157,6 +158,20 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         problems = {p["field"]: p["message"] for p in body["data"]["problems"]}
         self.assertIn("--public-url", problems["executor"])
 
+    def test_a_loopback_public_url_is_refused_for_a_runpod_elsewhere(self):
+        elsewhere = LoupeServer(extra_args=["--public-url", "http://localhost:8080/", "--runpod-url",
+                                            "https://runpod.invalid"]).start()
+        self.addCleanup(elsewhere.cleanup)
+        elsewhere.request("PUT", "/api/v1/secrets/runpod", {"value": self.runpod.key})
+        status, body, _ = elsewhere.post("/api/v1/launch/jobs?check=1", self.spec())
+        self.assertEqual(status, 200, body)
+        problems = [p["message"] for p in body["data"]["problems"] if p["field"] == "executor"]
+        self.assertIn("--public-url http://localhost:8080 is this machine's loopback address, "
+                                               "which a pod on RunPod cannot reach: give an address pods can reach "
+                                               "(e.g. https://loupe.example.com, or a tunnel's)", problems)
+        # Here the stand-in runs its pods on this machine: loopback is right (setUp's server).
+        self.assertNotIn("executor", self.check(self.spec()))
+
     def test_the_gpu_picker_prices_each_type_from_runpod_and_the_configured_prices(self):
         self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"H100": 2.5, "A10": 0.9}})
         status, body, _ = self.server.get("/api/v1/launch/gpus?sort=price_per_tflop&need_gb=30")
@@ -238,6 +253,29 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertNotIn(env["LOUPE_API_KEY"], "\n".join(lines))
         # The pod is deleted: RunPod bills a pod until then.
         self.assertEqual(self.standin_pods()[done["runpod_pod_id"]]["status"], "TERMINATED")
+
+    def test_a_pod_copies_its_s3_folders_in_and_writes_results_back(self):
+        s3 = S3Server()
+        self.addCleanup(s3.stop)
+        self.server.request("PUT", "/api/v1/secrets/s3", {"value": KEYS})
+        with open(os.path.join(self.code, "s3.py"), "w", encoding="utf-8") as f:
+            f.write("import os\n"
+                    "rows = len(open('data/train.csv').read().splitlines()) - 1\n"
+                    "print('rows', rows, 'keys seen', [k for k in os.environ if k.startswith('LOUPE_MOUNT')], flush=True)\n"
+                    "os.makedirs('out', exist_ok=True)\n"
+                    "open('out/rows.txt', 'w').write(str(rows))\n")
+        job = self.launch(self.spec(command="python3 s3.py", mounts=[
+            {"source": "s3://datasets/iris", "path": "data", "endpoint": s3.endpoint, "secret": "s3"},
+            {"source": "s3://results/pod", "path": "out", "write_back": True, "endpoint": s3.endpoint, "secret": "s3"}]))
+        done = self.wait(job["id"], lambda j: j["state"] in ("finished", "failed", "lost"), what="the end")
+        lines = self.console(done["experiment_id"])
+        self.assertEqual(done["state"], "finished", lines)
+        self.assertIn("rows 150 keys seen []", lines)
+        self.assertIn("[loupe] writing out/ back to s3://results/pod", lines)
+        self.assertEqual(s3.rclone("cat", "s3:results/pod/rows.txt"), "150")
+        self.assertNotIn("S3RVER", "\n".join(lines))
+        (body,) = self.created_bodies()
+        self.assertEqual(body["env"]["LOUPE_MOUNT_1_SECRET_ACCESS_KEY"], "S3RVER")  # the pod gets the keys
 
     def test_the_end_is_the_bootstraps_own_exit_line_even_after_a_line_without_an_end(self):
         job = self.launch(self.spec(env={"FORGE": "1", "STEPS": "3"}))

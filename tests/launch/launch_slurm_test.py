@@ -192,6 +192,23 @@ class LaunchSlurmTest(JobApi, unittest.TestCase):
         status, page = self.server.html(f"/launch/{job['id']}")
         self.assertIn(f'<span id="job-slurm">{sid}</span>', page)
 
+    def test_a_submission_whose_answer_was_lost_is_cancelled_not_left_running(self):
+        # As a Loupe killed between sbatch and storing its answer leaves it: in the queue,
+        # marked with the submission's comment (this Loupe's id, the job, the segment).
+        with open(os.path.join(self.server.data_dir, "launch", "installation-id")) as f:
+            mark = f"loupe-{f.read().strip()}-job-1-1"
+        left = subprocess.run(["sbatch", "--parsable", f"--comment={mark}", "--output=/dev/null",
+                               "--wrap", "sleep 300"], env=self.cluster.env(), capture_output=True, text=True,
+                              check=True, timeout=30).stdout.strip().split(";")[0]
+        self.write("run.sh", "echo hello\n")
+        job = self.launch({"name": "marked", "command": "bash run.sh", "workdir": self.code, "executor": "slurm"})
+        done = self.wait(job["id"], lambda j: j["state"] in ("finished", "failed", "stopped", "lost"), what="its end")
+        self.assertEqual(done["state"], "finished", done)
+        self.assertIn(f"Slurm job {left} (left by a submission whose answer was lost) cancelled",
+                      [e["message"] for e in done["events"]])
+        self.assertIn(self.cluster.job(left).get("JobState"), ("CANCELLED", None))
+        self.assertIn(self.cluster.job(done["slurm_job_id"]).get("Comment"), (mark, None))
+
     def test_a_job_waiting_in_the_queue_costs_nothing_and_stops_at_once(self):
         self.write("run.sh", "sleep 30\n")
         self.assertEqual(self.server.request("PUT", "/api/v1/launch/prices", {"prices": {"cpu": 36}})[0], 200)

@@ -86,6 +86,35 @@ TEST(SseParser, AnEventOverTheBoundIsRefusedAndStaysRefused) {
   EXPECT_EQ(lines.Feed("data: 12345678\ndata: 12345678\ndata: 1\n", on).code(), Code::kTooLarge);
 }
 
+TEST(SseParser, CuttingKeepsTheOversizedEventsIdAndTheEventsAfterIt) {
+  SseParser parser(16, true);
+  std::vector<SseEvent> out;
+  auto on = [&](SseEvent& e) {
+    out.push_back(e);
+    return Status::Ok();
+  };
+  const std::string giant = "data: " + std::string(1000, 'x');
+  // The giant line arrives in pieces, as the network sends it; memory stays bounded.
+  EXPECT_TRUE(parser.Feed("id: 1\ndata: small\n\nid: 2\n", on).ok());
+  for (size_t at = 0; at < giant.size(); at += 100) EXPECT_TRUE(parser.Feed(giant.substr(at, 100), on).ok());
+  EXPECT_TRUE(parser.Feed("\n\nid: 3\ndata: after\n\n", on).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].data, "small");
+  EXPECT_FALSE(out[0].cut);
+  EXPECT_EQ(out[1].id, "2");
+  EXPECT_TRUE(out[1].cut);
+  EXPECT_EQ(out[1].data, std::string(16, 'x'));
+  EXPECT_EQ(out[2].id, "3");
+  EXPECT_EQ(out[2].data, "after");
+  EXPECT_FALSE(out[2].cut);
+  // Many data lines add up to a cut event too; a long comment cuts nothing.
+  out.clear();
+  EXPECT_TRUE(parser.Feed(": " + std::string(100, 'c') + "\nid: 4\ndata: 12345678\ndata: 12345678\ndata: 1\n\n", on).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].cut);
+  EXPECT_EQ(out[0].data, "12345678\n1234567");
+}
+
 TEST(SseParser, AnErrorFromTheHandlerStopsTheParse) {
   SseParser parser;
   int calls = 0;

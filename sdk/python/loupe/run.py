@@ -277,6 +277,9 @@ class Run:
         # or every N steps; the checkpoint this segment resumes from.
         self._control_file = os.environ.get("LOUPE_CONTROL_FILE") or None
         self._checkpoint_every = int(os.environ.get("LOUPE_CHECKPOINT_EVERY_STEPS") or 0)
+        self._checkpoint_every_epochs = int(os.environ.get("LOUPE_CHECKPOINT_EVERY_EPOCHS") or 0)
+        self._last_epoch = None            # the newest value logged under "epoch"
+        self._checkpoint_epoch = None      # the epoch of the last save
         self._checkpoint_seen = (0.0, 0)   # the control file's (mtime, request number) last read
         self._checkpoint_handled = 0       # the request number the last save answered
         self._checkpoint_step = None       # the step of the last save
@@ -284,9 +287,18 @@ class Run:
         self._last_step = -1
         self._clock = time.monotonic  # log_throughput's clock (tests set their own)
         self._throughput_since = self._clock()
-        if self._control_file:  # requests made before this process started were for another one
+        if self._control_file:
+            # Requests made before this process started were for an earlier segment, unless
+            # Loupe marked the last one with this segment (asked while the script started).
             self.checkpoint_requested  # reads the file
             self._checkpoint_handled = self._checkpoint_seen[1]
+            try:
+                with open(self._control_file, encoding="utf-8") as f:
+                    asked_in = json.load(f).get("segment")
+                if asked_in is not None and str(asked_in) == os.environ.get("LOUPE_JOB_SEGMENT"):
+                    self._checkpoint_handled = self._checkpoint_seen[1] - 1
+            except (OSError, ValueError, TypeError, AttributeError):
+                pass
         # Where there is no control file (a pod on another machine), the requests are polled
         # from Loupe every few seconds; the first answer is the baseline, as the file's is.
         self._control_path = None
@@ -415,6 +427,10 @@ class Run:
             self._buffered += len(encoded)
             full = self._buffered >= self._max_buffered
         self._last_step = max(self._last_step, step)
+        epoch = data.get("epoch")
+        if isinstance(epoch, numbers.Real) and not isinstance(epoch, bool) and math.isfinite(float(epoch)):
+            epoch = float(epoch)
+            self._last_epoch = epoch if self._last_epoch is None else max(self._last_epoch, epoch)
         if full:
             self._wake.set()
         if self._checkpoint_callback is not None and self.checkpoint_requested:
@@ -563,7 +579,8 @@ class Run:
     def checkpoint_requested(self) -> bool:
         """True when Loupe asked for a checkpoint (on the job's timer, before a budget stop,
         or from the job's page) or, with checkpoint.every_steps, when a logged step passed a
-        multiple of it, and no save_checkpoint() has answered yet. Cheap: poll it each step."""
+        multiple of it (with checkpoint.every_epochs, a value logged as "epoch"), and no
+        save_checkpoint() has answered yet. Cheap: poll it each step."""
         if self._control_file:
             try:
                 mtime = os.stat(self._control_file).st_mtime
@@ -578,7 +595,14 @@ class Run:
         if self._checkpoint_every > 0 and self._last_step >= 0:
             # Due when a logged step reaches the next multiple after the last checkpoint (or 0).
             done = 0 if self._checkpoint_step is None else self._checkpoint_step // self._checkpoint_every
-            return self._last_step // self._checkpoint_every > done
+            if self._last_step // self._checkpoint_every > done:
+                return True
+        if self._checkpoint_every_epochs > 0 and self._last_epoch is not None:
+            # The same for the "epoch" the script logs (fractional epochs count when whole).
+            every = self._checkpoint_every_epochs
+            done = 0 if self._checkpoint_epoch is None else math.floor(self._checkpoint_epoch / every)
+            if math.floor(self._last_epoch / every) > done:
+                return True
         return False
 
     def on_checkpoint_request(self, callback) -> None:
@@ -596,11 +620,14 @@ class Run:
             raise ValueError("save_checkpoint() needs the step it was saved at (an integer >= 0)")
         pending = self._checkpoint_seen[1]
         meta = {"step": step, "metrics": _jsonable(dict(metrics or {}))}
+        if self._last_epoch is not None:
+            meta["epoch"] = self._last_epoch
         if os.environ.get("LOUPE_JOB_ID"):
             meta["job_id"] = int(os.environ["LOUPE_JOB_ID"])
         art = self.log_artifact(path, name=f"checkpoint-{self.run_id}", type="checkpoint", metadata=meta)
         self._checkpoint_handled = max(self._checkpoint_handled, pending)
         self._checkpoint_step = step
+        self._checkpoint_epoch = self._last_epoch
         return art
 
     def resume_checkpoint(self, root: Optional[str] = None) -> Optional["Checkpoint"]:
@@ -615,6 +642,8 @@ class Run:
         meta = art.metadata or {}
         step = meta.get("step")
         self._checkpoint_step = step if isinstance(step, int) else None
+        epoch = meta.get("epoch")
+        self._checkpoint_epoch = epoch if isinstance(epoch, (int, float)) and not isinstance(epoch, bool) else None
         return Checkpoint(path, step, meta.get("metrics") or {}, art)
 
     def use_artifact(self, ref: str, timeout: float = 60.0) -> _artifacts.Artifact:

@@ -46,18 +46,36 @@
     });
   }
 
-  document.querySelectorAll('button[data-stop]').forEach((b) => {
-    b.addEventListener('click', async () => {
+  // The jobs table: Stop buttons (delegated: the rows are replaced), and rows that follow
+  // their jobs, the page read again every 3 s while one of them is active.
+  const jobs = document.getElementById('jobs');
+  if (jobs) {
+    jobs.addEventListener('click', async (ev) => {
+      const b = ev.target.closest('button[data-stop]');
+      if (!b) return;
       b.disabled = true;
       try {
         await LoupeApi.call('POST', '/api/v1/launch/jobs/' + b.dataset.stop + '/stop');
-        location.reload();
+        await follow();
       } catch (e) {
         document.getElementById('jobs-error').textContent = e.message;
         b.disabled = false;
       }
     });
-  });
+    let timer = 0;
+    const follow = async () => {
+      clearTimeout(timer);
+      try {
+        const resp = await fetch(location.pathname + location.search);
+        if (resp.ok) {
+          const fresh = new DOMParser().parseFromString(await resp.text(), 'text/html').querySelector('#jobs tbody');
+          if (fresh) jobs.tBodies[0].replaceWith(fresh);
+        }
+      } catch (e) { /* the next round tries again */ }
+      if (jobs.querySelector('tr[data-active]')) timer = setTimeout(follow, 3000);
+    };
+    if (jobs.querySelector('tr[data-active]')) timer = setTimeout(follow, 3000);
+  }
 
   const prices = document.getElementById('prices-form');
   if (prices) {
@@ -111,6 +129,9 @@
       try {
         if (b.dataset.jobAction === 'checkpoint') {
           await LoupeApi.call('POST', '/api/v1/launch/jobs/' + job.dataset.id + '/checkpoint');
+          await refresh();
+        } else if (b.dataset.jobAction === 'stop-checkpoint') {
+          await LoupeApi.call('POST', '/api/v1/launch/jobs/' + job.dataset.id + '/stop', { checkpoint_first: true });
           await refresh();
         } else {
           const body = {};
