@@ -55,6 +55,11 @@ Status SecretService::Init() {
 
 Status SecretService::Put(const std::string& name, const std::string& value, const std::string& by) {
   LOUPE_RETURN_IF_ERROR(ValidateSecretName(name));
+  // "." and ".." read as path steps in a URL (/api/v1/secrets/.. is /api/v1): such a secret
+  // could not be named again to delete it.
+  if (name.find_first_not_of('.') == std::string::npos) {
+    return Status::InvalidArgument("a secret's name needs a letter, digit, '_' or '-' (not only dots)");
+  }
   if (value.empty()) return Status::InvalidArgument("a secret's value cannot be empty");
   if (value.size() > options_.max_value_bytes) {
     return Status::TooLarge("a secret's value has at most " + std::to_string(options_.max_value_bytes) + " bytes");

@@ -322,12 +322,16 @@ int main(int argc, char** argv) {
   serve->add_option("--public-url", c.public_url,
                     "The address RunPod pods reach this server at, e.g. https://loupe.example.com (env LOUPE_PUBLIC_URL)");
   serve->add_option("--runpod-url", c.runpod_url, "RunPod's API (env LOUPE_RUNPOD_URL)")->capture_default_str();
+  serve->add_option("--azure-prices-url", c.azure_prices_url,
+                    "Azure's Retail Prices API, read when a user asks for a region's GPU prices (env LOUPE_AZURE_PRICES_URL)")
+      ->capture_default_str();
   serve->add_option("--allowed-host", c.allowed_hosts,
                     "Also answer requests for this host name (repeatable; loopback names always are). Given for a "
                     "server bound to every interface, only these names and loopback are answered");
   c.secret_key_base64 = EnvOr("LOUPE_SECRET_KEY", "");
   c.public_url = EnvOr("LOUPE_PUBLIC_URL", "");
   c.runpod_url = EnvOr("LOUPE_RUNPOD_URL", c.runpod_url);
+  c.azure_prices_url = EnvOr("LOUPE_AZURE_PRICES_URL", c.azure_prices_url);
   // Quotas (0: none). Past one, new data of that kind is refused with 507 and a message
   // naming the flag; reads and deletes go on.
   loupe::StoreQuotas& q = o.quotas;

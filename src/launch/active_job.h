@@ -81,6 +81,9 @@ struct LaunchService::Active {
   // pod bills), the log stream and where it is, the command's exit status (the pod's last
   // log line says it), and the job's own Loupe token.
   std::string runpod_key;
+  std::optional<RunPodCreate> pod_create;  // made by StartPod, sent to RunPod by Tick
+  bool pod_creating = false;               // Tick is asking RunPod for it now
+  int64_t pod_creation = 0;                // which creation (LaunchService::PodCreation::seq)
   double pod_rate = 0;
   std::shared_ptr<PodLogs> pod_logs;
   std::string pod_cursor;   // the last log event stored (Last-Event-ID)

@@ -1,11 +1,16 @@
 // LaunchService's GPU picker: the known GPU types with their offers, filtered and sorted.
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <optional>
 
+#include "common/file_util.h"
+#include "common/time_util.h"
 #include "launch/budget.h"
+#include "launch/cloud_prices.h"
 #include "launch/gpu_catalog.h"
 #include "launch/launch_service.h"
+#include "llm/http_client.h"
 
 namespace loupe::launch {
 
@@ -96,6 +101,25 @@ Result<json> LaunchService::GpuPickerJson(const GpuPickerQuery& q) {
       }
     }
   }
+  // Clouds' public prices, as last read (RefreshCloudPrices).
+  json clouds = json::array();
+  {
+    std::lock_guard<std::mutex> lock(cloud_prices_mu_);
+    std::ifstream f(options_.data_dir + "/launch/cloud-prices.json");
+    const json kept = json::parse(f, nullptr, false);
+    if (kept.is_object()) {
+      for (auto it = kept.begin(); it != kept.end(); ++it) {
+        const json& c = it.value();
+        if (!c.is_object() || !c.contains("offers") || !c["offers"].is_array()) continue;
+        for (const json& o : c["offers"]) {
+          if (!o.is_object() || !o.contains("gpu") || !o["gpu"].is_string() || !o.contains("offer")) continue;
+          row_for(o["gpu"].get<std::string>(), 0).Offer(o["offer"]);
+        }
+        clouds.push_back({{"provider", it.key()}, {"region", c.value("region", "")},
+                          {"fetched_at", c.value("fetched_at", 0.0)}, {"offers", c["offers"].size()}});
+      }
+    }
+  }
   std::vector<const Row*> shown;
   for (const Row& r : rows) {
     if (r.memory_gb >= q.min_memory_gb) shown.push_back(&r);
@@ -124,8 +148,53 @@ Result<json> LaunchService::GpuPickerJson(const GpuPickerQuery& q) {
                    {"per_pflop_hour", per ? json(*per) : json(nullptr)},
                    {"fits", q.need_gb > 0 ? json(r->memory_gb >= q.need_gb) : json(nullptr)}});
   }
-  return json{{"table_date", kGpuCatalogDate}, {"gpus", out}, {"runpod", runpod}, {"sort", q.sort},
+  return json{{"table_date", kGpuCatalogDate}, {"gpus", out}, {"runpod", runpod}, {"clouds", clouds}, {"sort", q.sort},
               {"min_memory_gb", q.min_memory_gb}, {"need_gb", q.need_gb > 0 ? json(q.need_gb) : json(nullptr)}};
+}
+
+Result<json> LaunchService::RefreshCloudPrices(const std::string& provider, const std::string& region) {
+  if (provider != "azure") return Status::InvalidArgument("provider must be 'azure' (AWS and GCP prices are not read yet)");
+  LOUPE_ASSIGN_OR_RETURN(std::string query, AzurePricesQuery(region));
+  const std::string base = options_.azure_prices_url;
+  std::string url = base + query;
+  std::vector<CloudOffer> all;
+  constexpr int kMaxPages = 50;  // a region's GPU sizes are a page or two; a loop is not followed forever
+  int pages = 0;
+  for (; pages < kMaxPages && !url.empty(); ++pages) {
+    llm::OutboundRequest req;
+    req.method = "GET";
+    req.url = url;
+    req.headers = {{"Accept", "application/json"}};
+    req.timeout_ms = 60000;
+    req.idle_timeout_s = 30;
+    Result<llm::FetchResult> r = http_->Fetch(std::move(req), 8 << 20);
+    if (!r.ok()) return Status::Unavailable("Azure's price list cannot be read: " + r.status().message());
+    if (r->head.status != 200) {
+      return Status::Unavailable("Azure's price list answered HTTP " + std::to_string(r->head.status) + ": " +
+                                 r->body.substr(0, 300));
+    }
+    const json page = json::parse(r->body, nullptr, false);
+    std::string next;
+    LOUPE_ASSIGN_OR_RETURN(std::vector<CloudOffer> offers, ParseAzurePricesPage(page, region, next));
+    all.insert(all.end(), offers.begin(), offers.end());
+    // The next page is followed only on the same server (its link is the answer's to give).
+    if (!next.empty() && next.rfind(base + "/", 0) != 0) {
+      return Status::Unavailable("Azure's price list sent a next page on another server: " + next.substr(0, 200));
+    }
+    url = next;
+  }
+  if (!url.empty()) return Status::Unavailable("Azure's price list had more than 50 pages; nothing was kept");
+  json offers = json::array();
+  for (const CloudOffer& o : CurrentPerSku(std::move(all))) offers.push_back({{"gpu", o.gpu}, {"offer", OfferJson(o)}});
+  const json entry = {{"region", region}, {"fetched_at", static_cast<double>(NowMicros()) / 1e6}, {"offers", offers}};
+  std::lock_guard<std::mutex> lock(cloud_prices_mu_);
+  const std::string path = options_.data_dir + "/launch/cloud-prices.json";
+  std::ifstream f(path);
+  json kept = json::parse(f, nullptr, false);
+  if (!kept.is_object()) kept = json::object();
+  kept[provider] = entry;
+  LOUPE_RETURN_IF_ERROR(WriteFileDurably(path, kept.dump(), "the cloud prices"));
+  return json{{"provider", provider}, {"region", region}, {"fetched_at", entry["fetched_at"]}, {"offers", offers}};
 }
 
 }  // namespace loupe::launch

@@ -109,9 +109,10 @@ std::string RunScript(const LaunchJob& job, const JobSpec& spec) {
     s += "export LOUPE_CONFIG_FILE=\"$(cd .. && pwd)/config.json\"\n";
   }
   s += "export LOUPE_PROJECT=" + ShellQuote(spec.project) + "\n";
-  // The SDK of the Loupe that made the package, for a Python where it is not installed.
-  s += "python3 -c 'import loupe' 2>/dev/null || export PYTHONPATH=\"$(cd ../sdk && pwd)${PYTHONPATH:+:$PYTHONPATH}\"\n";
   for (const auto& [k, v] : spec.env) s += "export " + k + "=" + ShellQuote(v) + "\n";
+  // The SDK of the Loupe that made the package, for a Python where it is not importable: after
+  // the spec's variables, whose PYTHONPATH may name a folder of the machine it ran on.
+  s += "python3 -c 'import loupe' 2>/dev/null || export PYTHONPATH=\"$(cd ../sdk && pwd)${PYTHONPATH:+:$PYTHONPATH}\"\n";
   for (const auto& [k, name] : spec.env_secrets) {
     s += "# " + k + " held the Loupe secret '" + name + "' (not in this package): export it before running\n";
   }

@@ -365,6 +365,23 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
         problems.push_back({at + ".secret", "the secret '" + m.secret + "' " + keys.status().message()});
       }
     }
+    // A link on the way would send the copy outside the working directory (storage.sh
+    // refuses it too, in the copy it runs in).
+    if (!spec.workdir.empty() && !has("workdir")) {
+      for (size_t from = 0; from <= m.path.size();) {
+        size_t slash = m.path.find('/', from);
+        if (slash == std::string::npos) slash = m.path.size();
+        const std::string sofar = m.path.substr(0, slash);
+        std::error_code ec;
+        if (fs::is_symlink(fs::path(spec.workdir) / sofar, ec)) {
+          problems.push_back({at + ".path",
+                              "'" + sofar + "' is a link in the working directory: a mount's folder must be a real folder "
+                                            "(or not exist)"});
+          break;
+        }
+        from = slash + 1;
+      }
+    }
     // Where Loupe runs the job itself, what storage.sh needs is checked here; elsewhere the
     // script says what is missing when it starts.
     if (local && m.mode == "mount" && ((!OnPath("fusermount3") && !OnPath("fusermount")) || access("/dev/fuse", R_OK | W_OK) != 0)) {
@@ -797,6 +814,7 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
   CopyLogs(a, now, true, {});
   if (a.job.executor == "local") UnmountLeftovers(a);
   AnnounceCheckpoints(a, now, true);
+  ForgetStopAfterCheckpoint(a);  // a resumed job must not find it
   a.next_retention = 0;  // the last checkpoints (one asked before a stop) are kept to the policy too
   KeepCheckpoints(a, now);
   LaunchJob& j = a.job;
@@ -880,12 +898,16 @@ void LaunchService::Ended(Active& a, int64_t now, int64_t end, const std::string
 }
 
 void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, const std::string& why) {
+  ForgetStopAfterCheckpoint(a);  // this stop is the one it waited to send, or replaces it
   LaunchJob& j = a.job;
   j.stop_requested = now;
   j.stop_reason = reason;
   if (j.state == "queued") {
-    // A RunPod job queued for a retry may have a pod RunPod made but never said so.
-    if (j.executor == "runpod" && !a.runpod_key.empty()) (void)DeleteLeftPods(a, now);
+    // A RunPod job queued for a retry may have a pod RunPod made but never said so (one on its
+    // way now is deleted when its answer comes, the job being gone).
+    if (j.executor == "runpod" && !a.runpod_key.empty()) {
+      left_sweeps_.push_back({"loupe-" + InstallationId() + "-job-" + std::to_string(j.id) + "-", a.spec.runpod.secret});
+    }
     j.state = "stopped";
     j.end_time = now;
     a.ended = true;
@@ -909,11 +931,15 @@ void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, 
   if (j.executor == "runpod") {
     // Not started yet: the pod is deleted at once. Running: RunPod's stop gives the container
     // SIGTERM, which the bootstrap passes to the command; the pod is deleted after the grace period.
-    Status sent = runpod_->Action(a.runpod_key, j.external_id, waiting ? "terminate" : "stop");
+    // Sent by the supervisor without its lock (Tick); a failure is said then.
+    if (waiting) {
+      DeletePodLater(j.external_id, a.spec.runpod.secret, j.id);
+    } else {
+      pods_to_stop_.push_back({j.id, j.external_id, a.spec.runpod.secret});
+    }
     next_pod_poll_ = std::min(next_pod_poll_, now + 300'000);
     a.kill_at = now + (waiting ? 5'000'000 : static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6));
-    Event(a, now, "stopping", why + (waiting ? ": the pod is deleted before it started" : ": RunPod stops the pod (SIGTERM)") +
-                                  (sent.ok() ? "" : " (failed: " + sent.message() + ")"));
+    Event(a, now, "stopping", why + (waiting ? ": the pod is deleted before it started" : ": RunPod stops the pod (SIGTERM)"));
     return;
   }
   a.kill_at = now + static_cast<int64_t>(a.spec.stop_grace_seconds * 1e6);
@@ -1007,6 +1033,7 @@ void LaunchService::AnnounceCheckpoints(Active& a, int64_t now, bool at_end) {
     a.announced_checkpoint = newest;
     return;
   }
+  if (newest > a.announced_checkpoint && a.job.checkpoint_requests > 0) MarkRequestsAnswered(a);
   for (auto it = saved->rbegin(); it != saved->rend(); ++it) {  // oldest first
     if (it->id <= a.announced_checkpoint) continue;
     const std::optional<int64_t> step = CheckpointStep(*it);
@@ -1014,6 +1041,19 @@ void LaunchService::AnnounceCheckpoints(Active& a, int64_t now, bool at_end) {
                                     (step ? " at step " + std::to_string(*step) : std::string()));
   }
   a.announced_checkpoint = std::max(a.announced_checkpoint, newest);
+}
+
+// A checkpoint stored since: the requests so far are answered. Said in the control file, so
+// that a script started later in the same segment does not answer them again.
+void LaunchService::MarkRequestsAnswered(Active& a) {
+  const std::string path = a.job.dir + "/control.json";
+  std::ifstream f(path);
+  json control = json::parse(f, nullptr, false);
+  if (!control.is_object() || !control.contains("checkpoint_request") || !control["checkpoint_request"].is_number_integer()) {
+    return;
+  }
+  control["answered"] = control["checkpoint_request"];
+  (void)WriteFileDurably(path, control.dump(), "the job's control file");
 }
 
 void LaunchService::KeepCheckpoints(Active& a, int64_t now) {
@@ -1116,10 +1156,14 @@ bool LaunchService::CheckpointWaitOver(Active& a, int64_t now, const Result<std:
 void LaunchService::StopAfterCheckpoint(Active& a, int64_t now) {
   if (a.stop_after_checkpoint == 0 || a.job.stop_requested != 0) return;
   if (!CheckpointWaitOver(a, now, Checkpoints(a.job), a.newest_before_stop, a.stop_after_checkpoint, "stop")) return;
+  SendStop(a, now, "user", "stopped by a user, after a checkpoint");
+}
+
+void LaunchService::ForgetStopAfterCheckpoint(Active& a) {
+  if (a.stop_after_checkpoint == 0) return;
   a.stop_after_checkpoint = 0;
   std::error_code ec;
   fs::remove(a.job.dir + "/stop-after-checkpoint.json", ec);
-  SendStop(a, now, "user", "stopped by a user, after a checkpoint");
 }
 
 namespace {
@@ -1247,6 +1291,10 @@ void LaunchService::Tick() {
   // up local jobs, launches or the API.
   std::optional<SlurmPoll> poll;
   PodReads pods;  // RunPod likewise
+  std::vector<PodCreation> creations;
+  std::vector<PodStop> stops;
+  std::vector<Status> stopped;  // stops[i]'s answer
+  std::vector<LeftSweep> sweeps;
   {
     std::vector<std::string> ids;
     std::unique_lock<std::mutex> lock(mu_);
@@ -1265,6 +1313,24 @@ void LaunchService::Tick() {
     for (const PodToDelete& p : pods_to_delete_) {
       if (now >= p.next_try) deletes.push_back(p);
     }
+    // Pods StartPod prepared, stops SendStop asked, left pods of stopped queued jobs.
+    for (auto& [id, a] : active_) {
+      if (a->job.executor != "runpod" || !a->pod_create || a->pod_creating || a->ended) continue;
+      PodCreation p;
+      p.job = id;
+      p.seq = ++pod_creations_;
+      p.key = a->runpod_key;
+      p.secret = a->spec.runpod.secret;
+      p.job_dir = a->job.dir;
+      p.prefix = "loupe-" + InstallationId() + "-job-" + std::to_string(id) + "-";
+      p.create = std::move(*a->pod_create);
+      a->pod_create.reset();
+      a->pod_creating = true;
+      a->pod_creation = p.seq;
+      creations.push_back(std::move(p));
+    }
+    stops.swap(pods_to_stop_);
+    sweeps.swap(left_sweeps_);
     std::vector<std::tuple<int64_t, std::string, std::string>> to_read;  // job, pod, key
     if (now >= next_pod_poll_) {
       for (const auto& [id, a] : active_) {
@@ -1276,10 +1342,36 @@ void LaunchService::Tick() {
     }
     lock.unlock();
     if (poll) poll->jobs = slurm_.Jobs(ids);
+    for (PodCreation& p : creations) CreatePodOutsideLock(p);
+    for (const PodStop& st : stops) {
+      Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(st.secret) : Result<std::string>(Status::NotFound(""));
+      stopped.push_back(key.ok() ? runpod_->Action(*key, st.pod, "stop") : key.status());
+    }
+    for (const LeftSweep& sw : sweeps) {
+      Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(sw.secret) : Result<std::string>(Status::NotFound(""));
+      Result<std::vector<std::pair<std::string, RunPodPod>>> listed =
+          key.ok() ? runpod_->ListPods(*key) : Result<std::vector<std::pair<std::string, RunPodPod>>>(key.status());
+      if (!listed.ok()) {
+        spdlog::warn("launch: RunPod's pods cannot be listed to delete those named {}*: {}", sw.prefix, listed.status().message());
+        continue;
+      }
+      for (const auto& [name, pod] : *listed) {
+        if (name.rfind(sw.prefix, 0) != 0 || pod.status == "TERMINATED") continue;
+        const Status st = runpod_->Action(*key, pod.id, "terminate");
+        spdlog::info("launch: RunPod pod {} ({}), left by a create whose answer was lost: {}", pod.id, name,
+                     st.ok() ? "deleted" : "not deleted: " + st.message());
+      }
+    }
     std::set<std::string> deleted;
+    std::map<std::string, std::string> why_not;  // pod -> why its delete failed
     for (const PodToDelete& p : deletes) {
       Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(p.secret) : Result<std::string>(Status::NotFound(""));
-      if (key.ok() && runpod_->Action(*key, p.pod, "terminate").ok()) deleted.insert(p.pod);
+      const Status st = key.ok() ? runpod_->Action(*key, p.pod, "terminate") : key.status();
+      if (st.ok()) {
+        deleted.insert(p.pod);
+      } else {
+        why_not[p.pod] = st.message();
+      }
     }
     if (!deletes.empty()) {
       lock.lock();
@@ -1290,7 +1382,22 @@ void LaunchService::Tick() {
           it = pods_to_delete_.erase(it);
           continue;
         }
-        if (it->next_try <= now) it->next_try = later;
+        if (it->next_try <= now) {
+          it->next_try = later;
+          // Said once, in the job's timeline: a pod bills until it is deleted.
+          if (!it->told && why_not.count(it->pod)) {
+            it->told = true;
+            const std::string msg = "RunPod pod " + it->pod + " could not be deleted yet (" + why_not[it->pod] +
+                                    "); Loupe tries again every 10 s";
+            spdlog::warn("launch: {}", msg);
+            if (auto a = active_.find(it->job); a != active_.end()) {
+              Event(*a->second, NowMicros(), "warning", msg);
+            } else if (Result<LaunchJob> j = it->job > 0 ? store_.GetLaunchJob(it->job) : Result<LaunchJob>(Status::NotFound(""));
+                       j.ok()) {
+              (void)store_.UpdateLaunchJob(*j, LaunchEvent{it->job, NowMicros(), "warning", msg});
+            }
+          }
+        }
         ++it;
       }
       if (!deleted.empty()) SavePodsToDelete();
@@ -1317,6 +1424,33 @@ void LaunchService::Tick() {
   }
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowMicros();
+  for (PodCreation& p : creations) {
+    auto it = active_.find(p.job);
+    Active* a = it == active_.end() ? nullptr : it->second.get();
+    if (a && a->pod_creation == p.seq) a->pod_creating = false;
+    if (!a || a->ended || a->pod_creation != p.seq || a->job.stop_requested != 0) {
+      // Stopped (or gone) while RunPod made it: the pod is not the job's, and must not bill.
+      if (p.pod.ok()) {
+        spdlog::info("launch: job {}: RunPod pod {} made after the job stopped; deleting it", p.job, p.pod->id);
+        DeletePodLater(p.pod->id, p.secret);
+      }
+      if (!a || a->ended) {
+        LaunchJob gone;
+        gone.id = p.job;
+        gone.dir = p.job_dir;
+        RevokeJobToken(gone);
+      }
+      continue;
+    }
+    if (Status st = PodCreated(*a, now, p); !st.ok()) spdlog::warn("launch: job {}: {}", p.job, st.message());
+  }
+  for (size_t i = 0; i < stops.size(); ++i) {
+    auto it = active_.find(stops[i].job);
+    if (!stopped[i].ok() && it != active_.end()) {
+      Event(*it->second, now, "warning", "RunPod did not stop pod " + stops[i].pod + ": " + stopped[i].message() +
+                                             "; it is deleted after the grace period");
+    }
+  }
   // Copying a flood of output from one job must not hold up the others' budgets and stops
   // (nor a launch waiting for this lock): output beyond this is read on the next tick.
   const auto copy_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);

@@ -66,6 +66,8 @@ struct LaunchOptions {
   // clear values, and a token of the job's own for the pod (revoked when the job ends; none
   // without sign-in).
   std::string runpod_url = "https://api.runpod.io";
+  // Azure's Retail Prices API, read when a user asks for a region's GPU prices (tests: a stand-in).
+  std::string azure_prices_url = "https://prices.azure.com";
   std::string public_url;
   int runpod_poll_ms = 2000;
   std::function<Result<std::string>(const std::string& name)> reveal_secret;
@@ -145,6 +147,11 @@ class LaunchService {
   // in the secret `secret`.
   Result<nlohmann::json> RunPodGpusJson(const std::string& secret);
 
+  // Reads a cloud's public GPU prices for one region (provider "azure") and keeps them in
+  // <data>/launch/cloud-prices.json, where the picker finds them (cloud_prices.h). The
+  // prices read before stay when reading fails. Returns {provider, region, fetched_at, offers}.
+  Result<nlohmann::json> RefreshCloudPrices(const std::string& provider, const std::string& region);
+
   // One pass of the supervisor now (the thread runs it every tick_ms).
   void Tick();
 
@@ -198,9 +205,38 @@ class LaunchService {
   void PodTelemetry(Active& a, int64_t now, const RunPodPod& pod);
   // The pod bills `cost` (USD/hour, > 0): its segment's rate becomes that.
   void PodBilled(Active& a, double cost);
-  // Deletes the pods of this job RunPod has that the job does not know (a create whose answer
-  // was lost, a Loupe that died mid-create): they bill until deleted.
-  Status DeleteLeftPods(Active& a, int64_t now);
+  // A pod on its way: what StartPod made under the lock, and what RunPod answered to
+  // CreatePodOutsideLock (which first deletes the pods of this job RunPod has that the job
+  // does not know: a create whose answer was lost, a Loupe that died mid-create).
+  struct PodCreation {
+    int64_t job = 0;
+    int64_t seq = 0;  // this creation's number: an answer applies only to the creation the job waits for
+    std::string key, secret, prefix, job_dir;
+    RunPodCreate create;
+    double rate = 0;  // listed: the catalogue's price x GPUs
+    struct Left {
+      std::string pod, name;
+      Status deleted;
+    };
+    std::vector<Left> left;
+    Status listed = Status::Ok();
+    Result<RunPodPod> pod = Status::Unavailable("not asked");
+  };
+  void CreatePodOutsideLock(PodCreation& p);
+  Status PodCreated(Active& a, int64_t now, PodCreation& p);
+  // Deletes the pod from the supervisor, without its lock (now, then every 10 s until done).
+  void DeletePodLater(const std::string& pod, const std::string& secret, int64_t job = 0);
+  // RunPod calls a stop or a stopped queued job asks for, made by Tick without the lock.
+  struct PodStop {
+    int64_t job = 0;
+    std::string pod, secret;
+  };
+  std::vector<PodStop> pods_to_stop_;
+  int64_t pod_creations_ = 0;
+  struct LeftSweep {
+    std::string prefix, secret;
+  };
+  std::vector<LeftSweep> left_sweeps_;
   // The pod's container runs (RunPod says so, or its log speaks): pending -> running.
   void PodRunning(Active& a, int64_t now, const RunPodPod* pod);
   // Deletes the pod (it bills for its disk while it exists) and revokes the job's token.
@@ -222,6 +258,8 @@ class LaunchService {
   bool CheckpointWaitOver(Active& a, int64_t now, const Result<std::vector<ArtifactVersion>>& saved,
                           int64_t newest_before, int64_t until, const std::string& what);
   void AnnounceCheckpoints(Active& a, int64_t now, bool at_end);
+  void MarkRequestsAnswered(Active& a);
+  void ForgetStopAfterCheckpoint(Active& a);
   void AskCheckpoint(Active& a, int64_t now, const std::string& reason);
   void KeepCheckpoints(Active& a, int64_t now);
   Status Adopt(const LaunchJob& job);
@@ -254,7 +292,8 @@ class LaunchService {
     int64_t give_up_at;  // micros
   };
   std::vector<Unaccounted> unaccounted_;
-  std::unique_ptr<llm::HttpClient> http_;  // RunPod's API
+  std::unique_ptr<llm::HttpClient> http_;  // RunPod's API, Azure's prices
+  std::mutex cloud_prices_mu_;  // cloud-prices.json
   std::unique_ptr<RunPodClient> runpod_;
   int64_t next_pod_poll_ = 0;
   std::mutex catalog_mu_;
@@ -269,6 +308,8 @@ class LaunchService {
   struct PodToDelete {
     std::string pod, secret;
     int64_t next_try = 0;  // micros
+    int64_t job = 0;       // whose pod it was (0: none known), told when a delete fails
+    bool told = false;
   };
   std::vector<PodToDelete> pods_to_delete_;
   // 8 hex digits kept in <data>/launch/installation-id: in the names of this Loupe's pods.

@@ -1,8 +1,12 @@
 #include "launch/runpod_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cmath>
 #include <utility>
 
+#include "common/ascii_case.h"
 #include "common/time_util.h"
 #include "llm/sse_parser.h"
 
@@ -234,6 +238,35 @@ std::shared_ptr<llm::OutboundCall> RunPodClient::StreamLogs(const std::string& k
     }
   };
   return http_.Submit(std::move(req), std::move(cb));
+}
+
+// The URL names this machine: a loopback or unspecified address (127.0.0.0/8, ::1, 0.0.0.0,
+// ::, IPv4-mapped ones) or localhost, however written.
+bool LoopbackUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return false;
+  std::string host = url.substr(scheme + 3);
+  host = host.substr(0, host.find_first_of("/?#"));
+  if (const size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.find(']') == std::string::npos ? std::string::npos : host.find(']') - 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  host = AsciiLower(host);
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  if (host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0)) return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    const uint32_t a = ntohl(v4.s_addr);
+    return (a >> 24) == 127 || a == 0;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6) || IN6_IS_ADDR_UNSPECIFIED(&v6)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) return v6.s6_addr[12] == 127 || (v6.s6_addr[12] | v6.s6_addr[13] | v6.s6_addr[14] | v6.s6_addr[15]) == 0;
+  }
+  return false;
 }
 
 }  // namespace loupe::launch

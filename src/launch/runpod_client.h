@@ -75,6 +75,11 @@ struct RunPodLogLine {
   std::string text;
 };
 
+// The URL names this machine: a loopback or unspecified address (127.0.0.0/8, ::1, 0.0.0.0,
+// ::, IPv4-mapped ones) or localhost, however written (upper case, a trailing dot). A pod on
+// RunPod cannot reach such a --public-url.
+bool LoopbackUrl(const std::string& url);
+
 class RunPodClient {
  public:
   // `base_url`: https://api.runpod.io (tests: a stand-in's address).

@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/ascii_case.h"
 #include "common/display_text.h"
 #include "common/file_util.h"
 #include "common/time_util.h"
@@ -163,22 +164,6 @@ Result<json> LaunchService::RunPodGpusJson(const std::string& secret) {
   return json{{"gpus", out}};
 }
 
-namespace {
-
-// The URL names this machine's loopback (localhost, 127.0.0.0/8, [::1]).
-bool LoopbackUrl(const std::string& url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return false;
-  std::string host = url.substr(scheme + 3);
-  host = host.substr(0, host.find_first_of("/?#"));
-  if (const size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
-  if (host.rfind("[", 0) == 0) return host.rfind("[::1]", 0) == 0;
-  host = host.substr(0, host.find(':'));
-  return host == "localhost" || host.rfind("127.", 0) == 0;
-}
-
-}  // namespace
-
 std::vector<SpecProblem> LaunchService::CheckRunPod(const JobSpec& spec) {
   std::vector<SpecProblem> problems;
   if (options_.public_url.empty()) {
@@ -244,40 +229,22 @@ std::vector<SpecProblem> LaunchService::CheckRunPod(const JobSpec& spec) {
   return problems;
 }
 
+// A pod is made in two steps: here, under the supervisor's lock, what it is made of (key,
+// token, environment); then Tick sends it to RunPod without the lock (a slow RunPod must not
+// hold up the API or the other jobs: CreatePodsOutsideLock) and PodCreated takes the answer.
 Status LaunchService::StartPod(Active& a, int64_t now) {
+  if (a.pod_create || a.pod_creating) return Status::Ok();  // on its way
   LaunchJob& j = a.job;
   auto fail = [&](const Status& why) { return FailStart(a, now, why); };
-  // RunPod unreachable, failing (5xx) or rate limiting: the job waits and tries again;
-  // anything else RunPod refused fails it with RunPod's words.
-  auto retry_or_fail = [&](const Status& why, const std::string& what) {
-    if (why.code() != Code::kUnavailable && why.code() != Code::kRateLimited) return fail(Status::Unavailable(what + why.message()));
-    a.not_before = now + 10'000'000;
-    const std::string msg = what + why.message() + "; trying again in 10 s";
-    if (j.message != msg) {
-      j.message = msg;
-      Event(a, now, "warning", msg);
-    }
-    return Status::Ok();
-  };
   if (options_.public_url.empty()) return fail(Status::InvalidArgument("Loupe has no --public-url for the pod to reach it"));
   Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(a.spec.runpod.secret)
                                                    : Result<std::string>(Status::NotFound("no secret store"));
   if (!key.ok()) return fail(Status::InvalidArgument("the RunPod key (secret '" + a.spec.runpod.secret + "') cannot be read: " + key.status().message()));
   a.runpod_key = *key;
-  Result<std::vector<RunPodGpuType>> gpus = RunPodCatalog(a.runpod_key);
-  a.pod_rate = 0;
-  if (gpus.ok()) {
-    for (const RunPodGpuType& g : *gpus) {
-      if (g.id == a.spec.resources.gpu_type) a.pod_rate = g.Price(a.spec.runpod.cloud) * a.spec.resources.gpus;
-    }
-  }
   RunPodCreate c;
   // Named for this Loupe (its data folder's id) as well as the job: another Loupe on the same
   // RunPod account has its own job 1, whose pod must never be taken for a left one.
   c.name = "loupe-" + InstallationId() + "-job-" + std::to_string(j.id) + "-" + std::to_string(j.segment + 1);
-  // A Loupe that died between creating this pod and recording it left it running (and
-  // billing): deleted, with the token it was given, before the pod is made again.
-  if (Status left = DeleteLeftPods(a, now); !left.ok()) return retry_or_fail(left, "RunPod's pods cannot be listed: ");
   Result<std::string> token = MintJobToken(a, "RunPod pod");
   if (!token.ok()) return fail(token.status());
   c.image = a.spec.runpod.image;
@@ -306,12 +273,63 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   c.env["LOUPE_EXIT_NONCE"] = a.pod_nonce;
   c.args = "bash -c 'eval \"$LOUPE_BOOTSTRAP\"'";
   a.api_key = *token;  // kept out of the console like a local job's key
-  Result<RunPodPod> pod = runpod_->CreatePod(a.runpod_key, c);
-  if (!pod.ok()) {
-    RevokeJobToken(j);
-    return retry_or_fail(pod.status(), "RunPod did not create the pod: ");
+  const std::string msg = "asking RunPod for pod " + c.name;
+  a.pod_create = std::move(c);
+  if (j.message != msg) {
+    j.message = msg;
+    (void)store_.UpdateLaunchJob(j);
   }
-  j.external_id = pod->id;
+  return Status::Ok();
+}
+
+void LaunchService::CreatePodOutsideLock(PodCreation& p) {
+  // The listed price, until the pod says what it bills.
+  if (Result<std::vector<RunPodGpuType>> gpus = RunPodCatalog(p.key); gpus.ok()) {
+    for (const RunPodGpuType& g : *gpus) {
+      if (g.id == p.create.gpu_id) p.rate = g.Price(p.create.cloud) * p.create.gpu_count;
+    }
+  }
+  // A Loupe that died between creating this pod and recording it, or a create whose answer
+  // was lost, left one running (and billing): deleted before the pod is made again.
+  Result<std::vector<std::pair<std::string, RunPodPod>>> pods = runpod_->ListPods(p.key);
+  if (!pods.ok()) {
+    p.listed = pods.status();
+    return;
+  }
+  for (const auto& [name, pod] : *pods) {
+    if (name.rfind(p.prefix, 0) == 0 && pod.status != "TERMINATED") {
+      p.left.push_back({pod.id, name, runpod_->Action(p.key, pod.id, "terminate")});
+    }
+  }
+  p.pod = runpod_->CreatePod(p.key, p.create);
+}
+
+Status LaunchService::PodCreated(Active& a, int64_t now, PodCreation& p) {
+  LaunchJob& j = a.job;
+  auto fail = [&](const Status& why) { return FailStart(a, now, why); };
+  // RunPod unreachable, failing (5xx) or rate limiting: the job waits and tries again;
+  // anything else RunPod refused fails it with RunPod's words.
+  auto retry_or_fail = [&](const Status& why, const std::string& what) {
+    RevokeJobToken(j);
+    if (why.code() != Code::kUnavailable && why.code() != Code::kRateLimited) return fail(Status::Unavailable(what + why.message()));
+    a.not_before = now + 10'000'000;
+    const std::string msg = what + why.message() + "; trying again in 10 s";
+    if (j.message != msg) {
+      j.message = msg;
+      Event(a, now, "warning", msg);
+    }
+    return Status::Ok();
+  };
+  for (const PodCreation::Left& left : p.left) {
+    Event(a, now, "warning", "deleted RunPod pod " + left.pod + " (" + left.name + "), left by a create whose answer was lost" +
+                                 (left.deleted.ok() ? "" : " (failed: " + left.deleted.message() + ")"));
+  }
+  if (!p.listed.ok()) return retry_or_fail(p.listed, "RunPod's pods cannot be listed: ");
+  if (!p.pod.ok()) return retry_or_fail(p.pod.status(), "RunPod did not create the pod: ");
+  const RunPodPod& pod = *p.pod;
+  const RunPodCreate& c = p.create;
+  a.pod_rate = p.rate;
+  j.external_id = pod.id;
   a.pod_created = now;
   // Written before the job records the pod, so a Loupe restarted later knows the exit mark.
   (void)WriteFileDurably(CursorFile(j),
@@ -334,29 +352,16 @@ Status LaunchService::StartPod(Active& a, int64_t now) {
   // RunPod bills a pod from its creation (its `cost` is 0 only once it has EXITED), so the
   // segment opens now, at the listed price until the pod says what it bills; the job is
   // pending until the container runs.
-  std::string msg = "RunPod pod " + pod->id + ": " + std::to_string(c.gpu_count) + " x " + c.gpu_id + ", " + c.cloud;
+  std::string msg = "RunPod pod " + pod.id + ": " + std::to_string(c.gpu_count) + " x " + c.gpu_id + ", " + c.cloud;
   if (a.pod_rate > 0) msg += ", " + FormatDollars(a.pod_rate) + "/hour listed";
   if (!j.resume_from.empty()) msg += ", from checkpoint " + j.resume_from;
   const std::string what = j.segment == 0 ? "started" : a.resuming ? "started again" : "restarted";
   a.resuming = false;
   OpenSegmentAt(a, now, now, a.pod_rate, what, msg, "pending");
-  a.job.message = "RunPod pod " + pod->id + ": " + pod->status;
-  if (pod->cost > 0) PodBilled(a, pod->cost);
+  a.job.message = "RunPod pod " + pod.id + ": " + pod.status;
+  if (pod.cost > 0) PodBilled(a, pod.cost);
   next_pod_poll_ = std::min(next_pod_poll_, now + 500'000);
   return store_.UpdateLaunchJob(a.job);
-}
-
-Status LaunchService::DeleteLeftPods(Active& a, int64_t now) {
-  LOUPE_ASSIGN_OR_RETURN(auto pods, runpod_->ListPods(a.runpod_key));
-  const std::string prefix = "loupe-" + InstallationId() + "-job-" + std::to_string(a.job.id) + "-";
-  for (const auto& [name, pod] : pods) {
-    if (name.rfind(prefix, 0) == 0 && pod.id != a.job.external_id && pod.status != "TERMINATED") {
-      Status s = runpod_->Action(a.runpod_key, pod.id, "terminate");
-      Event(a, now, "warning", "deleted RunPod pod " + pod.id + " (" + name + "), left by a create whose answer was lost" +
-                                   (s.ok() ? "" : " (failed: " + s.message() + ")"));
-    }
-  }
-  return Status::Ok();
 }
 
 void LaunchService::PodBilled(Active& a, double cost) {
@@ -581,16 +586,17 @@ void LaunchService::PodTelemetry(Active& a, int64_t now, const RunPodPod& pod) {
 
 void LaunchService::ReleasePod(Active& a) {
   if (a.pod_logs && a.pod_logs->call) a.pod_logs->call->Cancel();
-  if (!a.job.external_id.empty() && !a.runpod_key.empty()) {
-    if (Status s = runpod_->Action(a.runpod_key, a.job.external_id, "terminate"); !s.ok()) {
-      spdlog::warn("launch: job {}: RunPod pod {} not deleted: {}", a.job.id, a.job.external_id, s.message());
-      Event(a, NowMicros(), "warning", "RunPod pod " + a.job.external_id + " could not be deleted yet (" + s.message() +
-                                           "); Loupe tries again every 10 s");
-      pods_to_delete_.push_back({a.job.external_id, a.spec.runpod.secret, NowMicros() + 10'000'000});
-      SavePodsToDelete();
-    }
-  }
+  // Deleted by the supervisor without its lock, now and every 10 s until RunPod says it is.
+  if (!a.job.external_id.empty()) DeletePodLater(a.job.external_id, a.spec.runpod.secret, a.job.id);
   RevokeJobToken(a.job);
+}
+
+void LaunchService::DeletePodLater(const std::string& pod, const std::string& secret, int64_t job) {
+  for (const PodToDelete& p : pods_to_delete_) {
+    if (p.pod == pod) return;
+  }
+  pods_to_delete_.push_back({pod, secret, 0, job, false});
+  SavePodsToDelete();
 }
 
 

@@ -154,6 +154,16 @@ std::vector<SpecProblem> ParseMounts(const json& list, std::vector<StorageMount>
                                               out[k].path + "'"});
       }
     }
+    for (size_t k = 0; k < out.size(); ++k) {
+      const StorageMount& o = out[k];
+      const bool same_place = o.endpoint == m.endpoint && o.bucket == m.bucket &&
+                              (o.prefix.empty() || m.prefix.empty() || Covers(o.prefix, m.prefix) || Covers(m.prefix, o.prefix));
+      if (same_place && (o.write_back || m.write_back)) {
+        problems.push_back({at + ".source", "'" + m.source + "' is, holds or is inside mounts[" + std::to_string(index[k]) +
+                                                "].source '" + o.source + "', and one is written back: the other's copy "
+                                                "would overwrite what the job wrote (mount the folder once)"});
+      }
+    }
     out.push_back(m);
     index.push_back(i);
   }
@@ -207,6 +217,13 @@ std::string StorageScript(const JobSpec& spec, int64_t job_id) {
     any_mount = any_mount || m.mode == "mount";
     const std::string N = std::to_string(n), R = "RCLONE_CONFIG_LOUPE" + N + "_";
     s += "key" + N + "=\"${" + MountKeyVariable(n) + "-}\"; secret" + N + "=\"${" + MountSecretVariable(n) + "-}\"\n";
+    if (!m.secret.empty()) {  // run elsewhere without them, it would read anonymously
+      s += "if [ -z \"$key" + N + "\" ] || [ -z \"$secret" + N + "\" ]; then\n"
+           "  say " + ShellQuote("mounts[" + N + "] (" + m.source + ") needs " + MountKeyVariable(n) + " and " +
+                                 MountSecretVariable(n) + " (the Loupe secret " + m.secret + " held them)") + "\n"
+           "  exit 1\n"
+           "fi\n";
+    }
     s += "unset " + MountKeyVariable(n) + " " + MountSecretVariable(n) + "\n";
     // A subshell's exports: the keys never appear on a command line (ps shows those).
     s += "rclone" + N + "() {\n  (\n    unset AWS_CA_BUNDLE\n    export " + R + "TYPE=s3 " + R + "PROVIDER=" +
@@ -218,7 +235,7 @@ std::string StorageScript(const JobSpec& spec, int64_t job_id) {
     } else {
       s += "    export " + R + "ACCESS_KEY_ID=\"$key" + N + "\" " + R + "SECRET_ACCESS_KEY=\"$secret" + N + "\"\n";
     }
-    s += "    exec $how rclone --config /dev/null \"${ca[@]}\" \"$@\"\n  )\n}\n";
+    s += "    exec $how rclone --config /dev/null ${ca[@]+\"${ca[@]}\"} \"$@\"\n  )\n}\n";
   }
   if (any_mount) {
     s += "fusermount=$(command -v fusermount3 || command -v fusermount)\n"
@@ -227,6 +244,8 @@ std::string StorageScript(const JobSpec& spec, int64_t job_id) {
          "  exit 1\n"
          "fi\n";
   }
+  // rclone's default timeouts and retries keep a wrong endpoint quiet for minutes: these
+  // fail it within about a minute, and its last words become the failure's message.
   s += "mounted=()\n"
        "pids=()\n"
        "unmount_all() {\n"
@@ -238,30 +257,50 @@ std::string StorageScript(const JobSpec& spec, int64_t job_id) {
        "  mounted=()\n"
        "}\n"
        "trap unmount_all EXIT\n"
+       "fast=(--contimeout 15s --timeout 60s --retries 2 --low-level-retries 2 -q)\n"
+       "files() { local n; n=$(find \"./$1\" -type f | wc -l); n=${n// /}; [ \"$n\" = 1 ] && echo '1 file' || echo \"$n files\"; }\n"
+       "# A path, or a folder on its way, that is a link would send the copy (or the write-back)\n"
+       "# outside the working directory: refused.\n"
+       "no_links() {\n"
+       "  local p=\"\" part parts\n"
+       "  IFS=/ read -r -a parts <<< \"$1\"\n"
+       "  for part in \"${parts[@]}\"; do\n"
+       "    p=\"${p:+$p/}$part\"\n"
+       "    if [ -L \"$p\" ]; then say \"$p is a link in the working directory: a mount's folder must be a real folder there\"; exit 1; fi\n"
+       "  done\n"
+       "}\n"
+       "rclone_said() {  # the last line rclone printed, for the failure's message\n"
+       "  printf '%s\\n' \"$1\" >&2\n"
+       "  printf '%s' \"$1\" | awk '/^[^ \\t]/ { last = $0; more = \"\" } /^[ \\t]/ && NF { sub(/^[ \\t]+/, \"\"); more = more \" \" $0 }"
+       " END { sub(/^[0-9\\/]+ [0-9:]+ /, \"\", last); print last more }'\n"
+       "}\n"
        "copy_in() {  # n source shown path\n"
-       "  local t=$SECONDS\n"
+       "  local t=$SECONDS out\n"
        "  say \"copying $3 into $4/\"\n"
+       "  no_links \"$4\"\n"
        "  mkdir -p -- \"$4\" || { say \"cannot make the folder $4/\"; exit 1; }\n"
-       "  if ! \"rclone$1\" copy \"$2\" \"./$4\" --retries 3 -q; then\n"
-       "    say \"copying $3 into $4/ failed (rclone said why above); the command was not started\"\n"
+       "  if ! out=$(\"rclone$1\" copy \"$2\" \"./$4\" \"${fast[@]}\" 2>&1); then\n"
+       "    say \"copying $3 into $4/ failed: $(rclone_said \"$out\"); the command was not started\"\n"
        "    exit 1\n"
        "  fi\n"
-       "  say \"copied $3 into $4/ in $((SECONDS - t)) s: $(find \"./$4\" -type f | wc -l) files there\"\n"
+       "  say \"copied $3 into $4/ in $((SECONDS - t)) s: $(files \"$4\") there\"\n"
        "}\n"
        "mount_ro() {  # n source shown path\n"
-       "  local waited=0\n"
+       "  local waited=0 log\n"
+       "  no_links \"$4\"\n"
        "  mkdir -p -- \"$4\" || { say \"cannot make the folder $4/\"; exit 1; }\n"
        "  if [ -n \"$(ls -A -- \"$4\")\" ]; then\n"
        "    say \"cannot mount $3 on $4/: the folder is not empty (the working directory has files there)\"\n"
        "    exit 1\n"
        "  fi\n"
        "  say \"mounting $3 on $4/ (read-only)\"\n"
-       "  how=setsid \"rclone$1\" mount \"$2\" \"./$4\" --read-only --dir-cache-time 30s -q &\n"
+       "  how=setsid \"rclone$1\" mount \"$2\" \"./$4\" --read-only --dir-cache-time 30s --contimeout 15s --timeout 60s "
+       "--low-level-retries 2 -q &\n"
        "  pids+=($!)\n"
        "  mounted+=(\"$4\")\n"
        "  until mountpoint -q -- \"$4\"; do\n"
-       "    if ! kill -0 \"${pids[-1]}\" 2>/dev/null || [ \"$waited\" -ge 300 ]; then\n"
-       "      say \"mounting $3 on $4/ failed (rclone said why above); the command was not started\"\n"
+       "    if ! kill -0 \"${pids[${#pids[@]}-1]}\" 2>/dev/null || [ \"$waited\" -ge 300 ]; then\n"
+       "      say \"mounting $3 on $4/ failed (rclone's words are above); the command was not started\"\n"
        "      exit 1\n"
        "    fi\n"
        "    sleep 0.1; waited=$((waited + 1))\n"
@@ -269,12 +308,13 @@ std::string StorageScript(const JobSpec& spec, int64_t job_id) {
        "}\n"
        "failed_back=\n"
        "copy_out() {  # n source shown path\n"
-       "  local t=$SECONDS\n"
+       "  local t=$SECONDS out\n"
+       "  no_links \"$4\"\n"
        "  say \"writing $4/ back to $3\"\n"
-       "  if \"rclone$1\" copy \"./$4\" \"$2\" --retries 3 -q; then\n"
-       "    say \"wrote $4/ back to $3 in $((SECONDS - t)) s\"\n"
+       "  if out=$(\"rclone$1\" copy \"./$4\" \"$2\" \"${fast[@]}\" 2>&1); then\n"
+       "    say \"wrote $4/ back to $3 in $((SECONDS - t)) s: $(files \"$4\")\"\n"
        "  else\n"
-       "    say \"writing $4/ back to $3 failed (rclone said why above)\"\n"
+       "    say \"writing $4/ back to $3 failed: $(rclone_said \"$out\")\"\n"
        "    failed_back=1\n"
        "  fi\n"
        "}\n";
@@ -296,14 +336,18 @@ std::string StorageScript(const JobSpec& spec, int64_t job_id) {
   for (size_t n = 0; n < spec.mounts.size(); ++n) {
     if (spec.mounts[n].write_back) s += Step("copy_out", spec.mounts[n], n);
   }
+  // A status of 128 + N is how bash reports a command ended by signal N (or one that exited
+  // so): the signals that end a process are raised again, so the job records the signal;
+  // the others (SIGSTOP's 147 would stop this shell, not end it) are an exit status.
   s += "if [ \"$rc\" -eq 0 ] && [ -n \"$failed_back\" ]; then\n"
        "  say 'the command succeeded, but its results are not all back in S3: the job fails'\n"
        "  rc=1\n"
        "fi\n"
-       "if [ \"$rc\" -gt 128 ] && [ \"$rc\" -lt 160 ]; then  # ended by a signal: end the same way\n"
-       "  trap - TERM INT EXIT\n"
-       "  kill -s \"$((rc - 128))\" $$\n"
-       "fi\n"
+       "case $((rc - 128)) in\n"
+       "  1|2|3|4|6|8|9|10|11|12|13|14|15)\n"
+       "    trap - TERM INT EXIT\n"
+       "    kill -s \"$((rc - 128))\" $$ ;;\n"
+       "esac\n"
        "exit \"$rc\"\n";
   return s;
 }

@@ -6,8 +6,10 @@
 
 #include "common/ascii_case.h"
 #include "common/display_text.h"
+#include "ui/auth_pages.h"
 #include "ui/page.h"
 #include "ui/template_renderer.h"
+#include "web/http_status.h"
 #include "web/launch_api.h"
 
 namespace loupe {
@@ -277,7 +279,7 @@ std::string Number(double v) {
   return buf;
 }
 
-HttpResponse GpuPage(launch::LaunchService& launches, const HttpRequest& req) {
+HttpResponse GpuPage(launch::LaunchService& launches, const HttpRequest& req, const Status& azure_error = Status::Ok()) {
   PageFrame frame{"GPU picker", {{"Home", "/"}, {"Training jobs", "/launch"}, {"GPU picker", ""}}, "launch", false, {}};
   Result<launch::LaunchService::GpuPickerQuery> q = GpuPickerQueryOf(req);
   if (!q.ok()) return HtmlErrorPage(q.status(), frame);
@@ -292,6 +294,11 @@ HttpResponse GpuPage(launch::LaunchService& launches, const HttpRequest& req) {
       if (provider == "runpod") {
         text = "RunPod " + AsciiLower(o["cloud"].get<std::string>()) + ": " + FormatDollars(o["price_per_gpu_hour"].get<double>()) +
                "/h, up to " + std::to_string(o["max_gpus"].get<int>()) + " per pod";
+      } else if (provider == "azure") {
+        text = "Azure " + o["region"].get<std::string>() + ": " + FormatDollars(o["price_per_gpu_hour"].get<double>()) +
+               "/h (" + o["vm"].get<std::string>() + ", " + std::to_string(o["gpus_per_vm"].get<int>()) + " GPU" +
+               (o["gpus_per_vm"].get<int>() == 1 ? "" : "s") + " at " + FormatDollars(o["price_per_vm_hour"].get<double>()) +
+               "/h)";
       } else if (provider == "your prices") {
         text = "your price: " + FormatDollars(o["price_per_gpu_hour"].get<double>()) + "/h";
       } else {
@@ -323,8 +330,19 @@ HttpResponse GpuPage(launch::LaunchService& launches, const HttpRequest& req) {
                {"min_memory", q->min_memory_gb > 0 ? Number(q->min_memory_gb) : ""},
                {"need", q->need_gb > 0 ? Number(q->need_gb) : ""},
                {"sorts", sorts},
-               {"runpod_error", runpod.contains("error") ? runpod["error"] : json(false)}};
-  return HtmlPage(frame, RenderTemplate("launch_gpus", view));
+               {"runpod_error", runpod.contains("error") ? runpod["error"] : json(false)},
+               {"can_edit", CanEdit(req)}};
+  std::string azure_region = "eastus";
+  for (const json& c : (*picked)["clouds"]) {
+    if (c["provider"] != "azure") continue;
+    azure_region = c["region"].get<std::string>();
+    view["azure_read"] = "read " + When(c["fetched_at"]) + " UTC, " + std::to_string(c["offers"].get<int>()) + " VM sizes with GPUs";
+  }
+  view["azure_region"] = azure_region;
+  if (!azure_error.ok()) view["azure_error"] = azure_error.message();
+  HttpResponse out = HtmlPage(frame, RenderTemplate("launch_gpus", view));
+  if (!azure_error.ok()) out.status = HttpStatus(azure_error);
+  return out;
 }
 
 }  // namespace
@@ -334,6 +352,22 @@ std::vector<Route> LaunchPageRoutes(launch::LaunchService& launches) {
   std::vector<Route> r;
   r.push_back({"GET", "/launch", [&](const HttpRequest& req) { return ListPage(launches, req); }});
   r.push_back({"GET", "/launch/gpus", [&](const HttpRequest& req) { return GpuPage(launches, req); }});
+  // Azure's prices for a region, read on request (the form on the picker), then the picker.
+  r.push_back(Offload({"POST", "/launch/gpus/prices", [&](const HttpRequest& req) {
+    if (req.body.size() > 4096) return HtmlErrorPage(Status::TooLarge("the form is too large"), {"GPU picker", {}, "launch", false, {}});
+    const std::map<std::string, std::string> form = ParseFormBody(req.body);
+    const auto region = form.find("region");
+    Result<json> read = launches.RefreshCloudPrices("azure", region == form.end() ? "" : region->second);
+    HttpRequest shown = req;
+    shown.method = "GET";
+    if (!read.ok()) return GpuPage(launches, shown, read.status());
+    HttpResponse out;
+    out.status = 303;
+    out.content_type = "text/plain; charset=utf-8";
+    out.body = "See /launch/gpus";
+    out.headers.emplace_back("Location", "/launch/gpus");
+    return out;
+  }}));
   r.push_back({"GET", "/launch/:id", [&](const HttpRequest& req) { return JobPage(launches, req); }});
   r.push_back({"GET", "/launch/:id/live", [&](const HttpRequest& req) {
     HttpResponse resp;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/roles.h"
+#include "common/url_encode.h"
 #include "ui/template_renderer.h"
 #include "web/http_status.h"
 
@@ -72,20 +73,7 @@ HttpResponse NotFoundPage(const HttpRequest& req) {
   return HtmlErrorPage(Status::NotFound("There is no page at " + req.path.substr(0, 200) + "."), frame);
 }
 
-std::string UrlEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(const std::string& s) { return PercentEncode(s, true); }
 
 std::string QueryString(const std::map<std::string, std::string>& query) {
   std::string out;

@@ -115,6 +115,19 @@ std::vector<Route> LaunchApiRoutes(launch::LaunchService& launches) {
     LOUPE_ASSIGN_OR_RESPOND(json out, launches.GpuPickerJson(q));
     return JsonOk(out);
   }})));
+  // A cloud's public GPU prices for one region, read now and kept for the picker.
+  r.push_back(Offload({"POST", "/api/v1/launch/gpus/prices", [&](const HttpRequest& req) {
+    if (Status s = OnlyQueryParams(req, {}); !s.ok()) return JsonError(s);
+    LOUPE_ASSIGN_OR_RESPOND(json body, ParseJsonObject(req, 4096));
+    for (auto it = body.begin(); it != body.end(); ++it) {
+      if ((it.key() != "provider" && it.key() != "region") || !it.value().is_string()) {
+        return JsonError(Status::InvalidArgument("send {\"provider\": \"azure\", \"region\": \"eastus\"}"));
+      }
+    }
+    LOUPE_ASSIGN_OR_RESPOND(json out, launches.RefreshCloudPrices(body.value("provider", "azure"),
+                                                                  body.value("region", "eastus")));
+    return JsonOk(out);
+  }}));
   // RunPod's GPU types with their prices, read with the key in the secret "runpod" (only that
   // one: a reader must not be able to send another secret to RunPod).
   r.push_back(WithAccess(Access::kRead, Offload({"GET", "/api/v1/launch/runpod/gpus", [&](const HttpRequest& req) {

@@ -203,6 +203,9 @@ class LaunchApiTest(unittest.TestCase):
         self.assertEqual(saved, "saved before the stop: " + done["checkpoints"][0]["ref"])
         (stopping,) = [i for i, m in enumerate(messages) if m.startswith("stopped by a user, after a checkpoint: SIGTERM")]
         self.assertLess(messages.index(saved), stopping)
+        # The pending stop is gone with it: a resumed job, or a restarted Loupe, must not stop again.
+        self.assertFalse(os.path.exists(os.path.join(self.server.data_dir, "launch", str(job["id"]),
+                                                     "stop-after-checkpoint.json")))
 
     def test_checkpoints_before_a_budget_stop_and_a_resume_that_continues_from_one(self):
         self.write("train.py", CHECKPOINT_SCRIPT)
@@ -330,7 +333,13 @@ class LaunchApiTest(unittest.TestCase):
         self.assertTrue(any(p.startswith("torch==") for p in env["python"]["packages"]), env["python"]["packages"][:5])
         with open(os.path.join(top, "config.json")) as f:
             self.assertEqual(json.load(f), {"seed": 7, "lr": 0.1})
-        # Outside Loupe, with nothing of the job's environment: the same numbers.
+        # Outside Loupe, with nothing of the job's environment, on a machine where the spec's
+        # PYTHONPATH is no folder: the package's own SDK, and the same numbers.
+        with open(os.path.join(top, "run.sh")) as f:
+            run_sh = f.read()
+        self.assertIn(f"export PYTHONPATH='{SDK}'", run_sh)
+        with open(os.path.join(top, "run.sh"), "w") as f:
+            f.write(run_sh.replace(f"export PYTHONPATH='{SDK}'", "export PYTHONPATH='/nonexistent/sdk'"))
         out = subprocess.run(["sh", os.path.join(top, "run.sh")], capture_output=True, text=True, timeout=120,
                              env={"PATH": "/usr/bin:/bin", "LOUPE_MODE": "disabled", "HOME": elsewhere})
         self.assertEqual(out.returncode, 0, out.stderr)

@@ -102,6 +102,13 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         with open(os.path.join(self.server.data_dir, "launch", "installation-id")) as f:
             return f.read().strip()
 
+    def deleted(self, pod, timeout=15):
+        """Waits for the pod to be deleted (Loupe deletes pods from its supervisor, a tick later)."""
+        deadline = time.time() + timeout
+        while self.standin_pods()[pod]["status"] != "TERMINATED":
+            self.assertLess(time.time(), deadline, f"pod {pod} not deleted: {self.standin_pods()[pod]}")
+            time.sleep(0.1)
+
     def standin_pods(self):
         with urllib.request.urlopen(self.runpod.url + "/_standin/pods") as r:
             return json.load(r)
@@ -252,7 +259,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertEqual(status, 401)  # ... revoked at the end
         self.assertNotIn(env["LOUPE_API_KEY"], "\n".join(lines))
         # The pod is deleted: RunPod bills a pod until then.
-        self.assertEqual(self.standin_pods()[done["runpod_pod_id"]]["status"], "TERMINATED")
+        self.deleted(done["runpod_pod_id"])
 
     def test_a_pod_copies_its_s3_folders_in_and_writes_results_back(self):
         s3 = S3Server()
@@ -305,7 +312,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         lines = self.console(done["experiment_id"])
         self.assertIn("got TERM", lines)
         self.assertTrue(any(EXIT_LINE.fullmatch(l) and l.endswith(" exit 0") for l in lines), lines[-3:])
-        self.assertEqual(self.standin_pods()[running["runpod_pod_id"]]["status"], "TERMINATED")
+        self.deleted(running["runpod_pod_id"])
 
     def test_a_failure_restarts_in_a_new_pod(self):
         job = self.launch(self.spec(env={"FAIL_FIRST": "1", "STEPS": "3"}, restart={"max_restarts": 1}))
@@ -314,8 +321,8 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertEqual(done["restarts"], 1)
         self.assertEqual(len(self.created_bodies()), 2)
         self.assertEqual(done["segments"], 2)
-        pods = self.standin_pods()
-        self.assertEqual(sorted(p["status"] for p in pods.values()), ["TERMINATED", "TERMINATED"])
+        for pod in self.standin_pods():
+            self.deleted(pod)
         lines = self.console(done["experiment_id"])
         self.assertIn("first pod fails", lines)
         self.assertTrue(any(EXIT_LINE.fullmatch(l) and l.endswith(" exit 3") for l in lines), lines)
@@ -336,7 +343,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertGreaterEqual(done["cost"], 0.001)
         self.assertLess(done["cost"], 0.001 + 3 / 3600)  # stopped within a few seconds of the cap
         self.assertAlmostEqual(done["cost"], done["elapsed_seconds"] / 3600, places=9)
-        self.assertEqual(self.standin_pods()[done["runpod_pod_id"]]["status"], "TERMINATED")
+        self.deleted(done["runpod_pod_id"])
 
     def test_stopping_a_job_whose_create_answer_was_lost_deletes_the_pod_runpod_made(self):
         self.runpod.fail("create_lost", 504, detail="gateway timeout")
@@ -346,13 +353,36 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop", {})
         self.assertEqual(status, 200, body)
         self.assertEqual(body["data"]["state"], "stopped")
-        self.assertEqual(self.standin_pods()[made]["status"], "TERMINATED")
+        self.deleted(made)
+
+    def test_a_slow_runpod_holds_up_neither_the_api_nor_a_stop(self):
+        self.runpod.slow("create", 6)
+        job = self.launch(self.spec(env={"STEPS": "3"}))
+        self.assertEqual(job["state"], "queued")  # RunPod is asked by the supervisor, not by the launch
+        time.sleep(0.5)
+        started = time.time()
+        status, body, _ = self.server.get(f"/api/v1/launch/jobs/{job['id']}")
+        self.assertEqual(status, 200, body)
+        self.assertLess(time.time() - started, 1.0)  # while the create waits on RunPod
+        self.assertIn("asking RunPod for pod", body["data"]["message"])
+        status, body, _ = self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop")
+        self.assertEqual(status, 200, body)
+        self.assertLess(time.time() - started, 2.0)
+        self.assertEqual(body["data"]["state"], "stopped")
+        # The pod RunPod made after all is not the job's: deleted, not left billing.
+        deadline = time.time() + 30
+        while not self.standin_pods():
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.2)
+        (pod,) = self.standin_pods()
+        self.deleted(pod)
+        self.assertIsNone(self.job(job["id"])["runpod_pod_id"])
 
     def test_a_pod_whose_delete_fails_is_deleted_later(self):
         job = self.launch(self.spec(env={"STEPS": "3"}))
         self.runpod.fail("action", 429, times=2, detail="rate limit exceeded for the minute window")
-        done = self.wait(job["id"], lambda j: j["state"] == "finished", what="finished")
-        self.assertTrue(any("could not be deleted yet" in e["message"] for e in done["events"]), done["events"])
+        done = self.wait(job["id"], lambda j: j["state"] == "finished" and any(
+            "could not be deleted yet" in e["message"] for e in j["events"]), what="finished, the failed delete said")
         deadline = time.time() + 40
         while self.standin_pods()[done["runpod_pod_id"]]["status"] != "TERMINATED":
             self.assertLess(time.time(), deadline, "the pod was never deleted")
@@ -397,7 +427,7 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.assertEqual(waiting["state"], "queued")
         self.assertIn("RunPod answered 503: upstream unavailable", waiting["message"])
         done = self.wait(job["id"], lambda j: j["state"] == "finished", timeout=60, what="finished")
-        self.assertEqual(self.standin_pods()[left]["status"], "TERMINATED")
+        self.deleted(left)
         self.assertTrue(any(f"deleted RunPod pod {left}" in e["message"] for e in done["events"]), done["events"])
         self.assertEqual(len(self.created_bodies()), 3)  # the left pod, the refused create, the job's pod
 

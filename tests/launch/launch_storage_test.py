@@ -132,7 +132,7 @@ class LaunchStorageTest(StorageCase, unittest.TestCase):
         self.assertRegex(text, r"\[loupe\] copied s3://datasets/iris into data/ in \d+ s: 2 files there")
         self.assertIn("[loupe] mounting s3://datasets/iris on ro/ (read-only)", lines)
         self.assertIn(f"[loupe] writing out/ back to s3://results/{self.prefix}", lines)
-        self.assertRegex(text, rf"\[loupe\] wrote out/ back to s3://results/{self.prefix} in \d+ s")
+        self.assertRegex(text, rf"\[loupe\] wrote out/ back to s3://results/{self.prefix} in \d+ s: 2 files")
         self.assertNotIn("S3RVER", text)
         # What the script wrote is in S3, byte for byte; its metric is the rows it read.
         self.assertEqual(self.results(), {"model.txt": len("weights for 150 rows\n"), "sub/metrics.json": 13})
@@ -156,11 +156,13 @@ class LaunchStorageTest(StorageCase, unittest.TestCase):
         lines = self.console(job["experiment_id"])
         self.assertEqual(j["state"], "failed", lines)
         self.assertEqual(j["exit"], "exit code 1")
-        self.assertIn("[loupe] copying s3://datasets/iris into data/ failed (rclone said why above); "
-                      "the command was not started", lines)
+        failed = [line for line in lines if line.startswith("[loupe] copying s3://datasets/iris into data/ failed: ")]
+        self.assertEqual(len(failed), 1, lines)
+        self.assertIn("InvalidAccessKeyId", failed[0])
+        self.assertTrue(failed[0].endswith("; the command was not started"), failed[0])
         self.assertTrue(any("InvalidAccessKeyId" in line for line in lines), lines)
         self.assertFalse(any(line.startswith("credential variables") for line in lines), lines)
-        self.assertIn("the command was not started", j["message"], j)
+        self.assertIn("InvalidAccessKeyId", j["message"], j)  # the job says why, not only its console
 
     def test_the_spec_check_names_the_secret_problems(self):
         self.assertEqual(self.check(self.spec()), {})
@@ -174,6 +176,29 @@ class LaunchStorageTest(StorageCase, unittest.TestCase):
         problems = self.check(self.spec(mounts=[{"source": "s3://x", "path": "../up"}]))
         self.assertIn("mounts[0].source", problems)
         self.assertIn("mounts[0].path", problems)
+
+    def test_what_would_lose_data_is_refused_and_an_odd_exit_status_ends_the_job(self):
+        # A mount path that is a link in the working directory: the copy would land outside it.
+        outside = tempfile.mkdtemp(prefix="loupe-outside-")
+        self.addCleanup(lambda: shutil.rmtree(outside, ignore_errors=True))
+        os.symlink(outside, os.path.join(self.code, "data"))
+        problems = self.check(self.spec())
+        self.assertEqual(problems["mounts[0].path"], "'data' is a link in the working directory: a mount's folder "
+                                                     "must be a real folder (or not exist)")
+        os.remove(os.path.join(self.code, "data"))
+        # The same S3 folder written back twice: one copy would overwrite the other's results.
+        twice = self.mounts(mount=False) + [{"source": f"s3://results/{self.prefix}/", "path": "again",
+                                             "endpoint": self.endpoint, "secret": "s3"}]
+        self.assertIn("one is written back", self.check(self.spec(mounts=twice))["mounts[2].source"])
+        # Exit statuses that read like stopping signals (148 = 128 + SIGTSTP) end the job as
+        # exit statuses; a secret named only with dots is refused.
+        job = self.launch(self.spec(command="echo bye; exit 148", mounts=self.mounts(mount=False)))
+        j = self.wait(job["id"], lambda j: j["state"] in ("finished", "failed"), 60, "the end")
+        self.assertEqual((j["state"], j["exit"]), ("failed", "exit code 148"))
+        status, body, _ = self.server.request("POST", "/access/secrets", raw=b"name=..&value=AAA%3ABBBB",
+                                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 422)
+        self.assertIn("not only dots", body.decode())
 
     def test_a_stopped_job_still_writes_its_results_back(self):
         job = self.launch(self.spec(env={"WAIT": "1", "PYTHONPATH": SDK}))
@@ -206,6 +231,11 @@ class LaunchStorageTest(StorageCase, unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(top, "workdir", "data")))  # S3's files are not packaged
         env = {k: v for k, v in os.environ.items() if not k.startswith("LOUPE_")}
         env.update(LOUPE_MODE="offline", LOUPE_DIR=os.path.join(elsewhere, "logs"))
+        # Without the keys it stops and says which (it would read anonymously).
+        r = subprocess.run(["sh", os.path.join(top, "run.sh")], env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("[loupe] mounts[0] (s3://datasets/iris) needs LOUPE_MOUNT_0_ACCESS_KEY_ID and "
+                      "LOUPE_MOUNT_0_SECRET_ACCESS_KEY (the Loupe secret s3 held them)", r.stderr)
         for n in (0, 1):
             env[f"LOUPE_MOUNT_{n}_ACCESS_KEY_ID"] = env[f"LOUPE_MOUNT_{n}_SECRET_ACCESS_KEY"] = "S3RVER"
         r = subprocess.run(["sh", os.path.join(top, "run.sh")], env=env, capture_output=True, text=True, timeout=120)

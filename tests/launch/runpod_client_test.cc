@@ -116,3 +116,21 @@ TEST(RunPodClientTest, CreateBodyHasOnlyDocumentedKeys) {
 
 }  // namespace
 }  // namespace loupe::launch
+
+namespace loupe::launch {
+namespace {
+
+TEST(LoopbackUrlTest, EveryWayOfWritingThisMachine) {
+  for (const char* url : {"http://127.0.0.1:8080", "http://LOCALHOST:8080/", "http://localhost.:1", "http://0.0.0.0:8080",
+                          "http://127.1.2.3", "http://[::1]:8080", "http://[::]:80", "http://[::ffff:127.0.0.1]:8080",
+                          "https://user@localhost/x", "http://app.localhost:3000"}) {
+    EXPECT_TRUE(LoopbackUrl(url)) << url;
+  }
+  for (const char* url : {"https://loupe.example.com", "http://10.0.0.5:8080", "http://[2001:db8::1]:8080",
+                          "http://128.0.0.1", "http://localhost.example.com", "not a url"}) {
+    EXPECT_FALSE(LoopbackUrl(url)) << url;
+  }
+}
+
+}  // namespace
+}  // namespace loupe::launch

@@ -24,7 +24,7 @@ What is simulated: the container is the pod's `args` run by bash on this machine
 the pod's env plus RUNPOD_POD_ID, its HOME a folder of its own); the container's end kills
 every process that carries its RUNPOD_POD_ID (as a container's end does). The image is not
 pulled. Test hooks under /_standin (no key): the pods as stored (env included), the requests
-received, and injected failures (`fail`) or container deaths (`crash`).
+received, and injected failures (`fail`), slow answers (`slow`) or container deaths (`crash`).
 """
 import json
 import os
@@ -263,6 +263,7 @@ class RunPodStandIn:
         self.gone = set()
         self.requests = []  # (method, path, body)
         self.failures = []  # {"op", "status", "times", "detail"}
+        self.slowness = []  # {"op", "seconds", "times"}
         self.lock = threading.Lock()
         self.next_id = 0
         standin = self
@@ -317,6 +318,22 @@ class RunPodStandIn:
         with self.lock:
             self.failures.append({"op": op, "status": status, "times": times, "detail": detail})
 
+    def slow(self, op, seconds, times=1):
+        """The next `times` calls of `op` answer only after `seconds` (a slow or congested API)."""
+        with self.lock:
+            self.slowness.append({"op": op, "seconds": seconds, "times": times})
+
+    def _slow(self, op):
+        with self.lock:
+            for s in self.slowness:
+                if s["op"] == op and s["times"] > 0:
+                    s["times"] -= 1
+                    delay = s["seconds"]
+                    break
+            else:
+                return
+        time.sleep(delay)
+
     def _failure(self, op):
         with self.lock:
             for f in self.failures:
@@ -347,6 +364,7 @@ class RunPodStandIn:
                 return h.send(*failed)
             return h.send(200, {"pods": [p.as_json() for p in list(self.pods.values()) if p.status != "TERMINATED"]})
         if method == "POST" and path == "/v2/pods":
+            self._slow("create")
             failed = self._failure("create") or validate_create(body)
             if failed:
                 return h.send(*failed)

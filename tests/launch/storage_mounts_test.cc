@@ -79,6 +79,24 @@ TEST(StorageMountsTest, EveryProblemHasItsField) {
       << ProblemsText(problems);
   EXPECT_NE(ProblemsText(problems).find("overlaps mounts[11].path 'data'"), std::string::npos);
 
+  // The same S3 folder twice, or one inside the other, with a write-back: refused.
+  for (const auto& [a, b] : {std::pair<std::string, std::string>{"s3://out/run", "s3://out/run/"},
+                             {"s3://out/run", "s3://out/run/sub"},
+                             {"s3://out", "s3://out/run"}}) {
+    const auto twice = ParseJobSpec(Spec(json::array({{{"source", a}, {"path", "a"}, {"write_back", true}},
+                                                      {{"source", b}, {"path", "b"}}})),
+                                    spec);
+    EXPECT_EQ(Fields(twice), std::vector<std::string>{"mounts[1].source"}) << a << " " << b;
+  }
+  // Read-only twice, or another bucket, endpoint or a sibling folder: fine.
+  EXPECT_TRUE(ParseJobSpec(Spec(json::array({{{"source", "s3://out/run"}, {"path", "a"}},
+                                             {{"source", "s3://out/run"}, {"path", "b"}, {"mode", "mount"}},
+                                             {{"source", "s3://out/runs"}, {"path", "c"}, {"write_back", true}},
+                                             {{"source", "s3://out/run"}, {"path", "d"}, {"write_back", true},
+                                              {"endpoint", "http://127.0.0.1:9000"}}})),
+                           spec)
+                  .empty());
+
   json many = json::array();
   for (int i = 0; i < 17; ++i) many.push_back({{"source", "s3://bucket"}, {"path", "p" + std::to_string(i)}});
   EXPECT_EQ(Fields(ParseJobSpec(Spec(many), spec)), std::vector<std::string>{"mounts"});

@@ -2,6 +2,7 @@
 server down -> spool -> replay, offline and disabled modes, and a stop requested
 from the dashboard."""
 import io
+import json
 import os
 import shutil
 import signal
@@ -174,6 +175,22 @@ class SdkTest(unittest.TestCase):
         self.assertEqual([(p[0], p[1]) for p in points], [(1, 4000.0), (2, 2000.0)])
         self.assertEqual([(p[0], p[1]) for p in series(self.server, run.id, "throughput/samples_per_s")["points"]],
                          [(1, 8.0)])
+
+    def test_a_checkpoint_request_of_this_segment_is_answered_once(self):
+        control = os.path.join(self.spool, "control.json")
+        os.environ.update(LOUPE_CONTROL_FILE=control, LOUPE_JOB_SEGMENT="2")
+        self.addCleanup(lambda: [os.environ.pop(k, None) for k in ("LOUPE_CONTROL_FILE", "LOUPE_JOB_SEGMENT")])
+        cases = [({"checkpoint_request": 3, "segment": 2}, True),            # asked while the script started
+                 ({"checkpoint_request": 3, "segment": 1}, False),           # an earlier segment's
+                 ({"checkpoint_request": 3}, False),                          # unmarked (Slurm's batch script)
+                 ({"checkpoint_request": 3, "segment": 2, "answered": 3}, False)]  # saved by an earlier script
+        for i, (content, asked) in enumerate(cases):
+            with open(control, "w") as f:
+                json.dump(content, f)
+            run = loupe.init(project="sdk", name=f"ctl{i}", **self.run_kwargs(capture_console=False,
+                                                                               system_metrics_interval=0))
+            self.assertEqual(run.checkpoint_requested, asked, content)
+            run.finish()
 
     def test_text_samples_and_histograms(self):
         class Tensor:  # what torch tensors and numpy arrays look like to the SDK

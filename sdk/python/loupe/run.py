@@ -294,8 +294,12 @@ class Run:
             self._checkpoint_handled = self._checkpoint_seen[1]
             try:
                 with open(self._control_file, encoding="utf-8") as f:
-                    asked_in = json.load(f).get("segment")
-                if asked_in is not None and str(asked_in) == os.environ.get("LOUPE_JOB_SEGMENT"):
+                    control = json.load(f)
+                asked_in, answered = control.get("segment"), int(control.get("answered", 0))
+                # (Loupe marks a request answered once a checkpoint follows it: a second
+                # script of the same segment must not answer it again.)
+                if (asked_in is not None and str(asked_in) == os.environ.get("LOUPE_JOB_SEGMENT")
+                        and answered < self._checkpoint_seen[1]):
                     self._checkpoint_handled = self._checkpoint_seen[1] - 1
             except (OSError, ValueError, TypeError, AttributeError):
                 pass
