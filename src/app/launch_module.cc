@@ -25,6 +25,7 @@ launch::LaunchOptions OptionsFor(const ServerConfig& config, const std::function
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   o.public_url = public_url;
   o.runpod_url = config.runpod_url;
+  o.runpod_poll_ms = config.runpod_poll_ms;
   o.azure_prices_url = config.azure_prices_url;
   while (!o.azure_prices_url.empty() && o.azure_prices_url.back() == '/') o.azure_prices_url.pop_back();
   o.reveal_secret = [&secrets](const std::string& name) { return secrets.Reveal(name); };

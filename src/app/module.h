@@ -42,6 +42,7 @@ struct ServerConfig {
   // be launched), and RunPod's API is here (tests: a stand-in).
   std::string public_url;          // --public-url, LOUPE_PUBLIC_URL
   std::string runpod_url = "https://api.runpod.io";  // LOUPE_RUNPOD_URL
+  int runpod_poll_ms = 2000;
   std::string azure_prices_url = "https://prices.azure.com";  // LOUPE_AZURE_PRICES_URL
   // Training runs whose estimated memory is above this are refused (MiB; 0: no limit).
   int64_t training_memory_mb = DefaultTrainingMemoryMb();

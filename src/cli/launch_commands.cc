@@ -71,7 +71,11 @@ int LaunchRun() {
     return kEndedBadly;
   }
   Result<json> job = client.Call("POST", "/api/v1/launch/jobs", &s);
-  if (!job.ok()) return Fail(job.status().message());
+  if (!job.ok()) {
+    // The server refused the spec (what --check would have said): a problem with the spec.
+    Fail(job.status().message());
+    return job.status().code() == Code::kInvalidArgument ? kEndedBadly : kCannot;
+  }
   const int64_t id = (*job)["id"].get<int64_t>();
   // With --json, stdout holds the JSON alone (for jq); the human line goes to stderr.
   std::fprintf(largs.json_out ? stderr : stdout, "Launched job %lld: %s/launch/%lld (run: %s/experiments/%lld)\n",

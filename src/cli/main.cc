@@ -322,6 +322,11 @@ int main(int argc, char** argv) {
   serve->add_option("--public-url", c.public_url,
                     "The address RunPod pods reach this server at, e.g. https://loupe.example.com (env LOUPE_PUBLIC_URL)");
   serve->add_option("--runpod-url", c.runpod_url, "RunPod's API (env LOUPE_RUNPOD_URL)")->capture_default_str();
+  serve->add_option("--runpod-poll-ms", c.runpod_poll_ms,
+                    "How often RunPod's pods are read, in ms (RunPod limits requests per minute); pods no job has "
+                    "are looked for 30 times less often")
+      ->check(CLI::Range(200, 600000))
+      ->capture_default_str();
   serve->add_option("--azure-prices-url", c.azure_prices_url,
                     "Azure's Retail Prices API, read when a user asks for a region's GPU prices (env LOUPE_AZURE_PRICES_URL)")
       ->capture_default_str();

@@ -156,6 +156,7 @@ Result<json> ServerClient::Call(const std::string& method, const std::string& pa
     if (message.empty() && parsed.ok() && parsed->is_object()) message = parsed->value("message", std::string());
     if (message.empty()) message = "HTTP " + std::to_string(status);
     if (status == 401) message += " (set LOUPE_API_KEY to a token: `loupe token create`)";
+    if (status == 422) return Status::InvalidArgument(method + " " + path + ": " + message);  // the request's fault
     return Status::Unavailable(method + " " + path + ": " + message);
   }
   if (!parsed.ok()) return Status::Unavailable(method + " " + path + ": the reply is not JSON");

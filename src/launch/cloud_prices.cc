@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <regex>
+#include <tuple>
 
 namespace loupe::launch {
 
@@ -78,10 +80,37 @@ Result<std::vector<CloudOffer>> ParseAzurePricesPage(const json& page, const std
     }
     if (!item.contains("retailPrice") || !item["retailPrice"].is_number()) continue;
     const double price = item["retailPrice"].get<double>();
-    if (!std::isfinite(price) || price <= 0) continue;
+    // A GPU VM costs cents to hundreds of dollars an hour: outside that, the item is not a
+    // price to show (a misread unit, a hostile answer).
+    if (!std::isfinite(price) || price < 0.01 || price > 10000) continue;
+    static const std::regex kDate(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$)");
+    if (!std::regex_match(Str(item, "effectiveStartDate"), kDate)) continue;  // the newest is chosen by it
     out.push_back({"azure", region, sku->sku, sku->gpu, sku->gpus, price, Str(item, "effectiveStartDate")});
   }
   return out;
+}
+
+bool SameServer(const std::string& a, const std::string& b) {
+  auto parts = [](const std::string& url) -> std::optional<std::tuple<std::string, std::string, std::string>> {
+    const size_t scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) return std::nullopt;
+    std::string scheme = url.substr(0, scheme_end);
+    for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string authority = url.substr(scheme_end + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (authority.find('@') != std::string::npos || authority.empty()) return std::nullopt;  // no user info
+    std::string host = authority, port;
+    if (const size_t colon = authority.rfind(':'); colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+    }
+    for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (port.empty()) port = scheme == "https" ? "443" : scheme == "http" ? "80" : "";
+    if (port.empty()) return std::nullopt;
+    return std::make_tuple(scheme, host, port);
+  };
+  const auto x = parts(a), y = parts(b);
+  return x && y && *x == *y;
 }
 
 std::vector<CloudOffer> CurrentPerSku(std::vector<CloudOffer> offers) {

@@ -47,4 +47,8 @@ std::vector<CloudOffer> CurrentPerSku(std::vector<CloudOffer> offers);
 
 nlohmann::json OfferJson(const CloudOffer& o);
 
+// The two URLs are on the same server: scheme, host (any case) and port (the scheme's
+// default when absent) alike, and no user info.
+bool SameServer(const std::string& a, const std::string& b);
+
 }  // namespace loupe::launch

@@ -155,6 +155,9 @@ Result<json> LaunchService::GpuPickerJson(const GpuPickerQuery& q) {
 Result<json> LaunchService::RefreshCloudPrices(const std::string& provider, const std::string& region) {
   if (provider != "azure") return Status::InvalidArgument("provider must be 'azure' (AWS and GCP prices are not read yet)");
   LOUPE_ASSIGN_OR_RETURN(std::string query, AzurePricesQuery(region));
+  // One read at a time: each may take minutes of a request thread on a slow answer.
+  std::unique_lock<std::mutex> reading(cloud_refresh_mu_, std::try_to_lock);
+  if (!reading.owns_lock()) return Status::Conflict("Azure's prices are being read already; try again when that ends");
   const std::string base = options_.azure_prices_url;
   std::string url = base + query;
   std::vector<CloudOffer> all;
@@ -175,15 +178,23 @@ Result<json> LaunchService::RefreshCloudPrices(const std::string& provider, cons
     }
     const json page = json::parse(r->body, nullptr, false);
     std::string next;
-    LOUPE_ASSIGN_OR_RETURN(std::vector<CloudOffer> offers, ParseAzurePricesPage(page, region, next));
-    all.insert(all.end(), offers.begin(), offers.end());
+    Result<std::vector<CloudOffer>> offers = ParseAzurePricesPage(page, region, next);
+    if (!offers.ok()) {
+      return Status::Unavailable("Azure's price list answered something that is not a price list (" +
+                                 offers.status().message() + "); the prices read before are kept");
+    }
+    all.insert(all.end(), offers->begin(), offers->end());
     // The next page is followed only on the same server (its link is the answer's to give).
-    if (!next.empty() && next.rfind(base + "/", 0) != 0) {
+    if (!next.empty() && !SameServer(next, base)) {
       return Status::Unavailable("Azure's price list sent a next page on another server: " + next.substr(0, 200));
     }
     url = next;
   }
   if (!url.empty()) return Status::Unavailable("Azure's price list had more than 50 pages; nothing was kept");
+  if (all.empty()) {
+    return Status::Unavailable("Azure listed no price for the GPU VM sizes Loupe knows in region '" + region +
+                               "' (a region without them, or an answer without prices); the prices read before are kept");
+  }
   json offers = json::array();
   for (const CloudOffer& o : CurrentPerSku(std::move(all))) offers.push_back({{"gpu", o.gpu}, {"offer", OfferJson(o)}});
   const json entry = {{"region", region}, {"fetched_at", static_cast<double>(NowMicros()) / 1e6}, {"offers", offers}};

@@ -81,6 +81,7 @@ struct StorageMount {
   std::string endpoint;       // an S3-compatible endpoint's URL ("": AWS)
   std::string region;         // "": the endpoint's default
   std::string secret;         // a Loupe secret "ACCESS_KEY_ID:SECRET_ACCESS_KEY" ("": the machine's own AWS credentials)
+  size_t index = 0;           // its place in the spec's list (problems name it)
 };
 
 struct JobSpec {

@@ -352,19 +352,25 @@ std::vector<SpecProblem> LaunchService::Check(const json& body, JobSpec& spec) {
                                              " with {\"value\": \"...\"}; the Access page lists secrets)"});
     }
   }
-  for (size_t n = 0; n < spec.mounts.size(); ++n) {
-    const StorageMount& m = spec.mounts[n];
-    const std::string at = "mounts[" + std::to_string(n) + "]";
-    if (!m.secret.empty()) {
-      Result<std::string> v = options_.reveal_secret ? options_.reveal_secret(m.secret)
+  // Every mount's secret, also of a mount with other problems (all of them at once).
+  if (body.is_object() && body.contains("mounts") && body["mounts"].is_array() && body["mounts"].size() <= kMaxMounts) {
+    for (size_t i = 0; i < body["mounts"].size(); ++i) {
+      const json& item = body["mounts"][i];
+      const std::string field = "mounts[" + std::to_string(i) + "].secret";
+      if (!item.is_object() || !item.contains("secret") || !item["secret"].is_string() || has(field)) continue;
+      const std::string name = item["secret"].get<std::string>();
+      Result<std::string> v = options_.reveal_secret ? options_.reveal_secret(name)
                                                      : Result<std::string>(Status::NotFound("no secret store"));
       if (!v.ok()) {
-        problems.push_back({at + ".secret", "no secret named '" + m.secret + "' (PUT /api/v1/secrets/" + m.secret +
-                                                " with {\"value\": \"ACCESS_KEY_ID:SECRET_ACCESS_KEY\"})"});
+        problems.push_back({field, "no secret named '" + name + "' (store it on the Access page, or PUT /api/v1/secrets/" +
+                                       name + " with {\"value\": \"ACCESS_KEY_ID:SECRET_ACCESS_KEY\"})"});
       } else if (Result<std::pair<std::string, std::string>> keys = SplitS3Credentials(*v); !keys.ok()) {
-        problems.push_back({at + ".secret", "the secret '" + m.secret + "' " + keys.status().message()});
+        problems.push_back({field, "the secret '" + name + "' " + keys.status().message()});
       }
     }
+  }
+  for (const StorageMount& m : spec.mounts) {
+    const std::string at = "mounts[" + std::to_string(m.index) + "]";
     // A link on the way would send the copy outside the working directory (storage.sh
     // refuses it too, in the copy it runs in).
     if (!spec.workdir.empty() && !has("workdir")) {
@@ -909,6 +915,7 @@ void LaunchService::SendStop(Active& a, int64_t now, const std::string& reason, 
       left_sweeps_.push_back({"loupe-" + InstallationId() + "-job-" + std::to_string(j.id) + "-", a.spec.runpod.secret});
     }
     j.state = "stopped";
+    j.message.clear();  // ("asking RunPod for pod ...": no longer)
     j.end_time = now;
     a.ended = true;
     (void)tracking_.Finish(j.experiment_id, RunStatus::kStopped, "", now);
@@ -1295,6 +1302,10 @@ void LaunchService::Tick() {
   std::vector<PodStop> stops;
   std::vector<Status> stopped;  // stops[i]'s answer
   std::vector<LeftSweep> sweeps;
+  struct {
+    std::string prefix;
+    std::set<std::string> secrets, known;
+  } reconcile;
   {
     std::vector<std::string> ids;
     std::unique_lock<std::mutex> lock(mu_);
@@ -1331,6 +1342,23 @@ void LaunchService::Tick() {
     }
     stops.swap(pods_to_stop_);
     sweeps.swap(left_sweeps_);
+    // Every minute while RunPod jobs run, and for ten minutes after the last one (or after
+    // a start): the account's pods named for this Loupe's jobs that no job has are deleted.
+    // A Loupe killed while RunPod made a pod, or a stop that came meanwhile, leaves one.
+    bool runpod_jobs = false;
+    for (const auto& [id, a] : active_) runpod_jobs = runpod_jobs || a->job.executor == "runpod";
+    if (runpod_jobs || last_runpod_activity_ == 0) last_runpod_activity_ = now;
+    if (now >= next_reconcile_ && now - last_runpod_activity_ < 600'000'000) {
+      next_reconcile_ = now + int64_t{options_.runpod_poll_ms} * 30'000;  // a minute at the default 2 s
+      reconcile.prefix = "loupe-" + InstallationId() + "-job-";
+      reconcile.secrets.insert("runpod");
+      for (const auto& [id, a] : active_) {
+        if (a->job.executor != "runpod") continue;
+        reconcile.secrets.insert(a->spec.runpod.secret);
+        if (!a->job.external_id.empty()) reconcile.known.insert(a->job.external_id);
+      }
+      for (const PodToDelete& p : pods_to_delete_) reconcile.known.insert(p.pod);
+    }
     std::vector<std::tuple<int64_t, std::string, std::string>> to_read;  // job, pod, key
     if (now >= next_pod_poll_) {
       for (const auto& [id, a] : active_) {
@@ -1342,11 +1370,21 @@ void LaunchService::Tick() {
     }
     lock.unlock();
     if (poll) poll->jobs = slurm_.Jobs(ids);
-    for (PodCreation& p : creations) CreatePodOutsideLock(p);
-    for (const PodStop& st : stops) {
-      Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(st.secret) : Result<std::string>(Status::NotFound(""));
-      stopped.push_back(key.ok() ? runpod_->Action(*key, st.pod, "stop") : key.status());
+    // (Before this tick's creations, as the sweeps: it must not find their pods.)
+    for (const std::string& secret : reconcile.secrets) {
+      Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(secret) : Result<std::string>(Status::NotFound(""));
+      if (!key.ok()) continue;  // no such secret: no RunPod account to look at
+      Result<std::vector<std::pair<std::string, RunPodPod>>> listed = runpod_->ListPods(*key);
+      if (!listed.ok()) continue;  // said by the polls; tried again in a minute
+      for (const auto& [name, pod] : *listed) {
+        if (name.rfind(reconcile.prefix, 0) != 0 || pod.status == "TERMINATED" || reconcile.known.count(pod.id)) continue;
+        const Status st = runpod_->Action(*key, pod.id, "terminate");
+        spdlog::warn("launch: RunPod pod {} ({}) belongs to no running job of this Loupe: {}", pod.id, name,
+                     st.ok() ? "deleted" : "not deleted yet: " + st.message());
+      }
     }
+    // Before this tick's creations: a job stopped and resumed at once has a new pod on its
+    // way, with the same name prefix, that the sweep must not find.
     for (const LeftSweep& sw : sweeps) {
       Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(sw.secret) : Result<std::string>(Status::NotFound(""));
       Result<std::vector<std::pair<std::string, RunPodPod>>> listed =
@@ -1361,6 +1399,11 @@ void LaunchService::Tick() {
         spdlog::info("launch: RunPod pod {} ({}), left by a create whose answer was lost: {}", pod.id, name,
                      st.ok() ? "deleted" : "not deleted: " + st.message());
       }
+    }
+    for (PodCreation& p : creations) CreatePodOutsideLock(p);
+    for (const PodStop& st : stops) {
+      Result<std::string> key = options_.reveal_secret ? options_.reveal_secret(st.secret) : Result<std::string>(Status::NotFound(""));
+      stopped.push_back(key.ok() ? runpod_->Action(*key, st.pod, "stop") : key.status());
     }
     std::set<std::string> deleted;
     std::map<std::string, std::string> why_not;  // pod -> why its delete failed

@@ -233,6 +233,8 @@ class LaunchService {
   };
   std::vector<PodStop> pods_to_stop_;
   int64_t pod_creations_ = 0;
+  int64_t next_reconcile_ = 0;        // micros: when the account's pods are next checked against the jobs
+  int64_t last_runpod_activity_ = 0;  // micros: the last tick with a RunPod job (or the first tick)
   struct LeftSweep {
     std::string prefix, secret;
   };
@@ -293,7 +295,8 @@ class LaunchService {
   };
   std::vector<Unaccounted> unaccounted_;
   std::unique_ptr<llm::HttpClient> http_;  // RunPod's API, Azure's prices
-  std::mutex cloud_prices_mu_;  // cloud-prices.json
+  std::mutex cloud_prices_mu_;   // cloud-prices.json
+  std::mutex cloud_refresh_mu_;  // held by the one read of a cloud's prices at a time
   std::unique_ptr<RunPodClient> runpod_;
   int64_t next_pod_poll_ = 0;
   std::mutex catalog_mu_;

@@ -255,9 +255,13 @@ bool LoopbackUrl(const std::string& url) {
   }
   host = AsciiLower(host);
   while (!host.empty() && host.back() == '.') host.pop_back();
-  if (host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0)) return true;
+  if (host == "localhost" || host == "ip6-localhost" || host == "ip6-loopback" ||
+      (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0)) {
+    return true;
+  }
   in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+  // inet_aton, as resolvers do: 127.1, 2130706433, 0x7f000001 and 0177.0.0.1 are 127.0.0.1.
+  if (inet_aton(host.c_str(), &v4) != 0) {
     const uint32_t a = ntohl(v4.s_addr);
     return (a >> 24) == 127 || a == 0;
   }

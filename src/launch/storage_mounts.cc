@@ -164,6 +164,7 @@ std::vector<SpecProblem> ParseMounts(const json& list, std::vector<StorageMount>
                                                 "would overwrite what the job wrote (mount the folder once)"});
       }
     }
+    m.index = i;
     out.push_back(m);
     index.push_back(i);
   }
@@ -344,7 +345,8 @@ std::string StorageScript(const JobSpec& spec, int64_t job_id) {
        "  rc=1\n"
        "fi\n"
        "case $((rc - 128)) in\n"
-       "  1|2|3|4|6|8|9|10|11|12|13|14|15)\n"
+       "  17|18|19|20|21|22|23|28) ;;  # ignored or stopping by default: an exit status\n"
+       "  [1-9]|[12][0-9]|3[01])\n"
        "    trap - TERM INT EXIT\n"
        "    kill -s \"$((rc - 128))\" $$ ;;\n"
        "esac\n"

@@ -41,10 +41,13 @@ TEST(CloudPricesTest, OnlyLinuxPayAsYouGoHoursOfAKnownGpuSizeInTheRegion) {
                              Item("Standard_NC24ads_A100_v4", 3.1, {{"unitOfMeasure", "1/Month"}}),
                              Item("Standard_NC24ads_A100_v4", 3.1, {{"retailPrice", nullptr}}),
                              Item("Standard_D4s_v3", 0.192),
+                             Item("Standard_NC96ads_A100_v4", 1e-7),
+                             Item("Standard_NC96ads_A100_v4", 1e308),
+                             Item("Standard_NC96ads_A100_v4", 14.692, {{"effectiveStartDate", "zzzz"}}),
                              Item("Standard_ND96isr_H100_v5", 98.32),
                              "not an item"})},
       {"NextPageLink", "https://prices.azure.com/api/retail/prices?$skip=100"},
-      {"Count", 13}};
+      {"Count", 16}};
   std::string next;
   Result<std::vector<CloudOffer>> offers = ParseAzurePricesPage(page, "eastus", next);
   ASSERT_TRUE(offers.ok()) << offers.status().ToString();
@@ -64,6 +67,17 @@ TEST(CloudPricesTest, OnlyLinuxPayAsYouGoHoursOfAKnownGpuSizeInTheRegion) {
   ASSERT_TRUE(ParseAzurePricesPage(last, "eastus", next).ok());
   EXPECT_EQ(next, "");
   EXPECT_EQ(ParseAzurePricesPage(json{{"Error", "x"}}, "eastus", next).status().code(), Code::kCorrupt);
+}
+
+TEST(CloudPricesTest, APageIsFollowedOnTheSameServerOnly) {
+  EXPECT_TRUE(SameServer("https://prices.azure.com:443/api/retail/prices?$skip=100", "https://prices.azure.com"));
+  EXPECT_TRUE(SameServer("https://PRICES.azure.com/api/retail/prices", "https://prices.azure.com"));
+  EXPECT_TRUE(SameServer("http://127.0.0.1:4711/api?$skip=3", "http://127.0.0.1:4711"));
+  EXPECT_FALSE(SameServer("http://prices.azure.com/api", "https://prices.azure.com"));
+  EXPECT_FALSE(SameServer("https://prices.azure.com:8443/api", "https://prices.azure.com"));
+  EXPECT_FALSE(SameServer("https://prices.azure.com@evil.example/api", "https://prices.azure.com"));
+  EXPECT_FALSE(SameServer("https://evil.example/api", "https://prices.azure.com"));
+  EXPECT_FALSE(SameServer("file:///etc/passwd", "https://prices.azure.com"));
 }
 
 TEST(CloudPricesTest, TheNewestPricePerSize) {

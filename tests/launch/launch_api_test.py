@@ -609,6 +609,12 @@ class LaunchApiTest(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn("command: the script 'missing.sh' is not in the working directory", out.stderr)
         self.assertIn("budget.max_minutes: must be a number of minutes", out.stderr)
+        # Launched without --check, a refused spec is a problem with the spec too (1), not a
+        # server that cannot be reached (2).
+        out = subprocess.run([BIN, "launch", os.path.join(self.code, "bad.yaml")], env=env,
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn("budget.max_minutes: must be a number of minutes", out.stderr)
         out = subprocess.run([BIN, "launch", os.path.join(self.code, "failing.yaml")], env=env,
                              capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 2)

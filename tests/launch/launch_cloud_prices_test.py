@@ -86,6 +86,11 @@ class CloudPricesTest(unittest.TestCase):
         self.assertEqual(status, 503, body)
         self.assertIn("a next page on another server", body["message"])
         self.assertEqual(self.picker()[1]["clouds"][0]["offers"], 6)
+        # A region where Azure lists none of the sizes: said, and nothing read before is lost.
+        status, body, _ = self.read(region="northeurope")
+        self.assertEqual(status, 503, body)
+        self.assertIn("Azure listed no price for the GPU VM sizes Loupe knows in region 'northeurope'", body["message"])
+        self.assertEqual(self.picker()[1]["clouds"][0]["region"], "eastus")
         for bad, field in ((self.read(region="East US"), "region"), (self.read(provider="aws"), "provider")):
             self.assertEqual(bad[0], 422, bad[1])
             self.assertIn(field, bad[1]["message"])

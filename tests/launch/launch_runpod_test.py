@@ -378,6 +378,30 @@ class LaunchRunPodTest(JobApi, unittest.TestCase):
         self.deleted(pod)
         self.assertIsNone(self.job(job["id"])["runpod_pod_id"])
 
+    def test_a_pod_made_for_a_loupe_killed_meanwhile_is_deleted(self):
+        # Loupe is killed while RunPod makes the pod; the next Loupe makes the job's pod
+        # itself, and the first one, which no job has, is found among the account's pods.
+        self.runpod.slow("create", 3)
+        job = self.launch(self.spec(env={"STEPS": "100000"}))
+        time.sleep(1.0)
+        self.server.kill9()
+        os.environ["LOUPE_RUNPOD_URL"] = self.runpod.url
+        self.server = LoupeServer(data_dir=self.server.data_dir, port=self.port,
+                                  extra_args=["--public-url", f"http://127.0.0.1:{self.port}/",
+                                              "--runpod-poll-ms", "200"]).start()
+        self.server.own_dir = True
+        running = self.wait(job["id"], lambda j: j["state"] == "running", timeout=60, what="running")
+        deadline = time.time() + 30
+        while len(self.standin_pods()) < 2:  # the first Loupe's create ends after the second's
+            self.assertLess(time.time(), deadline, self.standin_pods())
+            time.sleep(0.2)
+        (stray,) = [p for p in self.standin_pods() if p != running["runpod_pod_id"]]
+        self.deleted(stray, timeout=30)
+        self.assertEqual(self.job(job["id"])["state"], "running")  # the job's own pod is untouched
+        self.assertEqual(self.standin_pods()[running["runpod_pod_id"]]["status"], "RUNNING")
+        self.server.post(f"/api/v1/launch/jobs/{job['id']}/stop")
+        self.wait(job["id"], lambda j: j["state"] == "stopped", what="stopped")
+
     def test_a_pod_whose_delete_fails_is_deleted_later(self):
         job = self.launch(self.spec(env={"STEPS": "3"}))
         self.runpod.fail("action", 429, times=2, detail="rate limit exceeded for the minute window")

@@ -168,14 +168,18 @@ class LaunchStorageTest(StorageCase, unittest.TestCase):
         self.assertEqual(self.check(self.spec()), {})
         problems = self.check(self.spec(mounts=self.mounts("missing", mount=False)))
         self.assertEqual(problems["mounts[0].secret"],
-                         "no secret named 'missing' (PUT /api/v1/secrets/missing with "
-                         "{\"value\": \"ACCESS_KEY_ID:SECRET_ACCESS_KEY\"})")
+                         "no secret named 'missing' (store it on the Access page, or PUT /api/v1/secrets/missing "
+                         "with {\"value\": \"ACCESS_KEY_ID:SECRET_ACCESS_KEY\"})")
         problems = self.check(self.spec(mounts=self.mounts("not-keys", mount=False)))
         self.assertEqual(problems["mounts[1].secret"], "the secret 'not-keys' must hold ACCESS_KEY_ID:SECRET_ACCESS_KEY "
                                                        "(the two joined by one ':')")
-        problems = self.check(self.spec(mounts=[{"source": "s3://x", "path": "../up"}]))
-        self.assertIn("mounts[0].source", problems)
-        self.assertIn("mounts[0].path", problems)
+        problems = self.check(self.spec(mounts=[{"source": "s3://x", "path": "../up", "secret": "missing"}]))
+        self.assertEqual(sorted(problems), ["mounts[0].path", "mounts[0].secret", "mounts[0].source"])
+        # Each problem names its own mount, after a mount with problems of its own.
+        problems = self.check(self.spec(mounts=[{"source": "s3://x", "path": "a"},
+                                                {"source": "s3://datasets/x", "path": "b", "mode": "mount",
+                                                 "secret": "not-keys"}]))
+        self.assertEqual(sorted(problems), ["mounts[0].source", "mounts[1].secret"])
 
     def test_what_would_lose_data_is_refused_and_an_odd_exit_status_ends_the_job(self):
         # A mount path that is a link in the working directory: the copy would land outside it.

@@ -123,7 +123,9 @@ namespace {
 TEST(LoopbackUrlTest, EveryWayOfWritingThisMachine) {
   for (const char* url : {"http://127.0.0.1:8080", "http://LOCALHOST:8080/", "http://localhost.:1", "http://0.0.0.0:8080",
                           "http://127.1.2.3", "http://[::1]:8080", "http://[::]:80", "http://[::ffff:127.0.0.1]:8080",
-                          "https://user@localhost/x", "http://app.localhost:3000"}) {
+                          "https://user@localhost/x", "http://app.localhost:3000", "http://127.1:8080",
+                          "http://2130706433:8080", "http://0x7f000001", "http://0177.0.0.1", "http://0:8080",
+                          "http://ip6-localhost:8080"}) {
     EXPECT_TRUE(LoopbackUrl(url)) << url;
   }
   for (const char* url : {"https://loupe.example.com", "http://10.0.0.5:8080", "http://[2001:db8::1]:8080",

@@ -276,12 +276,15 @@ class RunPodStandIn:
 
             def send(self, status, body=None, ctype="application/json"):
                 data = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                if body is not None:
-                    self.send_header("Content-Type", "application/problem+json" if status >= 400 else ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    if body is not None:
+                        self.send_header("Content-Type", "application/problem+json" if status >= 400 else ctype)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller is gone (a Loupe killed mid-request): what it asked is done all the same
 
             def body(self):
                 n = int(self.headers.get("Content-Length") or 0)
