@@ -75,7 +75,9 @@ ask_checkpoint() {
   local ctl="$LOUPE_CONTROL_FILE" n
   n=$(sed -n 's/.*"checkpoint_request": *\([0-9]*\).*/\1/p' "$ctl" 2>/dev/null)
   n=$(( ${n:-0} + 1 ))
-  printf '{"checkpoint_request": %d, "reason": "%s"}\n' "$n" "$1" > "$ctl.tmp" && mv -f "$ctl.tmp" "$ctl"
+  # The segment it was asked in: a script still starting in it answers it (see the SDK).
+  printf '{"checkpoint_request": %d, "reason": "%s", "segment": %d}\n' "$n" "$1" "${LOUPE_JOB_SEGMENT:-0}" > "$ctl.tmp" &&
+    mv -f "$ctl.tmp" "$ctl"
 }
 trap 'ask_checkpoint "Slurm signal (time limit near, or checkpoint now)"' USR1
 trap '[ -n "$child" ] && kill -TERM -- "-$child" 2>/dev/null' TERM

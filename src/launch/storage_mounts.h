@@ -2,7 +2,8 @@
 // its working directory. The spec's `mounts` are read here, and turned into storage.sh: a
 // script that wraps the command wherever it runs (local, a Slurm node, a RunPod pod, or a
 // package run by hand), copies or mounts the folders with rclone first, and copies results
-// back after. Credentials reach it as LOUPE_MOUNT_<n>_* variables the command never sees.
+// back after. Credentials reach it as LOUPE_MOUNT_<n>_* variables, taken out of the
+// command's environment.
 #pragma once
 
 #include <string>
