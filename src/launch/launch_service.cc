@@ -800,9 +800,9 @@ void LaunchService::UnmountLeftovers(Active& a) {
     if (m.mode != "mount") continue;
     const std::string path = a.job.dir + "/workdir/" + m.path;
     struct stat here {}, parent {};
-    const bool stale = stat(path.c_str(), &here) != 0 && errno == ENOTCONN;  // its rclone died
-    if (!stale && (stat(path.c_str(), &here) != 0 || stat((path + "/..").c_str(), &parent) != 0 ||
-                   here.st_dev == parent.st_dev)) {
+    if (stat(path.c_str(), &here) != 0) {
+      if (errno != ENOTCONN) continue;  // not there; ENOTCONN: mounted, its rclone dead
+    } else if (stat((path + "/..").c_str(), &parent) != 0 || here.st_dev == parent.st_dev) {
       continue;  // not mounted
     }
     for (const char* tool : {"fusermount3", "fusermount"}) {

@@ -2,17 +2,12 @@
 #include <gtest/gtest.h>
 
 #include "launch/job_spec.h"
+#include "spec_problems.h"
 
 namespace loupe::launch {
 namespace {
 
 using nlohmann::json;
-
-std::vector<std::string> Fields(const std::vector<SpecProblem>& problems) {
-  std::vector<std::string> out;
-  for (const SpecProblem& p : problems) out.push_back(p.field);
-  return out;
-}
 
 TEST(JobSpecTest, YamlTypesFollowTheCoreSchema) {
   Result<json> j = SpecFromText(

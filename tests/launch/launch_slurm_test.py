@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
 sys.path.insert(0, os.path.dirname(__file__))
 from loupe_server import LoupeServer  # noqa: E402
 from job_api import JobApi  # noqa: E402
-from slurm_cluster import SlurmCluster  # noqa: E402
+from slurm_cluster import SlurmClusterCase  # noqa: E402
 
 SDK = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "python"))
 
@@ -54,20 +54,14 @@ def slurm_seconds(text):
     return time.mktime(time.strptime(text, "%Y-%m-%dT%H:%M:%S"))
 
 
-class LaunchSlurmTest(JobApi, unittest.TestCase):
+class LaunchSlurmTest(SlurmClusterCase, JobApi, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = SlurmCluster().start()
-        cls.old_conf = os.environ.get("SLURM_CONF")
-        os.environ["SLURM_CONF"] = cls.cluster.conf  # the server's tools find the cluster as any client does
+        cls.start_cluster()
 
     @classmethod
     def tearDownClass(cls):
-        cls.cluster.stop()
-        if cls.old_conf is None:
-            os.environ.pop("SLURM_CONF", None)
-        else:
-            os.environ["SLURM_CONF"] = cls.old_conf
+        cls.stop_cluster()
 
     def setUp(self):
         self.server = LoupeServer().start()

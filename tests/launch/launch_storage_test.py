@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from loupe_server import LoupeServer  # noqa: E402
 from job_api import JobApi  # noqa: E402
 from s3_server import KEYS, S3Server  # noqa: E402
-from slurm_cluster import SlurmCluster  # noqa: E402
+from slurm_cluster import SlurmClusterCase  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SDK = os.path.join(ROOT, "sdk", "python")
@@ -248,25 +248,19 @@ class LaunchStorageTest(StorageCase, unittest.TestCase):
         self.assertEqual(self.results(), {"model.txt": len("weights for 150 rows\n"), "sub/metrics.json": 13})
 
 
-class SlurmStorageTest(StorageCase, unittest.TestCase):
+class SlurmStorageTest(SlurmClusterCase, StorageCase, unittest.TestCase):
     """The same storage.sh on a Slurm node (this machine, in a real single-node cluster)."""
     executor = "slurm"
 
     @classmethod
     def setUpClass(cls):
         cls.s3 = S3Server()
-        cls.cluster = SlurmCluster().start()
-        cls.old_conf = os.environ.get("SLURM_CONF")
-        os.environ["SLURM_CONF"] = cls.cluster.conf
+        cls.start_cluster()
 
     @classmethod
     def tearDownClass(cls):
-        cls.cluster.stop()
+        cls.stop_cluster()
         cls.s3.stop()
-        if cls.old_conf is None:
-            os.environ.pop("SLURM_CONF", None)
-        else:
-            os.environ["SLURM_CONF"] = cls.old_conf
 
     def diagnostics(self):
         return self.cluster.log()

@@ -181,3 +181,22 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
             return True
         except (OSError, ValueError):
             return False
+
+
+class SlurmClusterCase:
+    """A test class mixin: one cluster for the class, found by the server's tools through
+    SLURM_CONF as any client finds it, and SLURM_CONF as it was afterwards."""
+
+    @classmethod
+    def start_cluster(cls):
+        cls.cluster = SlurmCluster().start()
+        cls.old_conf = os.environ.get("SLURM_CONF")
+        os.environ["SLURM_CONF"] = cls.cluster.conf
+
+    @classmethod
+    def stop_cluster(cls):
+        cls.cluster.stop()
+        if cls.old_conf is None:
+            os.environ.pop("SLURM_CONF", None)
+        else:
+            os.environ["SLURM_CONF"] = cls.old_conf

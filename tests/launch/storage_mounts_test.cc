@@ -7,17 +7,12 @@
 
 #include "launch/job_spec.h"
 #include "launch/storage_mounts.h"
+#include "spec_problems.h"
 
 namespace loupe::launch {
 namespace {
 
 using nlohmann::json;
-
-std::vector<std::string> Fields(const std::vector<SpecProblem>& problems) {
-  std::vector<std::string> out;
-  for (const SpecProblem& p : problems) out.push_back(p.field);
-  return out;
-}
 
 json Spec(json mounts) {
   return {{"command", "python3 train.py"}, {"workdir", "/srv/code"}, {"mounts", std::move(mounts)}};
